@@ -1,0 +1,10 @@
+import type { AnyDialect, DialectName } from '../src/dialect.ts';
+import { wooshpay } from './wooshpay/index.ts';
+
+/**
+ * The static registry: the only place the gateway learns of dialects. Adding a dialect is one
+ * import and one line here; a missing one will not compile once its name is in DialectName.
+ */
+export const dialects: Partial<Record<DialectName, AnyDialect>> = {
+  wooshpay,
+};

@@ -1,0 +1,104 @@
+import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
+
+// Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
+// (`address[country]`), as Stripe names nested parameters.
+
+export interface ErrorStripe {
+  type: 'invalid_request_error' | 'idempotency_error' | 'api_error';
+  code?: string;
+  message: string;
+  param?: string;
+}
+
+export const paramName = (path: readonly (string | number)[]): string =>
+  path.map((part, i) => (i === 0 ? String(part) : `[${String(part)}]`)).join('');
+
+const codeByKind = {
+  unknown: 'parameter_unknown',
+  missing: 'parameter_missing',
+  empty: 'parameter_invalid_empty',
+  type: 'parameter_invalid_type',
+  format: 'parameter_invalid',
+  value: 'parameter_invalid',
+} as const satisfies Record<IssueKind, string>;
+
+function issueMessage(issue: Issue, param: string): string {
+  switch (issue.kind) {
+    case 'unknown':
+      return `Received unknown parameter: ${param}`;
+    case 'missing':
+      return `Missing required param: ${param}.`;
+    case 'empty':
+      return `You passed an empty string for '${param}'. We assume empty values are an attempt to unset a parameter; however '${param}' cannot be unset. You should remove '${param}' from your request or supply a non-empty value.`;
+    case 'type':
+      return `Invalid value for ${param}: ${issue.message}`;
+    default:
+      return issue.message;
+  }
+}
+
+function invalidRequest(e: GatewayError): ErrorStripe {
+  const issue = e.details.issues?.[0];
+  if (!issue) return { type: 'invalid_request_error', code: 'parameter_invalid', message: e.message };
+  const param = paramName(issue.path);
+  const code = param === 'email' && issue.kind === 'format' ? 'email_invalid' : codeByKind[issue.kind];
+  return { type: 'invalid_request_error', code, message: issueMessage(issue, param), param };
+}
+
+export interface StripeErrorOptions {
+  /** What a missing credential is called in messages ("API key", "token"). */
+  readonly missingMessage: string;
+  readonly invalidMessage: string;
+  /** The object name for not-found ("customer"). */
+  readonly resource: string;
+}
+
+type Rendered = { readonly status: number; readonly error: (e: GatewayError) => ErrorStripe };
+
+/** Renders every gateway error as a Stripe-like provider does. */
+export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayError) => ErrorResponse {
+  const table = {
+    unauthenticated: {
+      status: 401,
+      error: (e) => ({
+        type: 'invalid_request_error',
+        message: e.details.reason === 'missing' ? options.missingMessage : options.invalidMessage,
+      }),
+    },
+    forbidden: { status: 403, error: (e) => ({ type: 'invalid_request_error', code: 'permission_denied', message: e.message }) },
+    not_found: {
+      status: 404,
+      error: (e) =>
+        e.details.reference === undefined
+          ? { type: 'invalid_request_error', message: e.message }
+          : {
+              type: 'invalid_request_error',
+              code: 'resource_missing',
+              message: `No such ${options.resource}: '${e.details.reference}'`,
+              param: 'id',
+            },
+    },
+    invalid_request: { status: 400, error: invalidRequest },
+    malformed_body: { status: 400, error: (e) => ({ type: 'invalid_request_error', code: 'parameter_invalid', message: e.message }) },
+    unsupported_media_type: {
+      status: 415,
+      error: (e) => ({ type: 'invalid_request_error', code: 'unsupported_media_type', message: e.message }),
+    },
+    payload_too_large: { status: 413, error: (e) => ({ type: 'invalid_request_error', code: 'request_too_large', message: e.message }) },
+    conflict: { status: 409, error: (e) => ({ type: 'invalid_request_error', code: 'lock_timeout', message: e.message }) },
+    idempotency_mismatch: { status: 400, error: (e) => ({ type: 'idempotency_error', message: e.message }) },
+    idempotency_in_flight: {
+      status: 409,
+      error: (e) => ({ type: 'idempotency_error', code: 'idempotency_key_in_use', message: e.message }),
+    },
+    precondition_failed: {
+      status: 412,
+      error: (e) => ({ type: 'invalid_request_error', code: 'precondition_failed', message: e.message }),
+    },
+    internal: { status: 500, error: () => ({ type: 'api_error', message: 'An unexpected error occurred. Please retry.' }) },
+  } satisfies Record<ErrorCode, Rendered>;
+  return (e) => {
+    const entry: Rendered = table[e.code];
+    return { status: entry.status, body: { error: entry.error(e) } };
+  };
+}

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './mapping.ts';
+export * from './request.ts';

@@ -1,0 +1,54 @@
+import * as v from 'valibot';
+import { isCountryCode } from '../../schemas/index.ts';
+
+// Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
+// parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
+
+/** "" (clear) or a value. */
+export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.literal(''), schema]);
+
+export const text = v.pipe(v.string(), v.maxLength(5000));
+
+export const CountryParam = v.pipe(
+  v.string(),
+  v.check(isCountryCode, (issue) => `Country '${String(issue.input)}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US', 'EG', or 'GB'.`),
+);
+
+export const AddressParam = v.strictObject({
+  line1: v.optional(text),
+  line2: v.optional(text),
+  city: v.optional(text),
+  state: v.optional(text),
+  postal_code: v.optional(text),
+  country: v.optional(clearable(CountryParam)),
+});
+export type AddressParamStripe = v.InferOutput<typeof AddressParam>;
+
+/** A loose email check, as Stripe's: something@something.something, no spaces. */
+export const EmailParam = v.pipe(
+  v.string(),
+  v.maxLength(512),
+  v.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, (issue) => `Invalid email address: ${String(issue.input)}`),
+);
+
+/** Stripe's limits: 50 keys, keys up to 40 characters, values up to 500; "" deletes a key. */
+export const MetadataParam = v.pipe(
+  v.record(
+    v.pipe(v.string(), v.maxLength(40, 'Metadata keys must be at most 40 characters long.')),
+    v.pipe(
+      v.union([v.string(), v.number(), v.boolean()]),
+      v.transform((value) => String(value)),
+      v.maxLength(500, 'Metadata values must be at most 500 characters long.'),
+    ),
+  ),
+  v.check((map) => Object.keys(map).length <= 50, 'Metadata can have at most 50 keys.'),
+);
+
+/** `expand[]`: a list (JSON array, or `expand[0]=…` in a form) of paths from the given set. */
+export const expandParam = (expandable: readonly string[]) =>
+  v.array(
+    v.pipe(
+      v.string(),
+      v.check((path) => expandable.includes(path), (issue) => `This property cannot be expanded (${String(issue.input)}).`),
+    ),
+  );

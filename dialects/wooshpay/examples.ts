@@ -1,0 +1,24 @@
+import type { DialectExamples } from '../../src/dialect.ts';
+import type { CustomerWooshpay } from './mapping.ts';
+import { CustomerResponseWooshpay } from './response.ts';
+
+export const examplesWooshpay = {
+  auth: (credentials) => ({ authorization: `Basic ${btoa(`${credentials.secret_key}:`)}` }),
+  badAuth: { authorization: `Basic ${btoa('sk_test_doesnotexist0000000000:')}` },
+  create: { name: 'Jenny Rosen', email: 'jenny.rosen@example.com', phone: '+15555550100' },
+  update: {
+    name: 'Jenny Rosen',
+    email: 'jenny@example.com',
+    phone: '+15555550123',
+    description: 'Gold plan customer',
+    address: { line1: '510 Townsend St', city: 'San Francisco', state: 'CA', postal_code: '94103', country: 'US' },
+    metadata: { plan: 'gold', seats: '12' },
+  },
+  setName: (name) => ({ name }),
+  invalid: { body: { email: 'not-an-email' }, field: 'email' },
+  clearPhone: { phone: '' },
+  name: (response) => (response as CustomerWooshpay).name,
+  idOf: (response) => (response as CustomerWooshpay).id,
+  response: CustomerResponseWooshpay,
+  ref: (ids) => ids.public_id,
+} satisfies DialectExamples;

@@ -1,0 +1,33 @@
+import { type Dialect, GatewayError } from '../../src/dialect.ts';
+import { credentialWooshpay } from './auth.ts';
+import { renderErrorWooshpay } from './errors.ts';
+import { examplesWooshpay } from './examples.ts';
+import { render, toPatch } from './mapping.ts';
+import { CreateRequestWooshpay, UpdateRequestWooshpay } from './request.ts';
+
+/** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
+export const wooshpay = {
+  name: 'wooshpay',
+  title: 'Wooshpay (Stripe-like)',
+  routes: { prefix: '/wooshpay', collection: '/v1/customers', update: 'POST', root: true },
+  ids: ['public_id'],
+  bodies: ['json', 'form'],
+  idempotency: true,
+  createdStatus: 200,
+  credential: credentialWooshpay,
+  principal: (verified) =>
+    verified.type === 'api-key'
+      ? { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode }
+      : new GatewayError('unauthenticated', 'Invalid API key.', { reason: 'invalid' }),
+  request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
+  updatePatch: toPatch,
+  createPatch: toPatch,
+  expand: (body) => body.expand ?? [],
+  render,
+  renderError: renderErrorWooshpay,
+  async issueCredentials(mint) {
+    const secret_key = await mint.apiKey('wooshpay', mint.livemode ? 'sk_live_' : 'sk_test_');
+    return { secret_key };
+  },
+  examples: examplesWooshpay,
+} satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

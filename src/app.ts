@@ -1,0 +1,70 @@
+import { Hono } from 'hono';
+import { dialects } from '../dialects/index.ts';
+import type { AnyDialect } from './dialect.ts';
+import { GatewayError } from './errors.ts';
+import { gatewayApi, gatewayError } from './http/gateway-api.ts';
+import { type DialectHandlers, dialectHandlers, type Handler } from './http/pipeline.ts';
+import { requestView } from './http/request-view.ts';
+import { createRuntime, type GatewayDeps } from './http/runtime.ts';
+
+export type { GatewayDeps } from './http/runtime.ts';
+
+function mount(app: Hono, base: string, dialect: AnyDialect, h: DialectHandlers): void {
+  const collection = `${base}${dialect.routes.collection}`;
+  app.post(collection, h.create);
+  app.get(`${collection}/:id`, h.read);
+  app.on(dialect.routes.update, `${collection}/:id`, h.update);
+}
+
+/** The handler for a request on `path` by this dialect, or its not-found. */
+function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: boolean): Handler {
+  if (!item) return method === 'POST' ? h.create : h.notFound;
+  if (method === 'GET') return h.read;
+  return method === dialect.routes.update ? h.update : h.notFound;
+}
+
+/**
+ * The whole gateway for any runtime: every dialect from the registry under its prefix (and at the
+ * root where its path is its own, or dispatched by credential shape where two dialects share a
+ * path), plus the gateway's own API under /gateway/v1.
+ */
+export function createApp(deps: GatewayDeps): Hono {
+  const rt = createRuntime(deps);
+  const app = new Hono();
+  const all: AnyDialect[] = Object.values(dialects);
+  const handlers = new Map(all.map((d) => [d, dialectHandlers(d, rt)] as const));
+
+  app.route('/gateway/v1', gatewayApi(all, rt));
+
+  for (const dialect of all) {
+    const h = handlers.get(dialect)!;
+    mount(app, dialect.routes.prefix, dialect, h);
+    app.all(`${dialect.routes.prefix}/*`, h.notFound);
+    if (dialect.routes.root === true) mount(app, '', dialect, h);
+  }
+
+  // Root paths served by more than one dialect: the credential's shape picks one.
+  const shared = new Map<string, AnyDialect[]>();
+  for (const d of all.filter((d) => d.routes.root === 'shared')) {
+    shared.set(d.routes.collection, [...(shared.get(d.routes.collection) ?? []), d]);
+  }
+  for (const [collection, candidates] of shared) {
+    const pick = (c: Parameters<Handler>[0]) => {
+      const req = requestView(c.req.raw);
+      const dialect = candidates.find((d) => d.ownsRequest?.(req)) ?? candidates[0]!;
+      return { dialect, h: handlers.get(dialect)! };
+    };
+    app.all(collection, (c) => {
+      const { dialect, h } = pick(c);
+      return route(dialect, h, c.req.method, false)(c);
+    });
+    app.all(`${collection}/:id`, (c) => {
+      const { dialect, h } = pick(c);
+      return route(dialect, h, c.req.method, true)(c);
+    });
+  }
+
+  app.notFound((c) => gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt));
+  app.onError((error) => gatewayError(error, rt));
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { ApiKeyKind, VerifiedCredential } from '../dialect.ts';
+import type { CredentialRow, Store } from '../store/index.ts';
+import { constantTimeEqual, sha256Hex } from './crypto.ts';
+
+// API keys are long random secrets, so one SHA-256 is the right hash (a slow password hash would
+// add nothing but latency): look the hash up, then compare it in constant time.
+
+interface Cached {
+  readonly row: CredentialRow;
+  readonly until: number;
+}
+
+export interface ApiKeyVerifierOptions {
+  /**
+   * How long a verified key is trusted without asking the store again. A revoked key stops
+   * working in every process within this time; 0 disables the cache.
+   */
+  readonly cacheTtlMs: number;
+  readonly cacheSize: number;
+}
+
+export class ApiKeyVerifier {
+  readonly #store: Store;
+  readonly #options: ApiKeyVerifierOptions;
+  readonly #cache = new Map<string, Cached>();
+
+  constructor(store: Store, options: ApiKeyVerifierOptions = { cacheTtlMs: 30_000, cacheSize: 10_000 }) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  async verify(kind: ApiKeyKind, secret: string, now: number): Promise<VerifiedCredential | undefined> {
+    if (secret.length === 0 || secret.length > 512) return undefined;
+    const hash = await sha256Hex(secret);
+    let row = this.#fromCache(hash, now);
+    if (!row) {
+      row = await this.#store.findCredentialByHash(hash);
+      if (!row) return undefined;
+      this.#remember(hash, row, now);
+    }
+    if (!constantTimeEqual(row.secret_hash, hash) || row.kind !== kind || row.revoked_at !== null) return undefined;
+    return { type: 'api-key', tenantId: row.tenant_id, credentialId: row.id, livemode: row.livemode === 1 };
+  }
+
+  #fromCache(hash: string, now: number): CredentialRow | undefined {
+    const hit = this.#cache.get(hash);
+    if (!hit) return undefined;
+    if (hit.until <= now) {
+      this.#cache.delete(hash);
+      return undefined;
+    }
+    return hit.row;
+  }
+
+  #remember(hash: string, row: CredentialRow, now: number): void {
+    if (this.#options.cacheTtlMs <= 0) return;
+    if (this.#cache.size >= this.#options.cacheSize) {
+      // Map keeps insertion order: drop the oldest entry.
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(hash, { row, until: now + this.#options.cacheTtlMs });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './api-keys.ts';
+export * from './crypto.ts';
+export * from './jwt.ts';

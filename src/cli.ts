@@ -1,0 +1,77 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from './config.ts';
+import { openStore, startNode } from './node.ts';
+import { createTenant } from './tenants.ts';
+
+// commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
+
+const env = process.env;
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
+  return n;
+}
+
+function printDemo(created: Awaited<ReturnType<typeof createTenant>>, base: string): void {
+  const lines = [
+    '',
+    `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
+    JSON.stringify(created.credentials, null, 2),
+    '',
+    'Try:',
+  ];
+  const wooshpay = created.credentials.wooshpay;
+  if (wooshpay?.secret_key) {
+    lines.push(`  curl -s ${base}/v1/customers -u ${wooshpay.secret_key}: -d name="Jenny Rosen" -d email=jenny@example.com`);
+  }
+  console.log(lines.join('\n'));
+}
+
+const program = new Command('custgate')
+  .description('Multi-dialect customer-update gateway')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
+  .option('-p, --port <port>', 'port to listen on', port, env.PORT ? port(env.PORT) : 8787)
+  .option('-H, --host <host>', 'address to listen on', env.HOST ?? '0.0.0.0')
+  .option('--no-demo', 'do not create a demo tenant on an empty database')
+  .action(async (opts: { port: number; host: string; demo: boolean }) => {
+    const store = await openStore(env);
+    const config = loadConfig(env);
+    const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store });
+    const base = `http://localhost:${gateway.port}`;
+    console.log(`custgate listening on ${base} (${store.executor.backend})`);
+    if (opts.demo && !config.production && (await store.countTenants()) === 0) {
+      printDemo(await createTenant(store, config, 'demo'), base);
+    }
+    const stop = () => {
+      gateway.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+const tenant = program.command('tenant').description('manage tenants');
+tenant
+  .command('create <name>')
+  .description('create a tenant and print its credentials for every dialect (shown once)')
+  .option('--json', 'print one JSON object and nothing else')
+  .option('--live', 'issue live-mode keys (sk_live_…) instead of test-mode ones')
+  .action(async (name: string, opts: { json?: boolean; live?: boolean }) => {
+    const store = await openStore(env);
+    try {
+      const created = await createTenant(store, loadConfig(env), name, { livemode: opts.live === true });
+      if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+      else printDemo(created, `http://localhost:${env.PORT ?? 8787}`);
+    } finally {
+      await store.executor.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+import {
+  type Address,
+  type AddressOp,
+  type CustomerFields,
+  type CustomerPatch,
+  type FieldName,
+  type FieldOp,
+  fieldDefaults,
+  type Metadata,
+  type MetadataOp,
+  type Shipping,
+  type ShippingOp,
+} from '../../schemas/index.ts';
+
+const emptyAddress: Address = {
+  line1: null,
+  line2: null,
+  line3: null,
+  city: null,
+  state: null,
+  postal_code: null,
+  country: null,
+  email: null,
+  phone: null,
+};
+
+const emptyShipping: Shipping = { name: null, phone: null, same_as_billing: false, address: null };
+
+function field<T>(current: T, op: FieldOp<NonNullable<T>> | undefined, cleared: T): T {
+  if (!op) return current;
+  return op.op === 'set' ? op.value : cleared;
+}
+
+function applyAddress(current: Address | null, op: AddressOp | undefined): Address | null {
+  if (!op) return current;
+  if (op.op === 'clear') return null;
+  if (op.op === 'set') return { ...emptyAddress, ...op.value };
+  const base = current ?? emptyAddress;
+  const next = { ...base };
+  for (const key of Object.keys(op.value) as (keyof Address)[]) {
+    next[key] = field(base[key], op.value[key], null);
+  }
+  // An address whose every member was cleared is no address.
+  return Object.values(next).every((value) => value === null) ? null : next;
+}
+
+function applyShipping(current: Shipping | null, op: ShippingOp | undefined): Shipping | null {
+  if (!op) return current;
+  if (op.op === 'clear') return null;
+  if (op.op === 'set') return { ...emptyShipping, ...op.value };
+  const base = current ?? emptyShipping;
+  const patch = op.value;
+  const next: Shipping = {
+    name: field(base.name, patch.name, null),
+    phone: field(base.phone, patch.phone, null),
+    same_as_billing: field(base.same_as_billing, patch.same_as_billing, false),
+    address: applyAddress(base.address, patch.address),
+  };
+  const empty = next.name === null && next.phone === null && next.address === null && !next.same_as_billing;
+  return empty ? null : next;
+}
+
+function applyMetadata(current: Metadata, op: MetadataOp | undefined): Metadata {
+  if (!op) return current;
+  if (op.op === 'clear') return {};
+  if (op.op === 'set') return { ...op.value };
+  const next: Metadata = { ...current };
+  for (const [key, keyOp] of Object.entries(op.value)) {
+    if (keyOp.op === 'set') next[key] = keyOp.value;
+    else delete next[key];
+  }
+  return next;
+}
+
+const structured = new Set<FieldName>(['address', 'shipping', 'metadata']);
+
+/** The fields after a patch. Pure: the input is not changed. */
+export function applyPatch(current: CustomerFields, patch: CustomerPatch): CustomerFields {
+  const next: Record<string, unknown> = { ...current };
+  for (const name of Object.keys(patch) as FieldName[]) {
+    if (structured.has(name)) continue;
+    const op = patch[name as keyof CustomerPatch] as FieldOp<unknown> | undefined;
+    if (op) next[name] = op.op === 'set' ? op.value : fieldDefaults[name];
+  }
+  next.address = applyAddress(current.address, patch.address);
+  next.shipping = applyShipping(current.shipping, patch.shipping);
+  next.metadata = applyMetadata(current.metadata, patch.metadata);
+  return next as CustomerFields;
+}
+
+export interface FieldChange {
+  readonly field: FieldName;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** Top-level fields whose value differs; what the change history records. */
+export function diffFields(before: CustomerFields, after: CustomerFields): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const name of Object.keys(fieldDefaults) as FieldName[]) {
+    if (JSON.stringify(before[name]) !== JSON.stringify(after[name])) {
+      changes.push({ field: name, before: before[name], after: after[name] });
+    }
+  }
+  return changes;
+}

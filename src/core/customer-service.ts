@@ -1,0 +1,195 @@
+import * as v from 'valibot';
+import {
+  type Customer,
+  type CustomerFields,
+  CustomerFieldsSchema,
+  type CustomerPatch,
+  fieldDefaults,
+  type IdKind,
+  stateDefaults,
+} from '../../schemas/index.ts';
+import type { Principal } from '../dialect.ts';
+import { GatewayError, type Issue } from '../errors.ts';
+import { type CustomerRow, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
+import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
+import { customerToRow, rowToCustomer } from './customer-row.ts';
+import { aliasConflictsWithIds, idValue, newPublicId } from './ids.ts';
+
+export interface WriteContext {
+  readonly principal: Principal;
+  readonly dialect: string;
+  /** If-Match: the version the client last saw; a different current version refuses the write. */
+  readonly expectedVersion?: number | undefined;
+  /** A claimed Idempotency-Key: its response is stored atomically with the write. */
+  readonly idempotencyKey?: string | undefined;
+  /** Renders the response to store with the idempotency key. */
+  readonly respond: (customer: Customer) => { readonly status: number; readonly body: string };
+}
+
+export interface ServiceOptions {
+  readonly now: () => Date;
+  /** Attempts at a compare-and-set before answering with a conflict. */
+  readonly maxAttempts: number;
+}
+
+const notFound = (reference: string) =>
+  new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
+
+function checkInvariants(fields: CustomerFields): void {
+  const issues: Issue[] = [];
+  const result = v.safeParse(CustomerFieldsSchema, fields);
+  if (!result.success) {
+    for (const issue of result.issues) {
+      issues.push({
+        path: (issue.path ?? []).map((item) => item.key as string | number),
+        kind: 'value',
+        message: issue.message,
+        value: issue.input,
+      });
+    }
+  }
+  if (fields.alias !== null && aliasConflictsWithIds(fields.alias)) {
+    issues.push({ path: ['alias'], kind: 'format', message: 'An alias cannot look like a customer id or a UUID.', value: fields.alias });
+  }
+  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
+}
+
+function conflict(target: string): GatewayError {
+  return new GatewayError('conflict', `Another customer of this tenant already has this ${target}.`, { field: target });
+}
+
+/** Resolves, reads and writes customers of one tenant at a time. */
+export class CustomerService {
+  readonly #store: Store;
+  readonly #options: ServiceOptions;
+
+  constructor(store: Store, options: ServiceOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** The customer a path segment names within the tenant, trying id kinds in the given order. */
+  async resolve(tenantId: string, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+    for (const kind of kinds) {
+      const value = idValue(kind, segment);
+      if (value === undefined) continue;
+      const row = await this.#store.findCustomer(tenantId, kind, value);
+      if (row) return row;
+    }
+    throw notFound(segment);
+  }
+
+  async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
+    return rowToCustomer(await this.resolve(principal.tenantId, kinds, segment));
+  }
+
+  async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
+    const fields = applyPatch(fieldDefaults, patch);
+    checkInvariants(fields);
+    const tenantId = ctx.principal.tenantId;
+    for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
+      const now = this.#options.now().toISOString();
+      const customer: Customer = {
+        ...stateDefaults,
+        ...fields,
+        livemode: ctx.principal.livemode,
+        uuid: crypto.randomUUID(),
+        public_id: newPublicId(),
+        number: await this.#store.nextNumber(tenantId),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await this.#store.insertCustomer({
+          row: customerToRow(customer, tenantId),
+          event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
+          ...this.#idempotency(customer, ctx),
+        });
+        return customer;
+      } catch (error) {
+        if (!(error instanceof UniqueViolation)) throw error;
+        if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+        // number or public id taken by a concurrent create: draw again
+      }
+    }
+    throw new GatewayError('conflict', 'Too many concurrent creates; retry the request.', { field: 'number' });
+  }
+
+  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
+    const tenantId = ctx.principal.tenantId;
+    for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
+      const row = await this.resolve(tenantId, kinds, segment);
+      const current = rowToCustomer(row);
+      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
+        throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
+      }
+      const fields = applyPatch(current, patch);
+      checkInvariants(fields);
+      const changes = diffFields(current, fields);
+      if (changes.length === 0) {
+        // Nothing to write; the answer is still stored for the key.
+        const key = this.#idempotency(current, ctx).idempotency;
+        if (key) await this.#store.finishKey(key);
+        return current;
+      }
+      const next: Customer = {
+        ...current,
+        ...fields,
+        version: current.version + 1,
+        updated_at: this.#options.now().toISOString(),
+      };
+      try {
+        await this.#store.updateCustomer({
+          row: customerToRow(next, tenantId),
+          expectedVersion: current.version,
+          event: this.#event(next, ctx, 'update', changes),
+          ...this.#idempotency(next, ctx),
+        });
+        return next;
+      } catch (error) {
+        if (error instanceof StaleWrite) continue;
+        if (!(error instanceof UniqueViolation)) throw error;
+        if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+        if (error.target !== 'version') throw error;
+        // another writer committed this version first: read again and reapply the patch
+      }
+    }
+    throw new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
+  }
+
+  async events(principal: Principal, kinds: readonly IdKind[], segment: string) {
+    const row = await this.resolve(principal.tenantId, kinds, segment);
+    const events = await this.#store.listEvents(principal.tenantId, row.id);
+    return {
+      customer: rowToCustomer(row),
+      events: events.map((e) => ({
+        version: Number(e.version),
+        action: e.action,
+        dialect: e.dialect,
+        credential_id: e.credential_id,
+        changes: JSON.parse(e.changes) as FieldChange[],
+        created_at: e.created_at,
+      })),
+    };
+  }
+
+  #event(customer: Customer, ctx: WriteContext, action: 'create' | 'update', changes: FieldChange[]) {
+    return {
+      customer_id: customer.uuid,
+      version: customer.version,
+      tenant_id: ctx.principal.tenantId,
+      action,
+      dialect: ctx.dialect,
+      credential_id: ctx.principal.credentialId,
+      changes: JSON.stringify(changes),
+      created_at: customer.updated_at,
+    };
+  }
+
+  #idempotency(customer: Customer, ctx: WriteContext) {
+    if (ctx.idempotencyKey === undefined) return {};
+    const { status, body } = ctx.respond(customer);
+    return { idempotency: { tenantId: ctx.principal.tenantId, key: ctx.idempotencyKey, status, body } };
+  }
+}

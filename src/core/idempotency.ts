@@ -1,0 +1,69 @@
+import { GatewayError } from '../errors.ts';
+import type { Store } from '../store/index.ts';
+
+export interface IdempotencyOptions {
+  /** How long a finished key replays its response (Stripe: at least 24 hours). */
+  readonly ttlMs: number;
+  /** How long a first request may hold its key before another may take it over. */
+  readonly leaseMs: number;
+}
+
+export type Begin = { readonly kind: 'first' } | { readonly kind: 'replay'; readonly status: number; readonly body: string };
+
+export const maxKeyLength = 255;
+
+/** Stripe's Idempotency-Key semantics, per tenant. */
+export class Idempotency {
+  readonly #store: Store;
+  readonly #options: IdempotencyOptions;
+
+  constructor(store: Store, options: IdempotencyOptions = { ttlMs: 24 * 3600_000, leaseMs: 60_000 }) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Claims the key for this request, or returns what its first request answered. */
+  async begin(tenantId: string, key: string, requestHash: string, now: Date): Promise<Begin> {
+    const row = {
+      tenant_id: tenantId,
+      key,
+      request_hash: requestHash,
+      state: 'pending',
+      status: null,
+      body: null,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + this.#options.ttlMs).toISOString(),
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.#store.claimKey(row)) return { kind: 'first' };
+      const existing = await this.#store.findKey(tenantId, key);
+      if (!existing) continue; // released between the two statements: claim again
+      const expired = existing.expires_at <= row.created_at;
+      const abandoned =
+        existing.state === 'pending' && Date.parse(existing.created_at) + this.#options.leaseMs <= now.getTime();
+      if (expired || abandoned) {
+        if (await this.#store.reclaimKey(row, existing)) return { kind: 'first' };
+        continue;
+      }
+      if (existing.request_hash !== requestHash) {
+        throw new GatewayError(
+          'idempotency_mismatch',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        );
+      }
+      if (existing.state === 'pending' || existing.status === null || existing.body === null) {
+        throw new GatewayError(
+          'idempotency_in_flight',
+          'There is currently another in-progress request using this Idempotency-Key. Please try again later.',
+        );
+      }
+      return { kind: 'replay', status: existing.status, body: existing.body };
+    }
+    throw new GatewayError('idempotency_in_flight', 'The Idempotency-Key is contended. Please try again later.');
+  }
+
+  /** The request failed before it wrote anything: the key may be used again. */
+  async abandon(tenantId: string, key: string): Promise<void> {
+    await this.#store.releaseKey(tenantId, key);
+  }
+}

@@ -1,0 +1,49 @@
+import type { IdKind } from '../../schemas/index.ts';
+
+const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Random base62 text from the platform CSPRNG (Node and Workers alike). */
+export function randomBase62(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length * 2));
+  let out = '';
+  // 62 * 4 = 248: bytes at or above it are skipped so every character is equally likely.
+  for (const byte of bytes) {
+    if (byte < 248) out += alphabet[byte % 62];
+    if (out.length === length) return out;
+  }
+  return out + randomBase62(length - out.length);
+}
+
+/** `cus_` + 14 characters, the shape Stripe-like clients expect. */
+export const newPublicId = (): string => `cus_${randomBase62(14)}`;
+
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The value a path segment has as an identifier of this kind, or undefined when it cannot be one
+ * (a number id must be a positive integer, a UUID must look like one), so no query is wasted.
+ */
+export function idValue(kind: IdKind, segment: string): string | number | undefined {
+  switch (kind) {
+    case 'uuid':
+      return uuidPattern.test(segment) ? segment.toLowerCase() : undefined;
+    case 'number': {
+      if (!/^[1-9][0-9]{0,15}$/.test(segment)) return undefined;
+      const n = Number(segment);
+      return Number.isSafeInteger(n) ? n : undefined;
+    }
+    case 'public_id':
+      return segment.startsWith('cus_') ? segment : undefined;
+    case 'alias':
+    case 'external_id':
+      return segment.length > 0 && segment.length <= 255 ? segment : undefined;
+  }
+}
+
+/**
+ * An alias must not look like another kind of id, or a path could name two customers
+ * (Meteroid resolves `cus_…`, then UUID, then alias).
+ */
+export function aliasConflictsWithIds(alias: string): boolean {
+  return alias.startsWith('cus_') || uuidPattern.test(alias);
+}

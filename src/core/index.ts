@@ -1,0 +1,5 @@
+export * from './apply-patch.ts';
+export * from './customer-row.ts';
+export * from './customer-service.ts';
+export * from './idempotency.ts';
+export * from './ids.ts';

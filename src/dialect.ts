@@ -1,0 +1,166 @@
+import type * as v from 'valibot';
+import type { Customer, CustomerPatch, IdKind } from '../schemas/index.ts';
+import type { GatewayError } from './errors.ts';
+
+export type { ErrorCode, Issue, IssueKind } from './errors.ts';
+export { GatewayError } from './errors.ts';
+
+// The one contract between the gateway and a dialect. A dialect is a plain object (checked with
+// `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
+// its provider's wire format to and from the canonical customer. It never touches storage.
+
+export type DialectName = 'wooshpay' | 'connhex' | 'meteroid' | 'bigcapital' | 'zenskar';
+export type Action = 'read' | 'create' | 'update';
+export type BodyFormat = 'json' | 'form';
+
+/** The parts of a request a dialect may look at. Header names are lower case. */
+export interface RequestView {
+  readonly method: string;
+  header(name: string): string | undefined;
+}
+
+/** Kinds of stored API key; each dialect that takes API keys names its own. */
+export type ApiKeyKind = 'wooshpay' | 'meteroid' | 'bigcapital' | 'zenskar';
+
+/** A credential as read from the headers, not yet verified. */
+export type CredentialClaim =
+  | { readonly type: 'api-key'; readonly kind: ApiKeyKind; readonly secret: string }
+  | { readonly type: 'jwt'; readonly token: string };
+
+/** A credential after the gateway verified it (hash lookup, or JWT signature and claims). */
+export type VerifiedCredential =
+  | {
+      readonly type: 'api-key';
+      readonly tenantId: string;
+      readonly credentialId: string;
+      readonly livemode: boolean;
+    }
+  | { readonly type: 'jwt'; readonly claims: Readonly<Record<string, unknown>> };
+
+/** Who is calling: the tenant every read and write is confined to. */
+export interface Principal {
+  readonly tenantId: string;
+  /** Recorded on change events: a credential id, or `jwt:<subject>`. */
+  readonly credentialId: string;
+  readonly livemode: boolean;
+}
+
+export interface RenderContext {
+  /** Stripe-like `expand[]` paths the request asked for, already validated by the dialect. */
+  readonly expand: readonly string[];
+  readonly principal: Principal;
+}
+
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** Hands a dialect fresh credentials for a tenant (CLI `tenant create`); secrets are stored hashed. */
+export interface CredentialMinter {
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly livemode: boolean;
+  /**
+   * Creates and stores an API key `<prefix><random>` (48 base62 characters unless told otherwise);
+   * returns the secret, which is shown once and stored only as a hash.
+   */
+  apiKey(
+    kind: ApiKeyKind,
+    prefix: string,
+    options?: { readonly alphabet?: 'base62' | 'hex'; readonly length?: number; readonly livemode?: boolean },
+  ): Promise<string>;
+  /** Signs a JWT with the gateway's key for this dialect's audience. */
+  jwt(claims: Readonly<Record<string, unknown>>, options: { readonly subject: string; readonly ttlSeconds: number }): Promise<string>;
+}
+
+/** Credentials a tenant was issued, as the contract suite, the benchmark and README examples use them. */
+export type IssuedCredentials = Readonly<Record<string, string>>;
+
+/**
+ * Examples the shared suites drive every dialect with (contract suite, cross-dialect suite,
+ * benchmark, README). Each body is in the dialect's wire form.
+ */
+export interface DialectExamples {
+  /** Headers that authenticate with the issued credentials. */
+  auth(credentials: IssuedCredentials): Record<string, string>;
+  /** Headers that look like this dialect's credentials but verify as nothing. */
+  readonly badAuth: Record<string, string>;
+  /** A valid create body. */
+  readonly create: unknown;
+  /**
+   * A realistic update: several fields, an address, metadata where the dialect has it. It must
+   * set `phone` to a non-empty value (the contract suite checks absent-vs-clear on it).
+   */
+  readonly update: unknown;
+  /** An update that sets `name` (the field every dialect has) to the given value. */
+  setName(name: string): unknown;
+  /** An update the dialect refuses as invalid, and the field it names. */
+  readonly invalid: { readonly body: unknown; readonly field: string };
+  /** An update that clears `phone`, or undefined where the dialect cannot clear. */
+  readonly clearPhone: unknown;
+  /** Reads the name back out of a rendered response. */
+  name(response: unknown): string | null | undefined;
+  /** The path segment that names the customer a response shows. */
+  idOf(response: unknown): string;
+  /** The provider's response schema (seed): every required property with its type. */
+  readonly response: v.GenericSchema;
+  /** The path segment this dialect uses for a customer. */
+  ref(ids: { readonly uuid: string; readonly public_id: string; readonly number: number }): string;
+}
+
+export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
+  readonly name: DialectName;
+  readonly title: string;
+  readonly routes: {
+    /** Always mounted under this prefix, e.g. `/wooshpay`. */
+    readonly prefix: `/${string}`;
+    /** Collection path relative to the prefix, e.g. `/v1/customers`. */
+    readonly collection: `/${string}`;
+    readonly update: 'POST' | 'PATCH' | 'PUT';
+    /**
+     * Also mounted at the root. `true` where the path is this dialect's alone; `'shared'` where
+     * another dialect serves the same path and `ownsRequest` decides (DESIGN.md: `/customers/…`).
+     */
+    readonly root: boolean | 'shared';
+  };
+  /** How a path id is resolved within the tenant, in this order. */
+  readonly ids: readonly IdKind[];
+  readonly bodies: readonly BodyFormat[];
+  /** Honours `Idempotency-Key` (Stripe semantics). */
+  readonly idempotency: boolean;
+
+  /** For a shared root path: does this request belong to this dialect (by its credential's shape)? */
+  ownsRequest?(req: RequestView): boolean;
+  /** Reads the credential from the headers; an error when there is none or it is malformed. */
+  credential(req: RequestView): CredentialClaim | GatewayError;
+  /** Turns a verified credential into a principal for this action, or refuses it. */
+  principal(verified: VerifiedCredential, req: RequestView, action: Action): Principal | GatewayError;
+
+  /** Request headers this dialect checks before the body (e.g. an API version); an error refuses. */
+  checkRequest?(req: RequestView): GatewayError | undefined;
+
+  readonly request: {
+    readonly update: v.GenericSchema<unknown, TUpdate>;
+    readonly create: v.GenericSchema<unknown, TCreate>;
+  };
+  /** Validated body -> canonical patch. Pure. */
+  updatePatch(body: TUpdate): CustomerPatch;
+  createPatch(body: TCreate): CustomerPatch;
+  /** `expand[]` (or similar) the body asked for; validated by the schema. */
+  expand?(body: TUpdate | TCreate): readonly string[];
+  /** Canonical customer -> the provider's response body. Pure. */
+  render(customer: Customer, ctx: RenderContext): unknown;
+  /** Every error the gateway raises, in the provider's envelope and status. */
+  renderError(error: GatewayError): ErrorResponse;
+  /** Status of a successful create (Stripe 200, most others 201). */
+  readonly createdStatus: 200 | 201;
+
+  issueCredentials(mint: CredentialMinter): Promise<IssuedCredentials>;
+  readonly examples: DialectExamples;
+}
+
+// Methods (not function properties) are bivariant in their parameters, so every concrete
+// Dialect<Body> is assignable here without casts.
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds dialects of every body type
+export type AnyDialect = Dialect<any, any>;

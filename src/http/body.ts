@@ -1,0 +1,102 @@
+import qs from 'qs';
+import type { BodyFormat } from '../dialect.ts';
+import { GatewayError } from '../errors.ts';
+
+// Keys that would reach an object's prototype if the body were ever merged with assignment.
+const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+const tooLarge = (limit: number) =>
+  new GatewayError('payload_too_large', `The request body is larger than ${limit} bytes.`);
+
+function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => rejectForbiddenKeys(item, [...path, i]));
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (forbiddenKeys.has(key)) {
+      throw new GatewayError('invalid_request', `Invalid parameter name: ${key}`, {
+        issues: [{ path: [...path, key], kind: 'unknown', message: `Received unknown parameter: ${[...path, key].join('.')}` }],
+      });
+    }
+    rejectForbiddenKeys(item, [...path, key]);
+  }
+}
+
+function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * Reads and decodes a request body as one of the formats the dialect takes: JSON, or a form with
+ * bracket notation (`metadata[a]=b`, `expand[0]=x`) as Stripe clients send it. An empty body is {}.
+ */
+export async function decodeBody(request: Request, formats: readonly BodyFormat[], limit: number): Promise<unknown> {
+  const bytes = await readLimited(request, limit);
+  const type = mediaType(request);
+  const isJson = type === 'application/json' || type.endsWith('+json');
+  const isForm = type === 'application/x-www-form-urlencoded';
+  if (bytes.byteLength === 0 && (type === '' || isJson || isForm)) return {};
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new GatewayError('malformed_body', 'The request body is not valid UTF-8.');
+  }
+  let body: unknown;
+  if (isForm && formats.includes('form')) {
+    try {
+      body = qs.parse(text, {
+        depth: 5,
+        strictDepth: true,
+        arrayLimit: 100,
+        parameterLimit: 1000,
+        allowPrototypes: false,
+        plainObjects: false,
+      });
+    } catch {
+      throw new GatewayError('malformed_body', 'The form body nests deeper than 5 levels.');
+    }
+  } else if (isJson || (type === '' && formats.includes('json'))) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new GatewayError('malformed_body', 'The request body is not valid JSON.');
+    }
+  } else {
+    throw new GatewayError(
+      'unsupported_media_type',
+      `Content-Type ${type || '(none)'} is not supported; send ${formats.map((f) => (f === 'json' ? 'application/json' : 'application/x-www-form-urlencoded')).join(' or ')}.`,
+    );
+  }
+  rejectForbiddenKeys(body);
+  return body;
+}

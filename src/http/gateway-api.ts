@@ -1,0 +1,74 @@
+import { Hono } from 'hono';
+import type { Customer, IdKind } from '../../schemas/index.ts';
+import type { AnyDialect } from '../dialect.ts';
+import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
+import { authenticateAny } from './authenticate.ts';
+import { etagOf } from './pipeline.ts';
+import { requestView } from './request-view.ts';
+import type { Runtime } from './runtime.ts';
+
+// The gateway's own API: canonical views that no provider dialect has. Its envelope:
+// {"error":{"code","message","issues"?}}.
+
+const statusByCode = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid_request: 400,
+  malformed_body: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  conflict: 409,
+  idempotency_mismatch: 400,
+  idempotency_in_flight: 409,
+  precondition_failed: 412,
+  internal: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+/** Any identifier resolves here: a UUID, `cus_…`, a number, an alias or an external id. */
+const anyId: readonly IdKind[] = ['uuid', 'public_id', 'number', 'alias', 'external_id'];
+
+export function canonicalView(customer: Customer) {
+  const { uuid, public_id, number, alias, external_id, ...rest } = customer;
+  return { ids: { uuid, public_id, number, alias, external_id }, ...rest };
+}
+
+export function gatewayError(error: unknown, rt: Runtime): Response {
+  let e: GatewayError;
+  if (isGatewayError(error)) e = error;
+  else {
+    rt.logger.error('unhandled_error', { dialect: 'gateway', name: error instanceof Error ? error.name : typeof error, message: error instanceof Error ? error.message : '' });
+    e = new GatewayError('internal', 'An internal error occurred.');
+  }
+  const body: Record<string, unknown> = { code: e.code, message: e.message };
+  if (e.details.issues) body.issues = e.details.issues;
+  return Response.json({ error: body }, { status: statusByCode[e.code] });
+}
+
+export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
+  const api = new Hono();
+  api.get('/health', (c) => c.json({ status: 'ok', dialects: dialects.map((d) => d.name) }));
+
+  api.get('/customers/:ref', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/customers/:ref/events', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
+      return c.json({ customer: customer.uuid, object: 'list', data: events });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.all('*', (c) => gatewayError(new GatewayError('not_found', `No such gateway route: ${c.req.method} ${c.req.path}`), rt));
+  return api;
+}

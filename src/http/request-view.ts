@@ -1,0 +1,8 @@
+import type { RequestView } from '../dialect.ts';
+
+export function requestView(request: Request): RequestView {
+  return {
+    method: request.method,
+    header: (name) => request.headers.get(name) ?? undefined,
+  };
+}

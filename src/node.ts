@@ -1,0 +1,56 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { type GatewayConfig, loadConfig } from './config.ts';
+import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
+import { Store } from './store/index.ts';
+
+export interface NodeGateway {
+  readonly store: Store;
+  readonly config: GatewayConfig;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Opens the store DATABASE_URL names, migrated. */
+export async function openStore(env: Readonly<Record<string, string | undefined>>): Promise<Store> {
+  const url = env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    throw new Error('PostgreSQL support is not available in this build (DATABASE_URL=postgres://…).');
+  }
+  const executor = new SqliteExecutor({
+    path: sqlitePath(url),
+    synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
+  });
+  await executor.migrate();
+  return new Store(executor);
+}
+
+/** Starts the HTTP server on the given port (0 picks a free one). */
+export async function startNode(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly port: number; readonly hostname?: string; readonly store?: Store },
+): Promise<NodeGateway> {
+  const config = loadConfig(env);
+  const store = options.store ?? (await openStore(env));
+  const app = createApp({ store, config });
+  const purge = setInterval(() => {
+    store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);
+  }, 3600_000);
+  purge.unref();
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? '0.0.0.0' }, (info) => {
+      resolve({
+        store,
+        config,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            clearInterval(purge);
+            server.close(() => {
+              store.executor.close().finally(done);
+            });
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import type { CompiledQuery } from 'kysely';
+
+// Queries are built and compiled with kysely, then run by a small executor per backend. That keeps
+// one query builder for SQLite, PostgreSQL and D1 while each backend runs them its fastest way
+// (prepared statements reused on better-sqlite3, batch() on D1) and with no interactive transaction.
+
+export interface Step {
+  readonly query: CompiledQuery;
+  /** The step must change at least one row, or the whole unit is undone (StaleWrite). */
+  readonly mustChange?: boolean;
+}
+
+export type Backend = 'sqlite' | 'postgres' | 'd1';
+
+export interface SqlExecutor {
+  readonly backend: Backend;
+  all<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /** Runs a write; resolves to the number of rows it changed. */
+  run(query: CompiledQuery): Promise<number>;
+  /** Runs the steps as one atomic unit: all of them or none. */
+  atomic(steps: readonly Step[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Which unique identifier a write collided with. */
+export type UniqueTarget = 'alias' | 'external_id' | 'public_id' | 'number' | 'version' | 'idempotency' | 'other';
+
+export class UniqueViolation extends Error {
+  readonly target: UniqueTarget;
+  constructor(target: UniqueTarget) {
+    super(`unique violation: ${target}`);
+    this.name = 'UniqueViolation';
+    this.target = target;
+  }
+}
+
+/** A compare-and-set lost: someone else wrote the row first. */
+export class StaleWrite extends Error {
+  constructor() {
+    super('stale write');
+    this.name = 'StaleWrite';
+  }
+}
+
+/**
+ * Maps a driver's unique-constraint message to the identifier. SQLite and D1 name the columns
+ * ("UNIQUE constraint failed: customers.tenant_id, customers.alias"); PostgreSQL names the
+ * index or constraint ("customers_alias_unique"). Both contain the column name.
+ */
+export function uniqueTarget(message: string): UniqueTarget {
+  if (message.includes('customer_events')) return 'version';
+  if (message.includes('idempotency_keys')) return 'idempotency';
+  for (const target of ['external_id', 'alias', 'public_id', 'number'] as const) {
+    if (message.includes(target)) return target;
+  }
+  return 'other';
+}

@@ -1,0 +1,4 @@
+export * from './executor.ts';
+export { migrations } from './migrations.ts';
+export type { Database } from './schema.ts';
+export * from './store.ts';

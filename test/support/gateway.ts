@@ -1,0 +1,53 @@
+import type { Hono } from 'hono';
+import { createApp } from '../../src/app.ts';
+import { type GatewayConfig, loadConfig } from '../../src/config.ts';
+import { type CreatedTenant, createTenant } from '../../src/tenants.ts';
+import type { Store } from '../../src/store/index.ts';
+import { testStore } from './store.ts';
+
+export const testEnv = {
+  NODE_ENV: 'test',
+  CUSTGATE_JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
+} as const;
+
+export interface TestGateway {
+  readonly app: Hono;
+  readonly store: Store;
+  readonly config: GatewayConfig;
+  /** Two tenants: what one writes, the other must never see. */
+  readonly tenant: CreatedTenant;
+  readonly other: CreatedTenant;
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** The canonical customer through the gateway API, as tenant `tenant` sees it. */
+  canonical(ref: string): Promise<Record<string, unknown> & { ids: Record<string, unknown>; version: number }>;
+}
+
+export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const store = await testStore();
+  const config = loadConfig({ ...testEnv, ...env });
+  const app = createApp({ store, config, logger: { error: () => undefined } });
+  const tenant = await createTenant(store, config, 'acme');
+  const other = await createTenant(store, config, 'other');
+  const request = async (path: string, init?: RequestInit) => app.request(path, init);
+  const wooshpayKey = tenant.credentials.wooshpay?.secret_key;
+  return {
+    app,
+    store,
+    config,
+    tenant,
+    other,
+    request,
+    async canonical(ref) {
+      const res = await request(`/gateway/v1/customers/${encodeURIComponent(ref)}`, {
+        headers: { authorization: `Bearer ${wooshpayKey}` },
+      });
+      if (res.status !== 200) throw new Error(`canonical ${ref}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+  };
+}
+
+/** JSON request init with the given headers. */
+export function jsonInit(method: string, body: unknown, headers: Record<string, string>): RequestInit {
+  return { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
