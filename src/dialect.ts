@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import type { Customer, CustomerPatch, IdKind } from '../schemas/index.ts';
+import type { Customer, CustomerPatch, FieldName, IdKind } from '../schemas/index.ts';
 import type { GatewayError } from './errors.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
@@ -109,6 +109,32 @@ export interface DialectExamples {
   ref(ids: { readonly uuid: string; readonly public_id: string; readonly number: number }): string;
 }
 
+/** Canonical fields plus the identifiers and read-only state a coverage table speaks of. */
+export type CoverageField =
+  | FieldName
+  | 'uuid'
+  | 'public_id'
+  | 'number'
+  | 'livemode'
+  | 'delinquent'
+  | 'balance'
+  | 'created_at'
+  | 'updated_at';
+
+/** How one dialect carries one canonical field (the generated coverage matrix reads these). */
+export interface FieldCoverage {
+  /** The provider's name for it: `address.city`, `billingAddressCity`, `metadata[key]`. */
+  readonly as: string;
+  readonly read: boolean;
+  /** Whether an update can set it, clear it, and whether a map/object merges or replaces. */
+  readonly write: { readonly set: boolean; readonly clear: boolean; readonly mode?: 'merge' | 'replace' } | null;
+  /** What a user should know: lossy conversions, wire forms of clear, limits. */
+  readonly note?: string;
+}
+
+/** Every canonical field, each either carried (how) or not (null): a missing field will not compile. */
+export type Coverage = Readonly<Record<CoverageField, FieldCoverage | null>>;
+
 export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly name: DialectName;
   readonly title: string;
@@ -158,6 +184,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
 
   issueCredentials(mint: CredentialMinter): Promise<IssuedCredentials>;
   readonly examples: DialectExamples;
+  /** Which canonical fields this dialect reads and writes, and under which names. */
+  readonly coverage: Coverage;
 }
 
 // Methods (not function properties) are bivariant in their parameters, so every concrete

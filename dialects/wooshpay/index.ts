@@ -1,5 +1,6 @@
 import { type Dialect, GatewayError } from '../../src/dialect.ts';
 import { credentialWooshpay } from './auth.ts';
+import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { examplesWooshpay } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
@@ -30,4 +31,5 @@ export const wooshpay = {
     return { secret_key };
   },
   examples: examplesWooshpay,
+  coverage: coverageWooshpay,
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

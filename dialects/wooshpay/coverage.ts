@@ -1,0 +1,61 @@
+import type { Coverage } from '../../src/dialect.ts';
+
+const rw = (as: string, note?: string) =>
+  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const;
+const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
+
+export const coverageWooshpay = {
+  uuid: null,
+  public_id: readOnly('id'),
+  number: null,
+  alias: null,
+  external_id: null,
+  name: rw('name', '"" clears'),
+  first_name: null,
+  last_name: null,
+  salutation: null,
+  company_name: null,
+  customer_type: null,
+  email: rw('email'),
+  invoicing_emails: null,
+  phone: rw('phone'),
+  mobile_phone: null,
+  website: null,
+  description: rw('description'),
+  address: {
+    as: 'address',
+    read: true,
+    write: { set: true, clear: true, mode: 'merge' },
+    note: 'members patch one by one; address="" clears; line3 and contact are not shown',
+  },
+  shipping: {
+    as: 'shipping',
+    read: true,
+    write: { set: true, clear: true, mode: 'replace' },
+    note: 'name and address required when set; same_as_billing shows the billing address',
+  },
+  currency: readOnly('currency', 'lower case'),
+  preferred_locales: readOnly('preferred_locales'),
+  invoice_prefix: readOnly('invoice_prefix'),
+  next_invoice_sequence: readOnly('next_invoice_sequence'),
+  tax_exempt: readOnly('tax_exempt'),
+  tax_ids: readOnly('tax_ids', 'values only, with expand[]=tax_ids'),
+  custom_taxes: null,
+  metadata: {
+    as: 'metadata',
+    read: true,
+    write: { set: true, clear: true, mode: 'merge' },
+    note: 'metadata[k]="" deletes a key, metadata="" clears all; non-string values are shown as JSON text',
+  },
+  invoicing_entity_id: null,
+  business_entity_id: null,
+  connector: null,
+  communications_enabled: null,
+  auto_charge_enabled: null,
+  active: null,
+  livemode: readOnly('livemode', 'follows the key of the request'),
+  delinquent: readOnly('delinquent'),
+  balance: readOnly('balance'),
+  created_at: readOnly('created', 'unix seconds'),
+  updated_at: null,
+} satisfies Coverage;
