@@ -17,7 +17,7 @@ function envelope(dialect: AnyDialect, code: ErrorCode, details = {}) {
 
 async function expectError(res: Response, dialect: AnyDialect, code: ErrorCode, details = {}) {
   const expected = envelope(dialect, code, details);
-  const body = await res.json();
+  const body = (await res.json()) as object;
   expect(res.status).toBe(expected.status);
   expect(Object.keys(body).sort()).toEqual(expected.keys);
   return body;

@@ -42,7 +42,7 @@ export async function testGateway(env: Record<string, string> = {}): Promise<Tes
         headers: { authorization: `Bearer ${wooshpayKey}` },
       });
       if (res.status !== 200) throw new Error(`canonical ${ref}: ${res.status} ${await res.text()}`);
-      return res.json();
+      return (await res.json()) as Awaited<ReturnType<TestGateway['canonical']>>;
     },
   };
 }
