@@ -45,16 +45,16 @@ export class Idempotency {
         if (await this.#store.reclaimKey(row, existing)) return { kind: 'first' };
         continue;
       }
-      if (existing.request_hash !== requestHash) {
-        throw new GatewayError(
-          'idempotency_mismatch',
-          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-        );
-      }
       if (existing.state === 'pending' || existing.status === null || existing.body === null) {
         throw new GatewayError(
           'idempotency_in_flight',
           'There is currently another in-progress request using this Idempotency-Key. Please try again later.',
+        );
+      }
+      if (existing.request_hash !== requestHash) {
+        throw new GatewayError(
+          'idempotency_mismatch',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
         );
       }
       return { kind: 'replay', status: existing.status, body: existing.body };

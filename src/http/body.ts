@@ -73,6 +73,16 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
   }
   let body: unknown;
   if (isForm && formats.includes('form')) {
+    // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
+    for (const name of new URLSearchParams(text).keys()) {
+      const segments = name.split(/[[\]]+/).filter(Boolean);
+      const bad = segments.find((segment) => forbiddenKeys.has(segment));
+      if (bad !== undefined) {
+        throw new GatewayError('invalid_request', `Invalid parameter name: ${name}`, {
+          issues: [{ path: segments, kind: 'unknown', message: `Received unknown parameter: ${name}` }],
+        });
+      }
+    }
     try {
       body = qs.parse(text, {
         depth: 5,
@@ -80,7 +90,7 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
         arrayLimit: 100,
         parameterLimit: 1000,
         allowPrototypes: false,
-        plainObjects: false,
+        plainObjects: true,
       });
     } catch {
       throw new GatewayError('malformed_body', 'The form body nests deeper than 5 levels.');
