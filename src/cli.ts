@@ -2,6 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config.ts';
 import { openStore, startNode } from './node.ts';
 import { createTenant } from './tenants.ts';
+import { dialectNamed, translate } from './translate.ts';
+import { isGatewayError } from './errors.ts';
+import { readFileSync } from 'node:fs';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -68,6 +71,29 @@ tenant
       else printDemo(created, `http://localhost:${env.PORT ?? 8787}`);
     } finally {
       await store.executor.close();
+    }
+  });
+
+program
+  .command('translate [file]')
+  .description('translate an update body (JSON, from the file or standard input) between dialects, with a loss report')
+  .requiredOption('--from <dialect>', 'the dialect the body is written in')
+  .requiredOption('--to <dialect>', 'the dialect to translate into')
+  .option('--strict', 'exit with status 3 when the translation loses anything')
+  .action((file: string | undefined, opts: { from: string; to: string; strict?: boolean }) => {
+    try {
+      const text = readFileSync(file ?? 0, 'utf8');
+      const result = translate(dialectNamed(opts.from, 'from'), dialectNamed(opts.to, 'to'), JSON.parse(text));
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (opts.strict && result.losses.length > 0) {
+        console.error(`custgate: the translation loses ${result.losses.length} thing(s); see "losses"`);
+        process.exitCode = 3;
+      }
+    } catch (error) {
+      const issues = isGatewayError(error) ? error.details.issues ?? [] : [];
+      console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
+      for (const issue of issues) console.error(`  ${issue.path.join('.')}: ${issue.message}`);
+      process.exitCode = 2;
     }
   });
 

@@ -135,6 +135,29 @@ export interface FieldCoverage {
 /** Every canonical field, each either carried (how) or not (null): a missing field will not compile. */
 export type Coverage = Readonly<Record<CoverageField, FieldCoverage | null>>;
 
+/**
+ * What a translation into a dialect could not carry faithfully: `unsupported` (the dialect has no
+ * such field), `lossy` (carried, but converted with loss: ISO code -> country name, a tri-state ->
+ * boolean), `inexpressible` (the field is there but the operation is not: clearing in Meteroid,
+ * merging keys where the dialect replaces the whole map), `required` (the dialect needs a field
+ * the source did not give).
+ */
+export type LossKind = 'unsupported' | 'lossy' | 'inexpressible' | 'required';
+
+export interface Loss {
+  /** Canonical field (or `field.member`), or for `required` the provider's field name. */
+  readonly field: string;
+  readonly kind: LossKind;
+  readonly message: string;
+}
+
+export interface Translation {
+  /** An update body in the dialect's wire form. */
+  readonly body: Record<string, unknown>;
+  /** Only the losses particular to this dialect; the gateway adds those its coverage implies. */
+  readonly losses: readonly Loss[];
+}
+
 export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly name: DialectName;
   readonly title: string;
@@ -186,6 +209,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly examples: DialectExamples;
   /** Which canonical fields this dialect reads and writes, and under which names. */
   readonly coverage: Coverage;
+  /** Canonical patch -> this dialect's update body (the inverse of updatePatch). Pure. */
+  fromPatch?(patch: CustomerPatch): Translation;
 }
 
 // Methods (not function properties) are bivariant in their parameters, so every concrete

@@ -1,3 +1,4 @@
 export * from './errors.ts';
 export * from './mapping.ts';
 export * from './request.ts';
+export * from './translate.ts';

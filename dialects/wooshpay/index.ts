@@ -5,6 +5,7 @@ import { renderErrorWooshpay } from './errors.ts';
 import { examplesWooshpay } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestWooshpay, UpdateRequestWooshpay } from './request.ts';
+import { fromPatch } from './translate.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
 export const wooshpay = {
@@ -32,4 +33,5 @@ export const wooshpay = {
   },
   examples: examplesWooshpay,
   coverage: coverageWooshpay,
+  fromPatch,
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

@@ -2,7 +2,10 @@ import { Hono } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
 import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
+import { coverageMatrix } from '../coverage.ts';
+import { dialectNamed, translate } from '../translate.ts';
 import { authenticateAny } from './authenticate.ts';
+import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import { requestView } from './request-view.ts';
 import type { Runtime } from './runtime.ts';
@@ -64,6 +67,27 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/coverage', (c) => c.json(coverageMatrix()));
+
+  api.post('/translate', async (c) => {
+    try {
+      await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const from = dialectNamed(c.req.query('from'), 'from');
+      const to = dialectNamed(c.req.query('to'), 'to');
+      const raw = await decodeBody(c.req.raw, from.bodies, rt.config.bodyLimitBytes);
+      const result = translate(from, to, raw);
+      if (c.req.query('strict') === 'true' && result.losses.length > 0) {
+        return c.json(
+          { error: { code: 'lossy_translation', message: `The translation from ${from.name} to ${to.name} loses information.`, losses: result.losses } },
+          422,
+        );
+      }
+      return c.json(result);
     } catch (error) {
       return gatewayError(error, rt);
     }

@@ -1,0 +1,68 @@
+import { dialects } from '../dialects/index.ts';
+import type { CustomerPatch, FieldName } from '../schemas/index.ts';
+import type { AnyDialect, DialectName, Loss } from './dialect.ts';
+import { GatewayError } from './errors.ts';
+import { validate } from './http/validate.ts';
+
+export interface TranslateResult {
+  readonly from: DialectName;
+  readonly to: DialectName;
+  /** The equivalent update body in the target dialect. */
+  readonly body: Record<string, unknown>;
+  readonly losses: readonly Loss[];
+}
+
+export function dialectNamed(name: string | undefined, role: 'from' | 'to'): AnyDialect {
+  const dialect = name === undefined ? undefined : (dialects as Record<string, AnyDialect | undefined>)[name];
+  if (!dialect) {
+    throw new GatewayError('invalid_request', `Unknown dialect '${name ?? ''}' for ${role}: use one of ${Object.keys(dialects).join(', ')}.`, {
+      issues: [{ path: ['query', role], kind: 'value', message: `one of ${Object.keys(dialects).join(', ')}`, value: name }],
+    });
+  }
+  return dialect;
+}
+
+/** Losses the target's coverage table implies: fields it cannot write, operations it cannot express. */
+function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
+  const losses: Loss[] = [];
+  for (const field of Object.keys(patch) as FieldName[]) {
+    const op = patch[field];
+    const coverage = target.coverage[field];
+    if (!op) continue;
+    if (!coverage?.write) {
+      losses.push({ field, kind: 'unsupported', message: `${target.title} cannot write ${field}; it is left out.` });
+    } else if (op.op === 'clear' && !coverage.write.clear) {
+      losses.push({ field, kind: 'inexpressible', message: `${target.title} cannot clear ${coverage.as}; it is left out.` });
+    } else if (op.op === 'merge' && coverage.write.mode === 'replace') {
+      losses.push({
+        field,
+        kind: 'inexpressible',
+        message: `${target.title} replaces ${coverage.as} whole; a member-by-member change is sent as the given members only.`,
+      });
+    }
+  }
+  return losses;
+}
+
+/** A canonical patch in the target's wire form, with every loss on the way. */
+export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body: Record<string, unknown>; losses: Loss[] } {
+  if (!target.fromPatch) {
+    throw new GatewayError('invalid_request', `Translation into ${target.name} is not available.`, {
+      issues: [{ path: ['query', 'to'], kind: 'value', message: 'no translation into this dialect', value: target.name }],
+    });
+  }
+  const translated = target.fromPatch(patch);
+  const losses = coverageLosses(target, patch);
+  for (const loss of translated.losses) {
+    if (!losses.some((l) => l.field === loss.field && l.kind === loss.kind)) losses.push(loss);
+  }
+  return { body: translated.body, losses };
+}
+
+/** An update body in one dialect -> the equivalent update body in another, and what was lost. */
+export function translate(from: AnyDialect, to: AnyDialect, raw: unknown): TranslateResult {
+  const body = validate(from.request.update, raw);
+  const patch = from.updatePatch(body);
+  const { body: translated, losses } = patchToDialect(to, patch);
+  return { from: from.name, to: to.name, body: translated, losses };
+}
