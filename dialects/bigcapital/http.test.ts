@@ -194,6 +194,33 @@ describe('errors', () => {
     expect([stale.status, await stale.json()]).toEqual([412, { statusCode: 412, error: 'Precondition Failed', message: expect.any(String) }]);
   });
 
+  it('refuses a body that is not an object, a prototype key and a non-JSON content type in its envelopes', async () => {
+    const list = await put(`/api/customers/${number}`, 'just text');
+    expect([list.status, await list.json()]).toEqual([
+      400,
+      { statusCode: 400, error: 'Bad Request', message: [{ property: 'body', value: 'just text', constraints: { isObject: 'body must be an object' } }] },
+    ]);
+    const proto = await gw.request(`/api/customers/${number}`, {
+      method: 'PUT',
+      headers: { ...keyAuth, 'content-type': 'application/json' },
+      body: '{"customerType":"business","displayName":"x","__proto__":{"active":false}}',
+    });
+    expect(await proto.json()).toMatchObject({
+      statusCode: 400,
+      message: [{ property: '__proto__', constraints: { whitelistValidation: 'property __proto__ should not exist' } }],
+    });
+    const text = await gw.request(`/api/customers/${number}`, {
+      method: 'PUT',
+      headers: { ...keyAuth, 'content-type': 'text/plain' },
+      body: JSON.stringify(base),
+    });
+    expect([text.status, await text.json()]).toEqual([
+      415,
+      { statusCode: 415, error: 'Unsupported Media Type', message: expect.any(String) },
+    ]);
+    expect((await gw.canonical(String(number))).name).toBe('Error Target');
+  });
+
   it('answers a method the path does not take with 404 in its envelope', async () => {
     const res = await gw.request(`/bigcapital/api/customers/${number}`, { method: 'DELETE', headers: keyAuth });
     expect([res.status, await res.json()]).toEqual([404, notFound]);
