@@ -1,0 +1,70 @@
+import {
+  type CredentialClaim,
+  GatewayError,
+  type Principal,
+  type RequestView,
+  type VerifiedCredential,
+} from '../../src/dialect.ts';
+
+// Two forms, as Bigcapital takes them:
+// - `Bearer bc_<96 hex>`: an API key of one organization (tenant implied, stored hashed). An
+//   `organization-id` header beside it is ignored: the key's organization is the one.
+// - `Bearer <JWT>` + `organization-id: <tenant UUID>`: the token's subject is a user; the token
+//   lists the organizations that user belongs to in the `organizations` claim (signed by the
+//   gateway, so only the gateway can grant one), and the header must name one of them.
+
+/** The claim of a Bigcapital JWT that lists the organizations (tenant UUIDs) its subject belongs to. */
+export const organizationsClaim = 'organizations';
+
+export const organizationRequiredMessage = 'Organization ID is required.';
+
+const apiKeyPattern = /^bc_[0-9a-f]{96}$/;
+const jwtPattern = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+const missing = () => new GatewayError('unauthenticated', 'No bearer token provided.', { reason: 'missing' });
+const invalid = (message = 'Invalid bearer token.') => new GatewayError('unauthenticated', message, { reason: 'invalid' });
+
+/** Marked with an issue on the header, so the renderer can say what is missing. */
+export const organizationRequired = () =>
+  new GatewayError('unauthenticated', organizationRequiredMessage, {
+    reason: 'missing',
+    issues: [{ path: ['header', 'organization-id'], kind: 'missing', message: organizationRequiredMessage }],
+  });
+
+export function credentialBigcapital(req: RequestView): CredentialClaim | GatewayError {
+  const header = req.header('authorization')?.trim();
+  if (!header) return missing();
+  const match = /^bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) return /^bearer$/i.test(header) ? missing() : invalid();
+  const token = match[1];
+  if (token.startsWith('bc_')) {
+    return apiKeyPattern.test(token) ? { type: 'api-key', kind: 'bigcapital', secret: token } : invalid();
+  }
+  return jwtPattern.test(token) ? { type: 'jwt', token } : invalid();
+}
+
+/** The organizations a verified token grants, lower-cased as tenant UUIDs are. */
+function organizationsOf(claims: Readonly<Record<string, unknown>>): string[] {
+  const listed = claims[organizationsClaim];
+  if (!Array.isArray(listed)) return [];
+  return listed.filter((item): item is string => typeof item === 'string').map((item) => item.toLowerCase());
+}
+
+/**
+ * A key's tenant is its own. A token (already verified: signature, issuer, audience, expiry) needs
+ * the `organization-id` header, which must be one of its organizations.
+ */
+export function principalBigcapital(verified: VerifiedCredential, req: RequestView): Principal | GatewayError {
+  if (verified.type === 'api-key') {
+    return { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode };
+  }
+  const organizationId = req.header('organization-id')?.trim().toLowerCase();
+  if (!organizationId) return organizationRequired();
+  const subject = verified.claims.sub;
+  if (typeof subject !== 'string' || subject === '') return invalid();
+  // The same answer as a bad token: whether the organization exists is not the caller's to learn.
+  if (!organizationsOf(verified.claims).includes(organizationId)) {
+    return invalid('The token does not grant access to this organization.');
+  }
+  return { tenantId: organizationId, credentialId: `jwt:${subject}`, livemode: verified.claims.livemode === true };
+}

@@ -1,0 +1,62 @@
+import type { Coverage } from '../../src/dialect.ts';
+
+const rw = (as: string, note?: string) =>
+  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const;
+const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
+const required = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
+
+const cleared = 'null or "" clears; not shown when empty';
+
+export const coverageBigcapital = {
+  uuid: null,
+  public_id: null,
+  number: readOnly('id', 'the path id; a non-numeric id is a 404'),
+  alias: null,
+  external_id: null,
+  name: required('displayName', 'required on every PUT, cannot be cleared; shown as "" when no name is stored'),
+  first_name: rw('firstName', cleared),
+  last_name: rw('lastName', cleared),
+  salutation: rw('salutation', cleared),
+  company_name: rw('companyName', cleared),
+  customer_type: required('customerType', 'required on every PUT (business | individual); not in the seed response, shown when set'),
+  email: rw('email', 'null clears; "" is a 400'),
+  invoicing_emails: null,
+  phone: rw('workPhone', cleared),
+  mobile_phone: rw('personalPhone', cleared),
+  website: rw('website', cleared),
+  description: rw('note', 'null or "" clears; shown as "" when empty (the seed requires a string)'),
+  address: {
+    as: 'billingAddress1/2/City/State/Country/Zipcode/Email/Phone',
+    read: true,
+    write: { set: true, clear: true, mode: 'merge' },
+    note: 'members patch one by one (null clears one); Zipcode in requests is Postcode in responses; Country is an English name ↔ ISO-2, unknown names are a 400; line3 is not shown',
+  },
+  shipping: {
+    as: 'shippingAddress1/2/City/State/Country/Zipcode/Email/Phone',
+    read: true,
+    write: { set: true, clear: true, mode: 'merge' },
+    note: 'the shipping address, member by member; a same-as-billing shipping shows the billing address, and writing any shipping field ends same-as-billing; the shipping name and recipient phone (Wooshpay shipping.name/phone) are not shown',
+  },
+  currency: readOnly('currencyCode', 'set on create only (ignored in a PUT); "USD" is shown when none is stored'),
+  preferred_locales: null,
+  invoice_prefix: null,
+  next_invoice_sequence: null,
+  tax_exempt: null,
+  tax_ids: null,
+  custom_taxes: null,
+  metadata: null,
+  invoicing_entity_id: null,
+  business_entity_id: null,
+  connector: null,
+  communications_enabled: null,
+  auto_charge_enabled: null,
+  active: rw('active', 'null resets it to true'),
+  livemode: null,
+  delinquent: null,
+  balance: readOnly(
+    'balance',
+    'also closingBalance; openingBalance, openingBalanceAt (createdAt when none), openingBalanceExchangeRate, localOpeningBalance and openingBalanceBranchId are shown read-only',
+  ),
+  created_at: readOnly('createdAt'),
+  updated_at: readOnly('updatedAt'),
+} satisfies Coverage;

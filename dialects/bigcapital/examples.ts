@@ -1,0 +1,39 @@
+import type { DialectExamples } from '../../src/dialect.ts';
+import type { CustomerBigcapital } from './mapping.ts';
+import { CustomerResponseBigcapital } from './response.ts';
+
+export const examplesBigcapital = {
+  auth: (credentials) => ({ authorization: `Bearer ${credentials.api_key}` }),
+  badAuth: { authorization: `Bearer bc_${'0'.repeat(96)}` },
+  create: {
+    customerType: 'business',
+    displayName: 'Acme Corporation',
+    companyName: 'Acme Corporation',
+    email: 'billing@acme.example',
+  },
+  update: {
+    customerType: 'business',
+    displayName: 'John Doe - Acme Corporation',
+    salutation: 'Mr.',
+    firstName: 'John',
+    lastName: 'Doe',
+    companyName: 'Acme Corporation',
+    email: 'john.doe@acme.example',
+    workPhone: '+1 (555) 123-4567',
+    website: 'https://www.acme.example',
+    billingAddress1: '123 Business Ave',
+    billingAddressCity: 'New York',
+    billingAddressState: 'NY',
+    billingAddressZipcode: '10001',
+    billingAddressCountry: 'United States',
+    note: 'Important client with regular monthly orders',
+  },
+  // PUT requires customerType and displayName in every body.
+  setName: (name) => ({ customerType: 'business', displayName: name }),
+  invalid: { body: { customerType: 'business', displayName: 'Acme', email: 'not-an-email' }, field: 'email' },
+  clearPhone: { customerType: 'business', displayName: 'John Doe - Acme Corporation', workPhone: null },
+  name: (response) => (response as CustomerBigcapital).displayName,
+  idOf: (response) => String((response as CustomerBigcapital).id),
+  response: CustomerResponseBigcapital,
+  ref: (ids) => String(ids.number),
+} satisfies DialectExamples;

@@ -1,0 +1,188 @@
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { clear, type Customer, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
+import { render, toCreatePatch, toPatch } from './mapping.ts';
+import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
+import { CustomerResponseBigcapital } from './response.ts';
+
+const required = { customerType: 'business', displayName: 'Acme' } as const;
+
+const parse = (body: unknown) => v.parse(UpdateRequestBigcapital, body);
+
+function customer(overrides: Partial<Customer> = {}): Customer {
+  return {
+    ...fieldDefaults,
+    ...stateDefaults,
+    uuid: '9b0c6a55-0d0e-4d55-9e6e-0d1c2b3a4f50',
+    public_id: 'cus_abcdefghijklmn',
+    number: 7,
+    version: 1,
+    created_at: '2026-01-02T03:04:05.678Z',
+    updated_at: '2026-01-03T03:04:05.678Z',
+    ...overrides,
+  } as Customer;
+}
+
+const address = {
+  line1: '123 Business Ave',
+  line2: null,
+  line3: null,
+  city: 'New York',
+  state: 'NY',
+  postal_code: '10001',
+  country: 'US',
+  email: 'billing@acme.example',
+  phone: null,
+};
+
+describe('request -> patch', () => {
+  it('always sets the required customerType and displayName, and nothing absent', () => {
+    expect(toPatch(parse(required))).toEqual({ customer_type: set('business'), name: set('Acme') });
+  });
+
+  it('clears on null and on "", sets a value', () => {
+    const patch = toPatch(parse({ ...required, workPhone: null, personalPhone: '', note: 'VIP', website: 'https://a.example' }));
+    expect(patch.phone).toEqual(clear);
+    expect(patch.mobile_phone).toEqual(clear);
+    expect(patch.description).toEqual(set('VIP'));
+    expect(patch.website).toEqual(set('https://a.example'));
+  });
+
+  it('maps the names, salutation, company and email', () => {
+    const patch = toPatch(
+      parse({ ...required, salutation: 'Ms.', firstName: 'Jane', lastName: 'Roe', companyName: 'Roe Ltd', email: 'jane@roe.example' }),
+    );
+    expect(patch).toMatchObject({
+      salutation: set('Ms.'),
+      first_name: set('Jane'),
+      last_name: set('Roe'),
+      company_name: set('Roe Ltd'),
+      email: set('jane@roe.example'),
+    });
+  });
+
+  it('patches the billing address member by member; Zipcode is the postal code; a country name becomes ISO-2', () => {
+    const patch = toPatch(
+      parse({ ...required, billingAddressCity: 'New York', billingAddressZipcode: '10001', billingAddressCountry: 'United States', billingAddress2: null }),
+    );
+    expect(patch.address).toEqual(
+      merge({ city: set('New York'), postal_code: set('10001'), country: set('US'), line2: clear }),
+    );
+    expect(patch.shipping).toBeUndefined();
+  });
+
+  it('accepts common and official country names and ISO codes', () => {
+    for (const name of ['United States of America', 'USA', 'us', 'Germany']) {
+      const patch = toPatch(parse({ ...required, billingAddressCountry: name }));
+      expect(patch.address).toEqual(merge({ country: set(name === 'Germany' ? 'DE' : 'US') }));
+    }
+  });
+
+  it('patches the shipping address and ends same-as-billing', () => {
+    const patch = toPatch(parse({ ...required, shippingAddressPhone: '+1 555', shippingAddressEmail: null, shippingAddressCountry: null }));
+    expect(patch.shipping).toEqual(
+      merge({ same_as_billing: set(false), address: merge({ phone: set('+1 555'), email: clear, country: clear }) }),
+    );
+  });
+
+  it('sets active, and null resets it', () => {
+    expect(toPatch(parse({ ...required, active: false })).active).toEqual(set(false));
+    expect(toPatch(parse({ ...required, active: null })).active).toEqual(clear);
+  });
+
+  it('ignores unknown and read-only properties', () => {
+    const patch = toPatch(parse({ ...required, balance: 99, currencyCode: 'EUR', createdAt: '2020-01-01T00:00:00Z', foo: 1 }));
+    expect(patch).toEqual({ customer_type: set('business'), name: set('Acme') });
+  });
+
+  it('sets the currency on create only', () => {
+    expect(toCreatePatch(v.parse(CreateRequestBigcapital, { ...required, currencyCode: 'EUR' })).currency).toEqual(set('EUR'));
+  });
+});
+
+describe('request validation', () => {
+  const issuesOf = (body: unknown) =>
+    (v.safeParse(UpdateRequestBigcapital, body).issues ?? []).map((i) => i.path?.map((p) => p.key).join('.'));
+
+  it('names every invalid property at once', () => {
+    expect(
+      issuesOf({ email: '', billingAddressEmail: '', shippingAddressEmail: 'x', customerType: 'company', active: 'yes' }),
+    ).toEqual(['customerType', 'displayName', 'email', 'active', 'billingAddressEmail', 'shippingAddressEmail']);
+  });
+
+  it('refuses an unknown country name and an empty displayName', () => {
+    expect(issuesOf({ ...required, displayName: '', billingAddressCountry: 'Narnia' })).toEqual([
+      'displayName',
+      'billingAddressCountry',
+    ]);
+  });
+});
+
+describe('canonical -> response', () => {
+  it('fills every required property of the seed response for a customer with nothing set', () => {
+    const c = customer();
+    const shown = render(c);
+    expect(v.safeParse(CustomerResponseBigcapital, shown).issues).toBeUndefined();
+    expect(shown).toEqual({
+      id: 7,
+      balance: 0,
+      currencyCode: 'USD',
+      openingBalance: 0,
+      openingBalanceAt: c.created_at,
+      openingBalanceExchangeRate: 1,
+      displayName: '',
+      note: '',
+      active: true,
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
+      localOpeningBalance: 0,
+      closingBalance: 0,
+    });
+  });
+
+  it('shows stored fields under Bigcapital names: Postcode, country name, displayName, note', () => {
+    const shown = render(
+      customer({
+        name: 'Acme Corp',
+        customer_type: 'individual',
+        description: 'VIP',
+        phone: '+1 555 0100',
+        mobile_phone: '+1 555 0101',
+        currency: 'EUR',
+        balance: 1500,
+        opening_balance: 1000,
+        opening_balance_exchange_rate: 2,
+        opening_balance_branch_id: 3,
+        address,
+        shipping: { name: 'Dock', phone: null, same_as_billing: false, address: { ...address, country: 'DE', city: 'Berlin' } },
+      }),
+    );
+    expect(v.safeParse(CustomerResponseBigcapital, shown).issues).toBeUndefined();
+    expect(shown).toMatchObject({
+      customerType: 'individual',
+      displayName: 'Acme Corp',
+      note: 'VIP',
+      workPhone: '+1 555 0100',
+      personalPhone: '+1 555 0101',
+      currencyCode: 'EUR',
+      balance: 1500,
+      closingBalance: 1500,
+      localOpeningBalance: 2000,
+      openingBalanceBranchId: 3,
+      billingAddress1: '123 Business Ave',
+      billingAddressPostcode: '10001',
+      billingAddressCountry: 'United States',
+      billingAddressEmail: 'billing@acme.example',
+      shippingAddressCity: 'Berlin',
+      shippingAddressCountry: 'Germany',
+    });
+    expect(shown).not.toHaveProperty('billingAddress2');
+    expect(shown).not.toHaveProperty('billingAddressZipcode');
+  });
+
+  it('shows the billing address as shipping when shipping is the same as billing', () => {
+    const shown = render(customer({ address, shipping: { name: null, phone: null, same_as_billing: true, address: null } }));
+    expect(shown.shippingAddress1).toBe('123 Business Ave');
+    expect(shown.shippingAddressCountry).toBe('United States');
+  });
+});
