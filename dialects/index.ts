@@ -1,4 +1,5 @@
 import type { AnyDialect, DialectName } from '../src/dialect.ts';
+import { meteroid } from './meteroid/index.ts';
 import { wooshpay } from './wooshpay/index.ts';
 
 /**
@@ -7,4 +8,5 @@ import { wooshpay } from './wooshpay/index.ts';
  */
 export const dialects: Partial<Record<DialectName, AnyDialect>> = {
   wooshpay,
+  meteroid,
 };
