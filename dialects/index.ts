@@ -1,5 +1,6 @@
 import type { AnyDialect, DialectName } from '../src/dialect.ts';
 import { bigcapital } from './bigcapital/index.ts';
+import { meteroid } from './meteroid/index.ts';
 import { wooshpay } from './wooshpay/index.ts';
 
 /**
@@ -9,4 +10,5 @@ import { wooshpay } from './wooshpay/index.ts';
 export const dialects: Partial<Record<DialectName, AnyDialect>> = {
   wooshpay,
   bigcapital,
+  meteroid,
 };

@@ -1,4 +1,4 @@
-import type { Address, CustomerFields, Metadata, Shipping } from './customer.ts';
+import type { Address, CustomerFields, Metadata, Shipping, TaxId } from './customer.ts';
 
 // Each dialect's wire form of "leave it", "set it" and "clear it" differs ("" in Stripe-like
 // dialects, null in Bigcapital and Zenskar, impossible in Meteroid). The canonical patch makes the
@@ -34,7 +34,14 @@ export type ShippingOp = SetOp<Shipping> | ClearOp | MergeOp<ShippingPatch>;
 /** Merge sets or deletes single keys (Stripe's metadata); set replaces the whole map (Zenskar). */
 export type MetadataOp = SetOp<Metadata> | ClearOp | MergeOp<Readonly<Record<string, FieldOp<unknown>>>>;
 
-type Plain = Exclude<keyof CustomerFields, 'address' | 'shipping' | 'metadata'>;
+/**
+ * Set replaces the whole list (Zenskar's tax_info); merge replaces, per tax id type (compared
+ * case-insensitively), the entries of that type and keeps the others (Meteroid's vat_number is
+ * the "VAT" entry); a cleared type removes its entries.
+ */
+export type TaxIdsOp = SetOp<TaxId[]> | ClearOp | MergeOp<Readonly<Record<string, FieldOp<TaxId>>>>;
+
+type Plain = Exclude<keyof CustomerFields, 'address' | 'shipping' | 'metadata' | 'tax_ids'>;
 
 export type CustomerPatch = {
   readonly [K in Plain]?: FieldOp<NonNullable<CustomerFields[K]>>;
@@ -42,6 +49,7 @@ export type CustomerPatch = {
   readonly address?: AddressOp;
   readonly shipping?: ShippingOp;
   readonly metadata?: MetadataOp;
+  readonly tax_ids?: TaxIdsOp;
 };
 
 export const set = <T>(value: T): SetOp<T> => ({ op: 'set', value });

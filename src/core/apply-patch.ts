@@ -10,6 +10,8 @@ import {
   type MetadataOp,
   type Shipping,
   type ShippingOp,
+  type TaxId,
+  type TaxIdsOp,
 } from '../../schemas/index.ts';
 
 const emptyAddress: Address = {
@@ -72,7 +74,22 @@ function applyMetadata(current: Metadata, op: MetadataOp | undefined): Metadata 
   return next;
 }
 
-const structured = new Set<FieldName>(['address', 'shipping', 'metadata']);
+function applyTaxIds(current: TaxId[], op: TaxIdsOp | undefined): TaxId[] {
+  if (!op) return current;
+  if (op.op === 'clear') return [];
+  if (op.op === 'set') return [...op.value];
+  let next = [...current];
+  for (const [type, typeOp] of Object.entries(op.value)) {
+    const sameType = (t: TaxId) => t.type?.toUpperCase() === type.toUpperCase();
+    // The replacement takes the place of the first entry it replaces, so the order others see holds.
+    const at = next.findIndex(sameType);
+    next = next.filter((t) => !sameType(t));
+    if (typeOp.op === 'set') next.splice(at === -1 ? next.length : at, 0, typeOp.value);
+  }
+  return next;
+}
+
+const structured = new Set<FieldName>(['address', 'shipping', 'metadata', 'tax_ids']);
 
 /** The fields after a patch. Pure: the input is not changed. */
 export function applyPatch(current: CustomerFields, patch: CustomerPatch): CustomerFields {
@@ -85,6 +102,7 @@ export function applyPatch(current: CustomerFields, patch: CustomerPatch): Custo
   next.address = applyAddress(current.address, patch.address);
   next.shipping = applyShipping(current.shipping, patch.shipping);
   next.metadata = applyMetadata(current.metadata, patch.metadata);
+  next.tax_ids = applyTaxIds(current.tax_ids, patch.tax_ids);
   return next as CustomerFields;
 }
 

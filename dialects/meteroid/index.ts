@@ -1,0 +1,34 @@
+import { type Dialect, GatewayError } from '../../src/dialect.ts';
+import { credentialMeteroid } from './auth.ts';
+import { coverageMeteroid } from './coverage.ts';
+import { renderErrorMeteroid } from './errors.ts';
+import { examplesMeteroid } from './examples.ts';
+import { render, toPatch } from './mapping.ts';
+import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
+
+/** Meteroid (seed 002): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
+export const meteroid = {
+  name: 'meteroid',
+  title: 'Meteroid',
+  routes: { prefix: '/meteroid', collection: '/api/v1/customers', update: 'PATCH', root: true },
+  ids: ['public_id', 'uuid', 'alias'],
+  bodies: ['json'],
+  idempotency: false,
+  createdStatus: 201,
+  credential: credentialMeteroid,
+  principal: (verified) =>
+    verified.type === 'api-key'
+      ? { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode }
+      : new GatewayError('unauthenticated', 'Invalid API key.', { reason: 'invalid' }),
+  request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
+  updatePatch: toPatch,
+  createPatch: toPatch,
+  render,
+  renderError: renderErrorMeteroid,
+  async issueCredentials(mint) {
+    const api_key = await mint.apiKey('meteroid', mint.livemode ? 'pv_live_' : 'pv_test_');
+    return { api_key };
+  },
+  examples: examplesMeteroid,
+  coverage: coverageMeteroid,
+} satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;
