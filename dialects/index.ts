@@ -1,4 +1,5 @@
 import type { AnyDialect, DialectName } from '../src/dialect.ts';
+import { connhex } from './connhex/index.ts';
 import { wooshpay } from './wooshpay/index.ts';
 
 /**
@@ -7,4 +8,5 @@ import { wooshpay } from './wooshpay/index.ts';
  */
 export const dialects: Partial<Record<DialectName, AnyDialect>> = {
   wooshpay,
+  connhex,
 };
