@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type Customer, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { GatewayError, type Principal, type RequestView } from '../../src/dialect.ts';
 import { permitsConnhex, principalConnhex } from './auth.ts';
+import { connhex } from './index.ts';
 import { render, toPatch } from './mapping.ts';
 import { UpdateRequestConnhex } from './request.ts';
 import { CustomerResponseConnhex } from './response.ts';
@@ -175,5 +176,13 @@ describe('connhex permissions: security', () => {
       const result = principalConnhex(jwt({ permissions: ['*'], ...claims }), req, 'read');
       expect((result as GatewayError).code).toBe('unauthenticated');
     }
+  });
+
+  it('claims root /customers requests by an Authorization header without x-api-key (Zenskar sends that)', () => {
+    const view = (headers: Record<string, string>): RequestView => ({ method: 'GET', header: (name) => headers[name] });
+    expect(connhex.ownsRequest(view({ authorization: 'Bearer a.b.c' }))).toBe(true);
+    expect(connhex.ownsRequest(view({ authorization: 'Bearer a.b.c', 'x-api-key': 'k' }))).toBe(false);
+    expect(connhex.ownsRequest(view({ 'x-api-key': 'k' }))).toBe(false);
+    expect(connhex.ownsRequest(view({}))).toBe(false);
   });
 });

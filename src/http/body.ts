@@ -108,7 +108,7 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
  */
 export function queryExpand(url: string): unknown[] {
   const query = new URL(url).search.slice(1);
-  if (!query.includes('expand')) return [];
+  if (query === '') return [];
   const { expand } = qs.parse(query, { depth: 1, arrayLimit: 100, parameterLimit: 200, allowPrototypes: false });
   if (expand === undefined) return [];
   return Array.isArray(expand) ? expand : [expand];
