@@ -1,6 +1,7 @@
 import type { AnyDialect, DialectName } from '../src/dialect.ts';
 import { bigcapital } from './bigcapital/index.ts';
 import { meteroid } from './meteroid/index.ts';
+import { connhex } from './connhex/index.ts';
 import { wooshpay } from './wooshpay/index.ts';
 
 /**
@@ -11,4 +12,5 @@ export const dialects: Partial<Record<DialectName, AnyDialect>> = {
   wooshpay,
   bigcapital,
   meteroid,
+  connhex,
 };

@@ -9,6 +9,10 @@ export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.li
 
 export const text = v.pipe(v.string(), v.maxLength(5000));
 
+/** Stripe's limits on a customer's name and phone; "" clears either. */
+export const NameParam = v.pipe(v.string(), v.maxLength(256));
+export const PhoneParam = v.pipe(v.string(), v.maxLength(20));
+
 export const CountryParam = v.pipe(
   v.string(),
   v.check(isCountryCode, (issue) => `Country '${String(issue.input)}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US', 'EG', or 'GB'.`),

@@ -5,6 +5,8 @@ import {
   EmailParam,
   expandParam,
   MetadataParam,
+  NameParam,
+  PhoneParam,
   text,
 } from '../stripe-like/index.ts';
 
@@ -23,8 +25,8 @@ export const UpdateRequestWooshpay = v.strictObject({
   description: v.optional(text),
   email: v.optional(clearable(EmailParam)),
   metadata: v.optional(clearable(MetadataParam)),
-  name: v.optional(v.pipe(v.string(), v.maxLength(256))),
-  phone: v.optional(v.pipe(v.string(), v.maxLength(20))),
+  name: v.optional(NameParam),
+  phone: v.optional(PhoneParam),
   shipping: v.optional(clearable(ShippingParamWooshpay)),
   expand: v.optional(expandParam(expandableWooshpay)),
 });

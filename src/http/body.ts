@@ -110,3 +110,16 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
   rejectForbiddenKeys(body);
   return body;
 }
+
+/**
+ * `expand` from a query string in every form Stripe-like clients send it: `expand[]=a`,
+ * `expand[0]=a` (the Stripe SDKs) or `expand=a`. Not yet validated: anything but strings stays
+ * as it is, for the dialect's schema to refuse.
+ */
+export function queryExpand(url: string): unknown[] {
+  const query = new URL(url).search.slice(1);
+  if (query === '') return [];
+  const { expand } = qs.parse(query, { depth: 1, arrayLimit: 100, parameterLimit: 200, allowPrototypes: false });
+  if (expand === undefined) return [];
+  return Array.isArray(expand) ? expand : [expand];
+}

@@ -1,0 +1,81 @@
+import * as v from 'valibot';
+import {
+  type Action,
+  type CredentialClaim,
+  GatewayError,
+  type Principal,
+  type RequestView,
+  type VerifiedCredential,
+} from '../../src/dialect.ts';
+
+// Connhex authorises by action names (`pay:customers:update`). The gateway verifies the JWT
+// (pinned HS256, exp, issuer, the connhex audience); here its claims become a tenant and a
+// decision. Claim shape (documented in the README):
+//   tenant       the tenant id every read and write is confined to (required)
+//   permissions  action patterns allowed, e.g. ["pay:customers:update", "pay:customers:get"]
+//   deny         action patterns refused; a match here wins over any allow
+//   livemode     optional boolean, false unless set
+// A pattern is an action name in which `*` stands for any run of characters:
+// `pay:customers:*`, `pay:*`, `*`.
+
+/** The permission each action needs; create is an update of the collection, as in Connhex. */
+export const requiredPermissionConnhex = {
+  read: 'pay:customers:get',
+  create: 'pay:customers:update',
+  update: 'pay:customers:update',
+} as const satisfies Record<Action, string>;
+
+const Pattern = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+
+export const ClaimsConnhex = v.object({
+  sub: v.pipe(v.string(), v.minLength(1)),
+  tenant: v.pipe(v.string(), v.minLength(1)),
+  permissions: v.optional(v.pipe(v.array(Pattern), v.maxLength(100)), []),
+  deny: v.optional(v.pipe(v.array(Pattern), v.maxLength(100)), []),
+  livemode: v.optional(v.boolean(), false),
+});
+export type ClaimsConnhex = v.InferOutput<typeof ClaimsConnhex>;
+
+const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+const missing = () => new GatewayError('unauthenticated', 'No bearer token provided.', { reason: 'missing' });
+const invalid = () => new GatewayError('unauthenticated', 'Invalid bearer token.', { reason: 'invalid' });
+
+/** `Authorization: Bearer <JWT>`; anything else in the header is a token that cannot verify. */
+export function credentialConnhex(req: RequestView): CredentialClaim | GatewayError {
+  const header = req.header('authorization')?.trim();
+  if (!header) return missing();
+  const [scheme, token = '', extra] = header.split(/\s+/);
+  if (scheme?.toLowerCase() !== 'bearer' || extra !== undefined) return invalid();
+  if (token === '') return missing();
+  if (!jwtShape.test(token)) return invalid();
+  return { type: 'jwt', token };
+}
+
+const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+
+/** Does an action pattern (with `*` wildcards) cover this action? */
+export function matchesConnhex(pattern: string, action: string): boolean {
+  if (!pattern.includes('*')) return pattern === action;
+  return new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`).test(action);
+}
+
+/** Allowed when some permission covers the action and no deny does. */
+export function permitsConnhex(claims: Pick<ClaimsConnhex, 'permissions' | 'deny'>, action: string): boolean {
+  if (claims.deny.some((p) => matchesConnhex(p, action))) return false;
+  return claims.permissions.some((p) => matchesConnhex(p, action));
+}
+
+/** Verified claims -> the tenant, if the token allows this action (401 malformed, 403 not allowed). */
+export function principalConnhex(verified: VerifiedCredential, _req: RequestView, action: Action): Principal | GatewayError {
+  if (verified.type !== 'jwt') return invalid();
+  const parsed = v.safeParse(ClaimsConnhex, verified.claims);
+  // A token of ours that names no tenant can be used for nothing: it is not a credential.
+  if (!parsed.success) return invalid();
+  const claims = parsed.output;
+  const needed = requiredPermissionConnhex[action];
+  if (!permitsConnhex(claims, needed)) {
+    return new GatewayError('forbidden', `This token is not permitted to perform ${needed}.`);
+  }
+  return { tenantId: claims.tenant, credentialId: `jwt:${claims.sub}`, livemode: claims.livemode };
+}

@@ -1,0 +1,44 @@
+import type { Dialect } from '../../src/dialect.ts';
+import { credentialConnhex, principalConnhex } from './auth.ts';
+import { coverageConnhex } from './coverage.ts';
+import { renderErrorConnhex } from './errors.ts';
+import { examplesConnhex } from './examples.ts';
+import { render, toPatch } from './mapping.ts';
+import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
+
+/** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
+export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
+
+/** Connhex (seed 001): Stripe-like `POST /customers/{id}`, `Bearer <JWT>` with action permissions. */
+export const connhex = {
+  name: 'connhex',
+  title: 'Connhex (Stripe-like, JWT permissions)',
+  routes: { prefix: '/connhex', collection: '/customers', update: 'POST', root: 'shared' },
+  ids: ['public_id'],
+  bodies: ['json', 'form'],
+  idempotency: true,
+  createdStatus: 200,
+  // `/customers/…` is Zenskar's too: its callers send x-api-key, Connhex's an Authorization header.
+  ownsRequest: (req) => req.header('authorization') !== undefined && req.header('x-api-key') === undefined,
+  credential: credentialConnhex,
+  principal: principalConnhex,
+  request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
+  updatePatch: toPatch,
+  createPatch: toPatch,
+  expand: (body) => body.expand ?? [],
+  render,
+  renderError: renderErrorConnhex,
+  async issueCredentials(mint) {
+    const token = await mint.jwt(
+      {
+        tenant: mint.tenantId,
+        permissions: ['pay:customers:get', 'pay:customers:update'],
+        livemode: mint.livemode,
+      },
+      { subject: `tenant:${mint.tenantId}`, ttlSeconds: tokenTtlSecondsConnhex },
+    );
+    return { token };
+  },
+  examples: examplesConnhex,
+  coverage: coverageConnhex,
+} satisfies Dialect<UpdateRequestConnhex, CreateRequestConnhex>;
