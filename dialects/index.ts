@@ -1,5 +1,6 @@
 import type { AnyDialect, DialectName } from '../src/dialect.ts';
 import { wooshpay } from './wooshpay/index.ts';
+import { zenskar } from './zenskar/index.ts';
 
 /**
  * The static registry: the only place the gateway learns of dialects. Adding a dialect is one
@@ -7,4 +8,5 @@ import { wooshpay } from './wooshpay/index.ts';
  */
 export const dialects: Partial<Record<DialectName, AnyDialect>> = {
   wooshpay,
+  zenskar,
 };

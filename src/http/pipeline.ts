@@ -107,6 +107,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       try {
         const req = requestView(c.req.raw);
         const principal = await authenticate(dialect, req, 'read', rt);
+        const checked = dialect.checkRequest?.(req);
+        if (checked) throw checked;
         const customer = await rt.customers.get(principal, dialect.ids, c.req.param('id') ?? '');
         const expand = c.req.queries('expand[]') ?? c.req.queries('expand') ?? [];
         return json(200, render(customer, principal, expand), { etag: etagOf(customer) });
