@@ -52,6 +52,8 @@ export interface ValidationErrorZenskar {
 export function validationError(issue: Issue): ValidationErrorZenskar {
   const loc = ['body', ...issue.path];
   if (issue.kind === 'missing') return { loc, msg: pydantic.missing, type: 'missing' };
+  // Only the gateway's body guard refuses a property (`__proto__`): pydantic would ignore it.
+  if (issue.kind === 'unknown') return { loc, msg: pydantic.extra_forbidden, type: 'extra_forbidden' };
   const known = typeByMessage.get(issue.message);
   if (known) return { loc, msg: issue.message, type: known };
   if (valueErrorPrefixes.some((prefix) => issue.message.startsWith(prefix))) return { loc, msg: issue.message, type: 'value_error' };

@@ -205,6 +205,7 @@ describe('errors', () => {
         { path: ['email'], kind: 'format', message: "value is not a valid email address: 'nope' is not an email address." },
         { path: ['customer_name'], kind: 'missing', message: 'Invalid key' },
         { path: ['tax_info', 0, 'tax_id'], kind: 'type', message: 'Input should be a valid string' },
+        { path: ['custom_data', '__proto__'], kind: 'unknown', message: 'Received unknown parameter: __proto__' },
       ],
     });
     expect(renderErrorZenskar(e)).toEqual({
@@ -214,6 +215,7 @@ describe('errors', () => {
           { loc: ['body', 'email'], msg: "value is not a valid email address: 'nope' is not an email address.", type: 'value_error' },
           { loc: ['body', 'customer_name'], msg: 'Field required', type: 'missing' },
           { loc: ['body', 'tax_info', 0, 'tax_id'], msg: 'Input should be a valid string', type: 'string_type' },
+          { loc: ['body', 'custom_data', '__proto__'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' },
         ],
       },
     });

@@ -26,17 +26,28 @@ export function textOp(value: string | null | undefined): FieldOp<string> | unde
   return value === null || value === '' ? clear : set(value);
 }
 
+/** The text, or null where it is absent, null or blank. */
+const orNull = (value: string | null | undefined): string | null => (value == null || isBlank(value) ? null : value);
+
 /** The ISO-2 code an address names with `country` and/or `country_code` (they agree: request.ts). */
 function countryOp(param: AddressParamZenskar): FieldOp<string> | undefined {
-  const { country, country_code } = param;
-  if (country === undefined && country_code === undefined) return undefined;
-  if (!isBlank(country_code)) return set((country_code as string).trim().toUpperCase());
-  if (!isBlank(country)) {
-    const code = toCountryCode(country as string);
-    return code === undefined ? undefined : set(code);
-  }
-  return clear;
+  if (param.country === undefined && param.country_code === undefined) return undefined;
+  const code = orNull(param.country_code)?.trim().toUpperCase();
+  if (code) return set(code);
+  const name = orNull(param.country);
+  // request.ts already refused a name that is no country.
+  const fromName = name === null ? undefined : toCountryCode(name);
+  return fromName === undefined ? clear : set(fromName);
 }
+
+const addressMembers = [
+  ['line1', 'line1'],
+  ['line2', 'line2'],
+  ['line3', 'line3'],
+  ['city', 'city'],
+  ['state', 'state'],
+  ['zipCode', 'postal_code'],
+] as const satisfies readonly (readonly [keyof AddressParamZenskar, keyof AddressPatch])[];
 
 /**
  * Member by member, so what Zenskar cannot show (an address's contact email and phone, stored by
@@ -45,8 +56,7 @@ function countryOp(param: AddressParamZenskar): FieldOp<string> | undefined {
 export function addressOp(param: AddressParamZenskar | null): AddressOp {
   if (param === null) return clear;
   const patch: Mutable<AddressPatch> = {};
-  const members = { line1: 'line1', line2: 'line2', line3: 'line3', city: 'city', state: 'state', zipCode: 'postal_code' } as const;
-  for (const [from, to] of Object.entries(members) as [keyof typeof members, (typeof members)[keyof typeof members]][]) {
+  for (const [from, to] of addressMembers) {
     const op = textOp(param[from]);
     if (op) patch[to] = op;
   }
@@ -62,9 +72,9 @@ export function shipToOp(param: AddressParamZenskar | null): ShippingOp {
 
 export function taxIdValue(param: TaxIdParamZenskar): TaxId {
   return {
-    type: isBlank(param.tax_code) ? null : (param.tax_code as string),
-    value: isBlank(param.tax_id) ? null : (param.tax_id as string),
-    country: isBlank(param.country_code) ? null : (param.country_code as string).trim().toUpperCase(),
+    type: orNull(param.tax_code),
+    value: orNull(param.tax_id),
+    country: orNull(param.country_code)?.trim().toUpperCase() ?? null,
   };
 }
 

@@ -42,8 +42,8 @@ const CountryCodeParam = v.pipe(
 /** Both given: they must name the same country, or which one is meant is a guess. */
 function countriesAgree(address: { country?: string | null; country_code?: string | null }): boolean {
   const { country, country_code } = address;
-  if (isBlank(country) || isBlank(country_code)) return true;
-  return toCountryCode(country as string) === (country_code as string).toUpperCase();
+  if (country == null || country_code == null || isBlank(country) || isBlank(country_code)) return true;
+  return toCountryCode(country) === country_code.trim().toUpperCase();
 }
 
 export const AddressParamZenskar = v.pipe(
