@@ -160,6 +160,13 @@ describe('happy', () => {
     expect(rootCreate.status).toBe(200);
   });
 
+  it("opens the gateway's own API with the same two headers", async () => {
+    const c = await create({ customer_name: 'Canonical' });
+    const res = await gw.request(`/gateway/v1/customers/${c.id}`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ids: { uuid: c.id }, name: 'Canonical' });
+  });
+
   it('accepts apiversion 20240301 and ignores unknown properties', async () => {
     const c = await create();
     const res = await patch(c.id, { customer_name: 'Versioned', not_a_field: 1 }, { ...auth, apiversion: '20240301' });
