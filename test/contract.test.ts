@@ -115,9 +115,23 @@ describe.each(registered.map((d) => [d.name, d] as const))('dialect contract: %s
           headers: { ...auth, 'content-type': 'application/json' },
           body: '{"name": ',
         });
-        expect(res.status).toBeGreaterThanOrEqual(400);
-        expect(res.status).toBeLessThan(500);
+        await expectError(res, dialect, 'malformed_body');
       });
+    });
+
+    it('refuses a body of a media type it does not take in its envelope, and writes nothing', async () => {
+      await unchanged(async () => {
+        const res = await gw.request(`${base}/${ref}`, {
+          method: dialect.routes.update,
+          headers: { ...auth, 'content-type': 'text/plain' },
+          body: 'name=x',
+        });
+        await expectError(res, dialect, 'unsupported_media_type');
+      });
+    });
+
+    it('answers an unknown route under its prefix in its not-found envelope', async () => {
+      await expectError(await gw.request(`${base}/${ref}/nothing-here`, { headers: auth }), dialect, 'not_found');
     });
 
     it('refuses a body over the size limit with its 413, and writes nothing', async () => {

@@ -107,6 +107,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       try {
         const req = requestView(c.req.raw);
         const principal = await authenticate(dialect, req, 'read', rt);
+        const checked = dialect.checkRequest?.(req);
+        if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown
         // path: 400); its update schema must accept a body of only `expand`, as Stripe-like ones do.
         const asked = queryExpand(c.req.url);
