@@ -37,7 +37,7 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
       losses.push({
         field,
         kind: 'inexpressible',
-        message: `${target.title} replaces ${coverage.as} whole; a member-by-member change is sent as the given members only.`,
+        message: `${target.title} replaces ${coverage.as} whole, so a member-by-member change cannot be expressed exactly.`,
       });
     }
   }

@@ -5,6 +5,7 @@ import { renderErrorZenskar } from './errors.ts';
 import { examplesZenskar } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';
+import { fromPatch } from './translate.ts';
 
 /** Zenskar (seed 004): `PATCH /customers/{customer_id}`, `x-api-key` + `organisation`, FastAPI errors. */
 export const zenskar = {
@@ -33,4 +34,5 @@ export const zenskar = {
   },
   examples: examplesZenskar,
   coverage: coverageZenskar,
+  fromPatch,
 } satisfies Dialect<UpdateRequestZenskar, CreateRequestZenskar>;
