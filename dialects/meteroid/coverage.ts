@@ -39,7 +39,13 @@ export const coverageMeteroid = {
   preferred_locales: null,
   invoice_prefix: null,
   next_invoice_sequence: null,
-  tax_exempt: setOnly('is_tax_exempt', 'true sets exempt, false none; reverse is shown as true (and writing true back stores exempt)'),
+  // false stores none, the value a cleared tax_exempt returns to.
+  tax_exempt: {
+    as: 'is_tax_exempt',
+    read: true,
+    write: { set: true, clear: true },
+    note: 'true sets exempt, false none (which also clears it); reverse is shown as true (and writing true back stores exempt)',
+  },
   tax_ids: setOnly(
     'vat_number',
     'the VAT entry only, replaced; other tax ids kept; its country is taken from the number\'s prefix (EL -> GR) when it is one',

@@ -5,6 +5,7 @@ import { renderErrorMeteroid } from './errors.ts';
 import { examplesMeteroid } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
+import { fromPatch } from './translate.ts';
 
 /** Meteroid (seed 002): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
 export const meteroid = {
@@ -31,4 +32,5 @@ export const meteroid = {
   },
   examples: examplesMeteroid,
   coverage: coverageMeteroid,
+  fromPatch,
 } satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;

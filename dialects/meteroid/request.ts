@@ -51,7 +51,8 @@ export const CustomTaxParamMeteroid = jsonObject({
   tax_code: text,
 });
 
-const updateEntries = {
+/** Each update field's schema: translation checks a value against it before sending it. */
+export const updateEntries = {
   // An alias names the customer in paths: it must be non-empty and fit the per-tenant index.
   alias: keep(v.pipe(v.string(), v.minLength(1, 'alias must not be empty'), v.maxLength(255))),
   name: keep(text),
