@@ -1,4 +1,6 @@
+import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../dialects/index.ts';
 import { cli } from './support/process.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
 
@@ -55,4 +57,110 @@ describe('translate: errors', () => {
   it('needs a credential', async () => {
     expect((await translate('from=wooshpay&to=wooshpay', { name: 'A' }, {})).status).toBe(401);
   });
+});
+
+describe('translate: Bigcapital and Connhex', () => {
+  it('Wooshpay -> Bigcapital: flat properties, the country as a name, and the required properties reported', async () => {
+    const res = await translate('from=wooshpay&to=bigcapital', {
+      name: 'Jenny Rosen',
+      phone: '',
+      address: { city: 'Berlin', country: 'DE' },
+      metadata: { plan: 'gold' },
+    });
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as { body: unknown; losses: { field: string; kind: string }[] };
+    expect(result.body).toEqual({ displayName: 'Jenny Rosen', workPhone: null, billingAddressCity: 'Berlin', billingAddressCountry: 'Germany' });
+    expect(result.losses.map((l) => `${l.field}:${l.kind}`)).toEqual(['metadata:unsupported', 'address.country:lossy', 'customerType:required']);
+  });
+
+  it('Bigcapital -> Wooshpay: what Wooshpay has no field for is reported', async () => {
+    const res = await translate('from=bigcapital&to=wooshpay', {
+      customerType: 'business',
+      displayName: 'Acme',
+      website: 'https://acme.example',
+      workPhone: null,
+      billingAddressCountry: 'United States',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      from: 'bigcapital',
+      to: 'wooshpay',
+      body: { name: 'Acme', phone: '', address: { country: 'US' } },
+      losses: [
+        { field: 'customer_type', kind: 'unsupported', message: expect.any(String) },
+        { field: 'website', kind: 'unsupported', message: expect.any(String) },
+      ],
+    });
+  });
+
+  it('Wooshpay -> Connhex: "" still clears; metadata is reported', async () => {
+    const res = await translate('from=wooshpay&to=connhex', { email: '', address: { line1: '1 Main St' }, metadata: { a: '1' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      body: { email: '', address: { line1: '1 Main St' } },
+      losses: [{ field: 'metadata', kind: 'unsupported' }],
+    });
+  });
+
+  it('Connhex -> Wooshpay: the invoicing fields Wooshpay lacks are reported', async () => {
+    const res = await translate('from=connhex&to=wooshpay', { name: 'Jenny', invoice_prefix: 'JR42', tax_exempt: 'reverse' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      body: { name: 'Jenny' },
+      losses: [
+        { field: 'invoice_prefix', kind: 'unsupported' },
+        { field: 'tax_exempt', kind: 'unsupported' },
+      ],
+    });
+  });
+
+  it('strict=true refuses a translation into Bigcapital that needs required properties', async () => {
+    const res = await translate('from=wooshpay&to=bigcapital&strict=true', { name: 'A' });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ error: { code: 'lossy_translation', losses: [{ field: 'customerType', kind: 'required' }] } });
+  });
+});
+
+describe('translate: the target accepts the translated example bodies', () => {
+  /** What a caller supplies for each required property the loss report names. */
+  const supply: Record<string, unknown> = { customerType: 'business', displayName: 'Supplied Name' };
+  const pairs = [
+    ['wooshpay', 'bigcapital'],
+    ['bigcapital', 'wooshpay'],
+    ['wooshpay', 'connhex'],
+    ['connhex', 'wooshpay'],
+    ['bigcapital', 'connhex'],
+    ['connhex', 'bigcapital'],
+    ['meteroid', 'bigcapital'],
+    ['meteroid', 'connhex'],
+  ] as const;
+
+  for (const [from, to] of pairs) {
+    it(`${from} -> ${to}`, async () => {
+      const source = dialects[from]!;
+      const target = dialects[to]!;
+      const res = await translate(`from=${from}&to=${to}`, source.examples.update);
+      expect(res.status).toBe(200);
+      const { body, losses } = (await res.json()) as { body: Record<string, unknown>; losses: { field: string; kind: string }[] };
+      const required = Object.fromEntries(losses.filter((l) => l.kind === 'required').map((l) => [l.field, supply[l.field]]));
+
+      const created = await gw.request('/v1/customers', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${btoa(`${gw.tenant.credentials.wooshpay!.secret_key}:`)}` },
+        body: JSON.stringify({ name: 'Before' }),
+      });
+      const { id } = (await created.json()) as { id: string };
+      const canonical = await gw.canonical(id);
+      const ref = target.examples.ref(canonical.ids as { uuid: string; public_id: string; number: number });
+      const update = await gw.request(`${target.routes.prefix}${target.routes.collection}/${ref}`, {
+        method: target.routes.update,
+        headers: { 'content-type': 'application/json', ...target.examples.auth(gw.tenant.credentials[to]!) },
+        body: JSON.stringify({ ...required, ...body }),
+      });
+      expect(update.status, await update.clone().text()).toBe(200);
+      // The name travels through every pair: the target shows the source's name.
+      const name = (source.updatePatch(v.parse(source.request.update, source.examples.update)).name as { value: string }).value;
+      expect(target.examples.name(await update.json())).toBe(name);
+    });
+  }
 });

@@ -5,6 +5,7 @@ import { renderErrorBigcapital } from './errors.ts';
 import { examplesBigcapital } from './examples.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
+import { fromPatch } from './translate.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
 export const jwtTtlSecondsBigcapital = 30 * 24 * 3600;
@@ -36,4 +37,5 @@ export const bigcapital = {
   },
   examples: examplesBigcapital,
   coverage: coverageBigcapital,
+  fromPatch,
 } satisfies Dialect<UpdateRequestBigcapital, CreateRequestBigcapital>;

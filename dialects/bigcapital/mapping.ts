@@ -23,7 +23,7 @@ const countryOp = (value: string | null): FieldOp<string> => {
   return code === undefined ? clear : set(code);
 };
 
-const plainFields = {
+export const plainFieldsBigcapital = {
   salutation: 'salutation',
   firstName: 'first_name',
   lastName: 'last_name',
@@ -36,7 +36,7 @@ const plainFields = {
 } as const satisfies Partial<Record<keyof UpdateRequestBigcapital, keyof CustomerPatch>>;
 
 /** The members of a billing or shipping address, after the `billingAddress`/`shippingAddress` prefix. */
-const addressMembers = {
+export const addressMembersBigcapital = {
   '1': 'line1',
   '2': 'line2',
   City: 'city',
@@ -47,12 +47,12 @@ const addressMembers = {
   Phone: 'phone',
 } as const satisfies Record<string, Exclude<keyof Address, 'country' | 'line3'>>;
 
-type Prefix = 'billingAddress' | 'shippingAddress';
+export type AddressPrefix = 'billingAddress' | 'shippingAddress';
 
 /** The member-by-member patch the flat `<prefix>…` properties make, or undefined when none is present. */
-function addressPatch(body: UpdateRequestBigcapital, prefix: Prefix): AddressPatch | undefined {
+function addressPatch(body: UpdateRequestBigcapital, prefix: AddressPrefix): AddressPatch | undefined {
   const patch: Mutable<AddressPatch> = {};
-  for (const [suffix, member] of Object.entries(addressMembers)) {
+  for (const [suffix, member] of Object.entries(addressMembersBigcapital)) {
     const value = body[`${prefix}${suffix}` as keyof UpdateRequestBigcapital];
     if (typeof value === 'string' || value === null) patch[member] = textOp(value);
   }
@@ -67,8 +67,8 @@ export function toPatch(body: UpdateRequestBigcapital): CustomerPatch {
     customer_type: set(body.customerType),
     name: set(body.displayName),
   };
-  for (const [property, field] of Object.entries(plainFields)) {
-    const value = body[property as keyof typeof plainFields];
+  for (const [property, field] of Object.entries(plainFieldsBigcapital)) {
+    const value = body[property as keyof typeof plainFieldsBigcapital];
     if (value !== undefined) patch[field] = textOp(value);
   }
   // active has a default (true), which is what clearing it comes back to.
@@ -140,9 +140,9 @@ function present<T extends Record<string, string | number | null>>(values: T): {
 }
 
 type AddressSuffix = '1' | '2' | 'City' | 'Country' | 'Email' | 'Postcode' | 'Phone' | 'State';
-type AddressProperties<P extends Prefix> = Record<`${P}${AddressSuffix}`, string | null>;
+type AddressProperties<P extends AddressPrefix> = Record<`${P}${AddressSuffix}`, string | null>;
 
-function renderAddress<P extends Prefix>(prefix: P, a: Address | null): AddressProperties<P> {
+function renderAddress<P extends AddressPrefix>(prefix: P, a: Address | null): AddressProperties<P> {
   const country = a?.country ?? null;
   // Computed keys widen to string: the template type above is what they are.
   return {

@@ -5,6 +5,7 @@ import { renderErrorConnhex } from './errors.ts';
 import { examplesConnhex } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
+import { fromPatch } from './translate.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
 export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
@@ -41,4 +42,5 @@ export const connhex = {
   },
   examples: examplesConnhex,
   coverage: coverageConnhex,
+  fromPatch,
 } satisfies Dialect<UpdateRequestConnhex, CreateRequestConnhex>;
