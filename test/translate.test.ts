@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
+import type { AnyDialect } from '../src/dialect.ts';
 import { cli } from './support/process.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
 
@@ -137,8 +138,8 @@ describe('translate: the target accepts the translated example bodies', () => {
 
   for (const [from, to] of pairs) {
     it(`${from} -> ${to}`, async () => {
-      const source = dialects[from]!;
-      const target = dialects[to]!;
+      const source: AnyDialect = dialects[from];
+      const target: AnyDialect = dialects[to];
       const res = await translate(`from=${from}&to=${to}`, source.examples.update);
       expect(res.status).toBe(200);
       const { body, losses } = (await res.json()) as { body: Record<string, unknown>; losses: { field: string; kind: string }[] };
