@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { dialects } from '../dialects/index.ts';
 import { loadConfig } from './config.ts';
+import type { AnyDialect } from './dialect.ts';
 import { openStore, startNode } from './node.ts';
 import { createTenant } from './tenants.ts';
 import { dialectNamed, translate } from './translate.ts';
@@ -16,17 +18,25 @@ function port(value: string): number {
   return n;
 }
 
+/** Shell-quotes a value for the printed curl examples. */
+const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+
 function printDemo(created: Awaited<ReturnType<typeof createTenant>>, base: string): void {
   const lines = [
     '',
     `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
     JSON.stringify(created.credentials, null, 2),
     '',
-    'Try:',
+    'Try (create a customer through each dialect):',
   ];
-  const wooshpay = created.credentials.wooshpay;
-  if (wooshpay?.secret_key) {
-    lines.push(`  curl -s ${base}/v1/customers -u ${wooshpay.secret_key}: -d name="Jenny Rosen" -d email=jenny@example.com`);
+  for (const dialect of Object.values(dialects) as AnyDialect[]) {
+    const credentials = created.credentials[dialect.name];
+    if (!credentials) continue;
+    const headers = Object.entries({ 'content-type': 'application/json', ...dialect.examples.auth(credentials) })
+      .map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`)
+      .join(' ');
+    const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
+    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(dialect.examples.create))}`);
   }
   console.log(lines.join('\n'));
 }
