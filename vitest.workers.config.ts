@@ -6,6 +6,10 @@ import { defineConfig, type Plugin } from 'vitest/config';
 // binding migrated from migrations/. A suite that must hold on both runtimes is listed here and
 // gets its store from test/support/store.ts, which this project swaps for the D1 one.
 
+// Offline: miniflare would otherwise fetch Cloudflare's `cf` request metadata, and wrangler send metrics.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+process.env.WRANGLER_SEND_METRICS = 'false';
+
 const sharedSuites = ['test/contract.test.ts', 'test/cross-dialect.test.ts', 'test/store-atomic.test.ts'];
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
