@@ -12,6 +12,16 @@ import { readFileSync } from 'node:fs';
 
 const env = process.env;
 
+interface TenantCreateOptions {
+  readonly json?: boolean;
+  readonly live?: boolean;
+  readonly d1?: string;
+  readonly local?: boolean;
+  readonly remote?: boolean;
+  readonly persistTo?: string;
+  readonly wranglerConfig?: string;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
@@ -73,15 +83,72 @@ tenant
   .description('create a tenant and print its credentials for every dialect (shown once)')
   .option('--json', 'print one JSON object and nothing else')
   .option('--live', 'issue live-mode keys (sk_live_…) instead of test-mode ones')
-  .action(async (name: string, opts: { json?: boolean; live?: boolean }) => {
-    const store = await openStore(env);
-    try {
-      const created = await createTenant(store, loadConfig(env), name, { livemode: opts.live === true });
-      if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
-      else printDemo(created, `http://localhost:${env.PORT ?? 8787}`);
-    } finally {
-      await store.executor.close();
+  .option('--d1 <database>', 'write to this D1 database (name or binding) through `wrangler d1 execute`')
+  .option('--local', 'with --d1: the local D1 that `npm run dev:worker` uses (the default)')
+  .option('--remote', 'with --d1: the D1 database on Cloudflare, for a deployed worker')
+  .option('--persist-to <dir>', 'with --d1 --local: wrangler\'s local state folder (default .wrangler/state)')
+  .option('--wrangler-config <file>', 'with --d1: wrangler configuration file (default ./wrangler.toml)')
+  .action(async (name: string, opts: TenantCreateOptions) => {
+    const config = loadConfig(env);
+    const livemode = opts.live === true;
+    let created: Awaited<ReturnType<typeof createTenant>>;
+    if (opts.d1 !== undefined) {
+      if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
+      if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
+      if (opts.remote && !env.CUSTGATE_JWT_SECRET) {
+        // Otherwise the JWTs would be signed with the development secret and the deployed worker
+        // would refuse every one of them.
+        throw new Error('--remote needs CUSTGATE_JWT_SECRET set to the deployed worker\'s secret');
+      }
+      const { createTenantInD1 } = await import('./d1-tools.ts');
+      const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
+      created = await createTenantInD1(target, config, name, { livemode });
+    } else {
+      const store = await openStore(env);
+      try {
+        created = await createTenant(store, config, name, { livemode });
+      } finally {
+        await store.executor.close();
+      }
     }
+    if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+    else printDemo(created, `http://localhost:${env.PORT ?? 8787}`);
+  });
+
+program
+  .command('dev-worker')
+  .description('serve the Workers build locally (wrangler dev) on a persisted local D1, migrated')
+  .option('-p, --port <port>', 'port to listen on', port, 8787)
+  .option('--persist-to <dir>', 'wrangler\'s local state folder (default .wrangler/state)')
+  .option('--no-demo', 'do not create a demo tenant in an empty local D1')
+  .action(async (opts: { port: number; persistTo?: string; demo: boolean }) => {
+    const d1 = await import('./d1-tools.ts');
+    const report = await d1.syncD1Migrations({ write: false });
+    if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);
+    const target = { database: 'DB', remote: false, persistTo: opts.persistTo };
+    await d1.applyD1Migrations(target);
+    if (opts.demo && (await d1.countTenantsInD1(target)) === 0) {
+      // The same config the dev worker gets (NODE_ENV=development), so its JWTs verify there.
+      const config = loadConfig({ ...env, NODE_ENV: 'development' });
+      printDemo(await d1.createTenantInD1(target, config, 'demo'), `http://localhost:${opts.port}`);
+    }
+    process.exitCode = await d1.runWranglerDev({ port: opts.port, persistTo: opts.persistTo });
+  });
+
+program
+  .command('d1-migrations')
+  .description('write D1\'s migrations folder (migrations/*.sql) from src/store/migrations.ts')
+  .option('--check', 'write nothing; fail if the folder is out of date')
+  .action(async (opts: { check?: boolean }) => {
+    const { syncD1Migrations } = await import('./d1-tools.ts');
+    const report = await syncD1Migrations({ write: opts.check !== true });
+    if (report.extra.length > 0) console.error(`not produced by any migration: ${report.extra.join(', ')}`);
+    if (opts.check && (report.stale.length > 0 || report.extra.length > 0)) {
+      if (report.stale.length > 0) console.error(`out of date: ${report.stale.join(', ')} (run npm run d1:migrations)`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(report.stale.length > 0 ? `wrote ${report.stale.join(', ')}` : 'D1 migrations are up to date');
   });
 
 program

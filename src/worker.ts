@@ -1,0 +1,55 @@
+import type { Hono } from 'hono';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { type D1Database, D1Executor } from './store/d1.ts';
+import { Store } from './store/index.ts';
+
+// The Cloudflare Workers entry. Only runtime-free modules may be imported from here (test
+// worker-bundle checks the bundle): no better-sqlite3, node:fs, @hono/node-server or tsx.
+
+/** The bindings and variables wrangler.toml (and `wrangler secret put`) give the worker. */
+export interface Env {
+  readonly DB: D1Database;
+  readonly [variable: string]: unknown;
+}
+
+interface ScheduledController {
+  readonly scheduledTime: number;
+}
+
+/** Only the string-valued entries of env are configuration; the rest are bindings. */
+function variables(env: Env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+// One app per isolate, binding and configuration: building it parses config, and the API-key
+// cache in it is only worth having if it outlives a request. env may be a new object on each
+// request, so it is keyed by the D1 binding and the variables' values.
+interface Built {
+  readonly fingerprint: string;
+  readonly app: Hono;
+  readonly store: Store;
+}
+const built = new WeakMap<D1Database, Built>();
+
+export function gatewayFor(env: Env): Built {
+  const vars = variables(env);
+  const fingerprint = JSON.stringify(Object.entries(vars).sort());
+  let gateway = built.get(env.DB);
+  if (gateway?.fingerprint !== fingerprint) {
+    const store = new Store(new D1Executor(env.DB));
+    gateway = { fingerprint, app: createApp({ store, config: loadConfig(vars) }), store };
+    built.set(env.DB, gateway);
+  }
+  return gateway;
+}
+
+export default {
+  fetch(request: Request, env: Env): Response | Promise<Response> {
+    return gatewayFor(env).app.fetch(request);
+  },
+  /** Cron trigger (wrangler.toml): drops idempotency keys past their expiry, as node.ts does hourly. */
+  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+    await gatewayFor(env).store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
+  },
+};

@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { quietWranglerEnv, wranglerBin } from '../../src/d1-tools.ts';
+
+// Running the pinned wrangler from Node tests: offline (no metrics, no cf fetch, no update check),
+// on free ports, bounded in time, and always stopped.
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Finished {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs a command to completion (killed after timeoutMs) and returns its combined output. */
+export function runNode(args: readonly string[], options: { readonly timeoutMs: number; readonly env?: NodeJS.ProcessEnv }): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env: options.env ?? quietWranglerEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+export const wrangler = (args: readonly string[], timeoutMs = 120_000) => runNode([wranglerBin(), ...args], { timeoutMs });
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface DevServer {
+  readonly url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `wrangler dev` on free ports with the given local state folder; resolves once it is ready. */
+export async function startWranglerDev(persistTo: string, timeoutMs = 120_000): Promise<DevServer> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const args = [
+    wranglerBin(),
+    'dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--inspector-port', String(inspectorPort),
+    '--persist-to', persistTo,
+    '--var', 'NODE_ENV:development',
+    '--show-interactive-dev-session=false',
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: quietWranglerEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group, so stopping it also stops the workerd it starts.
+    detached: true,
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const killer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`wrangler dev not ready after ${timeoutMs} ms`)), timeoutMs);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      stop().finally(() => reject(new Error(`${error.message}\n${output}`)));
+    };
+    const onData = (c: Buffer) => {
+      output += c.toString();
+      if (output.includes(`Ready on ${url}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => fail(new Error(`wrangler dev exited (${code}) before it was ready`)));
+  });
+  return { url, output: () => output, stop };
+}

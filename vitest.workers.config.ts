@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+// The workers project: these suites run inside workerd (miniflare), with wrangler.toml's D1
+// binding migrated from migrations/. A suite that must hold on both runtimes is listed here and
+// gets its store from test/support/store.ts, which this project swaps for the D1 one.
+
+// Offline: miniflare would otherwise fetch Cloudflare's `cf` request metadata, and wrangler send metrics.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+process.env.WRANGLER_SEND_METRICS = 'false';
+
+const sharedSuites = ['test/contract.test.ts', 'test/cross-dialect*.test.ts', 'test/store-atomic.test.ts'];
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const nodeStore = path('./test/support/store.ts');
+const d1Store = path('./test/support/store-d1.ts');
+
+/** Resolves every import of test/support/store.ts, however it is spelled, to the D1 version. */
+function d1TestStore(): Plugin {
+  return {
+    name: 'custgate:d1-test-store',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (!source.includes('store')) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved?.id === nodeStore ? d1Store : null;
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [
+    d1TestStore(),
+    cloudflareTest(async () => ({
+      main: './src/worker.ts',
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          NODE_ENV: 'test',
+          TEST_MIGRATIONS: await readD1Migrations(path('./migrations')),
+        },
+      },
+    })),
+  ],
+  test: {
+    name: 'workers',
+    include: [...sharedSuites, 'test/workers/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
