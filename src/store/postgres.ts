@@ -109,8 +109,13 @@ export class PostgresExecutor implements SqlExecutor {
     try {
       await lock.query('SELECT pg_advisory_lock($1)', [migrationLock]);
       if (this.#options.schema) await lock.query(`CREATE SCHEMA IF NOT EXISTS "${this.#options.schema}"`);
+      const current = await lock.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const schema = current.rows[0]?.schema;
+      if (!schema) throw new Error('PostgreSQL: no schema to create tables in (check search_path)');
       const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: this.pool }) });
-      const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+      // Named explicitly: kysely looks for its bookkeeping tables in every schema otherwise, and
+      // would take another schema's for ours.
+      const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
       const { error } = await migrator.migrateToLatest();
       if (error) throw error;
       // Not destroyed: that would end the shared pool.
