@@ -109,10 +109,14 @@ program
   .command('import [file]')
   .description('load an export into the (empty) store DATABASE_URL names, in one transaction (default: stdin)')
   .action(async (file: string | undefined) => {
+    // Read before anything else is awaited: readline drops lines that arrive while no one iterates.
+    const lines: string[] = [];
+    for await (const line of createInterface({ input: file ? createReadStream(file) : process.stdin, crlfDelay: Infinity })) {
+      lines.push(line);
+    }
     const store = await openStore(env);
     try {
-      const input = file ? createReadStream(file) : process.stdin;
-      const counts = await importData(store, createInterface({ input, crlfDelay: Infinity }));
+      const counts = await importData(store, lines);
       console.error(`custgate: imported ${JSON.stringify(counts)}`);
     } finally {
       await store.executor.close();
