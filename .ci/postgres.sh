@@ -1,10 +1,11 @@
 # Sourced by .ci/run: a throw-away PostgreSQL server on loopback for the test suite.
 # start_postgres exports TEST_DATABASE_URL; stop_postgres stops the server and removes its data.
 
+# The newest installed server's bin directory, or nothing.
 pg_bin() {
   local initdb
-  initdb=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)
-  [ -n "$initdb" ] && dirname "$initdb"
+  initdb=$( (ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true) | sort -V | tail -n 1)
+  if [ -n "$initdb" ]; then dirname "$initdb"; fi
 }
 
 install_postgres() {
@@ -29,7 +30,7 @@ start_postgres() {
   bin=$(pg_bin)
   PG_CI_DIR=$(mktemp -d /tmp/custgate-pg.XXXXXX)
   export PG_CI_DIR PG_CI_BIN=$bin
-  [ "$(id -u)" = 0 ] && chown postgres "$PG_CI_DIR"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$PG_CI_DIR"; fi
   port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
   as_pg "$bin/initdb" -D "$PG_CI_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
   as_pg "$bin/pg_ctl" -D "$PG_CI_DIR/data" -l "$PG_CI_DIR/log" -w \
