@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type GatewayConfig, loadConfig } from './config.ts';
+import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
 
@@ -14,8 +15,15 @@ export interface NodeGateway {
 /** Opens the store DATABASE_URL names, migrated. */
 export async function openStore(env: Readonly<Record<string, string | undefined>>): Promise<Store> {
   const url = env.DATABASE_URL;
-  if (url && /^postgres(ql)?:\/\//.test(url)) {
-    throw new Error('PostgreSQL support is not available in this build (DATABASE_URL=postgres://…).');
+  if (isPostgresUrl(url)) {
+    const executor = new PostgresExecutor(postgresOptions(url, env));
+    try {
+      await executor.migrate();
+    } catch (error) {
+      await executor.close();
+      throw error;
+    }
+    return new Store(executor);
   }
   const executor = new SqliteExecutor({
     path: sqlitePath(url),

@@ -1,9 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { PostgresExecutor } from '../../src/store/postgres.ts';
 import { SqliteExecutor } from '../../src/store/sqlite.ts';
 import { Store } from '../../src/store/index.ts';
 
-/** A fresh, migrated store for one test file: in-memory SQLite. */
+// The one place tests get a store. The `postgres` vitest project (vitest.config.ts) sets
+// CUSTGATE_TEST_BACKEND=postgres; its stores live on TEST_DATABASE_URL, each in a schema of its
+// own so test files run in parallel on one server, and are dropped when the file ends.
+
+export const testBackend = (): 'sqlite' | 'postgres' =>
+  process.env.CUSTGATE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+function postgresUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('the postgres test project needs TEST_DATABASE_URL=postgres://…');
+  return url;
+}
+
+const created: PostgresExecutor[] = [];
+
+// Registered when the test file imports this module, so it runs once, after the whole file.
+afterAll(async () => {
+  for (const executor of created.splice(0)) {
+    await executor.dropSchema().catch(() => undefined);
+    await executor.close().catch(() => undefined);
+  }
+});
+
+const schemaName = () => `custgate_test_${randomBytes(6).toString('hex')}`;
+
+/** A fresh, migrated store: in-memory SQLite, or an isolated PostgreSQL schema. */
 export async function testStore(): Promise<Store> {
+  if (testBackend() === 'postgres') {
+    const executor = new PostgresExecutor({ connectionString: postgresUrl(), schema: schemaName(), poolSize: 4 });
+    created.push(executor);
+    await executor.migrate();
+    return new Store(executor);
+  }
   const executor = new SqliteExecutor({ path: ':memory:' });
   await executor.migrate();
   return new Store(executor);
+}
+
+/**
+ * Environment for gateway processes a test starts (DATABASE_URL and friends): a fresh, empty
+ * database on the same backend, shared by every process given it. Dropped when the file ends.
+ */
+export function testDatabaseEnv(): Record<string, string> {
+  if (testBackend() === 'postgres') {
+    const schema = schemaName();
+    created.push(new PostgresExecutor({ connectionString: postgresUrl(), schema, poolSize: 2 }));
+    return { DATABASE_URL: postgresUrl(), CUSTGATE_PG_SCHEMA: schema };
+  }
+  return { DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'custgate-test-')), 'custgate.db')}` };
 }

@@ -1,0 +1,160 @@
+import type { CompiledQuery } from 'kysely';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { migrations } from './migrations.ts';
+
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database?sslmode=…` */
+  readonly connectionString: string;
+  /** Tables live in this schema (created on migrate); default: the server's search_path. */
+  readonly schema?: string;
+  /** Connections per process. Several processes: keep the sum under the server's max_connections. */
+  readonly poolSize?: number;
+  /** How long to wait for a free connection or a new one before failing the request. */
+  readonly connectTimeoutMs?: number;
+  /** An idle connection is closed after this long. */
+  readonly idleTimeoutMs?: number;
+  /** The server cancels a statement that runs longer (0: no limit). */
+  readonly statementTimeoutMs?: number;
+}
+
+export const isPostgresUrl = (url: string | undefined): url is string => !!url && /^postgres(ql)?:\/\//.test(url);
+
+// Session-level advisory lock taken around migrations, so processes that start together migrate
+// one after the other (kysely's Migrator locks too, but only once its own tables exist).
+const migrationLock = 0x6375_7374; // "cust"
+
+const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function isUnique(error: unknown): error is Error & { code: string; constraint?: string } {
+  return error instanceof Error && 'code' in error && error.code === '23505';
+}
+
+// node-postgres parses int8 (count(*), sum) to strings to avoid precision loss; every id and
+// version here fits in a double, so parse them as numbers like SQLite does.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export class PostgresExecutor implements SqlExecutor {
+  readonly backend = 'postgres' as const;
+  readonly pool: pg.Pool;
+  readonly #options: PostgresOptions;
+
+  constructor(options: PostgresOptions) {
+    if (options.schema !== undefined && !identifier.test(options.schema)) {
+      throw new Error(`invalid PostgreSQL schema name: ${options.schema}`);
+    }
+    this.#options = options;
+    const settings = [
+      options.schema ? `-c search_path=${options.schema}` : '',
+      options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
+    ].filter(Boolean);
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      types,
+      ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
+    });
+    // An idle connection the server dropped (restart, failover) must not crash the process; the
+    // pool replaces it on the next checkout.
+    this.pool.on('error', () => undefined);
+  }
+
+  async all<R>(query: CompiledQuery<R>): Promise<R[]> {
+    const result = await this.pool.query(query.sql, query.parameters as unknown[]);
+    return result.rows as R[];
+  }
+
+  async run(query: CompiledQuery): Promise<number> {
+    try {
+      return (await this.pool.query(query.sql, query.parameters as unknown[])).rowCount ?? 0;
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async atomic(steps: readonly Step[]): Promise<void> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      for (const step of steps) {
+        const result = await client.query(step.query.sql, step.query.parameters as unknown[]);
+        if (step.mustChange && (result.rowCount ?? 0) === 0) throw new StaleWrite();
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw classify(error);
+    } finally {
+      // A connection that could not roll back is in an unknown state: destroy it.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Creates the schema if named, then applies pending migrations, one process at a time. */
+  async migrate(): Promise<void> {
+    const lock = await this.pool.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [migrationLock]);
+      if (this.#options.schema) await lock.query(`CREATE SCHEMA IF NOT EXISTS "${this.#options.schema}"`);
+      const current = await lock.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const schema = current.rows[0]?.schema;
+      if (!schema) throw new Error('PostgreSQL: no schema to create tables in (check search_path)');
+      const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: this.pool }) });
+      // Named explicitly: kysely looks for its bookkeeping tables in every schema otherwise, and
+      // would take another schema's for ours.
+      const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+      // Not destroyed: that would end the shared pool.
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [migrationLock]).catch(() => undefined);
+      lock.release();
+    }
+  }
+
+  /** Drops the schema and everything in it (tests' isolated schemas). */
+  async dropSchema(): Promise<void> {
+    if (this.#options.schema) await this.pool.query(`DROP SCHEMA IF EXISTS "${this.#options.schema}" CASCADE`);
+  }
+}
+
+function classify(error: unknown): unknown {
+  if (!isUnique(error)) return error;
+  // "duplicate key value violates unique constraint "customers_alias_unique"": the name says which.
+  return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));
+}
+
+/** Options from the environment (README: Scaling out). */
+export function postgresOptions(url: string, env: Readonly<Record<string, string | undefined>>): PostgresOptions {
+  const int = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer: ${value}`);
+    return n;
+  };
+  const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
+  if (env.CUSTGATE_PG_SCHEMA) options.schema = env.CUSTGATE_PG_SCHEMA;
+  const poolSize = int('CUSTGATE_PG_POOL_SIZE');
+  if (poolSize !== undefined) options.poolSize = Math.max(poolSize, 2);
+  const connect = int('CUSTGATE_PG_CONNECT_TIMEOUT_MS');
+  if (connect !== undefined) options.connectTimeoutMs = connect;
+  const idle = int('CUSTGATE_PG_IDLE_TIMEOUT_MS');
+  if (idle !== undefined) options.idleTimeoutMs = idle;
+  const statement = int('CUSTGATE_PG_STATEMENT_TIMEOUT_MS');
+  if (statement !== undefined) options.statementTimeoutMs = statement;
+  return options;
+}

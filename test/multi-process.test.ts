@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { openStore } from '../src/node.ts';
+import { createTenant } from '../src/tenants.ts';
+import { testEnv } from './support/gateway.ts';
+import { type GatewayProcess, startGatewayProcess } from './support/processes.ts';
+import { testBackend, testDatabaseEnv } from './support/store.ts';
+
+// Several real gateway processes on one PostgreSQL, as behind a load balancer: one plain
+// `custgate serve` and one `custgate serve --workers 2`, all started at once on an empty schema
+// (their migrations race). Concurrent updates to the same customers go through different
+// processes; whatever each process keeps in memory, nothing acknowledged may be lost.
+// Kept small (a few hundred requests) for a shared 2-core CI machine.
+
+const customers = 3;
+const writesPerCustomer = 40;
+const concurrency = 12;
+const idempotentKeys = 8;
+
+interface Outcome {
+  readonly customer: string;
+  readonly key: string;
+  readonly status: number;
+}
+
+/** Runs the tasks with at most `limit` in flight. */
+async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return results;
+}
+
+describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one PostgreSQL', () => {
+  let gateways: GatewayProcess[] = [];
+  let auth: Record<string, string>;
+  const ids: string[] = [];
+
+  const at = (i: number) => gateways[i % gateways.length]!;
+
+  beforeAll(async () => {
+    const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_PG_POOL_SIZE: '4' };
+    gateways = await Promise.all([startGatewayProcess(env), startGatewayProcess(env, ['--workers', '2'], 2)]);
+    const store = await openStore(env);
+    try {
+      const tenant = await createTenant(store, loadConfig(env), 'acme');
+      auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+    } finally {
+      await store.executor.close();
+    }
+    for (let c = 0; c < customers; c++) {
+      const res = await fetch(`${at(c).base}/v1/customers`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `name=Customer+${c}&metadata[origin]=create`,
+      });
+      expect(res.status).toBe(200);
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.stop()));
+  });
+
+  const update = (gateway: GatewayProcess, id: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${gateway.base}/v1/customers/${id}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+
+  const read = async (id: string, path = '') => {
+    const res = await fetch(`${at(1).base}/gateway/v1/customers/${id}${path}`, { headers: auth });
+    expect(res.status).toBe(200);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+
+  it('loses no acknowledged update: every metadata key survives, versions and events are complete', async () => {
+    const tasks: (() => Promise<Outcome>)[] = [];
+    for (let w = 0; w < writesPerCustomer; w++) {
+      for (const [c, id] of ids.entries()) {
+        const key = `k${w}`;
+        // JSON and form bodies alternate: both decode to the same merge.
+        const json = w % 2 === 0;
+        tasks.push(async () => {
+          const res = json
+            ? await fetch(`${at(w + c).base}/v1/customers/${id}`, {
+                method: 'POST',
+                headers: { ...auth, 'content-type': 'application/json' },
+                body: JSON.stringify({ metadata: { [key]: `v${w}` } }),
+              })
+            : await update(at(w + c), id, `metadata[${key}]=v${w}`);
+          await res.arrayBuffer();
+          return { customer: id, key, status: res.status };
+        });
+      }
+    }
+    const outcomes = await pool(tasks, concurrency);
+    const statuses = new Set(outcomes.map((o) => o.status));
+    // 409 is the only refusal allowed: the compare-and-set gave up after its retries.
+    expect([...statuses].filter((s) => s !== 200 && s !== 409)).toEqual([]);
+    expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(outcomes.length * 0.8);
+
+    for (const id of ids) {
+      const mine = outcomes.filter((o) => o.customer === id);
+      const acked = mine.filter((o) => o.status === 200).map((o) => o.key);
+      const refused = mine.filter((o) => o.status !== 200).map((o) => o.key);
+      const customer = (await read(id)) as { metadata: Record<string, string>; version: number };
+      for (const key of acked) expect(customer.metadata[key], `${id} ${key}`).toBe(`v${key.slice(1)}`);
+      for (const key of refused) expect(customer.metadata[key], `${id} ${key} was refused`).toBeUndefined();
+      expect(customer.metadata.origin).toBe('create');
+
+      const { data: events } = (await read(id, '/events')) as {
+        data: { version: number; action: string; changes: { field: string; after: unknown }[] }[];
+      };
+      // One create, then exactly one event per acknowledged update, versions 1, 2, 3, … with no gap.
+      expect(events.map((e) => e.version)).toEqual(Array.from({ length: acked.length + 1 }, (_, i) => i + 1));
+      expect(events[0]?.action).toBe('create');
+      expect(customer.version).toBe(events.length);
+      expect(typeof customer.version).toBe('number');
+    }
+  }, 240_000);
+
+  it('runs an Idempotency-Key once when two processes receive it at the same time', async () => {
+    const id = ids[0]!;
+    const before = (await read(id, '/events')) as { data: unknown[] };
+    for (let k = 0; k < idempotentKeys; k++) {
+      const key = `idem-${k}-${Date.now()}`;
+      const body = `metadata[idem${k}]=once`;
+      const responses = await Promise.all(
+        gateways.map((g) => update(g, id, body, { 'idempotency-key': key })),
+      );
+      const results = await Promise.all(
+        responses.map(async (res) => ({ status: res.status, replayed: res.headers.get('idempotent-replayed'), body: await res.text() })),
+      );
+      const executed = results.filter((r) => r.status === 200 && r.replayed === null);
+      const replayed = results.filter((r) => r.status === 200 && r.replayed === 'true');
+      const inFlight = results.filter((r) => r.status === 409);
+      expect(executed, JSON.stringify(results)).toHaveLength(1);
+      expect(replayed.length + inFlight.length).toBe(results.length - 1);
+      for (const r of replayed) expect(r.body).toBe(executed[0]!.body);
+      // Afterwards every process replays the stored response.
+      const again = await update(at(k + 1), id, body, { 'idempotency-key': key });
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.text()).toBe(executed[0]!.body);
+    }
+    const after = (await read(id, '/events')) as { data: unknown[] };
+    expect(after.data.length - before.data.length).toBe(idempotentKeys);
+  }, 120_000);
+});

@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+// Real gateway processes (`node bin/custgate.js …`) for tests that cross process boundaries.
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface GatewayProcess {
+  readonly base: string;
+  readonly child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `custgate serve` and resolves once `listening` has been printed `listeners` times (one
+ * per worker with --workers).
+ */
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  args: readonly string[] = [],
+  listeners = 1,
+  timeoutMs = 90_000,
+): Promise<GatewayProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bin/custgate.js', 'serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`gateway did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      if ((out.match(/listening on/g) ?? []).length >= listeners) finish();
+    };
+    const exit = (code: number | null) => finish(new Error(`gateway exited (${code}) before listening:\n${out}`));
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.off('exit', exit);
+      if (error) stop().finally(() => reject(error));
+      else resolve();
+    }
+    child.stdout?.on('data', check);
+    child.once('exit', exit);
+  });
+  return { base: `http://127.0.0.1:${port}`, child, output: () => out, stop };
+}

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { openStore } from '../src/node.ts';
+import type { Store } from '../src/store/index.ts';
+import { createTenant } from '../src/tenants.ts';
+import { testEnv } from './support/gateway.ts';
+import { testDatabaseEnv } from './support/store.ts';
+
+// Moving a deployment (README: Scaling out): a SQLite file with tenants, customers, events and
+// idempotency keys is exported and imported with the real `custgate` commands into the backend
+// under test (PostgreSQL in the postgres project); the same secrets, ids, versions, events and
+// idempotent replays then work on the target.
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = (env: Record<string, string>, ...args: string[]) =>
+  run(process.execPath, ['bin/custgate.js', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+
+describe('custgate export | custgate import', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'custgate-transfer-'));
+  const source = { ...testEnv, DATABASE_URL: `file:${join(dir, 'source.db')}` };
+  const target = { ...testEnv, ...testDatabaseEnv() };
+  let auth: Record<string, string>;
+  let customerId: string;
+  let targetStore: Store;
+  let app: Hono;
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  beforeAll(async () => {
+    const store = await openStore(source);
+    const config = loadConfig(source);
+    const tenant = await createTenant(store, config, 'acme');
+    auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+    const sourceApp = createApp({ store, config, logger: { error: () => undefined } });
+    const created = await sourceApp.request('/v1/customers', {
+      method: 'POST',
+      headers: { ...auth, ...form },
+      body: 'name=Jenny+Rosen&email=jenny@example.com&metadata[plan]=pro',
+    });
+    customerId = ((await created.json()) as { id: string }).id;
+    const updated = await sourceApp.request(`/v1/customers/${customerId}`, {
+      method: 'POST',
+      headers: { ...auth, ...form, 'idempotency-key': 'move-me' },
+      body: 'phone=%2B15555550100',
+    });
+    expect(updated.status).toBe(200);
+    await store.executor.close();
+
+    const dump = join(dir, 'dump.ndjson');
+    const exported = await cli(source, 'export', dump);
+    expect(exported.stderr).toContain('"customers":1');
+    const imported = await cli(target, 'import', dump);
+    expect(imported.stderr).toContain('"customer_events":2');
+    expect(imported.stderr).toContain('"idempotency_keys":1');
+
+    targetStore = await openStore(target);
+    app = createApp({ store: targetStore, config: loadConfig(target), logger: { error: () => undefined } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await targetStore?.executor.close();
+  });
+
+  it('keeps credentials, ids, fields, versions and events', async () => {
+    const res = await app.request(`/v1/customers/${customerId}`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: customerId, name: 'Jenny Rosen', phone: '+15555550100', metadata: { plan: 'pro' } });
+    const canonical = (await (await app.request(`/gateway/v1/customers/${customerId}`, { headers: auth })).json()) as {
+      version: number;
+      ids: { number: number };
+    };
+    expect(canonical.version).toBe(2);
+    expect(canonical.ids.number).toBe(1);
+    const events = (await (await app.request(`/gateway/v1/customers/${customerId}/events`, { headers: auth })).json()) as {
+      data: { version: number; action: string }[];
+    };
+    expect(events.data.map((e) => [e.version, e.action])).toEqual([
+      [1, 'create'],
+      [2, 'update'],
+    ]);
+  });
+
+  it('replays an idempotency key used before the move, and keeps writing after it', async () => {
+    const replay = await app.request(`/v1/customers/${customerId}`, {
+      method: 'POST',
+      headers: { ...auth, ...form, 'idempotency-key': 'move-me' },
+      body: 'phone=%2B15555550100',
+    });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const next = await app.request(`/v1/customers/${customerId}`, { method: 'POST', headers: { ...auth, ...form }, body: 'name=Moved' });
+    expect(next.headers.get('etag')).toBe('"v3"');
+    const created = await app.request('/v1/customers', { method: 'POST', headers: { ...auth, ...form }, body: 'name=Second' });
+    const second = (await created.json()) as { id: string };
+    const view = (await (await app.request(`/gateway/v1/customers/${second.id}`, { headers: auth })).json()) as { ids: { number: number } };
+    expect(view.ids.number).toBe(2);
+  });
+
+  it('refuses to import into a store that already has tenants', async () => {
+    await expect(cli(target, 'import', join(dir, 'dump.ndjson'))).rejects.toMatchObject({
+      stderr: expect.stringContaining('already has tenants'),
+    });
+  }, 60_000);
+});
