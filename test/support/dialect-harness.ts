@@ -69,17 +69,22 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
   let full: CustomerPatch = patch;
   let translated = patchToDialect(dialect, full);
   const filled = new Set<FieldName>();
+  const replaced: Loss[] = [];
   for (const loss of translated.losses) {
     if (loss.kind !== 'required') continue;
     const field = fieldNames.find((f) => f === loss.field || dialect.coverage[f]?.as === loss.field);
-    if (field === undefined || filled.has(field) || (full as Record<string, unknown>)[field] !== undefined) continue;
+    const requested = field === undefined ? undefined : (full as Record<string, { op: string } | undefined>)[field];
+    if (field === undefined || filled.has(field) || requested?.op === 'set') continue;
     const value = current[field];
     if (value === null) throw new Error(`${dialect.name} requires ${loss.field}, and the customer has no ${field} to send`);
+    // A change the dialect cannot send (clearing a required field) is sent as the current value:
+    // the field then differs from what the change asked for, as a loss says.
+    if (requested !== undefined) replaced.push({ field, kind: 'inexpressible', message: `${dialect.name} requires ${loss.field}` });
     full = { ...full, [field]: set(value) };
     filled.add(field);
   }
   if (filled.size > 0) translated = patchToDialect(dialect, full);
-  return { patch: full, body: translated.body, losses: translated.losses };
+  return { patch: full, body: translated.body, losses: [...translated.losses, ...replaced] };
 }
 
 /** Sends an update body through a dialect. */
@@ -102,6 +107,11 @@ function comparable(field: FieldName, value: unknown, lost: readonly string[][])
   if (field === 'shipping') {
     const s = (out ?? { name: null, phone: null, same_as_billing: false, address: null }) as Record<string, unknown>;
     out = { ...s, address: normaliseAddress(s.address) };
+  }
+  if (field === 'tax_ids') {
+    // tax_ids members are types, compared case-insensitively (apply-patch's rule): `tax_ids.GST`.
+    const types = lost.map((p) => p[0]!.toUpperCase());
+    return (out as { type: string | null }[]).filter((t) => !types.includes(t.type?.toUpperCase() ?? ''));
   }
   for (const path of lost) {
     let node = out as Record<string, unknown> | null;
