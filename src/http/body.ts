@@ -35,8 +35,17 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
 const tooLarge = (limit: number) =>
   new GatewayError('payload_too_large', `The request body is larger than ${limit} bytes.`);
 
+/**
+ * No customer body nests deeper than a few levels; a far deeper one (`[[[[…]]]]`) would exhaust the
+ * stack of every recursive step after parsing and answer 500, so it is refused as malformed here.
+ */
+export const maxBodyDepth = 32;
+
 function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): void {
   if (value === null || typeof value !== 'object') return;
+  if (path.length >= maxBodyDepth) {
+    throw new GatewayError('malformed_body', `The request body nests deeper than ${maxBodyDepth} levels.`);
+  }
   if (Array.isArray(value)) {
     value.forEach((item, i) => rejectForbiddenKeys(item, [...path, i]));
     return;

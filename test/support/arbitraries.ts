@@ -1,0 +1,229 @@
+import fc from 'fast-check';
+import countries from 'i18n-iso-countries';
+import {
+  type Address,
+  type AddressPatch,
+  clear,
+  type CustomerPatch,
+  type CustomTax,
+  currencyCodes,
+  type FieldName,
+  type FieldOp,
+  fieldNames,
+  isCountryCode,
+  merge,
+  set,
+  type Shipping,
+  type ShippingPatch,
+  type TaxId,
+} from '../../schemas/index.ts';
+import type { FieldCoverage } from '../../src/dialect.ts';
+
+// Canonical values and patches for the property suites. Values are ones every dialect's wire form
+// can carry (Stripe's 20-character phones, e-mail addresses every validator takes, ISO countries
+// from schemas/country.ts), so a refusal or a difference is the gateway's, not the generator's.
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Every ISO 3166-1 alpha-2 code the canonical schema accepts. */
+export const countryCodes = Object.keys(countries.getAlpha2Codes()).filter(isCountryCode);
+
+const lower = 'abcdefghijklmnopqrstuvwxyz';
+const upper = lower.toUpperCase();
+const digits = '0123456789';
+const alnum = `${lower}${upper}${digits}`;
+const word = (min: number, max: number, chars = lower) =>
+  fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+
+/** Non-blank text without edge whitespace: "" and "  " mean "no value" in several dialects. */
+export const textArb = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(word(1, 1, alnum), word(0, 38, `${alnum} .,'&-`), word(1, 1, `${alnum}.`))
+      .map(([a, b, c]) => `${a}${b}${c}`),
+  },
+  // Unicode survives every dialect: accented, CJK, emoji.
+  { weight: 1, arbitrary: fc.constantFrom('Zoë Ångström', '株式会社テスト', 'Ελληνική Εταιρεία', 'Café ☕ Øresund', 'Łódź Sp. z o.o.') },
+);
+
+export const emailArb = fc
+  .tuple(word(1, 10, `${lower}0123456789`), fc.constantFrom('', '.x', '+tag'), word(1, 10), fc.constantFrom('com', 'org', 'example', 'io'))
+  .map(([local, suffix, domain, tld]) => `${local}${suffix}@${domain}.${tld}`);
+
+/** At most 20 characters (Stripe's limit), digits first. */
+export const phoneArb = fc
+  .tuple(fc.constantFrom('+', ''), word(1, 1, digits), word(3, 17, `${digits} ()-`), word(1, 1, digits))
+  .map(([plus, a, b, c]) => `${plus}${a}${b}${c}`);
+
+export const countryArb = fc.constantFrom(...countryCodes);
+export const localeArb = fc.constantFrom('en', 'fr', 'de', 'fr-CA', 'en-GB', 'zh-Hant-TW', 'pt-BR');
+export const uuidArb = fc.uuid().map((u) => u.toLowerCase());
+
+export const addressArb: fc.Arbitrary<Address> = fc.record({
+  line1: fc.option(textArb),
+  line2: fc.option(textArb),
+  line3: fc.option(textArb),
+  city: fc.option(textArb),
+  state: fc.option(textArb),
+  postal_code: fc.option(word(3, 8, `${digits}${upper}`)),
+  country: fc.option(countryArb),
+  email: fc.option(emailArb),
+  phone: fc.option(phoneArb),
+});
+
+const addressValueArbs = {
+  line1: textArb,
+  line2: textArb,
+  line3: textArb,
+  city: textArb,
+  state: textArb,
+  postal_code: word(3, 8, `${digits}${upper}`),
+  country: countryArb,
+  email: emailArb,
+  phone: phoneArb,
+} as const satisfies Record<keyof Address, fc.Arbitrary<string>>;
+
+const opOf = <T>(value: fc.Arbitrary<T>, clearable = true): fc.Arbitrary<FieldOp<T>> =>
+  clearable ? fc.oneof(value.map((v) => set(v)), fc.constant(clear)) : value.map((v) => set(v));
+
+export const addressPatchArb: fc.Arbitrary<AddressPatch> = fc.record(
+  Object.fromEntries(Object.entries(addressValueArbs).map(([k, a]) => [k, opOf(a as fc.Arbitrary<string>)])) as {
+    [K in keyof Address]: fc.Arbitrary<FieldOp<string>>;
+  },
+  { requiredKeys: [] },
+);
+
+export const shippingArb: fc.Arbitrary<Shipping> = fc.record({
+  name: fc.option(textArb),
+  phone: fc.option(phoneArb),
+  same_as_billing: fc.boolean(),
+  address: fc.option(addressArb),
+});
+
+export const shippingPatchArb: fc.Arbitrary<ShippingPatch> = fc.record(
+  {
+    name: opOf(textArb),
+    phone: opOf(phoneArb),
+    same_as_billing: opOf(fc.boolean()),
+    address: fc.oneof(addressArb.map((a) => set(a)), addressPatchArb.map((p) => merge(p)), fc.constant(clear)),
+  },
+  { requiredKeys: [] },
+);
+
+const taxTypes = ['VAT', 'EIN', 'GST', 'ABN'] as const;
+
+/** A VAT number starts with its country (as Meteroid derives it); other kinds carry their country. */
+export const taxIdArb = (type: fc.Arbitrary<string> = fc.constantFrom(...taxTypes)): fc.Arbitrary<TaxId> =>
+  fc.tuple(type, fc.constantFrom('DE', 'FR', 'IT', 'NL', 'US', 'AU', 'IN'), word(8, 11, digits)).map(([t, country, digits]) => ({
+    type: t,
+    value: t === 'VAT' ? `${country}${digits}` : digits,
+    country,
+  }));
+
+const metadataKeyArb = fc.tuple(word(1, 1), word(0, 15, `${lower}${digits}_`)).map(([a, b]) => `${a}${b}`);
+/** Mostly strings (Stripe's metadata is strings only); sometimes other JSON (Zenskar keeps it). */
+const metadataValueArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: textArb },
+  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.boolean(), fc.constant({ nested: ['a', 1] })) },
+);
+
+export const customTaxArb: fc.Arbitrary<CustomTax> = fc.record({
+  name: textArb,
+  rate: fc.tuple(word(1, 2, digits), fc.option(word(1, 3, digits))).map(([i, f]) => (f === null ? i : `${i}.${f}`)),
+  tax_code: textArb,
+});
+
+/** Values for every plain field: what a `set` carries. */
+export const valueArbs = {
+  alias: word(1, 8, `${lower}0123456789`).map((w) => `al-${w}`),
+  external_id: word(1, 12, `${lower}0123456789`).map((w) => `ext-${w}`),
+  name: textArb,
+  first_name: textArb,
+  last_name: textArb,
+  salutation: fc.constantFrom('Mr.', 'Ms.', 'Dr.', 'Mx.'),
+  company_name: textArb,
+  customer_type: fc.constantFrom('business' as const, 'individual' as const),
+  email: emailArb,
+  invoicing_emails: fc.array(emailArb, { maxLength: 3 }),
+  phone: phoneArb,
+  mobile_phone: phoneArb,
+  website: word(1, 12).map((w) => `https://www.${w}.example`),
+  description: textArb,
+  currency: fc.constantFrom(...currencyCodes),
+  preferred_locales: fc.uniqueArray(localeArb, { maxLength: 3 }),
+  invoice_prefix: word(3, 12, `${upper}${digits}`),
+  next_invoice_sequence: fc.integer({ min: 1, max: 1_000_000_000 }),
+  tax_exempt: fc.constantFrom('none' as const, 'exempt' as const, 'reverse' as const),
+  custom_taxes: fc.array(customTaxArb, { maxLength: 3 }),
+  invoicing_entity_id: word(1, 12, `${lower}0123456789`).map((w) => `ie_${w}`),
+  business_entity_id: uuidArb,
+  connector: fc.record({ name: fc.option(textArb), reference_id: fc.option(textArb) }),
+  communications_enabled: fc.boolean(),
+  auto_charge_enabled: fc.boolean(),
+  active: fc.boolean(),
+  address: addressArb,
+  shipping: shippingArb,
+  metadata: fc.dictionary(metadataKeyArb, metadataValueArb, { maxKeys: 5 }),
+  tax_ids: fc.array(taxIdArb(), { maxLength: 3 }),
+} as const satisfies { [K in FieldName]: fc.Arbitrary<unknown> };
+
+/** A patch that sets every field: a fully populated stored customer to start from. */
+export const fullPatchArb: fc.Arbitrary<CustomerPatch> = fc.record(
+  Object.fromEntries(fieldNames.map((f) => [f, (valueArbs[f] as fc.Arbitrary<unknown>).map((v) => set(v))])) as Record<
+    FieldName,
+    fc.Arbitrary<FieldOp<unknown>>
+  >,
+) as fc.Arbitrary<CustomerPatch>;
+
+const structuredOps = {
+  address: () => ({ merge: addressPatchArb.map((p) => merge(p)) }),
+  shipping: () => ({ merge: shippingPatchArb.map((p) => merge(p)) }),
+  metadata: () => ({ merge: fc.dictionary(metadataKeyArb, opOf(metadataValueArb), { minKeys: 1, maxKeys: 4 }).map((p) => merge(p)) }),
+  tax_ids: () => ({
+    merge: fc
+      .uniqueArray(fc.constantFrom(...taxTypes), { minLength: 1, maxLength: 2 })
+      .chain((types) => fc.tuple(...types.map((t) => opOf(taxIdArb(fc.constant(t))).map((op) => [t, op] as const))))
+      .map((entries) => merge(Object.fromEntries(entries))),
+  }),
+} as const;
+
+type Write = NonNullable<FieldCoverage['write']>;
+
+/** The operations on one field a dialect's coverage says it can express. */
+export function fieldOpArb(field: FieldName, write: Write): fc.Arbitrary<unknown> {
+  const ops: fc.Arbitrary<unknown>[] = [];
+  if (write.set) ops.push((valueArbs[field] as fc.Arbitrary<unknown>).map((v) => set(v)));
+  if (write.clear) ops.push(fc.constant(clear));
+  // Member-by-member changes where the dialect merges (or does not say: Meteroid's VAT entry).
+  if (field in structuredOps && write.mode !== 'replace') ops.push(structuredOps[field as keyof typeof structuredOps]().merge);
+  return fc.oneof(...ops);
+}
+
+/** Canonical patches over the given fields, each with the operations its `write` allows. */
+export function patchArb(writes: Partial<Record<FieldName, Write>>): fc.Arbitrary<CustomerPatch> {
+  const entries = Object.entries(writes).filter(([, w]) => w && (w.set || w.clear)) as [FieldName, Write][];
+  return fc.record(Object.fromEntries(entries.map(([f, w]) => [f, fieldOpArb(f, w)])), { requiredKeys: [] }) as fc.Arbitrary<CustomerPatch>;
+}
+
+/** The fields a dialect's coverage table says an update can set or clear. */
+export function writable(coverage: Readonly<Record<string, FieldCoverage | null>>): Partial<Record<FieldName, Write>> {
+  const out: Partial<Record<FieldName, Write>> = {};
+  for (const f of fieldNames) {
+    const w = coverage[f]?.write;
+    if (w && (w.set || w.clear)) out[f] = w;
+  }
+  return out;
+}
+
+let counter = 0;
+
+/** Gives alias and external_id values a suffix no other customer of the tenant has. */
+export function uniqueIds(patch: CustomerPatch): CustomerPatch {
+  const out: Mutable<CustomerPatch> = { ...patch };
+  for (const f of ['alias', 'external_id'] as const) {
+    const op = out[f];
+    if (op?.op === 'set') out[f] = set(`${op.value}-${++counter}`);
+  }
+  return out;
+}

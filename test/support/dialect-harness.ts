@@ -1,0 +1,216 @@
+import {
+  type Address,
+  type Customer,
+  type CustomerFields,
+  type CustomerPatch,
+  type FieldName,
+  fieldDefaults,
+  fieldNames,
+  set,
+  stateDefaults,
+} from '../../schemas/index.ts';
+import { CustomerService } from '../../src/core/index.ts';
+import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/dialect.ts';
+import { errorCodes } from '../../src/errors.ts';
+import { canonicalView } from '../../src/http/gateway-api.ts';
+import { patchToDialect } from '../../src/translate.ts';
+import { jsonInit, type TestGateway } from './gateway.ts';
+
+// What the cross-dialect and property suites share: a customer's fields out of the canonical view,
+// a dialect's wire body for a canonical patch (with the fields it requires filled in), comparison
+// that leaves out what a translation reported lost, and the envelopes a dialect answers errors in.
+
+export type CanonicalView = Awaited<ReturnType<TestGateway['canonical']>>;
+
+/** The canonical view (ids nested) as the Customer a dialect renders. */
+export function customerOf(view: CanonicalView): Customer {
+  const { ids, ...rest } = view;
+  return { ...rest, ...ids } as unknown as Customer;
+}
+
+/** Only the fields an update can change. */
+export function fieldsOf(view: CanonicalView | Customer | CustomerFields): CustomerFields {
+  const source = 'ids' in view ? customerOf(view as CanonicalView) : view;
+  return Object.fromEntries(fieldNames.map((f) => [f, (source as Record<string, unknown>)[f]])) as CustomerFields;
+}
+
+export const collectionPath = (d: AnyDialect) => `${d.routes.prefix}${d.routes.collection}`;
+export const itemPath = (d: AnyDialect, ids: CanonicalView['ids']) =>
+  `${collectionPath(d)}/${encodeURIComponent(d.examples.ref(ids as { uuid: string; public_id: string; number: number }))}`;
+
+/**
+ * Creates a customer with every field of the patch set, straight through the service: the state an
+ * update starts from, not what is under test (that is the update through a dialect).
+ */
+export async function seedCustomer(gw: TestGateway, patch: CustomerPatch): Promise<CanonicalView> {
+  const service = new CustomerService(gw.store, { now: () => new Date(), maxAttempts: 16 });
+  const principal: Principal = { tenantId: gw.tenant.tenant.id, credentialId: 'test-seed', livemode: false };
+  const created = await service.create(patch, {
+    principal,
+    dialect: 'test-seed',
+    respond: () => ({ status: 200, body: '' }),
+  });
+  return JSON.parse(JSON.stringify(canonicalView(created))) as CanonicalView;
+}
+
+export interface Wire {
+  /** The patch the body stands for: the generated one plus the required fields filled in. */
+  readonly patch: CustomerPatch;
+  readonly body: Record<string, unknown>;
+  readonly losses: readonly Loss[];
+}
+
+/**
+ * A canonical patch in the dialect's wire form. Fields the dialect requires in every body
+ * (Bigcapital's displayName and customerType) and the patch did not give are sent with their
+ * current values, as a client of that dialect does; the patch then says so too.
+ */
+export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: CustomerFields): Wire {
+  let full: CustomerPatch = patch;
+  let translated = patchToDialect(dialect, full);
+  const filled = new Set<FieldName>();
+  const replaced: Loss[] = [];
+  for (const loss of translated.losses) {
+    if (loss.kind !== 'required') continue;
+    const field = fieldNames.find((f) => f === loss.field || dialect.coverage[f]?.as === loss.field);
+    const requested = field === undefined ? undefined : (full as Record<string, { op: string } | undefined>)[field];
+    if (field === undefined || filled.has(field) || requested?.op === 'set') continue;
+    const value = current[field];
+    if (value === null) throw new Error(`${dialect.name} requires ${loss.field}, and the customer has no ${field} to send`);
+    // A change the dialect cannot send (clearing a required field) is sent as the current value:
+    // the field then differs from what the change asked for, as a loss says.
+    if (requested !== undefined) replaced.push({ field, kind: 'inexpressible', message: `${dialect.name} requires ${loss.field}` });
+    full = { ...full, [field]: set(value) };
+    filled.add(field);
+  }
+  if (filled.size > 0) translated = patchToDialect(dialect, full);
+  return { patch: full, body: translated.body, losses: [...translated.losses, ...replaced] };
+}
+
+/** Sends an update body through a dialect. */
+export async function update(gw: TestGateway, dialect: AnyDialect, ids: CanonicalView['ids'], body: unknown, extra: Record<string, string> = {}) {
+  const auth = dialect.examples.auth(gw.tenant.credentials[dialect.name]!);
+  return gw.request(itemPath(dialect, ids), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
+}
+
+const emptyAddress = { line1: null, line2: null, line3: null, city: null, state: null, postal_code: null, country: null, email: null, phone: null };
+
+/**
+ * A field's value ready to compare: an address whose every member is null is no address (the rule
+ * apply-patch follows for merges), and members named by a loss (`address.line3`,
+ * `shipping.address.email`) are left out.
+ */
+function comparable(field: FieldName, value: unknown, lost: readonly string[][]): unknown {
+  let out: unknown = structuredClone(value);
+  const normaliseAddress = (a: unknown) => (a === null || a === undefined ? { ...emptyAddress } : a);
+  if (field === 'address') out = normaliseAddress(out);
+  if (field === 'shipping') {
+    const s = (out ?? { name: null, phone: null, same_as_billing: false, address: null }) as Record<string, unknown>;
+    out = { ...s, address: normaliseAddress(s.address) };
+  }
+  if (field === 'tax_ids') {
+    // tax_ids members are types, compared case-insensitively (apply-patch's rule): `tax_ids.GST`.
+    const types = lost.map((p) => p[0]!.toUpperCase());
+    return (out as { type: string | null }[]).filter((t) => !types.includes(t.type?.toUpperCase() ?? ''));
+  }
+  for (const path of lost) {
+    let node = out as Record<string, unknown> | null;
+    for (const key of path.slice(0, -1)) node = (node?.[key] as Record<string, unknown> | null) ?? null;
+    if (node && typeof node === 'object') delete node[path.at(-1)!];
+  }
+  return out;
+}
+
+/**
+ * The fields of a customer with everything a translation reported lost taken out: a whole field
+ * (`tax_exempt` lossy in Meteroid) or a member (`address.line3`). `required` losses were filled in.
+ */
+export function carried(
+  fields: CustomerFields,
+  losses: readonly Loss[],
+  hidden: readonly string[][] = [],
+  skip: readonly FieldName[] = [],
+): Record<string, unknown> {
+  const paths = [...hidden, ...losses.filter((l) => l.kind !== 'required').map((l) => l.field.split('.'))];
+  // A required member that could not be filled (Wooshpay's shipping.name) is not compared either.
+  for (const l of losses) if (l.kind === 'required' && l.field.includes('.')) paths.push(l.field.split('.'));
+  const out: Record<string, unknown> = {};
+  for (const f of fieldNames) {
+    if (skip.includes(f) || paths.some((p) => p.length === 1 && p[0] === f)) continue;
+    const members = paths.filter((p) => p[0] === f && p.length > 1).map((p) => p.slice(1));
+    out[f] = comparable(f, fields[f], members);
+  }
+  return out;
+}
+
+const issueKinds: readonly IssueKind[] = ['unknown', 'missing', 'empty', 'type', 'format', 'value'];
+const detailVariants = [
+  {},
+  ...issueKinds.map((kind) => ({ issues: [{ path: ['x'], kind, message: 'x', value: 1 }] })),
+  { reason: 'missing' as const },
+  { reason: 'invalid' as const },
+  { reference: 'x' },
+  { field: 'x' },
+];
+
+/**
+ * Every (status, top-level keys) the dialect's own renderer gives for any gateway error: an answer
+ * outside this set is not in the dialect's envelope.
+ */
+export function errorEnvelopes(dialect: AnyDialect): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  for (const code of errorCodes as readonly ErrorCode[]) {
+    for (const details of detailVariants) {
+      const { status, body } = dialect.renderError(new GatewayError(code, 'x', details));
+      const keys = Object.keys(body as object).sort().join(',');
+      out.set(status, (out.get(status) ?? new Set()).add(keys));
+    }
+  }
+  return out;
+}
+
+const fullAddress: Address = {
+  line1: '1 Main St',
+  line2: 'Suite 2',
+  line3: 'Floor 3',
+  city: 'Springfield',
+  state: 'IL',
+  postal_code: '62701',
+  country: 'US',
+  email: 'a@b.example',
+  phone: '+15555550100',
+};
+
+/**
+ * Members of the address and shipping a dialect never shows (Stripe-like addresses have no line3
+ * or contact; Bigcapital shows no shipping name): found by rendering, so a dialect's own code
+ * decides. A dialect cannot say anything about those through its wire form, so the round trip
+ * does not compare them; the cross-dialect suite checks they survive.
+ */
+export function hiddenMembers(dialect: AnyDialect, principal: Principal): string[][] {
+  const base = {
+    ...fieldDefaults,
+    ...stateDefaults,
+    uuid: '00000000-0000-4000-8000-000000000001',
+    public_id: 'cus_hiddenmembers00',
+    number: 1,
+    version: 1,
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+    address: fullAddress,
+    shipping: { name: 'Ship To', phone: '+15555550101', same_as_billing: false, address: { ...fullAddress, city: 'Shelbyville' } },
+  } as Customer;
+  const show = (c: Customer) => JSON.stringify(dialect.render(c, { expand: [], principal }));
+  const shown = show(base);
+  const hidden: string[][] = [];
+  for (const m of Object.keys(fullAddress) as (keyof Address)[]) {
+    const changed = m === 'country' ? 'FR' : m === 'email' ? 'z@y.example' : `${fullAddress[m]}x`;
+    if (show({ ...base, address: { ...fullAddress, [m]: changed } }) === shown) hidden.push(['address', m]);
+    if (show({ ...base, shipping: { ...base.shipping!, address: { ...base.shipping!.address!, [m]: changed } } }) === shown) {
+      hidden.push(['shipping', 'address', m]);
+    }
+  }
+  if (show({ ...base, shipping: { ...base.shipping!, name: 'Other' } }) === shown) hidden.push(['shipping', 'name']);
+  if (show({ ...base, shipping: { ...base.shipping!, phone: '+15555550199' } }) === shown) hidden.push(['shipping', 'phone']);
+  return hidden;
+}
