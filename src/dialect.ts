@@ -210,7 +210,7 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   /** Which canonical fields this dialect reads and writes, and under which names. */
   readonly coverage: Coverage;
   /** Canonical patch -> this dialect's update body (the inverse of updatePatch). Pure. */
-  fromPatch?(patch: CustomerPatch): Translation;
+  fromPatch(patch: CustomerPatch): Translation;
 }
 
 // Methods (not function properties) are bivariant in their parameters, so every concrete

@@ -46,11 +46,6 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
 
 /** A canonical patch in the target's wire form, with every loss on the way. */
 export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body: Record<string, unknown>; losses: Loss[] } {
-  if (!target.fromPatch) {
-    throw new GatewayError('invalid_request', `Translation into ${target.name} is not available.`, {
-      issues: [{ path: ['query', 'to'], kind: 'value', message: 'no translation into this dialect', value: target.name }],
-    });
-  }
   const translated = target.fromPatch(patch);
   const losses = coverageLosses(target, patch);
   for (const loss of translated.losses) {

@@ -194,7 +194,7 @@ describe('cross-dialect', () => {
     const rewrite = richPatch('Rewritten');
     let view = await seedCustomer(gw, uniqueIds(start));
     const written = new Set<FieldName>();
-    for (const writer of registered.filter((d) => d.fromPatch)) {
+    for (const writer of registered) {
       const fields = (Object.keys(writable(writer.coverage)) as FieldName[]).filter((f) => !written.has(f));
       const patch = uniqueIds(Object.fromEntries(fields.map((f) => [f, rewrite[f]])) as CustomerPatch);
       const wire = toWire(writer, patch, fieldsOf(view));

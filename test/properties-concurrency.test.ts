@@ -12,7 +12,7 @@ import { type TestGateway, testGateway } from './support/gateway.ts';
 // two metadata merges of different keys, all reach the stored customer (none is lost to another
 // writer's read-modify-write), with one version and one change event per effective write.
 
-const translating: AnyDialect[] = Object.values(dialects).filter((d) => d.fromPatch);
+const translating: AnyDialect[] = Object.values(dialects);
 
 /** Fields some dialect sends in every body (Bigcapital's displayName): a concurrent write of them is last-writer-wins. */
 function pinnedFields(): Set<FieldName> {
