@@ -77,6 +77,11 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
   if (!op) return;
   if (op.op === 'clear') {
     writeAddress(clear, 'shippingAddress', 'shipping.address', body, origins, losses);
+    losses.push({
+      field: 'shipping',
+      kind: 'inexpressible',
+      message: `${title} clears the shipping address fields only; the recipient name and phone it cannot show are kept.`,
+    });
     return;
   }
   const shipping =
@@ -100,6 +105,7 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
     // closest body copies the billing address this update gives.
     if (patch.address) {
       writeAddress(patch.address, 'shippingAddress', 'shipping.address', body, origins, losses);
+      losses.push({ field: 'shipping.address', kind: 'lossy', message: `${title} is sent the billing address as the shipping address.` });
       losses.push({
         field: 'shipping.same_as_billing',
         kind: 'lossy',
@@ -111,11 +117,15 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
         kind: 'unsupported',
         message: `${title} has no same-as-billing flag, and this update gives no billing address to copy; the shipping address is left as is.`,
       });
+      losses.push({ field: 'shipping.address', kind: 'inexpressible', message: `${title} leaves the shipping address as it is.` });
     }
     return;
   }
-  if (shipping.address) writeAddress(shipping.address, 'shippingAddress', 'shipping.address', body, origins, losses);
-  else if (shipping.sameAsBilling === false) {
+  if (shipping.address) {
+    writeAddress(shipping.address, 'shippingAddress', 'shipping.address', body, origins, losses);
+    // Bigcapital's shipping fields are the shipping address itself: writing one ends "same as billing".
+    losses.push({ field: 'shipping.same_as_billing', kind: 'lossy', message: `Writing ${title}'s shipping address ends "same as billing".` });
+  } else if (shipping.sameAsBilling === false) {
     losses.push({
       field: 'shipping.same_as_billing',
       kind: 'unsupported',

@@ -61,17 +61,19 @@ export function fromPatch(patch: CustomerPatch): Translation {
   }
   if (patch.address) body.address = addressParam(patch.address, 'address', losses);
   const shipping = patch.shipping;
-  if (shipping?.op === 'clear') body.ship_to_address = null;
-  if (shipping?.op === 'set') {
-    body.ship_to_address = shipping.value.address && addressParam({ op: 'set', value: shipping.value.address }, 'shipping.address', losses);
-    if (shipping.value.name) losses.push({ field: 'shipping.name', kind: 'unsupported', message: 'Zenskar has no shipping recipient name.' });
-    if (shipping.value.phone) losses.push({ field: 'shipping.phone', kind: 'unsupported', message: 'Zenskar has no shipping phone.' });
-  }
-  if (shipping?.op === 'merge') {
-    if (shipping.value.address) body.ship_to_address = addressParam(shipping.value.address, 'shipping.address', losses);
-    for (const m of ['name', 'phone', 'same_as_billing'] as const) {
-      if (shipping.value[m]) losses.push({ field: `shipping.${m}`, kind: 'unsupported', message: `Zenskar has no shipping ${m}.` });
+  if (shipping) {
+    // ship_to_address is only the shipping address: writing it ends "same as billing" and keeps
+    // the recipient's name and phone as they are, whatever the source asked of them.
+    const address =
+      shipping.op === 'clear' ? { op: 'clear' as const } : shipping.op === 'set' ? ({ op: 'set', value: shipping.value.address } as const) : shipping.value.address;
+    if (address) {
+      body.ship_to_address = address.op === 'set' && address.value === null ? null : addressParam(address as AddressOp, 'shipping.address', losses);
+      losses.push({ field: 'shipping.same_as_billing', kind: 'lossy', message: 'Writing ship_to_address through Zenskar ends "same as billing".' });
+    } else if (shipping.op === 'merge' && shipping.value.same_as_billing) {
+      losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Zenskar has no "same as billing" flag.' });
     }
+    const named = shipping.op === 'merge' ? (['name', 'phone'] as const).filter((m) => shipping.value[m]) : (['name', 'phone'] as const);
+    for (const m of named) losses.push({ field: `shipping.${m}`, kind: 'unsupported', message: `Zenskar has no shipping ${m}; it is kept as it is.` });
   }
   return { body, losses };
 }
