@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
+import type { DialectName } from '../src/dialect.ts';
 import { openStore } from '../src/node.ts';
 import { createTenant } from '../src/tenants.ts';
 import { testEnv } from './support/gateway.ts';
@@ -40,6 +42,7 @@ async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Pro
 describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one PostgreSQL', () => {
   let gateways: GatewayProcess[] = [];
   let auth: Record<string, string>;
+  let credentials: Awaited<ReturnType<typeof createTenant>>['credentials'];
   const ids: string[] = [];
 
   const at = (i: number) => gateways[i % gateways.length]!;
@@ -51,6 +54,7 @@ describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one 
     try {
       const tenant = await createTenant(store, loadConfig(env), 'acme');
       auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+      credentials = tenant.credentials;
     } finally {
       await store.executor.close();
     }
@@ -155,4 +159,52 @@ describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one 
     const after = (await read(id, '/events')) as { data: unknown[] };
     expect(after.data.length - before.data.length).toBe(idempotentKeys);
   }, 120_000);
+
+  it('interleaved updates through every dialect on different processes lose no field', async () => {
+    const rounds = 6;
+    // One field per dialect, each written only by that dialect, so every acknowledged value is
+    // the expected one at the end of its round.
+    const writes: Record<DialectName, { field: string; body: (round: number, c: number) => unknown; value: (round: number, c: number) => unknown }> = {
+      wooshpay: { field: 'description', body: (r, c) => ({ description: `d${r}-${c}` }), value: (r, c) => `d${r}-${c}` },
+      connhex: { field: 'invoice_prefix', body: (r, c) => ({ invoice_prefix: `R${r}C${c}X` }), value: (r, c) => `R${r}C${c}X` },
+      meteroid: { field: 'alias', body: (r, c) => ({ alias: `al-${r}-${c}` }), value: (r, c) => `al-${r}-${c}` },
+      bigcapital: {
+        field: 'website',
+        body: (r, c) => ({ customerType: 'business', displayName: `Customer ${c}`, website: `https://r${r}.example` }),
+        value: (r) => `https://r${r}.example`,
+      },
+      zenskar: { field: 'external_id', body: (r, c) => ({ external_id: `ext-${r}-${c}` }), value: (r, c) => `ext-${r}-${c}` },
+    };
+    const names = Object.keys(dialects) as DialectName[];
+    for (let round = 0; round < rounds; round++) {
+      const tasks = ids.flatMap((id, c) =>
+        names.map((name, d) => async () => {
+          const dialect = dialects[name];
+          const canonical = (await read(id)) as { ids: { uuid: string; public_id: string; number: number } };
+          const res = await fetch(`${at(round + c + d).base}${dialect.routes.prefix}${dialect.routes.collection}/${dialect.examples.ref(canonical.ids)}`, {
+            method: dialect.routes.update,
+            headers: { 'content-type': 'application/json', ...dialect.examples.auth(credentials[name]!) },
+            body: JSON.stringify(writes[name].body(round, c)),
+          });
+          return { id, c, name, status: res.status, text: await res.text() };
+        }),
+      );
+      const before = await Promise.all(ids.map((id) => read(id) as Promise<{ version: number }>));
+      const outcomes = await Promise.all(tasks.map((t) => t()));
+      for (const o of outcomes) expect([200, 409], `${o.name}: ${o.text}`).toContain(o.status);
+      for (const [c, id] of ids.entries()) {
+        const customer = (await read(id)) as Record<string, unknown> & { version: number; ids: Record<string, unknown> };
+        // Identifiers are shown under `ids` in the canonical view.
+        const shown = (field: string) => (field === 'alias' || field === 'external_id' ? customer.ids[field] : customer[field]);
+        const mine = outcomes.filter((o) => o.id === id);
+        for (const o of mine.filter((m) => m.status === 200)) {
+          expect(shown(writes[o.name].field), `round ${round} ${o.name}`).toEqual(writes[o.name].value(round, c));
+        }
+        // Each acknowledged write that changed something is exactly one version.
+        expect(customer.version - before[c]!.version).toBeLessThanOrEqual(mine.filter((m) => m.status === 200).length);
+        const { data: events } = (await read(id, '/events')) as { data: { version: number }[] };
+        expect(events.map((e) => e.version)).toEqual(Array.from({ length: customer.version }, (_, i) => i + 1));
+      }
+    }
+  }, 240_000);
 });
