@@ -25,6 +25,9 @@ export function sqlitePath(databaseUrl: string | undefined): string {
 
 type Param = string | number | bigint | Buffer | null;
 
+// Taken when the module loads, so a test that fakes timers later cannot stall every write.
+const nextTurn = globalThis.setImmediate;
+
 /** A write waiting for the group commit. */
 interface Unit {
   readonly steps: readonly Step[];
@@ -87,7 +90,7 @@ export class SqliteExecutor implements SqlExecutor {
   #enqueue(steps: readonly Step[]): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ steps, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+      if (this.#queue.length === 1) nextTurn(() => this.#flush());
     });
   }
 
