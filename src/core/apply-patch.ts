@@ -116,6 +116,8 @@ export interface FieldChange {
 export function diffFields(before: CustomerFields, after: CustomerFields): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const name of Object.keys(fieldDefaults) as FieldName[]) {
+    // applyPatch keeps untouched fields by reference: the same value needs no serialising.
+    if (before[name] === after[name]) continue;
     if (JSON.stringify(before[name]) !== JSON.stringify(after[name])) {
       changes.push({ field: name, before: before[name], after: after[name] });
     }

@@ -8,6 +8,14 @@ const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== null && /^\s*\d+\s*$/.test(declared)) {
+    // The HTTP layer holds a body to its declared length, so it can be read whole. On Node this
+    // reads the socket directly instead of building a web stream for the body (which costs more
+    // than the rest of a small request's decoding).
+    const whole = new Uint8Array(await request.arrayBuffer());
+    if (whole.byteLength > limit) throw tooLarge(limit);
+    return whole;
+  }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

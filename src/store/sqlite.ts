@@ -25,6 +25,18 @@ export function sqlitePath(databaseUrl: string | undefined): string {
 
 type Param = string | number | bigint | Buffer | null;
 
+// Taken when the module loads, so a test that fakes timers later cannot stall every write.
+const nextTurn = globalThis.setImmediate;
+
+/** A write waiting for the group commit. */
+interface Unit {
+  readonly steps: readonly Step[];
+  readonly resolve: (changes: number) => void;
+  readonly reject: (error: unknown) => void;
+  changes?: number;
+  error?: unknown;
+}
+
 function isUnique(error: unknown): error is Error & { code: string } {
   return error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT');
 }
@@ -35,7 +47,9 @@ export class SqliteExecutor implements SqlExecutor {
   // Statements are prepared once per distinct SQL text and reused: preparing costs more than
   // running a point query.
   readonly #statements = new Map<string, Database.Statement<Param[]>>();
-  readonly #atomic: (steps: readonly Step[]) => void;
+  readonly #atomic: (steps: readonly Step[]) => number;
+  readonly #group: (units: readonly Unit[]) => void;
+  #queue: Unit[] = [];
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -45,11 +59,57 @@ export class SqliteExecutor implements SqlExecutor {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.#atomic = this.db.transaction((steps: readonly Step[]) => {
+      let total = 0;
       for (const step of steps) {
         const changes = this.#run(step.query);
         if (step.mustChange && changes === 0) throw new StaleWrite();
+        total += changes;
+      }
+      return total;
+    });
+    // Called inside #group, #atomic runs as a savepoint: a unit that fails is undone alone.
+    this.#group = this.db.transaction((units: readonly Unit[]) => {
+      for (const unit of units) {
+        try {
+          unit.changes = this.#atomic(unit.steps);
+        } catch (error) {
+          // Some errors (I/O, full disk) roll back the whole transaction: then nothing is kept.
+          if (!this.db.inTransaction) throw error;
+          unit.error = error;
+        }
       }
     });
+  }
+
+  /**
+   * Group commit. Writes that arrive in the same turn of the event loop run one after another,
+   * each in its own savepoint, inside one transaction, so they share one commit (with
+   * synchronous=FULL, one fsync instead of one each). Every unit's outcome is exactly what it
+   * would be alone in that order, and none is reported before the commit is durable.
+   */
+  #enqueue(steps: readonly Step[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ steps, resolve, reject });
+      if (this.#queue.length === 1) nextTurn(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const units = this.#queue;
+    if (units.length === 0) return;
+    this.#queue = [];
+    try {
+      if (units.length === 1) units[0]!.changes = this.#atomic(units[0]!.steps);
+      else this.#group(units);
+    } catch (error) {
+      // A lone unit's own failure, or a commit that failed: no unit of the group was kept.
+      for (const unit of units) unit.reject(error);
+      return;
+    }
+    for (const unit of units) {
+      if (unit.error !== undefined) unit.reject(unit.error);
+      else unit.resolve(unit.changes ?? 0);
+    }
   }
 
   #statement(query: CompiledQuery): Database.Statement<Param[]> {
@@ -75,14 +135,15 @@ export class SqliteExecutor implements SqlExecutor {
   }
 
   async run(query: CompiledQuery): Promise<number> {
-    return this.#run(query);
+    return this.#enqueue([{ query }]);
   }
 
   async atomic(steps: readonly Step[]): Promise<void> {
-    this.#atomic(steps);
+    await this.#enqueue(steps);
   }
 
   async close(): Promise<void> {
+    this.#flush();
     this.db.close();
   }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
+import { prepared } from './prepared.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -25,6 +26,67 @@ const idColumn = {
   external_id: 'external_id',
 } as const satisfies Record<IdKind, keyof CustomersTable>;
 
+const customerColumns = ['id', 'tenant_id', 'public_id', 'number', 'alias', 'external_id', 'version', 'data', 'created_at', 'updated_at'] as const;
+const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
+const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
+
+type CasColumn = 'alias' | 'external_id' | 'version' | 'data' | 'updated_at' | 'tenant_id' | 'id';
+
+/** The queries on every request's path, compiled once (prepared.ts). */
+function hotQueries(db: Kysely<Database>) {
+  const findCustomer = (kind: IdKind) =>
+    prepared<{ tenantId: string; value: string | number }, CustomerRow>(['tenantId', 'value'], (p) =>
+      db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
+    );
+  type Finish = NonNullable<UpdateUnit['idempotency']>;
+  return {
+    findCredentialByHash: prepared<{ hash: string }, CredentialRow>(['hash'], (p) =>
+      db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).where('revoked_at', 'is', null).compile(),
+    ),
+    findCustomer: {
+      uuid: findCustomer('uuid'),
+      public_id: findCustomer('public_id'),
+      number: findCustomer('number'),
+      alias: findCustomer('alias'),
+      external_id: findCustomer('external_id'),
+    } satisfies Record<IdKind, unknown>,
+    insertCustomer: prepared<CustomerRow>(customerColumns, (row) => db.insertInto('customers').values(row).compile()),
+    insertEvent: prepared<EventRow>(eventColumns, (event) => db.insertInto('customer_events').values(event).compile()),
+    updateCustomer: prepared<Pick<CustomerRow, CasColumn> & { expectedVersion: number }>(
+      ['alias', 'external_id', 'version', 'data', 'updated_at', 'tenant_id', 'id', 'expectedVersion'],
+      (p) =>
+        db
+          .updateTable('customers')
+          .set({ alias: p.alias, external_id: p.external_id, version: p.version, data: p.data, updated_at: p.updated_at })
+          .where('tenant_id', '=', p.tenant_id)
+          .where('id', '=', p.id)
+          .where('version', '=', p.expectedVersion)
+          .compile(),
+    ),
+    findKey: prepared<{ tenantId: string; key: string }, IdempotencyRow>(['tenantId', 'key'], (p) =>
+      db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', p.tenantId).where('key', '=', p.key).compile(),
+    ),
+    claimKey: prepared<IdempotencyRow>(keyColumns, (row) =>
+      db
+        .insertInto('idempotency_keys')
+        .values(row)
+        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+        .compile(),
+    ),
+    releaseKey: prepared<{ tenantId: string; key: string }>(['tenantId', 'key'], (p) =>
+      db.deleteFrom('idempotency_keys').where('tenant_id', '=', p.tenantId).where('key', '=', p.key).where('state', '=', 'pending').compile(),
+    ),
+    finishKey: prepared<Finish>(['status', 'body', 'tenantId', 'key'], (k) =>
+      db
+        .updateTable('idempotency_keys')
+        .set({ state: 'done', status: k.status, body: k.body })
+        .where('tenant_id', '=', k.tenantId)
+        .where('key', '=', k.key)
+        .compile(),
+    ),
+  };
+}
+
 export interface UpdateUnit {
   readonly row: CustomerRow;
   readonly expectedVersion: number;
@@ -39,10 +101,12 @@ export interface UpdateUnit {
 export class Store {
   readonly executor: SqlExecutor;
   readonly #db: Kysely<Database>;
+  readonly #q: ReturnType<typeof hotQueries>;
 
   constructor(executor: SqlExecutor) {
     this.executor = executor;
     this.#db = queryBuilder(executor.backend);
+    this.#q = hotQueries(this.#db);
   }
 
   // --- tenants and credentials
@@ -66,25 +130,13 @@ export class Store {
   }
 
   async findCredentialByHash(secretHash: string): Promise<CredentialRow | undefined> {
-    const q = this.#db
-      .selectFrom('credentials')
-      .selectAll()
-      .where('secret_hash', '=', secretHash)
-      .where('revoked_at', 'is', null)
-      .compile();
-    return (await this.executor.all(q))[0];
+    return (await this.executor.all(this.#q.findCredentialByHash({ hash: secretHash })))[0];
   }
 
   // --- customers
 
   async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
-    const q = this.#db
-      .selectFrom('customers')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where(idColumn[kind], '=', value)
-      .compile();
-    return (await this.executor.all(q))[0];
+    return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
   }
 
   async nextNumber(tenantId: string): Promise<number> {
@@ -98,10 +150,7 @@ export class Store {
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
   async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'>): Promise<void> {
-    const steps: Step[] = [
-      { query: this.#db.insertInto('customers').values(unit.row).compile() },
-      { query: this.#db.insertInto('customer_events').values(unit.event).compile() },
-    ];
+    const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     await this.executor.atomic(steps);
   }
@@ -113,25 +162,17 @@ export class Store {
    */
   async updateCustomer(unit: UpdateUnit): Promise<void> {
     const { row } = unit;
-    const steps: Step[] = [
-      { query: this.#db.insertInto('customer_events').values(unit.event).compile() },
-      {
-        query: this.#db
-          .updateTable('customers')
-          .set({
-            alias: row.alias,
-            external_id: row.external_id,
-            version: row.version,
-            data: row.data,
-            updated_at: row.updated_at,
-          })
-          .where('tenant_id', '=', row.tenant_id)
-          .where('id', '=', row.id)
-          .where('version', '=', unit.expectedVersion)
-          .compile(),
-        mustChange: true,
-      },
-    ];
+    const cas = {
+      alias: row.alias,
+      external_id: row.external_id,
+      version: row.version,
+      data: row.data,
+      updated_at: row.updated_at,
+      tenant_id: row.tenant_id,
+      id: row.id,
+      expectedVersion: unit.expectedVersion,
+    };
+    const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     await this.executor.atomic(steps);
   }
@@ -150,23 +191,12 @@ export class Store {
   // --- idempotency keys
 
   async findKey(tenantId: string, key: string): Promise<IdempotencyRow | undefined> {
-    const q = this.#db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('key', '=', key)
-      .compile();
-    return (await this.executor.all(q))[0];
+    return (await this.executor.all(this.#q.findKey({ tenantId, key })))[0];
   }
 
   /** Claims a key for a first request; false when another request holds it already. */
   async claimKey(row: IdempotencyRow): Promise<boolean> {
-    const q = this.#db
-      .insertInto('idempotency_keys')
-      .values(row)
-      .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
-      .compile();
-    return (await this.executor.run(q)) > 0;
+    return (await this.executor.run(this.#q.claimKey(row))) > 0;
   }
 
   /** Takes over a key whose holder gave up (pending past its lease) or that expired. */
@@ -183,13 +213,7 @@ export class Store {
   }
 
   async releaseKey(tenantId: string, key: string): Promise<void> {
-    const q = this.#db
-      .deleteFrom('idempotency_keys')
-      .where('tenant_id', '=', tenantId)
-      .where('key', '=', key)
-      .where('state', '=', 'pending')
-      .compile();
-    await this.executor.run(q);
+    await this.executor.run(this.#q.releaseKey({ tenantId, key }));
   }
 
   async purgeExpiredKeys(now: string): Promise<number> {
@@ -203,14 +227,6 @@ export class Store {
   }
 
   #finishKey(k: NonNullable<UpdateUnit['idempotency']>): Step {
-    return {
-      query: this.#db
-        .updateTable('idempotency_keys')
-        .set({ state: 'done', status: k.status, body: k.body })
-        .where('tenant_id', '=', k.tenantId)
-        .where('key', '=', k.key)
-        .compile(),
-      mustChange: true,
-    };
+    return { query: this.#q.finishKey(k), mustChange: true };
   }
 }

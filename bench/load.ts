@@ -1,0 +1,102 @@
+import autocannon from 'autocannon';
+
+/** One kind of request, rebuilt for every send when it has `next` (a new customer, a new body). */
+export interface Workload {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  /** Path and body for the next request. */
+  readonly next?: () => { readonly path: string; readonly body?: string | undefined };
+}
+
+export interface Measured {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Non-2xx responses plus connection errors and timeouts. */
+  readonly errors: number;
+  readonly total: number;
+}
+
+export interface LoadOptions {
+  readonly connections: number;
+  readonly durationSeconds: number;
+}
+
+export async function measure(url: string, work: Workload, options: LoadOptions): Promise<Measured> {
+  const { next } = work;
+  const request: autocannon.Request = { method: work.method as autocannon.Request['method'], path: work.path, headers: work.headers };
+  if (work.body !== undefined) request.body = work.body;
+  if (next) {
+    request.setupRequest = (req) => {
+      const n = next();
+      req.path = n.path;
+      if (n.body !== undefined) req.body = n.body;
+      return req;
+    };
+  }
+  const latencies = new LatencyHistogram();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections: options.connections,
+        duration: options.durationSeconds,
+        requests: [request],
+        // A slow server shows as latency, not as timeouts.
+        timeout: 30,
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    // autocannon's own histogram keeps whole milliseconds; these are hrtime-precise.
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status >= 200 && status < 300) latencies.record(ms);
+    });
+  });
+  return {
+    rps: result.requests.total / Math.max(result.duration, 1e-9),
+    p50: latencies.percentile(50),
+    p99: latencies.percentile(99),
+    errors: result.non2xx + result.errors,
+    total: result.requests.total,
+  };
+}
+
+/** 10 µs buckets up to 1 s, then exact values: cheap enough to record every response. */
+class LatencyHistogram {
+  readonly #buckets = new Uint32Array(100_000);
+  readonly #over: number[] = [];
+  #count = 0;
+
+  record(ms: number): void {
+    const bucket = Math.floor(ms * 100);
+    if (bucket < this.#buckets.length) this.#buckets[bucket]! += 1;
+    else this.#over.push(ms);
+    this.#count++;
+  }
+
+  percentile(p: number): number {
+    if (this.#count === 0) return Number.NaN;
+    const rank = Math.ceil((p / 100) * this.#count);
+    let seen = 0;
+    for (let i = 0; i < this.#buckets.length; i++) {
+      seen += this.#buckets[i]!;
+      if (seen >= rank) return (i + 1) / 100;
+    }
+    const over = [...this.#over].sort((a, b) => a - b);
+    return over[rank - seen - 1] ?? Number.NaN;
+  }
+}
+
+/** Sends one request as the workload would, so a broken row says why before it is measured. */
+export async function probe(url: string, work: Workload): Promise<{ readonly status: number; readonly text: string }> {
+  const n = work.next?.();
+  const body = n?.body ?? work.body;
+  const res = await fetch(new URL(n?.path ?? work.path, url), {
+    method: work.method,
+    headers: work.headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  return { status: res.status, text: (await res.text()).slice(0, 300) };
+}

@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Child {
+  readonly process: ChildProcess;
+  /** The first stdout line that matched. */
+  readonly line: string;
+  /** Everything the child wrote to stderr so far (for diagnosing a failed start). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node <args>` in the project root and resolves once a stdout line matches `ready`. */
+export function startChild(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  ready: RegExp,
+  options: { readonly timeoutMs: number },
+): Promise<Child> {
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    err = (err + chunk).slice(-20_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${args.join(' ')}: not ready within ${options.timeoutMs} ms\n${err}`));
+    }, options.timeoutMs);
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      for (const line of out.split('\n')) {
+        if (ready.test(line)) {
+          clearTimeout(timer);
+          out = '';
+          resolve({ process: child, line, stderr: () => err, stop });
+          return;
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready\n${err}`));
+    });
+  });
+}
+
+/** Runs `node --import tsx <args>` to completion and returns its last stdout line. */
+export function runChild(args: readonly string[], env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err = (err + chunk).slice(-20_000);
+  });
+  return new Promise((resolve, reject) => {
+    // 'close' comes after the child's stdio is drained, unlike 'exit'.
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(out.trim().split('\n').at(-1) ?? '');
+      else reject(new Error(`${args.join(' ')} failed (${signal ?? code})\n${err}`));
+    });
+  });
+}
+
+// Peak resident memory per row: Linux keeps a high-water mark (VmHWM) per process, which writing
+// 5 to clear_refs resets to the current RSS. Elsewhere the figure is not available.
+
+export function resetPeakRss(pid: number | undefined): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not Linux, or not allowed: the peak then covers the process's whole life
+  }
+}
+
+/** Peak RSS in bytes since the last reset, or undefined where /proc is not available. */
+export function peakRss(pid: number | undefined): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) the process has used, in seconds, or undefined without /proc. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime is the
+    // 12th and stime the 13th, in clock ticks (100 per second on Linux).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}

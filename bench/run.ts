@@ -1,0 +1,163 @@
+// `npm run bench`: update throughput against the HTTP stack's own ceiling, in one run.
+//
+// A bare Hono hello-world and custgate each run in their own child process on 127.0.0.1;
+// autocannon (this process) drives both with the same connections and duration. custgate runs
+// as `npm start` does (bin/custgate.js serve, NODE_ENV=production) on a fresh SQLite file that a
+// preparatory process filled. Every dialect in the registry is measured: an update (its realistic
+// example body, spread over the customers) and a retrieve, and the update again with the large
+// store. Results go to stdout and bench/RESULTS.md.
+//
+// Knobs (defaults in brackets): BENCH_CONNECTIONS [32], BENCH_DURATION seconds per row [10],
+// BENCH_WARMUP seconds before each row [3], BENCH_SMALL [1000], BENCH_LARGE [1000000; 0 skips],
+// BENCH_DIALECTS comma list [all], BENCH_CPU_PROF directory for custgate's --cpu-prof,
+// BENCH_RESULTS output file [bench/RESULTS.md]. CUSTGATE_SQLITE_SYNCHRONOUS is passed through.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dialects } from '../dialects/index.ts';
+import type { AnyDialect, IssuedCredentials } from '../src/dialect.ts';
+import { type LoadOptions, measure, probe, type Workload } from './load.ts';
+import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChild } from './processes.ts';
+import { type Row, table, verdictLines, verdicts } from './report.ts';
+import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts';
+
+const env = process.env;
+const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const load: LoadOptions = { connections: num('BENCH_CONNECTIONS', 32), durationSeconds: num('BENCH_DURATION', 10) };
+const warmupSeconds = num('BENCH_WARMUP', 3);
+const sizes = [num('BENCH_SMALL', 1000), num('BENCH_LARGE', 1_000_000)].filter((n) => n > 0);
+const only = env.BENCH_DIALECTS?.split(',').filter(Boolean);
+const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || only.includes(d.name));
+const resultsPath = env.BENCH_RESULTS ?? join(root, 'bench', 'RESULTS.md');
+const synchronous = env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'NORMAL' : 'FULL';
+
+const serverEnv = {
+  NODE_ENV: 'production',
+  CUSTGATE_JWT_SECRET: randomBytes(32).toString('hex'),
+  PORT: undefined,
+  HOST: undefined,
+};
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const log = (text: string) => process.stdout.write(`${text}\n`);
+const load0 = loadavg();
+const started = Date.now();
+
+async function row(child: Child, url: string, label: string, work: Workload, meta: Omit<Row, 'label' | 'measured' | 'peakRss' | 'cpuPerRequest'>) {
+  const first = await probe(url, work);
+  if (warmupSeconds > 0) await measure(url, work, { ...load, durationSeconds: warmupSeconds });
+  const pid = child.process.pid;
+  resetPeakRss(pid);
+  const cpu0 = cpuSeconds(pid);
+  const measured = await measure(url, work, load);
+  const cpu1 = cpuSeconds(pid);
+  const cpuPerRequest = cpu0 !== undefined && cpu1 !== undefined && measured.total > 0 ? ((cpu1 - cpu0) * 1e6) / measured.total : undefined;
+  const r: Row = { label, ...meta, measured, peakRss: peakRss(pid), cpuPerRequest };
+  const failure = first.status >= 300 ? `${first.status} ${first.text}` : undefined;
+  rows.push(failure ? { ...r, probeFailure: failure } : r);
+  const cpu = cpuPerRequest === undefined ? '' : `  server CPU ${Math.round(cpuPerRequest)} µs/req`;
+  log(`  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}${failure ? `  (first answer: ${failure})` : ''}`);
+}
+
+async function hello() {
+  log('hello-world (bare Hono on @hono/node-server)');
+  const child = await startChild(['--import', 'tsx', 'bench/hello-server.ts'], {}, /"port"/, { timeoutMs: 60_000 });
+  try {
+    const { port } = JSON.parse(child.line) as { port: number };
+    await row(child, `http://127.0.0.1:${port}`, 'hello-world', helloWorkload, { kind: 'baseline' });
+  } finally {
+    await child.stop();
+  }
+}
+
+async function custgate(dir: string, customers: number, withRetrieve: boolean) {
+  const file = join(dir, `custgate-${customers}.db`);
+  const childEnv = { ...serverEnv, DATABASE_URL: `file:${file}` };
+  log(`custgate with ${customers.toLocaleString('en-US')} customers: preloading…`);
+  const preloaded = JSON.parse(await runChild(['bench/preload.ts', String(customers)], childEnv, 15 * 60_000)) as {
+    credentials: Record<string, IssuedCredentials>;
+    ms: number;
+  };
+  notes.push(`Preloaded ${customers.toLocaleString('en-US')} customers (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`);
+  const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const child = await startChild(
+    [...profile, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'],
+    childEnv,
+    /listening on/,
+    { timeoutMs: 120_000 },
+  );
+  try {
+    const port = Number(/:(\d+)/.exec(child.line)?.[1]);
+    const url = `http://127.0.0.1:${port}`;
+    // A fresh process: let the JIT see every dialect's requests before anything is measured.
+    for (const [i, dialect] of registered.entries()) {
+      const credentials = preloaded.credentials[dialect.name];
+      if (!credentials || warmupSeconds <= 0) continue;
+      await measure(url, updateWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: warmupSeconds });
+      await measure(url, retrieveWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: 1 });
+    }
+    for (const [i, dialect] of registered.entries()) {
+      const credentials = preloaded.credentials[dialect.name];
+      if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
+      const meta = { dialect: dialect.name, customers };
+      await row(child, url, `${dialect.name} update`, updateWorkload(dialect, credentials, customers, customers + i), { kind: 'update', ...meta });
+      if (withRetrieve) {
+        await row(child, url, `${dialect.name} retrieve`, retrieveWorkload(dialect, credentials, customers, i), { kind: 'retrieve', ...meta });
+      }
+    }
+  } finally {
+    await child.stop();
+    rmSync(file, { force: true });
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+  }
+}
+
+function writeResults(): string {
+  const { text, markdown } = table(rows);
+  const verdictList = verdicts(rows);
+  const unmet = verdictList.filter((v) => !v.met);
+  const cpu = cpus();
+  const load1 = loadavg();
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  const failures = rows.filter((r) => r.probeFailure).map((r) => `- ${r.label}: first answer ${r.probeFailure}`);
+  const md = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString()} (${((Date.now() - started) / 1000).toFixed(0)} s).`,
+    '',
+    `- Machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${process.platform}/${process.arch}.`,
+    `- Load average (1/5/15 min) before: ${fmtLoad(load0)}; after: ${fmtLoad(load1)}. The load generator shares the CPUs with the server.`,
+    `- Every row: ${load.connections} connections, ${load.durationSeconds} s measured after ${warmupSeconds} s of the same requests as warm-up; autocannon in the bench process, each server in its own process on 127.0.0.1.`,
+    `- custgate: \`bin/custgate.js serve\`, NODE_ENV=production, SQLite synchronous=${synchronous}, a fresh file per store size. Updates and retrieves are spread uniformly over the stored customers; each update sends the dialect's realistic example body with a new name, so every one writes.`,
+    ...notes.map((n) => `- ${n}`),
+    "- Ratios are to the hello-world row of the same run; p50/p99 are latencies in ms; peak RSS is the server process's high-water mark during the row; server CPU is the server process's user+system time per request (less sensitive to a busy machine than req/s).",
+    '',
+    '## Results',
+    '',
+    markdown,
+    '',
+    '## Targets',
+    '',
+    unmet.length === 0 ? 'Every target met.' : `${unmet.length} target(s) not met.`,
+    '',
+    ...verdictLines(verdictList),
+    ...(failures.length > 0 ? ['', '## Failed rows', '', ...failures] : []),
+    '',
+  ].join('\n');
+  writeFileSync(resultsPath, md);
+  return `${text}\n\n${verdictLines(verdictList).join('\n')}`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'custgate-bench-'));
+try {
+  log(`custgate bench: ${registered.map((d) => d.name).join(', ')}; ${load.connections} connections, ${load.durationSeconds} s per row`);
+  await hello();
+  for (const [i, customers] of sizes.entries()) await custgate(dir, customers, i === 0);
+  log(`\n${writeResults()}\n\nWritten to ${resultsPath}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
