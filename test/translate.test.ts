@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
 import type { AnyDialect } from '../src/dialect.ts';
-import { cli } from './support/process.ts';
+import { cli } from './support/processes.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
 
 let gw: TestGateway;

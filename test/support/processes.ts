@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 // Real gateway processes (`node bin/custgate.js …`) for tests that cross process boundaries.
 
@@ -72,4 +73,12 @@ export async function startGatewayProcess(
     child.once('exit', exit);
   });
   return { base: `http://127.0.0.1:${port}`, child, output: () => out, stop };
+}
+
+export const cli = fileURLToPath(new URL('../../bin/custgate.js', import.meta.url));
+
+/** Runs the CLI to completion; resolves to its stdout. */
+export async function runCli(args: readonly string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+  return stdout;
 }
