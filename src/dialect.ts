@@ -132,6 +132,14 @@ export interface FieldCoverage {
   readonly note?: string;
 }
 
+/** A field the dialect shows, sets and clears. */
+export const readWrite = (as: string, note?: string) =>
+  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const satisfies FieldCoverage;
+
+/** A field the dialect shows but no update of it can change. */
+export const readOnly = (as: string, note?: string) =>
+  ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const satisfies FieldCoverage;
+
 /** Every canonical field, each either carried (how) or not (null): a missing field will not compile. */
 export type Coverage = Readonly<Record<CoverageField, FieldCoverage | null>>;
 

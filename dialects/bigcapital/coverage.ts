@@ -1,8 +1,5 @@
-import type { Coverage } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
 
-const rw = (as: string, note?: string) =>
-  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const;
-const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
 const required = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
 
 const cleared = 'null or "" clears; not shown when empty';
@@ -14,17 +11,17 @@ export const coverageBigcapital = {
   alias: null,
   external_id: null,
   name: required('displayName', 'required on every PUT, cannot be cleared; shown as "" when no name is stored'),
-  first_name: rw('firstName', cleared),
-  last_name: rw('lastName', cleared),
-  salutation: rw('salutation', cleared),
-  company_name: rw('companyName', cleared),
+  first_name: readWrite('firstName', cleared),
+  last_name: readWrite('lastName', cleared),
+  salutation: readWrite('salutation', cleared),
+  company_name: readWrite('companyName', cleared),
   customer_type: required('customerType', 'required on every PUT (business | individual); not in the seed response, shown when set'),
-  email: rw('email', 'null clears; "" is a 400'),
+  email: readWrite('email', 'null clears; "" is a 400'),
   invoicing_emails: null,
-  phone: rw('workPhone', cleared),
-  mobile_phone: rw('personalPhone', cleared),
-  website: rw('website', cleared),
-  description: rw('note', 'null or "" clears; shown as "" when empty (the seed requires a string)'),
+  phone: readWrite('workPhone', cleared),
+  mobile_phone: readWrite('personalPhone', cleared),
+  website: readWrite('website', cleared),
+  description: readWrite('note', 'null or "" clears; shown as "" when empty (the seed requires a string)'),
   address: {
     as: 'billingAddress1/2/City/State/Country/Zipcode/Email/Phone',
     read: true,
@@ -50,7 +47,7 @@ export const coverageBigcapital = {
   connector: null,
   communications_enabled: null,
   auto_charge_enabled: null,
-  active: rw('active', 'null resets it to true'),
+  active: readWrite('active', 'null resets it to true'),
   livemode: null,
   delinquent: null,
   balance: readOnly(

@@ -1,8 +1,5 @@
-import type { Coverage } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
 
-const rw = (as: string, note?: string) =>
-  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const;
-const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
 
 // The seed's response shows only id, created, delinquent, address, email, name, phone and
 // subscriptions: the other fields an update sets are not read back through Connhex (read them
@@ -18,15 +15,15 @@ export const coverageConnhex = {
   number: null,
   alias: null,
   external_id: null,
-  name: rw('name', '"" clears'),
+  name: readWrite('name', '"" clears'),
   first_name: null,
   last_name: null,
   salutation: null,
   company_name: null,
   customer_type: null,
-  email: rw('email', '"" clears'),
+  email: readWrite('email', '"" clears'),
   invoicing_emails: null,
-  phone: rw('phone', '"" clears'),
+  phone: readWrite('phone', '"" clears'),
   mobile_phone: null,
   website: null,
   description: writeOnly('description', '"" clears'),

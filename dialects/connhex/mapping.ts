@@ -1,16 +1,11 @@
 import { type Customer, type CustomerPatch, clear, set } from '../../schemas/index.ts';
 import type { RenderContext } from '../../src/dialect.ts';
-import { type AddressStripe, addressOp, renderAddress, textOp, unixSeconds } from '../stripe-like/index.ts';
+import { type AddressStripe, commonPatch, renderAddress, textOp, unixSeconds } from '../stripe-like/index.ts';
 import type { UpdateRequestConnhex } from './request.ts';
 
 /** Connhex body -> canonical patch: absent unchanged, "" clears (Stripe's rules). */
 export function toPatch(body: UpdateRequestConnhex): CustomerPatch {
-  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {};
-  if (body.name !== undefined) patch.name = textOp(body.name);
-  if (body.email !== undefined) patch.email = textOp(body.email);
-  if (body.phone !== undefined) patch.phone = textOp(body.phone);
-  if (body.description !== undefined) patch.description = textOp(body.description);
-  if (body.address !== undefined) patch.address = addressOp(body.address);
+  const patch = commonPatch(body);
   if (body.invoice_prefix !== undefined) patch.invoice_prefix = textOp(body.invoice_prefix);
   if (body.next_invoice_sequence !== undefined) patch.next_invoice_sequence = set(body.next_invoice_sequence);
   // "" resets to Stripe's default, none.

@@ -1,9 +1,8 @@
-import type { Coverage } from '../../src/dialect.ts';
+import { type Coverage, readOnly } from '../../src/dialect.ts';
 
 const setOnly = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
 const replaced = (as: string, note: string) =>
   ({ as, read: true, write: { set: true, clear: true, mode: 'replace' }, note }) as const;
-const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
 
 // Meteroid cannot clear a scalar: absent and null leave it, "" is stored as "".
 export const coverageMeteroid = {

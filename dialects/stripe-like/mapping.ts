@@ -2,6 +2,7 @@ import {
   type Address,
   type AddressOp,
   type AddressPatch,
+  type CustomerPatch,
   clear,
   type FieldOp,
   type MetadataOp,
@@ -12,6 +13,23 @@ import type { AddressParamStripe } from './request.ts';
 
 /** "" clears, anything else sets. */
 export const textOp = (value: string): FieldOp<string> => (value === '' ? clear : set(value));
+
+/** The fields every Stripe-like update takes alike: name, email, phone, description, address. */
+export function commonPatch(body: {
+  readonly name?: string | undefined;
+  readonly email?: string | undefined;
+  readonly phone?: string | undefined;
+  readonly description?: string | undefined;
+  readonly address?: '' | AddressParamStripe | undefined;
+}): { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } {
+  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {};
+  if (body.name !== undefined) patch.name = textOp(body.name);
+  if (body.email !== undefined) patch.email = textOp(body.email);
+  if (body.phone !== undefined) patch.phone = textOp(body.phone);
+  if (body.description !== undefined) patch.description = textOp(body.description);
+  if (body.address !== undefined) patch.address = addressOp(body.address);
+  return patch;
+}
 
 /** An address hash patches member by member; "" clears the whole address. */
 export function addressOp(param: '' | AddressParamStripe): AddressOp {

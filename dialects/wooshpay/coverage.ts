@@ -1,8 +1,5 @@
-import type { Coverage } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
 
-const rw = (as: string, note?: string) =>
-  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const;
-const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
 
 export const coverageWooshpay = {
   uuid: null,
@@ -10,18 +7,18 @@ export const coverageWooshpay = {
   number: null,
   alias: null,
   external_id: null,
-  name: rw('name', '"" clears'),
+  name: readWrite('name', '"" clears'),
   first_name: null,
   last_name: null,
   salutation: null,
   company_name: null,
   customer_type: null,
-  email: rw('email'),
+  email: readWrite('email'),
   invoicing_emails: null,
-  phone: rw('phone'),
+  phone: readWrite('phone'),
   mobile_phone: null,
   website: null,
-  description: rw('description'),
+  description: readWrite('description'),
   address: {
     as: 'address',
     read: true,

@@ -2,12 +2,11 @@ import { type Customer, type CustomerPatch, clear, set, type ShippingOp } from '
 import type { RenderContext } from '../../src/dialect.ts';
 import {
   type AddressStripe,
-  addressOp,
+  commonPatch,
   addressValue,
   metadataOp,
   nullIfEmpty,
   renderAddress,
-  textOp,
   unixSeconds,
 } from '../stripe-like/index.ts';
 import type { UpdateRequestWooshpay } from './request.ts';
@@ -25,12 +24,7 @@ function shippingOp(param: NonNullable<UpdateRequestWooshpay['shipping']>): Ship
 
 /** Wooshpay body -> canonical patch: absent unchanged, "" clears. */
 export function toPatch(body: UpdateRequestWooshpay): CustomerPatch {
-  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {};
-  if (body.name !== undefined) patch.name = textOp(body.name);
-  if (body.email !== undefined) patch.email = textOp(body.email);
-  if (body.phone !== undefined) patch.phone = textOp(body.phone);
-  if (body.description !== undefined) patch.description = textOp(body.description);
-  if (body.address !== undefined) patch.address = addressOp(body.address);
+  const patch = commonPatch(body);
   if (body.shipping !== undefined) patch.shipping = shippingOp(body.shipping);
   if (body.metadata !== undefined) patch.metadata = metadataOp(body.metadata);
   return patch;

@@ -1,24 +1,21 @@
-import type { Coverage } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
 
-const rw = (as: string, note?: string) =>
-  ({ as, read: true, write: { set: true, clear: true }, ...(note ? { note } : {}) }) as const;
-const readOnly = (as: string, note?: string) => ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const;
 
 export const coverageZenskar = {
   uuid: readOnly('id', 'the path id; an external_id resolves too'),
   public_id: null,
   number: null,
   alias: null,
-  external_id: rw('external_id', 'at most 255 characters, unique within the tenant (409); null or "" clears'),
-  name: rw('customer_name', 'null or "" clears; a customer without a name is shown as ""'),
+  external_id: readWrite('external_id', 'at most 255 characters, unique within the tenant (409); null or "" clears'),
+  name: readWrite('customer_name', 'null or "" clears; a customer without a name is shown as ""'),
   first_name: null,
   last_name: null,
   salutation: null,
   company_name: null,
   customer_type: null,
-  email: rw('email', 'must be an email address; null clears'),
+  email: readWrite('email', 'must be an email address; null clears'),
   invoicing_emails: null,
-  phone: rw('phone_number', 'null or "" clears'),
+  phone: readWrite('phone_number', 'null or "" clears'),
   mobile_phone: null,
   website: null,
   description: null,
@@ -55,15 +52,15 @@ export const coverageZenskar = {
     note: 'replaced whole; values may be any JSON; cleared custom_data is shown as {}',
   },
   invoicing_entity_id: null,
-  business_entity_id: rw('business_entity_id', 'a UUID, stored lower case'),
+  business_entity_id: readWrite('business_entity_id', 'a UUID, stored lower case'),
   connector: {
     as: 'connector',
     read: false,
     write: { set: true, clear: true, mode: 'replace' },
     note: '{name, reference_id} replaced whole; the seed response has no connector, so it is stored and not shown',
   },
-  communications_enabled: rw('communications_enabled', 'null puts it back to its default, true'),
-  auto_charge_enabled: rw('auto_charge_enabled', 'null puts it back to its default, true'),
+  communications_enabled: readWrite('communications_enabled', 'null puts it back to its default, true'),
+  auto_charge_enabled: readWrite('auto_charge_enabled', 'null puts it back to its default, true'),
   active: null,
   livemode: null,
   delinquent: null,
