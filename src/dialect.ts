@@ -3,6 +3,7 @@ import type { Customer, CustomerPatch, FieldName, IdKind } from '../schemas/inde
 import type { GatewayError } from './errors.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
+import { GatewayError as GatewayErrorClass } from './errors.ts';
 export { GatewayError } from './errors.ts';
 
 // The one contract between the gateway and a dialect. A dialect is a plain object (checked with
@@ -43,6 +44,12 @@ export interface Principal {
   /** Recorded on change events: a credential id, or `jwt:<subject>`. */
   readonly credentialId: string;
   readonly livemode: boolean;
+}
+
+/** The principal an API key verified as: its tenant, its id, its mode; any other credential is refused. */
+export function apiKeyPrincipal(verified: VerifiedCredential): Principal | GatewayError {
+  if (verified.type !== 'api-key') return new GatewayErrorClass('unauthenticated', 'Invalid API key.', { reason: 'invalid' });
+  return { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode };
 }
 
 export interface RenderContext {

@@ -1,4 +1,5 @@
 import {
+  apiKeyPrincipal,
   type CredentialClaim,
   GatewayError,
   type Principal,
@@ -55,9 +56,7 @@ function organizationsOf(claims: Readonly<Record<string, unknown>>): string[] {
  * the `organization-id` header, which must be one of its organizations.
  */
 export function principalBigcapital(verified: VerifiedCredential, req: RequestView): Principal | GatewayError {
-  if (verified.type === 'api-key') {
-    return { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode };
-  }
+  if (verified.type === 'api-key') return apiKeyPrincipal(verified);
   const organizationId = req.header('organization-id')?.trim().toLowerCase();
   if (!organizationId) return organizationRequired();
   const subject = verified.claims.sub;

@@ -1,4 +1,4 @@
-import { type Dialect, GatewayError } from '../../src/dialect.ts';
+import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialMeteroid } from './auth.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
@@ -17,10 +17,7 @@ export const meteroid = {
   idempotency: false,
   createdStatus: 201,
   credential: credentialMeteroid,
-  principal: (verified) =>
-    verified.type === 'api-key'
-      ? { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode }
-      : new GatewayError('unauthenticated', 'Invalid API key.', { reason: 'invalid' }),
+  principal: apiKeyPrincipal,
   request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
   updatePatch: toPatch,
   createPatch: toPatch,

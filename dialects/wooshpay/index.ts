@@ -1,4 +1,4 @@
-import { type Dialect, GatewayError } from '../../src/dialect.ts';
+import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
@@ -17,10 +17,7 @@ export const wooshpay = {
   idempotency: true,
   createdStatus: 200,
   credential: credentialWooshpay,
-  principal: (verified) =>
-    verified.type === 'api-key'
-      ? { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode }
-      : new GatewayError('unauthenticated', 'Invalid API key.', { reason: 'invalid' }),
+  principal: apiKeyPrincipal,
   request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
   updatePatch: toPatch,
   createPatch: toPatch,

@@ -1,4 +1,5 @@
 import {
+  apiKeyPrincipal,
   type Action,
   type CredentialClaim,
   GatewayError,
@@ -33,12 +34,13 @@ export function credentialZenskar(req: RequestView): CredentialClaim | GatewayEr
 }
 
 export function principalZenskar(verified: VerifiedCredential, req: RequestView, _action: Action): Principal | GatewayError {
-  if (verified.type !== 'api-key') return invalid();
+  const principal = apiKeyPrincipal(verified);
+  if (principal instanceof GatewayError) return principal;
   const organisation = req.header('organisation')?.trim().toLowerCase();
-  if (organisation !== verified.tenantId.toLowerCase()) {
+  if (organisation !== principal.tenantId.toLowerCase()) {
     return new GatewayError('forbidden', 'The organisation is not the API key’s organisation.');
   }
-  return { tenantId: verified.tenantId, credentialId: verified.credentialId, livemode: verified.livemode };
+  return principal;
 }
 
 export function checkRequestZenskar(req: RequestView): GatewayError | undefined {
