@@ -1,4 +1,4 @@
-import type { DialectName } from './dialect.ts';
+import { type DialectName, dialectNames } from '../dialects/index.ts';
 import type { JwtConfig } from './auth/index.ts';
 
 export interface GatewayConfig {
@@ -14,8 +14,6 @@ export interface GatewayConfig {
 // Used only outside production, so a fresh clone runs with no set-up; production refuses to start
 // without CUSTGATE_JWT_SECRET.
 const devJwtSecret = 'custgate-development-secret-do-not-use-in-production';
-
-const dialectNames = ['wooshpay', 'connhex', 'meteroid', 'bigcapital', 'zenskar'] as const satisfies readonly DialectName[];
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const production = env.NODE_ENV === 'production';

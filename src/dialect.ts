@@ -10,7 +10,6 @@ export { GatewayError } from './errors.ts';
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
 // its provider's wire format to and from the canonical customer. It never touches storage.
 
-export type DialectName = 'wooshpay' | 'connhex' | 'meteroid' | 'bigcapital' | 'zenskar';
 export type Action = 'read' | 'create' | 'update';
 export type BodyFormat = 'json' | 'form';
 
@@ -20,8 +19,8 @@ export interface RequestView {
   header(name: string): string | undefined;
 }
 
-/** Kinds of stored API key; each dialect that takes API keys names its own. */
-export type ApiKeyKind = 'wooshpay' | 'meteroid' | 'bigcapital' | 'zenskar';
+/** Kinds of stored API key; each dialect that takes API keys names its own (usually its name). */
+export type ApiKeyKind = string;
 
 /** A credential as read from the headers, not yet verified. */
 export type CredentialClaim =
@@ -174,7 +173,8 @@ export interface Translation {
 }
 
 export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
-  readonly name: DialectName;
+  /** The dialect's key in the registry (dialects/index.ts); also its JWT audience suffix. */
+  readonly name: string;
   readonly title: string;
   readonly routes: {
     /** Always mounted under this prefix, e.g. `/wooshpay`. */

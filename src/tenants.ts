@@ -2,13 +2,13 @@ import { dialects } from '../dialects/index.ts';
 import { JwtService, randomHex, sha256Hex } from './auth/index.ts';
 import type { GatewayConfig } from './config.ts';
 import { randomBase62 } from './core/index.ts';
-import type { CredentialMinter, DialectName, IssuedCredentials } from './dialect.ts';
+import type { CredentialMinter, IssuedCredentials } from './dialect.ts';
 import type { Store } from './store/index.ts';
 
 export interface CreatedTenant {
   readonly tenant: { readonly id: string; readonly name: string };
   /** Per dialect, the secrets as issued: shown once, stored only as hashes. */
-  readonly credentials: Partial<Record<DialectName, IssuedCredentials>>;
+  readonly credentials: Readonly<Record<string, IssuedCredentials>>;
 }
 
 export interface CreateTenantOptions {
@@ -27,7 +27,7 @@ export async function createTenant(
   const tenant = { id: crypto.randomUUID(), name };
   await store.insertTenant({ ...tenant, created_at: now });
   const jwt = new JwtService(config.jwt);
-  const credentials: Partial<Record<DialectName, IssuedCredentials>> = {};
+  const credentials: Record<string, IssuedCredentials> = {};
   for (const [dialectName, dialect] of Object.entries(dialects)) {
     const mint: CredentialMinter = {
       tenantId: tenant.id,
@@ -48,9 +48,9 @@ export async function createTenant(
         });
         return secret;
       },
-      jwt: (claims, jwtOptions) => jwt.sign(dialectName as DialectName, claims, jwtOptions),
+      jwt: (claims, jwtOptions) => jwt.sign(dialectName, claims, jwtOptions),
     };
-    credentials[dialectName as DialectName] = await dialect.issueCredentials(mint);
+    credentials[dialectName] = await dialect.issueCredentials(mint);
   }
   return { tenant, credentials };
 }

@@ -1,12 +1,12 @@
 import { dialects } from '../dialects/index.ts';
 import type { CustomerPatch, FieldName } from '../schemas/index.ts';
-import type { AnyDialect, DialectName, Loss } from './dialect.ts';
+import type { AnyDialect, Loss } from './dialect.ts';
 import { GatewayError } from './errors.ts';
 import { validate } from './http/validate.ts';
 
 export interface TranslateResult {
-  readonly from: DialectName;
-  readonly to: DialectName;
+  readonly from: string;
+  readonly to: string;
   /** The equivalent update body in the target dialect. */
   readonly body: Record<string, unknown>;
   readonly losses: readonly Loss[];

@@ -158,7 +158,9 @@ function richPatch(tag: string): CustomerPatch {
 describe('cross-dialect', () => {
   it('every dialect is in the suite: each has examples and a coverage table for every canonical field', () => {
     expect(registered.length).toBeGreaterThan(1);
-    for (const d of registered) {
+    for (const [key, d] of Object.entries(dialects)) {
+      // The registry key is the name every config, audience and credential map is keyed by.
+      expect(d.name).toBe(key);
       for (const f of fieldNames) expect(d.coverage, `${d.name}: ${f}`).toHaveProperty(f);
       expect(d.examples.create, d.name).toBeDefined();
     }

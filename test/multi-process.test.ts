@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { type DialectName, dialects } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
-import type { DialectName } from '../src/dialect.ts';
 import { openStore } from '../src/node.ts';
 import { createTenant } from '../src/tenants.ts';
 import { testEnv } from './support/gateway.ts';

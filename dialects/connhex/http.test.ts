@@ -26,7 +26,7 @@ async function sign(claims: Record<string, unknown>, options: TokenOptions = {})
   const jwtBuilder = new SignJWT({ tenant: options.tenant ?? gw.tenant.tenant.id, ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(jwt.issuer)
-    .setAudience(options.audience ?? jwt.audiences.connhex)
+    .setAudience(options.audience ?? jwt.audiences.connhex!)
     .setSubject('test-client')
     .setIssuedAt();
   if (options.exp !== null) jwtBuilder.setExpirationTime(options.exp ?? '1h');
@@ -234,7 +234,7 @@ describe('connhex http: security', () => {
   });
 
   it("refuses a token minted for another dialect's audience, or with no exp, with 401", async () => {
-    await expectRefused(auth(await sign({ permissions: both }, { audience: gw.config.jwt.audiences.wooshpay })), 401);
+    await expectRefused(auth(await sign({ permissions: both }, { audience: gw.config.jwt.audiences.wooshpay! })), 401);
     await expectRefused(auth(await sign({ permissions: both }, { exp: null })), 401);
   });
 
