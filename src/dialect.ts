@@ -22,10 +22,30 @@ export interface RequestView {
 /** Kinds of stored API key; each dialect that takes API keys names its own (usually its name). */
 export type ApiKeyKind = string;
 
+/**
+ * How a dialect's callers present a credential, as data: the gateway's one parser
+ * (src/auth/credential.ts) reads every dialect's headers by it.
+ * - `api-key`: a stored key of `kind`, in the Authorization header (`Bearer <key>`, or
+ *   `Basic base64(<key>:)` where `basic` is listed) or in a header of its own (`header`), which
+ *   `with` headers must accompany (Zenskar's `x-api-key` + `organisation`). A token that starts with
+ *   `prefix` is this key; it must then match `pattern`, or it is refused before any lookup.
+ * - `jwt`: `Authorization: Bearer <JWT>` signed by the gateway for the dialect's audience; a
+ *   `claims` schema the verified claims must satisfy (its output is what `principal` sees).
+ */
+export type CredentialScheme =
+  | {
+      readonly type: 'api-key';
+      readonly kind: ApiKeyKind;
+      readonly in: { readonly authorization: readonly ('bearer' | 'basic')[] } | { readonly header: string; readonly with?: readonly string[] };
+      readonly prefix?: string;
+      readonly pattern: RegExp;
+    }
+  | { readonly type: 'jwt'; readonly claims?: v.GenericSchema<unknown, Readonly<Record<string, unknown>>> };
+
 /** A credential as read from the headers, not yet verified. */
 export type CredentialClaim =
   | { readonly type: 'api-key'; readonly kind: ApiKeyKind; readonly secret: string }
-  | { readonly type: 'jwt'; readonly token: string };
+  | { readonly type: 'jwt'; readonly token: string; readonly claims?: v.GenericSchema<unknown, Readonly<Record<string, unknown>>> };
 
 /** A credential after the gateway verified it (hash lookup, or JWT signature and claims). */
 export type VerifiedCredential =
@@ -196,8 +216,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
 
   /** For a shared root path: does this request belong to this dialect (by its credential's shape)? */
   ownsRequest?(req: RequestView): boolean;
-  /** Reads the credential from the headers; an error when there is none or it is malformed. */
-  credential(req: RequestView): CredentialClaim | GatewayError;
+  /** The credentials it takes, in the order they are tried (the gateway reads the headers). */
+  readonly credentials: readonly CredentialScheme[];
   /** Turns a verified credential into a principal for this action, or refuses it. */
   principal(verified: VerifiedCredential, req: RequestView, action: Action): Principal | GatewayError;
 

@@ -1,6 +1,6 @@
 import {
   apiKeyPrincipal,
-  type CredentialClaim,
+  type CredentialScheme,
   GatewayError,
   type Principal,
   type RequestView,
@@ -19,11 +19,7 @@ export const organizationsClaim = 'organizations';
 
 export const organizationRequiredMessage = 'Organization ID is required.';
 
-const apiKeyPattern = /^bc_[0-9a-f]{96}$/;
-const jwtPattern = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-const missing = () => new GatewayError('unauthenticated', 'No bearer token provided.', { reason: 'missing' });
-const invalid = (message = 'Invalid bearer token.') => new GatewayError('unauthenticated', message, { reason: 'invalid' });
+const invalid = (message: string) => new GatewayError('unauthenticated', message, { reason: 'invalid' });
 
 /** Marked with an issue on the header, so the renderer can say what is missing. */
 export const organizationRequired = () =>
@@ -32,17 +28,11 @@ export const organizationRequired = () =>
     issues: [{ path: ['header', 'organization-id'], kind: 'missing', message: organizationRequiredMessage }],
   });
 
-export function credentialBigcapital(req: RequestView): CredentialClaim | GatewayError {
-  const header = req.header('authorization')?.trim();
-  if (!header) return missing();
-  const match = /^bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) return /^bearer$/i.test(header) ? missing() : invalid();
-  const token = match[1];
-  if (token.startsWith('bc_')) {
-    return apiKeyPattern.test(token) ? { type: 'api-key', kind: 'bigcapital', secret: token } : invalid();
-  }
-  return jwtPattern.test(token) ? { type: 'jwt', token } : invalid();
-}
+/** `Bearer bc_<96 hex>` (an API key) or `Bearer <JWT>` (a user, with `organization-id`). */
+export const credentialsBigcapital = [
+  { type: 'api-key', kind: 'bigcapital', in: { authorization: ['bearer'] }, prefix: 'bc_', pattern: /^bc_[0-9a-f]{96}$/ },
+  { type: 'jwt' },
+] as const satisfies readonly CredentialScheme[];
 
 /** The organizations a verified token grants, lower-cased as tenant UUIDs are. */
 function organizationsOf(claims: Readonly<Record<string, unknown>>): string[] {
@@ -60,7 +50,7 @@ export function principalBigcapital(verified: VerifiedCredential, req: RequestVi
   const organizationId = req.header('organization-id')?.trim().toLowerCase();
   if (!organizationId) return organizationRequired();
   const subject = verified.claims.sub;
-  if (typeof subject !== 'string' || subject === '') return invalid();
+  if (typeof subject !== 'string' || subject === '') return invalid('Invalid bearer token.');
   // The same answer as a bad token: whether the organization exists is not the caller's to learn.
   if (!organizationsOf(verified.claims).includes(organizationId)) {
     return invalid('The token does not grant access to this organization.');

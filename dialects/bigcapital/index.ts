@@ -1,5 +1,5 @@
 import type { Dialect } from '../../src/dialect.ts';
-import { credentialBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
+import { credentialsBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
 import { examplesBigcapital } from './examples.ts';
@@ -19,7 +19,7 @@ export const bigcapital = {
   bodies: ['json'],
   idempotency: false,
   createdStatus: 201,
-  credential: credentialBigcapital,
+  credentials: credentialsBigcapital,
   principal: principalBigcapital,
   request: { update: UpdateRequestBigcapital, create: CreateRequestBigcapital },
   updatePatch: toPatch,

@@ -238,6 +238,12 @@ describe('connhex http: security', () => {
     await expectRefused(auth(await sign({ permissions: both }, { exp: null })), 401);
   });
 
+  it('refuses a token of ours without a tenant, or with malformed permissions, with 401', async () => {
+    for (const claims of [{ tenant: '' }, { permissions: 'pay:customers:update' }, { permissions: both, livemode: 'yes' }]) {
+      await expectRefused(auth(await sign({ permissions: both, ...claims })), 401);
+    }
+  });
+
   it('refuses a missing or non-Bearer credential with 401', async () => {
     await expectRefused({}, 401);
     await expectRefused({ authorization: `Basic ${btoa(`${gw.tenant.credentials.wooshpay!.secret_key}:`)}` }, 401);

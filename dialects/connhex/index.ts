@@ -1,5 +1,5 @@
 import type { Dialect } from '../../src/dialect.ts';
-import { credentialConnhex, principalConnhex } from './auth.ts';
+import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
 import { examplesConnhex } from './examples.ts';
@@ -21,7 +21,7 @@ export const connhex = {
   createdStatus: 200,
   // `/customers/…` is Zenskar's too: its callers send x-api-key, Connhex's an Authorization header.
   ownsRequest: (req) => req.header('authorization') !== undefined && req.header('x-api-key') === undefined,
-  credential: credentialConnhex,
+  credentials: credentialsConnhex,
   principal: principalConnhex,
   request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
   updatePatch: toPatch,

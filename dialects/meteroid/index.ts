@@ -1,5 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
-import { credentialMeteroid } from './auth.ts';
+import { credentialsMeteroid } from './auth.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
 import { examplesMeteroid } from './examples.ts';
@@ -16,7 +16,7 @@ export const meteroid = {
   bodies: ['json'],
   idempotency: false,
   createdStatus: 201,
-  credential: credentialMeteroid,
+  credentials: credentialsMeteroid,
   principal: apiKeyPrincipal,
   request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
   updatePatch: toPatch,

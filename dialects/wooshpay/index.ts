@@ -1,5 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
-import { credentialWooshpay } from './auth.ts';
+import { credentialsWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { examplesWooshpay } from './examples.ts';
@@ -16,7 +16,7 @@ export const wooshpay = {
   bodies: ['json', 'form'],
   idempotency: true,
   createdStatus: 200,
-  credential: credentialWooshpay,
+  credentials: credentialsWooshpay,
   principal: apiKeyPrincipal,
   request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
   updatePatch: toPatch,

@@ -1,7 +1,7 @@
 import {
   apiKeyPrincipal,
   type Action,
-  type CredentialClaim,
+  type CredentialScheme,
   GatewayError,
   type Principal,
   type RequestView,
@@ -16,22 +16,12 @@ export const apiVersions = ['20240301'] as const;
 
 // Keys are random secrets looked up by hash; any shape a client holds is tried (imported keys
 // need not look like the ones we mint), within the verifier's length limit.
-const keyPattern = /^[\x21-\x7e]{1,512}$/;
-
-const missing = (what: string) => new GatewayError('unauthenticated', `No ${what} provided.`, { reason: 'missing' });
-const invalid = () => new GatewayError('unauthenticated', 'Invalid API key.', { reason: 'invalid' });
+export const credentialsZenskar = [
+  { type: 'api-key', kind: 'zenskar', in: { header: 'x-api-key', with: ['organisation'] }, pattern: /^[\x21-\x7e]{1,512}$/ },
+] as const satisfies readonly CredentialScheme[];
 
 /** At the shared root path `/customers`, an `x-api-key` header is what marks a Zenskar client. */
 export const ownsRequestZenskar = (req: RequestView): boolean => req.header('x-api-key') !== undefined;
-
-export function credentialZenskar(req: RequestView): CredentialClaim | GatewayError {
-  const secret = req.header('x-api-key')?.trim();
-  if (!secret) return missing('API key');
-  // Without `organisation` the security requirement is not met at all: a 401, like a missing key.
-  if (!req.header('organisation')?.trim()) return missing('organisation');
-  if (!keyPattern.test(secret)) return invalid();
-  return { type: 'api-key', kind: 'zenskar', secret };
-}
 
 export function principalZenskar(verified: VerifiedCredential, req: RequestView, _action: Action): Principal | GatewayError {
   const principal = apiKeyPrincipal(verified);

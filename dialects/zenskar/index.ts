@@ -1,5 +1,5 @@
 import type { Dialect } from '../../src/dialect.ts';
-import { checkRequestZenskar, credentialZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
+import { checkRequestZenskar, credentialsZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
 import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { examplesZenskar } from './examples.ts';
@@ -20,7 +20,7 @@ export const zenskar = {
   // FastAPI's default status: the seed declares no 201 anywhere.
   createdStatus: 200,
   ownsRequest: ownsRequestZenskar,
-  credential: credentialZenskar,
+  credentials: credentialsZenskar,
   principal: principalZenskar,
   checkRequest: checkRequestZenskar,
   request: { update: UpdateRequestZenskar, create: CreateRequestZenskar },

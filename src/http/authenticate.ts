@@ -1,25 +1,31 @@
-import type { Action, AnyDialect, Principal, RequestView, VerifiedCredential } from '../dialect.ts';
+import * as v from 'valibot';
+import { readCredential } from '../auth/index.ts';
+import type { Action, AnyDialect, CredentialClaim, Principal, RequestView, VerifiedCredential } from '../dialect.ts';
 import { GatewayError, isGatewayError } from '../errors.ts';
 import type { Runtime } from './runtime.ts';
 
 const invalid = () => new GatewayError('unauthenticated', 'Invalid credentials provided.', { reason: 'invalid' });
 
-/** The dialect reads the credential, the gateway verifies it, the dialect turns it into a principal. */
+/** The gateway checks a claim: an API key by its hash, a JWT by signature, audience and claims. */
+async function verify(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime): Promise<VerifiedCredential | undefined> {
+  if (claim.type === 'api-key') return rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
+  const claims = await rt.jwt.verify(claim.token, dialect.name);
+  if (!claims || !claim.claims) return claims && { type: 'jwt', claims };
+  // A token of ours whose claims are not the dialect's (no tenant named) can be used for nothing.
+  const checked = v.safeParse(claim.claims, claims);
+  return checked.success ? { type: 'jwt', claims: checked.output } : undefined;
+}
+
+/** The gateway reads the credential by the dialect's schemes and verifies it; the dialect turns it into a principal. */
 export async function authenticate(
   dialect: AnyDialect,
   req: RequestView,
   action: Action,
   rt: Runtime,
 ): Promise<Principal> {
-  const claim = dialect.credential(req);
+  const claim = readCredential(dialect.credentials, req);
   if (isGatewayError(claim)) throw claim;
-  let verified: VerifiedCredential | undefined;
-  if (claim.type === 'api-key') {
-    verified = await rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
-  } else {
-    const claims = await rt.jwt.verify(claim.token, dialect.name);
-    if (claims) verified = { type: 'jwt', claims };
-  }
+  const verified = await verify(claim, dialect, rt);
   if (!verified) throw invalid();
   const principal = dialect.principal(verified, req, action);
   if (isGatewayError(principal)) throw principal;
@@ -36,7 +42,7 @@ export async function authenticateAny(
   rt: Runtime,
 ): Promise<Principal> {
   for (const dialect of dialects) {
-    if (isGatewayError(dialect.credential(req))) continue;
+    if (isGatewayError(readCredential(dialect.credentials, req))) continue;
     try {
       return await authenticate(dialect, req, 'read', rt);
     } catch (error) {
