@@ -1,4 +1,5 @@
 import qs from 'qs';
+import { fixturesOf } from '../dialects/index.ts';
 import type { AnyDialect, IssuedCredentials } from '../src/dialect.ts';
 import { customerIds, deepMerge, prng } from './fixtures.ts';
 import type { Workload } from './load.ts';
@@ -8,18 +9,18 @@ import type { Workload } from './load.ts';
 // writes: repeating an identical body would make most updates no-ops once each customer had it.
 
 function encode(dialect: AnyDialect, body: unknown): { readonly type: string; readonly text: string } {
-  if (dialect.bodies.includes('json')) return { type: 'application/json', text: JSON.stringify(body) };
+  if (dialect.wire.bodies.includes('json')) return { type: 'application/json', text: JSON.stringify(body) };
   return { type: 'application/x-www-form-urlencoded', text: qs.stringify(body, { encodeValuesOnly: true }) };
 }
 
 function pathOf(dialect: AnyDialect, index: number): string {
-  const ref = dialect.examples.ref(customerIds(index));
+  const ref = fixturesOf(dialect).ref(customerIds(index));
   return `${dialect.routes.prefix}${dialect.routes.collection}/${encodeURIComponent(ref)}`;
 }
 
 export function updateWorkload(dialect: AnyDialect, credentials: IssuedCredentials, customers: number, seed: number): Workload {
   const random = prng(seed);
-  const ex = dialect.examples;
+  const ex = fixturesOf(dialect);
   let counter = 0;
   const bodyFor = (n: number) => encode(dialect, deepMerge(ex.update, ex.setName(`Jenny Rosen ${seed}-${n}`)));
   const first = bodyFor(counter);
@@ -37,7 +38,7 @@ export function retrieveWorkload(dialect: AnyDialect, credentials: IssuedCredent
   return {
     method: 'GET',
     path: pathOf(dialect, 0),
-    headers: dialect.examples.auth(credentials),
+    headers: fixturesOf(dialect).auth(credentials),
     next: () => ({ path: pathOf(dialect, Math.floor(random() * customers)) }),
   };
 }

@@ -51,7 +51,7 @@ export function createApp(deps: GatewayDeps): Hono {
   for (const [collection, candidates] of shared) {
     const pick = (c: Parameters<Handler>[0]) => {
       const req = requestView(c.req.raw);
-      const dialect = candidates.find((d) => d.ownsRequest?.(req)) ?? candidates[0]!;
+      const dialect = candidates.find((d) => d.auth.ownsRequest?.(req)) ?? candidates[0]!;
       return { dialect, h: handlers.get(dialect)! };
     };
     app.all(collection, (c) => {

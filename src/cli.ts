@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig } from './config.ts';
 import type { AnyDialect } from './dialect.ts';
@@ -54,11 +54,11 @@ function printDemo(created: Awaited<ReturnType<typeof createTenant>>, base: stri
   for (const dialect of Object.values(dialects) as AnyDialect[]) {
     const credentials = created.credentials[dialect.name];
     if (!credentials) continue;
-    const headers = Object.entries({ 'content-type': 'application/json', ...dialect.examples.auth(credentials) })
+    const headers = Object.entries({ 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials) })
       .map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`)
       .join(' ');
     const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
-    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(dialect.examples.create))}`);
+    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(fixturesOf(dialect).create))}`);
   }
   console.log(lines.join('\n'));
 }

@@ -8,12 +8,12 @@ const registered = (): AnyDialect[] => Object.values(dialects);
 
 export function coverageMatrix() {
   const all = registered();
-  const fields = Object.keys(all[0]?.coverage ?? {}) as CoverageField[];
+  const fields = Object.keys(all[0]?.translation.coverage ?? {}) as CoverageField[];
   return {
     dialects: all.map((d) => d.name),
     fields: fields.map((field) => ({
       field,
-      dialects: Object.fromEntries(all.map((d) => [d.name, d.coverage[field]])) as Record<string, FieldCoverage | null>,
+      dialects: Object.fromEntries(all.map((d) => [d.name, d.translation.coverage[field]])) as Record<string, FieldCoverage | null>,
     })),
   };
 }

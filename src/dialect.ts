@@ -103,38 +103,6 @@ export interface CredentialMinter {
 /** Credentials a tenant was issued, as the contract suite, the benchmark and README examples use them. */
 export type IssuedCredentials = Readonly<Record<string, string>>;
 
-/**
- * Examples the shared suites drive every dialect with (contract suite, cross-dialect suite,
- * benchmark, README). Each body is in the dialect's wire form.
- */
-export interface DialectExamples {
-  /** Headers that authenticate with the issued credentials. */
-  auth(credentials: IssuedCredentials): Record<string, string>;
-  /** Headers that look like this dialect's credentials but verify as nothing. */
-  readonly badAuth: Record<string, string>;
-  /** A valid create body. */
-  readonly create: unknown;
-  /**
-   * A realistic update: several fields, an address, metadata where the dialect has it. It must
-   * set `phone` to a non-empty value (the contract suite checks absent-vs-clear on it).
-   */
-  readonly update: unknown;
-  /** An update that sets `name` (the field every dialect has) to the given value. */
-  setName(name: string): unknown;
-  /** An update the dialect refuses as invalid, and the field it names. */
-  readonly invalid: { readonly body: unknown; readonly field: string };
-  /** An update that clears `phone`, or undefined where the dialect cannot clear. */
-  readonly clearPhone: unknown;
-  /** Reads the name back out of a rendered response. */
-  name(response: unknown): string | null | undefined;
-  /** The path segment that names the customer a response shows. */
-  idOf(response: unknown): string;
-  /** The provider's response schema (seed): every required property with its type. */
-  readonly response: v.GenericSchema;
-  /** The path segment this dialect uses for a customer. */
-  ref(ids: { readonly uuid: string; readonly public_id: string; readonly number: number }): string;
-}
-
 /** Canonical fields plus the identifiers and read-only state a coverage table speaks of. */
 export type CoverageField =
   | FieldName
@@ -192,6 +160,53 @@ export interface Translation {
   readonly losses: readonly Loss[];
 }
 
+/** How a dialect's callers prove who they are, and which tenant that makes them. */
+export interface DialectAuth {
+  /** The credentials it takes, in the order they are tried (the gateway reads the headers). */
+  readonly credentials: readonly CredentialScheme[];
+  /** Turns a verified credential into a principal for this action, or refuses it. */
+  principal(verified: VerifiedCredential, req: RequestView, action: Action): Principal | GatewayError;
+  /** For a shared root path: does this request belong to this dialect (by its credential's shape)? */
+  ownsRequest?(req: RequestView): boolean;
+  /** Request headers this dialect checks before the body (e.g. an API version); an error refuses. */
+  checkRequest?(req: RequestView): GatewayError | undefined;
+  /** Mints a new tenant's credentials (CLI `tenant create`). */
+  issueCredentials(mint: CredentialMinter): Promise<IssuedCredentials>;
+}
+
+/** The provider's wire format: request bodies in, responses and errors out. */
+export interface DialectWire<TUpdate, TCreate> {
+  readonly bodies: readonly BodyFormat[];
+  readonly request: {
+    readonly update: v.GenericSchema<unknown, TUpdate>;
+    readonly create: v.GenericSchema<unknown, TCreate>;
+  };
+  /** `expand[]` (or similar) the body asked for; validated by the schema. */
+  expand?(body: TUpdate | TCreate): readonly string[];
+  /** Canonical customer -> the provider's response body. Pure. */
+  render(customer: Customer, ctx: RenderContext): unknown;
+  /** Every error the gateway raises, in the provider's envelope and status. */
+  renderError(error: GatewayError): ErrorResponse;
+  /** Status of a successful create (Stripe 200, most others 201). */
+  readonly createdStatus: 200 | 201;
+}
+
+/** Between the provider's bodies and the canonical customer patch, both ways. All pure. */
+export interface DialectTranslation<TUpdate, TCreate> {
+  /** Validated update body -> canonical patch. */
+  updatePatch(body: TUpdate): CustomerPatch;
+  createPatch(body: TCreate): CustomerPatch;
+  /** Canonical patch -> this dialect's update body (the inverse of updatePatch). */
+  fromPatch(patch: CustomerPatch): Translation;
+  /** Which canonical fields this dialect reads and writes, and under which names. */
+  readonly coverage: Coverage;
+}
+
+/**
+ * A dialect, by concern. `auth`, `wire` and `translation` serve the gateway's own API; the
+ * upstream side (building a provider request, reading a provider response) is a further group.
+ * Examples and the seed's response schema are test fixtures (DialectFixtures), not part of it.
+ */
 export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   /** The dialect's key in the registry (dialects/index.ts); also its JWT audience suffix. */
   readonly name: string;
@@ -210,42 +225,11 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   };
   /** How a path id is resolved within the tenant, in this order. */
   readonly ids: readonly IdKind[];
-  readonly bodies: readonly BodyFormat[];
   /** Honours `Idempotency-Key` (Stripe semantics). */
   readonly idempotency: boolean;
-
-  /** For a shared root path: does this request belong to this dialect (by its credential's shape)? */
-  ownsRequest?(req: RequestView): boolean;
-  /** The credentials it takes, in the order they are tried (the gateway reads the headers). */
-  readonly credentials: readonly CredentialScheme[];
-  /** Turns a verified credential into a principal for this action, or refuses it. */
-  principal(verified: VerifiedCredential, req: RequestView, action: Action): Principal | GatewayError;
-
-  /** Request headers this dialect checks before the body (e.g. an API version); an error refuses. */
-  checkRequest?(req: RequestView): GatewayError | undefined;
-
-  readonly request: {
-    readonly update: v.GenericSchema<unknown, TUpdate>;
-    readonly create: v.GenericSchema<unknown, TCreate>;
-  };
-  /** Validated body -> canonical patch. Pure. */
-  updatePatch(body: TUpdate): CustomerPatch;
-  createPatch(body: TCreate): CustomerPatch;
-  /** `expand[]` (or similar) the body asked for; validated by the schema. */
-  expand?(body: TUpdate | TCreate): readonly string[];
-  /** Canonical customer -> the provider's response body. Pure. */
-  render(customer: Customer, ctx: RenderContext): unknown;
-  /** Every error the gateway raises, in the provider's envelope and status. */
-  renderError(error: GatewayError): ErrorResponse;
-  /** Status of a successful create (Stripe 200, most others 201). */
-  readonly createdStatus: 200 | 201;
-
-  issueCredentials(mint: CredentialMinter): Promise<IssuedCredentials>;
-  readonly examples: DialectExamples;
-  /** Which canonical fields this dialect reads and writes, and under which names. */
-  readonly coverage: Coverage;
-  /** Canonical patch -> this dialect's update body (the inverse of updatePatch). Pure. */
-  fromPatch(patch: CustomerPatch): Translation;
+  readonly auth: DialectAuth;
+  readonly wire: DialectWire<TUpdate, TCreate>;
+  readonly translation: DialectTranslation<TUpdate, TCreate>;
 }
 
 // Methods (not function properties) are bivariant in their parameters, so every concrete

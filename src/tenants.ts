@@ -50,7 +50,7 @@ export async function createTenant(
       },
       jwt: (claims, jwtOptions) => jwt.sign(dialectName, claims, jwtOptions),
     };
-    credentials[dialectName] = await dialect.issueCredentials(mint);
+    credentials[dialectName] = await dialect.auth.issueCredentials(mint);
   }
   return { tenant, credentials };
 }

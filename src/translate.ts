@@ -27,7 +27,7 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
   const losses: Loss[] = [];
   for (const field of Object.keys(patch) as FieldName[]) {
     const op = patch[field];
-    const coverage = target.coverage[field];
+    const coverage = target.translation.coverage[field];
     if (!op) continue;
     if (!coverage?.write) {
       losses.push({ field, kind: 'unsupported', message: `${target.title} cannot write ${field}; it is left out.` });
@@ -46,7 +46,7 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
 
 /** A canonical patch in the target's wire form, with every loss on the way. */
 export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body: Record<string, unknown>; losses: Loss[] } {
-  const translated = target.fromPatch(patch);
+  const translated = target.translation.fromPatch(patch);
   const losses = coverageLosses(target, patch);
   for (const loss of translated.losses) {
     if (!losses.some((l) => l.field === loss.field && l.kind === loss.kind)) losses.push(loss);
@@ -56,8 +56,8 @@ export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body
 
 /** An update body in one dialect -> the equivalent update body in another, and what was lost. */
 export function translate(from: AnyDialect, to: AnyDialect, raw: unknown): TranslateResult {
-  const body = validate(from.request.update, raw);
-  const patch = from.updatePatch(body);
+  const body = validate(from.wire.request.update, raw);
+  const patch = from.translation.updatePatch(body);
   const { body: translated, losses } = patchToDialect(to, patch);
   return { from: from.name, to: to.name, body: translated, losses };
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type AnyDialect, type ErrorCode, GatewayError } from '../src/dialect.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 
@@ -11,7 +11,7 @@ const registered: AnyDialect[] = Object.values(dialects);
 
 /** What the dialect's own renderer makes of an error: the status and top-level envelope keys. */
 function envelope(dialect: AnyDialect, code: ErrorCode, details = {}) {
-  const { status, body } = dialect.renderError(new GatewayError(code, 'x', details));
+  const { status, body } = dialect.wire.renderError(new GatewayError(code, 'x', details));
   return { status, keys: Object.keys(body as object).sort() };
 }
 
@@ -24,7 +24,7 @@ async function expectError(res: Response, dialect: AnyDialect, code: ErrorCode, 
 }
 
 describe.each(registered.map((d) => [d.name, d] as const))('dialect contract: %s', (_name, dialect) => {
-  const ex = dialect.examples;
+  const ex = fixturesOf(dialect);
   const base = `${dialect.routes.prefix}${dialect.routes.collection}`;
   let gw: TestGateway;
   let auth: Record<string, string>;
@@ -38,7 +38,7 @@ describe.each(registered.map((d) => [d.name, d] as const))('dialect contract: %s
     gw = await testGateway();
     auth = ex.auth(gw.tenant.credentials[dialect.name]!);
     const res = await send('POST', base, ex.create);
-    expect(res.status).toBe(dialect.createdStatus);
+    expect(res.status).toBe(dialect.wire.createdStatus);
     ref = ex.idOf(await res.json());
     uuid = (await gw.canonical(ref)).ids.uuid as string;
   });

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type CustomerFields, type CustomerPatch, fieldDefaults, type FieldName, fieldNames, set } from '../schemas/index.ts';
 import { applyPatch } from '../src/core/index.ts';
 import type { AnyDialect, Principal } from '../src/dialect.ts';
@@ -35,21 +35,21 @@ beforeAll(async () => {
   principal = { tenantId: gw.tenant.tenant.id, credentialId: 'x', livemode: false };
 });
 
-const authOf = (d: AnyDialect) => d.examples.auth(gw.tenant.credentials[d.name]!);
+const authOf = (d: AnyDialect) => fixturesOf(d).auth(gw.tenant.credentials[d.name]!);
 
-async function create(d: AnyDialect, body: unknown = d.examples.create): Promise<CanonicalView> {
+async function create(d: AnyDialect, body: unknown = fixturesOf(d).create): Promise<CanonicalView> {
   const res = await gw.request(collectionPath(d), jsonInit('POST', body, authOf(d)));
   const shown = await res.json();
-  expect(res.status, JSON.stringify(shown)).toBe(d.createdStatus);
-  return gw.canonical(d.examples.idOf(shown));
+  expect(res.status, JSON.stringify(shown)).toBe(d.wire.createdStatus);
+  return gw.canonical(fixturesOf(d).idOf(shown));
 }
 
 /** The patch a dialect's update body stands for, as the gateway reads it. */
-const patchOf = (d: AnyDialect, body: unknown): CustomerPatch => d.updatePatch(validate(d.request.update, body));
+const patchOf = (d: AnyDialect, body: unknown): CustomerPatch => d.translation.updatePatch(validate(d.wire.request.update, body));
 
 /** A field under its provider name at the top of a response, when the coverage table names one. */
 function shownAs(d: AnyDialect, field: FieldName, shown: Record<string, unknown>): unknown {
-  const as = d.coverage[field]?.as;
+  const as = d.translation.coverage[field]?.as;
   return as !== undefined && /^[A-Za-z_]+$/.test(as) && as in shown ? shown[as] : undefined;
 }
 
@@ -65,14 +65,14 @@ async function expectShownEverywhere(view: CanonicalView, context: string): Prom
     const shown = (await res.json()) as Record<string, unknown>;
     const where = `${context}, read through ${reader.name}`;
     expect(res.status, where).toBe(200);
-    expect(v.safeParse(reader.examples.response, shown).issues, where).toBeUndefined();
-    expect(reader.examples.idOf(shown), where).toBe(reader.examples.ref(view.ids as never));
-    expect(shown, where).toEqual(JSON.parse(JSON.stringify(reader.render(customerOf(view), { expand: [], principal }))));
+    expect(v.safeParse(fixturesOf(reader).response, shown).issues, where).toBeUndefined();
+    expect(fixturesOf(reader).idOf(shown), where).toBe(fixturesOf(reader).ref(view.ids as never));
+    expect(shown, where).toEqual(JSON.parse(JSON.stringify(reader.wire.render(customerOf(view), { expand: [], principal }))));
     // A dialect shows "" for a name it requires where none is stored (Bigcapital, Meteroid).
-    expect(reader.examples.name(shown) || null, where).toBe(view.name);
+    expect(fixturesOf(reader).name(shown) || null, where).toBe(view.name);
 
     for (const field of fieldNames) {
-      if (!reader.coverage[field]?.read) continue;
+      if (!reader.translation.coverage[field]?.read) continue;
       const stored = view[field];
       const value = shownAs(reader, field, shown);
       // Scalars and lists of text; structured fields (addresses) are covered by the render check.
@@ -85,7 +85,7 @@ async function expectShownEverywhere(view: CanonicalView, context: string): Prom
 }
 
 /** The fields the coverage table says a dialect cannot write. */
-const unwritable = (d: AnyDialect) => fieldNames.filter((f) => !d.coverage[f]?.write);
+const unwritable = (d: AnyDialect) => fieldNames.filter((f) => !d.translation.coverage[f]?.write);
 
 /**
  * Sends an update through a dialect and checks the stored customer changed exactly as the body
@@ -161,15 +161,15 @@ describe('cross-dialect', () => {
     for (const [key, d] of Object.entries(dialects)) {
       // The registry key is the name every config, audience and credential map is keyed by.
       expect(d.name).toBe(key);
-      for (const f of fieldNames) expect(d.coverage, `${d.name}: ${f}`).toHaveProperty(f);
-      expect(d.examples.create, d.name).toBeDefined();
+      for (const f of fieldNames) expect(d.translation.coverage, `${d.name}: ${f}`).toHaveProperty(f);
+      expect(fixturesOf(d).create, d.name).toBeDefined();
     }
   });
 
   describe.each(registered.map((d) => [d.name, d] as const))('created through %s', (_name, creator) => {
     it('is stored as the create body says and reads right through every dialect', async () => {
       const view = await create(creator);
-      const patch = creator.createPatch(validate(creator.request.create, creator.examples.create));
+      const patch = creator.translation.createPatch(validate(creator.wire.request.create, fixturesOf(creator).create));
       expect(fieldsOf(view)).toEqual(applyPatch(fieldDefaults, patch));
       await expectShownEverywhere(view, `created through ${creator.name}`);
     });
@@ -178,10 +178,10 @@ describe('cross-dialect', () => {
       let view = await create(creator);
       for (const updater of registered) {
         const context = `created through ${creator.name}, updated through ${updater.name}`;
-        view = await updateThrough(updater, view, updater.examples.update, context);
+        view = await updateThrough(updater, view, fixturesOf(updater).update, context);
         await expectShownEverywhere(view, context);
         const name = `Renamed via ${updater.name}`;
-        view = await updateThrough(updater, view, updater.examples.setName(name), `${context} (name)`);
+        view = await updateThrough(updater, view, fixturesOf(updater).setName(name), `${context} (name)`);
         expect(view.name).toBe(name);
         await expectShownEverywhere(view, `${context} (name)`);
       }
@@ -197,7 +197,7 @@ describe('cross-dialect', () => {
     let view = await seedCustomer(gw, uniqueIds(start));
     const written = new Set<FieldName>();
     for (const writer of registered) {
-      const fields = (Object.keys(writable(writer.coverage)) as FieldName[]).filter((f) => !written.has(f));
+      const fields = (Object.keys(writable(writer.translation.coverage)) as FieldName[]).filter((f) => !written.has(f));
       const patch = uniqueIds(Object.fromEntries(fields.map((f) => [f, rewrite[f]])) as CustomerPatch);
       const wire = toWire(writer, patch, fieldsOf(view));
       const res = await update(gw, writer, view.ids, wire.body);
@@ -213,7 +213,7 @@ describe('cross-dialect', () => {
     for (const field of fieldNames) expect(view[field], field).not.toEqual(fieldDefaults[field]);
 
     for (const updater of registered) {
-      view = await updateThrough(updater, view, updater.examples.update, `full customer, updated through ${updater.name}`);
+      view = await updateThrough(updater, view, fixturesOf(updater).update, `full customer, updated through ${updater.name}`);
       await expectShownEverywhere(view, `full customer, updated through ${updater.name}`);
     }
   });
@@ -224,7 +224,7 @@ describe('cross-dialect', () => {
     let view = await create(zenskar);
     view = await updateThrough(zenskar, view, { connector: { name: 'hubspot', reference_id: 'hs-4711' } }, 'connector through zenskar');
     expect(view.connector).toEqual({ name: 'hubspot', reference_id: 'hs-4711' });
-    view = await updateThrough(wooshpay, view, wooshpay.examples.update, 'wooshpay update');
+    view = await updateThrough(wooshpay, view, fixturesOf(wooshpay).update, 'wooshpay update');
     expect(view.connector).toEqual({ name: 'hubspot', reference_id: 'hs-4711' });
   });
 
@@ -235,10 +235,10 @@ describe('cross-dialect', () => {
     let view = await create(meteroid);
     view = await updateThrough(meteroid, view, { alias }, 'alias through meteroid');
     expect(view.ids.alias).toBe(alias);
-    view = await updateThrough(bigcapital, view, bigcapital.examples.update, 'bigcapital PUT');
+    view = await updateThrough(bigcapital, view, fixturesOf(bigcapital).update, 'bigcapital PUT');
     expect(view.ids.alias).toBe(alias);
     const res = await gw.request(`${collectionPath(meteroid)}/${alias}`, { headers: authOf(meteroid) });
     expect(res.status).toBe(200);
-    expect(meteroid.examples.idOf(await res.json())).toBe(view.ids.public_id);
+    expect(fixturesOf(meteroid).idOf(await res.json())).toBe(view.ids.public_id);
   });
 });

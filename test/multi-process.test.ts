@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DialectName, dialects } from '../dialects/index.ts';
+import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/node.ts';
 import { createTenant } from '../src/tenants.ts';
@@ -180,9 +180,9 @@ describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one 
         names.map((name, d) => async () => {
           const dialect = dialects[name];
           const canonical = (await read(id)) as { ids: { uuid: string; public_id: string; number: number } };
-          const res = await fetch(`${at(round + c + d).base}${dialect.routes.prefix}${dialect.routes.collection}/${dialect.examples.ref(canonical.ids)}`, {
+          const res = await fetch(`${at(round + c + d).base}${dialect.routes.prefix}${dialect.routes.collection}/${fixturesOf(dialect).ref(canonical.ids)}`, {
             method: dialect.routes.update,
-            headers: { 'content-type': 'application/json', ...dialect.examples.auth(credentials[name]!) },
+            headers: { 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials[name]!) },
             body: JSON.stringify(writes[name].body(round, c)),
           });
           return { id, c, name, status: res.status, text: await res.text() };

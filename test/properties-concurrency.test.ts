@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type CustomerPatch, type FieldName, fieldNames, merge, set } from '../schemas/index.ts';
 import { applyPatch, diffFields } from '../src/core/index.ts';
 import type { AnyDialect, Principal } from '../src/dialect.ts';
@@ -27,7 +27,7 @@ function assignFields(): Map<AnyDialect, FieldName> {
   const pinned = pinnedFields();
   const candidates = new Map(
     translating.map((d) => {
-      const fields = (Object.entries(writable(d.coverage)) as [FieldName, { set: boolean }][])
+      const fields = (Object.entries(writable(d.translation.coverage)) as [FieldName, { set: boolean }][])
         .filter(([f, w]) => w.set && f !== 'metadata' && !pinned.has(f))
         .map(([f]) => f);
       return [d, fields] as const;
@@ -62,7 +62,7 @@ beforeAll(async () => {
 
 it('concurrent updates through every dialect lose no field, and each effective write is one version and one event', async () => {
   const assignment = assignFields();
-  const mergers = translating.filter((d) => d.coverage.metadata?.write?.mode === 'merge');
+  const mergers = translating.filter((d) => d.translation.coverage.metadata?.write?.mode === 'merge');
   const hidden = new Map(translating.map((d) => [d, hiddenMembers(d, principal)] as const));
   const values = fc.record(Object.fromEntries([...assignment].map(([d, f]) => [d.name, valueArbs[f] as fc.Arbitrary<unknown>])));
   let run = 0;
@@ -97,7 +97,7 @@ it('concurrent updates through every dialect lose no field, and each effective w
 
       const res = await gw.request(`/gateway/v1/customers/${before.ids.uuid as string}/events`, {
         // The gateway API takes any of the tenant's credentials.
-        headers: translating[0]!.examples.auth(gw.tenant.credentials[translating[0]!.name]!),
+        headers: fixturesOf(translating[0]!).auth(gw.tenant.credentials[translating[0]!.name]!),
       });
       const { data } = (await res.json()) as { data: { version: number; dialect: string; action: string; changes: { field: string }[] }[] };
       expect(data.map((e) => e.version)).toEqual(Array.from({ length: after.version }, (_, i) => i + 1));

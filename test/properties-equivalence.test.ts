@@ -24,7 +24,7 @@ type Write = NonNullable<FieldCoverage['write']>;
 function unionWrites(): Partial<Record<FieldName, Write>> {
   const out: Partial<Record<FieldName, Write>> = {};
   for (const d of translating) {
-    for (const [field, w] of Object.entries(writable(d.coverage)) as [FieldName, Write][]) {
+    for (const [field, w] of Object.entries(writable(d.translation.coverage)) as [FieldName, Write][]) {
       if (identifiers.includes(field)) continue;
       const prev = out[field];
       const mode = prev?.mode === 'merge' || w.mode === 'merge' ? 'merge' : (prev?.mode ?? w.mode);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type AnyDialect, GatewayError } from '../src/dialect.ts';
 import { type CanonicalView, collectionPath, errorEnvelopes, itemPath } from './support/dialect-harness.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
@@ -45,7 +45,7 @@ function mutated(valid: Record<string, unknown>): fc.Arbitrary<string> {
 }
 
 function bodies(dialect: AnyDialect): fc.Arbitrary<string | undefined> {
-  const valid = [dialect.examples.update, dialect.examples.create, dialect.examples.setName('Hostile')] as Record<string, unknown>[];
+  const valid = [fixturesOf(dialect).update, fixturesOf(dialect).create, fixturesOf(dialect).setName('Hostile')] as Record<string, unknown>[];
   return fc.oneof(
     fc.anything().map((value) => JSON.stringify(value)),
     fc.json(),
@@ -71,9 +71,9 @@ const contentTypes = fc.oneof(
 );
 
 function headers(dialect: AnyDialect, gw: TestGateway): fc.Arbitrary<Record<string, string>> {
-  const valid = dialect.examples.auth(gw.tenant.credentials[dialect.name]!);
-  const others = registered.filter((d) => d !== dialect).map((d) => d.examples.auth(gw.tenant.credentials[d.name]!));
-  const foreign = dialect.examples.auth(gw.other.credentials[dialect.name]!);
+  const valid = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
+  const others = registered.filter((d) => d !== dialect).map((d) => fixturesOf(d).auth(gw.tenant.credentials[d.name]!));
+  const foreign = fixturesOf(dialect).auth(gw.other.credentials[dialect.name]!);
   const garbage = fc.oneof(
     printable.map((s) => ({ authorization: s })),
     printable.map((s) => ({ authorization: `Bearer ${s}` })),
@@ -84,7 +84,7 @@ function headers(dialect: AnyDialect, gw: TestGateway): fc.Arbitrary<Record<stri
   const auth = fc.oneof(
     { weight: 4, arbitrary: fc.constant(valid) },
     { weight: 1, arbitrary: fc.constant(foreign) },
-    { weight: 1, arbitrary: fc.constant(dialect.examples.badAuth) },
+    { weight: 1, arbitrary: fc.constant(fixturesOf(dialect).badAuth) },
     { weight: 1, arbitrary: others.length > 0 ? fc.constantFrom(...others) : fc.constant({}) },
     { weight: 2, arbitrary: garbage },
     { weight: 1, arbitrary: fc.constant({}) },
@@ -121,19 +121,19 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
 
   beforeAll(async () => {
     gw = await testGateway();
-    const auth = dialect.examples.auth(gw.tenant.credentials[dialect.name]!);
-    const res = await gw.request(collectionPath(dialect), jsonInit('POST', dialect.examples.create, auth));
-    customer = await gw.canonical(dialect.examples.idOf(await res.json()));
+    const auth = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
+    const res = await gw.request(collectionPath(dialect), jsonInit('POST', fixturesOf(dialect).create, auth));
+    customer = await gw.canonical(fixturesOf(dialect).idOf(await res.json()));
     envelopes = errorEnvelopes(dialect);
   });
 
   it('refuses a body nested thousands of levels deep as malformed, not with a 500', async () => {
     const res = await gw.request(itemPath(dialect, customer.ids), {
       method: dialect.routes.update,
-      headers: { ...dialect.examples.auth(gw.tenant.credentials[dialect.name]!), 'content-type': 'application/json' },
+      headers: { ...fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!), 'content-type': 'application/json' },
       body: `${'['.repeat(5000)}1${']'.repeat(5000)}`,
     });
-    const expected = dialect.renderError(new GatewayError('malformed_body', 'x'));
+    const expected = dialect.wire.renderError(new GatewayError('malformed_body', 'x'));
     expect(res.status).toBe(expected.status);
     expect(Object.keys((await res.json()) as object).sort()).toEqual(Object.keys(expected.body as object).sort());
   });
@@ -158,7 +158,7 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
             expect((await gw.canonical(customer.ids.uuid as string)).version).toBe(version);
           } else {
             // Accepted (a mutation that stayed valid): a customer in the provider's shape.
-            expect(v.safeParse(dialect.examples.response, shown).issues).toBeUndefined();
+            expect(v.safeParse(fixturesOf(dialect).response, shown).issues).toBeUndefined();
             version = (await gw.canonical(customer.ids.uuid as string)).version;
           }
         },

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { applyPatch, diffFields } from '../src/core/index.ts';
 import type { AnyDialect } from '../src/dialect.ts';
 import { fullPatchArb, patchArb, uniqueIds, writable } from './support/arbitraries.ts';
@@ -27,14 +27,14 @@ describe.each(translating.map((d) => [d.name, d] as const))('round trip: %s', (_
   it('a valid body changes the stored customer as its patch says, and the response shows it', async () => {
     const compared = new Map<string, number>();
     await fc.assert(
-      fc.asyncProperty(fullPatchArb, patchArb(writable(dialect.coverage)), async (start, generated) => {
+      fc.asyncProperty(fullPatchArb, patchArb(writable(dialect.translation.coverage)), async (start, generated) => {
         const before = await seedCustomer(gw, uniqueIds(start));
         const wire = toWire(dialect, uniqueIds(generated), fieldsOf(before));
         const res = await update(gw, dialect, before.ids, wire.body);
         const shown = await res.json();
         // A translation is a body the dialect accepts.
         expect(res.status, JSON.stringify({ body: wire.body, shown })).toBe(200);
-        expect(v.safeParse(dialect.examples.response, shown).issues).toBeUndefined();
+        expect(v.safeParse(fixturesOf(dialect).response, shown).issues).toBeUndefined();
 
         const after = await gw.canonical(before.ids.uuid as string);
         const expected = applyPatch(fieldsOf(before), wire.patch);
@@ -43,7 +43,7 @@ describe.each(translating.map((d) => [d.name, d] as const))('round trip: %s', (_
         const changed = diffFields(fieldsOf(before), fieldsOf(after)).length > 0;
         expect(after.version).toBe(before.version + (changed ? 1 : 0));
         // The response is the stored customer in the dialect's form.
-        expect(shown).toEqual(JSON.parse(JSON.stringify(dialect.render(customerOf(after), { expand: [], principal: principal(gw) }))));
+        expect(shown).toEqual(JSON.parse(JSON.stringify(dialect.wire.render(customerOf(after), { expand: [], principal: principal(gw) }))));
 
         for (const field of Object.keys(carried(expected, wire.losses, hidden))) {
           if (field in wire.patch) compared.set(field, (compared.get(field) ?? 0) + 1);
@@ -52,7 +52,7 @@ describe.each(translating.map((d) => [d.name, d] as const))('round trip: %s', (_
       { numRuns: 200 },
     );
     // Each field the dialect writes was sent and checked in some runs (not always reported lost).
-    for (const field of Object.keys(writable(dialect.coverage))) {
+    for (const field of Object.keys(writable(dialect.translation.coverage))) {
       expect(compared.get(field) ?? 0, `${dialect.name}: ${field} compared`).toBeGreaterThan(0);
     }
   });

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import type { AnyDialect } from '../src/dialect.ts';
 import { cli } from './support/processes.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
@@ -133,7 +133,7 @@ describe('translate: every target accepts every other dialect\'s translated exam
     it(`${from} -> ${to}`, async () => {
       const source: AnyDialect = dialects[from];
       const target: AnyDialect = dialects[to];
-      const res = await translate(`from=${from}&to=${to}`, source.examples.update);
+      const res = await translate(`from=${from}&to=${to}`, fixturesOf(source).update);
       expect(res.status).toBe(200);
       const { body, losses } = (await res.json()) as { body: Record<string, unknown>; losses: { field: string; kind: string }[] };
       const required = Object.fromEntries(losses.filter((l) => l.kind === 'required').map((l) => [l.field, supply[l.field]]));
@@ -145,16 +145,16 @@ describe('translate: every target accepts every other dialect\'s translated exam
       });
       const { id } = (await created.json()) as { id: string };
       const canonical = await gw.canonical(id);
-      const ref = target.examples.ref(canonical.ids as { uuid: string; public_id: string; number: number });
+      const ref = fixturesOf(target).ref(canonical.ids as { uuid: string; public_id: string; number: number });
       const update = await gw.request(`${target.routes.prefix}${target.routes.collection}/${ref}`, {
         method: target.routes.update,
-        headers: { 'content-type': 'application/json', ...target.examples.auth(gw.tenant.credentials[to]!) },
+        headers: { 'content-type': 'application/json', ...fixturesOf(target).auth(gw.tenant.credentials[to]!) },
         body: JSON.stringify({ ...required, ...body }),
       });
       expect(update.status, await update.clone().text()).toBe(200);
       // The name travels through every pair: the target shows the source's name.
-      const name = (source.updatePatch(v.parse(source.request.update, source.examples.update)).name as { value: string }).value;
-      expect(target.examples.name(await update.json())).toBe(name);
+      const name = (source.translation.updatePatch(v.parse(source.wire.request.update, fixturesOf(source).update)).name as { value: string }).value;
+      expect(fixturesOf(target).name(await update.json())).toBe(name);
     });
   }
 });

@@ -2,7 +2,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonInit, type TestGateway, testEnv, testGateway } from '../../test/support/gateway.ts';
-import { CustomerResponseBigcapital } from './response.ts';
+import { CustomerResponseBigcapital } from './seed-response.ts';
 
 // Through the whole app (app.request): routing, both auth forms, validation, the store, and the
 // other dialects reading what Bigcapital wrote.

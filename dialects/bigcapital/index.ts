@@ -2,10 +2,9 @@ import type { Dialect } from '../../src/dialect.ts';
 import { credentialsBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
-import { examplesBigcapital } from './examples.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
 export const jwtTtlSecondsBigcapital = 30 * 24 * 3600;
@@ -16,26 +15,31 @@ export const bigcapital = {
   title: 'Bigcapital',
   routes: { prefix: '/bigcapital', collection: '/api/customers', update: 'PUT', root: true },
   ids: ['number'],
-  bodies: ['json'],
   idempotency: false,
-  createdStatus: 201,
-  credentials: credentialsBigcapital,
-  principal: principalBigcapital,
-  request: { update: UpdateRequestBigcapital, create: CreateRequestBigcapital },
-  updatePatch: toPatch,
-  createPatch: toCreatePatch,
-  render,
-  renderError: renderErrorBigcapital,
-  async issueCredentials(mint) {
-    const api_key = await mint.apiKey('bigcapital', 'bc_', { alphabet: 'hex', length: 96 });
-    // The subject is the organization's first user; custgate keeps no users, so it is minted here.
-    const jwt = await mint.jwt(
-      { [organizationsClaim]: [mint.tenantId], livemode: mint.livemode },
-      { subject: `user_${crypto.randomUUID()}`, ttlSeconds: jwtTtlSecondsBigcapital },
-    );
-    return { api_key, jwt, organization_id: mint.tenantId };
+  auth: {
+    credentials: credentialsBigcapital,
+    principal: principalBigcapital,
+    async issueCredentials(mint) {
+      const api_key = await mint.apiKey('bigcapital', 'bc_', { alphabet: 'hex', length: 96 });
+      // The subject is the organization's first user; custgate keeps no users, so it is minted here.
+      const jwt = await mint.jwt(
+        { [organizationsClaim]: [mint.tenantId], livemode: mint.livemode },
+        { subject: `user_${crypto.randomUUID()}`, ttlSeconds: jwtTtlSecondsBigcapital },
+      );
+      return { api_key, jwt, organization_id: mint.tenantId };
+    },
   },
-  examples: examplesBigcapital,
-  coverage: coverageBigcapital,
-  fromPatch,
+  wire: {
+    bodies: ['json'],
+    request: { update: UpdateRequestBigcapital, create: CreateRequestBigcapital },
+    render,
+    renderError: renderErrorBigcapital,
+    createdStatus: 201,
+  },
+  translation: {
+    updatePatch: toPatch,
+    createPatch: toCreatePatch,
+    fromPatch,
+    coverage: coverageBigcapital,
+  },
 } satisfies Dialect<UpdateRequestBigcapital, CreateRequestBigcapital>;

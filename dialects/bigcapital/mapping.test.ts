@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clear, type Customer, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
-import { CustomerResponseBigcapital } from './response.ts';
+import { CustomerResponseBigcapital } from './seed-response.ts';
 
 const required = { customerType: 'business', displayName: 'Acme' } as const;
 

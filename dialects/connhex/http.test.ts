@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonInit, type TestGateway, testGateway } from '../../test/support/gateway.ts';
 import { tokenTtlSecondsConnhex } from './index.ts';
-import { CustomerResponseConnhex } from './response.ts';
+import { CustomerResponseConnhex } from './seed-response.ts';
 
 // Connhex through the whole gateway (app.request): JWT permissions, both body forms, expand,
 // and what it writes as the other dialects read it.

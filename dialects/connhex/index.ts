@@ -2,10 +2,9 @@ import type { Dialect } from '../../src/dialect.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
-import { examplesConnhex } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
 export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
@@ -16,31 +15,36 @@ export const connhex = {
   title: 'Connhex (Stripe-like, JWT permissions)',
   routes: { prefix: '/connhex', collection: '/customers', update: 'POST', root: 'shared' },
   ids: ['public_id'],
-  bodies: ['json', 'form'],
   idempotency: true,
-  createdStatus: 200,
-  // `/customers/…` is Zenskar's too: its callers send x-api-key, Connhex's an Authorization header.
-  ownsRequest: (req) => req.header('authorization') !== undefined && req.header('x-api-key') === undefined,
-  credentials: credentialsConnhex,
-  principal: principalConnhex,
-  request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
-  updatePatch: toPatch,
-  createPatch: toPatch,
-  expand: (body) => body.expand ?? [],
-  render,
-  renderError: renderErrorConnhex,
-  async issueCredentials(mint) {
-    const token = await mint.jwt(
-      {
-        tenant: mint.tenantId,
-        permissions: ['pay:customers:get', 'pay:customers:update'],
-        livemode: mint.livemode,
-      },
-      { subject: `tenant:${mint.tenantId}`, ttlSeconds: tokenTtlSecondsConnhex },
-    );
-    return { token };
+  auth: {
+    credentials: credentialsConnhex,
+    principal: principalConnhex,
+    // `/customers/…` is Zenskar's too: its callers send x-api-key, Connhex's an Authorization header.
+    ownsRequest: (req) => req.header('authorization') !== undefined && req.header('x-api-key') === undefined,
+    async issueCredentials(mint) {
+      const token = await mint.jwt(
+        {
+          tenant: mint.tenantId,
+          permissions: ['pay:customers:get', 'pay:customers:update'],
+          livemode: mint.livemode,
+        },
+        { subject: `tenant:${mint.tenantId}`, ttlSeconds: tokenTtlSecondsConnhex },
+      );
+      return { token };
+    },
   },
-  examples: examplesConnhex,
-  coverage: coverageConnhex,
-  fromPatch,
+  wire: {
+    bodies: ['json', 'form'],
+    request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
+    expand: (body) => body.expand ?? [],
+    render,
+    renderError: renderErrorConnhex,
+    createdStatus: 200,
+  },
+  translation: {
+    updatePatch: toPatch,
+    createPatch: toPatch,
+    fromPatch,
+    coverage: coverageConnhex,
+  },
 } satisfies Dialect<UpdateRequestConnhex, CreateRequestConnhex>;

@@ -6,7 +6,7 @@ import { ClaimsConnhex, permitsConnhex, principalConnhex } from './auth.ts';
 import { connhex } from './index.ts';
 import { render, toPatch } from './mapping.ts';
 import { UpdateRequestConnhex } from './request.ts';
-import { CustomerResponseConnhex } from './response.ts';
+import { CustomerResponseConnhex } from './seed-response.ts';
 
 const parse = (body: unknown) => v.parse(UpdateRequestConnhex, body);
 const firstIssue = (body: unknown) => {
@@ -175,9 +175,9 @@ describe('connhex permissions: security', () => {
 
   it('claims root /customers requests by an Authorization header without x-api-key (Zenskar sends that)', () => {
     const view = (headers: Record<string, string>): RequestView => ({ method: 'GET', header: (name) => headers[name] });
-    expect(connhex.ownsRequest(view({ authorization: 'Bearer a.b.c' }))).toBe(true);
-    expect(connhex.ownsRequest(view({ authorization: 'Bearer a.b.c', 'x-api-key': 'k' }))).toBe(false);
-    expect(connhex.ownsRequest(view({ 'x-api-key': 'k' }))).toBe(false);
-    expect(connhex.ownsRequest(view({}))).toBe(false);
+    expect(connhex.auth.ownsRequest(view({ authorization: 'Bearer a.b.c' }))).toBe(true);
+    expect(connhex.auth.ownsRequest(view({ authorization: 'Bearer a.b.c', 'x-api-key': 'k' }))).toBe(false);
+    expect(connhex.auth.ownsRequest(view({ 'x-api-key': 'k' }))).toBe(false);
+    expect(connhex.auth.ownsRequest(view({}))).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonInit, type TestGateway, testGateway } from '../../test/support/gateway.ts';
 import type { CustomerMeteroid } from './mapping.ts';
-import { CustomerResponseMeteroid } from './response.ts';
+import { CustomerResponseMeteroid } from './seed-response.ts';
 
 const base = '/api/v1/customers';
 let gw: TestGateway;

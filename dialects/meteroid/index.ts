@@ -2,10 +2,9 @@ import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialsMeteroid } from './auth.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
-import { examplesMeteroid } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 /** Meteroid (seed 002): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
 export const meteroid = {
@@ -13,21 +12,26 @@ export const meteroid = {
   title: 'Meteroid',
   routes: { prefix: '/meteroid', collection: '/api/v1/customers', update: 'PATCH', root: true },
   ids: ['public_id', 'uuid', 'alias'],
-  bodies: ['json'],
   idempotency: false,
-  createdStatus: 201,
-  credentials: credentialsMeteroid,
-  principal: apiKeyPrincipal,
-  request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
-  updatePatch: toPatch,
-  createPatch: toPatch,
-  render,
-  renderError: renderErrorMeteroid,
-  async issueCredentials(mint) {
-    const api_key = await mint.apiKey('meteroid', mint.livemode ? 'pv_live_' : 'pv_test_');
-    return { api_key };
+  auth: {
+    credentials: credentialsMeteroid,
+    principal: apiKeyPrincipal,
+    async issueCredentials(mint) {
+      const api_key = await mint.apiKey('meteroid', mint.livemode ? 'pv_live_' : 'pv_test_');
+      return { api_key };
+    },
   },
-  examples: examplesMeteroid,
-  coverage: coverageMeteroid,
-  fromPatch,
+  wire: {
+    bodies: ['json'],
+    request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
+    render,
+    renderError: renderErrorMeteroid,
+    createdStatus: 201,
+  },
+  translation: {
+    updatePatch: toPatch,
+    createPatch: toPatch,
+    fromPatch,
+    coverage: coverageMeteroid,
+  },
 } satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;

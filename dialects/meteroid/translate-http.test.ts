@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonInit, type TestGateway, testGateway } from '../../test/support/gateway.ts';
-import { examplesWooshpay } from '../wooshpay/examples.ts';
-import { examplesMeteroid } from './examples.ts';
+import { fixturesWooshpay } from '../wooshpay/fixtures.ts';
+import { fixturesMeteroid } from './fixtures.ts';
 import type { CustomerMeteroid } from './mapping.ts';
 
 // Translation into and out of Meteroid over HTTP, and the translated bodies sent to the real
@@ -15,8 +15,8 @@ let wooshpayAuth: Record<string, string>;
 beforeAll(async () => {
   gw = await testGateway();
   gatewayAuth = { authorization: `Bearer ${gw.tenant.credentials.wooshpay!.secret_key}` };
-  meteroidAuth = examplesMeteroid.auth(gw.tenant.credentials.meteroid!);
-  wooshpayAuth = examplesWooshpay.auth(gw.tenant.credentials.wooshpay!);
+  meteroidAuth = fixturesMeteroid.auth(gw.tenant.credentials.meteroid!);
+  wooshpayAuth = fixturesWooshpay.auth(gw.tenant.credentials.wooshpay!);
 });
 
 interface Translated {
@@ -43,7 +43,7 @@ const createMeteroid = async () => (await send('POST', '/api/v1/customers', { na
 
 describe('translate into Meteroid over HTTP', () => {
   it('turns the Wooshpay example update into a Meteroid body, reporting what Meteroid cannot carry', async () => {
-    const result = await translate('from=wooshpay&to=meteroid', examplesWooshpay.update);
+    const result = await translate('from=wooshpay&to=meteroid', fixturesWooshpay.update);
     expect(result.body).toEqual({
       name: 'Jenny Rosen',
       billing_email: 'jenny@example.com',
@@ -65,7 +65,7 @@ describe('translate into Meteroid over HTTP', () => {
   it('gives a body Meteroid accepts, with the same effect as the Wooshpay update on the fields both carry', async () => {
     const viaMeteroid = await createMeteroid();
     const viaWooshpay = await createMeteroid();
-    const { body } = await translate('from=wooshpay&to=meteroid', examplesWooshpay.update);
+    const { body } = await translate('from=wooshpay&to=meteroid', fixturesWooshpay.update);
     const shown = await send('PATCH', `/api/v1/customers/${viaMeteroid.id}`, body, meteroidAuth);
     expect(shown).toMatchObject({
       name: 'Jenny Rosen',
@@ -73,7 +73,7 @@ describe('translate into Meteroid over HTTP', () => {
       phone: '+15555550123',
       billing_address: { line1: '510 Townsend St', line2: null, city: 'San Francisco', state: 'CA', zip_code: '94103', country: 'US' },
     });
-    await send('POST', `/v1/customers/${viaWooshpay.id}`, examplesWooshpay.update, wooshpayAuth);
+    await send('POST', `/v1/customers/${viaWooshpay.id}`, fixturesWooshpay.update, wooshpayAuth);
     const [a, b] = [await gw.canonical(viaMeteroid.id), await gw.canonical(viaWooshpay.id)];
     for (const field of ['name', 'email', 'phone', 'address', 'currency']) expect(a[field], field).toEqual(b[field]);
   });
@@ -100,7 +100,7 @@ describe('translate into Meteroid over HTTP', () => {
 
 describe('translate out of Meteroid over HTTP', () => {
   it('turns the Meteroid example update into a Wooshpay body that Wooshpay accepts', async () => {
-    const result = await translate('from=meteroid&to=wooshpay', examplesMeteroid.update);
+    const result = await translate('from=meteroid&to=wooshpay', fixturesMeteroid.update);
     expect(result.body).toMatchObject({
       name: 'Acme Corporation',
       email: 'accounts@acme.example',
@@ -108,7 +108,7 @@ describe('translate out of Meteroid over HTTP', () => {
       address: { line1: '10 Rue de Rivoli', city: 'Paris', postal_code: '75004', country: 'FR' },
     });
     expect(kinds(result)).toEqual(expect.arrayContaining(['invoicing_emails:unsupported', 'currency:unsupported', 'tax_ids:unsupported']));
-    const created = await send('POST', '/v1/customers', examplesWooshpay.create, wooshpayAuth);
+    const created = await send('POST', '/v1/customers', fixturesWooshpay.create, wooshpayAuth);
     const shown = await send('POST', `/v1/customers/${String(created.id)}`, result.body, wooshpayAuth);
     expect(shown).toMatchObject({
       name: 'Acme Corporation',
@@ -119,9 +119,9 @@ describe('translate out of Meteroid over HTTP', () => {
   });
 
   it('translates the Meteroid example into Meteroid unchanged, and Meteroid accepts it', async () => {
-    const result = await translate('from=meteroid&to=meteroid', examplesMeteroid.update);
-    expect(result.body).toEqual(examplesMeteroid.update);
+    const result = await translate('from=meteroid&to=meteroid', fixturesMeteroid.update);
+    expect(result.body).toEqual(fixturesMeteroid.update);
     const customer = await createMeteroid();
-    expect(await send('PATCH', `/api/v1/customers/${customer.id}`, result.body, meteroidAuth)).toMatchObject(examplesMeteroid.update);
+    expect(await send('PATCH', `/api/v1/customers/${customer.id}`, result.body, meteroidAuth)).toMatchObject(fixturesMeteroid.update);
   });
 });

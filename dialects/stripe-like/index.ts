@@ -1,4 +1,4 @@
 export * from './errors.ts';
 export * from './mapping.ts';
 export * from './request.ts';
-export * from './translate.ts';
+export * from './from-patch.ts';

@@ -2,10 +2,9 @@ import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
-import { examplesWooshpay } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestWooshpay, UpdateRequestWooshpay } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
 export const wooshpay = {
@@ -13,22 +12,27 @@ export const wooshpay = {
   title: 'Wooshpay (Stripe-like)',
   routes: { prefix: '/wooshpay', collection: '/v1/customers', update: 'POST', root: true },
   ids: ['public_id'],
-  bodies: ['json', 'form'],
   idempotency: true,
-  createdStatus: 200,
-  credentials: credentialsWooshpay,
-  principal: apiKeyPrincipal,
-  request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
-  updatePatch: toPatch,
-  createPatch: toPatch,
-  expand: (body) => body.expand ?? [],
-  render,
-  renderError: renderErrorWooshpay,
-  async issueCredentials(mint) {
-    const secret_key = await mint.apiKey('wooshpay', mint.livemode ? 'sk_live_' : 'sk_test_');
-    return { secret_key };
+  auth: {
+    credentials: credentialsWooshpay,
+    principal: apiKeyPrincipal,
+    async issueCredentials(mint) {
+      const secret_key = await mint.apiKey('wooshpay', mint.livemode ? 'sk_live_' : 'sk_test_');
+      return { secret_key };
+    },
   },
-  examples: examplesWooshpay,
-  coverage: coverageWooshpay,
-  fromPatch,
+  wire: {
+    bodies: ['json', 'form'],
+    request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
+    expand: (body) => body.expand ?? [],
+    render,
+    renderError: renderErrorWooshpay,
+    createdStatus: 200,
+  },
+  translation: {
+    updatePatch: toPatch,
+    createPatch: toPatch,
+    fromPatch,
+    coverage: coverageWooshpay,
+  },
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

@@ -2,10 +2,9 @@ import type { Dialect } from '../../src/dialect.ts';
 import { checkRequestZenskar, credentialsZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
 import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';
-import { examplesZenskar } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 /** Zenskar (seed 004): `PATCH /customers/{customer_id}`, `x-api-key` + `organisation`, FastAPI errors. */
 export const zenskar = {
@@ -15,24 +14,29 @@ export const zenskar = {
   routes: { prefix: '/zenskar', collection: '/customers', update: 'PATCH', root: 'shared' },
   // The path takes the customer's UUID; an external_id resolves too (a UUID is tried first).
   ids: ['uuid', 'external_id'],
-  bodies: ['json'],
   idempotency: false,
-  // FastAPI's default status: the seed declares no 201 anywhere.
-  createdStatus: 200,
-  ownsRequest: ownsRequestZenskar,
-  credentials: credentialsZenskar,
-  principal: principalZenskar,
-  checkRequest: checkRequestZenskar,
-  request: { update: UpdateRequestZenskar, create: CreateRequestZenskar },
-  updatePatch: toPatch,
-  createPatch: toPatch,
-  render,
-  renderError: renderErrorZenskar,
-  async issueCredentials(mint) {
-    const api_key = await mint.apiKey('zenskar', 'zsk_');
-    return { api_key, organisation: mint.tenantId };
+  auth: {
+    credentials: credentialsZenskar,
+    principal: principalZenskar,
+    ownsRequest: ownsRequestZenskar,
+    checkRequest: checkRequestZenskar,
+    async issueCredentials(mint) {
+      const api_key = await mint.apiKey('zenskar', 'zsk_');
+      return { api_key, organisation: mint.tenantId };
+    },
   },
-  examples: examplesZenskar,
-  coverage: coverageZenskar,
-  fromPatch,
+  wire: {
+    bodies: ['json'],
+    request: { update: UpdateRequestZenskar, create: CreateRequestZenskar },
+    render,
+    renderError: renderErrorZenskar,
+    // FastAPI's default status: the seed declares no 201 anywhere.
+    createdStatus: 200,
+  },
+  translation: {
+    updatePatch: toPatch,
+    createPatch: toPatch,
+    fromPatch,
+    coverage: coverageZenskar,
+  },
 } satisfies Dialect<UpdateRequestZenskar, CreateRequestZenskar>;

@@ -5,7 +5,7 @@ import { GatewayError } from '../../src/dialect.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';
-import { CustomerResponseZenskar } from './response.ts';
+import { CustomerResponseZenskar } from './seed-response.ts';
 
 const parse = (body: unknown) => v.parse(UpdateRequestZenskar, body);
 const patchOf = (body: unknown) => toPatch(parse(body));

@@ -23,11 +23,11 @@ export async function authenticate(
   action: Action,
   rt: Runtime,
 ): Promise<Principal> {
-  const claim = readCredential(dialect.credentials, req);
+  const claim = readCredential(dialect.auth.credentials, req);
   if (isGatewayError(claim)) throw claim;
   const verified = await verify(claim, dialect, rt);
   if (!verified) throw invalid();
-  const principal = dialect.principal(verified, req, action);
+  const principal = dialect.auth.principal(verified, req, action);
   if (isGatewayError(principal)) throw principal;
   return principal;
 }
@@ -42,7 +42,7 @@ export async function authenticateAny(
   rt: Runtime,
 ): Promise<Principal> {
   for (const dialect of dialects) {
-    if (isGatewayError(readCredential(dialect.credentials, req))) continue;
+    if (isGatewayError(readCredential(dialect.auth.credentials, req))) continue;
     try {
       return await authenticate(dialect, req, 'read', rt);
     } catch (error) {

@@ -79,7 +79,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
       await authenticateAny(dialects, requestView(c.req.raw), rt);
       const from = dialectNamed(c.req.query('from'), 'from');
       const to = dialectNamed(c.req.query('to'), 'to');
-      const raw = await decodeBody(c.req.raw, from.bodies, rt.config.bodyLimitBytes);
+      const raw = await decodeBody(c.req.raw, from.wire.bodies, rt.config.bodyLimitBytes);
       const result = translate(from, to, raw);
       if (c.req.query('strict') === 'true' && result.losses.length > 0) {
         return c.json(

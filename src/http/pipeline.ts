@@ -46,24 +46,24 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       rt.logger.error('unhandled_error', { dialect: dialect.name, name, message });
       e = new GatewayError('internal', 'An internal error occurred.');
     }
-    const { status, body } = dialect.renderError(e);
+    const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body));
   };
 
   const render = (customer: Customer, principal: Principal, expand: readonly string[]) =>
-    JSON.stringify(dialect.render(customer, { expand, principal }));
+    JSON.stringify(dialect.wire.render(customer, { expand, principal }));
 
   async function write(c: Context, action: Exclude<Action, 'read'>): Promise<Response> {
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt);
-    const checked = dialect.checkRequest?.(req);
+    const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
-    const raw = await decodeBody(c.req.raw, dialect.bodies, rt.config.bodyLimitBytes);
-    const schema = action === 'create' ? dialect.request.create : dialect.request.update;
+    const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
+    const schema = action === 'create' ? dialect.wire.request.create : dialect.wire.request.update;
     const body = validate(schema, raw);
-    const patch = action === 'create' ? dialect.createPatch(body) : dialect.updatePatch(body);
-    const expand = dialect.expand?.(body) ?? [];
-    const status = action === 'create' ? dialect.createdStatus : 200;
+    const patch = action === 'create' ? dialect.translation.createPatch(body) : dialect.translation.updatePatch(body);
+    const expand = dialect.wire.expand?.(body) ?? [];
+    const status = action === 'create' ? dialect.wire.createdStatus : 200;
     const segment = action === 'update' ? c.req.param('id') ?? '' : '';
     const version = action === 'update' ? expectedVersion(req.header('if-match')) : undefined;
 
@@ -107,13 +107,13 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       try {
         const req = requestView(c.req.raw);
         const principal = await authenticate(dialect, req, 'read', rt);
-        const checked = dialect.checkRequest?.(req);
+        const checked = dialect.auth.checkRequest?.(req);
         if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown
         // path: 400); its update schema must accept a body of only `expand`, as Stripe-like ones do.
         const asked = queryExpand(c.req.url);
         const expand =
-          dialect.expand && asked.length > 0 ? dialect.expand(validate(dialect.request.update, { expand: asked })) : [];
+          dialect.wire.expand && asked.length > 0 ? dialect.wire.expand(validate(dialect.wire.request.update, { expand: asked })) : [];
         const customer = await rt.customers.get(principal, dialect.ids, c.req.param('id') ?? '');
         return json(200, render(customer, principal, expand), { etag: etagOf(customer) });
       } catch (error) {

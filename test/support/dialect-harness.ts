@@ -9,6 +9,7 @@ import {
   set,
   stateDefaults,
 } from '../../schemas/index.ts';
+import { fixturesOf } from '../../dialects/index.ts';
 import { CustomerService } from '../../src/core/index.ts';
 import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/dialect.ts';
 import { errorCodes } from '../../src/errors.ts';
@@ -36,7 +37,7 @@ export function fieldsOf(view: CanonicalView | Customer | CustomerFields): Custo
 
 export const collectionPath = (d: AnyDialect) => `${d.routes.prefix}${d.routes.collection}`;
 export const itemPath = (d: AnyDialect, ids: CanonicalView['ids']) =>
-  `${collectionPath(d)}/${encodeURIComponent(d.examples.ref(ids as { uuid: string; public_id: string; number: number }))}`;
+  `${collectionPath(d)}/${encodeURIComponent(fixturesOf(d).ref(ids as { uuid: string; public_id: string; number: number }))}`;
 
 /**
  * Creates a customer with every field of the patch set, straight through the service: the state an
@@ -72,7 +73,7 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
   const replaced: Loss[] = [];
   for (const loss of translated.losses) {
     if (loss.kind !== 'required') continue;
-    const field = fieldNames.find((f) => f === loss.field || dialect.coverage[f]?.as === loss.field);
+    const field = fieldNames.find((f) => f === loss.field || dialect.translation.coverage[f]?.as === loss.field);
     const requested = field === undefined ? undefined : (full as Record<string, { op: string } | undefined>)[field];
     if (field === undefined || filled.has(field) || requested?.op === 'set') continue;
     const value = current[field];
@@ -89,7 +90,7 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
 
 /** Sends an update body through a dialect. */
 export async function update(gw: TestGateway, dialect: AnyDialect, ids: CanonicalView['ids'], body: unknown, extra: Record<string, string> = {}) {
-  const auth = dialect.examples.auth(gw.tenant.credentials[dialect.name]!);
+  const auth = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
   return gw.request(itemPath(dialect, ids), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
 }
 
@@ -161,7 +162,7 @@ export function errorEnvelopes(dialect: AnyDialect): Map<number, Set<string>> {
   const out = new Map<number, Set<string>>();
   for (const code of errorCodes as readonly ErrorCode[]) {
     for (const details of detailVariants) {
-      const { status, body } = dialect.renderError(new GatewayError(code, 'x', details));
+      const { status, body } = dialect.wire.renderError(new GatewayError(code, 'x', details));
       const keys = Object.keys(body as object).sort().join(',');
       out.set(status, (out.get(status) ?? new Set()).add(keys));
     }
@@ -200,7 +201,7 @@ export function hiddenMembers(dialect: AnyDialect, principal: Principal): string
     address: fullAddress,
     shipping: { name: 'Ship To', phone: '+15555550101', same_as_billing: false, address: { ...fullAddress, city: 'Shelbyville' } },
   } as Customer;
-  const show = (c: Customer) => JSON.stringify(dialect.render(c, { expand: [], principal }));
+  const show = (c: Customer) => JSON.stringify(dialect.wire.render(c, { expand: [], principal }));
   const shown = show(base);
   const hidden: string[][] = [];
   for (const m of Object.keys(fullAddress) as (keyof Address)[]) {

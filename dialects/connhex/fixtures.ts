@@ -1,6 +1,6 @@
-import type { DialectExamples } from '../../src/dialect.ts';
+import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
 import type { CustomerConnhex } from './mapping.ts';
-import { CustomerResponseConnhex } from './response.ts';
+import { CustomerResponseConnhex } from './seed-response.ts';
 
 const base64url = (text: string) => btoa(text).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 
@@ -20,7 +20,7 @@ const forgedToken = [
   'c2lnbmF0dXJlLXRoYXQtZG9lcy1ub3QtdmVyaWZ5LWF0LWFsbA',
 ].join('.');
 
-export const examplesConnhex = {
+export const fixturesConnhex = {
   auth: (credentials) => ({ authorization: `Bearer ${credentials.token}` }),
   badAuth: { authorization: `Bearer ${forgedToken}` },
   create: { name: 'Jenny Rosen', email: 'jenny.rosen@example.com', phone: '+15555550100' },
@@ -44,4 +44,4 @@ export const examplesConnhex = {
   idOf: (response) => (response as CustomerConnhex).id,
   response: CustomerResponseConnhex,
   ref: (ids) => ids.public_id,
-} satisfies DialectExamples;
+} satisfies DialectFixtures;

@@ -1,8 +1,8 @@
-import type { DialectExamples } from '../../src/dialect.ts';
+import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
 import type { CustomerZenskar } from './mapping.ts';
-import { CustomerResponseZenskar } from './response.ts';
+import { CustomerResponseZenskar } from './seed-response.ts';
 
-export const examplesZenskar = {
+export const fixturesZenskar = {
   auth: (credentials) => ({ 'x-api-key': credentials.api_key ?? '', organisation: credentials.organisation ?? '' }),
   badAuth: { 'x-api-key': 'zsk_doesnotexist000000000000000000', organisation: '00000000-0000-4000-8000-000000000000' },
   create: { customer_name: 'Jenny Rosen', email: 'jenny.rosen@example.com', phone_number: '+15555550100' },
@@ -28,4 +28,4 @@ export const examplesZenskar = {
   idOf: (response) => (response as CustomerZenskar).id,
   response: CustomerResponseZenskar,
   ref: (ids) => ids.uuid,
-} satisfies DialectExamples;
+} satisfies DialectFixtures;

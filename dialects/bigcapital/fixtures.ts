@@ -1,8 +1,8 @@
-import type { DialectExamples } from '../../src/dialect.ts';
+import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
 import type { CustomerBigcapital } from './mapping.ts';
-import { CustomerResponseBigcapital } from './response.ts';
+import { CustomerResponseBigcapital } from './seed-response.ts';
 
-export const examplesBigcapital = {
+export const fixturesBigcapital = {
   auth: (credentials) => ({ authorization: `Bearer ${credentials.api_key}` }),
   badAuth: { authorization: `Bearer bc_${'0'.repeat(96)}` },
   create: {
@@ -36,4 +36,4 @@ export const examplesBigcapital = {
   idOf: (response) => String((response as CustomerBigcapital).id),
   response: CustomerResponseBigcapital,
   ref: (ids) => String(ids.number),
-} satisfies DialectExamples;
+} satisfies DialectFixtures;

@@ -1,8 +1,8 @@
-import type { DialectExamples } from '../../src/dialect.ts';
+import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
 import type { CustomerMeteroid } from './mapping.ts';
-import { CustomerResponseMeteroid } from './response.ts';
+import { CustomerResponseMeteroid } from './seed-response.ts';
 
-export const examplesMeteroid = {
+export const fixturesMeteroid = {
   auth: (credentials) => ({ authorization: `Bearer ${credentials.api_key}` }),
   badAuth: { authorization: 'Bearer pv_test_doesnotexist000000000000000000' },
   create: { name: 'Acme Corp', currency: 'EUR', billing_email: 'billing@acme.example' },
@@ -24,4 +24,4 @@ export const examplesMeteroid = {
   idOf: (response) => (response as CustomerMeteroid).id,
   response: CustomerResponseMeteroid,
   ref: (ids) => ids.public_id,
-} satisfies DialectExamples;
+} satisfies DialectFixtures;

@@ -4,7 +4,7 @@ import { type Address, type CustomerFields, type CustomerPatch, clear, fieldDefa
 import { applyPatch } from '../../src/core/apply-patch.ts';
 import { toPatch } from './mapping.ts';
 import { UpdateRequestConnhex } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 const base: CustomerFields = {
   ...fieldDefaults,

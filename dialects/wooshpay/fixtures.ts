@@ -1,8 +1,8 @@
-import type { DialectExamples } from '../../src/dialect.ts';
+import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
 import type { CustomerWooshpay } from './mapping.ts';
-import { CustomerResponseWooshpay } from './response.ts';
+import { CustomerResponseWooshpay } from './seed-response.ts';
 
-export const examplesWooshpay = {
+export const fixturesWooshpay = {
   auth: (credentials) => ({ authorization: `Basic ${btoa(`${credentials.secret_key}:`)}` }),
   badAuth: { authorization: `Basic ${btoa('sk_test_doesnotexist0000000000:')}` },
   create: { name: 'Jenny Rosen', email: 'jenny.rosen@example.com', phone: '+15555550100' },
@@ -21,4 +21,4 @@ export const examplesWooshpay = {
   idOf: (response) => (response as CustomerWooshpay).id,
   response: CustomerResponseWooshpay,
   ref: (ids) => ids.public_id,
-} satisfies DialectExamples;
+} satisfies DialectFixtures;

@@ -5,7 +5,7 @@ import { type CustomerPatch, clear, fieldDefaults, merge, set } from '../../sche
 import { jsonInit, testGateway } from '../../test/support/gateway.ts';
 import { toPatch } from './mapping.ts';
 import { UpdateRequestZenskar } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 const start = applyPatch(fieldDefaults, {
   name: set('Start'),

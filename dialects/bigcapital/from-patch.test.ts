@@ -13,7 +13,7 @@ import {
 import { applyPatch } from '../../src/core/apply-patch.ts';
 import { render, toPatch } from './mapping.ts';
 import { UpdateRequestBigcapital } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 const base: Customer = {
   ...fieldDefaults,

@@ -16,7 +16,7 @@ import { patchToDialect } from '../../src/translate.ts';
 import { meteroid } from './index.ts';
 import { toPatch } from './mapping.ts';
 import { UpdateRequestMeteroid } from './request.ts';
-import { fromPatch } from './translate.ts';
+import { fromPatch } from './from-patch.ts';
 
 const address = (fields: Partial<Address> = {}): Address => ({
   line1: null,
@@ -246,7 +246,7 @@ describe('meteroid fromPatch: what is lost', () => {
   });
 
   it('is the pure function the dialect exposes', () => {
-    expect(meteroid.fromPatch).toBe(fromPatch);
+    expect(meteroid.translation.fromPatch).toBe(fromPatch);
     const patch: CustomerPatch = { address: merge({ city: set('Lyon') }) };
     const before = JSON.stringify(patch);
     fromPatch(patch);

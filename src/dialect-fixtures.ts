@@ -1,0 +1,38 @@
+import type * as v from 'valibot';
+import type { IssuedCredentials } from './dialect.ts';
+
+// Not part of the runtime contract: what each dialect folder's fixtures.ts gives the shared test
+// suites (contract, cross-dialect, properties), the benchmark and the CLI's curl examples.
+
+/**
+ * Fixtures the shared suites drive every dialect with (contract suite, cross-dialect suite,
+ * benchmark, README). Each body is in the dialect's wire form.
+ */
+export interface DialectFixtures {
+  /** Headers that authenticate with the issued credentials. */
+  auth(credentials: IssuedCredentials): Record<string, string>;
+  /** Headers that look like this dialect's credentials but verify as nothing. */
+  readonly badAuth: Record<string, string>;
+  /** A valid create body. */
+  readonly create: unknown;
+  /**
+   * A realistic update: several fields, an address, metadata where the dialect has it. It must
+   * set `phone` to a non-empty value (the contract suite checks absent-vs-clear on it).
+   */
+  readonly update: unknown;
+  /** An update that sets `name` (the field every dialect has) to the given value. */
+  setName(name: string): unknown;
+  /** An update the dialect refuses as invalid, and the field it names. */
+  readonly invalid: { readonly body: unknown; readonly field: string };
+  /** An update that clears `phone`, or undefined where the dialect cannot clear. */
+  readonly clearPhone: unknown;
+  /** Reads the name back out of a rendered response. */
+  name(response: unknown): string | null | undefined;
+  /** The path segment that names the customer a response shows. */
+  idOf(response: unknown): string;
+  /** The provider's response schema (seed): every required property with its type. */
+  readonly response: v.GenericSchema;
+  /** The path segment this dialect uses for a customer. */
+  ref(ids: { readonly uuid: string; readonly public_id: string; readonly number: number }): string;
+}
+
