@@ -181,8 +181,14 @@ export interface DialectWire<TUpdate, TCreate> {
     readonly update: v.GenericSchema<unknown, TUpdate>;
     readonly create: v.GenericSchema<unknown, TCreate>;
   };
-  /** `expand[]` (or similar) the body asked for; validated by the schema. */
-  expand?(body: TUpdate | TCreate): readonly string[];
+  /**
+   * Stripe-like `expand[]`: the paths a request may name (`?expand[]=` on a read is checked with
+   * it) and those a validated body named.
+   */
+  readonly expand?: {
+    readonly paths: v.GenericSchema<unknown, readonly string[]>;
+    of(body: TUpdate | TCreate): readonly string[];
+  };
   /** Canonical customer -> the provider's response body. Pure. */
   render(customer: Customer, ctx: RenderContext): unknown;
   /** Every error the gateway raises, in the provider's envelope and status. */

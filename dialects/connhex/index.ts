@@ -1,9 +1,10 @@
 import type { Dialect } from '../../src/dialect.ts';
+import { expandParam } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
-import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
+import { CreateRequestConnhex, expandableConnhex, UpdateRequestConnhex } from './request.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
@@ -36,7 +37,7 @@ export const connhex = {
   wire: {
     bodies: ['json', 'form'],
     request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
-    expand: (body) => body.expand ?? [],
+    expand: { paths: expandParam(expandableConnhex), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorConnhex,
     createdStatus: 200,

@@ -1,9 +1,10 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
+import { expandParam } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
-import { CreateRequestWooshpay, UpdateRequestWooshpay } from './request.ts';
+import { CreateRequestWooshpay, expandableWooshpay, UpdateRequestWooshpay } from './request.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
@@ -24,7 +25,7 @@ export const wooshpay = {
   wire: {
     bodies: ['json', 'form'],
     request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
-    expand: (body) => body.expand ?? [],
+    expand: { paths: expandParam(expandableWooshpay), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorWooshpay,
     createdStatus: 200,

@@ -20,10 +20,15 @@ export interface WriteContext {
   readonly dialect: string;
   /** If-Match: the version the client last saw; a different current version refuses the write. */
   readonly expectedVersion?: number | undefined;
-  /** A claimed Idempotency-Key: its response is stored atomically with the write. */
-  readonly idempotencyKey?: string | undefined;
-  /** Renders the response to store with the idempotency key. */
-  readonly respond: (customer: Customer) => { readonly status: number; readonly body: string };
+  /** Under a held Idempotency-Key: the record (the one rendered response) stored with the write. */
+  readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
+}
+
+export interface KeptResponse {
+  readonly tenantId: string;
+  readonly key: string;
+  readonly status: number;
+  readonly body: string;
 }
 
 export interface ServiceOptions {
@@ -188,8 +193,6 @@ export class CustomerService {
   }
 
   #idempotency(customer: Customer, ctx: WriteContext) {
-    if (ctx.idempotencyKey === undefined) return {};
-    const { status, body } = ctx.respond(customer);
-    return { idempotency: { tenantId: ctx.principal.tenantId, key: ctx.idempotencyKey, status, body } };
+    return ctx.keep ? { idempotency: ctx.keep(customer) } : {};
   }
 }

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../auth/index.ts';
 import { GatewayError } from '../errors.ts';
 import type { Store } from '../store/index.ts';
 
@@ -12,6 +13,20 @@ export type Begin = { readonly kind: 'first' } | { readonly kind: 'replay'; read
 
 export const maxKeyLength = 255;
 
+/** A key this request holds: the write stores its response under it, atomically with the data. */
+export interface HeldKey {
+  readonly tenantId: string;
+  readonly key: string;
+}
+
+/** A write's answer, or the stored answer of the key's first request (`replayed`). */
+export interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly replayed?: true;
+}
+
 /** Stripe's Idempotency-Key semantics, per tenant. */
 export class Idempotency {
   readonly #store: Store;
@@ -20,6 +35,35 @@ export class Idempotency {
   constructor(store: Store, options: IdempotencyOptions = { ttlMs: 24 * 3600_000, leaseMs: 60_000 }) {
     this.#store = store;
     this.#options = options;
+  }
+
+  /**
+   * Runs a write under the request's Idempotency-Key (none: just the write). The first request
+   * with a key runs it, holding the key; a repeat with the same `fingerprint` (method, path and
+   * body) gets the stored answer; a failed write releases the key for another try.
+   */
+  async around(
+    tenantId: string,
+    key: string | undefined,
+    fingerprint: string,
+    now: Date,
+    write: (held: HeldKey | undefined) => Promise<Reply>,
+  ): Promise<Reply> {
+    if (key === undefined) return write(undefined);
+    if (key.length === 0 || key.length > maxKeyLength) {
+      throw new GatewayError('invalid_request', `Idempotency-Key must be 1 to ${maxKeyLength} characters.`, {
+        issues: [{ path: ['header', 'idempotency-key'], kind: 'value', message: 'Invalid Idempotency-Key.' }],
+      });
+    }
+    const begun = await this.begin(tenantId, key, await sha256Hex(fingerprint), now);
+    if (begun.kind === 'replay') return { status: begun.status, body: begun.body, replayed: true };
+    try {
+      return await write({ tenantId, key });
+    } catch (error) {
+      // Nothing was written: the key may be used again.
+      await this.abandon(tenantId, key).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Claims the key for this request, or returns what its first request answered. */

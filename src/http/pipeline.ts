@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
+import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
-import { sha256Hex } from '../auth/index.ts';
-import { maxKeyLength } from '../core/index.ts';
+import type { WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
 import { GatewayError, isGatewayError } from '../errors.ts';
 import { authenticate } from './authenticate.ts';
@@ -28,7 +28,7 @@ function json(status: number, body: string, headers: Record<string, string> = {}
 }
 
 /** If-Match -> the version it names; `*` or absent -> undefined; anything else can never match. */
-function expectedVersion(header: string | undefined): number | undefined {
+function expectedVersionOf(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*"v(\d{1,15})"\s*$/.exec(header);
   return match ? Number(match[1]) : -1;
@@ -50,57 +50,67 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     return json(status, JSON.stringify(body));
   };
 
-  const render = (customer: Customer, principal: Principal, expand: readonly string[]) =>
-    JSON.stringify(dialect.wire.render(customer, { expand, principal }));
+  /** Renders for one request; the same customer twice (the stored reply and the answer) renders once. */
+  const renderer = (principal: Principal, expand: readonly string[]) => {
+    let last: { readonly customer: Customer; readonly body: string } | undefined;
+    return (customer: Customer): string => {
+      if (last?.customer !== customer) last = { customer, body: JSON.stringify(dialect.wire.render(customer, { expand, principal })) };
+      return last.body;
+    };
+  };
 
-  async function write(c: Context, action: Exclude<Action, 'read'>): Promise<Response> {
+  /** What a create and an update share: the caller, the request checks, the decoded body. */
+  async function prepare(c: Context, action: Exclude<Action, 'read'>) {
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
     const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
-    const schema = action === 'create' ? dialect.wire.request.create : dialect.wire.request.update;
-    const body = validate(schema, raw);
-    const patch = action === 'create' ? dialect.translation.createPatch(body) : dialect.translation.updatePatch(body);
-    const expand = dialect.wire.expand?.(body) ?? [];
-    const status = action === 'create' ? dialect.wire.createdStatus : 200;
-    const segment = action === 'update' ? c.req.param('id') ?? '' : '';
-    const version = action === 'update' ? expectedVersion(req.header('if-match')) : undefined;
-
-    const key = dialect.idempotency ? req.header('idempotency-key') : undefined;
-    if (key !== undefined) {
-      if (key.length === 0 || key.length > maxKeyLength) {
-        throw new GatewayError('invalid_request', `Idempotency-Key must be 1 to ${maxKeyLength} characters.`, {
-          issues: [{ path: ['header', 'idempotency-key'], kind: 'value', message: 'Invalid Idempotency-Key.' }],
-        });
-      }
-      const hash = await sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${JSON.stringify(raw)}`);
-      const begun = await rt.idempotency.begin(principal.tenantId, key, hash, rt.now());
-      if (begun.kind === 'replay') {
-        return json(begun.status, begun.body, { 'idempotent-replayed': 'true', 'idempotency-key': key });
-      }
-    }
-    try {
-      const ctx = {
-        principal,
-        dialect: dialect.name,
-        expectedVersion: version,
-        idempotencyKey: key,
-        respond: (customer: Customer) => ({ status, body: render(customer, principal, expand) }),
-      };
-      const customer =
-        action === 'create'
-          ? await rt.customers.create(patch, ctx)
-          : await rt.customers.update(dialect.ids, segment, patch, ctx);
-      const headers: Record<string, string> = { etag: etagOf(customer) };
-      if (key !== undefined) headers['idempotency-key'] = key;
-      return json(status, render(customer, principal, expand), headers);
-    } catch (error) {
-      // Nothing was written: the key may be used again.
-      if (key !== undefined) await rt.idempotency.abandon(principal.tenantId, key).catch(() => undefined);
-      throw error;
-    }
+    return { c, req, principal, raw };
   }
+  type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+  /** Runs the write under its Idempotency-Key, rendering the result once for the key and the answer. */
+  async function written(
+    { c, req, principal, raw }: Prepared,
+    status: number,
+    expand: readonly string[],
+    write: (ctx: WriteContext) => Promise<Customer>,
+  ): Promise<Response> {
+    const key = dialect.idempotency ? req.header('idempotency-key') : undefined;
+    const fingerprint = `${c.req.method} ${new URL(c.req.url).pathname}\n${JSON.stringify(raw)}`;
+    const reply = await rt.idempotency.around(principal.tenantId, key, fingerprint, rt.now(), async (held) => {
+      const render = renderer(principal, expand);
+      const keep = held && ((customer: Customer) => ({ ...held, status, body: render(customer) }));
+      const customer = await write({ principal, dialect: dialect.name, keep });
+      return { status, body: render(customer), headers: { etag: etagOf(customer) } };
+    });
+    const headers: Record<string, string> = reply.replayed ? { 'idempotent-replayed': 'true' } : { ...reply.headers };
+    if (key !== undefined) headers['idempotency-key'] = key;
+    return json(reply.status, reply.body, headers);
+  }
+
+  async function create(c: Context): Promise<Response> {
+    const prepared = await prepare(c, 'create');
+    const body = validate(dialect.wire.request.create, prepared.raw);
+    const patch = dialect.translation.createPatch(body);
+    const expand = dialect.wire.expand?.of(body) ?? [];
+    return written(prepared, dialect.wire.createdStatus, expand, (ctx) => rt.customers.create(patch, ctx));
+  }
+
+  async function update(c: Context): Promise<Response> {
+    const prepared = await prepare(c, 'update');
+    const body = validate(dialect.wire.request.update, prepared.raw);
+    const patch = dialect.translation.updatePatch(body);
+    const expand = dialect.wire.expand?.of(body) ?? [];
+    const expectedVersion = expectedVersionOf(prepared.req.header('if-match'));
+    return written(prepared, 200, expand, (ctx) =>
+      rt.customers.update(dialect.ids, c.req.param('id') ?? '', patch, { ...ctx, expectedVersion }),
+    );
+  }
+
+  // A read's `?expand[]=` is checked against the dialect's expandable paths, as a body's is.
+  const expandQuery = dialect.wire.expand && v.strictObject({ expand: dialect.wire.expand.paths });
 
   return {
     read: async (c) => {
@@ -112,16 +122,15 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown
         // path: 400); its update schema must accept a body of only `expand`, as Stripe-like ones do.
         const asked = queryExpand(c.req.url);
-        const expand =
-          dialect.wire.expand && asked.length > 0 ? dialect.wire.expand(validate(dialect.wire.request.update, { expand: asked })) : [];
+        const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
         const customer = await rt.customers.get(principal, dialect.ids, c.req.param('id') ?? '');
-        return json(200, render(customer, principal, expand), { etag: etagOf(customer) });
+        return json(200, renderer(principal, expand)(customer), { etag: etagOf(customer) });
       } catch (error) {
         return fail(error);
       }
     },
-    update: (c) => write(c, 'update').catch(fail),
-    create: (c) => write(c, 'create').catch(fail),
+    update: (c) => update(c).catch(fail),
+    create: (c) => create(c).catch(fail),
     notFound: async (c) => fail(new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`)),
   };
 }

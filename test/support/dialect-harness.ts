@@ -49,7 +49,6 @@ export async function seedCustomer(gw: TestGateway, patch: CustomerPatch): Promi
   const created = await service.create(patch, {
     principal,
     dialect: 'test-seed',
-    respond: () => ({ status: 200, body: '' }),
   });
   return JSON.parse(JSON.stringify(canonicalView(created))) as CanonicalView;
 }
