@@ -33,7 +33,7 @@ export default defineConfig({
   plugins: [
     d1TestStore(),
     cloudflareTest(async () => ({
-      main: './src/worker.ts',
+      main: './src/entries/worker.ts',
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         bindings: {

@@ -6,9 +6,9 @@ import { fieldDefaults, stateDefaults, type Customer } from '../schemas/index.ts
 import { loadConfig } from '../src/config.ts';
 import { diffFields } from '../src/core/apply-patch.ts';
 import { customerToRow } from '../src/core/customer-row.ts';
-import { openStore } from '../src/node.ts';
+import { openStore } from '../src/entries/node.ts';
 import type { SqliteExecutor } from '../src/store/sqlite.ts';
-import { createTenant } from '../src/tenants.ts';
+import { createTenant } from '../src/gateway/tenants.ts';
 import { customerIds } from './fixtures.ts';
 
 const count = Number(process.argv[2] ?? '1000');

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dialects } from '../dialects/index.ts';
-import type { AnyDialect, IssuedCredentials } from '../src/dialect.ts';
+import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
 import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChild } from './processes.ts';
 import { type Row, table, verdictLines, verdicts } from './report.ts';

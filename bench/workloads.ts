@@ -1,6 +1,6 @@
 import qs from 'qs';
 import { fixturesOf } from '../dialects/index.ts';
-import type { AnyDialect, IssuedCredentials } from '../src/dialect.ts';
+import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { customerIds, deepMerge, prng } from './fixtures.ts';
 import type { Workload } from './load.ts';
 

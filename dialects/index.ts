@@ -1,5 +1,5 @@
-import type { AnyDialect } from '../src/dialect.ts';
-import type { DialectFixtures } from '../src/dialect-fixtures.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
+import type { DialectFixtures } from '../src/contract/fixtures.ts';
 import { bigcapital } from './bigcapital/index.ts';
 import { fixturesBigcapital } from './bigcapital/fixtures.ts';
 import { connhex } from './connhex/index.ts';

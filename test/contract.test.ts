@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { type AnyDialect, type ErrorCode, GatewayError } from '../src/dialect.ts';
+import { type AnyDialect, type ErrorCode, GatewayError } from '../src/contract/dialect.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 
 // The dialect contract: every dialect in the registry, the same checks. A new dialect is covered

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
-import { coverageMarkdown } from '../src/coverage.ts';
+import { coverageMarkdown } from '../src/gateway/coverage.ts';
 import { testGateway } from './support/gateway.ts';
 
 describe('coverage matrix', () => {

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type CustomerFields, type CustomerPatch, fieldDefaults, type FieldName, fieldNames, set } from '../schemas/index.ts';
 import { applyPatch } from '../src/core/index.ts';
-import type { AnyDialect, Principal } from '../src/dialect.ts';
-import { validate } from '../src/http/validate.ts';
+import type { AnyDialect, Principal } from '../src/contract/dialect.ts';
+import { validate } from '../src/contract/validate.ts';
 import { uniqueIds, writable } from './support/arbitraries.ts';
 import {
   type CanonicalView,

@@ -3,7 +3,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type CustomerPatch, type FieldName, fieldNames, merge, set } from '../schemas/index.ts';
 import { applyPatch, diffFields } from '../src/core/index.ts';
-import type { AnyDialect, Principal } from '../src/dialect.ts';
+import type { AnyDialect, Principal } from '../src/contract/dialect.ts';
 import { fullPatchArb, uniqueIds, valueArbs, writable } from './support/arbitraries.ts';
 import { carried, fieldsOf, hiddenMembers, seedCustomer, toWire, update, type Wire } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';

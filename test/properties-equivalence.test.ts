@@ -3,7 +3,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
 import type { FieldName } from '../schemas/index.ts';
 import { applyPatch } from '../src/core/index.ts';
-import type { AnyDialect, FieldCoverage, Principal } from '../src/dialect.ts';
+import type { AnyDialect, FieldCoverage, Principal } from '../src/contract/dialect.ts';
 import { fullPatchArb, patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { carried, fieldsOf, hiddenMembers, seedCustomer, toWire, update } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { type AnyDialect, GatewayError } from '../src/dialect.ts';
+import { type AnyDialect, GatewayError } from '../src/contract/dialect.ts';
 import { type CanonicalView, collectionPath, errorEnvelopes, itemPath } from './support/dialect-harness.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 

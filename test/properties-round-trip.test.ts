@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { applyPatch, diffFields } from '../src/core/index.ts';
-import type { AnyDialect } from '../src/dialect.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
 import { fullPatchArb, patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { carried, customerOf, fieldsOf, hiddenMembers, seedCustomer, toWire, update } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';

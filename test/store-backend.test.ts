@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/node.ts';
+import { openStore } from '../src/entries/node.ts';
 import { type CustomerRow, type EventRow, StaleWrite, type Store, UniqueViolation } from '../src/store/index.ts';
 import { testDatabaseEnv, testStore } from './support/store.ts';
 

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.ts';
+import { createApp } from '../src/http/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { openStore } from '../src/node.ts';
+import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
-import { createTenant } from '../src/tenants.ts';
+import { createTenant } from '../src/gateway/tenants.ts';
 import { testEnv } from './support/gateway.ts';
 import { testDatabaseEnv } from './support/store.ts';
 

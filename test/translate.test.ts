@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import type { AnyDialect } from '../src/dialect.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
 import { cli } from './support/processes.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CreatedTenant } from '../src/tenants.ts';
+import type { CreatedTenant } from '../src/gateway/tenants.ts';
 import { type DevServer, runNode, startWranglerDev, wrangler } from './support/wrangler.ts';
 
 // The edge path end to end, as a user runs it: D1 migrations applied locally, a tenant written

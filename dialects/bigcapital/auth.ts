@@ -5,7 +5,7 @@ import {
   type Principal,
   type RequestView,
   type VerifiedCredential,
-} from '../../src/dialect.ts';
+} from '../../src/contract/dialect.ts';
 
 // Two forms, as Bigcapital takes them:
 // - `Bearer bc_<96 hex>`: an API key of one organization (tenant implied, stored hashed). An

@@ -1,4 +1,4 @@
-import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
 const required = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
 

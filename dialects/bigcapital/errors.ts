@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/dialect.ts';
+import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/contract/dialect.ts';
 import { organizationRequiredMessage } from './auth.ts';
 import { type PropertyKind, propertyKindsBigcapital } from './request.ts';
 

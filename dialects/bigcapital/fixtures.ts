@@ -1,4 +1,4 @@
-import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
+import type { DialectFixtures } from '../../src/contract/fixtures.ts';
 import type { CustomerBigcapital } from './mapping.ts';
 import { CustomerResponseBigcapital } from './seed-response.ts';
 

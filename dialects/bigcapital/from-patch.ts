@@ -1,6 +1,6 @@
 import { type Address, type AddressOp, type AddressPatch, type CustomerPatch, clear, countryName, type FieldOp, set } from '../../schemas/index.ts';
-import type { Loss, Translation } from '../../src/dialect.ts';
-import { keepAccepted } from '../../src/translate-guard.ts';
+import type { Loss, Translation } from '../../src/contract/dialect.ts';
+import { keepAccepted } from '../shared/translate-guard.ts';
 import { type AddressPrefix, addressMembersBigcapital, plainFieldsBigcapital } from './mapping.ts';
 import { UpdateRequestBigcapital } from './request.ts';
 

@@ -1,4 +1,4 @@
-import type { Dialect } from '../../src/dialect.ts';
+import type { Dialect } from '../../src/contract/dialect.ts';
 import { credentialsBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';

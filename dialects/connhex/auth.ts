@@ -6,7 +6,7 @@ import {
   type Principal,
   type RequestView,
   type VerifiedCredential,
-} from '../../src/dialect.ts';
+} from '../../src/contract/dialect.ts';
 
 // Connhex authorises by action names (`pay:customers:update`). The gateway verifies the JWT
 // (pinned HS256, exp, issuer, the connhex audience); here its claims become a tenant and a

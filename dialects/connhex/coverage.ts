@@ -1,4 +1,4 @@
-import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
 
 // The seed's response shows only id, created, delinquent, address, email, name, phone and

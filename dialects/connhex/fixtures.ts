@@ -1,4 +1,4 @@
-import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
+import type { DialectFixtures } from '../../src/contract/fixtures.ts';
 import type { CustomerConnhex } from './mapping.ts';
 import { CustomerResponseConnhex } from './seed-response.ts';
 

@@ -1,6 +1,6 @@
 import type { CustomerPatch, FieldOp } from '../../schemas/index.ts';
-import type { Loss, Translation } from '../../src/dialect.ts';
-import { keepAccepted } from '../../src/translate-guard.ts';
+import type { Loss, Translation } from '../../src/contract/dialect.ts';
+import { keepAccepted } from '../shared/translate-guard.ts';
 import { addressParam, textParam } from '../stripe-like/index.ts';
 import { UpdateRequestConnhex } from './request.ts';
 

@@ -1,4 +1,4 @@
-import type { Dialect } from '../../src/dialect.ts';
+import type { Dialect } from '../../src/contract/dialect.ts';
 import { expandParam } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { coverageConnhex } from './coverage.ts';

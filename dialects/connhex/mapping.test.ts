@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { type Customer, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
-import { GatewayError, type Principal, type RequestView } from '../../src/dialect.ts';
+import { GatewayError, type Principal, type RequestView } from '../../src/contract/dialect.ts';
 import { ClaimsConnhex, permitsConnhex, principalConnhex } from './auth.ts';
 import { connhex } from './index.ts';
 import { render, toPatch } from './mapping.ts';

@@ -1,5 +1,5 @@
 import { type Customer, type CustomerPatch, clear, set } from '../../schemas/index.ts';
-import type { RenderContext } from '../../src/dialect.ts';
+import type { RenderContext } from '../../src/contract/dialect.ts';
 import { type AddressStripe, commonPatch, renderAddress, textOp, unixSeconds } from '../stripe-like/index.ts';
 import type { UpdateRequestConnhex } from './request.ts';
 

@@ -1,4 +1,4 @@
-import type { CredentialScheme } from '../../src/dialect.ts';
+import type { CredentialScheme } from '../../src/contract/dialect.ts';
 
 // Keys are issued as `pv_test_<48 base62>` / `pv_live_…` (Meteroid's own keys start `pv_`). A token
 // of any other shape cannot be one of ours, so it is refused before any lookup.

@@ -1,4 +1,4 @@
-import { type Coverage, readOnly } from '../../src/dialect.ts';
+import { type Coverage, readOnly } from '../../src/contract/dialect.ts';
 
 const setOnly = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
 const replaced = (as: string, note: string) =>

@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/dialect.ts';
+import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/contract/dialect.ts';
 
 // Meteroid's envelope: {"code","message"}. Codes stay within Meteroid's own ErrorCode enum (its
 // generated clients decode `code` as that enum), even for statuses it answers in plain text.

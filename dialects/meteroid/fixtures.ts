@@ -1,4 +1,4 @@
-import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
+import type { DialectFixtures } from '../../src/contract/fixtures.ts';
 import type { CustomerMeteroid } from './mapping.ts';
 import { CustomerResponseMeteroid } from './seed-response.ts';
 

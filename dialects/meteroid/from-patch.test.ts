@@ -12,7 +12,7 @@ import {
   set,
 } from '../../schemas/index.ts';
 import { applyPatch } from '../../src/core/apply-patch.ts';
-import { patchToDialect } from '../../src/translate.ts';
+import { patchToDialect } from '../../src/gateway/translate.ts';
 import { meteroid } from './index.ts';
 import { toPatch } from './mapping.ts';
 import { UpdateRequestMeteroid } from './request.ts';

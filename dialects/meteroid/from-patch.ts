@@ -1,12 +1,12 @@
 import * as v from 'valibot';
 import type { AddressOp, CustomerPatch, ShippingOp, TaxId, TaxIdsOp } from '../../schemas/index.ts';
-import type { Loss, Translation } from '../../src/dialect.ts';
+import type { Loss, Translation } from '../../src/contract/dialect.ts';
 import { vatCountry, vatType } from './mapping.ts';
 import { updateEntries } from './request.ts';
 
 // Canonical patch -> Meteroid update body: the inverse of toPatch (mapping.ts). Clearing a scalar,
 // writing a field Meteroid lacks and merging into an object it replaces are reported by the
-// coverage table (src/translate.ts); the losses here are the ones only Meteroid's wire form causes.
+// coverage table (src/gateway/translate.ts); the losses here are the ones only Meteroid's wire form causes.
 
 type Key = keyof typeof updateEntries;
 type Body = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
+import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
 import { credentialsMeteroid } from './auth.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
+import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
 // (`address[country]`), as Stripe names nested parameters.

@@ -1,5 +1,5 @@
 import type { Address, AddressOp, FieldOp, MetadataOp } from '../../schemas/index.ts';
-import type { Loss } from '../../src/dialect.ts';
+import type { Loss } from '../../src/contract/dialect.ts';
 
 // Canonical operations in Stripe's wire form ("" clears): the inverse of mapping.ts, shared by the
 // Stripe-like dialects for translation.

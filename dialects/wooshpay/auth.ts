@@ -1,4 +1,4 @@
-import type { CredentialScheme } from '../../src/dialect.ts';
+import type { CredentialScheme } from '../../src/contract/dialect.ts';
 
 /** `Basic base64(sk_…:)` as the seed says, or `Bearer sk_…` as Stripe SDKs send it. */
 export const credentialsWooshpay = [

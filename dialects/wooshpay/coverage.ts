@@ -1,4 +1,4 @@
-import { type Coverage, readOnly, readWrite } from '../../src/dialect.ts';
+import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
 
 export const coverageWooshpay = {

@@ -1,4 +1,4 @@
-import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
+import type { DialectFixtures } from '../../src/contract/fixtures.ts';
 import type { CustomerWooshpay } from './mapping.ts';
 import { CustomerResponseWooshpay } from './seed-response.ts';
 

@@ -1,5 +1,5 @@
 import type { CustomerPatch } from '../../schemas/index.ts';
-import type { Loss, Translation } from '../../src/dialect.ts';
+import type { Loss, Translation } from '../../src/contract/dialect.ts';
 import { addressParam, addressValueParam, metadataParam, textParam } from '../stripe-like/index.ts';
 
 /** Canonical patch -> Wooshpay update body (only the fields Wooshpay writes). */

@@ -1,4 +1,4 @@
-import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
+import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
 import { expandParam } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';

@@ -6,7 +6,7 @@ import {
   type Principal,
   type RequestView,
   type VerifiedCredential,
-} from '../../src/dialect.ts';
+} from '../../src/contract/dialect.ts';
 
 // Zenskar's security requirement is two headers together: `x-api-key` and `organisation` (the
 // tenant's UUID). The key decides the tenant; `organisation` must name that same tenant.

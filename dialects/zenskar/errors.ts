@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
+import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
 
 // Zenskar runs FastAPI behind AWS API Gateway: validation errors are pydantic's
 // {"detail":[{"loc","msg","type"}]}, HTTP errors FastAPI's {"detail":"…"}, and the authorizer

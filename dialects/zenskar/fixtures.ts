@@ -1,4 +1,4 @@
-import type { DialectFixtures } from '../../src/dialect-fixtures.ts';
+import type { DialectFixtures } from '../../src/contract/fixtures.ts';
 import type { CustomerZenskar } from './mapping.ts';
 import { CustomerResponseZenskar } from './seed-response.ts';
 

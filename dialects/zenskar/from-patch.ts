@@ -1,5 +1,5 @@
 import type { Address, AddressOp, CustomerPatch, FieldOp } from '../../schemas/index.ts';
-import type { Loss, Translation } from '../../src/dialect.ts';
+import type { Loss, Translation } from '../../src/contract/dialect.ts';
 
 // Canonical patch -> Zenskar update body: null clears; addresses patch member by member.
 

@@ -1,4 +1,4 @@
-import type { Dialect } from '../../src/dialect.ts';
+import type { Dialect } from '../../src/contract/dialect.ts';
 import { checkRequestZenskar, credentialsZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
 import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { type Customer, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
-import { GatewayError } from '../../src/dialect.ts';
+import { GatewayError } from '../../src/contract/dialect.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';

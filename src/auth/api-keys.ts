@@ -1,4 +1,4 @@
-import type { ApiKeyKind, VerifiedCredential } from '../dialect.ts';
+import type { ApiKeyKind, VerifiedCredential } from '../contract/dialect.ts';
 import type { CredentialRow, Store } from '../store/index.ts';
 import { constantTimeEqual, sha256Hex } from './crypto.ts';
 

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import type { CredentialScheme, RequestView } from '../dialect.ts';
-import { isGatewayError } from '../errors.ts';
+import type { CredentialScheme, RequestView } from '../contract/dialect.ts';
+import { isGatewayError } from '../contract/errors.ts';
 import { readCredential } from './credential.ts';
 
 const view = (headers: Record<string, string>): RequestView => ({

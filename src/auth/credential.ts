@@ -1,5 +1,5 @@
-import type { CredentialClaim, CredentialScheme, RequestView } from '../dialect.ts';
-import { GatewayError } from '../errors.ts';
+import type { CredentialClaim, CredentialScheme, RequestView } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
 
 // The one reader of credentials: every dialect declares its schemes as data (Dialect.credentials)
 // and this turns headers into a claim to verify, or an `unauthenticated` error that says whether

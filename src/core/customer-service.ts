@@ -8,8 +8,8 @@ import {
   type IdKind,
   stateDefaults,
 } from '../../schemas/index.ts';
-import type { Principal } from '../dialect.ts';
-import { GatewayError, type Issue } from '../errors.ts';
+import type { Principal } from '../contract/dialect.ts';
+import { GatewayError, type Issue } from '../contract/errors.ts';
 import { type CustomerRow, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';

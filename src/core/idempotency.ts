@@ -1,5 +1,5 @@
 import { sha256Hex } from '../auth/index.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../contract/errors.ts';
 import type { Store } from '../store/index.ts';
 
 export interface IdempotencyOptions {

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { readCredential } from '../auth/index.ts';
-import type { Action, AnyDialect, CredentialClaim, Principal, RequestView, VerifiedCredential } from '../dialect.ts';
-import { GatewayError, isGatewayError } from '../errors.ts';
+import type { Action, AnyDialect, CredentialClaim, Principal, RequestView, VerifiedCredential } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Runtime } from './runtime.ts';
 
 const invalid = () => new GatewayError('unauthenticated', 'Invalid credentials provided.', { reason: 'invalid' });

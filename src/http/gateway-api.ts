@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
-import type { AnyDialect } from '../dialect.ts';
-import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
-import { coverageMatrix } from '../coverage.ts';
-import { dialectNamed, translate } from '../translate.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import { type ErrorCode, GatewayError, isGatewayError } from '../contract/errors.ts';
+import { coverageMatrix } from '../gateway/coverage.ts';
+import { dialectNamed, translate } from '../gateway/translate.ts';
 import { authenticateAny } from './authenticate.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';

@@ -2,13 +2,13 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
-import type { Action, AnyDialect, Principal } from '../dialect.ts';
-import { GatewayError, isGatewayError } from '../errors.ts';
+import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
 import type { Runtime } from './runtime.ts';
-import { validate } from './validate.ts';
+import { validate } from '../contract/validate.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 

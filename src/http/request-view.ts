@@ -1,4 +1,4 @@
-import type { RequestView } from '../dialect.ts';
+import type { RequestView } from '../contract/dialect.ts';
 
 export function requestView(request: Request): RequestView {
   return {

@@ -17,7 +17,7 @@ import {
   type ShippingPatch,
   type TaxId,
 } from '../../schemas/index.ts';
-import type { FieldCoverage } from '../../src/dialect.ts';
+import type { FieldCoverage } from '../../src/contract/dialect.ts';
 
 // Canonical values and patches for the property suites. Values are ones every dialect's wire form
 // can carry (Stripe's 20-character phones, e-mail addresses every validator takes, ISO countries

@@ -11,10 +11,10 @@ import {
 } from '../../schemas/index.ts';
 import { fixturesOf } from '../../dialects/index.ts';
 import { CustomerService } from '../../src/core/index.ts';
-import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/dialect.ts';
-import { errorCodes } from '../../src/errors.ts';
+import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/contract/dialect.ts';
+import { errorCodes } from '../../src/contract/errors.ts';
 import { canonicalView } from '../../src/http/gateway-api.ts';
-import { patchToDialect } from '../../src/translate.ts';
+import { patchToDialect } from '../../src/gateway/translate.ts';
 import { jsonInit, type TestGateway } from './gateway.ts';
 
 // What the cross-dialect and property suites share: a customer's fields out of the canonical view,

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { createApp } from '../../src/app.ts';
+import { createApp } from '../../src/http/app.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
-import { type CreatedTenant, createTenant } from '../../src/tenants.ts';
+import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testStore } from './store.ts';
 

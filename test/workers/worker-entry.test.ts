@@ -1,11 +1,11 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { type CreatedTenant, createTenant } from '../../src/tenants.ts';
-import worker from '../../src/worker.ts';
+import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
+import worker from '../../src/entries/worker.ts';
 import { testStore } from '../support/store.ts';
 
-// src/worker.ts itself, as workerd runs it: wrangler.toml's D1 binding and variables, the fetch
+// src/entries/worker.ts itself, as workerd runs it: wrangler.toml's D1 binding and variables, the fetch
 // handler behind the worker's URL, and the cron handler.
 
 describe('the worker entry', () => {

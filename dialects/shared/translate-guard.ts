@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { Loss } from './dialect.ts';
+import type { Loss } from '../../src/contract/dialect.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

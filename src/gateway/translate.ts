@@ -1,8 +1,8 @@
-import { dialects } from '../dialects/index.ts';
-import type { CustomerPatch, FieldName } from '../schemas/index.ts';
-import type { AnyDialect, Loss } from './dialect.ts';
-import { GatewayError } from './errors.ts';
-import { validate } from './http/validate.ts';
+import { dialects } from '../../dialects/index.ts';
+import type { CustomerPatch, FieldName } from '../../schemas/index.ts';
+import type { AnyDialect, Loss } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { validate } from '../contract/validate.ts';
 
 export interface TranslateResult {
   readonly from: string;

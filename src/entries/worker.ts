@@ -1,8 +1,8 @@
 import type { Hono } from 'hono';
-import { createApp } from './app.ts';
-import { loadConfig } from './config.ts';
-import { type D1Database, D1Executor } from './store/d1.ts';
-import { Store } from './store/index.ts';
+import { createApp } from '../http/app.ts';
+import { loadConfig } from '../config.ts';
+import { type D1Database, D1Executor } from '../store/d1.ts';
+import { Store } from '../store/index.ts';
 
 // The Cloudflare Workers entry. Only runtime-free modules may be imported from here (test
 // worker-bundle checks the bundle): no better-sqlite3, node:fs, @hono/node-server or tsx.

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
-import { dialects } from '../dialects/index.ts';
-import type { AnyDialect } from './dialect.ts';
-import { GatewayError } from './errors.ts';
-import { gatewayApi, gatewayError } from './http/gateway-api.ts';
-import { type DialectHandlers, dialectHandlers, type Handler } from './http/pipeline.ts';
-import { requestView } from './http/request-view.ts';
-import { createRuntime, type GatewayDeps } from './http/runtime.ts';
+import { dialects } from '../../dialects/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { gatewayApi, gatewayError } from './gateway-api.ts';
+import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
+import { requestView } from './request-view.ts';
+import { createRuntime, type GatewayDeps } from './runtime.ts';
 
-export type { GatewayDeps } from './http/runtime.ts';
+export type { GatewayDeps } from './runtime.ts';
 
 function mount(app: Hono, base: string, dialect: AnyDialect, h: DialectHandlers): void {
   const collection = `${base}${dialect.routes.collection}`;

@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import type { Customer, CustomerPatch, FieldName, IdKind } from '../schemas/index.ts';
+import type { Customer, CustomerPatch, FieldName, IdKind } from '../../schemas/index.ts';
 import type { GatewayError } from './errors.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import type { Loss } from './dialect.ts';
+import type { Loss } from '../../src/contract/dialect.ts';
 import { keepAccepted } from './translate-guard.ts';
 
 const entries = {

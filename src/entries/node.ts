@@ -1,9 +1,9 @@
 import { serve } from '@hono/node-server';
-import { createApp } from './app.ts';
-import { type GatewayConfig, loadConfig } from './config.ts';
-import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
-import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
-import { Store } from './store/index.ts';
+import { createApp } from '../http/app.ts';
+import { type GatewayConfig, loadConfig } from '../config.ts';
+import { isPostgresUrl, PostgresExecutor, postgresOptions } from '../store/postgres.ts';
+import { SqliteExecutor, sqlitePath } from '../store/sqlite.ts';
+import { Store } from '../store/index.ts';
 
 export interface NodeGateway {
   readonly store: Store;

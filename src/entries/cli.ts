@@ -2,16 +2,16 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { dialects, fixturesOf } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../../dialects/index.ts';
 import { isClusterWorker, runPrimary } from './cluster.ts';
-import { loadConfig } from './config.ts';
-import type { AnyDialect } from './dialect.ts';
+import { loadConfig } from '../config.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore, startNode } from './node.ts';
-import { isPostgresUrl } from './store/postgres.ts';
-import { exportData, importData } from './store/transfer.ts';
-import { createTenant } from './tenants.ts';
-import { dialectNamed, translate } from './translate.ts';
-import { isGatewayError } from './errors.ts';
+import { isPostgresUrl } from '../store/postgres.ts';
+import { exportData, importData } from '../store/transfer.ts';
+import { createTenant } from '../gateway/tenants.ts';
+import { dialectNamed, translate } from '../gateway/translate.ts';
+import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.

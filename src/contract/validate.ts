@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { GatewayError, type Issue, type IssueKind } from '../errors.ts';
+import { GatewayError, type Issue, type IssueKind } from './errors.ts';
 
 const kindByType: Readonly<Record<string, IssueKind>> = {
   strict_object: 'unknown',

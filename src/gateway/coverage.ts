@@ -1,5 +1,5 @@
-import { dialects } from '../dialects/index.ts';
-import type { AnyDialect, CoverageField, FieldCoverage } from './dialect.ts';
+import { dialects } from '../../dialects/index.ts';
+import type { AnyDialect, CoverageField, FieldCoverage } from '../contract/dialect.ts';
 
 // The coverage matrix is generated from each dialect's coverage table, never written by hand:
 // GET /gateway/v1/coverage serves it as JSON and `npm run docs` writes docs/coverage.md.

@@ -1,9 +1,9 @@
-import { dialects } from '../dialects/index.ts';
-import { JwtService, randomHex, sha256Hex } from './auth/index.ts';
-import type { GatewayConfig } from './config.ts';
-import { randomBase62 } from './core/index.ts';
-import type { CredentialMinter, IssuedCredentials } from './dialect.ts';
-import type { Store } from './store/index.ts';
+import { dialects } from '../../dialects/index.ts';
+import { JwtService, randomHex, sha256Hex } from '../auth/index.ts';
+import type { GatewayConfig } from '../config.ts';
+import { randomBase62 } from '../core/index.ts';
+import type { CredentialMinter, IssuedCredentials } from '../contract/dialect.ts';
+import type { Store } from '../store/index.ts';
 
 export interface CreatedTenant {
   readonly tenant: { readonly id: string; readonly name: string };
