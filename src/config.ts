@@ -11,16 +11,12 @@ export interface GatewayConfig {
   readonly idempotencyTtlHours: number;
 }
 
-// Used only outside production, so a fresh clone runs with no set-up; production refuses to start
-// without CUSTGATE_JWT_SECRET.
-const devJwtSecret = 'custgate-development-secret-do-not-use-in-production';
-
 const dialectNames = ['wooshpay', 'connhex', 'meteroid', 'bigcapital', 'zenskar'] as const satisfies readonly DialectName[];
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const production = env.NODE_ENV === 'production';
-  const secret = env.CUSTGATE_JWT_SECRET ?? (production ? undefined : devJwtSecret);
-  if (!secret) throw new Error('CUSTGATE_JWT_SECRET is required when NODE_ENV=production');
+  // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
+  const secret = env.CUSTGATE_JWT_SECRET === '' ? undefined : env.CUSTGATE_JWT_SECRET;
   const audiencePrefix = env.CUSTGATE_JWT_AUDIENCE_PREFIX ?? 'custgate:';
   const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${audiencePrefix}${name}`])) as Record<
     DialectName,

@@ -17,12 +17,14 @@ export async function authenticate(
   if (claim.type === 'api-key') {
     verified = await rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
   } else {
-    const claims = await rt.jwt.verify(claim.token, dialect.name);
-    if (claims) verified = { type: 'jwt', claims };
+    const token = await rt.jwt.verify(claim.token, dialect.name);
+    if (token) verified = { type: 'jwt', tenantId: token.tenantId, claims: token.claims };
   }
   if (!verified) throw invalid();
   const principal = dialect.principal(verified, req, action);
   if (isGatewayError(principal)) throw principal;
+  // Whatever its claims say, a token acts only for the tenant whose key signed it.
+  if (verified.type === 'jwt' && principal.tenantId.toLowerCase() !== verified.tenantId) throw invalid();
   return principal;
 }
 

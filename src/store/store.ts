@@ -9,6 +9,7 @@ import type {
   CustomersTable,
   Database,
   IdempotencyKeysTable,
+  SigningKeysTable,
   TenantsTable,
 } from './schema.ts';
 
@@ -17,6 +18,7 @@ export type EventRow = CustomerEventsTable;
 export type CredentialRow = CredentialsTable;
 export type IdempotencyRow = IdempotencyKeysTable;
 export type TenantRow = TenantsTable;
+export type SigningKeyRow = SigningKeysTable;
 
 const idColumn = {
   uuid: 'id',
@@ -131,6 +133,18 @@ export class Store {
 
   async findCredentialByHash(secretHash: string): Promise<CredentialRow | undefined> {
     return (await this.executor.all(this.#q.findCredentialByHash({ hash: secretHash })))[0];
+  }
+
+  /** Stores a tenant's signing key unless it has one already (two signers racing keep the first). */
+  async insertSigningKey(key: SigningKeyRow): Promise<void> {
+    await this.executor.run(
+      this.#db.insertInto('signing_keys').values(key).onConflict((oc) => oc.column('tenant_id').doNothing()).compile(),
+    );
+  }
+
+  async findSigningKey(tenantId: string): Promise<SigningKeyRow | undefined> {
+    const q = this.#db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).compile();
+    return (await this.executor.all(q))[0];
   }
 
   // --- customers
