@@ -98,14 +98,20 @@ program
     }
     const store = await openStore(env);
     const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store });
-    const base = `http://localhost:${gateway.port}`;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
     console.log(`custgate${who} listening on ${base} (${store.executor.backend})`);
     if (!isClusterWorker() && opts.demo && !config.production && (await store.countTenants()) === 0) {
       printDemo(await createTenant(store, config, 'demo'), base);
     }
-    const stop = () => {
-      gateway.close().then(() => process.exit(0));
+    const stop = (signal: string) => {
+      console.log(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
+      const started = Date.now();
+      gateway.close().then(() => {
+        console.log(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        process.exit(0);
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,5 +1,6 @@
 import type { DialectName } from './dialect.ts';
 import type { JwtConfig } from './auth/index.ts';
+import type { WindowLimit } from './http/rate-limit.ts';
 
 export interface GatewayConfig {
   readonly production: boolean;
@@ -9,6 +10,14 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** Failed authentications per client address per window before 429 (0: off). On by default. */
+  readonly authFailureLimit: WindowLimit;
+  /** Requests per credential per window before 429 (0: off, the default). */
+  readonly requestLimit: WindowLimit;
+  /** Largest stored customer (its canonical JSON), in bytes, in every dialect. */
+  readonly maxCustomerBytes: number;
+  /** Change-history rows older than this many days are purged (0: kept for ever). */
+  readonly eventRetentionDays: number;
 }
 
 const dialectNames = ['wooshpay', 'connhex', 'meteroid', 'bigcapital', 'zenskar'] as const satisfies readonly DialectName[];
@@ -28,6 +37,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     jwt: { secret, issuer: env.CUSTGATE_JWT_ISSUER ?? 'custgate', audiences },
     apiKeyCacheTtlMs: positiveInt(env.CUSTGATE_KEY_CACHE_TTL_MS, 30_000, true),
     idempotencyTtlHours: positiveInt(env.CUSTGATE_IDEMPOTENCY_TTL_HOURS, 24),
+    authFailureLimit: {
+      max: positiveInt(env.CUSTGATE_AUTH_FAILURE_LIMIT, 100, true),
+      windowMs: positiveInt(env.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS, 60) * 1000,
+    },
+    requestLimit: {
+      max: positiveInt(env.CUSTGATE_RATE_LIMIT, 0, true),
+      windowMs: positiveInt(env.CUSTGATE_RATE_LIMIT_WINDOW_SECONDS, 60) * 1000,
+    },
+    maxCustomerBytes: positiveInt(env.CUSTGATE_MAX_CUSTOMER_BYTES, 64 * 1024),
+    eventRetentionDays: positiveInt(env.CUSTGATE_EVENT_RETENTION_DAYS, 0, true),
   };
 }
 

@@ -1,7 +1,9 @@
+import type { Context } from 'hono';
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -13,6 +15,11 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /**
+   * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
+   * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
+   */
+  readonly clientAddress?: (c: Context) => string | undefined;
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -25,6 +32,9 @@ export interface Runtime {
   readonly jwt: JwtService;
   readonly now: () => Date;
   readonly logger: Logger;
+  readonly authFailures: RateLimiter;
+  readonly requests: RateLimiter;
+  readonly clientAddress: (c: Context) => string | undefined;
 }
 
 // Only the event name and the error's name and message: never a stack, a body or a header.
@@ -43,5 +53,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     jwt: new JwtService(deps.config.jwt, deps.store),
     now,
     logger: deps.logger ?? consoleLogger,
+    authFailures: new RateLimiter(deps.config.authFailureLimit),
+    requests: new RateLimiter(deps.config.requestLimit),
+    clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
   };
 }

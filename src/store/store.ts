@@ -230,6 +230,11 @@ export class Store {
     await this.executor.run(this.#q.releaseKey({ tenantId, key }));
   }
 
+  /** Drops change-history rows written before the given time (CUSTGATE_EVENT_RETENTION_DAYS). */
+  async purgeEventsBefore(before: string): Promise<number> {
+    return this.executor.run(this.#db.deleteFrom('customer_events').where('created_at', '<', before).compile());
+  }
+
   async purgeExpiredKeys(now: string): Promise<number> {
     const q = this.#db.deleteFrom('idempotency_keys').where('expires_at', '<', now).compile();
     return this.executor.run(q);
