@@ -9,6 +9,8 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** How long an update may wait behind other updates of the same customer (queue, row lock). */
+  readonly writeWaitMs: number;
 }
 
 // Used only outside production, so a fresh clone runs with no set-up; production refuses to start
@@ -32,6 +34,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     jwt: { secret, issuer: env.CUSTGATE_JWT_ISSUER ?? 'custgate', audiences },
     apiKeyCacheTtlMs: positiveInt(env.CUSTGATE_KEY_CACHE_TTL_MS, 30_000, true),
     idempotencyTtlHours: positiveInt(env.CUSTGATE_IDEMPOTENCY_TTL_HOURS, 24),
+    writeWaitMs: positiveInt(env.CUSTGATE_WRITE_WAIT_MS, 10_000),
   };
 }
 

@@ -32,10 +32,14 @@ afterAll(async () => {
 
 const schemaName = () => `custgate_test_${randomBytes(6).toString('hex')}`;
 
-/** A fresh, migrated store: in-memory SQLite, or an isolated PostgreSQL schema. */
-export async function testStore(): Promise<Store> {
+/**
+ * A fresh, migrated store: in-memory SQLite, or an isolated PostgreSQL schema. `env` is the
+ * gateway's environment, for the settings the store reads too (CUSTGATE_WRITE_WAIT_MS).
+ */
+export async function testStore(env: Readonly<Record<string, string>> = {}): Promise<Store> {
   if (testBackend() === 'postgres') {
-    const executor = new PostgresExecutor({ connectionString: postgresUrl(), schema: schemaName(), poolSize: 4 });
+    const lockTimeoutMs = Number(env.CUSTGATE_WRITE_WAIT_MS ?? 10_000);
+    const executor = new PostgresExecutor({ connectionString: postgresUrl(), schema: schemaName(), poolSize: 4, lockTimeoutMs });
     created.push(executor);
     await executor.migrate();
     return new Store(executor);
