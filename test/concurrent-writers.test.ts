@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresExecutor } from '../src/store/postgres.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
-import { testBackend } from './support/store.ts';
+import { testBackend, testDatabaseEnv } from './support/store.ts';
 
 // Many writers of one customer at once, through one process: they queue per customer instead of
 // racing the compare-and-set, so none is refused, none is lost, and each is one version.
@@ -10,12 +10,15 @@ import { testBackend } from './support/store.ts';
 
 const writers = Number(process.env.CUSTGATE_TEST_WRITERS ?? 48);
 
-describe('concurrent writers of one customer', () => {
+// On SQLite both write paths: a file (the writer thread) and `:memory:` (writes on this thread).
+const stores = testBackend() === 'sqlite' ? (['file', 'memory'] as const) : (['default'] as const);
+
+describe.each(stores)('concurrent writers of one customer (%s store)', (kind) => {
   let gw: TestGateway;
   let auth: Record<string, string>;
 
   beforeAll(async () => {
-    gw = await testGateway();
+    gw = await testGateway(kind === 'file' ? testDatabaseEnv() : {});
     auth = { authorization: `Bearer ${gw.tenant.credentials.wooshpay!.secret_key}` };
   });
 
