@@ -64,6 +64,7 @@ export async function openStore(env: Readonly<Record<string, string | undefined>
   const executor = new SqliteExecutor({
     path: sqlitePath(url),
     synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
+    writer: env.CUSTGATE_SQLITE_WRITER === 'inline' ? 'inline' : 'thread',
   });
   await executor.migrate();
   return new Store(executor);
