@@ -4,6 +4,7 @@ import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
+import { swaggerAssetsFromNodeModules } from './web/node-assets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -40,7 +41,7 @@ export async function startNode(
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
   const store = options.store ?? (await openStore(env));
-  const app = createApp({ store, config });
+  const app = createApp({ store, config, docsAssets: swaggerAssetsFromNodeModules() });
   const purge = setInterval(() => {
     store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);
   }, 3600_000);

@@ -2,6 +2,7 @@ import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -13,6 +14,8 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
+  readonly docsAssets?: StaticAssets;
 }
 
 /** Everything a request needs, built once per app, never per request. */
