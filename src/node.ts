@@ -6,6 +6,7 @@ import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
+import { swaggerAssetsFromNodeModules } from './web/node-assets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -78,7 +79,12 @@ export async function startNode(
   const config = loadConfig(env);
   const limits = serverLimits(env);
   const store = options.store ?? (await openStore(env));
-  const app = createApp({ store, config, clientAddress: (c) => getConnInfo(c).remote.address });
+  const app = createApp({
+    store,
+    config,
+    clientAddress: (c) => getConnInfo(c).remote.address,
+    docsAssets: swaggerAssetsFromNodeModules(),
+  });
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);

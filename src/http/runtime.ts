@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { RateLimiter } from './rate-limit.ts';
+import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -20,6 +21,8 @@ export interface GatewayDeps {
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
    */
   readonly clientAddress?: (c: Context) => string | undefined;
+  /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
+  readonly docsAssets?: StaticAssets;
 }
 
 /** Everything a request needs, built once per app, never per request. */
