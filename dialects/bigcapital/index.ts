@@ -4,6 +4,7 @@ import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
+import { openapiBigcapital } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
@@ -34,6 +35,7 @@ export const bigcapital = {
     request: { update: UpdateRequestBigcapital, create: CreateRequestBigcapital },
     render,
     renderError: renderErrorBigcapital,
+    openapi: openapiBigcapital,
     createdStatus: 201,
   },
   translation: {

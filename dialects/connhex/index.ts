@@ -5,6 +5,7 @@ import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, expandableConnhex, UpdateRequestConnhex } from './request.ts';
+import { openapiConnhex } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
@@ -40,6 +41,7 @@ export const connhex = {
     expand: { paths: expandParam(expandableConnhex), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorConnhex,
+    openapi: openapiConnhex,
     createdStatus: 200,
   },
   translation: {

@@ -146,7 +146,7 @@ describe('connhex permissions: security', () => {
   const req: RequestView = { method: 'POST', header: () => undefined };
   // As the gateway hands them on: checked against ClaimsConnhex, defaults filled in.
   const jwt = (claims: Record<string, unknown>) =>
-    ({ type: 'jwt', claims: v.parse(ClaimsConnhex, { sub: 'svc', tenant: 'tenant-1', ...claims }) }) as const;
+    ({ type: 'jwt', tenantId: 'tenant-1', claims: v.parse(ClaimsConnhex, { sub: 'svc', tenant: 'tenant-1', ...claims }) }) as const;
 
   it('allows an action named exactly or by a wildcard', () => {
     expect(permitsConnhex({ permissions: ['pay:customers:update'], deny: [] }, 'pay:customers:update')).toBe(true);

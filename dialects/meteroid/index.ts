@@ -4,6 +4,7 @@ import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
+import { openapiMeteroid } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** Meteroid (seed 002): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
@@ -26,6 +27,7 @@ export const meteroid = {
     request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
     render,
     renderError: renderErrorMeteroid,
+    openapi: openapiMeteroid,
     createdStatus: 201,
   },
   translation: {

@@ -5,6 +5,7 @@ import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestWooshpay, expandableWooshpay, UpdateRequestWooshpay } from './request.ts';
+import { openapiWooshpay } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
@@ -28,6 +29,7 @@ export const wooshpay = {
     expand: { paths: expandParam(expandableWooshpay), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorWooshpay,
+    openapi: openapiWooshpay,
     createdStatus: 200,
   },
   translation: {

@@ -4,6 +4,7 @@ import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';
+import { openapiZenskar } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
 /** Zenskar (seed 004): `PATCH /customers/{customer_id}`, `x-api-key` + `organisation`, FastAPI errors. */
@@ -30,6 +31,7 @@ export const zenskar = {
     request: { update: UpdateRequestZenskar, create: CreateRequestZenskar },
     render,
     renderError: renderErrorZenskar,
+    openapi: openapiZenskar,
     // FastAPI's default status: the seed declares no 201 anywhere.
     createdStatus: 200,
   },

@@ -55,7 +55,12 @@ export type VerifiedCredential =
       readonly credentialId: string;
       readonly livemode: boolean;
     }
-  | { readonly type: 'jwt'; readonly claims: Readonly<Record<string, unknown>> };
+  | {
+      readonly type: 'jwt';
+      /** The tenant whose key signed the token; the gateway refuses a principal for any other. */
+      readonly tenantId: string;
+      readonly claims: Readonly<Record<string, unknown>>;
+    };
 
 /** Who is calling: the tenant every read and write is confined to. */
 export interface Principal {
@@ -96,7 +101,7 @@ export interface CredentialMinter {
     prefix: string,
     options?: { readonly alphabet?: 'base62' | 'hex'; readonly length?: number; readonly livemode?: boolean },
   ): Promise<string>;
-  /** Signs a JWT with the gateway's key for this dialect's audience. */
+  /** Signs a JWT with this tenant's own key for this dialect's audience. */
   jwt(claims: Readonly<Record<string, unknown>>, options: { readonly subject: string; readonly ttlSeconds: number }): Promise<string>;
 }
 
@@ -160,6 +165,22 @@ export interface Translation {
   readonly losses: readonly Loss[];
 }
 
+/** An OpenAPI security scheme, as a dialect's auth reads credentials. */
+export type SecurityScheme =
+  | { readonly type: 'http'; readonly scheme: 'basic' | 'bearer'; readonly bearerFormat?: string; readonly description: string }
+  | { readonly type: 'apiKey'; readonly in: 'header'; readonly name: string; readonly description: string };
+
+/** What the gateway's OpenAPI generator (src/openapi) needs beyond the rest of the contract. */
+export interface DialectOpenApi {
+  readonly securitySchemes: Readonly<Record<string, SecurityScheme>>;
+  /** Alternatives; each names the schemes sent together (Zenskar's key and organisation). */
+  readonly security: readonly (readonly string[])[];
+  /** Every body renderError can give: the provider's error envelope(s). */
+  readonly errorResponse: v.GenericSchema;
+  /** Request headers read besides the credential (Zenskar's `apiversion`). */
+  readonly headers?: readonly { readonly name: string; readonly description: string; readonly schema: v.GenericSchema }[];
+}
+
 /** How a dialect's callers prove who they are, and which tenant that makes them. */
 export interface DialectAuth {
   /** The credentials it takes, in the order they are tried (the gateway reads the headers). */
@@ -195,6 +216,8 @@ export interface DialectWire<TUpdate, TCreate> {
   renderError(error: GatewayError): ErrorResponse;
   /** Status of a successful create (Stripe 200, most others 201). */
   readonly createdStatus: 200 | 201;
+  /** What the OpenAPI document needs beyond the schemas: security, error envelopes, headers. */
+  readonly openapi: DialectOpenApi;
 }
 
 /** Between the provider's bodies and the canonical customer patch, both ways. All pure. */

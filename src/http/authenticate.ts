@@ -6,48 +6,87 @@ import type { Runtime } from './runtime.ts';
 
 const invalid = () => new GatewayError('unauthenticated', 'Invalid credentials provided.', { reason: 'invalid' });
 
+const limited = (seconds: number, what: string) =>
+  new GatewayError('rate_limited', `Too many ${what}; retry in ${seconds} s.`, { retryAfterSeconds: seconds });
+
 /** The gateway checks a claim: an API key by its hash, a JWT by signature, audience and claims. */
-async function verify(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime): Promise<VerifiedCredential | undefined> {
+async function check(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime): Promise<VerifiedCredential | undefined> {
   if (claim.type === 'api-key') return rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
-  const claims = await rt.jwt.verify(claim.token, dialect.name);
-  if (!claims || !claim.claims) return claims && { type: 'jwt', claims };
+  const token = await rt.jwt.verify(claim.token, dialect.name);
+  if (!token) return undefined;
+  if (!claim.claims) return { type: 'jwt', tenantId: token.tenantId, claims: token.claims };
   // A token of ours whose claims are not the dialect's (no tenant named) can be used for nothing.
-  const checked = v.safeParse(claim.claims, claims);
-  return checked.success ? { type: 'jwt', claims: checked.output } : undefined;
+  const checked = v.safeParse(claim.claims, token.claims);
+  return checked.success ? { type: 'jwt', tenantId: token.tenantId, claims: checked.output } : undefined;
 }
 
-/** The gateway reads the credential by the dialect's schemes and verifies it; the dialect turns it into a principal. */
-export async function authenticate(
+/** The gateway reads the credential by the dialect's schemes and checks it; the dialect turns it into a principal. */
+async function verify(dialect: AnyDialect, req: RequestView, action: Action, rt: Runtime): Promise<Principal> {
+  const claim = readCredential(dialect.auth.credentials, req);
+  if (isGatewayError(claim)) throw claim;
+  const verified = await check(claim, dialect, rt);
+  if (!verified) throw invalid();
+  const principal = dialect.auth.principal(verified, req, action);
+  if (isGatewayError(principal)) throw principal;
+  // Whatever its claims say, a token acts only for the tenant whose key signed it.
+  if (verified.type === 'jwt' && principal.tenantId.toLowerCase() !== verified.tenantId) throw invalid();
+  return principal;
+}
+
+/**
+ * Authentication behind the limits: a client address past its failed-authentication limit is
+ * refused before anything is looked up; a failure counts against the address; a credential past
+ * its request limit (when one is set) is refused.
+ */
+async function limitedBy(rt: Runtime, client: string | undefined, attempt: () => Promise<Principal>): Promise<Principal> {
+  const now = rt.now().getTime();
+  if (client !== undefined) {
+    const wait = rt.authFailures.blockedFor(client, now);
+    if (wait > 0) throw limited(wait, 'failed authentications from this address');
+  }
+  let principal: Principal;
+  try {
+    principal = await attempt();
+  } catch (error) {
+    if (client !== undefined && isGatewayError(error) && error.code === 'unauthenticated') rt.authFailures.hit(client, now);
+    throw error;
+  }
+  if (rt.requests.enabled) {
+    const wait = rt.requests.take(`${principal.tenantId} ${principal.credentialId}`, now);
+    if (wait > 0) throw limited(wait, 'requests with this credential');
+  }
+  return principal;
+}
+
+export function authenticate(
   dialect: AnyDialect,
   req: RequestView,
   action: Action,
   rt: Runtime,
+  client?: string,
 ): Promise<Principal> {
-  const claim = readCredential(dialect.auth.credentials, req);
-  if (isGatewayError(claim)) throw claim;
-  const verified = await verify(claim, dialect, rt);
-  if (!verified) throw invalid();
-  const principal = dialect.auth.principal(verified, req, action);
-  if (isGatewayError(principal)) throw principal;
-  return principal;
+  return limitedBy(rt, client, () => verify(dialect, req, action, rt));
 }
 
 /**
  * The gateway's own API takes any credential of the tenant in any dialect's scheme: the first
  * dialect whose credential verifies decides the tenant.
  */
-export async function authenticateAny(
+export function authenticateAny(
   dialects: readonly AnyDialect[],
   req: RequestView,
   rt: Runtime,
+  client?: string,
 ): Promise<Principal> {
-  for (const dialect of dialects) {
-    if (isGatewayError(readCredential(dialect.auth.credentials, req))) continue;
-    try {
-      return await authenticate(dialect, req, 'read', rt);
-    } catch (error) {
-      if (!isGatewayError(error)) throw error;
+  return limitedBy(rt, client, async () => {
+    for (const dialect of dialects) {
+      if (isGatewayError(readCredential(dialect.auth.credentials, req))) continue;
+      try {
+        return await verify(dialect, req, 'read', rt);
+      } catch (error) {
+        if (!isGatewayError(error)) throw error;
+      }
     }
-  }
-  throw invalid();
+    throw invalid();
+  });
 }

@@ -2,8 +2,10 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
+import { sha256Hex } from '../auth/index.ts';
+import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
-import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import { errorHeaders, GatewayError, isGatewayError } from '../contract/errors.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -47,7 +49,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       e = new GatewayError('internal', 'An internal error occurred.');
     }
     const { status, body } = dialect.wire.renderError(e);
-    return json(status, JSON.stringify(body));
+    return json(status, JSON.stringify(body), errorHeaders(e));
   };
 
   /** Renders for one request; the same customer twice (the stored reply and the answer) renders once. */
@@ -62,7 +64,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
   /** What a create and an update share: the caller, the request checks, the decoded body. */
   async function prepare(c: Context, action: Exclude<Action, 'read'>) {
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt);
+    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
     const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
@@ -116,7 +118,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     read: async (c) => {
       try {
         const req = requestView(c.req.raw);
-        const principal = await authenticate(dialect, req, 'read', rt);
+        const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
         const checked = dialect.auth.checkRequest?.(req);
         if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown
