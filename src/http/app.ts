@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import { dialects } from '../../dialects/index.ts';
+import { dialectsOf, registry } from '../../dialects/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
@@ -40,7 +40,7 @@ export function createApp(deps: GatewayDeps): Hono {
     await next();
     c.res.headers.set('cache-control', 'no-store');
   });
-  const all: AnyDialect[] = Object.values(dialects);
+  const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
   const handlers = new Map(all.map((d) => [d, dialectHandlers(d, rt)] as const));
 
   app.route('/gateway/v1', gatewayApi(all, rt));

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { Registry } from '../../dialects/index.ts';
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
@@ -14,6 +15,8 @@ export interface Logger {
 export interface GatewayDeps {
   readonly store: Store;
   readonly config: GatewayConfig;
+  /** The dialects to serve: the static registry (dialects/index.ts) unless a test gives its own. */
+  readonly registry?: Registry;
   readonly now?: () => Date;
   readonly logger?: Logger;
   /**

@@ -122,7 +122,8 @@ function parameters(dialect: AnyDialect, action: Action, update: Json): Json[] {
 
 const etag = { ETag: { description: 'The version of the customer shown (`"v<n>"`), for If-Match.', schema: { type: 'string' } } };
 
-export function openApiDocument(dialect: AnyDialect): Json {
+/** `response`: the seed's customer schema, from the dialect's fixtures unless given. */
+export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema = fixturesOf(dialect).response): Json {
   const update = jsonSchema(dialect.wire.request.update);
   const create = jsonSchema(dialect.wire.request.create);
   const collection = `${dialect.routes.prefix}${dialect.routes.collection}`;
@@ -169,7 +170,7 @@ export function openApiDocument(dialect: AnyDialect): Json {
     },
     components: {
       securitySchemes: dialect.wire.openapi.securitySchemes,
-      schemas: { Customer: jsonSchema(fixturesOf(dialect).response), CreateRequest: create, UpdateRequest: update, Error: jsonSchema(dialect.wire.openapi.errorResponse) },
+      schemas: { Customer: jsonSchema(response), CreateRequest: create, UpdateRequest: update, Error: jsonSchema(dialect.wire.openapi.errorResponse) },
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import type { Registry } from '../../dialects/index.ts';
 import { createApp } from '../../src/http/app.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
@@ -29,12 +30,13 @@ export interface TestGateway {
   canonical(ref: string): Promise<Record<string, unknown> & { ids: Record<string, unknown>; version: number }>;
 }
 
-export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/** A gateway on a fresh store with two tenants; `registry`: the dialects to serve (default: all). */
+export async function testGateway(env: Record<string, string> = {}, registry?: Registry): Promise<TestGateway> {
   const store = await testStore(env);
   const config = loadConfig({ ...testEnv, ...env });
-  const app = createApp({ store, config, logger: { error: () => undefined } });
-  const tenant = await createTenant(store, config, 'acme');
-  const other = await createTenant(store, config, 'other');
+  const app = createApp({ store, config, logger: { error: () => undefined }, ...(registry ? { registry } : {}) });
+  const tenant = await createTenant(store, config, 'acme', registry ? { registry } : {});
+  const other = await createTenant(store, config, 'other', registry ? { registry } : {});
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   const wooshpayKey = tenant.credentials.wooshpay?.secret_key;
   return {

@@ -1,6 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { AnyDialect } from '../../src/contract/dialect.ts';
+import type * as v from 'valibot';
 import { openApiDocument } from '../../src/openapi/document.ts';
 import type { TestGateway } from './gateway.ts';
 
@@ -51,8 +52,8 @@ export interface Conformance {
   readonly problems: readonly string[];
 }
 
-export function conformance(dialect: AnyDialect, exchanges: readonly Exchange[]): Conformance {
-  const doc = openApiDocument(dialect) as unknown as Document;
+export function conformance(dialect: AnyDialect, exchanges: readonly Exchange[], response?: v.GenericSchema): Conformance {
+  const doc = openApiDocument(dialect, response) as unknown as Document;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
   const templates = Object.keys(doc.paths).map((t) => ({
