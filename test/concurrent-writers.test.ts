@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresExecutor } from '../src/store/postgres.ts';
+import type { PostgresExecutor } from '../src/store/postgres.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 

@@ -39,12 +39,12 @@ export type ClaimsConnhex = v.InferOutput<typeof ClaimsConnhex>;
 /** `Authorization: Bearer <JWT>`; a token of ours that names no tenant is not a credential. */
 export const credentialsConnhex = [{ type: 'jwt', claims: ClaimsConnhex }] as const satisfies readonly CredentialScheme[];
 
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /** Does an action pattern (with `*` wildcards) cover this action? */
 export function matchesConnhex(pattern: string, action: string): boolean {
   if (!pattern.includes('*')) return pattern === action;
-  return new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`).test(action);
+  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`).test(action);
 }
 
 /** Allowed when some permission covers the action and no deny does. */

@@ -55,7 +55,9 @@ function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): vo
     throw new GatewayError('malformed_body', `The request body nests deeper than ${maxBodyDepth} levels.`);
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => rejectForbiddenKeys(item, [...path, i]));
+    value.forEach((item, i) => {
+      rejectForbiddenKeys(item, [...path, i]);
+    });
     return;
   }
   for (const [key, item] of Object.entries(value)) {

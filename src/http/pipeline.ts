@@ -2,8 +2,6 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
-import { sha256Hex } from '../auth/index.ts';
-import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError, isGatewayError } from '../contract/errors.ts';
 import { authenticate } from './authenticate.ts';

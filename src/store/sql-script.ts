@@ -99,7 +99,6 @@ class RecordingDriver extends DummyDriver {
         queries.push(query);
         return { rows: [] };
       },
-      // biome-ignore lint/correctness/useYield: nothing to stream from a recording
       async *streamQuery() {},
     };
   }

@@ -94,7 +94,10 @@ describe.each(['thread', 'inline'] as const)('SQLite group commit (%s writer)', 
       ),
     );
     const outcomes = await Promise.all(writes);
-    outcomes.forEach((o, i) => (i % 10 === 3 ? expect(o).toBeInstanceOf(StaleWrite) : expect(o).toBe(true)));
+    for (const [i, o] of outcomes.entries()) {
+      if (i % 10 === 3) expect(o).toBeInstanceOf(StaleWrite);
+      else expect(o).toBe(true);
+    }
     expect(await names(sqlite)).toHaveLength(180);
     await sqlite.close();
   });

@@ -40,7 +40,7 @@ interface Document {
   components: { schemas: Record<string, object> };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface Conformance {
   /** Answers checked against a response schema. */
@@ -58,7 +58,7 @@ export function conformance(dialect: AnyDialect, exchanges: readonly Exchange[],
   addFormats.default(ajv);
   const templates = Object.keys(doc.paths).map((t) => ({
     template: t,
-    pattern: new RegExp(`^${t.split(/\{[^}]+\}/).map(escape).join('[^/]+')}$`),
+    pattern: new RegExp(`^${t.split(/\{[^}]+\}/).map(escapeRegExp).join('[^/]+')}$`),
   }));
   const problems: string[] = [];
   const undocumented: string[] = [];
