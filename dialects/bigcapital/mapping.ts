@@ -10,12 +10,11 @@ import {
   set,
   toCountryCode,
 } from '../../schemas/index.ts';
+import { textOp } from '../shared/text-op.ts';
 import type { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** null or "" clears, a string sets. */
-export const textOp = (value: string | null): FieldOp<string> => (value === null || value === '' ? clear : set(value));
 
 const countryOp = (value: string | null): FieldOp<string> => {
   const code = value === null || value === '' ? undefined : toCountryCode(value);

@@ -11,8 +11,9 @@ import {
 } from '../../schemas/index.ts';
 import type { AddressParamStripe } from './request.ts';
 
-/** "" clears, anything else sets. */
-export const textOp = (value: string): FieldOp<string> => (value === '' ? clear : set(value));
+import { textOp } from '../shared/text-op.ts';
+
+export { textOp };
 
 /** The fields every Stripe-like update takes alike: name, email, phone, description, address. */
 export function commonPatch(body: {

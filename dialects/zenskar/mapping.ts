@@ -13,6 +13,7 @@ import {
   type TaxId,
   toCountryCode,
 } from '../../schemas/index.ts';
+import { textOp } from '../shared/text-op.ts';
 import { type AddressParamZenskar, isBlank, type TaxIdParamZenskar, type UpdateRequestZenskar } from './request.ts';
 
 // Zenskar's update rules: an absent property leaves the field as it is, null clears it. An empty
@@ -20,11 +21,6 @@ import { type AddressParamZenskar, isBlank, type TaxIdParamZenskar, type UpdateR
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Absent -> undefined (unchanged), null or "" -> clear, text -> set. */
-export function textOp(value: string | null | undefined): FieldOp<string> | undefined {
-  if (value === undefined) return undefined;
-  return value === null || value === '' ? clear : set(value);
-}
 
 /** The text, or null where it is absent, null or blank. */
 const orNull = (value: string | null | undefined): string | null => (value == null || isBlank(value) ? null : value);
