@@ -10,16 +10,18 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../dialect.ts';
 import { GatewayError, type Issue } from '../errors.ts';
-import { type CustomerRow, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
+import { type CustomerRow, MissingReference, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
-import { aliasConflictsWithIds, idValue, newPublicId } from './ids.ts';
+import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
 
 export interface WriteContext {
   readonly principal: Principal;
   readonly dialect: string;
   /** If-Match: the version the client last saw; a different current version refuses the write. */
   readonly expectedVersion?: number | undefined;
+  /** Most metadata keys a write through this dialect may leave (the provider's own limit). */
+  readonly metadataMaxKeys?: number | undefined;
   /** A claimed Idempotency-Key: its response is stored atomically with the write. */
   readonly idempotencyKey?: string | undefined;
   /** Renders the response to store with the idempotency key. */
@@ -30,13 +32,21 @@ export interface ServiceOptions {
   readonly now: () => Date;
   /** Attempts at a compare-and-set before answering with a conflict. */
   readonly maxAttempts: number;
+  /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
+  readonly maxCustomerBytes?: number;
 }
 
 const notFound = (reference: string) =>
   new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
+// PostgreSQL text cannot hold NUL (SQLite can): refused for every backend alike.
+const hasNul = (value: string | null): boolean => value !== null && value.includes('\u0000');
+
 function checkInvariants(fields: CustomerFields): void {
   const issues: Issue[] = [];
+  for (const name of ['alias', 'external_id'] as const) {
+    if (hasNul(fields[name])) issues.push({ path: [name], kind: 'format', message: `${name} cannot contain a NUL character.` });
+  }
   const result = v.safeParse(CustomerFieldsSchema, fields);
   if (!result.success) {
     for (const issue of result.issues) {
@@ -53,6 +63,28 @@ function checkInvariants(fields: CustomerFields): void {
   }
   if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
 }
+
+/** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
+function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteContext, maxBytes: number | undefined): void {
+  const max = ctx.metadataMaxKeys;
+  if (max !== undefined && after.metadata !== before.metadata) {
+    const keys = Object.keys(after.metadata).length;
+    // Only growth past the limit is refused: a map another dialect filled may still shrink.
+    if (keys > max && keys > Object.keys(before.metadata).length) {
+      const message = `Metadata can have at most ${max} keys; this customer would have ${keys}.`;
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }] });
+    }
+  }
+  if (maxBytes !== undefined) {
+    const bytes = new TextEncoder().encode(JSON.stringify(after)).byteLength;
+    if (bytes > maxBytes) {
+      throw new GatewayError('payload_too_large', `The customer would take ${bytes} bytes; at most ${maxBytes} are stored per customer.`);
+    }
+  }
+}
+
+const ghostTenant = () =>
+  new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
 
 function conflict(target: string): GatewayError {
   return new GatewayError('conflict', `Another customer of this tenant already has this ${target}.`, { field: target });
@@ -86,7 +118,9 @@ export class CustomerService {
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const fields = applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
+    checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
+    await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
       const customer: Customer = {
@@ -108,6 +142,7 @@ export class CustomerService {
         });
         return customer;
       } catch (error) {
+        if (error instanceof MissingReference) throw ghostTenant();
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
         // number or public id taken by a concurrent create: draw again
@@ -126,6 +161,8 @@ export class CustomerService {
       }
       const fields = applyPatch(current, patch);
       checkInvariants(fields);
+      checkGrowth(current, fields, ctx, this.#options.maxCustomerBytes);
+      if (fields.external_id !== current.external_id) await this.#checkExternalId(tenantId, fields.external_id, current.uuid);
       const changes = diffFields(current, fields);
       if (changes.length === 0) {
         // Nothing to write; the answer is still stored for the key.
@@ -185,6 +222,19 @@ export class CustomerService {
       changes: JSON.stringify(changes),
       created_at: customer.updated_at,
     };
+  }
+
+  /**
+   * An external id that is another customer's UUID would make a path (Zenskar: UUID, then external
+   * id) name two customers; it is refused, as an alias that looks like an id is.
+   */
+  async #checkExternalId(tenantId: string, externalId: string | null, self: string | undefined): Promise<void> {
+    if (externalId === null || !uuidPattern.test(externalId)) return;
+    const owner = await this.#store.findCustomer(tenantId, 'uuid', externalId.toLowerCase());
+    if (owner && owner.id !== self) {
+      const message = "An external_id cannot be another customer's id.";
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }] });
+    }
   }
 
   #idempotency(customer: Customer, ctx: WriteContext) {

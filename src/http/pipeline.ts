@@ -84,6 +84,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       const ctx = {
         principal,
         dialect: dialect.name,
+        metadataMaxKeys: dialect.metadataMaxKeys,
         expectedVersion: version,
         idempotencyKey: key,
         respond: (customer: Customer) => ({ status, body: render(customer, principal, expand) }),

@@ -47,7 +47,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16 }),
+    customers: new CustomerService(deps.store, { now, maxAttempts: 16, maxCustomerBytes: deps.config.maxCustomerBytes }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),

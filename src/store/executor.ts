@@ -34,6 +34,14 @@ export class UniqueViolation extends Error {
   }
 }
 
+/** A row names a parent that does not exist (a customer of a tenant that was never created). */
+export class MissingReference extends Error {
+  constructor() {
+    super('foreign key violation');
+    this.name = 'MissingReference';
+  }
+}
+
 /** A compare-and-set lost: someone else wrote the row first. */
 export class StaleWrite extends Error {
   constructor() {

@@ -1,7 +1,7 @@
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 import { migrations } from './migrations.ts';
 
 export interface PostgresOptions {
@@ -132,6 +132,8 @@ export class PostgresExecutor implements SqlExecutor {
 }
 
 function classify(error: unknown): unknown {
+  // SQLSTATE 23503 foreign_key_violation; 23505 unique_violation below.
+  if (error instanceof Error && 'code' in error && error.code === '23503') return new MissingReference();
   if (!isUnique(error)) return error;
   // "duplicate key value violates unique constraint "customers_alias_unique"": the name says which.
   return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));

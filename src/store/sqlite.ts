@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 import { migrations } from './migrations.ts';
 
 export interface SqliteOptions {
@@ -37,8 +37,13 @@ interface Unit {
   error?: unknown;
 }
 
+// By extended result code: a foreign-key failure is no unique clash, and must not be retried as one.
+const sqliteCode = (error: unknown): string | undefined =>
+  error instanceof Error && 'code' in error ? String(error.code) : undefined;
+
 function isUnique(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT');
+  const code = sqliteCode(error);
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 export class SqliteExecutor implements SqlExecutor {
@@ -126,6 +131,7 @@ export class SqliteExecutor implements SqlExecutor {
       return this.#statement(query).run(...(query.parameters as Param[])).changes;
     } catch (error) {
       if (isUnique(error)) throw new UniqueViolation(uniqueTarget(error.message));
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new MissingReference();
       throw error;
     }
   }
