@@ -64,6 +64,7 @@ export async function openStore(env: Readonly<Record<string, string | undefined>
   const executor = new SqliteExecutor({
     path: sqlitePath(url),
     synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
+    busyTimeoutMs: int(env, 'CUSTGATE_SQLITE_BUSY_TIMEOUT_MS', 100),
   });
   await executor.migrate();
   return new Store(executor);

@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import { GatewayError, isGatewayError } from '../errors.ts';
+import { type Store, StoreBusy } from '../store/index.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 export interface Logger {
@@ -41,6 +42,21 @@ export interface Runtime {
 const consoleLogger: Logger = {
   error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
 };
+
+/**
+ * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything
+ * unexpected is logged (name and message only) and answered as an internal error.
+ */
+export function asGatewayError(error: unknown, rt: Runtime, dialect: string): GatewayError {
+  if (isGatewayError(error)) return error;
+  if (error instanceof StoreBusy) {
+    return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1 });
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : '';
+  rt.logger.error('unhandled_error', { dialect, name, message });
+  return new GatewayError('internal', 'An internal error occurred.');
+}
 
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());

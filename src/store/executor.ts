@@ -42,6 +42,14 @@ export class MissingReference extends Error {
   }
 }
 
+/** The store cannot take a write now (SQLite: another process holds the write lock); retry soon. */
+export class StoreBusy extends Error {
+  constructor() {
+    super('store busy');
+    this.name = 'StoreBusy';
+  }
+}
+
 /** A compare-and-set lost: someone else wrote the row first. */
 export class StaleWrite extends Error {
   constructor() {

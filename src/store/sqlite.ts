@@ -3,7 +3,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import {
+  MissingReference,
+  type SqlExecutor,
+  StaleWrite,
+  type Step,
+  StoreBusy,
+  UniqueViolation,
+  uniqueTarget,
+} from './executor.ts';
 import { migrations } from './migrations.ts';
 
 export interface SqliteOptions {
@@ -14,6 +22,11 @@ export interface SqliteOptions {
    * loss; `normal` survives a process crash only, and is faster.
    */
   readonly synchronous?: 'full' | 'normal';
+  /**
+   * How long a write waits for another process's write lock before answering StoreBusy. The wait
+   * blocks the event loop (better-sqlite3 is synchronous), so it is kept short.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 /** `file:<path>`, a plain path, or `:memory:` -> a file path; default `./data/custgate.db`. */
@@ -52,8 +65,8 @@ export class SqliteExecutor implements SqlExecutor {
   // Statements are prepared once per distinct SQL text and reused: preparing costs more than
   // running a point query.
   readonly #statements = new Map<string, Database.Statement<Param[]>>();
-  readonly #atomic: (steps: readonly Step[]) => number;
-  readonly #group: (units: readonly Unit[]) => void;
+  readonly #atomic: Database.Transaction<(steps: readonly Step[]) => number>;
+  readonly #group: Database.Transaction<(units: readonly Unit[]) => void>;
   #queue: Unit[] = [];
 
   constructor(options: SqliteOptions) {
@@ -61,7 +74,7 @@ export class SqliteExecutor implements SqlExecutor {
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 100}`);
     this.db.pragma('foreign_keys = ON');
     this.#atomic = this.db.transaction((steps: readonly Step[]) => {
       let total = 0;
@@ -104,11 +117,14 @@ export class SqliteExecutor implements SqlExecutor {
     if (units.length === 0) return;
     this.#queue = [];
     try {
-      if (units.length === 1) units[0]!.changes = this.#atomic(units[0]!.steps);
-      else this.#group(units);
+      // IMMEDIATE: the write lock is taken at BEGIN, so a lock held by another process fails the
+      // group once, after busy_timeout, instead of once per unit inside it.
+      if (units.length === 1) units[0]!.changes = this.#atomic.immediate(units[0]!.steps);
+      else this.#group.immediate(units);
     } catch (error) {
       // A lone unit's own failure, or a commit that failed: no unit of the group was kept.
-      for (const unit of units) unit.reject(error);
+      const reported = sqliteCode(error)?.startsWith('SQLITE_BUSY') ? new StoreBusy() : error;
+      for (const unit of units) unit.reject(reported);
       return;
     }
     for (const unit of units) {
