@@ -7,6 +7,7 @@ import { gatewayApi, gatewayError } from './http/gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './http/pipeline.ts';
 import { requestView } from './http/request-view.ts';
 import { createRuntime, type GatewayDeps } from './http/runtime.ts';
+import { webRoutes } from './web/index.ts';
 
 export type { GatewayDeps } from './http/runtime.ts';
 
@@ -43,6 +44,8 @@ export function createApp(deps: GatewayDeps): Hono {
   const handlers = new Map(all.map((d) => [d, dialectHandlers(d, rt)] as const));
 
   app.route('/gateway/v1', gatewayApi(all, rt));
+  // Before the dialects: `/<dialect>/openapi.json` is under a dialect's prefix.
+  app.route('/', webRoutes(all, deps.docsAssets, (e) => gatewayError(e, rt)));
 
   for (const dialect of all) {
     const h = handlers.get(dialect)!;

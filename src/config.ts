@@ -18,6 +18,8 @@ export interface GatewayConfig {
   readonly maxCustomerBytes: number;
   /** Change-history rows older than this many days are purged (0: kept for ever). */
   readonly eventRetentionDays: number;
+  /** How long an update may wait behind other updates of the same customer (queue, row lock). */
+  readonly writeWaitMs: number;
 }
 
 const dialectNames = ['wooshpay', 'connhex', 'meteroid', 'bigcapital', 'zenskar'] as const satisfies readonly DialectName[];
@@ -47,6 +49,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     },
     maxCustomerBytes: positiveInt(env.CUSTGATE_MAX_CUSTOMER_BYTES, 64 * 1024),
     eventRetentionDays: positiveInt(env.CUSTGATE_EVENT_RETENTION_DAYS, 0, true),
+    writeWaitMs: positiveInt(env.CUSTGATE_WRITE_WAIT_MS, 10_000),
   };
 }
 

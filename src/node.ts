@@ -6,6 +6,7 @@ import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
+import { swaggerAssetsFromNodeModules } from './web/node-assets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -65,6 +66,7 @@ export async function openStore(env: Readonly<Record<string, string | undefined>
     path: sqlitePath(url),
     synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
     busyTimeoutMs: int(env, 'CUSTGATE_SQLITE_BUSY_TIMEOUT_MS', 100),
+    writer: env.CUSTGATE_SQLITE_WRITER === 'inline' ? 'inline' : 'thread',
   });
   await executor.migrate();
   return new Store(executor);
@@ -78,7 +80,12 @@ export async function startNode(
   const config = loadConfig(env);
   const limits = serverLimits(env);
   const store = options.store ?? (await openStore(env));
-  const app = createApp({ store, config, clientAddress: (c) => getConnInfo(c).remote.address });
+  const app = createApp({
+    store,
+    config,
+    clientAddress: (c) => getConnInfo(c).remote.address,
+    docsAssets: swaggerAssetsFromNodeModules(),
+  });
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);

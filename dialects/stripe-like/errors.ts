@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
@@ -9,6 +10,16 @@ export interface ErrorStripe {
   message: string;
   param?: string;
 }
+
+/** The envelope as a schema, for the OpenAPI documents (and checked against live answers). */
+export const ErrorResponseStripe = v.strictObject({
+  error: v.strictObject({
+    type: v.picklist(['invalid_request_error', 'idempotency_error', 'api_error']),
+    code: v.optional(v.string()),
+    message: v.string(),
+    param: v.optional(v.string()),
+  }),
+});
 
 export const paramName = (path: readonly (string | number)[]): string =>
   path.map((part, i) => (i === 0 ? String(part) : `[${String(part)}]`)).join('');

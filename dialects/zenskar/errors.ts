@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
 
 // Zenskar runs FastAPI behind AWS API Gateway: validation errors are pydantic's
@@ -48,6 +49,18 @@ export interface ValidationErrorZenskar {
   msg: string;
   type: string;
 }
+
+/** Every envelope above as one schema, for the OpenAPI documents (and checked against live answers). */
+export const ErrorResponseZenskar = v.union([
+  v.strictObject({
+    detail: v.array(
+      v.strictObject({ loc: v.array(v.union([v.string(), v.number()])), msg: v.string(), type: v.string() }),
+    ),
+  }),
+  v.strictObject({ detail: v.string() }),
+  v.strictObject({ message: v.string() }),
+  v.strictObject({ Message: v.string() }),
+]);
 
 export function validationError(issue: Issue): ValidationErrorZenskar {
   const loc = ['body', ...issue.path];

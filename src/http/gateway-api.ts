@@ -69,6 +69,20 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
     }
   });
 
+  // One customer as every dialect shows it (the console's side-by-side panes).
+  api.get('/customers/:ref/views', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const views = Object.fromEntries(
+        dialects.map((d) => [d.name, { title: d.title, body: d.render(customer, { expand: [], principal }) }]),
+      );
+      return c.json({ customer: canonicalView(customer), views }, 200, { etag: etagOf(customer) });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
   api.get('/coverage', (c) => c.json(coverageMatrix()));
 
   api.post('/translate', async (c) => {

@@ -5,6 +5,7 @@ import { CustomerService, Idempotency } from '../core/index.ts';
 import { GatewayError, isGatewayError } from '../errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
 import { RateLimiter } from './rate-limit.ts';
+import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -21,6 +22,8 @@ export interface GatewayDeps {
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
    */
   readonly clientAddress?: (c: Context) => string | undefined;
+  /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
+  readonly docsAssets?: StaticAssets;
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -63,7 +66,12 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16, maxCustomerBytes: deps.config.maxCustomerBytes }),
+    customers: new CustomerService(deps.store, {
+      now,
+      maxAttempts: 16,
+      writeWaitMs: deps.config.writeWaitMs,
+      maxCustomerBytes: deps.config.maxCustomerBytes,
+    }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),

@@ -40,7 +40,6 @@ function hotQueries(db: Kysely<Database>) {
     prepared<{ tenantId: string; value: string | number }, CustomerRow>(['tenantId', 'value'], (p) =>
       db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
     );
-  type Finish = NonNullable<UpdateUnit['idempotency']>;
   return {
     findCredentialByHash: prepared<{ hash: string }, CredentialRow>(['hash'], (p) =>
       db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).where('revoked_at', 'is', null).compile(),
@@ -52,6 +51,9 @@ function hotQueries(db: Kysely<Database>) {
       alias: findCustomer('alias'),
       external_id: findCustomer('external_id'),
     } satisfies Record<IdKind, unknown>,
+    lockCustomer: prepared<{ tenantId: string; value: string }, CustomerRow>(['tenantId', 'value'], (p) =>
+      db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where('id', '=', p.value).forUpdate().compile(),
+    ),
     insertCustomer: prepared<CustomerRow>(customerColumns, (row) => db.insertInto('customers').values(row).compile()),
     insertEvent: prepared<EventRow>(eventColumns, (event) => db.insertInto('customer_events').values(event).compile()),
     updateCustomer: prepared<Pick<CustomerRow, CasColumn> & { expectedVersion: number }>(
@@ -87,6 +89,16 @@ function hotQueries(db: Kysely<Database>) {
         .compile(),
     ),
   };
+}
+
+type Finish = NonNullable<UpdateUnit['idempotency']>;
+
+/** What a locked update decided: the writes to make (if any) and the value to return. */
+export interface WritePlan<T> {
+  readonly value: T;
+  readonly unit?: UpdateUnit | undefined;
+  /** A request that changed nothing still stores its answer for its idempotency key. */
+  readonly finish?: Finish | undefined;
 }
 
 export interface UpdateUnit {
@@ -175,6 +187,33 @@ export class Store {
    * update's version check guards the same on backends that report changed rows.
    */
   async updateCustomer(unit: UpdateUnit): Promise<void> {
+    await this.executor.atomic(this.#updateSteps(unit));
+  }
+
+  /** True when the backend can lock a customer's row for every process (PostgreSQL). */
+  get locksRows(): boolean {
+    return this.executor.exclusive !== undefined;
+  }
+
+  /**
+   * Reads the customer with its row locked, lets `plan` decide the writes, and commits them
+   * before the lock is released: no other writer, in any process, can come between the read and
+   * the write. Only where locksRows; waits for the lock at most `waitMs` (LockTimeout).
+   */
+  async updateLocked<T>(tenantId: string, id: string, plan: (row: CustomerRow | undefined) => WritePlan<T>, waitMs: number): Promise<T> {
+    if (!this.executor.exclusive) throw new Error(`${this.executor.backend}: no row locks`);
+    return this.executor.exclusive(
+      this.#q.lockCustomer({ tenantId, value: id }),
+      (rows) => {
+        const decided = plan(rows[0]);
+        const steps = decided.unit ? this.#updateSteps(decided.unit) : decided.finish ? [this.#finishKey(decided.finish)] : [];
+        return { steps, value: decided.value };
+      },
+      waitMs,
+    );
+  }
+
+  #updateSteps(unit: UpdateUnit): Step[] {
     const { row } = unit;
     const cas = {
       alias: row.alias,
@@ -188,7 +227,7 @@ export class Store {
     };
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
-    await this.executor.atomic(steps);
+    return steps;
   }
 
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {

@@ -30,7 +30,7 @@ export interface TestGateway {
 }
 
 export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const store = await testStore();
+  const store = await testStore(env);
   const config = loadConfig({ ...testEnv, ...env });
   const app = createApp({ store, config, logger: { error: () => undefined } });
   const tenant = await createTenant(store, config, 'acme');
