@@ -17,7 +17,7 @@ export async function authenticate(
   if (claim.type === 'api-key') {
     verified = await rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
   } else {
-    const claims = await rt.jwt.verify(claim.token, dialect.name);
+    const claims = await rt.tokens.verify(claim.token, dialect.name, rt.now().getTime(), () => rt.jwt.verify(claim.token, dialect.name));
     if (claims) verified = { type: 'jwt', claims };
   }
   if (!verified) throw invalid();

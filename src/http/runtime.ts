@@ -1,4 +1,4 @@
-import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
+import { ApiKeyVerifier, JwtService, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
@@ -23,6 +23,8 @@ export interface Runtime {
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
+  /** Verified JWTs by hash, until exp (token-cache.ts). */
+  readonly tokens: VerifiedTokenCache;
   readonly now: () => Date;
   readonly logger: Logger;
 }
@@ -41,6 +43,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt),
+    // The credential cache's TTL bounds both: a revoked key or a changed secret takes effect within it.
+    tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger: deps.logger ?? consoleLogger,
   };

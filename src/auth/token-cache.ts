@@ -1,0 +1,55 @@
+import type { DialectName } from '../dialect.ts';
+import { sha256Hex } from './crypto.ts';
+
+// Verifying an HS256 token (decode, HMAC, claim checks) costs more server CPU than the rest of a
+// read. A client sends the same token until it expires, so a token verified once is remembered
+// by its hash (never the token itself) until its `exp`, bounded by `ttlMs` so a changed signing
+// secret takes effect within that time, and by `size` entries (oldest dropped first).
+
+type Claims = Record<string, unknown>;
+
+interface Entry {
+  readonly claims: Claims;
+  readonly until: number;
+}
+
+export interface TokenCacheOptions {
+  readonly ttlMs: number;
+  readonly size: number;
+}
+
+export class VerifiedTokenCache {
+  readonly #entries = new Map<string, Entry>();
+  readonly #options: TokenCacheOptions;
+
+  constructor(options: TokenCacheOptions) {
+    this.#options = options;
+  }
+
+  /** `verify`'s answer for the token, from the cache while the token is current. */
+  async verify(
+    token: string,
+    dialect: DialectName,
+    now: number,
+    verify: () => Promise<Claims | undefined>,
+  ): Promise<Claims | undefined> {
+    if (this.#options.ttlMs <= 0 || this.#options.size <= 0) return verify();
+    // The audience differs per dialect: the same token is a different question for each.
+    const key = `${dialect}:${await sha256Hex(token)}`;
+    const hit = this.#entries.get(key);
+    if (hit) {
+      if (hit.until > now) return hit.claims;
+      this.#entries.delete(key);
+    }
+    const claims = await verify();
+    // Only verified tokens are kept: a wrong one must not push good ones out.
+    if (claims && typeof claims.exp === 'number') {
+      if (this.#entries.size >= this.#options.size) {
+        const oldest = this.#entries.keys().next().value;
+        if (oldest !== undefined) this.#entries.delete(oldest);
+      }
+      this.#entries.set(key, { claims, until: Math.min(claims.exp * 1000, now + this.#options.ttlMs) });
+    }
+    return claims;
+  }
+}
