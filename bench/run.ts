@@ -13,7 +13,7 @@
 // BENCH_RESULTS output file [bench/RESULTS.md], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
 // postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
 // is passed through. Rows: hello-world; every dialect's update and retrieve on SQLite; Wooshpay's
-// update with synchronous=NORMAL; Wooshpay on PostgreSQL with --workers 2 and with one process;
+// update with synchronous=NORMAL and with the inline writer; Wooshpay on PostgreSQL with --workers 2 and with one process;
 // every dialect's update with the large store. (A Stoplight Prism row waits for the generated
 // OpenAPI document of the OpenAPI issue.)
 
@@ -190,6 +190,10 @@ try {
     // The price of power-loss durability: the same updates with synchronous=NORMAL.
     if (wooshpay.length > 0 && synchronous === 'FULL') {
       await custgate(dir, { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: false, tag: ' (sync=NORMAL)', env: { CUSTGATE_SQLITE_SYNCHRONOUS: 'normal' } });
+    }
+    // The other write path (docs/performance.md): commits on the event loop instead of the writer thread.
+    if (wooshpay.length > 0) {
+      await custgate(dir, { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: false, tag: ' (inline writer)', env: { CUSTGATE_SQLITE_WRITER: 'inline' } });
     }
     if (postgresUrl && wooshpay.length > 0) {
       const pg2 = { backend: 'postgres', customers: small, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
