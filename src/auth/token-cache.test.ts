@@ -6,16 +6,16 @@ import { VerifiedTokenCache } from './token-cache.ts';
 
 describe('VerifiedTokenCache', () => {
   const exp = 1_000; // seconds
-  const verifier = (answer: Record<string, unknown> | undefined) => {
+  const verifier = (claims: Record<string, unknown> | undefined) => {
     const calls = { n: 0 };
-    return { calls, verify: async () => (calls.n++, answer) };
+    return { calls, verify: async () => (calls.n++, claims && { tenantId: 't1', claims }) };
   };
 
   it('verifies a token once and answers from memory until its exp', async () => {
     const cache = new VerifiedTokenCache({ ttlMs: 10_000_000, size: 10 });
     const v = verifier({ sub: 'a', exp });
-    expect(await cache.verify('t', 'connhex', 0, v.verify)).toEqual({ sub: 'a', exp });
-    expect(await cache.verify('t', 'connhex', 999_999, v.verify)).toEqual({ sub: 'a', exp });
+    expect(await cache.verify('t', 'connhex', 0, v.verify)).toEqual({ tenantId: 't1', claims: { sub: 'a', exp } });
+    expect(await cache.verify('t', 'connhex', 999_999, v.verify)).toEqual({ tenantId: 't1', claims: { sub: 'a', exp } });
     expect(v.calls.n).toBe(1);
     // At exp the verifier is asked again (and jose would refuse the token now).
     const expired = verifier(undefined);

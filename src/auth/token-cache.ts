@@ -6,10 +6,12 @@ import { sha256Hex } from './crypto.ts';
 // by its hash (never the token itself) until its `exp`, bounded by `ttlMs` so a changed signing
 // secret takes effect within that time, and by `size` entries (oldest dropped first).
 
-type Claims = Record<string, unknown>;
+interface Verified {
+  readonly claims: Record<string, unknown>;
+}
 
-interface Entry {
-  readonly claims: Claims;
+interface Entry<V> {
+  readonly verified: V;
   readonly until: number;
 }
 
@@ -18,8 +20,8 @@ export interface TokenCacheOptions {
   readonly size: number;
 }
 
-export class VerifiedTokenCache {
-  readonly #entries = new Map<string, Entry>();
+export class VerifiedTokenCache<V extends Verified> {
+  readonly #entries = new Map<string, Entry<V>>();
   readonly #options: TokenCacheOptions;
 
   constructor(options: TokenCacheOptions) {
@@ -31,25 +33,26 @@ export class VerifiedTokenCache {
     token: string,
     dialect: DialectName,
     now: number,
-    verify: () => Promise<Claims | undefined>,
-  ): Promise<Claims | undefined> {
+    verify: () => Promise<V | undefined>,
+  ): Promise<V | undefined> {
     if (this.#options.ttlMs <= 0 || this.#options.size <= 0) return verify();
     // The audience differs per dialect: the same token is a different question for each.
     const key = `${dialect}:${await sha256Hex(token)}`;
     const hit = this.#entries.get(key);
     if (hit) {
-      if (hit.until > now) return hit.claims;
+      if (hit.until > now) return hit.verified;
       this.#entries.delete(key);
     }
-    const claims = await verify();
+    const verified = await verify();
+    const exp = verified?.claims.exp;
     // Only verified tokens are kept: a wrong one must not push good ones out.
-    if (claims && typeof claims.exp === 'number') {
+    if (verified && typeof exp === 'number') {
       if (this.#entries.size >= this.#options.size) {
         const oldest = this.#entries.keys().next().value;
         if (oldest !== undefined) this.#entries.delete(oldest);
       }
-      this.#entries.set(key, { claims, until: Math.min(claims.exp * 1000, now + this.#options.ttlMs) });
+      this.#entries.set(key, { verified, until: Math.min(exp * 1000, now + this.#options.ttlMs) });
     }
-    return claims;
+    return verified;
   }
 }

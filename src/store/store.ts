@@ -9,6 +9,7 @@ import type {
   CustomersTable,
   Database,
   IdempotencyKeysTable,
+  SigningKeysTable,
   TenantsTable,
 } from './schema.ts';
 
@@ -17,6 +18,7 @@ export type EventRow = CustomerEventsTable;
 export type CredentialRow = CredentialsTable;
 export type IdempotencyRow = IdempotencyKeysTable;
 export type TenantRow = TenantsTable;
+export type SigningKeyRow = SigningKeysTable;
 
 const idColumn = {
   uuid: 'id',
@@ -145,6 +147,18 @@ export class Store {
     return (await this.executor.all(this.#q.findCredentialByHash({ hash: secretHash })))[0];
   }
 
+  /** Stores a tenant's signing key unless it has one already (two signers racing keep the first). */
+  async insertSigningKey(key: SigningKeyRow): Promise<void> {
+    await this.executor.run(
+      this.#db.insertInto('signing_keys').values(key).onConflict((oc) => oc.column('tenant_id').doNothing()).compile(),
+    );
+  }
+
+  async findSigningKey(tenantId: string): Promise<SigningKeyRow | undefined> {
+    const q = this.#db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).compile();
+    return (await this.executor.all(q))[0];
+  }
+
   // --- customers
 
   async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
@@ -253,6 +267,11 @@ export class Store {
 
   async releaseKey(tenantId: string, key: string): Promise<void> {
     await this.executor.run(this.#q.releaseKey({ tenantId, key }));
+  }
+
+  /** Drops change-history rows written before the given time (CUSTGATE_EVENT_RETENTION_DAYS). */
+  async purgeEventsBefore(before: string): Promise<number> {
+    return this.executor.run(this.#db.deleteFrom('customer_events').where('created_at', '<', before).compile());
   }
 
   async purgeExpiredKeys(now: string): Promise<number> {
