@@ -48,6 +48,10 @@ export function startChild(
         if (ready.test(line)) {
           clearTimeout(timer);
           out = '';
+          // From now on the output is drained and dropped (a mock that logs every request must
+          // not fill this process's memory while it drives the load).
+          child.stdout?.removeAllListeners('data');
+          child.stdout?.resume();
           resolve({ process: child, line, stderr: () => err, stop });
           return;
         }

@@ -4,7 +4,7 @@ export type Backend = 'sqlite' | 'postgres';
 
 export interface Row {
   readonly label: string;
-  readonly kind: 'baseline' | 'update' | 'retrieve';
+  readonly kind: 'baseline' | 'mock' | 'update' | 'retrieve';
   readonly backend?: Backend;
   /** '' for the default configuration, else what differs (the label's suffix). */
   readonly variant?: string;
@@ -27,6 +27,7 @@ export const targets = {
   peakRssBytes: 150 * 1024 * 1024,
   postgresUpdateShareOfHello: 0.1,
   postgresP99Ms: 25,
+  updateOverPrism: 5,
 } as const;
 
 export interface Verdict {
@@ -73,7 +74,8 @@ export function table(rows: readonly Row[]): { readonly text: string; readonly m
 export function verdicts(rows: readonly Row[]): Verdict[] {
   const hello = rows.find((r) => r.kind === 'baseline');
   const out: Verdict[] = [];
-  const served = rows.filter((r) => r.kind !== 'baseline');
+  const served = rows.filter((r) => r.kind === 'update' || r.kind === 'retrieve');
+  const mock = rows.find((r) => r.kind === 'mock');
   for (const r of rows) {
     out.push({ target: 'no errors (non-2xx, socket errors)', subject: r.label, value: int(r.measured.errors), met: r.measured.errors === 0 });
   }
@@ -86,6 +88,12 @@ export function verdicts(rows: readonly Row[]): Verdict[] {
     if (pgRow && (r.kind !== 'update' || !r.label.includes('--workers'))) continue;
     const goal = pgRow ? targets.postgresUpdateShareOfHello : r.kind === 'update' ? targets.updateShareOfHello : targets.retrieveShareOfHello;
     out.push({ target: `${r.kind} ≥ ${goal * 100}% of hello-world req/s`, subject: r.label, value: `${(share(r) * 100).toFixed(1)}%`, met: share(r) >= goal });
+  }
+  if (mock) {
+    for (const r of judged.filter((j) => j.kind === 'update' && j.backend !== 'postgres')) {
+      const times = mock.measured.rps > 0 ? r.measured.rps / mock.measured.rps : 0;
+      out.push({ target: `update ≥ ${targets.updateOverPrism}× Prism's req/s`, subject: r.label, value: `${times.toFixed(1)}×`, met: times >= targets.updateOverPrism });
+    }
   }
   for (const r of judged) {
     const goal = r.backend === 'postgres' ? targets.postgresP99Ms : targets.p99Ms;

@@ -14,11 +14,11 @@
 // postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
 // is passed through. Rows: hello-world; every dialect's update and retrieve on SQLite; Wooshpay's
 // update with synchronous=NORMAL and with the inline writer; Wooshpay on PostgreSQL with --workers 2 and with one process;
-// every dialect's update with the large store. (A Stoplight Prism row waits for the generated
-// OpenAPI document of the OpenAPI issue.)
+// every dialect's update with the large store; Stoplight Prism mocking the generated Wooshpay
+// OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -27,6 +27,7 @@ import type { AnyDialect, IssuedCredentials } from '../src/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
 import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChild } from './processes.ts';
 import { type Backend, type Row, table, verdictLines, verdicts } from './report.ts';
+import { freePort } from '../test/support/processes.ts';
 import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts';
 
 const env = process.env;
@@ -90,6 +91,31 @@ interface Server {
   readonly tag?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly args?: readonly string[];
+}
+
+/**
+ * Stoplight Prism mocking the project's own Wooshpay OpenAPI document (docs/openapi/, issue #20):
+ * what many would otherwise run locally as a stateless mock of the same API.
+ */
+async function prism() {
+  const wooshpay = registered.find((d) => d.name === 'wooshpay');
+  if (!wooshpay) return;
+  const document = join(root, 'docs', 'openapi', 'wooshpay.json');
+  const cli = join(root, 'node_modules', '@stoplight', 'prism-cli', 'dist', 'index.js');
+  if (!existsSync(document) || !existsSync(cli)) {
+    notes.push('No Prism row: docs/openapi/wooshpay.json or @stoplight/prism-cli is missing.');
+    return;
+  }
+  log('Stoplight Prism mocking docs/openapi/wooshpay.json');
+  const port = await freePort();
+  const child = await startChild([cli, 'mock', '-h', '127.0.0.1', '-p', String(port), document], {}, /listening on/i, { timeoutMs: 120_000 });
+  try {
+    // Prism checks only that a credential of the declared scheme is present.
+    const credentials = { secret_key: 'sk_test_prismbenchmark' } as unknown as IssuedCredentials;
+    await row(child, `http://127.0.0.1:${port}`, 'wooshpay update (Prism mock)', updateWorkload(wooshpay, credentials, 1000, 3), { kind: 'mock', dialect: 'wooshpay' });
+  } finally {
+    await child.stop();
+  }
 }
 
 async function custgate(dir: string, server: Server) {
@@ -183,6 +209,7 @@ const dir = mkdtempSync(join(tmpdir(), 'custgate-bench-'));
 try {
   log(`custgate bench: ${registered.map((d) => d.name).join(', ')}; ${load.connections} connections, ${load.durationSeconds} s per row`);
   await hello();
+  await prism();
   const [small, large] = sizes;
   const wooshpay = registered.filter((d) => d.name === 'wooshpay');
   if (small !== undefined) {
