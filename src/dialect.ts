@@ -36,7 +36,12 @@ export type VerifiedCredential =
       readonly credentialId: string;
       readonly livemode: boolean;
     }
-  | { readonly type: 'jwt'; readonly claims: Readonly<Record<string, unknown>> };
+  | {
+      readonly type: 'jwt';
+      /** The tenant whose key signed the token; the gateway refuses a principal for any other. */
+      readonly tenantId: string;
+      readonly claims: Readonly<Record<string, unknown>>;
+    };
 
 /** Who is calling: the tenant every read and write is confined to. */
 export interface Principal {
@@ -77,7 +82,7 @@ export interface CredentialMinter {
     prefix: string,
     options?: { readonly alphabet?: 'base62' | 'hex'; readonly length?: number; readonly livemode?: boolean },
   ): Promise<string>;
-  /** Signs a JWT with the gateway's key for this dialect's audience. */
+  /** Signs a JWT with this tenant's own key for this dialect's audience. */
   jwt(claims: Readonly<Record<string, unknown>>, options: { readonly subject: string; readonly ttlSeconds: number }): Promise<string>;
 }
 

@@ -115,6 +115,8 @@ const table = {
   idempotency_mismatch: http(400, 'Bad Request'),
   idempotency_in_flight: http(409, 'Conflict'),
   precondition_failed: http(412, 'Precondition Failed'),
+  rate_limited: http(429, 'Too Many Requests'),
+  unavailable: http(503, 'Service Unavailable'),
   internal: { status: 500, body: () => ({ statusCode: 500, message: 'Internal server error' }) },
 } satisfies Record<ErrorCode, Rendered>;
 

@@ -51,6 +51,9 @@ const table = {
   idempotency_mismatch: fixed(400, 'BAD_REQUEST'),
   idempotency_in_flight: fixed(409, 'CONFLICT'),
   precondition_failed: fixed(412, 'CONFLICT'),
+  // The enum has no code of their own: the status says what happened, the code stays decodable.
+  rate_limited: fixed(429, 'BAD_REQUEST'),
+  unavailable: fixed(503, 'INTERNAL_SERVER_ERROR'),
   internal: fixed(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'),
 } satisfies Record<ErrorCode, (e: GatewayError) => ErrorResponse>;
 

@@ -5,7 +5,7 @@ import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '.
 // (`address[country]`), as Stripe names nested parameters.
 
 export interface ErrorStripe {
-  type: 'invalid_request_error' | 'idempotency_error' | 'api_error';
+  type: 'invalid_request_error' | 'idempotency_error' | 'api_error' | 'rate_limit_error';
   code?: string;
   message: string;
   param?: string;
@@ -106,6 +106,8 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
       status: 412,
       error: (e) => ({ type: 'invalid_request_error', code: 'precondition_failed', message: e.message }),
     },
+    rate_limited: { status: 429, error: (e) => ({ type: 'rate_limit_error', code: 'rate_limit', message: e.message }) },
+    unavailable: { status: 503, error: (e) => ({ type: 'api_error', code: 'lock_timeout', message: e.message }) },
     internal: { status: 500, error: () => ({ type: 'api_error', message: 'An unexpected error occurred. Please retry.' }) },
   } satisfies Record<ErrorCode, Rendered>;
   return (e) => {
