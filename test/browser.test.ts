@@ -52,7 +52,7 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     }
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('/console looks up a customer created through Zenskar and shows it in all five shapes, with its history', async () => {
     const zenskar = tenant.credentials.zenskar!;
@@ -93,7 +93,7 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['custgate.credential']);
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('the translate playground shows the body in the other dialect and its loss report', async () => {
     const { page, errors, external } = await watchedPage(browser, base);
@@ -112,5 +112,5 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     expect(await losses.first().textContent()).toContain('unsupported');
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
