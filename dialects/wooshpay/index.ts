@@ -1,5 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
-import { expandParam } from '../stripe-like/index.ts';
+import { expandParam, metadataMaxKeysStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
@@ -15,6 +15,7 @@ export const wooshpay = {
   routes: { prefix: '/wooshpay', collection: '/v1/customers', update: 'POST', root: true },
   ids: ['public_id'],
   idempotency: true,
+  metadataMaxKeys: metadataMaxKeysStripe,
   auth: {
     credentials: credentialsWooshpay,
     principal: apiKeyPrincipal,

@@ -2,3 +2,4 @@ export * from './api-keys.ts';
 export * from './crypto.ts';
 export * from './jwt.ts';
 export * from './credential.ts';
+export * from './token-cache.ts';

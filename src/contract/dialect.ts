@@ -256,6 +256,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly ids: readonly IdKind[];
   /** Honours `Idempotency-Key` (Stripe semantics). */
   readonly idempotency: boolean;
+  /** The most metadata keys the provider lets a customer hold; a write that grows past it is refused. */
+  readonly metadataMaxKeys?: number;
   readonly auth: DialectAuth;
   readonly wire: DialectWire<TUpdate, TCreate>;
   readonly translation: DialectTranslation<TUpdate, TCreate>;

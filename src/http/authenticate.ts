@@ -12,7 +12,7 @@ const limited = (seconds: number, what: string) =>
 /** The gateway checks a claim: an API key by its hash, a JWT by signature, audience and claims. */
 async function check(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime): Promise<VerifiedCredential | undefined> {
   if (claim.type === 'api-key') return rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
-  const token = await rt.jwt.verify(claim.token, dialect.name);
+  const token = await rt.tokens.verify(claim.token, dialect.name, rt.now().getTime(), () => rt.jwt.verify(claim.token, dialect.name));
   if (!token) return undefined;
   if (!claim.claims) return { type: 'jwt', tenantId: token.tenantId, claims: token.claims };
   // A token of ours whose claims are not the dialect's (no tenant named) can be used for nothing.

@@ -2,12 +2,14 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
+import { sha256Hex } from '../auth/index.ts';
+import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
-import { errorHeaders, GatewayError, isGatewayError } from '../contract/errors.ts';
+import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
-import type { Runtime } from './runtime.ts';
+import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
@@ -37,15 +39,7 @@ function expectedVersionOf(header: string | undefined): number | undefined {
 /** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
-    let e: GatewayError;
-    if (isGatewayError(error)) {
-      e = error;
-    } else {
-      const name = error instanceof Error ? error.name : typeof error;
-      const message = error instanceof Error ? error.message : '';
-      rt.logger.error('unhandled_error', { dialect: dialect.name, name, message });
-      e = new GatewayError('internal', 'An internal error occurred.');
-    }
+    const e = asGatewayError(error, rt, dialect.name);
     const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
   };
@@ -82,7 +76,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     const reply = await rt.idempotency.around(principal.tenantId, key, fingerprint, rt.now(), async (held) => {
       const render = renderer(principal, expand);
       const keep = held && ((customer: Customer) => ({ ...held, status, body: render(customer) }));
-      const customer = await write({ principal, dialect: dialect.name, keep });
+      const customer = await write({ principal, dialect: dialect.name, metadataMaxKeys: dialect.metadataMaxKeys, keep });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };
     });
     const headers: Record<string, string> = reply.replayed ? { 'idempotent-replayed': 'true' } : { ...reply.headers };

@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import type { Registry } from '../../dialects/index.ts';
-import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
+import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import { type Store, StoreBusy } from '../store/index.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
 
@@ -36,6 +37,8 @@ export interface Runtime {
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
+  /** Verified JWTs by hash, until exp (token-cache.ts). */
+  readonly tokens: VerifiedTokenCache<VerifiedJwt>;
   readonly now: () => Date;
   readonly logger: Logger;
   readonly authFailures: RateLimiter;
@@ -48,15 +51,37 @@ const consoleLogger: Logger = {
   error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
 };
 
+/**
+ * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything
+ * unexpected is logged (name and message only) and answered as an internal error.
+ */
+export function asGatewayError(error: unknown, rt: Runtime, dialect: string): GatewayError {
+  if (isGatewayError(error)) return error;
+  if (error instanceof StoreBusy) {
+    return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1 });
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : '';
+  rt.logger.error('unhandled_error', { dialect, name, message });
+  return new GatewayError('internal', 'An internal error occurred.');
+}
+
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16, writeWaitMs: deps.config.writeWaitMs }),
+    customers: new CustomerService(deps.store, {
+      now,
+      maxAttempts: 16,
+      writeWaitMs: deps.config.writeWaitMs,
+      maxCustomerBytes: deps.config.maxCustomerBytes,
+    }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),
+    // The credential cache's TTL bounds it: a changed signing key takes effect within it.
+    tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger: deps.logger ?? consoleLogger,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
