@@ -8,11 +8,7 @@ import { CurrencyCodeSchema } from './currency.ts';
 
 const text = v.nullable(v.string());
 
-export const CountryCodeSchema = v.pipe(
-  v.string(),
-  v.check(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code'),
-  v.toUpperCase(),
-);
+export const CountryCodeSchema = v.pipe(v.string(), v.check(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code'), v.toUpperCase());
 
 export const AddressSchema = v.object({
   line1: text,

@@ -22,16 +22,12 @@ export interface GatewayConfig {
   readonly writeWaitMs: number;
 }
 
-
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
   const secret = env.CUSTGATE_JWT_SECRET === '' ? undefined : env.CUSTGATE_JWT_SECRET;
   const audiencePrefix = env.CUSTGATE_JWT_AUDIENCE_PREFIX ?? 'custgate:';
-  const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${audiencePrefix}${name}`])) as Record<
-    DialectName,
-    string
-  >;
+  const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${audiencePrefix}${name}`])) as Record<DialectName, string>;
   return {
     production,
     bodyLimitBytes: positiveInt(env.CUSTGATE_BODY_LIMIT_BYTES, 256 * 1024),

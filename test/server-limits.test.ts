@@ -54,7 +54,9 @@ describe.skipIf(testBackend() !== 'sqlite')('Node server limits', () => {
     socket.on('data', (chunk: Buffer) => {
       answer += chunk.toString();
     });
-    socket.write(`POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`);
+    socket.write(
+      `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`,
+    );
     await closed(socket);
     // Closed by the request timeout, not answered: the request was authenticated and waiting for its body.
     expect(answer).not.toMatch(/^HTTP\/1\.1 [24]/);

@@ -23,9 +23,7 @@ export const ErrorResponseBigcapital = v.strictObject({
   statusCode: v.pipe(v.number(), v.integer()),
   message: v.union([
     v.string(),
-    v.array(
-      v.strictObject({ property: v.string(), value: v.optional(v.unknown()), constraints: v.record(v.string(), v.string()) }),
-    ),
+    v.array(v.strictObject({ property: v.string(), value: v.optional(v.unknown()), constraints: v.record(v.string(), v.string()) })),
   ]),
   error: v.optional(v.string()),
 });
@@ -58,9 +56,7 @@ function constraint(kind: PropertyKind | undefined, issue: Issue, property: stri
 }
 
 const kindOf = (property: string): PropertyKind | undefined =>
-  Object.hasOwn(propertyKindsBigcapital, property)
-    ? propertyKindsBigcapital[property as keyof typeof propertyKindsBigcapital]
-    : undefined;
+  Object.hasOwn(propertyKindsBigcapital, property) ? propertyKindsBigcapital[property as keyof typeof propertyKindsBigcapital] : undefined;
 
 /** One entry per property, every failed constraint in it: the validation pipe's 400 message. */
 export function validationErrors(issues: readonly Issue[]): ValidationErrorBigcapital[] {

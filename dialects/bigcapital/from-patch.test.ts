@@ -1,15 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import {
-  type Address,
-  type Customer,
-  type CustomerPatch,
-  clear,
-  fieldDefaults,
-  merge,
-  set,
-  stateDefaults,
-} from '../../schemas/index.ts';
+import { type Address, type Customer, type CustomerPatch, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { applyPatch } from '../../src/core/apply-patch.ts';
 import { render, toPatch } from './mapping.ts';
 import { UpdateRequestBigcapital } from './request.ts';
@@ -138,8 +129,15 @@ describe('bigcapital fromPatch: happy', () => {
   });
 
   it('patches the billing address member by member: Zipcode is the postal code, null clears one', () => {
-    const { body } = fromPatch({ address: merge({ line1: set('1 Main St'), postal_code: set('10001'), line2: clear, email: set('b@acme.example') }) });
-    expect(body).toEqual({ billingAddress1: '1 Main St', billingAddressZipcode: '10001', billingAddress2: null, billingAddressEmail: 'b@acme.example' });
+    const { body } = fromPatch({
+      address: merge({ line1: set('1 Main St'), postal_code: set('10001'), line2: clear, email: set('b@acme.example') }),
+    });
+    expect(body).toEqual({
+      billingAddress1: '1 Main St',
+      billingAddressZipcode: '10001',
+      billingAddress2: null,
+      billingAddressEmail: 'b@acme.example',
+    });
   });
 
   it('replaces a whole address by sending every member, null where it has none', () => {

@@ -1,4 +1,13 @@
-import { type Address, type AddressOp, type AddressPatch, type CustomerPatch, clear, countryName, type FieldOp, set } from '../../schemas/index.ts';
+import {
+  type Address,
+  type AddressOp,
+  type AddressPatch,
+  type CustomerPatch,
+  clear,
+  countryName,
+  type FieldOp,
+  set,
+} from '../../schemas/index.ts';
 import type { Loss, Translation } from '../../src/contract/dialect.ts';
 import { keepAccepted } from '../shared/translate-guard.ts';
 import { type AddressPrefix, addressMembersBigcapital, plainFieldsBigcapital } from './mapping.ts';
@@ -98,8 +107,10 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
           sameAsBilling: op.value.same_as_billing && (op.value.same_as_billing.op === 'set' ? op.value.same_as_billing.value : false),
           address: op.value.address,
         };
-  if (shipping.name) losses.push({ field: 'shipping.name', kind: 'unsupported', message: `${title} has no shipping recipient name; it is left out.` });
-  if (shipping.phone) losses.push({ field: 'shipping.phone', kind: 'unsupported', message: `${title} has no shipping recipient phone; it is left out.` });
+  if (shipping.name)
+    losses.push({ field: 'shipping.name', kind: 'unsupported', message: `${title} has no shipping recipient name; it is left out.` });
+  if (shipping.phone)
+    losses.push({ field: 'shipping.phone', kind: 'unsupported', message: `${title} has no shipping recipient phone; it is left out.` });
   if (shipping.sameAsBilling === true) {
     // What Bigcapital shows for a same-as-billing shipping address is the billing address, so the
     // closest body copies the billing address this update gives.
@@ -124,7 +135,11 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
   if (shipping.address) {
     writeAddress(shipping.address, 'shippingAddress', 'shipping.address', body, origins, losses);
     // Bigcapital's shipping fields are the shipping address itself: writing one ends "same as billing".
-    losses.push({ field: 'shipping.same_as_billing', kind: 'lossy', message: `Writing ${title}'s shipping address ends "same as billing".` });
+    losses.push({
+      field: 'shipping.same_as_billing',
+      kind: 'lossy',
+      message: `Writing ${title}'s shipping address ends "same as billing".`,
+    });
   } else if (shipping.sameAsBilling === false) {
     losses.push({
       field: 'shipping.same_as_billing',

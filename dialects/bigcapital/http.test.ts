@@ -29,9 +29,7 @@ async function wooshpayCustomer(body: Record<string, string>) {
 }
 
 /** A token as the gateway signs them for Bigcapital, with the given changes. */
-async function token(
-  options: { organizations?: unknown; secret?: string; audience?: string; expiresAt?: number; kid?: string } = {},
-) {
+async function token(options: { organizations?: unknown; secret?: string; audience?: string; expiresAt?: number; kid?: string } = {}) {
   const kid = options.kid ?? gw.tenant.tenant.id;
   const key = options.secret === undefined ? await tenantSigningKey(gw.store, kid) : new TextEncoder().encode(options.secret);
   return new SignJWT({ organizations: options.organizations ?? [gw.tenant.tenant.id] })
@@ -77,9 +75,18 @@ describe('happy', () => {
     expect(byKey.status).toBe(200);
     const shown = (await byKey.json()) as Record<string, unknown>;
     expect(v.safeParse(CustomerResponseBigcapital, shown).issues).toBeUndefined();
-    expect(shown).toMatchObject({ id: number, displayName: 'Jenny Rosen Ltd', billingAddressPostcode: '10001', email: 'jenny@example.com' });
+    expect(shown).toMatchObject({
+      id: number,
+      displayName: 'Jenny Rosen Ltd',
+      billingAddressPostcode: '10001',
+      email: 'jenny@example.com',
+    });
 
-    const byJwt = await put(`/bigcapital/api/customers/${number}`, { ...base, displayName: 'Jenny Rosen Ltd', workPhone: '+1 555 0199' }, jwtAuth);
+    const byJwt = await put(
+      `/bigcapital/api/customers/${number}`,
+      { ...base, displayName: 'Jenny Rosen Ltd', workPhone: '+1 555 0199' },
+      jwtAuth,
+    );
     expect(byJwt.status).toBe(200);
     expect(await byJwt.json()).toMatchObject({ workPhone: '+1 555 0199', billingAddressCountry: 'United States' });
 
@@ -131,7 +138,12 @@ describe('happy', () => {
     expect(res.status).toBe(201);
     const created = (await res.json()) as { id: number };
     const read = await get(`/api/customers/${created.id}`);
-    expect(await read.json()).toMatchObject({ id: created.id, currencyCode: 'EUR', companyName: 'Acme', shippingAddressCountry: 'Germany' });
+    expect(await read.json()).toMatchObject({
+      id: created.id,
+      currencyCode: 'EUR',
+      companyName: 'Acme',
+      shippingAddressCountry: 'Germany',
+    });
   });
 });
 
@@ -156,7 +168,11 @@ describe('errors', () => {
       statusCode: 400,
       error: 'Bad Request',
       message: [
-        { property: 'customerType', value: 'company', constraints: { isIn: 'customerType must be one of the following values: business, individual' } },
+        {
+          property: 'customerType',
+          value: 'company',
+          constraints: { isIn: 'customerType must be one of the following values: business, individual' },
+        },
         { property: 'displayName', constraints: { isNotEmpty: 'displayName should not be empty' } },
         { property: 'email', value: '', constraints: { isEmail: 'email must be an email' } },
         { property: 'active', value: 'yes', constraints: { isBoolean: 'active must be a boolean value' } },
@@ -170,7 +186,9 @@ describe('errors', () => {
 
   it('refuses a wrong type with isString', async () => {
     const res = await put(`/api/customers/${number}`, { ...base, workPhone: 5551234 });
-    expect(await res.json()).toMatchObject({ message: [{ property: 'workPhone', value: 5551234, constraints: { isString: 'workPhone must be a string' } }] });
+    expect(await res.json()).toMatchObject({
+      message: [{ property: 'workPhone', value: 5551234, constraints: { isString: 'workPhone must be a string' } }],
+    });
   });
 
   it('answers a non-numeric, zero or unknown id with 404 NotFoundError, never 500', async () => {
@@ -195,14 +213,21 @@ describe('errors', () => {
     expect([large.status, await large.json()]).toEqual([413, { statusCode: 413, error: 'Payload Too Large', message: expect.any(String) }]);
 
     const stale = await put(`/api/customers/${number}`, base, { ...keyAuth, 'if-match': '"v0"' });
-    expect([stale.status, await stale.json()]).toEqual([412, { statusCode: 412, error: 'Precondition Failed', message: expect.any(String) }]);
+    expect([stale.status, await stale.json()]).toEqual([
+      412,
+      { statusCode: 412, error: 'Precondition Failed', message: expect.any(String) },
+    ]);
   });
 
   it('refuses a body that is not an object, a prototype key and a non-JSON content type in its envelopes', async () => {
     const list = await put(`/api/customers/${number}`, 'just text');
     expect([list.status, await list.json()]).toEqual([
       400,
-      { statusCode: 400, error: 'Bad Request', message: [{ property: 'body', value: 'just text', constraints: { isObject: 'body must be an object' } }] },
+      {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: [{ property: 'body', value: 'just text', constraints: { isObject: 'body must be an object' } }],
+      },
     ]);
     const proto = await gw.request(`/api/customers/${number}`, {
       method: 'PUT',

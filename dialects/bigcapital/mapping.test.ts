@@ -63,11 +63,15 @@ describe('request -> patch', () => {
 
   it('patches the billing address member by member; Zipcode is the postal code; a country name becomes ISO-2', () => {
     const patch = toPatch(
-      parse({ ...required, billingAddressCity: 'New York', billingAddressZipcode: '10001', billingAddressCountry: 'United States', billingAddress2: null }),
+      parse({
+        ...required,
+        billingAddressCity: 'New York',
+        billingAddressZipcode: '10001',
+        billingAddressCountry: 'United States',
+        billingAddress2: null,
+      }),
     );
-    expect(patch.address).toEqual(
-      merge({ city: set('New York'), postal_code: set('10001'), country: set('US'), line2: clear }),
-    );
+    expect(patch.address).toEqual(merge({ city: set('New York'), postal_code: set('10001'), country: set('US'), line2: clear }));
     expect(patch.shipping).toBeUndefined();
   });
 
@@ -105,16 +109,18 @@ describe('request validation', () => {
     (v.safeParse(UpdateRequestBigcapital, body).issues ?? []).map((i) => i.path?.map((p) => p.key).join('.'));
 
   it('names every invalid property at once', () => {
-    expect(
-      issuesOf({ email: '', billingAddressEmail: '', shippingAddressEmail: 'x', customerType: 'company', active: 'yes' }),
-    ).toEqual(['customerType', 'displayName', 'email', 'active', 'billingAddressEmail', 'shippingAddressEmail']);
+    expect(issuesOf({ email: '', billingAddressEmail: '', shippingAddressEmail: 'x', customerType: 'company', active: 'yes' })).toEqual([
+      'customerType',
+      'displayName',
+      'email',
+      'active',
+      'billingAddressEmail',
+      'shippingAddressEmail',
+    ]);
   });
 
   it('refuses an unknown country name and an empty displayName', () => {
-    expect(issuesOf({ ...required, displayName: '', billingAddressCountry: 'Narnia' })).toEqual([
-      'displayName',
-      'billingAddressCountry',
-    ]);
+    expect(issuesOf({ ...required, displayName: '', billingAddressCountry: 'Narnia' })).toEqual(['displayName', 'billingAddressCountry']);
   });
 });
 

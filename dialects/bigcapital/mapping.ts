@@ -15,7 +15,6 @@ import type { CreateRequestBigcapital, UpdateRequestBigcapital } from './request
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-
 const countryOp = (value: string | null): FieldOp<string> => {
   const code = value === null || value === '' ? undefined : toCountryCode(value);
   // The schema refused unknown names, so a non-empty value always has a code here.

@@ -13,7 +13,12 @@ const email = v.optional(v.nullable(v.pipe(v.string(), v.email())));
 
 /** An English country name ("United States"); ISO codes are accepted too. Unknown names are a 400. */
 const country = v.optional(
-  v.nullable(v.pipe(v.string(), v.check((name) => name === '' || toCountryCode(name) !== undefined))),
+  v.nullable(
+    v.pipe(
+      v.string(),
+      v.check((name) => name === '' || toCountryCode(name) !== undefined),
+    ),
+  ),
 );
 
 const entries = {

@@ -1,8 +1,7 @@
 import { type Coverage, readOnly } from '../../src/contract/dialect.ts';
 
 const setOnly = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
-const replaced = (as: string, note: string) =>
-  ({ as, read: true, write: { set: true, clear: true, mode: 'replace' }, note }) as const;
+const replaced = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: true, mode: 'replace' }, note }) as const;
 
 // Meteroid cannot clear a scalar: absent and null leave it, "" is stored as "".
 export const coverageMeteroid = {
@@ -47,7 +46,7 @@ export const coverageMeteroid = {
   },
   tax_ids: setOnly(
     'vat_number',
-    'the VAT entry only, replaced; other tax ids kept; its country is taken from the number\'s prefix (EL -> GR) when it is one',
+    "the VAT entry only, replaced; other tax ids kept; its country is taken from the number's prefix (EL -> GR) when it is one",
   ),
   custom_taxes: replaced('custom_taxes', 'replaced whole; [] empties; rate is a decimal string'),
   metadata: null,

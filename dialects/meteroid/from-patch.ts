@@ -12,7 +12,14 @@ type Key = keyof typeof updateEntries;
 type Body = Record<string, unknown>;
 
 /** Canonical address member -> Meteroid's name for it. */
-const addressMembers = { line1: 'line1', line2: 'line2', city: 'city', state: 'state', postal_code: 'zip_code', country: 'country' } as const;
+const addressMembers = {
+  line1: 'line1',
+  line2: 'line2',
+  city: 'city',
+  state: 'state',
+  postal_code: 'zip_code',
+  country: 'country',
+} as const;
 type Member = keyof typeof addressMembers;
 const members = Object.keys(addressMembers) as Member[];
 
@@ -78,7 +85,11 @@ function shippingParam(op: ShippingOp, losses: Loss[]): Body | undefined {
   else {
     // A shipping address given without the flag is one of its own.
     losses.push(
-      loss('shipping_address.same_as_billing', 'required', 'Meteroid requires same_as_billing with a shipping address; it is sent as false.'),
+      loss(
+        'shipping_address.same_as_billing',
+        'required',
+        'Meteroid requires same_as_billing with a shipping address; it is sent as false.',
+      ),
     );
   }
   const out: Body = { same_as_billing: sameAsBilling };
@@ -104,7 +115,11 @@ function vatNumber(entry: TaxId, losses: Loss[]): string | undefined {
   const country = vatCountry(entry.value);
   if (entry.type !== vatType || entry.country !== country) {
     losses.push(
-      loss('tax_ids.VAT', 'lossy', `Meteroid stores only the VAT number; its country is taken from the number's prefix (${country ?? 'none'}).`),
+      loss(
+        'tax_ids.VAT',
+        'lossy',
+        `Meteroid stores only the VAT number; its country is taken from the number's prefix (${country ?? 'none'}).`,
+      ),
     );
   }
   return entry.value;
@@ -120,16 +135,15 @@ function vatParam(op: TaxIdsOp, losses: Loss[]): string | undefined {
     let out: string | undefined;
     for (const [type, typeOp] of Object.entries(op.value)) {
       if (!isVat(type)) unsupported(type);
-      else if (typeOp.op === 'clear') losses.push(loss('tax_ids.VAT', 'inexpressible', 'Meteroid cannot remove a VAT number; it is left out.'));
+      else if (typeOp.op === 'clear')
+        losses.push(loss('tax_ids.VAT', 'inexpressible', 'Meteroid cannot remove a VAT number; it is left out.'));
       else out = vatNumber(typeOp.value, losses);
     }
     return out;
   }
   const vats = op.value.filter((t) => isVat(t.type));
   for (const t of op.value) if (!isVat(t.type)) unsupported(t.type);
-  losses.push(
-    loss('tax_ids', 'inexpressible', 'Meteroid sets only the VAT number: tax ids not in the list are kept, not removed.'),
-  );
+  losses.push(loss('tax_ids', 'inexpressible', 'Meteroid sets only the VAT number: tax ids not in the list are kept, not removed.'));
   if (vats.length > 1) losses.push(loss('tax_ids.VAT', 'unsupported', 'Meteroid has one VAT number: only the first is sent.'));
   const [first] = vats;
   return first ? vatNumber(first, losses) : undefined;
@@ -168,7 +182,11 @@ export function fromPatch(patch: CustomerPatch): Translation {
     if (taxes.some((t) => t.tax_code === null)) {
       losses.push(loss('custom_taxes', 'lossy', 'Meteroid requires a tax_code on every custom tax: a missing one is sent as "".'));
     }
-    put('custom_taxes', 'custom_taxes', taxes.map((t) => ({ name: t.name, rate: t.rate, tax_code: t.tax_code ?? '' })));
+    put(
+      'custom_taxes',
+      'custom_taxes',
+      taxes.map((t) => ({ name: t.name, rate: t.rate, tax_code: t.tax_code ?? '' })),
+    );
   }
   if (patch.tax_exempt) {
     const value = patch.tax_exempt.op === 'set' ? patch.tax_exempt.value : 'none';

@@ -16,7 +16,17 @@ const customer = (fields: Partial<Customer> = {}): Customer => ({
   ...fields,
 });
 
-const address = { line1: '1 Main St', line2: null, line3: 'Suite 9', city: 'Paris', state: null, postal_code: '75001', country: 'FR', email: null, phone: null };
+const address = {
+  line1: '1 Main St',
+  line2: null,
+  line3: 'Suite 9',
+  city: 'Paris',
+  state: null,
+  postal_code: '75001',
+  country: 'FR',
+  email: null,
+  phone: null,
+};
 const parse = (body: unknown) => v.parse(UpdateRequestMeteroid, body);
 
 describe('meteroid mapping: body -> patch', () => {
@@ -67,14 +77,28 @@ describe('meteroid mapping: body -> patch', () => {
 
 describe('meteroid mapping: customer -> response', () => {
   it('shows what Meteroid requires even when nothing is stored: EUR, "" name and invoicing entity', () => {
-    expect(render(customer())).toMatchObject({ id: 'cus_abc123', name: '', currency: 'EUR', invoicing_entity_id: '', shipping_address: null, vat_number: null });
+    expect(render(customer())).toMatchObject({
+      id: 'cus_abc123',
+      name: '',
+      currency: 'EUR',
+      invoicing_entity_id: '',
+      shipping_address: null,
+      vat_number: null,
+    });
   });
 
   it('shows the billing address as the shipping address when same_as_billing', () => {
     const shown = render(
       customer({ address, shipping: { name: 'Dock', phone: null, same_as_billing: true, address: { ...address, city: 'Lyon' } } }),
     );
-    expect(shown.billing_address).toEqual({ line1: '1 Main St', line2: null, city: 'Paris', country: 'FR', state: null, zip_code: '75001' });
+    expect(shown.billing_address).toEqual({
+      line1: '1 Main St',
+      line2: null,
+      city: 'Paris',
+      country: 'FR',
+      state: null,
+      zip_code: '75001',
+    });
     expect(shown.shipping_address).toEqual({ same_as_billing: true, address: shown.billing_address });
   });
 

@@ -25,8 +25,7 @@ export const vatType = 'VAT';
  */
 export const fallbackCurrency: CurrencyCode = 'EUR';
 
-const memberOp = (value: string | null | undefined): FieldOp<string> =>
-  value === null || value === undefined ? clear : set(value);
+const memberOp = (value: string | null | undefined): FieldOp<string> => (value === null || value === undefined ? clear : set(value));
 
 /**
  * Meteroid replaces an address whole: every member it knows is set or cleared, and line3 (which it
@@ -122,8 +121,7 @@ export function renderAddress(address: Address | null): AddressMeteroid | null {
 }
 
 /** The VAT entry of the canonical tax ids, the one `vat_number` shows. */
-export const vatEntry = (taxIds: readonly TaxId[]): TaxId | undefined =>
-  taxIds.find((t) => t.type?.toUpperCase() === vatType);
+export const vatEntry = (taxIds: readonly TaxId[]): TaxId | undefined => taxIds.find((t) => t.type?.toUpperCase() === vatType);
 
 export function render(c: Customer): CustomerMeteroid {
   return {

@@ -45,7 +45,8 @@ const asText = (value: unknown): string => (typeof value === 'string' ? value : 
 export function metadataParam(op: MetadataOp, losses: Loss[]): '' | Record<string, string> {
   if (op.op === 'clear') return '';
   const out: Record<string, string> = {};
-  const entries = op.op === 'set' ? Object.entries(op.value).map(([k, v]) => [k, { op: 'set', value: v }] as const) : Object.entries(op.value);
+  const entries =
+    op.op === 'set' ? Object.entries(op.value).map(([k, v]) => [k, { op: 'set', value: v }] as const) : Object.entries(op.value);
   let stringified = false;
   for (const [key, keyOp] of entries) {
     if (keyOp.op === 'clear') out[key] = '';
@@ -61,6 +62,11 @@ export function metadataParam(op: MetadataOp, losses: Loss[]): '' | Record<strin
       message: 'Stripe-like metadata merges by key: keys not named in the source are kept, not removed.',
     });
   }
-  if (stringified) losses.push({ field: 'metadata', kind: 'lossy', message: 'Stripe-like metadata values are strings: other values are sent as JSON text.' });
+  if (stringified)
+    losses.push({
+      field: 'metadata',
+      kind: 'lossy',
+      message: 'Stripe-like metadata values are strings: other values are sent as JSON text.',
+    });
   return out;
 }

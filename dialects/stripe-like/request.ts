@@ -15,7 +15,11 @@ export const PhoneParam = v.pipe(v.string(), v.maxLength(20));
 
 export const CountryParam = v.pipe(
   v.string(),
-  v.check(isCountryCode, (issue) => `Country '${String(issue.input)}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US', 'EG', or 'GB'.`),
+  v.check(
+    isCountryCode,
+    (issue) =>
+      `Country '${String(issue.input)}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US', 'EG', or 'GB'.`,
+  ),
 );
 
 export const AddressParam = v.strictObject({
@@ -56,6 +60,9 @@ export const expandParam = (expandable: readonly string[]) =>
   v.array(
     v.pipe(
       v.string(),
-      v.check((path) => expandable.includes(path), (issue) => `This property cannot be expanded (${String(issue.input)}).`),
+      v.check(
+        (path) => expandable.includes(path),
+        (issue) => `This property cannot be expanded (${String(issue.input)}).`,
+      ),
     ),
   );

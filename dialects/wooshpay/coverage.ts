@@ -1,6 +1,5 @@
 import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
-
 export const coverageWooshpay = {
   uuid: null,
   public_id: readOnly('id'),

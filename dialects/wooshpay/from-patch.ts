@@ -16,11 +16,14 @@ export function fromPatch(patch: CustomerPatch): Translation {
   if (shipping?.op === 'clear') body.shipping = '';
   if (shipping?.op === 'set') {
     const { name, phone, address, same_as_billing } = shipping.value;
-    if (same_as_billing) losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Wooshpay has no same-as-billing flag.' });
-    if (name === null) losses.push({ field: 'shipping.name', kind: 'required', message: 'Wooshpay requires shipping[name] with shipping.' });
+    if (same_as_billing)
+      losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Wooshpay has no same-as-billing flag.' });
+    if (name === null)
+      losses.push({ field: 'shipping.name', kind: 'required', message: 'Wooshpay requires shipping[name] with shipping.' });
     body.shipping = { name: name ?? '', ...(phone ? { phone } : {}), address: addressValueParam(address) };
     for (const m of ['line3', 'email', 'phone'] as const) {
-      if (address?.[m]) losses.push({ field: `shipping.address.${m}`, kind: 'unsupported', message: `Stripe-like addresses have no ${m}.` });
+      if (address?.[m])
+        losses.push({ field: `shipping.address.${m}`, kind: 'unsupported', message: `Stripe-like addresses have no ${m}.` });
     }
   }
   return { body, losses };

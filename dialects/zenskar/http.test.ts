@@ -12,7 +12,8 @@ let wooshpayAuth: Record<string, string>;
 const zenskar = (method: string, path: string, body?: unknown, headers = auth) =>
   gw.request(`/zenskar/customers${path}`, body === undefined ? { method, headers } : jsonInit(method, body, headers));
 const patch = (ref: string, body: unknown, headers = auth) => zenskar('PATCH', `/${ref}`, body, headers);
-const read = async (ref: string, headers = auth) => (await zenskar('GET', `/${ref}`, undefined, headers)).json() as Promise<CustomerZenskar>;
+const read = async (ref: string, headers = auth) =>
+  (await zenskar('GET', `/${ref}`, undefined, headers)).json() as Promise<CustomerZenskar>;
 
 const shown = async (res: Response) => (await res.json()) as CustomerZenskar;
 const detail = async <T = { loc: (string | number)[]; msg: string; type: string }[]>(res: Response) =>
@@ -145,7 +146,14 @@ describe('happy', () => {
     });
     expect(c.address).toMatchObject({ line1: '10 Downing St', line3: 'Whitehall', country: 'United Kingdom', country_code: 'GB' });
     const moved = await shown(await patch(c.id, { address: { city: 'Paris', zipCode: null, country: 'France' } }));
-    expect(moved.address).toMatchObject({ line1: '10 Downing St', line3: 'Whitehall', city: 'Paris', zipCode: null, country: 'France', country_code: 'FR' });
+    expect(moved.address).toMatchObject({
+      line1: '10 Downing St',
+      line3: 'Whitehall',
+      city: 'Paris',
+      zipCode: null,
+      country: 'France',
+      country_code: 'FR',
+    });
     expect((await shown(await patch(c.id, { address: null }))).address).toBeNull();
   });
 

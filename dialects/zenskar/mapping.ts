@@ -21,7 +21,6 @@ import { type AddressParamZenskar, isBlank, type TaxIdParamZenskar, type UpdateR
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-
 /** The text, or null where it is absent, null or blank. */
 const orNull = (value: string | null | undefined): string | null => (value == null || isBlank(value) ? null : value);
 
@@ -94,9 +93,7 @@ export function toPatch(body: UpdateRequestZenskar): CustomerPatch {
   if (body.tax_info !== undefined) patch.tax_ids = body.tax_info === null ? clear : set(body.tax_info.map(taxIdValue));
   if (body.connector !== undefined) {
     patch.connector =
-      body.connector === null
-        ? clear
-        : set({ name: body.connector.name ?? null, reference_id: body.connector.reference_id ?? null });
+      body.connector === null ? clear : set({ name: body.connector.name ?? null, reference_id: body.connector.reference_id ?? null });
   }
   if (body.communications_enabled !== undefined) patch.communications_enabled = flagOp(body.communications_enabled);
   if (body.auto_charge_enabled !== undefined) patch.auto_charge_enabled = flagOp(body.auto_charge_enabled);

@@ -6,15 +6,11 @@ import { emailError, pydantic, valueError } from './errors.ts';
 // field unchanged, null clears it. Unknown properties are ignored (v.object), as pydantic does.
 // Messages are pydantic's so errors.ts can name each issue's type.
 
-const isRecord = (input: unknown): input is Record<string, unknown> =>
-  typeof input === 'object' && input !== null && !Array.isArray(input);
+const isRecord = (input: unknown): input is Record<string, unknown> => typeof input === 'object' && input !== null && !Array.isArray(input);
 
 /** A pydantic model: a JSON object (not an array) with these properties. */
 const model = <E extends v.ObjectEntries>(entries: E) =>
-  v.pipe(
-    v.custom<Record<string, unknown>>(isRecord, pydantic.model_attributes_type),
-    v.object(entries, pydantic.model_attributes_type),
-  );
+  v.pipe(v.custom<Record<string, unknown>>(isRecord, pydantic.model_attributes_type), v.object(entries, pydantic.model_attributes_type));
 
 const nullable = <S extends v.GenericSchema>(schema: S) => v.optional(v.nullable(schema));
 
@@ -92,13 +88,16 @@ const entries = {
   ship_to_address: nullable(AddressParamZenskar),
   tax_info: nullable(v.array(TaxIdParamZenskar, pydantic.list_type)),
   phone_number: text,
-  email: nullable(v.pipe(v.string(pydantic.string_type), v.email((issue) => emailError(issue.input)))),
+  email: nullable(
+    v.pipe(
+      v.string(pydantic.string_type),
+      v.email((issue) => emailError(issue.input)),
+    ),
+  ),
   connector: nullable(ConnectorParamZenskar),
   communications_enabled: nullable(v.boolean(pydantic.bool_type)),
   auto_charge_enabled: nullable(v.boolean(pydantic.bool_type)),
-  business_entity_id: nullable(
-    v.pipe(v.string(pydantic.uuid_type), v.uuid(pydantic.uuid_parsing), v.toLowerCase()),
-  ),
+  business_entity_id: nullable(v.pipe(v.string(pydantic.uuid_type), v.uuid(pydantic.uuid_parsing), v.toLowerCase())),
 };
 
 export const UpdateRequestZenskar = model(entries);

@@ -36,7 +36,9 @@ export type CredentialScheme =
   | {
       readonly type: 'api-key';
       readonly kind: ApiKeyKind;
-      readonly in: { readonly authorization: readonly ('bearer' | 'basic')[] } | { readonly header: string; readonly with?: readonly string[] };
+      readonly in:
+        | { readonly authorization: readonly ('bearer' | 'basic')[] }
+        | { readonly header: string; readonly with?: readonly string[] };
       readonly prefix?: string;
       readonly pattern: RegExp;
     }

@@ -1,10 +1,4 @@
-import {
-  type Customer,
-  type CustomerFields,
-  type CustomerState,
-  fieldDefaults,
-  stateDefaults,
-} from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, type CustomerState, fieldDefaults, stateDefaults } from '../../schemas/index.ts';
 import type { CustomerRow } from '../store/index.ts';
 
 // alias and external_id live in their own columns (unique per tenant); everything else in `data`.

@@ -10,7 +10,15 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
-import { type CustomerRow, LockTimeout, MissingReference, StaleWrite, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
+import {
+  type CustomerRow,
+  LockTimeout,
+  MissingReference,
+  StaleWrite,
+  type Store,
+  UniqueViolation,
+  type WritePlan,
+} from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
@@ -44,8 +52,7 @@ export interface ServiceOptions {
   readonly maxCustomerBytes?: number;
 }
 
-const notFound = (reference: string) =>
-  new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
+const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
 // PostgreSQL text cannot hold NUL (SQLite can): refused for every backend alike.
 const hasNul = (value: string | null): boolean => value !== null && value.includes('\u0000');
@@ -102,8 +109,7 @@ function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteCo
   }
 }
 
-const ghostTenant = () =>
-  new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
+const ghostTenant = () => new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
 
 const missing = (segment: string): never => {
   throw notFound(segment);
@@ -208,7 +214,12 @@ export class CustomerService {
             lostRace(error);
           }
           if (this.#store.locksRows) {
-            return await this.#store.updateLocked(tenantId, found.id, (locked) => this.#plan(locked ?? missing(segment), patch, ctx), this.#options.writeWaitMs);
+            return await this.#store.updateLocked(
+              tenantId,
+              found.id,
+              (locked) => this.#plan(locked ?? missing(segment), patch, ctx),
+              this.#options.writeWaitMs,
+            );
           }
           if (attempt >= this.#options.maxAttempts) break;
           await backoff(attempt);
@@ -218,7 +229,11 @@ export class CustomerService {
       });
     } catch (error) {
       if (error instanceof QueueTimeout || error instanceof LockTimeout) {
-        throw new GatewayError('conflict', `Waited more than ${this.#options.writeWaitMs} ms for other updates of this customer; retry the request.`, { field: 'version' });
+        throw new GatewayError(
+          'conflict',
+          `Waited more than ${this.#options.writeWaitMs} ms for other updates of this customer; retry the request.`,
+          { field: 'version' },
+        );
       }
       throw error;
     }
@@ -294,7 +309,9 @@ export class CustomerService {
     const owner = await this.#store.findCustomer(tenantId, 'uuid', externalId.toLowerCase());
     if (owner && owner.id !== self) {
       const message = "An external_id cannot be another customer's id.";
-      throw new GatewayError('invalid_request', message, { issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }] });
+      throw new GatewayError('invalid_request', message, {
+        issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }],
+      });
     }
   }
 

@@ -63,9 +63,7 @@ function printDemo(created: Awaited<ReturnType<typeof createTenant>>, base: stri
   console.log(lines.join('\n'));
 }
 
-const program = new Command('custgate')
-  .description('Multi-dialect customer-update gateway')
-  .showHelpAfterError();
+const program = new Command('custgate').description('Multi-dialect customer-update gateway').showHelpAfterError();
 
 program
   .command('serve')
@@ -161,7 +159,7 @@ tenant
   .option('--d1 <database>', 'write to this D1 database (name or binding) through `wrangler d1 execute`')
   .option('--local', 'with --d1: the local D1 that `npm run dev:worker` uses (the default)')
   .option('--remote', 'with --d1: the D1 database on Cloudflare, for a deployed worker')
-  .option('--persist-to <dir>', 'with --d1 --local: wrangler\'s local state folder (default .wrangler/state)')
+  .option('--persist-to <dir>', "with --d1 --local: wrangler's local state folder (default .wrangler/state)")
   .option('--wrangler-config <file>', 'with --d1: wrangler configuration file (default ./wrangler.toml)')
   .action(async (name: string, opts: TenantCreateOptions) => {
     const config = loadConfig(env);
@@ -189,7 +187,7 @@ program
   .command('dev-worker')
   .description('serve the Workers build locally (wrangler dev) on a persisted local D1, migrated')
   .option('-p, --port <port>', 'port to listen on', port, 8787)
-  .option('--persist-to <dir>', 'wrangler\'s local state folder (default .wrangler/state)')
+  .option('--persist-to <dir>', "wrangler's local state folder (default .wrangler/state)")
   .option('--no-demo', 'do not create a demo tenant in an empty local D1')
   .action(async (opts: { port: number; persistTo?: string; demo: boolean }) => {
     const d1 = await import('./d1-tools.ts');
@@ -207,7 +205,7 @@ program
 
 program
   .command('d1-migrations')
-  .description('write D1\'s migrations folder (migrations/*.sql) from src/store/migrations.ts')
+  .description("write D1's migrations folder (migrations/*.sql) from src/store/migrations.ts")
   .option('--check', 'write nothing; fail if the folder is out of date')
   .action(async (opts: { check?: boolean }) => {
     const { syncD1Migrations } = await import('./d1-tools.ts');
@@ -237,7 +235,7 @@ program
         process.exitCode = 3;
       }
     } catch (error) {
-      const issues = isGatewayError(error) ? error.details.issues ?? [] : [];
+      const issues = isGatewayError(error) ? (error.details.issues ?? []) : [];
       console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
       for (const issue of issues) console.error(`  ${issue.path.join('.')}: ${issue.message}`);
       process.exitCode = 2;

@@ -94,7 +94,13 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
       const result = translate(from, to, raw);
       if (c.req.query('strict') === 'true' && result.losses.length > 0) {
         return c.json(
-          { error: { code: 'lossy_translation', message: `The translation from ${from.name} to ${to.name} loses information.`, losses: result.losses } },
+          {
+            error: {
+              code: 'lossy_translation',
+              message: `The translation from ${from.name} to ${to.name} loses information.`,
+              losses: result.losses,
+            },
+          },
           422,
         );
       }

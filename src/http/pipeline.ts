@@ -2,8 +2,6 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
-import { sha256Hex } from '../auth/index.ts';
-import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { authenticate } from './authenticate.ts';
@@ -125,6 +123,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     },
     update: (c) => update(c).catch(fail),
     create: (c) => create(c).catch(fail),
-    notFound: async (c) => fail(new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`)),
+    notFound: async (c) =>
+      fail(new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`)),
   };
 }

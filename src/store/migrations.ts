@@ -43,12 +43,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
         .execute();
       for (const column of ['public_id', 'number', 'alias', 'external_id'] as const) {
-        await db.schema
-          .createIndex(`customers_${column}_unique`)
-          .on('customers')
-          .columns(['tenant_id', column])
-          .unique()
-          .execute();
+        await db.schema.createIndex(`customers_${column}_unique`).on('customers').columns(['tenant_id', column]).unique().execute();
       }
 
       await db.schema

@@ -4,15 +4,7 @@ import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Worker } from 'node:worker_threads';
-import {
-  MissingReference,
-  type SqlExecutor,
-  StaleWrite,
-  type Step,
-  StoreBusy,
-  UniqueViolation,
-  uniqueTarget,
-} from './executor.ts';
+import { MissingReference, type SqlExecutor, StaleWrite, type Step, StoreBusy, UniqueViolation, uniqueTarget } from './executor.ts';
 import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 

@@ -28,7 +28,18 @@ const idColumn = {
   external_id: 'external_id',
 } as const satisfies Record<IdKind, keyof CustomersTable>;
 
-const customerColumns = ['id', 'tenant_id', 'public_id', 'number', 'alias', 'external_id', 'version', 'data', 'created_at', 'updated_at'] as const;
+const customerColumns = [
+  'id',
+  'tenant_id',
+  'public_id',
+  'number',
+  'alias',
+  'external_id',
+  'version',
+  'data',
+  'created_at',
+  'updated_at',
+] as const;
 const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
 const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
 
@@ -78,7 +89,12 @@ function hotQueries(db: Kysely<Database>) {
         .compile(),
     ),
     releaseKey: prepared<{ tenantId: string; key: string }>(['tenantId', 'key'], (p) =>
-      db.deleteFrom('idempotency_keys').where('tenant_id', '=', p.tenantId).where('key', '=', p.key).where('state', '=', 'pending').compile(),
+      db
+        .deleteFrom('idempotency_keys')
+        .where('tenant_id', '=', p.tenantId)
+        .where('key', '=', p.key)
+        .where('state', '=', 'pending')
+        .compile(),
     ),
     finishKey: prepared<Finish>(['status', 'body', 'tenantId', 'key'], (k) =>
       db
@@ -135,7 +151,10 @@ export class Store {
   }
 
   async countTenants(): Promise<number> {
-    const q = this.#db.selectFrom('tenants').select((eb) => eb.fn.countAll<number>().as('n')).compile();
+    const q = this.#db
+      .selectFrom('tenants')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .compile();
     return Number((await this.executor.all(q))[0]?.n ?? 0);
   }
 
@@ -150,7 +169,11 @@ export class Store {
   /** Stores a tenant's signing key unless it has one already (two signers racing keep the first). */
   async insertSigningKey(key: SigningKeyRow): Promise<void> {
     await this.executor.run(
-      this.#db.insertInto('signing_keys').values(key).onConflict((oc) => oc.column('tenant_id').doNothing()).compile(),
+      this.#db
+        .insertInto('signing_keys')
+        .values(key)
+        .onConflict((oc) => oc.column('tenant_id').doNothing())
+        .compile(),
     );
   }
 
@@ -256,7 +279,14 @@ export class Store {
   async reclaimKey(row: IdempotencyRow, previous: IdempotencyRow): Promise<boolean> {
     const q = this.#db
       .updateTable('idempotency_keys')
-      .set({ request_hash: row.request_hash, state: 'pending', status: null, body: null, created_at: row.created_at, expires_at: row.expires_at })
+      .set({
+        request_hash: row.request_hash,
+        state: 'pending',
+        status: null,
+        body: null,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+      })
       .where('tenant_id', '=', row.tenant_id)
       .where('key', '=', row.key)
       .where('created_at', '=', previous.created_at)

@@ -12,7 +12,14 @@ import type { Store } from './store.ts';
 type Table = keyof Database;
 
 /** In dependency order: tenants before what references them. */
-const tables = ['tenants', 'signing_keys', 'credentials', 'customers', 'customer_events', 'idempotency_keys'] as const satisfies readonly Table[];
+const tables = [
+  'tenants',
+  'signing_keys',
+  'credentials',
+  'customers',
+  'customer_events',
+  'idempotency_keys',
+] as const satisfies readonly Table[];
 
 const orderBy = {
   tenants: ['id'],
@@ -94,8 +101,13 @@ export async function importData(store: Store, lines: AsyncIterable<string> | It
     const all = rows.get(table) ?? [];
     counts[table] = all.length;
     for (let i = 0; i < all.length; i += insertBatch) {
-      // biome-ignore lint/suspicious/noExplicitAny: rows are checked by the database's constraints
-      steps.push({ query: db.insertInto(table).values(all.slice(i, i + insertBatch) as any).compile() });
+      steps.push({
+        query: db
+          .insertInto(table)
+          // biome-ignore lint/suspicious/noExplicitAny: rows are checked by the database's constraints
+          .values(all.slice(i, i + insertBatch) as any)
+          .compile(),
+      });
     }
   }
   if (steps.length > 0) await store.executor.atomic(steps);

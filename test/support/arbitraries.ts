@@ -32,16 +32,13 @@ const lower = 'abcdefghijklmnopqrstuvwxyz';
 const upper = lower.toUpperCase();
 const digits = '0123456789';
 const alnum = `${lower}${upper}${digits}`;
-const word = (min: number, max: number, chars = lower) =>
-  fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+const word = (min: number, max: number, chars = lower) => fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
 
 /** Non-blank text without edge whitespace: "" and "  " mean "no value" in several dialects. */
 export const textArb = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc
-      .tuple(word(1, 1, alnum), word(0, 38, `${alnum} .,'&-`), word(1, 1, `${alnum}.`))
-      .map(([a, b, c]) => `${a}${b}${c}`),
+    arbitrary: fc.tuple(word(1, 1, alnum), word(0, 38, `${alnum} .,'&-`), word(1, 1, `${alnum}.`)).map(([a, b, c]) => `${a}${b}${c}`),
   },
   // Unicode survives every dialect: accented, CJK, emoji.
   { weight: 1, arbitrary: fc.constantFrom('Zoë Ångström', '株式会社テスト', 'Ελληνική Εταιρεία', 'Café ☕ Øresund', 'Łódź Sp. z o.o.') },
@@ -85,7 +82,12 @@ const addressValueArbs = {
 } as const satisfies Record<keyof Address, fc.Arbitrary<string>>;
 
 const opOf = <T>(value: fc.Arbitrary<T>, clearable = true): fc.Arbitrary<FieldOp<T>> =>
-  clearable ? fc.oneof(value.map((v) => set(v)), fc.constant(clear)) : value.map((v) => set(v));
+  clearable
+    ? fc.oneof(
+        value.map((v) => set(v)),
+        fc.constant(clear),
+      )
+    : value.map((v) => set(v));
 
 export const addressPatchArb: fc.Arbitrary<AddressPatch> = fc.record(
   Object.fromEntries(Object.entries(addressValueArbs).map(([k, a]) => [k, opOf(a as fc.Arbitrary<string>)])) as {
@@ -106,7 +108,11 @@ export const shippingPatchArb: fc.Arbitrary<ShippingPatch> = fc.record(
     name: opOf(textArb),
     phone: opOf(phoneArb),
     same_as_billing: opOf(fc.boolean()),
-    address: fc.oneof(addressArb.map((a) => set(a)), addressPatchArb.map((p) => merge(p)), fc.constant(clear)),
+    address: fc.oneof(
+      addressArb.map((a) => set(a)),
+      addressPatchArb.map((p) => merge(p)),
+      fc.constant(clear),
+    ),
   },
   { requiredKeys: [] },
 );

@@ -88,12 +88,28 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
 }
 
 /** Sends an update body through a dialect. */
-export async function update(gw: TestGateway, dialect: AnyDialect, ids: CanonicalView['ids'], body: unknown, extra: Record<string, string> = {}) {
+export async function update(
+  gw: TestGateway,
+  dialect: AnyDialect,
+  ids: CanonicalView['ids'],
+  body: unknown,
+  extra: Record<string, string> = {},
+) {
   const auth = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
   return gw.request(itemPath(dialect, ids), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
 }
 
-const emptyAddress = { line1: null, line2: null, line3: null, city: null, state: null, postal_code: null, country: null, email: null, phone: null };
+const emptyAddress = {
+  line1: null,
+  line2: null,
+  line3: null,
+  city: null,
+  state: null,
+  postal_code: null,
+  country: null,
+  email: null,
+  phone: null,
+};
 
 /**
  * A field's value ready to compare: an address whose every member is null is no address (the rule
@@ -162,7 +178,9 @@ export function errorEnvelopes(dialect: AnyDialect): Map<number, Set<string>> {
   for (const code of errorCodes as readonly ErrorCode[]) {
     for (const details of detailVariants) {
       const { status, body } = dialect.wire.renderError(new GatewayError(code, 'x', details));
-      const keys = Object.keys(body as object).sort().join(',');
+      const keys = Object.keys(body as object)
+        .sort()
+        .join(',');
       out.set(status, (out.get(status) ?? new Set()).add(keys));
     }
   }

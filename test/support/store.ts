@@ -11,8 +11,7 @@ import { Store } from '../../src/store/index.ts';
 // CUSTGATE_TEST_BACKEND=postgres; its stores live on TEST_DATABASE_URL, each in a schema of its
 // own so test files run in parallel on one server, and are dropped when the file ends.
 
-export const testBackend = (): 'sqlite' | 'postgres' =>
-  process.env.CUSTGATE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+export const testBackend = (): 'sqlite' | 'postgres' => (process.env.CUSTGATE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite');
 
 function postgresUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
