@@ -4,6 +4,7 @@ import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
+import { missingKeyMessage } from './upstream/secrets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -40,6 +41,10 @@ export async function startNode(
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
   const store = options.store ?? (await openStore(env));
+  if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
+    if (!options.store) await store.executor.close();
+    throw new Error(missingKeyMessage);
+  }
   const app = createApp({ store, config });
   const purge = setInterval(() => {
     store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);

@@ -2,6 +2,10 @@ import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { UpstreamClient } from '../upstream/client.ts';
+import type { Fetch } from '../upstream/http.ts';
+import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -13,13 +17,17 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
+  readonly fetch?: Fetch;
 }
 
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
   readonly config: GatewayConfig;
   readonly store: Store;
-  readonly customers: CustomerService;
+  /** Local customers, through the tenant's proxy upstream where it has one. */
+  readonly customers: Customers;
+  readonly keyring: Keyring;
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
@@ -34,10 +42,13 @@ const consoleLogger: Logger = {
 
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
+  const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16 }),
+    customers: new ProxiedCustomers(new CustomerService(deps.store, { now, maxAttempts: 16 }), deps.store, upstreams),
+    keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt),
