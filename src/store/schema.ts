@@ -61,6 +61,13 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+export interface SigningKeysTable {
+  tenant_id: string;
+  /** The tenant's HS256 key, base64url (32 random bytes). A secret: whoever reads it can sign. */
+  secret: string;
+  created_at: string;
+}
+
 export interface UpstreamsTable {
   id: string;
   tenant_id: string;
@@ -95,6 +102,7 @@ export interface Database {
   customers: CustomersTable;
   customer_events: CustomerEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  signing_keys: SigningKeysTable;
   upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
   gateway_keys: GatewayKeysTable;
