@@ -13,6 +13,7 @@ import { createTenant } from './tenants.ts';
 import { dialectNamed, translate } from './translate.ts';
 import { isGatewayError } from './errors.ts';
 import { readFileSync } from 'node:fs';
+import { upstreamCommands } from './cli-upstream.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -243,6 +244,8 @@ program
       process.exitCode = 2;
     }
   });
+
+upstreamCommands(program, env);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,6 @@
 import type { DialectName } from './dialect.ts';
 import type { JwtConfig } from './auth/index.ts';
+import { parseSecretsKey } from './upstream/secrets.ts';
 import type { WindowLimit } from './http/rate-limit.ts';
 
 export interface GatewayConfig {
@@ -10,6 +11,10 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
+  readonly secretsKey: string | undefined;
+  /** Bound on each call to an upstream provider, connection included. */
+  readonly upstreamTimeoutMs: number;
   /** Failed authentications per client address per window before 429 (0: off). On by default. */
   readonly authFailureLimit: WindowLimit;
   /** Requests per credential per window before 429 (0: off, the default). */
@@ -39,6 +44,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     jwt: { secret, issuer: env.CUSTGATE_JWT_ISSUER ?? 'custgate', audiences },
     apiKeyCacheTtlMs: positiveInt(env.CUSTGATE_KEY_CACHE_TTL_MS, 30_000, true),
     idempotencyTtlHours: positiveInt(env.CUSTGATE_IDEMPOTENCY_TTL_HOURS, 24),
+    secretsKey: secretsKey(env.CUSTGATE_SECRETS_KEY),
+    upstreamTimeoutMs: positiveInt(env.CUSTGATE_UPSTREAM_TIMEOUT_MS, 10_000),
     authFailureLimit: {
       max: positiveInt(env.CUSTGATE_AUTH_FAILURE_LIMIT, 100, true),
       windowMs: positiveInt(env.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS, 60) * 1000,
@@ -58,4 +65,11 @@ function positiveInt(value: string | undefined, fallback: number, allowZero = fa
   const n = Number(value);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`invalid number: ${value}`);
   return n;
+}
+
+/** Checked at start so a malformed key fails loudly, not at the first upstream call. */
+function secretsKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  parseSecretsKey(value);
+  return value;
 }

@@ -6,6 +6,7 @@ import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
+import { missingKeyMessage } from './upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from './web/node-assets.ts';
 
 export interface NodeGateway {
@@ -80,6 +81,10 @@ export async function startNode(
   const config = loadConfig(env);
   const limits = serverLimits(env);
   const store = options.store ?? (await openStore(env));
+  if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
+    if (!options.store) await store.executor.close();
+    throw new Error(missingKeyMessage);
+  }
   const app = createApp({
     store,
     config,

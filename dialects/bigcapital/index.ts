@@ -1,5 +1,6 @@
 import type { Dialect } from '../../src/dialect.ts';
 import { credentialBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
+import { clientBigcapital } from './client.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
 import { examplesBigcapital } from './examples.ts';
@@ -40,4 +41,5 @@ export const bigcapital = {
   openapi: openapiBigcapital,
   coverage: coverageBigcapital,
   fromPatch,
+  client: clientBigcapital,
 } satisfies Dialect<UpdateRequestBigcapital, CreateRequestBigcapital>;

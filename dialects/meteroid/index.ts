@@ -1,5 +1,6 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialMeteroid } from './auth.ts';
+import { clientMeteroid } from './client.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
 import { examplesMeteroid } from './examples.ts';
@@ -32,4 +33,5 @@ export const meteroid = {
   openapi: openapiMeteroid,
   coverage: coverageMeteroid,
   fromPatch,
+  client: clientMeteroid,
 } satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;

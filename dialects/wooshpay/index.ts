@@ -1,6 +1,7 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { metadataMaxKeysStripe } from '../stripe-like/index.ts';
 import { credentialWooshpay } from './auth.ts';
+import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { examplesWooshpay } from './examples.ts';
@@ -35,4 +36,5 @@ export const wooshpay = {
   openapi: openapiWooshpay,
   coverage: coverageWooshpay,
   fromPatch,
+  client: clientWooshpay,
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

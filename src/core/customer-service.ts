@@ -27,6 +27,12 @@ export interface WriteContext {
   readonly idempotencyKey?: string | undefined;
   /** Renders the response to store with the idempotency key. */
   readonly respond: (customer: Customer) => { readonly status: number; readonly body: string };
+  /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
+  readonly overlay?: CustomerPatch | undefined;
+  /** Proxy mode: the new customer's id at an upstream, stored with it atomically. */
+  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
+  /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
+  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
 }
 
 export interface ServiceOptions {
@@ -50,7 +56,7 @@ const hasNul = (value: string | null): boolean => value !== null && value.includ
  * customer passed this check when it was written, so an update need only check what it changed
  * (a patch of one field to a 60-field customer checks one field, not sixty).
  */
-function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]): void {
+export function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]): void {
   const issues: Issue[] = [];
   for (const name of ['alias', 'external_id'] as const) {
     if (hasNul(fields[name])) issues.push({ path: [name], kind: 'format', message: `${name} cannot contain a NUL character.` });
@@ -144,7 +150,7 @@ export class CustomerService {
   }
 
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
-    const fields = applyPatch(fieldDefaults, patch);
+    const fields = ctx.overlay ? applyPatch(applyPatch(fieldDefaults, patch), ctx.overlay) : applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
@@ -155,8 +161,8 @@ export class CustomerService {
         ...stateDefaults,
         ...fields,
         livemode: ctx.principal.livemode,
-        uuid: crypto.randomUUID(),
-        public_id: newPublicId(),
+        uuid: ctx.ids?.uuid ?? crypto.randomUUID(),
+        public_id: ctx.ids?.public_id ?? newPublicId(),
         number: await this.#store.nextNumber(tenantId),
         version: 1,
         created_at: now,
@@ -167,12 +173,14 @@ export class CustomerService {
           row: customerToRow(customer, tenantId),
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
+          ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
         return customer;
       } catch (error) {
         if (error instanceof MissingReference) throw ghostTenant();
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+        if (error.target === 'link' || (ctx.ids && (error.target === 'public_id' || error.target === 'other'))) throw conflict('upstream id');
         // number or public id taken by a concurrent create: draw again
       }
     }
@@ -225,7 +233,8 @@ export class CustomerService {
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
-    const fields = applyPatch(current, patch);
+    const patched = applyPatch(current, patch);
+    const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;
     checkGrowth(current, fields, ctx, this.#options.maxCustomerBytes);
     const changes = diffFields(current, fields);
     checkInvariants(fields, changes);

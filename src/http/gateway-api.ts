@@ -3,6 +3,7 @@ import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
+import { listUpstreams } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../translate.ts';
 import { authenticateAny } from './authenticate.ts';
 import { decodeBody } from './body.ts';
@@ -25,6 +26,9 @@ const statusByCode = {
   idempotency_mismatch: 400,
   idempotency_in_flight: 409,
   precondition_failed: 412,
+  bad_gateway: 502,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -52,7 +56,9 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const ref = c.req.param('ref');
+      // ?refresh=true: the proxy upstream's current state, taken into the local copy.
+      const customer = c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
       return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
     } catch (error) {
       return gatewayError(error, rt);
@@ -64,6 +70,28 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/customers/:ref/links', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const links = await rt.store.upstreams.linksOf(principal.tenantId, customer.uuid);
+      const data = links.map((l) => ({ upstream_id: l.upstream_id, remote_id: l.remote_id, created_at: l.created_at }));
+      return c.json({ customer: customer.uuid, object: 'list', data });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  // The tenant's upstreams, never their credentials.
+  api.get('/upstreams', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json({ object: 'list', data: await listUpstreams(rt.store, principal.tenantId) });
     } catch (error) {
       return gatewayError(error, rt);
     }

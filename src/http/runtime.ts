@@ -4,6 +4,10 @@ import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import { GatewayError, isGatewayError } from '../errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
+import { UpstreamClient } from '../upstream/client.ts';
+import type { Fetch } from '../upstream/http.ts';
+import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
 
@@ -17,6 +21,8 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
+  readonly fetch?: Fetch;
   /**
    * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
@@ -30,7 +36,9 @@ export interface GatewayDeps {
 export interface Runtime {
   readonly config: GatewayConfig;
   readonly store: Store;
-  readonly customers: CustomerService;
+  /** Local customers, through the tenant's proxy upstream where it has one. */
+  readonly customers: Customers;
+  readonly keyring: Keyring;
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
@@ -65,15 +73,22 @@ export function asGatewayError(error: unknown, rt: Runtime, dialect: string): Ga
 
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
+  const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, {
-      now,
-      maxAttempts: 16,
-      writeWaitMs: deps.config.writeWaitMs,
-      maxCustomerBytes: deps.config.maxCustomerBytes,
-    }),
+    customers: new ProxiedCustomers(
+      new CustomerService(deps.store, {
+        now,
+        maxAttempts: 16,
+        writeWaitMs: deps.config.writeWaitMs,
+        maxCustomerBytes: deps.config.maxCustomerBytes,
+      }),
+      deps.store,
+      upstreams,
+    ),
+    keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),

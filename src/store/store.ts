@@ -3,6 +3,7 @@ import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { prepared } from './prepared.ts';
+import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -116,11 +117,14 @@ export class Store {
   readonly executor: SqlExecutor;
   readonly #db: Kysely<Database>;
   readonly #q: ReturnType<typeof hotQueries>;
+  /** Upstream providers and links (src/upstream/). */
+  readonly upstreams: UpstreamRepository;
 
   constructor(executor: SqlExecutor) {
     this.executor = executor;
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
+    this.upstreams = new UpstreamRepository(executor, this.#db);
   }
 
   // --- tenants and credentials
@@ -132,6 +136,10 @@ export class Store {
   async findTenant(id: string): Promise<TenantRow | undefined> {
     const q = this.#db.selectFrom('tenants').selectAll().where('id', '=', id).compile();
     return (await this.executor.all(q))[0];
+  }
+
+  async findTenantsByName(name: string): Promise<TenantRow[]> {
+    return this.executor.all(this.#db.selectFrom('tenants').selectAll().where('name', '=', name).compile());
   }
 
   async countTenants(): Promise<number> {
@@ -175,8 +183,9 @@ export class Store {
   }
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
-  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'>): Promise<void> {
+  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'> & { readonly link?: LinkRecord }): Promise<void> {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
+    if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     await this.executor.atomic(steps);
   }

@@ -12,7 +12,19 @@ import type { Store } from './store.ts';
 type Table = keyof Database;
 
 /** In dependency order: tenants before what references them. */
-const tables = ['tenants', 'signing_keys', 'credentials', 'customers', 'customer_events', 'idempotency_keys'] as const satisfies readonly Table[];
+// Upstream credentials travel encrypted; outside production their key (gateway_keys) goes along,
+// so an export made with a generated key is as secret as that key.
+const tables = [
+  'tenants',
+  'signing_keys',
+  'credentials',
+  'customers',
+  'customer_events',
+  'idempotency_keys',
+  'upstreams',
+  'upstream_links',
+  'gateway_keys',
+] as const satisfies readonly Table[];
 
 const orderBy = {
   tenants: ['id'],
@@ -21,7 +33,10 @@ const orderBy = {
   customers: ['id'],
   customer_events: ['customer_id', 'version'],
   idempotency_keys: ['tenant_id', 'key'],
-} as const;
+  upstreams: ['id'],
+  upstream_links: ['upstream_id', 'customer_id'],
+  gateway_keys: ['name'],
+} as const satisfies Record<Table, readonly string[]>;
 
 const format = 'custgate-export';
 const pageSize = 1000;
@@ -35,9 +50,22 @@ export interface TransferCounts {
   customers: number;
   customer_events: number;
   idempotency_keys: number;
+  upstreams: number;
+  upstream_links: number;
+  gateway_keys: number;
 }
 
-const zero = (): TransferCounts => ({ tenants: 0, signing_keys: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0 });
+const zero = (): TransferCounts => ({
+  tenants: 0,
+  signing_keys: 0,
+  credentials: 0,
+  customers: 0,
+  customer_events: 0,
+  idempotency_keys: 0,
+  upstreams: 0,
+  upstream_links: 0,
+  gateway_keys: 0,
+});
 
 function select(db: Kysely<Database>, table: Table, now: string, offset: number) {
   let q = db.selectFrom(table).selectAll();
