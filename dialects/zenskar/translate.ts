@@ -13,6 +13,8 @@ const members = [
   ['state', 'state'],
   ['postal_code', 'zipCode'],
   ['country', 'country_code'],
+  // The name as given; absent beside a code, the name given before for that country stays.
+  ['country_name', 'country'],
 ] as const satisfies readonly (readonly [keyof Address, string])[];
 
 function contactLosses(field: string, present: (m: 'email' | 'phone') => boolean, losses: Loss[]): void {
@@ -25,7 +27,7 @@ function addressParam(op: AddressOp, field: string, losses: Loss[]): Record<stri
   if (op.op === 'clear') return null;
   const out: Record<string, string | null> = {};
   if (op.op === 'set') {
-    for (const [from, to] of members) out[to] = op.value[from];
+    for (const [from, to] of members) out[to] = op.value[from] ?? null;
     contactLosses(field, (m) => Boolean(op.value[m]), losses);
     return out;
   }
