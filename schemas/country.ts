@@ -74,7 +74,7 @@ export function countryName(code: string): string | undefined {
  */
 export function toCountryCode(input: string): string | undefined {
   const value = input.trim();
-  if (value.length === 2) return isCountryCode(value) ? value.toUpperCase() : undefined;
+  if (isCountryCode(value)) return value.toUpperCase();
   if (/^[A-Za-z]{3}$/.test(value) && countries.isValid(value.toUpperCase())) {
     return countries.alpha3ToAlpha2(value.toUpperCase());
   }

@@ -55,8 +55,8 @@ export type TaxExemptOp = FieldOp<TaxExempt> | ExemptOp;
 
 /**
  * Set replaces the whole list (Zenskar's tax_info); merge replaces, per tax id type (compared
- * case-insensitively), the entries of that type and keeps the others (Meteroid's vat_number is
- * the "VAT" entry); a cleared type removes its entries.
+ * case-insensitively), the first entry of that type and keeps the others (Meteroid's vat_number is
+ * the first "VAT" entry); a cleared type removes its entries.
  */
 export type TaxIdsOp = SetOp<TaxId[]> | ClearOp | MergeOp<Readonly<Record<string, FieldOp<TaxId>>>>;
 

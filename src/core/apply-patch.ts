@@ -41,7 +41,7 @@ function field<T>(current: T, op: FieldOp<NonNullable<T>> | undefined, cleared: 
 function applyAddress(current: Address | null, op: AddressOp | undefined): Address | null {
   if (!op) return current;
   if (op.op === 'clear') return null;
-  if (op.op === 'set') return { ...emptyAddress, ...op.value };
+  if (op.op === 'set') return noAddressIfEmpty({ ...emptyAddress, ...op.value });
   const base: Required<Address> = { ...emptyAddress, ...current, country_name: current?.country_name ?? null };
   const next = { ...base };
   for (const key of Object.keys(op.value) as (keyof Address)[]) {
@@ -56,9 +56,16 @@ function applyAddress(current: Address | null, op: AddressOp | undefined): Addre
     const keep = op.value.country.op === 'set' ? named === op.value.country.value : named === undefined;
     if (!keep) next.country_name = null;
   }
-  // An address whose every member was cleared is no address.
-  return Object.values(next).every((value) => value === null || value === undefined) ? null : next;
+  return noAddressIfEmpty(next);
 }
+
+/** An address whose every member is empty is no address: one canonical form for "none". */
+const noAddressIfEmpty = (address: Address): Address | null =>
+  Object.values(address).every((value) => value === null || value === undefined) ? null : address;
+
+/** Shipping with nothing in it is no shipping. */
+const noShippingIfEmpty = (s: Shipping): Shipping | null =>
+  s.name === null && s.phone === null && s.address === null && !s.same_as_billing ? null : s;
 
 const sameAddress = (a: Address | null, b: Address | null): boolean =>
   JSON.stringify({ ...emptyAddress, ...a }) === JSON.stringify({ ...emptyAddress, ...b });
@@ -77,7 +84,7 @@ function shippingAddress(
   const flag = patch.same_as_billing;
   const sameAsBilling = field(base.same_as_billing, flag, false);
   if (!patch.address) return { address: base.address, same_as_billing: sameAsBilling };
-  if (base.same_as_billing && patch.address.op === 'merge') {
+  if (base.same_as_billing) {
     const materialised = applyAddress(billing.before, patch.address);
     if (!flag && sameAddress(materialised, billing.after)) return { address: base.address, same_as_billing: true };
     return { address: materialised, same_as_billing: flag ? sameAsBilling : false };
@@ -92,16 +99,21 @@ function applyShipping(
 ): Shipping | null {
   if (!op) return current;
   if (op.op === 'clear') return null;
-  if (op.op === 'set') return { ...emptyShipping, ...op.value };
+  if (op.op === 'set') {
+    const value = { ...emptyShipping, ...op.value };
+    return noShippingIfEmpty({ ...value, address: value.address && noAddressIfEmpty({ ...emptyAddress, ...value.address }) });
+  }
   const base = current ?? emptyShipping;
   const patch = op.value;
+  const { address, same_as_billing } = shippingAddress(base, patch, billing);
+  // Keys in emptyShipping's order: the change history compares stored JSON text.
   const next: Shipping = {
     name: field(base.name, patch.name, null),
     phone: field(base.phone, patch.phone, null),
-    ...shippingAddress(base, patch, billing),
+    same_as_billing,
+    address,
   };
-  const empty = next.name === null && next.phone === null && next.address === null && !next.same_as_billing;
-  return empty ? null : next;
+  return noShippingIfEmpty(next);
 }
 
 function applyMetadata(current: Metadata, op: MetadataOp | undefined): Metadata {
@@ -131,10 +143,15 @@ function applyTaxIds(current: TaxId[], op: TaxIdsOp | undefined): TaxId[] {
   let next = [...current];
   for (const [type, typeOp] of Object.entries(op.value)) {
     const sameType = (t: TaxId) => t.type?.toUpperCase() === type.toUpperCase();
-    // The replacement takes the place of the first entry it replaces, so the order others see holds.
+    if (typeOp.op === 'clear') {
+      next = next.filter((t) => !sameType(t));
+      continue;
+    }
+    // A dialect with one entry of a type (Meteroid's vat_number) shows the first: a set replaces
+    // that one, in its place, and further entries of the type (which it cannot show) are kept.
     const at = next.findIndex(sameType);
-    next = next.filter((t) => !sameType(t));
-    if (typeOp.op === 'set') next.splice(at === -1 ? next.length : at, 0, typeOp.value);
+    if (at === -1) next.push(typeOp.value);
+    else next[at] = typeOp.value;
   }
   return next;
 }
