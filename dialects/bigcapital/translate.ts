@@ -51,7 +51,8 @@ function writeAddress(op: AddressOp, prefix: AddressPrefix, field: string, body:
   // A name alone cannot be sent without its country, nor a name cleared while the code stays
   // (the English name of the code leaves a name given before for that country as it is).
   const name = members.country_name;
-  if ((name && !members.country) || (name?.op === 'clear' && members.country?.op === 'set')) {
+  const clearsName = members.country?.op === 'clear' && !name;
+  if ((name && !members.country) || (name?.op === 'clear' && members.country?.op === 'set') || clearsName) {
     losses.push({ field: `${field}.country_name`, kind: 'inexpressible', message: `${title} writes a country name and its code together.` });
   }
   // Meteroid clears line3 with every address it writes: a clear is not carried either, as the
@@ -131,6 +132,13 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
   }
   if (shipping.address) {
     writeAddress(shipping.address, 'shippingAddress', 'shipping.address', body, origins, losses);
+    if (shipping.address.op === 'clear' || patch.address) {
+      losses.push({
+        field: 'shipping.address',
+        kind: 'lossy',
+        message: `${title} shows a same-as-billing shipping address as the billing address: one written as that is kept as it was.`,
+      });
+    }
     // Bigcapital's shipping fields are the shipping address itself: writing one ends "same as billing".
     losses.push({ field: 'shipping.same_as_billing', kind: 'lossy', message: `Writing ${title}'s shipping address ends "same as billing".` });
   } else if (shipping.sameAsBilling === false) {

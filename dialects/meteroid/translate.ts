@@ -74,7 +74,7 @@ function shippingParam(op: ShippingOp, losses: Loss[]): Body | undefined {
     const out: Body = { same_as_billing };
     if (same_as_billing) {
       // Same as billing, Meteroid leaves the shipping address as it is.
-      if (address) losses.push(loss('shipping.address', 'inexpressible', 'Meteroid keeps the shipping address when same_as_billing is true.'));
+      losses.push(loss('shipping.address', 'inexpressible', 'Meteroid keeps the shipping address when same_as_billing is true.'));
     } else if (address) out.address = addressParam({ op: 'set', value: address }, 'shipping.address', losses, false);
     return out;
   }

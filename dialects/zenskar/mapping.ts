@@ -38,6 +38,8 @@ function countryOps(param: AddressParamZenskar): Pick<AddressPatch, 'country' | 
   if (param.country === undefined && param.country_code === undefined) return {};
   const code = orNull(param.country_code)?.trim().toUpperCase() ?? null;
   const read = param.country == null ? null : readCountryText(param.country);
+  // country_code alone says nothing of a name given as text: the code is cleared, the name stays.
+  if (code === null && param.country === undefined) return { country: clear };
   if (code === null && read === null) return { country: clear, country_name: clear };
   const country = code !== null ? set(code) : read?.code ? set(read.code) : clear;
   if (read?.name) return { country, country_name: set(read.name) };
