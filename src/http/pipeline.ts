@@ -3,7 +3,7 @@ import type { Customer } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
-import { GatewayError, isGatewayError } from '../errors.ts';
+import { errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -47,7 +47,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       e = new GatewayError('internal', 'An internal error occurred.');
     }
     const { status, body } = dialect.renderError(e);
-    return json(status, JSON.stringify(body));
+    return json(status, JSON.stringify(body), errorHeaders(e));
   };
 
   const render = (customer: Customer, principal: Principal, expand: readonly string[]) =>
@@ -55,7 +55,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
 
   async function write(c: Context, action: Exclude<Action, 'read'>): Promise<Response> {
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt);
+    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     const checked = dialect.checkRequest?.(req);
     if (checked) throw checked;
     const raw = await decodeBody(c.req.raw, dialect.bodies, rt.config.bodyLimitBytes);
@@ -80,13 +80,17 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         return json(begun.status, begun.body, { 'idempotent-replayed': 'true', 'idempotency-key': key });
       }
     }
+    // The body stored with an idempotency key is the body sent: rendered once.
+    let rendered: { readonly customer: Customer; readonly body: string } | undefined;
+    const renderOnce = (customer: Customer) =>
+      rendered?.customer === customer ? rendered.body : (rendered = { customer, body: render(customer, principal, expand) }).body;
     try {
       const ctx = {
         principal,
         dialect: dialect.name,
         expectedVersion: version,
         idempotencyKey: key,
-        respond: (customer: Customer) => ({ status, body: render(customer, principal, expand) }),
+        respond: (customer: Customer) => ({ status, body: renderOnce(customer) }),
       };
       const customer =
         action === 'create'
@@ -94,7 +98,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
           : await rt.customers.update(dialect.ids, segment, patch, ctx);
       const headers: Record<string, string> = { etag: etagOf(customer) };
       if (key !== undefined) headers['idempotency-key'] = key;
-      return json(status, render(customer, principal, expand), headers);
+      return json(status, renderOnce(customer), headers);
     } catch (error) {
       // Nothing was written: the key may be used again.
       if (key !== undefined) await rt.idempotency.abandon(principal.tenantId, key).catch(() => undefined);
@@ -106,7 +110,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     read: async (c) => {
       try {
         const req = requestView(c.req.raw);
-        const principal = await authenticate(dialect, req, 'read', rt);
+        const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
         const checked = dialect.checkRequest?.(req);
         if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown

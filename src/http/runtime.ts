@@ -1,7 +1,10 @@
-import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
+import type { Context } from 'hono';
+import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { RateLimiter } from './rate-limit.ts';
+import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -13,6 +16,13 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /**
+   * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
+   * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
+   */
+  readonly clientAddress?: (c: Context) => string | undefined;
+  /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
+  readonly docsAssets?: StaticAssets;
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -23,8 +33,13 @@ export interface Runtime {
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
+  /** Verified JWTs by hash, until exp (token-cache.ts). */
+  readonly tokens: VerifiedTokenCache<VerifiedJwt>;
   readonly now: () => Date;
   readonly logger: Logger;
+  readonly authFailures: RateLimiter;
+  readonly requests: RateLimiter;
+  readonly clientAddress: (c: Context) => string | undefined;
 }
 
 // Only the event name and the error's name and message: never a stack, a body or a header.
@@ -37,11 +52,16 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16 }),
+    customers: new CustomerService(deps.store, { now, maxAttempts: 16, writeWaitMs: deps.config.writeWaitMs }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
-    jwt: new JwtService(deps.config.jwt),
+    jwt: new JwtService(deps.config.jwt, deps.store),
+    // The credential cache's TTL bounds it: a changed signing key takes effect within it.
+    tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger: deps.logger ?? consoleLogger,
+    authFailures: new RateLimiter(deps.config.authFailureLimit),
+    requests: new RateLimiter(deps.config.requestLimit),
+    clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
   };
 }
