@@ -41,6 +41,7 @@ function constraint(kind: PropertyKind | undefined, issue: Issue, property: stri
       ? ['isIn', `${property} must be one of the following values: ${customerTypes}`]
       : ['isNotEmpty', `${property} should not be empty`];
   }
+  if (typeof issue.value === 'string' && issue.message.startsWith('must be shorter')) return ['maxLength', `${property} ${issue.message}`];
   if (issue.kind === 'type') {
     if (kind === 'boolean') return ['isBoolean', `${property} must be a boolean value`];
     if (kind !== 'customerType' && kind !== 'currency') return ['isString', `${property} must be a string`];
