@@ -4,6 +4,7 @@ import {
   type AddressPatch,
   type CustomerPatch,
   clear,
+  defaultCurrency,
   type FieldName,
   isCurrencyCode,
   merge,
@@ -20,7 +21,7 @@ import {
   writableFields,
 } from '../../src/dialect.ts';
 import { coverageMeteroid } from './coverage.ts';
-import { fallbackCurrency, vatCountry, vatType } from './mapping.ts';
+import { vatCountry, vatType } from './mapping.ts';
 import { fromPatch } from './translate.ts';
 
 const collection = '/api/v1/customers';
@@ -129,7 +130,7 @@ export const clientMeteroid = {
     const body = fromPatch(write.patch).body;
     // Meteroid creates a customer with a name and a currency.
     body.name ??= write.current?.name ?? '';
-    body.currency ??= write.current?.currency ?? fallbackCurrency;
+    body.currency ??= write.current?.currency ?? defaultCurrency;
     return { method: 'POST', path: collection, headers: headers(credentials), body: JSON.stringify(body) };
   },
   update: (id, write, credentials) => ({
