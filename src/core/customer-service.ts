@@ -10,7 +10,8 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../dialect.ts';
 import { GatewayError, type Issue } from '../errors.ts';
-import { type CustomerRow, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
+import type { ReplicaLookup } from '../outbox/types.ts';
+import { type CustomerRow, type DeliveryRow, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { aliasConflictsWithIds, idValue, newPublicId } from './ids.ts';
@@ -24,12 +25,16 @@ export interface WriteContext {
   readonly idempotencyKey?: string | undefined;
   /** Renders the response to store with the idempotency key. */
   readonly respond: (customer: Customer) => { readonly status: number; readonly body: string };
+  /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
+  readonly replicated?: () => void;
 }
 
 export interface ServiceOptions {
   readonly now: () => Date;
   /** Attempts at a compare-and-set before answering with a conflict. */
   readonly maxAttempts: number;
+  /** The tenant's mirror/shadow upstreams: each committed write records a delivery to each. */
+  readonly replicas?: ReplicaLookup;
 }
 
 const notFound = (reference: string) =>
@@ -87,6 +92,7 @@ export class CustomerService {
     const fields = applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
     const tenantId = ctx.principal.tenantId;
+    const replicas = await this.#replicas(tenantId);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
       const customer: Customer = {
@@ -105,7 +111,9 @@ export class CustomerService {
           row: customerToRow(customer, tenantId),
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
+          ...this.#deliveries(replicas, customer, tenantId, 'create'),
         });
+        if (replicas.length > 0) ctx.replicated?.();
         return customer;
       } catch (error) {
         if (!(error instanceof UniqueViolation)) throw error;
@@ -118,6 +126,7 @@ export class CustomerService {
 
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
+    const replicas = await this.#replicas(tenantId);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const row = await this.resolve(tenantId, kinds, segment);
       const current = rowToCustomer(row);
@@ -145,7 +154,9 @@ export class CustomerService {
           expectedVersion: current.version,
           event: this.#event(next, ctx, 'update', changes),
           ...this.#idempotency(next, ctx),
+          ...this.#deliveries(replicas, next, tenantId, 'update'),
         });
+        if (replicas.length > 0) ctx.replicated?.();
         return next;
       } catch (error) {
         if (error instanceof StaleWrite) continue;
@@ -185,6 +196,32 @@ export class CustomerService {
       changes: JSON.stringify(changes),
       created_at: customer.updated_at,
     };
+  }
+
+  async #replicas(tenantId: string): Promise<readonly { readonly id: string }[]> {
+    return this.#options.replicas ? this.#options.replicas(tenantId) : [];
+  }
+
+  /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */
+  #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update') {
+    if (replicas.length === 0) return {};
+    const at = customer.updated_at;
+    const deliveries: DeliveryRow[] = replicas.map((upstream) => ({
+      upstream_id: upstream.id,
+      customer_id: customer.uuid,
+      version: customer.version,
+      tenant_id: tenantId,
+      action,
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      lease_owner: null,
+      lease_until: null,
+      last_error: null,
+      created_at: at,
+      updated_at: at,
+    }));
+    return { deliveries };
   }
 
   #idempotency(customer: Customer, ctx: WriteContext) {

@@ -3,6 +3,7 @@ import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
 import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
+import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { dialectNamed, translate } from '../translate.ts';
 import { authenticateAny } from './authenticate.ts';
 import { decodeBody } from './body.ts';
@@ -50,7 +51,30 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   const api = new Hono();
-  api.get('/health', (c) => c.json({ status: 'ok', dialects: dialects.map((d) => d.name) }));
+  api.get('/health', async (c) => {
+    const outbox = await rt.store.outbox.counts().catch(() => null);
+    return c.json({ status: 'ok', dialects: dialects.map((d) => d.name), outbox });
+  });
+
+  api.get('/customers/:ref/deliveries', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const row = await rt.customers.resolve(principal.tenantId, anyId, c.req.param('ref'));
+      const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: row.id });
+      return c.json({ customer: row.id, object: 'list', data: rows.map(deliveryView) });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/shadow', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json(await shadowSummary(rt.store, principal.tenantId));
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
 
   api.get('/customers/:ref', async (c) => {
     try {

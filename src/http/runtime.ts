@@ -1,6 +1,8 @@
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
+import { Dispatcher, type DispatcherOptions } from '../outbox/dispatcher.ts';
+import type { ReplicaLookup, UpstreamPort } from '../outbox/types.ts';
 import type { Store } from '../store/index.ts';
 
 export interface Logger {
@@ -13,6 +15,16 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
+  readonly replication?: Replication;
+}
+
+export interface Replication {
+  readonly replicas: ReplicaLookup;
+  readonly port: UpstreamPort;
+  readonly dispatcher?: Omit<DispatcherOptions, 'store' | 'port' | 'replicas' | 'now' | 'logger'>;
+  /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
+  readonly drainAfterWrite?: boolean;
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -25,6 +37,9 @@ export interface Runtime {
   readonly jwt: JwtService;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Present when the gateway replicates to mirror/shadow upstreams. */
+  readonly dispatcher: Dispatcher | undefined;
+  readonly drainAfterWrite: boolean;
 }
 
 // Only the event name and the error's name and message: never a stack, a body or a header.
@@ -34,14 +49,21 @@ const consoleLogger: Logger = {
 
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
+  const logger = deps.logger ?? consoleLogger;
+  const replication = deps.replication;
+  const dispatcher = replication
+    ? new Dispatcher({ ...replication.dispatcher, store: deps.store, port: replication.port, replicas: replication.replicas, now, logger })
+    : undefined;
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16 }),
+    customers: new CustomerService(deps.store, { now, maxAttempts: 16, ...(replication ? { replicas: replication.replicas } : {}) }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt),
     now,
-    logger: deps.logger ?? consoleLogger,
+    logger,
+    dispatcher,
+    drainAfterWrite: replication?.drainAfterWrite !== false,
   };
 }
