@@ -30,12 +30,21 @@ export function deliveryView(row: DeliveryRow) {
 
 const samplesPerField = 5;
 
+export interface ShadowSample {
+  readonly customer: string;
+  readonly local: unknown;
+  readonly upstream: unknown;
+  readonly local_version: number;
+  readonly upstream_version: string | null;
+  readonly at: string;
+}
+
 /** Mismatches by dialect and field: how many comparisons found the field different, the rate, samples. */
 export async function shadowSummary(store: Store, tenantId: string) {
   const checks = await store.outbox.shadowChecks(tenantId);
   const diffs = await store.outbox.shadowDiffs(tenantId);
   const byDialect = checks.map(({ dialect, checks: total, mismatched }) => {
-    const fields = new Map<string, { count: number; samples: unknown[] }>();
+    const fields = new Map<string, { count: number; samples: ShadowSample[] }>();
     for (const d of diffs) {
       if (d.dialect !== dialect) continue;
       let entry = fields.get(d.field);
