@@ -9,6 +9,14 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** Mirror/shadow deliveries (docs/migrating.md). */
+  readonly outbox: {
+    readonly maxAttempts: number;
+    readonly pollMs: number;
+    readonly timeoutMs: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+  };
 }
 
 // Used only outside production, so a fresh clone runs with no set-up; production refuses to start
@@ -32,6 +40,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     jwt: { secret, issuer: env.CUSTGATE_JWT_ISSUER ?? 'custgate', audiences },
     apiKeyCacheTtlMs: positiveInt(env.CUSTGATE_KEY_CACHE_TTL_MS, 30_000, true),
     idempotencyTtlHours: positiveInt(env.CUSTGATE_IDEMPOTENCY_TTL_HOURS, 24),
+    outbox: {
+      maxAttempts: positiveInt(env.CUSTGATE_OUTBOX_MAX_ATTEMPTS, 12),
+      pollMs: positiveInt(env.CUSTGATE_OUTBOX_POLL_MS, 1000),
+      timeoutMs: positiveInt(env.CUSTGATE_OUTBOX_TIMEOUT_MS, 10_000),
+      baseDelayMs: positiveInt(env.CUSTGATE_OUTBOX_BASE_DELAY_MS, 500),
+      maxDelayMs: positiveInt(env.CUSTGATE_OUTBOX_MAX_DELAY_MS, 300_000),
+    },
   };
 }
 

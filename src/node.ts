@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { replicationFor } from './outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
@@ -40,7 +41,10 @@ export async function startNode(
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
   const store = options.store ?? (await openStore(env));
-  const app = createApp({ store, config });
+  const replication = replicationFor(store, config);
+  const app = createApp({ store, config, ...(replication ? { replication } : {}) });
+  // Retries whose backoff ended, and deliveries a killed process left leased.
+  replication?.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);
   }, 3600_000);
@@ -54,7 +58,8 @@ export async function startNode(
         close: () =>
           new Promise<void>((done) => {
             clearInterval(purge);
-            server.close(() => {
+            server.close(async () => {
+              await replication?.dispatcher.stop();
               store.executor.close().finally(done);
             });
           }),

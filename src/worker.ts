@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import type { Dispatcher } from './outbox/dispatcher.ts';
+import { replicationFor } from './outbox/upstream-port.ts';
 import { type D1Database, D1Executor } from './store/d1.ts';
 import { Store } from './store/index.ts';
 
@@ -29,6 +31,8 @@ interface Built {
   readonly fingerprint: string;
   readonly app: Hono;
   readonly store: Store;
+  /** Drains the outbox on the cron trigger (each write also drains, in waitUntil). */
+  readonly dispatcher: Dispatcher | undefined;
 }
 const built = new WeakMap<D1Database, Built>();
 
@@ -38,18 +42,28 @@ export function gatewayFor(env: Env): Built {
   let gateway = built.get(env.DB);
   if (gateway?.fingerprint !== fingerprint) {
     const store = new Store(new D1Executor(env.DB));
-    gateway = { fingerprint, app: createApp({ store, config: loadConfig(vars) }), store };
+    const config = loadConfig(vars);
+    const replication = replicationFor(store, config);
+    gateway = { fingerprint, app: createApp({ store, config, ...(replication ? { replication } : {}) }), store, dispatcher: replication?.dispatcher };
     built.set(env.DB, gateway);
   }
   return gateway;
 }
 
+// A cron invocation may run for minutes; this leaves room to spare.
+const cronDrainMs = 60_000;
+
 export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
     return gatewayFor(env).app.fetch(request);
   },
-  /** Cron trigger (wrangler.toml): drops idempotency keys past their expiry, as node.ts does hourly. */
+  /**
+   * Cron trigger (wrangler.toml): drops idempotency keys past their expiry, as node.ts does hourly,
+   * and sends the outbox deliveries that are due (retries, and any a write's drain left behind).
+   */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
-    await gatewayFor(env).store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
+    const gateway = gatewayFor(env);
+    await gateway.store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
+    await gateway.dispatcher?.drain({ deadline: Date.now() + cronDrainMs });
   },
 };

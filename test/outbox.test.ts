@@ -32,7 +32,7 @@ async function setup(drainAfterWrite = false): Promise<Setup> {
   const upstream = new FakeUpstream();
   const replicas = new Map<string, ReplicaTarget[]>();
   const lookup = async (tenantId: string) => replicas.get(tenantId) ?? [];
-  const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas: lookup, port: upstream, drainAfterWrite } });
+  const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas: lookup, dispatcher: new Dispatcher({ store, port: upstream, replicas: lookup }), drainAfterWrite } });
   const tenant = await createTenant(store, config, 'mirrored');
   const plain = await createTenant(store, config, 'plain');
   replicas.set(tenant.tenant.id, [{ id: 'up_b', dialect: 'zenskar', mode: 'mirror' }]);

@@ -34,9 +34,9 @@ describe('shadow comparison', () => {
     tenant = await createTenant(store, config, 'shadowed');
     const replicas = new Map<string, ReplicaTarget[]>([[tenant.tenant.id, [{ id: 'up_z', dialect: 'zenskar', mode: 'shadow' }]]]);
     const lookup = async (id: string) => replicas.get(id) ?? [];
-    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas: lookup, port: upstream, drainAfterWrite: false } });
-    request = async (path, init) => app.request(path, init);
     dispatcher = new Dispatcher({ store, port: upstream, replicas: lookup });
+    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas: lookup, dispatcher, drainAfterWrite: false } });
+    request = async (path, init) => app.request(path, init);
   });
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
-import { Dispatcher, type DispatcherOptions } from '../outbox/dispatcher.ts';
-import type { ReplicaLookup, UpstreamPort } from '../outbox/types.ts';
+import type { Dispatcher } from '../outbox/dispatcher.ts';
+import type { ReplicaLookup } from '../outbox/types.ts';
 import type { Store } from '../store/index.ts';
 
 export interface Logger {
@@ -21,8 +21,8 @@ export interface GatewayDeps {
 
 export interface Replication {
   readonly replicas: ReplicaLookup;
-  readonly port: UpstreamPort;
-  readonly dispatcher?: Omit<DispatcherOptions, 'store' | 'port' | 'replicas' | 'now' | 'logger'>;
+  /** Sends what the writes recorded (built over the same store and replicas). */
+  readonly dispatcher: Dispatcher;
   /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
   readonly drainAfterWrite?: boolean;
 }
@@ -51,9 +51,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
-  const dispatcher = replication
-    ? new Dispatcher({ ...replication.dispatcher, store: deps.store, port: replication.port, replicas: replication.replicas, now, logger })
-    : undefined;
   return {
     config: deps.config,
     store: deps.store,
@@ -63,7 +60,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     jwt: new JwtService(deps.config.jwt),
     now,
     logger,
-    dispatcher,
+    dispatcher: replication?.dispatcher,
     drainAfterWrite: replication?.drainAfterWrite !== false,
   };
 }
