@@ -1,5 +1,6 @@
 import type { DialectName } from './dialect.ts';
 import type { JwtConfig } from './auth/index.ts';
+import { parseSecretsKey } from './upstream/secrets.ts';
 
 export interface GatewayConfig {
   readonly production: boolean;
@@ -17,6 +18,10 @@ export interface GatewayConfig {
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
   };
+  /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
+  readonly secretsKey: string | undefined;
+  /** Bound on each call to an upstream provider, connection included. */
+  readonly upstreamTimeoutMs: number;
 }
 
 // Used only outside production, so a fresh clone runs with no set-up; production refuses to start
@@ -47,6 +52,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
       baseDelayMs: positiveInt(env.CUSTGATE_OUTBOX_BASE_DELAY_MS, 500),
       maxDelayMs: positiveInt(env.CUSTGATE_OUTBOX_MAX_DELAY_MS, 300_000),
     },
+    secretsKey: secretsKey(env.CUSTGATE_SECRETS_KEY),
+    upstreamTimeoutMs: positiveInt(env.CUSTGATE_UPSTREAM_TIMEOUT_MS, 10_000),
   };
 }
 
@@ -55,4 +62,11 @@ function positiveInt(value: string | undefined, fallback: number, allowZero = fa
   const n = Number(value);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`invalid number: ${value}`);
   return n;
+}
+
+/** Checked at start so a malformed key fails loudly, not at the first upstream call. */
+function secretsKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  parseSecretsKey(value);
+  return value;
 }

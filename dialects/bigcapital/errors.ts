@@ -102,6 +102,9 @@ const table = {
   idempotency_mismatch: http(400, 'Bad Request'),
   idempotency_in_flight: http(409, 'Conflict'),
   precondition_failed: http(412, 'Precondition Failed'),
+  bad_gateway: http(502, 'Bad Gateway'),
+  upstream_unavailable: http(503, 'Service Unavailable'),
+  upstream_timeout: http(504, 'Gateway Timeout'),
   internal: { status: 500, body: () => ({ statusCode: 500, message: 'Internal server error' }) },
 } satisfies Record<ErrorCode, Rendered>;
 

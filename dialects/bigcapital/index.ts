@@ -1,5 +1,6 @@
 import type { Dialect } from '../../src/dialect.ts';
 import { credentialBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
+import { clientBigcapital } from './client.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
 import { examplesBigcapital } from './examples.ts';
@@ -38,4 +39,5 @@ export const bigcapital = {
   examples: examplesBigcapital,
   coverage: coverageBigcapital,
   fromPatch,
+  client: clientBigcapital,
 } satisfies Dialect<UpdateRequestBigcapital, CreateRequestBigcapital>;

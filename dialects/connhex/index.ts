@@ -1,5 +1,6 @@
 import type { Dialect } from '../../src/dialect.ts';
 import { credentialConnhex, principalConnhex } from './auth.ts';
+import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
 import { examplesConnhex } from './examples.ts';
@@ -43,4 +44,5 @@ export const connhex = {
   examples: examplesConnhex,
   coverage: coverageConnhex,
   fromPatch,
+  client: clientConnhex,
 } satisfies Dialect<UpdateRequestConnhex, CreateRequestConnhex>;

@@ -1,5 +1,6 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialMeteroid } from './auth.ts';
+import { clientMeteroid } from './client.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
 import { examplesMeteroid } from './examples.ts';
@@ -30,4 +31,5 @@ export const meteroid = {
   examples: examplesMeteroid,
   coverage: coverageMeteroid,
   fromPatch,
+  client: clientMeteroid,
 } satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;

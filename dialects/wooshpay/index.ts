@@ -1,5 +1,6 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
 import { credentialWooshpay } from './auth.ts';
+import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { examplesWooshpay } from './examples.ts';
@@ -31,4 +32,5 @@ export const wooshpay = {
   examples: examplesWooshpay,
   coverage: coverageWooshpay,
   fromPatch,
+  client: clientWooshpay,
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

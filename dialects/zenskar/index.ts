@@ -1,5 +1,6 @@
 import type { Dialect } from '../../src/dialect.ts';
 import { checkRequestZenskar, credentialZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
+import { clientZenskar } from './client.ts';
 import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { examplesZenskar } from './examples.ts';
@@ -35,4 +36,5 @@ export const zenskar = {
   examples: examplesZenskar,
   coverage: coverageZenskar,
   fromPatch,
+  client: clientZenskar,
 } satisfies Dialect<UpdateRequestZenskar, CreateRequestZenskar>;

@@ -27,6 +27,10 @@ export interface WriteContext {
   readonly respond: (customer: Customer) => { readonly status: number; readonly body: string };
   /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
   readonly replicated?: () => void;
+  /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
+  readonly overlay?: CustomerPatch | undefined;
+  /** Proxy mode: the new customer's id at an upstream, stored with it atomically. */
+  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
 }
 
 export interface ServiceOptions {
@@ -40,7 +44,8 @@ export interface ServiceOptions {
 const notFound = (reference: string) =>
   new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
-function checkInvariants(fields: CustomerFields): void {
+/** Refuses fields no customer may have (schema, alias shape). */
+export function checkInvariants(fields: CustomerFields): void {
   const issues: Issue[] = [];
   const result = v.safeParse(CustomerFieldsSchema, fields);
   if (!result.success) {
@@ -89,7 +94,7 @@ export class CustomerService {
   }
 
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
-    const fields = applyPatch(fieldDefaults, patch);
+    const fields = ctx.overlay ? applyPatch(applyPatch(fieldDefaults, patch), ctx.overlay) : applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId);
@@ -112,12 +117,14 @@ export class CustomerService {
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
           ...this.#deliveries(replicas, customer, tenantId, 'create'),
+          ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
         if (replicas.length > 0) ctx.replicated?.();
         return customer;
       } catch (error) {
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+        if (error.target === 'link') throw conflict('upstream id');
         // number or public id taken by a concurrent create: draw again
       }
     }
@@ -133,7 +140,8 @@ export class CustomerService {
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
         throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
       }
-      const fields = applyPatch(current, patch);
+      const patched = applyPatch(current, patch);
+      const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;
       checkInvariants(fields);
       const changes = diffFields(current, fields);
       if (changes.length === 0) {

@@ -26,6 +26,9 @@ const statusByCode = {
   idempotency_mismatch: 400,
   idempotency_in_flight: 409,
   precondition_failed: 412,
+  bad_gateway: 502,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;
 

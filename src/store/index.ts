@@ -3,3 +3,4 @@ export { migrations } from './migrations.ts';
 export type { Database } from './schema.ts';
 export * from './store.ts';
 export * from './outbox.ts';
+export * from './upstreams.ts';

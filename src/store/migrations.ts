@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 // One source of truth for every backend: written with kysely's schema builder only (no driver
 // calls), so the same migrations run on SQLite and PostgreSQL and compile to SQL files for D1.
@@ -77,6 +77,44 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('idempotency_keys_pk', ['tenant_id', 'key'])
         .execute();
       await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').column('expires_at').execute();
+    },
+  },
+  '0004_upstreams': {
+    async up(db: AnyDb) {
+      // A tenant's upstream providers; credentials are AES-GCM ciphertext (src/upstream/secrets.ts).
+      await db.schema
+        .createTable('upstreams')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('base_url', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+        .addColumn('credentials', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addCheckConstraint('upstreams_mode', sql`mode in ('proxy', 'mirror', 'shadow')`)
+        .execute();
+      await db.schema.createIndex('upstreams_tenant').on('upstreams').column('tenant_id').execute();
+
+      // Each canonical customer's id at each upstream.
+      await db.schema
+        .createTable('upstream_links')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_links_pk', ['upstream_id', 'customer_id'])
+        .execute();
+      await db.schema.createIndex('upstream_links_remote').on('upstream_links').columns(['upstream_id', 'remote_id']).unique().execute();
+      await db.schema.createIndex('upstream_links_customer').on('upstream_links').columns(['tenant_id', 'customer_id']).execute();
+
+      // Keys the gateway generated for itself outside production (the credentials key).
+      await db.schema
+        .createTable('gateway_keys')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
     },
   },
   // #17: the transactional outbox (one row per committed write and mirror/shadow upstream) and

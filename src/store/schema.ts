@@ -109,6 +109,34 @@ export interface ShadowDiffsTable {
   created_at: string;
 }
 
+export interface UpstreamsTable {
+  id: string;
+  tenant_id: string;
+  dialect: string;
+  base_url: string;
+  /** 'proxy' | 'mirror' | 'shadow'. */
+  mode: string;
+  /** The credentials JSON, AES-GCM encrypted (src/upstream/secrets.ts): never plain text. */
+  credentials: string;
+  created_at: string;
+}
+
+export interface UpstreamLinksTable {
+  upstream_id: string;
+  /** The canonical customer's UUID. */
+  customer_id: string;
+  tenant_id: string;
+  /** The customer's id at the upstream. */
+  remote_id: string;
+  created_at: string;
+}
+
+export interface GatewayKeysTable {
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   credentials: CredentialsTable;
@@ -118,6 +146,9 @@ export interface Database {
   outbox: OutboxTable;
   shadow_checks: ShadowChecksTable;
   shadow_diffs: ShadowDiffsTable;
+  upstreams: UpstreamsTable;
+  upstream_links: UpstreamLinksTable;
+  gateway_keys: GatewayKeysTable;
 }
 
 /** For kysely's own bookkeeping tables, which we do not type. */

@@ -4,6 +4,7 @@ import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
+import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -106,12 +107,15 @@ export class Store {
   readonly outbox: OutboxStore;
   readonly #db: Kysely<Database>;
   readonly #q: ReturnType<typeof hotQueries>;
+  /** Upstream providers and links (src/upstream/). */
+  readonly upstreams: UpstreamRepository;
 
   constructor(executor: SqlExecutor) {
     this.executor = executor;
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
     this.outbox = new OutboxStore(executor, this.#db);
+    this.upstreams = new UpstreamRepository(executor, this.#db);
   }
 
   // --- tenants and credentials
@@ -154,8 +158,9 @@ export class Store {
   }
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
-  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'>): Promise<void> {
+  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'> & { readonly link?: LinkRecord }): Promise<void> {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
+    if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     await this.executor.atomic(steps);

@@ -10,7 +10,18 @@ import type { Store } from './store.ts';
 // and events keep their versions.
 
 /** In dependency order: tenants before what references them. */
-const tables = ['tenants', 'credentials', 'customers', 'customer_events', 'idempotency_keys'] as const satisfies readonly (keyof Database)[];
+// Upstream credentials travel encrypted; outside production their key (gateway_keys) goes along,
+// so an export made with a generated key is as secret as that key.
+const tables = [
+  'tenants',
+  'credentials',
+  'customers',
+  'customer_events',
+  'idempotency_keys',
+  'upstreams',
+  'upstream_links',
+  'gateway_keys',
+] as const satisfies readonly (keyof Database)[];
 // The outbox and shadow tables are not moved: drain the outbox before moving (docs/migrating.md).
 type Table = (typeof tables)[number];
 
@@ -20,7 +31,10 @@ const orderBy = {
   customers: ['id'],
   customer_events: ['customer_id', 'version'],
   idempotency_keys: ['tenant_id', 'key'],
-} as const;
+  upstreams: ['id'],
+  upstream_links: ['upstream_id', 'customer_id'],
+  gateway_keys: ['name'],
+} as const satisfies Record<Table, readonly string[]>;
 
 const format = 'custgate-export';
 const pageSize = 1000;
@@ -33,9 +47,12 @@ export interface TransferCounts {
   customers: number;
   customer_events: number;
   idempotency_keys: number;
+  upstreams: number;
+  upstream_links: number;
+  gateway_keys: number;
 }
 
-const zero = (): TransferCounts => ({ tenants: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0 });
+const zero = (): TransferCounts => ({ tenants: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0, upstreams: 0, upstream_links: 0, gateway_keys: 0 });
 
 function select(db: Kysely<Database>, table: Table, now: string, offset: number) {
   let q = db.selectFrom(table).selectAll();
