@@ -14,7 +14,6 @@ export interface GatewayConfig {
   readonly outbox: {
     readonly maxAttempts: number;
     readonly pollMs: number;
-    readonly timeoutMs: number;
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
   };
@@ -48,7 +47,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     outbox: {
       maxAttempts: positiveInt(env.CUSTGATE_OUTBOX_MAX_ATTEMPTS, 12),
       pollMs: positiveInt(env.CUSTGATE_OUTBOX_POLL_MS, 1000),
-      timeoutMs: positiveInt(env.CUSTGATE_OUTBOX_TIMEOUT_MS, 10_000),
       baseDelayMs: positiveInt(env.CUSTGATE_OUTBOX_BASE_DELAY_MS, 500),
       maxDelayMs: positiveInt(env.CUSTGATE_OUTBOX_MAX_DELAY_MS, 300_000),
     },

@@ -219,9 +219,10 @@ export async function compareWithUpstream(
   now: Date,
   report?: DrainReport,
 ): Promise<{ checked: boolean; diffs: number }> {
-  const copy = await port.read(work.tenantId, work.upstream, work.customerId, signal);
+  const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
-  const diffs = shadowDiff(port.expected(work.upstream, work.fields), copy.fields, comparedFields(work.upstream.dialect));
+  const expected = port.expected(work.upstream, work.customerId, work.fields);
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(work.upstream.dialect));
   const checkId = crypto.randomUUID();
   const at = now.toISOString();
   const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };

@@ -52,12 +52,15 @@ export interface UpstreamCopy {
 
 export interface UpstreamPort {
   deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome>;
-  /** The upstream's copy of the customer (undefined: it has none, or it is not linked yet). */
-  read(tenantId: string, upstream: ReplicaTarget, customerId: string, signal: AbortSignal): Promise<UpstreamCopy | undefined>;
+  /**
+   * The upstream's copy of the customer (undefined: it has none, or it is not linked yet), as the
+   * local fields `base` with what the upstream shows put over them.
+   */
+  read(tenantId: string, upstream: ReplicaTarget, customerId: string, base: CustomerFields, signal: AbortSignal): Promise<UpstreamCopy | undefined>;
   /**
    * The local fields as this upstream's dialect can show them (render, then parse back): what the
    * shadow comparison expects to read there. Lossless reformatting (US vs United States) and
    * fields the dialect cannot carry drop out here rather than as noise in the diff.
    */
-  expected(upstream: ReplicaTarget, fields: CustomerFields): Partial<CustomerFields>;
+  expected(upstream: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields>;
 }

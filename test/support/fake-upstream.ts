@@ -38,12 +38,12 @@ export class FakeUpstream implements UpstreamPort {
     }
   }
 
-  async read(_tenantId: string, _upstream: ReplicaTarget, customerId: string): Promise<UpstreamCopy | undefined> {
+  async read(_tenantId: string, _upstream: ReplicaTarget, customerId: string, _base: CustomerFields): Promise<UpstreamCopy | undefined> {
     const copy = this.copies.get(customerId);
     return copy ? { fields: copy, version: null } : undefined;
   }
 
-  expected(_upstream: ReplicaTarget, fields: CustomerFields): Partial<CustomerFields> {
+  expected(_upstream: ReplicaTarget, _customerId: string, fields: CustomerFields): Partial<CustomerFields> {
     return fields;
   }
 
