@@ -14,6 +14,7 @@ import { createTenant } from './tenants.ts';
 import { dialectNamed, translate } from './translate.ts';
 import { isGatewayError } from './errors.ts';
 import { readFileSync } from 'node:fs';
+import { upstreamCommands } from './cli-upstream.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -244,6 +245,7 @@ program
     }
   });
 
+upstreamCommands(program, env);
 registerOutboxCommands(program, () => openStore(env));
 
 program.parseAsync(process.argv).catch((error: unknown) => {

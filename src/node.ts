@@ -5,6 +5,7 @@ import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
+import { missingKeyMessage } from './upstream/secrets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -41,10 +42,14 @@ export async function startNode(
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
   const store = options.store ?? (await openStore(env));
+  if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
+    if (!options.store) await store.executor.close();
+    throw new Error(missingKeyMessage);
+  }
   const replication = replicationFor(store, config);
-  const app = createApp({ store, config, ...(replication ? { replication } : {}) });
+  const app = createApp({ store, config, replication });
   // Retries whose backoff ended, and deliveries a killed process left leased.
-  replication?.dispatcher.start(config.outbox.pollMs);
+  replication.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);
   }, 3600_000);
@@ -59,7 +64,7 @@ export async function startNode(
           new Promise<void>((done) => {
             clearInterval(purge);
             server.close(async () => {
-              await replication?.dispatcher.stop();
+              await replication.dispatcher.stop();
               store.executor.close().finally(done);
             });
           }),

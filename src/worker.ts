@@ -44,7 +44,7 @@ export function gatewayFor(env: Env): Built {
     const store = new Store(new D1Executor(env.DB));
     const config = loadConfig(vars);
     const replication = replicationFor(store, config);
-    gateway = { fingerprint, app: createApp({ store, config, ...(replication ? { replication } : {}) }), store, dispatcher: replication?.dispatcher };
+    gateway = { fingerprint, app: createApp({ store, config, replication }), store, dispatcher: replication.dispatcher };
     built.set(env.DB, gateway);
   }
   return gateway;

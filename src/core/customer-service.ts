@@ -31,6 +31,8 @@ export interface WriteContext {
   readonly overlay?: CustomerPatch | undefined;
   /** Proxy mode: the new customer's id at an upstream, stored with it atomically. */
   readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
+  /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
+  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
 }
 
 export interface ServiceOptions {
@@ -104,8 +106,8 @@ export class CustomerService {
         ...stateDefaults,
         ...fields,
         livemode: ctx.principal.livemode,
-        uuid: crypto.randomUUID(),
-        public_id: newPublicId(),
+        uuid: ctx.ids?.uuid ?? crypto.randomUUID(),
+        public_id: ctx.ids?.public_id ?? newPublicId(),
         number: await this.#store.nextNumber(tenantId),
         version: 1,
         created_at: now,
@@ -124,7 +126,7 @@ export class CustomerService {
       } catch (error) {
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
-        if (error.target === 'link') throw conflict('upstream id');
+        if (error.target === 'link' || (ctx.ids && (error.target === 'public_id' || error.target === 'other'))) throw conflict('upstream id');
         // number or public id taken by a concurrent create: draw again
       }
     }

@@ -4,6 +4,7 @@ import type { AnyDialect } from '../dialect.ts';
 import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
+import { listUpstreams } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../translate.ts';
 import { authenticateAny } from './authenticate.ts';
 import { decodeBody } from './body.ts';
@@ -62,9 +63,9 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref/deliveries', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      const row = await rt.customers.resolve(principal.tenantId, anyId, c.req.param('ref'));
-      const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: row.id });
-      return c.json({ customer: row.id, object: 'list', data: rows.map(deliveryView) });
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: customer.uuid });
+      return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
     } catch (error) {
       return gatewayError(error, rt);
     }
@@ -82,7 +83,9 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const ref = c.req.param('ref');
+      // ?refresh=true: the proxy upstream's current state, taken into the local copy.
+      const customer = c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
       return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
     } catch (error) {
       return gatewayError(error, rt);
@@ -94,6 +97,28 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/customers/:ref/links', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const links = await rt.store.upstreams.linksOf(principal.tenantId, customer.uuid);
+      const data = links.map((l) => ({ upstream_id: l.upstream_id, remote_id: l.remote_id, created_at: l.created_at }));
+      return c.json({ customer: customer.uuid, object: 'list', data });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  // The tenant's upstreams, never their credentials.
+  api.get('/upstreams', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json({ object: 'list', data: await listUpstreams(rt.store, principal.tenantId) });
     } catch (error) {
       return gatewayError(error, rt);
     }

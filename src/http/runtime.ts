@@ -4,6 +4,10 @@ import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
 import type { ReplicaLookup } from '../outbox/types.ts';
 import type { Store } from '../store/index.ts';
+import { UpstreamClient } from '../upstream/client.ts';
+import type { Fetch } from '../upstream/http.ts';
+import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -15,6 +19,8 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
+  readonly fetch?: Fetch;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
   readonly replication?: Replication;
 }
@@ -31,7 +37,9 @@ export interface Replication {
 export interface Runtime {
   readonly config: GatewayConfig;
   readonly store: Store;
-  readonly customers: CustomerService;
+  /** Local customers, through the tenant's proxy upstream where it has one. */
+  readonly customers: Customers;
+  readonly keyring: Keyring;
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
@@ -51,10 +59,14 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
+  const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const service = new CustomerService(deps.store, { now, maxAttempts: 16, ...(replication ? { replicas: replication.replicas } : {}) });
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16, ...(replication ? { replicas: replication.replicas } : {}) }),
+    customers: new ProxiedCustomers(service, deps.store, upstreams),
+    keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt),

@@ -129,6 +129,10 @@ export class Store {
     return (await this.executor.all(q))[0];
   }
 
+  async findTenantsByName(name: string): Promise<TenantRow[]> {
+    return this.executor.all(this.#db.selectFrom('tenants').selectAll().where('name', '=', name).compile());
+  }
+
   async countTenants(): Promise<number> {
     const q = this.#db.selectFrom('tenants').select((eb) => eb.fn.countAll<number>().as('n')).compile();
     return Number((await this.executor.all(q))[0]?.n ?? 0);

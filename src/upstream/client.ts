@@ -128,8 +128,8 @@ export class UpstreamClient {
       request = client.create({ patch: wholePatch(after) }, upstream.credentials);
     }
     if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
-      // A create on behalf of an update is another request: its own key.
-      const key = link ? write.idempotencyKey : `${write.idempotencyKey}:create`;
+      // A create on behalf of an update (no link yet) is another request: its own key.
+      const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
       request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
     }
     return this.#call(upstream, request);

@@ -52,3 +52,42 @@ export async function hangingServer(): Promise<{ readonly url: string; close(): 
       }),
   };
 }
+
+/**
+ * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
+ * when the provider's host is gone) and brought back, on the same address.
+ */
+export async function switchableProxy(target: string): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
+  let isDown = false;
+  const server: Server = createServer(async (req, res) => {
+    if (isDown) {
+      req.socket.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'));
+    const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+    const answer = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    down: () => {
+      isDown = true;
+      server.closeIdleConnections();
+    },
+    up: () => {
+      isDown = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
