@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { ExecutionContext, Hono } from 'hono';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import type { Dispatcher } from './outbox/dispatcher.ts';
@@ -54,8 +54,9 @@ export function gatewayFor(env: Env): Built {
 const cronDrainMs = 60_000;
 
 export default {
-  fetch(request: Request, env: Env): Response | Promise<Response> {
-    return gatewayFor(env).app.fetch(request);
+  fetch(request: Request, env: Env, ctx?: ExecutionContext): Response | Promise<Response> {
+    // The execution context carries waitUntil: a write's outbox drain runs inside it.
+    return gatewayFor(env).app.fetch(request, env, ctx);
   },
   /**
    * Cron trigger (wrangler.toml): drops idempotency keys past their expiry, as node.ts does hourly,

@@ -51,7 +51,7 @@ export interface Runtime {
 }
 
 // Only the event name and the error's name and message: never a stack, a body or a header.
-const consoleLogger: Logger = {
+export const consoleLogger: Logger = {
   error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
 };
 

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../dialect.ts';
 import { isGatewayError } from '../errors.ts';
-import type { Replication } from '../http/runtime.ts';
+import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import type { Fetch } from '../upstream/http.ts';
@@ -182,9 +182,9 @@ export function replicaLookup(store: Store): ReplicaLookup {
 }
 
 /** The outbox of a gateway: deliveries recorded with each write, sent through the dialects' clients. */
-export function replicationFor(store: Store, config: GatewayConfig, options: { readonly fetch?: Fetch } = {}): Replication {
+export function replicationFor(store: Store, config: GatewayConfig, options: { readonly fetch?: Fetch; readonly logger?: Logger } = {}): Replication {
   const replicas = replicaLookup(store);
-  const port = new ClientPort(store, { keyring: keyringFor(config, store.upstreams), timeoutMs: config.upstreamTimeoutMs, ...options });
+  const port = new ClientPort(store, { keyring: keyringFor(config, store.upstreams), timeoutMs: config.upstreamTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const dispatcher = new Dispatcher({
     store,
     port,
@@ -194,6 +194,7 @@ export function replicationFor(store: Store, config: GatewayConfig, options: { r
     maxDelayMs: config.outbox.maxDelayMs,
     // A delivery may take two calls (find a lost create, then send) and a shadow read.
     timeoutMs: 2 * config.upstreamTimeoutMs + 1000,
+    logger: options.logger ?? consoleLogger,
   });
   return { replicas, dispatcher };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 // gateway B (playing the provider) and, at random (seeded), drops the connection before or after
 // forwarding, answers 500 or 429 with Retry-After without forwarding, or forwards and then stalls
 // past the caller's timeout. It logs every request B answered, in the order B answered them, so a
-// test can check what B applied and in which order, and how many ran at once per delivery.
+// test can check what B applied and in which order, and how many were sent at once per delivery.
 
 export type FaultKind = 'drop_before' | 'drop_after' | 'error_500' | 'throttle_429' | 'stall';
 
@@ -47,7 +47,7 @@ const kinds: readonly FaultKind[] = ['drop_before', 'drop_after', 'error_500', '
 export class FaultProxy {
   readonly faults: Record<FaultKind, number> = { drop_before: 0, drop_after: 0, error_500: 0, throttle_429: 0, stall: 0 };
   readonly forwarded: Forwarded[] = [];
-  /** Deliveries that were at B twice at the same moment. */
+  /** Deliveries whose sender had two requests open for them at the same moment. */
   readonly overlaps: string[] = [];
   enabled = true;
   readonly #options: FaultProxyOptions;
@@ -83,6 +83,17 @@ export class FaultProxy {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A delivery is "being sent" while its sender's request is open: from arrival until the answer
+    // went out or the sender gave up (its timeout closes the connection). Two at once is a double
+    // send; a provider still working on an abandoned request is not the sender's doing.
+    const header = this.#options.deliveryHeader ?? 'x-custgate-delivery';
+    const delivery = req.headers[header] as string | undefined;
+    if (delivery) {
+      const running = (this.#inFlight.get(delivery) ?? 0) + 1;
+      this.#inFlight.set(delivery, running);
+      if (running > 1) this.overlaps.push(delivery);
+      res.once('close', () => this.#inFlight.set(delivery, (this.#inFlight.get(delivery) ?? 1) - 1));
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -94,21 +105,12 @@ export class FaultProxy {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(this.#options.retryAfterSeconds ?? 1) });
       return void res.end('{"detail":"slow down"}');
     }
-    const header = this.#options.deliveryHeader ?? 'x-custgate-delivery';
-    const delivery = req.headers[header] as string | undefined;
-    if (delivery) {
-      const running = (this.#inFlight.get(delivery) ?? 0) + 1;
-      this.#inFlight.set(delivery, running);
-      if (running > 1) this.overlaps.push(delivery);
-    }
     let upstream: { status: number; headers: IncomingMessage['headers']; body: Buffer };
     try {
       upstream = await this.#forward(req, body);
     } catch {
       req.socket.destroy();
       return;
-    } finally {
-      if (delivery) this.#inFlight.set(delivery, (this.#inFlight.get(delivery) ?? 1) - 1);
     }
     const answered = fault !== 'drop_after' && fault !== 'stall';
     this.forwarded.push({ method: req.method ?? '', path: req.url ?? '', delivery, status: upstream.status, answered });
