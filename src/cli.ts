@@ -73,7 +73,7 @@ program
   .command('serve')
   .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
   .option('-p, --port <port>', 'port to listen on', port, env.PORT ? port(env.PORT) : 8787)
-  .option('-H, --host <host>', 'address to listen on', env.HOST ?? '0.0.0.0')
+  .option('-H, --host <host>', 'address to listen on (HOST; default 127.0.0.1, this machine only)', env.HOST ?? '127.0.0.1')
   .option('--no-demo', 'do not create a demo tenant on an empty database')
   .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
   .action(async (opts: { port: number; host: string; demo: boolean; workers: number }) => {
@@ -100,14 +100,20 @@ program
     }
     const store = await openStore(env);
     const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store });
-    const base = `http://localhost:${gateway.port}`;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
     console.log(`custgate${who} listening on ${base} (${store.executor.backend})`);
     if (!isClusterWorker() && opts.demo && !config.production && (await store.countTenants()) === 0) {
       printDemo(await createTenant(store, config, 'demo'), base);
     }
-    const stop = () => {
-      gateway.close().then(() => process.exit(0));
+    const stop = (signal: string) => {
+      console.log(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
+      const started = Date.now();
+      gateway.close().then(() => {
+        console.log(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        process.exit(0);
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -166,11 +172,6 @@ tenant
     if (opts.d1 !== undefined) {
       if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
       if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
-      if (opts.remote && !env.CUSTGATE_JWT_SECRET) {
-        // Otherwise the JWTs would be signed with the development secret and the deployed worker
-        // would refuse every one of them.
-        throw new Error('--remote needs CUSTGATE_JWT_SECRET set to the deployed worker\'s secret');
-      }
       const { createTenantInD1 } = await import('./d1-tools.ts');
       const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
       created = await createTenantInD1(target, config, name, { livemode });

@@ -1,6 +1,7 @@
 import type { DialectName } from './dialect.ts';
 import type { JwtConfig } from './auth/index.ts';
 import { parseSecretsKey } from './upstream/secrets.ts';
+import type { WindowLimit } from './http/rate-limit.ts';
 
 export interface GatewayConfig {
   readonly production: boolean;
@@ -21,18 +22,24 @@ export interface GatewayConfig {
   readonly secretsKey: string | undefined;
   /** Bound on each call to an upstream provider, connection included. */
   readonly upstreamTimeoutMs: number;
+  /** Failed authentications per client address per window before 429 (0: off). On by default. */
+  readonly authFailureLimit: WindowLimit;
+  /** Requests per credential per window before 429 (0: off, the default). */
+  readonly requestLimit: WindowLimit;
+  /** Largest stored customer (its canonical JSON), in bytes, in every dialect. */
+  readonly maxCustomerBytes: number;
+  /** Change-history rows older than this many days are purged (0: kept for ever). */
+  readonly eventRetentionDays: number;
+  /** How long an update may wait behind other updates of the same customer (queue, row lock). */
+  readonly writeWaitMs: number;
 }
-
-// Used only outside production, so a fresh clone runs with no set-up; production refuses to start
-// without CUSTGATE_JWT_SECRET.
-const devJwtSecret = 'custgate-development-secret-do-not-use-in-production';
 
 const dialectNames = ['wooshpay', 'connhex', 'meteroid', 'bigcapital', 'zenskar'] as const satisfies readonly DialectName[];
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const production = env.NODE_ENV === 'production';
-  const secret = env.CUSTGATE_JWT_SECRET ?? (production ? undefined : devJwtSecret);
-  if (!secret) throw new Error('CUSTGATE_JWT_SECRET is required when NODE_ENV=production');
+  // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
+  const secret = env.CUSTGATE_JWT_SECRET === '' ? undefined : env.CUSTGATE_JWT_SECRET;
   const audiencePrefix = env.CUSTGATE_JWT_AUDIENCE_PREFIX ?? 'custgate:';
   const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${audiencePrefix}${name}`])) as Record<
     DialectName,
@@ -52,6 +59,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     },
     secretsKey: secretsKey(env.CUSTGATE_SECRETS_KEY),
     upstreamTimeoutMs: positiveInt(env.CUSTGATE_UPSTREAM_TIMEOUT_MS, 10_000),
+    authFailureLimit: {
+      max: positiveInt(env.CUSTGATE_AUTH_FAILURE_LIMIT, 100, true),
+      windowMs: positiveInt(env.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS, 60) * 1000,
+    },
+    requestLimit: {
+      max: positiveInt(env.CUSTGATE_RATE_LIMIT, 0, true),
+      windowMs: positiveInt(env.CUSTGATE_RATE_LIMIT_WINDOW_SECONDS, 60) * 1000,
+    },
+    maxCustomerBytes: positiveInt(env.CUSTGATE_MAX_CUSTOMER_BYTES, 64 * 1024),
+    eventRetentionDays: positiveInt(env.CUSTGATE_EVENT_RETENTION_DAYS, 0, true),
+    writeWaitMs: positiveInt(env.CUSTGATE_WRITE_WAIT_MS, 10_000),
   };
 }
 

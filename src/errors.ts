@@ -13,6 +13,8 @@ export const errorCodes = [
   'idempotency_mismatch', // the key was used with other parameters
   'idempotency_in_flight', // the key's first request is still running
   'precondition_failed', // If-Match does not match the current version
+  'rate_limited', // too many requests (or failed authentications) in the window: see retryAfterSeconds
+  'unavailable', // the store cannot take the write now (SQLite locked by another process): retry
   'bad_gateway', // an upstream provider answered with something other than an answer or a refusal
   'upstream_unavailable', // an upstream provider could not be reached
   'upstream_timeout', // an upstream provider did not answer in time
@@ -43,6 +45,8 @@ export interface GatewayErrorDetails {
   readonly reference?: string;
   /** unauthenticated: no credential at all, or one that does not verify. */
   readonly reason?: 'missing' | 'invalid';
+  /** rate_limited, unavailable: seconds until a retry can succeed (sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
 }
 
 export class GatewayError extends Error {
@@ -57,6 +61,11 @@ export class GatewayError extends Error {
 }
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;
+
+/** Headers an error response carries besides its body: Retry-After for a limit or a busy store. */
+export function errorHeaders(e: GatewayError): Record<string, string> {
+  return e.details.retryAfterSeconds === undefined ? {} : { 'retry-after': String(e.details.retryAfterSeconds) };
+}
 
 /**
  * What an upstream's answer means when its body says nothing more precise: the dialect client

@@ -1,4 +1,6 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from './app.ts';
 import { replicationFor } from './outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig } from './config.ts';
@@ -6,12 +8,47 @@ import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgr
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
 import { missingKeyMessage } from './upstream/secrets.ts';
+import { swaggerAssetsFromNodeModules } from './web/node-assets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
   readonly config: GatewayConfig;
   readonly port: number;
+  readonly server: Server;
+  /** Stops accepting, lets requests in flight finish (at most shutdownTimeoutMs), closes the store. */
   close(): Promise<void>;
+}
+
+/** Limits on the HTTP server itself (docs/security.md), from the environment. */
+export interface ServerLimits {
+  /** Time allowed for a request's headers to arrive. */
+  readonly headersTimeoutMs: number;
+  /** Time allowed for a whole request (headers and body) to arrive. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections open at once; more are refused at accept (file descriptors are finite). */
+  readonly maxConnections: number;
+  /** How long shutdown waits for requests in flight before closing their connections. */
+  readonly shutdownTimeoutMs: number;
+}
+
+function int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer: ${value}`);
+  return n;
+}
+
+export function serverLimits(env: Readonly<Record<string, string | undefined>>): ServerLimits {
+  return {
+    headersTimeoutMs: int(env, 'CUSTGATE_HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: int(env, 'CUSTGATE_REQUEST_TIMEOUT_MS', 30_000),
+    keepAliveTimeoutMs: int(env, 'CUSTGATE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+    maxConnections: int(env, 'CUSTGATE_MAX_CONNECTIONS', 1_000),
+    shutdownTimeoutMs: int(env, 'CUSTGATE_SHUTDOWN_TIMEOUT_MS', 10_000),
+  };
 }
 
 /** Opens the store DATABASE_URL names, migrated. */
@@ -30,45 +67,84 @@ export async function openStore(env: Readonly<Record<string, string | undefined>
   const executor = new SqliteExecutor({
     path: sqlitePath(url),
     synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
+    writer: env.CUSTGATE_SQLITE_WRITER === 'inline' ? 'inline' : 'thread',
   });
   await executor.migrate();
   return new Store(executor);
 }
 
-/** Starts the HTTP server on the given port (0 picks a free one). */
+/** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 export async function startNode(
   env: Readonly<Record<string, string | undefined>>,
   options: { readonly port: number; readonly hostname?: string; readonly store?: Store },
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
+  const limits = serverLimits(env);
   const store = options.store ?? (await openStore(env));
   if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
   }
   const replication = replicationFor(store, config);
-  const app = createApp({ store, config, replication });
+  const app = createApp({
+    store,
+    config,
+    replication,
+    clientAddress: (c) => getConnInfo(c).remote.address,
+    docsAssets: swaggerAssetsFromNodeModules(),
+  });
   // Retries whose backoff ended, and deliveries a killed process left leased.
   replication.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
-    store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);
+    const now = Date.now();
+    store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
+    if (config.eventRetentionDays > 0) {
+      store.purgeEventsBefore(new Date(now - config.eventRetentionDays * 86_400_000).toISOString()).catch(() => undefined);
+    }
   }, 3600_000);
   purge.unref();
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? '0.0.0.0' }, (info) => {
-      resolve({
-        store,
-        config,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            clearInterval(purge);
-            server.close(async () => {
-              await replication.dispatcher.stop();
-              store.executor.close().finally(done);
-            });
-          }),
-      });
+    const server = serve(
+      {
+        fetch: app.fetch,
+        port: options.port,
+        hostname: options.hostname ?? '127.0.0.1',
+        serverOptions: {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          // How often the timeouts above are checked (Node's default, 30 s, would let them run late).
+          connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+        },
+      },
+      (info) => {
+        resolve({
+          store,
+          config,
+          port: info.port,
+          server: server as Server,
+          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => replication.dispatcher.stop()),
+        });
+      },
+    ) as Server;
+    server.maxConnections = limits.maxConnections;
+    // A connection that sends nothing at all (not even headers) is closed too.
+    server.setTimeout(limits.requestTimeoutMs + limits.keepAliveTimeoutMs);
+  });
+}
+
+function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store, stopDispatcher: () => Promise<void>): Promise<void> {
+  return new Promise<void>((done) => {
+    clearInterval(purge);
+    // Idle keep-alive connections go now; busy ones when their response is sent.
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      stopDispatcher()
+        .catch(() => undefined)
+        .finally(() => store.executor.close().finally(done));
     });
   });
 }

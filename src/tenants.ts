@@ -26,7 +26,8 @@ export async function createTenant(
   const now = (options.now ?? new Date()).toISOString();
   const tenant = { id: crypto.randomUUID(), name };
   await store.insertTenant({ ...tenant, created_at: now });
-  const jwt = new JwtService(config.jwt);
+  const jwt = new JwtService(config.jwt, store);
+  const signingKey = await jwt.ensureKey(tenant.id, now, true);
   const credentials: Partial<Record<DialectName, IssuedCredentials>> = {};
   for (const [dialectName, dialect] of Object.entries(dialects)) {
     const mint: CredentialMinter = {
@@ -48,7 +49,7 @@ export async function createTenant(
         });
         return secret;
       },
-      jwt: (claims, jwtOptions) => jwt.sign(dialectName as DialectName, claims, jwtOptions),
+      jwt: (claims, jwtOptions) => jwt.sign(dialectName as DialectName, tenant.id, signingKey, claims, jwtOptions),
     };
     credentials[dialectName as DialectName] = await dialect.issueCredentials(mint);
   }

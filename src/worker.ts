@@ -33,6 +33,7 @@ interface Built {
   readonly store: Store;
   /** Drains the outbox on the cron trigger (each write also drains, in waitUntil). */
   readonly dispatcher: Dispatcher | undefined;
+  readonly eventRetentionDays: number;
 }
 const built = new WeakMap<D1Database, Built>();
 
@@ -44,7 +45,13 @@ export function gatewayFor(env: Env): Built {
     const store = new Store(new D1Executor(env.DB));
     const config = loadConfig(vars);
     const replication = replicationFor(store, config);
-    gateway = { fingerprint, app: createApp({ store, config, replication }), store, dispatcher: replication.dispatcher };
+    gateway = {
+      fingerprint,
+      app: createApp({ store, config, replication }),
+      store,
+      dispatcher: replication.dispatcher,
+      eventRetentionDays: config.eventRetentionDays,
+    };
     built.set(env.DB, gateway);
   }
   return gateway;
@@ -58,13 +65,14 @@ export default {
     // The execution context carries waitUntil: a write's outbox drain runs inside it.
     return gatewayFor(env).app.fetch(request, env, ctx);
   },
-  /**
-   * Cron trigger (wrangler.toml): drops idempotency keys past their expiry, as node.ts does hourly,
-   * and sends the outbox deliveries that are due (retries, and any a write's drain left behind).
-   */
+  /** Cron trigger (wrangler.toml): drops expired idempotency keys and old history, as node.ts does hourly. */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     const gateway = gatewayFor(env);
     await gateway.store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
+    if (gateway.eventRetentionDays > 0) {
+      const before = controller.scheduledTime - gateway.eventRetentionDays * 86_400_000;
+      await gateway.store.purgeEventsBefore(new Date(before).toISOString());
+    }
     await gateway.dispatcher?.drain({ deadline: Date.now() + cronDrainMs });
   },
 };

@@ -132,3 +132,23 @@ describe('refusals in the client\'s own terms', () => {
     expect(body.message).toContain('billing_email');
   });
 });
+
+describe('Idempotency-Key through a proxy', () => {
+  it('is kept by A (a retry replays) and forwarded to an upstream that honours keys', async () => {
+    const tenant = tenants.get('connhex')!;
+    const auth = { ...dialects.wooshpay.examples.auth(tenant.credentials.wooshpay!), 'idempotency-key': 'proxy-key-1' };
+    const first = await gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Idempotent' }, auth));
+    expect(first.status).toBe(200);
+    const again = await gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Idempotent' }, auth));
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    // B saw the key: the same key with other parameters is B's idempotency error.
+    const direct = await onB('/connhex/customers', {
+      method: 'POST',
+      headers: { ...dialects.connhex.examples.auth(provider.credentials.connhex), 'content-type': 'application/json', 'idempotency-key': 'proxy-key-1' },
+      body: JSON.stringify({ name: 'Something Else' }),
+    });
+    expect(direct.status).toBe(400);
+    expect(await direct.json()).toMatchObject({ error: { type: 'idempotency_error' } });
+  });
+});

@@ -6,6 +6,7 @@ import { renderErrorBigcapital } from './errors.ts';
 import { examplesBigcapital } from './examples.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
+import { openapiBigcapital } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
@@ -37,6 +38,7 @@ export const bigcapital = {
     return { api_key, jwt, organization_id: mint.tenantId };
   },
   examples: examplesBigcapital,
+  openapi: openapiBigcapital,
   coverage: coverageBigcapital,
   fromPatch,
   client: clientBigcapital,

@@ -6,6 +6,7 @@ import { renderErrorConnhex } from './errors.ts';
 import { examplesConnhex } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
+import { openapiConnhex } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
@@ -42,6 +43,7 @@ export const connhex = {
     return { token };
   },
   examples: examplesConnhex,
+  openapi: openapiConnhex,
   coverage: coverageConnhex,
   fromPatch,
   client: clientConnhex,

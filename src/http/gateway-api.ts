@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
-import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
+import { type ErrorCode, errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { listUpstreams } from '../upstream/registry.ts';
@@ -30,6 +30,8 @@ const statusByCode = {
   bad_gateway: 502,
   upstream_unavailable: 503,
   upstream_timeout: 504,
+  rate_limited: 429,
+  unavailable: 503,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -50,7 +52,7 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
   }
   const body: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details.issues) body.issues = e.details.issues;
-  return Response.json({ error: body }, { status: statusByCode[e.code] });
+  return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
 }
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
@@ -82,7 +84,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
 
   api.get('/customers/:ref', async (c) => {
     try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       const ref = c.req.param('ref');
       // ?refresh=true: the proxy upstream's current state, taken into the local copy.
       const customer = c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
@@ -94,7 +96,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
 
   api.get('/customers/:ref/events', async (c) => {
     try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
     } catch (error) {
@@ -124,11 +126,25 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
     }
   });
 
+  // One customer as every dialect shows it (the console's side-by-side panes).
+  api.get('/customers/:ref/views', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const views = Object.fromEntries(
+        dialects.map((d) => [d.name, { title: d.title, body: d.render(customer, { expand: [], principal }) }]),
+      );
+      return c.json({ customer: canonicalView(customer), views }, 200, { etag: etagOf(customer) });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
   api.get('/coverage', (c) => c.json(coverageMatrix()));
 
   api.post('/translate', async (c) => {
     try {
-      await authenticateAny(dialects, requestView(c.req.raw), rt);
+      await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       const from = dialectNamed(c.req.query('from'), 'from');
       const to = dialectNamed(c.req.query('to'), 'to');
       const raw = await decodeBody(c.req.raw, from.bodies, rt.config.bodyLimitBytes);

@@ -3,7 +3,7 @@ import type { Customer } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
-import { GatewayError, isGatewayError } from '../errors.ts';
+import { errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -65,7 +65,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       e = new GatewayError('internal', 'An internal error occurred.');
     }
     const { status, body } = dialect.renderError(e);
-    return json(status, JSON.stringify(body));
+    return json(status, JSON.stringify(body), errorHeaders(e));
   };
 
   const render = (customer: Customer, principal: Principal, expand: readonly string[]) =>
@@ -73,7 +73,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
 
   async function write(c: Context, action: Exclude<Action, 'read'>): Promise<Response> {
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt);
+    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     const checked = dialect.checkRequest?.(req);
     if (checked) throw checked;
     const raw = await decodeBody(c.req.raw, dialect.bodies, rt.config.bodyLimitBytes);
@@ -125,7 +125,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     read: async (c) => {
       try {
         const req = requestView(c.req.raw);
-        const principal = await authenticate(dialect, req, 'read', rt);
+        const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
         const checked = dialect.checkRequest?.(req);
         if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
@@ -8,6 +9,8 @@ import { UpstreamClient } from '../upstream/client.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import { RateLimiter } from './rate-limit.ts';
+import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -21,6 +24,13 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
   readonly fetch?: Fetch;
+  /**
+   * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
+   * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
+   */
+  readonly clientAddress?: (c: Context) => string | undefined;
+  /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
+  readonly docsAssets?: StaticAssets;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
   readonly replication?: Replication;
 }
@@ -48,6 +58,9 @@ export interface Runtime {
   /** Present when the gateway replicates to mirror/shadow upstreams. */
   readonly dispatcher: Dispatcher | undefined;
   readonly drainAfterWrite: boolean;
+  readonly authFailures: RateLimiter;
+  readonly requests: RateLimiter;
+  readonly clientAddress: (c: Context) => string | undefined;
 }
 
 // Only the event name and the error's name and message: never a stack, a body or a header.
@@ -61,7 +74,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
   const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  const service = new CustomerService(deps.store, { now, maxAttempts: 16, ...(replication ? { replicas: replication.replicas } : {}) });
+  const service = new CustomerService(deps.store, { now, maxAttempts: 16, writeWaitMs: deps.config.writeWaitMs, ...(replication ? { replicas: replication.replicas } : {}) });
   return {
     config: deps.config,
     store: deps.store,
@@ -69,10 +82,13 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
-    jwt: new JwtService(deps.config.jwt),
+    jwt: new JwtService(deps.config.jwt, deps.store),
     now,
     logger,
     dispatcher: replication?.dispatcher,
     drainAfterWrite: replication?.drainAfterWrite !== false,
+    authFailures: new RateLimiter(deps.config.authFailureLimit),
+    requests: new RateLimiter(deps.config.requestLimit),
+    clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
   };
 }

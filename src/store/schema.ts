@@ -109,6 +109,13 @@ export interface ShadowDiffsTable {
   created_at: string;
 }
 
+export interface SigningKeysTable {
+  tenant_id: string;
+  /** The tenant's HS256 key, base64url (32 random bytes). A secret: whoever reads it can sign. */
+  secret: string;
+  created_at: string;
+}
+
 export interface UpstreamsTable {
   id: string;
   tenant_id: string;
@@ -146,6 +153,7 @@ export interface Database {
   outbox: OutboxTable;
   shadow_checks: ShadowChecksTable;
   shadow_diffs: ShadowDiffsTable;
+  signing_keys: SigningKeysTable;
   upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
   gateway_keys: GatewayKeysTable;

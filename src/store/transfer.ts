@@ -14,6 +14,7 @@ import type { Store } from './store.ts';
 // so an export made with a generated key is as secret as that key.
 const tables = [
   'tenants',
+  'signing_keys',
   'credentials',
   'customers',
   'customer_events',
@@ -27,6 +28,7 @@ type Table = (typeof tables)[number];
 
 const orderBy = {
   tenants: ['id'],
+  signing_keys: ['tenant_id'],
   credentials: ['id'],
   customers: ['id'],
   customer_events: ['customer_id', 'version'],
@@ -43,6 +45,7 @@ const insertBatch = 100;
 
 export interface TransferCounts {
   tenants: number;
+  signing_keys: number;
   credentials: number;
   customers: number;
   customer_events: number;
@@ -52,7 +55,17 @@ export interface TransferCounts {
   gateway_keys: number;
 }
 
-const zero = (): TransferCounts => ({ tenants: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0, upstreams: 0, upstream_links: 0, gateway_keys: 0 });
+const zero = (): TransferCounts => ({
+  tenants: 0,
+  signing_keys: 0,
+  credentials: 0,
+  customers: 0,
+  customer_events: 0,
+  idempotency_keys: 0,
+  upstreams: 0,
+  upstream_links: 0,
+  gateway_keys: 0,
+});
 
 function select(db: Kysely<Database>, table: Table, now: string, offset: number) {
   let q = db.selectFrom(table).selectAll();
