@@ -45,7 +45,7 @@ export function createApp(deps: GatewayDeps): Hono {
 
   app.route('/gateway/v1', gatewayApi(all, rt));
   // Before the dialects: `/<dialect>/openapi.json` is under a dialect's prefix.
-  app.route('/', webRoutes(all, deps.docsAssets, (e) => gatewayError(e, rt)));
+  app.route('/', webRoutes(all, deps.docsAssets, (e) => gatewayError(e, rt), () => app.routes));
 
   for (const dialect of all) {
     const h = handlers.get(dialect)!;

@@ -67,6 +67,7 @@ export async function openStore(env: Readonly<Record<string, string | undefined>
   const executor = new SqliteExecutor({
     path: sqlitePath(url),
     synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
+    busyTimeoutMs: int(env, 'CUSTGATE_SQLITE_BUSY_TIMEOUT_MS', 100),
     writer: env.CUSTGATE_SQLITE_WRITER === 'inline' ? 'inline' : 'thread',
   });
   await executor.migrate();
@@ -136,11 +137,13 @@ export async function startNode(
 function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store, stopDispatcher: () => Promise<void>): Promise<void> {
   return new Promise<void>((done) => {
     clearInterval(purge);
-    // Idle keep-alive connections go now; busy ones when their response is sent.
+    // Idle keep-alive connections go now; busy ones as soon as their response is sent (checked
+    // every 100 ms: a kept-alive connection would otherwise hold the close up); all at the bound.
     server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    force.unref();
     server.close(() => {
+      clearInterval(idle);
       clearTimeout(force);
       stopDispatcher()
         .catch(() => undefined)

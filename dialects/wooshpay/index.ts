@@ -1,4 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
+import { metadataMaxKeysStripe } from '../stripe-like/index.ts';
 import { credentialWooshpay } from './auth.ts';
 import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
@@ -17,6 +18,7 @@ export const wooshpay = {
   ids: ['public_id'],
   bodies: ['json', 'form'],
   idempotency: true,
+  metadataMaxKeys: metadataMaxKeysStripe,
   createdStatus: 200,
   credential: credentialWooshpay,
   principal: apiKeyPrincipal,

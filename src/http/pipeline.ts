@@ -3,11 +3,11 @@ import type { Customer } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
-import { errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
+import { errorHeaders, GatewayError } from '../errors.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
-import type { Runtime } from './runtime.ts';
+import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from './validate.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
@@ -55,15 +55,7 @@ function drainAfterWrite(c: Context, rt: Runtime): void {
 /** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
-    let e: GatewayError;
-    if (isGatewayError(error)) {
-      e = error;
-    } else {
-      const name = error instanceof Error ? error.name : typeof error;
-      const message = error instanceof Error ? error.message : '';
-      rt.logger.error('unhandled_error', { dialect: dialect.name, name, message });
-      e = new GatewayError('internal', 'An internal error occurred.');
-    }
+    const e = asGatewayError(error, rt, dialect.name);
     const { status, body } = dialect.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
   };
@@ -98,13 +90,18 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         return json(begun.status, begun.body, { 'idempotent-replayed': 'true', 'idempotency-key': key });
       }
     }
+    // The body stored with an idempotency key is the body sent: rendered once.
+    let rendered: { readonly customer: Customer; readonly body: string } | undefined;
+    const renderOnce = (customer: Customer) =>
+      rendered?.customer === customer ? rendered.body : (rendered = { customer, body: render(customer, principal, expand) }).body;
     try {
       const ctx = {
         principal,
         dialect: dialect.name,
+        metadataMaxKeys: dialect.metadataMaxKeys,
         expectedVersion: version,
         idempotencyKey: key,
-        respond: (customer: Customer) => ({ status, body: render(customer, principal, expand) }),
+        respond: (customer: Customer) => ({ status, body: renderOnce(customer) }),
         replicated: () => drainAfterWrite(c, rt),
       };
       const customer =
@@ -113,7 +110,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
           : await rt.customers.update(dialect.ids, segment, patch, ctx);
       const headers: Record<string, string> = { etag: etagOf(customer) };
       if (key !== undefined) headers['idempotency-key'] = key;
-      return json(status, render(customer, principal, expand), headers);
+      return json(status, renderOnce(customer), headers);
     } catch (error) {
       // Nothing was written: the key may be used again.
       if (key !== undefined) await rt.idempotency.abandon(principal.tenantId, key).catch(() => undefined);

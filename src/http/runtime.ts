@@ -1,14 +1,15 @@
 import type { Context } from 'hono';
-import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
+import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
 import type { ReplicaLookup } from '../outbox/types.ts';
-import type { Store } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import { GatewayError, isGatewayError } from '../errors.ts';
+import { type Store, StoreBusy } from '../store/index.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
 
@@ -53,6 +54,8 @@ export interface Runtime {
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
+  /** Verified JWTs by hash, until exp (token-cache.ts). */
+  readonly tokens: VerifiedTokenCache<VerifiedJwt>;
   readonly now: () => Date;
   readonly logger: Logger;
   /** Present when the gateway replicates to mirror/shadow upstreams. */
@@ -68,13 +71,34 @@ export const consoleLogger: Logger = {
   error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
 };
 
+/**
+ * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything
+ * unexpected is logged (name and message only) and answered as an internal error.
+ */
+export function asGatewayError(error: unknown, rt: Runtime, dialect: string): GatewayError {
+  if (isGatewayError(error)) return error;
+  if (error instanceof StoreBusy) {
+    return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1 });
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : '';
+  rt.logger.error('unhandled_error', { dialect, name, message });
+  return new GatewayError('internal', 'An internal error occurred.');
+}
+
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
   const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  const service = new CustomerService(deps.store, { now, maxAttempts: 16, writeWaitMs: deps.config.writeWaitMs, ...(replication ? { replicas: replication.replicas } : {}) });
+  const service = new CustomerService(deps.store, {
+    now,
+    maxAttempts: 16,
+    writeWaitMs: deps.config.writeWaitMs,
+    maxCustomerBytes: deps.config.maxCustomerBytes,
+    ...(replication ? { replicas: replication.replicas } : {}),
+  });
   return {
     config: deps.config,
     store: deps.store,
@@ -83,6 +107,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),
+    // The credential cache's TTL bounds it: a changed signing key takes effect within it.
+    tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger,
     dispatcher: replication?.dispatcher,
