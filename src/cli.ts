@@ -7,6 +7,7 @@ import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig } from './config.ts';
 import type { AnyDialect } from './dialect.ts';
 import { openStore, startNode } from './node.ts';
+import { registerOutboxCommands } from './outbox/cli.ts';
 import { isPostgresUrl } from './store/postgres.ts';
 import { exportData, importData } from './store/transfer.ts';
 import { createTenant } from './tenants.ts';
@@ -246,6 +247,7 @@ program
   });
 
 upstreamCommands(program, env);
+registerOutboxCommands(program, () => openStore(env));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);

@@ -11,6 +11,13 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** Mirror/shadow deliveries (docs/migrating.md). */
+  readonly outbox: {
+    readonly maxAttempts: number;
+    readonly pollMs: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+  };
   /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
   readonly secretsKey: string | undefined;
   /** Bound on each call to an upstream provider, connection included. */
@@ -44,6 +51,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     jwt: { secret, issuer: env.CUSTGATE_JWT_ISSUER ?? 'custgate', audiences },
     apiKeyCacheTtlMs: positiveInt(env.CUSTGATE_KEY_CACHE_TTL_MS, 30_000, true),
     idempotencyTtlHours: positiveInt(env.CUSTGATE_IDEMPOTENCY_TTL_HOURS, 24),
+    outbox: {
+      maxAttempts: positiveInt(env.CUSTGATE_OUTBOX_MAX_ATTEMPTS, 12),
+      pollMs: positiveInt(env.CUSTGATE_OUTBOX_POLL_MS, 1000),
+      baseDelayMs: positiveInt(env.CUSTGATE_OUTBOX_BASE_DELAY_MS, 500),
+      maxDelayMs: positiveInt(env.CUSTGATE_OUTBOX_MAX_DELAY_MS, 300_000),
+    },
     secretsKey: secretsKey(env.CUSTGATE_SECRETS_KEY),
     upstreamTimeoutMs: positiveInt(env.CUSTGATE_UPSTREAM_TIMEOUT_MS, 10_000),
     authFailureLimit: {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from './app.ts';
+import { replicationFor } from './outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig } from './config.ts';
 import { isPostgresUrl, PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor, sqlitePath } from './store/sqlite.ts';
@@ -85,12 +86,16 @@ export async function startNode(
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
   }
+  const replication = replicationFor(store, config);
   const app = createApp({
     store,
     config,
+    replication,
     clientAddress: (c) => getConnInfo(c).remote.address,
     docsAssets: swaggerAssetsFromNodeModules(),
   });
+  // Retries whose backoff ended, and deliveries a killed process left leased.
+  replication.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
@@ -119,7 +124,7 @@ export async function startNode(
           config,
           port: info.port,
           server: server as Server,
-          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store),
+          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => replication.dispatcher.stop()),
         });
       },
     ) as Server;
@@ -129,7 +134,7 @@ export async function startNode(
   });
 }
 
-function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store): Promise<void> {
+function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store, stopDispatcher: () => Promise<void>): Promise<void> {
   return new Promise<void>((done) => {
     clearInterval(purge);
     // Idle keep-alive connections go now; busy ones as soon as their response is sent (checked
@@ -140,7 +145,9 @@ function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, stor
     server.close(() => {
       clearInterval(idle);
       clearTimeout(force);
-      store.executor.close().finally(done);
+      stopDispatcher()
+        .catch(() => undefined)
+        .finally(() => store.executor.close().finally(done));
     });
   });
 }

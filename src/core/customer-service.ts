@@ -10,7 +10,8 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../dialect.ts';
 import { GatewayError, type Issue } from '../errors.ts';
-import { type CustomerRow, LockTimeout, MissingReference, StaleWrite, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
+import type { ReplicaLookup } from '../outbox/types.ts';
+import { type CustomerRow, type DeliveryRow, LockTimeout, MissingReference, StaleWrite, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
@@ -27,6 +28,8 @@ export interface WriteContext {
   readonly idempotencyKey?: string | undefined;
   /** Renders the response to store with the idempotency key. */
   readonly respond: (customer: Customer) => { readonly status: number; readonly body: string };
+  /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
+  readonly replicated?: () => void;
   /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
   readonly overlay?: CustomerPatch | undefined;
   /** Proxy mode: the new customer's id at an upstream, stored with it atomically. */
@@ -41,6 +44,8 @@ export interface ServiceOptions {
   readonly maxAttempts: number;
   /** How long an update may wait for earlier updates of the same customer before a 409. */
   readonly writeWaitMs: number;
+  /** The tenant's mirror/shadow upstreams: each committed write records a delivery to each. */
+  readonly replicas?: ReplicaLookup;
   /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
   readonly maxCustomerBytes?: number;
 }
@@ -154,6 +159,7 @@ export class CustomerService {
     checkInvariants(fields);
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
+    const replicas = await this.#replicas(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
@@ -173,8 +179,10 @@ export class CustomerService {
           row: customerToRow(customer, tenantId),
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
+          ...this.#deliveries(replicas, customer, tenantId, 'create'),
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
+        if (replicas.length > 0) ctx.replicated?.();
         return customer;
       } catch (error) {
         if (error instanceof MissingReference) throw ghostTenant();
@@ -195,6 +203,7 @@ export class CustomerService {
    */
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
+    const replicas = await this.#replicas(tenantId);
     const found = await this.resolve(tenantId, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
@@ -202,16 +211,19 @@ export class CustomerService {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
         let row = waited ? await reread() : found;
         for (let attempt = 1; ; attempt++) {
-          const plan = this.#plan(row, patch, ctx);
+          const plan = this.#plan(row, patch, ctx, replicas);
           try {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
+            if (plan.unit && replicas.length > 0) ctx.replicated?.();
             return plan.value;
           } catch (error) {
             lostRace(error);
           }
           if (this.#store.locksRows) {
-            return await this.#store.updateLocked(tenantId, found.id, (locked) => this.#plan(locked ?? missing(segment), patch, ctx), this.#options.writeWaitMs);
+            const value = await this.#store.updateLocked(tenantId, found.id, (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas), this.#options.writeWaitMs);
+            if (replicas.length > 0) ctx.replicated?.();
+            return value;
           }
           if (attempt >= this.#options.maxAttempts) break;
           await backoff(attempt);
@@ -228,7 +240,7 @@ export class CustomerService {
   }
 
   /** The writes an update makes on top of `row` (none when it changes nothing). */
-  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext): WritePlan<Customer> {
+  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext, replicas: readonly { readonly id: string }[]): WritePlan<Customer> {
     const current = rowToCustomer(row);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
@@ -256,6 +268,7 @@ export class CustomerService {
         expectedVersion: current.version,
         event: this.#event(next, ctx, 'update', changes),
         ...this.#idempotency(next, ctx),
+        ...this.#deliveries(replicas, next, tenantId, 'update'),
       },
     };
   }
@@ -287,6 +300,32 @@ export class CustomerService {
       changes: JSON.stringify(changes),
       created_at: customer.updated_at,
     };
+  }
+
+  async #replicas(tenantId: string): Promise<readonly { readonly id: string }[]> {
+    return this.#options.replicas ? this.#options.replicas(tenantId) : [];
+  }
+
+  /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */
+  #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update') {
+    if (replicas.length === 0) return {};
+    const at = customer.updated_at;
+    const deliveries: DeliveryRow[] = replicas.map((upstream) => ({
+      upstream_id: upstream.id,
+      customer_id: customer.uuid,
+      version: customer.version,
+      tenant_id: tenantId,
+      action,
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      lease_owner: null,
+      lease_until: null,
+      last_error: null,
+      created_at: at,
+      updated_at: at,
+    }));
+    return { deliveries };
   }
 
   /**

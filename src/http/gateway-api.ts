@@ -3,6 +3,7 @@ import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
+import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { listUpstreams } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../translate.ts';
 import { authenticateAny } from './authenticate.ts';
@@ -51,7 +52,30 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   const api = new Hono();
-  api.get('/health', (c) => c.json({ status: 'ok', dialects: dialects.map((d) => d.name) }));
+  api.get('/health', async (c) => {
+    const outbox = await rt.store.outbox.counts().catch(() => null);
+    return c.json({ status: 'ok', dialects: dialects.map((d) => d.name), outbox });
+  });
+
+  api.get('/customers/:ref/deliveries', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: customer.uuid });
+      return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/shadow', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json(await shadowSummary(rt.store, principal.tenantId));
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
 
   api.get('/customers/:ref', async (c) => {
     try {

@@ -34,6 +34,24 @@ function expectedVersion(header: string | undefined): number | undefined {
   return match ? Number(match[1]) : -1;
 }
 
+/**
+ * Sends the write's outbox deliveries without holding up the answer: on Workers inside waitUntil
+ * (the isolate may stop once the response is out), on Node in the background.
+ */
+function drainAfterWrite(c: Context, rt: Runtime): void {
+  const dispatcher = rt.dispatcher;
+  if (!dispatcher || !rt.drainAfterWrite) return;
+  const drained = dispatcher.kick();
+  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = ctx.waitUntil.bind(ctx);
+  } catch {
+    // no execution context: Node
+  }
+  waitUntil?.(drained);
+}
+
 /** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
@@ -84,6 +102,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         expectedVersion: version,
         idempotencyKey: key,
         respond: (customer: Customer) => ({ status, body: renderOnce(customer) }),
+        replicated: () => drainAfterWrite(c, rt),
       };
       const customer =
         action === 'create'

@@ -129,4 +129,60 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // #17: the transactional outbox (one row per committed write and mirror/shadow upstream) and
+  // the shadow comparisons. The delivery's key is its natural one: a write makes one version of a
+  // customer, delivered once to each upstream.
+  '0006_outbox': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('outbox')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(16)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('lease_owner', 'varchar(64)')
+        .addColumn('lease_until', 'varchar(32)')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('outbox_pk', ['upstream_id', 'customer_id', 'version'])
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at']).execute();
+      await db.schema.createIndex('outbox_customer').on('outbox').columns(['tenant_id', 'customer_id']).execute();
+
+      await db.schema
+        .createTable('shadow_checks')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('local_version', 'integer', (c) => c.notNull())
+        .addColumn('upstream_version', 'varchar(64)')
+        .addColumn('mismatches', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('shadow_checks_tenant').on('shadow_checks').columns(['tenant_id', 'dialect']).execute();
+
+      await db.schema
+        .createTable('shadow_diffs')
+        .addColumn('check_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('field', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('local_value', 'text', (c) => c.notNull())
+        .addColumn('upstream_value', 'text', (c) => c.notNull())
+        .addColumn('local_version', 'integer', (c) => c.notNull())
+        .addColumn('upstream_version', 'varchar(64)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('shadow_diffs_pk', ['check_id', 'field'])
+        .execute();
+      await db.schema.createIndex('shadow_diffs_tenant').on('shadow_diffs').columns(['tenant_id', 'dialect', 'field']).execute();
+    },
+  },
 };

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
+import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
 import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
 import type {
@@ -107,6 +108,8 @@ export interface UpdateUnit {
   readonly expectedVersion: number;
   readonly event: EventRow;
   readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
+  /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
+  readonly deliveries?: readonly DeliveryRow[];
 }
 
 /**
@@ -115,6 +118,7 @@ export interface UpdateUnit {
  */
 export class Store {
   readonly executor: SqlExecutor;
+  readonly outbox: OutboxStore;
   readonly #db: Kysely<Database>;
   readonly #q: ReturnType<typeof hotQueries>;
   /** Upstream providers and links (src/upstream/). */
@@ -124,6 +128,7 @@ export class Store {
     this.executor = executor;
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
+    this.outbox = new OutboxStore(executor, this.#db);
     this.upstreams = new UpstreamRepository(executor, this.#db);
   }
 
@@ -187,6 +192,7 @@ export class Store {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
     if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
+    for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     await this.executor.atomic(steps);
   }
 
@@ -236,7 +242,19 @@ export class Store {
     };
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
+    for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     return steps;
+  }
+
+  async findEvent(tenantId: string, customerId: string, version: number): Promise<EventRow | undefined> {
+    const q = this.#db
+      .selectFrom('customer_events')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .where('version', '=', version)
+      .compile();
+    return (await this.executor.all(q))[0];
   }
 
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {
