@@ -15,17 +15,41 @@ import {
 
 interface RecordedChange {
   readonly field: FieldName;
+  readonly before?: unknown;
   readonly after: unknown;
+}
+
+type Map = Record<string, unknown>;
+
+/**
+ * The metadata keys a recorded change removed. The history records only the keys that changed,
+ * a removed one as null (rows written before that held whole maps: a key of `before` missing
+ * from `after` was removed); both are read.
+ */
+function removedKeysOf(change: { readonly before?: unknown; readonly after: unknown }): string[] {
+  const before = (change.before ?? {}) as Map;
+  const after = (change.after ?? {}) as Map;
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !Object.hasOwn(after, key) || after[key] === null);
+}
+
+/** Metadata after a recorded change: its keys set, the keys it removed dropped. */
+function applyMetadataChange(current: Map, change: RecordedChange): Map {
+  const next: Map = { ...current };
+  for (const key of removedKeysOf(change)) delete next[key];
+  for (const [key, value] of Object.entries((change.after ?? {}) as Map)) if (value !== null) next[key] = value;
+  return next;
 }
 
 const isDefault = (name: FieldName, value: unknown) => JSON.stringify(value) === JSON.stringify(fieldDefaults[name]);
 
-/** The fields as of a version, from the change history up to it (each change holds the whole field). */
+/** The fields as of a version, from the change history up to it (a change holds the whole field; metadata, its changed keys). */
 export function fieldsAt(history: readonly { readonly version: number; readonly changes: readonly RecordedChange[] }[], version: number): CustomerFields {
   const fields: Record<string, unknown> = { ...fieldDefaults };
   for (const event of history) {
     if (event.version > version) break;
-    for (const change of event.changes) fields[change.field] = change.after;
+    for (const change of event.changes) {
+      fields[change.field] = change.field === 'metadata' ? applyMetadataChange(fields.metadata as Map, change) : change.after;
+    }
   }
   return fields as CustomerFields;
 }
@@ -57,8 +81,5 @@ export const setFields = (fields: CustomerFields): FieldName[] => fieldNames.fil
 /** Metadata keys a change removed. */
 export function removedMetadataKeys(changes: readonly { readonly field: FieldName; readonly before: unknown; readonly after: unknown }[]): string[] {
   const change = changes.find((c) => c.field === 'metadata');
-  if (!change) return [];
-  const before = (change.before ?? {}) as Record<string, unknown>;
-  const after = (change.after ?? {}) as Record<string, unknown>;
-  return Object.keys(before).filter((key) => !(key in after));
+  return change ? removedKeysOf(change) : [];
 }
