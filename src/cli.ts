@@ -4,10 +4,10 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { dialects } from '../dialects/index.ts';
 import { isClusterWorker, runPrimary } from './cluster.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, loadEnv } from './config.ts';
+import { GatewayMetrics } from './metrics.ts';
 import type { AnyDialect } from './dialect.ts';
-import { openStore, startNode } from './node.ts';
-import { isPostgresUrl } from './store/postgres.ts';
+import { nodeLogger, openStore, startNode } from './node.ts';
 import { exportData, importData } from './store/transfer.ts';
 import { createTenant } from './tenants.ts';
 import { dialectNamed, translate } from './translate.ts';
@@ -33,6 +33,9 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
   return n;
 }
+
+/** --port, else PORT (checked by the config schema), else 8787. */
+const listenPort = (flag: number | undefined): number => flag ?? loadEnv(env).PORT ?? 8787;
 
 /** Shell-quotes a value for the printed curl examples. */
 const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
@@ -70,14 +73,15 @@ const program = new Command('custgate')
 program
   .command('serve')
   .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
-  .option('-p, --port <port>', 'port to listen on', port, env.PORT ? port(env.PORT) : 8787)
+  .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
   .option('-H, --host <host>', 'address to listen on', env.HOST ?? '0.0.0.0')
   .option('--no-demo', 'do not create a demo tenant on an empty database')
   .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
-  .action(async (opts: { port: number; host: string; demo: boolean; workers: number }) => {
+  .action(async (options: { port?: number; host: string; demo: boolean; workers: number }) => {
     const config = loadConfig(env);
+    const opts = { ...options, port: listenPort(options.port) };
     if (opts.workers > 1 && !isClusterWorker()) {
-      if (!isPostgresUrl(env.DATABASE_URL)) {
+      if (loadEnv(env).DATABASE_URL.kind !== 'postgres') {
         throw new Error(
           '--workers needs PostgreSQL (DATABASE_URL=postgres://…). SQLite lets one process write at a time, ' +
             'so more processes would only queue on its file lock; run one process on SQLite.',
@@ -96,8 +100,10 @@ program
       runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
       return;
     }
-    const store = await openStore(env);
-    const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store });
+    const metrics = new GatewayMetrics();
+    const logger = nodeLogger(env);
+    const store = await openStore(env, { onError: metrics.storeError });
+    const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, metrics, logger });
     const base = `http://localhost:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
     console.log(`custgate${who} listening on ${base} (${store.executor.backend})`);
@@ -105,7 +111,10 @@ program
       printDemo(await createTenant(store, config, 'demo'), base);
     }
     const stop = () => {
-      gateway.close().then(() => process.exit(0));
+      gateway.close().then(() => {
+        logger.flush();
+        process.exit(0);
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -181,16 +190,17 @@ tenant
       }
     }
     if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
-    else printDemo(created, `http://localhost:${env.PORT ?? 8787}`);
+    else printDemo(created, `http://localhost:${listenPort(undefined)}`);
   });
 
 program
   .command('dev-worker')
   .description('serve the Workers build locally (wrangler dev) on a persisted local D1, migrated')
-  .option('-p, --port <port>', 'port to listen on', port, 8787)
+  .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
   .option('--persist-to <dir>', 'wrangler\'s local state folder (default .wrangler/state)')
   .option('--no-demo', 'do not create a demo tenant in an empty local D1')
-  .action(async (opts: { port: number; persistTo?: string; demo: boolean }) => {
+  .action(async (options: { port?: number; persistTo?: string; demo: boolean }) => {
+    const opts = { ...options, port: listenPort(options.port) };
     const d1 = await import('./d1-tools.ts');
     const report = await d1.syncD1Migrations({ write: false });
     if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);

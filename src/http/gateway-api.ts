@@ -4,7 +4,9 @@ import type { AnyDialect } from '../dialect.ts';
 import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
 import { dialectNamed, translate } from '../translate.ts';
+import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
+import { databaseReachable } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -50,11 +52,19 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   const api = new Hono();
-  api.get('/health', (c) => c.json({ status: 'ok', dialects: dialects.map((d) => d.name) }));
+  // Liveness with the database's state; /ready is the load balancer's yes or no.
+  api.get('/health', async (c) => {
+    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
+    return c.json({ status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name) }, database === 'ok' ? 200 : 503);
+  });
+  api.get('/ready', async (c) =>
+    (await databaseReachable(rt.store)) ? c.json({ ready: true }) : c.json({ ready: false, database: 'unreachable' }, 503),
+  );
 
   api.get('/customers/:ref', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      markTenant(c, principal.tenantId);
       const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
       return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
     } catch (error) {
@@ -65,6 +75,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref/events', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      markTenant(c, principal.tenantId);
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
     } catch (error) {

@@ -2,9 +2,12 @@ import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import type { AccessEntry, AccessObserver } from './access.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
+  /** One line per finished request (access.ts); absent: no access log. */
+  access?(entry: AccessEntry): void;
 }
 
 /** What a runtime entry (node.ts, worker.ts, tests) hands to createApp. */
@@ -13,6 +16,10 @@ export interface GatewayDeps {
   readonly config: GatewayConfig;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Called with every finished request besides the logger (Node: Prometheus counters). */
+  readonly observers?: readonly AccessObserver[];
+  /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
+  readonly metrics?: { render(): Promise<{ readonly contentType: string; readonly body: string }> };
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -27,9 +34,11 @@ export interface Runtime {
   readonly logger: Logger;
 }
 
-// Only the event name and the error's name and message: never a stack, a body or a header.
+// JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
+// name and message: never a stack, a body or a header.
 const consoleLogger: Logger = {
-  error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
+  error: (event, fields) => console.error(JSON.stringify({ level: 'error', time: new Date().toISOString(), event, ...fields })),
+  access: (entry) => console.log(JSON.stringify({ level: 'info', event: 'request', ...entry })),
 };
 
 export function createRuntime(deps: GatewayDeps): Runtime {

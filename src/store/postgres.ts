@@ -1,6 +1,7 @@
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Env } from '../config.ts';
 import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 import { migrations } from './migrations.ts';
 
@@ -18,8 +19,6 @@ export interface PostgresOptions {
   /** The server cancels a statement that runs longer (0: no limit). */
   readonly statementTimeoutMs?: number;
 }
-
-export const isPostgresUrl = (url: string | undefined): url is string => !!url && /^postgres(ql)?:\/\//.test(url);
 
 // Session-level advisory lock taken around migrations, so processes that start together migrate
 // one after the other (kysely's Migrator locks too, but only once its own tables exist).
@@ -137,24 +136,13 @@ function classify(error: unknown): unknown {
   return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));
 }
 
-/** Options from the environment (README: Scaling out). */
-export function postgresOptions(url: string, env: Readonly<Record<string, string | undefined>>): PostgresOptions {
-  const int = (name: string): number | undefined => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer: ${value}`);
-    return n;
-  };
+/** Options from the parsed environment (config.ts; docs/scaling.md). */
+export function postgresOptions(url: string, env: Pick<Env, 'CUSTGATE_PG_SCHEMA' | 'CUSTGATE_PG_POOL_SIZE' | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS' | 'CUSTGATE_PG_IDLE_TIMEOUT_MS' | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'>): PostgresOptions {
   const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
-  if (env.CUSTGATE_PG_SCHEMA) options.schema = env.CUSTGATE_PG_SCHEMA;
-  const poolSize = int('CUSTGATE_PG_POOL_SIZE');
-  if (poolSize !== undefined) options.poolSize = Math.max(poolSize, 2);
-  const connect = int('CUSTGATE_PG_CONNECT_TIMEOUT_MS');
-  if (connect !== undefined) options.connectTimeoutMs = connect;
-  const idle = int('CUSTGATE_PG_IDLE_TIMEOUT_MS');
-  if (idle !== undefined) options.idleTimeoutMs = idle;
-  const statement = int('CUSTGATE_PG_STATEMENT_TIMEOUT_MS');
-  if (statement !== undefined) options.statementTimeoutMs = statement;
+  if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
+  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
+  if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
   return options;
 }

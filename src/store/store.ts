@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
@@ -107,6 +107,11 @@ export class Store {
     this.executor = executor;
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
+  }
+
+  /** A round trip to the database (readiness, health): rejects when it cannot answer. */
+  async ping(): Promise<void> {
+    await this.executor.all(sql`select 1 as one`.compile(this.#db));
   }
 
   // --- tenants and credentials
