@@ -2,14 +2,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { dialects } from '../dialects/index.ts';
 import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig, loadEnv } from './config.ts';
 import { GatewayMetrics } from './metrics.ts';
-import type { AnyDialect } from './dialect.ts';
 import { nodeLogger, openStore, startNode } from './node.ts';
 import { exportData, importData } from './store/transfer.ts';
 import { createTenant } from './tenants.ts';
+import { printDemo } from './cli/output.ts';
+import { registerTenantCommands } from './cli/tenants.ts';
 import { dialectNamed, translate } from './translate.ts';
 import { isGatewayError } from './errors.ts';
 import { readFileSync } from 'node:fs';
@@ -17,16 +17,6 @@ import { readFileSync } from 'node:fs';
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
 const env = process.env;
-
-interface TenantCreateOptions {
-  readonly json?: boolean;
-  readonly live?: boolean;
-  readonly d1?: string;
-  readonly local?: boolean;
-  readonly remote?: boolean;
-  readonly persistTo?: string;
-  readonly wranglerConfig?: string;
-}
 
 function port(value: string): number {
   const n = Number(value);
@@ -37,33 +27,10 @@ function port(value: string): number {
 /** --port, else PORT (checked by the config schema), else 8787. */
 const listenPort = (flag: number | undefined): number => flag ?? loadEnv(env).PORT ?? 8787;
 
-/** Shell-quotes a value for the printed curl examples. */
-const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
-
 function workerCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError('not a number of workers (0: one per core)');
   return n === 0 ? availableParallelism() : n;
-}
-
-function printDemo(created: Awaited<ReturnType<typeof createTenant>>, base: string): void {
-  const lines = [
-    '',
-    `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
-    JSON.stringify(created.credentials, null, 2),
-    '',
-    'Try (create a customer through each dialect):',
-  ];
-  for (const dialect of Object.values(dialects) as AnyDialect[]) {
-    const credentials = created.credentials[dialect.name];
-    if (!credentials) continue;
-    const headers = Object.entries({ 'content-type': 'application/json', ...dialect.examples.auth(credentials) })
-      .map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`)
-      .join(' ');
-    const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
-    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(dialect.examples.create))}`);
-  }
-  console.log(lines.join('\n'));
 }
 
 const program = new Command('custgate')
@@ -155,43 +122,7 @@ program
     }
   });
 
-const tenant = program.command('tenant').description('manage tenants');
-tenant
-  .command('create <name>')
-  .description('create a tenant and print its credentials for every dialect (shown once)')
-  .option('--json', 'print one JSON object and nothing else')
-  .option('--live', 'issue live-mode keys (sk_live_…) instead of test-mode ones')
-  .option('--d1 <database>', 'write to this D1 database (name or binding) through `wrangler d1 execute`')
-  .option('--local', 'with --d1: the local D1 that `npm run dev:worker` uses (the default)')
-  .option('--remote', 'with --d1: the D1 database on Cloudflare, for a deployed worker')
-  .option('--persist-to <dir>', 'with --d1 --local: wrangler\'s local state folder (default .wrangler/state)')
-  .option('--wrangler-config <file>', 'with --d1: wrangler configuration file (default ./wrangler.toml)')
-  .action(async (name: string, opts: TenantCreateOptions) => {
-    const config = loadConfig(env);
-    const livemode = opts.live === true;
-    let created: Awaited<ReturnType<typeof createTenant>>;
-    if (opts.d1 !== undefined) {
-      if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
-      if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
-      if (opts.remote && !env.CUSTGATE_JWT_SECRET) {
-        // Otherwise the JWTs would be signed with the development secret and the deployed worker
-        // would refuse every one of them.
-        throw new Error('--remote needs CUSTGATE_JWT_SECRET set to the deployed worker\'s secret');
-      }
-      const { createTenantInD1 } = await import('./d1-tools.ts');
-      const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
-      created = await createTenantInD1(target, config, name, { livemode });
-    } else {
-      const store = await openStore(env);
-      try {
-        created = await createTenant(store, config, name, { livemode });
-      } finally {
-        await store.executor.close();
-      }
-    }
-    if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
-    else printDemo(created, `http://localhost:${listenPort(undefined)}`);
-  });
+registerTenantCommands(program, env);
 
 program
   .command('dev-worker')

@@ -2,8 +2,9 @@ import { dialects } from '../dialects/index.ts';
 import { JwtService, randomHex, sha256Hex } from './auth/index.ts';
 import type { GatewayConfig } from './config.ts';
 import { randomBase62 } from './core/index.ts';
-import type { CredentialMinter, DialectName, IssuedCredentials } from './dialect.ts';
+import type { AnyDialect, CredentialMinter, DialectName, IssuedCredentials, TokenOptions } from './dialect.ts';
 import type { Store } from './store/index.ts';
+import type { TenantRow } from './store/store.ts';
 
 export interface CreatedTenant {
   readonly tenant: { readonly id: string; readonly name: string };
@@ -16,6 +17,39 @@ export interface CreateTenantOptions {
   readonly now?: Date;
 }
 
+type Tenant = Pick<TenantRow, 'id' | 'name'>;
+
+/**
+ * The minter a dialect issues a tenant's credentials through: API keys stored hashed, JWTs signed.
+ * Without a store it only signs JWTs (token mint).
+ */
+function minter(store: Store | undefined, config: GatewayConfig, tenant: Tenant, dialect: DialectName, options: CreateTenantOptions): CredentialMinter {
+  const now = (options.now ?? new Date()).toISOString();
+  const jwt = new JwtService(config.jwt);
+  return {
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    livemode: options.livemode ?? false,
+    async apiKey(kind, prefix, keyOptions = {}) {
+      if (!store) throw new Error('minting a token issues no API key');
+      const length = keyOptions.length ?? 48;
+      const secret = prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
+      await store.insertCredential({
+        id: `cred_${randomBase62(16)}`,
+        tenant_id: tenant.id,
+        kind,
+        secret_hash: await sha256Hex(secret),
+        prefix: secret.slice(0, prefix.length + 4),
+        livemode: (keyOptions.livemode ?? options.livemode ?? false) ? 1 : 0,
+        created_at: now,
+        revoked_at: null,
+      });
+      return secret;
+    },
+    jwt: (claims, jwtOptions) => jwt.sign(dialect, claims, jwtOptions),
+  };
+}
+
 /** Creates a tenant and has every dialect in the registry issue its credentials for it. */
 export async function createTenant(
   store: Store,
@@ -23,34 +57,33 @@ export async function createTenant(
   name: string,
   options: CreateTenantOptions = {},
 ): Promise<CreatedTenant> {
-  const now = (options.now ?? new Date()).toISOString();
   const tenant = { id: crypto.randomUUID(), name };
-  await store.insertTenant({ ...tenant, created_at: now });
-  const jwt = new JwtService(config.jwt);
+  await store.insertTenant({ ...tenant, created_at: (options.now ?? new Date()).toISOString() });
   const credentials: Partial<Record<DialectName, IssuedCredentials>> = {};
-  for (const [dialectName, dialect] of Object.entries(dialects)) {
-    const mint: CredentialMinter = {
-      tenantId: tenant.id,
-      tenantName: name,
-      livemode: options.livemode ?? false,
-      async apiKey(kind, prefix, keyOptions = {}) {
-        const length = keyOptions.length ?? 48;
-        const secret = prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
-        await store.insertCredential({
-          id: `cred_${randomBase62(16)}`,
-          tenant_id: tenant.id,
-          kind,
-          secret_hash: await sha256Hex(secret),
-          prefix: secret.slice(0, prefix.length + 4),
-          livemode: (keyOptions.livemode ?? options.livemode ?? false) ? 1 : 0,
-          created_at: now,
-          revoked_at: null,
-        });
-        return secret;
-      },
-      jwt: (claims, jwtOptions) => jwt.sign(dialectName as DialectName, claims, jwtOptions),
-    };
-    credentials[dialectName as DialectName] = await dialect.issueCredentials(mint);
+  for (const [dialectName, dialect] of Object.entries(dialects) as [DialectName, AnyDialect][]) {
+    credentials[dialectName] = await dialect.issueCredentials(minter(store, config, tenant, dialectName, options));
   }
   return { tenant, credentials };
+}
+
+/** Everything a dialect issues, issued again for an existing tenant (rotation): the old ones stay until revoked. */
+export async function reissueCredentials(
+  store: Store,
+  config: GatewayConfig,
+  tenant: Tenant,
+  dialect: AnyDialect,
+  options: CreateTenantOptions = {},
+): Promise<IssuedCredentials> {
+  return dialect.issueCredentials(minter(store, config, tenant, dialect.name, options));
+}
+
+/** A fresh JWT for a dialect that takes one; nothing is stored (a JWT lives until it expires). */
+export async function mintToken(
+  config: GatewayConfig,
+  tenant: Tenant,
+  dialect: AnyDialect,
+  options: TokenOptions & { readonly livemode?: boolean },
+): Promise<string> {
+  if (!dialect.issueToken) throw new Error(`${dialect.name} does not authenticate with tokens`);
+  return dialect.issueToken(minter(undefined, config, tenant, dialect.name, { livemode: options.livemode ?? false }), options);
 }
