@@ -1,15 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig, loadEnv } from './config.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { nodeLogger, openStore, startNode } from './node.ts';
-import { exportData, importData } from './store/transfer.ts';
 import { createTenant } from './tenants.ts';
 import { printDemo } from './cli/output.ts';
+import { packageVersion } from './package-info.ts';
 import { registerTenantCommands } from './cli/tenants.ts';
+import { registerTransferCommands } from './cli/transfer.ts';
 import { dialectNamed, translate } from './translate.ts';
 import { isGatewayError } from './errors.ts';
 import { readFileSync } from 'node:fs';
@@ -35,6 +34,7 @@ function workerCount(value: string): number {
 
 const program = new Command('custgate')
   .description('Multi-dialect customer-update gateway')
+  .version(packageVersion, '-v, --version')
   .showHelpAfterError();
 
 program
@@ -87,41 +87,7 @@ program
     process.once('SIGTERM', stop);
   });
 
-program
-  .command('export [file]')
-  .description('write every tenant, credential (hashed), customer, event and live idempotency key as NDJSON (default: stdout)')
-  .action(async (file: string | undefined) => {
-    const store = await openStore(env);
-    const out = file ? createWriteStream(file) : process.stdout;
-    try {
-      const counts = await exportData(store, (line) => {
-        if (!out.write(`${line}\n`)) return new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      });
-      console.error(`custgate: exported ${JSON.stringify(counts)}`);
-    } finally {
-      await store.executor.close();
-      if (file) await new Promise<void>((resolve) => out.end(() => resolve()));
-    }
-  });
-
-program
-  .command('import [file]')
-  .description('load an export into the (empty) store DATABASE_URL names, in one transaction (default: stdin)')
-  .action(async (file: string | undefined) => {
-    // Read before anything else is awaited: readline drops lines that arrive while no one iterates.
-    const lines: string[] = [];
-    for await (const line of createInterface({ input: file ? createReadStream(file) : process.stdin, crlfDelay: Infinity })) {
-      lines.push(line);
-    }
-    const store = await openStore(env);
-    try {
-      const counts = await importData(store, lines);
-      console.error(`custgate: imported ${JSON.stringify(counts)}`);
-    } finally {
-      await store.executor.close();
-    }
-  });
-
+registerTransferCommands(program, env);
 registerTenantCommands(program, env);
 
 program
