@@ -1,6 +1,18 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dialects } from '../dialects/index.ts';
+import type { DialectName } from '../src/dialect.ts';
 import { coverageMarkdown } from '../src/coverage.ts';
+import { openApiJson } from '../src/openapi/document.ts';
+import { consoleBundleSource } from './console-build.ts';
 
-// `npm run docs`: regenerates docs/coverage.md (a test fails when the committed copy is stale).
+// `npm run docs`: regenerates docs/coverage.md, docs/openapi/<dialect>.json and the console's
+// compiled script (tests fail when a committed copy is stale).
 writeFileSync(new URL('../docs/coverage.md', import.meta.url), coverageMarkdown());
 console.log('wrote docs/coverage.md');
+mkdirSync(new URL('../docs/openapi/', import.meta.url), { recursive: true });
+for (const name of Object.keys(dialects) as DialectName[]) {
+  writeFileSync(new URL(`../docs/openapi/${name}.json`, import.meta.url), openApiJson(name));
+  console.log(`wrote docs/openapi/${name}.json`);
+}
+writeFileSync(new URL('../src/web/console/bundle.ts', import.meta.url), await consoleBundleSource());
+console.log('wrote src/web/console/bundle.ts');

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
 import { dialects } from '../dialects/index.ts';
 import type { AnyDialect } from './dialect.ts';
 import { accessMiddleware, markDialect } from './http/access.ts';
@@ -7,6 +8,7 @@ import { gatewayApi, gatewayError } from './http/gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './http/pipeline.ts';
 import { requestView } from './http/request-view.ts';
 import { createRuntime, type GatewayDeps } from './http/runtime.ts';
+import { webRoutes } from './web/index.ts';
 
 export type { GatewayDeps } from './http/runtime.ts';
 
@@ -43,6 +45,13 @@ function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: bo
 export function createApp(deps: GatewayDeps): Hono {
   const rt = createRuntime(deps);
   const app = new Hono();
+  // Every response may carry customer data (or say whether a customer exists): never cached,
+  // never sniffed as anything but the JSON it says it is.
+  app.use(secureHeaders({ xContentTypeOptions: true }));
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set('cache-control', 'no-store');
+  });
   const all: AnyDialect[] = Object.values(dialects);
   const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt))] as const));
 
@@ -62,6 +71,8 @@ export function createApp(deps: GatewayDeps): Hono {
       return c.body(body, 200, { 'content-type': contentType });
     });
   }
+  // Before the dialects: `/<dialect>/openapi.json` is under a dialect's prefix.
+  app.route('/', webRoutes(all, deps.docsAssets, (e) => gatewayError(e, rt)));
 
   for (const dialect of all) {
     const h = handlers.get(dialect)!;

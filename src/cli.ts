@@ -41,7 +41,7 @@ program
   .command('serve')
   .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
   .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
-  .option('-H, --host <host>', 'address to listen on', env.HOST ?? '0.0.0.0')
+  .option('-H, --host <host>', 'address to listen on (HOST; default 127.0.0.1, this machine only)', env.HOST ?? '127.0.0.1')
   .option('--no-demo', 'do not create a demo tenant on an empty database')
   .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
   .action(async (options: { port?: number; host: string; demo: boolean; workers: number }) => {
@@ -71,14 +71,18 @@ program
     const logger = nodeLogger(env);
     const store = await openStore(env, { onError: metrics.storeError });
     const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, metrics, logger });
-    const base = `http://localhost:${gateway.port}`;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
     console.log(`custgate${who} listening on ${base} (${store.executor.backend})`);
     if (!isClusterWorker() && opts.demo && !config.production && (await store.countTenants()) === 0) {
       printDemo(await createTenant(store, config, 'demo'), base);
     }
-    const stop = () => {
+    const stop = (signal: string) => {
+      console.log(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
+      const started = Date.now();
       gateway.close().then(() => {
+        console.log(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
         logger.flush();
         process.exit(0);
       });

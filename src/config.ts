@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { JwtConfig } from './auth/index.ts';
 import type { DialectName } from './dialect.ts';
+import type { WindowLimit } from './http/rate-limit.ts';
 
 // Every environment variable the gateway reads is parsed here, in one valibot schema, so a bad
 // value fails at start with the variable's name, never later or silently. To add a variable: add
@@ -14,16 +15,22 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** Failed authentications per client address per window before 429 (0: off). On by default. */
+  readonly authFailureLimit: WindowLimit;
+  /** Requests per credential per window before 429 (0: off, the default). */
+  readonly requestLimit: WindowLimit;
+  /** Largest stored customer (its canonical JSON), in bytes, in every dialect. */
+  readonly maxCustomerBytes: number;
+  /** Change-history rows older than this many days are purged (0: kept for ever). */
+  readonly eventRetentionDays: number;
+  /** How long an update may wait behind other updates of the same customer (queue, row lock). */
+  readonly writeWaitMs: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
-
-// Used only outside production, so a fresh clone runs with no set-up; production refuses to start
-// without CUSTGATE_JWT_SECRET.
-const devJwtSecret = 'custgate-development-secret-do-not-use-in-production';
 
 const dialectNames = ['wooshpay', 'connhex', 'meteroid', 'bigcapital', 'zenskar'] as const satisfies readonly DialectName[];
 
@@ -77,11 +84,19 @@ const envSchema = v.object({
     'data/custgate.db',
   ),
   CUSTGATE_SQLITE_SYNCHRONOUS: v.optional(v.picklist(['full', 'normal'], 'must be full or normal'), 'full'),
+  CUSTGATE_SQLITE_WRITER: v.optional(v.picklist(['thread', 'inline'], 'must be thread or inline'), 'thread'),
   CUSTGATE_PG_SCHEMA: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'))),
   CUSTGATE_PG_POOL_SIZE: v.optional(integer(1, 1000)),
   CUSTGATE_PG_CONNECT_TIMEOUT_MS: v.optional(integer(0)),
   CUSTGATE_PG_IDLE_TIMEOUT_MS: v.optional(integer(0)),
   CUSTGATE_PG_STATEMENT_TIMEOUT_MS: v.optional(integer(0)),
+  CUSTGATE_AUTH_FAILURE_LIMIT: v.optional(integer(0), '100'),
+  CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS: v.optional(integer(1), '60'),
+  CUSTGATE_RATE_LIMIT: v.optional(integer(0), '0'),
+  CUSTGATE_RATE_LIMIT_WINDOW_SECONDS: v.optional(integer(1), '60'),
+  CUSTGATE_MAX_CUSTOMER_BYTES: v.optional(integer(1), String(64 * 1024)),
+  CUSTGATE_EVENT_RETENTION_DAYS: v.optional(integer(0), '0'),
+  CUSTGATE_WRITE_WAIT_MS: v.optional(integer(1), '10000'),
   PORT: v.optional(integer(0, 65535)),
 });
 
@@ -101,17 +116,21 @@ export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env 
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
   const parsed = loadEnv(env);
-  const production = parsed.NODE_ENV === 'production';
-  const secret = parsed.CUSTGATE_JWT_SECRET ?? (production ? undefined : devJwtSecret);
-  if (!secret) throw new ConfigError('CUSTGATE_JWT_SECRET is required when NODE_ENV=production');
+  // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
+  const secret = parsed.CUSTGATE_JWT_SECRET;
   const audiences = Object.fromEntries(
     dialectNames.map((name) => [name, `${parsed.CUSTGATE_JWT_AUDIENCE_PREFIX}${name}`]),
   ) as Record<DialectName, string>;
   return {
-    production,
+    production: parsed.NODE_ENV === 'production',
     bodyLimitBytes: parsed.CUSTGATE_BODY_LIMIT_BYTES,
     jwt: { secret, issuer: parsed.CUSTGATE_JWT_ISSUER, audiences },
     apiKeyCacheTtlMs: parsed.CUSTGATE_KEY_CACHE_TTL_MS,
     idempotencyTtlHours: parsed.CUSTGATE_IDEMPOTENCY_TTL_HOURS,
+    authFailureLimit: { max: parsed.CUSTGATE_AUTH_FAILURE_LIMIT, windowMs: parsed.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    requestLimit: { max: parsed.CUSTGATE_RATE_LIMIT, windowMs: parsed.CUSTGATE_RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    maxCustomerBytes: parsed.CUSTGATE_MAX_CUSTOMER_BYTES,
+    eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
+    writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
   };
 }

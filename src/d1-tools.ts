@@ -141,8 +141,8 @@ export function runWranglerDev(options: { readonly port: number; readonly persis
 
 /**
  * Creates a tenant in a D1 database: the same rows createTenant writes, compiled to one SQL file
- * and run by one `wrangler d1 execute`. The JWTs it issues are signed
- * with config's secret, which must be the worker's CUSTGATE_JWT_SECRET for the worker to accept them.
+ * and run by one `wrangler d1 execute`, the tenant's signing key with them. Where the worker has
+ * CUSTGATE_JWT_SECRET set, config must carry the same secret for the worker to accept its JWTs.
  */
 export async function createTenantInD1(
   target: D1Target,

@@ -36,7 +36,12 @@ export type VerifiedCredential =
       readonly credentialId: string;
       readonly livemode: boolean;
     }
-  | { readonly type: 'jwt'; readonly claims: Readonly<Record<string, unknown>> };
+  | {
+      readonly type: 'jwt';
+      /** The tenant whose key signed the token; the gateway refuses a principal for any other. */
+      readonly tenantId: string;
+      readonly claims: Readonly<Record<string, unknown>>;
+    };
 
 /** Who is calling: the tenant every read and write is confined to. */
 export interface Principal {
@@ -77,7 +82,7 @@ export interface CredentialMinter {
     prefix: string,
     options?: { readonly alphabet?: 'base62' | 'hex'; readonly length?: number; readonly livemode?: boolean },
   ): Promise<string>;
-  /** Signs a JWT with the gateway's key for this dialect's audience. */
+  /** Signs a JWT with this tenant's own key for this dialect's audience. */
   jwt(claims: Readonly<Record<string, unknown>>, options: { readonly subject: string; readonly ttlSeconds: number }): Promise<string>;
 }
 
@@ -180,6 +185,22 @@ export interface Translation {
   readonly losses: readonly Loss[];
 }
 
+/** An OpenAPI security scheme, as a dialect's auth reads credentials. */
+export type SecurityScheme =
+  | { readonly type: 'http'; readonly scheme: 'basic' | 'bearer'; readonly bearerFormat?: string; readonly description: string }
+  | { readonly type: 'apiKey'; readonly in: 'header'; readonly name: string; readonly description: string };
+
+/** What the gateway's OpenAPI generator (src/openapi) needs beyond the rest of the contract. */
+export interface DialectOpenApi {
+  readonly securitySchemes: Readonly<Record<string, SecurityScheme>>;
+  /** Alternatives; each names the schemes sent together (Zenskar's key and organisation). */
+  readonly security: readonly (readonly string[])[];
+  /** Every body renderError can give: the provider's error envelope(s). */
+  readonly errorResponse: v.GenericSchema;
+  /** Request headers read besides the credential (Zenskar's `apiversion`). */
+  readonly headers?: readonly { readonly name: string; readonly description: string; readonly schema: v.GenericSchema }[];
+}
+
 export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly name: DialectName;
   readonly title: string;
@@ -231,6 +252,7 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   /** A fresh JWT for the tenant (CLI `token mint`), for dialects that authenticate with one. */
   issueToken?(mint: CredentialMinter, options: TokenOptions): Promise<string>;
   readonly examples: DialectExamples;
+  readonly openapi: DialectOpenApi;
   /** Which canonical fields this dialect reads and writes, and under which names. */
   readonly coverage: Coverage;
   /** Canonical patch -> this dialect's update body (the inverse of updatePatch). Pure. */

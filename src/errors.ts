@@ -13,6 +13,8 @@ export const errorCodes = [
   'idempotency_mismatch', // the key was used with other parameters
   'idempotency_in_flight', // the key's first request is still running
   'precondition_failed', // If-Match does not match the current version
+  'rate_limited', // too many requests (or failed authentications) in the window: see retryAfterSeconds
+  'unavailable', // the store cannot take the write now (SQLite locked by another process): retry
   'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
@@ -40,6 +42,8 @@ export interface GatewayErrorDetails {
   readonly reference?: string;
   /** unauthenticated: no credential at all, or one that does not verify. */
   readonly reason?: 'missing' | 'invalid';
+  /** rate_limited, unavailable: seconds until a retry can succeed (sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
 }
 
 export class GatewayError extends Error {
@@ -54,3 +58,8 @@ export class GatewayError extends Error {
 }
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;
+
+/** Headers an error response carries besides its body: Retry-After for a limit or a busy store. */
+export function errorHeaders(e: GatewayError): Record<string, string> {
+  return e.details.retryAfterSeconds === undefined ? {} : { 'retry-after': String(e.details.retryAfterSeconds) };
+}

@@ -1,5 +1,6 @@
-import type { Server } from 'node:net';
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
 import { createApp } from './app.ts';
 import { type GatewayConfig, loadConfig, loadEnv } from './config.ts';
@@ -9,16 +10,51 @@ import { observedExecutor } from './store/observed.ts';
 import { PostgresExecutor, postgresOptions } from './store/postgres.ts';
 import { SqliteExecutor } from './store/sqlite.ts';
 import { Store } from './store/index.ts';
-
-type EnvVars = Readonly<Record<string, string | undefined>>;
+import { swaggerAssetsFromNodeModules } from './web/node-assets.ts';
 
 export interface NodeGateway {
   readonly store: Store;
   readonly config: GatewayConfig;
   readonly port: number;
+  readonly server: Server;
   readonly metrics: GatewayMetrics;
+  /** Stops accepting, lets requests in flight finish (at most shutdownTimeoutMs), closes the store. */
   close(): Promise<void>;
 }
+
+/** Limits on the HTTP server itself (docs/security.md), from the environment. */
+export interface ServerLimits {
+  /** Time allowed for a request's headers to arrive. */
+  readonly headersTimeoutMs: number;
+  /** Time allowed for a whole request (headers and body) to arrive. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections open at once; more are refused at accept (file descriptors are finite). */
+  readonly maxConnections: number;
+  /** How long shutdown waits for requests in flight before closing their connections. */
+  readonly shutdownTimeoutMs: number;
+}
+
+function int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer: ${value}`);
+  return n;
+}
+
+export function serverLimits(env: Readonly<Record<string, string | undefined>>): ServerLimits {
+  return {
+    headersTimeoutMs: int(env, 'CUSTGATE_HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: int(env, 'CUSTGATE_REQUEST_TIMEOUT_MS', 30_000),
+    keepAliveTimeoutMs: int(env, 'CUSTGATE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+    maxConnections: int(env, 'CUSTGATE_MAX_CONNECTIONS', 1_000),
+    shutdownTimeoutMs: int(env, 'CUSTGATE_SHUTDOWN_TIMEOUT_MS', 10_000),
+  };
+}
+
+type EnvVars = Readonly<Record<string, string | undefined>>;
 
 export interface OpenStoreOptions {
   /** Told of every store failure that is not a conflict (metrics). */
@@ -32,7 +68,7 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
   const executor =
     target.kind === 'postgres'
       ? new PostgresExecutor(postgresOptions(target.url, parsed))
-      : new SqliteExecutor({ path: target.path, synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS });
+      : new SqliteExecutor({ path: target.path, synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS, writer: parsed.CUSTGATE_SQLITE_WRITER });
   try {
     await executor.migrate();
   } catch (error) {
@@ -68,9 +104,9 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   return new Error(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
-/** Starts the HTTP server on the given port (0 picks a free one). */
+/** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 export async function startNode(
-  env: EnvVars,
+  env: Readonly<Record<string, string | undefined>>,
   options: {
     readonly port: number;
     readonly hostname?: string;
@@ -80,33 +116,72 @@ export async function startNode(
   },
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
+  const limits = serverLimits(env);
   const metrics = options.metrics ?? new GatewayMetrics();
   const store = options.store ?? (await openStore(env, { onError: metrics.storeError }));
-  const app = createApp({ store, config, logger: options.logger ?? nodeLogger(env), observers: [metrics.observe], metrics });
+  const app = createApp({
+    store,
+    config,
+    logger: options.logger ?? nodeLogger(env),
+    observers: [metrics.observe],
+    metrics,
+    clientAddress: (c) => getConnInfo(c).remote.address,
+    docsAssets: swaggerAssetsFromNodeModules(),
+  });
   const purge = setInterval(() => {
-    store.purgeExpiredKeys(new Date().toISOString()).catch(() => undefined);
+    const now = Date.now();
+    store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
+    if (config.eventRetentionDays > 0) {
+      store.purgeEventsBefore(new Date(now - config.eventRetentionDays * 86_400_000).toISOString()).catch(() => undefined);
+    }
   }, 3600_000);
   purge.unref();
-  const hostname = options.hostname ?? '0.0.0.0';
+  const hostname = options.hostname ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port, hostname }, (info) => {
-      resolve({
-        store,
-        config,
-        metrics,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            clearInterval(purge);
-            server.close(() => {
-              store.executor.close().finally(done);
-            });
-          }),
-      });
-    });
-    (server as unknown as Server).once('error', (error: NodeJS.ErrnoException) => {
+    const server = serve(
+      {
+        fetch: app.fetch,
+        port: options.port,
+        hostname,
+        serverOptions: {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          // How often the timeouts above are checked (Node's default, 30 s, would let them run late).
+          connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+        },
+      },
+      (info) => {
+        resolve({
+          store,
+          config,
+          metrics,
+          port: info.port,
+          server: server as Server,
+          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store),
+        });
+      },
+    ) as Server;
+    server.once('error', (error: NodeJS.ErrnoException) => {
       clearInterval(purge);
       reject(listenError(error, hostname, options.port));
+    });
+    server.maxConnections = limits.maxConnections;
+    // A connection that sends nothing at all (not even headers) is closed too.
+    server.setTimeout(limits.requestTimeoutMs + limits.keepAliveTimeoutMs);
+  });
+}
+
+function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store): Promise<void> {
+  return new Promise<void>((done) => {
+    clearInterval(purge);
+    // Idle keep-alive connections go now; busy ones when their response is sent.
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      store.executor.close().finally(done);
     });
   });
 }

@@ -21,17 +21,22 @@ type Tenant = Pick<TenantRow, 'id' | 'name'>;
 
 /**
  * The minter a dialect issues a tenant's credentials through: API keys stored hashed, JWTs signed.
- * Without a store it only signs JWTs (token mint).
+ * With apiKeys false it only signs JWTs (token mint).
  */
-function minter(store: Store | undefined, config: GatewayConfig, tenant: Tenant, dialect: DialectName, options: CreateTenantOptions): CredentialMinter {
+function minter(
+  store: Store,
+  signer: { readonly jwt: JwtService; readonly key: Uint8Array },
+  tenant: Tenant,
+  dialect: DialectName,
+  options: CreateTenantOptions & { readonly apiKeys?: boolean },
+): CredentialMinter {
   const now = (options.now ?? new Date()).toISOString();
-  const jwt = new JwtService(config.jwt);
   return {
     tenantId: tenant.id,
     tenantName: tenant.name,
     livemode: options.livemode ?? false,
     async apiKey(kind, prefix, keyOptions = {}) {
-      if (!store) throw new Error('minting a token issues no API key');
+      if (options.apiKeys === false) throw new Error('minting a token issues no API key');
       const length = keyOptions.length ?? 48;
       const secret = prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
       await store.insertCredential({
@@ -46,8 +51,14 @@ function minter(store: Store | undefined, config: GatewayConfig, tenant: Tenant,
       });
       return secret;
     },
-    jwt: (claims, jwtOptions) => jwt.sign(dialect, claims, jwtOptions),
+    jwt: (claims, jwtOptions) => signer.jwt.sign(dialect, tenant.id, signer.key, claims, jwtOptions),
   };
+}
+
+/** The tenant's JWT signing key (derived from CUSTGATE_JWT_SECRET, or its own in the database). */
+async function signerFor(store: Store, config: GatewayConfig, tenant: Tenant, options: CreateTenantOptions) {
+  const jwt = new JwtService(config.jwt, store);
+  return { jwt, key: await jwt.ensureKey(tenant.id, (options.now ?? new Date()).toISOString()) };
 }
 
 /** Creates a tenant and has every dialect in the registry issue its credentials for it. */
@@ -57,11 +68,14 @@ export async function createTenant(
   name: string,
   options: CreateTenantOptions = {},
 ): Promise<CreatedTenant> {
+  const now = (options.now ?? new Date()).toISOString();
   const tenant = { id: crypto.randomUUID(), name };
-  await store.insertTenant({ ...tenant, created_at: (options.now ?? new Date()).toISOString() });
+  await store.insertTenant({ ...tenant, created_at: now });
+  const jwt = new JwtService(config.jwt, store);
+  const signer = { jwt, key: await jwt.ensureKey(tenant.id, now, true) };
   const credentials: Partial<Record<DialectName, IssuedCredentials>> = {};
   for (const [dialectName, dialect] of Object.entries(dialects) as [DialectName, AnyDialect][]) {
-    credentials[dialectName] = await dialect.issueCredentials(minter(store, config, tenant, dialectName, options));
+    credentials[dialectName] = await dialect.issueCredentials(minter(store, signer, tenant, dialectName, options));
   }
   return { tenant, credentials };
 }
@@ -74,16 +88,18 @@ export async function reissueCredentials(
   dialect: AnyDialect,
   options: CreateTenantOptions = {},
 ): Promise<IssuedCredentials> {
-  return dialect.issueCredentials(minter(store, config, tenant, dialect.name, options));
+  return dialect.issueCredentials(minter(store, await signerFor(store, config, tenant, options), tenant, dialect.name, options));
 }
 
 /** A fresh JWT for a dialect that takes one; nothing is stored (a JWT lives until it expires). */
 export async function mintToken(
+  store: Store,
   config: GatewayConfig,
   tenant: Tenant,
   dialect: AnyDialect,
   options: TokenOptions & { readonly livemode?: boolean },
 ): Promise<string> {
   if (!dialect.issueToken) throw new Error(`${dialect.name} does not authenticate with tokens`);
-  return dialect.issueToken(minter(undefined, config, tenant, dialect.name, { livemode: options.livemode ?? false }), options);
+  const signer = await signerFor(store, config, tenant, {});
+  return dialect.issueToken(minter(store, signer, tenant, dialect.name, { livemode: options.livemode ?? false, apiKeys: false }), options);
 }

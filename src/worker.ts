@@ -29,6 +29,7 @@ interface Built {
   readonly fingerprint: string;
   readonly app: Hono;
   readonly store: Store;
+  readonly eventRetentionDays: number;
 }
 const built = new WeakMap<D1Database, Built>();
 
@@ -38,7 +39,8 @@ export function gatewayFor(env: Env): Built {
   let gateway = built.get(env.DB);
   if (gateway?.fingerprint !== fingerprint) {
     const store = new Store(new D1Executor(env.DB));
-    gateway = { fingerprint, app: createApp({ store, config: loadConfig(vars) }), store };
+    const config = loadConfig(vars);
+    gateway = { fingerprint, app: createApp({ store, config }), store, eventRetentionDays: config.eventRetentionDays };
     built.set(env.DB, gateway);
   }
   return gateway;
@@ -48,8 +50,13 @@ export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
     return gatewayFor(env).app.fetch(request);
   },
-  /** Cron trigger (wrangler.toml): drops idempotency keys past their expiry, as node.ts does hourly. */
+  /** Cron trigger (wrangler.toml): drops expired idempotency keys and old history, as node.ts does hourly. */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
-    await gatewayFor(env).store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
+    const gateway = gatewayFor(env);
+    await gateway.store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
+    if (gateway.eventRetentionDays > 0) {
+      const before = controller.scheduledTime - gateway.eventRetentionDays * 86_400_000;
+      await gateway.store.purgeEventsBefore(new Date(before).toISOString());
+    }
   },
 };

@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
 import { type AnyDialect, type ErrorCode, GatewayError } from '../src/dialect.ts';
-import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { jsonInit, testGateway } from './support/gateway.ts';
+import { conformance, type RecordingGateway, recording } from './support/openapi-conformance.ts';
 
 // The dialect contract: every dialect in the registry, the same checks. A new dialect is covered
 // by adding it to the registry (with its examples), nothing else.
@@ -26,7 +27,7 @@ async function expectError(res: Response, dialect: AnyDialect, code: ErrorCode, 
 describe.each(registered.map((d) => [d.name, d] as const))('dialect contract: %s', (_name, dialect) => {
   const ex = dialect.examples;
   const base = `${dialect.routes.prefix}${dialect.routes.collection}`;
-  let gw: TestGateway;
+  let gw: RecordingGateway;
   let auth: Record<string, string>;
   let ref: string;
   let uuid: string;
@@ -35,7 +36,7 @@ describe.each(registered.map((d) => [d.name, d] as const))('dialect contract: %s
     gw.request(path, jsonInit(method, body, headers));
 
   beforeAll(async () => {
-    gw = await testGateway();
+    gw = recording(await testGateway());
     auth = ex.auth(gw.tenant.credentials[dialect.name]!);
     const res = await send('POST', base, ex.create);
     expect(res.status).toBe(dialect.createdStatus);
@@ -195,6 +196,19 @@ describe.each(registered.map((d) => [d.name, d] as const))('dialect contract: %s
       expect(res.status).toBeLessThan(500);
       expect(text).not.toMatch(/\bat .+\.ts:\d+/);
       for (const secret of Object.values(gw.tenant.credentials[dialect.name]!)) expect(text).not.toContain(secret);
+    });
+  });
+
+  // Last: the answers of every test above, against the dialect's OpenAPI document.
+  describe('OpenAPI conformance', () => {
+    it('every answer above, success and error, conforms to the response schema its document gives for its status', () => {
+      const result = conformance(dialect, gw.exchanges);
+      expect(result.problems).toEqual([]);
+      const errors = new Set(result.statuses.map((s) => Number(s.split(' ').at(-1))).filter((status) => status >= 400));
+      expect(errors.size).toBeGreaterThanOrEqual(5);
+      // Only the unknown route's 404 falls outside the documented operations.
+      expect(result.undocumented.every((x) => x.includes('/nothing-here'))).toBe(true);
+      expect(result.checked).toBeGreaterThan(20);
     });
   });
 });

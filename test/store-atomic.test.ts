@@ -114,7 +114,7 @@ describe('gateway: concurrent updates', () => {
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: string };
 
-    const writers = 8;
+    const writers = 48;
     const answers = await Promise.all(
       Array.from({ length: writers }, (_, i) => gw.request(`/v1/customers/${id}`, jsonInit('POST', { metadata: { [`k${i}`]: `v${i}` } }, auth))),
     );

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/dialect.ts';
 import { organizationRequiredMessage } from './auth.ts';
 import { type PropertyKind, propertyKindsBigcapital } from './request.ts';
@@ -16,6 +17,18 @@ export interface ErrorBigcapital {
   message: string | ValidationErrorBigcapital[];
   error?: string;
 }
+
+/** The envelope as a schema, for the OpenAPI documents (and checked against live answers). */
+export const ErrorResponseBigcapital = v.strictObject({
+  statusCode: v.pipe(v.number(), v.integer()),
+  message: v.union([
+    v.string(),
+    v.array(
+      v.strictObject({ property: v.string(), value: v.optional(v.unknown()), constraints: v.record(v.string(), v.string()) }),
+    ),
+  ]),
+  error: v.optional(v.string()),
+});
 
 const customerTypes = 'business, individual';
 
@@ -102,6 +115,8 @@ const table = {
   idempotency_mismatch: http(400, 'Bad Request'),
   idempotency_in_flight: http(409, 'Conflict'),
   precondition_failed: http(412, 'Precondition Failed'),
+  rate_limited: http(429, 'Too Many Requests'),
+  unavailable: http(503, 'Service Unavailable'),
   internal: { status: 500, body: () => ({ statusCode: 500, message: 'Internal server error' }) },
 } satisfies Record<ErrorCode, Rendered>;
 

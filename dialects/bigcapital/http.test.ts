@@ -1,7 +1,7 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jsonInit, type TestGateway, testEnv, testGateway } from '../../test/support/gateway.ts';
+import { jsonInit, type TestGateway, tenantSigningKey, testGateway } from '../../test/support/gateway.ts';
 import { CustomerResponseBigcapital } from './response.ts';
 
 // Through the whole app (app.request): routing, both auth forms, validation, the store, and the
@@ -29,15 +29,19 @@ async function wooshpayCustomer(body: Record<string, string>) {
 }
 
 /** A token as the gateway signs them for Bigcapital, with the given changes. */
-function token(options: { organizations?: unknown; secret?: string; audience?: string; expiresAt?: number } = {}) {
+async function token(
+  options: { organizations?: unknown; secret?: string; audience?: string; expiresAt?: number; kid?: string } = {},
+) {
+  const kid = options.kid ?? gw.tenant.tenant.id;
+  const key = options.secret === undefined ? await tenantSigningKey(gw.store, kid) : new TextEncoder().encode(options.secret);
   return new SignJWT({ organizations: options.organizations ?? [gw.tenant.tenant.id] })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid })
     .setIssuer('custgate')
     .setAudience(options.audience ?? 'custgate:bigcapital')
     .setSubject('user_test')
     .setIssuedAt()
     .setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 600)
-    .sign(new TextEncoder().encode(options.secret ?? testEnv.CUSTGATE_JWT_SECRET));
+    .sign(key);
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import { renderErrorBigcapital } from './errors.ts';
 import { examplesBigcapital } from './examples.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
+import { openapiBigcapital } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
@@ -41,6 +42,7 @@ export const bigcapital = {
   },
   issueToken,
   examples: examplesBigcapital,
+  openapi: openapiBigcapital,
   coverage: coverageBigcapital,
   fromPatch,
 } satisfies Dialect<UpdateRequestBigcapital, CreateRequestBigcapital>;

@@ -1,7 +1,7 @@
 import { decodeJwt, SignJWT } from 'jose';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jsonInit, type TestGateway, testGateway } from '../../test/support/gateway.ts';
+import { jsonInit, type TestGateway, tenantSigningKey, testGateway } from '../../test/support/gateway.ts';
 import { tokenTtlSecondsConnhex } from './index.ts';
 import { CustomerResponseConnhex } from './response.ts';
 
@@ -18,19 +18,23 @@ interface TokenOptions {
   readonly audience?: string;
   readonly exp?: number | null;
   readonly tenant?: string;
+  /** The key (and `kid`) of this tenant signs; default: the `tenant` claim's. */
+  readonly kid?: string;
 }
 
 /** A token as the gateway would sign it, with whatever the test changes. */
 async function sign(claims: Record<string, unknown>, options: TokenOptions = {}): Promise<string> {
   const { jwt } = gw.config;
-  const jwtBuilder = new SignJWT({ tenant: options.tenant ?? gw.tenant.tenant.id, ...claims })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  const tenant = options.tenant ?? gw.tenant.tenant.id;
+  const jwtBuilder = new SignJWT({ tenant, ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: options.kid ?? tenant })
     .setIssuer(jwt.issuer)
     .setAudience(options.audience ?? jwt.audiences.connhex)
     .setSubject('test-client')
     .setIssuedAt();
   if (options.exp !== null) jwtBuilder.setExpirationTime(options.exp ?? '1h');
-  return jwtBuilder.sign(new TextEncoder().encode(options.secret ?? jwt.secret));
+  const key = options.secret === undefined ? await tenantSigningKey(gw.store, options.kid ?? tenant) : new TextEncoder().encode(options.secret);
+  return jwtBuilder.sign(key);
 }
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -5,6 +5,7 @@ import { renderErrorConnhex } from './errors.ts';
 import { examplesConnhex } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
+import { openapiConnhex } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
@@ -44,6 +45,7 @@ export const connhex = {
   },
   issueToken,
   examples: examplesConnhex,
+  openapi: openapiConnhex,
   coverage: coverageConnhex,
   fromPatch,
 } satisfies Dialect<UpdateRequestConnhex, CreateRequestConnhex>;

@@ -144,7 +144,7 @@ describe('connhex mapping: errors', () => {
 
 describe('connhex permissions: security', () => {
   const req: RequestView = { method: 'POST', header: () => undefined };
-  const jwt = (claims: Record<string, unknown>) => ({ type: 'jwt', claims: { sub: 'svc', tenant: 'tenant-1', ...claims } }) as const;
+  const jwt = (claims: Record<string, unknown>) => ({ type: 'jwt', tenantId: 'tenant-1', claims: { sub: 'svc', tenant: 'tenant-1', ...claims } }) as const;
 
   it('allows an action named exactly or by a wildcard', () => {
     expect(permitsConnhex({ permissions: ['pay:customers:update'], deny: [] }, 'pay:customers:update')).toBe(true);

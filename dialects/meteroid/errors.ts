@@ -1,14 +1,14 @@
+import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/dialect.ts';
 
 // Meteroid's envelope: {"code","message"}. Codes stay within Meteroid's own ErrorCode enum (its
 // generated clients decode `code` as that enum), even for statuses it answers in plain text.
 
-export type ErrorCodeMeteroid = 'BAD_REQUEST' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'UNAUTHORIZED' | 'INTERNAL_SERVER_ERROR';
+export const errorCodesMeteroid = ['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN', 'UNAUTHORIZED', 'INTERNAL_SERVER_ERROR'] as const;
+export type ErrorCodeMeteroid = (typeof errorCodesMeteroid)[number];
 
-export interface ErrorMeteroid {
-  code: ErrorCodeMeteroid;
-  message: string;
-}
+export const ErrorResponseMeteroid = v.strictObject({ code: v.picklist(errorCodesMeteroid), message: v.string() });
+export type ErrorMeteroid = v.InferOutput<typeof ErrorResponseMeteroid>;
 
 /** `billing_address.country`, `custom_taxes[0].rate`. */
 export const fieldName = (path: readonly (string | number)[]): string =>
@@ -51,6 +51,9 @@ const table = {
   idempotency_mismatch: fixed(400, 'BAD_REQUEST'),
   idempotency_in_flight: fixed(409, 'CONFLICT'),
   precondition_failed: fixed(412, 'CONFLICT'),
+  // The enum has no code of their own: the status says what happened, the code stays decodable.
+  rate_limited: fixed(429, 'BAD_REQUEST'),
+  unavailable: fixed(503, 'INTERNAL_SERVER_ERROR'),
   internal: fixed(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'),
 } satisfies Record<ErrorCode, (e: GatewayError) => ErrorResponse>;
 

@@ -5,6 +5,7 @@ import { renderErrorMeteroid } from './errors.ts';
 import { examplesMeteroid } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
+import { openapiMeteroid } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** Meteroid (seed 002): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
@@ -28,6 +29,7 @@ export const meteroid = {
     return { api_key };
   },
   examples: examplesMeteroid,
+  openapi: openapiMeteroid,
   coverage: coverageMeteroid,
   fromPatch,
 } satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;

@@ -1,14 +1,25 @@
+import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
 // (`address[country]`), as Stripe names nested parameters.
 
 export interface ErrorStripe {
-  type: 'invalid_request_error' | 'idempotency_error' | 'api_error';
+  type: 'invalid_request_error' | 'idempotency_error' | 'api_error' | 'rate_limit_error';
   code?: string;
   message: string;
   param?: string;
 }
+
+/** The envelope as a schema, for the OpenAPI documents (and checked against live answers). */
+export const ErrorResponseStripe = v.strictObject({
+  error: v.strictObject({
+    type: v.picklist(['invalid_request_error', 'idempotency_error', 'api_error']),
+    code: v.optional(v.string()),
+    message: v.string(),
+    param: v.optional(v.string()),
+  }),
+});
 
 export const paramName = (path: readonly (string | number)[]): string =>
   path.map((part, i) => (i === 0 ? String(part) : `[${String(part)}]`)).join('');
@@ -95,6 +106,8 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
       status: 412,
       error: (e) => ({ type: 'invalid_request_error', code: 'precondition_failed', message: e.message }),
     },
+    rate_limited: { status: 429, error: (e) => ({ type: 'rate_limit_error', code: 'rate_limit', message: e.message }) },
+    unavailable: { status: 503, error: (e) => ({ type: 'api_error', code: 'lock_timeout', message: e.message }) },
     internal: { status: 500, error: () => ({ type: 'api_error', message: 'An unexpected error occurred. Please retry.' }) },
   } satisfies Record<ErrorCode, Rendered>;
   return (e) => {

@@ -5,6 +5,7 @@ import { renderErrorWooshpay } from './errors.ts';
 import { examplesWooshpay } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestWooshpay, UpdateRequestWooshpay } from './request.ts';
+import { openapiWooshpay } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
@@ -29,6 +30,7 @@ export const wooshpay = {
     return { secret_key };
   },
   examples: examplesWooshpay,
+  openapi: openapiWooshpay,
   coverage: coverageWooshpay,
   fromPatch,
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/dialect.ts';
 
 // Zenskar runs FastAPI behind AWS API Gateway: validation errors are pydantic's
@@ -49,6 +50,18 @@ export interface ValidationErrorZenskar {
   type: string;
 }
 
+/** Every envelope above as one schema, for the OpenAPI documents (and checked against live answers). */
+export const ErrorResponseZenskar = v.union([
+  v.strictObject({
+    detail: v.array(
+      v.strictObject({ loc: v.array(v.union([v.string(), v.number()])), msg: v.string(), type: v.string() }),
+    ),
+  }),
+  v.strictObject({ detail: v.string() }),
+  v.strictObject({ message: v.string() }),
+  v.strictObject({ Message: v.string() }),
+]);
+
 export function validationError(issue: Issue): ValidationErrorZenskar {
   const loc = ['body', ...issue.path];
   if (issue.kind === 'missing') return { loc, msg: pydantic.missing, type: 'missing' };
@@ -93,6 +106,9 @@ const table = {
   idempotency_mismatch: (e) => ({ status: 400, body: detail(e.message) }),
   idempotency_in_flight: (e) => ({ status: 409, body: detail(e.message) }),
   precondition_failed: (e) => ({ status: 412, body: detail(e.message) }),
+  // The API Gateway's throttling answer.
+  rate_limited: () => ({ status: 429, body: { message: 'Too Many Requests' } }),
+  unavailable: (e) => ({ status: 503, body: detail(e.message) }),
   internal: () => ({ status: 500, body: detail('Internal Server Error') }),
 } satisfies Record<ErrorCode, Rendered>;
 

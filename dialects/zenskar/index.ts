@@ -5,6 +5,7 @@ import { renderErrorZenskar } from './errors.ts';
 import { examplesZenskar } from './examples.ts';
 import { render, toPatch } from './mapping.ts';
 import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';
+import { openapiZenskar } from './openapi.ts';
 import { fromPatch } from './translate.ts';
 
 /** Zenskar (seed 004): `PATCH /customers/{customer_id}`, `x-api-key` + `organisation`, FastAPI errors. */
@@ -33,6 +34,7 @@ export const zenskar = {
     return { api_key, organisation: mint.tenantId };
   },
   examples: examplesZenskar,
+  openapi: openapiZenskar,
   coverage: coverageZenskar,
   fromPatch,
 } satisfies Dialect<UpdateRequestZenskar, CreateRequestZenskar>;

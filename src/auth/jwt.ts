@@ -1,57 +1,151 @@
-import { jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { DialectName } from '../dialect.ts';
 
 export interface JwtConfig {
-  /** HS256 signing secret, at least 32 bytes. */
-  readonly secret: string;
+  /**
+   * CUSTGATE_JWT_SECRET, when the operator sets one (at least 32 bytes): each tenant's key is then
+   * derived from it. Unset (the default), each tenant's key is random and kept in the database.
+   */
+  readonly secret?: string | undefined;
   readonly issuer: string;
   /** Each dialect's tokens carry its own audience, so a token for one is refused by another. */
   readonly audiences: Readonly<Record<DialectName, string>>;
 }
 
+/** Where a tenant's stored signing key is read and kept (the Store, or a script recorder for D1). */
+export interface SigningKeyStore {
+  findSigningKey(tenantId: string): Promise<{ readonly secret: string } | undefined>;
+  insertSigningKey(key: { tenant_id: string; secret: string; created_at: string }): Promise<void>;
+}
+
+export interface VerifiedJwt {
+  /** The tenant whose key signed the token: the only tenant the token can ever name. */
+  readonly tenantId: string;
+  readonly claims: Record<string, unknown>;
+}
+
 // One algorithm, pinned: a token that names any other (including `none`) is refused by jose.
 const algorithm = 'HS256';
+// The key id is the tenant id (a UUID); anything longer is not ours and is not looked up.
+const kidPattern = /^[0-9a-zA-Z-]{1,64}$/;
 
+const encoder = new TextEncoder();
+
+const base64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+
+function fromBase64url(text: string): Uint8Array {
+  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** 32 bytes from the platform CSPRNG, base64url: a new tenant signing key. */
+export const newSigningSecret = (): string => base64url(crypto.getRandomValues(new Uint8Array(32)));
+
+interface Cached {
+  readonly key: Uint8Array;
+  readonly until: number;
+}
+
+/**
+ * Signs and verifies tenants' JWTs. Every token carries its tenant as `kid`; verifying looks up
+ * that tenant's key and nothing else, so a token signed with one tenant's key can never be read as
+ * another's, and a key that leaks exposes one tenant only.
+ */
 export class JwtService {
-  readonly #key: Uint8Array;
   readonly #config: JwtConfig;
+  readonly #keys: SigningKeyStore;
+  readonly #master: ReturnType<typeof crypto.subtle.importKey> | undefined;
+  readonly #cache = new Map<string, Cached>();
+  readonly #cacheTtlMs: number;
 
-  constructor(config: JwtConfig) {
-    if (new TextEncoder().encode(config.secret).length < 32) {
+  constructor(config: JwtConfig, keys: SigningKeyStore, options: { readonly cacheTtlMs?: number } = {}) {
+    if (config.secret !== undefined && encoder.encode(config.secret).length < 32) {
       throw new Error('CUSTGATE_JWT_SECRET must be at least 32 bytes');
     }
-    this.#key = new TextEncoder().encode(config.secret);
     this.#config = config;
+    this.#keys = keys;
+    this.#cacheTtlMs = options.cacheTtlMs ?? 60_000;
+    this.#master =
+      config.secret === undefined
+        ? undefined
+        : crypto.subtle.importKey('raw', encoder.encode(config.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   }
 
-  /** The verified claims, or undefined for any token that is not ours, valid and current. */
-  async verify(token: string, dialect: DialectName): Promise<Record<string, unknown> | undefined> {
+  /** The tenant's key: derived from the operator's secret, or the stored one (undefined: none). */
+  async #keyFor(tenantId: string, now = Date.now()): Promise<Uint8Array | undefined> {
+    const hit = this.#cache.get(tenantId);
+    if (hit && hit.until > now) return hit.key;
+    let key: Uint8Array | undefined;
+    if (this.#master) {
+      key = new Uint8Array(await crypto.subtle.sign('HMAC', await this.#master, encoder.encode(`custgate-jwt:${tenantId}`)));
+    } else {
+      const row = await this.#keys.findSigningKey(tenantId);
+      key = row ? fromBase64url(row.secret) : undefined;
+    }
+    // Misses are not cached: a tenant's key may be created by another process at any time.
+    if (key) {
+      if (this.#cache.size >= 10_000) this.#cache.clear();
+      this.#cache.set(tenantId, { key, until: now + this.#cacheTtlMs });
+    }
+    return key;
+  }
+
+  /** The verified tenant and claims, or undefined for any token that is not ours, valid and current. */
+  async verify(token: string, dialect: DialectName): Promise<VerifiedJwt | undefined> {
     if (token.length > 8192) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.#key, {
+      const { kid } = decodeProtectedHeader(token);
+      if (typeof kid !== 'string' || !kidPattern.test(kid)) return undefined;
+      const tenantId = kid.toLowerCase();
+      const key = await this.#keyFor(tenantId);
+      if (!key) return undefined;
+      const { payload } = await jwtVerify(token, key, {
         algorithms: [algorithm],
         issuer: this.#config.issuer,
         audience: this.#config.audiences[dialect],
         requiredClaims: ['exp', 'sub'],
       });
-      return payload;
+      return { tenantId, claims: payload };
     } catch {
       return undefined;
     }
   }
 
+  /**
+   * Makes sure the tenant has a signing key (a new random one kept in the store unless the key is
+   * derived from CUSTGATE_JWT_SECRET) and returns it. `fresh`: the tenant was just created, so
+   * there is nothing to read back (a D1 script recorder could not answer anyway).
+   */
+  async ensureKey(tenantId: string, now: string, fresh = false): Promise<Uint8Array> {
+    if (!this.#master) {
+      if (!fresh) {
+        const existing = await this.#keyFor(tenantId);
+        if (existing) return existing;
+      }
+      const secret = newSigningSecret();
+      await this.#keys.insertSigningKey({ tenant_id: tenantId, secret, created_at: now });
+      if (fresh) return fromBase64url(secret);
+    }
+    const key = await this.#keyFor(tenantId);
+    if (!key) throw new Error(`no signing key for tenant ${tenantId}`);
+    return key;
+  }
+
   async sign(
     dialect: DialectName,
+    tenantId: string,
+    key: Uint8Array,
     claims: Readonly<Record<string, unknown>>,
     options: { readonly subject: string; readonly ttlSeconds: number },
   ): Promise<string> {
     return new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
+      .setProtectedHeader({ alg: algorithm, typ: 'JWT', kid: tenantId })
       .setIssuer(this.#config.issuer)
       .setAudience(this.#config.audiences[dialect])
       .setSubject(options.subject)
       .setIssuedAt()
       .setExpirationTime(`${options.ttlSeconds}s`)
-      .sign(this.#key);
+      .sign(key);
   }
 }

@@ -80,11 +80,6 @@ export function registerTenantCommands(program: Command, env: Env): void {
       if (opts.d1 !== undefined) {
         if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
         if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
-        if (opts.remote && !env.CUSTGATE_JWT_SECRET) {
-          // Otherwise the JWTs would be signed with the development secret and the deployed worker
-          // would refuse every one of them.
-          throw new Error("--remote needs CUSTGATE_JWT_SECRET set to the deployed worker's secret");
-        }
         const { createTenantInD1 } = await import('../d1-tools.ts');
         const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
         created = await createTenantInD1(target, config, name, { livemode });
@@ -179,12 +174,15 @@ export function registerTenantCommands(program: Command, env: Env): void {
     .option('--json', 'print one JSON object and nothing else')
     .action(async (ref: string, opts: { dialect: AnyDialect; permissions?: string; ttl?: number; live?: boolean; json?: boolean }) => {
       const config = loadConfig(env);
-      const found = await withStore(env, (store) => findTenant(store, ref));
       const permissions = opts.permissions?.split(',').map((p) => p.trim()).filter((p) => p !== '');
-      const token = await mintToken(config, found, opts.dialect, {
-        ...(permissions ? { permissions } : {}),
-        ...(opts.ttl !== undefined ? { ttlSeconds: opts.ttl } : {}),
-        livemode: opts.live === true,
+      const { found, token } = await withStore(env, async (store) => {
+        const found = await findTenant(store, ref);
+        const token = await mintToken(store, config, found, opts.dialect, {
+          ...(permissions ? { permissions } : {}),
+          ...(opts.ttl !== undefined ? { ttlSeconds: opts.ttl } : {}),
+          livemode: opts.live === true,
+        });
+        return { found, token };
       });
       print(opts.json, { tenant: { id: found.id, name: found.name }, dialect: opts.dialect.name, token }, () => `${token}\n`);
     });

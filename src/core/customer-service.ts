@@ -10,10 +10,11 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../dialect.ts';
 import { GatewayError, type Issue } from '../errors.ts';
-import { type CustomerRow, StaleWrite, type Store, UniqueViolation } from '../store/index.ts';
+import { type CustomerRow, LockTimeout, StaleWrite, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { aliasConflictsWithIds, idValue, newPublicId } from './ids.ts';
+import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
 export interface WriteContext {
   readonly principal: Principal;
@@ -28,8 +29,10 @@ export interface WriteContext {
 
 export interface ServiceOptions {
   readonly now: () => Date;
-  /** Attempts at a compare-and-set before answering with a conflict. */
+  /** Attempts at a compare-and-set before answering with a conflict (backends without row locks). */
   readonly maxAttempts: number;
+  /** How long an update may wait for earlier updates of the same customer before a 409. */
+  readonly writeWaitMs: number;
 }
 
 const notFound = (reference: string) =>
@@ -54,6 +57,19 @@ function checkInvariants(fields: CustomerFields): void {
   if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
 }
 
+const missing = (segment: string): never => {
+  throw notFound(segment);
+};
+
+/** Returns when the write lost a compare-and-set (worth another attempt); throws anything else. */
+function lostRace(error: unknown): void {
+  if (error instanceof StaleWrite) return;
+  if (!(error instanceof UniqueViolation)) throw error;
+  if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+  // another writer committed this version first
+  if (error.target !== 'version') throw error;
+}
+
 function conflict(target: string): GatewayError {
   return new GatewayError('conflict', `Another customer of this tenant already has this ${target}.`, { field: target });
 }
@@ -62,6 +78,7 @@ function conflict(target: string): GatewayError {
 export class CustomerService {
   readonly #store: Store;
   readonly #options: ServiceOptions;
+  readonly #writers = new WriteQueue();
 
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
@@ -116,46 +133,74 @@ export class CustomerService {
     throw new GatewayError('conflict', 'Too many concurrent creates; retry the request.', { field: 'number' });
   }
 
+  /**
+   * Writers of one customer queue in this process (WriteQueue), so they never race each other.
+   * Across processes the compare-and-set still decides: a loser takes the row lock where the
+   * backend has one (PostgreSQL; the locked attempt cannot lose), or else retries after a
+   * jittered backoff (SQLite files shared by processes, D1).
+   */
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
-    for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
-      const row = await this.resolve(tenantId, kinds, segment);
-      const current = rowToCustomer(row);
-      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-        throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
+    const found = await this.resolve(tenantId, kinds, segment);
+    const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
+    try {
+      return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
+        let row = waited ? await reread() : found;
+        for (let attempt = 1; ; attempt++) {
+          const plan = this.#plan(row, patch, ctx);
+          try {
+            if (plan.unit) await this.#store.updateCustomer(plan.unit);
+            else if (plan.finish) await this.#store.finishKey(plan.finish);
+            return plan.value;
+          } catch (error) {
+            lostRace(error);
+          }
+          if (this.#store.locksRows) {
+            return await this.#store.updateLocked(tenantId, found.id, (locked) => this.#plan(locked ?? missing(segment), patch, ctx), this.#options.writeWaitMs);
+          }
+          if (attempt >= this.#options.maxAttempts) break;
+          await backoff(attempt);
+          row = await reread();
+        }
+        throw new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
+      });
+    } catch (error) {
+      if (error instanceof QueueTimeout || error instanceof LockTimeout) {
+        throw new GatewayError('conflict', `Waited more than ${this.#options.writeWaitMs} ms for other updates of this customer; retry the request.`, { field: 'version' });
       }
-      const fields = applyPatch(current, patch);
-      checkInvariants(fields);
-      const changes = diffFields(current, fields);
-      if (changes.length === 0) {
-        // Nothing to write; the answer is still stored for the key.
-        const key = this.#idempotency(current, ctx).idempotency;
-        if (key) await this.#store.finishKey(key);
-        return current;
-      }
-      const next: Customer = {
-        ...current,
-        ...fields,
-        version: current.version + 1,
-        updated_at: this.#options.now().toISOString(),
-      };
-      try {
-        await this.#store.updateCustomer({
-          row: customerToRow(next, tenantId),
-          expectedVersion: current.version,
-          event: this.#event(next, ctx, 'update', changes),
-          ...this.#idempotency(next, ctx),
-        });
-        return next;
-      } catch (error) {
-        if (error instanceof StaleWrite) continue;
-        if (!(error instanceof UniqueViolation)) throw error;
-        if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
-        if (error.target !== 'version') throw error;
-        // another writer committed this version first: read again and reapply the patch
-      }
+      throw error;
     }
-    throw new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
+  }
+
+  /** The writes an update makes on top of `row` (none when it changes nothing). */
+  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext): WritePlan<Customer> {
+    const current = rowToCustomer(row);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
+      throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
+    }
+    const fields = applyPatch(current, patch);
+    checkInvariants(fields);
+    const changes = diffFields(current, fields);
+    if (changes.length === 0) {
+      // Nothing to write; the answer is still stored for the key.
+      return { value: current, finish: this.#idempotency(current, ctx).idempotency };
+    }
+    const next: Customer = {
+      ...current,
+      ...fields,
+      version: current.version + 1,
+      updated_at: this.#options.now().toISOString(),
+    };
+    const tenantId = ctx.principal.tenantId;
+    return {
+      value: next,
+      unit: {
+        row: customerToRow(next, tenantId),
+        expectedVersion: current.version,
+        event: this.#event(next, ctx, 'update', changes),
+        ...this.#idempotency(next, ctx),
+      },
+    };
   }
 
   async events(principal: Principal, kinds: readonly IdKind[], segment: string) {

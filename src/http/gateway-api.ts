@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
-import { type ErrorCode, GatewayError, isGatewayError } from '../errors.ts';
+import { type ErrorCode, errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
 import { dialectNamed, translate } from '../translate.ts';
 import { markTenant } from './access.ts';
@@ -27,6 +27,8 @@ const statusByCode = {
   idempotency_mismatch: 400,
   idempotency_in_flight: 409,
   precondition_failed: 412,
+  rate_limited: 429,
+  unavailable: 503,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -47,7 +49,7 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
   }
   const body: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details.issues) body.issues = e.details.issues;
-  return Response.json({ error: body }, { status: statusByCode[e.code] });
+  return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
 }
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
@@ -63,7 +65,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
 
   api.get('/customers/:ref', async (c) => {
     try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       markTenant(c, principal.tenantId);
       const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
       return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
@@ -74,10 +76,24 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
 
   api.get('/customers/:ref/events', async (c) => {
     try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       markTenant(c, principal.tenantId);
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  // One customer as every dialect shows it (the console's side-by-side panes).
+  api.get('/customers/:ref/views', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const views = Object.fromEntries(
+        dialects.map((d) => [d.name, { title: d.title, body: d.render(customer, { expand: [], principal }) }]),
+      );
+      return c.json({ customer: canonicalView(customer), views }, 200, { etag: etagOf(customer) });
     } catch (error) {
       return gatewayError(error, rt);
     }
@@ -87,7 +103,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
 
   api.post('/translate', async (c) => {
     try {
-      await authenticateAny(dialects, requestView(c.req.raw), rt);
+      await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       const from = dialectNamed(c.req.query('from'), 'from');
       const to = dialectNamed(c.req.query('to'), 'to');
       const raw = await decodeBody(c.req.raw, from.bodies, rt.config.bodyLimitBytes);

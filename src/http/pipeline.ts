@@ -3,7 +3,7 @@ import type { Customer } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
-import { GatewayError, isGatewayError } from '../errors.ts';
+import { errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
 import { markTenant } from './access.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
@@ -48,7 +48,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       e = new GatewayError('internal', 'An internal error occurred.');
     }
     const { status, body } = dialect.renderError(e);
-    return json(status, JSON.stringify(body));
+    return json(status, JSON.stringify(body), errorHeaders(e));
   };
 
   const render = (customer: Customer, principal: Principal, expand: readonly string[]) =>
@@ -56,7 +56,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
 
   async function write(c: Context, action: Exclude<Action, 'read'>): Promise<Response> {
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt);
+    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     markTenant(c, principal.tenantId);
     const checked = dialect.checkRequest?.(req);
     if (checked) throw checked;
@@ -108,7 +108,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     read: async (c) => {
       try {
         const req = requestView(c.req.raw);
-        const principal = await authenticate(dialect, req, 'read', rt);
+        const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
         markTenant(c, principal.tenantId);
         const checked = dialect.checkRequest?.(req);
         if (checked) throw checked;

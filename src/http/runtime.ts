@@ -1,8 +1,11 @@
+import type { Context } from 'hono';
 import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
+import { RateLimiter } from './rate-limit.ts';
+import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -20,6 +23,13 @@ export interface GatewayDeps {
   readonly observers?: readonly AccessObserver[];
   /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
   readonly metrics?: { render(): Promise<{ readonly contentType: string; readonly body: string }> };
+  /**
+   * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
+   * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
+   */
+  readonly clientAddress?: (c: Context) => string | undefined;
+  /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
+  readonly docsAssets?: StaticAssets;
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -32,6 +42,9 @@ export interface Runtime {
   readonly jwt: JwtService;
   readonly now: () => Date;
   readonly logger: Logger;
+  readonly authFailures: RateLimiter;
+  readonly requests: RateLimiter;
+  readonly clientAddress: (c: Context) => string | undefined;
 }
 
 // JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
@@ -46,11 +59,14 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16 }),
+    customers: new CustomerService(deps.store, { now, maxAttempts: 16, writeWaitMs: deps.config.writeWaitMs }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
-    jwt: new JwtService(deps.config.jwt),
+    jwt: new JwtService(deps.config.jwt, deps.store),
     now,
     logger: deps.logger ?? consoleLogger,
+    authFailures: new RateLimiter(deps.config.authFailureLimit),
+    requests: new RateLimiter(deps.config.requestLimit),
+    clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
   };
 }

@@ -19,7 +19,25 @@ export interface SqlExecutor {
   run(query: CompiledQuery): Promise<number>;
   /** Runs the steps as one atomic unit: all of them or none. */
   atomic(steps: readonly Step[]): Promise<void>;
+  /**
+   * Backends with row locks shared by every process (PostgreSQL): reads the rows `select` finds
+   * and locks them until `plan`'s steps, run in the same transaction, have committed. Waits for a
+   * lock at most `waitMs`, then throws LockTimeout.
+   */
+  exclusive?<R, T>(
+    select: CompiledQuery<R>,
+    plan: (rows: R[]) => { readonly steps: readonly Step[]; readonly value: T },
+    waitMs: number,
+  ): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A row lock was not granted within its bound. */
+export class LockTimeout extends Error {
+  constructor() {
+    super('lock wait timed out');
+    this.name = 'LockTimeout';
+  }
 }
 
 /** Which unique identifier a write collided with. */

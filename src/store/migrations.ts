@@ -79,4 +79,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').column('expires_at').execute();
     },
   },
+  '0002_signing_keys': {
+    // #13: each tenant's own JWT signing key (random, made at tenant creation), so a token can only
+    // ever name the tenant whose key signed it and no secret ships in the source.
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.primaryKey().references('tenants.id'))
+        .addColumn('secret', 'varchar(128)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

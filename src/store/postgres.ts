@@ -2,7 +2,8 @@ import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Env } from '../config.ts';
-import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { LockTimeout, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { combine, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
 
 export interface PostgresOptions {
@@ -18,6 +19,8 @@ export interface PostgresOptions {
   readonly idleTimeoutMs?: number;
   /** The server cancels a statement that runs longer (0: no limit). */
   readonly statementTimeoutMs?: number;
+  /** A write waits at most this long for another process's row lock (then LockTimeout). */
+  readonly lockTimeoutMs?: number;
 }
 
 // Session-level advisory lock taken around migrations, so processes that start together migrate
@@ -50,6 +53,7 @@ export class PostgresExecutor implements SqlExecutor {
     const settings = [
       options.schema ? `-c search_path=${options.schema}` : '',
       options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
+      options.lockTimeoutMs ? `-c lock_timeout=${options.lockTimeoutMs}` : '',
     ].filter(Boolean);
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
@@ -77,16 +81,35 @@ export class PostgresExecutor implements SqlExecutor {
     }
   }
 
+  /** One statement (pg-combine.ts): one round trip, atomic without BEGIN/COMMIT. */
   async atomic(steps: readonly Step[]): Promise<void> {
+    if (steps.length === 0) return;
+    const { sql, parameters } = combine(steps);
+    try {
+      await this.pool.query(sql, parameters as unknown[]);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async exclusive<R, T>(
+    select: CompiledQuery<R>,
+    plan: (rows: R[]) => { readonly steps: readonly Step[]; readonly value: T },
+    waitMs: number,
+  ): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
-      for (const step of steps) {
-        const result = await client.query(step.query.sql, step.query.parameters as unknown[]);
-        if (step.mustChange && (result.rowCount ?? 0) === 0) throw new StaleWrite();
+      // One simple-protocol round trip for both; lock_timeout bounds the wait for the row lock.
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
+      const rows = (await client.query(select.sql, select.parameters as unknown[])).rows as R[];
+      const { steps, value } = plan(rows);
+      if (steps.length > 0) {
+        const { sql, parameters } = combine(steps);
+        await client.query(sql, parameters as unknown[]);
       }
       await client.query('COMMIT');
+      return value;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
@@ -106,6 +129,8 @@ export class PostgresExecutor implements SqlExecutor {
   async migrate(): Promise<void> {
     const lock = await this.pool.connect();
     try {
+      // Another process may migrate for longer than the write lock bound: wait for it.
+      await lock.query('SET lock_timeout = 0');
       await lock.query('SELECT pg_advisory_lock($1)', [migrationLock]);
       if (this.#options.schema) await lock.query(`CREATE SCHEMA IF NOT EXISTS "${this.#options.schema}"`);
       const current = await lock.query<{ schema: string | null }>('SELECT current_schema() AS schema');
@@ -120,6 +145,7 @@ export class PostgresExecutor implements SqlExecutor {
       // Not destroyed: that would end the shared pool.
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1)', [migrationLock]).catch(() => undefined);
+      await lock.query('RESET lock_timeout').catch(() => undefined);
       lock.release();
     }
   }
@@ -131,18 +157,22 @@ export class PostgresExecutor implements SqlExecutor {
 }
 
 function classify(error: unknown): unknown {
+  if (isStaleMarker(error)) return new StaleWrite();
+  if (error instanceof Error && 'code' in error && error.code === '55P03') return new LockTimeout();
   if (!isUnique(error)) return error;
   // "duplicate key value violates unique constraint "customers_alias_unique"": the name says which.
   return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));
 }
 
 /** Options from the parsed environment (config.ts; docs/scaling.md). */
-export function postgresOptions(url: string, env: Pick<Env, 'CUSTGATE_PG_SCHEMA' | 'CUSTGATE_PG_POOL_SIZE' | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS' | 'CUSTGATE_PG_IDLE_TIMEOUT_MS' | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'>): PostgresOptions {
+export function postgresOptions(url: string, env: Pick<Env, 'CUSTGATE_PG_SCHEMA' | 'CUSTGATE_PG_POOL_SIZE' | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS' | 'CUSTGATE_PG_IDLE_TIMEOUT_MS' | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS' | 'CUSTGATE_WRITE_WAIT_MS'>): PostgresOptions {
   const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
   if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
   if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
   if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
   if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
   if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
+  // The same bound as the in-process queue (config.ts), so a 409 means one stated wait.
+  options.lockTimeoutMs = env.CUSTGATE_WRITE_WAIT_MS;
   return options;
 }

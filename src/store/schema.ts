@@ -61,12 +61,20 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+export interface SigningKeysTable {
+  tenant_id: string;
+  /** The tenant's HS256 key, base64url (32 random bytes). A secret: whoever reads it can sign. */
+  secret: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   credentials: CredentialsTable;
   customers: CustomersTable;
   customer_events: CustomerEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  signing_keys: SigningKeysTable;
 }
 
 /** For kysely's own bookkeeping tables, which we do not type. */

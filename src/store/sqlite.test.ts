@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { queryBuilder } from './compiler.ts';
 import { StaleWrite, UniqueViolation } from './executor.ts';
 import { SqliteExecutor } from './sqlite.ts';
@@ -16,13 +16,26 @@ const rename = (id: string, from: string, to: string) =>
 const names = async (sqlite: SqliteExecutor) =>
   (await sqlite.all(db.selectFrom('tenants').select(['id', 'name']).orderBy('id').compile())).map((r) => `${r.id}:${r.name}`);
 
-async function fresh(): Promise<SqliteExecutor> {
-  const sqlite = new SqliteExecutor({ path: ':memory:' });
-  await sqlite.migrate();
-  return sqlite;
-}
+const files: string[] = [];
+afterAll(() => {
+  for (const path of files) for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+});
 
-describe('SQLite group commit', () => {
+const tempPath = () => {
+  const path = join(tmpdir(), `custgate-group-${process.pid}-${Date.now()}-${files.length}.db`);
+  files.push(path);
+  return path;
+};
+
+// Both write paths: the writer thread (a file) and the in-thread one (`:memory:`).
+describe.each(['thread', 'inline'] as const)('SQLite group commit (%s writer)', (writer) => {
+  async function fresh(): Promise<SqliteExecutor> {
+    const sqlite = new SqliteExecutor({ path: writer === 'thread' ? tempPath() : ':memory:' });
+    expect(sqlite.writerKind).toBe(writer);
+    await sqlite.migrate();
+    return sqlite;
+  }
+
   it('keeps the units that succeed when others in the same turn fail', async () => {
     const sqlite = await fresh();
     const outcomes = await Promise.allSettled([
@@ -60,8 +73,8 @@ describe('SQLite group commit', () => {
   });
 
   it('writes what is queued before closing', async () => {
-    const path = join(tmpdir(), `custgate-group-${process.pid}-${Date.now()}.db`);
-    const sqlite = new SqliteExecutor({ path });
+    const path = tempPath();
+    const sqlite = new SqliteExecutor({ path, writer });
     await sqlite.migrate();
     const pending = sqlite.run(tenant('a'));
     await sqlite.close();
@@ -69,6 +82,20 @@ describe('SQLite group commit', () => {
     const again = new SqliteExecutor({ path });
     expect(await names(again)).toEqual(['a:a']);
     await again.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  });
+
+  it('shows each acknowledged write to the next read, and keeps many concurrent units apart', async () => {
+    const sqlite = await fresh();
+    // More than one turn's worth: they reach the writer in several batches.
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      sqlite.atomic([{ query: tenant(`t${i}`) }, ...(i % 10 === 3 ? [{ query: rename(`t${i}`, 'no', 'x'), mustChange: true }] : [])]).then(
+        async () => (await names(sqlite)).includes(`t${i}:t${i}`),
+        (error: unknown) => error,
+      ),
+    );
+    const outcomes = await Promise.all(writes);
+    outcomes.forEach((o, i) => (i % 10 === 3 ? expect(o).toBeInstanceOf(StaleWrite) : expect(o).toBe(true)));
+    expect(await names(sqlite)).toHaveLength(180);
+    await sqlite.close();
   });
 });

@@ -3,7 +3,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Worker } from 'node:worker_threads';
 import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 
 export interface SqliteOptions {
@@ -14,6 +16,11 @@ export interface SqliteOptions {
    * loss; `normal` survives a process crash only, and is faster.
    */
   readonly synchronous?: 'full' | 'normal';
+  /**
+   * `thread` (default for files): a worker thread owns the write connection and commits there;
+   * `inline`: writes and commits on the calling thread (always for `:memory:`).
+   */
+  readonly writer?: 'thread' | 'inline';
 }
 
 type Param = string | number | bigint | Buffer | null;
@@ -23,86 +30,133 @@ const nextTurn = globalThis.setImmediate;
 
 /** A write waiting for the group commit. */
 interface Unit {
-  readonly steps: readonly Step[];
+  readonly steps: readonly WireStep[];
   readonly resolve: (changes: number) => void;
   readonly reject: (error: unknown) => void;
-  changes?: number;
-  error?: unknown;
 }
 
-function isUnique(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT');
+/** The store's error for a failed write, from the code and message the applier reports. */
+function classify(error: WireError): Error {
+  if (error.stale) return new StaleWrite();
+  if (error.code?.startsWith('SQLITE_CONSTRAINT')) return new UniqueViolation(uniqueTarget(error.message));
+  return Object.assign(new Error(error.message), { name: 'SqliteError', code: error.code });
+}
+
+const wire = (steps: readonly Step[]): WireStep[] =>
+  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange }));
+
+/** Runs batches of units on the write connection, wherever it lives. */
+type Writer = {
+  apply(units: readonly (readonly WireStep[])[]): Promise<WireResult[]>;
+  close(): Promise<void>;
+};
+
+/**
+ * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
+ * the event loop goes on serving reads and parsing the next requests meanwhile.
+ */
+function threadWriter(path: string, synchronous: 'full' | 'normal'): Writer {
+  const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path, synchronous } });
+  const pending = new Map<number, (result: WireResult) => void>();
+  let next = 0;
+  let failure: Error | undefined;
+  worker.unref();
+  worker.on('message', ({ ids, results }: { ids: number[]; results: WireResult[] }) => {
+    ids.forEach((id, i) => {
+      pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
+      pending.delete(id);
+    });
+    // Outstanding writes keep the process alive (a CLI command awaiting its write), nothing else.
+    if (pending.size === 0) worker.unref();
+  });
+  const fail = (error: Error) => {
+    failure = error;
+    for (const settle of pending.values()) settle({ error: { message: `SQLite writer thread failed: ${error.message}` } });
+    pending.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
+  return {
+    apply(units) {
+      if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
+      const ids = units.map(() => next++);
+      const results = Promise.all(ids.map((id) => new Promise<WireResult>((resolve) => pending.set(id, resolve))));
+      worker.ref();
+      worker.postMessage({ ids, units });
+      return results;
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        if (pending.size === 0) return resolve();
+        worker.on('message', () => pending.size === 0 && resolve());
+      });
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
 }
 
 export class SqliteExecutor implements SqlExecutor {
   readonly backend = 'sqlite' as const;
+  /** The main thread's connection: reads (from WAL snapshots), migrations, and `inline` writes. */
   readonly db: Database.Database;
+  /** Where writes run: `thread` (a file's default) or `inline` (`:memory:`, which one connection only sees). */
+  readonly writerKind: 'thread' | 'inline';
   // Statements are prepared once per distinct SQL text and reused: preparing costs more than
   // running a point query.
   readonly #statements = new Map<string, Database.Statement<Param[]>>();
-  readonly #atomic: (steps: readonly Step[]) => number;
-  readonly #group: (units: readonly Unit[]) => void;
+  readonly #options: SqliteOptions;
+  #writer: Writer | undefined;
   #queue: Unit[] = [];
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    this.#atomic = this.db.transaction((steps: readonly Step[]) => {
-      let total = 0;
-      for (const step of steps) {
-        const changes = this.#run(step.query);
-        if (step.mustChange && changes === 0) throw new StaleWrite();
-        total += changes;
-      }
-      return total;
-    });
-    // Called inside #group, #atomic runs as a savepoint: a unit that fails is undone alone.
-    this.#group = this.db.transaction((units: readonly Unit[]) => {
-      for (const unit of units) {
-        try {
-          unit.changes = this.#atomic(unit.steps);
-        } catch (error) {
-          // Some errors (I/O, full disk) roll back the whole transaction: then nothing is kept.
-          if (!this.db.inTransaction) throw error;
-          unit.error = error;
-        }
-      }
-    });
+    this.#options = options;
+    this.db = openConnection(Database, options.path, options.synchronous ?? 'full');
+    this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
+  }
+
+  #writerFor(): Writer {
+    if (this.#writer) return this.#writer;
+    if (this.writerKind === 'thread') {
+      this.#writer = threadWriter(this.#options.path, this.#options.synchronous ?? 'full');
+    } else {
+      const apply = createApplier(this.db);
+      this.#writer = { apply: async (units) => apply(units), close: async () => undefined };
+    }
+    return this.#writer;
   }
 
   /**
-   * Group commit. Writes that arrive in the same turn of the event loop run one after another,
-   * each in its own savepoint, inside one transaction, so they share one commit (with
-   * synchronous=FULL, one fsync instead of one each). Every unit's outcome is exactly what it
-   * would be alone in that order, and none is reported before the commit is durable.
+   * Group commit (sqlite-apply.js). Writes that arrive in the same turn of the event loop go to
+   * the writer together; the writer thread adds whatever else arrived while it was committing.
+   * None is reported before the commit that holds it is durable.
    */
   #enqueue(steps: readonly Step[]): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ steps, resolve, reject });
+      this.#queue.push({ steps: wire(steps), resolve, reject });
       if (this.#queue.length === 1) nextTurn(() => this.#flush());
     });
   }
 
-  #flush(): void {
+  #flush(): Promise<void> {
     const units = this.#queue;
-    if (units.length === 0) return;
+    if (units.length === 0) return Promise.resolve();
     this.#queue = [];
-    try {
-      if (units.length === 1) units[0]!.changes = this.#atomic(units[0]!.steps);
-      else this.#group(units);
-    } catch (error) {
-      // A lone unit's own failure, or a commit that failed: no unit of the group was kept.
-      for (const unit of units) unit.reject(error);
-      return;
-    }
-    for (const unit of units) {
-      if (unit.error !== undefined) unit.reject(unit.error);
-      else unit.resolve(unit.changes ?? 0);
-    }
+    return this.#writerFor()
+      .apply(units.map((u) => u.steps))
+      .then(
+        (results) => {
+          units.forEach((unit, i) => {
+            const result = results[i];
+            if (result && 'changes' in result) unit.resolve(result.changes);
+            else unit.reject(classify(result?.error ?? { message: 'no result' }));
+          });
+        },
+        (error: unknown) => {
+          for (const unit of units) unit.reject(error);
+        },
+      );
   }
 
   #statement(query: CompiledQuery): Database.Statement<Param[]> {
@@ -112,15 +166,6 @@ export class SqliteExecutor implements SqlExecutor {
       this.#statements.set(query.sql, statement);
     }
     return statement;
-  }
-
-  #run(query: CompiledQuery): number {
-    try {
-      return this.#statement(query).run(...(query.parameters as Param[])).changes;
-    } catch (error) {
-      if (isUnique(error)) throw new UniqueViolation(uniqueTarget(error.message));
-      throw error;
-    }
   }
 
   async all<R>(query: CompiledQuery<R>): Promise<R[]> {
@@ -136,7 +181,8 @@ export class SqliteExecutor implements SqlExecutor {
   }
 
   async close(): Promise<void> {
-    this.#flush();
+    await this.#flush();
+    await this.#writer?.close();
     this.db.close();
   }
 

@@ -9,6 +9,7 @@ import type {
   CustomersTable,
   Database,
   IdempotencyKeysTable,
+  SigningKeysTable,
   TenantsTable,
 } from './schema.ts';
 
@@ -17,6 +18,7 @@ export type EventRow = CustomerEventsTable;
 export type CredentialRow = CredentialsTable;
 export type IdempotencyRow = IdempotencyKeysTable;
 export type TenantRow = TenantsTable;
+export type SigningKeyRow = SigningKeysTable;
 
 const idColumn = {
   uuid: 'id',
@@ -38,7 +40,6 @@ function hotQueries(db: Kysely<Database>) {
     prepared<{ tenantId: string; value: string | number }, CustomerRow>(['tenantId', 'value'], (p) =>
       db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
     );
-  type Finish = NonNullable<UpdateUnit['idempotency']>;
   return {
     // Revoked rows come back too: revoked_at may lie in the future (a rotation's grace period), so
     // the verifier compares it with the time of the request.
@@ -52,6 +53,9 @@ function hotQueries(db: Kysely<Database>) {
       alias: findCustomer('alias'),
       external_id: findCustomer('external_id'),
     } satisfies Record<IdKind, unknown>,
+    lockCustomer: prepared<{ tenantId: string; value: string }, CustomerRow>(['tenantId', 'value'], (p) =>
+      db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where('id', '=', p.value).forUpdate().compile(),
+    ),
     insertCustomer: prepared<CustomerRow>(customerColumns, (row) => db.insertInto('customers').values(row).compile()),
     insertEvent: prepared<EventRow>(eventColumns, (event) => db.insertInto('customer_events').values(event).compile()),
     updateCustomer: prepared<Pick<CustomerRow, CasColumn> & { expectedVersion: number }>(
@@ -87,6 +91,16 @@ function hotQueries(db: Kysely<Database>) {
         .compile(),
     ),
   };
+}
+
+type Finish = NonNullable<UpdateUnit['idempotency']>;
+
+/** What a locked update decided: the writes to make (if any) and the value to return. */
+export interface WritePlan<T> {
+  readonly value: T;
+  readonly unit?: UpdateUnit | undefined;
+  /** A request that changed nothing still stores its answer for its idempotency key. */
+  readonly finish?: Finish | undefined;
 }
 
 export interface UpdateUnit {
@@ -140,6 +154,18 @@ export class Store {
     return (await this.executor.all(this.#q.findCredentialByHash({ hash: secretHash })))[0];
   }
 
+  /** Stores a tenant's signing key unless it has one already (two signers racing keep the first). */
+  async insertSigningKey(key: SigningKeyRow): Promise<void> {
+    await this.executor.run(
+      this.#db.insertInto('signing_keys').values(key).onConflict((oc) => oc.column('tenant_id').doNothing()).compile(),
+    );
+  }
+
+  async findSigningKey(tenantId: string): Promise<SigningKeyRow | undefined> {
+    const q = this.#db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).compile();
+    return (await this.executor.all(q))[0];
+  }
+
   // --- customers
 
   async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
@@ -168,6 +194,33 @@ export class Store {
    * update's version check guards the same on backends that report changed rows.
    */
   async updateCustomer(unit: UpdateUnit): Promise<void> {
+    await this.executor.atomic(this.#updateSteps(unit));
+  }
+
+  /** True when the backend can lock a customer's row for every process (PostgreSQL). */
+  get locksRows(): boolean {
+    return this.executor.exclusive !== undefined;
+  }
+
+  /**
+   * Reads the customer with its row locked, lets `plan` decide the writes, and commits them
+   * before the lock is released: no other writer, in any process, can come between the read and
+   * the write. Only where locksRows; waits for the lock at most `waitMs` (LockTimeout).
+   */
+  async updateLocked<T>(tenantId: string, id: string, plan: (row: CustomerRow | undefined) => WritePlan<T>, waitMs: number): Promise<T> {
+    if (!this.executor.exclusive) throw new Error(`${this.executor.backend}: no row locks`);
+    return this.executor.exclusive(
+      this.#q.lockCustomer({ tenantId, value: id }),
+      (rows) => {
+        const decided = plan(rows[0]);
+        const steps = decided.unit ? this.#updateSteps(decided.unit) : decided.finish ? [this.#finishKey(decided.finish)] : [];
+        return { steps, value: decided.value };
+      },
+      waitMs,
+    );
+  }
+
+  #updateSteps(unit: UpdateUnit): Step[] {
     const { row } = unit;
     const cas = {
       alias: row.alias,
@@ -181,7 +234,7 @@ export class Store {
     };
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
-    await this.executor.atomic(steps);
+    return steps;
   }
 
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {
@@ -221,6 +274,11 @@ export class Store {
 
   async releaseKey(tenantId: string, key: string): Promise<void> {
     await this.executor.run(this.#q.releaseKey({ tenantId, key }));
+  }
+
+  /** Drops change-history rows written before the given time (CUSTGATE_EVENT_RETENTION_DAYS). */
+  async purgeEventsBefore(before: string): Promise<number> {
+    return this.executor.run(this.#db.deleteFrom('customer_events').where('created_at', '<', before).compile());
   }
 
   async purgeExpiredKeys(now: string): Promise<number> {

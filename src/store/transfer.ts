@@ -12,10 +12,11 @@ import type { Store } from './store.ts';
 type Table = keyof Database;
 
 /** In dependency order: tenants before what references them. */
-const tables = ['tenants', 'credentials', 'customers', 'customer_events', 'idempotency_keys'] as const satisfies readonly Table[];
+const tables = ['tenants', 'signing_keys', 'credentials', 'customers', 'customer_events', 'idempotency_keys'] as const satisfies readonly Table[];
 
 const orderBy = {
   tenants: ['id'],
+  signing_keys: ['tenant_id'],
   credentials: ['id'],
   customers: ['id'],
   customer_events: ['customer_id', 'version'],
@@ -29,13 +30,14 @@ const insertBatch = 100;
 
 export interface TransferCounts {
   tenants: number;
+  signing_keys: number;
   credentials: number;
   customers: number;
   customer_events: number;
   idempotency_keys: number;
 }
 
-const zero = (): TransferCounts => ({ tenants: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0 });
+const zero = (): TransferCounts => ({ tenants: 0, signing_keys: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0 });
 
 function select(db: Kysely<Database>, table: Table, now: string, offset: number) {
   let q = db.selectFrom(table).selectAll();

@@ -43,7 +43,7 @@ export const itemPath = (d: AnyDialect, ids: CanonicalView['ids']) =>
  * update starts from, not what is under test (that is the update through a dialect).
  */
 export async function seedCustomer(gw: TestGateway, patch: CustomerPatch): Promise<CanonicalView> {
-  const service = new CustomerService(gw.store, { now: () => new Date(), maxAttempts: 16 });
+  const service = new CustomerService(gw.store, { now: () => new Date(), maxAttempts: 16, writeWaitMs: 10_000 });
   const principal: Principal = { tenantId: gw.tenant.tenant.id, credentialId: 'test-seed', livemode: false };
   const created = await service.create(patch, {
     principal,

@@ -5,10 +5,17 @@ import { type CreatedTenant, createTenant } from '../../src/tenants.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testStore } from './store.ts';
 
+// No CUSTGATE_JWT_SECRET: tests run the default, each tenant's own random key in the store.
 export const testEnv = {
   NODE_ENV: 'test',
-  CUSTGATE_JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
 } as const;
+
+/** The tenant's stored JWT signing key, for tests that sign tokens of their own. */
+export async function tenantSigningKey(store: Store, tenantId: string): Promise<Uint8Array> {
+  const row = await store.findSigningKey(tenantId);
+  if (!row) throw new Error(`tenant ${tenantId} has no signing key`);
+  return new Uint8Array(Buffer.from(row.secret, 'base64url'));
+}
 
 export interface TestGateway {
   readonly app: Hono;
@@ -23,7 +30,7 @@ export interface TestGateway {
 }
 
 export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const store = await testStore();
+  const store = await testStore(env);
   const config = loadConfig({ ...testEnv, ...env });
   const app = createApp({ store, config, logger: { error: () => undefined } });
   const tenant = await createTenant(store, config, 'acme');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { PostgresExecutor } from '../../src/store/postgres.ts';
 import { SqliteExecutor } from '../../src/store/sqlite.ts';
+import { loadEnv } from '../../src/config.ts';
 import { Store } from '../../src/store/index.ts';
 
 // The one place tests get a store. The `postgres` vitest project (vitest.config.ts) sets
@@ -21,9 +22,11 @@ function postgresUrl(): string {
 }
 
 const created: PostgresExecutor[] = [];
+const sqliteStores: SqliteExecutor[] = [];
 
 // Registered when the test file imports this module, so it runs once, after the whole file.
 afterAll(async () => {
+  for (const executor of sqliteStores.splice(0)) await executor.close().catch(() => undefined);
   for (const executor of created.splice(0)) {
     await executor.dropSchema().catch(() => undefined);
     await executor.close().catch(() => undefined);
@@ -32,15 +35,22 @@ afterAll(async () => {
 
 const schemaName = () => `custgate_test_${randomBytes(6).toString('hex')}`;
 
-/** A fresh, migrated store: in-memory SQLite, or an isolated PostgreSQL schema. */
-export async function testStore(): Promise<Store> {
+/**
+ * A fresh, migrated store: in-memory SQLite, or an isolated PostgreSQL schema. `env` is the
+ * gateway's environment, for the settings the store reads too (CUSTGATE_WRITE_WAIT_MS).
+ */
+export async function testStore(env: Readonly<Record<string, string>> = {}): Promise<Store> {
   if (testBackend() === 'postgres') {
-    const executor = new PostgresExecutor({ connectionString: postgresUrl(), schema: schemaName(), poolSize: 4 });
+    const lockTimeoutMs = Number(env.CUSTGATE_WRITE_WAIT_MS ?? 10_000);
+    const executor = new PostgresExecutor({ connectionString: postgresUrl(), schema: schemaName(), poolSize: 4, lockTimeoutMs });
     created.push(executor);
     await executor.migrate();
     return new Store(executor);
   }
-  const executor = new SqliteExecutor({ path: ':memory:' });
+  // A file (env.DATABASE_URL=file:…) gets the writer thread; `:memory:` writes on this thread.
+  const target = env.DATABASE_URL ? loadEnv({ DATABASE_URL: env.DATABASE_URL }).DATABASE_URL : undefined;
+  const executor = new SqliteExecutor({ path: target?.kind === 'sqlite' ? target.path : ':memory:' });
+  sqliteStores.push(executor);
   await executor.migrate();
   return new Store(executor);
 }

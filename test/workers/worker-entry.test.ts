@@ -52,9 +52,14 @@ describe('the worker entry', () => {
     expect(res.status).toBe(404);
   });
 
-  it('refuses to serve in production without CUSTGATE_JWT_SECRET, instead of using the dev secret', () => {
+  it('needs no CUSTGATE_JWT_SECRET, in production too: tokens verify against the tenant key kept in D1', async () => {
     const production = { DB: env.DB, NODE_ENV: 'production' };
-    expect(() => worker.fetch(new Request('https://custgate.test/gateway/v1/health'), production)).toThrow(/CUSTGATE_JWT_SECRET/);
+    const token = tenant.credentials.connhex!.token!;
+    const res = await worker.fetch(
+      new Request('https://custgate.test/connhex/customers/cus_missing000000', { headers: { authorization: `Bearer ${token}` } }),
+      production,
+    );
+    expect(res.status).toBe(404);
   });
 
   it('drops expired idempotency keys on its cron trigger', async () => {

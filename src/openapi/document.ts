@@ -1,0 +1,187 @@
+import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
+import type * as v from 'valibot';
+import { dialects } from '../../dialects/index.ts';
+import type { Action, AnyDialect, DialectName } from '../dialect.ts';
+import { type ErrorCode, errorCodes, GatewayError, type GatewayErrorDetails, type IssueKind } from '../errors.ts';
+
+// One OpenAPI 3.1 document per dialect, generated from the dialect's own valibot schemas (request
+// bodies, its seed's response, its error envelope) and the rest of its contract: routes, auth,
+// statuses found by asking its renderError. Never written by hand: GET /<dialect>/openapi.json
+// serves it and `npm run docs` writes docs/openapi/<dialect>.json (a test fails when stale).
+
+type Json = Record<string, unknown>;
+
+/** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of a valibot schema; checks it cannot state are left out. */
+function jsonSchema(schema: v.GenericSchema): Json {
+  const { $schema: _, ...rest }: JsonSchema = toJsonSchema(schema, { target: 'draft-2020-12', errorMode: 'ignore' });
+  return rest as Json;
+}
+
+/** The gateway errors each operation can raise (create has no customer to miss, no If-Match). */
+const codesByAction = {
+  read: ['unauthenticated', 'forbidden', 'not_found', 'invalid_request', 'internal'],
+  create: [
+    'unauthenticated',
+    'forbidden',
+    'invalid_request',
+    'malformed_body',
+    'unsupported_media_type',
+    'payload_too_large',
+    'conflict',
+    'idempotency_mismatch',
+    'idempotency_in_flight',
+    'internal',
+  ],
+  update: errorCodes,
+} as const satisfies Record<Action, readonly ErrorCode[]>;
+
+const idempotencyCodes: readonly ErrorCode[] = ['idempotency_mismatch', 'idempotency_in_flight'];
+
+const issueKinds: readonly IssueKind[] = ['unknown', 'missing', 'empty', 'type', 'format', 'value'];
+/** The shapes of error a renderer tells apart: by issue kind, header or body, reason, reference. */
+const detailVariants: readonly GatewayErrorDetails[] = [
+  {},
+  ...issueKinds.map((kind) => ({ issues: [{ path: ['field'], kind, message: 'x', value: 1 }] })),
+  { issues: [{ path: ['header', 'x'], kind: 'value', message: 'x' }] },
+  { reason: 'missing' },
+  { reason: 'invalid' },
+  { reference: 'x' },
+  { field: 'x' },
+];
+
+/** Status -> the gateway error codes the dialect answers with it, for one operation. */
+export function errorStatuses(dialect: AnyDialect, action: Action): Map<number, Set<ErrorCode>> {
+  const out = new Map<number, Set<ErrorCode>>();
+  for (const code of codesByAction[action]) {
+    if (!dialect.idempotency && idempotencyCodes.includes(code)) continue;
+    for (const details of detailVariants) {
+      const { status } = dialect.renderError(new GatewayError(code, 'x', details));
+      out.set(status, (out.get(status) ?? new Set()).add(code));
+    }
+  }
+  return new Map([...out].sort(([a], [b]) => a - b));
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json) => ({ 'application/json': { schema } });
+
+function errorResponses(dialect: AnyDialect, action: Action): Json {
+  return Object.fromEntries(
+    [...errorStatuses(dialect, action)].map(([status, codes]) => [
+      String(status),
+      { description: [...codes].join(', ').replaceAll('_', ' '), content: json(ref('Error')) },
+    ]),
+  );
+}
+
+function requestBody(dialect: AnyDialect, name: 'CreateRequest' | 'UpdateRequest', schema: Json): Json {
+  const content: Json = json(ref(name));
+  if (dialect.bodies.includes('form')) {
+    // Nested objects and lists in a form body are bracketed: address[city]=…, expand[0]=….
+    const properties = Object.keys((schema as { properties?: Json }).properties ?? {});
+    content['application/x-www-form-urlencoded'] = {
+      schema: ref(name),
+      encoding: Object.fromEntries(properties.map((p) => [p, { style: 'deepObject', explode: true }])),
+    };
+  }
+  return { required: true, content };
+}
+
+const header = (name: string, description: string, schema: Json, required = false) => ({
+  name,
+  in: 'header',
+  required,
+  description,
+  schema,
+});
+
+function parameters(dialect: AnyDialect, action: Action, update: Json): Json[] {
+  const out: Json[] = [];
+  if (action !== 'create') {
+    out.push({
+      name: 'id',
+      in: 'path',
+      required: true,
+      description: `The customer, by ${dialect.ids.join(' or ').replaceAll('_', ' ')}.`,
+      schema: { type: 'string' },
+    });
+  }
+  const expand = (update as { properties?: Record<string, Json> }).properties?.expand;
+  if (action === 'read' && dialect.expand && expand) {
+    out.push({ name: 'expand[]', in: 'query', description: 'Related objects to expand.', style: 'form', explode: true, schema: expand });
+  }
+  if (action !== 'read' && dialect.idempotency) {
+    out.push(header('Idempotency-Key', 'Replays the first answer for a repeated key (24 h); other parameters under the same key are refused.', { type: 'string', minLength: 1, maxLength: 255 }));
+  }
+  if (action === 'update') {
+    out.push(header('If-Match', 'The ETag of the version this update expects (`"v<n>"`); another version is refused with 412.', { type: 'string' }));
+  }
+  for (const h of dialect.openapi.headers ?? []) out.push(header(h.name, h.description, jsonSchema(h.schema)));
+  return out;
+}
+
+const etag = { ETag: { description: 'The version of the customer shown (`"v<n>"`), for If-Match.', schema: { type: 'string' } } };
+
+export function openApiDocument(dialect: AnyDialect): Json {
+  const update = jsonSchema(dialect.request.update);
+  const create = jsonSchema(dialect.request.create);
+  const collection = `${dialect.routes.prefix}${dialect.routes.collection}`;
+  const ok = (status: number, description: string) => ({
+    [String(status)]: { description, headers: etag, content: json(ref('Customer')) },
+  });
+  const operation = (action: Action, summary: string, success: Json, body?: Json) => ({
+    operationId: `${action === 'read' ? 'retrieve' : action}Customer`,
+    summary,
+    tags: ['Customers'],
+    parameters: parameters(dialect, action, update),
+    ...(body ? { requestBody: body } : {}),
+    responses: { ...success, ...errorResponses(dialect, action) },
+  });
+  const root =
+    dialect.routes.root === false
+      ? ''
+      : ` The same operations answer at \`${dialect.routes.collection}\` without the prefix${
+          dialect.routes.root === 'shared' ? ', where the credential’s shape picks the dialect' : ''
+        }.`;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: `${dialect.title} — custgate`,
+      version: '1.0.0',
+      description: `The ${dialect.title} customer API as custgate serves it, over the canonical customer store.${root} What each field maps to, and what this dialect cannot carry: GET /gateway/v1/coverage.`,
+    },
+    servers: [{ url: '/' }],
+    tags: [{ name: 'Customers' }],
+    security: dialect.openapi.security.map((names) => Object.fromEntries(names.map((n) => [n, []]))),
+    paths: {
+      [collection]: {
+        post: operation('create', 'Create a customer', ok(dialect.createdStatus, 'The customer created.'), requestBody(dialect, 'CreateRequest', create)),
+      },
+      [`${collection}/{id}`]: {
+        get: operation('read', 'Retrieve a customer', ok(200, 'The customer.')),
+        [dialect.routes.update.toLowerCase()]: operation(
+          'update',
+          'Update a customer',
+          ok(200, 'The customer as updated.'),
+          requestBody(dialect, 'UpdateRequest', update),
+        ),
+      },
+    },
+    components: {
+      securitySchemes: dialect.openapi.securitySchemes,
+      schemas: { Customer: jsonSchema(dialect.examples.response), CreateRequest: create, UpdateRequest: update, Error: jsonSchema(dialect.openapi.errorResponse) },
+    },
+  };
+}
+
+const cache = new Map<DialectName, string>();
+
+/** The document as served and committed: two-space JSON with a final newline, built once. */
+export function openApiJson(name: DialectName): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = `${JSON.stringify(openApiDocument(dialects[name]), null, 2)}\n`;
+    cache.set(name, text);
+  }
+  return text;
+}

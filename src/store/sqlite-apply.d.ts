@@ -1,0 +1,16 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface WireStep {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly mustChange?: boolean | undefined;
+}
+export interface WireError {
+  readonly code?: string;
+  readonly message: string;
+  readonly stale?: true;
+}
+export type WireResult = { readonly changes: number } | { readonly error: WireError };
+
+export function createApplier(db: BetterSqlite3.Database): (units: readonly (readonly WireStep[])[]) => WireResult[];
+export function openConnection(Database: typeof BetterSqlite3, path: string, synchronous: 'full' | 'normal'): BetterSqlite3.Database;

@@ -1,0 +1,93 @@
+// @ts-check
+// The SQLite write path, shared by the writer thread (sqlite-writer.js) and the in-thread fallback
+// (sqlite.ts, for `:memory:`, which one connection only can see). Plain JavaScript because a
+// worker thread starts without the tsx loader the rest of the sources run under.
+
+/**
+ * @typedef {{ sql: string, params: unknown[], mustChange?: boolean | undefined }} WireStep
+ * @typedef {{ code?: string, message: string, stale?: true }} WireError
+ * @typedef {{ changes: number } | { error: WireError }} WireResult
+ */
+
+const stale = Symbol('stale write');
+
+/** @param {unknown} error @returns {WireError} */
+function describe(error) {
+  if (error === stale) return { message: 'stale write', stale: true };
+  if (error instanceof Error) {
+    const code = 'code' in error ? String(error.code) : undefined;
+    return code === undefined ? { message: error.message } : { code, message: error.message };
+  }
+  return { message: String(error) };
+}
+
+/**
+ * Group commit on one connection: the units of a batch run one after another, each in its own
+ * savepoint, inside one transaction, so they share one commit (with synchronous=FULL, one fsync).
+ * A unit that fails is undone alone; every other unit's outcome is exactly what it would be alone
+ * in that order. Some errors (I/O, full disk) roll back the whole transaction: then every unit of
+ * the batch gets that error and nothing of it was kept.
+ * @param {import('better-sqlite3').Database} db
+ * @returns {(units: readonly (readonly WireStep[])[]) => WireResult[]}
+ */
+export function createApplier(db) {
+  // Prepared once per distinct SQL text: preparing costs more than running a point query.
+  /** @type {Map<string, import('better-sqlite3').Statement<unknown[]>>} */
+  const statements = new Map();
+  /** @param {string} sql */
+  const statement = (sql) => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+  const unit = db.transaction((/** @type {readonly WireStep[]} */ steps) => {
+    let total = 0;
+    for (const step of steps) {
+      const changes = statement(step.sql).run(...step.params).changes;
+      if (step.mustChange && changes === 0) throw stale;
+      total += changes;
+    }
+    return total;
+  });
+  // Called inside `group`, `unit` runs as a savepoint.
+  const group = db.transaction((/** @type {readonly (readonly WireStep[])[]} */ units, /** @type {WireResult[]} */ results) => {
+    for (const [i, steps] of units.entries()) {
+      try {
+        results[i] = { changes: unit(steps) };
+      } catch (error) {
+        if (!db.inTransaction) throw error;
+        results[i] = { error: describe(error) };
+      }
+    }
+  });
+  return (units) => {
+    /** @type {WireResult[]} */
+    const results = [];
+    try {
+      if (units.length === 1) results.push({ changes: unit(/** @type {readonly WireStep[]} */ (units[0])) });
+      else group(units, results);
+    } catch (error) {
+      const failed = { error: describe(error) };
+      return units.map(() => failed);
+    }
+    return results;
+  };
+}
+
+/**
+ * Opens a connection with the gateway's settings.
+ * @param {typeof import('better-sqlite3')} Database
+ * @param {string} path
+ * @param {'full' | 'normal'} synchronous
+ */
+export function openConnection(Database, path, synchronous) {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}

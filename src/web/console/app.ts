@@ -1,0 +1,239 @@
+/// <reference lib="dom" />
+// The console's script (GET /console/app.js), compiled by `npm run docs` into bundle.ts. It talks
+// only to the gateway's own API with the credential the person pasted, kept in sessionStorage.
+// Everything shown is set as text, never as HTML.
+
+interface Pasted {
+  readonly scheme: 'bearer' | 'zenskar' | 'bigcapital-jwt';
+  readonly secret: string;
+  readonly organisation: string;
+}
+interface FieldCoverage {
+  readonly as: string;
+  readonly note?: string;
+}
+interface Coverage {
+  readonly dialects: string[];
+  readonly fields: { readonly field: string; readonly dialects: Record<string, FieldCoverage | null> }[];
+}
+interface Views {
+  readonly customer: { readonly ids: Record<string, unknown> };
+  readonly views: Record<string, { readonly title: string; readonly body: unknown }>;
+}
+interface ChangeEvent {
+  readonly version: number;
+  readonly action: string;
+  readonly dialect: string;
+  readonly credential_id: string;
+  readonly created_at: string;
+  readonly changes: { readonly field: string }[];
+}
+interface Loss {
+  readonly field: string;
+  readonly kind: string;
+  readonly message: string;
+}
+
+const storageKey = 'custgate.credential';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} is missing`);
+  return found as T;
+};
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function loadCredential(): Pasted | undefined {
+  const raw = sessionStorage.getItem(storageKey);
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as Pasted;
+  } catch {
+    return undefined;
+  }
+}
+
+function authHeaders(c: Pasted): Record<string, string> {
+  if (c.scheme === 'zenskar') return { 'x-api-key': c.secret, organisation: c.organisation };
+  const headers: Record<string, string> = { authorization: `Bearer ${c.secret}` };
+  if (c.scheme === 'bigcapital-jwt') headers['organization-id'] = c.organisation;
+  return headers;
+}
+
+/** A gateway API call with the stored credential; the parsed JSON body and status. */
+async function call(path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+  const credential = loadCredential();
+  const headers = { ...(credential ? authHeaders(credential) : {}), ...(init.headers as Record<string, string> | undefined) };
+  const res = await fetch(path, { ...init, headers, credentials: 'omit', cache: 'no-store' });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: shown as it came.
+  }
+  return { status: res.status, body };
+}
+
+const messageOf = (body: unknown): string =>
+  (body as { error?: { message?: string } } | null)?.error?.message ?? JSON.stringify(body);
+
+function state(id: string, text: string, error = false): void {
+  const out = $(id);
+  out.textContent = text;
+  out.classList.toggle('error', error);
+}
+
+let coverage: Coverage | undefined;
+async function coverageTable(): Promise<Coverage> {
+  if (!coverage) coverage = (await call('/gateway/v1/coverage')).body as Coverage;
+  return coverage;
+}
+
+function notesFor(table: Coverage, dialect: string): HTMLUListElement {
+  const list = el('ul', undefined, 'notes');
+  const absent = table.fields.filter((f) => f.dialects[dialect] === null).map((f) => f.field);
+  if (absent.length > 0) list.append(el('li', `cannot show: ${absent.join(', ')}`, 'absent'));
+  for (const f of table.fields) {
+    const c = f.dialects[dialect];
+    if (c?.note) list.append(el('li', `${c.as} (${f.field}): ${c.note}`));
+  }
+  return list;
+}
+
+function showPanes(views: Views, table: Coverage): void {
+  const panes = $('panes');
+  panes.replaceChildren();
+  for (const [name, view] of Object.entries(views.views)) {
+    const pane = el('section', undefined, 'pane');
+    pane.dataset.dialect = name;
+    pane.append(el('h3', view.title), el('pre', JSON.stringify(view.body, null, 2)), notesFor(table, name));
+    panes.append(pane);
+  }
+}
+
+function showHistory(events: ChangeEvent[]): void {
+  const rows = $('history-rows');
+  rows.replaceChildren();
+  for (const e of [...events].reverse()) {
+    const row = el('tr');
+    const cells = [String(e.version), e.created_at, e.action, e.dialect, e.credential_id, e.changes.map((c) => c.field).join(', ')];
+    row.append(...cells.map((text) => el('td', text)));
+    rows.append(row);
+  }
+  $('history').hidden = false;
+}
+
+/** Issues #16/#17's endpoints: shown once the gateway answers them, hidden otherwise. */
+async function showUpstream(ref: string): Promise<void> {
+  let any = false;
+  for (const part of ['links', 'deliveries'] as const) {
+    const { status, body } = await call(`/gateway/v1/customers/${encodeURIComponent(ref)}/${part}`);
+    const shown = status === 200;
+    $(part).hidden = !shown;
+    if (shown) $(`${part}-body`).textContent = JSON.stringify(body, null, 2);
+    any ||= shown;
+  }
+  $('upstream').hidden = !any;
+}
+
+async function lookUp(ref: string): Promise<void> {
+  state('lookup-state', 'Looking up…');
+  const path = `/gateway/v1/customers/${encodeURIComponent(ref)}`;
+  const [views, events, table] = await Promise.all([call(`${path}/views`), call(`${path}/events`), coverageTable()]);
+  if (views.status !== 200) {
+    $('panes').replaceChildren();
+    $('history').hidden = true;
+    $('upstream').hidden = true;
+    state('lookup-state', `${views.status}: ${messageOf(views.body)}`, true);
+    return;
+  }
+  const found = views.body as Views;
+  showPanes(found, table);
+  if (events.status === 200) showHistory((events.body as { data: ChangeEvent[] }).data);
+  state('lookup-state', `Customer ${String(found.customer.ids.uuid)}`);
+  await showUpstream(ref);
+}
+
+async function translate(from: string, to: string, body: string): Promise<void> {
+  state('translate-state', 'Translating…');
+  const query = new URLSearchParams({ from, to });
+  const { status, body: answer } = await call(`/gateway/v1/translate?${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const losses = $('losses');
+  losses.replaceChildren();
+  if (status !== 200) {
+    $('translate-result').textContent = '';
+    $('no-loss').hidden = true;
+    state('translate-state', `${status}: ${messageOf(answer)}`, true);
+    return;
+  }
+  const result = answer as { body: unknown; losses: Loss[] };
+  $('translate-result').textContent = JSON.stringify(result.body, null, 2);
+  for (const loss of result.losses) {
+    const row = el('tr');
+    row.append(el('td', loss.field), el('td', loss.kind), el('td', loss.message));
+    losses.append(row);
+  }
+  $('no-loss').hidden = result.losses.length > 0;
+  state('translate-state', `${from} → ${to}: ${result.losses.length} loss(es)`);
+}
+
+function showCredentialState(): void {
+  const c = loadCredential();
+  state('credential-state', c ? `Using a ${c.scheme} credential ending …${c.secret.slice(-4)}` : 'No credential yet.');
+}
+
+async function start(): Promise<void> {
+  const form = $<HTMLFormElement>('credential-form');
+  const stored = loadCredential();
+  if (stored) {
+    $<HTMLSelectElement>('scheme').value = stored.scheme;
+    $<HTMLInputElement>('organisation').value = stored.organisation;
+  }
+  showCredentialState();
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const credential: Pasted = {
+      scheme: $<HTMLSelectElement>('scheme').value as Pasted['scheme'],
+      secret: $<HTMLInputElement>('secret').value.trim(),
+      organisation: $<HTMLInputElement>('organisation').value.trim(),
+    };
+    sessionStorage.setItem(storageKey, JSON.stringify(credential));
+    $<HTMLInputElement>('secret').value = '';
+    showCredentialState();
+  });
+  $('forget').addEventListener('click', () => {
+    sessionStorage.removeItem(storageKey);
+    showCredentialState();
+  });
+
+  $<HTMLFormElement>('lookup-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    lookUp($<HTMLInputElement>('ref').value.trim()).catch((e: unknown) => state('lookup-state', String(e), true));
+  });
+
+  const table = await coverageTable();
+  for (const id of ['from', 'to']) {
+    const select = $<HTMLSelectElement>(id);
+    select.replaceChildren(...table.dialects.map((name) => Object.assign(el('option', name), { value: name })));
+  }
+  $<HTMLSelectElement>('to').value = table.dialects.includes('meteroid') ? 'meteroid' : (table.dialects[1] ?? '');
+  $<HTMLFormElement>('translate-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const from = $<HTMLSelectElement>('from').value;
+    const to = $<HTMLSelectElement>('to').value;
+    translate(from, to, $<HTMLTextAreaElement>('translate-body').value).catch((e: unknown) => state('translate-state', String(e), true));
+  });
+}
+
+start().catch((e: unknown) => state('lookup-state', String(e), true));

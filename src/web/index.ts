@@ -1,0 +1,67 @@
+import { Hono } from 'hono';
+import type { AnyDialect } from '../dialect.ts';
+import { GatewayError } from '../errors.ts';
+import { openApiJson } from '../openapi/document.ts';
+import { isSwaggerFile, type StaticAssets, swaggerFiles } from './assets.ts';
+import { consoleScript } from './console/bundle.ts';
+import { consoleCss, consoleHtml } from './console/page.ts';
+import { docsHtml, docsInit } from './docs.ts';
+
+export type { StaticAssets } from './assets.ts';
+
+// The gateway's pages for people and tools: each dialect's OpenAPI document, the API reference
+// (/docs) and the console (/console). Everything is served from here, nothing from elsewhere.
+
+/** Only the gateway's own origin; Swagger UI's style sheet draws its icons from data: URLs. */
+const consoleCsp = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const docsCsp = `${consoleCsp}; img-src 'self' data:`;
+
+const page = (csp: string, type: string) => ({
+  'content-type': type,
+  'content-security-policy': csp,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+});
+
+const html = 'text/html; charset=utf-8';
+const js = 'text/javascript; charset=utf-8';
+
+export function webRoutes(
+  dialects: readonly AnyDialect[],
+  docsAssets: StaticAssets | undefined,
+  fail: (error: GatewayError) => Response,
+): Hono {
+  const web = new Hono();
+  for (const d of dialects) {
+    web.get(`${d.routes.prefix}/openapi.json`, (c) =>
+      c.body(openApiJson(d.name), 200, {
+        'content-type': 'application/json; charset=utf-8',
+        'access-control-allow-origin': '*',
+        'cache-control': 'no-cache',
+      }),
+    );
+  }
+
+  web.get('/console', (c) => c.body(consoleHtml, 200, page(consoleCsp, html)));
+  web.get('/console/app.js', (c) => c.body(consoleScript, 200, page(consoleCsp, js)));
+  web.get('/console/app.css', (c) => c.body(consoleCss, 200, page(consoleCsp, 'text/css; charset=utf-8')));
+
+  const init = docsInit(dialects);
+  const notServed = () =>
+    fail(
+      new GatewayError(
+        'not_found',
+        `The API reference is not served on this runtime; the OpenAPI documents are: ${dialects.map((d) => `${d.routes.prefix}/openapi.json`).join(', ')}.`,
+      ),
+    );
+  web.get('/docs', (c) => (docsAssets ? c.body(docsHtml, 200, page(docsCsp, html)) : notServed()));
+  web.get('/docs/init.js', (c) => (docsAssets ? c.body(init, 200, page(docsCsp, js)) : notServed()));
+  web.get('/docs/assets/:file', async (c) => {
+    const file = c.req.param('file');
+    const bytes = isSwaggerFile(file) ? await docsAssets?.read(file) : undefined;
+    if (!bytes || !isSwaggerFile(file)) return fail(new GatewayError('not_found', `No such asset: ${file}`));
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { ...page(docsCsp, swaggerFiles[file]), 'cache-control': 'public, max-age=3600' });
+  });
+  return web;
+}
