@@ -50,10 +50,10 @@ export function requestIdOf(c: Context): string | undefined {
 }
 
 function routeOf(c: Context): string {
-  // This middleware is registered first, so it is match 0; still there after next(), no route
-  // answered (the app's notFound did).
-  const route = c.req.routeIndex > 0 ? matchedRoutes(c)[c.req.routeIndex] : undefined;
-  return route?.path ?? 'unmatched';
+  // After next(), routeIndex is the last route that ran; when that is a middleware on every path
+  // (`/*`, this one or another), no route answered and the app's notFound did.
+  const route = matchedRoutes(c)[c.req.routeIndex];
+  return route === undefined || route.path === '/*' ? 'unmatched' : route.path;
 }
 
 export function accessMiddleware(observers: readonly AccessObserver[], now: () => number = performance.now.bind(performance)): MiddlewareHandler {
