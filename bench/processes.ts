@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,6 +48,10 @@ export function startChild(
         if (ready.test(line)) {
           clearTimeout(timer);
           out = '';
+          // From now on the output is drained and dropped (a mock that logs every request must
+          // not fill this process's memory while it drives the load).
+          child.stdout?.removeAllListeners('data');
+          child.stdout?.resume();
           resolve({ process: child, line, stderr: () => err, stop });
           return;
         }
@@ -88,26 +92,60 @@ export function runChild(args: readonly string[], env: Readonly<Record<string, s
 // Peak resident memory per row: Linux keeps a high-water mark (VmHWM) per process, which writing
 // 5 to clear_refs resets to the current RSS. Elsewhere the figure is not available.
 
+/** The process and its descendants (`serve --workers N` forks N), from /proc; just the pid elsewhere. */
+export function processTree(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const parents = new Map<number, number[]>();
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } catch {
+    return [pid];
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i]!) ?? []));
+  return tree;
+}
+
 export function resetPeakRss(pid: number | undefined): void {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-  } catch {
-    // not Linux, or not allowed: the peak then covers the process's whole life
+  for (const p of processTree(pid)) {
+    try {
+      writeFileSync(`/proc/${p}/clear_refs`, '5');
+    } catch {
+      // not Linux, or not allowed: the peak then covers the process's whole life
+    }
   }
 }
 
-/** Peak RSS in bytes since the last reset, or undefined where /proc is not available. */
+/** The largest peak RSS of the process tree in bytes since the last reset, or undefined without /proc. */
 export function peakRss(pid: number | undefined): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
+  let peak: number | undefined;
+  for (const p of processTree(pid)) {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (match) peak = Math.max(peak ?? 0, Number(match[1]) * 1024);
+    } catch {
+      // exited
+    }
   }
+  return peak;
 }
 
-/** CPU time (user + system) the process has used, in seconds, or undefined without /proc. */
+/** CPU time (user + system) of the process tree, in seconds, or undefined without /proc. */
 export function cpuSeconds(pid: number | undefined): number | undefined {
+  const each = processTree(pid).map(ownCpuSeconds);
+  return each.some((s) => s === undefined) || each.length === 0 ? undefined : each.reduce((a, b) => a! + b!, 0);
+}
+
+function ownCpuSeconds(pid: number): number | undefined {
   try {
     // Fields after the command name (which is in parentheses and may hold spaces): utime is the
     // 12th and stime the 13th, in clock ticks (100 per second on Linux).

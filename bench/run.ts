@@ -10,17 +10,24 @@
 // Knobs (defaults in brackets): BENCH_CONNECTIONS [32], BENCH_DURATION seconds per row [10],
 // BENCH_WARMUP seconds before each row [3], BENCH_SMALL [1000], BENCH_LARGE [1000000; 0 skips],
 // BENCH_DIALECTS comma list [all], BENCH_CPU_PROF directory for custgate's --cpu-prof,
-// BENCH_RESULTS output file [bench/RESULTS.md]. CUSTGATE_SQLITE_SYNCHRONOUS is passed through.
+// BENCH_RESULTS output file [bench/RESULTS.md], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
+// postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
+// is passed through. Rows: hello-world; every dialect's update and retrieve on SQLite; Wooshpay's
+// update with synchronous=NORMAL and with the inline writer; Wooshpay on PostgreSQL with --workers 2 and with one process;
+// every dialect's update with the large store; Stoplight Prism mocking the generated Wooshpay
+// OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { dialects } from '../dialects/index.ts';
 import type { AnyDialect, IssuedCredentials } from '../src/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
 import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChild } from './processes.ts';
-import { type Row, table, verdictLines, verdicts } from './report.ts';
+import { type Backend, type Row, table, verdictLines, verdicts } from './report.ts';
+import { freePort } from '../test/support/processes.ts';
 import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts';
 
 const env = process.env;
@@ -32,6 +39,7 @@ const only = env.BENCH_DIALECTS?.split(',').filter(Boolean);
 const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || only.includes(d.name));
 const resultsPath = env.BENCH_RESULTS ?? join(root, 'bench', 'RESULTS.md');
 const synchronous = env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'NORMAL' : 'FULL';
+const postgresUrl = [env.BENCH_DATABASE_URL, env.TEST_DATABASE_URL].find((url) => url?.startsWith('postgres'));
 
 const serverEnv = {
   NODE_ENV: 'production',
@@ -73,18 +81,59 @@ async function hello() {
   }
 }
 
-async function custgate(dir: string, customers: number, withRetrieve: boolean) {
+interface Server {
+  /** What the store is: a fresh SQLite file in `dir`, or a fresh schema on a PostgreSQL URL. */
+  readonly backend: Backend;
+  readonly customers: number;
+  readonly dialects: readonly AnyDialect[];
+  readonly retrieve: boolean;
+  /** Appended to each row's label. */
+  readonly tag?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly args?: readonly string[];
+}
+
+/**
+ * Stoplight Prism mocking the project's own Wooshpay OpenAPI document (docs/openapi/, issue #20):
+ * what many would otherwise run locally as a stateless mock of the same API.
+ */
+async function prism() {
+  const wooshpay = registered.find((d) => d.name === 'wooshpay');
+  if (!wooshpay) return;
+  const document = join(root, 'docs', 'openapi', 'wooshpay.json');
+  const cli = join(root, 'node_modules', '@stoplight', 'prism-cli', 'dist', 'index.js');
+  if (!existsSync(document) || !existsSync(cli)) {
+    notes.push('No Prism row: docs/openapi/wooshpay.json or @stoplight/prism-cli is missing.');
+    return;
+  }
+  log('Stoplight Prism mocking docs/openapi/wooshpay.json');
+  const port = await freePort();
+  const child = await startChild([cli, 'mock', '-h', '127.0.0.1', '-p', String(port), document], {}, /listening on/i, { timeoutMs: 120_000 });
+  try {
+    // Prism checks only that a credential of the declared scheme is present.
+    const credentials = { secret_key: 'sk_test_prismbenchmark' } as unknown as IssuedCredentials;
+    await row(child, `http://127.0.0.1:${port}`, 'wooshpay update (Prism mock)', updateWorkload(wooshpay, credentials, 1000, 3), { kind: 'mock', dialect: 'wooshpay' });
+  } finally {
+    await child.stop();
+  }
+}
+
+async function custgate(dir: string, server: Server) {
+  const { customers } = server;
   const file = join(dir, `custgate-${customers}.db`);
-  const childEnv = { ...serverEnv, DATABASE_URL: `file:${file}` };
-  log(`custgate with ${customers.toLocaleString('en-US')} customers: preloading…`);
+  const schema = `custgate_bench_${randomBytes(4).toString('hex')}`;
+  const store = server.backend === 'postgres' ? { DATABASE_URL: postgresUrl!, CUSTGATE_PG_SCHEMA: schema } : { DATABASE_URL: `file:${file}` };
+  const childEnv = { ...serverEnv, ...store, ...server.env };
+  const tag = server.tag ?? '';
+  log(`custgate${tag} with ${customers.toLocaleString('en-US')} customers: preloading…`);
   const preloaded = JSON.parse(await runChild(['bench/preload.ts', String(customers)], childEnv, 15 * 60_000)) as {
     credentials: Record<string, IssuedCredentials>;
     ms: number;
   };
-  notes.push(`Preloaded ${customers.toLocaleString('en-US')} customers (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`);
+  notes.push(`Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`);
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
   const child = await startChild(
-    [...profile, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'],
+    [...profile, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
     childEnv,
     /listening on/,
     { timeoutMs: 120_000 },
@@ -93,23 +142,27 @@ async function custgate(dir: string, customers: number, withRetrieve: boolean) {
     const port = Number(/:(\d+)/.exec(child.line)?.[1]);
     const url = `http://127.0.0.1:${port}`;
     // A fresh process: let the JIT see every dialect's requests before anything is measured.
-    for (const [i, dialect] of registered.entries()) {
+    for (const [i, dialect] of server.dialects.entries()) {
       const credentials = preloaded.credentials[dialect.name];
       if (!credentials || warmupSeconds <= 0) continue;
       await measure(url, updateWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: warmupSeconds });
       await measure(url, retrieveWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: 1 });
     }
-    for (const [i, dialect] of registered.entries()) {
+    for (const [i, dialect] of server.dialects.entries()) {
       const credentials = preloaded.credentials[dialect.name];
       if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
-      const meta = { dialect: dialect.name, customers };
-      await row(child, url, `${dialect.name} update`, updateWorkload(dialect, credentials, customers, customers + i), { kind: 'update', ...meta });
-      if (withRetrieve) {
-        await row(child, url, `${dialect.name} retrieve`, retrieveWorkload(dialect, credentials, customers, i), { kind: 'retrieve', ...meta });
+      const meta = { dialect: dialect.name, customers, backend: server.backend, variant: tag };
+      await row(child, url, `${dialect.name} update${tag}`, updateWorkload(dialect, credentials, customers, customers + i), { kind: 'update', ...meta });
+      if (server.retrieve) {
+        await row(child, url, `${dialect.name} retrieve${tag}`, retrieveWorkload(dialect, credentials, customers, i), { kind: 'retrieve', ...meta });
       }
     }
   } finally {
     await child.stop();
+    if (server.backend === 'postgres') {
+      const pool = new pg.Pool({ connectionString: postgresUrl!, max: 1 });
+      await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
+    }
     rmSync(file, { force: true });
     rmSync(`${file}-wal`, { force: true });
     rmSync(`${file}-shm`, { force: true });
@@ -156,7 +209,28 @@ const dir = mkdtempSync(join(tmpdir(), 'custgate-bench-'));
 try {
   log(`custgate bench: ${registered.map((d) => d.name).join(', ')}; ${load.connections} connections, ${load.durationSeconds} s per row`);
   await hello();
-  for (const [i, customers] of sizes.entries()) await custgate(dir, customers, i === 0);
+  await prism();
+  const [small, large] = sizes;
+  const wooshpay = registered.filter((d) => d.name === 'wooshpay');
+  if (small !== undefined) {
+    await custgate(dir, { backend: 'sqlite', customers: small, dialects: registered, retrieve: true });
+    // The price of power-loss durability: the same updates with synchronous=NORMAL.
+    if (wooshpay.length > 0 && synchronous === 'FULL') {
+      await custgate(dir, { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: false, tag: ' (sync=NORMAL)', env: { CUSTGATE_SQLITE_SYNCHRONOUS: 'normal' } });
+    }
+    // The other write path (docs/performance.md): commits on the event loop instead of the writer thread.
+    if (wooshpay.length > 0) {
+      await custgate(dir, { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: false, tag: ' (inline writer)', env: { CUSTGATE_SQLITE_WRITER: 'inline' } });
+    }
+    if (postgresUrl && wooshpay.length > 0) {
+      const pg2 = { backend: 'postgres', customers: small, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
+      await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
+      await custgate(dir, { ...pg2, retrieve: false, tag: ' (PostgreSQL, 1 process)' });
+    } else {
+      notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
+    }
+  }
+  if (large !== undefined && large !== small) await custgate(dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
   log(`\n${writeResults()}\n\nWritten to ${resultsPath}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ async function verify(dialect: AnyDialect, req: RequestView, action: Action, rt:
   if (claim.type === 'api-key') {
     verified = await rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
   } else {
-    const token = await rt.jwt.verify(claim.token, dialect.name);
+    const token = await rt.tokens.verify(claim.token, dialect.name, rt.now().getTime(), () => rt.jwt.verify(claim.token, dialect.name));
     if (token) verified = { type: 'jwt', tenantId: token.tenantId, claims: token.claims };
   }
   if (!verified) throw invalid();

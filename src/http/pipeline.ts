@@ -82,13 +82,17 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         return json(begun.status, begun.body, { 'idempotent-replayed': 'true', 'idempotency-key': key });
       }
     }
+    // The body stored with an idempotency key is the body sent: rendered once.
+    let rendered: { readonly customer: Customer; readonly body: string } | undefined;
+    const renderOnce = (customer: Customer) =>
+      rendered?.customer === customer ? rendered.body : (rendered = { customer, body: render(customer, principal, expand) }).body;
     try {
       const ctx = {
         principal,
         dialect: dialect.name,
         expectedVersion: version,
         idempotencyKey: key,
-        respond: (customer: Customer) => ({ status, body: render(customer, principal, expand) }),
+        respond: (customer: Customer) => ({ status, body: renderOnce(customer) }),
       };
       const customer =
         action === 'create'
@@ -96,7 +100,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
           : await rt.customers.update(dialect.ids, segment, patch, ctx);
       const headers: Record<string, string> = { etag: etagOf(customer) };
       if (key !== undefined) headers['idempotency-key'] = key;
-      return json(status, render(customer, principal, expand), headers);
+      return json(status, renderOnce(customer), headers);
     } catch (error) {
       // Nothing was written: the key may be used again.
       if (key !== undefined) await rt.idempotency.abandon(principal.tenantId, key).catch(() => undefined);

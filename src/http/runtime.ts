@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { ApiKeyVerifier, JwtService } from '../auth/index.ts';
+import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
@@ -40,6 +40,8 @@ export interface Runtime {
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
+  /** Verified JWTs by hash, until exp (token-cache.ts). */
+  readonly tokens: VerifiedTokenCache<VerifiedJwt>;
   readonly now: () => Date;
   readonly logger: Logger;
   readonly authFailures: RateLimiter;
@@ -63,6 +65,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),
+    // The credential cache's TTL bounds it: a changed signing key takes effect within it.
+    tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger: deps.logger ?? consoleLogger,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
