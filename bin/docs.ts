@@ -4,6 +4,7 @@ import type { DialectName } from '../src/dialect.ts';
 import { coverageMarkdown } from '../src/coverage.ts';
 import { openApiJson } from '../src/openapi/document.ts';
 import { consoleBundleSource } from './console-build.ts';
+import { wooshpayClientTypes } from './openapi-client-types.ts';
 
 // `npm run docs`: regenerates docs/coverage.md, docs/openapi/<dialect>.json and the console's
 // compiled script (tests fail when a committed copy is stale).
@@ -16,3 +17,5 @@ for (const name of Object.keys(dialects) as DialectName[]) {
 }
 writeFileSync(new URL('../src/web/console/bundle.ts', import.meta.url), await consoleBundleSource());
 console.log('wrote src/web/console/bundle.ts');
+writeFileSync(new URL('../test/support/openapi-wooshpay.ts', import.meta.url), await wooshpayClientTypes());
+console.log('wrote test/support/openapi-wooshpay.ts');

@@ -72,7 +72,7 @@ export function createApp(deps: GatewayDeps): Hono {
     });
   }
   // Before the dialects: `/<dialect>/openapi.json` is under a dialect's prefix.
-  app.route('/', webRoutes(all, deps.docsAssets, (e) => gatewayError(e, rt)));
+  app.route('/', webRoutes(all, deps.docsAssets, (e) => gatewayError(e, rt), () => app.routes));
 
   for (const dialect of all) {
     const h = handlers.get(dialect)!;

@@ -219,6 +219,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   /** How a path id is resolved within the tenant, in this order. */
   readonly ids: readonly IdKind[];
   readonly bodies: readonly BodyFormat[];
+  /** The most metadata keys the provider lets a customer hold; a write that grows past it is refused. */
+  readonly metadataMaxKeys?: number;
   /** Honours `Idempotency-Key` (Stripe semantics). */
   readonly idempotency: boolean;
 

@@ -68,7 +68,12 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
   const executor =
     target.kind === 'postgres'
       ? new PostgresExecutor(postgresOptions(target.url, parsed))
-      : new SqliteExecutor({ path: target.path, synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS, writer: parsed.CUSTGATE_SQLITE_WRITER });
+      : new SqliteExecutor({
+          path: target.path,
+          synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,
+          busyTimeoutMs: parsed.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS,
+          writer: parsed.CUSTGATE_SQLITE_WRITER,
+        });
   try {
     await executor.migrate();
   } catch (error) {
@@ -175,11 +180,13 @@ export async function startNode(
 function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store): Promise<void> {
   return new Promise<void>((done) => {
     clearInterval(purge);
-    // Idle keep-alive connections go now; busy ones when their response is sent.
+    // Idle keep-alive connections go now; busy ones as soon as their response is sent (checked
+    // every 100 ms: a kept-alive connection would otherwise hold the close up); all at the bound.
     server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    force.unref();
     server.close(() => {
+      clearInterval(idle);
       clearTimeout(force);
       store.executor.close().finally(done);
     });

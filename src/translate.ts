@@ -13,7 +13,8 @@ export interface TranslateResult {
 }
 
 export function dialectNamed(name: string | undefined, role: 'from' | 'to'): AnyDialect {
-  const dialect = name === undefined ? undefined : (dialects as Record<string, AnyDialect | undefined>)[name];
+  // Own properties only: `__proto__`, `toString`, `constructor` are names of no dialect.
+  const dialect = name !== undefined && Object.hasOwn(dialects, name) ? (dialects as Record<string, AnyDialect>)[name] : undefined;
   if (!dialect) {
     throw new GatewayError('invalid_request', `Unknown dialect '${name ?? ''}' for ${role}: use one of ${Object.keys(dialects).join(', ')}.`, {
       issues: [{ path: ['query', role], kind: 'value', message: `one of ${Object.keys(dialects).join(', ')}`, value: name }],

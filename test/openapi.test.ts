@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { consoleBundleSource } from '../bin/console-build.ts';
 import { dialects } from '../dialects/index.ts';
 import type { DialectName } from '../src/dialect.ts';
-import { openApiJson } from '../src/openapi/document.ts';
+import { detailVariants, openApiJson } from '../src/openapi/document.ts';
+import { errorCodes, GatewayError } from '../src/errors.ts';
+import * as v from 'valibot';
 import { testGateway } from './support/gateway.ts';
 import { conformance } from './support/openapi-conformance.ts';
 
@@ -25,6 +27,19 @@ describe.each(names)('OpenAPI document: %s', (name) => {
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
+  });
+
+  it("documents every envelope the dialect's renderer gives, for every gateway error (429s and 503s too)", () => {
+    const d = dialects[name];
+    const doc = JSON.parse(openApiJson(name)) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const update = doc.paths[`${d.routes.prefix}${d.routes.collection}/{id}`]?.[d.routes.update.toLowerCase()];
+    for (const code of errorCodes) {
+      for (const details of detailVariants) {
+        const { status, body } = d.renderError(new GatewayError(code, 'x', { ...details, retryAfterSeconds: 1 }));
+        expect(v.safeParse(d.openapi.errorResponse, body).issues, `${code} ${JSON.stringify(body)}`).toBeUndefined();
+        if (d.idempotency || !code.startsWith('idempotency')) expect(update?.responses[String(status)], `${code} -> ${status}`).toBeDefined();
+      }
+    }
   });
 
   it('is served at /<dialect>/openapi.json without a credential, with create, retrieve and update', async () => {

@@ -4,22 +4,16 @@ import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '.
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
 // (`address[country]`), as Stripe names nested parameters.
 
-export interface ErrorStripe {
-  type: 'invalid_request_error' | 'idempotency_error' | 'api_error' | 'rate_limit_error';
-  code?: string;
-  message: string;
-  param?: string;
-}
-
-/** The envelope as a schema, for the OpenAPI documents (and checked against live answers). */
-export const ErrorResponseStripe = v.strictObject({
-  error: v.strictObject({
-    type: v.picklist(['invalid_request_error', 'idempotency_error', 'api_error']),
-    code: v.optional(v.string()),
-    message: v.string(),
-    param: v.optional(v.string()),
-  }),
+export const ErrorStripe = v.strictObject({
+  type: v.picklist(['invalid_request_error', 'idempotency_error', 'api_error', 'rate_limit_error']),
+  code: v.optional(v.string()),
+  message: v.string(),
+  param: v.optional(v.string()),
 });
+export type ErrorStripe = v.InferOutput<typeof ErrorStripe>;
+
+/** The envelope as a schema: the OpenAPI documents state it, the tests check answers against it. */
+export const ErrorResponseStripe = v.strictObject({ error: ErrorStripe });
 
 export const paramName = (path: readonly (string | number)[]): string =>
   path.map((part, i) => (i === 0 ? String(part) : `[${String(part)}]`)).join('');

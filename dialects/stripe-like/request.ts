@@ -35,6 +35,9 @@ export const EmailParam = v.pipe(
   v.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, (issue) => `Invalid email address: ${String(issue.input)}`),
 );
 
+/** Stripe's limit on a customer's metadata keys, in one request and stored (Dialect.metadataMaxKeys). */
+export const metadataMaxKeysStripe = 50;
+
 /** Stripe's limits: 50 keys, keys up to 40 characters, values up to 500; "" deletes a key. */
 export const MetadataParam = v.pipe(
   v.record(
@@ -45,7 +48,7 @@ export const MetadataParam = v.pipe(
       v.maxLength(500, 'Metadata values must be at most 500 characters long.'),
     ),
   ),
-  v.check((map) => Object.keys(map).length <= 50, 'Metadata can have at most 50 keys.'),
+  v.check((map) => Object.keys(map).length <= metadataMaxKeysStripe, `Metadata can have at most ${metadataMaxKeysStripe} keys.`),
 );
 
 /** `expand[]`: a list (JSON array, or `expand[0]=…` in a form) of paths from the given set. */

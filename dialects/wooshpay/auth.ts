@@ -20,7 +20,9 @@ function decodeBasic(value: string): string | undefined {
 export function credentialWooshpay(req: RequestView): CredentialClaim | GatewayError {
   const header = req.header('authorization');
   if (!header) return missing();
-  const [scheme, value = ''] = header.trim().split(/\s+/, 2);
+  const [scheme, value = '', extra] = header.trim().split(/\s+/);
+  // Anything after the credential is not part of it: refused, as the other dialects do.
+  if (extra !== undefined) return invalid();
   let secret: string | undefined;
   if (scheme?.toLowerCase() === 'basic') secret = decodeBasic(value);
   else if (scheme?.toLowerCase() === 'bearer') secret = value;

@@ -1,4 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/dialect.ts';
+import { metadataMaxKeysStripe } from '../stripe-like/index.ts';
 import { credentialWooshpay } from './auth.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
@@ -16,6 +17,7 @@ export const wooshpay = {
   ids: ['public_id'],
   bodies: ['json', 'form'],
   idempotency: true,
+  metadataMaxKeys: metadataMaxKeysStripe,
   createdStatus: 200,
   credential: credentialWooshpay,
   principal: apiKeyPrincipal,

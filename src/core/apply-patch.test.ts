@@ -42,7 +42,7 @@ describe('diffFields', () => {
     const after = applyPatch(before, { name: set('B'), metadata: merge({ k: set('v') }) });
     expect(diffFields(before, after)).toEqual([
       { field: 'name', before: 'A', after: 'B' },
-      { field: 'metadata', before: {}, after: { k: 'v' } },
+      { field: 'metadata', before: { k: null }, after: { k: 'v' } },
     ]);
     expect(diffFields(after, after)).toEqual([]);
   });

@@ -112,12 +112,34 @@ export interface FieldChange {
   readonly after: unknown;
 }
 
-/** Top-level fields whose value differs; what the change history records. */
+/**
+ * Metadata as the history records it: only the keys whose value changed (null where absent), so
+ * one small change to a large map writes a small row.
+ */
+function metadataChange(before: Metadata, after: Metadata): FieldChange | undefined {
+  const was: Record<string, unknown> = {};
+  const now: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = Object.hasOwn(before, key) ? (before[key] ?? null) : null;
+    const b = Object.hasOwn(after, key) ? (after[key] ?? null) : null;
+    if (a === b || (typeof a === 'object' && JSON.stringify(a) === JSON.stringify(b))) continue;
+    was[key] = a;
+    now[key] = b;
+  }
+  return Object.keys(now).length === 0 ? undefined : { field: 'metadata', before: was, after: now };
+}
+
+/** Top-level fields whose value differs (metadata: its changed keys); what the change history records. */
 export function diffFields(before: CustomerFields, after: CustomerFields): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const name of Object.keys(fieldDefaults) as FieldName[]) {
     // applyPatch keeps untouched fields by reference: the same value needs no serialising.
     if (before[name] === after[name]) continue;
+    if (name === 'metadata') {
+      const change = metadataChange(before.metadata, after.metadata);
+      if (change) changes.push(change);
+      continue;
+    }
     if (JSON.stringify(before[name]) !== JSON.stringify(after[name])) {
       changes.push({ field: name, before: before[name], after: after[name] });
     }

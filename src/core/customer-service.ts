@@ -10,10 +10,10 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../dialect.ts';
 import { GatewayError, type Issue } from '../errors.ts';
-import { type CustomerRow, LockTimeout, StaleWrite, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
+import { type CustomerRow, LockTimeout, MissingReference, StaleWrite, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
-import { aliasConflictsWithIds, idValue, newPublicId } from './ids.ts';
+import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
 export interface WriteContext {
@@ -21,6 +21,8 @@ export interface WriteContext {
   readonly dialect: string;
   /** If-Match: the version the client last saw; a different current version refuses the write. */
   readonly expectedVersion?: number | undefined;
+  /** Most metadata keys a write through this dialect may leave (the provider's own limit). */
+  readonly metadataMaxKeys?: number | undefined;
   /** A claimed Idempotency-Key: its response is stored atomically with the write. */
   readonly idempotencyKey?: string | undefined;
   /** Renders the response to store with the idempotency key. */
@@ -33,10 +35,15 @@ export interface ServiceOptions {
   readonly maxAttempts: number;
   /** How long an update may wait for earlier updates of the same customer before a 409. */
   readonly writeWaitMs: number;
+  /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
+  readonly maxCustomerBytes?: number;
 }
 
 const notFound = (reference: string) =>
   new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
+
+// PostgreSQL text cannot hold NUL (SQLite can): refused for every backend alike.
+const hasNul = (value: string | null): boolean => value !== null && value.includes('\u0000');
 
 /**
  * The fields must make a valid customer. `only`: the fields an update changed. The stored
@@ -45,6 +52,9 @@ const notFound = (reference: string) =>
  */
 function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]): void {
   const issues: Issue[] = [];
+  for (const name of ['alias', 'external_id'] as const) {
+    if (hasNul(fields[name])) issues.push({ path: [name], kind: 'format', message: `${name} cannot contain a NUL character.` });
+  }
   const collect = (result: v.SafeParseResult<v.GenericSchema>, prefix: readonly (string | number)[]) => {
     if (result.success) return;
     for (const issue of result.issues) {
@@ -67,6 +77,28 @@ function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]):
   }
   if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
 }
+
+/** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
+function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteContext, maxBytes: number | undefined): void {
+  const max = ctx.metadataMaxKeys;
+  if (max !== undefined && after.metadata !== before.metadata) {
+    const keys = Object.keys(after.metadata).length;
+    // Only growth past the limit is refused: a map another dialect filled may still shrink.
+    if (keys > max && keys > Object.keys(before.metadata).length) {
+      const message = `Metadata can have at most ${max} keys; this customer would have ${keys}.`;
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }] });
+    }
+  }
+  if (maxBytes !== undefined) {
+    const bytes = new TextEncoder().encode(JSON.stringify(after)).byteLength;
+    if (bytes > maxBytes) {
+      throw new GatewayError('payload_too_large', `The customer would take ${bytes} bytes; at most ${maxBytes} are stored per customer.`);
+    }
+  }
+}
+
+const ghostTenant = () =>
+  new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
 
 const missing = (segment: string): never => {
   throw notFound(segment);
@@ -114,7 +146,9 @@ export class CustomerService {
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const fields = applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
+    checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
+    await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
       const customer: Customer = {
@@ -136,6 +170,7 @@ export class CustomerService {
         });
         return customer;
       } catch (error) {
+        if (error instanceof MissingReference) throw ghostTenant();
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
         // number or public id taken by a concurrent create: draw again
@@ -153,6 +188,7 @@ export class CustomerService {
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
     const found = await this.resolve(tenantId, kinds, segment);
+    if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
     try {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
@@ -190,6 +226,7 @@ export class CustomerService {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
     const fields = applyPatch(current, patch);
+    checkGrowth(current, fields, ctx, this.#options.maxCustomerBytes);
     const changes = diffFields(current, fields);
     checkInvariants(fields, changes);
     if (changes.length === 0) {
@@ -241,6 +278,19 @@ export class CustomerService {
       changes: JSON.stringify(changes),
       created_at: customer.updated_at,
     };
+  }
+
+  /**
+   * An external id that is another customer's UUID would make a path (Zenskar: UUID, then external
+   * id) name two customers; it is refused, as an alias that looks like an id is.
+   */
+  async #checkExternalId(tenantId: string, externalId: string | null, self: string | undefined): Promise<void> {
+    if (externalId === null || !uuidPattern.test(externalId)) return;
+    const owner = await this.#store.findCustomer(tenantId, 'uuid', externalId.toLowerCase());
+    if (owner && owner.id !== self) {
+      const message = "An external_id cannot be another customer's id.";
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }] });
+    }
   }
 
   #idempotency(customer: Customer, ctx: WriteContext) {

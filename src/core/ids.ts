@@ -24,6 +24,8 @@ export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
  * (a number id must be a positive integer, a UUID must look like one), so no query is wasted.
  */
 export function idValue(kind: IdKind, segment: string): string | number | undefined {
+  // No stored id holds NUL (PostgreSQL would fail on it rather than find nothing).
+  if (segment.includes('\u0000')) return undefined;
   switch (kind) {
     case 'uuid':
       return uuidPattern.test(segment) ? segment.toLowerCase() : undefined;

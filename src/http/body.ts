@@ -49,7 +49,23 @@ const tooLarge = (limit: number) =>
  */
 export const maxBodyDepth = 32;
 
+/** The most parameters a form body may have (qs would silently drop the rest). */
+export const maxFormParameters = 1000;
+
+// A lone surrogate (`"\ud800"` in JSON) is no character: stored as UTF-8 it would read back as
+// U+FFFD, so what was shown would not be what was stored. Refused wherever it appears.
+const illFormed = (path: readonly (string | number)[], what: string) =>
+  new GatewayError('invalid_request', `The ${what} at ${path.join('.') || 'the top level'} is not well-formed Unicode (a lone surrogate).`, {
+    issues: [{ path, kind: 'format', message: `Invalid ${what}: a lone surrogate is not a character.` }],
+  });
+
+const loneSurrogate = /\p{Cs}/u;
+
 function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): void {
+  if (typeof value === 'string') {
+    if (loneSurrogate.test(value)) throw illFormed(path, 'value');
+    return;
+  }
   if (value === null || typeof value !== 'object') return;
   if (path.length >= maxBodyDepth) {
     throw new GatewayError('malformed_body', `The request body nests deeper than ${maxBodyDepth} levels.`);
@@ -59,6 +75,7 @@ function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): vo
     return;
   }
   for (const [key, item] of Object.entries(value)) {
+    if (loneSurrogate.test(key)) throw illFormed([...path, key], 'parameter name');
     if (forbiddenKeys.has(key)) {
       throw new GatewayError('invalid_request', `Invalid parameter name: ${key}`, {
         issues: [{ path: [...path, key], kind: 'unknown', message: `Received unknown parameter: ${[...path, key].join('.')}` }],
@@ -90,6 +107,14 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
   }
   let body: unknown;
   if (isForm && formats.includes('form')) {
+    // qs drops parameters past its limit without a word: count them first and refuse out loud.
+    // Empty ones too: qs counts every `&`-separated part against its limit.
+    const parameters = text.split('&').length;
+    if (parameters > maxFormParameters) {
+      throw new GatewayError('invalid_request', `The form body has ${parameters} parameters; at most ${maxFormParameters} are accepted.`, {
+        issues: [{ path: [], kind: 'value', message: `At most ${maxFormParameters} form parameters are accepted.` }],
+      });
+    }
     // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
     for (const name of new URLSearchParams(text).keys()) {
       const segments = name.split(/[[\]]+/).filter(Boolean);
@@ -105,7 +130,7 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
         depth: 5,
         strictDepth: true,
         arrayLimit: 100,
-        parameterLimit: 1000,
+        parameterLimit: maxFormParameters + 1,
         allowPrototypes: false,
         plainObjects: true,
       });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../dialect.ts';
-import { type ErrorCode, errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
+import { type ErrorCode, errorHeaders, GatewayError } from '../errors.ts';
 import { coverageMatrix } from '../coverage.ts';
 import { dialectNamed, translate } from '../translate.ts';
 import { markTenant } from './access.ts';
@@ -10,7 +10,7 @@ import { databaseReachable } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import { requestView } from './request-view.ts';
-import type { Runtime } from './runtime.ts';
+import { asGatewayError, type Runtime } from './runtime.ts';
 
 // The gateway's own API: canonical views that no provider dialect has. Its envelope:
 // {"error":{"code","message","issues"?}}.
@@ -41,12 +41,7 @@ export function canonicalView(customer: Customer) {
 }
 
 export function gatewayError(error: unknown, rt: Runtime): Response {
-  let e: GatewayError;
-  if (isGatewayError(error)) e = error;
-  else {
-    rt.logger.error('unhandled_error', { dialect: 'gateway', name: error instanceof Error ? error.name : typeof error, message: error instanceof Error ? error.message : '' });
-    e = new GatewayError('internal', 'An internal error occurred.');
-  }
+  const e = asGatewayError(error, rt, 'gateway');
   const body: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details.issues) body.issues = e.details.issues;
   return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });

@@ -3,12 +3,12 @@ import type { Customer } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
-import { errorHeaders, GatewayError, isGatewayError } from '../errors.ts';
+import { errorHeaders, GatewayError } from '../errors.ts';
 import { markTenant } from './access.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
-import type { Runtime } from './runtime.ts';
+import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from './validate.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
@@ -38,15 +38,7 @@ function expectedVersion(header: string | undefined): number | undefined {
 /** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
-    let e: GatewayError;
-    if (isGatewayError(error)) {
-      e = error;
-    } else {
-      const name = error instanceof Error ? error.name : typeof error;
-      const message = error instanceof Error ? error.message : '';
-      rt.logger.error('unhandled_error', { dialect: dialect.name, name, message });
-      e = new GatewayError('internal', 'An internal error occurred.');
-    }
+    const e = asGatewayError(error, rt, dialect.name);
     const { status, body } = dialect.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
   };
@@ -90,6 +82,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       const ctx = {
         principal,
         dialect: dialect.name,
+        metadataMaxKeys: dialect.metadataMaxKeys,
         expectedVersion: version,
         idempotencyKey: key,
         respond: (customer: Customer) => ({ status, body: renderOnce(customer) }),

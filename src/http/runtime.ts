@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import { GatewayError, isGatewayError } from '../errors.ts';
+import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
@@ -56,12 +57,32 @@ const consoleLogger: Logger = {
   access: (entry) => console.log(JSON.stringify({ level: 'info', event: 'request', ...entry })),
 };
 
+/**
+ * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything
+ * unexpected is logged (name and message only) and answered as an internal error.
+ */
+export function asGatewayError(error: unknown, rt: Runtime, dialect: string): GatewayError {
+  if (isGatewayError(error)) return error;
+  if (error instanceof StoreBusy) {
+    return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1 });
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : '';
+  rt.logger.error('unhandled_error', { dialect, name, message });
+  return new GatewayError('internal', 'An internal error occurred.');
+}
+
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, { now, maxAttempts: 16, writeWaitMs: deps.config.writeWaitMs }),
+    customers: new CustomerService(deps.store, {
+      now,
+      maxAttempts: 16,
+      writeWaitMs: deps.config.writeWaitMs,
+      maxCustomerBytes: deps.config.maxCustomerBytes,
+    }),
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),

@@ -17,29 +17,29 @@ function jsonSchema(schema: v.GenericSchema): Json {
   return rest as Json;
 }
 
-/** The gateway errors each operation can raise (create has no customer to miss, no If-Match). */
-const codesByAction = {
-  read: ['unauthenticated', 'forbidden', 'not_found', 'invalid_request', 'internal'],
-  create: [
-    'unauthenticated',
-    'forbidden',
-    'invalid_request',
+/**
+ * Gateway errors an operation cannot raise (a read has no body, a create no customer to miss and
+ * no If-Match); it can raise any other, including codes added later.
+ */
+const impossible = {
+  read: [
     'malformed_body',
     'unsupported_media_type',
     'payload_too_large',
     'conflict',
     'idempotency_mismatch',
     'idempotency_in_flight',
-    'internal',
+    'precondition_failed',
   ],
-  update: errorCodes,
+  create: ['not_found', 'precondition_failed'],
+  update: [],
 } as const satisfies Record<Action, readonly ErrorCode[]>;
 
 const idempotencyCodes: readonly ErrorCode[] = ['idempotency_mismatch', 'idempotency_in_flight'];
 
 const issueKinds: readonly IssueKind[] = ['unknown', 'missing', 'empty', 'type', 'format', 'value'];
 /** The shapes of error a renderer tells apart: by issue kind, header or body, reason, reference. */
-const detailVariants: readonly GatewayErrorDetails[] = [
+export const detailVariants: readonly GatewayErrorDetails[] = [
   {},
   ...issueKinds.map((kind) => ({ issues: [{ path: ['field'], kind, message: 'x', value: 1 }] })),
   { issues: [{ path: ['header', 'x'], kind: 'value', message: 'x' }] },
@@ -52,8 +52,9 @@ const detailVariants: readonly GatewayErrorDetails[] = [
 /** Status -> the gateway error codes the dialect answers with it, for one operation. */
 export function errorStatuses(dialect: AnyDialect, action: Action): Map<number, Set<ErrorCode>> {
   const out = new Map<number, Set<ErrorCode>>();
-  for (const code of codesByAction[action]) {
-    if (!dialect.idempotency && idempotencyCodes.includes(code)) continue;
+  const excluded: readonly ErrorCode[] = impossible[action];
+  for (const code of errorCodes) {
+    if (excluded.includes(code) || (!dialect.idempotency && idempotencyCodes.includes(code))) continue;
     for (const details of detailVariants) {
       const { status } = dialect.renderError(new GatewayError(code, 'x', details));
       out.set(status, (out.get(status) ?? new Set()).add(code));
@@ -65,11 +66,20 @@ export function errorStatuses(dialect: AnyDialect, action: Action): Map<number, 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json) => ({ 'application/json': { schema } });
 
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before a retry can succeed.', schema: { type: 'integer', minimum: 0 } } };
+
+/** Codes raised with retryAfterSeconds, which errorHeaders sends as Retry-After (src/errors.ts). */
+const retriable = (code: ErrorCode) => code === 'rate_limited' || code === 'unavailable';
+
 function errorResponses(dialect: AnyDialect, action: Action): Json {
   return Object.fromEntries(
     [...errorStatuses(dialect, action)].map(([status, codes]) => [
       String(status),
-      { description: [...codes].join(', ').replaceAll('_', ' '), content: json(ref('Error')) },
+      {
+        description: [...codes].join(', ').replaceAll('_', ' '),
+        ...([...codes].some(retriable) ? { headers: retryAfter } : {}),
+        content: json(ref('Error')),
+      },
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import type { CompiledQuery } from 'kysely';
-import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 
 // The slice of Cloudflare's D1 binding the executor uses, declared here so that this module (and
 // the Node type check) does not need the Workers global types.
@@ -41,7 +41,9 @@ function messages(error: unknown): string {
 function translate(error: unknown): unknown {
   const text = messages(error);
   if (text.includes(staleMarker)) return new StaleWrite();
+  // D1 reports no result codes, only SQLite's messages.
   if (text.includes('UNIQUE constraint failed')) return new UniqueViolation(uniqueTarget(text));
+  if (text.includes('FOREIGN KEY constraint failed')) return new MissingReference();
   return error;
 }
 

@@ -52,6 +52,22 @@ export class UniqueViolation extends Error {
   }
 }
 
+/** A row names a parent that does not exist (a customer of a tenant that was never created). */
+export class MissingReference extends Error {
+  constructor() {
+    super('foreign key violation');
+    this.name = 'MissingReference';
+  }
+}
+
+/** The store cannot take a write now (SQLite: another process holds the write lock); retry soon. */
+export class StoreBusy extends Error {
+  constructor() {
+    super('store busy');
+    this.name = 'StoreBusy';
+  }
+}
+
 /** A compare-and-set lost: someone else wrote the row first. */
 export class StaleWrite extends Error {
   constructor() {

@@ -2,7 +2,7 @@ import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Env } from '../config.ts';
-import { LockTimeout, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import { LockTimeout, MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 import { combine, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
 
@@ -159,6 +159,8 @@ export class PostgresExecutor implements SqlExecutor {
 function classify(error: unknown): unknown {
   if (isStaleMarker(error)) return new StaleWrite();
   if (error instanceof Error && 'code' in error && error.code === '55P03') return new LockTimeout();
+  // SQLSTATE 23503 foreign_key_violation; 23505 unique_violation below.
+  if (error instanceof Error && 'code' in error && error.code === '23503') return new MissingReference();
   if (!isUnique(error)) return error;
   // "duplicate key value violates unique constraint "customers_alias_unique"": the name says which.
   return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));

@@ -13,4 +13,9 @@ export interface WireError {
 export type WireResult = { readonly changes: number } | { readonly error: WireError };
 
 export function createApplier(db: BetterSqlite3.Database): (units: readonly (readonly WireStep[])[]) => WireResult[];
-export function openConnection(Database: typeof BetterSqlite3, path: string, synchronous: 'full' | 'normal'): BetterSqlite3.Database;
+export function openConnection(
+  Database: typeof BetterSqlite3,
+  path: string,
+  synchronous: 'full' | 'normal',
+  busyTimeoutMs?: number,
+): BetterSqlite3.Database;

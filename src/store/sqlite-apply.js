@@ -67,8 +67,10 @@ export function createApplier(db) {
     /** @type {WireResult[]} */
     const results = [];
     try {
-      if (units.length === 1) results.push({ changes: unit(/** @type {readonly WireStep[]} */ (units[0])) });
-      else group(units, results);
+      // IMMEDIATE: the write lock is taken at BEGIN, so a lock another process holds fails the batch
+      // once, after busy_timeout, instead of once per unit inside it.
+      if (units.length === 1) results.push({ changes: unit.immediate(/** @type {readonly WireStep[]} */ (units[0])) });
+      else group.immediate(units, results);
     } catch (error) {
       const failed = { error: describe(error) };
       return units.map(() => failed);
@@ -82,12 +84,13 @@ export function createApplier(db) {
  * @param {typeof import('better-sqlite3')} Database
  * @param {string} path
  * @param {'full' | 'normal'} synchronous
+ * @param {number} [busyTimeoutMs] how long a write waits for another process's write lock
  */
-export function openConnection(Database, path, synchronous) {
+export function openConnection(Database, path, synchronous, busyTimeoutMs = 5000) {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   db.pragma('foreign_keys = ON');
   return db;
 }

@@ -12,8 +12,8 @@ import { createApplier, openConnection } from './sqlite-apply.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.js runs as a worker thread');
-const { path, synchronous } = /** @type {{ path: string, synchronous: 'full' | 'normal' }} */ (workerData);
-const db = openConnection(Database, path, synchronous);
+const { path, synchronous, busyTimeoutMs } = /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number }} */ (workerData);
+const db = openConnection(Database, path, synchronous, busyTimeoutMs);
 const apply = createApplier(db);
 
 /** @type {{ ids: number[], units: (readonly WireStep[])[] }} */

@@ -4,7 +4,15 @@ import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Worker } from 'node:worker_threads';
-import { type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
+import {
+  MissingReference,
+  type SqlExecutor,
+  StaleWrite,
+  type Step,
+  StoreBusy,
+  UniqueViolation,
+  uniqueTarget,
+} from './executor.ts';
 import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 
@@ -21,6 +29,11 @@ export interface SqliteOptions {
    * `inline`: writes and commits on the calling thread (always for `:memory:`).
    */
   readonly writer?: 'thread' | 'inline';
+  /**
+   * How long a write waits for another process's write lock before it is refused (StoreBusy, a
+   * 503 to retry). Default 100 ms.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 type Param = string | number | bigint | Buffer | null;
@@ -38,7 +51,12 @@ interface Unit {
 /** The store's error for a failed write, from the code and message the applier reports. */
 function classify(error: WireError): Error {
   if (error.stale) return new StaleWrite();
-  if (error.code?.startsWith('SQLITE_CONSTRAINT')) return new UniqueViolation(uniqueTarget(error.message));
+  // By extended result code: a foreign-key failure is no unique clash, and must not be retried as one.
+  if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new UniqueViolation(uniqueTarget(error.message));
+  }
+  if (error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new MissingReference();
+  if (error.code?.startsWith('SQLITE_BUSY')) return new StoreBusy();
   return Object.assign(new Error(error.message), { name: 'SqliteError', code: error.code });
 }
 
@@ -55,8 +73,8 @@ type Writer = {
  * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
  * the event loop goes on serving reads and parsing the next requests meanwhile.
  */
-function threadWriter(path: string, synchronous: 'full' | 'normal'): Writer {
-  const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path, synchronous } });
+function threadWriter(path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number): Writer {
+  const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path, synchronous, busyTimeoutMs } });
   const pending = new Map<number, (result: WireResult) => void>();
   let next = 0;
   let failure: Error | undefined;
@@ -112,14 +130,14 @@ export class SqliteExecutor implements SqlExecutor {
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#options = options;
-    this.db = openConnection(Database, options.path, options.synchronous ?? 'full');
+    this.db = openConnection(Database, options.path, options.synchronous ?? 'full', options.busyTimeoutMs ?? 100);
     this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
   }
 
   #writerFor(): Writer {
     if (this.#writer) return this.#writer;
     if (this.writerKind === 'thread') {
-      this.#writer = threadWriter(this.#options.path, this.#options.synchronous ?? 'full');
+      this.#writer = threadWriter(this.#options.path, this.#options.synchronous ?? 'full', this.#options.busyTimeoutMs ?? 100);
     } else {
       const apply = createApplier(this.db);
       this.#writer = { apply: async (units) => apply(units), close: async () => undefined };

@@ -12,9 +12,15 @@ export type { StaticAssets } from './assets.ts';
 // The gateway's pages for people and tools: each dialect's OpenAPI document, the API reference
 // (/docs) and the console (/console). Everything is served from here, nothing from elsewhere.
 
-/** Only the gateway's own origin; Swagger UI's style sheet draws its icons from data: URLs. */
+/**
+ * Only the gateway's own origin. Swagger UI (/docs only) also draws icons from data: URLs and sets
+ * an inline style; scripts stay 'self' on both pages.
+ */
 const consoleCsp = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-const docsCsp = `${consoleCsp}; img-src 'self' data:`;
+const docsCsp = `${consoleCsp}; img-src 'self' data:; style-src 'self' 'unsafe-inline'`;
+
+/** Gateway API routes the console shows when present (issues #16/#17 add them). */
+const optional = { links: /^\/gateway\/v1\/customers\/:[^/]+\/links$/, deliveries: /^\/gateway\/v1\/customers\/:[^/]+\/deliveries$/ };
 
 const page = (csp: string, type: string) => ({
   'content-type': type,
@@ -31,6 +37,8 @@ export function webRoutes(
   dialects: readonly AnyDialect[],
   docsAssets: StaticAssets | undefined,
   fail: (error: GatewayError) => Response,
+  /** The whole app's routes, read when asked: what the console may call. */
+  routes: () => readonly { readonly method: string; readonly path: string }[],
 ): Hono {
   const web = new Hono();
   for (const d of dialects) {
@@ -45,6 +53,11 @@ export function webRoutes(
 
   web.get('/console', (c) => c.body(consoleHtml, 200, page(consoleCsp, html)));
   web.get('/console/app.js', (c) => c.body(consoleScript, 200, page(consoleCsp, js)));
+  // Which optional gateway endpoints exist, so the console asks only those (no 404s in its log).
+  web.get('/console/features.json', (c) => {
+    const present = (pattern: RegExp) => routes().some((r) => r.method === 'GET' && pattern.test(r.path));
+    return c.json({ links: present(optional.links), deliveries: present(optional.deliveries) }, 200, { 'cache-control': 'no-cache' });
+  });
   web.get('/console/app.css', (c) => c.body(consoleCss, 200, page(consoleCsp, 'text/css; charset=utf-8')));
 
   const init = docsInit(dialects);

@@ -96,15 +96,23 @@ async function coverageTable(): Promise<Coverage> {
   return coverage;
 }
 
-function notesFor(table: Coverage, dialect: string): HTMLUListElement {
-  const list = el('ul', undefined, 'notes');
+/** Beside each pane: the fields this dialect cannot show, and (folded) what it shows with a caveat. */
+function notesFor(table: Coverage, dialect: string): HTMLElement {
+  const box = el('div', undefined, 'coverage');
   const absent = table.fields.filter((f) => f.dialects[dialect] === null).map((f) => f.field);
-  if (absent.length > 0) list.append(el('li', `cannot show: ${absent.join(', ')}`, 'absent'));
-  for (const f of table.fields) {
+  box.append(el('p', absent.length > 0 ? `cannot show: ${absent.join(', ')}` : 'shows every field', 'absent'));
+  const noted = table.fields.flatMap((f) => {
     const c = f.dialects[dialect];
-    if (c?.note) list.append(el('li', `${c.as} (${f.field}): ${c.note}`));
+    return c?.note ? [`${c.as} (${f.field}): ${c.note}`] : [];
+  });
+  if (noted.length > 0) {
+    const details = el('details');
+    const list = el('ul', undefined, 'notes');
+    list.append(...noted.map((text) => el('li', text)));
+    details.append(el('summary', `coverage notes (${noted.length})`), list);
+    box.append(details);
   }
-  return list;
+  return box;
 }
 
 function showPanes(views: Views, table: Coverage): void {
@@ -132,8 +140,13 @@ function showHistory(events: ChangeEvent[]): void {
 
 /** Issues #16/#17's endpoints: shown once the gateway answers them, hidden otherwise. */
 async function showUpstream(ref: string): Promise<void> {
+  const features = (await call('/console/features.json')).body as Record<string, boolean>;
   let any = false;
   for (const part of ['links', 'deliveries'] as const) {
+    if (!features[part]) {
+      $(part).hidden = true;
+      continue;
+    }
     const { status, body } = await call(`/gateway/v1/customers/${encodeURIComponent(ref)}/${part}`);
     const shown = status === 200;
     $(part).hidden = !shown;

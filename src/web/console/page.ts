@@ -64,7 +64,7 @@ export const consoleHtml = `<!doctype html>
     <label>From <select id="from" name="from"></select></label>
     <label>To <select id="to" name="to"></select></label>
     <label class="wide">Update body (JSON, in the "from" dialect)
-      <textarea id="translate-body" name="body" rows="8" spellcheck="false">{"name": "Jenny Rosen", "tax_exempt": "exempt"}</textarea></label>
+      <textarea id="translate-body" name="body" rows="8" spellcheck="false">{"name": "Jenny Rosen", "email": "", "metadata": {"plan": "gold"}, "address": {"city": "Berlin", "country": "DE"}}</textarea></label>
     <button type="submit">Translate</button>
     <output id="translate-state" role="status"></output>
   </form>
@@ -100,13 +100,15 @@ button { font: inherit; padding: .4rem .9rem; border: 0; border-radius: 5px; bac
 button[type=button] { background: #6b7280; }
 output { color: var(--muted); }
 output.error { color: #b42318; }
-.panes { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .8rem; margin-top: .8rem; }
+.panes { display: grid; grid-template-columns: repeat(auto-fit, minmax(14.5rem, 1fr)); gap: .8rem; margin-top: .8rem; }
 .pane { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; min-width: 0; }
 .pane h3 { margin: 0 0 .3rem; font-size: .95rem; }
 .pane .name { font-weight: 600; margin: 0 0 .3rem; }
 pre { margin: 0; padding: .5rem; background: #f6f8fb; border-radius: 4px; overflow: auto; max-height: 22rem; font: 12px/1.4 ui-monospace, monospace; }
-.notes { margin: .4rem 0 0; padding-left: 1.1rem; font-size: .8rem; color: var(--warn); }
-.notes li.absent { color: var(--muted); }
+.coverage { font-size: .8rem; margin-top: .4rem; }
+.coverage .absent { margin: 0 0 .2rem; color: var(--muted); }
+.coverage summary { cursor: pointer; color: var(--warn); }
+.notes { margin: .3rem 0 0; padding-left: 1.1rem; color: var(--warn); }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; border-bottom: 1px solid var(--line); padding: .25rem .4rem; vertical-align: top; }
 .result { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin-top: .8rem; }
