@@ -86,6 +86,13 @@ export interface CredentialMinter {
   jwt(claims: Readonly<Record<string, unknown>>, options: { readonly subject: string; readonly ttlSeconds: number }): Promise<string>;
 }
 
+/** What `custgate token mint` may ask of a dialect's token; unset members take the dialect's defaults. */
+export interface TokenOptions {
+  readonly ttlSeconds?: number;
+  /** Only for dialects whose tokens carry permissions; others refuse it (an Error). */
+  readonly permissions?: readonly string[];
+}
+
 /** Credentials a tenant was issued, as the contract suite, the benchmark and README examples use them. */
 export type IssuedCredentials = Readonly<Record<string, string>>;
 
@@ -326,6 +333,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly createdStatus: 200 | 201;
 
   issueCredentials(mint: CredentialMinter): Promise<IssuedCredentials>;
+  /** A fresh JWT for the tenant (CLI `token mint`), for dialects that authenticate with one. */
+  issueToken?(mint: CredentialMinter, options: TokenOptions): Promise<string>;
   readonly examples: DialectExamples;
   readonly openapi: DialectOpenApi;
   /** Which canonical fields this dialect reads and writes, and under which names. */

@@ -1,4 +1,4 @@
-import type { Dialect } from '../../src/dialect.ts';
+import type { CredentialMinter, Dialect, TokenOptions } from '../../src/dialect.ts';
 import { credentialBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
 import { clientBigcapital } from './client.ts';
 import { coverageBigcapital } from './coverage.ts';
@@ -11,6 +11,15 @@ import { fromPatch } from './translate.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
 export const jwtTtlSecondsBigcapital = 30 * 24 * 3600;
+
+async function issueToken(mint: CredentialMinter, options: TokenOptions): Promise<string> {
+  if (options.permissions !== undefined) throw new Error('Bigcapital tokens carry no permissions: a user may do what the organization may');
+  // The subject is the organization's first user; custgate keeps no users, so it is minted here.
+  return mint.jwt(
+    { [organizationsClaim]: [mint.tenantId], livemode: mint.livemode },
+    { subject: `user_${crypto.randomUUID()}`, ttlSeconds: options.ttlSeconds ?? jwtTtlSecondsBigcapital },
+  );
+}
 
 /** Bigcapital (seed 003): `PUT /api/customers/{id}` camelCase by per-tenant number; bc_ key or JWT + organization-id. */
 export const bigcapital = {
@@ -30,13 +39,9 @@ export const bigcapital = {
   renderError: renderErrorBigcapital,
   async issueCredentials(mint) {
     const api_key = await mint.apiKey('bigcapital', 'bc_', { alphabet: 'hex', length: 96 });
-    // The subject is the organization's first user; custgate keeps no users, so it is minted here.
-    const jwt = await mint.jwt(
-      { [organizationsClaim]: [mint.tenantId], livemode: mint.livemode },
-      { subject: `user_${crypto.randomUUID()}`, ttlSeconds: jwtTtlSecondsBigcapital },
-    );
-    return { api_key, jwt, organization_id: mint.tenantId };
+    return { api_key, jwt: await issueToken(mint, {}), organization_id: mint.tenantId };
   },
+  issueToken,
   examples: examplesBigcapital,
   openapi: openapiBigcapital,
   coverage: coverageBigcapital,

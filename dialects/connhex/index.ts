@@ -1,4 +1,4 @@
-import type { Dialect } from '../../src/dialect.ts';
+import type { CredentialMinter, Dialect, TokenOptions } from '../../src/dialect.ts';
 import { credentialConnhex, principalConnhex } from './auth.ts';
 import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
@@ -11,6 +11,16 @@ import { fromPatch } from './translate.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
 export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
+
+const issueToken = (mint: CredentialMinter, options: TokenOptions): Promise<string> =>
+  mint.jwt(
+    {
+      tenant: mint.tenantId,
+      permissions: options.permissions ?? ['pay:customers:get', 'pay:customers:update'],
+      livemode: mint.livemode,
+    },
+    { subject: `tenant:${mint.tenantId}`, ttlSeconds: options.ttlSeconds ?? tokenTtlSecondsConnhex },
+  );
 
 /** Connhex (seed 001): Stripe-like `POST /customers/{id}`, `Bearer <JWT>` with action permissions. */
 export const connhex = {
@@ -32,16 +42,9 @@ export const connhex = {
   render,
   renderError: renderErrorConnhex,
   async issueCredentials(mint) {
-    const token = await mint.jwt(
-      {
-        tenant: mint.tenantId,
-        permissions: ['pay:customers:get', 'pay:customers:update'],
-        livemode: mint.livemode,
-      },
-      { subject: `tenant:${mint.tenantId}`, ttlSeconds: tokenTtlSecondsConnhex },
-    );
-    return { token };
+    return { token: await issueToken(mint, {}) };
   },
+  issueToken,
   examples: examplesConnhex,
   openapi: openapiConnhex,
   coverage: coverageConnhex,

@@ -6,7 +6,9 @@ import { coverageMatrix } from '../coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { listUpstreams } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../translate.ts';
+import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
+import { databaseReachable } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -52,10 +54,18 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   const api = new Hono();
+  // Liveness with the database's state (and the outbox's depth); /ready is the load balancer's yes or no.
   api.get('/health', async (c) => {
-    const outbox = await rt.store.outbox.counts().catch(() => null);
-    return c.json({ status: 'ok', dialects: dialects.map((d) => d.name), outbox });
+    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
+    const outbox = database === 'ok' ? await rt.store.outbox.counts().catch(() => null) : null;
+    return c.json(
+      { status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name), outbox },
+      database === 'ok' ? 200 : 503,
+    );
   });
+  api.get('/ready', async (c) =>
+    (await databaseReachable(rt.store)) ? c.json({ ready: true }) : c.json({ ready: false, database: 'unreachable' }, 503),
+  );
 
   api.get('/customers/:ref/deliveries', async (c) => {
     try {
@@ -80,6 +90,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
+      markTenant(c, principal.tenantId);
       const ref = c.req.param('ref');
       // ?refresh=true: the proxy upstream's current state, taken into the local copy.
       const customer = c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
@@ -92,6 +103,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref/events', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
+      markTenant(c, principal.tenantId);
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
     } catch (error) {

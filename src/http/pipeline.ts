@@ -4,6 +4,7 @@ import { sha256Hex } from '../auth/index.ts';
 import { maxKeyLength } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../dialect.ts';
 import { errorHeaders, GatewayError } from '../errors.ts';
+import { markTenant } from './access.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -66,6 +67,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
   async function write(c: Context, action: Exclude<Action, 'read'>): Promise<Response> {
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
+    markTenant(c, principal.tenantId);
     const checked = dialect.checkRequest?.(req);
     if (checked) throw checked;
     const raw = await decodeBody(c.req.raw, dialect.bodies, rt.config.bodyLimitBytes);
@@ -123,6 +125,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       try {
         const req = requestView(c.req.raw);
         const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
+        markTenant(c, principal.tenantId);
         const checked = dialect.checkRequest?.(req);
         if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown

@@ -10,11 +10,14 @@ import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
+import type { AccessEntry, AccessObserver } from './access.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
+  /** One line per finished request (access.ts); absent: no access log. */
+  access?(entry: AccessEntry): void;
 }
 
 /** What a runtime entry (node.ts, worker.ts, tests) hands to createApp. */
@@ -25,6 +28,10 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
   readonly fetch?: Fetch;
+  /** Called with every finished request besides the logger (Node: Prometheus counters). */
+  readonly observers?: readonly AccessObserver[];
+  /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
+  readonly metrics?: { render(): Promise<{ readonly contentType: string; readonly body: string }> };
   /**
    * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
@@ -66,9 +73,11 @@ export interface Runtime {
   readonly clientAddress: (c: Context) => string | undefined;
 }
 
-// Only the event name and the error's name and message: never a stack, a body or a header.
+// JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
+// name and message: never a stack, a body or a header.
 export const consoleLogger: Logger = {
-  error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
+  error: (event, fields) => console.error(JSON.stringify({ level: 'error', time: new Date().toISOString(), event, ...fields })),
+  access: (entry) => console.log(JSON.stringify({ level: 'info', event: 'request', ...entry })),
 };
 
 /**

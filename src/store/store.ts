@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
@@ -43,8 +43,10 @@ function hotQueries(db: Kysely<Database>) {
       db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
     );
   return {
+    // Revoked rows come back too: revoked_at may lie in the future (a rotation's grace period), so
+    // the verifier compares it with the time of the request.
     findCredentialByHash: prepared<{ hash: string }, CredentialRow>(['hash'], (p) =>
-      db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).where('revoked_at', 'is', null).compile(),
+      db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).compile(),
     ),
     findCustomer: {
       uuid: findCustomer('uuid'),
@@ -130,6 +132,11 @@ export class Store {
     this.#q = hotQueries(this.#db);
     this.outbox = new OutboxStore(executor, this.#db);
     this.upstreams = new UpstreamRepository(executor, this.#db);
+  }
+
+  /** A round trip to the database (readiness, health): rejects when it cannot answer. */
+  async ping(): Promise<void> {
+    await this.executor.all(sql`select 1 as one`.compile(this.#db));
   }
 
   // --- tenants and credentials
