@@ -32,7 +32,17 @@ const template: Customer = {
   email: `customer${marker}@example.com`,
   phone: '+15555550100',
   description: 'Pre-loaded by the benchmark',
-  address: { line1: `${marker} Main St`, line2: null, line3: null, city: 'Springfield', state: 'IL', postal_code: '62701', country: 'US', email: null, phone: null },
+  address: {
+    line1: `${marker} Main St`,
+    line2: null,
+    line3: null,
+    city: 'Springfield',
+    state: 'IL',
+    postal_code: '62701',
+    country: 'US',
+    email: null,
+    phone: null,
+  },
   metadata: { source: 'bench' },
   uuid: '',
   public_id: '',
@@ -65,8 +75,20 @@ if (store.executor instanceof PostgresExecutor) {
     rows.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
   for (let from = 0; from < count; from += 500) {
     const rows = Array.from({ length: Math.min(count, from + 500) - from }, (_, k) => rowsOf(from + k));
-    await pool.query(`insert into customers (${quoted(customerColumns)}) values ${values(rows.map((r) => r.customer), customerColumns.length)}`, rows.flatMap((r) => r.customer));
-    await pool.query(`insert into customer_events (${quoted(eventColumns)}) values ${values(rows.map((r) => r.event), eventColumns.length)}`, rows.flatMap((r) => r.event));
+    await pool.query(
+      `insert into customers (${quoted(customerColumns)}) values ${values(
+        rows.map((r) => r.customer),
+        customerColumns.length,
+      )}`,
+      rows.flatMap((r) => r.customer),
+    );
+    await pool.query(
+      `insert into customer_events (${quoted(eventColumns)}) values ${values(
+        rows.map((r) => r.event),
+        eventColumns.length,
+      )}`,
+      rows.flatMap((r) => r.event),
+    );
   }
   await pool.query('analyze');
 } else {

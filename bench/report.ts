@@ -54,11 +54,22 @@ function cells(row: Row, hello: Row | undefined): string[] {
     `${m.p99.toFixed(2)} (${h ? ratio(m.p99, h.p99) : '–'})`,
     m.errors === 0 ? '0' : `${int(m.errors)} FAILED`,
     `${rss} (${row.peakRss !== undefined && hRss !== undefined ? ratio(row.peakRss, hRss) : '–'})`,
-    row.cpuPerRequest === undefined ? 'n/a' : `${int(row.cpuPerRequest)} (${hello?.cpuPerRequest ? ratio(row.cpuPerRequest, hello.cpuPerRequest) : '–'})`,
+    row.cpuPerRequest === undefined
+      ? 'n/a'
+      : `${int(row.cpuPerRequest)} (${hello?.cpuPerRequest ? ratio(row.cpuPerRequest, hello.cpuPerRequest) : '–'})`,
   ];
 }
 
-const header = ['row', 'customers', 'req/s (× hello)', 'p50 ms (× hello)', 'p99 ms (× hello)', 'errors', 'peak RSS MB (× hello)', 'server CPU µs/req (× hello)'];
+const header = [
+  'row',
+  'customers',
+  'req/s (× hello)',
+  'p50 ms (× hello)',
+  'p99 ms (× hello)',
+  'errors',
+  'peak RSS MB (× hello)',
+  'server CPU µs/req (× hello)',
+];
 
 export function table(rows: readonly Row[]): { readonly text: string; readonly markdown: string } {
   const hello = rows.find((r) => r.kind === 'baseline');
@@ -77,7 +88,12 @@ export function verdicts(rows: readonly Row[]): Verdict[] {
   const served = rows.filter((r) => r.kind === 'update' || r.kind === 'retrieve');
   const mock = rows.find((r) => r.kind === 'mock');
   for (const r of rows) {
-    out.push({ target: 'no errors (non-2xx, socket errors)', subject: r.label, value: int(r.measured.errors), met: r.measured.errors === 0 });
+    out.push({
+      target: 'no errors (non-2xx, socket errors)',
+      subject: r.label,
+      value: int(r.measured.errors),
+      met: r.measured.errors === 0,
+    });
   }
   const share = (r: Row) => (hello ? r.measured.rps / hello.measured.rps : 0);
   // The default configuration's rows are held to the targets; a variant (synchronous=NORMAL) is
@@ -86,18 +102,37 @@ export function verdicts(rows: readonly Row[]): Verdict[] {
   for (const r of judged) {
     const pgRow = r.backend === 'postgres';
     if (pgRow && (r.kind !== 'update' || !r.label.includes('--workers'))) continue;
-    const goal = pgRow ? targets.postgresUpdateShareOfHello : r.kind === 'update' ? targets.updateShareOfHello : targets.retrieveShareOfHello;
-    out.push({ target: `${r.kind} ≥ ${goal * 100}% of hello-world req/s`, subject: r.label, value: `${(share(r) * 100).toFixed(1)}%`, met: share(r) >= goal });
+    const goal = pgRow
+      ? targets.postgresUpdateShareOfHello
+      : r.kind === 'update'
+        ? targets.updateShareOfHello
+        : targets.retrieveShareOfHello;
+    out.push({
+      target: `${r.kind} ≥ ${goal * 100}% of hello-world req/s`,
+      subject: r.label,
+      value: `${(share(r) * 100).toFixed(1)}%`,
+      met: share(r) >= goal,
+    });
   }
   if (mock) {
     for (const r of judged.filter((j) => j.kind === 'update' && j.backend !== 'postgres')) {
       const times = mock.measured.rps > 0 ? r.measured.rps / mock.measured.rps : 0;
-      out.push({ target: `update ≥ ${targets.updateOverPrism}× Prism's req/s`, subject: r.label, value: `${times.toFixed(1)}×`, met: times >= targets.updateOverPrism });
+      out.push({
+        target: `update ≥ ${targets.updateOverPrism}× Prism's req/s`,
+        subject: r.label,
+        value: `${times.toFixed(1)}×`,
+        met: times >= targets.updateOverPrism,
+      });
     }
   }
   for (const r of judged) {
     const goal = r.backend === 'postgres' ? targets.postgresP99Ms : targets.p99Ms;
-    out.push({ target: `p99 ≤ ${goal} ms at the row's connections`, subject: r.label, value: `${r.measured.p99.toFixed(2)} ms`, met: r.measured.p99 <= goal });
+    out.push({
+      target: `p99 ≤ ${goal} ms at the row's connections`,
+      subject: r.label,
+      value: `${r.measured.p99.toFixed(2)} ms`,
+      met: r.measured.p99 <= goal,
+    });
   }
   const updates = served.filter((r) => r.kind === 'update' && !r.variant);
   const sizes = [...new Set(updates.map((r) => r.customers ?? 0))].sort((a, b) => a - b);
@@ -109,12 +144,22 @@ export function verdicts(rows: readonly Row[]): Verdict[] {
       const l = updates.find((r) => r.dialect === dialect && r.customers === large);
       if (!s || !l) continue;
       const share = l.measured.rps / s.measured.rps;
-      out.push({ target: `update at ${int(large)} ≥ ${targets.largeShareOfSmall * 100}% of update at ${int(small)}`, subject: `${dialect}`, value: `${(share * 100).toFixed(1)}%`, met: share >= targets.largeShareOfSmall });
+      out.push({
+        target: `update at ${int(large)} ≥ ${targets.largeShareOfSmall * 100}% of update at ${int(small)}`,
+        subject: `${dialect}`,
+        value: `${(share * 100).toFixed(1)}%`,
+        met: share >= targets.largeShareOfSmall,
+      });
     }
   }
   for (const r of judged) {
     const rss = r.peakRss;
-    out.push({ target: `server peak RSS ≤ ${mb(targets.peakRssBytes)} MB`, subject: r.label, value: rss === undefined ? 'n/a' : `${mb(rss).toFixed(0)} MB`, met: rss !== undefined && rss <= targets.peakRssBytes });
+    out.push({
+      target: `server peak RSS ≤ ${mb(targets.peakRssBytes)} MB`,
+      subject: r.label,
+      value: rss === undefined ? 'n/a' : `${mb(rss).toFixed(0)} MB`,
+      met: rss !== undefined && rss <= targets.peakRssBytes,
+    });
   }
   return out;
 }

@@ -54,7 +54,13 @@ const log = (text: string) => process.stdout.write(`${text}\n`);
 const load0 = loadavg();
 const started = Date.now();
 
-async function row(child: Child, url: string, label: string, work: Workload, meta: Omit<Row, 'label' | 'measured' | 'peakRss' | 'cpuPerRequest'>) {
+async function row(
+  child: Child,
+  url: string,
+  label: string,
+  work: Workload,
+  meta: Omit<Row, 'label' | 'measured' | 'peakRss' | 'cpuPerRequest'>,
+) {
   const first = await probe(url, work);
   if (warmupSeconds > 0) await measure(url, work, { ...load, durationSeconds: warmupSeconds });
   const pid = child.process.pid;
@@ -67,7 +73,9 @@ async function row(child: Child, url: string, label: string, work: Workload, met
   const failure = first.status >= 300 ? `${first.status} ${first.text}` : undefined;
   rows.push(failure ? { ...r, probeFailure: failure } : r);
   const cpu = cpuPerRequest === undefined ? '' : `  server CPU ${Math.round(cpuPerRequest)} µs/req`;
-  log(`  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}${failure ? `  (first answer: ${failure})` : ''}`);
+  log(
+    `  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}${failure ? `  (first answer: ${failure})` : ''}`,
+  );
 }
 
 async function hello() {
@@ -108,11 +116,16 @@ async function prism() {
   }
   log('Stoplight Prism mocking docs/openapi/wooshpay.json');
   const port = await freePort();
-  const child = await startChild([cli, 'mock', '-h', '127.0.0.1', '-p', String(port), document], {}, /listening on/i, { timeoutMs: 120_000 });
+  const child = await startChild([cli, 'mock', '-h', '127.0.0.1', '-p', String(port), document], {}, /listening on/i, {
+    timeoutMs: 120_000,
+  });
   try {
     // Prism checks only that a credential of the declared scheme is present.
     const credentials = { secret_key: 'sk_test_prismbenchmark' } as unknown as IssuedCredentials;
-    await row(child, `http://127.0.0.1:${port}`, 'wooshpay update (Prism mock)', updateWorkload(wooshpay, credentials, 1000, 3), { kind: 'mock', dialect: 'wooshpay' });
+    await row(child, `http://127.0.0.1:${port}`, 'wooshpay update (Prism mock)', updateWorkload(wooshpay, credentials, 1000, 3), {
+      kind: 'mock',
+      dialect: 'wooshpay',
+    });
   } finally {
     await child.stop();
   }
@@ -122,7 +135,8 @@ async function custgate(dir: string, server: Server) {
   const { customers } = server;
   const file = join(dir, `custgate-${customers}.db`);
   const schema = `custgate_bench_${randomBytes(4).toString('hex')}`;
-  const store = server.backend === 'postgres' ? { DATABASE_URL: postgresUrl!, CUSTGATE_PG_SCHEMA: schema } : { DATABASE_URL: `file:${file}` };
+  const store =
+    server.backend === 'postgres' ? { DATABASE_URL: postgresUrl!, CUSTGATE_PG_SCHEMA: schema } : { DATABASE_URL: `file:${file}` };
   const childEnv = { ...serverEnv, ...store, ...server.env };
   const tag = server.tag ?? '';
   log(`custgate${tag} with ${customers.toLocaleString('en-US')} customers: preloading…`);
@@ -130,7 +144,9 @@ async function custgate(dir: string, server: Server) {
     credentials: Record<string, IssuedCredentials>;
     ms: number;
   };
-  notes.push(`Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`);
+  notes.push(
+    `Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`,
+  );
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
   const child = await startChild(
     [...profile, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
@@ -152,9 +168,15 @@ async function custgate(dir: string, server: Server) {
       const credentials = preloaded.credentials[dialect.name];
       if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
       const meta = { dialect: dialect.name, customers, backend: server.backend, variant: tag };
-      await row(child, url, `${dialect.name} update${tag}`, updateWorkload(dialect, credentials, customers, customers + i), { kind: 'update', ...meta });
+      await row(child, url, `${dialect.name} update${tag}`, updateWorkload(dialect, credentials, customers, customers + i), {
+        kind: 'update',
+        ...meta,
+      });
       if (server.retrieve) {
-        await row(child, url, `${dialect.name} retrieve${tag}`, retrieveWorkload(dialect, credentials, customers, i), { kind: 'retrieve', ...meta });
+        await row(child, url, `${dialect.name} retrieve${tag}`, retrieveWorkload(dialect, credentials, customers, i), {
+          kind: 'retrieve',
+          ...meta,
+        });
       }
     }
   } finally {
@@ -216,11 +238,25 @@ try {
     await custgate(dir, { backend: 'sqlite', customers: small, dialects: registered, retrieve: true });
     // The price of power-loss durability: the same updates with synchronous=NORMAL.
     if (wooshpay.length > 0 && synchronous === 'FULL') {
-      await custgate(dir, { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: false, tag: ' (sync=NORMAL)', env: { CUSTGATE_SQLITE_SYNCHRONOUS: 'normal' } });
+      await custgate(dir, {
+        backend: 'sqlite',
+        customers: small,
+        dialects: wooshpay,
+        retrieve: false,
+        tag: ' (sync=NORMAL)',
+        env: { CUSTGATE_SQLITE_SYNCHRONOUS: 'normal' },
+      });
     }
     // The other write path (docs/performance.md): commits on the event loop instead of the writer thread.
     if (wooshpay.length > 0) {
-      await custgate(dir, { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: false, tag: ' (inline writer)', env: { CUSTGATE_SQLITE_WRITER: 'inline' } });
+      await custgate(dir, {
+        backend: 'sqlite',
+        customers: small,
+        dialects: wooshpay,
+        retrieve: false,
+        tag: ' (inline writer)',
+        env: { CUSTGATE_SQLITE_WRITER: 'inline' },
+      });
     }
     if (postgresUrl && wooshpay.length > 0) {
       const pg2 = { backend: 'postgres', customers: small, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
@@ -230,7 +266,8 @@ try {
       notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
     }
   }
-  if (large !== undefined && large !== small) await custgate(dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
+  if (large !== undefined && large !== small)
+    await custgate(dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
   log(`\n${writeResults()}\n\nWritten to ${resultsPath}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

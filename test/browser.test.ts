@@ -59,7 +59,12 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     const created = await fetch(`${base}/zenskar/customers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': zenskar.api_key!, organisation: zenskar.organisation! },
-      body: JSON.stringify({ customer_name: 'Ada Console', email: 'ada@example.com', phone_number: '+15555550100', external_id: 'crm-4711' }),
+      body: JSON.stringify({
+        customer_name: 'Ada Console',
+        email: 'ada@example.com',
+        phone_number: '+15555550100',
+        external_id: 'crm-4711',
+      }),
     });
     expect(created.status).toBe(200);
 
@@ -74,7 +79,10 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
 
     await page.fill('#ref', 'crm-4711');
     await page.click('#lookup-form button[type=submit]');
-    await page.locator('.pane').nth(all.length - 1).waitFor();
+    await page
+      .locator('.pane')
+      .nth(all.length - 1)
+      .waitFor();
     for (const d of all) {
       const pane = page.locator(`.pane[data-dialect="${d.name}"]`);
       expect(await pane.locator('h3').textContent()).toBe(d.title);

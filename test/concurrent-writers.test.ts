@@ -48,7 +48,10 @@ describe.each(stores)('concurrent writers of one customer (%s store)', (kind) =>
     const id = await create('Ordered');
     const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => update(id, { description: `step ${i}` })));
     const shown = await Promise.all(
-      answers.map(async (a) => ({ version: Number(/"v(\d+)"/.exec(a.headers.get('etag') ?? '')?.[1]), description: ((await a.json()) as { description: string }).description })),
+      answers.map(async (a) => ({
+        version: Number(/"v(\d+)"/.exec(a.headers.get('etag') ?? '')?.[1]),
+        description: ((await a.json()) as { description: string }).description,
+      })),
     );
     // Versions 2..17, one per update, and the stored state is the one the highest version answered.
     expect(shown.map((s) => s.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i + 2));
@@ -72,7 +75,9 @@ describe.each(stores)('concurrent writers of one customer (%s store)', (kind) =>
 
   it('still refuses a write whose If-Match names an older version', async () => {
     const id = await create('Matched');
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => update(id, { metadata: { [`m${i}`]: 'x' } }, { 'if-match': '"v1"' })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => update(id, { metadata: { [`m${i}`]: 'x' } }, { 'if-match': '"v1"' })),
+    );
     // All six read version 1 when they were sent; only the first in line still finds it.
     expect(answers.map((a) => a.status).sort()).toEqual([200, 412, 412, 412, 412, 412]);
     expect((await gw.canonical(id)).version).toBe(2);

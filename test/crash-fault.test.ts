@@ -51,7 +51,11 @@ describe(`kill -9 under write load (${testBackend()}, ${cycles} cycles)`, () => 
 
     current = await startGatewayProcess(env);
     for (let c = 0; c < customers; c++) {
-      const res = await fetch(`${current.base}/v1/customers`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `Crash ${c}` }) });
+      const res = await fetch(`${current.base}/v1/customers`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ name: `Crash ${c}` }),
+      });
       expect(res.status).toBe(200);
       ids.push(((await res.json()) as { id: string }).id);
     }
@@ -104,7 +108,11 @@ describe(`kill -9 under write load (${testBackend()}, ${cycles} cycles)`, () => 
       };
       events += history.data.length;
       expect(history.data.map((e) => e.version)).toEqual(Array.from({ length: stored.version }, (_, i) => i + 1));
-      const written = new Set(history.data.flatMap((e) => e.changes.filter((c) => c.field === 'metadata').flatMap((c) => Object.entries(c.after).map(([k, v]) => `${k}=${v}`))));
+      const written = new Set(
+        history.data.flatMap((e) =>
+          e.changes.filter((c) => c.field === 'metadata').flatMap((c) => Object.entries(c.after).map(([k, v]) => `${k}=${v}`)),
+        ),
+      );
       for (const ack of acked.filter((a) => a.customer === customer)) {
         expect(written.has(`${ack.key}=${ack.seq}`), `history of ${customer} has ${ack.key}=${ack.seq}`).toBe(true);
       }
@@ -116,7 +124,9 @@ describe(`kill -9 under write load (${testBackend()}, ${cycles} cycles)`, () => 
         expect(value, `${customer} ${key}`).toBeLessThanOrEqual(attempted.get(`${customer} ${key}`)!);
       }
     }
-    console.log(`crash test (${testBackend()}): ${cycles} kills, ${acked.length} acknowledged writes all kept, ${failed} unacknowledged, ${events} history rows checked`);
+    console.log(
+      `crash test (${testBackend()}): ${cycles} kills, ${acked.length} acknowledged writes all kept, ${failed} unacknowledged, ${events} history rows checked`,
+    );
     expect(acked.length).toBeGreaterThanOrEqual(cycles * 5);
   }, 300_000);
 });

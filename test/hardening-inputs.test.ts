@@ -130,7 +130,9 @@ describe('Zenskar external_id that is another customer’s UUID', () => {
     expect(created.status).toBe(422);
     // The customer's own UUID, or a UUID no customer has, is fine.
     expect((await gw.request(`/zenskar/customers/${a.uuid}`, jsonInit('PATCH', { external_id: a.uuid }, auth(zenskar)))).status).toBe(200);
-    expect((await gw.request(`/zenskar/customers/${a.uuid}`, jsonInit('PATCH', { external_id: crypto.randomUUID() }, auth(zenskar)))).status).toBe(200);
+    expect(
+      (await gw.request(`/zenskar/customers/${a.uuid}`, jsonInit('PATCH', { external_id: crypto.randomUUID() }, auth(zenskar)))).status,
+    ).toBe(200);
     const viaB = await gw.request(`/zenskar/customers/${b.uuid}`, jsonInit('PATCH', { customer_name: 'Still B' }, auth(zenskar)));
     expect(((await viaB.json()) as { customer_name: string }).customer_name).toBe('Still B');
     expect((await gw.canonical(a.uuid)).name).toBe('A');
@@ -144,7 +146,9 @@ describe('a valid token for a tenant that does not exist', () => {
     const app = createApp({ store, config: loadConfig({ ...testEnv, CUSTGATE_JWT_SECRET: secret }), logger: { error: () => undefined } });
     const ghost = crypto.randomUUID();
     // The tenant's key as the gateway derives it from CUSTGATE_JWT_SECRET: a token only the operator could make.
-    const master = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const master = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
     const key = new Uint8Array(await crypto.subtle.sign('HMAC', master, new TextEncoder().encode(`custgate-jwt:${ghost}`)));
     const token = await new SignJWT({ tenant: ghost, permissions: ['pay:customers:update'] })
       .setProtectedHeader({ alg: 'HS256', kid: ghost })
@@ -183,13 +187,22 @@ describe('bounded growth', () => {
     const base = new TextEncoder().encode(JSON.stringify({ ...fieldDefaults, name: 'x' })).byteLength;
     const capped = await testGateway({ CUSTGATE_MAX_CUSTOMER_BYTES: String(base + 400) });
     for (const d of all) {
-      const res = await capped.request(collection(d), jsonInit('POST', fixturesOf(d).create, fixturesOf(d).auth(capped.tenant.credentials[d.name]!)));
+      const res = await capped.request(
+        collection(d),
+        jsonInit('POST', fixturesOf(d).create, fixturesOf(d).auth(capped.tenant.credentials[d.name]!)),
+      );
       expect(res.status, d.name).toBe(d.wire.createdStatus);
       const ref = fixturesOf(d).idOf(await res.json());
       const path = `${collection(d)}/${ref}`;
-      const big = await capped.request(path, jsonInit(d.routes.update, fixturesOf(d).setName('n'.repeat(250)), fixturesOf(d).auth(capped.tenant.credentials[d.name]!)));
+      const big = await capped.request(
+        path,
+        jsonInit(d.routes.update, fixturesOf(d).setName('n'.repeat(250)), fixturesOf(d).auth(capped.tenant.credentials[d.name]!)),
+      );
       // Plus the example's own fields, 250 more bytes exceed the cap.
-      const small = await capped.request(path, jsonInit(d.routes.update, fixturesOf(d).setName('short'), fixturesOf(d).auth(capped.tenant.credentials[d.name]!)));
+      const small = await capped.request(
+        path,
+        jsonInit(d.routes.update, fixturesOf(d).setName('short'), fixturesOf(d).auth(capped.tenant.credentials[d.name]!)),
+      );
       expect(small.status, d.name).toBe(200);
       expect([413], `${d.name}: ${await big.clone().text()}`).toContain(big.status);
     }
@@ -199,7 +212,9 @@ describe('bounded growth', () => {
     const d = dialects.wooshpay;
     const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, 'x'.repeat(400)]));
     const { id } = await create(d, { name: 'History', metadata: big });
-    expect((await gw.request(`/v1/customers/${id}`, jsonInit('POST', { metadata: { key3: 'changed', key39: '' } }, auth(d)))).status).toBe(200);
+    expect((await gw.request(`/v1/customers/${id}`, jsonInit('POST', { metadata: { key3: 'changed', key39: '' } }, auth(d)))).status).toBe(
+      200,
+    );
     const res = await gw.request(`/gateway/v1/customers/${id}/events`, { headers: auth(d) });
     const { data } = (await res.json()) as { data: { changes: { field: string; before: unknown; after: unknown }[] }[] };
     expect(data[1]!.changes).toEqual([

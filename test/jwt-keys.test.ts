@@ -27,9 +27,7 @@ interface Forge {
 /** A token shaped exactly like the ones the gateway issues, signed with whatever key is given. */
 function forge({ dialect, tenant, key, kid }: Forge): Promise<string> {
   const claims =
-    dialect === 'connhex'
-      ? { tenant, permissions: ['pay:customers:get', 'pay:customers:update'] }
-      : { organizations: [tenant] };
+    dialect === 'connhex' ? { tenant, permissions: ['pay:customers:get', 'pay:customers:update'] } : { organizations: [tenant] };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...(kid === undefined ? {} : { kid }) })
     .setIssuer('custgate')
@@ -40,7 +38,12 @@ function forge({ dialect, tenant, key, kid }: Forge): Promise<string> {
     .sign(key);
 }
 
-function readWith(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, dialect: Forge['dialect'], token: string, tenant: string) {
+function readWith(
+  app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
+  dialect: Forge['dialect'],
+  token: string,
+  tenant: string,
+) {
   return dialect === 'connhex'
     ? app.request('/connhex/customers/cus_missing000000', { headers: { authorization: `Bearer ${token}` } })
     : app.request('/api/customers/1', { headers: { authorization: `Bearer ${token}`, 'organization-id': tenant } });
@@ -97,7 +100,12 @@ describe('JWT signing keys', () => {
     const token = created.credentials.connhex!.token!;
     expect((await app.request('/connhex/customers/cus_missing000000', { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
     // The raw secret itself is no tenant's key.
-    const raw = await forge({ dialect: 'connhex', tenant: created.tenant.id, key: encode(env.CUSTGATE_JWT_SECRET), kid: created.tenant.id });
+    const raw = await forge({
+      dialect: 'connhex',
+      tenant: created.tenant.id,
+      key: encode(env.CUSTGATE_JWT_SECRET),
+      kid: created.tenant.id,
+    });
     expect((await readWith(app, 'connhex', raw, created.tenant.id)).status).toBe(401);
   });
 });
@@ -117,7 +125,10 @@ describe('tokens printed by tenant create survive a restart', () => {
     const second = await openStore(env);
     closers.push(() => second.executor.close());
     const app = createApp({ store: second, config: loadConfig(env), logger: { error: () => undefined } });
-    const connhex = await app.request('/connhex/customers', jsonInit('POST', { name: 'After restart' }, { authorization: `Bearer ${created.credentials.connhex!.token!}` }));
+    const connhex = await app.request(
+      '/connhex/customers',
+      jsonInit('POST', { name: 'After restart' }, { authorization: `Bearer ${created.credentials.connhex!.token!}` }),
+    );
     expect(connhex.status).toBe(200);
     const bigcapital = await app.request('/api/customers/1', {
       headers: { authorization: `Bearer ${created.credentials.bigcapital!.jwt!}`, 'organization-id': created.tenant.id },

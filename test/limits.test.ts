@@ -91,7 +91,12 @@ describe('response headers', () => {
     const headers = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`, 'content-type': 'application/json' };
     const created = await app.request('/v1/customers', { method: 'POST', headers, body: JSON.stringify({ name: 'Cached?' }) });
     const { id } = (await created.json()) as { id: string };
-    for (const res of [created, await app.request(`/v1/customers/${id}`, { headers }), await app.request(`/gateway/v1/customers/${id}`, { headers }), await app.request('/v1/customers/cus_nope', { headers })]) {
+    for (const res of [
+      created,
+      await app.request(`/v1/customers/${id}`, { headers }),
+      await app.request(`/gateway/v1/customers/${id}`, { headers }),
+      await app.request('/v1/customers/cus_nope', { headers }),
+    ]) {
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     }

@@ -158,9 +158,7 @@ describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one 
     for (let k = 0; k < idempotentKeys; k++) {
       const key = `idem-${k}-${Date.now()}`;
       const body = `metadata[idem${k}]=once`;
-      const responses = await Promise.all(
-        gateways.map((g) => update(g, id, body, { 'idempotency-key': key })),
-      );
+      const responses = await Promise.all(gateways.map((g) => update(g, id, body, { 'idempotency-key': key })));
       const results = await Promise.all(
         responses.map(async (res) => ({ status: res.status, replayed: res.headers.get('idempotent-replayed'), body: await res.text() })),
       );
@@ -184,7 +182,10 @@ describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one 
     const rounds = 6;
     // One field per dialect, each written only by that dialect, so every acknowledged value is
     // the expected one at the end of its round.
-    const writes: Record<DialectName, { field: string; body: (round: number, c: number) => unknown; value: (round: number, c: number) => unknown }> = {
+    const writes: Record<
+      DialectName,
+      { field: string; body: (round: number, c: number) => unknown; value: (round: number, c: number) => unknown }
+    > = {
       wooshpay: { field: 'description', body: (r, c) => ({ description: `d${r}-${c}` }), value: (r, c) => `d${r}-${c}` },
       connhex: { field: 'invoice_prefix', body: (r, c) => ({ invoice_prefix: `R${r}C${c}X` }), value: (r, c) => `R${r}C${c}X` },
       meteroid: { field: 'alias', body: (r, c) => ({ alias: `al-${r}-${c}` }), value: (r, c) => `al-${r}-${c}` },
@@ -201,11 +202,14 @@ describe.skipIf(testBackend() !== 'postgres')('several gateway processes on one 
         names.map((name, d) => async () => {
           const dialect = dialects[name];
           const canonical = (await read(id)) as { ids: { uuid: string; public_id: string; number: number } };
-          const res = await fetch(`${at(round + c + d).base}${dialect.routes.prefix}${dialect.routes.collection}/${fixturesOf(dialect).ref(canonical.ids)}`, {
-            method: dialect.routes.update,
-            headers: { 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials[name]!) },
-            body: JSON.stringify(writes[name].body(round, c)),
-          });
+          const res = await fetch(
+            `${at(round + c + d).base}${dialect.routes.prefix}${dialect.routes.collection}/${fixturesOf(dialect).ref(canonical.ids)}`,
+            {
+              method: dialect.routes.update,
+              headers: { 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials[name]!) },
+              body: JSON.stringify(writes[name].body(round, c)),
+            },
+          );
           return { id, c, name, status: res.status, text: await res.text() };
         }),
       );

@@ -36,7 +36,8 @@ describe.each(names)('OpenAPI document: %s', (name) => {
       for (const details of detailVariants) {
         const { status, body } = d.wire.renderError(new GatewayError(code, 'x', { ...details, retryAfterSeconds: 1 }));
         expect(v.safeParse(d.wire.openapi.errorResponse, body).issues, `${code} ${JSON.stringify(body)}`).toBeUndefined();
-        if (d.idempotency || !code.startsWith('idempotency')) expect(update?.responses[String(status)], `${code} -> ${status}`).toBeDefined();
+        if (d.idempotency || !code.startsWith('idempotency'))
+          expect(update?.responses[String(status)], `${code} -> ${status}`).toBeDefined();
       }
     }
   });

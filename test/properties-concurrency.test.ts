@@ -68,45 +68,53 @@ it('concurrent updates through every dialect lose no field, and each effective w
   let run = 0;
 
   await fc.assert(
-    fc.asyncProperty(fullPatchArb, values, fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ minLength: 1, maxLength: 20 })), async (start, drawn, [va, vb]) => {
-      const before = await seedCustomer(gw, uniqueIds(start));
-      const base = fieldsOf(before);
-      const writes: { dialect: AnyDialect; wire: Wire }[] = [];
-      for (const [d, f] of assignment) writes.push({ dialect: d, wire: toWire(d, uniqueIds({ [f]: set(drawn[d.name]) } as CustomerPatch), base) });
-      run++;
-      if (mergers.length > 0) {
-        // Two merges of different keys, through different dialects where two merge metadata.
-        const keys = [`ka_${run}`, `kb_${run}`];
-        [va, vb].forEach((value, i) => {
-          const d = mergers[i % mergers.length]!;
-          writes.push({ dialect: d, wire: toWire(d, { metadata: merge({ [keys[i]!]: set(value.trim() || 'v') }) }, base) });
+    fc.asyncProperty(
+      fullPatchArb,
+      values,
+      fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ minLength: 1, maxLength: 20 })),
+      async (start, drawn, [va, vb]) => {
+        const before = await seedCustomer(gw, uniqueIds(start));
+        const base = fieldsOf(before);
+        const writes: { dialect: AnyDialect; wire: Wire }[] = [];
+        for (const [d, f] of assignment)
+          writes.push({ dialect: d, wire: toWire(d, uniqueIds({ [f]: set(drawn[d.name]) } as CustomerPatch), base) });
+        run++;
+        if (mergers.length > 0) {
+          // Two merges of different keys, through different dialects where two merge metadata.
+          const keys = [`ka_${run}`, `kb_${run}`];
+          [va, vb].forEach((value, i) => {
+            const d = mergers[i % mergers.length]!;
+            writes.push({ dialect: d, wire: toWire(d, { metadata: merge({ [keys[i]!]: set(value.trim() || 'v') }) }, base) });
+          });
+        }
+
+        const responses = await Promise.all(writes.map((w) => update(gw, w.dialect, before.ids, w.wire.body)));
+        for (const [i, res] of responses.entries()) expect(res.status, `${writes[i]!.dialect.name}: ${await res.text()}`).toBe(200);
+
+        const after = await gw.canonical(before.ids.uuid as string);
+        const expected = writes.reduce((fields, w) => applyPatch(fields, w.wire.patch), base);
+        const losses = writes.flatMap((w) => w.wire.losses);
+        const hiddenAll = writes.flatMap((w) => hidden.get(w.dialect)!);
+        expect(carried(fieldsOf(after), losses, hiddenAll)).toEqual(carried(expected, losses, hiddenAll));
+
+        const effective = writes.filter((w) => diffFields(base, applyPatch(base, w.wire.patch)).length > 0);
+        expect(after.version).toBe(before.version + effective.length);
+
+        const res = await gw.request(`/gateway/v1/customers/${before.ids.uuid as string}/events`, {
+          // The gateway API takes any of the tenant's credentials.
+          headers: fixturesOf(translating[0]!).auth(gw.tenant.credentials[translating[0]!.name]!),
         });
-      }
-
-      const responses = await Promise.all(writes.map((w) => update(gw, w.dialect, before.ids, w.wire.body)));
-      for (const [i, res] of responses.entries()) expect(res.status, `${writes[i]!.dialect.name}: ${await res.text()}`).toBe(200);
-
-      const after = await gw.canonical(before.ids.uuid as string);
-      const expected = writes.reduce((fields, w) => applyPatch(fields, w.wire.patch), base);
-      const losses = writes.flatMap((w) => w.wire.losses);
-      const hiddenAll = writes.flatMap((w) => hidden.get(w.dialect)!);
-      expect(carried(fieldsOf(after), losses, hiddenAll)).toEqual(carried(expected, losses, hiddenAll));
-
-      const effective = writes.filter((w) => diffFields(base, applyPatch(base, w.wire.patch)).length > 0);
-      expect(after.version).toBe(before.version + effective.length);
-
-      const res = await gw.request(`/gateway/v1/customers/${before.ids.uuid as string}/events`, {
-        // The gateway API takes any of the tenant's credentials.
-        headers: fixturesOf(translating[0]!).auth(gw.tenant.credentials[translating[0]!.name]!),
-      });
-      const { data } = (await res.json()) as { data: { version: number; dialect: string; action: string; changes: { field: string }[] }[] };
-      expect(data.map((e) => e.version)).toEqual(Array.from({ length: after.version }, (_, i) => i + 1));
-      const updates = data.filter((e) => e.action === 'update');
-      expect(updates.map((e) => e.dialect).sort()).toEqual(effective.map((w) => w.dialect.name).sort());
-      // Every changed field is recorded in some event.
-      const changed = new Set(updates.flatMap((e) => e.changes.map((c) => c.field)));
-      for (const change of diffFields(base, fieldsOf(after))) expect(changed).toContain(change.field);
-    }),
+        const { data } = (await res.json()) as {
+          data: { version: number; dialect: string; action: string; changes: { field: string }[] }[];
+        };
+        expect(data.map((e) => e.version)).toEqual(Array.from({ length: after.version }, (_, i) => i + 1));
+        const updates = data.filter((e) => e.action === 'update');
+        expect(updates.map((e) => e.dialect).sort()).toEqual(effective.map((w) => w.dialect.name).sort());
+        // Every changed field is recorded in some event.
+        const changed = new Set(updates.flatMap((e) => e.changes.map((c) => c.field)));
+        for (const change of diffFields(base, fieldsOf(after))) expect(changed).toContain(change.field);
+      },
+    ),
     { numRuns: 200 },
   );
 });

@@ -45,7 +45,10 @@ function mutated(valid: Record<string, unknown>): fc.Arbitrary<string> {
 }
 
 function bodies(dialect: AnyDialect): fc.Arbitrary<string | undefined> {
-  const valid = [fixturesOf(dialect).update, fixturesOf(dialect).create, fixturesOf(dialect).setName('Hostile')] as Record<string, unknown>[];
+  const valid = [fixturesOf(dialect).update, fixturesOf(dialect).create, fixturesOf(dialect).setName('Hostile')] as Record<
+    string,
+    unknown
+  >[];
   return fc.oneof(
     fc.anything().map((value) => JSON.stringify(value)),
     fc.json(),
@@ -99,7 +102,9 @@ function headers(dialect: AnyDialect, gw: TestGateway): fc.Arbitrary<Record<stri
     },
     { requiredKeys: [] },
   );
-  return fc.tuple(auth, contentTypes, extra).map(([a, type, more]) => ({ ...more, ...a, ...(type === '' ? {} : { 'content-type': type }) }));
+  return fc
+    .tuple(auth, contentTypes, extra)
+    .map(([a, type, more]) => ({ ...more, ...a, ...(type === '' ? {} : { 'content-type': type }) }));
 }
 
 /** A path under the dialect's prefix: the customer's, another segment, or any route at all. */
@@ -145,7 +150,12 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
     const methods = fc.oneof({ weight: 6, arbitrary: fc.constant(update) }, fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'));
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ method: methods, path: paths(dialect, itemPath(dialect, customer.ids)), headers: headers(dialect, gw), body: bodies(dialect) }),
+        fc.record({
+          method: methods,
+          path: paths(dialect, itemPath(dialect, customer.ids)),
+          headers: headers(dialect, gw),
+          body: bodies(dialect),
+        }),
         async ({ method, path, headers, body }) => {
           const res = await gw.request(path, { method, headers, ...(method === 'GET' || body === undefined ? {} : { body }) });
           const text = await res.text();
@@ -153,7 +163,9 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
           expect(text).not.toMatch(/\bat .+\.ts:\d+/);
           const shown = JSON.parse(text) as unknown;
           if (res.status >= 400) {
-            const keys = Object.keys(shown as object).sort().join(',');
+            const keys = Object.keys(shown as object)
+              .sort()
+              .join(',');
             expect([...(envelopes.get(res.status) ?? [])], `${res.status} ${text}`).toContain(keys);
             expect((await gw.canonical(customer.ids.uuid as string)).version).toBe(version);
           } else {

@@ -61,4 +61,3 @@ describe.each(translating.map((d) => [d.name, d] as const))('round trip: %s', (_
 function principal(gw: TestGateway) {
   return { tenantId: gw.tenant.tenant.id, credentialId: 'x', livemode: false };
 }
-

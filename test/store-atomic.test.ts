@@ -55,7 +55,16 @@ describe('store: atomic compare-and-set', () => {
 
   it('refuses an update whose version check fails, and keeps none of its writes', async () => {
     const row = await created();
-    const key = { tenant_id: tenantId, key: `k-${row.id}`, request_hash: 'h', state: 'pending', status: null, body: null, created_at: row.created_at, expires_at: '2999-01-01T00:00:00.000Z' };
+    const key = {
+      tenant_id: tenantId,
+      key: `k-${row.id}`,
+      request_hash: 'h',
+      state: 'pending',
+      status: null,
+      body: null,
+      created_at: row.created_at,
+      expires_at: '2999-01-01T00:00:00.000Z',
+    };
     expect(await store.claimKey(key)).toBe(true);
 
     const next = { ...row, version: 8, data: JSON.stringify({ name: 'lost' }) };
@@ -94,7 +103,16 @@ describe('store: atomic compare-and-set', () => {
   });
 
   it('hands an idempotency key to the first claimer only', async () => {
-    const key = { tenant_id: tenantId, key: 'once', request_hash: 'h', state: 'pending', status: null, body: null, created_at: '2026-01-01T00:00:00.000Z', expires_at: '2999-01-01T00:00:00.000Z' };
+    const key = {
+      tenant_id: tenantId,
+      key: 'once',
+      request_hash: 'h',
+      state: 'pending',
+      status: null,
+      body: null,
+      created_at: '2026-01-01T00:00:00.000Z',
+      expires_at: '2999-01-01T00:00:00.000Z',
+    };
     expect(await store.claimKey(key)).toBe(true);
     expect(await store.claimKey({ ...key, request_hash: 'other' })).toBe(false);
     expect(await store.findKey(tenantId, 'once')).toMatchObject({ request_hash: 'h' });
@@ -116,7 +134,9 @@ describe('gateway: concurrent updates', () => {
 
     const writers = 48;
     const answers = await Promise.all(
-      Array.from({ length: writers }, (_, i) => gw.request(`/v1/customers/${id}`, jsonInit('POST', { metadata: { [`k${i}`]: `v${i}` } }, auth))),
+      Array.from({ length: writers }, (_, i) =>
+        gw.request(`/v1/customers/${id}`, jsonInit('POST', { metadata: { [`k${i}`]: `v${i}` } }, auth)),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(writers).fill(200));
 

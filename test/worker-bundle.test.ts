@@ -23,8 +23,11 @@ it('`wrangler deploy --dry-run` builds the worker, with no Node-only module in t
   const { inputs } = JSON.parse(readFileSync(meta, 'utf8')) as Metafile;
   const files = Object.keys(inputs);
   expect(files).toContain('src/entries/worker.ts');
-  const nodeOnly = /node_modules\/(better-sqlite3|bindings|@hono\/node-server|tsx|commander)\/|src\/(node|cli|d1-tools)\.ts|src\/store\/sqlite\.ts/;
+  const nodeOnly =
+    /node_modules\/(better-sqlite3|bindings|@hono\/node-server|tsx|commander)\/|src\/(node|cli|d1-tools)\.ts|src\/store\/sqlite\.ts/;
   expect(files.filter((f) => nodeOnly.test(f))).toEqual([]);
-  const builtins = files.flatMap((f) => inputs[f]!.imports.filter((i) => i.external && i.path !== '<runtime>').map((i) => `${f} -> ${i.path}`));
+  const builtins = files.flatMap((f) =>
+    inputs[f]!.imports.filter((i) => i.external && i.path !== '<runtime>').map((i) => `${f} -> ${i.path}`),
+  );
   expect(builtins).toEqual([]);
 }, 180_000);

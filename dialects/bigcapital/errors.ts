@@ -23,9 +23,7 @@ export const ErrorResponseBigcapital = v.strictObject({
   statusCode: v.pipe(v.number(), v.integer()),
   message: v.union([
     v.string(),
-    v.array(
-      v.strictObject({ property: v.string(), value: v.optional(v.unknown()), constraints: v.record(v.string(), v.string()) }),
-    ),
+    v.array(v.strictObject({ property: v.string(), value: v.optional(v.unknown()), constraints: v.record(v.string(), v.string()) })),
   ]),
   error: v.optional(v.string()),
 });
@@ -41,6 +39,7 @@ function constraint(kind: PropertyKind | undefined, issue: Issue, property: stri
       ? ['isIn', `${property} must be one of the following values: ${customerTypes}`]
       : ['isNotEmpty', `${property} should not be empty`];
   }
+  if (typeof issue.value === 'string' && issue.message.startsWith('must be shorter')) return ['maxLength', `${property} ${issue.message}`];
   if (issue.kind === 'type') {
     if (kind === 'boolean') return ['isBoolean', `${property} must be a boolean value`];
     if (kind !== 'customerType' && kind !== 'currency') return ['isString', `${property} must be a string`];
@@ -58,9 +57,7 @@ function constraint(kind: PropertyKind | undefined, issue: Issue, property: stri
 }
 
 const kindOf = (property: string): PropertyKind | undefined =>
-  Object.hasOwn(propertyKindsBigcapital, property)
-    ? propertyKindsBigcapital[property as keyof typeof propertyKindsBigcapital]
-    : undefined;
+  Object.hasOwn(propertyKindsBigcapital, property) ? propertyKindsBigcapital[property as keyof typeof propertyKindsBigcapital] : undefined;
 
 /** One entry per property, every failed constraint in it: the validation pipe's 400 message. */
 export function validationErrors(issues: readonly Issue[]): ValidationErrorBigcapital[] {
@@ -115,6 +112,9 @@ const table = {
   idempotency_mismatch: http(400, 'Bad Request'),
   idempotency_in_flight: http(409, 'Conflict'),
   precondition_failed: http(412, 'Precondition Failed'),
+  bad_gateway: http(502, 'Bad Gateway'),
+  upstream_unavailable: http(503, 'Service Unavailable'),
+  upstream_timeout: http(504, 'Gateway Timeout'),
   rate_limited: http(429, 'Too Many Requests'),
   unavailable: http(503, 'Service Unavailable'),
   internal: { status: 500, body: () => ({ statusCode: 500, message: 'Internal server error' }) },

@@ -1,15 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import {
-  type Address,
-  type Customer,
-  type CustomerPatch,
-  clear,
-  fieldDefaults,
-  merge,
-  set,
-  stateDefaults,
-} from '../../schemas/index.ts';
+import { type Address, type Customer, type CustomerPatch, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { applyPatch } from '../../src/core/apply-patch.ts';
 import { render, toPatch } from './mapping.ts';
 import { UpdateRequestBigcapital } from './request.ts';
@@ -131,15 +122,27 @@ describe('bigcapital fromPatch: happy', () => {
     expect(v.safeParse(UpdateRequestBigcapital, { ...supplied, ...body }).success).toBe(true);
   });
 
-  it('sends an ISO country as its English name, reported as lossy', () => {
+  it('sends an ISO country as its English name, an exact round trip (no loss)', () => {
     const { body, losses } = fromPatch({ address: merge({ country: set('DE') }) });
     expect(body).toEqual({ billingAddressCountry: 'Germany' });
-    expect(losses).toContainEqual({ field: 'address.country', kind: 'lossy', message: expect.stringContaining('"Germany"') });
+    expect(losses.filter((l) => l.field.startsWith('address'))).toEqual([]);
+  });
+
+  it('sends a country name as it was given', () => {
+    const { body } = fromPatch({ address: merge({ country: set('GB'), country_name: set('UK') }) });
+    expect(body).toEqual({ billingAddressCountry: 'UK' });
   });
 
   it('patches the billing address member by member: Zipcode is the postal code, null clears one', () => {
-    const { body } = fromPatch({ address: merge({ line1: set('1 Main St'), postal_code: set('10001'), line2: clear, email: set('b@acme.example') }) });
-    expect(body).toEqual({ billingAddress1: '1 Main St', billingAddressZipcode: '10001', billingAddress2: null, billingAddressEmail: 'b@acme.example' });
+    const { body } = fromPatch({
+      address: merge({ line1: set('1 Main St'), postal_code: set('10001'), line2: clear, email: set('b@acme.example') }),
+    });
+    expect(body).toEqual({
+      billingAddress1: '1 Main St',
+      billingAddressZipcode: '10001',
+      billingAddress2: null,
+      billingAddressEmail: 'b@acme.example',
+    });
   });
 
   it('replaces a whole address by sending every member, null where it has none', () => {
@@ -258,7 +261,7 @@ describe('bigcapital fromPatch: losses', () => {
   it('leaves out a value Bigcapital would refuse, so the body is still accepted', () => {
     const { body, losses } = fromPatch({
       customer_type: set('business'),
-      name: set(''),
+      name: set('x'.repeat(257)),
       email: set('a@b.c'),
       address: merge({ city: set('Paris'), email: set('not-an-email') }),
     });

@@ -29,9 +29,7 @@ async function wooshpayCustomer(body: Record<string, string>) {
 }
 
 /** A token as the gateway signs them for Bigcapital, with the given changes. */
-async function token(
-  options: { organizations?: unknown; secret?: string; audience?: string; expiresAt?: number; kid?: string } = {},
-) {
+async function token(options: { organizations?: unknown; secret?: string; audience?: string; expiresAt?: number; kid?: string } = {}) {
   const kid = options.kid ?? gw.tenant.tenant.id;
   const key = options.secret === undefined ? await tenantSigningKey(gw.store, kid) : new TextEncoder().encode(options.secret);
   return new SignJWT({ organizations: options.organizations ?? [gw.tenant.tenant.id] })
@@ -77,9 +75,18 @@ describe('happy', () => {
     expect(byKey.status).toBe(200);
     const shown = (await byKey.json()) as Record<string, unknown>;
     expect(v.safeParse(CustomerResponseBigcapital, shown).issues).toBeUndefined();
-    expect(shown).toMatchObject({ id: number, displayName: 'Jenny Rosen Ltd', billingAddressPostcode: '10001', email: 'jenny@example.com' });
+    expect(shown).toMatchObject({
+      id: number,
+      displayName: 'Jenny Rosen Ltd',
+      billingAddressPostcode: '10001',
+      email: 'jenny@example.com',
+    });
 
-    const byJwt = await put(`/bigcapital/api/customers/${number}`, { ...base, displayName: 'Jenny Rosen Ltd', workPhone: '+1 555 0199' }, jwtAuth);
+    const byJwt = await put(
+      `/bigcapital/api/customers/${number}`,
+      { ...base, displayName: 'Jenny Rosen Ltd', workPhone: '+1 555 0199' },
+      jwtAuth,
+    );
     expect(byJwt.status).toBe(200);
     expect(await byJwt.json()).toMatchObject({ workPhone: '+1 555 0199', billingAddressCountry: 'United States' });
 
@@ -120,7 +127,8 @@ describe('happy', () => {
     expect(shown).not.toHaveProperty('email');
     expect(shown.createdAt).not.toBe('2000-01-01T00:00:00Z');
     const canonical = await gw.canonical(String(number));
-    expect(canonical).toMatchObject({ email: null, phone: '+15555550100', currency: null, balance: 0, metadata: {} });
+    // No currency given: the canonical default (docs/seams.md), which every dialect shows.
+    expect(canonical).toMatchObject({ email: null, phone: '+15555550100', currency: 'USD', balance: 0, metadata: {} });
   });
 
   it('creates with POST /api/customers (201) and reads it back by its number', async () => {
@@ -131,7 +139,12 @@ describe('happy', () => {
     expect(res.status).toBe(201);
     const created = (await res.json()) as { id: number };
     const read = await get(`/api/customers/${created.id}`);
-    expect(await read.json()).toMatchObject({ id: created.id, currencyCode: 'EUR', companyName: 'Acme', shippingAddressCountry: 'Germany' });
+    expect(await read.json()).toMatchObject({
+      id: created.id,
+      currencyCode: 'EUR',
+      companyName: 'Acme',
+      shippingAddressCountry: 'Germany',
+    });
   });
 });
 
@@ -148,7 +161,7 @@ describe('errors', () => {
       email: '',
       billingAddressEmail: '',
       shippingAddressEmail: '',
-      billingAddressCountry: 'Narnia',
+      workPhone: '+1 (555) 111-2222 ext 1234',
       active: 'yes',
     });
     expect(res.status).toBe(400);
@@ -156,11 +169,19 @@ describe('errors', () => {
       statusCode: 400,
       error: 'Bad Request',
       message: [
-        { property: 'customerType', value: 'company', constraints: { isIn: 'customerType must be one of the following values: business, individual' } },
+        {
+          property: 'customerType',
+          value: 'company',
+          constraints: { isIn: 'customerType must be one of the following values: business, individual' },
+        },
         { property: 'displayName', constraints: { isNotEmpty: 'displayName should not be empty' } },
         { property: 'email', value: '', constraints: { isEmail: 'email must be an email' } },
+        {
+          property: 'workPhone',
+          value: '+1 (555) 111-2222 ext 1234',
+          constraints: { maxLength: 'workPhone must be shorter than or equal to 20 characters' },
+        },
         { property: 'active', value: 'yes', constraints: { isBoolean: 'active must be a boolean value' } },
-        { property: 'billingAddressCountry', value: 'Narnia', constraints: { isCountryName: expect.any(String) } },
         { property: 'billingAddressEmail', value: '', constraints: { isEmail: 'billingAddressEmail must be an email' } },
         { property: 'shippingAddressEmail', value: '', constraints: { isEmail: 'shippingAddressEmail must be an email' } },
       ],
@@ -170,7 +191,9 @@ describe('errors', () => {
 
   it('refuses a wrong type with isString', async () => {
     const res = await put(`/api/customers/${number}`, { ...base, workPhone: 5551234 });
-    expect(await res.json()).toMatchObject({ message: [{ property: 'workPhone', value: 5551234, constraints: { isString: 'workPhone must be a string' } }] });
+    expect(await res.json()).toMatchObject({
+      message: [{ property: 'workPhone', value: 5551234, constraints: { isString: 'workPhone must be a string' } }],
+    });
   });
 
   it('answers a non-numeric, zero or unknown id with 404 NotFoundError, never 500', async () => {
@@ -195,14 +218,21 @@ describe('errors', () => {
     expect([large.status, await large.json()]).toEqual([413, { statusCode: 413, error: 'Payload Too Large', message: expect.any(String) }]);
 
     const stale = await put(`/api/customers/${number}`, base, { ...keyAuth, 'if-match': '"v0"' });
-    expect([stale.status, await stale.json()]).toEqual([412, { statusCode: 412, error: 'Precondition Failed', message: expect.any(String) }]);
+    expect([stale.status, await stale.json()]).toEqual([
+      412,
+      { statusCode: 412, error: 'Precondition Failed', message: expect.any(String) },
+    ]);
   });
 
   it('refuses a body that is not an object, a prototype key and a non-JSON content type in its envelopes', async () => {
     const list = await put(`/api/customers/${number}`, 'just text');
     expect([list.status, await list.json()]).toEqual([
       400,
-      { statusCode: 400, error: 'Bad Request', message: [{ property: 'body', value: 'just text', constraints: { isObject: 'body must be an object' } }] },
+      {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: [{ property: 'body', value: 'just text', constraints: { isObject: 'body must be an object' } }],
+      },
     ]);
     const proto = await gw.request(`/api/customers/${number}`, {
       method: 'PUT',

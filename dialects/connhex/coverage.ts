@@ -1,6 +1,5 @@
 import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
-
 // The seed's response shows only id, created, delinquent, address, email, name, phone and
 // subscriptions: the other fields an update sets are not read back through Connhex (read them
 // through another dialect or GET /gateway/v1/customers/{id}).
@@ -54,4 +53,3 @@ export const coverageConnhex = {
   created_at: readOnly('created', 'unix seconds'),
   updated_at: null,
 } satisfies Coverage;
-

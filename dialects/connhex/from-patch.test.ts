@@ -44,7 +44,14 @@ const paris: Address = {
 /** The fields Connhex writes; of an address, the members a Stripe address has. */
 function carried(fields: CustomerFields) {
   const { name, email, phone, description, invoice_prefix, next_invoice_sequence, tax_exempt, preferred_locales, address } = fields;
-  const shown = address && { line1: address.line1, line2: address.line2, city: address.city, state: address.state, postal_code: address.postal_code, country: address.country };
+  const shown = address && {
+    line1: address.line1,
+    line2: address.line2,
+    city: address.city,
+    state: address.state,
+    postal_code: address.postal_code,
+    country: address.country,
+  };
   return { name, email, phone, description, invoice_prefix, next_invoice_sequence, tax_exempt, preferred_locales, address: shown };
 }
 

@@ -33,7 +33,8 @@ async function sign(claims: Record<string, unknown>, options: TokenOptions = {})
     .setSubject('test-client')
     .setIssuedAt();
   if (options.exp !== null) jwtBuilder.setExpirationTime(options.exp ?? '1h');
-  const key = options.secret === undefined ? await tenantSigningKey(gw.store, options.kid ?? tenant) : new TextEncoder().encode(options.secret);
+  const key =
+    options.secret === undefined ? await tenantSigningKey(gw.store, options.kid ?? tenant) : new TextEncoder().encode(options.secret);
   return jwtBuilder.sign(key);
 }
 
@@ -103,7 +104,11 @@ describe('connhex http: happy', () => {
     );
     expect(res.status).toBe(200);
     const shown = (await res.json()) as Record<string, unknown>;
-    expect(shown).toMatchObject({ name: 'Form Customer', address: { city: 'Berlin', country: 'DE' }, subscriptions: { object: 'list', data: [] } });
+    expect(shown).toMatchObject({
+      name: 'Form Customer',
+      address: { city: 'Berlin', country: 'DE' },
+      subscriptions: { object: 'list', data: [] },
+    });
     expect(await gw.canonical(id)).toMatchObject({ next_invoice_sequence: 9, preferred_locales: ['de'] });
   });
 

@@ -93,7 +93,14 @@ describe('connhex mapping: happy', () => {
     expect(v.safeParse(CustomerResponseConnhex, shown).issues).toBeUndefined();
     expect(Object.keys(shown).sort()).toEqual(['address', 'created', 'delinquent', 'email', 'id', 'name', 'phone', 'subscriptions']);
     expect(shown).toMatchObject({ id: 'cus_Q1w2E3r4T5y6U7', created: 1767323045, delinquent: false, email: null, subscriptions: null });
-    expect(shown.address).toEqual({ line1: '510 Townsend St', line2: null, city: 'San Francisco', state: 'CA', postal_code: '94103', country: 'US' });
+    expect(shown.address).toEqual({
+      line1: '510 Townsend St',
+      line2: null,
+      city: 'San Francisco',
+      state: 'CA',
+      postal_code: '94103',
+      country: 'US',
+    });
   });
 
   it('expands subscriptions to an empty Stripe list', () => {
@@ -134,7 +141,10 @@ describe('connhex mapping: errors', () => {
   });
 
   it('refuses to unset next_invoice_sequence, an unknown tax_exempt, an unknown expand path and unknown parameters', () => {
-    expect(firstIssue({ next_invoice_sequence: '' })).toEqual({ path: 'next_invoice_sequence', message: 'next_invoice_sequence cannot be unset.' });
+    expect(firstIssue({ next_invoice_sequence: '' })).toEqual({
+      path: 'next_invoice_sequence',
+      message: 'next_invoice_sequence cannot be unset.',
+    });
     expect(firstIssue({ tax_exempt: 'partial' }).path).toBe('tax_exempt');
     expect(firstIssue({ expand: ['tax_ids'] }).path).toBe('expand.0');
     expect(firstIssue({ metadata: { a: 'b' } }).path).toBe('metadata');

@@ -1,13 +1,5 @@
 import * as v from 'valibot';
-import {
-  AddressParam,
-  clearable,
-  EmailParam,
-  expandParam,
-  NameParam,
-  PhoneParam,
-  text,
-} from '../stripe-like/index.ts';
+import { AddressParam, clearable, EmailParam, expandParam, NameParam, PhoneParam, text } from '../stripe-like/index.ts';
 
 /** What `expand[]` may name on a Connhex customer. */
 export const expandableConnhex = ['subscriptions'] as const;
@@ -16,10 +8,7 @@ export const taxExemptValuesConnhex = ['exempt', 'none', 'reverse'] as const;
 
 export const InvoicePrefixParamConnhex = v.pipe(
   v.string(),
-  v.regex(
-    /^[A-Z0-9]{3,12}$/,
-    (issue) => `Invalid invoice_prefix: '${String(issue.input)}'. It must be 3–12 uppercase letters or numbers.`,
-  ),
+  v.regex(/^[A-Z0-9]{3,12}$/, (issue) => `Invalid invoice_prefix: '${String(issue.input)}'. It must be 3–12 uppercase letters or numbers.`),
 );
 
 const sequenceMessage = 'Invalid next_invoice_sequence: it must be an integer of at least 1.';
@@ -29,10 +18,7 @@ const sequenceMessage = 'Invalid next_invoice_sequence: it must be an integer of
  * "" cannot unset it (Stripe's parameter_invalid_empty).
  */
 export const NextInvoiceSequenceParamConnhex = v.pipe(
-  v.union([
-    v.number(),
-    v.pipe(v.string(), v.nonEmpty('next_invoice_sequence cannot be unset.'), v.regex(/^\d{1,15}$/, sequenceMessage)),
-  ]),
+  v.union([v.number(), v.pipe(v.string(), v.nonEmpty('next_invoice_sequence cannot be unset.'), v.regex(/^\d{1,15}$/, sequenceMessage))]),
   v.transform(Number),
   v.integer(sequenceMessage),
   v.minValue(1, sequenceMessage),

@@ -1,8 +1,7 @@
 import { type Coverage, readOnly } from '../../src/contract/dialect.ts';
 
 const setOnly = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: false }, note }) as const;
-const replaced = (as: string, note: string) =>
-  ({ as, read: true, write: { set: true, clear: true, mode: 'replace' }, note }) as const;
+const replaced = (as: string, note: string) => ({ as, read: true, write: { set: true, clear: true, mode: 'replace' }, note }) as const;
 
 // Meteroid cannot clear a scalar: absent and null leave it, "" is stored as "".
 export const coverageMeteroid = {
@@ -14,27 +13,30 @@ export const coverageMeteroid = {
     'unique within the tenant (409 CONFLICT); resolves in the path after cus_ ids and UUIDs; 1-255 characters, not cus_… or UUID-like',
   ),
   external_id: null,
-  name: setOnly('name', 'required on create; shown as "" when none is stored'),
+  name: setOnly('name', 'required on create; shown as "" when none is stored, and "" written back is none'),
   first_name: null,
   last_name: null,
   salutation: null,
   company_name: null,
   customer_type: null,
-  email: setOnly('billing_email', 'not checked for format, as Meteroid'),
+  email: setOnly('billing_email', 'must be an email address (the canonical limit, so every dialect can show and take it)'),
   invoicing_emails: replaced('invoicing_emails', 'replaced whole; [] empties'),
-  phone: setOnly('phone', 'cannot be cleared'),
+  phone: setOnly('phone', 'cannot be cleared; at most 20 characters (the canonical limit)'),
   mobile_phone: null,
   website: null,
   description: null,
   address: replaced(
     'billing_address',
-    'zip_code is postal_code; replaced whole ({} empties it; line3 goes with the old address); the address contact email/phone stored elsewhere are kept',
+    'zip_code is postal_code; the members Meteroid shows are replaced whole ({} empties them); line3, the contact email/phone and a country given as a name naming no country, which it cannot show, are kept',
   ),
   shipping: replaced(
     'shipping_address',
-    'same_as_billing and address replaced whole; same_as_billing reads back the billing address; a shipping name/phone stored elsewhere is kept',
+    'same_as_billing and address replaced whole; same_as_billing reads back the billing address, and with it true the address sent is ignored (the shipping address is kept); a shipping name/phone stored elsewhere is kept',
   ),
-  currency: setOnly('currency', 'one of the seed\'s ISO 4217 codes, upper case; required on create; shown as "EUR" when none is stored'),
+  currency: setOnly(
+    'currency',
+    "one of the seed's ISO 4217 codes, upper case; required on create; a customer created elsewhere without one has the canonical default, USD",
+  ),
   preferred_locales: null,
   invoice_prefix: null,
   next_invoice_sequence: null,
@@ -43,11 +45,11 @@ export const coverageMeteroid = {
     as: 'is_tax_exempt',
     read: true,
     write: { set: true, clear: true },
-    note: 'true sets exempt, false none (which also clears it); reverse is shown as true (and writing true back stores exempt)',
+    note: 'true is exempt of either kind (none becomes exempt, a reverse charge stays one), false none (which also clears it); reverse is shown as true',
   },
   tax_ids: setOnly(
     'vat_number',
-    'the VAT entry only, replaced; other tax ids kept; its country is taken from the number\'s prefix (EL -> GR) when it is one',
+    "the VAT entry only, replaced; other tax ids kept; its country is taken from the number's prefix (EL -> GR) when it is one",
   ),
   custom_taxes: replaced('custom_taxes', 'replaced whole; [] empties; rate is a decimal string'),
   metadata: null,

@@ -18,7 +18,8 @@ beforeAll(async () => {
 const call = (method: string, path: string, body?: unknown, headers = auth) =>
   gw.request(path, body === undefined ? { method, headers } : jsonInit(method, body, headers));
 const patch = (ref: string, body: unknown, headers = auth) => call('PATCH', `${base}/${ref}`, body, headers);
-const read = async (ref: string, headers = auth) => (await call('GET', `${base}/${encodeURIComponent(ref)}`, undefined, headers)).json() as Promise<CustomerMeteroid>;
+const read = async (ref: string, headers = auth) =>
+  (await call('GET', `${base}/${encodeURIComponent(ref)}`, undefined, headers)).json() as Promise<CustomerMeteroid>;
 
 async function create(body: unknown = { name: 'Acme', currency: 'EUR' }): Promise<CustomerMeteroid> {
   const res = await call('POST', base, body);
@@ -56,14 +57,16 @@ describe('meteroid over HTTP: happy', () => {
     const { id } = await create({ name: 'Keep', currency: 'GBP', phone: '+44 20 7946 0000', billing_email: 'a@b.example' });
     const same = await ok(await patch(id, { name: null, phone: null, currency: null, billing_address: null }));
     expect(same).toMatchObject({ name: 'Keep', phone: '+44 20 7946 0000', currency: 'GBP', billing_email: 'a@b.example' });
-    const emptied = await ok(await patch(id, { phone: '', billing_email: '' }));
-    expect(emptied).toMatchObject({ phone: '', billing_email: '', name: 'Keep' });
-    expect(await gw.canonical(id)).toMatchObject({ phone: '', email: '' });
+    const emptied = await ok(await patch(id, { phone: '' }));
+    expect(emptied).toMatchObject({ phone: '', billing_email: 'a@b.example', name: 'Keep' });
+    expect(await gw.canonical(id)).toMatchObject({ phone: '', email: 'a@b.example' });
   });
 
   it('replaces billing_address whole and stores zip_code as the canonical postal_code', async () => {
     const { id } = await create();
-    await ok(await patch(id, { billing_address: { line1: '1 Main St', line2: 'Floor 2', city: 'Berlin', zip_code: '10115', country: 'de' } }));
+    await ok(
+      await patch(id, { billing_address: { line1: '1 Main St', line2: 'Floor 2', city: 'Berlin', zip_code: '10115', country: 'de' } }),
+    );
     expect((await gw.canonical(id)).address).toMatchObject({ line1: '1 Main St', postal_code: '10115', country: 'DE' });
     const replaced = await ok(await patch(id, { billing_address: { city: 'Munich' } }));
     expect(replaced.billing_address).toEqual({ line1: null, line2: null, city: 'Munich', country: null, state: null, zip_code: null });
@@ -72,7 +75,9 @@ describe('meteroid over HTTP: happy', () => {
   it('reads the billing address back as the shipping address when same_as_billing, through Meteroid and Wooshpay', async () => {
     const { id } = await create();
     const billing = { line1: '5 Quay St', city: 'Dublin', zip_code: 'D02', country: 'IE' };
-    const res = await ok(await patch(id, { billing_address: billing, shipping_address: { same_as_billing: true, address: { city: 'Cork' } } }));
+    const res = await ok(
+      await patch(id, { billing_address: billing, shipping_address: { same_as_billing: true, address: { city: 'Cork' } } }),
+    );
     expect(res.shipping_address).toEqual({ same_as_billing: true, address: { line2: null, state: null, ...billing } });
     const woosh = (await (await call('GET', `/v1/customers/${id}`, undefined, wooshpayAuth)).json()) as { shipping: { address: unknown } };
     expect(woosh.shipping.address).toMatchObject({ line1: '5 Quay St', city: 'Dublin', postal_code: 'D02' });
@@ -82,7 +87,12 @@ describe('meteroid over HTTP: happy', () => {
 
   it('replaces invoicing_emails and custom_taxes whole', async () => {
     const { id } = await create();
-    await ok(await patch(id, { invoicing_emails: ['a@x.example', 'b@x.example'], custom_taxes: [{ name: 'City tax', rate: '0.05', tax_code: 'CT' }] }));
+    await ok(
+      await patch(id, {
+        invoicing_emails: ['a@x.example', 'b@x.example'],
+        custom_taxes: [{ name: 'City tax', rate: '0.05', tax_code: 'CT' }],
+      }),
+    );
     const res = await ok(await patch(id, { invoicing_emails: ['c@x.example'], custom_taxes: [] }));
     expect(res.invoicing_emails).toEqual(['c@x.example']);
     expect(res.custom_taxes).toEqual([]);
@@ -112,8 +122,8 @@ describe('meteroid over HTTP: happy', () => {
     });
     const { id } = (await res.json()) as { id: string };
     const shown = await read(id);
-    // What Wooshpay stored shows through Meteroid; no currency stored shows as EUR.
-    expect(shown).toMatchObject({ id, name: 'Jenny', billing_email: 'jenny@example.com', currency: 'EUR', invoicing_entity_id: '' });
+    // What Wooshpay stored shows through Meteroid; no currency given is the canonical default.
+    expect(shown).toMatchObject({ id, name: 'Jenny', billing_email: 'jenny@example.com', currency: 'USD', invoicing_entity_id: '' });
     expect(v.safeParse(CustomerResponseMeteroid, shown).issues).toBeUndefined();
 
     await ok(await patch(id, { phone: '+33 6 00 00 00 00', shipping_address: { same_as_billing: false, address: { city: 'Lyon' } } }));
@@ -164,7 +174,12 @@ describe('meteroid over HTTP: errors', () => {
     const { id } = await create();
     await expectError(await patch(id, { currency: 'eur' }), 400, 'BAD_REQUEST', /^Invalid input: currency: /);
     await expectError(await patch(id, { billing_address: { country: 'Narnia' } }), 400, 'BAD_REQUEST', /billing_address\.country/);
-    await expectError(await patch(id, { custom_taxes: [{ name: 'T', rate: 'ten', tax_code: 'T' }] }), 400, 'BAD_REQUEST', /custom_taxes\[0\]\.rate/);
+    await expectError(
+      await patch(id, { custom_taxes: [{ name: 'T', rate: 'ten', tax_code: 'T' }] }),
+      400,
+      'BAD_REQUEST',
+      /custom_taxes\[0\]\.rate/,
+    );
     await expectError(await patch(id, { alias: '' }), 400, 'BAD_REQUEST', /alias/);
     await expectError(await patch(id, { alias: 'cus_lookslikeanid' }), 400, 'BAD_REQUEST', /^Invalid input: alias/);
   });
@@ -197,7 +212,12 @@ describe('meteroid over HTTP: security', () => {
   it('answers a missing, malformed or unknown key with 401 and writes nothing', async () => {
     const { id } = await create({ name: 'Locked', currency: 'EUR' });
     const wooshpayKey = gw.tenant.credentials.wooshpay!.secret_key!;
-    const attempts = [{}, { authorization: 'Basic cHZfdGVzdF94Og==' }, { authorization: 'Bearer pv_test_0000000000000000' }, { authorization: `Bearer ${wooshpayKey}` }];
+    const attempts = [
+      {},
+      { authorization: 'Basic cHZfdGVzdF94Og==' },
+      { authorization: 'Bearer pv_test_0000000000000000' },
+      { authorization: `Bearer ${wooshpayKey}` },
+    ];
     for (const headers of attempts) {
       const res = await patch(id, { name: 'Hijacked' }, headers);
       expect(res.status).toBe(401);

@@ -22,7 +22,11 @@ describe('keepAccepted', () => {
     const losses: Loss[] = [];
     const body = { name: 'Annabel', address: { city: 'Paris-Nord', line1: '1 Rue' }, tags: ['a', 'bbb'] };
     expect(keepAccepted(entries, body, context, losses)).toEqual({ address: { line1: '1 Rue' } });
-    expect(losses.map((l) => `${l.field}:${l.kind}`)).toEqual(['display_name:inexpressible', 'address.city:inexpressible', 'tags:inexpressible']);
+    expect(losses.map((l) => `${l.field}:${l.kind}`)).toEqual([
+      'display_name:inexpressible',
+      'address.city:inexpressible',
+      'tags:inexpressible',
+    ]);
     expect(losses[0]!.message).toContain('Target refuses this name');
   });
 });

@@ -1,8 +1,7 @@
 import * as v from 'valibot';
 import type { Loss } from '../../src/contract/dialect.ts';
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const memberKey = (issue: v.BaseIssue<unknown>): string | undefined => {
   const key = issue.path?.[0]?.key;

@@ -1,6 +1,5 @@
 import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
-
 export const coverageWooshpay = {
   uuid: null,
   public_id: readOnly('id'),
@@ -23,15 +22,15 @@ export const coverageWooshpay = {
     as: 'address',
     read: true,
     write: { set: true, clear: true, mode: 'merge' },
-    note: 'members patch one by one; address="" clears; line3 and contact are not shown',
+    note: 'members patch one by one; address="" clears; line3, contact email/phone and a country given as a name are kept but not shown (a country naming no known country shows as null)',
   },
   shipping: {
     as: 'shipping',
     read: true,
     write: { set: true, clear: true, mode: 'replace' },
-    note: 'name and address required when set; same_as_billing shows the billing address',
+    note: 'name and address required when set; the hash replaces the members it shows and keeps line3, contact email/phone; same_as_billing shows the billing address: writing it back unchanged keeps the flag, a change ends it',
   },
-  currency: readOnly('currency', 'lower case'),
+  currency: readOnly('currency', 'lower case; a customer created without one has the canonical default, usd'),
   preferred_locales: readOnly('preferred_locales'),
   invoice_prefix: readOnly('invoice_prefix'),
   next_invoice_sequence: readOnly('next_invoice_sequence'),
@@ -42,7 +41,7 @@ export const coverageWooshpay = {
     as: 'metadata',
     read: true,
     write: { set: true, clear: true, mode: 'merge' },
-    note: 'metadata[k]="" deletes a key, metadata="" clears all; non-string values are shown as JSON text',
+    note: 'metadata[k]="" deletes a key, metadata="" clears all; non-string values are shown as JSON text, and that text written back keeps the stored value',
   },
   invoicing_entity_id: null,
   business_entity_id: null,

@@ -25,12 +25,26 @@ beforeEach(async () => {
 
 describe('wooshpay: happy', () => {
   it('creates, updates and retrieves with form brackets as Stripe clients send them', async () => {
-    const c = await create({ name: 'Jenny', 'metadata[plan]': 'gold', 'metadata[seats]': '3', 'address[city]': 'Berlin', 'address[country]': 'DE' });
-    expect(c).toMatchObject({ object: 'customer', name: 'Jenny', metadata: { plan: 'gold', seats: '3' }, address: { city: 'Berlin', country: 'DE' } });
+    const c = await create({
+      name: 'Jenny',
+      'metadata[plan]': 'gold',
+      'metadata[seats]': '3',
+      'address[city]': 'Berlin',
+      'address[country]': 'DE',
+    });
+    expect(c).toMatchObject({
+      object: 'customer',
+      name: 'Jenny',
+      metadata: { plan: 'gold', seats: '3' },
+      address: { city: 'Berlin', country: 'DE' },
+    });
     expect(c.id).toMatch(/^cus_[A-Za-z0-9]{14}$/);
     expect(typeof c.created).toBe('number');
 
-    const updated = await gw.request(`/v1/customers/${c.id}`, form({ 'metadata[seats]': '', 'metadata[tier]': '1', phone: '+4930123', name: '' }));
+    const updated = await gw.request(
+      `/v1/customers/${c.id}`,
+      form({ 'metadata[seats]': '', 'metadata[tier]': '1', phone: '+4930123', name: '' }),
+    );
     expect(updated.status).toBe(200);
     expect(await updated.json()).toMatchObject({ name: null, phone: '+4930123', metadata: { plan: 'gold', tier: '1' } });
 
@@ -44,10 +58,17 @@ describe('wooshpay: happy', () => {
     const c = await create();
     const res = await gw.request(
       `/wooshpay/v1/customers/${c.id}`,
-      jsonInit('POST', { email: 'j@example.com', shipping: { name: 'Dock 4', address: { line1: 'Pier 1', country: 'NO' } } }, { authorization: `Bearer ${key}` }),
+      jsonInit(
+        'POST',
+        { email: 'j@example.com', shipping: { name: 'Dock 4', address: { line1: 'Pier 1', country: 'NO' } } },
+        { authorization: `Bearer ${key}` },
+      ),
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ email: 'j@example.com', shipping: { name: 'Dock 4', phone: null, address: { line1: 'Pier 1', country: 'NO' } } });
+    expect(await res.json()).toMatchObject({
+      email: 'j@example.com',
+      shipping: { name: 'Dock 4', phone: null, address: { line1: 'Pier 1', country: 'NO' } },
+    });
   });
 
   it('clears all metadata with metadata=""', async () => {
@@ -211,7 +232,10 @@ describe('wooshpay: security', () => {
     const c = await create();
     const otherKey = gw.other.credentials.wooshpay!.secret_key!;
     await gw.request(`/v1/customers/${c.id}`, form({ description: 'mine' }, { ...basic, 'idempotency-key': 'shared' }));
-    const theirs = await gw.request('/v1/customers', form({ name: 'Theirs' }, { authorization: `Bearer ${otherKey}`, 'idempotency-key': 'shared' }));
+    const theirs = await gw.request(
+      '/v1/customers',
+      form({ name: 'Theirs' }, { authorization: `Bearer ${otherKey}`, 'idempotency-key': 'shared' }),
+    );
     expect(theirs.status).toBe(200);
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();
     expect(((await theirs.json()) as { name: string }).name).toBe('Theirs');

@@ -1,14 +1,5 @@
 import * as v from 'valibot';
-import {
-  AddressParam,
-  clearable,
-  EmailParam,
-  expandParam,
-  MetadataParam,
-  NameParam,
-  PhoneParam,
-  text,
-} from '../stripe-like/index.ts';
+import { AddressParam, clearable, EmailParam, expandParam, MetadataParam, NameParam, PhoneParam, text } from '../stripe-like/index.ts';
 
 /** What `expand[]` may name on a Wooshpay customer. */
 export const expandableWooshpay = ['tax_ids', 'cash_balance', 'sources', 'tax'] as const;

@@ -1,6 +1,5 @@
 import { type Coverage, readOnly, readWrite } from '../../src/contract/dialect.ts';
 
-
 export const coverageZenskar = {
   uuid: readOnly('id', 'the path id; an external_id resolves too'),
   public_id: null,
@@ -23,15 +22,13 @@ export const coverageZenskar = {
     as: 'address',
     read: true,
     write: { set: true, clear: true, mode: 'merge' },
-    note:
-      'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the English name and country_code the ISO-2 code, either may be sent and both must agree; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
+    note: 'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the name as given (else the English name of the code) and country_code the ISO-2 code; country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to its code, other text is kept and shown as given; both sent must agree; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
   },
   shipping: {
     as: 'ship_to_address',
     read: true,
     write: { set: true, clear: true, mode: 'merge' },
-    note:
-      'the shipping address only, member by member; the shipping name and phone are kept but not shown; "same as billing" shows the billing address, and an update through ship_to_address ends it',
+    note: 'the shipping address only, member by member; the shipping name and phone are kept but not shown; "same as billing" shows the billing address: writing it back unchanged keeps the flag, a change starts from the billing address and ends it',
   },
   currency: null,
   preferred_locales: null,

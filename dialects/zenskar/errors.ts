@@ -25,8 +25,7 @@ export type PydanticType = keyof typeof pydantic;
 export const valueError = (message: string): string => `Value error, ${message}`;
 
 /** pydantic's EmailStr message (its own `value_error`, without the "Value error, " prefix). */
-export const emailError = (input: unknown): string =>
-  `value is not a valid email address: '${String(input)}' is not an email address.`;
+export const emailError = (input: unknown): string => `value is not a valid email address: '${String(input)}' is not an email address.`;
 
 const valueErrorPrefixes = ['Value error, ', 'value is not a valid email address'];
 
@@ -53,9 +52,7 @@ export interface ValidationErrorZenskar {
 /** Every envelope above as one schema, for the OpenAPI documents (and checked against live answers). */
 export const ErrorResponseZenskar = v.union([
   v.strictObject({
-    detail: v.array(
-      v.strictObject({ loc: v.array(v.union([v.string(), v.number()])), msg: v.string(), type: v.string() }),
-    ),
+    detail: v.array(v.strictObject({ loc: v.array(v.union([v.string(), v.number()])), msg: v.string(), type: v.string() })),
   }),
   v.strictObject({ detail: v.string() }),
   v.strictObject({ message: v.string() }),
@@ -106,6 +103,9 @@ const table = {
   idempotency_mismatch: (e) => ({ status: 400, body: detail(e.message) }),
   idempotency_in_flight: (e) => ({ status: 409, body: detail(e.message) }),
   precondition_failed: (e) => ({ status: 412, body: detail(e.message) }),
+  bad_gateway: (e) => ({ status: 502, body: detail(e.message) }),
+  upstream_unavailable: (e) => ({ status: 503, body: detail(e.message) }),
+  upstream_timeout: (e) => ({ status: 504, body: detail(e.message) }),
   // The API Gateway's throttling answer.
   rate_limited: () => ({ status: 429, body: { message: 'Too Many Requests' } }),
   unavailable: (e) => ({ status: 503, body: detail(e.message) }),

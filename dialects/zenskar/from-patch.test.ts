@@ -10,7 +10,17 @@ import { fromPatch } from './from-patch.ts';
 const start = applyPatch(fieldDefaults, {
   name: set('Start'),
   metadata: set({ keep: 1 }),
-  address: set({ line1: 'a', line2: null, line3: null, city: 'Oslo', state: null, postal_code: '0150', country: 'NO', email: null, phone: null }),
+  address: set({
+    line1: 'a',
+    line2: null,
+    line3: null,
+    city: 'Oslo',
+    state: null,
+    postal_code: '0150',
+    country: 'NO',
+    email: null,
+    phone: null,
+  }),
 });
 
 /** The patch, through Zenskar's wire form and back, changes the customer exactly as the patch itself. */
@@ -24,7 +34,11 @@ describe('zenskar fromPatch', () => {
   it('round-trips sets and clears of the fields it carries', () => {
     roundTrip({ name: set('N'), email: set('n@example.com'), phone: clear, external_id: set('crm-1') });
     roundTrip({ metadata: set({ a: [1, 2] }), tax_ids: set([{ type: 'VAT', value: 'NO123', country: 'NO' }]) });
-    roundTrip({ connector: set({ name: 'stripe', reference_id: 'cus_1' }), communications_enabled: set(false), auto_charge_enabled: clear });
+    roundTrip({
+      connector: set({ name: 'stripe', reference_id: 'cus_1' }),
+      communications_enabled: set(false),
+      auto_charge_enabled: clear,
+    });
     roundTrip({ address: merge({ city: set('Bergen'), line1: clear, country: set('SE') }) });
     roundTrip({ address: clear, metadata: clear, tax_ids: clear });
   });
@@ -41,20 +55,35 @@ describe('zenskar translate over HTTP', () => {
     const gw = await testGateway();
     const sk = gw.tenant.credentials.wooshpay!.secret_key!;
     const zk = gw.tenant.credentials.zenskar!;
-    const created = (await (await gw.request('/v1/customers', jsonInit('POST', { name: 'T' }, { authorization: `Bearer ${sk}` }))).json()) as { id: string };
+    const created = (await (
+      await gw.request('/v1/customers', jsonInit('POST', { name: 'T' }, { authorization: `Bearer ${sk}` }))
+    ).json()) as { id: string };
     const uuid = (await gw.canonical(created.id)).ids.uuid as string;
 
     const wooshpayBody = { name: 'Translated', phone: '', metadata: { plan: 'pro' }, address: { city: 'Oslo', country: 'NO' } };
-    const res = await gw.request('/gateway/v1/translate?from=wooshpay&to=zenskar', jsonInit('POST', wooshpayBody, { authorization: `Bearer ${sk}` }));
+    const res = await gw.request(
+      '/gateway/v1/translate?from=wooshpay&to=zenskar',
+      jsonInit('POST', wooshpayBody, { authorization: `Bearer ${sk}` }),
+    );
     const translated = (await res.json()) as { body: Record<string, unknown>; losses: { field: string; kind: string }[] };
-    expect(translated.body).toMatchObject({ customer_name: 'Translated', phone_number: null, address: { city: 'Oslo', country_code: 'NO' } });
+    expect(translated.body).toMatchObject({
+      customer_name: 'Translated',
+      phone_number: null,
+      address: { city: 'Oslo', country_code: 'NO' },
+    });
     expect(translated.losses).toContainEqual(expect.objectContaining({ field: 'metadata', kind: 'inexpressible' }));
 
-    const patched = await gw.request(`/zenskar/customers/${uuid}`, jsonInit('PATCH', translated.body, { 'x-api-key': zk.api_key!, organisation: zk.organisation! }));
+    const patched = await gw.request(
+      `/zenskar/customers/${uuid}`,
+      jsonInit('PATCH', translated.body, { 'x-api-key': zk.api_key!, organisation: zk.organisation! }),
+    );
     expect(patched.status).toBe(200);
     expect(await gw.canonical(uuid)).toMatchObject({ name: 'Translated', phone: null, address: { city: 'Oslo', country: 'NO' } });
 
-    const strict = await gw.request('/gateway/v1/translate?from=wooshpay&to=zenskar&strict=true', jsonInit('POST', wooshpayBody, { authorization: `Bearer ${sk}` }));
+    const strict = await gw.request(
+      '/gateway/v1/translate?from=wooshpay&to=zenskar&strict=true',
+      jsonInit('POST', wooshpayBody, { authorization: `Bearer ${sk}` }),
+    );
     expect(strict.status).toBe(422);
     expect(await strict.json()).toMatchObject({ error: { code: 'lossy_translation', losses: expect.any(Array) } });
   });

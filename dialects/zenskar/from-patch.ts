@@ -13,6 +13,8 @@ const members = [
   ['state', 'state'],
   ['postal_code', 'zipCode'],
   ['country', 'country_code'],
+  // The name as given; absent beside a code, the name given before for that country stays.
+  ['country_name', 'country'],
 ] as const satisfies readonly (readonly [keyof Address, string])[];
 
 function contactLosses(field: string, present: (m: 'email' | 'phone') => boolean, losses: Loss[]): void {
@@ -25,7 +27,7 @@ function addressParam(op: AddressOp, field: string, losses: Loss[]): Record<stri
   if (op.op === 'clear') return null;
   const out: Record<string, string | null> = {};
   if (op.op === 'set') {
-    for (const [from, to] of members) out[to] = op.value[from];
+    for (const [from, to] of members) out[to] = op.value[from] ?? null;
     contactLosses(field, (m) => Boolean(op.value[m]), losses);
     return out;
   }
@@ -55,9 +57,7 @@ export function fromPatch(patch: CustomerPatch): Translation {
   if (patch.metadata && patch.metadata.op !== 'merge') body.custom_data = patch.metadata.op === 'set' ? patch.metadata.value : null;
   if (patch.tax_ids && patch.tax_ids.op !== 'merge') {
     body.tax_info =
-      patch.tax_ids.op === 'set'
-        ? patch.tax_ids.value.map((t) => ({ country_code: t.country, tax_code: t.type, tax_id: t.value }))
-        : null;
+      patch.tax_ids.op === 'set' ? patch.tax_ids.value.map((t) => ({ country_code: t.country, tax_code: t.type, tax_id: t.value })) : null;
   }
   if (patch.address) body.address = addressParam(patch.address, 'address', losses);
   const shipping = patch.shipping;
@@ -65,15 +65,30 @@ export function fromPatch(patch: CustomerPatch): Translation {
     // ship_to_address is only the shipping address: writing it ends "same as billing" and keeps
     // the recipient's name and phone as they are, whatever the source asked of them.
     const address =
-      shipping.op === 'clear' ? { op: 'clear' as const } : shipping.op === 'set' ? ({ op: 'set', value: shipping.value.address } as const) : shipping.value.address;
+      shipping.op === 'clear'
+        ? { op: 'clear' as const }
+        : shipping.op === 'set'
+          ? ({ op: 'set', value: shipping.value.address } as const)
+          : shipping.value.address;
     if (address) {
-      body.ship_to_address = address.op === 'set' && address.value === null ? null : addressParam(address as AddressOp, 'shipping.address', losses);
-      losses.push({ field: 'shipping.same_as_billing', kind: 'lossy', message: 'Writing ship_to_address through Zenskar ends "same as billing".' });
+      body.ship_to_address =
+        address.op === 'set' && address.value === null ? null : addressParam(address as AddressOp, 'shipping.address', losses);
+      losses.push({
+        field: 'shipping.same_as_billing',
+        kind: 'lossy',
+        message: 'Writing a changed ship_to_address through Zenskar ends "same as billing".',
+      });
+      losses.push({
+        field: 'shipping.address',
+        kind: 'lossy',
+        message: 'Zenskar shows a same-as-billing shipping address as the billing address: one written as that is kept as it was.',
+      });
     } else if (shipping.op === 'merge' && shipping.value.same_as_billing) {
       losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Zenskar has no "same as billing" flag.' });
     }
     const named = shipping.op === 'merge' ? (['name', 'phone'] as const).filter((m) => shipping.value[m]) : (['name', 'phone'] as const);
-    for (const m of named) losses.push({ field: `shipping.${m}`, kind: 'unsupported', message: `Zenskar has no shipping ${m}; it is kept as it is.` });
+    for (const m of named)
+      losses.push({ field: `shipping.${m}`, kind: 'unsupported', message: `Zenskar has no shipping ${m}; it is kept as it is.` });
   }
   return { body, losses };
 }

@@ -12,7 +12,8 @@ let wooshpayAuth: Record<string, string>;
 const zenskar = (method: string, path: string, body?: unknown, headers = auth) =>
   gw.request(`/zenskar/customers${path}`, body === undefined ? { method, headers } : jsonInit(method, body, headers));
 const patch = (ref: string, body: unknown, headers = auth) => zenskar('PATCH', `/${ref}`, body, headers);
-const read = async (ref: string, headers = auth) => (await zenskar('GET', `/${ref}`, undefined, headers)).json() as Promise<CustomerZenskar>;
+const read = async (ref: string, headers = auth) =>
+  (await zenskar('GET', `/${ref}`, undefined, headers)).json() as Promise<CustomerZenskar>;
 
 const shown = async (res: Response) => (await res.json()) as CustomerZenskar;
 const detail = async <T = { loc: (string | number)[]; msg: string; type: string }[]>(res: Response) =>
@@ -145,7 +146,14 @@ describe('happy', () => {
     });
     expect(c.address).toMatchObject({ line1: '10 Downing St', line3: 'Whitehall', country: 'United Kingdom', country_code: 'GB' });
     const moved = await shown(await patch(c.id, { address: { city: 'Paris', zipCode: null, country: 'France' } }));
-    expect(moved.address).toMatchObject({ line1: '10 Downing St', line3: 'Whitehall', city: 'Paris', zipCode: null, country: 'France', country_code: 'FR' });
+    expect(moved.address).toMatchObject({
+      line1: '10 Downing St',
+      line3: 'Whitehall',
+      city: 'Paris',
+      zipCode: null,
+      country: 'France',
+      country_code: 'FR',
+    });
     expect((await shown(await patch(c.id, { address: null }))).address).toBeNull();
   });
 
@@ -186,7 +194,7 @@ describe('errors', () => {
         email: 'not-an-email',
         business_entity_id: 'nope',
         auto_charge_enabled: 'sometimes',
-        address: { country: 'Atlantis', zipCode: 12345 },
+        address: { country: 'Atlantis', country_code: 'US', zipCode: 12345 },
         tax_info: [{ country_code: 'XX', tax_id: 'T1' }],
       });
       expect(res.status).toBe(422);
@@ -194,7 +202,7 @@ describe('errors', () => {
       expect(issues.map((d) => [d.loc.join('.'), d.type])).toEqual([
         ['body.external_id', 'string_too_long'],
         ['body.address.zipCode', 'string_type'],
-        ['body.address.country', 'value_error'],
+        ['body.address.country_code', 'value_error'],
         ['body.tax_info.0.country_code', 'value_error'],
         ['body.email', 'value_error'],
         ['body.auto_charge_enabled', 'bool_type'],

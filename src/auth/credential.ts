@@ -41,9 +41,7 @@ function fromAuthorization(schemes: readonly CredentialScheme[], req: RequestVie
   if (!header) return missing();
   const [name = '', token, ...extra] = header.split(/\s+/);
   const auth = name.toLowerCase() as AuthScheme;
-  const keys = schemes.filter(
-    (s): s is KeyScheme => s.type === 'api-key' && 'authorization' in s.in && s.in.authorization.includes(auth),
-  );
+  const keys = schemes.filter((s): s is KeyScheme => s.type === 'api-key' && 'authorization' in s.in && s.in.authorization.includes(auth));
   const jwt = auth === 'bearer' ? schemes.find((s) => s.type === 'jwt') : undefined;
   if (keys.length === 0 && !jwt) return invalid();
   if (token === undefined) return missing();

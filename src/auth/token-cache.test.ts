@@ -8,7 +8,13 @@ describe('VerifiedTokenCache', () => {
   const exp = 1_000; // seconds
   const verifier = (claims: Record<string, unknown> | undefined) => {
     const calls = { n: 0 };
-    return { calls, verify: async () => (calls.n++, claims && { tenantId: 't1', claims }) };
+    return {
+      calls,
+      verify: async () => {
+        calls.n++;
+        return claims && { tenantId: 't1', claims };
+      },
+    };
   };
 
   it('verifies a token once and answers from memory until its exp', async () => {

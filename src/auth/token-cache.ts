@@ -28,12 +28,7 @@ export class VerifiedTokenCache<V extends Verified> {
   }
 
   /** `verify`'s answer for the token, from the cache while the token is current. */
-  async verify(
-    token: string,
-    dialect: string,
-    now: number,
-    verify: () => Promise<V | undefined>,
-  ): Promise<V | undefined> {
+  async verify(token: string, dialect: string, now: number, verify: () => Promise<V | undefined>): Promise<V | undefined> {
     if (this.#options.ttlMs <= 0 || this.#options.size <= 0) return verify();
     // The audience differs per dialect: the same token is a different question for each.
     const key = `${dialect}:${await sha256Hex(token)}`;

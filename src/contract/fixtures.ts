@@ -35,4 +35,3 @@ export interface DialectFixtures {
   /** The path segment this dialect uses for a customer. */
   ref(ids: { readonly uuid: string; readonly public_id: string; readonly number: number }): string;
 }
-

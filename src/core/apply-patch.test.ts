@@ -12,7 +12,13 @@ describe('applyPatch', () => {
   });
 
   it('clears to the canonical default: null, [] or the default value', () => {
-    const start = { ...fieldDefaults, name: 'A', invoicing_emails: ['x@y.z'], tax_exempt: 'exempt' as const, communications_enabled: false };
+    const start = {
+      ...fieldDefaults,
+      name: 'A',
+      invoicing_emails: ['x@y.z'],
+      tax_exempt: 'exempt' as const,
+      communications_enabled: false,
+    };
     const next = applyPatch(start, { name: clear, invoicing_emails: clear, tax_exempt: clear, communications_enabled: clear });
     expect(next).toMatchObject({ name: null, invoicing_emails: [], tax_exempt: 'none', communications_enabled: true });
   });

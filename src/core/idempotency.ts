@@ -83,8 +83,7 @@ export class Idempotency {
       const existing = await this.#store.findKey(tenantId, key);
       if (!existing) continue; // released between the two statements: claim again
       const expired = existing.expires_at <= row.created_at;
-      const abandoned =
-        existing.state === 'pending' && Date.parse(existing.created_at) + this.#options.leaseMs <= now.getTime();
+      const abandoned = existing.state === 'pending' && Date.parse(existing.created_at) + this.#options.leaseMs <= now.getTime();
       if (expired || abandoned) {
         if (await this.#store.reclaimKey(row, existing)) return { kind: 'first' };
         continue;

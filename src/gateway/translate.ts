@@ -16,9 +16,13 @@ export function dialectNamed(name: string | undefined, role: 'from' | 'to'): Any
   // Own properties only: `__proto__`, `toString`, `constructor` are names of no dialect.
   const dialect = name !== undefined && Object.hasOwn(dialects, name) ? (dialects as Record<string, AnyDialect>)[name] : undefined;
   if (!dialect) {
-    throw new GatewayError('invalid_request', `Unknown dialect '${name ?? ''}' for ${role}: use one of ${Object.keys(dialects).join(', ')}.`, {
-      issues: [{ path: ['query', role], kind: 'value', message: `one of ${Object.keys(dialects).join(', ')}`, value: name }],
-    });
+    throw new GatewayError(
+      'invalid_request',
+      `Unknown dialect '${name ?? ''}' for ${role}: use one of ${Object.keys(dialects).join(', ')}.`,
+      {
+        issues: [{ path: ['query', role], kind: 'value', message: `one of ${Object.keys(dialects).join(', ')}`, value: name }],
+      },
+    );
   }
   return dialect;
 }

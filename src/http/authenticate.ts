@@ -58,13 +58,7 @@ async function limitedBy(rt: Runtime, client: string | undefined, attempt: () =>
   return principal;
 }
 
-export function authenticate(
-  dialect: AnyDialect,
-  req: RequestView,
-  action: Action,
-  rt: Runtime,
-  client?: string,
-): Promise<Principal> {
+export function authenticate(dialect: AnyDialect, req: RequestView, action: Action, rt: Runtime, client?: string): Promise<Principal> {
   return limitedBy(rt, client, () => verify(dialect, req, action, rt));
 }
 
@@ -72,12 +66,7 @@ export function authenticate(
  * The gateway's own API takes any credential of the tenant in any dialect's scheme: the first
  * dialect whose credential verifies decides the tenant.
  */
-export function authenticateAny(
-  dialects: readonly AnyDialect[],
-  req: RequestView,
-  rt: Runtime,
-  client?: string,
-): Promise<Principal> {
+export function authenticateAny(dialects: readonly AnyDialect[], req: RequestView, rt: Runtime, client?: string): Promise<Principal> {
   return limitedBy(rt, client, async () => {
     for (const dialect of dialects) {
       if (isGatewayError(readCredential(dialect.auth.credentials, req))) continue;

@@ -40,8 +40,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   return out;
 }
 
-const tooLarge = (limit: number) =>
-  new GatewayError('payload_too_large', `The request body is larger than ${limit} bytes.`);
+const tooLarge = (limit: number) => new GatewayError('payload_too_large', `The request body is larger than ${limit} bytes.`);
 
 /**
  * No customer body nests deeper than a few levels; a far deeper one (`[[[[…]]]]`) would exhaust the
@@ -55,9 +54,13 @@ export const maxFormParameters = 1000;
 // A lone surrogate (`"\ud800"` in JSON) is no character: stored as UTF-8 it would read back as
 // U+FFFD, so what was shown would not be what was stored. Refused wherever it appears.
 const illFormed = (path: readonly (string | number)[], what: string) =>
-  new GatewayError('invalid_request', `The ${what} at ${path.join('.') || 'the top level'} is not well-formed Unicode (a lone surrogate).`, {
-    issues: [{ path, kind: 'format', message: `Invalid ${what}: a lone surrogate is not a character.` }],
-  });
+  new GatewayError(
+    'invalid_request',
+    `The ${what} at ${path.join('.') || 'the top level'} is not well-formed Unicode (a lone surrogate).`,
+    {
+      issues: [{ path, kind: 'format', message: `Invalid ${what}: a lone surrogate is not a character.` }],
+    },
+  );
 
 const loneSurrogate = /\p{Cs}/u;
 

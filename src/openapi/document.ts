@@ -66,7 +66,9 @@ export function errorStatuses(dialect: AnyDialect, action: Action): Map<number, 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json) => ({ 'application/json': { schema } });
 
-const retryAfter = { 'Retry-After': { description: 'Seconds to wait before a retry can succeed.', schema: { type: 'integer', minimum: 0 } } };
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before a retry can succeed.', schema: { type: 'integer', minimum: 0 } },
+};
 
 /** Codes raised with retryAfterSeconds, which errorHeaders sends as Retry-After (src/contract/errors.ts). */
 const retriable = (code: ErrorCode) => code === 'rate_limited' || code === 'unavailable';
@@ -121,10 +123,20 @@ function parameters(dialect: AnyDialect, action: Action, update: Json): Json[] {
     out.push({ name: 'expand[]', in: 'query', description: 'Related objects to expand.', style: 'form', explode: true, schema: expand });
   }
   if (action !== 'read' && dialect.idempotency) {
-    out.push(header('Idempotency-Key', 'Replays the first answer for a repeated key (24 h); other parameters under the same key are refused.', { type: 'string', minLength: 1, maxLength: 255 }));
+    out.push(
+      header('Idempotency-Key', 'Replays the first answer for a repeated key (24 h); other parameters under the same key are refused.', {
+        type: 'string',
+        minLength: 1,
+        maxLength: 255,
+      }),
+    );
   }
   if (action === 'update') {
-    out.push(header('If-Match', 'The ETag of the version this update expects (`"v<n>"`); another version is refused with 412.', { type: 'string' }));
+    out.push(
+      header('If-Match', 'The ETag of the version this update expects (`"v<n>"`); another version is refused with 412.', {
+        type: 'string',
+      }),
+    );
   }
   for (const h of dialect.wire.openapi.headers ?? []) out.push(header(h.name, h.description, jsonSchema(h.schema)));
   return out;
@@ -166,7 +178,12 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
     security: dialect.wire.openapi.security.map((names) => Object.fromEntries(names.map((n) => [n, []]))),
     paths: {
       [collection]: {
-        post: operation('create', 'Create a customer', ok(dialect.wire.createdStatus, 'The customer created.'), requestBody(dialect, 'CreateRequest', create)),
+        post: operation(
+          'create',
+          'Create a customer',
+          ok(dialect.wire.createdStatus, 'The customer created.'),
+          requestBody(dialect, 'CreateRequest', create),
+        ),
       },
       [`${collection}/{id}`]: {
         get: operation('read', 'Retrieve a customer', ok(200, 'The customer.')),
@@ -180,7 +197,12 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
     },
     components: {
       securitySchemes: dialect.wire.openapi.securitySchemes,
-      schemas: { Customer: jsonSchema(response), CreateRequest: create, UpdateRequest: update, Error: jsonSchema(dialect.wire.openapi.errorResponse) },
+      schemas: {
+        Customer: jsonSchema(response),
+        CreateRequest: create,
+        UpdateRequest: update,
+        Error: jsonSchema(dialect.wire.openapi.errorResponse),
+      },
     },
   };
 }

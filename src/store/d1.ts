@@ -29,7 +29,7 @@ export interface D1Database {
  * marker below tells a lost compare-and-set apart from any other failure.
  */
 const staleMarker = 'custgate:stale-write';
-const guardSql = 'select json_extract(\'{}\', ?) where changes() = 0';
+const guardSql = "select json_extract('{}', ?) where changes() = 0";
 
 function messages(error: unknown): string {
   const parts: string[] = [];

@@ -30,8 +30,8 @@ describe('prepared queries', () => {
 
   it('refuses a query whose SQL does not carry every named parameter', () => {
     const db = queryBuilder('sqlite');
-    expect(() => prepared<{ a: string; b: string }>(['a', 'b'], (p) => db.selectFrom('tenants').selectAll().where('id', '=', p.a).compile())).toThrow(
-      /parameter b/,
-    );
+    expect(() =>
+      prepared<{ a: string; b: string }>(['a', 'b'], (p) => db.selectFrom('tenants').selectAll().where('id', '=', p.a).compile()),
+    ).toThrow(/parameter b/);
   });
 });

@@ -12,7 +12,9 @@ import { createApplier, openConnection } from './sqlite-apply.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.js runs as a worker thread');
-const { path, synchronous, busyTimeoutMs } = /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number }} */ (workerData);
+const { path, synchronous, busyTimeoutMs } = /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number }} */ (
+  workerData
+);
 const db = openConnection(Database, path, synchronous, busyTimeoutMs);
 const apply = createApplier(db);
 

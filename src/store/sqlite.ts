@@ -4,15 +4,7 @@ import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Worker } from 'node:worker_threads';
-import {
-  MissingReference,
-  type SqlExecutor,
-  StaleWrite,
-  type Step,
-  StoreBusy,
-  UniqueViolation,
-  uniqueTarget,
-} from './executor.ts';
+import { MissingReference, type SqlExecutor, StaleWrite, type Step, StoreBusy, UniqueViolation, uniqueTarget } from './executor.ts';
 import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 
@@ -34,13 +26,6 @@ export interface SqliteOptions {
    * 503 to retry). Default 100 ms.
    */
   readonly busyTimeoutMs?: number;
-}
-
-/** `file:<path>`, a plain path, or `:memory:` -> a file path; default `./data/custgate.db`. */
-export function sqlitePath(databaseUrl: string | undefined): string {
-  if (!databaseUrl) return 'data/custgate.db';
-  if (databaseUrl.startsWith('file:')) return databaseUrl.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
-  return databaseUrl;
 }
 
 type Param = string | number | bigint | Buffer | null;

@@ -57,7 +57,7 @@ describe('e2e: the Stripe SDK against a running gateway', () => {
     expect(retrieved.metadata).toEqual({ plan: 'gold', tier: 'enterprise' });
   });
 
-  it('raises the SDK\'s own errors for a missing customer and a bad key', async () => {
+  it("raises the SDK's own errors for a missing customer and a bad key", async () => {
     await expect(stripe.customers.retrieve('cus_doesnotexist')).rejects.toMatchObject({
       type: 'StripeInvalidRequestError',
       statusCode: 404,

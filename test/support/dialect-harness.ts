@@ -88,12 +88,29 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
 }
 
 /** Sends an update body through a dialect. */
-export async function update(gw: TestGateway, dialect: AnyDialect, ids: CanonicalView['ids'], body: unknown, extra: Record<string, string> = {}) {
+export async function update(
+  gw: TestGateway,
+  dialect: AnyDialect,
+  ids: CanonicalView['ids'],
+  body: unknown,
+  extra: Record<string, string> = {},
+) {
   const auth = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
   return gw.request(itemPath(dialect, ids), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
 }
 
-const emptyAddress = { line1: null, line2: null, line3: null, city: null, state: null, postal_code: null, country: null, email: null, phone: null };
+const emptyAddress = {
+  line1: null,
+  line2: null,
+  line3: null,
+  city: null,
+  state: null,
+  postal_code: null,
+  country: null,
+  country_name: null,
+  email: null,
+  phone: null,
+};
 
 /**
  * A field's value ready to compare: an address whose every member is null is no address (the rule
@@ -102,7 +119,8 @@ const emptyAddress = { line1: null, line2: null, line3: null, city: null, state:
  */
 function comparable(field: FieldName, value: unknown, lost: readonly string[][]): unknown {
   let out: unknown = structuredClone(value);
-  const normaliseAddress = (a: unknown) => (a === null || a === undefined ? { ...emptyAddress } : a);
+  // Addresses stored before country_name existed have no such key: the same as null.
+  const normaliseAddress = (a: unknown) => ({ ...emptyAddress, ...((a ?? {}) as object) });
   if (field === 'address') out = normaliseAddress(out);
   if (field === 'shipping') {
     const s = (out ?? { name: null, phone: null, same_as_billing: false, address: null }) as Record<string, unknown>;
@@ -162,7 +180,9 @@ export function errorEnvelopes(dialect: AnyDialect): Map<number, Set<string>> {
   for (const code of errorCodes as readonly ErrorCode[]) {
     for (const details of detailVariants) {
       const { status, body } = dialect.wire.renderError(new GatewayError(code, 'x', details));
-      const keys = Object.keys(body as object).sort().join(',');
+      const keys = Object.keys(body as object)
+        .sort()
+        .join(',');
       out.set(status, (out.get(status) ?? new Set()).add(keys));
     }
   }
@@ -177,6 +197,7 @@ const fullAddress: Address = {
   state: 'IL',
   postal_code: '62701',
   country: 'US',
+  country_name: 'USA',
   email: 'a@b.example',
   phone: '+15555550100',
 };
@@ -204,9 +225,11 @@ export function hiddenMembers(dialect: AnyDialect, principal: Principal): string
   const shown = show(base);
   const hidden: string[][] = [];
   for (const m of Object.keys(fullAddress) as (keyof Address)[]) {
-    const changed = m === 'country' ? 'FR' : m === 'email' ? 'z@y.example' : `${fullAddress[m]}x`;
-    if (show({ ...base, address: { ...fullAddress, [m]: changed } }) === shown) hidden.push(['address', m]);
-    if (show({ ...base, shipping: { ...base.shipping!, address: { ...base.shipping!.address!, [m]: changed } } }) === shown) {
+    // A country is a code with the name it was given as: a new code comes without that name.
+    const changed: Partial<Address> =
+      m === 'country' ? { country: 'FR', country_name: null } : m === 'email' ? { email: 'z@y.example' } : { [m]: `${fullAddress[m]}x` };
+    if (show({ ...base, address: { ...fullAddress, ...changed } }) === shown) hidden.push(['address', m]);
+    if (show({ ...base, shipping: { ...base.shipping!, address: { ...base.shipping!.address!, ...changed } } }) === shown) {
       hidden.push(['shipping', 'address', m]);
     }
   }

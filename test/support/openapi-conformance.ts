@@ -56,7 +56,12 @@ export function conformance(dialect: AnyDialect, exchanges: readonly Exchange[],
   const doc = openApiDocument(dialect, response) as unknown as Document;
   const templates = Object.keys(doc.paths).map((t) => ({
     template: t,
-    pattern: new RegExp(`^${t.split(/\{[^}]+\}/).map(escapeRegExp).join('[^/]+')}$`),
+    pattern: new RegExp(
+      `^${t
+        .split(/\{[^}]+\}/)
+        .map(escapeRegExp)
+        .join('[^/]+')}$`,
+    ),
   }));
   const problems: string[] = [];
   const undocumented: string[] = [];

@@ -14,7 +14,10 @@ export interface Finished {
 }
 
 /** Runs a command to completion (killed after timeoutMs) and returns its combined output. */
-export function runNode(args: readonly string[], options: { readonly timeoutMs: number; readonly env?: NodeJS.ProcessEnv }): Promise<Finished> {
+export function runNode(
+  args: readonly string[],
+  options: { readonly timeoutMs: number; readonly env?: NodeJS.ProcessEnv },
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: repoRoot,
@@ -60,11 +63,16 @@ export async function startWranglerDev(persistTo: string, timeoutMs = 120_000): 
   const args = [
     wranglerBin(),
     'dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--inspector-port', String(inspectorPort),
-    '--persist-to', persistTo,
-    '--var', 'NODE_ENV:development',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    persistTo,
+    '--var',
+    'NODE_ENV:development',
     '--show-interactive-dev-session=false',
   ];
   const child: ChildProcess = spawn(process.execPath, args, {

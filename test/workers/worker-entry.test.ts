@@ -64,7 +64,16 @@ describe('the worker entry', () => {
 
   it('drops expired idempotency keys on its cron trigger', async () => {
     const store = await testStore();
-    const key = { tenant_id: crypto.randomUUID(), key: 'old', request_hash: 'h', state: 'done', status: 200, body: '{}', created_at: '2020-01-01T00:00:00.000Z', expires_at: '2020-01-02T00:00:00.000Z' };
+    const key = {
+      tenant_id: crypto.randomUUID(),
+      key: 'old',
+      request_hash: 'h',
+      state: 'done',
+      status: 200,
+      body: '{}',
+      created_at: '2020-01-01T00:00:00.000Z',
+      expires_at: '2020-01-02T00:00:00.000Z',
+    };
     expect(await store.claimKey(key)).toBe(true);
     await worker.scheduled({ scheduledTime: Date.now() }, { DB: env.DB });
     expect(await store.findKey(key.tenant_id, 'old')).toBeUndefined();

@@ -81,8 +81,7 @@ async function call(path: string, init: RequestInit = {}): Promise<{ status: num
   return { status: res.status, body };
 }
 
-const messageOf = (body: unknown): string =>
-  (body as { error?: { message?: string } } | null)?.error?.message ?? JSON.stringify(body);
+const messageOf = (body: unknown): string => (body as { error?: { message?: string } } | null)?.error?.message ?? JSON.stringify(body);
 
 function state(id: string, text: string, error = false): void {
   const out = $(id);
