@@ -10,7 +10,13 @@ import { defineConfig, type Plugin } from 'vitest/config';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.WRANGLER_SEND_METRICS = 'false';
 
-const sharedSuites = ['test/contract.test.ts', 'test/cross-dialect*.test.ts', 'test/store-atomic.test.ts'];
+const sharedSuites = [
+  'test/contract.test.ts',
+  'test/cross-dialect*.test.ts',
+  'test/store-atomic.test.ts',
+  'test/properties-read-echo-*.test.ts',
+  'test/seams*.test.ts',
+];
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const nodeStore = path('./test/support/store.ts');

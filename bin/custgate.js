@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so there is no build step between a clone and a server.
-import { register } from 'tsx/esm/api';
+// An installed package runs the compiled JavaScript (dist/, built by `npm pack`); a clone, which
+// has the TypeScript sources, runs them directly through tsx (a dev dependency), so there is no
+// build step between a clone and a server.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/entries/cli.ts');
+if (existsSync(new URL('../src/entries/cli.ts', import.meta.url))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/entries/cli.ts');
+} else {
+  await import('../dist/src/entries/cli.js');
+}

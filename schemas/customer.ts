@@ -1,23 +1,33 @@
 import * as v from 'valibot';
 import { isCountryCode } from './country.ts';
-import { CurrencyCodeSchema } from './currency.ts';
+import { type CurrencyCode, CurrencyCodeSchema } from './currency.ts';
+import { isEmail, limits } from './limits.ts';
 
 // The canonical customer is a superset of the five providers' customers (MAPPING.md): a dialect
 // shows what it can, and an update through it never drops what it cannot show. Every field is
 // always present in the stored form (null, [] or a default), so renderers need no existence checks.
 
 const text = v.nullable(v.string());
+const longText = v.nullable(v.pipe(v.string(), v.maxLength(limits.text)));
 
 export const CountryCodeSchema = v.pipe(v.string(), v.check(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code'), v.toUpperCase());
 
 export const AddressSchema = v.object({
-  line1: text,
-  line2: text,
-  line3: text,
-  city: text,
-  state: text,
-  postal_code: text,
+  line1: longText,
+  line2: longText,
+  line3: longText,
+  city: longText,
+  state: longText,
+  postal_code: longText,
+  /** ISO-2; null where the country is unknown or was given as text naming no country. */
   country: v.nullable(CountryCodeSchema),
+  /**
+   * The country as a name-taking dialect (Bigcapital, Zenskar) was given it, where that is not the
+   * name shown for the code anyway: "UK" (GB), "Turkey" (TR), or text naming no country known
+   * ("Atlantis", country null). Shown back as given. Optional: addresses stored before it, and
+   * addresses built by code-only dialects, have none; every write through apply-patch adds it.
+   */
+  country_name: v.optional(longText),
   /** Contact at this address (Bigcapital's billingAddressEmail/Phone, shippingAddressEmail/Phone). */
   email: text,
   phone: text,
@@ -64,21 +74,21 @@ export type Metadata = v.InferOutput<typeof MetadataSchema>;
 export const CustomerFieldsSchema = v.object({
   alias: text,
   external_id: v.nullable(v.pipe(v.string(), v.maxLength(255))),
-  name: text,
+  name: v.nullable(v.pipe(v.string(), v.maxLength(limits.name))),
   first_name: text,
   last_name: text,
   salutation: text,
   company_name: text,
-  customer_type: v.nullable(CustomerTypeSchema),
-  email: text,
+  customer_type: CustomerTypeSchema,
+  email: v.nullable(v.pipe(v.string(), v.maxLength(limits.email), v.check(isEmail, 'must be an email address'))),
   invoicing_emails: v.array(v.string()),
-  phone: text,
+  phone: v.nullable(v.pipe(v.string(), v.maxLength(limits.phone))),
   mobile_phone: text,
   website: text,
-  description: text,
+  description: longText,
   address: v.nullable(AddressSchema),
   shipping: v.nullable(ShippingSchema),
-  currency: v.nullable(CurrencyCodeSchema),
+  currency: CurrencyCodeSchema,
   preferred_locales: v.array(v.string()),
   invoice_prefix: v.nullable(v.pipe(v.string(), v.regex(/^[A-Z0-9]{3,12}$/))),
   next_invoice_sequence: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
@@ -96,6 +106,14 @@ export const CustomerFieldsSchema = v.object({
 export type CustomerFields = v.InferOutput<typeof CustomerFieldsSchema>;
 export type FieldName = keyof CustomerFields;
 
+/**
+ * Where a provider always shows a value, the default lives here, so every dialect reads the same
+ * thing and writing it back changes nothing (docs/seams.md): Bigcapital requires a customer type on
+ * every customer, Meteroid a currency.
+ */
+export const defaultCustomerType: CustomerType = 'business';
+export const defaultCurrency: CurrencyCode = 'USD';
+
 /** What a customer is cleared back to, and what a new one starts with. */
 export const fieldDefaults = {
   alias: null,
@@ -105,7 +123,7 @@ export const fieldDefaults = {
   last_name: null,
   salutation: null,
   company_name: null,
-  customer_type: null,
+  customer_type: defaultCustomerType,
   email: null,
   invoicing_emails: [],
   phone: null,
@@ -114,7 +132,7 @@ export const fieldDefaults = {
   description: null,
   address: null,
   shipping: null,
-  currency: null,
+  currency: defaultCurrency,
   preferred_locales: [],
   invoice_prefix: null,
   next_invoice_sequence: null,

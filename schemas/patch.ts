@@ -1,4 +1,4 @@
-import type { Address, CustomerFields, Metadata, Shipping, TaxId } from './customer.ts';
+import type { Address, CustomerFields, Metadata, Shipping, TaxExempt, TaxId } from './customer.ts';
 
 // Each dialect's wire form of "leave it", "set it" and "clear it" differs ("" in Stripe-like
 // dialects, null in Bigcapital and Zenskar, impossible in Meteroid). The canonical patch makes the
@@ -31,17 +31,36 @@ export interface ShippingPatch {
 }
 export type ShippingOp = SetOp<Shipping> | ClearOp | MergeOp<ShippingPatch>;
 
+/**
+ * A metadata value as a string-only dialect (Stripe's metadata) writes it: it sets the key unless
+ * the stored value already shows as this text (Zenskar's 12 shown as "12"), so writing back what was
+ * read keeps the stored number, boolean or object.
+ */
+export interface TextSetOp {
+  readonly op: 'set-text';
+  readonly value: string;
+}
+
 /** Merge sets or deletes single keys (Stripe's metadata); set replaces the whole map (Zenskar). */
-export type MetadataOp = SetOp<Metadata> | ClearOp | MergeOp<Readonly<Record<string, FieldOp<unknown>>>>;
+export type MetadataOp = SetOp<Metadata> | ClearOp | MergeOp<Readonly<Record<string, FieldOp<unknown> | TextSetOp>>>;
+
+/**
+ * "Exempt, of whichever kind": Meteroid's `is_tax_exempt: true` cannot say exempt or reverse
+ * charge, so it keeps a stored reverse charge and turns none into exempt.
+ */
+export interface ExemptOp {
+  readonly op: 'exempt';
+}
+export type TaxExemptOp = FieldOp<TaxExempt> | ExemptOp;
 
 /**
  * Set replaces the whole list (Zenskar's tax_info); merge replaces, per tax id type (compared
- * case-insensitively), the entries of that type and keeps the others (Meteroid's vat_number is
- * the "VAT" entry); a cleared type removes its entries.
+ * case-insensitively), the first entry of that type and keeps the others (Meteroid's vat_number is
+ * the first "VAT" entry); a cleared type removes its entries.
  */
 export type TaxIdsOp = SetOp<TaxId[]> | ClearOp | MergeOp<Readonly<Record<string, FieldOp<TaxId>>>>;
 
-type Plain = Exclude<keyof CustomerFields, 'address' | 'shipping' | 'metadata' | 'tax_ids'>;
+type Plain = Exclude<keyof CustomerFields, 'address' | 'shipping' | 'metadata' | 'tax_ids' | 'tax_exempt'>;
 
 export type CustomerPatch = {
   readonly [K in Plain]?: FieldOp<NonNullable<CustomerFields[K]>>;
@@ -50,8 +69,14 @@ export type CustomerPatch = {
   readonly shipping?: ShippingOp;
   readonly metadata?: MetadataOp;
   readonly tax_ids?: TaxIdsOp;
+  readonly tax_exempt?: TaxExemptOp;
 };
 
 export const set = <T>(value: T): SetOp<T> => ({ op: 'set', value });
 export const clear: ClearOp = Object.freeze({ op: 'clear' });
 export const merge = <P>(value: P): MergeOp<P> => ({ op: 'merge', value });
+export const setText = (value: string): TextSetOp => ({ op: 'set-text', value });
+export const exempt: ExemptOp = Object.freeze({ op: 'exempt' });
+
+/** How a string-only dialect shows a metadata value: strings as they are, anything else as JSON. */
+export const metadataText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));

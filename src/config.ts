@@ -1,6 +1,12 @@
+import * as v from 'valibot';
 import { type DialectName, dialectNames } from '../dialects/index.ts';
 import type { JwtConfig } from './auth/index.ts';
+import { parseSecretsKey } from './upstream/secrets.ts';
 import type { WindowLimit } from './http/rate-limit.ts';
+
+// Every environment variable the gateway reads is parsed here, in one valibot schema, so a bad
+// value fails at start with the variable's name, never later or silently. To add a variable: add
+// an entry to `envSchema` (and to docs/operations.md), then read it from `Env`.
 
 export interface GatewayConfig {
   readonly production: boolean;
@@ -10,6 +16,17 @@ export interface GatewayConfig {
   /** How long a verified API key is trusted from the in-process cache. */
   readonly apiKeyCacheTtlMs: number;
   readonly idempotencyTtlHours: number;
+  /** Mirror/shadow deliveries (docs/migrating.md). */
+  readonly outbox: {
+    readonly maxAttempts: number;
+    readonly pollMs: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+  };
+  /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
+  readonly secretsKey: string | undefined;
+  /** Bound on each call to an upstream provider, connection included. */
+  readonly upstreamTimeoutMs: number;
   /** Failed authentications per client address per window before 429 (0: off). On by default. */
   readonly authFailureLimit: WindowLimit;
   /** Requests per credential per window before 429 (0: off, the default). */
@@ -22,35 +39,148 @@ export interface GatewayConfig {
   readonly writeWaitMs: number;
 }
 
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
-  const production = env.NODE_ENV === 'production';
-  // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
-  const secret = env.CUSTGATE_JWT_SECRET === '' ? undefined : env.CUSTGATE_JWT_SECRET;
-  const audiencePrefix = env.CUSTGATE_JWT_AUDIENCE_PREFIX ?? 'custgate:';
-  const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${audiencePrefix}${name}`])) as Record<DialectName, string>;
-  return {
-    production,
-    bodyLimitBytes: positiveInt(env.CUSTGATE_BODY_LIMIT_BYTES, 256 * 1024),
-    jwt: { secret, issuer: env.CUSTGATE_JWT_ISSUER ?? 'custgate', audiences },
-    apiKeyCacheTtlMs: positiveInt(env.CUSTGATE_KEY_CACHE_TTL_MS, 30_000, true),
-    idempotencyTtlHours: positiveInt(env.CUSTGATE_IDEMPOTENCY_TTL_HOURS, 24),
-    authFailureLimit: {
-      max: positiveInt(env.CUSTGATE_AUTH_FAILURE_LIMIT, 100, true),
-      windowMs: positiveInt(env.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS, 60) * 1000,
-    },
-    requestLimit: {
-      max: positiveInt(env.CUSTGATE_RATE_LIMIT, 0, true),
-      windowMs: positiveInt(env.CUSTGATE_RATE_LIMIT_WINDOW_SECONDS, 60) * 1000,
-    },
-    maxCustomerBytes: positiveInt(env.CUSTGATE_MAX_CUSTOMER_BYTES, 64 * 1024),
-    eventRetentionDays: positiveInt(env.CUSTGATE_EVENT_RETENTION_DAYS, 0, true),
-    writeWaitMs: positiveInt(env.CUSTGATE_WRITE_WAIT_MS, 10_000),
-  };
+/** A variable is missing or malformed; the message names it (never its value when secret). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
 }
 
-function positiveInt(value: string | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`invalid number: ${value}`);
-  return n;
+/** A whole number in [min, max], from its decimal string. */
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const message =
+    max === Number.MAX_SAFE_INTEGER ? `must be a whole number, at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d{1,16}$/, message),
+    v.transform(Number),
+    v.minValue(min, message),
+    v.maxValue(max, message),
+  );
+};
+
+const supportedDatabases = 'postgres://…, postgresql://…, file:<path>, a plain file path or :memory:';
+const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/;
+
+/** Which store DATABASE_URL names; anything with another scheme is refused rather than taken for a file name. */
+export type DatabaseTarget = { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'sqlite'; readonly path: string };
+
+function databaseTarget(url: string): DatabaseTarget | string {
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  if (url === ':memory:') return { kind: 'sqlite', path: url };
+  if (url.startsWith('file:')) return { kind: 'sqlite', path: url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') };
+  const found = scheme.exec(url)?.[1];
+  // One letter and a colon is a Windows drive (C:\data\custgate.db): a plain path.
+  if (found === undefined || found.length === 1) return { kind: 'sqlite', path: url };
+  // Only the scheme is echoed: the rest may hold a password.
+  const hint = /^postgres/i.test(found) ? ' (did you mean postgres://?)' : '';
+  return `"${found}:" is not a supported database${hint}; use ${supportedDatabases}`;
+}
+
+const envSchema = v.object({
+  NODE_ENV: v.optional(v.string()),
+  CUSTGATE_JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  CUSTGATE_JWT_ISSUER: v.optional(v.string(), 'custgate'),
+  CUSTGATE_JWT_AUDIENCE_PREFIX: v.optional(v.string(), 'custgate:'),
+  CUSTGATE_BODY_LIMIT_BYTES: v.optional(integer(1), String(256 * 1024)),
+  CUSTGATE_KEY_CACHE_TTL_MS: v.optional(integer(0), '30000'),
+  CUSTGATE_IDEMPOTENCY_TTL_HOURS: v.optional(integer(1), '24'),
+  CUSTGATE_LOG_LEVEL: v.optional(
+    v.picklist(
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+      'must be one of trace, debug, info, warn, error, fatal, silent',
+    ),
+    'info',
+  ),
+  DATABASE_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.rawTransform<string, DatabaseTarget>(({ dataset, addIssue, NEVER }) => {
+        const target = databaseTarget(dataset.value);
+        if (typeof target === 'string') {
+          addIssue({ message: target });
+          return NEVER;
+        }
+        return target;
+      }),
+    ),
+    'data/custgate.db',
+  ),
+  CUSTGATE_SQLITE_SYNCHRONOUS: v.optional(v.picklist(['full', 'normal'], 'must be full or normal'), 'full'),
+  CUSTGATE_SQLITE_BUSY_TIMEOUT_MS: v.optional(integer(1), '100'),
+  CUSTGATE_SQLITE_WRITER: v.optional(v.picklist(['thread', 'inline'], 'must be thread or inline'), 'thread'),
+  CUSTGATE_PG_SCHEMA: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'))),
+  CUSTGATE_PG_POOL_SIZE: v.optional(integer(1, 1000)),
+  CUSTGATE_PG_CONNECT_TIMEOUT_MS: v.optional(integer(0)),
+  CUSTGATE_PG_IDLE_TIMEOUT_MS: v.optional(integer(0)),
+  CUSTGATE_PG_STATEMENT_TIMEOUT_MS: v.optional(integer(0)),
+  CUSTGATE_AUTH_FAILURE_LIMIT: v.optional(integer(0), '100'),
+  CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS: v.optional(integer(1), '60'),
+  CUSTGATE_RATE_LIMIT: v.optional(integer(0), '0'),
+  CUSTGATE_RATE_LIMIT_WINDOW_SECONDS: v.optional(integer(1), '60'),
+  CUSTGATE_MAX_CUSTOMER_BYTES: v.optional(integer(1), String(64 * 1024)),
+  CUSTGATE_EVENT_RETENTION_DAYS: v.optional(integer(0), '0'),
+  CUSTGATE_WRITE_WAIT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_OUTBOX_MAX_ATTEMPTS: v.optional(integer(1), '12'),
+  CUSTGATE_OUTBOX_POLL_MS: v.optional(integer(1), '1000'),
+  CUSTGATE_OUTBOX_BASE_DELAY_MS: v.optional(integer(1), '500'),
+  CUSTGATE_OUTBOX_MAX_DELAY_MS: v.optional(integer(1), '300000'),
+  CUSTGATE_SECRETS_KEY: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((text) => {
+        try {
+          parseSecretsKey(text);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be 32 bytes, as base64 (44 characters) or hex (64 digits): `openssl rand -base64 32`'),
+    ),
+  ),
+  CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  PORT: v.optional(integer(0, 65535)),
+});
+
+export type Env = v.InferOutput<typeof envSchema>;
+
+/** Parses the environment: the first bad variable throws a ConfigError naming it. */
+export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env {
+  // An empty variable counts as unset, as shells and .env files often leave them.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = v.safeParse(envSchema, given);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const name = issue.path?.[0]?.key;
+  const shown = typeof name === 'string' && !/SECRET|DATABASE_URL/.test(name) ? ` (got ${JSON.stringify(given[name])})` : '';
+  throw new ConfigError(`${typeof name === 'string' ? name : 'environment'}: ${issue.message}${shown}`);
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  const parsed = loadEnv(env);
+  // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
+  const secret = parsed.CUSTGATE_JWT_SECRET;
+  const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${parsed.CUSTGATE_JWT_AUDIENCE_PREFIX}${name}`])) as Record<
+    DialectName,
+    string
+  >;
+  return {
+    production: parsed.NODE_ENV === 'production',
+    bodyLimitBytes: parsed.CUSTGATE_BODY_LIMIT_BYTES,
+    jwt: { secret, issuer: parsed.CUSTGATE_JWT_ISSUER, audiences },
+    apiKeyCacheTtlMs: parsed.CUSTGATE_KEY_CACHE_TTL_MS,
+    idempotencyTtlHours: parsed.CUSTGATE_IDEMPOTENCY_TTL_HOURS,
+    authFailureLimit: { max: parsed.CUSTGATE_AUTH_FAILURE_LIMIT, windowMs: parsed.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    requestLimit: { max: parsed.CUSTGATE_RATE_LIMIT, windowMs: parsed.CUSTGATE_RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    maxCustomerBytes: parsed.CUSTGATE_MAX_CUSTOMER_BYTES,
+    eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
+    writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
+    outbox: {
+      maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
+      pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,
+      baseDelayMs: parsed.CUSTGATE_OUTBOX_BASE_DELAY_MS,
+      maxDelayMs: parsed.CUSTGATE_OUTBOX_MAX_DELAY_MS,
+    },
+    secretsKey: parsed.CUSTGATE_SECRETS_KEY,
+    upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,
+  };
 }

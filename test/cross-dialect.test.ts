@@ -128,7 +128,7 @@ function richPatch(tag: string): CustomerPatch {
     last_name: `${tag} Last`,
     salutation: 'Dr.',
     company_name: `${tag} GmbH`,
-    customer_type: 'business',
+    customer_type: 'individual',
     email: `${tag.toLowerCase()}@example.com`,
     invoicing_emails: [`${tag.toLowerCase()}-invoices@example.com`],
     phone: '+15555550100',

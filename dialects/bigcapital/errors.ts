@@ -39,6 +39,7 @@ function constraint(kind: PropertyKind | undefined, issue: Issue, property: stri
       ? ['isIn', `${property} must be one of the following values: ${customerTypes}`]
       : ['isNotEmpty', `${property} should not be empty`];
   }
+  if (typeof issue.value === 'string' && issue.message.startsWith('must be shorter')) return ['maxLength', `${property} ${issue.message}`];
   if (issue.kind === 'type') {
     if (kind === 'boolean') return ['isBoolean', `${property} must be a boolean value`];
     if (kind !== 'customerType' && kind !== 'currency') return ['isString', `${property} must be a string`];
@@ -111,6 +112,9 @@ const table = {
   idempotency_mismatch: http(400, 'Bad Request'),
   idempotency_in_flight: http(409, 'Conflict'),
   precondition_failed: http(412, 'Precondition Failed'),
+  bad_gateway: http(502, 'Bad Gateway'),
+  upstream_unavailable: http(503, 'Service Unavailable'),
+  upstream_timeout: http(504, 'Gateway Timeout'),
   rate_limited: http(429, 'Too Many Requests'),
   unavailable: http(503, 'Service Unavailable'),
   internal: { status: 500, body: () => ({ statusCode: 500, message: 'Internal server error' }) },

@@ -33,14 +33,16 @@ function textValue(op: FieldOp<string>, field: string, losses: Loss[]): string |
   return op.value;
 }
 
-/** Bigcapital takes English country names ("United States"), so the ISO code is sent as one. */
-function countryValue(op: FieldOp<string>, field: string, losses: Loss[]): string | null {
-  if (op.op === 'clear') return null;
-  const name = countryName(op.value);
-  // Every valid ISO code has a name; the code itself is the fallback Bigcapital also reads.
-  if (name === undefined) return op.value;
-  losses.push({ field, kind: 'lossy', message: `${title} takes an English country name: ${op.value} is sent as "${name}".` });
-  return name;
+/**
+ * Bigcapital takes country names: the name given where there is one, else the English name of the
+ * code, which it reads back as that code (an exact round trip: "US" <-> "United States").
+ */
+function countryValue(members: AddressPatch): string | null {
+  const name = members.country_name;
+  if (name?.op === 'set') return name.value;
+  const code = members.country;
+  if (code?.op === 'set') return countryName(code.value) ?? code.value;
+  return null;
 }
 
 /** The flat `<prefix>…` properties for an address operation. */
@@ -54,7 +56,18 @@ function writeAddress(op: AddressOp, prefix: AddressPrefix, field: string, body:
     const memberOp = members[member];
     if (memberOp) put(`${prefix}${suffix}`, textValue(memberOp, `${field}.${member}`, losses), member);
   }
-  if (members.country) put(`${prefix}Country`, countryValue(members.country, `${field}.country`, losses), 'country');
+  if (members.country || members.country_name) put(`${prefix}Country`, countryValue(members), 'country');
+  // A name alone cannot be sent without its country, nor a name cleared while the code stays
+  // (the English name of the code leaves a name given before for that country as it is).
+  const name = members.country_name;
+  const clearsName = members.country?.op === 'clear' && !name;
+  if ((name && !members.country) || (name?.op === 'clear' && members.country?.op === 'set') || clearsName) {
+    losses.push({
+      field: `${field}.country_name`,
+      kind: 'inexpressible',
+      message: `${title} writes a country name and its code together.`,
+    });
+  }
   // Meteroid clears line3 with every address it writes: a clear is not carried either, as the
   // stored line3 then stays (Bigcapital never shows it).
   if (members.line3) {
@@ -69,7 +82,7 @@ function writeAddress(op: AddressOp, prefix: AddressPrefix, field: string, body:
  */
 function wholeAddress(address: Address | null): AddressPatch {
   const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
-  for (const key of ['line1', 'line2', 'city', 'state', 'postal_code', 'country', 'email', 'phone'] as const) {
+  for (const key of ['line1', 'line2', 'city', 'state', 'postal_code', 'country', 'country_name', 'email', 'phone'] as const) {
     const value = address?.[key] ?? null;
     patch[key] = value === null ? clear : set(value);
   }
@@ -134,6 +147,13 @@ function writeShipping(patch: CustomerPatch, body: Body, origins: Origins, losse
   }
   if (shipping.address) {
     writeAddress(shipping.address, 'shippingAddress', 'shipping.address', body, origins, losses);
+    if (shipping.address.op === 'clear' || patch.address) {
+      losses.push({
+        field: 'shipping.address',
+        kind: 'lossy',
+        message: `${title} shows a same-as-billing shipping address as the billing address: one written as that is kept as it was.`,
+      });
+    }
     // Bigcapital's shipping fields are the shipping address itself: writing one ends "same as billing".
     losses.push({
       field: 'shipping.same_as_billing',

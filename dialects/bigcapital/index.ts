@@ -1,5 +1,6 @@
-import type { Dialect } from '../../src/contract/dialect.ts';
+import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
 import { credentialsBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
+import { clientBigcapital } from './client.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
@@ -9,6 +10,15 @@ import { fromPatch } from './from-patch.ts';
 
 /** How long the JWT `tenant create` issues stays valid: 30 days, then mint another. */
 export const jwtTtlSecondsBigcapital = 30 * 24 * 3600;
+
+async function issueToken(mint: CredentialMinter, options: TokenOptions): Promise<string> {
+  if (options.permissions !== undefined) throw new Error('Bigcapital tokens carry no permissions: a user may do what the organization may');
+  // The subject is the organization's first user; custgate keeps no users, so it is minted here.
+  return mint.jwt(
+    { [organizationsClaim]: [mint.tenantId], livemode: mint.livemode },
+    { subject: `user_${crypto.randomUUID()}`, ttlSeconds: options.ttlSeconds ?? jwtTtlSecondsBigcapital },
+  );
+}
 
 /** Bigcapital (seed 003): `PUT /api/customers/{id}` camelCase by per-tenant number; bc_ key or JWT + organization-id. */
 export const bigcapital = {
@@ -22,13 +32,9 @@ export const bigcapital = {
     principal: principalBigcapital,
     async issueCredentials(mint) {
       const api_key = await mint.apiKey('bigcapital', 'bc_', { alphabet: 'hex', length: 96 });
-      // The subject is the organization's first user; custgate keeps no users, so it is minted here.
-      const jwt = await mint.jwt(
-        { [organizationsClaim]: [mint.tenantId], livemode: mint.livemode },
-        { subject: `user_${crypto.randomUUID()}`, ttlSeconds: jwtTtlSecondsBigcapital },
-      );
-      return { api_key, jwt, organization_id: mint.tenantId };
+      return { api_key, jwt: await issueToken(mint, {}), organization_id: mint.tenantId };
     },
+    issueToken,
   },
   wire: {
     bodies: ['json'],
@@ -44,4 +50,5 @@ export const bigcapital = {
     fromPatch,
     coverage: coverageBigcapital,
   },
+  client: clientBigcapital,
 } satisfies Dialect<UpdateRequestBigcapital, CreateRequestBigcapital>;

@@ -75,18 +75,40 @@ describe('request -> patch', () => {
     expect(patch.shipping).toBeUndefined();
   });
 
-  it('accepts common and official country names and ISO codes', () => {
-    for (const name of ['United States of America', 'USA', 'us', 'Germany']) {
+  it('accepts common and official country names, aliases and ISO codes, keeping a name as given', () => {
+    // The name shown for the code anyway is no name to keep.
+    expect(toPatch(parse({ ...required, billingAddressCountry: 'Germany' })).address).toEqual(merge({ country: set('DE') }));
+    for (const [name, code] of [
+      ['United States of America', 'US'],
+      ['USA', 'US'],
+      ['us', 'US'],
+      ['UK', 'GB'],
+      ['Viet Nam', 'VN'],
+      ['Holland', 'NL'],
+      ['Deutschland', 'DE'],
+      ['Turkey', 'TR'],
+    ]) {
       const patch = toPatch(parse({ ...required, billingAddressCountry: name }));
-      expect(patch.address).toEqual(merge({ country: set(name === 'Germany' ? 'DE' : 'US') }));
+      expect(patch.address, name).toEqual(merge({ country: set(code), country_name: set(name) }));
     }
   });
 
-  it('patches the shipping address and ends same-as-billing', () => {
+  it('keeps a country name that names no country known, as given (Bigcapital takes any text)', () => {
+    const patch = toPatch(parse({ ...required, billingAddressCountry: 'Narnia' }));
+    expect(patch.address).toEqual(merge({ country: clear, country_name: set('Narnia') }));
+  });
+
+  it('takes *Postcode, as responses name it, for the postal code', () => {
+    expect(toPatch(parse({ ...required, billingAddressPostcode: '10001' })).address).toEqual(merge({ postal_code: set('10001') }));
+  });
+
+  it('patches the shipping address member by member (apply-patch decides whether same-as-billing ends)', () => {
     const patch = toPatch(parse({ ...required, shippingAddressPhone: '+1 555', shippingAddressEmail: null, shippingAddressCountry: null }));
-    expect(patch.shipping).toEqual(
-      merge({ same_as_billing: set(false), address: merge({ phone: set('+1 555'), email: clear, country: clear }) }),
-    );
+    expect(patch.shipping).toEqual(merge({ address: merge({ phone: set('+1 555'), email: clear, country: clear, country_name: clear }) }));
+  });
+
+  it('takes displayName "" (how a customer with no name is shown) as no name', () => {
+    expect(toPatch(parse({ ...required, displayName: '' })).name).toEqual(clear);
   });
 
   it('sets active, and null resets it', () => {
@@ -119,8 +141,11 @@ describe('request validation', () => {
     ]);
   });
 
-  it('refuses an unknown country name and an empty displayName', () => {
-    expect(issuesOf({ ...required, displayName: '', billingAddressCountry: 'Narnia' })).toEqual(['displayName', 'billingAddressCountry']);
+  it('refuses a phone and a displayName over the canonical limits', () => {
+    expect(issuesOf({ ...required, displayName: 'x'.repeat(257), workPhone: '+1 (555) 111-2222 ext 1234' })).toEqual([
+      'displayName',
+      'workPhone',
+    ]);
   });
 });
 
@@ -136,8 +161,8 @@ describe('canonical -> response', () => {
       openingBalance: 0,
       openingBalanceAt: c.created_at,
       openingBalanceExchangeRate: 1,
+      customerType: 'business',
       displayName: '',
-      note: '',
       active: true,
       createdAt: c.created_at,
       updatedAt: c.updated_at,

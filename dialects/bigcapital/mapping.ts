@@ -4,22 +4,26 @@ import {
   type Customer,
   type CustomerPatch,
   clear,
-  countryName,
-  type FieldOp,
+  countryText,
   merge,
+  readCountryText,
   set,
-  toCountryCode,
 } from '../../schemas/index.ts';
 import { textOp } from '../shared/text-op.ts';
 import type { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const countryOp = (value: string | null): FieldOp<string> => {
-  const code = value === null || value === '' ? undefined : toCountryCode(value);
-  // The schema refused unknown names, so a non-empty value always has a code here.
-  return code === undefined ? clear : set(code);
-};
+/**
+ * A country as free text: the code it names and the text as given (schemas/country.ts); the name
+ * shown for a code anyway leaves a name given before for the same country as it is.
+ */
+export function countryOps(value: string | null): Pick<AddressPatch, 'country' | 'country_name'> {
+  const read = value === null ? null : readCountryText(value);
+  if (read === null) return { country: clear, country_name: clear };
+  const country = read.code === null ? clear : set(read.code);
+  return read.name === null ? { country } : { country, country_name: set(read.name) };
+}
 
 export const plainFieldsBigcapital = {
   salutation: 'salutation',
@@ -39,11 +43,11 @@ export const addressMembersBigcapital = {
   '2': 'line2',
   City: 'city',
   State: 'state',
-  // Requests say Zipcode, responses say Postcode: one postal code.
+  // Requests say Zipcode, responses say Postcode: one postal code, taken under either name.
   Zipcode: 'postal_code',
   Email: 'email',
   Phone: 'phone',
-} as const satisfies Record<string, Exclude<keyof Address, 'country' | 'line3'>>;
+} as const satisfies Record<string, Exclude<keyof Address, 'country' | 'country_name' | 'line3'>>;
 
 export type AddressPrefix = 'billingAddress' | 'shippingAddress';
 
@@ -51,11 +55,12 @@ export type AddressPrefix = 'billingAddress' | 'shippingAddress';
 function addressPatch(body: UpdateRequestBigcapital, prefix: AddressPrefix): AddressPatch | undefined {
   const patch: Mutable<AddressPatch> = {};
   for (const [suffix, member] of Object.entries(addressMembersBigcapital)) {
-    const value = body[`${prefix}${suffix}` as keyof UpdateRequestBigcapital];
+    let value = body[`${prefix}${suffix}` as keyof UpdateRequestBigcapital];
+    if (suffix === 'Zipcode' && value === undefined) value = body[`${prefix}Postcode`];
     if (typeof value === 'string' || value === null) patch[member] = textOp(value);
   }
   const country = body[`${prefix}Country`];
-  if (country !== undefined) patch.country = countryOp(country);
+  if (country !== undefined) Object.assign(patch, countryOps(country));
   return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
@@ -63,7 +68,8 @@ function addressPatch(body: UpdateRequestBigcapital, prefix: AddressPrefix): Add
 export function toPatch(body: UpdateRequestBigcapital): CustomerPatch {
   const patch: Mutable<CustomerPatch> = {
     customer_type: set(body.customerType),
-    name: set(body.displayName),
+    // "" is how a customer without a name is shown: no name.
+    name: textOp(body.displayName),
   };
   for (const [property, field] of Object.entries(plainFieldsBigcapital)) {
     const value = body[property as keyof typeof plainFieldsBigcapital];
@@ -74,9 +80,9 @@ export function toPatch(body: UpdateRequestBigcapital): CustomerPatch {
   const billing = addressPatch(body, 'billingAddress');
   if (billing) patch.address = merge(billing);
   const shipping = addressPatch(body, 'shippingAddress');
-  // Writing a shipping field ends "same as billing" (Meteroid's flag); otherwise the write would
-  // not show.
-  if (shipping) patch.shipping = merge({ same_as_billing: set(false), address: merge(shipping) });
+  // A same-as-billing shipping address is shown as the billing address: writing it back unchanged
+  // keeps the flag, writing a change ends it (apply-patch decides, against the billing address).
+  if (shipping) patch.shipping = merge({ address: merge(shipping) });
   return patch;
 }
 
@@ -85,12 +91,9 @@ export function toCreatePatch(body: CreateRequestBigcapital): CustomerPatch {
   return body.currencyCode ? { ...patch, currency: set(body.currencyCode) } : patch;
 }
 
-/** What Bigcapital shows as a customer's currency when none is stored: its base currency here. */
-export const baseCurrencyBigcapital = 'USD';
-
 export interface CustomerBigcapital {
   id: number;
-  customerType?: 'business' | 'individual';
+  customerType: 'business' | 'individual';
   balance: number;
   currencyCode: string;
   openingBalance: number;
@@ -122,7 +125,7 @@ export interface CustomerBigcapital {
   shippingAddressPostcode?: string;
   shippingAddressPhone?: string;
   shippingAddressState?: string;
-  note: string;
+  note?: string;
   active: boolean;
   createdAt: string;
   updatedAt: string;
@@ -141,13 +144,12 @@ type AddressSuffix = '1' | '2' | 'City' | 'Country' | 'Email' | 'Postcode' | 'Ph
 type AddressProperties<P extends AddressPrefix> = Record<`${P}${AddressSuffix}`, string | null>;
 
 function renderAddress<P extends AddressPrefix>(prefix: P, a: Address | null): AddressProperties<P> {
-  const country = a?.country ?? null;
   // Computed keys widen to string: the template type above is what they are.
   return {
     [`${prefix}1`]: a?.line1 ?? null,
     [`${prefix}2`]: a?.line2 ?? null,
     [`${prefix}City`]: a?.city ?? null,
-    [`${prefix}Country`]: country === null ? null : (countryName(country) ?? country),
+    [`${prefix}Country`]: a ? countryText(a) : null,
     [`${prefix}Email`]: a?.email ?? null,
     [`${prefix}Postcode`]: a?.postal_code ?? null,
     [`${prefix}Phone`]: a?.phone ?? null,
@@ -159,9 +161,9 @@ export function render(c: Customer): CustomerBigcapital {
   const shippingAddress = c.shipping?.same_as_billing ? c.address : (c.shipping?.address ?? null);
   return {
     id: c.number,
-    ...present({ customerType: c.customer_type }),
+    customerType: c.customer_type,
     balance: c.balance,
-    currencyCode: c.currency ?? baseCurrencyBigcapital,
+    currencyCode: c.currency,
     openingBalance: c.opening_balance,
     // No opening balance was recorded: it is the (zero) balance the customer was created with.
     openingBalanceAt: c.opening_balance_at ?? c.created_at,
@@ -177,7 +179,8 @@ export function render(c: Customer): CustomerBigcapital {
     ...present({ email: c.email, workPhone: c.phone, personalPhone: c.mobile_phone, website: c.website }),
     ...present(renderAddress('billingAddress', c.address)),
     ...present(renderAddress('shippingAddress', shippingAddress)),
-    note: c.description ?? '',
+    // Not required by the seed: a customer with no note has none, as an unset field shows.
+    ...present({ note: c.description }),
     active: c.active,
     createdAt: c.created_at,
     updatedAt: c.updated_at,

@@ -1,35 +1,38 @@
 import * as v from 'valibot';
-import { CurrencyCodeSchema, CustomerTypeSchema, toCountryCode } from '../../schemas/index.ts';
+import { CurrencyCodeSchema, CustomerTypeSchema, limits } from '../../schemas/index.ts';
 
 // Seed 003: Bigcapital's edit-customer DTO. Absent is unchanged and null clears; unknown
 // properties are dropped (v.object strips them), as Bigcapital's whitelisting validation pipe
 // does, so read-only fields a client echoes back (balances, currencyCode, timestamps) are ignored.
 
+/** class-validator's MaxLength message, after the property name. */
+const maxLength = (n: number) => v.maxLength<string, number, string>(n, `must be shorter than or equal to ${n} characters`);
+
 /** "" means "no value" in Bigcapital's forms, so it clears like null; a string sets. */
-const text = v.optional(v.nullable(v.string()));
+const text = v.optional(v.nullable(v.pipe(v.string(), maxLength(limits.text))));
+
+/** A phone: the canonical limit (limits.ts), so every dialect can show and take it. */
+const phone = v.optional(v.nullable(v.pipe(v.string(), maxLength(limits.phone))));
 
 /** "" is no email: a 400, as Bigcapital's IsEmail refuses it. */
-const email = v.optional(v.nullable(v.pipe(v.string(), v.email())));
+const email = v.optional(v.nullable(v.pipe(v.string(), v.email(), v.maxLength(limits.email))));
 
-/** An English country name ("United States"); ISO codes are accepted too. Unknown names are a 400. */
-const country = v.optional(
-  v.nullable(
-    v.pipe(
-      v.string(),
-      v.check((name) => name === '' || toCountryCode(name) !== undefined),
-    ),
-  ),
-);
+/**
+ * Bigcapital types a country as a free string: an English name ("United States"), an alias ("UK"),
+ * an ISO code, or any other text, which is kept and shown as given (schemas/country.ts).
+ */
+const country = text;
 
 const entries = {
   customerType: CustomerTypeSchema,
-  displayName: v.pipe(v.string(), v.nonEmpty()),
+  // Shown as "" for a customer with no name, so "" is taken back (as no name) rather than refused.
+  displayName: v.pipe(v.string(), maxLength(limits.name)),
   salutation: text,
   firstName: text,
   lastName: text,
   companyName: text,
   email,
-  workPhone: text,
+  workPhone: phone,
   personalPhone: text,
   website: text,
   note: text,
@@ -40,6 +43,8 @@ const entries = {
   billingAddressState: text,
   billingAddressCountry: country,
   billingAddressZipcode: text,
+  // Responses say Postcode: a client writing back what it read sends that.
+  billingAddressPostcode: text,
   billingAddressEmail: email,
   billingAddressPhone: text,
   shippingAddress1: text,
@@ -48,6 +53,7 @@ const entries = {
   shippingAddressState: text,
   shippingAddressCountry: country,
   shippingAddressZipcode: text,
+  shippingAddressPostcode: text,
   shippingAddressEmail: email,
   shippingAddressPhone: text,
 };
@@ -81,6 +87,7 @@ export const propertyKindsBigcapital = {
   billingAddressState: 'text',
   billingAddressCountry: 'country',
   billingAddressZipcode: 'text',
+  billingAddressPostcode: 'text',
   billingAddressEmail: 'email',
   billingAddressPhone: 'text',
   shippingAddress1: 'text',
@@ -89,6 +96,7 @@ export const propertyKindsBigcapital = {
   shippingAddressState: 'text',
   shippingAddressCountry: 'country',
   shippingAddressZipcode: 'text',
+  shippingAddressPostcode: 'text',
   shippingAddressEmail: 'email',
   shippingAddressPhone: 'text',
   currencyCode: 'currency',

@@ -29,7 +29,15 @@ export function fromPatch(patch: CustomerPatch): Translation {
   // A clear cannot be sent (the coverage reports it): Connhex refuses "" here.
   if (patch.next_invoice_sequence?.op === 'set') body.next_invoice_sequence = patch.next_invoice_sequence.value;
   // "" resets to none, which is also the canonical default.
-  if (patch.tax_exempt) body.tax_exempt = patch.tax_exempt.op === 'set' ? patch.tax_exempt.value : '';
+  const taxExempt = patch.tax_exempt;
+  if (taxExempt?.op === 'exempt') {
+    body.tax_exempt = 'exempt';
+    losses.push({
+      field: 'tax_exempt',
+      kind: 'lossy',
+      message: `${title} has no "exempt of either kind": it is sent as exempt, which turns a reverse charge into exempt.`,
+    });
+  } else if (taxExempt) body.tax_exempt = taxExempt.op === 'set' ? taxExempt.value : '';
   if (patch.preferred_locales) {
     body.preferred_locales = patch.preferred_locales.op === 'set' ? [...patch.preferred_locales.value] : '';
   }

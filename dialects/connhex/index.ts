@@ -1,6 +1,7 @@
-import type { Dialect } from '../../src/contract/dialect.ts';
+import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
 import { expandParam } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
+import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -10,6 +11,16 @@ import { fromPatch } from './from-patch.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
 export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
+
+const issueToken = (mint: CredentialMinter, options: TokenOptions): Promise<string> =>
+  mint.jwt(
+    {
+      tenant: mint.tenantId,
+      permissions: options.permissions ?? ['pay:customers:get', 'pay:customers:update'],
+      livemode: mint.livemode,
+    },
+    { subject: `tenant:${mint.tenantId}`, ttlSeconds: options.ttlSeconds ?? tokenTtlSecondsConnhex },
+  );
 
 /** Connhex (seed 001): Stripe-like `POST /customers/{id}`, `Bearer <JWT>` with action permissions. */
 export const connhex = {
@@ -24,16 +35,9 @@ export const connhex = {
     // `/customers/…` is Zenskar's too: its callers send x-api-key, Connhex's an Authorization header.
     ownsRequest: (req) => req.header('authorization') !== undefined && req.header('x-api-key') === undefined,
     async issueCredentials(mint) {
-      const token = await mint.jwt(
-        {
-          tenant: mint.tenantId,
-          permissions: ['pay:customers:get', 'pay:customers:update'],
-          livemode: mint.livemode,
-        },
-        { subject: `tenant:${mint.tenantId}`, ttlSeconds: tokenTtlSecondsConnhex },
-      );
-      return { token };
+      return { token: await issueToken(mint, {}) };
     },
+    issueToken,
   },
   wire: {
     bodies: ['json', 'form'],
@@ -50,4 +54,5 @@ export const connhex = {
     fromPatch,
     coverage: coverageConnhex,
   },
+  client: clientConnhex,
 } satisfies Dialect<UpdateRequestConnhex, CreateRequestConnhex>;

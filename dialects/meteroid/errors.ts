@@ -51,6 +51,10 @@ const table = {
   idempotency_mismatch: fixed(400, 'BAD_REQUEST'),
   idempotency_in_flight: fixed(409, 'CONFLICT'),
   precondition_failed: fixed(412, 'CONFLICT'),
+  // Meteroid's ErrorCode enum has nothing closer for an upstream's failure.
+  bad_gateway: fixed(502, 'INTERNAL_SERVER_ERROR'),
+  upstream_unavailable: fixed(503, 'INTERNAL_SERVER_ERROR'),
+  upstream_timeout: fixed(504, 'INTERNAL_SERVER_ERROR'),
   // The enum has no code of their own: the status says what happened, the code stays decodable.
   rate_limited: fixed(429, 'BAD_REQUEST'),
   unavailable: fixed(503, 'INTERNAL_SERVER_ERROR'),

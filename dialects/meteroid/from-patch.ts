@@ -30,17 +30,25 @@ const loss = (field: string, kind: Loss['kind'], message: string): Loss => ({ fi
  * it sets (the coverage table reports that the others go). `keepable` is false for the shipping
  * address, which Meteroid always replaces with its flag: leaving it out would clear it anyway.
  */
+/** Members Meteroid's address cannot show: a write through it keeps them as they are. */
+const kept = ['line3', 'email', 'phone', 'country_name'] as const;
+
 function addressParam(op: AddressOp, field: string, losses: Loss[], keepable: boolean): Record<string, string> | undefined {
-  // {} empties every member Meteroid knows (and line3); absent would leave the address as it is.
-  if (op.op === 'clear') return {};
+  // {} empties every member Meteroid knows; absent would leave the address as it is.
+  if (op.op === 'clear') {
+    for (const m of kept) {
+      losses.push(loss(`${field}.${m}`, 'inexpressible', `Meteroid cannot clear an address's ${m}; a stored one is kept.`));
+    }
+    return {};
+  }
   const out: Record<string, string> = {};
   if (op.op === 'set') {
     for (const m of members) {
       const value = op.value[m];
       if (value !== null) out[addressMembers[m]] = value;
     }
-    for (const m of ['line3', 'email', 'phone'] as const) {
-      if (op.value[m] !== null) losses.push(loss(`${field}.${m}`, 'unsupported', `Meteroid addresses have no ${m}; it is left out.`));
+    for (const m of kept) {
+      if (op.value[m] != null) losses.push(loss(`${field}.${m}`, 'unsupported', `Meteroid addresses have no ${m}; it is left out.`));
     }
     return out;
   }
@@ -49,13 +57,12 @@ function addressParam(op: AddressOp, field: string, losses: Loss[], keepable: bo
     const memberOp = patch[m];
     if (memberOp?.op === 'set') out[addressMembers[m]] = memberOp.value;
   }
-  if (patch.line3?.op === 'set') losses.push(loss(`${field}.line3`, 'unsupported', 'Meteroid addresses have no line3; it is left out.'));
-  for (const m of ['email', 'phone'] as const) {
-    if (patch[m]) losses.push(loss(`${field}.${m}`, 'unsupported', `Meteroid addresses have no contact ${m}; it is left out.`));
+  for (const m of kept) {
+    if (patch[m]) losses.push(loss(`${field}.${m}`, 'unsupported', `Meteroid addresses have no ${m}; it is left out.`));
   }
   if (Object.keys(out).length > 0 || !keepable) return out;
   // Nothing to set: {} would empty the whole address to clear a member or two, so nothing is sent.
-  for (const m of [...members, 'line3'] as const) {
+  for (const m of members) {
     if (patch[m]?.op === 'clear') {
       const message = 'Meteroid cannot clear one address member without replacing the whole address; it is left out.';
       losses.push(loss(`${field}.${m}`, 'inexpressible', message));
@@ -72,7 +79,10 @@ function shippingParam(op: ShippingOp, losses: Loss[]): Body | undefined {
     if (name !== null) losses.push(loss('shipping.name', 'unsupported', 'Meteroid has no shipping name; it is left out.'));
     if (phone !== null) losses.push(loss('shipping.phone', 'unsupported', 'Meteroid has no shipping phone; it is left out.'));
     const out: Body = { same_as_billing };
-    if (address) out.address = addressParam({ op: 'set', value: address }, 'shipping.address', losses, false);
+    if (same_as_billing) {
+      // Same as billing, Meteroid leaves the shipping address as it is.
+      losses.push(loss('shipping.address', 'inexpressible', 'Meteroid keeps the shipping address when same_as_billing is true.'));
+    } else if (address) out.address = addressParam({ op: 'set', value: address }, 'shipping.address', losses, false);
     return out;
   }
   const patch = op.value;
@@ -93,6 +103,11 @@ function shippingParam(op: ShippingOp, losses: Loss[]): Body | undefined {
     );
   }
   const out: Body = { same_as_billing: sameAsBilling };
+  if (sameAsBilling) {
+    if (patch.address)
+      losses.push(loss('shipping.address', 'inexpressible', 'Meteroid keeps the shipping address when same_as_billing is true.'));
+    return out;
+  }
   // An absent shipping address is how Meteroid clears it.
   if (patch.address?.op === 'clear') return out;
   if (patch.address) {
@@ -189,9 +204,17 @@ export function fromPatch(patch: CustomerPatch): Translation {
     );
   }
   if (patch.tax_exempt) {
-    const value = patch.tax_exempt.op === 'set' ? patch.tax_exempt.value : 'none';
-    if (value === 'reverse') {
-      losses.push(loss('tax_exempt', 'lossy', 'Meteroid has only is_tax_exempt: reverse charge is sent as true, and stored as exempt.'));
+    const op = patch.tax_exempt;
+    const value = op.op === 'set' ? op.value : op.op === 'exempt' ? 'exempt' : 'none';
+    // true means "exempt of either kind": it turns none into exempt and keeps a stored kind.
+    if (op.op === 'set' && value !== 'none') {
+      losses.push(
+        loss(
+          'tax_exempt',
+          'lossy',
+          `Meteroid has only is_tax_exempt: ${value} is sent as true, which keeps a stored kind of exemption and turns none into exempt.`,
+        ),
+      );
     }
     put('tax_exempt', 'is_tax_exempt', value !== 'none');
   }

@@ -57,9 +57,9 @@ describe('meteroid over HTTP: happy', () => {
     const { id } = await create({ name: 'Keep', currency: 'GBP', phone: '+44 20 7946 0000', billing_email: 'a@b.example' });
     const same = await ok(await patch(id, { name: null, phone: null, currency: null, billing_address: null }));
     expect(same).toMatchObject({ name: 'Keep', phone: '+44 20 7946 0000', currency: 'GBP', billing_email: 'a@b.example' });
-    const emptied = await ok(await patch(id, { phone: '', billing_email: '' }));
-    expect(emptied).toMatchObject({ phone: '', billing_email: '', name: 'Keep' });
-    expect(await gw.canonical(id)).toMatchObject({ phone: '', email: '' });
+    const emptied = await ok(await patch(id, { phone: '' }));
+    expect(emptied).toMatchObject({ phone: '', billing_email: 'a@b.example', name: 'Keep' });
+    expect(await gw.canonical(id)).toMatchObject({ phone: '', email: 'a@b.example' });
   });
 
   it('replaces billing_address whole and stores zip_code as the canonical postal_code', async () => {
@@ -122,8 +122,8 @@ describe('meteroid over HTTP: happy', () => {
     });
     const { id } = (await res.json()) as { id: string };
     const shown = await read(id);
-    // What Wooshpay stored shows through Meteroid; no currency stored shows as EUR.
-    expect(shown).toMatchObject({ id, name: 'Jenny', billing_email: 'jenny@example.com', currency: 'EUR', invoicing_entity_id: '' });
+    // What Wooshpay stored shows through Meteroid; no currency given is the canonical default.
+    expect(shown).toMatchObject({ id, name: 'Jenny', billing_email: 'jenny@example.com', currency: 'USD', invoicing_entity_id: '' });
     expect(v.safeParse(CustomerResponseMeteroid, shown).issues).toBeUndefined();
 
     await ok(await patch(id, { phone: '+33 6 00 00 00 00', shipping_address: { same_as_billing: false, address: { city: 'Lyon' } } }));

@@ -1,5 +1,6 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
 import { credentialsMeteroid } from './auth.ts';
+import { clientMeteroid } from './client.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -36,4 +37,5 @@ export const meteroid = {
     fromPatch,
     coverage: coverageMeteroid,
   },
+  client: clientMeteroid,
 } satisfies Dialect<UpdateRequestMeteroid, CreateRequestMeteroid>;

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { type Customer, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
+import { type Customer, clear, exempt, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { addressOp, render, toPatch, vatCountry } from './mapping.ts';
 import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
 
@@ -36,26 +36,39 @@ describe('meteroid mapping: body -> patch', () => {
   });
 
   it('stores "" as a value, and ignores unknown fields', () => {
-    expect(toPatch(parse({ phone: '', billing_email: '', nickname: 'x' }))).toEqual({ phone: set(''), email: set('') });
+    expect(toPatch(parse({ phone: '', nickname: 'x' }))).toEqual({ phone: set('') });
+  });
+
+  it('takes "" for name and invoicing entity (shown for none) as none, and refuses an email that is none', () => {
+    expect(toPatch(parse({ name: '', invoicing_entity_id: '' }))).toEqual({ name: clear, invoicing_entity_id: clear });
+    expect(v.safeParse(UpdateRequestMeteroid, { billing_email: 'nope' }).success).toBe(false);
+    expect(v.safeParse(UpdateRequestMeteroid, { phone: '+1 (555) 111-2222 ext 1234' }).success).toBe(false);
   });
 
   it('maps billing_email, zip_code and is_tax_exempt onto their canonical names', () => {
     const patch = toPatch(parse({ billing_email: 'a@b.example', is_tax_exempt: true, billing_address: { zip_code: '10115' } }));
     expect(patch.email).toEqual(set('a@b.example'));
-    expect(patch.tax_exempt).toEqual(set('exempt'));
+    // true is exempt of either kind: a stored reverse charge stays one.
+    expect(patch.tax_exempt).toEqual(exempt);
     expect(toPatch(parse({ is_tax_exempt: false })).tax_exempt).toEqual(set('none'));
     expect(patch.address).toMatchObject({ op: 'merge', value: { postal_code: set('10115') } });
   });
 
-  it('replaces the address whole (line3 included) but keeps its contact email and phone', () => {
+  it('replaces the address members it shows, and keeps line3, contact email and phone it cannot show', () => {
     expect(addressOp({ city: 'Oslo', country: 'NO' })).toEqual(
-      merge({ line1: clear, line2: clear, line3: clear, city: set('Oslo'), state: clear, postal_code: clear, country: set('NO') }),
+      merge({ line1: clear, line2: clear, city: set('Oslo'), state: clear, postal_code: clear, country: set('NO') }),
     );
   });
 
   it('replaces the shipping flag and address, leaving a shipping name or phone alone', () => {
-    expect(toPatch(parse({ shipping_address: { same_as_billing: true } })).shipping).toEqual(
-      merge({ same_as_billing: set(true), address: clear }),
+    expect(toPatch(parse({ shipping_address: { same_as_billing: false } })).shipping).toEqual(
+      merge({ same_as_billing: set(false), address: clear }),
+    );
+  });
+
+  it('same as billing, leaves the shipping address as it is (the address shown is the billing one)', () => {
+    expect(toPatch(parse({ shipping_address: { same_as_billing: true, address: { city: 'Paris' } } })).shipping).toEqual(
+      merge({ same_as_billing: set(true) }),
     );
   });
 
@@ -76,11 +89,11 @@ describe('meteroid mapping: body -> patch', () => {
 });
 
 describe('meteroid mapping: customer -> response', () => {
-  it('shows what Meteroid requires even when nothing is stored: EUR, "" name and invoicing entity', () => {
+  it('shows what Meteroid requires even when nothing is stored: the canonical currency, "" name and invoicing entity', () => {
     expect(render(customer())).toMatchObject({
       id: 'cus_abc123',
       name: '',
-      currency: 'EUR',
+      currency: 'USD',
       invoicing_entity_id: '',
       shipping_address: null,
       vat_number: null,

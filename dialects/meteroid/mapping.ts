@@ -6,6 +6,7 @@ import {
   type CustomerPatch,
   type CurrencyCode,
   clear,
+  exempt,
   type FieldOp,
   isCountryCode,
   merge,
@@ -18,25 +19,17 @@ import type { AddressParamMeteroid, ShippingParamMeteroid, UpdateRequestMeteroid
 /** The tax id type Meteroid's `vat_number` reads and writes. */
 export const vatType = 'VAT';
 
-/**
- * Shown when no currency is stored (a customer created through a dialect without one). Meteroid
- * always has a currency and its clients decode it as a required enum, so null would break them;
- * EUR is the seed's default.
- */
-export const fallbackCurrency: CurrencyCode = 'EUR';
-
 const memberOp = (value: string | null | undefined): FieldOp<string> => (value === null || value === undefined ? clear : set(value));
 
 /**
- * Meteroid replaces an address whole: every member it knows is set or cleared, and line3 (which it
- * cannot show, and which belongs to the old address) goes too. The contact email and phone some
- * dialects keep on an address are not part of it, so they stay.
+ * Meteroid replaces an address whole: every member it knows is set or cleared. The members it
+ * cannot show (Zenskar's line3, Bigcapital's contact email and phone, a country given as a name
+ * that names no country) are kept: a write replaces only what the dialect can express.
  */
 export function addressOp(param: AddressParamMeteroid): AddressOp {
   const patch: AddressPatch = {
     line1: memberOp(param.line1),
     line2: memberOp(param.line2),
-    line3: clear,
     city: memberOp(param.city),
     state: memberOp(param.state),
     postal_code: memberOp(param.zip_code),
@@ -45,11 +38,19 @@ export function addressOp(param: AddressParamMeteroid): AddressOp {
   return merge(patch);
 }
 
-/** Replaces what Meteroid shows of shipping (flag and address); a name or phone stored elsewhere stays. */
+/**
+ * Replaces what Meteroid shows of shipping (flag and address); a name or phone stored elsewhere
+ * stays. Same as billing, the address shown is the billing address, so the address sent with the
+ * flag says nothing of the shipping address and leaves it as it is.
+ */
 export function shippingOp(param: ShippingParamMeteroid): ShippingOp {
+  if (param.same_as_billing) return merge({ same_as_billing: set(true) });
   const address = param.address === null || param.address === undefined ? clear : addressOp(param.address);
-  return merge({ same_as_billing: set(param.same_as_billing), address });
+  return merge({ same_as_billing: set(false), address });
 }
+
+/** Meteroid shows "" for a required string with no value (name, invoicing entity): "" is none. */
+const requiredTextOp = (value: string): FieldOp<string> => (value === '' ? clear : set(value));
 
 /** The country an EU-style VAT number starts with ("DE123…" -> DE; Greece writes "EL"), if any. */
 export function vatCountry(vatNumber: string): string | null {
@@ -62,19 +63,23 @@ export function vatCountry(vatNumber: string): string | null {
 export function toPatch(body: UpdateRequestMeteroid): CustomerPatch {
   const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {};
   if (body.alias != null) patch.alias = set(body.alias);
-  if (body.name != null) patch.name = set(body.name);
+  if (body.name != null) patch.name = requiredTextOp(body.name);
   if (body.billing_email != null) patch.email = set(body.billing_email);
   if (body.invoicing_emails != null) patch.invoicing_emails = set([...body.invoicing_emails]);
   if (body.phone != null) patch.phone = set(body.phone);
   if (body.currency != null) patch.currency = set(body.currency);
   if (body.billing_address != null) patch.address = addressOp(body.billing_address);
   if (body.shipping_address != null) patch.shipping = shippingOp(body.shipping_address);
-  if (body.invoicing_entity_id != null) patch.invoicing_entity_id = set(body.invoicing_entity_id);
+  if (body.invoicing_entity_id != null) patch.invoicing_entity_id = requiredTextOp(body.invoicing_entity_id);
   if (body.custom_taxes != null) {
-    patch.custom_taxes = set(body.custom_taxes.map((t) => ({ name: t.name, rate: t.rate, tax_code: t.tax_code })));
+    // A tax code is shown as "" where none is stored.
+    patch.custom_taxes = set(
+      body.custom_taxes.map((t) => ({ name: t.name, rate: t.rate, tax_code: t.tax_code === '' ? null : t.tax_code })),
+    );
   }
-  // A boolean cannot say "reverse charge": true is exempt, false is none.
-  if (body.is_tax_exempt != null) patch.tax_exempt = set(body.is_tax_exempt ? 'exempt' : 'none');
+  // A boolean cannot say "reverse charge": true is exempt of either kind (a reverse charge stays
+  // one), false is none.
+  if (body.is_tax_exempt != null) patch.tax_exempt = body.is_tax_exempt ? exempt : set('none');
   if (body.vat_number != null) {
     const entry: TaxId = { type: vatType, value: body.vat_number, country: vatCountry(body.vat_number) };
     patch.tax_ids = merge({ [vatType]: set(entry) });
@@ -132,7 +137,7 @@ export function render(c: Customer): CustomerMeteroid {
     billing_email: c.email,
     invoicing_emails: [...c.invoicing_emails],
     phone: c.phone,
-    currency: c.currency ?? fallbackCurrency,
+    currency: c.currency,
     billing_address: renderAddress(c.address),
     shipping_address: c.shipping
       ? {

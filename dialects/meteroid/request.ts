@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { currencyCodes, isCountryCode } from '../../schemas/index.ts';
+import { currencyCodes, isCountryCode, isEmail, limits } from '../../schemas/index.ts';
 
 // Seed 002: the update body. Meteroid's rules: an absent or null field is unchanged (nothing can be
 // cleared), "" is stored, unknown fields are ignored (plain objects strip them).
@@ -7,7 +7,7 @@ import { currencyCodes, isCountryCode } from '../../schemas/index.ts';
 /** Absent or null: both leave the field as it is. */
 const keep = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
 
-const text = v.pipe(v.string(), v.maxLength(5000));
+const text = v.pipe(v.string(), v.maxLength(limits.text));
 
 // valibot's object() takes an array as an object with no keys; serde (Meteroid) refuses it.
 const notArray = v.custom<Record<string, unknown>>(
@@ -55,10 +55,11 @@ export const CustomTaxParamMeteroid = jsonObject({
 export const updateEntries = {
   // An alias names the customer in paths: it must be non-empty and fit the per-tenant index.
   alias: keep(v.pipe(v.string(), v.minLength(1, 'alias must not be empty'), v.maxLength(255))),
-  name: keep(text),
-  billing_email: keep(v.pipe(v.string(), v.maxLength(512))),
+  // The canonical limits (limits.ts): what is stored here is then shown and taken by every dialect.
+  name: keep(v.pipe(v.string(), v.maxLength(limits.name))),
+  billing_email: keep(v.pipe(v.string(), v.maxLength(limits.email), v.check(isEmail, 'billing_email must be an email address'))),
   invoicing_emails: keep(v.array(v.pipe(v.string(), v.maxLength(512)))),
-  phone: keep(v.pipe(v.string(), v.maxLength(100))),
+  phone: keep(v.pipe(v.string(), v.maxLength(limits.phone))),
   currency: keep(CurrencyParamMeteroid),
   billing_address: keep(AddressParamMeteroid),
   shipping_address: keep(ShippingParamMeteroid),
@@ -74,7 +75,7 @@ export type UpdateRequestMeteroid = v.InferOutput<typeof UpdateRequestMeteroid>;
 /** Create: as Meteroid, `name` and `currency` are required; the rest as on update. */
 export const CreateRequestMeteroid = jsonObject({
   ...updateEntries,
-  name: text,
+  name: v.pipe(v.string(), v.maxLength(limits.name)),
   currency: CurrencyParamMeteroid,
 });
 export type CreateRequestMeteroid = v.InferOutput<typeof CreateRequestMeteroid>;

@@ -1,4 +1,4 @@
-import type { Address, AddressOp, FieldOp, MetadataOp } from '../../schemas/index.ts';
+import { type Address, type AddressOp, type FieldOp, type MetadataOp, metadataText } from '../../schemas/index.ts';
 import type { Loss } from '../../src/contract/dialect.ts';
 
 // Canonical operations in Stripe's wire form ("" clears): the inverse of mapping.ts, shared by the
@@ -7,7 +7,8 @@ import type { Loss } from '../../src/contract/dialect.ts';
 export const textParam = (op: FieldOp<string>): string => (op.op === 'set' ? op.value : '');
 
 const members = ['line1', 'line2', 'city', 'state', 'postal_code', 'country'] as const;
-const notCarried = ['line3', 'email', 'phone'] as const;
+/** Members a Stripe-like address cannot show; a write through it keeps them as they are. */
+export const notCarried = ['line3', 'email', 'phone', 'country_name'] as const;
 
 export function addressParam(op: AddressOp, field: string, losses: Loss[]): '' | Record<string, string> {
   if (op.op === 'clear') return '';
@@ -39,8 +40,6 @@ export function addressValueParam(address: Address | null): Record<string, strin
   return out;
 }
 
-const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
-
 /** Metadata ops as Stripe metadata: values become strings. */
 export function metadataParam(op: MetadataOp, losses: Loss[]): '' | Record<string, string> {
   if (op.op === 'clear') return '';
@@ -52,7 +51,7 @@ export function metadataParam(op: MetadataOp, losses: Loss[]): '' | Record<strin
     if (keyOp.op === 'clear') out[key] = '';
     else {
       if (typeof keyOp.value !== 'string') stringified = true;
-      out[key] = asText(keyOp.value);
+      out[key] = metadataText(keyOp.value);
     }
   }
   if (op.op === 'set') {

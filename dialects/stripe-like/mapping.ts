@@ -8,6 +8,8 @@ import {
   type MetadataOp,
   merge,
   set,
+  setText,
+  type TextSetOp,
 } from '../../schemas/index.ts';
 import type { AddressParamStripe } from './request.ts';
 
@@ -63,11 +65,14 @@ export function addressValue(param: AddressParamStripe): Address {
 
 export { nullIfEmpty };
 
-/** `metadata=""` clears all keys; `metadata[k]=""` deletes one; other keys merge. */
+/**
+ * `metadata=""` clears all keys; `metadata[k]=""` deletes one; other keys merge. Values are text:
+ * one that is how a stored number or object is shown (Zenskar's custom_data) keeps that value.
+ */
 export function metadataOp(param: '' | Record<string, string>): MetadataOp {
   if (param === '') return clear;
-  const ops: Record<string, FieldOp<unknown>> = {};
-  for (const [key, value] of Object.entries(param)) ops[key] = value === '' ? clear : set(value);
+  const ops: Record<string, FieldOp<unknown> | TextSetOp> = {};
+  for (const [key, value] of Object.entries(param)) ops[key] = value === '' ? clear : setText(value);
   return merge(ops);
 }
 

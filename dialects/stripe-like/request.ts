@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode } from '../../schemas/index.ts';
+import { isCountryCode, isEmail, limits } from '../../schemas/index.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
@@ -7,11 +7,11 @@ import { isCountryCode } from '../../schemas/index.ts';
 /** "" (clear) or a value. */
 export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.literal(''), schema]);
 
-export const text = v.pipe(v.string(), v.maxLength(5000));
+export const text = v.pipe(v.string(), v.maxLength(limits.text));
 
 /** Stripe's limits on a customer's name and phone; "" clears either. */
-export const NameParam = v.pipe(v.string(), v.maxLength(256));
-export const PhoneParam = v.pipe(v.string(), v.maxLength(20));
+export const NameParam = v.pipe(v.string(), v.maxLength(limits.name));
+export const PhoneParam = v.pipe(v.string(), v.maxLength(limits.phone));
 
 export const CountryParam = v.pipe(
   v.string(),
@@ -32,11 +32,14 @@ export const AddressParam = v.strictObject({
 });
 export type AddressParamStripe = v.InferOutput<typeof AddressParam>;
 
-/** A loose email check, as Stripe's: something@something.something, no spaces. */
+/**
+ * Stripe's check is loose; the canonical one is the stricter check Zenskar and Bigcapital make
+ * (limits.ts), so an email stored here can be written back through them.
+ */
 export const EmailParam = v.pipe(
   v.string(),
-  v.maxLength(512),
-  v.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, (issue) => `Invalid email address: ${String(issue.input)}`),
+  v.maxLength(limits.email),
+  v.check(isEmail, (issue) => `Invalid email address: ${String(issue.input)}`),
 );
 
 /** Stripe's limit on a customer's metadata keys, in one request and stored (Dialect.metadataMaxKeys). */

@@ -1,8 +1,37 @@
-import type { CustomerPatch } from '../../schemas/index.ts';
+import type { CustomerPatch, ShippingOp } from '../../schemas/index.ts';
 import type { Loss, Translation } from '../../src/contract/dialect.ts';
-import { addressParam, addressValueParam, metadataParam, textParam } from '../stripe-like/index.ts';
+import { keepAccepted } from '../shared/translate-guard.ts';
+import { addressValueParam, metadataParam, notCarried, textParam, addressParam } from '../stripe-like/index.ts';
+import { UpdateRequestWooshpay } from './request.ts';
 
-/** Canonical patch -> Wooshpay update body (only the fields Wooshpay writes). */
+const title = 'Wooshpay';
+
+/**
+ * Wooshpay's shipping hash is sent whole (name and address required); the members it cannot show
+ * are kept by the write, so a source that sets them differently loses them.
+ */
+function shippingParam(op: ShippingOp, losses: Loss[]): unknown {
+  if (op.op === 'clear') return '';
+  if (op.op === 'merge') {
+    // A member-by-member change cannot be sent as a whole hash (the coverage table says so).
+    return undefined;
+  }
+  const { name, phone, address, same_as_billing } = op.value;
+  if (same_as_billing)
+    losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Wooshpay has no same-as-billing flag.' });
+  if (name === null) losses.push({ field: 'shipping.name', kind: 'required', message: 'Wooshpay requires shipping[name] with shipping.' });
+  for (const m of notCarried) {
+    if (address?.[m])
+      losses.push({
+        field: `shipping.address.${m}`,
+        kind: 'unsupported',
+        message: `Stripe-like addresses have no ${m}; the stored one is kept.`,
+      });
+  }
+  return { name: name ?? '', ...(phone ? { phone } : {}), address: addressValueParam(address) };
+}
+
+/** Canonical patch -> Wooshpay update body (only the fields Wooshpay writes, only values it accepts). */
 export function fromPatch(patch: CustomerPatch): Translation {
   const body: Record<string, unknown> = {};
   const losses: Loss[] = [];
@@ -12,19 +41,10 @@ export function fromPatch(patch: CustomerPatch): Translation {
   }
   if (patch.address) body.address = addressParam(patch.address, 'address', losses);
   if (patch.metadata) body.metadata = metadataParam(patch.metadata, losses);
-  const shipping = patch.shipping;
-  if (shipping?.op === 'clear') body.shipping = '';
-  if (shipping?.op === 'set') {
-    const { name, phone, address, same_as_billing } = shipping.value;
-    if (same_as_billing)
-      losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Wooshpay has no same-as-billing flag.' });
-    if (name === null)
-      losses.push({ field: 'shipping.name', kind: 'required', message: 'Wooshpay requires shipping[name] with shipping.' });
-    body.shipping = { name: name ?? '', ...(phone ? { phone } : {}), address: addressValueParam(address) };
-    for (const m of ['line3', 'email', 'phone'] as const) {
-      if (address?.[m])
-        losses.push({ field: `shipping.address.${m}`, kind: 'unsupported', message: `Stripe-like addresses have no ${m}.` });
-    }
+  if (patch.shipping) {
+    const shipping = shippingParam(patch.shipping, losses);
+    if (shipping !== undefined) body.shipping = shipping;
   }
-  return { body, losses };
+  const fieldOf = (property: string) => property;
+  return { body: keepAccepted(UpdateRequestWooshpay.entries, body, { title, fieldOf }, losses), losses };
 }

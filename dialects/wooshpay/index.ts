@@ -1,6 +1,7 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
 import { expandParam, metadataMaxKeysStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
+import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -39,4 +40,5 @@ export const wooshpay = {
     fromPatch,
     coverage: coverageWooshpay,
   },
+  client: clientWooshpay,
 } satisfies Dialect<UpdateRequestWooshpay, CreateRequestWooshpay>;

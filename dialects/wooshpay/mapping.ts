@@ -1,24 +1,22 @@
-import { type Customer, type CustomerPatch, clear, set, type ShippingOp } from '../../schemas/index.ts';
+import { type Customer, type CustomerPatch, clear, merge, metadataText, type ShippingOp } from '../../schemas/index.ts';
 import type { RenderContext } from '../../src/contract/dialect.ts';
-import {
-  type AddressStripe,
-  commonPatch,
-  addressValue,
-  metadataOp,
-  nullIfEmpty,
-  renderAddress,
-  unixSeconds,
-} from '../stripe-like/index.ts';
+import { type AddressStripe, addressOp, commonPatch, metadataOp, renderAddress, textOp, unixSeconds } from '../stripe-like/index.ts';
 import type { UpdateRequestWooshpay } from './request.ts';
 
+const shippingMembers = ['line1', 'line2', 'city', 'state', 'postal_code', 'country'] as const;
+
+/**
+ * Stripe replaces the shipping hash whole, so every member it can show is set or cleared; the
+ * members it cannot (line3, a contact email and phone, a country name) are kept, and whether the
+ * address is still the billing address is apply-patch's to say (it is, if nothing changed).
+ */
 function shippingOp(param: NonNullable<UpdateRequestWooshpay['shipping']>): ShippingOp {
   if (param === '') return clear;
-  // Stripe replaces the shipping hash whole; name and address are required in it.
-  return set({
-    name: nullIfEmpty(param.name),
-    phone: nullIfEmpty(param.phone),
-    same_as_billing: false,
-    address: addressValue(param.address),
+  const address = Object.fromEntries(shippingMembers.map((m) => [m, param.address[m] ?? '']));
+  return merge({
+    name: textOp(param.name),
+    phone: textOp(param.phone ?? ''),
+    address: addressOp(address),
   });
 }
 
@@ -62,9 +60,7 @@ export interface CustomerWooshpay {
 /** Stripe metadata values are strings: a value stored through Zenskar's custom_data is shown as one. */
 function metadataStrings(metadata: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(metadata)) {
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
+  for (const [key, value] of Object.entries(metadata)) out[key] = metadataText(value);
   return out;
 }
 
@@ -76,7 +72,7 @@ export function render(c: Customer, ctx: RenderContext): CustomerWooshpay {
     address: renderAddress(c.address),
     balance: Math.round(c.balance),
     created: unixSeconds(c.created_at),
-    currency: c.currency === null ? null : c.currency.toLowerCase(),
+    currency: c.currency.toLowerCase(),
     default_source: null,
     delinquent: c.delinquent,
     description: c.description,

@@ -103,6 +103,9 @@ const table = {
   idempotency_mismatch: (e) => ({ status: 400, body: detail(e.message) }),
   idempotency_in_flight: (e) => ({ status: 409, body: detail(e.message) }),
   precondition_failed: (e) => ({ status: 412, body: detail(e.message) }),
+  bad_gateway: (e) => ({ status: 502, body: detail(e.message) }),
+  upstream_unavailable: (e) => ({ status: 503, body: detail(e.message) }),
+  upstream_timeout: (e) => ({ status: 504, body: detail(e.message) }),
   // The API Gateway's throttling answer.
   rate_limited: () => ({ status: 429, body: { message: 'Too Many Requests' } }),
   unavailable: (e) => ({ status: 503, body: detail(e.message) }),

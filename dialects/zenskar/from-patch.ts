@@ -13,6 +13,8 @@ const members = [
   ['state', 'state'],
   ['postal_code', 'zipCode'],
   ['country', 'country_code'],
+  // The name as given; absent beside a code, the name given before for that country stays.
+  ['country_name', 'country'],
 ] as const satisfies readonly (readonly [keyof Address, string])[];
 
 function contactLosses(field: string, present: (m: 'email' | 'phone') => boolean, losses: Loss[]): void {
@@ -25,7 +27,7 @@ function addressParam(op: AddressOp, field: string, losses: Loss[]): Record<stri
   if (op.op === 'clear') return null;
   const out: Record<string, string | null> = {};
   if (op.op === 'set') {
-    for (const [from, to] of members) out[to] = op.value[from];
+    for (const [from, to] of members) out[to] = op.value[from] ?? null;
     contactLosses(field, (m) => Boolean(op.value[m]), losses);
     return out;
   }
@@ -74,7 +76,12 @@ export function fromPatch(patch: CustomerPatch): Translation {
       losses.push({
         field: 'shipping.same_as_billing',
         kind: 'lossy',
-        message: 'Writing ship_to_address through Zenskar ends "same as billing".',
+        message: 'Writing a changed ship_to_address through Zenskar ends "same as billing".',
+      });
+      losses.push({
+        field: 'shipping.address',
+        kind: 'lossy',
+        message: 'Zenskar shows a same-as-billing shipping address as the billing address: one written as that is kept as it was.',
       });
     } else if (shipping.op === 'merge' && shipping.value.same_as_billing) {
       losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: 'Zenskar has no "same as billing" flag.' });

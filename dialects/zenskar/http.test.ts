@@ -194,7 +194,7 @@ describe('errors', () => {
         email: 'not-an-email',
         business_entity_id: 'nope',
         auto_charge_enabled: 'sometimes',
-        address: { country: 'Atlantis', zipCode: 12345 },
+        address: { country: 'Atlantis', country_code: 'US', zipCode: 12345 },
         tax_info: [{ country_code: 'XX', tax_id: 'T1' }],
       });
       expect(res.status).toBe(422);
@@ -202,7 +202,7 @@ describe('errors', () => {
       expect(issues.map((d) => [d.loc.join('.'), d.type])).toEqual([
         ['body.external_id', 'string_too_long'],
         ['body.address.zipCode', 'string_type'],
-        ['body.address.country', 'value_error'],
+        ['body.address.country_code', 'value_error'],
         ['body.tax_info.0.country_code', 'value_error'],
         ['body.email', 'value_error'],
         ['body.auto_charge_enabled', 'bool_type'],

@@ -1,5 +1,6 @@
 import type { Dialect } from '../../src/contract/dialect.ts';
 import { checkRequestZenskar, credentialsZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
+import { clientZenskar } from './client.ts';
 import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -41,4 +42,5 @@ export const zenskar = {
     fromPatch,
     coverage: coverageZenskar,
   },
+  client: clientZenskar,
 } satisfies Dialect<UpdateRequestZenskar, CreateRequestZenskar>;

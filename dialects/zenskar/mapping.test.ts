@@ -62,22 +62,30 @@ describe('happy', () => {
     expect(patchOf({ address: null })).toEqual({ address: clear });
   });
 
-  it('reads the country from country_code, or from an English name, or an ISO code in country', () => {
+  it('reads the country from country_code, or from a name (kept as given where it is not the usual one)', () => {
     expect(patchOf({ address: { country_code: 'gb' } })).toEqual({ address: merge({ country: set('GB') }) });
     expect(patchOf({ address: { country: 'Germany' } })).toEqual({ address: merge({ country: set('DE') }) });
     expect(patchOf({ address: { country: 'United States of America', country_code: 'US' } })).toEqual({
-      address: merge({ country: set('US') }),
+      address: merge({ country: set('US'), country_name: set('United States of America') }),
     });
-    expect(patchOf({ address: { country: null, country_code: 'FR' } })).toEqual({ address: merge({ country: set('FR') }) });
-    expect(patchOf({ address: { country: null } })).toEqual({ address: merge({ country: clear }) });
-    expect(patchOf({ address: { country: '', country_code: '' } })).toEqual({ address: merge({ country: clear }) });
+    expect(patchOf({ address: { country: 'UK' } })).toEqual({ address: merge({ country: set('GB'), country_name: set('UK') }) });
+    expect(patchOf({ address: { country: 'Viet Nam' } })).toEqual({
+      address: merge({ country: set('VN'), country_name: set('Viet Nam') }),
+    });
+    // Text naming no country known is kept as given (Zenskar types country as a free string).
+    expect(patchOf({ address: { country: 'Atlantis' } })).toEqual({ address: merge({ country: clear, country_name: set('Atlantis') }) });
+    expect(patchOf({ address: { country: null, country_code: 'FR' } })).toEqual({
+      address: merge({ country: set('FR'), country_name: clear }),
+    });
+    expect(patchOf({ address: { country: null } })).toEqual({ address: merge({ country: clear, country_name: clear }) });
+    expect(patchOf({ address: { country: '', country_code: '' } })).toEqual({ address: merge({ country: clear, country_name: clear }) });
   });
 
   it('sets only the shipping address through ship_to_address', () => {
     expect(patchOf({ ship_to_address: { city: 'Paris', country_code: 'FR' } })).toEqual({
-      shipping: merge({ same_as_billing: set(false), address: merge({ city: set('Paris'), country: set('FR') }) }),
+      shipping: merge({ address: merge({ city: set('Paris'), country: set('FR') }) }),
     });
-    expect(patchOf({ ship_to_address: null })).toEqual({ shipping: merge({ same_as_billing: set(false), address: clear }) });
+    expect(patchOf({ ship_to_address: null })).toEqual({ shipping: merge({ address: clear }) });
   });
 
   it('maps tax_info to canonical tax ids and replaces the list', () => {
@@ -163,12 +171,12 @@ describe('errors', () => {
       communications_enabled: 'yes',
       custom_data: [1],
       tax_info: [{ country_code: 'ZZ' }],
-      address: { country: 'Narnia' },
+      address: { country: 'Narnia', country_code: 'US' },
     });
     expect(issues).toEqual([
       { path: ['external_id'], message: 'String should have at most 255 characters' },
       { path: ['custom_data'], message: 'Input should be a valid dictionary' },
-      { path: ['address', 'country'], message: expect.stringMatching(/^Value error, 'Narnia' is not a country name/) },
+      { path: ['address', 'country_code'], message: expect.stringMatching(/^Value error, country 'Narnia' and country_code 'US'/) },
       { path: ['tax_info', 0, 'country_code'], message: expect.stringMatching(/^Value error, 'ZZ' is not a two-letter/) },
       { path: ['email'], message: expect.stringMatching(/^value is not a valid email address/) },
       { path: ['communications_enabled'], message: 'Input should be a valid boolean' },

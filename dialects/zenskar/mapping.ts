@@ -5,13 +5,13 @@ import {
   type Customer,
   type CustomerPatch,
   clear,
-  countryName,
+  countryText,
   type FieldOp,
   merge,
+  readCountryText,
   set,
   type ShippingOp,
   type TaxId,
-  toCountryCode,
 } from '../../schemas/index.ts';
 import { textOp } from '../shared/text-op.ts';
 import { type AddressParamZenskar, isBlank, type TaxIdParamZenskar, type UpdateRequestZenskar } from './request.ts';
@@ -24,15 +24,22 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The text, or null where it is absent, null or blank. */
 const orNull = (value: string | null | undefined): string | null => (value == null || isBlank(value) ? null : value);
 
-/** The ISO-2 code an address names with `country` and/or `country_code` (they agree: request.ts). */
-function countryOp(param: AddressParamZenskar): FieldOp<string> | undefined {
-  if (param.country === undefined && param.country_code === undefined) return undefined;
-  const code = orNull(param.country_code)?.trim().toUpperCase();
-  if (code) return set(code);
-  const name = orNull(param.country);
-  // request.ts already refused a name that is no country.
-  const fromName = name === null ? undefined : toCountryCode(name);
-  return fromName === undefined ? clear : set(fromName);
+/**
+ * The country an address names with `country` (free text) and/or `country_code` (they agree:
+ * request.ts): the code, and the name as given where it is not the one shown for the code anyway.
+ * A code alone leaves a name given before for that country as it is; none at all clears both.
+ */
+function countryOps(param: AddressParamZenskar): Pick<AddressPatch, 'country' | 'country_name'> {
+  if (param.country === undefined && param.country_code === undefined) return {};
+  const code = orNull(param.country_code)?.trim().toUpperCase() ?? null;
+  const read = param.country == null ? null : readCountryText(param.country);
+  // country_code alone says nothing of a name given as text: the code is cleared, the name stays.
+  if (code === null && param.country === undefined) return { country: clear };
+  if (code === null && read === null) return { country: clear, country_name: clear };
+  const country = code !== null ? set(code) : read?.code ? set(read.code) : clear;
+  if (read?.name) return { country, country_name: set(read.name) };
+  // An explicit null name beside a code: no name, whatever was given before.
+  return param.country === null ? { country, country_name: clear } : { country };
 }
 
 const addressMembers = [
@@ -55,14 +62,17 @@ export function addressOp(param: AddressParamZenskar | null): AddressOp {
     const op = textOp(param[from]);
     if (op) patch[to] = op;
   }
-  const country = countryOp(param);
-  if (country) patch.country = country;
+  Object.assign(patch, countryOps(param));
   return merge(patch);
 }
 
-/** ship_to_address is the shipping address only: the shipping contact name and phone are kept. */
+/**
+ * ship_to_address is the shipping address only: the shipping contact name and phone are kept. A
+ * same-as-billing address is shown as the billing address: writing it back unchanged keeps the
+ * flag, a change ends it (apply-patch decides).
+ */
 export function shipToOp(param: AddressParamZenskar | null): ShippingOp {
-  return merge({ same_as_billing: set(false), address: addressOp(param) });
+  return merge({ address: addressOp(param) });
 }
 
 export function taxIdValue(param: TaxIdParamZenskar): TaxId {
@@ -148,7 +158,7 @@ export function renderAddress(address: Address | null): AddressZenskar | null {
     city: address.city,
     state: address.state,
     zipCode: address.postal_code,
-    country: address.country === null ? null : (countryName(address.country) ?? address.country),
+    country: countryText(address),
     country_code: address.country,
     validation_status: null,
     connector_validation: null,

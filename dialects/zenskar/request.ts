@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, toCountryCode } from '../../schemas/index.ts';
+import { isCountryCode, limits, toCountryCode } from '../../schemas/index.ts';
 import { emailError, pydantic, valueError } from './errors.ts';
 
 // Seed 004's UpdateCustomerRequestSchema. Every property is optional and nullable: absent leaves a
@@ -19,13 +19,11 @@ const text = nullable(v.string(pydantic.string_type));
 /** "", or only spaces, is no country (clients that send every member send that for "none"). */
 export const isBlank = (value: string | null | undefined): boolean => value == null || value.trim() === '';
 
-const CountryNameParam = v.pipe(
-  v.string(pydantic.string_type),
-  v.check(
-    (name) => isBlank(name) || toCountryCode(name) !== undefined,
-    (issue) => valueError(`'${String(issue.input)}' is not a country name (e.g. 'United States') or ISO 3166-1 code`),
-  ),
-);
+/**
+ * Zenskar types a country name as a free string: a recognised name or alias maps to its code, any
+ * other text is kept and shown as given (schemas/country.ts).
+ */
+const CountryNameParam = v.string(pydantic.string_type);
 
 const CountryCodeParam = v.pipe(
   v.string(pydantic.string_type),
@@ -82,12 +80,13 @@ const CustomDataParam = v.pipe(
 
 const entries = {
   external_id: nullable(v.pipe(v.string(pydantic.string_type), v.maxLength(255, pydantic.string_too_long))),
-  customer_name: text,
+  // The canonical limits (limits.ts), so what is stored here can be shown and taken everywhere.
+  customer_name: nullable(v.pipe(v.string(pydantic.string_type), v.maxLength(limits.name, pydantic.string_too_long))),
   custom_data: nullable(CustomDataParam),
   address: nullable(AddressParamZenskar),
   ship_to_address: nullable(AddressParamZenskar),
   tax_info: nullable(v.array(TaxIdParamZenskar, pydantic.list_type)),
-  phone_number: text,
+  phone_number: nullable(v.pipe(v.string(pydantic.string_type), v.maxLength(limits.phone, pydantic.string_too_long))),
   email: nullable(
     v.pipe(
       v.string(pydantic.string_type),

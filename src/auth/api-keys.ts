@@ -38,7 +38,8 @@ export class ApiKeyVerifier {
       if (!row) return undefined;
       this.#remember(hash, row, now);
     }
-    if (!constantTimeEqual(row.secret_hash, hash) || row.kind !== kind || row.revoked_at !== null) return undefined;
+    if (!constantTimeEqual(row.secret_hash, hash) || row.kind !== kind) return undefined;
+    if (row.revoked_at !== null && Date.parse(row.revoked_at) <= now) return undefined;
     return { type: 'api-key', tenantId: row.tenant_id, credentialId: row.id, livemode: row.livemode === 1 };
   }
 

@@ -1,10 +1,21 @@
 import type * as v from 'valibot';
-import type { Customer, CustomerPatch, FieldName, IdKind } from '../../schemas/index.ts';
+import {
+  type AddressOp,
+  type AddressPatch,
+  clear,
+  type Customer,
+  type CustomerPatch,
+  type FieldName,
+  type FieldOp,
+  type IdKind,
+  merge,
+  set,
+} from '../../schemas/index.ts';
 import type { GatewayError } from './errors.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
 import { GatewayError as GatewayErrorClass } from './errors.ts';
-export { GatewayError } from './errors.ts';
+export { GatewayError, upstreamStatusError } from './errors.ts';
 
 // The one contract between the gateway and a dialect. A dialect is a plain object (checked with
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
@@ -107,6 +118,13 @@ export interface CredentialMinter {
   jwt(claims: Readonly<Record<string, unknown>>, options: { readonly subject: string; readonly ttlSeconds: number }): Promise<string>;
 }
 
+/** What `custgate token mint` may ask of a dialect's token; unset members take the dialect's defaults. */
+export interface TokenOptions {
+  readonly ttlSeconds?: number;
+  /** Only for dialects whose tokens carry permissions; others refuse it (an Error). */
+  readonly permissions?: readonly string[];
+}
+
 /** Credentials a tenant was issued, as the contract suite, the benchmark and README examples use them. */
 export type IssuedCredentials = Readonly<Record<string, string>>;
 
@@ -141,6 +159,21 @@ export const readWrite = (as: string, note?: string) =>
 export const readOnly = (as: string, note?: string) =>
   ({ as, read: true, write: null, ...(note ? { note } : {}) }) as const satisfies FieldCoverage;
 
+/** The canonical fields an update through a dialect can change: its coverage table's writable ones. */
+export const writableFields = (coverage: Coverage): FieldName[] =>
+  (Object.keys(coverage) as CoverageField[]).filter((f): f is FieldName => coverage[f]?.write != null && !identity.has(f));
+
+const identity: ReadonlySet<CoverageField> = new Set([
+  'uuid',
+  'public_id',
+  'number',
+  'livemode',
+  'delinquent',
+  'balance',
+  'created_at',
+  'updated_at',
+]);
+
 /** Every canonical field, each either carried (how) or not (null): a missing field will not compile. */
 export type Coverage = Readonly<Record<CoverageField, FieldCoverage | null>>;
 
@@ -165,6 +198,82 @@ export interface Translation {
   readonly body: Record<string, unknown>;
   /** Only the losses particular to this dialect; the gateway adds those its coverage implies. */
   readonly losses: readonly Loss[];
+}
+
+/**
+ * An outbound request to a provider, relative to the upstream's base URL. The client half only
+ * describes it; src/upstream/ sends it (one `fetch`, with a timeout, on Node and Workers alike).
+ */
+export interface ClientRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  /** Path below the base URL, starting with `/`, the customer id already encoded. */
+  readonly path: string;
+  /** Header names in lower case; auth included. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The encoded body (JSON text, or a bracket form for the Stripe-like ones). */
+  readonly body?: string;
+}
+
+/** A provider's answer: its status and body (parsed JSON, or the text when it is not JSON). */
+export interface ClientResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A customer as a provider shows it: its id there, and its state as a canonical patch. */
+export interface ClientCustomer {
+  readonly id: string;
+  /**
+   * Every field the client half reads back, set or cleared as the provider shows it; objects the
+   * provider shows only part of (an address without line3) merge member by member, so applying
+   * the patch to the local copy keeps what the provider cannot show.
+   */
+  readonly patch: CustomerPatch;
+}
+
+/** One canonical write to send: the change, and the customer it applies to where there is one. */
+export interface ClientWrite {
+  readonly patch: CustomerPatch;
+  /** The customer before the write (for providers whose updates need members the patch lacks). */
+  readonly current?: Customer | undefined;
+}
+
+/**
+ * The client half: the outbound mirror of the server half, built on the same mapping (fromPatch,
+ * render's inverse). Pure: no I/O.
+ */
+export interface DialectClient {
+  /** The upstream credentials, shaped exactly as this dialect's entry of `tenant create --json`. */
+  readonly credentials: v.GenericSchema<unknown, IssuedCredentials>;
+  /** The canonical fields `parse` reads back (the coverage matrix shows them). */
+  readonly reads: readonly FieldName[];
+  /** The canonical fields `update` can send (set or clear). */
+  readonly sends: readonly FieldName[];
+  /** Does a path segment look like this provider's customer id? */
+  isId(segment: string): boolean;
+  create(write: ClientWrite, credentials: IssuedCredentials): ClientRequest;
+  update(id: string, write: ClientWrite, credentials: IssuedCredentials): ClientRequest;
+  retrieve(id: string, credentials: IssuedCredentials): ClientRequest;
+  /** A successful answer's body -> the customer, or an error when it is not one. */
+  parse(body: unknown): ClientCustomer | GatewayError;
+  /** A refusal in the provider's envelope -> the canonical error (issue paths in the provider's names). */
+  parseError(response: ClientResponse): GatewayError;
+}
+
+/** What a provider shows for a text field: a non-empty string sets it, anything else clears it. */
+export const shownText = (value: unknown): FieldOp<string> => (typeof value === 'string' && value !== '' ? set(value) : clear);
+
+/**
+ * An address object as a provider shows it -> the members it shows, merged (what it cannot show,
+ * line3 or a contact email, stays); no object clears. `members`: [provider key, canonical member].
+ */
+export function shownAddress(value: unknown, members: readonly (readonly [string, keyof AddressPatch])[]): AddressOp {
+  if (value === null || typeof value !== 'object') return clear;
+  const shown = value as Record<string, unknown>;
+  const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
+  for (const [from, to] of members) patch[to] = shownText(shown[from]);
+  if (patch.country?.op === 'set') patch.country = set(patch.country.value.toUpperCase());
+  return merge(patch);
 }
 
 /** An OpenAPI security scheme, as a dialect's auth reads credentials. */
@@ -195,6 +304,8 @@ export interface DialectAuth {
   checkRequest?(req: RequestView): GatewayError | undefined;
   /** Mints a new tenant's credentials (CLI `tenant create`). */
   issueCredentials(mint: CredentialMinter): Promise<IssuedCredentials>;
+  /** A fresh JWT for the tenant (CLI `token mint`), for dialects that authenticate with one. */
+  issueToken?(mint: CredentialMinter, options: TokenOptions): Promise<string>;
 }
 
 /** The provider's wire format: request bodies in, responses and errors out. */
@@ -263,6 +374,8 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
   readonly auth: DialectAuth;
   readonly wire: DialectWire<TUpdate, TCreate>;
   readonly translation: DialectTranslation<TUpdate, TCreate>;
+  /** The outbound half: talking to the real provider as a client (upstreams). */
+  readonly client: DialectClient;
 }
 
 // Methods (not function properties) are bivariant in their parameters, so every concrete

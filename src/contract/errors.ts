@@ -15,6 +15,9 @@ export const errorCodes = [
   'precondition_failed', // If-Match does not match the current version
   'rate_limited', // too many requests (or failed authentications) in the window: see retryAfterSeconds
   'unavailable', // the store cannot take the write now (SQLite locked by another process): retry
+  'bad_gateway', // an upstream provider answered with something other than an answer or a refusal
+  'upstream_unavailable', // an upstream provider could not be reached
+  'upstream_timeout', // an upstream provider did not answer in time
   'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
@@ -62,4 +65,23 @@ export const isGatewayError = (e: unknown): e is GatewayError => e instanceof Ga
 /** Headers an error response carries besides its body: Retry-After for a limit or a busy store. */
 export function errorHeaders(e: GatewayError): Record<string, string> {
   return e.details.retryAfterSeconds === undefined ? {} : { 'retry-after': String(e.details.retryAfterSeconds) };
+}
+
+/**
+ * What an upstream's answer means when its body says nothing more precise: the dialect client
+ * halves use it for every status their envelope does not name. A refusal of the gateway's own
+ * credentials, a rate limit or a server error is the upstream's failure, never the client's.
+ */
+export function upstreamStatusError(status: number, message: string): GatewayError {
+  if (status === 404) return new GatewayError('not_found', message);
+  if (status === 409) return new GatewayError('conflict', message);
+  if (status === 412) return new GatewayError('precondition_failed', message);
+  if (status === 413) return new GatewayError('payload_too_large', message);
+  if (status === 400 || status === 422) return new GatewayError('invalid_request', message);
+  if (status === 503) return new GatewayError('upstream_unavailable', `The upstream provider is unavailable (HTTP 503): ${message}`);
+  if (status === 504) return new GatewayError('upstream_timeout', `The upstream provider timed out (HTTP 504): ${message}`);
+  if (status === 401 || status === 403) {
+    return new GatewayError('bad_gateway', `The upstream provider refused the gateway's credentials for it (HTTP ${status}).`);
+  }
+  return new GatewayError('bad_gateway', `The upstream provider failed (HTTP ${status}): ${message}`);
 }

@@ -8,13 +8,17 @@ import {
   fieldDefaults,
   type Metadata,
   type MetadataOp,
+  metadataText,
   type Shipping,
   type ShippingOp,
+  type TaxExempt,
+  type TaxExemptOp,
   type TaxId,
   type TaxIdsOp,
+  toCountryCode,
 } from '../../schemas/index.ts';
 
-const emptyAddress: Address = {
+const emptyAddress: Required<Address> = {
   line1: null,
   line2: null,
   line3: null,
@@ -22,6 +26,7 @@ const emptyAddress: Address = {
   state: null,
   postal_code: null,
   country: null,
+  country_name: null,
   email: null,
   phone: null,
 };
@@ -36,30 +41,79 @@ function field<T>(current: T, op: FieldOp<NonNullable<T>> | undefined, cleared: 
 function applyAddress(current: Address | null, op: AddressOp | undefined): Address | null {
   if (!op) return current;
   if (op.op === 'clear') return null;
-  if (op.op === 'set') return { ...emptyAddress, ...op.value };
-  const base = current ?? emptyAddress;
+  if (op.op === 'set') return noAddressIfEmpty({ ...emptyAddress, ...op.value });
+  const base: Required<Address> = { ...emptyAddress, ...current, country_name: current?.country_name ?? null };
   const next = { ...base };
   for (const key of Object.keys(op.value) as (keyof Address)[]) {
-    next[key] = field(base[key], op.value[key], null);
+    next[key] = field<string | null>(base[key] ?? null, op.value[key] as FieldOp<string> | undefined, null);
   }
-  // An address whose every member was cleared is no address.
-  return Object.values(next).every((value) => value === null) ? null : next;
+  // A code written without a name (Stripe, Meteroid) keeps the name given before only where it
+  // still names that country; a cleared code keeps only a name that names no country known
+  // ("Atlantis"), which a code-only dialect could neither show nor mean to clear.
+  const name = base.country_name;
+  if (op.value.country && !op.value.country_name && name) {
+    const named = toCountryCode(name);
+    const keep = op.value.country.op === 'set' ? named === op.value.country.value : named === undefined;
+    if (!keep) next.country_name = null;
+  }
+  return noAddressIfEmpty(next);
 }
 
-function applyShipping(current: Shipping | null, op: ShippingOp | undefined): Shipping | null {
+/** An address whose every member is empty is no address: one canonical form for "none". */
+const noAddressIfEmpty = (address: Address): Address | null =>
+  Object.values(address).every((value) => value === null || value === undefined) ? null : address;
+
+/** Shipping with nothing in it is no shipping. */
+const noShippingIfEmpty = (s: Shipping): Shipping | null =>
+  s.name === null && s.phone === null && s.address === null && !s.same_as_billing ? null : s;
+
+const sameAddress = (a: Address | null, b: Address | null): boolean =>
+  JSON.stringify({ ...emptyAddress, ...a }) === JSON.stringify({ ...emptyAddress, ...b });
+
+/**
+ * The shipping address a merge leaves, and whether it is still the billing address. A same-as-billing
+ * shipping address is the billing address as every dialect shows it, so a member edit applies to the
+ * billing address (materialised), and one that changes nothing of it (writing back what was read)
+ * leaves "same as billing" as it is. Any other write of the address ends it, unless the patch says.
+ */
+function shippingAddress(
+  base: Shipping,
+  patch: NonNullable<Extract<ShippingOp, { op: 'merge' }>['value']>,
+  billing: { readonly before: Address | null; readonly after: Address | null },
+): Pick<Shipping, 'address' | 'same_as_billing'> {
+  const flag = patch.same_as_billing;
+  const sameAsBilling = field(base.same_as_billing, flag, false);
+  if (!patch.address) return { address: base.address, same_as_billing: sameAsBilling };
+  if (base.same_as_billing) {
+    const materialised = applyAddress(billing.before, patch.address);
+    if (!flag && sameAddress(materialised, billing.after)) return { address: base.address, same_as_billing: true };
+    return { address: materialised, same_as_billing: flag ? sameAsBilling : false };
+  }
+  return { address: applyAddress(base.address, patch.address), same_as_billing: flag ? sameAsBilling : false };
+}
+
+function applyShipping(
+  current: Shipping | null,
+  op: ShippingOp | undefined,
+  billing: { readonly before: Address | null; readonly after: Address | null },
+): Shipping | null {
   if (!op) return current;
   if (op.op === 'clear') return null;
-  if (op.op === 'set') return { ...emptyShipping, ...op.value };
+  if (op.op === 'set') {
+    const value = { ...emptyShipping, ...op.value };
+    return noShippingIfEmpty({ ...value, address: value.address && noAddressIfEmpty({ ...emptyAddress, ...value.address }) });
+  }
   const base = current ?? emptyShipping;
   const patch = op.value;
+  const { address, same_as_billing } = shippingAddress(base, patch, billing);
+  // Keys in emptyShipping's order: the change history compares stored JSON text.
   const next: Shipping = {
     name: field(base.name, patch.name, null),
     phone: field(base.phone, patch.phone, null),
-    same_as_billing: field(base.same_as_billing, patch.same_as_billing, false),
-    address: applyAddress(base.address, patch.address),
+    same_as_billing,
+    address,
   };
-  const empty = next.name === null && next.phone === null && next.address === null && !next.same_as_billing;
-  return empty ? null : next;
+  return noShippingIfEmpty(next);
 }
 
 function applyMetadata(current: Metadata, op: MetadataOp | undefined): Metadata {
@@ -69,9 +123,17 @@ function applyMetadata(current: Metadata, op: MetadataOp | undefined): Metadata 
   const next: Metadata = { ...current };
   for (const [key, keyOp] of Object.entries(op.value)) {
     if (keyOp.op === 'set') next[key] = keyOp.value;
-    else delete next[key];
+    else if (keyOp.op === 'set-text') {
+      if (!(key in current) || metadataText(current[key]) !== keyOp.value) next[key] = keyOp.value;
+    } else delete next[key];
   }
   return next;
+}
+
+function applyTaxExempt(current: TaxExempt, op: TaxExemptOp | undefined): TaxExempt {
+  if (!op) return current;
+  if (op.op === 'exempt') return current === 'none' ? 'exempt' : current;
+  return op.op === 'set' ? op.value : fieldDefaults.tax_exempt;
 }
 
 function applyTaxIds(current: TaxId[], op: TaxIdsOp | undefined): TaxId[] {
@@ -81,15 +143,20 @@ function applyTaxIds(current: TaxId[], op: TaxIdsOp | undefined): TaxId[] {
   let next = [...current];
   for (const [type, typeOp] of Object.entries(op.value)) {
     const sameType = (t: TaxId) => t.type?.toUpperCase() === type.toUpperCase();
-    // The replacement takes the place of the first entry it replaces, so the order others see holds.
+    if (typeOp.op === 'clear') {
+      next = next.filter((t) => !sameType(t));
+      continue;
+    }
+    // A dialect with one entry of a type (Meteroid's vat_number) shows the first: a set replaces
+    // that one, in its place, and further entries of the type (which it cannot show) are kept.
     const at = next.findIndex(sameType);
-    next = next.filter((t) => !sameType(t));
-    if (typeOp.op === 'set') next.splice(at === -1 ? next.length : at, 0, typeOp.value);
+    if (at === -1) next.push(typeOp.value);
+    else next[at] = typeOp.value;
   }
   return next;
 }
 
-const structured = new Set<FieldName>(['address', 'shipping', 'metadata', 'tax_ids']);
+const structured = new Set<FieldName>(['address', 'shipping', 'metadata', 'tax_ids', 'tax_exempt']);
 
 /** The fields after a patch. Pure: the input is not changed. */
 export function applyPatch(current: CustomerFields, patch: CustomerPatch): CustomerFields {
@@ -99,8 +166,10 @@ export function applyPatch(current: CustomerFields, patch: CustomerPatch): Custo
     const op = patch[name as keyof CustomerPatch] as FieldOp<unknown> | undefined;
     if (op) next[name] = op.op === 'set' ? op.value : fieldDefaults[name];
   }
-  next.address = applyAddress(current.address, patch.address);
-  next.shipping = applyShipping(current.shipping, patch.shipping);
+  const address = applyAddress(current.address, patch.address);
+  next.address = address;
+  next.shipping = applyShipping(current.shipping, patch.shipping, { before: current.address, after: address });
+  next.tax_exempt = applyTaxExempt(current.tax_exempt, patch.tax_exempt);
   next.metadata = applyMetadata(current.metadata, patch.metadata);
   next.tax_ids = applyTaxIds(current.tax_ids, patch.tax_ids);
   return next as CustomerFields;

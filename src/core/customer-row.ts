@@ -24,8 +24,18 @@ function fitsTemplate(data: object): boolean {
   return true;
 }
 
+/**
+ * Rows stored before the canonical defaults (docs/seams.md) may hold null where a value is now
+ * always present: they read as the default, as every dialect shows them.
+ */
+function withDefaults(data: Partial<Stored>): Partial<Stored> {
+  if (data.currency === null) data.currency = fieldDefaults.currency;
+  if (data.customer_type === null) data.customer_type = fieldDefaults.customer_type;
+  return data;
+}
+
 export function rowToCustomer(row: CustomerRow): Customer {
-  const data = JSON.parse(row.data) as Partial<Stored>;
+  const data = withDefaults(JSON.parse(row.data) as Partial<Stored>);
   if (fitsTemplate(data)) {
     const customer: Record<string, unknown> = { ...template };
     for (const key of Object.keys(data)) customer[key] = data[key as keyof Stored];

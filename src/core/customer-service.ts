@@ -10,8 +10,10 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
+import type { ReplicaLookup } from '../outbox/types.ts';
 import {
   type CustomerRow,
+  type DeliveryRow,
   LockTimeout,
   MissingReference,
   StaleWrite,
@@ -33,6 +35,16 @@ export interface WriteContext {
   readonly metadataMaxKeys?: number | undefined;
   /** Under a held Idempotency-Key: the record (the one rendered response) stored with the write. */
   readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
+  /** The request's Idempotency-Key, passed on to a proxy upstream (src/upstream/). */
+  readonly idempotencyKey?: string | undefined;
+  /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
+  readonly replicated?: () => void;
+  /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
+  readonly overlay?: CustomerPatch | undefined;
+  /** Proxy mode: the new customer's id at an upstream, stored with it atomically. */
+  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
+  /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
+  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
 }
 
 export interface KeptResponse {
@@ -48,6 +60,8 @@ export interface ServiceOptions {
   readonly maxAttempts: number;
   /** How long an update may wait for earlier updates of the same customer before a 409. */
   readonly writeWaitMs: number;
+  /** The tenant's mirror/shadow upstreams: each committed write records a delivery to each. */
+  readonly replicas?: ReplicaLookup;
   /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
   readonly maxCustomerBytes?: number;
 }
@@ -55,14 +69,14 @@ export interface ServiceOptions {
 const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
 // PostgreSQL text cannot hold NUL (SQLite can): refused for every backend alike.
-const hasNul = (value: string | null): boolean => value !== null && value.includes('\u0000');
+const hasNul = (value: string | null): boolean => value?.includes('\u0000') === true;
 
 /**
  * The fields must make a valid customer. `only`: the fields an update changed. The stored
  * customer passed this check when it was written, so an update need only check what it changed
  * (a patch of one field to a 60-field customer checks one field, not sixty).
  */
-function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]): void {
+export function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]): void {
   const issues: Issue[] = [];
   for (const name of ['alias', 'external_id'] as const) {
     if (hasNul(fields[name])) issues.push({ path: [name], kind: 'format', message: `${name} cannot contain a NUL character.` });
@@ -155,10 +169,11 @@ export class CustomerService {
   }
 
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
-    const fields = applyPatch(fieldDefaults, patch);
+    const fields = ctx.overlay ? applyPatch(applyPatch(fieldDefaults, patch), ctx.overlay) : applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
+    const replicas = await this.#replicas(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
@@ -166,8 +181,8 @@ export class CustomerService {
         ...stateDefaults,
         ...fields,
         livemode: ctx.principal.livemode,
-        uuid: crypto.randomUUID(),
-        public_id: newPublicId(),
+        uuid: ctx.ids?.uuid ?? crypto.randomUUID(),
+        public_id: ctx.ids?.public_id ?? newPublicId(),
         number: await this.#store.nextNumber(tenantId),
         version: 1,
         created_at: now,
@@ -178,12 +193,17 @@ export class CustomerService {
           row: customerToRow(customer, tenantId),
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
+          ...this.#deliveries(replicas, customer, tenantId, 'create'),
+          ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
+        if (replicas.length > 0) ctx.replicated?.();
         return customer;
       } catch (error) {
         if (error instanceof MissingReference) throw ghostTenant();
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+        if (error.target === 'link' || (ctx.ids && (error.target === 'public_id' || error.target === 'other')))
+          throw conflict('upstream id');
         // number or public id taken by a concurrent create: draw again
       }
     }
@@ -198,6 +218,7 @@ export class CustomerService {
    */
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
+    const replicas = await this.#replicas(tenantId);
     const found = await this.resolve(tenantId, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
@@ -205,21 +226,24 @@ export class CustomerService {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
         let row = waited ? await reread() : found;
         for (let attempt = 1; ; attempt++) {
-          const plan = this.#plan(row, patch, ctx);
+          const plan = this.#plan(row, patch, ctx, replicas);
           try {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
+            if (plan.unit && replicas.length > 0) ctx.replicated?.();
             return plan.value;
           } catch (error) {
             lostRace(error);
           }
           if (this.#store.locksRows) {
-            return await this.#store.updateLocked(
+            const value = await this.#store.updateLocked(
               tenantId,
               found.id,
-              (locked) => this.#plan(locked ?? missing(segment), patch, ctx),
+              (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas),
               this.#options.writeWaitMs,
             );
+            if (replicas.length > 0) ctx.replicated?.();
+            return value;
           }
           if (attempt >= this.#options.maxAttempts) break;
           await backoff(attempt);
@@ -240,12 +264,13 @@ export class CustomerService {
   }
 
   /** The writes an update makes on top of `row` (none when it changes nothing). */
-  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext): WritePlan<Customer> {
+  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext, replicas: readonly { readonly id: string }[]): WritePlan<Customer> {
     const current = rowToCustomer(row);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
-    const fields = applyPatch(current, patch);
+    const patched = applyPatch(current, patch);
+    const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;
     checkGrowth(current, fields, ctx, this.#options.maxCustomerBytes);
     const changes = diffFields(current, fields);
     checkInvariants(fields, changes);
@@ -267,6 +292,7 @@ export class CustomerService {
         expectedVersion: current.version,
         event: this.#event(next, ctx, 'update', changes),
         ...this.#idempotency(next, ctx),
+        ...this.#deliveries(replicas, next, tenantId, 'update'),
       },
     };
   }
@@ -298,6 +324,32 @@ export class CustomerService {
       changes: JSON.stringify(changes),
       created_at: customer.updated_at,
     };
+  }
+
+  async #replicas(tenantId: string): Promise<readonly { readonly id: string }[]> {
+    return this.#options.replicas ? this.#options.replicas(tenantId) : [];
+  }
+
+  /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */
+  #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update') {
+    if (replicas.length === 0) return {};
+    const at = customer.updated_at;
+    const deliveries: DeliveryRow[] = replicas.map((upstream) => ({
+      upstream_id: upstream.id,
+      customer_id: customer.uuid,
+      version: customer.version,
+      tenant_id: tenantId,
+      action,
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      lease_owner: null,
+      lease_until: null,
+      last_error: null,
+      created_at: at,
+      updated_at: at,
+    }));
+    return { deliveries };
   }
 
   /**

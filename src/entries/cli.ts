@@ -1,32 +1,23 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { dialects, fixturesOf } from '../../dialects/index.ts';
 import { isClusterWorker, runPrimary } from './cluster.ts';
-import { loadConfig } from '../config.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
-import { openStore, startNode } from './node.ts';
-import { isPostgresUrl } from '../store/postgres.ts';
-import { exportData, importData } from '../store/transfer.ts';
+import { loadConfig, loadEnv } from '../config.ts';
+import { GatewayMetrics } from '../metrics.ts';
+import { nodeLogger, openStore, startNode } from './node.ts';
+import { registerOutboxCommands } from '../outbox/cli.ts';
 import { createTenant } from '../gateway/tenants.ts';
+import { printDemo } from '../cli/output.ts';
+import { packageVersion } from '../package-info.ts';
+import { registerTenantCommands } from '../cli/tenants.ts';
+import { registerTransferCommands } from '../cli/transfer.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
+import { upstreamCommands } from '../cli-upstream.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
 const env = process.env;
-
-interface TenantCreateOptions {
-  readonly json?: boolean;
-  readonly live?: boolean;
-  readonly d1?: string;
-  readonly local?: boolean;
-  readonly remote?: boolean;
-  readonly persistTo?: string;
-  readonly wranglerConfig?: string;
-}
 
 function port(value: string): number {
   const n = Number(value);
@@ -34,8 +25,8 @@ function port(value: string): number {
   return n;
 }
 
-/** Shell-quotes a value for the printed curl examples. */
-const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+/** --port, else PORT (checked by the config schema), else 8787. */
+const listenPort = (flag: number | undefined): number => flag ?? loadEnv(env).PORT ?? 8787;
 
 function workerCount(value: string): number {
   const n = Number(value);
@@ -43,39 +34,23 @@ function workerCount(value: string): number {
   return n === 0 ? availableParallelism() : n;
 }
 
-function printDemo(created: Awaited<ReturnType<typeof createTenant>>, base: string): void {
-  const lines = [
-    '',
-    `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
-    JSON.stringify(created.credentials, null, 2),
-    '',
-    'Try (create a customer through each dialect):',
-  ];
-  for (const dialect of Object.values(dialects) as AnyDialect[]) {
-    const credentials = created.credentials[dialect.name];
-    if (!credentials) continue;
-    const headers = Object.entries({ 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials) })
-      .map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`)
-      .join(' ');
-    const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
-    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(fixturesOf(dialect).create))}`);
-  }
-  console.log(lines.join('\n'));
-}
-
-const program = new Command('custgate').description('Multi-dialect customer-update gateway').showHelpAfterError();
+const program = new Command('custgate')
+  .description('Multi-dialect customer-update gateway')
+  .version(packageVersion, '-v, --version')
+  .showHelpAfterError();
 
 program
   .command('serve')
   .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
-  .option('-p, --port <port>', 'port to listen on', port, env.PORT ? port(env.PORT) : 8787)
+  .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
   .option('-H, --host <host>', 'address to listen on (HOST; default 127.0.0.1, this machine only)', env.HOST ?? '127.0.0.1')
   .option('--no-demo', 'do not create a demo tenant on an empty database')
   .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
-  .action(async (opts: { port: number; host: string; demo: boolean; workers: number }) => {
+  .action(async (options: { port?: number; host: string; demo: boolean; workers: number }) => {
     const config = loadConfig(env);
+    const opts = { ...options, port: listenPort(options.port) };
     if (opts.workers > 1 && !isClusterWorker()) {
-      if (!isPostgresUrl(env.DATABASE_URL)) {
+      if (loadEnv(env).DATABASE_URL.kind !== 'postgres') {
         throw new Error(
           '--workers needs PostgreSQL (DATABASE_URL=postgres://…). SQLite lets one process write at a time, ' +
             'so more processes would only queue on its file lock; run one process on SQLite.',
@@ -94,8 +69,10 @@ program
       runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
       return;
     }
-    const store = await openStore(env);
-    const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store });
+    const metrics = new GatewayMetrics();
+    const logger = nodeLogger(env);
+    const store = await openStore(env, { onError: metrics.storeError });
+    const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, metrics, logger });
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
@@ -108,6 +85,7 @@ program
       const started = Date.now();
       gateway.close().then(() => {
         console.log(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        logger.flush();
         process.exit(0);
       });
     };
@@ -115,81 +93,17 @@ program
     process.once('SIGTERM', stop);
   });
 
-program
-  .command('export [file]')
-  .description('write every tenant, credential (hashed), customer, event and live idempotency key as NDJSON (default: stdout)')
-  .action(async (file: string | undefined) => {
-    const store = await openStore(env);
-    const out = file ? createWriteStream(file) : process.stdout;
-    try {
-      const counts = await exportData(store, (line) => {
-        if (!out.write(`${line}\n`)) return new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      });
-      console.error(`custgate: exported ${JSON.stringify(counts)}`);
-    } finally {
-      await store.executor.close();
-      if (file) await new Promise<void>((resolve) => out.end(() => resolve()));
-    }
-  });
-
-program
-  .command('import [file]')
-  .description('load an export into the (empty) store DATABASE_URL names, in one transaction (default: stdin)')
-  .action(async (file: string | undefined) => {
-    // Read before anything else is awaited: readline drops lines that arrive while no one iterates.
-    const lines: string[] = [];
-    for await (const line of createInterface({ input: file ? createReadStream(file) : process.stdin, crlfDelay: Infinity })) {
-      lines.push(line);
-    }
-    const store = await openStore(env);
-    try {
-      const counts = await importData(store, lines);
-      console.error(`custgate: imported ${JSON.stringify(counts)}`);
-    } finally {
-      await store.executor.close();
-    }
-  });
-
-const tenant = program.command('tenant').description('manage tenants');
-tenant
-  .command('create <name>')
-  .description('create a tenant and print its credentials for every dialect (shown once)')
-  .option('--json', 'print one JSON object and nothing else')
-  .option('--live', 'issue live-mode keys (sk_live_…) instead of test-mode ones')
-  .option('--d1 <database>', 'write to this D1 database (name or binding) through `wrangler d1 execute`')
-  .option('--local', 'with --d1: the local D1 that `npm run dev:worker` uses (the default)')
-  .option('--remote', 'with --d1: the D1 database on Cloudflare, for a deployed worker')
-  .option('--persist-to <dir>', "with --d1 --local: wrangler's local state folder (default .wrangler/state)")
-  .option('--wrangler-config <file>', 'with --d1: wrangler configuration file (default ./wrangler.toml)')
-  .action(async (name: string, opts: TenantCreateOptions) => {
-    const config = loadConfig(env);
-    const livemode = opts.live === true;
-    let created: Awaited<ReturnType<typeof createTenant>>;
-    if (opts.d1 !== undefined) {
-      if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
-      if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
-      const { createTenantInD1 } = await import('./d1-tools.ts');
-      const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
-      created = await createTenantInD1(target, config, name, { livemode });
-    } else {
-      const store = await openStore(env);
-      try {
-        created = await createTenant(store, config, name, { livemode });
-      } finally {
-        await store.executor.close();
-      }
-    }
-    if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
-    else printDemo(created, `http://localhost:${env.PORT ?? 8787}`);
-  });
+registerTransferCommands(program, env);
+registerTenantCommands(program, env);
 
 program
   .command('dev-worker')
   .description('serve the Workers build locally (wrangler dev) on a persisted local D1, migrated')
-  .option('-p, --port <port>', 'port to listen on', port, 8787)
+  .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
   .option('--persist-to <dir>', "wrangler's local state folder (default .wrangler/state)")
   .option('--no-demo', 'do not create a demo tenant in an empty local D1')
-  .action(async (opts: { port: number; persistTo?: string; demo: boolean }) => {
+  .action(async (options: { port?: number; persistTo?: string; demo: boolean }) => {
+    const opts = { ...options, port: listenPort(options.port) };
     const d1 = await import('./d1-tools.ts');
     const report = await d1.syncD1Migrations({ write: false });
     if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);
@@ -241,6 +155,9 @@ program
       process.exitCode = 2;
     }
   });
+
+upstreamCommands(program, env);
+registerOutboxCommands(program, () => openStore(env));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);

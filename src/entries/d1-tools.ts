@@ -3,17 +3,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { GatewayConfig } from '../config.ts';
 import { Store } from '../store/index.ts';
 import { d1MigrationFiles, ScriptExecutor } from '../store/sql-script.ts';
 import { type CreatedTenant, createTenant } from '../gateway/tenants.ts';
+import { packageRoot } from '../package-info.ts';
 
 // Node-side helpers for D1: the migrations folder wrangler applies, and tenants written through
 // `wrangler d1 execute`. Never imported by worker.ts.
 
 /** The repository's D1 migrations folder (wrangler.toml `migrations_dir`). */
-export const migrationsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+export const migrationsDir = resolve(packageRoot, 'migrations');
 
 export interface MigrationsReport {
   /** Files whose content differs from what src/store/migrations.ts compiles to (or are missing). */

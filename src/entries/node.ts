@@ -1,11 +1,17 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { pino } from 'pino';
 import { createApp } from '../http/app.ts';
-import { type GatewayConfig, loadConfig } from '../config.ts';
-import { isPostgresUrl, PostgresExecutor, postgresOptions } from '../store/postgres.ts';
-import { SqliteExecutor, sqlitePath } from '../store/sqlite.ts';
+import { replicationFor } from '../outbox/upstream-port.ts';
+import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
+import type { Logger } from '../http/runtime.ts';
+import { GatewayMetrics } from '../metrics.ts';
+import { observedExecutor } from '../store/observed.ts';
+import { PostgresExecutor, postgresOptions } from '../store/postgres.ts';
+import { SqliteExecutor } from '../store/sqlite.ts';
 import { Store } from '../store/index.ts';
+import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
 
 export interface NodeGateway {
@@ -13,6 +19,7 @@ export interface NodeGateway {
   readonly config: GatewayConfig;
   readonly port: number;
   readonly server: Server;
+  readonly metrics: GatewayMetrics;
   /** Stops accepting, lets requests in flight finish (at most shutdownTimeoutMs), closes the store. */
   close(): Promise<void>;
 }
@@ -49,43 +56,101 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
   };
 }
 
+type EnvVars = Readonly<Record<string, string | undefined>>;
+
+export interface OpenStoreOptions {
+  /** Told of every store failure that is not a conflict (metrics). */
+  readonly onError?: (error: unknown) => void;
+}
+
 /** Opens the store DATABASE_URL names, migrated. */
-export async function openStore(env: Readonly<Record<string, string | undefined>>): Promise<Store> {
-  const url = env.DATABASE_URL;
-  if (isPostgresUrl(url)) {
-    const executor = new PostgresExecutor(postgresOptions(url, env));
-    try {
-      await executor.migrate();
-    } catch (error) {
-      await executor.close();
-      throw error;
-    }
-    return new Store(executor);
+export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): Promise<Store> {
+  const parsed = loadEnv(env);
+  const target = parsed.DATABASE_URL;
+  const executor =
+    target.kind === 'postgres'
+      ? new PostgresExecutor(postgresOptions(target.url, parsed))
+      : new SqliteExecutor({
+          path: target.path,
+          synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,
+          busyTimeoutMs: parsed.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS,
+          writer: parsed.CUSTGATE_SQLITE_WRITER,
+        });
+  try {
+    await executor.migrate();
+  } catch (error) {
+    await executor.close();
+    throw error;
   }
-  const executor = new SqliteExecutor({
-    path: sqlitePath(url),
-    synchronous: env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
-    busyTimeoutMs: int(env, 'CUSTGATE_SQLITE_BUSY_TIMEOUT_MS', 100),
-    writer: env.CUSTGATE_SQLITE_WRITER === 'inline' ? 'inline' : 'thread',
-  });
-  await executor.migrate();
-  return new Store(executor);
+  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor);
+}
+
+/** The access and error log: JSON lines on stdout (pino), never a body or a credential. */
+export function nodeLogger(env: EnvVars): Logger & { flush(): void } {
+  const log = pino(
+    {
+      level: loadEnv(env).CUSTGATE_LOG_LEVEL,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: 1, sync: false }),
+  );
+  return {
+    error: (event, fields) => log.error({ event, ...fields }),
+    access: ({ time: _time, ...entry }) => log.info({ event: 'request', ...entry }),
+    flush: () => log.flush(),
+  };
+}
+
+/** A listen error as one line a user can act on. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is already in use (choose another with --port or PORT)`);
+  if (error.code === 'EACCES') return new Error(`no permission to listen on port ${port} on ${host}`);
+  if (error.code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${host}: no such local address`);
+  return new Error(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
 /** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 export async function startNode(
   env: Readonly<Record<string, string | undefined>>,
-  options: { readonly port: number; readonly hostname?: string; readonly store?: Store },
+  options: {
+    readonly port: number;
+    readonly hostname?: string;
+    readonly store?: Store;
+    readonly logger?: Logger;
+    readonly metrics?: GatewayMetrics;
+  },
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
   const limits = serverLimits(env);
-  const store = options.store ?? (await openStore(env));
+  const metrics = options.metrics ?? new GatewayMetrics();
+  const store = options.store ?? (await openStore(env, { onError: metrics.storeError }));
+  if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
+    if (!options.store) await store.executor.close();
+    throw new Error(missingKeyMessage);
+  }
+  const replication = replicationFor(store, config);
+  if (!options.metrics) {
+    metrics.gauge(
+      'custgate_outbox_pending',
+      'Mirror/shadow deliveries waiting to be sent',
+      async () => (await store.outbox.counts()).pending,
+    );
+    metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
+  }
   const app = createApp({
     store,
     config,
+    replication,
+    logger: options.logger ?? nodeLogger(env),
+    observers: [metrics.observe],
+    metrics,
     clientAddress: (c) => getConnInfo(c).remote.address,
     docsAssets: swaggerAssetsFromNodeModules(),
   });
+  // Retries whose backoff ended, and deliveries a killed process left leased.
+  replication.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
@@ -94,12 +159,13 @@ export async function startNode(
     }
   }, 3600_000);
   purge.unref();
-  return new Promise((resolve) => {
+  const hostname = options.hostname ?? '127.0.0.1';
+  return new Promise((resolve, reject) => {
     const server = serve(
       {
         fetch: app.fetch,
         port: options.port,
-        hostname: options.hostname ?? '127.0.0.1',
+        hostname,
         serverOptions: {
           headersTimeout: limits.headersTimeoutMs,
           requestTimeout: limits.requestTimeoutMs,
@@ -112,19 +178,30 @@ export async function startNode(
         resolve({
           store,
           config,
+          metrics,
           port: info.port,
           server: server as Server,
-          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store),
+          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => replication.dispatcher.stop()),
         });
       },
     ) as Server;
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      clearInterval(purge);
+      reject(listenError(error, hostname, options.port));
+    });
     server.maxConnections = limits.maxConnections;
     // A connection that sends nothing at all (not even headers) is closed too.
     server.setTimeout(limits.requestTimeoutMs + limits.keepAliveTimeoutMs);
   });
 }
 
-function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, store: Store): Promise<void> {
+function shutdown(
+  server: Server,
+  timeoutMs: number,
+  purge: NodeJS.Timeout,
+  store: Store,
+  stopDispatcher: () => Promise<void>,
+): Promise<void> {
   return new Promise<void>((done) => {
     clearInterval(purge);
     // Idle keep-alive connections go now; busy ones as soon as their response is sent (checked
@@ -135,7 +212,9 @@ function shutdown(server: Server, timeoutMs: number, purge: NodeJS.Timeout, stor
     server.close(() => {
       clearInterval(idle);
       clearTimeout(force);
-      store.executor.close().finally(done);
+      stopDispatcher()
+        .catch(() => undefined)
+        .finally(() => store.executor.close().finally(done));
     });
   });
 }

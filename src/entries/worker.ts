@@ -1,6 +1,8 @@
-import type { Hono } from 'hono';
+import type { ExecutionContext, Hono } from 'hono';
 import { createApp } from '../http/app.ts';
 import { loadConfig } from '../config.ts';
+import type { Dispatcher } from '../outbox/dispatcher.ts';
+import { replicationFor } from '../outbox/upstream-port.ts';
 import { type D1Database, D1Executor } from '../store/d1.ts';
 import { Store } from '../store/index.ts';
 
@@ -29,6 +31,8 @@ interface Built {
   readonly fingerprint: string;
   readonly app: Hono;
   readonly store: Store;
+  /** Drains the outbox on the cron trigger (each write also drains, in waitUntil). */
+  readonly dispatcher: Dispatcher | undefined;
   readonly eventRetentionDays: number;
 }
 const built = new WeakMap<D1Database, Built>();
@@ -40,15 +44,26 @@ export function gatewayFor(env: Env): Built {
   if (gateway?.fingerprint !== fingerprint) {
     const store = new Store(new D1Executor(env.DB));
     const config = loadConfig(vars);
-    gateway = { fingerprint, app: createApp({ store, config }), store, eventRetentionDays: config.eventRetentionDays };
+    const replication = replicationFor(store, config);
+    gateway = {
+      fingerprint,
+      app: createApp({ store, config, replication }),
+      store,
+      dispatcher: replication.dispatcher,
+      eventRetentionDays: config.eventRetentionDays,
+    };
     built.set(env.DB, gateway);
   }
   return gateway;
 }
 
+// A cron invocation may run for minutes; this leaves room to spare.
+const cronDrainMs = 60_000;
+
 export default {
-  fetch(request: Request, env: Env): Response | Promise<Response> {
-    return gatewayFor(env).app.fetch(request);
+  fetch(request: Request, env: Env, ctx?: ExecutionContext): Response | Promise<Response> {
+    // The execution context carries waitUntil: a write's outbox drain runs inside it.
+    return gatewayFor(env).app.fetch(request, env, ctx);
   },
   /** Cron trigger (wrangler.toml): drops expired idempotency keys and old history, as node.ts does hourly. */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
@@ -58,5 +73,6 @@ export default {
       const before = controller.scheduledTime - gateway.eventRetentionDays * 86_400_000;
       await gateway.store.purgeEventsBefore(new Date(before).toISOString());
     }
+    await gateway.dispatcher?.drain({ deadline: Date.now() + cronDrainMs });
   },
 };

@@ -15,6 +15,8 @@ export function coverageMatrix() {
       field,
       dialects: Object.fromEntries(all.map((d) => [d.name, d.translation.coverage[field]])) as Record<string, FieldCoverage | null>,
     })),
+    /** Per dialect as an upstream (its client half): the canonical fields it sends and reads back. */
+    clients: Object.fromEntries(all.map((d) => [d.name, { sends: [...d.client.sends], reads: [...d.client.reads] }])),
   };
 }
 
@@ -27,7 +29,7 @@ function cell(c: FieldCoverage | null): string {
 }
 
 export function coverageMarkdown(): string {
-  const { dialects: names, fields } = coverageMatrix();
+  const { dialects: names, fields, clients } = coverageMatrix();
   const all = registered();
   const lines = [
     '# Coverage matrix',
@@ -45,6 +47,22 @@ export function coverageMarkdown(): string {
     '## Notes',
     '',
   ];
+  lines.push(
+    '## As an upstream (client half)',
+    '',
+    "When a tenant proxies to a provider (docs/migrating.md), custgate is that provider's client: it sends",
+    "the canonical fields below in the provider's update and create requests, and reads the ones below",
+    "back from the provider's answer into the local copy. A field sent but not read back keeps the value",
+    "the client wrote; a field read back replaces the local value with the provider's.",
+    '',
+    '| dialect | sends | reads back |',
+    '|---|---|---|',
+    ...all.map((d) => {
+      const c = clients[d.name] ?? { sends: [], reads: [] };
+      return `| ${d.title} | ${c.sends.map((f) => `\`${f}\``).join(', ')} | ${c.reads.map((f) => `\`${f}\``).join(', ')} |`;
+    }),
+    '',
+  );
   for (const d of all) {
     const notes = fields.flatMap((row) => {
       const note = row.dialects[d.name]?.note;

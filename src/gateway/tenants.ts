@@ -2,8 +2,9 @@ import { dialectsOf, type Registry, registry } from '../../dialects/index.ts';
 import { JwtService, randomHex, sha256Hex } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { randomBase62 } from '../core/index.ts';
-import type { CredentialMinter, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, CredentialMinter, IssuedCredentials, TokenOptions } from '../contract/dialect.ts';
 import type { Store } from '../store/index.ts';
+import type { TenantRow } from '../store/store.ts';
 
 export interface CreatedTenant {
   readonly tenant: { readonly id: string; readonly name: string };
@@ -18,6 +19,50 @@ export interface CreateTenantOptions {
   readonly registry?: Registry;
 }
 
+type Tenant = Pick<TenantRow, 'id' | 'name'>;
+
+/**
+ * The minter a dialect issues a tenant's credentials through: API keys stored hashed, JWTs signed.
+ * With apiKeys false it only signs JWTs (token mint).
+ */
+function minter(
+  store: Store,
+  signer: { readonly jwt: JwtService; readonly key: Uint8Array },
+  tenant: Tenant,
+  dialect: string,
+  options: CreateTenantOptions & { readonly apiKeys?: boolean },
+): CredentialMinter {
+  const now = (options.now ?? new Date()).toISOString();
+  return {
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    livemode: options.livemode ?? false,
+    async apiKey(kind, prefix, keyOptions = {}) {
+      if (options.apiKeys === false) throw new Error('minting a token issues no API key');
+      const length = keyOptions.length ?? 48;
+      const secret = prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
+      await store.insertCredential({
+        id: `cred_${randomBase62(16)}`,
+        tenant_id: tenant.id,
+        kind,
+        secret_hash: await sha256Hex(secret),
+        prefix: secret.slice(0, prefix.length + 4),
+        livemode: (keyOptions.livemode ?? options.livemode ?? false) ? 1 : 0,
+        created_at: now,
+        revoked_at: null,
+      });
+      return secret;
+    },
+    jwt: (claims, jwtOptions) => signer.jwt.sign(dialect, tenant.id, signer.key, claims, jwtOptions),
+  };
+}
+
+/** The tenant's JWT signing key (derived from CUSTGATE_JWT_SECRET, or its own in the database). */
+async function signerFor(store: Store, config: GatewayConfig, tenant: Tenant, options: CreateTenantOptions) {
+  const jwt = new JwtService(config.jwt, store);
+  return { jwt, key: await jwt.ensureKey(tenant.id, (options.now ?? new Date()).toISOString()) };
+}
+
 /** Creates a tenant and has every dialect in the registry issue its credentials for it. */
 export async function createTenant(
   store: Store,
@@ -29,31 +74,37 @@ export async function createTenant(
   const tenant = { id: crypto.randomUUID(), name };
   await store.insertTenant({ ...tenant, created_at: now });
   const jwt = new JwtService(config.jwt, store);
-  const signingKey = await jwt.ensureKey(tenant.id, now, true);
+  const signer = { jwt, key: await jwt.ensureKey(tenant.id, now, true) };
   const credentials: Record<string, IssuedCredentials> = {};
   for (const [dialectName, dialect] of Object.entries(dialectsOf(options.registry ?? registry))) {
-    const mint: CredentialMinter = {
-      tenantId: tenant.id,
-      tenantName: name,
-      livemode: options.livemode ?? false,
-      async apiKey(kind, prefix, keyOptions = {}) {
-        const length = keyOptions.length ?? 48;
-        const secret = prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
-        await store.insertCredential({
-          id: `cred_${randomBase62(16)}`,
-          tenant_id: tenant.id,
-          kind,
-          secret_hash: await sha256Hex(secret),
-          prefix: secret.slice(0, prefix.length + 4),
-          livemode: (keyOptions.livemode ?? options.livemode ?? false) ? 1 : 0,
-          created_at: now,
-          revoked_at: null,
-        });
-        return secret;
-      },
-      jwt: (claims, jwtOptions) => jwt.sign(dialectName, tenant.id, signingKey, claims, jwtOptions),
-    };
-    credentials[dialectName] = await dialect.auth.issueCredentials(mint);
+    credentials[dialectName] = await dialect.auth.issueCredentials(minter(store, signer, tenant, dialectName, options));
   }
   return { tenant, credentials };
+}
+
+/** Everything a dialect issues, issued again for an existing tenant (rotation): the old ones stay until revoked. */
+export async function reissueCredentials(
+  store: Store,
+  config: GatewayConfig,
+  tenant: Tenant,
+  dialect: AnyDialect,
+  options: CreateTenantOptions = {},
+): Promise<IssuedCredentials> {
+  return dialect.auth.issueCredentials(minter(store, await signerFor(store, config, tenant, options), tenant, dialect.name, options));
+}
+
+/** A fresh JWT for a dialect that takes one; nothing is stored (a JWT lives until it expires). */
+export async function mintToken(
+  store: Store,
+  config: GatewayConfig,
+  tenant: Tenant,
+  dialect: AnyDialect,
+  options: TokenOptions & { readonly livemode?: boolean },
+): Promise<string> {
+  if (!dialect.auth.issueToken) throw new Error(`${dialect.name} does not authenticate with tokens`);
+  const signer = await signerFor(store, config, tenant, {});
+  return dialect.auth.issueToken(
+    minter(store, signer, tenant, dialect.name, { livemode: options.livemode ?? false, apiKeys: false }),
+    options,
+  );
 }

@@ -3,6 +3,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { dialectsOf, registry } from '../../dialects/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
+import { accessMiddleware, markDialect } from './access.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -16,6 +17,17 @@ function mount(app: Hono, base: string, dialect: AnyDialect, h: DialectHandlers)
   app.post(collection, h.create);
   app.get(`${collection}/:id`, h.read);
   app.on(dialect.routes.update, `${collection}/:id`, h.update);
+}
+
+/** The same handlers, each first recording which dialect serves the request (access log, request id). */
+function tagged(dialect: AnyDialect, h: DialectHandlers): DialectHandlers {
+  const tag =
+    (handler: Handler): Handler =>
+    (c) => {
+      markDialect(c, dialect.name);
+      return handler(c);
+    };
+  return { read: tag(h.read), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound) };
 }
 
 /** The handler for a request on `path` by this dialect, or its not-found. */
@@ -41,9 +53,24 @@ export function createApp(deps: GatewayDeps): Hono {
     c.res.headers.set('cache-control', 'no-store');
   });
   const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
-  const handlers = new Map(all.map((d) => [d, dialectHandlers(d, rt)] as const));
+  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt))] as const));
 
+  const logger = deps.logger ?? rt.logger;
+  const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
+  app.use('*', accessMiddleware(observers));
+  app.use('/gateway/v1/*', async (c, next) => {
+    markDialect(c, 'gateway');
+    await next();
+  });
   app.route('/gateway/v1', gatewayApi(all, rt));
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (c) => {
+      markDialect(c, 'gateway');
+      const { contentType, body } = await metrics.render();
+      return c.body(body, 200, { 'content-type': contentType });
+    });
+  }
   // Before the dialects: `/<dialect>/openapi.json` is under a dialect's prefix.
   app.route(
     '/',

@@ -3,8 +3,12 @@ import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
+import { deliveryView, shadowSummary } from '../outbox/views.ts';
+import { listUpstreams } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
+import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
+import { databaseReachable } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -25,6 +29,9 @@ const statusByCode = {
   idempotency_mismatch: 400,
   idempotency_in_flight: 409,
   precondition_failed: 412,
+  bad_gateway: 502,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -47,12 +54,49 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   const api = new Hono();
-  api.get('/health', (c) => c.json({ status: 'ok', dialects: dialects.map((d) => d.name) }));
+  // Liveness with the database's state (and the outbox's depth); /ready is the load balancer's yes or no.
+  api.get('/health', async (c) => {
+    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
+    const outbox = database === 'ok' ? await rt.store.outbox.counts().catch(() => null) : null;
+    return c.json(
+      { status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name), outbox },
+      database === 'ok' ? 200 : 503,
+    );
+  });
+  api.get('/ready', async (c) =>
+    (await databaseReachable(rt.store)) ? c.json({ ready: true }) : c.json({ ready: false, database: 'unreachable' }, 503),
+  );
+
+  api.get('/customers/:ref/deliveries', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: customer.uuid });
+      return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/shadow', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json(await shadowSummary(rt.store, principal.tenantId));
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
 
   api.get('/customers/:ref', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      markTenant(c, principal.tenantId);
+      const ref = c.req.param('ref');
+      // ?refresh=true: the proxy upstream's current state, taken into the local copy.
+      const customer =
+        c.req.query('refresh') === 'true'
+          ? await rt.customers.refresh(principal, anyId, ref)
+          : await rt.customers.get(principal, anyId, ref);
       return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
     } catch (error) {
       return gatewayError(error, rt);
@@ -62,8 +106,31 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   api.get('/customers/:ref/events', async (c) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
+      markTenant(c, principal.tenantId);
       const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
       return c.json({ customer: customer.uuid, object: 'list', data: events });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  api.get('/customers/:ref/links', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+      const links = await rt.store.upstreams.linksOf(principal.tenantId, customer.uuid);
+      const data = links.map((l) => ({ upstream_id: l.upstream_id, remote_id: l.remote_id, created_at: l.created_at }));
+      return c.json({ customer: customer.uuid, object: 'list', data });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  // The tenant's upstreams, never their credentials.
+  api.get('/upstreams', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json({ object: 'list', data: await listUpstreams(rt.store, principal.tenantId) });
     } catch (error) {
       return gatewayError(error, rt);
     }

@@ -4,6 +4,7 @@ import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
+import { markTenant } from './access.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -34,6 +35,24 @@ function expectedVersionOf(header: string | undefined): number | undefined {
   return match ? Number(match[1]) : -1;
 }
 
+/**
+ * Sends the write's outbox deliveries without holding up the answer: on Workers inside waitUntil
+ * (the isolate may stop once the response is out), on Node in the background.
+ */
+function drainAfterWrite(c: Context, rt: Runtime): void {
+  const dispatcher = rt.dispatcher;
+  if (!dispatcher || !rt.drainAfterWrite) return;
+  const drained = dispatcher.kick();
+  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = ctx.waitUntil.bind(ctx);
+  } catch {
+    // no execution context: Node
+  }
+  waitUntil?.(drained);
+}
+
 /** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
@@ -55,6 +74,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
   async function prepare(c: Context, action: Exclude<Action, 'read'>) {
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
+    markTenant(c, principal.tenantId);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
     const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
@@ -74,7 +94,14 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     const reply = await rt.idempotency.around(principal.tenantId, key, fingerprint, rt.now(), async (held) => {
       const render = renderer(principal, expand);
       const keep = held && ((customer: Customer) => ({ ...held, status, body: render(customer) }));
-      const customer = await write({ principal, dialect: dialect.name, metadataMaxKeys: dialect.metadataMaxKeys, keep });
+      const customer = await write({
+        principal,
+        dialect: dialect.name,
+        metadataMaxKeys: dialect.metadataMaxKeys,
+        keep,
+        idempotencyKey: key,
+        replicated: () => drainAfterWrite(c, rt),
+      });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };
     });
     const headers: Record<string, string> = reply.replayed ? { 'idempotent-replayed': 'true' } : { ...reply.headers };
@@ -109,6 +136,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
       try {
         const req = requestView(c.req.raw);
         const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
+        markTenant(c, principal.tenantId);
         const checked = dialect.auth.checkRequest?.(req);
         if (checked) throw checked;
         // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown

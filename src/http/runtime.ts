@@ -3,13 +3,22 @@ import type { Registry } from '../../dialects/index.ts';
 import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
+import type { Dispatcher } from '../outbox/dispatcher.ts';
+import type { ReplicaLookup } from '../outbox/types.ts';
+import { UpstreamClient } from '../upstream/client.ts';
+import type { Fetch } from '../upstream/http.ts';
+import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
+import type { AccessEntry, AccessObserver } from './access.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
+  /** One line per finished request (access.ts); absent: no access log. */
+  access?(entry: AccessEntry): void;
 }
 
 /** What a runtime entry (node.ts, worker.ts, tests) hands to createApp. */
@@ -20,6 +29,12 @@ export interface GatewayDeps {
   readonly registry?: Registry;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
+  readonly fetch?: Fetch;
+  /** Called with every finished request besides the logger (Node: Prometheus counters). */
+  readonly observers?: readonly AccessObserver[];
+  /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
+  readonly metrics?: { render(): Promise<{ readonly contentType: string; readonly body: string }> };
   /**
    * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
@@ -27,13 +42,25 @@ export interface GatewayDeps {
   readonly clientAddress?: (c: Context) => string | undefined;
   /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
   readonly docsAssets?: StaticAssets;
+  /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
+  readonly replication?: Replication;
+}
+
+export interface Replication {
+  readonly replicas: ReplicaLookup;
+  /** Sends what the writes recorded (built over the same store and replicas). */
+  readonly dispatcher: Dispatcher;
+  /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
+  readonly drainAfterWrite?: boolean;
 }
 
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
   readonly config: GatewayConfig;
   readonly store: Store;
-  readonly customers: CustomerService;
+  /** Local customers, through the tenant's proxy upstream where it has one. */
+  readonly customers: Customers;
+  readonly keyring: Keyring;
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
@@ -41,14 +68,19 @@ export interface Runtime {
   readonly tokens: VerifiedTokenCache<VerifiedJwt>;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Present when the gateway replicates to mirror/shadow upstreams. */
+  readonly dispatcher: Dispatcher | undefined;
+  readonly drainAfterWrite: boolean;
   readonly authFailures: RateLimiter;
   readonly requests: RateLimiter;
   readonly clientAddress: (c: Context) => string | undefined;
 }
 
-// Only the event name and the error's name and message: never a stack, a body or a header.
-const consoleLogger: Logger = {
-  error: (event, fields) => console.error(JSON.stringify({ level: 'error', event, ...fields })),
+// JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
+// name and message: never a stack, a body or a header.
+export const consoleLogger: Logger = {
+  error: (event, fields) => console.error(JSON.stringify({ level: 'error', time: new Date().toISOString(), event, ...fields })),
+  access: (entry) => console.log(JSON.stringify({ level: 'info', event: 'request', ...entry })),
 };
 
 /**
@@ -68,22 +100,31 @@ export function asGatewayError(error: unknown, rt: Runtime, dialect: string): Ga
 
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
+  const logger = deps.logger ?? consoleLogger;
+  const replication = deps.replication;
+  const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const service = new CustomerService(deps.store, {
+    now,
+    maxAttempts: 16,
+    writeWaitMs: deps.config.writeWaitMs,
+    maxCustomerBytes: deps.config.maxCustomerBytes,
+    ...(replication ? { replicas: replication.replicas } : {}),
+  });
   return {
     config: deps.config,
     store: deps.store,
-    customers: new CustomerService(deps.store, {
-      now,
-      maxAttempts: 16,
-      writeWaitMs: deps.config.writeWaitMs,
-      maxCustomerBytes: deps.config.maxCustomerBytes,
-    }),
+    customers: new ProxiedCustomers(service, deps.store, upstreams),
+    keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store),
     // The credential cache's TTL bounds it: a changed signing key takes effect within it.
     tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
-    logger: deps.logger ?? consoleLogger,
+    logger,
+    dispatcher: replication?.dispatcher,
+    drainAfterWrite: replication?.drainAfterWrite !== false,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),

@@ -41,7 +41,7 @@ export class LockTimeout extends Error {
 }
 
 /** Which unique identifier a write collided with. */
-export type UniqueTarget = 'alias' | 'external_id' | 'public_id' | 'number' | 'version' | 'idempotency' | 'other';
+export type UniqueTarget = 'alias' | 'external_id' | 'public_id' | 'number' | 'version' | 'idempotency' | 'link' | 'other';
 
 export class UniqueViolation extends Error {
   readonly target: UniqueTarget;
@@ -84,6 +84,7 @@ export class StaleWrite extends Error {
 export function uniqueTarget(message: string): UniqueTarget {
   if (message.includes('customer_events')) return 'version';
   if (message.includes('idempotency_keys')) return 'idempotency';
+  if (message.includes('upstream_links')) return 'link';
   for (const target of ['external_id', 'alias', 'public_id', 'number'] as const) {
     if (message.includes(target)) return target;
   }

@@ -2,3 +2,5 @@ export * from './executor.ts';
 export { migrations } from './migrations.ts';
 export type { Database } from './schema.ts';
 export * from './store.ts';
+export * from './outbox.ts';
+export * from './upstreams.ts';

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 // One source of truth for every backend: written with kysely's schema builder only (no driver
 // calls), so the same migrations run on SQLite and PostgreSQL and compile to SQL files for D1.
@@ -84,6 +84,100 @@ export const migrations: Record<string, Migration> = {
         .addColumn('secret', 'varchar(128)', (c) => c.notNull())
         .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0004_upstreams': {
+    async up(db: AnyDb) {
+      // A tenant's upstream providers; credentials are AES-GCM ciphertext (src/upstream/secrets.ts).
+      await db.schema
+        .createTable('upstreams')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('base_url', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+        .addColumn('credentials', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addCheckConstraint('upstreams_mode', sql`mode in ('proxy', 'mirror', 'shadow')`)
+        .execute();
+      await db.schema.createIndex('upstreams_tenant').on('upstreams').column('tenant_id').execute();
+
+      // Each canonical customer's id at each upstream.
+      await db.schema
+        .createTable('upstream_links')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_links_pk', ['upstream_id', 'customer_id'])
+        .execute();
+      await db.schema.createIndex('upstream_links_remote').on('upstream_links').columns(['upstream_id', 'remote_id']).unique().execute();
+      await db.schema.createIndex('upstream_links_customer').on('upstream_links').columns(['tenant_id', 'customer_id']).execute();
+
+      // Keys the gateway generated for itself outside production (the credentials key).
+      await db.schema
+        .createTable('gateway_keys')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
+  // #17: the transactional outbox (one row per committed write and mirror/shadow upstream) and
+  // the shadow comparisons. The delivery's key is its natural one: a write makes one version of a
+  // customer, delivered once to each upstream.
+  '0006_outbox': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('outbox')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(16)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('lease_owner', 'varchar(64)')
+        .addColumn('lease_until', 'varchar(32)')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('outbox_pk', ['upstream_id', 'customer_id', 'version'])
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at']).execute();
+      await db.schema.createIndex('outbox_customer').on('outbox').columns(['tenant_id', 'customer_id']).execute();
+
+      await db.schema
+        .createTable('shadow_checks')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('local_version', 'integer', (c) => c.notNull())
+        .addColumn('upstream_version', 'varchar(64)')
+        .addColumn('mismatches', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('shadow_checks_tenant').on('shadow_checks').columns(['tenant_id', 'dialect']).execute();
+
+      await db.schema
+        .createTable('shadow_diffs')
+        .addColumn('check_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('field', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('local_value', 'text', (c) => c.notNull())
+        .addColumn('upstream_value', 'text', (c) => c.notNull())
+        .addColumn('local_version', 'integer', (c) => c.notNull())
+        .addColumn('upstream_version', 'varchar(64)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('shadow_diffs_pk', ['check_id', 'field'])
+        .execute();
+      await db.schema.createIndex('shadow_diffs_tenant').on('shadow_diffs').columns(['tenant_id', 'dialect', 'field']).execute();
     },
   },
 };

@@ -1,6 +1,7 @@
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Env } from '../config.ts';
 import { LockTimeout, MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 import { combine, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
@@ -21,8 +22,6 @@ export interface PostgresOptions {
   /** A write waits at most this long for another process's row lock (then LockTimeout). */
   readonly lockTimeoutMs?: number;
 }
-
-export const isPostgresUrl = (url: string | undefined): url is string => !!url && /^postgres(ql)?:\/\//.test(url);
 
 // Session-level advisory lock taken around migrations, so processes that start together migrate
 // one after the other (kysely's Migrator locks too, but only once its own tables exist).
@@ -167,26 +166,26 @@ function classify(error: unknown): unknown {
   return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));
 }
 
-/** Options from the environment (README: Scaling out). */
-export function postgresOptions(url: string, env: Readonly<Record<string, string | undefined>>): PostgresOptions {
-  const int = (name: string): number | undefined => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer: ${value}`);
-    return n;
-  };
+/** Options from the parsed environment (config.ts; docs/scaling.md). */
+export function postgresOptions(
+  url: string,
+  env: Pick<
+    Env,
+    | 'CUSTGATE_PG_SCHEMA'
+    | 'CUSTGATE_PG_POOL_SIZE'
+    | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS'
+    | 'CUSTGATE_PG_IDLE_TIMEOUT_MS'
+    | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'
+    | 'CUSTGATE_WRITE_WAIT_MS'
+  >,
+): PostgresOptions {
   const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
-  if (env.CUSTGATE_PG_SCHEMA) options.schema = env.CUSTGATE_PG_SCHEMA;
-  const poolSize = int('CUSTGATE_PG_POOL_SIZE');
-  if (poolSize !== undefined) options.poolSize = Math.max(poolSize, 2);
-  const connect = int('CUSTGATE_PG_CONNECT_TIMEOUT_MS');
-  if (connect !== undefined) options.connectTimeoutMs = connect;
-  const idle = int('CUSTGATE_PG_IDLE_TIMEOUT_MS');
-  if (idle !== undefined) options.idleTimeoutMs = idle;
-  const statement = int('CUSTGATE_PG_STATEMENT_TIMEOUT_MS');
-  if (statement !== undefined) options.statementTimeoutMs = statement;
+  if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
+  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
+  if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
   // The same bound as the in-process queue (config.ts), so a 409 means one stated wait.
-  options.lockTimeoutMs = int('CUSTGATE_WRITE_WAIT_MS') || 10_000;
+  options.lockTimeoutMs = env.CUSTGATE_WRITE_WAIT_MS;
   return options;
 }

@@ -61,10 +61,86 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+/** One delivery of one committed version of a customer to one mirror/shadow upstream (#17). */
+export interface OutboxTable {
+  upstream_id: string;
+  customer_id: string;
+  version: number;
+  tenant_id: string;
+  /** 'create' (the upstream has no copy yet) or 'update'. */
+  action: string;
+  /** 'pending' until sent, then 'delivered'; 'dead' after too many attempts or a refusal. */
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  /** The dispatcher holding it, until lease_until: another takes over only after that. */
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One comparison of a customer with its copy at a shadow upstream. */
+export interface ShadowChecksTable {
+  id: string;
+  tenant_id: string;
+  upstream_id: string;
+  dialect: string;
+  customer_id: string;
+  local_version: number;
+  /** What the upstream shows as its version (its updated_at, or a version number), if anything. */
+  upstream_version: string | null;
+  mismatches: number;
+  created_at: string;
+}
+
+/** One field that differed in one comparison; values are JSON. */
+export interface ShadowDiffsTable {
+  check_id: string;
+  field: string;
+  tenant_id: string;
+  dialect: string;
+  customer_id: string;
+  local_value: string;
+  upstream_value: string;
+  local_version: number;
+  upstream_version: string | null;
+  created_at: string;
+}
+
 export interface SigningKeysTable {
   tenant_id: string;
   /** The tenant's HS256 key, base64url (32 random bytes). A secret: whoever reads it can sign. */
   secret: string;
+  created_at: string;
+}
+
+export interface UpstreamsTable {
+  id: string;
+  tenant_id: string;
+  dialect: string;
+  base_url: string;
+  /** 'proxy' | 'mirror' | 'shadow'. */
+  mode: string;
+  /** The credentials JSON, AES-GCM encrypted (src/upstream/secrets.ts): never plain text. */
+  credentials: string;
+  created_at: string;
+}
+
+export interface UpstreamLinksTable {
+  upstream_id: string;
+  /** The canonical customer's UUID. */
+  customer_id: string;
+  tenant_id: string;
+  /** The customer's id at the upstream. */
+  remote_id: string;
+  created_at: string;
+}
+
+export interface GatewayKeysTable {
+  name: string;
+  value: string;
   created_at: string;
 }
 
@@ -74,7 +150,13 @@ export interface Database {
   customers: CustomersTable;
   customer_events: CustomerEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
+  shadow_checks: ShadowChecksTable;
+  shadow_diffs: ShadowDiffsTable;
   signing_keys: SigningKeysTable;
+  upstreams: UpstreamsTable;
+  upstream_links: UpstreamLinksTable;
+  gateway_keys: GatewayKeysTable;
 }
 
 /** For kysely's own bookkeeping tables, which we do not type. */

@@ -28,13 +28,6 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
 }
 
-/** `file:<path>`, a plain path, or `:memory:` -> a file path; default `./data/custgate.db`. */
-export function sqlitePath(databaseUrl: string | undefined): string {
-  if (!databaseUrl) return 'data/custgate.db';
-  if (databaseUrl.startsWith('file:')) return databaseUrl.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
-  return databaseUrl;
-}
-
 type Param = string | number | bigint | Buffer | null;
 
 // Taken when the module loads, so a test that fakes timers later cannot stall every write.

@@ -1,8 +1,10 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
+import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
+import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -52,8 +54,10 @@ function hotQueries(db: Kysely<Database>) {
       db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
     );
   return {
+    // Revoked rows come back too: revoked_at may lie in the future (a rotation's grace period), so
+    // the verifier compares it with the time of the request.
     findCredentialByHash: prepared<{ hash: string }, CredentialRow>(['hash'], (p) =>
-      db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).where('revoked_at', 'is', null).compile(),
+      db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).compile(),
     ),
     findCustomer: {
       uuid: findCustomer('uuid'),
@@ -122,6 +126,8 @@ export interface UpdateUnit {
   readonly expectedVersion: number;
   readonly event: EventRow;
   readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
+  /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
+  readonly deliveries?: readonly DeliveryRow[];
 }
 
 /**
@@ -130,13 +136,23 @@ export interface UpdateUnit {
  */
 export class Store {
   readonly executor: SqlExecutor;
+  readonly outbox: OutboxStore;
   readonly #db: Kysely<Database>;
   readonly #q: ReturnType<typeof hotQueries>;
+  /** Upstream providers and links (src/upstream/). */
+  readonly upstreams: UpstreamRepository;
 
   constructor(executor: SqlExecutor) {
     this.executor = executor;
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
+    this.outbox = new OutboxStore(executor, this.#db);
+    this.upstreams = new UpstreamRepository(executor, this.#db);
+  }
+
+  /** A round trip to the database (readiness, health): rejects when it cannot answer. */
+  async ping(): Promise<void> {
+    await this.executor.all(sql`select 1 as one`.compile(this.#db));
   }
 
   // --- tenants and credentials
@@ -148,6 +164,10 @@ export class Store {
   async findTenant(id: string): Promise<TenantRow | undefined> {
     const q = this.#db.selectFrom('tenants').selectAll().where('id', '=', id).compile();
     return (await this.executor.all(q))[0];
+  }
+
+  async findTenantsByName(name: string): Promise<TenantRow[]> {
+    return this.executor.all(this.#db.selectFrom('tenants').selectAll().where('name', '=', name).compile());
   }
 
   async countTenants(): Promise<number> {
@@ -198,9 +218,11 @@ export class Store {
   }
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
-  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'>): Promise<void> {
+  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'> & { readonly link?: LinkRecord }): Promise<void> {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
+    if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
+    for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     await this.executor.atomic(steps);
   }
 
@@ -250,7 +272,19 @@ export class Store {
     };
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
+    for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     return steps;
+  }
+
+  async findEvent(tenantId: string, customerId: string, version: number): Promise<EventRow | undefined> {
+    const q = this.#db
+      .selectFrom('customer_events')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .where('version', '=', version)
+      .compile();
+    return (await this.executor.all(q))[0];
   }
 
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {

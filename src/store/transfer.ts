@@ -9,9 +9,9 @@ import type { Store } from './store.ts';
 // keep every id their clients hold, credentials keep their hashes (the same secrets keep working)
 // and events keep their versions.
 
-type Table = keyof Database;
-
 /** In dependency order: tenants before what references them. */
+// Upstream credentials travel encrypted; outside production their key (gateway_keys) goes along,
+// so an export made with a generated key is as secret as that key.
 const tables = [
   'tenants',
   'signing_keys',
@@ -19,7 +19,12 @@ const tables = [
   'customers',
   'customer_events',
   'idempotency_keys',
-] as const satisfies readonly Table[];
+  'upstreams',
+  'upstream_links',
+  'gateway_keys',
+] as const satisfies readonly (keyof Database)[];
+// The outbox and shadow tables are not moved: drain the outbox before moving (docs/migrating.md).
+type Table = (typeof tables)[number];
 
 const orderBy = {
   tenants: ['id'],
@@ -28,7 +33,10 @@ const orderBy = {
   customers: ['id'],
   customer_events: ['customer_id', 'version'],
   idempotency_keys: ['tenant_id', 'key'],
-} as const;
+  upstreams: ['id'],
+  upstream_links: ['upstream_id', 'customer_id'],
+  gateway_keys: ['name'],
+} as const satisfies Record<Table, readonly string[]>;
 
 const format = 'custgate-export';
 const pageSize = 1000;
@@ -42,9 +50,22 @@ export interface TransferCounts {
   customers: number;
   customer_events: number;
   idempotency_keys: number;
+  upstreams: number;
+  upstream_links: number;
+  gateway_keys: number;
 }
 
-const zero = (): TransferCounts => ({ tenants: 0, signing_keys: 0, credentials: 0, customers: 0, customer_events: 0, idempotency_keys: 0 });
+const zero = (): TransferCounts => ({
+  tenants: 0,
+  signing_keys: 0,
+  credentials: 0,
+  customers: 0,
+  customer_events: 0,
+  idempotency_keys: 0,
+  upstreams: 0,
+  upstream_links: 0,
+  gateway_keys: 0,
+});
 
 function select(db: Kysely<Database>, table: Table, now: string, offset: number) {
   let q = db.selectFrom(table).selectAll();
@@ -71,45 +92,83 @@ export async function exportData(store: Store, write: (line: string) => Promise<
   return counts;
 }
 
+/** Rows per atomic unit while importing: memory stays bounded by this, not by the file. */
+const importBatch = 2000;
+
+/** How many rows an export will write (for a progress bar). */
+export async function countRows(store: Store, now = new Date()): Promise<number> {
+  const db = queryBuilder(store.executor.backend);
+  let total = 0;
+  for (const table of tables) {
+    let q = db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
+    if (table === 'idempotency_keys') q = q.where('state', '=', 'done').where('expires_at', '>', now.toISOString());
+    total += Number((await store.executor.all(q.compile()))[0]?.n ?? 0);
+  }
+  return total;
+}
+
 /**
- * Loads an export into a store that has no tenants yet, as one atomic unit: a failed import
- * leaves the target as empty as it was.
+ * Loads an export into a store that has no tenants yet, streaming: rows go in as they are read,
+ * a few thousand per atomic unit, so memory does not grow with the file. A failed import deletes
+ * what it loaded, leaving the target as empty as it was (while the process lives: after a kill,
+ * drop the database and import again).
  */
-export async function importData(store: Store, lines: AsyncIterable<string> | Iterable<string>): Promise<TransferCounts> {
+export async function importData(
+  store: Store,
+  lines: AsyncIterable<string> | Iterable<string>,
+  onRows: (rows: number) => void = () => undefined,
+): Promise<TransferCounts> {
   if ((await store.countTenants()) > 0) {
     throw new Error('the target store already has tenants; import only into an empty database');
   }
   const db = queryBuilder(store.executor.backend);
-  const rows = new Map<Table, Record<string, unknown>[]>(tables.map((t) => [t, []]));
-  let header = false;
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const parsed = JSON.parse(line) as { format?: unknown; version?: unknown; table?: unknown; row?: unknown };
-    if (!header) {
-      if (parsed.format !== format || parsed.version !== 1) throw new Error('not a custgate export (version 1)');
-      header = true;
-      continue;
-    }
-    const bucket = typeof parsed.table === 'string' ? rows.get(parsed.table as Table) : undefined;
-    if (!bucket || typeof parsed.row !== 'object' || parsed.row === null) throw new Error(`unexpected line: ${line.slice(0, 80)}`);
-    bucket.push(parsed.row as Record<string, unknown>);
-  }
-  if (!header) throw new Error('empty input: not a custgate export');
-  const steps: Step[] = [];
   const counts = zero();
-  for (const table of tables) {
-    const all = rows.get(table) ?? [];
-    counts[table] = all.length;
-    for (let i = 0; i < all.length; i += insertBatch) {
+  let pending: { table: Table; row: Record<string, unknown> }[] = [];
+  const flush = async () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < pending.length; ) {
+      // Consecutive rows of one table, up to insertBatch, make one INSERT.
+      const table = pending[i]!.table;
+      let end = i + 1;
+      while (end < pending.length && end - i < insertBatch && pending[end]!.table === table) end++;
+      const values = pending.slice(i, end).map((p) => p.row);
       steps.push({
         query: db
           .insertInto(table)
           // biome-ignore lint/suspicious/noExplicitAny: rows are checked by the database's constraints
-          .values(all.slice(i, i + insertBatch) as any)
+          .values(values as any)
           .compile(),
       });
+      i = end;
     }
+    const rows = pending.length;
+    pending = [];
+    if (steps.length > 0) await store.executor.atomic(steps);
+    onRows(rows);
+  };
+  let header = false;
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const parsed = JSON.parse(line) as { format?: unknown; version?: unknown; table?: unknown; row?: unknown };
+      if (!header) {
+        if (parsed.format !== format || parsed.version !== 1) throw new Error('not a custgate export (version 1)');
+        header = true;
+        continue;
+      }
+      const table = parsed.table as Table;
+      if (!(tables as readonly string[]).includes(table) || typeof parsed.row !== 'object' || parsed.row === null) {
+        throw new Error(`unexpected line: ${line.slice(0, 80)}`);
+      }
+      pending.push({ table, row: parsed.row as Record<string, unknown> });
+      counts[table] += 1;
+      if (pending.length >= importBatch) await flush();
+    }
+    if (!header) throw new Error('empty input: not a custgate export');
+    await flush();
+  } catch (error) {
+    await store.executor.atomic(tables.toReversed().map((table) => ({ query: db.deleteFrom(table).compile() }))).catch(() => undefined);
+    throw error;
   }
-  if (steps.length > 0) await store.executor.atomic(steps);
   return counts;
 }

@@ -57,17 +57,39 @@ export const countryArb = fc.constantFrom(...countryCodes);
 export const localeArb = fc.constantFrom('en', 'fr', 'de', 'fr-CA', 'en-GB', 'zh-Hant-TW', 'pt-BR');
 export const uuidArb = fc.uuid().map((u) => u.toLowerCase());
 
-export const addressArb: fc.Arbitrary<Address> = fc.record({
-  line1: fc.option(textArb),
-  line2: fc.option(textArb),
-  line3: fc.option(textArb),
-  city: fc.option(textArb),
-  state: fc.option(textArb),
-  postal_code: fc.option(word(3, 8, `${digits}${upper}`)),
-  country: fc.option(countryArb),
-  email: fc.option(emailArb),
-  phone: fc.option(phoneArb),
-});
+/** Names a client of Bigcapital or Zenskar may give that are not the name shown for the code. */
+export const countryAliases = [
+  ['GB', 'UK'],
+  ['VN', 'Viet Nam'],
+  ['NL', 'Holland'],
+  ['DE', 'Deutschland'],
+  ['TR', 'Turkey'],
+  ['US', 'USA'],
+] as const;
+/** Text naming no country known: kept and shown as given. */
+export const unknownCountries = ['Atlantis', 'Narnia', 'Republic of Elbonia'] as const;
+
+/** A stored country: a code, a code with the name it was given as, a name only, or none. */
+export const countryPairArb: fc.Arbitrary<Pick<Address, 'country' | 'country_name'>> = fc.oneof(
+  { weight: 6, arbitrary: countryArb.map((country) => ({ country, country_name: null })) },
+  { weight: 1, arbitrary: fc.constantFrom(...countryAliases).map(([country, country_name]) => ({ country, country_name })) },
+  { weight: 1, arbitrary: fc.constantFrom(...unknownCountries).map((country_name) => ({ country: null, country_name })) },
+  { weight: 1, arbitrary: fc.constant({ country: null, country_name: null }) },
+);
+
+export const addressArb: fc.Arbitrary<Address> = fc
+  .record({
+    line1: fc.option(textArb),
+    line2: fc.option(textArb),
+    line3: fc.option(textArb),
+    city: fc.option(textArb),
+    state: fc.option(textArb),
+    postal_code: fc.option(word(3, 8, `${digits}${upper}`)),
+    countries: countryPairArb,
+    email: fc.option(emailArb),
+    phone: fc.option(phoneArb),
+  })
+  .map(({ countries, ...rest }) => ({ ...rest, ...countries }));
 
 const addressValueArbs = {
   line1: textArb,
@@ -76,10 +98,28 @@ const addressValueArbs = {
   city: textArb,
   state: textArb,
   postal_code: word(3, 8, `${digits}${upper}`),
-  country: countryArb,
   email: emailArb,
   phone: phoneArb,
-} as const satisfies Record<keyof Address, fc.Arbitrary<string>>;
+} as const satisfies Record<Exclude<keyof Address, 'country' | 'country_name'>, fc.Arbitrary<string>>;
+
+/** Country member ops as dialects make them: a code alone, or a code (or a clear) with the name given. */
+const countryOpsArb: fc.Arbitrary<Pick<AddressPatch, 'country' | 'country_name'>> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .oneof(
+        countryArb.map((c) => set(c)),
+        fc.constant(clear),
+      )
+      .map((country) => ({ country })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(...countryAliases).map(([code, name]) => ({ country: set(code), country_name: set(name) })),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...unknownCountries).map((name) => ({ country: clear, country_name: set(name) })) },
+  { weight: 2, arbitrary: fc.constant({}) },
+);
 
 const opOf = <T>(value: fc.Arbitrary<T>, clearable = true): fc.Arbitrary<FieldOp<T>> =>
   clearable
@@ -89,12 +129,17 @@ const opOf = <T>(value: fc.Arbitrary<T>, clearable = true): fc.Arbitrary<FieldOp
       )
     : value.map((v) => set(v));
 
-export const addressPatchArb: fc.Arbitrary<AddressPatch> = fc.record(
-  Object.fromEntries(Object.entries(addressValueArbs).map(([k, a]) => [k, opOf(a as fc.Arbitrary<string>)])) as {
-    [K in keyof Address]: fc.Arbitrary<FieldOp<string>>;
-  },
-  { requiredKeys: [] },
-);
+export const addressPatchArb: fc.Arbitrary<AddressPatch> = fc
+  .tuple(
+    fc.record(
+      Object.fromEntries(Object.entries(addressValueArbs).map(([k, a]) => [k, opOf(a as fc.Arbitrary<string>)])) as {
+        [K in keyof typeof addressValueArbs]: fc.Arbitrary<FieldOp<string>>;
+      },
+      { requiredKeys: [] },
+    ),
+    countryOpsArb,
+  )
+  .map(([members, countries]) => ({ ...members, ...countries }));
 
 export const shippingArb: fc.Arbitrary<Shipping> = fc.record({
   name: fc.option(textArb),

@@ -107,6 +107,7 @@ const emptyAddress = {
   state: null,
   postal_code: null,
   country: null,
+  country_name: null,
   email: null,
   phone: null,
 };
@@ -118,7 +119,8 @@ const emptyAddress = {
  */
 function comparable(field: FieldName, value: unknown, lost: readonly string[][]): unknown {
   let out: unknown = structuredClone(value);
-  const normaliseAddress = (a: unknown) => (a === null || a === undefined ? { ...emptyAddress } : a);
+  // Addresses stored before country_name existed have no such key: the same as null.
+  const normaliseAddress = (a: unknown) => ({ ...emptyAddress, ...((a ?? {}) as object) });
   if (field === 'address') out = normaliseAddress(out);
   if (field === 'shipping') {
     const s = (out ?? { name: null, phone: null, same_as_billing: false, address: null }) as Record<string, unknown>;
@@ -195,6 +197,7 @@ const fullAddress: Address = {
   state: 'IL',
   postal_code: '62701',
   country: 'US',
+  country_name: 'USA',
   email: 'a@b.example',
   phone: '+15555550100',
 };
@@ -222,9 +225,11 @@ export function hiddenMembers(dialect: AnyDialect, principal: Principal): string
   const shown = show(base);
   const hidden: string[][] = [];
   for (const m of Object.keys(fullAddress) as (keyof Address)[]) {
-    const changed = m === 'country' ? 'FR' : m === 'email' ? 'z@y.example' : `${fullAddress[m]}x`;
-    if (show({ ...base, address: { ...fullAddress, [m]: changed } }) === shown) hidden.push(['address', m]);
-    if (show({ ...base, shipping: { ...base.shipping!, address: { ...base.shipping!.address!, [m]: changed } } }) === shown) {
+    // A country is a code with the name it was given as: a new code comes without that name.
+    const changed: Partial<Address> =
+      m === 'country' ? { country: 'FR', country_name: null } : m === 'email' ? { email: 'z@y.example' } : { [m]: `${fullAddress[m]}x` };
+    if (show({ ...base, address: { ...fullAddress, ...changed } }) === shown) hidden.push(['address', m]);
+    if (show({ ...base, shipping: { ...base.shipping!, address: { ...base.shipping!.address!, ...changed } } }) === shown) {
       hidden.push(['shipping', 'address', m]);
     }
   }

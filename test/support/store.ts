@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { PostgresExecutor } from '../../src/store/postgres.ts';
-import { SqliteExecutor, sqlitePath } from '../../src/store/sqlite.ts';
+import { SqliteExecutor } from '../../src/store/sqlite.ts';
+import { loadEnv } from '../../src/config.ts';
 import { Store } from '../../src/store/index.ts';
 
 // The one place tests get a store. The `postgres` vitest project (vitest.config.ts) sets
@@ -46,7 +47,8 @@ export async function testStore(env: Readonly<Record<string, string>> = {}): Pro
     return new Store(executor);
   }
   // A file (env.DATABASE_URL=file:…) gets the writer thread; `:memory:` writes on this thread.
-  const executor = new SqliteExecutor({ path: env.DATABASE_URL ? sqlitePath(env.DATABASE_URL) : ':memory:' });
+  const target = env.DATABASE_URL ? loadEnv({ DATABASE_URL: env.DATABASE_URL }).DATABASE_URL : undefined;
+  const executor = new SqliteExecutor({ path: target?.kind === 'sqlite' ? target.path : ':memory:' });
   sqliteStores.push(executor);
   await executor.migrate();
   return new Store(executor);

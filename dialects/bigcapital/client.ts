@@ -1,0 +1,168 @@
+import * as v from 'valibot';
+import {
+  type AddressOp,
+  type AddressPatch,
+  type CustomerPatch,
+  clear,
+  type FieldName,
+  isCurrencyCode,
+  merge,
+  set,
+  toCountryCode,
+} from '../../schemas/index.ts';
+import {
+  type ClientRequest,
+  type ClientResponse,
+  type ClientWrite,
+  type DialectClient,
+  GatewayError,
+  type Issue,
+  type IssueKind,
+  shownText,
+  upstreamStatusError,
+  writableFields,
+} from '../../src/contract/dialect.ts';
+import { coverageBigcapital } from './coverage.ts';
+import { type AddressPrefix, plainFieldsBigcapital } from './mapping.ts';
+import { fromPatch } from './from-patch.ts';
+
+const collection = '/api/customers';
+
+const reads = [
+  'customer_type',
+  'name',
+  'salutation',
+  'first_name',
+  'last_name',
+  'company_name',
+  'email',
+  'phone',
+  'mobile_phone',
+  'website',
+  'description',
+  'address',
+  'shipping',
+  'currency',
+  'active',
+] as const satisfies readonly FieldName[];
+
+/** `{"api_key"}` or `{"jwt","organization_id"}`, or the whole entry `tenant create` prints (the key is used). */
+const CredentialsBigcapital = v.pipe(
+  v.strictObject({
+    api_key: v.optional(v.pipe(v.string(), v.minLength(1))),
+    jwt: v.optional(v.pipe(v.string(), v.minLength(1))),
+    organization_id: v.optional(v.pipe(v.string(), v.minLength(1))),
+  }),
+  v.check(
+    (c) => c.api_key !== undefined || (c.jwt !== undefined && c.organization_id !== undefined),
+    'needs api_key, or jwt with organization_id',
+  ),
+  v.transform(
+    (c): Readonly<Record<string, string>> => Object.fromEntries(Object.entries(c).filter((e): e is [string, string] => e[1] !== undefined)),
+  ),
+);
+
+function headers(credentials: Readonly<Record<string, string>>): Record<string, string> {
+  const base = { 'content-type': 'application/json', accept: 'application/json' };
+  if (credentials.api_key) return { ...base, authorization: `Bearer ${credentials.api_key}` };
+  return { ...base, authorization: `Bearer ${credentials.jwt ?? ''}`, 'organization-id': credentials.organization_id ?? '' };
+}
+
+const text = shownText;
+
+// Responses say Postcode where requests say Zipcode.
+const addressMembers = [
+  ['1', 'line1'],
+  ['2', 'line2'],
+  ['City', 'city'],
+  ['State', 'state'],
+  ['Postcode', 'postal_code'],
+  ['Email', 'email'],
+  ['Phone', 'phone'],
+] as const satisfies readonly (readonly [string, keyof AddressPatch])[];
+
+/** The flat `<prefix>…` properties as shown (an absent one has no value) -> the members, merged. */
+function addressFrom(c: Record<string, unknown>, prefix: AddressPrefix): AddressOp {
+  const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
+  for (const [suffix, member] of addressMembers) patch[member] = text(c[`${prefix}${suffix}`]);
+  const country = c[`${prefix}Country`];
+  const code = typeof country === 'string' ? toCountryCode(country) : undefined;
+  patch.country = code === undefined ? clear : set(code);
+  return merge(patch);
+}
+
+/** Bigcapital's customer (seed 003's response) -> the canonical state it shows. */
+function parse(body: unknown) {
+  if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'number') {
+    return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
+  }
+  const c = body as Record<string, unknown>;
+  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {
+    name: text(c.displayName),
+    address: addressFrom(c, 'billingAddress'),
+    // Bigcapital's shipping is an address only: the recipient's name and phone stay.
+    shipping: merge({ address: addressFrom(c, 'shippingAddress') }),
+  };
+  for (const [property, field] of Object.entries(plainFieldsBigcapital)) patch[field] = text(c[property]);
+  if (c.customerType === 'business' || c.customerType === 'individual') patch.customer_type = set(c.customerType);
+  if (typeof c.currencyCode === 'string' && isCurrencyCode(c.currencyCode)) patch.currency = set(c.currencyCode);
+  if (typeof c.active === 'boolean') patch.active = set(c.active);
+  return { id: String(c.id), patch };
+}
+
+const kindByConstraint: Readonly<Record<string, IssueKind>> = {
+  whitelistValidation: 'unknown',
+  isNotEmpty: 'missing',
+  isString: 'type',
+  isBoolean: 'type',
+  isEmail: 'format',
+};
+
+/** NestJS's {"statusCode","message": string | [{property, constraints}]} -> a canonical error. */
+function parseError(response: ClientResponse): GatewayError {
+  const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as Record<string, unknown>;
+  if (Array.isArray(body.message)) {
+    const issues: Issue[] = body.message.flatMap((entry: Record<string, unknown>) => {
+      if (typeof entry?.property !== 'string') return [];
+      const [name, message] = Object.entries((entry.constraints ?? {}) as Record<string, string>)[0] ?? ['isValid', 'is invalid'];
+      return [{ path: entry.property.split('.'), kind: kindByConstraint[name] ?? 'value', message: String(message) }];
+    });
+    return new GatewayError('invalid_request', issues[0]?.message ?? 'The upstream refused the request.', { issues });
+  }
+  return upstreamStatusError(response.status, typeof body.message === 'string' ? body.message : 'The upstream refused the request.');
+}
+
+/**
+ * Every PUT (and create) needs customerType and a non-empty displayName: taken from the write,
+ * else from the customer as the gateway knows it.
+ */
+function body(write: ClientWrite, create: boolean): string {
+  const out = fromPatch(write.patch).body;
+  const current = write.current;
+  out.customerType ??= current?.customer_type ?? 'business';
+  out.displayName ??= current?.name || current?.company_name || current?.email || 'Unnamed customer';
+  if (create && write.patch.currency?.op === 'set') out.currencyCode = write.patch.currency.value;
+  return JSON.stringify(out);
+}
+
+export const clientBigcapital = {
+  credentials: CredentialsBigcapital,
+  reads,
+  sends: writableFields(coverageBigcapital),
+  isId: (segment) => /^[1-9][0-9]{0,14}$/.test(segment),
+  create: (write, credentials): ClientRequest => ({
+    method: 'POST',
+    path: collection,
+    headers: headers(credentials),
+    body: body(write, true),
+  }),
+  update: (id, write, credentials): ClientRequest => ({
+    method: 'PUT',
+    path: `${collection}/${encodeURIComponent(id)}`,
+    headers: headers(credentials),
+    body: body(write, false),
+  }),
+  retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
+  parse,
+  parseError,
+} satisfies DialectClient;

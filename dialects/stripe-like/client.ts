@@ -1,0 +1,76 @@
+import qs from 'qs';
+import * as v from 'valibot';
+import type { AddressOp } from '../../schemas/index.ts';
+import {
+  type ClientResponse,
+  GatewayError,
+  type Issue,
+  type IssueKind,
+  shownAddress,
+  shownText,
+  upstreamStatusError,
+} from '../../src/contract/dialect.ts';
+
+// The client half shared by the Stripe-like dialects: bracket-form bodies, Stripe's error
+// envelope read back into canonical errors, Stripe's address hash read back member by member.
+
+/** A body as Stripe's SDKs send it: `metadata[plan]=gold`, `preferred_locales[0]=en`, "" clears. */
+export const formBody = (body: Record<string, unknown>): string => qs.stringify(body, { arrayFormat: 'indices' });
+
+export const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
+
+/** `cus_…`, as Stripe and the Stripe-like dialects name customers. */
+export const isCustomerIdStripe = (segment: string): boolean => /^cus_[A-Za-z0-9]{1,64}$/.test(segment);
+
+/** null or "" is no value: a clear. */
+export const textFrom = shownText;
+
+const addressMembers = [
+  ['line1', 'line1'],
+  ['line2', 'line2'],
+  ['city', 'city'],
+  ['state', 'state'],
+  ['postal_code', 'postal_code'],
+  ['country', 'country'],
+] as const;
+
+/** A Stripe address hash as shown -> the members it shows, merged (line3 and contact details stay). */
+export const addressFromStripe = (value: unknown): AddressOp => shownAddress(value, addressMembers);
+
+const kindByCode: Readonly<Record<string, IssueKind>> = {
+  parameter_unknown: 'unknown',
+  parameter_missing: 'missing',
+  parameter_invalid_empty: 'empty',
+  parameter_invalid_type: 'type',
+  email_invalid: 'format',
+};
+
+const ErrorEnvelopeStripe = v.object({
+  error: v.object({
+    type: v.string(),
+    code: v.optional(v.string()),
+    message: v.optional(v.string()),
+    param: v.optional(v.string()),
+  }),
+});
+
+/** `address[country]` -> ['address', 'country']. */
+export const paramPath = (param: string): string[] => param.split(/[[\]]+/).filter(Boolean);
+
+/** Stripe's {"error":{type,code,message,param}} and its status -> a canonical error. */
+export function parseErrorStripe(response: ClientResponse): GatewayError {
+  const parsed = v.safeParse(ErrorEnvelopeStripe, response.body);
+  if (!parsed.success) return upstreamStatusError(response.status, 'the answer is not a Stripe error');
+  const { type, code, message = 'The upstream provider refused the request.', param } = parsed.output.error;
+  if (type === 'idempotency_error') {
+    return code === 'idempotency_key_in_use'
+      ? new GatewayError('idempotency_in_flight', message)
+      : new GatewayError('idempotency_mismatch', message);
+  }
+  if (response.status === 404 && code === 'resource_missing') return new GatewayError('not_found', message);
+  if (response.status === 400 && type === 'invalid_request_error') {
+    const issues: Issue[] = param === undefined ? [] : [{ path: paramPath(param), kind: kindByCode[code ?? ''] ?? 'value', message }];
+    return new GatewayError('invalid_request', message, issues.length > 0 ? { issues } : {});
+  }
+  return upstreamStatusError(response.status, message);
+}

@@ -1,0 +1,8 @@
+-- Generated from src/store/migrations.ts (migration "0006_outbox") by `npm run d1:migrations`. Do not edit.
+create table "outbox" ("upstream_id" varchar(64) not null, "customer_id" varchar(64) not null, "version" integer not null, "tenant_id" varchar(64) not null, "action" varchar(16) not null, "state" varchar(16) not null, "attempts" integer not null, "next_attempt_at" varchar(32) not null, "lease_owner" varchar(64), "lease_until" varchar(32), "last_error" text, "created_at" varchar(32) not null, "updated_at" varchar(32) not null, constraint "outbox_pk" primary key ("upstream_id", "customer_id", "version"));
+create index "outbox_due" on "outbox" ("state", "next_attempt_at");
+create index "outbox_customer" on "outbox" ("tenant_id", "customer_id");
+create table "shadow_checks" ("id" varchar(64) primary key, "tenant_id" varchar(64) not null, "upstream_id" varchar(64) not null, "dialect" varchar(32) not null, "customer_id" varchar(64) not null, "local_version" integer not null, "upstream_version" varchar(64), "mismatches" integer not null, "created_at" varchar(32) not null);
+create index "shadow_checks_tenant" on "shadow_checks" ("tenant_id", "dialect");
+create table "shadow_diffs" ("check_id" varchar(64) not null, "field" varchar(64) not null, "tenant_id" varchar(64) not null, "dialect" varchar(32) not null, "customer_id" varchar(64) not null, "local_value" text not null, "upstream_value" text not null, "local_version" integer not null, "upstream_version" varchar(64), "created_at" varchar(32) not null, constraint "shadow_diffs_pk" primary key ("check_id", "field"));
+create index "shadow_diffs_tenant" on "shadow_diffs" ("tenant_id", "dialect", "field");

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { loadConfig } from './config.ts';
+import { isGatewayError } from './contract/errors.ts';
+import { openStore } from './entries/node.ts';
+import type { Store } from './store/index.ts';
+import { addUpstream, listUpstreams, type UpstreamView } from './upstream/registry.ts';
+import { keyringFor } from './upstream/secrets.ts';
+
+// `custgate upstream add|list|remove`: a tenant's upstream providers (docs/migrating.md).
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A tenant by id, or by name when exactly one tenant has it. */
+async function tenantId(store: Store, ref: string): Promise<string> {
+  const byId = await store.findTenant(ref);
+  if (byId) return byId.id;
+  const named = await store.findTenantsByName(ref);
+  if (named.length === 1 && named[0]) return named[0].id;
+  throw new Error(named.length === 0 ? `no tenant ${ref}` : `${named.length} tenants are named ${ref}: give the tenant id`);
+}
+
+async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(env);
+  try {
+    return await run(store);
+  } catch (error) {
+    // The issues say which part of the input is wrong.
+    if (isGatewayError(error) && error.details.issues?.[0]) throw new Error(`${error.details.issues[0].path.join('.')}: ${error.message}`);
+    throw error;
+  } finally {
+    await store.executor.close();
+  }
+}
+
+const line = (u: UpstreamView) => `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  (tenant ${u.tenant_id}, added ${u.created_at})`;
+
+export function upstreamCommands(program: Command, env: Env): void {
+  const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
+  upstream
+    .command('add <tenant>')
+    .description('add an upstream provider for a tenant (name or id)')
+    .requiredOption('--dialect <name>', 'the provider: wooshpay, connhex, meteroid, bigcapital or zenskar')
+    .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
+    .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
+    .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
+    .option('--json', 'print the upstream as JSON')
+    .action(async (ref: string, opts: { dialect: string; baseUrl: string; mode: string; credentials: string; json?: boolean }) => {
+      let credentials: unknown;
+      try {
+        credentials = JSON.parse(opts.credentials);
+      } catch {
+        throw new Error('--credentials is not JSON');
+      }
+      const config = loadConfig(env);
+      const added = await withStore(env, async (store) =>
+        addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
+          dialect: opts.dialect,
+          baseUrl: opts.baseUrl,
+          mode: opts.mode,
+          credentials,
+        }),
+      );
+      console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
+    });
+  upstream
+    .command('list <tenant>')
+    .description("list a tenant's upstreams (never their credentials)")
+    .option('--json', 'print a JSON array')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const listed = await withStore(env, async (store) => listUpstreams(store, await tenantId(store, ref)));
+      console.log(opts.json ? JSON.stringify(listed) : listed.map(line).join('\n') || '(no upstreams)');
+    });
+  upstream
+    .command('remove <tenant> <upstream-id>')
+    .description('remove an upstream and its links (customers stay)')
+    .action(async (ref: string, id: string) => {
+      const removed = await withStore(env, async (store) => store.upstreams.remove(await tenantId(store, ref), id));
+      if (!removed) throw new Error(`no upstream ${id} for tenant ${ref}`);
+      console.log(`removed ${id}`);
+    });
+}

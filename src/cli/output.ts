@@ -1,0 +1,62 @@
+import { dialects, fixturesOf, type DialectName } from '../../dialects/index.ts';
+import type { AnyDialect, IssuedCredentials } from '../contract/dialect.ts';
+import type { CreatedTenant } from '../gateway/tenants.ts';
+
+/** Shell-quotes a value for printed commands and export lines. */
+export const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/** `export NAME='value'` lines a shell can eval: the tenant, then each credential as DIALECT_FIELD. */
+export function envLines(created: CreatedTenant, base: string): string {
+  const lines = [`export CUSTGATE_URL=${quote(base)}`, `export CUSTGATE_TENANT_ID=${quote(created.tenant.id)}`];
+  for (const [dialect, credentials] of Object.entries(created.credentials) as [DialectName, IssuedCredentials][]) {
+    for (const [field, value] of Object.entries(credentials)) {
+      lines.push(`export ${`${dialect}_${field}`.toUpperCase()}=${quote(value)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function printDemo(created: CreatedTenant, base: string): void {
+  const lines = [
+    '',
+    `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
+    JSON.stringify(created.credentials, null, 2),
+    '',
+    'Try (create a customer through each dialect):',
+  ];
+  for (const dialect of Object.values(dialects) as AnyDialect[]) {
+    const credentials = created.credentials[dialect.name];
+    if (!credentials) continue;
+    const headers = Object.entries({ 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials) })
+      .map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`)
+      .join(' ');
+    const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
+    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(fixturesOf(dialect).create))}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+/** Rows as aligned columns, for the human form of list commands. */
+export function table<R extends object>(rows: readonly R[], columns: readonly (keyof R & string)[]): string {
+  const cells = [
+    columns as readonly string[],
+    ...rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c])))),
+  ];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return `${cells
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+/** `90s`, `15m`, `12h`, `30d` or a number of seconds -> seconds. */
+export function durationSeconds(value: string): number {
+  const match = /^(\d{1,9})([smhd]?)$/.exec(value.trim());
+  if (!match) throw new Error(`not a duration: ${value} (use 90s, 15m, 12h, 30d or seconds)`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}

@@ -1,0 +1,84 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { randomBase62 } from '../core/index.ts';
+import type { DialectName } from '../../dialects/index.ts';
+
+// Every response carries a request id, and every request ends in one access entry. The entry
+// holds what an operator needs to find a request again and nothing a caller sent: no header
+// value, no body, no query string (route is the pattern, `/v1/customers/:id`, never the path).
+
+/** One finished request, as access logs and metrics see it. */
+export interface AccessEntry {
+  readonly time: string;
+  readonly request_id: string;
+  /** The authenticated tenant, or null when the request never authenticated. */
+  readonly tenant: string | null;
+  /** The dialect that served it, `gateway` for /gateway/v1 and /metrics, `none` when no route matched. */
+  readonly dialect: string;
+  readonly method: string;
+  readonly route: string;
+  readonly status: number;
+  readonly duration_ms: number;
+}
+
+export type AccessObserver = (entry: AccessEntry) => void;
+
+/** Stripe answers `Request-Id: req_…` and its SDKs read that header; the other providers' clients look for X-Request-Id. */
+const requestIdHeader = {
+  wooshpay: 'request-id',
+  connhex: 'request-id',
+  meteroid: 'x-request-id',
+  bigcapital: 'x-request-id',
+  zenskar: 'x-request-id',
+} as const satisfies Record<DialectName, string>;
+
+// An incoming id is echoed into headers and logs, so only a short, plain token is honoured.
+const acceptableId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The dialect serving this request, set by the handlers app.ts mounts. */
+export function markDialect(c: Context, dialect: string): void {
+  c.set('dialect', dialect);
+}
+
+/** The tenant a request authenticated as, set where authentication succeeds. */
+export function markTenant(c: Context, tenantId: string): void {
+  c.set('tenant', tenantId);
+}
+
+export function requestIdOf(c: Context): string | undefined {
+  return c.get('requestId') as string | undefined;
+}
+
+function routeOf(c: Context): string {
+  // After next(), routeIndex is the last route that ran; when that is a middleware on every path
+  // (`/*`, this one or another), no route answered and the app's notFound did.
+  const route = matchedRoutes(c)[c.req.routeIndex];
+  return route === undefined || route.path === '/*' ? 'unmatched' : route.path;
+}
+
+export function accessMiddleware(
+  observers: readonly AccessObserver[],
+  now: () => number = performance.now.bind(performance),
+): MiddlewareHandler {
+  return async (c, next) => {
+    const started = now();
+    const incoming = c.req.header('x-request-id');
+    const id = incoming !== undefined && acceptableId.test(incoming) ? incoming : `req_${randomBase62(14)}`;
+    c.set('requestId', id);
+    await next();
+    const dialect = (c.get('dialect') as string | undefined) ?? 'none';
+    c.res.headers.set(Object.hasOwn(requestIdHeader, dialect) ? requestIdHeader[dialect as DialectName] : 'x-request-id', id);
+    if (observers.length === 0) return;
+    const entry: AccessEntry = {
+      time: new Date().toISOString(),
+      request_id: id,
+      tenant: (c.get('tenant') as string | undefined) ?? null,
+      dialect,
+      method: c.req.method,
+      route: routeOf(c),
+      status: c.res.status,
+      duration_ms: Math.round((now() - started) * 1000) / 1000,
+    };
+    for (const observe of observers) observe(entry);
+  };
+}

@@ -1,0 +1,259 @@
+import type { FieldName } from '../../schemas/index.ts';
+import type { FieldChange } from '../core/apply-patch.ts';
+import type { DeliveryRow, Store } from '../store/index.ts';
+import { absolutePatch, fieldsAt, removedMetadataKeys, setFields } from './patch.ts';
+import { comparedFields, shadowDiff } from './shadow.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
+
+// The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
+// upstream answered), in version order per customer (Store.outbox.due only offers the earliest
+// undelivered version), with exponential backoff and full jitter, Retry-After honoured, and
+// dead-lettering after maxAttempts. Any number of dispatchers may run against one database: each
+// delivery is leased by compare-and-set, and a lease outlives the delivery's timeout.
+
+export interface DispatcherOptions {
+  readonly store: Store;
+  readonly port: UpstreamPort;
+  readonly replicas: ReplicaLookup;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+  /** Attempts before a delivery is dead-lettered. */
+  readonly maxAttempts?: number;
+  /** One delivery (request and, in shadow mode, read-back) is abandoned after this long. */
+  readonly timeoutMs?: number;
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Deliveries claimed and sent at once by one dispatcher. */
+  readonly concurrency?: number;
+  readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
+}
+
+export interface DrainReport {
+  delivered: number;
+  retried: number;
+  dead: number;
+  compared: number;
+  mismatched: number;
+}
+
+const maxRetryAfterMs = 3600_000;
+
+/** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
+export function backoffMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
+  const d = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(d / 2 + random() * (d / 2));
+}
+
+export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
+  `custgate-${row.upstream_id}-${row.customer_id}-v${row.version}`;
+
+export class Dispatcher {
+  readonly owner = `dispatcher-${crypto.randomUUID()}`;
+  readonly #o: Required<Omit<DispatcherOptions, 'logger'>> & Pick<DispatcherOptions, 'logger'>;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<DrainReport> | undefined;
+  #again = false;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = {
+      now: () => new Date(),
+      random: Math.random,
+      maxAttempts: 10,
+      timeoutMs: 10_000,
+      baseDelayMs: 500,
+      maxDelayMs: 300_000,
+      concurrency: 8,
+      ...options,
+    };
+  }
+
+  get leaseMs(): number {
+    // Longer than a delivery can take (send, then read back), so a live holder never loses it.
+    return 2 * this.#o.timeoutMs + 5_000;
+  }
+
+  /** Sends every delivery that is due now, round after round, until none is left (or the deadline). */
+  async drain(options: { readonly deadline?: number } = {}): Promise<DrainReport> {
+    const report: DrainReport = { delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 };
+    for (;;) {
+      if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
+      const now = this.#o.now();
+      const due = await this.#o.store.outbox.due(now.toISOString(), this.#o.concurrency);
+      if (due.length === 0) return report;
+      const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
+      const claimed: DeliveryRow[] = [];
+      for (const row of due) {
+        if (await this.#o.store.outbox.claim(row, this.owner, now.toISOString(), leaseUntil))
+          claimed.push({ ...row, attempts: row.attempts + 1 });
+      }
+      // Everything due was taken by other dispatchers: they will send it.
+      if (claimed.length === 0) return report;
+      await Promise.all(claimed.map((row) => this.#process(row, report)));
+    }
+  }
+
+  /** Drains soon, once, however often it is asked while a drain runs (after each write on Node). */
+  kick(): Promise<DrainReport> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = async (): Promise<DrainReport> => {
+      let report: DrainReport;
+      do {
+        this.#again = false;
+        report = await this.drain().catch((error: unknown) => {
+          this.#o.logger?.error('outbox_drain_failed', { message: error instanceof Error ? error.message : String(error) });
+          return { delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 };
+        });
+      } while (this.#again);
+      this.#running = undefined;
+      return report;
+    };
+    this.#running = run();
+    return this.#running;
+  }
+
+  /** Polls for due deliveries (retries whose backoff ended, other processes' orphans). */
+  start(intervalMs: number): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.kick(), intervalMs);
+    this.#timer.unref?.();
+    void this.kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  async #process(row: DeliveryRow, report: DrainReport): Promise<void> {
+    const store = this.#o.store;
+    const settle = (state: 'pending' | 'delivered' | 'dead', extra: { nextAttemptAt?: string; error?: string | null } = {}) =>
+      store.outbox.settle(row, this.owner, { state, ...extra }, this.#o.now().toISOString());
+    const upstream = (await this.#o.replicas(row.tenant_id)).find((u) => u.id === row.upstream_id);
+    if (!upstream) {
+      report.dead++;
+      await settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' });
+      return;
+    }
+    const work = await this.#work(row, upstream);
+    if (!work) {
+      report.dead++;
+      await settle('dead', { error: `no change history for version ${row.version}` });
+      return;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await this.#o.port.deliver(work, controller.signal);
+    } catch (error) {
+      outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome.kind === 'delivered') {
+      // Compared before settling: the next version cannot be sent until this one is settled, so
+      // the copy read back is the one this delivery left (or drift made at the upstream).
+      if (upstream.mode === 'shadow') await this.#compare(work, report);
+      report.delivered++;
+      await settle('delivered', { error: null });
+      return;
+    }
+    if (outcome.kind === 'rejected' || row.attempts >= this.#o.maxAttempts) {
+      report.dead++;
+      await settle('dead', { error: outcome.error });
+      return;
+    }
+    report.retried++;
+    const delay =
+      outcome.retryAfterMs !== undefined
+        ? Math.min(Math.max(0, outcome.retryAfterMs), maxRetryAfterMs)
+        : backoffMs(row.attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random);
+    await settle('pending', { error: outcome.error, nextAttemptAt: new Date(this.#o.now().getTime() + delay).toISOString() });
+  }
+
+  async #work(row: DeliveryRow, upstream: ReplicaTarget): Promise<DeliveryWork | undefined> {
+    const events = await this.#o.store.listEvents(row.tenant_id, row.customer_id);
+    const history = events.map((e) => ({ version: Number(e.version), changes: JSON.parse(e.changes) as FieldChange[] }));
+    const event = history.find((e) => e.version === Number(row.version));
+    if (!event) return undefined;
+    const fields = fieldsAt(history, Number(row.version));
+    const create = row.action === 'create';
+    const changed: FieldName[] = create ? setFields(fields) : event.changes.map((c) => c.field);
+    return {
+      tenantId: row.tenant_id,
+      upstream,
+      customerId: row.customer_id,
+      version: Number(row.version),
+      action: create ? 'create' : 'update',
+      attempt: row.attempts,
+      idempotencyKey: idempotencyKeyOf(row),
+      fields,
+      changed,
+      patch: absolutePatch(fields, changed, create ? [] : removedMetadataKeys(event.changes)),
+    };
+  }
+
+  /** Reads the customer back and records how it differs; a failed read is logged, not retried. */
+  async #compare(work: DeliveryWork, report: DrainReport): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error('timed out')), this.#o.timeoutMs);
+    try {
+      await compareWithUpstream(this.#o.store, this.#o.port, work, controller.signal, this.#o.now(), report);
+    } catch (error) {
+      this.#o.logger?.error('shadow_read_failed', {
+        upstream: work.upstream.id,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** One shadow comparison of a customer's fields (as of a version) with the upstream's copy, recorded. */
+export async function compareWithUpstream(
+  store: Store,
+  port: UpstreamPort,
+  work: Pick<DeliveryWork, 'tenantId' | 'upstream' | 'customerId' | 'version' | 'fields'>,
+  signal: AbortSignal,
+  now: Date,
+  report?: DrainReport,
+): Promise<{ checked: boolean; diffs: number }> {
+  const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
+  if (!copy) return { checked: false, diffs: 0 };
+  const expected = port.expected(work.upstream, work.customerId, work.fields);
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(work.upstream.dialect));
+  const checkId = crypto.randomUUID();
+  const at = now.toISOString();
+  const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
+  await store.outbox.recordShadow(
+    {
+      id: checkId,
+      ...base,
+      upstream_id: work.upstream.id,
+      local_version: work.version,
+      upstream_version: copy.version,
+      mismatches: diffs.length,
+      created_at: at,
+    },
+    diffs.map((d) => ({
+      check_id: checkId,
+      field: d.field,
+      ...base,
+      local_value: JSON.stringify(d.local),
+      upstream_value: JSON.stringify(d.upstream),
+      local_version: work.version,
+      upstream_version: copy.version,
+      created_at: at,
+    })),
+  );
+  if (report) {
+    report.compared++;
+    if (diffs.length > 0) report.mismatched++;
+  }
+  return { checked: true, diffs: diffs.length };
+}

@@ -1,0 +1,90 @@
+import {
+  type CustomerFields,
+  type CustomerPatch,
+  clear,
+  type FieldName,
+  fieldDefaults,
+  fieldNames,
+  type FieldOp,
+  merge,
+  set,
+} from '../../schemas/index.ts';
+
+// What a delivery sends: the absolute values the changed fields have at that version, never the
+// change itself, so that sending it twice (at-least-once delivery) leaves the upstream as once.
+
+interface RecordedChange {
+  readonly field: FieldName;
+  readonly before?: unknown;
+  readonly after: unknown;
+}
+
+type Map = Record<string, unknown>;
+
+/**
+ * The metadata keys a recorded change removed. The history records only the keys that changed,
+ * a removed one as null (rows written before that held whole maps: a key of `before` missing
+ * from `after` was removed); both are read.
+ */
+function removedKeysOf(change: { readonly before?: unknown; readonly after: unknown }): string[] {
+  const before = (change.before ?? {}) as Map;
+  const after = (change.after ?? {}) as Map;
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !Object.hasOwn(after, key) || after[key] === null);
+}
+
+/** Metadata after a recorded change: its keys set, the keys it removed dropped. */
+function applyMetadataChange(current: Map, change: RecordedChange): Map {
+  const next: Map = { ...current };
+  for (const key of removedKeysOf(change)) delete next[key];
+  for (const [key, value] of Object.entries((change.after ?? {}) as Map)) if (value !== null) next[key] = value;
+  return next;
+}
+
+const isDefault = (name: FieldName, value: unknown) => JSON.stringify(value) === JSON.stringify(fieldDefaults[name]);
+
+/** The fields as of a version, from the change history up to it (a change holds the whole field; metadata, its changed keys). */
+export function fieldsAt(
+  history: readonly { readonly version: number; readonly changes: readonly RecordedChange[] }[],
+  version: number,
+): CustomerFields {
+  const fields: Record<string, unknown> = { ...fieldDefaults };
+  for (const event of history) {
+    if (event.version > version) break;
+    for (const change of event.changes) {
+      fields[change.field] = change.field === 'metadata' ? applyMetadataChange(fields.metadata as Map, change) : change.after;
+    }
+  }
+  return fields as CustomerFields;
+}
+
+/**
+ * The patch that brings any copy to `fields` on the named fields. Metadata goes key by key (the
+ * keys set, the keys the version removed cleared), so dialects that only merge metadata can carry
+ * it; everything else is set whole or cleared.
+ */
+export function absolutePatch(fields: CustomerFields, changed: readonly FieldName[], removedKeys: readonly string[] = []): CustomerPatch {
+  const patch: Record<string, unknown> = {};
+  for (const name of changed) {
+    const value = fields[name];
+    if (name === 'metadata') {
+      const ops: Record<string, FieldOp<unknown>> = {};
+      for (const key of removedKeys) ops[key] = clear;
+      for (const [key, v] of Object.entries(fields.metadata)) ops[key] = set(v);
+      patch.metadata = Object.keys(ops).length > 0 ? merge(ops) : clear;
+      continue;
+    }
+    patch[name] = isDefault(name, value) ? clear : set(value);
+  }
+  return patch as CustomerPatch;
+}
+
+/** Fields a create must send: every one that is not at its default. */
+export const setFields = (fields: CustomerFields): FieldName[] => fieldNames.filter((name) => !isDefault(name, fields[name]));
+
+/** Metadata keys a change removed. */
+export function removedMetadataKeys(
+  changes: readonly { readonly field: FieldName; readonly before: unknown; readonly after: unknown }[],
+): string[] {
+  const change = changes.find((c) => c.field === 'metadata');
+  return change ? removedKeysOf(change) : [];
+}

@@ -1,0 +1,53 @@
+import { dialects, type DialectName } from '../../dialects/index.ts';
+import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+
+// Shadow comparison (Diffy, GitHub's Scientist): the local customer, as the upstream's dialect can
+// show it, against what the upstream actually shows. Noise is declared, not guessed: server ids
+// and timestamps are not canonical fields at all; formatting the dialect renders losslessly is
+// undone by comparing parsed canonical values (UpstreamPort.expected); what remains below is
+// "empty" in its several spellings ("", null, {}, []), which no provider tells apart reliably.
+
+export interface FieldDiff {
+  readonly field: FieldName;
+  readonly local: unknown;
+  readonly upstream: unknown;
+}
+
+/** The fields the dialect reads back, so a comparison can speak of them. */
+export function comparedFields(dialect: DialectName): FieldName[] {
+  const d = (dialects as Record<string, AnyDialect>)[dialect];
+  if (!d) return [];
+  return fieldNames.filter((name) => d.translation.coverage[name]?.read === true);
+}
+
+function normal(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value.trim() === '' ? null : value;
+  if (Array.isArray(value)) {
+    const items = value.map(normal);
+    return items.length === 0 ? null : items;
+  }
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const member = normal((value as Record<string, unknown>)[key]);
+      if (member !== null) out[key] = member;
+    }
+    return Object.keys(out).length === 0 ? null : out;
+  }
+  return value;
+}
+
+/** The compared fields whose values differ, beyond declared noise. */
+export function shadowDiff(expected: Partial<CustomerFields>, actual: Partial<CustomerFields>, fields: readonly FieldName[]): FieldDiff[] {
+  const diffs: FieldDiff[] = [];
+  for (const field of fields) {
+    if (!(field in expected)) continue;
+    const local = normal(expected[field]);
+    const upstream = normal(actual[field]);
+    if (JSON.stringify(local) !== JSON.stringify(upstream))
+      diffs.push({ field, local: expected[field] ?? null, upstream: actual[field] ?? null });
+  }
+  return diffs;
+}

@@ -1,0 +1,72 @@
+import type { CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
+import type { DialectName } from '../../dialects/index.ts';
+
+// The outbox's narrow port to the outside world (#17). The dispatcher and the shadow comparison
+// only know this interface; src/outbox/upstream-port.ts implements it over the dialects' client
+// halves (#16), and the unit tests over a fake.
+
+export type ReplicaMode = 'mirror' | 'shadow';
+
+/** An upstream the local store replicates to: it gets a delivery for every committed write. */
+export interface ReplicaTarget {
+  readonly id: string;
+  readonly dialect: DialectName;
+  readonly mode: ReplicaMode;
+}
+
+/** The tenant's mirror and shadow upstreams (proxy ones are not replicas). */
+export type ReplicaLookup = (tenantId: string) => Promise<readonly ReplicaTarget[]>;
+
+/** One committed version of one customer, to send to one upstream. */
+export interface DeliveryWork {
+  readonly tenantId: string;
+  readonly upstream: ReplicaTarget;
+  readonly customerId: string;
+  readonly version: number;
+  /** `create` for the first version the upstream gets; the port still checks its links. */
+  readonly action: 'create' | 'update';
+  /** 1 on the first try. */
+  readonly attempt: number;
+  /** The same for every attempt of this delivery: for upstreams that take an Idempotency-Key. */
+  readonly idempotencyKey: string;
+  /** The customer's fields as of this version. */
+  readonly fields: CustomerFields;
+  /** The absolute values of the fields this version changed (all set fields for a create). */
+  readonly patch: CustomerPatch;
+  readonly changed: readonly FieldName[];
+}
+
+export type DeliveryOutcome =
+  | { readonly kind: 'delivered' }
+  /** Worth trying again later: timeouts, dropped connections, 5xx, 429. */
+  | { readonly kind: 'retry'; readonly error: string; readonly retryAfterMs?: number }
+  /** The upstream refused it for good (a 4xx that is not about load): dead-letter it now. */
+  | { readonly kind: 'rejected'; readonly error: string };
+
+/** The upstream's copy of a customer, parsed into canonical fields. */
+export interface UpstreamCopy {
+  readonly fields: Partial<CustomerFields>;
+  /** What the upstream shows as its version (updated_at or a number), if anything. */
+  readonly version: string | null;
+}
+
+export interface UpstreamPort {
+  deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome>;
+  /**
+   * The upstream's copy of the customer (undefined: it has none, or it is not linked yet), as the
+   * local fields `base` with what the upstream shows put over them.
+   */
+  read(
+    tenantId: string,
+    upstream: ReplicaTarget,
+    customerId: string,
+    base: CustomerFields,
+    signal: AbortSignal,
+  ): Promise<UpstreamCopy | undefined>;
+  /**
+   * The local fields as this upstream's dialect can show them (render, then parse back): what the
+   * shadow comparison expects to read there. Lossless reformatting (US vs United States) and
+   * fields the dialect cannot carry drop out here rather than as noise in the diff.
+   */
+  expected(upstream: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields>;
+}

@@ -1,0 +1,227 @@
+import { type Customer, type CustomerFields, stateDefaults } from '../../schemas/index.ts';
+import type { GatewayConfig } from '../config.ts';
+import { applyPatch, rowToCustomer } from '../core/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import type { DialectName } from '../../dialects/index.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
+import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
+import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
+import type { Fetch } from '../upstream/http.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import { Dispatcher } from './dispatcher.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
+
+// The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
+// client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
+// Retry-After, an idempotency key where the provider takes one, and for a provider that takes none
+// a way to find a create whose answer was lost instead of creating the customer twice.
+
+/** Names the delivery on every request, so an upstream (or a proxy in the tests) can tell retries apart. */
+export const deliveryHeader = 'x-custgate-delivery';
+
+/** Retry-After in seconds or as an HTTP date -> milliseconds from now. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * For a provider without idempotency keys that has an external id (Zenskar), a create carries
+ * one: the customer's own external_id, or `custgate-<uuid>` when it has none. A retried create
+ * first looks for it, so a create that landed while its answer was lost is linked, not repeated.
+ * The marker is declared noise for the shadow comparison.
+ */
+export function createMarker(dialect: AnyDialect, customerId: string, fields: Pick<CustomerFields, 'external_id'>): string | undefined {
+  if (dialect.idempotency || !dialect.translation.coverage.external_id?.write?.set) return undefined;
+  return fields.external_id ?? `custgate-${customerId}`;
+}
+
+const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
+
+function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!isGatewayError(error) || retryable.has(error.code)) {
+    return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+  }
+  return { kind: 'rejected', error: `${error.code}: ${message}` };
+}
+
+/** A customer of the given fields, as a dialect renders one (ids and state from the local row when known). */
+function asCustomer(customerId: string, fields: CustomerFields, local: Customer | undefined): Customer {
+  if (local) return { ...local, ...fields };
+  const at = new Date(0).toISOString();
+  return { ...stateDefaults, ...fields, uuid: customerId, public_id: 'cus_shadow', number: 1, version: 1, created_at: at, updated_at: at };
+}
+
+export interface ClientPortOptions {
+  readonly keyring: Keyring;
+  /** Bound on each call to an upstream. */
+  readonly timeoutMs: number;
+  readonly fetch?: Fetch;
+}
+
+export class ClientPort implements UpstreamPort {
+  readonly #store: Store;
+  readonly #options: ClientPortOptions;
+
+  constructor(store: Store, options: ClientPortOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
+  #client(delivery: string, signal: AbortSignal) {
+    const seen: { retryAfter?: number } = {};
+    const base: Fetch = this.#options.fetch ?? ((input, init) => fetch(input, init));
+    const tracked: Fetch = async (input, init) => {
+      const headers = new Headers(init.headers);
+      headers.set(deliveryHeader, delivery);
+      const signals = [signal, ...(init.signal ? [init.signal] : [])];
+      const response = await base(input, { ...init, headers, signal: AbortSignal.any(signals) });
+      if (response.status === 429 || response.status === 503) {
+        const after = retryAfterMs(response.headers.get('retry-after'));
+        if (after !== undefined) seen.retryAfter = after;
+      }
+      return response;
+    };
+    return { client: new UpstreamClient({ keyring: this.#options.keyring, timeoutMs: this.#options.timeoutMs, fetch: tracked }), seen };
+  }
+
+  async #open(client: UpstreamClient, tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
+    const row = await this.#store.upstreams.find(tenantId, upstreamId);
+    return row ? client.open(row) : undefined;
+  }
+
+  async #link(work: Pick<DeliveryWork, 'tenantId' | 'customerId'>, upstream: Upstream, remoteId: string): Promise<void> {
+    const link = {
+      upstreamId: upstream.id,
+      customerId: work.customerId,
+      tenantId: work.tenantId,
+      remoteId,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      await this.#store.upstreams.link(link);
+    } catch (error) {
+      // Linked already (another dispatcher found the same customer): the link stands.
+      if (!(error instanceof UniqueViolation)) throw error;
+    }
+  }
+
+  /** The customer a lost create left at the upstream, found by its marker, linked. */
+  async #adopt(client: UpstreamClient, upstream: Upstream, work: DeliveryWork, marker: string): Promise<boolean> {
+    try {
+      const found = await client.fetchCustomer(upstream, marker);
+      await this.#link(work, upstream, found.upstreamId);
+      return true;
+    } catch (error) {
+      if (isGatewayError(error) && error.code === 'not_found') return false;
+      throw error;
+    }
+  }
+
+  async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
+    const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal);
+    try {
+      const upstream = await this.#open(client, work.tenantId, work.upstream.id);
+      if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
+      const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
+      let current = asCustomer(work.customerId, work.fields, row && rowToCustomer(row));
+      const link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
+      const marker = link ? undefined : createMarker(upstream.dialect, work.customerId, work.fields);
+      if (marker !== undefined) {
+        // A retry may follow a create that landed: the answer, not the create, was lost.
+        if (work.attempt > 1 && (await this.#adopt(client, upstream, work, marker))) return { kind: 'delivered' };
+        current = { ...current, external_id: marker };
+      }
+      try {
+        const pushed = await client.push(upstream, link, { patch: work.patch, current, idempotencyKey: work.idempotencyKey });
+        if (!link) await this.#link(work, upstream, pushed.upstreamId);
+        return { kind: 'delivered' };
+      } catch (error) {
+        // The marker is taken: by this customer's earlier create, which is then adopted.
+        if (
+          marker !== undefined &&
+          isGatewayError(error) &&
+          error.code === 'conflict' &&
+          (await this.#adopt(client, upstream, work, marker))
+        ) {
+          return { kind: 'delivered' };
+        }
+        throw error;
+      }
+    } catch (error) {
+      return outcomeOf(error, seen.retryAfter);
+    }
+  }
+
+  async read(
+    tenantId: string,
+    target: ReplicaTarget,
+    customerId: string,
+    base: CustomerFields,
+    signal: AbortSignal,
+  ): Promise<UpstreamCopy | undefined> {
+    const { client } = this.#client(`${target.id}/${customerId}/read`, signal);
+    const upstream = await this.#open(client, tenantId, target.id);
+    const link = upstream && (await this.#store.upstreams.findLink(tenantId, upstream.id, customerId));
+    if (!upstream || !link) return undefined;
+    const copy = await client.fetchCustomer(upstream, link.remote_id);
+    return { fields: applyPatch(base, copy.patch), version: null };
+  }
+
+  expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+    const dialect = dialectOf(target.dialect);
+    const marker = createMarker(dialect, customerId, fields);
+    const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
+    const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
+      expand: [],
+      principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+    });
+    const parsed = dialect.client.parse(rendered);
+    return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
+  }
+}
+
+/** The tenant's mirror and shadow upstreams, read on every write (one indexed query). */
+export function replicaLookup(store: Store): ReplicaLookup {
+  return async (tenantId) => {
+    const rows = await store.upstreams.list(tenantId);
+    const replicas: ReplicaTarget[] = [];
+    for (const row of rows) {
+      if (row.mode === 'mirror' || row.mode === 'shadow')
+        replicas.push({ id: row.id, dialect: dialectOf(row.dialect).name as DialectName, mode: row.mode });
+    }
+    return replicas;
+  };
+}
+
+/** The outbox of a gateway: deliveries recorded with each write, sent through the dialects' clients. */
+export function replicationFor(
+  store: Store,
+  config: GatewayConfig,
+  options: { readonly fetch?: Fetch; readonly logger?: Logger } = {},
+): Replication {
+  const replicas = replicaLookup(store);
+  const port = new ClientPort(store, {
+    keyring: keyringFor(config, store.upstreams),
+    timeoutMs: config.upstreamTimeoutMs,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    port,
+    replicas,
+    maxAttempts: config.outbox.maxAttempts,
+    baseDelayMs: config.outbox.baseDelayMs,
+    maxDelayMs: config.outbox.maxDelayMs,
+    // A delivery may take two calls (find a lost create, then send) and a shadow read.
+    timeoutMs: 2 * config.upstreamTimeoutMs + 1000,
+    logger: options.logger ?? consoleLogger,
+  });
+  return { replicas, dispatcher };
+}

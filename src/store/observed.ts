@@ -1,0 +1,20 @@
+import { type SqlExecutor, StaleWrite, type Step, UniqueViolation } from './executor.ts';
+
+/**
+ * The executor, with every failure that is not a conflict reported to `onError` (metrics):
+ * unique violations and lost compare-and-sets are the store doing its job, not failing.
+ */
+export function observedExecutor(executor: SqlExecutor, onError: (error: unknown) => void): SqlExecutor {
+  const watch = <T>(run: () => Promise<T>): Promise<T> =>
+    run().catch((error: unknown) => {
+      if (!(error instanceof UniqueViolation) && !(error instanceof StaleWrite)) onError(error);
+      throw error;
+    });
+  return {
+    backend: executor.backend,
+    all: (query) => watch(() => executor.all(query)),
+    run: (query) => watch(() => executor.run(query)),
+    atomic: (steps: readonly Step[]) => watch(() => executor.atomic(steps)),
+    close: () => executor.close(),
+  };
+}

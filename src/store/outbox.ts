@@ -1,0 +1,243 @@
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import type { SqlExecutor, Step } from './executor.ts';
+import { prepared } from './prepared.ts';
+import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
+
+// The outbox's queries (#17). Delivery rows are written as extra steps of a customer write's atomic
+// unit (Store.insertCustomer / updateCustomer); everything else here runs on its own.
+//
+// Claims are leases taken by compare-and-set (one UPDATE that only succeeds while the row is free),
+// the same on SQLite, D1 and PostgreSQL: no interactive transaction, and a dispatcher that dies
+// (kill -9) only holds its deliveries until the lease ends.
+
+export type DeliveryRow = OutboxTable;
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+export type ShadowCheckRow = ShadowChecksTable;
+export type ShadowDiffRow = ShadowDiffsTable;
+
+export interface DeliveryKey {
+  readonly upstream_id: string;
+  readonly customer_id: string;
+  readonly version: number;
+}
+
+export interface OutboxCounts {
+  readonly pending: number;
+  readonly dead: number;
+}
+
+const deliveryColumns = [
+  'upstream_id',
+  'customer_id',
+  'version',
+  'tenant_id',
+  'action',
+  'state',
+  'attempts',
+  'next_attempt_at',
+  'lease_owner',
+  'lease_until',
+  'last_error',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof DeliveryRow)[];
+
+/** One delivery by its key. */
+const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
+  eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
+
+export class OutboxStore {
+  readonly #executor: SqlExecutor;
+  readonly #db: Kysely<Database>;
+  readonly #insert: (row: DeliveryRow) => Step['query'];
+
+  constructor(executor: SqlExecutor, db: Kysely<Database>) {
+    this.#executor = executor;
+    this.#db = db;
+    this.#insert = prepared<DeliveryRow>(deliveryColumns, (row) => db.insertInto('outbox').values(row).compile());
+  }
+
+  /** The step that records a delivery inside a customer write's atomic unit. */
+  insertStep(row: DeliveryRow): Step {
+    return { query: this.#insert(row) };
+  }
+
+  /**
+   * Deliveries a dispatcher may take now: pending, due, not leased (or the lease ran out), and the
+   * earliest version of its customer at its upstream that is not delivered yet. A dead earlier
+   * version holds the later ones back too: sending v3 without v2 would leave the upstream with a
+   * state the local store never had. `outbox retry` or `outbox drop` releases them.
+   */
+  async due(now: string, limit: number): Promise<DeliveryRow[]> {
+    const q = this.#db
+      .selectFrom('outbox as o')
+      .selectAll('o')
+      .where('o.state', '=', 'pending')
+      .where('o.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('o.lease_until', 'is', null), eb('o.lease_until', '<', now)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('outbox as e')
+              .select(sql.lit(1).as('one'))
+              .whereRef('e.upstream_id', '=', 'o.upstream_id')
+              .whereRef('e.customer_id', '=', 'o.customer_id')
+              .whereRef('e.version', '<', 'o.version')
+              .where('e.state', 'in', ['pending', 'dead']),
+          ),
+        ),
+      )
+      .orderBy('o.next_attempt_at')
+      .orderBy('o.created_at')
+      .limit(limit)
+      .compile();
+    return this.#executor.all(q);
+  }
+
+  /** Takes the lease on a delivery; false when another dispatcher got it first. */
+  async claim(key: DeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    const q = this.#db
+      .updateTable('outbox')
+      .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where(byKey(key))
+      .where('state', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  /**
+   * Ends a claimed delivery: delivered, dead, or pending again at a later time. Only while the
+   * caller still holds the lease: a dispatcher that stalled past it has lost the delivery to another.
+   */
+  async settle(
+    key: DeliveryKey,
+    owner: string,
+    outcome: { readonly state: DeliveryState; readonly nextAttemptAt?: string; readonly error?: string | null },
+    now: string,
+  ): Promise<boolean> {
+    const q = this.#db
+      .updateTable('outbox')
+      .set({
+        state: outcome.state,
+        lease_owner: null,
+        lease_until: null,
+        updated_at: now,
+        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
+        ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
+      })
+      .where(byKey(key))
+      .where('lease_owner', '=', owner)
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  async list(filter: {
+    readonly tenantId?: string;
+    readonly customerId?: string;
+    readonly states?: readonly DeliveryState[];
+    readonly limit?: number;
+  }): Promise<DeliveryRow[]> {
+    let q = this.#db.selectFrom('outbox').selectAll();
+    if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);
+    if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);
+    if (filter.states !== undefined && filter.states.length > 0) q = q.where('state', 'in', [...filter.states]);
+    const compiled = q
+      .orderBy('created_at')
+      .orderBy('customer_id')
+      .orderBy('version')
+      .limit(filter.limit ?? 1000)
+      .compile();
+    return this.#executor.all(compiled);
+  }
+
+  /** Puts dead (or pending) deliveries back in line now, with a fresh count of attempts. */
+  async retry(keys: readonly DeliveryKey[], now: string): Promise<number> {
+    let changed = 0;
+    for (const key of keys) {
+      const q = this.#db
+        .updateTable('outbox')
+        .set({ state: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now })
+        .where(byKey(key))
+        .where('state', 'in', ['pending', 'dead'])
+        .compile();
+      changed += await this.#executor.run(q);
+    }
+    return changed;
+  }
+
+  /** Removes deliveries that will not be sent (never one that was delivered: that is history). */
+  async drop(keys: readonly DeliveryKey[]): Promise<number> {
+    let changed = 0;
+    for (const key of keys) {
+      const q = this.#db.deleteFrom('outbox').where(byKey(key)).where('state', 'in', ['pending', 'dead']).compile();
+      changed += await this.#executor.run(q);
+    }
+    return changed;
+  }
+
+  /** Pending and dead deliveries, of one tenant or of all (health, metrics). */
+  async counts(tenantId?: string): Promise<OutboxCounts> {
+    let q = this.#db
+      .selectFrom('outbox')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', 'in', ['pending', 'dead']);
+    if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
+    const rows = await this.#executor.all(q.groupBy('state').compile());
+    const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+    return { pending: count('pending'), dead: count('dead') };
+  }
+
+  /** The latest version recorded for a customer at an upstream (delivered or not). */
+  async latestVersion(upstreamId: string, customerId: string): Promise<number> {
+    const q = this.#db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('upstream_id', '=', upstreamId)
+      .where('customer_id', '=', customerId)
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.v ?? 0);
+  }
+
+  // --- shadow comparisons
+
+  /** A comparison and its differing fields, together. */
+  async recordShadow(check: ShadowCheckRow, diffs: readonly ShadowDiffRow[]): Promise<void> {
+    const steps: Step[] = [{ query: this.#db.insertInto('shadow_checks').values(check).compile() }];
+    for (const diff of diffs) steps.push({ query: this.#db.insertInto('shadow_diffs').values(diff).compile() });
+    await this.#executor.atomic(steps);
+  }
+
+  async shadowChecks(tenantId: string): Promise<{ dialect: string; checks: number; mismatched: number }[]> {
+    const q = this.#db
+      .selectFrom('shadow_checks')
+      .select([
+        'dialect',
+        (eb) => eb.fn.countAll<number>().as('checks'),
+        (eb) => eb.fn.sum<number>(eb.case().when('mismatches', '>', 0).then(1).else(0).end()).as('mismatched'),
+      ])
+      .where('tenant_id', '=', tenantId)
+      .groupBy('dialect')
+      .compile();
+    return (await this.#executor.all(q)).map((r) => ({
+      dialect: r.dialect,
+      checks: Number(r.checks),
+      mismatched: Number(r.mismatched ?? 0),
+    }));
+  }
+
+  async shadowDiffs(tenantId: string, options: { readonly customerId?: string; readonly limit?: number } = {}): Promise<ShadowDiffRow[]> {
+    let q = this.#db.selectFrom('shadow_diffs').selectAll().where('tenant_id', '=', tenantId);
+    if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
+    return this.#executor.all(
+      q
+        .orderBy('created_at', 'desc')
+        .limit(options.limit ?? 10_000)
+        .compile(),
+    );
+  }
+
+  async shadowCheckById(id: string): Promise<ShadowCheckRow | undefined> {
+    return (await this.#executor.all(this.#db.selectFrom('shadow_checks').selectAll().where('id', '=', id).compile()))[0];
+  }
+}

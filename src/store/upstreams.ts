@@ -1,0 +1,149 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { SqlExecutor } from './executor.ts';
+import { prepared } from './prepared.ts';
+import type { Database, UpstreamLinksTable, UpstreamsTable } from './schema.ts';
+
+export type UpstreamRow = UpstreamsTable;
+export type LinkRow = UpstreamLinksTable;
+export type UpstreamMode = 'proxy' | 'mirror' | 'shadow';
+export const upstreamModes = ['proxy', 'mirror', 'shadow'] as const satisfies readonly UpstreamMode[];
+
+/** A customer's id at an upstream (upstream_links). */
+export interface LinkRecord {
+  readonly upstreamId: string;
+  readonly customerId: string;
+  readonly tenantId: string;
+  readonly remoteId: string;
+  readonly createdAt: string;
+}
+
+const linkRow = (link: LinkRecord): LinkRow => ({
+  upstream_id: link.upstreamId,
+  customer_id: link.customerId,
+  tenant_id: link.tenantId,
+  remote_id: link.remoteId,
+  created_at: link.createdAt,
+});
+
+/** The insert of a link, as a step of another atomic unit (a customer created with its link). */
+export const linkInsert = (db: Kysely<Database>, link: LinkRecord): CompiledQuery =>
+  db.insertInto('upstream_links').values(linkRow(link)).compile();
+
+/**
+ * Upstreams and links. Every query names its tenant, as the customer queries do; the proxy
+ * lookup runs on every write, so it is compiled once.
+ */
+export class UpstreamRepository {
+  readonly #executor: SqlExecutor;
+  readonly #db: Kysely<Database>;
+  readonly #byMode: (p: { tenantId: string; mode: string }) => CompiledQuery<UpstreamRow>;
+
+  constructor(executor: SqlExecutor, db: Kysely<Database>) {
+    this.#executor = executor;
+    this.#db = db;
+    this.#byMode = prepared<{ tenantId: string; mode: string }, UpstreamRow>(['tenantId', 'mode'], (p) =>
+      db.selectFrom('upstreams').selectAll().where('tenant_id', '=', p.tenantId).where('mode', '=', p.mode).orderBy('created_at').compile(),
+    );
+  }
+
+  async insert(row: UpstreamRow): Promise<void> {
+    await this.#executor.run(this.#db.insertInto('upstreams').values(row).compile());
+  }
+
+  async list(tenantId: string): Promise<UpstreamRow[]> {
+    return this.#executor.all(
+      this.#db.selectFrom('upstreams').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').compile(),
+    );
+  }
+
+  async find(tenantId: string, id: string): Promise<UpstreamRow | undefined> {
+    const q = this.#db.selectFrom('upstreams').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  /** The tenant's upstreams in one mode, oldest first (at most one proxy: src/upstream/registry.ts). */
+  async byMode(tenantId: string, mode: UpstreamMode): Promise<UpstreamRow[]> {
+    return this.#executor.all(this.#byMode({ tenantId, mode }));
+  }
+
+  async count(): Promise<number> {
+    const q = this.#db
+      .selectFrom('upstreams')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.n ?? 0);
+  }
+
+  /** Removes an upstream and its links together. */
+  async remove(tenantId: string, id: string): Promise<boolean> {
+    const links = this.#db.deleteFrom('upstream_links').where('tenant_id', '=', tenantId).where('upstream_id', '=', id).compile();
+    const upstream = this.#db.deleteFrom('upstreams').where('tenant_id', '=', tenantId).where('id', '=', id).compile();
+    const found = await this.find(tenantId, id);
+    if (!found) return false;
+    await this.#executor.atomic([{ query: links }, { query: upstream }]);
+    return true;
+  }
+
+  // --- links
+
+  /** Records a link; a link already there for this customer and upstream is kept as it is. */
+  async link(link: LinkRecord): Promise<void> {
+    const q = this.#db
+      .insertInto('upstream_links')
+      .values(linkRow(link))
+      .onConflict((oc) => oc.columns(['upstream_id', 'customer_id']).doNothing())
+      .compile();
+    await this.#executor.run(q);
+  }
+
+  async findLink(tenantId: string, upstreamId: string, customerId: string): Promise<LinkRow | undefined> {
+    const q = this.#db
+      .selectFrom('upstream_links')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', upstreamId)
+      .where('customer_id', '=', customerId)
+      .compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  /** The link of the customer an upstream knows by this id. */
+  async findLinkByRemote(tenantId: string, upstreamId: string, remoteId: string): Promise<LinkRow | undefined> {
+    const q = this.#db
+      .selectFrom('upstream_links')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', upstreamId)
+      .where('remote_id', '=', remoteId)
+      .compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  async linksOf(tenantId: string, customerId: string): Promise<LinkRow[]> {
+    const q = this.#db
+      .selectFrom('upstream_links')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .orderBy('created_at')
+      .compile();
+    return this.#executor.all(q);
+  }
+
+  // --- keys the gateway keeps for itself
+
+  /** The stored value, or `candidate` stored now if there was none (the first writer wins). */
+  async keepKey(name: string, candidate: string, now: string): Promise<string> {
+    await this.#executor.run(
+      this.#db
+        .insertInto('gateway_keys')
+        .values({ name, value: candidate, created_at: now })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .compile(),
+    );
+    const rows = await this.#executor.all(this.#db.selectFrom('gateway_keys').select('value').where('name', '=', name).compile());
+    const value = rows[0]?.value;
+    if (value === undefined) throw new Error(`gateway key ${name} could not be kept`);
+    return value;
+  }
+}

@@ -1,0 +1,156 @@
+import {
+  type Customer,
+  type CustomerFields,
+  type CustomerPatch,
+  fieldDefaults,
+  type FieldName,
+  fieldNames,
+  set,
+  clear,
+} from '../../schemas/index.ts';
+import { dialects, type DialectName } from '../../dialects/index.ts';
+import { applyPatch } from '../core/index.ts';
+import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+import type { LinkRow, UpstreamMode, UpstreamRow } from '../store/index.ts';
+import { type Fetch, send } from './http.ts';
+import { credentialContext, type Keyring } from './secrets.ts';
+
+// Delivering canonical writes to an upstream provider and reading customers back, through the
+// upstream dialect's client half. Used by proxy mode (proxy.ts) and by mirror/shadow delivery.
+
+/** An upstream with its credentials opened, ready to call. */
+export interface Upstream {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly dialect: AnyDialect;
+  readonly baseUrl: string;
+  readonly mode: UpstreamMode;
+  readonly credentials: IssuedCredentials;
+}
+
+/** One canonical write to deliver. */
+export interface UpstreamWrite {
+  readonly patch: CustomerPatch;
+  /** The customer before the write, when the gateway has it (updates; creates of known customers). */
+  readonly current?: Customer | undefined;
+  /** Forwarded to upstreams that honour Idempotency-Key. */
+  readonly idempotencyKey?: string | undefined;
+}
+
+/** The customer as the upstream now shows it: its id there and its state as a canonical patch. */
+export interface Pushed {
+  readonly upstreamId: string;
+  /** Apply to the local customer (core applyPatch) to get the upstream's view of it. */
+  readonly patch: CustomerPatch;
+}
+
+const isDialectName = (name: string): name is DialectName => Object.hasOwn(dialects, name);
+
+/** The registered dialect of this name, or an error naming the choices. */
+export function dialectOf(name: string): AnyDialect {
+  if (!isDialectName(name)) throw new Error(`unknown dialect ${name}: one of ${Object.keys(dialects).join(', ')}`);
+  return dialects[name];
+}
+
+/** Fields with a value other than the default, as sets: a whole customer as a create. */
+export function wholePatch(fields: CustomerFields): CustomerPatch {
+  const patch: Record<string, unknown> = {};
+  for (const name of fieldNames) {
+    if (JSON.stringify(fields[name]) !== JSON.stringify(fieldDefaults[name])) patch[name] = set(fields[name]);
+  }
+  return patch as CustomerPatch;
+}
+
+const replaceable = ['address', 'shipping', 'metadata', 'tax_ids'] as const satisfies readonly FieldName[];
+
+/**
+ * A provider that replaces an object whole (Zenskar's custom_data, Meteroid's addresses) cannot
+ * take a member-by-member change: given the current customer, the merge becomes the whole value.
+ */
+export function resolveMerges(dialect: AnyDialect, patch: CustomerPatch, current: CustomerFields | undefined): CustomerPatch {
+  let out: Record<string, unknown> | undefined;
+  for (const field of replaceable) {
+    const op = patch[field];
+    if (op?.op !== 'merge' || dialect.translation.coverage[field]?.write?.mode !== 'replace') continue;
+    const after = applyPatch(current ?? fieldDefaults, { [field]: op })[field];
+    out ??= { ...patch };
+    out[field] = after === null ? clear : set(after);
+  }
+  return (out as CustomerPatch | undefined) ?? patch;
+}
+
+export interface UpstreamClientOptions {
+  readonly keyring: Keyring;
+  readonly timeoutMs: number;
+  readonly fetch?: Fetch;
+}
+
+export class UpstreamClient {
+  readonly #options: UpstreamClientOptions;
+
+  constructor(options: UpstreamClientOptions) {
+    this.#options = options;
+  }
+
+  /** Decrypts a stored upstream's credentials. */
+  async open(row: UpstreamRow): Promise<Upstream> {
+    let credentials: IssuedCredentials;
+    try {
+      credentials = JSON.parse(
+        await this.#options.keyring.decrypt(row.credentials, credentialContext(row.tenant_id, row.id)),
+      ) as IssuedCredentials;
+    } catch {
+      // A changed CUSTGATE_SECRETS_KEY, or a row moved between tenants: the gateway's fault.
+      throw new GatewayError('internal', 'The upstream credentials cannot be read with this gateway key.');
+    }
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      dialect: dialectOf(row.dialect),
+      baseUrl: row.base_url,
+      mode: row.mode as UpstreamMode,
+      credentials,
+    };
+  }
+
+  /**
+   * Delivers one canonical write: an update of the linked customer, or a create (the whole
+   * customer after the write) where there is no link yet. Resolves to the upstream's view; throws
+   * the upstream's refusal or failure as a canonical GatewayError.
+   */
+  async push(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): Promise<Pushed> {
+    const client = upstream.dialect.client;
+    let request: ClientRequest;
+    if (link) {
+      const patch = resolveMerges(upstream.dialect, write.patch, write.current);
+      request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+    } else {
+      const after = applyPatch(write.current ?? fieldDefaults, write.patch);
+      request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+    }
+    if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
+      // A create on behalf of an update (no link yet) is another request: its own key.
+      const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
+      request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
+    }
+    return this.#call(upstream, request);
+  }
+
+  /** Reads a customer from the upstream by its id there. */
+  async fetchCustomer(upstream: Upstream, upstreamId: string): Promise<Pushed> {
+    return this.#call(upstream, upstream.dialect.client.retrieve(upstreamId, upstream.credentials));
+  }
+
+  async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
+    const client = upstream.dialect.client;
+    const response = await send(upstream.baseUrl, request, {
+      timeoutMs: this.#options.timeoutMs,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+    if (response.status < 200 || response.status > 299) throw client.parseError(response);
+    const parsed = client.parse(response.body);
+    if (parsed instanceof GatewayError) throw parsed;
+    return { upstreamId: parsed.id, patch: parsed.patch };
+  }
+}

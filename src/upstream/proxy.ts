@@ -1,0 +1,177 @@
+import { type Customer, type CustomerPatch, fieldDefaults, type IdKind } from '../../schemas/index.ts';
+import { applyPatch, checkInvariants, type CustomerService, rowToCustomer, uuidPattern, type WriteContext } from '../core/index.ts';
+import type { Principal } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { CustomerRow, Store } from '../store/index.ts';
+import { dialectOf, type Upstream, type UpstreamClient } from './client.ts';
+import { inClientTerms } from './refusal.ts';
+
+// Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
+// what it accepted is stored, as it answered (its state applied over the write); its refusal
+// reaches the client in the client's own dialect, and nothing changes here. Reads are served from
+// the local copy; a customer the gateway has not seen but the upstream has is fetched, stored and
+// linked on first reference. Tenants without a proxy upstream go straight to the local service.
+
+/** The customer operations the request pipeline and the gateway API use. */
+export interface Customers {
+  get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
+  update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
+  events: CustomerService['events'];
+  /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
+  refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+}
+
+/** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
+function adoptedIds(remoteId: string): WriteContext['ids'] {
+  if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
+  if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
+  return undefined;
+}
+
+const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
+
+export class ProxiedCustomers implements Customers {
+  readonly #service: CustomerService;
+  readonly #store: Store;
+  readonly #client: UpstreamClient;
+  /** Opened upstreams by row (id and sealed credentials): decrypting once per change, not per write. */
+  readonly #opened = new Map<string, Promise<Upstream>>();
+
+  constructor(service: CustomerService, store: Store, client: UpstreamClient) {
+    this.#service = service;
+    this.#store = store;
+    this.#client = client;
+  }
+
+  get events(): CustomerService['events'] {
+    return (principal, kinds, segment) => this.#service.events(principal, kinds, segment);
+  }
+
+  async #proxy(tenantId: string): Promise<Upstream | undefined> {
+    const [row] = await this.#store.upstreams.byMode(tenantId, 'proxy');
+    if (!row) return undefined;
+    const key = `${row.id}\n${row.credentials}\n${row.base_url}`;
+    let opened = this.#opened.get(key);
+    if (!opened) {
+      if (this.#opened.size > 1000) this.#opened.clear();
+      opened = this.#client.open(row);
+      opened.catch(() => this.#opened.delete(key));
+      this.#opened.set(key, opened);
+    }
+    return opened;
+  }
+
+  async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
+    try {
+      return await this.#service.get(principal, kinds, segment);
+    } catch (error) {
+      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
+      const upstream = await this.#proxy(principal.tenantId);
+      if (!upstream) throw error;
+      return rowToCustomer(await this.#known(principal, segment, upstream, error));
+    }
+  }
+
+  async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
+    const upstream = await this.#proxy(ctx.principal.tenantId);
+    if (!upstream) return this.#service.create(patch, ctx);
+    // Refused here first: the upstream must not get a customer this gateway would not store.
+    checkInvariants(applyPatch(fieldDefaults, patch));
+    const pushed = await this.#client.push(upstream, undefined, { patch, idempotencyKey: ctx.idempotencyKey }).catch((error: unknown) => {
+      throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
+    });
+    return this.#service.create(patch, {
+      ...ctx,
+      overlay: pushed.patch,
+      link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
+      ids: adoptedIds(pushed.upstreamId),
+    });
+  }
+
+  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
+    const upstream = await this.#proxy(ctx.principal.tenantId);
+    if (!upstream) return this.#service.update(kinds, segment, patch, ctx);
+    const current = rowToCustomer(await this.#resolve(ctx.principal, kinds, segment, upstream));
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
+      throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
+    }
+    checkInvariants(applyPatch(current, patch));
+    const tenantId = ctx.principal.tenantId;
+    const link = await this.#store.upstreams.findLink(tenantId, upstream.id, current.uuid);
+    const pushed = await this.#client
+      .push(upstream, link, { patch, current, idempotencyKey: ctx.idempotencyKey })
+      .catch((error: unknown) => {
+        throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
+      });
+    if (!link) {
+      // A customer from before the upstream was added: created there just now.
+      await this.#store.upstreams.link({
+        upstreamId: upstream.id,
+        customerId: current.uuid,
+        tenantId,
+        remoteId: pushed.upstreamId,
+        createdAt: new Date().toISOString(),
+      });
+    }
+    return this.#service.update(['uuid'], current.uuid, patch, { ...ctx, overlay: pushed.patch });
+  }
+
+  async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
+    const upstream = await this.#proxy(principal.tenantId);
+    if (!upstream) return this.get(principal, kinds, segment);
+    const current = rowToCustomer(await this.#resolve(principal, kinds, segment, upstream));
+    const link = await this.#store.upstreams.findLink(principal.tenantId, upstream.id, current.uuid);
+    if (!link) return current;
+    const fetched = await this.#client.fetchCustomer(upstream, link.remote_id);
+    return this.#service.update(['uuid'], current.uuid, {}, this.#importContext(principal, upstream, fetched.patch));
+  }
+
+  /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */
+  async #resolve(principal: Principal, kinds: readonly IdKind[], segment: string, upstream: Upstream): Promise<CustomerRow> {
+    try {
+      return await this.#service.resolve(principal.tenantId, kinds, segment);
+    } catch (error) {
+      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
+      return this.#known(principal, segment, upstream, error);
+    }
+  }
+
+  async #known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError): Promise<CustomerRow> {
+    const tenantId = principal.tenantId;
+    const linked = async () => {
+      const link = await this.#store.upstreams.findLinkByRemote(tenantId, upstream.id, segment);
+      return link ? this.#service.resolve(tenantId, ['uuid'], link.customer_id) : undefined;
+    };
+    const already = await linked();
+    if (already) return already;
+    if (!upstream.dialect.client.isId(segment)) throw localMiss;
+    const fetched = await this.#client.fetchCustomer(upstream, segment).catch((error: unknown) => {
+      throw isGatewayError(error) && error.code === 'not_found' ? notFound(segment) : error;
+    });
+    try {
+      const customer = await this.#service.create(
+        {},
+        {
+          ...this.#importContext(principal, upstream, fetched.patch),
+          link: { upstreamId: upstream.id, remoteId: fetched.upstreamId },
+          ids: adoptedIds(fetched.upstreamId),
+        },
+      );
+      return this.#service.resolve(tenantId, ['uuid'], customer.uuid);
+    } catch (error) {
+      // Another request imported it first.
+      const raced = await linked();
+      if (raced) return raced;
+      throw error;
+    }
+  }
+
+  #importContext(principal: Principal, upstream: Upstream, overlay: CustomerPatch): WriteContext {
+    return {
+      principal,
+      dialect: upstream.dialect.name,
+      overlay,
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { type FieldName, fieldNames } from '../../schemas/index.ts';
+import type { AnyDialect, Issue } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+
+// An upstream's refusal names the upstream's parameters (Zenskar's `phone_number`); the client
+// reads its own (Wooshpay's `phone`). Both coverage tables name each canonical field, so the path
+// goes upstream name -> canonical field -> client name; members below it stay as they are.
+
+const root = (as: string): string => as.split(/[.[\s]/)[0] ?? as;
+
+function canonicalOf(dialect: AnyDialect, name: string): FieldName | undefined {
+  return fieldNames.find((f) => {
+    const c = dialect.translation.coverage[f];
+    return c !== null && root(c.as) === name;
+  });
+}
+
+function translatePath(path: readonly (string | number)[], upstream: AnyDialect, client: AnyDialect): (string | number)[] {
+  const [first, ...rest] = path;
+  if (typeof first !== 'string' || first === 'header' || first === 'path' || first === 'query') return [...path];
+  const field = canonicalOf(upstream, first);
+  if (field === undefined) return [...path];
+  const as = client.translation.coverage[field]?.as;
+  return [as === undefined ? field : root(as), ...rest];
+}
+
+/** The upstream's error with its issue paths in the client dialect's names. */
+export function inClientTerms(error: unknown, upstream: AnyDialect, client: AnyDialect): unknown {
+  if (!(error instanceof GatewayError) || !error.details.issues) return error;
+  const issues: Issue[] = error.details.issues.map((issue) => ({ ...issue, path: translatePath(issue.path, upstream, client) }));
+  return new GatewayError(error.code, error.message, { ...error.details, issues });
+}

@@ -1,0 +1,99 @@
+import type { UpstreamRepository } from '../store/index.ts';
+
+// Upstream credentials are encrypted at rest with AES-GCM through Web Crypto (Node and Workers
+// alike) under a 256-bit key: CUSTGATE_SECRETS_KEY, or outside production one the gateway
+// generated and keeps in its database (as it keeps nothing secret in the source). Each ciphertext
+// is bound to its tenant and upstream (additional data), so a row copied elsewhere will not open.
+
+const version = 'v1';
+
+type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+const toBase64Url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+
+function fromBase64(text: string): Uint8Array {
+  const normal = text.replaceAll('-', '+').replaceAll('_', '/');
+  const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** 32 bytes as base64 (or base64url), or as 64 hex digits; anything else is refused. */
+export function parseSecretsKey(text: string): Uint8Array {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Uint8Array.from(trimmed.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
+    const bytes = fromBase64(trimmed);
+    if (bytes.length === 32) return bytes;
+  }
+  throw new Error('CUSTGATE_SECRETS_KEY must be 32 bytes, as base64 (44 characters) or hex (64 digits): `openssl rand -base64 32`');
+}
+
+/** A fresh key in the form CUSTGATE_SECRETS_KEY takes. */
+export const newSecretsKey = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+
+export class Keyring {
+  readonly #load: () => Promise<Uint8Array>;
+  #key: Promise<AesKey> | undefined;
+
+  constructor(load: () => Promise<Uint8Array>) {
+    this.#load = load;
+  }
+
+  #cryptoKey(): Promise<AesKey> {
+    this.#key ??= this.#load()
+      .then((raw) => crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt', 'decrypt']))
+      .catch((error: unknown) => {
+        this.#key = undefined;
+        throw error;
+      });
+    return this.#key;
+  }
+
+  async encrypt(plaintext: string, context: string): Promise<string> {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = new TextEncoder().encode(plaintext);
+    const sealed = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(context) },
+      await this.#cryptoKey(),
+      data,
+    );
+    return `${version}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+  }
+
+  /** The plaintext; throws when the key or the context is not the one it was sealed with. */
+  async decrypt(sealed: string, context: string): Promise<string> {
+    const [v, iv, body] = sealed.split('.');
+    if (v !== version || !iv || !body) throw new Error('not an encrypted credential');
+    const opened = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: fromBase64(iv) as Uint8Array<ArrayBuffer>, additionalData: new TextEncoder().encode(context) },
+      await this.#cryptoKey(),
+      fromBase64(body) as Uint8Array<ArrayBuffer>,
+    );
+    return new TextDecoder().decode(opened);
+  }
+}
+
+export const missingKeyMessage =
+  'CUSTGATE_SECRETS_KEY is required in production to encrypt and read upstream credentials (`openssl rand -base64 32`).';
+
+/**
+ * The keyring for a gateway: the configured key, or outside production the one kept in the
+ * database (generated on first use; every process of the deployment reads the same one).
+ */
+export function keyringFor(
+  config: { readonly production: boolean; readonly secretsKey: string | undefined },
+  repository: UpstreamRepository,
+): Keyring {
+  return new Keyring(async () => {
+    if (config.secretsKey !== undefined) return parseSecretsKey(config.secretsKey);
+    if (config.production) throw new Error(missingKeyMessage);
+    return parseSecretsKey(await repository.keepKey('secrets', newSecretsKey(), new Date().toISOString()));
+  });
+}
+
+/** What each ciphertext is bound to. */
+export const credentialContext = (tenantId: string, upstreamId: string): string => `custgate-upstream:${tenantId}:${upstreamId}`;

@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadEnv } from '../src/config.ts';
+import { cli } from './support/processes.ts';
+
+const run = async (args: string[], env: Record<string, string>) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+describe('configuration: one schema for every variable', () => {
+  it('names the variable that is wrong, with what it got', () => {
+    expect(() => loadConfig({ CUSTGATE_BODY_LIMIT_BYTES: 'abc' })).toThrow(
+      new ConfigError('CUSTGATE_BODY_LIMIT_BYTES: must be a whole number, at least 1 (got "abc")'),
+    );
+    expect(() => loadEnv({ CUSTGATE_PG_POOL_SIZE: '-3' })).toThrow(/^CUSTGATE_PG_POOL_SIZE: /);
+    expect(() => loadEnv({ PORT: '70000' })).toThrow(/^PORT: must be a whole number from 0 to 65535/);
+    expect(() => loadEnv({ CUSTGATE_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/^CUSTGATE_SQLITE_SYNCHRONOUS: must be full or normal/);
+    expect(() => loadEnv({ CUSTGATE_LOG_LEVEL: 'loud' })).toThrow(/^CUSTGATE_LOG_LEVEL: /);
+  });
+
+  it('never echoes a secret it refuses', () => {
+    let message = '';
+    try {
+      loadEnv({ CUSTGATE_JWT_SECRET: 'short-secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^CUSTGATE_JWT_SECRET: must be at least 32 characters$/);
+  });
+
+  it('takes defaults for unset and empty variables', () => {
+    const env = loadEnv({ CUSTGATE_BODY_LIMIT_BYTES: '', PORT: '' });
+    expect(env.CUSTGATE_BODY_LIMIT_BYTES).toBe(256 * 1024);
+    expect(env.PORT).toBeUndefined();
+    expect(env.DATABASE_URL).toEqual({ kind: 'sqlite', path: 'data/custgate.db' });
+    expect(loadEnv({ CUSTGATE_KEY_CACHE_TTL_MS: '0' }).CUSTGATE_KEY_CACHE_TTL_MS).toBe(0);
+  });
+
+  it('DATABASE_URL: file:, a plain path, :memory:, postgres:// and postgresql:// only', () => {
+    const target = (url: string) => loadEnv({ DATABASE_URL: url }).DATABASE_URL;
+    expect(target('file:data/x.db')).toEqual({ kind: 'sqlite', path: 'data/x.db' });
+    expect(target('file:///var/lib/x.db')).toEqual({ kind: 'sqlite', path: '/var/lib/x.db' });
+    expect(target('./x.db')).toEqual({ kind: 'sqlite', path: './x.db' });
+    expect(target(':memory:')).toEqual({ kind: 'sqlite', path: ':memory:' });
+    expect(target('postgres://u:p@h/db')).toEqual({ kind: 'postgres', url: 'postgres://u:p@h/db' });
+    expect(target('postgresql://h/db')).toEqual({ kind: 'postgres', url: 'postgresql://h/db' });
+    for (const url of ['mysql://root:hunter2@db/app', 'postgress://u:hunter2@h/db', 'sqlite://x.db', 'https://example.com/db']) {
+      let message = '';
+      try {
+        target(url);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^DATABASE_URL: ".+:" is not a supported database/);
+      expect(message).not.toContain('hunter2');
+    }
+    expect(() => target('postgress://h/db')).toThrow(/did you mean postgres:\/\//);
+  });
+});
+
+describe('configuration errors at start: one line, non-zero exit', () => {
+  let busy: Server | undefined;
+  afterAll(() => busy?.close());
+
+  it('refuses mysql:// instead of creating a SQLite file named after it', async () => {
+    const { code, stdout, stderr } = await run(['serve', '--no-demo', '-p', '0'], { DATABASE_URL: 'mysql://root:pw@localhost/app' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^custgate: DATABASE_URL: "mysql:" is not a supported database/)]);
+  });
+
+  it('a port in use', async () => {
+    busy = createServer();
+    const port = await new Promise<number>((resolve) =>
+      busy!.listen(0, '127.0.0.1', () => resolve((busy!.address() as { port: number }).port)),
+    );
+    const { code, stderr } = await run(['serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port)], { DATABASE_URL: ':memory:' });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      `custgate: port ${port} on 127.0.0.1 is already in use (choose another with --port or PORT)`,
+    ]);
+  });
+
+  it('a malformed PORT', async () => {
+    const { code, stderr } = await run(['serve', '--no-demo'], { DATABASE_URL: ':memory:', PORT: 'http' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('custgate: PORT: must be a whole number from 0 to 65535 (got "http")');
+  });
+});

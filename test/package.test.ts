@@ -1,0 +1,90 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBackend } from './support/store.ts';
+import { freePort } from './support/processes.ts';
+
+// The package as a user gets it: `npm pack` (which compiles to dist/), the tarball installed into
+// an empty folder, and `custgate` run from there — compiled JavaScript, no tsx, no sources. The
+// install compiles better-sqlite3 (one to a few minutes), so this runs once, in the sqlite project.
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const minutes = 60_000;
+
+describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty folder, run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'custgate-package-'));
+  const bin = join(dir, 'node_modules', '.bin', 'custgate');
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, DATABASE_URL: `file:${join(dir, 'data', 'gw.db')}` };
+
+  beforeAll(async () => {
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as [{ filename: string }];
+    // npm 11 runs a dependency's install script only when the project allows it: better-sqlite3
+    // compiles there (README: Quick start says the same).
+    writeFileSync(join(dir, 'package.json'), '{"name":"consumer","private":true,"allowScripts":{"better-sqlite3":true}}\n');
+    const started = Date.now();
+    await run('npm', ['install', '--no-audit', '--no-fund', join(dir, filename)], {
+      cwd: dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    console.log(`npm install of the packed tarball: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }, 20 * minutes);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ships compiled JavaScript and no sources, tests or tsx', () => {
+    const installed = join(dir, 'node_modules', 'custgate');
+    expect(existsSync(join(installed, 'dist', 'src', 'entries', 'cli.js'))).toBe(true);
+    expect(existsSync(join(installed, 'LICENSE'))).toBe(true);
+    expect(existsSync(join(installed, 'CHANGELOG.md'))).toBe(true);
+    for (const absent of ['src', 'test', 'bench', 'dist/src/http/body.test.js']) expect(existsSync(join(installed, absent))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', 'tsx'))).toBe(false);
+  });
+
+  it('custgate --version', async () => {
+    expect((await run(bin, ['--version'], { env, cwd: dir })).stdout.trim()).toBe(version);
+  });
+
+  it(
+    "tenant create, then serve: the tenant's key works against the installed server",
+    async () => {
+      const created = JSON.parse((await run(bin, ['tenant', 'create', 'demo', '--json'], { env, cwd: dir })).stdout) as {
+        credentials: { wooshpay: { secret_key: string } };
+      };
+      const port = await freePort();
+      const server = spawn(bin, ['serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port)], {
+        env,
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let out = '';
+        server.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+        });
+        await expect.poll(() => out, { timeout: 30_000 }).toContain('listening on');
+        const base = `http://127.0.0.1:${port}`;
+        expect((await fetch(`${base}/gateway/v1/ready`)).status).toBe(200);
+        const res = await fetch(`${base}/v1/customers`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${created.credentials.wooshpay.secret_key}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'name=Installed',
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('request-id')).toMatch(/^req_/);
+        expect(((await res.json()) as { name: string }).name).toBe('Installed');
+      } finally {
+        server.kill('SIGTERM');
+      }
+    },
+    2 * minutes,
+  );
+});

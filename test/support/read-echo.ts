@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dialects, type DialectName, fixturesOf } from '../../dialects/index.ts';
+import { diffFields } from '../../src/core/index.ts';
+import type { AnyDialect } from '../../src/contract/dialect.ts';
+import { fullPatchArb, patchArb, uniqueIds, writable } from './arbitraries.ts';
+import { fieldsOf, itemPath, seedCustomer, toWire, update } from './dialect-harness.ts';
+import { echoBody } from './echo.ts';
+import { type TestGateway, testGateway } from './gateway.ts';
+
+// Read-echo is a no-op (DESIGN.md, "Rules at the seams"; docs/seams.md): for every ordered pair of
+// origin and echo dialect, an arbitrary canonical customer, then written through the origin (any
+// field it writes set, cleared or merged), read through the echo dialect and written back as read
+// through it, keeps every canonical field and makes no new version. One file per origin dialect
+// (test/properties-read-echo-*.test.ts) keeps each file short.
+// CUSTGATE_ECHO_RUNS sets the runs per pair: 200 by default, more for a longer local run.
+
+const runs = Number(process.env.CUSTGATE_ECHO_RUNS ?? 200);
+const registered: AnyDialect[] = Object.values(dialects);
+
+/** The read-echo property for one origin dialect and every echo dialect. */
+export function readEchoSuite(originName: DialectName): void {
+  const origin = registered.find((d) => d.name === originName)!;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await testGateway();
+  });
+
+  describe.each(registered.map((echo) => [echo.name, echo] as const))(`read-echo ${originName} -> %s`, (_name, echo) => {
+    it(`writing back what ${echo.name} shows changes nothing`, async () => {
+      const auth = fixturesOf(echo).auth(gw.tenant.credentials[echo.name]!);
+      await fc.assert(
+        fc.asyncProperty(fullPatchArb, patchArb(writable(origin.translation.coverage)), async (start, written) => {
+          const seeded = await seedCustomer(gw, uniqueIds(start));
+          const wire = toWire(origin, uniqueIds(written), fieldsOf(seeded));
+          const res = await update(gw, origin, seeded.ids, wire.body);
+          expect(res.status, `${origin.name} write: ${await res.clone().text()}`).toBe(200);
+          const before = await gw.canonical(seeded.ids.uuid as string);
+
+          const read = await gw.request(itemPath(echo, before.ids), { headers: auth });
+          expect(read.status).toBe(200);
+          const body = echoBody(echo, (await read.json()) as Record<string, unknown>);
+          const echoed = await update(gw, echo, before.ids, body);
+          expect(echoed.status, `${echo.name} echo of ${JSON.stringify(body)}: ${await echoed.clone().text()}`).toBe(200);
+
+          const after = await gw.canonical(before.ids.uuid as string);
+          expect(diffFields(fieldsOf(before), fieldsOf(after)), `${echo.name} echo of ${JSON.stringify(body)}`).toEqual([]);
+          expect(after.version, 'no new version').toBe(before.version);
+        }),
+        { numRuns: runs },
+      );
+      // 200 runs of five requests each: well past the default 30 s in workerd on a loaded machine.
+    }, 180_000);
+  });
+}

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { IssuedCredentials } from '../../src/contract/dialect.ts';
+import type { DialectName } from '../../dialects/index.ts';
+import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
+import { testDatabaseEnv } from './store.ts';
+
+// A second custgate process playing the upstream provider (it serves every dialect faithfully),
+// with a tenant made by its CLI: what a migrating service's real provider account looks like.
+
+export interface Provider {
+  readonly process: GatewayProcess;
+  readonly base: string;
+  readonly env: Record<string, string>;
+  readonly tenantId: string;
+  readonly credentials: Record<DialectName, IssuedCredentials>;
+  /** The base URL an upstream of this dialect is given (the dialect's prefix on this process). */
+  baseUrl(dialect: DialectName): string;
+}
+
+export async function startProvider(extraEnv: Record<string, string> = {}): Promise<Provider> {
+  const env = { NODE_ENV: 'test', ...testDatabaseEnv(), ...extraEnv };
+  // The tenant first: the CLI migrates the store, then the server opens it.
+  const stdout = await runCli(['tenant', 'create', 'provider-account', '--json'], env);
+  const created = JSON.parse(stdout) as { tenant: { id: string }; credentials: Record<DialectName, IssuedCredentials> };
+  const process = await startGatewayProcess(env);
+  const prefixes = { wooshpay: '/wooshpay', connhex: '/connhex', meteroid: '/meteroid', bigcapital: '/bigcapital', zenskar: '/zenskar' };
+  return {
+    process,
+    base: process.base,
+    env,
+    tenantId: created.tenant.id,
+    credentials: created.credentials,
+    baseUrl: (dialect) => `${process.base}${prefixes[dialect]}`,
+  };
+}
+
+/** An HTTP server that accepts connections and never answers: the upstream that hangs. */
+export async function hangingServer(): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const open = new Set<import('node:http').ServerResponse>();
+  const server: Server = createServer((_req, res) => {
+    open.add(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of open) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
+ * when the provider's host is gone) and brought back, on the same address.
+ */
+export async function switchableProxy(target: string): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
+  let isDown = false;
+  const server: Server = createServer(async (req, res) => {
+    if (isDown) {
+      req.socket.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
+    );
+    const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+    const answer = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    down: () => {
+      isDown = true;
+      server.closeIdleConnections();
+    },
+    up: () => {
+      isDown = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,178 @@
+import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
+import { type CustomerFields, type FieldName, fieldDefaults } from '../schemas/index.ts';
+import { applyPatch } from '../src/core/index.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
+import type { GatewayError } from '../src/contract/errors.ts';
+import { patchToDialect } from '../src/gateway/translate.ts';
+import { resolveMerges, wholePatch } from '../src/upstream/client.ts';
+import { inClientTerms } from '../src/upstream/refusal.ts';
+import { addUpstream } from '../src/upstream/registry.ts';
+import { keyringFor } from '../src/upstream/secrets.ts';
+import { type CanonicalView, carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
+import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { type Provider, startProvider } from './support/upstream.ts';
+import { createTenant } from '../src/gateway/tenants.ts';
+
+// Every ordered pair of (client dialect, upstream dialect): a client of one dialect on gateway A,
+// whose tenant proxies to gateway B (a second custgate process) in another dialect. Each client
+// creates and updates with its own realistic example bodies; B then holds the customer A holds,
+// on every field B's dialect carries.
+
+const all: AnyDialect[] = Object.values(dialects);
+const pairs = all.flatMap((client) =>
+  all.filter((u) => u !== client).map((upstream) => [client.name, upstream.name, client, upstream] as const),
+);
+
+/** What a provider fills in when the customer has none: Meteroid's currency, Bigcapital's type and base currency. */
+const filledByProvider: Record<DialectName, readonly FieldName[]> = {
+  wooshpay: [],
+  connhex: [],
+  zenskar: [],
+  meteroid: ['currency'],
+  bigcapital: ['customer_type', 'currency'],
+};
+
+let provider: Provider;
+let gw: TestGateway;
+/** Per upstream dialect, a tenant of A proxying to B in that dialect, and its credentials on A. */
+const tenants = new Map<DialectName, Awaited<ReturnType<typeof createTenant>>>();
+
+beforeAll(async () => {
+  provider = await startProvider();
+  gw = await testGateway();
+  const keyring = keyringFor(gw.config, gw.store.upstreams);
+  for (const upstream of all) {
+    const tenant = await createTenant(gw.store, gw.config, `to-${upstream.name}`);
+    await addUpstream(gw.store, keyring, tenant.tenant.id, {
+      dialect: upstream.name as DialectName,
+      baseUrl: provider.baseUrl(upstream.name as DialectName),
+      mode: 'proxy',
+      credentials: provider.credentials[upstream.name as DialectName],
+    });
+    tenants.set(upstream.name as DialectName, tenant);
+  }
+});
+afterAll(async () => {
+  await provider?.process.stop();
+});
+
+async function canonicalOn(
+  base: (path: string, init?: RequestInit) => Promise<Response>,
+  ref: string,
+  key: string,
+): Promise<CanonicalView> {
+  const res = await base(`/gateway/v1/customers/${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${key}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as CanonicalView;
+}
+
+const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
+
+describe.each(pairs)('proxy: %s client -> %s upstream', (_c, _u, client, upstream) => {
+  it("create and update with the client's example bodies leave B holding the customer A holds", async () => {
+    const tenant = tenants.get(upstream.name as DialectName)!;
+    const auth = fixturesOf(client).auth(tenant.credentials[client.name as DialectName]!);
+    const collection = `${client.routes.prefix}${client.routes.collection}`;
+    const created = await gw.request(collection, jsonInit('POST', fixturesOf(client).create, auth));
+    const createdBody = await created.json();
+    expect(created.status, JSON.stringify(createdBody)).toBe(client.wire.createdStatus);
+    const id = fixturesOf(client).idOf(createdBody);
+    const updated = await gw.request(
+      `${collection}/${encodeURIComponent(id)}`,
+      jsonInit(client.routes.update, fixturesOf(client).update, auth),
+    );
+    const updatedBody = await updated.json();
+    expect(updated.status, JSON.stringify(updatedBody)).toBe(200);
+    expect(v.safeParse(fixturesOf(client).response, updatedBody).issues).toBeUndefined();
+
+    // What the client asked for, canonically.
+    const createPatch = client.translation.createPatch(v.parse(client.wire.request.create, fixturesOf(client).create));
+    const updatePatch = client.translation.updatePatch(v.parse(client.wire.request.update, fixturesOf(client).update));
+    const afterCreate = applyPatch(fieldDefaults, createPatch);
+    const expected: CustomerFields = applyPatch(afterCreate, updatePatch);
+
+    const aKey = tenant.credentials.wooshpay!.secret_key!;
+    const a = await canonicalOn(gw.request, id, aKey);
+    const links = (await (
+      await gw.request(`/gateway/v1/customers/${a.ids.uuid}/links`, { headers: { authorization: `Bearer ${aKey}` } })
+    ).json()) as {
+      data: { remote_id: string }[];
+    };
+    expect(links.data).toHaveLength(1);
+    const remoteId = links.data[0]!.remote_id;
+
+    // B's stored customer (its canonical copy) against what the client asked for, on every field
+    // B's dialect carries and the translations did not report lost.
+    const b = fieldsOf(await canonicalOn(onB, remoteId, provider.credentials.wooshpay.secret_key!));
+    const losses = [
+      ...patchToDialect(upstream, wholePatch(afterCreate)).losses,
+      ...patchToDialect(upstream, resolveMerges(upstream, updatePatch, afterCreate)).losses,
+    ];
+    const principal = { tenantId: 't', credentialId: 'x', livemode: false };
+    const hidden = hiddenMembers(upstream, principal);
+    const compared = upstream.client.reads.filter(
+      (f) => !(filledByProvider[upstream.name as DialectName].includes(f) && expected[f] === fieldDefaults[f]),
+    );
+    const pick = (c: Record<string, unknown>) => Object.fromEntries(compared.filter((f) => f in c).map((f) => [f, c[f]]));
+    expect(pick(carried(applyPatch(expected, {}), losses, hidden)), JSON.stringify(losses)).toEqual(pick(carried(b, losses, hidden)));
+    // A's copy is what B holds, on those fields.
+    expect(pick(carried(fieldsOf(a), losses, hidden))).toEqual(pick(carried(b, losses, hidden)));
+    // The client read its own update back.
+    expect(fixturesOf(client).name(updatedBody)).toBe(
+      expected.name ?? (client.name === 'bigcapital' || client.name === 'meteroid' || client.name === 'zenskar' ? '' : null),
+    );
+  });
+});
+
+describe("refusals in the client's own terms", () => {
+  it('a Zenskar 422 naming email reaches a Wooshpay client as a Stripe 400 invalid_request_error with param email', () => {
+    const refusal = dialects.zenskar.client.parseError({
+      status: 422,
+      body: {
+        detail: [{ loc: ['body', 'email'], msg: "value is not a valid email address: 'x' is not an email address.", type: 'value_error' }],
+      },
+    });
+    const rendered = dialects.wooshpay.wire.renderError(inClientTerms(refusal, dialects.zenskar, dialects.wooshpay) as GatewayError);
+    expect(rendered.status).toBe(400);
+    expect(rendered.body).toMatchObject({ error: { type: 'invalid_request_error', param: 'email', code: 'email_invalid' } });
+  });
+
+  it("a Meteroid client proxied to Zenskar gets Zenskar's email refusal as a Meteroid 400 naming billing_email; nothing is stored", async () => {
+    const tenant = tenants.get('zenskar')!;
+    const auth = fixturesOf(dialects.meteroid).auth(tenant.credentials.meteroid!);
+    const res = await gw.request(
+      '/meteroid/api/v1/customers',
+      jsonInit('POST', { name: 'Bad Email', currency: 'EUR', billing_email: 'not-an-email' }, auth),
+    );
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe('BAD_REQUEST');
+    expect(body.message).toContain('billing_email');
+  });
+});
+
+describe('Idempotency-Key through a proxy', () => {
+  it('is kept by A (a retry replays) and forwarded to an upstream that honours keys', async () => {
+    const tenant = tenants.get('connhex')!;
+    const auth = { ...fixturesOf(dialects.wooshpay).auth(tenant.credentials.wooshpay!), 'idempotency-key': 'proxy-key-1' };
+    const first = await gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Idempotent' }, auth));
+    expect(first.status).toBe(200);
+    const again = await gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Idempotent' }, auth));
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    // B saw the key: the same key with other parameters is B's idempotency error.
+    const direct = await onB('/connhex/customers', {
+      method: 'POST',
+      headers: {
+        ...fixturesOf(dialects.connhex).auth(provider.credentials.connhex),
+        'content-type': 'application/json',
+        'idempotency-key': 'proxy-key-1',
+      },
+      body: JSON.stringify({ name: 'Something Else' }),
+    });
+    expect(direct.status).toBe(400);
+    expect(await direct.json()).toMatchObject({ error: { type: 'idempotency_error' } });
+  });
+});

@@ -1,0 +1,53 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/http/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { Dispatcher } from '../../src/outbox/dispatcher.ts';
+import type { ReplicaTarget } from '../../src/outbox/types.ts';
+import { createTenant } from '../../src/gateway/tenants.ts';
+import { FakeUpstream } from '../support/fake-upstream.ts';
+import { testStore } from '../support/store.ts';
+
+// On Workers the isolate may stop as soon as the response is out: a write's deliveries are sent
+// inside waitUntil, on D1, and what is left (a retry) goes out on a later drain (the cron handler).
+
+describe('the outbox on workerd + D1', () => {
+  it("records the delivery in the write's batch and drains it in waitUntil", async () => {
+    const store = await testStore();
+    const config = loadConfig({ NODE_ENV: 'test' });
+    const tenant = await createTenant(store, config, 'edge-mirror');
+    const upstream = new FakeUpstream();
+    const replicas = async (id: string): Promise<ReplicaTarget[]> =>
+      id === tenant.tenant.id ? [{ id: 'up_edge', dialect: 'zenskar', mode: 'shadow' }] : [];
+    const dispatcher = new Dispatcher({ store, port: upstream, replicas, baseDelayMs: 1 });
+    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
+    const waits: Promise<unknown>[] = [];
+    const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };
+    const auth = {
+      authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+
+    // The first send fails (503): the write is still acknowledged; the delivery waits for a retry.
+    upstream.faults.push(() => ({ kind: 'retry', error: 'HTTP 503', retryAfterMs: 0 }));
+    const res = await app.fetch(
+      new Request('https://custgate.test/v1/customers', { method: 'POST', headers: auth, body: 'name=Edge&email=edge%40example.com' }),
+      env,
+      ctx,
+    );
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    expect(waits.length).toBe(1);
+    await Promise.all(waits);
+    const row = await env.DB.prepare(
+      'select o.state, o.attempts from outbox o join customers c on c.id = o.customer_id where c.public_id = ?',
+    )
+      .bind(id)
+      .all();
+    // Retry-After: 0 makes it due at once, so the same drain sent it on its second round.
+    expect(row.results).toEqual([{ state: 'delivered', attempts: 2 }]);
+    expect(upstream.received.map((w) => w.version)).toEqual([1]);
+    const checks = await env.DB.prepare('select mismatches from shadow_checks where upstream_id = ?').bind('up_edge').all();
+    expect(checks.results).toEqual([{ mismatches: 0 }]);
+  });
+});
