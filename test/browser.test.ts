@@ -95,7 +95,9 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     expect(await history.count()).toBe(1);
     expect(await history.first().textContent()).toContain('zenskar');
     expect(await history.first().textContent()).toContain('name');
-    expect(await page.locator('#upstream').isHidden()).toBe(true);
+    // The gateway serves links and deliveries (#16, #17): shown, and empty for a customer with no upstream.
+    expect(await page.locator('#upstream').isVisible()).toBe(true);
+    expect(await page.locator('#links-body').textContent()).toMatch(/"data": \[\]/);
 
     await page.screenshot({ path: process.env.CUSTGATE_SCREENSHOT ?? join(shots, 'console.png'), fullPage: true });
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['custgate.credential']);

@@ -175,7 +175,12 @@ describe(`mirror to a Zenskar upstream under faults (${processesA} gateway proce
         const n = next++;
         if (n >= updates) return;
         if (killAt.has(n)) {
-          const victim = a.findIndex((p) => p !== undefined);
+          // Two kill points can come due while the only A is still restarting: wait for it.
+          let victim = a.findIndex((p) => p !== undefined);
+          while (victim < 0) {
+            await new Promise((r) => setTimeout(r, 50));
+            victim = a.findIndex((p) => p !== undefined);
+          }
           const p = a[victim]!;
           a[victim] = undefined;
           p.child.kill('SIGKILL');
