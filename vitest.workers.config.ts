@@ -15,6 +15,7 @@ const sharedSuites = [
   'test/cross-dialect*.test.ts',
   'test/store-atomic.test.ts',
   'test/properties-read-echo-*.test.ts',
+  'test/properties-translate-*.test.ts',
   'test/seams*.test.ts',
 ];
 

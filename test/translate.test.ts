@@ -127,6 +127,58 @@ describe('translate: Bigcapital and Connhex', () => {
   });
 });
 
+describe('translate: the loss report is exact', () => {
+  type Result = { body: Record<string, unknown>; losses: { field: string; kind: string }[] };
+  const run = async (from: string, to: string, body: unknown) => {
+    const res = await translate(`from=${from}&to=${to}`, body);
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as Result;
+  };
+  const lost = (r: Result) => r.losses.map((l) => `${l.field}:${l.kind}`);
+
+  it('a body into its own dialect comes back as sent, with nothing lost', async () => {
+    for (const name of Object.keys(dialects) as (keyof typeof dialects)[]) {
+      const body = fixturesOf(dialects[name] as AnyDialect).update;
+      expect(await run(name, name, body), name).toEqual({ from: name, to: name, body, losses: [] });
+    }
+  });
+
+  it('a Stripe address naming every member is a whole Meteroid billing_address, not a lossy merge', async () => {
+    const whole = await run('wooshpay', 'meteroid', {
+      address: { line1: '', line2: '', city: 'Berlin', state: '', postal_code: '', country: 'DE' },
+    });
+    expect(whole).toMatchObject({ body: { billing_address: { city: 'Berlin', country: 'DE' } }, losses: [] });
+    // Every member cleared is Meteroid's {} (it empties the address), also exact.
+    const empty = await run('wooshpay', 'meteroid', {
+      address: { line1: '', line2: '', city: '', state: '', postal_code: '', country: '' },
+    });
+    expect(empty).toMatchObject({ body: { billing_address: {} }, losses: [] });
+    // One member is still a merge Meteroid cannot express.
+    expect(lost(await run('wooshpay', 'meteroid', { address: { city: 'Berlin' } }))).toEqual(['address:inexpressible']);
+  });
+
+  it('members the target keeps whatever it is sent are reported when the source clears them', async () => {
+    // Connhex's "" clears the whole address, line3 too; Bigcapital keeps a stored line3.
+    expect(lost(await run('connhex', 'bigcapital', { address: '' }))).toContain('address.line3:unsupported');
+    // Wooshpay's "" clears the whole shipping; Meteroid keeps a stored recipient name and phone.
+    expect(lost(await run('wooshpay', 'meteroid', { shipping: '' }))).toEqual([
+      'shipping.name:inexpressible',
+      'shipping.phone:inexpressible',
+    ]);
+  });
+
+  it('a shipping write into a dialect without a same-as-billing flag warns of both ways a stored flag changes it', async () => {
+    const shipping = { shipping: { name: 'Jenny', address: { city: 'Berlin' } } };
+    expect(lost(await run('wooshpay', 'zenskar', shipping))).toEqual(
+      expect.arrayContaining(['shipping.same_as_billing:lossy', 'shipping.address:lossy']),
+    );
+    expect(lost(await run('wooshpay', 'bigcapital', shipping))).toContain('shipping.same_as_billing:lossy');
+    // Both addresses at once: Bigcapital's echo rule keeps a same-as-billing shipping one as it was.
+    const both = { billing_address: { city: 'Berlin' }, shipping_address: { same_as_billing: false, address: { city: 'Berlin' } } };
+    expect(lost(await run('meteroid', 'bigcapital', both))).toContain('shipping.address:lossy');
+  });
+});
+
 describe("translate: every target accepts every other dialect's translated example body", () => {
   /** What a caller supplies for each required property the loss report names. */
   const supply: Record<string, unknown> = { customerType: 'business', displayName: 'Supplied Name' };

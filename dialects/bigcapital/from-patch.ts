@@ -77,8 +77,7 @@ function writeAddress(op: AddressOp, prefix: AddressPrefix, field: string, body:
 
 /**
  * A whole address (or none) as every member, cleared where it has none: Bigcapital patches member
- * by member, so members left out would keep the old address's values. line3 only where there is
- * one to lose.
+ * by member, so members left out would keep the old address's values.
  */
 function wholeAddress(address: Address | null): AddressPatch {
   const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
@@ -86,7 +85,8 @@ function wholeAddress(address: Address | null): AddressPatch {
     const value = address?.[key] ?? null;
     patch[key] = value === null ? clear : set(value);
   }
-  if (address?.line3) patch.line3 = set(address.line3);
+  // Bigcapital keeps a stored line3 whatever it is sent: a whole address without one is a loss too.
+  patch.line3 = address?.line3 ? set(address.line3) : clear;
   return patch;
 }
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { AddressOp, CustomerPatch, ShippingOp, TaxId, TaxIdsOp } from '../../schemas/index.ts';
+import type { AddressOp, CustomerPatch, FieldName, ShippingOp, TaxId, TaxIdsOp } from '../../schemas/index.ts';
 import type { Loss, Translation } from '../../src/contract/dialect.ts';
 import { vatCountry, vatType } from './mapping.ts';
 import { updateEntries } from './request.ts';
@@ -60,7 +60,8 @@ function addressParam(op: AddressOp, field: string, losses: Loss[], keepable: bo
   for (const m of kept) {
     if (patch[m]) losses.push(loss(`${field}.${m}`, 'unsupported', `Meteroid addresses have no ${m}; it is left out.`));
   }
-  if (Object.keys(out).length > 0 || !keepable) return out;
+  // A merge naming every member ({} when it clears them all) is a whole address.
+  if (Object.keys(out).length > 0 || !keepable || members.every((m) => patch[m])) return out;
   // Nothing to set: {} would empty the whole address to clear a member or two, so nothing is sent.
   for (const m of members) {
     if (patch[m]?.op === 'clear') {
@@ -73,7 +74,12 @@ function addressParam(op: AddressOp, field: string, losses: Loss[], keepable: bo
 
 function shippingParam(op: ShippingOp, losses: Loss[]): Body | undefined {
   // Not same-as-billing and no address: what Meteroid stores as no shipping.
-  if (op.op === 'clear') return { same_as_billing: false };
+  if (op.op === 'clear') {
+    for (const m of ['name', 'phone'] as const) {
+      losses.push(loss(`shipping.${m}`, 'inexpressible', `Meteroid cannot clear a shipping ${m}; a stored one is kept.`));
+    }
+    return { same_as_billing: false };
+  }
   if (op.op === 'set') {
     const { name, phone, same_as_billing, address } = op.value;
     if (name !== null) losses.push(loss('shipping.name', 'unsupported', 'Meteroid has no shipping name; it is left out.'));
@@ -222,6 +228,9 @@ export function fromPatch(patch: CustomerPatch): Translation {
     const address = addressParam(patch.address, 'address', losses, true);
     if (address) put('address', 'billing_address', address);
   }
+  // A merge naming every member Meteroid writes replaces exactly what it says (Stripe sends all).
+  const op = patch.address;
+  const exact: FieldName[] = op?.op === 'merge' && members.every((m) => op.value[m]) ? ['address'] : [];
   if (patch.shipping) {
     const shipping = shippingParam(patch.shipping, losses);
     if (shipping) put('shipping', 'shipping_address', shipping);
@@ -230,5 +239,5 @@ export function fromPatch(patch: CustomerPatch): Translation {
     const vat = vatParam(patch.tax_ids, losses);
     if (vat !== undefined) put('tax_ids.VAT', 'vat_number', vat);
   }
-  return { body, losses };
+  return { body, losses, exact };
 }

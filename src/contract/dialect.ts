@@ -198,6 +198,11 @@ export interface Translation {
   readonly body: Record<string, unknown>;
   /** Only the losses particular to this dialect; the gateway adds those its coverage implies. */
   readonly losses: readonly Loss[];
+  /**
+   * Fields carried exactly though the coverage table says the dialect replaces them whole: a
+   * merge that names every member the replacement writes. The gateway then reports no loss.
+   */
+  readonly exact?: readonly FieldName[];
 }
 
 /**

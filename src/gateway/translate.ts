@@ -28,7 +28,7 @@ export function dialectNamed(name: string | undefined, role: 'from' | 'to'): Any
 }
 
 /** Losses the target's coverage table implies: fields it cannot write, operations it cannot express. */
-function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
+function coverageLosses(target: AnyDialect, patch: CustomerPatch, exact: readonly FieldName[]): Loss[] {
   const losses: Loss[] = [];
   for (const field of Object.keys(patch) as FieldName[]) {
     const op = patch[field];
@@ -38,7 +38,7 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
       losses.push({ field, kind: 'unsupported', message: `${target.title} cannot write ${field}; it is left out.` });
     } else if (op.op === 'clear' && !coverage.write.clear) {
       losses.push({ field, kind: 'inexpressible', message: `${target.title} cannot clear ${coverage.as}; it is left out.` });
-    } else if (op.op === 'merge' && coverage.write.mode === 'replace') {
+    } else if (op.op === 'merge' && coverage.write.mode === 'replace' && !exact.includes(field)) {
       losses.push({
         field,
         kind: 'inexpressible',
@@ -52,7 +52,7 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch): Loss[] {
 /** A canonical patch in the target's wire form, with every loss on the way. */
 export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body: Record<string, unknown>; losses: Loss[] } {
   const translated = target.translation.fromPatch(patch);
-  const losses = coverageLosses(target, patch);
+  const losses = coverageLosses(target, patch, translated.exact ?? []);
   for (const loss of translated.losses) {
     if (!losses.some((l) => l.field === loss.field && l.kind === loss.kind)) losses.push(loss);
   }
@@ -62,6 +62,9 @@ export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body
 /** An update body in one dialect -> the equivalent update body in another, and what was lost. */
 export function translate(from: AnyDialect, to: AnyDialect, raw: unknown): TranslateResult {
   const body = validate(from.wire.request.update, raw);
+  // A body into its own dialect means what it says there: carrying it through the canonical
+  // patch could only add losses the body does not have.
+  if (from.name === to.name) return { from: from.name, to: to.name, body: raw as Record<string, unknown>, losses: [] };
   const patch = from.translation.updatePatch(body);
   const { body: translated, losses } = patchToDialect(to, patch);
   return { from: from.name, to: to.name, body: translated, losses };
