@@ -18,7 +18,8 @@ import {
   toCountryCode,
 } from '../../schemas/index.ts';
 
-const emptyAddress: Required<Address> = {
+/** An address with every member unset: what a set or merge starts from. */
+export const emptyAddress: Required<Address> = {
   line1: null,
   line2: null,
   line3: null,

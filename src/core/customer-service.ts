@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
-import type { ReplicaLookup } from '../outbox/types.ts';
+import type { KnownUpstream, ReplicaLookup } from '../outbox/types.ts';
 import {
   type CustomerRow,
   type DeliveryRow,
@@ -45,6 +45,8 @@ export interface WriteContext {
   readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
   /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
+  /** The tenant's upstreams, when the caller read them for this write already (one query, not two). */
+  readonly upstreams?: readonly KnownUpstream[] | undefined;
 }
 
 export interface KeptResponse {
@@ -173,7 +175,7 @@ export class CustomerService {
     checkInvariants(fields);
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
-    const replicas = await this.#replicas(tenantId);
+    const replicas = await this.#replicas(tenantId, ctx.upstreams);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
@@ -218,7 +220,7 @@ export class CustomerService {
    */
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
-    const replicas = await this.#replicas(tenantId);
+    const replicas = await this.#replicas(tenantId, ctx.upstreams);
     const found = await this.resolve(tenantId, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
@@ -326,8 +328,8 @@ export class CustomerService {
     };
   }
 
-  async #replicas(tenantId: string): Promise<readonly { readonly id: string }[]> {
-    return this.#options.replicas ? this.#options.replicas(tenantId) : [];
+  async #replicas(tenantId: string, known: readonly KnownUpstream[] | undefined): Promise<readonly { readonly id: string }[]> {
+    return this.#options.replicas ? this.#options.replicas(tenantId, known) : [];
   }
 
   /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */

@@ -2,16 +2,29 @@ import type { IdKind } from '../../schemas/index.ts';
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Random base62 text from the platform CSPRNG (Node and Workers alike). */
-export function randomBase62(length: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length * 2));
-  let out = '';
-  // 62 * 4 = 248: bytes at or above it are skipped so every character is equally likely.
-  for (const byte of bytes) {
-    if (byte < 248) out += alphabet[byte % 62];
-    if (out.length === length) return out;
+// Bytes from the platform CSPRNG (Node and Workers alike), drawn 4 KiB at a time: one
+// getRandomValues call per request id cost about 24 µs of a ~400 µs update (bench/RESULTS.md).
+// Each byte is used once, so ids stay as unpredictable as the CSPRNG.
+const pool = new Uint8Array(4096);
+let next = pool.length;
+
+function randomByte(): number {
+  if (next === pool.length) {
+    crypto.getRandomValues(pool);
+    next = 0;
   }
-  return out + randomBase62(length - out.length);
+  return pool[next++]!;
+}
+
+/** Random base62 text from the platform CSPRNG. */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    const byte = randomByte();
+    // 62 * 4 = 248: bytes at or above it are skipped so every character is equally likely.
+    if (byte < 248) out += alphabet[byte % 62];
+  }
+  return out;
 }
 
 /** `cus_` + 14 characters, the shape Stripe-like clients expect. */

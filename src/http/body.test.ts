@@ -56,4 +56,20 @@ describe('decodeBody', () => {
     expect(await code(decodeBody(streamed(evil), ['json'], 1000))).toBe('invalid_request');
     expect(await code(decodeBody(declared('{"a":'), ['json'], 1000))).toBe('malformed_body');
   });
+
+  it('answers a body cut off by the client as malformed, not as an internal error', async () => {
+    const cut = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode('{"name":'));
+        controller.error(new Error('aborted'));
+      },
+    });
+    const request = new Request('http://x/', {
+      method: 'POST',
+      body: cut,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit);
+    expect(await code(decodeBody(request, ['json'], 1000))).toBe('malformed_body');
+  });
 });

@@ -1,6 +1,6 @@
 import qs from 'qs';
 import type { BodyFormat } from '../contract/dialect.ts';
-import { GatewayError } from '../contract/errors.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
 
 // Keys that would reach an object's prototype if the body were ever merged with assignment.
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
@@ -99,7 +99,12 @@ function mediaType(request: Request): string {
  * bracket notation (`metadata[a]=b`, `expand[0]=x`) as Stripe clients send it. An empty body is {}.
  */
 export async function decodeBody(request: Request, formats: readonly BodyFormat[], limit: number): Promise<unknown> {
-  const bytes = await readLimited(request, limit);
+  const bytes = await readLimited(request, limit).catch((error: unknown) => {
+    if (isGatewayError(error)) throw error;
+    // The client closed the connection mid-body (Node's "aborted"): its request, not our fault,
+    // so no error log; nobody is left to read the answer, but it is a 400 all the same.
+    throw new GatewayError('malformed_body', 'The request body ended before it was complete: the connection was closed.');
+  });
   const type = mediaType(request);
   const isJson = type === 'application/json' || type.endsWith('+json');
   const isForm = type === 'application/x-www-form-urlencoded';

@@ -187,10 +187,10 @@ export class ClientPort implements UpstreamPort {
   }
 }
 
-/** The tenant's mirror and shadow upstreams, read on every write (one indexed query). */
+/** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */
 export function replicaLookup(store: Store): ReplicaLookup {
-  return async (tenantId) => {
-    const rows = await store.upstreams.list(tenantId);
+  return async (tenantId, known) => {
+    const rows = known ?? (await store.upstreams.list(tenantId));
     const replicas: ReplicaTarget[] = [];
     for (const row of rows) {
       if (row.mode === 'mirror' || row.mode === 'shadow')

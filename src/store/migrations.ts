@@ -180,4 +180,11 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('shadow_diffs_tenant').on('shadow_diffs').columns(['tenant_id', 'dialect', 'field']).execute();
     },
   },
+  // The retention purge (CUSTGATE_EVENT_RETENTION_DAYS) deletes by age: without this index it
+  // scanned the whole history table on every run.
+  '0007_events_created_at': {
+    async up(db: AnyDb) {
+      await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
+    },
+  },
 };

@@ -102,3 +102,14 @@ describe.each(['thread', 'inline'] as const)('SQLite group commit (%s writer)', 
     await sqlite.close();
   });
 });
+
+describe('SQLite history retention', () => {
+  it('purges old events through the created_at index, not a scan of the whole history', async () => {
+    const sqlite = new SqliteExecutor({ path: ':memory:' });
+    await sqlite.migrate();
+    const purge = db.deleteFrom('customer_events').where('created_at', '<', '2026-01-01').compile();
+    const plan = sqlite.db.prepare(`explain query plan ${purge.sql}`).all(...(purge.parameters as string[])) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX customer_events_created_at');
+    await sqlite.close();
+  });
+});

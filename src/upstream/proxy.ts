@@ -2,7 +2,7 @@ import { type Customer, type CustomerPatch, fieldDefaults, type IdKind } from '.
 import { applyPatch, checkInvariants, type CustomerService, rowToCustomer, uuidPattern, type WriteContext } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { CustomerRow, Store } from '../store/index.ts';
+import type { CustomerRow, Store, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type Upstream, type UpstreamClient } from './client.ts';
 import { inClientTerms } from './refusal.ts';
 
@@ -49,7 +49,20 @@ export class ProxiedCustomers implements Customers {
   }
 
   async #proxy(tenantId: string): Promise<Upstream | undefined> {
-    const [row] = await this.#store.upstreams.byMode(tenantId, 'proxy');
+    return this.#open((await this.#store.upstreams.byMode(tenantId, 'proxy'))[0]);
+  }
+
+  /**
+   * A write's upstreams: every one of the tenant's, in one query, so the outbox's lookup of its
+   * mirror and shadow upstreams (customer-service) needs none of its own.
+   */
+  async #forWrite(tenantId: string): Promise<{ upstream: Upstream | undefined; rows: readonly UpstreamRow[] }> {
+    const rows = await this.#store.upstreams.list(tenantId);
+    // list() is oldest first, as byMode() is: the same proxy either way.
+    return { upstream: await this.#open(rows.find((r) => r.mode === 'proxy')), rows };
+  }
+
+  async #open(row: UpstreamRow | undefined): Promise<Upstream | undefined> {
     if (!row) return undefined;
     const key = `${row.id}\n${row.credentials}\n${row.base_url}`;
     let opened = this.#opened.get(key);
@@ -73,8 +86,9 @@ export class ProxiedCustomers implements Customers {
     }
   }
 
-  async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
-    const upstream = await this.#proxy(ctx.principal.tenantId);
+  async create(patch: CustomerPatch, given: WriteContext): Promise<Customer> {
+    const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
+    const ctx: WriteContext = { ...given, upstreams: rows };
     if (!upstream) return this.#service.create(patch, ctx);
     // Refused here first: the upstream must not get a customer this gateway would not store.
     checkInvariants(applyPatch(fieldDefaults, patch));
@@ -89,8 +103,9 @@ export class ProxiedCustomers implements Customers {
     });
   }
 
-  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
-    const upstream = await this.#proxy(ctx.principal.tenantId);
+  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, given: WriteContext): Promise<Customer> {
+    const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
+    const ctx: WriteContext = { ...given, upstreams: rows };
     if (!upstream) return this.#service.update(kinds, segment, patch, ctx);
     const current = rowToCustomer(await this.#resolve(ctx.principal, kinds, segment, upstream));
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {

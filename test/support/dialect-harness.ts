@@ -11,6 +11,7 @@ import {
 } from '../../schemas/index.ts';
 import { fixturesOf } from '../../dialects/index.ts';
 import { CustomerService } from '../../src/core/index.ts';
+import { emptyAddress } from '../../src/core/apply-patch.ts';
 import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/contract/dialect.ts';
 import { errorCodes } from '../../src/contract/errors.ts';
 import { canonicalView } from '../../src/http/gateway-api.ts';
@@ -98,19 +99,6 @@ export async function update(
   const auth = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
   return gw.request(itemPath(dialect, ids), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
 }
-
-const emptyAddress = {
-  line1: null,
-  line2: null,
-  line3: null,
-  city: null,
-  state: null,
-  postal_code: null,
-  country: null,
-  country_name: null,
-  email: null,
-  phone: null,
-};
 
 /**
  * A field's value ready to compare: an address whose every member is null is no address (the rule
