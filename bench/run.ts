@@ -13,10 +13,11 @@
 // BENCH_RESULTS output file [bench/RESULTS.md], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
 // postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
 // is passed through. Rows: hello-world; every dialect's update and retrieve on SQLite; Wooshpay's
-// update with synchronous=NORMAL and with the inline writer; Wooshpay on PostgreSQL with --workers 2 and with one process;
+// update with synchronous=NORMAL, with the inline writer, and compiled (dist/, as an installed package runs); Wooshpay on PostgreSQL with --workers 2 and with one process;
 // every dialect's update with the large store; Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -99,6 +100,8 @@ interface Server {
   readonly tag?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly args?: readonly string[];
+  /** Run the compiled JavaScript an installed package runs (dist/), not the sources through tsx. */
+  readonly compiled?: boolean;
 }
 
 /**
@@ -148,8 +151,9 @@ async function custgate(dir: string, server: Server) {
     `Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`,
   );
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const entry = server.compiled ? 'dist/src/entries/cli.js' : 'bin/custgate.js';
   const child = await startChild(
-    [...profile, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
+    [...profile, entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
     childEnv,
     /listening on/,
     { timeoutMs: 120_000 },
@@ -256,6 +260,18 @@ try {
         retrieve: false,
         tag: ' (inline writer)',
         env: { CUSTGATE_SQLITE_WRITER: 'inline' },
+      });
+    }
+    // What an installed package runs: the compiled JavaScript, without tsx's loader in memory.
+    if (wooshpay.length > 0) {
+      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
+      await custgate(dir, {
+        backend: 'sqlite',
+        customers: small,
+        dialects: wooshpay,
+        retrieve: true,
+        tag: ' (compiled dist)',
+        compiled: true,
       });
     }
     if (postgresUrl && wooshpay.length > 0) {
