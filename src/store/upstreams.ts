@@ -30,19 +30,20 @@ export const linkInsert = (db: Kysely<Database>, link: LinkRecord): CompiledQuer
   db.insertInto('upstream_links').values(linkRow(link)).compile();
 
 /**
- * Upstreams and links. Every query names its tenant, as the customer queries do; the proxy
- * lookup runs on every write, so it is compiled once.
+ * Upstreams and links. Every query names its tenant, as the customer queries do; the list of a
+ * tenant's upstreams is read on every write (the proxy decision and the outbox share it), so it
+ * is compiled once.
  */
 export class UpstreamRepository {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
-  readonly #byMode: (p: { tenantId: string; mode: string }) => CompiledQuery<UpstreamRow>;
+  readonly #list: (p: { tenantId: string }) => CompiledQuery<UpstreamRow>;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
     this.#db = db;
-    this.#byMode = prepared<{ tenantId: string; mode: string }, UpstreamRow>(['tenantId', 'mode'], (p) =>
-      db.selectFrom('upstreams').selectAll().where('tenant_id', '=', p.tenantId).where('mode', '=', p.mode).orderBy('created_at').compile(),
+    this.#list = prepared<{ tenantId: string }, UpstreamRow>(['tenantId'], (p) =>
+      db.selectFrom('upstreams').selectAll().where('tenant_id', '=', p.tenantId).orderBy('created_at').orderBy('id').compile(),
     );
   }
 
@@ -50,10 +51,9 @@ export class UpstreamRepository {
     await this.#executor.run(this.#db.insertInto('upstreams').values(row).compile());
   }
 
+  /** The tenant's upstreams, oldest first. */
   async list(tenantId: string): Promise<UpstreamRow[]> {
-    return this.#executor.all(
-      this.#db.selectFrom('upstreams').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').compile(),
-    );
+    return this.#executor.all(this.#list({ tenantId }));
   }
 
   async find(tenantId: string, id: string): Promise<UpstreamRow | undefined> {
@@ -63,7 +63,7 @@ export class UpstreamRepository {
 
   /** The tenant's upstreams in one mode, oldest first (at most one proxy: src/upstream/registry.ts). */
   async byMode(tenantId: string, mode: UpstreamMode): Promise<UpstreamRow[]> {
-    return this.#executor.all(this.#byMode({ tenantId, mode }));
+    return (await this.list(tenantId)).filter((row) => row.mode === mode);
   }
 
   async count(): Promise<number> {

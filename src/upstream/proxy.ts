@@ -49,16 +49,16 @@ export class ProxiedCustomers implements Customers {
   }
 
   async #proxy(tenantId: string): Promise<Upstream | undefined> {
-    return this.#open((await this.#store.upstreams.byMode(tenantId, 'proxy'))[0]);
+    return (await this.#forWrite(tenantId)).upstream;
   }
 
   /**
-   * A write's upstreams: every one of the tenant's, in one query, so the outbox's lookup of its
-   * mirror and shadow upstreams (customer-service) needs none of its own.
+   * The tenant's upstreams, in one query, and its proxy among them (the oldest; there is at most
+   * one): a write passes the rows on, so the outbox's lookup of its mirror and shadow upstreams
+   * (customer-service) needs no query of its own.
    */
   async #forWrite(tenantId: string): Promise<{ upstream: Upstream | undefined; rows: readonly UpstreamRow[] }> {
     const rows = await this.#store.upstreams.list(tenantId);
-    // list() is oldest first, as byMode() is: the same proxy either way.
     return { upstream: await this.#open(rows.find((r) => r.mode === 'proxy')), rows };
   }
 
