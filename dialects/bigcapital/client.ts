@@ -25,6 +25,7 @@ import {
 import { coverageBigcapital } from './coverage.ts';
 import { type AddressPrefix, plainFieldsBigcapital } from './mapping.ts';
 import { fromPatch } from './from-patch.ts';
+import { jsonHeaders } from '../shared/client.ts';
 
 const collection = '/api/customers';
 
@@ -63,9 +64,8 @@ const CredentialsBigcapital = v.pipe(
 );
 
 function headers(credentials: Readonly<Record<string, string>>): Record<string, string> {
-  const base = { 'content-type': 'application/json', accept: 'application/json' };
-  if (credentials.api_key) return { ...base, authorization: `Bearer ${credentials.api_key}` };
-  return { ...base, authorization: `Bearer ${credentials.jwt ?? ''}`, 'organization-id': credentials.organization_id ?? '' };
+  if (credentials.api_key) return { ...jsonHeaders, authorization: `Bearer ${credentials.api_key}` };
+  return { ...jsonHeaders, authorization: `Bearer ${credentials.jwt ?? ''}`, 'organization-id': credentials.organization_id ?? '' };
 }
 
 const text = shownText;

@@ -23,6 +23,7 @@ import {
 import { coverageMeteroid } from './coverage.ts';
 import { vatCountry, vatType } from './mapping.ts';
 import { fromPatch } from './from-patch.ts';
+import { jsonHeaders } from '../shared/client.ts';
 
 const collection = '/api/v1/customers';
 
@@ -45,8 +46,7 @@ const CredentialsMeteroid = v.strictObject({ api_key: v.pipe(v.string(), v.minLe
 
 const headers = (credentials: Readonly<Record<string, string>>) => ({
   authorization: `Bearer ${credentials.api_key ?? ''}`,
-  'content-type': 'application/json',
-  accept: 'application/json',
+  ...jsonHeaders,
 });
 
 const text = shownText;

@@ -22,6 +22,7 @@ import {
 } from '../../src/contract/dialect.ts';
 import { coverageZenskar } from './coverage.ts';
 import { fromPatch } from './from-patch.ts';
+import { jsonHeaders } from '../shared/client.ts';
 
 const collection = '/customers';
 
@@ -47,8 +48,7 @@ const CredentialsZenskar = v.strictObject({
 const headers = (credentials: Readonly<Record<string, string>>) => ({
   'x-api-key': credentials.api_key ?? '',
   organisation: credentials.organisation ?? '',
-  'content-type': 'application/json',
-  accept: 'application/json',
+  ...jsonHeaders,
 });
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
