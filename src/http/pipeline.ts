@@ -70,13 +70,19 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     };
   };
 
-  /** What a create and an update share: the caller, the request checks, the decoded body. */
-  async function prepare(c: Context, action: Exclude<Action, 'read'>) {
+  /** What every request starts with: the caller, authenticated for the action, and the request checks. */
+  async function caller(c: Context, action: Action) {
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     markTenant(c, principal.tenantId);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
+    return { req, principal };
+  }
+
+  /** What a create and an update share: the caller and the decoded body. */
+  async function prepare(c: Context, action: Exclude<Action, 'read'>) {
+    const { req, principal } = await caller(c, action);
     const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
     return { c, req, principal, raw };
   }
@@ -134,13 +140,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
   return {
     read: async (c) => {
       try {
-        const req = requestView(c.req.raw);
-        const principal = await authenticate(dialect, req, 'read', rt, rt.clientAddress(c));
-        markTenant(c, principal.tenantId);
-        const checked = dialect.auth.checkRequest?.(req);
-        if (checked) throw checked;
-        // A dialect that takes expand[] in bodies checks the query's with the same schema (unknown
-        // path: 400); its update schema must accept a body of only `expand`, as Stripe-like ones do.
+        const { principal } = await caller(c, 'read');
+        // An unknown path is a 400, as in a body.
         const asked = queryExpand(c.req.url);
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
         const customer = await rt.customers.get(principal, dialect.ids, c.req.param('id') ?? '');
