@@ -37,6 +37,8 @@ export interface GatewayConfig {
   readonly eventRetentionDays: number;
   /** How long an update may wait behind other updates of the same customer (queue, row lock). */
   readonly writeWaitMs: number;
+  /** CUSTGATE_CORS_ORIGINS: origins browsers may call from (`*`: any); empty: no CORS. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -139,6 +141,22 @@ const envSchema = v.object({
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
   PORT: v.optional(integer(0, 65535)),
+  CUSTGATE_CORS_ORIGINS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      ),
+      v.check(
+        (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
+        'must be * or comma-separated origins such as http://localhost:3000 (scheme and host, no path)',
+      ),
+    ),
+    '',
+  ),
 });
 
 export type Env = v.InferOutput<typeof envSchema>;
@@ -174,6 +192,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxCustomerBytes: parsed.CUSTGATE_MAX_CUSTOMER_BYTES,
     eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
+    corsOrigins: parsed.CUSTGATE_CORS_ORIGINS,
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,

@@ -32,6 +32,13 @@ const duration = (value: string): number => {
   }
 };
 
+/** A token's lifetime: a token of no lifetime is expired when issued. */
+const lifetime = (value: string): number => {
+  const seconds = duration(value);
+  if (seconds <= 0) throw new InvalidArgumentError('a token needs a lifetime of at least 1 second (90s, 15m, 12h, 30d)');
+  return seconds;
+};
+
 function dialectOption(value: string): AnyDialect {
   const dialect = (dialects as Record<string, AnyDialect>)[value];
   if (!dialect) throw new InvalidArgumentError(`not a dialect (${Object.keys(dialects).join(', ')})`);
@@ -175,7 +182,7 @@ export function registerTenantCommands(program: Command, env: Env): void {
     .description('mint a JWT for a tenant (Connhex, Bigcapital); nothing is stored, it lives until --ttl')
     .requiredOption('--dialect <name>', 'connhex or bigcapital', dialectOption)
     .option('--permissions <list>', 'Connhex: comma-separated permission patterns (default pay:customers:get,pay:customers:update)')
-    .option('--ttl <duration>', 'lifetime (90s, 15m, 12h, 30d; default 30d)', duration)
+    .option('--ttl <duration>', 'lifetime (90s, 15m, 12h, 30d; default 30d)', lifetime)
     .option('--live', 'a live-mode token')
     .option('--json', 'print one JSON object and nothing else')
     .action(async (ref: string, opts: { dialect: AnyDialect; permissions?: string; ttl?: number; live?: boolean; json?: boolean }) => {

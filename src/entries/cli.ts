@@ -34,6 +34,15 @@ function workerCount(value: string): number {
   return n === 0 ? availableParallelism() : n;
 }
 
+/**
+ * What `serve` says to the person who started it (banner, demo credentials, curl lines) goes to
+ * stderr: stdout carries the JSON log lines alone, so `custgate serve | jq` works and the demo
+ * secrets stay out of log files.
+ */
+const human = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
 const program = new Command('custgate')
   .description('Multi-dialect customer-update gateway')
   .version(packageVersion, '-v, --version')
@@ -60,12 +69,12 @@ program
       const store = await openStore(env);
       try {
         if (opts.demo && !config.production && (await store.countTenants()) === 0) {
-          printDemo(await createTenant(store, config, 'demo'), `http://localhost:${opts.port}`);
+          printDemo(await createTenant(store, config, 'demo'), `http://localhost:${opts.port}`, human);
         }
       } finally {
         await store.executor.close();
       }
-      console.log(`custgate: starting ${opts.workers} workers on port ${opts.port} (postgres)`);
+      human(`custgate: starting ${opts.workers} workers on port ${opts.port} (postgres)`);
       runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
       return;
     }
@@ -76,15 +85,15 @@ program
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
-    console.log(`custgate${who} listening on ${base} (${store.executor.backend})`);
+    human(`custgate${who} listening on ${base} (${store.executor.backend})`);
     if (!isClusterWorker() && opts.demo && !config.production && (await store.countTenants()) === 0) {
-      printDemo(await createTenant(store, config, 'demo'), base);
+      printDemo(await createTenant(store, config, 'demo'), base, human);
     }
     const stop = (signal: string) => {
-      console.log(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
+      human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
       const started = Date.now();
       gateway.close().then(() => {
-        console.log(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
         logger.flush();
         process.exit(0);
       });

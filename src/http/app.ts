@@ -7,6 +7,8 @@ import { accessMiddleware, markDialect } from './access.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
 import { requestView } from './request-view.ts';
+import { corsFor } from './cors.ts';
+import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps } from './runtime.ts';
 import { webRoutes } from '../web/index.ts';
 
@@ -52,6 +54,8 @@ export function createApp(deps: GatewayDeps): Hono {
     await next();
     c.res.headers.set('cache-control', 'no-store');
   });
+  const cors = corsFor(deps.config.corsOrigins);
+  if (cors) app.use(cors);
   const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
   const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt))] as const));
 
@@ -110,7 +114,11 @@ export function createApp(deps: GatewayDeps): Hono {
     });
   }
 
-  app.notFound((c) => gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt));
+  app.notFound((c) => {
+    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt.audiences);
+    if (dialect) return handlers.get(dialect)!.notFound(c);
+    return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
+  });
   app.onError((error) => gatewayError(error, rt));
   return app;
 }
