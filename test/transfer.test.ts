@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, type GatewayApp } from '../src/http/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
@@ -31,7 +30,7 @@ describe('custgate export | custgate import', () => {
   let auth: Record<string, string>;
   let customerId: string;
   let targetStore: Store;
-  let app: Hono;
+  let app: GatewayApp;
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
-import type { ExecutionContext, Hono } from 'hono';
-import { createApp } from '../http/app.ts';
+import type { ExecutionContext } from 'hono';
+import { createApp, type GatewayApp } from '../http/app.ts';
 import { loadConfig } from '../config.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
@@ -29,7 +29,7 @@ function variables(env: Env): Record<string, string> {
 // request, so it is keyed by the D1 binding and the variables' values.
 interface Built {
   readonly fingerprint: string;
-  readonly app: Hono;
+  readonly app: GatewayApp;
   readonly store: Store;
   /** Drains the outbox on the cron trigger (each write also drains, in waitUntil). */
   readonly dispatcher: Dispatcher | undefined;

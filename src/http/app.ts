@@ -4,6 +4,7 @@ import { dialectsOf, registry } from '../../dialects/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { accessMiddleware, markDialect } from './access.ts';
+import type { GatewayEnv } from './context.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -14,7 +15,10 @@ import { webRoutes } from '../web/index.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
-function mount(app: Hono, base: string, dialect: AnyDialect, h: DialectHandlers): void {
+/** The app with its request variables typed (context.ts). */
+export type GatewayApp = Hono<GatewayEnv>;
+
+function mount(app: GatewayApp, base: string, dialect: AnyDialect, h: DialectHandlers): void {
   const collection = `${base}${dialect.routes.collection}`;
   app.post(collection, h.create);
   app.get(`${collection}/:id`, h.read);
@@ -44,9 +48,9 @@ function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: bo
  * root where its path is its own, or dispatched by credential shape where two dialects share a
  * path), plus the gateway's own API under /gateway/v1.
  */
-export function createApp(deps: GatewayDeps): Hono {
+export function createApp(deps: GatewayDeps): GatewayApp {
   const rt = createRuntime(deps);
-  const app = new Hono();
+  const app: GatewayApp = new Hono<GatewayEnv>();
   // Every response may carry customer data (or say whether a customer exists): never cached,
   // never sniffed as anything but the JSON it says it is.
   app.use(secureHeaders({ xContentTypeOptions: true }));

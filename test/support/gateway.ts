@@ -1,6 +1,5 @@
-import type { Hono } from 'hono';
 import type { Registry } from '../../dialects/index.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createApp, type GatewayApp } from '../../src/http/app.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -19,7 +18,7 @@ export async function tenantSigningKey(store: Store, tenantId: string): Promise<
 }
 
 export interface TestGateway {
-  readonly app: Hono;
+  readonly app: GatewayApp;
   readonly store: Store;
   readonly config: GatewayConfig;
   /** Two tenants: what one writes, the other must never see. */
