@@ -187,4 +187,22 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
     },
   },
+  // #27: picking due deliveries at book scale. `outbox_due` gains created_at, the pick's second
+  // order key, so a large due backlog is read in order and the pick stops at its limit instead of
+  // sorting every due row. `outbox_open` holds open rows only (pending or dead): the check for an
+  // earlier open version of the same customer is one seek, however many versions were delivered.
+  // Its predicate is a literal spelled exactly as OutboxStore.due() spells it: SQLite uses a
+  // partial index only for a query whose WHERE names the same term.
+  '0010_outbox_open': {
+    async up(db: AnyDb) {
+      await db.schema.dropIndex('outbox_due').execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at', 'created_at']).execute();
+      await db.schema
+        .createIndex('outbox_open')
+        .on('outbox')
+        .columns(['upstream_id', 'customer_id', 'version'])
+        .where(sql<boolean>`"state" in ('pending', 'dead')`)
+        .execute();
+    },
+  },
 };
