@@ -86,7 +86,7 @@ describe('tenant create with known credentials', () => {
       (error: { stderr: string }) => error.stderr,
     );
 
-  it('the given keys and organisation authenticate through the HTTP surface; bad, reused or production keys are refused, writing nothing', async () => {
+  it('the given keys and organisation authenticate through the HTTP surface; bad, reused or production keys are refused, writing nothing; reset empties the tenant', async () => {
     const given = ['--wooshpay-key', keys.wooshpay, '--meteroid-key', keys.meteroid, '--zenskar-key', keys.zenskar];
     const created = JSON.parse(await runCli(['tenant', 'create', 'svc', ...given, '--organisation', organisation, '--json'], env)) as {
       tenant: { id: string };
@@ -130,6 +130,11 @@ describe('tenant create with known credentials', () => {
         '--allow-given-keys',
       );
       expect((await listTenants(store, new Date())).map((t) => t.name)).toEqual(['svc']);
+
+      // `custgate reset` empties the tenant; its given keys keep working.
+      const reset = JSON.parse(await runCli(['reset', '--tenant', 'svc', '--json'], env)) as { deleted: { customers: number } };
+      expect(reset.deleted.customers).toBe(2);
+      expect((await app.request(`/api/v1/customers/${id}`, { headers: { authorization: `Bearer ${keys.meteroid}` } })).status).toBe(404);
     } finally {
       await store.executor.close();
     }

@@ -4,6 +4,7 @@ import { dialectsOf, registry } from '../../dialects/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { accessMiddleware, markDialect } from './access.ts';
+import { devApi } from './dev-api.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -66,6 +67,8 @@ export function createApp(deps: GatewayDeps): Hono {
     markDialect(c, 'gateway');
     await next();
   });
+  // Before the gateway API, whose catch-all would answer for these paths.
+  app.route('/gateway/v1', devApi(all, rt));
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {
