@@ -99,3 +99,55 @@ describe('CUSTGATE_CORS_ORIGINS', () => {
     expect((await preflight(gw, 'http://localhost:3000')).headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('POST /gateway/v1/reset', () => {
+  it("empties exactly the caller's tenant: customers, events and idempotency keys go, credentials stay", async () => {
+    const g = await testGateway();
+    try {
+      const key = (t: typeof g.tenant) => ({ authorization: `Bearer ${t.credentials.wooshpay?.secret_key}` });
+      const create = (t: typeof g.tenant, name: string, idempotencyKey: string) =>
+        g.request('/v1/customers', {
+          method: 'POST',
+          headers: { ...key(t), 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+          body: JSON.stringify({ name }),
+        });
+      const mine = (await (await create(g.tenant, 'Mine', 'k1')).json()) as { id: string };
+      await create(g.tenant, 'Mine too', 'k2');
+      const theirs = (await (await create(g.other, 'Theirs', 'k1')).json()) as { id: string };
+
+      const reset = await g.request('/gateway/v1/reset', { method: 'POST', headers: key(g.tenant) });
+      expect(reset.status).toBe(200);
+      expect(await reset.json()).toEqual({ object: 'reset', tenant: g.tenant.tenant.id, deleted: { customers: 2 } });
+
+      expect((await g.request(`/v1/customers/${mine.id}`, { headers: key(g.tenant) })).status).toBe(404);
+      expect((await g.request(`/gateway/v1/customers/${mine.id}/events`, { headers: key(g.tenant) })).status).toBe(404);
+      const kept = await g.request(`/v1/customers/${theirs.id}`, { headers: key(g.other) });
+      expect(((await kept.json()) as { name: string }).name).toBe('Theirs');
+      // The same Idempotency-Key makes a new customer now: the stored response went with the reset.
+      const again = await create(g.tenant, 'After reset', 'k1');
+      expect(again.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await again.json()) as { name: string }).name).toBe('After reset');
+      // The other tenant's key still replays.
+      expect((await create(g.other, 'Theirs', 'k1')).headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      await g.store.executor.close();
+    }
+  });
+
+  it('is refused without a credential, and in production (nothing deleted)', async () => {
+    expect((await gw.request('/gateway/v1/reset', { method: 'POST' })).status).toBe(401);
+    const prod = await testGateway({ NODE_ENV: 'production' });
+    try {
+      const headers = { authorization: `Bearer ${prod.tenant.credentials.wooshpay?.secret_key}`, 'content-type': 'application/json' };
+      const made = (await (await prod.request('/v1/customers', { method: 'POST', headers, body: '{"name":"Kept"}' })).json()) as {
+        id: string;
+      };
+      const res = await prod.request('/gateway/v1/reset', { method: 'POST', headers });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain('NODE_ENV=production');
+      expect((await prod.request(`/v1/customers/${made.id}`, { headers })).status).toBe(200);
+    } finally {
+      await prod.store.executor.close();
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { printDemo } from '../cli/output.ts';
 import { packageVersion } from '../package-info.ts';
 import { registerTenantCommands } from '../cli/tenants.ts';
 import { registerTransferCommands } from '../cli/transfer.ts';
+import { registerResetCommand } from '../cli/reset.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
@@ -104,6 +105,7 @@ program
 
 registerTransferCommands(program, env);
 registerTenantCommands(program, env);
+registerResetCommand(program, env);
 
 program
   .command('dev-worker')

@@ -5,6 +5,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { accessMiddleware, markDialect } from './access.ts';
 import type { GatewayEnv } from './context.ts';
+import { devApi } from './dev-api.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -70,6 +71,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     markDialect(c, 'gateway');
     await next();
   });
+  // Before the gateway API, whose catch-all would answer for these paths.
+  app.route('/gateway/v1', devApi(all, rt));
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {
