@@ -4,7 +4,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
-import { listUpstreams } from '../upstream/registry.ts';
+import { changeMode, listUpstreams, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
@@ -117,6 +117,37 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   api.get('/upstreams', authenticated, async (c) =>
     c.json({ object: 'list', data: await listUpstreams(rt.store, c.get('principal').tenantId) }),
   );
+
+  // One upstream with its links count and history (each mode change with its time).
+  api.get('/upstreams/:id', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
+      return c.json(await upstreamDetail(rt.store, principal.tenantId, c.req.param('id')));
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
+
+  // {"mode": "proxy" | "mirror" | "shadow"}: the mode changes in place; links and history stay.
+  api.patch('/upstreams/:id', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), 'update');
+      const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+      const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+      const unknownKey = Object.keys(fields).find((k) => k !== 'mode');
+      const mode = fields.mode;
+      if (unknownKey !== undefined || typeof mode !== 'string') {
+        const path = unknownKey ?? 'mode';
+        const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'mode is required: proxy, mirror or shadow.';
+        throw new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
+      }
+      const id = c.req.param('id');
+      await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
+      return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
 
   // One customer as every dialect shows it (the console's side-by-side panes).
   api.get('/customers/:ref/views', authenticated, async (c) => {

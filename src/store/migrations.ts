@@ -187,6 +187,30 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
     },
   },
+  // An upstream's mode changes in place and a removed upstream is kept (removed_at) so that adding
+  // it again (same dialect and base URL) finds its links: a cut-over never creates a customer twice.
+  // Each change is a row of its history.
+  '0008_upstream_history': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstreams').addColumn('removed_at', 'varchar(32)').execute();
+      await db.schema
+        .createTable('upstream_history')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event', 'varchar(32)', (c) => c.notNull())
+        .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+        .addColumn('previous_mode', 'varchar(16)')
+        .addColumn('detail', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('upstream_history_upstream')
+        .on('upstream_history')
+        .columns(['tenant_id', 'upstream_id', 'created_at'])
+        .execute();
+    },
+  },
   // #27: picking due deliveries at book scale. `outbox_due` gains created_at, the pick's second
   // order key, so a large due backlog is read in order and the pick stops at its limit instead of
   // sorting every due row. `outbox_open` holds open rows only (pending or dead): the check for an

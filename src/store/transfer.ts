@@ -21,6 +21,7 @@ const tables = [
   'idempotency_keys',
   'upstreams',
   'upstream_links',
+  'upstream_history',
   'gateway_keys',
 ] as const satisfies readonly (keyof Database)[];
 // The outbox and shadow tables are not moved: drain the outbox before moving (docs/migrating.md).
@@ -35,6 +36,7 @@ const orderBy = {
   idempotency_keys: ['tenant_id', 'key'],
   upstreams: ['id'],
   upstream_links: ['upstream_id', 'customer_id'],
+  upstream_history: ['id'],
   gateway_keys: ['name'],
 } as const satisfies Record<Table, readonly string[]>;
 
@@ -52,6 +54,7 @@ export interface TransferCounts {
   idempotency_keys: number;
   upstreams: number;
   upstream_links: number;
+  upstream_history: number;
   gateway_keys: number;
 }
 
@@ -64,6 +67,7 @@ const zero = (): TransferCounts => ({
   idempotency_keys: 0,
   upstreams: 0,
   upstream_links: 0,
+  upstream_history: 0,
   gateway_keys: 0,
 });
 

@@ -64,7 +64,7 @@ export class ProxiedCustomers implements Customers {
 
   async #open(row: UpstreamRow | undefined): Promise<Upstream | undefined> {
     if (!row) return undefined;
-    const key = `${row.id}\n${row.credentials}\n${row.base_url}`;
+    const key = `${row.id}\n${row.mode}\n${row.credentials}\n${row.base_url}`;
     let opened = this.#opened.get(key);
     if (!opened) {
       if (this.#opened.size > 1000) this.#opened.clear();
