@@ -4,11 +4,12 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
+import { unreadableUpstreams } from '../upstream/client.ts';
 import { listUpstreams } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
-import { databaseReachable } from './probes.ts';
+import { databaseReachable, probeAuthorized } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import { requestView } from './request-view.ts';
@@ -54,13 +55,24 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
   const api = new Hono();
-  // Liveness with the database's state (and the outbox's depth); /ready is the load balancer's yes or no.
+  // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
+  // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
   api.get('/health', async (c) => {
-    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
-    const outbox = database === 'ok' ? await rt.store.outbox.counts().catch(() => null) : null;
+    const up = await databaseReachable(rt.store);
+    const status = up ? 'ok' : 'degraded';
+    const code = up ? 200 : 503;
+    if (!(await probeAuthorized(c.req.header('authorization'), rt.config.probeToken))) return c.json({ status }, code);
+    const outbox = up ? await rt.store.outbox.counts().catch(() => null) : null;
+    const unreadable = up
+      ? await rt.store.upstreams
+          .all()
+          .then((rows) => unreadableUpstreams(rt.keyring, rows))
+          .catch(() => null)
+      : null;
+    const database = up ? 'ok' : 'unreachable';
     return c.json(
-      { status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name), outbox },
-      database === 'ok' ? 200 : 503,
+      { status, database, dialects: dialects.map((d) => d.name), outbox, upstreams: { credentials_unreadable: unreadable } },
+      code,
     );
   });
   api.get('/ready', async (c) =>

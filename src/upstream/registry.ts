@@ -3,7 +3,7 @@ import { randomBase62 } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf } from './client.ts';
-import { credentialContext, type Keyring } from './secrets.ts';
+import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing and removing a tenant's upstreams (CLI `custgate upstream …`, GET
 // /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing.
@@ -79,13 +79,11 @@ export async function addUpstream(
     throw new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
   }
   const id = `ups_${randomBase62(20)}`;
+  const binding = { id, tenant_id: tenantId, dialect: dialect.name, base_url: baseUrlOf(input.baseUrl) };
   const row: UpstreamRow = {
-    id,
-    tenant_id: tenantId,
-    dialect: dialect.name,
-    base_url: baseUrlOf(input.baseUrl),
+    ...binding,
     mode,
-    credentials: await keyring.encrypt(JSON.stringify(parsed.output), credentialContext(tenantId, id)),
+    credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
     created_at: now.toISOString(),
   };
   await store.upstreams.insert(row);
