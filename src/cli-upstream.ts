@@ -3,6 +3,7 @@ import { loadConfig } from './config.ts';
 import { isGatewayError } from './contract/errors.ts';
 import { openStore } from './entries/node.ts';
 import type { Store } from './store/index.ts';
+import { unreadableUpstreams } from './upstream/client.ts';
 import { addUpstream, changeMode, listUpstreams, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
 import { keyringFor } from './upstream/secrets.ts';
 
@@ -67,8 +68,15 @@ export function upstreamCommands(program: Command, env: Env): void {
     .description("list a tenant's upstreams (never their credentials)")
     .option('--json', 'print a JSON array')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const listed = await withStore(env, async (store) => listUpstreams(store, await tenantId(store, ref)));
-      console.log(opts.json ? JSON.stringify(listed) : listed.map(line).join('\n') || '(no upstreams)');
+      const config = loadConfig(env);
+      const listed = await withStore(env, async (store) => {
+        const id = await tenantId(store, ref);
+        const unreadable = new Set(await unreadableUpstreams(keyringFor(config, store.upstreams), await store.upstreams.list(id)));
+        return (await listUpstreams(store, id)).map((u) => ({ ...u, credentials_readable: !unreadable.has(u.id) }));
+      });
+      const shown = (u: (typeof listed)[number]) =>
+        u.credentials_readable ? line(u) : `${line(u)}  CREDENTIALS UNREADABLE: re-add it with its credentials`;
+      console.log(opts.json ? JSON.stringify(listed) : listed.map(shown).join('\n') || '(no upstreams)');
     });
   upstream
     .command('show <tenant> <upstream-id>')

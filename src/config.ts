@@ -39,6 +39,9 @@ export interface GatewayConfig {
   readonly writeWaitMs: number;
   /** CUSTGATE_CORS_ORIGINS: origins browsers may call from (`*`: any); empty: no CORS. */
   readonly corsOrigins: readonly string[];
+
+  /** CUSTGATE_PROBE_TOKEN: the bearer token for /metrics and the detailed health (unset: neither is served). */
+  readonly probeToken: string | undefined;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -140,6 +143,7 @@ const envSchema = v.object({
     ),
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_PROBE_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters: `openssl rand -base64 24`'))),
   PORT: v.optional(integer(0, 65535)),
   CUSTGATE_CORS_ORIGINS: v.optional(
     v.pipe(
@@ -169,7 +173,7 @@ export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env 
   if (result.success) return result.output;
   const issue = result.issues[0];
   const name = issue.path?.[0]?.key;
-  const shown = typeof name === 'string' && !/SECRET|DATABASE_URL/.test(name) ? ` (got ${JSON.stringify(given[name])})` : '';
+  const shown = typeof name === 'string' && !/SECRET|TOKEN|DATABASE_URL/.test(name) ? ` (got ${JSON.stringify(given[name])})` : '';
   throw new ConfigError(`${typeof name === 'string' ? name : 'environment'}: ${issue.message}${shown}`);
 }
 
@@ -201,5 +205,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     },
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,
+    probeToken: parsed.CUSTGATE_PROBE_TOKEN,
   };
 }

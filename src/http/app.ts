@@ -8,6 +8,7 @@ import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
+import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
 import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
@@ -78,6 +79,12 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   if (metrics) {
     app.get('/metrics', async (c) => {
       markDialect(c, 'gateway');
+      if (!(await probeAuthorized(c.req.header('authorization'), deps.config.probeToken))) {
+        const message = deps.config.probeToken
+          ? '/metrics needs the probe token as a bearer token.'
+          : '/metrics is off until CUSTGATE_PROBE_TOKEN is set (docs/security.md).';
+        return gatewayError(new GatewayError('unauthenticated', message), rt);
+      }
       const { contentType, body } = await metrics.render();
       return c.body(body, 200, { 'content-type': contentType });
     });

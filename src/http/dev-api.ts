@@ -2,10 +2,8 @@ import { Hono } from 'hono';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { resetTenant } from '../store/tenant-reset.ts';
-import { markTenant } from './access.ts';
-import { authenticateAny } from './authenticate.ts';
-import { gatewayError } from './gateway-api.ts';
-import { requestView } from './request-view.ts';
+import type { GatewayEnv } from './context.ts';
+import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import type { Runtime } from './runtime.ts';
 
 // What the gateway offers a developer running it beside their tests, never in production
@@ -14,19 +12,15 @@ import type { Runtime } from './runtime.ts';
 const offInProduction = (what: string) =>
   new GatewayError('forbidden', `${what} is a development feature: it is off with NODE_ENV=production.`);
 
-export function devApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
-  const api = new Hono();
+export function devApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  api.onError((error) => gatewayError(error, rt));
   // Empties the calling tenant's customers, events, idempotency keys and outbox; credentials stay.
-  api.post('/reset', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      markTenant(c, principal.tenantId);
-      if (rt.config.production) throw offInProduction('POST /gateway/v1/reset');
-      const report = await resetTenant(rt.store, principal.tenantId);
-      return c.json({ object: 'reset', tenant: principal.tenantId, deleted: report });
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
+  api.post('/reset', gatewayAuth(dialects, rt), async (c) => {
+    const { tenantId } = c.get('principal');
+    if (rt.config.production) throw offInProduction('POST /gateway/v1/reset');
+    const report = await resetTenant(rt.store, tenantId);
+    return c.json({ object: 'reset', tenant: tenantId, deleted: report });
   });
   return api;
 }

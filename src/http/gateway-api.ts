@@ -4,11 +4,12 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
+import { unreadableUpstreams } from '../upstream/client.ts';
 import { changeMode, listUpstreams, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
-import { databaseReachable } from './probes.ts';
+import { databaseReachable, probeAuthorized } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import type { GatewayEnv } from './context.ts';
@@ -56,25 +57,39 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
   return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
 }
 
-export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
-  const api = new Hono<GatewayEnv>();
-  api.onError((error) => gatewayError(error, rt));
-
-  /** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
-  const authenticated: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+/** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
+export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
     const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
     c.set('principal', principal);
     markTenant(c, principal.tenantId);
     await next();
   };
+}
 
-  // Liveness with the database's state (and the outbox's depth); /ready is the load balancer's yes or no.
+export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  api.onError((error) => gatewayError(error, rt));
+  const authenticated = gatewayAuth(dialects, rt);
+
+  // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
+  // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
   api.get('/health', async (c) => {
-    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
-    const outbox = database === 'ok' ? await rt.store.outbox.counts().catch(() => null) : null;
+    const up = await databaseReachable(rt.store);
+    const status = up ? 'ok' : 'degraded';
+    const code = up ? 200 : 503;
+    if (!(await probeAuthorized(c.req.header('authorization'), rt.config.probeToken))) return c.json({ status }, code);
+    const outbox = up ? await rt.store.outbox.counts().catch(() => null) : null;
+    const unreadable = up
+      ? await rt.store.upstreams
+          .all()
+          .then((rows) => unreadableUpstreams(rt.keyring, rows))
+          .catch(() => null)
+      : null;
+    const database = up ? 'ok' : 'unreachable';
     return c.json(
-      { status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name), outbox },
-      database === 'ok' ? 200 : 503,
+      { status, database, dialects: dialects.map((d) => d.name), outbox, upstreams: { credentials_unreadable: unreadable } },
+      code,
     );
   });
   api.get('/ready', async (c) =>

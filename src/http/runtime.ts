@@ -103,7 +103,13 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
-  const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const upstreams = new UpstreamClient({
+    keyring,
+    timeoutMs: deps.config.upstreamTimeoutMs,
+    upstreams: deps.store.upstreams,
+    logger,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
   const service = new CustomerService(deps.store, {
     now,
     maxAttempts: 16,

@@ -59,6 +59,7 @@ function asCustomer(customerId: string, fields: CustomerFields, local: Customer 
 
 export interface ClientPortOptions {
   readonly keyring: Keyring;
+  readonly logger?: Logger;
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
@@ -88,7 +89,14 @@ export class ClientPort implements UpstreamPort {
       }
       return response;
     };
-    return { client: new UpstreamClient({ keyring: this.#options.keyring, timeoutMs: this.#options.timeoutMs, fetch: tracked }), seen };
+    const client = new UpstreamClient({
+      keyring: this.#options.keyring,
+      timeoutMs: this.#options.timeoutMs,
+      fetch: tracked,
+      upstreams: this.#store.upstreams,
+      ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+    });
+    return { client, seen };
   }
 
   async #open(client: UpstreamClient, tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
@@ -211,6 +219,7 @@ export function replicationFor(
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const dispatcher = new Dispatcher({
     store,

@@ -158,6 +158,23 @@ export class UpstreamRepository {
     return (await this.list(tenantId)).filter((row) => row.mode === mode);
   }
 
+  /** Every tenant's upstreams (health: whose credentials this gateway can read). */
+  async all(): Promise<UpstreamRow[]> {
+    return this.#executor.all(this.#db.selectFrom('upstreams').selectAll().orderBy('id').compile());
+  }
+
+  /** Replaces sealed credentials, only if they are still the ones read (another process may have re-sealed them). */
+  async reseal(tenantId: string, id: string, from: string, to: string): Promise<void> {
+    const q = this.#db
+      .updateTable('upstreams')
+      .set({ credentials: to })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('credentials', '=', from)
+      .compile();
+    await this.#executor.run(q);
+  }
+
   async count(): Promise<number> {
     const q = this.#db
       .selectFrom('upstreams')

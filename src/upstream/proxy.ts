@@ -35,7 +35,7 @@ export class ProxiedCustomers implements Customers {
   readonly #service: CustomerService;
   readonly #store: Store;
   readonly #client: UpstreamClient;
-  /** Opened upstreams by row (id and sealed credentials): decrypting once per change, not per write. */
+  /** Opened upstreams by row (everything the credentials are bound to): decrypting once per change, not per write. */
   readonly #opened = new Map<string, Promise<Upstream>>();
 
   constructor(service: CustomerService, store: Store, client: UpstreamClient) {
@@ -64,7 +64,7 @@ export class ProxiedCustomers implements Customers {
 
   async #open(row: UpstreamRow | undefined): Promise<Upstream | undefined> {
     if (!row) return undefined;
-    const key = `${row.id}\n${row.mode}\n${row.credentials}\n${row.base_url}`;
+    const key = [row.id, row.tenant_id, row.dialect, row.base_url, row.mode, row.credentials].join('\n');
     let opened = this.#opened.get(key);
     if (!opened) {
       if (this.#opened.size > 1000) this.#opened.clear();

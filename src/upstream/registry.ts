@@ -3,7 +3,7 @@ import { randomBase62 } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf } from './client.ts';
-import { credentialContext, type Keyring } from './secrets.ts';
+import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
 // /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing. A mode
@@ -127,13 +127,11 @@ export async function addUpstream(
   const baseUrl = baseUrlOf(input.baseUrl);
   const removed = await store.upstreams.findRemoved(tenantId, dialect.name, baseUrl);
   const id = removed?.id ?? `ups_${randomBase62(20)}`;
+  const binding = { id, tenant_id: tenantId, dialect: dialect.name, base_url: baseUrl };
   const row: UpstreamRow = {
-    id,
-    tenant_id: tenantId,
-    dialect: dialect.name,
-    base_url: baseUrl,
+    ...binding,
     mode,
-    credentials: await keyring.encrypt(JSON.stringify(parsed.output), credentialContext(tenantId, id)),
+    credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
     created_at: removed?.created_at ?? now.toISOString(),
     removed_at: null,
   };
