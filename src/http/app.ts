@@ -9,6 +9,7 @@ import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.
 import { requestView } from './request-view.ts';
 import { createRuntime, type GatewayDeps } from './runtime.ts';
 import { webRoutes } from '../web/index.ts';
+import { mountWebhooks } from './webhook-routes.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
@@ -62,6 +63,8 @@ export function createApp(deps: GatewayDeps): Hono {
     markDialect(c, 'gateway');
     await next();
   });
+  // Before the gateway API, whose catch-all answers 404.
+  mountWebhooks(app, all, rt);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {
