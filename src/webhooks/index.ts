@@ -4,7 +4,8 @@ import { GatewayError } from '../contract/errors.ts';
 import { randomBase62 } from '../core/ids.ts';
 import type { EventSink, WrittenEvent } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
-import type { Keyring } from '../upstream/secrets.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import type { GatewayConfig } from '../config.ts';
 import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
 import { eventType, eventTypes } from './events.ts';
 import { newWebhookSecret } from './sign.ts';
@@ -188,4 +189,14 @@ export class Webhooks implements EventSink {
     if (enabled) this.committed();
     return { ...row, status };
   }
+}
+
+/** The webhooks of a gateway built from its configuration (the Node server, the Worker). */
+export function webhooksFor(
+  store: Store,
+  config: GatewayConfig,
+  dialects: readonly AnyDialect[],
+  options: Omit<WebhooksOptions, keyof GatewayConfig['webhooks']> = {},
+): Webhooks {
+  return new Webhooks(store, keyringFor(config, store.upstreams), dialects, { ...config.webhooks, ...options });
 }

@@ -289,6 +289,15 @@ export class WebhookStore {
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }
 
+  async disabledCount(): Promise<number> {
+    const q = this.#db
+      .selectFrom('webhook_endpoints')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'disabled')
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.n ?? 0);
+  }
+
   // --- attempts
 
   async recordAttempt(row: AttemptRow): Promise<void> {
