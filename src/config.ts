@@ -23,6 +23,16 @@ export interface GatewayConfig {
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
   };
+  /** Outbound webhooks (docs/webhooks.md). */
+  readonly webhooks: {
+    /** A delivery is retried with backoff for this long after its event, then given up. */
+    readonly retryWindowMs: number;
+    /** Given-up deliveries in a row after which an endpoint is disabled. */
+    readonly disableAfter: number;
+    /** Events listed by GET /v1/events for this many days (within CUSTGATE_EVENT_RETENTION_DAYS). */
+    readonly eventDays: number;
+    readonly baseDelayMs: number;
+  };
   /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
   readonly secretsKey: string | undefined;
   /** Bound on each call to an upstream provider, connection included. */
@@ -129,6 +139,10 @@ const envSchema = v.object({
   CUSTGATE_OUTBOX_POLL_MS: v.optional(integer(1), '1000'),
   CUSTGATE_OUTBOX_BASE_DELAY_MS: v.optional(integer(1), '500'),
   CUSTGATE_OUTBOX_MAX_DELAY_MS: v.optional(integer(1), '300000'),
+  CUSTGATE_WEBHOOK_RETRY_HOURS: v.optional(integer(0), '72'),
+  CUSTGATE_WEBHOOK_DISABLE_AFTER: v.optional(integer(1), '5'),
+  CUSTGATE_WEBHOOK_EVENT_DAYS: v.optional(integer(1), '30'),
+  CUSTGATE_WEBHOOK_BASE_DELAY_MS: v.optional(integer(1), '1000'),
   CUSTGATE_SECRETS_KEY: v.optional(
     v.pipe(
       v.string(),
@@ -202,6 +216,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,
       baseDelayMs: parsed.CUSTGATE_OUTBOX_BASE_DELAY_MS,
       maxDelayMs: parsed.CUSTGATE_OUTBOX_MAX_DELAY_MS,
+    },
+    webhooks: {
+      retryWindowMs: parsed.CUSTGATE_WEBHOOK_RETRY_HOURS * 3600_000,
+      disableAfter: parsed.CUSTGATE_WEBHOOK_DISABLE_AFTER,
+      eventDays: parsed.CUSTGATE_WEBHOOK_EVENT_DAYS,
+      baseDelayMs: parsed.CUSTGATE_WEBHOOK_BASE_DELAY_MS,
     },
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,

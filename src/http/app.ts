@@ -14,6 +14,7 @@ import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps } from './runtime.ts';
 import { webRoutes } from '../web/index.ts';
+import { mountWebhooks } from './webhook-routes.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
@@ -74,6 +75,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   });
   // Before the gateway API, whose catch-all would answer for these paths.
   app.route('/gateway/v1', devApi(all, rt));
+  mountWebhooks(app, all, rt);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Registry } from '../../dialects/index.ts';
+import { dialectsOf, type Registry, registry } from '../../dialects/index.ts';
 import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
@@ -14,6 +14,7 @@ import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
+import { Webhooks } from '../webhooks/index.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -44,6 +45,8 @@ export interface GatewayDeps {
   readonly docsAssets?: StaticAssets;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
   readonly replication?: Replication;
+  /** Outbound webhooks (src/webhooks/); default: built over the store, sending right after each write. */
+  readonly webhooks?: Webhooks;
 }
 
 export interface Replication {
@@ -74,6 +77,7 @@ export interface Runtime {
   readonly authFailures: RateLimiter;
   readonly requests: RateLimiter;
   readonly clientAddress: (c: Context) => string | undefined;
+  readonly webhooks: Webhooks;
 }
 
 // JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
@@ -103,6 +107,14 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const webhooks =
+    deps.webhooks ??
+    new Webhooks(deps.store, keyring, Object.values(dialectsOf(deps.registry ?? registry)), {
+      now,
+      logger,
+      ...deps.config.webhooks,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
   const upstreams = new UpstreamClient({
     keyring,
     timeoutMs: deps.config.upstreamTimeoutMs,
@@ -116,6 +128,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     writeWaitMs: deps.config.writeWaitMs,
     maxCustomerBytes: deps.config.maxCustomerBytes,
     ...(replication ? { replicas: replication.replicas } : {}),
+    events: webhooks,
   });
   return {
     config: deps.config,
@@ -134,5 +147,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
+    webhooks,
   };
 }

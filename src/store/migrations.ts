@@ -229,4 +229,69 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // #28: webhook endpoints (secrets AES-GCM sealed as upstream credentials are), one delivery row per
+  // committed customer event and endpoint, written in the write's atomic unit, and the attempt log.
+  // An event's id derives from (customer, version), the customer_events row it announces.
+  '0011_webhooks': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('url', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('format', 'varchar(16)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('previous_secret', 'text')
+        .addColumn('previous_until', 'varchar(32)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addCheckConstraint('webhook_endpoints_format', sql`format in ('stripe', 'standard')`)
+        .execute();
+      await db.schema.createIndex('webhook_endpoints_tenant').on('webhook_endpoints').columns(['tenant_id', 'status']).execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('request_id', 'varchar(128)')
+        .addColumn('idempotency_key', 'varchar(255)')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('lease_owner', 'varchar(64)')
+        .addColumn('lease_until', 'varchar(32)')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['endpoint_id', 'customer_id', 'version'])
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['state', 'next_attempt_at']).execute();
+      await db.schema
+        .createIndex('webhook_deliveries_event')
+        .on('webhook_deliveries')
+        .columns(['tenant_id', 'customer_id', 'version'])
+        .execute();
+
+      await db.schema
+        .createTable('webhook_attempts')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
+    },
+  },
 };

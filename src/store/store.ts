@@ -128,6 +128,8 @@ export interface UpdateUnit {
   readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
   /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
   readonly deliveries?: readonly DeliveryRow[];
+  /** Further rows recorded with the write (webhook deliveries, src/webhooks/): committed with it or not at all. */
+  readonly extra?: readonly Step[];
 }
 
 /**
@@ -223,6 +225,7 @@ export class Store {
     if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
+    if (unit.extra) steps.push(...unit.extra);
     await this.executor.atomic(steps);
   }
 
@@ -273,6 +276,7 @@ export class Store {
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
+    if (unit.extra) steps.push(...unit.extra);
     return steps;
   }
 
