@@ -3,8 +3,7 @@ import { loadConfig } from './config.ts';
 import { isGatewayError } from './contract/errors.ts';
 import { openStore } from './entries/node.ts';
 import type { Store } from './store/index.ts';
-import { unreadableUpstreams } from './upstream/client.ts';
-import { addUpstream, changeMode, listUpstreams, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
+import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
 import { keyringFor } from './upstream/secrets.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
@@ -69,11 +68,9 @@ export function upstreamCommands(program: Command, env: Env): void {
     .option('--json', 'print a JSON array')
     .action(async (ref: string, opts: { json?: boolean }) => {
       const config = loadConfig(env);
-      const listed = await withStore(env, async (store) => {
-        const id = await tenantId(store, ref);
-        const unreadable = new Set(await unreadableUpstreams(keyringFor(config, store.upstreams), await store.upstreams.list(id)));
-        return (await listUpstreams(store, id)).map((u) => ({ ...u, credentials_readable: !unreadable.has(u.id) }));
-      });
+      const listed = await withStore(env, async (store) =>
+        listUpstreamsChecked(store, keyringFor(config, store.upstreams), await tenantId(store, ref)),
+      );
       const shown = (u: (typeof listed)[number]) =>
         u.credentials_readable ? line(u) : `${line(u)}  CREDENTIALS UNREADABLE: re-add it with its credentials`;
       console.log(opts.json ? JSON.stringify(listed) : listed.map(shown).join('\n') || '(no upstreams)');

@@ -1,11 +1,11 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
+import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
-import { changeMode, listUpstreams, upstreamDetail } from '../upstream/registry.ts';
+import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
@@ -58,9 +58,9 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 }
 
 /** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
-export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime): MiddlewareHandler<GatewayEnv> {
+export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action: Action = 'read'): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
+    const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), action);
     c.set('principal', principal);
     markTenant(c, principal.tenantId);
     await next();
@@ -130,38 +130,29 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
 
   // The tenant's upstreams, never their credentials.
   api.get('/upstreams', authenticated, async (c) =>
-    c.json({ object: 'list', data: await listUpstreams(rt.store, c.get('principal').tenantId) }),
+    c.json({ object: 'list', data: await listUpstreamsChecked(rt.store, rt.keyring, c.get('principal').tenantId) }),
   );
 
   // One upstream with its links count and history (each mode change with its time).
-  api.get('/upstreams/:id', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      return c.json(await upstreamDetail(rt.store, principal.tenantId, c.req.param('id')));
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
-  });
+  api.get('/upstreams/:id', authenticated, async (c) =>
+    c.json(await upstreamDetail(rt.store, c.get('principal').tenantId, c.req.param('id'))),
+  );
 
   // {"mode": "proxy" | "mirror" | "shadow"}: the mode changes in place; links and history stay.
-  api.patch('/upstreams/:id', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), 'update');
-      const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
-      const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-      const unknownKey = Object.keys(fields).find((k) => k !== 'mode');
-      const mode = fields.mode;
-      if (unknownKey !== undefined || typeof mode !== 'string') {
-        const path = unknownKey ?? 'mode';
-        const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'mode is required: proxy, mirror or shadow.';
-        throw new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
-      }
-      const id = c.req.param('id');
-      await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
-      return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
-    } catch (error) {
-      return gatewayError(error, rt);
+  api.patch('/upstreams/:id', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const principal = c.get('principal');
+    const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+    const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const unknownKey = Object.keys(fields).find((k) => k !== 'mode');
+    const mode = fields.mode;
+    if (unknownKey !== undefined || typeof mode !== 'string') {
+      const path = unknownKey ?? 'mode';
+      const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'mode is required: proxy, mirror or shadow.';
+      throw new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
     }
+    const id = c.req.param('id');
+    await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
+    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
   });
 
   // One customer as every dialect shows it (the console's side-by-side panes).

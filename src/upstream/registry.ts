@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
-import { dialectOf } from './client.ts';
+import { dialectOf, unreadableUpstreams } from './client.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
@@ -187,6 +187,13 @@ export async function upstreamDetail(store: Store, tenantId: string, id: string)
 
 export async function listUpstreams(store: Store, tenantId: string): Promise<UpstreamView[]> {
   return (await store.upstreams.list(tenantId)).map(upstreamView);
+}
+
+/** The listing `upstream list` and GET /gateway/v1/upstreams show: each with whether its credentials open. */
+export async function listUpstreamsChecked(store: Store, keyring: Keyring, tenantId: string) {
+  const rows = await store.upstreams.list(tenantId);
+  const unreadable = new Set(await unreadableUpstreams(keyring, rows));
+  return rows.map((row) => ({ ...upstreamView(row), credentials_readable: !unreadable.has(row.id) }));
 }
 
 /** Only to name the credential keys in an error: mints nothing. */
