@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import {
   type AddressOp,
   type AddressPatch,
+  type Customer,
   type CustomerPatch,
   clear,
   type FieldName,
@@ -133,8 +134,21 @@ function parseError(response: ClientResponse): GatewayError {
 }
 
 /**
- * Every PUT (and create) needs customerType and a non-empty displayName: taken from the write,
- * else from the customer as the gateway knows it.
+ * The email properties, and where each keeps its value in the canonical customer. Bigcapital's
+ * reference types every member a string, and Bigcapital refuses "" for an email: an email has no
+ * clear there.
+ */
+const emailProperties = {
+  email: { field: 'email', current: (c) => c?.email },
+  billingAddressEmail: { field: 'address.email', current: (c) => c?.address?.email },
+  shippingAddressEmail: { field: 'shipping.address.email', current: (c) => c?.shipping?.address?.email },
+} as const satisfies Record<string, { field: string; current: (c: Customer | undefined) => string | null | undefined }>;
+
+/**
+ * The body of a PUT or create. Every PUT (and create) needs customerType and a non-empty
+ * displayName: taken from the write, else from the customer as the gateway knows it. A clear is
+ * "", the reference's type for every member but `active` (Bigcapital reads "" as no value); a
+ * clear of an email or of `active` has no form and is left out (`cannotCarry` names it).
  */
 function body(write: ClientWrite, create: boolean): string {
   const out = fromPatch(write.patch).body;
@@ -142,7 +156,23 @@ function body(write: ClientWrite, create: boolean): string {
   out.customerType ??= current?.customer_type ?? 'business';
   out.displayName ??= current?.name || current?.company_name || current?.email || 'Unnamed customer';
   if (create && write.patch.currency?.op === 'set') out.currencyCode = write.patch.currency.value;
+  for (const [property, value] of Object.entries(out)) {
+    if (value !== null) continue;
+    if (Object.hasOwn(emailProperties, property) || property === 'active') delete out[property];
+    else out[property] = '';
+  }
   return JSON.stringify(out);
+}
+
+/** The clears Bigcapital's reference has no form for, where there is a value to clear. */
+function cannotCarry(write: ClientWrite): string[] {
+  const out = fromPatch(write.patch).body;
+  const fields: string[] = [];
+  for (const [property, { field, current }] of Object.entries(emailProperties)) {
+    if (out[property] === null && (write.current === undefined || current(write.current))) fields.push(field);
+  }
+  if (out.active === null && write.current?.active !== true) fields.push('active');
+  return fields;
 }
 
 export const clientBigcapital = {
@@ -165,4 +195,5 @@ export const clientBigcapital = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
+  cannotCarry,
 } satisfies DialectClient;

@@ -241,6 +241,8 @@ export interface ClientWrite {
   readonly patch: CustomerPatch;
   /** The customer before the write (for providers whose updates need members the patch lacks). */
   readonly current?: Customer | undefined;
+  /** The body encoding the upstream was added with; JSON unless it asked for Stripe's form. */
+  readonly encoding?: BodyFormat | undefined;
 }
 
 /**
@@ -263,6 +265,12 @@ export interface DialectClient {
   parse(body: unknown): ClientCustomer | GatewayError;
   /** A refusal in the provider's envelope -> the canonical error (issue paths in the provider's names). */
   parseError(response: ClientResponse): GatewayError;
+  /**
+   * The changes of this write the provider's documented API has no way to make (canonical field
+   * paths, `email` or `address.email`): an update carrying one would leave the old value there.
+   * Absent or empty: everything the client half sends is carried.
+   */
+  cannotCarry?(write: ClientWrite): readonly string[];
 }
 
 /** What a provider shows for a text field: a non-empty string sets it, anything else clears it. */
