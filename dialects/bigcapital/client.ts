@@ -20,6 +20,7 @@ import {
   type Issue,
   type IssueKind,
   shownText,
+  unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
@@ -130,7 +131,8 @@ function parseError(response: ClientResponse): GatewayError {
     });
     return new GatewayError('invalid_request', issues[0]?.message ?? 'The upstream refused the request.', { issues });
   }
-  return upstreamStatusError(response.status, typeof body.message === 'string' ? body.message : 'The upstream refused the request.');
+  if (typeof body.message !== 'string') return unexpectedAnswer(response);
+  return upstreamStatusError(response.status, body.message, response.retryAfterSeconds);
 }
 
 /**

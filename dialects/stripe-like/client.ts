@@ -9,6 +9,7 @@ import {
   type IssueKind,
   shownAddress,
   shownText,
+  unexpectedAnswer,
   upstreamStatusError,
 } from '../../src/contract/dialect.ts';
 
@@ -94,7 +95,7 @@ export const paramPath = (param: string): string[] => param.split(/[[\]]+/).filt
 /** Stripe's {"error":{type,code,message,param}} and its status -> a canonical error. */
 export function parseErrorStripe(response: ClientResponse): GatewayError {
   const parsed = v.safeParse(ErrorEnvelopeStripe, response.body);
-  if (!parsed.success) return upstreamStatusError(response.status, 'the answer is not a Stripe error');
+  if (!parsed.success) return unexpectedAnswer(response);
   const { type, code, message = 'The upstream provider refused the request.', param } = parsed.output.error;
   if (type === 'idempotency_error') {
     return code === 'idempotency_key_in_use'
@@ -106,5 +107,5 @@ export function parseErrorStripe(response: ClientResponse): GatewayError {
     const issues: Issue[] = param === undefined ? [] : [{ path: paramPath(param), kind: kindByCode[code ?? ''] ?? 'value', message }];
     return new GatewayError('invalid_request', message, issues.length > 0 ? { issues } : {});
   }
-  return upstreamStatusError(response.status, message);
+  return upstreamStatusError(response.status, message, response.retryAfterSeconds);
 }

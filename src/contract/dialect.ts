@@ -15,7 +15,7 @@ import type { GatewayError } from './errors.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
 import { GatewayError as GatewayErrorClass } from './errors.ts';
-export { GatewayError, upstreamStatusError } from './errors.ts';
+export { GatewayError, unexpectedAnswer, upstreamStatusError } from './errors.ts';
 
 // The one contract between the gateway and a dialect. A dialect is a plain object (checked with
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
@@ -223,6 +223,8 @@ export interface ClientRequest {
 export interface ClientResponse {
   readonly status: number;
   readonly body: unknown;
+  /** The answer's Retry-After, in whole seconds from now, where it had one. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** A customer as a provider shows it: its id there, and its state as a canonical patch. */

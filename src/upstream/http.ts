@@ -9,6 +9,15 @@ export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 /** Answers larger than this are not a customer: refused rather than buffered. */
 const maxAnswerBytes = 1024 * 1024;
 
+/** Retry-After in seconds or as an HTTP date -> milliseconds from now. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 const isTimeout = (error: unknown) => error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 
 /** Sends one request to an upstream; a failure to get an answer is a canonical 503/504/502. */
@@ -22,6 +31,7 @@ export async function send(
   const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
   let text: string;
   let status: number;
+  let retryAfter: number | undefined;
   try {
     const response = await doFetch(url, {
       method: request.method,
@@ -31,6 +41,7 @@ export async function send(
       redirect: 'manual',
     });
     status = response.status;
+    retryAfter = retryAfterMs(response.headers.get('retry-after'));
     text = await response.text();
   } catch (error) {
     if (isTimeout(error) || signal.aborted) {
@@ -46,5 +57,5 @@ export async function send(
   } catch {
     // Not JSON: kept as text for the dialect's error parser, which will not find its envelope.
   }
-  return { status, body };
+  return { status, body, ...(retryAfter === undefined ? {} : { retryAfterSeconds: Math.ceil(retryAfter / 1000) }) };
 }
