@@ -7,7 +7,9 @@ import { isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
-import type { Fetch } from '../upstream/http.ts';
+import { type Fetch, retryAfterMs } from '../upstream/http.ts';
+
+export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
@@ -20,15 +22,6 @@ import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Upstr
 /** Names the delivery on every request, so an upstream (or a proxy in the tests) can tell retries apart. */
 export const deliveryHeader = 'x-custgate-delivery';
 
-/** Retry-After in seconds or as an HTTP date -> milliseconds from now. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /**
  * For a provider without idempotency keys that has an external id (Zenskar), a create carries
  * one: the customer's own external_id, or `custgate-<uuid>` when it has none. A retried create
@@ -40,7 +33,7 @@ export function createMarker(dialect: AnyDialect, customerId: string, fields: Pi
   return fields.external_id ?? `custgate-${customerId}`;
 }
 
-const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
+const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
 
 function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutcome {
   const message = error instanceof Error ? error.message : String(error);

@@ -184,7 +184,14 @@ export class UpstreamClient {
       const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
       request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
     }
-    return this.#call(upstream, request);
+    if (link) return this.#call(upstream, request);
+    return this.#call(upstream, request).catch((error: unknown) => {
+      // There is no customer a create could miss: a 404 is the provider's (or its address's) fault.
+      if (error instanceof GatewayError && error.code === 'not_found') {
+        throw new GatewayError('bad_gateway', `The upstream provider answered HTTP 404 to a create: ${error.message}`);
+      }
+      throw error;
+    });
   }
 
   /** Reads a customer from the upstream by its id there. */

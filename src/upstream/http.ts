@@ -16,6 +16,15 @@ export const maxAnswerBytes = 1024 * 1024;
  */
 export const acceptEncoding = 'gzip, deflate';
 
+/** Retry-After in seconds or as an HTTP date -> milliseconds from now. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 const isTimeout = (error: unknown) => error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 
 const tooLarge = () => new GatewayError('bad_gateway', 'The upstream provider answered with more than a customer.');
@@ -58,6 +67,7 @@ export async function send(
   const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
   let text: string;
   let status: number;
+  let retryAfter: number | undefined;
   try {
     const response = await doFetch(url, {
       method: request.method,
@@ -67,6 +77,7 @@ export async function send(
       redirect: 'manual',
     });
     status = response.status;
+    retryAfter = retryAfterMs(response.headers.get('retry-after'));
     text = await readBounded(response, maxAnswerBytes);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
@@ -82,5 +93,5 @@ export async function send(
   } catch {
     // Not JSON: kept as text for the dialect's error parser, which will not find its envelope.
   }
-  return { status, body };
+  return { status, body, ...(retryAfter === undefined ? {} : { retryAfterSeconds: Math.ceil(retryAfter / 1000) }) };
 }
