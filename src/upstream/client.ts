@@ -80,6 +80,28 @@ export function resolveMerges(dialect: AnyDialect, patch: CustomerPatch, current
   return (out as CustomerPatch | undefined) ?? patch;
 }
 
+/**
+ * The request of one canonical write: an update of the linked customer, or a create (the whole
+ * customer after the write) where there is no link yet.
+ */
+export function requestFor(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): ClientRequest {
+  const client = upstream.dialect.client;
+  let request: ClientRequest;
+  if (link) {
+    const patch = resolveMerges(upstream.dialect, write.patch, write.current);
+    request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+  } else {
+    const after = applyPatch(write.current ?? fieldDefaults, write.patch);
+    request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+  }
+  if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
+    // A create on behalf of an update (no link yet) is another request: its own key.
+    const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
+    request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
+  }
+  return request;
+}
+
 export interface UpstreamClientOptions {
   readonly keyring: Keyring;
   readonly timeoutMs: number;
@@ -120,20 +142,11 @@ export class UpstreamClient {
    * the upstream's refusal or failure as a canonical GatewayError.
    */
   async push(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): Promise<Pushed> {
-    const client = upstream.dialect.client;
-    let request: ClientRequest;
-    if (link) {
-      const patch = resolveMerges(upstream.dialect, write.patch, write.current);
-      request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
-    } else {
-      const after = applyPatch(write.current ?? fieldDefaults, write.patch);
-      request = client.create({ patch: wholePatch(after) }, upstream.credentials);
-    }
-    if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
-      // A create on behalf of an update (no link yet) is another request: its own key.
-      const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
-      request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
-    }
+    return this.send(upstream, requestFor(upstream, link, write));
+  }
+
+  /** Sends a request built by requestFor (the proxy checks it first). */
+  async send(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
     return this.#call(upstream, request);
   }
 
