@@ -1,4 +1,4 @@
-import { type Customer, type CustomerFields, stateDefaults } from '../../schemas/index.ts';
+import type { CustomerFields } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -8,6 +8,7 @@ import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
+import { asCustomer } from '../upstream/fidelity.ts';
 
 export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
@@ -41,13 +42,6 @@ function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutc
     return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   }
   return { kind: 'rejected', error: `${error.code}: ${message}` };
-}
-
-/** A customer of the given fields, as a dialect renders one (ids and state from the local row when known). */
-function asCustomer(customerId: string, fields: CustomerFields, local: Customer | undefined): Customer {
-  if (local) return { ...local, ...fields };
-  const at = new Date(0).toISOString();
-  return { ...stateDefaults, ...fields, uuid: customerId, public_id: 'cus_shadow', number: 1, version: 1, created_at: at, updated_at: at };
 }
 
 export interface ClientPortOptions {

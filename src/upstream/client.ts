@@ -80,6 +80,28 @@ export function resolveMerges(dialect: AnyDialect, patch: CustomerPatch, current
   return (out as CustomerPatch | undefined) ?? patch;
 }
 
+/**
+ * The request of one canonical write: an update of the linked customer, or a create (the whole
+ * customer after the write) where there is no link yet.
+ */
+export function requestFor(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): ClientRequest {
+  const client = upstream.dialect.client;
+  let request: ClientRequest;
+  if (link) {
+    const patch = resolveMerges(upstream.dialect, write.patch, write.current);
+    request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+  } else {
+    const after = applyPatch(write.current ?? fieldDefaults, write.patch);
+    request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+  }
+  if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
+    // A create on behalf of an update (no link yet) is another request: its own key.
+    const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
+    request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
+  }
+  return request;
+}
+
 export interface UpstreamClientOptions {
   readonly keyring: Keyring;
   readonly timeoutMs: number;
@@ -170,21 +192,12 @@ export class UpstreamClient {
    * the upstream's refusal or failure as a canonical GatewayError.
    */
   async push(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): Promise<Pushed> {
-    const client = upstream.dialect.client;
-    let request: ClientRequest;
-    if (link) {
-      const patch = resolveMerges(upstream.dialect, write.patch, write.current);
-      request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
-    } else {
-      const after = applyPatch(write.current ?? fieldDefaults, write.patch);
-      request = client.create({ patch: wholePatch(after) }, upstream.credentials);
-    }
-    if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
-      // A create on behalf of an update (no link yet) is another request: its own key.
-      const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
-      request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
-    }
-    if (link) return this.#call(upstream, request);
+    return this.send(upstream, requestFor(upstream, link, write), link === undefined);
+  }
+
+  /** Sends a request built by requestFor (the proxy checks it first); `create` when it makes a customer. */
+  async send(upstream: Upstream, request: ClientRequest, create = false): Promise<Pushed> {
+    if (!create) return this.#call(upstream, request);
     return this.#call(upstream, request).catch((error: unknown) => {
       // There is no customer a create could miss: a 404 is the provider's (or its address's) fault.
       if (error instanceof GatewayError && error.code === 'not_found') {
