@@ -173,7 +173,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["CreateRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["CreateRequest"];
@@ -424,7 +424,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UpdateRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["UpdateRequest"];
