@@ -25,7 +25,7 @@ interface TenantCreateOptions {
   readonly wranglerConfig?: string;
 }
 
-const duration = (value: string): number => {
+export const duration = (value: string): number => {
   try {
     return durationSeconds(value);
   } catch (error) {

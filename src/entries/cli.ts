@@ -8,6 +8,7 @@ import { registerOutboxCommands } from '../outbox/cli.ts';
 import { createTenant } from '../gateway/tenants.ts';
 import { printDemo } from '../cli/output.ts';
 import { packageVersion } from '../package-info.ts';
+import { registerSigningKeyCommands } from '../cli/signing-keys.ts';
 import { registerTenantCommands } from '../cli/tenants.ts';
 import { registerTransferCommands } from '../cli/transfer.ts';
 import { registerResetCommand } from '../cli/reset.ts';
@@ -106,6 +107,7 @@ program
 registerTransferCommands(program, env);
 registerTenantCommands(program, env);
 registerResetCommand(program, env);
+registerSigningKeyCommands(program, env);
 
 program
   .command('dev-worker')

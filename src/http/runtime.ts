@@ -137,7 +137,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
-    jwt: new JwtService(deps.config.jwt, deps.store),
+    jwt: new JwtService(deps.config.jwt, deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs }),
     // The credential cache's TTL bounds it: a changed signing key takes effect within it.
     tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,

@@ -5,6 +5,7 @@ import type { SqlExecutor, Step } from './executor.ts';
 import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
 import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
+import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -202,6 +203,11 @@ export class Store {
   async findSigningKey(tenantId: string): Promise<SigningKeyRow | undefined> {
     const q = this.#db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).compile();
     return (await this.executor.all(q))[0];
+  }
+
+  /** The key a rotation replaced, while its overlap lasts (signing-keys.ts). */
+  async findRetiringSigningKey(tenantId: string): Promise<RetiringKey | undefined> {
+    return findRetiringSigningKey(this, tenantId);
   }
 
   // --- customers
