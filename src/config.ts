@@ -37,6 +37,8 @@ export interface GatewayConfig {
   readonly eventRetentionDays: number;
   /** How long an update may wait behind other updates of the same customer (queue, row lock). */
   readonly writeWaitMs: number;
+  /** Requests in flight at once per client address before 429 (0: off). On by default. */
+  readonly maxInFlightPerAddress: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -138,6 +140,8 @@ const envSchema = v.object({
     ),
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
+  CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
   PORT: v.optional(integer(0, 65535)),
 });
 
@@ -174,6 +178,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxCustomerBytes: parsed.CUSTGATE_MAX_CUSTOMER_BYTES,
     eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
+    maxInFlightPerAddress: parsed.CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS,
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,

@@ -12,6 +12,7 @@ import { databaseReachable } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import type { GatewayEnv } from './context.ts';
+import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 
@@ -62,6 +63,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
 
   /** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
   const authenticated: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    refuseCrowded(c);
     const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
     c.set('principal', principal);
     markTenant(c, principal.tenantId);
