@@ -52,6 +52,8 @@ export interface GatewayConfig {
 
   /** CUSTGATE_PROBE_TOKEN: the bearer token for /metrics and the detailed health (unset: neither is served). */
   readonly probeToken: string | undefined;
+  /** Requests in flight at once per client address before 429 (0: off). On by default. */
+  readonly maxInFlightPerAddress: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -158,6 +160,8 @@ const envSchema = v.object({
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
   CUSTGATE_PROBE_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters: `openssl rand -base64 24`'))),
+  CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
+  CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
   PORT: v.optional(integer(0, 65535)),
   CUSTGATE_CORS_ORIGINS: v.optional(
     v.pipe(
@@ -211,6 +215,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
     corsOrigins: parsed.CUSTGATE_CORS_ORIGINS,
+    maxInFlightPerAddress: parsed.CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS,
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,

@@ -168,6 +168,12 @@ function conflict(target: string): GatewayError {
   return new GatewayError('conflict', `Another customer of this tenant already has this ${target}.`, { field: target });
 }
 
+/** Whose customers a lookup may find: the tenant's, in the mode of the caller's key. */
+export type Caller = Pick<Principal, 'tenantId' | 'livemode'>;
+
+/** A customer created before modes were recorded (livemode null) is visible in both. */
+const inMode = (row: CustomerRow, livemode: boolean): boolean => row.livemode === null || Number(row.livemode) === (livemode ? 1 : 0);
+
 /** Resolves, reads and writes customers of one tenant at a time. */
 export class CustomerService {
   readonly #store: Store;
@@ -179,19 +185,23 @@ export class CustomerService {
     this.#options = options;
   }
 
-  /** The customer a path segment names within the tenant, trying id kinds in the given order. */
-  async resolve(tenantId: string, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+  /**
+   * The customer a path segment names within the caller's tenant and mode, trying id kinds in the
+   * given order. A customer of the other mode is not there for this key, as in Stripe, where test
+   * and live data are apart (https://docs.stripe.com/keys#test-live-modes): the same 404.
+   */
+  async resolve(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
-      const row = await this.#store.findCustomer(tenantId, kind, value);
-      if (row) return row;
+      const row = await this.#store.findCustomer(caller.tenantId, kind, value);
+      if (row && inMode(row, caller.livemode)) return row;
     }
     throw notFound(segment);
   }
 
   async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
-    return rowToCustomer(await this.resolve(principal.tenantId, kinds, segment));
+    return rowToCustomer(await this.resolve(principal, kinds, segment));
   }
 
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
@@ -249,7 +259,7 @@ export class CustomerService {
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.upstreams);
     const recorder = await this.#options.events?.prepare(tenantId);
-    const found = await this.resolve(tenantId, kinds, segment);
+    const found = await this.resolve(ctx.principal, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
     try {
@@ -337,7 +347,7 @@ export class CustomerService {
   }
 
   async events(principal: Principal, kinds: readonly IdKind[], segment: string) {
-    const row = await this.resolve(principal.tenantId, kinds, segment);
+    const row = await this.resolve(principal, kinds, segment);
     const events = await this.#store.listEvents(principal.tenantId, row.id);
     return {
       customer: rowToCustomer(row),

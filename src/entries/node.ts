@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
 import { dialects } from '../../dialects/index.ts';
 import { createApp } from '../http/app.ts';
+import { AddressSlots } from '../http/in-flight.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
 import type { Logger } from '../http/runtime.ts';
@@ -36,6 +38,8 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** Connections open at once; more are refused at accept (file descriptors are finite). */
   readonly maxConnections: number;
+  /** Connections open at once from one client address (0: no limit); more are closed at accept. */
+  readonly maxConnectionsPerAddress: number;
   /** How long shutdown waits for requests in flight before closing their connections. */
   readonly shutdownTimeoutMs: number;
 }
@@ -54,6 +58,7 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
     requestTimeoutMs: int(env, 'CUSTGATE_REQUEST_TIMEOUT_MS', 30_000),
     keepAliveTimeoutMs: int(env, 'CUSTGATE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
     maxConnections: int(env, 'CUSTGATE_MAX_CONNECTIONS', 1_000),
+    maxConnectionsPerAddress: loadEnv(env).CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
     shutdownTimeoutMs: int(env, 'CUSTGATE_SHUTDOWN_TIMEOUT_MS', 10_000),
   };
 }
@@ -205,8 +210,28 @@ export async function startNode(
       reject(listenError(error, hostname, options.port));
     });
     server.maxConnections = limits.maxConnections;
+    limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
     // A connection that sends nothing at all (not even headers) is closed too.
     server.setTimeout(limits.requestTimeoutMs + limits.keepAliveTimeoutMs);
+  });
+}
+
+/**
+ * One address may hold at most `max` connections: a client that opens many and sends its headers
+ * or body slowly is cut off at accept past its share, instead of filling maxConnections and
+ * starving every other client (Node's own cap refuses whoever comes next, the victims included).
+ */
+function limitConnectionsPerAddress(server: Server, max: number): void {
+  if (max === 0) return;
+  const open = new AddressSlots(max);
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined) return;
+    if (!open.enter(address)) {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => open.leave(address));
   });
 }
 

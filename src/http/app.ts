@@ -6,6 +6,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { accessMiddleware, markDialect } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
+import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
 import { probeAuthorized } from './probes.ts';
@@ -69,6 +70,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
   app.use('*', accessMiddleware(observers));
+  app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
     await next();

@@ -11,6 +11,8 @@ export interface GatewayVariables {
   dialect?: string;
   /** The tenant the request authenticated as, for the access log; unset until it has. */
   tenant?: string;
+  /** Set when the client's address is past its in-flight limit (in-flight.ts): the request is refused. */
+  crowded?: true;
   /** The caller, set by the gateway API's authentication middleware (gateway-api.ts). */
   principal: Principal;
 }

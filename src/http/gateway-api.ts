@@ -13,6 +13,7 @@ import { databaseReachable, probeAuthorized } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import type { GatewayEnv } from './context.ts';
+import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 
@@ -60,6 +61,7 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
 /** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
 export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action: Action = 'read'): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
+    refuseCrowded(c);
     const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), action);
     c.set('principal', principal);
     markTenant(c, principal.tenantId);

@@ -5,6 +5,7 @@ import type { WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
+import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -72,6 +73,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
 
   /** What every request starts with: the caller, authenticated for the action, and the request checks. */
   async function caller(c: Context, action: Action) {
+    refuseCrowded(c);
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     markTenant(c, principal.tenantId);

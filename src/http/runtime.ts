@@ -12,6 +12,7 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
+import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
@@ -76,6 +77,7 @@ export interface Runtime {
   readonly drainAfterWrite: boolean;
   readonly authFailures: RateLimiter;
   readonly requests: RateLimiter;
+  readonly inFlight: AddressSlots;
   readonly clientAddress: (c: Context) => string | undefined;
   readonly webhooks: Webhooks;
 }
@@ -146,6 +148,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     drainAfterWrite: replication?.drainAfterWrite !== false,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
+    inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
     webhooks,
   };

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
 
 // One source of truth for every backend: written with kysely's schema builder only (no driver
 // calls), so the same migrations run on SQLite and PostgreSQL and compile to SQL files for D1.
@@ -209,6 +209,69 @@ export const migrations: Record<string, Migration> = {
         .on('upstream_history')
         .columns(['tenant_id', 'upstream_id', 'created_at'])
         .execute();
+    },
+  },
+  // #26: a customer's id is unique within its tenant, not across the database (two tenants proxying
+  // to one provider account adopt the same upstream ids), and each customer records the mode of
+  // the key that created it (Stripe keeps test and live data apart:
+  // https://docs.stripe.com/keys#test-live-modes). Neither SQLite nor D1 can change a primary key
+  // in place, so both tables are rebuilt and every row copied.
+  '0009_customers_per_tenant': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('customers_0009')
+        .addColumn('id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('public_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('alias', 'varchar(255)')
+        .addColumn('external_id', 'varchar(255)')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        // 1 live, 0 test, null: not recorded (readable in both modes).
+        .addColumn('livemode', 'integer')
+        .addPrimaryKeyConstraint('customers_pk', ['tenant_id', 'id'])
+        .execute();
+      const columns = ['id', 'tenant_id', 'public_id', 'number', 'alias', 'external_id', 'version', 'data', 'created_at', 'updated_at'];
+      // The mode each customer was created in is in its data since 0001 (`livemode`, from the key).
+      const recorded =
+        db.getExecutor().adapter instanceof PostgresAdapter
+          ? sql<number | null>`case (cast(data as jsonb) ->> 'livemode') when 'true' then 1 when 'false' then 0 end`
+          : sql<number | null>`case json_type(data, '$.livemode') when 'true' then 1 when 'false' then 0 end`;
+      await db
+        .insertInto('customers_0009')
+        .columns([...columns, 'livemode'])
+        .expression(db.selectFrom('customers').select([...columns, recorded.as('livemode')]))
+        .execute();
+      await db.schema.dropTable('customers').execute();
+      await db.schema.alterTable('customers_0009').renameTo('customers').execute();
+      for (const column of ['public_id', 'number', 'alias', 'external_id'] as const) {
+        await db.schema.createIndex(`customers_${column}_unique`).on('customers').columns(['tenant_id', column]).unique().execute();
+      }
+
+      await db.schema
+        .createTable('customer_events_0009')
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(16)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('credential_id', 'varchar(128)', (c) => c.notNull())
+        .addColumn('changes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('customer_events_key', ['tenant_id', 'customer_id', 'version'])
+        .execute();
+      const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'];
+      await db
+        .insertInto('customer_events_0009')
+        .columns(eventColumns)
+        .expression(db.selectFrom('customer_events').select(eventColumns))
+        .execute();
+      await db.schema.dropTable('customer_events').execute();
+      await db.schema.alterTable('customer_events_0009').renameTo('customer_events').execute();
+      await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
     },
   },
   // #27: picking due deliveries at book scale. `outbox_due` gains created_at, the pick's second

@@ -34,11 +34,13 @@ export interface CustomersTable {
   data: string;
   created_at: string;
   updated_at: string;
+  /** The mode of the key that created it: 1 live, 0 test, null not recorded (visible in both). */
+  livemode: number | null;
 }
 
 export interface CustomerEventsTable {
   customer_id: string;
-  /** The version this change produced; (customer_id, version) is the compare-and-set guard. */
+  /** The version this change produced; (tenant_id, customer_id, version) is the compare-and-set guard. */
   version: number;
   tenant_id: string;
   action: string;

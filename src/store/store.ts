@@ -42,6 +42,7 @@ const customerColumns = [
   'data',
   'created_at',
   'updated_at',
+  'livemode',
 ] as const;
 const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
 const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
@@ -236,7 +237,7 @@ export class Store {
   }
 
   /**
-   * Compare-and-set: the event for the new version goes in first, and (customer_id, version) is
+   * Compare-and-set: the event for the new version goes in first, and (tenant_id, customer_id, version) is
    * its primary key, so of two writers that read the same version only one can commit; the
    * update's version check guards the same on backends that report changed rows.
    */

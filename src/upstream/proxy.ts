@@ -177,7 +177,7 @@ export class ProxiedCustomers implements Customers {
   /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */
   async #resolve(principal: Principal, kinds: readonly IdKind[], segment: string, upstream: Upstream): Promise<CustomerRow> {
     try {
-      return await this.#service.resolve(principal.tenantId, kinds, segment);
+      return await this.#service.resolve(principal, kinds, segment);
     } catch (error) {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
       return this.#known(principal, segment, upstream, error);
@@ -188,7 +188,7 @@ export class ProxiedCustomers implements Customers {
     const tenantId = principal.tenantId;
     const linked = async () => {
       const link = await this.#store.upstreams.findLinkByRemote(tenantId, upstream.id, segment);
-      return link ? this.#service.resolve(tenantId, ['uuid'], link.customer_id) : undefined;
+      return link ? this.#service.resolve(principal, ['uuid'], link.customer_id) : undefined;
     };
     const already = await linked();
     if (already) return already;
@@ -205,7 +205,7 @@ export class ProxiedCustomers implements Customers {
           ids: adoptedIds(fetched.upstreamId),
         },
       );
-      return this.#service.resolve(tenantId, ['uuid'], customer.uuid);
+      return this.#service.resolve(principal, ['uuid'], customer.uuid);
     } catch (error) {
       // Another request imported it first.
       const raced = await linked();
