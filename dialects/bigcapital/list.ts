@@ -29,4 +29,5 @@ export const listBigcapital = {
     };
   },
   response: listResponseBigcapital,
+  items: 'customers',
 } satisfies DialectList<ListQueryBigcapital>;

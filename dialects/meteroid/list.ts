@@ -36,4 +36,5 @@ export const listMeteroid = {
     };
   },
   response: listResponseMeteroid,
+  items: 'data',
 } satisfies DialectList<ListQueryMeteroid>;

@@ -37,4 +37,5 @@ export const listStripe = {
   },
   render: (page, ctx) => ({ object: 'list', data: page.customers.map(ctx.item), has_more: page.hasMore, url: ctx.path }),
   response: listResponseStripe,
+  items: 'data',
 } satisfies DialectList<ListQueryStripe>;

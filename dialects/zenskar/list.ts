@@ -67,4 +67,5 @@ export const listZenskar = {
     };
   },
   response: listResponseZenskar,
+  items: 'data',
 } satisfies DialectList<ListQueryZenskar>;

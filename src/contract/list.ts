@@ -59,6 +59,8 @@ export interface DialectList<TQuery> {
   render(page: Page, ctx: ListContext): unknown;
   /** The envelope's schema (OpenAPI document, tests). */
   readonly response: v.GenericSchema;
+  /** The envelope's member that holds the customers. */
+  readonly items: string;
 }
 
 /** A query-string integer within [min, max]; absent gives `fallback`. */
