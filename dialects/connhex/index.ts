@@ -8,6 +8,7 @@ import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, expandableConnhex, UpdateRequestConnhex } from './request.ts';
 import { openapiConnhex } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
+import { listConnhex } from './list.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
 export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
@@ -45,6 +46,7 @@ export const connhex = {
     expand: { paths: expandParam(expandableConnhex), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorConnhex,
+    list: listConnhex,
     openapi: openapiConnhex,
     createdStatus: 200,
   },

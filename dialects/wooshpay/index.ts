@@ -8,6 +8,7 @@ import { render, toPatch } from './mapping.ts';
 import { CreateRequestWooshpay, expandableWooshpay, UpdateRequestWooshpay } from './request.ts';
 import { openapiWooshpay } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
+import { listWooshpay } from './list.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
 export const wooshpay = {
@@ -31,6 +32,7 @@ export const wooshpay = {
     expand: { paths: expandParam(expandableWooshpay), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorWooshpay,
+    list: listWooshpay,
     openapi: openapiWooshpay,
     createdStatus: 200,
   },

@@ -12,6 +12,7 @@ import {
   set,
 } from '../../schemas/index.ts';
 import type { GatewayError } from './errors.ts';
+import type { DialectList } from './list.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
 import { GatewayError as GatewayErrorClass } from './errors.ts';
@@ -342,6 +343,9 @@ export interface DialectWire<TUpdate, TCreate> {
   render(customer: Customer, ctx: RenderContext): unknown;
   /** Every error the gateway raises, in the provider's envelope and status. */
   renderError(error: GatewayError): ErrorResponse;
+  /** `GET` on the collection: the provider's list parameters and envelope (src/contract/list.ts). */
+  // biome-ignore lint/suspicious/noExplicitAny: each dialect's query type is its own
+  readonly list?: DialectList<any>;
   /** Status of a successful create (Stripe 200, most others 201). */
   readonly createdStatus: 200 | 201;
   /** What the OpenAPI document needs beyond the schemas: security, error envelopes, headers. */

@@ -25,6 +25,7 @@ export type GatewayApp = Hono<GatewayEnv>;
 function mount(app: GatewayApp, base: string, dialect: AnyDialect, h: DialectHandlers): void {
   const collection = `${base}${dialect.routes.collection}`;
   app.post(collection, h.create);
+  app.get(collection, h.list);
   app.get(`${collection}/:id`, h.read);
   app.on(dialect.routes.update, `${collection}/:id`, h.update);
 }
@@ -37,12 +38,12 @@ function tagged(dialect: AnyDialect, h: DialectHandlers): DialectHandlers {
       markDialect(c, dialect.name);
       return handler(c);
     };
-  return { read: tag(h.read), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound) };
+  return { read: tag(h.read), list: tag(h.list), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound) };
 }
 
 /** The handler for a request on `path` by this dialect, or its not-found. */
 function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: boolean): Handler {
-  if (!item) return method === 'POST' ? h.create : h.notFound;
+  if (!item) return method === 'POST' ? h.create : method === 'GET' ? h.list : h.notFound;
   if (method === 'GET') return h.read;
   return method === dialect.routes.update ? h.update : h.notFound;
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
-import type { WriteContext } from '../core/index.ts';
+import { listCustomers, type WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
@@ -16,6 +16,7 @@ export type Handler = (c: Context) => Promise<Response>;
 
 export interface DialectHandlers {
   readonly read: Handler;
+  readonly list: Handler;
   readonly update: Handler;
   readonly create: Handler;
   readonly notFound: Handler;
@@ -54,7 +55,10 @@ function drainAfterWrite(c: Context, rt: Runtime): void {
   waitUntil?.(drained);
 }
 
-/** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
+const notFoundRoute = (c: Context) =>
+  new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`);
+
+/** The generic request pipeline, one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
     const e = asGatewayError(error, rt, dialect.name);
@@ -153,9 +157,25 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         return fail(error);
       }
     },
+    list: async (c) => {
+      try {
+        const list = dialect.wire.list;
+        if (!list) return fail(notFoundRoute(c));
+        const { principal } = await caller(c, 'read');
+        const url = new URL(c.req.url);
+        // Each parameter's first value, as the provider's frameworks read a repeated one.
+        const query: Record<string, string> = {};
+        for (const [key, value] of url.searchParams) if (!(key in query)) query[key] = value;
+        const request = list.page(validate(list.query, query));
+        const page = await listCustomers(rt.store, principal, dialect.ids, request);
+        const item = (customer: Customer) => dialect.wire.render(customer, { expand: [], principal });
+        return json(200, JSON.stringify(list.render(page, { principal, path: url.pathname, item })));
+      } catch (error) {
+        return fail(error);
+      }
+    },
     update: (c) => update(c).catch(fail),
     create: (c) => create(c).catch(fail),
-    notFound: async (c) =>
-      fail(new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`)),
+    notFound: async (c) => fail(notFoundRoute(c)),
   };
 }

@@ -164,6 +164,35 @@ function parameters(dialect: AnyDialect, action: Action, update: Json): Json[] {
   return out;
 }
 
+/** `GET` on the collection, where the dialect lists (src/contract/list.ts): its query parameters and envelope. */
+function listOperation(dialect: AnyDialect): Json | undefined {
+  const list = dialect.wire.list;
+  if (!list) return undefined;
+  const entries = (list.query as unknown as { entries?: Record<string, v.GenericSchema> }).entries ?? {};
+  return {
+    get: {
+      operationId: 'listCustomers',
+      summary: 'List customers',
+      tags: ['Customers'],
+      parameters: [
+        ...Object.entries(entries).map(([name, schema]) => ({ name, in: 'query', required: false, schema: jsonSchema(schema) })),
+        ...(dialect.wire.openapi.headers ?? []).map((h) => header(h.name, h.description, jsonSchema(h.schema))),
+      ],
+      responses: {
+        '200': { description: 'A page of customers.', content: json(ref('CustomerList')) },
+        ...errorResponses(dialect, 'read'),
+      },
+    },
+  };
+}
+
+/** The envelope's schema, its customers shown as the Customer schema. */
+function listSchema(response: v.GenericSchema, items: string): Json {
+  const schema = jsonSchema(response) as { properties?: Record<string, Json> };
+  if (schema.properties?.[items]) schema.properties[items] = { type: 'array', items: ref('Customer') };
+  return schema as Json;
+}
+
 const etag = { ETag: { description: 'The version of the customer shown (`"v<n>"`), for If-Match.', schema: { type: 'string' } } };
 
 /** `response`: the seed's customer schema, from the dialect's fixtures unless given. */
@@ -200,6 +229,7 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
     security: dialect.wire.openapi.security.map((names) => Object.fromEntries(names.map((n) => [n, []]))),
     paths: {
       [collection]: {
+        ...listOperation(dialect),
         post: operation(
           'create',
           'Create a customer',
@@ -224,6 +254,7 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
         CreateRequest: create,
         UpdateRequest: update,
         Error: jsonSchema(dialect.wire.openapi.errorResponse),
+        ...(dialect.wire.list ? { CustomerList: listSchema(dialect.wire.list.response, dialect.wire.list.items) } : {}),
       },
     },
   };

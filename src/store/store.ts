@@ -226,6 +226,37 @@ export class Store {
     return Number((await this.executor.all(q))[0]?.n ?? 0) + 1;
   }
 
+  /**
+   * A page of a tenant's customers by `number` (which only grows): `below`/`above` bound it
+   * (exclusive), `offset` skips. One seek on the (tenant_id, number) unique index.
+   */
+  async listCustomers(
+    tenantId: string,
+    page: {
+      readonly order: 'asc' | 'desc';
+      readonly limit: number;
+      readonly below?: number;
+      readonly above?: number;
+      readonly offset?: number;
+    },
+  ): Promise<CustomerRow[]> {
+    let q = this.#db.selectFrom('customers').selectAll().where('tenant_id', '=', tenantId);
+    if (page.below !== undefined) q = q.where('number', '<', page.below);
+    if (page.above !== undefined) q = q.where('number', '>', page.above);
+    q = q.orderBy('number', page.order).limit(page.limit);
+    if (page.offset !== undefined && page.offset > 0) q = q.offset(page.offset);
+    return this.executor.all(q.compile());
+  }
+
+  async countCustomers(tenantId: string): Promise<number> {
+    const q = this.#db
+      .selectFrom('customers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .compile();
+    return Number((await this.executor.all(q))[0]?.n ?? 0);
+  }
+
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
   async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'> & { readonly link?: LinkRecord }): Promise<void> {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
