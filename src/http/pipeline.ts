@@ -42,15 +42,17 @@ function expectedVersionOf(header: string | undefined): number | undefined {
 function drainAfterWrite(c: Context, rt: Runtime): void {
   const dispatcher = rt.dispatcher;
   if (!dispatcher || !rt.drainAfterWrite) return;
-  const drained = dispatcher.kick();
-  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  waitUntilOf(c)?.(dispatcher.kick());
+}
+
+/** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
   try {
     const ctx = c.executionCtx;
-    waitUntil = ctx.waitUntil.bind(ctx);
+    return ctx.waitUntil.bind(ctx);
   } catch {
-    // no execution context: Node
+    return undefined;
   }
-  waitUntil?.(drained);
 }
 
 /** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
@@ -107,6 +109,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         keep,
         idempotencyKey: key,
         requestId: requestIdOf(c),
+        background: waitUntilOf(c),
         replicated: () => drainAfterWrite(c, rt),
       });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };
