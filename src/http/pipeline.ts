@@ -42,7 +42,8 @@ function expectedVersionOf(header: string | undefined): number | undefined {
 function drainAfterWrite(c: Context, rt: Runtime): void {
   const dispatcher = rt.dispatcher;
   if (!dispatcher || !rt.drainAfterWrite) return;
-  waitUntilOf(c)?.(dispatcher.kick());
+  const drained = dispatcher.kick();
+  waitUntilOf(c)?.(drained);
 }
 
 /** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
