@@ -32,6 +32,8 @@ export interface GatewayConfig {
     /** Events listed by GET /v1/events for this many days (within CUSTGATE_EVENT_RETENTION_DAYS). */
     readonly eventDays: number;
     readonly baseDelayMs: number;
+    /** One delivery (connection, request, answer) is abandoned after this long. */
+    readonly timeoutMs: number;
   };
   /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
   readonly secretsKey: string | undefined;
@@ -145,6 +147,7 @@ const envSchema = v.object({
   CUSTGATE_WEBHOOK_DISABLE_AFTER: v.optional(integer(1), '5'),
   CUSTGATE_WEBHOOK_EVENT_DAYS: v.optional(integer(1), '30'),
   CUSTGATE_WEBHOOK_BASE_DELAY_MS: v.optional(integer(1), '1000'),
+  CUSTGATE_WEBHOOK_TIMEOUT_MS: v.optional(integer(1), '10000'),
   CUSTGATE_SECRETS_KEY: v.optional(
     v.pipe(
       v.string(),
@@ -227,6 +230,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
       disableAfter: parsed.CUSTGATE_WEBHOOK_DISABLE_AFTER,
       eventDays: parsed.CUSTGATE_WEBHOOK_EVENT_DAYS,
       baseDelayMs: parsed.CUSTGATE_WEBHOOK_BASE_DELAY_MS,
+      timeoutMs: parsed.CUSTGATE_WEBHOOK_TIMEOUT_MS,
     },
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,

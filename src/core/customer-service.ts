@@ -48,6 +48,8 @@ export interface WriteContext {
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
   /** The request's id, recorded with the write's outbound events (webhooks). */
   readonly requestId?: string | undefined;
+  /** Workers' waitUntil: work started after the write (sending its events) that must outlive the response. */
+  readonly background?: ((work: Promise<unknown>) => void) | undefined;
   /** The tenant's upstreams, when the caller read them for this write already (one query, not two). */
   readonly upstreams?: readonly KnownUpstream[] | undefined;
 }
@@ -87,7 +89,8 @@ export interface WrittenEvent {
 export interface EventSink {
   /** The rows a write of this tenant records for its event (undefined: nobody listens); read once per write. */
   prepare(tenantId: string): Promise<((event: WrittenEvent) => readonly Step[]) | undefined>;
-  committed(): void;
+  /** After the write committed: sends its events (kept alive by `background` where given). */
+  committed(background?: (work: Promise<unknown>) => void): void;
 }
 
 type Recorder = ((event: WrittenEvent) => readonly Step[]) | undefined;
@@ -235,7 +238,7 @@ export class CustomerService {
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
         if (replicas.length > 0) ctx.replicated?.();
-        if (recorder) this.#options.events?.committed();
+        if (recorder) this.#options.events?.committed(ctx.background);
         return customer;
       } catch (error) {
         if (error instanceof MissingReference) throw ghostTenant();
@@ -271,7 +274,7 @@ export class CustomerService {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
             if (plan.unit && replicas.length > 0) ctx.replicated?.();
-            if (plan.unit && recorder) this.#options.events?.committed();
+            if (plan.unit && recorder) this.#options.events?.committed(ctx.background);
             return plan.value;
           } catch (error) {
             lostRace(error);
@@ -284,7 +287,7 @@ export class CustomerService {
               this.#options.writeWaitMs,
             );
             if (replicas.length > 0) ctx.replicated?.();
-            if (recorder) this.#options.events?.committed();
+            if (recorder) this.#options.events?.committed(ctx.background);
             return value;
           }
           if (attempt >= this.#options.maxAttempts) break;

@@ -16,6 +16,7 @@ import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
 import { upstreamCommands } from '../cli-upstream.ts';
+import { registerWebhookCommands } from '../cli/webhooks.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -171,6 +172,7 @@ program
 
 upstreamCommands(program, env);
 registerOutboxCommands(program, () => openStore(env));
+registerWebhookCommands(program, env);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);

@@ -45,14 +45,17 @@ function drainAfterWrite(c: Context, rt: Runtime): void {
   const dispatcher = rt.dispatcher;
   if (!dispatcher || !rt.drainAfterWrite) return;
   const drained = dispatcher.kick();
-  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  waitUntilOf(c)?.(drained);
+}
+
+/** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
   try {
     const ctx = c.executionCtx;
-    waitUntil = ctx.waitUntil.bind(ctx);
+    return ctx.waitUntil.bind(ctx);
   } catch {
-    // no execution context: Node
+    return undefined;
   }
-  waitUntil?.(drained);
 }
 
 const notFoundRoute = (c: Context) =>
@@ -113,6 +116,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         keep,
         idempotencyKey: key,
         requestId: requestIdOf(c),
+        background: waitUntilOf(c),
         replicated: () => drainAfterWrite(c, rt),
       });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };

@@ -105,7 +105,8 @@ export class WebhookDispatcher {
       const now = this.#now();
       const due = await this.#o.webhooks.due(now.toISOString(), this.#o.concurrency ?? 8);
       if (due.length === 0) return report;
-      const leaseUntil = new Date(now.getTime() + 2 * this.#timeoutMs + 5_000).toISOString();
+      // Longer than a delivery may take, so a live holder never loses it; a killed one's ends soon.
+      const leaseUntil = new Date(now.getTime() + this.#timeoutMs + 2_000).toISOString();
       const claimed: WebhookDeliveryRow[] = [];
       for (const row of due) {
         if (await this.#o.webhooks.claim(row, this.owner, now.toISOString(), leaseUntil))

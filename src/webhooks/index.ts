@@ -105,8 +105,10 @@ export class Webhooks implements EventSink {
     };
   }
 
-  committed(): void {
-    if (this.#kick) void this.dispatcher.kick();
+  committed(background?: (work: Promise<unknown>) => void): void {
+    if (!this.#kick) return;
+    const sent = this.dispatcher.kick();
+    background?.(sent);
   }
 
   // --- endpoints

@@ -15,12 +15,14 @@ export interface Receiver {
   readonly received: Received[];
   /** The status the next requests get (default 200). */
   status: number;
+  /** How long each answer is held back (a slow receiver), in ms. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
-  const state = { status: 200 };
+  const state = { status: 200, delayMs: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,7 +32,7 @@ export async function startReceiver(): Promise<Receiver> {
       if (state.status >= 200 && state.status < 300)
         received.push({ headers, body: Buffer.concat(chunks).toString('utf8'), path: req.url ?? '' });
       res.statusCode = state.status;
-      res.end('ok');
+      setTimeout(() => res.end('ok'), state.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,6 +46,12 @@ export async function startReceiver(): Promise<Receiver> {
     },
     set status(s: number) {
       state.status = s;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(ms: number) {
+      state.delayMs = ms;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
