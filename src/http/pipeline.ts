@@ -18,6 +18,8 @@ export interface DialectHandlers {
   readonly update: Handler;
   readonly create: Handler;
   readonly notFound: Handler;
+  /** Any error as this dialect answers it. */
+  readonly fail: (error: unknown) => Response;
 }
 
 const jsonType = 'application/json; charset=utf-8';
@@ -154,5 +156,6 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     create: (c) => create(c).catch(fail),
     notFound: async (c) =>
       fail(new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`)),
+    fail,
   };
 }
