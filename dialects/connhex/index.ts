@@ -1,5 +1,5 @@
 import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
-import { expandParam } from '../stripe-like/index.ts';
+import { expandParam, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
@@ -49,6 +49,7 @@ export const connhex = {
     list: listConnhex,
     openapi: openapiConnhex,
     createdStatus: 200,
+    simulations: simulationsStripe,
   },
   translation: {
     updatePatch: toPatch,

@@ -1,5 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
-import { expandParam, metadataMaxKeysStripe } from '../stripe-like/index.ts';
+import { expandParam, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
@@ -35,6 +35,7 @@ export const wooshpay = {
     list: listWooshpay,
     openapi: openapiWooshpay,
     createdStatus: 200,
+    simulations: simulationsStripe,
   },
   translation: {
     updatePatch: toPatch,

@@ -348,6 +348,11 @@ export interface DialectWire<TUpdate, TCreate> {
   readonly list?: DialectList<any>;
   /** Status of a successful create (Stripe 200, most others 201). */
   readonly createdStatus: 200 | 201;
+  /**
+   * Failures only this provider has, by the name a dev server's `Custgate-Simulate` header gives
+   * them (`card_declined`), as the provider answers them. Optional.
+   */
+  readonly simulations?: Readonly<Record<string, ErrorResponse>>;
   /** What the OpenAPI document needs beyond the schemas: security, error envelopes, headers. */
   readonly openapi: DialectOpenApi;
 }

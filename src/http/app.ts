@@ -14,6 +14,7 @@ import { requestView } from './request-view.ts';
 import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps } from './runtime.ts';
+import { simulator } from './simulate.ts';
 import { webRoutes } from '../web/index.ts';
 import { mountWebhooks } from './webhook-routes.ts';
 
@@ -30,15 +31,19 @@ function mount(app: GatewayApp, base: string, dialect: AnyDialect, h: DialectHan
   app.on(dialect.routes.update, `${collection}/:id`, h.update);
 }
 
-/** The same handlers, each first recording which dialect serves the request (access log, request id). */
-function tagged(dialect: AnyDialect, h: DialectHandlers): DialectHandlers {
-  const tag =
-    (handler: Handler): Handler =>
-    (c) => {
+/**
+ * The same handlers, each first recording which dialect serves the request (access log, request
+ * id), and honouring the dev server's simulate header (simulate.ts).
+ */
+function tagged(dialect: AnyDialect, h: DialectHandlers, simulate: ReturnType<typeof simulator>): DialectHandlers {
+  const tag = (handler: Handler): Handler => {
+    const simulated = simulate(dialect, handler, h.fail);
+    return (c) => {
       markDialect(c, dialect.name);
-      return handler(c);
+      return simulated(c);
     };
-  return { read: tag(h.read), list: tag(h.list), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound) };
+  };
+  return { read: tag(h.read), list: tag(h.list), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound), fail: h.fail };
 }
 
 /** The handler for a request on `path` by this dialect, or its not-found. */
@@ -66,7 +71,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const cors = corsFor(deps.config.corsOrigins);
   if (cors) app.use(cors);
   const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
-  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt))] as const));
+  const simulate = simulator(rt);
+  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt), simulate)] as const));
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];

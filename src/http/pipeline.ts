@@ -20,6 +20,8 @@ export interface DialectHandlers {
   readonly update: Handler;
   readonly create: Handler;
   readonly notFound: Handler;
+  /** Any error as this dialect answers it. */
+  readonly fail: (error: unknown) => Response;
 }
 
 const jsonType = 'application/json; charset=utf-8';
@@ -181,5 +183,6 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     update: (c) => update(c).catch(fail),
     create: (c) => create(c).catch(fail),
     notFound: async (c) => fail(notFoundRoute(c)),
+    fail,
   };
 }
