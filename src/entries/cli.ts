@@ -17,6 +17,7 @@ import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
 import { upstreamCommands } from '../cli-upstream.ts';
 import { registerWebhookCommands } from '../cli/webhooks.ts';
+import { registerListenCommands } from '../cli/listen.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -173,6 +174,7 @@ program
 upstreamCommands(program, env);
 registerOutboxCommands(program, () => openStore(env));
 registerWebhookCommands(program, env);
+registerListenCommands(program, env);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
