@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import {
   type AddressOp,
   type AddressPatch,
+  type Customer,
   type CustomerPatch,
   clear,
   type FieldName,
@@ -19,6 +20,7 @@ import {
   type Issue,
   type IssueKind,
   shownText,
+  unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
@@ -104,7 +106,7 @@ function parse(body: unknown) {
     shipping: merge({ address: addressFrom(c, 'shippingAddress') }),
   };
   for (const [property, field] of Object.entries(plainFieldsBigcapital)) patch[field] = text(c[property]);
-  if (c.customerType === 'business' || c.customerType === 'individual') patch.customer_type = set(c.customerType);
+  if (typeof c.customerType === 'string' && c.customerType !== '') patch.customer_type = set(c.customerType);
   if (typeof c.currencyCode === 'string' && isCurrencyCode(c.currencyCode)) patch.currency = set(c.currencyCode);
   if (typeof c.active === 'boolean') patch.active = set(c.active);
   return { id: String(c.id), patch };
@@ -129,12 +131,26 @@ function parseError(response: ClientResponse): GatewayError {
     });
     return new GatewayError('invalid_request', issues[0]?.message ?? 'The upstream refused the request.', { issues });
   }
-  return upstreamStatusError(response.status, typeof body.message === 'string' ? body.message : 'The upstream refused the request.');
+  if (typeof body.message !== 'string') return unexpectedAnswer(response);
+  return upstreamStatusError(response.status, body.message, response.retryAfterSeconds);
 }
 
 /**
- * Every PUT (and create) needs customerType and a non-empty displayName: taken from the write,
- * else from the customer as the gateway knows it.
+ * The email properties, and where each keeps its value in the canonical customer. Bigcapital's
+ * reference types every member a string, and Bigcapital refuses "" for an email: an email has no
+ * clear there.
+ */
+const emailProperties = {
+  email: { field: 'email', current: (c) => c?.email },
+  billingAddressEmail: { field: 'address.email', current: (c) => c?.address?.email },
+  shippingAddressEmail: { field: 'shipping.address.email', current: (c) => c?.shipping?.address?.email },
+} as const satisfies Record<string, { field: string; current: (c: Customer | undefined) => string | null | undefined }>;
+
+/**
+ * The body of a PUT or create. Every PUT (and create) needs customerType and a non-empty
+ * displayName: taken from the write, else from the customer as the gateway knows it. A clear is
+ * "", the reference's type for every member but `active` (Bigcapital reads "" as no value); a
+ * clear of an email or of `active` has no form and is left out (`cannotCarry` names it).
  */
 function body(write: ClientWrite, create: boolean): string {
   const out = fromPatch(write.patch).body;
@@ -142,7 +158,23 @@ function body(write: ClientWrite, create: boolean): string {
   out.customerType ??= current?.customer_type ?? 'business';
   out.displayName ??= current?.name || current?.company_name || current?.email || 'Unnamed customer';
   if (create && write.patch.currency?.op === 'set') out.currencyCode = write.patch.currency.value;
+  for (const [property, value] of Object.entries(out)) {
+    if (value !== null) continue;
+    if (Object.hasOwn(emailProperties, property) || property === 'active') delete out[property];
+    else out[property] = '';
+  }
   return JSON.stringify(out);
+}
+
+/** The clears Bigcapital's reference has no form for, where there is a value to clear. */
+function cannotCarry(write: ClientWrite): string[] {
+  const out = fromPatch(write.patch).body;
+  const fields: string[] = [];
+  for (const [property, { field, current }] of Object.entries(emailProperties)) {
+    if (out[property] === null && (write.current === undefined || current(write.current))) fields.push(field);
+  }
+  if (out.active === null && write.current?.active !== true) fields.push('active');
+  return fields;
 }
 
 export const clientBigcapital = {
@@ -165,4 +197,5 @@ export const clientBigcapital = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
+  cannotCarry,
 } satisfies DialectClient;

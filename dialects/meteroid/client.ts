@@ -12,11 +12,13 @@ import {
 } from '../../schemas/index.ts';
 import {
   type ClientResponse,
+  type ClientWrite,
   type DialectClient,
   GatewayError,
   type Issue,
   shownAddress,
   shownText,
+  unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
@@ -116,14 +118,33 @@ function issuesOf(message: string): Issue[] {
 
 /** Meteroid's {"code","message"} -> a canonical error. */
 function parseError(response: ClientResponse): GatewayError {
+  // Meteroid answers {"code","message"}, or plain text for a body it cannot read (axum's rejections).
+  const text = typeof response.body === 'string' && response.body !== '' ? response.body : undefined;
   const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as Record<string, unknown>;
-  const message = typeof body.message === 'string' ? body.message : 'The upstream refused the request.';
+  if (typeof body.message !== 'string' && (text === undefined || (response.status !== 400 && response.status !== 422)))
+    return unexpectedAnswer(response);
+  const message = typeof body.message === 'string' ? body.message : (text ?? '');
   if (response.status === 400 || response.status === 422) {
     const issues = issuesOf(message);
     return new GatewayError('invalid_request', message, issues.length > 0 ? { issues } : {});
   }
   if (response.status === 409) return new GatewayError('conflict', message, message.includes('alias') ? { field: 'alias' } : {});
-  return upstreamStatusError(response.status, message);
+  return upstreamStatusError(response.status, message, response.retryAfterSeconds);
+}
+
+/** Scalars Meteroid's reference has no clear for: null and absent both leave them, "" is stored. */
+const unclearable = ['alias', 'name', 'email', 'phone', 'currency', 'invoicing_entity_id'] as const satisfies readonly FieldName[];
+
+/**
+ * The clears Meteroid cannot make, where there is a value to clear, and every change its
+ * translation reports it cannot express (an address member cleared alone, a value it refuses).
+ */
+function cannotCarry(write: ClientWrite): string[] {
+  const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
+  const inexpressible = fromPatch(write.patch)
+    .losses.filter((l) => l.kind === 'inexpressible')
+    .map((l) => l.field);
+  return [...new Set<string>([...fields, ...inexpressible])];
 }
 
 export const clientMeteroid = {
@@ -147,4 +168,5 @@ export const clientMeteroid = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
+  cannotCarry,
 } satisfies DialectClient;

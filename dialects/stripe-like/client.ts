@@ -1,6 +1,7 @@
 import qs from 'qs';
 import * as v from 'valibot';
-import type { AddressOp } from '../../schemas/index.ts';
+import type { AddressOp, CustomerFields } from '../../schemas/index.ts';
+import { jsonHeaders } from '../shared/client.ts';
 import {
   type ClientResponse,
   GatewayError,
@@ -8,6 +9,7 @@ import {
   type IssueKind,
   shownAddress,
   shownText,
+  unexpectedAnswer,
   upstreamStatusError,
 } from '../../src/contract/dialect.ts';
 
@@ -18,6 +20,39 @@ import {
 export const formBody = (body: Record<string, unknown>): string => qs.stringify(body, { arrayFormat: 'indices' });
 
 export const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
+
+/** How a Stripe-like client half encodes its bodies: JSON unless the upstream asks for Stripe's form. */
+export type EncodingStripe = 'json' | 'form';
+
+const addressCleared = { line1: '', line2: '', city: '', state: '', postal_code: '', country: '' } as const;
+
+/**
+ * Stripe's wire values in the shapes the providers' documents type: Wooshpay's and Connhex's
+ * references type `address` and `metadata` as objects, so a clear is every member emptied ("" is
+ * how Stripe empties a member), and a cleared metadata is each current key deleted. Metadata
+ * replaced whole deletes the current keys the new value leaves out. Pure: returns a new body.
+ */
+export function objectsNotEmpty(
+  body: Readonly<Record<string, unknown>>,
+  current: Pick<CustomerFields, 'metadata'> | undefined,
+  replacedMetadata: boolean,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body };
+  if (out.address === '') out.address = { ...addressCleared };
+  if (out.metadata === '' || (replacedMetadata && typeof out.metadata === 'object' && out.metadata !== null)) {
+    const kept = out.metadata === '' ? {} : (out.metadata as Record<string, string>);
+    const removed = Object.keys(current?.metadata ?? {}).filter((key) => !Object.hasOwn(kept, key));
+    out.metadata = { ...Object.fromEntries(removed.map((key) => [key, ''])), ...kept };
+  }
+  return out;
+}
+
+/** The body and its Content-Type, in the upstream's encoding. */
+export function encodeStripe(body: Record<string, unknown>, encoding: EncodingStripe): { body: string; headers: Record<string, string> } {
+  return encoding === 'form'
+    ? { body: formBody(body), headers: { ...formHeaders } }
+    : { body: JSON.stringify(body), headers: { ...jsonHeaders } };
+}
 
 /** `cus_…`, as Stripe and the Stripe-like dialects name customers. */
 export const isCustomerIdStripe = (segment: string): boolean => /^cus_[A-Za-z0-9]{1,64}$/.test(segment);
@@ -60,7 +95,7 @@ export const paramPath = (param: string): string[] => param.split(/[[\]]+/).filt
 /** Stripe's {"error":{type,code,message,param}} and its status -> a canonical error. */
 export function parseErrorStripe(response: ClientResponse): GatewayError {
   const parsed = v.safeParse(ErrorEnvelopeStripe, response.body);
-  if (!parsed.success) return upstreamStatusError(response.status, 'the answer is not a Stripe error');
+  if (!parsed.success) return unexpectedAnswer(response);
   const { type, code, message = 'The upstream provider refused the request.', param } = parsed.output.error;
   if (type === 'idempotency_error') {
     return code === 'idempotency_key_in_use'
@@ -72,5 +107,5 @@ export function parseErrorStripe(response: ClientResponse): GatewayError {
     const issues: Issue[] = param === undefined ? [] : [{ path: paramPath(param), kind: kindByCode[code ?? ''] ?? 'value', message }];
     return new GatewayError('invalid_request', message, issues.length > 0 ? { issues } : {});
   }
-  return upstreamStatusError(response.status, message);
+  return upstreamStatusError(response.status, message, response.retryAfterSeconds);
 }

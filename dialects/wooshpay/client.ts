@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { type CustomerPatch, clear, type FieldName, isCurrencyCode, merge, set } from '../../schemas/index.ts';
-import { type DialectClient, GatewayError, writableFields } from '../../src/contract/dialect.ts';
-import { addressFromStripe, formBody, formHeaders, isCustomerIdStripe, parseErrorStripe, textFrom } from '../stripe-like/client.ts';
+import { type ClientWrite, type DialectClient, GatewayError, writableFields } from '../../src/contract/dialect.ts';
+import { addressFromStripe, encodeStripe, isCustomerIdStripe, objectsNotEmpty, parseErrorStripe, textFrom } from '../stripe-like/client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { fromPatch } from './from-patch.ts';
 
@@ -27,20 +27,34 @@ const CredentialsWooshpay = v.strictObject({
 });
 
 /**
- * The body of a create or update. A shipping hash without an address cannot be sent (Stripe
- * requires shipping[address][line1]… and a name): it is left out, as the translation reports.
+ * The body of a create or update, as JSON (Wooshpay's reference documents application/json only)
+ * or Stripe's form for an upstream added with `--encoding form`. A shipping hash without an
+ * address cannot be sent (Stripe requires shipping[address][line1]… and a name): it is left out,
+ * as the translation reports, and `cannotCarry` names it.
  */
-function body(patch: CustomerPatch): string {
-  const out = fromPatch(patch).body;
+function request(write: ClientWrite, credentials: Readonly<Record<string, string>>) {
+  const out = fromPatch(write.patch).body;
   const shipping = out.shipping as { name?: string; address?: Record<string, string> } | '' | undefined;
   if (shipping && typeof shipping === 'object' && Object.keys(shipping.address ?? {}).length === 0) delete out.shipping;
-  return formBody(out);
+  // The reference types shipping as an object: a clear has no form there.
+  if (out.shipping === '') delete out.shipping;
+  const body = objectsNotEmpty(out, write.current, write.patch.metadata?.op === 'set');
+  const encoded = encodeStripe(body, write.encoding ?? 'json');
+  return { headers: { authorization: `Basic ${btoa(`${credentials.secret_key ?? ''}:`)}`, ...encoded.headers }, body: encoded.body };
 }
 
 const auth = (credentials: Readonly<Record<string, string>>) => ({
   authorization: `Basic ${btoa(`${credentials.secret_key ?? ''}:`)}`,
-  ...formHeaders,
+  accept: 'application/json',
 });
+
+/** A shipping clear (no form in the reference) and a member-by-member shipping change. */
+function cannotCarry(write: ClientWrite): string[] {
+  const op = write.patch.shipping;
+  if (op?.op === 'clear') return ['shipping'];
+  if (op?.op === 'merge') return ['shipping'];
+  return [];
+}
 
 const taxExempt = ['none', 'exempt', 'reverse'] as const;
 
@@ -80,14 +94,10 @@ export const clientWooshpay = {
   reads,
   sends: writableFields(coverageWooshpay),
   isId: isCustomerIdStripe,
-  create: (write, credentials) => ({ method: 'POST', path: collection, headers: auth(credentials), body: body(write.patch) }),
-  update: (id, write, credentials) => ({
-    method: 'POST',
-    path: `${collection}/${encodeURIComponent(id)}`,
-    headers: auth(credentials),
-    body: body(write.patch),
-  }),
+  create: (write, credentials) => ({ method: 'POST', path: collection, ...request(write, credentials) }),
+  update: (id, write, credentials) => ({ method: 'POST', path: `${collection}/${encodeURIComponent(id)}`, ...request(write, credentials) }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
   parse,
   parseError: parseErrorStripe,
+  cannotCarry,
 } satisfies DialectClient;

@@ -17,6 +17,7 @@ import {
   type IssueKind,
   shownAddress,
   shownText,
+  unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
@@ -128,12 +129,12 @@ function parseError(response: ClientResponse): GatewayError {
     const first = issues[0];
     return new GatewayError('invalid_request', first ? first.message : 'The upstream refused the request.', { issues });
   }
-  const message =
-    typeof detail === 'string' ? detail : typeof body.message === 'string' ? body.message : 'The upstream refused the request.';
+  const message = typeof detail === 'string' ? detail : typeof body.message === 'string' ? body.message : undefined;
+  if (message === undefined) return unexpectedAnswer(response);
   if (response.status === 409) {
     return new GatewayError('conflict', message, message.includes('external_id') ? { field: 'external_id' } : {});
   }
-  return upstreamStatusError(response.status, message);
+  return upstreamStatusError(response.status, message, response.retryAfterSeconds);
 }
 
 export const clientZenskar = {

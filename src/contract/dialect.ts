@@ -15,7 +15,7 @@ import type { GatewayError } from './errors.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
 import { GatewayError as GatewayErrorClass } from './errors.ts';
-export { GatewayError, upstreamStatusError } from './errors.ts';
+export { GatewayError, unexpectedAnswer, upstreamStatusError } from './errors.ts';
 
 // The one contract between the gateway and a dialect. A dialect is a plain object (checked with
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
@@ -223,6 +223,8 @@ export interface ClientRequest {
 export interface ClientResponse {
   readonly status: number;
   readonly body: unknown;
+  /** The answer's Retry-After, in whole seconds from now, where it had one. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** A customer as a provider shows it: its id there, and its state as a canonical patch. */
@@ -241,6 +243,8 @@ export interface ClientWrite {
   readonly patch: CustomerPatch;
   /** The customer before the write (for providers whose updates need members the patch lacks). */
   readonly current?: Customer | undefined;
+  /** The body encoding the upstream was added with; JSON unless it asked for Stripe's form. */
+  readonly encoding?: BodyFormat | undefined;
 }
 
 /**
@@ -263,6 +267,12 @@ export interface DialectClient {
   parse(body: unknown): ClientCustomer | GatewayError;
   /** A refusal in the provider's envelope -> the canonical error (issue paths in the provider's names). */
   parseError(response: ClientResponse): GatewayError;
+  /**
+   * The changes of this write the provider's documented API has no way to make (canonical field
+   * paths, `email` or `address.email`): an update carrying one would leave the old value there.
+   * Absent or empty: everything the client half sends is carried.
+   */
+  cannotCarry?(write: ClientWrite): readonly string[];
 }
 
 /** What a provider shows for a text field: a non-empty string sets it, anything else clears it. */

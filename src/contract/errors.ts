@@ -72,7 +72,11 @@ export function errorHeaders(e: GatewayError): Record<string, string> {
  * halves use it for every status their envelope does not name. A refusal of the gateway's own
  * credentials, a rate limit or a server error is the upstream's failure, never the client's.
  */
-export function upstreamStatusError(status: number, message: string): GatewayError {
+export function upstreamStatusError(status: number, message: string, retryAfterSeconds?: number): GatewayError {
+  if (status === 429) {
+    const after = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
+    return new GatewayError('rate_limited', `The upstream provider is limiting the gateway's requests (HTTP 429): ${message}`, after);
+  }
   if (status === 404) return new GatewayError('not_found', message);
   if (status === 409) return new GatewayError('conflict', message);
   if (status === 412) return new GatewayError('precondition_failed', message);
@@ -84,4 +88,32 @@ export function upstreamStatusError(status: number, message: string): GatewayErr
     return new GatewayError('bad_gateway', `The upstream provider refused the gateway's credentials for it (HTTP ${status}).`);
   }
   return new GatewayError('bad_gateway', `The upstream provider failed (HTTP ${status}): ${message}`);
+}
+
+/** The most of an unexpected upstream answer an error quotes. */
+const excerptChars = 120;
+
+/** A short, single-line excerpt of an upstream's answer (control characters folded into spaces). */
+export function answerExcerpt(body: unknown): string {
+  const text = typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: folding control characters is the point
+  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return line.length > excerptChars ? `${line.slice(0, excerptChars)}…` : line;
+}
+
+/**
+ * An upstream answer outside the error envelope its dialect documents: a 4xx there is not the
+ * client's mistake the provider explained, so it is the provider's failure (502) quoting its status
+ * and a bounded excerpt; a rate limit, an outage and a refusal of the gateway's credentials keep
+ * their meaning.
+ */
+export function unexpectedAnswer(response: {
+  readonly status: number;
+  readonly body: unknown;
+  readonly retryAfterSeconds?: number;
+}): GatewayError {
+  const { status, body } = response;
+  const excerpt = answerExcerpt(body);
+  if ([401, 403, 429, 503, 504].includes(status)) return upstreamStatusError(status, excerpt, response.retryAfterSeconds);
+  return new GatewayError('bad_gateway', `The upstream provider answered HTTP ${status} outside its documented errors: ${excerpt}`);
 }

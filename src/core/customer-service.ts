@@ -19,6 +19,7 @@ import {
   StaleWrite,
   type Store,
   UniqueViolation,
+  type Step,
   type WritePlan,
 } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
@@ -45,6 +46,8 @@ export interface WriteContext {
   readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
   /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
+  /** The request's id, recorded with the write's outbound events (webhooks). */
+  readonly requestId?: string | undefined;
   /** The tenant's upstreams, when the caller read them for this write already (one query, not two). */
   readonly upstreams?: readonly KnownUpstream[] | undefined;
 }
@@ -66,7 +69,28 @@ export interface ServiceOptions {
   readonly replicas?: ReplicaLookup;
   /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
   readonly maxCustomerBytes?: number;
+  /** Outbound events (webhooks): rows recorded in each write's atomic unit, and a nudge after it committed. */
+  readonly events?: EventSink;
 }
+
+/** A committed write, as its outbound events announce it. */
+export interface WrittenEvent {
+  readonly tenantId: string;
+  readonly customerId: string;
+  readonly version: number;
+  readonly action: 'create' | 'update';
+  readonly at: string;
+  readonly requestId: string | null;
+  readonly idempotencyKey: string | null;
+}
+
+export interface EventSink {
+  /** The rows a write of this tenant records for its event (undefined: nobody listens); read once per write. */
+  prepare(tenantId: string): Promise<((event: WrittenEvent) => readonly Step[]) | undefined>;
+  committed(): void;
+}
+
+type Recorder = ((event: WrittenEvent) => readonly Step[]) | undefined;
 
 const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
@@ -186,6 +210,7 @@ export class CustomerService {
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const recorder = await this.#options.events?.prepare(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
@@ -206,9 +231,11 @@ export class CustomerService {
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
           ...this.#deliveries(replicas, customer, tenantId, 'create'),
+          ...this.#extra(recorder, customer, ctx, 'create'),
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
         if (replicas.length > 0) ctx.replicated?.();
+        if (recorder) this.#options.events?.committed();
         return customer;
       } catch (error) {
         if (error instanceof MissingReference) throw ghostTenant();
@@ -231,6 +258,7 @@ export class CustomerService {
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const recorder = await this.#options.events?.prepare(tenantId);
     const found = await this.resolve(ctx.principal, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
@@ -238,11 +266,12 @@ export class CustomerService {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
         let row = waited ? await reread() : found;
         for (let attempt = 1; ; attempt++) {
-          const plan = this.#plan(row, patch, ctx, replicas);
+          const plan = this.#plan(row, patch, ctx, replicas, recorder);
           try {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
             if (plan.unit && replicas.length > 0) ctx.replicated?.();
+            if (plan.unit && recorder) this.#options.events?.committed();
             return plan.value;
           } catch (error) {
             lostRace(error);
@@ -251,10 +280,11 @@ export class CustomerService {
             const value = await this.#store.updateLocked(
               tenantId,
               found.id,
-              (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas),
+              (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas, recorder),
               this.#options.writeWaitMs,
             );
             if (replicas.length > 0) ctx.replicated?.();
+            if (recorder) this.#options.events?.committed();
             return value;
           }
           if (attempt >= this.#options.maxAttempts) break;
@@ -276,7 +306,13 @@ export class CustomerService {
   }
 
   /** The writes an update makes on top of `row` (none when it changes nothing). */
-  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext, replicas: readonly { readonly id: string }[]): WritePlan<Customer> {
+  #plan(
+    row: CustomerRow,
+    patch: CustomerPatch,
+    ctx: WriteContext,
+    replicas: readonly { readonly id: string }[],
+    recorder: Recorder,
+  ): WritePlan<Customer> {
     const current = rowToCustomer(row);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
@@ -305,6 +341,7 @@ export class CustomerService {
         event: this.#event(next, ctx, 'update', changes),
         ...this.#idempotency(next, ctx),
         ...this.#deliveries(replicas, next, tenantId, 'update'),
+        ...this.#extra(recorder, next, ctx, 'update'),
       },
     };
   }
@@ -362,6 +399,20 @@ export class CustomerService {
       updated_at: at,
     }));
     return { deliveries };
+  }
+
+  #extra(recorder: Recorder, customer: Customer, ctx: WriteContext, action: 'create' | 'update') {
+    if (!recorder) return {};
+    const extra = recorder({
+      tenantId: ctx.principal.tenantId,
+      customerId: customer.uuid,
+      version: customer.version,
+      action,
+      at: customer.updated_at,
+      requestId: ctx.requestId ?? null,
+      idempotencyKey: ctx.idempotencyKey ?? null,
+    });
+    return extra.length > 0 ? { extra } : {};
   }
 
   /**

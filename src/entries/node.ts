@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
+import { dialects } from '../../dialects/index.ts';
 import { createApp } from '../http/app.ts';
 import { AddressSlots } from '../http/in-flight.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
@@ -15,6 +16,7 @@ import { SqliteExecutor } from '../store/sqlite.ts';
 import { Store } from '../store/index.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
+import { webhooksFor } from '../webhooks/index.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -144,11 +146,20 @@ export async function startNode(
     );
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
+  const logger = options.logger ?? nodeLogger(env);
+  const webhooks = webhooksFor(store, config, Object.values(dialects), { logger });
+  if (!options.metrics) {
+    metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
+    metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
+      webhooks.repo.disabledCount(),
+    );
+  }
   const app = createApp({
     store,
     config,
     replication,
-    logger: options.logger ?? nodeLogger(env),
+    webhooks,
+    logger,
     observers: [metrics.observe],
     metrics,
     clientAddress: (c) => getConnInfo(c).remote.address,
@@ -156,6 +167,7 @@ export async function startNode(
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.
   replication.dispatcher.start(config.outbox.pollMs);
+  webhooks.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
@@ -186,7 +198,10 @@ export async function startNode(
           metrics,
           port: info.port,
           server: server as Server,
-          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => replication.dispatcher.stop()),
+          close: () =>
+            shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () =>
+              Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop()]).then(() => undefined),
+            ),
         });
       },
     ) as Server;

@@ -6,11 +6,16 @@ import { GatewayError } from '../contract/errors.ts';
 import { accessMiddleware, markDialect } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { inFlightMiddleware } from './in-flight.ts';
+import { devApi } from './dev-api.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
+import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
+import { corsFor } from './cors.ts';
+import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps } from './runtime.ts';
 import { webRoutes } from '../web/index.ts';
+import { mountWebhooks } from './webhook-routes.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
@@ -57,6 +62,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     await next();
     c.res.headers.set('cache-control', 'no-store');
   });
+  const cors = corsFor(deps.config.corsOrigins);
+  if (cors) app.use(cors);
   const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
   const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt))] as const));
 
@@ -68,11 +75,20 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     markDialect(c, 'gateway');
     await next();
   });
+  // Before the gateway API, whose catch-all would answer for these paths.
+  app.route('/gateway/v1', devApi(all, rt));
+  mountWebhooks(app, all, rt);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {
     app.get('/metrics', async (c) => {
       markDialect(c, 'gateway');
+      if (!(await probeAuthorized(c.req.header('authorization'), deps.config.probeToken))) {
+        const message = deps.config.probeToken
+          ? '/metrics needs the probe token as a bearer token.'
+          : '/metrics is off until CUSTGATE_PROBE_TOKEN is set (docs/security.md).';
+        return gatewayError(new GatewayError('unauthenticated', message), rt);
+      }
       const { contentType, body } = await metrics.render();
       return c.body(body, 200, { 'content-type': contentType });
     });
@@ -116,7 +132,11 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     });
   }
 
-  app.notFound((c) => gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt));
+  app.notFound((c) => {
+    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt.audiences);
+    if (dialect) return handlers.get(dialect)!.notFound(c);
+    return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
+  });
   app.onError((error) => gatewayError(error, rt));
   return app;
 }

@@ -1,14 +1,15 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
+import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
-import { listUpstreams } from '../upstream/registry.ts';
+import { unreadableUpstreams } from '../upstream/client.ts';
+import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
-import { databaseReachable } from './probes.ts';
+import { databaseReachable, probeAuthorized } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
 import type { GatewayEnv } from './context.ts';
@@ -57,26 +58,40 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
   return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
 }
 
-export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
-  const api = new Hono<GatewayEnv>();
-  api.onError((error) => gatewayError(error, rt));
-
-  /** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
-  const authenticated: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+/** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
+export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action: Action = 'read'): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
     refuseCrowded(c);
-    const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
+    const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), action);
     c.set('principal', principal);
     markTenant(c, principal.tenantId);
     await next();
   };
+}
 
-  // Liveness with the database's state (and the outbox's depth); /ready is the load balancer's yes or no.
+export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  api.onError((error) => gatewayError(error, rt));
+  const authenticated = gatewayAuth(dialects, rt);
+
+  // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
+  // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
   api.get('/health', async (c) => {
-    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
-    const outbox = database === 'ok' ? await rt.store.outbox.counts().catch(() => null) : null;
+    const up = await databaseReachable(rt.store);
+    const status = up ? 'ok' : 'degraded';
+    const code = up ? 200 : 503;
+    if (!(await probeAuthorized(c.req.header('authorization'), rt.config.probeToken))) return c.json({ status }, code);
+    const outbox = up ? await rt.store.outbox.counts().catch(() => null) : null;
+    const unreadable = up
+      ? await rt.store.upstreams
+          .all()
+          .then((rows) => unreadableUpstreams(rt.keyring, rows))
+          .catch(() => null)
+      : null;
+    const database = up ? 'ok' : 'unreachable';
     return c.json(
-      { status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name), outbox },
-      database === 'ok' ? 200 : 503,
+      { status, database, dialects: dialects.map((d) => d.name), outbox, upstreams: { credentials_unreadable: unreadable } },
+      code,
     );
   });
   api.get('/ready', async (c) =>
@@ -117,8 +132,30 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
 
   // The tenant's upstreams, never their credentials.
   api.get('/upstreams', authenticated, async (c) =>
-    c.json({ object: 'list', data: await listUpstreams(rt.store, c.get('principal').tenantId) }),
+    c.json({ object: 'list', data: await listUpstreamsChecked(rt.store, rt.keyring, c.get('principal').tenantId) }),
   );
+
+  // One upstream with its links count and history (each mode change with its time).
+  api.get('/upstreams/:id', authenticated, async (c) =>
+    c.json(await upstreamDetail(rt.store, c.get('principal').tenantId, c.req.param('id'))),
+  );
+
+  // {"mode": "proxy" | "mirror" | "shadow"}: the mode changes in place; links and history stay.
+  api.patch('/upstreams/:id', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const principal = c.get('principal');
+    const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+    const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const unknownKey = Object.keys(fields).find((k) => k !== 'mode');
+    const mode = fields.mode;
+    if (unknownKey !== undefined || typeof mode !== 'string') {
+      const path = unknownKey ?? 'mode';
+      const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'mode is required: proxy, mirror or shadow.';
+      throw new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
+    }
+    const id = c.req.param('id');
+    await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
+    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+  });
 
   // One customer as every dialect shows it (the console's side-by-side panes).
   api.get('/customers/:ref/views', authenticated, async (c) => {

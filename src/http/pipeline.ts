@@ -4,7 +4,7 @@ import type { Customer } from '../../schemas/index.ts';
 import type { WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
-import { markTenant } from './access.ts';
+import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
@@ -108,6 +108,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         metadataMaxKeys: dialect.metadataMaxKeys,
         keep,
         idempotencyKey: key,
+        requestId: requestIdOf(c),
         replicated: () => drainAfterWrite(c, rt),
       });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };

@@ -1,4 +1,4 @@
-import { type Customer, type CustomerFields, stateDefaults } from '../../schemas/index.ts';
+import type { CustomerFields } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -7,7 +7,10 @@ import { isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
-import type { Fetch } from '../upstream/http.ts';
+import { type Fetch, retryAfterMs } from '../upstream/http.ts';
+import { asCustomer } from '../upstream/fidelity.ts';
+
+export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
@@ -20,15 +23,6 @@ import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Upstr
 /** Names the delivery on every request, so an upstream (or a proxy in the tests) can tell retries apart. */
 export const deliveryHeader = 'x-custgate-delivery';
 
-/** Retry-After in seconds or as an HTTP date -> milliseconds from now. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /**
  * For a provider without idempotency keys that has an external id (Zenskar), a create carries
  * one: the customer's own external_id, or `custgate-<uuid>` when it has none. A retried create
@@ -40,7 +34,7 @@ export function createMarker(dialect: AnyDialect, customerId: string, fields: Pi
   return fields.external_id ?? `custgate-${customerId}`;
 }
 
-const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
+const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
 
 function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutcome {
   const message = error instanceof Error ? error.message : String(error);
@@ -50,15 +44,9 @@ function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutc
   return { kind: 'rejected', error: `${error.code}: ${message}` };
 }
 
-/** A customer of the given fields, as a dialect renders one (ids and state from the local row when known). */
-function asCustomer(customerId: string, fields: CustomerFields, local: Customer | undefined): Customer {
-  if (local) return { ...local, ...fields };
-  const at = new Date(0).toISOString();
-  return { ...stateDefaults, ...fields, uuid: customerId, public_id: 'cus_shadow', number: 1, version: 1, created_at: at, updated_at: at };
-}
-
 export interface ClientPortOptions {
   readonly keyring: Keyring;
+  readonly logger?: Logger;
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
@@ -88,7 +76,14 @@ export class ClientPort implements UpstreamPort {
       }
       return response;
     };
-    return { client: new UpstreamClient({ keyring: this.#options.keyring, timeoutMs: this.#options.timeoutMs, fetch: tracked }), seen };
+    const client = new UpstreamClient({
+      keyring: this.#options.keyring,
+      timeoutMs: this.#options.timeoutMs,
+      fetch: tracked,
+      upstreams: this.#store.upstreams,
+      ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+    });
+    return { client, seen };
   }
 
   async #open(client: UpstreamClient, tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
@@ -211,6 +206,7 @@ export function replicationFor(
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const dispatcher = new Dispatcher({
     store,

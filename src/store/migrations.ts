@@ -187,6 +187,30 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
     },
   },
+  // An upstream's mode changes in place and a removed upstream is kept (removed_at) so that adding
+  // it again (same dialect and base URL) finds its links: a cut-over never creates a customer twice.
+  // Each change is a row of its history.
+  '0008_upstream_history': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstreams').addColumn('removed_at', 'varchar(32)').execute();
+      await db.schema
+        .createTable('upstream_history')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event', 'varchar(32)', (c) => c.notNull())
+        .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+        .addColumn('previous_mode', 'varchar(16)')
+        .addColumn('detail', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('upstream_history_upstream')
+        .on('upstream_history')
+        .columns(['tenant_id', 'upstream_id', 'created_at'])
+        .execute();
+    },
+  },
   // #26: a customer's id is unique within its tenant, not across the database (two tenants proxying
   // to one provider account adopt the same upstream ids), and each customer records the mode of
   // the key that created it (Stripe keeps test and live data apart:
@@ -248,6 +272,89 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('customer_events').execute();
       await db.schema.alterTable('customer_events_0009').renameTo('customer_events').execute();
       await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
+    },
+  },
+  // #27: picking due deliveries at book scale. `outbox_due` gains created_at, the pick's second
+  // order key, so a large due backlog is read in order and the pick stops at its limit instead of
+  // sorting every due row. `outbox_open` holds open rows only (pending or dead): the check for an
+  // earlier open version of the same customer is one seek, however many versions were delivered.
+  // Its predicate is a literal spelled exactly as OutboxStore.due() spells it: SQLite uses a
+  // partial index only for a query whose WHERE names the same term.
+  '0010_outbox_open': {
+    async up(db: AnyDb) {
+      await db.schema.dropIndex('outbox_due').execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at', 'created_at']).execute();
+      await db.schema
+        .createIndex('outbox_open')
+        .on('outbox')
+        .columns(['upstream_id', 'customer_id', 'version'])
+        .where(sql<boolean>`"state" in ('pending', 'dead')`)
+        .execute();
+    },
+  },
+  // #28: webhook endpoints (secrets AES-GCM sealed as upstream credentials are), one delivery row per
+  // committed customer event and endpoint, written in the write's atomic unit, and the attempt log.
+  // An event's id derives from (customer, version), the customer_events row it announces.
+  '0011_webhooks': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('url', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('format', 'varchar(16)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('previous_secret', 'text')
+        .addColumn('previous_until', 'varchar(32)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addCheckConstraint('webhook_endpoints_format', sql`format in ('stripe', 'standard')`)
+        .execute();
+      await db.schema.createIndex('webhook_endpoints_tenant').on('webhook_endpoints').columns(['tenant_id', 'status']).execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('request_id', 'varchar(128)')
+        .addColumn('idempotency_key', 'varchar(255)')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('lease_owner', 'varchar(64)')
+        .addColumn('lease_until', 'varchar(32)')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['endpoint_id', 'customer_id', 'version'])
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['state', 'next_attempt_at']).execute();
+      await db.schema
+        .createIndex('webhook_deliveries_event')
+        .on('webhook_deliveries')
+        .columns(['tenant_id', 'customer_id', 'version'])
+        .execute();
+
+      await db.schema
+        .createTable('webhook_attempts')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
     },
   },
 };

@@ -5,6 +5,7 @@ import type { SqlExecutor, Step } from './executor.ts';
 import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
 import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
+import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -129,6 +130,8 @@ export interface UpdateUnit {
   readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
   /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
   readonly deliveries?: readonly DeliveryRow[];
+  /** Further rows recorded with the write (webhook deliveries, src/webhooks/): committed with it or not at all. */
+  readonly extra?: readonly Step[];
 }
 
 /**
@@ -203,6 +206,11 @@ export class Store {
     return (await this.executor.all(q))[0];
   }
 
+  /** The key a rotation replaced, while its overlap lasts (signing-keys.ts). */
+  async findRetiringSigningKey(tenantId: string): Promise<RetiringKey | undefined> {
+    return findRetiringSigningKey(this, tenantId);
+  }
+
   // --- customers
 
   async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
@@ -224,6 +232,7 @@ export class Store {
     if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
+    if (unit.extra) steps.push(...unit.extra);
     await this.executor.atomic(steps);
   }
 
@@ -274,6 +283,7 @@ export class Store {
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
+    if (unit.extra) steps.push(...unit.extra);
     return steps;
   }
 

@@ -30,3 +30,15 @@ export function inClientTerms(error: unknown, upstream: AnyDialect, client: AnyD
   const issues: Issue[] = error.details.issues.map((issue) => ({ ...issue, path: translatePath(issue.path, upstream, client) }));
   return new GatewayError(error.code, error.message, { ...error.details, issues });
 }
+
+/**
+ * A field as the client names it: `field` is canonical (`email`, `shipping.address`), or with
+ * `upstreamNames` a path in the upstream's names (a parameter its API refused).
+ */
+export function clientName(field: string, upstream: AnyDialect, client: AnyDialect, upstreamNames = false): string {
+  if (field === '') return '';
+  const [first = '', ...rest] = field.split('.');
+  if (upstreamNames) return translatePath([first, ...rest], upstream, client).join('.');
+  const as = fieldNames.includes(first as FieldName) ? client.translation.coverage[first as FieldName]?.as : undefined;
+  return [as === undefined ? first : root(as), ...rest].join('.');
+}

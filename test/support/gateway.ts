@@ -8,7 +8,11 @@ import { testStore } from './store.ts';
 // No CUSTGATE_JWT_SECRET: tests run the default, each tenant's own random key in the store.
 export const testEnv = {
   NODE_ENV: 'test',
+  CUSTGATE_PROBE_TOKEN: 'test-probe-token-0123456789abcdef',
 } as const;
+
+/** The operator's header for /metrics and the detailed health (CUSTGATE_PROBE_TOKEN). */
+export const probeAuth = { authorization: `Bearer ${testEnv.CUSTGATE_PROBE_TOKEN}` } as const;
 
 /** The tenant's stored JWT signing key, for tests that sign tokens of their own. */
 export async function tenantSigningKey(store: Store, tenantId: string): Promise<Uint8Array> {

@@ -86,61 +86,61 @@ export interface components {
             test_clock: null;
         };
         CreateRequest: {
-            address?: "" | {
-                line1?: string;
-                line2?: string;
-                city?: string;
-                state?: string;
-                postal_code?: string;
-                country?: "" | string;
+            address?: "" | null | {
+                line1?: null | string;
+                line2?: null | string;
+                city?: null | string;
+                state?: null | string;
+                postal_code?: null | string;
+                country?: "" | null | string;
             };
-            description?: string;
-            email?: "" | string;
-            metadata?: "" | {
+            description?: null | string;
+            email?: "" | null | string;
+            metadata?: "" | null | {
                 [key: string]: string | number | boolean;
             };
-            name?: string;
-            phone?: string;
-            shipping?: "" | {
-                name: string;
-                phone?: string;
-                address: {
-                    line1?: string;
-                    line2?: string;
-                    city?: string;
-                    state?: string;
-                    postal_code?: string;
-                    country?: "" | string;
+            name?: null | string;
+            phone?: null | string;
+            shipping?: "" | null | {
+                name?: null | string;
+                phone?: null | string;
+                address?: "" | null | {
+                    line1?: null | string;
+                    line2?: null | string;
+                    city?: null | string;
+                    state?: null | string;
+                    postal_code?: null | string;
+                    country?: "" | null | string;
                 };
             };
             expand?: string[];
         };
         UpdateRequest: {
-            address?: "" | {
-                line1?: string;
-                line2?: string;
-                city?: string;
-                state?: string;
-                postal_code?: string;
-                country?: "" | string;
+            address?: "" | null | {
+                line1?: null | string;
+                line2?: null | string;
+                city?: null | string;
+                state?: null | string;
+                postal_code?: null | string;
+                country?: "" | null | string;
             };
-            description?: string;
-            email?: "" | string;
-            metadata?: "" | {
+            description?: null | string;
+            email?: "" | null | string;
+            metadata?: "" | null | {
                 [key: string]: string | number | boolean;
             };
-            name?: string;
-            phone?: string;
-            shipping?: "" | {
-                name: string;
-                phone?: string;
-                address: {
-                    line1?: string;
-                    line2?: string;
-                    city?: string;
-                    state?: string;
-                    postal_code?: string;
-                    country?: "" | string;
+            name?: null | string;
+            phone?: null | string;
+            shipping?: "" | null | {
+                name?: null | string;
+                phone?: null | string;
+                address?: "" | null | {
+                    line1?: null | string;
+                    line2?: null | string;
+                    city?: null | string;
+                    state?: null | string;
+                    postal_code?: null | string;
+                    country?: "" | null | string;
                 };
             };
             expand?: string[];
@@ -173,7 +173,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["CreateRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["CreateRequest"];
@@ -424,7 +424,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UpdateRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["UpdateRequest"];

@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
+import { queryBuilder } from '../src/store/compiler.ts';
+import { addUpstream } from '../src/upstream/registry.ts';
+import { keyringFor } from '../src/upstream/secrets.ts';
+import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+
+// What a proxy upstream answers, as the client hears it: a provider's failure is never the
+// client's mistake. A 429 stays a 429 with the provider's Retry-After; a 404 to a create, and any
+// 4xx outside the provider's documented error envelope, is a 502 quoting the status and a short
+// excerpt, in the client's own envelope; nothing is stored locally.
+
+type Answer = { status: number; body: string; headers?: Record<string, string> };
+let answer: Answer = { status: 200, body: '{}' };
+let server: Server;
+let base = '';
+let gw: TestGateway;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  gw = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '3000' });
+  const keyring = keyringFor(gw.config, gw.store.upstreams);
+  await addUpstream(gw.store, keyring, gw.tenant.tenant.id, {
+    dialect: 'zenskar',
+    baseUrl: base,
+    mode: 'proxy',
+    credentials: { api_key: 'zsk_upstream', organisation: '00000000-0000-4000-8000-000000000001' },
+  });
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => server?.close(() => resolve()));
+});
+
+const clients: DialectName[] = ['wooshpay', 'meteroid', 'bigcapital'];
+
+async function create(name: DialectName) {
+  const d = dialects[name];
+  const auth = fixturesOf(d).auth(gw.tenant.credentials[name] ?? {});
+  const res = await gw.request(`${d.routes.prefix}${d.routes.collection}`, jsonInit('POST', fixturesOf(d).create, auth));
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function localCount(): Promise<number> {
+  const db = queryBuilder(gw.store.executor.backend);
+  const rows = await gw.store.executor.all(db.selectFrom('customers').select('id').where('tenant_id', '=', gw.tenant.tenant.id).compile());
+  return rows.length;
+}
+
+describe('a proxy upstream answering with its own failure', () => {
+  it.each(clients)('429 with Retry-After reaches a %s client as 429 with the same Retry-After, in its envelope', async (name) => {
+    answer = { status: 429, body: '{"message":"Too Many Requests"}', headers: { 'retry-after': '7' } };
+    const before = await localCount();
+    const res = await create(name);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(JSON.stringify(res.body)).toContain('429');
+    expect(await localCount()).toBe(before);
+  });
+
+  it.each(clients)('404 to a create is a 502 for a %s client, not "no such customer"', async (name) => {
+    answer = { status: 404, body: '{"detail":"Not Found"}' };
+    const res = await create(name);
+    expect(res.status).toBe(502);
+    expect(JSON.stringify(res.body)).toContain('HTTP 404');
+  });
+
+  it.each([
+    [400, '<html><body>Bad Request from the load balancer</body></html>'],
+    [422, '{"errors":[{"field":"email"}]}'],
+    [404, 'no route'],
+  ])('a %i outside the envelope is a 502 quoting the status and a bounded excerpt', async (status, body) => {
+    answer = { status, body: `${body}${'x'.repeat(5000)}` };
+    const before = await localCount();
+    const res = await create('wooshpay');
+    expect(res.status).toBe(502);
+    const error = (res.body as { error: { type: string; message: string } }).error;
+    expect(error.type).toBe('api_error');
+    expect(error.message).toContain(`HTTP ${status}`);
+    expect(error.message).toContain(body.slice(0, 20));
+    expect(error.message.length).toBeLessThan(400);
+    expect(await localCount()).toBe(before);
+  });
+
+  it("the provider's own refusal in its envelope still reaches the client as a refusal of its parameter", async () => {
+    answer = {
+      status: 422,
+      body: JSON.stringify({ detail: [{ loc: ['body', 'email'], msg: 'value is not a valid email address', type: 'value_error' }] }),
+    };
+    const res = await create('wooshpay');
+    expect(res.status).toBe(400);
+    expect((res.body as { error: { param?: string } }).error.param).toBe('email');
+  });
+});
