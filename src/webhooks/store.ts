@@ -335,6 +335,8 @@ export class WebhookStore {
         exists(
           selectFrom('webhook_deliveries as d')
             .select(sql.lit(1).as('one'))
+            // Customer ids are unique per tenant only (migration 0009): the tenant is part of the match.
+            .whereRef('d.tenant_id', '=', 'ev.tenant_id')
             .whereRef('d.customer_id', '=', 'ev.customer_id')
             .whereRef('d.version', '=', 'ev.version')
             .where('d.state', '!=', 'delivered'),
