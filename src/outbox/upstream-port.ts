@@ -8,6 +8,7 @@ import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import type { Fetch } from '../upstream/http.ts';
+import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
@@ -68,10 +69,12 @@ export interface ClientPortOptions {
 export class ClientPort implements UpstreamPort {
   readonly #store: Store;
   readonly #options: ClientPortOptions;
+  readonly #gatewayId: () => Promise<string>;
 
   constructor(store: Store, options: ClientPortOptions) {
     this.#store = store;
     this.#options = options;
+    this.#gatewayId = gatewayIdOf(store.upstreams);
   }
 
   /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
@@ -94,6 +97,7 @@ export class ClientPort implements UpstreamPort {
       timeoutMs: this.#options.timeoutMs,
       fetch: tracked,
       upstreams: this.#store.upstreams,
+      gatewayId: this.#gatewayId,
       ...(this.#options.logger ? { logger: this.#options.logger } : {}),
     });
     return { client, seen };

@@ -294,6 +294,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description loop detected */
+            508: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     retrieveCustomer: {
@@ -400,6 +409,15 @@ export interface operations {
             };
             /** @description upstream timeout */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description loop detected */
+            508: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -556,6 +574,15 @@ export interface operations {
             };
             /** @description upstream timeout */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description loop detected */
+            508: {
                 headers: {
                     [name: string]: unknown;
                 };
