@@ -3,6 +3,9 @@ import { loadConfig } from './config.ts';
 import { isGatewayError } from './contract/errors.ts';
 import { openStore } from './entries/node.ts';
 import type { Store } from './store/index.ts';
+import { dialects } from '../dialects/index.ts';
+import { dialectOf } from './upstream/client.ts';
+import { gatewayIdOf, pointsAtThisGateway } from './upstream/loop.ts';
 import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
 import { keyringFor } from './upstream/secrets.ts';
 
@@ -52,14 +55,19 @@ export function upstreamCommands(program: Command, env: Env): void {
         throw new Error('--credentials is not JSON');
       }
       const config = loadConfig(env);
-      const added = await withStore(env, async (store) =>
-        addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
+      const added = await withStore(env, async (store) => {
+        const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
+        const id = await gatewayIdOf(store.upstreams)();
+        if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
+          throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
+        }
+        return addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
           dialect: opts.dialect,
           baseUrl: opts.baseUrl,
           mode: opts.mode,
           credentials,
-        }),
-      );
+        });
+      });
       console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
     });
   upstream

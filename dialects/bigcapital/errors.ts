@@ -110,6 +110,7 @@ const table = {
   bad_gateway: http(502, 'Bad Gateway'),
   upstream_unavailable: http(503, 'Service Unavailable'),
   upstream_timeout: http(504, 'Gateway Timeout'),
+  loop_detected: http(508, 'Loop Detected'),
   rate_limited: http(429, 'Too Many Requests'),
   unavailable: http(503, 'Service Unavailable'),
   internal: { status: 500, body: () => ({ statusCode: 500, message: 'Internal server error' }) },

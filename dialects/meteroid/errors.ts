@@ -58,6 +58,7 @@ const table = {
   bad_gateway: fixed(502, 'INTERNAL_SERVER_ERROR'),
   upstream_unavailable: fixed(503, 'INTERNAL_SERVER_ERROR'),
   upstream_timeout: fixed(504, 'INTERNAL_SERVER_ERROR'),
+  loop_detected: (e) => ({ status: 508, body: { code: 'INTERNAL_SERVER_ERROR', message: e.message } }),
   // The enum has no code of their own: the status says what happened, the code stays decodable.
   rate_limited: fixed(429, 'BAD_REQUEST'),
   unavailable: fixed(503, 'INTERNAL_SERVER_ERROR'),

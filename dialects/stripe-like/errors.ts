@@ -104,6 +104,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
     bad_gateway: { status: 502, error: (e) => ({ type: 'api_error', message: e.message }) },
     upstream_unavailable: { status: 503, error: (e) => ({ type: 'api_error', message: e.message }) },
     upstream_timeout: { status: 504, error: (e) => ({ type: 'api_error', message: e.message }) },
+    loop_detected: { status: 508, error: (e) => ({ type: 'api_error', code: 'loop_detected', message: e.message }) },
     rate_limited: { status: 429, error: (e) => ({ type: 'rate_limit_error', code: 'rate_limit', message: e.message }) },
     unavailable: { status: 503, error: (e) => ({ type: 'api_error', code: 'lock_timeout', message: e.message }) },
     internal: { status: 500, error: () => ({ type: 'api_error', message: 'An unexpected error occurred. Please retry.' }) },

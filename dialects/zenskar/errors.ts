@@ -106,6 +106,7 @@ const table = {
   bad_gateway: (e) => ({ status: 502, body: detail(e.message) }),
   upstream_unavailable: (e) => ({ status: 503, body: detail(e.message) }),
   upstream_timeout: (e) => ({ status: 504, body: detail(e.message) }),
+  loop_detected: (e) => ({ status: 508, body: detail(e.message) }),
   // The API Gateway's throttling answer.
   rate_limited: () => ({ status: 429, body: { message: 'Too Many Requests' } }),
   unavailable: (e) => ({ status: 503, body: detail(e.message) }),

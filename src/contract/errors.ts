@@ -18,6 +18,7 @@ export const errorCodes = [
   'bad_gateway', // an upstream provider answered with something other than an answer or a refusal
   'upstream_unavailable', // an upstream provider could not be reached
   'upstream_timeout', // an upstream provider did not answer in time
+  'loop_detected', // the request has already passed through this gateway (an upstream points back at it): 508
   'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

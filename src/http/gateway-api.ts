@@ -38,6 +38,7 @@ const statusByCode = {
   bad_gateway: 502,
   upstream_unavailable: 503,
   upstream_timeout: 504,
+  loop_detected: 508,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

@@ -11,6 +11,7 @@ import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
+import { loopMessage, passedThrough } from '../upstream/loop.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -82,6 +83,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
 
   /** What every request starts with: the caller, authenticated for the action, and the request checks. */
   async function caller(c: Context, action: Action) {
+    // Before anything else: a request that went round must not go round again.
+    const via = c.req.header('via');
+    if (via !== undefined && passedThrough(via, await rt.gatewayId())) throw new GatewayError('loop_detected', loopMessage);
     refuseCrowded(c);
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));

@@ -8,6 +8,7 @@ import type { ReplicaLookup } from '../outbox/types.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
@@ -65,6 +66,8 @@ export interface Runtime {
   /** Local customers, through the tenant's proxy upstream where it has one. */
   readonly customers: Customers;
   readonly keyring: Keyring;
+  /** This gateway's id (per database), for loop detection (src/upstream/loop.ts). */
+  readonly gatewayId: () => Promise<string>;
   readonly idempotency: Idempotency;
   readonly apiKeys: ApiKeyVerifier;
   readonly jwt: JwtService;
@@ -117,8 +120,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       ...deps.config.webhooks,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
+  const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
     keyring,
+    gatewayId,
     timeoutMs: deps.config.upstreamTimeoutMs,
     upstreams: deps.store.upstreams,
     logger,
@@ -137,6 +142,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     store: deps.store,
     customers: new ProxiedCustomers(service, deps.store, upstreams),
     keyring,
+    gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
     jwt: new JwtService(deps.config.jwt, deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs }),

@@ -9,6 +9,7 @@ import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
 import { asCustomer } from '../upstream/fidelity.ts';
+import { gatewayIdOf } from '../upstream/loop.ts';
 
 export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
@@ -55,10 +56,12 @@ export interface ClientPortOptions {
 export class ClientPort implements UpstreamPort {
   readonly #store: Store;
   readonly #options: ClientPortOptions;
+  readonly #gatewayId: () => Promise<string>;
 
   constructor(store: Store, options: ClientPortOptions) {
     this.#store = store;
     this.#options = options;
+    this.#gatewayId = gatewayIdOf(store.upstreams);
   }
 
   /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
@@ -81,6 +84,7 @@ export class ClientPort implements UpstreamPort {
       timeoutMs: this.#options.timeoutMs,
       fetch: tracked,
       upstreams: this.#store.upstreams,
+      gatewayId: this.#gatewayId,
       ...(this.#options.logger ? { logger: this.#options.logger } : {}),
     });
     return { client, seen };

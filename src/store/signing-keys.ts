@@ -44,20 +44,20 @@ export async function replaceSigningKey(
   const current = await store.findSigningKey(tenantId);
   const retiring = current && retireAt > now ? { secret: current.secret, until: retireAt.toISOString() } : undefined;
   const at = now.toISOString();
-  await store.executor.atomic([
-    { query: db.deleteFrom('gateway_keys').where('name', '=', retiringName(tenantId)).compile() },
-    ...(retiring
-      ? [
-          {
-            query: db
-              .insertInto('gateway_keys')
-              .values({ name: retiringName(tenantId), value: JSON.stringify(retiring), created_at: at })
-              .compile(),
-          },
-        ]
-      : []),
-    { query: db.deleteFrom('signing_keys').where('tenant_id', '=', tenantId).compile() },
-    { query: db.insertInto('signing_keys').values({ tenant_id: tenantId, secret, created_at: at }).compile() },
-  ]);
+  // One statement per table: PostgreSQL runs an atomic unit's statements against one snapshot,
+  // so a delete and an insert of the same key in it would collide.
+  const retiringStep = retiring
+    ? db
+        .insertInto('gateway_keys')
+        .values({ name: retiringName(tenantId), value: JSON.stringify(retiring), created_at: at })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value: JSON.stringify(retiring), created_at: at }))
+        .compile()
+    : db.deleteFrom('gateway_keys').where('name', '=', retiringName(tenantId)).compile();
+  const keyStep = db
+    .insertInto('signing_keys')
+    .values({ tenant_id: tenantId, secret, created_at: at })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ secret, created_at: at }))
+    .compile();
+  await store.executor.atomic([{ query: retiringStep }, { query: keyStep }]);
   return retiring;
 }

@@ -14,6 +14,7 @@ import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/d
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { type Fetch, send } from './http.ts';
+import { viaOf } from './loop.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 
 // Delivering canonical writes to an upstream provider and reading customers back, through the
@@ -108,6 +109,8 @@ export interface UpstreamClientOptions {
   readonly fetch?: Fetch;
   /** Where credentials sealed in the old form are re-sealed with the full binding on first use. */
   readonly upstreams?: Pick<UpstreamRepository, 'reseal'>;
+  /** This gateway's id, named in `Via` on every upstream request (loop.ts). */
+  readonly gatewayId?: () => Promise<string>;
   /** Where an unreadable upstream is reported (once per row and process); default: JSON on stderr. */
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
 }
@@ -214,8 +217,10 @@ export class UpstreamClient {
 
   async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
     const client = upstream.dialect.client;
+    const gatewayId = this.#options.gatewayId;
     const response = await send(upstream.baseUrl, request, {
       timeoutMs: this.#options.timeoutMs,
+      ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
     if (response.status < 200 || response.status > 299) throw client.parseError(response);

@@ -411,6 +411,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description loop detected */
+            508: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     retrieveCustomer: {
@@ -517,6 +526,15 @@ export interface operations {
             };
             /** @description upstream timeout */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description loop detected */
+            508: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -673,6 +691,15 @@ export interface operations {
             };
             /** @description upstream timeout */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description loop detected */
+            508: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../dialects/index.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
+import { loadConfig } from '../src/config.ts';
+import { type NodeGateway, startNode } from '../src/entries/node.ts';
+import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import type { AccessEntry } from '../src/http/access.ts';
+import { queryBuilder } from '../src/store/compiler.ts';
+import { gatewayIdOf, viaOf } from '../src/upstream/loop.ts';
+import { addUpstream } from '../src/upstream/registry.ts';
+import { keyringFor } from '../src/upstream/secrets.ts';
+import { testEnv } from './support/gateway.ts';
+import { runCli } from './support/processes.ts';
+import { testDatabaseEnv } from './support/store.ts';
+
+// Upstream loops (issue #26, item 6): an upstream pointing back at the gateway turned one write
+// into thousands of nested requests. Every upstream request now names the gateway in `Via`; one
+// that arrives naming it is refused with 508 in the caller's envelope, so a loop costs one extra
+// request; and `custgate upstream add` refuses a base URL that is the gateway itself.
+
+const all = Object.values(dialects) as AnyDialect[];
+
+describe('a gateway whose proxy upstream is itself', () => {
+  let gateway: NodeGateway;
+  let tenant: CreatedTenant;
+  let base: string;
+  const entries: AccessEntry[] = [];
+  const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' };
+
+  beforeAll(async () => {
+    gateway = await startNode(env, { port: 0, logger: { error: () => undefined, access: (entry) => entries.push(entry) } });
+    base = `http://127.0.0.1:${gateway.port}`;
+    tenant = await createTenant(gateway.store, loadConfig(env), 'loopy');
+    // Added directly, as a database edit would: the CLI would refuse it (below).
+    await addUpstream(gateway.store, keyringFor(loadConfig(env), gateway.store.upstreams), tenant.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: `${base}/wooshpay`,
+      mode: 'proxy',
+      credentials: tenant.credentials.wooshpay,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('one write costs one nested request: the inner one is a 508, the client a 502, nothing stored', async () => {
+    entries.length = 0;
+    const res = await fetch(`${base}/v1/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Round',
+    });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.message).toMatch(/508/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(entries.map((e) => e.status).sort()).toEqual([502, 508]);
+    const db = queryBuilder(gateway.store.executor.backend);
+    const stored = await gateway.store.executor.all(
+      db.selectFrom('customers').select('id').where('tenant_id', '=', tenant.tenant.id).compile(),
+    );
+    expect(stored).toEqual([]);
+  });
+
+  it.each(all.map((d) => [d.name, d] as const))(
+    '%s: a request naming this gateway in Via is a 508 in its own envelope',
+    async (_name, dialect) => {
+      const id = await gatewayIdOf(gateway.store.upstreams)();
+      const request = dialect.client.retrieve('cus_anything', tenant.credentials[dialect.name]!);
+      const res = await fetch(`${base}${dialect.routes.prefix}${request.path}`, {
+        headers: { ...request.headers, via: `1.1 some-proxy, ${viaOf(id)}` },
+      });
+      expect(res.status).toBe(508);
+      const parsed = dialect.client.parseError({ status: res.status, body: await res.json() });
+      expect(parsed.message).toMatch(/already passed through this gateway/);
+      // Another gateway's Via is not a loop.
+      const other = await fetch(`${base}${dialect.routes.prefix}${request.path}`, {
+        headers: { ...request.headers, via: '1.1 custgate-someoneelse' },
+      });
+      expect(other.status).not.toBe(508);
+    },
+  );
+
+  it('custgate upstream add refuses a base URL that is this gateway', async () => {
+    const credentials = JSON.stringify(tenant.credentials.zenskar);
+    await expect(
+      runCli(
+        [
+          'upstream',
+          'add',
+          tenant.tenant.id,
+          '--dialect',
+          'zenskar',
+          '--base-url',
+          `${base}/zenskar`,
+          '--mode',
+          'mirror',
+          '--credentials',
+          credentials,
+        ],
+        env,
+      ),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining('is this gateway itself') });
+    expect((await gateway.store.upstreams.list(tenant.tenant.id)).map((u) => u.dialect)).toEqual(['wooshpay']);
+  }, 60_000);
+});
