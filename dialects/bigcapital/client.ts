@@ -25,7 +25,7 @@ import {
 import { coverageBigcapital } from './coverage.ts';
 import { type AddressPrefix, plainFieldsBigcapital } from './mapping.ts';
 import { fromPatch } from './from-patch.ts';
-import { jsonHeaders } from '../shared/client.ts';
+import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
 
 const collection = '/api/customers';
 
@@ -165,4 +165,17 @@ export const clientBigcapital = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
+  // Page numbers from 1, as Bigcapital's dynamic lists count them.
+  list: (next, credentials) => ({
+    method: 'GET',
+    path: `${collection}?page=${next ?? '1'}&pageSize=${listPageSize}`,
+    headers: headers(credentials),
+  }),
+  parseList: (body) =>
+    readPage(body, 'customers', parse, (page) => {
+      const paging = (page.pagination ?? {}) as Record<string, unknown>;
+      const [at, size, total] = [count(paging.page), count(paging.pageSize), count(paging.total)];
+      if (at === undefined || size === undefined || size === 0 || total === undefined) return badPaging('pagination');
+      return at * size < total ? String(at + 1) : undefined;
+    }),
 } satisfies DialectClient;

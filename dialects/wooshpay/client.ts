@@ -1,7 +1,16 @@
 import * as v from 'valibot';
 import { type CustomerPatch, clear, type FieldName, isCurrencyCode, merge, set } from '../../schemas/index.ts';
 import { type DialectClient, GatewayError, writableFields } from '../../src/contract/dialect.ts';
-import { addressFromStripe, formBody, formHeaders, isCustomerIdStripe, parseErrorStripe, textFrom } from '../stripe-like/client.ts';
+import {
+  addressFromStripe,
+  formBody,
+  formHeaders,
+  isCustomerIdStripe,
+  listRequestStripe,
+  parseErrorStripe,
+  parseListStripe,
+  textFrom,
+} from '../stripe-like/client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { fromPatch } from './from-patch.ts';
 
@@ -90,4 +99,6 @@ export const clientWooshpay = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
   parse,
   parseError: parseErrorStripe,
+  list: listRequestStripe(collection, auth),
+  parseList: parseListStripe(parse),
 } satisfies DialectClient;
