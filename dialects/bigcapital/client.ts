@@ -27,7 +27,7 @@ import {
 import { coverageBigcapital } from './coverage.ts';
 import { type AddressPrefix, plainFieldsBigcapital } from './mapping.ts';
 import { fromPatch } from './from-patch.ts';
-import { jsonHeaders } from '../shared/client.ts';
+import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
 
 const collection = '/api/customers';
 
@@ -198,4 +198,17 @@ export const clientBigcapital = {
   parse,
   parseError,
   cannotCarry,
+  // Page numbers from 1, as Bigcapital's dynamic lists count them.
+  list: (next, credentials) => ({
+    method: 'GET',
+    path: `${collection}?page=${next ?? '1'}&pageSize=${listPageSize}`,
+    headers: headers(credentials),
+  }),
+  parseList: (body) =>
+    readPage(body, 'customers', parse, (page) => {
+      const paging = (page.pagination ?? {}) as Record<string, unknown>;
+      const [at, size, total] = [count(paging.page), count(paging.pageSize), count(paging.total)];
+      if (at === undefined || size === undefined || size === 0 || total === undefined) return badPaging('pagination');
+      return at * size < total ? String(at + 1) : undefined;
+    }),
 } satisfies DialectClient;

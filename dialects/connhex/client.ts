@@ -1,7 +1,16 @@
 import * as v from 'valibot';
 import type { FieldName } from '../../schemas/index.ts';
 import { type ClientWrite, type DialectClient, GatewayError, writableFields } from '../../src/contract/dialect.ts';
-import { addressFromStripe, encodeStripe, isCustomerIdStripe, objectsNotEmpty, parseErrorStripe, textFrom } from '../stripe-like/client.ts';
+import {
+  addressFromStripe,
+  encodeStripe,
+  isCustomerIdStripe,
+  listRequestStripe,
+  objectsNotEmpty,
+  parseErrorStripe,
+  parseListStripe,
+  textFrom,
+} from '../stripe-like/client.ts';
 import { coverageConnhex } from './coverage.ts';
 import { fromPatch } from './from-patch.ts';
 
@@ -27,6 +36,17 @@ function request(write: ClientWrite, credentials: Readonly<Record<string, string
   return { headers: { ...auth(credentials), ...encoded.headers }, body: encoded.body };
 }
 
+function parse(body: unknown) {
+  if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
+    return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
+  }
+  const c = body as Record<string, unknown>;
+  return {
+    id: c.id as string,
+    patch: { name: textFrom(c.name), email: textFrom(c.email), phone: textFrom(c.phone), address: addressFromStripe(c.address) },
+  };
+}
+
 export const clientConnhex = {
   credentials: CredentialsConnhex,
   reads,
@@ -35,15 +55,8 @@ export const clientConnhex = {
   create: (write, credentials) => ({ method: 'POST', path: collection, ...request(write, credentials) }),
   update: (id, write, credentials) => ({ method: 'POST', path: `${collection}/${encodeURIComponent(id)}`, ...request(write, credentials) }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
-  parse(body) {
-    if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
-      return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
-    }
-    const c = body as Record<string, unknown>;
-    return {
-      id: c.id as string,
-      patch: { name: textFrom(c.name), email: textFrom(c.email), phone: textFrom(c.phone), address: addressFromStripe(c.address) },
-    };
-  },
+  parse,
   parseError: parseErrorStripe,
+  list: listRequestStripe(collection, auth),
+  parseList: parseListStripe(parse),
 } satisfies DialectClient;

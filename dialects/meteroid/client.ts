@@ -25,7 +25,7 @@ import {
 import { coverageMeteroid } from './coverage.ts';
 import { vatCountry, vatType } from './mapping.ts';
 import { fromPatch } from './from-patch.ts';
-import { jsonHeaders } from '../shared/client.ts';
+import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
 
 const collection = '/api/v1/customers';
 
@@ -169,4 +169,17 @@ export const clientMeteroid = {
   parse,
   parseError,
   cannotCarry,
+  // Page numbers from 0 (https://docs.meteroid.com/api-reference/customers/list-customers).
+  list: (next, credentials) => ({
+    method: 'GET',
+    path: `${collection}?page=${next ?? '0'}&per_page=${listPageSize}`,
+    headers: headers(credentials),
+  }),
+  parseList: (body) =>
+    readPage(body, 'data', parse, (page) => {
+      const meta = (page.pagination_meta ?? {}) as Record<string, unknown>;
+      const [at, pages] = [count(meta.page), count(meta.total_pages)];
+      if (at === undefined || pages === undefined) return badPaging('pagination_meta');
+      return at + 1 < pages ? String(at + 1) : undefined;
+    }),
 } satisfies DialectClient;

@@ -3,6 +3,8 @@ import * as v from 'valibot';
 import type { AddressOp, CustomerFields } from '../../schemas/index.ts';
 import { jsonHeaders } from '../shared/client.ts';
 import {
+  type ClientCustomer,
+  type ClientRequest,
   type ClientResponse,
   GatewayError,
   type Issue,
@@ -12,6 +14,7 @@ import {
   unexpectedAnswer,
   upstreamStatusError,
 } from '../../src/contract/dialect.ts';
+import { badPaging, listPageSize, readPage } from '../shared/client.ts';
 
 // The client half shared by the Stripe-like dialects: bracket-form bodies, Stripe's error
 // envelope read back into canonical errors, Stripe's address hash read back member by member.
@@ -109,3 +112,20 @@ export function parseErrorStripe(response: ClientResponse): GatewayError {
   }
   return upstreamStatusError(response.status, message, response.retryAfterSeconds);
 }
+
+/** Stripe's list request: the largest page, after the last id seen (https://docs.stripe.com/api/pagination). */
+export const listRequestStripe =
+  (collection: string, headers: (credentials: Readonly<Record<string, string>>) => Record<string, string>) =>
+  (next: string | undefined, credentials: Readonly<Record<string, string>>): ClientRequest => ({
+    method: 'GET',
+    path: `${collection}?limit=${listPageSize}${next === undefined ? '' : `&starting_after=${encodeURIComponent(next)}`}`,
+    headers: headers(credentials),
+  });
+
+/** Stripe's `{object: "list", data, has_more}`: the next page starts after the last customer shown. */
+export const parseListStripe = (parse: (body: unknown) => ClientCustomer | GatewayError) => (body: unknown) =>
+  readPage(body, 'data', parse, (page) => {
+    if (page.has_more === false) return undefined;
+    const last = (page.data as unknown[]).at(-1) as { id?: unknown } | undefined;
+    return page.has_more === true && typeof last?.id === 'string' ? last.id : badPaging('has_more and last id');
+  });

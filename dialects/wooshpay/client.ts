@@ -1,7 +1,16 @@
 import * as v from 'valibot';
 import { type CustomerPatch, clear, type FieldName, isCurrencyCode, merge, set } from '../../schemas/index.ts';
 import { type ClientWrite, type DialectClient, GatewayError, writableFields } from '../../src/contract/dialect.ts';
-import { addressFromStripe, encodeStripe, isCustomerIdStripe, objectsNotEmpty, parseErrorStripe, textFrom } from '../stripe-like/client.ts';
+import {
+  addressFromStripe,
+  encodeStripe,
+  isCustomerIdStripe,
+  listRequestStripe,
+  objectsNotEmpty,
+  parseErrorStripe,
+  parseListStripe,
+  textFrom,
+} from '../stripe-like/client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { fromPatch } from './from-patch.ts';
 
@@ -100,4 +109,6 @@ export const clientWooshpay = {
   parse,
   parseError: parseErrorStripe,
   cannotCarry,
+  list: listRequestStripe(collection, auth),
+  parseList: parseListStripe(parse),
 } satisfies DialectClient;

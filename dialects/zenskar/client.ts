@@ -23,7 +23,7 @@ import {
 } from '../../src/contract/dialect.ts';
 import { coverageZenskar } from './coverage.ts';
 import { fromPatch } from './from-patch.ts';
-import { jsonHeaders } from '../shared/client.ts';
+import { badPaging, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
 
 const collection = '/customers';
 
@@ -157,4 +157,16 @@ export const clientZenskar = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
+  // `cursor` is the `next` of the previous answer
+  // (https://docs.zenskar.com/reference/list-customers-with-filtering-and-pagination).
+  list: (next, credentials) => ({
+    method: 'GET',
+    path: `${collection}?limit=${listPageSize}${next === undefined ? '' : `&cursor=${encodeURIComponent(next)}`}`,
+    headers: headers(credentials),
+  }),
+  parseList: (body) =>
+    readPage(body, 'data', parse, (page) => {
+      if (page.next === null || page.next === undefined || page.next === '') return undefined;
+      return typeof page.next === 'string' ? page.next : badPaging('next');
+    }),
 } satisfies DialectClient;

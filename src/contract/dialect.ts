@@ -239,6 +239,13 @@ export interface ClientCustomer {
   readonly patch: CustomerPatch;
 }
 
+/** One page of a provider's customer list, as the client half reads it. */
+export interface ClientPage {
+  readonly customers: readonly ClientCustomer[];
+  /** The token for `list` to ask the next page with; absent on the last page. */
+  readonly next?: string | undefined;
+}
+
 /** One canonical write to send: the change, and the customer it applies to where there is one. */
 export interface ClientWrite {
   readonly patch: CustomerPatch;
@@ -266,6 +273,13 @@ export interface DialectClient {
   retrieve(id: string, credentials: IssuedCredentials): ClientRequest;
   /** A successful answer's body -> the customer, or an error when it is not one. */
   parse(body: unknown): ClientCustomer | GatewayError;
+  /**
+   * One page of the provider's customer list: the first (`next` undefined) or the one a previous
+   * `parseList` named. The page token is the client half's own (a cursor, a page number).
+   */
+  list?(next: string | undefined, credentials: IssuedCredentials): ClientRequest;
+  /** A list answer -> its customers and the next page's token (none on the last), or an error when it is no page. */
+  parseList?(body: unknown): ClientPage | GatewayError;
   /** A refusal in the provider's envelope -> the canonical error (issue paths in the provider's names). */
   parseError(response: ClientResponse): GatewayError;
   /**
