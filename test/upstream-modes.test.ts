@@ -137,4 +137,64 @@ describe('upstream mode changes keep links and history', () => {
     expect(foreign.status).toBe(404);
     expect((await detail(mirror.id)).body).toMatchObject({ mode: 'mirror', history: [{ event: 'added' }] });
   });
+  it('a mirror delivers the current state as the provider carries it: same-as-billing as the billing address', {
+    timeout: 60_000,
+  }, async () => {
+    const mirrored = await createTenant(store, loadConfig(env), 'mirrored');
+    await addUpstream(store, keyringFor(loadConfig(env), store.upstreams), mirrored.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: provider.baseUrl('zenskar'),
+      mode: 'mirror',
+      credentials: provider.credentials.zenskar,
+    });
+    const meteroid = (body: unknown, path = '') =>
+      request(
+        `/meteroid/api/v1/customers${path}`,
+        jsonInit(path ? 'PATCH' : 'POST', body, fixturesOf(dialects.meteroid).auth(mirrored.credentials.meteroid!)),
+      );
+    const created = await meteroid({
+      name: 'Mirror Ship',
+      currency: 'EUR',
+      billing_address: { line1: '10 Rue de Rivoli', city: 'Paris', country: 'FR' },
+      shipping_address: { same_as_billing: false, address: { line1: '1 Old Wharf', city: 'Lyon', country: 'FR' } },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await meteroid({ shipping_address: { same_as_billing: true } }, `/${id}`)).status).toBe(200);
+    expect(await dispatcher.drain()).toMatchObject({ delivered: 2, dead: 0 });
+    const key = { authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}` };
+    const links = await request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    const held = await atProvider(link!.remote_id);
+    expect(held.ship_to_address).toMatchObject({ line1: '10 Rue de Rivoli', city: 'Paris' });
+  });
+
+  it('after the change history is purged, a mirror added later still gets every field', { timeout: 60_000 }, async () => {
+    const purged = await createTenant(store, loadConfig(env), 'purged');
+    const key = { authorization: `Bearer ${purged.credentials.wooshpay!.secret_key}` };
+    const created = await request(
+      '/wooshpay/v1/customers',
+      jsonInit('POST', { name: 'Old Timer', email: 'old@example.com', address: { line1: '5 Elm St', city: 'Austin', country: 'US' } }, key),
+    );
+    const { id } = (await created.json()) as { id: string };
+    expect((await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { metadata: { tier: 'gold' } }, key))).status).toBe(200);
+    expect(await store.purgeEventsBefore(new Date(Date.now() + 1000).toISOString())).toBeGreaterThan(0);
+    await addUpstream(store, keyringFor(loadConfig(env), store.upstreams), purged.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: provider.baseUrl('zenskar'),
+      mode: 'mirror',
+      credentials: provider.credentials.zenskar,
+    });
+    expect((await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { phone: '+15555550100' }, key))).status).toBe(200);
+    expect(await dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    const links = await request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    expect(await atProvider(link!.remote_id)).toMatchObject({
+      customer_name: 'Old Timer',
+      email: 'old@example.com',
+      phone_number: '+15555550100',
+      custom_data: { tier: 'gold' },
+      address: { line1: '5 Elm St', city: 'Austin' },
+    });
+  });
 });
