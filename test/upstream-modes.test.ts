@@ -83,7 +83,11 @@ describe('upstream mode changes keep links and history', () => {
     const created = await request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Ada', email: 'ada@example.com' }, auth()));
     expect(created.status).toBe(200);
     const { id } = (await created.json()) as { id: string };
-    expect(await dispatcher.drain()).toMatchObject({ delivered: 1 });
+    // A customer with an external_id (unique at the provider: a second create there would be a 409).
+    const zenskarAuth = fixturesOf(dialects.zenskar).auth(tenant.credentials.zenskar!);
+    const keyed = await request('/zenskar/customers', jsonInit('POST', { customer_name: 'Keyed', external_id: 'crm-42' }, zenskarAuth));
+    expect(keyed.status).toBe(dialects.zenskar.wire.createdStatus);
+    expect(await dispatcher.drain()).toMatchObject({ delivered: 2 });
     const [link] = await linkOf(id);
     expect(link?.upstream_id).toBe(added.id);
 
@@ -93,7 +97,7 @@ describe('upstream mode changes keep links and history', () => {
     expect(toProxy.status).toBe(200);
     expect(((await toProxy.json()) as Detail).mode).toBe('proxy');
     const shown = await detail(added.id);
-    expect(shown.body).toMatchObject({ id: added.id, mode: 'proxy', links: 1 });
+    expect(shown.body).toMatchObject({ id: added.id, mode: 'proxy', links: 2 });
     expect(shown.body.history.map((h) => [h.event, h.previous_mode, h.mode])).toEqual([
       ['added', null, 'mirror'],
       ['mode', 'mirror', 'shadow'],
@@ -106,6 +110,10 @@ describe('upstream mode changes keep links and history', () => {
     expect(renamed.status).toBe(200);
     expect(await linkOf(id)).toEqual([link]);
     expect((await atProvider(link!.remote_id)).customer_name).toBe('Ada Lovelace');
+    // The client's plain rename of the keyed customer: an update at the provider, no 409.
+    const keyedRename = await request('/zenskar/customers/crm-42', jsonInit('PATCH', { customer_name: 'Keyed Again' }, zenskarAuth));
+    expect(keyedRename.status, await keyedRename.clone().text()).toBe(200);
+    expect((await atProvider('crm-42')).customer_name).toBe('Keyed Again');
 
     // Removed and added again (the same provider): the same upstream, its links back.
     expect(await removeUpstream(store, tenant.tenant.id, added.id)).toBe(true);
@@ -113,7 +121,7 @@ describe('upstream mode changes keep links and history', () => {
     const again = await add('zenskar', 'proxy', '/');
     expect(again.id).toBe(added.id);
     const back = await detail(added.id);
-    expect(back.body.links).toBe(1);
+    expect(back.body.links).toBe(2);
     expect(back.body.history.slice(-2).map((h) => h.event)).toEqual(['removed', 'restored']);
     const again2 = await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Countess Lovelace' }, auth()));
     expect(again2.status).toBe(200);
