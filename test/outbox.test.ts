@@ -170,7 +170,7 @@ describe('outbox: the dispatcher', () => {
     s = await setup();
   });
 
-  it('delivers every version once, in order, with the absolute values of the changed fields', async () => {
+  it('delivers every version once, in order, with the current absolute values of the fields changed since the last delivery', async () => {
     const { id } = await create(s, { name: 'Ada', metadata: { plan: 'gold', seats: '3' } });
     await update(s, id, { name: 'Ada L.' });
     await update(s, id, { metadata: { seats: '' } });
@@ -179,11 +179,16 @@ describe('outbox: the dispatcher', () => {
     expect(report.delivered).toBe(4);
     const uuid = (await deliveries(s, id)).customer;
     expect(s.upstream.versions(uuid)).toEqual([1, 2, 3, 4]);
-    const [created, renamed, unset] = s.upstream.received;
+    const [created, renamed, unset, phoned] = s.upstream.received;
     expect(created!.action).toBe('create');
-    expect(renamed!.patch).toEqual({ name: { op: 'set', value: 'Ada L.' } });
-    // The key the version removed is cleared, the others sent as they are (not "remove seats").
-    expect(unset!.patch).toEqual({ metadata: { op: 'merge', value: { seats: { op: 'clear' }, plan: { op: 'set', value: 'gold' } } } });
+    // Each delivery is built from the customer as it is now: the current values of every field
+    // changed since the upstream's last delivered version (later versions' fields included).
+    const metadata = { op: 'merge', value: { seats: { op: 'clear' }, plan: { op: 'set', value: 'gold' } } };
+    const phone = { op: 'set', value: '+15555550100' };
+    expect(renamed!.patch).toEqual({ name: { op: 'set', value: 'Ada L.' }, metadata, phone });
+    // The key a version removed is cleared, the others sent as they are (not "remove seats").
+    expect(unset!.patch).toEqual({ metadata, phone });
+    expect(phoned!.patch).toEqual({ phone });
     expect(s.upstream.copies.get(uuid)).toMatchObject({ name: 'Ada L.', phone: '+15555550100', metadata: { plan: 'gold' } });
     expect((await deliveries(s, id)).data.every((d) => d.state === 'delivered')).toBe(true);
     // Delivering again changes nothing: the outbox is empty.

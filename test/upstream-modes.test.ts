@@ -83,7 +83,11 @@ describe('upstream mode changes keep links and history', () => {
     const created = await request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Ada', email: 'ada@example.com' }, auth()));
     expect(created.status).toBe(200);
     const { id } = (await created.json()) as { id: string };
-    expect(await dispatcher.drain()).toMatchObject({ delivered: 1 });
+    // A customer with an external_id (unique at the provider: a second create there would be a 409).
+    const zenskarAuth = fixturesOf(dialects.zenskar).auth(tenant.credentials.zenskar!);
+    const keyed = await request('/zenskar/customers', jsonInit('POST', { customer_name: 'Keyed', external_id: 'crm-42' }, zenskarAuth));
+    expect(keyed.status).toBe(dialects.zenskar.wire.createdStatus);
+    expect(await dispatcher.drain()).toMatchObject({ delivered: 2 });
     const [link] = await linkOf(id);
     expect(link?.upstream_id).toBe(added.id);
 
@@ -93,7 +97,7 @@ describe('upstream mode changes keep links and history', () => {
     expect(toProxy.status).toBe(200);
     expect(((await toProxy.json()) as Detail).mode).toBe('proxy');
     const shown = await detail(added.id);
-    expect(shown.body).toMatchObject({ id: added.id, mode: 'proxy', links: 1 });
+    expect(shown.body).toMatchObject({ id: added.id, mode: 'proxy', links: 2 });
     expect(shown.body.history.map((h) => [h.event, h.previous_mode, h.mode])).toEqual([
       ['added', null, 'mirror'],
       ['mode', 'mirror', 'shadow'],
@@ -106,6 +110,10 @@ describe('upstream mode changes keep links and history', () => {
     expect(renamed.status).toBe(200);
     expect(await linkOf(id)).toEqual([link]);
     expect((await atProvider(link!.remote_id)).customer_name).toBe('Ada Lovelace');
+    // The client's plain rename of the keyed customer: an update at the provider, no 409.
+    const keyedRename = await request('/zenskar/customers/crm-42', jsonInit('PATCH', { customer_name: 'Keyed Again' }, zenskarAuth));
+    expect(keyedRename.status, await keyedRename.clone().text()).toBe(200);
+    expect((await atProvider('crm-42')).customer_name).toBe('Keyed Again');
 
     // Removed and added again (the same provider): the same upstream, its links back.
     expect(await removeUpstream(store, tenant.tenant.id, added.id)).toBe(true);
@@ -113,7 +121,7 @@ describe('upstream mode changes keep links and history', () => {
     const again = await add('zenskar', 'proxy', '/');
     expect(again.id).toBe(added.id);
     const back = await detail(added.id);
-    expect(back.body.links).toBe(1);
+    expect(back.body.links).toBe(2);
     expect(back.body.history.slice(-2).map((h) => h.event)).toEqual(['removed', 'restored']);
     const again2 = await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Countess Lovelace' }, auth()));
     expect(again2.status).toBe(200);
@@ -136,5 +144,65 @@ describe('upstream mode changes keep links and history', () => {
     );
     expect(foreign.status).toBe(404);
     expect((await detail(mirror.id)).body).toMatchObject({ mode: 'mirror', history: [{ event: 'added' }] });
+  });
+  it('a mirror delivers the current state as the provider carries it: same-as-billing as the billing address', {
+    timeout: 60_000,
+  }, async () => {
+    const mirrored = await createTenant(store, loadConfig(env), 'mirrored');
+    await addUpstream(store, keyringFor(loadConfig(env), store.upstreams), mirrored.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: provider.baseUrl('zenskar'),
+      mode: 'mirror',
+      credentials: provider.credentials.zenskar,
+    });
+    const meteroid = (body: unknown, path = '') =>
+      request(
+        `/meteroid/api/v1/customers${path}`,
+        jsonInit(path ? 'PATCH' : 'POST', body, fixturesOf(dialects.meteroid).auth(mirrored.credentials.meteroid!)),
+      );
+    const created = await meteroid({
+      name: 'Mirror Ship',
+      currency: 'EUR',
+      billing_address: { line1: '10 Rue de Rivoli', city: 'Paris', country: 'FR' },
+      shipping_address: { same_as_billing: false, address: { line1: '1 Old Wharf', city: 'Lyon', country: 'FR' } },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await meteroid({ shipping_address: { same_as_billing: true } }, `/${id}`)).status).toBe(200);
+    expect(await dispatcher.drain()).toMatchObject({ delivered: 2, dead: 0 });
+    const key = { authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}` };
+    const links = await request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    const held = await atProvider(link!.remote_id);
+    expect(held.ship_to_address).toMatchObject({ line1: '10 Rue de Rivoli', city: 'Paris' });
+  });
+
+  it('after the change history is purged, a mirror added later still gets every field', { timeout: 60_000 }, async () => {
+    const purged = await createTenant(store, loadConfig(env), 'purged');
+    const key = { authorization: `Bearer ${purged.credentials.wooshpay!.secret_key}` };
+    const created = await request(
+      '/wooshpay/v1/customers',
+      jsonInit('POST', { name: 'Old Timer', email: 'old@example.com', address: { line1: '5 Elm St', city: 'Austin', country: 'US' } }, key),
+    );
+    const { id } = (await created.json()) as { id: string };
+    expect((await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { metadata: { tier: 'gold' } }, key))).status).toBe(200);
+    expect(await store.purgeEventsBefore(new Date(Date.now() + 1000).toISOString())).toBeGreaterThan(0);
+    await addUpstream(store, keyringFor(loadConfig(env), store.upstreams), purged.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: provider.baseUrl('zenskar'),
+      mode: 'mirror',
+      credentials: provider.credentials.zenskar,
+    });
+    expect((await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { phone: '+15555550100' }, key))).status).toBe(200);
+    expect(await dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    const links = await request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    expect(await atProvider(link!.remote_id)).toMatchObject({
+      customer_name: 'Old Timer',
+      email: 'old@example.com',
+      phone_number: '+15555550100',
+      custom_data: { tier: 'gold' },
+      address: { line1: '5 Elm St', city: 'Austin' },
+    });
   });
 });

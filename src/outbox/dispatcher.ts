@@ -1,7 +1,10 @@
-import type { FieldName } from '../../schemas/index.ts';
+import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { FieldChange } from '../core/apply-patch.ts';
+import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
-import { absolutePatch, fieldsAt, removedMetadataKeys, setFields } from './patch.ts';
+import { dialectOf } from '../upstream/client.ts';
+import { asCarried, carriedFields } from '../upstream/fidelity.ts';
+import { absolutePatch, removedMetadataKeys, setFields } from './patch.ts';
 import { comparedFields, shadowDiff } from './shadow.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
@@ -141,7 +144,7 @@ export class Dispatcher {
     const work = await this.#work(row, upstream);
     if (!work) {
       report.dead++;
-      await settle('dead', { error: `no change history for version ${row.version}` });
+      await settle('dead', { error: 'the customer is no longer there' });
       return;
     }
     const controller = new AbortController();
@@ -175,14 +178,34 @@ export class Dispatcher {
     await settle('pending', { error: outcome.error, nextAttemptAt: new Date(this.#o.now().getTime() + delay).toISOString() });
   }
 
+  /**
+   * A delivery is built from the customer as it is now, not by replaying its history: the
+   * absolute values, as the upstream carries them (src/upstream/fidelity.ts), of every field
+   * changed since the upstream's last delivered version, so a later version also carries what a
+   * dead earlier one did not. Where that history was purged (event retention), every field goes.
+   */
   async #work(row: DeliveryRow, upstream: ReplicaTarget): Promise<DeliveryWork | undefined> {
-    const events = await this.#o.store.listEvents(row.tenant_id, row.customer_id);
-    const history = events.map((e) => ({ version: Number(e.version), changes: JSON.parse(e.changes) as FieldChange[] }));
-    const event = history.find((e) => e.version === Number(row.version));
-    if (!event) return undefined;
-    const fields = fieldsAt(history, Number(row.version));
+    const store = this.#o.store;
+    const found = await store.findCustomer(row.tenant_id, 'uuid', row.customer_id);
+    if (!found) return undefined;
+    const customer = rowToCustomer(found);
+    const fields = Object.fromEntries(fieldNames.map((f) => [f, customer[f]])) as CustomerFields;
     const create = row.action === 'create';
-    const changed: FieldName[] = create ? setFields(fields) : event.changes.map((c) => c.field);
+    let changed: FieldName[];
+    let removed: string[] = [];
+    if (create) {
+      changed = setFields(fields);
+    } else {
+      const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
+      const events = (await store.eventsAfter(row.tenant_id, row.customer_id, since)).map((e) => ({
+        version: Number(e.version),
+        changes: JSON.parse(e.changes) as FieldChange[],
+      }));
+      const complete = events.length > 0 && events[0]?.version === since + 1 && events.at(-1)?.version === customer.version;
+      changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
+      removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
+    }
+    const dialect = dialectOf(upstream.dialect);
     return {
       tenantId: row.tenant_id,
       upstream,
@@ -193,7 +216,7 @@ export class Dispatcher {
       idempotencyKey: idempotencyKeyOf(row),
       fields,
       changed,
-      patch: absolutePatch(fields, changed, create ? [] : removedMetadataKeys(event.changes)),
+      patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
     };
   }
 

@@ -191,6 +191,18 @@ export class OutboxStore {
     return { pending: count('pending'), dead: count('dead') };
   }
 
+  /** The latest version an upstream has been given of a customer (0: none yet). */
+  async lastDelivered(upstreamId: string, customerId: string): Promise<number> {
+    const q = this.#db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('upstream_id', '=', upstreamId)
+      .where('customer_id', '=', customerId)
+      .where('state', '=', 'delivered')
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.v ?? 0);
+  }
+
   /** The latest version recorded for a customer at an upstream (delivered or not). */
   async latestVersion(upstreamId: string, customerId: string): Promise<number> {
     const q = this.#db

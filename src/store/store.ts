@@ -329,6 +329,19 @@ export class Store {
     return (await this.executor.all(q))[0];
   }
 
+  /** A customer's change history after a version, oldest first (what a delivery has not sent yet). */
+  async eventsAfter(tenantId: string, customerId: string, version: number): Promise<EventRow[]> {
+    const q = this.#db
+      .selectFrom('customer_events')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .where('version', '>', version)
+      .orderBy('version', 'asc')
+      .compile();
+    return this.executor.all(q);
+  }
+
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {
     const q = this.#db
       .selectFrom('customer_events')
