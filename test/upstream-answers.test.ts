@@ -103,3 +103,36 @@ describe('a proxy upstream answering with its own failure', () => {
     expect((res.body as { error: { param?: string } }).error.param).toBe('email');
   });
 });
+
+describe('a proxy upstream answering with a value the canonical model cannot hold', () => {
+  const zenskarCustomer = (phone: string) =>
+    JSON.stringify({
+      id: '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2a11',
+      external_id: null,
+      customer_name: 'Ext Number',
+      custom_data: {},
+      address: null,
+      ship_to_address: null,
+      tax_info: [],
+      email: null,
+      phone_number: phone,
+      communications_enabled: true,
+      auto_charge_enabled: true,
+    });
+
+  it.each(clients)('a %s client that sent no phone is never told its request was invalid', async (name) => {
+    answer = { status: 200, body: zenskarCustomer('+1 (555) 123-4567 ext. 890') };
+    const before = await localCount();
+    const res = await create(name);
+    // Stored as the provider holds it where the canonical phone can hold it, else the provider's problem.
+    expect([200, 201, 502]).toContain(res.status);
+    if (res.status === 502) {
+      const text = JSON.stringify(res.body);
+      expect(text).toContain('phone_number');
+      expect(text).not.toContain('body.');
+      expect(await localCount()).toBe(before);
+    } else {
+      expect(await localCount()).toBe(before + 1);
+    }
+  });
+});

@@ -4,7 +4,7 @@ import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, Store, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type Upstream, type UpstreamClient } from './client.ts';
-import { inClientTerms } from './refusal.ts';
+import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
 // what it accepted is stored, as it answered (its state applied over the write); its refusal
@@ -95,6 +95,11 @@ export class ProxiedCustomers implements Customers {
     const pushed = await this.#client.push(upstream, undefined, { patch, idempotencyKey: ctx.idempotencyKey }).catch((error: unknown) => {
       throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
     });
+    try {
+      checkInvariants(applyPatch(applyPatch(fieldDefaults, patch), pushed.patch));
+    } catch (error) {
+      throw providerValueError(error, upstream.dialect);
+    }
     return this.#service.create(patch, {
       ...ctx,
       overlay: pushed.patch,
@@ -119,6 +124,11 @@ export class ProxiedCustomers implements Customers {
       .catch((error: unknown) => {
         throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
       });
+    try {
+      checkInvariants(applyPatch(applyPatch(current, patch), pushed.patch));
+    } catch (error) {
+      throw providerValueError(error, upstream.dialect);
+    }
     if (!link) {
       // A customer from before the upstream was added: created there just now.
       await this.#store.upstreams.link({
