@@ -136,3 +136,19 @@ describe('a proxy upstream answering with a value the canonical model cannot hol
     }
   });
 });
+
+describe("a proxy upstream's answer passes the checks a client's body passes", () => {
+  it.each([
+    ['a NUL in the customer id', '{"id":"cus_ab\\u0000cd","customer_name":"x"}'],
+    ['a __proto__ key', '{"id":"7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2a12","customer_name":"x","custom_data":{"__proto__":{"polluted":true}}}'],
+    ['a NUL in a value', '{"id":"7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2a13","customer_name":"x\\u0000y"}'],
+  ])('%s: a 502 on every backend alike, nothing stored', async (_what, body) => {
+    answer = { status: 200, body };
+    const before = await localCount();
+    const res = await create('wooshpay');
+    expect(res.status).toBe(502);
+    expect((res.body as { error: { type: string } }).error.type).toBe('api_error');
+    expect(await localCount()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
