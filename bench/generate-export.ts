@@ -29,9 +29,13 @@ const res = await app.request('/v1/customers', {
 if (res.status !== 200) throw new Error(`seed customer: ${res.status}`);
 
 const lines: string[] = [];
-await exportData(store, (line) => {
-  lines.push(line);
-});
+await exportData(
+  store,
+  (line) => {
+    lines.push(line);
+  },
+  { withKeys: true },
+);
 const template = lines.find((l) => l.includes('"table":"customers"'));
 if (!template) throw new Error('no customer in the seed export');
 const row = (JSON.parse(template) as { row: Record<string, unknown> }).row;

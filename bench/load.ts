@@ -22,6 +22,8 @@ export interface Measured {
 export interface LoadOptions {
   readonly connections: number;
   readonly durationSeconds: number;
+  /** A fixed offered load (autocannon's overallRate, requests per second) instead of saturation. */
+  readonly rate?: number;
 }
 
 export async function measure(url: string, work: Workload, options: LoadOptions): Promise<Measured> {
@@ -44,6 +46,7 @@ export async function measure(url: string, work: Workload, options: LoadOptions)
         connections: options.connections,
         duration: options.durationSeconds,
         requests: [request],
+        ...(options.rate ? { overallRate: options.rate } : {}),
         // A slow server shows as latency, not as timeouts.
         timeout: 30,
       },

@@ -27,9 +27,6 @@ export function startChild(
   });
   let err = '';
   let out = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    err = (err + chunk).slice(-20_000);
-  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -42,10 +39,14 @@ export function startChild(
       void stop();
       reject(new Error(`${args.join(' ')}: not ready within ${options.timeoutMs} ms\n${err}`));
     }, options.timeoutMs);
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      for (const line of out.split('\n')) {
+    let started = false;
+    // `custgate serve` says where it listens on stderr (its stdout is the JSON log); Prism and the
+    // hello-world server say it on stdout.
+    const scan = (text: string) => {
+      if (started) return;
+      for (const line of text.split('\n')) {
         if (ready.test(line)) {
+          started = true;
           clearTimeout(timer);
           out = '';
           // From now on the output is drained and dropped (a mock that logs every request must
@@ -56,6 +57,14 @@ export function startChild(
           return;
         }
       }
+    };
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      err = (err + chunk).slice(-20_000);
+      scan(err);
+    });
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      scan(out);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -10,11 +10,15 @@
 // Knobs (defaults in brackets): BENCH_CONNECTIONS [32], BENCH_DURATION seconds per row [10],
 // BENCH_WARMUP seconds before each row [3], BENCH_SMALL [1000], BENCH_LARGE [1000000; 0 skips],
 // BENCH_DIALECTS comma list [all], BENCH_CPU_PROF directory for custgate's --cpu-prof,
-// BENCH_RESULTS output file [bench/RESULTS.md], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
+// BENCH_RESULTS output file [bench/RESULTS.md], BENCH_RATE fixed offered load of the latency rows
+// [500; 0 skips them], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
 // postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
 // is passed through. Rows: hello-world; every dialect's update and retrieve on SQLite; Wooshpay's
 // update with synchronous=NORMAL, with the inline writer, and compiled (dist/, as an installed package runs); Wooshpay on PostgreSQL with --workers 2 and with one process;
-// every dialect's update with the large store; Stoplight Prism mocking the generated Wooshpay
+// every dialect's update with the large store; the same work written by hand on the same stack
+// (bench/by-hand-server.ts: retrieve, update with synchronous=NORMAL and FULL, and on PostgreSQL),
+// which every custgate row is compared with; every dialect's update at a fixed offered load
+// (BENCH_RATE) for its p99; Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 
 import { execFileSync } from 'node:child_process';
@@ -40,6 +44,7 @@ const only = env.BENCH_DIALECTS?.split(',').filter(Boolean);
 const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || only.includes(d.name));
 const resultsPath = env.BENCH_RESULTS ?? join(root, 'bench', 'RESULTS.md');
 const synchronous = env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'NORMAL' : 'FULL';
+const fixedRate = num('BENCH_RATE', 500);
 const postgresUrl = [env.BENCH_DATABASE_URL, env.TEST_DATABASE_URL].find((url) => url?.startsWith('postgres'));
 
 const serverEnv = {
@@ -63,11 +68,12 @@ async function row(
   meta: Omit<Row, 'label' | 'measured' | 'peakRss' | 'cpuPerRequest'>,
 ) {
   const first = await probe(url, work);
-  if (warmupSeconds > 0) await measure(url, work, { ...load, durationSeconds: warmupSeconds });
+  const options = meta.rate ? { ...load, rate: meta.rate } : load;
+  if (warmupSeconds > 0) await measure(url, work, { ...options, durationSeconds: warmupSeconds });
   const pid = child.process.pid;
   resetPeakRss(pid);
   const cpu0 = cpuSeconds(pid);
-  const measured = await measure(url, work, load);
+  const measured = await measure(url, work, options);
   const cpu1 = cpuSeconds(pid);
   const cpuPerRequest = cpu0 !== undefined && cpu1 !== undefined && measured.total > 0 ? ((cpu1 - cpu0) * 1e6) / measured.total : undefined;
   const r: Row = { label, ...meta, measured, peakRss: peakRss(pid), cpuPerRequest };
@@ -90,6 +96,46 @@ async function hello() {
   }
 }
 
+/** The same work written by hand (issue #30): the baseline custgate's rows are compared with. */
+async function byHand(dir: string, customers: number) {
+  const wooshpay = registered.find((d) => d.name === 'wooshpay');
+  if (!wooshpay) return;
+  const key = `sk_test_${randomBytes(12).toString('hex')}`;
+  const credentials = { secret_key: key } as unknown as IssuedCredentials;
+  const runs: { tag: string; args: string[]; retrieve: boolean; backend: Backend }[] = [
+    { tag: 'sync=NORMAL', args: ['sqlite', join(dir, 'by-hand-normal.db'), 'normal'], retrieve: true, backend: 'sqlite' },
+    { tag: 'sync=FULL', args: ['sqlite', join(dir, 'by-hand-full.db'), 'full'], retrieve: false, backend: 'sqlite' },
+  ];
+  const schema = `custgate_byhand_${randomBytes(4).toString('hex')}`;
+  if (postgresUrl) runs.push({ tag: 'PostgreSQL', args: ['postgres', postgresUrl, schema], retrieve: true, backend: 'postgres' });
+  for (const run of runs) {
+    log(`the same work by hand (${run.tag}) with ${customers.toLocaleString('en-US')} customers`);
+    const child = await startChild(
+      ['--import', 'tsx', 'bench/by-hand-server.ts', String(customers), ...run.args],
+      { BENCH_BY_HAND_KEY: key },
+      /"port"/,
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    try {
+      const { port } = JSON.parse(child.line) as { port: number };
+      const url = `http://127.0.0.1:${port}`;
+      const meta = { kind: 'by-hand', dialect: 'wooshpay', customers, backend: run.backend } as const;
+      if (warmupSeconds > 0)
+        await measure(url, updateWorkload(wooshpay, credentials, customers, 3), { ...load, durationSeconds: warmupSeconds });
+      await row(child, url, `by hand update (${run.tag})`, updateWorkload(wooshpay, credentials, customers, 5), meta);
+      if (run.retrieve) await row(child, url, `by hand retrieve (${run.tag})`, retrieveWorkload(wooshpay, credentials, customers, 5), meta);
+    } finally {
+      await child.stop();
+    }
+  }
+  if (postgresUrl) {
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 });
+    await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
+  }
+}
+
 interface Server {
   /** What the store is: a fresh SQLite file in `dir`, or a fresh schema on a PostgreSQL URL. */
   readonly backend: Backend;
@@ -102,6 +148,8 @@ interface Server {
   readonly args?: readonly string[];
   /** Run the compiled JavaScript an installed package runs (dist/), not the sources through tsx. */
   readonly compiled?: boolean;
+  /** Also measure every dialect's update at the fixed offered load (its p99 is the target). */
+  readonly fixedRate?: boolean;
 }
 
 /**
@@ -183,6 +231,22 @@ async function custgate(dir: string, server: Server) {
         });
       }
     }
+    if (server.fixedRate && fixedRate > 0) {
+      for (const [i, dialect] of server.dialects.entries()) {
+        const credentials = preloaded.credentials[dialect.name]!;
+        const meta = { dialect: dialect.name, customers, backend: server.backend, variant: ` (${fixedRate} req/s)`, rate: fixedRate };
+        await row(
+          child,
+          url,
+          `${dialect.name} update${tag} at ${fixedRate} req/s`,
+          updateWorkload(dialect, credentials, customers, 2 * customers + i),
+          {
+            kind: 'update',
+            ...meta,
+          },
+        );
+      }
+    }
   } finally {
     await child.stop();
     if (server.backend === 'postgres') {
@@ -213,7 +277,8 @@ function writeResults(): string {
     `- Every row: ${load.connections} connections, ${load.durationSeconds} s measured after ${warmupSeconds} s of the same requests as warm-up; autocannon in the bench process, each server in its own process on 127.0.0.1.`,
     `- custgate: \`bin/custgate.js serve\`, NODE_ENV=production, SQLite synchronous=${synchronous}, a fresh file per store size. Updates and retrieves are spread uniformly over the stored customers; each update sends the dialect's realistic example body with a new name, so every one writes.`,
     ...notes.map((n) => `- ${n}`),
-    "- Ratios are to the hello-world row of the same run; p50/p99 are latencies in ms; peak RSS is the server process's high-water mark during the row; server CPU is the server process's user+system time per request (less sensitive to a busy machine than req/s).",
+    '- × by hand: req/s over the same work written by hand on the same stack in this run (bench/by-hand-server.ts): a retrieve over the by-hand retrieve, an update over the by-hand update with synchronous=NORMAL (SQLite) or on PostgreSQL.',
+    "- Other ratios are to the hello-world row of the same run; p50/p99 are latencies in ms; peak RSS is the server process's high-water mark during the row; server CPU is the server process's user+system time per request (less sensitive to a busy machine than req/s).",
     '',
     '## Results',
     '',
@@ -239,7 +304,8 @@ try {
   const [small, large] = sizes;
   const wooshpay = registered.filter((d) => d.name === 'wooshpay');
   if (small !== undefined) {
-    await custgate(dir, { backend: 'sqlite', customers: small, dialects: registered, retrieve: true });
+    await byHand(dir, small);
+    await custgate(dir, { backend: 'sqlite', customers: small, dialects: registered, retrieve: true, fixedRate: true });
     // The price of power-loss durability: the same updates with synchronous=NORMAL.
     if (wooshpay.length > 0 && synchronous === 'FULL') {
       await custgate(dir, {
@@ -277,7 +343,7 @@ try {
     if (postgresUrl && wooshpay.length > 0) {
       const pg2 = { backend: 'postgres', customers: small, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
       await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
-      await custgate(dir, { ...pg2, retrieve: false, tag: ' (PostgreSQL, 1 process)' });
+      await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, 1 process)' });
     } else {
       notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
     }

@@ -57,6 +57,9 @@ const aliases = {
   'république française': 'FR',
 } as const satisfies Record<string, string>;
 
+/** Every ISO 3166-1 alpha-2 code known, upper case (for documents that list them). */
+export const countryCodes: readonly string[] = Object.keys(countries.getAlpha2Codes()).sort();
+
 /** Canonical countries are ISO 3166-1 alpha-2, upper case. */
 export function isCountryCode(value: string): boolean {
   return /^[A-Za-z]{2}$/.test(value) && countries.isValid(value.toUpperCase());

@@ -46,7 +46,12 @@ export type Shipping = v.InferOutput<typeof ShippingSchema>;
 export const TaxExemptSchema = v.picklist(['none', 'exempt', 'reverse']);
 export type TaxExempt = v.InferOutput<typeof TaxExemptSchema>;
 
-export const CustomerTypeSchema = v.picklist(['business', 'individual']);
+/**
+ * Free text: Bigcapital's edit-customer DTO takes any non-empty string (`@IsString() @IsNotEmpty()`,
+ * packages/server/src/modules/Customers/dtos/EditCustomer.dto.ts in bigcapitalhq/bigcapital); its
+ * own forms offer `business` and `individual`.
+ */
+export const CustomerTypeSchema = v.string();
 export type CustomerType = v.InferOutput<typeof CustomerTypeSchema>;
 
 export const TaxIdSchema = v.object({
@@ -74,7 +79,7 @@ export type Metadata = v.InferOutput<typeof MetadataSchema>;
 export const CustomerFieldsSchema = v.object({
   alias: text,
   external_id: v.nullable(v.pipe(v.string(), v.maxLength(255))),
-  name: v.nullable(v.pipe(v.string(), v.maxLength(limits.name))),
+  name: text,
   first_name: text,
   last_name: text,
   salutation: text,
@@ -82,7 +87,7 @@ export const CustomerFieldsSchema = v.object({
   customer_type: CustomerTypeSchema,
   email: v.nullable(v.pipe(v.string(), v.maxLength(limits.email), v.check(isEmail, 'must be an email address'))),
   invoicing_emails: v.array(v.string()),
-  phone: v.nullable(v.pipe(v.string(), v.maxLength(limits.phone))),
+  phone: text,
   mobile_phone: text,
   website: text,
   description: longText,

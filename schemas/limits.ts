@@ -1,13 +1,10 @@
 import * as v from 'valibot';
 
-// Canonical limits are the union of the dialects' limits on the fields they share (docs/seams.md):
-// a value one dialect stores can then be shown by every other and written back through it.
+// Canonical limits bound what is stored, nothing more (docs/seams.md): a limit one provider has is
+// that dialect's own, so the others never refuse what their provider takes. A name or a phone has
+// no canonical limit: the per-customer size limit (src/core/customer-service.ts) bounds them.
 
 export const limits = {
-  /** Stripe's customer name (Wooshpay, Connhex); Bigcapital's displayName, Zenskar's customer_name. */
-  name: 256,
-  /** Stripe's phone; Meteroid's phone, Bigcapital's workPhone, Zenskar's phone_number. */
-  phone: 20,
   email: 512,
   /** Stripe's free-text parameters (description, address lines). */
   text: 5000,

@@ -3,10 +3,10 @@ import { loadConfig } from './config.ts';
 import { isGatewayError } from './contract/errors.ts';
 import { openStore } from './entries/node.ts';
 import type { Store } from './store/index.ts';
-import { addUpstream, listUpstreams, type UpstreamView } from './upstream/registry.ts';
+import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
 import { keyringFor } from './upstream/secrets.ts';
 
-// `custgate upstream add|list|remove`: a tenant's upstream providers (docs/migrating.md).
+// `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -67,14 +67,37 @@ export function upstreamCommands(program: Command, env: Env): void {
     .description("list a tenant's upstreams (never their credentials)")
     .option('--json', 'print a JSON array')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const listed = await withStore(env, async (store) => listUpstreams(store, await tenantId(store, ref)));
-      console.log(opts.json ? JSON.stringify(listed) : listed.map(line).join('\n') || '(no upstreams)');
+      const config = loadConfig(env);
+      const listed = await withStore(env, async (store) =>
+        listUpstreamsChecked(store, keyringFor(config, store.upstreams), await tenantId(store, ref)),
+      );
+      const shown = (u: (typeof listed)[number]) =>
+        u.credentials_readable ? line(u) : `${line(u)}  CREDENTIALS UNREADABLE: re-add it with its credentials`;
+      console.log(opts.json ? JSON.stringify(listed) : listed.map(shown).join('\n') || '(no upstreams)');
+    });
+  upstream
+    .command('show <tenant> <upstream-id>')
+    .description('one upstream with its links count and history (each mode change with its time)')
+    .option('--json', 'print it as JSON')
+    .action(async (ref: string, id: string, opts: { json?: boolean }) => {
+      const shown = await withStore(env, async (store) => upstreamDetail(store, await tenantId(store, ref), id));
+      if (opts.json) return console.log(JSON.stringify(shown));
+      const steps = shown.history.map((h) => `  ${h.at}  ${h.event}  ${h.previous_mode ? `${h.previous_mode} -> ` : ''}${h.mode}`);
+      console.log([line(shown), `  ${shown.links} links`, ...steps].join('\n'));
+    });
+  upstream
+    .command('mode <tenant> <upstream-id> <mode>')
+    .description('change an upstream to proxy, mirror or shadow in place (its links and history stay)')
+    .option('--json', 'print the upstream as JSON')
+    .action(async (ref: string, id: string, mode: string, opts: { json?: boolean }) => {
+      const changed = await withStore(env, async (store) => changeMode(store, await tenantId(store, ref), id, mode));
+      console.log(opts.json ? JSON.stringify(changed) : `changed ${line(changed)}`);
     });
   upstream
     .command('remove <tenant> <upstream-id>')
-    .description('remove an upstream and its links (customers stay)')
+    .description('take an upstream out of service (customers stay; adding the same provider again reuses its links)')
     .action(async (ref: string, id: string) => {
-      const removed = await withStore(env, async (store) => store.upstreams.remove(await tenantId(store, ref), id));
+      const removed = await withStore(env, async (store) => removeUpstream(store, await tenantId(store, ref), id));
       if (!removed) throw new Error(`no upstream ${id} for tenant ${ref}`);
       console.log(`removed ${id}`);
     });

@@ -23,6 +23,18 @@ export interface GatewayConfig {
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
   };
+  /** Outbound webhooks (docs/webhooks.md). */
+  readonly webhooks: {
+    /** A delivery is retried with backoff for this long after its event, then given up. */
+    readonly retryWindowMs: number;
+    /** Given-up deliveries in a row after which an endpoint is disabled. */
+    readonly disableAfter: number;
+    /** Events listed by GET /v1/events for this many days (within CUSTGATE_EVENT_RETENTION_DAYS). */
+    readonly eventDays: number;
+    readonly baseDelayMs: number;
+    /** One delivery (connection, request, answer) is abandoned after this long. */
+    readonly timeoutMs: number;
+  };
   /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
   readonly secretsKey: string | undefined;
   /** Bound on each call to an upstream provider, connection included. */
@@ -37,6 +49,13 @@ export interface GatewayConfig {
   readonly eventRetentionDays: number;
   /** How long an update may wait behind other updates of the same customer (queue, row lock). */
   readonly writeWaitMs: number;
+  /** CUSTGATE_CORS_ORIGINS: origins browsers may call from (`*`: any); empty: no CORS. */
+  readonly corsOrigins: readonly string[];
+
+  /** CUSTGATE_PROBE_TOKEN: the bearer token for /metrics and the detailed health (unset: neither is served). */
+  readonly probeToken: string | undefined;
+  /** Requests in flight at once per client address before 429 (0: off). On by default. */
+  readonly maxInFlightPerAddress: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -124,6 +143,11 @@ const envSchema = v.object({
   CUSTGATE_OUTBOX_POLL_MS: v.optional(integer(1), '1000'),
   CUSTGATE_OUTBOX_BASE_DELAY_MS: v.optional(integer(1), '500'),
   CUSTGATE_OUTBOX_MAX_DELAY_MS: v.optional(integer(1), '300000'),
+  CUSTGATE_WEBHOOK_RETRY_HOURS: v.optional(integer(0), '72'),
+  CUSTGATE_WEBHOOK_DISABLE_AFTER: v.optional(integer(1), '5'),
+  CUSTGATE_WEBHOOK_EVENT_DAYS: v.optional(integer(1), '30'),
+  CUSTGATE_WEBHOOK_BASE_DELAY_MS: v.optional(integer(1), '1000'),
+  CUSTGATE_WEBHOOK_TIMEOUT_MS: v.optional(integer(1), '10000'),
   CUSTGATE_SECRETS_KEY: v.optional(
     v.pipe(
       v.string(),
@@ -138,7 +162,26 @@ const envSchema = v.object({
     ),
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_PROBE_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters: `openssl rand -base64 24`'))),
+  CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
+  CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
   PORT: v.optional(integer(0, 65535)),
+  CUSTGATE_CORS_ORIGINS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      ),
+      v.check(
+        (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
+        'must be * or comma-separated origins such as http://localhost:3000 (scheme and host, no path)',
+      ),
+    ),
+    '',
+  ),
 });
 
 export type Env = v.InferOutput<typeof envSchema>;
@@ -151,7 +194,7 @@ export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env 
   if (result.success) return result.output;
   const issue = result.issues[0];
   const name = issue.path?.[0]?.key;
-  const shown = typeof name === 'string' && !/SECRET|DATABASE_URL/.test(name) ? ` (got ${JSON.stringify(given[name])})` : '';
+  const shown = typeof name === 'string' && !/SECRET|TOKEN|DATABASE_URL/.test(name) ? ` (got ${JSON.stringify(given[name])})` : '';
   throw new ConfigError(`${typeof name === 'string' ? name : 'environment'}: ${issue.message}${shown}`);
 }
 
@@ -174,13 +217,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxCustomerBytes: parsed.CUSTGATE_MAX_CUSTOMER_BYTES,
     eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
+    corsOrigins: parsed.CUSTGATE_CORS_ORIGINS,
+    maxInFlightPerAddress: parsed.CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS,
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,
       baseDelayMs: parsed.CUSTGATE_OUTBOX_BASE_DELAY_MS,
       maxDelayMs: parsed.CUSTGATE_OUTBOX_MAX_DELAY_MS,
     },
+    webhooks: {
+      retryWindowMs: parsed.CUSTGATE_WEBHOOK_RETRY_HOURS * 3600_000,
+      disableAfter: parsed.CUSTGATE_WEBHOOK_DISABLE_AFTER,
+      eventDays: parsed.CUSTGATE_WEBHOOK_EVENT_DAYS,
+      baseDelayMs: parsed.CUSTGATE_WEBHOOK_BASE_DELAY_MS,
+      timeoutMs: parsed.CUSTGATE_WEBHOOK_TIMEOUT_MS,
+    },
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,
+    probeToken: parsed.CUSTGATE_PROBE_TOKEN,
   };
 }

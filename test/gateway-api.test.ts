@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type TestGateway, testGateway } from './support/gateway.ts';
+import { probeAuth, type TestGateway, testGateway } from './support/gateway.ts';
 
 let gw: TestGateway;
 let auth: Record<string, string>;
@@ -17,10 +17,12 @@ beforeAll(async () => {
 });
 
 describe('gateway API: happy', () => {
-  it('answers health without auth', async () => {
+  it('answers health without auth (up or down only); the detail needs the probe token', async () => {
     const res = await gw.request('/gateway/v1/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', dialects: expect.arrayContaining(['wooshpay']) });
+    expect(await res.json()).toEqual({ status: 'ok' });
+    const detailed = await gw.request('/gateway/v1/health', { headers: probeAuth });
+    expect(await detailed.json()).toMatchObject({ status: 'ok', dialects: expect.arrayContaining(['wooshpay']) });
   });
 
   it('resolves a customer by any of its identifiers to the same canonical view', async () => {

@@ -3,7 +3,7 @@ import { type Registry, registry } from '../dialects/index.ts';
 import { fixturesParrot } from './fixtures/parrot/fixtures.ts';
 import { parrot } from './fixtures/parrot/index.ts';
 import { contractSuite } from './support/contract-suite.ts';
-import { testGateway } from './support/gateway.ts';
+import { probeAuth, testGateway } from './support/gateway.ts';
 
 // The boundary: a dialect is its folder and one registry line. test/fixtures/parrot is a dialect
 // folder that src/ has never heard of; registered here with one line, it passes the same contract
@@ -20,7 +20,7 @@ describe('a dialect registered by one line', () => {
 
   it('is served beside the shipped dialects, and the gateway API takes its key', async () => {
     const gw = await testGateway({}, withParrot);
-    const health = (await (await gw.request('/gateway/v1/health')).json()) as { dialects: string[] };
+    const health = (await (await gw.request('/gateway/v1/health', { headers: probeAuth })).json()) as { dialects: string[] };
     expect(health.dialects).toEqual([...Object.keys(registry), 'parrot']);
     const auth = { authorization: `Bearer ${gw.tenant.credentials.parrot!.api_key}` };
     const created = await gw.request('/parrot/customers', {

@@ -8,7 +8,7 @@ import { GatewayMetrics } from '../src/metrics.ts';
 import { Store } from '../src/store/index.ts';
 import { observedExecutor } from '../src/store/observed.ts';
 import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
-import { testEnv } from './support/gateway.ts';
+import { probeAuth, testEnv } from './support/gateway.ts';
 import { type GatewayProcess, startGatewayProcess } from './support/processes.ts';
 import { testDatabaseEnv, testStore } from './support/store.ts';
 
@@ -102,20 +102,20 @@ describe('readiness, health and metrics', () => {
   it('ready and health ping the database: 200 while it answers, 503 once it cannot', async () => {
     const g = await observedGateway();
     expect(await (await g.app.request('/gateway/v1/ready')).json()).toEqual({ ready: true });
-    const health = await g.app.request('/gateway/v1/health');
+    const health = await g.app.request('/gateway/v1/health', { headers: probeAuth });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: 'ok' });
 
-    const before = await (await g.app.request('/metrics')).text();
+    const before = await (await g.app.request('/metrics', { headers: probeAuth })).text();
     expect(before).toMatch(/^custgate_store_errors_total 0$/m);
     await g.store.executor.close();
     const ready = await g.app.request('/gateway/v1/ready');
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ ready: false, database: 'unreachable' });
-    const down = await g.app.request('/gateway/v1/health');
+    const down = await g.app.request('/gateway/v1/health', { headers: probeAuth });
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'degraded', database: 'unreachable' });
-    const after = await (await g.app.request('/metrics')).text();
+    const after = await (await g.app.request('/metrics', { headers: probeAuth })).text();
     expect(after).toMatch(/^custgate_store_errors_total 2$/m);
   });
 
@@ -124,7 +124,7 @@ describe('readiness, health and metrics', () => {
     const meteroid = dialects.meteroid as AnyDialect;
     const auth = fixturesOf(meteroid).auth(g.tenant.credentials.meteroid!);
     for (let i = 0; i < 3; i++) await g.app.request('/meteroid/api/v1/customers/nope', { headers: auth });
-    const res = await g.app.request('/metrics');
+    const res = await g.app.request('/metrics', { headers: probeAuth });
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     expect(text).toContain('custgate_http_requests_total{dialect="meteroid",route="/meteroid/api/v1/customers/:id",status="404"} 3');
@@ -141,11 +141,42 @@ describe('readiness, health and metrics', () => {
     expect((await metrics.render()).body).toMatch(/^custgate_test_depth 9$/m);
   });
 
-  it('probes and metrics need no credentials; the tenant surface still does', async () => {
+  it('readiness and up/down need no credentials; /metrics and the detailed health need the probe token', async () => {
     const g = await observedGateway();
+    await g.app.request('/v1/customers', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${g.tenant.credentials.wooshpay!.secret_key}` },
+    });
     expect((await g.app.request('/gateway/v1/ready')).status).toBe(200);
-    expect((await g.app.request('/metrics')).status).toBe(200);
+    const anonymous = await g.app.request('/gateway/v1/health');
+    expect(await anonymous.json()).toEqual({ status: 'ok' });
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-token-0123456789abcdef' },
+      { authorization: probeAuth.authorization.slice(0, -1) },
+    ]) {
+      const metrics = await g.app.request('/metrics', { headers });
+      expect(metrics.status).toBe(401);
+      expect(await metrics.text()).not.toContain('custgate_http_requests_total');
+      expect(await (await g.app.request('/gateway/v1/health', { headers })).json()).toEqual({ status: 'ok' });
+    }
+    // A tenant's API key is not the probe token.
+    const tenantKey = { authorization: `Bearer ${g.tenant.credentials.wooshpay!.secret_key}` };
+    expect((await g.app.request('/metrics', { headers: tenantKey })).status).toBe(401);
+    expect((await g.app.request('/metrics', { headers: probeAuth })).status).toBe(200);
     expect((await g.app.request('/gateway/v1/customers/x')).status).toBe(401);
+  });
+
+  it('without CUSTGATE_PROBE_TOKEN neither /metrics nor the detail is served to anyone', async () => {
+    const store = await testStore();
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    const app = createApp({ store, config: loadConfig({ NODE_ENV: 'test' }), logger: { error: () => undefined }, metrics });
+    for (const headers of [{}, probeAuth, { authorization: 'Bearer ' }]) {
+      const res = await app.request('/metrics', { headers });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain('CUSTGATE_PROBE_TOKEN');
+      expect(await (await app.request('/gateway/v1/health', { headers })).json()).toEqual({ status: 'ok' });
+    }
   });
 });
 

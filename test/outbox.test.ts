@@ -7,7 +7,7 @@ import type { Store } from '../src/store/index.ts';
 import { StaleWrite, UniqueViolation } from '../src/store/index.ts';
 import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
 import { FakeUpstream } from './support/fake-upstream.ts';
-import { jsonInit, testEnv } from './support/gateway.ts';
+import { jsonInit, probeAuth, testEnv } from './support/gateway.ts';
 import { testStore } from './support/store.ts';
 
 // The transactional outbox and its dispatcher against an in-memory upstream (the port is the
@@ -95,7 +95,9 @@ describe('outbox: recorded with the write', () => {
       [1, 'create', 'pending'],
       [2, 'update', 'pending'],
     ]);
-    const health = (await (await s.request('/gateway/v1/health')).json()) as { outbox: { pending: number; dead: number } };
+    const health = (await (await s.request('/gateway/v1/health', { headers: probeAuth })).json()) as {
+      outbox: { pending: number; dead: number };
+    };
     expect(health.outbox).toEqual({ pending: 2, dead: 0 });
   });
 
@@ -239,7 +241,9 @@ describe('outbox: the dispatcher', () => {
       [2, 'pending', 0],
     ]);
     expect(list[0]!.last_error).toBe('HTTP 500 #3');
-    const health = (await (await s.request('/gateway/v1/health')).json()) as { outbox: { pending: number; dead: number } };
+    const health = (await (await s.request('/gateway/v1/health', { headers: probeAuth })).json()) as {
+      outbox: { pending: number; dead: number };
+    };
     expect(health.outbox).toEqual({ pending: 1, dead: 1 });
 
     const key = { upstream_id: 'up_b', customer_id: (await deliveries(s, id)).customer, version: 1 };

@@ -64,7 +64,7 @@ describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty fol
       });
       try {
         let out = '';
-        server.stdout.on('data', (chunk: Buffer) => {
+        server.stderr.on('data', (chunk: Buffer) => {
           out += chunk.toString();
         });
         await expect.poll(() => out, { timeout: 30_000 }).toContain('listening on');

@@ -28,6 +28,7 @@ describe('store: atomic compare-and-set', () => {
       external_id: null,
       version: 1,
       data: JSON.stringify({ name: `customer ${n}` }),
+      livemode: 0,
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
       ...overrides,

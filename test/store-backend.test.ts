@@ -22,6 +22,7 @@ function customer(id: string, number: number, extra: Partial<CustomerRow> = {}):
     data: '{}',
     created_at: now,
     updated_at: now,
+    livemode: 0,
     ...extra,
   };
 }

@@ -1,16 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, type GatewayApp } from '../src/http/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
 import { createTenant } from '../src/gateway/tenants.ts';
+import { addUpstream } from '../src/upstream/registry.ts';
+import { keyringFor } from '../src/upstream/secrets.ts';
 import { testEnv } from './support/gateway.ts';
 import { testDatabaseEnv } from './support/store.ts';
 
@@ -30,8 +31,10 @@ describe('custgate export | custgate import', () => {
   const target = { ...testEnv, ...testDatabaseEnv() };
   let auth: Record<string, string>;
   let customerId: string;
+  let secretsKey: string;
+  let signingKey: string;
   let targetStore: Store;
-  let app: Hono;
+  let app: GatewayApp;
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
   beforeAll(async () => {
@@ -39,6 +42,15 @@ describe('custgate export | custgate import', () => {
     const config = loadConfig(source);
     const tenant = await createTenant(store, config, 'acme');
     auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+    // An upstream sealed under the generated secrets key (gateway_keys): key material to leave out.
+    await addUpstream(store, keyringFor(config, store.upstreams), tenant.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: 'http://127.0.0.1:9/zenskar',
+      mode: 'mirror',
+      credentials: tenant.credentials.zenskar,
+    });
+    secretsKey = await store.upstreams.keepKey('secrets', 'unused', new Date().toISOString());
+    signingKey = (await store.findSigningKey(tenant.tenant.id))!.secret;
     const sourceApp = createApp({ store, config, logger: { error: () => undefined } });
     const created = await sourceApp.request('/v1/customers', {
       method: 'POST',
@@ -55,9 +67,11 @@ describe('custgate export | custgate import', () => {
     await store.executor.close();
 
     const dump = join(dir, 'dump.ndjson');
-    const exported = await cli(source, 'export', dump);
+    const exported = await cli(source, 'export', '--with-keys', dump);
     expect(exported.stderr).toContain('"customers":1');
+    expect(exported.stderr).toMatch(/warning: --with-keys writes JWT signing keys and the upstream secrets key/);
     const imported = await cli(target, 'import', dump);
+    expect(imported.stderr).not.toContain('no key material');
     expect(imported.stderr).toContain('"customer_events":2');
     expect(imported.stderr).toContain('"idempotency_keys":1');
 
@@ -103,6 +117,31 @@ describe('custgate export | custgate import', () => {
     const view = (await (await app.request(`/gateway/v1/customers/${second.id}`, { headers: auth })).json()) as { ids: { number: number } };
     expect(view.ids.number).toBe(2);
   });
+
+  it('leaves key material out unless --with-keys: no signing key, no secrets key in the file', async () => {
+    const plain = join(dir, 'plain.ndjson');
+    const exported = await cli(source, 'export', plain);
+    expect(exported.stderr).not.toContain('warning');
+    expect(exported.stderr).toContain('"signing_keys":0');
+    const text = readFileSync(plain, 'utf8');
+    const tablesIn = new Set(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .slice(1)
+        .map((l) => (JSON.parse(l) as { table: string }).table),
+    );
+    expect(tablesIn).toContain('upstreams');
+    expect(tablesIn).not.toContain('signing_keys');
+    expect(tablesIn).not.toContain('gateway_keys');
+    expect(text).not.toContain(secretsKey);
+    expect(text).not.toContain(signingKey);
+    expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({ format: 'custgate-export', keys: false });
+    // The key-carrying export does have them (what made the file alone enough before).
+    const full = readFileSync(join(dir, 'dump.ndjson'), 'utf8');
+    expect(full).toContain(secretsKey);
+    expect(full).toContain(signingKey);
+  }, 60_000);
 
   it('refuses to import into a store that already has tenants', async () => {
     await expect(cli(target, 'import', join(dir, 'dump.ndjson'))).rejects.toMatchObject({

@@ -105,9 +105,11 @@ describe('a proxy upstream answering with its own failure', () => {
 });
 
 describe('a proxy upstream answering with a value the canonical model cannot hold', () => {
+  let n = 0;
   const zenskarCustomer = (phone: string) =>
     JSON.stringify({
-      id: '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2a11',
+      // A new customer at the provider each time: its id is the local copy's id.
+      id: `7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2b${String(++n).padStart(2, '0')}`,
       external_id: null,
       customer_name: 'Ext Number',
       custom_data: {},

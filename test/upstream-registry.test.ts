@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config.ts';
 import { startNode } from '../src/entries/node.ts';
 import { createTenant } from '../src/gateway/tenants.ts';
 import { addUpstream } from '../src/upstream/registry.ts';
-import { keyringFor, missingKeyMessage } from '../src/upstream/secrets.ts';
+import { keyringFor, missingKeyMessage, openCredentials } from '../src/upstream/secrets.ts';
 import { testEnv, testGateway } from './support/gateway.ts';
 
 // Upstreams as an operator adds them: credentials checked against the dialect's own shape, stored
@@ -48,7 +48,7 @@ describe('upstreams: add, list, isolation, secrets', () => {
     expect(row?.credentials).not.toContain(zenskar.api_key);
     // Another process of the same deployment (a second keyring over the same store) opens it.
     const again = keyringFor(gw.config, gw.store.upstreams);
-    expect(JSON.parse(await again.decrypt(row!.credentials, `custgate-upstream:${row!.tenant_id}:${row!.id}`))).toEqual(zenskar);
+    expect(JSON.parse((await openCredentials(again, row!)).plaintext)).toEqual(zenskar);
 
     const list = async (key: string) =>
       (await (await gw.request('/gateway/v1/upstreams', { headers: { authorization: `Bearer ${key}` } })).json()) as { data: unknown[] };

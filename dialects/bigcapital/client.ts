@@ -106,7 +106,7 @@ function parse(body: unknown) {
     shipping: merge({ address: addressFrom(c, 'shippingAddress') }),
   };
   for (const [property, field] of Object.entries(plainFieldsBigcapital)) patch[field] = text(c[property]);
-  if (c.customerType === 'business' || c.customerType === 'individual') patch.customer_type = set(c.customerType);
+  if (typeof c.customerType === 'string' && c.customerType !== '') patch.customer_type = set(c.customerType);
   if (typeof c.currencyCode === 'string' && isCurrencyCode(c.currencyCode)) patch.currency = set(c.currencyCode);
   if (typeof c.active === 'boolean') patch.active = set(c.active);
   return { id: String(c.id), patch };

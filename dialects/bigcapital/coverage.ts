@@ -12,7 +12,7 @@ export const coverageBigcapital = {
   external_id: null,
   name: required(
     'displayName',
-    'required on every PUT; shown as "" when no name is stored, and "" written back is no name; at most 256 characters (the canonical limit)',
+    'required on every PUT; shown as "" when no name is stored, and "" written back is no name; no length limit (Bigcapital checks only that it is a string)',
   ),
   first_name: readWrite('firstName', cleared),
   last_name: readWrite('lastName', cleared),
@@ -20,14 +20,17 @@ export const coverageBigcapital = {
   company_name: readWrite('companyName', cleared),
   customer_type: required(
     'customerType',
-    'required on every PUT (business | individual); every customer has one: the canonical default is business, shown for customers made through any dialect (docs/seams.md)',
+    "required on every PUT: any non-empty text (Bigcapital's forms offer business | individual), shown back as given; every customer has one: the canonical default is business, shown for customers made through any dialect (docs/seams.md)",
   ),
   email: readWrite('email', 'null clears; "" is a 400'),
   invoicing_emails: null,
   phone: readWrite('workPhone', cleared),
   mobile_phone: readWrite('personalPhone', cleared),
   website: readWrite('website', cleared),
-  description: readWrite('note', 'null or "" clears; left out of a response when none is stored, as an unset field'),
+  description: readWrite(
+    'note',
+    'null or "" clears; shown as "" when none is stored (seed 003 marks note required in a response), and "" written back is none',
+  ),
   address: {
     as: 'billingAddress1/2/City/State/Country/Zipcode/Email/Phone',
     read: true,

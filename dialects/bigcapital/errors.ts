@@ -28,24 +28,19 @@ export const ErrorResponseBigcapital = v.strictObject({
   error: v.optional(v.string()),
 });
 
-const customerTypes = 'business, individual';
-
 /** class-validator's constraint name and message for an issue on a property of this kind. */
 function constraint(kind: PropertyKind | undefined, issue: Issue, property: string): [string, string] {
   if (issue.kind === 'unknown') return ['whitelistValidation', `property ${property} should not exist`];
   if (kind === undefined) return ['isValid', issue.message];
   if (issue.kind === 'missing' || issue.kind === 'empty' || issue.value === undefined) {
-    return kind === 'customerType'
-      ? ['isIn', `${property} must be one of the following values: ${customerTypes}`]
-      : ['isNotEmpty', `${property} should not be empty`];
+    return ['isNotEmpty', `${property} should not be empty`];
   }
   if (typeof issue.value === 'string' && issue.message.startsWith('must be shorter')) return ['maxLength', `${property} ${issue.message}`];
   if (issue.kind === 'type') {
     if (kind === 'boolean') return ['isBoolean', `${property} must be a boolean value`];
-    if (kind !== 'customerType' && kind !== 'currency') return ['isString', `${property} must be a string`];
+    if (kind !== 'currency') return ['isString', `${property} must be a string`];
   }
   const byKind = {
-    customerType: ['isIn', `${property} must be one of the following values: ${customerTypes}`],
     required: ['isNotEmpty', `${property} should not be empty`],
     text: ['isString', `${property} must be a string`],
     email: ['isEmail', `${property} must be an email`],

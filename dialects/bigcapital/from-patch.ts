@@ -197,7 +197,7 @@ export function fromPatch(patch: CustomerPatch): Translation {
     losses.push({
       field: 'customerType',
       kind: 'required',
-      message: `${title} requires customerType (business or individual) on every PUT; supply it.`,
+      message: `${title} requires customerType (such as business or individual) on every PUT; supply it.`,
     });
   }
   if (accepted.displayName === undefined) {

@@ -1,6 +1,7 @@
 import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
 import { credentialsBigcapital, organizationsClaim, principalBigcapital } from './auth.ts';
 import { clientBigcapital } from './client.ts';
+import { listBigcapital } from './list.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { renderErrorBigcapital } from './errors.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
@@ -41,6 +42,7 @@ export const bigcapital = {
     request: { update: UpdateRequestBigcapital, create: CreateRequestBigcapital },
     render,
     renderError: renderErrorBigcapital,
+    list: listBigcapital,
     openapi: openapiBigcapital,
     createdStatus: 201,
   },

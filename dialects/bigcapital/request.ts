@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CurrencyCodeSchema, CustomerTypeSchema, limits } from '../../schemas/index.ts';
+import { CurrencyCodeSchema, limits } from '../../schemas/index.ts';
 
 // Seed 003: Bigcapital's edit-customer DTO. Absent is unchanged and null clears; unknown
 // properties are dropped (v.object strips them), as Bigcapital's whitelisting validation pipe
@@ -11,9 +11,6 @@ const maxLength = (n: number) => v.maxLength<string, number, string>(n, `must be
 /** "" means "no value" in Bigcapital's forms, so it clears like null; a string sets. */
 const text = v.optional(v.nullable(v.pipe(v.string(), maxLength(limits.text))));
 
-/** A phone: the canonical limit (limits.ts), so every dialect can show and take it. */
-const phone = v.optional(v.nullable(v.pipe(v.string(), maxLength(limits.phone))));
-
 /** "" is no email: a 400, as Bigcapital's IsEmail refuses it. */
 const email = v.optional(v.nullable(v.pipe(v.string(), v.email(), v.maxLength(limits.email))));
 
@@ -24,15 +21,17 @@ const email = v.optional(v.nullable(v.pipe(v.string(), v.email(), v.maxLength(li
 const country = text;
 
 const entries = {
-  customerType: CustomerTypeSchema,
+  // Any non-empty string, as Bigcapital's DTO (@IsString() @IsNotEmpty(); schemas/customer.ts).
+  customerType: v.pipe(v.string(), v.nonEmpty('customerType should not be empty')),
   // Shown as "" for a customer with no name, so "" is taken back (as no name) rather than refused.
-  displayName: v.pipe(v.string(), maxLength(limits.name)),
+  // No length limit: Bigcapital's DTO checks only @IsString().
+  displayName: v.string(),
   salutation: text,
   firstName: text,
   lastName: text,
   companyName: text,
   email,
-  workPhone: phone,
+  workPhone: text,
   personalPhone: text,
   website: text,
   note: text,
@@ -66,10 +65,10 @@ export const CreateRequestBigcapital = v.object({ ...entries, currencyCode: v.op
 export type CreateRequestBigcapital = v.InferOutput<typeof CreateRequestBigcapital>;
 
 /** What each property is, so a failed check is named as Bigcapital's validator names it. */
-export type PropertyKind = 'customerType' | 'required' | 'text' | 'email' | 'country' | 'boolean' | 'currency';
+export type PropertyKind = 'required' | 'text' | 'email' | 'country' | 'boolean' | 'currency';
 
 export const propertyKindsBigcapital = {
-  customerType: 'customerType',
+  customerType: 'required',
   displayName: 'required',
   salutation: 'text',
   firstName: 'text',

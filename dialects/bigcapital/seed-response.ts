@@ -9,14 +9,14 @@ const optionalString = v.optional(v.string());
 
 export const CustomerResponseBigcapital = v.object({
   id: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  customerType: v.picklist(['business', 'individual']),
+  customerType: v.string(),
   balance: v.number(),
   currencyCode: v.pipe(v.string(), v.regex(/^[A-Z]{3}$/)),
   openingBalance: v.number(),
   openingBalanceAt: dateTime,
   openingBalanceExchangeRate: v.number(),
   displayName: v.string(),
-  note: optionalString,
+  note: v.string(),
   active: v.boolean(),
   createdAt: dateTime,
   updatedAt: dateTime,

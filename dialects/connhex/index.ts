@@ -1,5 +1,5 @@
 import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
-import { expandParam } from '../stripe-like/index.ts';
+import { expandParam, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
@@ -8,6 +8,7 @@ import { render, toPatch } from './mapping.ts';
 import { CreateRequestConnhex, expandableConnhex, UpdateRequestConnhex } from './request.ts';
 import { openapiConnhex } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
+import { listConnhex } from './list.ts';
 
 /** How long `custgate tenant create`'s token lives: 30 days, then mint another. */
 export const tokenTtlSecondsConnhex = 30 * 24 * 60 * 60;
@@ -45,8 +46,10 @@ export const connhex = {
     expand: { paths: expandParam(expandableConnhex), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorConnhex,
+    list: listConnhex,
     openapi: openapiConnhex,
     createdStatus: 200,
+    simulations: simulationsStripe,
   },
   translation: {
     updatePatch: toPatch,

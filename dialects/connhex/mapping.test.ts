@@ -11,7 +11,7 @@ import { CustomerResponseConnhex } from './seed-response.ts';
 const parse = (body: unknown) => v.parse(UpdateRequestConnhex, body);
 const firstIssue = (body: unknown) => {
   const issue = v.safeParse(UpdateRequestConnhex, body).issues?.[0];
-  return { path: issue?.path?.map((p) => p.key).join('.'), message: issue?.message };
+  return { path: issue?.path?.map((p: { key: unknown }) => p.key).join('.'), message: issue?.message };
 };
 
 const customer: Customer = {
@@ -148,7 +148,8 @@ describe('connhex mapping: errors', () => {
     expect(firstIssue({ tax_exempt: 'partial' }).path).toBe('tax_exempt');
     expect(firstIssue({ expand: ['tax_ids'] }).path).toBe('expand.0');
     expect(firstIssue({ metadata: { a: 'b' } }).path).toBe('metadata');
-    expect(firstIssue({ preferred_locales: ['english language'] }).path).toBe('preferred_locales.0');
+    expect(firstIssue({ next_invoice_sequence: null }).path).toBe('next_invoice_sequence');
+    expect(firstIssue({ preferred_locales: [42] }).path).toBe('preferred_locales');
   });
 });
 

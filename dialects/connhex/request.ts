@@ -1,5 +1,15 @@
 import * as v from 'valibot';
-import { AddressParam, clearable, EmailParam, expandParam, NameParam, PhoneParam, text } from '../stripe-like/index.ts';
+import { limits } from '../../schemas/index.ts';
+import {
+  AddressParam,
+  clearable,
+  clearableString,
+  EmailParam,
+  expandParam,
+  NameParamStripe,
+  PhoneParamStripe,
+  text,
+} from '../stripe-like/index.ts';
 
 /** What `expand[]` may name on a Connhex customer. */
 export const expandableConnhex = ['subscriptions'] as const;
@@ -25,11 +35,11 @@ export const NextInvoiceSequenceParamConnhex = v.pipe(
   v.maxValue(Number.MAX_SAFE_INTEGER, sequenceMessage),
 );
 
-/** A BCP 47-ish tag ("en", "fr-CA", "zh-Hant-TW"), as Stripe's preferred_locales take. */
-export const LocaleParamConnhex = v.pipe(
-  v.string(),
-  v.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$/, (issue) => `Invalid locale: '${String(issue.input)}'.`),
-);
+/**
+ * Any string: seed 001 types preferred_locales as string[], and so does Stripe's API reference
+ * (no pattern), so `en_US` is taken and kept as given.
+ */
+export const LocaleParamConnhex = v.pipe(v.string(), v.maxLength(limits.text));
 
 /**
  * Seed 001: the update body, with Stripe's rules (absent unchanged, "" clears, unknown refused).
@@ -40,13 +50,16 @@ export const UpdateRequestConnhex = v.strictObject({
   invoice_prefix: v.optional(clearable(InvoicePrefixParamConnhex)),
   next_invoice_sequence: v.optional(NextInvoiceSequenceParamConnhex),
   // One picklist with "" rather than clearable(): a wrong value then says which values are allowed.
-  tax_exempt: v.optional(v.picklist(['', ...taxExemptValuesConnhex], 'Invalid tax_exempt: must be one of exempt, none or reverse.')),
-  preferred_locales: v.optional(clearable(v.pipe(v.array(LocaleParamConnhex), v.maxLength(30)))),
+  tax_exempt: v.optional(
+    clearableString(v.picklist(['', ...taxExemptValuesConnhex], 'Invalid tax_exempt: must be one of exempt, none or reverse.')),
+  ),
+  preferred_locales: v.optional(clearable(v.array(LocaleParamConnhex))),
   address: v.optional(clearable(AddressParam)),
   description: v.optional(text),
   email: v.optional(clearable(EmailParam)),
-  name: v.optional(NameParam),
-  phone: v.optional(PhoneParam),
+  // Connhex passes a customer on to Stripe, so Stripe's limits are Connhex's.
+  name: v.optional(NameParamStripe),
+  phone: v.optional(PhoneParamStripe),
   expand: v.optional(expandParam(expandableConnhex)),
 });
 export type UpdateRequestConnhex = v.InferOutput<typeof UpdateRequestConnhex>;

@@ -1,6 +1,7 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
 import { credentialsMeteroid } from './auth.ts';
 import { clientMeteroid } from './client.ts';
+import { listMeteroid } from './list.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { renderErrorMeteroid } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -28,6 +29,7 @@ export const meteroid = {
     request: { update: UpdateRequestMeteroid, create: CreateRequestMeteroid },
     render,
     renderError: renderErrorMeteroid,
+    list: listMeteroid,
     openapi: openapiMeteroid,
     createdStatus: 201,
   },

@@ -55,11 +55,11 @@ export const CustomTaxParamMeteroid = jsonObject({
 export const updateEntries = {
   // An alias names the customer in paths: it must be non-empty and fit the per-tenant index.
   alias: keep(v.pipe(v.string(), v.minLength(1, 'alias must not be empty'), v.maxLength(255))),
-  // The canonical limits (limits.ts): what is stored here is then shown and taken by every dialect.
-  name: keep(v.pipe(v.string(), v.maxLength(limits.name))),
+  // Seed 002 types name and phone as plain strings (Rust `String` in Meteroid's REST models).
+  name: keep(v.string()),
   billing_email: keep(v.pipe(v.string(), v.maxLength(limits.email), v.check(isEmail, 'billing_email must be an email address'))),
   invoicing_emails: keep(v.array(v.pipe(v.string(), v.maxLength(512)))),
-  phone: keep(v.pipe(v.string(), v.maxLength(limits.phone))),
+  phone: keep(v.string()),
   currency: keep(CurrencyParamMeteroid),
   billing_address: keep(AddressParamMeteroid),
   shipping_address: keep(ShippingParamMeteroid),
@@ -75,7 +75,7 @@ export type UpdateRequestMeteroid = v.InferOutput<typeof UpdateRequestMeteroid>;
 /** Create: as Meteroid, `name` and `currency` are required; the rest as on update. */
 export const CreateRequestMeteroid = jsonObject({
   ...updateEntries,
-  name: v.pipe(v.string(), v.maxLength(limits.name)),
+  name: v.string(),
   currency: CurrencyParamMeteroid,
 });
 export type CreateRequestMeteroid = v.InferOutput<typeof CreateRequestMeteroid>;

@@ -113,3 +113,26 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
     return { status: entry.status, body: { error: entry.error(e) } };
   };
 }
+
+/**
+ * Stripe's card failures as a dev server's `Custgate-Simulate` header names them: a 402 with a
+ * `card_error` (https://docs.stripe.com/error-codes, https://docs.stripe.com/declines/codes).
+ */
+export const simulationsStripe = {
+  card_declined: {
+    status: 402,
+    body: {
+      error: {
+        type: 'card_error',
+        code: 'card_declined',
+        decline_code: 'generic_decline',
+        message: 'Your card was declined.',
+        param: 'source',
+      },
+    },
+  },
+  expired_card: {
+    status: 402,
+    body: { error: { type: 'card_error', code: 'expired_card', message: 'Your card has expired.', param: 'exp_month' } },
+  },
+} as const satisfies Record<string, ErrorResponse>;

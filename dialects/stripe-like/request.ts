@@ -4,14 +4,31 @@ import { isCountryCode, isEmail, limits } from '../../schemas/index.ts';
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
 
-/** "" (clear) or a value. */
-export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.literal(''), schema]);
+/**
+ * JSON null: the answers show an unset value as null, so a client writing back what it read sends
+ * it. It clears, as "" does; where a parameter cannot be cleared, null is refused as a wrong type.
+ */
+const nullClears = v.pipe(
+  v.null(),
+  v.transform((): '' => ''),
+);
 
-export const text = v.pipe(v.string(), v.maxLength(limits.text));
+/** "" or null (clear) or a value. */
+export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.literal(''), nullClears, schema]);
 
-/** Stripe's limits on a customer's name and phone; "" clears either. */
-export const NameParam = v.pipe(v.string(), v.maxLength(limits.name));
-export const PhoneParam = v.pipe(v.string(), v.maxLength(limits.phone));
+/** A string parameter, where "" (or null) clears. */
+export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => v.union([nullClears, schema]);
+
+export const text = clearableString(v.pipe(v.string(), v.maxLength(limits.text)));
+
+/**
+ * Stripe's limits on a customer's name and phone ("Update a customer" in Stripe's API reference:
+ * name up to 256 characters, phone up to 20), for a provider that is Stripe underneath (Connhex).
+ */
+export const nameMaxStripe = 256;
+export const phoneMaxStripe = 20;
+export const NameParamStripe = clearableString(v.pipe(v.string(), v.maxLength(nameMaxStripe)));
+export const PhoneParamStripe = clearableString(v.pipe(v.string(), v.maxLength(phoneMaxStripe)));
 
 export const CountryParam = v.pipe(
   v.string(),

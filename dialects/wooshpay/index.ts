@@ -1,5 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
-import { expandParam, metadataMaxKeysStripe } from '../stripe-like/index.ts';
+import { expandParam, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
@@ -8,6 +8,7 @@ import { render, toPatch } from './mapping.ts';
 import { CreateRequestWooshpay, expandableWooshpay, UpdateRequestWooshpay } from './request.ts';
 import { openapiWooshpay } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
+import { listWooshpay } from './list.ts';
 
 /** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
 export const wooshpay = {
@@ -31,8 +32,10 @@ export const wooshpay = {
     expand: { paths: expandParam(expandableWooshpay), of: (body) => body.expand ?? [] },
     render,
     renderError: renderErrorWooshpay,
+    list: listWooshpay,
     openapi: openapiWooshpay,
     createdStatus: 200,
+    simulations: simulationsStripe,
   },
   translation: {
     updatePatch: toPatch,

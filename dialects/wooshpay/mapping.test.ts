@@ -44,6 +44,6 @@ describe('wooshpay mapping', () => {
     expect(v.safeParse(UpdateRequestWooshpay, { nickname: 'x' }).success).toBe(false);
     expect(v.safeParse(UpdateRequestWooshpay, { name: 42 }).success).toBe(false);
     expect(v.safeParse(UpdateRequestWooshpay, { address: { country: 'XX' } }).success).toBe(false);
-    expect(v.safeParse(UpdateRequestWooshpay, { shipping: { address: { city: 'x' } } }).success).toBe(false);
+    expect(v.safeParse(UpdateRequestWooshpay, { shipping: { address: { city: 'x' }, carrier: 'UPS' } }).success).toBe(false);
   });
 });

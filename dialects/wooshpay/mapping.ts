@@ -12,9 +12,10 @@ const shippingMembers = ['line1', 'line2', 'city', 'state', 'postal_code', 'coun
  */
 function shippingOp(param: NonNullable<UpdateRequestWooshpay['shipping']>): ShippingOp {
   if (param === '') return clear;
-  const address = Object.fromEntries(shippingMembers.map((m) => [m, param.address[m] ?? '']));
+  const given = param.address === '' ? {} : (param.address ?? {});
+  const address = Object.fromEntries(shippingMembers.map((m) => [m, given[m] ?? '']));
   return merge({
-    name: textOp(param.name),
+    name: textOp(param.name ?? ''),
     phone: textOp(param.phone ?? ''),
     address: addressOp(address),
   });

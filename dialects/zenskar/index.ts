@@ -1,6 +1,7 @@
 import type { Dialect } from '../../src/contract/dialect.ts';
 import { checkRequestZenskar, credentialsZenskar, ownsRequestZenskar, principalZenskar } from './auth.ts';
 import { clientZenskar } from './client.ts';
+import { listZenskar } from './list.ts';
 import { coverageZenskar } from './coverage.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -32,6 +33,7 @@ export const zenskar = {
     request: { update: UpdateRequestZenskar, create: CreateRequestZenskar },
     render,
     renderError: renderErrorZenskar,
+    list: listZenskar,
     openapi: openapiZenskar,
     // FastAPI's default status: the seed declares no 201 anywhere.
     createdStatus: 200,

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, limits, toCountryCode } from '../../schemas/index.ts';
+import { isCountryCode, toCountryCode } from '../../schemas/index.ts';
 import { emailError, pydantic, valueError } from './errors.ts';
 
 // Seed 004's UpdateCustomerRequestSchema. Every property is optional and nullable: absent leaves a
@@ -80,13 +80,13 @@ const CustomDataParam = v.pipe(
 
 const entries = {
   external_id: nullable(v.pipe(v.string(pydantic.string_type), v.maxLength(255, pydantic.string_too_long))),
-  // The canonical limits (limits.ts), so what is stored here can be shown and taken everywhere.
-  customer_name: nullable(v.pipe(v.string(pydantic.string_type), v.maxLength(limits.name, pydantic.string_too_long))),
+  // Seed 004 gives customer_name and phone_number no length limit (only external_id has one).
+  customer_name: nullable(v.string(pydantic.string_type)),
   custom_data: nullable(CustomDataParam),
   address: nullable(AddressParamZenskar),
   ship_to_address: nullable(AddressParamZenskar),
   tax_info: nullable(v.array(TaxIdParamZenskar, pydantic.list_type)),
-  phone_number: nullable(v.pipe(v.string(pydantic.string_type), v.maxLength(limits.phone, pydantic.string_too_long))),
+  phone_number: nullable(v.string(pydantic.string_type)),
   email: nullable(
     v.pipe(
       v.string(pydantic.string_type),

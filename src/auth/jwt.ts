@@ -15,6 +15,8 @@ export interface JwtConfig {
 export interface SigningKeyStore {
   findSigningKey(tenantId: string): Promise<{ readonly secret: string } | undefined>;
   insertSigningKey(key: { tenant_id: string; secret: string; created_at: string }): Promise<void>;
+  /** The key a rotation replaced, and when it stops verifying (absent: no rotation support). */
+  findRetiringSigningKey?(tenantId: string): Promise<{ readonly secret: string; readonly until: string } | undefined>;
 }
 
 export interface VerifiedJwt {
@@ -44,8 +46,13 @@ function fromBase64url(text: string): Uint8Array {
 /** 32 bytes from the platform CSPRNG, base64url: a new tenant signing key. */
 export const newSigningSecret = (): string => base64url(crypto.getRandomValues(new Uint8Array(32)));
 
-interface Cached {
+interface Keys {
   readonly key: Uint8Array;
+  /** The replaced key during a rotation's overlap, with the moment (ms) it retires. */
+  readonly retiring?: { readonly key: Uint8Array; readonly until: number } | undefined;
+}
+
+interface Cached extends Keys {
   readonly until: number;
 }
 
@@ -67,30 +74,42 @@ export class JwtService {
     }
     this.#config = config;
     this.#keys = keys;
-    this.#cacheTtlMs = options.cacheTtlMs ?? 60_000;
+    // The same bound as verified API keys (CUSTGATE_KEY_CACHE_TTL_MS): a replaced key stops
+    // verifying, and its successor starts, within it.
+    this.#cacheTtlMs = options.cacheTtlMs ?? 30_000;
     this.#master =
       config.secret === undefined
         ? undefined
         : crypto.subtle.importKey('raw', encoder.encode(config.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   }
 
-  /** The tenant's key: derived from the operator's secret, or the stored one (undefined: none). */
-  async #keyFor(tenantId: string, now = Date.now()): Promise<Uint8Array | undefined> {
+  /** The tenant's keys: derived from the operator's secret, or the stored ones (undefined: none). */
+  async #keysFor(tenantId: string, now = Date.now()): Promise<Keys | undefined> {
     const hit = this.#cache.get(tenantId);
-    if (hit && hit.until > now) return hit.key;
-    let key: Uint8Array | undefined;
+    if (hit && hit.until > now) return hit;
+    let keys: Keys | undefined;
     if (this.#master) {
-      key = new Uint8Array(await crypto.subtle.sign('HMAC', await this.#master, encoder.encode(`custgate-jwt:${tenantId}`)));
+      keys = { key: new Uint8Array(await crypto.subtle.sign('HMAC', await this.#master, encoder.encode(`custgate-jwt:${tenantId}`))) };
     } else {
-      const row = await this.#keys.findSigningKey(tenantId);
-      key = row ? fromBase64url(row.secret) : undefined;
+      const [row, retiring] = await Promise.all([this.#keys.findSigningKey(tenantId), this.#keys.findRetiringSigningKey?.(tenantId)]);
+      const retiresAt = retiring ? Date.parse(retiring.until) : Number.NaN;
+      keys = row
+        ? {
+            key: fromBase64url(row.secret),
+            ...(retiring && retiresAt > now ? { retiring: { key: fromBase64url(retiring.secret), until: retiresAt } } : {}),
+          }
+        : undefined;
     }
     // Misses are not cached: a tenant's key may be created by another process at any time.
-    if (key) {
+    if (keys) {
       if (this.#cache.size >= 10_000) this.#cache.clear();
-      this.#cache.set(tenantId, { key, until: now + this.#cacheTtlMs });
+      this.#cache.set(tenantId, { ...keys, until: now + this.#cacheTtlMs });
     }
-    return key;
+    return keys;
+  }
+
+  async #keyFor(tenantId: string): Promise<Uint8Array | undefined> {
+    return (await this.#keysFor(tenantId))?.key;
   }
 
   /** The verified tenant and claims, or undefined for any token that is not ours, valid and current. */
@@ -101,15 +120,15 @@ export class JwtService {
       const { kid } = decodeProtectedHeader(token);
       if (typeof kid !== 'string' || !kidPattern.test(kid)) return undefined;
       const tenantId = kid.toLowerCase();
-      const key = await this.#keyFor(tenantId);
-      if (!key) return undefined;
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: [algorithm],
-        issuer: this.#config.issuer,
-        audience,
-        requiredClaims: ['exp', 'sub'],
+      const keys = await this.#keysFor(tenantId);
+      if (!keys) return undefined;
+      const options = { algorithms: [algorithm], issuer: this.#config.issuer, audience, requiredClaims: ['exp', 'sub'] };
+      const verified = await jwtVerify(token, keys.key, options).catch(async (error: unknown) => {
+        // During a rotation's overlap, a token signed with the replaced key still verifies.
+        if (!keys.retiring || keys.retiring.until <= Date.now()) throw error;
+        return jwtVerify(token, keys.retiring.key, options);
       });
-      return { tenantId, claims: payload };
+      return { tenantId, claims: verified.payload };
     } catch {
       return undefined;
     }

@@ -16,7 +16,7 @@ export function envLines(created: CreatedTenant, base: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function printDemo(created: CreatedTenant, base: string): void {
+export function printDemo(created: CreatedTenant, base: string, write: (text: string) => void = console.log): void {
   const lines = [
     '',
     `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
@@ -33,7 +33,7 @@ export function printDemo(created: CreatedTenant, base: string): void {
     const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
     lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(fixturesOf(dialect).create))}`);
   }
-  console.log(lines.join('\n'));
+  write(lines.join('\n'));
 }
 
 /** Rows as aligned columns, for the human form of list commands. */

@@ -7,6 +7,7 @@ import type { Store } from '../store/index.ts';
 import { findTenant, listCredentials, listTenants, revokeCredentials } from '../store/tenant-admin.ts';
 import { type CreatedTenant, createTenant, mintToken, reissueCredentials } from '../gateway/tenants.ts';
 import { durationSeconds, envLines, printDemo, table } from './output.ts';
+import { givenFrom, givenKeyOptions } from './given-keys.ts';
 
 // Tenant lifecycle: create, list, rotate and revoke credentials, mint JWTs. Every command has a
 // --json form (one JSON document on stdout, nothing else) for scripts.
@@ -24,12 +25,19 @@ interface TenantCreateOptions {
   readonly wranglerConfig?: string;
 }
 
-const duration = (value: string): number => {
+export const duration = (value: string): number => {
   try {
     return durationSeconds(value);
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+};
+
+/** A token's lifetime: a token of no lifetime is expired when issued. */
+const lifetime = (value: string): number => {
+  const seconds = duration(value);
+  if (seconds <= 0) throw new InvalidArgumentError('a token needs a lifetime of at least 1 second (90s, 15m, 12h, 30d)');
+  return seconds;
 };
 
 function dialectOption(value: string): AnyDialect {
@@ -61,8 +69,7 @@ const credentialLines = (credentials: IssuedCredentials): string =>
 
 export function registerTenantCommands(program: Command, env: Env): void {
   const tenant = program.command('tenant').description('manage tenants');
-  tenant
-    .command('create <name>')
+  givenKeyOptions(tenant.command('create <name>'))
     .description('create a tenant and print its credentials for every dialect (shown once)')
     .option('--json', 'print one JSON object and nothing else')
     .option('--env', 'print shell `export` lines (eval "$(custgate tenant create demo --env)")')
@@ -76,15 +83,17 @@ export function registerTenantCommands(program: Command, env: Env): void {
       if (opts.json && opts.env) throw new InvalidArgumentError('--json and --env exclude each other');
       const config = loadConfig(env);
       const livemode = opts.live === true;
+      const given = givenFrom(opts as unknown as Record<string, unknown>, config.production);
       let created: CreatedTenant;
       if (opts.d1 !== undefined) {
+        if (given) throw new InvalidArgumentError('given keys are not supported with --d1');
         if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
         if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
         const { createTenantInD1 } = await import('../entries/d1-tools.ts');
         const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
         created = await createTenantInD1(target, config, name, { livemode });
       } else {
-        created = await withStore(env, (store) => createTenant(store, config, name, { livemode }));
+        created = await withStore(env, (store) => createTenant(store, config, name, { livemode, ...(given ? { given } : {}) }));
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
       else if (opts.env) process.stdout.write(envLines(created, localBase(env)));
@@ -175,7 +184,7 @@ export function registerTenantCommands(program: Command, env: Env): void {
     .description('mint a JWT for a tenant (Connhex, Bigcapital); nothing is stored, it lives until --ttl')
     .requiredOption('--dialect <name>', 'connhex or bigcapital', dialectOption)
     .option('--permissions <list>', 'Connhex: comma-separated permission patterns (default pay:customers:get,pay:customers:update)')
-    .option('--ttl <duration>', 'lifetime (90s, 15m, 12h, 30d; default 30d)', duration)
+    .option('--ttl <duration>', 'lifetime (90s, 15m, 12h, 30d; default 30d)', lifetime)
     .option('--live', 'a live-mode token')
     .option('--json', 'print one JSON object and nothing else')
     .action(async (ref: string, opts: { dialect: AnyDialect; permissions?: string; ttl?: number; live?: boolean; json?: boolean }) => {

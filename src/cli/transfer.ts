@@ -41,17 +41,28 @@ export function registerTransferCommands(program: Command, env: Env): void {
   program
     .command('export [file]')
     .description('write every tenant, credential (hashed), customer, event and live idempotency key as NDJSON (default: stdout)')
-    .action(async (file: string | undefined) => {
+    .option('--with-keys', "include key material: tenants' JWT signing keys and the generated upstream secrets key")
+    .action(async (file: string | undefined, opts: { withKeys?: boolean }) => {
+      const withKeys = opts.withKeys === true;
+      if (withKeys) {
+        console.error(
+          'custgate: warning: --with-keys writes JWT signing keys and the upstream secrets key into the export: anyone with the file can mint tokens and read upstream credentials. Keep it secret and delete it after the import.',
+        );
+      }
       const store = await openStore(env);
       const out = file ? createWriteStream(file) : process.stdout;
       try {
-        const bar = progress('export', process.stderr.isTTY ? await countRows(store) : 0, 'rows');
+        const bar = progress('export', process.stderr.isTTY ? await countRows(store, withKeys) : 0, 'rows');
         let header = true;
-        const counts = await exportData(store, (line) => {
-          if (header) header = false;
-          else bar.add(1);
-          if (!out.write(`${line}\n`)) return new Promise<void>((resolve) => out.once('drain', () => resolve()));
-        });
+        const counts = await exportData(
+          store,
+          (line) => {
+            if (header) header = false;
+            else bar.add(1);
+            if (!out.write(`${line}\n`)) return new Promise<void>((resolve) => out.once('drain', () => resolve()));
+          },
+          { withKeys },
+        );
         bar.stop();
         console.error(`custgate: exported ${JSON.stringify(counts)}`);
       } finally {
@@ -72,11 +83,19 @@ export function registerTransferCommands(program: Command, env: Env): void {
       const bar = progress('import', total, 'bytes');
       let bytes = 0;
       try {
-        const counts = await importData(store, linesOf(input), () => {
-          const read = (input as { bytesRead?: number }).bytesRead ?? 0;
-          if (total > 0) bar.add(read - bytes);
-          bytes = read;
-        });
+        const counts = await importData(
+          store,
+          linesOf(input),
+          () => {
+            const read = (input as { bytesRead?: number }).bytesRead ?? 0;
+            if (total > 0) bar.add(read - bytes);
+            bytes = read;
+          },
+          () =>
+            console.error(
+              'custgate: this export carries no key material (made without --with-keys): issue tenants new JWT signing keys (`custgate tenant rotate-signing-key`), and give the target the source CUSTGATE_SECRETS_KEY or re-add its upstreams with their credentials.',
+            ),
+        );
         bar.stop();
         console.error(`custgate: imported ${JSON.stringify(counts)}`);
       } finally {

@@ -12,6 +12,7 @@ import {
   set,
 } from '../../schemas/index.ts';
 import type { GatewayError } from './errors.ts';
+import type { DialectList } from './list.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
 import { GatewayError as GatewayErrorClass } from './errors.ts';
@@ -342,8 +343,16 @@ export interface DialectWire<TUpdate, TCreate> {
   render(customer: Customer, ctx: RenderContext): unknown;
   /** Every error the gateway raises, in the provider's envelope and status. */
   renderError(error: GatewayError): ErrorResponse;
+  /** `GET` on the collection: the provider's list parameters and envelope (src/contract/list.ts). */
+  // biome-ignore lint/suspicious/noExplicitAny: each dialect's query type is its own
+  readonly list?: DialectList<any>;
   /** Status of a successful create (Stripe 200, most others 201). */
   readonly createdStatus: 200 | 201;
+  /**
+   * Failures only this provider has, by the name a dev server's `Custgate-Simulate` header gives
+   * them (`card_declined`), as the provider answers them. Optional.
+   */
+  readonly simulations?: Readonly<Record<string, ErrorResponse>>;
   /** What the OpenAPI document needs beyond the schemas: security, error envelopes, headers. */
   readonly openapi: DialectOpenApi;
 }

@@ -77,5 +77,6 @@ export function customerToRow(customer: Customer, tenantId: string): CustomerRow
     data: JSON.stringify(data satisfies Stored),
     created_at,
     updated_at,
+    livemode: data.livemode ? 1 : 0,
   };
 }

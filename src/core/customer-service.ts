@@ -19,6 +19,7 @@ import {
   StaleWrite,
   type Store,
   UniqueViolation,
+  type Step,
   type WritePlan,
 } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
@@ -45,6 +46,10 @@ export interface WriteContext {
   readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
   /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
+  /** The request's id, recorded with the write's outbound events (webhooks). */
+  readonly requestId?: string | undefined;
+  /** Workers' waitUntil: work started after the write (sending its events) that must outlive the response. */
+  readonly background?: ((work: Promise<unknown>) => void) | undefined;
   /** The tenant's upstreams, when the caller read them for this write already (one query, not two). */
   readonly upstreams?: readonly KnownUpstream[] | undefined;
 }
@@ -66,7 +71,29 @@ export interface ServiceOptions {
   readonly replicas?: ReplicaLookup;
   /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
   readonly maxCustomerBytes?: number;
+  /** Outbound events (webhooks): rows recorded in each write's atomic unit, and a nudge after it committed. */
+  readonly events?: EventSink;
 }
+
+/** A committed write, as its outbound events announce it. */
+export interface WrittenEvent {
+  readonly tenantId: string;
+  readonly customerId: string;
+  readonly version: number;
+  readonly action: 'create' | 'update';
+  readonly at: string;
+  readonly requestId: string | null;
+  readonly idempotencyKey: string | null;
+}
+
+export interface EventSink {
+  /** The rows a write of this tenant records for its event (undefined: nobody listens); read once per write. */
+  prepare(tenantId: string): Promise<((event: WrittenEvent) => readonly Step[]) | undefined>;
+  /** After the write committed: sends its events (kept alive by `background` where given). */
+  committed(background?: (work: Promise<unknown>) => void): void;
+}
+
+type Recorder = ((event: WrittenEvent) => readonly Step[]) | undefined;
 
 const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
@@ -144,6 +171,12 @@ function conflict(target: string): GatewayError {
   return new GatewayError('conflict', `Another customer of this tenant already has this ${target}.`, { field: target });
 }
 
+/** Whose customers a lookup may find: the tenant's, in the mode of the caller's key. */
+export type Caller = Pick<Principal, 'tenantId' | 'livemode'>;
+
+/** A customer created before modes were recorded (livemode null) is visible in both. */
+const inMode = (row: CustomerRow, livemode: boolean): boolean => row.livemode === null || Number(row.livemode) === (livemode ? 1 : 0);
+
 /** Resolves, reads and writes customers of one tenant at a time. */
 export class CustomerService {
   readonly #store: Store;
@@ -155,19 +188,23 @@ export class CustomerService {
     this.#options = options;
   }
 
-  /** The customer a path segment names within the tenant, trying id kinds in the given order. */
-  async resolve(tenantId: string, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+  /**
+   * The customer a path segment names within the caller's tenant and mode, trying id kinds in the
+   * given order. A customer of the other mode is not there for this key, as in Stripe, where test
+   * and live data are apart (https://docs.stripe.com/keys#test-live-modes): the same 404.
+   */
+  async resolve(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
-      const row = await this.#store.findCustomer(tenantId, kind, value);
-      if (row) return row;
+      const row = await this.#store.findCustomer(caller.tenantId, kind, value);
+      if (row && inMode(row, caller.livemode)) return row;
     }
     throw notFound(segment);
   }
 
   async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
-    return rowToCustomer(await this.resolve(principal.tenantId, kinds, segment));
+    return rowToCustomer(await this.resolve(principal, kinds, segment));
   }
 
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
@@ -176,6 +213,7 @@ export class CustomerService {
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const recorder = await this.#options.events?.prepare(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
@@ -196,9 +234,11 @@ export class CustomerService {
           event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...this.#idempotency(customer, ctx),
           ...this.#deliveries(replicas, customer, tenantId, 'create'),
+          ...this.#extra(recorder, customer, ctx, 'create'),
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
         if (replicas.length > 0) ctx.replicated?.();
+        if (recorder) this.#options.events?.committed(ctx.background);
         return customer;
       } catch (error) {
         if (error instanceof MissingReference) throw ghostTenant();
@@ -221,18 +261,20 @@ export class CustomerService {
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.upstreams);
-    const found = await this.resolve(tenantId, kinds, segment);
+    const recorder = await this.#options.events?.prepare(tenantId);
+    const found = await this.resolve(ctx.principal, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
     try {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
         let row = waited ? await reread() : found;
         for (let attempt = 1; ; attempt++) {
-          const plan = this.#plan(row, patch, ctx, replicas);
+          const plan = this.#plan(row, patch, ctx, replicas, recorder);
           try {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
             if (plan.unit && replicas.length > 0) ctx.replicated?.();
+            if (plan.unit && recorder) this.#options.events?.committed(ctx.background);
             return plan.value;
           } catch (error) {
             lostRace(error);
@@ -241,10 +283,11 @@ export class CustomerService {
             const value = await this.#store.updateLocked(
               tenantId,
               found.id,
-              (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas),
+              (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas, recorder),
               this.#options.writeWaitMs,
             );
             if (replicas.length > 0) ctx.replicated?.();
+            if (recorder) this.#options.events?.committed(ctx.background);
             return value;
           }
           if (attempt >= this.#options.maxAttempts) break;
@@ -266,7 +309,13 @@ export class CustomerService {
   }
 
   /** The writes an update makes on top of `row` (none when it changes nothing). */
-  #plan(row: CustomerRow, patch: CustomerPatch, ctx: WriteContext, replicas: readonly { readonly id: string }[]): WritePlan<Customer> {
+  #plan(
+    row: CustomerRow,
+    patch: CustomerPatch,
+    ctx: WriteContext,
+    replicas: readonly { readonly id: string }[],
+    recorder: Recorder,
+  ): WritePlan<Customer> {
     const current = rowToCustomer(row);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
@@ -295,12 +344,13 @@ export class CustomerService {
         event: this.#event(next, ctx, 'update', changes),
         ...this.#idempotency(next, ctx),
         ...this.#deliveries(replicas, next, tenantId, 'update'),
+        ...this.#extra(recorder, next, ctx, 'update'),
       },
     };
   }
 
   async events(principal: Principal, kinds: readonly IdKind[], segment: string) {
-    const row = await this.resolve(principal.tenantId, kinds, segment);
+    const row = await this.resolve(principal, kinds, segment);
     const events = await this.#store.listEvents(principal.tenantId, row.id);
     return {
       customer: rowToCustomer(row),
@@ -352,6 +402,20 @@ export class CustomerService {
       updated_at: at,
     }));
     return { deliveries };
+  }
+
+  #extra(recorder: Recorder, customer: Customer, ctx: WriteContext, action: 'create' | 'update') {
+    if (!recorder) return {};
+    const extra = recorder({
+      tenantId: ctx.principal.tenantId,
+      customerId: customer.uuid,
+      version: customer.version,
+      action,
+      at: customer.updated_at,
+      requestId: ctx.requestId ?? null,
+      idempotencyKey: ctx.idempotencyKey ?? null,
+    });
+    return extra.length > 0 ? { extra } : {};
   }
 
   /**

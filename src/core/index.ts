@@ -3,3 +3,4 @@ export * from './customer-row.ts';
 export * from './customer-service.ts';
 export * from './idempotency.ts';
 export * from './ids.ts';
+export * from './customer-list.ts';

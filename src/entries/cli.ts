@@ -8,12 +8,16 @@ import { registerOutboxCommands } from '../outbox/cli.ts';
 import { createTenant } from '../gateway/tenants.ts';
 import { printDemo } from '../cli/output.ts';
 import { packageVersion } from '../package-info.ts';
+import { registerSigningKeyCommands } from '../cli/signing-keys.ts';
 import { registerTenantCommands } from '../cli/tenants.ts';
 import { registerTransferCommands } from '../cli/transfer.ts';
+import { registerResetCommand } from '../cli/reset.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
 import { upstreamCommands } from '../cli-upstream.ts';
+import { registerWebhookCommands } from '../cli/webhooks.ts';
+import { registerListenCommands } from '../cli/listen.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -33,6 +37,15 @@ function workerCount(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError('not a number of workers (0: one per core)');
   return n === 0 ? availableParallelism() : n;
 }
+
+/**
+ * What `serve` says to the person who started it (banner, demo credentials, curl lines) goes to
+ * stderr: stdout carries the JSON log lines alone, so `custgate serve | jq` works and the demo
+ * secrets stay out of log files.
+ */
+const human = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
 
 const program = new Command('custgate')
   .description('Multi-dialect customer-update gateway')
@@ -60,12 +73,12 @@ program
       const store = await openStore(env);
       try {
         if (opts.demo && !config.production && (await store.countTenants()) === 0) {
-          printDemo(await createTenant(store, config, 'demo'), `http://localhost:${opts.port}`);
+          printDemo(await createTenant(store, config, 'demo'), `http://localhost:${opts.port}`, human);
         }
       } finally {
         await store.executor.close();
       }
-      console.log(`custgate: starting ${opts.workers} workers on port ${opts.port} (postgres)`);
+      human(`custgate: starting ${opts.workers} workers on port ${opts.port} (postgres)`);
       runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
       return;
     }
@@ -76,15 +89,15 @@ program
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
-    console.log(`custgate${who} listening on ${base} (${store.executor.backend})`);
+    human(`custgate${who} listening on ${base} (${store.executor.backend})`);
     if (!isClusterWorker() && opts.demo && !config.production && (await store.countTenants()) === 0) {
-      printDemo(await createTenant(store, config, 'demo'), base);
+      printDemo(await createTenant(store, config, 'demo'), base, human);
     }
     const stop = (signal: string) => {
-      console.log(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
+      human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
       const started = Date.now();
       gateway.close().then(() => {
-        console.log(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
         logger.flush();
         process.exit(0);
       });
@@ -95,6 +108,8 @@ program
 
 registerTransferCommands(program, env);
 registerTenantCommands(program, env);
+registerResetCommand(program, env);
+registerSigningKeyCommands(program, env);
 
 program
   .command('dev-worker')
@@ -158,6 +173,8 @@ program
 
 upstreamCommands(program, env);
 registerOutboxCommands(program, () => openStore(env));
+registerWebhookCommands(program, env);
+registerListenCommands(program, env);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,8 +1,11 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
+import { dialects } from '../../dialects/index.ts';
 import { createApp } from '../http/app.ts';
+import { AddressSlots } from '../http/in-flight.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
 import type { Logger } from '../http/runtime.ts';
@@ -13,6 +16,7 @@ import { SqliteExecutor } from '../store/sqlite.ts';
 import { Store } from '../store/index.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
+import { webhooksFor } from '../webhooks/index.ts';
 
 export interface NodeGateway {
   readonly store: Store;
@@ -34,6 +38,8 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** Connections open at once; more are refused at accept (file descriptors are finite). */
   readonly maxConnections: number;
+  /** Connections open at once from one client address (0: no limit); more are closed at accept. */
+  readonly maxConnectionsPerAddress: number;
   /** How long shutdown waits for requests in flight before closing their connections. */
   readonly shutdownTimeoutMs: number;
 }
@@ -52,6 +58,7 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
     requestTimeoutMs: int(env, 'CUSTGATE_REQUEST_TIMEOUT_MS', 30_000),
     keepAliveTimeoutMs: int(env, 'CUSTGATE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
     maxConnections: int(env, 'CUSTGATE_MAX_CONNECTIONS', 1_000),
+    maxConnectionsPerAddress: loadEnv(env).CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
     shutdownTimeoutMs: int(env, 'CUSTGATE_SHUTDOWN_TIMEOUT_MS', 10_000),
   };
 }
@@ -139,11 +146,20 @@ export async function startNode(
     );
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
+  const logger = options.logger ?? nodeLogger(env);
+  const webhooks = webhooksFor(store, config, Object.values(dialects), { logger });
+  if (!options.metrics) {
+    metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
+    metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
+      webhooks.repo.disabledCount(),
+    );
+  }
   const app = createApp({
     store,
     config,
     replication,
-    logger: options.logger ?? nodeLogger(env),
+    webhooks,
+    logger,
     observers: [metrics.observe],
     metrics,
     clientAddress: (c) => getConnInfo(c).remote.address,
@@ -151,6 +167,7 @@ export async function startNode(
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.
   replication.dispatcher.start(config.outbox.pollMs);
+  webhooks.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
@@ -181,7 +198,10 @@ export async function startNode(
           metrics,
           port: info.port,
           server: server as Server,
-          close: () => shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => replication.dispatcher.stop()),
+          close: () =>
+            shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () =>
+              Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop()]).then(() => undefined),
+            ),
         });
       },
     ) as Server;
@@ -190,8 +210,28 @@ export async function startNode(
       reject(listenError(error, hostname, options.port));
     });
     server.maxConnections = limits.maxConnections;
+    limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
     // A connection that sends nothing at all (not even headers) is closed too.
     server.setTimeout(limits.requestTimeoutMs + limits.keepAliveTimeoutMs);
+  });
+}
+
+/**
+ * One address may hold at most `max` connections: a client that opens many and sends its headers
+ * or body slowly is cut off at accept past its share, instead of filling maxConnections and
+ * starving every other client (Node's own cap refuses whoever comes next, the victims included).
+ */
+function limitConnectionsPerAddress(server: Server, max: number): void {
+  if (max === 0) return;
+  const open = new AddressSlots(max);
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined) return;
+    if (!open.enter(address)) {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => open.leave(address));
   });
 }
 

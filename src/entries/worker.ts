@@ -1,10 +1,12 @@
-import type { ExecutionContext, Hono } from 'hono';
-import { createApp } from '../http/app.ts';
+import type { ExecutionContext } from 'hono';
+import { createApp, type GatewayApp } from '../http/app.ts';
 import { loadConfig } from '../config.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type D1Database, D1Executor } from '../store/d1.ts';
 import { Store } from '../store/index.ts';
+import { dialects } from '../../dialects/index.ts';
+import { type WebhookDispatcher, webhooksFor } from '../webhooks/index.ts';
 
 // The Cloudflare Workers entry. Only runtime-free modules may be imported from here (test
 // worker-bundle checks the bundle): no better-sqlite3, node:fs, @hono/node-server or tsx.
@@ -29,10 +31,12 @@ function variables(env: Env): Record<string, string> {
 // request, so it is keyed by the D1 binding and the variables' values.
 interface Built {
   readonly fingerprint: string;
-  readonly app: Hono;
+  readonly app: GatewayApp;
   readonly store: Store;
   /** Drains the outbox on the cron trigger (each write also drains, in waitUntil). */
   readonly dispatcher: Dispatcher | undefined;
+  /** Sends webhook deliveries on the cron trigger (each write also sends, in waitUntil). */
+  readonly webhooks: WebhookDispatcher;
   readonly eventRetentionDays: number;
 }
 const built = new WeakMap<D1Database, Built>();
@@ -45,11 +49,13 @@ export function gatewayFor(env: Env): Built {
     const store = new Store(new D1Executor(env.DB));
     const config = loadConfig(vars);
     const replication = replicationFor(store, config);
+    const webhooks = webhooksFor(store, config, Object.values(dialects));
     gateway = {
       fingerprint,
-      app: createApp({ store, config, replication }),
+      app: createApp({ store, config, replication, webhooks }),
       store,
       dispatcher: replication.dispatcher,
+      webhooks: webhooks.dispatcher,
       eventRetentionDays: config.eventRetentionDays,
     };
     built.set(env.DB, gateway);
@@ -73,6 +79,7 @@ export default {
       const before = controller.scheduledTime - gateway.eventRetentionDays * 86_400_000;
       await gateway.store.purgeEventsBefore(new Date(before).toISOString());
     }
-    await gateway.dispatcher?.drain({ deadline: Date.now() + cronDrainMs });
+    const deadline = Date.now() + cronDrainMs;
+    await Promise.all([gateway.dispatcher?.drain({ deadline }), gateway.webhooks.drain({ deadline })]);
   },
 };

@@ -5,6 +5,7 @@ import { randomBase62 } from '../core/index.ts';
 import type { AnyDialect, CredentialMinter, IssuedCredentials, TokenOptions } from '../contract/dialect.ts';
 import type { Store } from '../store/index.ts';
 import type { TenantRow } from '../store/store.ts';
+import { checkGiven, type GivenCredentials } from './given-keys.ts';
 
 export interface CreatedTenant {
   readonly tenant: { readonly id: string; readonly name: string };
@@ -17,6 +18,8 @@ export interface CreateTenantOptions {
   readonly now?: Date;
   /** Whose credentials to issue: the static registry's dialects unless a test gives its own. */
   readonly registry?: Registry;
+  /** Credentials to use instead of generating them (checked by checkGiven first). */
+  readonly given?: GivenCredentials;
 }
 
 type Tenant = Pick<TenantRow, 'id' | 'name'>;
@@ -40,7 +43,7 @@ function minter(
     async apiKey(kind, prefix, keyOptions = {}) {
       if (options.apiKeys === false) throw new Error('minting a token issues no API key');
       const length = keyOptions.length ?? 48;
-      const secret = prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
+      const secret = options.given?.keys?.[kind] ?? prefix + (keyOptions.alphabet === 'hex' ? randomHex(length) : randomBase62(length));
       await store.insertCredential({
         id: `cred_${randomBase62(16)}`,
         tenant_id: tenant.id,
@@ -71,7 +74,8 @@ export async function createTenant(
   options: CreateTenantOptions = {},
 ): Promise<CreatedTenant> {
   const now = (options.now ?? new Date()).toISOString();
-  const tenant = { id: crypto.randomUUID(), name };
+  if (options.given) await checkGiven(store, options.given, options.livemode ?? false, options.registry);
+  const tenant = { id: options.given?.tenantId ?? crypto.randomUUID(), name };
   await store.insertTenant({ ...tenant, created_at: now });
   const jwt = new JwtService(config.jwt, store);
   const signer = { jwt, key: await jwt.ensureKey(tenant.id, now, true) };

@@ -1,7 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { randomBase62 } from '../core/index.ts';
 import type { DialectName } from '../../dialects/index.ts';
+import type { GatewayContext, GatewayEnv } from './context.ts';
 
 // Every response carries a request id, and every request ends in one access entry. The entry
 // holds what an operator needs to find a request again and nothing a caller sent: no header
@@ -36,20 +37,20 @@ const requestIdHeader = {
 const acceptableId = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The dialect serving this request, set by the handlers app.ts mounts. */
-export function markDialect(c: Context, dialect: string): void {
+export function markDialect(c: GatewayContext, dialect: string): void {
   c.set('dialect', dialect);
 }
 
 /** The tenant a request authenticated as, set where authentication succeeds. */
-export function markTenant(c: Context, tenantId: string): void {
+export function markTenant(c: GatewayContext, tenantId: string): void {
   c.set('tenant', tenantId);
 }
 
-export function requestIdOf(c: Context): string | undefined {
-  return c.get('requestId') as string | undefined;
+export function requestIdOf(c: GatewayContext): string | undefined {
+  return c.get('requestId');
 }
 
-function routeOf(c: Context): string {
+function routeOf(c: GatewayContext): string {
   // After next(), routeIndex is the last route that ran; when that is a middleware on every path
   // (`/*`, this one or another), no route answered and the app's notFound did.
   const route = matchedRoutes(c)[c.req.routeIndex];
@@ -59,20 +60,20 @@ function routeOf(c: Context): string {
 export function accessMiddleware(
   observers: readonly AccessObserver[],
   now: () => number = performance.now.bind(performance),
-): MiddlewareHandler {
+): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const started = now();
     const incoming = c.req.header('x-request-id');
     const id = incoming !== undefined && acceptableId.test(incoming) ? incoming : `req_${randomBase62(14)}`;
     c.set('requestId', id);
     await next();
-    const dialect = (c.get('dialect') as string | undefined) ?? 'none';
+    const dialect = c.get('dialect') ?? 'none';
     c.res.headers.set(Object.hasOwn(requestIdHeader, dialect) ? requestIdHeader[dialect as DialectName] : 'x-request-id', id);
     if (observers.length === 0) return;
     const entry: AccessEntry = {
       time: new Date().toISOString(),
       request_id: id,
-      tenant: (c.get('tenant') as string | undefined) ?? null,
+      tenant: c.get('tenant') ?? null,
       dialect,
       method: c.req.method,
       route: routeOf(c),

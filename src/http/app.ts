@@ -4,35 +4,51 @@ import { dialectsOf, registry } from '../../dialects/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { accessMiddleware, markDialect } from './access.ts';
+import type { GatewayEnv } from './context.ts';
+import { devApi } from './dev-api.ts';
+import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
+import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
+import { corsFor } from './cors.ts';
+import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps } from './runtime.ts';
+import { simulator } from './simulate.ts';
 import { webRoutes } from '../web/index.ts';
+import { mountWebhooks } from './webhook-routes.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
-function mount(app: Hono, base: string, dialect: AnyDialect, h: DialectHandlers): void {
+/** The app with its request variables typed (context.ts). */
+export type GatewayApp = Hono<GatewayEnv>;
+
+function mount(app: GatewayApp, base: string, dialect: AnyDialect, h: DialectHandlers): void {
   const collection = `${base}${dialect.routes.collection}`;
   app.post(collection, h.create);
+  app.get(collection, h.list);
   app.get(`${collection}/:id`, h.read);
   app.on(dialect.routes.update, `${collection}/:id`, h.update);
 }
 
-/** The same handlers, each first recording which dialect serves the request (access log, request id). */
-function tagged(dialect: AnyDialect, h: DialectHandlers): DialectHandlers {
-  const tag =
-    (handler: Handler): Handler =>
-    (c) => {
+/**
+ * The same handlers, each first recording which dialect serves the request (access log, request
+ * id), and honouring the dev server's simulate header (simulate.ts).
+ */
+function tagged(dialect: AnyDialect, h: DialectHandlers, simulate: ReturnType<typeof simulator>): DialectHandlers {
+  const tag = (handler: Handler): Handler => {
+    const simulated = simulate(dialect, handler, h.fail);
+    return (c) => {
       markDialect(c, dialect.name);
-      return handler(c);
+      return simulated(c);
     };
-  return { read: tag(h.read), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound) };
+  };
+  return { read: tag(h.read), list: tag(h.list), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound), fail: h.fail };
 }
 
 /** The handler for a request on `path` by this dialect, or its not-found. */
 function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: boolean): Handler {
-  if (!item) return method === 'POST' ? h.create : h.notFound;
+  if (!item) return method === 'POST' ? h.create : method === 'GET' ? h.list : h.notFound;
   if (method === 'GET') return h.read;
   return method === dialect.routes.update ? h.update : h.notFound;
 }
@@ -42,9 +58,9 @@ function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: bo
  * root where its path is its own, or dispatched by credential shape where two dialects share a
  * path), plus the gateway's own API under /gateway/v1.
  */
-export function createApp(deps: GatewayDeps): Hono {
+export function createApp(deps: GatewayDeps): GatewayApp {
   const rt = createRuntime(deps);
-  const app = new Hono();
+  const app: GatewayApp = new Hono<GatewayEnv>();
   // Every response may carry customer data (or say whether a customer exists): never cached,
   // never sniffed as anything but the JSON it says it is.
   app.use(secureHeaders({ xContentTypeOptions: true }));
@@ -52,21 +68,34 @@ export function createApp(deps: GatewayDeps): Hono {
     await next();
     c.res.headers.set('cache-control', 'no-store');
   });
+  const cors = corsFor(deps.config.corsOrigins);
+  if (cors) app.use(cors);
   const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
-  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt))] as const));
+  const simulate = simulator(rt);
+  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt), simulate)] as const));
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
   app.use('*', accessMiddleware(observers));
+  app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
     await next();
   });
+  // Before the gateway API, whose catch-all would answer for these paths.
+  app.route('/gateway/v1', devApi(all, rt));
+  mountWebhooks(app, all, rt);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {
     app.get('/metrics', async (c) => {
       markDialect(c, 'gateway');
+      if (!(await probeAuthorized(c.req.header('authorization'), deps.config.probeToken))) {
+        const message = deps.config.probeToken
+          ? '/metrics needs the probe token as a bearer token.'
+          : '/metrics is off until CUSTGATE_PROBE_TOKEN is set (docs/security.md).';
+        return gatewayError(new GatewayError('unauthenticated', message), rt);
+      }
       const { contentType, body } = await metrics.render();
       return c.body(body, 200, { 'content-type': contentType });
     });
@@ -110,7 +139,11 @@ export function createApp(deps: GatewayDeps): Hono {
     });
   }
 
-  app.notFound((c) => gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt));
+  app.notFound((c) => {
+    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt.audiences);
+    if (dialect) return handlers.get(dialect)!.notFound(c);
+    return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
+  });
   app.onError((error) => gatewayError(error, rt));
   return app;
 }

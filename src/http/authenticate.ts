@@ -66,12 +66,18 @@ export function authenticate(dialect: AnyDialect, req: RequestView, action: Acti
  * The gateway's own API takes any credential of the tenant in any dialect's scheme: the first
  * dialect whose credential verifies decides the tenant.
  */
-export function authenticateAny(dialects: readonly AnyDialect[], req: RequestView, rt: Runtime, client?: string): Promise<Principal> {
+export function authenticateAny(
+  dialects: readonly AnyDialect[],
+  req: RequestView,
+  rt: Runtime,
+  client?: string,
+  action: Action = 'read',
+): Promise<Principal> {
   return limitedBy(rt, client, async () => {
     for (const dialect of dialects) {
       if (isGatewayError(readCredential(dialect.auth.credentials, req))) continue;
       try {
-        return await verify(dialect, req, 'read', rt);
+        return await verify(dialect, req, action, rt);
       } catch (error) {
         if (!isGatewayError(error)) throw error;
       }

@@ -1,21 +1,27 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Customer, IdKind } from '../../schemas/index.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
+import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
-import { listUpstreams } from '../upstream/registry.ts';
+import { unreadableUpstreams } from '../upstream/client.ts';
+import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
-import { databaseReachable } from './probes.ts';
+import { databaseReachable, probeAuthorized } from './probes.ts';
 import { decodeBody } from './body.ts';
 import { etagOf } from './pipeline.ts';
+import type { GatewayEnv } from './context.ts';
+import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 
 // The gateway's own API: canonical views that no provider dialect has. Its envelope:
-// {"error":{"code","message","issues"?}}.
+// {"error":{"code","message","issues"?}}. Every route but the probes and the coverage matrix is
+// registered behind one authentication middleware (the failed-authentication limit per address,
+// the tenant in the access log), and every error leaves through one onError: a route cannot skip
+// either by forgetting a try/catch. test/gateway-auth.test.ts walks the route table to hold that.
 
 const statusByCode = {
   unauthenticated: 401,
@@ -52,129 +58,133 @@ export function gatewayError(error: unknown, rt: Runtime): Response {
   return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
 }
 
-export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
-  const api = new Hono();
-  // Liveness with the database's state (and the outbox's depth); /ready is the load balancer's yes or no.
+/** Any credential of the tenant, behind the failed-authentication limit of the client's address. */
+export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action: Action = 'read'): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    refuseCrowded(c);
+    const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), action);
+    c.set('principal', principal);
+    markTenant(c, principal.tenantId);
+    await next();
+  };
+}
+
+export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  api.onError((error) => gatewayError(error, rt));
+  const authenticated = gatewayAuth(dialects, rt);
+
+  // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
+  // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
   api.get('/health', async (c) => {
-    const database = (await databaseReachable(rt.store)) ? 'ok' : 'unreachable';
-    const outbox = database === 'ok' ? await rt.store.outbox.counts().catch(() => null) : null;
+    const up = await databaseReachable(rt.store);
+    const status = up ? 'ok' : 'degraded';
+    const code = up ? 200 : 503;
+    if (!(await probeAuthorized(c.req.header('authorization'), rt.config.probeToken))) return c.json({ status }, code);
+    const outbox = up ? await rt.store.outbox.counts().catch(() => null) : null;
+    const unreadable = up
+      ? await rt.store.upstreams
+          .all()
+          .then((rows) => unreadableUpstreams(rt.keyring, rows))
+          .catch(() => null)
+      : null;
+    const database = up ? 'ok' : 'unreachable';
     return c.json(
-      { status: database === 'ok' ? 'ok' : 'degraded', database, dialects: dialects.map((d) => d.name), outbox },
-      database === 'ok' ? 200 : 503,
+      { status, database, dialects: dialects.map((d) => d.name), outbox, upstreams: { credentials_unreadable: unreadable } },
+      code,
     );
   });
   api.get('/ready', async (c) =>
     (await databaseReachable(rt.store)) ? c.json({ ready: true }) : c.json({ ready: false, database: 'unreachable' }, 503),
   );
+  api.get('/coverage', (c) => c.json(coverageMatrix()));
 
-  api.get('/customers/:ref/deliveries', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
-      const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: customer.uuid });
-      return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
+  api.get('/customers/:ref/deliveries', authenticated, async (c) => {
+    const principal = c.get('principal');
+    const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+    const rows = await rt.store.outbox.list({ tenantId: principal.tenantId, customerId: customer.uuid });
+    return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
   });
 
-  api.get('/shadow', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      return c.json(await shadowSummary(rt.store, principal.tenantId));
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
+  api.get('/shadow', authenticated, async (c) => c.json(await shadowSummary(rt.store, c.get('principal').tenantId)));
+
+  api.get('/customers/:ref', authenticated, async (c) => {
+    const principal = c.get('principal');
+    const ref = c.req.param('ref');
+    // ?refresh=true: the proxy upstream's current state, taken into the local copy.
+    const customer =
+      c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
+    return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
   });
 
-  api.get('/customers/:ref', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      markTenant(c, principal.tenantId);
-      const ref = c.req.param('ref');
-      // ?refresh=true: the proxy upstream's current state, taken into the local copy.
-      const customer =
-        c.req.query('refresh') === 'true'
-          ? await rt.customers.refresh(principal, anyId, ref)
-          : await rt.customers.get(principal, anyId, ref);
-      return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
+  api.get('/customers/:ref/events', authenticated, async (c) => {
+    const { customer, events } = await rt.customers.events(c.get('principal'), anyId, c.req.param('ref'));
+    return c.json({ customer: customer.uuid, object: 'list', data: events });
   });
 
-  api.get('/customers/:ref/events', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      markTenant(c, principal.tenantId);
-      const { customer, events } = await rt.customers.events(principal, anyId, c.req.param('ref'));
-      return c.json({ customer: customer.uuid, object: 'list', data: events });
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
-  });
-
-  api.get('/customers/:ref/links', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
-      const links = await rt.store.upstreams.linksOf(principal.tenantId, customer.uuid);
-      const data = links.map((l) => ({ upstream_id: l.upstream_id, remote_id: l.remote_id, created_at: l.created_at }));
-      return c.json({ customer: customer.uuid, object: 'list', data });
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
+  api.get('/customers/:ref/links', authenticated, async (c) => {
+    const principal = c.get('principal');
+    const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+    const links = await rt.store.upstreams.linksOf(principal.tenantId, customer.uuid);
+    const data = links.map((l) => ({ upstream_id: l.upstream_id, remote_id: l.remote_id, created_at: l.created_at }));
+    return c.json({ customer: customer.uuid, object: 'list', data });
   });
 
   // The tenant's upstreams, never their credentials.
-  api.get('/upstreams', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      return c.json({ object: 'list', data: await listUpstreams(rt.store, principal.tenantId) });
-    } catch (error) {
-      return gatewayError(error, rt);
+  api.get('/upstreams', authenticated, async (c) =>
+    c.json({ object: 'list', data: await listUpstreamsChecked(rt.store, rt.keyring, c.get('principal').tenantId) }),
+  );
+
+  // One upstream with its links count and history (each mode change with its time).
+  api.get('/upstreams/:id', authenticated, async (c) =>
+    c.json(await upstreamDetail(rt.store, c.get('principal').tenantId, c.req.param('id'))),
+  );
+
+  // {"mode": "proxy" | "mirror" | "shadow"}: the mode changes in place; links and history stay.
+  api.patch('/upstreams/:id', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const principal = c.get('principal');
+    const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+    const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const unknownKey = Object.keys(fields).find((k) => k !== 'mode');
+    const mode = fields.mode;
+    if (unknownKey !== undefined || typeof mode !== 'string') {
+      const path = unknownKey ?? 'mode';
+      const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'mode is required: proxy, mirror or shadow.';
+      throw new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
     }
+    const id = c.req.param('id');
+    await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
+    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
   });
 
   // One customer as every dialect shows it (the console's side-by-side panes).
-  api.get('/customers/:ref/views', async (c) => {
-    try {
-      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt);
-      const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
-      const views = Object.fromEntries(
-        dialects.map((d) => [d.name, { title: d.title, body: d.wire.render(customer, { expand: [], principal }) }]),
-      );
-      return c.json({ customer: canonicalView(customer), views }, 200, { etag: etagOf(customer) });
-    } catch (error) {
-      return gatewayError(error, rt);
-    }
+  api.get('/customers/:ref/views', authenticated, async (c) => {
+    const principal = c.get('principal');
+    const customer = await rt.customers.get(principal, anyId, c.req.param('ref'));
+    const views = Object.fromEntries(
+      dialects.map((d) => [d.name, { title: d.title, body: d.wire.render(customer, { expand: [], principal }) }]),
+    );
+    return c.json({ customer: canonicalView(customer), views }, 200, { etag: etagOf(customer) });
   });
 
-  api.get('/coverage', (c) => c.json(coverageMatrix()));
-
-  api.post('/translate', async (c) => {
-    try {
-      await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      const from = dialectNamed(c.req.query('from'), 'from');
-      const to = dialectNamed(c.req.query('to'), 'to');
-      const raw = await decodeBody(c.req.raw, from.wire.bodies, rt.config.bodyLimitBytes);
-      const result = translate(from, to, raw);
-      if (c.req.query('strict') === 'true' && result.losses.length > 0) {
-        return c.json(
-          {
-            error: {
-              code: 'lossy_translation',
-              message: `The translation from ${from.name} to ${to.name} loses information.`,
-              losses: result.losses,
-            },
+  api.post('/translate', authenticated, async (c) => {
+    const from = dialectNamed(c.req.query('from'), 'from');
+    const to = dialectNamed(c.req.query('to'), 'to');
+    const raw = await decodeBody(c.req.raw, from.wire.bodies, rt.config.bodyLimitBytes);
+    const result = translate(from, to, raw);
+    if (c.req.query('strict') === 'true' && result.losses.length > 0) {
+      return c.json(
+        {
+          error: {
+            code: 'lossy_translation',
+            message: `The translation from ${from.name} to ${to.name} loses information.`,
+            losses: result.losses,
           },
-          422,
-        );
-      }
-      return c.json(result);
-    } catch (error) {
-      return gatewayError(error, rt);
+        },
+        422,
+      );
     }
+    return c.json(result);
   });
 
   api.all('*', (c) => gatewayError(new GatewayError('not_found', `No such gateway route: ${c.req.method} ${c.req.path}`), rt));

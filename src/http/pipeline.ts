@@ -1,10 +1,11 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
-import type { WriteContext } from '../core/index.ts';
+import { listCustomers, type WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
-import { markTenant } from './access.ts';
+import { markTenant, requestIdOf } from './access.ts';
+import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from './body.ts';
 import { requestView } from './request-view.ts';
@@ -15,9 +16,12 @@ export type Handler = (c: Context) => Promise<Response>;
 
 export interface DialectHandlers {
   readonly read: Handler;
+  readonly list: Handler;
   readonly update: Handler;
   readonly create: Handler;
   readonly notFound: Handler;
+  /** Any error as this dialect answers it. */
+  readonly fail: (error: unknown) => Response;
 }
 
 const jsonType = 'application/json; charset=utf-8';
@@ -43,17 +47,23 @@ function drainAfterWrite(c: Context, rt: Runtime): void {
   const dispatcher = rt.dispatcher;
   if (!dispatcher || !rt.drainAfterWrite) return;
   const drained = dispatcher.kick();
-  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = ctx.waitUntil.bind(ctx);
-  } catch {
-    // no execution context: Node
-  }
-  waitUntil?.(drained);
+  waitUntilOf(c)?.(drained);
 }
 
-/** The generic request pipeline (DESIGN.md), one set of handlers per dialect. */
+/** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return ctx.waitUntil.bind(ctx);
+  } catch {
+    return undefined;
+  }
+}
+
+const notFoundRoute = (c: Context) =>
+  new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`);
+
+/** The generic request pipeline, one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
     const e = asGatewayError(error, rt, dialect.name);
@@ -72,6 +82,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
 
   /** What every request starts with: the caller, authenticated for the action, and the request checks. */
   async function caller(c: Context, action: Action) {
+    refuseCrowded(c);
     const req = requestView(c.req.raw);
     const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
     markTenant(c, principal.tenantId);
@@ -106,6 +117,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         metadataMaxKeys: dialect.metadataMaxKeys,
         keep,
         idempotencyKey: key,
+        requestId: requestIdOf(c),
+        background: waitUntilOf(c),
         replicated: () => drainAfterWrite(c, rt),
       });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };
@@ -150,9 +163,26 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         return fail(error);
       }
     },
+    list: async (c) => {
+      try {
+        const list = dialect.wire.list;
+        if (!list) return fail(notFoundRoute(c));
+        const { principal } = await caller(c, 'read');
+        const url = new URL(c.req.url);
+        // Each parameter's first value, as the provider's frameworks read a repeated one.
+        const query: Record<string, string> = {};
+        for (const [key, value] of url.searchParams) if (!(key in query)) query[key] = value;
+        const request = list.page(validate(list.query, query));
+        const page = await listCustomers(rt.store, principal, dialect.ids, request);
+        const item = (customer: Customer) => dialect.wire.render(customer, { expand: [], principal });
+        return json(200, JSON.stringify(list.render(page, { principal, path: url.pathname, item })));
+      } catch (error) {
+        return fail(error);
+      }
+    },
     update: (c) => update(c).catch(fail),
     create: (c) => create(c).catch(fail),
-    notFound: async (c) =>
-      fail(new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`)),
+    notFound: async (c) => fail(notFoundRoute(c)),
+    fail,
   };
 }

@@ -1,7 +1,18 @@
+import { constantTimeEqual, sha256Hex } from '../auth/crypto.ts';
 import type { Store } from '../store/index.ts';
 
 // Probes answer without credentials and say nothing about tenants: only whether this process can
-// reach its database.
+// reach its database. The detail (outbox depth per tenant, unreadable upstreams) and /metrics are
+// for the operator: served only with CUSTGATE_PROBE_TOKEN as a bearer token, and not at all
+// while it is unset.
+
+/** Whether `authorization` carries the probe token (compared as hashes, so in constant time and length). */
+export async function probeAuthorized(authorization: string | undefined, token: string | undefined): Promise<boolean> {
+  if (token === undefined || authorization === undefined) return false;
+  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization);
+  if (!match?.[1]) return false;
+  return constantTimeEqual(await sha256Hex(match[1]), await sha256Hex(token));
+}
 
 const pingTimeoutMs = 2000;
 

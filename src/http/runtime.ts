@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Registry } from '../../dialects/index.ts';
+import { dialectsOf, type Registry, registry } from '../../dialects/index.ts';
 import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
@@ -12,8 +12,10 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
+import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { StaticAssets } from '../web/assets.ts';
+import { Webhooks } from '../webhooks/index.ts';
 
 export interface Logger {
   error(event: string, fields: Readonly<Record<string, unknown>>): void;
@@ -44,6 +46,8 @@ export interface GatewayDeps {
   readonly docsAssets?: StaticAssets;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
   readonly replication?: Replication;
+  /** Outbound webhooks (src/webhooks/); default: built over the store, sending right after each write. */
+  readonly webhooks?: Webhooks;
 }
 
 export interface Replication {
@@ -73,7 +77,9 @@ export interface Runtime {
   readonly drainAfterWrite: boolean;
   readonly authFailures: RateLimiter;
   readonly requests: RateLimiter;
+  readonly inFlight: AddressSlots;
   readonly clientAddress: (c: Context) => string | undefined;
+  readonly webhooks: Webhooks;
 }
 
 // JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
@@ -103,13 +109,28 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
-  const upstreams = new UpstreamClient({ keyring, timeoutMs: deps.config.upstreamTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const webhooks =
+    deps.webhooks ??
+    new Webhooks(deps.store, keyring, Object.values(dialectsOf(deps.registry ?? registry)), {
+      now,
+      logger,
+      ...deps.config.webhooks,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
+  const upstreams = new UpstreamClient({
+    keyring,
+    timeoutMs: deps.config.upstreamTimeoutMs,
+    upstreams: deps.store.upstreams,
+    logger,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
   const service = new CustomerService(deps.store, {
     now,
     maxAttempts: 16,
     writeWaitMs: deps.config.writeWaitMs,
     maxCustomerBytes: deps.config.maxCustomerBytes,
     ...(replication ? { replicas: replication.replicas } : {}),
+    events: webhooks,
   });
   return {
     config: deps.config,
@@ -118,7 +139,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     keyring,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
-    jwt: new JwtService(deps.config.jwt, deps.store),
+    jwt: new JwtService(deps.config.jwt, deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs }),
     // The credential cache's TTL bounds it: a changed signing key takes effect within it.
     tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
@@ -127,6 +148,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     drainAfterWrite: replication?.drainAfterWrite !== false,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
+    inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
+    webhooks,
   };
 }

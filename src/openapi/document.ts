@@ -1,6 +1,7 @@
 import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
-import type * as v from 'valibot';
+import * as v from 'valibot';
 import { type DialectName, dialects, fixturesOf } from '../../dialects/index.ts';
+import { countryCodes, isCountryCode, isEmail } from '../../schemas/index.ts';
 import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorCodes, GatewayError, type GatewayErrorDetails, type IssueKind } from '../contract/errors.ts';
 
@@ -11,9 +12,29 @@ import { type ErrorCode, errorCodes, GatewayError, type GatewayErrorDetails, typ
 
 type Json = Record<string, unknown>;
 
+/** An ISO-2 code in either case, as isCountryCode takes it: `[Uu][Ss]` for each known code. */
+const countryCodePattern = `^(?:${countryCodes
+  .map((code: string) => [...code].map((c) => `[${c}${c.toLowerCase()}]`).join(''))
+  .join('|')})$`;
+
+/**
+ * The shared checks a document can state, so it says exactly what the server takes: an email
+ * address (schemas/limits.ts) and an ISO-2 country code (schemas/country.ts).
+ */
+function knownCheck({ valibotAction, jsonSchema }: { valibotAction: { type: string; requirement?: unknown }; jsonSchema: JsonSchema }) {
+  if (valibotAction.type !== 'check') return undefined;
+  if (valibotAction.requirement === isEmail) return { ...jsonSchema, format: 'email' };
+  if (valibotAction.requirement === isCountryCode) return { ...jsonSchema, pattern: countryCodePattern };
+  return undefined;
+}
+
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of a valibot schema; checks it cannot state are left out. */
 function jsonSchema(schema: v.GenericSchema): Json {
-  const { $schema: _, ...rest }: JsonSchema = toJsonSchema(schema, { target: 'draft-2020-12', errorMode: 'ignore' });
+  const { $schema: _, ...rest }: JsonSchema = toJsonSchema(schema, {
+    target: 'draft-2020-12',
+    errorMode: 'ignore',
+    overrideAction: knownCheck,
+  });
   return rest as Json;
 }
 
@@ -86,7 +107,7 @@ function errorResponses(dialect: AnyDialect, action: Action): Json {
   );
 }
 
-function requestBody(dialect: AnyDialect, name: 'CreateRequest' | 'UpdateRequest', schema: Json): Json {
+function requestBody(dialect: AnyDialect, name: 'CreateRequest' | 'UpdateRequest', schema: Json, valibot: v.GenericSchema): Json {
   const content: Json = json(ref(name));
   if (dialect.wire.bodies.includes('form')) {
     // Nested objects and lists in a form body are bracketed: address[city]=…, expand[0]=….
@@ -96,7 +117,8 @@ function requestBody(dialect: AnyDialect, name: 'CreateRequest' | 'UpdateRequest
       encoding: Object.fromEntries(properties.map((p) => [p, { style: 'deepObject', explode: true }])),
     };
   }
-  return { required: true, content };
+  // An empty body is read as {} (src/http/body.ts): required only where {} itself is refused.
+  return { required: !v.safeParse(valibot, {}).success, content };
 }
 
 const header = (name: string, description: string, schema: Json, required = false) => ({
@@ -142,6 +164,35 @@ function parameters(dialect: AnyDialect, action: Action, update: Json): Json[] {
   return out;
 }
 
+/** `GET` on the collection, where the dialect lists (src/contract/list.ts): its query parameters and envelope. */
+function listOperation(dialect: AnyDialect): Json | undefined {
+  const list = dialect.wire.list;
+  if (!list) return undefined;
+  const entries = (list.query as unknown as { entries?: Record<string, v.GenericSchema> }).entries ?? {};
+  return {
+    get: {
+      operationId: 'listCustomers',
+      summary: 'List customers',
+      tags: ['Customers'],
+      parameters: [
+        ...Object.entries(entries).map(([name, schema]) => ({ name, in: 'query', required: false, schema: jsonSchema(schema) })),
+        ...(dialect.wire.openapi.headers ?? []).map((h) => header(h.name, h.description, jsonSchema(h.schema))),
+      ],
+      responses: {
+        '200': { description: 'A page of customers.', content: json(ref('CustomerList')) },
+        ...errorResponses(dialect, 'read'),
+      },
+    },
+  };
+}
+
+/** The envelope's schema, its customers shown as the Customer schema. */
+function listSchema(response: v.GenericSchema, items: string): Json {
+  const schema = jsonSchema(response) as { properties?: Record<string, Json> };
+  if (schema.properties?.[items]) schema.properties[items] = { type: 'array', items: ref('Customer') };
+  return schema as Json;
+}
+
 const etag = { ETag: { description: 'The version of the customer shown (`"v<n>"`), for If-Match.', schema: { type: 'string' } } };
 
 /** `response`: the seed's customer schema, from the dialect's fixtures unless given. */
@@ -178,11 +229,12 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
     security: dialect.wire.openapi.security.map((names) => Object.fromEntries(names.map((n) => [n, []]))),
     paths: {
       [collection]: {
+        ...listOperation(dialect),
         post: operation(
           'create',
           'Create a customer',
           ok(dialect.wire.createdStatus, 'The customer created.'),
-          requestBody(dialect, 'CreateRequest', create),
+          requestBody(dialect, 'CreateRequest', create, dialect.wire.request.create),
         ),
       },
       [`${collection}/{id}`]: {
@@ -191,7 +243,7 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
           'update',
           'Update a customer',
           ok(200, 'The customer as updated.'),
-          requestBody(dialect, 'UpdateRequest', update),
+          requestBody(dialect, 'UpdateRequest', update, dialect.wire.request.update),
         ),
       },
     },
@@ -202,6 +254,7 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
         CreateRequest: create,
         UpdateRequest: update,
         Error: jsonSchema(dialect.wire.openapi.errorResponse),
+        ...(dialect.wire.list ? { CustomerList: listSchema(dialect.wire.list.response, dialect.wire.list.items) } : {}),
       },
     },
   };

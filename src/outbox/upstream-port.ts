@@ -1,4 +1,4 @@
-import { type Customer, type CustomerFields, stateDefaults } from '../../schemas/index.ts';
+import type { CustomerFields } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -8,6 +8,7 @@ import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
+import { asCustomer } from '../upstream/fidelity.ts';
 
 export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
@@ -43,15 +44,9 @@ function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutc
   return { kind: 'rejected', error: `${error.code}: ${message}` };
 }
 
-/** A customer of the given fields, as a dialect renders one (ids and state from the local row when known). */
-function asCustomer(customerId: string, fields: CustomerFields, local: Customer | undefined): Customer {
-  if (local) return { ...local, ...fields };
-  const at = new Date(0).toISOString();
-  return { ...stateDefaults, ...fields, uuid: customerId, public_id: 'cus_shadow', number: 1, version: 1, created_at: at, updated_at: at };
-}
-
 export interface ClientPortOptions {
   readonly keyring: Keyring;
+  readonly logger?: Logger;
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
@@ -81,7 +76,14 @@ export class ClientPort implements UpstreamPort {
       }
       return response;
     };
-    return { client: new UpstreamClient({ keyring: this.#options.keyring, timeoutMs: this.#options.timeoutMs, fetch: tracked }), seen };
+    const client = new UpstreamClient({
+      keyring: this.#options.keyring,
+      timeoutMs: this.#options.timeoutMs,
+      fetch: tracked,
+      upstreams: this.#store.upstreams,
+      ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+    });
+    return { client, seen };
   }
 
   async #open(client: UpstreamClient, tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
@@ -204,6 +206,7 @@ export function replicationFor(
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const dispatcher = new Dispatcher({
     store,

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
 
 // One source of truth for every backend: written with kysely's schema builder only (no driver
 // calls), so the same migrations run on SQLite and PostgreSQL and compile to SQL files for D1.
@@ -185,6 +185,176 @@ export const migrations: Record<string, Migration> = {
   '0007_events_created_at': {
     async up(db: AnyDb) {
       await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
+    },
+  },
+  // An upstream's mode changes in place and a removed upstream is kept (removed_at) so that adding
+  // it again (same dialect and base URL) finds its links: a cut-over never creates a customer twice.
+  // Each change is a row of its history.
+  '0008_upstream_history': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstreams').addColumn('removed_at', 'varchar(32)').execute();
+      await db.schema
+        .createTable('upstream_history')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event', 'varchar(32)', (c) => c.notNull())
+        .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+        .addColumn('previous_mode', 'varchar(16)')
+        .addColumn('detail', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('upstream_history_upstream')
+        .on('upstream_history')
+        .columns(['tenant_id', 'upstream_id', 'created_at'])
+        .execute();
+    },
+  },
+  // #26: a customer's id is unique within its tenant, not across the database (two tenants proxying
+  // to one provider account adopt the same upstream ids), and each customer records the mode of
+  // the key that created it (Stripe keeps test and live data apart:
+  // https://docs.stripe.com/keys#test-live-modes). Neither SQLite nor D1 can change a primary key
+  // in place, so both tables are rebuilt and every row copied.
+  '0009_customers_per_tenant': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('customers_0009')
+        .addColumn('id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('public_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('alias', 'varchar(255)')
+        .addColumn('external_id', 'varchar(255)')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        // 1 live, 0 test, null: not recorded (readable in both modes).
+        .addColumn('livemode', 'integer')
+        .addPrimaryKeyConstraint('customers_pk', ['tenant_id', 'id'])
+        .execute();
+      const columns = ['id', 'tenant_id', 'public_id', 'number', 'alias', 'external_id', 'version', 'data', 'created_at', 'updated_at'];
+      // The mode each customer was created in is in its data since 0001 (`livemode`, from the key).
+      const recorded =
+        db.getExecutor().adapter instanceof PostgresAdapter
+          ? sql<number | null>`case (cast(data as jsonb) ->> 'livemode') when 'true' then 1 when 'false' then 0 end`
+          : sql<number | null>`case json_type(data, '$.livemode') when 'true' then 1 when 'false' then 0 end`;
+      await db
+        .insertInto('customers_0009')
+        .columns([...columns, 'livemode'])
+        .expression(db.selectFrom('customers').select([...columns, recorded.as('livemode')]))
+        .execute();
+      await db.schema.dropTable('customers').execute();
+      await db.schema.alterTable('customers_0009').renameTo('customers').execute();
+      for (const column of ['public_id', 'number', 'alias', 'external_id'] as const) {
+        await db.schema.createIndex(`customers_${column}_unique`).on('customers').columns(['tenant_id', column]).unique().execute();
+      }
+
+      await db.schema
+        .createTable('customer_events_0009')
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(16)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('credential_id', 'varchar(128)', (c) => c.notNull())
+        .addColumn('changes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('customer_events_key', ['tenant_id', 'customer_id', 'version'])
+        .execute();
+      const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'];
+      await db
+        .insertInto('customer_events_0009')
+        .columns(eventColumns)
+        .expression(db.selectFrom('customer_events').select(eventColumns))
+        .execute();
+      await db.schema.dropTable('customer_events').execute();
+      await db.schema.alterTable('customer_events_0009').renameTo('customer_events').execute();
+      await db.schema.createIndex('customer_events_created_at').on('customer_events').column('created_at').execute();
+    },
+  },
+  // #27: picking due deliveries at book scale. `outbox_due` gains created_at, the pick's second
+  // order key, so a large due backlog is read in order and the pick stops at its limit instead of
+  // sorting every due row. `outbox_open` holds open rows only (pending or dead): the check for an
+  // earlier open version of the same customer is one seek, however many versions were delivered.
+  // Its predicate is a literal spelled exactly as OutboxStore.due() spells it: SQLite uses a
+  // partial index only for a query whose WHERE names the same term.
+  '0010_outbox_open': {
+    async up(db: AnyDb) {
+      await db.schema.dropIndex('outbox_due').execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at', 'created_at']).execute();
+      await db.schema
+        .createIndex('outbox_open')
+        .on('outbox')
+        .columns(['upstream_id', 'customer_id', 'version'])
+        .where(sql<boolean>`"state" in ('pending', 'dead')`)
+        .execute();
+    },
+  },
+  // #28: webhook endpoints (secrets AES-GCM sealed as upstream credentials are), one delivery row per
+  // committed customer event and endpoint, written in the write's atomic unit, and the attempt log.
+  // An event's id derives from (customer, version), the customer_events row it announces.
+  '0011_webhooks': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull().references('tenants.id'))
+        .addColumn('url', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('format', 'varchar(16)', (c) => c.notNull())
+        .addColumn('dialect', 'varchar(32)', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('previous_secret', 'text')
+        .addColumn('previous_until', 'varchar(32)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addCheckConstraint('webhook_endpoints_format', sql`format in ('stripe', 'standard')`)
+        .execute();
+      await db.schema.createIndex('webhook_endpoints_tenant').on('webhook_endpoints').columns(['tenant_id', 'status']).execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('request_id', 'varchar(128)')
+        .addColumn('idempotency_key', 'varchar(255)')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('lease_owner', 'varchar(64)')
+        .addColumn('lease_until', 'varchar(32)')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['endpoint_id', 'customer_id', 'version'])
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['state', 'next_attempt_at']).execute();
+      await db.schema
+        .createIndex('webhook_deliveries_event')
+        .on('webhook_deliveries')
+        .columns(['tenant_id', 'customer_id', 'version'])
+        .execute();
+
+      await db.schema
+        .createTable('webhook_attempts')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
     },
   },
 };

@@ -125,8 +125,8 @@ export class PostgresExecutor implements SqlExecutor {
     await this.pool.end();
   }
 
-  /** Creates the schema if named, then applies pending migrations, one process at a time. */
-  async migrate(): Promise<void> {
+  /** Creates the schema if named, then applies pending migrations (up to `target`), one process at a time. */
+  async migrate(target?: string): Promise<void> {
     const lock = await this.pool.connect();
     try {
       // Another process may migrate for longer than the write lock bound: wait for it.
@@ -140,7 +140,7 @@ export class PostgresExecutor implements SqlExecutor {
       // Named explicitly: kysely looks for its bookkeeping tables in every schema otherwise, and
       // would take another schema's for ours.
       const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
-      const { error } = await migrator.migrateToLatest();
+      const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
       if (error) throw error;
       // Not destroyed: that would end the shared pool.
     } finally {

@@ -34,11 +34,13 @@ export interface CustomersTable {
   data: string;
   created_at: string;
   updated_at: string;
+  /** The mode of the key that created it: 1 live, 0 test, null not recorded (visible in both). */
+  livemode: number | null;
 }
 
 export interface CustomerEventsTable {
   customer_id: string;
-  /** The version this change produced; (customer_id, version) is the compare-and-set guard. */
+  /** The version this change produced; (tenant_id, customer_id, version) is the compare-and-set guard. */
   version: number;
   tenant_id: string;
   action: string;
@@ -126,6 +128,21 @@ export interface UpstreamsTable {
   /** The credentials JSON, AES-GCM encrypted (src/upstream/secrets.ts): never plain text. */
   credentials: string;
   created_at: string;
+  /** Set when the upstream was removed: the row and its links stay for an add of the same provider. */
+  removed_at: string | null;
+}
+
+/** One step of an upstream's life: added, mode changed, removed (and what later steps record). */
+export interface UpstreamHistoryTable {
+  id: string;
+  upstream_id: string;
+  tenant_id: string;
+  event: string;
+  /** The mode after this step. */
+  mode: string;
+  previous_mode: string | null;
+  detail: string | null;
+  created_at: string;
 }
 
 export interface UpstreamLinksTable {
@@ -156,6 +173,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
+  upstream_history: UpstreamHistoryTable;
   gateway_keys: GatewayKeysTable;
 }
 

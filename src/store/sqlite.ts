@@ -196,11 +196,14 @@ export class SqliteExecutor implements SqlExecutor {
     this.db.close();
   }
 
-  /** Applies pending migrations (kysely's Migrator, which keeps its own lock and log tables). */
-  async migrate(): Promise<void> {
+  /**
+   * Applies pending migrations (kysely's Migrator, which keeps its own lock and log tables), up to
+   * `target` when given (tests that fill a database as an older release left it).
+   */
+  async migrate(target?: string): Promise<void> {
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: this.db }) });
     const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-    const { error } = await migrator.migrateToLatest();
+    const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
     if (error) throw error;
     // Not destroyed: that would close the shared better-sqlite3 handle.
   }

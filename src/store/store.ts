@@ -5,6 +5,7 @@ import type { SqlExecutor, Step } from './executor.ts';
 import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
 import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
+import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
 import type {
   CredentialsTable,
   CustomerEventsTable,
@@ -41,6 +42,7 @@ const customerColumns = [
   'data',
   'created_at',
   'updated_at',
+  'livemode',
 ] as const;
 const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
 const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
@@ -128,6 +130,8 @@ export interface UpdateUnit {
   readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
   /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
   readonly deliveries?: readonly DeliveryRow[];
+  /** Further rows recorded with the write (webhook deliveries, src/webhooks/): committed with it or not at all. */
+  readonly extra?: readonly Step[];
 }
 
 /**
@@ -202,6 +206,11 @@ export class Store {
     return (await this.executor.all(q))[0];
   }
 
+  /** The key a rotation replaced, while its overlap lasts (signing-keys.ts). */
+  async findRetiringSigningKey(tenantId: string): Promise<RetiringKey | undefined> {
+    return findRetiringSigningKey(this, tenantId);
+  }
+
   // --- customers
 
   async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
@@ -217,17 +226,49 @@ export class Store {
     return Number((await this.executor.all(q))[0]?.n ?? 0) + 1;
   }
 
+  /**
+   * A page of a tenant's customers by `number` (which only grows): `below`/`above` bound it
+   * (exclusive), `offset` skips. One seek on the (tenant_id, number) unique index.
+   */
+  async listCustomers(
+    tenantId: string,
+    page: {
+      readonly order: 'asc' | 'desc';
+      readonly limit: number;
+      readonly below?: number;
+      readonly above?: number;
+      readonly offset?: number;
+    },
+  ): Promise<CustomerRow[]> {
+    let q = this.#db.selectFrom('customers').selectAll().where('tenant_id', '=', tenantId);
+    if (page.below !== undefined) q = q.where('number', '<', page.below);
+    if (page.above !== undefined) q = q.where('number', '>', page.above);
+    q = q.orderBy('number', page.order).limit(page.limit);
+    if (page.offset !== undefined && page.offset > 0) q = q.offset(page.offset);
+    return this.executor.all(q.compile());
+  }
+
+  async countCustomers(tenantId: string): Promise<number> {
+    const q = this.#db
+      .selectFrom('customers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .compile();
+    return Number((await this.executor.all(q))[0]?.n ?? 0);
+  }
+
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
   async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'> & { readonly link?: LinkRecord }): Promise<void> {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
     if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
+    if (unit.extra) steps.push(...unit.extra);
     await this.executor.atomic(steps);
   }
 
   /**
-   * Compare-and-set: the event for the new version goes in first, and (customer_id, version) is
+   * Compare-and-set: the event for the new version goes in first, and (tenant_id, customer_id, version) is
    * its primary key, so of two writers that read the same version only one can commit; the
    * update's version check guards the same on backends that report changed rows.
    */
@@ -273,6 +314,7 @@ export class Store {
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
+    if (unit.extra) steps.push(...unit.extra);
     return steps;
   }
 

@@ -10,8 +10,9 @@ import type { Store } from './store.ts';
 // and events keep their versions.
 
 /** In dependency order: tenants before what references them. */
-// Upstream credentials travel encrypted; outside production their key (gateway_keys) goes along,
-// so an export made with a generated key is as secret as that key.
+// Upstream credentials travel encrypted. Key material (tenants' JWT signing keys, the generated
+// secrets key in gateway_keys) goes along only when asked for: beside the ciphertext it would
+// make the export file alone enough to read every upstream credential and mint any tenant's token.
 const tables = [
   'tenants',
   'signing_keys',
@@ -21,20 +22,24 @@ const tables = [
   'idempotency_keys',
   'upstreams',
   'upstream_links',
+  'upstream_history',
   'gateway_keys',
 ] as const satisfies readonly (keyof Database)[];
 // The outbox and shadow tables are not moved: drain the outbox before moving (docs/migrating.md).
 type Table = (typeof tables)[number];
+const keyTables: ReadonlySet<Table> = new Set(['signing_keys', 'gateway_keys']);
+const exported = (withKeys: boolean) => tables.filter((table) => withKeys || !keyTables.has(table));
 
 const orderBy = {
   tenants: ['id'],
   signing_keys: ['tenant_id'],
   credentials: ['id'],
-  customers: ['id'],
-  customer_events: ['customer_id', 'version'],
+  customers: ['tenant_id', 'id'],
+  customer_events: ['tenant_id', 'customer_id', 'version'],
   idempotency_keys: ['tenant_id', 'key'],
   upstreams: ['id'],
   upstream_links: ['upstream_id', 'customer_id'],
+  upstream_history: ['id'],
   gateway_keys: ['name'],
 } as const satisfies Record<Table, readonly string[]>;
 
@@ -52,6 +57,7 @@ export interface TransferCounts {
   idempotency_keys: number;
   upstreams: number;
   upstream_links: number;
+  upstream_history: number;
   gateway_keys: number;
 }
 
@@ -64,6 +70,7 @@ const zero = (): TransferCounts => ({
   idempotency_keys: 0,
   upstreams: 0,
   upstream_links: 0,
+  upstream_history: 0,
   gateway_keys: 0,
 });
 
@@ -76,12 +83,18 @@ function select(db: Kysely<Database>, table: Table, now: string, offset: number)
   return q.limit(pageSize).offset(offset).compile();
 }
 
-/** Writes the header line, then one line per row: {"table", "row"}. */
-export async function exportData(store: Store, write: (line: string) => Promise<void> | void, now = new Date()): Promise<TransferCounts> {
+/** Writes the header line, then one line per row: {"table", "row"}; key material only `withKeys`. */
+export async function exportData(
+  store: Store,
+  write: (line: string) => Promise<void> | void,
+  options: { readonly withKeys: boolean; readonly now?: Date },
+): Promise<TransferCounts> {
   const db = queryBuilder(store.executor.backend);
   const counts = zero();
-  await write(JSON.stringify({ format, version: 1, exported_at: now.toISOString(), from: store.executor.backend }));
-  for (const table of tables) {
+  const now = options.now ?? new Date();
+  const header = { format, version: 1, exported_at: now.toISOString(), from: store.executor.backend, keys: options.withKeys };
+  await write(JSON.stringify(header));
+  for (const table of exported(options.withKeys)) {
     for (let offset = 0; ; offset += pageSize) {
       const rows = await store.executor.all(select(db, table, now.toISOString(), offset));
       for (const row of rows) await write(JSON.stringify({ table, row }));
@@ -96,10 +109,10 @@ export async function exportData(store: Store, write: (line: string) => Promise<
 const importBatch = 2000;
 
 /** How many rows an export will write (for a progress bar). */
-export async function countRows(store: Store, now = new Date()): Promise<number> {
+export async function countRows(store: Store, withKeys: boolean, now = new Date()): Promise<number> {
   const db = queryBuilder(store.executor.backend);
   let total = 0;
-  for (const table of tables) {
+  for (const table of exported(withKeys)) {
     let q = db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
     if (table === 'idempotency_keys') q = q.where('state', '=', 'done').where('expires_at', '>', now.toISOString());
     total += Number((await store.executor.all(q.compile()))[0]?.n ?? 0);
@@ -117,6 +130,7 @@ export async function importData(
   store: Store,
   lines: AsyncIterable<string> | Iterable<string>,
   onRows: (rows: number) => void = () => undefined,
+  onKeyless: () => void = () => undefined,
 ): Promise<TransferCounts> {
   if ((await store.countTenants()) > 0) {
     throw new Error('the target store already has tenants; import only into an empty database');
@@ -153,6 +167,8 @@ export async function importData(
       const parsed = JSON.parse(line) as { format?: unknown; version?: unknown; table?: unknown; row?: unknown };
       if (!header) {
         if (parsed.format !== format || parsed.version !== 1) throw new Error('not a custgate export (version 1)');
+        // Exports from before `keys` was recorded always carried them.
+        if ((parsed as { keys?: unknown }).keys === false) onKeyless();
         header = true;
         continue;
       }

@@ -1,9 +1,10 @@
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { SqlExecutor } from './executor.ts';
+import { type SqlExecutor, StaleWrite } from './executor.ts';
 import { prepared } from './prepared.ts';
-import type { Database, UpstreamLinksTable, UpstreamsTable } from './schema.ts';
+import type { Database, UpstreamHistoryTable, UpstreamLinksTable, UpstreamsTable } from './schema.ts';
 
 export type UpstreamRow = UpstreamsTable;
+export type UpstreamHistoryRow = UpstreamHistoryTable;
 export type LinkRow = UpstreamLinksTable;
 export type UpstreamMode = 'proxy' | 'mirror' | 'shadow';
 export const upstreamModes = ['proxy', 'mirror', 'shadow'] as const satisfies readonly UpstreamMode[];
@@ -43,12 +44,97 @@ export class UpstreamRepository {
     this.#executor = executor;
     this.#db = db;
     this.#list = prepared<{ tenantId: string }, UpstreamRow>(['tenantId'], (p) =>
-      db.selectFrom('upstreams').selectAll().where('tenant_id', '=', p.tenantId).orderBy('created_at').orderBy('id').compile(),
+      db
+        .selectFrom('upstreams')
+        .selectAll()
+        .where('tenant_id', '=', p.tenantId)
+        .where('removed_at', 'is', null)
+        .orderBy('created_at')
+        .orderBy('id')
+        .compile(),
     );
   }
 
-  async insert(row: UpstreamRow): Promise<void> {
-    await this.#executor.run(this.#db.insertInto('upstreams').values(row).compile());
+  /** Stores a new upstream with the first line of its history. */
+  async insert(row: UpstreamRow, added: UpstreamHistoryRow): Promise<void> {
+    await this.#executor.atomic([
+      { query: this.#db.insertInto('upstreams').values(row).compile() },
+      { query: this.#db.insertInto('upstream_history').values(added).compile() },
+    ]);
+  }
+
+  /**
+   * The removed upstream of this tenant at this provider (dialect and base URL), most recently
+   * removed first: adding it again takes it back with its id and links.
+   */
+  async findRemoved(tenantId: string, dialect: string, baseUrl: string): Promise<UpstreamRow | undefined> {
+    const q = this.#db
+      .selectFrom('upstreams')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('dialect', '=', dialect)
+      .where('base_url', '=', baseUrl)
+      .where('removed_at', 'is not', null)
+      .orderBy('removed_at', 'desc')
+      .limit(1)
+      .compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  /** Takes a removed upstream back, with new credentials and mode, recording the step. */
+  async restore(row: UpstreamRow, step: UpstreamHistoryRow): Promise<boolean> {
+    const update = this.#db
+      .updateTable('upstreams')
+      .set({ mode: row.mode, credentials: row.credentials, removed_at: null })
+      .where('tenant_id', '=', row.tenant_id)
+      .where('id', '=', row.id)
+      .where('removed_at', 'is not', null)
+      .compile();
+    return this.#changed(update, step);
+  }
+
+  /** Changes an upstream's mode in place (its links stay), recording the step. */
+  async setMode(tenantId: string, id: string, mode: UpstreamMode, step: UpstreamHistoryRow): Promise<boolean> {
+    const update = this.#db
+      .updateTable('upstreams')
+      .set({ mode })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('removed_at', 'is', null)
+      .compile();
+    return this.#changed(update, step);
+  }
+
+  /** Records a step of an upstream's history on its own (a step that changes no column). */
+  async record(step: UpstreamHistoryRow): Promise<void> {
+    await this.#executor.run(this.#db.insertInto('upstream_history').values(step).compile());
+  }
+
+  /** The update and its history line together; false (and no line) when the update found no row. */
+  async #changed(update: CompiledQuery, step: UpstreamHistoryRow): Promise<boolean> {
+    try {
+      await this.#executor.atomic([
+        { query: update, mustChange: true },
+        { query: this.#db.insertInto('upstream_history').values(step).compile() },
+      ]);
+      return true;
+    } catch (error) {
+      if (error instanceof StaleWrite) return false;
+      throw error;
+    }
+  }
+
+  /** An upstream's history, oldest first. */
+  async history(tenantId: string, id: string): Promise<UpstreamHistoryRow[]> {
+    const q = this.#db
+      .selectFrom('upstream_history')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', id)
+      .orderBy('created_at')
+      .orderBy('id')
+      .compile();
+    return this.#executor.all(q);
   }
 
   /** The tenant's upstreams, oldest first. */
@@ -57,7 +143,13 @@ export class UpstreamRepository {
   }
 
   async find(tenantId: string, id: string): Promise<UpstreamRow | undefined> {
-    const q = this.#db.selectFrom('upstreams').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).compile();
+    const q = this.#db
+      .selectFrom('upstreams')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('removed_at', 'is', null)
+      .compile();
     return (await this.#executor.all(q))[0];
   }
 
@@ -66,22 +158,45 @@ export class UpstreamRepository {
     return (await this.list(tenantId)).filter((row) => row.mode === mode);
   }
 
+  /** Every tenant's upstreams (health: whose credentials this gateway can read). */
+  async all(): Promise<UpstreamRow[]> {
+    return this.#executor.all(this.#db.selectFrom('upstreams').selectAll().orderBy('id').compile());
+  }
+
+  /** Replaces sealed credentials, only if they are still the ones read (another process may have re-sealed them). */
+  async reseal(tenantId: string, id: string, from: string, to: string): Promise<void> {
+    const q = this.#db
+      .updateTable('upstreams')
+      .set({ credentials: to })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('credentials', '=', from)
+      .compile();
+    await this.#executor.run(q);
+  }
+
   async count(): Promise<number> {
     const q = this.#db
       .selectFrom('upstreams')
       .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('removed_at', 'is', null)
       .compile();
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }
 
-  /** Removes an upstream and its links together. */
-  async remove(tenantId: string, id: string): Promise<boolean> {
-    const links = this.#db.deleteFrom('upstream_links').where('tenant_id', '=', tenantId).where('upstream_id', '=', id).compile();
-    const upstream = this.#db.deleteFrom('upstreams').where('tenant_id', '=', tenantId).where('id', '=', id).compile();
-    const found = await this.find(tenantId, id);
-    if (!found) return false;
-    await this.#executor.atomic([{ query: links }, { query: upstream }]);
-    return true;
+  /**
+   * Removes an upstream from service. Its row and links are kept (not listed, not used): adding
+   * the same provider again takes them back, so its customers are not created there twice.
+   */
+  async remove(tenantId: string, id: string, step: UpstreamHistoryRow): Promise<boolean> {
+    const update = this.#db
+      .updateTable('upstreams')
+      .set({ removed_at: step.created_at })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('removed_at', 'is', null)
+      .compile();
+    return this.#changed(update, step);
   }
 
   // --- links
@@ -117,6 +232,17 @@ export class UpstreamRepository {
       .where('remote_id', '=', remoteId)
       .compile();
     return (await this.#executor.all(q))[0];
+  }
+
+  /** How many customers the upstream has a link for. */
+  async linkCount(tenantId: string, upstreamId: string): Promise<number> {
+    const q = this.#db
+      .selectFrom('upstream_links')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', upstreamId)
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }
 
   async linksOf(tenantId: string, customerId: string): Promise<LinkRow[]> {

@@ -12,9 +12,9 @@ import { dialects, type DialectName } from '../../dialects/index.ts';
 import { applyPatch } from '../core/index.ts';
 import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import type { LinkRow, UpstreamMode, UpstreamRow } from '../store/index.ts';
+import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { type Fetch, send } from './http.ts';
-import { credentialContext, type Keyring } from './secrets.ts';
+import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 
 // Delivering canonical writes to an upstream provider and reading customers back, through the
 // upstream dialect's client half. Used by proxy mode (proxy.ts) and by mirror/shadow delivery.
@@ -106,10 +106,65 @@ function answerProblem(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
+/**
+ * The request of one canonical write: an update of the linked customer, or a create (the whole
+ * customer after the write) where there is no link yet.
+ */
+export function requestFor(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): ClientRequest {
+  const client = upstream.dialect.client;
+  let request: ClientRequest;
+  if (link) {
+    const patch = resolveMerges(upstream.dialect, write.patch, write.current);
+    request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+  } else {
+    const after = applyPatch(write.current ?? fieldDefaults, write.patch);
+    request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+  }
+  if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
+    // A create on behalf of an update (no link yet) is another request: its own key.
+    const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
+    request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
+  }
+  return request;
+}
+
 export interface UpstreamClientOptions {
   readonly keyring: Keyring;
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
+  /** Where credentials sealed in the old form are re-sealed with the full binding on first use. */
+  readonly upstreams?: Pick<UpstreamRepository, 'reseal'>;
+  /** Where an unreadable upstream is reported (once per row and process); default: JSON on stderr. */
+  readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
+}
+
+/** The error a caller gets: the operator's to fix (no retry will help), named by upstream. */
+export const unreadableCredentials = (upstreamId: string) =>
+  new GatewayError(
+    'bad_gateway',
+    `The credentials of upstream ${upstreamId} cannot be read by this gateway (its secrets key, or the upstream's tenant, dialect or base URL, changed since they were entered); the operator must enter them again.`,
+  );
+
+const rowKey = (row: UpstreamRow) => [row.id, row.tenant_id, row.dialect, row.base_url, row.credentials].join('\n');
+const reported = new Set<string>();
+const readable = new Map<string, Promise<boolean>>();
+
+/** Whether each row's credentials open with this keyring, remembered per row version (health, `upstream list`). */
+export async function unreadableUpstreams(keyring: Keyring, rows: readonly UpstreamRow[]): Promise<string[]> {
+  const checks = rows.map(async (row) => {
+    const key = rowKey(row);
+    let ok = readable.get(key);
+    if (!ok) {
+      if (readable.size > 10_000) readable.clear();
+      ok = openCredentials(keyring, row).then(
+        () => true,
+        () => false,
+      );
+      readable.set(key, ok);
+    }
+    return (await ok) ? undefined : row.id;
+  });
+  return (await Promise.all(checks)).filter((id): id is string => id !== undefined);
 }
 
 export class UpstreamClient {
@@ -122,13 +177,30 @@ export class UpstreamClient {
   /** Decrypts a stored upstream's credentials. */
   async open(row: UpstreamRow): Promise<Upstream> {
     let credentials: IssuedCredentials;
+    let legacy: boolean;
     try {
-      credentials = JSON.parse(
-        await this.#options.keyring.decrypt(row.credentials, credentialContext(row.tenant_id, row.id)),
-      ) as IssuedCredentials;
+      const opened = await openCredentials(this.#options.keyring, row);
+      legacy = opened.legacy;
+      credentials = JSON.parse(opened.plaintext) as IssuedCredentials;
     } catch {
-      // A changed CUSTGATE_SECRETS_KEY, or a row moved between tenants: the gateway's fault.
-      throw new GatewayError('internal', 'The upstream credentials cannot be read with this gateway key.');
+      // A changed CUSTGATE_SECRETS_KEY, or a row edited or moved: logged once, never retried into.
+      const key = rowKey(row);
+      if (!reported.has(key)) {
+        if (reported.size > 10_000) reported.clear();
+        reported.add(key);
+        const fields = { upstream: row.id, tenant: row.tenant_id, dialect: row.dialect };
+        if (this.#options.logger) this.#options.logger.error('upstream_credentials_unreadable', fields);
+        else
+          console.error(
+            JSON.stringify({ level: 'error', time: new Date().toISOString(), event: 'upstream_credentials_unreadable', ...fields }),
+          );
+      }
+      throw unreadableCredentials(row.id);
+    }
+    if (legacy && this.#options.upstreams) {
+      // Best effort: a failure leaves the old form, re-sealed on a later use.
+      const resealed = await sealCredentials(this.#options.keyring, row, JSON.stringify(credentials));
+      await this.#options.upstreams.reseal(row.tenant_id, row.id, row.credentials, resealed).catch(() => undefined);
     }
     return {
       id: row.id,
@@ -146,21 +218,12 @@ export class UpstreamClient {
    * the upstream's refusal or failure as a canonical GatewayError.
    */
   async push(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): Promise<Pushed> {
-    const client = upstream.dialect.client;
-    let request: ClientRequest;
-    if (link) {
-      const patch = resolveMerges(upstream.dialect, write.patch, write.current);
-      request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
-    } else {
-      const after = applyPatch(write.current ?? fieldDefaults, write.patch);
-      request = client.create({ patch: wholePatch(after) }, upstream.credentials);
-    }
-    if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
-      // A create on behalf of an update (no link yet) is another request: its own key.
-      const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
-      request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
-    }
-    if (link) return this.#call(upstream, request);
+    return this.send(upstream, requestFor(upstream, link, write), link === undefined);
+  }
+
+  /** Sends a request built by requestFor (the proxy checks it first); `create` when it makes a customer. */
+  async send(upstream: Upstream, request: ClientRequest, create = false): Promise<Pushed> {
+    if (!create) return this.#call(upstream, request);
     return this.#call(upstream, request).catch((error: unknown) => {
       // There is no customer a create could miss: a 404 is the provider's (or its address's) fault.
       if (error instanceof GatewayError && error.code === 'not_found') {

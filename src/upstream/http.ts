@@ -6,8 +6,15 @@ import { GatewayError } from '../contract/errors.ts';
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
-/** Answers larger than this are not a customer: refused rather than buffered. */
-const maxAnswerBytes = 1024 * 1024;
+/** Answers larger than this (decoded) are not a customer: refused rather than buffered. */
+export const maxAnswerBytes = 1024 * 1024;
+
+/**
+ * fetch decodes these as a stream (undici on Node, the Workers runtime): the limit below counts
+ * decoded bytes as they arrive, so a small compressed bomb is cut off at the limit, never inflated
+ * whole. Named explicitly so no encoding the reader cannot bound is ever offered.
+ */
+export const acceptEncoding = 'gzip, deflate';
 
 /** Retry-After in seconds or as an HTTP date -> milliseconds from now. */
 export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
@@ -20,11 +27,40 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 
 const isTimeout = (error: unknown) => error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 
+const tooLarge = () => new GatewayError('bad_gateway', 'The upstream provider answered with more than a customer.');
+
+/** The decoded body as text, read chunk by chunk and abandoned as soon as it passes `limit` bytes. */
+async function readBounded(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  // Declared length is of the encoded body; a plain one over the limit needs no reading at all.
+  if (!response.headers.has('content-encoding') && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let seen = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    seen += value.byteLength;
+    if (seen > limit) {
+      // Cancelling stops the decompression and closes the connection.
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
 /** Sends one request to an upstream; a failure to get an answer is a canonical 503/504/502. */
 export async function send(
   baseUrl: string,
   request: ClientRequest,
-  options: { readonly timeoutMs: number; readonly fetch?: Fetch },
+  options: { readonly timeoutMs: number; readonly fetch?: Fetch; readonly headers?: Readonly<Record<string, string>> },
 ): Promise<ClientResponse> {
   const url = `${baseUrl.replace(/\/+$/, '')}${request.path}`;
   const signal = AbortSignal.timeout(options.timeoutMs);
@@ -35,22 +71,22 @@ export async function send(
   try {
     const response = await doFetch(url, {
       method: request.method,
-      headers: request.headers,
+      headers: { ...request.headers, 'accept-encoding': acceptEncoding, ...options.headers },
       ...(request.body === undefined ? {} : { body: request.body }),
       signal,
       redirect: 'manual',
     });
     status = response.status;
     retryAfter = retryAfterMs(response.headers.get('retry-after'));
-    text = await response.text();
+    text = await readBounded(response, maxAnswerBytes);
   } catch (error) {
+    if (error instanceof GatewayError) throw error;
     if (isTimeout(error) || signal.aborted) {
       throw new GatewayError('upstream_timeout', `The upstream provider did not answer within ${options.timeoutMs} ms.`);
     }
     // Refused, reset, unresolvable: the cause stays in the gateway (it may name hosts).
     throw new GatewayError('upstream_unavailable', 'The upstream provider could not be reached.');
   }
-  if (text.length > maxAnswerBytes) throw new GatewayError('bad_gateway', 'The upstream provider answered with more than a customer.');
   let body: unknown = text;
   try {
     body = text === '' ? null : JSON.parse(text);

@@ -1,9 +1,18 @@
-import { type Customer, type CustomerPatch, fieldDefaults, type IdKind } from '../../schemas/index.ts';
+import {
+  type Customer,
+  type CustomerFields,
+  type CustomerPatch,
+  type FieldName,
+  fieldDefaults,
+  fieldNames,
+  type IdKind,
+} from '../../schemas/index.ts';
 import { applyPatch, checkInvariants, type CustomerService, rowToCustomer, uuidPattern, type WriteContext } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { CustomerRow, Store, UpstreamRow } from '../store/index.ts';
-import { dialectOf, type Upstream, type UpstreamClient } from './client.ts';
+import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
+import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
+import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
@@ -35,7 +44,7 @@ export class ProxiedCustomers implements Customers {
   readonly #service: CustomerService;
   readonly #store: Store;
   readonly #client: UpstreamClient;
-  /** Opened upstreams by row (id and sealed credentials): decrypting once per change, not per write. */
+  /** Opened upstreams by row (everything the credentials are bound to): decrypting once per change, not per write. */
   readonly #opened = new Map<string, Promise<Upstream>>();
 
   constructor(service: CustomerService, store: Store, client: UpstreamClient) {
@@ -64,7 +73,7 @@ export class ProxiedCustomers implements Customers {
 
   async #open(row: UpstreamRow | undefined): Promise<Upstream | undefined> {
     if (!row) return undefined;
-    const key = `${row.id}\n${row.credentials}\n${row.base_url}`;
+    const key = [row.id, row.tenant_id, row.dialect, row.base_url, row.mode, row.credentials].join('\n');
     let opened = this.#opened.get(key);
     if (!opened) {
       if (this.#opened.size > 1000) this.#opened.clear();
@@ -91,15 +100,9 @@ export class ProxiedCustomers implements Customers {
     const ctx: WriteContext = { ...given, upstreams: rows };
     if (!upstream) return this.#service.create(patch, ctx);
     // Refused here first: the upstream must not get a customer this gateway would not store.
-    checkInvariants(applyPatch(fieldDefaults, patch));
-    const pushed = await this.#client.push(upstream, undefined, { patch, idempotencyKey: ctx.idempotencyKey }).catch((error: unknown) => {
-      throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
-    });
-    try {
-      checkInvariants(applyPatch(applyPatch(fieldDefaults, patch), pushed.patch));
-    } catch (error) {
-      throw providerValueError(error, upstream.dialect);
-    }
+    const after = applyPatch(fieldDefaults, patch);
+    checkInvariants(after);
+    const pushed = await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
     return this.#service.create(patch, {
       ...ctx,
       overlay: pushed.patch,
@@ -116,19 +119,11 @@ export class ProxiedCustomers implements Customers {
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
-    checkInvariants(applyPatch(current, patch));
+    const after = applyPatch(current, patch);
+    checkInvariants(after);
     const tenantId = ctx.principal.tenantId;
     const link = await this.#store.upstreams.findLink(tenantId, upstream.id, current.uuid);
-    const pushed = await this.#client
-      .push(upstream, link, { patch, current, idempotencyKey: ctx.idempotencyKey })
-      .catch((error: unknown) => {
-        throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
-      });
-    try {
-      checkInvariants(applyPatch(applyPatch(current, patch), pushed.patch));
-    } catch (error) {
-      throw providerValueError(error, upstream.dialect);
-    }
+    const pushed = await this.#carry(upstream, link, current, after, patch, ctx);
     if (!link) {
       // A customer from before the upstream was added: created there just now.
       await this.#store.upstreams.link({
@@ -140,6 +135,39 @@ export class ProxiedCustomers implements Customers {
       });
     }
     return this.#service.update(['uuid'], current.uuid, patch, { ...ctx, overlay: pushed.patch });
+  }
+
+  /**
+   * Sends the upstream the absolute values the write leaves, as it carries them (fidelity.ts),
+   * after checking that its API makes the whole change: what it cannot carry is refused before
+   * anything is sent, so an acknowledged write is one the provider holds.
+   */
+  async #carry(
+    upstream: Upstream,
+    link: LinkRow | undefined,
+    current: Customer | CustomerFields,
+    after: CustomerFields,
+    patch: CustomerPatch,
+    ctx: WriteContext,
+  ): Promise<Pushed> {
+    const client = dialectOf(ctx.dialect);
+    const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
+    const known = 'uuid' in current ? current : undefined;
+    const write = { patch: carriedPatch(upstream.dialect, current, after, touched), current: known, idempotencyKey: ctx.idempotencyKey };
+    const request = requestFor(upstream, link, write);
+    const kind = link ? 'update' : 'create';
+    const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
+    const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
+    if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
+    const pushed = await this.#client.send(upstream, request, link === undefined).catch((error: unknown) => {
+      throw inClientTerms(error, upstream.dialect, client);
+    });
+    try {
+      checkInvariants(applyPatch(after, pushed.patch));
+    } catch (error) {
+      throw providerValueError(error, upstream.dialect);
+    }
+    return pushed;
   }
 
   async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
@@ -155,7 +183,7 @@ export class ProxiedCustomers implements Customers {
   /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */
   async #resolve(principal: Principal, kinds: readonly IdKind[], segment: string, upstream: Upstream): Promise<CustomerRow> {
     try {
-      return await this.#service.resolve(principal.tenantId, kinds, segment);
+      return await this.#service.resolve(principal, kinds, segment);
     } catch (error) {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
       return this.#known(principal, segment, upstream, error);
@@ -166,7 +194,7 @@ export class ProxiedCustomers implements Customers {
     const tenantId = principal.tenantId;
     const linked = async () => {
       const link = await this.#store.upstreams.findLinkByRemote(tenantId, upstream.id, segment);
-      return link ? this.#service.resolve(tenantId, ['uuid'], link.customer_id) : undefined;
+      return link ? this.#service.resolve(principal, ['uuid'], link.customer_id) : undefined;
     };
     const already = await linked();
     if (already) return already;
@@ -183,7 +211,7 @@ export class ProxiedCustomers implements Customers {
           ids: adoptedIds(fetched.upstreamId),
         },
       );
-      return this.#service.resolve(tenantId, ['uuid'], customer.uuid);
+      return this.#service.resolve(principal, ['uuid'], customer.uuid);
     } catch (error) {
       // Another request imported it first.
       const raced = await linked();

@@ -55,3 +55,15 @@ export function providerValueError(error: unknown, upstream: AnyDialect): unknow
     ),
   );
 }
+
+/**
+ * A field as the client names it: `field` is canonical (`email`, `shipping.address`), or with
+ * `upstreamNames` a path in the upstream's names (a parameter its API refused).
+ */
+export function clientName(field: string, upstream: AnyDialect, client: AnyDialect, upstreamNames = false): string {
+  if (field === '') return '';
+  const [first = '', ...rest] = field.split('.');
+  if (upstreamNames) return translatePath([first, ...rest], upstream, client).join('.');
+  const as = fieldNames.includes(first as FieldName) ? client.translation.coverage[first as FieldName]?.as : undefined;
+  return [as === undefined ? first : root(as), ...rest].join('.');
+}

@@ -1,12 +1,14 @@
 import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
-import { type Store, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
-import { dialectOf } from './client.ts';
-import { credentialContext, type Keyring } from './secrets.ts';
+import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
+import { dialectOf, unreadableUpstreams } from './client.ts';
+import { type Keyring, sealCredentials } from './secrets.ts';
 
-// Adding, listing and removing a tenant's upstreams (CLI `custgate upstream …`, GET
-// /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing.
+// Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
+// /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing. A mode
+// changes in place and a removed upstream comes back when the same provider is added again, so
+// the links (which customer is which at the provider) survive a cut-over.
 
 export interface UpstreamInput {
   readonly dialect: string;
@@ -26,6 +28,44 @@ export interface UpstreamView {
   readonly created_at: string;
 }
 
+/** One step of an upstream's history as the API shows it. */
+export interface UpstreamStepView {
+  readonly event: string;
+  readonly mode: UpstreamMode;
+  readonly previous_mode: UpstreamMode | null;
+  readonly detail: string | null;
+  readonly at: string;
+}
+
+export const stepView = (row: UpstreamHistoryRow): UpstreamStepView => ({
+  event: row.event,
+  mode: row.mode as UpstreamMode,
+  previous_mode: row.previous_mode as UpstreamMode | null,
+  detail: row.detail,
+  at: row.created_at,
+});
+
+/** A line of an upstream's history: `added`, `mode`, `removed`, `restored`, or a later kind of step. */
+export function historyStep(
+  upstream: Pick<UpstreamRow, 'id' | 'tenant_id'>,
+  event: string,
+  mode: UpstreamMode,
+  previous: UpstreamMode | null,
+  now: Date,
+  detail: string | null = null,
+): UpstreamHistoryRow {
+  return {
+    id: `uph_${randomBase62(20)}`,
+    upstream_id: upstream.id,
+    tenant_id: upstream.tenant_id,
+    event,
+    mode,
+    previous_mode: previous,
+    detail,
+    created_at: now.toISOString(),
+  };
+}
+
 export const upstreamView = (row: UpstreamRow): UpstreamView => ({
   id: row.id,
   tenant_id: row.tenant_id,
@@ -34,6 +74,15 @@ export const upstreamView = (row: UpstreamRow): UpstreamView => ({
   mode: row.mode as UpstreamMode,
   created_at: row.created_at,
 });
+
+const modeOf = (text: string): UpstreamMode => {
+  const mode = upstreamModes.find((m) => m === text);
+  if (!mode) throw invalid('mode', `Unknown mode ${text}: one of ${upstreamModes.join(', ')}.`);
+  return mode;
+};
+
+const oneProxy = () =>
+  new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
 
 const invalid = (path: string, message: string) =>
   new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
@@ -65,8 +114,7 @@ export async function addUpstream(
   } catch (error) {
     throw invalid('dialect', (error as Error).message);
   }
-  const mode = upstreamModes.find((m) => m === input.mode);
-  if (!mode) throw invalid('mode', `Unknown mode ${input.mode}: one of ${upstreamModes.join(', ')}.`);
+  const mode = modeOf(input.mode);
   const parsed = v.safeParse(dialect.client.credentials, input.credentials);
   if (!parsed.success) {
     const expected = JSON.stringify(Object.keys(await dialect.auth.issueCredentials(sampleMinter)));
@@ -75,25 +123,77 @@ export async function addUpstream(
       `The ${dialect.name} credentials are not in the shape of its \`tenant create --json\` entry (${expected}): ${parsed.issues[0].message}`,
     );
   }
-  if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).length > 0) {
-    throw new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
-  }
-  const id = `ups_${randomBase62(20)}`;
+  if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).length > 0) throw oneProxy();
+  const baseUrl = baseUrlOf(input.baseUrl);
+  const removed = await store.upstreams.findRemoved(tenantId, dialect.name, baseUrl);
+  const id = removed?.id ?? `ups_${randomBase62(20)}`;
+  const binding = { id, tenant_id: tenantId, dialect: dialect.name, base_url: baseUrl };
   const row: UpstreamRow = {
-    id,
-    tenant_id: tenantId,
-    dialect: dialect.name,
-    base_url: baseUrlOf(input.baseUrl),
+    ...binding,
     mode,
-    credentials: await keyring.encrypt(JSON.stringify(parsed.output), credentialContext(tenantId, id)),
-    created_at: now.toISOString(),
+    credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
+    created_at: removed?.created_at ?? now.toISOString(),
+    removed_at: null,
   };
-  await store.upstreams.insert(row);
+  if (removed) {
+    const step = historyStep(row, 'restored', mode, removed.mode as UpstreamMode, now);
+    if (!(await store.upstreams.restore(row, step))) throw new GatewayError('conflict', 'This upstream was restored meanwhile.');
+  } else {
+    await store.upstreams.insert(row, historyStep(row, 'added', mode, null, now));
+  }
   return upstreamView(row);
+}
+
+const noSuchUpstream = (id: string) => new GatewayError('not_found', `No such upstream: '${id}'`, { reference: id });
+
+/**
+ * Changes an upstream's mode in place: its id, links and history stay, so a mirror that becomes
+ * the proxy goes on updating the customers it already created. `event` names the step in the
+ * history (`mode`, or a caller's own, such as a promotion).
+ */
+export async function changeMode(
+  store: Store,
+  tenantId: string,
+  id: string,
+  target: string,
+  now = new Date(),
+  options: { readonly event?: string; readonly detail?: string } = {},
+): Promise<UpstreamView> {
+  const mode = modeOf(target);
+  const row = await store.upstreams.find(tenantId, id);
+  if (!row) throw noSuchUpstream(id);
+  const previous = row.mode as UpstreamMode;
+  if (previous === mode) return upstreamView(row);
+  if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).some((u) => u.id !== id)) throw oneProxy();
+  const step = historyStep(row, options.event ?? 'mode', mode, previous, now, options.detail ?? null);
+  if (!(await store.upstreams.setMode(tenantId, id, mode, step))) throw noSuchUpstream(id);
+  return upstreamView({ ...row, mode });
+}
+
+/** Takes an upstream out of service, keeping its links for an add of the same provider. */
+export async function removeUpstream(store: Store, tenantId: string, id: string, now = new Date()): Promise<boolean> {
+  const row = await store.upstreams.find(tenantId, id);
+  if (!row) return false;
+  return store.upstreams.remove(tenantId, id, historyStep(row, 'removed', row.mode as UpstreamMode, row.mode as UpstreamMode, now));
+}
+
+/** An upstream with its history (GET /gateway/v1/upstreams/{id}). */
+export async function upstreamDetail(store: Store, tenantId: string, id: string) {
+  const row = await store.upstreams.find(tenantId, id);
+  if (!row) throw noSuchUpstream(id);
+  const links = await store.upstreams.linkCount(tenantId, id);
+  return { ...upstreamView(row), links, history: (await store.upstreams.history(tenantId, id)).map(stepView) };
 }
 
 export async function listUpstreams(store: Store, tenantId: string): Promise<UpstreamView[]> {
   return (await store.upstreams.list(tenantId)).map(upstreamView);
+}
+
+/** The listing `upstream list` and GET /gateway/v1/upstreams show: each with whether its credentials open. */
+export async function listUpstreamsChecked(store: Store, keyring: Keyring, tenantId: string) {
+  const rows = await store.upstreams.list(tenantId);
+  const unreadable = new Set(await unreadableUpstreams(keyring, rows));
+  return rows.map((row) => ({ ...upstreamView(row), credentials_readable: !unreadable.has(row.id) }));
 }
 
 /** Only to name the credential keys in an error: mints nothing. */

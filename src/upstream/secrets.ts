@@ -3,9 +3,13 @@ import type { UpstreamRepository } from '../store/index.ts';
 // Upstream credentials are encrypted at rest with AES-GCM through Web Crypto (Node and Workers
 // alike) under a 256-bit key: CUSTGATE_SECRETS_KEY, or outside production one the gateway
 // generated and keeps in its database (as it keeps nothing secret in the source). Each ciphertext
-// is bound to its tenant and upstream (additional data), so a row copied elsewhere will not open.
+// is bound (AES-GCM additional data) to its tenant, upstream id, dialect and base URL: whoever can
+// write the database cannot point the credentials at a listener of theirs, or at another tenant.
 
-const version = 'v1';
+/** `v2`: sealed with the full binding; `v1` (before issue #26): tenant and upstream id only. */
+const versions = ['v1', 'v2'] as const;
+type Version = (typeof versions)[number];
+const current: Version = 'v2';
 
 type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
@@ -61,13 +65,13 @@ export class Keyring {
       await this.#cryptoKey(),
       data,
     );
-    return `${version}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+    return `${current}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
   }
 
   /** The plaintext; throws when the key or the context is not the one it was sealed with. */
   async decrypt(sealed: string, context: string): Promise<string> {
     const [v, iv, body] = sealed.split('.');
-    if (v !== version || !iv || !body) throw new Error('not an encrypted credential');
+    if (!versions.some((known) => known === v) || !iv || !body) throw new Error('not an encrypted credential');
     const opened = await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: fromBase64(iv) as Uint8Array<ArrayBuffer>, additionalData: new TextEncoder().encode(context) },
       await this.#cryptoKey(),
@@ -95,5 +99,30 @@ export function keyringFor(
   });
 }
 
-/** What each ciphertext is bound to. */
-export const credentialContext = (tenantId: string, upstreamId: string): string => `custgate-upstream:${tenantId}:${upstreamId}`;
+/** What an upstream's credentials are bound to: changing any of these makes them unreadable. */
+export interface CredentialBinding {
+  readonly tenant_id: string;
+  readonly id: string;
+  readonly dialect: string;
+  readonly base_url: string;
+}
+
+/** The additional data of a ciphertext: each part length-prefixed, so no two bindings encode alike. */
+export const credentialContext = (row: CredentialBinding): string =>
+  `custgate-upstream/v2;${[row.tenant_id, row.id, row.dialect, row.base_url].map((part) => `${part.length}:${part}`).join(';')}`;
+
+const legacyContext = (row: CredentialBinding): string => `custgate-upstream:${row.tenant_id}:${row.id}`;
+
+export const sealCredentials = (keyring: Keyring, row: CredentialBinding, plaintext: string): Promise<string> =>
+  keyring.encrypt(plaintext, credentialContext(row));
+
+/**
+ * The plaintext of a row's credentials, and whether they were sealed in the old form (then the
+ * caller re-seals them with the full binding). A `v2` ciphertext relabelled `v1` does not open:
+ * its additional data was the full binding.
+ */
+export async function openCredentials(keyring: Keyring, row: CredentialBinding & { readonly credentials: string }) {
+  const legacy = row.credentials.startsWith('v1.');
+  const plaintext = await keyring.decrypt(row.credentials, legacy ? legacyContext(row) : credentialContext(row));
+  return { plaintext, legacy };
+}

@@ -51,6 +51,24 @@ export function webRoutes(
     );
   }
 
+  // What a newcomer sees on opening the base URL: where each dialect is, and the pages.
+  const index = {
+    name: 'custgate',
+    description: 'Multi-dialect customer-update gateway',
+    dialects: dialects.map((d) => ({
+      name: d.name,
+      title: d.title,
+      base: d.routes.prefix,
+      customers: `${d.routes.prefix}${d.routes.collection}`,
+      openapi: `${d.routes.prefix}/openapi.json`,
+    })),
+    docs: docsAssets ? '/docs' : null,
+    console: '/console',
+    health: '/gateway/v1/health',
+    coverage: '/gateway/v1/coverage',
+  };
+  web.get('/', (c) => c.json(index, 200, { 'cache-control': 'no-cache' }));
+
   web.get('/console', (c) => c.body(consoleHtml, 200, page(consoleCsp, html)));
   web.get('/console/app.js', (c) => c.body(consoleScript, 200, page(consoleCsp, js)));
   // Which optional gateway endpoints exist, so the console asks only those (no 404s in its log).

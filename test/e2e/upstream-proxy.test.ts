@@ -77,7 +77,15 @@ describe('e2e: a Stripe SDK client proxied to a Zenskar provider', () => {
     const body = (await res.json()) as { data: Record<string, unknown>[] };
     expect(body.data).toEqual(listed);
     expect(JSON.stringify(body)).not.toContain(provider.credentials.zenskar.api_key);
-    expect(Object.keys(body.data[0] ?? {}).sort()).toEqual(['base_url', 'created_at', 'dialect', 'id', 'mode', 'tenant_id']);
+    expect(Object.keys(body.data[0] ?? {}).sort()).toEqual([
+      'base_url',
+      'created_at',
+      'credentials_readable',
+      'dialect',
+      'id',
+      'mode',
+      'tenant_id',
+    ]);
   });
 
   it('create, update (metadata, address, email clear) and retrieve end with the same customer on B, readable through its Zenskar API', async () => {

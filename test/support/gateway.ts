@@ -1,6 +1,5 @@
-import type { Hono } from 'hono';
 import type { Registry } from '../../dialects/index.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createApp, type GatewayApp } from '../../src/http/app.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -9,7 +8,11 @@ import { testStore } from './store.ts';
 // No CUSTGATE_JWT_SECRET: tests run the default, each tenant's own random key in the store.
 export const testEnv = {
   NODE_ENV: 'test',
+  CUSTGATE_PROBE_TOKEN: 'test-probe-token-0123456789abcdef',
 } as const;
+
+/** The operator's header for /metrics and the detailed health (CUSTGATE_PROBE_TOKEN). */
+export const probeAuth = { authorization: `Bearer ${testEnv.CUSTGATE_PROBE_TOKEN}` } as const;
 
 /** The tenant's stored JWT signing key, for tests that sign tokens of their own. */
 export async function tenantSigningKey(store: Store, tenantId: string): Promise<Uint8Array> {
@@ -19,7 +22,7 @@ export async function tenantSigningKey(store: Store, tenantId: string): Promise<
 }
 
 export interface TestGateway {
-  readonly app: Hono;
+  readonly app: GatewayApp;
   readonly store: Store;
   readonly config: GatewayConfig;
   /** Two tenants: what one writes, the other must never see. */

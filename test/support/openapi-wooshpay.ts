@@ -7,7 +7,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List customers */
+        get: operations["listCustomers"];
         put?: never;
         /** Create a customer */
         post: operations["createCustomer"];
@@ -86,61 +87,61 @@ export interface components {
             test_clock: null;
         };
         CreateRequest: {
-            address?: "" | {
-                line1?: string;
-                line2?: string;
-                city?: string;
-                state?: string;
-                postal_code?: string;
-                country?: "" | string;
+            address?: "" | null | {
+                line1?: null | string;
+                line2?: null | string;
+                city?: null | string;
+                state?: null | string;
+                postal_code?: null | string;
+                country?: "" | null | string;
             };
-            description?: string;
-            email?: "" | string;
-            metadata?: "" | {
+            description?: null | string;
+            email?: "" | null | string;
+            metadata?: "" | null | {
                 [key: string]: string | number | boolean;
             };
-            name?: string;
-            phone?: string;
-            shipping?: "" | {
-                name: string;
-                phone?: string;
-                address: {
-                    line1?: string;
-                    line2?: string;
-                    city?: string;
-                    state?: string;
-                    postal_code?: string;
-                    country?: "" | string;
+            name?: null | string;
+            phone?: null | string;
+            shipping?: "" | null | {
+                name?: null | string;
+                phone?: null | string;
+                address?: "" | null | {
+                    line1?: null | string;
+                    line2?: null | string;
+                    city?: null | string;
+                    state?: null | string;
+                    postal_code?: null | string;
+                    country?: "" | null | string;
                 };
             };
             expand?: string[];
         };
         UpdateRequest: {
-            address?: "" | {
-                line1?: string;
-                line2?: string;
-                city?: string;
-                state?: string;
-                postal_code?: string;
-                country?: "" | string;
+            address?: "" | null | {
+                line1?: null | string;
+                line2?: null | string;
+                city?: null | string;
+                state?: null | string;
+                postal_code?: null | string;
+                country?: "" | null | string;
             };
-            description?: string;
-            email?: "" | string;
-            metadata?: "" | {
+            description?: null | string;
+            email?: "" | null | string;
+            metadata?: "" | null | {
                 [key: string]: string | number | boolean;
             };
-            name?: string;
-            phone?: string;
-            shipping?: "" | {
-                name: string;
-                phone?: string;
-                address: {
-                    line1?: string;
-                    line2?: string;
-                    city?: string;
-                    state?: string;
-                    postal_code?: string;
-                    country?: "" | string;
+            name?: null | string;
+            phone?: null | string;
+            shipping?: "" | null | {
+                name?: null | string;
+                phone?: null | string;
+                address?: "" | null | {
+                    line1?: null | string;
+                    line2?: null | string;
+                    city?: null | string;
+                    state?: null | string;
+                    postal_code?: null | string;
+                    country?: "" | null | string;
                 };
             };
             expand?: string[];
@@ -154,6 +155,13 @@ export interface components {
                 param?: string;
             };
         };
+        CustomerList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["Customer"][];
+            has_more: boolean;
+            url: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -163,6 +171,115 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listCustomers: {
+        parameters: {
+            query?: {
+                limit?: string;
+                starting_after?: string;
+                ending_before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of customers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before a retry can succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description bad gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unavailable, upstream unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before a retry can succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createCustomer: {
         parameters: {
             query?: never;
@@ -173,7 +290,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["CreateRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["CreateRequest"];
@@ -424,7 +541,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UpdateRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["UpdateRequest"];

@@ -64,12 +64,13 @@ export async function startGatewayProcess(
     const exit = (code: number | null) => finish(new Error(`gateway exited (${code}) before listening:\n${out}`));
     function finish(error?: Error) {
       clearTimeout(timer);
-      child.stdout?.off('data', check);
+      child.stderr?.off('data', check);
       child.off('exit', exit);
       if (error) stop().finally(() => reject(error));
       else resolve();
     }
-    child.stdout?.on('data', check);
+    // The banner is on stderr (stdout carries only the JSON log lines).
+    child.stderr?.on('data', check);
     child.once('exit', exit);
   });
   return { base: `http://127.0.0.1:${port}`, child, output: () => out, stop };

@@ -36,21 +36,22 @@ const schemaName = () => `custgate_test_${randomBytes(6).toString('hex')}`;
 
 /**
  * A fresh, migrated store: in-memory SQLite, or an isolated PostgreSQL schema. `env` is the
- * gateway's environment, for the settings the store reads too (CUSTGATE_WRITE_WAIT_MS).
+ * gateway's environment, for the settings the store reads too (CUSTGATE_WRITE_WAIT_MS);
+ * `migrateTo` stops at that migration (a database as an older release left it).
  */
-export async function testStore(env: Readonly<Record<string, string>> = {}): Promise<Store> {
+export async function testStore(env: Readonly<Record<string, string>> = {}, options: { readonly migrateTo?: string } = {}): Promise<Store> {
   if (testBackend() === 'postgres') {
     const lockTimeoutMs = Number(env.CUSTGATE_WRITE_WAIT_MS ?? 10_000);
     const executor = new PostgresExecutor({ connectionString: postgresUrl(), schema: schemaName(), poolSize: 4, lockTimeoutMs });
     created.push(executor);
-    await executor.migrate();
+    await executor.migrate(options.migrateTo);
     return new Store(executor);
   }
   // A file (env.DATABASE_URL=file:…) gets the writer thread; `:memory:` writes on this thread.
   const target = env.DATABASE_URL ? loadEnv({ DATABASE_URL: env.DATABASE_URL }).DATABASE_URL : undefined;
   const executor = new SqliteExecutor({ path: target?.kind === 'sqlite' ? target.path : ':memory:' });
   sqliteStores.push(executor);
-  await executor.migrate();
+  await executor.migrate(options.migrateTo);
   return new Store(executor);
 }
 

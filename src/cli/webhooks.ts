@@ -1,0 +1,117 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { dialects } from '../../dialects/index.ts';
+import { loadConfig } from '../config.ts';
+import { openStore } from '../entries/node.ts';
+import { findTenant } from '../store/tenant-admin.ts';
+import { parseEventId } from '../webhooks/events.ts';
+import { type EndpointRow, type Webhooks, webhooksFor } from '../webhooks/index.ts';
+import { durationSeconds, table } from './output.ts';
+
+// `custgate webhook …`: a tenant's webhook endpoints from the command line (docs/webhooks.md).
+// What the commands change, the running server sends (it polls for due deliveries).
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+async function withWebhooks<T>(env: Env, ref: string, work: (webhooks: Webhooks, tenantId: string) => Promise<T>): Promise<T> {
+  const store = await openStore(env);
+  try {
+    const tenant = await findTenant(store, ref);
+    return await work(webhooksFor(store, loadConfig(env), Object.values(dialects), { kickAfterWrite: false }), tenant.id);
+  } finally {
+    await store.executor.close();
+  }
+}
+
+const shown = (row: EndpointRow) => ({
+  id: row.id,
+  url: row.url,
+  format: row.format,
+  dialect: row.dialect,
+  events: (JSON.parse(row.events) as string[]).join(','),
+  status: row.status,
+  created_at: row.created_at,
+});
+
+const out = (json: boolean | undefined, value: unknown, human: () => string): void => {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : human());
+};
+
+const overlap = (value: string): number => {
+  try {
+    return durationSeconds(value) * 1000;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+export function registerWebhookCommands(program: Command, env: Env): void {
+  const webhook = program.command('webhook').description("manage a tenant's webhook endpoints");
+  webhook
+    .command('add <tenant>')
+    .description('add an endpoint and print its signing secret (shown once)')
+    .requiredOption('--url <url>', 'where events are POSTed (http:// or https://)')
+    .option('--format <format>', 'stripe (Stripe-Signature) or standard (Standard Webhooks)', 'stripe')
+    .option('--dialect <dialect>', `the shape of the customer in each event (${Object.keys(dialects).join(', ')})`)
+    .option('--events <types>', 'comma-separated: customer.created, customer.updated (default: all)')
+    .option('--json', 'print one JSON object and nothing else')
+    .action(async (ref: string, opts: { url: string; format: string; dialect?: string; events?: string; json?: boolean }) => {
+      const { endpoint, secret } = await withWebhooks(env, ref, (w, tenantId) =>
+        w.add(tenantId, { url: opts.url, format: opts.format, dialect: opts.dialect, events: opts.events }),
+      );
+      out(opts.json, { ...shown(endpoint), secret }, () => `${endpoint.id} ${endpoint.url}\nsigning secret (shown once): ${secret}\n`);
+    });
+  webhook
+    .command('list <tenant>')
+    .option('--json', 'print one JSON array and nothing else')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const rows = (await withWebhooks(env, ref, (w, tenantId) => w.repo.endpoints(tenantId))).map(shown);
+      out(opts.json, rows, () => table(rows, ['id', 'url', 'format', 'dialect', 'events', 'status']));
+    });
+  webhook.command('remove <tenant> <id>').action(async (ref: string, id: string) => {
+    await withWebhooks(env, ref, (w, tenantId) => w.remove(tenantId, id));
+    process.stdout.write(`removed ${id}\n`);
+  });
+  webhook
+    .command('roll-secret <tenant> <id>')
+    .description('a new signing secret; the old one keeps signing beside it for --overlap')
+    .option('--overlap <duration>', 'how long the old secret still signs (90s, 15m, 12h, 3d)', overlap, 24 * 3600_000)
+    .option('--json', 'print one JSON object and nothing else')
+    .action(async (ref: string, id: string, opts: { overlap: number; json?: boolean }) => {
+      const { endpoint, secret } = await withWebhooks(env, ref, (w, tenantId) => w.roll(tenantId, id, opts.overlap));
+      out(
+        opts.json,
+        { ...shown(endpoint), secret, previous_secret_until: endpoint.previous_until },
+        () => `new signing secret (shown once): ${secret}\nthe previous one signs too until ${endpoint.previous_until ?? 'now'}\n`,
+      );
+    });
+  for (const [name, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    webhook.command(`${name} <tenant> <id>`).action(async (ref: string, id: string) => {
+      const row = await withWebhooks(env, ref, (w, tenantId) => w.setEnabled(tenantId, id, enabled));
+      process.stdout.write(`${row.id} ${row.status}\n`);
+    });
+  }
+  webhook
+    .command('attempts <tenant> <id>')
+    .description("an endpoint's delivery log, newest first")
+    .option('--json', 'print one JSON array and nothing else')
+    .action(async (ref: string, id: string, opts: { json?: boolean }) => {
+      const rows = await withWebhooks(env, ref, async (w, tenantId) => w.repo.attempts(tenantId, (await w.get(tenantId, id)).id, 100));
+      out(opts.json, rows, () => table(rows, ['created_at', 'event_id', 'attempt', 'status', 'duration_ms', 'error']));
+    });
+  webhook
+    .command('resend <event>')
+    .description("send an event again to every endpoint that had it (same id); the server's next poll sends it")
+    .requiredOption('--tenant <tenant>', 'the tenant the event belongs to')
+    .action(async (event: string, opts: { tenant: string }) => {
+      const ref = parseEventId(event);
+      if (!ref) throw new InvalidArgumentError(`not an event id: ${event}`);
+      const n = await withWebhooks(env, opts.tenant, (w, tenantId) =>
+        w.repo.resend(tenantId, ref.customerId, ref.version, new Date().toISOString()),
+      );
+      if (n === 0) throw new Error(`no deliveries of ${event} for this tenant`);
+      process.stdout.write(`${event}: ${n} deliver${n === 1 ? 'y' : 'ies'} queued again\n`);
+    });
+}

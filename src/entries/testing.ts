@@ -1,0 +1,73 @@
+import { loadConfig } from '../config.ts';
+import { type CreatedTenant, createTenant } from '../gateway/tenants.ts';
+import type { GivenCredentials } from '../gateway/given-keys.ts';
+import { findTenant } from '../store/tenant-admin.ts';
+import { resetTenant } from '../store/tenant-reset.ts';
+import { openStore, startNode } from './node.ts';
+
+// `import { startGateway } from 'custgate/testing'`: a whole gateway for a test suite, on an
+// in-memory SQLite store and a free port of 127.0.0.1, with the tenants (and, where given, the
+// credentials) the suite's configuration names; stopped, it leaves nothing behind.
+
+export interface TestTenant {
+  /** API keys to use instead of generated ones, by dialect (`{ wooshpay: 'sk_test_…' }`). */
+  readonly keys?: Readonly<Record<string, string>>;
+  /** The tenant's UUID (Zenskar's `organisation`, Bigcapital's `organization-id`). */
+  readonly organisation?: string;
+}
+
+export interface StartGatewayOptions {
+  /** Tenants by name (default: one tenant, `test`, with generated credentials). */
+  readonly tenants?: Readonly<Record<string, TestTenant>>;
+  /** Gateway settings (the variables of docs/operations.md); NODE_ENV defaults to `test`, the log to silent. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Port on 127.0.0.1 (default: a free one). */
+  readonly port?: number;
+}
+
+export interface StartedGateway {
+  /** `http://127.0.0.1:<port>`: every dialect's base URL is this plus its prefix (`/wooshpay`…). */
+  readonly url: string;
+  readonly port: number;
+  /** Each tenant's id and credentials, by the name it was given. */
+  readonly tenants: Readonly<Record<string, CreatedTenant>>;
+  /** Empties a tenant's customers, events, idempotency keys and outbox (default: every tenant). */
+  reset(tenant?: string): Promise<void>;
+  /** Stops the server and discards the store. */
+  stop(): Promise<void>;
+}
+
+export async function startGateway(options: StartGatewayOptions = {}): Promise<StartedGateway> {
+  const env = {
+    NODE_ENV: 'test',
+    CUSTGATE_LOG_LEVEL: 'silent',
+    ...options.env,
+    DATABASE_URL: ':memory:',
+  };
+  const store = await openStore(env);
+  const config = loadConfig(env);
+  const tenants: Record<string, CreatedTenant> = {};
+  try {
+    for (const [name, wanted] of Object.entries(options.tenants ?? { test: {} })) {
+      const given: GivenCredentials = {
+        ...(wanted.keys ? { keys: wanted.keys } : {}),
+        ...(wanted.organisation ? { tenantId: wanted.organisation.toLowerCase() } : {}),
+      };
+      tenants[name] = await createTenant(store, config, name, { given });
+    }
+  } catch (error) {
+    await store.executor.close();
+    throw error;
+  }
+  const gateway = await startNode(env, { port: options.port ?? 0, hostname: '127.0.0.1', store });
+  return {
+    url: `http://127.0.0.1:${gateway.port}`,
+    port: gateway.port,
+    tenants,
+    async reset(tenant) {
+      const names = tenant === undefined ? Object.keys(tenants) : [tenant];
+      for (const name of names) await resetTenant(store, tenants[name]?.tenant.id ?? (await findTenant(store, name)).id);
+    },
+    stop: () => gateway.close(),
+  };
+}

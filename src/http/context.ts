@@ -1,0 +1,24 @@
+import type { Context } from 'hono';
+import type { Principal } from '../contract/dialect.ts';
+
+// What a request carries from middleware to handler, typed once for the whole app
+// (hono's `Variables`: https://hono.dev/docs/api/context#set-get).
+
+export interface GatewayVariables {
+  /** The request id every response echoes (access.ts). */
+  requestId: string;
+  /** The dialect serving the request, `gateway` for /gateway/v1 and /metrics; unset when no route matched. */
+  dialect?: string;
+  /** The tenant the request authenticated as, for the access log; unset until it has. */
+  tenant?: string;
+  /** Set when the client's address is past its in-flight limit (in-flight.ts): the request is refused. */
+  crowded?: true;
+  /** The caller, set by the gateway API's authentication middleware (gateway-api.ts). */
+  principal: Principal;
+}
+
+export interface GatewayEnv {
+  Variables: GatewayVariables;
+}
+
+export type GatewayContext = Context<GatewayEnv>;

@@ -1,0 +1,29 @@
+import { queryBuilder } from './compiler.ts';
+import type { Step } from './executor.ts';
+import type { Store } from './store.ts';
+
+// A dev-server reset (`custgate reset`, POST /gateway/v1/reset): one tenant's data goes, its
+// tenant row, credentials, signing key and upstreams stay, so a test suite starts again from an
+// empty store with the same configuration.
+
+/** Tables emptied for the tenant, children before the rows they name. */
+const emptied = ['outbox', 'shadow_diffs', 'shadow_checks', 'upstream_links', 'idempotency_keys', 'customer_events', 'customers'] as const;
+
+export interface ResetReport {
+  /** Customers the tenant had. */
+  readonly customers: number;
+}
+
+/** Deletes the tenant's customers, their events, links, deliveries and shadow checks, and its idempotency keys: all or nothing. */
+export async function resetTenant(store: Store, tenantId: string): Promise<ResetReport> {
+  const db = queryBuilder(store.executor.backend);
+  const counted = db
+    .selectFrom('customers')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .compile();
+  const customers = Number((await store.executor.all(counted))[0]?.n ?? 0);
+  const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
+  await store.executor.atomic(steps);
+  return { customers };
+}

@@ -1,0 +1,175 @@
+import * as v from 'valibot';
+import {
+  type Customer,
+  type CustomerFields,
+  type CustomerPatch,
+  type FieldName,
+  fieldDefaults,
+  stateDefaults,
+} from '../../schemas/index.ts';
+import { applyPatch } from '../core/index.ts';
+import type { AnyDialect, ClientRequest, ClientWrite, Issue } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import { decodeBody } from '../http/body.ts';
+import { absolutePatch } from '../outbox/patch.ts';
+import { shadowDiff } from '../outbox/shadow.ts';
+import { clientName } from './refusal.ts';
+
+// What an upstream must hold after a write, and whether the request a client half builds gets it
+// there. The proxy (before it sends anything) and mirror/shadow deliveries share it: the upstream
+// receives the absolute values the local customer has after the write, as the upstream's dialect
+// carries them; a change the request cannot make is refused rather than acknowledged with the old
+// value still at the provider.
+
+const renderContext = { expand: [], principal: { tenantId: 'upstream', credentialId: 'upstream', livemode: false } } as const;
+
+/** A customer of the given fields, as a dialect renders one (ids and state from the local customer when known). */
+export function asCustomer(customerId: string, fields: CustomerFields, local: Customer | undefined): Customer {
+  if (local) return { ...local, ...fields };
+  const at = new Date(0).toISOString();
+  return { ...stateDefaults, ...fields, uuid: customerId, public_id: 'cus_shadow', number: 1, version: 1, created_at: at, updated_at: at };
+}
+
+/**
+ * The fields as the dialect shows them: rendered by its server half, read back by its client half,
+ * over `base` (the fields themselves: what it cannot show stays; the defaults: only what it shows).
+ */
+function shownThrough(dialect: AnyDialect, fields: CustomerFields, base: CustomerFields = fields): CustomerFields {
+  const parsed = dialect.client.parse(
+    dialect.wire.render(asCustomer('00000000-0000-4000-8000-000000000000', fields, undefined), renderContext),
+  );
+  return isGatewayError(parsed) ? fields : applyPatch(base, parsed.patch);
+}
+
+const flagCarried = new WeakMap<AnyDialect, boolean>();
+
+/** Does the dialect keep Meteroid's same-as-billing flag (rather than an address of its own)? */
+function carriesSameAsBilling(dialect: AnyDialect): boolean {
+  let known = flagCarried.get(dialect);
+  if (known === undefined) {
+    const address = { ...fieldDefaults, address: { line1: 'Billing 1', city: 'Oslo', country: 'NO' } } as unknown as CustomerFields;
+    const flagged = { ...address, shipping: { name: null, phone: null, same_as_billing: true, address: null } };
+    const parsed = dialect.client.parse(
+      dialect.wire.render(asCustomer('00000000-0000-4000-8000-000000000000', flagged, undefined), renderContext),
+    );
+    known = !isGatewayError(parsed) && applyPatch(address, parsed.patch).shipping?.same_as_billing === true;
+    flagCarried.set(dialect, known);
+  }
+  return known;
+}
+
+/**
+ * The customer as the upstream must hold it: a same-as-billing shipping address is the billing
+ * address where the provider has no such flag (every local view shows it so), and every value is
+ * as the provider's dialect carries it.
+ */
+export function asCarried(dialect: AnyDialect, fields: CustomerFields, only = false): CustomerFields {
+  const shipping = fields.shipping;
+  const materialised =
+    shipping?.same_as_billing && !carriesSameAsBilling(dialect)
+      ? { ...fields, shipping: { ...shipping, same_as_billing: false, address: fields.address } }
+      : fields;
+  return shownThrough(dialect, materialised, only ? fieldDefaults : materialised);
+}
+
+/** The fields a write changes at the upstream: those it touched that the upstream writes (and a shipping that follows billing). */
+export function carriedFields(dialect: AnyDialect, touched: readonly FieldName[], after: CustomerFields): FieldName[] {
+  const fields = new Set(touched);
+  if (fields.has('address') && after.shipping?.same_as_billing && !carriesSameAsBilling(dialect)) fields.add('shipping');
+  return [...fields].filter((f) => dialect.translation.coverage[f]?.write != null && dialect.client.sends.includes(f));
+}
+
+/**
+ * The patch that brings the upstream's copy from `before` to `after` on the fields the write
+ * touched: absolute values as the upstream carries them; metadata key by key, the keys the write
+ * removed cleared (a replace is never sent as a merge that would keep them).
+ */
+export function carriedPatch(
+  dialect: AnyDialect,
+  before: CustomerFields,
+  after: CustomerFields,
+  touched: readonly FieldName[],
+): CustomerPatch {
+  const target = asCarried(dialect, after);
+  const fields = carriedFields(dialect, touched, after);
+  const removed = fields.includes('metadata') ? Object.keys(before.metadata).filter((key) => !Object.hasOwn(target.metadata, key)) : [];
+  return absolutePatch(target, fields, removed);
+}
+
+async function bodyOf(request: ClientRequest, dialect: AnyDialect): Promise<unknown> {
+  if (request.body === undefined) return {};
+  const init = { method: 'POST', headers: request.headers, body: request.body };
+  return decodeBody(new Request('http://upstream.invalid/', init), dialect.wire.bodies, Number.MAX_SAFE_INTEGER);
+}
+
+/** A change the upstream cannot be given: the canonical field and why. */
+export interface Uncarried {
+  readonly field: FieldName | string;
+  readonly message: string;
+  /** `field` is a path in the upstream's own names (its API refused the body). */
+  readonly upstreamNames?: boolean;
+}
+
+/**
+ * What the provider would not hold after this request, read as its own API reads it (its server
+ * half, built from its reference): a body it would refuse, or a touched field it would leave at
+ * another value than `after`. Empty when the request carries the whole change.
+ */
+export async function uncarried(
+  dialect: AnyDialect,
+  kind: 'create' | 'update',
+  request: ClientRequest,
+  write: ClientWrite & { readonly after: CustomerFields; readonly touched: readonly FieldName[] },
+): Promise<Uncarried[]> {
+  const declared = (dialect.client as { cannotCarry?(write: ClientWrite): readonly string[] }).cannotCarry?.(write) ?? [];
+  if (declared.length > 0) return declared.map((field) => ({ field, message: `the ${dialect.name} API has no way to make this change` }));
+  let body: unknown;
+  try {
+    body = await bodyOf(request, dialect);
+  } catch (error) {
+    return [{ field: '', message: isGatewayError(error) ? error.message : 'the request body could not be read' }];
+  }
+  const parsed = v.safeParse(dialect.wire.request[kind], body);
+  if (!parsed.success) {
+    return parsed.issues.map((issue) => ({
+      field: issue.path?.map((p) => String(p.key)).join('.') ?? '',
+      message: `the ${dialect.name} API refuses the value: ${issue.message}`,
+      upstreamNames: true,
+    }));
+  }
+  let patch: CustomerPatch;
+  try {
+    patch = kind === 'create' ? dialect.translation.createPatch(parsed.output) : dialect.translation.updatePatch(parsed.output);
+  } catch (error) {
+    return [{ field: '', message: isGatewayError(error) ? error.message : 'the request cannot be read as a change' }];
+  }
+  const base = kind === 'create' ? fieldDefaults : (write.current ?? fieldDefaults);
+  // Compared as the provider shows them: a member it has no place for (a tax id of a type it
+  // does not keep) is not a change it failed to make.
+  const expected = asCarried(dialect, write.after, true);
+  const held = asCarried(dialect, applyPatch(base, patch), true);
+  const fields = carriedFields(dialect, write.touched, write.after).filter((f) => dialect.translation.coverage[f]?.read === true);
+  return shadowDiff(expected, held, fields).map((d) => ({
+    field: d.field,
+    message: `the ${dialect.name} API would keep ${JSON.stringify(d.upstream)} instead`,
+  }));
+}
+
+/** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */
+export function cannotCarry(changes: readonly Uncarried[], upstream: AnyDialect, client: AnyDialect): GatewayError {
+  const issues: Issue[] = changes.map((c) => {
+    const name = clientName(c.field, upstream, client, c.upstreamNames === true);
+    return {
+      path: name === '' ? [] : [name],
+      kind: 'value',
+      message: `The ${upstream.name} upstream cannot carry this change: ${c.message}.`,
+    };
+  });
+  const first = issues[0];
+  const named = first && first.path.length > 0 ? `${String(first.path[0])}: ` : '';
+  return new GatewayError(
+    'invalid_request',
+    `${named}this change cannot be made at the ${upstream.name} upstream (the system of record): ${changes[0]?.message ?? ''}.`,
+    { issues },
+  );
+}

@@ -1,0 +1,112 @@
+import type { Customer } from '../../schemas/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import type { FieldChange } from '../core/apply-patch.ts';
+import { rowToCustomer } from '../core/customer-row.ts';
+import { fieldsAt } from '../outbox/patch.ts';
+import type { Store } from '../store/index.ts';
+
+// An event announces one committed version of one customer (a customer_events row). Its id is
+// derived from that row, so every delivery and every retry of it carries the same id, which is
+// what a receiver de-duplicates on (Stripe: "handle duplicate events" by event id,
+// https://docs.stripe.com/webhooks#handle-duplicate-events).
+
+export type EventType = 'customer.created' | 'customer.updated';
+export const eventTypes = ['customer.created', 'customer.updated'] as const satisfies readonly EventType[];
+
+const typeOfAction = { create: 'customer.created', update: 'customer.updated' } as const satisfies Record<'create' | 'update', EventType>;
+export const eventType = (action: string): EventType => typeOfAction[action === 'create' ? 'create' : 'update'];
+
+export const eventId = (customerId: string, version: number): string => `evt_${customerId.replaceAll('-', '')}v${version}`;
+
+export function parseEventId(id: string): { readonly customerId: string; readonly version: number } | undefined {
+  const m = /^evt_([0-9a-f]{32})v(\d{1,9})$/.exec(id);
+  if (!m?.[1] || !m[2]) return undefined;
+  const h = m[1];
+  return {
+    customerId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+    version: Number(m[2]),
+  };
+}
+
+/** What an event says, before it is put in a format: the customer as of the version and before it. */
+export interface EventFacts {
+  readonly id: string;
+  readonly type: EventType;
+  readonly tenantId: string;
+  readonly createdAt: string;
+  readonly customer: Customer;
+  readonly previous: Customer | undefined;
+  readonly requestId: string | null;
+  readonly idempotencyKey: string | null;
+}
+
+/**
+ * The facts of one event, rebuilt from the change history (the customer's ids from its row, its
+ * fields as of the version). Undefined when the history no longer has the version (retention).
+ */
+export async function eventFacts(
+  store: Store,
+  tenantId: string,
+  customerId: string,
+  version: number,
+  request: { readonly requestId: string | null; readonly idempotencyKey: string | null } = { requestId: null, idempotencyKey: null },
+): Promise<EventFacts | undefined> {
+  const row = await store.findCustomer(tenantId, 'uuid', customerId);
+  if (!row) return undefined;
+  const events = await store.listEvents(tenantId, customerId);
+  const history = events.map((e) => ({ version: Number(e.version), changes: JSON.parse(e.changes) as FieldChange[] }));
+  const event = events.find((e) => Number(e.version) === version);
+  if (!event) return undefined;
+  const current = rowToCustomer(row);
+  const at = (v: number, updatedAt: string): Customer => ({ ...current, ...fieldsAt(history, v), version: v, updated_at: updatedAt });
+  const before = events.find((e) => Number(e.version) === version - 1);
+  return {
+    id: eventId(customerId, version),
+    type: eventType(event.action),
+    tenantId,
+    createdAt: event.created_at,
+    customer: at(version, event.created_at),
+    previous: event.action === 'create' || !before ? undefined : at(version - 1, before.created_at),
+    ...request,
+  };
+}
+
+const render = (dialect: AnyDialect, customer: Customer, tenantId: string): Record<string, unknown> =>
+  dialect.wire.render(customer, {
+    expand: [],
+    principal: { tenantId, credentialId: 'webhook', livemode: customer.livemode },
+  }) as Record<string, unknown>;
+
+/** The top-level members of the rendered object that changed, with their old values. */
+function previousAttributes(now: Record<string, unknown>, before: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(now)])) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(now[key])) out[key] = before[key] ?? null;
+  }
+  return out;
+}
+
+const seconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+/** A Stripe event object (https://docs.stripe.com/api/events/object), `data.object` in the dialect's shape. */
+export function stripeEvent(facts: EventFacts, dialect: AnyDialect, pendingWebhooks = 0): Record<string, unknown> {
+  const object = render(dialect, facts.customer, facts.tenantId);
+  const data: Record<string, unknown> = { object };
+  if (facts.previous) data.previous_attributes = previousAttributes(object, render(dialect, facts.previous, facts.tenantId));
+  return {
+    id: facts.id,
+    object: 'event',
+    api_version: null,
+    created: seconds(facts.createdAt),
+    data,
+    livemode: facts.customer.livemode,
+    pending_webhooks: pendingWebhooks,
+    request: { id: facts.requestId, idempotency_key: facts.idempotencyKey },
+    type: facts.type,
+  };
+}
+
+/** A Standard Webhooks payload (`type`, `timestamp`, `data`), `data` in the dialect's shape. */
+export function standardEvent(facts: EventFacts, dialect: AnyDialect): Record<string, unknown> {
+  return { type: facts.type, timestamp: facts.createdAt, data: render(dialect, facts.customer, facts.tenantId) };
+}

@@ -1,0 +1,204 @@
+import * as v from 'valibot';
+import type { AnyDialect } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { randomBase62 } from '../core/ids.ts';
+import type { EventSink, WrittenEvent } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import type { GatewayConfig } from '../config.ts';
+import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
+import { eventType, eventTypes } from './events.ts';
+import { newWebhookSecret } from './sign.ts';
+import { type EndpointRow, type WebhookFormat, WebhookStore } from './store.ts';
+
+export { WebhookDispatcher } from './dispatcher.ts';
+export type { EndpointRow, WebhookFormat } from './store.ts';
+
+// Webhooks (#28): a tenant's endpoints, the rows each customer write records for them (in the
+// write's atomic unit, through the core's EventSink), and the dispatcher that sends them.
+
+const formats = ['stripe', 'standard'] as const satisfies readonly WebhookFormat[];
+
+// The dialect whose shape `data` takes when none is named: Stripe's own events for the Stripe
+// format, Meteroid's customer for Standard Webhooks (Meteroid sends those, through Svix).
+const defaultDialect = { stripe: 'wooshpay', standard: 'meteroid' } as const satisfies Record<WebhookFormat, string>;
+
+/** How long a rolled secret keeps signing beside the new one, unless told (Stripe's default: 24 h). */
+export const defaultOverlapMs = 24 * 3600_000;
+
+const urlSchema = v.pipe(
+  v.string('url must be a string.'),
+  v.maxLength(2048, 'url is longer than 2048 characters.'),
+  v.check((text) => {
+    try {
+      const u = new URL(text);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'url must be an http:// or https:// URL without credentials.'),
+);
+
+export interface EndpointInput {
+  readonly url: unknown;
+  readonly format?: unknown;
+  readonly dialect?: unknown;
+  readonly events?: unknown;
+}
+
+export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhooks' | 'store' | 'keyring' | 'dialects'> {
+  /** Send right after a write committed (Node); false leaves it to the poll or the cron. */
+  readonly kickAfterWrite?: boolean;
+}
+
+const invalid = (message: string, field: string) =>
+  new GatewayError('invalid_request', message, { issues: [{ path: [field], kind: 'value', message }] });
+
+export class Webhooks implements EventSink {
+  readonly repo: WebhookStore;
+  readonly dispatcher: WebhookDispatcher;
+  readonly #keyring: Keyring;
+  readonly #dialects: readonly AnyDialect[];
+  readonly #now: () => Date;
+  readonly #kick: boolean;
+
+  constructor(store: Store, keyring: Keyring, dialects: readonly AnyDialect[], options: WebhooksOptions) {
+    this.#keyring = keyring;
+    this.#dialects = dialects;
+    this.#now = options.now ?? (() => new Date());
+    this.#kick = options.kickAfterWrite !== false;
+    this.repo = new WebhookStore(store.executor);
+    this.dispatcher = new WebhookDispatcher({ ...options, store, webhooks: this.repo, keyring, dialects });
+  }
+
+  // --- the core's EventSink
+
+  async prepare(tenantId: string): Promise<((event: WrittenEvent) => ReturnType<WebhookStore['insertStep']>[]) | undefined> {
+    const endpoints = await this.repo.endpoints(tenantId, 'enabled');
+    if (endpoints.length === 0) return undefined;
+    return (event) => {
+      const type = eventType(event.action);
+      return endpoints
+        .filter((e) => {
+          const wanted = JSON.parse(e.events) as string[];
+          return wanted.includes('*') || wanted.includes(type);
+        })
+        .map((e) =>
+          this.repo.insertStep({
+            endpoint_id: e.id,
+            customer_id: event.customerId,
+            version: event.version,
+            tenant_id: event.tenantId,
+            type,
+            request_id: event.requestId,
+            idempotency_key: event.idempotencyKey,
+            state: 'pending',
+            attempts: 0,
+            next_attempt_at: event.at,
+            lease_owner: null,
+            lease_until: null,
+            last_error: null,
+            created_at: event.at,
+            updated_at: event.at,
+          }),
+        );
+    };
+  }
+
+  committed(background?: (work: Promise<unknown>) => void): void {
+    if (!this.#kick) return;
+    const sent = this.dispatcher.kick();
+    background?.(sent);
+  }
+
+  // --- endpoints
+
+  /** A new endpoint and its signing secret, which is shown this once. */
+  async add(tenantId: string, input: EndpointInput): Promise<{ endpoint: EndpointRow; secret: string }> {
+    const url = v.safeParse(urlSchema, input.url);
+    if (!url.success) throw invalid(url.issues[0].message, 'url');
+    const format = (input.format ?? 'stripe') as WebhookFormat;
+    if (!formats.includes(format)) throw invalid(`format must be one of ${formats.join(', ')}.`, 'format');
+    const dialect = input.dialect ?? defaultDialect[format];
+    if (typeof dialect !== 'string' || !this.#dialects.some((d) => d.name === dialect)) {
+      throw invalid(`dialect must be one of ${this.#dialects.map((d) => d.name).join(', ')}.`, 'dialect');
+    }
+    const events = this.#events(input.events);
+    const now = this.#now().toISOString();
+    const id = `we_${randomBase62(24)}`;
+    const secret = newWebhookSecret();
+    const endpoint: EndpointRow = {
+      id,
+      tenant_id: tenantId,
+      url: url.output,
+      format,
+      dialect,
+      events: JSON.stringify(events),
+      secret: await this.#keyring.encrypt(secret, secretContext(tenantId, id)),
+      previous_secret: null,
+      previous_until: null,
+      status: 'enabled',
+      failures: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.repo.insertEndpoint(endpoint);
+    return { endpoint, secret };
+  }
+
+  #events(given: unknown): string[] {
+    if (given === undefined || given === null || given === '') return ['*'];
+    const list = typeof given === 'string' ? given.split(',').map((s) => s.trim()) : given;
+    if (!Array.isArray(list) || list.length === 0) throw invalid('enabled_events must be a list of event types.', 'enabled_events');
+    for (const item of list) {
+      if (item !== '*' && !eventTypes.includes(item as never)) {
+        throw invalid(`Unknown event type '${String(item)}'; known: *, ${eventTypes.join(', ')}.`, 'enabled_events');
+      }
+    }
+    return [...new Set(list as string[])];
+  }
+
+  async get(tenantId: string, id: string): Promise<EndpointRow> {
+    const row = await this.repo.endpoint(tenantId, id);
+    if (!row) throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+    return row;
+  }
+
+  async remove(tenantId: string, id: string): Promise<EndpointRow> {
+    const row = await this.get(tenantId, id);
+    await this.repo.removeEndpoint(tenantId, id);
+    return row;
+  }
+
+  /** A new secret; the old one keeps signing beside it for `overlapMs`. */
+  async roll(tenantId: string, id: string, overlapMs = defaultOverlapMs): Promise<{ endpoint: EndpointRow; secret: string }> {
+    const row = await this.get(tenantId, id);
+    const now = this.#now();
+    const secret = newWebhookSecret();
+    const set = {
+      secret: await this.#keyring.encrypt(secret, secretContext(tenantId, id)),
+      previous_secret: overlapMs > 0 ? row.secret : null,
+      previous_until: overlapMs > 0 ? new Date(now.getTime() + overlapMs).toISOString() : null,
+    };
+    await this.repo.updateEndpoint(tenantId, id, set, now.toISOString());
+    return { endpoint: { ...row, ...set }, secret };
+  }
+
+  async setEnabled(tenantId: string, id: string, enabled: boolean): Promise<EndpointRow> {
+    const row = await this.get(tenantId, id);
+    const status = enabled ? 'enabled' : 'disabled';
+    await this.repo.updateEndpoint(tenantId, id, { status, ...(enabled ? { failures: 0 } : {}) }, this.#now().toISOString());
+    if (enabled) this.committed();
+    return { ...row, status };
+  }
+}
+
+/** The webhooks of a gateway built from its configuration (the Node server, the Worker). */
+export function webhooksFor(
+  store: Store,
+  config: GatewayConfig,
+  dialects: readonly AnyDialect[],
+  options: Omit<WebhooksOptions, keyof GatewayConfig['webhooks']> = {},
+): Webhooks {
+  return new Webhooks(store, keyringFor(config, store.upstreams), dialects, { ...config.webhooks, ...options });
+}

@@ -1,0 +1,371 @@
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { queryBuilder } from '../store/compiler.ts';
+import type { SqlExecutor, Step } from '../store/index.ts';
+
+// The webhook tables (migration 0011_webhooks) and their queries. Deliveries are leased by
+// compare-and-set exactly as the outbox's are (src/store/outbox.ts): no interactive transaction,
+// and a dispatcher killed mid-delivery holds its rows only until the lease ends.
+
+export type WebhookFormat = 'stripe' | 'standard';
+export type EndpointStatus = 'enabled' | 'disabled';
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'dead';
+
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  format: WebhookFormat;
+  dialect: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  /** AES-GCM sealed (src/upstream/secrets.ts). */
+  secret: string;
+  /** The secret before the last roll: it still signs until previous_until. */
+  previous_secret: string | null;
+  previous_until: string | null;
+  status: EndpointStatus;
+  /** Deliveries that ended dead in a row; reset by a success. */
+  failures: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  endpoint_id: string;
+  customer_id: string;
+  version: number;
+  tenant_id: string;
+  type: string;
+  request_id: string | null;
+  idempotency_key: string | null;
+  state: WebhookDeliveryState;
+  attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
+interface WebhookDatabase {
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  customer_events: { customer_id: string; version: number; tenant_id: string; action: string; created_at: string };
+}
+
+export type EndpointRow = WebhookEndpointsTable;
+export type WebhookDeliveryRow = WebhookDeliveriesTable;
+export type AttemptRow = WebhookAttemptsTable;
+
+export interface WebhookDeliveryKey {
+  readonly endpoint_id: string;
+  readonly customer_id: string;
+  readonly version: number;
+}
+
+const byKey = (key: WebhookDeliveryKey) => (eb: ExpressionBuilder<WebhookDatabase, 'webhook_deliveries'>) =>
+  eb.and([eb('endpoint_id', '=', key.endpoint_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
+
+export interface EventListFilter {
+  readonly tenantId: string;
+  readonly types?: readonly string[];
+  readonly createdGte?: string;
+  readonly createdAfter: string;
+  /** Only events with a delivery that has not succeeded (Stripe's delivery_success=false). */
+  readonly undelivered?: boolean;
+  /** Keyset cursor: events strictly older than this one. */
+  readonly before?: { readonly created_at: string; readonly customer_id: string; readonly version: number };
+  readonly limit: number;
+}
+
+export class WebhookStore {
+  readonly #executor: SqlExecutor;
+  readonly #db: Kysely<WebhookDatabase>;
+
+  constructor(executor: SqlExecutor) {
+    this.#executor = executor;
+    // The store's compiler, typed with the webhook tables this module owns.
+    this.#db = queryBuilder(executor.backend) as unknown as Kysely<WebhookDatabase>;
+  }
+
+  // --- endpoints
+
+  async insertEndpoint(row: EndpointRow): Promise<void> {
+    await this.#executor.run(this.#db.insertInto('webhook_endpoints').values(row).compile());
+  }
+
+  async endpoints(tenantId: string, status?: EndpointStatus): Promise<EndpointRow[]> {
+    let q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId);
+    if (status) q = q.where('status', '=', status);
+    return this.#executor.all(q.orderBy('created_at').orderBy('id').compile());
+  }
+
+  async endpoint(tenantId: string, id: string): Promise<EndpointRow | undefined> {
+    const q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  /** Removes the endpoint and what it has not delivered yet; the attempt log stays as history. */
+  async removeEndpoint(tenantId: string, id: string): Promise<boolean> {
+    const removed = await this.#executor.run(
+      this.#db.deleteFrom('webhook_endpoints').where('tenant_id', '=', tenantId).where('id', '=', id).compile(),
+    );
+    if (removed === 0) return false;
+    await this.#executor.run(
+      this.#db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).where('state', '!=', 'delivered').compile(),
+    );
+    return true;
+  }
+
+  async updateEndpoint(
+    tenantId: string,
+    id: string,
+    set: Partial<Pick<EndpointRow, 'secret' | 'previous_secret' | 'previous_until' | 'status' | 'failures' | 'url' | 'events'>>,
+    now: string,
+  ): Promise<boolean> {
+    const q = this.#db
+      .updateTable('webhook_endpoints')
+      .set({ ...set, updated_at: now })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  /** Counts a dead delivery against its endpoint; returns the count now. */
+  async failed(endpointId: string, now: string): Promise<number> {
+    await this.#executor.run(
+      this.#db
+        .updateTable('webhook_endpoints')
+        .set((eb) => ({ failures: eb('failures', '+', 1), updated_at: now }))
+        .where('id', '=', endpointId)
+        .compile(),
+    );
+    const row = (
+      await this.#executor.all(this.#db.selectFrom('webhook_endpoints').select('failures').where('id', '=', endpointId).compile())
+    )[0];
+    return Number(row?.failures ?? 0);
+  }
+
+  async succeeded(endpointId: string): Promise<void> {
+    await this.#executor.run(
+      this.#db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', '=', endpointId).where('failures', '>', 0).compile(),
+    );
+  }
+
+  // --- deliveries
+
+  /** The step that records a delivery inside a customer write's atomic unit. */
+  insertStep(row: WebhookDeliveryRow): Step {
+    return { query: this.#db.insertInto('webhook_deliveries').values(row).compile() };
+  }
+
+  async insertDelivery(row: WebhookDeliveryRow): Promise<void> {
+    await this.#executor.run(
+      this.#db
+        .insertInto('webhook_deliveries')
+        .values(row)
+        .onConflict((oc) => oc.columns(['endpoint_id', 'customer_id', 'version']).doNothing())
+        .compile(),
+    );
+  }
+
+  /**
+   * Due deliveries: pending, due, not leased, and no earlier version of the same customer still
+   * pending for the same endpoint (per-customer order). A dead one does not hold later ones back:
+   * an endpoint gets the customer's later state, and the dead event stays listed for resend.
+   */
+  async due(now: string, limit: number): Promise<WebhookDeliveryRow[]> {
+    const q = this.#db
+      .selectFrom('webhook_deliveries as d')
+      .selectAll('d')
+      .where('d.state', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
+      // A disabled endpoint's deliveries wait, in order, for it to be enabled again.
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('webhook_endpoints as w')
+            .select(sql.lit(1).as('one'))
+            .whereRef('w.id', '=', 'd.endpoint_id')
+            .where('w.status', '=', 'enabled'),
+        ),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('webhook_deliveries as e')
+              .select(sql.lit(1).as('one'))
+              .whereRef('e.endpoint_id', '=', 'd.endpoint_id')
+              .whereRef('e.customer_id', '=', 'd.customer_id')
+              .whereRef('e.version', '<', 'd.version')
+              .where('e.state', '=', 'pending'),
+          ),
+        ),
+      )
+      .orderBy('d.next_attempt_at')
+      .orderBy('d.created_at')
+      .limit(limit)
+      .compile();
+    return this.#executor.all(q);
+  }
+
+  async claim(key: WebhookDeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    const q = this.#db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where(byKey(key))
+      .where('state', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  async settle(
+    key: WebhookDeliveryKey,
+    owner: string,
+    outcome: { readonly state: WebhookDeliveryState; readonly nextAttemptAt?: string; readonly error: string | null },
+    now: string,
+  ): Promise<boolean> {
+    const q = this.#db
+      .updateTable('webhook_deliveries')
+      .set({
+        state: outcome.state,
+        lease_owner: null,
+        lease_until: null,
+        updated_at: now,
+        last_error: outcome.error,
+        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
+      })
+      .where(byKey(key))
+      .where('lease_owner', '=', owner)
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  /** Puts an event's deliveries (to every endpoint of the tenant that had it) back in line now. */
+  async resend(tenantId: string, customerId: string, version: number, now: string): Promise<number> {
+    const q = this.#db
+      .updateTable('webhook_deliveries')
+      .set({ state: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now })
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .where('version', '=', version)
+      .compile();
+    return this.#executor.run(q);
+  }
+
+  async deliveriesOf(tenantId: string, customerId: string, version: number): Promise<WebhookDeliveryRow[]> {
+    const q = this.#db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .where('version', '=', version)
+      .compile();
+    return this.#executor.all(q);
+  }
+
+  async pendingCount(): Promise<number> {
+    const q = this.#db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'pending')
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.n ?? 0);
+  }
+
+  async disabledCount(): Promise<number> {
+    const q = this.#db
+      .selectFrom('webhook_endpoints')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'disabled')
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.n ?? 0);
+  }
+
+  // --- attempts
+
+  async recordAttempt(row: AttemptRow): Promise<void> {
+    await this.#executor.run(this.#db.insertInto('webhook_attempts').values(row).compile());
+  }
+
+  async attempts(tenantId: string, endpointId: string, limit: number): Promise<AttemptRow[]> {
+    const q = this.#db
+      .selectFrom('webhook_attempts')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('endpoint_id', '=', endpointId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .compile();
+    return this.#executor.all(q);
+  }
+
+  // --- events (the customer_events rows, newest first)
+
+  async events(f: EventListFilter): Promise<{ customer_id: string; version: number; action: string; created_at: string }[]> {
+    let q = this.#db
+      .selectFrom('customer_events as ev')
+      .select(['ev.customer_id', 'ev.version', 'ev.action', 'ev.created_at'])
+      .where('ev.tenant_id', '=', f.tenantId)
+      .where('ev.created_at', '>=', f.createdAfter);
+    if (f.createdGte !== undefined) q = q.where('ev.created_at', '>=', f.createdGte);
+    if (f.types && f.types.length > 0) {
+      const actions = f.types.map((t) => (t === 'customer.created' ? 'create' : 'update'));
+      q = q.where('ev.action', 'in', actions);
+    }
+    if (f.undelivered) {
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('webhook_deliveries as d')
+            .select(sql.lit(1).as('one'))
+            .whereRef('d.customer_id', '=', 'ev.customer_id')
+            .whereRef('d.version', '=', 'ev.version')
+            .where('d.state', '!=', 'delivered'),
+        ),
+      );
+    }
+    const b = f.before;
+    if (b) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('ev.created_at', '<', b.created_at),
+          eb.and([eb('ev.created_at', '=', b.created_at), eb('ev.customer_id', '<', b.customer_id)]),
+          eb.and([eb('ev.created_at', '=', b.created_at), eb('ev.customer_id', '=', b.customer_id), eb('ev.version', '<', b.version)]),
+        ]),
+      );
+    }
+    const rows = await this.#executor.all(
+      q.orderBy('ev.created_at', 'desc').orderBy('ev.customer_id', 'desc').orderBy('ev.version', 'desc').limit(f.limit).compile(),
+    );
+    return rows.map((r) => ({ ...r, version: Number(r.version) }));
+  }
+
+  async event(tenantId: string, customerId: string, version: number) {
+    const q = this.#db
+      .selectFrom('customer_events')
+      .select(['customer_id', 'version', 'action', 'created_at'])
+      .where('tenant_id', '=', tenantId)
+      .where('customer_id', '=', customerId)
+      .where('version', '=', version)
+      .compile();
+    const row = (await this.#executor.all(q))[0];
+    return row ? { ...row, version: Number(row.version) } : undefined;
+  }
+}

@@ -1,0 +1,94 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../dialects/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { createTenant } from '../src/gateway/tenants.ts';
+import { createApp } from '../src/http/app.ts';
+import { webhooksFor, type Webhooks } from '../src/webhooks/index.ts';
+import { testEnv } from './support/gateway.ts';
+import { testStore } from './support/store.ts';
+import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
+
+// The official Stripe SDK, unchanged, against a gateway on a real port: it creates a webhook
+// endpoint, receives the events it asked for, lists and retrieves them.
+
+let close: () => Promise<void>;
+let stripe: Stripe;
+let webhooks: Webhooks;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  const store = await testStore();
+  const config = loadConfig(testEnv);
+  webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false });
+  const app = createApp({ store, config, webhooks, logger: { error: () => undefined } });
+  const tenant = await createTenant(store, config, 'acme');
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  receiver = await startReceiver();
+  close = async () => {
+    await receiver.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  stripe = new Stripe(tenant.credentials.wooshpay!.secret_key!, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+});
+
+afterAll(async () => close?.());
+
+describe('the Stripe SDK: webhook endpoints and events', () => {
+  it('creates an endpoint, gets the events it enabled, lists and retrieves them, deletes it', async () => {
+    const endpoint = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['customer.updated'] });
+    expect(endpoint).toMatchObject({
+      object: 'webhook_endpoint',
+      url: receiver.url,
+      enabled_events: ['customer.updated'],
+      status: 'enabled',
+    });
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    const listed = await stripe.webhookEndpoints.list();
+    expect(listed.data.map((e) => e.id)).toEqual([endpoint.id]);
+    expect(listed.data[0]?.secret).toBeUndefined();
+
+    const customer = await stripe.customers.create({ name: 'Jenny Rosen' });
+    for (const name of ['One', 'Two', 'Three']) await stripe.customers.update(customer.id, { name });
+    // Recorded with the writes, not delivered yet.
+    const owed = await stripe.events.list({ delivery_success: false });
+    expect(owed.data.map((e) => e.type)).toEqual(['customer.updated', 'customer.updated', 'customer.updated']);
+
+    await webhooks.dispatcher.drain();
+    const received = receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature']!, endpoint.secret!));
+    expect(received.map((e) => [e.type, (e.data.object as Stripe.Customer).name])).toEqual([
+      ['customer.updated', 'One'],
+      ['customer.updated', 'Two'],
+      ['customer.updated', 'Three'],
+    ]);
+    expect((await stripe.events.list({ delivery_success: false })).data).toEqual([]);
+
+    // Newest first, cursor pagination, the type and created filters.
+    const page = await stripe.events.list({ limit: 2 });
+    expect(page.has_more).toBe(true);
+    expect(page.data.map((e) => (e.data.object as Stripe.Customer).name)).toEqual(['Three', 'Two']);
+    const rest = await stripe.events.list({ limit: 2, starting_after: page.data[1]!.id });
+    expect(rest.data.map((e) => e.type)).toEqual(['customer.updated', 'customer.created']);
+    expect(rest.has_more).toBe(false);
+    expect((await stripe.events.list({ type: 'customer.created' })).data).toHaveLength(1);
+    expect((await stripe.events.list({ created: { gte: Math.floor(Date.now() / 1000) + 3600 } })).data).toEqual([]);
+
+    const one = await stripe.events.retrieve(received[2]!.id);
+    expect(one).toMatchObject({ id: received[2]!.id, type: 'customer.updated', data: { previous_attributes: { name: 'Two' } } });
+    await expect(stripe.events.retrieve('evt_00000000000000000000000000000000v1')).rejects.toMatchObject({ statusCode: 404 });
+
+    expect(await stripe.webhookEndpoints.del(endpoint.id)).toMatchObject({ id: endpoint.id, deleted: true });
+    await expect(stripe.webhookEndpoints.retrieve(endpoint.id)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it("refuses a bad endpoint in Stripe's own error shape", async () => {
+    await expect(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+    });
+  });
+});

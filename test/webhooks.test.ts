@@ -1,0 +1,298 @@
+import Stripe from 'stripe';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dialects, fixturesOf, registry } from '../dialects/index.ts';
+import { createApp } from '../src/http/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { keyringFor } from '../src/upstream/secrets.ts';
+import { Webhooks } from '../src/webhooks/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { jsonInit, testEnv } from './support/gateway.ts';
+import { testStore } from './support/store.ts';
+import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
+
+// Webhooks through the real HTTP surface, delivered to a real local receiver, and verified by the
+// libraries users run: the official `stripe` package and `standardwebhooks`.
+
+const stripe = new Stripe('sk_test_unused', { maxNetworkRetries: 0 });
+const receivers: Receiver[] = [];
+afterEach(async () => {
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+interface Setup {
+  store: Store;
+  webhooks: Webhooks;
+  tenant: CreatedTenant;
+  other: CreatedTenant;
+  logged: { event: string; fields: Readonly<Record<string, unknown>> }[];
+  request(path: string, init?: RequestInit): Promise<Response>;
+  auth(t?: CreatedTenant): Record<string, string>;
+}
+
+async function setup(env: Record<string, string> = {}): Promise<Setup> {
+  const store = await testStore();
+  const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5', ...env });
+  const logged: Setup['logged'] = [];
+  const logger = { error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push({ event, fields }) };
+  const webhooks = new Webhooks(store, keyringFor(config, store.upstreams), Object.values(dialects), {
+    ...config.webhooks,
+    logger,
+    kickAfterWrite: false,
+  });
+  const app = createApp({ store, config, logger, webhooks });
+  const tenant = await createTenant(store, config, 'acme');
+  const other = await createTenant(store, config, 'other');
+  return {
+    store,
+    webhooks,
+    tenant,
+    other,
+    logged,
+    request: async (path, init) => app.request(path, init),
+    auth: (t = tenant) => ({ authorization: `Bearer ${t.credentials.wooshpay!.secret_key}` }),
+  };
+}
+
+async function receiver(): Promise<Receiver> {
+  const r = await startReceiver();
+  receivers.push(r);
+  return r;
+}
+
+async function addEndpoint(s: Setup, body: Record<string, unknown>, t?: CreatedTenant) {
+  const res = await s.request('/gateway/v1/webhook_endpoints', jsonInit('POST', body, s.auth(t)));
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; secret: string; dialect: string; format: string };
+}
+
+async function createCustomer(s: Setup, body: Record<string, unknown> = { name: 'Jenny Rosen', email: 'jenny@example.com' }) {
+  const res = await s.request('/wooshpay/v1/customers', jsonInit('POST', body, s.auth()));
+  expect(res.status).toBe(200);
+  return (await res.json()) as { id: string };
+}
+
+const update = async (s: Setup, id: string, body: Record<string, unknown>) => {
+  const res = await s.request(
+    `/wooshpay/v1/customers/${id}`,
+    jsonInit('POST', body, { ...s.auth(), 'idempotency-key': `k-${Math.random()}` }),
+  );
+  expect(res.status).toBe(200);
+};
+
+const stripeEventOf = (r: { headers: Record<string, string>; body: string }, secret: string) =>
+  stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature'] ?? '', secret);
+
+describe('webhook endpoints', () => {
+  it('are made, listed, read and removed per tenant; the secret is shown once; bad input is a 400', async () => {
+    const s = await setup();
+    const made = await addEndpoint(s, { url: 'https://example.com/hooks', enabled_events: ['customer.updated'] });
+    expect(made.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(made).toMatchObject({ format: 'stripe', dialect: 'wooshpay', enabled_events: ['customer.updated'], status: 'enabled' });
+
+    const list = (await (await s.request('/gateway/v1/webhook_endpoints', { headers: s.auth() })).json()) as { data: object[] };
+    expect(list.data).toHaveLength(1);
+    expect(JSON.stringify(list.data)).not.toContain('whsec_');
+    // Stored sealed, never as the secret itself.
+    expect(JSON.stringify(await s.webhooks.repo.endpoints(s.tenant.tenant.id))).not.toContain(made.secret);
+
+    // Another tenant sees nothing and can remove nothing.
+    const theirs = (await (await s.request('/gateway/v1/webhook_endpoints', { headers: s.auth(s.other) })).json()) as { data: object[] };
+    expect(theirs.data).toEqual([]);
+    expect((await s.request(`/gateway/v1/webhook_endpoints/${made.id}`, { method: 'DELETE', headers: s.auth(s.other) })).status).toBe(404);
+
+    for (const [body, field] of [
+      [{ url: 'ftp://example.com/x' }, 'url'],
+      [{ url: 'https://user:pw@example.com/x' }, 'url'],
+      [{ url: 'https://example.com', format: 'soap' }, 'format'],
+      [{ url: 'https://example.com', format: 'standard', dialect: 'nope' }, 'dialect'],
+      [{ url: 'https://example.com', enabled_events: ['charge.succeeded'] }, 'enabled_events'],
+    ] as const) {
+      const res = await s.request('/gateway/v1/webhook_endpoints', jsonInit('POST', body, s.auth()));
+      expect(res.status).toBe(400);
+      const error = ((await res.json()) as { error: { code: string; issues: { path: string[] }[] } }).error;
+      expect(error.code).toBe('invalid_request');
+      expect(error.issues[0]?.path).toEqual([field]);
+    }
+    expect((await s.request('/gateway/v1/webhook_endpoints', jsonInit('POST', { url: 'https://x.example' }, {}))).status).toBe(401);
+
+    const removed = await s.request(`/gateway/v1/webhook_endpoints/${made.id}`, { method: 'DELETE', headers: s.auth() });
+    expect(await removed.json()).toEqual({ id: made.id, object: 'webhook_endpoint', deleted: true });
+    expect((await s.request(`/gateway/v1/webhook_endpoints/${made.id}`, { headers: s.auth() })).status).toBe(404);
+  });
+});
+
+describe('webhook deliveries', () => {
+  it('a Stripe event per write, signed so stripe.webhooks.constructEvent accepts it and rejects tampering or age', async () => {
+    const s = await setup();
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url });
+    const customer = await createCustomer(s, { name: 'Jenny Rosen', phone: '+15555550100' });
+    await update(s, customer.id, { name: 'Jenny R.', metadata: { plan: 'gold' } });
+    const report = await s.webhooks.dispatcher.drain();
+    expect(report).toMatchObject({ delivered: 2, retried: 0, dead: 0 });
+    expect(r.received).toHaveLength(2);
+
+    const [created, updated] = r.received.map((x) => stripeEventOf(x, endpoint.secret));
+    expect(created).toMatchObject({ object: 'event', type: 'customer.created', livemode: false, data: { object: { id: customer.id } } });
+    expect(updated?.type).toBe('customer.updated');
+    expect(updated?.id).toMatch(/^evt_/);
+    expect(updated?.data.object).toMatchObject({ object: 'customer', id: customer.id, name: 'Jenny R.', metadata: { plan: 'gold' } });
+    expect(updated?.data.previous_attributes).toEqual({ name: 'Jenny Rosen', metadata: {} });
+    expect(updated?.request?.idempotency_key).toMatch(/^k-/);
+    expect(updated?.request?.id).toEqual(expect.any(String));
+
+    const one = r.received[1]!;
+    expect(() =>
+      stripe.webhooks.constructEvent(one.body.replace('Jenny R.', 'Mallory'), one.headers['stripe-signature']!, endpoint.secret),
+    ).toThrow(/signature/i);
+    expect(() => stripe.webhooks.constructEvent(one.body, one.headers['stripe-signature']!, 'whsec_wrong')).toThrow();
+    // Verified 10 minutes later with the default 5-minute tolerance: refused as a replay.
+    const t = Number(/t=(\d+)/.exec(one.headers['stripe-signature']!)?.[1]);
+    expect(() =>
+      stripe.webhooks.constructEvent(one.body, one.headers['stripe-signature']!, endpoint.secret, 300, undefined, (t + 600) * 1000),
+    ).toThrow(/tolerance/i);
+
+    // Each event once: a second drain sends nothing.
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ delivered: 0 });
+  });
+
+  it('a change through any dialect: exactly one event per endpoint, each in its format and dialect', async () => {
+    const s = await setup();
+    const r = await receiver();
+    const targets = [
+      { ...(await addEndpoint(s, { url: `${r.url}/stripe` })), path: '/hooks/stripe' },
+      { ...(await addEndpoint(s, { url: `${r.url}/meteroid`, format: 'standard' })), path: '/hooks/meteroid' },
+      { ...(await addEndpoint(s, { url: `${r.url}/zenskar`, format: 'standard', dialect: 'zenskar' })), path: '/hooks/zenskar' },
+      { ...(await addEndpoint(s, { url: `${r.url}/created`, enabled_events: ['customer.created'] })), path: '/hooks/created' },
+    ];
+    const customer = await createCustomer(s);
+    await s.webhooks.dispatcher.drain();
+    expect(r.received.map((x) => x.path).sort()).toEqual(targets.map((t) => t.path).sort());
+    const canonical = (await (await s.request(`/gateway/v1/customers/${customer.id}`, { headers: s.auth() })).json()) as {
+      ids: { uuid: string; public_id: string; number: number };
+    };
+    for (const [name, entry] of Object.entries(registry)) {
+      r.received.length = 0;
+      const f = fixturesOf(entry.dialect);
+      const res = await s.request(
+        `${entry.dialect.routes.prefix}${entry.dialect.routes.collection}/${f.ref(canonical.ids)}`,
+        jsonInit(entry.dialect.routes.update, f.setName(`Via ${name}`), f.auth(s.tenant.credentials[name]!)),
+      );
+      expect(res.status, name).toBe(200);
+      await s.webhooks.dispatcher.drain();
+      expect(r.received.map((x) => x.path).sort(), name).toEqual(['/hooks/meteroid', '/hooks/stripe', '/hooks/zenskar']);
+      for (const got of r.received) {
+        const target = targets.find((t) => t.path === got.path)!;
+        if (target.format === 'stripe') {
+          const event = stripeEventOf(got, target.secret);
+          expect(event.type).toBe('customer.updated');
+          expect((event.data.object as { name: string }).name).toBe(`Via ${name}`);
+        } else {
+          const payload = new Webhook(target.secret).verify(got.body, got.headers) as { type: string; data: Record<string, unknown> };
+          expect(payload.type).toBe('customer.updated');
+          expect(got.headers['webhook-id']).toMatch(/^evt_/);
+          const shown = fixturesOf(dialects[target.dialect as keyof typeof dialects]).name(payload.data);
+          expect(shown, `${name} -> ${target.dialect}`).toBe(`Via ${name}`);
+        }
+      }
+    }
+  });
+
+  it('an endpoint that is down gets everything in order, with the same event ids, when it returns', async () => {
+    const s = await setup();
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url });
+    const customer = await createCustomer(s);
+    r.status = 503;
+    for (let i = 1; i <= 4; i++) await update(s, customer.id, { name: `Name ${i}` });
+    const first = await s.webhooks.dispatcher.drain();
+    expect(first.delivered).toBe(0);
+    expect(first.retried).toBeGreaterThanOrEqual(1);
+    r.status = 200;
+    const deadline = Date.now() + 10_000;
+    while (r.received.length < 5 && Date.now() < deadline) {
+      await s.webhooks.dispatcher.drain();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const events = r.received.map((x) => stripeEventOf(x, endpoint.secret));
+    expect(events.map((e) => (e.data.object as { name: string }).name)).toEqual(['Jenny Rosen', 'Name 1', 'Name 2', 'Name 3', 'Name 4']);
+    expect(new Set(events.map((e) => e.id)).size).toBe(5);
+
+    const attempts = (await (await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}/attempts`, { headers: s.auth() })).json()) as {
+      data: { event: string; status: number; error: string | null }[];
+    };
+    // Only the earliest undelivered version of the customer was tried while it failed: order is kept.
+    const failed = attempts.data.filter((a) => a.status === 503);
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(failed.map((a) => a.event))).toEqual(new Set([events[0]?.id]));
+    expect(attempts.data.filter((a) => a.status === 200)).toHaveLength(5);
+  });
+
+  it('after repeated failure an endpoint is disabled (log line), and resend sends an event again with its id', async () => {
+    const s = await setup({ CUSTGATE_WEBHOOK_RETRY_HOURS: '0', CUSTGATE_WEBHOOK_DISABLE_AFTER: '2' });
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url });
+    r.status = 500;
+    const customer = await createCustomer(s);
+    await update(s, customer.id, { name: 'Two' });
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ dead: 2 });
+    const shown = (await (await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}`, { headers: s.auth() })).json()) as {
+      status: string;
+    };
+    expect(shown.status).toBe('disabled');
+    expect(s.logged.map((l) => l.event)).toContain('webhook_endpoint_disabled');
+
+    r.status = 200;
+    // Disabled: it is sent nothing (as at Stripe) until it is enabled again.
+    await update(s, customer.id, { name: 'Three' });
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ delivered: 0 });
+    expect((await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}/enable`, { method: 'POST', headers: s.auth() })).status).toBe(
+      200,
+    );
+    await update(s, customer.id, { name: 'Four' });
+    await s.webhooks.dispatcher.drain();
+    expect(r.received.map((x) => (stripeEventOf(x, endpoint.secret).data.object as { name: string }).name)).toEqual(['Four']);
+
+    const events = (await (await s.request('/v1/events?delivery_success=false', { headers: s.auth() })).json()) as {
+      data: { id: string }[];
+    };
+    expect(events.data).toHaveLength(2);
+    const resend = await s.request(`/gateway/v1/events/${events.data[0]!.id}/resend`, { method: 'POST', headers: s.auth() });
+    expect(resend.status).toBe(200);
+    await s.webhooks.dispatcher.drain();
+    expect(stripeEventOf(r.received[1]!, endpoint.secret).id).toBe(events.data[0]!.id);
+    expect((await s.request('/gateway/v1/events/evt_nope/resend', { method: 'POST', headers: s.auth() })).status).toBe(404);
+  });
+
+  it('a rolled secret: old and new both verify during the overlap', async () => {
+    const s = await setup();
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url, format: 'standard' });
+    const res = await s.request(
+      `/gateway/v1/webhook_endpoints/${endpoint.id}/roll_secret`,
+      jsonInit('POST', { expires_in_seconds: 3600 }, s.auth()),
+    );
+    const rolled = (await res.json()) as { secret: string };
+    expect(rolled.secret).not.toBe(endpoint.secret);
+    await createCustomer(s);
+    await s.webhooks.dispatcher.drain();
+    const got = r.received[0]!;
+    expect(new Webhook(rolled.secret).verify(got.body, got.headers)).toMatchObject({ type: 'customer.created' });
+    expect(new Webhook(endpoint.secret).verify(got.body, got.headers)).toMatchObject({ type: 'customer.created' });
+    expect(() => new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').verify(got.body, got.headers)).toThrow();
+  });
+
+  it('no event for a write that did not commit; a tenant without endpoints records none', async () => {
+    const s = await setup();
+    const r = await receiver();
+    await addEndpoint(s, { url: r.url });
+    const refused = await s.request('/wooshpay/v1/customers', jsonInit('POST', { email: 'not an email' }, s.auth()));
+    expect(refused.status).toBe(400);
+    const otherRes = await s.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Theirs' }, s.auth(s.other)));
+    expect(otherRes.status).toBe(200);
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ delivered: 0, retried: 0, dead: 0 });
+    expect(r.received).toEqual([]);
+  });
+});
