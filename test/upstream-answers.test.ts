@@ -103,3 +103,54 @@ describe('a proxy upstream answering with its own failure', () => {
     expect((res.body as { error: { param?: string } }).error.param).toBe('email');
   });
 });
+
+describe('a proxy upstream answering with a value the canonical model cannot hold', () => {
+  let n = 0;
+  const zenskarCustomer = (phone: string) =>
+    JSON.stringify({
+      // A new customer at the provider each time: its id is the local copy's id.
+      id: `7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2b${String(++n).padStart(2, '0')}`,
+      external_id: null,
+      customer_name: 'Ext Number',
+      custom_data: {},
+      address: null,
+      ship_to_address: null,
+      tax_info: [],
+      email: null,
+      phone_number: phone,
+      communications_enabled: true,
+      auto_charge_enabled: true,
+    });
+
+  it.each(clients)('a %s client that sent no phone is never told its request was invalid', async (name) => {
+    answer = { status: 200, body: zenskarCustomer('+1 (555) 123-4567 ext. 890') };
+    const before = await localCount();
+    const res = await create(name);
+    // Stored as the provider holds it where the canonical phone can hold it, else the provider's problem.
+    expect([200, 201, 502]).toContain(res.status);
+    if (res.status === 502) {
+      const text = JSON.stringify(res.body);
+      expect(text).toContain('phone_number');
+      expect(text).not.toContain('body.');
+      expect(await localCount()).toBe(before);
+    } else {
+      expect(await localCount()).toBe(before + 1);
+    }
+  });
+});
+
+describe("a proxy upstream's answer passes the checks a client's body passes", () => {
+  it.each([
+    ['a NUL in the customer id', '{"id":"cus_ab\\u0000cd","customer_name":"x"}'],
+    ['a __proto__ key', '{"id":"7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2a12","customer_name":"x","custom_data":{"__proto__":{"polluted":true}}}'],
+    ['a NUL in a value', '{"id":"7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2a13","customer_name":"x\\u0000y"}'],
+  ])('%s: a 502 on every backend alike, nothing stored', async (_what, body) => {
+    answer = { status: 200, body };
+    const before = await localCount();
+    const res = await create('wooshpay');
+    expect(res.status).toBe(502);
+    expect((res.body as { error: { type: string } }).error.type).toBe('api_error');
+    expect(await localCount()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -81,6 +81,32 @@ export function resolveMerges(dialect: AnyDialect, patch: CustomerPatch, current
   return (out as CustomerPatch | undefined) ?? patch;
 }
 
+/** The longest provider customer id kept as a link (Zenskar's external_id bound). */
+const maxRemoteIdLength = 255;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const hasControl = (text: string): boolean => /[\u0000-\u001f\u007f]/.test(text);
+
+/** Keys that would reach an object's prototype if the answer were ever merged with assignment. */
+const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The checks a client's body passes, on a provider's answer: no prototype keys, no NUL (which
+ * PostgreSQL cannot store and SQLite can), no absurd depth. Returns what is wrong, if anything.
+ */
+function answerProblem(value: unknown, depth: number): string | undefined {
+  if (depth > 32) return 'a body nested too deep';
+  if (typeof value === 'string') return value.includes('\u0000') ? 'a NUL character in a value' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    if (forbiddenKeys.has(key)) return `a forbidden key ${key}`;
+    if (key.includes('\u0000')) return 'a NUL character in a key';
+    const found = answerProblem(member, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /**
  * The request of one canonical write: an update of the linked customer, or a create (the whole
  * customer after the write) where there is no link yet.
@@ -224,8 +250,14 @@ export class UpstreamClient {
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
     if (response.status < 200 || response.status > 299) throw client.parseError(response);
+    const problem = answerProblem(response.body, 0);
+    if (problem) throw new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
     const parsed = client.parse(response.body);
     if (parsed instanceof GatewayError) throw parsed;
+    // Stored as a link and looked up by later requests on every backend alike (PostgreSQL text holds no NUL).
+    if (parsed.id.length === 0 || parsed.id.length > maxRemoteIdLength || hasControl(parsed.id)) {
+      throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
+    }
     return { upstreamId: parsed.id, patch: parsed.patch };
   }
 }

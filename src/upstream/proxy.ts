@@ -13,7 +13,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
-import { inClientTerms } from './refusal.ts';
+import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
 // what it accepted is stored, as it answered (its state applied over the write); its refusal
@@ -159,9 +159,15 @@ export class ProxiedCustomers implements Customers {
     const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
     const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
-    return this.#client.send(upstream, request, link === undefined).catch((error: unknown) => {
+    const pushed = await this.#client.send(upstream, request, link === undefined).catch((error: unknown) => {
       throw inClientTerms(error, upstream.dialect, client);
     });
+    try {
+      checkInvariants(applyPatch(after, pushed.patch));
+    } catch (error) {
+      throw providerValueError(error, upstream.dialect);
+    }
+    return pushed;
   }
 
   async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {

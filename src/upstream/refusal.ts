@@ -32,6 +32,31 @@ export function inClientTerms(error: unknown, upstream: AnyDialect, client: AnyD
 }
 
 /**
+ * The provider's answer holds a value the canonical model cannot store (a Zenskar phone_number
+ * longer than the canonical phone): the provider's doing, never the client's. A 502 naming the
+ * provider's fields, in the provider's names, and what it said about each.
+ */
+export function providerValueError(error: unknown, upstream: AnyDialect): unknown {
+  if (!(error instanceof GatewayError) || error.code !== 'invalid_request') return error;
+  const named = (error.details.issues ?? []).map((issue) => {
+    const [first, ...rest] = issue.path;
+    const as =
+      typeof first === 'string' && fieldNames.includes(first as FieldName)
+        ? upstream.translation.coverage[first as FieldName]?.as
+        : undefined;
+    const name = [as === undefined ? first : root(as), ...rest].join('.');
+    return `${name} (${issue.message})`;
+  });
+  return new GatewayError(
+    'bad_gateway',
+    `The upstream provider (${upstream.name}) answered with values this gateway cannot store: ${named.join('; ') || error.message}`.slice(
+      0,
+      400,
+    ),
+  );
+}
+
+/**
  * A field as the client names it: `field` is canonical (`email`, `shipping.address`), or with
  * `upstreamNames` a path in the upstream's names (a parameter its API refused).
  */
