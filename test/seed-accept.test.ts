@@ -173,3 +173,20 @@ describe('Stripe-like JSON takes back the nulls its own answers show', () => {
     });
   });
 });
+
+describe('what the judge (test/seed-judge.test.ts) found refused without a provider reason', () => {
+  it('Zenskar: a country and a country_code naming different countries: the code is the country, the text is kept as given', async () => {
+    const c = await create('zenskar', { customer_name: 'Both' });
+    const after = await written('zenskar', c, { address: { city: 'Lyon', country: 'France', country_code: 'DE' } });
+    expect(after.address).toMatchObject({ country: 'DE', country_name: 'France' });
+    expect((await read('zenskar', c)).address).toMatchObject({ country: 'France', country_code: 'DE' });
+    await readEverywhere(c, { wooshpay: (b) => b.address.country, meteroid: (b) => b.billing_address.country }, 'DE');
+  });
+
+  it('Meteroid: a vat_number and an invoicing_entity_id past 255 characters are taken (seed 002 has no limit)', async () => {
+    const c = await create('meteroid', { name: 'Long', currency: 'EUR' });
+    const long = 'V'.repeat(300);
+    await written('meteroid', c, { vat_number: long, invoicing_entity_id: long });
+    expect(await read('meteroid', c)).toMatchObject({ vat_number: long, invoicing_entity_id: long });
+  });
+});

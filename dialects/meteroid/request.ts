@@ -63,10 +63,10 @@ export const updateEntries = {
   currency: keep(CurrencyParamMeteroid),
   billing_address: keep(AddressParamMeteroid),
   shipping_address: keep(ShippingParamMeteroid),
-  invoicing_entity_id: keep(v.pipe(v.string(), v.maxLength(255))),
+  invoicing_entity_id: keep(v.string()),
   custom_taxes: keep(v.array(CustomTaxParamMeteroid)),
   is_tax_exempt: keep(v.boolean()),
-  vat_number: keep(v.pipe(v.string(), v.maxLength(255))),
+  vat_number: keep(v.string()),
 };
 
 export const UpdateRequestMeteroid = jsonObject(updateEntries);

@@ -25,8 +25,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const orNull = (value: string | null | undefined): string | null => (value == null || isBlank(value) ? null : value);
 
 /**
- * The country an address names with `country` (free text) and/or `country_code` (they agree:
- * request.ts): the code, and the name as given where it is not the one shown for the code anyway.
+ * The country an address names with `country` (free text) and/or `country_code`: the code, and
+ * the name as given where it is not the one shown for the code anyway (seed 004 does not require
+ * the two to agree; where they do not, the code wins and the text is kept).
  * A code alone leaves a name given before for that country as it is; none at all clears both.
  */
 function countryOps(param: AddressParamZenskar): Pick<AddressPatch, 'country' | 'country_name'> {
@@ -37,7 +38,9 @@ function countryOps(param: AddressParamZenskar): Pick<AddressPatch, 'country' | 
   if (code === null && param.country === undefined) return { country: clear };
   if (code === null && read === null) return { country: clear, country_name: clear };
   const country = code !== null ? set(code) : read?.code ? set(read.code) : clear;
+  // Both given and naming different countries: the code is the country, the text is kept as given.
   if (read?.name) return { country, country_name: set(read.name) };
+  if (read !== null && code !== null && read.code !== code) return { country, country_name: set(param.country as string) };
   // An explicit null name beside a code: no name, whatever was given before.
   return param.country === null ? { country, country_name: clear } : { country };
 }

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, toCountryCode } from '../../schemas/index.ts';
+import { isCountryCode } from '../../schemas/index.ts';
 import { emailError, pydantic, valueError } from './errors.ts';
 
 // Seed 004's UpdateCustomerRequestSchema. Every property is optional and nullable: absent leaves a
@@ -33,35 +33,19 @@ const CountryCodeParam = v.pipe(
   ),
 );
 
-/** Both given: they must name the same country, or which one is meant is a guess. */
-function countriesAgree(address: { country?: string | null; country_code?: string | null }): boolean {
-  const { country, country_code } = address;
-  if (country == null || country_code == null || isBlank(country) || isBlank(country_code)) return true;
-  return toCountryCode(country) === country_code.trim().toUpperCase();
-}
-
-export const AddressParamZenskar = v.pipe(
-  model({
-    line1: text,
-    line2: text,
-    line3: text,
-    city: text,
-    state: text,
-    zipCode: text,
-    country: nullable(CountryNameParam),
-    country_code: nullable(CountryCodeParam),
-    // Set by address validation in Zenskar; accepted and not stored.
-    validation_status: text,
-    connector_validation: nullable(v.record(v.string(), v.unknown(), pydantic.dict_type)),
-  }),
-  v.forward(
-    v.partialCheck([['country'], ['country_code']], countriesAgree, (issue) => {
-      const input = issue.input as { country?: unknown; country_code?: unknown };
-      return valueError(`country '${String(input.country)}' and country_code '${String(input.country_code)}' name different countries`);
-    }),
-    ['country_code'],
-  ),
-);
+export const AddressParamZenskar = model({
+  line1: text,
+  line2: text,
+  line3: text,
+  city: text,
+  state: text,
+  zipCode: text,
+  country: nullable(CountryNameParam),
+  country_code: nullable(CountryCodeParam),
+  // Set by address validation in Zenskar; accepted and not stored.
+  validation_status: text,
+  connector_validation: nullable(v.record(v.string(), v.unknown(), pydantic.dict_type)),
+});
 export type AddressParamZenskar = v.InferOutput<typeof AddressParamZenskar>;
 
 export const TaxIdParamZenskar = model({

@@ -8,17 +8,6 @@ import type { DialectName } from '../../dialects/index.ts';
 
 type Json = Record<string, unknown>;
 
-const isRecord = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-/** Stripe-like wire form has no null: an unset value is simply not sent. */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (!isRecord(value)) return value;
-  const out: Json = {};
-  for (const [k, x] of Object.entries(value)) if (x !== null) out[k] = withoutNulls(x);
-  return out;
-}
-
 /** The update schema's own property names. */
 function updateKeys(dialect: AnyDialect): string[] {
   const schema = dialect.wire.request.update as unknown as { entries?: v.ObjectEntries; pipe?: { entries?: v.ObjectEntries }[] };
@@ -39,15 +28,7 @@ const renames: Partial<Record<DialectName, (shown: Json) => Json>> = {
     }
     return out;
   },
-  // Stripe requires a recipient name in a shipping hash; one shown as null is sent as "" (none).
-  wooshpay: (shown) => {
-    const shipping = shown.shipping;
-    if (!isRecord(shipping)) return shown;
-    return { ...shown, shipping: { ...shipping, name: shipping.name ?? '', address: shipping.address ?? {} } };
-  },
 };
-
-const stripeLike: readonly DialectName[] = ['wooshpay', 'connhex'];
 
 /** The body a client of `dialect` writes back after reading `shown` through it. */
 export function echoBody(dialect: AnyDialect, shown: Json): Json {
@@ -55,5 +36,6 @@ export function echoBody(dialect: AnyDialect, shown: Json): Json {
   const keys = updateKeys(dialect);
   const out: Json = {};
   for (const key of keys) if (key in renamed && key !== 'expand') out[key] = renamed[key];
-  return stripeLike.includes(dialect.name as DialectName) ? (withoutNulls(out) as Json) : out;
+  // Stripe-like JSON takes back the nulls its answers show (dialects/stripe-like/request.ts).
+  return out;
 }

@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DialectName } from '../dialects/index.ts';
+import { countryCodes } from '../schemas/index.ts';
+import { dialectCalls, type Json } from './support/dialect-calls.ts';
+import { type TestGateway, testGateway } from './support/gateway.ts';
+import { freePort } from './support/processes.ts';
+import { type Hints, schemaArbitrary, stringArb } from './support/schema-arbitrary.ts';
+import { judgeDocument } from './support/seed-openapi.ts';
+import { testBackend } from './support/store.ts';
+
+// The judge (docs/seams.md, rule 5): Prism, serving each provider's own document with request
+// validation (`prism mock <doc> --errors`), decides which generated update bodies the provider
+// allows; custgate must take every one of them (200) through that dialect. Bodies come from the
+// document's own request schema (test/support/schema-arbitrary.ts). On SQLite only: the answer
+// depends on request schemas, not on the store. CUSTGATE_JUDGE_RUNS sets the bodies per dialect.
+
+const runs = Number(process.env.CUSTGATE_JUDGE_RUNS ?? 30);
+
+let sequence = 0;
+/** Ids that must be unique in a tenant (Meteroid's alias, Zenskar's external_id). */
+const unique = (prefix: string) => fc.constant(null).map(() => `${prefix}${++sequence}`);
+const country = fc.constantFrom(...countryCodes);
+const email = fc.stringMatching(/^[a-z0-9]{1,10}@[a-z]{1,10}\.example$/);
+/** Stripe's limits (its API reference, "Update a customer"): Connhex is Stripe underneath. */
+const stripeName = stringArb.filter((x) => x.length <= 256);
+const stripePhone = stringArb.filter((x) => x.length <= 20);
+
+// What each document's descriptions state beyond its types (quoted beside each), and what the
+// provider underneath refuses; docs/seams.md lists the provider limits custgate keeps.
+const hints: Record<DialectName, Hints> = {
+  // "Two-letter country code (ISO 3166-1 alpha-2)"; "The customer's email address".
+  wooshpay: { values: { country, email } },
+  // As Wooshpay; invoice_prefix "Must be 3–12 uppercase letters or numbers"; the sequence of an
+  // invoice is a whole number; expand names fields of the response (Stripe refuses others); name
+  // and phone within Stripe's limits.
+  connhex: {
+    values: {
+      country,
+      email,
+      invoice_prefix: fc.stringMatching(/^[A-Z0-9]{3,12}$/),
+      next_invoice_sequence: fc.integer({ min: 1, max: 1_000_000 }),
+      'expand[]': fc.constant('subscriptions'),
+      name: stripeName,
+      phone: stripePhone,
+    },
+  },
+  // The example's country is an ISO-2 code; an alias names one customer; a rate is Meteroid's
+  // Decimal, sent as a string; billing_email is an email. Meteroid's REST model requires
+  // same_as_billing (modules/meteroid/src/api_rest/addresses/model.rs); custgate requires every
+  // member of a custom tax, as the example shows them (docs/seams.md: not yet checked against
+  // Meteroid's model).
+  meteroid: {
+    values: { country, alias: unique('alias-'), billing_email: email, rate: fc.stringMatching(/^\d{1,3}(\.\d{1,4})?$/) },
+    required: { shipping_address: ['same_as_billing'], 'custom_taxes[]': ['name', 'rate', 'tax_code'] },
+  },
+  // Bigcapital's DTO: @IsEmail() on the email members, @IsNotEmpty() on customerType.
+  bigcapital: {
+    values: {
+      email,
+      billingAddressEmail: email,
+      shippingAddressEmail: email,
+      customerType: fc.constantFrom('business', 'individual', 'government'),
+    },
+  },
+  // external_id names one customer; country_code is a "Two-letter ISO country code".
+  zenskar: { values: { external_id: unique('ext-'), country_code: country } },
+};
+
+interface Prism {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+async function startPrism(file: string): Promise<Prism> {
+  const port = await freePort();
+  const child = spawn('node_modules/.bin/prism', ['mock', file, '--errors', '-h', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('Prism did not start within 60 s')), 60_000);
+    const onData = (chunk: Buffer) => {
+      if (chunk.toString().includes('Prism is listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`Prism exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+function updateOperation(doc: Json): { path: string; method: string; schema: Json } {
+  for (const [path, item] of Object.entries(doc.paths as Json)) {
+    for (const method of ['patch', 'put', 'post']) {
+      const op = (item as Json)[method];
+      if (op && path.includes('{')) return { path, method, schema: op.requestBody.content['application/json'].schema };
+    }
+  }
+  throw new Error('no update operation');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'custgate-judge-'));
+let gw: TestGateway;
+const { create, write } = dialectCalls(() => gw);
+beforeAll(async () => {
+  gw = await testGateway();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const names = Object.keys(hints) as DialectName[];
+/** Each document with its security left out (bodies are judged, not credentials), and its update. */
+const judged = Object.fromEntries(
+  names.map((name) => {
+    const doc = judgeDocument(name) as unknown as Json;
+    delete doc.security;
+    for (const item of Object.values(doc.paths as Json)) for (const op of Object.values(item as Json)) delete (op as Json).security;
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(doc));
+    return [name, { doc, file, update: updateOperation(doc) }];
+  }),
+) as Record<DialectName, { doc: Json; file: string; update: ReturnType<typeof updateOperation> }>;
+
+describe.skipIf(testBackend() !== 'sqlite')('the judge: custgate takes every body a seed allows', () => {
+  const prisms = new Map<DialectName, Prism>();
+  // Started together: each takes seconds to read its document.
+  beforeAll(async () => {
+    const started = await Promise.all(names.map((name) => startPrism(judged[name].file)));
+    for (const [i, name] of names.entries()) prisms.set(name, started[i]!);
+  }, 90_000);
+  afterAll(() => {
+    for (const prism of prisms.values()) prism.child.kill();
+  });
+
+  it.each(names)(
+    '%s: no body the document allows is refused',
+    async (name) => {
+      const { doc, update } = judged[name];
+      const prism = prisms.get(name)!;
+      const customer = await create('wooshpay', { name: 'Judge' });
+      const bodies = fc.sample(schemaArbitrary(update.schema, doc, hints[name]), { numRuns: runs, seed: 31 });
+      const refused: string[] = [];
+      let allowed = 0;
+      for (const body of bodies) {
+        const verdict = await fetch(`${prism.url}${update.path.replace(/\{[^}]+\}/, '1')}`, {
+          method: update.method.toUpperCase(),
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify(body),
+        });
+        await verdict.body?.cancel();
+        if (verdict.status >= 400) continue;
+        allowed++;
+        const res = await write(name, customer, body);
+        if (res.status !== 200) refused.push(`${res.status} ${await res.text()} <- ${JSON.stringify(body).slice(0, 400)}`);
+      }
+      expect(refused, `${name}: bodies the document allows that custgate refused`).toEqual([]);
+      // The corpus is not vacuous: most generated bodies are ones the document allows.
+      expect(allowed).toBeGreaterThan(runs / 2);
+    },
+    120_000,
+  );
+});
