@@ -39,6 +39,8 @@ export interface GatewayConfig {
   readonly writeWaitMs: number;
   /** CUSTGATE_CORS_ORIGINS: origins browsers may call from (`*`: any); empty: no CORS. */
   readonly corsOrigins: readonly string[];
+  /** Requests kept per tenant for GET /gateway/v1/requests (0: none; the default in production). */
+  readonly requestLogSize: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -141,6 +143,7 @@ const envSchema = v.object({
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
   PORT: v.optional(integer(0, 65535)),
+  CUSTGATE_REQUEST_LOG_SIZE: v.optional(integer(0, 10_000)),
   CUSTGATE_CORS_ORIGINS: v.optional(
     v.pipe(
       v.string(),
@@ -193,6 +196,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
     corsOrigins: parsed.CUSTGATE_CORS_ORIGINS,
+    // Bodies in memory are a developer's tool: off in production unless asked for.
+    requestLogSize: parsed.CUSTGATE_REQUEST_LOG_SIZE ?? (parsed.NODE_ENV === 'production' ? 0 : 100),
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,

@@ -69,6 +69,7 @@ export function createApp(deps: GatewayDeps): Hono {
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
   app.use('*', accessMiddleware(observers));
+  app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
     await next();

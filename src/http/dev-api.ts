@@ -28,5 +28,22 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime): Hono {
       return gatewayError(error, rt);
     }
   });
+  // The tenant's last requests through any dialect, newest first (request-log.ts).
+  api.get('/requests', async (c) => {
+    try {
+      const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
+      markTenant(c, principal.tenantId);
+      if (!rt.requestLog.enabled) throw new GatewayError('not_found', 'The request log is off (CUSTGATE_REQUEST_LOG_SIZE=0).');
+      const { status, path, limit } = c.req.query();
+      const data = rt.requestLog.list(principal.tenantId, {
+        ...(status ? { status } : {}),
+        ...(path ? { path } : {}),
+        ...(limit && /^\d{1,5}$/.test(limit) ? { limit: Number(limit) } : {}),
+      });
+      return c.json({ object: 'list', data });
+    } catch (error) {
+      return gatewayError(error, rt);
+    }
+  });
   return api;
 }

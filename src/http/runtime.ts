@@ -13,6 +13,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { RequestLog } from './request-log.ts';
 import type { StaticAssets } from '../web/assets.ts';
 
 export interface Logger {
@@ -74,6 +75,8 @@ export interface Runtime {
   readonly authFailures: RateLimiter;
   readonly requests: RateLimiter;
   readonly clientAddress: (c: Context) => string | undefined;
+  /** The last requests of each tenant (GET /gateway/v1/requests). */
+  readonly requestLog: RequestLog;
 }
 
 // JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
@@ -128,5 +131,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
+    requestLog: new RequestLog(deps.config.requestLogSize),
   };
 }
