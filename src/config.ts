@@ -51,11 +51,12 @@ export interface GatewayConfig {
   readonly writeWaitMs: number;
   /** CUSTGATE_CORS_ORIGINS: origins browsers may call from (`*`: any); empty: no CORS. */
   readonly corsOrigins: readonly string[];
-
   /** CUSTGATE_PROBE_TOKEN: the bearer token for /metrics and the detailed health (unset: neither is served). */
   readonly probeToken: string | undefined;
   /** Requests in flight at once per client address before 429 (0: off). On by default. */
   readonly maxInFlightPerAddress: number;
+  /** Requests kept per tenant for GET /gateway/v1/requests (0: none; the default in production). */
+  readonly requestLogSize: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -166,6 +167,7 @@ const envSchema = v.object({
   CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
   CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
   PORT: v.optional(integer(0, 65535)),
+  CUSTGATE_REQUEST_LOG_SIZE: v.optional(integer(0, 10_000)),
   CUSTGATE_CORS_ORIGINS: v.optional(
     v.pipe(
       v.string(),
@@ -219,6 +221,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
     corsOrigins: parsed.CUSTGATE_CORS_ORIGINS,
     maxInFlightPerAddress: parsed.CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS,
+
+    // Bodies in memory are a developer's tool: off in production unless asked for.
+    requestLogSize: parsed.CUSTGATE_REQUEST_LOG_SIZE ?? (parsed.NODE_ENV === 'production' ? 0 : 100),
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,

@@ -151,3 +151,61 @@ describe('POST /gateway/v1/reset', () => {
     }
   });
 });
+
+describe('GET /gateway/v1/requests', () => {
+  it("keeps the tenant's last N requests, newest first, with secret-named members redacted, and filters them", async () => {
+    const g = await testGateway({ CUSTGATE_REQUEST_LOG_SIZE: '3' });
+    try {
+      const wooshpay = { authorization: `Bearer ${g.tenant.credentials.wooshpay?.secret_key}` };
+      const zenskar = { 'x-api-key': g.tenant.credentials.zenskar?.api_key ?? '', organisation: g.tenant.tenant.id };
+      const form = { ...wooshpay, 'content-type': 'application/x-www-form-urlencoded' };
+      await g.request('/v1/customers', { method: 'POST', headers: form, body: 'name=First' });
+      const made = await g.request('/v1/customers', { method: 'POST', headers: form, body: 'name=Jenny&metadata[api_token]=hunter2' });
+      const requestId = made.headers.get('request-id');
+      await g.request('/zenskar/customers/00000000-0000-4000-8000-000000000000', { headers: zenskar });
+      await g.request('/v1/customers/cus_missing', { headers: wooshpay });
+      await g.request('/v1/customers', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${g.other.credentials.wooshpay?.secret_key}` },
+      });
+
+      const list = async (query = '') =>
+        ((await (await g.request(`/gateway/v1/requests${query}`, { headers: wooshpay })).json()) as { data: Record<string, unknown>[] })
+          .data;
+      const last = await list();
+      expect(last.map((e) => [e.method, e.path, e.status])).toEqual([
+        ['GET', '/v1/customers/cus_missing', 404],
+        ['GET', '/zenskar/customers/00000000-0000-4000-8000-000000000000', 404],
+        ['POST', '/v1/customers', 200],
+      ]);
+      expect(last[2]).toMatchObject({
+        dialect: 'wooshpay',
+        request_id: requestId,
+        request_body: { name: 'Jenny', 'metadata[api_token]': '[redacted]' },
+      });
+      expect(JSON.stringify(last)).not.toContain('hunter2');
+      expect(JSON.stringify(last)).not.toContain(g.tenant.credentials.wooshpay?.secret_key);
+      expect((await list('?path=/zenskar')).map((e) => e.dialect)).toEqual(['zenskar']);
+      expect(await list('?status=2xx')).toHaveLength(1);
+      // The other tenant sees only its own.
+      const theirs = await g.request('/gateway/v1/requests', {
+        headers: { authorization: `Bearer ${g.other.credentials.wooshpay?.secret_key}` },
+      });
+      expect(((await theirs.json()) as { data: unknown[] }).data).toHaveLength(1);
+    } finally {
+      await g.store.executor.close();
+    }
+  });
+
+  it('is off by default in production', async () => {
+    const prod = await testGateway({ NODE_ENV: 'production' });
+    try {
+      const res = await prod.request('/gateway/v1/requests', {
+        headers: { authorization: `Bearer ${prod.tenant.credentials.wooshpay?.secret_key}` },
+      });
+      expect(res.status).toBe(404);
+    } finally {
+      await prod.store.executor.close();
+    }
+  });
+});

@@ -78,6 +78,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
   app.use('*', accessMiddleware(observers));
   app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
+
+  app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
     await next();

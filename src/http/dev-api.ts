@@ -22,5 +22,17 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gatew
     const report = await resetTenant(rt.store, tenantId);
     return c.json({ object: 'reset', tenant: tenantId, deleted: report });
   });
+  // The tenant's last requests through any dialect, newest first (request-log.ts).
+  api.get('/requests', gatewayAuth(dialects, rt), async (c) => {
+    const { tenantId } = c.get('principal');
+    if (!rt.requestLog.enabled) throw new GatewayError('not_found', 'The request log is off (CUSTGATE_REQUEST_LOG_SIZE=0).');
+    const { status, path, limit } = c.req.query();
+    const data = rt.requestLog.list(tenantId, {
+      ...(status ? { status } : {}),
+      ...(path ? { path } : {}),
+      ...(limit && /^\d{1,5}$/.test(limit) ? { limit: Number(limit) } : {}),
+    });
+    return c.json({ object: 'list', data });
+  });
   return api;
 }

@@ -15,6 +15,7 @@ import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessEntry, AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { RequestLog } from './request-log.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
 
@@ -83,6 +84,9 @@ export interface Runtime {
   readonly inFlight: AddressSlots;
   readonly clientAddress: (c: Context) => string | undefined;
   readonly webhooks: Webhooks;
+
+  /** The last requests of each tenant (GET /gateway/v1/requests). */
+  readonly requestLog: RequestLog;
 }
 
 // JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
@@ -157,5 +161,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
     webhooks,
+
+    requestLog: new RequestLog(deps.config.requestLogSize),
   };
 }
