@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const minutes = 60_000;
+
+/** README's "Use it in your tests" vitest file, as printed there. */
+function readmeVitestFile(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use it in your tests'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md: no ts block under "Use it in your tests"');
+  return block;
+}
 
 describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty folder, run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'custgate-package-'));
@@ -45,6 +54,21 @@ describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty fol
     for (const absent of ['src', 'test', 'bench', 'dist/src/http/body.test.js']) expect(existsSync(join(installed, absent))).toBe(false);
     expect(existsSync(join(dir, 'node_modules', 'tsx'))).toBe(false);
   });
+
+  it(
+    "custgate/testing from the installed package: README's vitest file passes in the scratch project's vitest run",
+    async () => {
+      // The project's own vitest, linked in as the scratch project's devDependency would be.
+      symlinkSync(join(root, 'node_modules', 'vitest'), join(dir, 'node_modules', 'vitest'), 'dir');
+      writeFileSync(join(dir, 'gateway.test.ts'), readmeVitestFile());
+      const { stdout } = await run(process.execPath, [join(dir, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--root', dir], {
+        cwd: dir,
+        env: { ...env, CI: '1', NO_COLOR: '1' },
+      });
+      expect(stdout).toMatch(/Tests\s+1 passed/);
+    },
+    2 * minutes,
+  );
 
   it('custgate --version', async () => {
     expect((await run(bin, ['--version'], { env, cwd: dir })).stdout.trim()).toBe(version);
