@@ -3,7 +3,7 @@ import { isCountryCode } from './country.ts';
 import { type CurrencyCode, CurrencyCodeSchema } from './currency.ts';
 import { isEmail, limits } from './limits.ts';
 
-// The canonical customer is a superset of the five providers' customers (MAPPING.md): a dialect
+// The canonical customer is a superset of the five providers' customers (docs/coverage.md): a dialect
 // shows what it can, and an update through it never drops what it cannot show. Every field is
 // always present in the stored form (null, [] or a default), so renderers need no existence checks.
 

@@ -183,7 +183,7 @@ describe('what the judge (test/seed-judge.test.ts) found refused without a provi
     await readEverywhere(c, { wooshpay: (b) => b.address.country, meteroid: (b) => b.billing_address.country }, 'DE');
   });
 
-  it('Meteroid: a vat_number and an invoicing_entity_id past 255 characters are taken (seed 002 has no limit)', async () => {
+  it('Meteroid: a vat_number and an invoicing_entity_id past 255 characters are taken (the Meteroid API reference has no limit)', async () => {
     const c = await create('meteroid', { name: 'Long', currency: 'EUR' });
     const long = 'V'.repeat(300);
     await written('meteroid', c, { vat_number: long, invoicing_entity_id: long });

@@ -93,7 +93,7 @@ function addressFrom(c: Record<string, unknown>, prefix: AddressPrefix): Address
   return merge(patch);
 }
 
-/** Bigcapital's customer (seed 003's response) -> the canonical state it shows. */
+/** Bigcapital's customer (the response in the Bigcapital API reference) -> the canonical state it shows. */
 function parse(body: unknown) {
   if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'number') {
     return new GatewayError('bad_gateway', 'The upstream answered with no customer.');

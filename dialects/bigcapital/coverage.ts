@@ -29,7 +29,7 @@ export const coverageBigcapital = {
   website: readWrite('website', cleared),
   description: readWrite(
     'note',
-    'null or "" clears; shown as "" when none is stored (seed 003 marks note required in a response), and "" written back is none',
+    'null or "" clears; shown as "" when none is stored (the Bigcapital API reference marks note required in a response), and "" written back is none',
   ),
   address: {
     as: 'billingAddress1/2/City/State/Country/Zipcode/Email/Phone',

@@ -21,7 +21,7 @@ async function issueToken(mint: CredentialMinter, options: TokenOptions): Promis
   );
 }
 
-/** Bigcapital (seed 003): `PUT /api/customers/{id}` camelCase by per-tenant number; bc_ key or JWT + organization-id. */
+/** Bigcapital (the Bigcapital API reference): `PUT /api/customers/{id}` camelCase by per-tenant number; bc_ key or JWT + organization-id. */
 export const bigcapital = {
   name: 'bigcapital',
   title: 'Bigcapital',

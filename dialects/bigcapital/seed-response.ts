@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 
-// Seed 003's 200 schema, as a check on what we render: the required properties always present,
+// The Bigcapital API reference's 200 schema, as a check on what we render: the required properties always present,
 // the optional ones strings (or a number) when present. `id` and `customerType` are not in the seed's
 // schema; Bigcapital returns both and clients need the id.
 

@@ -149,7 +149,7 @@ describe('connhex http: happy', () => {
 });
 
 describe('connhex http: errors', () => {
-  it("refuses the seed's own example body with a 400 naming invoice_prefix, and writes nothing", async () => {
+  it("refuses the reference's own example body with a 400 naming invoice_prefix, and writes nothing", async () => {
     const id = await create();
     const before = await gw.canonical(id);
     const seedBody =

@@ -23,7 +23,7 @@ const issueToken = (mint: CredentialMinter, options: TokenOptions): Promise<stri
     { subject: `tenant:${mint.tenantId}`, ttlSeconds: options.ttlSeconds ?? tokenTtlSecondsConnhex },
   );
 
-/** Connhex (seed 001): Stripe-like `POST /customers/{id}`, `Bearer <JWT>` with action permissions. */
+/** Connhex (the Connhex API reference): Stripe-like `POST /customers/{id}`, `Bearer <JWT>` with action permissions. */
 export const connhex = {
   name: 'connhex',
   title: 'Connhex (Stripe-like, JWT permissions)',

@@ -116,7 +116,7 @@ describe('connhex mapping: happy', () => {
 });
 
 describe('connhex mapping: errors', () => {
-  it("names invoice_prefix first for the seed's own example body", () => {
+  it("names invoice_prefix first for the reference's own example body", () => {
     const seed = {
       address: { city: 'string', country: 'string', line1: 'string', line2: 'string', postal_code: 'string', state: 'string' },
       description: 'string',

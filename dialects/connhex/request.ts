@@ -36,15 +36,15 @@ export const NextInvoiceSequenceParamConnhex = v.pipe(
 );
 
 /**
- * Any string: seed 001 types preferred_locales as string[], and so does Stripe's API reference
+ * Any string: the Connhex API reference types preferred_locales as string[], and so does Stripe's API reference
  * (no pattern), so `en_US` is taken and kept as given.
  */
 export const LocaleParamConnhex = v.pipe(v.string(), v.maxLength(limits.text));
 
 /**
- * Seed 001: the update body, with Stripe's rules (absent unchanged, "" clears, unknown refused).
+ * The Connhex API reference: the update body, with Stripe's rules (absent unchanged, "" clears, unknown refused).
  * Connhex's own rules come first: valibot reports issues in entry order and a Stripe error names
- * only the first, so a body with several faults (the seed's own example) names invoice_prefix.
+ * only the first, so a body with several faults (the reference's own example) names invoice_prefix.
  */
 export const UpdateRequestConnhex = v.strictObject({
   invoice_prefix: v.optional(clearable(InvoicePrefixParamConnhex)),

@@ -64,7 +64,7 @@ const members = [
 
 const addressFrom = (value: unknown): AddressOp => shownAddress(value, members);
 
-/** Meteroid's customer (seed 002's response) -> the canonical state it shows. */
+/** Meteroid's customer (the response in the Meteroid API reference) -> the canonical state it shows. */
 function parse(body: unknown) {
   if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
     return new GatewayError('bad_gateway', 'The upstream answered with no customer.');

@@ -21,7 +21,7 @@ export const coverageMeteroid = {
   customer_type: null,
   email: setOnly('billing_email', 'must be an email address (the canonical limit, so every dialect can show and take it)'),
   invoicing_emails: replaced('invoicing_emails', 'replaced whole; [] empties'),
-  phone: setOnly('phone', 'cannot be cleared; no length limit (seed 002 types it as a string)'),
+  phone: setOnly('phone', 'cannot be cleared; no length limit (the Meteroid API reference types it as a string)'),
   mobile_phone: null,
   website: null,
   description: null,

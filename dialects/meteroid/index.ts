@@ -9,7 +9,7 @@ import { CreateRequestMeteroid, UpdateRequestMeteroid } from './request.ts';
 import { openapiMeteroid } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
-/** Meteroid (seed 002): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
+/** Meteroid (the Meteroid API reference): `PATCH /api/v1/customers/{id_or_alias}`, Bearer API key. */
 export const meteroid = {
   name: 'meteroid',
   title: 'Meteroid',

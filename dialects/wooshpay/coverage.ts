@@ -28,7 +28,7 @@ export const coverageWooshpay = {
     as: 'shipping',
     read: true,
     write: { set: true, clear: true, mode: 'replace' },
-    note: 'every member optional (seed 000); the hash replaces the name, phone and the address members it shows (a member left out is cleared) and keeps line3, contact email/phone; same_as_billing shows the billing address: writing it back unchanged keeps the flag, a change ends it',
+    note: 'every member optional (the Wooshpay API reference); the hash replaces the name, phone and the address members it shows (a member left out is cleared) and keeps line3, contact email/phone; same_as_billing shows the billing address: writing it back unchanged keeps the flag, a change ends it',
   },
   currency: readOnly('currency', 'lower case; a customer created without one has the canonical default, usd'),
   preferred_locales: readOnly('preferred_locales'),

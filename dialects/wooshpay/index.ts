@@ -10,7 +10,7 @@ import { openapiWooshpay } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 import { listWooshpay } from './list.ts';
 
-/** Wooshpay (seed 000): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
+/** Wooshpay (the Wooshpay API reference): Stripe-like `POST /v1/customers/{id}`, HTTP Basic secret key. */
 export const wooshpay = {
   name: 'wooshpay',
   title: 'Wooshpay (Stripe-like)',

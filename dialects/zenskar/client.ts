@@ -78,7 +78,7 @@ function taxIdsFrom(value: unknown): TaxId[] {
   }));
 }
 
-/** Zenskar's customer (seed 004's CustomerResponseSchema) -> the canonical state it shows. */
+/** Zenskar's customer (CustomerResponseSchema in the Zenskar API reference) -> the canonical state it shows. */
 function parse(body: unknown) {
   if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
     return new GatewayError('bad_gateway', 'The upstream answered with no customer.');

@@ -211,7 +211,7 @@ describe('errors', () => {
     });
   });
 
-  it('takes an address whose country and country_code disagree (seed 004 does not tie them): the code wins, the text is kept', async () => {
+  it('takes an address whose country and country_code disagree (the Zenskar API reference does not tie them): the code wins, the text is kept', async () => {
     const c = await create();
     const res = await patch(c.id, { address: { country: 'Germany', country_code: 'FR' } });
     expect(res.status).toBe(200);

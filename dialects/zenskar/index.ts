@@ -9,7 +9,7 @@ import { CreateRequestZenskar, UpdateRequestZenskar } from './request.ts';
 import { openapiZenskar } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 
-/** Zenskar (seed 004): `PATCH /customers/{customer_id}`, `x-api-key` + `organisation`, FastAPI errors. */
+/** Zenskar (the Zenskar API reference): `PATCH /customers/{customer_id}`, `x-api-key` + `organisation`, FastAPI errors. */
 export const zenskar = {
   name: 'zenskar',
   title: 'Zenskar',

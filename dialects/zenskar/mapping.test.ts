@@ -183,7 +183,7 @@ describe('errors', () => {
     ]);
   });
 
-  it('takes a country name and code that disagree (seed 004 does not tie them)', () => {
+  it('takes a country name and code that disagree (the Zenskar API reference does not tie them)', () => {
     expect(issuesOf(UpdateRequestZenskar, { address: { country: 'France', country_code: 'US' } })).toEqual([]);
   });
 

@@ -26,7 +26,7 @@ const orNull = (value: string | null | undefined): string | null => (value == nu
 
 /**
  * The country an address names with `country` (free text) and/or `country_code`: the code, and
- * the name as given where it is not the one shown for the code anyway (seed 004 does not require
+ * the name as given where it is not the one shown for the code anyway (the Zenskar API reference does not require
  * the two to agree; where they do not, the code wins and the text is kept).
  * A code alone leaves a name given before for that country as it is; none at all clears both.
  */
@@ -135,7 +135,7 @@ export interface TaxIdZenskar {
   tax_id: string | null;
 }
 
-/** Seed 004's CustomerResponseSchema. */
+/** The Zenskar API reference's CustomerResponseSchema. */
 export interface CustomerZenskar {
   id: string;
   external_id: string | null;

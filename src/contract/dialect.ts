@@ -399,7 +399,7 @@ export interface Dialect<TUpdate = unknown, TCreate = TUpdate> {
     readonly update: 'POST' | 'PATCH' | 'PUT';
     /**
      * Also mounted at the root. `true` where the path is this dialect's alone; `'shared'` where
-     * another dialect serves the same path and `ownsRequest` decides (DESIGN.md: `/customers/…`).
+     * another dialect serves the same path and `ownsRequest` decides (README, Dialects: `/customers/…`).
      */
     readonly root: boolean | 'shared';
   };

@@ -4,7 +4,7 @@ import type { DialectName } from '../../dialects/index.ts';
 
 // What a client of a dialect writes back after reading a customer: everything the read shows that
 // the dialect's update takes, in the dialect's own wire form, with the provider's own renames.
-// A read-echo must change nothing (DESIGN.md, "Rules at the seams"; docs/seams.md).
+// A read-echo must change nothing (docs/seams.md).
 
 type Json = Record<string, unknown>;
 

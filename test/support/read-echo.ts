@@ -8,7 +8,7 @@ import { fieldsOf, itemPath, seedCustomer, toWire, update } from './dialect-harn
 import { echoBody } from './echo.ts';
 import { type TestGateway, testGateway } from './gateway.ts';
 
-// Read-echo is a no-op (DESIGN.md, "Rules at the seams"; docs/seams.md): for every ordered pair of
+// Read-echo is a no-op (docs/seams.md): for every ordered pair of
 // origin and echo dialect, an arbitrary canonical customer, then written through the origin (any
 // field it writes set, cleared or merged), read through the echo dialect and written back as read
 // through it, keeps every canonical field and makes no new version. One file per origin dialect
