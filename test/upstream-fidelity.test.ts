@@ -71,8 +71,9 @@ describe('proxy: the provider holds what was acknowledged', () => {
         billing_address: billing,
         shipping_address: { same_as_billing: false, address: { line1: '1 Old Wharf', city: 'Lyon', country: 'FR' } },
       });
-      expect(created.status).toBe(201);
-      const { id } = (await created.json()) as { id: string };
+      const createdBody = await created.json();
+      expect(created.status, JSON.stringify(createdBody)).toBe(201);
+      const { id } = createdBody as { id: string };
       const res = await write('meteroid', upstream, 'PATCH', `/${id}`, { shipping_address: { same_as_billing: true } });
       const body = await res.json();
       expect(res.status, JSON.stringify(body)).toBe(200);

@@ -53,7 +53,7 @@ describe('upstreams: add, list, isolation, secrets', () => {
     const list = async (key: string) =>
       (await (await gw.request('/gateway/v1/upstreams', { headers: { authorization: `Bearer ${key}` } })).json()) as { data: unknown[] };
     const mine = await list(gw.tenant.credentials.wooshpay!.secret_key!);
-    expect(mine.data).toEqual([added]);
+    expect(mine.data).toEqual([{ ...added, credentials_readable: true }]);
     expect(JSON.stringify(mine)).not.toContain(zenskar.api_key);
     expect((await list(gw.other.credentials.wooshpay!.secret_key!)).data).toEqual([]);
     const anonymous = await gw.request('/gateway/v1/upstreams');

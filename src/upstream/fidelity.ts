@@ -121,7 +121,10 @@ export async function uncarried(
   request: ClientRequest,
   write: ClientWrite & { readonly after: CustomerFields; readonly touched: readonly FieldName[] },
 ): Promise<Uncarried[]> {
-  const declared = (dialect.client as { cannotCarry?(write: ClientWrite): readonly string[] }).cannotCarry?.(write) ?? [];
+  // A create starts from nothing: leaving a member out is its clear, so only an update can ask for
+  // a clear the provider has no form for.
+  const declared =
+    kind === 'create' ? [] : ((dialect.client as { cannotCarry?(write: ClientWrite): readonly string[] }).cannotCarry?.(write) ?? []);
   if (declared.length > 0) return declared.map((field) => ({ field, message: `the ${dialect.name} API has no way to make this change` }));
   let body: unknown;
   try {
