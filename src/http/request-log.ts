@@ -107,20 +107,19 @@ export class RequestLog {
       if (!this.enabled) return next();
       const started = performance.now();
       const declared = c.req.header('content-length');
-      // A body declared larger than the limit is never copied; one of no declared length is read
-      // back only when the pipeline took it (not a 413), so the copy is bounded as the body is.
+      // A body declared larger than the limit is never copied. The copy is read while the pipeline
+      // runs, not after it: a tee's branch settles its cancel (the pipeline cancels a body it stops
+      // reading) only once the other branch is done too, so a copy left unread until the pipeline
+      // returned would hold that request for ever. The copy stops at its own bound.
       const copy =
         c.req.raw.body !== null && (declared === undefined || Number(declared) <= bodyLimitBytes) ? c.req.raw.clone() : undefined;
+      const copied = copy?.body ? readBounded(copy.body, maxBodyChars) : Promise.resolve('');
       await next();
       const tenant = c.get('tenant') as string | undefined;
       const dialect = c.get('dialect') as string | undefined;
       const kept = tenant !== undefined && dialect !== undefined && dialect !== 'gateway' && c.res.status !== 413;
-      if (!kept) {
-        // Not awaited: a tee's branch settles its cancel only once the other branch is done too.
-        copy?.body?.cancel().catch(() => undefined);
-        return;
-      }
-      const requestText = copy?.body ? await readBounded(copy.body, maxBodyChars) : '';
+      if (!kept) return;
+      const requestText = await copied;
       const responseText = await c.res
         .clone()
         .text()
