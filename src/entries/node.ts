@@ -7,11 +7,11 @@ import { dialects } from '../../dialects/index.ts';
 import { createApp } from '../http/app.ts';
 import { AddressSlots } from '../http/in-flight.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
-import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
-import type { Logger } from '../http/runtime.ts';
+import { type Env, type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
+import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { observedExecutor } from '../store/observed.ts';
-import { PostgresExecutor, postgresOptions } from '../store/postgres.ts';
+import { PostgresExecutor, type PostgresOptions } from '../store/postgres.ts';
 import { SqliteExecutor } from '../store/sqlite.ts';
 import { Store } from '../store/index.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
@@ -68,6 +68,30 @@ type EnvVars = Readonly<Record<string, string | undefined>>;
 export interface OpenStoreOptions {
   /** Told of every store failure that is not a conflict (metrics). */
   readonly onError?: (error: unknown) => void;
+}
+
+/** The store's PostgreSQL options from the parsed environment (docs/scaling.md): the store itself reads no environment. */
+export function postgresOptions(
+  url: string,
+  env: Pick<
+    Env,
+    | 'CUSTGATE_PG_SCHEMA'
+    | 'CUSTGATE_PG_POOL_SIZE'
+    | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS'
+    | 'CUSTGATE_PG_IDLE_TIMEOUT_MS'
+    | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'
+    | 'CUSTGATE_WRITE_WAIT_MS'
+  >,
+): PostgresOptions {
+  const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
+  if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
+  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
+  if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
+  // The same bound as the in-process queue (config.ts), so a 409 means one stated wait.
+  options.lockTimeoutMs = env.CUSTGATE_WRITE_WAIT_MS;
+  return options;
 }
 
 /** Opens the store DATABASE_URL names, migrated. */
