@@ -15,7 +15,7 @@ import { registerResetCommand } from '../cli/reset.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
-import { upstreamCommands } from '../cli-upstream.ts';
+import { upstreamCommands } from '../cli/upstream.ts';
 import { registerWebhookCommands } from '../cli/webhooks.ts';
 import { registerListenCommands } from '../cli/listen.ts';
 
