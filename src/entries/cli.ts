@@ -4,7 +4,7 @@ import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig, loadEnv } from '../config.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { nodeLogger, openStore, startNode } from './node.ts';
-import { registerOutboxCommands } from '../outbox/cli.ts';
+import { registerOutboxCommands } from '../cli/outbox.ts';
 import { createTenant } from '../gateway/tenants.ts';
 import { printDemo } from '../cli/output.ts';
 import { packageVersion } from '../package-info.ts';
