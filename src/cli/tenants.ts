@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { dialects } from '../../dialects/index.ts';
 import { loadConfig, loadEnv } from '../config.ts';
 import type { AnyDialect, IssuedCredentials } from '../contract/dialect.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listCredentials, listTenants, revokeCredentials } from '../store/tenant-admin.ts';
 import { type CreatedTenant, createTenant, mintToken, reissueCredentials } from '../gateway/tenants.ts';

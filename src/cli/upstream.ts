@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { isGatewayError } from '../contract/errors.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 import { dialects } from '../../dialects/index.ts';
 import { dialectOf } from '../upstream/client.ts';
