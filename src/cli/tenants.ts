@@ -89,7 +89,7 @@ export function registerTenantCommands(program: Command, env: Env): void {
         if (given) throw new InvalidArgumentError('given keys are not supported with --d1');
         if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
         if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
-        const { createTenantInD1 } = await import('../entries/d1-tools.ts');
+        const { createTenantInD1 } = await import('./d1-tools.ts');
         const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
         created = await createTenantInD1(target, config, name, { livemode });
       } else {
