@@ -4,7 +4,7 @@ import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
-import { absolutePatch, removedMetadataKeys, setFields } from './patch.ts';
+import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
 import { comparedFields, shadowDiff } from './shadow.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
