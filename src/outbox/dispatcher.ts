@@ -249,7 +249,7 @@ export async function compareWithUpstream(
   const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
   const expected = port.expected(work.upstream, work.customerId, work.fields);
-  const diffs = shadowDiff(expected, copy.fields, comparedFields(work.upstream.dialect));
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(dialectOf(work.upstream.dialect)));
   const checkId = crypto.randomUUID();
   const at = now.toISOString();
   const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
