@@ -130,4 +130,42 @@ describe('a dead delivery is superseded by the next version of the customer', ()
     expect(await health()).toMatchObject({ dead: 0 });
     expect(await atProvider(id)).toMatchObject({ external_id: 'dlc-2', email: 'billing@dlc.example' });
   });
+  it('a shadow cannot refuse a clear Meteroid has no form for: left out of the request, recorded on the delivery and as a shadow mismatch', {
+    timeout: 60_000,
+  }, async () => {
+    const shadowed = await createTenant(local.store, local.config, 'shadow-uncarried');
+    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), shadowed.tenant.id, {
+      dialect: 'meteroid',
+      baseUrl: provider.baseUrl('meteroid'),
+      mode: 'shadow',
+      credentials: provider.credentials.meteroid,
+    });
+    const key = { authorization: `Bearer ${shadowed.credentials.wooshpay!.secret_key}` };
+    const created = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Keep Mail', email: 'keep@example.com' }, key));
+    const { id } = (await created.json()) as { id: string };
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0, mismatched: 0 });
+    // The local store is the system of record: the clear is acknowledged, whatever the provider can do.
+    const cleared = await local.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { email: '', phone: '+4722334455' }, key));
+    expect(cleared.status).toBe(200);
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0, mismatched: 1 });
+    const listed = await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: key });
+    const rows = ((await listed.json()) as { data: Delivery[] }).data;
+    expect(rows.map((d) => [d.version, d.state])).toEqual([
+      [1, 'delivered'],
+      [2, 'delivered'],
+    ]);
+    expect(rows[1]!.last_error).toMatch(/not carried: email .*meteroid/);
+    // The phone went; the email stays at the provider, and the comparison says so.
+    const links = await local.request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    const held = await fetch(`${provider.baseUrl('meteroid')}/api/v1/customers/${link!.remote_id}`, {
+      headers: fixturesOf(dialects.meteroid).auth(provider.credentials.meteroid),
+    });
+    expect(await held.json()).toMatchObject({ billing_email: 'keep@example.com', phone: '+4722334455' });
+    const report = (await (await local.request('/gateway/v1/shadow', { headers: key })).json()) as {
+      dialects: { dialect: string; fields: { field: string; samples: { local: unknown; upstream: unknown }[] }[] }[];
+    };
+    const email = report.dialects.find((d) => d.dialect === 'meteroid')?.fields.find((f) => f.field === 'email');
+    expect(email?.samples[0]).toMatchObject({ local: null, upstream: 'keep@example.com' });
+  });
 });

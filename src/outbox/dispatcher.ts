@@ -169,7 +169,8 @@ export class Dispatcher {
       // the copy read back is the one this delivery left (or drift made at the upstream).
       if (upstream.mode === 'shadow') await this.#compare(work, report);
       report.delivered++;
-      await settle('delivered', { error: null });
+      // Kept on the delivered row: the operator sees which change the provider never got.
+      await settle('delivered', { error: outcome.notCarried ?? null });
       return;
     }
     if (outcome.kind === 'rejected' || row.attempts >= this.#o.maxAttempts) {
