@@ -12,7 +12,7 @@ import type { AnyDialect, ClientRequest, ClientWrite, Issue } from '../contract/
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { decodeBody } from '../http/body.ts';
 import { absolutePatch } from '../core/absolute-patch.ts';
-import { shadowDiff } from '../outbox/shadow.ts';
+import { shadowDiff } from '../core/shadow-diff.ts';
 import { clientName } from './refusal.ts';
 
 // What an upstream must hold after a write, and whether the request a client half builds gets it
