@@ -10,7 +10,7 @@ import {
 import { applyPatch } from '../core/index.ts';
 import type { AnyDialect, ClientRequest, ClientWrite, Issue } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import { decodeBody } from '../http/body.ts';
+import { decodeBody } from '../contract/body.ts';
 import { absolutePatch } from '../core/absolute-patch.ts';
 import { shadowDiff } from '../core/shadow-diff.ts';
 import { clientName } from './refusal.ts';
