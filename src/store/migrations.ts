@@ -357,4 +357,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
     },
   },
+  '0013_upstream_encoding': {
+    async up(db: AnyDb) {
+      // The body encoding an upstream is sent (`upstream add --encoding`): JSON, as every provider's
+      // reference documents, unless a Stripe-compatible provider needs Stripe's form. Every
+      // existing upstream keeps JSON, what it was sent before.
+      await db.schema
+        .alterTable('upstreams')
+        .addColumn('encoding', 'varchar(8)', (c) => c.notNull().defaultTo('json'))
+        .execute();
+    },
+  },
 };
