@@ -49,30 +49,35 @@ export function upstreamCommands(program: Command, env: Env): void {
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
     .option('--encoding <encoding>', "request bodies as json, or form (Stripe's, for a Stripe-compatible provider that needs it)", 'json')
     .option('--json', 'print the upstream as JSON')
-    .action(async (ref: string, opts: { dialect: string; baseUrl: string; mode: string; credentials: string; encoding: string; json?: boolean }) => {
-      let credentials: unknown;
-      try {
-        credentials = JSON.parse(opts.credentials);
-      } catch {
-        throw new Error('--credentials is not JSON');
-      }
-      const config = loadConfig(env);
-      const added = await withStore(env, async (store) => {
-        const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
-        const id = await gatewayIdOf(store.upstreams)();
-        if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
-          throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
+    .action(
+      async (
+        ref: string,
+        opts: { dialect: string; baseUrl: string; mode: string; credentials: string; encoding: string; json?: boolean },
+      ) => {
+        let credentials: unknown;
+        try {
+          credentials = JSON.parse(opts.credentials);
+        } catch {
+          throw new Error('--credentials is not JSON');
         }
-        return addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
-          dialect: opts.dialect,
-          baseUrl: opts.baseUrl,
-          mode: opts.mode,
-          credentials,
-          encoding: opts.encoding,
+        const config = loadConfig(env);
+        const added = await withStore(env, async (store) => {
+          const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
+          const id = await gatewayIdOf(store.upstreams)();
+          if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
+            throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
+          }
+          return addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
+            dialect: opts.dialect,
+            baseUrl: opts.baseUrl,
+            mode: opts.mode,
+            credentials,
+            encoding: opts.encoding,
+          });
         });
-      });
-      console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
-    });
+        console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
+      },
+    );
   upstream
     .command('list <tenant>')
     .description("list a tenant's upstreams (never their credentials)")
