@@ -4,7 +4,7 @@ import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { isGatewayError } from '../contract/errors.ts';
-import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
@@ -14,7 +14,7 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -199,16 +199,20 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    const dialect = dialectOf(target.dialect);
-    const marker = createMarker(dialect, customerId, fields);
-    const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
-    const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
-      expand: [],
-      principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
-    });
-    const parsed = dialect.client.parse(rendered);
-    return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
+    return expectedAt(dialectOf(target.dialect), customerId, fields);
   }
+}
+
+/** The local fields as a dialect can show them (render, then parse back): UpstreamPort.expected. */
+export function expectedAt(dialect: AnyDialect, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+  const marker = createMarker(dialect, customerId, fields);
+  const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
+  const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
+    expand: [],
+    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+  });
+  const parsed = dialect.client.parse(rendered);
+  return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
 }
 
 /** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */
