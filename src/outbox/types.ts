@@ -44,7 +44,8 @@ export interface DeliveryWork {
 }
 
 export type DeliveryOutcome =
-  | { readonly kind: 'delivered' }
+  /** `notCarried`: what the upstream's API has no form for, left out of the request (the provider keeps its value). */
+  | { readonly kind: 'delivered'; readonly notCarried?: string }
   /** Worth trying again later: timeouts, dropped connections, 5xx, 429. */
   | { readonly kind: 'retry'; readonly error: string; readonly retryAfterMs?: number }
   /** The upstream refused it for good (a 4xx that is not about load): dead-letter it now. */

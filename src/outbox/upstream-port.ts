@@ -1,4 +1,4 @@
-import type { CustomerFields } from '../../schemas/index.ts';
+import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -33,6 +33,23 @@ export const deliveryHeader = 'x-custgate-delivery';
 export function createMarker(dialect: AnyDialect, customerId: string, fields: Pick<CustomerFields, 'external_id'>): string | undefined {
   if (dialect.idempotency || !dialect.translation.coverage.external_id?.write?.set) return undefined;
   return fields.external_id ?? `custgate-${customerId}`;
+}
+
+/**
+ * A mirror cannot refuse the write (the local store is the system of record, and it committed):
+ * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
+ * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
+ * the provider would misread, and named so the delivery records it. The decision is made on the
+ * change alone (no `current`): the upstream may still hold the value the local customer cleared.
+ * A create needs none of this: leaving a member out is its clear.
+ */
+export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
+  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
+  if (declared.length === 0) return { patch, notCarried: [] };
+  const out: Record<string, unknown> = { ...patch };
+  // A member path (address.line2) is left to the client half, which sends no form for it.
+  for (const field of declared) if (!field.includes('.')) delete out[field];
+  return { patch: out as CustomerPatch, notCarried: declared };
 }
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
@@ -137,10 +154,18 @@ export class ClientPort implements UpstreamPort {
         if (work.attempt > 1 && (await this.#adopt(client, upstream, work, marker))) return { kind: 'delivered' };
         current = { ...current, external_id: marker };
       }
+      const carried = link ? leaveOutUncarried(upstream.dialect, work.patch) : { patch: work.patch, notCarried: [] };
       try {
-        const pushed = await client.push(upstream, link, { patch: work.patch, current, idempotencyKey: work.idempotencyKey });
+        const pushed = await client.push(upstream, link, { patch: carried.patch, current, idempotencyKey: work.idempotencyKey });
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
-        return { kind: 'delivered' };
+        if (carried.notCarried.length === 0) return { kind: 'delivered' };
+        const notCarried = `not carried: ${carried.notCarried.join(', ')} (the ${upstream.dialect.name} API has no way to make this change; the provider keeps its value)`;
+        this.#options.logger?.error('delivery_not_carried', {
+          upstream: upstream.id,
+          customer: work.customerId,
+          fields: carried.notCarried,
+        });
+        return { kind: 'delivered', notCarried };
       } catch (error) {
         // The marker is taken: by this customer's earlier create, which is then adopted.
         if (
