@@ -4,8 +4,8 @@ import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
+import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
 import { DrainLoop, drainRounds } from './drain-loop.ts';
-import { absolutePatch, removedMetadataKeys, setFields } from './patch.ts';
 import { comparedFields, recordComparison, shadowDiff } from './shadow.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
@@ -241,7 +241,7 @@ export async function compareWithUpstream(
   const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
   const expected = port.expected(work.upstream, work.customerId, work.fields);
-  const diffs = shadowDiff(expected, copy.fields, comparedFields(work.upstream.dialect));
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(dialectOf(work.upstream.dialect)));
   await recordComparison(store, work, diffs, copy.version, now);
   if (report) {
     report.compared++;

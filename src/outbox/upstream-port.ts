@@ -4,7 +4,7 @@ import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { isGatewayError } from '../contract/errors.ts';
-import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
@@ -14,7 +14,7 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's

@@ -162,7 +162,7 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
   const local = rowToCustomer(found);
   const fields = local as CustomerFields;
   const expected = expectedAt(dialect, local.uuid, fields);
-  const diffs = shadowDiff(expected, applyPatch(fields, parsed.patch), comparedFields(dialect.name as never));
+  const diffs = shadowDiff(expected, applyPatch(fields, parsed.patch), comparedFields(dialect));
   await recordComparison(
     store,
     { tenantId: row.tenant_id, upstream: row, customerId: local.uuid, version: local.version },
