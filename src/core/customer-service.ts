@@ -38,6 +38,8 @@ export interface WriteContext {
   readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
   /** The request's Idempotency-Key, passed on to a proxy upstream (src/upstream/). */
   readonly idempotencyKey?: string | undefined;
+  /** An earlier request with this Idempotency-Key reached the proxy upstream and failed (idempotency.ts). */
+  readonly retried?: boolean | undefined;
   /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
   readonly replicated?: () => void;
   /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
@@ -416,6 +418,24 @@ export class CustomerService {
       idempotencyKey: ctx.idempotencyKey ?? null,
     });
     return extra.length > 0 ? { extra } : {};
+  }
+
+  /**
+   * Every check a write of `after` over `before` passes before it is stored (`self`: the customer
+   * an update writes), without writing: the proxy runs it before it calls the provider, so a write
+   * the provider committed is never refused here afterwards (src/upstream/proxy.ts).
+   */
+  async checkWrite(before: CustomerFields, after: CustomerFields, ctx: WriteContext, self?: string): Promise<void> {
+    checkInvariants(after, self === undefined ? undefined : diffFields(before, after));
+    checkGrowth(before, after, ctx, this.#options.maxCustomerBytes);
+    const tenantId = ctx.principal.tenantId;
+    for (const target of ['alias', 'external_id'] as const) {
+      const value = after[target];
+      if (value === null || value === before[target]) continue;
+      const owner = await this.#store.findCustomer(tenantId, target, value);
+      if (owner && owner.id !== self) throw conflict(target);
+    }
+    if (after.external_id !== before.external_id) await this.#checkExternalId(tenantId, after.external_id, self);
   }
 
   /**

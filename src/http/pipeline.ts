@@ -121,6 +121,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         metadataMaxKeys: dialect.metadataMaxKeys,
         keep,
         idempotencyKey: key,
+        retried: held?.retried,
         requestId: requestIdOf(c),
         background: waitUntilOf(c),
         replicated: () => drainAfterWrite(c, rt),

@@ -31,13 +31,16 @@ export function inClientTerms(error: unknown, upstream: AnyDialect, client: AnyD
   return new GatewayError(error.code, error.message, { ...error.details, issues });
 }
 
+/** What the local checks say of a provider's answer: a value, a size or a uniqueness it broke. */
+const providerFaults = new Set(['invalid_request', 'payload_too_large', 'conflict']);
+
 /**
  * The provider's answer holds a value the canonical model cannot store (a Zenskar phone_number
  * longer than the canonical phone): the provider's doing, never the client's. A 502 naming the
  * provider's fields, in the provider's names, and what it said about each.
  */
 export function providerValueError(error: unknown, upstream: AnyDialect): unknown {
-  if (!(error instanceof GatewayError) || error.code !== 'invalid_request') return error;
+  if (!(error instanceof GatewayError) || !providerFaults.has(error.code)) return error;
   const named = (error.details.issues ?? []).map((issue) => {
     const [first, ...rest] = issue.path;
     const as =
