@@ -1,4 +1,3 @@
-import { dialects, type DialectName } from '../../dialects/index.ts';
 import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 
@@ -15,10 +14,8 @@ export interface FieldDiff {
 }
 
 /** The fields the dialect reads back, so a comparison can speak of them. */
-export function comparedFields(dialect: DialectName): FieldName[] {
-  const d = (dialects as Record<string, AnyDialect>)[dialect];
-  if (!d) return [];
-  return fieldNames.filter((name) => d.translation.coverage[name]?.read === true);
+export function comparedFields(dialect: AnyDialect): FieldName[] {
+  return fieldNames.filter((name) => dialect.translation.coverage[name]?.read === true);
 }
 
 function normal(value: unknown): unknown {

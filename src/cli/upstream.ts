@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { loadConfig } from './config.ts';
-import { isGatewayError } from './contract/errors.ts';
-import { openStore } from './entries/node.ts';
-import type { Store } from './store/index.ts';
-import { dialects } from '../dialects/index.ts';
-import { dialectOf } from './upstream/client.ts';
-import { gatewayIdOf, pointsAtThisGateway } from './upstream/loop.ts';
-import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
-import { keyringFor } from './upstream/secrets.ts';
+import { loadConfig } from '../config.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import { openStore } from '../open-store.ts';
+import type { Store } from '../store/index.ts';
+import { dialects } from '../../dialects/index.ts';
+import { dialectOf } from '../upstream/client.ts';
+import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
+import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, type UpstreamView, upstreamDetail } from '../upstream/registry.ts';
+import { keyringFor } from '../upstream/secrets.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
 
