@@ -132,7 +132,7 @@ export function checkInvariants(fields: CustomerFields, only?: readonly FieldCha
   if (aliasChanged && fields.alias !== null && aliasConflictsWithIds(fields.alias)) {
     issues.push({ path: ['alias'], kind: 'format', message: 'An alias cannot look like a customer id or a UUID.', value: fields.alias });
   }
-  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
+  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues, canonical: true });
 }
 
 /** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
@@ -143,7 +143,7 @@ function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteCo
     // Only growth past the limit is refused: a map another dialect filled may still shrink.
     if (keys > max && keys > Object.keys(before.metadata).length) {
       const message = `Metadata can have at most ${max} keys; this customer would have ${keys}.`;
-      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }] });
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }], canonical: true });
     }
   }
   if (maxBytes !== undefined) {
@@ -449,6 +449,7 @@ export class CustomerService {
       const message = "An external_id cannot be another customer's id.";
       throw new GatewayError('invalid_request', message, {
         issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }],
+        canonical: true,
       });
     }
   }

@@ -1,6 +1,7 @@
 import { type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { AnyDialect, Issue } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
+import { dialectPath } from '../contract/field-path.ts';
 
 // An upstream's refusal names the upstream's parameters (Zenskar's `phone_number`); the client
 // reads its own (Wooshpay's `phone`). Both coverage tables name each canonical field, so the path
@@ -67,6 +68,5 @@ export function clientName(field: string, upstream: AnyDialect, client: AnyDiale
   if (field === '') return '';
   const [first = '', ...rest] = field.split('.');
   if (upstreamNames) return translatePath([first, ...rest], upstream, client).join('.');
-  const as = fieldNames.includes(first as FieldName) ? client.translation.coverage[first as FieldName]?.as : undefined;
-  return [as === undefined ? first : root(as), ...rest].join('.');
+  return dialectPath(client, [first, ...rest]).join('.');
 }
