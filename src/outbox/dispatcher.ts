@@ -5,7 +5,7 @@ import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
-import { comparedFields, shadowDiff } from './shadow.ts';
+import { comparedFields, recordComparison, shadowDiff } from './shadow.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
@@ -258,30 +258,7 @@ export async function compareWithUpstream(
   if (!copy) return { checked: false, diffs: 0 };
   const expected = port.expected(work.upstream, work.customerId, work.fields);
   const diffs = shadowDiff(expected, copy.fields, comparedFields(dialectOf(work.upstream.dialect)));
-  const checkId = crypto.randomUUID();
-  const at = now.toISOString();
-  const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
-  await store.outbox.recordShadow(
-    {
-      id: checkId,
-      ...base,
-      upstream_id: work.upstream.id,
-      local_version: work.version,
-      upstream_version: copy.version,
-      mismatches: diffs.length,
-      created_at: at,
-    },
-    diffs.map((d) => ({
-      check_id: checkId,
-      field: d.field,
-      ...base,
-      local_value: JSON.stringify(d.local),
-      upstream_value: JSON.stringify(d.upstream),
-      local_version: work.version,
-      upstream_version: copy.version,
-      created_at: at,
-    })),
-  );
+  await recordComparison(store, work, diffs, copy.version, now);
   if (report) {
     report.compared++;
     if (diffs.length > 0) report.mismatched++;

@@ -184,16 +184,20 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    const dialect = dialectOf(target.dialect);
-    const marker = createMarker(dialect, customerId, fields);
-    const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
-    const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
-      expand: [],
-      principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
-    });
-    const parsed = dialect.client.parse(rendered);
-    return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
+    return expectedAt(dialectOf(target.dialect), customerId, fields);
   }
+}
+
+/** The local fields as a dialect can show them (render, then parse back): UpstreamPort.expected. */
+export function expectedAt(dialect: AnyDialect, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+  const marker = createMarker(dialect, customerId, fields);
+  const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
+  const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
+    expand: [],
+    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+  });
+  const parsed = dialect.client.parse(rendered);
+  return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
 }
 
 /** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */

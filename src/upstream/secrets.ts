@@ -101,3 +101,7 @@ export async function openCredentials(keyring: Keyring, row: CredentialBinding &
   const plaintext = await keyring.decrypt(row.credentials, legacy ? legacyContext(row) : credentialContext(row));
   return { plaintext, legacy };
 }
+
+/** The additional data of an upstream's webhook secret: the same binding, another purpose, so neither ciphertext opens as the other. */
+export const webhookSecretContext = (row: CredentialBinding): string =>
+  `custgate-upstream-webhook/v1;${[row.tenant_id, row.id, row.dialect, row.base_url].map((part) => `${part.length}:${part}`).join(';')}`;
