@@ -55,7 +55,7 @@ export interface IdempotencyKeysTable {
   tenant_id: string;
   key: string;
   request_hash: string;
-  /** 'pending' while the first request runs, then 'done'. */
+  /** 'pending' while the first request runs, then 'done'; 'sent' when it failed after reaching a proxy upstream. */
   state: string;
   status: number | null;
   body: string | null;

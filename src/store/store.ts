@@ -384,6 +384,21 @@ export class Store {
     return (await this.executor.run(q)) > 0;
   }
 
+  /**
+   * The key's write reached a proxy upstream and then failed, so the provider may hold it: the
+   * key is kept as `sent` (not released), and a retry with it recovers rather than sends again.
+   */
+  async markKeySent(tenantId: string, key: string): Promise<void> {
+    const q = this.#db
+      .updateTable('idempotency_keys')
+      .set({ state: 'sent' })
+      .where('tenant_id', '=', tenantId)
+      .where('key', '=', key)
+      .where('state', '=', 'pending')
+      .compile();
+    await this.executor.run(q);
+  }
+
   async releaseKey(tenantId: string, key: string): Promise<void> {
     await this.executor.run(this.#q.releaseKey({ tenantId, key }));
   }
