@@ -357,4 +357,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
     },
   },
+  // #27: a deleted customer stays as a tombstone (its last version, its history, its links) so a
+  // mirror can be told and a retrieve can answer as the provider does for a deleted customer; lists
+  // leave it out. Existing rows are live (null).
+  '0015_customers_deleted': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('customers').addColumn('deleted_at', 'varchar(32)').execute();
+    },
+  },
 };
