@@ -185,6 +185,8 @@ export class CustomerService {
   readonly #store: Store;
   readonly #options: ServiceOptions;
   readonly #writers = new WriteQueue();
+  /** Per tenant, the last number this process handed out (see #nextNumber). */
+  readonly #numbers = new Map<string, number>();
 
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
@@ -262,7 +264,7 @@ export class CustomerService {
         livemode: ctx.principal.livemode,
         uuid: ctx.ids?.uuid ?? crypto.randomUUID(),
         public_id: ctx.ids?.public_id ?? newPublicId(),
-        number: await this.#store.nextNumber(tenantId),
+        number: await this.#nextNumber(tenantId),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -285,10 +287,25 @@ export class CustomerService {
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
         if (error.target === 'link' || (ctx.ids && (error.target === 'public_id' || error.target === 'other')))
           throw conflict('upstream id');
-        // number or public id taken by a concurrent create: draw again
+        // number or public id taken by a concurrent create (another process): draw again, a little later
+        await backoff(attempt + 1);
       }
     }
     throw new GatewayError('conflict', 'Too many concurrent creates; retry the request.', { field: 'number' });
+  }
+
+  /**
+   * The stored maximum alone would give concurrent creates in one tenant the same number, and all
+   * but one would lose and retry (a 409 once retries ran out); the highest number this process
+   * handed out is remembered too, so creates in one process never collide. Another process's may
+   * still, and retry. A create that fails leaves a gap, as a provider's sequence does.
+   */
+  async #nextNumber(tenantId: string): Promise<number> {
+    const stored = await this.#store.nextNumber(tenantId);
+    const number = Math.max(stored, (this.#numbers.get(tenantId) ?? 0) + 1);
+    if (this.#numbers.size >= 10_000) this.#numbers.clear();
+    this.#numbers.set(tenantId, number);
+    return number;
   }
 
   /**
