@@ -368,6 +368,14 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // #27: a deleted customer stays as a tombstone (its last version, its history, its links) so a
+  // mirror can be told and a retrieve can answer as the provider does for a deleted customer; lists
+  // leave it out. Existing rows are live (null).
+  '0015_customers_deleted': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('customers').addColumn('deleted_at', 'varchar(32)').execute();
+    },
+  },
   // #28: events the upstreams send in. An upstream's webhook secret is sealed as its credentials
   // are; each accepted event is kept by (upstream, event id) so a replay changes nothing, and by
   // the provider's customer id and time so an event older than one already taken is stale.

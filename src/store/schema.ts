@@ -36,6 +36,8 @@ export interface CustomersTable {
   updated_at: string;
   /** The mode of the key that created it: 1 live, 0 test, null not recorded (visible in both). */
   livemode: number | null;
+  /** When it was deleted: the row stays as a tombstone (its ids, its history), left out of lists. */
+  deleted_at: string | null;
 }
 
 export interface CustomerEventsTable {

@@ -244,14 +244,34 @@ export class UpstreamClient {
     return this.#call(upstream, upstream.dialect.client.retrieve(upstreamId, upstream.credentials));
   }
 
-  async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
+  /**
+   * Deletes (or archives) a customer at the upstream by its id there. One it no longer has (a 404)
+   * counts as deleted: a retried delete, or one made there directly, leaves the same end state.
+   * An upstream whose API has no delete refuses it: the customer must not vanish here only.
+   */
+  async remove(upstream: Upstream, upstreamId: string): Promise<void> {
     const client = upstream.dialect.client;
+    if (!client.delete) {
+      const message = `The upstream provider (${upstream.dialect.name}) documents no way to delete a customer; nothing was deleted.`;
+      throw new GatewayError('invalid_request', message);
+    }
+    const response = await this.#exchange(upstream, client.delete(upstreamId, upstream.credentials));
+    if (response.status === 404) return;
+    if (response.status < 200 || response.status > 299) throw client.parseError(response);
+  }
+
+  async #exchange(upstream: Upstream, request: ClientRequest) {
     const gatewayId = this.#options.gatewayId;
-    const response = await send(upstream.baseUrl, request, {
+    return send(upstream.baseUrl, request, {
       timeoutMs: this.#options.timeoutMs,
       ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
+  }
+
+  async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
+    const client = upstream.dialect.client;
+    const response = await this.#exchange(upstream, request);
     if (response.status < 200 || response.status > 299) throw client.parseError(response);
     const problem = answerProblem(response.body, 0);
     if (problem) throw new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
