@@ -7,7 +7,16 @@ import type { Store } from './store.ts';
 // empty store with the same configuration.
 
 /** Tables emptied for the tenant, children before the rows they name. */
-const emptied = ['outbox', 'shadow_diffs', 'shadow_checks', 'upstream_links', 'idempotency_keys', 'customer_events', 'customers'] as const;
+const emptied = [
+  'upstream_webhook_events',
+  'outbox',
+  'shadow_diffs',
+  'shadow_checks',
+  'upstream_links',
+  'idempotency_keys',
+  'customer_events',
+  'customers',
+] as const;
 
 export interface ResetReport {
   /** Customers the tenant had. */
@@ -26,4 +35,18 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
   await store.executor.atomic(steps);
   return { customers };
+}
+
+/** Deletes these customers of the tenant with everything recorded for them, in one atomic unit. */
+export async function deleteCustomers(store: Store, tenantId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const db = queryBuilder(store.executor.backend);
+  const steps: Step[] = emptied
+    .filter((table) => table !== 'idempotency_keys')
+    .map((table) =>
+      table === 'customers'
+        ? { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('id', 'in', ids).compile() }
+        : { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('customer_id', 'in', ids).compile() },
+    );
+  await store.executor.atomic(steps);
 }

@@ -11,7 +11,7 @@ import { applyPatch } from '../core/index.ts';
 import type { AnyDialect, ClientRequest, ClientWrite, Issue } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { decodeBody } from '../http/body.ts';
-import { absolutePatch } from '../outbox/patch.ts';
+import { absolutePatch } from '../core/absolute-patch.ts';
 import { shadowDiff } from '../outbox/shadow.ts';
 import { clientName } from './refusal.ts';
 

@@ -3,6 +3,7 @@ import { randomBase62 } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
+import { inboundFormat, sealWebhookSecret } from './inbound-format.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
@@ -16,6 +17,8 @@ export interface UpstreamInput {
   readonly mode: string;
   /** Shaped exactly as the dialect's entry of `custgate tenant create --json`. */
   readonly credentials: unknown;
+  /** The secret the provider signs its webhooks with (POST /gateway/v1/upstreams/{id}/webhook). */
+  readonly webhookSecret?: string | undefined;
 }
 
 /** An upstream as listings show it: everything but its credentials. */
@@ -25,6 +28,8 @@ export interface UpstreamView {
   readonly dialect: string;
   readonly base_url: string;
   readonly mode: UpstreamMode;
+  /** Whether it takes the provider's signed webhooks (a secret was given). */
+  readonly webhooks_in: boolean;
   readonly created_at: string;
 }
 
@@ -72,6 +77,7 @@ export const upstreamView = (row: UpstreamRow): UpstreamView => ({
   dialect: row.dialect,
   base_url: row.base_url,
   mode: row.mode as UpstreamMode,
+  webhooks_in: typeof row.webhook_secret === 'string' && inboundFormat(row.dialect) !== undefined,
   created_at: row.created_at,
 });
 
@@ -132,6 +138,7 @@ export async function addUpstream(
     ...binding,
     mode,
     credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
+    webhook_secret: input.webhookSecret === undefined ? null : await sealWebhookSecret(keyring, binding, input.webhookSecret),
     created_at: removed?.created_at ?? now.toISOString(),
     removed_at: null,
   };
@@ -168,6 +175,14 @@ export async function changeMode(
   const step = historyStep(row, options.event ?? 'mode', mode, previous, now, options.detail ?? null);
   if (!(await store.upstreams.setMode(tenantId, id, mode, step))) throw noSuchUpstream(id);
   return upstreamView({ ...row, mode });
+}
+
+/** Sets the secret an upstream's provider signs its webhooks with (null: take no webhooks from it). */
+export async function setWebhookSecret(store: Store, keyring: Keyring, tenantId: string, id: string, secret: string | null): Promise<void> {
+  const row = await store.upstreams.find(tenantId, id);
+  if (!row) throw noSuchUpstream(id);
+  const sealed = secret === null ? null : await sealWebhookSecret(keyring, row, secret);
+  if (!(await store.upstreams.setWebhookSecret(tenantId, id, sealed))) throw noSuchUpstream(id);
 }
 
 /** Takes an upstream out of service, keeping its links for an add of the same provider. */

@@ -3,6 +3,13 @@ import type { IssuedCredentials } from '../../src/contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
 import { testDatabaseEnv } from './store.ts';
+import { testEnv } from './gateway.ts';
+import { type GatewayConfig, loadConfig } from '../../src/config.ts';
+import { openStore } from '../../src/entries/node.ts';
+import { createApp } from '../../src/http/app.ts';
+import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
+import { replicationFor } from '../../src/outbox/upstream-port.ts';
+import type { Store } from '../../src/store/index.ts';
 
 // A second custgate process playing the upstream provider (it serves every dialect faithfully),
 // with a tenant made by its CLI: what a migrating service's real provider account looks like.
@@ -93,4 +100,23 @@ export async function switchableProxy(target: string): Promise<{ readonly url: s
         server.close(() => resolve());
       }),
   };
+}
+
+/** A gateway in this process whose mirror and shadow deliveries go out only when a test drains them. */
+export interface ReplicatingGateway {
+  readonly store: Store;
+  readonly env: Record<string, string>;
+  readonly config: GatewayConfig;
+  readonly dispatcher: Dispatcher;
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export async function replicatingGateway(): Promise<ReplicatingGateway> {
+  const env = { ...testDatabaseEnv(), ...testEnv };
+  const store = await openStore(env);
+  const config = loadConfig(env);
+  const logger = { error: () => undefined };
+  const replication = replicationFor(store, config, { logger });
+  const app = createApp({ store, config, logger, replication: { ...replication, drainAfterWrite: false } });
+  return { store, env, config, dispatcher: replication.dispatcher, request: async (path, init) => app.request(path, init) };
 }
