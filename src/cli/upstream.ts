@@ -6,7 +6,15 @@ import type { Store } from '../store/index.ts';
 import { dialects } from '../../dialects/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
-import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, setWebhookSecret, type UpstreamView, upstreamDetail } from '../upstream/registry.ts';
+import {
+  addUpstream,
+  changeMode,
+  listUpstreamsChecked,
+  removeUpstream,
+  setWebhookSecret,
+  type UpstreamView,
+  upstreamDetail,
+} from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
