@@ -125,11 +125,23 @@ export class ClientPort implements UpstreamPort {
     return found !== undefined;
   }
 
+  /**
+   * A deleted customer's copy is deleted at the upstream (a 404 there counts as done); one the
+   * upstream never got (no link) has nothing to delete. An upstream whose API has no delete
+   * refuses it, and the delivery is dead-lettered saying so.
+   */
+  async #remove(client: UpstreamClient, upstream: Upstream, work: DeliveryWork): Promise<DeliveryOutcome> {
+    const link = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
+    if (link) await client.remove(upstream, link.remote_id);
+    return { kind: 'delivered' };
+  }
+
   async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
     const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal);
     try {
       const upstream = await this.#open(client, work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
+      if (work.action === 'delete') return await this.#remove(client, upstream, work);
       const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
       let current = asCustomer(work.customerId, work.fields, row && rowToCustomer(row));
       const link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);

@@ -36,6 +36,8 @@ export interface CustomersTable {
   updated_at: string;
   /** The mode of the key that created it: 1 live, 0 test, null not recorded (visible in both). */
   livemode: number | null;
+  /** When it was deleted: the row stays as a tombstone (its ids, its history), left out of lists. */
+  deleted_at: string | null;
 }
 
 export interface CustomerEventsTable {
@@ -130,6 +132,8 @@ export interface UpstreamsTable {
   created_at: string;
   /** Set when the upstream was removed: the row and its links stay for an add of the same provider. */
   removed_at: string | null;
+  /** 'json' | 'form': the request body encoding (form only for dialects that take Stripe's form). */
+  encoding: string;
   /** The secret the provider signs its webhooks with, sealed as the credentials are (migration 0016). */
   webhook_secret?: string | null | undefined;
 }
@@ -171,6 +175,24 @@ export interface UpstreamLinksTable {
   created_at: string;
 }
 
+/** Where an import of an upstream's customer list stands (src/upstream/import.ts). */
+export interface UpstreamImportsTable {
+  upstream_id: string;
+  tenant_id: string;
+  /** 'running' | 'done' | 'failed'. */
+  state: string;
+  /** The client half's token for the next page; null before the first and after the last. */
+  next_token: string | null;
+  pages: number;
+  /** Customers read from the upstream's pages so far. */
+  seen: number;
+  /** Of them, stored and linked by this import (the rest were linked already). */
+  imported: number;
+  last_error: string | null;
+  started_at: string;
+  updated_at: string;
+}
+
 export interface GatewayKeysTable {
   name: string;
   value: string;
@@ -191,6 +213,7 @@ export interface Database {
   upstream_links: UpstreamLinksTable;
   upstream_history: UpstreamHistoryTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
+  upstream_imports: UpstreamImportsTable;
   gateway_keys: GatewayKeysTable;
 }
 

@@ -26,6 +26,9 @@ import { inClientTerms, providerValueError } from './refusal.ts';
 /** The customer operations the request pipeline and the gateway API use. */
 export interface Customers {
   get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** A retrieve: the customer, or the tombstone of a deleted one (each dialect answers it its own way). */
+  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }>;
+  delete: CustomerService['delete'];
   create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
   update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
   events: CustomerService['events'];
@@ -41,7 +44,7 @@ export interface RemoteState {
 }
 
 /** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
-function adoptedIds(remoteId: string): WriteContext['ids'] {
+export function adoptedIds(remoteId: string): WriteContext['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
   return undefined;
@@ -102,6 +105,41 @@ export class ProxiedCustomers implements Customers {
       if (!upstream) throw error;
       return rowToCustomer(await this.#known(principal, segment, upstream, error));
     }
+  }
+
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
+    try {
+      return await this.#service.read(principal, kinds, segment);
+    } catch (error) {
+      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
+      return { customer: await this.get(principal, kinds, segment), deleted: false };
+    }
+  }
+
+  /**
+   * Through a proxy the provider deletes first; only once it has is the local copy deleted, so a
+   * refusal or an outage leaves both as they were. A customer the provider never had (no link)
+   * is deleted here only.
+   */
+  async delete(
+    kinds: readonly IdKind[],
+    segment: string,
+    given: WriteContext,
+    again: 'same' | 'not_found',
+  ): Promise<{ customer: Customer; deleted: boolean }> {
+    const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
+    const ctx: WriteContext = { ...given, upstreams: rows };
+    if (!upstream) return this.#service.delete(kinds, segment, ctx, again);
+    const row = await this.#service.find(ctx.principal, kinds, segment);
+    if (row.deleted_at === null) {
+      const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, row.id);
+      if (link) {
+        await this.#client.remove(upstream, link.remote_id).catch((error: unknown) => {
+          throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
+        });
+      }
+    }
+    return this.#service.delete(['uuid'], row.id, ctx, again);
   }
 
   async create(given: CustomerPatch, givenCtx: WriteContext): Promise<Customer> {
