@@ -5,8 +5,8 @@ import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { DrainLoop, drainRounds } from './drain-loop.ts';
-import { comparedFields, recordComparison, shadowDiff } from './shadow.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the

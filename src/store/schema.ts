@@ -130,6 +130,8 @@ export interface UpstreamsTable {
   created_at: string;
   /** Set when the upstream was removed: the row and its links stay for an add of the same provider. */
   removed_at: string | null;
+  /** 'json' | 'form': the request body encoding (form only for dialects that take Stripe's form). */
+  encoding: string;
   /** The secret the provider signs its webhooks with, sealed as the credentials are (migration 0016). */
   webhook_secret?: string | null | undefined;
 }

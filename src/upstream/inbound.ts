@@ -3,7 +3,7 @@ import type { CustomerFields } from '../../schemas/index.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import { comparedFields, recordComparison, shadowDiff } from '../outbox/shadow.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { verifyStandardSignature, verifyStripeSignature } from '../webhooks/sign.ts';
