@@ -87,7 +87,7 @@ export class Webhooks implements EventSink {
   // --- the core's EventSink
 
   async prepare(tenantId: string): Promise<((event: WrittenEvent) => ReturnType<WebhookStore['insertStep']>[]) | undefined> {
-    const at = Date.now();
+    const at = this.#now().getTime();
     if ((this.#none.get(tenantId) ?? 0) > at) return undefined;
     const endpoints = await this.repo.endpoints(tenantId, 'enabled');
     if (endpoints.length === 0) {
