@@ -88,13 +88,15 @@ const stripeEventOf = (r: { headers: Record<string, string>; body: string }, sec
 describe('the per-tenant endpoint lookup', () => {
   it('is skipped for a tenant found without endpoints; an endpoint added here counts at the next write, one added by another process after the TTL', async () => {
     // The TTL runs on the gateway's clock, moved on by hand: a loaded machine cannot make it pass early.
-    let ahead = 0;
-    const s = await setup({}, { noEndpointsTtlMs: 1000, now: () => new Date(Date.now() + ahead) });
+    const frozen = Date.now();
+    let clock = () => new Date(frozen);
+    const s = await setup({}, { noEndpointsTtlMs: 1000, now: () => clock() });
     const lookups = vi.spyOn(s.webhooks.repo, 'endpoints');
     const { id } = await createCustomer(s);
     await update(s, id, { name: 'Two' });
     await update(s, id, { name: 'Three' });
     expect(lookups).toHaveBeenCalledTimes(1);
+    clock = () => new Date();
 
     const r = await receiver();
     const made = await addEndpoint(s, { url: r.url, enabled_events: ['customer.updated'] });
@@ -110,7 +112,7 @@ describe('the per-tenant endpoint lookup', () => {
     });
     const r2 = await receiver();
     const theirs = await elsewhere.add(s.other.tenant.id, { url: r2.url });
-    ahead += 1001;
+    clock = () => new Date(Date.now() + 1001);
     await update({ ...s, auth: () => s.auth(s.other) }, otherId, { name: 'Seen' });
     await s.webhooks.dispatcher.drain();
     expect(r2.received.map((x) => stripeEventOf(x, theirs.secret).data.object)).toEqual([expect.objectContaining({ name: 'Seen' })]);
