@@ -151,7 +151,7 @@ export class Dispatcher {
     if (outcome.kind === 'delivered') {
       // Compared before settling: the next version cannot be sent until this one is settled, so
       // the copy read back is the one this delivery left (or drift made at the upstream).
-      if (upstream.mode === 'shadow') await this.#compare(work, report);
+      if (upstream.mode === 'shadow' && work.action !== 'delete') await this.#compare(work, report);
       report.delivered++;
       // Kept on the delivered row: the operator sees which change the provider never got.
       await settle('delivered', { error: outcome.notCarried ?? null });
@@ -203,7 +203,7 @@ export class Dispatcher {
       upstream,
       customerId: row.customer_id,
       version: Number(row.version),
-      action: create ? 'create' : 'update',
+      action: row.action === 'delete' ? 'delete' : create ? 'create' : 'update',
       attempt: row.attempts,
       idempotencyKey: idempotencyKeyOf(row),
       fields,
