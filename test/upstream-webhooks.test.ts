@@ -49,7 +49,8 @@ describe('webhooks in from upstreams', () => {
       clientAddress: (c) => c.req.header('x-test-client'),
     });
     request = async (path, init) => app.request(path, init);
-  }, 60_000);
+    // A second gateway process starting on a loaded machine.
+  }, 120_000);
   afterAll(async () => {
     await store?.executor.close();
     await provider?.process.stop();

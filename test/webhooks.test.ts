@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dialects, fixturesOf, registry } from '../dialects/index.ts';
 import { createApp } from '../src/http/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -31,7 +31,7 @@ interface Setup {
   auth(t?: CreatedTenant): Record<string, string>;
 }
 
-async function setup(env: Record<string, string> = {}): Promise<Setup> {
+async function setup(env: Record<string, string> = {}, options: { noEndpointsTtlMs?: number; now?: () => Date } = {}): Promise<Setup> {
   const store = await testStore();
   const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5', ...env });
   const logged: Setup['logged'] = [];
@@ -40,6 +40,7 @@ async function setup(env: Record<string, string> = {}): Promise<Setup> {
     ...config.webhooks,
     logger,
     kickAfterWrite: false,
+    ...options,
   });
   const app = createApp({ store, config, logger, webhooks });
   const tenant = await createTenant(store, config, 'acme');
@@ -83,6 +84,40 @@ const update = async (s: Setup, id: string, body: Record<string, unknown>) => {
 
 const stripeEventOf = (r: { headers: Record<string, string>; body: string }, secret: string) =>
   stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature'] ?? '', secret);
+
+describe('the per-tenant endpoint lookup', () => {
+  it('is skipped for a tenant found without endpoints; an endpoint added here counts at the next write, one added by another process after the TTL', async () => {
+    // The TTL runs on the gateway's clock, moved on by hand: a loaded machine cannot make it pass early.
+    const frozen = Date.now();
+    let clock = () => new Date(frozen);
+    const s = await setup({}, { noEndpointsTtlMs: 1000, now: () => clock() });
+    const lookups = vi.spyOn(s.webhooks.repo, 'endpoints');
+    const { id } = await createCustomer(s);
+    await update(s, id, { name: 'Two' });
+    await update(s, id, { name: 'Three' });
+    expect(lookups).toHaveBeenCalledTimes(1);
+    clock = () => new Date();
+
+    const r = await receiver();
+    const made = await addEndpoint(s, { url: r.url, enabled_events: ['customer.updated'] });
+    await update(s, id, { name: 'Four' });
+    await s.webhooks.dispatcher.drain();
+    expect(r.received.map((x) => stripeEventOf(x, made.secret).data.object)).toEqual([expect.objectContaining({ name: 'Four' })]);
+
+    // Another process sharing the database (here a second instance) adds the other tenant's endpoint.
+    const otherId = (await createCustomer({ ...s, auth: () => s.auth(s.other) })).id;
+    const elsewhere = new Webhooks(s.store, keyringFor(loadConfig(testEnv), s.store.upstreams), Object.values(dialects), {
+      ...loadConfig(testEnv).webhooks,
+      kickAfterWrite: false,
+    });
+    const r2 = await receiver();
+    const theirs = await elsewhere.add(s.other.tenant.id, { url: r2.url });
+    clock = () => new Date(Date.now() + 1001);
+    await update({ ...s, auth: () => s.auth(s.other) }, otherId, { name: 'Seen' });
+    await s.webhooks.dispatcher.drain();
+    expect(r2.received.map((x) => stripeEventOf(x, theirs.secret).data.object)).toEqual([expect.objectContaining({ name: 'Seen' })]);
+  });
+});
 
 describe('webhook endpoints', () => {
   it('are made, listed, read and removed per tenant; the secret is shown once; bad input is a 400', async () => {

@@ -147,7 +147,7 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
     throw new GatewayError('invalid_request', `The event's customer does not parse as ${dialect.name}'s: ${parsed.message}`);
   const link = await store.upstreams.findLinkByRemote(row.tenant_id, row.id, parsed.id);
   const customerId = link?.customer_id ?? null;
-  // Deletes are not taken in: this gateway keeps every customer's history.
+  // A provider's delete is not taken into the local copy (not built): acknowledged, nothing changes.
   if (event.type === 'customer.deleted') return record('ignored', parsed.id, customerId);
   const marker = `upstream-webhook:${row.id}`;
   if (event.created < (await localTime(store, row, parsed.id, link?.customer_id, marker))) return record('stale', parsed.id, customerId);

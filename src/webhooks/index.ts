@@ -49,7 +49,16 @@ export interface EndpointInput {
 export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhooks' | 'store' | 'keyring' | 'dialects'> {
   /** Send right after a write committed (Node); false leaves it to the poll or the cron. */
   readonly kickAfterWrite?: boolean;
+  /**
+   * How long a tenant found without endpoints is believed to have none (ms; 0: ask on every
+   * write). Adding or enabling an endpoint through this instance ends it at once; one added by
+   * another process sharing the database is seen within this time.
+   */
+  readonly noEndpointsTtlMs?: number;
 }
+
+/** Writes of a tenant without endpoints skip the lookup for this long (see WebhooksOptions). */
+export const defaultNoEndpointsTtlMs = 1000;
 
 const invalid = (message: string, field: string) =>
   new GatewayError('invalid_request', message, { issues: [{ path: [field], kind: 'value', message }] });
@@ -61,12 +70,16 @@ export class Webhooks implements EventSink {
   readonly #dialects: readonly AnyDialect[];
   readonly #now: () => Date;
   readonly #kick: boolean;
+  readonly #noneTtlMs: number;
+  /** Tenants last found without enabled endpoints, until when that is believed (bounded). */
+  readonly #none = new Map<string, number>();
 
   constructor(store: Store, keyring: Keyring, dialects: readonly AnyDialect[], options: WebhooksOptions) {
     this.#keyring = keyring;
     this.#dialects = dialects;
     this.#now = options.now ?? (() => new Date());
     this.#kick = options.kickAfterWrite !== false;
+    this.#noneTtlMs = options.noEndpointsTtlMs ?? defaultNoEndpointsTtlMs;
     this.repo = new WebhookStore(store.executor);
     this.dispatcher = new WebhookDispatcher({ ...options, store, webhooks: this.repo, keyring, dialects });
   }
@@ -74,8 +87,16 @@ export class Webhooks implements EventSink {
   // --- the core's EventSink
 
   async prepare(tenantId: string): Promise<((event: WrittenEvent) => ReturnType<WebhookStore['insertStep']>[]) | undefined> {
+    const at = this.#now().getTime();
+    if ((this.#none.get(tenantId) ?? 0) > at) return undefined;
     const endpoints = await this.repo.endpoints(tenantId, 'enabled');
-    if (endpoints.length === 0) return undefined;
+    if (endpoints.length === 0) {
+      if (this.#noneTtlMs > 0) {
+        if (this.#none.size >= 10_000) this.#none.clear();
+        this.#none.set(tenantId, at + this.#noneTtlMs);
+      }
+      return undefined;
+    }
     return (event) => {
       const type = eventType(event.action);
       return endpoints
@@ -143,6 +164,7 @@ export class Webhooks implements EventSink {
       updated_at: now,
     };
     await this.repo.insertEndpoint(endpoint);
+    this.#none.delete(tenantId);
     return { endpoint, secret };
   }
 
@@ -188,7 +210,10 @@ export class Webhooks implements EventSink {
     const row = await this.get(tenantId, id);
     const status = enabled ? 'enabled' : 'disabled';
     await this.repo.updateEndpoint(tenantId, id, { status, ...(enabled ? { failures: 0 } : {}) }, this.#now().toISOString());
-    if (enabled) this.committed();
+    if (enabled) {
+      this.#none.delete(tenantId);
+      this.committed();
+    }
     return { ...row, status };
   }
 }
