@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import type { WebhookFormat } from '../contract/webhook-format.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
 
@@ -6,7 +7,7 @@ import type { SqlExecutor, Step } from '../store/index.ts';
 // compare-and-set exactly as the outbox's are (src/store/outbox.ts): no interactive transaction,
 // and a dispatcher killed mid-delivery holds its rows only until the lease ends.
 
-export type WebhookFormat = 'stripe' | 'standard';
+export type { WebhookFormat };
 export type EndpointStatus = 'enabled' | 'disabled';
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'dead';
 
