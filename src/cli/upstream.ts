@@ -43,7 +43,8 @@ async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promis
   }
 }
 
-const line = (u: UpstreamView) => `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  (tenant ${u.tenant_id}, added ${u.created_at})`;
+const line = (u: UpstreamView) =>
+  `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
 
 export function upstreamCommands(program: Command, env: Env): void {
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
@@ -54,12 +55,21 @@ export function upstreamCommands(program: Command, env: Env): void {
     .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
     .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
+    .option('--encoding <encoding>', "request bodies as json, or form (Stripe's, for a Stripe-compatible provider that needs it)", 'json')
     .option('--webhook-secret <secret>', 'the secret the provider signs its webhooks with (POST /gateway/v1/upstreams/<id>/webhook)')
     .option('--json', 'print the upstream as JSON')
     .action(
       async (
         ref: string,
-        opts: { dialect: string; baseUrl: string; mode: string; credentials: string; webhookSecret?: string; json?: boolean },
+        opts: {
+          dialect: string;
+          baseUrl: string;
+          mode: string;
+          credentials: string;
+          webhookSecret?: string;
+          encoding: string;
+          json?: boolean;
+        },
       ) => {
         let credentials: unknown;
         try {
@@ -79,6 +89,7 @@ export function upstreamCommands(program: Command, env: Env): void {
             baseUrl: opts.baseUrl,
             mode: opts.mode,
             credentials,
+            encoding: opts.encoding,
             webhookSecret: opts.webhookSecret,
           });
         });
