@@ -14,6 +14,7 @@ import type { KnownUpstream, ReplicaLookup } from './replicas.ts';
 import {
   type CustomerRow,
   type DeliveryRow,
+  pendingDelivery,
   LockTimeout,
   MissingReference,
   StaleWrite,
@@ -481,21 +482,9 @@ export class CustomerService {
   #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update' | 'delete') {
     if (replicas.length === 0) return {};
     const at = customer.updated_at;
-    const deliveries: DeliveryRow[] = replicas.map((upstream) => ({
-      upstream_id: upstream.id,
-      customer_id: customer.uuid,
-      version: customer.version,
-      tenant_id: tenantId,
-      action,
-      state: 'pending',
-      attempts: 0,
-      next_attempt_at: at,
-      lease_owner: null,
-      lease_until: null,
-      last_error: null,
-      created_at: at,
-      updated_at: at,
-    }));
+    const deliveries: DeliveryRow[] = replicas.map((upstream) =>
+      pendingDelivery({ upstream_id: upstream.id, customer_id: customer.uuid, version: customer.version, tenant_id: tenantId, action }, at),
+    );
     return { deliveries };
   }
 

@@ -43,6 +43,28 @@ const deliveryColumns = [
   'updated_at',
 ] as const satisfies readonly (keyof DeliveryRow)[];
 
+/** A delivery of one version to one upstream, due at once. */
+export function pendingDelivery(
+  key: DeliveryKey & { readonly tenant_id: string; readonly action: DeliveryRow['action'] },
+  at: string,
+): DeliveryRow {
+  return {
+    upstream_id: key.upstream_id,
+    customer_id: key.customer_id,
+    version: key.version,
+    tenant_id: key.tenant_id,
+    action: key.action,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: at,
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
+    created_at: at,
+    updated_at: at,
+  };
+}
+
 /** One delivery by its key. */
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
   eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);

@@ -175,6 +175,24 @@ export interface UpstreamLinksTable {
   created_at: string;
 }
 
+/** Where an import of an upstream's customer list stands (src/upstream/import.ts). */
+export interface UpstreamImportsTable {
+  upstream_id: string;
+  tenant_id: string;
+  /** 'running' | 'done' | 'failed'. */
+  state: string;
+  /** The client half's token for the next page; null before the first and after the last. */
+  next_token: string | null;
+  pages: number;
+  /** Customers read from the upstream's pages so far. */
+  seen: number;
+  /** Of them, stored and linked by this import (the rest were linked already). */
+  imported: number;
+  last_error: string | null;
+  started_at: string;
+  updated_at: string;
+}
+
 export interface GatewayKeysTable {
   name: string;
   value: string;
@@ -195,6 +213,7 @@ export interface Database {
   upstream_links: UpstreamLinksTable;
   upstream_history: UpstreamHistoryTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
+  upstream_imports: UpstreamImportsTable;
   gateway_keys: GatewayKeysTable;
 }
 

@@ -1,3 +1,4 @@
+import { ImportRepository } from './imports.ts';
 import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
@@ -153,6 +154,8 @@ export class Store {
   readonly #q: ReturnType<typeof hotQueries>;
   /** Upstream providers and links (src/upstream/). */
   readonly upstreams: UpstreamRepository;
+  /** Where each upstream import stands (src/upstream/import.ts). */
+  readonly imports: ImportRepository;
 
   constructor(executor: SqlExecutor) {
     this.executor = executor;
@@ -160,6 +163,7 @@ export class Store {
     this.#q = hotQueries(this.#db);
     this.outbox = new OutboxStore(executor, this.#db);
     this.upstreams = new UpstreamRepository(executor, this.#db);
+    this.imports = new ImportRepository(executor, this.#db);
   }
 
   /** A round trip to the database (readiness, health): rejects when it cannot answer. */

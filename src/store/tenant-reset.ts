@@ -12,6 +12,7 @@ const emptied = [
   'outbox',
   'shadow_diffs',
   'shadow_checks',
+  'upstream_imports',
   'upstream_links',
   'idempotency_keys',
   'customer_events',

@@ -45,7 +45,7 @@ export interface RemoteState {
 }
 
 /** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
-function adoptedIds(remoteId: string): WriteContext['ids'] {
+export function adoptedIds(remoteId: string): WriteContext['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
   return undefined;
