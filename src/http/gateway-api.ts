@@ -5,7 +5,7 @@ import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.t
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
-import { ForgedEvent, receiveUpstreamEvent } from '../upstream/inbound.ts';
+import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
 import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
@@ -132,7 +132,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     return c.json({ customer: customer.uuid, object: 'list', data });
   });
 
-  // A provider's own signed events (src/upstream/inbound.ts). The provider holds no credential of
+  // A provider's own signed events (src/webhooks/inbound.ts). The provider holds no credential of
   // the tenant: the signature under the upstream's webhook secret is the authentication, and a
   // forged one counts against the address as a failed authentication does.
   api.post('/upstreams/:id/webhook', async (c) => {

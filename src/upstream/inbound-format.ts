@@ -1,6 +1,6 @@
 import type { DialectName } from '../../dialects/index.ts';
 import { GatewayError } from '../contract/errors.ts';
-import type { WebhookFormat } from '../webhooks/store.ts';
+import type { WebhookFormat } from '../contract/webhook-format.ts';
 import { type CredentialBinding, type Keyring, webhookSecretContext } from './secrets.ts';
 
 // What each provider itself sends when its customers change, and so what

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { WebhookFormat } from '../contract/webhook-format.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
 import { type LeaseOutcome, LeasedQueue } from '../store/lease.ts';
@@ -7,7 +8,7 @@ import { type LeaseOutcome, LeasedQueue } from '../store/lease.ts';
 // compare-and-set as the outbox's are, by one helper (src/store/lease.ts): no interactive transaction,
 // and a dispatcher killed mid-delivery holds its rows only until the lease ends.
 
-export type WebhookFormat = 'stripe' | 'standard';
+export type { WebhookFormat };
 export type EndpointStatus = 'enabled' | 'disabled';
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'dead';
 

@@ -6,11 +6,11 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
-import { verifyStandardSignature, verifyStripeSignature } from '../webhooks/sign.ts';
-import { dialectOf } from './client.ts';
-import { inboundFormat, openWebhookSecret } from './inbound-format.ts';
-import type { Customers } from './proxy.ts';
-import type { Keyring } from './secrets.ts';
+import { verifyStandardSignature, verifyStripeSignature } from './sign.ts';
+import { dialectOf } from '../upstream/client.ts';
+import { inboundFormat, openWebhookSecret } from '../upstream/inbound-format.ts';
+import type { Customers } from '../upstream/proxy.ts';
+import type { Keyring } from '../upstream/secrets.ts';
 
 // A provider's own events, in (POST /gateway/v1/upstreams/{id}/webhook): a dashboard edit at the
 // provider reaches the gateway. The provider cannot hold a tenant's credentials, so the event is
