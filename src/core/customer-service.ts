@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
-import type { KnownUpstream, ReplicaLookup } from '../outbox/types.ts';
+import type { KnownUpstream, ReplicaLookup } from './replicas.ts';
 import {
   type CustomerRow,
   type DeliveryRow,

@@ -4,7 +4,7 @@ import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig, loadEnv } from '../config.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { nodeLogger, openStore, startNode } from './node.ts';
-import { registerOutboxCommands } from '../outbox/cli.ts';
+import { registerOutboxCommands } from '../cli/outbox.ts';
 import { createTenant } from '../gateway/tenants.ts';
 import { printDemo } from '../cli/output.ts';
 import { packageVersion } from '../package-info.ts';
@@ -17,7 +17,7 @@ import { registerLogsCommands } from '../cli/logs.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { upstreamCommands } from '../cli-upstream.ts';
+import { upstreamCommands } from '../cli/upstream.ts';
 import { registerWebhookCommands } from '../cli/webhooks.ts';
 import { registerListenCommands } from '../cli/listen.ts';
 
@@ -154,7 +154,7 @@ program
           'From the package, custgate serve runs the same gateway on Node.',
       );
     }
-    const d1 = await import('./d1-tools.ts');
+    const d1 = await import('../cli/d1-tools.ts');
     const report = await d1.syncD1Migrations({ write: false });
     if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);
     const target = { database: 'DB', remote: false, persistTo: opts.persistTo };
@@ -172,7 +172,7 @@ program
   .description("write D1's migrations folder (migrations/*.sql) from src/store/migrations.ts")
   .option('--check', 'write nothing; fail if the folder is out of date')
   .action(async (opts: { check?: boolean }) => {
-    const { syncD1Migrations } = await import('./d1-tools.ts');
+    const { syncD1Migrations } = await import('../cli/d1-tools.ts');
     const report = await syncD1Migrations({ write: opts.check !== true });
     if (report.extra.length > 0) console.error(`not produced by any migration: ${report.extra.join(', ')}`);
     if (opts.check && (report.stale.length > 0 || report.extra.length > 0)) {

@@ -142,7 +142,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   }
 
   app.notFound((c) => {
-    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt.audiences);
+    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt);
     if (dialect) return handlers.get(dialect)!.notFound(c);
     return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
   });

@@ -7,7 +7,7 @@ import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
-import { decodeBody, queryExpand } from './body.ts';
+import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';

@@ -4,14 +4,14 @@ import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
-import { absolutePatch, removedMetadataKeys, setFields } from './patch.ts';
-import { comparedFields, shadowDiff } from './shadow.ts';
+import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
 // upstream answered), in version order per customer (Store.outbox.due only offers the earliest
-// undelivered version), with exponential backoff and full jitter, Retry-After honoured, and
-// dead-lettering after maxAttempts. Any number of dispatchers may run against one database: each
+// pending version; a dead one is superseded by the next), with exponential backoff and full
+// jitter, Retry-After honoured, and dead-lettering after maxAttempts. Any number of dispatchers may run against one database: each
 // delivery is leased by compare-and-set, and a lease outlives the delivery's timeout.
 
 export interface DispatcherOptions {
@@ -141,7 +141,14 @@ export class Dispatcher {
       await settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' });
       return;
     }
-    const work = await this.#work(row, upstream);
+    const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
+    if (since > row.version) {
+      // A dead version retried after a later one was delivered: that one carried its changes.
+      report.delivered++;
+      await settle('delivered', { error: null });
+      return;
+    }
+    const work = await this.#work(row, upstream, since);
     if (!work) {
       report.dead++;
       await settle('dead', { error: 'the customer is no longer there' });
@@ -162,7 +169,8 @@ export class Dispatcher {
       // the copy read back is the one this delivery left (or drift made at the upstream).
       if (upstream.mode === 'shadow') await this.#compare(work, report);
       report.delivered++;
-      await settle('delivered', { error: null });
+      // Kept on the delivered row: the operator sees which change the provider never got.
+      await settle('delivered', { error: outcome.notCarried ?? null });
       return;
     }
     if (outcome.kind === 'rejected' || row.attempts >= this.#o.maxAttempts) {
@@ -182,9 +190,10 @@ export class Dispatcher {
    * A delivery is built from the customer as it is now, not by replaying its history: the
    * absolute values, as the upstream carries them (src/upstream/fidelity.ts), of every field
    * changed since the upstream's last delivered version, so a later version also carries what a
-   * dead earlier one did not. Where that history was purged (event retention), every field goes.
+   * dead earlier one did not (and supersedes it: Store.outbox.due does not wait for dead ones).
+   * Where that history was purged (event retention), every field goes.
    */
-  async #work(row: DeliveryRow, upstream: ReplicaTarget): Promise<DeliveryWork | undefined> {
+  async #work(row: DeliveryRow, upstream: ReplicaTarget, since: number): Promise<DeliveryWork | undefined> {
     const store = this.#o.store;
     const found = await store.findCustomer(row.tenant_id, 'uuid', row.customer_id);
     if (!found) return undefined;
@@ -196,7 +205,6 @@ export class Dispatcher {
     if (create) {
       changed = setFields(fields);
     } else {
-      const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
       const events = (await store.eventsAfter(row.tenant_id, row.customer_id, since)).map((e) => ({
         version: Number(e.version),
         changes: JSON.parse(e.changes) as FieldChange[],
@@ -249,31 +257,8 @@ export async function compareWithUpstream(
   const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
   const expected = port.expected(work.upstream, work.customerId, work.fields);
-  const diffs = shadowDiff(expected, copy.fields, comparedFields(work.upstream.dialect));
-  const checkId = crypto.randomUUID();
-  const at = now.toISOString();
-  const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
-  await store.outbox.recordShadow(
-    {
-      id: checkId,
-      ...base,
-      upstream_id: work.upstream.id,
-      local_version: work.version,
-      upstream_version: copy.version,
-      mismatches: diffs.length,
-      created_at: at,
-    },
-    diffs.map((d) => ({
-      check_id: checkId,
-      field: d.field,
-      ...base,
-      local_value: JSON.stringify(d.local),
-      upstream_value: JSON.stringify(d.upstream),
-      local_version: work.version,
-      upstream_version: copy.version,
-      created_at: at,
-    })),
-  );
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(dialectOf(work.upstream.dialect)));
+  await recordComparison(store, work, diffs, copy.version, now);
   if (report) {
     report.compared++;
     if (diffs.length > 0) report.mismatched++;

@@ -1,10 +1,10 @@
-import type { CustomerFields } from '../../schemas/index.ts';
+import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { isGatewayError } from '../contract/errors.ts';
-import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
@@ -14,7 +14,7 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 export { retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -33,6 +33,23 @@ export const deliveryHeader = 'x-custgate-delivery';
 export function createMarker(dialect: AnyDialect, customerId: string, fields: Pick<CustomerFields, 'external_id'>): string | undefined {
   if (dialect.idempotency || !dialect.translation.coverage.external_id?.write?.set) return undefined;
   return fields.external_id ?? `custgate-${customerId}`;
+}
+
+/**
+ * A mirror cannot refuse the write (the local store is the system of record, and it committed):
+ * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
+ * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
+ * the provider would misread, and named so the delivery records it. The decision is made on the
+ * change alone (no `current`): the upstream may still hold the value the local customer cleared.
+ * A create needs none of this: leaving a member out is its clear.
+ */
+export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
+  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
+  if (declared.length === 0) return { patch, notCarried: [] };
+  const out: Record<string, unknown> = { ...patch };
+  // A member path (address.line2) is left to the client half, which sends no form for it.
+  for (const field of declared) if (!field.includes('.')) delete out[field];
+  return { patch: out as CustomerPatch, notCarried: declared };
 }
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
@@ -137,10 +154,18 @@ export class ClientPort implements UpstreamPort {
         if (work.attempt > 1 && (await this.#adopt(client, upstream, work, marker))) return { kind: 'delivered' };
         current = { ...current, external_id: marker };
       }
+      const carried = link ? leaveOutUncarried(upstream.dialect, work.patch) : { patch: work.patch, notCarried: [] };
       try {
-        const pushed = await client.push(upstream, link, { patch: work.patch, current, idempotencyKey: work.idempotencyKey });
+        const pushed = await client.push(upstream, link, { patch: carried.patch, current, idempotencyKey: work.idempotencyKey });
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
-        return { kind: 'delivered' };
+        if (carried.notCarried.length === 0) return { kind: 'delivered' };
+        const notCarried = `not carried: ${carried.notCarried.join(', ')} (the ${upstream.dialect.name} API has no way to make this change; the provider keeps its value)`;
+        this.#options.logger?.error('delivery_not_carried', {
+          upstream: upstream.id,
+          customer: work.customerId,
+          fields: carried.notCarried,
+        });
+        return { kind: 'delivered', notCarried };
       } catch (error) {
         // The marker is taken: by this customer's earlier create, which is then adopted.
         if (
@@ -174,16 +199,20 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    const dialect = dialectOf(target.dialect);
-    const marker = createMarker(dialect, customerId, fields);
-    const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
-    const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
-      expand: [],
-      principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
-    });
-    const parsed = dialect.client.parse(rendered);
-    return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
+    return expectedAt(dialectOf(target.dialect), customerId, fields);
   }
+}
+
+/** The local fields as a dialect can show them (render, then parse back): UpstreamPort.expected. */
+export function expectedAt(dialect: AnyDialect, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+  const marker = createMarker(dialect, customerId, fields);
+  const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
+  const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
+    expand: [],
+    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+  });
+  const parsed = dialect.client.parse(rendered);
+  return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
 }
 
 /** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */

@@ -64,9 +64,11 @@ export class OutboxStore {
 
   /**
    * Deliveries a dispatcher may take now: pending, due, not leased (or the lease ran out), and the
-   * earliest version of its customer at its upstream that is not delivered yet. A dead earlier
-   * version holds the later ones back too: sending v3 without v2 would leave the upstream with a
-   * state the local store never had. `outbox retry` or `outbox drop` releases them.
+   * earliest pending version of its customer at its upstream. A dead earlier version does not
+   * hold the later ones back: a delivery carries the current values of every field changed since
+   * the upstream's last delivered version (src/outbox/dispatcher.ts), the dead one's included, so
+   * the next version supersedes it; the dead row stays dead, counted and listed, until an
+   * operator retries or drops it.
    */
   async due(now: string, limit: number): Promise<DeliveryRow[]> {
     // The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
@@ -86,7 +88,9 @@ export class OutboxStore {
               .whereRef('e.upstream_id', '=', 'o.upstream_id')
               .whereRef('e.customer_id', '=', 'o.customer_id')
               .whereRef('e.version', '<', 'o.version')
-              .where(sql<boolean>`${sql.ref('e.state')} in ('pending', 'dead')`),
+              // The literal again, so the partial index `outbox_open` (pending or dead) applies.
+              .where(sql<boolean>`${sql.ref('e.state')} in ('pending', 'dead')`)
+              .where(sql<boolean>`${sql.ref('e.state')} = 'pending'`),
           ),
         ),
       )

@@ -130,6 +130,24 @@ export interface UpstreamsTable {
   created_at: string;
   /** Set when the upstream was removed: the row and its links stay for an add of the same provider. */
   removed_at: string | null;
+  /** 'json' | 'form': the request body encoding (form only for dialects that take Stripe's form). */
+  encoding: string;
+  /** The secret the provider signs its webhooks with, sealed as the credentials are (migration 0016). */
+  webhook_secret?: string | null | undefined;
+}
+
+/** An event an upstream sent in (migration 0016): a replay of its id, or an older one, changes nothing. */
+export interface UpstreamWebhookEventsTable {
+  upstream_id: string;
+  event_id: string;
+  tenant_id: string;
+  remote_id: string;
+  type: string;
+  /** The provider's time of the event, in seconds. */
+  event_created: number;
+  /** 'applied' | 'drift' | 'stale' | 'ignored'. */
+  outcome: string;
+  received_at: string;
 }
 
 /** One step of an upstream's life: added, mode changed, removed (and what later steps record). */
@@ -174,6 +192,7 @@ export interface Database {
   upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
   upstream_history: UpstreamHistoryTable;
+  upstream_webhook_events: UpstreamWebhookEventsTable;
   gateway_keys: GatewayKeysTable;
 }
 

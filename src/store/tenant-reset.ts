@@ -7,7 +7,16 @@ import type { Store } from './store.ts';
 // empty store with the same configuration.
 
 /** Tables emptied for the tenant, children before the rows they name. */
-const emptied = ['outbox', 'shadow_diffs', 'shadow_checks', 'upstream_links', 'idempotency_keys', 'customer_events', 'customers'] as const;
+const emptied = [
+  'upstream_webhook_events',
+  'outbox',
+  'shadow_diffs',
+  'shadow_checks',
+  'upstream_links',
+  'idempotency_keys',
+  'customer_events',
+  'customers',
+] as const;
 
 export interface ResetReport {
   /** Customers the tenant had. */

@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import { dialects, type DialectName } from '../../dialects/index.ts';
 import { applyPatch } from '../core/index.ts';
-import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, BodyFormat, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { type Fetch, send } from './http.ts';
@@ -28,6 +28,8 @@ export interface Upstream {
   readonly baseUrl: string;
   readonly mode: UpstreamMode;
   readonly credentials: IssuedCredentials;
+  /** The body encoding it was added with (`upstream add --encoding`). */
+  readonly encoding: BodyFormat;
 }
 
 /** One canonical write to deliver. */
@@ -116,10 +118,10 @@ export function requestFor(upstream: Upstream, link: LinkRow | undefined, write:
   let request: ClientRequest;
   if (link) {
     const patch = resolveMerges(upstream.dialect, write.patch, write.current);
-    request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+    request = client.update(link.remote_id, { patch, current: write.current, encoding: upstream.encoding }, upstream.credentials);
   } else {
     const after = applyPatch(write.current ?? fieldDefaults, write.patch);
-    request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+    request = client.create({ patch: wholePatch(after), encoding: upstream.encoding }, upstream.credentials);
   }
   if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
     // A create on behalf of an update (no link yet) is another request: its own key.
@@ -212,6 +214,7 @@ export class UpstreamClient {
       baseUrl: row.base_url,
       mode: row.mode as UpstreamMode,
       credentials,
+      encoding: row.encoding === 'form' ? 'form' : 'json',
     };
   }
 

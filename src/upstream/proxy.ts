@@ -29,6 +29,13 @@ export interface Customers {
   events: CustomerService['events'];
   /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
   refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** The proxy upstream's own state of one of its customers (its webhook), taken into the local copy. */
+  takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer>;
+}
+
+export interface RemoteState {
+  readonly id: string;
+  readonly patch: CustomerPatch;
 }
 
 /** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
@@ -178,6 +185,25 @@ export class ProxiedCustomers implements Customers {
     if (!link) return current;
     const fetched = await this.#client.fetchCustomer(upstream, link.remote_id);
     return this.#service.update(['uuid'], current.uuid, {}, this.#importContext(principal, upstream, fetched.patch));
+  }
+
+  /**
+   * Nothing is sent back to the provider: the state is its own. A customer the gateway has not
+   * seen is created and linked, as on a first reference.
+   */
+  async takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer> {
+    const ctx: WriteContext = { principal, dialect: upstream.dialect, overlay: remote.patch };
+    const linked = () => this.#store.upstreams.findLinkByRemote(principal.tenantId, upstream.id, remote.id);
+    const link = await linked();
+    if (link) return this.#service.update(['uuid'], link.customer_id, {}, ctx);
+    try {
+      return await this.#service.create({}, { ...ctx, link: { upstreamId: upstream.id, remoteId: remote.id }, ids: adoptedIds(remote.id) });
+    } catch (error) {
+      // Another event (or a first reference) created it first.
+      const raced = await linked();
+      if (raced) return this.#service.update(['uuid'], raced.customer_id, {}, ctx);
+      throw error;
+    }
   }
 
   /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */
