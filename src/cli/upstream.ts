@@ -16,13 +16,14 @@ import {
   upstreamDetail,
 } from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
+import { bookCommands } from './book.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A tenant by id, or by name when exactly one tenant has it. */
-async function tenantId(store: Store, ref: string): Promise<string> {
+export async function tenantId(store: Store, ref: string): Promise<string> {
   const byId = await store.findTenant(ref);
   if (byId) return byId.id;
   const named = await store.findTenantsByName(ref);
@@ -30,7 +31,7 @@ async function tenantId(store: Store, ref: string): Promise<string> {
   throw new Error(named.length === 0 ? `no tenant ${ref}` : `${named.length} tenants are named ${ref}: give the tenant id`);
 }
 
-async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(env);
   try {
     return await run(store);
@@ -149,4 +150,5 @@ export function upstreamCommands(program: Command, env: Env): void {
       if (!removed) throw new Error(`no upstream ${id} for tenant ${ref}`);
       console.log(`removed ${id}`);
     });
+  bookCommands(upstream, env);
 }

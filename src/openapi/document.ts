@@ -54,6 +54,7 @@ const impossible = {
   ],
   create: ['not_found', 'precondition_failed'],
   update: [],
+  delete: ['malformed_body', 'unsupported_media_type', 'payload_too_large', 'conflict', 'idempotency_mismatch', 'idempotency_in_flight'],
 } as const satisfies Record<Action, readonly ErrorCode[]>;
 
 const idempotencyCodes: readonly ErrorCode[] = ['idempotency_mismatch', 'idempotency_in_flight'];

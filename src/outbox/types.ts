@@ -15,8 +15,11 @@ export interface DeliveryWork {
   readonly upstream: ReplicaTarget;
   readonly customerId: string;
   readonly version: number;
-  /** `create` for the first version the upstream gets; the port still checks its links. */
-  readonly action: 'create' | 'update';
+  /**
+   * `create` for the first version the upstream gets; the port still checks its links. `delete`:
+   * the customer was deleted; the upstream deletes (or archives) its copy.
+   */
+  readonly action: 'create' | 'update' | 'delete';
   /** 1 on the first try. */
   readonly attempt: number;
   /** The same for every attempt of this delivery: for upstreams that take an Idempotency-Key. */
