@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +137,7 @@ describe('custgate fixtures load', () => {
 });
 
 describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway fixtures', () => {
-  it('serve loads the file into the only tenant on start, and not again into a tenant that has customers', async () => {
+  it('serve loads the file into the only tenant on start, and not again into a tenant that has customers; logs tail follows its requests', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     await withTenant(env, async (tenant) => {
       const key = tenant.credentials.wooshpay!.secret_key!;
@@ -146,6 +146,37 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
         const list = await fetch(`${gateway.base}/v1/customers`, { headers: { authorization: `Bearer ${key}` } });
         expect(((await list.json()) as { data: unknown[] }).data).toHaveLength(3);
         expect(gateway.output()).toContain('loaded 3 customer(s)');
+
+        // `logs tail` follows the server's request log, filtered by path, one JSON line each.
+        const tail = spawn(
+          process.execPath,
+          [cli, 'logs', 'tail', '--tenant', 'seeded', '--url', gateway.base, '--path', '/v1', '--json'],
+          {
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        let out = '';
+        tail.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+        });
+        try {
+          const zenskar = { 'x-api-key': tenant.credentials.zenskar!.api_key!, organisation: tenant.tenant.id };
+          await fetch(`${gateway.base}/zenskar/customers/missing`, { headers: zenskar });
+          await expect.poll(() => out, { timeout: 30_000, interval: 200 }).toContain('"path":"/v1/customers"');
+          await fetch(`${gateway.base}/v1/customers/cus_missing`, { headers: { authorization: `Bearer ${key}` } });
+          await expect.poll(() => out, { timeout: 10_000, interval: 200 }).toContain('/v1/customers/cus_missing');
+          const lines = out
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { path: string; status: number });
+          expect(lines.map((l) => [l.path, l.status])).toEqual([
+            ['/v1/customers', 200],
+            ['/v1/customers/cus_missing', 404],
+          ]);
+        } finally {
+          tail.kill('SIGTERM');
+        }
       } finally {
         await gateway.stop();
       }

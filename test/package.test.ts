@@ -75,6 +75,17 @@ describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty fol
     expect((await run(bin, ['--version'], { env, cwd: dir })).stdout.trim()).toBe(version);
   });
 
+  it('dev-worker from the package says it runs from a clone, with the steps, instead of failing on wrangler', async () => {
+    const failed = await run(bin, ['dev-worker', '--no-demo'], { env, cwd: dir }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).not.toBe(0);
+    expect(failed?.stderr).toContain('from a clone of the repository');
+    expect(failed?.stderr).toContain('npm run dev:worker');
+    expect(failed?.stderr).not.toContain('wrangler/package.json');
+  });
+
   it(
     "tenant create, then serve: the tenant's key works against the installed server",
     async () => {

@@ -13,9 +13,10 @@ import { registerTenantCommands } from '../cli/tenants.ts';
 import { registerTransferCommands } from '../cli/transfer.ts';
 import { registerResetCommand } from '../cli/reset.ts';
 import { loadFixturesOnStart, registerFixtureCommands } from '../cli/fixtures.ts';
+import { registerLogsCommands } from '../cli/logs.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { upstreamCommands } from '../cli/upstream.ts';
 import { registerWebhookCommands } from '../cli/webhooks.ts';
 import { registerListenCommands } from '../cli/listen.ts';
@@ -133,6 +134,7 @@ registerTransferCommands(program, env);
 registerTenantCommands(program, env);
 registerResetCommand(program, env);
 registerFixtureCommands(program, env);
+registerLogsCommands(program, env);
 registerSigningKeyCommands(program, env);
 
 program
@@ -143,6 +145,15 @@ program
   .option('--no-demo', 'do not create a demo tenant in an empty local D1')
   .action(async (options: { port?: number; persistTo?: string; demo: boolean }) => {
     const opts = { ...options, port: listenPort(options.port) };
+    // wrangler builds the Worker from its TypeScript entry (wrangler.toml `main`), which an
+    // installed package does not ship (dist/ only), and wrangler is a dev dependency.
+    if (!existsSync(new URL('../../src/entries/worker.ts', import.meta.url))) {
+      throw new Error(
+        'dev-worker runs the Workers build from a clone of the repository, not from the installed package ' +
+          '(it needs the TypeScript sources and wrangler): git clone the repository, npm install, npm run dev:worker (docs/workers.md). ' +
+          'From the package, custgate serve runs the same gateway on Node.',
+      );
+    }
     const d1 = await import('../cli/d1-tools.ts');
     const report = await d1.syncD1Migrations({ write: false });
     if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);

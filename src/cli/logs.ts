@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { dialects } from '../../dialects/index.ts';
+import { loadConfig } from '../config.ts';
+import { openStore } from '../entries/node.ts';
+import { mintToken } from '../gateway/tenants.ts';
+import type { LoggedRequest } from '../http/request-log.ts';
+import { findTenant } from '../store/tenant-admin.ts';
+import { localBase } from './tenants.ts';
+
+// `custgate logs tail --tenant t`, after `stripe logs tail`: follows a running gateway's request
+// log (GET /gateway/v1/requests), one line per request as it arrives. The log lives in the
+// server's memory, so the CLI asks the server, with a short-lived token it signs for the tenant
+// from the database (the same DATABASE_URL and CUSTGATE_JWT_SECRET as the server's).
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const line = (r: LoggedRequest): string =>
+  `${r.time}  ${r.status}  ${r.method} ${r.path}  ${r.dialect}  ${r.duration_ms} ms  ${r.request_id ?? '-'}\n`;
+
+const keyOf = (r: LoggedRequest): string => `${r.time} ${r.request_id} ${r.method} ${r.path}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface TailOptions {
+  readonly tenant: string;
+  readonly url?: string;
+  readonly status?: string;
+  readonly path?: string;
+  readonly json?: boolean;
+  readonly interval: string;
+}
+
+export function registerLogsCommands(program: Command, env: Env): void {
+  program
+    .command('logs')
+    .description("a running gateway's request log")
+    .command('tail')
+    .description("follow a tenant's requests through any dialect as they arrive (Ctrl-C stops)")
+    .requiredOption('--tenant <tenant>', 'the tenant (id, or a name only one tenant has)')
+    .option('--url <url>', 'the gateway (default: CUSTGATE_URL, else http://localhost:PORT)')
+    .option('--status <status>', 'only this status (404) or class (4xx)')
+    .option('--path <prefix>', 'only paths starting with this (/zenskar)')
+    .option('--json', 'one JSON object per line')
+    .option('--interval <ms>', 'how often to ask the gateway', '1000')
+    .action(async (opts: TailOptions) => {
+      const base = (opts.url ?? env.CUSTGATE_URL ?? localBase(env)).replace(/\/+$/, '');
+      const store = await openStore(env);
+      const token = await findTenant(store, opts.tenant)
+        .then((tenant) => mintToken(store, loadConfig(env), tenant, dialects.connhex, { ttlSeconds: 12 * 3600 }))
+        .finally(() => store.executor.close());
+      const query = new URLSearchParams({ limit: '100' });
+      if (opts.status) query.set('status', opts.status);
+      if (opts.path) query.set('path', opts.path);
+      let seen = new Set<string>();
+      const interval = Math.max(100, Number(opts.interval) || 1000);
+      for (let first = true; ; first = false) {
+        const res = await fetch(`${base}/gateway/v1/requests?${query}`, { headers: { authorization: `Bearer ${token}` } }).catch(
+          (error: Error) => {
+            throw new Error(`cannot reach the gateway at ${base} (${error.message}); give --url or CUSTGATE_URL`);
+          },
+        );
+        const body = (await res.json().catch(() => null)) as { data?: LoggedRequest[]; error?: { message?: string } } | null;
+        if (!res.ok || !body?.data) throw new Error(`${base}/gateway/v1/requests answered ${res.status}: ${body?.error?.message ?? ''}`);
+        if (first) process.stderr.write(`Following ${opts.tenant}'s requests at ${base} (Ctrl-C stops)\n`);
+        // Newest first from the server; printed oldest first, each once. What left the server's
+        // last 100 cannot come back, so only this answer's entries need remembering.
+        const batch = body.data.toReversed();
+        for (const entry of batch)
+          if (!seen.has(keyOf(entry))) process.stdout.write(opts.json ? `${JSON.stringify(entry)}\n` : line(entry));
+        seen = new Set(batch.map(keyOf));
+        await sleep(interval);
+      }
+    });
+}
