@@ -37,6 +37,7 @@ const upstreamOf = (dialect: AnyDialect, overrides: Partial<Upstream> = {}): Ups
   baseUrl: provider.baseUrl(dialect.name as DialectName),
   mode: 'proxy',
   credentials: provider.credentials[dialect.name as DialectName],
+  encoding: 'json',
   ...overrides,
 });
 

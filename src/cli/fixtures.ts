@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { loadFixtures, parseFixtureText, type LoadedFixtures } from '../gateway/fixtures.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listTenants } from '../store/tenant-admin.ts';

@@ -17,13 +17,14 @@ import {
   upstreamDetail,
 } from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
+import { bookCommands } from './book.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A tenant by id, or by name when exactly one tenant has it. */
-async function tenantId(store: Store, ref: string): Promise<string> {
+export async function tenantId(store: Store, ref: string): Promise<string> {
   const byId = await store.findTenant(ref);
   if (byId) return byId.id;
   const named = await store.findTenantsByName(ref);
@@ -31,7 +32,7 @@ async function tenantId(store: Store, ref: string): Promise<string> {
   throw new Error(named.length === 0 ? `no tenant ${ref}` : `${named.length} tenants are named ${ref}: give the tenant id`);
 }
 
-async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(env);
   try {
     return await run(store);
@@ -44,7 +45,8 @@ async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promis
   }
 }
 
-const line = (u: UpstreamView) => `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  (tenant ${u.tenant_id}, added ${u.created_at})`;
+const line = (u: UpstreamView) =>
+  `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
 
 export function upstreamCommands(program: Command, env: Env): void {
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
@@ -55,12 +57,21 @@ export function upstreamCommands(program: Command, env: Env): void {
     .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
     .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
+    .option('--encoding <encoding>', "request bodies as json, or form (Stripe's, for a Stripe-compatible provider that needs it)", 'json')
     .option('--webhook-secret <secret>', 'the secret the provider signs its webhooks with (POST /gateway/v1/upstreams/<id>/webhook)')
     .option('--json', 'print the upstream as JSON')
     .action(
       async (
         ref: string,
-        opts: { dialect: string; baseUrl: string; mode: string; credentials: string; webhookSecret?: string; json?: boolean },
+        opts: {
+          dialect: string;
+          baseUrl: string;
+          mode: string;
+          credentials: string;
+          webhookSecret?: string;
+          encoding: string;
+          json?: boolean;
+        },
       ) => {
         let credentials: unknown;
         try {
@@ -80,6 +91,7 @@ export function upstreamCommands(program: Command, env: Env): void {
             baseUrl: opts.baseUrl,
             mode: opts.mode,
             credentials,
+            encoding: opts.encoding,
             webhookSecret: opts.webhookSecret,
           });
         });
@@ -159,4 +171,5 @@ export function upstreamCommands(program: Command, env: Env): void {
       if (!removed) throw new Error(`no upstream ${id} for tenant ${ref}`);
       console.log(`removed ${id}`);
     });
+  bookCommands(upstream, env);
 }

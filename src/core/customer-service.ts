@@ -14,6 +14,7 @@ import type { KnownUpstream, ReplicaLookup } from './replicas.ts';
 import {
   type CustomerRow,
   type DeliveryRow,
+  pendingDelivery,
   LockTimeout,
   MissingReference,
   StaleWrite,
@@ -38,6 +39,8 @@ export interface WriteContext {
   readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
   /** The request's Idempotency-Key, passed on to a proxy upstream (src/upstream/). */
   readonly idempotencyKey?: string | undefined;
+  /** An earlier request with this Idempotency-Key reached the proxy upstream and failed (idempotency.ts). */
+  readonly retried?: boolean | undefined;
   /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
   readonly replicated?: () => void;
   /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
@@ -130,7 +133,7 @@ export function checkInvariants(fields: CustomerFields, only?: readonly FieldCha
   if (aliasChanged && fields.alias !== null && aliasConflictsWithIds(fields.alias)) {
     issues.push({ path: ['alias'], kind: 'format', message: 'An alias cannot look like a customer id or a UUID.', value: fields.alias });
   }
-  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
+  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues, canonical: true });
 }
 
 /** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
@@ -141,7 +144,7 @@ function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteCo
     // Only growth past the limit is refused: a map another dialect filled may still shrink.
     if (keys > max && keys > Object.keys(before.metadata).length) {
       const message = `Metadata can have at most ${max} keys; this customer would have ${keys}.`;
-      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }] });
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }], canonical: true });
     }
   }
   if (maxBytes !== undefined) {
@@ -479,21 +482,9 @@ export class CustomerService {
   #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update' | 'delete') {
     if (replicas.length === 0) return {};
     const at = customer.updated_at;
-    const deliveries: DeliveryRow[] = replicas.map((upstream) => ({
-      upstream_id: upstream.id,
-      customer_id: customer.uuid,
-      version: customer.version,
-      tenant_id: tenantId,
-      action,
-      state: 'pending',
-      attempts: 0,
-      next_attempt_at: at,
-      lease_owner: null,
-      lease_until: null,
-      last_error: null,
-      created_at: at,
-      updated_at: at,
-    }));
+    const deliveries: DeliveryRow[] = replicas.map((upstream) =>
+      pendingDelivery({ upstream_id: upstream.id, customer_id: customer.uuid, version: customer.version, tenant_id: tenantId, action }, at),
+    );
     return { deliveries };
   }
 
@@ -512,6 +503,24 @@ export class CustomerService {
   }
 
   /**
+   * Every check a write of `after` over `before` passes before it is stored (`self`: the customer
+   * an update writes), without writing: the proxy runs it before it calls the provider, so a write
+   * the provider committed is never refused here afterwards (src/upstream/proxy.ts).
+   */
+  async checkWrite(before: CustomerFields, after: CustomerFields, ctx: WriteContext, self?: string): Promise<void> {
+    checkInvariants(after, self === undefined ? undefined : diffFields(before, after));
+    checkGrowth(before, after, ctx, this.#options.maxCustomerBytes);
+    const tenantId = ctx.principal.tenantId;
+    for (const target of ['alias', 'external_id'] as const) {
+      const value = after[target];
+      if (value === null || value === before[target]) continue;
+      const owner = await this.#store.findCustomer(tenantId, target, value);
+      if (owner && owner.id !== self) throw conflict(target);
+    }
+    if (after.external_id !== before.external_id) await this.#checkExternalId(tenantId, after.external_id, self);
+  }
+
+  /**
    * An external id that is another customer's UUID would make a path (Zenskar: UUID, then external
    * id) name two customers; it is refused, as an alias that looks like an id is.
    */
@@ -522,6 +531,7 @@ export class CustomerService {
       const message = "An external_id cannot be another customer's id.";
       throw new GatewayError('invalid_request', message, {
         issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }],
+        canonical: true,
       });
     }
   }

@@ -12,7 +12,7 @@ import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import { databaseReachable, probeAuthorized } from './probes.ts';
-import { bodyText, decodeBody } from './body.ts';
+import { bodyText, decodeBody } from '../contract/body.ts';
 import { etagOf } from './pipeline.ts';
 import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';

@@ -7,10 +7,11 @@ import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
-import { decodeBody, queryExpand } from './body.ts';
+import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
+import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
@@ -72,7 +73,7 @@ const notFoundRoute = (c: Context) =>
 /** The generic request pipeline, one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
-    const e = asGatewayError(error, rt, dialect.name);
+    const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
     const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
   };
@@ -126,6 +127,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         metadataMaxKeys: dialect.metadataMaxKeys,
         keep,
         idempotencyKey: key,
+        retried: held?.retried,
         requestId: requestIdOf(c),
         background: waitUntilOf(c),
         replicated: () => drainAfterWrite(c, rt),

@@ -118,7 +118,7 @@ function requestBody(dialect: AnyDialect, name: 'CreateRequest' | 'UpdateRequest
       encoding: Object.fromEntries(properties.map((p) => [p, { style: 'deepObject', explode: true }])),
     };
   }
-  // An empty body is read as {} (src/http/body.ts): required only where {} itself is refused.
+  // An empty body is read as {} (src/contract/body.ts): required only where {} itself is refused.
   return { required: !v.safeParse(valibot, {}).success, content };
 }
 

@@ -5,7 +5,8 @@ import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
-import { comparedFields, recordComparison, shadowDiff } from './shadow.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
+import { DrainLoop, drainRounds } from './drain-loop.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
@@ -41,6 +42,8 @@ export interface DrainReport {
 
 const maxRetryAfterMs = 3600_000;
 
+const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 });
+
 /** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
   const d = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
@@ -53,9 +56,13 @@ export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'custome
 export class Dispatcher {
   readonly owner = `dispatcher-${crypto.randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'logger'>> & Pick<DispatcherOptions, 'logger'>;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<DrainReport> | undefined;
-  #again = false;
+  readonly #loop = new DrainLoop<DrainReport>(
+    () => this.drain(),
+    (error) => {
+      this.#o.logger?.error('outbox_drain_failed', { message: error instanceof Error ? error.message : String(error) });
+      return emptyReport();
+    },
+  );
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -77,58 +84,35 @@ export class Dispatcher {
 
   /** Sends every delivery that is due now, round after round, until none is left (or the deadline). */
   async drain(options: { readonly deadline?: number } = {}): Promise<DrainReport> {
-    const report: DrainReport = { delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 };
-    for (;;) {
-      if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
-      const now = this.#o.now();
-      const due = await this.#o.store.outbox.due(now.toISOString(), this.#o.concurrency);
-      if (due.length === 0) return report;
-      const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
-      const claimed: DeliveryRow[] = [];
-      for (const row of due) {
-        if (await this.#o.store.outbox.claim(row, this.owner, now.toISOString(), leaseUntil))
-          claimed.push({ ...row, attempts: row.attempts + 1 });
-      }
-      // Everything due was taken by other dispatchers: they will send it.
-      if (claimed.length === 0) return report;
-      await Promise.all(claimed.map((row) => this.#process(row, report)));
-    }
+    const report = emptyReport();
+    const outbox = this.#o.store.outbox;
+    await drainRounds<DeliveryRow>(
+      {
+        now: this.#o.now,
+        limit: this.#o.concurrency,
+        leaseMs: this.leaseMs,
+        owner: this.owner,
+        due: (now, limit) => outbox.due(now, limit),
+        claim: (row, owner, now, leaseUntil) => outbox.claim(row, owner, now, leaseUntil),
+        process: (row) => this.#process(row, report),
+      },
+      options.deadline,
+    );
+    return report;
   }
 
   /** Drains soon, once, however often it is asked while a drain runs (after each write on Node). */
   kick(): Promise<DrainReport> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    const run = async (): Promise<DrainReport> => {
-      let report: DrainReport;
-      do {
-        this.#again = false;
-        report = await this.drain().catch((error: unknown) => {
-          this.#o.logger?.error('outbox_drain_failed', { message: error instanceof Error ? error.message : String(error) });
-          return { delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 };
-        });
-      } while (this.#again);
-      this.#running = undefined;
-      return report;
-    };
-    this.#running = run();
-    return this.#running;
+    return this.#loop.kick();
   }
 
   /** Polls for due deliveries (retries whose backoff ended, other processes' orphans). */
   start(intervalMs: number): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.kick(), intervalMs);
-    this.#timer.unref?.();
-    void this.kick();
+    this.#loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async #process(row: DeliveryRow, report: DrainReport): Promise<void> {

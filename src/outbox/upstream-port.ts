@@ -9,9 +9,10 @@ import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
 import { asCustomer } from '../upstream/fidelity.ts';
+import { createMarker, findByMarker } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 
-export { retryAfterMs };
+export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
@@ -23,17 +24,6 @@ import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Repli
 
 /** Names the delivery on every request, so an upstream (or a proxy in the tests) can tell retries apart. */
 export const deliveryHeader = 'x-custgate-delivery';
-
-/**
- * For a provider without idempotency keys that has an external id (Zenskar), a create carries
- * one: the customer's own external_id, or `custgate-<uuid>` when it has none. A retried create
- * first looks for it, so a create that landed while its answer was lost is linked, not repeated.
- * The marker is declared noise for the shadow comparison.
- */
-export function createMarker(dialect: AnyDialect, customerId: string, fields: Pick<CustomerFields, 'external_id'>): string | undefined {
-  if (dialect.idempotency || !dialect.translation.coverage.external_id?.write?.set) return undefined;
-  return fields.external_id ?? `custgate-${customerId}`;
-}
 
 /**
  * A mirror cannot refuse the write (the local store is the system of record, and it committed):
@@ -130,14 +120,9 @@ export class ClientPort implements UpstreamPort {
 
   /** The customer a lost create left at the upstream, found by its marker, linked. */
   async #adopt(client: UpstreamClient, upstream: Upstream, work: DeliveryWork, marker: string): Promise<boolean> {
-    try {
-      const found = await client.fetchCustomer(upstream, marker);
-      await this.#link(work, upstream, found.upstreamId);
-      return true;
-    } catch (error) {
-      if (isGatewayError(error) && error.code === 'not_found') return false;
-      throw error;
-    }
+    const found = await findByMarker(client, upstream, marker);
+    if (found) await this.#link(work, upstream, found.upstreamId);
+    return found !== undefined;
   }
 
   /**

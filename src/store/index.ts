@@ -4,3 +4,4 @@ export type { Database } from './schema.ts';
 export * from './store.ts';
 export * from './outbox.ts';
 export * from './upstreams.ts';
+export * from './imports.ts';

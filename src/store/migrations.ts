@@ -357,6 +357,38 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
     },
   },
+  '0013_upstream_encoding': {
+    async up(db: AnyDb) {
+      // The body encoding an upstream is sent (`upstream add --encoding`): JSON, as every provider's
+      // reference documents, unless a Stripe-compatible provider needs Stripe's form. Every
+      // existing upstream keeps JSON, what it was sent before.
+      await db.schema
+        .alterTable('upstreams')
+        .addColumn('encoding', 'varchar(8)', (c) => c.notNull().defaultTo('json'))
+        .execute();
+    },
+  },
+  '0014_upstream_imports': {
+    async up(db: AnyDb) {
+      // One row per upstream being imported (`custgate upstream import`): where the walk of its
+      // list stands, written after each page, so a killed import resumes there.
+      await db.schema
+        .createTable('upstream_imports')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('next_token', 'text')
+        .addColumn('pages', 'integer', (c) => c.notNull())
+        .addColumn('seen', 'integer', (c) => c.notNull())
+        .addColumn('imported', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addCheckConstraint('upstream_imports_state', sql`state in ('running', 'done', 'failed')`)
+        .execute();
+      await db.schema.createIndex('upstream_imports_tenant').on('upstream_imports').columns(['tenant_id', 'state']).execute();
+    },
+  },
   // #27: a deleted customer stays as a tombstone (its last version, its history, its links) so a
   // mirror can be told and a retrieve can answer as the provider does for a deleted customer; lists
   // leave it out. Existing rows are live (null).

@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
+import { type LeaseOutcome, LeasedQueue } from './lease.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -42,6 +43,28 @@ const deliveryColumns = [
   'updated_at',
 ] as const satisfies readonly (keyof DeliveryRow)[];
 
+/** A delivery of one version to one upstream, due at once. */
+export function pendingDelivery(
+  key: DeliveryKey & { readonly tenant_id: string; readonly action: DeliveryRow['action'] },
+  at: string,
+): DeliveryRow {
+  return {
+    upstream_id: key.upstream_id,
+    customer_id: key.customer_id,
+    version: key.version,
+    tenant_id: key.tenant_id,
+    action: key.action,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: at,
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
+    created_at: at,
+    updated_at: at,
+  };
+}
+
 /** One delivery by its key. */
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
   eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
@@ -50,11 +73,13 @@ export class OutboxStore {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
   readonly #insert: (row: DeliveryRow) => Step['query'];
+  readonly #lease: LeasedQueue<DeliveryKey, DeliveryState>;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
     this.#db = db;
     this.#insert = prepared<DeliveryRow>(deliveryColumns, (row) => db.insertInto('outbox').values(row).compile());
+    this.#lease = new LeasedQueue(executor, 'outbox', ['upstream_id', 'customer_id', 'version']);
   }
 
   /** The step that records a delivery inside a customer write's atomic unit. */
@@ -102,41 +127,13 @@ export class OutboxStore {
   }
 
   /** Takes the lease on a delivery; false when another dispatcher got it first. */
-  async claim(key: DeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
-    const q = this.#db
-      .updateTable('outbox')
-      .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where(byKey(key))
-      .where('state', '=', 'pending')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+  claim(key: DeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    return this.#lease.claim(key, owner, now, leaseUntil);
   }
 
-  /**
-   * Ends a claimed delivery: delivered, dead, or pending again at a later time. Only while the
-   * caller still holds the lease: a dispatcher that stalled past it has lost the delivery to another.
-   */
-  async settle(
-    key: DeliveryKey,
-    owner: string,
-    outcome: { readonly state: DeliveryState; readonly nextAttemptAt?: string; readonly error?: string | null },
-    now: string,
-  ): Promise<boolean> {
-    const q = this.#db
-      .updateTable('outbox')
-      .set({
-        state: outcome.state,
-        lease_owner: null,
-        lease_until: null,
-        updated_at: now,
-        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-        ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
-      })
-      .where(byKey(key))
-      .where('lease_owner', '=', owner)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+  /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
+  settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
+    return this.#lease.settle(key, owner, outcome, now);
   }
 
   async list(filter: {

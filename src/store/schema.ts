@@ -57,7 +57,7 @@ export interface IdempotencyKeysTable {
   tenant_id: string;
   key: string;
   request_hash: string;
-  /** 'pending' while the first request runs, then 'done'. */
+  /** 'pending' while the first request runs, then 'done'; 'sent' when it failed after reaching a proxy upstream. */
   state: string;
   status: number | null;
   body: string | null;
@@ -132,6 +132,8 @@ export interface UpstreamsTable {
   created_at: string;
   /** Set when the upstream was removed: the row and its links stay for an add of the same provider. */
   removed_at: string | null;
+  /** 'json' | 'form': the request body encoding (form only for dialects that take Stripe's form). */
+  encoding: string;
   /** The secret the provider signs its webhooks with, sealed as the credentials are (migration 0016). */
   webhook_secret?: string | null | undefined;
 }
@@ -173,6 +175,24 @@ export interface UpstreamLinksTable {
   created_at: string;
 }
 
+/** Where an import of an upstream's customer list stands (src/upstream/import.ts). */
+export interface UpstreamImportsTable {
+  upstream_id: string;
+  tenant_id: string;
+  /** 'running' | 'done' | 'failed'. */
+  state: string;
+  /** The client half's token for the next page; null before the first and after the last. */
+  next_token: string | null;
+  pages: number;
+  /** Customers read from the upstream's pages so far. */
+  seen: number;
+  /** Of them, stored and linked by this import (the rest were linked already). */
+  imported: number;
+  last_error: string | null;
+  started_at: string;
+  updated_at: string;
+}
+
 export interface GatewayKeysTable {
   name: string;
   value: string;
@@ -193,6 +213,7 @@ export interface Database {
   upstream_links: UpstreamLinksTable;
   upstream_history: UpstreamHistoryTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
+  upstream_imports: UpstreamImportsTable;
   gateway_keys: GatewayKeysTable;
 }
 

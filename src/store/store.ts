@@ -1,3 +1,4 @@
+import { ImportRepository } from './imports.ts';
 import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
@@ -153,6 +154,8 @@ export class Store {
   readonly #q: ReturnType<typeof hotQueries>;
   /** Upstream providers and links (src/upstream/). */
   readonly upstreams: UpstreamRepository;
+  /** Where each upstream import stands (src/upstream/import.ts). */
+  readonly imports: ImportRepository;
 
   constructor(executor: SqlExecutor) {
     this.executor = executor;
@@ -160,6 +163,7 @@ export class Store {
     this.#q = hotQueries(this.#db);
     this.outbox = new OutboxStore(executor, this.#db);
     this.upstreams = new UpstreamRepository(executor, this.#db);
+    this.imports = new ImportRepository(executor, this.#db);
   }
 
   /** A round trip to the database (readiness, health): rejects when it cannot answer. */
@@ -392,6 +396,21 @@ export class Store {
       .where('state', '=', previous.state)
       .compile();
     return (await this.executor.run(q)) > 0;
+  }
+
+  /**
+   * The key's write reached a proxy upstream and then failed, so the provider may hold it: the
+   * key is kept as `sent` (not released), and a retry with it recovers rather than sends again.
+   */
+  async markKeySent(tenantId: string, key: string): Promise<void> {
+    const q = this.#db
+      .updateTable('idempotency_keys')
+      .set({ state: 'sent' })
+      .where('tenant_id', '=', tenantId)
+      .where('key', '=', key)
+      .where('state', '=', 'pending')
+      .compile();
+    await this.executor.run(q);
   }
 
   async releaseKey(tenantId: string, key: string): Promise<void> {

@@ -86,7 +86,13 @@ export class UpstreamRepository {
   async restore(row: UpstreamRow, step: UpstreamHistoryRow): Promise<boolean> {
     const update = this.#db
       .updateTable('upstreams')
-      .set({ mode: row.mode, credentials: row.credentials, webhook_secret: row.webhook_secret ?? null, removed_at: null })
+      .set({
+        mode: row.mode,
+        credentials: row.credentials,
+        webhook_secret: row.webhook_secret ?? null,
+        encoding: row.encoding,
+        removed_at: null,
+      })
       .where('tenant_id', '=', row.tenant_id)
       .where('id', '=', row.id)
       .where('removed_at', 'is not', null)

@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import { dialects, type DialectName } from '../../dialects/index.ts';
 import { applyPatch } from '../core/index.ts';
-import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, BodyFormat, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { type Fetch, send } from './http.ts';
@@ -28,6 +28,8 @@ export interface Upstream {
   readonly baseUrl: string;
   readonly mode: UpstreamMode;
   readonly credentials: IssuedCredentials;
+  /** The body encoding it was added with (`upstream add --encoding`). */
+  readonly encoding: BodyFormat;
 }
 
 /** One canonical write to deliver. */
@@ -116,10 +118,10 @@ export function requestFor(upstream: Upstream, link: LinkRow | undefined, write:
   let request: ClientRequest;
   if (link) {
     const patch = resolveMerges(upstream.dialect, write.patch, write.current);
-    request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+    request = client.update(link.remote_id, { patch, current: write.current, encoding: upstream.encoding }, upstream.credentials);
   } else {
     const after = applyPatch(write.current ?? fieldDefaults, write.patch);
-    request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+    request = client.create({ patch: wholePatch(after), encoding: upstream.encoding }, upstream.credentials);
   }
   if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
     // A create on behalf of an update (no link yet) is another request: its own key.
@@ -212,6 +214,7 @@ export class UpstreamClient {
       baseUrl: row.base_url,
       mode: row.mode as UpstreamMode,
       credentials,
+      encoding: row.encoding === 'form' ? 'form' : 'json',
     };
   }
 
@@ -257,6 +260,22 @@ export class UpstreamClient {
     if (response.status < 200 || response.status > 299) throw client.parseError(response);
   }
 
+  /**
+   * One page of the upstream's customer list (`next`: the token the previous page named). A
+   * throttled answer (429, 503) carries its Retry-After as `retryAfterSeconds`; a page that is no
+   * page, or holds a customer id this gateway cannot store, is an error as a whole.
+   */
+  async listPage(upstream: Upstream, next: string | undefined): Promise<ClientPage> {
+    const client = upstream.dialect.client;
+    if (!client.list || !client.parseList) {
+      throw new GatewayError('bad_gateway', `The ${upstream.dialect.name} client half cannot list customers.`);
+    }
+    const page = client.parseList(await this.#answer(upstream, client.list(next, upstream.credentials)));
+    if (page instanceof GatewayError) throw page;
+    for (const customer of page.customers) checkRemoteId(customer.id);
+    return page;
+  }
+
   async #exchange(upstream: Upstream, request: ClientRequest) {
     const gatewayId = this.#options.gatewayId;
     return send(upstream.baseUrl, request, {
@@ -267,17 +286,32 @@ export class UpstreamClient {
   }
 
   async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
+    const parsed = upstream.dialect.client.parse(await this.#answer(upstream, request));
+    if (parsed instanceof GatewayError) throw parsed;
+    checkRemoteId(parsed.id);
+    return { upstreamId: parsed.id, patch: parsed.patch };
+  }
+
+  /** A successful answer's body, checked as a client's body is; anything else thrown as the provider's error. */
+  async #answer(upstream: Upstream, request: ClientRequest): Promise<unknown> {
     const client = upstream.dialect.client;
     const response = await this.#exchange(upstream, request);
-    if (response.status < 200 || response.status > 299) throw client.parseError(response);
+    if (response.status < 200 || response.status > 299) {
+      const error = client.parseError(response);
+      if ((response.status === 429 || response.status === 503) && response.retryAfterSeconds !== undefined) {
+        throw new GatewayError(error.code, error.message, { ...error.details, retryAfterSeconds: response.retryAfterSeconds });
+      }
+      throw error;
+    }
     const problem = answerProblem(response.body, 0);
     if (problem) throw new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
-    const parsed = client.parse(response.body);
-    if (parsed instanceof GatewayError) throw parsed;
-    // Stored as a link and looked up by later requests on every backend alike (PostgreSQL text holds no NUL).
-    if (parsed.id.length === 0 || parsed.id.length > maxRemoteIdLength || hasControl(parsed.id)) {
-      throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
-    }
-    return { upstreamId: parsed.id, patch: parsed.patch };
+    return response.body;
+  }
+}
+
+/** Stored as a link and looked up by later requests on every backend alike (PostgreSQL text holds no NUL). */
+function checkRemoteId(id: string): void {
+  if (id.length === 0 || id.length > maxRemoteIdLength || hasControl(id)) {
+    throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
   }
 }

@@ -3,7 +3,7 @@ import type { CustomerFields } from '../../schemas/index.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import { comparedFields, recordComparison, shadowDiff } from '../outbox/shadow.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { verifyStandardSignature, verifyStripeSignature } from '../webhooks/sign.ts';
@@ -162,7 +162,7 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
   const local = rowToCustomer(found);
   const fields = local as CustomerFields;
   const expected = expectedAt(dialect, local.uuid, fields);
-  const diffs = shadowDiff(expected, applyPatch(fields, parsed.patch), comparedFields(dialect.name as never));
+  const diffs = shadowDiff(expected, applyPatch(fields, parsed.patch), comparedFields(dialect));
   await recordComparison(
     store,
     { tenantId: row.tenant_id, upstream: row, customerId: local.uuid, version: local.version },

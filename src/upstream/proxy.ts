@@ -6,13 +6,15 @@ import {
   fieldDefaults,
   fieldNames,
   type IdKind,
+  set,
 } from '../../schemas/index.ts';
-import { applyPatch, checkInvariants, type CustomerService, rowToCustomer, uuidPattern, type WriteContext } from '../core/index.ts';
+import { applyPatch, type CustomerService, rowToCustomer, sentUpstream, uuidPattern, type WriteContext } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
+import { keyMarker, mayHold, recoverCreate } from './marker.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
@@ -42,7 +44,7 @@ export interface RemoteState {
 }
 
 /** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
-function adoptedIds(remoteId: string): WriteContext['ids'] {
+export function adoptedIds(remoteId: string): WriteContext['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
   return undefined;
@@ -140,20 +142,30 @@ export class ProxiedCustomers implements Customers {
     return this.#service.delete(['uuid'], row.id, ctx, again);
   }
 
-  async create(patch: CustomerPatch, given: WriteContext): Promise<Customer> {
-    const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
-    const ctx: WriteContext = { ...given, upstreams: rows };
-    if (!upstream) return this.#service.create(patch, ctx);
+  async create(given: CustomerPatch, givenCtx: WriteContext): Promise<Customer> {
+    const { upstream, rows } = await this.#forWrite(givenCtx.principal.tenantId);
+    const ctx: WriteContext = { ...givenCtx, upstreams: rows };
+    if (!upstream) return this.#service.create(given, ctx);
     // Refused here first: the upstream must not get a customer this gateway would not store.
+    await this.#service.checkWrite(fieldDefaults, applyPatch(fieldDefaults, given), ctx);
+    const marker = await keyMarker(upstream, given, ctx);
+    const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(fieldDefaults, patch);
-    checkInvariants(after);
-    const pushed = await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
-    return this.#service.create(patch, {
-      ...ctx,
-      overlay: pushed.patch,
-      link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
-      ids: adoptedIds(pushed.upstreamId),
-    });
+    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker) : undefined;
+    const pushed = recovered
+      ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
+      : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
+    try {
+      return await this.#service.create(patch, {
+        ...ctx,
+        overlay: pushed.patch,
+        link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
+        ids: adoptedIds(pushed.upstreamId),
+      });
+    } catch (error) {
+      // The provider holds the customer: the Idempotency-Key is kept for a retry to recover it.
+      throw sentUpstream(error);
+    }
   }
 
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, given: WriteContext): Promise<Customer> {
@@ -165,7 +177,7 @@ export class ProxiedCustomers implements Customers {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
     const after = applyPatch(current, patch);
-    checkInvariants(after);
+    await this.#service.checkWrite(current, after, ctx, current.uuid);
     const tenantId = ctx.principal.tenantId;
     const link = await this.#store.upstreams.findLink(tenantId, upstream.id, current.uuid);
     const pushed = await this.#carry(upstream, link, current, after, patch, ctx);
@@ -205,12 +217,24 @@ export class ProxiedCustomers implements Customers {
     const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
     const pushed = await this.#client.send(upstream, request, link === undefined).catch((error: unknown) => {
-      throw inClientTerms(error, upstream.dialect, client);
+      throw mayHold(link, inClientTerms(error, upstream.dialect, client));
     });
+    return this.#held(link, current, after, pushed, ctx, upstream);
+  }
+
+  /** The provider's answer, if what it holds passes every local check: else the provider's problem (502). */
+  async #held(
+    link: LinkRow | undefined,
+    current: Customer | CustomerFields,
+    after: CustomerFields,
+    pushed: Pushed,
+    ctx: WriteContext,
+    upstream: Upstream,
+  ): Promise<Pushed> {
     try {
-      checkInvariants(applyPatch(after, pushed.patch));
+      await this.#service.checkWrite(current, applyPatch(after, pushed.patch), ctx, 'uuid' in current ? current.uuid : undefined);
     } catch (error) {
-      throw providerValueError(error, upstream.dialect);
+      throw mayHold(link, providerValueError(error, upstream.dialect));
     }
     return pushed;
   }

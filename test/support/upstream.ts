@@ -108,6 +108,8 @@ export interface ReplicatingGateway {
   readonly env: Record<string, string>;
   readonly config: GatewayConfig;
   readonly dispatcher: Dispatcher;
+  /** Every request its deliveries sent: where, and with which Content-Type. */
+  readonly sent: { readonly url: string; readonly contentType: string | null }[];
   request(path: string, init?: RequestInit): Promise<Response>;
 }
 
@@ -116,7 +118,12 @@ export async function replicatingGateway(): Promise<ReplicatingGateway> {
   const store = await openStore(env);
   const config = loadConfig(env);
   const logger = { error: () => undefined };
-  const replication = replicationFor(store, config, { logger });
+  const sent: ReplicatingGateway['sent'] = [];
+  const fetchSeen = (input: string, init: RequestInit) => {
+    sent.push({ url: input, contentType: new Headers(init.headers).get('content-type') });
+    return fetch(input, init);
+  };
+  const replication = replicationFor(store, config, { logger, fetch: fetchSeen });
   const app = createApp({ store, config, logger, replication: { ...replication, drainAfterWrite: false } });
-  return { store, env, config, dispatcher: replication.dispatcher, request: async (path, init) => app.request(path, init) };
+  return { store, env, config, dispatcher: replication.dispatcher, sent, request: async (path, init) => app.request(path, init) };
 }

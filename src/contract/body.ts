@@ -1,6 +1,6 @@
 import qs from 'qs';
-import type { BodyFormat } from '../contract/dialect.ts';
-import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { BodyFormat } from './dialect.ts';
+import { GatewayError, isGatewayError } from './errors.ts';
 
 // Keys that would reach an object's prototype if the body were ever merged with assignment.
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);

@@ -20,7 +20,7 @@ interface Delivery {
   last_error: string | null;
 }
 
-describe('a dead delivery is superseded by the next version of the customer', () => {
+describe('mirror and shadow deliveries against a second custgate', () => {
   let provider: Provider;
   let local: ReplicatingGateway;
   let tenant: CreatedTenant;
@@ -167,5 +167,80 @@ describe('a dead delivery is superseded by the next version of the customer', ()
     };
     const email = report.dialects.find((d) => d.dialect === 'meteroid')?.fields.find((f) => f.field === 'email');
     expect(email?.samples[0]).toMatchObject({ local: null, upstream: 'keep@example.com' });
+  });
+  it('an upstream added with --encoding form is sent Stripe form bodies, which the provider takes; the default is JSON', {
+    timeout: 60_000,
+  }, async () => {
+    const encoded = await createTenant(local.store, local.config, 'encodings');
+    const added = JSON.parse(
+      await runCli(
+        [
+          'upstream',
+          'add',
+          encoded.tenant.id,
+          '--dialect',
+          'wooshpay',
+          '--base-url',
+          provider.baseUrl('wooshpay'),
+          '--mode',
+          'mirror',
+          '--encoding',
+          'form',
+          '--credentials',
+          JSON.stringify(provider.credentials.wooshpay),
+          '--json',
+        ],
+        local.env,
+      ),
+    ) as { id: string; encoding: string };
+    expect(added.encoding).toBe('form');
+    const keyring = keyringFor(local.config, local.store.upstreams);
+    const json = await addUpstream(local.store, keyring, encoded.tenant.id, {
+      dialect: 'connhex',
+      baseUrl: provider.baseUrl('connhex'),
+      mode: 'mirror',
+      credentials: provider.credentials.connhex,
+    });
+    expect(json.encoding).toBe('json');
+    // Only a dialect whose API takes Stripe's form can be given it.
+    await expect(
+      addUpstream(local.store, keyring, encoded.tenant.id, {
+        dialect: 'zenskar',
+        baseUrl: provider.baseUrl('zenskar'),
+        mode: 'mirror',
+        credentials: provider.credentials.zenskar,
+        encoding: 'form',
+      }),
+    ).rejects.toThrow(/JSON bodies only/);
+    const key = { authorization: `Bearer ${encoded.credentials.wooshpay!.secret_key}` };
+    const shown = await local.request(`/gateway/v1/upstreams/${added.id}`, { headers: key });
+    expect(await shown.json()).toMatchObject({ id: added.id, encoding: 'form' });
+
+    const created = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Form Co', metadata: { plan: 'gold' } }, key));
+    const { id } = (await created.json()) as { id: string };
+    const updated = await local.request(
+      `/wooshpay/v1/customers/${id}`,
+      jsonInit('POST', { email: 'form@example.com', address: { line1: '1 Main St', city: 'Oslo', country: 'NO' } }, key),
+    );
+    expect(updated.status).toBe(200);
+    local.sent.length = 0;
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 4, dead: 0 });
+    const types = (prefix: string) => [...new Set(local.sent.filter((r) => r.url.startsWith(prefix)).map((r) => r.contentType))];
+    expect(types(provider.baseUrl('wooshpay'))).toEqual(['application/x-www-form-urlencoded']);
+    expect(types(provider.baseUrl('connhex'))).toEqual(['application/json']);
+
+    const links = await local.request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const remote = ((await links.json()) as { data: { upstream_id: string; remote_id: string }[] }).data.find(
+      (l) => l.upstream_id === added.id,
+    );
+    const held = await fetch(`${provider.baseUrl('wooshpay')}/v1/customers/${remote!.remote_id}`, {
+      headers: fixturesOf(dialects.wooshpay).auth(provider.credentials.wooshpay),
+    });
+    expect(await held.json()).toMatchObject({
+      name: 'Form Co',
+      email: 'form@example.com',
+      metadata: { plan: 'gold' },
+      address: { line1: '1 Main St', city: 'Oslo', country: 'NO' },
+    });
   });
 });

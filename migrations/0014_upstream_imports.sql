@@ -1,0 +1,3 @@
+-- Generated from src/store/migrations.ts (migration "0014_upstream_imports") by `npm run d1:migrations`. Do not edit.
+create table "upstream_imports" ("upstream_id" varchar(64) primary key, "tenant_id" varchar(64) not null, "state" varchar(16) not null, "next_token" text, "pages" integer not null, "seen" integer not null, "imported" integer not null, "last_error" text, "started_at" varchar(32) not null, "updated_at" varchar(32) not null, constraint "upstream_imports_state" check (state in ('running', 'done', 'failed')));
+create index "upstream_imports_tenant" on "upstream_imports" ("tenant_id", "state");

@@ -1,0 +1,103 @@
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { type Env, tenantId, withStore } from './upstream.ts';
+import { loadConfig } from '../config.ts';
+import { CustomerService } from '../core/index.ts';
+import { backfill } from '../outbox/backfill.ts';
+import { replicaLookup } from '../outbox/upstream-port.ts';
+import type { Store, UpstreamRow } from '../store/index.ts';
+import { UpstreamClient } from '../upstream/client.ts';
+import { type ImportProgress, importCustomers } from '../upstream/import.ts';
+import { gatewayIdOf } from '../upstream/loop.ts';
+import { keyringFor } from '../upstream/secrets.ts';
+
+// `custgate upstream import|backfill|reconcile`: moving a whole customer book between providers
+// (docs/migrating.md). Progress goes to stderr (a bar on a terminal), results to stdout.
+
+/** The tenant's upstream by id, or an error naming what is there. */
+export async function upstreamOf(store: Store, tenant: string, id: string): Promise<UpstreamRow> {
+  const tenantRef = await tenantId(store, tenant);
+  const row = await store.upstreams.find(tenantRef, id);
+  if (row) return row;
+  const ids = (await store.upstreams.list(tenantRef)).map((u) => u.id);
+  throw new Error(`no upstream ${id} for tenant ${tenant}${ids.length > 0 ? ` (its upstreams: ${ids.join(', ')})` : ' (it has none)'}`);
+}
+
+/** What a migration command needs beside the store: the local writes and the upstream calls. */
+export function bookDeps(store: Store, env: Env) {
+  const config = loadConfig(env);
+  const keyring = keyringFor(config, store.upstreams);
+  const client = new UpstreamClient({
+    keyring,
+    gatewayId: gatewayIdOf(store.upstreams),
+    timeoutMs: config.upstreamTimeoutMs,
+    upstreams: store.upstreams,
+  });
+  const service = new CustomerService(store, {
+    now: () => new Date(),
+    maxAttempts: 16,
+    writeWaitMs: config.writeWaitMs,
+    maxCustomerBytes: config.maxCustomerBytes,
+    replicas: replicaLookup(store),
+  });
+  return { store, service, client };
+}
+
+/** A running count on stderr when it is a terminal (the total of a provider's list is not known ahead). */
+function counter(label: string): { update(p: ImportProgress): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `${label} {value} customers | {imported} new | {pages} pages | {duration_formatted}`,
+    hideCursor: true,
+  });
+  bar.start(0, 0, { imported: 0, pages: 0 });
+  return {
+    update: (p) => bar.update(p.seen, { imported: p.imported, pages: p.pages }),
+    stop: () => bar.stop(),
+  };
+}
+
+const rateOption = (value: string): number => {
+  const rate = Number(value);
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--rate must be a positive number of customers per second, not ${value}`);
+  return rate;
+};
+
+export function bookCommands(upstream: Command, env: Env): void {
+  upstream
+    .command('import <tenant> <upstream-id>')
+    .description("store and link every customer of the upstream's list not linked yet (resumes where a stopped import left off)")
+    .option('--rate <n>', 'at most n customers per second', rateOption)
+    .option('--live', "the imported customers belong to the tenant's live keys (default: test keys)")
+    .option('--json', 'print the result as JSON')
+    .action(async (tenant: string, id: string, opts: { rate?: number; live?: boolean; json?: boolean }) => {
+      const bar = opts.json ? { update: () => undefined, stop: () => undefined } : counter('import');
+      const done = await withStore(env, async (store) => {
+        const row = await upstreamOf(store, tenant, id);
+        try {
+          return await importCustomers(bookDeps(store, env), row, { rate: opts.rate, livemode: opts.live === true, onPage: bar.update });
+        } finally {
+          bar.stop();
+        }
+      });
+      console.log(
+        opts.json
+          ? JSON.stringify(done)
+          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported} linked already, ${done.pages} pages)`,
+      );
+    });
+  upstream
+    .command('backfill <tenant> <upstream-id>')
+    .description('queue a create in the outbox for every local customer a mirror or shadow upstream has no link for')
+    .option('--rate <n>', 'at most n deliveries queued per second (default 500)', rateOption)
+    .option('--json', 'print the result as JSON')
+    .action(async (tenant: string, id: string, opts: { rate?: number; json?: boolean }) => {
+      const done = await withStore(env, async (store) => backfill(store, await upstreamOf(store, tenant, id), { rate: opts.rate }));
+      console.log(
+        opts.json
+          ? JSON.stringify(done)
+          : `queued ${done.queued} creates for upstream ${done.upstream} (${done.skipped} customers linked or in line already); a running gateway delivers them`,
+      );
+    });
+}

@@ -1,0 +1,204 @@
+import { applyPatch, checkInvariants, type CustomerService } from '../core/index.ts';
+import type { ClientCustomer } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
+import type { Upstream, UpstreamClient } from './client.ts';
+import { adoptedIds } from './proxy.ts';
+import { fieldDefaults } from '../../schemas/index.ts';
+
+// `custgate upstream import` (#27): walks an upstream's customer list with its client half and
+// stores and links every customer not linked yet, as a proxy does on first reference
+// (src/upstream/proxy.ts). Each customer is created together with its link in one atomic unit, so
+// a customer is never stored twice: a re-run (or a resumed run) skips what is linked. A checkpoint
+// after each page (table upstream_imports) lets a killed import continue at the page it stopped in.
+
+export interface ImportProgress {
+  readonly upstream: string;
+  readonly state: 'running' | 'done' | 'failed';
+  readonly pages: number;
+  /** Customers read from the upstream so far. */
+  readonly seen: number;
+  /** Of them, stored and linked by this import; the others were linked already. */
+  readonly imported: number;
+  readonly error?: string | undefined;
+}
+
+export interface ImportOptions {
+  /** Most customers stored per second (undefined: as fast as the store takes them). */
+  readonly rate?: number | undefined;
+  /** Stops after this many pages (the Workers cron advances an import a few pages per run). */
+  readonly maxPages?: number | undefined;
+  /** Called after each page's checkpoint. */
+  readonly onPage?: ((progress: ImportProgress) => void) | undefined;
+  /** Whose customers the imported ones are: test (default) or live keys. */
+  readonly livemode?: boolean | undefined;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ImportDeps {
+  readonly store: Store;
+  readonly service: CustomerService;
+  readonly client: UpstreamClient;
+}
+
+/** The longest wait a Retry-After may ask for; a provider asking for longer is treated as down. */
+const maxRetryAfterMs = 120_000;
+/** Throttled or unreachable answers tolerated in a row on one page before the import stops (resumable). */
+const maxTries = 8;
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const progressOf = (row: ImportRow): ImportProgress => ({
+  upstream: row.upstream_id,
+  state: row.state as ImportProgress['state'],
+  pages: Number(row.pages),
+  seen: Number(row.seen),
+  imported: Number(row.imported),
+  ...(row.last_error ? { error: row.last_error } : {}),
+});
+
+/** A transient failure worth waiting for: the provider's throttle (with its Retry-After), a timeout, an outage. */
+function waitBefore(error: unknown, attempt: number): number | undefined {
+  if (!isGatewayError(error)) return undefined;
+  const after = error.details.retryAfterSeconds;
+  if (after !== undefined) return Math.min(after * 1000, maxRetryAfterMs);
+  if (['rate_limited', 'unavailable', 'upstream_unavailable', 'upstream_timeout'].includes(error.code)) return 250 * 2 ** attempt;
+  return undefined;
+}
+
+/**
+ * Imports (or resumes importing) the upstream's customers. Resolves with the progress when the
+ * list ends or `maxPages` is reached; on a failure the checkpoint records it and the error is
+ * thrown (a re-run resumes at the page that failed).
+ */
+export async function importCustomers(deps: ImportDeps, row: UpstreamRow, options: ImportOptions = {}): Promise<ImportProgress> {
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? sleepFor;
+  const upstream = await deps.client.open(row);
+  const previous = await deps.store.imports.find(row.tenant_id, row.id);
+  // A finished import starts over: customers created at the provider since are linked, the rest skipped.
+  let checkpoint: ImportRow =
+    previous && previous.state !== 'done'
+      ? { ...previous, state: 'running', last_error: null }
+      : {
+          upstream_id: row.id,
+          tenant_id: row.tenant_id,
+          state: 'running',
+          next_token: null,
+          pages: 0,
+          seen: 0,
+          imported: 0,
+          last_error: null,
+          started_at: now().toISOString(),
+          updated_at: now().toISOString(),
+        };
+  await deps.store.imports.save(checkpoint);
+  // A cursor that comes back is a list that never ends: refused rather than walked for ever.
+  const asked = new Set<string>();
+  const started = Date.now();
+  let stored = 0;
+  try {
+    for (let pages = 0; options.maxPages === undefined || pages < options.maxPages; pages++) {
+      const token = checkpoint.next_token ?? undefined;
+      if (token !== undefined) {
+        if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
+        asked.add(token);
+      }
+      const page = await pageWithRetries(deps.client, upstream, token, sleep);
+      const ids = new Set(page.customers.map((c) => c.id));
+      if (ids.size !== page.customers.length) throw new GatewayError('bad_gateway', "The upstream's list page names a customer twice.");
+      if (page.next !== undefined && page.customers.length === 0) {
+        throw new GatewayError('bad_gateway', "The upstream's list page is empty but names a next page.");
+      }
+      // Every customer of the page is checked before any is stored: a bad page stores nothing.
+      for (const customer of page.customers) {
+        try {
+          checkInvariants(applyPatch(fieldDefaults, customer.patch));
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          throw new GatewayError('bad_gateway', `The upstream's customer ${customer.id} is not one this gateway can store: ${why}`);
+        }
+      }
+      let imported = 0;
+      // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
+      const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
+      for (const customer of page.customers) {
+        if (await importOne(deps, upstream, others, customer, options.livemode === true)) imported++;
+        stored++;
+        if (options.rate !== undefined && options.rate > 0) {
+          const due = started + (stored / options.rate) * 1000;
+          if (due > Date.now()) await sleep(due - Date.now());
+        }
+      }
+      checkpoint = {
+        ...checkpoint,
+        next_token: page.next ?? null,
+        state: page.next === undefined ? 'done' : 'running',
+        pages: Number(checkpoint.pages) + 1,
+        seen: Number(checkpoint.seen) + page.customers.length,
+        imported: Number(checkpoint.imported) + imported,
+        updated_at: now().toISOString(),
+      };
+      await deps.store.imports.save(checkpoint);
+      options.onPage?.(progressOf(checkpoint));
+      if (page.next === undefined) break;
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.store.imports.save({ ...checkpoint, state: 'failed', last_error: message, updated_at: now().toISOString() });
+    throw error;
+  }
+  return progressOf(checkpoint);
+}
+
+async function pageWithRetries(
+  client: UpstreamClient,
+  upstream: Upstream,
+  token: string | undefined,
+  sleep: (ms: number) => Promise<void>,
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.listPage(upstream, token);
+    } catch (error) {
+      const wait = waitBefore(error, attempt);
+      if (wait === undefined || attempt >= maxTries) throw error;
+      await sleep(wait);
+    }
+  }
+}
+
+/** Stores and links one upstream customer; false when it was linked already. */
+async function importOne(
+  deps: ImportDeps,
+  upstream: Upstream,
+  others: readonly UpstreamRow[],
+  customer: ClientCustomer,
+  livemode: boolean,
+): Promise<boolean> {
+  const { store, service } = deps;
+  const tenantId = upstream.tenantId;
+  if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
+  const ctx = {
+    principal: { tenantId, credentialId: `import:${upstream.id}`, livemode },
+    dialect: upstream.dialect.name,
+    overlay: customer.patch,
+    link: { upstreamId: upstream.id, remoteId: customer.id },
+    upstreams: others,
+  };
+  const ids = adoptedIds(customer.id);
+  try {
+    await service.create({}, ids ? { ...ctx, ids } : ctx);
+    return true;
+  } catch (error) {
+    if (!isGatewayError(error) || error.code !== 'conflict') throw error;
+    // Linked meanwhile (another import), or its id is a local customer's already: a new local id then.
+    if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
+    if (!ids || error.details.field !== 'upstream id') {
+      throw new GatewayError('conflict', `The upstream's customer ${customer.id}: ${error.message}`);
+    }
+    await service.create({}, ctx);
+    return true;
+  }
+}
