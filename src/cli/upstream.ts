@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { demote, promote } from '../upstream/cut-over.ts';
 import { loadConfig } from '../config.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { openStore } from '../open-store.ts';
@@ -127,6 +128,26 @@ export function upstreamCommands(program: Command, env: Env): void {
     .action(async (ref: string, id: string, mode: string, opts: { json?: boolean }) => {
       const changed = await withStore(env, async (store) => changeMode(store, await tenantId(store, ref), id, mode));
       console.log(opts.json ? JSON.stringify(changed) : `changed ${line(changed)}`);
+    });
+  upstream
+    .command('promote <tenant> <upstream-id>')
+    .description(
+      'the cut-over: a mirror or shadow upstream becomes the proxy once nothing is left to deliver and the last reconciliation found no difference',
+    )
+    .option('--force', 'promote even so (a warning, and forced: true in the history)')
+    .option('--json', 'print the upstream as JSON')
+    .action(async (ref: string, id: string, opts: { force?: boolean; json?: boolean }) => {
+      const done = await withStore(env, async (store) => promote(store, await tenantId(store, ref), id, new Date(), opts.force === true));
+      if (done.forced) console.error(`warning: promoted by force past: ${done.blockers.join('; ')}`);
+      console.log(opts.json ? JSON.stringify({ ...done.upstream, forced: done.forced }) : `promoted ${line(done.upstream)}`);
+    });
+  upstream
+    .command('demote <tenant> <upstream-id>')
+    .description('the proxy goes back to mirror (the local store is the system of record again)')
+    .option('--json', 'print the upstream as JSON')
+    .action(async (ref: string, id: string, opts: { json?: boolean }) => {
+      const done = await withStore(env, async (store) => demote(store, await tenantId(store, ref), id, new Date()));
+      console.log(opts.json ? JSON.stringify(done) : `demoted ${line(done)}`);
     });
   upstream
     .command('webhook-secret <tenant> <upstream-id> [secret]')

@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
+import { demote, promote } from '../upstream/cut-over.ts';
 import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
@@ -181,6 +182,27 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     }
     const id = c.req.param('id');
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
+    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+  });
+
+  // The cut-over (src/upstream/cut-over.ts): {"force": true} promotes past what would refuse it.
+  api.post('/upstreams/:id/promote', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const principal = c.get('principal');
+    const raw = c.req.header('content-length') === '0' ? {} : await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+    const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const unknownKey = Object.keys(fields).find((k) => k !== 'force');
+    if (unknownKey !== undefined || (fields.force !== undefined && typeof fields.force !== 'boolean')) {
+      const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'force must be true or false.';
+      throw new GatewayError('invalid_request', message, { issues: [{ path: [unknownKey ?? 'force'], kind: 'value', message }] });
+    }
+    const id = c.req.param('id');
+    const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), fields.force === true);
+    return c.json({ ...(await upstreamDetail(rt.store, principal.tenantId, id)), forced: promoted.forced });
+  });
+  api.post('/upstreams/:id/demote', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const principal = c.get('principal');
+    const id = c.req.param('id');
+    await demote(rt.store, principal.tenantId, id, rt.now());
     return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
   });
 

@@ -180,13 +180,14 @@ export class OutboxStore {
     return changed;
   }
 
-  /** Pending and dead deliveries, of one tenant or of all (health, metrics). */
-  async counts(tenantId?: string): Promise<OutboxCounts> {
+  /** Pending and dead deliveries, of one tenant (to one upstream) or of all (health, metrics). */
+  async counts(tenantId?: string, upstreamId?: string): Promise<OutboxCounts> {
     let q = this.#db
       .selectFrom('outbox')
       .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
       .where('state', 'in', ['pending', 'dead']);
     if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
+    if (upstreamId !== undefined) q = q.where('upstream_id', '=', upstreamId);
     const rows = await this.#executor.all(q.groupBy('state').compile());
     const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
     return { pending: count('pending'), dead: count('dead') };
