@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { dialects } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { mintToken } from '../gateway/tenants.ts';
-import type { LoggedRequest } from '../http/request-log.ts';
+import type { LoggedRequest } from '../contract/request-log.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { localBase } from './tenants.ts';
 

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { LoggedRequest } from '../contract/request-log.ts';
 import { requestIdOf } from './access.ts';
 
 // The last requests of each tenant, for a developer to see what their code sent
@@ -6,17 +7,7 @@ import { requestIdOf } from './access.ts';
 // tenant and at most `tenants` tenants (the least recently active is dropped). Bodies are kept
 // short and every member whose name says it is a secret is redacted; headers are never kept.
 
-export interface LoggedRequest {
-  readonly time: string;
-  readonly request_id: string | null;
-  readonly method: string;
-  readonly path: string;
-  readonly dialect: string;
-  readonly status: number;
-  readonly duration_ms: number;
-  readonly request_body: unknown;
-  readonly response_body: unknown;
-}
+export type { LoggedRequest } from '../contract/request-log.ts';
 
 const maxBodyChars = 4096;
 const tooLong = `(longer than ${maxBodyChars} bytes: not kept)`;
