@@ -174,16 +174,21 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    const dialect = dialectOf(target.dialect);
-    const marker = createMarker(dialect, customerId, fields);
-    const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
-    const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
-      expand: [],
-      principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
-    });
-    const parsed = dialect.client.parse(rendered);
-    return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
+    return expectedAt(target.dialect, customerId, fields);
   }
+}
+
+/** The local fields as an upstream of this dialect shows them (UpstreamPort.expected; reconciliation). */
+export function expectedAt(dialectName: string, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+  const dialect = dialectOf(dialectName);
+  const marker = createMarker(dialect, customerId, fields);
+  const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
+  const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
+    expand: [],
+    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+  });
+  const parsed = dialect.client.parse(rendered);
+  return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
 }
 
 /** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */
