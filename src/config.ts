@@ -1,8 +1,6 @@
 import * as v from 'valibot';
-import { type DialectName, dialectNames } from '../dialects/index.ts';
 import type { JwtConfig } from './auth/index.ts';
-import { parseSecretsKey } from './upstream/secrets.ts';
-import type { WindowLimit } from './http/rate-limit.ts';
+import { parseSecretsKey } from './auth/crypto.ts';
 
 // Every environment variable the gateway reads is parsed here, in one valibot schema, so a bad
 // value fails at start with the variable's name, never later or silently. To add a variable: add
@@ -57,6 +55,12 @@ export interface GatewayConfig {
   readonly maxInFlightPerAddress: number;
   /** Requests kept per tenant for GET /gateway/v1/requests (0: none; the default in production). */
   readonly requestLogSize: number;
+}
+
+/** A count per time window (the rate limits); `max` 0 turns the limit off. */
+export interface WindowLimit {
+  readonly max: number;
+  readonly windowMs: number;
 }
 
 /** A variable is missing or malformed; the message names it (never its value when secret). */
@@ -204,14 +208,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   const parsed = loadEnv(env);
   // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
   const secret = parsed.CUSTGATE_JWT_SECRET;
-  const audiences = Object.fromEntries(dialectNames.map((name) => [name, `${parsed.CUSTGATE_JWT_AUDIENCE_PREFIX}${name}`])) as Record<
-    DialectName,
-    string
-  >;
   return {
     production: parsed.NODE_ENV === 'production',
     bodyLimitBytes: parsed.CUSTGATE_BODY_LIMIT_BYTES,
-    jwt: { secret, issuer: parsed.CUSTGATE_JWT_ISSUER, audiences },
+    jwt: { secret, issuer: parsed.CUSTGATE_JWT_ISSUER, audiencePrefix: parsed.CUSTGATE_JWT_AUDIENCE_PREFIX },
     apiKeyCacheTtlMs: parsed.CUSTGATE_KEY_CACHE_TTL_MS,
     idempotencyTtlHours: parsed.CUSTGATE_IDEMPOTENCY_TTL_HOURS,
     authFailureLimit: { max: parsed.CUSTGATE_AUTH_FAILURE_LIMIT, windowMs: parsed.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS * 1000 },

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { AccessEntry } from './http/access.ts';
+import type { AccessEntry } from './logger.ts';
 
 // Prometheus metrics for the Node server (GET /metrics). Workers have no scrape endpoint: use
 // Workers Analytics or the JSON access lines there. Each process has its own registry; with

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { syncD1Migrations } from '../src/entries/d1-tools.ts';
+import { syncD1Migrations } from '../src/cli/d1-tools.ts';
 
 // migrations/ is what `wrangler d1 migrations apply` runs on D1; src/store/migrations.ts is what
 // SQLite and PostgreSQL run. The folder is generated from the latter and must not drift.

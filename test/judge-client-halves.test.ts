@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
 import { createApp } from '../src/http/app.ts';
-import type { Replication } from '../src/http/runtime.ts';
+import type { Replication } from '../src/outbox/types.ts';
 import { replicationFor } from '../src/outbox/upstream-port.ts';
 import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';

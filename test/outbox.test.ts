@@ -228,10 +228,10 @@ describe('outbox: the dispatcher', () => {
     expect(s.upstream.copies.get(uuid)?.name).toBe('Slowest');
   });
 
-  it('dead-letters after the configured attempts, holds later versions back, and lets them be retried or dropped', async () => {
+  it('dead-letters after the configured attempts; the next version supersedes the dead one, which stays visible until retried or dropped', async () => {
     let clock = new Date('2030-06-01T00:00:00.000Z');
     const now = () => clock;
-    const { id } = await create(s, { name: 'Doomed' });
+    const { id } = await create(s, { name: 'Doomed', email: 'doomed@example.com' });
     const d = s.dispatcher({ now, maxAttempts: 3 });
     for (let i = 0; i < 3; i++) {
       s.upstream.faults.push(() => ({ kind: 'retry', error: `HTTP 500 #${i + 1}` }));
@@ -243,22 +243,42 @@ describe('outbox: the dispatcher', () => {
     let list = (await deliveries(s, id)).data;
     expect(list.map((x) => [x.version, x.state, x.attempts])).toEqual([
       [1, 'dead', 3],
-      [2, 'pending', 0],
+      [2, 'delivered', 1],
     ]);
     expect(list[0]!.last_error).toBe('HTTP 500 #3');
+    const uuid = (await deliveries(s, id)).customer;
+    // Version 2 carried what the dead create held too: the upstream has the whole customer.
+    expect(s.upstream.copies.get(uuid)).toMatchObject({ name: 'Doomed 2', email: 'doomed@example.com' });
     const health = (await (await s.request('/gateway/v1/health', { headers: probeAuth })).json()) as {
       outbox: { pending: number; dead: number };
     };
-    expect(health.outbox).toEqual({ pending: 1, dead: 1 });
+    expect(health.outbox).toEqual({ pending: 0, dead: 1 });
 
-    const key = { upstream_id: 'up_b', customer_id: (await deliveries(s, id)).customer, version: 1 };
+    // Retried once a later version was delivered, it is settled without another request.
+    const key = { upstream_id: 'up_b', customer_id: uuid, version: 1 };
     expect(await s.store.outbox.retry([key], clock.toISOString())).toBe(1);
-    await d.drain();
+    expect(await d.drain()).toMatchObject({ delivered: 1 });
     list = (await deliveries(s, id)).data;
     expect(list.map((x) => x.state)).toEqual(['delivered', 'delivered']);
-    expect(s.upstream.versions(key.customer_id)).toEqual([1, 2]);
+    expect(s.upstream.versions(uuid)).toEqual([2]);
     // Delivered history cannot be dropped.
     expect(await s.store.outbox.drop([key])).toBe(0);
+  });
+
+  it('a pending version holds the later ones back; once dead, the next one goes', async () => {
+    const { id } = await create(s, { name: 'Order' });
+    await update(s, id, { name: 'Order 2' });
+    const uuid = (await deliveries(s, id)).customer;
+    // Version 1 pending: version 2 waits for it.
+    const due = await s.store.outbox.due('2999-01-01T00:00:00.000Z', 10);
+    expect(due.filter((r) => r.customer_id === uuid).map((r) => Number(r.version))).toEqual([1]);
+    s.upstream.faults.push(() => ({ kind: 'rejected', error: 'HTTP 400: refused' }));
+    await s.dispatcher().drain();
+    expect((await deliveries(s, id)).data.map((x) => [x.version, x.state])).toEqual([
+      [1, 'dead'],
+      [2, 'delivered'],
+    ]);
+    expect(s.upstream.copies.get(uuid)?.name).toBe('Order 2');
   });
 
   it('dead-letters a refusal at once', async () => {

@@ -51,7 +51,8 @@ describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty fol
     expect(existsSync(join(installed, 'dist', 'src', 'entries', 'cli.js'))).toBe(true);
     expect(existsSync(join(installed, 'LICENSE'))).toBe(true);
     expect(existsSync(join(installed, 'CHANGELOG.md'))).toBe(true);
-    for (const absent of ['src', 'test', 'bench', 'dist/src/http/body.test.js']) expect(existsSync(join(installed, absent))).toBe(false);
+    for (const absent of ['src', 'test', 'bench', 'dist/src/contract/body.test.js'])
+      expect(existsSync(join(installed, absent))).toBe(false);
     expect(existsSync(join(dir, 'node_modules', 'tsx'))).toBe(false);
   });
 

@@ -3,7 +3,7 @@ import { createApp } from '../src/http/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { Dispatcher } from '../src/outbox/dispatcher.ts';
-import { shadowDiff } from '../src/outbox/shadow.ts';
+import { shadowDiff } from '../src/core/shadow-diff.ts';
 import type { ReplicaTarget } from '../src/outbox/types.ts';
 import type { Store } from '../src/store/index.ts';
 import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';

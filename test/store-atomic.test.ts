@@ -29,6 +29,7 @@ describe('store: atomic compare-and-set', () => {
       version: 1,
       data: JSON.stringify({ name: `customer ${n}` }),
       livemode: 0,
+      deleted_at: null,
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
       ...overrides,

@@ -23,6 +23,7 @@ function customer(id: string, number: number, extra: Partial<CustomerRow> = {}):
     created_at: now,
     updated_at: now,
     livemode: 0,
+    deleted_at: null,
     ...extra,
   };
 }

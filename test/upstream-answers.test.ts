@@ -13,12 +13,15 @@ import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 
 type Answer = { status: number; body: string; headers?: Record<string, string> };
 let answer: Answer = { status: 200, body: '{}' };
+/** Requests the provider received. */
+let received = 0;
 let server: Server;
 let base = '';
 let gw: TestGateway;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    received++;
     req.resume();
     req.on('end', () => {
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
@@ -136,6 +139,40 @@ describe('a proxy upstream answering with a value the canonical model cannot hol
     } else {
       expect(await localCount()).toBe(before + 1);
     }
+  });
+});
+
+describe('a Zenskar upstream answering a 26-character phone', () => {
+  it('the client is never blamed, the customer is linked once, and a retry with the same key sends nothing', async () => {
+    const id = '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2c01';
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        id,
+        external_id: null,
+        customer_name: 'Long Phone',
+        custom_data: {},
+        phone_number: '+1 (555) 123-4567 ext. 890',
+      }),
+    };
+    const d = dialects.wooshpay;
+    const init = () =>
+      jsonInit(
+        'POST',
+        { name: 'Long Phone' },
+        { ...fixturesOf(d).auth(gw.tenant.credentials.wooshpay ?? {}), 'idempotency-key': 'phone-26' },
+      );
+    const before = { local: await localCount(), received };
+    const first = await gw.request(`${d.routes.prefix}${d.routes.collection}`, init());
+    expect(first.status).toBe(200);
+    const customer = await gw.canonical(((await first.json()) as { id: string }).id);
+    expect(customer.phone).toBe('+1 (555) 123-4567 ext. 890');
+    expect(await gw.store.upstreams.linksOf(gw.tenant.tenant.id, customer.ids.uuid as string)).toHaveLength(1);
+    const retry = await gw.request(`${d.routes.prefix}${d.routes.collection}`, init());
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(received).toBe(before.received + 1);
+    expect(await localCount()).toBe(before.local + 1);
   });
 });
 

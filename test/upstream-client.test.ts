@@ -8,7 +8,8 @@ import { GatewayError } from '../src/contract/errors.ts';
 import type { LinkRow } from '../src/store/index.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 import { type Upstream, UpstreamClient, wholePatch } from '../src/upstream/client.ts';
-import { Keyring, newSecretsKey, parseSecretsKey } from '../src/upstream/secrets.ts';
+import { newSecretsKey, parseSecretsKey } from '../src/auth/crypto.ts';
+import { Keyring } from '../src/upstream/secrets.ts';
 import { fullPatchArb, uniqueIds } from './support/arbitraries.ts';
 import { carried, hiddenMembers } from './support/dialect-harness.ts';
 import { hangingServer, type Provider, startProvider } from './support/upstream.ts';
@@ -36,6 +37,7 @@ const upstreamOf = (dialect: AnyDialect, overrides: Partial<Upstream> = {}): Ups
   baseUrl: provider.baseUrl(dialect.name as DialectName),
   mode: 'proxy',
   credentials: provider.credentials[dialect.name as DialectName],
+  encoding: 'json',
   ...overrides,
 });
 

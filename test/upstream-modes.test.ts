@@ -1,18 +1,14 @@
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { openStore } from '../src/entries/node.ts';
 import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
-import { createApp } from '../src/http/app.ts';
 import { addUpstream, removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { replicationFor } from '../src/outbox/upstream-port.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
 import type { Store } from '../src/store/index.ts';
-import { jsonInit, testEnv } from './support/gateway.ts';
+import { jsonInit } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
-import { testDatabaseEnv } from './support/store.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
+import { type Provider, replicatingGateway, startProvider } from './support/upstream.ts';
 
 // An upstream's mode changes in place (CLI `custgate upstream mode`, PATCH
 // /gateway/v1/upstreams/{id}); its links and history stay, and removing it then adding the same
@@ -37,14 +33,9 @@ describe('upstream mode changes keep links and history', () => {
 
   beforeAll(async () => {
     provider = await startProvider();
-    env = { ...testDatabaseEnv(), ...testEnv };
-    store = await openStore(env);
-    const config = loadConfig(env);
-    tenant = await createTenant(store, config, 'moving');
-    const replication = replicationFor(store, config, { logger: { error: () => undefined } });
-    dispatcher = replication.dispatcher;
-    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { ...replication, drainAfterWrite: false } });
-    request = async (path, init) => app.request(path, init);
+    const local = await replicatingGateway();
+    ({ store, env, dispatcher, request } = local);
+    tenant = await createTenant(store, local.config, 'moving');
   });
   afterAll(async () => {
     await store?.executor.close();

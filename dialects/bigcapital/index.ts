@@ -44,6 +44,13 @@ export const bigcapital = {
     renderError: renderErrorBigcapital,
     list: listBigcapital,
     openapi: openapiBigcapital,
+    // Bigcapital's `DELETE /api/customers/{id}` (Customers.controller.ts of bigcapitalhq/bigcapital)
+    // removes the customer: 200, then it is not found, by a retrieve or a second delete alike.
+    delete: {
+      answer: (customer) => ({ status: 200, body: { id: customer.number, message: 'The customer has been deleted successfully.' } }),
+      retrieve: 'not_found',
+      again: 'not_found',
+    },
     createdStatus: 201,
   },
   translation: {

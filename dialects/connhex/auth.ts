@@ -23,6 +23,7 @@ export const requiredPermissionConnhex = {
   read: 'pay:customers:get',
   create: 'pay:customers:update',
   update: 'pay:customers:update',
+  delete: 'pay:customers:delete',
 } as const satisfies Record<Action, string>;
 
 const Pattern = v.pipe(v.string(), v.minLength(1), v.maxLength(200));

@@ -1,6 +1,7 @@
 import { decodeJwt, SignJWT } from 'jose';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { audienceFor } from '../../src/auth/jwt.ts';
 import { jsonInit, type TestGateway, tenantSigningKey, testGateway } from '../../test/support/gateway.ts';
 import { tokenTtlSecondsConnhex } from './index.ts';
 import { CustomerResponseConnhex } from './seed-response.ts';
@@ -29,7 +30,7 @@ async function sign(claims: Record<string, unknown>, options: TokenOptions = {})
   const jwtBuilder = new SignJWT({ tenant, ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: options.kid ?? tenant })
     .setIssuer(jwt.issuer)
-    .setAudience(options.audience ?? jwt.audiences.connhex!)
+    .setAudience(options.audience ?? audienceFor(jwt, 'connhex'))
     .setSubject('test-client')
     .setIssuedAt();
   if (options.exp !== null) jwtBuilder.setExpirationTime(options.exp ?? '1h');
@@ -228,7 +229,7 @@ describe('connhex http: security', () => {
     const payload = base64url(
       JSON.stringify({
         iss: gw.config.jwt.issuer,
-        aud: gw.config.jwt.audiences.connhex,
+        aud: audienceFor(gw.config.jwt, 'connhex'),
         sub: 'attacker',
         tenant: gw.tenant.tenant.id,
         permissions: both,
@@ -243,7 +244,7 @@ describe('connhex http: security', () => {
   });
 
   it("refuses a token minted for another dialect's audience, or with no exp, with 401", async () => {
-    await expectRefused(auth(await sign({ permissions: both }, { audience: gw.config.jwt.audiences.wooshpay! })), 401);
+    await expectRefused(auth(await sign({ permissions: both }, { audience: audienceFor(gw.config.jwt, 'wooshpay') })), 401);
     await expectRefused(auth(await sign({ permissions: both }, { exp: null })), 401);
   });
 

@@ -1,5 +1,5 @@
 import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
-import { expandParam, simulationsStripe } from '../stripe-like/index.ts';
+import { deleteStripe, expandParam, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
@@ -48,6 +48,7 @@ export const connhex = {
     renderError: renderErrorConnhex,
     list: listConnhex,
     openapi: openapiConnhex,
+    delete: deleteStripe,
     createdStatus: 200,
     simulations: simulationsStripe,
   },

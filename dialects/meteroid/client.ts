@@ -166,6 +166,7 @@ export const clientMeteroid = {
     body: JSON.stringify(fromPatch(write.patch).body),
   }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
+  delete: (id, credentials) => ({ method: 'DELETE', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
   cannotCarry,

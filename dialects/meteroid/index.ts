@@ -31,6 +31,10 @@ export const meteroid = {
     renderError: renderErrorMeteroid,
     list: listMeteroid,
     openapi: openapiMeteroid,
+    // Meteroid's `DELETE /api/v1/customers/{id_or_alias}` archives (router.rs of meteroid-oss/meteroid,
+    // `archive_customer`): 204, the customer still retrievable, left out of lists, archiving again
+    // changes nothing.
+    delete: { answer: () => ({ status: 204 }), retrieve: 'customer', again: 'same' },
     createdStatus: 201,
   },
   translation: {

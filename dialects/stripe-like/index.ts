@@ -3,3 +3,4 @@ export * from './mapping.ts';
 export * from './request.ts';
 export * from './from-patch.ts';
 export * from './list.ts';
+export * from './delete.ts';

@@ -106,6 +106,7 @@ export const clientWooshpay = {
   create: (write, credentials) => ({ method: 'POST', path: collection, ...request(write, credentials) }),
   update: (id, write, credentials) => ({ method: 'POST', path: `${collection}/${encodeURIComponent(id)}`, ...request(write, credentials) }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
+  delete: (id, credentials) => ({ method: 'DELETE', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
   parse,
   parseError: parseErrorStripe,
   cannotCarry,

@@ -1,5 +1,5 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
-import { expandParam, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
+import { deleteStripe, expandParam, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
@@ -34,6 +34,7 @@ export const wooshpay = {
     renderError: renderErrorWooshpay,
     list: listWooshpay,
     openapi: openapiWooshpay,
+    delete: deleteStripe,
     createdStatus: 200,
     simulations: simulationsStripe,
   },

@@ -1,12 +1,26 @@
 import type { ApiKeyKind, VerifiedCredential } from '../contract/dialect.ts';
-import type { CredentialRow, Store } from '../store/index.ts';
 import { constantTimeEqual, sha256Hex } from './crypto.ts';
 
 // API keys are long random secrets, so one SHA-256 is the right hash (a slow password hash would
 // add nothing but latency): look the hash up, then compare it in constant time.
 
+/** A stored credential as the verifier reads it: the secret's hash, never the secret. */
+export interface CredentialRecord {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly kind: string;
+  readonly secret_hash: string;
+  readonly livemode: number;
+  readonly revoked_at: string | null;
+}
+
+/** Where the verifier finds a credential by its hash; the store implements it, auth does not import the store. */
+export interface CredentialLookup {
+  findCredentialByHash(secretHash: string): Promise<CredentialRecord | undefined>;
+}
+
 interface Cached {
-  readonly row: CredentialRow;
+  readonly row: CredentialRecord;
   readonly until: number;
 }
 
@@ -20,11 +34,11 @@ export interface ApiKeyVerifierOptions {
 }
 
 export class ApiKeyVerifier {
-  readonly #store: Store;
+  readonly #store: CredentialLookup;
   readonly #options: ApiKeyVerifierOptions;
   readonly #cache = new Map<string, Cached>();
 
-  constructor(store: Store, options: ApiKeyVerifierOptions = { cacheTtlMs: 30_000, cacheSize: 10_000 }) {
+  constructor(store: CredentialLookup, options: ApiKeyVerifierOptions = { cacheTtlMs: 30_000, cacheSize: 10_000 }) {
     this.#store = store;
     this.#options = options;
   }
@@ -43,7 +57,7 @@ export class ApiKeyVerifier {
     return { type: 'api-key', tenantId: row.tenant_id, credentialId: row.id, livemode: row.livemode === 1 };
   }
 
-  #fromCache(hash: string, now: number): CredentialRow | undefined {
+  #fromCache(hash: string, now: number): CredentialRecord | undefined {
     const hit = this.#cache.get(hash);
     if (!hit) return undefined;
     if (hit.until <= now) {
@@ -53,7 +67,7 @@ export class ApiKeyVerifier {
     return hit.row;
   }
 
-  #remember(hash: string, row: CredentialRow, now: number): void {
+  #remember(hash: string, row: CredentialRecord, now: number): void {
     if (this.#options.cacheTtlMs <= 0) return;
     if (this.#cache.size >= this.#options.cacheSize) {
       // Map keeps insertion order: drop the oldest entry.

@@ -30,3 +30,32 @@ export function constantTimeEqual(a: string, b: string): boolean {
 export function randomHex(length: number): string {
   return hex(crypto.getRandomValues(new Uint8Array(Math.ceil(length / 2)))).slice(0, length);
 }
+
+// CUSTGATE_SECRETS_KEY is read by the configuration at start and by the upstream keyring, so its
+// parsing sits here, below both.
+
+export const toBase64Url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+
+export function fromBase64(text: string): Uint8Array {
+  const normal = text.replaceAll('-', '+').replaceAll('_', '/');
+  const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** 32 bytes as base64 (or base64url), or as 64 hex digits; anything else is refused. */
+export function parseSecretsKey(text: string): Uint8Array {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Uint8Array.from(trimmed.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
+    const bytes = fromBase64(trimmed);
+    if (bytes.length === 32) return bytes;
+  }
+  throw new Error('CUSTGATE_SECRETS_KEY must be 32 bytes, as base64 (44 characters) or hex (64 digits): `openssl rand -base64 32`');
+}
+
+/** A fresh key in the form CUSTGATE_SECRETS_KEY takes. */
+export const newSecretsKey = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));

@@ -7,9 +7,15 @@ export interface JwtConfig {
    */
   readonly secret?: string | undefined;
   readonly issuer: string;
-  /** Each dialect's tokens carry its own audience, so a token for one is refused by another. */
-  readonly audiences: Readonly<Record<string, string>>;
+  /**
+   * Each dialect's tokens carry its own audience (this prefix and the dialect's name), so a token
+   * for one is refused by another.
+   */
+  readonly audiencePrefix: string;
 }
+
+/** The audience of a dialect's tokens. */
+export const audienceFor = (config: Pick<JwtConfig, 'audiencePrefix'>, dialect: string): string => `${config.audiencePrefix}${dialect}`;
 
 /** Where a tenant's stored signing key is read and kept (the Store, or a script recorder for D1). */
 export interface SigningKeyStore {
@@ -114,8 +120,8 @@ export class JwtService {
 
   /** The verified tenant and claims, or undefined for any token that is not ours, valid and current. */
   async verify(token: string, dialect: string): Promise<VerifiedJwt | undefined> {
-    const audience = this.#config.audiences[dialect];
-    if (token.length > 8192 || audience === undefined) return undefined;
+    const audience = audienceFor(this.#config, dialect);
+    if (token.length > 8192) return undefined;
     try {
       const { kid } = decodeProtectedHeader(token);
       if (typeof kid !== 'string' || !kidPattern.test(kid)) return undefined;
@@ -161,8 +167,7 @@ export class JwtService {
     claims: Readonly<Record<string, unknown>>,
     options: { readonly subject: string; readonly ttlSeconds: number },
   ): Promise<string> {
-    const audience = this.#config.audiences[dialect];
-    if (audience === undefined) throw new Error(`no JWT audience for dialect ${dialect}`);
+    const audience = audienceFor(this.#config, dialect);
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: algorithm, typ: 'JWT', kid: tenantId })
       .setIssuer(this.#config.issuer)

@@ -3,7 +3,7 @@ import { dialects } from '../../dialects/index.ts';
 import { merge, set } from '../../schemas/index.ts';
 import { loadConfig } from '../config.ts';
 import { CustomerService } from '../core/index.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { eventTypes } from '../webhooks/events.ts';
 import { webhooksFor } from '../webhooks/index.ts';

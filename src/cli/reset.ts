@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { resetTenant } from '../store/tenant-reset.ts';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { newSigningSecret } from '../auth/jwt.ts';
 import { loadConfig } from '../config.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { replaceSigningKey } from '../store/signing-keys.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { duration } from './tenants.ts';

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { dialects } from '../../dialects/index.ts';
 import { loadConfig, loadEnv } from '../config.ts';
 import type { AnyDialect, IssuedCredentials } from '../contract/dialect.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listCredentials, listTenants, revokeCredentials } from '../store/tenant-admin.ts';
 import { type CreatedTenant, createTenant, mintToken, reissueCredentials } from '../gateway/tenants.ts';
@@ -89,7 +89,7 @@ export function registerTenantCommands(program: Command, env: Env): void {
         if (given) throw new InvalidArgumentError('given keys are not supported with --d1');
         if (opts.local && opts.remote) throw new InvalidArgumentError('--local and --remote exclude each other');
         if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
-        const { createTenantInD1 } = await import('../entries/d1-tools.ts');
+        const { createTenantInD1 } = await import('./d1-tools.ts');
         const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
         created = await createTenantInD1(target, config, name, { livemode });
       } else {

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { countRows, exportData, importData } from '../store/transfer.ts';
 
 // export writes data to stdout (or a file); everything for people (progress bar, summary) goes to

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { dialects } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
-import { openStore } from '../entries/node.ts';
+import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { parseEventId } from '../webhooks/events.ts';
 import { type EndpointRow, type Webhooks, webhooksFor } from '../webhooks/index.ts';

@@ -1,4 +1,5 @@
 import type * as v from 'valibot';
+export type { Customer } from '../../schemas/index.ts';
 import {
   type AddressOp,
   type AddressPatch,
@@ -22,7 +23,7 @@ export { GatewayError, unexpectedAnswer, upstreamStatusError } from './errors.ts
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
 // its provider's wire format to and from the canonical customer. It never touches storage.
 
-export type Action = 'read' | 'create' | 'update';
+export type Action = 'read' | 'create' | 'update' | 'delete';
 export type BodyFormat = 'json' | 'form';
 
 /** The parts of a request a dialect may look at. Header names are lower case. */
@@ -211,7 +212,7 @@ export interface Translation {
  * describes it; src/upstream/ sends it (one `fetch`, with a timeout, on Node and Workers alike).
  */
 export interface ClientRequest {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below the base URL, starting with `/`, the customer id already encoded. */
   readonly path: string;
   /** Header names in lower case; auth included. */
@@ -271,6 +272,8 @@ export interface DialectClient {
   create(write: ClientWrite, credentials: IssuedCredentials): ClientRequest;
   update(id: string, write: ClientWrite, credentials: IssuedCredentials): ClientRequest;
   retrieve(id: string, credentials: IssuedCredentials): ClientRequest;
+  /** The provider's delete (or archive) of a customer; absent where its API documents none. */
+  delete?(id: string, credentials: IssuedCredentials): ClientRequest;
   /** A successful answer's body -> the customer, or an error when it is not one. */
   parse(body: unknown): ClientCustomer | GatewayError;
   /**
@@ -310,6 +313,24 @@ export function shownAddress(value: unknown, members: readonly (readonly [string
 export type SecurityScheme =
   | { readonly type: 'http'; readonly scheme: 'basic' | 'bearer'; readonly bearerFormat?: string; readonly description: string }
   | { readonly type: 'apiKey'; readonly in: 'header'; readonly name: string; readonly description: string };
+
+/**
+ * `DELETE` on a customer, where the provider documents one. The customer stays as a tombstone (its
+ * ids and history kept, left out of lists); what a delete answers, and what a later retrieve or
+ * delete of it answers, is each provider's own.
+ */
+export interface DialectDelete {
+  /** The answer to a delete: status and body (undefined: no body, as a 204). */
+  answer(customer: Customer, ctx: RenderContext): { readonly status: number; readonly body?: unknown };
+  /**
+   * A retrieve of a deleted customer: `tombstone` answers `tombstone(customer)` (Stripe's
+   * `{id, object, deleted: true}`), `customer` renders it as before (an archive), `not_found` 404s.
+   */
+  readonly retrieve: 'tombstone' | 'customer' | 'not_found';
+  tombstone?(customer: Customer, ctx: RenderContext): unknown;
+  /** A second delete: answered again as the first (an archive is idempotent) or not found (Stripe). */
+  readonly again: 'same' | 'not_found';
+}
 
 /** What the gateway's OpenAPI generator (src/openapi) needs beyond the rest of the contract. */
 export interface DialectOpenApi {
@@ -360,6 +381,8 @@ export interface DialectWire<TUpdate, TCreate> {
   /** `GET` on the collection: the provider's list parameters and envelope (src/contract/list.ts). */
   // biome-ignore lint/suspicious/noExplicitAny: each dialect's query type is its own
   readonly list?: DialectList<any>;
+  /** `DELETE` on a customer, where the provider has one; absent, the route answers as an unknown one. */
+  readonly delete?: DialectDelete;
   /** Status of a successful create (Stripe 200, most others 201). */
   readonly createdStatus: 200 | 201;
   /**

@@ -48,6 +48,8 @@ export interface GatewayErrorDetails {
   readonly reason?: 'missing' | 'invalid';
   /** rate_limited, unavailable: seconds until a retry can succeed (sent as Retry-After). */
   readonly retryAfterSeconds?: number;
+  /** The issue paths name canonical fields (the core's checks): a dialect shows them in its own names (field-path.ts). */
+  readonly canonical?: true;
 }
 
 export class GatewayError extends Error {

@@ -78,5 +78,6 @@ export function customerToRow(customer: Customer, tenantId: string): CustomerRow
     created_at,
     updated_at,
     livemode: data.livemode ? 1 : 0,
+    deleted_at: null,
   };
 }

@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
-import type { KnownUpstream, ReplicaLookup } from '../outbox/types.ts';
+import type { KnownUpstream, ReplicaLookup } from './replicas.ts';
 import {
   type CustomerRow,
   type DeliveryRow,
@@ -39,6 +39,8 @@ export interface WriteContext {
   readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
   /** The request's Idempotency-Key, passed on to a proxy upstream (src/upstream/). */
   readonly idempotencyKey?: string | undefined;
+  /** An earlier request with this Idempotency-Key reached the proxy upstream and failed (idempotency.ts). */
+  readonly retried?: boolean | undefined;
   /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
   readonly replicated?: () => void;
   /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
@@ -131,7 +133,7 @@ export function checkInvariants(fields: CustomerFields, only?: readonly FieldCha
   if (aliasChanged && fields.alias !== null && aliasConflictsWithIds(fields.alias)) {
     issues.push({ path: ['alias'], kind: 'format', message: 'An alias cannot look like a customer id or a UUID.', value: fields.alias });
   }
-  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues });
+  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues, canonical: true });
 }
 
 /** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
@@ -142,7 +144,7 @@ function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteCo
     // Only growth past the limit is refused: a map another dialect filled may still shrink.
     if (keys > max && keys > Object.keys(before.metadata).length) {
       const message = `Metadata can have at most ${max} keys; this customer would have ${keys}.`;
-      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }] });
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }], canonical: true });
     }
   }
   if (maxBytes !== undefined) {
@@ -152,6 +154,9 @@ function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteCo
     }
   }
 }
+
+/** A deleted customer is not there for reads, writes and lists: the provider's 404 (its history stays). */
+const deletedCustomer = (reference: string) => notFound(reference);
 
 const ghostTenant = () => new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
 
@@ -183,6 +188,8 @@ export class CustomerService {
   readonly #store: Store;
   readonly #options: ServiceOptions;
   readonly #writers = new WriteQueue();
+  /** Per tenant, the last number this process handed out (see #nextNumber). */
+  readonly #numbers = new Map<string, number>();
 
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
@@ -195,6 +202,13 @@ export class CustomerService {
    * and live data are apart (https://docs.stripe.com/keys#test-live-modes): the same 404.
    */
   async resolve(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+    const row = await this.find(caller, kinds, segment);
+    if (row.deleted_at !== null) throw deletedCustomer(segment);
+    return row;
+  }
+
+  /** As resolve, but a deleted customer's tombstone is found too. */
+  async find(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
@@ -206,6 +220,35 @@ export class CustomerService {
 
   async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
     return rowToCustomer(await this.resolve(principal, kinds, segment));
+  }
+
+  /** The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider does). */
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
+    const row = await this.find(principal, kinds, segment);
+    return { customer: rowToCustomer(row), deleted: row.deleted_at !== null };
+  }
+
+  /**
+   * Deletes a customer: a new version that is a tombstone (its fields, ids and history kept, left
+   * out of lists), recorded as a `delete` event, with a `delete` delivery to each mirror ordered
+   * after the customer's earlier ones. A customer deleted already: `again` says whether that is
+   * answered as the first delete was (`deleted: false` in the result, nothing written) or not found.
+   */
+  async delete(
+    kinds: readonly IdKind[],
+    segment: string,
+    ctx: WriteContext,
+    again: 'same' | 'not_found',
+  ): Promise<{ customer: Customer; deleted: boolean }> {
+    const tenantId = ctx.principal.tenantId;
+    const found = await this.find(ctx.principal, kinds, segment);
+    if (found.deleted_at !== null) {
+      if (again === 'same') return { customer: rowToCustomer(found), deleted: false };
+      throw deletedCustomer(segment);
+    }
+    const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const customer = await this.#write(found, segment, ctx, replicas, (row) => this.#planDelete(row, segment, ctx, replicas));
+    return { customer, deleted: true };
   }
 
   async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
@@ -224,7 +267,7 @@ export class CustomerService {
         livemode: ctx.principal.livemode,
         uuid: ctx.ids?.uuid ?? crypto.randomUUID(),
         public_id: ctx.ids?.public_id ?? newPublicId(),
-        number: await this.#store.nextNumber(tenantId),
+        number: await this.#nextNumber(tenantId),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -247,10 +290,25 @@ export class CustomerService {
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
         if (error.target === 'link' || (ctx.ids && (error.target === 'public_id' || error.target === 'other')))
           throw conflict('upstream id');
-        // number or public id taken by a concurrent create: draw again
+        // number or public id taken by a concurrent create (another process): draw again, a little later
+        await backoff(attempt + 1);
       }
     }
     throw new GatewayError('conflict', 'Too many concurrent creates; retry the request.', { field: 'number' });
+  }
+
+  /**
+   * The stored maximum alone would give concurrent creates in one tenant the same number, and all
+   * but one would lose and retry (a 409 once retries ran out); the highest number this process
+   * handed out is remembered too, so creates in one process never collide. Another process's may
+   * still, and retry. A create that fails leaves a gap, as a provider's sequence does.
+   */
+  async #nextNumber(tenantId: string): Promise<number> {
+    const stored = await this.#store.nextNumber(tenantId);
+    const number = Math.max(stored, (this.#numbers.get(tenantId) ?? 0) + 1);
+    if (this.#numbers.size >= 10_000) this.#numbers.clear();
+    this.#numbers.set(tenantId, number);
+    return number;
   }
 
   /**
@@ -265,12 +323,25 @@ export class CustomerService {
     const recorder = await this.#options.events?.prepare(tenantId);
     const found = await this.resolve(ctx.principal, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
+    return this.#write(found, segment, ctx, replicas, (row) => this.#plan(row, patch, ctx, replicas, recorder), recorder);
+  }
+
+  /** Runs one customer's write plan: queued behind this process's writers of it, then compare-and-set (or the row lock). */
+  async #write(
+    found: CustomerRow,
+    segment: string,
+    ctx: WriteContext,
+    replicas: readonly { readonly id: string }[],
+    planOf: (row: CustomerRow) => WritePlan<Customer>,
+    recorder?: Recorder,
+  ): Promise<Customer> {
+    const tenantId = ctx.principal.tenantId;
     const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
     try {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
         let row = waited ? await reread() : found;
         for (let attempt = 1; ; attempt++) {
-          const plan = this.#plan(row, patch, ctx, replicas, recorder);
+          const plan = planOf(row);
           try {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
@@ -284,7 +355,7 @@ export class CustomerService {
             const value = await this.#store.updateLocked(
               tenantId,
               found.id,
-              (locked) => this.#plan(locked ?? missing(segment), patch, ctx, replicas, recorder),
+              (locked) => planOf(locked ?? missing(segment)),
               this.#options.writeWaitMs,
             );
             if (replicas.length > 0) ctx.replicated?.();
@@ -317,6 +388,8 @@ export class CustomerService {
     replicas: readonly { readonly id: string }[],
     recorder: Recorder,
   ): WritePlan<Customer> {
+    // Deleted while this write waited its turn.
+    if (row.deleted_at !== null) throw deletedCustomer(row.public_id);
     const current = rowToCustomer(row);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
@@ -350,8 +423,30 @@ export class CustomerService {
     };
   }
 
+  /** The tombstone a delete writes on top of `row`: the next version, marked deleted. */
+  #planDelete(row: CustomerRow, segment: string, ctx: WriteContext, replicas: readonly { readonly id: string }[]): WritePlan<Customer> {
+    if (row.deleted_at !== null) throw deletedCustomer(segment);
+    const current = rowToCustomer(row);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
+      throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
+    }
+    const now = this.#options.now().toISOString();
+    const next: Customer = { ...current, version: current.version + 1, updated_at: now };
+    const tenantId = ctx.principal.tenantId;
+    return {
+      value: next,
+      unit: {
+        row: { ...customerToRow(next, tenantId), livemode: row.livemode, deleted_at: now },
+        expectedVersion: current.version,
+        event: this.#event(next, ctx, 'delete', []),
+        ...this.#deliveries(replicas, next, tenantId, 'delete'),
+      },
+    };
+  }
+
   async events(principal: Principal, kinds: readonly IdKind[], segment: string) {
-    const row = await this.resolve(principal, kinds, segment);
+    // A deleted customer's history stays readable: its last event is the delete.
+    const row = await this.find(principal, kinds, segment);
     const events = await this.#store.listEvents(principal.tenantId, row.id);
     return {
       customer: rowToCustomer(row),
@@ -366,7 +461,7 @@ export class CustomerService {
     };
   }
 
-  #event(customer: Customer, ctx: WriteContext, action: 'create' | 'update', changes: FieldChange[]) {
+  #event(customer: Customer, ctx: WriteContext, action: 'create' | 'update' | 'delete', changes: FieldChange[]) {
     return {
       customer_id: customer.uuid,
       version: customer.version,
@@ -384,7 +479,7 @@ export class CustomerService {
   }
 
   /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */
-  #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update') {
+  #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update' | 'delete') {
     if (replicas.length === 0) return {};
     const at = customer.updated_at;
     const deliveries: DeliveryRow[] = replicas.map((upstream) =>
@@ -408,6 +503,24 @@ export class CustomerService {
   }
 
   /**
+   * Every check a write of `after` over `before` passes before it is stored (`self`: the customer
+   * an update writes), without writing: the proxy runs it before it calls the provider, so a write
+   * the provider committed is never refused here afterwards (src/upstream/proxy.ts).
+   */
+  async checkWrite(before: CustomerFields, after: CustomerFields, ctx: WriteContext, self?: string): Promise<void> {
+    checkInvariants(after, self === undefined ? undefined : diffFields(before, after));
+    checkGrowth(before, after, ctx, this.#options.maxCustomerBytes);
+    const tenantId = ctx.principal.tenantId;
+    for (const target of ['alias', 'external_id'] as const) {
+      const value = after[target];
+      if (value === null || value === before[target]) continue;
+      const owner = await this.#store.findCustomer(tenantId, target, value);
+      if (owner && owner.id !== self) throw conflict(target);
+    }
+    if (after.external_id !== before.external_id) await this.#checkExternalId(tenantId, after.external_id, self);
+  }
+
+  /**
    * An external id that is another customer's UUID would make a path (Zenskar: UUID, then external
    * id) name two customers; it is refused, as an alias that looks like an id is.
    */
@@ -418,6 +531,7 @@ export class CustomerService {
       const message = "An external_id cannot be another customer's id.";
       throw new GatewayError('invalid_request', message, {
         issues: [{ path: ['external_id'], kind: 'value', message, value: externalId }],
+        canonical: true,
       });
     }
   }

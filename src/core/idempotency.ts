@@ -9,7 +9,9 @@ export interface IdempotencyOptions {
   readonly leaseMs: number;
 }
 
-export type Begin = { readonly kind: 'first' } | { readonly kind: 'replay'; readonly status: number; readonly body: string };
+export type Begin =
+  | { readonly kind: 'first'; readonly retried?: true }
+  | { readonly kind: 'replay'; readonly status: number; readonly body: string };
 
 export const maxKeyLength = 255;
 
@@ -17,6 +19,20 @@ export const maxKeyLength = 255;
 export interface HeldKey {
   readonly tenantId: string;
   readonly key: string;
+  /** An earlier request with this key reached a proxy upstream and failed: it may hold the write. */
+  readonly retried?: true;
+}
+
+const sentErrors = new WeakSet<object>();
+
+/**
+ * Marks a write's failure as one that came after its request reached a proxy upstream, which may
+ * hold the write: the key is kept, so a retry with it recovers what was sent (src/upstream/proxy.ts)
+ * instead of sending it a second time.
+ */
+export function sentUpstream<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) sentErrors.add(error);
+  return error;
 }
 
 /** A write's answer, or the stored answer of the key's first request (`replayed`). */
@@ -26,6 +42,12 @@ export interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
   readonly replayed?: true;
 }
+
+const mismatch = (key: string) =>
+  new GatewayError(
+    'idempotency_mismatch',
+    `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+  );
 
 /** Stripe's Idempotency-Key semantics, per tenant. */
 export class Idempotency {
@@ -58,10 +80,11 @@ export class Idempotency {
     const begun = await this.begin(tenantId, key, await sha256Hex(fingerprint), now);
     if (begun.kind === 'replay') return { status: begun.status, body: begun.body, replayed: true };
     try {
-      return await write({ tenantId, key });
+      return await write({ tenantId, key, ...(begun.retried ? { retried: true as const } : {}) });
     } catch (error) {
-      // Nothing was written: the key may be used again.
-      await this.abandon(tenantId, key).catch(() => undefined);
+      // Nothing was written here: the key may be used again, knowing whether an upstream may hold the write.
+      const kept = typeof error === 'object' && error !== null && sentErrors.has(error);
+      await (kept ? this.#store.markKeySent(tenantId, key) : this.abandon(tenantId, key)).catch(() => undefined);
       throw error;
     }
   }
@@ -84,6 +107,11 @@ export class Idempotency {
       if (!existing) continue; // released between the two statements: claim again
       const expired = existing.expires_at <= row.created_at;
       const abandoned = existing.state === 'pending' && Date.parse(existing.created_at) + this.#options.leaseMs <= now.getTime();
+      if (existing.state === 'sent' && !expired) {
+        if (existing.request_hash !== requestHash) throw mismatch(key);
+        if (await this.#store.reclaimKey(row, existing)) return { kind: 'first', retried: true };
+        continue;
+      }
       if (expired || abandoned) {
         if (await this.#store.reclaimKey(row, existing)) return { kind: 'first' };
         continue;
@@ -94,12 +122,7 @@ export class Idempotency {
           'There is currently another in-progress request using this Idempotency-Key. Please try again later.',
         );
       }
-      if (existing.request_hash !== requestHash) {
-        throw new GatewayError(
-          'idempotency_mismatch',
-          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-        );
-      }
+      if (existing.request_hash !== requestHash) throw mismatch(key);
       return { kind: 'replay', status: existing.status, body: existing.body };
     }
     throw new GatewayError('idempotency_in_flight', 'The Idempotency-Key is contended. Please try again later.');

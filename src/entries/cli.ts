@@ -4,7 +4,7 @@ import { isClusterWorker, runPrimary } from './cluster.ts';
 import { loadConfig, loadEnv } from '../config.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { nodeLogger, openStore, startNode } from './node.ts';
-import { registerOutboxCommands } from '../outbox/cli.ts';
+import { registerOutboxCommands } from '../cli/outbox.ts';
 import { createTenant } from '../gateway/tenants.ts';
 import { printDemo } from '../cli/output.ts';
 import { packageVersion } from '../package-info.ts';
@@ -12,10 +12,11 @@ import { registerSigningKeyCommands } from '../cli/signing-keys.ts';
 import { registerTenantCommands } from '../cli/tenants.ts';
 import { registerTransferCommands } from '../cli/transfer.ts';
 import { registerResetCommand } from '../cli/reset.ts';
+import { loadFixturesOnStart, registerFixtureCommands } from '../cli/fixtures.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { readFileSync } from 'node:fs';
-import { upstreamCommands } from '../cli-upstream.ts';
+import { upstreamCommands } from '../cli/upstream.ts';
 import { registerWebhookCommands } from '../cli/webhooks.ts';
 import { registerListenCommands } from '../cli/listen.ts';
 
@@ -47,6 +48,15 @@ const human = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };
 
+interface ServeOptions {
+  readonly port?: number;
+  readonly host: string;
+  readonly demo: boolean;
+  readonly workers: number;
+  readonly fixtures?: string;
+  readonly fixturesTenant?: string;
+}
+
 const program = new Command('custgate')
   .description('Multi-dialect customer-update gateway')
   .version(packageVersion, '-v, --version')
@@ -59,7 +69,9 @@ program
   .option('-H, --host <host>', 'address to listen on (HOST; default 127.0.0.1, this machine only)', env.HOST ?? '127.0.0.1')
   .option('--no-demo', 'do not create a demo tenant on an empty database')
   .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
-  .action(async (options: { port?: number; host: string; demo: boolean; workers: number }) => {
+  .option('--fixtures <file>', 'on start, load this fixture file (custgate fixtures load) into a tenant that has no customers yet')
+  .option('--fixtures-tenant <tenant>', 'the tenant --fixtures loads into (default: the only one, or the demo tenant)')
+  .action(async (options: ServeOptions) => {
     const config = loadConfig(env);
     const opts = { ...options, port: listenPort(options.port) };
     if (opts.workers > 1 && !isClusterWorker()) {
@@ -75,6 +87,7 @@ program
         if (opts.demo && !config.production && (await store.countTenants()) === 0) {
           printDemo(await createTenant(store, config, 'demo'), `http://localhost:${opts.port}`, human);
         }
+        if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, opts.fixtures, opts.fixturesTenant));
       } finally {
         await store.executor.close();
       }
@@ -85,14 +98,24 @@ program
     const metrics = new GatewayMetrics();
     const logger = nodeLogger(env);
     const store = await openStore(env, { onError: metrics.storeError });
+    const leader = !isClusterWorker();
+    let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
+    try {
+      if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
+        demo = await createTenant(store, config, 'demo');
+      }
+      // Before listening: the first request already sees the seeded customers.
+      if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, opts.fixtures, opts.fixturesTenant));
+    } catch (error) {
+      await store.executor.close();
+      throw error;
+    }
     const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, metrics, logger });
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
     human(`custgate${who} listening on ${base} (${store.executor.backend})`);
-    if (!isClusterWorker() && opts.demo && !config.production && (await store.countTenants()) === 0) {
-      printDemo(await createTenant(store, config, 'demo'), base, human);
-    }
+    if (demo) printDemo(demo, base, human);
     const stop = (signal: string) => {
       human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
       const started = Date.now();
@@ -109,6 +132,7 @@ program
 registerTransferCommands(program, env);
 registerTenantCommands(program, env);
 registerResetCommand(program, env);
+registerFixtureCommands(program, env);
 registerSigningKeyCommands(program, env);
 
 program
@@ -119,7 +143,7 @@ program
   .option('--no-demo', 'do not create a demo tenant in an empty local D1')
   .action(async (options: { port?: number; persistTo?: string; demo: boolean }) => {
     const opts = { ...options, port: listenPort(options.port) };
-    const d1 = await import('./d1-tools.ts');
+    const d1 = await import('../cli/d1-tools.ts');
     const report = await d1.syncD1Migrations({ write: false });
     if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);
     const target = { database: 'DB', remote: false, persistTo: opts.persistTo };
@@ -137,7 +161,7 @@ program
   .description("write D1's migrations folder (migrations/*.sql) from src/store/migrations.ts")
   .option('--check', 'write nothing; fail if the folder is out of date')
   .action(async (opts: { check?: boolean }) => {
-    const { syncD1Migrations } = await import('./d1-tools.ts');
+    const { syncD1Migrations } = await import('../cli/d1-tools.ts');
     const report = await syncD1Migrations({ write: opts.check !== true });
     if (report.extra.length > 0) console.error(`not produced by any migration: ${report.extra.join(', ')}`);
     if (opts.check && (report.stale.length > 0 || report.extra.length > 0)) {

@@ -8,12 +8,10 @@ import { createApp } from '../http/app.ts';
 import { AddressSlots } from '../http/in-flight.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
-import type { Logger } from '../http/runtime.ts';
+import { openStore } from '../open-store.ts';
+import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
-import { observedExecutor } from '../store/observed.ts';
-import { PostgresExecutor, postgresOptions } from '../store/postgres.ts';
-import { SqliteExecutor } from '../store/sqlite.ts';
-import { Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
 import { webhooksFor } from '../webhooks/index.ts';
@@ -65,32 +63,8 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
 
 type EnvVars = Readonly<Record<string, string | undefined>>;
 
-export interface OpenStoreOptions {
-  /** Told of every store failure that is not a conflict (metrics). */
-  readonly onError?: (error: unknown) => void;
-}
-
-/** Opens the store DATABASE_URL names, migrated. */
-export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): Promise<Store> {
-  const parsed = loadEnv(env);
-  const target = parsed.DATABASE_URL;
-  const executor =
-    target.kind === 'postgres'
-      ? new PostgresExecutor(postgresOptions(target.url, parsed))
-      : new SqliteExecutor({
-          path: target.path,
-          synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,
-          busyTimeoutMs: parsed.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS,
-          writer: parsed.CUSTGATE_SQLITE_WRITER,
-        });
-  try {
-    await executor.migrate();
-  } catch (error) {
-    await executor.close();
-    throw error;
-  }
-  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor);
-}
+// The CLI and the tests open the store the way the server does.
+export { type OpenStoreOptions, openStore } from '../open-store.ts';
 
 /** The access and error log: JSON lines on stdout (pino), never a body or a credential. */
 export function nodeLogger(env: EnvVars): Logger & { flush(): void } {

@@ -4,6 +4,8 @@ import type { GivenCredentials } from '../gateway/given-keys.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { resetTenant } from '../store/tenant-reset.ts';
 import { openStore, startNode } from './node.ts';
+import { loadFixtureFile } from '../cli/fixtures.ts';
+import { loadFixtures } from '../gateway/fixtures.ts';
 
 // `import { startGateway } from 'custgate/testing'`: a whole gateway for a test suite, on an
 // in-memory SQLite store and a free port of 127.0.0.1, with the tenants (and, where given, the
@@ -14,6 +16,8 @@ export interface TestTenant {
   readonly keys?: Readonly<Record<string, string>>;
   /** The tenant's UUID (Zenskar's `organisation`, Bigcapital's `organization-id`). */
   readonly organisation?: string;
+  /** Customers to create in it: a fixture file's path (JSON or YAML), or its content (docs/dev-server.md). */
+  readonly fixtures?: string | { readonly fixtures: readonly unknown[] };
 }
 
 export interface StartGatewayOptions {
@@ -31,6 +35,8 @@ export interface StartedGateway {
   readonly port: number;
   /** Each tenant's id and credentials, by the name it was given. */
   readonly tenants: Readonly<Record<string, CreatedTenant>>;
+  /** Each tenant's fixtures as their dialects answered them, by tenant name, then fixture name. */
+  readonly fixtures: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Empties a tenant's customers, events, idempotency keys and outbox (default: every tenant). */
   reset(tenant?: string): Promise<void>;
   /** Stops the server and discards the store. */
@@ -47,13 +53,20 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
   const store = await openStore(env);
   const config = loadConfig(env);
   const tenants: Record<string, CreatedTenant> = {};
+  const fixtures: Record<string, Readonly<Record<string, unknown>>> = {};
   try {
     for (const [name, wanted] of Object.entries(options.tenants ?? { test: {} })) {
       const given: GivenCredentials = {
         ...(wanted.keys ? { keys: wanted.keys } : {}),
         ...(wanted.organisation ? { tenantId: wanted.organisation.toLowerCase() } : {}),
       };
-      tenants[name] = await createTenant(store, config, name, { given });
+      const created = await createTenant(store, config, name, { given });
+      tenants[name] = created;
+      if (typeof wanted.fixtures === 'string') {
+        fixtures[name] = (await loadFixtureFile(store, env, created.tenant.id, wanted.fixtures)).customers;
+      } else if (wanted.fixtures) {
+        fixtures[name] = (await loadFixtures(store, config, { id: created.tenant.id }, wanted.fixtures)).customers;
+      }
     }
   } catch (error) {
     await store.executor.close();
@@ -64,6 +77,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
     url: `http://127.0.0.1:${gateway.port}`,
     port: gateway.port,
     tenants,
+    fixtures,
     async reset(tenant) {
       const names = tenant === undefined ? Object.keys(tenants) : [tenant];
       for (const name of names) await resetTenant(store, tenants[name]?.tenant.id ?? (await findTenant(store, name)).id);

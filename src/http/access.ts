@@ -2,25 +2,14 @@ import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { randomBase62 } from '../core/index.ts';
 import type { DialectName } from '../../dialects/index.ts';
+import type { AccessEntry } from '../logger.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
+
+export type { AccessEntry };
 
 // Every response carries a request id, and every request ends in one access entry. The entry
 // holds what an operator needs to find a request again and nothing a caller sent: no header
 // value, no body, no query string (route is the pattern, `/v1/customers/:id`, never the path).
-
-/** One finished request, as access logs and metrics see it. */
-export interface AccessEntry {
-  readonly time: string;
-  readonly request_id: string;
-  /** The authenticated tenant, or null when the request never authenticated. */
-  readonly tenant: string | null;
-  /** The dialect that served it, `gateway` for /gateway/v1 and /metrics, `none` when no route matched. */
-  readonly dialect: string;
-  readonly method: string;
-  readonly route: string;
-  readonly status: number;
-  readonly duration_ms: number;
-}
 
 export type AccessObserver = (entry: AccessEntry) => void;
 

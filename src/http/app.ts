@@ -29,6 +29,7 @@ function mount(app: GatewayApp, base: string, dialect: AnyDialect, h: DialectHan
   app.get(collection, h.list);
   app.get(`${collection}/:id`, h.read);
   app.on(dialect.routes.update, `${collection}/:id`, h.update);
+  if (dialect.wire.delete) app.delete(`${collection}/:id`, h.delete);
 }
 
 /**
@@ -43,13 +44,22 @@ function tagged(dialect: AnyDialect, h: DialectHandlers, simulate: ReturnType<ty
       return simulated(c);
     };
   };
-  return { read: tag(h.read), list: tag(h.list), update: tag(h.update), create: tag(h.create), notFound: tag(h.notFound), fail: h.fail };
+  return {
+    read: tag(h.read),
+    list: tag(h.list),
+    update: tag(h.update),
+    create: tag(h.create),
+    delete: tag(h.delete),
+    notFound: tag(h.notFound),
+    fail: h.fail,
+  };
 }
 
 /** The handler for a request on `path` by this dialect, or its not-found. */
 function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: boolean): Handler {
   if (!item) return method === 'POST' ? h.create : method === 'GET' ? h.list : h.notFound;
   if (method === 'GET') return h.read;
+  if (method === 'DELETE' && dialect.wire.delete) return h.delete;
   return method === dialect.routes.update ? h.update : h.notFound;
 }
 
@@ -142,7 +152,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   }
 
   app.notFound((c) => {
-    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt.audiences);
+    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt);
     if (dialect) return handlers.get(dialect)!.notFound(c);
     return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
   });

@@ -5,12 +5,13 @@ import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.t
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
+import { ForgedEvent, receiveUpstreamEvent } from '../upstream/inbound.ts';
 import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import { databaseReachable, probeAuthorized } from './probes.ts';
-import { decodeBody } from './body.ts';
+import { bodyText, decodeBody } from '../contract/body.ts';
 import { etagOf } from './pipeline.ts';
 import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';
@@ -129,6 +130,31 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const links = await rt.store.upstreams.linksOf(principal.tenantId, customer.uuid);
     const data = links.map((l) => ({ upstream_id: l.upstream_id, remote_id: l.remote_id, created_at: l.created_at }));
     return c.json({ customer: customer.uuid, object: 'list', data });
+  });
+
+  // A provider's own signed events (src/upstream/inbound.ts). The provider holds no credential of
+  // the tenant: the signature under the upstream's webhook secret is the authentication, and a
+  // forged one counts against the address as a failed authentication does.
+  api.post('/upstreams/:id/webhook', async (c) => {
+    refuseCrowded(c);
+    const client = rt.clientAddress(c);
+    const at = rt.now().getTime();
+    const wait = client === undefined ? 0 : rt.authFailures.blockedFor(client, at);
+    if (wait > 0)
+      throw new GatewayError('rate_limited', `Too many failed signatures from this address; retry in ${wait} s.`, {
+        retryAfterSeconds: wait,
+      });
+    const body = await bodyText(c.req.raw, rt.config.bodyLimitBytes);
+    const deps = { store: rt.store, keyring: rt.keyring, customers: rt.customers, now: rt.now };
+    try {
+      const result = await receiveUpstreamEvent(deps, { upstreamId: c.req.param('id'), header: (name) => c.req.header(name), body });
+      const { tenantId, ...shown } = result;
+      markTenant(c, tenantId);
+      return c.json({ received: true, ...shown });
+    } catch (error) {
+      if (error instanceof ForgedEvent && client !== undefined) rt.authFailures.hit(client, at);
+      throw error;
+    }
   });
 
   // The tenant's upstreams, never their credentials.

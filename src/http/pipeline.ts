@@ -7,10 +7,11 @@ import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
-import { decodeBody, queryExpand } from './body.ts';
+import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
+import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
@@ -20,6 +21,8 @@ export interface DialectHandlers {
   readonly list: Handler;
   readonly update: Handler;
   readonly create: Handler;
+  /** `DELETE` on a customer, where the dialect has one (else its not-found). */
+  readonly delete: Handler;
   readonly notFound: Handler;
   /** Any error as this dialect answers it. */
   readonly fail: (error: unknown) => Response;
@@ -53,6 +56,9 @@ function drainAfterWrite(c: Context, rt: Runtime): void {
 
 /** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
 function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  // @hono/node-server passes its {incoming, outgoing} as the env and never an execution context;
+  // asking Hono for one would throw and catch an Error (with its stack) on every write.
+  if ((c.env as { incoming?: unknown } | undefined)?.incoming !== undefined) return undefined;
   try {
     const ctx = c.executionCtx;
     return ctx.waitUntil.bind(ctx);
@@ -67,7 +73,7 @@ const notFoundRoute = (c: Context) =>
 /** The generic request pipeline, one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
   const fail = (error: unknown): Response => {
-    const e = asGatewayError(error, rt, dialect.name);
+    const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
     const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
   };
@@ -121,6 +127,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         metadataMaxKeys: dialect.metadataMaxKeys,
         keep,
         idempotencyKey: key,
+        retried: held?.retried,
         requestId: requestIdOf(c),
         background: waitUntilOf(c),
         replicated: () => drainAfterWrite(c, rt),
@@ -151,6 +158,39 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     );
   }
 
+  /** A deleted customer, retrieved: as its provider answers for one (a tombstone, the archived customer, or a 404). */
+  function readDeleted(c: Context, customer: Customer, principal: Principal): Response {
+    const spec = dialect.wire.delete;
+    const ref = c.req.param('id') ?? '';
+    if (!spec || spec.retrieve === 'not_found')
+      return fail(new GatewayError('not_found', `No such customer: '${ref}'`, { reference: ref }));
+    const ctx = { expand: [], principal };
+    const body = spec.retrieve === 'tombstone' && spec.tombstone ? spec.tombstone(customer, ctx) : dialect.wire.render(customer, ctx);
+    return json(200, JSON.stringify(body), { etag: etagOf(customer) });
+  }
+
+  async function remove(c: Context): Promise<Response> {
+    const spec = dialect.wire.delete;
+    if (!spec) return fail(notFoundRoute(c));
+    const { req, principal } = await caller(c, 'delete');
+    const { customer } = await rt.customers.delete(
+      dialect.ids,
+      c.req.param('id') ?? '',
+      {
+        principal,
+        dialect: dialect.name,
+        expectedVersion: expectedVersionOf(req.header('if-match')),
+        requestId: requestIdOf(c),
+        background: waitUntilOf(c),
+        replicated: () => drainAfterWrite(c, rt),
+      },
+      spec.again,
+    );
+    const { status, body } = spec.answer(customer, { expand: [], principal });
+    if (body === undefined) return new Response(null, { status });
+    return json(status, JSON.stringify(body));
+  }
+
   // A read's `?expand[]=` is checked against the dialect's expandable paths, as a body's is.
   const expandQuery = dialect.wire.expand && v.strictObject({ expand: dialect.wire.expand.paths });
 
@@ -161,7 +201,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
         // An unknown path is a 400, as in a body.
         const asked = queryExpand(c.req.url);
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
-        const customer = await rt.customers.get(principal, dialect.ids, c.req.param('id') ?? '');
+        const { customer, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
+        if (deleted) return readDeleted(c, customer, principal);
         return json(200, renderer(principal, expand)(customer), { etag: etagOf(customer) });
       } catch (error) {
         return fail(error);
@@ -186,6 +227,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     },
     update: (c) => update(c).catch(fail),
     create: (c) => create(c).catch(fail),
+    delete: (c) => remove(c).catch(fail),
     notFound: async (c) => fail(notFoundRoute(c)),
     fail,
   };

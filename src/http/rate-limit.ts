@@ -1,13 +1,9 @@
+import type { WindowLimit } from '../config.ts';
+
 // Fixed-window counters in memory, per process (per isolate on Workers). A library such as
 // hono-rate-limiter works as middleware on the response status; these limits must count only
 // failed authentications and answer in the envelope of the dialect that owns the request, both
 // known only inside the pipeline, so the counting is done here in a few lines instead.
-
-export interface WindowLimit {
-  /** Events allowed per window; 0 turns the limit off. */
-  readonly max: number;
-  readonly windowMs: number;
-}
 
 interface Window {
   count: number;

@@ -4,7 +4,8 @@ import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
-import type { ReplicaLookup } from '../outbox/types.ts';
+import type { Replication } from '../outbox/types.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
@@ -12,18 +13,12 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
-import type { AccessEntry, AccessObserver } from './access.ts';
+import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RequestLog } from './request-log.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
-
-export interface Logger {
-  error(event: string, fields: Readonly<Record<string, unknown>>): void;
-  /** One line per finished request (access.ts); absent: no access log. */
-  access?(entry: AccessEntry): void;
-}
 
 /** What a runtime entry (node.ts, worker.ts, tests) hands to createApp. */
 export interface GatewayDeps {
@@ -50,14 +45,6 @@ export interface GatewayDeps {
   readonly replication?: Replication;
   /** Outbound webhooks (src/webhooks/); default: built over the store, sending right after each write. */
   readonly webhooks?: Webhooks;
-}
-
-export interface Replication {
-  readonly replicas: ReplicaLookup;
-  /** Sends what the writes recorded (built over the same store and replicas). */
-  readonly dispatcher: Dispatcher;
-  /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
-  readonly drainAfterWrite?: boolean;
 }
 
 /** Everything a request needs, built once per app, never per request. */
@@ -88,13 +75,6 @@ export interface Runtime {
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
 }
-
-// JSON lines on the console (Workers logs, wrangler tail). Only the event name and the error's
-// name and message: never a stack, a body or a header.
-export const consoleLogger: Logger = {
-  error: (event, fields) => console.error(JSON.stringify({ level: 'error', time: new Date().toISOString(), event, ...fields })),
-  access: (entry) => console.log(JSON.stringify({ level: 'info', event: 'request', ...entry })),
-};
 
 /**
  * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything

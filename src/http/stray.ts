@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { readCredential } from '../auth/index.ts';
+import { audienceFor, type JwtConfig, readCredential } from '../auth/index.ts';
 import type { AnyDialect, RequestView } from '../contract/dialect.ts';
 import { isGatewayError } from '../contract/errors.ts';
 
@@ -21,7 +21,7 @@ function audienceOf(token: string): string | undefined {
 export function dialectOfCredential(
   dialects: readonly AnyDialect[],
   req: RequestView,
-  audiences: Readonly<Record<string, string>>,
+  jwt: Pick<JwtConfig, 'audiencePrefix'>,
 ): AnyDialect | undefined {
   const tokens: { readonly dialect: AnyDialect; readonly aud: string | undefined }[] = [];
   for (const dialect of dialects) {
@@ -31,5 +31,5 @@ export function dialectOfCredential(
     if (claim.type === 'api-key') return dialect;
     tokens.push({ dialect, aud: audienceOf(claim.token) });
   }
-  return (tokens.find((t) => t.aud !== undefined && audiences[t.dialect.name] === t.aud) ?? tokens[0])?.dialect;
+  return (tokens.find((t) => t.aud !== undefined && audienceFor(jwt, t.dialect.name) === t.aud) ?? tokens[0])?.dialect;
 }

@@ -5,7 +5,7 @@ import type { EndpointRow } from '../webhooks/index.ts';
 import { eventFacts, parseEventId, stripeEvent } from '../webhooks/events.ts';
 import { markDialect, markTenant } from './access.ts';
 import { authenticate, authenticateAny } from './authenticate.ts';
-import { decodeBody } from './body.ts';
+import { decodeBody } from '../contract/body.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayError } from './gateway-api.ts';
 import { requestView } from './request-view.ts';

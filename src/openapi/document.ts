@@ -54,6 +54,7 @@ const impossible = {
   ],
   create: ['not_found', 'precondition_failed'],
   update: [],
+  delete: ['malformed_body', 'unsupported_media_type', 'payload_too_large', 'conflict', 'idempotency_mismatch', 'idempotency_in_flight'],
 } as const satisfies Record<Action, readonly ErrorCode[]>;
 
 const idempotencyCodes: readonly ErrorCode[] = ['idempotency_mismatch', 'idempotency_in_flight'];
@@ -117,7 +118,7 @@ function requestBody(dialect: AnyDialect, name: 'CreateRequest' | 'UpdateRequest
       encoding: Object.fromEntries(properties.map((p) => [p, { style: 'deepObject', explode: true }])),
     };
   }
-  // An empty body is read as {} (src/http/body.ts): required only where {} itself is refused.
+  // An empty body is read as {} (src/contract/body.ts): required only where {} itself is refused.
   return { required: !v.safeParse(valibot, {}).success, content };
 }
 

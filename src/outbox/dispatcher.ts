@@ -4,14 +4,15 @@ import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
-import { absolutePatch, removedMetadataKeys, setFields } from './patch.ts';
-import { comparedFields, shadowDiff } from './shadow.ts';
+import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
+import { DrainLoop, drainRounds } from './drain-loop.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
 // upstream answered), in version order per customer (Store.outbox.due only offers the earliest
-// undelivered version), with exponential backoff and full jitter, Retry-After honoured, and
-// dead-lettering after maxAttempts. Any number of dispatchers may run against one database: each
+// pending version; a dead one is superseded by the next), with exponential backoff and full
+// jitter, Retry-After honoured, and dead-lettering after maxAttempts. Any number of dispatchers may run against one database: each
 // delivery is leased by compare-and-set, and a lease outlives the delivery's timeout.
 
 export interface DispatcherOptions {
@@ -41,6 +42,8 @@ export interface DrainReport {
 
 const maxRetryAfterMs = 3600_000;
 
+const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 });
+
 /** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
   const d = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
@@ -53,9 +56,13 @@ export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'custome
 export class Dispatcher {
   readonly owner = `dispatcher-${crypto.randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'logger'>> & Pick<DispatcherOptions, 'logger'>;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<DrainReport> | undefined;
-  #again = false;
+  readonly #loop = new DrainLoop<DrainReport>(
+    () => this.drain(),
+    (error) => {
+      this.#o.logger?.error('outbox_drain_failed', { message: error instanceof Error ? error.message : String(error) });
+      return emptyReport();
+    },
+  );
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -77,58 +84,35 @@ export class Dispatcher {
 
   /** Sends every delivery that is due now, round after round, until none is left (or the deadline). */
   async drain(options: { readonly deadline?: number } = {}): Promise<DrainReport> {
-    const report: DrainReport = { delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 };
-    for (;;) {
-      if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
-      const now = this.#o.now();
-      const due = await this.#o.store.outbox.due(now.toISOString(), this.#o.concurrency);
-      if (due.length === 0) return report;
-      const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
-      const claimed: DeliveryRow[] = [];
-      for (const row of due) {
-        if (await this.#o.store.outbox.claim(row, this.owner, now.toISOString(), leaseUntil))
-          claimed.push({ ...row, attempts: row.attempts + 1 });
-      }
-      // Everything due was taken by other dispatchers: they will send it.
-      if (claimed.length === 0) return report;
-      await Promise.all(claimed.map((row) => this.#process(row, report)));
-    }
+    const report = emptyReport();
+    const outbox = this.#o.store.outbox;
+    await drainRounds<DeliveryRow>(
+      {
+        now: this.#o.now,
+        limit: this.#o.concurrency,
+        leaseMs: this.leaseMs,
+        owner: this.owner,
+        due: (now, limit) => outbox.due(now, limit),
+        claim: (row, owner, now, leaseUntil) => outbox.claim(row, owner, now, leaseUntil),
+        process: (row) => this.#process(row, report),
+      },
+      options.deadline,
+    );
+    return report;
   }
 
   /** Drains soon, once, however often it is asked while a drain runs (after each write on Node). */
   kick(): Promise<DrainReport> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    const run = async (): Promise<DrainReport> => {
-      let report: DrainReport;
-      do {
-        this.#again = false;
-        report = await this.drain().catch((error: unknown) => {
-          this.#o.logger?.error('outbox_drain_failed', { message: error instanceof Error ? error.message : String(error) });
-          return { delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 };
-        });
-      } while (this.#again);
-      this.#running = undefined;
-      return report;
-    };
-    this.#running = run();
-    return this.#running;
+    return this.#loop.kick();
   }
 
   /** Polls for due deliveries (retries whose backoff ended, other processes' orphans). */
   start(intervalMs: number): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.kick(), intervalMs);
-    this.#timer.unref?.();
-    void this.kick();
+    this.#loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async #process(row: DeliveryRow, report: DrainReport): Promise<void> {
@@ -141,7 +125,14 @@ export class Dispatcher {
       await settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' });
       return;
     }
-    const work = await this.#work(row, upstream);
+    const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
+    if (since > row.version) {
+      // A dead version retried after a later one was delivered: that one carried its changes.
+      report.delivered++;
+      await settle('delivered', { error: null });
+      return;
+    }
+    const work = await this.#work(row, upstream, since);
     if (!work) {
       report.dead++;
       await settle('dead', { error: 'the customer is no longer there' });
@@ -160,9 +151,10 @@ export class Dispatcher {
     if (outcome.kind === 'delivered') {
       // Compared before settling: the next version cannot be sent until this one is settled, so
       // the copy read back is the one this delivery left (or drift made at the upstream).
-      if (upstream.mode === 'shadow') await this.#compare(work, report);
+      if (upstream.mode === 'shadow' && work.action !== 'delete') await this.#compare(work, report);
       report.delivered++;
-      await settle('delivered', { error: null });
+      // Kept on the delivered row: the operator sees which change the provider never got.
+      await settle('delivered', { error: outcome.notCarried ?? null });
       return;
     }
     if (outcome.kind === 'rejected' || row.attempts >= this.#o.maxAttempts) {
@@ -182,9 +174,10 @@ export class Dispatcher {
    * A delivery is built from the customer as it is now, not by replaying its history: the
    * absolute values, as the upstream carries them (src/upstream/fidelity.ts), of every field
    * changed since the upstream's last delivered version, so a later version also carries what a
-   * dead earlier one did not. Where that history was purged (event retention), every field goes.
+   * dead earlier one did not (and supersedes it: Store.outbox.due does not wait for dead ones).
+   * Where that history was purged (event retention), every field goes.
    */
-  async #work(row: DeliveryRow, upstream: ReplicaTarget): Promise<DeliveryWork | undefined> {
+  async #work(row: DeliveryRow, upstream: ReplicaTarget, since: number): Promise<DeliveryWork | undefined> {
     const store = this.#o.store;
     const found = await store.findCustomer(row.tenant_id, 'uuid', row.customer_id);
     if (!found) return undefined;
@@ -196,7 +189,6 @@ export class Dispatcher {
     if (create) {
       changed = setFields(fields);
     } else {
-      const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
       const events = (await store.eventsAfter(row.tenant_id, row.customer_id, since)).map((e) => ({
         version: Number(e.version),
         changes: JSON.parse(e.changes) as FieldChange[],
@@ -211,7 +203,7 @@ export class Dispatcher {
       upstream,
       customerId: row.customer_id,
       version: Number(row.version),
-      action: create ? 'create' : 'update',
+      action: row.action === 'delete' ? 'delete' : create ? 'create' : 'update',
       attempt: row.attempts,
       idempotencyKey: idempotencyKeyOf(row),
       fields,
@@ -249,31 +241,8 @@ export async function compareWithUpstream(
   const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
   const expected = port.expected(work.upstream, work.customerId, work.fields);
-  const diffs = shadowDiff(expected, copy.fields, comparedFields(work.upstream.dialect));
-  const checkId = crypto.randomUUID();
-  const at = now.toISOString();
-  const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
-  await store.outbox.recordShadow(
-    {
-      id: checkId,
-      ...base,
-      upstream_id: work.upstream.id,
-      local_version: work.version,
-      upstream_version: copy.version,
-      mismatches: diffs.length,
-      created_at: at,
-    },
-    diffs.map((d) => ({
-      check_id: checkId,
-      field: d.field,
-      ...base,
-      local_value: JSON.stringify(d.local),
-      upstream_value: JSON.stringify(d.upstream),
-      local_version: work.version,
-      upstream_version: copy.version,
-      created_at: at,
-    })),
-  );
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(dialectOf(work.upstream.dialect)));
+  await recordComparison(store, work, diffs, copy.version, now);
   if (report) {
     report.compared++;
     if (diffs.length > 0) report.mismatched++;

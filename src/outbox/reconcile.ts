@@ -1,13 +1,12 @@
 import type { CustomerPatch } from '../../schemas/index.ts';
-import type { DialectName } from '../../dialects/index.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
-import type { UpstreamClient } from '../upstream/client.ts';
+import { dialectOf, type UpstreamClient } from '../upstream/client.ts';
 import { pageWithRetries, sleepFor } from '../upstream/import.ts';
 import { historyStep } from '../upstream/registry.ts';
-import { comparedFields, type FieldDiff, shadowDiff } from './shadow.ts';
+import { comparedFields, type FieldDiff, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from './upstream-port.ts';
 
 // `custgate upstream reconcile` (#27): walks the upstream's whole list and the tenant's whole
@@ -65,7 +64,7 @@ export async function reconcile(
   } while (token !== undefined);
 
   const db = queryBuilder(store.executor.backend);
-  const fields = comparedFields(row.dialect as DialectName);
+  const fields = comparedFields(dialectOf(row.dialect));
   const matched = new Set<string>();
   const missingUpstream: string[] = [];
   const differences: Reconciliation['differences'][number][] = [];
@@ -96,7 +95,7 @@ export async function reconcile(
       matched.add(remoteId);
       ids.push([r.id, remoteId]);
       const customer = rowToCustomer(r);
-      const diffs = shadowDiff(expectedAt(row.dialect, r.id, customer), applyPatch(customer, shown), fields);
+      const diffs = shadowDiff(expectedAt(dialectOf(row.dialect), r.id, customer), applyPatch(customer, shown), fields);
       if (diffs.length > 0) differences.push({ customer: r.id, upstream_id: remoteId, fields: diffs });
     }
   }

@@ -1,28 +1,13 @@
 import type { CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
-import type { DialectName } from '../../dialects/index.ts';
+import type { ReplicaLookup, ReplicaTarget } from '../core/replicas.ts';
+import type { Dispatcher } from './dispatcher.ts';
 
 // The outbox's narrow port to the outside world (#17). The dispatcher and the shadow comparison
 // only know this interface; src/outbox/upstream-port.ts implements it over the dialects' client
-// halves (#16), and the unit tests over a fake.
+// halves (#16), and the unit tests over a fake. The write path's side (which upstreams a write
+// reaches) is declared in src/core/replicas.ts, since the core calls it.
 
-export type ReplicaMode = 'mirror' | 'shadow';
-
-/** An upstream the local store replicates to: it gets a delivery for every committed write. */
-export interface ReplicaTarget {
-  readonly id: string;
-  readonly dialect: DialectName;
-  readonly mode: ReplicaMode;
-}
-
-/** The tenant's mirror and shadow upstreams (proxy ones are not replicas). */
-export type ReplicaLookup = (tenantId: string, known?: readonly KnownUpstream[]) => Promise<readonly ReplicaTarget[]>;
-
-/** An upstream row as the write path already read it: the proxy decision and the outbox share one query. */
-export interface KnownUpstream {
-  readonly id: string;
-  readonly dialect: string;
-  readonly mode: string;
-}
+export type { KnownUpstream, ReplicaLookup, ReplicaMode, ReplicaTarget } from '../core/replicas.ts';
 
 /** One committed version of one customer, to send to one upstream. */
 export interface DeliveryWork {
@@ -30,8 +15,11 @@ export interface DeliveryWork {
   readonly upstream: ReplicaTarget;
   readonly customerId: string;
   readonly version: number;
-  /** `create` for the first version the upstream gets; the port still checks its links. */
-  readonly action: 'create' | 'update';
+  /**
+   * `create` for the first version the upstream gets; the port still checks its links. `delete`:
+   * the customer was deleted; the upstream deletes (or archives) its copy.
+   */
+  readonly action: 'create' | 'update' | 'delete';
   /** 1 on the first try. */
   readonly attempt: number;
   /** The same for every attempt of this delivery: for upstreams that take an Idempotency-Key. */
@@ -44,7 +32,8 @@ export interface DeliveryWork {
 }
 
 export type DeliveryOutcome =
-  | { readonly kind: 'delivered' }
+  /** `notCarried`: what the upstream's API has no form for, left out of the request (the provider keeps its value). */
+  | { readonly kind: 'delivered'; readonly notCarried?: string }
   /** Worth trying again later: timeouts, dropped connections, 5xx, 429. */
   | { readonly kind: 'retry'; readonly error: string; readonly retryAfterMs?: number }
   /** The upstream refused it for good (a 4xx that is not about load): dead-letter it now. */
@@ -76,4 +65,13 @@ export interface UpstreamPort {
    * fields the dialect cannot carry drop out here rather than as noise in the diff.
    */
   expected(upstream: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields>;
+}
+
+/** Mirror/shadow replication as the HTTP runtime takes it (src/http/runtime.ts). */
+export interface Replication {
+  readonly replicas: ReplicaLookup;
+  /** Sends what the writes recorded (built over the same store and replicas). */
+  readonly dispatcher: Dispatcher;
+  /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
+  readonly drainAfterWrite?: boolean;
 }

@@ -1,20 +1,21 @@
-import type { CustomerFields } from '../../schemas/index.ts';
+import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { isGatewayError } from '../contract/errors.ts';
-import { consoleLogger, type Logger, type Replication } from '../http/runtime.ts';
+import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
 import { asCustomer } from '../upstream/fidelity.ts';
+import { createMarker, findByMarker } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 
-export { retryAfterMs };
+export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -25,14 +26,20 @@ import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Upstr
 export const deliveryHeader = 'x-custgate-delivery';
 
 /**
- * For a provider without idempotency keys that has an external id (Zenskar), a create carries
- * one: the customer's own external_id, or `custgate-<uuid>` when it has none. A retried create
- * first looks for it, so a create that landed while its answer was lost is linked, not repeated.
- * The marker is declared noise for the shadow comparison.
+ * A mirror cannot refuse the write (the local store is the system of record, and it committed):
+ * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
+ * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
+ * the provider would misread, and named so the delivery records it. The decision is made on the
+ * change alone (no `current`): the upstream may still hold the value the local customer cleared.
+ * A create needs none of this: leaving a member out is its clear.
  */
-export function createMarker(dialect: AnyDialect, customerId: string, fields: Pick<CustomerFields, 'external_id'>): string | undefined {
-  if (dialect.idempotency || !dialect.translation.coverage.external_id?.write?.set) return undefined;
-  return fields.external_id ?? `custgate-${customerId}`;
+export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
+  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
+  if (declared.length === 0) return { patch, notCarried: [] };
+  const out: Record<string, unknown> = { ...patch };
+  // A member path (address.line2) is left to the client half, which sends no form for it.
+  for (const field of declared) if (!field.includes('.')) delete out[field];
+  return { patch: out as CustomerPatch, notCarried: declared };
 }
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
@@ -113,14 +120,20 @@ export class ClientPort implements UpstreamPort {
 
   /** The customer a lost create left at the upstream, found by its marker, linked. */
   async #adopt(client: UpstreamClient, upstream: Upstream, work: DeliveryWork, marker: string): Promise<boolean> {
-    try {
-      const found = await client.fetchCustomer(upstream, marker);
-      await this.#link(work, upstream, found.upstreamId);
-      return true;
-    } catch (error) {
-      if (isGatewayError(error) && error.code === 'not_found') return false;
-      throw error;
-    }
+    const found = await findByMarker(client, upstream, marker);
+    if (found) await this.#link(work, upstream, found.upstreamId);
+    return found !== undefined;
+  }
+
+  /**
+   * A deleted customer's copy is deleted at the upstream (a 404 there counts as done); one the
+   * upstream never got (no link) has nothing to delete. An upstream whose API has no delete
+   * refuses it, and the delivery is dead-lettered saying so.
+   */
+  async #remove(client: UpstreamClient, upstream: Upstream, work: DeliveryWork): Promise<DeliveryOutcome> {
+    const link = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
+    if (link) await client.remove(upstream, link.remote_id);
+    return { kind: 'delivered' };
   }
 
   async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
@@ -128,6 +141,7 @@ export class ClientPort implements UpstreamPort {
     try {
       const upstream = await this.#open(client, work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
+      if (work.action === 'delete') return await this.#remove(client, upstream, work);
       const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
       let current = asCustomer(work.customerId, work.fields, row && rowToCustomer(row));
       const link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
@@ -137,10 +151,18 @@ export class ClientPort implements UpstreamPort {
         if (work.attempt > 1 && (await this.#adopt(client, upstream, work, marker))) return { kind: 'delivered' };
         current = { ...current, external_id: marker };
       }
+      const carried = link ? leaveOutUncarried(upstream.dialect, work.patch) : { patch: work.patch, notCarried: [] };
       try {
-        const pushed = await client.push(upstream, link, { patch: work.patch, current, idempotencyKey: work.idempotencyKey });
+        const pushed = await client.push(upstream, link, { patch: carried.patch, current, idempotencyKey: work.idempotencyKey });
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
-        return { kind: 'delivered' };
+        if (carried.notCarried.length === 0) return { kind: 'delivered' };
+        const notCarried = `not carried: ${carried.notCarried.join(', ')} (the ${upstream.dialect.name} API has no way to make this change; the provider keeps its value)`;
+        this.#options.logger?.error('delivery_not_carried', {
+          upstream: upstream.id,
+          customer: work.customerId,
+          fields: carried.notCarried,
+        });
+        return { kind: 'delivered', notCarried };
       } catch (error) {
         // The marker is taken: by this customer's earlier create, which is then adopted.
         if (
@@ -174,13 +196,12 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    return expectedAt(target.dialect, customerId, fields);
+    return expectedAt(dialectOf(target.dialect), customerId, fields);
   }
 }
 
-/** The local fields as an upstream of this dialect shows them (UpstreamPort.expected; reconciliation). */
-export function expectedAt(dialectName: string, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-  const dialect = dialectOf(dialectName);
+/** The local fields as a dialect can show them (render, then parse back): UpstreamPort.expected. */
+export function expectedAt(dialect: AnyDialect, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
   const marker = createMarker(dialect, customerId, fields);
   const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
   const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {

@@ -357,6 +357,17 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('webhook_attempts_endpoint').on('webhook_attempts').columns(['endpoint_id', 'created_at']).execute();
     },
   },
+  '0013_upstream_encoding': {
+    async up(db: AnyDb) {
+      // The body encoding an upstream is sent (`upstream add --encoding`): JSON, as every provider's
+      // reference documents, unless a Stripe-compatible provider needs Stripe's form. Every
+      // existing upstream keeps JSON, what it was sent before.
+      await db.schema
+        .alterTable('upstreams')
+        .addColumn('encoding', 'varchar(8)', (c) => c.notNull().defaultTo('json'))
+        .execute();
+    },
+  },
   '0014_upstream_imports': {
     async up(db: AnyDb) {
       // One row per upstream being imported (`custgate upstream import`): where the walk of its
@@ -376,6 +387,39 @@ export const migrations: Record<string, Migration> = {
         .addCheckConstraint('upstream_imports_state', sql`state in ('running', 'done', 'failed')`)
         .execute();
       await db.schema.createIndex('upstream_imports_tenant').on('upstream_imports').columns(['tenant_id', 'state']).execute();
+    },
+  },
+  // #27: a deleted customer stays as a tombstone (its last version, its history, its links) so a
+  // mirror can be told and a retrieve can answer as the provider does for a deleted customer; lists
+  // leave it out. Existing rows are live (null).
+  '0015_customers_deleted': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('customers').addColumn('deleted_at', 'varchar(32)').execute();
+    },
+  },
+  // #28: events the upstreams send in. An upstream's webhook secret is sealed as its credentials
+  // are; each accepted event is kept by (upstream, event id) so a replay changes nothing, and by
+  // the provider's customer id and time so an event older than one already taken is stale.
+  '0016_upstream_webhooks': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstreams').addColumn('webhook_secret', 'text').execute();
+      await db.schema
+        .createTable('upstream_webhook_events')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event_created', 'bigint', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+        .addColumn('received_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_webhook_events_pk', ['upstream_id', 'event_id'])
+        .execute();
+      await db.schema
+        .createIndex('upstream_webhook_events_remote')
+        .on('upstream_webhook_events')
+        .columns(['upstream_id', 'remote_id', 'event_created'])
+        .execute();
     },
   },
 };

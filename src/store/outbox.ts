@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
+import { type LeaseOutcome, LeasedQueue } from './lease.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -44,7 +45,7 @@ const deliveryColumns = [
 
 /** A delivery of one version to one upstream, due at once. */
 export function pendingDelivery(
-  key: DeliveryKey & { readonly tenant_id: string; readonly action: 'create' | 'update' },
+  key: DeliveryKey & { readonly tenant_id: string; readonly action: DeliveryRow['action'] },
   at: string,
 ): DeliveryRow {
   return {
@@ -72,11 +73,13 @@ export class OutboxStore {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
   readonly #insert: (row: DeliveryRow) => Step['query'];
+  readonly #lease: LeasedQueue<DeliveryKey, DeliveryState>;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
     this.#db = db;
     this.#insert = prepared<DeliveryRow>(deliveryColumns, (row) => db.insertInto('outbox').values(row).compile());
+    this.#lease = new LeasedQueue(executor, 'outbox', ['upstream_id', 'customer_id', 'version']);
   }
 
   /** The step that records a delivery inside a customer write's atomic unit. */
@@ -86,9 +89,11 @@ export class OutboxStore {
 
   /**
    * Deliveries a dispatcher may take now: pending, due, not leased (or the lease ran out), and the
-   * earliest version of its customer at its upstream that is not delivered yet. A dead earlier
-   * version holds the later ones back too: sending v3 without v2 would leave the upstream with a
-   * state the local store never had. `outbox retry` or `outbox drop` releases them.
+   * earliest pending version of its customer at its upstream. A dead earlier version does not
+   * hold the later ones back: a delivery carries the current values of every field changed since
+   * the upstream's last delivered version (src/outbox/dispatcher.ts), the dead one's included, so
+   * the next version supersedes it; the dead row stays dead, counted and listed, until an
+   * operator retries or drops it.
    */
   async due(now: string, limit: number): Promise<DeliveryRow[]> {
     // The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
@@ -108,7 +113,9 @@ export class OutboxStore {
               .whereRef('e.upstream_id', '=', 'o.upstream_id')
               .whereRef('e.customer_id', '=', 'o.customer_id')
               .whereRef('e.version', '<', 'o.version')
-              .where(sql<boolean>`${sql.ref('e.state')} in ('pending', 'dead')`),
+              // The literal again, so the partial index `outbox_open` (pending or dead) applies.
+              .where(sql<boolean>`${sql.ref('e.state')} in ('pending', 'dead')`)
+              .where(sql<boolean>`${sql.ref('e.state')} = 'pending'`),
           ),
         ),
       )
@@ -120,41 +127,13 @@ export class OutboxStore {
   }
 
   /** Takes the lease on a delivery; false when another dispatcher got it first. */
-  async claim(key: DeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
-    const q = this.#db
-      .updateTable('outbox')
-      .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where(byKey(key))
-      .where('state', '=', 'pending')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+  claim(key: DeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    return this.#lease.claim(key, owner, now, leaseUntil);
   }
 
-  /**
-   * Ends a claimed delivery: delivered, dead, or pending again at a later time. Only while the
-   * caller still holds the lease: a dispatcher that stalled past it has lost the delivery to another.
-   */
-  async settle(
-    key: DeliveryKey,
-    owner: string,
-    outcome: { readonly state: DeliveryState; readonly nextAttemptAt?: string; readonly error?: string | null },
-    now: string,
-  ): Promise<boolean> {
-    const q = this.#db
-      .updateTable('outbox')
-      .set({
-        state: outcome.state,
-        lease_owner: null,
-        lease_until: null,
-        updated_at: now,
-        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-        ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
-      })
-      .where(byKey(key))
-      .where('lease_owner', '=', owner)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+  /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
+  settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
+    return this.#lease.settle(key, owner, outcome, now);
   }
 
   async list(filter: {

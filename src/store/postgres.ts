@@ -1,7 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Env } from '../config.ts';
 import { LockTimeout, MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
 import { combine, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
@@ -164,28 +163,4 @@ function classify(error: unknown): unknown {
   if (!isUnique(error)) return error;
   // "duplicate key value violates unique constraint "customers_alias_unique"": the name says which.
   return new UniqueViolation(uniqueTarget(`${error.constraint ?? ''} ${error.message}`));
-}
-
-/** Options from the parsed environment (config.ts; docs/scaling.md). */
-export function postgresOptions(
-  url: string,
-  env: Pick<
-    Env,
-    | 'CUSTGATE_PG_SCHEMA'
-    | 'CUSTGATE_PG_POOL_SIZE'
-    | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS'
-    | 'CUSTGATE_PG_IDLE_TIMEOUT_MS'
-    | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'
-    | 'CUSTGATE_WRITE_WAIT_MS'
-  >,
-): PostgresOptions {
-  const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
-  if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
-  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
-  if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
-  if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
-  if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
-  // The same bound as the in-process queue (config.ts), so a 409 means one stated wait.
-  options.lockTimeoutMs = env.CUSTGATE_WRITE_WAIT_MS;
-  return options;
 }

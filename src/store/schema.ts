@@ -36,6 +36,8 @@ export interface CustomersTable {
   updated_at: string;
   /** The mode of the key that created it: 1 live, 0 test, null not recorded (visible in both). */
   livemode: number | null;
+  /** When it was deleted: the row stays as a tombstone (its ids, its history), left out of lists. */
+  deleted_at: string | null;
 }
 
 export interface CustomerEventsTable {
@@ -55,7 +57,7 @@ export interface IdempotencyKeysTable {
   tenant_id: string;
   key: string;
   request_hash: string;
-  /** 'pending' while the first request runs, then 'done'. */
+  /** 'pending' while the first request runs, then 'done'; 'sent' when it failed after reaching a proxy upstream. */
   state: string;
   status: number | null;
   body: string | null;
@@ -130,6 +132,24 @@ export interface UpstreamsTable {
   created_at: string;
   /** Set when the upstream was removed: the row and its links stay for an add of the same provider. */
   removed_at: string | null;
+  /** 'json' | 'form': the request body encoding (form only for dialects that take Stripe's form). */
+  encoding: string;
+  /** The secret the provider signs its webhooks with, sealed as the credentials are (migration 0016). */
+  webhook_secret?: string | null | undefined;
+}
+
+/** An event an upstream sent in (migration 0016): a replay of its id, or an older one, changes nothing. */
+export interface UpstreamWebhookEventsTable {
+  upstream_id: string;
+  event_id: string;
+  tenant_id: string;
+  remote_id: string;
+  type: string;
+  /** The provider's time of the event, in seconds. */
+  event_created: number;
+  /** 'applied' | 'drift' | 'stale' | 'ignored'. */
+  outcome: string;
+  received_at: string;
 }
 
 /** One step of an upstream's life: added, mode changed, removed (and what later steps record). */
@@ -193,6 +213,7 @@ export interface Database {
   upstream_links: UpstreamLinksTable;
   upstream_history: UpstreamHistoryTable;
   upstream_imports: UpstreamImportsTable;
+  upstream_webhook_events: UpstreamWebhookEventsTable;
   gateway_keys: GatewayKeysTable;
 }
 

@@ -44,11 +44,12 @@ const customerColumns = [
   'created_at',
   'updated_at',
   'livemode',
+  'deleted_at',
 ] as const;
 const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
 const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
 
-type CasColumn = 'alias' | 'external_id' | 'version' | 'data' | 'updated_at' | 'tenant_id' | 'id';
+type CasColumn = 'alias' | 'external_id' | 'version' | 'data' | 'updated_at' | 'deleted_at' | 'tenant_id' | 'id';
 
 /** The queries on every request's path, compiled once (prepared.ts). */
 function hotQueries(db: Kysely<Database>) {
@@ -75,11 +76,18 @@ function hotQueries(db: Kysely<Database>) {
     insertCustomer: prepared<CustomerRow>(customerColumns, (row) => db.insertInto('customers').values(row).compile()),
     insertEvent: prepared<EventRow>(eventColumns, (event) => db.insertInto('customer_events').values(event).compile()),
     updateCustomer: prepared<Pick<CustomerRow, CasColumn> & { expectedVersion: number }>(
-      ['alias', 'external_id', 'version', 'data', 'updated_at', 'tenant_id', 'id', 'expectedVersion'],
+      ['alias', 'external_id', 'version', 'data', 'updated_at', 'deleted_at', 'tenant_id', 'id', 'expectedVersion'],
       (p) =>
         db
           .updateTable('customers')
-          .set({ alias: p.alias, external_id: p.external_id, version: p.version, data: p.data, updated_at: p.updated_at })
+          .set({
+            alias: p.alias,
+            external_id: p.external_id,
+            version: p.version,
+            data: p.data,
+            updated_at: p.updated_at,
+            deleted_at: p.deleted_at,
+          })
           .where('tenant_id', '=', p.tenant_id)
           .where('id', '=', p.id)
           .where('version', '=', p.expectedVersion)
@@ -244,7 +252,7 @@ export class Store {
       readonly offset?: number;
     },
   ): Promise<CustomerRow[]> {
-    let q = this.#db.selectFrom('customers').selectAll().where('tenant_id', '=', tenantId);
+    let q = this.#db.selectFrom('customers').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
     if (page.below !== undefined) q = q.where('number', '<', page.below);
     if (page.above !== undefined) q = q.where('number', '>', page.above);
     q = q.orderBy('number', page.order).limit(page.limit);
@@ -257,6 +265,7 @@ export class Store {
       .selectFrom('customers')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('tenant_id', '=', tenantId)
+      .where('deleted_at', 'is', null)
       .compile();
     return Number((await this.executor.all(q))[0]?.n ?? 0);
   }
@@ -311,6 +320,7 @@ export class Store {
       version: row.version,
       data: row.data,
       updated_at: row.updated_at,
+      deleted_at: row.deleted_at,
       tenant_id: row.tenant_id,
       id: row.id,
       expectedVersion: unit.expectedVersion,
@@ -386,6 +396,21 @@ export class Store {
       .where('state', '=', previous.state)
       .compile();
     return (await this.executor.run(q)) > 0;
+  }
+
+  /**
+   * The key's write reached a proxy upstream and then failed, so the provider may hold it: the
+   * key is kept as `sent` (not released), and a retry with it recovers rather than sends again.
+   */
+  async markKeySent(tenantId: string, key: string): Promise<void> {
+    const q = this.#db
+      .updateTable('idempotency_keys')
+      .set({ state: 'sent' })
+      .where('tenant_id', '=', tenantId)
+      .where('key', '=', key)
+      .where('state', '=', 'pending')
+      .compile();
+    await this.executor.run(q);
   }
 
   async releaseKey(tenantId: string, key: string): Promise<void> {

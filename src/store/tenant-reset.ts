@@ -8,6 +8,7 @@ import type { Store } from './store.ts';
 
 /** Tables emptied for the tenant, children before the rows they name. */
 const emptied = [
+  'upstream_webhook_events',
   'outbox',
   'shadow_diffs',
   'shadow_checks',
@@ -35,4 +36,18 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
   await store.executor.atomic(steps);
   return { customers };
+}
+
+/** Deletes these customers of the tenant with everything recorded for them, in one atomic unit. */
+export async function deleteCustomers(store: Store, tenantId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const db = queryBuilder(store.executor.backend);
+  const steps: Step[] = emptied
+    .filter((table) => table !== 'idempotency_keys')
+    .map((table) =>
+      table === 'customers'
+        ? { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('id', 'in', ids).compile() }
+        : { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('customer_id', 'in', ids).compile() },
+    );
+  await store.executor.atomic(steps);
 }

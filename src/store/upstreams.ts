@@ -1,11 +1,12 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import { type SqlExecutor, StaleWrite } from './executor.ts';
 import { prepared } from './prepared.ts';
-import type { Database, UpstreamHistoryTable, UpstreamLinksTable, UpstreamsTable } from './schema.ts';
+import type { Database, UpstreamHistoryTable, UpstreamLinksTable, UpstreamsTable, UpstreamWebhookEventsTable } from './schema.ts';
 
 export type UpstreamRow = UpstreamsTable;
 export type UpstreamHistoryRow = UpstreamHistoryTable;
 export type LinkRow = UpstreamLinksTable;
+export type InboundEventRow = UpstreamWebhookEventsTable;
 export type UpstreamMode = 'proxy' | 'mirror' | 'shadow';
 export const upstreamModes = ['proxy', 'mirror', 'shadow'] as const satisfies readonly UpstreamMode[];
 
@@ -85,7 +86,13 @@ export class UpstreamRepository {
   async restore(row: UpstreamRow, step: UpstreamHistoryRow): Promise<boolean> {
     const update = this.#db
       .updateTable('upstreams')
-      .set({ mode: row.mode, credentials: row.credentials, removed_at: null })
+      .set({
+        mode: row.mode,
+        credentials: row.credentials,
+        webhook_secret: row.webhook_secret ?? null,
+        encoding: row.encoding,
+        removed_at: null,
+      })
       .where('tenant_id', '=', row.tenant_id)
       .where('id', '=', row.id)
       .where('removed_at', 'is not', null)
@@ -151,6 +158,62 @@ export class UpstreamRepository {
       .where('removed_at', 'is', null)
       .compile();
     return (await this.#executor.all(q))[0];
+  }
+
+  /**
+   * An upstream in service by its id alone: a provider's webhook names no tenant, so the id (and
+   * the secret sealed with it) is what places the event.
+   */
+  async findById(id: string): Promise<UpstreamRow | undefined> {
+    const q = this.#db.selectFrom('upstreams').selectAll().where('id', '=', id).where('removed_at', 'is', null).compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  /** Sets (or with null clears) the sealed secret the provider signs its webhooks with. */
+  async setWebhookSecret(tenantId: string, id: string, sealed: string | null): Promise<boolean> {
+    const q = this.#db
+      .updateTable('upstreams')
+      .set({ webhook_secret: sealed })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('removed_at', 'is', null)
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  // --- events the upstream sent in
+
+  async inboundEvent(upstreamId: string, eventId: string): Promise<InboundEventRow | undefined> {
+    const q = this.#db
+      .selectFrom('upstream_webhook_events')
+      .selectAll()
+      .where('upstream_id', '=', upstreamId)
+      .where('event_id', '=', eventId)
+      .compile();
+    return (await this.#executor.all(q))[0];
+  }
+
+  /** The provider's time (seconds) of the newest event taken in for one of its customers. */
+  async lastInbound(upstreamId: string, remoteId: string): Promise<number | undefined> {
+    const q = this.#db
+      .selectFrom('upstream_webhook_events')
+      .select((eb) => eb.fn.max('event_created').as('at'))
+      .where('upstream_id', '=', upstreamId)
+      .where('remote_id', '=', remoteId)
+      .where('outcome', 'in', ['applied', 'drift'])
+      .compile();
+    const at = (await this.#executor.all(q))[0]?.at;
+    return at === null || at === undefined ? undefined : Number(at);
+  }
+
+  /** Records an event; false when its id was recorded already (a replay that raced this one). */
+  async recordInbound(row: InboundEventRow): Promise<boolean> {
+    const q = this.#db
+      .insertInto('upstream_webhook_events')
+      .values(row)
+      .onConflict((oc) => oc.columns(['upstream_id', 'event_id']).doNothing())
+      .compile();
+    return (await this.#executor.run(q)) > 0;
   }
 
   /** The tenant's upstreams in one mode, oldest first (at most one proxy: src/upstream/registry.ts). */

@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import { dialects, type DialectName } from '../../dialects/index.ts';
 import { applyPatch } from '../core/index.ts';
-import type { AnyDialect, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, BodyFormat, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { type Fetch, send } from './http.ts';
@@ -28,6 +28,8 @@ export interface Upstream {
   readonly baseUrl: string;
   readonly mode: UpstreamMode;
   readonly credentials: IssuedCredentials;
+  /** The body encoding it was added with (`upstream add --encoding`). */
+  readonly encoding: BodyFormat;
 }
 
 /** One canonical write to deliver. */
@@ -116,10 +118,10 @@ export function requestFor(upstream: Upstream, link: LinkRow | undefined, write:
   let request: ClientRequest;
   if (link) {
     const patch = resolveMerges(upstream.dialect, write.patch, write.current);
-    request = client.update(link.remote_id, { patch, current: write.current }, upstream.credentials);
+    request = client.update(link.remote_id, { patch, current: write.current, encoding: upstream.encoding }, upstream.credentials);
   } else {
     const after = applyPatch(write.current ?? fieldDefaults, write.patch);
-    request = client.create({ patch: wholePatch(after) }, upstream.credentials);
+    request = client.create({ patch: wholePatch(after), encoding: upstream.encoding }, upstream.credentials);
   }
   if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
     // A create on behalf of an update (no link yet) is another request: its own key.
@@ -212,6 +214,7 @@ export class UpstreamClient {
       baseUrl: row.base_url,
       mode: row.mode as UpstreamMode,
       credentials,
+      encoding: row.encoding === 'form' ? 'form' : 'json',
     };
   }
 
@@ -242,6 +245,31 @@ export class UpstreamClient {
   }
 
   /**
+   * Deletes (or archives) a customer at the upstream by its id there. One it no longer has (a 404)
+   * counts as deleted: a retried delete, or one made there directly, leaves the same end state.
+   * An upstream whose API has no delete refuses it: the customer must not vanish here only.
+   */
+  async remove(upstream: Upstream, upstreamId: string): Promise<void> {
+    const client = upstream.dialect.client;
+    if (!client.delete) {
+      const message = `The upstream provider (${upstream.dialect.name}) documents no way to delete a customer; nothing was deleted.`;
+      throw new GatewayError('invalid_request', message);
+    }
+    const response = await this.#exchange(upstream, client.delete(upstreamId, upstream.credentials));
+    if (response.status === 404) return;
+    if (response.status < 200 || response.status > 299) throw client.parseError(response);
+  }
+
+  async #exchange(upstream: Upstream, request: ClientRequest) {
+    const gatewayId = this.#options.gatewayId;
+    return send(upstream.baseUrl, request, {
+      timeoutMs: this.#options.timeoutMs,
+      ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+  }
+
+  /**
    * One page of the upstream's customer list (`next`: the token the previous page named). A
    * throttled answer (429, 503) carries its Retry-After as `retryAfterSeconds`; a page that is no
    * page, or holds a customer id this gateway cannot store, is an error as a whole.
@@ -267,12 +295,7 @@ export class UpstreamClient {
   /** A successful answer's body, checked as a client's body is; anything else thrown as the provider's error. */
   async #answer(upstream: Upstream, request: ClientRequest): Promise<unknown> {
     const client = upstream.dialect.client;
-    const gatewayId = this.#options.gatewayId;
-    const response = await send(upstream.baseUrl, request, {
-      timeoutMs: this.#options.timeoutMs,
-      ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
-      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-    });
+    const response = await this.#exchange(upstream, request);
     if (response.status < 200 || response.status > 299) {
       const error = client.parseError(response);
       if ((response.status === 429 || response.status === 503) && response.retryAfterSeconds !== undefined) {

@@ -10,9 +10,9 @@ import {
 import { applyPatch } from '../core/index.ts';
 import type { AnyDialect, ClientRequest, ClientWrite, Issue } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import { decodeBody } from '../http/body.ts';
-import { absolutePatch } from '../outbox/patch.ts';
-import { shadowDiff } from '../outbox/shadow.ts';
+import { decodeBody } from '../contract/body.ts';
+import { absolutePatch } from '../core/absolute-patch.ts';
+import { shadowDiff } from '../core/shadow-diff.ts';
 import { clientName } from './refusal.ts';
 
 // What an upstream must hold after a write, and whether the request a client half builds gets it

@@ -6,13 +6,16 @@ import {
   fieldDefaults,
   fieldNames,
   type IdKind,
+  set,
 } from '../../schemas/index.ts';
-import { applyPatch, checkInvariants, type CustomerService, rowToCustomer, uuidPattern, type WriteContext } from '../core/index.ts';
+import { sha256Hex } from '../auth/index.ts';
+import { applyPatch, type CustomerService, rowToCustomer, sentUpstream, uuidPattern, type WriteContext } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
+import { createMarker, findByMarker } from './marker.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
@@ -24,11 +27,21 @@ import { inClientTerms, providerValueError } from './refusal.ts';
 /** The customer operations the request pipeline and the gateway API use. */
 export interface Customers {
   get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** A retrieve: the customer, or the tombstone of a deleted one (each dialect answers it its own way). */
+  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }>;
+  delete: CustomerService['delete'];
   create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
   update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
   events: CustomerService['events'];
   /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
   refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** The proxy upstream's own state of one of its customers (its webhook), taken into the local copy. */
+  takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer>;
+}
+
+export interface RemoteState {
+  readonly id: string;
+  readonly patch: CustomerPatch;
 }
 
 /** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
@@ -36,6 +49,14 @@ export function adoptedIds(remoteId: string): WriteContext['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
   return undefined;
+}
+
+/** Failures after which the provider may hold a create (no answer, or one that could not be used). */
+const uncertain = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
+
+/** A create's failure that leaves the provider possibly holding it keeps the Idempotency-Key (idempotency.ts). */
+function mayHold(link: LinkRow | undefined, error: unknown): unknown {
+  return link === undefined && isGatewayError(error) && uncertain.has(error.code) ? sentUpstream(error) : error;
 }
 
 const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
@@ -95,20 +116,98 @@ export class ProxiedCustomers implements Customers {
     }
   }
 
-  async create(patch: CustomerPatch, given: WriteContext): Promise<Customer> {
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
+    try {
+      return await this.#service.read(principal, kinds, segment);
+    } catch (error) {
+      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
+      return { customer: await this.get(principal, kinds, segment), deleted: false };
+    }
+  }
+
+  /**
+   * Through a proxy the provider deletes first; only once it has is the local copy deleted, so a
+   * refusal or an outage leaves both as they were. A customer the provider never had (no link)
+   * is deleted here only.
+   */
+  async delete(
+    kinds: readonly IdKind[],
+    segment: string,
+    given: WriteContext,
+    again: 'same' | 'not_found',
+  ): Promise<{ customer: Customer; deleted: boolean }> {
     const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
     const ctx: WriteContext = { ...given, upstreams: rows };
-    if (!upstream) return this.#service.create(patch, ctx);
+    if (!upstream) return this.#service.delete(kinds, segment, ctx, again);
+    const row = await this.#service.find(ctx.principal, kinds, segment);
+    if (row.deleted_at === null) {
+      const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, row.id);
+      if (link) {
+        await this.#client.remove(upstream, link.remote_id).catch((error: unknown) => {
+          throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
+        });
+      }
+    }
+    return this.#service.delete(['uuid'], row.id, ctx, again);
+  }
+
+  async create(given: CustomerPatch, givenCtx: WriteContext): Promise<Customer> {
+    const { upstream, rows } = await this.#forWrite(givenCtx.principal.tenantId);
+    const ctx: WriteContext = { ...givenCtx, upstreams: rows };
+    if (!upstream) return this.#service.create(given, ctx);
     // Refused here first: the upstream must not get a customer this gateway would not store.
+    await this.#service.checkWrite(fieldDefaults, applyPatch(fieldDefaults, given), ctx);
+    const marker = await this.#marker(upstream, given, ctx);
+    const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(fieldDefaults, patch);
-    checkInvariants(after);
-    const pushed = await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
-    return this.#service.create(patch, {
-      ...ctx,
-      overlay: pushed.patch,
-      link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
-      ids: adoptedIds(pushed.upstreamId),
-    });
+    const recovered = ctx.retried ? await this.#recover(upstream, marker) : undefined;
+    const pushed = recovered
+      ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
+      : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
+    try {
+      return await this.#service.create(patch, {
+        ...ctx,
+        overlay: pushed.patch,
+        link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
+        ids: adoptedIds(pushed.upstreamId),
+      });
+    } catch (error) {
+      // The provider holds the customer: the Idempotency-Key is kept for a retry to recover it.
+      throw sentUpstream(error);
+    }
+  }
+
+  /**
+   * Where the provider takes no Idempotency-Key, a create under one carries a marker derived from
+   * it (marker.ts), so the client's retry finds what an earlier attempt left there.
+   */
+  async #marker(upstream: Upstream, patch: CustomerPatch, ctx: WriteContext): Promise<string | undefined> {
+    if (ctx.idempotencyKey === undefined) return undefined;
+    const hex = await sha256Hex(`${ctx.principal.tenantId}\n${ctx.idempotencyKey}`);
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const external = patch.external_id?.op === 'set' ? patch.external_id.value : null;
+    return createMarker(upstream.dialect, id, { external_id: external });
+  }
+
+  /**
+   * A retry of a create whose earlier attempt reached the provider without an answer: the customer
+   * found by its marker, or nothing (send it: the provider never got it, or replays its answer
+   * under the forwarded Idempotency-Key). A provider with neither is not sent the create again.
+   */
+  async #recover(upstream: Upstream, marker: string | undefined): Promise<Pushed | undefined> {
+    if (marker !== undefined) {
+      const found = await findByMarker(this.#client, upstream, marker);
+      // Linked to another customer here: not what this request left there.
+      const linked = found && (await this.#store.upstreams.findLinkByRemote(upstream.tenantId, upstream.id, found.upstreamId));
+      return linked ? undefined : found;
+    }
+    if (upstream.dialect.idempotency) return undefined;
+    throw sentUpstream(
+      new GatewayError(
+        'bad_gateway',
+        `An earlier request with this Idempotency-Key reached the ${upstream.dialect.name} upstream and got no usable answer; it may hold the customer, and has no way to tell, so the create is not sent again. Check there, then retry with a new key.`,
+      ),
+    );
   }
 
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, given: WriteContext): Promise<Customer> {
@@ -120,7 +219,7 @@ export class ProxiedCustomers implements Customers {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
     const after = applyPatch(current, patch);
-    checkInvariants(after);
+    await this.#service.checkWrite(current, after, ctx, current.uuid);
     const tenantId = ctx.principal.tenantId;
     const link = await this.#store.upstreams.findLink(tenantId, upstream.id, current.uuid);
     const pushed = await this.#carry(upstream, link, current, after, patch, ctx);
@@ -160,12 +259,24 @@ export class ProxiedCustomers implements Customers {
     const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
     const pushed = await this.#client.send(upstream, request, link === undefined).catch((error: unknown) => {
-      throw inClientTerms(error, upstream.dialect, client);
+      throw mayHold(link, inClientTerms(error, upstream.dialect, client));
     });
+    return this.#held(link, current, after, pushed, ctx, upstream);
+  }
+
+  /** The provider's answer, if what it holds passes every local check: else the provider's problem (502). */
+  async #held(
+    link: LinkRow | undefined,
+    current: Customer | CustomerFields,
+    after: CustomerFields,
+    pushed: Pushed,
+    ctx: WriteContext,
+    upstream: Upstream,
+  ): Promise<Pushed> {
     try {
-      checkInvariants(applyPatch(after, pushed.patch));
+      await this.#service.checkWrite(current, applyPatch(after, pushed.patch), ctx, 'uuid' in current ? current.uuid : undefined);
     } catch (error) {
-      throw providerValueError(error, upstream.dialect);
+      throw mayHold(link, providerValueError(error, upstream.dialect));
     }
     return pushed;
   }
@@ -178,6 +289,25 @@ export class ProxiedCustomers implements Customers {
     if (!link) return current;
     const fetched = await this.#client.fetchCustomer(upstream, link.remote_id);
     return this.#service.update(['uuid'], current.uuid, {}, this.#importContext(principal, upstream, fetched.patch));
+  }
+
+  /**
+   * Nothing is sent back to the provider: the state is its own. A customer the gateway has not
+   * seen is created and linked, as on a first reference.
+   */
+  async takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer> {
+    const ctx: WriteContext = { principal, dialect: upstream.dialect, overlay: remote.patch };
+    const linked = () => this.#store.upstreams.findLinkByRemote(principal.tenantId, upstream.id, remote.id);
+    const link = await linked();
+    if (link) return this.#service.update(['uuid'], link.customer_id, {}, ctx);
+    try {
+      return await this.#service.create({}, { ...ctx, link: { upstreamId: upstream.id, remoteId: remote.id }, ids: adoptedIds(remote.id) });
+    } catch (error) {
+      // Another event (or a first reference) created it first.
+      const raced = await linked();
+      if (raced) return this.#service.update(['uuid'], raced.customer_id, {}, ctx);
+      throw error;
+    }
   }
 
   /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */

@@ -1,6 +1,7 @@
 import { type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { AnyDialect, Issue } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
+import { dialectPath } from '../contract/field-path.ts';
 
 // An upstream's refusal names the upstream's parameters (Zenskar's `phone_number`); the client
 // reads its own (Wooshpay's `phone`). Both coverage tables name each canonical field, so the path
@@ -31,13 +32,16 @@ export function inClientTerms(error: unknown, upstream: AnyDialect, client: AnyD
   return new GatewayError(error.code, error.message, { ...error.details, issues });
 }
 
+/** What the local checks say of a provider's answer: a value, a size or a uniqueness it broke. */
+const providerFaults = new Set(['invalid_request', 'payload_too_large', 'conflict']);
+
 /**
  * The provider's answer holds a value the canonical model cannot store (a Zenskar phone_number
  * longer than the canonical phone): the provider's doing, never the client's. A 502 naming the
  * provider's fields, in the provider's names, and what it said about each.
  */
 export function providerValueError(error: unknown, upstream: AnyDialect): unknown {
-  if (!(error instanceof GatewayError) || error.code !== 'invalid_request') return error;
+  if (!(error instanceof GatewayError) || !providerFaults.has(error.code)) return error;
   const named = (error.details.issues ?? []).map((issue) => {
     const [first, ...rest] = issue.path;
     const as =
@@ -64,6 +68,5 @@ export function clientName(field: string, upstream: AnyDialect, client: AnyDiale
   if (field === '') return '';
   const [first = '', ...rest] = field.split('.');
   if (upstreamNames) return translatePath([first, ...rest], upstream, client).join('.');
-  const as = fieldNames.includes(first as FieldName) ? client.translation.coverage[first as FieldName]?.as : undefined;
-  return [as === undefined ? first : root(as), ...rest].join('.');
+  return dialectPath(client, [first, ...rest]).join('.');
 }

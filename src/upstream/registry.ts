@@ -1,8 +1,10 @@
 import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
+import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
+import { inboundFormat, sealWebhookSecret } from './inbound-format.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
@@ -16,6 +18,10 @@ export interface UpstreamInput {
   readonly mode: string;
   /** Shaped exactly as the dialect's entry of `custgate tenant create --json`. */
   readonly credentials: unknown;
+  /** The request body encoding: `json` (the default) or `form`, for dialects that take Stripe's form. */
+  readonly encoding?: string | undefined;
+  /** The secret the provider signs its webhooks with (POST /gateway/v1/upstreams/{id}/webhook). */
+  readonly webhookSecret?: string | undefined;
 }
 
 /** An upstream as listings show it: everything but its credentials. */
@@ -25,6 +31,9 @@ export interface UpstreamView {
   readonly dialect: string;
   readonly base_url: string;
   readonly mode: UpstreamMode;
+  readonly encoding: BodyFormat;
+  /** Whether it takes the provider's signed webhooks (a secret was given). */
+  readonly webhooks_in: boolean;
   readonly created_at: string;
 }
 
@@ -72,8 +81,22 @@ export const upstreamView = (row: UpstreamRow): UpstreamView => ({
   dialect: row.dialect,
   base_url: row.base_url,
   mode: row.mode as UpstreamMode,
+  encoding: row.encoding === 'form' ? 'form' : 'json',
+  webhooks_in: typeof row.webhook_secret === 'string' && inboundFormat(row.dialect) !== undefined,
   created_at: row.created_at,
 });
+
+/**
+ * JSON unless asked otherwise: every provider's reference documents JSON bodies (Wooshpay's
+ * application/json only). Stripe's form is kept for a Stripe-compatible provider that needs it,
+ * and only for a dialect whose API takes it.
+ */
+function encodingOf(dialect: AnyDialect, text: string | undefined): BodyFormat {
+  if (text === undefined || text === 'json') return 'json';
+  if (text !== 'form') throw invalid('encoding', `Unknown encoding ${text}: json or form.`);
+  if (!dialect.wire.bodies.includes('form')) throw invalid('encoding', `The ${dialect.name} API takes JSON bodies only.`);
+  return 'form';
+}
 
 const modeOf = (text: string): UpstreamMode => {
   const mode = upstreamModes.find((m) => m === text);
@@ -115,6 +138,7 @@ export async function addUpstream(
     throw invalid('dialect', (error as Error).message);
   }
   const mode = modeOf(input.mode);
+  const encoding = encodingOf(dialect, input.encoding);
   const parsed = v.safeParse(dialect.client.credentials, input.credentials);
   if (!parsed.success) {
     const expected = JSON.stringify(Object.keys(await dialect.auth.issueCredentials(sampleMinter)));
@@ -132,8 +156,10 @@ export async function addUpstream(
     ...binding,
     mode,
     credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
+    webhook_secret: input.webhookSecret === undefined ? null : await sealWebhookSecret(keyring, binding, input.webhookSecret),
     created_at: removed?.created_at ?? now.toISOString(),
     removed_at: null,
+    encoding,
   };
   if (removed) {
     const step = historyStep(row, 'restored', mode, removed.mode as UpstreamMode, now);
@@ -168,6 +194,14 @@ export async function changeMode(
   const step = historyStep(row, options.event ?? 'mode', mode, previous, now, options.detail ?? null);
   if (!(await store.upstreams.setMode(tenantId, id, mode, step))) throw noSuchUpstream(id);
   return upstreamView({ ...row, mode });
+}
+
+/** Sets the secret an upstream's provider signs its webhooks with (null: take no webhooks from it). */
+export async function setWebhookSecret(store: Store, keyring: Keyring, tenantId: string, id: string, secret: string | null): Promise<void> {
+  const row = await store.upstreams.find(tenantId, id);
+  if (!row) throw noSuchUpstream(id);
+  const sealed = secret === null ? null : await sealWebhookSecret(keyring, row, secret);
+  if (!(await store.upstreams.setWebhookSecret(tenantId, id, sealed))) throw noSuchUpstream(id);
 }
 
 /** Takes an upstream out of service, keeping its links for an add of the same provider. */

@@ -1,3 +1,4 @@
+import { fromBase64, newSecretsKey, parseSecretsKey, toBase64Url } from '../auth/crypto.ts';
 import type { UpstreamRepository } from '../store/index.ts';
 
 // Upstream credentials are encrypted at rest with AES-GCM through Web Crypto (Node and Workers
@@ -12,32 +13,6 @@ type Version = (typeof versions)[number];
 const current: Version = 'v2';
 
 type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
-
-const toBase64Url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
-
-function fromBase64(text: string): Uint8Array {
-  const normal = text.replaceAll('-', '+').replaceAll('_', '/');
-  const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-/** 32 bytes as base64 (or base64url), or as 64 hex digits; anything else is refused. */
-export function parseSecretsKey(text: string): Uint8Array {
-  const trimmed = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Uint8Array.from(trimmed.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
-  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
-    const bytes = fromBase64(trimmed);
-    if (bytes.length === 32) return bytes;
-  }
-  throw new Error('CUSTGATE_SECRETS_KEY must be 32 bytes, as base64 (44 characters) or hex (64 digits): `openssl rand -base64 32`');
-}
-
-/** A fresh key in the form CUSTGATE_SECRETS_KEY takes. */
-export const newSecretsKey = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 
 export class Keyring {
   readonly #load: () => Promise<Uint8Array>;
@@ -126,3 +101,7 @@ export async function openCredentials(keyring: Keyring, row: CredentialBinding &
   const plaintext = await keyring.decrypt(row.credentials, legacy ? legacyContext(row) : credentialContext(row));
   return { plaintext, legacy };
 }
+
+/** The additional data of an upstream's webhook secret: the same binding, another purpose, so neither ciphertext opens as the other. */
+export const webhookSecretContext = (row: CredentialBinding): string =>
+  `custgate-upstream-webhook/v1;${[row.tenant_id, row.id, row.dialect, row.base_url].map((part) => `${part.length}:${part}`).join(';')}`;

@@ -1,5 +1,6 @@
 import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
+import { DrainLoop, drainRounds } from '../outbox/drain-loop.ts';
 import type { Fetch } from '../upstream/http.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
@@ -38,6 +39,8 @@ export interface WebhookDrainReport {
   dead: number;
 }
 
+const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, dead: 0 });
+
 /** The key a sealed webhook secret is bound to (AES-GCM additional data). */
 export const secretContext = (tenantId: string, endpointId: string): string => `custgate-webhook:${tenantId}:${endpointId}`;
 
@@ -66,9 +69,13 @@ export class WebhookDispatcher {
   readonly #o: WebhookDispatcherOptions;
   readonly #now: () => Date;
   readonly #timeoutMs: number;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #running: Promise<WebhookDrainReport> | undefined;
-  #again = false;
+  readonly #loop = new DrainLoop<WebhookDrainReport>(
+    () => this.drain(),
+    (error) => {
+      this.#o.logger?.error('webhook_drain_failed', { message: error instanceof Error ? error.message : String(error) });
+      return emptyReport();
+    },
+  );
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = options;
@@ -99,56 +106,34 @@ export class WebhookDispatcher {
   }
 
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
-    const report: WebhookDrainReport = { delivered: 0, retried: 0, dead: 0 };
-    for (;;) {
-      if (options.deadline !== undefined && Date.now() >= options.deadline) return report;
-      const now = this.#now();
-      const due = await this.#o.webhooks.due(now.toISOString(), this.#o.concurrency ?? 8);
-      if (due.length === 0) return report;
-      // Longer than a delivery may take, so a live holder never loses it; a killed one's ends soon.
-      const leaseUntil = new Date(now.getTime() + this.#timeoutMs + 2_000).toISOString();
-      const claimed: WebhookDeliveryRow[] = [];
-      for (const row of due) {
-        if (await this.#o.webhooks.claim(row, this.owner, now.toISOString(), leaseUntil))
-          claimed.push({ ...row, attempts: row.attempts + 1 });
-      }
-      if (claimed.length === 0) return report;
-      await Promise.all(claimed.map((row) => this.#process(row, report)));
-    }
+    const report = emptyReport();
+    const w = this.#o.webhooks;
+    await drainRounds<WebhookDeliveryRow>(
+      {
+        now: this.#now,
+        limit: this.#o.concurrency ?? 8,
+        // Longer than a delivery may take, so a live holder never loses it; a killed one's ends soon.
+        leaseMs: this.#timeoutMs + 2_000,
+        owner: this.owner,
+        due: (now, limit) => w.due(now, limit),
+        claim: (row, owner, now, leaseUntil) => w.claim(row, owner, now, leaseUntil),
+        process: (row) => this.#process(row, report),
+      },
+      options.deadline,
+    );
+    return report;
   }
 
   kick(): Promise<WebhookDrainReport> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    const run = async (): Promise<WebhookDrainReport> => {
-      let report: WebhookDrainReport;
-      do {
-        this.#again = false;
-        report = await this.drain().catch((error: unknown) => {
-          this.#o.logger?.error('webhook_drain_failed', { message: error instanceof Error ? error.message : String(error) });
-          return { delivered: 0, retried: 0, dead: 0 };
-        });
-      } while (this.#again);
-      this.#running = undefined;
-      return report;
-    };
-    this.#running = run();
-    return this.#running;
+    return this.#loop.kick();
   }
 
   start(intervalMs: number): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.kick(), intervalMs);
-    this.#timer.unref?.();
-    void this.kick();
+    this.#loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async #process(row: WebhookDeliveryRow, report: WebhookDrainReport): Promise<void> {

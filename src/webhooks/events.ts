@@ -2,7 +2,7 @@ import type { Customer } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
-import { fieldsAt } from '../outbox/patch.ts';
+import { fieldsAt } from '../core/absolute-patch.ts';
 import type { Store } from '../store/index.ts';
 
 // An event announces one committed version of one customer (a customer_events row). Its id is

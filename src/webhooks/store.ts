@@ -1,9 +1,10 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
+import { type LeaseOutcome, LeasedQueue } from '../store/lease.ts';
 
 // The webhook tables (migration 0011_webhooks) and their queries. Deliveries are leased by
-// compare-and-set exactly as the outbox's are (src/store/outbox.ts): no interactive transaction,
+// compare-and-set as the outbox's are, by one helper (src/store/lease.ts): no interactive transaction,
 // and a dispatcher killed mid-delivery holds its rows only until the lease ends.
 
 export type WebhookFormat = 'stripe' | 'standard';
@@ -77,9 +78,6 @@ export interface WebhookDeliveryKey {
   readonly version: number;
 }
 
-const byKey = (key: WebhookDeliveryKey) => (eb: ExpressionBuilder<WebhookDatabase, 'webhook_deliveries'>) =>
-  eb.and([eb('endpoint_id', '=', key.endpoint_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
-
 export interface EventListFilter {
   readonly tenantId: string;
   readonly types?: readonly string[];
@@ -95,11 +93,13 @@ export interface EventListFilter {
 export class WebhookStore {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<WebhookDatabase>;
+  readonly #lease: LeasedQueue<WebhookDeliveryKey, WebhookDeliveryState>;
 
   constructor(executor: SqlExecutor) {
     this.#executor = executor;
     // The store's compiler, typed with the webhook tables this module owns.
     this.#db = queryBuilder(executor.backend) as unknown as Kysely<WebhookDatabase>;
+    this.#lease = new LeasedQueue(executor, 'webhook_deliveries', ['endpoint_id', 'customer_id', 'version']);
   }
 
   // --- endpoints
@@ -224,37 +224,12 @@ export class WebhookStore {
     return this.#executor.all(q);
   }
 
-  async claim(key: WebhookDeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
-    const q = this.#db
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where(byKey(key))
-      .where('state', '=', 'pending')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+  claim(key: WebhookDeliveryKey, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    return this.#lease.claim(key, owner, now, leaseUntil);
   }
 
-  async settle(
-    key: WebhookDeliveryKey,
-    owner: string,
-    outcome: { readonly state: WebhookDeliveryState; readonly nextAttemptAt?: string; readonly error: string | null },
-    now: string,
-  ): Promise<boolean> {
-    const q = this.#db
-      .updateTable('webhook_deliveries')
-      .set({
-        state: outcome.state,
-        lease_owner: null,
-        lease_until: null,
-        updated_at: now,
-        last_error: outcome.error,
-        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-      })
-      .where(byKey(key))
-      .where('lease_owner', '=', owner)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+  settle(key: WebhookDeliveryKey, owner: string, outcome: LeaseOutcome<WebhookDeliveryState>, now: string): Promise<boolean> {
+    return this.#lease.settle(key, owner, outcome, now);
   }
 
   /** Puts an event's deliveries (to every endpoint of the tenant that had it) back in line now. */

@@ -3,6 +3,13 @@ import type { IssuedCredentials } from '../../src/contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
 import { testDatabaseEnv } from './store.ts';
+import { testEnv } from './gateway.ts';
+import { type GatewayConfig, loadConfig } from '../../src/config.ts';
+import { openStore } from '../../src/entries/node.ts';
+import { createApp } from '../../src/http/app.ts';
+import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
+import { replicationFor } from '../../src/outbox/upstream-port.ts';
+import type { Store } from '../../src/store/index.ts';
 
 // A second custgate process playing the upstream provider (it serves every dialect faithfully),
 // with a tenant made by its CLI: what a migrating service's real provider account looks like.
@@ -93,4 +100,30 @@ export async function switchableProxy(target: string): Promise<{ readonly url: s
         server.close(() => resolve());
       }),
   };
+}
+
+/** A gateway in this process whose mirror and shadow deliveries go out only when a test drains them. */
+export interface ReplicatingGateway {
+  readonly store: Store;
+  readonly env: Record<string, string>;
+  readonly config: GatewayConfig;
+  readonly dispatcher: Dispatcher;
+  /** Every request its deliveries sent: where, and with which Content-Type. */
+  readonly sent: { readonly url: string; readonly contentType: string | null }[];
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export async function replicatingGateway(): Promise<ReplicatingGateway> {
+  const env = { ...testDatabaseEnv(), ...testEnv };
+  const store = await openStore(env);
+  const config = loadConfig(env);
+  const logger = { error: () => undefined };
+  const sent: ReplicatingGateway['sent'] = [];
+  const fetchSeen = (input: string, init: RequestInit) => {
+    sent.push({ url: input, contentType: new Headers(init.headers).get('content-type') });
+    return fetch(input, init);
+  };
+  const replication = replicationFor(store, config, { logger, fetch: fetchSeen });
+  const app = createApp({ store, config, logger, replication: { ...replication, drainAfterWrite: false } });
+  return { store, env, config, dispatcher: replication.dispatcher, sent, request: async (path, init) => app.request(path, init) };
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { quietWranglerEnv, wranglerBin } from '../../src/entries/d1-tools.ts';
+import { quietWranglerEnv, wranglerBin } from '../../src/cli/d1-tools.ts';
 
 // Running the pinned wrangler from Node tests: offline (no metrics, no cf fetch, no update check),
 // on free ports, bounded in time, and always stopped.

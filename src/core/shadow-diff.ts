@@ -1,6 +1,6 @@
-import { dialects, type DialectName } from '../../dialects/index.ts';
 import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
+import type { Store } from '../store/index.ts';
 
 // Shadow comparison (Diffy, GitHub's Scientist): the local customer, as the upstream's dialect can
 // show it, against what the upstream actually shows. Noise is declared, not guessed: server ids
@@ -15,10 +15,8 @@ export interface FieldDiff {
 }
 
 /** The fields the dialect reads back, so a comparison can speak of them. */
-export function comparedFields(dialect: DialectName): FieldName[] {
-  const d = (dialects as Record<string, AnyDialect>)[dialect];
-  if (!d) return [];
-  return fieldNames.filter((name) => d.translation.coverage[name]?.read === true);
+export function comparedFields(dialect: AnyDialect): FieldName[] {
+  return fieldNames.filter((name) => dialect.translation.coverage[name]?.read === true);
 }
 
 function normal(value: unknown): unknown {
@@ -50,4 +48,46 @@ export function shadowDiff(expected: Partial<CustomerFields>, actual: Partial<Cu
       diffs.push({ field, local: expected[field] ?? null, upstream: actual[field] ?? null });
   }
   return diffs;
+}
+
+/**
+ * Records one comparison and its differing fields: a shadow's read-back after a delivery, or a
+ * change the upstream itself announced (its webhook; `upstreamVersion` is then the event's id).
+ */
+export async function recordComparison(
+  store: Store,
+  work: {
+    readonly tenantId: string;
+    readonly upstream: { readonly id: string; readonly dialect: string };
+    readonly customerId: string;
+    readonly version: number;
+  },
+  diffs: readonly FieldDiff[],
+  upstreamVersion: string | null,
+  now: Date,
+): Promise<void> {
+  const checkId = crypto.randomUUID();
+  const at = now.toISOString();
+  const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
+  await store.outbox.recordShadow(
+    {
+      id: checkId,
+      ...base,
+      upstream_id: work.upstream.id,
+      local_version: work.version,
+      upstream_version: upstreamVersion,
+      mismatches: diffs.length,
+      created_at: at,
+    },
+    diffs.map((d) => ({
+      check_id: checkId,
+      field: d.field,
+      ...base,
+      local_value: JSON.stringify(d.local),
+      upstream_value: JSON.stringify(d.upstream),
+      local_version: work.version,
+      upstream_version: upstreamVersion,
+      created_at: at,
+    })),
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isGatewayError } from '../contract/errors.ts';
+import { isGatewayError } from './errors.ts';
 import { decodeBody } from './body.ts';
 
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 import qs from 'qs';
-import type { BodyFormat } from '../contract/dialect.ts';
-import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { BodyFormat } from './dialect.ts';
+import { GatewayError, isGatewayError } from './errors.ts';
 
 // Keys that would reach an object's prototype if the body were ever merged with assignment.
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
@@ -94,27 +94,31 @@ function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/**
- * Reads and decodes a request body as one of the formats the dialect takes: JSON, or a form with
- * bracket notation (`metadata[a]=b`, `expand[0]=x`) as Stripe clients send it. An empty body is {}.
- */
-export async function decodeBody(request: Request, formats: readonly BodyFormat[], limit: number): Promise<unknown> {
+/** The body's exact text, within the limit: what a signed webhook's signature covers. */
+export async function bodyText(request: Request, limit: number): Promise<string> {
   const bytes = await readLimited(request, limit).catch((error: unknown) => {
     if (isGatewayError(error)) throw error;
     // The client closed the connection mid-body (Node's "aborted"): its request, not our fault,
     // so no error log; nobody is left to read the answer, but it is a 400 all the same.
     throw new GatewayError('malformed_body', 'The request body ended before it was complete: the connection was closed.');
   });
-  const type = mediaType(request);
-  const isJson = type === 'application/json' || type.endsWith('+json');
-  const isForm = type === 'application/x-www-form-urlencoded';
-  if (bytes.byteLength === 0 && (type === '' || isJson || isForm)) return {};
-  let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new GatewayError('malformed_body', 'The request body is not valid UTF-8.');
   }
+}
+
+/**
+ * Reads and decodes a request body as one of the formats the dialect takes: JSON, or a form with
+ * bracket notation (`metadata[a]=b`, `expand[0]=x`) as Stripe clients send it. An empty body is {}.
+ */
+export async function decodeBody(request: Request, formats: readonly BodyFormat[], limit: number): Promise<unknown> {
+  const text = await bodyText(request, limit);
+  const type = mediaType(request);
+  const isJson = type === 'application/json' || type.endsWith('+json');
+  const isForm = type === 'application/x-www-form-urlencoded';
+  if (text.length === 0 && (type === '' || isJson || isForm)) return {};
   let body: unknown;
   if (isForm && formats.includes('form')) {
     // qs drops parameters past its limit without a word: count them first and refuse out loud.

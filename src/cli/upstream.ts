@@ -1,14 +1,22 @@
 import type { Command } from 'commander';
-import { loadConfig } from './config.ts';
-import { isGatewayError } from './contract/errors.ts';
-import { openStore } from './entries/node.ts';
-import type { Store } from './store/index.ts';
-import { dialects } from '../dialects/index.ts';
-import { dialectOf } from './upstream/client.ts';
-import { gatewayIdOf, pointsAtThisGateway } from './upstream/loop.ts';
-import { addUpstream, changeMode, listUpstreamsChecked, removeUpstream, type UpstreamView, upstreamDetail } from './upstream/registry.ts';
-import { keyringFor } from './upstream/secrets.ts';
-import { bookCommands } from './cli/book.ts';
+import { loadConfig } from '../config.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import { openStore } from '../open-store.ts';
+import type { Store } from '../store/index.ts';
+import { dialects } from '../../dialects/index.ts';
+import { dialectOf } from '../upstream/client.ts';
+import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
+import {
+  addUpstream,
+  changeMode,
+  listUpstreamsChecked,
+  removeUpstream,
+  setWebhookSecret,
+  type UpstreamView,
+  upstreamDetail,
+} from '../upstream/registry.ts';
+import { keyringFor } from '../upstream/secrets.ts';
+import { bookCommands } from './book.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
 
@@ -36,7 +44,8 @@ export async function withStore<T>(env: Env, run: (store: Store) => Promise<T>):
   }
 }
 
-const line = (u: UpstreamView) => `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  (tenant ${u.tenant_id}, added ${u.created_at})`;
+const line = (u: UpstreamView) =>
+  `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
 
 export function upstreamCommands(program: Command, env: Env): void {
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
@@ -47,30 +56,47 @@ export function upstreamCommands(program: Command, env: Env): void {
     .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
     .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
+    .option('--encoding <encoding>', "request bodies as json, or form (Stripe's, for a Stripe-compatible provider that needs it)", 'json')
+    .option('--webhook-secret <secret>', 'the secret the provider signs its webhooks with (POST /gateway/v1/upstreams/<id>/webhook)')
     .option('--json', 'print the upstream as JSON')
-    .action(async (ref: string, opts: { dialect: string; baseUrl: string; mode: string; credentials: string; json?: boolean }) => {
-      let credentials: unknown;
-      try {
-        credentials = JSON.parse(opts.credentials);
-      } catch {
-        throw new Error('--credentials is not JSON');
-      }
-      const config = loadConfig(env);
-      const added = await withStore(env, async (store) => {
-        const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
-        const id = await gatewayIdOf(store.upstreams)();
-        if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
-          throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
+    .action(
+      async (
+        ref: string,
+        opts: {
+          dialect: string;
+          baseUrl: string;
+          mode: string;
+          credentials: string;
+          webhookSecret?: string;
+          encoding: string;
+          json?: boolean;
+        },
+      ) => {
+        let credentials: unknown;
+        try {
+          credentials = JSON.parse(opts.credentials);
+        } catch {
+          throw new Error('--credentials is not JSON');
         }
-        return addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
-          dialect: opts.dialect,
-          baseUrl: opts.baseUrl,
-          mode: opts.mode,
-          credentials,
+        const config = loadConfig(env);
+        const added = await withStore(env, async (store) => {
+          const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
+          const id = await gatewayIdOf(store.upstreams)();
+          if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
+            throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
+          }
+          return addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
+            dialect: opts.dialect,
+            baseUrl: opts.baseUrl,
+            mode: opts.mode,
+            credentials,
+            encoding: opts.encoding,
+            webhookSecret: opts.webhookSecret,
+          });
         });
-      });
-      console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
-    });
+        console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
+      },
+    );
   upstream
     .command('list <tenant>')
     .description("list a tenant's upstreams (never their credentials)")
@@ -101,6 +127,20 @@ export function upstreamCommands(program: Command, env: Env): void {
     .action(async (ref: string, id: string, mode: string, opts: { json?: boolean }) => {
       const changed = await withStore(env, async (store) => changeMode(store, await tenantId(store, ref), id, mode));
       console.log(opts.json ? JSON.stringify(changed) : `changed ${line(changed)}`);
+    });
+  upstream
+    .command('webhook-secret <tenant> <upstream-id> [secret]')
+    .description('set the secret the provider signs its webhooks with (--clear: take none from it)')
+    .option('--clear', 'take no webhooks from this upstream')
+    .action(async (ref: string, id: string, secret: string | undefined, opts: { clear?: boolean }) => {
+      if (!secret && !opts.clear) throw new Error('give the secret, or --clear');
+      const config = loadConfig(env);
+      await withStore(env, async (store) =>
+        setWebhookSecret(store, keyringFor(config, store.upstreams), await tenantId(store, ref), id, opts.clear ? null : (secret ?? null)),
+      );
+      console.log(
+        opts.clear ? `${id} takes no webhooks` : `${id} takes webhooks signed with the given secret at /gateway/v1/upstreams/${id}/webhook`,
+      );
     });
   upstream
     .command('remove <tenant> <upstream-id>')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { queryBuilder } from '../store/compiler.ts';
 import type { DeliveryState, Store } from '../store/index.ts';
-import { deliveryView, parseDeliveryId, shadowSummary } from './views.ts';
+import { deliveryView, parseDeliveryId, shadowSummary } from '../outbox/views.ts';
 
 // `custgate outbox list|retry|drop` and `custgate shadow report` (docs/migrating.md).
 

@@ -1,0 +1,15 @@
+import type { Customer, DialectDelete } from '../../src/contract/dialect.ts';
+
+// Stripe's delete (https://docs.stripe.com/api/customers/delete): `DELETE /v1/customers/{id}`
+// answers `{id, object: "customer", deleted: true}`; a retrieve of the deleted customer answers the
+// same object (https://docs.stripe.com/api/customers/retrieve), and a second delete is a 404
+// `resource_missing`, as is an update.
+
+const tombstone = (customer: Customer) => ({ id: customer.public_id, object: 'customer', deleted: true });
+
+export const deleteStripe = {
+  answer: (customer) => ({ status: 200, body: tombstone(customer) }),
+  retrieve: 'tombstone',
+  tombstone,
+  again: 'not_found',
+} as const satisfies DialectDelete;

@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { openStore } from '../open-store.ts';
+import { loadFixtures, parseFixtureText, type LoadedFixtures } from '../gateway/fixtures.ts';
+import type { Store } from '../store/index.ts';
+import { findTenant, listTenants } from '../store/tenant-admin.ts';
+
+// `custgate fixtures load <file> --tenant t`: seed a dev database (src/gateway/fixtures.ts).
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the file and creates its customers in the tenant; all or nothing. */
+export async function loadFixtureFile(store: Store, env: Env, tenantId: string, file: string): Promise<LoadedFixtures> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return loadFixtures(store, loadConfig(env), { id: tenantId }, parseFixtureText(text, file));
+}
+
+export function registerFixtureCommands(program: Command, env: Env): void {
+  program
+    .command('fixtures')
+    .description('seed data for a dev database')
+    .command('load <file>')
+    .description(
+      "create the customers a JSON or YAML fixture file describes, each in a dialect's create shape, strings referring to earlier ones (docs/dev-server.md)",
+    )
+    .requiredOption('--tenant <tenant>', 'the tenant (id, or a name only one tenant has)')
+    .option('--json', 'print one JSON object and nothing else')
+    .action(async (file: string, opts: { tenant: string; json?: boolean }) => {
+      const store = await openStore(env);
+      try {
+        const tenant = await findTenant(store, opts.tenant);
+        const loaded = await loadFixtureFile(store, env, tenant.id, file);
+        const names = Object.keys(loaded.customers);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ object: 'fixtures', tenant: { id: tenant.id, name: tenant.name }, customers: loaded.customers })}\n`
+            : `Loaded ${names.length} customer(s) into ${tenant.name} (${tenant.id}): ${names.join(', ')}\n`,
+        );
+      } finally {
+        await store.executor.close();
+      }
+    });
+}
+
+/**
+ * `serve --fixtures <file>`: into the named tenant, else the only one; a tenant that has customers
+ * already is left as it is, so a restart on the same database does not load the file twice.
+ */
+export async function loadFixturesOnStart(store: Store, env: Env, file: string, tenantRef?: string): Promise<string> {
+  const tenants = await listTenants(store, new Date());
+  const tenant = tenantRef === undefined ? undefined : await findTenant(store, tenantRef);
+  const target = tenant ? tenants.find((t) => t.id === tenant.id) : tenants.length === 1 ? tenants[0] : undefined;
+  if (!target) {
+    throw new Error(`--fixtures: the database has ${tenants.length} tenants; name one with --fixtures-tenant <tenant>`);
+  }
+  if (target.customers > 0) return `fixtures: ${target.name} has customers already; ${file} not loaded`;
+  const loaded = await loadFixtureFile(store, env, target.id, file);
+  return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
+}

@@ -1,0 +1,88 @@
+import type * as v from 'valibot';
+import { type FieldName, fieldNames } from '../../schemas/index.ts';
+import type { AnyDialect } from './dialect.ts';
+import { GatewayError, type Issue } from './errors.ts';
+
+// The core's checks name canonical fields (`shipping.address.country`); a client reads its own
+// dialect's parameters. The dialect's coverage table names the parameter of each canonical field,
+// its request schema the members below it: a canonical member the parameter does not nest is
+// skipped (Zenskar's ship_to_address holds the address members itself), and a dialect of flat
+// parameters joins the member onto the parameter's stem (Bigcapital's shippingAddressCountry).
+
+type Entries = Readonly<Record<string, v.GenericSchema>>;
+
+/** The members an object schema takes, through optional/nullable wrappers, pipes and unions. */
+function entriesOf(schema: unknown, depth = 0): Entries | undefined {
+  if (typeof schema !== 'object' || schema === null || depth > 8) return undefined;
+  const s = schema as { entries?: Entries; wrapped?: unknown; options?: readonly unknown[]; pipe?: readonly unknown[] };
+  if (s.entries) return s.entries;
+  if (s.wrapped) return entriesOf(s.wrapped, depth + 1);
+  for (const option of [...(s.options ?? []), ...(s.pipe ?? [])]) {
+    const found = entriesOf(option, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** An array schema's item, through wrappers. */
+function itemOf(schema: unknown, depth = 0): unknown {
+  if (typeof schema !== 'object' || schema === null || depth > 8) return undefined;
+  const s = schema as { wrapped?: unknown; item?: unknown; options?: readonly unknown[]; pipe?: readonly unknown[] };
+  if (s.item) return s.item;
+  if (s.wrapped) return itemOf(s.wrapped, depth + 1);
+  return [...(s.options ?? []), ...(s.pipe ?? [])].map((o) => itemOf(o, depth + 1)).find((i) => i !== undefined);
+}
+
+const camel = (member: string) => member.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
+
+/** A flat parameter for `member` beside `stem` (billingAddress + country -> billingAddressCountry). */
+function flatMember(top: Entries, stem: string, member: string): string | undefined {
+  const line = /^line(\d)$/.exec(member)?.[1];
+  const candidates = [`${stem}${camel(member)}`, ...(line ? [`${stem}${line}`] : [])];
+  const exact = candidates.find((c) => Object.hasOwn(top, c));
+  if (exact) return exact;
+  const start = camel(member).slice(0, 4);
+  return Object.keys(top).find((key) => key.startsWith(stem) && key.slice(stem.length).startsWith(start));
+}
+
+const isField = (name: unknown): name is FieldName => typeof name === 'string' && fieldNames.includes(name as FieldName);
+
+/** A canonical path in the dialect's parameter names. */
+export function dialectPath(dialect: AnyDialect, path: readonly (string | number)[]): (string | number)[] {
+  const [first, ...rest] = path;
+  if (!isField(first)) return [...path];
+  const as = dialect.translation.coverage[first]?.as;
+  // A field the dialect does not show: its name alone, no canonical members below it.
+  if (as === undefined) return [first];
+  const root = as.split(/[.[\s/]/)[0] ?? as;
+  const top = entriesOf(dialect.wire.request.update) ?? {};
+  if (as.includes('/') || !Object.hasOwn(top, root)) {
+    const last = rest.filter((m): m is string => typeof m === 'string').at(-1);
+    const flat = last === undefined ? undefined : flatMember(top, root.replace(/\d+$/, ''), last);
+    return [flat ?? root];
+  }
+  const out: (string | number)[] = [root];
+  let schema: unknown = top[root];
+  for (const member of rest) {
+    if (typeof member === 'number') {
+      // An index only where the parameter is a list (Meteroid's vat_number is one string).
+      schema = itemOf(schema);
+      if (schema !== undefined) out.push(member);
+      continue;
+    }
+    const entries = entriesOf(schema);
+    if (entries && Object.hasOwn(entries, member)) {
+      out.push(member);
+      schema = entries[member];
+    }
+  }
+  return out;
+}
+
+/** An error whose issues name canonical fields (`canonical`), with its paths in the dialect's names. */
+export function inDialectTerms(error: GatewayError, dialect: AnyDialect): GatewayError {
+  if (error.details.canonical !== true) return error;
+  const { canonical: _canonical, ...details } = error.details;
+  const issues: Issue[] | undefined = details.issues?.map((issue) => ({ ...issue, path: dialectPath(dialect, issue.path) }));
+  return new GatewayError(error.code, error.message, issues ? { ...details, issues } : details);
+}

@@ -1,0 +1,23 @@
+// The ports the write path calls to learn which upstreams a committed write reaches. The core
+// declares them and the outbox implements them (src/outbox/upstream-port.ts), so the core imports
+// nothing above it.
+
+export type ReplicaMode = 'mirror' | 'shadow';
+
+/** An upstream the local store replicates to: it gets a delivery for every committed write. */
+export interface ReplicaTarget {
+  readonly id: string;
+  /** The dialect's registry name. */
+  readonly dialect: string;
+  readonly mode: ReplicaMode;
+}
+
+/** The tenant's mirror and shadow upstreams (proxy ones are not replicas). */
+export type ReplicaLookup = (tenantId: string, known?: readonly KnownUpstream[]) => Promise<readonly ReplicaTarget[]>;
+
+/** An upstream row as the write path already read it: the proxy decision and the outbox share one query. */
+export interface KnownUpstream {
+  readonly id: string;
+  readonly dialect: string;
+  readonly mode: string;
+}

@@ -1,0 +1,170 @@
+import { parse as parseYaml } from 'yaml';
+import { dialects } from '../../dialects/index.ts';
+import type { GatewayConfig } from '../config.ts';
+import type { AnyDialect, Principal } from '../contract/dialect.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import { validate } from '../contract/validate.ts';
+import { CustomerService, newPublicId } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import { deleteCustomers } from '../store/tenant-reset.ts';
+
+// Seed data for a dev server (`custgate fixtures load`, `serve --fixtures`, startGateway), in the
+// spirit of the Stripe CLI's `stripe fixtures`: a list of customers, each in one dialect's create
+// shape, where a string may name a field of an earlier fixture's answer — `${jenny:id}` — as
+// https://docs.stripe.com/cli/fixtures describes. All or nothing: a file that fails anywhere
+// leaves the tenant as it was.
+//
+//   fixtures:
+//     - name: jenny
+//       dialect: wooshpay
+//       params: { name: Jenny Rosen, email: jenny@example.com }
+//     - name: acme
+//       dialect: zenskar
+//       params: { customer_name: Acme, custom_data: { contact: "${jenny:id}" } }
+
+export class FixtureError extends Error {
+  override readonly name = 'FixtureError';
+}
+
+interface Fixture {
+  readonly name: string;
+  readonly dialect: AnyDialect;
+  readonly params: unknown;
+}
+
+const reference = /\$\{([^}:]+):([^}]+)\}/g;
+const wholeReference = /^\$\{([^}:]+):([^}]+)\}$/;
+const known = Object.keys(dialects).join(', ');
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The file's text as data: JSON, or YAML (of which JSON is a subset). */
+export function parseFixtureText(text: string, source: string): unknown {
+  try {
+    return source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new FixtureError(`${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+}
+
+/** Every string in `value` with its path, for the reference check. */
+function* strings(value: unknown, path: string): Generator<readonly [string, string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (Array.isArray(value)) for (const [i, item] of value.entries()) yield* strings(item, `${path}[${i}]`);
+  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) yield* strings(item, `${path}.${key}`);
+}
+
+/** The file's shape, dialects and references, checked before anything is written. */
+function checkFile(data: unknown): readonly Fixture[] {
+  const list = isRecord(data) ? data.fixtures : undefined;
+  if (!Array.isArray(list)) throw new FixtureError('The file needs a "fixtures" list (fixtures: [{ name, dialect, params }]).');
+  const seen = new Set<string>();
+  return list.map((entry, i) => {
+    const at = `fixtures[${i}]`;
+    if (!isRecord(entry)) throw new FixtureError(`${at}: each fixture is an object with name, dialect and params.`);
+    const { name, dialect, params } = entry;
+    if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
+      throw new FixtureError(`${at}.name: a name of letters, digits, "_", "." or "-" is required.`);
+    }
+    const label = `fixture "${name}"`;
+    if (seen.has(name)) throw new FixtureError(`${label}: the name is used twice.`);
+    if (typeof dialect !== 'string' || !Object.hasOwn(dialects, dialect)) {
+      throw new FixtureError(`${label}.dialect: unknown dialect "${String(dialect)}"; use one of ${known}.`);
+    }
+    if (!isRecord(params)) throw new FixtureError(`${label}.params: the create body, an object, is required.`);
+    for (const [path, text] of strings(params, 'params')) {
+      for (const [, target] of text.matchAll(reference)) {
+        if (!seen.has(target!)) {
+          throw new FixtureError(`${label}.${path}: "${text}" names "${target}", which is no fixture before this one.`);
+        }
+      }
+    }
+    seen.add(name);
+    return { name, dialect: (dialects as Record<string, AnyDialect>)[dialect]!, params };
+  });
+}
+
+/** `jenny.address.city` read from an earlier fixture's answer. */
+function lookup(answers: ReadonlyMap<string, unknown>, target: string, field: string, where: string): unknown {
+  let value: unknown = answers.get(target);
+  for (const key of field.split('.')) value = isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+  if (value === undefined || (typeof value === 'object' && value !== null)) {
+    throw new FixtureError(`${where}: "\${${target}:${field}}": ${target}'s answer has no value at "${field}".`);
+  }
+  return value;
+}
+
+/** params with each reference replaced; a string that is one reference takes the value's own type. */
+function resolve(value: unknown, answers: ReadonlyMap<string, unknown>, where: string): unknown {
+  if (typeof value === 'string') {
+    const whole = wholeReference.exec(value);
+    if (whole) return lookup(answers, whole[1]!, whole[2]!, where);
+    return value.replace(reference, (_, target: string, field: string) => String(lookup(answers, target, field, where)));
+  }
+  if (Array.isArray(value)) return value.map((item, i) => resolve(item, answers, `${where}[${i}]`));
+  if (isRecord(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item, answers, `${where}.${key}`)]));
+  }
+  return value;
+}
+
+/** A dialect's refusal of a body, as one line naming the fixture and each field. */
+function refusal(label: string, error: unknown): FixtureError {
+  if (!isGatewayError(error)) return new FixtureError(`${label}: ${error instanceof Error ? error.message : String(error)}`);
+  const issues = (error.details.issues ?? []).map((issue) => `${label}.params.${issue.path.join('.')}: ${issue.message}`);
+  return new FixtureError(issues.length > 0 ? issues.join('; ') : `${label}: ${error.message}`);
+}
+
+export interface LoadedFixtures {
+  /** Each fixture's answer, by name: the customer as its dialect renders it. */
+  readonly customers: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Creates the file's customers in the tenant, in order, each as a create through its dialect would
+ * (the dialect's validation and mapping); on any failure the ones already created are deleted.
+ * They are local writes: no proxy upstream, outbox delivery or webhook event is made for them.
+ */
+export async function loadFixtures(
+  store: Store,
+  config: GatewayConfig,
+  tenant: { readonly id: string; readonly livemode?: boolean },
+  data: unknown,
+): Promise<LoadedFixtures> {
+  const fixtures = checkFile(data);
+  const service = new CustomerService(store, {
+    now: () => new Date(),
+    maxAttempts: 16,
+    writeWaitMs: config.writeWaitMs,
+    maxCustomerBytes: config.maxCustomerBytes,
+  });
+  const principal: Principal = { tenantId: tenant.id, credentialId: 'fixtures', livemode: tenant.livemode ?? false };
+  const answers = new Map<string, unknown>();
+  const created: string[] = [];
+  try {
+    for (const fixture of fixtures) {
+      const label = `fixture "${fixture.name}"`;
+      const params = resolve(fixture.params, answers, `${label}.params`);
+      let customer: Awaited<ReturnType<CustomerService['create']>>;
+      try {
+        const body = validate(fixture.dialect.wire.request.create, params);
+        const patch = fixture.dialect.translation.createPatch(body);
+        const ids = { uuid: crypto.randomUUID(), public_id: newPublicId() };
+        created.push(ids.uuid);
+        customer = await service.create(patch, {
+          principal,
+          dialect: fixture.dialect.name,
+          metadataMaxKeys: fixture.dialect.metadataMaxKeys,
+          ids,
+        });
+      } catch (error) {
+        throw refusal(label, error);
+      }
+      answers.set(fixture.name, fixture.dialect.wire.render(customer, { expand: [], principal }));
+    }
+  } catch (error) {
+    await deleteCustomers(store, tenant.id, created);
+    throw error;
+  }
+  return { customers: Object.fromEntries(answers) };
+}

@@ -1,0 +1,61 @@
+import { type Env, loadEnv } from './config.ts';
+import { Store } from './store/index.ts';
+import { observedExecutor } from './store/observed.ts';
+import { PostgresExecutor, type PostgresOptions } from './store/postgres.ts';
+import { SqliteExecutor } from './store/sqlite.ts';
+
+// The server (src/entries/node.ts) and every CLI command (src/cli/) open the store here, from the
+// environment; the store itself takes options and reads no environment.
+
+type EnvVars = Readonly<Record<string, string | undefined>>;
+
+export interface OpenStoreOptions {
+  /** Told of every store failure that is not a conflict (metrics). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The store's PostgreSQL options from the parsed environment (docs/scaling.md): the store itself reads no environment. */
+export function postgresOptions(
+  url: string,
+  env: Pick<
+    Env,
+    | 'CUSTGATE_PG_SCHEMA'
+    | 'CUSTGATE_PG_POOL_SIZE'
+    | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS'
+    | 'CUSTGATE_PG_IDLE_TIMEOUT_MS'
+    | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'
+    | 'CUSTGATE_WRITE_WAIT_MS'
+  >,
+): PostgresOptions {
+  const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
+  if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
+  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
+  if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
+  // The same bound as the in-process queue (config.ts), so a 409 means one stated wait.
+  options.lockTimeoutMs = env.CUSTGATE_WRITE_WAIT_MS;
+  return options;
+}
+
+/** Opens the store DATABASE_URL names, migrated. */
+export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): Promise<Store> {
+  const parsed = loadEnv(env);
+  const target = parsed.DATABASE_URL;
+  const executor =
+    target.kind === 'postgres'
+      ? new PostgresExecutor(postgresOptions(target.url, parsed))
+      : new SqliteExecutor({
+          path: target.path,
+          synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,
+          busyTimeoutMs: parsed.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS,
+          writer: parsed.CUSTGATE_SQLITE_WRITER,
+        });
+  try {
+    await executor.migrate();
+  } catch (error) {
+    await executor.close();
+    throw error;
+  }
+  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor);
+}

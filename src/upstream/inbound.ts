@@ -1,0 +1,174 @@
+import * as v from 'valibot';
+import type { CustomerFields } from '../../schemas/index.ts';
+import { applyPatch, rowToCustomer } from '../core/index.ts';
+import type { Principal } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
+import { expectedAt } from '../outbox/upstream-port.ts';
+import type { Store, UpstreamRow } from '../store/index.ts';
+import { verifyStandardSignature, verifyStripeSignature } from '../webhooks/sign.ts';
+import { dialectOf } from './client.ts';
+import { inboundFormat, openWebhookSecret } from './inbound-format.ts';
+import type { Customers } from './proxy.ts';
+import type { Keyring } from './secrets.ts';
+
+// A provider's own events, in (POST /gateway/v1/upstreams/{id}/webhook): a dashboard edit at the
+// provider reaches the gateway. The provider cannot hold a tenant's credentials, so the event is
+// placed by the upstream id in the path and trusted only under the secret given for it. In proxy
+// mode the provider is the system of record and the local copy takes its state; for a mirror or a
+// shadow the local copy is, and the change is recorded as drift beside the shadow's comparisons.
+
+export type InboundOutcome = 'applied' | 'drift' | 'stale' | 'duplicate' | 'ignored';
+
+export interface InboundResult {
+  readonly event: string;
+  readonly outcome: InboundOutcome;
+  /** The local customer the event was about, when there is one. */
+  readonly customer: string | null;
+  /** The upstream's tenant: for the access log, not for the provider's answer. */
+  readonly tenantId: string;
+}
+
+export interface InboundRequest {
+  readonly upstreamId: string;
+  readonly header: (name: string) => string | undefined;
+  readonly body: string;
+}
+
+export interface InboundDeps {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly customers: Customers;
+  readonly now: () => Date;
+  readonly toleranceSeconds?: number;
+}
+
+/** A forged, unsigned or stale-signed event: the route counts it as a failed authentication. */
+export class ForgedEvent extends GatewayError {
+  constructor(message: string) {
+    super('invalid_request', message, { issues: [{ path: ['signature'], kind: 'value', message }] });
+  }
+}
+
+// The events that say a customer changed; every other type is acknowledged and left alone.
+const customerTypes = ['customer.created', 'customer.updated', 'customer.deleted'] as const;
+
+const StripeEvent = v.object({
+  id: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+  type: v.pipe(v.string(), v.maxLength(64)),
+  created: v.pipe(v.number(), v.integer()),
+  data: v.object({ object: v.record(v.string(), v.unknown()) }),
+});
+const StandardEvent = v.object({
+  type: v.pipe(v.string(), v.maxLength(64)),
+  data: v.record(v.string(), v.unknown()),
+});
+
+interface Event {
+  readonly id: string;
+  readonly type: string;
+  /** The provider's time of the event, in seconds. */
+  readonly created: number;
+  readonly object: Record<string, unknown>;
+}
+
+const notOurs = 'No upstream with this id takes signed webhooks, or the signature does not match.';
+
+async function verified(deps: InboundDeps, row: UpstreamRow | undefined, req: InboundRequest): Promise<Event> {
+  const format = row && inboundFormat(row.dialect);
+  const sealed = row?.webhook_secret;
+  // Unknown upstream, no secret, a provider that sends none: one answer, so ids cannot be probed.
+  if (!row || !format || typeof sealed !== 'string') throw new ForgedEvent(notOurs);
+  const secret = await openWebhookSecret(deps.keyring, { ...row, webhook_secret: sealed });
+  const now = Math.floor(deps.now().getTime() / 1000);
+  const tolerance = deps.toleranceSeconds;
+  const checked =
+    format === 'stripe'
+      ? await verifyStripeSignature(secret, req.header('stripe-signature'), req.body, now, tolerance)
+      : await verifyStandardSignature(
+          secret,
+          { id: req.header('webhook-id'), timestamp: req.header('webhook-timestamp'), signature: req.header('webhook-signature') },
+          req.body,
+          now,
+          tolerance,
+        );
+  if ('refused' in checked) throw new ForgedEvent(checked.refused === 'No signature matches the payload.' ? notOurs : checked.refused);
+  let json: unknown;
+  try {
+    json = JSON.parse(req.body);
+  } catch {
+    throw new GatewayError('malformed_body', 'The event is not JSON.');
+  }
+  if (format === 'stripe') {
+    const event = v.safeParse(StripeEvent, json);
+    if (!event.success) throw new GatewayError('invalid_request', `Not a Stripe event: ${event.issues[0].message}`);
+    return { id: event.output.id, type: event.output.type, created: event.output.created, object: event.output.data.object };
+  }
+  const event = v.safeParse(StandardEvent, json);
+  if (!event.success) throw new GatewayError('invalid_request', `Not a Standard Webhooks payload: ${event.issues[0].message}`);
+  // Standard Webhooks signs webhook-id and webhook-timestamp: they are the event's id and time.
+  return { id: req.header('webhook-id') ?? '', type: event.output.type, created: checked.timestamp, object: event.output.data };
+}
+
+/** The provider's time of the local copy: its newest event taken in, or the newest local write (sent there first). */
+async function localTime(store: Store, row: UpstreamRow, remoteId: string, customerId: string | undefined, marker: string) {
+  const inbound = (await store.upstreams.lastInbound(row.id, remoteId)) ?? 0;
+  if (!customerId) return inbound;
+  const written = (await store.listEvents(row.tenant_id, customerId))
+    .filter((e) => e.credential_id !== marker)
+    .reduce((latest, e) => Math.max(latest, Math.floor(Date.parse(e.created_at) / 1000)), 0);
+  return Math.max(inbound, written);
+}
+
+export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundRequest): Promise<InboundResult> {
+  const { store } = deps;
+  const row = await store.upstreams.findById(req.upstreamId);
+  const event = await verified(deps, row, req);
+  if (!row) throw new ForgedEvent(notOurs);
+  const seen = await store.upstreams.inboundEvent(row.id, event.id);
+  if (seen) return { event: event.id, outcome: 'duplicate', customer: null, tenantId: row.tenant_id };
+  const dialect = dialectOf(row.dialect);
+  const record = async (outcome: InboundOutcome, remoteId: string, customer: string | null): Promise<InboundResult> => {
+    const fresh = await store.upstreams.recordInbound({
+      upstream_id: row.id,
+      event_id: event.id,
+      tenant_id: row.tenant_id,
+      remote_id: remoteId,
+      type: event.type,
+      event_created: event.created,
+      outcome,
+      received_at: deps.now().toISOString(),
+    });
+    return { event: event.id, outcome: fresh ? outcome : 'duplicate', customer, tenantId: row.tenant_id };
+  };
+  if (!customerTypes.some((t) => t === event.type)) return record('ignored', '', null);
+  const parsed = dialect.client.parse(event.object);
+  if (isGatewayError(parsed))
+    throw new GatewayError('invalid_request', `The event's customer does not parse as ${dialect.name}'s: ${parsed.message}`);
+  const link = await store.upstreams.findLinkByRemote(row.tenant_id, row.id, parsed.id);
+  const customerId = link?.customer_id ?? null;
+  // Deletes are not taken in: this gateway keeps every customer's history.
+  if (event.type === 'customer.deleted') return record('ignored', parsed.id, customerId);
+  const marker = `upstream-webhook:${row.id}`;
+  if (event.created < (await localTime(store, row, parsed.id, link?.customer_id, marker))) return record('stale', parsed.id, customerId);
+  const principal: Principal = { tenantId: row.tenant_id, credentialId: marker, livemode: false };
+  if (row.mode === 'proxy') {
+    const customer = await deps.customers.takeIn(principal, row, { id: parsed.id, patch: parsed.patch });
+    return record('applied', parsed.id, customer.uuid);
+  }
+  // A mirror or a shadow: what the provider now shows, against what the local copy would show there.
+  const found = link && (await store.findCustomer(row.tenant_id, 'uuid', link.customer_id));
+  if (!found) return record('ignored', parsed.id, null);
+  const local = rowToCustomer(found);
+  const fields = local as CustomerFields;
+  const expected = expectedAt(dialect, local.uuid, fields);
+  const diffs = shadowDiff(expected, applyPatch(fields, parsed.patch), comparedFields(dialect));
+  await recordComparison(
+    store,
+    { tenantId: row.tenant_id, upstream: row, customerId: local.uuid, version: local.version },
+    diffs,
+    event.id,
+    deps.now(),
+  );
+  return record('drift', parsed.id, local.uuid);
+}

@@ -1,0 +1,174 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { openStore } from '../src/entries/node.ts';
+import { startGateway } from '../src/entries/testing.ts';
+import { loadFixtureFile, loadFixturesOnStart } from '../src/cli/fixtures.ts';
+import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { createApp } from '../src/http/app.ts';
+import { listTenants } from '../src/store/tenant-admin.ts';
+import { testEnv } from './support/gateway.ts';
+import { cli, runCli, startGatewayProcess } from './support/processes.ts';
+import { testBackend, testDatabaseEnv } from './support/store.ts';
+
+// Seeding a dev database: `custgate fixtures load`, `serve --fixtures`, startGateway's fixtures.
+
+const dir = mkdtempSync(join(tmpdir(), 'custgate-fixtures-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+// Three dialects; Zenskar's custom_data and Wooshpay's metadata name the customers before them.
+const seed = file(
+  'seed.yaml',
+  `fixtures:
+  - name: jenny
+    dialect: wooshpay
+    params:
+      name: Jenny Rosen
+      email: jenny@example.com
+  - name: acme
+    dialect: zenskar
+    params:
+      customer_name: Acme
+      email: "\${jenny:email}"
+      custom_data: { contact: "\${jenny:id}", note: "billing for \${jenny:name}" }
+  - name: books
+    dialect: wooshpay
+    params:
+      name: Acme books
+      metadata: { zenskar_id: "\${acme:id}" }
+`,
+);
+
+const failure = (args: readonly string[], env: Record<string, string>) =>
+  promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } }).then(
+    () => ({ code: 0, stderr: '' }),
+    (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+  );
+
+async function withTenant<T>(env: Record<string, string>, run: (tenant: CreatedTenant, app: ReturnType<typeof createApp>) => Promise<T>) {
+  const store = await openStore(env);
+  try {
+    const tenant = await createTenant(store, loadConfig(env), 'seeded');
+    return await run(tenant, createApp({ store, config: loadConfig(env), logger: { error: () => undefined } }));
+  } finally {
+    await store.executor.close();
+  }
+}
+
+describe('custgate fixtures load', () => {
+  it('creates the customers in order, each reference resolved to the earlier answer, readable through every dialect', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant, app) => {
+      const out = JSON.parse(await runCli(['fixtures', 'load', seed, '--tenant', 'seeded', '--json'], env)) as {
+        customers: Record<string, { id: string }>;
+      };
+      const jenny = out.customers.jenny!.id;
+      const acme = out.customers.acme!.id;
+      expect(jenny).toMatch(/^cus_/);
+      const zenskar = await app.request(`/zenskar/customers/${acme}`, {
+        headers: { 'x-api-key': tenant.credentials.zenskar!.api_key!, organisation: tenant.tenant.id },
+      });
+      expect(zenskar.status).toBe(200);
+      const seen = (await zenskar.json()) as { email: string; custom_data: Record<string, string> };
+      expect(seen.email).toBe('jenny@example.com');
+      expect(seen.custom_data).toEqual({ contact: jenny, note: 'billing for Jenny Rosen' });
+      const books = await app.request(`/v1/customers/${out.customers.books!.id}`, {
+        headers: { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` },
+      });
+      expect(((await books.json()) as { metadata: Record<string, string> }).metadata).toEqual({ zenskar_id: acme });
+    });
+  }, 60_000);
+
+  it('refuses a bad reference, an unknown dialect and a refused field with a non-zero exit naming fixture and field; nothing is written', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant) => {
+      const good = '  - name: jenny\n    dialect: wooshpay\n    params: { name: Jenny }\n';
+      const cases = [
+        [
+          `fixtures:\n${good}  - name: acme\n    dialect: zenskar\n    params: { customer_name: "\${jeny:id}" }\n`,
+          'fixture "acme".params.customer_name',
+          'names "jeny"',
+        ],
+        [
+          `fixtures:\n${good}  - name: acme\n    dialect: chargebee\n    params: {}\n`,
+          'fixture "acme".dialect: unknown dialect "chargebee"',
+          'wooshpay',
+        ],
+        [
+          `fixtures:\n${good}  - name: acme\n    dialect: zenskar\n    params: { customer_name: "\${jenny:idd}" }\n`,
+          'fixture "acme".params.customer_name',
+          'no value at "idd"',
+        ],
+        // Jenny is created before the second fixture fails the dialect's check: she is taken back.
+        [`fixtures:\n${good}  - name: acme\n    dialect: wooshpay\n    params: { email: 42 }\n`, 'fixture "acme".params.email', ''],
+        ['fixtures: [ {', 'not valid YAML', ''],
+      ] as const;
+      // One through the CLI for the exit status; the others through the same loader in process.
+      const [first, ...rest] = cases;
+      const result = await failure(['fixtures', 'load', file('bad-0.yaml', first[0]), '--tenant', tenant.tenant.id], env);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(first[1]);
+      expect(result.stderr).toContain(first[2]);
+      const store = await openStore(env);
+      try {
+        for (const [i, [text, names, says]] of rest.entries()) {
+          const refused = await loadFixtureFile(store, env, tenant.tenant.id, file(`bad-${i + 1}.yaml`, text)).then(
+            () => '',
+            (error: Error) => error.message,
+          );
+          expect(refused, text).toContain(names);
+          expect(refused, text).toContain(says);
+        }
+        const tenants = await listTenants(store, new Date());
+        expect(tenants.find((t) => t.id === tenant.tenant.id)?.customers).toBe(0);
+      } finally {
+        await store.executor.close();
+      }
+    });
+  }, 60_000);
+});
+
+describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway fixtures', () => {
+  it('serve loads the file into the only tenant on start, and not again into a tenant that has customers', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant) => {
+      const key = tenant.credentials.wooshpay!.secret_key!;
+      const gateway = await startGatewayProcess(env, ['--fixtures', seed]);
+      try {
+        const list = await fetch(`${gateway.base}/v1/customers`, { headers: { authorization: `Bearer ${key}` } });
+        expect(((await list.json()) as { data: unknown[] }).data).toHaveLength(3);
+        expect(gateway.output()).toContain('loaded 3 customer(s)');
+      } finally {
+        await gateway.stop();
+      }
+      // A restart on the same database does not load the file again.
+      const store = await openStore(env);
+      const again = await loadFixturesOnStart(store, env, seed).finally(() => store.executor.close());
+      expect(again).toContain('has customers already');
+    });
+  }, 120_000);
+
+  it('startGateway creates each tenant with its fixtures and hands back their answers', async () => {
+    const gateway = await startGateway({
+      tenants: { shop: { fixtures: { fixtures: [{ name: 'jenny', dialect: 'meteroid', params: { name: 'Jenny', currency: 'EUR' } }] } } },
+    });
+    try {
+      const jenny = gateway.fixtures.shop?.jenny as { id: string; name: string };
+      expect(jenny.name).toBe('Jenny');
+      const res = await fetch(`${gateway.url}/api/v1/customers/${jenny.id}`, {
+        headers: { authorization: `Bearer ${gateway.tenants.shop?.credentials.meteroid?.api_key}` },
+      });
+      expect(((await res.json()) as { name: string }).name).toBe('Jenny');
+    } finally {
+      await gateway.stop();
+    }
+  });
+});

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects, fixturesOf } from '../dialects/index.ts';
+import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { parseDeliveryId } from '../src/outbox/views.ts';
+import { addUpstream } from '../src/upstream/registry.ts';
+import { keyringFor } from '../src/upstream/secrets.ts';
+import { jsonInit, probeAuth } from './support/gateway.ts';
+import { runCli } from './support/processes.ts';
+import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './support/upstream.ts';
+
+// A delivery the provider refuses for good does not stop the customer's mirror: the next version
+// carries the current values of every field the upstream has not been given (the dead version's
+// included) and is delivered; the dead one stays counted and listed until an operator retries or
+// drops it. A second custgate process plays a Zenskar provider that refuses one version (its
+// external_id is already another customer's there) and accepts the next.
+
+interface Delivery {
+  version: number;
+  state: string;
+  last_error: string | null;
+}
+
+describe('mirror and shadow deliveries against a second custgate', () => {
+  let provider: Provider;
+  let local: ReplicatingGateway;
+  let tenant: CreatedTenant;
+  const zenskar = dialects.zenskar;
+  const providerAuth = () => fixturesOf(zenskar).auth(provider.credentials.zenskar);
+  const localAuth = () => fixturesOf(zenskar).auth(tenant.credentials.zenskar!);
+  const gatewayAuth = () => ({ authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` });
+
+  beforeAll(async () => {
+    provider = await startProvider();
+    local = await replicatingGateway();
+    tenant = await createTenant(local.store, local.config, 'dead-letters');
+    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), tenant.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: provider.baseUrl('zenskar'),
+      mode: 'mirror',
+      credentials: provider.credentials.zenskar,
+    });
+  });
+  afterAll(async () => {
+    await local?.store.executor.close();
+    await provider?.process.stop();
+  });
+
+  const write = (method: 'POST' | 'PATCH', path: string, body: unknown) =>
+    local.request(`/zenskar/customers${path}`, jsonInit(method, body, localAuth()));
+  const deliveries = async (id: string) => {
+    const res = await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: gatewayAuth() });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { data: Delivery[] }).data.map((d) => [d.version, d.state]);
+  };
+  const atProvider = async (id: string) => {
+    const links = await local.request(`/gateway/v1/customers/${id}/links`, { headers: gatewayAuth() });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    const res = await fetch(`${provider.baseUrl('zenskar')}/customers/${link!.remote_id}`, { headers: providerAuth() });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const health = async () =>
+    ((await (await local.request('/gateway/v1/health', { headers: probeAuth })).json()) as { outbox: { pending: number; dead: number } })
+      .outbox;
+
+  it('the provider refuses version 2, version 3 carries its fields and is delivered; the dead one stays visible', {
+    timeout: 60_000,
+  }, async () => {
+    // Another customer at the provider already holds this external_id: a 409 there, for good.
+    const taken = await fetch(
+      `${provider.baseUrl('zenskar')}/customers`,
+      jsonInit('POST', { customer_name: 'Owner', external_id: 'taken-at-provider' }, providerAuth()),
+    );
+    expect(taken.status).toBe(zenskar.wire.createdStatus);
+
+    const created = await write('POST', '', { customer_name: 'Dead Letter Co', external_id: 'dlc-1' });
+    expect(created.status).toBe(zenskar.wire.createdStatus);
+    const { id } = (await created.json()) as { id: string };
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+
+    const refused = await write('PATCH', `/${id}`, {
+      external_id: 'taken-at-provider',
+      email: 'billing@dlc.example',
+      phone_number: '+4755501234',
+    });
+    expect(refused.status).toBe(200);
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 1 });
+    expect(await deliveries(id)).toEqual([
+      [1, 'delivered'],
+      [2, 'dead'],
+    ]);
+    expect(await atProvider(id)).toMatchObject({ external_id: 'dlc-1', email: null });
+
+    const accepted = await write('PATCH', `/${id}`, { external_id: 'dlc-2' });
+    expect(accepted.status).toBe(200);
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    expect(await deliveries(id)).toEqual([
+      [1, 'delivered'],
+      [2, 'dead'],
+      [3, 'delivered'],
+    ]);
+    // The provider holds the local customer: version 2's email and phone arrived with version 3.
+    expect(await atProvider(id)).toMatchObject({
+      customer_name: 'Dead Letter Co',
+      external_id: 'dlc-2',
+      email: 'billing@dlc.example',
+      phone_number: '+4755501234',
+    });
+
+    // Still dead, and seen as such by the probe and the operator's CLI.
+    expect(await health()).toMatchObject({ dead: 1 });
+    const listed = JSON.parse(await runCli(['outbox', 'list', '--tenant', tenant.tenant.id, '--json'], local.env)) as {
+      counts: { dead: number };
+      data: { id: string; state: string; last_error: string | null }[];
+    };
+    expect(listed.counts.dead).toBe(1);
+    expect(listed.data).toHaveLength(1);
+    expect(listed.data[0]).toMatchObject({ state: 'dead', last_error: expect.stringContaining('conflict') });
+
+    // Retried after version 3 was delivered: settled without sending the old state again.
+    const key = parseDeliveryId(listed.data[0]!.id);
+    expect(key).toBeDefined();
+    expect(await local.store.outbox.retry([key!], new Date().toISOString())).toBe(1);
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    expect(await deliveries(id)).toEqual([
+      [1, 'delivered'],
+      [2, 'delivered'],
+      [3, 'delivered'],
+    ]);
+    expect(await health()).toMatchObject({ dead: 0 });
+    expect(await atProvider(id)).toMatchObject({ external_id: 'dlc-2', email: 'billing@dlc.example' });
+  });
+  it('a shadow cannot refuse a clear Meteroid has no form for: left out of the request, recorded on the delivery and as a shadow mismatch', {
+    timeout: 60_000,
+  }, async () => {
+    const shadowed = await createTenant(local.store, local.config, 'shadow-uncarried');
+    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), shadowed.tenant.id, {
+      dialect: 'meteroid',
+      baseUrl: provider.baseUrl('meteroid'),
+      mode: 'shadow',
+      credentials: provider.credentials.meteroid,
+    });
+    const key = { authorization: `Bearer ${shadowed.credentials.wooshpay!.secret_key}` };
+    const created = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Keep Mail', email: 'keep@example.com' }, key));
+    const { id } = (await created.json()) as { id: string };
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0, mismatched: 0 });
+    // The local store is the system of record: the clear is acknowledged, whatever the provider can do.
+    const cleared = await local.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { email: '', phone: '+4722334455' }, key));
+    expect(cleared.status).toBe(200);
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0, mismatched: 1 });
+    const listed = await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: key });
+    const rows = ((await listed.json()) as { data: Delivery[] }).data;
+    expect(rows.map((d) => [d.version, d.state])).toEqual([
+      [1, 'delivered'],
+      [2, 'delivered'],
+    ]);
+    expect(rows[1]!.last_error).toMatch(/not carried: email .*meteroid/);
+    // The phone went; the email stays at the provider, and the comparison says so.
+    const links = await local.request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+    const held = await fetch(`${provider.baseUrl('meteroid')}/api/v1/customers/${link!.remote_id}`, {
+      headers: fixturesOf(dialects.meteroid).auth(provider.credentials.meteroid),
+    });
+    expect(await held.json()).toMatchObject({ billing_email: 'keep@example.com', phone: '+4722334455' });
+    const report = (await (await local.request('/gateway/v1/shadow', { headers: key })).json()) as {
+      dialects: { dialect: string; fields: { field: string; samples: { local: unknown; upstream: unknown }[] }[] }[];
+    };
+    const email = report.dialects.find((d) => d.dialect === 'meteroid')?.fields.find((f) => f.field === 'email');
+    expect(email?.samples[0]).toMatchObject({ local: null, upstream: 'keep@example.com' });
+  });
+  it('an upstream added with --encoding form is sent Stripe form bodies, which the provider takes; the default is JSON', {
+    timeout: 60_000,
+  }, async () => {
+    const encoded = await createTenant(local.store, local.config, 'encodings');
+    const added = JSON.parse(
+      await runCli(
+        [
+          'upstream',
+          'add',
+          encoded.tenant.id,
+          '--dialect',
+          'wooshpay',
+          '--base-url',
+          provider.baseUrl('wooshpay'),
+          '--mode',
+          'mirror',
+          '--encoding',
+          'form',
+          '--credentials',
+          JSON.stringify(provider.credentials.wooshpay),
+          '--json',
+        ],
+        local.env,
+      ),
+    ) as { id: string; encoding: string };
+    expect(added.encoding).toBe('form');
+    const keyring = keyringFor(local.config, local.store.upstreams);
+    const json = await addUpstream(local.store, keyring, encoded.tenant.id, {
+      dialect: 'connhex',
+      baseUrl: provider.baseUrl('connhex'),
+      mode: 'mirror',
+      credentials: provider.credentials.connhex,
+    });
+    expect(json.encoding).toBe('json');
+    // Only a dialect whose API takes Stripe's form can be given it.
+    await expect(
+      addUpstream(local.store, keyring, encoded.tenant.id, {
+        dialect: 'zenskar',
+        baseUrl: provider.baseUrl('zenskar'),
+        mode: 'mirror',
+        credentials: provider.credentials.zenskar,
+        encoding: 'form',
+      }),
+    ).rejects.toThrow(/JSON bodies only/);
+    const key = { authorization: `Bearer ${encoded.credentials.wooshpay!.secret_key}` };
+    const shown = await local.request(`/gateway/v1/upstreams/${added.id}`, { headers: key });
+    expect(await shown.json()).toMatchObject({ id: added.id, encoding: 'form' });
+
+    const created = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Form Co', metadata: { plan: 'gold' } }, key));
+    const { id } = (await created.json()) as { id: string };
+    const updated = await local.request(
+      `/wooshpay/v1/customers/${id}`,
+      jsonInit('POST', { email: 'form@example.com', address: { line1: '1 Main St', city: 'Oslo', country: 'NO' } }, key),
+    );
+    expect(updated.status).toBe(200);
+    local.sent.length = 0;
+    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 4, dead: 0 });
+    const types = (prefix: string) => [...new Set(local.sent.filter((r) => r.url.startsWith(prefix)).map((r) => r.contentType))];
+    expect(types(provider.baseUrl('wooshpay'))).toEqual(['application/x-www-form-urlencoded']);
+    expect(types(provider.baseUrl('connhex'))).toEqual(['application/json']);
+
+    const links = await local.request(`/gateway/v1/customers/${id}/links`, { headers: key });
+    const remote = ((await links.json()) as { data: { upstream_id: string; remote_id: string }[] }).data.find(
+      (l) => l.upstream_id === added.id,
+    );
+    const held = await fetch(`${provider.baseUrl('wooshpay')}/v1/customers/${remote!.remote_id}`, {
+      headers: fixturesOf(dialects.wooshpay).auth(provider.credentials.wooshpay),
+    });
+    expect(await held.json()).toMatchObject({
+      name: 'Form Co',
+      email: 'form@example.com',
+      metadata: { plan: 'gold' },
+      address: { line1: '1 Main St', city: 'Oslo', country: 'NO' },
+    });
+  });
+});
