@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
-import { type CustomerFields, type FieldName, fieldDefaults } from '../schemas/index.ts';
+import { type CustomerFields, fieldDefaults } from '../schemas/index.ts';
 import { applyPatch } from '../src/core/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import type { GatewayError } from '../src/contract/errors.ts';
@@ -11,7 +11,8 @@ import { asCarried } from '../src/upstream/fidelity.ts';
 import { inClientTerms } from '../src/upstream/refusal.ts';
 import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { type CanonicalView, carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
+import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
+import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 import { createTenant } from '../src/gateway/tenants.ts';
@@ -22,18 +23,7 @@ import { createTenant } from '../src/gateway/tenants.ts';
 // on every field B's dialect carries.
 
 const all: AnyDialect[] = Object.values(dialects);
-const pairs = all.flatMap((client) =>
-  all.filter((u) => u !== client).map((upstream) => [client.name, upstream.name, client, upstream] as const),
-);
-
-/** What a provider fills in when the customer has none: Meteroid's currency, Bigcapital's type and base currency. */
-const filledByProvider: Record<DialectName, readonly FieldName[]> = {
-  wooshpay: [],
-  connhex: [],
-  zenskar: [],
-  meteroid: ['currency'],
-  bigcapital: ['customer_type', 'currency'],
-};
+const pairs = orderedPairs;
 
 let provider: Provider;
 let gw: TestGateway;
@@ -58,16 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await provider?.process.stop();
 });
-
-async function canonicalOn(
-  base: (path: string, init?: RequestInit) => Promise<Response>,
-  ref: string,
-  key: string,
-): Promise<CanonicalView> {
-  const res = await base(`/gateway/v1/customers/${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${key}` } });
-  expect(res.status).toBe(200);
-  return (await res.json()) as CanonicalView;
-}
 
 const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
 

@@ -1,45 +1,21 @@
 import * as v from 'valibot';
 import {
-  type AddressOp,
-  type AddressPatch,
-  type CustomerPatch,
-  clear,
-  type FieldName,
-  merge,
-  set,
-  type TaxId,
-} from '../../schemas/index.ts';
-import {
   type ClientResponse,
   type DialectClient,
   GatewayError,
   type Issue,
   type IssueKind,
-  shownAddress,
-  shownText,
   unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
-import { coverageZenskar } from './coverage.ts';
-import { fromPatch } from './from-patch.ts';
 import { badPaging, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
+import { idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { coverageZenskar } from './coverage.ts';
+import { createNameZenskar, fieldsZenskar } from './fields.ts';
+import { fromPatch } from './from-patch.ts';
 
 const collection = '/customers';
-
-const reads = [
-  'external_id',
-  'name',
-  'email',
-  'phone',
-  'address',
-  'shipping',
-  'tax_ids',
-  'metadata',
-  'business_entity_id',
-  'communications_enabled',
-  'auto_charge_enabled',
-] as const satisfies readonly FieldName[];
 
 const CredentialsZenskar = v.strictObject({
   api_key: v.pipe(v.string(), v.minLength(1)),
@@ -54,53 +30,15 @@ const headers = (credentials: Readonly<Record<string, string>>) => ({
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const text = shownText;
-
-const members = [
-  ['line1', 'line1'],
-  ['line2', 'line2'],
-  ['line3', 'line3'],
-  ['city', 'city'],
-  ['state', 'state'],
-  ['zipCode', 'postal_code'],
-  ['country_code', 'country'],
-] as const satisfies readonly (readonly [string, keyof AddressPatch])[];
-
-/** Zenskar's address as shown: a contact email/phone stored elsewhere stays. */
-const addressFrom = (value: unknown): AddressOp => shownAddress(value, members);
-
-function taxIdsFrom(value: unknown): TaxId[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((t: Record<string, unknown>) => ({
-    type: typeof t.tax_code === 'string' ? t.tax_code : null,
-    value: typeof t.tax_id === 'string' ? t.tax_id : null,
-    country: typeof t.country_code === 'string' ? t.country_code : null,
-  }));
-}
+const shownState = parseOf(fieldsZenskar);
+const idMember = idMemberOf(fieldsZenskar);
 
 /** Zenskar's customer (CustomerResponseSchema in the Zenskar API reference) -> the canonical state it shows. */
 function parse(body: unknown) {
-  if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
-    return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
-  }
-  const c = body as Record<string, unknown>;
-  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {
-    external_id: text(c.external_id),
-    name: text(c.customer_name),
-    email: text(c.email),
-    phone: text(c.phone_number),
-    address: addressFrom(c.address),
-    // ship_to_address is the shipping address only: the recipient's name and phone stay.
-    shipping: merge({ address: addressFrom(c.ship_to_address) }),
-    tax_ids: set(taxIdsFrom(c.tax_info)),
-    metadata: c.custom_data && typeof c.custom_data === 'object' ? set({ ...(c.custom_data as Record<string, unknown>) }) : clear,
-    business_entity_id: text(c.business_entity_id),
-  };
-  for (const flag of ['communications_enabled', 'auto_charge_enabled'] as const) {
-    const value = c[flag];
-    if (typeof value === 'boolean') patch[flag] = set(value);
-  }
-  return { id: c.id as string, patch };
+  const shown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const id = shown[idMember];
+  if (typeof id !== 'string') return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
+  return { id, patch: shownState(shown) };
 }
 
 const kindByType: Readonly<Record<string, IssueKind>> = {
@@ -139,13 +77,12 @@ function parseError(response: ClientResponse): GatewayError {
 
 export const clientZenskar = {
   credentials: CredentialsZenskar,
-  reads,
+  reads: readsOf(fieldsZenskar),
   sends: writableFields(coverageZenskar),
   isId: (segment) => uuidPattern.test(segment),
   create(write, credentials) {
     const body = fromPatch(write.patch).body;
-    // Zenskar creates a customer with a name (its response requires one).
-    body.customer_name ??= write.current?.name ?? '';
+    body[createNameZenskar] ??= write.current?.name ?? '';
     return { method: 'POST', path: collection, headers: headers(credentials), body: JSON.stringify(body) };
   },
   update: (id, write, credentials) => ({

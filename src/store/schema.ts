@@ -212,8 +212,8 @@ export interface Database {
   upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
   upstream_history: UpstreamHistoryTable;
-  upstream_imports: UpstreamImportsTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
+  upstream_imports: UpstreamImportsTable;
   gateway_keys: GatewayKeysTable;
 }
 

@@ -38,16 +38,24 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   return { customers };
 }
 
+/** The tables whose rows name one customer (`customer_id`), children before the customer. */
+const perCustomer = [
+  'outbox',
+  'shadow_diffs',
+  'shadow_checks',
+  'upstream_links',
+  'customer_events',
+  'customers',
+] as const satisfies readonly (typeof emptied)[number][];
+
 /** Deletes these customers of the tenant with everything recorded for them, in one atomic unit. */
 export async function deleteCustomers(store: Store, tenantId: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const db = queryBuilder(store.executor.backend);
-  const steps: Step[] = emptied
-    .filter((table) => table !== 'idempotency_keys')
-    .map((table) =>
-      table === 'customers'
-        ? { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('id', 'in', ids).compile() }
-        : { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('customer_id', 'in', ids).compile() },
-    );
+  const steps: Step[] = perCustomer.map((table) =>
+    table === 'customers'
+      ? { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('id', 'in', ids).compile() }
+      : { query: db.deleteFrom(table).where('tenant_id', '=', tenantId).where('customer_id', 'in', ids).compile() },
+  );
   await store.executor.atomic(steps);
 }

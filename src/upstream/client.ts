@@ -260,15 +260,6 @@ export class UpstreamClient {
     if (response.status < 200 || response.status > 299) throw client.parseError(response);
   }
 
-  async #exchange(upstream: Upstream, request: ClientRequest) {
-    const gatewayId = this.#options.gatewayId;
-    return send(upstream.baseUrl, request, {
-      timeoutMs: this.#options.timeoutMs,
-      ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
-      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-    });
-  }
-
   /**
    * One page of the upstream's customer list (`next`: the token the previous page named). A
    * throttled answer (429, 503) carries its Retry-After as `retryAfterSeconds`; a page that is no
@@ -283,6 +274,15 @@ export class UpstreamClient {
     if (page instanceof GatewayError) throw page;
     for (const customer of page.customers) checkRemoteId(customer.id);
     return page;
+  }
+
+  async #exchange(upstream: Upstream, request: ClientRequest) {
+    const gatewayId = this.#options.gatewayId;
+    return send(upstream.baseUrl, request, {
+      timeoutMs: this.#options.timeoutMs,
+      ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
   }
 
   async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {

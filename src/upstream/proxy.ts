@@ -8,14 +8,13 @@ import {
   type IdKind,
   set,
 } from '../../schemas/index.ts';
-import { sha256Hex } from '../auth/index.ts';
 import { applyPatch, type CustomerService, rowToCustomer, sentUpstream, uuidPattern, type WriteContext } from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
-import { createMarker, findByMarker } from './marker.ts';
+import { keyMarker, mayHold, recoverCreate } from './marker.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
@@ -49,14 +48,6 @@ export function adoptedIds(remoteId: string): WriteContext['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
   return undefined;
-}
-
-/** Failures after which the provider may hold a create (no answer, or one that could not be used). */
-const uncertain = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
-
-/** A create's failure that leaves the provider possibly holding it keeps the Idempotency-Key (idempotency.ts). */
-function mayHold(link: LinkRow | undefined, error: unknown): unknown {
-  return link === undefined && isGatewayError(error) && uncertain.has(error.code) ? sentUpstream(error) : error;
 }
 
 const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
@@ -157,10 +148,10 @@ export class ProxiedCustomers implements Customers {
     if (!upstream) return this.#service.create(given, ctx);
     // Refused here first: the upstream must not get a customer this gateway would not store.
     await this.#service.checkWrite(fieldDefaults, applyPatch(fieldDefaults, given), ctx);
-    const marker = await this.#marker(upstream, given, ctx);
+    const marker = await keyMarker(upstream, given, ctx);
     const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(fieldDefaults, patch);
-    const recovered = ctx.retried ? await this.#recover(upstream, marker) : undefined;
+    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker) : undefined;
     const pushed = recovered
       ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
       : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
@@ -175,39 +166,6 @@ export class ProxiedCustomers implements Customers {
       // The provider holds the customer: the Idempotency-Key is kept for a retry to recover it.
       throw sentUpstream(error);
     }
-  }
-
-  /**
-   * Where the provider takes no Idempotency-Key, a create under one carries a marker derived from
-   * it (marker.ts), so the client's retry finds what an earlier attempt left there.
-   */
-  async #marker(upstream: Upstream, patch: CustomerPatch, ctx: WriteContext): Promise<string | undefined> {
-    if (ctx.idempotencyKey === undefined) return undefined;
-    const hex = await sha256Hex(`${ctx.principal.tenantId}\n${ctx.idempotencyKey}`);
-    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-    const external = patch.external_id?.op === 'set' ? patch.external_id.value : null;
-    return createMarker(upstream.dialect, id, { external_id: external });
-  }
-
-  /**
-   * A retry of a create whose earlier attempt reached the provider without an answer: the customer
-   * found by its marker, or nothing (send it: the provider never got it, or replays its answer
-   * under the forwarded Idempotency-Key). A provider with neither is not sent the create again.
-   */
-  async #recover(upstream: Upstream, marker: string | undefined): Promise<Pushed | undefined> {
-    if (marker !== undefined) {
-      const found = await findByMarker(this.#client, upstream, marker);
-      // Linked to another customer here: not what this request left there.
-      const linked = found && (await this.#store.upstreams.findLinkByRemote(upstream.tenantId, upstream.id, found.upstreamId));
-      return linked ? undefined : found;
-    }
-    if (upstream.dialect.idempotency) return undefined;
-    throw sentUpstream(
-      new GatewayError(
-        'bad_gateway',
-        `An earlier request with this Idempotency-Key reached the ${upstream.dialect.name} upstream and got no usable answer; it may hold the customer, and has no way to tell, so the create is not sent again. Check there, then retry with a new key.`,
-      ),
-    );
   }
 
   async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, given: WriteContext): Promise<Customer> {

@@ -1,0 +1,229 @@
+import * as v from 'valibot';
+import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, fieldNames, set } from '../../schemas/index.ts';
+import type { Coverage, CoverageField, FieldCoverage, Loss, Translation } from '../../src/contract/dialect.ts';
+import { textOp } from './text-op.ts';
+
+// A dialect's field table (its lens): one entry per provider member, keyed by the member's wire
+// name, read one way by the server half (request schema, toPatch, render, the response schema)
+// and the other by the client half (fromPatch, parse), and by the coverage table. Everything a
+// dialect says about a member is in that one entry; what no entry can say (a member that needs
+// another's value) is a named hook beside the table.
+
+type Param = v.GenericSchema | undefined;
+type ParamOutput<S extends Param> = S extends v.GenericSchema ? v.InferOutput<S> : never;
+
+/** What an update through the provider can do with a member (the coverage matrix shows it). */
+export type Write = NonNullable<FieldCoverage['write']>;
+
+/** One provider member. Methods, so a table of specific members checks as a `FieldTable`. */
+export interface Member<S extends Param = Param, R = unknown> {
+  /** The canonical field it carries, the identifier it shows (`uuid`), or null for neither. */
+  readonly field: CoverageField | null;
+  /** The coverage matrix's name for it, where that is not the wire name (`metadata[key]`). */
+  readonly as?: string;
+  /** The request schema of its value; undefined where a request cannot carry it. */
+  readonly param: S;
+  /** The provider's response schema of its value; undefined where the provider does not show it. */
+  readonly shown: v.GenericSchema | undefined;
+  readonly write: Write | null;
+  readonly note?: string;
+  /** Server half: a request's value (present, valid) -> the canonical change. */
+  toPatch(value: ParamOutput<S>): CustomerPatch;
+  /** Server half: the customer -> the value shown. */
+  render?(c: Customer): R;
+  /** Client half: the field's canonical change (present) -> the value sent; undefined leaves it out. */
+  fromPatch(patch: CustomerPatch, losses: Loss[]): unknown;
+  /** Client half: the value the provider shows -> the canonical state it stands for. */
+  parse(shown: unknown): CustomerPatch;
+}
+
+// Biome's noExplicitAny is right in general; here `any` is the one way to say "a member of any
+// request type" so that each entry keeps its own.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type FieldTable = Readonly<Record<string, Member<any, any>>>;
+
+const none = (): CustomerPatch => ({});
+const absent = (): undefined => undefined;
+
+/** A member's parts, each defaulting to "does nothing". */
+export function member<S extends Param = undefined, R = undefined>(
+  field: CoverageField | null,
+  parts: Partial<Omit<Member<S, R>, 'field'>>,
+): Member<S, R> {
+  return {
+    field,
+    param: undefined as S,
+    shown: undefined,
+    write: null,
+    toPatch: none,
+    fromPatch: absent,
+    parse: none,
+    ...parts,
+  };
+}
+
+/** Fields whose value is text (name, email, an id): one `FieldOp<string>` each. */
+export type TextField = {
+  [K in FieldName]-?: NonNullable<CustomerPatch[K]> extends FieldOp<string>
+    ? FieldOp<string> extends NonNullable<CustomerPatch[K]>
+      ? K
+      : never
+    : never;
+}[FieldName];
+type FlagField = { [K in FieldName]-?: NonNullable<CustomerPatch[K]> extends FieldOp<boolean> ? K : never }[FieldName];
+
+const shownText = (value: unknown): FieldOp<string> => (typeof value === 'string' && value !== '' ? set(value) : clear);
+const sent = <T>(op: FieldOp<T> | undefined): T | null => (op?.op === 'set' ? op.value : null);
+
+export const readWrite: Write = { set: true, clear: true };
+
+/** Text where "" and null clear (textOp); shown as the text or null, and read back the same way. */
+export function text<S extends v.GenericSchema<unknown, string | null>>(field: TextField, param: S, shown: v.GenericSchema, note?: string) {
+  return member<S, string | null>(field, {
+    param,
+    shown,
+    write: readWrite,
+    ...(note ? { note } : {}),
+    toPatch: (value) => ({ [field]: textOp(value as string | null) }),
+    render: (c) => c[field],
+    fromPatch: (patch) => sent(patch[field]),
+    parse: (value) => ({ [field]: shownText(value) }),
+  });
+}
+
+/** Text where only null clears ("" is refused by its schema, or is a value). */
+export function value<S extends v.GenericSchema<unknown, string | null>>(
+  field: TextField,
+  param: S,
+  shown: v.GenericSchema,
+  note?: string,
+) {
+  return { ...text(field, param, shown, note), toPatch: (value: string | null) => ({ [field]: value === null ? clear : set(value) }) };
+}
+
+/** A boolean where null puts the default back; read back only when the provider shows a boolean. */
+export function flag<S extends v.GenericSchema<unknown, boolean | null>>(
+  field: FlagField,
+  param: S,
+  shown: v.GenericSchema,
+  note?: string,
+) {
+  return member<S, boolean>(field, {
+    param,
+    shown,
+    write: readWrite,
+    ...(note ? { note } : {}),
+    toPatch: (value) => ({ [field]: value === null ? clear : set(value) }),
+    render: (c) => c[field],
+    fromPatch: (patch) => sent(patch[field]),
+    parse: (value) => (typeof value === 'boolean' ? { [field]: set(value) } : {}),
+  });
+}
+
+/** The customer's own id, shown and never written. */
+export const identifier = (shown: v.GenericSchema, note?: string) =>
+  member<undefined, string>('uuid', { shown, ...(note ? { note } : {}), render: (c) => c.uuid });
+
+type Entries<T extends FieldTable> = Array<[string & keyof T, T[keyof T]]>;
+const entriesOf = <T extends FieldTable>(table: T) => Object.entries(table) as Entries<T>;
+
+/** The wire name of the member that shows the customer's own id. */
+export function idMemberOf(table: FieldTable): string {
+  const found = entriesOf(table).find(([, m]) => m.field === 'uuid');
+  if (!found) throw new Error('The field table has no member for the customer id.');
+  return found[0];
+}
+
+/** The request body's entries: every member a request can carry, each optional. */
+export type RequestEntries<T extends FieldTable> = {
+  -readonly [K in keyof T as T[K]['param'] extends v.GenericSchema ? K : never]: v.OptionalSchema<
+    Extract<T[K]['param'], v.GenericSchema>,
+    undefined
+  >;
+};
+export function requestEntries<T extends FieldTable>(table: T): RequestEntries<T> {
+  return Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.param ? [[wire, v.optional(m.param)]] : []))) as RequestEntries<T>;
+}
+
+/** The response's entries: every member the provider shows, with its schema. */
+export type ResponseEntries<T extends FieldTable> = {
+  -readonly [K in keyof T as T[K]['shown'] extends v.GenericSchema ? K : never]: Extract<T[K]['shown'], v.GenericSchema>;
+};
+export function responseEntries<T extends FieldTable>(table: T): ResponseEntries<T> {
+  return Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.shown ? [[wire, m.shown]] : []))) as ResponseEntries<T>;
+}
+
+/** What the server half renders: every member with a `render`. */
+export type Rendered<T extends FieldTable> = {
+  -readonly [K in keyof T as NonNullable<T[K]['render']> extends (c: Customer) => infer R
+    ? [R] extends [undefined]
+      ? never
+      : K
+    : never]: ReturnType<NonNullable<T[K]['render']>>;
+};
+
+/** A request body (already valid) -> the canonical patch. */
+export const toPatchOf =
+  (table: FieldTable) =>
+  (body: Readonly<Record<string, unknown>>): CustomerPatch => {
+    const patch: Record<string, unknown> = {};
+    for (const [wire, m] of entriesOf(table)) if (m.param && body[wire] !== undefined) Object.assign(patch, m.toPatch(body[wire]));
+    return patch as CustomerPatch;
+  };
+
+/** The customer -> the provider's representation of it. */
+export const renderOf =
+  <T extends FieldTable>(table: T) =>
+  (c: Customer): Rendered<T> =>
+    Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.render ? [[wire, m.render(c)]] : []))) as Rendered<T>;
+
+/** A canonical patch -> the provider's update body: each written field the patch changes. */
+export const fromPatchOf =
+  (table: FieldTable) =>
+  (patch: CustomerPatch): Translation => {
+    const body: Record<string, unknown> = {};
+    const losses: Loss[] = [];
+    for (const [wire, m] of entriesOf(table)) {
+      if (!m.write || m.field === null || (patch as Record<string, unknown>)[m.field] === undefined) continue;
+      const value = m.fromPatch(patch, losses);
+      if (value !== undefined) body[wire] = value;
+    }
+    return { body, losses };
+  };
+
+/** A provider's customer (an object) -> the canonical state it shows. */
+export const parseOf =
+  (table: FieldTable) =>
+  (shown: Readonly<Record<string, unknown>>): CustomerPatch =>
+    Object.assign({}, ...entriesOf(table).map(([wire, m]) => m.parse(shown[wire]))) as CustomerPatch;
+
+const isField = (field: CoverageField): field is FieldName => (fieldNames as readonly string[]).includes(field);
+
+/** The canonical fields the client half reads back, in the coverage matrix's order. */
+export function readsOf(table: FieldTable): FieldName[] {
+  const read = new Set(entriesOf(table).flatMap(([, m]) => (m.field !== null && m.parse !== none ? [m.field] : [])));
+  return coverageOrder.filter((f): f is FieldName => read.has(f) && isField(f));
+}
+
+/** Every coverage field in the matrix's order: the identifiers, the canonical fields, the provider's own state. */
+const coverageOrder: readonly CoverageField[] = [
+  'uuid',
+  'public_id',
+  'number',
+  ...fieldNames,
+  'livemode',
+  'delinquent',
+  'balance',
+  'created_at',
+  'updated_at',
+];
+
+/** The coverage table: each field as its member carries it, null where no member does. */
+export function coverageOf(table: FieldTable): Coverage {
+  const coverage = Object.fromEntries(coverageOrder.map((f) => [f, null])) as Record<CoverageField, FieldCoverage | null>;
+  for (const [wire, m] of entriesOf(table)) {
+    if (m.field === null) continue;
+    coverage[m.field] = { as: m.as ?? wire, read: m.render !== undefined, write: m.write, ...(m.note ? { note: m.note } : {}) };
+  }
+  return coverage;
+}

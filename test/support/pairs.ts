@@ -1,0 +1,34 @@
+import { expect } from 'vitest';
+import { type DialectName, dialects } from '../../dialects/index.ts';
+import type { FieldName } from '../../schemas/index.ts';
+import type { AnyDialect } from '../../src/contract/dialect.ts';
+import type { CanonicalView } from './dialect-harness.ts';
+
+// The ordered (client dialect, upstream dialect) pairs the upstream tests walk, and what they share.
+
+const all: AnyDialect[] = Object.values(dialects);
+
+/** Every ordered pair of two different dialects: [client name, upstream name, client, upstream]. */
+export const orderedPairs = all.flatMap((client) =>
+  all.filter((u) => u !== client).map((upstream) => [client.name, upstream.name, client, upstream] as const),
+);
+
+/** What a provider fills in when the customer has none: Meteroid's currency, Bigcapital's type and base currency. */
+export const filledByProvider: Record<DialectName, readonly FieldName[]> = {
+  wooshpay: [],
+  connhex: [],
+  zenskar: [],
+  meteroid: ['currency'],
+  bigcapital: ['customer_type', 'currency'],
+};
+
+/** A customer through a gateway's API (canonical fields), by any reference. */
+export async function canonicalOn(
+  base: (path: string, init?: RequestInit) => Promise<Response>,
+  ref: string,
+  key: string,
+): Promise<CanonicalView> {
+  const res = await base(`/gateway/v1/customers/${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${key}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as CanonicalView;
+}
