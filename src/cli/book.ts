@@ -4,6 +4,7 @@ import { type Env, tenantId, withStore } from './upstream.ts';
 import { loadConfig } from '../config.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
+import { type Reconciliation, reconcile } from '../outbox/reconcile.ts';
 import { replicaLookup } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
@@ -100,4 +101,41 @@ export function bookCommands(upstream: Command, env: Env): void {
           : `queued ${done.queued} creates for upstream ${done.upstream} (${done.skipped} customers linked or in line already); a running gateway delivers them`,
       );
     });
+  upstream
+    .command('reconcile <tenant> <upstream-id>')
+    .description(
+      'compare the upstream with the local store: counts, customers missing on either side, field differences; exit 0 only when nothing differs',
+    )
+    .option('--json', 'print the whole result as JSON')
+    .option('--ids', 'print the id map as CSV (local_id,upstream_id) instead')
+    .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
+      const result = await withStore(env, async (store) => {
+        const row = await upstreamOf(store, tenant, id);
+        return reconcile(bookDeps(store, env), row);
+      });
+      if (opts.ids) console.log(['local_id,upstream_id', ...result.ids.map(([l, u]) => `${l},${u}`)].join('\n'));
+      else if (opts.json) console.log(JSON.stringify(result));
+      else console.log(summary(result));
+      if (!result.clean) process.exitCode = 1;
+    });
+}
+
+/** The reconciliation for a person: counts, then each difference (the first 20 of each kind). */
+function summary(r: Reconciliation): string {
+  const c = r.counts;
+  const lines = [
+    `${r.clean ? 'no differences' : 'DIFFERENCES FOUND'}: ${c.local} local customers, ${c.upstream} at upstream ${r.upstream}, ${c.linked} linked`,
+    `  missing at the upstream: ${c.missing_upstream}`,
+    ...r.missing_upstream.slice(0, 20).map((id) => `    ${id}`),
+    `  missing locally: ${c.missing_local}`,
+    ...r.missing_local.slice(0, 20).map((id) => `    ${id}`),
+    `  customers with differing fields: ${c.differing}`,
+  ];
+  for (const d of r.differences.slice(0, 20)) {
+    for (const f of d.fields)
+      lines.push(
+        `    ${d.customer} (${d.upstream_id}) ${f.field}: local ${JSON.stringify(f.local)}, upstream ${JSON.stringify(f.upstream)}`,
+      );
+  }
+  return lines.join('\n');
 }

@@ -47,7 +47,7 @@ const maxRetryAfterMs = 120_000;
 /** Throttled or unreachable answers tolerated in a row on one page before the import stops (resumable). */
 const maxTries = 8;
 
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const progressOf = (row: ImportRow): ImportProgress => ({
   upstream: row.upstream_id,
@@ -152,7 +152,7 @@ export async function importCustomers(deps: ImportDeps, row: UpstreamRow, option
   return progressOf(checkpoint);
 }
 
-async function pageWithRetries(
+export async function pageWithRetries(
   client: UpstreamClient,
   upstream: Upstream,
   token: string | undefined,
