@@ -107,5 +107,14 @@ it('reports a planted missing customer and a planted field difference, and nothi
 
   // The last reconciliation is in the upstream's history.
   const history = await store.upstreams.history(tenantId, upstream.id);
-  expect(JSON.parse(history.at(-1)!.detail!)).toMatchObject({ clean: false, missing_upstream: 1, differing: 1 });
+  expect(JSON.parse(history.at(-1)!.detail!)).toMatchObject({ clean: false, differences: 2, missing_upstream: 1, differing: 1 });
+  // …and it is what stands in the way of the cut-over.
+  const refused = await promisify(execFile)(process.execPath, [cli, 'upstream', 'promote', tenantId, upstream.id], {
+    env: { ...process.env, ...env },
+  }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain('found 2 differences');
 }, 300_000);

@@ -5,6 +5,7 @@ import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
 import { dialectOf, type UpstreamClient } from '../upstream/client.ts';
 import { pageWithRetries, sleepFor } from '../upstream/import.ts';
+import { reconciledEvent } from '../upstream/cut-over.ts';
 import { historyStep } from '../upstream/registry.ts';
 import { comparedFields, type FieldDiff, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from './upstream-port.ts';
@@ -118,7 +119,13 @@ export async function reconcile(
     differences,
     ids,
   };
-  const summary = JSON.stringify({ clean: result.clean, ...result.counts });
-  await store.upstreams.record(historyStep(row, 'reconciled', row.mode as UpstreamMode, null, at, summary));
+  // `differences` is what a promotion reads (src/upstream/cut-over.ts): every customer missing on
+  // either side or differing counts.
+  const summary = JSON.stringify({
+    clean: result.clean,
+    differences: missingUpstream.length + missingLocal.length + differences.length,
+    ...result.counts,
+  });
+  await store.upstreams.record(historyStep(row, reconciledEvent, row.mode as UpstreamMode, null, at, summary));
   return result;
 }
