@@ -147,6 +147,7 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
     const update = dialect.routes.update;
     // The version the stored customer has; only an accepted request may move it.
     let version = customer.version;
+    let gone = false;
     const methods = fc.oneof({ weight: 6, arbitrary: fc.constant(update) }, fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'));
     await fc.assert(
       fc.asyncProperty(
@@ -161,17 +162,23 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
           const text = await res.text();
           expect(res.status, text).toBeLessThan(500);
           expect(text).not.toMatch(/\bat .+\.ts:\d+/);
+          if (method === 'DELETE' && res.status < 300) {
+            // A delete the provider has (test/delete.test.ts; Meteroid's archive answers 204 with no
+            // body): from now on the customer is gone, and what is checked is status and envelope.
+            gone = true;
+            return;
+          }
           const shown = JSON.parse(text) as unknown;
           if (res.status >= 400) {
             const keys = Object.keys(shown as object)
               .sort()
               .join(',');
             expect([...(envelopes.get(res.status) ?? [])], `${res.status} ${text}`).toContain(keys);
-            expect((await gw.canonical(customer.ids.uuid as string)).version).toBe(version);
+            if (!gone) expect((await gw.canonical(customer.ids.uuid as string)).version).toBe(version);
           } else if (method === 'GET' && dialect.wire.list && !path.includes(itemPath(dialect, customer.ids))) {
             // A list of the collection: an object in the provider's list envelope, never a 5xx.
             expect(shown).toBeTypeOf('object');
-          } else {
+          } else if (!gone) {
             // Accepted (a mutation that stayed valid): a customer in the provider's shape.
             expect(v.safeParse(fixturesOf(dialect).response, shown).issues).toBeUndefined();
             version = (await gw.canonical(customer.ids.uuid as string)).version;
