@@ -82,9 +82,11 @@ describe('e2e: a Stripe SDK client proxied to a Zenskar provider', () => {
       'created_at',
       'credentials_readable',
       'dialect',
+      'encoding',
       'id',
       'mode',
       'tenant_id',
+      'webhooks_in',
     ]);
   });
 
