@@ -149,9 +149,22 @@ export class PostgresExecutor implements SqlExecutor {
     }
   }
 
-  /** Drops the schema and everything in it (tests' isolated schemas). */
+  /**
+   * Drops the schema and everything in it (tests' isolated schemas). Under the migration lock:
+   * kysely's migrator reads the catalog across schemas, and a schema dropped meanwhile fails
+   * another process's migration with "schema … does not exist".
+   */
   async dropSchema(): Promise<void> {
-    if (this.#options.schema) await this.pool.query(`DROP SCHEMA IF EXISTS "${this.#options.schema}" CASCADE`);
+    if (!this.#options.schema) return;
+    const lock = await this.pool.connect();
+    try {
+      await lock.query('SET lock_timeout = 0');
+      await lock.query('SELECT pg_advisory_lock($1)', [migrationLock]);
+      await lock.query(`DROP SCHEMA IF EXISTS "${this.#options.schema}" CASCADE`);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [migrationLock]).catch(() => undefined);
+      lock.release();
+    }
   }
 }
 
