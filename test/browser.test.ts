@@ -91,13 +91,15 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     // Coverage notes beside the panes: Zenskar's has no invoice prefix, for one.
     expect(await page.locator('.pane[data-dialect="zenskar"] .absent').textContent()).toMatch(/cannot show: .*invoice_prefix/);
     expect(await page.locator('.pane[data-dialect="meteroid"] details .notes').textContent()).toContain('billing_email');
+    // The history, links and deliveries arrive after the panes (their own requests): wait for them.
     const history = page.locator('#history-rows tr');
+    await history.first().waitFor();
     expect(await history.count()).toBe(1);
     expect(await history.first().textContent()).toContain('zenskar');
     expect(await history.first().textContent()).toContain('name');
     // The gateway serves links and deliveries (#16, #17): shown, and empty for a customer with no upstream.
-    expect(await page.locator('#upstream').isVisible()).toBe(true);
-    expect(await page.locator('#links-body').textContent()).toMatch(/"data": \[\]/);
+    await page.locator('#upstream').waitFor({ state: 'visible' });
+    await expect.poll(() => page.locator('#links-body').textContent()).toMatch(/"data": \[\]/);
 
     await page.screenshot({ path: process.env.CUSTGATE_SCREENSHOT ?? join(shots, 'console.png'), fullPage: true });
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['custgate.credential']);
