@@ -6,7 +6,7 @@ import { queryBuilder } from '../src/store/compiler.ts';
 import { pendingDelivery, type Store } from '../src/store/index.ts';
 import { freePort } from '../test/support/processes.ts';
 import { customerIds } from './fixtures.ts';
-import { cliJson, gatewayEnv, type Section, serve, until, watchFile } from './gateways.ts';
+import { addWooshpayUpstream, cliJson, gatewayEnv, type Section, serve, until, watchFile } from './gateways.ts';
 import { type Measured, measure } from './load.ts';
 import { runChild } from './processes.ts';
 
@@ -65,23 +65,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
   const account = await cliJson<{ credentials: Record<string, IssuedCredentials> }>(['tenant', 'create', 'provider-account'], providerEnv);
   const provider = await serve(providerEnv);
   const nowhere = `http://127.0.0.1:${await freePort()}/wooshpay`;
-  const mirror = (url: string) =>
-    cliJson<{ id: string }>(
-      [
-        'upstream',
-        'add',
-        tenant,
-        '--dialect',
-        'wooshpay',
-        '--base-url',
-        url,
-        '--mode',
-        'mirror',
-        '--credentials',
-        JSON.stringify(account.credentials.wooshpay),
-      ],
-      env,
-    );
+  const mirror = async (url: string) => ({ id: await addWooshpayUpstream(env, tenant, url, 'mirror', account.credentials.wooshpay) });
   const live = await mirror(`${provider.url}/wooshpay`);
   const dead = await mirror(nowhere);
   const gateway = await serve(env);

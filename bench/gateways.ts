@@ -64,6 +64,12 @@ export async function cliJson<T>(args: readonly string[], env: Env): Promise<T> 
   return JSON.parse((await cli([...args, '--json'], env)).stdout) as T;
 }
 
+/** `custgate upstream add` of a Wooshpay upstream for `tenant`, at `baseUrl`; its id. */
+export async function addWooshpayUpstream(env: Env, tenant: string, baseUrl: string, mode: string, credentials: unknown): Promise<string> {
+  const args = ['upstream', 'add', tenant, '--dialect', 'wooshpay', '--base-url', baseUrl, '--mode', mode];
+  return (await cliJson<{ id: string }>([...args, '--credentials', JSON.stringify(credentials)], env)).id;
+}
+
 /**
  * Counts from a gateway's SQLite file, read by the bench on its own read-only connection (WAL: the
  * gateway's writes are not blocked) — progress is watched without requests that would be measured.

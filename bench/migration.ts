@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
-import { cli, cliJson, type Env, gatewayEnv, mib, type Section, serve, until, watchFile } from './gateways.ts';
+import { addWooshpayUpstream, cli, cliJson, type Env, gatewayEnv, mib, type Section, serve, until, watchFile } from './gateways.ts';
 import { peakRss, resetPeakRss, runChild } from './processes.ts';
 
 // Issue #27's migration row: a book of BENCH_BOOK customers moved between two real `custgate serve`
@@ -35,30 +35,15 @@ export async function migrationSection(dir: string, book: number, log: (text: st
   const pid = gateway.child.process.pid;
   try {
     const add = (mode: string, credentials: IssuedCredentials | undefined) =>
-      cliJson<{ id: string }>(
-        [
-          'upstream',
-          'add',
-          tenant,
-          '--dialect',
-          'wooshpay',
-          '--base-url',
-          `${provider.url}/wooshpay`,
-          '--mode',
-          mode,
-          '--credentials',
-          JSON.stringify(credentials),
-        ],
-        migEnv,
-      );
+      addWooshpayUpstream(migEnv, tenant, `${provider.url}/wooshpay`, mode, credentials);
     // What every phase below pays before its first customer: a CLI process starting and opening the store.
     const start = await cli(['upstream', 'list', tenant], migEnv);
-    const old = await add('proxy', preloaded.credentials.wooshpay);
+    const old = { id: await add('proxy', preloaded.credentials.wooshpay) };
     const imported = await cli(['upstream', 'import', tenant, old.id, '--json'], migEnv);
     const importResult = JSON.parse(imported.stdout) as { imported: number; seen: number; pages: number };
     log(`  import: ${importResult.imported} customers in ${(imported.ms / 1000).toFixed(1)} s`);
 
-    const mirror = await add('mirror', fresh.credentials.wooshpay);
+    const mirror = { id: await add('mirror', fresh.credentials.wooshpay) };
     resetPeakRss(pid);
     const queuedRun = await cli(['upstream', 'backfill', tenant, mirror.id, '--rate', '1000000', '--json'], migEnv);
     const queued = (JSON.parse(queuedRun.stdout) as { queued: number }).queued;

@@ -20,6 +20,13 @@
 // which every custgate row is compared with; every dialect's update at a fixed offered load
 // (BENCH_RATE) for its p99; Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
+//
+// Groups (`npm run bench -- --only requests,migration,backlog,webhooks`; all by default): the rows
+// above are `requests`; the others are sections of their own, each against a baseline of the same
+// run — `migration` (bench/migration.ts, BENCH_BOOK [2000]), `backlog` (bench/backlog.ts,
+// BENCH_BACKLOG [2000], BENCH_DRAIN_SAMPLE [500], BENCH_BACKLOG_RATE [200], BENCH_BACKLOG_SECONDS
+// [10]) and `webhooks` (bench/webhooks.ts, BENCH_WEBHOOK_BOOK [1000], BENCH_CONNECTIONS,
+// BENCH_DURATION). With --only, results are printed and written only to BENCH_RESULTS when set.
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +45,7 @@ import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts'
 import { type Section, sectionMarkdown } from './gateways.ts';
 import { migrationSection } from './migration.ts';
 import { backlogSection } from './backlog.ts';
+import { webhookSection } from './webhooks.ts';
 
 const env = process.env;
 const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
@@ -378,6 +386,7 @@ try {
     const backlog = { backlog: num('BENCH_BACKLOG', 2000), sample: num('BENCH_DRAIN_SAMPLE', 500), rate: num('BENCH_BACKLOG_RATE', 200) };
     sections.push(await backlogSection(dir, { ...backlog, seconds: num('BENCH_BACKLOG_SECONDS', 10) }, log));
   }
+  if (want('webhooks')) sections.push(await webhookSection(dir, num('BENCH_WEBHOOK_BOOK', 1000), load, log));
   log(`\n${writeResults()}${resultsPath ? `\n\nWritten to ${resultsPath}` : ''}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
