@@ -13,6 +13,7 @@ import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
+import { SimulatedAnswer } from './simulate-rules.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -70,9 +71,13 @@ function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefi
 const notFoundRoute = (c: Context) =>
   new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`);
 
+/** Runs once the caller is known (a dev server's simulate rules): may throw the request's answer. */
+export type AfterAuth = (c: Context, dialect: AnyDialect, principal: Principal) => Promise<void>;
+
 /** The generic request pipeline, one set of handlers per dialect. */
-export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
+export function dialectHandlers(dialect: AnyDialect, rt: Runtime, afterAuth?: AfterAuth): DialectHandlers {
   const fail = (error: unknown): Response => {
+    if (error instanceof SimulatedAnswer) return error.response;
     const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
     const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
@@ -98,6 +103,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     markTenant(c, principal.tenantId);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
+    await afterAuth?.(c, dialect, principal);
     return { req, principal };
   }
 
