@@ -85,7 +85,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const simulate = simulator(rt);
   const rules = new SimulateRules(rt);
   const afterAuth = rules.apply.bind(rules);
-  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, afterAuth), simulate)] as const));
+  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }), simulate)] as const));
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];

@@ -14,6 +14,7 @@ import { validate } from '../contract/validate.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
+import { authHint, hinted } from './auth-hint.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -74,8 +75,15 @@ const notFoundRoute = (c: Context) =>
 /** Runs once the caller is known (a dev server's simulate rules): may throw the request's answer. */
 export type AfterAuth = (c: Context, dialect: AnyDialect, principal: Principal) => Promise<void>;
 
+export interface PipelineOptions {
+  readonly afterAuth?: AfterAuth;
+  /** Every dialect served, for the hint that a credential is another dialect's (auth-hint.ts). */
+  readonly all?: readonly AnyDialect[];
+}
+
 /** The generic request pipeline, one set of handlers per dialect. */
-export function dialectHandlers(dialect: AnyDialect, rt: Runtime, afterAuth?: AfterAuth): DialectHandlers {
+export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: PipelineOptions = {}): DialectHandlers {
+  const { afterAuth, all = [dialect] } = options;
   const fail = (error: unknown): Response => {
     if (error instanceof SimulatedAnswer) return error.response;
     const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
@@ -99,7 +107,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, afterAuth?: Af
     if (via !== undefined && passedThrough(via, await rt.gatewayId())) throw new GatewayError('loop_detected', loopMessage);
     refuseCrowded(c);
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
+    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c)).catch((error: unknown) => {
+      throw hinted(error, () => authHint(dialect, all, req, rt.config.jwt, rt.now()));
+    });
     markTenant(c, principal.tenantId);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
