@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, fieldNames, set } from '../../schemas/index.ts';
-import type { Coverage, CoverageField, FieldCoverage, Loss, Translation } from '../../src/contract/dialect.ts';
+import type { ClientWrite, Coverage, CoverageField, FieldCoverage, Loss, Translation } from '../../src/contract/dialect.ts';
 import { textOp } from './text-op.ts';
 
 // A dialect's field table (its lens): one entry per provider member, keyed by the member's wire
@@ -27,6 +27,13 @@ export interface Member<S extends Param = Param, R = unknown> {
   readonly shown: v.GenericSchema | undefined;
   readonly write: Write | null;
   readonly note?: string;
+  /** The canonical path its losses name, where that is not `field` (`tax_ids.VAT`). */
+  readonly at?: string;
+  /**
+   * A clear the provider has no form for (`write.clear` false) that the client half leaves out
+   * rather than refuses: what it cannot clear is not shown either (`cannotCarryOf`).
+   */
+  readonly clearLeftOut?: true;
   /** Server half: a request's value (present, valid) -> the canonical change. */
   toPatch(value: ParamOutput<S>): CustomerPatch;
   /** Server half: the customer -> the value shown. */
@@ -127,9 +134,9 @@ export const identifier = (shown: v.GenericSchema, note?: string) =>
 type Entries<T extends FieldTable> = Array<[string & keyof T, T[keyof T]]>;
 const entriesOf = <T extends FieldTable>(table: T) => Object.entries(table) as Entries<T>;
 
-/** The wire name of the member that shows the customer's own id. */
-export function idMemberOf(table: FieldTable): string {
-  const found = entriesOf(table).find(([, m]) => m.field === 'uuid');
+/** The wire name of the member that shows the customer's own id (or the identifier named). */
+export function idMemberOf(table: FieldTable, field: CoverageField = 'uuid'): string {
+  const found = entriesOf(table).find(([, m]) => m.field === field && m.shown !== undefined);
   if (!found) throw new Error('The field table has no member for the customer id.');
   return found[0];
 }
@@ -177,19 +184,39 @@ export const renderOf =
   (c: Customer): Rendered<T> =>
     Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.render ? [[wire, m.render(c)]] : []))) as Rendered<T>;
 
+/** Whether a value the client half would send is one the provider takes (a loss says why not). */
+export type SendCheck = (wire: string, m: Member, value: unknown, losses: Loss[]) => boolean;
+
 /** A canonical patch -> the provider's update body: each written field the patch changes. */
 export const fromPatchOf =
-  (table: FieldTable) =>
-  (patch: CustomerPatch): Translation => {
+  (table: FieldTable, check?: SendCheck) =>
+  (patch: CustomerPatch): Translation & { body: Record<string, unknown> } => {
     const body: Record<string, unknown> = {};
     const losses: Loss[] = [];
     for (const [wire, m] of entriesOf(table)) {
       if (!m.write || m.field === null || (patch as Record<string, unknown>)[m.field] === undefined) continue;
       const value = m.fromPatch(patch, losses);
-      if (value !== undefined) body[wire] = value;
+      if (value !== undefined && (!check || check(wire, m, value, losses))) body[wire] = value;
     }
     return { body, losses };
   };
+
+/**
+ * The client half's `cannotCarry`: each clear of a member the provider cannot clear, where there
+ * is a value to clear, and every change its translation reports it cannot express.
+ */
+export function cannotCarryOf(table: FieldTable, fromPatch: (patch: CustomerPatch) => Translation) {
+  const unclearable = entriesOf(table).flatMap(([, m]) =>
+    m.write?.clear === false && !m.clearLeftOut && m.field !== null && isField(m.field) ? [m.field] : [],
+  );
+  return (write: ClientWrite): string[] => {
+    const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
+    const inexpressible = fromPatch(write.patch)
+      .losses.filter((l) => l.kind === 'inexpressible')
+      .map((l) => l.field);
+    return [...new Set<string>([...fields, ...inexpressible])];
+  };
+}
 
 /** A provider's customer (an object) -> the canonical state it shows. */
 export const parseOf =
