@@ -54,6 +54,7 @@ export const fieldsConnhex = {
     member('next_invoice_sequence', {
       param: NextInvoiceSequenceParamConnhex,
       write: { set: true, clear: false },
+      clearLeftOut: true,
       toPatch: (sequence: number) => ({ next_invoice_sequence: set(sequence) }),
       // A clear cannot be sent (the coverage reports it): Connhex refuses "" here.
       fromPatch: ({ next_invoice_sequence: op }) => (op?.op === 'set' ? op.value : undefined),

@@ -27,6 +27,13 @@ export interface Member<S extends Param = Param, R = unknown> {
   readonly shown: v.GenericSchema | undefined;
   readonly write: Write | null;
   readonly note?: string;
+  /** The canonical path its losses name, where that is not `field` (`tax_ids.VAT`). */
+  readonly at?: string;
+  /**
+   * A clear the provider has no form for (`write.clear` false) that the client half leaves out
+   * rather than refuses: what it cannot clear is not shown either (`cannotCarryOf`).
+   */
+  readonly clearLeftOut?: true;
   /** Server half: a request's value (present, valid) -> the canonical change. */
   toPatch(value: ParamOutput<S>): CustomerPatch;
   /** Server half: the customer -> the value shown (the request's `expand[]` and principal beside it). */
@@ -144,9 +151,9 @@ export function unshown<M extends FieldTable[string]>(m: M, note?: string): Unsh
 }
 type Unshown<M extends FieldTable[string]> = Omit<M, 'render' | 'shown' | 'parse'> & Member<M['param'], undefined>;
 
-/** The wire name of the member that shows the customer's own id (its UUID, else its public id). */
-export function idMemberOf(table: FieldTable): string {
-  const found = entriesOf(table).find(([, m]) => m.field === 'uuid') ?? entriesOf(table).find(([, m]) => m.field === 'public_id');
+/** The wire name of the member that shows the customer's own id (or the identifier named). */
+export function idMemberOf(table: FieldTable, field: CoverageField = 'uuid'): string {
+  const found = entriesOf(table).find(([, m]) => m.field === field && m.shown !== undefined);
   if (!found) throw new Error('The field table has no member for the customer id.');
   return found[0];
 }
@@ -206,31 +213,47 @@ export const renderOf =
 /** The members a request's `expand[]` may name. */
 export const expandableOf = (table: FieldTable): string[] => entriesOf(table).flatMap(([wire, m]) => (m.expandable ? [wire] : []));
 
-/** The client half's `cannotCarry`: the fields whose change asks an operation their member declares `unsent`. */
-export function cannotCarryOf(table: FieldTable): (write: ClientWrite) => string[] {
-  const declared = entriesOf(table).flatMap(([, m]) =>
-    m.field !== null && m.unsent?.length ? [[m.field, m.unsent as readonly string[]] as const] : [],
-  );
-  return ({ patch }) =>
-    declared.flatMap(([field, unsent]) => {
-      const op = (patch as Readonly<Record<string, { readonly op: string } | undefined>>)[field]?.op;
-      return op !== undefined && unsent.includes(op) ? [field] : [];
-    });
-}
+/** Whether a value the client half would send is one the provider takes (a loss says why not). */
+export type SendCheck = (wire: string, m: Member, value: unknown, losses: Loss[]) => boolean;
 
 /** A canonical patch -> the provider's update body: each written field the patch changes. */
 export const fromPatchOf =
-  (table: FieldTable) =>
-  (patch: CustomerPatch): Translation => {
+  (table: FieldTable, check?: SendCheck) =>
+  (patch: CustomerPatch): Translation & { body: Record<string, unknown> } => {
     const body: Record<string, unknown> = {};
     const losses: Loss[] = [];
     for (const [wire, m] of entriesOf(table)) {
       if (!m.write || m.field === null || (patch as Record<string, unknown>)[m.field] === undefined) continue;
       const value = m.fromPatch(patch, losses);
-      if (value !== undefined) body[wire] = value;
+      if (value !== undefined && (!check || check(wire, m, value, losses))) body[wire] = value;
     }
     return { body, losses };
   };
+
+/**
+ * The client half's `cannotCarry`: each change asking an operation its member declares `unsent`;
+ * each clear of a member the provider cannot clear, where there is a value to clear; and, given the
+ * client half's translation, every change it reports it cannot express.
+ */
+export function cannotCarryOf(table: FieldTable, fromPatch?: (patch: CustomerPatch) => Translation) {
+  const unsent = entriesOf(table).flatMap(([, m]) =>
+    m.field !== null && m.unsent?.length ? [[m.field, m.unsent as readonly string[]] as const] : [],
+  );
+  const unclearable = entriesOf(table).flatMap(([, m]) =>
+    m.write?.clear === false && !m.clearLeftOut && m.field !== null && isField(m.field) ? [m.field] : [],
+  );
+  return (write: ClientWrite): string[] => {
+    const ops = write.patch as Readonly<Record<string, { readonly op: string } | undefined>>;
+    const declared = unsent.flatMap(([field, asked]) => (asked.includes(ops[field]?.op ?? '') ? [field] : []));
+    const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
+    const inexpressible = fromPatch
+      ? fromPatch(write.patch)
+          .losses.filter((l) => l.kind === 'inexpressible')
+          .map((l) => l.field)
+      : [];
+    return [...new Set<string>([...declared, ...fields, ...inexpressible])];
+  };
+}
 
 /** A provider's customer (an object) -> the canonical state it shows. */
 export const parseOf =

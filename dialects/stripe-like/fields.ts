@@ -241,7 +241,7 @@ export const fromPatchStripe = (table: FieldTable, entries: v.ObjectEntries, tit
  */
 export function parseCustomerStripe(table: FieldTable) {
   const state = parseOf(table);
-  const id = idMemberOf(table);
+  const id = idMemberOf(table, 'public_id');
   const typed = 'object' in table;
   return (body: unknown) => {
     const shown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
