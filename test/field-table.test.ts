@@ -5,7 +5,8 @@ import { fieldNames } from '../schemas/index.ts';
 
 // A dialect with a field table (dialects/<name>/fields.ts) spells each member's wire name there
 // and nowhere else in its code: the server half, the client half, coverage and the schemas read
-// the table. Tests and fixtures (sample bodies a client would send) are not its code. A wire name
+// the table. Its code is its folder and the shared folders it imports (stripe-like/, shared/); tests
+// and fixtures (sample bodies a client would send) are not its code. A wire name
 // that is also a canonical name (`email`, `city`, `livemode`) cannot be told apart from it, nor one
 // the language spells itself (Stripe's `object`, and `typeof x === 'object'`), so only the others
 // are looked for.
@@ -41,12 +42,23 @@ describe('field tables', () => {
       const tables = Object.values(await import(`../dialects/${dialect}/fields.ts`)).filter(isTable);
       const wire = [...new Set(tables.flatMap((t) => Object.keys(t)))].filter((name) => !canonical.has(name));
       expect(wire.length).toBeGreaterThan(0);
-      const files = readdirSync(new URL(`${dialect}/`, root)).filter(
-        (f) => f.endsWith('.ts') && f !== 'fields.ts' && f !== 'fixtures.ts' && !f.endsWith('.test.ts'),
+      const code = (folder: string) =>
+        readdirSync(new URL(`${folder}/`, root))
+          .filter((f) => f.endsWith('.ts') && f !== 'fields.ts' && f !== 'fixtures.ts' && !f.endsWith('.test.ts'))
+          .map((f) => `${folder}/${f}`);
+      const own = code(dialect);
+      // A folder of code shared with other dialects (stripe-like/) is this dialect's code too.
+      const sharedFolders = new Set(
+        own.flatMap((file) =>
+          [...readFileSync(new URL(file, root), 'utf8').matchAll(/from '\.\.\/([\w-]+)\//g)].map((m) => m[1] as string),
+        ),
       );
+      const files = [...own, ...[...sharedFolders].flatMap(code)];
       const found = files.flatMap((file) => {
-        const source = readFileSync(new URL(`${dialect}/${file}`, root), 'utf8');
-        return wire.filter((name) => spelled(name).test(source)).map((name) => `${file}: ${name}`);
+        const source = readFileSync(new URL(file, root), 'utf8');
+        // In shared code `id` is also the client contract's own name (ClientCustomer.id), so there it is not looked for.
+        const names = file.startsWith(`${dialect}/`) ? wire : wire.filter((name) => name !== 'id');
+        return names.filter((name) => spelled(name).test(source)).map((name) => `${file}: ${name}`);
       });
       expect(found).toEqual([]);
     });

@@ -110,9 +110,15 @@ export const listRequestStripe =
   });
 
 /** Stripe's `{object: "list", data, has_more}`: the next page starts after the last customer shown. */
-export const parseListStripe = (parse: (body: unknown) => ClientCustomer | GatewayError) => (body: unknown) =>
-  readPage(body, 'data', parse, (page) => {
+export const parseListStripe = (parse: (body: unknown) => ClientCustomer | GatewayError) => (body: unknown) => {
+  let last: string | undefined;
+  const read = (item: unknown) => {
+    const customer = parse(item);
+    if (!(customer instanceof GatewayError)) last = customer.id;
+    return customer;
+  };
+  return readPage(body, 'data', read, (page) => {
     if (page.has_more === false) return undefined;
-    const last = (page.data as unknown[]).at(-1) as { id?: unknown } | undefined;
-    return page.has_more === true && typeof last?.id === 'string' ? last.id : badPaging('has_more and last id');
+    return page.has_more === true && last !== undefined ? last : badPaging('has_more and last id');
   });
+};

@@ -131,6 +131,12 @@ export const idStripe = member<undefined, string>('public_id', {
   render: (c) => c.public_id,
 });
 
+/** A deleted customer, as Stripe's delete answers it (https://docs.stripe.com/api/customers/delete). */
+export const tombstoneStripe = (c: Customer) => ({ id: c.public_id, object: 'customer', deleted: true });
+
+/** The path parameter a Stripe `resource_missing` error names: the customer's id. */
+export const idParamStripe = 'id';
+
 export const unixSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
 export const createdStripe = member<undefined, number>('created_at', {
