@@ -57,11 +57,18 @@ const auth = (credentials: Readonly<Record<string, string>>) => ({
   accept: 'application/json',
 });
 
-/** A shipping clear (no form in the reference) and a member-by-member shipping change. */
+/**
+ * A shipping clear (no form in the reference), a member-by-member shipping change, and a shipping
+ * whose address has none of the members Wooshpay shows (`request` leaves it out: it would be a clear).
+ */
 function cannotCarry(write: ClientWrite): string[] {
   const op = write.patch.shipping;
   if (op?.op === 'clear') return ['shipping'];
   if (op?.op === 'merge') return ['shipping'];
+  if (op?.op === 'set') {
+    const shipping = fromPatch({ shipping: op }).body.shipping as { address?: Record<string, string> } | '' | undefined;
+    if (!shipping || typeof shipping !== 'object' || Object.keys(shipping.address ?? {}).length === 0) return ['shipping'];
+  }
   return [];
 }
 
