@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { type Env, tenantId, withStore } from './upstream.ts';
+import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
 import { demote, promote } from '../upstream/cut-over.ts';
 import { loadConfig } from '../config.ts';
-import { isGatewayError } from '../contract/errors.ts';
-import { openStore } from '../open-store.ts';
-import type { Store } from '../store/index.ts';
-import { dialects } from '../../dialects/index.ts';
-import { dialectOf } from '../upstream/client.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
 import {
   addUpstream,
@@ -18,42 +14,19 @@ import {
 } from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 import { bookCommands } from './book.ts';
+import { type Env, tenantId, withStore } from './with-store.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** A tenant by id, or by name when exactly one tenant has it. */
-export async function tenantId(store: Store, ref: string): Promise<string> {
-  const byId = await store.findTenant(ref);
-  if (byId) return byId.id;
-  const named = await store.findTenantsByName(ref);
-  if (named.length === 1 && named[0]) return named[0].id;
-  throw new Error(named.length === 0 ? `no tenant ${ref}` : `${named.length} tenants are named ${ref}: give the tenant id`);
-}
-
-export async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(env);
-  try {
-    return await run(store);
-  } catch (error) {
-    // The issues say which part of the input is wrong.
-    if (isGatewayError(error) && error.details.issues?.[0]) throw new Error(`${error.details.issues[0].path.join('.')}: ${error.message}`);
-    throw error;
-  } finally {
-    await store.executor.close();
-  }
-}
 
 const line = (u: UpstreamView) =>
   `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
 
-export function upstreamCommands(program: Command, env: Env): void {
+export function upstreamCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
   upstream
     .command('add <tenant>')
     .description('add an upstream provider for a tenant (name or id)')
-    .requiredOption('--dialect <name>', 'the provider: wooshpay, connhex, meteroid, bigcapital or zenskar')
+    .requiredOption('--dialect <name>', `the provider: ${all.map((d) => d.name).join(', ')}`)
     .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
     .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
@@ -81,7 +54,7 @@ export function upstreamCommands(program: Command, env: Env): void {
         }
         const config = loadConfig(env);
         const added = await withStore(env, async (store) => {
-          const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
+          const dialect = all.find((d) => d.name === opts.dialect);
           const id = await gatewayIdOf(store.upstreams)();
           if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
             throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
