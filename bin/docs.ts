@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { type DialectName, dialects } from '../dialects/index.ts';
+import { registry } from '../dialects/index.ts';
+import { dialectList } from '../src/contract/registry.ts';
 import { coverageMarkdown } from '../src/gateway/coverage.ts';
 import { openApiJson } from '../src/openapi/document.ts';
 import { consoleBundleSource } from './console-build.ts';
@@ -7,11 +8,11 @@ import { wooshpayClientTypes } from './openapi-client-types.ts';
 
 // `npm run docs`: regenerates docs/coverage.md, docs/openapi/<dialect>.json and the console's
 // compiled script (tests fail when a committed copy is stale).
-writeFileSync(new URL('../docs/coverage.md', import.meta.url), coverageMarkdown());
+writeFileSync(new URL('../docs/coverage.md', import.meta.url), coverageMarkdown(dialectList(registry)));
 console.log('wrote docs/coverage.md');
 mkdirSync(new URL('../docs/openapi/', import.meta.url), { recursive: true });
-for (const name of Object.keys(dialects) as DialectName[]) {
-  writeFileSync(new URL(`../docs/openapi/${name}.json`, import.meta.url), openApiJson(name));
+for (const [name, entry] of Object.entries(registry)) {
+  writeFileSync(new URL(`../docs/openapi/${name}.json`, import.meta.url), openApiJson(entry));
   console.log(`wrote docs/openapi/${name}.json`);
 }
 writeFileSync(new URL('../src/web/console/bundle.ts', import.meta.url), await consoleBundleSource());
