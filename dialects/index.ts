@@ -1,5 +1,6 @@
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import type { DialectFixtures } from '../src/contract/fixtures.ts';
+import { dialectsOf, fixturesOf as fixturesIn, type Registry } from '../src/contract/registry.ts';
 import { bigcapital } from './bigcapital/index.ts';
 import { fixturesBigcapital } from './bigcapital/fixtures.ts';
 import { connhex } from './connhex/index.ts';
@@ -10,15 +11,6 @@ import { wooshpay } from './wooshpay/index.ts';
 import { fixturesWooshpay } from './wooshpay/fixtures.ts';
 import { zenskar } from './zenskar/index.ts';
 import { fixturesZenskar } from './zenskar/fixtures.ts';
-
-/** A dialect and the fixtures the shared suites, the benchmark and the CLI's examples drive it with. */
-export interface RegistryEntry {
-  readonly dialect: AnyDialect;
-  readonly fixtures: DialectFixtures;
-}
-
-/** Dialects keyed by name (each key is its dialect's `name`). */
-export type Registry = Readonly<Record<string, RegistryEntry>>;
 
 /**
  * The static registry: the only place the gateway learns of dialects. Adding a dialect is its
@@ -34,19 +26,11 @@ export const registry = {
 
 export type DialectName = keyof typeof registry;
 
-/** The runtime side of a registry: its dialects by name. */
-export const dialectsOf = <R extends Registry>(entries: R): { readonly [K in keyof R]: R[K]['dialect'] } =>
-  Object.fromEntries(Object.entries(entries).map(([name, entry]) => [name, entry.dialect])) as {
-    readonly [K in keyof R]: R[K]['dialect'];
-  };
-
 export const dialects = dialectsOf(registry);
 
 export const dialectNames = Object.keys(registry) as DialectName[];
 
-/** The fixtures of a registered dialect. */
-export function fixturesOf(dialect: AnyDialect, entries: Registry = registry): DialectFixtures {
-  const entry = entries[dialect.name];
-  if (!entry) throw new Error(`no dialect ${dialect.name} in the registry`);
-  return entry.fixtures;
-}
+/** The fixtures of a registered dialect (of this registry unless another is given). */
+export const fixturesOf = (dialect: AnyDialect, entries: Registry = registry): DialectFixtures => fixturesIn(dialect, entries);
+
+export { dialectsOf, type Registry, type RegistryEntry } from '../src/contract/registry.ts';

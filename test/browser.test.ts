@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from './support/registered.ts';
 import { launchChromium, watchedPage } from './support/browser.ts';
 import { testEnv } from './support/gateway.ts';
 import { testBackend, testStore } from './support/store.ts';

@@ -1,9 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
 import { testEnv } from './support/gateway.ts';
 import { testBackend, testDatabaseEnv, testStore } from './support/store.ts';
 

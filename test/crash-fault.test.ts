@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { testEnv } from './support/gateway.ts';
 import { type GatewayProcess, startGatewayProcess } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';

@@ -1,10 +1,9 @@
 import { expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { Store } from '../src/store/index.ts';
 import { ScriptExecutor } from '../src/store/sql-script.ts';
 import { SqliteExecutor } from '../src/store/sqlite.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
 import { testEnv } from './support/gateway.ts';
 
 // `custgate tenant create --d1` hands wrangler a SQL file instead of writing through a driver.

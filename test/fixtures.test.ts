@@ -8,12 +8,15 @@ import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { startGateway } from '../src/entries/testing.ts';
 import { loadFixtureFile, loadFixturesOnStart } from '../src/cli/fixtures.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
-import { createApp } from '../src/http/app.ts';
+import { type CreatedTenant, createApp, createTenant } from './support/registered.ts';
+import { registry } from '../dialects/index.ts';
+import { dialectList } from '../src/contract/registry.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
 import { testEnv } from './support/gateway.ts';
 import { cli, runCli, startGatewayProcess } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
+
+const all = dialectList(registry);
 
 // Seeding a dev database: `custgate fixtures load`, `serve --fixtures`, startGateway's fixtures.
 
@@ -120,7 +123,7 @@ describe('custgate fixtures load', () => {
       const store = await openStore(env);
       try {
         for (const [i, [text, names, says]] of rest.entries()) {
-          const refused = await loadFixtureFile(store, env, tenant.tenant.id, file(`bad-${i + 1}.yaml`, text)).then(
+          const refused = await loadFixtureFile(store, env, all, tenant.tenant.id, file(`bad-${i + 1}.yaml`, text)).then(
             () => '',
             (error: Error) => error.message,
           );
@@ -182,7 +185,7 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
       }
       // A restart on the same database does not load the file again.
       const store = await openStore(env);
-      const again = await loadFixturesOnStart(store, env, seed).finally(() => store.executor.close());
+      const again = await loadFixturesOnStart(store, env, all, seed).finally(() => store.executor.close());
       expect(again).toContain('has customers already');
     });
   }, 120_000);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, createTenant } from './support/registered.ts';
 import type { AccessEntry } from '../src/http/access.ts';
 import { loadConfig } from '../src/config.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
 import { testEnv } from './support/gateway.ts';
 import { testStore } from './support/store.ts';
 

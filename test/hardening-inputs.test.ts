@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { fieldDefaults } from '../schemas/index.ts';
-import { createApp } from '../src/http/app.ts';
+import { createApp } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { jsonInit, type TestGateway, testEnv, testGateway } from './support/gateway.ts';

@@ -1,9 +1,8 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
 import { jsonInit, type TestGateway, tenantSigningKey, testEnv, testGateway } from './support/gateway.ts';
 import { testDatabaseEnv } from './support/store.ts';
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { createApp } from '../src/http/app.ts';
+import { createApp, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { type AnyDialect, GatewayError } from '../src/contract/dialect.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
 import { testEnv } from './support/gateway.ts';
 import { testStore } from './support/store.ts';
 

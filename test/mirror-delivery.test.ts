@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from './support/registered.ts';
 import { parseDeliveryId } from '../src/outbox/views.ts';
 import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';

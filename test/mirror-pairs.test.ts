@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
 import { type CustomerFields, fieldDefaults } from '../schemas/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 import { createMarker } from '../src/outbox/upstream-port.ts';
 import { wholePatch } from '../src/upstream/client.ts';

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { createApp } from '../src/http/app.ts';
+import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import type { AccessEntry } from '../src/http/access.ts';
 import { GatewayMetrics } from '../src/metrics.ts';
 import { Store } from '../src/store/index.ts';
 import { observedExecutor } from '../src/store/observed.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
 import { probeAuth, testEnv } from './support/gateway.ts';
 import { type GatewayProcess, startGatewayProcess } from './support/processes.ts';
 import { testDatabaseEnv, testStore } from './support/store.ts';

@@ -3,7 +3,7 @@ import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { wooshpayClientTypes } from '../bin/openapi-client-types.ts';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from './support/registered.ts';
 import { testEnv } from './support/gateway.ts';
 import type { components, paths } from './support/openapi-wooshpay.ts';
 import { testStore } from './support/store.ts';

@@ -1,11 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { backoffMs, Dispatcher } from '../src/outbox/dispatcher.ts';
 import type { ReplicaTarget } from '../src/outbox/types.ts';
 import type { Store } from '../src/store/index.ts';
 import { StaleWrite, UniqueViolation } from '../src/store/index.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
 import { FakeUpstream } from './support/fake-upstream.ts';
 import { jsonInit, probeAuth, testEnv } from './support/gateway.ts';
 import { testStore } from './support/store.ts';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type GatewayApp } from '../src/http/app.ts';
+import { createApp, type GatewayApp } from './support/registered.ts';
 import { replicationFor } from '../src/outbox/upstream-port.ts';
 import { recordReconciliation } from '../src/upstream/cut-over.ts';
 import { addUpstream } from '../src/upstream/registry.ts';

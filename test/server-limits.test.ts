@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { type NodeGateway, openStore, startNode } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { testEnv } from './support/gateway.ts';
 import { startGatewayProcess } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';

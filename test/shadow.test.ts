@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { Dispatcher } from '../src/outbox/dispatcher.ts';
 import { shadowDiff } from '../src/core/shadow-diff.ts';
 import type { ReplicaTarget } from '../src/outbox/types.ts';
 import type { Store } from '../src/store/index.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
 import { fieldDefaults } from '../schemas/index.ts';
 import { FakeUpstream } from './support/fake-upstream.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';

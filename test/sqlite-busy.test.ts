@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { createApp } from '../src/http/app.ts';
+import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { type AnyDialect, GatewayError } from '../src/contract/dialect.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { testBackend } from './support/store.ts';
 

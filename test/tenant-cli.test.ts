@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.ts';
+import { createApp } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { openStore } from '../src/open-store.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
 import { testEnv } from './support/gateway.ts';

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
-import { createApp } from '../src/http/app.ts';
+import { createTenant, createApp } from './support/registered.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store, UpstreamRow } from '../src/store/index.ts';
 import { addUpstream } from '../src/upstream/registry.ts';

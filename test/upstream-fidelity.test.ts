@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import type { CustomerFields } from '../schemas/index.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from './support/registered.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';

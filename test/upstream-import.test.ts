@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectName } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import type { Store } from '../src/store/index.ts';
 import { addUpstream } from '../src/upstream/registry.ts';
 import { importCustomers } from '../src/upstream/import.ts';

@@ -3,7 +3,7 @@ import { dialects } from '../dialects/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { loadConfig } from '../src/config.ts';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from './support/registered.ts';
 import type { AccessEntry } from '../src/http/access.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { gatewayIdOf, viaOf } from '../src/upstream/loop.ts';

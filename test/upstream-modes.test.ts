@@ -1,7 +1,7 @@
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { type CreatedTenant, createTenant } from '../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from './support/registered.ts';
 import { addUpstream, removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';

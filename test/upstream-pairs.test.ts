@@ -15,7 +15,7 @@ import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 
 // Every ordered pair of (client dialect, upstream dialect): a client of one dialect on gateway A,
 // whose tenant proxies to gateway B (a second custgate process) in another dialect. Each client

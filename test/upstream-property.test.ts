@@ -6,7 +6,7 @@ import { applyPatch, diffFields } from '../src/core/index.ts';
 import { validate } from '../src/contract/validate.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { isGatewayError } from '../src/contract/errors.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { createMarker } from '../src/upstream/marker.ts';
 import { addUpstream } from '../src/upstream/registry.ts';

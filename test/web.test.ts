@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { swaggerAssetsFromNodeModules } from '../src/web/node-assets.ts';
-import { createApp } from '../src/http/app.ts';
+import { createApp } from './support/registered.ts';
 import { jsonInit, testGateway } from './support/gateway.ts';
 
 // The pages' HTTP surface: their security headers, what /docs does without Swagger UI's files

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayProcess, runCli, startGatewayProcess } from './support/processes.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { testDatabaseEnv, testBackend } from './support/store.ts';
 import { testEnv } from './support/gateway.ts';
 import { type Receiver, startReceiver } from './support/webhook-receiver.ts';

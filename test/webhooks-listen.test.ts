@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant } from '../src/gateway/tenants.ts';
+import { createTenant } from './support/registered.ts';
 import { WebhookStore } from '../src/webhooks/store.ts';
 import { testEnv } from './support/gateway.ts';
 import { cli, runCli } from './support/processes.ts';

@@ -48,6 +48,8 @@ export const connhex = {
     render,
     renderError: renderErrorConnhex,
     list: listConnhex,
+    // Stripe answers `Request-Id: req_…` and its SDKs read that header (https://docs.stripe.com/api/request_ids).
+    requestIdHeader: 'request-id',
     openapi: openapiConnhex,
     delete: deleteStripe,
     createdStatus: 200,

@@ -78,7 +78,7 @@ describe('wooshpay: happy', () => {
   });
 
   it('shows livemode from the key: sk_live_ keys see livemode true', async () => {
-    const { createTenant } = await import('../../src/gateway/tenants.ts');
+    const { createTenant } = await import('../../test/support/registered.ts');
     const live = await createTenant(gw.store, gw.config, 'live', { livemode: true });
     const liveKey = live.credentials.wooshpay!.secret_key!;
     expect(liveKey).toMatch(/^sk_live_/);

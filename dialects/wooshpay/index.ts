@@ -34,6 +34,8 @@ export const wooshpay = {
     render,
     renderError: renderErrorWooshpay,
     list: listWooshpay,
+    // Stripe answers `Request-Id: req_…` and its SDKs read that header (https://docs.stripe.com/api/request_ids).
+    requestIdHeader: 'request-id',
     openapi: openapiWooshpay,
     delete: deleteStripe,
     createdStatus: 200,

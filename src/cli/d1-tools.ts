@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { GatewayConfig } from '../config.ts';
 import { Store } from '../store/index.ts';
 import { d1MigrationFiles, ScriptExecutor } from '../store/sql-script.ts';
-import { type CreatedTenant, createTenant } from '../gateway/tenants.ts';
+import { type CreatedTenant, createTenant, type NewTenantOptions } from '../gateway/tenants.ts';
 import { packageRoot } from '../package-info.ts';
 
 // Node-side helpers for D1: the migrations folder wrangler applies, and tenants written through
@@ -147,7 +147,7 @@ export async function createTenantInD1(
   target: D1Target,
   config: GatewayConfig,
   name: string,
-  options: { readonly livemode?: boolean } = {},
+  options: NewTenantOptions,
 ): Promise<CreatedTenant> {
   const recorder = new ScriptExecutor();
   const created = await createTenant(new Store(recorder), config, name, options);

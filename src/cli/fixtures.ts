@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../open-store.ts';
 import { loadFixtures, parseFixtureText, type LoadedFixtures } from '../gateway/fixtures.ts';
@@ -11,17 +12,23 @@ import { findTenant, listTenants } from '../store/tenant-admin.ts';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads the file and creates its customers in the tenant; all or nothing. */
-export async function loadFixtureFile(store: Store, env: Env, tenantId: string, file: string): Promise<LoadedFixtures> {
+export async function loadFixtureFile(
+  store: Store,
+  env: Env,
+  all: readonly AnyDialect[],
+  tenantId: string,
+  file: string,
+): Promise<LoadedFixtures> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return loadFixtures(store, loadConfig(env), { id: tenantId }, parseFixtureText(text, file));
+  return loadFixtures(store, loadConfig(env), { id: tenantId }, parseFixtureText(text, file), all);
 }
 
-export function registerFixtureCommands(program: Command, env: Env): void {
+export function registerFixtureCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   program
     .command('fixtures')
     .description('seed data for a dev database')
@@ -35,7 +42,7 @@ export function registerFixtureCommands(program: Command, env: Env): void {
       const store = await openStore(env);
       try {
         const tenant = await findTenant(store, opts.tenant);
-        const loaded = await loadFixtureFile(store, env, tenant.id, file);
+        const loaded = await loadFixtureFile(store, env, all, tenant.id, file);
         const names = Object.keys(loaded.customers);
         process.stdout.write(
           opts.json
@@ -52,7 +59,13 @@ export function registerFixtureCommands(program: Command, env: Env): void {
  * `serve --fixtures <file>`: into the named tenant, else the only one; a tenant that has customers
  * already is left as it is, so a restart on the same database does not load the file twice.
  */
-export async function loadFixturesOnStart(store: Store, env: Env, file: string, tenantRef?: string): Promise<string> {
+export async function loadFixturesOnStart(
+  store: Store,
+  env: Env,
+  all: readonly AnyDialect[],
+  file: string,
+  tenantRef?: string,
+): Promise<string> {
   const tenants = await listTenants(store, new Date());
   const tenant = tenantRef === undefined ? undefined : await findTenant(store, tenantRef);
   const target = tenant ? tenants.find((t) => t.id === tenant.id) : tenants.length === 1 ? tenants[0] : undefined;
@@ -60,6 +73,6 @@ export async function loadFixturesOnStart(store: Store, env: Env, file: string, 
     throw new Error(`--fixtures: the database has ${tenants.length} tenants; name one with --fixtures-tenant <tenant>`);
   }
   if (target.customers > 0) return `fixtures: ${target.name} has customers already; ${file} not loaded`;
-  const loaded = await loadFixtureFile(store, env, target.id, file);
+  const loaded = await loadFixtureFile(store, env, all, target.id, file);
   return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
 }

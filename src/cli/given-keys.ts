@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import type { AnyDialect } from '../contract/dialect.ts';
 import type { GivenCredentials } from '../gateway/given-keys.ts';
 import { keySchemes } from '../gateway/given-keys.ts';
 
@@ -8,8 +9,8 @@ import { keySchemes } from '../gateway/given-keys.ts';
 const optionKey = (kind: string): string => `${kind}Key`.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Adds the given-credential options to `tenant create`. */
-export function givenKeyOptions(command: Command): Command {
-  for (const [kind, { dialect }] of keySchemes()) {
+export function givenKeyOptions(command: Command, all: readonly AnyDialect[]): Command {
+  for (const [kind, { dialect }] of keySchemes(all)) {
     command.option(`--${kind}-key <secret>`, `use this ${dialect.title} API key instead of generating one`);
   }
   return command
@@ -18,9 +19,13 @@ export function givenKeyOptions(command: Command): Command {
 }
 
 /** The credentials the options give, or undefined; refused in production unless allowed. */
-export function givenFrom(opts: Readonly<Record<string, unknown>>, production: boolean): GivenCredentials | undefined {
+export function givenFrom(
+  opts: Readonly<Record<string, unknown>>,
+  production: boolean,
+  all: readonly AnyDialect[],
+): GivenCredentials | undefined {
   const keys: Record<string, string> = {};
-  for (const kind of keySchemes().keys()) {
+  for (const kind of keySchemes(all).keys()) {
     const value = opts[optionKey(kind)];
     if (typeof value === 'string') keys[kind] = value;
   }

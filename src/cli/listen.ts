@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { dialects } from '../../dialects/index.ts';
 import { merge, set } from '../../schemas/index.ts';
 import { loadConfig } from '../config.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { CustomerService } from '../core/index.ts';
 import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
@@ -14,7 +14,7 @@ import { webhooksFor } from '../webhooks/index.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function registerListenCommands(program: Command, env: Env): void {
+export function registerListenCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   program
     .command('listen')
     .description("forward a tenant's events, signed, to a local URL until interrupted; prints the secret and each attempt")
@@ -26,7 +26,7 @@ export function registerListenCommands(program: Command, env: Env): void {
     .action(async (opts: { tenant: string; forwardTo: string; format: string; dialect?: string; events?: string }) => {
       const store = await openStore(env);
       const tenant = await findTenant(store, opts.tenant);
-      const webhooks = webhooksFor(store, loadConfig(env), Object.values(dialects), { kickAfterWrite: false });
+      const webhooks = webhooksFor(store, loadConfig(env), all, { kickAfterWrite: false });
       const { endpoint, secret } = await webhooks.add(tenant.id, {
         url: opts.forwardTo,
         format: opts.format,
@@ -68,7 +68,7 @@ export function registerListenCommands(program: Command, env: Env): void {
       try {
         const tenant = await findTenant(store, opts.tenant);
         const config = loadConfig(env);
-        const webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false });
+        const webhooks = webhooksFor(store, config, all, { kickAfterWrite: false });
         const service = new CustomerService(store, {
           now: () => new Date(),
           maxAttempts: 16,

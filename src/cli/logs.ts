@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { dialects } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
 import { mintToken } from '../gateway/tenants.ts';
 import type { LoggedRequest } from '../contract/request-log.ts';
@@ -30,7 +30,9 @@ interface TailOptions {
   readonly interval: string;
 }
 
-export function registerLogsCommands(program: Command, env: Env): void {
+export function registerLogsCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
+  // Any dialect that mints JWTs: the gateway API takes its tokens (README, Gateway API).
+  const minting = all.find((d) => d.auth.issueToken !== undefined);
   program
     .command('logs')
     .description("a running gateway's request log")
@@ -45,8 +47,9 @@ export function registerLogsCommands(program: Command, env: Env): void {
     .action(async (opts: TailOptions) => {
       const base = (opts.url ?? env.CUSTGATE_URL ?? localBase(env)).replace(/\/+$/, '');
       const store = await openStore(env);
+      if (!minting) throw new Error('no registered dialect mints JWTs, which the gateway API takes');
       const token = await findTenant(store, opts.tenant)
-        .then((tenant) => mintToken(store, loadConfig(env), tenant, dialects.connhex, { ttlSeconds: 12 * 3600 }))
+        .then((tenant) => mintToken(store, loadConfig(env), tenant, minting, { ttlSeconds: 12 * 3600 }))
         .finally(() => store.executor.close());
       const query = new URLSearchParams({ limit: '100' });
       if (opts.status) query.set('status', opts.status);

@@ -1,5 +1,5 @@
-import { dialects, fixturesOf, type DialectName } from '../../dialects/index.ts';
-import type { AnyDialect, IssuedCredentials } from '../contract/dialect.ts';
+import type { IssuedCredentials } from '../contract/dialect.ts';
+import type { Registry } from '../contract/registry.ts';
 import type { CreatedTenant } from '../gateway/tenants.ts';
 
 /** Shell-quotes a value for printed commands and export lines. */
@@ -8,7 +8,7 @@ export const quote = (value: string): string => `'${value.replaceAll("'", `'\\''
 /** `export NAME='value'` lines a shell can eval: the tenant, then each credential as DIALECT_FIELD. */
 export function envLines(created: CreatedTenant, base: string): string {
   const lines = [`export CUSTGATE_URL=${quote(base)}`, `export CUSTGATE_TENANT_ID=${quote(created.tenant.id)}`];
-  for (const [dialect, credentials] of Object.entries(created.credentials) as [DialectName, IssuedCredentials][]) {
+  for (const [dialect, credentials] of Object.entries(created.credentials) as [string, IssuedCredentials][]) {
     for (const [field, value] of Object.entries(credentials)) {
       lines.push(`export ${`${dialect}_${field}`.toUpperCase()}=${quote(value)}`);
     }
@@ -16,7 +16,7 @@ export function envLines(created: CreatedTenant, base: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function printDemo(created: CreatedTenant, base: string, write: (text: string) => void = console.log): void {
+export function printDemo(registry: Registry, created: CreatedTenant, base: string, write: (text: string) => void = console.log): void {
   const lines = [
     '',
     `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
@@ -24,14 +24,14 @@ export function printDemo(created: CreatedTenant, base: string, write: (text: st
     '',
     'Try (create a customer through each dialect):',
   ];
-  for (const dialect of Object.values(dialects) as AnyDialect[]) {
+  for (const { dialect, fixtures } of Object.values(registry)) {
     const credentials = created.credentials[dialect.name];
     if (!credentials) continue;
-    const headers = Object.entries({ 'content-type': 'application/json', ...fixturesOf(dialect).auth(credentials) })
+    const headers = Object.entries({ 'content-type': 'application/json', ...fixtures.auth(credentials) })
       .map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`)
       .join(' ');
     const url = `${base}${dialect.routes.prefix}${dialect.routes.collection}`;
-    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(fixturesOf(dialect).create))}`);
+    lines.push(`  # ${dialect.title}`, `  curl -s ${url} ${headers} -d ${quote(JSON.stringify(fixtures.create))}`);
   }
   write(lines.join('\n'));
 }

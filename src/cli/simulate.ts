@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { dialects } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { simulateRule } from '../contract/simulation.ts';
@@ -14,8 +13,6 @@ import { findTenant } from '../store/tenant-admin.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const all = Object.values(dialects) as AnyDialect[];
-
 async function withTenant<T>(env: Env, ref: string, run: (store: Store, tenant: { id: string; name: string }) => Promise<T>): Promise<T> {
   if (loadConfig(env).production) throw new Error('simulate rules are a development feature: refused with NODE_ENV=production');
   const store = await openStore(env);
@@ -29,7 +26,7 @@ async function withTenant<T>(env: Env, ref: string, run: (store: Store, tenant: 
 const describeRule = (r: ReturnType<typeof ruleView>) =>
   `${r.id}  ${r.status}  ${r.method ?? 'any method'} ${r.path ?? 'any path'}${r.every ? `  every ${r.every}` : ''}${r.times ? `  first ${r.times}` : ''}`;
 
-export function registerSimulateCommands(program: Command, env: Env): void {
+export function registerSimulateCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   const simulate = program.command('simulate').description("a tenant's rules that make matching requests fail on purpose (dev mode only)");
   simulate
     .command('add')

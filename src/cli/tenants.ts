@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { dialects } from '../../dialects/index.ts';
 import { loadConfig, loadEnv } from '../config.ts';
 import type { AnyDialect, IssuedCredentials } from '../contract/dialect.ts';
+import { dialectList, type Registry, registeredDialect } from '../contract/registry.ts';
 import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listCredentials, listTenants, revokeCredentials } from '../store/tenant-admin.ts';
@@ -40,12 +40,6 @@ const lifetime = (value: string): number => {
   return seconds;
 };
 
-function dialectOption(value: string): AnyDialect {
-  const dialect = (dialects as Record<string, AnyDialect>)[value];
-  if (!dialect) throw new InvalidArgumentError(`not a dialect (${Object.keys(dialects).join(', ')})`);
-  return dialect;
-}
-
 /** The base URL printed in examples and export lines: PORT, else 8787. */
 export const localBase = (env: Env): string => `http://localhost:${loadEnv(env).PORT ?? 8787}`;
 
@@ -67,9 +61,15 @@ const credentialLines = (credentials: IssuedCredentials): string =>
     .map(([field, value]) => `  ${field}: ${value}\n`)
     .join('');
 
-export function registerTenantCommands(program: Command, env: Env): void {
+export function registerTenantCommands(program: Command, env: Env, registry: Registry): void {
+  const all = dialectList(registry);
+  const dialectOption = (value: string): AnyDialect => {
+    const dialect = registeredDialect(registry, value);
+    if (!dialect) throw new InvalidArgumentError(`not a dialect (${Object.keys(registry).join(', ')})`);
+    return dialect;
+  };
   const tenant = program.command('tenant').description('manage tenants');
-  givenKeyOptions(tenant.command('create <name>'))
+  givenKeyOptions(tenant.command('create <name>'), all)
     .description('create a tenant and print its credentials for every dialect (shown once)')
     .option('--json', 'print one JSON object and nothing else')
     .option('--env', 'print shell `export` lines (eval "$(custgate tenant create demo --env)")')
@@ -83,7 +83,7 @@ export function registerTenantCommands(program: Command, env: Env): void {
       if (opts.json && opts.env) throw new InvalidArgumentError('--json and --env exclude each other');
       const config = loadConfig(env);
       const livemode = opts.live === true;
-      const given = givenFrom(opts as unknown as Record<string, unknown>, config.production);
+      const given = givenFrom(opts as unknown as Record<string, unknown>, config.production, all);
       let created: CreatedTenant;
       if (opts.d1 !== undefined) {
         if (given) throw new InvalidArgumentError('given keys are not supported with --d1');
@@ -91,13 +91,15 @@ export function registerTenantCommands(program: Command, env: Env): void {
         if (opts.remote && opts.persistTo !== undefined) throw new InvalidArgumentError('--persist-to is for --local only');
         const { createTenantInD1 } = await import('./d1-tools.ts');
         const target = { database: opts.d1, remote: opts.remote === true, persistTo: opts.persistTo, config: opts.wranglerConfig };
-        created = await createTenantInD1(target, config, name, { livemode });
+        created = await createTenantInD1(target, config, name, { livemode, dialects: all });
       } else {
-        created = await withStore(env, (store) => createTenant(store, config, name, { livemode, ...(given ? { given } : {}) }));
+        created = await withStore(env, (store) =>
+          createTenant(store, config, name, { livemode, dialects: all, ...(given ? { given } : {}) }),
+        );
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
       else if (opts.env) process.stdout.write(envLines(created, localBase(env)));
-      else printDemo(created, localBase(env));
+      else printDemo(registry, created, localBase(env));
     });
 
   tenant

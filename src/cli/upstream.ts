@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { demote, promote } from '../upstream/cut-over.ts';
 import { loadConfig } from '../config.ts';
-import { dialects } from '../../dialects/index.ts';
-import { dialectOf } from '../upstream/client.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
 import {
   addUpstream,
@@ -22,12 +21,12 @@ import { type Env, tenantId, withStore } from './with-store.ts';
 const line = (u: UpstreamView) =>
   `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
 
-export function upstreamCommands(program: Command, env: Env): void {
+export function upstreamCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
   upstream
     .command('add <tenant>')
     .description('add an upstream provider for a tenant (name or id)')
-    .requiredOption('--dialect <name>', 'the provider: wooshpay, connhex, meteroid, bigcapital or zenskar')
+    .requiredOption('--dialect <name>', `the provider: ${all.map((d) => d.name).join(', ')}`)
     .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
     .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
@@ -55,7 +54,7 @@ export function upstreamCommands(program: Command, env: Env): void {
         }
         const config = loadConfig(env);
         const added = await withStore(env, async (store) => {
-          const dialect = Object.hasOwn(dialects, opts.dialect) ? dialectOf(opts.dialect) : undefined;
+          const dialect = all.find((d) => d.name === opts.dialect);
           const id = await gatewayIdOf(store.upstreams)();
           if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
             throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { dialects } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { parseEventId } from '../webhooks/events.ts';
@@ -12,11 +12,16 @@ import { durationSeconds, table } from './output.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-async function withWebhooks<T>(env: Env, ref: string, work: (webhooks: Webhooks, tenantId: string) => Promise<T>): Promise<T> {
+interface Cli {
+  readonly env: Env;
+  readonly all: readonly AnyDialect[];
+}
+
+async function withWebhooks<T>({ env, all }: Cli, ref: string, work: (webhooks: Webhooks, tenantId: string) => Promise<T>): Promise<T> {
   const store = await openStore(env);
   try {
     const tenant = await findTenant(store, ref);
-    return await work(webhooksFor(store, loadConfig(env), Object.values(dialects), { kickAfterWrite: false }), tenant.id);
+    return await work(webhooksFor(store, loadConfig(env), all, { kickAfterWrite: false }), tenant.id);
   } finally {
     await store.executor.close();
   }
@@ -44,18 +49,19 @@ const overlap = (value: string): number => {
   }
 };
 
-export function registerWebhookCommands(program: Command, env: Env): void {
+export function registerWebhookCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
+  const cli: Cli = { env, all };
   const webhook = program.command('webhook').description("manage a tenant's webhook endpoints");
   webhook
     .command('add <tenant>')
     .description('add an endpoint and print its signing secret (shown once)')
     .requiredOption('--url <url>', 'where events are POSTed (http:// or https://)')
     .option('--format <format>', 'stripe (Stripe-Signature) or standard (Standard Webhooks)', 'stripe')
-    .option('--dialect <dialect>', `the shape of the customer in each event (${Object.keys(dialects).join(', ')})`)
+    .option('--dialect <dialect>', `the shape of the customer in each event (${all.map((d) => d.name).join(', ')})`)
     .option('--events <types>', 'comma-separated: customer.created, customer.updated (default: all)')
     .option('--json', 'print one JSON object and nothing else')
     .action(async (ref: string, opts: { url: string; format: string; dialect?: string; events?: string; json?: boolean }) => {
-      const { endpoint, secret } = await withWebhooks(env, ref, (w, tenantId) =>
+      const { endpoint, secret } = await withWebhooks(cli, ref, (w, tenantId) =>
         w.add(tenantId, { url: opts.url, format: opts.format, dialect: opts.dialect, events: opts.events }),
       );
       out(opts.json, { ...shown(endpoint), secret }, () => `${endpoint.id} ${endpoint.url}\nsigning secret (shown once): ${secret}\n`);
@@ -64,11 +70,11 @@ export function registerWebhookCommands(program: Command, env: Env): void {
     .command('list <tenant>')
     .option('--json', 'print one JSON array and nothing else')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const rows = (await withWebhooks(env, ref, (w, tenantId) => w.repo.endpoints(tenantId))).map(shown);
+      const rows = (await withWebhooks(cli, ref, (w, tenantId) => w.repo.endpoints(tenantId))).map(shown);
       out(opts.json, rows, () => table(rows, ['id', 'url', 'format', 'dialect', 'events', 'status']));
     });
   webhook.command('remove <tenant> <id>').action(async (ref: string, id: string) => {
-    await withWebhooks(env, ref, (w, tenantId) => w.remove(tenantId, id));
+    await withWebhooks(cli, ref, (w, tenantId) => w.remove(tenantId, id));
     process.stdout.write(`removed ${id}\n`);
   });
   webhook
@@ -77,7 +83,7 @@ export function registerWebhookCommands(program: Command, env: Env): void {
     .option('--overlap <duration>', 'how long the old secret still signs (90s, 15m, 12h, 3d)', overlap, 24 * 3600_000)
     .option('--json', 'print one JSON object and nothing else')
     .action(async (ref: string, id: string, opts: { overlap: number; json?: boolean }) => {
-      const { endpoint, secret } = await withWebhooks(env, ref, (w, tenantId) => w.roll(tenantId, id, opts.overlap));
+      const { endpoint, secret } = await withWebhooks(cli, ref, (w, tenantId) => w.roll(tenantId, id, opts.overlap));
       out(
         opts.json,
         { ...shown(endpoint), secret, previous_secret_until: endpoint.previous_until },
@@ -89,7 +95,7 @@ export function registerWebhookCommands(program: Command, env: Env): void {
     ['disable', false],
   ] as const) {
     webhook.command(`${name} <tenant> <id>`).action(async (ref: string, id: string) => {
-      const row = await withWebhooks(env, ref, (w, tenantId) => w.setEnabled(tenantId, id, enabled));
+      const row = await withWebhooks(cli, ref, (w, tenantId) => w.setEnabled(tenantId, id, enabled));
       process.stdout.write(`${row.id} ${row.status}\n`);
     });
   }
@@ -98,7 +104,7 @@ export function registerWebhookCommands(program: Command, env: Env): void {
     .description("an endpoint's delivery log, newest first")
     .option('--json', 'print one JSON array and nothing else')
     .action(async (ref: string, id: string, opts: { json?: boolean }) => {
-      const rows = await withWebhooks(env, ref, async (w, tenantId) => w.repo.attempts(tenantId, (await w.get(tenantId, id)).id, 100));
+      const rows = await withWebhooks(cli, ref, async (w, tenantId) => w.repo.attempts(tenantId, (await w.get(tenantId, id)).id, 100));
       out(opts.json, rows, () => table(rows, ['created_at', 'event_id', 'attempt', 'status', 'duration_ms', 'error']));
     });
   webhook
@@ -108,7 +114,7 @@ export function registerWebhookCommands(program: Command, env: Env): void {
     .action(async (event: string, opts: { tenant: string }) => {
       const ref = parseEventId(event);
       if (!ref) throw new InvalidArgumentError(`not an event id: ${event}`);
-      const n = await withWebhooks(env, opts.tenant, (w, tenantId) =>
+      const n = await withWebhooks(cli, opts.tenant, (w, tenantId) =>
         w.repo.resend(tenantId, ref.customerId, ref.version, new Date().toISOString()),
       );
       if (n === 0) throw new Error(`no deliveries of ${event} for this tenant`);

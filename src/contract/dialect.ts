@@ -392,6 +392,8 @@ export interface DialectWire<TUpdate, TCreate> {
   readonly simulations?: Readonly<Record<string, ErrorResponse>>;
   /** What the OpenAPI document needs beyond the schemas: security, error envelopes, headers. */
   readonly openapi: DialectOpenApi;
+  /** The response header that carries the request id, as the provider's SDKs read it; default `x-request-id`. */
+  readonly requestIdHeader?: string;
 }
 
 /** Between the provider's bodies and the canonical customer patch, both ways. All pure. */

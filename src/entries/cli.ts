@@ -19,12 +19,16 @@ import { dialectNamed, translate } from '../gateway/translate.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { upstreamCommands } from '../cli/upstream.ts';
+import { dialectList } from '../contract/registry.ts';
+import { registry } from '../../dialects/index.ts';
 import { registerWebhookCommands } from '../cli/webhooks.ts';
 import { registerListenCommands } from '../cli/listen.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
 const env = process.env;
+// The dialects every command knows: the static registry, handed down from here.
+const all = dialectList(registry);
 
 function port(value: string): number {
   const n = Number(value);
@@ -87,9 +91,9 @@ program
       const store = await openStore(env);
       try {
         if (opts.demo && !config.production && (await store.countTenants()) === 0) {
-          printDemo(await createTenant(store, config, 'demo'), `http://localhost:${opts.port}`, human);
+          printDemo(registry, await createTenant(store, config, 'demo', { dialects: all }), `http://localhost:${opts.port}`, human);
         }
-        if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, opts.fixtures, opts.fixturesTenant));
+        if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
       } finally {
         await store.executor.close();
       }
@@ -104,10 +108,10 @@ program
     let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
     try {
       if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
-        demo = await createTenant(store, config, 'demo');
+        demo = await createTenant(store, config, 'demo', { dialects: all });
       }
       // Before listening: the first request already sees the seeded customers.
-      if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, opts.fixtures, opts.fixturesTenant));
+      if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
     } catch (error) {
       await store.executor.close();
       throw error;
@@ -117,7 +121,7 @@ program
     const base = `http://${host}:${gateway.port}`;
     const who = isClusterWorker() ? ` worker ${process.pid}` : '';
     human(`custgate${who} listening on ${base} (${store.executor.backend})`);
-    if (demo) printDemo(demo, base, human);
+    if (demo) printDemo(registry, demo, base, human);
     const stop = (signal: string) => {
       human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
       const started = Date.now();
@@ -132,11 +136,11 @@ program
   });
 
 registerTransferCommands(program, env);
-registerTenantCommands(program, env);
+registerTenantCommands(program, env, registry);
 registerResetCommand(program, env);
-registerSimulateCommands(program, env);
-registerFixtureCommands(program, env);
-registerLogsCommands(program, env);
+registerSimulateCommands(program, env, all);
+registerFixtureCommands(program, env, all);
+registerLogsCommands(program, env, all);
 registerSigningKeyCommands(program, env);
 
 program
@@ -164,7 +168,7 @@ program
     if (opts.demo && (await d1.countTenantsInD1(target)) === 0) {
       // The same config the dev worker gets (NODE_ENV=development), so its JWTs verify there.
       const config = loadConfig({ ...env, NODE_ENV: 'development' });
-      printDemo(await d1.createTenantInD1(target, config, 'demo'), `http://localhost:${opts.port}`);
+      printDemo(registry, await d1.createTenantInD1(target, config, 'demo', { dialects: all }), `http://localhost:${opts.port}`);
     }
     process.exitCode = await d1.runWranglerDev({ port: opts.port, persistTo: opts.persistTo });
   });
@@ -194,7 +198,7 @@ program
   .action((file: string | undefined, opts: { from: string; to: string; strict?: boolean }) => {
     try {
       const text = readFileSync(file ?? 0, 'utf8');
-      const result = translate(dialectNamed(opts.from, 'from'), dialectNamed(opts.to, 'to'), JSON.parse(text));
+      const result = translate(dialectNamed(all, opts.from, 'from'), dialectNamed(all, opts.to, 'to'), JSON.parse(text));
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (opts.strict && result.losses.length > 0) {
         console.error(`custgate: the translation loses ${result.losses.length} thing(s); see "losses"`);
@@ -208,10 +212,10 @@ program
     }
   });
 
-upstreamCommands(program, env);
+upstreamCommands(program, env, all);
 registerOutboxCommands(program, () => openStore(env));
-registerWebhookCommands(program, env);
-registerListenCommands(program, env);
+registerWebhookCommands(program, env, all);
+registerListenCommands(program, env, all);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);

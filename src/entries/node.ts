@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
-import { dialects } from '../../dialects/index.ts';
+import { registry as staticRegistry } from '../../dialects/index.ts';
+import { dialectList, type Registry } from '../contract/registry.ts';
 import { createApp } from '../http/app.ts';
 import { AddressSlots } from '../http/in-flight.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
@@ -100,6 +101,8 @@ export async function startNode(
     readonly hostname?: string;
     readonly store?: Store;
     readonly logger?: Logger;
+    /** The dialects to serve (a test may inject its own); default: the static registry. */
+    readonly registry?: Registry;
     readonly metrics?: GatewayMetrics;
   },
 ): Promise<NodeGateway> {
@@ -121,7 +124,8 @@ export async function startNode(
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
   const logger = options.logger ?? nodeLogger(env);
-  const webhooks = webhooksFor(store, config, Object.values(dialects), { logger });
+  const registry = options.registry ?? staticRegistry;
+  const webhooks = webhooksFor(store, config, dialectList(registry), { logger });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
@@ -131,6 +135,7 @@ export async function startNode(
   const app = createApp({
     store,
     config,
+    registry,
     replication,
     webhooks,
     logger,

@@ -1,4 +1,6 @@
+import { registry } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
+import { dialectList } from '../contract/registry.ts';
 import { type CreatedTenant, createTenant } from '../gateway/tenants.ts';
 import type { GivenCredentials } from '../gateway/given-keys.ts';
 import { findTenant } from '../store/tenant-admin.ts';
@@ -52,6 +54,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
   };
   const store = await openStore(env);
   const config = loadConfig(env);
+  const all = dialectList(registry);
   const tenants: Record<string, CreatedTenant> = {};
   const fixtures: Record<string, Readonly<Record<string, unknown>>> = {};
   try {
@@ -60,12 +63,12 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
         ...(wanted.keys ? { keys: wanted.keys } : {}),
         ...(wanted.organisation ? { tenantId: wanted.organisation.toLowerCase() } : {}),
       };
-      const created = await createTenant(store, config, name, { given });
+      const created = await createTenant(store, config, name, { given, dialects: all });
       tenants[name] = created;
       if (typeof wanted.fixtures === 'string') {
-        fixtures[name] = (await loadFixtureFile(store, env, created.tenant.id, wanted.fixtures)).customers;
+        fixtures[name] = (await loadFixtureFile(store, env, all, created.tenant.id, wanted.fixtures)).customers;
       } else if (wanted.fixtures) {
-        fixtures[name] = (await loadFixtures(store, config, { id: created.tenant.id }, wanted.fixtures)).customers;
+        fixtures[name] = (await loadFixtures(store, config, { id: created.tenant.id }, wanted.fixtures, all)).customers;
       }
     }
   } catch (error) {

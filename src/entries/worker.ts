@@ -6,7 +6,8 @@ import type { Dispatcher } from '../outbox/dispatcher.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type D1Database, D1Executor } from '../store/d1.ts';
 import { Store } from '../store/index.ts';
-import { dialects } from '../../dialects/index.ts';
+import { registry } from '../../dialects/index.ts';
+import { dialectList } from '../contract/registry.ts';
 import { type WebhookDispatcher, webhooksFor } from '../webhooks/index.ts';
 
 // The Cloudflare Workers entry. Only runtime-free modules may be imported from here (test
@@ -52,8 +53,8 @@ export function gatewayFor(env: Env): Built {
     const store = new Store(new D1Executor(env.DB));
     const config = loadConfig(vars);
     const replication = replicationFor(store, config);
-    const webhooks = webhooksFor(store, config, Object.values(dialects));
-    const { app, runtime } = createGateway({ store, config, replication, webhooks });
+    const webhooks = webhooksFor(store, config, dialectList(registry));
+    const { app, runtime } = createGateway({ store, config, registry, replication, webhooks });
     gateway = {
       fingerprint,
       app,

@@ -1,5 +1,4 @@
 import { parse as parseYaml } from 'yaml';
-import { dialects } from '../../dialects/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { isGatewayError } from '../contract/errors.ts';
@@ -34,7 +33,6 @@ interface Fixture {
 
 const reference = /\$\{([^}:]+):([^}]+)\}/g;
 const wholeReference = /^\$\{([^}:]+):([^}]+)\}$/;
-const known = Object.keys(dialects).join(', ');
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -55,7 +53,7 @@ function* strings(value: unknown, path: string): Generator<readonly [string, str
 }
 
 /** The file's shape, dialects and references, checked before anything is written. */
-function checkFile(data: unknown): readonly Fixture[] {
+function checkFile(data: unknown, all: readonly AnyDialect[]): readonly Fixture[] {
   const list = isRecord(data) ? data.fixtures : undefined;
   if (!Array.isArray(list)) throw new FixtureError('The file needs a "fixtures" list (fixtures: [{ name, dialect, params }]).');
   const seen = new Set<string>();
@@ -68,7 +66,9 @@ function checkFile(data: unknown): readonly Fixture[] {
     }
     const label = `fixture "${name}"`;
     if (seen.has(name)) throw new FixtureError(`${label}: the name is used twice.`);
-    if (typeof dialect !== 'string' || !Object.hasOwn(dialects, dialect)) {
+    const named = all.find((d) => d.name === dialect);
+    if (!named) {
+      const known = all.map((d) => d.name).join(', ');
       throw new FixtureError(`${label}.dialect: unknown dialect "${String(dialect)}"; use one of ${known}.`);
     }
     if (!isRecord(params)) throw new FixtureError(`${label}.params: the create body, an object, is required.`);
@@ -80,7 +80,7 @@ function checkFile(data: unknown): readonly Fixture[] {
       }
     }
     seen.add(name);
-    return { name, dialect: (dialects as Record<string, AnyDialect>)[dialect]!, params };
+    return { name, dialect: named, params };
   });
 }
 
@@ -130,8 +130,9 @@ export async function loadFixtures(
   config: GatewayConfig,
   tenant: { readonly id: string; readonly livemode?: boolean },
   data: unknown,
+  all: readonly AnyDialect[],
 ): Promise<LoadedFixtures> {
-  const fixtures = checkFile(data);
+  const fixtures = checkFile(data, all);
   const service = new CustomerService(store, {
     now: () => new Date(),
     maxAttempts: 16,

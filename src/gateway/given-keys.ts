@@ -1,4 +1,3 @@
-import { dialectsOf, type Registry, registry } from '../../dialects/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import type { AnyDialect, CredentialScheme } from '../contract/dialect.ts';
 import type { Store } from '../store/index.ts';
@@ -17,9 +16,9 @@ export interface GivenCredentials {
 }
 
 /** Dialects that take stored API keys, by key kind, with the scheme each declares. */
-export function keySchemes(entries: Registry = registry): Map<string, { readonly dialect: AnyDialect; readonly scheme: KeyScheme }> {
+export function keySchemes(all: readonly AnyDialect[]): Map<string, { readonly dialect: AnyDialect; readonly scheme: KeyScheme }> {
   const found = new Map<string, { readonly dialect: AnyDialect; readonly scheme: KeyScheme }>();
-  for (const dialect of Object.values(dialectsOf(entries)) as AnyDialect[]) {
+  for (const dialect of all) {
     for (const scheme of dialect.auth.credentials) if (scheme.type === 'api-key') found.set(scheme.kind, { dialect, scheme });
   }
   return found;
@@ -32,8 +31,8 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * already a key of any tenant, and the tenant id free. The message names the flag's dialect, never
  * the secret.
  */
-export async function checkGiven(store: Store, given: GivenCredentials, livemode: boolean, entries: Registry = registry): Promise<void> {
-  const schemes = keySchemes(entries);
+export async function checkGiven(store: Store, given: GivenCredentials, livemode: boolean, all: readonly AnyDialect[]): Promise<void> {
+  const schemes = keySchemes(all);
   for (const [kind, secret] of Object.entries(given.keys ?? {})) {
     const found = schemes.get(kind);
     if (!found) throw new Error(`no dialect takes API keys of kind ${kind} (${[...schemes.keys()].join(', ')} do)`);

@@ -1,4 +1,3 @@
-import { dialectsOf, type Registry, registry } from '../../dialects/index.ts';
 import { JwtService, randomHex, sha256Hex } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { randomBase62 } from '../core/index.ts';
@@ -16,10 +15,13 @@ export interface CreatedTenant {
 export interface CreateTenantOptions {
   readonly livemode?: boolean;
   readonly now?: Date;
-  /** Whose credentials to issue: the static registry's dialects unless a test gives its own. */
-  readonly registry?: Registry;
   /** Credentials to use instead of generating them (checked by checkGiven first). */
   readonly given?: GivenCredentials;
+}
+
+/** A new tenant's options: every dialect served issues it credentials. */
+export interface NewTenantOptions extends CreateTenantOptions {
+  readonly dialects: readonly AnyDialect[];
 }
 
 type Tenant = Pick<TenantRow, 'id' | 'name'>;
@@ -79,14 +81,9 @@ async function signerFor(store: Store, config: GatewayConfig, tenant: Tenant, op
 }
 
 /** Creates a tenant and has every dialect in the registry issue its credentials for it. */
-export async function createTenant(
-  store: Store,
-  config: GatewayConfig,
-  name: string,
-  options: CreateTenantOptions = {},
-): Promise<CreatedTenant> {
+export async function createTenant(store: Store, config: GatewayConfig, name: string, options: NewTenantOptions): Promise<CreatedTenant> {
   const now = (options.now ?? new Date()).toISOString();
-  if (options.given) await checkGiven(store, options.given, options.livemode ?? false, options.registry);
+  if (options.given) await checkGiven(store, options.given, options.livemode ?? false, options.dialects);
   const taken = async () => {
     const [existing] = await store.findTenantsByName(name);
     return existing && new TenantNameTaken(existing);
@@ -103,8 +100,8 @@ export async function createTenant(
   const jwt = new JwtService(config.jwt, store);
   const signer = { jwt, key: await jwt.ensureKey(tenant.id, now, true) };
   const credentials: Record<string, IssuedCredentials> = {};
-  for (const [dialectName, dialect] of Object.entries(dialectsOf(options.registry ?? registry))) {
-    credentials[dialectName] = await dialect.auth.issueCredentials(minter(store, signer, tenant, dialectName, options));
+  for (const dialect of options.dialects) {
+    credentials[dialect.name] = await dialect.auth.issueCredentials(minter(store, signer, tenant, dialect.name, options));
   }
   return { tenant, credentials };
 }

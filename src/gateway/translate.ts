@@ -1,4 +1,3 @@
-import { dialects } from '../../dialects/index.ts';
 import type { CustomerPatch, FieldName } from '../../schemas/index.ts';
 import type { AnyDialect, Loss } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
@@ -12,17 +11,14 @@ export interface TranslateResult {
   readonly losses: readonly Loss[];
 }
 
-export function dialectNamed(name: string | undefined, role: 'from' | 'to'): AnyDialect {
-  // Own properties only: `__proto__`, `toString`, `constructor` are names of no dialect.
-  const dialect = name !== undefined && Object.hasOwn(dialects, name) ? (dialects as Record<string, AnyDialect>)[name] : undefined;
+/** The dialect of `all` named `name`, or an invalid_request naming the ones there are. */
+export function dialectNamed(all: readonly AnyDialect[], name: string | undefined, role: 'from' | 'to'): AnyDialect {
+  const dialect = all.find((d) => d.name === name);
   if (!dialect) {
-    throw new GatewayError(
-      'invalid_request',
-      `Unknown dialect '${name ?? ''}' for ${role}: use one of ${Object.keys(dialects).join(', ')}.`,
-      {
-        issues: [{ path: ['query', role], kind: 'value', message: `one of ${Object.keys(dialects).join(', ')}`, value: name }],
-      },
-    );
+    const names = all.map((d) => d.name).join(', ');
+    throw new GatewayError('invalid_request', `Unknown dialect '${name ?? ''}' for ${role}: use one of ${names}.`, {
+      issues: [{ path: ['query', role], kind: 'value', message: `one of ${names}`, value: name }],
+    });
   }
   return dialect;
 }

@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { randomBase62 } from '../core/index.ts';
-import type { DialectName } from '../../dialects/index.ts';
 import type { AccessEntry } from '../logger.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 
@@ -12,15 +11,6 @@ export type { AccessEntry };
 // value, no body, no query string (route is the pattern, `/v1/customers/:id`, never the path).
 
 export type AccessObserver = (entry: AccessEntry) => void;
-
-/** Stripe answers `Request-Id: req_…` and its SDKs read that header; the other providers' clients look for X-Request-Id. */
-const requestIdHeader = {
-  wooshpay: 'request-id',
-  connhex: 'request-id',
-  meteroid: 'x-request-id',
-  bigcapital: 'x-request-id',
-  zenskar: 'x-request-id',
-} as const satisfies Record<DialectName, string>;
 
 // An incoming id is echoed into headers and logs, so only a short, plain token is honoured.
 const acceptableId = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -48,6 +38,8 @@ function routeOf(c: GatewayContext): string {
 
 export function accessMiddleware(
   observers: readonly AccessObserver[],
+  /** Each dialect's request-id header where it is not X-Request-Id (its `wire.requestIdHeader`), by dialect name. */
+  requestIdHeaders: ReadonlyMap<string, string>,
   now: () => number = performance.now.bind(performance),
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
@@ -57,7 +49,7 @@ export function accessMiddleware(
     c.set('requestId', id);
     await next();
     const dialect = c.get('dialect') ?? 'none';
-    c.res.headers.set(Object.hasOwn(requestIdHeader, dialect) ? requestIdHeader[dialect as DialectName] : 'x-request-id', id);
+    c.res.headers.set(requestIdHeaders.get(dialect) ?? 'x-request-id', id);
     if (observers.length === 0) return;
     const entry: AccessEntry = {
       time: new Date().toISOString(),

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import { dialectsOf, registry } from '../../dialects/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
+import { dialectList } from '../contract/registry.ts';
 import { accessMiddleware, markDialect } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
@@ -87,7 +87,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   });
   const cors = corsFor(deps.config.corsOrigins);
   if (cors) app.use(cors);
-  const all: AnyDialect[] = Object.values(dialectsOf(deps.registry ?? registry));
+  const all = dialectList(deps.registry);
   const simulate = simulator(rt);
   const rules = new SimulateRules(rt);
   const afterAuth = rules.apply.bind(rules);
@@ -95,7 +95,8 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
-  app.use('*', accessMiddleware(observers));
+  const requestIdHeaders = new Map(all.flatMap((d) => (d.wire.requestIdHeader ? [[d.name, d.wire.requestIdHeader] as const] : [])));
+  app.use('*', accessMiddleware(observers, requestIdHeaders));
   app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
 
   app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
@@ -126,7 +127,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   app.route(
     '/',
     webRoutes(
-      all,
+      deps.registry,
       deps.docsAssets,
       (e) => gatewayError(e, rt),
       () => app.routes,

@@ -100,7 +100,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   api.get('/ready', async (c) =>
     (await databaseReachable(rt.store)) ? c.json({ ready: true }) : c.json({ ready: false, database: 'unreachable' }, 503),
   );
-  api.get('/coverage', (c) => c.json(coverageMatrix()));
+  api.get('/coverage', (c) => c.json(coverageMatrix(dialects)));
 
   api.get('/customers/:ref/deliveries', authenticated, async (c) => {
     const principal = c.get('principal');
@@ -217,8 +217,8 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   });
 
   api.post('/translate', authenticated, async (c) => {
-    const from = dialectNamed(c.req.query('from'), 'from');
-    const to = dialectNamed(c.req.query('to'), 'to');
+    const from = dialectNamed(dialects, c.req.query('from'), 'from');
+    const to = dialectNamed(dialects, c.req.query('to'), 'to');
     const raw = await decodeBody(c.req.raw, from.wire.bodies, rt.config.bodyLimitBytes);
     const result = translate(from, to, raw);
     if (c.req.query('strict') === 'true' && result.losses.length > 0) {

@@ -1,5 +1,4 @@
 import type { Context } from 'hono';
-import { dialectsOf, type Registry, registry } from '../../dialects/index.ts';
 import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
@@ -13,6 +12,7 @@ import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import { dialectList, type Registry } from '../contract/registry.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
@@ -25,8 +25,8 @@ import { Webhooks } from '../webhooks/index.ts';
 export interface GatewayDeps {
   readonly store: Store;
   readonly config: GatewayConfig;
-  /** The dialects to serve: the static registry (dialects/index.ts) unless a test gives its own. */
-  readonly registry?: Registry;
+  /** The dialects to serve: the entry passes the static registry (dialects/index.ts), a test may give its own. */
+  readonly registry: Registry;
   readonly now?: () => Date;
   readonly logger?: Logger;
   /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
@@ -103,7 +103,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const keyring = keyringFor(deps.config, deps.store.upstreams);
   const webhooks =
     deps.webhooks ??
-    new Webhooks(deps.store, keyring, Object.values(dialectsOf(deps.registry ?? registry)), {
+    new Webhooks(deps.store, keyring, dialectList(deps.registry), {
       now,
       logger,
       ...deps.config.webhooks,

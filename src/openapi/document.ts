@@ -1,8 +1,8 @@
 import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
-import { type DialectName, dialects, fixturesOf } from '../../dialects/index.ts';
 import { countryCodes, isCountryCode, isEmail } from '../../schemas/index.ts';
 import type { Action, AnyDialect } from '../contract/dialect.ts';
+import type { RegistryEntry } from '../contract/registry.ts';
 import { type ErrorCode, errorCodes, GatewayError, type GatewayErrorDetails, type IssueKind } from '../contract/errors.ts';
 
 // One OpenAPI 3.1 document per dialect, generated from the dialect's own valibot schemas (request
@@ -196,8 +196,8 @@ function listSchema(response: v.GenericSchema, items: string): Json {
 
 const etag = { ETag: { description: 'The version of the customer shown (`"v<n>"`), for If-Match.', schema: { type: 'string' } } };
 
-/** `response`: the seed's customer schema, from the dialect's fixtures unless given. */
-export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema = fixturesOf(dialect).response): Json {
+/** `response`: the seed's customer schema (the dialect's fixtures hold it). */
+export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema): Json {
   const update = jsonSchema(dialect.wire.request.update);
   const create = jsonSchema(dialect.wire.request.create);
   const collection = `${dialect.routes.prefix}${dialect.routes.collection}`;
@@ -261,16 +261,15 @@ export function openApiDocument(dialect: AnyDialect, response: v.GenericSchema =
   };
 }
 
-const cache = new Map<string, string>();
+// By dialect object, not name: an injected registry may hold another dialect under a known name.
+const cache = new WeakMap<AnyDialect, string>();
 
 /** The document as served and committed: two-space JSON with a final newline, built once. */
-export function openApiJson(name: string): string {
-  let text = cache.get(name);
-  const dialect: AnyDialect | undefined = dialects[name as DialectName];
-  if (text === undefined && dialect) {
-    text = `${JSON.stringify(openApiDocument(dialect), null, 2)}\n`;
-    cache.set(name, text);
+export function openApiJson(entry: RegistryEntry): string {
+  let text = cache.get(entry.dialect);
+  if (text === undefined) {
+    text = `${JSON.stringify(openApiDocument(entry.dialect, entry.fixtures.response), null, 2)}\n`;
+    cache.set(entry.dialect, text);
   }
-  if (text === undefined) throw new Error(`no dialect ${name}`);
   return text;
 }

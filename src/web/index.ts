@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AnyDialect } from '../contract/dialect.ts';
+import type { Registry } from '../contract/registry.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { openApiJson } from '../openapi/document.ts';
 import { isSwaggerFile, type StaticAssets, swaggerFiles } from './assets.ts';
@@ -34,16 +34,18 @@ const html = 'text/html; charset=utf-8';
 const js = 'text/javascript; charset=utf-8';
 
 export function webRoutes(
-  dialects: readonly AnyDialect[],
+  registry: Registry,
   docsAssets: StaticAssets | undefined,
   fail: (error: GatewayError) => Response,
   /** The whole app's routes, read when asked: what the console may call. */
   routes: () => readonly { readonly method: string; readonly path: string }[],
 ): Hono {
   const web = new Hono();
-  for (const d of dialects) {
-    web.get(`${d.routes.prefix}/openapi.json`, (c) =>
-      c.body(openApiJson(d.name), 200, {
+  const entries = Object.values(registry);
+  const dialects = entries.map((entry) => entry.dialect);
+  for (const entry of entries) {
+    web.get(`${entry.dialect.routes.prefix}/openapi.json`, (c) =>
+      c.body(openApiJson(entry), 200, {
         'content-type': 'application/json; charset=utf-8',
         'access-control-allow-origin': '*',
         'cache-control': 'no-cache',

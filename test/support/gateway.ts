@@ -1,7 +1,7 @@
 import type { Registry } from '../../dialects/index.ts';
-import { createApp, type GatewayApp } from '../../src/http/app.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
-import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
+import { type CreatedTenant, createApp, createTenant, type GatewayApp } from './registered.ts';
+import { dialectList } from '../../src/contract/registry.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testStore } from './store.ts';
 
@@ -38,8 +38,8 @@ export async function testGateway(env: Record<string, string> = {}, registry?: R
   const store = await testStore(env);
   const config = loadConfig({ ...testEnv, ...env });
   const app = createApp({ store, config, logger: { error: () => undefined }, ...(registry ? { registry } : {}) });
-  const tenant = await createTenant(store, config, 'acme', registry ? { registry } : {});
-  const other = await createTenant(store, config, 'other', registry ? { registry } : {});
+  const tenant = await createTenant(store, config, 'acme', registry ? { dialects: dialectList(registry) } : {});
+  const other = await createTenant(store, config, 'other', registry ? { dialects: dialectList(registry) } : {});
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   const wooshpayKey = tenant.credentials.wooshpay?.secret_key;
   return {

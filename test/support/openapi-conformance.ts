@@ -1,4 +1,5 @@
 import { type Schema, Validator } from '@cfworker/json-schema';
+import { fixturesOf } from '../../dialects/index.ts';
 import type { AnyDialect } from '../../src/contract/dialect.ts';
 import type * as v from 'valibot';
 import { openApiDocument } from '../../src/openapi/document.ts';
@@ -53,7 +54,7 @@ export interface Conformance {
 }
 
 export function conformance(dialect: AnyDialect, exchanges: readonly Exchange[], response?: v.GenericSchema): Conformance {
-  const doc = openApiDocument(dialect, response) as unknown as Document;
+  const doc = openApiDocument(dialect, response ?? fixturesOf(dialect).response) as unknown as Document;
   const templates = Object.keys(doc.paths).map((t) => ({
     template: t,
     pattern: new RegExp(

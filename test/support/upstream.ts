@@ -6,7 +6,7 @@ import { testDatabaseEnv } from './store.ts';
 import { testEnv } from './gateway.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/entries/node.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createApp } from './registered.ts';
 import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import { replicationFor } from '../../src/outbox/upstream-port.ts';
 import type { Store } from '../../src/store/index.ts';

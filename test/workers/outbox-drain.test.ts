@@ -1,10 +1,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/http/app.ts';
+import { createApp, createTenant } from '../support/registered.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import type { ReplicaTarget } from '../../src/outbox/types.ts';
-import { createTenant } from '../../src/gateway/tenants.ts';
 import { FakeUpstream } from '../support/fake-upstream.ts';
 import { testStore } from '../support/store.ts';
 

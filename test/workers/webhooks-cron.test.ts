@@ -2,7 +2,7 @@ import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { dialects } from '../../dialects/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createTenant } from '../../src/gateway/tenants.ts';
+import { createTenant } from '../support/registered.ts';
 import worker from '../../src/entries/worker.ts';
 import { webhooksFor } from '../../src/webhooks/index.ts';
 import { testStore } from '../support/store.ts';

@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { type CreatedTenant, createTenant } from '../../src/gateway/tenants.ts';
+import { type CreatedTenant, createTenant } from '../support/registered.ts';
 import worker from '../../src/entries/worker.ts';
 import { testStore } from '../support/store.ts';
 
