@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type DialectName, dialects } from '../dialects/index.ts';
 import { coverageMarkdown } from '../src/gateway/coverage.ts';
-import { refusalHeading, refusalTable, withRefusalTable } from '../src/gateway/refusal-table.ts';
+import { refusalHeading, refusalTable, withRefusalTable } from './refusal-table.ts';
 import { openApiJson } from '../src/openapi/document.ts';
 import { consoleBundleSource } from './console-build.ts';
 import { wooshpayClientTypes } from './openapi-client-types.ts';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
-import { refusalHeading, refusalTable, withRefusalTable } from '../src/gateway/refusal-table.ts';
+import { refusalHeading, refusalTable, withRefusalTable } from '../bin/refusal-table.ts';
 
 // The per-pair refusal tables are generated from the client halves' cannotCarry declarations
-// (src/gateway/refusal-table.ts); a committed copy that differs is stale.
+// (bin/refusal-table.ts); a committed copy that differs is stale.
 
 const pages = [['migrating.md', undefined] as const, ...Object.keys(dialects).map((n) => [`dialects/${n}.md`, n] as const)];
 

@@ -1,9 +1,9 @@
-import { dialects } from '../../dialects/index.ts';
-import { type Address, clear, type CustomerPatch, type FieldName, fieldNames, merge } from '../../schemas/index.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
-import { emptyAddress } from '../core/apply-patch.ts';
-import { clientName } from '../upstream/refusal.ts';
-import { patchToDialect } from './translate.ts';
+import { dialects } from '../dialects/index.ts';
+import { type Address, clear, type CustomerPatch, fieldNames, merge } from '../schemas/index.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
+import { emptyAddress } from '../src/core/apply-patch.ts';
+import { clientName } from '../src/upstream/refusal.ts';
+import { patchToDialect } from '../src/gateway/translate.ts';
 
 // What a proxy refuses, per (client dialect, upstream dialect) pair, generated from each client
 // half's `cannotCarry` declaration so the documents cannot drift from the code: every change a
