@@ -90,6 +90,10 @@ describe('mirror and shadow deliveries against a second custgate', () => {
       [2, 'dead'],
     ]);
     expect(await atProvider(id)).toMatchObject({ external_id: 'dlc-1', email: null });
+    const dead = (await (await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: gatewayAuth() })).json()) as {
+      data: (Delivery & { last_error: string | null })[];
+    };
+    expect(dead.data.find((d) => d.version === 2)?.last_error).toContain('[the provider refused: external_id]');
 
     const accepted = await write('PATCH', `/${id}`, { external_id: 'dlc-2' });
     expect(accepted.status).toBe(200);
@@ -115,7 +119,8 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     };
     expect(listed.counts.dead).toBe(1);
     expect(listed.data).toHaveLength(1);
-    expect(listed.data[0]).toMatchObject({ state: 'dead', last_error: expect.stringContaining('conflict') });
+    // The dead row names the parameter the provider refused, from its error envelope.
+    expect(listed.data[0]).toMatchObject({ state: 'dead', last_error: expect.stringContaining('[the provider refused: external_id]') });
 
     // Retried after version 3 was delivered: settled without sending the old state again.
     const key = parseDeliveryId(listed.data[0]!.id);

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
-import { isGatewayError } from '../contract/errors.ts';
+import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, requestFor, type Upstream, UpstreamClient } from '../upstream/client.ts';
@@ -90,7 +90,25 @@ function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutc
   if (!isGatewayError(error) || retryable.has(error.code)) {
     return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   }
-  return { kind: 'rejected', error: `${error.code}: ${message}` };
+  const fields = refusedFields(error);
+  const named = fields.length > 0 ? ` [the provider refused: ${fields.join(', ')}]` : '';
+  return { kind: 'rejected', error: `${error.code}: ${message}${named}` };
+}
+
+/**
+ * The parameters a provider's refusal names (its error envelope, read by the client half: Zenskar's
+ * `detail[].loc`, Stripe's `param`), in the provider's names: what a dead delivery shows, so the
+ * operator knows which value to change (docs/migrating.md, "Dead deliveries").
+ */
+function refusedFields(error: GatewayError): string[] {
+  const paths = (error.details.issues ?? []).map((issue) =>
+    issue.path
+      .filter((p) => p !== 'body')
+      .map(String)
+      .join('.'),
+  );
+  if (error.details.field !== undefined) paths.push(error.details.field);
+  return [...new Set(paths.filter((p) => p !== ''))].slice(0, 10);
 }
 
 export interface ClientPortOptions {
