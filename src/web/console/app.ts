@@ -3,6 +3,7 @@
 // only to the gateway's own API with the credential the person pasted, kept in sessionStorage.
 // Everything shown is set as text, never as HTML.
 
+import type { LoggedRequest } from '../../contract/request-log.ts';
 import { startWebhooks } from './webhooks.ts';
 
 interface Pasted {
@@ -29,17 +30,6 @@ interface ChangeEvent {
   readonly credential_id: string;
   readonly created_at: string;
   readonly changes: { readonly field: string }[];
-}
-interface LoggedRequest {
-  readonly time: string;
-  readonly request_id: string | null;
-  readonly method: string;
-  readonly path: string;
-  readonly dialect: string;
-  readonly status: number;
-  readonly duration_ms: number;
-  readonly request_body: unknown;
-  readonly response_body: unknown;
 }
 interface Loss {
   readonly field: string;
