@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
 import { withHint } from '../../src/contract/errors.ts';
+import { idParamStripe } from './fields.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
 // (`address[country]`), as Stripe names nested parameters.
@@ -81,7 +82,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
               type: 'invalid_request_error',
               code: 'resource_missing',
               message: `No such ${options.resource}: '${e.details.reference}'`,
-              param: 'id',
+              param: idParamStripe,
             },
     },
     invalid_request: { status: 400, error: invalidRequest },
