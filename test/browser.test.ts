@@ -108,6 +108,43 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     expect(external).toEqual([]);
   }, 120_000);
 
+  it("the request log view lists the tenant's last requests, filters by status and shows bodies with secrets redacted", async () => {
+    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key!}` };
+    const secret = 'do-not-show-this-token-4711';
+    const created = await fetch(`${base}/v1/customers`, {
+      method: 'POST',
+      headers: auth,
+      body: new URLSearchParams({ name: 'Logged Lou', 'metadata[api_token]': secret }),
+    });
+    expect(created.status).toBe(200);
+    expect((await fetch(`${base}/v1/customers/cus_missing0000000`, { headers: auth })).status).toBe(404);
+
+    const { page, errors, external } = await watchedPage(browser, base);
+    await page.goto(`${base}/console`);
+    await page.fill('#secret', tenant.credentials.wooshpay!.secret_key!);
+    await page.click('#credential-form button[type=submit]');
+    await page.click('#requests-form button[type=submit]');
+    const rows = page.locator('#requests-rows tr');
+    await expect.poll(() => page.locator('#requests-state').textContent()).toMatch(/request\(s\), newest first/);
+    const texts = await rows.allTextContents();
+    expect(texts.some((t) => t.includes('404') && t.includes('/v1/customers/cus_missing0000000'))).toBe(true);
+    const createRow = rows.filter({ hasText: 'POST' }).filter({ hasText: '/v1/customers' }).first();
+    await createRow.click();
+    const detail = page.locator('#request-detail');
+    await detail.waitFor({ state: 'visible' });
+    expect(await detail.textContent()).toContain('Logged Lou');
+    expect(await detail.textContent()).toContain('[redacted]');
+    expect(await page.content()).not.toContain(secret);
+
+    await page.fill('#requests-status', '4xx');
+    await page.click('#requests-form button[type=submit]');
+    const statuses = () => rows.locator('td:nth-child(2)').allTextContents();
+    await expect.poll(async () => (await statuses()).every((t) => /^4\d\d$/.test(t))).toBe(true);
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+  }, 120_000);
+
   it("/console shows an endpoint's delivery attempts, failed then delivered, and resends an event", async () => {
     const receiver: Receiver = await startReceiver();
     try {

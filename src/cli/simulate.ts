@@ -3,24 +3,17 @@ import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { simulateRule } from '../contract/simulation.ts';
 import { randomBase62 } from '../core/index.ts';
-import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } from '../store/simulate-rules.ts';
 import { findTenant } from '../store/tenant-admin.ts';
+import { type Env, withStore } from './with-store.ts';
 
 // `custgate simulate add|list|remove --tenant t`: the CLI form of /gateway/v1/simulate. Rules are
 // stored in the database, so a running dev server obeys them within a second.
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 async function withTenant<T>(env: Env, ref: string, run: (store: Store, tenant: { id: string; name: string }) => Promise<T>): Promise<T> {
   if (loadConfig(env).production) throw new Error('simulate rules are a development feature: refused with NODE_ENV=production');
-  const store = await openStore(env);
-  try {
-    return await run(store, await findTenant(store, ref));
-  } finally {
-    await store.executor.close();
-  }
+  return withStore(env, async (store) => run(store, await findTenant(store, ref)));
 }
 
 const describeRule = (r: ReturnType<typeof ruleView>) =>

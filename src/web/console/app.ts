@@ -3,6 +3,7 @@
 // only to the gateway's own API with the credential the person pasted, kept in sessionStorage.
 // Everything shown is set as text, never as HTML.
 
+import type { LoggedRequest } from '../../contract/request-log.ts';
 import { startWebhooks } from './webhooks.ts';
 
 interface Pasted {
@@ -202,6 +203,33 @@ async function translate(from: string, to: string, body: string): Promise<void> 
   state('translate-state', `${from} → ${to}: ${result.losses.length} loss(es)`);
 }
 
+/** The tenant's last requests (GET /gateway/v1/requests, bodies already redacted): a row each; a click shows its bodies. */
+async function showRequests(status: string, path: string): Promise<void> {
+  state('requests-state', 'Loading…');
+  const query = new URLSearchParams({ limit: '50', ...(status ? { status } : {}), ...(path ? { path } : {}) });
+  const answer = await call(`/gateway/v1/requests?${query}`);
+  const rows = $('requests-rows');
+  rows.replaceChildren();
+  $('request-detail').hidden = true;
+  if (answer.status !== 200) {
+    state('requests-state', `${answer.status}: ${messageOf(answer.body)}`, true);
+    return;
+  }
+  const data = (answer.body as { data: LoggedRequest[] }).data;
+  for (const r of data) {
+    const row = el('tr', undefined, r.status >= 400 ? 'failed' : undefined);
+    const cells = [r.time, String(r.status), r.method, r.path, r.dialect, String(r.duration_ms), r.request_id ?? ''];
+    row.append(...cells.map((text) => el('td', text)));
+    row.addEventListener('click', () => {
+      const detail = $('request-detail');
+      detail.textContent = JSON.stringify({ request: r.request_body, response: r.response_body }, null, 2);
+      detail.hidden = false;
+    });
+    rows.append(row);
+  }
+  state('requests-state', `${data.length} request(s), newest first`);
+}
+
 function showCredentialState(): void {
   const c = loadCredential();
   state('credential-state', c ? `Using a ${c.scheme} credential ending …${c.secret.slice(-4)}` : 'No credential yet.');
@@ -235,6 +263,12 @@ async function start(): Promise<void> {
   $<HTMLFormElement>('lookup-form').addEventListener('submit', (event) => {
     event.preventDefault();
     lookUp($<HTMLInputElement>('ref').value.trim()).catch((e: unknown) => state('lookup-state', String(e), true));
+  });
+
+  $<HTMLFormElement>('requests-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const status = $<HTMLInputElement>('requests-status').value.trim();
+    showRequests(status, $<HTMLInputElement>('requests-path').value.trim()).catch((e: unknown) => state('requests-state', String(e), true));
   });
 
   const table = await coverageTable();

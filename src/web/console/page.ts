@@ -58,6 +58,19 @@ export const consoleHtml = `<!doctype html>
   <div id="deliveries" hidden><h3>Deliveries</h3><pre id="deliveries-body"></pre></div>
 </section>
 
+<section id="requests" class="card">
+  <h2>Requests</h2>
+  <form id="requests-form">
+    <label>Status <input id="requests-status" name="status" placeholder="4xx, 503" size="6"></label>
+    <label>Path <input id="requests-path" name="path" placeholder="/zenskar"></label>
+    <button type="submit">Show the last requests</button>
+    <output id="requests-state" role="status"></output>
+  </form>
+  <table><thead><tr><th>when</th><th>status</th><th>method</th><th>path</th><th>dialect</th><th>ms</th><th>request id</th></tr></thead>
+  <tbody id="requests-rows"></tbody></table>
+  <pre id="request-detail" hidden></pre>
+</section>
+
 <section id="webhooks" class="card">
   <h2>Webhooks</h2>
   <p class="hint">The tenant's endpoints and each one's delivery attempts (docs/webhooks.md).</p>
@@ -115,6 +128,8 @@ button { font: inherit; padding: .4rem .9rem; border: 0; border-radius: 5px; bac
 button[type=button] { background: #6b7280; }
 output { color: var(--muted); }
 output.error { color: #b42318; }
+tr.failed td { color: #b42318; }
+#requests-rows tr { cursor: pointer; }
 .panes { display: grid; grid-template-columns: repeat(auto-fit, minmax(14.5rem, 1fr)); gap: .8rem; margin-top: .8rem; }
 .pane { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; min-width: 0; }
 .pane h3 { margin: 0 0 .3rem; font-size: .95rem; }
