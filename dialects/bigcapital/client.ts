@@ -1,16 +1,5 @@
 import * as v from 'valibot';
-import {
-  type AddressOp,
-  type AddressPatch,
-  type Customer,
-  type CustomerPatch,
-  clear,
-  type FieldName,
-  isCurrencyCode,
-  merge,
-  set,
-  toCountryCode,
-} from '../../schemas/index.ts';
+import { type Customer, fieldDefaults } from '../../schemas/index.ts';
 import {
   type ClientRequest,
   type ClientResponse,
@@ -19,35 +8,17 @@ import {
   GatewayError,
   type Issue,
   type IssueKind,
-  shownText,
   unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
-import { coverageBigcapital } from './coverage.ts';
-import { type AddressPrefix, plainFieldsBigcapital } from './mapping.ts';
-import { fromPatch } from './from-patch.ts';
 import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
+import { idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { coverageBigcapital } from './coverage.ts';
+import { createBodyBigcapital, fieldsBigcapital, noClearFormBigcapital, requiredBigcapital } from './fields.ts';
+import { fromPatch } from './from-patch.ts';
 
 const collection = '/api/customers';
-
-const reads = [
-  'customer_type',
-  'name',
-  'salutation',
-  'first_name',
-  'last_name',
-  'company_name',
-  'email',
-  'phone',
-  'mobile_phone',
-  'website',
-  'description',
-  'address',
-  'shipping',
-  'currency',
-  'active',
-] as const satisfies readonly FieldName[];
 
 /** `{"api_key"}` or `{"jwt","organization_id"}`, or the whole entry `tenant create` prints (the key is used). */
 const CredentialsBigcapital = v.pipe(
@@ -70,46 +41,15 @@ function headers(credentials: Readonly<Record<string, string>>): Record<string, 
   return { ...jsonHeaders, authorization: `Bearer ${credentials.jwt ?? ''}`, 'organization-id': credentials.organization_id ?? '' };
 }
 
-const text = shownText;
-
-// Responses say Postcode where requests say Zipcode.
-const addressMembers = [
-  ['1', 'line1'],
-  ['2', 'line2'],
-  ['City', 'city'],
-  ['State', 'state'],
-  ['Postcode', 'postal_code'],
-  ['Email', 'email'],
-  ['Phone', 'phone'],
-] as const satisfies readonly (readonly [string, keyof AddressPatch])[];
-
-/** The flat `<prefix>…` properties as shown (an absent one has no value) -> the members, merged. */
-function addressFrom(c: Record<string, unknown>, prefix: AddressPrefix): AddressOp {
-  const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
-  for (const [suffix, member] of addressMembers) patch[member] = text(c[`${prefix}${suffix}`]);
-  const country = c[`${prefix}Country`];
-  const code = typeof country === 'string' ? toCountryCode(country) : undefined;
-  patch.country = code === undefined ? clear : set(code);
-  return merge(patch);
-}
+const shownState = parseOf(fieldsBigcapital);
+const idMember = idMemberOf(fieldsBigcapital, 'number');
 
 /** Bigcapital's customer (the response in the Bigcapital API reference) -> the canonical state it shows. */
 function parse(body: unknown) {
-  if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'number') {
-    return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
-  }
-  const c = body as Record<string, unknown>;
-  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {
-    name: text(c.displayName),
-    address: addressFrom(c, 'billingAddress'),
-    // Bigcapital's shipping is an address only: the recipient's name and phone stay.
-    shipping: merge({ address: addressFrom(c, 'shippingAddress') }),
-  };
-  for (const [property, field] of Object.entries(plainFieldsBigcapital)) patch[field] = text(c[property]);
-  if (typeof c.customerType === 'string' && c.customerType !== '') patch.customer_type = set(c.customerType);
-  if (typeof c.currencyCode === 'string' && isCurrencyCode(c.currencyCode)) patch.currency = set(c.currencyCode);
-  if (typeof c.active === 'boolean') patch.active = set(c.active);
-  return { id: String(c.id), patch };
+  const shown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const id = shown[idMember];
+  if (typeof id !== 'number') return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
+  return { id: String(id), patch: shownState(shown) };
 }
 
 const kindByConstraint: Readonly<Record<string, IssueKind>> = {
@@ -135,32 +75,23 @@ function parseError(response: ClientResponse): GatewayError {
   return upstreamStatusError(response.status, body.message, response.retryAfterSeconds);
 }
 
-/**
- * The email properties, and where each keeps its value in the canonical customer. Bigcapital's
- * reference types every member a string, and Bigcapital refuses "" for an email: an email has no
- * clear there.
- */
-const emailProperties = {
-  email: { field: 'email', current: (c) => c?.email },
-  billingAddressEmail: { field: 'address.email', current: (c) => c?.address?.email },
-  shippingAddressEmail: { field: 'shipping.address.email', current: (c) => c?.shipping?.address?.email },
-} as const satisfies Record<string, { field: string; current: (c: Customer | undefined) => string | null | undefined }>;
+/** The value at a canonical path (`shipping.address.email`) of the customer. */
+const valueAt = (c: Customer, path: string): unknown =>
+  path.split('.').reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), c);
 
 /**
- * The body of a PUT or create. Every PUT (and create) needs customerType and a non-empty
- * displayName: taken from the write, else from the customer as the gateway knows it. A clear is
+ * The body of a PUT or create. Every PUT (and create) needs a customer type and a non-empty
+ * display name (`requiredBigcapital`): taken from the write, else from the customer as the gateway knows it. A clear is
  * "", the reference's type for every member but `active` (Bigcapital reads "" as no value); a
  * clear of an email or of `active` has no form and is left out (`cannotCarry` names it).
  */
 function body(write: ClientWrite, create: boolean): string {
   const out = fromPatch(write.patch).body;
-  const current = write.current;
-  out.customerType ??= current?.customer_type ?? 'business';
-  out.displayName ??= current?.name || current?.company_name || current?.email || 'Unnamed customer';
-  if (create && write.patch.currency?.op === 'set') out.currencyCode = write.patch.currency.value;
+  for (const [property, { fallback }] of Object.entries(requiredBigcapital)) out[property] ??= fallback(write.current);
+  if (create) Object.assign(out, createBodyBigcapital(write.patch));
   for (const [property, value] of Object.entries(out)) {
     if (value !== null) continue;
-    if (Object.hasOwn(emailProperties, property) || property === 'active') delete out[property];
+    if (noClearFormBigcapital.has(property)) delete out[property];
     else out[property] = '';
   }
   return JSON.stringify(out);
@@ -170,16 +101,18 @@ function body(write: ClientWrite, create: boolean): string {
 function cannotCarry(write: ClientWrite): string[] {
   const out = fromPatch(write.patch).body;
   const fields: string[] = [];
-  for (const [property, { field, current }] of Object.entries(emailProperties)) {
-    if (out[property] === null && (write.current === undefined || current(write.current))) fields.push(field);
+  for (const [property, path] of noClearFormBigcapital) {
+    if (out[property] !== null) continue;
+    // A clear puts the default back: nothing to clear where the customer has it already.
+    const fallback = path in fieldDefaults ? fieldDefaults[path as keyof typeof fieldDefaults] : null;
+    if (write.current === undefined || (valueAt(write.current, path) ?? null) !== fallback) fields.push(path);
   }
-  if (out.active === null && write.current?.active !== true) fields.push('active');
   return fields;
 }
 
 export const clientBigcapital = {
   credentials: CredentialsBigcapital,
-  reads,
+  reads: readsOf(fieldsBigcapital),
   sends: writableFields(coverageBigcapital),
   isId: (segment) => /^[1-9][0-9]{0,14}$/.test(segment),
   create: (write, credentials): ClientRequest => ({

@@ -34,6 +34,12 @@ export interface Member<S extends Param = Param, R = unknown> {
    * rather than refuses: what it cannot clear is not shown either (`cannotCarryOf`).
    */
   readonly clearLeftOut?: true;
+  /**
+   * Its value is spread over flat properties named the wire name and a suffix (Bigcapital's
+   * `billingAddressCity`): each suffix's request and response schema. `toPatch`, `render`,
+   * `fromPatch` and `parse` then take and give an object keyed by suffix.
+   */
+  readonly flat?: FlatMembers;
   /** Server half: a request's value (present, valid) -> the canonical change. */
   toPatch(value: ParamOutput<S>): CustomerPatch;
   /** Server half: the customer -> the value shown (the request's `expand[]` and principal beside it). */
@@ -53,6 +59,9 @@ export interface Member<S extends Param = Param, R = unknown> {
   /** Client half: the value the provider shows -> the canonical state it stands for. */
   parse(shown: unknown): CustomerPatch;
 }
+
+/** The flat properties of a spread member, by suffix. */
+export type FlatMembers = Readonly<Record<string, { readonly param?: v.GenericSchema; readonly shown?: v.GenericSchema }>>;
 
 // Biome's noExplicitAny is right in general; here `any` is the one way to say "a member of any
 // request type" so that each entry keeps its own.
@@ -165,16 +174,44 @@ export type RequestEntries<T extends FieldTable> = {
     undefined
   >;
 };
-export function requestEntries<T extends FieldTable>(table: T): RequestEntries<T> {
-  return Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.param ? [[wire, v.optional(m.param)]] : []))) as RequestEntries<T>;
+export function requestEntries<T extends FieldTable>(table: T): RequestEntries<T> & FlatEntries<T, v.GenericSchema> {
+  return Object.fromEntries(
+    entriesOf(table).flatMap(([wire, m]) => [
+      ...(m.param ? [[wire, v.optional(m.param)]] : []),
+      ...flatOf(wire, m).flatMap(([name, f]) => (f.param ? [[name, v.optional(f.param)]] : [])),
+    ]),
+  ) as RequestEntries<T> & FlatEntries<T, v.GenericSchema>;
 }
+
+/** A spread member's properties (none for any other): [property, its schemas, suffix]. */
+const flatOf = (wire: string, m: Member) => Object.entries(m.flat ?? {}).map(([suffix, f]) => [`${wire}${suffix}`, f, suffix] as const);
+
+/** A spread member's properties, each as `V`. */
+export type FlatEntries<T extends FieldTable, V> = {
+  -readonly [K in keyof T as T[K]['flat'] extends FlatMembers ? `${K & string}${keyof T[K]['flat'] & string}` : never]: V;
+};
+
+/** A spread member's value (an object by suffix) -> its flat properties. */
+const spread = (wire: string, m: Member, value: unknown): Record<string, unknown> => {
+  const values = (value ?? {}) as Readonly<Record<string, unknown>>;
+  return Object.fromEntries(flatOf(wire, m).flatMap(([name, , suffix]) => (suffix in values ? [[name, values[suffix]]] : [])));
+};
+
+/** An object's spread member: its flat properties, by suffix (absent ones left out). */
+const gathered = (source: Readonly<Record<string, unknown>>, wire: string, m: Member): Record<string, unknown> =>
+  Object.fromEntries(flatOf(wire, m).flatMap(([name, , suffix]) => (source[name] === undefined ? [] : [[suffix, source[name]]])));
 
 /** The response's entries: every member the provider shows, with its schema. */
 export type ResponseEntries<T extends FieldTable> = {
   -readonly [K in keyof T as T[K]['shown'] extends v.GenericSchema ? K : never]: Extract<T[K]['shown'], v.GenericSchema>;
 };
-export function responseEntries<T extends FieldTable>(table: T): ResponseEntries<T> {
-  return Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.shown ? [[wire, m.shown]] : []))) as ResponseEntries<T>;
+export function responseEntries<T extends FieldTable>(table: T): ResponseEntries<T> & FlatEntries<T, v.GenericSchema> {
+  return Object.fromEntries(
+    entriesOf(table).flatMap(([wire, m]) => [
+      ...(m.shown ? [[wire, m.shown]] : []),
+      ...flatOf(wire, m).flatMap(([name, f]) => (f.shown ? [[name, f.shown]] : [])),
+    ]),
+  ) as ResponseEntries<T> & FlatEntries<T, v.GenericSchema>;
 }
 
 /** What the server half renders: every member with a `render`. */
@@ -182,23 +219,32 @@ export type Rendered<T extends FieldTable> = {
   -readonly [K in keyof T as NonNullable<T[K]['render']> extends (c: Customer, ctx: RenderContext) => infer R
     ? [R] extends [undefined]
       ? never
-      : K
+      : T[K]['flat'] extends FlatMembers
+        ? never
+        : K
     : never]: ReturnType<NonNullable<T[K]['render']>>;
-};
+} & Partial<FlatEntries<T, unknown>>;
 
 /** A request body (already valid) -> the canonical patch. */
 export const toPatchOf =
   (table: FieldTable) =>
   (body: Readonly<Record<string, unknown>>): CustomerPatch => {
     const patch: Record<string, unknown> = {};
-    for (const [wire, m] of entriesOf(table)) if (m.param && body[wire] !== undefined) Object.assign(patch, m.toPatch(body[wire]));
+    for (const [wire, m] of entriesOf(table)) {
+      if (m.param && body[wire] !== undefined) Object.assign(patch, m.toPatch(body[wire]));
+      const flat = m.flat && gathered(body, wire, m);
+      if (flat && Object.keys(flat).length > 0) Object.assign(patch, m.toPatch(flat));
+    }
     return patch as CustomerPatch;
   };
 
 /** A render with no request behind it (a test, a client half's own check): nothing expanded. */
 const unrequested: RenderContext = { expand: [], principal: { tenantId: '', credentialId: '', livemode: false } };
 
-/** The customer -> the provider's representation of it; an expandable member as `expand[]` asks. */
+/**
+ * The customer -> the provider's representation of it: an expandable member as `expand[]` asks, a
+ * member rendered as undefined left out.
+ */
 export const renderOf =
   <T extends FieldTable>(table: T) =>
   (c: Customer, ctx: RenderContext = unrequested): Rendered<T> =>
@@ -206,7 +252,9 @@ export const renderOf =
       entriesOf(table).flatMap(([wire, m]) => {
         if (!m.render) return [];
         if (m.expandable && !ctx.expand.includes(wire)) return m.expandable === 'null' ? [[wire, null]] : [];
-        return [[wire, m.render(c, ctx)]];
+        const shown = m.render(c, ctx);
+        if (!m.flat) return shown === undefined ? [] : [[wire, shown]];
+        return Object.entries(spread(wire, m, shown)).filter(([, value]) => value !== undefined);
       }),
     ) as Rendered<T>;
 
@@ -225,7 +273,8 @@ export const fromPatchOf =
     for (const [wire, m] of entriesOf(table)) {
       if (!m.write || m.field === null || (patch as Record<string, unknown>)[m.field] === undefined) continue;
       const value = m.fromPatch(patch, losses);
-      if (value !== undefined && (!check || check(wire, m, value, losses))) body[wire] = value;
+      if (m.flat) Object.assign(body, spread(wire, m, value));
+      else if (value !== undefined && (!check || check(wire, m, value, losses))) body[wire] = value;
     }
     return { body, losses };
   };
@@ -259,7 +308,7 @@ export function cannotCarryOf(table: FieldTable, fromPatch?: (patch: CustomerPat
 export const parseOf =
   (table: FieldTable) =>
   (shown: Readonly<Record<string, unknown>>): CustomerPatch =>
-    Object.assign({}, ...entriesOf(table).map(([wire, m]) => m.parse(shown[wire]))) as CustomerPatch;
+    Object.assign({}, ...entriesOf(table).map(([wire, m]) => m.parse(m.flat ? gathered(shown, wire, m) : shown[wire]))) as CustomerPatch;
 
 const isField = (field: CoverageField): field is FieldName => (fieldNames as readonly string[]).includes(field);
 
