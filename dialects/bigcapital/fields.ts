@@ -211,8 +211,7 @@ export const createEntriesBigcapital = { currencyCode: v.optional(v.nullable(Cur
 type CreateExtra = { readonly currencyCode?: v.InferOutput<typeof createEntriesBigcapital.currencyCode> };
 
 /** What a create body adds to an update's patch. */
-export const createPatchBigcapital = (body: CreateExtra): CustomerPatch =>
-  body.currencyCode ? { currency: set(body.currencyCode) } : {};
+export const createPatchBigcapital = (body: CreateExtra): CustomerPatch => (body.currencyCode ? { currency: set(body.currencyCode) } : {});
 
 /** What a create sends beside an update's body. */
 export const createBodyBigcapital = (patch: CustomerPatch): CreateExtra =>

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, fieldNames, set } from '../../schemas/index.ts';
-import type { ClientWrite, Coverage, CoverageField, FieldCoverage, Loss, Translation } from '../../src/contract/dialect.ts';
+import type { ClientWrite, Coverage, CoverageField, FieldCoverage, Loss, RenderContext, Translation } from '../../src/contract/dialect.ts';
 import { textOp } from './text-op.ts';
 
 // A dialect's field table (its lens): one entry per provider member, keyed by the member's wire
@@ -42,8 +42,18 @@ export interface Member<S extends Param = Param, R = unknown> {
   readonly flat?: FlatMembers;
   /** Server half: a request's value (present, valid) -> the canonical change. */
   toPatch(value: ParamOutput<S>): CustomerPatch;
-  /** Server half: the customer -> the value shown. */
-  render?(c: Customer): R;
+  /** Server half: the customer -> the value shown (the request's `expand[]` and principal beside it). */
+  render?(c: Customer, ctx: RenderContext): R;
+  /**
+   * A Stripe expandable property: shown in full only when the request's `expand[]` names it, and
+   * otherwise left out (`omitted`) or shown as null (`null`).
+   */
+  readonly expandable?: 'omitted' | 'null';
+  /**
+   * The canonical operations on its field the provider's documented API has no form for: an update
+   * asking one of them is what the client half cannot carry (`cannotCarryOf`).
+   */
+  readonly unsent?: readonly ('clear' | 'merge')[];
   /** Client half: the field's canonical change (present) -> the value sent; undefined leaves it out. */
   fromPatch(patch: CustomerPatch, losses: Loss[]): unknown;
   /** Client half: the value the provider shows -> the canonical state it stands for. */
@@ -143,6 +153,13 @@ export const identifier = (shown: v.GenericSchema, note?: string) =>
 type Entries<T extends FieldTable> = Array<[string & keyof T, T[keyof T]]>;
 const entriesOf = <T extends FieldTable>(table: T) => Object.entries(table) as Entries<T>;
 
+/** A member the provider takes but does not show: the same request side, nothing rendered or read back. */
+export function unshown<M extends FieldTable[string]>(m: M, note?: string): Unshown<M> {
+  const { render: _render, ...rest } = m;
+  return { ...rest, shown: undefined, parse: none, ...(note ? { note } : {}) } as Unshown<M>;
+}
+type Unshown<M extends FieldTable[string]> = Omit<M, 'render' | 'shown' | 'parse'> & Member<M['param'], undefined>;
+
 /** The wire name of the member that shows the customer's own id (or the identifier named). */
 export function idMemberOf(table: FieldTable, field: CoverageField = 'uuid'): string {
   const found = entriesOf(table).find(([, m]) => m.field === field && m.shown !== undefined);
@@ -199,7 +216,7 @@ export function responseEntries<T extends FieldTable>(table: T): ResponseEntries
 
 /** What the server half renders: every member with a `render`. */
 export type Rendered<T extends FieldTable> = {
-  -readonly [K in keyof T as NonNullable<T[K]['render']> extends (c: Customer) => infer R
+  -readonly [K in keyof T as NonNullable<T[K]['render']> extends (c: Customer, ctx: RenderContext) => infer R
     ? [R] extends [undefined]
       ? never
       : T[K]['flat'] extends FlatMembers
@@ -221,18 +238,28 @@ export const toPatchOf =
     return patch as CustomerPatch;
   };
 
-/** The customer -> the provider's representation of it; a member rendered as undefined is left out. */
+/** A render with no request behind it (a test, a client half's own check): nothing expanded. */
+const unrequested: RenderContext = { expand: [], principal: { tenantId: '', credentialId: '', livemode: false } };
+
+/**
+ * The customer -> the provider's representation of it; an expandable member as `expand[]` asks; a
+ * member rendered as undefined is left out.
+ */
 export const renderOf =
   <T extends FieldTable>(table: T) =>
-  (c: Customer): Rendered<T> =>
+  (c: Customer, ctx: RenderContext = unrequested): Rendered<T> =>
     Object.fromEntries(
       entriesOf(table).flatMap(([wire, m]) => {
         if (!m.render) return [];
-        const shown = m.render(c);
+        if (m.expandable && !ctx.expand.includes(wire)) return m.expandable === 'null' ? [[wire, null]] : [];
+        const shown = m.render(c, ctx);
         if (!m.flat) return shown === undefined ? [] : [[wire, shown]];
         return Object.entries(spread(wire, m, shown)).filter(([, value]) => value !== undefined);
       }),
     ) as Rendered<T>;
+
+/** The members a request's `expand[]` may name. */
+export const expandableOf = (table: FieldTable): string[] => entriesOf(table).flatMap(([wire, m]) => (m.expandable ? [wire] : []));
 
 /** Whether a value the client half would send is one the provider takes (a loss says why not). */
 export type SendCheck = (wire: string, m: Member, value: unknown, losses: Loss[]) => boolean;
@@ -253,19 +280,27 @@ export const fromPatchOf =
   };
 
 /**
- * The client half's `cannotCarry`: each clear of a member the provider cannot clear, where there
- * is a value to clear, and every change its translation reports it cannot express.
+ * The client half's `cannotCarry`: each change asking an operation its member declares `unsent`;
+ * each clear of a member the provider cannot clear, where there is a value to clear; and, given the
+ * client half's translation, every change it reports it cannot express.
  */
-export function cannotCarryOf(table: FieldTable, fromPatch: (patch: CustomerPatch) => Translation) {
+export function cannotCarryOf(table: FieldTable, fromPatch?: (patch: CustomerPatch) => Translation) {
+  const unsent = entriesOf(table).flatMap(([, m]) =>
+    m.field !== null && m.unsent?.length ? [[m.field, m.unsent as readonly string[]] as const] : [],
+  );
   const unclearable = entriesOf(table).flatMap(([, m]) =>
     m.write?.clear === false && !m.clearLeftOut && m.field !== null && isField(m.field) ? [m.field] : [],
   );
   return (write: ClientWrite): string[] => {
+    const ops = write.patch as Readonly<Record<string, { readonly op: string } | undefined>>;
+    const declared = unsent.flatMap(([field, asked]) => (asked.includes(ops[field]?.op ?? '') ? [field] : []));
     const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
-    const inexpressible = fromPatch(write.patch)
-      .losses.filter((l) => l.kind === 'inexpressible')
-      .map((l) => l.field);
-    return [...new Set<string>([...fields, ...inexpressible])];
+    const inexpressible = fromPatch
+      ? fromPatch(write.patch)
+          .losses.filter((l) => l.kind === 'inexpressible')
+          .map((l) => l.field)
+      : [];
+    return [...new Set<string>([...declared, ...fields, ...inexpressible])];
   };
 }
 

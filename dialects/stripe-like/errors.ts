@@ -1,5 +1,7 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
+import { withHint } from '../../src/contract/errors.ts';
+import { idParamStripe } from './fields.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
 // (`address[country]`), as Stripe names nested parameters.
@@ -67,7 +69,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
       status: 401,
       error: (e) => ({
         type: 'invalid_request_error',
-        message: e.details.reason === 'missing' ? options.missingMessage : options.invalidMessage,
+        message: withHint(e.details.reason === 'missing' ? options.missingMessage : options.invalidMessage, e),
       }),
     },
     forbidden: { status: 403, error: (e) => ({ type: 'invalid_request_error', code: 'permission_denied', message: e.message }) },
@@ -80,7 +82,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
               type: 'invalid_request_error',
               code: 'resource_missing',
               message: `No such ${options.resource}: '${e.details.reference}'`,
-              param: 'id',
+              param: idParamStripe,
             },
     },
     invalid_request: { status: 400, error: invalidRequest },

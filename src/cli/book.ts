@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { type Env, tenantId, withStore } from './upstream.ts';
+import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
@@ -77,7 +77,11 @@ export function bookCommands(upstream: Command, env: Env): void {
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          return await importCustomers(bookDeps(store, env), row, { rate: opts.rate, livemode: opts.live === true, onPage: bar.update });
+          return await importCustomers(bookDeps(store, env), row, {
+            rate: opts.rate,
+            livemode: opts.live === true ? true : undefined,
+            onPage: bar.update,
+          });
         } finally {
           bar.stop();
         }

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { demote, promote } from '../upstream/cut-over.ts';
 import { loadConfig } from '../config.ts';
-import { isGatewayError } from '../contract/errors.ts';
-import { openStore } from '../open-store.ts';
-import type { Store } from '../store/index.ts';
 import { dialects } from '../../dialects/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
@@ -18,32 +15,9 @@ import {
 } from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 import { bookCommands } from './book.ts';
+import { type Env, tenantId, withStore } from './with-store.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** A tenant by id, or by name when exactly one tenant has it. */
-export async function tenantId(store: Store, ref: string): Promise<string> {
-  const byId = await store.findTenant(ref);
-  if (byId) return byId.id;
-  const named = await store.findTenantsByName(ref);
-  if (named.length === 1 && named[0]) return named[0].id;
-  throw new Error(named.length === 0 ? `no tenant ${ref}` : `${named.length} tenants are named ${ref}: give the tenant id`);
-}
-
-export async function withStore<T>(env: Env, run: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(env);
-  try {
-    return await run(store);
-  } catch (error) {
-    // The issues say which part of the input is wrong.
-    if (isGatewayError(error) && error.details.issues?.[0]) throw new Error(`${error.details.issues[0].path.join('.')}: ${error.message}`);
-    throw error;
-  } finally {
-    await store.executor.close();
-  }
-}
 
 const line = (u: UpstreamView) =>
   `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
