@@ -5,12 +5,12 @@ import { fieldNames } from '../schemas/index.ts';
 
 // A dialect with a field table (dialects/<name>/fields.ts) spells each member's wire name there
 // and nowhere else in its code: the server half, the client half, coverage and the schemas read
-// the table. Its code is its folder and the shared folders it imports (stripe-like/); tests
+// the table. Its code is its folder and the shared folders it imports (stripe-like/, shared/); tests
 // and fixtures (sample bodies a client would send) are not its code. A wire name that is also a
-// canonical name (`email`, `city`, `livemode`) cannot be told apart from it, nor `id`, which also
-// names the client half's customer id and the id in other answers (a delete's), nor one the
-// language spells itself (Stripe's `object`, and `typeof x === 'object'`), so only the others
-// are looked for.
+// canonical name (`email`, `city`, `livemode`) cannot be told apart from it, nor `id` (also the
+// client half's customer id, and the id in other answers, a delete's), nor one the language spells
+// itself (Stripe's `object`, and `typeof x === 'object'`), nor one the lens uses for its own
+// members (Bigcapital's `note`, and a member's `note`), so only the others are looked for.
 
 const root = new URL('../dialects/', import.meta.url);
 const canonical = new Set<string>([
@@ -18,6 +18,7 @@ const canonical = new Set<string>([
   ...['id', 'uuid', 'public_id', 'number', 'livemode', 'delinquent', 'balance', 'created_at', 'updated_at'],
   ...['line1', 'line2', 'line3', 'city', 'state', 'postal_code', 'country', 'country_name', 'phone'],
   'object',
+  'note',
 ]);
 
 const withTable = dialectNames.filter((name) => existsSync(new URL(`${name}/fields.ts`, root)));

@@ -242,8 +242,8 @@ export const toPatchOf =
 const unrequested: RenderContext = { expand: [], principal: { tenantId: '', credentialId: '', livemode: false } };
 
 /**
- * The customer -> the provider's representation of it: an expandable member as `expand[]` asks, a
- * member rendered as undefined left out.
+ * The customer -> the provider's representation of it; an expandable member as `expand[]` asks; a
+ * member rendered as undefined is left out.
  */
 export const renderOf =
   <T extends FieldTable>(table: T) =>
