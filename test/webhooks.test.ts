@@ -1,7 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import { dialects, fixturesOf, registry } from '../dialects/index.ts';
-import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { Webhooks } from '../src/webhooks/index.ts';
