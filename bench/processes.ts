@@ -73,9 +73,17 @@ export function startChild(
   });
 }
 
-/** Runs `node --import tsx <args>` to completion and returns its last stdout line. */
-export function runChild(args: readonly string[], env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+export interface Finished {
+  readonly out: string;
+  /** The last 20,000 characters of stderr. */
+  readonly err: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** Runs `node <args>` in the project root to completion, its output collected. */
+export function runToEnd(args: readonly string[], env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<Finished> {
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,13 +97,19 @@ export function runChild(args: readonly string[], env: Readonly<Record<string, s
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     err = (err + chunk).slice(-20_000);
   });
-  return new Promise((resolve, reject) => {
-    // 'close' comes after the child's stdio is drained, unlike 'exit'.
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve(out.trim().split('\n').at(-1) ?? '');
-      else reject(new Error(`${args.join(' ')} failed (${signal ?? code})\n${err}`));
-    });
-  });
+  // 'close' comes after the child's stdio is drained, unlike 'exit'.
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ out, err, code, signal })));
+}
+
+/** Runs `node --import tsx <args>` to completion and returns its last stdout line. */
+export async function runChild(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs: number,
+): Promise<string> {
+  const { out, err, code, signal } = await runToEnd(['--import', 'tsx', ...args], env, timeoutMs);
+  if (code !== 0) throw new Error(`${args.join(' ')} failed (${signal ?? code})\n${err}`);
+  return out.trim().split('\n').at(-1) ?? '';
 }
 
 // Peak resident memory per row: Linux keeps a high-water mark (VmHWM) per process, which writing

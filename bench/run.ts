@@ -20,12 +20,20 @@
 // which every custgate row is compared with; every dialect's update at a fixed offered load
 // (BENCH_RATE) for its p99; Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
+//
+// Groups (`npm run bench -- --only requests,migration,backlog,webhooks`; all by default): the rows
+// above are `requests`; the others are sections of their own, each against a baseline of the same
+// run — `migration` (bench/migration.ts, BENCH_BOOK [2000]), `backlog` (bench/backlog.ts,
+// BENCH_BACKLOG [2000], BENCH_DRAIN_SAMPLE [500], BENCH_BACKLOG_RATE [200], BENCH_BACKLOG_SECONDS
+// [10]) and `webhooks` (bench/webhooks.ts, BENCH_WEBHOOK_BOOK [1000], BENCH_CONNECTIONS,
+// BENCH_DURATION). With --only, results are printed and written only to BENCH_RESULTS when set.
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { dialects } from '../dialects/index.ts';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
@@ -34,6 +42,10 @@ import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChi
 import { type Backend, type Row, table, verdictLines, verdicts } from './report.ts';
 import { freePort } from '../test/support/processes.ts';
 import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts';
+import { type Section, sectionMarkdown } from './gateways.ts';
+import { migrationSection } from './migration.ts';
+import { backlogSection } from './backlog.ts';
+import { webhookSection } from './webhooks.ts';
 
 const env = process.env;
 const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
@@ -42,7 +54,17 @@ const warmupSeconds = num('BENCH_WARMUP', 3);
 const sizes = [num('BENCH_SMALL', 1000), num('BENCH_LARGE', 1_000_000)].filter((n) => n > 0);
 const only = env.BENCH_DIALECTS?.split(',').filter(Boolean);
 const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || only.includes(d.name));
-const resultsPath = env.BENCH_RESULTS ?? join(root, 'bench', 'RESULTS.md');
+// `npm run bench -- --only migration,backlog`: some groups only, printed (and written to BENCH_RESULTS
+// when set; bench/RESULTS.md keeps the last whole run).
+const groups = ['requests', 'migration', 'backlog', 'webhooks'] as const;
+const onlyArg = parseArgs({ options: { only: { type: 'string' } } }).values.only;
+const chosen = onlyArg?.split(',').filter(Boolean) ?? [...groups];
+const unknownGroup = chosen.find((g) => !(groups as readonly string[]).includes(g));
+if (unknownGroup) throw new Error(`--only ${unknownGroup}: the groups are ${groups.join(', ')}`);
+const want = (group: (typeof groups)[number]) => chosen.includes(group);
+const resultsPath = env.BENCH_RESULTS ?? (onlyArg ? undefined : join(root, 'bench', 'RESULTS.md'));
+const book = num('BENCH_BOOK', 2000);
+const sections: Section[] = [];
 const synchronous = env.CUSTGATE_SQLITE_SYNCHRONOUS === 'normal' ? 'NORMAL' : 'FULL';
 const fixedRate = num('BENCH_RATE', 500);
 const postgresUrl = [env.BENCH_DATABASE_URL, env.TEST_DATABASE_URL].find((url) => url?.startsWith('postgres'));
@@ -267,6 +289,7 @@ function writeResults(): string {
   const load1 = loadavg();
   const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
   const failures = rows.filter((r) => r.probeFailure).map((r) => `- ${r.label}: first answer ${r.probeFailure}`);
+  const sectionVerdicts = sections.flatMap((x) => x.verdicts.map((v) => ({ ...v, subject: x.title })));
   const md = [
     '# Benchmark results',
     '',
@@ -291,13 +314,16 @@ function writeResults(): string {
     ...verdictLines(verdictList),
     ...(failures.length > 0 ? ['', '## Failed rows', '', ...failures] : []),
     '',
+    ...sections.map(sectionMarkdown),
   ].join('\n');
-  writeFileSync(resultsPath, md);
-  return `${text}\n\n${verdictLines(verdictList).join('\n')}`;
+  if (resultsPath) writeFileSync(resultsPath, md);
+  const sectionText = sections.map(sectionMarkdown).join('\n');
+  const unmetSections = sectionVerdicts.filter((v) => !v.met).length;
+  return `${rows.length > 0 ? `${text}\n\n${verdictLines(verdictList).join('\n')}\n\n` : ''}${sectionText}${unmetSections > 0 ? `\n${unmetSections} target(s) of the sections above not met.` : ''}`;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'custgate-bench-'));
-try {
+/** The request rows: hello-world, Prism, by hand, and custgate's update/retrieve rows. */
+async function requestRows(dir: string) {
   log(`custgate bench: ${registered.map((d) => d.name).join(', ')}; ${load.connections} connections, ${load.durationSeconds} s per row`);
   await hello();
   await prism();
@@ -350,7 +376,18 @@ try {
   }
   if (large !== undefined && large !== small)
     await custgate(dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
-  log(`\n${writeResults()}\n\nWritten to ${resultsPath}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'custgate-bench-'));
+try {
+  if (want('requests')) await requestRows(dir);
+  if (want('migration')) sections.push(await migrationSection(dir, book, log));
+  if (want('backlog')) {
+    const backlog = { backlog: num('BENCH_BACKLOG', 2000), sample: num('BENCH_DRAIN_SAMPLE', 500), rate: num('BENCH_BACKLOG_RATE', 200) };
+    sections.push(await backlogSection(dir, { ...backlog, seconds: num('BENCH_BACKLOG_SECONDS', 10) }, log));
+  }
+  if (want('webhooks')) sections.push(await webhookSection(dir, num('BENCH_WEBHOOK_BOOK', 1000), load, log));
+  log(`\n${writeResults()}${resultsPath ? `\n\nWritten to ${resultsPath}` : ''}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import { type CreatedTenant, createTenant } from './support/registered.ts';
 import { launchChromium, watchedPage } from './support/browser.ts';
 import { testEnv } from './support/gateway.ts';
 import { testBackend, testStore } from './support/store.ts';
+import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
 
 // /docs and /console in a real headless Chromium against a real gateway server: what a person
 // sees and clicks. Nothing may load from anywhere but the gateway, and nothing may log an error.
@@ -105,6 +106,68 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['custgate.credential']);
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
+  }, 120_000);
+
+  it("/console shows an endpoint's delivery attempts, failed then delivered, and resends an event", async () => {
+    const receiver: Receiver = await startReceiver();
+    try {
+      receiver.status = 503;
+      const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+      const made = await fetch(`${base}/gateway/v1/webhook_endpoints`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: receiver.url, enabled_events: ['customer.created'] }),
+      });
+      expect(made.status).toBe(201);
+      const endpoint = (await made.json()) as { id: string };
+      const created = await fetch(`${base}/v1/customers`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'name=Hooked',
+      });
+      expect(created.status).toBe(200);
+      // The server sends right after the write: wait for that first (failed) attempt on the API.
+      const attempts = async () =>
+        (
+          (await (await fetch(`${base}/gateway/v1/webhook_endpoints/${endpoint.id}/attempts`, { headers: auth })).json()) as {
+            data: { event: string; status: number }[];
+          }
+        ).data;
+      await expect.poll(attempts, { timeout: 20_000 }).toContainEqual(expect.objectContaining({ status: 503 }));
+      const event = (await attempts())[0]!.event;
+
+      const { page, errors, external } = await watchedPage(browser, base);
+      await page.goto(`${base}/console`);
+      await page.fill('#secret', tenant.credentials.wooshpay!.secret_key!);
+      await page.click('#credential-form button[type=submit]');
+      await page.click('#webhooks-load');
+      const row = page.locator(`#endpoint-rows tr[data-endpoint="${endpoint.id}"]`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain(receiver.url);
+      await row.locator('button').click();
+      const failed = page.locator('#attempt-rows tr.failed');
+      await failed.first().waitFor();
+      expect(await failed.first().textContent()).toContain(event);
+      expect(await failed.first().textContent()).toContain('HTTP 503');
+
+      // The receiver is back: the retry delivers it, and the log shows it on the next look.
+      receiver.status = 200;
+      await expect.poll(attempts, { timeout: 20_000 }).toContainEqual(expect.objectContaining({ status: 200 }));
+      await row.locator('button').click();
+      await page.locator('#attempt-rows tr.ok').first().waitFor();
+      expect(await page.locator('#attempt-rows tr.ok').first().textContent()).toContain(event);
+
+      // Resend from the log: the same event id arrives once more.
+      const before = receiver.received.length;
+      await page.locator('#attempt-rows tr.ok button').first().click();
+      await expect.poll(() => page.locator('#attempts-state').textContent()).toContain('queued again');
+      await expect.poll(() => receiver.received.length, { timeout: 20_000 }).toBe(before + 1);
+      expect(JSON.parse(receiver.received.at(-1)!.body)).toMatchObject({ id: event, type: 'customer.created' });
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
   }, 120_000);
 
   it('the translate playground shows the body in the other dialect and its loss report', async () => {

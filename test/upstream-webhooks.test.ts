@@ -30,7 +30,7 @@ describe('webhooks in from upstreams', () => {
   let dispatcher: Dispatcher;
   let request: (path: string, init?: RequestInit) => Promise<Response>;
   let env: Record<string, string>;
-  const auth = () => ({ authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` });
+  const auth = (t = tenant) => ({ authorization: `Bearer ${t.credentials.wooshpay!.secret_key}` });
 
   beforeAll(async () => {
     provider = await startProvider();
@@ -56,13 +56,13 @@ describe('webhooks in from upstreams', () => {
   });
 
   const keyring = () => keyringFor(loadConfig(env), store.upstreams);
-  const canonical = async (ref: string) => {
-    const res = await request(`/gateway/v1/customers/${ref}`, { headers: auth() });
+  const canonical = async (ref: string, t = tenant) => {
+    const res = await request(`/gateway/v1/customers/${ref}`, { headers: auth(t) });
     expect(res.status).toBe(200);
     return (await res.json()) as { name: string; version: number; ids: { uuid: string } };
   };
-  const remoteOf = async (ref: string, upstreamId: string) => {
-    const res = await request(`/gateway/v1/customers/${ref}/links`, { headers: auth() });
+  const remoteOf = async (ref: string, upstreamId: string, t = tenant) => {
+    const res = await request(`/gateway/v1/customers/${ref}/links`, { headers: auth(t) });
     const links = ((await res.json()) as { data: { upstream_id: string; remote_id: string }[] }).data;
     const link = links.find((l) => l.upstream_id === upstreamId);
     if (!link) throw new Error(`no link to ${upstreamId}`);
@@ -226,5 +226,96 @@ describe('webhooks in from upstreams', () => {
     // A signature by another secret is refused.
     const wrong = new Webhook(`whsec_${Buffer.from('another-secret-entirely-here!!').toString('base64')}`).sign(msgId, new Date(), payload);
     expect((await send(wrong)).status).toBe(400);
+  });
+
+  /** A tenant of its own with a Wooshpay upstream that signs its webhooks with `stripeSecret`. */
+  const wooshpayTenant = async (name: string, mode: 'proxy' | 'mirror') => {
+    const t = await createTenant(store, loadConfig(env), name);
+    const upstream = await addUpstream(store, keyring(), t.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: provider.baseUrl('wooshpay'),
+      mode,
+      credentials: provider.credentials.wooshpay,
+      webhookSecret: stripeSecret,
+    });
+    return { t, upstream };
+  };
+
+  it('a signed customer.deleted from the proxy upstream deletes the local copy; a forged, replayed or stale one changes nothing', {
+    timeout: 60_000,
+  }, async () => {
+    const { t, upstream } = await wooshpayTenant('inbound-deletes', 'proxy');
+    const make = async (name: string) => {
+      const res = await request('/wooshpay/v1/customers', jsonInit('POST', { name }, auth(t)));
+      expect(res.status).toBe(200);
+      const id = ((await res.json()) as { id: string }).id;
+      return { id, remote: await remoteOf(id, upstream.id, t) };
+    };
+    const retrieve = async (id: string) => (await request(`/wooshpay/v1/customers/${id}`, { headers: auth(t) })).json();
+    const gone = await make('Deleted at the provider');
+    const kept = await make('Kept');
+    // Deleted in the provider's dashboard: Stripe's event carries the whole customer as it was.
+    const asItWas = await atProvider('wooshpay', gone.remote);
+    const del = await fetch(`${provider.baseUrl('wooshpay')}/v1/customers/${gone.remote}`, {
+      method: 'DELETE',
+      headers: dialects.wooshpay.client.retrieve(gone.remote, provider.credentials.wooshpay).headers,
+    });
+    expect(del.status).toBe(200);
+
+    // Forged first: tampered to name the customer that stays, or signed by another secret.
+    const forgedPayload = stripeEvent('evt_del_forged', 'customer.deleted', { ...asItWas, id: kept.remote });
+    for (const sig of [signed(stripeEvent('evt_del_forged', 'customer.deleted', asItWas)), signed(forgedPayload, 'whsec_not_the_one')]) {
+      expect((await postStripe(upstream.id, forgedPayload, sig, '192.0.2.30')).status).toBe(400);
+    }
+    // Older than the customer's last local write (sent to the provider first): stale.
+    const older = stripeEvent('evt_del_old', 'customer.deleted', asItWas, Math.floor(Date.now() / 1000) - 600);
+    expect(await (await postStripe(upstream.id, older, signed(older))).json()).toMatchObject({ outcome: 'stale' });
+    expect(await retrieve(gone.id)).toMatchObject({ id: gone.id, name: 'Deleted at the provider' });
+
+    const payload = stripeEvent('evt_del_1', 'customer.deleted', asItWas);
+    const res = await postStripe(upstream.id, payload, signed(payload));
+    expect(res.status).toBe(200);
+    const taken = (await res.json()) as { outcome: string; customer: string };
+    expect(taken.outcome).toBe('applied');
+    // As the provider answers a retrieve of a deleted customer, and left out of the list.
+    expect(await retrieve(gone.id)).toEqual({ id: gone.id, object: 'customer', deleted: true });
+    const list = (await (await request('/wooshpay/v1/customers?limit=100', { headers: auth(t) })).json()) as { data: { id: string }[] };
+    expect(list.data.map((c) => c.id)).toEqual([kept.id]);
+    expect(await retrieve(kept.id)).toMatchObject({ id: kept.id, name: 'Kept' });
+    const history = (await (await request(`/gateway/v1/customers/${taken.customer}/events`, { headers: auth(t) })).json()) as {
+      data: { action: string }[];
+    };
+    expect(history.data.map((e) => e.action)).toEqual(['create', 'delete']);
+
+    // Replayed, or the same delete again under a new id: acknowledged, nothing more is written.
+    expect(await (await postStripe(upstream.id, payload, signed(payload))).json()).toMatchObject({ outcome: 'duplicate' });
+    const again = stripeEvent('evt_del_2', 'customer.deleted', asItWas);
+    expect(await (await postStripe(upstream.id, again, signed(again))).json()).toMatchObject({ outcome: 'ignored' });
+    const after = (await (await request(`/gateway/v1/customers/${taken.customer}/events`, { headers: auth(t) })).json()) as {
+      data: unknown[];
+    };
+    expect(after.data).toHaveLength(2);
+  });
+
+  it('a signed customer.deleted from a mirror upstream is recorded as drift; the local copy stays', { timeout: 60_000 }, async () => {
+    const { t, upstream: mirror } = await wooshpayTenant('inbound-mirror-deletes', 'mirror');
+    const created = await request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Mirrored' }, auth(t)));
+    const id = ((await created.json()) as { id: string }).id;
+    await dispatcher.drain();
+    const remote = await remoteOf(id, mirror.id, t);
+    const before = await canonical(id, t);
+    const payload = stripeEvent('evt_mirror_del_1', 'customer.deleted', await atProvider('wooshpay', remote));
+    const res = await postStripe(mirror.id, payload, signed(payload));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'drift', customer: before.ids.uuid });
+    expect(await canonical(id, t)).toMatchObject({ name: 'Mirrored', version: before.version });
+    const shadow = (await (await request('/gateway/v1/shadow', { headers: auth(t) })).json()) as {
+      dialects: {
+        dialect: string;
+        fields: { field: string; samples: { local: unknown; upstream: unknown; upstream_version: string | null }[] }[];
+      }[];
+    };
+    const field = shadow.dialects.find((d) => d.dialect === 'wooshpay')?.fields.find((f) => f.field === 'deleted');
+    expect(field?.samples).toEqual([expect.objectContaining({ local: false, upstream: true, upstream_version: 'evt_mirror_del_1' })]);
   });
 });

@@ -1,88 +1,14 @@
-import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dialects, fixturesOf, registry } from '../dialects/index.ts';
-import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { Webhooks } from '../src/webhooks/index.ts';
-import type { Store } from '../src/store/index.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
-import { testStore } from './support/store.ts';
-import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
+import { addEndpoint, createCustomer, receiver, setup, stripe, stripeEventOf, update } from './support/webhook-setup.ts';
 
 // Webhooks through the real HTTP surface, delivered to a real local receiver, and verified by the
 // libraries users run: the official `stripe` package and `standardwebhooks`.
-
-const stripe = new Stripe('sk_test_unused', { maxNetworkRetries: 0 });
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  for (const r of receivers.splice(0)) await r.close();
-});
-
-interface Setup {
-  store: Store;
-  webhooks: Webhooks;
-  tenant: CreatedTenant;
-  other: CreatedTenant;
-  logged: { event: string; fields: Readonly<Record<string, unknown>> }[];
-  request(path: string, init?: RequestInit): Promise<Response>;
-  auth(t?: CreatedTenant): Record<string, string>;
-}
-
-async function setup(env: Record<string, string> = {}, options: { noEndpointsTtlMs?: number; now?: () => Date } = {}): Promise<Setup> {
-  const store = await testStore();
-  const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5', ...env });
-  const logged: Setup['logged'] = [];
-  const logger = { error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push({ event, fields }) };
-  const webhooks = new Webhooks(store, keyringFor(config, store.upstreams), Object.values(dialects), {
-    ...config.webhooks,
-    logger,
-    kickAfterWrite: false,
-    ...options,
-  });
-  const app = createApp({ store, config, logger, webhooks });
-  const tenant = await createTenant(store, config, 'acme');
-  const other = await createTenant(store, config, 'other');
-  return {
-    store,
-    webhooks,
-    tenant,
-    other,
-    logged,
-    request: async (path, init) => app.request(path, init),
-    auth: (t = tenant) => ({ authorization: `Bearer ${t.credentials.wooshpay!.secret_key}` }),
-  };
-}
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
-
-async function addEndpoint(s: Setup, body: Record<string, unknown>, t?: CreatedTenant) {
-  const res = await s.request('/gateway/v1/webhook_endpoints', jsonInit('POST', body, s.auth(t)));
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; secret: string; dialect: string; format: string };
-}
-
-async function createCustomer(s: Setup, body: Record<string, unknown> = { name: 'Jenny Rosen', email: 'jenny@example.com' }) {
-  const res = await s.request('/wooshpay/v1/customers', jsonInit('POST', body, s.auth()));
-  expect(res.status).toBe(200);
-  return (await res.json()) as { id: string };
-}
-
-const update = async (s: Setup, id: string, body: Record<string, unknown>) => {
-  const res = await s.request(
-    `/wooshpay/v1/customers/${id}`,
-    jsonInit('POST', body, { ...s.auth(), 'idempotency-key': `k-${Math.random()}` }),
-  );
-  expect(res.status).toBe(200);
-};
-
-const stripeEventOf = (r: { headers: Record<string, string>; body: string }, secret: string) =>
-  stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature'] ?? '', secret);
 
 describe('the per-tenant endpoint lookup', () => {
   it('is skipped for a tenant found without endpoints; an endpoint added here counts at the next write, one added by another process after the TTL', async () => {

@@ -77,7 +77,11 @@ export function bookCommands(upstream: Command, env: Env): void {
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          return await importCustomers(bookDeps(store, env), row, { rate: opts.rate, livemode: opts.live === true, onPage: bar.update });
+          return await importCustomers(bookDeps(store, env), row, {
+            rate: opts.rate,
+            livemode: opts.live === true ? true : undefined,
+            onPage: bar.update,
+          });
         } finally {
           bar.stop();
         }

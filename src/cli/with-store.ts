@@ -2,8 +2,8 @@ import { isGatewayError } from '../contract/errors.ts';
 import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 
-// The store as a command opens and closes it, and a tenant as a command names it: shared by the
-// upstream and book commands.
+// What the `custgate upstream` commands (upstream.ts, book.ts) share: the store opened and closed
+// around a command, and a tenant named by id or name.
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

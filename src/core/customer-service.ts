@@ -83,7 +83,7 @@ export interface WrittenEvent {
   readonly tenantId: string;
   readonly customerId: string;
   readonly version: number;
-  readonly action: 'create' | 'update';
+  readonly action: 'create' | 'update' | 'delete';
   readonly at: string;
   readonly requestId: string | null;
   readonly idempotencyKey: string | null;
@@ -247,7 +247,15 @@ export class CustomerService {
       throw deletedCustomer(segment);
     }
     const replicas = await this.#replicas(tenantId, ctx.upstreams);
-    const customer = await this.#write(found, segment, ctx, replicas, (row) => this.#planDelete(row, segment, ctx, replicas));
+    const recorder = await this.#options.events?.prepare(tenantId);
+    const customer = await this.#write(
+      found,
+      segment,
+      ctx,
+      replicas,
+      (row) => this.#planDelete(row, segment, ctx, replicas, recorder),
+      recorder,
+    );
     return { customer, deleted: true };
   }
 
@@ -424,7 +432,13 @@ export class CustomerService {
   }
 
   /** The tombstone a delete writes on top of `row`: the next version, marked deleted. */
-  #planDelete(row: CustomerRow, segment: string, ctx: WriteContext, replicas: readonly { readonly id: string }[]): WritePlan<Customer> {
+  #planDelete(
+    row: CustomerRow,
+    segment: string,
+    ctx: WriteContext,
+    replicas: readonly { readonly id: string }[],
+    recorder: Recorder,
+  ): WritePlan<Customer> {
     if (row.deleted_at !== null) throw deletedCustomer(segment);
     const current = rowToCustomer(row);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
@@ -440,6 +454,7 @@ export class CustomerService {
         expectedVersion: current.version,
         event: this.#event(next, ctx, 'delete', []),
         ...this.#deliveries(replicas, next, tenantId, 'delete'),
+        ...this.#extra(recorder, next, ctx, 'delete'),
       },
     };
   }
@@ -488,7 +503,7 @@ export class CustomerService {
     return { deliveries };
   }
 
-  #extra(recorder: Recorder, customer: Customer, ctx: WriteContext, action: 'create' | 'update') {
+  #extra(recorder: Recorder, customer: Customer, ctx: WriteContext, action: WrittenEvent['action']) {
     if (!recorder) return {};
     const extra = recorder({
       tenantId: ctx.principal.tenantId,

@@ -9,7 +9,8 @@ import type { Store } from '../store/index.ts';
 // "empty" in its several spellings ("", null, {}, []), which no provider tells apart reliably.
 
 export interface FieldDiff {
-  readonly field: FieldName;
+  /** `deleted`: the provider deleted a customer the local copy keeps (its webhook, src/webhooks/inbound.ts). */
+  readonly field: FieldName | 'deleted';
   readonly local: unknown;
   readonly upstream: unknown;
 }

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from 'hono';
-import { createApp, type GatewayApp } from '../http/app.ts';
+import { createGateway, type GatewayApp } from '../http/app.ts';
+import type { ImportJobs } from '../upstream/import-job.ts';
 import { loadConfig } from '../config.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
@@ -38,6 +39,8 @@ interface Built {
   readonly dispatcher: Dispatcher | undefined;
   /** Sends webhook deliveries on the cron trigger (each write also sends, in waitUntil). */
   readonly webhooks: WebhookDispatcher;
+  /** Advances imports started over HTTP a few pages per cron run (src/upstream/import-job.ts). */
+  readonly imports: ImportJobs;
   readonly eventRetentionDays: number;
 }
 const built = new WeakMap<D1Database, Built>();
@@ -51,9 +54,11 @@ export function gatewayFor(env: Env): Built {
     const config = loadConfig(vars);
     const replication = replicationFor(store, config);
     const webhooks = webhooksFor(store, config, dialectList(registry));
+    const { app, runtime } = createGateway({ store, config, registry, replication, webhooks });
     gateway = {
       fingerprint,
-      app: createApp({ store, config, registry, replication, webhooks }),
+      app,
+      imports: runtime.imports,
       store,
       dispatcher: replication.dispatcher,
       webhooks: webhooks.dispatcher,
@@ -72,7 +77,10 @@ export default {
     // The execution context carries waitUntil: a write's outbox drain runs inside it.
     return gatewayFor(env).app.fetch(request, env, ctx);
   },
-  /** Cron trigger (wrangler.toml): drops expired idempotency keys and old history, as node.ts does hourly. */
+  /**
+   * Cron trigger (wrangler.toml): drops expired idempotency keys and old history, as node.ts does
+   * hourly; drains the outbox and webhooks; advances running imports.
+   */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     const gateway = gatewayFor(env);
     await gateway.store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
@@ -81,6 +89,6 @@ export default {
       await gateway.store.purgeEventsBefore(new Date(before).toISOString());
     }
     const deadline = Date.now() + cronDrainMs;
-    await Promise.all([gateway.dispatcher?.drain({ deadline }), gateway.webhooks.drain({ deadline })]);
+    await Promise.all([gateway.dispatcher?.drain({ deadline }), gateway.webhooks.drain({ deadline }), gateway.imports.advance(deadline)]);
   },
 };

@@ -6,6 +6,7 @@ import { dialectList } from '../contract/registry.ts';
 import { accessMiddleware, markDialect } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
+import { bookApi } from './book-routes.ts';
 import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
@@ -13,7 +14,7 @@ import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
 import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
-import { createRuntime, type GatewayDeps } from './runtime.ts';
+import { createRuntime, type GatewayDeps, type Runtime } from './runtime.ts';
 import { simulator } from './simulate.ts';
 import { webRoutes } from '../web/index.ts';
 import { mountWebhooks } from './webhook-routes.ts';
@@ -69,6 +70,11 @@ function route(dialect: AnyDialect, h: DialectHandlers, method: string, item: bo
  * path), plus the gateway's own API under /gateway/v1.
  */
 export function createApp(deps: GatewayDeps): GatewayApp {
+  return createGateway(deps).app;
+}
+
+/** The app and the runtime it serves from, for an entry that also runs the runtime's jobs (the Worker's cron). */
+export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; readonly runtime: Runtime } {
   const rt = createRuntime(deps);
   const app: GatewayApp = new Hono<GatewayEnv>();
   // Every response may carry customer data (or say whether a customer exists): never cached,
@@ -97,6 +103,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   });
   // Before the gateway API, whose catch-all would answer for these paths.
   app.route('/gateway/v1', devApi(all, rt));
+  app.route('/gateway/v1', bookApi(all, rt));
   mountWebhooks(app, all, rt);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
@@ -158,5 +165,5 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
   });
   app.onError((error) => gatewayError(error, rt));
-  return app;
+  return { app, runtime: rt };
 }

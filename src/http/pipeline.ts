@@ -55,7 +55,7 @@ function drainAfterWrite(c: Context, rt: Runtime): void {
 }
 
 /** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
-function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+export function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
   // @hono/node-server passes its {incoming, outgoing} as the env and never an execution context;
   // asking Hono for one would throw and catch an Error (with its stack) on every write.
   if ((c.env as { incoming?: unknown } | undefined)?.incoming !== undefined) return undefined;

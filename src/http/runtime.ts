@@ -6,6 +6,7 @@ import type { Dispatcher } from '../outbox/dispatcher.ts';
 import type { Replication } from '../outbox/types.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
+import { ImportJobs } from '../upstream/import-job.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
@@ -71,6 +72,10 @@ export interface Runtime {
   readonly inFlight: AddressSlots;
   readonly clientAddress: (c: Context) => string | undefined;
   readonly webhooks: Webhooks;
+  /** Whole-book imports started over HTTP (POST /gateway/v1/upstreams/{id}/import). */
+  readonly imports: ImportJobs;
+  /** Upstream calls outside a customer's request: imports and reconciliations. */
+  readonly upstreams: UpstreamClient;
 
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
@@ -141,6 +146,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
     webhooks,
+    imports: new ImportJobs({ store: deps.store, service, client: upstreams }, { logger, now }),
+    upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
   };

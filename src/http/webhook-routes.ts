@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
-import { eventFacts, parseEventId, stripeEvent } from '../webhooks/events.ts';
+import { eventFacts, isEventType, parseEventId, stripeEvent } from '../webhooks/events.ts';
 import { markDialect, markTenant } from './access.ts';
 import { authenticate, authenticateAny } from './authenticate.ts';
 import { decodeBody } from '../contract/body.ts';
@@ -212,7 +212,9 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const id = c.req.param('id') ?? '';
       const ref = parseEventId(id);
       const facts = ref && (await eventFacts(rt.store, p.tenantId, ref.customerId, ref.version));
-      if (!facts || facts.createdAt < retainedSince(rt)) throw new GatewayError('not_found', `No such event: '${id}'`);
+      // Another mode's event is not found, as Stripe answers a test key asking for a live event.
+      if (!facts || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
+        throw new GatewayError('not_found', `No such event: '${id}'`);
       return c.json(await eventWithRequest(rt, facts, dialect));
     }),
   );
@@ -228,6 +230,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       }
       const type = q.get('type');
       const types = type === null || type === '*' || type === 'customer.*' ? undefined : [type];
+      const known = types?.filter(isEventType);
       const gte = q.get('created[gte]') ?? (q.has('created[gt]') ? String(Number(q.get('created[gt]')) + 1) : q.get('created'));
       if (gte !== null && !/^\d{1,12}$/.test(gte)) throw new GatewayError('invalid_request', 'created must be a Unix timestamp.');
       const after = q.get('starting_after');
@@ -235,13 +238,14 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const anchor = ref && (await wh.repo.event(p.tenantId, ref.customerId, ref.version));
       if (after !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${after}'`);
       const rows =
-        types && !types.every((t) => t === 'customer.created' || t === 'customer.updated')
+        types && known?.length !== types.length
           ? []
           : await wh.repo.events({
               tenantId: p.tenantId,
+              livemode: p.livemode,
               createdAfter: retainedSince(rt),
               limit: limit + 1,
-              ...(types ? { types } : {}),
+              ...(known ? { types: known } : {}),
               ...(gte !== null ? { createdGte: new Date(Number(gte) * 1000).toISOString() } : {}),
               ...(q.get('delivery_success') === 'false' ? { undelivered: true } : {}),
               ...(anchor ? { before: anchor } : {}),

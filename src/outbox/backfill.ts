@@ -1,4 +1,5 @@
 import { queryBuilder } from '../store/compiler.ts';
+import { walkCustomers } from './walk-customers.ts';
 import { type DeliveryRow, pendingDelivery, type Store, type UpstreamRow } from '../store/index.ts';
 
 // `custgate upstream backfill` (#27): a mirror or shadow upstream added to a tenant that already
@@ -37,14 +38,11 @@ export async function backfill(store: Store, row: UpstreamRow, options: Backfill
   const rate = options.rate ?? 500;
   const db = queryBuilder(store.executor.backend);
   const started = Date.now();
-  let after = 0;
   let queued = 0;
   let skipped = 0;
-  for (;;) {
-    // By the per-tenant number, which only grows: customers created meanwhile come last or are
-    // queued by their own write.
-    const page = db
-      .selectFrom('customers as c')
+  // Customers created meanwhile come last or are queued by their own write.
+  const pages = walkCustomers(store, row.tenant_id, batch, (page) =>
+    page
       .select(['c.id', 'c.version', 'c.number'])
       .select((eb) => [
         eb
@@ -66,15 +64,9 @@ export async function backfill(store: Store, row: UpstreamRow, options: Backfill
               .where('o.state', 'in', ['pending', 'dead']),
           )
           .as('queued'),
-      ])
-      .where('c.tenant_id', '=', row.tenant_id)
-      .where('c.number', '>', after)
-      .orderBy('c.number')
-      .limit(batch)
-      .compile();
-    const customers = await store.executor.all(page);
-    if (customers.length === 0) break;
-    after = Number(customers.at(-1)?.number);
+      ]),
+  );
+  for await (const customers of pages) {
     const at = now().toISOString();
     const rows: DeliveryRow[] = [];
     for (const c of customers) {

@@ -1,17 +1,18 @@
-import type { CustomerPatch } from '../../schemas/index.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
+import type { CustomersTable } from '../store/schema.ts';
 import { dialectOf, type UpstreamClient } from '../upstream/client.ts';
 import { pageWithRetries, sleepFor } from '../upstream/import.ts';
 import { reconciledEvent } from '../upstream/cut-over.ts';
 import { historyStep } from '../upstream/registry.ts';
 import { comparedFields, type FieldDiff, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from './upstream-port.ts';
+import { walkCustomers } from './walk-customers.ts';
 
-// `custgate upstream reconcile` (#27): walks the upstream's whole list and the tenant's whole
-// local book and says whether they hold the same customers: counts, the customers missing on
+// `custgate upstream reconcile` (#27): walks the upstream's whole list page by page, then the
+// tenant's local book in keyset pages, and says whether they hold the same customers: counts, the customers missing on
 // either side, and per linked customer the fields that differ, compared as the shadow compares
 // (src/outbox/shadow.ts: the local customer as the upstream's dialect shows it, declared noise
 // ignored). The result's summary is recorded in the upstream's history (`reconciled`), where a
@@ -39,7 +40,7 @@ export interface Reconciliation {
   readonly ids: readonly (readonly [string, string])[];
 }
 
-/** Customers read per local page. */
+/** Customers read per local page (only their ids and links). */
 const batch = 500;
 
 export async function reconcile(
@@ -50,13 +51,49 @@ export async function reconcile(
   const now = options.now ?? (() => new Date());
   const { store, client } = deps;
   const upstream = await client.open(row);
-  // The upstream's side, whole: its ids and what each shows.
-  const remote = new Map<string, CustomerPatch>();
+  const dialect = dialectOf(row.dialect);
+  const fields = comparedFields(dialect);
+  const db = queryBuilder(store.executor.backend);
+  // Only the ids the upstream listed are kept across pages (what the local walk checks links
+  // against); each page's customers are compared with their local copies and dropped.
+  const listed = new Set<string>();
+  const missingLocal: string[] = [];
+  const differences: Reconciliation['differences'][number][] = [];
+  const ids: [string, string][] = [];
   const asked = new Set<string>();
   let token: string | undefined;
   do {
     const page = await pageWithRetries(client, upstream, token, options.sleep ?? sleepFor);
-    for (const c of page.customers) remote.set(c.id, c.patch);
+    const fresh = page.customers.filter((c) => !listed.has(c.id));
+    for (const c of fresh) listed.add(c.id);
+    const locals = new Map<string, CustomersTable>();
+    if (fresh.length > 0) {
+      const q = db
+        .selectFrom('upstream_links as l')
+        .innerJoin('customers as c', 'c.id', 'l.customer_id')
+        .selectAll('c')
+        .select('l.remote_id')
+        .where('l.tenant_id', '=', row.tenant_id)
+        .where('l.upstream_id', '=', row.id)
+        .where(
+          'l.remote_id',
+          'in',
+          fresh.map((c) => c.id),
+        )
+        .compile();
+      for (const r of await store.executor.all(q)) locals.set(r.remote_id, r);
+    }
+    for (const c of fresh) {
+      const r = locals.get(c.id);
+      if (r === undefined) {
+        missingLocal.push(c.id);
+        continue;
+      }
+      ids.push([r.id, c.id]);
+      const customer = rowToCustomer(r);
+      const diffs = shadowDiff(expectedAt(dialect, r.id, customer), applyPatch(customer, c.patch), fields);
+      if (diffs.length > 0) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
+    }
     token = page.next;
     if (token !== undefined) {
       if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
@@ -64,43 +101,20 @@ export async function reconcile(
     }
   } while (token !== undefined);
 
-  const db = queryBuilder(store.executor.backend);
-  const fields = comparedFields(dialectOf(row.dialect));
-  const matched = new Set<string>();
+  // The local side: every customer without a link, or linked to an id the upstream did not list.
   const missingUpstream: string[] = [];
-  const differences: Reconciliation['differences'][number][] = [];
-  const ids: [string, string][] = [];
   let local = 0;
-  for (let after = 0; ; ) {
-    const q = db
-      .selectFrom('customers as c')
+  const pages = walkCustomers(store, row.tenant_id, batch, (page) =>
+    page
       .leftJoin('upstream_links as l', (join) => join.onRef('l.customer_id', '=', 'c.id').on('l.upstream_id', '=', row.id))
-      .selectAll('c')
-      .select('l.remote_id')
-      .where('c.tenant_id', '=', row.tenant_id)
-      .where('c.number', '>', after)
-      .orderBy('c.number')
-      .limit(batch)
-      .compile();
-    const rows = await store.executor.all(q);
-    if (rows.length === 0) break;
-    after = Number(rows.at(-1)?.number);
+      .select(['c.id', 'c.number', 'l.remote_id']),
+  );
+  for await (const rows of pages) {
     for (const r of rows) {
       local++;
-      const remoteId = r.remote_id;
-      const shown = remoteId === null ? undefined : remote.get(remoteId);
-      if (remoteId === null || shown === undefined) {
-        missingUpstream.push(r.id);
-        continue;
-      }
-      matched.add(remoteId);
-      ids.push([r.id, remoteId]);
-      const customer = rowToCustomer(r);
-      const diffs = shadowDiff(expectedAt(dialectOf(row.dialect), r.id, customer), applyPatch(customer, shown), fields);
-      if (diffs.length > 0) differences.push({ customer: r.id, upstream_id: remoteId, fields: diffs });
+      if (r.remote_id === null || !listed.has(r.remote_id)) missingUpstream.push(r.id);
     }
   }
-  const missingLocal = [...remote.keys()].filter((id) => !matched.has(id));
   const at = now();
   const result: Reconciliation = {
     upstream: row.id,
@@ -108,7 +122,7 @@ export async function reconcile(
     clean: missingUpstream.length === 0 && missingLocal.length === 0 && differences.length === 0,
     counts: {
       local,
-      upstream: remote.size,
+      upstream: listed.size,
       linked: ids.length,
       missing_upstream: missingUpstream.length,
       missing_local: missingLocal.length,

@@ -422,4 +422,15 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // #27: an import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs on after the
+  // request, on Workers a few pages per cron run: whose customers it stores (test or live keys)
+  // must outlive the request. Every existing checkpoint was a CLI import of test keys (0).
+  '0021_import_livemode': {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable('upstream_imports')
+        .addColumn('livemode', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };

@@ -191,6 +191,8 @@ export interface UpstreamImportsTable {
   last_error: string | null;
   started_at: string;
   updated_at: string;
+  /** 1 when the imported customers belong to the tenant's live keys, 0 for test keys. */
+  livemode: number;
 }
 
 export interface GatewayKeysTable {

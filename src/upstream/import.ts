@@ -30,7 +30,7 @@ export interface ImportOptions {
   readonly maxPages?: number | undefined;
   /** Called after each page's checkpoint. */
   readonly onPage?: ((progress: ImportProgress) => void) | undefined;
-  /** Whose customers the imported ones are: test (default) or live keys. */
+  /** Whose customers the imported ones are: test or live keys (default: a resumed import's, else test). */
   readonly livemode?: boolean | undefined;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -48,6 +48,36 @@ const maxRetryAfterMs = 120_000;
 const maxTries = 8;
 
 export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Where an import (re)starts: a stopped or failed one where it stopped, keeping whose keys its
+ * customers belong to unless told; a finished one (or none) from the first page, since customers
+ * created at the provider since are linked and the rest skipped.
+ */
+export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow, livemode: boolean | undefined, at: Date): ImportRow {
+  if (previous && previous.state !== 'done') {
+    return {
+      ...previous,
+      state: 'running',
+      last_error: null,
+      livemode: livemode === undefined ? Number(previous.livemode) : Number(livemode),
+      updated_at: at.toISOString(),
+    };
+  }
+  return {
+    upstream_id: row.id,
+    tenant_id: row.tenant_id,
+    state: 'running',
+    next_token: null,
+    pages: 0,
+    seen: 0,
+    imported: 0,
+    last_error: null,
+    started_at: at.toISOString(),
+    updated_at: at.toISOString(),
+    livemode: Number(livemode === true),
+  };
+}
 
 export const progressOf = (row: ImportRow): ImportProgress => ({
   upstream: row.upstream_id,
@@ -77,22 +107,7 @@ export async function importCustomers(deps: ImportDeps, row: UpstreamRow, option
   const sleep = options.sleep ?? sleepFor;
   const upstream = await deps.client.open(row);
   const previous = await deps.store.imports.find(row.tenant_id, row.id);
-  // A finished import starts over: customers created at the provider since are linked, the rest skipped.
-  let checkpoint: ImportRow =
-    previous && previous.state !== 'done'
-      ? { ...previous, state: 'running', last_error: null }
-      : {
-          upstream_id: row.id,
-          tenant_id: row.tenant_id,
-          state: 'running',
-          next_token: null,
-          pages: 0,
-          seen: 0,
-          imported: 0,
-          last_error: null,
-          started_at: now().toISOString(),
-          updated_at: now().toISOString(),
-        };
+  let checkpoint = checkpointFrom(previous, row, options.livemode, now());
   await deps.store.imports.save(checkpoint);
   // A cursor that comes back is a list that never ends: refused rather than walked for ever.
   const asked = new Set<string>();
@@ -124,7 +139,7 @@ export async function importCustomers(deps: ImportDeps, row: UpstreamRow, option
       // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
       const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
       for (const customer of page.customers) {
-        if (await importOne(deps, upstream, others, customer, options.livemode === true)) imported++;
+        if (await importOne(deps, upstream, others, customer, Number(checkpoint.livemode) === 1)) imported++;
         stored++;
         if (options.rate !== undefined && options.rate > 0) {
           const due = started + (stored / options.rate) * 1000;

@@ -36,6 +36,12 @@ export interface Customers {
   refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
   /** The proxy upstream's own state of one of its customers (its webhook), taken into the local copy. */
   takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer>;
+  /** The proxy upstream deleted one of its customers (its webhook): the local copy follows; undefined when none is linked. */
+  takeDelete(
+    principal: Principal,
+    upstream: Pick<UpstreamRow, 'id' | 'dialect'>,
+    remoteId: string,
+  ): Promise<{ customer: Customer; deleted: boolean } | undefined>;
 }
 
 export interface RemoteState {
@@ -266,6 +272,13 @@ export class ProxiedCustomers implements Customers {
       if (raced) return this.#service.update(['uuid'], raced.customer_id, {}, ctx);
       throw error;
     }
+  }
+
+  /** Nothing is sent back: the provider deleted it already. Mirrors get the delete as any other. */
+  async takeDelete(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remoteId: string) {
+    const link = await this.#store.upstreams.findLinkByRemote(principal.tenantId, upstream.id, remoteId);
+    if (!link) return undefined;
+    return this.#service.delete(['uuid'], link.customer_id, { principal, dialect: upstream.dialect }, 'same');
   }
 
   /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */

@@ -10,11 +10,24 @@ import type { Store } from '../store/index.ts';
 // what a receiver de-duplicates on (Stripe: "handle duplicate events" by event id,
 // https://docs.stripe.com/webhooks#handle-duplicate-events).
 
-export type EventType = 'customer.created' | 'customer.updated';
-export const eventTypes = ['customer.created', 'customer.updated'] as const satisfies readonly EventType[];
+export type EventType = 'customer.created' | 'customer.updated' | 'customer.deleted';
+export const eventTypes = ['customer.created', 'customer.updated', 'customer.deleted'] as const satisfies readonly EventType[];
 
-const typeOfAction = { create: 'customer.created', update: 'customer.updated' } as const satisfies Record<'create' | 'update', EventType>;
-export const eventType = (action: string): EventType => typeOfAction[action === 'create' ? 'create' : 'update'];
+type Action = 'create' | 'update' | 'delete';
+const typeOfAction = {
+  create: 'customer.created',
+  update: 'customer.updated',
+  delete: 'customer.deleted',
+} as const satisfies Record<Action, EventType>;
+export const eventType = (action: string): EventType => typeOfAction[action === 'create' || action === 'delete' ? action : 'update'];
+
+/** The change-history actions (customer_events.action) an event type announces. */
+export const actionOf = {
+  'customer.created': 'create',
+  'customer.updated': 'update',
+  'customer.deleted': 'delete',
+} as const satisfies Record<EventType, Action>;
+export const isEventType = (type: string): type is EventType => eventTypes.some((t) => t === type);
 
 export const eventId = (customerId: string, version: number): string => `evt_${customerId.replaceAll('-', '')}v${version}`;
 
@@ -66,7 +79,8 @@ export async function eventFacts(
     tenantId,
     createdAt: event.created_at,
     customer: at(version, event.created_at),
-    previous: event.action === 'create' || !before ? undefined : at(version - 1, before.created_at),
+    // Stripe's customer.deleted carries the customer as it was, and nothing changed to list.
+    previous: event.action !== 'update' || !before ? undefined : at(version - 1, before.created_at),
     ...request,
   };
 }

@@ -143,15 +143,18 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
   };
   if (!customerTypes.some((t) => t === event.type)) return record('ignored', '', null);
   const parsed = dialect.client.parse(event.object);
-  if (isGatewayError(parsed))
+  // A delete needs only the id: Stripe sends the whole customer as it was, a stub names it too.
+  const stub = event.type === 'customer.deleted' && typeof event.object.id === 'string' ? event.object.id : undefined;
+  if (isGatewayError(parsed) && stub === undefined)
     throw new GatewayError('invalid_request', `The event's customer does not parse as ${dialect.name}'s: ${parsed.message}`);
-  const link = await store.upstreams.findLinkByRemote(row.tenant_id, row.id, parsed.id);
+  const remoteId = stub ?? (parsed as Exclude<typeof parsed, GatewayError>).id;
+  const link = await store.upstreams.findLinkByRemote(row.tenant_id, row.id, remoteId);
   const customerId = link?.customer_id ?? null;
-  // A provider's delete is not taken into the local copy (not built): acknowledged, nothing changes.
-  if (event.type === 'customer.deleted') return record('ignored', parsed.id, customerId);
   const marker = `upstream-webhook:${row.id}`;
-  if (event.created < (await localTime(store, row, parsed.id, link?.customer_id, marker))) return record('stale', parsed.id, customerId);
+  if (event.created < (await localTime(store, row, remoteId, link?.customer_id, marker))) return record('stale', remoteId, customerId);
   const principal: Principal = { tenantId: row.tenant_id, credentialId: marker, livemode: false };
+  if (event.type === 'customer.deleted') return takeDelete(deps, row, event.id, principal, remoteId, customerId, record);
+  if (isGatewayError(parsed)) throw parsed;
   if (row.mode === 'proxy') {
     const customer = await deps.customers.takeIn(principal, row, { id: parsed.id, patch: parsed.patch });
     return record('applied', parsed.id, customer.uuid);
@@ -171,4 +174,30 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
     deps.now(),
   );
   return record('drift', parsed.id, local.uuid);
+}
+
+/** A provider's delete: proxy deletes the local copy; a mirror or shadow keeps it and records the drift. */
+async function takeDelete(
+  deps: InboundDeps,
+  row: UpstreamRow,
+  eventId: string,
+  principal: Principal,
+  remoteId: string,
+  customerId: string | null,
+  record: (outcome: InboundOutcome, remoteId: string, customer: string | null) => Promise<InboundResult>,
+): Promise<InboundResult> {
+  if (row.mode === 'proxy') {
+    const done = await deps.customers.takeDelete(principal, row, remoteId);
+    return record(done?.deleted ? 'applied' : 'ignored', remoteId, done?.customer.uuid ?? null);
+  }
+  const found = customerId && (await deps.store.findCustomer(row.tenant_id, 'uuid', customerId));
+  if (!found || found.deleted_at !== null) return record('ignored', remoteId, customerId);
+  await recordComparison(
+    deps.store,
+    { tenantId: row.tenant_id, upstream: row, customerId: found.id, version: Number(found.version) },
+    [{ field: 'deleted', local: false, upstream: true }],
+    eventId,
+    deps.now(),
+  );
+  return record('drift', remoteId, found.id);
 }

@@ -3,6 +3,7 @@ import type { WebhookFormat } from '../contract/webhook-format.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
 import { type LeaseOutcome, LeasedQueue } from '../store/lease.ts';
+import { actionOf, type EventType } from './events.ts';
 
 // The webhook tables (migration 0011_webhooks) and their queries. Deliveries are leased by
 // compare-and-set as the outbox's are, by one helper (src/store/lease.ts): no interactive transaction,
@@ -67,6 +68,7 @@ interface WebhookDatabase {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   customer_events: { customer_id: string; version: number; tenant_id: string; action: string; created_at: string };
+  customers: { id: string; tenant_id: string; livemode: number };
 }
 
 export type EndpointRow = WebhookEndpointsTable;
@@ -81,7 +83,9 @@ export interface WebhookDeliveryKey {
 
 export interface EventListFilter {
   readonly tenantId: string;
-  readonly types?: readonly string[];
+  /** Only events of customers in this mode: a test key sees test events, a live key live ones (as at Stripe). */
+  readonly livemode: boolean;
+  readonly types?: readonly EventType[];
   readonly createdGte?: string;
   readonly createdAfter: string;
   /** Only events with a delivery that has not succeeded (Stripe's delivery_success=false). */
@@ -300,10 +304,19 @@ export class WebhookStore {
       .selectFrom('customer_events as ev')
       .select(['ev.customer_id', 'ev.version', 'ev.action', 'ev.created_at'])
       .where('ev.tenant_id', '=', f.tenantId)
-      .where('ev.created_at', '>=', f.createdAfter);
+      .where('ev.created_at', '>=', f.createdAfter)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('customers as c')
+            .select(sql.lit(1).as('one'))
+            .whereRef('c.tenant_id', '=', 'ev.tenant_id')
+            .whereRef('c.id', '=', 'ev.customer_id')
+            .where('c.livemode', '=', f.livemode ? 1 : 0),
+        ),
+      );
     if (f.createdGte !== undefined) q = q.where('ev.created_at', '>=', f.createdGte);
     if (f.types && f.types.length > 0) {
-      const actions = f.types.map((t) => (t === 'customer.created' ? 'create' : 'update'));
+      const actions = f.types.map((t) => actionOf[t]);
       q = q.where('ev.action', 'in', actions);
     }
     if (f.undelivered) {

@@ -13,5 +13,7 @@ declare module 'cloudflare:test' {
     readonly [variable: string]: unknown;
   };
   export const SELF: { fetch(input: string | Request, init?: RequestInit): Promise<Response> };
+  export function createExecutionContext(): import('hono').ExecutionContext;
+  export function waitOnExecutionContext(ctx: import('hono').ExecutionContext): Promise<void>;
   export function applyD1Migrations(db: D1Database, migrations: D1Migration[], table?: string): Promise<void>;
 }

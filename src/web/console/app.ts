@@ -3,6 +3,8 @@
 // only to the gateway's own API with the credential the person pasted, kept in sessionStorage.
 // Everything shown is set as text, never as HTML.
 
+import { startWebhooks } from './webhooks.ts';
+
 interface Pasted {
   readonly scheme: 'bearer' | 'zenskar' | 'bigcapital-jwt';
   readonly secret: string;
@@ -206,6 +208,7 @@ function showCredentialState(): void {
 }
 
 async function start(): Promise<void> {
+  startWebhooks({ call, el, $, state, messageOf });
   const form = $<HTMLFormElement>('credential-form');
   const stored = loadCredential();
   if (stored) {

@@ -58,6 +58,21 @@ export const consoleHtml = `<!doctype html>
   <div id="deliveries" hidden><h3>Deliveries</h3><pre id="deliveries-body"></pre></div>
 </section>
 
+<section id="webhooks" class="card">
+  <h2>Webhooks</h2>
+  <p class="hint">The tenant's endpoints and each one's delivery attempts (docs/webhooks.md).</p>
+  <button type="button" id="webhooks-load" class="primary">Show endpoints</button>
+  <output id="webhooks-state" role="status"></output>
+  <table id="endpoints" hidden><thead><tr><th>id</th><th>url</th><th>format</th><th>events</th><th>status</th><th>failures</th><th></th></tr></thead>
+  <tbody id="endpoint-rows"></tbody></table>
+  <div id="attempts" hidden>
+    <h3>Delivery attempts</h3>
+    <output id="attempts-state" role="status"></output>
+    <table><thead><tr><th>when</th><th>event</th><th>attempt</th><th>status</th><th>error</th><th>took</th><th></th></tr></thead>
+    <tbody id="attempt-rows"></tbody></table>
+  </div>
+</section>
+
 <section id="translate" class="card">
   <h2>Translate playground</h2>
   <form id="translate-form">
@@ -113,4 +128,7 @@ table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; border-bottom: 1px solid var(--line); padding: .25rem .4rem; vertical-align: top; }
 .result { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin-top: .8rem; }
 .result h3 { margin: 0 0 .3rem; font-size: .9rem; }
+button.primary { background: var(--accent); }
+#attempt-rows tr.failed td:nth-child(4), #attempt-rows tr.failed td:nth-child(5) { color: #b42318; }
+#attempts h3 { margin: .8rem 0 .3rem; font-size: .95rem; }
 `;

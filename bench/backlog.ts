@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import { dialects, fixturesOf } from '../dialects/index.ts';
+import type { IssuedCredentials } from '../src/contract/dialect.ts';
+import { openStore } from '../src/entries/node.ts';
+import { queryBuilder } from '../src/store/compiler.ts';
+import { pendingDelivery, type Store } from '../src/store/index.ts';
+import { freePort } from '../test/support/processes.ts';
+import { customerIds } from './fixtures.ts';
+import { addWooshpayUpstream, cliJson, gatewayEnv, type Section, serve, until, watchFile } from './gateways.ts';
+import { type Measured, measure } from './load.ts';
+import { runChild } from './processes.ts';
+
+// Issue #27's outbox rows: does a backlog of one tenant's deliveries cost the other tenants, and
+// does the drain slow down as the backlog grows? One `custgate serve` on SQLite; its tenant
+// `bench` holds BENCH_BACKLOG + 100 customers (bench/preload.ts) and two mirror upstreams: one at a
+// provider (a second custgate), one at a port nothing listens on. The backlog is seeded by inserting
+// pending create deliveries straight into the gateway's file through the store API (what a
+// backfill or a write queues, without the writes), while the gateway runs.
+//   drain rate: 100 deliveries seeded, the rate at which they are delivered; then BENCH_BACKLOG
+//     seeded, the rate of its first BENCH_DRAIN_SAMPLE deliveries (from the rows' settle times);
+//   read p99: a retrieve of another tenant's customer at a fixed rate (BENCH_BACKLOG_RATE), with an
+//     empty outbox, then with the provider stopped and BENCH_BACKLOG more deliveries seeded towards
+//     the unreachable upstream, so every delivery fails and is retried while the reads run.
+
+export const backlogTargets = { p99Share: 2, drainShare: 0.5 } as const;
+
+export interface BacklogOptions {
+  readonly backlog: number;
+  readonly sample: number;
+  readonly rate: number;
+  readonly seconds: number;
+}
+
+/** Pending create deliveries for the preloaded customers [from, to) towards one upstream; returns the seed's timestamp. */
+async function seed(store: Store, tenant: string, upstream: string, from: number, to: number): Promise<string> {
+  const db = queryBuilder(store.executor.backend);
+  const at = new Date().toISOString();
+  for (let start = from; start < to; start += 500) {
+    const rows = [];
+    for (let i = start; i < Math.min(to, start + 500); i++) {
+      rows.push(
+        pendingDelivery({ upstream_id: upstream, customer_id: customerIds(i).uuid, version: 1, tenant_id: tenant, action: 'create' }, at),
+      );
+    }
+    await store.executor.run(db.insertInto('outbox').values(rows).compile());
+  }
+  return at;
+}
+
+export async function backlogSection(dir: string, options: BacklogOptions, log: (text: string) => void): Promise<Section> {
+  const { backlog, sample, rate, seconds } = options;
+  const file = join(dir, 'backlog.db');
+  const env = gatewayEnv(file);
+  const providerEnv = gatewayEnv(join(dir, 'backlog-provider.db'));
+  log(`backlog rows: ${backlog.toLocaleString('en-US')} deliveries pending`);
+  const preloaded = JSON.parse(await runChild(['bench/preload.ts', String(backlog + 100)], env, 30 * 60_000)) as {
+    tenantId: string;
+    credentials: Record<string, IssuedCredentials>;
+  };
+  const tenant = preloaded.tenantId;
+  const quiet = await cliJson<{ tenant: { id: string }; credentials: Record<string, IssuedCredentials> }>(
+    ['tenant', 'create', 'quiet'],
+    env,
+  );
+  const account = await cliJson<{ credentials: Record<string, IssuedCredentials> }>(['tenant', 'create', 'provider-account'], providerEnv);
+  const provider = await serve(providerEnv);
+  const nowhere = `http://127.0.0.1:${await freePort()}/wooshpay`;
+  const mirror = async (url: string) => ({ id: await addWooshpayUpstream(env, tenant, url, 'mirror', account.credentials.wooshpay) });
+  const live = await mirror(`${provider.url}/wooshpay`);
+  const dead = await mirror(nowhere);
+  const gateway = await serve(env);
+  const store = await openStore({ DATABASE_URL: `file:${file}`, CUSTGATE_SQLITE_WRITER: 'inline' });
+  const watch = watchFile(file);
+  try {
+    const wooshpay = dialects.wooshpay;
+    const auth = fixturesOf(wooshpay).auth(quiet.credentials.wooshpay!);
+    const created = await fetch(`${gateway.url}/wooshpay/v1/customers`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Quiet+Tenant&email=quiet%40example.com',
+    });
+    if (created.status !== 200) throw new Error(`the quiet tenant's customer: ${created.status} ${await created.text()}`);
+    const { id } = (await created.json()) as { id: string };
+    const read = { method: 'GET', path: `/wooshpay/v1/customers/${id}`, headers: auth };
+    const reads = async (): Promise<Measured> => {
+      await measure(gateway.url, read, { connections: 8, durationSeconds: 2, rate });
+      return measure(gateway.url, read, { connections: 8, durationSeconds: seconds, rate });
+    };
+    const pending = () => watch.count("select count(*) from outbox where tenant_id = ? and state = 'pending'", tenant);
+    const delivered = (at: string) =>
+      watch.all<{ updated_at: string }>(
+        "select updated_at from outbox where upstream_id = ? and created_at = ? and state = 'delivered' order by updated_at",
+        live.id,
+        at,
+      );
+    /** Deliveries per second between the first and the last of the first `n` settled. */
+    const drainRate = async (at: string, n: number) => {
+      await until(() => delivered(at).length >= n, 30 * 60_000, 200);
+      const times = delivered(at)
+        .slice(0, n)
+        .map((r) => Date.parse(r.updated_at));
+      const span = (times.at(-1)! - times[0]!) / 1000;
+      return { rate: span > 0 ? (times.length - 1) / span : Number.NaN, n: times.length };
+    };
+
+    const empty = await reads();
+    log(`  read p99, empty outbox: ${empty.p99.toFixed(2)} ms`);
+    const small = await drainRate(await seed(store, tenant, live.id, 0, 100), 100);
+    log(`  drain at a backlog of 100: ${small.rate.toFixed(1)}/s`);
+    const seedStarted = performance.now();
+    const bigAt = await seed(store, tenant, live.id, 100, backlog + 100);
+    const seedMs = performance.now() - seedStarted;
+    const large = await drainRate(bigAt, Math.min(sample, backlog));
+    log(`  drain at a backlog of ${backlog}: ${large.rate.toFixed(1)}/s`);
+    await provider.stop();
+    await seed(store, tenant, dead.id, 0, backlog);
+    const before = pending();
+    const loaded = await reads();
+    const after = pending();
+    log(`  read p99, ${before} pending: ${loaded.p99.toFixed(2)} ms`);
+
+    const p99Share = loaded.p99 / empty.p99;
+    const drainShare = large.rate / small.rate;
+    const ms = (m: Measured) => [m.p50.toFixed(2), m.p99.toFixed(2), String(m.errors)];
+    return {
+      title: `Outbox backlog (issue #27): ${backlog.toLocaleString('en-US')} deliveries pending`,
+      header: ['row', 'pending', 'value', 'p50 ms', 'p99 ms', 'errors', 'ratio to baseline'],
+      rows: [
+        ['baseline: other tenant retrieve, empty outbox', '0', `${rate} req/s offered`, ...ms(empty), '–'],
+        [
+          `other tenant retrieve, backlog (upstreams unreachable)`,
+          `${before} → ${after}`,
+          `${rate} req/s offered`,
+          ...ms(loaded),
+          `${p99Share.toFixed(2)}× p99`,
+        ],
+        ['baseline: drain at a backlog of 100', '100', `${small.rate.toFixed(1)} deliveries/s`, '–', '–', '–', '–'],
+        [
+          `drain at a backlog of ${backlog.toLocaleString('en-US')} (first ${large.n})`,
+          String(backlog),
+          `${large.rate.toFixed(1)} deliveries/s`,
+          '–',
+          '–',
+          '–',
+          `${drainShare.toFixed(2)}×`,
+        ],
+      ],
+      notes: [
+        `BENCH_BACKLOG=${backlog} (the issue's figure: 100,000), BENCH_DRAIN_SAMPLE=${sample}, BENCH_BACKLOG_RATE=${rate} req/s for ${seconds} s (BENCH_BACKLOG_SECONDS) after 2 s of warm-up, 8 connections.`,
+        `Seeded by inserting pending create deliveries into the running gateway's SQLite file through the store API (${backlog.toLocaleString('en-US')} in ${(seedMs / 1000).toFixed(1)} s), not by writes; the customers were bulk-loaded by bench/preload.ts.`,
+        'Drain: one `custgate serve` delivering creates to a second custgate (Wooshpay); the rate is taken from the settle times of the delivered rows (first to last of the sample).',
+        'Read p99: the provider is stopped and a second backlog is seeded towards a port nothing listens on, so the dispatcher keeps failing and rescheduling deliveries while another tenant is read.',
+      ],
+      verdicts: [
+        {
+          target: `other tenant's retrieve p99 with the backlog ≤ ${backlogTargets.p99Share}× with an empty outbox`,
+          value: `${p99Share.toFixed(2)}×`,
+          met: p99Share <= backlogTargets.p99Share,
+        },
+        {
+          target: `drain rate at the backlog ≥ ${backlogTargets.drainShare}× the rate at 100`,
+          value: `${drainShare.toFixed(2)}×`,
+          met: drainShare >= backlogTargets.drainShare,
+        },
+        { target: 'no failed reads', value: String(empty.errors + loaded.errors), met: empty.errors + loaded.errors === 0 },
+      ],
+    };
+  } finally {
+    watch.close();
+    await store.executor.close();
+    await gateway.stop();
+    await provider.stop();
+  }
+}

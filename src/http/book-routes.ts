@@ -1,0 +1,68 @@
+import { Hono } from 'hono';
+import type { AnyDialect } from '../contract/dialect.ts';
+import { decodeBody } from '../contract/body.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { reconcile } from '../outbox/reconcile.ts';
+import type { UpstreamRow } from '../store/index.ts';
+import type { GatewayEnv } from './context.ts';
+import { gatewayAuth, gatewayError } from './gateway-api.ts';
+import { waitUntilOf } from './pipeline.ts';
+import type { Runtime } from './runtime.ts';
+
+// Moving a whole customer book over HTTP (docs/migrating.md), the same runners as
+// `custgate upstream import` and `custgate upstream reconcile`:
+// - POST /gateway/v1/upstreams/{id}/import starts (or resumes) an import and answers 202 with its
+//   state; GET of the same path shows its progress (src/upstream/import-job.ts);
+// - GET /gateway/v1/upstreams/{id}/reconciliation walks both sides now and answers what
+//   `custgate upstream reconcile --json` prints (src/outbox/reconcile.ts).
+
+async function upstreamOf(rt: Runtime, tenantId: string, id: string): Promise<UpstreamRow> {
+  const row = await rt.store.upstreams.find(tenantId, id);
+  if (!row) throw new GatewayError('not_found', `No such upstream: '${id}'`, { reference: id });
+  return row;
+}
+
+/** The optional body of POST …/import: {"rate": n}, at most n customers stored per second. */
+function rateOf(raw: unknown): number | undefined {
+  const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  const fail = (path: string, message: string) =>
+    new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
+  if (fields === undefined) throw fail('body', 'The body must be a JSON object: {} or {"rate": n}.');
+  const unknownKey = Object.keys(fields).find((k) => k !== 'rate');
+  if (unknownKey !== undefined) throw fail(unknownKey, `Unknown parameter: ${unknownKey}.`);
+  const rate = fields.rate;
+  if (rate === undefined) return undefined;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0)
+    throw fail('rate', 'rate must be a positive number of customers per second.');
+  return rate;
+}
+
+export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  api.onError((error) => gatewayError(error, rt));
+  const read = gatewayAuth(dialects, rt);
+  const update = gatewayAuth(dialects, rt, 'update');
+
+  // The imported customers belong to the keys the import was started with (test or live).
+  api.post('/upstreams/:id/import', update, async (c) => {
+    const principal = c.get('principal');
+    const empty = c.req.header('content-length') === '0' || (c.req.header('content-length') === undefined && !c.req.header('content-type'));
+    const rate = empty ? undefined : rateOf(await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes));
+    const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
+    const started = await rt.imports.start(row, { livemode: principal.livemode, rate, background: waitUntilOf(c) });
+    return c.json(started, 202, { location: `/gateway/v1/upstreams/${row.id}/import` });
+  });
+
+  api.get('/upstreams/:id/import', read, async (c) => {
+    const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
+    const status = await rt.imports.status(row);
+    if (!status) throw new GatewayError('not_found', `Upstream ${row.id} has not been imported: POST this path to start.`);
+    return c.json(status);
+  });
+
+  api.get('/upstreams/:id/reconciliation', read, async (c) => {
+    const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
+    return c.json(await reconcile({ store: rt.store, client: rt.upstreams }, row, { now: rt.now }));
+  });
+  return api;
+}

@@ -1,0 +1,85 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createTenant } from '../support/registered.ts';
+import { addUpstream } from '../../src/upstream/registry.ts';
+import { keyringFor } from '../../src/upstream/secrets.ts';
+import worker from '../../src/entries/worker.ts';
+import { testStore } from '../support/store.ts';
+
+// src/entries/worker.ts as deployed: POST /gateway/v1/upstreams/{id}/import answers 202 and reads
+// a few pages of the provider's list inside the request's waitUntil; each cron run reads a few
+// more, until the list ends. The provider is a Stripe-like list of 12 pages of 3 customers,
+// answered by the isolate's fetch (workerd cannot start a second custgate process).
+
+const PAGES = 12;
+const PER_PAGE = 3;
+const listRequests: string[] = [];
+
+function stripeLikeList(input: RequestInfo | URL): Response {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  listRequests.push(url.search);
+  // The cursor is the previous page's last id, which names its page: cus_Edge<page>x<i>.
+  const after = url.searchParams.get('starting_after');
+  const page = after === null ? 0 : Number(/^cus_Edge(\d+)x/.exec(after)?.[1]) + 1;
+  const data = Array.from({ length: PER_PAGE }, (_, i) => ({
+    id: `cus_Edge${page}x${i}`,
+    object: 'customer',
+    name: `Edge ${page}.${i}`,
+    email: null,
+    metadata: {},
+    created: 1,
+    livemode: false,
+  }));
+  return Response.json({ object: 'list', data, has_more: page < PAGES - 1, url: '/v1/customers' });
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('an import started over HTTP on Workers', () => {
+  it('reads a few pages in waitUntil, then a few on each cron run, until the list ends', async () => {
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL) => stripeLikeList(input));
+    const store = await testStore();
+    const config = loadConfig({ NODE_ENV: 'test' });
+    const tenant = await createTenant(store, config, 'edge-import');
+    const upstream = await addUpstream(store, keyringFor(config, store.upstreams), tenant.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: 'https://provider.example',
+      mode: 'mirror',
+      credentials: { secret_key: 'sk_test_edge' },
+    });
+    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+    const path = `https://custgate.test/gateway/v1/upstreams/${upstream.id}/import`;
+
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(path, { method: 'POST', headers: auth }), env, ctx);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ upstream: upstream.id, state: 'running', pages: 0 });
+    await waitOnExecutionContext(ctx);
+    const progress = async () => {
+      const r = await worker.fetch(new Request(path, { headers: auth }), env, createExecutionContext());
+      expect(r.status).toBe(200);
+      return (await r.json()) as { state: string; pages: number; seen: number; imported: number };
+    };
+    expect(await progress()).toMatchObject({ state: 'running', pages: 5, seen: 5 * PER_PAGE });
+
+    // Another start while it runs is refused.
+    const again = await worker.fetch(new Request(path, { method: 'POST', headers: auth }), env, createExecutionContext());
+    expect(again.status).toBe(409);
+
+    await worker.scheduled({ scheduledTime: Date.now() }, env);
+    expect(await progress()).toMatchObject({ state: 'running', pages: 10 });
+    await worker.scheduled({ scheduledTime: Date.now() }, env);
+    expect(await progress()).toMatchObject({ state: 'done', pages: PAGES, seen: PAGES * PER_PAGE, imported: PAGES * PER_PAGE });
+    // Each page asked once; every customer stored once, linked.
+    expect(listRequests).toHaveLength(PAGES);
+    expect(await store.countCustomers(tenant.tenant.id)).toBe(PAGES * PER_PAGE);
+    expect(await store.upstreams.linkCount(tenant.tenant.id, upstream.id)).toBe(PAGES * PER_PAGE);
+
+    // A cron run with nothing running reads nothing.
+    await worker.scheduled({ scheduledTime: Date.now() }, env);
+    expect(listRequests).toHaveLength(PAGES);
+  });
+});
