@@ -1,23 +1,20 @@
 import * as v from 'valibot';
-import type { FieldName } from '../../schemas/index.ts';
-import { type ClientWrite, type DialectClient, GatewayError, writableFields } from '../../src/contract/dialect.ts';
+import { type ClientWrite, type DialectClient, writableFields } from '../../src/contract/dialect.ts';
+import { cannotCarryOf, readsOf } from '../shared/lens.ts';
 import {
-  addressFromStripe,
   encodeStripe,
   isCustomerIdStripe,
   listRequestStripe,
   objectsNotEmpty,
   parseErrorStripe,
   parseListStripe,
-  textFrom,
 } from '../stripe-like/client.ts';
+import { parseCustomerStripe } from '../stripe-like/fields.ts';
 import { coverageConnhex } from './coverage.ts';
+import { fieldsConnhex } from './fields.ts';
 import { fromPatch } from './from-patch.ts';
 
 const collection = '/customers';
-
-// Seed 001's response shows only these.
-const reads = ['name', 'email', 'phone', 'address'] as const satisfies readonly FieldName[];
 
 const CredentialsConnhex = v.strictObject({ token: v.pipe(v.string(), v.regex(/^[\w-]+\.[\w-]+\.[\w-]*$/, 'a JWT')) });
 
@@ -36,20 +33,11 @@ function request(write: ClientWrite, credentials: Readonly<Record<string, string
   return { headers: { ...auth(credentials), ...encoded.headers }, body: encoded.body };
 }
 
-function parse(body: unknown) {
-  if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
-    return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
-  }
-  const c = body as Record<string, unknown>;
-  return {
-    id: c.id as string,
-    patch: { name: textFrom(c.name), email: textFrom(c.email), phone: textFrom(c.phone), address: addressFromStripe(c.address) },
-  };
-}
+const parse = parseCustomerStripe(fieldsConnhex);
 
 export const clientConnhex = {
   credentials: CredentialsConnhex,
-  reads,
+  reads: readsOf(fieldsConnhex),
   sends: writableFields(coverageConnhex),
   isId: isCustomerIdStripe,
   create: (write, credentials) => ({ method: 'POST', path: collection, ...request(write, credentials) }),
@@ -58,6 +46,7 @@ export const clientConnhex = {
   delete: (id, credentials) => ({ method: 'DELETE', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
   parse,
   parseError: parseErrorStripe,
+  cannotCarry: cannotCarryOf(fieldsConnhex),
   list: listRequestStripe(collection, auth),
   parseList: parseListStripe(parse),
 } satisfies DialectClient;

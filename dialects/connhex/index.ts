@@ -1,11 +1,12 @@
 import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
-import { deleteStripe, expandParam, simulationsStripe } from '../stripe-like/index.ts';
+import { deleteStripe, expandStripe, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
 import { renderErrorConnhex } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
-import { CreateRequestConnhex, expandableConnhex, UpdateRequestConnhex } from './request.ts';
+import { CreateRequestConnhex, UpdateRequestConnhex } from './request.ts';
+import { fieldsConnhex } from './fields.ts';
 import { openapiConnhex } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 import { listConnhex } from './list.ts';
@@ -43,7 +44,7 @@ export const connhex = {
   wire: {
     bodies: ['json', 'form'],
     request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
-    expand: { paths: expandParam(expandableConnhex), of: (body) => body.expand ?? [] },
+    expand: expandStripe(fieldsConnhex),
     render,
     renderError: renderErrorConnhex,
     list: listConnhex,

@@ -1,48 +1,20 @@
 import * as v from 'valibot';
 import {
-  type AddressOp,
-  type AddressPatch,
-  type CustomerPatch,
-  clear,
-  defaultCurrency,
-  type FieldName,
-  isCurrencyCode,
-  merge,
-  set,
-} from '../../schemas/index.ts';
-import {
   type ClientResponse,
-  type ClientWrite,
   type DialectClient,
   GatewayError,
   type Issue,
-  shownAddress,
-  shownText,
   unexpectedAnswer,
   upstreamStatusError,
   writableFields,
 } from '../../src/contract/dialect.ts';
-import { coverageMeteroid } from './coverage.ts';
-import { vatCountry, vatType } from './mapping.ts';
-import { fromPatch } from './from-patch.ts';
 import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
+import { cannotCarryOf, idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { coverageMeteroid } from './coverage.ts';
+import { createDefaultsMeteroid, fieldsMeteroid } from './fields.ts';
+import { fromPatch } from './from-patch.ts';
 
 const collection = '/api/v1/customers';
-
-const reads = [
-  'name',
-  'alias',
-  'email',
-  'invoicing_emails',
-  'phone',
-  'currency',
-  'address',
-  'shipping',
-  'invoicing_entity_id',
-  'custom_taxes',
-  'tax_ids',
-  'tax_exempt',
-] as const satisfies readonly FieldName[];
 
 const CredentialsMeteroid = v.strictObject({ api_key: v.pipe(v.string(), v.minLength(1)) });
 
@@ -51,58 +23,15 @@ const headers = (credentials: Readonly<Record<string, string>>) => ({
   ...jsonHeaders,
 });
 
-const text = shownText;
-
-const members = [
-  ['line1', 'line1'],
-  ['line2', 'line2'],
-  ['city', 'city'],
-  ['state', 'state'],
-  ['zip_code', 'postal_code'],
-  ['country', 'country'],
-] as const satisfies readonly (readonly [string, keyof AddressPatch])[];
-
-const addressFrom = (value: unknown): AddressOp => shownAddress(value, members);
+const shownState = parseOf(fieldsMeteroid);
+const idMember = idMemberOf(fieldsMeteroid, 'public_id');
 
 /** Meteroid's customer (the response in the Meteroid API reference) -> the canonical state it shows. */
 function parse(body: unknown) {
-  if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
-    return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
-  }
-  const c = body as Record<string, unknown>;
-  const patch: { -readonly [K in keyof CustomerPatch]: CustomerPatch[K] } = {
-    name: text(c.name),
-    alias: text(c.alias),
-    email: text(c.billing_email),
-    phone: text(c.phone),
-    address: addressFrom(c.billing_address),
-    invoicing_entity_id: text(c.invoicing_entity_id),
-  };
-  if (Array.isArray(c.invoicing_emails)) patch.invoicing_emails = set(c.invoicing_emails.filter((e): e is string => typeof e === 'string'));
-  if (typeof c.currency === 'string' && isCurrencyCode(c.currency)) patch.currency = set(c.currency);
-  const shipping = c.shipping_address as Record<string, unknown> | null | undefined;
-  if (shipping && typeof shipping === 'object') {
-    const sameAsBilling = shipping.same_as_billing === true;
-    // Same as billing shows the billing address: the flag says it all.
-    patch.shipping = merge(
-      sameAsBilling ? { same_as_billing: set(true) } : { same_as_billing: set(false), address: addressFrom(shipping.address) },
-    );
-  } else {
-    patch.shipping = merge({ same_as_billing: set(false), address: clear });
-  }
-  if (Array.isArray(c.custom_taxes)) {
-    patch.custom_taxes = set(
-      c.custom_taxes.map((t: Record<string, unknown>) => ({
-        name: String(t.name ?? ''),
-        rate: String(t.rate ?? '0'),
-        tax_code: typeof t.tax_code === 'string' && t.tax_code !== '' ? t.tax_code : null,
-      })),
-    );
-  }
-  const vat = typeof c.vat_number === 'string' && c.vat_number !== '' ? c.vat_number : null;
-  patch.tax_ids = merge({ [vatType]: vat === null ? clear : set({ type: vatType, value: vat, country: vatCountry(vat) }) });
-  if (typeof c.is_tax_exempt === 'boolean') patch.tax_exempt = set(c.is_tax_exempt ? 'exempt' : 'none');
-  return { id: c.id as string, patch };
+  const shown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const id = shown[idMember];
+  if (typeof id !== 'string') return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
+  return { id, patch: shownState(shown) };
 }
 
 /** `Invalid input: billing_address.country: …` -> the field it names. */
@@ -132,31 +61,21 @@ function parseError(response: ClientResponse): GatewayError {
   return upstreamStatusError(response.status, message, response.retryAfterSeconds);
 }
 
-/** Scalars Meteroid's reference has no clear for: null and absent both leave them, "" is stored. */
-const unclearable = ['alias', 'name', 'email', 'phone', 'currency', 'invoicing_entity_id'] as const satisfies readonly FieldName[];
-
 /**
- * The clears Meteroid cannot make, where there is a value to clear, and every change its
- * translation reports it cannot express (an address member cleared alone, a value it refuses).
+ * The clears Meteroid cannot make (its table's set-only members), where there is a value to clear,
+ * and every change its translation reports it cannot express (an address member cleared alone, a
+ * value it refuses).
  */
-function cannotCarry(write: ClientWrite): string[] {
-  const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
-  const inexpressible = fromPatch(write.patch)
-    .losses.filter((l) => l.kind === 'inexpressible')
-    .map((l) => l.field);
-  return [...new Set<string>([...fields, ...inexpressible])];
-}
+const cannotCarry = cannotCarryOf(fieldsMeteroid, fromPatch);
 
 export const clientMeteroid = {
   credentials: CredentialsMeteroid,
-  reads,
+  reads: readsOf(fieldsMeteroid),
   sends: writableFields(coverageMeteroid),
   isId: (segment) => /^cus_[A-Za-z0-9]{1,64}$/.test(segment),
   create(write, credentials) {
-    const body = fromPatch(write.patch).body;
     // Meteroid creates a customer with a name and a currency.
-    body.name ??= write.current?.name ?? '';
-    body.currency ??= write.current?.currency ?? defaultCurrency;
+    const body = { ...createDefaultsMeteroid(write.current), ...fromPatch(write.patch).body };
     return { method: 'POST', path: collection, headers: headers(credentials), body: JSON.stringify(body) };
   },
   update: (id, write, credentials) => ({

@@ -15,7 +15,7 @@ export const fieldName = (path: readonly (string | number)[]): string =>
   path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
 
 const describe = (issue: Issue): string => {
-  // serde names a missing field after its parent's path: "shipping_address: missing field `same_as_billing`".
+  // serde names a missing field after its parent's path: "<parent>: missing field `same_as_billing`".
   const missing = issue.kind === 'missing' ? issue.path.at(-1) : undefined;
   const field = fieldName(missing === undefined ? issue.path : issue.path.slice(0, -1));
   const message = missing === undefined ? issue.message : `missing field \`${String(missing)}\``;

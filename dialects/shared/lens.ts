@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, fieldNames, set } from '../../schemas/index.ts';
-import type { Coverage, CoverageField, FieldCoverage, Loss, Translation } from '../../src/contract/dialect.ts';
+import type { ClientWrite, Coverage, CoverageField, FieldCoverage, Loss, RenderContext, Translation } from '../../src/contract/dialect.ts';
 import { textOp } from './text-op.ts';
 
 // A dialect's field table (its lens): one entry per provider member, keyed by the member's wire
@@ -27,10 +27,27 @@ export interface Member<S extends Param = Param, R = unknown> {
   readonly shown: v.GenericSchema | undefined;
   readonly write: Write | null;
   readonly note?: string;
+  /** The canonical path its losses name, where that is not `field` (`tax_ids.VAT`). */
+  readonly at?: string;
+  /**
+   * A clear the provider has no form for (`write.clear` false) that the client half leaves out
+   * rather than refuses: what it cannot clear is not shown either (`cannotCarryOf`).
+   */
+  readonly clearLeftOut?: true;
   /** Server half: a request's value (present, valid) -> the canonical change. */
   toPatch(value: ParamOutput<S>): CustomerPatch;
-  /** Server half: the customer -> the value shown. */
-  render?(c: Customer): R;
+  /** Server half: the customer -> the value shown (the request's `expand[]` and principal beside it). */
+  render?(c: Customer, ctx: RenderContext): R;
+  /**
+   * A Stripe expandable property: shown in full only when the request's `expand[]` names it, and
+   * otherwise left out (`omitted`) or shown as null (`null`).
+   */
+  readonly expandable?: 'omitted' | 'null';
+  /**
+   * The canonical operations on its field the provider's documented API has no form for: an update
+   * asking one of them is what the client half cannot carry (`cannotCarryOf`).
+   */
+  readonly unsent?: readonly ('clear' | 'merge')[];
   /** Client half: the field's canonical change (present) -> the value sent; undefined leaves it out. */
   fromPatch(patch: CustomerPatch, losses: Loss[]): unknown;
   /** Client half: the value the provider shows -> the canonical state it stands for. */
@@ -127,9 +144,16 @@ export const identifier = (shown: v.GenericSchema, note?: string) =>
 type Entries<T extends FieldTable> = Array<[string & keyof T, T[keyof T]]>;
 const entriesOf = <T extends FieldTable>(table: T) => Object.entries(table) as Entries<T>;
 
-/** The wire name of the member that shows the customer's own id. */
-export function idMemberOf(table: FieldTable): string {
-  const found = entriesOf(table).find(([, m]) => m.field === 'uuid');
+/** A member the provider takes but does not show: the same request side, nothing rendered or read back. */
+export function unshown<M extends FieldTable[string]>(m: M, note?: string): Unshown<M> {
+  const { render: _render, ...rest } = m;
+  return { ...rest, shown: undefined, parse: none, ...(note ? { note } : {}) } as Unshown<M>;
+}
+type Unshown<M extends FieldTable[string]> = Omit<M, 'render' | 'shown' | 'parse'> & Member<M['param'], undefined>;
+
+/** The wire name of the member that shows the customer's own id (or the identifier named). */
+export function idMemberOf(table: FieldTable, field: CoverageField = 'uuid'): string {
+  const found = entriesOf(table).find(([, m]) => m.field === field && m.shown !== undefined);
   if (!found) throw new Error('The field table has no member for the customer id.');
   return found[0];
 }
@@ -155,7 +179,7 @@ export function responseEntries<T extends FieldTable>(table: T): ResponseEntries
 
 /** What the server half renders: every member with a `render`. */
 export type Rendered<T extends FieldTable> = {
-  -readonly [K in keyof T as NonNullable<T[K]['render']> extends (c: Customer) => infer R
+  -readonly [K in keyof T as NonNullable<T[K]['render']> extends (c: Customer, ctx: RenderContext) => infer R
     ? [R] extends [undefined]
       ? never
       : K
@@ -171,25 +195,65 @@ export const toPatchOf =
     return patch as CustomerPatch;
   };
 
-/** The customer -> the provider's representation of it. */
+/** A render with no request behind it (a test, a client half's own check): nothing expanded. */
+const unrequested: RenderContext = { expand: [], principal: { tenantId: '', credentialId: '', livemode: false } };
+
+/** The customer -> the provider's representation of it; an expandable member as `expand[]` asks. */
 export const renderOf =
   <T extends FieldTable>(table: T) =>
-  (c: Customer): Rendered<T> =>
-    Object.fromEntries(entriesOf(table).flatMap(([wire, m]) => (m.render ? [[wire, m.render(c)]] : []))) as Rendered<T>;
+  (c: Customer, ctx: RenderContext = unrequested): Rendered<T> =>
+    Object.fromEntries(
+      entriesOf(table).flatMap(([wire, m]) => {
+        if (!m.render) return [];
+        if (m.expandable && !ctx.expand.includes(wire)) return m.expandable === 'null' ? [[wire, null]] : [];
+        return [[wire, m.render(c, ctx)]];
+      }),
+    ) as Rendered<T>;
+
+/** The members a request's `expand[]` may name. */
+export const expandableOf = (table: FieldTable): string[] => entriesOf(table).flatMap(([wire, m]) => (m.expandable ? [wire] : []));
+
+/** Whether a value the client half would send is one the provider takes (a loss says why not). */
+export type SendCheck = (wire: string, m: Member, value: unknown, losses: Loss[]) => boolean;
 
 /** A canonical patch -> the provider's update body: each written field the patch changes. */
 export const fromPatchOf =
-  (table: FieldTable) =>
-  (patch: CustomerPatch): Translation => {
+  (table: FieldTable, check?: SendCheck) =>
+  (patch: CustomerPatch): Translation & { body: Record<string, unknown> } => {
     const body: Record<string, unknown> = {};
     const losses: Loss[] = [];
     for (const [wire, m] of entriesOf(table)) {
       if (!m.write || m.field === null || (patch as Record<string, unknown>)[m.field] === undefined) continue;
       const value = m.fromPatch(patch, losses);
-      if (value !== undefined) body[wire] = value;
+      if (value !== undefined && (!check || check(wire, m, value, losses))) body[wire] = value;
     }
     return { body, losses };
   };
+
+/**
+ * The client half's `cannotCarry`: each change asking an operation its member declares `unsent`;
+ * each clear of a member the provider cannot clear, where there is a value to clear; and, given the
+ * client half's translation, every change it reports it cannot express.
+ */
+export function cannotCarryOf(table: FieldTable, fromPatch?: (patch: CustomerPatch) => Translation) {
+  const unsent = entriesOf(table).flatMap(([, m]) =>
+    m.field !== null && m.unsent?.length ? [[m.field, m.unsent as readonly string[]] as const] : [],
+  );
+  const unclearable = entriesOf(table).flatMap(([, m]) =>
+    m.write?.clear === false && !m.clearLeftOut && m.field !== null && isField(m.field) ? [m.field] : [],
+  );
+  return (write: ClientWrite): string[] => {
+    const ops = write.patch as Readonly<Record<string, { readonly op: string } | undefined>>;
+    const declared = unsent.flatMap(([field, asked]) => (asked.includes(ops[field]?.op ?? '') ? [field] : []));
+    const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
+    const inexpressible = fromPatch
+      ? fromPatch(write.patch)
+          .losses.filter((l) => l.kind === 'inexpressible')
+          .map((l) => l.field)
+      : [];
+    return [...new Set<string>([...declared, ...fields, ...inexpressible])];
+  };
+}
 
 /** A provider's customer (an object) -> the canonical state it shows. */
 export const parseOf =

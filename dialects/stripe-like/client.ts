@@ -1,6 +1,6 @@
 import qs from 'qs';
 import * as v from 'valibot';
-import type { AddressOp, CustomerFields } from '../../schemas/index.ts';
+import type { CustomerFields } from '../../schemas/index.ts';
 import { jsonHeaders } from '../shared/client.ts';
 import {
   type ClientCustomer,
@@ -9,7 +9,6 @@ import {
   GatewayError,
   type Issue,
   type IssueKind,
-  shownAddress,
   shownText,
   unexpectedAnswer,
   upstreamStatusError,
@@ -17,7 +16,7 @@ import {
 import { badPaging, listPageSize, readPage } from '../shared/client.ts';
 
 // The client half shared by the Stripe-like dialects: bracket-form bodies, Stripe's error
-// envelope read back into canonical errors, Stripe's address hash read back member by member.
+// envelope read back into canonical errors, Stripe's list pages.
 
 /** A body as Stripe's SDKs send it: `metadata[plan]=gold`, `preferred_locales[0]=en`, "" clears. */
 export const formBody = (body: Record<string, unknown>): string => qs.stringify(body, { arrayFormat: 'indices' });
@@ -62,18 +61,6 @@ export const isCustomerIdStripe = (segment: string): boolean => /^cus_[A-Za-z0-9
 
 /** null or "" is no value: a clear. */
 export const textFrom = shownText;
-
-const addressMembers = [
-  ['line1', 'line1'],
-  ['line2', 'line2'],
-  ['city', 'city'],
-  ['state', 'state'],
-  ['postal_code', 'postal_code'],
-  ['country', 'country'],
-] as const;
-
-/** A Stripe address hash as shown -> the members it shows, merged (line3 and contact details stay). */
-export const addressFromStripe = (value: unknown): AddressOp => shownAddress(value, addressMembers);
 
 const kindByCode: Readonly<Record<string, IssueKind>> = {
   parameter_unknown: 'unknown',
@@ -123,9 +110,15 @@ export const listRequestStripe =
   });
 
 /** Stripe's `{object: "list", data, has_more}`: the next page starts after the last customer shown. */
-export const parseListStripe = (parse: (body: unknown) => ClientCustomer | GatewayError) => (body: unknown) =>
-  readPage(body, 'data', parse, (page) => {
+export const parseListStripe = (parse: (body: unknown) => ClientCustomer | GatewayError) => (body: unknown) => {
+  let last: string | undefined;
+  const read = (item: unknown) => {
+    const customer = parse(item);
+    if (!(customer instanceof GatewayError)) last = customer.id;
+    return customer;
+  };
+  return readPage(body, 'data', read, (page) => {
     if (page.has_more === false) return undefined;
-    const last = (page.data as unknown[]).at(-1) as { id?: unknown } | undefined;
-    return page.has_more === true && typeof last?.id === 'string' ? last.id : badPaging('has_more and last id');
+    return page.has_more === true && last !== undefined ? last : badPaging('has_more and last id');
   });
+};

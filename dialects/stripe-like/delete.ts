@@ -1,11 +1,10 @@
-import type { Customer, DialectDelete } from '../../src/contract/dialect.ts';
+import type { DialectDelete } from '../../src/contract/dialect.ts';
+import { tombstoneStripe as tombstone } from './fields.ts';
 
 // Stripe's delete (https://docs.stripe.com/api/customers/delete): `DELETE /v1/customers/{id}`
 // answers `{id, object: "customer", deleted: true}`; a retrieve of the deleted customer answers the
 // same object (https://docs.stripe.com/api/customers/retrieve), and a second delete is a 404
 // `resource_missing`, as is an update.
-
-const tombstone = (customer: Customer) => ({ id: customer.public_id, object: 'customer', deleted: true });
 
 export const deleteStripe = {
   answer: (customer) => ({ status: 200, body: tombstone(customer) }),

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
+import { idParamStripe } from './fields.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
 // (`address[country]`), as Stripe names nested parameters.
@@ -80,7 +81,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
               type: 'invalid_request_error',
               code: 'resource_missing',
               message: `No such ${options.resource}: '${e.details.reference}'`,
-              param: 'id',
+              param: idParamStripe,
             },
     },
     invalid_request: { status: 400, error: invalidRequest },

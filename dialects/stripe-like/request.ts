@@ -39,16 +39,6 @@ export const CountryParam = v.pipe(
   ),
 );
 
-export const AddressParam = v.strictObject({
-  line1: v.optional(text),
-  line2: v.optional(text),
-  city: v.optional(text),
-  state: v.optional(text),
-  postal_code: v.optional(text),
-  country: v.optional(clearable(CountryParam)),
-});
-export type AddressParamStripe = v.InferOutput<typeof AddressParam>;
-
 /**
  * Stripe's check is loose; the canonical one is the stricter check Zenskar and Bigcapital make
  * (limits.ts), so an email stored here can be written back through them.

@@ -1,11 +1,12 @@
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
-import { deleteStripe, expandParam, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
+import { deleteStripe, expandStripe, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
 import { clientWooshpay } from './client.ts';
 import { coverageWooshpay } from './coverage.ts';
 import { renderErrorWooshpay } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
-import { CreateRequestWooshpay, expandableWooshpay, UpdateRequestWooshpay } from './request.ts';
+import { CreateRequestWooshpay, UpdateRequestWooshpay } from './request.ts';
+import { fieldsWooshpay } from './fields.ts';
 import { openapiWooshpay } from './openapi.ts';
 import { fromPatch } from './from-patch.ts';
 import { listWooshpay } from './list.ts';
@@ -29,7 +30,7 @@ export const wooshpay = {
   wire: {
     bodies: ['json', 'form'],
     request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
-    expand: { paths: expandParam(expandableWooshpay), of: (body) => body.expand ?? [] },
+    expand: expandStripe(fieldsWooshpay),
     render,
     renderError: renderErrorWooshpay,
     list: listWooshpay,

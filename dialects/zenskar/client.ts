@@ -10,7 +10,7 @@ import {
   writableFields,
 } from '../../src/contract/dialect.ts';
 import { badPaging, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
-import { idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { cannotCarryOf, idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
 import { coverageZenskar } from './coverage.ts';
 import { createNameZenskar, fieldsZenskar } from './fields.ts';
 import { fromPatch } from './from-patch.ts';
@@ -94,6 +94,7 @@ export const clientZenskar = {
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
+  cannotCarry: cannotCarryOf(fieldsZenskar),
   // `cursor` is the `next` of the previous answer
   // (https://docs.zenskar.com/reference/list-customers-with-filtering-and-pagination).
   list: (next, credentials) => ({
