@@ -6,7 +6,7 @@ import { openStore } from '../src/entries/node.ts';
 import { createTenant, createApp } from './support/registered.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
 import { testEnv } from './support/gateway.ts';
-import { cli, freePort, runCli } from './support/processes.ts';
+import { cli, failingCli, freePort, runCli } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
 // What a newcomer trips on at the command line, through the real CLI and a real `serve` process.
@@ -55,12 +55,7 @@ describe.skipIf(testBackend() !== 'sqlite')('token mint --ttl', () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     const store = await openStore(env);
     await createTenant(store, loadConfig(env), 'acme').finally(() => store.executor.close());
-    const failed = await promisify(execFile)(process.execPath, [cli, 'token', 'mint', 'acme', '--dialect', 'connhex', '--ttl', '0'], {
-      env: { ...process.env, ...env },
-    }).then(
-      () => undefined,
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    const failed = await failingCli(['token', 'mint', 'acme', '--dialect', 'connhex', '--ttl', '0'], env);
     expect(failed?.code).not.toBe(0);
     expect(failed?.stdout).toBe('');
     expect(failed?.stderr).toContain('at least 1 second');

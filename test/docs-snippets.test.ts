@@ -10,7 +10,8 @@ import { cli, type GatewayProcess, startGatewayProcess } from './support/process
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
 // Every ```sh block in README.md and docs/ runs as pasted against a live server, after
-// `eval "$(npx custgate tenant create demo --env)"`, the blocks of one page in order in one shell
+// `eval "$(npx custgate tenant create <page's own name> --env)"` (tenant names are unique in a
+// database, and every page runs against the same one), the blocks of one page in order in one shell
 // (as a reader pastes them). curl fails on any HTTP error (~/.curlrc: fail-with-body) and the shell
 // on any failing command. A block right after `<!-- not-run: reason -->` is skipped: those start
 // servers, need PostgreSQL or a second gateway, or a Cloudflare account.
@@ -72,12 +73,13 @@ describe.skipIf(testBackend() !== 'sqlite')('documentation snippets run as paste
   it.each(pages().filter((page) => shellBlocks(readFileSync(join(root, page), 'utf8')).run.length > 0))(
     '%s',
     async (page) => {
+      const tenant = `page-${relative(root, join(root, page)).replace(/[^a-z0-9]+/gi, '-')}`;
       const { run } = shellBlocks(readFileSync(join(root, page), 'utf8'));
       const workdir = mkdtempSync(join(home, 'page-'));
       symlinkSync(join(home, 'node_modules'), join(workdir, 'node_modules'));
       const script = [
         'set -eo pipefail',
-        'eval "$(npx --offline custgate tenant create demo --env)"',
+        `eval "$(npx --offline custgate tenant create ${tenant} --env)"`,
         ...run.map((b) => `echo "--- ${relative(root, join(root, page))}:${b.line}" >&2\n${b.code}\necho >&2`),
       ].join('\n');
       const env = { PATH: process.env.PATH ?? '', HOME: home, PORT: port(), ...testEnv, ...database, npm_config_update_notifier: 'false' };

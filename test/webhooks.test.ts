@@ -125,6 +125,9 @@ describe('webhook deliveries', () => {
       { ...(await addEndpoint(s, { url: `${r.url}/stripe` })), path: '/hooks/stripe' },
       { ...(await addEndpoint(s, { url: `${r.url}/meteroid`, format: 'standard' })), path: '/hooks/meteroid' },
       { ...(await addEndpoint(s, { url: `${r.url}/zenskar`, format: 'standard', dialect: 'zenskar' })), path: '/hooks/zenskar' },
+      // Every dialect's shape in some endpoint: the other Stripe-like one, and Bigcapital's in Standard Webhooks.
+      { ...(await addEndpoint(s, { url: `${r.url}/connhex`, dialect: 'connhex' })), path: '/hooks/connhex' },
+      { ...(await addEndpoint(s, { url: `${r.url}/bigcapital`, format: 'standard', dialect: 'bigcapital' })), path: '/hooks/bigcapital' },
       { ...(await addEndpoint(s, { url: `${r.url}/created`, enabled_events: ['customer.created'] })), path: '/hooks/created' },
     ];
     const customer = await createCustomer(s);
@@ -142,13 +145,23 @@ describe('webhook deliveries', () => {
       );
       expect(res.status, name).toBe(200);
       await s.webhooks.dispatcher.drain();
-      expect(r.received.map((x) => x.path).sort(), name).toEqual(['/hooks/meteroid', '/hooks/stripe', '/hooks/zenskar']);
+      expect(r.received.map((x) => x.path).sort(), name).toEqual([
+        '/hooks/bigcapital',
+        '/hooks/connhex',
+        '/hooks/meteroid',
+        '/hooks/stripe',
+        '/hooks/zenskar',
+      ]);
       for (const got of r.received) {
         const target = targets.find((t) => t.path === got.path)!;
         if (target.format === 'stripe') {
           const event = stripeEventOf(got, target.secret);
           expect(event.type).toBe('customer.updated');
-          expect((event.data.object as { name: string }).name).toBe(`Via ${name}`);
+          const shown = fixturesOf(dialects[target.dialect as keyof typeof dialects]).name(
+            event.data.object as unknown as Record<string, unknown>,
+          );
+          expect(shown, `${name} -> ${target.dialect}`).toBe(`Via ${name}`);
+          expect(event.data.previous_attributes, `${name} -> ${target.dialect}`).toBeDefined();
         } else {
           const payload = new Webhook(target.secret).verify(got.body, got.headers) as { type: string; data: Record<string, unknown> };
           expect(payload.type).toBe('customer.updated');

@@ -25,6 +25,7 @@ const invalid = (message: string) => new GatewayError('unauthenticated', message
 export const organizationRequired = () =>
   new GatewayError('unauthenticated', organizationRequiredMessage, {
     reason: 'missing',
+    hint: 'A token needs the `organization-id` header naming an organization it grants (the tenant id); a `bc_` API key needs none.',
     issues: [{ path: ['header', 'organization-id'], kind: 'missing', message: organizationRequiredMessage }],
   });
 

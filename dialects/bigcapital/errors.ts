@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/contract/dialect.ts';
+import { withHint } from '../../src/contract/errors.ts';
 import { organizationRequiredMessage } from './auth.ts';
 import { type PropertyKind, propertyKindsBigcapital } from './request.ts';
 
@@ -86,8 +87,8 @@ const table = {
     status: 401,
     body: (e) =>
       e.details.issues?.some((issue) => issue.path[1] === 'organization-id')
-        ? { statusCode: 401, message: organizationRequiredMessage, error: 'Unauthorized' }
-        : { statusCode: 401, message: 'Unauthorized' },
+        ? { statusCode: 401, message: withHint(organizationRequiredMessage, e), error: 'Unauthorized' }
+        : { statusCode: 401, message: withHint('Unauthorized', e) },
   },
   forbidden: { status: 403, body: () => ({ statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' }) },
   // Unknown customers and unknown routes alike: Bigcapital's service error name, nothing more.

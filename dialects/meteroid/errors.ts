@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue } from '../../src/contract/dialect.ts';
+import { withHint } from '../../src/contract/errors.ts';
 
 // Meteroid's envelope: {"code","message"}. Codes stay within Meteroid's own ErrorCode enum (its
 // generated clients decode `code` as that enum), even for statuses it answers in plain text.
@@ -39,7 +40,7 @@ const fixed =
   (e: GatewayError): ErrorResponse => ({ status, body: { code, message: message ?? e.message } satisfies ErrorMeteroid });
 
 const table = {
-  unauthenticated: fixed(401, 'UNAUTHORIZED', 'Invalid or missing Authorization header'),
+  unauthenticated: (e) => fixed(401, 'UNAUTHORIZED', withHint('Invalid or missing Authorization header', e))(e),
   forbidden: fixed(403, 'FORBIDDEN', 'Forbidden'),
   not_found: fixed(404, 'NOT_FOUND', 'Resource not found'),
   invalid_request: invalidRequest,

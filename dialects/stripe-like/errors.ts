@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
+import { withHint } from '../../src/contract/errors.ts';
 import { idParamStripe } from './fields.ts';
 
 // Stripe's envelope: {"error":{"type","code","message","param"}}; `param` in bracket form
@@ -68,7 +69,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
       status: 401,
       error: (e) => ({
         type: 'invalid_request_error',
-        message: e.details.reason === 'missing' ? options.missingMessage : options.invalidMessage,
+        message: withHint(e.details.reason === 'missing' ? options.missingMessage : options.invalidMessage, e),
       }),
     },
     forbidden: { status: 403, error: (e) => ({ type: 'invalid_request_error', code: 'permission_denied', message: e.message }) },

@@ -42,6 +42,22 @@ const auth = (credentials: Readonly<Record<string, string>>) => ({
   accept: 'application/json',
 });
 
+const declared = cannotCarryOf(fieldsWooshpay);
+
+/**
+ * What the table declares (a shipping clear, a member-by-member shipping change), and a shipping
+ * whose address has none of the members Wooshpay shows (`request` leaves it out: it would be a clear).
+ */
+function cannotCarry(write: ClientWrite): string[] {
+  const fields = declared(write);
+  const op = write.patch.shipping;
+  if (op?.op === 'set' && !fields.includes('shipping')) {
+    const shipping = fromPatch({ shipping: op }).body.shipping as { address?: Record<string, string> } | '' | undefined;
+    if (!shipping || typeof shipping !== 'object' || Object.keys(shipping.address ?? {}).length === 0) fields.push('shipping');
+  }
+  return fields;
+}
+
 /** Wooshpay's customer (render's shape) -> the canonical state it shows. */
 const parse = parseCustomerStripe(fieldsWooshpay);
 
@@ -56,8 +72,7 @@ export const clientWooshpay = {
   delete: (id, credentials) => ({ method: 'DELETE', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
   parse,
   parseError: parseErrorStripe,
-  // A shipping clear (no form in the reference) and a member-by-member shipping change.
-  cannotCarry: cannotCarryOf(fieldsWooshpay),
+  cannotCarry,
   list: listRequestStripe(collection, auth),
   parseList: parseListStripe(parse),
 } satisfies DialectClient;

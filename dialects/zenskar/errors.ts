@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ErrorCode, ErrorResponse, GatewayError, Issue, IssueKind } from '../../src/contract/dialect.ts';
+import { withHint } from '../../src/contract/errors.ts';
 
 // Zenskar runs FastAPI behind AWS API Gateway: validation errors are pydantic's
 // {"detail":[{"loc","msg","type"}]}, HTTP errors FastAPI's {"detail":"…"}, and the authorizer
@@ -88,7 +89,7 @@ function invalidRequest(e: GatewayError): ErrorResponse {
 type Rendered = (e: GatewayError) => ErrorResponse;
 
 const table = {
-  unauthenticated: () => ({ status: 401, body: unauthorized }),
+  unauthenticated: (e) => ({ status: 401, body: { message: withHint(unauthorized.message, e) } }),
   forbidden: () => ({ status: 403, body: denied }),
   not_found: () => ({ status: 404, body: detail('Not Found') }),
   invalid_request: invalidRequest,

@@ -46,6 +46,12 @@ export interface GatewayErrorDetails {
   readonly reference?: string;
   /** unauthenticated: no credential at all, or one that does not verify. */
   readonly reason?: 'missing' | 'invalid';
+  /**
+   * unauthenticated: what the dialect expected, told from the request's own shape (another
+   * dialect's credential, a missing companion header, an expired token), never from a lookup, so
+   * it says nothing about whether a key exists. Each dialect adds it to its message.
+   */
+  readonly hint?: string;
   /** rate_limited, unavailable: seconds until a retry can succeed (sent as Retry-After). */
   readonly retryAfterSeconds?: number;
   /** The issue paths name canonical fields (the core's checks): a dialect shows them in its own names (field-path.ts). */
@@ -64,6 +70,9 @@ export class GatewayError extends Error {
 }
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;
+
+/** A provider's authentication message with the gateway's hint after it, when it has one. */
+export const withHint = (message: string, e: GatewayError): string => (e.details.hint ? `${message} ${e.details.hint}` : message);
 
 /** Headers an error response carries besides its body: Retry-After for a limit or a busy store. */
 export function errorHeaders(e: GatewayError): Record<string, string> {

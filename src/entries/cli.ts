@@ -12,6 +12,7 @@ import { registerSigningKeyCommands } from '../cli/signing-keys.ts';
 import { registerTenantCommands } from '../cli/tenants.ts';
 import { registerTransferCommands } from '../cli/transfer.ts';
 import { registerResetCommand } from '../cli/reset.ts';
+import { registerSimulateCommands } from '../cli/simulate.ts';
 import { loadFixturesOnStart, registerFixtureCommands } from '../cli/fixtures.ts';
 import { registerLogsCommands } from '../cli/logs.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
@@ -137,6 +138,7 @@ program
 registerTransferCommands(program, env);
 registerTenantCommands(program, env, registry);
 registerResetCommand(program, env);
+registerSimulateCommands(program, env, all);
 registerFixtureCommands(program, env, all);
 registerLogsCommands(program, env, all);
 registerSigningKeyCommands(program, env);

@@ -2,7 +2,7 @@ import { JwtService, randomHex, sha256Hex } from '../auth/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { randomBase62 } from '../core/index.ts';
 import type { AnyDialect, CredentialMinter, IssuedCredentials, TokenOptions } from '../contract/dialect.ts';
-import type { Store } from '../store/index.ts';
+import { type Store, UniqueViolation } from '../store/index.ts';
 import type { TenantRow } from '../store/store.ts';
 import { checkGiven, type GivenCredentials } from './given-keys.ts';
 
@@ -25,6 +25,18 @@ export interface NewTenantOptions extends CreateTenantOptions {
 }
 
 type Tenant = Pick<TenantRow, 'id' | 'name'>;
+
+/** Tenant names are unique in a database, so a name given to a command names one tenant. */
+export class TenantNameTaken extends Error {
+  readonly existing: TenantRow;
+  constructor(existing: TenantRow) {
+    super(
+      `a tenant named "${existing.name}" exists already (${existing.id}, created ${existing.created_at}): tenant names are unique; choose another name, or use that tenant (custgate tenant list)`,
+    );
+    this.name = 'TenantNameTaken';
+    this.existing = existing;
+  }
+}
 
 /**
  * The minter a dialect issues a tenant's credentials through: API keys stored hashed, JWTs signed.
@@ -72,8 +84,19 @@ async function signerFor(store: Store, config: GatewayConfig, tenant: Tenant, op
 export async function createTenant(store: Store, config: GatewayConfig, name: string, options: NewTenantOptions): Promise<CreatedTenant> {
   const now = (options.now ?? new Date()).toISOString();
   if (options.given) await checkGiven(store, options.given, options.livemode ?? false, options.dialects);
+  const taken = async () => {
+    const [existing] = await store.findTenantsByName(name);
+    return existing && new TenantNameTaken(existing);
+  };
+  const before = await taken();
+  if (before) throw before;
   const tenant = { id: options.given?.tenantId ?? crypto.randomUUID(), name };
-  await store.insertTenant({ ...tenant, created_at: now });
+  try {
+    await store.insertTenant({ ...tenant, created_at: now });
+  } catch (error) {
+    // Another process made a tenant of that name in between: the unique index (migration 0017) says so.
+    throw (error instanceof UniqueViolation && (await taken())) || error;
+  }
   const jwt = new JwtService(config.jwt, store);
   const signer = { jwt, key: await jwt.ensureKey(tenant.id, now, true) };
   const credentials: Record<string, IssuedCredentials> = {};

@@ -16,6 +16,7 @@ import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps, type Runtime } from './runtime.ts';
 import { simulator } from './simulate.ts';
+import { SimulateRules } from './simulate-rules.ts';
 import { webRoutes } from '../web/index.ts';
 import { mountWebhooks } from './webhook-routes.ts';
 
@@ -88,7 +89,9 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   if (cors) app.use(cors);
   const all = dialectList(deps.registry);
   const simulate = simulator(rt);
-  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt), simulate)] as const));
+  const rules = new SimulateRules(rt);
+  const afterAuth = rules.apply.bind(rules);
+  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }), simulate)] as const));
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
@@ -102,7 +105,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
     await next();
   });
   // Before the gateway API, whose catch-all would answer for these paths.
-  app.route('/gateway/v1', devApi(all, rt));
+  app.route('/gateway/v1', devApi(all, rt, rules));
   app.route('/gateway/v1', bookApi(all, rt));
   mountWebhooks(app, all, rt);
   app.route('/gateway/v1', gatewayApi(all, rt));

@@ -1,7 +1,13 @@
 import { Hono } from 'hono';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
+import * as v from 'valibot';
+import { decodeBody } from '../contract/body.ts';
+import { simulateRule } from '../contract/simulation.ts';
+import { randomBase62 } from '../core/index.ts';
+import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } from '../store/simulate-rules.ts';
 import { resetTenant } from '../store/tenant-reset.ts';
+import type { SimulateRules } from './simulate-rules.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import type { Runtime } from './runtime.ts';
@@ -12,7 +18,7 @@ import type { Runtime } from './runtime.ts';
 const offInProduction = (what: string) =>
   new GatewayError('forbidden', `${what} is a development feature: it is off with NODE_ENV=production.`);
 
-export function devApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
+export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: SimulateRules): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   api.onError((error) => gatewayError(error, rt));
   // Empties the calling tenant's customers, events, idempotency keys and outbox; credentials stay.
@@ -34,5 +40,41 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gatew
     });
     return c.json({ object: 'list', data });
   });
+  // The calling tenant's simulate rules (simulate-rules.ts): the same as `custgate simulate …`.
+  api.get('/simulate', gatewayAuth(dialects, rt), async (c) => {
+    if (rt.config.production) throw offInProduction('/gateway/v1/simulate');
+    const data = await listSimulateRules(rt.store, c.get('principal').tenantId);
+    return c.json({ object: 'list', data: data.map(ruleView) });
+  });
+  api.post('/simulate', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const { tenantId } = c.get('principal');
+    if (rt.config.production) throw offInProduction('/gateway/v1/simulate');
+    const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+    const input = v.safeParse(ruleBody, body);
+    if (!input.success) throw new GatewayError('invalid_request', `A rule: ${v.summarize(input.issues)}`);
+    const spec = simulateRule(input.output, dialects);
+    if (typeof spec === 'string') throw new GatewayError('invalid_request', spec.replace(/--(\w+)/g, '$1'));
+    const row = { id: `sim_${randomBase62(14)}`, tenant_id: tenantId, ...spec, created_at: rt.now().toISOString() };
+    await insertSimulateRule(rt.store, row);
+    rules.changed(tenantId);
+    return c.json(ruleView(row), 201);
+  });
+  api.delete('/simulate/:id', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const { tenantId } = c.get('principal');
+    if (rt.config.production) throw offInProduction('/gateway/v1/simulate');
+    const id = c.req.param('id');
+    if (!(await deleteSimulateRule(rt.store, tenantId, id))) throw new GatewayError('not_found', `No simulate rule ${id}.`);
+    rules.changed(tenantId);
+    return c.json({ id, object: 'simulate_rule', deleted: true });
+  });
   return api;
 }
+
+const count = v.union([v.pipe(v.string(), v.maxLength(8)), v.number()]);
+const ruleBody = v.strictObject({
+  status: v.pipe(v.string(), v.maxLength(64)),
+  path: v.optional(v.pipe(v.string(), v.maxLength(255))),
+  method: v.optional(v.pipe(v.string(), v.maxLength(16))),
+  every: v.optional(count),
+  times: v.optional(count),
+});

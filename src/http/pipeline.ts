@@ -13,6 +13,8 @@ import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
+import { SimulatedAnswer } from './simulate-rules.ts';
+import { authHint, hinted } from './auth-hint.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -70,9 +72,20 @@ export function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) |
 const notFoundRoute = (c: Context) =>
   new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`);
 
+/** Runs once the caller is known (a dev server's simulate rules): may throw the request's answer. */
+export type AfterAuth = (c: Context, dialect: AnyDialect, principal: Principal) => Promise<void>;
+
+export interface PipelineOptions {
+  readonly afterAuth?: AfterAuth;
+  /** Every dialect served, for the hint that a credential is another dialect's (auth-hint.ts). */
+  readonly all?: readonly AnyDialect[];
+}
+
 /** The generic request pipeline, one set of handlers per dialect. */
-export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandlers {
+export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: PipelineOptions = {}): DialectHandlers {
+  const { afterAuth, all = [dialect] } = options;
   const fail = (error: unknown): Response => {
+    if (error instanceof SimulatedAnswer) return error.response;
     const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
     const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
@@ -94,10 +107,13 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime): DialectHandle
     if (via !== undefined && passedThrough(via, await rt.gatewayId())) throw new GatewayError('loop_detected', loopMessage);
     refuseCrowded(c);
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
+    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c)).catch((error: unknown) => {
+      throw hinted(error, () => authHint(dialect, all, req, rt.config.jwt, rt.now()));
+    });
     markTenant(c, principal.tenantId);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
+    await afterAuth?.(c, dialect, principal);
     return { req, principal };
   }
 

@@ -1,4 +1,4 @@
-import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, type CustomerPatch, type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -6,9 +6,10 @@ import type { DialectName } from '../../dialects/index.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
-import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
+import { dialectOf, requestFor, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
-import { asCustomer } from '../upstream/fidelity.ts';
+import { asCustomer, uncarried } from '../upstream/fidelity.ts';
+import { canonicalOf } from '../upstream/refusal.ts';
 import { createMarker, findByMarker } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 
@@ -40,6 +41,46 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
   // A member path (address.line2) is left to the client half, which sends no form for it.
   for (const field of declared) if (!field.includes('.')) delete out[field];
   return { patch: out as CustomerPatch, notCarried: declared };
+}
+
+/**
+ * What the update would leave at another value than the local customer, read as the provider's
+ * own API reads it (the proxy's check, src/upstream/fidelity.ts): a body it refuses (Bigcapital's
+ * required displayName cleared) or a change it ignores (Bigcapital's currency). A mirror cannot
+ * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
+ */
+async function leaveOutRefused(
+  upstream: Upstream,
+  link: LinkRow,
+  work: DeliveryWork,
+  current: Customer,
+): Promise<{ patch: CustomerPatch; notCarried: string[] }> {
+  const declared = leaveOutUncarried(upstream.dialect, work.patch);
+  let patch = declared.patch;
+  const notCarried = [...declared.notCarried];
+  // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
+  // whole names no field and is sent as it is (the provider's answer then says why).
+  for (let round = 0; round < 2; round++) {
+    const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
+    const request = requestFor(upstream, link, { patch, current });
+    const refused = await uncarried(upstream.dialect, 'update', request, { patch, current, after: work.fields, touched });
+    const fields = new Set<FieldName>();
+    for (const r of refused) {
+      // A declared member (address.line2) is already left to the client half, which sends no form for it.
+      if (declared.notCarried.includes(r.field)) continue;
+      const top = r.field.split('.')[0] ?? '';
+      const field = r.upstreamNames ? canonicalOf(upstream.dialect, top) : fieldNames.find((f) => f === top);
+      if (field !== undefined && touched.includes(field)) fields.add(field);
+    }
+    if (fields.size === 0) break;
+    const out: Record<string, unknown> = { ...patch };
+    for (const f of fields) {
+      delete out[f];
+      if (!notCarried.includes(f)) notCarried.push(f);
+    }
+    patch = out as CustomerPatch;
+  }
+  return { patch, notCarried };
 }
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
@@ -151,7 +192,7 @@ export class ClientPort implements UpstreamPort {
         if (work.attempt > 1 && (await this.#adopt(client, upstream, work, marker))) return { kind: 'delivered' };
         current = { ...current, external_id: marker };
       }
-      const carried = link ? leaveOutUncarried(upstream.dialect, work.patch) : { patch: work.patch, notCarried: [] };
+      const carried = link ? await leaveOutRefused(upstream, link, work, current) : { patch: work.patch, notCarried: [] };
       try {
         const pushed = await client.push(upstream, link, { patch: carried.patch, current, idempotencyKey: work.idempotencyKey });
         if (!link) await this.#link(work, upstream, pushed.upstreamId);

@@ -421,6 +421,32 @@ export const migrations: Record<string, Migration> = {
         .columns(['upstream_id', 'remote_id', 'event_created'])
         .execute();
     },
+  }, // #29: a tenant's simulate rules (`custgate simulate add`, /gateway/v1/simulate), read by a
+  // running dev server, so failures can be injected for clients that cannot send a header. And
+  // tenant names become unique: a name given to the CLI names one tenant. A database that already
+  // has duplicates keeps every row; the later ones are renamed `<name>-2`, `<name>-3`, … by
+  // creation order (`<name>-<id>` where that name is taken too).
+  '0017_simulate_rules_tenant_names': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('simulate_rules')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('path', 'varchar(255)')
+        .addColumn('method', 'varchar(16)')
+        .addColumn('simulate', 'varchar(64)', (c) => c.notNull())
+        .addColumn('every', 'integer')
+        .addColumn('times', 'integer')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('simulate_rules_tenant').on('simulate_rules').column('tenant_id').execute();
+      const earlier = sql`from tenants t2 where t2.name = tenants.name and (t2.created_at < tenants.created_at or (t2.created_at = tenants.created_at and t2.id < tenants.id))`;
+      const numbered = sql`tenants.name || '-' || cast((select count(*) ${earlier}) + 1 as varchar(20))`;
+      await sql`update tenants set name = case when exists (select 1 from tenants t3 where t3.name = ${numbered}) then tenants.name || '-' || tenants.id else ${numbered} end where exists (select 1 ${earlier})`.execute(
+        db,
+      );
+      await db.schema.createIndex('tenants_name_unique').on('tenants').column('name').unique().execute();
+    },
   },
   // #27: an import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs on after the
   // request, on Workers a few pages per cron run: whose customers it stores (test or live keys)

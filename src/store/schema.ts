@@ -201,6 +201,23 @@ export interface GatewayKeysTable {
   created_at: string;
 }
 
+/** A tenant's rule for failures a dev server injects (src/http/simulate-rules.ts). */
+export interface SimulateRulesTable {
+  id: string;
+  tenant_id: string;
+  /** A path prefix, or a glob with `*`; null: every path. */
+  path: string | null;
+  /** null: every method. */
+  method: string | null;
+  /** What happens, in the Custgate-Simulate header's terms (`status=503`, `latency:2000`, …). */
+  simulate: string;
+  /** Only every n-th matching request fails. */
+  every: number | null;
+  /** Only the first n matching requests fail. */
+  times: number | null;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   credentials: CredentialsTable;
@@ -217,6 +234,7 @@ export interface Database {
   upstream_webhook_events: UpstreamWebhookEventsTable;
   upstream_imports: UpstreamImportsTable;
   gateway_keys: GatewayKeysTable;
+  simulate_rules: SimulateRulesTable;
 }
 
 /** For kysely's own bookkeeping tables, which we do not type. */

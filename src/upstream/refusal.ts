@@ -9,7 +9,8 @@ import { dialectPath } from '../contract/field-path.ts';
 
 const root = (as: string): string => as.split(/[.[\s]/)[0] ?? as;
 
-function canonicalOf(dialect: AnyDialect, name: string): FieldName | undefined {
+/** The canonical field a dialect's top-level parameter stands for (Zenskar `phone_number` -> `phone`). */
+export function canonicalOf(dialect: AnyDialect, name: string): FieldName | undefined {
   return fieldNames.find((f) => {
     const c = dialect.translation.coverage[f];
     return c !== null && root(c.as) === name;

@@ -78,6 +78,17 @@ export async function startGatewayProcess(
 
 export const cli = fileURLToPath(new URL('../../bin/custgate.js', import.meta.url));
 
+/** Runs a CLI command that must fail; resolves to its exit code and output (undefined if it succeeded). */
+export function failingCli(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string } | undefined> {
+  return promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } }).then(
+    () => undefined,
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
+
 /** Runs the CLI to completion; resolves to its stdout. */
 export async function runCli(args: readonly string[], env: Record<string, string>): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });

@@ -1,0 +1,84 @@
+import type { Context } from 'hono';
+import type { AnyDialect, Principal } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { parseSimulation, ruleMatches, simulateHeader } from '../contract/simulation.ts';
+import { listSimulateRules, type SimulateRuleRow } from '../store/simulate-rules.ts';
+import type { Runtime } from './runtime.ts';
+import { carryOut } from './simulate.ts';
+
+// A tenant's simulate rules (`custgate simulate add`, /gateway/v1/simulate) for clients that cannot
+// send the Custgate-Simulate header: after authentication, the tenant's first rule that matches the
+// request's method and path fails it exactly as the header would (simulate.ts). Rules live in the
+// database, so one added by the CLI reaches a running server; they are read at most once a second
+// per tenant. Counts (`every`, `times`) are kept per server process. A request with the header is
+// left to the header. With NODE_ENV=production rules are ignored, and logged once per rule.
+
+const cacheMs = 1_000;
+
+/** A rule-made answer that is not an error of the gateway's (a provider's own failure body). */
+export class SimulatedAnswer extends Error {
+  readonly response: Response;
+  constructor(response: Response) {
+    super('simulated answer');
+    this.response = response;
+  }
+}
+
+export class SimulateRules {
+  readonly #rt: Runtime;
+  readonly #cache = new Map<string, { readonly at: number; readonly rules: Promise<SimulateRuleRow[]> }>();
+  readonly #hits = new Map<string, number>();
+  readonly #ignored = new Set<string>();
+
+  constructor(rt: Runtime) {
+    this.#rt = rt;
+  }
+
+  /** A rule was added or removed through this process: the next request reads the rules again. */
+  changed(tenantId: string): void {
+    this.#cache.delete(tenantId);
+  }
+
+  #rules(tenantId: string): Promise<SimulateRuleRow[]> {
+    const now = Date.now();
+    const cached = this.#cache.get(tenantId);
+    if (cached && now - cached.at < cacheMs) return cached.rules;
+    const rules = listSimulateRules(this.#rt.store, tenantId);
+    // A failed read is not kept: the next request tries again.
+    rules.catch(() => this.#cache.delete(tenantId));
+    if (this.#cache.size >= 1_000) this.#cache.clear();
+    this.#cache.set(tenantId, { at: now, rules });
+    return rules;
+  }
+
+  /** Whether this matching request is one the rule fails (its every-n-th, or one of its first n). */
+  #due(rule: SimulateRuleRow): boolean {
+    const n = (this.#hits.get(rule.id) ?? 0) + 1;
+    this.#hits.set(rule.id, n);
+    if (rule.every !== null) return n % rule.every === 0;
+    if (rule.times !== null) return n <= rule.times;
+    return true;
+  }
+
+  /** Runs after authentication: throws the failure a matching rule makes, or waits out its latency. */
+  async apply(c: Context, dialect: AnyDialect, principal: Principal): Promise<void> {
+    if (c.req.header(simulateHeader) !== undefined) return;
+    const rules = await this.#rules(principal.tenantId);
+    if (rules.length === 0) return;
+    const rule = rules.find((r) => ruleMatches(r, c.req.method, c.req.path));
+    if (!rule) return;
+    if (this.#rt.config.production) {
+      if (!this.#ignored.has(rule.id)) {
+        this.#ignored.add(rule.id);
+        this.#rt.logger.error('simulate_rule_ignored', { dialect: dialect.name, reason: 'NODE_ENV=production', rule: rule.id });
+      }
+      return;
+    }
+    // A named failure another provider has (card_declined on Zenskar): this dialect goes through.
+    const simulation = parseSimulation(rule.simulate, dialect, `simulate rule ${rule.id}: ${rule.simulate}`);
+    if (simulation instanceof GatewayError || !this.#due(rule)) return;
+    const outcome = await carryOut(simulation, dialect);
+    if (outcome === undefined) return;
+    throw outcome instanceof GatewayError ? outcome : new SimulatedAnswer(outcome);
+  }
+}

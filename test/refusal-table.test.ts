@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dialects } from '../dialects/index.ts';
+import { refusalHeading, refusalTable, withRefusalTable } from '../bin/refusal-table.ts';
+
+// The per-pair refusal tables are generated from the client halves' cannotCarry declarations
+// (bin/refusal-table.ts); a committed copy that differs is stale.
+
+const pages = [['migrating.md', undefined] as const, ...Object.keys(dialects).map((n) => [`dialects/${n}.md`, n] as const)];
+
+describe('per-pair refusal tables', () => {
+  it.each(pages)('docs/%s holds the table the code generates (run `npm run docs` when this fails)', (file, only) => {
+    const committed = readFileSync(new URL(`../docs/${file}`, import.meta.url), 'utf8');
+    expect(committed).toBe(withRefusalTable(committed, refusalTable(only), refusalHeading));
+  });
+
+  it("names a Meteroid upstream's missing clear in each client's own names", () => {
+    const table = refusalTable();
+    expect(table).toContain('| zenskar | meteroid | a clear of `customer_name` | the meteroid API has no form for this clear |');
+    expect(table).toContain('| wooshpay | meteroid | a clear of `email` | the meteroid API has no form for this clear |');
+    expect(table).toContain('| meteroid | zenskar | nothing |');
+  });
+});

@@ -1,0 +1,204 @@
+import Stripe from 'stripe';
+import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects, fixturesOf } from '../dialects/index.ts';
+import { loadConfig } from '../src/config.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
+import { type NodeGateway, startNode } from '../src/entries/node.ts';
+import { createTenant, createApp } from './support/registered.ts';
+import { openStore } from '../src/open-store.ts';
+import { insertSimulateRule } from '../src/store/simulate-rules.ts';
+import { listTenants } from '../src/store/tenant-admin.ts';
+import { testEnv, type TestGateway, testGateway } from './support/gateway.ts';
+import { runCli } from './support/processes.ts';
+import { testDatabaseEnv, testStore } from './support/store.ts';
+
+// A tenant's simulate rules (`custgate simulate …`, /gateway/v1/simulate) for clients that cannot
+// send the Custgate-Simulate header: through the real app, the CLI against a running server, and
+// the official Stripe SDK retrying a rule-made 503.
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await testGateway();
+});
+afterAll(() => gw?.store.executor.close());
+
+const all = Object.values(dialects) as AnyDialect[];
+const wooshpayAuth = (g: TestGateway, which: 'tenant' | 'other' = 'tenant') => ({
+  authorization: `Bearer ${g[which].credentials.wooshpay?.secret_key}`,
+});
+
+const rules = (g: TestGateway, init: { method?: string; body?: unknown; path?: string; which?: 'tenant' | 'other' } = {}) =>
+  g.request(`/gateway/v1/simulate${init.path ?? ''}`, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { 'content-type': 'application/json', ...wooshpayAuth(g, init.which) },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+
+const create = (g: TestGateway, dialect: AnyDialect) =>
+  g.request(`${dialect.routes.prefix}${dialect.routes.collection}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...fixturesOf(dialect).auth(g.tenant.credentials[dialect.name] ?? {}),
+      ...(dialect.name === 'bigcapital' ? { 'organization-id': g.tenant.tenant.id } : {}),
+    },
+    body: JSON.stringify(fixturesOf(dialect).create),
+  });
+
+const customers = async (g: TestGateway) =>
+  (await listTenants(g.store, new Date())).find((t) => t.id === g.tenant.tenant.id)?.customers ?? 0;
+
+describe.each(all.map((d) => [d.name, d] as const))('%s', (_name, dialect) => {
+  it('--every 3rd --status 500: every third matching request fails in the provider envelope, and writes nothing', async () => {
+    const added = await rules(gw, { body: { status: '500', path: dialect.routes.prefix, method: 'post', every: '3rd' } });
+    expect(added.status).toBe(201);
+    const rule = (await added.json()) as { id: string; status: string; every: number; method: string };
+    expect(rule).toMatchObject({ object: 'simulate_rule', status: 'status=500', every: 3, method: 'POST' });
+    try {
+      const before = await customers(gw);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await create(gw, dialect);
+        statuses.push(res.status);
+        if (res.status === 500) expect(v.safeParse(dialect.wire.openapi.errorResponse, await res.json()).success).toBe(true);
+      }
+      const ok = dialect.wire.createdStatus;
+      expect(statuses).toEqual([ok, ok, 500, ok, ok, 500]);
+      expect(await customers(gw)).toBe(before + 4);
+    } finally {
+      expect((await rules(gw, { method: 'DELETE', path: `/${rule.id}` })).status).toBe(200);
+    }
+    expect((await create(gw, dialect)).status).toBe(dialect.wire.createdStatus);
+  });
+});
+
+describe('simulate rules through /gateway/v1/simulate', () => {
+  it("are the tenant's own: listed for it, invisible to and not removable by another tenant, and never applied to it", async () => {
+    const added = (await (await rules(gw, { body: { status: 'rate_limit', path: '/v1/*', times: 1 } })).json()) as { id: string };
+    const other = await gw.request('/v1/customers', {
+      method: 'POST',
+      headers: wooshpayAuth(gw, 'other'),
+      body: new URLSearchParams({ name: 'O' }),
+    });
+    expect(other.status).toBe(200);
+    expect(((await (await rules(gw, { which: 'other' })).json()) as { data: unknown[] }).data).toEqual([]);
+    expect((await rules(gw, { method: 'DELETE', path: `/${added.id}`, which: 'other' })).status).toBe(404);
+    const listed = (await (await rules(gw)).json()) as { data: { id: string; times: number }[] };
+    expect(listed.data).toEqual([expect.objectContaining({ id: added.id, times: 1, path: '/v1/*' })]);
+    // --times 1: the first matching request gets a 429 with Retry-After, the next goes through.
+    const first = await gw.request('/v1/customers', {
+      method: 'POST',
+      headers: wooshpayAuth(gw),
+      body: new URLSearchParams({ name: 'A' }),
+    });
+    expect(first.status).toBe(429);
+    expect(first.headers.get('retry-after')).toBe('1');
+    expect(((await first.json()) as { error: { type: string } }).error.type).toBeTruthy();
+    const second = await gw.request('/v1/customers', {
+      method: 'POST',
+      headers: wooshpayAuth(gw),
+      body: new URLSearchParams({ name: 'B' }),
+    });
+    expect(second.status).toBe(200);
+    expect((await rules(gw, { method: 'DELETE', path: `/${added.id}` })).status).toBe(200);
+  });
+
+  it('card_declined fails the Stripe-like dialects as the provider would; the others go through', async () => {
+    const added = (await (await rules(gw, { body: { status: 'card_declined' } })).json()) as { id: string };
+    try {
+      const declined = await create(gw, dialects.wooshpay);
+      expect(declined.status).toBe(402);
+      expect(await declined.json()).toMatchObject({ error: { type: 'card_error', code: 'card_declined' } });
+      expect((await create(gw, dialects.zenskar)).status).toBe(dialects.zenskar.wire.createdStatus);
+    } finally {
+      await rules(gw, { method: 'DELETE', path: `/${added.id}` });
+    }
+  });
+
+  it('a rule that cannot work is a 400 that says what a rule takes; nothing is stored', async () => {
+    for (const body of [
+      { status: '999' },
+      { status: '500', every: 'often' },
+      { status: '500', every: 2, times: 2 },
+      { status: 'latency:x' },
+    ]) {
+      const res = await rules(gw, { body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/status|every|times|latency/);
+    }
+    expect(((await (await rules(gw)).json()) as { data: unknown[] }).data).toEqual([]);
+  });
+
+  it('with NODE_ENV=production: the API answers 403, and a stored rule is ignored and logged', async () => {
+    const store = await testStore();
+    const logged: { event: string; fields: Readonly<Record<string, unknown>> }[] = [];
+    const config = loadConfig({ ...testEnv, NODE_ENV: 'production' });
+    const app = createApp({ store, config, logger: { error: (event, fields) => logged.push({ event, fields }) } });
+    const tenant = await createTenant(store, config, 'prod');
+    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+    const refused = await app.request('/gateway/v1/simulate', { method: 'POST', headers: auth, body: JSON.stringify({ status: '503' }) });
+    expect(refused.status).toBe(403);
+    await insertSimulateRule(store, {
+      id: 'sim_prod',
+      tenant_id: tenant.tenant.id,
+      path: null,
+      method: null,
+      simulate: 'status=503',
+      every: null,
+      times: null,
+      created_at: new Date().toISOString(),
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await app.request('/v1/customers', { method: 'POST', headers: auth, body: new URLSearchParams({ name: 'Real' }) });
+      expect(res.status).toBe(200);
+    }
+    expect(logged).toEqual([
+      { event: 'simulate_rule_ignored', fields: expect.objectContaining({ dialect: 'wooshpay', rule: 'sim_prod' }) },
+    ]);
+    await store.executor.close();
+  });
+});
+
+describe('a rule added by the CLI, obeyed by a running server', () => {
+  let node: NodeGateway;
+  let key: string;
+  const env = { ...testEnv, ...testDatabaseEnv() };
+  beforeAll(async () => {
+    const store = await openStore(env);
+    node = await startNode(
+      { ...env, CUSTGATE_LOG_LEVEL: 'silent' },
+      { port: 0, hostname: '127.0.0.1', store, logger: { error: () => undefined } },
+    );
+    key = (await createTenant(store, node.config, 'sdk')).credentials.wooshpay?.secret_key ?? '';
+  });
+  afterAll(() => node?.close());
+
+  it('the stripe SDK retries a rule-made 503 and then succeeds; `simulate remove` removes the rule', async () => {
+    const rule = JSON.parse(
+      await runCli(['simulate', 'add', '--tenant', 'sdk', '--path', '/v1/customers', '--every', '2nd', '--status', '503', '--json'], env),
+    ) as { id: string };
+    const stripe = new Stripe(key, { host: '127.0.0.1', port: node.port, protocol: 'http', maxNetworkRetries: 0 });
+    // The server reads the tenant's rules at most once a second: wait until it has seen this one,
+    // which is when a request fails. Every 2nd: the next one then goes through, the one after fails.
+    await expect
+      .poll(
+        async () =>
+          stripe.customers.create({ name: 'Polled' }).then(
+            () => 200,
+            (e: { statusCode?: number }) => e.statusCode,
+          ),
+        {
+          timeout: 10_000,
+          interval: 200,
+        },
+      )
+      .toBe(503);
+    expect((await stripe.customers.create({ name: 'Between' })).name).toBe('Between');
+    // The next one is the 2nd again: its first attempt fails, the SDK's retry (the 3rd) goes through.
+    expect((await stripe.customers.create({ name: 'Retried' }, { maxNetworkRetries: 2 })).name).toBe('Retried');
+    await expect(stripe.customers.create({ name: 'Not retried' })).rejects.toMatchObject({ type: 'StripeAPIError', statusCode: 503 });
+    expect(await runCli(['simulate', 'remove', rule.id, '--tenant', 'sdk'], env)).toContain(rule.id);
+    expect(JSON.parse(await runCli(['simulate', 'list', '--tenant', 'sdk', '--json'], env))).toEqual({ object: 'list', data: [] });
+  }, 60_000);
+});
