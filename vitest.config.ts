@@ -23,7 +23,7 @@ const backendIndependent = [
   'test/d1-migrations.test.ts',
   'test/e2e/wooshpay-stripe-sdk.test.ts',
   'test/judge-client-halves.test.ts',
-  'test/properties-translate-*.test.ts',
+  'test/properties-translate.test.ts',
   'test/seed-openapi.test.ts',
   'test/worker-bundle.test.ts',
   'test/worker-dev.test.ts',

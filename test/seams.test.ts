@@ -3,7 +3,7 @@ import { type Json, dialectCalls } from './support/dialect-calls.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 
 // The cases issue #14 lists, each through the real HTTP surface (docs/seams.md). The properties in
-// test/properties-read-echo-*.test.ts check the same rules over arbitrary customers.
+// test/properties-read-echo.test.ts check the same rules over arbitrary customers.
 
 let gw: TestGateway;
 beforeAll(async () => {

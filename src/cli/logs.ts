@@ -31,8 +31,9 @@ interface TailOptions {
 }
 
 export function registerLogsCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
-  // Any dialect that mints JWTs: the gateway API takes its tokens (README, Gateway API).
-  const minting = all.find((d) => d.auth.issueToken !== undefined);
+  // The gateway API takes any credential of the tenant; a dialect's JWT alone may not do (Bigcapital's
+  // needs an organization-id beside it), so each dialect that mints one is tried on the first request.
+  const minting = all.filter((d) => d.auth.issueToken !== undefined);
   program
     .command('logs')
     .description("a running gateway's request log")
@@ -47,21 +48,28 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
     .action(async (opts: TailOptions) => {
       const base = (opts.url ?? env.CUSTGATE_URL ?? localBase(env)).replace(/\/+$/, '');
       const store = await openStore(env);
-      if (!minting) throw new Error('no registered dialect mints JWTs, which the gateway API takes');
-      const token = await findTenant(store, opts.tenant)
-        .then((tenant) => mintToken(store, loadConfig(env), tenant, minting, { ttlSeconds: 12 * 3600 }))
+      const tokens = await findTenant(store, opts.tenant)
+        .then((tenant) => Promise.all(minting.map((d) => mintToken(store, loadConfig(env), tenant, d, { ttlSeconds: 12 * 3600 }))))
         .finally(() => store.executor.close());
+      if (tokens.length === 0) throw new Error('no registered dialect mints JWTs, which the gateway API takes');
       const query = new URLSearchParams({ limit: '100' });
       if (opts.status) query.set('status', opts.status);
       if (opts.path) query.set('path', opts.path);
       let seen = new Set<string>();
       const interval = Math.max(100, Number(opts.interval) || 1000);
+      const ask = (token: string) =>
+        fetch(`${base}/gateway/v1/requests?${query}`, { headers: { authorization: `Bearer ${token}` } }).catch((error: Error) => {
+          throw new Error(`cannot reach the gateway at ${base} (${error.message}); give --url or CUSTGATE_URL`);
+        });
+      let [token] = tokens as [string, ...string[]];
+      let res = await ask(token);
+      for (const next of tokens.slice(1)) {
+        if (res.status !== 401) break;
+        token = next;
+        res = await ask(token);
+      }
       for (let first = true; ; first = false) {
-        const res = await fetch(`${base}/gateway/v1/requests?${query}`, { headers: { authorization: `Bearer ${token}` } }).catch(
-          (error: Error) => {
-            throw new Error(`cannot reach the gateway at ${base} (${error.message}); give --url or CUSTGATE_URL`);
-          },
-        );
+        if (!first) res = await ask(token);
         const body = (await res.json().catch(() => null)) as { data?: LoggedRequest[]; error?: { message?: string } } | null;
         if (!res.ok || !body?.data) throw new Error(`${base}/gateway/v1/requests answered ${res.status}: ${body?.error?.message ?? ''}`);
         if (first) process.stderr.write(`Following ${opts.tenant}'s requests at ${base} (Ctrl-C stops)\n`);

@@ -1,4 +1,0 @@
-import { translateCompleteSuite } from './support/translate-complete.ts';
-
-// Translate from Meteroid into every dialect: the target takes the body and the loss report is complete and exact.
-translateCompleteSuite('meteroid');
