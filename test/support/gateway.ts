@@ -33,13 +33,22 @@ export interface TestGateway {
   canonical(ref: string): Promise<Record<string, unknown> & { ids: Record<string, unknown>; version: number }>;
 }
 
+/**
+ * Tenant names are unique per database, and the Workers project shares one D1 database across a
+ * file's gateways: a name already taken there gets a suffix.
+ */
+async function freeName(store: Store, name: string): Promise<string> {
+  const [taken] = await store.findTenantsByName(name);
+  return taken ? `${name}-${crypto.randomUUID().slice(0, 8)}` : name;
+}
+
 /** A gateway on a fresh store with two tenants; `registry`: the dialects to serve (default: all). */
 export async function testGateway(env: Record<string, string> = {}, registry?: Registry): Promise<TestGateway> {
   const store = await testStore(env);
   const config = loadConfig({ ...testEnv, ...env });
   const app = createApp({ store, config, logger: { error: () => undefined }, ...(registry ? { registry } : {}) });
-  const tenant = await createTenant(store, config, 'acme', registry ? { dialects: dialectList(registry) } : {});
-  const other = await createTenant(store, config, 'other', registry ? { dialects: dialectList(registry) } : {});
+  const tenant = await createTenant(store, config, await freeName(store, 'acme'), registry ? { dialects: dialectList(registry) } : {});
+  const other = await createTenant(store, config, await freeName(store, 'other'), registry ? { dialects: dialectList(registry) } : {});
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   const wooshpayKey = tenant.credentials.wooshpay?.secret_key;
   return {
