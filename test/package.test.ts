@@ -17,12 +17,12 @@ const run = promisify(execFile);
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const minutes = 60_000;
 
-/** README's "Use it in your tests" vitest file, as printed there. */
-function readmeVitestFile(): string {
+/** README's "Use it in your tests" file for a runner (the `ts` block: vitest; the `js` block: jest), as printed there. */
+function readmeTestFile(language: 'ts' | 'js'): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Use it in your tests'));
-  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('README.md: no ts block under "Use it in your tests"');
+  const block = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(section)?.[1];
+  if (!block) throw new Error(`README.md: no ${language} block under "Use it in your tests"`);
   return block;
 }
 
@@ -38,7 +38,8 @@ describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty fol
     // compiles there (README: Quick start says the same).
     writeFileSync(join(dir, 'package.json'), '{"name":"consumer","private":true,"allowScripts":{"better-sqlite3":true}}\n');
     const started = Date.now();
-    await run('npm', ['install', '--no-audit', '--no-fund', join(dir, filename)], {
+    // jest is the scratch project's own, as a team using it would have it (README's jest file).
+    await run('npm', ['install', '--no-audit', '--no-fund', join(dir, filename), 'jest@29'], {
       cwd: dir,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -61,12 +62,27 @@ describe.skipIf(testBackend() !== 'sqlite')('npm pack, install into an empty fol
     async () => {
       // The project's own vitest, linked in as the scratch project's devDependency would be.
       symlinkSync(join(root, 'node_modules', 'vitest'), join(dir, 'node_modules', 'vitest'), 'dir');
-      writeFileSync(join(dir, 'gateway.test.ts'), readmeVitestFile());
+      writeFileSync(join(dir, 'gateway.test.ts'), readmeTestFile('ts'));
       const { stdout } = await run(process.execPath, [join(dir, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--root', dir], {
         cwd: dir,
         env: { ...env, CI: '1', NO_COLOR: '1' },
       });
       expect(stdout).toMatch(/Tests\s+1 passed/);
+    },
+    2 * minutes,
+  );
+
+  it(
+    "custgate/testing from the installed package: README's jest file passes in the scratch project's jest run",
+    async () => {
+      // `.jest.mjs`: an ES module, and a name the vitest run above does not pick up.
+      writeFileSync(join(dir, 'gateway.jest.mjs'), readmeTestFile('js'));
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--experimental-vm-modules', join(dir, 'node_modules', '.bin', 'jest'), '--ci', '--testMatch', '**/*.jest.mjs'],
+        { cwd: dir, env: { ...env, CI: '1', NO_COLOR: '1' } },
+      );
+      expect(`${stdout}${stderr}`).toMatch(/Tests:\s+1 passed, 1 total/);
     },
     2 * minutes,
   );
