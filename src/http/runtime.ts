@@ -11,6 +11,7 @@ import type { Fetch } from '../upstream/http.ts';
 import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
@@ -51,6 +52,8 @@ export interface GatewayDeps {
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
   readonly config: GatewayConfig;
+  /** The registry's dialects, in registration order. */
+  readonly dialects: readonly AnyDialect[];
   readonly store: Store;
   /** Local customers, through the tenant's proxy upstream where it has one. */
   readonly customers: Customers;
@@ -101,9 +104,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const dialects = dialectList(deps.registry);
   const webhooks =
     deps.webhooks ??
-    new Webhooks(deps.store, keyring, dialectList(deps.registry), {
+    new Webhooks(deps.store, keyring, dialects, {
       now,
       logger,
       ...deps.config.webhooks,
@@ -111,6 +115,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     });
   const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
+    dialects,
     keyring,
     gatewayId,
     timeoutMs: deps.config.upstreamTimeoutMs,
@@ -128,6 +133,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   });
   return {
     config: deps.config,
+    dialects,
     store: deps.store,
     customers: new ProxiedCustomers(service, deps.store, upstreams),
     keyring,

@@ -2,7 +2,6 @@ import { type Customer, type CustomerFields, type CustomerPatch, type FieldName,
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
-import type { DialectName } from '../../dialects/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
@@ -112,6 +111,8 @@ function refusedFields(error: GatewayError): string[] {
 }
 
 export interface ClientPortOptions {
+  /** The dialects an upstream row may name (the registry the entry hands down). */
+  readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly logger?: Logger;
   /** Bound on each call to an upstream. */
@@ -146,6 +147,7 @@ export class ClientPort implements UpstreamPort {
       return response;
     };
     const client = new UpstreamClient({
+      dialects: this.#options.dialects,
       keyring: this.#options.keyring,
       timeoutMs: this.#options.timeoutMs,
       fetch: tracked,
@@ -255,7 +257,7 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    return expectedAt(dialectOf(target.dialect), customerId, fields);
+    return expectedAt(dialectOf(this.#options.dialects, target.dialect), customerId, fields);
   }
 }
 
@@ -272,13 +274,13 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
 }
 
 /** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */
-export function replicaLookup(store: Store): ReplicaLookup {
+export function replicaLookup(store: Store, dialects: readonly AnyDialect[]): ReplicaLookup {
   return async (tenantId, known) => {
     const rows = known ?? (await store.upstreams.list(tenantId));
     const replicas: ReplicaTarget[] = [];
     for (const row of rows) {
       if (row.mode === 'mirror' || row.mode === 'shadow')
-        replicas.push({ id: row.id, dialect: dialectOf(row.dialect).name as DialectName, mode: row.mode });
+        replicas.push({ id: row.id, dialect: dialectOf(dialects, row.dialect).name, mode: row.mode });
     }
     return replicas;
   };
@@ -288,10 +290,11 @@ export function replicaLookup(store: Store): ReplicaLookup {
 export function replicationFor(
   store: Store,
   config: GatewayConfig,
-  options: { readonly fetch?: Fetch; readonly logger?: Logger } = {},
+  options: { readonly dialects: readonly AnyDialect[]; readonly fetch?: Fetch; readonly logger?: Logger },
 ): Replication {
-  const replicas = replicaLookup(store);
+  const replicas = replicaLookup(store, options.dialects);
   const port = new ClientPort(store, {
+    dialects: options.dialects,
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -301,6 +304,7 @@ export function replicationFor(
     store,
     port,
     replicas,
+    dialects: options.dialects,
     maxAttempts: config.outbox.maxAttempts,
     baseDelayMs: config.outbox.baseDelayMs,
     maxDelayMs: config.outbox.maxDelayMs,
