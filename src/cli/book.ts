@@ -6,7 +6,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
 import { type Reconciliation, reconcile } from '../outbox/reconcile.ts';
-import { replicaLookup } from '../outbox/upstream-port.ts';
+import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
@@ -41,7 +41,7 @@ export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]
     maxAttempts: 16,
     writeWaitMs: config.writeWaitMs,
     maxCustomerBytes: config.maxCustomerBytes,
-    replicas: replicaLookup(store, dialects),
+    replicas: upstreamsOf(store, { dialects, keyring, timeoutMs: config.upstreamTimeoutMs }).replicas,
   });
   return { store, service, client };
 }

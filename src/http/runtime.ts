@@ -8,7 +8,9 @@ import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { Fetch } from '../upstream/http.ts';
-import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Customers, TenantCustomers } from '../upstream/customers.ts';
+import { UpstreamProxy } from '../upstream/proxy.ts';
+import { Upstreams } from '../upstream/tenant-upstreams.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -123,6 +125,16 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
+  // One per process: the dispatcher's when it replicates, so both open each upstream once.
+  const tenantUpstreams =
+    replication?.upstreams ??
+    new Upstreams(
+      deps.store.upstreams,
+      (row) => upstreams.open(row),
+      (name) => upstreams.dialectOf(name),
+    );
+  const dispatcher = replication?.dispatcher;
+  const drainAfterWrite = replication?.drainAfterWrite !== false;
   const service = new CustomerService(deps.store, {
     now,
     maxAttempts: 16,
@@ -130,12 +142,17 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     maxCustomerBytes: deps.config.maxCustomerBytes,
     ...(replication ? { replicas: replication.replicas } : {}),
     events: webhooks,
+    replicated: (background) => {
+      if (!dispatcher || !drainAfterWrite) return;
+      const drained = dispatcher.kick();
+      background?.(drained);
+    },
   });
   return {
     config: deps.config,
     dialects,
     store: deps.store,
-    customers: new ProxiedCustomers(service, deps.store, upstreams),
+    customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), replication !== undefined),
     keyring,
     gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
@@ -145,8 +162,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger,
-    dispatcher: replication?.dispatcher,
-    drainAfterWrite: replication?.drainAfterWrite !== false,
+    dispatcher,
+    drainAfterWrite,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),

@@ -11,11 +11,12 @@ import { asCustomer, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import { createMarker, findByMarker } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
+import { Upstreams } from '../upstream/tenant-upstreams.ts';
 
 export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -118,17 +119,21 @@ export interface ClientPortOptions {
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
+  /** The tenants' upstreams, opened once per change and shared with the write path (default: its own). */
+  readonly upstreams?: Upstreams;
 }
 
 export class ClientPort implements UpstreamPort {
   readonly #store: Store;
   readonly #options: ClientPortOptions;
   readonly #gatewayId: () => Promise<string>;
+  readonly #upstreams: Upstreams;
 
   constructor(store: Store, options: ClientPortOptions) {
     this.#store = store;
     this.#options = options;
     this.#gatewayId = gatewayIdOf(store.upstreams);
+    this.#upstreams = options.upstreams ?? upstreamsOf(store, options);
   }
 
   /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
@@ -158,9 +163,8 @@ export class ClientPort implements UpstreamPort {
     return { client, seen };
   }
 
-  async #open(client: UpstreamClient, tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
-    const row = await this.#store.upstreams.find(tenantId, upstreamId);
-    return row ? client.open(row) : undefined;
+  #open(tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
+    return this.#upstreams.find(tenantId, upstreamId);
   }
 
   async #link(work: Pick<DeliveryWork, 'tenantId' | 'customerId'>, upstream: Upstream, remoteId: string): Promise<void> {
@@ -200,7 +204,7 @@ export class ClientPort implements UpstreamPort {
   async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
     const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal);
     try {
-      const upstream = await this.#open(client, work.tenantId, work.upstream.id);
+      const upstream = await this.#open(work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
       if (work.action === 'delete') return await this.#remove(client, upstream, work);
       const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
@@ -249,7 +253,7 @@ export class ClientPort implements UpstreamPort {
     signal: AbortSignal,
   ): Promise<UpstreamCopy | undefined> {
     const { client } = this.#client(`${target.id}/${customerId}/read`, signal);
-    const upstream = await this.#open(client, tenantId, target.id);
+    const upstream = await this.#open(tenantId, target.id);
     const link = upstream && (await this.#store.upstreams.findLink(tenantId, upstream.id, customerId));
     if (!upstream || !link) return undefined;
     const copy = await client.fetchCustomer(upstream, link.remote_id);
@@ -273,17 +277,20 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
   return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
 }
 
-/** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */
-export function replicaLookup(store: Store, dialects: readonly AnyDialect[]): ReplicaLookup {
-  return async (tenantId, known) => {
-    const rows = known ?? (await store.upstreams.list(tenantId));
-    const replicas: ReplicaTarget[] = [];
-    for (const row of rows) {
-      if (row.mode === 'mirror' || row.mode === 'shadow')
-        replicas.push({ id: row.id, dialect: dialectOf(dialects, row.dialect).name, mode: row.mode });
-    }
-    return replicas;
-  };
+/** The tenants' upstreams, opened with this gateway's keyring (credentials in the old form are re-sealed on first use). */
+export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'logger'>): Upstreams {
+  const client = new UpstreamClient({
+    dialects: options.dialects,
+    keyring: options.keyring,
+    timeoutMs: options.timeoutMs,
+    upstreams: store.upstreams,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return new Upstreams(
+    store.upstreams,
+    (row) => client.open(row),
+    (name) => client.dialectOf(name),
+  );
 }
 
 /** The outbox of a gateway: deliveries recorded with each write, sent through the dialects' clients. */
@@ -292,14 +299,15 @@ export function replicationFor(
   config: GatewayConfig,
   options: { readonly dialects: readonly AnyDialect[]; readonly fetch?: Fetch; readonly logger?: Logger },
 ): Replication {
-  const replicas = replicaLookup(store, options.dialects);
-  const port = new ClientPort(store, {
+  const opening = {
     dialects: options.dialects,
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-  });
+  };
+  const upstreams = upstreamsOf(store, opening);
+  const replicas = upstreams.replicas;
+  const port = new ClientPort(store, { ...opening, upstreams, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const dispatcher = new Dispatcher({
     store,
     port,
@@ -312,5 +320,5 @@ export function replicationFor(
     timeoutMs: 2 * config.upstreamTimeoutMs + 1000,
     logger: options.logger ?? consoleLogger,
   });
-  return { replicas, dispatcher };
+  return { replicas, dispatcher, upstreams };
 }

@@ -10,7 +10,7 @@ import { verifyStandardSignature, verifyStripeSignature } from './sign.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { openWebhookSecret } from '../upstream/inbound-format.ts';
-import type { Customers } from '../upstream/proxy.ts';
+import type { Customers } from '../upstream/customers.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 
 // A provider's own events, in (POST /gateway/v1/upstreams/{id}/webhook): a dashboard edit at the
