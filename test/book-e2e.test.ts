@@ -1,15 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookDeps } from '../src/cli/book.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { createApp, createTenant, type GatewayApp, addUpstream, replicationFor, bookDeps } from './support/registered.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
-import { replicationFor } from '../src/outbox/upstream-port.ts';
 import type { Store } from '../src/store/index.ts';
 import { importCustomers } from '../src/upstream/import.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { cli } from './support/processes.ts';

@@ -13,6 +13,7 @@ import { UpstreamProxy } from '../upstream/proxy.ts';
 import { Upstreams } from '../upstream/tenant-upstreams.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
@@ -53,6 +54,8 @@ export interface GatewayDeps {
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
   readonly config: GatewayConfig;
+  /** The registry's dialects, in registration order. */
+  readonly dialects: readonly AnyDialect[];
   readonly store: Store;
   /** Local customers, through the tenant's proxy upstream where it has one. */
   readonly customers: Customers;
@@ -103,9 +106,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const dialects = dialectList(deps.registry);
   const webhooks =
     deps.webhooks ??
-    new Webhooks(deps.store, keyring, dialectList(deps.registry), {
+    new Webhooks(deps.store, keyring, dialects, {
       now,
       logger,
       ...deps.config.webhooks,
@@ -113,6 +117,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     });
   const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
+    dialects,
     keyring,
     gatewayId,
     timeoutMs: deps.config.upstreamTimeoutMs,
@@ -121,7 +126,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   // One per process: the dispatcher's when it replicates, so both open each upstream once.
-  const tenantUpstreams = replication?.upstreams ?? new Upstreams(deps.store.upstreams, (row) => upstreams.open(row));
+  const tenantUpstreams = replication?.upstreams ?? new Upstreams(deps.store.upstreams, upstreams);
   const dispatcher = replication?.dispatcher;
   const drainAfterWrite = replication?.drainAfterWrite !== false;
   const service = new CustomerService(deps.store, {
@@ -139,6 +144,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   });
   return {
     config: deps.config,
+    dialects,
     store: deps.store,
     customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), replication !== undefined),
     keyring,

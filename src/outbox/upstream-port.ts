@@ -112,6 +112,8 @@ function refusedFields(error: GatewayError): string[] {
 }
 
 export interface ClientPortOptions {
+  /** The dialects an upstream row may name (the registry the entry hands down). */
+  readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly logger?: Logger;
   /** Bound on each call to an upstream. */
@@ -150,6 +152,7 @@ export class ClientPort implements UpstreamPort {
       return response;
     };
     const client = new UpstreamClient({
+      dialects: this.#options.dialects,
       keyring: this.#options.keyring,
       timeoutMs: this.#options.timeoutMs,
       fetch: tracked,
@@ -258,7 +261,7 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    return expectedAt(dialectOf(target.dialect), customerId, fields);
+    return expectedAt(dialectOf(this.#options.dialects, target.dialect), customerId, fields);
   }
 }
 
@@ -275,23 +278,25 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
 }
 
 /** The tenants' upstreams, opened with this gateway's keyring (credentials in the old form are re-sealed on first use). */
-export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'keyring' | 'timeoutMs' | 'logger'>): Upstreams {
+export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'logger'>): Upstreams {
   const client = new UpstreamClient({
+    dialects: options.dialects,
     keyring: options.keyring,
     timeoutMs: options.timeoutMs,
     upstreams: store.upstreams,
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  return new Upstreams(store.upstreams, (row) => client.open(row));
+  return new Upstreams(store.upstreams, client);
 }
 
 /** The outbox of a gateway: deliveries recorded with each write, sent through the dialects' clients. */
 export function replicationFor(
   store: Store,
   config: GatewayConfig,
-  options: { readonly fetch?: Fetch; readonly logger?: Logger } = {},
+  options: { readonly dialects: readonly AnyDialect[]; readonly fetch?: Fetch; readonly logger?: Logger },
 ): Replication {
   const opening = {
+    dialects: options.dialects,
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -303,6 +308,7 @@ export function replicationFor(
     store,
     port,
     replicas,
+    dialects: options.dialects,
     maxAttempts: config.outbox.maxAttempts,
     baseDelayMs: config.outbox.baseDelayMs,
     maxDelayMs: config.outbox.maxDelayMs,

@@ -197,7 +197,11 @@ async function importOne(
   const tenantId = upstream.tenantId;
   if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
   const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
-  const route = { overlay: customer.patch, link: { upstreamId: upstream.id, remoteId: customer.id }, replicas: replicasOf(others) };
+  const route = {
+    overlay: customer.patch,
+    link: { upstreamId: upstream.id, remoteId: customer.id },
+    replicas: replicasOf(others, (name) => deps.client.dialectOf(name).name),
+  };
   const ids = adoptedIds(customer.id);
   try {
     await service.create({}, request, ids ? { ...route, ids } : route);

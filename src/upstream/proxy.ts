@@ -21,7 +21,7 @@ import {
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
-import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
+import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
 import { keyMarker, mayHold, recoverCreate } from './marker.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
@@ -87,7 +87,7 @@ export class UpstreamProxy {
       const link = await this.#store.upstreams.findLink(request.principal.tenantId, upstream.id, row.id);
       if (link) {
         await this.#client.remove(upstream, link.remote_id).catch((error: unknown) => {
-          throw inClientTerms(error, upstream.dialect, dialectOf(request.dialect));
+          throw inClientTerms(error, upstream.dialect, this.#client.dialectOf(request.dialect));
         });
       }
     }
@@ -160,7 +160,7 @@ export class UpstreamProxy {
     patch: CustomerPatch,
     ctx: WriteRequest,
   ): Promise<Pushed> {
-    const client = dialectOf(ctx.dialect);
+    const client = this.#client.dialectOf(ctx.dialect);
     const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
     const known = 'uuid' in current ? current : undefined;
     const write = { patch: carriedPatch(upstream.dialect, current, after, touched), current: known, idempotencyKey: ctx.idempotencyKey };
