@@ -56,7 +56,12 @@ export type CredentialScheme =
       readonly prefix?: string;
       readonly pattern: RegExp;
     }
-  | { readonly type: 'jwt'; readonly claims?: v.GenericSchema<unknown, Readonly<Record<string, unknown>>> };
+  | {
+      readonly type: 'jwt';
+      readonly claims?: v.GenericSchema<unknown, Readonly<Record<string, unknown>>>;
+      /** Headers a token must come with (Bigcapital's `organization-id`); the principal checks them. */
+      readonly with?: readonly string[];
+    };
 
 /** A credential as read from the headers, not yet verified. */
 export type CredentialClaim =

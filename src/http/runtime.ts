@@ -126,7 +126,13 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   // One per process: the dispatcher's when it replicates, so both open each upstream once.
-  const tenantUpstreams = replication?.upstreams ?? new Upstreams(deps.store.upstreams, upstreams);
+  const tenantUpstreams =
+    replication?.upstreams ??
+    new Upstreams(
+      deps.store.upstreams,
+      (row) => upstreams.open(row),
+      (name) => upstreams.dialectOf(name),
+    );
   const dispatcher = replication?.dispatcher;
   const drainAfterWrite = replication?.drainAfterWrite !== false;
   const service = new CustomerService(deps.store, {

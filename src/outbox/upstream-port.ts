@@ -286,7 +286,11 @@ export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'dial
     upstreams: store.upstreams,
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  return new Upstreams(store.upstreams, client);
+  return new Upstreams(
+    store.upstreams,
+    (row) => client.open(row),
+    (name) => client.dialectOf(name),
+  );
 }
 
 /** The outbox of a gateway: deliveries recorded with each write, sent through the dialects' clients. */

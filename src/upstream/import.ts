@@ -200,7 +200,7 @@ async function importOne(
   const route = {
     overlay: customer.patch,
     link: { upstreamId: upstream.id, remoteId: customer.id },
-    replicas: replicasOf(others, (name) => deps.client.dialectOf(name).name),
+    replicas: replicasOf(others, (name) => deps.client.dialectOf(name)),
   };
   const ids = adoptedIds(customer.id);
   try {

@@ -1,6 +1,7 @@
 import type { ReplicaLookup, ReplicaTarget } from '../core/index.ts';
 import type { UpstreamRepository, UpstreamRow } from '../store/index.ts';
-import type { Upstream, UpstreamClient } from './client.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import type { Upstream } from './client.ts';
 
 // A tenant's upstreams as every part of a process uses them: the proxy decision and the outbox
 // recording of each write, and the outbox dispatcher's delivery. They are listed and their
@@ -31,13 +32,19 @@ const maxTenants = 10_000;
 
 export class Upstreams {
   readonly #repository: Pick<UpstreamRepository, 'version' | 'list'>;
-  readonly #client: Pick<UpstreamClient, 'open' | 'dialectOf'>;
+  readonly #open: (row: UpstreamRow) => Promise<Upstream>;
+  readonly #dialectOf: (name: string) => AnyDialect;
   readonly #kept = new Map<string, Kept>();
 
-  /** `client` decrypts a row's credentials and knows the dialects it may name. */
-  constructor(repository: Pick<UpstreamRepository, 'version' | 'list'>, client: Pick<UpstreamClient, 'open' | 'dialectOf'>) {
+  /** `open` decrypts a row's credentials (UpstreamClient.open); `dialectOf` finds a row's dialect among the gateway's (UpstreamClient.dialectOf). */
+  constructor(
+    repository: Pick<UpstreamRepository, 'version' | 'list'>,
+    open: (row: UpstreamRow) => Promise<Upstream>,
+    dialectOf: (name: string) => AnyDialect,
+  ) {
     this.#repository = repository;
-    this.#client = client;
+    this.#open = open;
+    this.#dialectOf = dialectOf;
   }
 
   /** The tenant's upstreams as of now: one point read when nothing changed since they were last read. */
@@ -65,7 +72,7 @@ export class Upstreams {
     const kept = this.#kept.get(tenantId);
     if (kept && kept.version === version) return kept;
     const rows = await this.#repository.list(tenantId);
-    const fresh: Kept = { version, rows, replicas: replicasOf(rows, (name) => this.#client.dialectOf(name).name), opened: new Map() };
+    const fresh: Kept = { version, rows, replicas: replicasOf(rows, this.#dialectOf), opened: new Map() };
     if (this.#kept.size >= maxTenants) this.#kept.clear();
     this.#kept.set(tenantId, fresh);
     return fresh;
@@ -74,7 +81,7 @@ export class Upstreams {
   #opened(tenantId: string, kept: Kept, row: UpstreamRow): Promise<Upstream> {
     let opened = kept.opened.get(row.id);
     if (!opened) {
-      opened = this.#client.open(row);
+      opened = this.#open(row);
       // Unreadable credentials are tried again on the next use, not kept as a failure.
       opened.catch(() => {
         if (this.#kept.get(tenantId) === kept) kept.opened.delete(row.id);
@@ -85,11 +92,11 @@ export class Upstreams {
   }
 }
 
-/** The mirror and shadow upstreams among these rows (`nameOf`: the registry name of a row's dialect). */
-export function replicasOf(rows: readonly UpstreamRow[], nameOf: (dialect: string) => string): ReplicaTarget[] {
+/** The mirror and shadow upstreams among these rows. */
+export function replicasOf(rows: readonly UpstreamRow[], dialectOf: (name: string) => AnyDialect): ReplicaTarget[] {
   const replicas: ReplicaTarget[] = [];
   for (const row of rows) {
-    if (row.mode === 'mirror' || row.mode === 'shadow') replicas.push({ id: row.id, dialect: nameOf(row.dialect), mode: row.mode });
+    if (row.mode === 'mirror' || row.mode === 'shadow') replicas.push({ id: row.id, dialect: dialectOf(row.dialect).name, mode: row.mode });
   }
   return replicas;
 }

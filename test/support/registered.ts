@@ -10,12 +10,10 @@ import { type UpstreamInput, addUpstream as addUpstreamOf } from '../../src/upst
 import type { Keyring } from '../../src/upstream/secrets.ts';
 import { replicationFor as replicationForOf } from '../../src/outbox/upstream-port.ts';
 import type { Replication } from '../../src/outbox/types.ts';
-import { bookDeps as bookDepsOf } from '../../src/cli/book.ts';
-import type { Env } from '../../src/cli/with-store.ts';
 
 // The gateway as src/entries/ assembles it: the static registry handed in. Tests that inject a
 // dialect of their own pass `registry` (or `dialects`) themselves. The same for the upstream
-// side: adding an upstream, the outbox's replication, the migration commands' dependencies.
+// side: adding an upstream, the outbox's replication (test/support/book-deps.ts: the migration commands').
 
 export * from '../../src/http/app.ts';
 export * from '../../src/gateway/tenants.ts';
@@ -53,5 +51,3 @@ export function replicationFor(
 ): Replication {
   return replicationForOf(store, config, { ...options, dialects: options.dialects ?? registeredDialects });
 }
-
-export const bookDeps = (store: Store, env: Env) => bookDepsOf(store, env, registeredDialects);
