@@ -153,8 +153,9 @@ describe('import at a rate', () => {
     const elapsed = Date.now() - started;
     expect(done.imported).toBe(done.seen);
     expect(done.seen).toBeGreaterThanOrEqual(book);
-    // The last customer may be stored only (seen − 1) / rate seconds after the first.
-    expect(Math.max(...waits) + elapsed).toBeGreaterThanOrEqual(((done.seen - 1) / rate) * 1000);
+    // The last customer may be stored only (seen − 1) / rate seconds after the first (on a loaded
+    // machine the import may be that slow without waiting at all).
+    expect(Math.max(0, ...waits) + elapsed).toBeGreaterThanOrEqual(((done.seen - 1) / rate) * 1000);
     expect(await store.countCustomers(tenantId)).toBe(done.seen);
     expect(await store.upstreams.linkCount(tenantId, upstreamId)).toBe(done.seen);
   }, 120_000);
