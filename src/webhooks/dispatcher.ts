@@ -228,11 +228,15 @@ export class WebhookDispatcher {
     secrets: Map<string, Promise<string[]>>,
     deadline: number,
   ): Promise<Sent> {
-    const started = this.#now();
-    const unsent = (unsendable: string): Sent => ({ row, endpoint, unsendable, status: null, error: null, started, finished: started });
+    const unsent = (unsendable: string): Sent => {
+      const at = this.#now();
+      return { row, endpoint, unsendable, status: null, error: null, started: at, finished: at };
+    };
     if (!endpoint) return unsent('the endpoint was removed');
     const body = await this.body(endpoint, row);
     if (!body) return unsent(`no change history for version ${row.version}`);
+    // The attempt's duration: signing, waiting for a connection, and the request.
+    const started = this.#now();
     const id = eventId(row.customer_id, Number(row.version));
     let status: number | null = null;
     let error: string | null = null;
