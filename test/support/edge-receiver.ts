@@ -19,7 +19,8 @@ export interface EdgeReceiver {
   restore(): void;
 }
 
-export function edgeReceiver(origin = 'https://hooks.custgate.test'): EdgeReceiver {
+/** `origin`: one per test, so a cron run in one test that sends another test's leftovers is not mistaken for its own. */
+export function edgeReceiver(origin: string): EdgeReceiver {
   const real = globalThis.fetch;
   const received: Received[] = [];
   const state = { status: 200, tried: 0 };
