@@ -9,26 +9,31 @@ export interface DrainRounds<Row> {
   readonly leaseMs: number;
   readonly owner: string;
   due(now: string, limit: number): Promise<Row[]>;
-  claim(row: Row, owner: string, now: string, leaseUntil: string): Promise<boolean>;
-  /** Sends one leased row; its attempts already counted the claim. */
-  process(row: Row): Promise<void>;
+  /** Leases the rows in one commit for `owner`, which names this round alone; the rows won (the same objects). */
+  claim(rows: readonly Row[], owner: string, now: string, leaseUntil: string): Promise<Row[]>;
+  /** Sends a round's leased rows and settles them as `owner`; their attempts already counted the claim. */
+  process(rows: readonly Row[], owner: string): Promise<void>;
 }
 
+// Round owners: the dispatcher's own name and a counter, so that which rows a round won can be
+// read back by owner even when two drains of one process run at once (a cron beside a write's kick).
+let rounds = 0;
+
 /** Sends every row due now, round after round, until none is left, all are another's, or the deadline passes. */
-export async function drainRounds<Row extends { readonly attempts: number }>(rounds: DrainRounds<Row>, deadline?: number): Promise<void> {
+export async function drainRounds<Row extends { readonly attempts: number }>(r: DrainRounds<Row>, deadline?: number): Promise<void> {
   for (;;) {
     if (deadline !== undefined && Date.now() >= deadline) return;
-    const now = rounds.now();
-    const due = await rounds.due(now.toISOString(), rounds.limit);
+    const now = r.now();
+    const due = await r.due(now.toISOString(), r.limit);
     if (due.length === 0) return;
-    const leaseUntil = new Date(now.getTime() + rounds.leaseMs).toISOString();
-    // The claims of one round at once: each is a commit, and SQLite's writer thread groups commits
-    // that arrive together, so a round costs one commit's wait instead of one per row.
-    const won = await Promise.all(due.map((row) => rounds.claim(row, rounds.owner, now.toISOString(), leaseUntil)));
-    const claimed = due.filter((_, i) => won[i]).map((row) => ({ ...row, attempts: row.attempts + 1 }));
+    const leaseUntil = new Date(now.getTime() + r.leaseMs).toISOString();
+    rounds = (rounds + 1) % Number.MAX_SAFE_INTEGER;
+    const owner = `${r.owner}:${rounds.toString(36)}`;
+    const won = new Set(await r.claim(due, owner, now.toISOString(), leaseUntil));
+    const claimed = due.filter((row) => won.has(row)).map((row) => ({ ...row, attempts: row.attempts + 1 }));
     // Everything due was taken by other dispatchers: they will send it.
     if (claimed.length === 0) return;
-    await Promise.all(claimed.map((row) => rounds.process(row)));
+    await r.process(claimed, owner);
   }
 }
 

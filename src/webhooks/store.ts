@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { WebhookFormat } from '../contract/webhook-format.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
-import { type LeaseOutcome, LeasedQueue } from '../store/lease.ts';
+import { chunked, type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
 import { actionOf, type EventType } from './events.ts';
 
 // The webhook tables (migration 0011_webhooks) and their queries. Deliveries are leased by
@@ -249,6 +249,34 @@ export class WebhookStore {
 
   settle(key: WebhookDeliveryKey, owner: string, outcome: LeaseOutcome<WebhookDeliveryState>, now: string): Promise<boolean> {
     return this.#lease.settle(key, owner, outcome, now);
+  }
+
+  /** Leases a round's rows in one commit; the keys `owner` (unique to the round) won. */
+  claimMany<T extends WebhookDeliveryKey>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
+    return this.#lease.claimMany(keys, owner, now, leaseUntil);
+  }
+
+  /**
+   * Ends a round in ONE commit: its attempts logged, its rows settled (only those `owner` still
+   * holds), the failure count of each endpoint that answered reset. One commit per round instead of
+   * two per event is what lets delivery keep up with the writes that queue it.
+   */
+  async settleRound(round: {
+    readonly owner: string;
+    readonly now: string;
+    readonly settlements: readonly Settlement<WebhookDeliveryKey, WebhookDeliveryState>[];
+    readonly attempts: readonly AttemptRow[];
+    readonly recovered: readonly string[];
+  }): Promise<void> {
+    const steps: Step[] = chunked(this.#executor.backend, round.attempts, 9).map((rows) => ({
+      query: this.#db.insertInto('webhook_attempts').values(rows).compile(),
+    }));
+    steps.push(...this.#lease.settleSteps(round.settlements, round.owner, round.now));
+    if (round.recovered.length > 0) {
+      const q = this.#db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', 'in', round.recovered).where('failures', '>', 0);
+      steps.push({ query: q.compile() });
+    }
+    if (steps.length > 0) await this.#executor.atomic(steps);
   }
 
   /**
