@@ -93,6 +93,8 @@ export interface WrittenEvent {
   readonly customerId: string;
   readonly version: number;
   readonly action: 'create' | 'update' | 'delete';
+  /** The customer's mode: only endpoints of that mode hear of it. */
+  readonly livemode: boolean;
   readonly at: string;
   readonly requestId: string | null;
   readonly idempotencyKey: string | null;
@@ -530,6 +532,7 @@ export class CustomerService {
       customerId: customer.uuid,
       version: customer.version,
       action,
+      livemode: customer.livemode,
       at: customer.updated_at,
       requestId: ctx.requestId ?? null,
       idempotencyKey: ctx.idempotencyKey ?? null,
