@@ -147,6 +147,8 @@ export async function webhookSection(dir: string, customers: number, load: LoadO
         'events/s during the updates',
         'commit → delivery p50 ms',
         'p99 ms',
+        'commit → send start p50 / p99 ms',
+        'send start → arrival p50 / p99 ms',
       ],
       rows: [
         [

@@ -17,8 +17,9 @@ import type { Settlement } from '../store/lease.ts';
 // given up is disabled (log line and metric), as Stripe disables one after days of failures.
 //
 // A round is up to `roundSize` due rows: leased in one commit, sent at once (at most
-// `connectionsPerOrigin` in flight to one receiver), then logged and settled in one commit. Three
-// commits per round, not three per event, is what lets delivery keep up with the writes.
+// `connectionsPerOrigin` in flight to one receiver), then logged and settled in one commit; up to
+// `roundsInFlight` rounds run at once. Two commits per round, not three per event, is what lets
+// delivery keep up with the writes.
 
 export interface WebhookDispatcherOptions {
   readonly store: Store;
@@ -38,6 +39,8 @@ export interface WebhookDispatcherOptions {
   readonly roundSize?: number;
   /** Sends in flight to one origin (default 16): the connections a receiver gets at most. */
   readonly connectionsPerOrigin?: number;
+  /** Rounds sent at once (default 4), so one slow receiver's round does not hold up the next. */
+  readonly roundsInFlight?: number;
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
   /** Counted when an endpoint is disabled (Node: a Prometheus counter). */
   readonly onDisabled?: (endpoint: EndpointRow) => void;
@@ -53,6 +56,7 @@ const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, dead:
 
 export const defaultRoundSize = 128;
 export const defaultConnectionsPerOrigin = 16;
+export const defaultRoundsInFlight = 4;
 
 /** What became of one leased row in a round. */
 interface Sent {
@@ -147,6 +151,7 @@ export class WebhookDispatcher {
         process: (rows, owner) => this.#round(rows, owner, report),
       },
       options.deadline,
+      this.#o.roundsInFlight ?? defaultRoundsInFlight,
     );
     return report;
   }
