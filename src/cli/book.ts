@@ -10,6 +10,7 @@ import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
+import { processHolder } from '../upstream/process-holder.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 
 // `custgate upstream import|backfill|reconcile`: moving a whole customer book between providers
@@ -74,6 +75,11 @@ export function bookCommands(upstream: Command, env: Env): void {
     .option('--json', 'print the result as JSON')
     .action(async (tenant: string, id: string, opts: { rate?: number; live?: boolean; json?: boolean }) => {
       const bar = opts.json ? { update: () => undefined, stop: () => undefined } : counter('import');
+      // Ctrl-C or SIGTERM: stop after the current page and release the import, so the next run resumes at once.
+      const stopping = new AbortController();
+      const stop = () => stopping.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
@@ -81,11 +87,20 @@ export function bookCommands(upstream: Command, env: Env): void {
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
             onPage: bar.update,
+            holder: processHolder(),
+            signal: stopping.signal,
           });
         } finally {
           bar.stop();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
         }
       });
+      if (done.state === 'running') {
+        // Stopped by a signal: the import is not finished, which a script must see.
+        process.exitCode = 130;
+        console.error(`stopped after page ${done.pages} (${done.seen} customers read); run the same command again to resume`);
+      }
       console.log(
         opts.json
           ? JSON.stringify(done)
