@@ -8,7 +8,7 @@ import { jsonInit, testEnv } from './support/gateway.ts';
 import { failingCli, startGatewayProcess } from './support/processes.ts';
 import { createApp, createTenant, type GatewayApp } from './support/registered.ts';
 import { testDatabaseEnv } from './support/store.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
+import { type Provider, startProvider, switchableProxy } from './support/upstream.ts';
 
 // #27: an import runs in one place at a time across processes. Two gateways on one database
 // racing a start: exactly one runs, the other answers 409, and the CLI started meanwhile exits
@@ -51,12 +51,12 @@ afterAll(async () => {
   await provider?.process.stop();
 });
 
-async function tenantWith(name: string) {
+async function tenantWith(name: string, baseUrl = provider.baseUrl('wooshpay')) {
   const config = loadConfig(env);
   const created = await createTenant(storeA, config, name);
   const upstream = await addUpstream(storeA, keyringFor(config, storeA.upstreams), created.tenant.id, {
     dialect: 'wooshpay',
-    baseUrl: provider.baseUrl('wooshpay'),
+    baseUrl,
     mode: 'mirror',
     credentials: provider.credentials.wooshpay,
   });
@@ -87,28 +87,38 @@ async function until(app: GatewayApp, path: string, auth: Record<string, string>
 }
 
 it('two gateways on one database racing a start: exactly one runs, the other gets 409, the CLI exits non-zero', async () => {
-  const { tenantId, upstreamId, auth, path } = await tenantWith('lease-race');
-  // Slow (8 customers a second, 15 s in all) so the job still runs when the CLI, slow to start on a busy machine, tries.
-  const answers = await Promise.all([
-    appA.request(path, jsonInit('POST', { rate: 8 }, auth)),
-    appB.request(path, jsonInit('POST', { rate: 8 }, auth)),
-  ]);
-  expect(answers.map((r) => r.status).sort()).toEqual([202, 409]);
-  const refused = answers.find((r) => r.status === 409)!;
-  expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
-    code: 'conflict',
-    message: expect.stringContaining('running already'),
+  // The provider's list is held until the others have tried: the import runs (claimed) all along.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
   });
+  const proxy = await switchableProxy(provider.baseUrl('wooshpay'), {
+    before: (url) => (url.startsWith('/v1/customers?') ? held : Promise.resolve()),
+  });
+  try {
+    const { tenantId, upstreamId, auth, path } = await tenantWith('lease-race', proxy.url);
+    const answers = await Promise.all([appA.request(path, jsonInit('POST', {}, auth)), appB.request(path, jsonInit('POST', {}, auth))]);
+    expect(answers.map((r) => r.status).sort()).toEqual([202, 409]);
+    const refused = answers.find((r) => r.status === 409)!;
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('running already'),
+    });
 
-  const cli = await failingCli(['upstream', 'import', tenantId, upstreamId, '--json'], env);
-  expect(cli, 'the CLI import ran beside the running one').toBeDefined();
-  expect(cli!.code).not.toBe(0);
-  expect(cli!.stderr).toContain('running already');
+    const cli = await failingCli(['upstream', 'import', tenantId, upstreamId, '--json'], env);
+    expect(cli, 'the CLI import ran beside the running one').toBeDefined();
+    expect(cli!.code).not.toBe(0);
+    expect(cli!.stderr).toContain('running already');
 
-  const done = await until(appA, path, auth, (v) => v.state !== 'running');
-  expect(done).toMatchObject({ state: 'done', pages: 2, seen: BOOK, imported: BOOK });
-  expect(await storeA.countCustomers(tenantId)).toBe(BOOK);
-  expect(await storeA.upstreams.linkCount(tenantId, upstreamId)).toBe(BOOK);
+    release();
+    const done = await until(appA, path, auth, (v) => v.state !== 'running');
+    expect(done).toMatchObject({ state: 'done', pages: 2, seen: BOOK, imported: BOOK });
+    expect(await storeA.countCustomers(tenantId)).toBe(BOOK);
+    expect(await storeA.upstreams.linkCount(tenantId, upstreamId)).toBe(BOOK);
+  } finally {
+    release();
+    await proxy.close();
+  }
 }, 120_000);
 
 it('SIGTERM stops a gateway process after its current page and releases the import: the next start resumes at once', async () => {

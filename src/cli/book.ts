@@ -128,15 +128,27 @@ export function bookCommands(upstream: Command, env: Env): void {
     .option('--json', 'print the whole result as JSON')
     .option('--ids', 'print the id map as CSV (local_id,upstream_id) instead')
     .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
+      // The id map is written as it is found, so a book of any size prints in bounded memory.
+      const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
       const result = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
-        return reconcile(bookDeps(store, env), row);
+        return reconcile(bookDeps(store, env), row, csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {});
       });
-      if (opts.ids) console.log(['local_id,upstream_id', ...result.ids.map(([l, u]) => `${l},${u}`)].join('\n'));
-      else if (opts.json) console.log(JSON.stringify(result));
-      else console.log(summary(result));
       if (!result.clean) process.exitCode = 1;
+      if (opts.json) console.log(JSON.stringify(result));
+      else if (!opts.ids) console.log(summary(result));
     });
+}
+
+/** Writes lines to stdout, waiting whenever its buffer is full (a slow pipe must not grow memory). */
+async function csvOut(header: string): Promise<(line: string) => Promise<void>> {
+  const write = (line: string) =>
+    new Promise<void>((resolve) => {
+      if (process.stdout.write(`${line}\n`)) resolve();
+      else process.stdout.once('drain', () => resolve());
+    });
+  await write(header);
+  return write;
 }
 
 /** The reconciliation for a person: counts, then each difference (the first 20 of each kind). */
