@@ -222,10 +222,14 @@ export class CustomerService {
     return rowToCustomer(await this.resolve(principal, kinds, segment));
   }
 
-  /** The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider does). */
-  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
+  /**
+   * The stored row of the customer a segment names, deleted or not (a retrieve answers a deleted
+   * one as its provider does). The row, not the customer: a retrieve whose answer was rendered from
+   * the same row before sends that answer again (src/http/rendered-reads.ts).
+   */
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ row: CustomerRow; deleted: boolean }> {
     const row = await this.find(principal, kinds, segment);
-    return { customer: rowToCustomer(row), deleted: row.deleted_at !== null };
+    return { row, deleted: row.deleted_at !== null };
   }
 
   /**

@@ -13,11 +13,12 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
-import { type Store, StoreBusy } from '../store/index.ts';
+import { defaultReadCacheSize, type Store, StoreBusy } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RequestLog } from './request-log.ts';
+import { RenderedReads } from './rendered-reads.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
 
@@ -79,6 +80,8 @@ export interface Runtime {
 
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
+  /** Retrieve answers rendered once per unchanged row (rendered-reads.ts). */
+  readonly renderedReads: RenderedReads;
 }
 
 /**
@@ -150,5 +153,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
+    renderedReads: new RenderedReads(deps.config.readCacheSize ?? defaultReadCacheSize),
   };
 }
