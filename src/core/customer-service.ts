@@ -207,12 +207,12 @@ export class CustomerService {
     return row;
   }
 
-  /** As resolve, but a deleted customer's tombstone is found too. */
-  async find(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+  /** As resolve, but a deleted customer's tombstone is found too; `reuse`: as Store.findCustomer. */
+  async find(caller: Caller, kinds: readonly IdKind[], segment: string, reuse = false): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
-      const row = await this.#store.findCustomer(caller.tenantId, kind, value);
+      const row = await this.#store.findCustomer(caller.tenantId, kind, value, reuse);
       if (row && inMode(row, caller.livemode)) return row;
     }
     throw notFound(segment);
@@ -228,7 +228,7 @@ export class CustomerService {
    * the same row before sends that answer again (src/http/rendered-reads.ts).
    */
   async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ row: CustomerRow; deleted: boolean }> {
-    const row = await this.find(principal, kinds, segment);
+    const row = await this.find(principal, kinds, segment, true);
     return { row, deleted: row.deleted_at !== null };
   }
 

@@ -233,8 +233,12 @@ export class Store {
 
   // --- customers
 
-  async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
-    if (!this.#rows.enabled) return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+  /**
+   * `reuse`: a retrieve may get the row a read kept while nothing changed (read-cache.ts). A write
+   * reads afresh: the epoch moves with every commit, so checking it would only add to its cost.
+   */
+  async findCustomer(tenantId: string, kind: IdKind, value: string | number, reuse = false): Promise<CustomerRow | undefined> {
+    if (!reuse || !this.#rows.enabled) return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
     // The epoch first: a commit between it and the select moves it, so the row is never kept past it.
     const epoch = this.executor.readEpoch!();
     const key = `${tenantId}\n${kind}\n${value}`;
