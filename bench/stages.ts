@@ -38,7 +38,7 @@ const stages = [
   ['response (@hono/node-server)', /\/node_modules\/@hono\/node-server\//],
   ['routing (hono)', /\/node_modules\/hono\//],
   ['auth', /\/src\/auth\/|\/src\/http\/authenticate\.ts|\/dialects\/[^/]+\/auth\.ts|\/node_modules\/jose\//],
-  ['body decoding', /\/src\/http\/body\.ts|\/node_modules\/qs\//],
+  ['body decoding', /\/src\/contract\/body\.ts|\/node_modules\/qs\//],
   ['validation', /\/node_modules\/valibot\/|\/dialects\/[^/]+\/request\.ts|\/src\/contract\/validate\.ts|\/schemas\//],
   ['mapping and render', /\/dialects\//],
   ['upstream look-up', /\/src\/upstream\//],
