@@ -7,7 +7,8 @@ import { jsonInit, testEnv } from './support/gateway.ts';
 import { testDatabaseEnv } from './support/store.ts';
 
 // Retrieves are served from per-process caches (src/store/read-cache.ts for rows on SQLite,
-// src/http/rendered-reads.ts for answers on every backend). Two gateways on one database stand for
+// src/core/kept-customers.ts and src/http/rendered-reads.ts for customers and their answers on
+// every backend). Two gateways on one database stand for
 // two processes: what one writes, the other's next retrieve must show, whatever it read before.
 // CUSTGATE_TEST_READ_ROUNDS raises the number of write/read rounds for longer local runs.
 

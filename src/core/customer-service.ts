@@ -25,6 +25,7 @@ import {
 } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
+import { KeptCustomers } from './kept-customers.ts';
 import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
@@ -66,6 +67,8 @@ export interface KeptResponse {
 
 export interface ServiceOptions {
   readonly now: () => Date;
+  /** Customers of retrieved rows kept for the next retrieve (kept-customers.ts); 0 or absent: none. */
+  readonly readCacheSize?: number;
   /** Attempts at a compare-and-set before answering with a conflict (backends without row locks). */
   readonly maxAttempts: number;
   /** How long an update may wait for earlier updates of the same customer before a 409. */
@@ -190,10 +193,12 @@ export class CustomerService {
   readonly #writers = new WriteQueue();
   /** Per tenant, the last number this process handed out (see #nextNumber). */
   readonly #numbers = new Map<string, number>();
+  readonly #kept: KeptCustomers;
 
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
     this.#options = options;
+    this.#kept = new KeptCustomers(options.readCacheSize ?? 0);
   }
 
   /**
@@ -223,13 +228,12 @@ export class CustomerService {
   }
 
   /**
-   * The stored row of the customer a segment names, deleted or not (a retrieve answers a deleted
-   * one as its provider does). The row, not the customer: a retrieve whose answer was rendered from
-   * the same row before sends that answer again (src/http/rendered-reads.ts).
+   * The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider
+   * does): the object the last retrieve of the same row made, when it is kept (kept-customers.ts).
    */
-  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ row: CustomerRow; deleted: boolean }> {
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
     const row = await this.find(principal, kinds, segment, true);
-    return { row, deleted: row.deleted_at !== null };
+    return { customer: this.#kept.of(row), deleted: row.deleted_at !== null };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
-import { listCustomers, rowToCustomer, type WriteContext } from '../core/index.ts';
+import { listCustomers, type WriteContext } from '../core/index.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
@@ -32,7 +32,7 @@ export interface DialectHandlers {
 
 const jsonType = 'application/json; charset=utf-8';
 
-export const etagOf = (customer: Pick<Customer, 'version'>): string => `"v${customer.version}"`;
+export const etagOf = (customer: Customer): string => `"v${customer.version}"`;
 
 function json(status: number, body: string, headers: Record<string, string> = {}): Response {
   return new Response(body, { status, headers: { 'content-type': jsonType, ...headers } });
@@ -217,10 +217,10 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         // An unknown path is a 400, as in a body.
         const asked = queryExpand(c.req.url);
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
-        const { row, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
-        if (deleted) return readDeleted(c, rowToCustomer(row), principal);
-        const body = rt.renderedReads.body(dialect.name, principal, expand, row, () => renderer(principal, expand)(rowToCustomer(row)));
-        return json(200, body, { etag: etagOf({ version: Number(row.version) }) });
+        const { customer, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
+        if (deleted) return readDeleted(c, customer, principal);
+        const body = rt.renderedReads.body(dialect.name, principal, expand, customer, () => renderer(principal, expand)(customer));
+        return json(200, body, { etag: etagOf(customer) });
       } catch (error) {
         return fail(error);
       }

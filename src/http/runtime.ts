@@ -121,7 +121,9 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
+  const readCacheSize = deps.config.readCacheSize ?? defaultReadCacheSize;
   const service = new CustomerService(deps.store, {
+    readCacheSize,
     now,
     maxAttempts: 16,
     writeWaitMs: deps.config.writeWaitMs,
@@ -153,6 +155,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
-    renderedReads: new RenderedReads(deps.config.readCacheSize ?? defaultReadCacheSize),
+    renderedReads: new RenderedReads(readCacheSize > 0),
   };
 }

@@ -27,7 +27,7 @@ import { inClientTerms, providerValueError } from './refusal.ts';
 export interface Customers {
   get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
   /** A retrieve: the customer, or the tombstone of a deleted one (each dialect answers it its own way). */
-  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ row: CustomerRow; deleted: boolean }>;
+  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }>;
   delete: CustomerService['delete'];
   create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
   update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
@@ -113,14 +113,12 @@ export class ProxiedCustomers implements Customers {
     }
   }
 
-  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ row: CustomerRow; deleted: boolean }> {
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
     try {
       return await this.#service.read(principal, kinds, segment);
     } catch (error) {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
-      const upstream = await this.#proxy(principal.tenantId);
-      if (!upstream) throw error;
-      return { row: await this.#known(principal, segment, upstream, error), deleted: false };
+      return { customer: await this.get(principal, kinds, segment), deleted: false };
     }
   }
 
