@@ -9,13 +9,12 @@ import { patchToDialect } from '../src/gateway/translate.ts';
 import { resolveMerges, wholePatch } from '../src/upstream/client.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { inClientTerms } from '../src/upstream/refusal.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
-import { createTenant } from './support/registered.ts';
+import { createTenant, addUpstream } from './support/registered.ts';
 
 // Every ordered pair of (client dialect, upstream dialect): a client of one dialect on gateway A,
 // whose tenant proxies to gateway B (a second custgate process) in another dialect. Each client
