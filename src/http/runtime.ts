@@ -137,6 +137,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       (name) => upstreams.dialectOf(name),
     );
   const dispatcher = replication?.dispatcher;
+  const keptReplicas = replication !== undefined && replication.replicas === tenantUpstreams.replicas;
   const drainAfterWrite = replication?.drainAfterWrite !== false;
   const readCacheSize = deps.config.readCacheSize ?? defaultReadCacheSize;
   const service = new CustomerService(deps.store, {
@@ -157,7 +158,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     config: deps.config,
     dialects,
     store: deps.store,
-    customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), replication !== undefined),
+    customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), keptReplicas),
     keyring,
     gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),

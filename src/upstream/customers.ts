@@ -41,19 +41,22 @@ export class TenantCustomers implements Customers {
   readonly #service: CustomerService;
   readonly #upstreams: Upstreams;
   readonly #proxy: UpstreamProxy;
-  readonly #replicate: boolean;
+  readonly #keptReplicas: boolean;
 
-  /** `replicate`: writes record deliveries to the tenant's mirrors and shadows (the gateway runs an outbox). */
-  constructor(service: CustomerService, upstreams: Upstreams, proxy: UpstreamProxy, replicate: boolean) {
+  /**
+   * `keptReplicas`: the write path's ReplicaLookup port is `upstreams.replicas`, so the replicas come
+   * with the proxy decision, in one read; otherwise the core asks its own port (or has none).
+   */
+  constructor(service: CustomerService, upstreams: Upstreams, proxy: UpstreamProxy, keptReplicas: boolean) {
     this.#service = service;
     this.#upstreams = upstreams;
     this.#proxy = proxy;
-    this.#replicate = replicate;
+    this.#keptReplicas = keptReplicas;
   }
 
-  async #tenant(tenantId: string): Promise<TenantUpstreams> {
+  async #tenant(tenantId: string): Promise<{ proxy: TenantUpstreams['proxy']; replicas: TenantUpstreams['replicas'] | undefined }> {
     const found = await this.#upstreams.of(tenantId);
-    return this.#replicate || found.replicas.length === 0 ? found : { proxy: found.proxy, replicas: [] };
+    return this.#keptReplicas ? found : { proxy: found.proxy, replicas: undefined };
   }
 
   get events(): CustomerService['events'] {

@@ -76,7 +76,7 @@ export class UpstreamProxy {
    */
   async delete(
     upstream: Upstream,
-    replicas: readonly ReplicaTarget[],
+    replicas: readonly ReplicaTarget[] | undefined,
     kinds: readonly IdKind[],
     segment: string,
     request: WriteRequest,
@@ -94,7 +94,12 @@ export class UpstreamProxy {
     return this.#service.delete(['uuid'], row.id, request, again, { replicas });
   }
 
-  async create(upstream: Upstream, replicas: readonly ReplicaTarget[], given: CustomerPatch, ctx: ProxyWrite): Promise<Customer> {
+  async create(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
+    given: CustomerPatch,
+    ctx: ProxyWrite,
+  ): Promise<Customer> {
     // Refused here first: the upstream must not get a customer this gateway would not store.
     await this.#service.checkWrite(fieldDefaults, applyPatch(fieldDefaults, given), ctx);
     const marker = await keyMarker(upstream, given, ctx);
@@ -119,7 +124,7 @@ export class UpstreamProxy {
 
   async update(
     upstream: Upstream,
-    replicas: readonly ReplicaTarget[],
+    replicas: readonly ReplicaTarget[] | undefined,
     kinds: readonly IdKind[],
     segment: string,
     patch: CustomerPatch,
