@@ -96,6 +96,8 @@ export interface WrittenEvent {
   readonly customerId: string;
   readonly version: number;
   readonly action: 'create' | 'update' | 'delete';
+  /** The customer's mode: only endpoints of that mode hear of it. */
+  readonly livemode: boolean;
   readonly at: string;
   readonly requestId: string | null;
   readonly idempotencyKey: string | null;
@@ -538,6 +540,7 @@ export class CustomerService {
       customerId: customer.uuid,
       version: customer.version,
       action,
+      livemode: customer.livemode,
       at: customer.updated_at,
       requestId: ctx.requestId ?? null,
       idempotencyKey: ctx.idempotencyKey ?? null,

@@ -96,8 +96,10 @@ export class Dispatcher {
         leaseMs: this.leaseMs,
         owner: this.owner,
         due: (now, limit) => outbox.due(now, limit),
-        claim: (row, owner, now, leaseUntil) => outbox.claim(row, owner, now, leaseUntil),
-        process: (row) => this.#process(row, report),
+        claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
+        process: async (rows, owner) => {
+          await Promise.all(rows.map((row) => this.#process(row, owner, report)));
+        },
       },
       options.deadline,
     );
@@ -118,10 +120,10 @@ export class Dispatcher {
     return this.#loop.stop();
   }
 
-  async #process(row: DeliveryRow, report: DrainReport): Promise<void> {
+  async #process(row: DeliveryRow, owner: string, report: DrainReport): Promise<void> {
     const store = this.#o.store;
     const settle = (state: 'pending' | 'delivered' | 'dead', extra: { nextAttemptAt?: string; error?: string | null } = {}) =>
-      store.outbox.settle(row, this.owner, { state, ...extra }, this.#o.now().toISOString());
+      store.outbox.settle(row, owner, { state, ...extra }, this.#o.now().toISOString());
     const upstream = (await this.#o.replicas(row.tenant_id)).find((u) => u.id === row.upstream_id);
     if (!upstream) {
       report.dead++;

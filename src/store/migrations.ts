@@ -495,4 +495,24 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  // #28: webhook endpoints belong to a key mode, as Stripe's do (`livemode` on
+  // https://docs.stripe.com/api/webhook_endpoints/object; https://docs.stripe.com/keys#test-live-modes):
+  // a test key's endpoints get test-mode events only, and each mode lists its own. Which key made an existing endpoint was not recorded.
+  // One made over HTTP by a tenant that never had a test-mode credential can only have been made
+  // with a live key, so it is live; every other one is test, the mode that sends no live
+  // customer's data to a receiver nobody chose for it. Every row is kept.
+  '0024_webhook_endpoint_livemode': {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable('webhook_endpoints')
+        .addColumn('livemode', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db
+        .updateTable('webhook_endpoints')
+        .set({ livemode: 1 })
+        .where('tenant_id', 'in', db.selectFrom('credentials').select('tenant_id').where('livemode', '=', 1))
+        .where('tenant_id', 'not in', db.selectFrom('credentials').select('tenant_id').where('livemode', '=', 0))
+        .execute();
+    },
+  },
 };
