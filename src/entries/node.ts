@@ -77,7 +77,10 @@ export function nodeLogger(env: EnvVars): Logger & { flush(): void } {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: 1, sync: false }),
+    // One write per 4 KB of lines (or every 100 ms) instead of one per request: the write was the
+    // larger part of the access log's cost per request. pino flushes what is left when the
+    // process exits (https://github.com/pinojs/sonic-boom#api, minLength and periodicFlush).
+    pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }),
   );
   return {
     error: (event, fields) => log.error({ event, ...fields }),

@@ -17,11 +17,12 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
-import { type Store, StoreBusy } from '../store/index.ts';
+import { defaultReadCacheSize, type Store, StoreBusy } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RequestLog } from './request-log.ts';
+import { RenderedReads } from './rendered-reads.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
 
@@ -87,6 +88,8 @@ export interface Runtime {
 
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
+  /** Retrieve answers rendered once per unchanged row (rendered-reads.ts). */
+  readonly renderedReads: RenderedReads;
 }
 
 /**
@@ -139,7 +142,9 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const dispatcher = replication?.dispatcher;
   const keptReplicas = replication !== undefined && replication.replicas === tenantUpstreams.replicas;
   const drainAfterWrite = replication?.drainAfterWrite !== false;
+  const readCacheSize = deps.config.readCacheSize ?? defaultReadCacheSize;
   const service = new CustomerService(deps.store, {
+    readCacheSize,
     now,
     maxAttempts: 16,
     writeWaitMs: deps.config.writeWaitMs,
@@ -177,5 +182,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
+    renderedReads: new RenderedReads(readCacheSize > 0),
   };
 }
