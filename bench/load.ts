@@ -96,6 +96,13 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
         if (++settled === total) resolve();
       };
       const send = (due: number) => {
+        let answered = false;
+        // A socket error after the response began reaches both the request and the response.
+        const once = (ok: boolean) => {
+          if (answered) return;
+          answered = true;
+          finish(due, ok);
+        };
         const n = work.next?.();
         const body = n?.body ?? work.body;
         const headers = body === undefined ? work.headers : { ...work.headers, 'content-length': String(Buffer.byteLength(body)) };
@@ -103,11 +110,11 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
           { host: target.hostname, port: target.port, method: work.method, path: n?.path ?? work.path, headers, agent, timeout: 30_000 },
           (res) => {
             res.resume();
-            res.on('end', () => finish(due, res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
-            res.on('error', () => finish(due, false));
+            res.on('end', () => once(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
+            res.on('error', () => once(false));
           },
         );
-        req.on('error', () => finish(due, false));
+        req.on('error', () => once(false));
         req.on('timeout', () => req.destroy());
         req.end(body);
       };
