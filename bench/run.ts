@@ -103,7 +103,7 @@ async function row(
   rows.push(failure ? { ...r, probeFailure: failure } : r);
   const cpu = cpuPerRequest === undefined ? '' : `  server CPU ${Math.round(cpuPerRequest)} µs/req`;
   log(
-    `  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}${failure ? `  (first answer: ${failure})` : ''}`,
+    `  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}  load ${loadavg()[0]!.toFixed(2)}${failure ? `  (first answer: ${failure})` : ''}`,
   );
 }
 
