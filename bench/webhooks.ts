@@ -10,7 +10,7 @@ import { updateWorkload } from './workloads.ts';
 // its own process, checking each Stripe-Signature with the stripe package as a user's handler would)
 // while Wooshpay updates run against one `custgate serve` on SQLite. Measured: the time from each
 // event's commit (its webhook_deliveries row, written in the update's transaction) to its arrival,
-// first at fixed update rates (BENCH_WEBHOOK_RATES, autocannon's overallRate: the latency a steady
+// first at fixed update rates (BENCH_WEBHOOK_RATES, paced by bench/load.ts: the latency a steady
 // service sees), then at saturation (events delivered per second during the updates, and the
 // updates' throughput with the endpoint against the same updates before it was added).
 
