@@ -7,6 +7,7 @@ import type { Replication } from '../outbox/types.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
+import type { LeaseHolder } from '../upstream/import-lease.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, TenantCustomers } from '../upstream/customers.ts';
 import { UpstreamProxy } from '../upstream/proxy.ts';
@@ -43,6 +44,8 @@ export interface GatewayDeps {
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
    */
   readonly clientAddress?: (c: Context) => string | undefined;
+  /** Who this process is when it claims an import (src/upstream/import-lease.ts); default: a random id. */
+  readonly importHolder?: LeaseHolder;
   /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
   readonly docsAssets?: StaticAssets;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
@@ -170,7 +173,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
     webhooks,
-    imports: new ImportJobs({ store: deps.store, service, client: upstreams }, { logger, now }),
+    imports: new ImportJobs({ store: deps.store, service, client: upstreams }, { logger, now, holder: deps.importHolder }),
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
