@@ -452,6 +452,7 @@ export class CustomerService {
       unit: {
         row: customerToRow(next, tenantId),
         expectedVersion: current.version,
+        previous: row,
         event: this.#event(next, ctx, 'update', changes),
         ...this.#idempotency(next, ctx),
         ...this.#deliveries(replicas, next, tenantId, 'update'),
@@ -481,6 +482,7 @@ export class CustomerService {
       unit: {
         row: { ...customerToRow(next, tenantId), livemode: row.livemode, deleted_at: now },
         expectedVersion: current.version,
+        previous: row,
         event: this.#event(next, ctx, 'delete', []),
         ...this.#deliveries(replicas, next, tenantId, 'delete'),
         ...this.#extra(recorder, next, ctx, 'delete'),

@@ -97,6 +97,20 @@ function hotQueries(db: Kysely<Database>) {
           .where('version', '=', p.expectedVersion)
           .compile(),
     ),
+    // The same without the identifiers, for a write that keeps them: SQLite rewrites the entries of
+    // every index on a column the SET names, changed or not. On the bench's 1,000,000-customer file
+    // that was about 55 µs of a 190 µs update (two unique indexes' leaves, random pages).
+    updateCustomerData: prepared<Pick<CustomerRow, Exclude<CasColumn, 'alias' | 'external_id'>> & { expectedVersion: number }>(
+      ['version', 'data', 'updated_at', 'deleted_at', 'tenant_id', 'id', 'expectedVersion'],
+      (p) =>
+        db
+          .updateTable('customers')
+          .set({ version: p.version, data: p.data, updated_at: p.updated_at, deleted_at: p.deleted_at })
+          .where('tenant_id', '=', p.tenant_id)
+          .where('id', '=', p.id)
+          .where('version', '=', p.expectedVersion)
+          .compile(),
+    ),
     findKey: prepared<{ tenantId: string; key: string }, IdempotencyRow>(['tenantId', 'key'], (p) =>
       db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', p.tenantId).where('key', '=', p.key).compile(),
     ),
@@ -139,6 +153,8 @@ export interface WritePlan<T> {
 export interface UpdateUnit {
   readonly row: CustomerRow;
   readonly expectedVersion: number;
+  /** The stored row the write was planned from (at expectedVersion): its identifiers, kept when unchanged. */
+  readonly previous?: Pick<CustomerRow, 'alias' | 'external_id'>;
   readonly event: EventRow;
   readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
   /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
@@ -336,8 +352,6 @@ export class Store {
   #updateSteps(unit: UpdateUnit): Step[] {
     const { row } = unit;
     const cas = {
-      alias: row.alias,
-      external_id: row.external_id,
       version: row.version,
       data: row.data,
       updated_at: row.updated_at,
@@ -346,7 +360,12 @@ export class Store {
       id: row.id,
       expectedVersion: unit.expectedVersion,
     };
-    const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: this.#q.updateCustomer(cas), mustChange: true }];
+    // The version check makes `previous` the row being replaced, so equal identifiers need no write.
+    const keepsIds = unit.previous !== undefined && unit.previous.alias === row.alias && unit.previous.external_id === row.external_id;
+    const update = keepsIds
+      ? this.#q.updateCustomerData(cas)
+      : this.#q.updateCustomer({ ...cas, alias: row.alias, external_id: row.external_id });
+    const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: update, mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     if (unit.extra) steps.push(...unit.extra);
