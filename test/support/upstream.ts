@@ -61,11 +61,18 @@ export async function hangingServer(): Promise<{ readonly url: string; close(): 
   };
 }
 
+/** The provider's own refusal of a request body, answered in place of forwarding it. */
+export type Refusal = (body: string) => { readonly status: number; readonly body: unknown } | undefined;
+
 /**
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
- * when the provider's host is gone) and brought back, on the same address.
+ * when the provider's host is gone) and brought back, on the same address; `refuse` answers a body
+ * as a stricter provider would, instead of forwarding it.
  */
-export async function switchableProxy(target: string): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
+export async function switchableProxy(
+  target: string,
+  refuse?: Refusal,
+): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
   let isDown = false;
   const server: Server = createServer(async (req, res) => {
     if (isDown) {
@@ -74,6 +81,12 @@ export async function switchableProxy(target: string): Promise<{ readonly url: s
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const refused = refuse?.(Buffer.concat(chunks).toString('utf8'));
+    if (refused) {
+      res.writeHead(refused.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(refused.body));
+      return;
+    }
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
     );
