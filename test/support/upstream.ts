@@ -1,12 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { IssuedCredentials } from '../../src/contract/dialect.ts';
-import type { DialectName } from '../../dialects/index.ts';
+import { type DialectName, dialects } from '../../dialects/index.ts';
+import type { UpstreamMode } from '../../src/store/index.ts';
+import { addUpstream } from '../../src/upstream/registry.ts';
+import { keyringFor } from '../../src/upstream/secrets.ts';
+import { type CreatedTenant, createApp, createTenant } from './registered.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
 import { testDatabaseEnv } from './store.ts';
 import { testEnv } from './gateway.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/entries/node.ts';
-import { createApp } from './registered.ts';
 import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import { replicationFor } from '../../src/outbox/upstream-port.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -139,4 +142,28 @@ export async function replicatingGateway(): Promise<ReplicatingGateway> {
   const replication = replicationFor(store, config, { logger, fetch: fetchSeen });
   const app = createApp({ store, config, logger, replication: { ...replication, drainAfterWrite: false } });
   return { store, env, config, dispatcher: replication.dispatcher, sent, request: async (path, init) => app.request(path, init) };
+}
+
+/**
+ * Per upstream dialect, a tenant of `local` whose one upstream (of `mode`) is `provider` in that
+ * dialect: the set-up every pairs test shares.
+ */
+export async function tenantsPerUpstream(
+  local: { readonly store: Store; readonly config: GatewayConfig },
+  provider: Provider,
+  mode: UpstreamMode,
+): Promise<Map<DialectName, CreatedTenant>> {
+  const keyring = keyringFor(local.config, local.store.upstreams);
+  const tenants = new Map<DialectName, CreatedTenant>();
+  for (const dialect of Object.keys(dialects) as DialectName[]) {
+    const tenant = await createTenant(local.store, local.config, `${mode}-to-${dialect}`);
+    await addUpstream(local.store, keyring, tenant.tenant.id, {
+      dialect,
+      baseUrl: provider.baseUrl(dialect),
+      mode,
+      credentials: provider.credentials[dialect],
+    });
+    tenants.set(dialect, tenant);
+  }
+  return tenants;
 }
