@@ -32,6 +32,10 @@ export interface GatewayConfig {
     readonly baseDelayMs: number;
     /** One delivery (connection, request, answer) is abandoned after this long. */
     readonly timeoutMs: number;
+    /** Deliveries leased, sent and settled together in one round. */
+    readonly roundSize: number;
+    /** Sends in flight to one receiver's origin at once. */
+    readonly connectionsPerOrigin: number;
   };
   /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */
   readonly secretsKey: string | undefined;
@@ -153,6 +157,8 @@ const envSchema = v.object({
   CUSTGATE_WEBHOOK_EVENT_DAYS: v.optional(integer(1), '30'),
   CUSTGATE_WEBHOOK_BASE_DELAY_MS: v.optional(integer(1), '1000'),
   CUSTGATE_WEBHOOK_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_WEBHOOK_ROUND_SIZE: v.optional(integer(1), '128'),
+  CUSTGATE_WEBHOOK_CONNECTIONS: v.optional(integer(1), '16'),
   CUSTGATE_SECRETS_KEY: v.optional(
     v.pipe(
       v.string(),
@@ -236,6 +242,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
       eventDays: parsed.CUSTGATE_WEBHOOK_EVENT_DAYS,
       baseDelayMs: parsed.CUSTGATE_WEBHOOK_BASE_DELAY_MS,
       timeoutMs: parsed.CUSTGATE_WEBHOOK_TIMEOUT_MS,
+      roundSize: parsed.CUSTGATE_WEBHOOK_ROUND_SIZE,
+      connectionsPerOrigin: parsed.CUSTGATE_WEBHOOK_CONNECTIONS,
     },
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,

@@ -81,7 +81,7 @@ describe.each(pairs)('mirror: %s client -> %s upstream', (_c, _u, client, upstre
     const losses = patchToDialect(upstream, wholePatch(aFields)).losses;
     const hidden = hiddenMembers(upstream, { tenantId: 't', credentialId: 'x', livemode: false });
     const compared = upstream.client.reads.filter(
-      (f) => !notCarried.has(f) && !(filledByProvider[upstream.name as DialectName].includes(f) && aFields[f] === fieldDefaults[f]),
+      (f) => !notCarried.has(f) && !(filledByProvider(upstream).includes(f) && aFields[f] === fieldDefaults[f]),
     );
     const pick = (c: Record<string, unknown>) => Object.fromEntries(compared.filter((f) => f in c).map((f) => [f, c[f]]));
     const asB = (fields: CustomerFields) => carried(asCarried(upstream, fields), losses, hidden);

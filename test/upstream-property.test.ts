@@ -69,7 +69,7 @@ function compared(upstream: AnyDialect, a: CustomerFields, left: ReadonlySet<str
       !left.has(f) &&
       (!sent || upstream.client.sends.includes(f)) &&
       !(marker && f === 'external_id') &&
-      !(filledByProvider[upstream.name as DialectName].includes(f) && a[f] === fieldDefaults[f]),
+      !(filledByProvider(upstream).includes(f) && a[f] === fieldDefaults[f]),
   );
 }
 

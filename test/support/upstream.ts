@@ -2,16 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { IssuedCredentials } from '../../src/contract/dialect.ts';
 import { type DialectName, dialects } from '../../dialects/index.ts';
 import type { UpstreamMode } from '../../src/store/index.ts';
-import { addUpstream } from '../../src/upstream/registry.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
-import { type CreatedTenant, createApp, createTenant } from './registered.ts';
+import { addUpstream, type CreatedTenant, createApp, createTenant, replicationFor } from './registered.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
 import { testDatabaseEnv } from './store.ts';
 import { testEnv } from './gateway.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/entries/node.ts';
 import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
-import { replicationFor } from '../../src/outbox/upstream-port.ts';
 import type { Store } from '../../src/store/index.ts';
 
 // A second custgate process playing the upstream provider (it serves every dialect faithfully),
