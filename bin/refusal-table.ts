@@ -1,7 +1,8 @@
 import { dialects } from '../dialects/index.ts';
-import { type Address, clear, type CustomerPatch, fieldNames, merge } from '../schemas/index.ts';
+import { type Address, clear, type CustomerPatch, fieldDefaults, fieldNames, merge } from '../schemas/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { emptyAddress } from '../src/core/apply-patch.ts';
+import { asCustomer } from '../src/upstream/fidelity.ts';
 import { clientName } from '../src/upstream/refusal.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 
@@ -51,6 +52,8 @@ function probes(client: AnyDialect): Probe[] {
   return out.filter((p) => !patchToDialect(client, p.patch).losses.some((l) => l.kind !== 'required' && p.path.startsWith(l.field)));
 }
 
+const member = asCustomer('00000000-0000-4000-8000-000000000000', fieldDefaults, undefined);
+
 export interface Refusal {
   /** The change, in the client dialect's names. */
   readonly change: string;
@@ -63,7 +66,8 @@ export function refusals(client: AnyDialect, upstream: AnyDialect): Refusal[] {
   if (!declare || client === upstream) return [];
   const seen = new Map<string, Refusal>();
   for (const probe of probes(client)) {
-    for (const path of declare({ patch: probe.patch })) {
+    // A member change is of a customer the proxy holds: it is put with one, as the proxy puts it.
+    for (const path of declare({ patch: probe.patch, ...(probe.kind === 'member' ? { current: member } : {}) })) {
       const name = clientName(path, upstream, client) || path;
       // A member change declared for its whole object: the object cannot be changed member by member.
       const partial = probe.kind === 'member' && path !== probe.path;

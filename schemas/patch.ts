@@ -80,3 +80,40 @@ export const exempt: ExemptOp = Object.freeze({ op: 'exempt' });
 
 /** How a string-only dialect shows a metadata value: strings as they are, anything else as JSON. */
 export const metadataText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+// Pure, and here rather than in the gateway core, so that a client half can resolve a change
+// against the customer it applies to (a provider that replaces an object whole).
+
+/** Metadata after a change: a merge sets or deletes single keys, a set replaces the map. */
+export function metadataAfter(current: Metadata, op: MetadataOp): Metadata {
+  if (op.op === 'clear') return {};
+  if (op.op === 'set') return { ...op.value };
+  const next: Metadata = { ...current };
+  for (const [key, keyOp] of Object.entries(op.value)) {
+    if (keyOp.op === 'set') next[key] = keyOp.value;
+    else if (keyOp.op === 'set-text') {
+      if (!(key in current) || metadataText(current[key]) !== keyOp.value) next[key] = keyOp.value;
+    } else delete next[key];
+  }
+  return next;
+}
+
+/** The tax ids after a change (TaxIdsOp says how a merge treats each type). */
+export function taxIdsAfter(current: TaxId[], op: TaxIdsOp): TaxId[] {
+  if (op.op === 'clear') return [];
+  if (op.op === 'set') return [...op.value];
+  let next = [...current];
+  for (const [type, typeOp] of Object.entries(op.value)) {
+    const sameType = (t: TaxId) => t.type?.toUpperCase() === type.toUpperCase();
+    if (typeOp.op === 'clear') {
+      next = next.filter((t) => !sameType(t));
+      continue;
+    }
+    // A dialect with one entry of a type (Meteroid's vat_number) shows the first: a set replaces
+    // that one, in its place, and further entries of the type (which it cannot show) are kept.
+    const at = next.findIndex(sameType);
+    if (at === -1) next.push(typeOp.value);
+    else next[at] = typeOp.value;
+  }
+  return next;
+}

@@ -4,14 +4,16 @@ import { type CreatedTenant, createTenant, addUpstream } from './support/registe
 import { parseDeliveryId } from '../src/outbox/views.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, probeAuth } from './support/gateway.ts';
+import { canonicalOn } from './support/pairs.ts';
 import { runCli } from './support/processes.ts';
-import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './support/upstream.ts';
+import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider, switchableProxy } from './support/upstream.ts';
 
 // A delivery the provider refuses for good does not stop the customer's mirror: the next version
 // carries the current values of every field the upstream has not been given (the dead version's
 // included) and is delivered; the dead one stays counted and listed until an operator retries or
 // drops it. A second custgate process plays a Zenskar provider that refuses one version (its
-// external_id is already another customer's there) and accepts the next.
+// external_id is already another customer's there) and accepts the next; in front of it, a stricter
+// provider's field refusal (a 400 or 422 naming the field in its own envelope) does the same.
 
 interface Delivery {
   version: number;
@@ -134,6 +136,77 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     expect(await health()).toMatchObject({ dead: 0 });
     expect(await atProvider(id)).toMatchObject({ external_id: 'dlc-2', email: 'billing@dlc.example' });
   });
+  // Providers validate emails more strictly than custgate: Zenskar's FastAPI (pydantic EmailStr)
+  // refuses a special-use domain such as `.test` with a 422; Stripe answers `email_invalid`, a 400.
+  const strict = {
+    zenskar: {
+      status: 422,
+      body: {
+        detail: [
+          {
+            loc: ['body', 'email'],
+            msg: 'value is not a valid email address: The part after the @-sign is a special-use or reserved name that cannot be used with email.',
+            type: 'value_error',
+          },
+        ],
+      },
+    },
+    wooshpay: {
+      status: 400,
+      body: { error: { type: 'invalid_request_error', code: 'email_invalid', param: 'email', message: 'Invalid email address.' } },
+    },
+  } as const;
+  it.each(Object.keys(strict) as (keyof typeof strict)[])(
+    'a %s provider refuses a field (400/422): the dead row names it; the next version without the value is delivered',
+    { timeout: 60_000 },
+    async (dialect) => {
+      const refusing = await switchableProxy(provider.base, {
+        refuse: (body) => (body.includes('@refused.test') ? strict[dialect] : undefined),
+      });
+      try {
+        const strictTenant = await createTenant(local.store, local.config, `field-refusal-${dialect}`);
+        await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), strictTenant.tenant.id, {
+          dialect,
+          baseUrl: `${refusing.url}${new URL(provider.baseUrl(dialect)).pathname}`,
+          mode: 'mirror',
+          credentials: provider.credentials[dialect],
+        });
+        const key = { authorization: `Bearer ${strictTenant.credentials.wooshpay!.secret_key}` };
+        const post = (path: string, body: unknown) => local.request(`/wooshpay/v1/customers${path}`, jsonInit('POST', body, key));
+        const rows = async (id: string) => {
+          const res = await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: key });
+          return ((await res.json()) as { data: Delivery[] }).data;
+        };
+        const created = await post('', { name: 'Strict Mail' });
+        const { id } = (await created.json()) as { id: string };
+        expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+
+        expect((await post(`/${id}`, { email: 'billing@refused.test', phone: '+4755501234' })).status).toBe(200);
+        expect(await local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 1 });
+        const dead = (await rows(id)).find((d) => d.version === 2);
+        expect(dead).toMatchObject({ state: 'dead', last_error: expect.stringContaining('[the provider refused: email]') });
+
+        expect((await post(`/${id}`, { email: 'billing@accepted.example' })).status).toBe(200);
+        expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+        expect((await rows(id)).map((d) => [d.version, d.state])).toEqual([
+          [1, 'delivered'],
+          [2, 'dead'],
+          [3, 'delivered'],
+        ]);
+        // The provider holds the local customer: version 2's phone arrived with version 3.
+        const links = await local.request(`/gateway/v1/customers/${id}/links`, { headers: key });
+        const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+        const held = await canonicalOn(
+          (path, init) => fetch(`${provider.base}${path}`, init),
+          link!.remote_id,
+          provider.credentials.wooshpay.secret_key!,
+        );
+        expect([held.email, held.phone]).toEqual(['billing@accepted.example', '+4755501234']);
+      } finally {
+        await refusing.close();
+      }
+    },
+  );
   it('a shadow cannot refuse a clear Meteroid has no form for: left out of the request, recorded on the delivery and as a shadow mismatch', {
     timeout: 60_000,
   }, async () => {

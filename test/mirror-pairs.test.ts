@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
+import { fixturesOf, type DialectName } from '../dialects/index.ts';
 import { type CustomerFields, fieldDefaults } from '../schemas/index.ts';
-import type { AnyDialect } from '../src/contract/dialect.ts';
-import { createTenant, addUpstream } from './support/registered.ts';
+import type { CreatedTenant } from './support/registered.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 import { createMarker } from '../src/outbox/upstream-port.ts';
 import { wholePatch } from '../src/upstream/client.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
-import { keyringFor } from '../src/upstream/secrets.ts';
 import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { jsonInit } from './support/gateway.ts';
-import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './support/upstream.ts';
+import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider, tenantsPerUpstream } from './support/upstream.ts';
 
 // Every ordered pair of (client dialect, upstream dialect) in mirror mode: a client of one dialect
 // on gateway A creates and updates with its own example bodies (always acknowledged: A is the
@@ -19,27 +17,16 @@ import { type Provider, type ReplicatingGateway, replicatingGateway, startProvid
 // dialect, and B then holds the customer A holds on every field B carries — except a change the
 // delivery recorded as not carried (B's API has no form for it).
 
-const all: AnyDialect[] = Object.values(dialects);
 const pairs = orderedPairs;
 
 let provider: Provider;
 let local: ReplicatingGateway;
-const tenants = new Map<DialectName, Awaited<ReturnType<typeof createTenant>>>();
+let tenants: Map<DialectName, CreatedTenant>;
 
 beforeAll(async () => {
   provider = await startProvider();
   local = await replicatingGateway();
-  const keyring = keyringFor(local.config, local.store.upstreams);
-  for (const upstream of all) {
-    const tenant = await createTenant(local.store, local.config, `mirror-to-${upstream.name}`);
-    await addUpstream(local.store, keyring, tenant.tenant.id, {
-      dialect: upstream.name as DialectName,
-      baseUrl: provider.baseUrl(upstream.name as DialectName),
-      mode: 'mirror',
-      credentials: provider.credentials[upstream.name as DialectName],
-    });
-    tenants.set(upstream.name as DialectName, tenant);
-  }
+  tenants = await tenantsPerUpstream(local, provider, 'mirror');
 }, 120_000);
 afterAll(async () => {
   await local?.store.executor.close();

@@ -6,11 +6,14 @@ import { queryBuilder } from '../src/store/compiler.ts';
 import { removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { canonicalOn } from './support/pairs.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
 // A proxied write is all or nothing: every local check runs before the provider is called, so the
 // gateway never refuses a write the provider already committed; and a create whose answer was
-// lost is recovered on the client's retry with the same Idempotency-Key, never sent twice.
+// lost (a client's create, or the create an update of a customer from before the upstream makes)
+// is recovered on the client's retry with the same Idempotency-Key, never sent twice, at every
+// upstream dialect: by its key, its marker, or (Meteroid, Bigcapital) what it sent, in their lists.
 // Gateway A (in process) proxies to B, a second custgate playing the provider, through a
 // forwarder that counts creates and can drop B's answer.
 
@@ -146,20 +149,21 @@ describe('every local check runs before the provider is called', () => {
 });
 
 describe('a create whose answer was lost is recovered on retry, not sent twice', () => {
-  it.each(['zenskar', 'wooshpay'] as const)(
+  it.each(Object.keys(dialects) as DialectName[])(
     'a %s upstream: the retry with the same Idempotency-Key links the one customer the provider holds',
     async (upstream) => {
       const done = await proxyTo(upstream);
       try {
         const [local, atB] = [await localCount(), await providerCount()];
         const key = `lost-answer-${upstream}-${Date.now()}`;
+        const body = { name: `Lost Answer ${upstream}`, email: 'lost@example.com' };
         dropNextCreate = true;
-        const lost = await write('wooshpay', { name: 'Lost Answer', email: 'lost@example.com' }, { key });
+        const lost = await write('wooshpay', body, { key });
         expect(lost.status).toBe(503);
         expect(await providerCount()).toBe(atB + 1);
         expect(await localCount()).toBe(local);
-        const retry = await write('wooshpay', { name: 'Lost Answer', email: 'lost@example.com' }, { key });
-        expect(retry.status).toBe(200);
+        const retry = await write('wooshpay', body, { key });
+        expect(retry.status, retry.text).toBe(200);
         expect(await providerCount()).toBe(atB + 1);
         expect(await localCount()).toBe(local + 1);
         const id = (JSON.parse(retry.text) as { id: string }).id;
@@ -167,7 +171,7 @@ describe('a create whose answer was lost is recovered on retry, not sent twice',
         expect(canonical.email).toBe('lost@example.com');
         expect(await gw.store.upstreams.linksOf(gw.tenant.tenant.id, canonical.ids.uuid as string)).toHaveLength(1);
         // A third try replays the stored answer.
-        const again = await write('wooshpay', { name: 'Lost Answer', email: 'lost@example.com' }, { key });
+        const again = await write('wooshpay', body, { key });
         expect(again.status).toBe(200);
         expect(JSON.parse(again.text)).toEqual(JSON.parse(retry.text));
         expect(await providerCount()).toBe(atB + 1);
@@ -177,24 +181,66 @@ describe('a create whose answer was lost is recovered on retry, not sent twice',
     },
     30_000,
   );
+});
 
-  it('a provider with no way to find it (Meteroid) is not sent the create again: the key answers 502', async () => {
-    const done = await proxyTo('meteroid');
+/** B's own view of the customer A linked to `uuid` (its gateway API), and the link. */
+async function linkedAtB(uuid: string) {
+  const links = await gw.store.upstreams.linksOf(gw.tenant.tenant.id, uuid);
+  expect(links).toHaveLength(1);
+  const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
+  return canonicalOn(onB, links[0]?.remote_id ?? '', provider.credentials.wooshpay.secret_key ?? '');
+}
+
+describe('an update that first creates the customer upstream, whose answer was lost, is recovered on retry', () => {
+  // A customer from before the upstream was added has no link: its first proxied write creates it there.
+  it.each(Object.keys(dialects) as DialectName[])(
+    'a %s upstream: one customer there, linked once, equal to the local one',
+    async (upstream) => {
+      const made = await write('wooshpay', { name: `Before ${upstream}`, email: 'before@example.com' });
+      expect(made.status).toBe(200);
+      const id = (JSON.parse(made.text) as { id: string }).id;
+      const uuid = (await gw.canonical(id)).ids.uuid as string;
+      const done = await proxyTo(upstream);
+      try {
+        const [local, atB] = [await localCount(), await providerCount()];
+        const key = `lost-update-${upstream}-${Date.now()}`;
+        const body = { name: `After ${upstream}`, email: 'after@example.com' };
+        dropNextCreate = true;
+        const lost = await write('wooshpay', body, { key, id });
+        expect(lost.status).toBe(503);
+        expect(await providerCount()).toBe(atB + 1);
+        expect(await gw.store.upstreams.linksOf(gw.tenant.tenant.id, uuid)).toHaveLength(0);
+        expect((await gw.canonical(id)).name).toBe(`Before ${upstream}`);
+        const retry = await write('wooshpay', body, { key, id });
+        expect(retry.status, retry.text).toBe(200);
+        expect(await providerCount()).toBe(atB + 1);
+        expect(await localCount()).toBe(local);
+        const mine = await gw.canonical(id);
+        const theirs = await linkedAtB(uuid);
+        expect([mine.name, mine.email]).toEqual([`After ${upstream}`, 'after@example.com']);
+        expect([theirs.name, theirs.email]).toEqual([mine.name, mine.email]);
+      } finally {
+        await done();
+      }
+    },
+    30_000,
+  );
+
+  it('a zenskar upstream, retried with no Idempotency-Key: the marker the first attempt left is found, not created again', async () => {
+    const made = await write('wooshpay', { name: 'Before keyless', email: 'keyless@example.com' });
+    const id = (JSON.parse(made.text) as { id: string }).id;
+    const uuid = (await gw.canonical(id)).ids.uuid as string;
+    const done = await proxyTo('zenskar');
     try {
-      const [local, atB, sent] = [await localCount(), await providerCount(), creates];
-      const key = `lost-answer-meteroid-${Date.now()}`;
+      const atB = await providerCount();
       dropNextCreate = true;
-      const lost = await write('wooshpay', { name: 'Lost Meteroid', email: 'm@example.com' }, { key });
-      expect(lost.status).toBe(503);
-      const retry = await write('wooshpay', { name: 'Lost Meteroid', email: 'm@example.com' }, { key });
-      expect(retry.status).toBe(502);
-      expect(retry.text).toContain('not sent again');
-      expect(creates).toBe(sent + 1);
+      expect((await write('wooshpay', { name: 'After keyless' }, { id })).status).toBe(503);
+      const retry = await write('wooshpay', { name: 'After keyless' }, { id });
+      expect(retry.status, retry.text).toBe(200);
       expect(await providerCount()).toBe(atB + 1);
-      expect(await localCount()).toBe(local);
-      // Another key is another request: sent.
-      const fresh = await write('wooshpay', { name: 'Lost Meteroid', email: 'm@example.com' }, { key: `${key}-new` });
-      expect(fresh.status).toBe(200);
+      const theirs = await linkedAtB(uuid);
+      expect(theirs.name).toBe('After keyless');
+      expect(theirs.external_id).toBe((await gw.canonical(id)).external_id);
     } finally {
       await done();
     }

@@ -3,46 +3,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
 import { type CustomerFields, fieldDefaults } from '../schemas/index.ts';
 import { applyPatch } from '../src/core/index.ts';
-import type { AnyDialect } from '../src/contract/dialect.ts';
 import type { GatewayError } from '../src/contract/errors.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 import { resolveMerges, wholePatch } from '../src/upstream/client.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { inClientTerms } from '../src/upstream/refusal.ts';
-import { keyringFor } from '../src/upstream/secrets.ts';
 import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
-import { createTenant, addUpstream } from './support/registered.ts';
+import { type Provider, startProvider, tenantsPerUpstream } from './support/upstream.ts';
+import type { CreatedTenant } from './support/registered.ts';
 
 // Every ordered pair of (client dialect, upstream dialect): a client of one dialect on gateway A,
 // whose tenant proxies to gateway B (a second custgate process) in another dialect. Each client
 // creates and updates with its own realistic example bodies; B then holds the customer A holds,
 // on every field B's dialect carries.
 
-const all: AnyDialect[] = Object.values(dialects);
 const pairs = orderedPairs;
 
 let provider: Provider;
 let gw: TestGateway;
 /** Per upstream dialect, a tenant of A proxying to B in that dialect, and its credentials on A. */
-const tenants = new Map<DialectName, Awaited<ReturnType<typeof createTenant>>>();
+let tenants: Map<DialectName, CreatedTenant>;
 
 beforeAll(async () => {
   provider = await startProvider();
   gw = await testGateway();
-  const keyring = keyringFor(gw.config, gw.store.upstreams);
-  for (const upstream of all) {
-    const tenant = await createTenant(gw.store, gw.config, `to-${upstream.name}`);
-    await addUpstream(gw.store, keyring, tenant.tenant.id, {
-      dialect: upstream.name as DialectName,
-      baseUrl: provider.baseUrl(upstream.name as DialectName),
-      mode: 'proxy',
-      credentials: provider.credentials[upstream.name as DialectName],
-    });
-    tenants.set(upstream.name as DialectName, tenant);
-  }
+  tenants = await tenantsPerUpstream(gw, provider, 'proxy');
 });
 afterAll(async () => {
   await provider?.process.stop();

@@ -1,6 +1,8 @@
 import * as v from 'valibot';
+import { type CustomerPatch, type FieldName, metadataAfter, set, taxIdsAfter } from '../../schemas/index.ts';
 import {
   type ClientResponse,
+  type ClientWrite,
   type DialectClient,
   GatewayError,
   type Issue,
@@ -75,13 +77,39 @@ function parseError(response: ClientResponse): GatewayError {
   return upstreamStatusError(response.status, message, response.retryAfterSeconds);
 }
 
+const declared = cannotCarryOf(fieldsZenskar);
+const wholeObjects = ['metadata', 'tax_ids'] as const satisfies readonly FieldName[];
+
+/**
+ * Zenskar's PATCH replaces custom_data and tax_info whole (UpdateCustomerSchema in the Zenskar API
+ * reference): a key-by-key change is sent as the whole object it leaves on the customer it applies
+ * to, so the keys it does not name are kept, not dropped.
+ */
+function resolved(write: ClientWrite): CustomerPatch {
+  const { current, patch } = write;
+  if (!current) return patch;
+  const { metadata, tax_ids } = patch;
+  return {
+    ...patch,
+    ...(metadata?.op === 'merge' ? { metadata: set(metadataAfter(current.metadata, metadata)) } : {}),
+    ...(tax_ids?.op === 'merge' ? { tax_ids: set(taxIdsAfter(current.tax_ids, tax_ids)) } : {}),
+  };
+}
+
+/** What the table declares, and a key-by-key change of a whole object with no customer to resolve it against. */
+function cannotCarry(write: ClientWrite): string[] {
+  const fields = declared(write);
+  if (!write.current) fields.push(...wholeObjects.filter((f) => write.patch[f]?.op === 'merge'));
+  return fields;
+}
+
 export const clientZenskar = {
   credentials: CredentialsZenskar,
   reads: readsOf(fieldsZenskar),
   sends: writableFields(coverageZenskar),
   isId: (segment) => uuidPattern.test(segment),
   create(write, credentials) {
-    const body = fromPatch(write.patch).body;
+    const body = fromPatch(resolved(write)).body;
     body[createNameZenskar] ??= write.current?.name ?? '';
     return { method: 'POST', path: collection, headers: headers(credentials), body: JSON.stringify(body) };
   },
@@ -89,12 +117,12 @@ export const clientZenskar = {
     method: 'PATCH',
     path: `${collection}/${encodeURIComponent(id)}`,
     headers: headers(credentials),
-    body: JSON.stringify(fromPatch(write.patch).body),
+    body: JSON.stringify(fromPatch(resolved(write)).body),
   }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: headers(credentials) }),
   parse,
   parseError,
-  cannotCarry: cannotCarryOf(fieldsZenskar),
+  cannotCarry,
   // `cursor` is the `next` of the previous answer
   // (https://docs.zenskar.com/reference/list-customers-with-filtering-and-pagination).
   list: (next, credentials) => ({

@@ -6,6 +6,8 @@ import { jsonInit, testGateway } from '../../test/support/gateway.ts';
 import { toPatch } from './mapping.ts';
 import { UpdateRequestZenskar } from './request.ts';
 import { fromPatch } from './from-patch.ts';
+import { clientZenskar } from './client.ts';
+import { asCustomer } from '../../src/upstream/fidelity.ts';
 
 const start = applyPatch(fieldDefaults, {
   name: set('Start'),
@@ -86,5 +88,40 @@ describe('zenskar translate over HTTP', () => {
     );
     expect(strict.status).toBe(422);
     expect(await strict.json()).toMatchObject({ error: { code: 'lossy_translation', losses: expect.any(Array) } });
+  });
+});
+
+describe('zenskar client half: custom_data and tax_info are replaced whole', () => {
+  const current = asCustomer(
+    '00000000-0000-4000-8000-000000000001',
+    {
+      ...start,
+      metadata: { keep: 1, drop: 'x' },
+      tax_ids: [
+        { type: 'VAT', value: 'NO123456789', country: 'NO' },
+        { type: 'GST', value: 'GST-1', country: null },
+      ],
+    },
+    undefined,
+  );
+  const credentials = { api_key: 'k', organisation: 'o' };
+  const patch: CustomerPatch = {
+    metadata: merge({ drop: clear, add: set('y') }),
+    tax_ids: merge({ VAT: set({ type: 'VAT', value: 'NO987654321', country: 'NO' }) }),
+  };
+
+  it('a key-by-key change is sent as the whole object it leaves on the customer, never left out', () => {
+    const request = clientZenskar.update('remote-1', { patch, current }, credentials);
+    const body = JSON.parse(String(request.body)) as { custom_data: unknown; tax_info: unknown };
+    expect(body.custom_data).toEqual({ keep: 1, add: 'y' });
+    expect(body.tax_info).toEqual([
+      { country_code: 'NO', tax_code: 'VAT', tax_id: 'NO987654321' },
+      { country_code: null, tax_code: 'GST', tax_id: 'GST-1' },
+    ]);
+    expect(clientZenskar.cannotCarry({ patch, current })).toEqual([]);
+  });
+
+  it('without the customer to resolve it against, the change is declared as one it cannot carry', () => {
+    expect(clientZenskar.cannotCarry({ patch })).toEqual(['metadata', 'tax_ids']);
   });
 });

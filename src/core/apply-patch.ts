@@ -7,14 +7,12 @@ import {
   type FieldOp,
   fieldDefaults,
   type Metadata,
-  type MetadataOp,
-  metadataText,
+  metadataAfter,
   type Shipping,
   type ShippingOp,
   type TaxExempt,
   type TaxExemptOp,
-  type TaxId,
-  type TaxIdsOp,
+  taxIdsAfter,
   toCountryCode,
 } from '../../schemas/index.ts';
 
@@ -117,44 +115,10 @@ function applyShipping(
   return noShippingIfEmpty(next);
 }
 
-function applyMetadata(current: Metadata, op: MetadataOp | undefined): Metadata {
-  if (!op) return current;
-  if (op.op === 'clear') return {};
-  if (op.op === 'set') return { ...op.value };
-  const next: Metadata = { ...current };
-  for (const [key, keyOp] of Object.entries(op.value)) {
-    if (keyOp.op === 'set') next[key] = keyOp.value;
-    else if (keyOp.op === 'set-text') {
-      if (!(key in current) || metadataText(current[key]) !== keyOp.value) next[key] = keyOp.value;
-    } else delete next[key];
-  }
-  return next;
-}
-
 function applyTaxExempt(current: TaxExempt, op: TaxExemptOp | undefined): TaxExempt {
   if (!op) return current;
   if (op.op === 'exempt') return current === 'none' ? 'exempt' : current;
   return op.op === 'set' ? op.value : fieldDefaults.tax_exempt;
-}
-
-function applyTaxIds(current: TaxId[], op: TaxIdsOp | undefined): TaxId[] {
-  if (!op) return current;
-  if (op.op === 'clear') return [];
-  if (op.op === 'set') return [...op.value];
-  let next = [...current];
-  for (const [type, typeOp] of Object.entries(op.value)) {
-    const sameType = (t: TaxId) => t.type?.toUpperCase() === type.toUpperCase();
-    if (typeOp.op === 'clear') {
-      next = next.filter((t) => !sameType(t));
-      continue;
-    }
-    // A dialect with one entry of a type (Meteroid's vat_number) shows the first: a set replaces
-    // that one, in its place, and further entries of the type (which it cannot show) are kept.
-    const at = next.findIndex(sameType);
-    if (at === -1) next.push(typeOp.value);
-    else next[at] = typeOp.value;
-  }
-  return next;
 }
 
 const structured = new Set<FieldName>(['address', 'shipping', 'metadata', 'tax_ids', 'tax_exempt']);
@@ -171,8 +135,8 @@ export function applyPatch(current: CustomerFields, patch: CustomerPatch): Custo
   next.address = address;
   next.shipping = applyShipping(current.shipping, patch.shipping, { before: current.address, after: address });
   next.tax_exempt = applyTaxExempt(current.tax_exempt, patch.tax_exempt);
-  next.metadata = applyMetadata(current.metadata, patch.metadata);
-  next.tax_ids = applyTaxIds(current.tax_ids, patch.tax_ids);
+  next.metadata = patch.metadata ? metadataAfter(current.metadata, patch.metadata) : current.metadata;
+  next.tax_ids = patch.tax_ids ? taxIdsAfter(current.tax_ids, patch.tax_ids) : current.tax_ids;
   return next as CustomerFields;
 }
 

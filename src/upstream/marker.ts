@@ -1,15 +1,20 @@
-import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
+import { type CustomerFields, type CustomerPatch, clear, set } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import { sentUpstream, type WriteRequest } from '../core/index.ts';
+import { applyPatch, sentUpstream, type WriteRequest } from '../core/index.ts';
+import { comparedFields, shadowDiff } from '../core/shadow-diff.ts';
 import type { LinkRow, Store } from '../store/index.ts';
 import type { Pushed, Upstream, UpstreamClient } from './client.ts';
+import { asCarried } from './fidelity.ts';
 
 // A create whose answer was lost must be found, not repeated. A provider that takes an
 // Idempotency-Key replays its first answer; for one that takes none but has an external id
 // (Zenskar), the create carries a marker there and a retry looks the customer up by it first.
-// Mirror deliveries (src/outbox/upstream-port.ts) and proxied creates (proxy.ts) share this.
+// Mirror deliveries (src/outbox/upstream-port.ts) and proxied creates (proxy.ts) share this. A
+// provider with neither (Meteroid, Bigcapital) is asked for its list: the retry of a request under
+// the same Idempotency-Key sends exactly what the lost attempt sent, so the customer it left there
+// is the one no local customer is linked to that shows exactly that (findSent).
 
 /**
  * The marker a create carries, where the provider needs one: the customer's own external_id, or
@@ -28,6 +33,52 @@ export async function findByMarker(client: UpstreamClient, upstream: Upstream, m
     if (isGatewayError(error) && error.code === 'not_found') return undefined;
     throw error;
   }
+}
+
+/** The most list pages a look-up walks (100 customers each) before it stops and refuses to guess. */
+const maxLookupPages = 20;
+
+/**
+ * The customer an earlier attempt to create `sent` left at a provider that has no other way to
+ * find it: one no local customer is linked to, showing exactly what was sent on every field the
+ * provider shows. `undefined` when the provider's whole list holds none (it never got the create);
+ * a list longer than the look-up walks is a 502, the create not sent again.
+ */
+export async function findSent(
+  client: UpstreamClient,
+  store: Store,
+  upstream: Upstream,
+  sent: CustomerFields,
+): Promise<Pushed | undefined> {
+  let next: string | undefined;
+  for (let page = 0; page < maxLookupPages; page++) {
+    const listed = await client.listPage(upstream, next);
+    for (const customer of listed.customers) {
+      if (stillToSend(upstream.dialect, sent, customer) !== undefined) continue;
+      if (await store.upstreams.findLinkByRemote(upstream.tenantId, upstream.id, customer.id)) continue;
+      return { upstreamId: customer.id, patch: customer.patch };
+    }
+    if (listed.next === undefined) return undefined;
+    next = listed.next;
+  }
+  throw sentUpstream(
+    new GatewayError(
+      'bad_gateway',
+      `An earlier request with this Idempotency-Key reached the ${upstream.dialect.name} upstream and got no usable answer; its customer list is too long to look for what it left there, so the create is not sent again. Check there, then retry with a new key.`,
+    ),
+  );
+}
+
+/**
+ * What a found customer still lacks of `after` (an earlier attempt sent an older change), as sets
+ * and clears of those fields; undefined when it shows exactly `after`.
+ */
+export function stillToSend(dialect: AnyDialect, after: CustomerFields, found: Pick<Pushed, 'patch'>): CustomerPatch | undefined {
+  const differs = shadowDiff(asCarried(dialect, after), applyPatch(after, found.patch), comparedFields(dialect));
+  if (differs.length === 0) return undefined;
+  const rest: Record<string, unknown> = {};
+  for (const { field } of differs) if (field !== 'deleted') rest[field] = after[field] === null ? clear : set(after[field]);
+  return rest as CustomerPatch;
 }
 
 /** Failures after which the provider may hold a create (no answer, or one that could not be used). */
@@ -52,14 +103,15 @@ export async function keyMarker(upstream: Upstream, patch: CustomerPatch, ctx: W
 
 /**
  * A retry of a proxied create whose earlier attempt reached the provider without an answer: the
- * customer found by its marker, or nothing (send it: the provider never got it, or replays its
- * answer under the forwarded Idempotency-Key). A provider with neither is not sent it again.
+ * customer found by its marker, or by what was sent (findSent), or nothing (send it: the provider
+ * never got it, or replays its answer under the forwarded Idempotency-Key).
  */
 export async function recoverCreate(
   client: UpstreamClient,
   store: Store,
   upstream: Upstream,
   marker: string | undefined,
+  sent: CustomerFields,
 ): Promise<Pushed | undefined> {
   if (marker !== undefined) {
     const found = await findByMarker(client, upstream, marker);
@@ -68,10 +120,5 @@ export async function recoverCreate(
     return linked ? undefined : found;
   }
   if (upstream.dialect.idempotency) return undefined;
-  throw sentUpstream(
-    new GatewayError(
-      'bad_gateway',
-      `An earlier request with this Idempotency-Key reached the ${upstream.dialect.name} upstream and got no usable answer; it may hold the customer, and has no way to tell, so the create is not sent again. Check there, then retry with a new key.`,
-    ),
-  );
+  return findSent(client, store, upstream, sent);
 }

@@ -23,7 +23,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
-import { keyMarker, mayHold, recoverCreate } from './marker.ts';
+import { createMarker, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
@@ -105,7 +105,7 @@ export class UpstreamProxy {
     const marker = await keyMarker(upstream, given, ctx);
     const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(fieldDefaults, patch);
-    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker) : undefined;
+    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker, after) : undefined;
     const pushed = recovered
       ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
       : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
@@ -134,22 +134,69 @@ export class UpstreamProxy {
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
+    const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, current.uuid);
+    if (!link) return this.#createThere(upstream, replicas, current, patch, ctx);
     const after = applyPatch(current, patch);
     await this.#service.checkWrite(current, after, ctx, current.uuid);
-    const tenantId = ctx.principal.tenantId;
-    const link = await this.#store.upstreams.findLink(tenantId, upstream.id, current.uuid);
     const pushed = await this.#carry(upstream, link, current, after, patch, ctx);
-    if (!link) {
-      // A customer from before the upstream was added: created there just now.
-      await this.#store.upstreams.link({
-        upstreamId: upstream.id,
-        customerId: current.uuid,
-        tenantId,
-        remoteId: pushed.upstreamId,
-        createdAt: new Date().toISOString(),
-      });
-    }
     return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
+  }
+
+  /**
+   * The first write of a customer from before the upstream was added: created there, carrying the
+   * marker (marker.ts) where the provider needs one, so that when the answer is lost the retry
+   * finds and links what the first attempt left rather than creating it again.
+   */
+  async #createThere(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
+    current: Customer,
+    given: CustomerPatch,
+    ctx: ProxyWrite,
+  ): Promise<Customer> {
+    const marker = createMarker(upstream.dialect, current.uuid, applyPatch(current, given));
+    const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
+    const after = applyPatch(current, patch);
+    await this.#service.checkWrite(current, after, ctx, current.uuid);
+    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker, after) : undefined;
+    const pushed = recovered
+      ? await this.#adopt(upstream, current, after, recovered, ctx)
+      : await this.#carry(upstream, undefined, current, after, patch, ctx).then(
+          async (created) => {
+            await this.#link(upstream, current.uuid, created.upstreamId);
+            return created;
+          },
+          async (error: unknown) => {
+            // The marker is taken: by this customer's earlier create (a retry with no key to say so).
+            const found =
+              marker !== undefined && isGatewayError(error) && error.code === 'conflict'
+                ? await recoverCreate(this.#client, this.#store, upstream, marker, after)
+                : undefined;
+            if (!found) throw error;
+            return this.#adopt(upstream, current, after, found, ctx);
+          },
+        );
+    return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
+  }
+
+  /** Links the customer an earlier attempt left at the provider, then brings it to `after` where it differs. */
+  async #adopt(upstream: Upstream, current: Customer, after: CustomerFields, found: Pushed, ctx: WriteRequest): Promise<Pushed> {
+    const link = await this.#link(upstream, current.uuid, found.upstreamId);
+    const rest = stillToSend(upstream.dialect, after, found);
+    if (rest === undefined) return this.#held(link, current, after, found, ctx, upstream);
+    return this.#carry(upstream, link, current, after, rest, ctx);
+  }
+
+  async #link(upstream: Upstream, customerId: string, remoteId: string): Promise<LinkRow> {
+    const row = { upstreamId: upstream.id, customerId, tenantId: upstream.tenantId, remoteId, createdAt: new Date().toISOString() };
+    await this.#store.upstreams.link(row);
+    return {
+      upstream_id: row.upstreamId,
+      customer_id: customerId,
+      tenant_id: row.tenantId,
+      remote_id: remoteId,
+      created_at: row.createdAt,
+    };
   }
 
   /**

@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedCredentials } from '../../src/contract/dialect.ts';
-import type { DialectName } from '../../dialects/index.ts';
+import { type DialectName, dialects } from '../../dialects/index.ts';
+import type { UpstreamMode } from '../../src/store/index.ts';
+import { keyringFor } from '../../src/upstream/secrets.ts';
+import { addUpstream, type CreatedTenant, createApp, createTenant, replicationFor } from './registered.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
 import { testDatabaseEnv } from './store.ts';
 import { testEnv } from './gateway.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/entries/node.ts';
-import { createApp, replicationFor } from './registered.ts';
 import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import type { Store } from '../../src/store/index.ts';
 
@@ -60,14 +62,18 @@ export async function hangingServer(): Promise<{ readonly url: string; close(): 
   };
 }
 
+/** The provider's own refusal of a request body, answered in place of forwarding it. */
+export type Refusal = (body: string) => { readonly status: number; readonly body: unknown } | undefined;
+
 /**
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
  * when the provider's host is gone) and brought back, on the same address. `before` may hold a
- * request (by its path) until the test lets it through.
+ * request (by its path) until the test lets it through; `refuse` answers a body as a stricter
+ * provider would, instead of forwarding it.
  */
 export async function switchableProxy(
   target: string,
-  options: { readonly before?: (url: string) => Promise<void> } = {},
+  options: { readonly before?: (url: string) => Promise<void>; readonly refuse?: Refusal } = {},
 ): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
   let isDown = false;
   const forward = async (req: IncomingMessage, res: ServerResponse) => {
@@ -78,6 +84,12 @@ export async function switchableProxy(
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const refused = options.refuse?.(Buffer.concat(chunks).toString('utf8'));
+    if (refused) {
+      res.writeHead(refused.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(refused.body));
+      return;
+    }
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
     );
@@ -132,4 +144,28 @@ export async function replicatingGateway(): Promise<ReplicatingGateway> {
   const replication = replicationFor(store, config, { logger, fetch: fetchSeen });
   const app = createApp({ store, config, logger, replication: { ...replication, drainAfterWrite: false } });
   return { store, env, config, dispatcher: replication.dispatcher, sent, request: async (path, init) => app.request(path, init) };
+}
+
+/**
+ * Per upstream dialect, a tenant of `local` whose one upstream (of `mode`) is `provider` in that
+ * dialect: the set-up every pairs test shares.
+ */
+export async function tenantsPerUpstream(
+  local: { readonly store: Store; readonly config: GatewayConfig },
+  provider: Provider,
+  mode: UpstreamMode,
+): Promise<Map<DialectName, CreatedTenant>> {
+  const keyring = keyringFor(local.config, local.store.upstreams);
+  const tenants = new Map<DialectName, CreatedTenant>();
+  for (const dialect of Object.keys(dialects) as DialectName[]) {
+    const tenant = await createTenant(local.store, local.config, `${mode}-to-${dialect}`);
+    await addUpstream(local.store, keyring, tenant.tenant.id, {
+      dialect,
+      baseUrl: provider.baseUrl(dialect),
+      mode,
+      credentials: provider.credentials[dialect],
+    });
+    tenants.set(dialect, tenant);
+  }
+  return tenants;
 }
