@@ -2,10 +2,11 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
 import { type Reconciliation, reconcile } from '../outbox/reconcile.ts';
-import { replicaLookup } from '../outbox/upstream-port.ts';
+import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
@@ -25,10 +26,11 @@ export async function upstreamOf(store: Store, tenant: string, id: string): Prom
 }
 
 /** What a migration command needs beside the store: the local writes and the upstream calls. */
-export function bookDeps(store: Store, env: Env) {
+export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]) {
   const config = loadConfig(env);
   const keyring = keyringFor(config, store.upstreams);
   const client = new UpstreamClient({
+    dialects,
     keyring,
     gatewayId: gatewayIdOf(store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
@@ -39,7 +41,7 @@ export function bookDeps(store: Store, env: Env) {
     maxAttempts: 16,
     writeWaitMs: config.writeWaitMs,
     maxCustomerBytes: config.maxCustomerBytes,
-    replicas: replicaLookup(store),
+    replicas: upstreamsOf(store, { dialects, keyring, timeoutMs: config.upstreamTimeoutMs }).replicas,
   });
   return { store, service, client };
 }
@@ -65,7 +67,7 @@ const rateOption = (value: string): number => {
   return rate;
 };
 
-export function bookCommands(upstream: Command, env: Env): void {
+export function bookCommands(upstream: Command, env: Env, all: readonly AnyDialect[]): void {
   upstream
     .command('import <tenant> <upstream-id>')
     .description("store and link every customer of the upstream's list not linked yet (resumes where a stopped import left off)")
@@ -77,7 +79,7 @@ export function bookCommands(upstream: Command, env: Env): void {
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          return await importCustomers(bookDeps(store, env), row, {
+          return await importCustomers(bookDeps(store, env, all), row, {
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
             onPage: bar.update,
@@ -115,7 +117,7 @@ export function bookCommands(upstream: Command, env: Env): void {
     .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
       const result = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
-        return reconcile(bookDeps(store, env), row);
+        return reconcile(bookDeps(store, env, all), row);
       });
       if (opts.ids) console.log(['local_id,upstream_id', ...result.ids.map(([l, u]) => `${l},${u}`)].join('\n'));
       else if (opts.json) console.log(JSON.stringify(result));

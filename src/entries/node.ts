@@ -114,7 +114,9 @@ export async function startNode(
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
   }
-  const replication = replicationFor(store, config);
+  const registry = options.registry ?? staticRegistry;
+  const dialects = dialectList(registry);
+  const replication = replicationFor(store, config, { dialects });
   if (!options.metrics) {
     metrics.gauge(
       'custgate_outbox_pending',
@@ -124,8 +126,7 @@ export async function startNode(
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
   const logger = options.logger ?? nodeLogger(env);
-  const registry = options.registry ?? staticRegistry;
-  const webhooks = webhooksFor(store, config, dialectList(registry), { logger });
+  const webhooks = webhooksFor(store, config, dialects, { logger });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>

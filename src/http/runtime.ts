@@ -8,9 +8,12 @@ import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { Fetch } from '../upstream/http.ts';
-import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Customers, TenantCustomers } from '../upstream/customers.ts';
+import { UpstreamProxy } from '../upstream/proxy.ts';
+import { Upstreams } from '../upstream/tenant-upstreams.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
 import { type Store, StoreBusy } from '../store/index.ts';
@@ -51,6 +54,8 @@ export interface GatewayDeps {
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
   readonly config: GatewayConfig;
+  /** The registry's dialects, in registration order. */
+  readonly dialects: readonly AnyDialect[];
   readonly store: Store;
   /** Local customers, through the tenant's proxy upstream where it has one. */
   readonly customers: Customers;
@@ -101,9 +106,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const dialects = dialectList(deps.registry);
   const webhooks =
     deps.webhooks ??
-    new Webhooks(deps.store, keyring, dialectList(deps.registry), {
+    new Webhooks(deps.store, keyring, dialects, {
       now,
       logger,
       ...deps.config.webhooks,
@@ -111,6 +117,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     });
   const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
+    dialects,
     keyring,
     gatewayId,
     timeoutMs: deps.config.upstreamTimeoutMs,
@@ -118,6 +125,17 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
+  // One per process: the dispatcher's when it replicates, so both open each upstream once.
+  const tenantUpstreams =
+    replication?.upstreams ??
+    new Upstreams(
+      deps.store.upstreams,
+      (row) => upstreams.open(row),
+      (name) => upstreams.dialectOf(name),
+    );
+  const dispatcher = replication?.dispatcher;
+  const keptReplicas = replication !== undefined && replication.replicas === tenantUpstreams.replicas;
+  const drainAfterWrite = replication?.drainAfterWrite !== false;
   const service = new CustomerService(deps.store, {
     now,
     maxAttempts: 16,
@@ -125,11 +143,17 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     maxCustomerBytes: deps.config.maxCustomerBytes,
     ...(replication ? { replicas: replication.replicas } : {}),
     events: webhooks,
+    replicated: (background) => {
+      if (!dispatcher || !drainAfterWrite) return;
+      const drained = dispatcher.kick();
+      background?.(drained);
+    },
   });
   return {
     config: deps.config,
+    dialects,
     store: deps.store,
-    customers: new ProxiedCustomers(service, deps.store, upstreams),
+    customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), keptReplicas),
     keyring,
     gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
@@ -139,8 +163,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger,
-    dispatcher: replication?.dispatcher,
-    drainAfterWrite: replication?.drainAfterWrite !== false,
+    dispatcher,
+    drainAfterWrite,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
