@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.ts';
 import worker from '../../src/entries/worker.ts';
 import { type EdgeReceiver, edgeReceiver, until } from '../support/edge-receiver.ts';
 import { createTenant } from '../support/registered.ts';
+import type { Received } from '../support/webhook-receiver.ts';
 import { testStore } from '../support/store.ts';
 
 // Webhooks from src/entries/worker.ts as deployed, on D1: a create and an update through each of the
@@ -16,6 +17,10 @@ import { testStore } from '../support/store.ts';
 // a Workers receiver runs it) and by `standardwebhooks`.
 
 const stripe = new Stripe('sk_test_unused', { httpClient: Stripe.createFetchHttpClient() });
+
+/** The Stripe event a delivery carries, verified as a Workers receiver does (`stripe` with Web Crypto); throws if forged. */
+const verifiedStripeEvent = (r: Received, secret: string) =>
+  stripe.webhooks.constructEventAsync(r.body, r.headers['stripe-signature'] ?? '', secret, undefined, Stripe.createSubtleCryptoProvider());
 const json = (method: string, body: unknown, headers: Record<string, string>): RequestInit => ({
   method,
   headers: { ...headers, 'content-type': 'application/json' },
@@ -67,13 +72,7 @@ describe('webhooks from a Worker, for a write through every dialect', () => {
         const mine = r.received.slice(2 * (writes - 1), 2 * writes);
         expect(mine.map((x) => x.path).sort(), `${name} ${type}`).toEqual(['/hooks/standard', '/hooks/stripe']);
         const s = mine.find((x) => x.path === '/hooks/stripe')!;
-        const event = await stripe.webhooks.constructEventAsync(
-          s.body,
-          s.headers['stripe-signature'] ?? '',
-          toStripe.secret,
-          undefined,
-          Stripe.createSubtleCryptoProvider(),
-        );
+        const event = await verifiedStripeEvent(s, toStripe.secret);
         expect([event.type, event.livemode], name).toEqual([type, false]);
         expect(fixturesOf(dialects.wooshpay).name(event.data.object), `${name} -> wooshpay`).toBe(expectedName);
         const w = mine.find((x) => x.path === '/hooks/standard')!;
@@ -85,15 +84,7 @@ describe('webhooks from a Worker, for a write through every dialect', () => {
         // A body changed on the way is refused by both verifiers.
         expect(w.body).toContain(expectedName);
         expect(() => new Webhook(toStandard.secret).verify(w.body.replace(expectedName, 'Mallory'), w.headers)).toThrow();
-        await expect(
-          stripe.webhooks.constructEventAsync(
-            s.body.replace(expectedName, 'Mallory'),
-            s.headers['stripe-signature'] ?? '',
-            toStripe.secret,
-            undefined,
-            Stripe.createSubtleCryptoProvider(),
-          ),
-        ).rejects.toThrow();
+        await expect(verifiedStripeEvent({ ...s, body: s.body.replace(expectedName, 'Mallory') }, toStripe.secret)).rejects.toThrow();
       }
     }
     expect(r.received).toHaveLength(20);
@@ -156,17 +147,7 @@ describe('a Worker sending to an endpoint that is down for a while', () => {
       await untilDue(endpoint.id);
       await worker.scheduled({ scheduledTime: Date.now() }, env);
     }
-    const events = await Promise.all(
-      r.received.map((x) =>
-        stripe.webhooks.constructEventAsync(
-          x.body,
-          x.headers['stripe-signature'] ?? '',
-          endpoint.secret,
-          undefined,
-          Stripe.createSubtleCryptoProvider(),
-        ),
-      ),
-    );
+    const events = await Promise.all(r.received.map((x) => verifiedStripeEvent(x, endpoint.secret)));
     expect(events.map((e) => (e.data.object as { name: string }).name)).toEqual(['Name 0', 'Name 1', 'Name 2', 'Name 3', 'Name 4']);
     expect(events.map((e) => e.type)).toEqual(['customer.created', ...Array(4).fill('customer.updated')]);
     expect(new Set(events.map((e) => e.id)).size).toBe(5);
@@ -212,13 +193,7 @@ describe('the Stripe SDK against a Worker', () => {
     await sdk.customers.update(customer.id, { name: 'Edge SDK 2', metadata: { plan: 'gold' } });
     await until(() => r.received.length >= 1);
     const got = r.received[0]!;
-    const event = await stripe.webhooks.constructEventAsync(
-      got.body,
-      got.headers['stripe-signature'] ?? '',
-      endpoint.secret!,
-      undefined,
-      Stripe.createSubtleCryptoProvider(),
-    );
+    const event = await verifiedStripeEvent(got, endpoint.secret!);
     expect(event).toMatchObject({ type: 'customer.updated', data: { object: { id: customer.id, name: 'Edge SDK 2' } } });
     expect(event.data.previous_attributes).toEqual({ name: 'Edge SDK', metadata: {} });
 
@@ -236,5 +211,56 @@ describe('the Stripe SDK against a Worker', () => {
     expect((await sdk.webhookEndpoints.list()).data.map((e) => e.id)).toEqual([endpoint.id]);
     expect(await sdk.webhookEndpoints.del(endpoint.id)).toMatchObject({ id: endpoint.id, deleted: true });
     expect((await sdk.webhookEndpoints.list()).data).toEqual([]);
+  });
+});
+
+describe('a delivery a stopped isolate left', () => {
+  it('is sent by the cron trigger once its lease ends, once, with the event id /v1/events shows', async () => {
+    const store = await testStore();
+    const tenant = await createTenant(store, loadConfig({ NODE_ENV: 'test' }), 'edge-stopped-isolate');
+    const r = edgeReceiver('https://stopped.hooks.test');
+    receiver = r;
+    const key = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+    const created = await SELF.fetch('https://custgate.test/v1/customers', json('POST', { name: 'Left Behind' }, key));
+    const customer = (await created.json()) as { id: string };
+    const made = await SELF.fetch('https://custgate.test/gateway/v1/webhook_endpoints', json('POST', { url: `${r.url}/left` }, key));
+    const endpoint = (await made.json()) as { id: string; secret: string };
+    const canonical = await SELF.fetch(`https://custgate.test/gateway/v1/customers/${customer.id}`, { headers: key });
+    const { ids } = (await canonical.json()) as { ids: { uuid: string } };
+
+    // An isolate evicted mid-send (workerd has no kill -9) leaves its delivery row claimed: one
+    // attempt counted, its lease running, nothing settled. That row, as the drain would have left it:
+    // The lease is long enough that a loaded machine still runs the first cron inside it.
+    const leaseMs = 3000;
+    const now = Date.now();
+    await env.DB.prepare(
+      `insert into webhook_deliveries (endpoint_id, customer_id, version, tenant_id, type, request_id, idempotency_key, state,
+         attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
+       values (?, ?, 1, ?, 'customer.created', null, null, 'pending', 1, ?, 'stopped-isolate', ?, null, ?, ?)`,
+    )
+      .bind(
+        endpoint.id,
+        ids.uuid,
+        tenant.tenant.id,
+        new Date(now).toISOString(),
+        new Date(now + leaseMs).toISOString(),
+        new Date(now).toISOString(),
+        new Date(now).toISOString(),
+      )
+      .run();
+
+    // While the lease runs, no one else sends it.
+    await worker.scheduled({ scheduledTime: Date.now() }, env);
+    expect(r.tried).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, now + leaseMs - Date.now()) + 20));
+    await worker.scheduled({ scheduledTime: Date.now() }, env);
+    await worker.scheduled({ scheduledTime: Date.now() }, env);
+    expect(r.received).toHaveLength(1);
+    const got = r.received[0]!;
+    const event = await verifiedStripeEvent(got, endpoint.secret);
+    const listed = await SELF.fetch('https://custgate.test/v1/events', { headers: key });
+    const events = ((await listed.json()) as { data: { id: string }[] }).data;
+    expect([event.type, event.id]).toEqual(['customer.created', events[0]?.id]);
+    expect((event.data.object as { name: string }).name).toBe('Left Behind');
   });
 });
