@@ -88,5 +88,19 @@ describe(`webhooks end to end (${testBackend()})`, () => {
 
     const attempts = JSON.parse(await runCli(['webhook', 'attempts', 'hooks', added.id, '--json'], env)) as { status: number | null }[];
     expect(attempts.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(writes);
+
+    // --live makes a live-mode endpoint (live customers' events only); list shows each one's mode.
+    const live = JSON.parse(await runCli(['webhook', 'add', 'hooks', '--url', `${receiver.url}/live`, '--live', '--json'], env)) as {
+      id: string;
+      mode: string;
+    };
+    expect(live.mode).toBe('live');
+    const listed = JSON.parse(await runCli(['webhook', 'list', 'hooks', '--json'], env)) as { id: string; mode: string }[];
+    expect(listed.map((e) => [e.id, e.mode]).sort()).toEqual(
+      [
+        [added.id, 'test'],
+        [live.id, 'live'],
+      ].sort(),
+    );
   }, 150_000);
 });
