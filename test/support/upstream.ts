@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedCredentials } from '../../src/contract/dialect.ts';
 import type { DialectName } from '../../dialects/index.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
@@ -62,11 +62,16 @@ export async function hangingServer(): Promise<{ readonly url: string; close(): 
 
 /**
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
- * when the provider's host is gone) and brought back, on the same address.
+ * when the provider's host is gone) and brought back, on the same address. `before` may hold a
+ * request (by its path) until the test lets it through.
  */
-export async function switchableProxy(target: string): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
+export async function switchableProxy(
+  target: string,
+  options: { readonly before?: (url: string) => Promise<void> } = {},
+): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
   let isDown = false;
-  const server: Server = createServer(async (req, res) => {
+  const forward = async (req: IncomingMessage, res: ServerResponse) => {
+    await options.before?.(req.url ?? '/');
     if (isDown) {
       req.socket.destroy();
       return;
@@ -80,7 +85,9 @@ export async function switchableProxy(target: string): Promise<{ readonly url: s
     const answer = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
     res.end(Buffer.from(await answer.arrayBuffer()));
-  });
+  };
+  // A request its client gave up on while held (its timeout) has nothing left to answer.
+  const server: Server = createServer((req, res) => void forward(req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
