@@ -4,7 +4,9 @@
 // time of each event id.
 //   POST /secret  the endpoint's signing secret (the body), once the endpoint exists
 //   POST /hooks   the events
-//   GET  /arrivals {arrivals: [[event id, ms since the epoch]], duplicates, forged}
+//   GET  /arrivals {arrivals: [[event id, ms since the epoch]], duplicates, forged, connections}
+//                  (connections: the TCP connections events came in on, which shows whether the
+//                  gateway's sends reuse them)
 // Prints {"port"} as one JSON line when it listens.
 
 import { createServer } from 'node:http';
@@ -16,6 +18,8 @@ const arrivals = new Map<string, number>();
 let duplicates = 0;
 let forged = 0;
 let secret = '';
+let connections = 0;
+const eventSockets = new WeakSet<object>();
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -25,9 +29,15 @@ const server = createServer((req, res) => {
     const body = Buffer.concat(chunks).toString('utf8');
     if (req.url === '/secret') secret = body;
     else if (req.url === '/arrivals') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ arrivals: [...arrivals], duplicates, forged }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ arrivals: [...arrivals], duplicates, forged, connections }));
       return;
     } else {
+      if (!eventSockets.has(req.socket)) {
+        eventSockets.add(req.socket);
+        connections++;
+      }
       try {
         const event = stripe.webhooks.constructEvent(body, String(req.headers['stripe-signature']), secret);
         if (arrivals.has(event.id)) duplicates++;

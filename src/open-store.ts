@@ -57,5 +57,6 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
     await executor.close();
     throw error;
   }
-  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor);
+  const readCache = parsed.CUSTGATE_READ_CACHE_SIZE === undefined ? {} : { readCacheSize: parsed.CUSTGATE_READ_CACHE_SIZE };
+  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor, readCache);
 }

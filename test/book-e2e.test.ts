@@ -1,18 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookDeps } from '../src/cli/book.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { type DialectName, dialects } from '../dialects/index.ts';
 import type { AnyDialect, ClientRequest } from '../src/contract/dialect.ts';
-import { createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { createApp, createTenant, type GatewayApp, addUpstream, replicationFor } from './support/registered.ts';
+import { bookDeps } from './support/book-deps.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
-import { replicationFor } from '../src/outbox/upstream-port.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store } from '../src/store/index.ts';
 import { importCustomers } from '../src/upstream/import.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { cli, runCli } from './support/processes.ts';
@@ -205,8 +203,9 @@ describe('import at a rate', () => {
     const elapsed = Date.now() - started;
     expect(done.imported).toBe(done.seen);
     expect(done.seen).toBeGreaterThanOrEqual(book);
-    // The last customer may be stored only (seen − 1) / rate seconds after the first.
-    expect(Math.max(...waits) + elapsed).toBeGreaterThanOrEqual(((done.seen - 1) / rate) * 1000);
+    // The last customer may be stored only (seen − 1) / rate seconds after the first (on a loaded
+    // machine the import may be that slow without waiting at all).
+    expect(Math.max(0, ...waits) + elapsed).toBeGreaterThanOrEqual(((done.seen - 1) / rate) * 1000);
     expect(await store.countCustomers(tenantId)).toBe(done.seen);
     expect(await store.upstreams.linkCount(tenantId, upstreamId)).toBe(done.seen);
   }, 120_000);

@@ -71,7 +71,7 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
 
     const { page, errors, external } = await watchedPage(browser, base);
     await page.goto(`${base}/console`);
-    await page.selectOption('#scheme', 'bearer');
+    await page.selectOption('#scheme', 'authorization');
     await page.fill('#secret', tenant.credentials.wooshpay!.secret_key!);
     await page.click('#credential-form button[type=submit]');
     // Session storage only: no cookie, nothing in the address.

@@ -1,43 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { type DialectName, dialects } from '../dialects/index.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
 import { dialectPath } from '../src/contract/field-path.ts';
 
 // A check of the core names a canonical field (`shipping.address.country`); the client's error
 // envelope must name the parameter it sends instead, in every dialect: the coverage table's name
-// for the field, the request schema's members below it.
-
-const expected: Record<DialectName, Record<string, string>> = {
-  wooshpay: {
-    'shipping.address.country': 'shipping.address.country',
-    'address.line2': 'address.line2',
-    phone: 'phone',
-    'metadata.plan': 'metadata',
-  },
-  connhex: { 'shipping.address.country': 'shipping', 'address.line2': 'address.line2', phone: 'phone', 'metadata.plan': 'metadata' },
-  meteroid: {
-    'shipping.address.country': 'shipping_address.address.country',
-    'address.line2': 'billing_address.line2',
-    phone: 'phone',
-    'metadata.plan': 'metadata',
-  },
-  bigcapital: {
-    'shipping.address.country': 'shippingAddressCountry',
-    'address.line2': 'billingAddress2',
-    phone: 'workPhone',
-    'metadata.plan': 'metadata',
-  },
-  zenskar: {
-    'shipping.address.country': 'ship_to_address.country',
-    'address.line2': 'address.line2',
-    phone: 'phone_number',
-    'metadata.plan': 'custom_data',
-  },
-};
+// for the field, the request schema's members below it. Each dialect's fixtures name the
+// parameters (`paramNames`); every registered dialect must.
 
 describe('a canonical path in each dialect', () => {
-  it.each(Object.keys(expected) as DialectName[])('%s names its own parameters', (name) => {
-    for (const [canonical, wire] of Object.entries(expected[name])) {
-      expect(dialectPath(dialects[name], canonical.split('.')).join('.'), canonical).toBe(wire);
+  it.each(Object.values(dialects).map((d) => [d.name, d] as const))('%s names its own parameters', (_name, dialect) => {
+    const names = fixturesOf(dialect).paramNames;
+    expect(names, 'its fixtures name the parameters').toBeDefined();
+    for (const [canonical, wire] of Object.entries(names ?? {})) {
+      expect(dialectPath(dialect, canonical.split('.')).join('.'), canonical).toBe(wire);
     }
   });
 });

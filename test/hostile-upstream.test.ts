@@ -1,3 +1,4 @@
+import { addUpstream } from './support/registered.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createGzip } from 'node:zlib';
@@ -6,7 +7,6 @@ import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import type { DialectName } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { type GatewayProcess, runCli, startGatewayProcess } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';

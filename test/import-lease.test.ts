@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
+import { addUpstream } from './support/registered.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { failingCli, startGatewayProcess } from './support/processes.ts';

@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
-import { type CreatedTenant, createTenant, createApp } from './support/registered.ts';
+import { type CreatedTenant, createTenant, createApp, addUpstream, replicationFor } from './support/registered.ts';
 import type { Replication } from '../src/outbox/types.ts';
-import { replicationFor } from '../src/outbox/upstream-port.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { testEnv } from './support/gateway.ts';
 import { type Judge, startJudge } from './support/judge.ts';
@@ -20,48 +18,6 @@ import { type Provider, startProvider } from './support/upstream.ts';
 
 const names = Object.keys(dialects) as DialectName[];
 const modes = ['proxy', 'mirror'] as const;
-
-/** After the create: each client dialect's edits, clears and metadata changes, as its clients send them. */
-const writes: Record<DialectName, readonly unknown[]> = {
-  wooshpay: [
-    { metadata: { plan: 'gold', seats: '12' }, address: { line1: '510 Townsend St', city: 'San Francisco', country: 'US' } },
-    { metadata: { plan: '', tier: 'b' }, email: '', phone: '' },
-    { shipping: { name: 'Dock 4', phone: '+15555550111', address: { line1: '1 Harbor Rd', postal_code: '94107', country: 'US' } } },
-    { address: '', shipping: '', description: 'clears' },
-    { metadata: '' },
-  ],
-  connhex: [
-    { address: { line1: '510 Townsend St', city: 'San Francisco', country: 'US' }, description: 'Gold plan customer' },
-    { email: '', phone: '', description: '' },
-    { address: '' },
-  ],
-  meteroid: [
-    { billing_address: { line1: '10 Rue de Rivoli', city: 'Paris', zip_code: '75004', country: 'FR' }, phone: '+33 1 23 45 67 89' },
-    { shipping_address: { same_as_billing: true } },
-    { shipping_address: { same_as_billing: false, address: { line1: '2 Quai de la Gare', city: 'Paris', country: 'FR' } } },
-    { name: 'Acme SAS', billing_email: 'accounts@acme.example' },
-  ],
-  bigcapital: [
-    {
-      customerType: 'business',
-      displayName: 'Acme Corporation',
-      workPhone: '+1 (555) 123-4567',
-      billingAddress1: '123 Business Ave',
-      billingAddressCity: 'New York',
-      billingAddressCountry: 'United States',
-      shippingAddress1: '456 Shipping St',
-      shippingAddressCountry: 'Germany',
-    },
-    { customerType: 'business', displayName: 'Acme Corporation', workPhone: null, email: null, billingAddress1: null },
-    { customerType: 'individual', displayName: 'John Doe', shippingAddress1: null, shippingAddressCountry: null, note: 'regular' },
-  ],
-  zenskar: [
-    { custom_data: { plan: 'gold', seats: 12 }, address: { line1: '510 Townsend St', city: 'San Francisco', country_code: 'US' } },
-    { custom_data: { tier: 'b' }, ship_to_address: { line1: '1 Harbor Rd', country_code: 'US' } },
-    { email: null, phone_number: null, address: null },
-    { custom_data: null, ship_to_address: null },
-  ],
-};
 
 let provider: Provider;
 let judge: Judge;
@@ -117,7 +73,8 @@ describe.each(modes)('the judge, %s mode', (mode) => {
       const created = await send(client, tenant, 'POST', '', fixturesOf(client).create);
       if (created.status >= 300) continue;
       const id = fixturesOf(client).idOf(created.body);
-      for (const body of writes[name]) await send(client, tenant, client.routes.update, `/${encodeURIComponent(id)}`, body);
+      for (const body of fixturesOf(dialects[name]).clientWrites ?? [fixturesOf(dialects[name]).update])
+        await send(client, tenant, client.routes.update, `/${encodeURIComponent(id)}`, body);
     }
     if (mode === 'mirror') {
       // The drain each write started may still be sending: wait for it, then for one more full pass.

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { type CreatedTenant, createTenant } from './support/registered.ts';
+import { type CreatedTenant, createTenant, addUpstream } from './support/registered.ts';
 import { parseDeliveryId } from '../src/outbox/views.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, probeAuth } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';

@@ -1,10 +1,10 @@
+import { addUpstream } from './support/registered.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { openStore } from '../src/entries/node.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { FaultProxy, seededRandom } from './support/fault-proxy.ts';
 import { probeAuth, testEnv } from './support/gateway.ts';

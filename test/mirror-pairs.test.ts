@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
 import { type CustomerFields, fieldDefaults } from '../schemas/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
-import { createTenant } from './support/registered.ts';
+import { createTenant, addUpstream } from './support/registered.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 import { createMarker } from '../src/outbox/upstream-port.ts';
 import { wholePatch } from '../src/upstream/client.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
@@ -95,7 +94,7 @@ describe.each(pairs)('mirror: %s client -> %s upstream', (_c, _u, client, upstre
     const losses = patchToDialect(upstream, wholePatch(aFields)).losses;
     const hidden = hiddenMembers(upstream, { tenantId: 't', credentialId: 'x', livemode: false });
     const compared = upstream.client.reads.filter(
-      (f) => !notCarried.has(f) && !(filledByProvider[upstream.name as DialectName].includes(f) && aFields[f] === fieldDefaults[f]),
+      (f) => !notCarried.has(f) && !(filledByProvider(upstream).includes(f) && aFields[f] === fieldDefaults[f]),
     );
     const pick = (c: Record<string, unknown>) => Object.fromEntries(compared.filter((f) => f in c).map((f) => [f, c[f]]));
     const asB = (fields: CustomerFields) => carried(asCarried(upstream, fields), losses, hidden);

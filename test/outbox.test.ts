@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
+import { createApp, type CreatedTenant, createTenant, registeredDialects } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { backoffMs, Dispatcher } from '../src/outbox/dispatcher.ts';
 import type { ReplicaTarget } from '../src/outbox/types.ts';
@@ -35,7 +35,11 @@ async function setup(drainAfterWrite = false): Promise<Setup> {
     store,
     config,
     logger: { error: () => undefined },
-    replication: { replicas: lookup, dispatcher: new Dispatcher({ store, port: upstream, replicas: lookup }), drainAfterWrite },
+    replication: {
+      replicas: lookup,
+      dispatcher: new Dispatcher({ store, port: upstream, replicas: lookup, dialects: registeredDialects }),
+      drainAfterWrite,
+    },
   });
   const tenant = await createTenant(store, config, 'mirrored');
   const plain = await createTenant(store, config, 'plain');
@@ -48,7 +52,8 @@ async function setup(drainAfterWrite = false): Promise<Setup> {
     replicas,
     request: async (path, init) => app.request(path, init),
     auth: (t = tenant) => ({ authorization: `Bearer ${t.credentials.wooshpay!.secret_key}` }),
-    dispatcher: (o = {}) => new Dispatcher({ store, port: upstream, replicas: lookup, baseDelayMs: 1000, ...o }),
+    dispatcher: (o = {}) =>
+      new Dispatcher({ store, port: upstream, replicas: lookup, dialects: registeredDialects, baseDelayMs: 1000, ...o }),
   };
 }
 

@@ -1,8 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type GatewayApp } from './support/registered.ts';
-import { replicationFor } from '../src/outbox/upstream-port.ts';
+import { createApp, type GatewayApp, addUpstream, replicationFor } from './support/registered.ts';
 import { recordReconciliation } from '../src/upstream/cut-over.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 

@@ -29,7 +29,7 @@ describe('no invented values', () => {
     expect((await read('wooshpay', c)).currency).toBe('usd');
     const shown = await read('bigcapital', c);
     expect(shown.customerType).toBe('business');
-    // Seed 003 marks note required in the answer: none is shown as "", and written back is none.
+    // Bigcapital's customer answer requires note (dialects/bigcapital/seed-response.ts): none is shown as "", and written back is none.
     expect(shown.note).toBe('');
     const m = await read('meteroid', c);
     const after = await written('meteroid', c, { currency: m.currency, name: m.name });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
+import { createApp, type CreatedTenant, createTenant, registeredDialects } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { Dispatcher } from '../src/outbox/dispatcher.ts';
@@ -33,7 +33,7 @@ describe('shadow comparison', () => {
     tenant = await createTenant(store, config, 'shadowed');
     const replicas = new Map<string, ReplicaTarget[]>([[tenant.tenant.id, [{ id: 'up_z', dialect: 'zenskar', mode: 'shadow' }]]]);
     const lookup = async (id: string) => replicas.get(id) ?? [];
-    dispatcher = new Dispatcher({ store, port: upstream, replicas: lookup });
+    dispatcher = new Dispatcher({ store, port: upstream, replicas: lookup, dialects: registeredDialects });
     const app = createApp({
       store,
       config,

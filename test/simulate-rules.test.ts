@@ -1,16 +1,15 @@
-import Stripe from 'stripe';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
-import { type NodeGateway, startNode } from '../src/entries/node.ts';
 import { createApp, createTenant } from './support/registered.ts';
 import { openStore } from '../src/open-store.ts';
 import { insertSimulateRule } from '../src/store/simulate-rules.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
 import { testEnv, type TestGateway, testGateway } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
+import { type SdkGateway, startSdkGateway } from './support/stripe-sdk.ts';
 import { testDatabaseEnv, testStore } from './support/store.ts';
 
 // A tenant's simulate rules (`custgate simulate …`, /gateway/v1/simulate) for clients that cannot
@@ -161,24 +160,18 @@ describe('simulate rules through /gateway/v1/simulate', () => {
 });
 
 describe('a rule added by the CLI, obeyed by a running server', () => {
-  let node: NodeGateway;
-  let key: string;
+  let gateway: SdkGateway | undefined;
   const env = { ...testEnv, ...testDatabaseEnv() };
   beforeAll(async () => {
-    const store = await openStore(env);
-    node = await startNode(
-      { ...env, CUSTGATE_LOG_LEVEL: 'silent' },
-      { port: 0, hostname: '127.0.0.1', store, logger: { error: () => undefined } },
-    );
-    key = (await createTenant(store, node.config, 'sdk')).credentials.wooshpay?.secret_key ?? '';
+    gateway = await startSdkGateway(env, await openStore(env));
   });
-  afterAll(() => node?.close());
+  afterAll(() => gateway?.node.close());
 
   it('the stripe SDK retries a rule-made 503 and then succeeds; `simulate remove` removes the rule', async () => {
     const rule = JSON.parse(
       await runCli(['simulate', 'add', '--tenant', 'sdk', '--path', '/v1/customers', '--every', '2nd', '--status', '503', '--json'], env),
     ) as { id: string };
-    const stripe = new Stripe(key, { host: '127.0.0.1', port: node.port, protocol: 'http', maxNetworkRetries: 0 });
+    const stripe = gateway!.stripe(0);
     // The server reads the tenant's rules at most once a second: wait until it has seen this one,
     // which is when a request fails. Every 2nd: the next one then goes through, the one after fails.
     await expect

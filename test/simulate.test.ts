@@ -1,13 +1,12 @@
-import Stripe from 'stripe';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { loadConfig } from '../src/config.ts';
 import { createTenant, createApp } from './support/registered.ts';
-import { type NodeGateway, startNode } from '../src/entries/node.ts';
 import { testEnv, type TestGateway, testGateway } from './support/gateway.ts';
 import { testStore } from './support/store.ts';
+import { type SdkGateway, startSdkGateway } from './support/stripe-sdk.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
 
 // Custgate-Simulate through the real app: each failure as each provider renders it, and the
@@ -117,20 +116,14 @@ describe('provider-specific and timing simulations', () => {
 });
 
 describe('the stripe SDK against a simulated 503', () => {
-  let node: NodeGateway;
-  let key: string;
+  let gateway: SdkGateway | undefined;
   beforeAll(async () => {
-    const store = await testStore();
-    node = await startNode(
-      { ...testEnv, CUSTGATE_LOG_LEVEL: 'silent' },
-      { port: 0, hostname: '127.0.0.1', store, logger: { error: () => undefined } },
-    );
-    key = (await createTenant(store, node.config, 'sdk')).credentials.wooshpay?.secret_key ?? '';
+    gateway = await startSdkGateway(testEnv, await testStore());
   });
-  afterAll(() => node?.close());
+  afterAll(() => gateway?.node.close());
 
   it('retries (same Idempotency-Key) and then succeeds; with retries off it raises the 503 as a StripeAPIError', async () => {
-    const stripe = new Stripe(key, { host: '127.0.0.1', port: node.port, protocol: 'http', maxNetworkRetries: 2 });
+    const stripe = gateway!.stripe(2);
     const headers = { 'Custgate-Simulate': 'status=503' };
     const created = await stripe.customers.create({ name: 'Retried' }, { headers });
     expect(created.name).toBe('Retried');

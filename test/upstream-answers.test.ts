@@ -1,8 +1,8 @@
+import { addUpstream } from './support/registered.ts';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 

@@ -1,3 +1,4 @@
+import { registeredDialects } from './support/registered.ts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects } from '../dialects/index.ts';
@@ -20,7 +21,11 @@ import { hangingServer, type Provider, startProvider } from './support/upstream.
 
 const runs = Number(process.env.CUSTGATE_UPSTREAM_RUNS ?? 15);
 const all: AnyDialect[] = Object.values(dialects);
-const client = new UpstreamClient({ keyring: new Keyring(async () => parseSecretsKey(newSecretsKey())), timeoutMs: 5_000 });
+const client = new UpstreamClient({
+  dialects: registeredDialects,
+  keyring: new Keyring(async () => parseSecretsKey(newSecretsKey())),
+  timeoutMs: 5_000,
+});
 
 let provider: Provider;
 beforeAll(async () => {
@@ -175,7 +180,11 @@ describe('client half: timeouts', () => {
   it('a provider that never answers is upstream_timeout within the bound', async () => {
     const hanging = await hangingServer();
     try {
-      const quick = new UpstreamClient({ keyring: new Keyring(async () => parseSecretsKey(newSecretsKey())), timeoutMs: 300 });
+      const quick = new UpstreamClient({
+        dialects: registeredDialects,
+        keyring: new Keyring(async () => parseSecretsKey(newSecretsKey())),
+        timeoutMs: 300,
+      });
       const upstream = upstreamOf(dialects.zenskar, { baseUrl: hanging.url });
       await expect(quick.fetchCustomer(upstream, '00000000-0000-4000-8000-000000000001')).rejects.toMatchObject({
         code: 'upstream_timeout',

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant, createApp } from './support/registered.ts';
+import { createTenant, createApp, addUpstream } from './support/registered.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store, UpstreamRow } from '../src/store/index.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { newSecretsKey } from '../src/auth/crypto.ts';
 import { keyringFor, openCredentials } from '../src/upstream/secrets.ts';
 import { testEnv, testGateway } from './support/gateway.ts';

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import type { CustomerFields } from '../schemas/index.ts';
-import { type CreatedTenant, createTenant } from './support/registered.ts';
+import { type CreatedTenant, createTenant, addUpstream } from './support/registered.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { type CanonicalView, fieldsOf } from './support/dialect-harness.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';

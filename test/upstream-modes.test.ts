@@ -1,8 +1,8 @@
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { type CreatedTenant, createTenant } from './support/registered.ts';
-import { addUpstream, removeUpstream } from '../src/upstream/registry.ts';
+import { type CreatedTenant, createTenant, addUpstream } from './support/registered.ts';
+import { removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
 import type { Store } from '../src/store/index.ts';

@@ -6,10 +6,9 @@ import { applyPatch, diffFields } from '../src/core/index.ts';
 import { validate } from '../src/contract/validate.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { isGatewayError } from '../src/contract/errors.ts';
-import { createTenant } from './support/registered.ts';
+import { createTenant, addUpstream } from './support/registered.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { createMarker } from '../src/upstream/marker.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { fieldsOf, toWire } from './support/dialect-harness.ts';
@@ -84,7 +83,7 @@ function compared(upstream: AnyDialect, a: CustomerFields, left: ReadonlySet<str
       !left.has(f) &&
       (!sent || upstream.client.sends.includes(f)) &&
       !(marker && f === 'external_id') &&
-      !(filledByProvider[upstream.name as DialectName].includes(f) && a[f] === fieldDefaults[f]),
+      !(filledByProvider(upstream).includes(f) && a[f] === fieldDefaults[f]),
   );
 }
 

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bookDeps } from '../src/cli/book.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant, createApp } from './support/registered.ts';
+import { createTenant, createApp, addUpstream } from './support/registered.ts';
+import { bookDeps } from './support/book-deps.ts';
 import type { Store } from '../src/store/index.ts';
 import { reconcile } from '../src/outbox/reconcile.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { importCustomers } from '../src/upstream/import.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { cli } from './support/processes.ts';

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startNode } from '../src/entries/node.ts';
-import { createTenant } from './support/registered.ts';
-import { addUpstream } from '../src/upstream/registry.ts';
+import { createTenant, addUpstream } from './support/registered.ts';
 import { keyringFor, missingKeyMessage, openCredentials } from '../src/upstream/secrets.ts';
 import { testEnv, testGateway } from './support/gateway.ts';
 

@@ -32,7 +32,7 @@ export const organizationRequired = () =>
 /** `Bearer bc_<96 hex>` (an API key) or `Bearer <JWT>` (a user, with `organization-id`). */
 export const credentialsBigcapital = [
   { type: 'api-key', kind: 'bigcapital', in: { authorization: ['bearer'] }, prefix: 'bc_', pattern: /^bc_[0-9a-f]{96}$/ },
-  { type: 'jwt' },
+  { type: 'jwt', with: ['organization-id'] },
 ] as const satisfies readonly CredentialScheme[];
 
 /** The organizations a verified token grants, lower-cased as tenant UUIDs are. */

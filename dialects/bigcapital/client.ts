@@ -145,4 +145,5 @@ export const clientBigcapital = {
       if (at === undefined || size === undefined || size === 0 || total === undefined) return badPaging('pagination');
       return at * size < total ? String(at + 1) : undefined;
     }),
+  // No inboundWebhooks: Bigcapital has no outbound webhooks.
 } satisfies DialectClient;

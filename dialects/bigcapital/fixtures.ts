@@ -36,4 +36,25 @@ export const fixturesBigcapital = {
   idOf: (response) => String((response as CustomerBigcapital).id),
   response: CustomerResponseBigcapital,
   ref: (ids) => String(ids.number),
+  filledByProvider: ['customer_type', 'currency'],
+  clientWrites: [
+    {
+      customerType: 'business',
+      displayName: 'Acme Corporation',
+      workPhone: '+1 (555) 123-4567',
+      billingAddress1: '123 Business Ave',
+      billingAddressCity: 'New York',
+      billingAddressCountry: 'United States',
+      shippingAddress1: '456 Shipping St',
+      shippingAddressCountry: 'Germany',
+    },
+    { customerType: 'business', displayName: 'Acme Corporation', workPhone: null, email: null, billingAddress1: null },
+    { customerType: 'individual', displayName: 'John Doe', shippingAddress1: null, shippingAddressCountry: null, note: 'regular' },
+  ],
+  paramNames: {
+    'shipping.address.country': 'shippingAddressCountry',
+    'address.line2': 'billingAddress2',
+    phone: 'workPhone',
+    'metadata.plan': 'metadata',
+  },
 } satisfies DialectFixtures;

@@ -49,4 +49,6 @@ export const clientConnhex = {
   cannotCarry: cannotCarryOf(fieldsConnhex),
   list: listRequestStripe(collection, auth),
   parseList: parseListStripe(parse),
+  // Stripe's events, signed with Stripe-Signature (https://docs.stripe.com/api/events/types), as Connhex follows them.
+  inboundWebhooks: 'stripe',
 } satisfies DialectClient;

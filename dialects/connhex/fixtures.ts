@@ -44,4 +44,10 @@ export const fixturesConnhex = {
   idOf: (response) => (response as CustomerConnhex).id,
   response: CustomerResponseConnhex,
   ref: (ids) => ids.public_id,
+  clientWrites: [
+    { address: { line1: '510 Townsend St', city: 'San Francisco', country: 'US' }, description: 'Gold plan customer' },
+    { email: '', phone: '', description: '' },
+    { address: '' },
+  ],
+  paramNames: { 'shipping.address.country': 'shipping', 'address.line2': 'address.line2', phone: 'phone', 'metadata.plan': 'metadata' },
 } satisfies DialectFixtures;

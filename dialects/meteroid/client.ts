@@ -102,4 +102,6 @@ export const clientMeteroid = {
       if (at === undefined || pages === undefined) return badPaging('pagination_meta');
       return at + 1 < pages ? String(at + 1) : undefined;
     }),
+  // Meteroid sends its events through Svix, in the Standard Webhooks format (https://www.standardwebhooks.com/).
+  inboundWebhooks: 'standard',
 } satisfies DialectClient;

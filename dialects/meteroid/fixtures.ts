@@ -24,4 +24,17 @@ export const fixturesMeteroid = {
   idOf: (response) => (response as CustomerMeteroid).id,
   response: CustomerResponseMeteroid,
   ref: (ids) => ids.public_id,
+  filledByProvider: ['currency'],
+  clientWrites: [
+    { billing_address: { line1: '10 Rue de Rivoli', city: 'Paris', zip_code: '75004', country: 'FR' }, phone: '+33 1 23 45 67 89' },
+    { shipping_address: { same_as_billing: true } },
+    { shipping_address: { same_as_billing: false, address: { line1: '2 Quai de la Gare', city: 'Paris', country: 'FR' } } },
+    { name: 'Acme SAS', billing_email: 'accounts@acme.example' },
+  ],
+  paramNames: {
+    'shipping.address.country': 'shipping_address.address.country',
+    'address.line2': 'billing_address.line2',
+    phone: 'phone',
+    'metadata.plan': 'metadata',
+  },
 } satisfies DialectFixtures;

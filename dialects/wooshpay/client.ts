@@ -75,4 +75,6 @@ export const clientWooshpay = {
   cannotCarry,
   list: listRequestStripe(collection, auth),
   parseList: parseListStripe(parse),
+  // Stripe's events, signed with Stripe-Signature (https://docs.stripe.com/api/events/types), as Wooshpay follows them.
+  inboundWebhooks: 'stripe',
 } satisfies DialectClient;

@@ -21,4 +21,17 @@ export const fixturesWooshpay = {
   idOf: (response) => (response as CustomerWooshpay).id,
   response: CustomerResponseWooshpay,
   ref: (ids) => ids.public_id,
+  clientWrites: [
+    { metadata: { plan: 'gold', seats: '12' }, address: { line1: '510 Townsend St', city: 'San Francisco', country: 'US' } },
+    { metadata: { plan: '', tier: 'b' }, email: '', phone: '' },
+    { shipping: { name: 'Dock 4', phone: '+15555550111', address: { line1: '1 Harbor Rd', postal_code: '94107', country: 'US' } } },
+    { address: '', shipping: '', description: 'clears' },
+    { metadata: '' },
+  ],
+  paramNames: {
+    'shipping.address.country': 'shipping.address.country',
+    'address.line2': 'address.line2',
+    phone: 'phone',
+    'metadata.plan': 'metadata',
+  },
 } satisfies DialectFixtures;

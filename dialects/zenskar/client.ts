@@ -107,4 +107,5 @@ export const clientZenskar = {
       if (page.next === null || page.next === undefined || page.next === '') return undefined;
       return typeof page.next === 'string' ? page.next : badPaging('next');
     }),
+  // No inboundWebhooks: Zenskar documents none for customers.
 } satisfies DialectClient;

@@ -28,4 +28,16 @@ export const fixturesZenskar = {
   idOf: (response) => (response as CustomerZenskar).id,
   response: CustomerResponseZenskar,
   ref: (ids) => ids.uuid,
+  clientWrites: [
+    { custom_data: { plan: 'gold', seats: 12 }, address: { line1: '510 Townsend St', city: 'San Francisco', country_code: 'US' } },
+    { custom_data: { tier: 'b' }, ship_to_address: { line1: '1 Harbor Rd', country_code: 'US' } },
+    { email: null, phone_number: null, address: null },
+    { custom_data: null, ship_to_address: null },
+  ],
+  paramNames: {
+    'shipping.address.country': 'ship_to_address.country',
+    'address.line2': 'address.line2',
+    phone: 'phone_number',
+    'metadata.plan': 'custom_data',
+  },
 } satisfies DialectFixtures;

@@ -2,10 +2,11 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
 import { type Reconciliation, reconcile } from '../outbox/reconcile.ts';
-import { replicaLookup } from '../outbox/upstream-port.ts';
+import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
@@ -26,10 +27,11 @@ export async function upstreamOf(store: Store, tenant: string, id: string): Prom
 }
 
 /** What a migration command needs beside the store: the local writes and the upstream calls. */
-export function bookDeps(store: Store, env: Env) {
+export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]) {
   const config = loadConfig(env);
   const keyring = keyringFor(config, store.upstreams);
   const client = new UpstreamClient({
+    dialects,
     keyring,
     gatewayId: gatewayIdOf(store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
@@ -40,7 +42,7 @@ export function bookDeps(store: Store, env: Env) {
     maxAttempts: 16,
     writeWaitMs: config.writeWaitMs,
     maxCustomerBytes: config.maxCustomerBytes,
-    replicas: replicaLookup(store),
+    replicas: upstreamsOf(store, { dialects, keyring, timeoutMs: config.upstreamTimeoutMs }).replicas,
   });
   return { store, service, client };
 }
@@ -66,7 +68,7 @@ const rateOption = (value: string): number => {
   return rate;
 };
 
-export function bookCommands(upstream: Command, env: Env): void {
+export function bookCommands(upstream: Command, env: Env, all: readonly AnyDialect[]): void {
   upstream
     .command('import <tenant> <upstream-id>')
     .description("store and link every customer of the upstream's list not linked yet (resumes where a stopped import left off)")
@@ -83,7 +85,7 @@ export function bookCommands(upstream: Command, env: Env): void {
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          return await importCustomers(bookDeps(store, env), row, {
+          return await importCustomers(bookDeps(store, env, all), row, {
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
             onPage: bar.update,
@@ -132,7 +134,7 @@ export function bookCommands(upstream: Command, env: Env): void {
       const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
       const result = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
-        return reconcile(bookDeps(store, env), row, csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {});
+        return reconcile(bookDeps(store, env, all), row, csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {});
       });
       if (!result.clean) process.exitCode = 1;
       if (opts.json) console.log(JSON.stringify(result));

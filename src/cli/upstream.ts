@@ -59,7 +59,7 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
           if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
             throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
           }
-          return addUpstream(store, keyringFor(config, store.upstreams), await tenantId(store, ref), {
+          return addUpstream(store, { keyring: keyringFor(config, store.upstreams), dialects: all }, await tenantId(store, ref), {
             dialect: opts.dialect,
             baseUrl: opts.baseUrl,
             mode: opts.mode,
@@ -130,7 +130,13 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
       if (!secret && !opts.clear) throw new Error('give the secret, or --clear');
       const config = loadConfig(env);
       await withStore(env, async (store) =>
-        setWebhookSecret(store, keyringFor(config, store.upstreams), await tenantId(store, ref), id, opts.clear ? null : (secret ?? null)),
+        setWebhookSecret(
+          store,
+          { keyring: keyringFor(config, store.upstreams), dialects: all },
+          await tenantId(store, ref),
+          id,
+          opts.clear ? null : (secret ?? null),
+        ),
       );
       console.log(
         opts.clear ? `${id} takes no webhooks` : `${id} takes webhooks signed with the given secret at /gateway/v1/upstreams/${id}/webhook`,
@@ -144,5 +150,5 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
       if (!removed) throw new Error(`no upstream ${id} for tenant ${ref}`);
       console.log(`removed ${id}`);
     });
-  bookCommands(upstream, env);
+  bookCommands(upstream, env, all);
 }

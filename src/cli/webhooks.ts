@@ -33,6 +33,7 @@ const shown = (row: EndpointRow) => ({
   format: row.format,
   dialect: row.dialect,
   events: (JSON.parse(row.events) as string[]).join(','),
+  mode: Number(row.livemode) === 1 ? 'live' : 'test',
   status: row.status,
   created_at: row.created_at,
 });
@@ -59,19 +60,22 @@ export function registerWebhookCommands(program: Command, env: Env, all: readonl
     .option('--format <format>', 'stripe (Stripe-Signature) or standard (Standard Webhooks)', 'stripe')
     .option('--dialect <dialect>', `the shape of the customer in each event (${all.map((d) => d.name).join(', ')})`)
     .option('--events <types>', 'comma-separated: customer.created, customer.updated (default: all)')
+    .option('--live', "a live-mode endpoint: it gets live customers' events (default: test mode, test customers' events)")
     .option('--json', 'print one JSON object and nothing else')
-    .action(async (ref: string, opts: { url: string; format: string; dialect?: string; events?: string; json?: boolean }) => {
-      const { endpoint, secret } = await withWebhooks(cli, ref, (w, tenantId) =>
-        w.add(tenantId, { url: opts.url, format: opts.format, dialect: opts.dialect, events: opts.events }),
-      );
-      out(opts.json, { ...shown(endpoint), secret }, () => `${endpoint.id} ${endpoint.url}\nsigning secret (shown once): ${secret}\n`);
-    });
+    .action(
+      async (ref: string, opts: { url: string; format: string; dialect?: string; events?: string; live?: boolean; json?: boolean }) => {
+        const { endpoint, secret } = await withWebhooks(cli, ref, (w, tenantId) =>
+          w.add(tenantId, { url: opts.url, format: opts.format, dialect: opts.dialect, events: opts.events, livemode: opts.live === true }),
+        );
+        out(opts.json, { ...shown(endpoint), secret }, () => `${endpoint.id} ${endpoint.url}\nsigning secret (shown once): ${secret}\n`);
+      },
+    );
   webhook
     .command('list <tenant>')
     .option('--json', 'print one JSON array and nothing else')
     .action(async (ref: string, opts: { json?: boolean }) => {
       const rows = (await withWebhooks(cli, ref, (w, tenantId) => w.repo.endpoints(tenantId))).map(shown);
-      out(opts.json, rows, () => table(rows, ['id', 'url', 'format', 'dialect', 'events', 'status']));
+      out(opts.json, rows, () => table(rows, ['id', 'url', 'format', 'dialect', 'events', 'mode', 'status']));
     });
   webhook.command('remove <tenant> <id>').action(async (ref: string, id: string) => {
     await withWebhooks(cli, ref, (w, tenantId) => w.remove(tenantId, id));

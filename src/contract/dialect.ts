@@ -14,6 +14,7 @@ import {
 } from '../../schemas/index.ts';
 import type { GatewayError } from './errors.ts';
 import type { DialectList } from './list.ts';
+import type { WebhookFormat } from './webhook-format.ts';
 
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
 import { GatewayError as GatewayErrorClass } from './errors.ts';
@@ -55,7 +56,12 @@ export type CredentialScheme =
       readonly prefix?: string;
       readonly pattern: RegExp;
     }
-  | { readonly type: 'jwt'; readonly claims?: v.GenericSchema<unknown, Readonly<Record<string, unknown>>> };
+  | {
+      readonly type: 'jwt';
+      readonly claims?: v.GenericSchema<unknown, Readonly<Record<string, unknown>>>;
+      /** Headers a token must come with (Bigcapital's `organization-id`); the principal checks them. */
+      readonly with?: readonly string[];
+    };
 
 /** A credential as read from the headers, not yet verified. */
 export type CredentialClaim =
@@ -291,6 +297,11 @@ export interface DialectClient {
    * Absent or empty: everything the client half sends is carried.
    */
   cannotCarry?(write: ClientWrite): readonly string[];
+  /**
+   * How the provider signs the events it sends when its customers change, which
+   * POST /gateway/v1/upstreams/{id}/webhook then takes from it; absent where it sends none.
+   */
+  readonly inboundWebhooks?: WebhookFormat;
 }
 
 /** What a provider shows for a text field: a non-empty string sets it, anything else clears it. */

@@ -1,4 +1,5 @@
 import type * as v from 'valibot';
+import type { FieldName } from '../../schemas/index.ts';
 import type { IssuedCredentials } from './dialect.ts';
 
 // Not part of the runtime contract: what each dialect folder's fixtures.ts gives the shared test
@@ -34,4 +35,10 @@ export interface DialectFixtures {
   readonly response: v.GenericSchema;
   /** The path segment this dialect uses for a customer. */
   ref(ids: { readonly uuid: string; readonly public_id: string; readonly number: number }): string;
+  /** Canonical fields the provider fills in when a customer has none (Meteroid's currency); default none. */
+  readonly filledByProvider?: readonly FieldName[];
+  /** Updates after a create as the provider's clients send them: edits, clears, metadata; default `[update]`. */
+  readonly clientWrites?: readonly unknown[];
+  /** Canonical paths (`shipping.address.country`) -> the parameter the dialect's error envelope names instead. */
+  readonly paramNames?: Readonly<Record<string, string>>;
 }

@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
-import type { KnownUpstream, ReplicaLookup } from './replicas.ts';
+import type { ReplicaLookup, ReplicaTarget } from './replicas.ts';
 import {
   type CustomerRow,
   type DeliveryRow,
@@ -25,10 +25,12 @@ import {
 } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
+import { KeptCustomers } from './kept-customers.ts';
 import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
-export interface WriteContext {
+/** A write as a client asked for it: who, through which dialect, under which conditions. */
+export interface WriteRequest {
   readonly principal: Principal;
   readonly dialect: string;
   /** If-Match: the version the client last saw; a different current version refuses the write. */
@@ -37,25 +39,31 @@ export interface WriteContext {
   readonly metadataMaxKeys?: number | undefined;
   /** Under a held Idempotency-Key: the record (the one rendered response) stored with the write. */
   readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
-  /** The request's Idempotency-Key, passed on to a proxy upstream (src/upstream/). */
+  /** The request's Idempotency-Key, recorded with the write's outbound events (webhooks). */
   readonly idempotencyKey?: string | undefined;
-  /** An earlier request with this Idempotency-Key reached the proxy upstream and failed (idempotency.ts). */
-  readonly retried?: boolean | undefined;
-  /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
-  readonly replicated?: () => void;
-  /** Proxy mode: the state the upstream returned, applied after the patch (src/upstream/). */
-  readonly overlay?: CustomerPatch | undefined;
-  /** Proxy mode: the new customer's id at an upstream, stored with it atomically. */
-  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
-  /** Proxy mode: a new customer takes the upstream's id where it has the shape of one of ours. */
-  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
   /** The request's id, recorded with the write's outbound events (webhooks). */
   readonly requestId?: string | undefined;
   /** Workers' waitUntil: work started after the write (sending its events) that must outlive the response. */
   readonly background?: ((work: Promise<unknown>) => void) | undefined;
-  /** The tenant's upstreams, when the caller read them for this write already (one query, not two). */
-  readonly upstreams?: readonly KnownUpstream[] | undefined;
 }
+
+/**
+ * Where a write goes beside the store, when its caller decided that already (src/upstream/): the
+ * tenant's replicas, and in proxy mode what the upstream, the system of record, answered.
+ */
+export interface WriteRoute {
+  /** The mirror/shadow upstreams that get a delivery; when absent the ReplicaLookup port is asked. */
+  readonly replicas?: readonly ReplicaTarget[] | undefined;
+  /** The state the upstream returned, applied after the patch. */
+  readonly overlay?: CustomerPatch | undefined;
+  /** The new customer's id at an upstream, stored with it atomically. */
+  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
+  /** A new customer takes the upstream's id where it has the shape of one of ours. */
+  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
+}
+
+/** A write as the service carries it through its steps. */
+type Write = WriteRequest & WriteRoute;
 
 export interface KeptResponse {
   readonly tenantId: string;
@@ -66,6 +74,8 @@ export interface KeptResponse {
 
 export interface ServiceOptions {
   readonly now: () => Date;
+  /** Customers of retrieved rows kept for the next retrieve (kept-customers.ts); 0 or absent: none. */
+  readonly readCacheSize?: number;
   /** Attempts at a compare-and-set before answering with a conflict (backends without row locks). */
   readonly maxAttempts: number;
   /** How long an update may wait for earlier updates of the same customer before a 409. */
@@ -76,6 +86,8 @@ export interface ServiceOptions {
   readonly maxCustomerBytes?: number;
   /** Outbound events (webhooks): rows recorded in each write's atomic unit, and a nudge after it committed. */
   readonly events?: EventSink;
+  /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
+  readonly replicated?: (background?: (work: Promise<unknown>) => void) => void;
 }
 
 /** A committed write, as its outbound events announce it. */
@@ -84,6 +96,8 @@ export interface WrittenEvent {
   readonly customerId: string;
   readonly version: number;
   readonly action: 'create' | 'update' | 'delete';
+  /** The customer's mode: only endpoints of that mode hear of it. */
+  readonly livemode: boolean;
   readonly at: string;
   readonly requestId: string | null;
   readonly idempotencyKey: string | null;
@@ -137,7 +151,7 @@ export function checkInvariants(fields: CustomerFields, only?: readonly FieldCha
 }
 
 /** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
-function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteContext, maxBytes: number | undefined): void {
+function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteRequest, maxBytes: number | undefined): void {
   const max = ctx.metadataMaxKeys;
   if (max !== undefined && after.metadata !== before.metadata) {
     const keys = Object.keys(after.metadata).length;
@@ -190,10 +204,12 @@ export class CustomerService {
   readonly #writers = new WriteQueue();
   /** Per tenant, the last number this process handed out (see #nextNumber). */
   readonly #numbers = new Map<string, number>();
+  readonly #kept: KeptCustomers;
 
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
     this.#options = options;
+    this.#kept = new KeptCustomers(options.readCacheSize ?? 0);
   }
 
   /**
@@ -207,12 +223,12 @@ export class CustomerService {
     return row;
   }
 
-  /** As resolve, but a deleted customer's tombstone is found too. */
-  async find(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+  /** As resolve, but a deleted customer's tombstone is found too; `reuse`: as Store.findCustomer. */
+  async find(caller: Caller, kinds: readonly IdKind[], segment: string, reuse = false): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
-      const row = await this.#store.findCustomer(caller.tenantId, kind, value);
+      const row = await this.#store.findCustomer(caller.tenantId, kind, value, reuse);
       if (row && inMode(row, caller.livemode)) return row;
     }
     throw notFound(segment);
@@ -222,10 +238,13 @@ export class CustomerService {
     return rowToCustomer(await this.resolve(principal, kinds, segment));
   }
 
-  /** The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider does). */
+  /**
+   * The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider
+   * does): the object the last retrieve of the same row made, when it is kept (kept-customers.ts).
+   */
   async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
-    const row = await this.find(principal, kinds, segment);
-    return { customer: rowToCustomer(row), deleted: row.deleted_at !== null };
+    const row = await this.find(principal, kinds, segment, true);
+    return { customer: this.#kept.of(row), deleted: row.deleted_at !== null };
   }
 
   /**
@@ -237,16 +256,18 @@ export class CustomerService {
   async delete(
     kinds: readonly IdKind[],
     segment: string,
-    ctx: WriteContext,
+    request: WriteRequest,
     again: 'same' | 'not_found',
+    route: WriteRoute = {},
   ): Promise<{ customer: Customer; deleted: boolean }> {
+    const ctx: Write = { ...request, ...route };
     const tenantId = ctx.principal.tenantId;
     const found = await this.find(ctx.principal, kinds, segment);
     if (found.deleted_at !== null) {
       if (again === 'same') return { customer: rowToCustomer(found), deleted: false };
       throw deletedCustomer(segment);
     }
-    const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
     const customer = await this.#write(
       found,
@@ -259,12 +280,13 @@ export class CustomerService {
     return { customer, deleted: true };
   }
 
-  async create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
+  async create(patch: CustomerPatch, request: WriteRequest, route: WriteRoute = {}): Promise<Customer> {
+    const ctx: Write = { ...request, ...route };
     const fields = ctx.overlay ? applyPatch(applyPatch(fieldDefaults, patch), ctx.overlay) : applyPatch(fieldDefaults, patch);
     checkInvariants(fields);
     checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
-    const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
@@ -289,7 +311,7 @@ export class CustomerService {
           ...this.#extra(recorder, customer, ctx, 'create'),
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
-        if (replicas.length > 0) ctx.replicated?.();
+        if (replicas.length > 0) this.#options.replicated?.(ctx.background);
         if (recorder) this.#options.events?.committed(ctx.background);
         return customer;
       } catch (error) {
@@ -325,9 +347,16 @@ export class CustomerService {
    * backend has one (PostgreSQL; the locked attempt cannot lose), or else retries after a
    * jittered backoff (SQLite files shared by processes, D1).
    */
-  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer> {
+  async update(
+    kinds: readonly IdKind[],
+    segment: string,
+    patch: CustomerPatch,
+    request: WriteRequest,
+    route: WriteRoute = {},
+  ): Promise<Customer> {
+    const ctx: Write = { ...request, ...route };
     const tenantId = ctx.principal.tenantId;
-    const replicas = await this.#replicas(tenantId, ctx.upstreams);
+    const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
     const found = await this.resolve(ctx.principal, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
@@ -338,7 +367,7 @@ export class CustomerService {
   async #write(
     found: CustomerRow,
     segment: string,
-    ctx: WriteContext,
+    ctx: Write,
     replicas: readonly { readonly id: string }[],
     planOf: (row: CustomerRow) => WritePlan<Customer>,
     recorder?: Recorder,
@@ -353,7 +382,7 @@ export class CustomerService {
           try {
             if (plan.unit) await this.#store.updateCustomer(plan.unit);
             else if (plan.finish) await this.#store.finishKey(plan.finish);
-            if (plan.unit && replicas.length > 0) ctx.replicated?.();
+            if (plan.unit && replicas.length > 0) this.#options.replicated?.(ctx.background);
             if (plan.unit && recorder) this.#options.events?.committed(ctx.background);
             return plan.value;
           } catch (error) {
@@ -366,7 +395,7 @@ export class CustomerService {
               (locked) => planOf(locked ?? missing(segment)),
               this.#options.writeWaitMs,
             );
-            if (replicas.length > 0) ctx.replicated?.();
+            if (replicas.length > 0) this.#options.replicated?.(ctx.background);
             if (recorder) this.#options.events?.committed(ctx.background);
             return value;
           }
@@ -392,7 +421,7 @@ export class CustomerService {
   #plan(
     row: CustomerRow,
     patch: CustomerPatch,
-    ctx: WriteContext,
+    ctx: Write,
     replicas: readonly { readonly id: string }[],
     recorder: Recorder,
   ): WritePlan<Customer> {
@@ -435,7 +464,7 @@ export class CustomerService {
   #planDelete(
     row: CustomerRow,
     segment: string,
-    ctx: WriteContext,
+    ctx: Write,
     replicas: readonly { readonly id: string }[],
     recorder: Recorder,
   ): WritePlan<Customer> {
@@ -476,7 +505,7 @@ export class CustomerService {
     };
   }
 
-  #event(customer: Customer, ctx: WriteContext, action: 'create' | 'update' | 'delete', changes: FieldChange[]) {
+  #event(customer: Customer, ctx: Write, action: 'create' | 'update' | 'delete', changes: FieldChange[]) {
     return {
       customer_id: customer.uuid,
       version: customer.version,
@@ -489,8 +518,9 @@ export class CustomerService {
     };
   }
 
-  async #replicas(tenantId: string, known: readonly KnownUpstream[] | undefined): Promise<readonly { readonly id: string }[]> {
-    return this.#options.replicas ? this.#options.replicas(tenantId, known) : [];
+  async #replicas(tenantId: string, known: readonly ReplicaTarget[] | undefined): Promise<readonly { readonly id: string }[]> {
+    if (known) return known;
+    return this.#options.replicas ? this.#options.replicas(tenantId) : [];
   }
 
   /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */
@@ -503,13 +533,14 @@ export class CustomerService {
     return { deliveries };
   }
 
-  #extra(recorder: Recorder, customer: Customer, ctx: WriteContext, action: WrittenEvent['action']) {
+  #extra(recorder: Recorder, customer: Customer, ctx: Write, action: WrittenEvent['action']) {
     if (!recorder) return {};
     const extra = recorder({
       tenantId: ctx.principal.tenantId,
       customerId: customer.uuid,
       version: customer.version,
       action,
+      livemode: customer.livemode,
       at: customer.updated_at,
       requestId: ctx.requestId ?? null,
       idempotencyKey: ctx.idempotencyKey ?? null,
@@ -522,7 +553,7 @@ export class CustomerService {
    * an update writes), without writing: the proxy runs it before it calls the provider, so a write
    * the provider committed is never refused here afterwards (src/upstream/proxy.ts).
    */
-  async checkWrite(before: CustomerFields, after: CustomerFields, ctx: WriteContext, self?: string): Promise<void> {
+  async checkWrite(before: CustomerFields, after: CustomerFields, ctx: WriteRequest, self?: string): Promise<void> {
     checkInvariants(after, self === undefined ? undefined : diffFields(before, after));
     checkGrowth(before, after, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
@@ -551,7 +582,7 @@ export class CustomerService {
     }
   }
 
-  #idempotency(customer: Customer, ctx: WriteContext) {
+  #idempotency(customer: Customer, ctx: Write) {
     return ctx.keep ? { idempotency: ctx.keep(customer) } : {};
   }
 }

@@ -4,3 +4,4 @@ export * from './customer-service.ts';
 export * from './idempotency.ts';
 export * from './ids.ts';
 export * from './customer-list.ts';
+export * from './replicas.ts';

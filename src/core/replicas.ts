@@ -13,11 +13,4 @@ export interface ReplicaTarget {
 }
 
 /** The tenant's mirror and shadow upstreams (proxy ones are not replicas). */
-export type ReplicaLookup = (tenantId: string, known?: readonly KnownUpstream[]) => Promise<readonly ReplicaTarget[]>;
-
-/** An upstream row as the write path already read it: the proxy decision and the outbox share one query. */
-export interface KnownUpstream {
-  readonly id: string;
-  readonly dialect: string;
-  readonly mode: string;
-}
+export type ReplicaLookup = (tenantId: string) => Promise<readonly ReplicaTarget[]>;

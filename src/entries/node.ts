@@ -77,7 +77,10 @@ export function nodeLogger(env: EnvVars): Logger & { flush(): void } {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: 1, sync: false }),
+    // One write per 4 KB of lines (or every 100 ms) instead of one per request: the write was the
+    // larger part of the access log's cost per request. pino flushes what is left when the
+    // process exits (https://github.com/pinojs/sonic-boom#api, minLength and periodicFlush).
+    pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }),
   );
   return {
     error: (event, fields) => log.error({ event, ...fields }),
@@ -115,7 +118,9 @@ export async function startNode(
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
   }
-  const replication = replicationFor(store, config);
+  const registry = options.registry ?? staticRegistry;
+  const dialects = dialectList(registry);
+  const replication = replicationFor(store, config, { dialects });
   if (!options.metrics) {
     metrics.gauge(
       'custgate_outbox_pending',
@@ -125,8 +130,7 @@ export async function startNode(
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
   const logger = options.logger ?? nodeLogger(env);
-  const registry = options.registry ?? staticRegistry;
-  const webhooks = webhooksFor(store, config, dialectList(registry), { logger });
+  const webhooks = webhooksFor(store, config, dialects, { logger });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>

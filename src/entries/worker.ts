@@ -52,8 +52,9 @@ export function gatewayFor(env: Env): Built {
   if (gateway?.fingerprint !== fingerprint) {
     const store = new Store(new D1Executor(env.DB));
     const config = loadConfig(vars);
-    const replication = replicationFor(store, config);
-    const webhooks = webhooksFor(store, config, dialectList(registry));
+    const dialects = dialectList(registry);
+    const replication = replicationFor(store, config, { dialects });
+    const webhooks = webhooksFor(store, config, dialects);
     const { app, runtime } = createGateway({ store, config, registry, replication, webhooks });
     gateway = {
       fingerprint,

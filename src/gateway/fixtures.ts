@@ -152,12 +152,8 @@ export async function loadFixtures(
         const patch = fixture.dialect.translation.createPatch(body);
         const ids = { uuid: crypto.randomUUID(), public_id: newPublicId() };
         created.push(ids.uuid);
-        customer = await service.create(patch, {
-          principal,
-          dialect: fixture.dialect.name,
-          metadataMaxKeys: fixture.dialect.metadataMaxKeys,
-          ids,
-        });
+        const request = { principal, dialect: fixture.dialect.name, metadataMaxKeys: fixture.dialect.metadataMaxKeys };
+        customer = await service.create(patch, request, { ids });
       } catch (error) {
         throw refusal(label, error);
       }

@@ -146,7 +146,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
         retryAfterSeconds: wait,
       });
     const body = await bodyText(c.req.raw, rt.config.bodyLimitBytes);
-    const deps = { store: rt.store, keyring: rt.keyring, customers: rt.customers, now: rt.now };
+    const deps = { store: rt.store, dialects: rt.dialects, keyring: rt.keyring, customers: rt.customers, now: rt.now };
     try {
       const result = await receiveUpstreamEvent(deps, { upstreamId: c.req.param('id'), header: (name) => c.req.header(name), body });
       const { tenantId, ...shown } = result;

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
-import { listCustomers, type WriteContext } from '../core/index.ts';
+import { listCustomers } from '../core/index.ts';
+import type { ProxyWrite } from '../upstream/proxy.ts';
 import type { Action, AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
@@ -43,17 +44,6 @@ function expectedVersionOf(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*"v(\d{1,15})"\s*$/.exec(header);
   return match ? Number(match[1]) : -1;
-}
-
-/**
- * Sends the write's outbox deliveries without holding up the answer: on Workers inside waitUntil
- * (the isolate may stop once the response is out), on Node in the background.
- */
-function drainAfterWrite(c: Context, rt: Runtime): void {
-  const dispatcher = rt.dispatcher;
-  if (!dispatcher || !rt.drainAfterWrite) return;
-  const drained = dispatcher.kick();
-  waitUntilOf(c)?.(drained);
 }
 
 /** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
@@ -130,7 +120,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     { c, req, principal, raw }: Prepared,
     status: number,
     expand: readonly string[],
-    write: (ctx: WriteContext) => Promise<Customer>,
+    write: (ctx: ProxyWrite) => Promise<Customer>,
   ): Promise<Response> {
     const key = dialect.idempotency ? req.header('idempotency-key') : undefined;
     const fingerprint = `${c.req.method} ${new URL(c.req.url).pathname}\n${JSON.stringify(raw)}`;
@@ -146,7 +136,6 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         retried: held?.retried,
         requestId: requestIdOf(c),
         background: waitUntilOf(c),
-        replicated: () => drainAfterWrite(c, rt),
       });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };
     });
@@ -198,7 +187,6 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         expectedVersion: expectedVersionOf(req.header('if-match')),
         requestId: requestIdOf(c),
         background: waitUntilOf(c),
-        replicated: () => drainAfterWrite(c, rt),
       },
       spec.again,
     );
@@ -219,7 +207,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
         const { customer, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
         if (deleted) return readDeleted(c, customer, principal);
-        return json(200, renderer(principal, expand)(customer), { etag: etagOf(customer) });
+        const body = rt.renderedReads.body(dialect.name, principal, expand, customer, () => renderer(principal, expand)(customer));
+        return json(200, body, { etag: etagOf(customer) });
       } catch (error) {
         return fail(error);
       }

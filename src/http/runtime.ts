@@ -9,16 +9,20 @@ import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { LeaseHolder } from '../upstream/import-lease.ts';
 import type { Fetch } from '../upstream/http.ts';
-import { type Customers, ProxiedCustomers } from '../upstream/proxy.ts';
+import { type Customers, TenantCustomers } from '../upstream/customers.ts';
+import { UpstreamProxy } from '../upstream/proxy.ts';
+import { Upstreams } from '../upstream/tenant-upstreams.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
-import { type Store, StoreBusy } from '../store/index.ts';
+import { defaultReadCacheSize, type Store, StoreBusy } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RequestLog } from './request-log.ts';
+import { RenderedReads } from './rendered-reads.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
 
@@ -54,6 +58,8 @@ export interface GatewayDeps {
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
   readonly config: GatewayConfig;
+  /** The registry's dialects, in registration order. */
+  readonly dialects: readonly AnyDialect[];
   readonly store: Store;
   /** Local customers, through the tenant's proxy upstream where it has one. */
   readonly customers: Customers;
@@ -82,6 +88,8 @@ export interface Runtime {
 
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
+  /** Retrieve answers rendered once per unchanged row (rendered-reads.ts). */
+  readonly renderedReads: RenderedReads;
 }
 
 /**
@@ -104,9 +112,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const logger = deps.logger ?? consoleLogger;
   const replication = deps.replication;
   const keyring = keyringFor(deps.config, deps.store.upstreams);
+  const dialects = dialectList(deps.registry);
   const webhooks =
     deps.webhooks ??
-    new Webhooks(deps.store, keyring, dialectList(deps.registry), {
+    new Webhooks(deps.store, keyring, dialects, {
       now,
       logger,
       ...deps.config.webhooks,
@@ -114,6 +123,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     });
   const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
+    dialects,
     keyring,
     gatewayId,
     timeoutMs: deps.config.upstreamTimeoutMs,
@@ -121,18 +131,37 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
+  // One per process: the dispatcher's when it replicates, so both open each upstream once.
+  const tenantUpstreams =
+    replication?.upstreams ??
+    new Upstreams(
+      deps.store.upstreams,
+      (row) => upstreams.open(row),
+      (name) => upstreams.dialectOf(name),
+    );
+  const dispatcher = replication?.dispatcher;
+  const keptReplicas = replication !== undefined && replication.replicas === tenantUpstreams.replicas;
+  const drainAfterWrite = replication?.drainAfterWrite !== false;
+  const readCacheSize = deps.config.readCacheSize ?? defaultReadCacheSize;
   const service = new CustomerService(deps.store, {
+    readCacheSize,
     now,
     maxAttempts: 16,
     writeWaitMs: deps.config.writeWaitMs,
     maxCustomerBytes: deps.config.maxCustomerBytes,
     ...(replication ? { replicas: replication.replicas } : {}),
     events: webhooks,
+    replicated: (background) => {
+      if (!dispatcher || !drainAfterWrite) return;
+      const drained = dispatcher.kick();
+      background?.(drained);
+    },
   });
   return {
     config: deps.config,
+    dialects,
     store: deps.store,
-    customers: new ProxiedCustomers(service, deps.store, upstreams),
+    customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), keptReplicas),
     keyring,
     gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
@@ -142,8 +171,8 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
     now,
     logger,
-    dispatcher: replication?.dispatcher,
-    drainAfterWrite: replication?.drainAfterWrite !== false,
+    dispatcher,
+    drainAfterWrite,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
@@ -153,5 +182,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
+    renderedReads: new RenderedReads(readCacheSize > 0),
   };
 }

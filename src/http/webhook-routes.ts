@@ -28,6 +28,7 @@ export function endpointView(row: EndpointRow, secret?: string) {
     dialect: row.dialect,
     enabled_events: enabledEvents(row),
     status: row.status,
+    livemode: Number(row.livemode) === 1,
     failures: Number(row.failures),
     created_at: row.created_at,
     ...(row.previous_until ? { previous_secret_until: row.previous_until } : {}),
@@ -35,7 +36,7 @@ export function endpointView(row: EndpointRow, secret?: string) {
   };
 }
 
-function stripeEndpointView(row: EndpointRow, principal: Principal, secret?: string) {
+function stripeEndpointView(row: EndpointRow, secret?: string) {
   return {
     id: row.id,
     object: 'webhook_endpoint',
@@ -44,7 +45,7 @@ function stripeEndpointView(row: EndpointRow, principal: Principal, secret?: str
     created: seconds(row.created_at),
     description: null,
     enabled_events: enabledEvents(row),
-    livemode: principal.livemode,
+    livemode: Number(row.livemode) === 1,
     metadata: {},
     status: row.status,
     url: row.url,
@@ -60,6 +61,13 @@ const body = async (c: Context<GatewayEnv>, rt: Runtime, formats: AnyDialect['wi
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new GatewayError('invalid_request', 'The body must be an object.');
   return raw as Record<string, unknown>;
 };
+
+/**
+ * A key reaches the endpoints of its own mode only, as at Stripe: a test key neither sees nor
+ * changes a live endpoint, and what it makes is a test endpoint, so it can never direct live
+ * customers' events to a URL of its choosing.
+ */
+const scope = (p: Principal) => ({ tenantId: p.tenantId, livemode: p.livemode });
 
 const overlapOf = (given: unknown): number | undefined => {
   if (given === undefined) return undefined;
@@ -87,22 +95,28 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
     '/webhook_endpoints',
     run(async (c, p) => {
       const b = await body(c, rt, ['json']);
-      const { endpoint, secret } = await wh.add(p.tenantId, { url: b.url, format: b.format, dialect: b.dialect, events: b.enabled_events });
+      const { endpoint, secret } = await wh.add(p.tenantId, {
+        url: b.url,
+        format: b.format,
+        dialect: b.dialect,
+        events: b.enabled_events,
+        livemode: p.livemode,
+      });
       return c.json(endpointView(endpoint, secret), 201);
     }),
   );
   api.get(
     '/webhook_endpoints',
-    run(async (c, p) => c.json({ object: 'list', data: (await wh.repo.endpoints(p.tenantId)).map((e) => endpointView(e)) })),
+    run(async (c, p) => c.json({ object: 'list', data: (await wh.repo.endpoints(scope(p))).map((e) => endpointView(e)) })),
   );
   api.get(
     '/webhook_endpoints/:id',
-    run(async (c, p) => c.json(endpointView(await wh.get(p.tenantId, c.req.param('id') ?? '')))),
+    run(async (c, p) => c.json(endpointView(await wh.get(scope(p), c.req.param('id') ?? '')))),
   );
   api.delete(
     '/webhook_endpoints/:id',
     run(async (c, p) => {
-      const row = await wh.remove(p.tenantId, c.req.param('id') ?? '');
+      const row = await wh.remove(scope(p), c.req.param('id') ?? '');
       return c.json({ id: row.id, object: 'webhook_endpoint', deleted: true });
     }),
   );
@@ -110,7 +124,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
     '/webhook_endpoints/:id/roll_secret',
     run(async (c, p) => {
       const b = await body(c, rt, ['json']);
-      const { endpoint, secret } = await wh.roll(p.tenantId, c.req.param('id') ?? '', overlapOf(b.expires_in_seconds));
+      const { endpoint, secret } = await wh.roll(scope(p), c.req.param('id') ?? '', overlapOf(b.expires_in_seconds));
       return c.json(endpointView(endpoint, secret));
     }),
   );
@@ -120,13 +134,13 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   ] as const) {
     api.post(
       `/webhook_endpoints/:id/${path}`,
-      run(async (c, p) => c.json(endpointView(await wh.setEnabled(p.tenantId, c.req.param('id') ?? '', enabled)))),
+      run(async (c, p) => c.json(endpointView(await wh.setEnabled(scope(p), c.req.param('id') ?? '', enabled)))),
     );
   }
   api.get(
     '/webhook_endpoints/:id/attempts',
     run(async (c, p) => {
-      const endpoint = await wh.get(p.tenantId, c.req.param('id') ?? '');
+      const endpoint = await wh.get(scope(p), c.req.param('id') ?? '');
       const rows = await wh.repo.attempts(p.tenantId, endpoint.id, 100);
       return c.json({
         object: 'list',
@@ -146,7 +160,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
     run(async (c, p) => {
       const id = c.req.param('id') ?? '';
       const ref = parseEventId(id);
-      const resent = ref ? await wh.repo.resend(p.tenantId, ref.customerId, ref.version, rt.now().toISOString()) : 0;
+      const resent = ref ? await wh.repo.resend(scope(p), ref.customerId, ref.version, rt.now().toISOString()) : 0;
       if (resent === 0) throw new GatewayError('not_found', `No deliveries of event '${id}' to resend.`);
       wh.committed();
       return c.json({ id, object: 'event', resent });
@@ -184,25 +198,26 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
         format: 'stripe',
         dialect: dialect.name,
         events: b.enabled_events,
+        livemode: p.livemode,
       });
-      return c.json(stripeEndpointView(endpoint, p, secret));
+      return c.json(stripeEndpointView(endpoint, secret));
     }),
   );
   api.get(
     '/webhook_endpoints',
     run('read', async (c, p) => {
-      const rows = (await wh.repo.endpoints(p.tenantId)).filter((e) => e.format === 'stripe' && e.dialect === dialect.name);
-      return c.json({ object: 'list', data: rows.map((e) => stripeEndpointView(e, p)), has_more: false, url: c.req.path });
+      const rows = (await wh.repo.endpoints(scope(p))).filter((e) => e.format === 'stripe' && e.dialect === dialect.name);
+      return c.json({ object: 'list', data: rows.map((e) => stripeEndpointView(e)), has_more: false, url: c.req.path });
     }),
   );
   api.get(
     '/webhook_endpoints/:id',
-    run('read', async (c, p) => c.json(stripeEndpointView(await wh.get(p.tenantId, c.req.param('id') ?? ''), p))),
+    run('read', async (c, p) => c.json(stripeEndpointView(await wh.get(scope(p), c.req.param('id') ?? '')))),
   );
   api.delete(
     '/webhook_endpoints/:id',
     run('update', async (c, p) => {
-      const row = await wh.remove(p.tenantId, c.req.param('id') ?? '');
+      const row = await wh.remove(scope(p), c.req.param('id') ?? '');
       return c.json({ id: row.id, object: 'webhook_endpoint', deleted: true });
     }),
   );

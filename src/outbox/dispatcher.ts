@@ -2,6 +2,7 @@ import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/i
 import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
@@ -19,6 +20,8 @@ export interface DispatcherOptions {
   readonly store: Store;
   readonly port: UpstreamPort;
   readonly replicas: ReplicaLookup;
+  /** The dialects a delivery's upstream may name (the registry the entry hands down). */
+  readonly dialects: readonly AnyDialect[];
   readonly now?: () => Date;
   readonly random?: () => number;
   /** Attempts before a delivery is dead-lettered. */
@@ -93,8 +96,10 @@ export class Dispatcher {
         leaseMs: this.leaseMs,
         owner: this.owner,
         due: (now, limit) => outbox.due(now, limit),
-        claim: (row, owner, now, leaseUntil) => outbox.claim(row, owner, now, leaseUntil),
-        process: (row) => this.#process(row, report),
+        claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
+        process: async (rows, owner) => {
+          await Promise.all(rows.map((row) => this.#process(row, owner, report)));
+        },
       },
       options.deadline,
     );
@@ -115,10 +120,10 @@ export class Dispatcher {
     return this.#loop.stop();
   }
 
-  async #process(row: DeliveryRow, report: DrainReport): Promise<void> {
+  async #process(row: DeliveryRow, owner: string, report: DrainReport): Promise<void> {
     const store = this.#o.store;
     const settle = (state: 'pending' | 'delivered' | 'dead', extra: { nextAttemptAt?: string; error?: string | null } = {}) =>
-      store.outbox.settle(row, this.owner, { state, ...extra }, this.#o.now().toISOString());
+      store.outbox.settle(row, owner, { state, ...extra }, this.#o.now().toISOString());
     const upstream = (await this.#o.replicas(row.tenant_id)).find((u) => u.id === row.upstream_id);
     if (!upstream) {
       report.dead++;
@@ -197,7 +202,7 @@ export class Dispatcher {
       changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
       removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
     }
-    const dialect = dialectOf(upstream.dialect);
+    const dialect = dialectOf(this.#o.dialects, upstream.dialect);
     return {
       tenantId: row.tenant_id,
       upstream,
@@ -217,7 +222,8 @@ export class Dispatcher {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error('timed out')), this.#o.timeoutMs);
     try {
-      await compareWithUpstream(this.#o.store, this.#o.port, work, controller.signal, this.#o.now(), report);
+      const dialect = dialectOf(this.#o.dialects, work.upstream.dialect);
+      await compareWithUpstream(this.#o.store, this.#o.port, dialect, work, controller.signal, this.#o.now(), report);
     } catch (error) {
       this.#o.logger?.error('shadow_read_failed', {
         upstream: work.upstream.id,
@@ -233,6 +239,7 @@ export class Dispatcher {
 export async function compareWithUpstream(
   store: Store,
   port: UpstreamPort,
+  dialect: AnyDialect,
   work: Pick<DeliveryWork, 'tenantId' | 'upstream' | 'customerId' | 'version' | 'fields'>,
   signal: AbortSignal,
   now: Date,
@@ -241,7 +248,7 @@ export async function compareWithUpstream(
   const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
   const expected = port.expected(work.upstream, work.customerId, work.fields);
-  const diffs = shadowDiff(expected, copy.fields, comparedFields(dialectOf(work.upstream.dialect)));
+  const diffs = shadowDiff(expected, copy.fields, comparedFields(dialect));
   await recordComparison(store, work, diffs, copy.version, now);
   if (report) {
     report.compared++;

@@ -9,27 +9,63 @@ export interface DrainRounds<Row> {
   readonly leaseMs: number;
   readonly owner: string;
   due(now: string, limit: number): Promise<Row[]>;
-  claim(row: Row, owner: string, now: string, leaseUntil: string): Promise<boolean>;
-  /** Sends one leased row; its attempts already counted the claim. */
-  process(row: Row): Promise<void>;
+  /** Leases the rows in one commit for `owner`, which names this round alone; the rows won (the same objects). */
+  claim(rows: readonly Row[], owner: string, now: string, leaseUntil: string): Promise<Row[]>;
+  /** Sends a round's leased rows and settles them as `owner`; their attempts already counted the claim. */
+  process(rows: readonly Row[], owner: string): Promise<void>;
 }
 
-/** Sends every row due now, round after round, until none is left, all are another's, or the deadline passes. */
-export async function drainRounds<Row extends { readonly attempts: number }>(rounds: DrainRounds<Row>, deadline?: number): Promise<void> {
-  for (;;) {
-    if (deadline !== undefined && Date.now() >= deadline) return;
-    const now = rounds.now();
-    const due = await rounds.due(now.toISOString(), rounds.limit);
-    if (due.length === 0) return;
-    const leaseUntil = new Date(now.getTime() + rounds.leaseMs).toISOString();
-    // The claims of one round at once: each is a commit, and SQLite's writer thread groups commits
-    // that arrive together, so a round costs one commit's wait instead of one per row.
-    const won = await Promise.all(due.map((row) => rounds.claim(row, rounds.owner, now.toISOString(), leaseUntil)));
-    const claimed = due.filter((_, i) => won[i]).map((row) => ({ ...row, attempts: row.attempts + 1 }));
-    // Everything due was taken by other dispatchers: they will send it.
-    if (claimed.length === 0) return;
-    await Promise.all(claimed.map((row) => rounds.process(row)));
+// Round owners: the dispatcher's own name and a counter, so that which rows a round won can be
+// read back by owner even when two drains of one process run at once (a cron beside a write's kick).
+let rounds = 0;
+
+/**
+ * Sends every row due now, round after round, until none is left, all are another's, or the deadline
+ * passes. Up to `parallel` rounds run at once (default 1): a round waits for its slowest send, and
+ * the next one need not wait with it. Order holds all the same, because a row in flight is still
+ * pending (its customer's later versions are not due) and leased (no other round picks it).
+ */
+export async function drainRounds<Row extends { readonly attempts: number }>(
+  r: DrainRounds<Row>,
+  deadline?: number,
+  parallel = 1,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  try {
+    for (;;) {
+      if (failure || (deadline !== undefined && Date.now() >= deadline)) break;
+      if (running.size >= parallel) {
+        await Promise.race(running);
+        continue;
+      }
+      const now = r.now();
+      const due = await r.due(now.toISOString(), r.limit);
+      const leaseUntil = new Date(now.getTime() + r.leaseMs).toISOString();
+      rounds = (rounds + 1) % Number.MAX_SAFE_INTEGER;
+      const owner = `${r.owner}:${rounds.toString(36)}`;
+      const won = due.length === 0 ? new Set<Row>() : new Set(await r.claim(due, owner, now.toISOString(), leaseUntil));
+      const claimed = due.filter((row) => won.has(row)).map((row) => ({ ...row, attempts: row.attempts + 1 }));
+      // Nothing due, or everything due taken by other dispatchers (they will send it): done, unless
+      // a round still running settles rows that hold later ones back.
+      if (claimed.length === 0) {
+        if (running.size === 0) break;
+        await Promise.race(running);
+        continue;
+      }
+      const round: Promise<void> = r.process(claimed, owner).then(
+        () => void running.delete(round),
+        (error: unknown) => {
+          running.delete(round);
+          failure ??= { error };
+        },
+      );
+      running.add(round);
+    }
+  } finally {
+    await Promise.all(running);
   }
+  if (failure) throw failure.error;
 }
 
 export class DrainLoop<R> {

@@ -3,7 +3,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
 import type { CustomersTable } from '../store/schema.ts';
-import { dialectOf, type UpstreamClient } from '../upstream/client.ts';
+import type { UpstreamClient } from '../upstream/client.ts';
 import { pageWithRetries, sleepFor } from '../upstream/import.ts';
 import { reconciledEvent } from '../upstream/cut-over.ts';
 import { historyStep } from '../upstream/registry.ts';
@@ -70,7 +70,7 @@ export async function reconcile(
   const limit = options.listLimit ?? 1_000;
   const { store, client } = deps;
   const upstream = await client.open(row);
-  const dialect = dialectOf(row.dialect);
+  const dialect = upstream.dialect;
   const fields = comparedFields(dialect);
   const db = queryBuilder(store.executor.backend);
   const exec = store.executor;

@@ -1,3 +1,4 @@
+import type { Upstreams } from '../upstream/tenant-upstreams.ts';
 import type { CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
 import type { ReplicaLookup, ReplicaTarget } from '../core/replicas.ts';
 import type { Dispatcher } from './dispatcher.ts';
@@ -7,7 +8,7 @@ import type { Dispatcher } from './dispatcher.ts';
 // halves (#16), and the unit tests over a fake. The write path's side (which upstreams a write
 // reaches) is declared in src/core/replicas.ts, since the core calls it.
 
-export type { KnownUpstream, ReplicaLookup, ReplicaMode, ReplicaTarget } from '../core/replicas.ts';
+export type { ReplicaLookup, ReplicaMode, ReplicaTarget } from '../core/replicas.ts';
 
 /** One committed version of one customer, to send to one upstream. */
 export interface DeliveryWork {
@@ -74,4 +75,6 @@ export interface Replication {
   readonly dispatcher: Dispatcher;
   /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
   readonly drainAfterWrite?: boolean;
+  /** The tenants' upstreams the dispatcher opens: the write path shares them (one decrypt per change). */
+  readonly upstreams?: Upstreams;
 }

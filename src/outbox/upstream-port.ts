@@ -2,7 +2,6 @@ import { type Customer, type CustomerFields, type CustomerPatch, type FieldName,
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
-import type { DialectName } from '../../dialects/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
@@ -12,11 +11,12 @@ import { asCustomer, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import { createMarker, findByMarker } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
+import { Upstreams } from '../upstream/tenant-upstreams.ts';
 
 export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -112,22 +112,28 @@ function refusedFields(error: GatewayError): string[] {
 }
 
 export interface ClientPortOptions {
+  /** The dialects an upstream row may name (the registry the entry hands down). */
+  readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly logger?: Logger;
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
+  /** The tenants' upstreams, opened once per change and shared with the write path (default: its own). */
+  readonly upstreams?: Upstreams;
 }
 
 export class ClientPort implements UpstreamPort {
   readonly #store: Store;
   readonly #options: ClientPortOptions;
   readonly #gatewayId: () => Promise<string>;
+  readonly #upstreams: Upstreams;
 
   constructor(store: Store, options: ClientPortOptions) {
     this.#store = store;
     this.#options = options;
     this.#gatewayId = gatewayIdOf(store.upstreams);
+    this.#upstreams = options.upstreams ?? upstreamsOf(store, options);
   }
 
   /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
@@ -146,6 +152,7 @@ export class ClientPort implements UpstreamPort {
       return response;
     };
     const client = new UpstreamClient({
+      dialects: this.#options.dialects,
       keyring: this.#options.keyring,
       timeoutMs: this.#options.timeoutMs,
       fetch: tracked,
@@ -156,9 +163,8 @@ export class ClientPort implements UpstreamPort {
     return { client, seen };
   }
 
-  async #open(client: UpstreamClient, tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
-    const row = await this.#store.upstreams.find(tenantId, upstreamId);
-    return row ? client.open(row) : undefined;
+  #open(tenantId: string, upstreamId: string): Promise<Upstream | undefined> {
+    return this.#upstreams.find(tenantId, upstreamId);
   }
 
   async #link(work: Pick<DeliveryWork, 'tenantId' | 'customerId'>, upstream: Upstream, remoteId: string): Promise<void> {
@@ -198,7 +204,7 @@ export class ClientPort implements UpstreamPort {
   async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
     const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal);
     try {
-      const upstream = await this.#open(client, work.tenantId, work.upstream.id);
+      const upstream = await this.#open(work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
       if (work.action === 'delete') return await this.#remove(client, upstream, work);
       const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
@@ -247,7 +253,7 @@ export class ClientPort implements UpstreamPort {
     signal: AbortSignal,
   ): Promise<UpstreamCopy | undefined> {
     const { client } = this.#client(`${target.id}/${customerId}/read`, signal);
-    const upstream = await this.#open(client, tenantId, target.id);
+    const upstream = await this.#open(tenantId, target.id);
     const link = upstream && (await this.#store.upstreams.findLink(tenantId, upstream.id, customerId));
     if (!upstream || !link) return undefined;
     const copy = await client.fetchCustomer(upstream, link.remote_id);
@@ -255,7 +261,7 @@ export class ClientPort implements UpstreamPort {
   }
 
   expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    return expectedAt(dialectOf(target.dialect), customerId, fields);
+    return expectedAt(dialectOf(this.#options.dialects, target.dialect), customerId, fields);
   }
 }
 
@@ -271,36 +277,42 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
   return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
 }
 
-/** The tenant's mirror and shadow upstreams, read on every write (one indexed query, or none when the proxy lookup read them). */
-export function replicaLookup(store: Store): ReplicaLookup {
-  return async (tenantId, known) => {
-    const rows = known ?? (await store.upstreams.list(tenantId));
-    const replicas: ReplicaTarget[] = [];
-    for (const row of rows) {
-      if (row.mode === 'mirror' || row.mode === 'shadow')
-        replicas.push({ id: row.id, dialect: dialectOf(row.dialect).name as DialectName, mode: row.mode });
-    }
-    return replicas;
-  };
+/** The tenants' upstreams, opened with this gateway's keyring (credentials in the old form are re-sealed on first use). */
+export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'logger'>): Upstreams {
+  const client = new UpstreamClient({
+    dialects: options.dialects,
+    keyring: options.keyring,
+    timeoutMs: options.timeoutMs,
+    upstreams: store.upstreams,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return new Upstreams(
+    store.upstreams,
+    (row) => client.open(row),
+    (name) => client.dialectOf(name),
+  );
 }
 
 /** The outbox of a gateway: deliveries recorded with each write, sent through the dialects' clients. */
 export function replicationFor(
   store: Store,
   config: GatewayConfig,
-  options: { readonly fetch?: Fetch; readonly logger?: Logger } = {},
+  options: { readonly dialects: readonly AnyDialect[]; readonly fetch?: Fetch; readonly logger?: Logger },
 ): Replication {
-  const replicas = replicaLookup(store);
-  const port = new ClientPort(store, {
+  const opening = {
+    dialects: options.dialects,
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-  });
+  };
+  const upstreams = upstreamsOf(store, opening);
+  const replicas = upstreams.replicas;
+  const port = new ClientPort(store, { ...opening, upstreams, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const dispatcher = new Dispatcher({
     store,
     port,
     replicas,
+    dialects: options.dialects,
     maxAttempts: config.outbox.maxAttempts,
     baseDelayMs: config.outbox.baseDelayMs,
     maxDelayMs: config.outbox.maxDelayMs,
@@ -308,5 +320,5 @@ export function replicationFor(
     timeoutMs: 2 * config.upstreamTimeoutMs + 1000,
     logger: options.logger ?? consoleLogger,
   });
-  return { replicas, dispatcher };
+  return { replicas, dispatcher, upstreams };
 }

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { queryBuilder } from './compiler.ts';
-import type { SqlExecutor } from './executor.ts';
+import type { SqlExecutor, Step } from './executor.ts';
 import type { OutboxTable } from './schema.ts';
 
 // Leases by compare-and-set, for every queue of deliveries (the outbox, webhook deliveries): one
@@ -23,6 +23,24 @@ export interface LeaseOutcome<S extends string> {
   readonly error?: string | null;
 }
 
+/** One row's end, for settling a round of rows in one commit (LeasedQueue.settleSteps). */
+export interface Settlement<K, S extends string> {
+  readonly key: K;
+  readonly outcome: LeaseOutcome<S>;
+}
+
+// Bound parameters per statement: D1 allows 100 (https://developers.cloudflare.com/d1/platform/limits/);
+// SQLite 32,766 and PostgreSQL 65,535 are far above a round.
+const maxParameters = { sqlite: 30_000, postgres: 60_000, d1: 90 } as const satisfies Record<SqlExecutor['backend'], number>;
+
+/** Splits `items` so that no statement binds more than the backend allows, `perItem` each beside `fixed` others. */
+export function chunked<T>(backend: SqlExecutor['backend'], items: readonly T[], perItem: number, fixed = 0): T[][] {
+  const size = Math.max(1, Math.floor((maxParameters[backend] - fixed) / perItem));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export class LeasedQueue<K extends object, S extends string> {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<LeaseDatabase>;
@@ -42,6 +60,95 @@ export class LeasedQueue<K extends object, S extends string> {
     return q;
   }
 
+  /** `(k1, k2, …) in ((?, ?, …), …)`: a row value list, which SQLite (3.15+) and PostgreSQL both take. */
+  #keyIn(keys: readonly K[], prefix?: string): RawBuilder<boolean> {
+    const ref = (c: string) => sql.ref(prefix ? `${prefix}.${c}` : c);
+    const columns = sql.join(this.#keyColumns.map(ref));
+    const rows = keys.map((k) => sql`(${sql.join(this.#keyColumns.map((c) => k[c]))})`);
+    return sql<boolean>`(${columns}) in (${sql.join(rows)})`;
+  }
+
+  /**
+   * Takes the lease on every free row of `keys`, in one commit (SQLite groups a round's statements
+   * into one), and returns those of `keys` (the same objects) that `owner` now holds. `owner` must be unique to this call: which
+   * rows were won is read back by it. On PostgreSQL the rows are locked SKIP LOCKED first, so two
+   * processes claiming overlapping rounds never wait on each other (nor deadlock).
+   */
+  async claimMany<T extends K>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
+    if (keys.length === 0) return [];
+    const backend = this.#executor.backend;
+    const width = this.#keyColumns.length;
+    const steps: Step[] = chunked(backend, keys, width * (backend === 'postgres' ? 2 : 1), 6).map((part) => {
+      let q = this.#db
+        .updateTable(this.#table)
+        .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
+        .where(this.#keyIn(part))
+        .where('state', '=', 'pending')
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+      if (backend === 'postgres') {
+        const columns = sql.join(this.#keyColumns.map((c) => sql.ref(c)));
+        q = q.where(
+          sql<boolean>`(${columns}) in (select ${columns} from ${sql.table(this.#table)} where ${this.#keyIn(part)} and state = 'pending' for update skip locked)`,
+        );
+      }
+      return { query: q.compile() };
+    });
+    await this.#executor.atomic(steps);
+    const won: T[] = [];
+    for (const part of chunked(backend, keys, width, 1)) {
+      const cols = this.#keyColumns as unknown as (keyof LeasedRow)[];
+      const q = this.#db.selectFrom(this.#table).select(cols).where(this.#keyIn(part)).where('lease_owner', '=', owner).compile();
+      const held = await this.#executor.all(q);
+      const heldKeys = new Set(held.map((r) => this.#keyText(r as unknown as K)));
+      for (const k of part) if (heldKeys.has(this.#keyText(k))) won.push(k);
+    }
+    return won;
+  }
+
+  #keyText(key: K): string {
+    return this.#keyColumns.map((c) => String(key[c])).join('\u0000');
+  }
+
+  /**
+   * The statements that end a round's rows, for the caller to commit in one atomic unit with its
+   * own (the attempt log): one UPDATE per outcome shared by several rows (a round's deliveries),
+   * one per row otherwise (a retry's own next attempt time). Only rows `owner` still holds change.
+   */
+  settleSteps(settlements: readonly Settlement<K, S>[], owner: string, now: string): Step[] {
+    const groups = new Map<string, { outcome: LeaseOutcome<S>; keys: K[] }>();
+    const steps: Step[] = [];
+    for (const { key, outcome } of settlements) {
+      if (outcome.nextAttemptAt !== undefined) {
+        steps.push({ query: this.#settleQuery(this.#update(key), owner, outcome, now) });
+        continue;
+      }
+      const id = JSON.stringify([outcome.state, outcome.error]);
+      const group = groups.get(id) ?? { outcome, keys: [] };
+      group.keys.push(key);
+      groups.set(id, group);
+    }
+    for (const { outcome, keys } of groups.values()) {
+      for (const part of chunked(this.#executor.backend, keys, this.#keyColumns.length, 6)) {
+        steps.push({ query: this.#settleQuery(this.#db.updateTable(this.#table).where(this.#keyIn(part)), owner, outcome, now) });
+      }
+    }
+    return steps;
+  }
+
+  #settleQuery(q: UpdateQueryBuilder<LeaseDatabase, 'queue', 'queue', UpdateResult>, owner: string, outcome: LeaseOutcome<S>, now: string) {
+    return q
+      .set({
+        state: outcome.state,
+        lease_owner: null,
+        lease_until: null,
+        updated_at: now,
+        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
+        ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
+      })
+      .where('lease_owner', '=', owner)
+      .compile();
+  }
+
   /** Takes the lease on a row; false when another holder got it first. */
   async claim(key: K, owner: string, now: string, leaseUntil: string): Promise<boolean> {
     const q = this.#update(key)
@@ -54,17 +161,6 @@ export class LeasedQueue<K extends object, S extends string> {
 
   /** Ends a claimed row: only while the caller still holds the lease (one that stalled past it has lost the row). */
   async settle(key: K, owner: string, outcome: LeaseOutcome<S>, now: string): Promise<boolean> {
-    const q = this.#update(key)
-      .set({
-        state: outcome.state,
-        lease_owner: null,
-        lease_until: null,
-        updated_at: now,
-        ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-        ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
-      })
-      .where('lease_owner', '=', owner)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+    return (await this.#executor.run(this.#settleQuery(this.#update(key), owner, outcome, now))) > 0;
   }
 }

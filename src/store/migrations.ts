@@ -459,6 +459,62 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // #25/#30: a counter per tenant, raised by a trigger in the same transaction as every change to
+  // one of its upstreams (whichever process or tool made it, an edit by hand too), so each process
+  // can keep the tenant's upstreams opened and check them with one point read instead of listing
+  // them on every write (src/upstream/tenant-upstreams.ts). A tenant without a row is at 0: the
+  // upstreams that exist already are read once, and the first change raises it.
+  '0023_upstream_versions': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_versions')
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      const raise = (row: 'old' | 'new') =>
+        `insert into upstream_versions (tenant_id, version) values (${row}.tenant_id, 1) on conflict (tenant_id) do update set version = upstream_versions.version + 1;`;
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        await sql
+          .raw(
+            `create function upstreams_changed() returns trigger language plpgsql as $$ begin if tg_op <> 'INSERT' then ${raise('old')} end if; if tg_op <> 'DELETE' then ${raise('new')} end if; return null; end $$`,
+          )
+          .execute(db);
+        await sql`create trigger upstreams_changed after insert or update or delete on upstreams for each row execute function upstreams_changed()`.execute(
+          db,
+        );
+        return;
+      }
+      // A row moved to another tenant changes both tenants' upstreams.
+      const triggers = [
+        ['upstreams_inserted', 'insert', raise('new')],
+        ['upstreams_updated', 'update', `${raise('old')} ${raise('new')}`],
+        ['upstreams_deleted', 'delete', raise('old')],
+      ] as const;
+      for (const [name, event, body] of triggers) {
+        await sql.raw(`create trigger ${name} after ${event} on upstreams begin ${body} end`).execute(db);
+      }
+    },
+  },
+  // #28: webhook endpoints belong to a key mode, as Stripe's do (`livemode` on
+  // https://docs.stripe.com/api/webhook_endpoints/object; https://docs.stripe.com/keys#test-live-modes):
+  // a test key's endpoints get test-mode events only, and each mode lists its own. Which key made an existing endpoint was not recorded.
+  // One made over HTTP by a tenant that never had a test-mode credential can only have been made
+  // with a live key, so it is live; every other one is test, the mode that sends no live
+  // customer's data to a receiver nobody chose for it. Every row is kept.
+  '0024_webhook_endpoint_livemode': {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable('webhook_endpoints')
+        .addColumn('livemode', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db
+        .updateTable('webhook_endpoints')
+        .set({ livemode: 1 })
+        .where('tenant_id', 'in', db.selectFrom('credentials').select('tenant_id').where('livemode', '=', 1))
+        .where('tenant_id', 'not in', db.selectFrom('credentials').select('tenant_id').where('livemode', '=', 0))
+        .execute();
+    },
+  },
   // #27: an import's start must be one atomic claim across processes (two gateways, or a gateway
   // and the CLI, on one database): the holder's id and how long its claim lasts, renewed after
   // each page, so a crashed holder's import can be taken over once its lease lapses, and one that

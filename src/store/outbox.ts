@@ -131,6 +131,11 @@ export class OutboxStore {
     return this.#lease.claim(key, owner, now, leaseUntil);
   }
 
+  /** Leases a round's deliveries in one commit; those of `keys` that `owner` (unique to the round) won. */
+  claimMany<T extends DeliveryKey>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
+    return this.#lease.claimMany(keys, owner, now, leaseUntil);
+  }
+
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
   settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
     return this.#lease.settle(key, owner, outcome, now);

@@ -3,6 +3,12 @@ import type { Generated } from 'kysely';
 // Table shapes as kysely sees them. Timestamps are ISO 8601 strings and booleans 0/1 so the same
 // rows read alike on SQLite, D1 and PostgreSQL.
 
+/** Raised with every change to a tenant's upstreams (migration 0023): what a process's cache of them is checked against. */
+export interface UpstreamVersionsTable {
+  tenant_id: string;
+  version: number;
+}
+
 export interface TenantsTable {
   id: string;
   name: string;
@@ -247,6 +253,7 @@ export interface Database {
   reconcile_listed: ReconcileListedTable;
   gateway_keys: GatewayKeysTable;
   simulate_rules: SimulateRulesTable;
+  upstream_versions: UpstreamVersionsTable;
 }
 
 /** For kysely's own bookkeeping tables, which we do not type. */

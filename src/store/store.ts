@@ -2,6 +2,7 @@ import { ImportRepository } from './imports.ts';
 import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
+import { EpochCache } from './read-cache.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { type DeliveryRow, OutboxStore } from './outbox.ts';
 import { prepared } from './prepared.ts';
@@ -50,6 +51,9 @@ const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect'
 const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
 
 type CasColumn = 'alias' | 'external_id' | 'version' | 'data' | 'updated_at' | 'deleted_at' | 'tenant_id' | 'id';
+
+/** Customer rows kept per process for reads (CUSTGATE_READ_CACHE_SIZE; about 2–3 KB each). */
+export const defaultReadCacheSize = 1024;
 
 /** The queries on every request's path, compiled once (prepared.ts). */
 function hotQueries(db: Kysely<Database>) {
@@ -157,8 +161,12 @@ export class Store {
   /** Where each upstream import stands (src/upstream/import.ts). */
   readonly imports: ImportRepository;
 
-  constructor(executor: SqlExecutor) {
+  /** Rows by (tenant, id kind, value), on backends with a read epoch (read-cache.ts). */
+  readonly #rows: EpochCache<CustomerRow>;
+
+  constructor(executor: SqlExecutor, options: { readonly readCacheSize?: number } = {}) {
     this.executor = executor;
+    this.#rows = new EpochCache(executor.readEpoch ? (options.readCacheSize ?? defaultReadCacheSize) : 0);
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
     this.outbox = new OutboxStore(executor, this.#db);
@@ -225,8 +233,21 @@ export class Store {
 
   // --- customers
 
-  async findCustomer(tenantId: string, kind: IdKind, value: string | number): Promise<CustomerRow | undefined> {
-    return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+  /**
+   * `reuse`: a retrieve may get the row a read kept while nothing changed (read-cache.ts). A write
+   * reads afresh: the epoch moves with every commit, so checking it would only add to its cost.
+   */
+  async findCustomer(tenantId: string, kind: IdKind, value: string | number, reuse = false): Promise<CustomerRow | undefined> {
+    if (!reuse || !this.#rows.enabled) return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+    // The epoch first: a commit between it and the select moves it, so the row is never kept past it.
+    const epoch = this.executor.readEpoch!();
+    const key = `${tenantId}\n${kind}\n${value}`;
+    const kept = this.#rows.get(epoch, key);
+    if (kept) return kept;
+    const row = (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+    // Shared by every read that hits it: frozen, so no caller can change it for the others.
+    if (row) this.#rows.set(epoch, key, Object.freeze(row));
+    return row;
   }
 
   async nextNumber(tenantId: string): Promise<number> {

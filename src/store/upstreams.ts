@@ -40,6 +40,7 @@ export class UpstreamRepository {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
   readonly #list: (p: { tenantId: string }) => CompiledQuery<UpstreamRow>;
+  readonly #version: (p: { tenantId: string }) => CompiledQuery<{ version: number }>;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
@@ -54,6 +55,18 @@ export class UpstreamRepository {
         .orderBy('id')
         .compile(),
     );
+    this.#version = prepared<{ tenantId: string }, { version: number }>(['tenantId'], (p) =>
+      db.selectFrom('upstream_versions').select('version').where('tenant_id', '=', p.tenantId).compile(),
+    );
+  }
+
+  /**
+   * The counter a trigger raises with every change to the tenant's upstreams, in the change's own
+   * transaction (migration 0023): one point read tells a process whether what it keeps of them is
+   * still current, whichever process (a CLI, another server) made the change. 0 before the first.
+   */
+  async version(tenantId: string): Promise<number> {
+    return Number((await this.#executor.all(this.#version({ tenantId })))[0]?.version ?? 0);
   }
 
   /** Stores a new upstream with the first line of its history. */

@@ -8,7 +8,6 @@ import {
   set,
   clear,
 } from '../../schemas/index.ts';
-import { dialects, type DialectName } from '../../dialects/index.ts';
 import { applyPatch } from '../core/index.ts';
 import type { AnyDialect, BodyFormat, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
@@ -48,12 +47,11 @@ export interface Pushed {
   readonly patch: CustomerPatch;
 }
 
-const isDialectName = (name: string): name is DialectName => Object.hasOwn(dialects, name);
-
-/** The registered dialect of this name, or an error naming the choices. */
-export function dialectOf(name: string): AnyDialect {
-  if (!isDialectName(name)) throw new Error(`unknown dialect ${name}: one of ${Object.keys(dialects).join(', ')}`);
-  return dialects[name];
+/** The dialect of this name among those the gateway was given, or an error naming the choices. */
+export function dialectOf(all: readonly AnyDialect[], name: string): AnyDialect {
+  const found = all.find((d) => d.name === name);
+  if (!found) throw new Error(`unknown dialect ${name}: one of ${all.map((d) => d.name).join(', ')}`);
+  return found;
 }
 
 /** Fields with a value other than the default, as sets: a whole customer as a create. */
@@ -132,6 +130,8 @@ export function requestFor(upstream: Upstream, link: LinkRow | undefined, write:
 }
 
 export interface UpstreamClientOptions {
+  /** The dialects an upstream row may name (the registry the entry hands down). */
+  readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly timeoutMs: number;
   readonly fetch?: Fetch;
@@ -179,6 +179,11 @@ export class UpstreamClient {
     this.#options = options;
   }
 
+  /** The dialect a stored row or a request names, among this gateway's. */
+  dialectOf(name: string): AnyDialect {
+    return dialectOf(this.#options.dialects, name);
+  }
+
   /** Decrypts a stored upstream's credentials. */
   async open(row: UpstreamRow): Promise<Upstream> {
     let credentials: IssuedCredentials;
@@ -210,7 +215,7 @@ export class UpstreamClient {
     return {
       id: row.id,
       tenantId: row.tenant_id,
-      dialect: dialectOf(row.dialect),
+      dialect: this.dialectOf(row.dialect),
       baseUrl: row.base_url,
       mode: row.mode as UpstreamMode,
       credentials,

@@ -5,6 +5,7 @@ import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
 import type { Upstream, UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
 import { adoptedIds } from './proxy.ts';
+import { replicasOf } from './tenant-upstreams.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 
 // `custgate upstream import` (#27): walks an upstream's customer list with its client half and
@@ -263,16 +264,15 @@ async function importOne(
   const { store, service } = deps;
   const tenantId = upstream.tenantId;
   if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
-  const ctx = {
-    principal: { tenantId, credentialId: `import:${upstream.id}`, livemode },
-    dialect: upstream.dialect.name,
+  const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
+  const route = {
     overlay: customer.patch,
     link: { upstreamId: upstream.id, remoteId: customer.id },
-    upstreams: others,
+    replicas: replicasOf(others, (name) => deps.client.dialectOf(name)),
   };
   const ids = adoptedIds(customer.id);
   try {
-    await service.create({}, ids ? { ...ctx, ids } : ctx);
+    await service.create({}, request, ids ? { ...route, ids } : route);
     return true;
   } catch (error) {
     if (!isGatewayError(error) || error.code !== 'conflict') throw error;
@@ -281,7 +281,7 @@ async function importOne(
     if (!ids || error.details.field !== 'upstream id') {
       throw new GatewayError('conflict', `The upstream's customer ${customer.id}: ${error.message}`);
     }
-    await service.create({}, ctx);
+    await service.create({}, request, route);
     return true;
   }
 }

@@ -2,7 +2,7 @@ import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
 import { sha256Hex } from '../auth/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import { sentUpstream, type WriteContext } from '../core/index.ts';
+import { sentUpstream, type WriteRequest } from '../core/index.ts';
 import type { LinkRow, Store } from '../store/index.ts';
 import type { Pushed, Upstream, UpstreamClient } from './client.ts';
 
@@ -42,7 +42,7 @@ export function mayHold(link: LinkRow | undefined, error: unknown): unknown {
  * Where the provider takes no Idempotency-Key, a proxied create under one carries a marker derived
  * from it, so the client's retry finds what an earlier attempt left there.
  */
-export async function keyMarker(upstream: Upstream, patch: CustomerPatch, ctx: WriteContext): Promise<string | undefined> {
+export async function keyMarker(upstream: Upstream, patch: CustomerPatch, ctx: WriteRequest): Promise<string | undefined> {
   if (ctx.idempotencyKey === undefined) return undefined;
   const hex = await sha256Hex(`${ctx.principal.tenantId}\n${ctx.idempotencyKey}`);
   const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;

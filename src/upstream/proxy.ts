@@ -8,11 +8,20 @@ import {
   type IdKind,
   set,
 } from '../../schemas/index.ts';
-import { applyPatch, type CustomerService, rowToCustomer, sentUpstream, uuidPattern, type WriteContext } from '../core/index.ts';
+import {
+  applyPatch,
+  type CustomerService,
+  type ReplicaTarget,
+  rowToCustomer,
+  sentUpstream,
+  uuidPattern,
+  type WriteRequest,
+  type WriteRoute,
+} from '../core/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
-import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
+import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
 import { keyMarker, mayHold, recoverCreate } from './marker.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
@@ -21,27 +30,12 @@ import { inClientTerms, providerValueError } from './refusal.ts';
 // what it accepted is stored, as it answered (its state applied over the write); its refusal
 // reaches the client in the client's own dialect, and nothing changes here. Reads are served from
 // the local copy; a customer the gateway has not seen but the upstream has is fetched, stored and
-// linked on first reference. Tenants without a proxy upstream go straight to the local service.
+// linked on first reference. Only tenants with a proxy upstream come here (customers.ts).
 
-/** The customer operations the request pipeline and the gateway API use. */
-export interface Customers {
-  get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
-  /** A retrieve: the customer, or the tombstone of a deleted one (each dialect answers it its own way). */
-  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }>;
-  delete: CustomerService['delete'];
-  create(patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
-  update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, ctx: WriteContext): Promise<Customer>;
-  events: CustomerService['events'];
-  /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
-  refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
-  /** The proxy upstream's own state of one of its customers (its webhook), taken into the local copy. */
-  takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer>;
-  /** The proxy upstream deleted one of its customers (its webhook): the local copy follows; undefined when none is linked. */
-  takeDelete(
-    principal: Principal,
-    upstream: Pick<UpstreamRow, 'id' | 'dialect'>,
-    remoteId: string,
-  ): Promise<{ customer: Customer; deleted: boolean } | undefined>;
+/** A client's write as the proxy takes it: what the core needs, and what only the proxy does. */
+export interface ProxyWrite extends WriteRequest {
+  /** An earlier request with this Idempotency-Key reached the proxy upstream and failed (src/core/idempotency.ts). */
+  readonly retried?: boolean | undefined;
 }
 
 export interface RemoteState {
@@ -50,7 +44,7 @@ export interface RemoteState {
 }
 
 /** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
-export function adoptedIds(remoteId: string): WriteContext['ids'] {
+export function adoptedIds(remoteId: string): WriteRoute['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
   return undefined;
@@ -58,12 +52,11 @@ export function adoptedIds(remoteId: string): WriteContext['ids'] {
 
 const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
-export class ProxiedCustomers implements Customers {
+/** The writes and first references of a tenant whose proxy upstream is `upstream` (opened by tenant-upstreams.ts). */
+export class UpstreamProxy {
   readonly #service: CustomerService;
   readonly #store: Store;
   readonly #client: UpstreamClient;
-  /** Opened upstreams by row (everything the credentials are bound to): decrypting once per change, not per write. */
-  readonly #opened = new Map<string, Promise<Upstream>>();
 
   constructor(service: CustomerService, store: Store, client: UpstreamClient) {
     this.#service = service;
@@ -71,55 +64,9 @@ export class ProxiedCustomers implements Customers {
     this.#client = client;
   }
 
-  get events(): CustomerService['events'] {
-    return (principal, kinds, segment) => this.#service.events(principal, kinds, segment);
-  }
-
-  async #proxy(tenantId: string): Promise<Upstream | undefined> {
-    return (await this.#forWrite(tenantId)).upstream;
-  }
-
-  /**
-   * The tenant's upstreams, in one query, and its proxy among them (the oldest; there is at most
-   * one): a write passes the rows on, so the outbox's lookup of its mirror and shadow upstreams
-   * (customer-service) needs no query of its own.
-   */
-  async #forWrite(tenantId: string): Promise<{ upstream: Upstream | undefined; rows: readonly UpstreamRow[] }> {
-    const rows = await this.#store.upstreams.list(tenantId);
-    return { upstream: await this.#open(rows.find((r) => r.mode === 'proxy')), rows };
-  }
-
-  async #open(row: UpstreamRow | undefined): Promise<Upstream | undefined> {
-    if (!row) return undefined;
-    const key = [row.id, row.tenant_id, row.dialect, row.base_url, row.mode, row.credentials].join('\n');
-    let opened = this.#opened.get(key);
-    if (!opened) {
-      if (this.#opened.size > 1000) this.#opened.clear();
-      opened = this.#client.open(row);
-      opened.catch(() => this.#opened.delete(key));
-      this.#opened.set(key, opened);
-    }
-    return opened;
-  }
-
-  async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
-    try {
-      return await this.#service.get(principal, kinds, segment);
-    } catch (error) {
-      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
-      const upstream = await this.#proxy(principal.tenantId);
-      if (!upstream) throw error;
-      return rowToCustomer(await this.#known(principal, segment, upstream, error));
-    }
-  }
-
-  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
-    try {
-      return await this.#service.read(principal, kinds, segment);
-    } catch (error) {
-      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
-      return { customer: await this.get(principal, kinds, segment), deleted: false };
-    }
+  /** A customer the local store does not have, found at the upstream by its id there (first reference). */
+  async known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError): Promise<Customer> {
+    return rowToCustomer(await this.#known(principal, segment, upstream, localMiss));
   }
 
   /**
@@ -128,30 +75,31 @@ export class ProxiedCustomers implements Customers {
    * is deleted here only.
    */
   async delete(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
     kinds: readonly IdKind[],
     segment: string,
-    given: WriteContext,
+    request: WriteRequest,
     again: 'same' | 'not_found',
   ): Promise<{ customer: Customer; deleted: boolean }> {
-    const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
-    const ctx: WriteContext = { ...given, upstreams: rows };
-    if (!upstream) return this.#service.delete(kinds, segment, ctx, again);
-    const row = await this.#service.find(ctx.principal, kinds, segment);
+    const row = await this.#service.find(request.principal, kinds, segment);
     if (row.deleted_at === null) {
-      const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, row.id);
+      const link = await this.#store.upstreams.findLink(request.principal.tenantId, upstream.id, row.id);
       if (link) {
         await this.#client.remove(upstream, link.remote_id).catch((error: unknown) => {
-          throw inClientTerms(error, upstream.dialect, dialectOf(ctx.dialect));
+          throw inClientTerms(error, upstream.dialect, this.#client.dialectOf(request.dialect));
         });
       }
     }
-    return this.#service.delete(['uuid'], row.id, ctx, again);
+    return this.#service.delete(['uuid'], row.id, request, again, { replicas });
   }
 
-  async create(given: CustomerPatch, givenCtx: WriteContext): Promise<Customer> {
-    const { upstream, rows } = await this.#forWrite(givenCtx.principal.tenantId);
-    const ctx: WriteContext = { ...givenCtx, upstreams: rows };
-    if (!upstream) return this.#service.create(given, ctx);
+  async create(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
+    given: CustomerPatch,
+    ctx: ProxyWrite,
+  ): Promise<Customer> {
     // Refused here first: the upstream must not get a customer this gateway would not store.
     await this.#service.checkWrite(fieldDefaults, applyPatch(fieldDefaults, given), ctx);
     const marker = await keyMarker(upstream, given, ctx);
@@ -162,8 +110,8 @@ export class ProxiedCustomers implements Customers {
       ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
       : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
     try {
-      return await this.#service.create(patch, {
-        ...ctx,
+      return await this.#service.create(patch, ctx, {
+        replicas,
         overlay: pushed.patch,
         link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
         ids: adoptedIds(pushed.upstreamId),
@@ -174,10 +122,14 @@ export class ProxiedCustomers implements Customers {
     }
   }
 
-  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, given: WriteContext): Promise<Customer> {
-    const { upstream, rows } = await this.#forWrite(given.principal.tenantId);
-    const ctx: WriteContext = { ...given, upstreams: rows };
-    if (!upstream) return this.#service.update(kinds, segment, patch, ctx);
+  async update(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
+    kinds: readonly IdKind[],
+    segment: string,
+    patch: CustomerPatch,
+    ctx: ProxyWrite,
+  ): Promise<Customer> {
     const current = rowToCustomer(await this.#resolve(ctx.principal, kinds, segment, upstream));
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
@@ -197,7 +149,7 @@ export class ProxiedCustomers implements Customers {
         createdAt: new Date().toISOString(),
       });
     }
-    return this.#service.update(['uuid'], current.uuid, patch, { ...ctx, overlay: pushed.patch });
+    return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
   }
 
   /**
@@ -211,9 +163,9 @@ export class ProxiedCustomers implements Customers {
     current: Customer | CustomerFields,
     after: CustomerFields,
     patch: CustomerPatch,
-    ctx: WriteContext,
+    ctx: WriteRequest,
   ): Promise<Pushed> {
-    const client = dialectOf(ctx.dialect);
+    const client = this.#client.dialectOf(ctx.dialect);
     const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
     const known = 'uuid' in current ? current : undefined;
     const write = { patch: carriedPatch(upstream.dialect, current, after, touched), current: known, idempotencyKey: ctx.idempotencyKey };
@@ -234,7 +186,7 @@ export class ProxiedCustomers implements Customers {
     current: Customer | CustomerFields,
     after: CustomerFields,
     pushed: Pushed,
-    ctx: WriteContext,
+    ctx: WriteRequest,
     upstream: Upstream,
   ): Promise<Pushed> {
     try {
@@ -245,14 +197,13 @@ export class ProxiedCustomers implements Customers {
     return pushed;
   }
 
-  async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
-    const upstream = await this.#proxy(principal.tenantId);
-    if (!upstream) return this.get(principal, kinds, segment);
+  /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
+  async refresh(upstream: Upstream, principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
     const current = rowToCustomer(await this.#resolve(principal, kinds, segment, upstream));
     const link = await this.#store.upstreams.findLink(principal.tenantId, upstream.id, current.uuid);
     if (!link) return current;
     const fetched = await this.#client.fetchCustomer(upstream, link.remote_id);
-    return this.#service.update(['uuid'], current.uuid, {}, this.#importContext(principal, upstream, fetched.patch));
+    return this.#service.update(['uuid'], current.uuid, {}, { principal, dialect: upstream.dialect.name }, { overlay: fetched.patch });
   }
 
   /**
@@ -260,16 +211,18 @@ export class ProxiedCustomers implements Customers {
    * seen is created and linked, as on a first reference.
    */
   async takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer> {
-    const ctx: WriteContext = { principal, dialect: upstream.dialect, overlay: remote.patch };
+    const request: WriteRequest = { principal, dialect: upstream.dialect };
+    const overlay = { overlay: remote.patch };
     const linked = () => this.#store.upstreams.findLinkByRemote(principal.tenantId, upstream.id, remote.id);
     const link = await linked();
-    if (link) return this.#service.update(['uuid'], link.customer_id, {}, ctx);
+    if (link) return this.#service.update(['uuid'], link.customer_id, {}, request, overlay);
     try {
-      return await this.#service.create({}, { ...ctx, link: { upstreamId: upstream.id, remoteId: remote.id }, ids: adoptedIds(remote.id) });
+      const adopted = { ...overlay, link: { upstreamId: upstream.id, remoteId: remote.id }, ids: adoptedIds(remote.id) };
+      return await this.#service.create({}, request, adopted);
     } catch (error) {
       // Another event (or a first reference) created it first.
       const raced = await linked();
-      if (raced) return this.#service.update(['uuid'], raced.customer_id, {}, ctx);
+      if (raced) return this.#service.update(['uuid'], raced.customer_id, {}, request, overlay);
       throw error;
     }
   }
@@ -306,8 +259,9 @@ export class ProxiedCustomers implements Customers {
     try {
       const customer = await this.#service.create(
         {},
+        { principal, dialect: upstream.dialect.name },
         {
-          ...this.#importContext(principal, upstream, fetched.patch),
+          overlay: fetched.patch,
           link: { upstreamId: upstream.id, remoteId: fetched.upstreamId },
           ids: adoptedIds(fetched.upstreamId),
         },
@@ -319,13 +273,5 @@ export class ProxiedCustomers implements Customers {
       if (raced) return raced;
       throw error;
     }
-  }
-
-  #importContext(principal: Principal, upstream: Upstream, overlay: CustomerPatch): WriteContext {
-    return {
-      principal,
-      dialect: upstream.dialect.name,
-      overlay,
-    };
   }
 }

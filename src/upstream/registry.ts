@@ -4,7 +4,7 @@ import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
-import { inboundFormat, sealWebhookSecret } from './inbound-format.ts';
+import { sealWebhookSecret } from './inbound-format.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
@@ -82,7 +82,8 @@ export const upstreamView = (row: UpstreamRow): UpstreamView => ({
   base_url: row.base_url,
   mode: row.mode as UpstreamMode,
   encoding: row.encoding === 'form' ? 'form' : 'json',
-  webhooks_in: typeof row.webhook_secret === 'string' && inboundFormat(row.dialect) !== undefined,
+  // A secret is sealed only for a dialect that sends webhooks (sealWebhookSecret).
+  webhooks_in: typeof row.webhook_secret === 'string',
   created_at: row.created_at,
 });
 
@@ -124,16 +125,23 @@ function baseUrlOf(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** What adding or changing an upstream needs beside the store: the secrets key and the gateway's dialects. */
+export interface UpstreamAdmin {
+  readonly keyring: Keyring;
+  readonly dialects: readonly AnyDialect[];
+}
+
 export async function addUpstream(
   store: Store,
-  keyring: Keyring,
+  admin: UpstreamAdmin,
   tenantId: string,
   input: UpstreamInput,
   now = new Date(),
 ): Promise<UpstreamView> {
-  let dialect: ReturnType<typeof dialectOf>;
+  const { keyring } = admin;
+  let dialect: AnyDialect;
   try {
-    dialect = dialectOf(input.dialect);
+    dialect = dialectOf(admin.dialects, input.dialect);
   } catch (error) {
     throw invalid('dialect', (error as Error).message);
   }
@@ -156,7 +164,7 @@ export async function addUpstream(
     ...binding,
     mode,
     credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
-    webhook_secret: input.webhookSecret === undefined ? null : await sealWebhookSecret(keyring, binding, input.webhookSecret),
+    webhook_secret: input.webhookSecret === undefined ? null : await sealWebhookSecret(keyring, dialect, binding, input.webhookSecret),
     created_at: removed?.created_at ?? now.toISOString(),
     removed_at: null,
     encoding,
@@ -197,10 +205,16 @@ export async function changeMode(
 }
 
 /** Sets the secret an upstream's provider signs its webhooks with (null: take no webhooks from it). */
-export async function setWebhookSecret(store: Store, keyring: Keyring, tenantId: string, id: string, secret: string | null): Promise<void> {
+export async function setWebhookSecret(
+  store: Store,
+  admin: UpstreamAdmin,
+  tenantId: string,
+  id: string,
+  secret: string | null,
+): Promise<void> {
   const row = await store.upstreams.find(tenantId, id);
   if (!row) throw noSuchUpstream(id);
-  const sealed = secret === null ? null : await sealWebhookSecret(keyring, row, secret);
+  const sealed = secret === null ? null : await sealWebhookSecret(admin.keyring, dialectOf(admin.dialects, row.dialect), row, secret);
   if (!(await store.upstreams.setWebhookSecret(tenantId, id, sealed))) throw noSuchUpstream(id);
 }
 

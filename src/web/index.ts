@@ -5,6 +5,7 @@ import { openApiJson } from '../openapi/document.ts';
 import { isSwaggerFile, type StaticAssets, swaggerFiles } from './assets.ts';
 import { consoleScript } from './console/bundle.ts';
 import { consoleCss, consoleHtml } from './console/page.ts';
+import { consoleSchemes, schemeOptions } from './console/schemes.ts';
 import { docsHtml, docsInit } from './docs.ts';
 
 export type { StaticAssets } from './assets.ts';
@@ -71,7 +72,8 @@ export function webRoutes(
   };
   web.get('/', (c) => c.json(index, 200, { 'cache-control': 'no-cache' }));
 
-  web.get('/console', (c) => c.body(consoleHtml, 200, page(consoleCsp, html)));
+  const consolePage = consoleHtml(schemeOptions(consoleSchemes(dialects)));
+  web.get('/console', (c) => c.body(consolePage, 200, page(consoleCsp, html)));
   web.get('/console/app.js', (c) => c.body(consoleScript, 200, page(consoleCsp, js)));
   // Which optional gateway endpoints exist, so the console asks only those (no 404s in its log).
   web.get('/console/features.json', (c) => {

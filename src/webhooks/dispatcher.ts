@@ -5,14 +5,21 @@ import type { Fetch } from '../upstream/http.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
 import { eventFacts, eventId, standardEvent, stripeEvent } from './events.ts';
+import { OriginGate } from './origin-gate.ts';
 import { standardSignature, stripeSignature } from './sign.ts';
-import type { EndpointRow, WebhookDeliveryRow, WebhookStore } from './store.ts';
+import type { AttemptRow, EndpointRow, WebhookDeliveryRow, WebhookDeliveryState, WebhookStore } from './store.ts';
+import type { Settlement } from '../store/lease.ts';
 
 // Sends what the writes recorded, the way src/outbox/dispatcher.ts sends mirror deliveries: leased
 // by compare-and-set (any number of processes on one database), settled only after the receiver
 // answered (at least once), the earliest pending version of a customer first, exponential backoff
 // with jitter until the retry window ends, then given up; an endpoint whose deliveries keep being
 // given up is disabled (log line and metric), as Stripe disables one after days of failures.
+//
+// A round is up to `roundSize` due rows: leased in one commit, sent at once (at most
+// `connectionsPerOrigin` in flight to one receiver), then logged and settled in one commit; up to
+// `roundsInFlight` rounds run at once. Two commits per round, not three per event, is what lets
+// delivery keep up with the writes.
 
 export interface WebhookDispatcherOptions {
   readonly store: Store;
@@ -26,8 +33,14 @@ export interface WebhookDispatcherOptions {
   readonly disableAfter: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs?: number;
+  /** Per send, and per round: a round's sends all end within it, waiting for a connection included. */
   readonly timeoutMs?: number;
-  readonly concurrency?: number;
+  /** Rows leased, sent and settled together (default 128). */
+  readonly roundSize?: number;
+  /** Sends in flight to one origin (default 16): the connections a receiver gets at most. */
+  readonly connectionsPerOrigin?: number;
+  /** Rounds sent at once (default 4), so one slow receiver's round does not hold up the next. */
+  readonly roundsInFlight?: number;
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
   /** Counted when an endpoint is disabled (Node: a Prometheus counter). */
   readonly onDisabled?: (endpoint: EndpointRow) => void;
@@ -40,6 +53,22 @@ export interface WebhookDrainReport {
 }
 
 const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, dead: 0 });
+
+export const defaultRoundSize = 128;
+export const defaultConnectionsPerOrigin = 16;
+export const defaultRoundsInFlight = 4;
+
+/** What became of one leased row in a round. */
+interface Sent {
+  readonly row: WebhookDeliveryRow;
+  readonly endpoint: EndpointRow | undefined;
+  /** Set when the row was not sent: why it is given up. */
+  readonly unsendable?: string;
+  readonly status: number | null;
+  readonly error: string | null;
+  readonly started: Date;
+  readonly finished: Date;
+}
 
 /** The key a sealed webhook secret is bound to (AES-GCM additional data). */
 export const secretContext = (tenantId: string, endpointId: string): string => `custgate-webhook:${tenantId}:${endpointId}`;
@@ -69,6 +98,7 @@ export class WebhookDispatcher {
   readonly #o: WebhookDispatcherOptions;
   readonly #now: () => Date;
   readonly #timeoutMs: number;
+  readonly #gate: OriginGate;
   readonly #loop = new DrainLoop<WebhookDrainReport>(
     () => this.drain(),
     (error) => {
@@ -81,6 +111,7 @@ export class WebhookDispatcher {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#gate = new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin);
   }
 
   /** Decrypts the secrets that sign now: the current one, and the previous one within its overlap. */
@@ -111,15 +142,16 @@ export class WebhookDispatcher {
     await drainRounds<WebhookDeliveryRow>(
       {
         now: this.#now,
-        limit: this.#o.concurrency ?? 8,
-        // Longer than a delivery may take, so a live holder never loses it; a killed one's ends soon.
+        limit: this.#o.roundSize ?? defaultRoundSize,
+        // Longer than a round's sends may take, so a live holder never loses them; a killed one's ends soon.
         leaseMs: this.#timeoutMs + 2_000,
         owner: this.owner,
         due: (now, limit) => w.due(now, limit),
-        claim: (row, owner, now, leaseUntil) => w.claim(row, owner, now, leaseUntil),
-        process: (row) => this.#process(row, report),
+        claim: (rows, owner, now, leaseUntil) => w.claimMany(rows, owner, now, leaseUntil),
+        process: (rows, owner) => this.#round(rows, owner, report),
       },
       options.deadline,
+      this.#o.roundsInFlight ?? defaultRoundsInFlight,
     );
     return report;
   }
@@ -136,30 +168,98 @@ export class WebhookDispatcher {
     return this.#loop.stop();
   }
 
-  async #process(row: WebhookDeliveryRow, report: WebhookDrainReport): Promise<void> {
+  /** Sends a round's rows at once, then logs and settles them all in one commit. */
+  async #round(rows: readonly WebhookDeliveryRow[], owner: string, report: WebhookDrainReport): Promise<void> {
     const w = this.#o.webhooks;
-    const settle = (state: 'pending' | 'delivered' | 'dead', error: string | null, nextAttemptAt?: string) =>
-      w.settle(row, this.owner, { state, error, ...(nextAttemptAt ? { nextAttemptAt } : {}) }, this.#now().toISOString());
-    const endpoint = await w.endpoint(row.tenant_id, row.endpoint_id);
-    const body = endpoint && (await this.body(endpoint, row));
-    if (!endpoint || !body) {
-      report.dead++;
-      await settle('dead', endpoint ? `no change history for version ${row.version}` : 'the endpoint was removed');
-      return;
+    // Real time, not the dispatcher's clock (a test may freeze that): every send ends by then.
+    const deadline = Date.now() + this.#timeoutMs;
+    const endpoints = new Map<string, Promise<EndpointRow | undefined>>();
+    const secrets = new Map<string, Promise<string[]>>();
+    const sent = await Promise.all(
+      rows.map(async (row) => {
+        const key = `${row.tenant_id}\u0000${row.endpoint_id}`;
+        const endpoint = endpoints.get(key) ?? w.endpoint(row.tenant_id, row.endpoint_id);
+        endpoints.set(key, endpoint);
+        return this.#send(row, await endpoint, secrets, deadline);
+      }),
+    );
+    const settlements: Settlement<WebhookDeliveryRow, WebhookDeliveryState>[] = [];
+    const attempts: AttemptRow[] = [];
+    const recovered = new Set<string>();
+    const givenUp: EndpointRow[] = [];
+    for (const s of sent) {
+      const { row, endpoint } = s;
+      if (s.unsendable !== undefined || !endpoint) {
+        report.dead++;
+        settlements.push({ key: row, outcome: { state: 'dead', error: s.unsendable ?? 'the endpoint was removed' } });
+        continue;
+      }
+      attempts.push({
+        id: crypto.randomUUID(),
+        tenant_id: row.tenant_id,
+        endpoint_id: row.endpoint_id,
+        event_id: eventId(row.customer_id, Number(row.version)),
+        attempt: row.attempts,
+        status: s.status,
+        error: s.error,
+        duration_ms: Math.max(0, s.finished.getTime() - s.started.getTime()),
+        created_at: s.finished.toISOString(),
+      });
+      if (s.error === null) {
+        report.delivered++;
+        settlements.push({ key: row, outcome: { state: 'delivered', error: null } });
+        if (endpoint.failures > 0) recovered.add(endpoint.id);
+        continue;
+      }
+      const delay = backoffMs(row.attempts, this.#o.baseDelayMs, this.#o.maxDelayMs ?? 3600_000, this.#o.random ?? Math.random);
+      const next = s.finished.getTime() + delay;
+      if (next <= Date.parse(row.created_at) + this.#o.retryWindowMs) {
+        report.retried++;
+        settlements.push({ key: row, outcome: { state: 'pending', error: s.error, nextAttemptAt: new Date(next).toISOString() } });
+      } else {
+        report.dead++;
+        settlements.push({ key: row, outcome: { state: 'dead', error: s.error } });
+        givenUp.push(endpoint);
+      }
     }
-    const id = eventId(row.customer_id, Number(row.version));
+    await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered: [...recovered] });
+    const disabled = new Set<string>();
+    for (const endpoint of givenUp) if (await this.#gaveUp(endpoint, disabled.has(endpoint.id))) disabled.add(endpoint.id);
+  }
+
+  async #send(
+    row: WebhookDeliveryRow,
+    endpoint: EndpointRow | undefined,
+    secrets: Map<string, Promise<string[]>>,
+    deadline: number,
+  ): Promise<Sent> {
+    const unsent = (unsendable: string): Sent => {
+      const at = this.#now();
+      return { row, endpoint, unsendable, status: null, error: null, started: at, finished: at };
+    };
+    if (!endpoint) return unsent('the endpoint was removed');
+    const body = await this.body(endpoint, row);
+    if (!body) return unsent(`no change history for version ${row.version}`);
+    // The attempt's duration: signing, waiting for a connection, and the request.
     const started = this.#now();
+    const id = eventId(row.customer_id, Number(row.version));
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const signed = await signedDelivery(endpoint, await this.secrets(endpoint, started), body, id, started);
-      const res = await (this.#o.fetch ?? fetch)(endpoint.url, {
-        method: 'POST',
-        headers: signed.headers,
-        body: signed.payload,
-        // A redirect is a failure, as at Stripe: the signed body is for this URL only.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+      const signing = secrets.get(endpoint.id) ?? this.secrets(endpoint, started);
+      secrets.set(endpoint.id, signing);
+      const signed = await signedDelivery(endpoint, await signing, body, id, started);
+      const res = await this.#gate.run(endpoint.url, () => {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no connection to the endpoint within ${this.#timeoutMs} ms`);
+        return (this.#o.fetch ?? fetch)(endpoint.url, {
+          method: 'POST',
+          headers: signed.headers,
+          body: signed.payload,
+          // A redirect is a failure, as at Stripe: the signed body is for this URL only.
+          redirect: 'manual',
+          signal: AbortSignal.timeout(left),
+        });
       });
       status = res.status;
       await res.body?.cancel();
@@ -167,38 +267,18 @@ export class WebhookDispatcher {
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
-    const finished = this.#now();
-    await w.recordAttempt({
-      id: crypto.randomUUID(),
-      tenant_id: row.tenant_id,
-      endpoint_id: row.endpoint_id,
-      event_id: id,
-      attempt: row.attempts,
-      status,
-      error,
-      duration_ms: Math.max(0, finished.getTime() - started.getTime()),
-      created_at: finished.toISOString(),
-    });
-    if (error === null) {
-      report.delivered++;
-      await settle('delivered', null);
-      if (endpoint.failures > 0) await w.succeeded(endpoint.id);
-      return;
-    }
-    const delay = backoffMs(row.attempts, this.#o.baseDelayMs, this.#o.maxDelayMs ?? 3600_000, this.#o.random ?? Math.random);
-    const next = finished.getTime() + delay;
-    if (next <= Date.parse(row.created_at) + this.#o.retryWindowMs) {
-      report.retried++;
-      await settle('pending', error, new Date(next).toISOString());
-      return;
-    }
-    report.dead++;
-    await settle('dead', error);
-    const failures = await w.failed(endpoint.id, finished.toISOString());
-    if (failures >= this.#o.disableAfter && endpoint.status === 'enabled') {
-      await w.updateEndpoint(endpoint.tenant_id, endpoint.id, { status: 'disabled' }, finished.toISOString());
-      this.#o.logger?.error('webhook_endpoint_disabled', { tenant: endpoint.tenant_id, endpoint: endpoint.id, failures });
-      this.#o.onDisabled?.(endpoint);
-    }
+    return { row, endpoint, status, error, started, finished: this.#now() };
+  }
+
+  /** Counts a given-up delivery against its endpoint, and disables the endpoint past the limit; true once it is disabled. */
+  async #gaveUp(endpoint: EndpointRow, alreadyDisabled: boolean): Promise<boolean> {
+    const w = this.#o.webhooks;
+    const at = this.#now().toISOString();
+    const failures = await w.failed(endpoint.id, at);
+    if (alreadyDisabled || failures < this.#o.disableAfter || endpoint.status !== 'enabled') return alreadyDisabled;
+    await w.updateEndpoint(endpoint.tenant_id, endpoint.id, { status: 'disabled' }, at);
+    this.#o.logger?.error('webhook_endpoint_disabled', { tenant: endpoint.tenant_id, endpoint: endpoint.id, failures });
+    this.#o.onDisabled?.(endpoint);
+    return true;
   }
 }

@@ -7,9 +7,10 @@ import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-dif
 import { expectedAt } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { verifyStandardSignature, verifyStripeSignature } from './sign.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
-import { inboundFormat, openWebhookSecret } from '../upstream/inbound-format.ts';
-import type { Customers } from '../upstream/proxy.ts';
+import { openWebhookSecret } from '../upstream/inbound-format.ts';
+import type { Customers } from '../upstream/customers.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 
 // A provider's own events, in (POST /gateway/v1/upstreams/{id}/webhook): a dashboard edit at the
@@ -37,6 +38,8 @@ export interface InboundRequest {
 
 export interface InboundDeps {
   readonly store: Store;
+  /** The dialects an upstream row may name (the registry the entry hands down). */
+  readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly customers: Customers;
   readonly now: () => Date;
@@ -75,7 +78,7 @@ interface Event {
 const notOurs = 'No upstream with this id takes signed webhooks, or the signature does not match.';
 
 async function verified(deps: InboundDeps, row: UpstreamRow | undefined, req: InboundRequest): Promise<Event> {
-  const format = row && inboundFormat(row.dialect);
+  const format = row && deps.dialects.find((d) => d.name === row.dialect)?.client.inboundWebhooks;
   const sealed = row?.webhook_secret;
   // Unknown upstream, no secret, a provider that sends none: one answer, so ids cannot be probed.
   if (!row || !format || typeof sealed !== 'string') throw new ForgedEvent(notOurs);
@@ -127,7 +130,7 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
   if (!row) throw new ForgedEvent(notOurs);
   const seen = await store.upstreams.inboundEvent(row.id, event.id);
   if (seen) return { event: event.id, outcome: 'duplicate', customer: null, tenantId: row.tenant_id };
-  const dialect = dialectOf(row.dialect);
+  const dialect = dialectOf(deps.dialects, row.dialect);
   const record = async (outcome: InboundOutcome, remoteId: string, customer: string | null): Promise<InboundResult> => {
     const fresh = await store.upstreams.recordInbound({
       upstream_id: row.id,

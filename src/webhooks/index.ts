@@ -9,10 +9,10 @@ import type { GatewayConfig } from '../config.ts';
 import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
 import { eventType, eventTypes } from './events.ts';
 import { newWebhookSecret } from './sign.ts';
-import { type EndpointRow, type WebhookFormat, WebhookStore } from './store.ts';
+import { type EndpointRow, type EndpointScope, type WebhookFormat, WebhookStore } from './store.ts';
 
 export { WebhookDispatcher } from './dispatcher.ts';
-export type { EndpointRow, WebhookFormat } from './store.ts';
+export type { EndpointRow, EndpointScope, WebhookFormat } from './store.ts';
 
 // Webhooks (#28): a tenant's endpoints, the rows each customer write records for them (in the
 // write's atomic unit, through the core's EventSink), and the dispatcher that sends them.
@@ -44,6 +44,8 @@ export interface EndpointInput {
   readonly format?: unknown;
   readonly dialect?: unknown;
   readonly events?: unknown;
+  /** The mode of the key that makes it (test unless told): it gets that mode's events only. */
+  readonly livemode?: boolean;
 }
 
 export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhooks' | 'store' | 'keyring' | 'dialects'> {
@@ -99,8 +101,11 @@ export class Webhooks implements EventSink {
     }
     return (event) => {
       const type = eventType(event.action);
+      const mode = event.livemode ? 1 : 0;
       return endpoints
         .filter((e) => {
+          // A test-mode endpoint never gets a live customer's event, nor a live one a test event (as at Stripe).
+          if (Number(e.livemode) !== mode) return false;
           const wanted = JSON.parse(e.events) as string[];
           return wanted.includes('*') || wanted.includes(type);
         })
@@ -159,6 +164,7 @@ export class Webhooks implements EventSink {
       previous_secret: null,
       previous_until: null,
       status: 'enabled',
+      livemode: input.livemode === true ? 1 : 0,
       failures: 0,
       created_at: now,
       updated_at: now,
@@ -180,21 +186,23 @@ export class Webhooks implements EventSink {
     return [...new Set(list as string[])];
   }
 
-  async get(tenantId: string, id: string): Promise<EndpointRow> {
-    const row = await this.repo.endpoint(tenantId, id);
+  /** The endpoint, if it is the scope's: another tenant's, or another mode's, is not found. */
+  async get(scope: string | EndpointScope, id: string): Promise<EndpointRow> {
+    const row = await this.repo.endpoint(scope, id);
     if (!row) throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
     return row;
   }
 
-  async remove(tenantId: string, id: string): Promise<EndpointRow> {
-    const row = await this.get(tenantId, id);
-    await this.repo.removeEndpoint(tenantId, id);
+  async remove(scope: string | EndpointScope, id: string): Promise<EndpointRow> {
+    const row = await this.get(scope, id);
+    await this.repo.removeEndpoint(row.tenant_id, id);
     return row;
   }
 
   /** A new secret; the old one keeps signing beside it for `overlapMs`. */
-  async roll(tenantId: string, id: string, overlapMs = defaultOverlapMs): Promise<{ endpoint: EndpointRow; secret: string }> {
-    const row = await this.get(tenantId, id);
+  async roll(scope: string | EndpointScope, id: string, overlapMs = defaultOverlapMs): Promise<{ endpoint: EndpointRow; secret: string }> {
+    const row = await this.get(scope, id);
+    const tenantId = row.tenant_id;
     const now = this.#now();
     const secret = newWebhookSecret();
     const set = {
@@ -206,8 +214,9 @@ export class Webhooks implements EventSink {
     return { endpoint: { ...row, ...set }, secret };
   }
 
-  async setEnabled(tenantId: string, id: string, enabled: boolean): Promise<EndpointRow> {
-    const row = await this.get(tenantId, id);
+  async setEnabled(scope: string | EndpointScope, id: string, enabled: boolean): Promise<EndpointRow> {
+    const row = await this.get(scope, id);
+    const tenantId = row.tenant_id;
     const status = enabled ? 'enabled' : 'disabled';
     await this.repo.updateEndpoint(tenantId, id, { status, ...(enabled ? { failures: 0 } : {}) }, this.#now().toISOString());
     if (enabled) {

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { WebhookFormat } from '../contract/webhook-format.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
-import { type LeaseOutcome, LeasedQueue } from '../store/lease.ts';
+import { chunked, type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
 import { actionOf, type EventType } from './events.ts';
 
 // The webhook tables (migration 0011_webhooks) and their queries. Deliveries are leased by
@@ -27,6 +27,8 @@ export interface WebhookEndpointsTable {
   previous_secret: string | null;
   previous_until: string | null;
   status: EndpointStatus;
+  /** 1 live, 0 test (migration 0024): the mode of the key that made it; it gets that mode's events only. */
+  livemode: number;
   /** Deliveries that ended dead in a row; reset by a success. */
   failures: number;
   created_at: string;
@@ -75,6 +77,14 @@ export type EndpointRow = WebhookEndpointsTable;
 export type WebhookDeliveryRow = WebhookDeliveriesTable;
 export type AttemptRow = WebhookAttemptsTable;
 
+/** Which endpoints a caller reaches: its tenant's, and of its key's mode when one is given. */
+export interface EndpointScope {
+  readonly tenantId: string;
+  readonly livemode?: boolean;
+}
+
+export const scopeOf = (scope: string | EndpointScope): EndpointScope => (typeof scope === 'string' ? { tenantId: scope } : scope);
+
 export interface WebhookDeliveryKey {
   readonly endpoint_id: string;
   readonly customer_id: string;
@@ -113,15 +123,19 @@ export class WebhookStore {
     await this.#executor.run(this.#db.insertInto('webhook_endpoints').values(row).compile());
   }
 
-  async endpoints(tenantId: string, status?: EndpointStatus): Promise<EndpointRow[]> {
+  async endpoints(scope: string | EndpointScope, status?: EndpointStatus): Promise<EndpointRow[]> {
+    const { tenantId, livemode } = scopeOf(scope);
     let q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId);
+    if (livemode !== undefined) q = q.where('livemode', '=', livemode ? 1 : 0);
     if (status) q = q.where('status', '=', status);
     return this.#executor.all(q.orderBy('created_at').orderBy('id').compile());
   }
 
-  async endpoint(tenantId: string, id: string): Promise<EndpointRow | undefined> {
-    const q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).compile();
-    return (await this.#executor.all(q))[0];
+  async endpoint(scope: string | EndpointScope, id: string): Promise<EndpointRow | undefined> {
+    const { tenantId, livemode } = scopeOf(scope);
+    let q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (livemode !== undefined) q = q.where('livemode', '=', livemode ? 1 : 0);
+    return (await this.#executor.all(q.compile()))[0];
   }
 
   /** Removes the endpoint and what it has not delivered yet; the attempt log stays as history. */
@@ -237,16 +251,58 @@ export class WebhookStore {
     return this.#lease.settle(key, owner, outcome, now);
   }
 
-  /** Puts an event's deliveries (to every endpoint of the tenant that had it) back in line now. */
-  async resend(tenantId: string, customerId: string, version: number, now: string): Promise<number> {
-    const q = this.#db
+  /** Leases a round's rows in one commit; the keys `owner` (unique to the round) won. */
+  claimMany<T extends WebhookDeliveryKey>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
+    return this.#lease.claimMany(keys, owner, now, leaseUntil);
+  }
+
+  /**
+   * Ends a round in ONE commit: its attempts logged, its rows settled (only those `owner` still
+   * holds), the failure count of each endpoint that answered reset. One commit per round instead of
+   * two per event is what lets delivery keep up with the writes that queue it.
+   */
+  async settleRound(round: {
+    readonly owner: string;
+    readonly now: string;
+    readonly settlements: readonly Settlement<WebhookDeliveryKey, WebhookDeliveryState>[];
+    readonly attempts: readonly AttemptRow[];
+    readonly recovered: readonly string[];
+  }): Promise<void> {
+    const steps: Step[] = chunked(this.#executor.backend, round.attempts, 9).map((rows) => ({
+      query: this.#db.insertInto('webhook_attempts').values(rows).compile(),
+    }));
+    steps.push(...this.#lease.settleSteps(round.settlements, round.owner, round.now));
+    if (round.recovered.length > 0) {
+      const q = this.#db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', 'in', round.recovered).where('failures', '>', 0);
+      steps.push({ query: q.compile() });
+    }
+    if (steps.length > 0) await this.#executor.atomic(steps);
+  }
+
+  /**
+   * Puts an event's deliveries (to every endpoint of the tenant that had it, of the scope's mode
+   * when it has one) back in line now.
+   */
+  async resend(scope: string | EndpointScope, customerId: string, version: number, now: string): Promise<number> {
+    const { tenantId, livemode } = scopeOf(scope);
+    let q = this.#db
       .updateTable('webhook_deliveries')
       .set({ state: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now })
       .where('tenant_id', '=', tenantId)
       .where('customer_id', '=', customerId)
-      .where('version', '=', version)
-      .compile();
-    return this.#executor.run(q);
+      .where('version', '=', version);
+    if (livemode !== undefined) {
+      q = q.where(
+        'endpoint_id',
+        'in',
+        this.#db
+          .selectFrom('webhook_endpoints')
+          .select('id')
+          .where('tenant_id', '=', tenantId)
+          .where('livemode', '=', livemode ? 1 : 0),
+      );
+    }
+    return this.#executor.run(q.compile());
   }
 
   async deliveriesOf(tenantId: string, customerId: string, version: number): Promise<WebhookDeliveryRow[]> {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type DialectName, dialects } from '../../dialects/index.ts';
+import { dialects, fixturesOf } from '../../dialects/index.ts';
 import type { FieldName } from '../../schemas/index.ts';
 import type { AnyDialect } from '../../src/contract/dialect.ts';
 import type { CanonicalView } from './dialect-harness.ts';
@@ -13,14 +13,8 @@ export const orderedPairs = all.flatMap((client) =>
   all.filter((u) => u !== client).map((upstream) => [client.name, upstream.name, client, upstream] as const),
 );
 
-/** What a provider fills in when the customer has none: Meteroid's currency, Bigcapital's type and base currency. */
-export const filledByProvider: Record<DialectName, readonly FieldName[]> = {
-  wooshpay: [],
-  connhex: [],
-  zenskar: [],
-  meteroid: ['currency'],
-  bigcapital: ['customer_type', 'currency'],
-};
+/** What a provider fills in when the customer has none (its fixtures say: Meteroid's currency, Bigcapital's type and base currency). */
+export const filledByProvider = (dialect: AnyDialect): readonly FieldName[] => fixturesOf(dialect).filledByProvider ?? [];
 
 /** A customer through a gateway's API (canonical fields), by any reference. */
 export async function canonicalOn(

@@ -6,9 +6,8 @@ import { testDatabaseEnv } from './store.ts';
 import { testEnv } from './gateway.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/entries/node.ts';
-import { createApp } from './registered.ts';
+import { createApp, replicationFor } from './registered.ts';
 import type { Dispatcher } from '../../src/outbox/dispatcher.ts';
-import { replicationFor } from '../../src/outbox/upstream-port.ts';
 import type { Store } from '../../src/store/index.ts';
 
 // A second custgate process playing the upstream provider (it serves every dialect faithfully),

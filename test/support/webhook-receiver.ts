@@ -17,13 +17,17 @@ export interface Receiver {
   status: number;
   /** How long each answer is held back (a slow receiver), in ms. */
   delayMs: number;
+  /** The most requests it has had in flight at once. */
+  readonly maxInFlight: number;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
-  const state = { status: 200, delayMs: 0 };
+  const state = { status: 200, delayMs: 0, inFlight: 0, maxInFlight: 0 };
   const server: Server = createServer((req, res) => {
+    state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
+    res.on('finish', () => state.inFlight--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -52,6 +56,9 @@ export async function startReceiver(): Promise<Receiver> {
     },
     set delayMs(ms: number) {
       state.delayMs = ms;
+    },
+    get maxInFlight() {
+      return state.maxInFlight;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,8 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createTenant } from '../support/registered.ts';
-import { addUpstream } from '../../src/upstream/registry.ts';
+import { createTenant, addUpstream } from '../support/registered.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
 import worker from '../../src/entries/worker.ts';
 import { testStore } from '../support/store.ts';

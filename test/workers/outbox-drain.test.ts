@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp, createTenant } from '../support/registered.ts';
+import { createApp, createTenant, registeredDialects } from '../support/registered.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import type { ReplicaTarget } from '../../src/outbox/types.ts';
@@ -18,7 +18,7 @@ describe('the outbox on workerd + D1', () => {
     const upstream = new FakeUpstream();
     const replicas = async (id: string): Promise<ReplicaTarget[]> =>
       id === tenant.tenant.id ? [{ id: 'up_edge', dialect: 'zenskar', mode: 'shadow' }] : [];
-    const dispatcher = new Dispatcher({ store, port: upstream, replicas, baseDelayMs: 1 });
+    const dispatcher = new Dispatcher({ store, port: upstream, replicas, dialects: registeredDialects, baseDelayMs: 1 });
     const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
     const waits: Promise<unknown>[] = [];
     const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };

@@ -7,7 +7,8 @@ import type { LoggedRequest } from '../../contract/request-log.ts';
 import { startWebhooks } from './webhooks.ts';
 
 interface Pasted {
-  readonly scheme: 'bearer' | 'zenskar' | 'bigcapital-jwt';
+  /** The header the secret goes in, then `+` and each header given the organisation (console/schemes.ts). */
+  readonly scheme: string;
   readonly secret: string;
   readonly organisation: string;
 }
@@ -63,9 +64,9 @@ function loadCredential(): Pasted | undefined {
 }
 
 function authHeaders(c: Pasted): Record<string, string> {
-  if (c.scheme === 'zenskar') return { 'x-api-key': c.secret, organisation: c.organisation };
-  const headers: Record<string, string> = { authorization: `Bearer ${c.secret}` };
-  if (c.scheme === 'bigcapital-jwt') headers['organization-id'] = c.organisation;
+  const [header = 'authorization', ...companions] = c.scheme.split('+');
+  const headers: Record<string, string> = { [header]: header === 'authorization' ? `Bearer ${c.secret}` : c.secret };
+  for (const companion of companions) headers[companion] = c.organisation;
   return headers;
 }
 
@@ -247,7 +248,7 @@ async function start(): Promise<void> {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const credential: Pasted = {
-      scheme: $<HTMLSelectElement>('scheme').value as Pasted['scheme'],
+      scheme: $<HTMLSelectElement>('scheme').value,
       secret: $<HTMLInputElement>('secret').value.trim(),
       organisation: $<HTMLInputElement>('organisation').value.trim(),
     };

@@ -1,7 +1,7 @@
 // GET /console: the page and its style sheet. Its script is app.ts, compiled by `npm run docs`
 // into bundle.ts. No inline script or style: the CSP is `default-src 'self'`.
 
-export const consoleHtml = `<!doctype html>
+export const consoleHtml = (schemeOptions: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -23,9 +23,7 @@ export const consoleHtml = `<!doctype html>
   <form id="credential-form">
     <label>Scheme
       <select id="scheme" name="scheme">
-        <option value="bearer">Authorization: Bearer (Wooshpay, Connhex, Meteroid, Bigcapital key)</option>
-        <option value="zenskar">x-api-key + organisation (Zenskar)</option>
-        <option value="bigcapital-jwt">Bearer JWT + organization-id (Bigcapital)</option>
+        ${schemeOptions}
       </select>
     </label>
     <label>Key or token <input id="secret" name="secret" type="password" autocomplete="off" required></label>

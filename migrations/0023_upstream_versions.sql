@@ -1,0 +1,5 @@
+-- Generated from src/store/migrations.ts (migration "0023_upstream_versions") by `npm run d1:migrations`. Do not edit.
+create table "upstream_versions" ("tenant_id" varchar(64) primary key, "version" integer not null);
+create trigger upstreams_inserted after insert on upstreams begin insert into upstream_versions (tenant_id, version) values (new.tenant_id, 1) on conflict (tenant_id) do update set version = upstream_versions.version + 1; end;
+create trigger upstreams_updated after update on upstreams begin insert into upstream_versions (tenant_id, version) values (old.tenant_id, 1) on conflict (tenant_id) do update set version = upstream_versions.version + 1; insert into upstream_versions (tenant_id, version) values (new.tenant_id, 1) on conflict (tenant_id) do update set version = upstream_versions.version + 1; end;
+create trigger upstreams_deleted after delete on upstreams begin insert into upstream_versions (tenant_id, version) values (old.tenant_id, 1) on conflict (tenant_id) do update set version = upstream_versions.version + 1; end;

@@ -1,0 +1,117 @@
+import type { Customer, CustomerPatch, IdKind } from '../../schemas/index.ts';
+import type { Principal } from '../contract/dialect.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import type { CustomerService, WriteRequest } from '../core/index.ts';
+import type { UpstreamRow } from '../store/index.ts';
+import type { ProxyWrite, RemoteState, UpstreamProxy } from './proxy.ts';
+import type { TenantUpstreams, Upstreams } from './tenant-upstreams.ts';
+
+// Each write goes to the local service, with the tenant's replicas, unless the tenant has a proxy
+// upstream: only then is the proxy (proxy.ts) in the way. Whether it has one is kept per process
+// and checked with one point read (tenant-upstreams.ts). Reads go to the local store; only a
+// local miss asks whether a proxy upstream may know the customer.
+
+/** The customer operations the request pipeline and the gateway API use. */
+export interface Customers {
+  get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** A retrieve: the customer, or the tombstone of a deleted one (each dialect answers it its own way). */
+  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }>;
+  delete(
+    kinds: readonly IdKind[],
+    segment: string,
+    request: WriteRequest,
+    again: 'same' | 'not_found',
+  ): Promise<{ customer: Customer; deleted: boolean }>;
+  create(patch: CustomerPatch, request: ProxyWrite): Promise<Customer>;
+  update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, request: ProxyWrite): Promise<Customer>;
+  events: CustomerService['events'];
+  /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
+  refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** The proxy upstream's own state of one of its customers (its webhook), taken into the local copy. */
+  takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer>;
+  /** The proxy upstream deleted one of its customers (its webhook): the local copy follows; undefined when none is linked. */
+  takeDelete(
+    principal: Principal,
+    upstream: Pick<UpstreamRow, 'id' | 'dialect'>,
+    remoteId: string,
+  ): Promise<{ customer: Customer; deleted: boolean } | undefined>;
+}
+
+export class TenantCustomers implements Customers {
+  readonly #service: CustomerService;
+  readonly #upstreams: Upstreams;
+  readonly #proxy: UpstreamProxy;
+  readonly #keptReplicas: boolean;
+
+  /**
+   * `keptReplicas`: the write path's ReplicaLookup port is `upstreams.replicas`, so the replicas come
+   * with the proxy decision, in one read; otherwise the core asks its own port (or has none).
+   */
+  constructor(service: CustomerService, upstreams: Upstreams, proxy: UpstreamProxy, keptReplicas: boolean) {
+    this.#service = service;
+    this.#upstreams = upstreams;
+    this.#proxy = proxy;
+    this.#keptReplicas = keptReplicas;
+  }
+
+  async #tenant(tenantId: string): Promise<{ proxy: TenantUpstreams['proxy']; replicas: TenantUpstreams['replicas'] | undefined }> {
+    const found = await this.#upstreams.of(tenantId);
+    return this.#keptReplicas ? found : { proxy: found.proxy, replicas: undefined };
+  }
+
+  get events(): CustomerService['events'] {
+    return (principal, kinds, segment) => this.#service.events(principal, kinds, segment);
+  }
+
+  async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
+    try {
+      return await this.#service.get(principal, kinds, segment);
+    } catch (error) {
+      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
+      const { proxy } = await this.#upstreams.of(principal.tenantId);
+      if (!proxy) throw error;
+      return this.#proxy.known(principal, segment, proxy, error);
+    }
+  }
+
+  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
+    try {
+      return await this.#service.read(principal, kinds, segment);
+    } catch (error) {
+      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
+      return { customer: await this.get(principal, kinds, segment), deleted: false };
+    }
+  }
+
+  async create(patch: CustomerPatch, request: ProxyWrite): Promise<Customer> {
+    const { proxy, replicas } = await this.#tenant(request.principal.tenantId);
+    if (proxy) return this.#proxy.create(proxy, replicas, patch, request);
+    return this.#service.create(patch, request, { replicas });
+  }
+
+  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, request: ProxyWrite): Promise<Customer> {
+    const { proxy, replicas } = await this.#tenant(request.principal.tenantId);
+    if (proxy) return this.#proxy.update(proxy, replicas, kinds, segment, patch, request);
+    return this.#service.update(kinds, segment, patch, request, { replicas });
+  }
+
+  async delete(kinds: readonly IdKind[], segment: string, request: WriteRequest, again: 'same' | 'not_found') {
+    const { proxy, replicas } = await this.#tenant(request.principal.tenantId);
+    if (proxy) return this.#proxy.delete(proxy, replicas, kinds, segment, request, again);
+    return this.#service.delete(kinds, segment, request, again, { replicas });
+  }
+
+  async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
+    const { proxy } = await this.#upstreams.of(principal.tenantId);
+    if (!proxy) return this.get(principal, kinds, segment);
+    return this.#proxy.refresh(proxy, principal, kinds, segment);
+  }
+
+  takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer> {
+    return this.#proxy.takeIn(principal, upstream, remote);
+  }
+
+  takeDelete(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remoteId: string) {
+    return this.#proxy.takeDelete(principal, upstream, remoteId);
+  }
+}
