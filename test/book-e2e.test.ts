@@ -3,24 +3,29 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
+import { type DialectName, dialects } from '../dialects/index.ts';
+import type { AnyDialect, ClientRequest } from '../src/contract/dialect.ts';
 import { createApp, createTenant, type GatewayApp, addUpstream, replicationFor } from './support/registered.ts';
 import { bookDeps } from './support/book-deps.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
+import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store } from '../src/store/index.ts';
 import { importCustomers } from '../src/upstream/import.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
-import { cli } from './support/processes.ts';
+import { cli, runCli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
-// #27 end to end against a second custgate playing Wooshpay: a delete through a proxy and through
-// a mirror leaves the provider's customer deleted as Stripe's reference documents (a retrieve
-// answers {id, object, deleted: true}); `custgate upstream promote` refuses while deliveries are
+// #27 end to end against a second custgate playing each provider: a delete through a proxy and
+// through a mirror, for every dialect whose provider documents a delete, leaves the provider's
+// customer deleted as that provider shows one (out of its list; a retrieve answers as its delete
+// documents: Stripe's {id, object, deleted: true}, an archive, or 404); `custgate upstream promote` refuses while deliveries are
 // pending and says why on stderr, and `--force` promotes with a warning; an import at `--rate n`
 // waits as long as n customers a second takes.
 
 let provider: Provider;
+let credentials: Provider['credentials'];
 let store: Store;
 let env: Record<string, string>;
 let app: GatewayApp;
@@ -28,6 +33,12 @@ let dispatcher: Dispatcher;
 
 beforeAll(async () => {
   provider = await startProvider();
+  // Connhex authorises a delete by its own permission, which a token has only when minted with it.
+  const minted = await runCli(
+    ['token', 'mint', provider.tenantId, '--dialect', 'connhex', '--permissions', 'pay:customers:*', '--json'],
+    provider.env,
+  );
+  credentials = { ...provider.credentials, connhex: { token: (JSON.parse(minted) as { token: string }).token } };
   env = { ...testDatabaseEnv(), ...testEnv };
   store = await openStore(env);
   const config = loadConfig(env);
@@ -44,14 +55,14 @@ afterAll(async () => {
 
 const providerKey = () => ({ authorization: `Bearer ${provider.credentials.wooshpay.secret_key}` });
 
-async function tenantWith(name: string, mode: 'proxy' | 'mirror') {
+async function tenantWith(name: string, mode: 'proxy' | 'mirror', dialect: DialectName = 'wooshpay') {
   const config = loadConfig(env);
   const created = await createTenant(store, config, name);
   const upstream = await addUpstream(store, keyringFor(config, store.upstreams), created.tenant.id, {
-    dialect: 'wooshpay',
-    baseUrl: provider.baseUrl('wooshpay'),
+    dialect,
+    baseUrl: provider.baseUrl(dialect),
     mode,
-    credentials: provider.credentials.wooshpay,
+    credentials: credentials[dialect],
   });
   return {
     tenantId: created.tenant.id,
@@ -65,38 +76,77 @@ async function remoteOf(tenantId: string, upstreamId: string, publicId: string):
   return (await store.upstreams.findLink(tenantId, upstreamId, customer.id))!.remote_id;
 }
 
-async function atProvider(remoteId: string) {
-  const res = await fetch(`${provider.baseUrl('wooshpay')}/v1/customers/${remoteId}`, { headers: providerKey() });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+/** A request of the dialect's client half, sent to the provider as that dialect's API. */
+async function atProvider(dialect: DialectName, request: ClientRequest) {
+  const res = await fetch(`${provider.baseUrl(dialect)}${request.path}`, { method: request.method, headers: request.headers });
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as unknown };
 }
 
-describe('delete against a second custgate', () => {
+/** The ids of the provider's whole list in the dialect, page by page as its client half walks it. */
+async function listedAtProvider(dialect: AnyDialect): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const issued = credentials[dialect.name as DialectName];
+  for (let next: string | undefined, pages = 0; pages < 100; pages++) {
+    const page = dialect.client.parseList!((await atProvider(dialect.name as DialectName, dialect.client.list!(next, issued))).body);
+    if (page instanceof Error) throw page;
+    for (const c of page.customers) ids.add(c.id);
+    next = page.next;
+    if (next === undefined) break;
+  }
+  return ids;
+}
+
+// Every dialect whose provider documents a delete, from the registry: the local writes are
+// Wooshpay's (the client's own dialect does not matter here), the provider is the dialect's API.
+const deleting = (Object.values(dialects) as AnyDialect[]).filter(
+  (d) => d.wire.delete !== undefined && d.client.delete !== undefined && d.client.list !== undefined,
+);
+
+describe.each(deleting.map((d) => [d.name, d] as const))('delete against a second custgate playing %s', (name, dialect) => {
+  const upstreamDialect = name as DialectName;
+
+  /** The provider's customer is gone as the provider's API shows a deleted one: out of its list, and retrieved as its delete documents. */
+  async function expectDeletedAtProvider(remote: string) {
+    const read = await atProvider(upstreamDialect, dialect.client.retrieve(remote, credentials[upstreamDialect]));
+    expect(read.status).toBe(dialect.wire.delete!.retrieve === 'not_found' ? 404 : 200);
+    if (dialect.wire.delete!.retrieve === 'tombstone') expect(read.body).toMatchObject({ deleted: true });
+    expect((await listedAtProvider(dialect)).has(remote)).toBe(false);
+  }
+
   it('through a proxy: the provider deletes first, and its customer reads as deleted', async () => {
-    const { tenantId, upstreamId, auth } = await tenantWith('delete-proxy', 'proxy');
-    const created = await app.request('/v1/customers', jsonInit('POST', { name: 'Proxied, then gone' }, auth));
+    const { tenantId, upstreamId, auth } = await tenantWith(`delete-proxy-${name}`, 'proxy', upstreamDialect);
+    const created = await app.request('/v1/customers', jsonInit('POST', { name: 'Proxied, then gone', email: 'gone@example.com' }, auth));
     expect(created.status).toBe(200);
     const { id } = (await created.json()) as { id: string };
     const remote = await remoteOf(tenantId, upstreamId, id);
-    expect((await atProvider(remote)).body).toMatchObject({ id: remote, name: 'Proxied, then gone' });
+    const before = await atProvider(upstreamDialect, dialect.client.retrieve(remote, credentials[upstreamDialect]));
+    expect(before.status).toBe(200);
+    expect(dialect.client.parse(before.body)).toMatchObject({ id: remote, patch: { name: { op: 'set', value: 'Proxied, then gone' } } });
 
     const deleted = await app.request(`/v1/customers/${id}`, { method: 'DELETE', headers: auth });
     expect(deleted.status).toBe(200);
     expect(await deleted.json()).toEqual({ id, object: 'customer', deleted: true });
-    expect(await atProvider(remote)).toEqual({ status: 200, body: { id: remote, object: 'customer', deleted: true } });
+    await expectDeletedAtProvider(remote);
   });
 
   it('through a mirror: the delete is delivered after the create, and the provider reads it as deleted', async () => {
-    const { tenantId, upstreamId, auth } = await tenantWith('delete-mirror', 'mirror');
-    const created = await app.request('/v1/customers', jsonInit('POST', { name: 'Mirrored, then gone' }, auth));
+    const { tenantId, upstreamId, auth } = await tenantWith(`delete-mirror-${name}`, 'mirror', upstreamDialect);
+    const created = await app.request('/v1/customers', jsonInit('POST', { name: 'Mirrored, then gone', email: 'gone@example.com' }, auth));
     const { id } = (await created.json()) as { id: string };
     const deleted = await app.request(`/v1/customers/${id}`, { method: 'DELETE', headers: auth });
     expect(deleted.status).toBe(200);
     // Both deliveries (create, then delete) in order.
     for (let i = 0; i < 5 && (await store.outbox.counts(tenantId, upstreamId)).pending > 0; i++) await dispatcher.drain();
-    expect(await store.outbox.counts(tenantId, upstreamId)).toMatchObject({ pending: 0, dead: 0 });
-    const remote = await remoteOf(tenantId, upstreamId, id);
-    expect(await atProvider(remote)).toEqual({ status: 200, body: { id: remote, object: 'customer', deleted: true } });
+    const why = await store.executor.all(
+      queryBuilder(store.executor.backend).selectFrom('outbox').select(['state', 'last_error']).where('tenant_id', '=', tenantId).compile(),
+    );
+    expect(await store.outbox.counts(tenantId, upstreamId), JSON.stringify(why)).toMatchObject({ pending: 0, dead: 0 });
+    await expectDeletedAtProvider(await remoteOf(tenantId, upstreamId, id));
   });
+});
+
+it('the registry has dialects with a delete, Wooshpay among them (the suite above is not empty)', () => {
+  expect(deleting.map((d) => d.name)).toContain('wooshpay');
 });
 
 const run = (args: readonly string[]) =>

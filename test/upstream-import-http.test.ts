@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DialectName, dialectNames } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { type CreatedTenant, createApp, createTenant, type GatewayApp, addUpstream } from './support/registered.ts';
@@ -53,14 +54,15 @@ afterAll(async () => {
 async function tenantWith(
   name: string,
   baseUrl: string,
+  dialect: DialectName = 'wooshpay',
 ): Promise<{ created: CreatedTenant; upstreamId: string; auth: Record<string, string> }> {
   const config = loadConfig(env);
   const created = await createTenant(store, config, name);
   const upstream = await addUpstream(store, keyringFor(config, store.upstreams), created.tenant.id, {
-    dialect: 'wooshpay',
+    dialect,
     baseUrl,
     mode: 'mirror',
-    credentials: provider.credentials.wooshpay,
+    credentials: provider.credentials[dialect],
   });
   return { created, upstreamId: upstream.id, auth: { authorization: `Bearer ${created.credentials.wooshpay!.secret_key}` } };
 }
@@ -138,6 +140,19 @@ describe('POST /gateway/v1/upstreams/{id}/import', () => {
     }
     expect(await store.imports.find(created.tenant.id, upstreamId)).toBeUndefined();
   });
+});
+
+// The same job from each provider's list (its own pagination: cursors, page numbers), from the
+// registry: the book the provider's one tenant holds, every customer stored once and linked.
+describe.each(dialectNames.filter((d) => d !== 'wooshpay'))('POST …/import from %s', (dialect) => {
+  it('imports the whole book in the background', async () => {
+    const { created, upstreamId, auth } = await tenantWith(`import-http-${dialect}`, provider.baseUrl(dialect), dialect);
+    const path = `/gateway/v1/upstreams/${upstreamId}/import`;
+    expect((await app.request(path, { method: 'POST', headers: auth })).status).toBe(202);
+    expect(await finished(path, auth)).toMatchObject({ state: 'done', seen: BOOK, imported: BOOK });
+    expect(await store.countCustomers(created.tenant.id)).toBe(BOOK);
+    expect(await store.upstreams.linkCount(created.tenant.id, upstreamId)).toBe(BOOK);
+  }, 120_000);
 });
 
 /** A forwarder to the provider that answers the list's first request with 429 and `Retry-After: 1`. */
