@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 
 /** One kind of request, rebuilt for every send when it has `next` (a new customer, a new body). */
@@ -27,6 +28,7 @@ export interface LoadOptions {
 }
 
 export async function measure(url: string, work: Workload, options: LoadOptions): Promise<Measured> {
+  if (options.rate) return paced(url, work, { ...options, rate: options.rate });
   const { next } = work;
   const request: autocannon.Request = { method: work.method as autocannon.Request['method'], path: work.path, headers: work.headers };
   if (work.body !== undefined) request.body = work.body;
@@ -63,6 +65,76 @@ export async function measure(url: string, work: Workload, options: LoadOptions)
     p99: latencies.percentile(99),
     errors: result.non2xx + result.errors,
     total: result.requests.total,
+  };
+}
+
+/**
+ * An open-loop load at a fixed rate: request i is sent at start + i/rate, whether or not earlier
+ * ones were answered, over at most `connections` keep-alive sockets. autocannon's overallRate is
+ * not that: each connection sends its share of the second back to back as soon as the second
+ * starts (node_modules/autocannon/lib/httpClient.js, `reqsMadeThisSecond`), so 500 req/s over 32
+ * connections is a saturating burst of 500 once a second, and its p99 is the burst's queueing
+ * (32 ÷ the server's capacity), not the latency at that rate. Latency is taken from the moment a
+ * request is due, so a request the generator sent late, or that waited for a free socket, is
+ * charged its wait (no coordinated omission).
+ */
+async function paced(url: string, work: Workload, options: LoadOptions & { readonly rate: number }): Promise<Measured> {
+  const target = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const latencies = new LatencyHistogram();
+  const total = Math.max(1, Math.round(options.rate * options.durationSeconds));
+  const interval = 1000 / options.rate;
+  let sent = 0;
+  let settled = 0;
+  let errors = 0;
+  const start = performance.now();
+  try {
+    await new Promise<void>((resolve) => {
+      const finish = (due: number, ok: boolean) => {
+        if (ok) latencies.record(performance.now() - due);
+        else errors++;
+        if (++settled === total) resolve();
+      };
+      const send = (due: number) => {
+        let answered = false;
+        // A socket error after the response began reaches both the request and the response.
+        const once = (ok: boolean) => {
+          if (answered) return;
+          answered = true;
+          finish(due, ok);
+        };
+        const n = work.next?.();
+        const body = n?.body ?? work.body;
+        const headers = body === undefined ? work.headers : { ...work.headers, 'content-length': String(Buffer.byteLength(body)) };
+        const req = httpRequest(
+          { host: target.hostname, port: target.port, method: work.method, path: n?.path ?? work.path, headers, agent, timeout: 30_000 },
+          (res) => {
+            res.resume();
+            res.on('end', () => once(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
+            res.on('error', () => once(false));
+          },
+        );
+        req.on('error', () => once(false));
+        req.on('timeout', () => req.destroy());
+        req.end(body);
+      };
+      const tick = () => {
+        const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+        for (; sent < due; sent++) send(start + sent * interval);
+        if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+      };
+      tick();
+    });
+  } finally {
+    agent.destroy();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    rps: (total - errors) / seconds,
+    p50: latencies.percentile(50),
+    p99: latencies.percentile(99),
+    errors,
+    total,
   };
 }
 

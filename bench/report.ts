@@ -45,6 +45,7 @@ export function byHandFor(row: Row, rows: readonly Row[]): Row | undefined {
   return rows.find(
     (r) =>
       r.kind === 'by-hand' &&
+      r.rate === undefined &&
       (r.backend ?? 'sqlite') === backend &&
       r.label.includes(row.kind) &&
       (backend === 'postgres' || row.kind === 'retrieve' || r.label.includes('NORMAL')),

@@ -18,7 +18,7 @@
 // every dialect's update with the large store; the same work written by hand on the same stack
 // (bench/by-hand-server.ts: retrieve, update with synchronous=NORMAL and FULL, and on PostgreSQL),
 // which every custgate row is compared with; every dialect's update at a fixed offered load
-// (BENCH_RATE) for its p99; Stoplight Prism mocking the generated Wooshpay
+// (BENCH_RATE) for its p99, beside the by-hand update at that rate (bench/load.ts paces it); Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 //
 // Groups (`npm run bench -- --only requests,migration,backlog,webhooks`; all by default): the rows
@@ -103,7 +103,7 @@ async function row(
   rows.push(failure ? { ...r, probeFailure: failure } : r);
   const cpu = cpuPerRequest === undefined ? '' : `  server CPU ${Math.round(cpuPerRequest)} µs/req`;
   log(
-    `  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}${failure ? `  (first answer: ${failure})` : ''}`,
+    `  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}  load ${loadavg()[0]!.toFixed(2)}${failure ? `  (first answer: ${failure})` : ''}`,
   );
 }
 
@@ -148,6 +148,12 @@ async function byHand(dir: string, customers: number) {
         await measure(url, updateWorkload(wooshpay, credentials, customers, 3), { ...load, durationSeconds: warmupSeconds });
       await row(child, url, `by hand update (${run.tag})`, updateWorkload(wooshpay, credentials, customers, 5), meta);
       if (run.retrieve) await row(child, url, `by hand retrieve (${run.tag})`, retrieveWorkload(wooshpay, credentials, customers, 5), meta);
+      // The machine's floor for the fixed-rate p99: the same updates by hand at the same rate.
+      if (fixedRate > 0)
+        await row(child, url, `by hand update (${run.tag}) at ${fixedRate} req/s`, updateWorkload(wooshpay, credentials, customers, 6), {
+          ...meta,
+          rate: fixedRate,
+        });
     } finally {
       await child.stop();
     }

@@ -9,7 +9,7 @@
 // are Node's HTTP server and sockets, the garbage collector, or the runtime. The table gives each
 // stage's share and its µs per request (share × the process's CPU time ÷ requests served).
 //
-// Knobs: BENCH_STAGES_DIALECT [wooshpay], BENCH_DURATION seconds per kind [10], BENCH_WARMUP [3],
+// Knobs: BENCH_STAGES_DIALECT [wooshpay], BENCH_STAGES_KINDS [retrieve,update], BENCH_DURATION seconds per kind [10], BENCH_WARMUP [3],
 // BENCH_CONNECTIONS [32], BENCH_SMALL customers [1000]. A profiler costs CPU of its own: compare
 // shares, and take absolute figures from `npm run bench`.
 
@@ -38,7 +38,7 @@ const stages = [
   ['response (@hono/node-server)', /\/node_modules\/@hono\/node-server\//],
   ['routing (hono)', /\/node_modules\/hono\//],
   ['auth', /\/src\/auth\/|\/src\/http\/authenticate\.ts|\/dialects\/[^/]+\/auth\.ts|\/node_modules\/jose\//],
-  ['body decoding', /\/src\/http\/body\.ts|\/node_modules\/qs\//],
+  ['body decoding', /\/src\/contract\/body\.ts|\/node_modules\/qs\//],
   ['validation', /\/node_modules\/valibot\/|\/dialects\/[^/]+\/request\.ts|\/src\/contract\/validate\.ts|\/schemas\//],
   ['mapping and render', /\/dialects\//],
   ['upstream look-up', /\/src\/upstream\//],
@@ -172,7 +172,10 @@ try {
   };
   const credentials = preloaded.credentials[dialect.name];
   if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
-  for (const kind of ['retrieve', 'update'] as const) process.stdout.write(`${await profiled(kind, credentials, childEnv)}\n`);
+  const kinds = (env.BENCH_STAGES_KINDS ?? 'retrieve,update')
+    .split(',')
+    .filter((k): k is 'retrieve' | 'update' => k === 'retrieve' || k === 'update');
+  for (const kind of kinds) process.stdout.write(`${await profiled(kind, credentials, childEnv)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

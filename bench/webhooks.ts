@@ -10,7 +10,7 @@ import { updateWorkload } from './workloads.ts';
 // its own process, checking each Stripe-Signature with the stripe package as a user's handler would)
 // while Wooshpay updates run against one `custgate serve` on SQLite. Measured: the time from each
 // event's commit (its webhook_deliveries row, written in the update's transaction) to its arrival,
-// first at fixed update rates (BENCH_WEBHOOK_RATES, autocannon's overallRate: the latency a steady
+// first at fixed update rates (BENCH_WEBHOOK_RATES, paced by bench/load.ts: the latency a steady
 // service sees), then at saturation (events delivered per second during the updates, and the
 // updates' throughput with the endpoint against the same updates before it was added).
 
@@ -190,7 +190,7 @@ export async function webhookSection(dir: string, customers: number, load: LoadO
       ],
       notes: [
         `${customers.toLocaleString('en-US')} customers (BENCH_WEBHOOK_BOOK), ${load.connections} connections (BENCH_CONNECTIONS), ${load.durationSeconds} s per row (BENCH_DURATION) after 3 s of warm-up without the endpoint.`,
-        `Fixed rates (BENCH_WEBHOOK_RATES, autocannon overallRate, ${load.durationSeconds} s each): the p99 a service writing at that steady rate sees; each row's events are counted once all are delivered.`,
+        `Fixed rates (BENCH_WEBHOOK_RATES, paced by bench/load.ts, ${load.durationSeconds} s each): the p99 a service writing at that steady rate sees; each row's events are counted once all are delivered.`,
         `At saturation every event committed was delivered ${drained ? `(the last ${((drainedAt - ended) / 1000).toFixed(1)} s after the updates stopped)` : '— NOT within 10 minutes'}; over the whole run ${allMissing} missing, ${duplicates} repeated (at-least-once), ${forged} failing the signature check.`,
         `The events came in on ${connections} TCP connection(s) to the receiver (keep-alive; at most CUSTGATE_WEBHOOK_CONNECTIONS at once).`,
         "Commit time: the created_at of the event's webhook_deliveries row (written in the update's own transaction); arrival: when the receiver had the whole body. Same clock.",

@@ -59,6 +59,8 @@ export interface GatewayConfig {
   readonly maxInFlightPerAddress: number;
   /** Requests kept per tenant for GET /gateway/v1/requests (0: none; the default in production). */
   readonly requestLogSize: number;
+  /** CUSTGATE_READ_CACHE_SIZE: customers whose rows and rendered answers a process keeps for retrieves (0: none). */
+  readonly readCacheSize?: number;
 }
 
 /** A count per time window (the rate limits); `max` 0 turns the limit off. */
@@ -136,6 +138,7 @@ const envSchema = v.object({
   CUSTGATE_SQLITE_SYNCHRONOUS: v.optional(v.picklist(['full', 'normal'], 'must be full or normal'), 'full'),
   CUSTGATE_SQLITE_BUSY_TIMEOUT_MS: v.optional(integer(1), '100'),
   CUSTGATE_SQLITE_WRITER: v.optional(v.picklist(['thread', 'inline'], 'must be thread or inline'), 'thread'),
+  CUSTGATE_READ_CACHE_SIZE: v.optional(integer(0, 1_000_000)),
   CUSTGATE_PG_SCHEMA: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'))),
   CUSTGATE_PG_POOL_SIZE: v.optional(integer(1, 1000)),
   CUSTGATE_PG_CONNECT_TIMEOUT_MS: v.optional(integer(0)),
@@ -230,6 +233,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 
     // Bodies in memory are a developer's tool: off in production unless asked for.
     requestLogSize: parsed.CUSTGATE_REQUEST_LOG_SIZE ?? (parsed.NODE_ENV === 'production' ? 0 : 100),
+    ...(parsed.CUSTGATE_READ_CACHE_SIZE !== undefined && { readCacheSize: parsed.CUSTGATE_READ_CACHE_SIZE }),
     outbox: {
       maxAttempts: parsed.CUSTGATE_OUTBOX_MAX_ATTEMPTS,
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,

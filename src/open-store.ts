@@ -1,7 +1,7 @@
 import { type Env, loadEnv } from './config.ts';
 import { Store } from './store/index.ts';
 import { observedExecutor } from './store/observed.ts';
-import { PostgresExecutor, type PostgresOptions } from './store/postgres.ts';
+import type { PostgresOptions } from './store/postgres.ts';
 import { SqliteExecutor } from './store/sqlite.ts';
 
 // The server (src/entries/node.ts) and every CLI command (src/cli/) open the store here, from the
@@ -42,9 +42,11 @@ export function postgresOptions(
 export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): Promise<Store> {
   const parsed = loadEnv(env);
   const target = parsed.DATABASE_URL;
+  // The PostgreSQL driver is loaded only for a PostgreSQL store: a SQLite server does not hold pg
+  // in memory (about 10 MB of the compiled server's resident memory).
   const executor =
     target.kind === 'postgres'
-      ? new PostgresExecutor(postgresOptions(target.url, parsed))
+      ? new (await import('./store/postgres.ts')).PostgresExecutor(postgresOptions(target.url, parsed))
       : new SqliteExecutor({
           path: target.path,
           synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,
@@ -57,5 +59,6 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
     await executor.close();
     throw error;
   }
-  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor);
+  const readCache = parsed.CUSTGATE_READ_CACHE_SIZE === undefined ? {} : { readCacheSize: parsed.CUSTGATE_READ_CACHE_SIZE };
+  return new Store(options.onError ? observedExecutor(executor, options.onError) : executor, readCache);
 }

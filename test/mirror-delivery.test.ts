@@ -160,7 +160,9 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     'a %s provider refuses a field (400/422): the dead row names it; the next version without the value is delivered',
     { timeout: 60_000 },
     async (dialect) => {
-      const refusing = await switchableProxy(provider.base, (body) => (body.includes('@refused.test') ? strict[dialect] : undefined));
+      const refusing = await switchableProxy(provider.base, {
+        refuse: (body) => (body.includes('@refused.test') ? strict[dialect] : undefined),
+      });
       try {
         const strictTenant = await createTenant(local.store, local.config, `field-refusal-${dialect}`);
         await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), strictTenant.tenant.id, {

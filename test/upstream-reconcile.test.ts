@@ -6,6 +6,8 @@ import { openStore } from '../src/entries/node.ts';
 import { createTenant, createApp, addUpstream } from './support/registered.ts';
 import { bookDeps } from './support/book-deps.ts';
 import type { Store } from '../src/store/index.ts';
+import { reconcile } from '../src/outbox/reconcile.ts';
+import { queryBuilder } from '../src/store/compiler.ts';
 import { importCustomers } from '../src/upstream/import.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
@@ -93,7 +95,18 @@ it('reports a planted missing customer and a planted field difference, and nothi
     { customer: expect.any(String), upstream_id: remote[2], fields: [{ field: 'name', local: 'Both 2', upstream: 'Renamed there' }] },
   ]);
 
+  expect(report).toMatchObject({ truncated: false });
+  // A book of any size: each list of the report keeps its first entries only, the counts stay whole,
+  // and the upstream's ids staged for the run are dropped at its end.
+  const row = (await store.upstreams.find(tenantId, upstream.id))!;
+  const capped = await reconcile(bookDeps(store, env), row, { listLimit: 0 });
+  expect(capped).toMatchObject({ clean: false, truncated: true, missing_upstream: [], differences: [], ids: [] });
+  expect(capped.counts).toEqual(report.counts);
+  const staged = await store.executor.all(queryBuilder(store.executor.backend).selectFrom('reconcile_listed').selectAll().compile());
+  expect(staged).toEqual([]);
+
   const ids = await reconcileCli([tenantId, upstream.id, '--ids']);
+  expect(ids.code).toBe(1);
   const lines = ids.stdout.trim().split('\n');
   expect(lines[0]).toBe('local_id,upstream_id');
   expect(

@@ -11,6 +11,7 @@ import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
+import { processHolder } from '../upstream/process-holder.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 
 // `custgate upstream import|backfill|reconcile`: moving a whole customer book between providers
@@ -76,6 +77,11 @@ export function bookCommands(upstream: Command, env: Env, all: readonly AnyDiale
     .option('--json', 'print the result as JSON')
     .action(async (tenant: string, id: string, opts: { rate?: number; live?: boolean; json?: boolean }) => {
       const bar = opts.json ? { update: () => undefined, stop: () => undefined } : counter('import');
+      // Ctrl-C or SIGTERM: stop after the current page and release the import, so the next run resumes at once.
+      const stopping = new AbortController();
+      const stop = () => stopping.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
@@ -83,11 +89,20 @@ export function bookCommands(upstream: Command, env: Env, all: readonly AnyDiale
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
             onPage: bar.update,
+            holder: processHolder(),
+            signal: stopping.signal,
           });
         } finally {
           bar.stop();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
         }
       });
+      if (done.state === 'running') {
+        // Stopped by a signal: the import is not finished, which a script must see.
+        process.exitCode = 130;
+        console.error(`stopped after page ${done.pages} (${done.seen} customers read); run the same command again to resume`);
+      }
       console.log(
         opts.json
           ? JSON.stringify(done)
@@ -115,15 +130,27 @@ export function bookCommands(upstream: Command, env: Env, all: readonly AnyDiale
     .option('--json', 'print the whole result as JSON')
     .option('--ids', 'print the id map as CSV (local_id,upstream_id) instead')
     .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
+      // The id map is written as it is found, so a book of any size prints in bounded memory.
+      const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
       const result = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
-        return reconcile(bookDeps(store, env, all), row);
+        return reconcile(bookDeps(store, env, all), row, csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {});
       });
-      if (opts.ids) console.log(['local_id,upstream_id', ...result.ids.map(([l, u]) => `${l},${u}`)].join('\n'));
-      else if (opts.json) console.log(JSON.stringify(result));
-      else console.log(summary(result));
       if (!result.clean) process.exitCode = 1;
+      if (opts.json) console.log(JSON.stringify(result));
+      else if (!opts.ids) console.log(summary(result));
     });
+}
+
+/** Writes lines to stdout, waiting whenever its buffer is full (a slow pipe must not grow memory). */
+async function csvOut(header: string): Promise<(line: string) => Promise<void>> {
+  const write = (line: string) =>
+    new Promise<void>((resolve) => {
+      if (process.stdout.write(`${line}\n`)) resolve();
+      else process.stdout.once('drain', () => resolve());
+    });
+  await write(header);
+  return write;
 }
 
 /** The reconciliation for a person: counts, then each difference (the first 20 of each kind). */

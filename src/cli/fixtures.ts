@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../open-store.ts';
-import { loadFixtures, parseFixtureText, type LoadedFixtures } from '../gateway/fixtures.ts';
+import type { LoadedFixtures } from '../gateway/fixtures.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listTenants } from '../store/tenant-admin.ts';
 
@@ -25,6 +25,8 @@ export async function loadFixtureFile(
   } catch (error) {
     throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  // Loaded here, not with the CLI: the YAML parser is not kept in a server's memory for a dev-only flag.
+  const { loadFixtures, parseFixtureText } = await import('../gateway/fixtures.ts');
   return loadFixtures(store, loadConfig(env), { id: tenantId }, parseFixtureText(text, file), all);
 }
 

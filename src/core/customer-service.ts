@@ -25,6 +25,7 @@ import {
 } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
+import { KeptCustomers } from './kept-customers.ts';
 import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
@@ -73,6 +74,8 @@ export interface KeptResponse {
 
 export interface ServiceOptions {
   readonly now: () => Date;
+  /** Customers of retrieved rows kept for the next retrieve (kept-customers.ts); 0 or absent: none. */
+  readonly readCacheSize?: number;
   /** Attempts at a compare-and-set before answering with a conflict (backends without row locks). */
   readonly maxAttempts: number;
   /** How long an update may wait for earlier updates of the same customer before a 409. */
@@ -201,10 +204,12 @@ export class CustomerService {
   readonly #writers = new WriteQueue();
   /** Per tenant, the last number this process handed out (see #nextNumber). */
   readonly #numbers = new Map<string, number>();
+  readonly #kept: KeptCustomers;
 
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
     this.#options = options;
+    this.#kept = new KeptCustomers(options.readCacheSize ?? 0);
   }
 
   /**
@@ -218,12 +223,12 @@ export class CustomerService {
     return row;
   }
 
-  /** As resolve, but a deleted customer's tombstone is found too. */
-  async find(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
+  /** As resolve, but a deleted customer's tombstone is found too; `reuse`: as Store.findCustomer. */
+  async find(caller: Caller, kinds: readonly IdKind[], segment: string, reuse = false): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
-      const row = await this.#store.findCustomer(caller.tenantId, kind, value);
+      const row = await this.#store.findCustomer(caller.tenantId, kind, value, reuse);
       if (row && inMode(row, caller.livemode)) return row;
     }
     throw notFound(segment);
@@ -233,10 +238,13 @@ export class CustomerService {
     return rowToCustomer(await this.resolve(principal, kinds, segment));
   }
 
-  /** The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider does). */
+  /**
+   * The customer a segment names, deleted or not (a retrieve answers a deleted one as its provider
+   * does): the object the last retrieve of the same row made, when it is kept (kept-customers.ts).
+   */
   async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
-    const row = await this.find(principal, kinds, segment);
-    return { customer: rowToCustomer(row), deleted: row.deleted_at !== null };
+    const row = await this.find(principal, kinds, segment, true);
+    return { customer: this.#kept.of(row), deleted: row.deleted_at !== null };
   }
 
   /**
@@ -444,6 +452,7 @@ export class CustomerService {
       unit: {
         row: customerToRow(next, tenantId),
         expectedVersion: current.version,
+        previous: row,
         event: this.#event(next, ctx, 'update', changes),
         ...this.#idempotency(next, ctx),
         ...this.#deliveries(replicas, next, tenantId, 'update'),
@@ -473,6 +482,7 @@ export class CustomerService {
       unit: {
         row: { ...customerToRow(next, tenantId), livemode: row.livemode, deleted_at: now },
         expectedVersion: current.version,
+        previous: row,
         event: this.#event(next, ctx, 'delete', []),
         ...this.#deliveries(replicas, next, tenantId, 'delete'),
         ...this.#extra(recorder, next, ctx, 'delete'),

@@ -207,7 +207,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
         const { customer, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
         if (deleted) return readDeleted(c, customer, principal);
-        return json(200, renderer(principal, expand)(customer), { etag: etagOf(customer) });
+        const body = rt.renderedReads.body(dialect.name, principal, expand, customer, () => renderer(principal, expand)(customer));
+        return json(200, body, { etag: etagOf(customer) });
       } catch (error) {
         return fail(error);
       }

@@ -7,6 +7,7 @@ import type { Replication } from '../outbox/types.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
+import type { LeaseHolder } from '../upstream/import-lease.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, TenantCustomers } from '../upstream/customers.ts';
 import { UpstreamProxy } from '../upstream/proxy.ts';
@@ -16,11 +17,12 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
-import { type Store, StoreBusy } from '../store/index.ts';
+import { defaultReadCacheSize, type Store, StoreBusy } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RequestLog } from './request-log.ts';
+import { RenderedReads } from './rendered-reads.ts';
 import type { StaticAssets } from '../web/assets.ts';
 import { Webhooks } from '../webhooks/index.ts';
 
@@ -43,6 +45,8 @@ export interface GatewayDeps {
    * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
    */
   readonly clientAddress?: (c: Context) => string | undefined;
+  /** Who this process is when it claims an import (src/upstream/import-lease.ts); default: a random id. */
+  readonly importHolder?: LeaseHolder;
   /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
   readonly docsAssets?: StaticAssets;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
@@ -84,6 +88,8 @@ export interface Runtime {
 
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
+  /** Retrieve answers rendered once per unchanged row (rendered-reads.ts). */
+  readonly renderedReads: RenderedReads;
 }
 
 /**
@@ -136,7 +142,9 @@ export function createRuntime(deps: GatewayDeps): Runtime {
   const dispatcher = replication?.dispatcher;
   const keptReplicas = replication !== undefined && replication.replicas === tenantUpstreams.replicas;
   const drainAfterWrite = replication?.drainAfterWrite !== false;
+  const readCacheSize = deps.config.readCacheSize ?? defaultReadCacheSize;
   const service = new CustomerService(deps.store, {
+    readCacheSize,
     now,
     maxAttempts: 16,
     writeWaitMs: deps.config.writeWaitMs,
@@ -170,9 +178,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
     webhooks,
-    imports: new ImportJobs({ store: deps.store, service, client: upstreams }, { logger, now }),
+    imports: new ImportJobs({ store: deps.store, service, client: upstreams }, { logger, now, holder: deps.importHolder }),
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),
+    renderedReads: new RenderedReads(readCacheSize > 0),
   };
 }

@@ -36,110 +36,156 @@ export interface Reconciliation {
   /** Upstream customer ids no local customer is linked to. */
   readonly missing_local: readonly string[];
   readonly differences: readonly { readonly customer: string; readonly upstream_id: string; readonly fields: readonly FieldDiff[] }[];
-  /** [local UUID, upstream id] of every linked customer the upstream holds. */
+  /** [local UUID, upstream id] of linked customers the upstream holds (`custgate upstream reconcile --ids` prints them all). */
   readonly ids: readonly (readonly [string, string])[];
+  /** True when a list above holds only its first `listLimit` entries; the counts are always whole. */
+  readonly truncated: boolean;
+}
+
+export interface ReconcileOptions {
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Each linked pair as it is found, for an id map of any size (the CSV of `--ids`). */
+  readonly onLinked?: (localId: string, upstreamId: string) => void | Promise<void>;
+  /** Entries kept per list of the result (default 1,000), so a book of any size is held in bounded memory. */
+  readonly listLimit?: number;
 }
 
 /** Customers read per local page (only their ids and links). */
 const batch = 500;
+/** Ids per statement: D1 binds at most 100 parameters to one (a staged row binds 3). */
+const chunk = 30;
+/** Staged ids of a run that died without dropping them are dropped by a later run after this long. */
+const staleStagingMs = 86_400_000;
+
+const chunksOf = <T>(items: readonly T[]): T[][] =>
+  Array.from({ length: Math.ceil(items.length / chunk) }, (_, i) => items.slice(i * chunk, (i + 1) * chunk));
 
 export async function reconcile(
   deps: { readonly store: Store; readonly client: UpstreamClient },
   row: UpstreamRow,
-  options: { readonly now?: () => Date; readonly sleep?: (ms: number) => Promise<void> } = {},
+  options: ReconcileOptions = {},
 ): Promise<Reconciliation> {
   const now = options.now ?? (() => new Date());
+  const limit = options.listLimit ?? 1_000;
   const { store, client } = deps;
   const upstream = await client.open(row);
   const dialect = upstream.dialect;
   const fields = comparedFields(dialect);
   const db = queryBuilder(store.executor.backend);
-  // Only the ids the upstream listed are kept across pages (what the local walk checks links
-  // against); each page's customers are compared with their local copies and dropped.
-  const listed = new Set<string>();
+  const exec = store.executor;
+  // The ids the upstream listed are staged in a table for this run (what the local walk checks
+  // links against, in SQL); each page's customers are compared with their local copies and dropped.
+  const run = crypto.randomUUID();
+  const stagedAt = now().toISOString();
+  await exec.run(
+    db
+      .deleteFrom('reconcile_listed')
+      .where('created_at', '<', new Date(now().getTime() - staleStagingMs).toISOString())
+      .compile(),
+  );
   const missingLocal: string[] = [];
   const differences: Reconciliation['differences'][number][] = [];
   const ids: [string, string][] = [];
-  const asked = new Set<string>();
-  let token: string | undefined;
-  do {
-    const page = await pageWithRetries(client, upstream, token, options.sleep ?? sleepFor);
-    const fresh = page.customers.filter((c) => !listed.has(c.id));
-    for (const c of fresh) listed.add(c.id);
-    const locals = new Map<string, CustomersTable>();
-    if (fresh.length > 0) {
-      const q = db
-        .selectFrom('upstream_links as l')
-        .innerJoin('customers as c', 'c.id', 'l.customer_id')
-        .selectAll('c')
-        .select('l.remote_id')
-        .where('l.tenant_id', '=', row.tenant_id)
-        .where('l.upstream_id', '=', row.id)
-        .where(
-          'l.remote_id',
-          'in',
-          fresh.map((c) => c.id),
-        )
-        .compile();
-      for (const r of await store.executor.all(q)) locals.set(r.remote_id, r);
-    }
-    for (const c of fresh) {
-      const r = locals.get(c.id);
-      if (r === undefined) {
-        missingLocal.push(c.id);
-        continue;
-      }
-      ids.push([r.id, c.id]);
-      const customer = rowToCustomer(r);
-      const diffs = shadowDiff(expectedAt(dialect, r.id, customer), applyPatch(customer, c.patch), fields);
-      if (diffs.length > 0) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
-    }
-    token = page.next;
-    if (token !== undefined) {
-      if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
-      asked.add(token);
-    }
-  } while (token !== undefined);
-
-  // The local side: every customer without a link, or linked to an id the upstream did not list.
+  const counts = { local: 0, upstream: 0, linked: 0, missing_upstream: 0, missing_local: 0, differing: 0 };
   const missingUpstream: string[] = [];
-  let local = 0;
-  const pages = walkCustomers(store, row.tenant_id, batch, (page) =>
-    page
-      .leftJoin('upstream_links as l', (join) => join.onRef('l.customer_id', '=', 'c.id').on('l.upstream_id', '=', row.id))
-      .select(['c.id', 'c.number', 'l.remote_id']),
-  );
-  for await (const rows of pages) {
-    for (const r of rows) {
-      local++;
-      if (r.remote_id === null || !listed.has(r.remote_id)) missingUpstream.push(r.id);
+  const asked = new Set<string>();
+  try {
+    let token: string | undefined;
+    do {
+      const page = await pageWithRetries(client, upstream, token, options.sleep ?? sleepFor);
+      const fresh = await stageFresh(store, run, stagedAt, page.customers);
+      counts.upstream += fresh.length;
+      const locals = new Map<string, CustomersTable>();
+      for (const part of chunksOf(fresh.map((c) => c.id))) {
+        const q = db
+          .selectFrom('upstream_links as l')
+          .innerJoin('customers as c', 'c.id', 'l.customer_id')
+          .selectAll('c')
+          .select('l.remote_id')
+          .where('l.tenant_id', '=', row.tenant_id)
+          .where('l.upstream_id', '=', row.id)
+          .where('l.remote_id', 'in', part)
+          .compile();
+        for (const r of await exec.all(q)) locals.set(r.remote_id, r);
+      }
+      for (const c of fresh) {
+        const r = locals.get(c.id);
+        if (r === undefined) {
+          if (counts.missing_local++ < limit) missingLocal.push(c.id);
+          continue;
+        }
+        if (counts.linked++ < limit) ids.push([r.id, c.id]);
+        await options.onLinked?.(r.id, c.id);
+        const customer = rowToCustomer(r);
+        const diffs = shadowDiff(expectedAt(dialect, r.id, customer), applyPatch(customer, c.patch), fields);
+        if (diffs.length > 0 && counts.differing++ < limit) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
+      }
+      token = page.next;
+      if (token !== undefined) {
+        if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
+        asked.add(token);
+      }
+    } while (token !== undefined);
+
+    // The local side: every customer without a link, or linked to an id the upstream did not list.
+    const pages = walkCustomers(store, row.tenant_id, batch, (page) =>
+      page
+        .leftJoin('upstream_links as l', (join) => join.onRef('l.customer_id', '=', 'c.id').on('l.upstream_id', '=', row.id))
+        .leftJoin('reconcile_listed as s', (join) => join.onRef('s.remote_id', '=', 'l.remote_id').on('s.run_id', '=', run))
+        .select(['c.id', 'c.number', 'l.remote_id', 's.remote_id as listed']),
+    );
+    for await (const rows of pages) {
+      for (const r of rows) {
+        counts.local++;
+        if ((r.remote_id === null || r.listed === null) && counts.missing_upstream++ < limit) missingUpstream.push(r.id);
+      }
     }
+  } finally {
+    await exec.run(db.deleteFrom('reconcile_listed').where('run_id', '=', run).compile());
   }
   const at = now();
+  const clean = counts.missing_upstream === 0 && counts.missing_local === 0 && counts.differing === 0;
   const result: Reconciliation = {
     upstream: row.id,
     at: at.toISOString(),
-    clean: missingUpstream.length === 0 && missingLocal.length === 0 && differences.length === 0,
-    counts: {
-      local,
-      upstream: listed.size,
-      linked: ids.length,
-      missing_upstream: missingUpstream.length,
-      missing_local: missingLocal.length,
-      differing: differences.length,
-    },
+    clean,
+    counts,
     missing_upstream: missingUpstream,
     missing_local: missingLocal,
     differences,
     ids,
+    truncated: [counts.missing_upstream, counts.missing_local, counts.differing, counts.linked].some((n) => n > limit),
   };
   // `differences` is what a promotion reads (src/upstream/cut-over.ts): every customer missing on
   // either side or differing counts.
   const summary = JSON.stringify({
-    clean: result.clean,
-    differences: missingUpstream.length + missingLocal.length + differences.length,
-    ...result.counts,
+    clean,
+    differences: counts.missing_upstream + counts.missing_local + counts.differing,
+    ...counts,
   });
   await store.upstreams.record(historyStep(row, reconciledEvent, row.mode as UpstreamMode, null, at, summary));
   return result;
+}
+
+/** Stages the page's ids for the run and returns its customers not listed before (a list may repeat one across pages). */
+async function stageFresh<C extends { readonly id: string }>(store: Store, run: string, at: string, customers: readonly C[]): Promise<C[]> {
+  const db = queryBuilder(store.executor.backend);
+  const seen = new Set<string>();
+  const unique = customers.filter((c) => !seen.has(c.id) && seen.add(c.id));
+  const before = new Set<string>();
+  for (const part of chunksOf(unique.map((c) => c.id))) {
+    const q = db.selectFrom('reconcile_listed').select('remote_id').where('run_id', '=', run).where('remote_id', 'in', part).compile();
+    for (const r of await store.executor.all(q)) before.add(r.remote_id);
+  }
+  const fresh = unique.filter((c) => !before.has(c.id));
+  for (const part of chunksOf(fresh)) {
+    await store.executor.run(
+      db
+        .insertInto('reconcile_listed')
+        .values(part.map((c) => ({ run_id: run, remote_id: c.id, created_at: at })))
+        .compile(),
+    );
+  }
+  return fresh;
 }

@@ -29,6 +29,12 @@ export interface SqlExecutor {
     plan: (rows: R[]) => { readonly steps: readonly Step[]; readonly value: T },
     waitMs: number,
   ): Promise<T>;
+  /**
+   * Backends with a cheap check that nothing changed (SQLite): a number that moves whenever a
+   * commit may have changed what the next read sees, by any connection or process. Read it before
+   * the query whose result is kept under it. Without it, reads are never served from a cache.
+   */
+  readEpoch?(): number;
   close(): Promise<void>;
 }
 

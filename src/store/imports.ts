@@ -25,15 +25,55 @@ export class ImportRepository {
     return (await this.#executor.all(q))[0];
   }
 
-  /** Writes the checkpoint whole (the first one inserts it). */
-  async save(row: ImportRow): Promise<void> {
+  /**
+   * Takes the import for `row.lease_owner` in one statement, so two starts in different processes
+   * cannot both pass: the first checkpoint is inserted only if none exists; an existing one is
+   * replaced only while it is as the caller read it (`seen` — its updated_at and holder) and
+   * nobody holds it (done, failed, released, or its lease lapsed). With `takeFrom` the named
+   * holder's claim is taken over even before it lapses (its process is known to be gone).
+   * False: another start won.
+   */
+  async claim(row: ImportRow, seen: ImportRow | undefined, now: string, takeFrom?: string): Promise<boolean> {
+    if (seen === undefined) {
+      const q = this.#db
+        .insertInto('upstream_imports')
+        .values(row)
+        .onConflict((oc) => oc.column('upstream_id').doNothing())
+        .compile();
+      return (await this.#executor.run(q)) > 0;
+    }
     const { upstream_id: _, ...rest } = row;
     const q = this.#db
-      .insertInto('upstream_imports')
-      .values(row)
-      .onConflict((oc) => oc.column('upstream_id').doUpdateSet(rest))
+      .updateTable('upstream_imports')
+      .set(rest)
+      .where('upstream_id', '=', row.upstream_id)
+      .where('tenant_id', '=', row.tenant_id)
+      .where('updated_at', '=', seen.updated_at)
+      .where((eb) =>
+        takeFrom !== undefined
+          ? eb('lease_owner', '=', takeFrom)
+          : eb.or([
+              eb('state', '!=', 'running'),
+              eb('lease_owner', 'is', null),
+              eb('lease_until', 'is', null),
+              eb('lease_until', '<', now),
+            ]),
+      )
       .compile();
-    await this.#executor.run(q);
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  /** Writes the checkpoint whole, only while `row.lease_owner`'s claim stands; false: it was taken over. */
+  async save(row: ImportRow, owner: string): Promise<boolean> {
+    const { upstream_id: _, ...rest } = row;
+    const q = this.#db
+      .updateTable('upstream_imports')
+      .set(rest)
+      .where('upstream_id', '=', row.upstream_id)
+      .where('tenant_id', '=', row.tenant_id)
+      .where('lease_owner', '=', owner)
+      .compile();
+    return (await this.#executor.run(q)) > 0;
   }
 
   /** Imports still running, oldest first (the Workers cron advances them page by page). */

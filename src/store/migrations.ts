@@ -515,4 +515,24 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // #27: an import's start must be one atomic claim across processes (two gateways, or a gateway
+  // and the CLI, on one database): the holder's id and how long its claim lasts, renewed after
+  // each page, so a crashed holder's import can be taken over once its lease lapses, and one that
+  // stops cleanly (SIGTERM) releases it at once. Existing checkpoints are held by no one (null).
+  // And reconcile stages the ids an upstream listed in a table for the run, so comparing a book
+  // of any size with the local one is SQL, not a set held in memory.
+  '0025_import_lease_reconcile_ids': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_imports').addColumn('lease_owner', 'varchar(128)').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('lease_until', 'varchar(32)').execute();
+      await db.schema
+        .createTable('reconcile_listed')
+        .addColumn('run_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('reconcile_listed_pk', ['run_id', 'remote_id'])
+        .execute();
+      await db.schema.createIndex('reconcile_listed_created').on('reconcile_listed').column('created_at').execute();
+    },
+  },
 };

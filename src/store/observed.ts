@@ -16,5 +16,8 @@ export function observedExecutor(executor: SqlExecutor, onError: (error: unknown
     run: (query) => watch(() => executor.run(query)),
     atomic: (steps: readonly Step[]) => watch(() => executor.atomic(steps)),
     close: () => executor.close(),
+    // What the store asks of the executor it wraps: the row locks of PostgreSQL and the read epoch of SQLite.
+    ...(executor.exclusive && { exclusive: executor.exclusive.bind(executor) }),
+    ...(executor.readEpoch && { readEpoch: executor.readEpoch.bind(executor) }),
   };
 }

@@ -181,6 +181,13 @@ export interface UpstreamLinksTable {
   created_at: string;
 }
 
+/** The ids an upstream listed during one reconciliation run (src/outbox/reconcile.ts), dropped at its end. */
+export interface ReconcileListedTable {
+  run_id: string;
+  remote_id: string;
+  created_at: string;
+}
+
 /** Where an import of an upstream's customer list stands (src/upstream/import.ts). */
 export interface UpstreamImportsTable {
   upstream_id: string;
@@ -199,6 +206,10 @@ export interface UpstreamImportsTable {
   updated_at: string;
   /** 1 when the imported customers belong to the tenant's live keys, 0 for test keys. */
   livemode: number;
+  /** Who runs the import now (src/upstream/import-lease.ts); null when no one does. */
+  lease_owner: string | null;
+  /** Until when the holder's claim lasts (ISO time); a lapsed one may be taken over. */
+  lease_until: string | null;
 }
 
 export interface GatewayKeysTable {
@@ -239,6 +250,7 @@ export interface Database {
   upstream_history: UpstreamHistoryTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
   upstream_imports: UpstreamImportsTable;
+  reconcile_listed: ReconcileListedTable;
   gateway_keys: GatewayKeysTable;
   simulate_rules: SimulateRulesTable;
   upstream_versions: UpstreamVersionsTable;

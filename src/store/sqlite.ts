@@ -118,12 +118,28 @@ export class SqliteExecutor implements SqlExecutor {
   readonly #options: SqliteOptions;
   #writer: Writer | undefined;
   #queue: Unit[] = [];
+  // PRAGMA data_version moves when another connection (the writer thread, another process)
+  // commits, never for this connection's own commits (https://sqlite.org/pragma.html#pragma_data_version):
+  // the inline writer's commits move #epoch themselves.
+  readonly #dataVersion: Database.Statement<[], number>;
+  #lastDataVersion = -1;
+  #epoch = 0;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#options = options;
     this.db = openConnection(Database, options.path, options.synchronous ?? 'full', options.busyTimeoutMs ?? 100);
     this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
+    this.#dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  readEpoch(): number {
+    const version = this.#dataVersion.get() as number;
+    if (version !== this.#lastDataVersion) {
+      this.#lastDataVersion = version;
+      this.#epoch++;
+    }
+    return this.#epoch;
   }
 
   #writerFor(): Writer {
@@ -153,10 +169,14 @@ export class SqliteExecutor implements SqlExecutor {
     const units = this.#queue;
     if (units.length === 0) return Promise.resolve();
     this.#queue = [];
+    // Before the batch (an inline commit happens within this call) and once it is settled: a read
+    // kept under an epoch from before the commit is never served after it.
+    this.#epoch++;
     return this.#writerFor()
       .apply(units.map((u) => u.steps))
       .then(
         (results) => {
+          this.#epoch++;
           units.forEach((unit, i) => {
             const result = results[i];
             if (result && 'changes' in result) unit.resolve(result.changes);
@@ -164,6 +184,7 @@ export class SqliteExecutor implements SqlExecutor {
           });
         },
         (error: unknown) => {
+          this.#epoch++;
           for (const unit of units) unit.reject(error);
         },
       );
@@ -204,6 +225,7 @@ export class SqliteExecutor implements SqlExecutor {
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: this.db }) });
     const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
+    this.#epoch++;
     if (error) throw error;
     // Not destroyed: that would close the shared better-sqlite3 handle.
   }

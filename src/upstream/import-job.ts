@@ -1,20 +1,14 @@
-import { GatewayError } from '../contract/errors.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ImportRow, UpstreamRow } from '../store/index.ts';
-import { checkpointFrom, type ImportDeps, type ImportProgress, importCustomers, progressOf } from './import.ts';
+import { claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
+import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
 // importCustomers (src/upstream/import.ts) after the answer: on Node to the end in the serving
 // process's background; on Workers a few pages inside the request's waitUntil, then a few pages on
 // each cron run (src/entries/worker.ts) until the list ends. The checkpoint row is the job's state,
 // so its progress reads the same wherever it runs, and a job stopped with its process resumes.
-
-/**
- * A running import whose checkpoint is older than this is taken for stopped (its process was
- * killed) and may be started again, resuming. Longer than the longest wait for one page
- * (a provider's Retry-After is capped at two minutes).
- */
-export const importLeaseMs = 5 * 60_000;
 
 /** Pages advanced per Workers invocation (request or cron run), well inside its time limit. */
 export const pagesPerRun = 5;
@@ -43,13 +37,17 @@ export class ImportJobs {
   readonly #deps: ImportDeps;
   readonly #logger: Logger;
   readonly #now: () => Date;
-  /** Jobs of this process, by upstream id: the check before the store's, which another process's job passes. */
+  readonly #holder: LeaseHolder;
+  /** Aborted at shutdown: each job stops after its current page and releases its claim. */
+  readonly #stopping = new AbortController();
+  /** Jobs of this process, by upstream id: one process does not start a job it runs already. */
   readonly #running = new Map<string, Promise<unknown>>();
 
-  constructor(deps: ImportDeps, options: { readonly logger: Logger; readonly now: () => Date }) {
+  constructor(deps: ImportDeps, options: { readonly logger: Logger; readonly now: () => Date; readonly holder?: LeaseHolder | undefined }) {
     this.#deps = deps;
     this.#logger = options.logger;
     this.#now = options.now;
+    this.#holder = options.holder ?? randomHolder();
   }
 
   /** The upstream's import as it stands (undefined: never imported). */
@@ -58,27 +56,15 @@ export class ImportJobs {
     return found ? importJobView(found) : undefined;
   }
 
-  /** Starts (or resumes) importing; refused with 409 while an import of the upstream is running. */
+  /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
   async start(row: UpstreamRow, options: StartImport = {}): Promise<ImportJobView> {
-    const previous = await this.#deps.store.imports.find(row.tenant_id, row.id);
-    const now = this.#now();
-    const live = previous?.state === 'running' && now.getTime() - Date.parse(previous.updated_at) < importLeaseMs;
-    if (this.#running.has(row.id) || (previous && live)) {
-      const at = previous ? ` (${previous.pages} pages, ${previous.seen} customers so far)` : '';
-      throw new GatewayError(
-        'conflict',
-        `An import from upstream ${row.id} is running already${at}: GET /gateway/v1/upstreams/${row.id}/import shows its progress.`,
-      );
-    }
+    if (this.#stopping.signal.aborted)
+      throw new GatewayError('unavailable', 'The gateway is shutting down; start the import again shortly.');
+    if (this.#running.has(row.id)) throw runningAlready(row.id, await this.#deps.store.imports.find(row.tenant_id, row.id));
     // Opens the upstream first: credentials that cannot be read fail the request, not the job.
     await this.#deps.client.open(row);
-    const claimed = checkpointFrom(previous, row, options.livemode, now);
-    await this.#deps.store.imports.save(claimed);
-    const job = this.#run(row, {
-      rate: options.rate,
-      livemode: options.livemode,
-      maxPages: options.background ? pagesPerRun : undefined,
-    });
+    const claimed = await claimImport(this.#deps.store, row, this.#holder, { livemode: options.livemode, at: this.#now() });
+    const job = this.#run(row, claimed, { rate: options.rate, maxPages: options.background ? pagesPerRun : undefined });
     options.background?.(job);
     return importJobView(claimed);
   }
@@ -89,18 +75,44 @@ export class ImportJobs {
       if (Date.now() >= deadline) return;
       if (this.#running.has(job.upstream_id)) continue;
       const row = await this.#deps.store.upstreams.find(job.tenant_id, job.upstream_id);
+      const at = this.#now();
       if (!row) {
-        const at = this.#now().toISOString();
-        await this.#deps.store.imports.save({ ...job, state: 'failed', last_error: 'The upstream was removed.', updated_at: at });
+        if (heldBy(job, at) === undefined) {
+          await this.#deps.store.imports.claim(
+            {
+              ...job,
+              state: 'failed',
+              last_error: 'The upstream was removed.',
+              lease_owner: null,
+              lease_until: null,
+              updated_at: at.toISOString(),
+            },
+            job,
+            at.toISOString(),
+          );
+        }
         continue;
       }
-      await this.#run(row, { maxPages: pagesPerRun });
+      let claimed: ImportRow;
+      try {
+        claimed = await claimImport(this.#deps.store, row, this.#holder, { at });
+      } catch (error) {
+        if (isGatewayError(error) && error.code === 'conflict') continue; // another isolate runs it
+        throw error;
+      }
+      await this.#run(row, claimed, { maxPages: pagesPerRun });
     }
   }
 
-  #run(row: UpstreamRow, options: { rate?: number | undefined; livemode?: boolean | undefined; maxPages?: number | undefined }) {
+  /** Shutdown: every job of this process stops after its current page and releases its claim. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await Promise.all(this.#running.values());
+  }
+
+  #run(row: UpstreamRow, claimed: ImportRow, options: { rate?: number | undefined; maxPages?: number | undefined }) {
     // A failure is in the checkpoint (state failed, last_error) for GET …/import; the log gets its message only.
-    const job = importCustomers(this.#deps, row, { ...options, now: this.#now })
+    const job = runImport(this.#deps, row, claimed, this.#holder.id, { ...options, signal: this.#stopping.signal, now: this.#now })
       .catch((error: unknown) => {
         this.#logger.error('import_failed', { upstream: row.id, message: error instanceof Error ? error.message : String(error) });
       })

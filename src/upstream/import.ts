@@ -3,6 +3,7 @@ import type { ClientCustomer } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
 import type { Upstream, UpstreamClient } from './client.ts';
+import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
 import { adoptedIds } from './proxy.ts';
 import { replicasOf } from './tenant-upstreams.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
@@ -33,6 +34,8 @@ export interface ImportOptions {
   readonly onPage?: ((progress: ImportProgress) => void) | undefined;
   /** Whose customers the imported ones are: test or live keys (default: a resumed import's, else test). */
   readonly livemode?: boolean | undefined;
+  /** Aborted: stops after the current page and releases the claim (a shutdown). */
+  readonly signal?: AbortSignal | undefined;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -77,6 +80,8 @@ export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow
     started_at: at.toISOString(),
     updated_at: at.toISOString(),
     livemode: Number(livemode === true),
+    lease_owner: null,
+    lease_until: null,
   };
 }
 
@@ -99,23 +104,80 @@ function waitBefore(error: unknown, attempt: number): number | undefined {
 }
 
 /**
- * Imports (or resumes importing) the upstream's customers. Resolves with the progress when the
- * list ends or `maxPages` is reached; on a failure the checkpoint records it and the error is
- * thrown (a re-run resumes at the page that failed).
+ * Claims the upstream's import for `holder` (one conditional write, src/store/imports.ts): the
+ * checkpoint to run from. Refused (409 conflict) while another holder runs it; a holder known to
+ * be gone is taken over at once, any other once its lease lapses.
  */
-export async function importCustomers(deps: ImportDeps, row: UpstreamRow, options: ImportOptions = {}): Promise<ImportProgress> {
+export async function claimImport(
+  store: Store,
+  row: UpstreamRow,
+  holder: LeaseHolder,
+  options: { readonly livemode?: boolean | undefined; readonly at: Date },
+): Promise<ImportRow> {
+  const previous = await store.imports.find(row.tenant_id, row.id);
+  const held = heldBy(previous, options.at);
+  const takeFrom = held !== undefined && holder.gone?.(held) === true ? held : undefined;
+  if (held !== undefined && takeFrom === undefined) throw runningAlready(row.id, previous);
+  const claimed = {
+    ...checkpointFrom(previous, row, options.livemode, options.at),
+    lease_owner: holder.id,
+    lease_until: leaseUntil(options.at),
+  };
+  if (!(await store.imports.claim(claimed, previous, options.at.toISOString(), takeFrom))) {
+    throw runningAlready(row.id, await store.imports.find(row.tenant_id, row.id));
+  }
+  return claimed;
+}
+
+/** Claims the import for `options.holder` (a fresh one by default) and runs it: the CLI's import. */
+export async function importCustomers(
+  deps: ImportDeps,
+  row: UpstreamRow,
+  options: ImportOptions & { readonly holder?: LeaseHolder } = {},
+): Promise<ImportProgress> {
   const now = options.now ?? (() => new Date());
-  const sleep = options.sleep ?? sleepFor;
+  await deps.client.open(row);
+  const holder = options.holder ?? randomHolder();
+  const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, at: now() });
+  return runImport(deps, row, claimed, holder.id, options);
+}
+
+/**
+ * Runs a claimed import from its checkpoint. Resolves with the progress when the list ends, or
+ * when `maxPages` is reached or `signal` aborts (after the current page: the claim is released
+ * then, so the next start resumes at once); on a failure the checkpoint records it and the error
+ * is thrown (a re-run resumes at the page that failed).
+ */
+export async function runImport(
+  deps: ImportDeps,
+  row: UpstreamRow,
+  claimed: ImportRow,
+  owner: string,
+  options: ImportOptions = {},
+): Promise<ImportProgress> {
+  const now = options.now ?? (() => new Date());
+  const pause = options.sleep ?? sleepFor;
   const upstream = await deps.client.open(row);
-  const previous = await deps.store.imports.find(row.tenant_id, row.id);
-  let checkpoint = checkpointFrom(previous, row, options.livemode, now());
-  await deps.store.imports.save(checkpoint);
+  let checkpoint = claimed;
+  const save = async (next: ImportRow) => {
+    if (!(await deps.store.imports.save(next, owner))) throw new LeaseLost(row.id);
+    checkpoint = next;
+  };
+  // A wait (a Retry-After, the rate) renews the claim first, to outlast the wait.
+  const sleep = async (ms: number) => {
+    await save({ ...checkpoint, lease_until: leaseUntil(now(), ms), updated_at: now().toISOString() });
+    await pause(ms);
+  };
   // A cursor that comes back is a list that never ends: refused rather than walked for ever.
   const asked = new Set<string>();
   const started = Date.now();
   let stored = 0;
   try {
-    for (let pages = 0; options.maxPages === undefined || pages < options.maxPages; pages++) {
+    for (let pages = 0; ; pages++) {
+      if ((options.maxPages !== undefined && pages >= options.maxPages) || options.signal?.aborted === true) {
+        await save({ ...checkpoint, lease_owner: null, lease_until: null, updated_at: now().toISOString() });
+        break;
+      }
       const token = checkpoint.next_token ?? undefined;
       if (token !== undefined) {
         if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
@@ -147,22 +209,28 @@ export async function importCustomers(deps: ImportDeps, row: UpstreamRow, option
           if (due > Date.now()) await sleep(due - Date.now());
         }
       }
-      checkpoint = {
+      const last = page.next === undefined;
+      await save({
         ...checkpoint,
         next_token: page.next ?? null,
-        state: page.next === undefined ? 'done' : 'running',
+        state: last ? 'done' : 'running',
         pages: Number(checkpoint.pages) + 1,
         seen: Number(checkpoint.seen) + page.customers.length,
         imported: Number(checkpoint.imported) + imported,
+        lease_owner: last ? null : owner,
+        lease_until: last ? null : leaseUntil(now()),
         updated_at: now().toISOString(),
-      };
-      await deps.store.imports.save(checkpoint);
+      });
       options.onPage?.(progressOf(checkpoint));
-      if (page.next === undefined) break;
+      if (last) break;
     }
   } catch (error) {
+    if (error instanceof LeaseLost) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    await deps.store.imports.save({ ...checkpoint, state: 'failed', last_error: message, updated_at: now().toISOString() });
+    await deps.store.imports.save(
+      { ...checkpoint, state: 'failed', last_error: message, lease_owner: null, lease_until: null, updated_at: now().toISOString() },
+      owner,
+    );
     throw error;
   }
   return progressOf(checkpoint);

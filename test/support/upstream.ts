@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedCredentials } from '../../src/contract/dialect.ts';
 import { type DialectName, dialects } from '../../dialects/index.ts';
 import type { UpstreamMode } from '../../src/store/index.ts';
@@ -67,22 +67,24 @@ export type Refusal = (body: string) => { readonly status: number; readonly body
 
 /**
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
- * when the provider's host is gone) and brought back, on the same address; `refuse` answers a body
- * as a stricter provider would, instead of forwarding it.
+ * when the provider's host is gone) and brought back, on the same address. `before` may hold a
+ * request (by its path) until the test lets it through; `refuse` answers a body as a stricter
+ * provider would, instead of forwarding it.
  */
 export async function switchableProxy(
   target: string,
-  refuse?: Refusal,
+  options: { readonly before?: (url: string) => Promise<void>; readonly refuse?: Refusal } = {},
 ): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
   let isDown = false;
-  const server: Server = createServer(async (req, res) => {
+  const forward = async (req: IncomingMessage, res: ServerResponse) => {
+    await options.before?.(req.url ?? '/');
     if (isDown) {
       req.socket.destroy();
       return;
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const refused = refuse?.(Buffer.concat(chunks).toString('utf8'));
+    const refused = options.refuse?.(Buffer.concat(chunks).toString('utf8'));
     if (refused) {
       res.writeHead(refused.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(refused.body));
@@ -95,7 +97,9 @@ export async function switchableProxy(
     const answer = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
     res.end(Buffer.from(await answer.arrayBuffer()));
-  });
+  };
+  // A request its client gave up on while held (its timeout) has nothing left to answer.
+  const server: Server = createServer((req, res) => void forward(req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
