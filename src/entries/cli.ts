@@ -68,6 +68,15 @@ const program = new Command('custgate')
   .version(packageVersion, '-v, --version')
   .showHelpAfterError();
 
+// A command run beside a serving gateway on the same SQLite file (docs/migrating.md runs import,
+// backfill and reconcile that way) waits for the write lock between the server's commits. The
+// server's own bound (CUSTGATE_SQLITE_BUSY_TIMEOUT_MS, 100 ms) exists to answer a request 503
+// quickly; a command that gave up as fast would fail a migration under ordinary load.
+const commandBusyTimeoutMs = '10000';
+program.hook('preAction', (_program, action) => {
+  if (action.name() !== 'serve') env.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS ??= commandBusyTimeoutMs;
+});
+
 program
   .command('serve')
   .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
