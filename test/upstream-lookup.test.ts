@@ -73,3 +73,77 @@ it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, t
   expect((await gw.canonical(id)).name).toBe('Long list');
   expect(await gw.store.upstreams.linksOf(gw.tenant.tenant.id, uuid)).toHaveLength(0);
 });
+
+// When a create's answer was lost at Bigcapital (no Idempotency-Key, no field for a marker), the
+// next write looks in the provider's list for what it left. A customer there with the same
+// content that Bigcapital dates long before the attempt is someone else's: not adopted. The
+// provider here lost the first create without keeping it, and lists one such older customer.
+
+let bigcapital: Server;
+let bigcapitalBase = '';
+const posts: Record<string, unknown>[] = [];
+
+const customerOf = (body: Record<string, unknown>, id: number, createdAt: string) => ({ ...body, id, createdAt });
+
+beforeAll(async () => {
+  bigcapital = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://provider');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'POST' && url.pathname === '/api/customers') {
+      posts.push(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
+      if (posts.length === 1) {
+        req.socket.destroy();
+        return;
+      }
+      json(200, customerOf(posts.at(-1) ?? {}, 2002, new Date().toISOString()));
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/customers') {
+      // Exactly what the lost create carried, made an hour before it.
+      const older = customerOf(posts[0] ?? {}, 1001, new Date(Date.now() - 3_600_000).toISOString());
+      json(200, { customers: [older], pagination: { page: 1, pageSize: 100, total: 1 } });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/customers/2002') {
+      json(200, customerOf(posts.at(-1) ?? {}, 2002, new Date().toISOString()));
+      return;
+    }
+    json(404, { errors: [{ type: 'NOT_FOUND', code: 404 }] });
+  });
+  await new Promise<void>((resolve) => bigcapital.listen(0, '127.0.0.1', resolve));
+  const address = bigcapital.address();
+  bigcapitalBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  bigcapital?.closeAllConnections();
+  await new Promise<void>((resolve) => bigcapital?.close(() => resolve()));
+});
+
+it('an identical customer the provider made before the attempt is not linked; the create is sent again', async () => {
+  const auth = { authorization: `Bearer ${gw.other.credentials.wooshpay?.secret_key}` };
+  const made = await gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Twin', email: 'twin@example.com' }, auth));
+  expect(made.status).toBe(200);
+  const id = ((await made.json()) as { id: string }).id;
+  await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), gw.other.tenant.id, {
+    dialect: 'bigcapital',
+    baseUrl: bigcapitalBase,
+    mode: 'proxy',
+    credentials: { api_key: 'test-key' },
+  });
+  const write = () => gw.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { description: 'twin' }, auth));
+  expect((await write()).status).toBe(503);
+  const retry = await write();
+  expect(retry.status, await retry.clone().text()).toBe(200);
+  expect(posts).toHaveLength(2);
+  expect(posts[1]).toEqual(posts[0]);
+  const canonical = await gw.request(`/gateway/v1/customers/${id}`, { headers: auth });
+  const uuid = ((await canonical.json()) as { ids: { uuid: string } }).ids.uuid;
+  const links = await gw.store.upstreams.linksOf(gw.other.tenant.id, uuid);
+  expect(links.map((l) => l.remote_id)).toEqual(['2002']);
+});
