@@ -27,10 +27,16 @@ export * from './credentials.ts';
 
 export type Action = 'read' | 'create' | 'update' | 'delete';
 
+/**
+ * What of the caller a render may see: its tenant and mode, not which credential it used, so one
+ * rendered answer serves every key of the tenant in that mode (src/http/rendered-reads.ts).
+ */
+export type RenderPrincipal = Pick<Principal, 'tenantId' | 'livemode'>;
+
 export interface RenderContext {
   /** Stripe-like `expand[]` paths the request asked for, already validated by the dialect. */
   readonly expand: readonly string[];
-  readonly principal: Principal;
+  readonly principal: RenderPrincipal;
 }
 
 export interface ErrorResponse {

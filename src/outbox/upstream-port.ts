@@ -272,7 +272,7 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
   const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
   const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
     expand: [],
-    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+    principal: { tenantId: 'shadow', livemode: false },
   });
   const parsed = dialect.client.parse(rendered);
   return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
