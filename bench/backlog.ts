@@ -69,7 +69,13 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
   const live = await mirror(`${provider.url}/wooshpay`);
   const dead = await mirror(nowhere);
   const gateway = await serve(env);
-  const store = await openStore({ DATABASE_URL: `file:${file}`, CUSTGATE_SQLITE_WRITER: 'inline' });
+  // The bench's own connection writes beside the serving gateway, which holds the write lock between
+  // its commits: it waits as a CLI command does (src/entries/cli.ts), not the server's 100 ms.
+  const store = await openStore({
+    DATABASE_URL: `file:${file}`,
+    CUSTGATE_SQLITE_WRITER: 'inline',
+    CUSTGATE_SQLITE_BUSY_TIMEOUT_MS: '10000',
+  });
   const watch = watchFile(file);
   try {
     const wooshpay = dialects.wooshpay;
