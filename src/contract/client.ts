@@ -10,7 +10,7 @@ import {
   merge,
   set,
 } from '../../schemas/index.ts';
-import type { IssuedCredentials } from './credentials.ts';
+import type { Action, IssuedCredentials } from './credentials.ts';
 import type { GatewayError } from './errors.ts';
 import type { WebhookFormat } from './webhook-format.ts';
 
@@ -87,6 +87,12 @@ export interface DialectClient {
   retrieve(id: string, credentials: IssuedCredentials): ClientRequest;
   /** The provider's delete (or archive) of a customer; absent where its API documents none. */
   delete?(id: string, credentials: IssuedCredentials): ClientRequest;
+  /**
+   * The provider's permissions for `actions` that these credentials do not grant, read from the
+   * grants they carry (a token's claims, unverified: the provider still decides). Absent where the
+   * credentials carry no grants; an empty list when nothing is missing or the grants cannot be read.
+   */
+  missingGrants?(credentials: IssuedCredentials, actions: readonly Action[]): readonly string[];
   /** A successful answer's body -> the customer, or an error when it is not one. */
   parse(body: unknown): ClientCustomer | GatewayError;
   /**

@@ -3,6 +3,7 @@ import type { Customer, CustomerPatch, IdKind } from '../../schemas/index.ts';
 import type { BodyFormat, DialectClient } from './client.ts';
 import type { Coverage, Translation } from './coverage.ts';
 import type {
+  Action,
   CredentialMinter,
   CredentialScheme,
   IssuedCredentials,
@@ -24,8 +25,6 @@ export * from './credentials.ts';
 // The one contract between the gateway and a dialect. A dialect is a plain object (checked with
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
 // its provider's wire format to and from the canonical customer. It never touches storage.
-
-export type Action = 'read' | 'create' | 'update' | 'delete';
 
 /**
  * What of the caller a render may see: its tenant and mode, not which credential it used, so one
