@@ -45,6 +45,8 @@ export interface ClientResponse {
 /** A customer as a provider shows it: its id there, and its state as a canonical patch. */
 export interface ClientCustomer {
   readonly id: string;
+  /** When the provider says it created the customer (ISO 8601), where its answer shows it. */
+  readonly createdAt?: string | undefined;
   /**
    * Every field the client half reads back, set or cleared as the provider shows it; objects the
    * provider shows only part of (an address without line3) merge member by member, so applying
