@@ -16,8 +16,9 @@ import { Upstreams } from '../upstream/tenant-upstreams.ts';
 export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
+import type { Replication } from './replication.ts';
 import { leaveOutRefused, outcomeOf } from './left-out.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -224,7 +225,7 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
   const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
   const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
     expand: [],
-    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+    principal: { tenantId: 'shadow', livemode: false },
   });
   const parsed = dialect.client.parse(rendered);
   return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);
