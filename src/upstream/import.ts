@@ -4,7 +4,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
 import type { Upstream, UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
-import { adoptedIds } from './proxy.ts';
+import { adoptedIds } from './provider-state.ts';
 import { replicasOf } from './tenant-upstreams.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 
