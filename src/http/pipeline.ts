@@ -17,8 +17,7 @@ import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
 import { authHint, hinted } from './auth-hint.ts';
-
-export type Handler = (c: Context) => Promise<Response>;
+import type { Handler } from './context.ts';
 
 export interface DialectHandlers {
   readonly read: Handler;

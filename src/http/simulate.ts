@@ -3,7 +3,7 @@ import { BoundedMap } from '../contract/bounded-map.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
-import type { Handler } from './pipeline.ts';
+import type { Handler } from './context.ts';
 import type { Runtime } from './runtime.ts';
 
 // Error injection for a dev server: `Custgate-Simulate: <what>[; times=N]` on a dialect request
