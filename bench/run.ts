@@ -21,7 +21,7 @@
 // (BENCH_RATE) for its p99, beside the by-hand update at that rate (bench/load.ts paces it); Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 //
-// Groups (`npm run bench -- --only requests,migration,backlog,webhooks`; all by default): the rows
+// Groups (`npm run bench -- --only requests,migration,backlog,webhooks`, or `postgres` for the PostgreSQL rows of `requests` alone; all but `postgres` by default): the rows
 // above are `requests`; the others are sections of their own, each against a baseline of the same
 // run — `migration` (bench/migration.ts, BENCH_BOOK [2000]), `backlog` (bench/backlog.ts,
 // BENCH_BACKLOG [2000], BENCH_DRAIN_SAMPLE [500], BENCH_BACKLOG_RATE [200], BENCH_BACKLOG_SECONDS
@@ -56,9 +56,11 @@ const only = env.BENCH_DIALECTS?.split(',').filter(Boolean);
 const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || only.includes(d.name));
 // `npm run bench -- --only migration,backlog`: some groups only, printed (and written to BENCH_RESULTS
 // when set; bench/RESULTS.md keeps the last whole run).
-const groups = ['requests', 'migration', 'backlog', 'webhooks'] as const;
+// `postgres` is the PostgreSQL rows of `requests` alone (hello-world, by hand on pg, custgate on
+// PostgreSQL), for before/after figures of the PostgreSQL path without the SQLite rows.
+const groups = ['requests', 'postgres', 'migration', 'backlog', 'webhooks'] as const;
 const onlyArg = parseArgs({ options: { only: { type: 'string' } } }).values.only;
-const chosen = onlyArg?.split(',').filter(Boolean) ?? [...groups];
+const chosen = onlyArg?.split(',').filter(Boolean) ?? groups.filter((g) => g !== 'postgres');
 const unknownGroup = chosen.find((g) => !(groups as readonly string[]).includes(g));
 if (unknownGroup) throw new Error(`--only ${unknownGroup}: the groups are ${groups.join(', ')}`);
 const want = (group: (typeof groups)[number]) => chosen.includes(group);
@@ -119,7 +121,7 @@ async function hello() {
 }
 
 /** The same work written by hand (issue #30): the baseline custgate's rows are compared with. */
-async function byHand(dir: string, customers: number) {
+async function byHand(dir: string, customers: number, backends: readonly Backend[] = ['sqlite', 'postgres']) {
   const wooshpay = registered.find((d) => d.name === 'wooshpay');
   if (!wooshpay) return;
   const key = `sk_test_${randomBytes(12).toString('hex')}`;
@@ -130,7 +132,7 @@ async function byHand(dir: string, customers: number) {
   ];
   const schema = `custgate_byhand_${randomBytes(4).toString('hex')}`;
   if (postgresUrl) runs.push({ tag: 'PostgreSQL', args: ['postgres', postgresUrl, schema], retrieve: true, backend: 'postgres' });
-  for (const run of runs) {
+  for (const run of runs.filter((r) => backends.includes(r.backend))) {
     log(`the same work by hand (${run.tag}) with ${customers.toLocaleString('en-US')} customers`);
     const child = await startChild(
       ['--import', 'tsx', 'bench/by-hand-server.ts', String(customers), ...run.args],
@@ -328,6 +330,18 @@ function writeResults(): string {
   return `${rows.length > 0 ? `${text}\n\n${verdictLines(verdictList).join('\n')}\n\n` : ''}${sectionText}${unmetSections > 0 ? `\n${unmetSections} target(s) of the sections above not met.` : ''}`;
 }
 
+/** custgate on PostgreSQL, Wooshpay only: with --workers 2 and with one process. */
+async function postgresRows(dir: string, customers: number) {
+  const wooshpay = registered.filter((d) => d.name === 'wooshpay');
+  if (!postgresUrl || wooshpay.length === 0) {
+    notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
+    return;
+  }
+  const pg2 = { backend: 'postgres', customers, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
+  await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
+  await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, 1 process)' });
+}
+
 /** The request rows: hello-world, Prism, by hand, and custgate's update/retrieve rows. */
 async function requestRows(dir: string) {
   log(`custgate bench: ${registered.map((d) => d.name).join(', ')}; ${load.connections} connections, ${load.durationSeconds} s per row`);
@@ -372,13 +386,7 @@ async function requestRows(dir: string) {
         compiled: true,
       });
     }
-    if (postgresUrl && wooshpay.length > 0) {
-      const pg2 = { backend: 'postgres', customers: small, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
-      await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
-      await custgate(dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, 1 process)' });
-    } else {
-      notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
-    }
+    await postgresRows(dir, small);
   }
   if (large !== undefined && large !== small)
     await custgate(dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
@@ -387,6 +395,11 @@ async function requestRows(dir: string) {
 const dir = mkdtempSync(join(tmpdir(), 'custgate-bench-'));
 try {
   if (want('requests')) await requestRows(dir);
+  else if (want('postgres') && sizes[0] !== undefined) {
+    await hello();
+    await byHand(dir, sizes[0], ['postgres']);
+    await postgresRows(dir, sizes[0]);
+  }
   if (want('migration')) sections.push(await migrationSection(dir, book, log));
   if (want('backlog')) {
     const backlog = { backlog: num('BENCH_BACKLOG', 2000), sample: num('BENCH_DRAIN_SAMPLE', 500), rate: num('BENCH_BACKLOG_RATE', 200) };
