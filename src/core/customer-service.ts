@@ -1,201 +1,30 @@
-import * as v from 'valibot';
-import {
-  type Customer,
-  type CustomerFields,
-  CustomerFieldsSchema,
-  type CustomerPatch,
-  fieldDefaults,
-  type IdKind,
-  stateDefaults,
-} from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, type IdKind, stateDefaults } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
-import { GatewayError, type Issue } from '../contract/errors.ts';
-import type { ReplicaLookup, ReplicaTarget } from './replicas.ts';
-import {
-  type CustomerRow,
-  type DeliveryRow,
-  pendingDelivery,
-  LockTimeout,
-  MissingReference,
-  StaleWrite,
-  type Store,
-  UniqueViolation,
-  type Step,
-  type WritePlan,
-} from '../store/index.ts';
+import { GatewayError } from '../contract/errors.ts';
+import type { ReplicaTarget } from './replicas.ts';
+import { type CustomerRow, LockTimeout, MissingReference, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
+import { deliveries, eventRow, keptResponse, planDelete, planUpdate, recordedRows } from './write-plans.ts';
+import {
+  type Caller,
+  checkGrowth,
+  checkInvariants,
+  conflict,
+  deletedCustomer,
+  ghostTenant,
+  inMode,
+  lostRace,
+  missing,
+  notFound,
+} from './write-checks.ts';
+import type { Recorder, ServiceOptions, Write, WriteRequest, WriteRoute } from './write-request.ts';
 import { KeptCustomers } from './kept-customers.ts';
-import { aliasConflictsWithIds, idValue, newPublicId, uuidPattern } from './ids.ts';
+import { idValue, newPublicId, uuidPattern } from './ids.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
-/** A write as a client asked for it: who, through which dialect, under which conditions. */
-export interface WriteRequest {
-  readonly principal: Principal;
-  readonly dialect: string;
-  /** If-Match: the version the client last saw; a different current version refuses the write. */
-  readonly expectedVersion?: number | undefined;
-  /** Most metadata keys a write through this dialect may leave (the provider's own limit). */
-  readonly metadataMaxKeys?: number | undefined;
-  /** Under a held Idempotency-Key: the record (the one rendered response) stored with the write. */
-  readonly keep?: ((customer: Customer) => KeptResponse) | undefined;
-  /** The request's Idempotency-Key, recorded with the write's outbound events (webhooks). */
-  readonly idempotencyKey?: string | undefined;
-  /** The request's id, recorded with the write's outbound events (webhooks). */
-  readonly requestId?: string | undefined;
-  /** Workers' waitUntil: work started after the write (sending its events) that must outlive the response. */
-  readonly background?: ((work: Promise<unknown>) => void) | undefined;
-}
-
-/**
- * Where a write goes beside the store, when its caller decided that already (src/upstream/): the
- * tenant's replicas, and in proxy mode what the upstream, the system of record, answered.
- */
-export interface WriteRoute {
-  /** The mirror/shadow upstreams that get a delivery; when absent the ReplicaLookup port is asked. */
-  readonly replicas?: readonly ReplicaTarget[] | undefined;
-  /** The state the upstream returned, applied after the patch. */
-  readonly overlay?: CustomerPatch | undefined;
-  /** The new customer's id at an upstream, stored with it atomically. */
-  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
-  /** A new customer takes the upstream's id where it has the shape of one of ours. */
-  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
-}
-
-/** A write as the service carries it through its steps. */
-type Write = WriteRequest & WriteRoute;
-
-export interface KeptResponse {
-  readonly tenantId: string;
-  readonly key: string;
-  readonly status: number;
-  readonly body: string;
-}
-
-export interface ServiceOptions {
-  readonly now: () => Date;
-  /** Customers of retrieved rows kept for the next retrieve (kept-customers.ts); 0 or absent: none. */
-  readonly readCacheSize?: number;
-  /** Attempts at a compare-and-set before answering with a conflict (backends without row locks). */
-  readonly maxAttempts: number;
-  /** How long an update may wait for earlier updates of the same customer before a 409. */
-  readonly writeWaitMs: number;
-  /** The tenant's mirror/shadow upstreams: each committed write records a delivery to each. */
-  readonly replicas?: ReplicaLookup;
-  /** Largest stored customer (canonical JSON), in bytes; larger writes are refused. */
-  readonly maxCustomerBytes?: number;
-  /** Outbound events (webhooks): rows recorded in each write's atomic unit, and a nudge after it committed. */
-  readonly events?: EventSink;
-  /** Called after a write that recorded outbox deliveries committed (the runtime drains then). */
-  readonly replicated?: (background?: (work: Promise<unknown>) => void) => void;
-}
-
-/** A committed write, as its outbound events announce it. */
-export interface WrittenEvent {
-  readonly tenantId: string;
-  readonly customerId: string;
-  readonly version: number;
-  readonly action: 'create' | 'update' | 'delete';
-  /** The customer's mode: only endpoints of that mode hear of it. */
-  readonly livemode: boolean;
-  readonly at: string;
-  readonly requestId: string | null;
-  readonly idempotencyKey: string | null;
-}
-
-export interface EventSink {
-  /** The rows a write of this tenant records for its event (undefined: nobody listens); read once per write. */
-  prepare(tenantId: string): Promise<((event: WrittenEvent) => readonly Step[]) | undefined>;
-  /** After the write committed: sends its events (kept alive by `background` where given). */
-  committed(background?: (work: Promise<unknown>) => void): void;
-}
-
-type Recorder = ((event: WrittenEvent) => readonly Step[]) | undefined;
-
-const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
-
-// PostgreSQL text cannot hold NUL (SQLite can): refused for every backend alike.
-const hasNul = (value: string | null): boolean => value?.includes('\u0000') === true;
-
-/**
- * The fields must make a valid customer. `only`: the fields an update changed. The stored
- * customer passed this check when it was written, so an update need only check what it changed
- * (a patch of one field to a 60-field customer checks one field, not sixty).
- */
-export function checkInvariants(fields: CustomerFields, only?: readonly FieldChange[]): void {
-  const issues: Issue[] = [];
-  for (const name of ['alias', 'external_id'] as const) {
-    if (hasNul(fields[name])) issues.push({ path: [name], kind: 'format', message: `${name} cannot contain a NUL character.` });
-  }
-  const collect = (result: v.SafeParseResult<v.GenericSchema>, prefix: readonly (string | number)[]) => {
-    if (result.success) return;
-    for (const issue of result.issues) {
-      issues.push({
-        path: [...prefix, ...(issue.path ?? []).map((item) => item.key as string | number)],
-        kind: 'value',
-        message: issue.message,
-        value: issue.input,
-      });
-    }
-  };
-  if (only) {
-    for (const change of only) collect(v.safeParse(CustomerFieldsSchema.entries[change.field], change.after), [change.field]);
-  } else {
-    collect(v.safeParse(CustomerFieldsSchema, fields), []);
-  }
-  const aliasChanged = !only || only.some((c) => c.field === 'alias');
-  if (aliasChanged && fields.alias !== null && aliasConflictsWithIds(fields.alias)) {
-    issues.push({ path: ['alias'], kind: 'format', message: 'An alias cannot look like a customer id or a UUID.', value: fields.alias });
-  }
-  if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues, canonical: true });
-}
-
-/** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
-function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteRequest, maxBytes: number | undefined): void {
-  const max = ctx.metadataMaxKeys;
-  if (max !== undefined && after.metadata !== before.metadata) {
-    const keys = Object.keys(after.metadata).length;
-    // Only growth past the limit is refused: a map another dialect filled may still shrink.
-    if (keys > max && keys > Object.keys(before.metadata).length) {
-      const message = `Metadata can have at most ${max} keys; this customer would have ${keys}.`;
-      throw new GatewayError('invalid_request', message, { issues: [{ path: ['metadata'], kind: 'value', message }], canonical: true });
-    }
-  }
-  if (maxBytes !== undefined) {
-    const bytes = new TextEncoder().encode(JSON.stringify(after)).byteLength;
-    if (bytes > maxBytes) {
-      throw new GatewayError('payload_too_large', `The customer would take ${bytes} bytes; at most ${maxBytes} are stored per customer.`);
-    }
-  }
-}
-
-/** A deleted customer is not there for reads, writes and lists: the provider's 404 (its history stays). */
-const deletedCustomer = (reference: string) => notFound(reference);
-
-const ghostTenant = () => new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
-
-const missing = (segment: string): never => {
-  throw notFound(segment);
-};
-
-/** Returns when the write lost a compare-and-set (worth another attempt); throws anything else. */
-function lostRace(error: unknown): void {
-  if (error instanceof StaleWrite) return;
-  if (!(error instanceof UniqueViolation)) throw error;
-  if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
-  // another writer committed this version first
-  if (error.target !== 'version') throw error;
-}
-
-function conflict(target: string): GatewayError {
-  return new GatewayError('conflict', `Another customer of this tenant already has this ${target}.`, { field: target });
-}
-
-/** Whose customers a lookup may find: the tenant's, in the mode of the caller's key. */
-export type Caller = Pick<Principal, 'tenantId' | 'livemode'>;
-
-/** A customer created before modes were recorded (livemode null) is visible in both. */
-const inMode = (row: CustomerRow, livemode: boolean): boolean => row.livemode === null || Number(row.livemode) === (livemode ? 1 : 0);
+export { type Caller, checkInvariants } from './write-checks.ts';
+export type { EventSink, KeptResponse, ServiceOptions, WriteRequest, WriteRoute, WrittenEvent } from './write-request.ts';
 
 /** Resolves, reads and writes customers of one tenant at a time. */
 export class CustomerService {
@@ -274,7 +103,7 @@ export class CustomerService {
       segment,
       ctx,
       replicas,
-      (row) => this.#planDelete(row, segment, ctx, replicas, recorder),
+      (row) => planDelete(row, segment, ctx, replicas, recorder, this.#options),
       recorder,
     );
     return { customer, deleted: true };
@@ -305,10 +134,10 @@ export class CustomerService {
       try {
         await this.#store.insertCustomer({
           row: customerToRow(customer, tenantId),
-          event: this.#event(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
-          ...this.#idempotency(customer, ctx),
-          ...this.#deliveries(replicas, customer, tenantId, 'create'),
-          ...this.#extra(recorder, customer, ctx, 'create'),
+          event: eventRow(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
+          ...keptResponse(customer, ctx),
+          ...deliveries(replicas, customer, tenantId, 'create'),
+          ...recordedRows(recorder, customer, ctx, 'create'),
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });
         if (replicas.length > 0) this.#options.replicated?.(ctx.background);
@@ -360,7 +189,7 @@ export class CustomerService {
     const recorder = await this.#options.events?.prepare(tenantId);
     const found = await this.resolve(ctx.principal, kinds, segment);
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
-    return this.#write(found, segment, ctx, replicas, (row) => this.#plan(row, patch, ctx, replicas, recorder), recorder);
+    return this.#write(found, segment, ctx, replicas, (row) => planUpdate(row, patch, ctx, replicas, recorder, this.#options), recorder);
   }
 
   /** Runs one customer's write plan: queued behind this process's writers of it, then compare-and-set (or the row lock). */
@@ -417,79 +246,6 @@ export class CustomerService {
     }
   }
 
-  /** The writes an update makes on top of `row` (none when it changes nothing). */
-  #plan(
-    row: CustomerRow,
-    patch: CustomerPatch,
-    ctx: Write,
-    replicas: readonly { readonly id: string }[],
-    recorder: Recorder,
-  ): WritePlan<Customer> {
-    // Deleted while this write waited its turn.
-    if (row.deleted_at !== null) throw deletedCustomer(row.public_id);
-    const current = rowToCustomer(row);
-    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-      throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
-    }
-    const patched = applyPatch(current, patch);
-    const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;
-    checkGrowth(current, fields, ctx, this.#options.maxCustomerBytes);
-    const changes = diffFields(current, fields);
-    checkInvariants(fields, changes);
-    if (changes.length === 0) {
-      // Nothing to write; the answer is still stored for the key.
-      return { value: current, finish: this.#idempotency(current, ctx).idempotency };
-    }
-    const next: Customer = {
-      ...current,
-      ...fields,
-      version: current.version + 1,
-      updated_at: this.#options.now().toISOString(),
-    };
-    const tenantId = ctx.principal.tenantId;
-    return {
-      value: next,
-      unit: {
-        row: customerToRow(next, tenantId),
-        expectedVersion: current.version,
-        previous: row,
-        event: this.#event(next, ctx, 'update', changes),
-        ...this.#idempotency(next, ctx),
-        ...this.#deliveries(replicas, next, tenantId, 'update'),
-        ...this.#extra(recorder, next, ctx, 'update'),
-      },
-    };
-  }
-
-  /** The tombstone a delete writes on top of `row`: the next version, marked deleted. */
-  #planDelete(
-    row: CustomerRow,
-    segment: string,
-    ctx: Write,
-    replicas: readonly { readonly id: string }[],
-    recorder: Recorder,
-  ): WritePlan<Customer> {
-    if (row.deleted_at !== null) throw deletedCustomer(segment);
-    const current = rowToCustomer(row);
-    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-      throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
-    }
-    const now = this.#options.now().toISOString();
-    const next: Customer = { ...current, version: current.version + 1, updated_at: now };
-    const tenantId = ctx.principal.tenantId;
-    return {
-      value: next,
-      unit: {
-        row: { ...customerToRow(next, tenantId), livemode: row.livemode, deleted_at: now },
-        expectedVersion: current.version,
-        previous: row,
-        event: this.#event(next, ctx, 'delete', []),
-        ...this.#deliveries(replicas, next, tenantId, 'delete'),
-        ...this.#extra(recorder, next, ctx, 'delete'),
-      },
-    };
-  }
-
   async events(principal: Principal, kinds: readonly IdKind[], segment: string) {
     // A deleted customer's history stays readable: its last event is the delete.
     const row = await this.find(principal, kinds, segment);
@@ -507,47 +263,9 @@ export class CustomerService {
     };
   }
 
-  #event(customer: Customer, ctx: Write, action: 'create' | 'update' | 'delete', changes: FieldChange[]) {
-    return {
-      customer_id: customer.uuid,
-      version: customer.version,
-      tenant_id: ctx.principal.tenantId,
-      action,
-      dialect: ctx.dialect,
-      credential_id: ctx.principal.credentialId,
-      changes: JSON.stringify(changes),
-      created_at: customer.updated_at,
-    };
-  }
-
   async #replicas(tenantId: string, known: readonly ReplicaTarget[] | undefined): Promise<readonly { readonly id: string }[]> {
     if (known) return known;
     return this.#options.replicas ? this.#options.replicas(tenantId) : [];
-  }
-
-  /** One outbox row per mirror/shadow upstream, written in the same atomic unit as the customer. */
-  #deliveries(replicas: readonly { readonly id: string }[], customer: Customer, tenantId: string, action: 'create' | 'update' | 'delete') {
-    if (replicas.length === 0) return {};
-    const at = customer.updated_at;
-    const deliveries: DeliveryRow[] = replicas.map((upstream) =>
-      pendingDelivery({ upstream_id: upstream.id, customer_id: customer.uuid, version: customer.version, tenant_id: tenantId, action }, at),
-    );
-    return { deliveries };
-  }
-
-  #extra(recorder: Recorder, customer: Customer, ctx: Write, action: WrittenEvent['action']) {
-    if (!recorder) return {};
-    const extra = recorder({
-      tenantId: ctx.principal.tenantId,
-      customerId: customer.uuid,
-      version: customer.version,
-      action,
-      livemode: customer.livemode,
-      at: customer.updated_at,
-      requestId: ctx.requestId ?? null,
-      idempotencyKey: ctx.idempotencyKey ?? null,
-    });
-    return extra.length > 0 ? { extra } : {};
   }
 
   /**
@@ -582,9 +300,5 @@ export class CustomerService {
         canonical: true,
       });
     }
-  }
-
-  #idempotency(customer: Customer, ctx: Write) {
-    return ctx.keep ? { idempotency: ctx.keep(customer) } : {};
   }
 }

@@ -4,164 +4,26 @@ import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
 import { EpochCache } from './read-cache.ts';
 import type { SqlExecutor, Step } from './executor.ts';
-import { type DeliveryRow, OutboxStore } from './outbox.ts';
-import { prepared } from './prepared.ts';
+import { OutboxStore } from './outbox.ts';
 import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
 import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
-import type {
-  CredentialsTable,
-  CustomerEventsTable,
-  CustomersTable,
-  Database,
-  IdempotencyKeysTable,
-  SigningKeysTable,
-  TenantsTable,
-} from './schema.ts';
+import type { Database } from './schema.ts';
+import {
+  type CredentialRow,
+  type CustomerRow,
+  type EventRow,
+  hotQueries,
+  type IdempotencyRow,
+  type SigningKeyRow,
+  type TenantRow,
+} from './hot-queries.ts';
+import type { UpdateUnit, WritePlan } from './write-unit.ts';
 
-export type CustomerRow = CustomersTable;
-export type EventRow = CustomerEventsTable;
-export type CredentialRow = CredentialsTable;
-export type IdempotencyRow = IdempotencyKeysTable;
-export type TenantRow = TenantsTable;
-export type SigningKeyRow = SigningKeysTable;
-
-const idColumn = {
-  uuid: 'id',
-  public_id: 'public_id',
-  number: 'number',
-  alias: 'alias',
-  external_id: 'external_id',
-} as const satisfies Record<IdKind, keyof CustomersTable>;
-
-const customerColumns = [
-  'id',
-  'tenant_id',
-  'public_id',
-  'number',
-  'alias',
-  'external_id',
-  'version',
-  'data',
-  'created_at',
-  'updated_at',
-  'livemode',
-  'deleted_at',
-] as const;
-const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
-const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
-
-type CasColumn = 'alias' | 'external_id' | 'version' | 'data' | 'updated_at' | 'deleted_at' | 'tenant_id' | 'id';
+export type { CredentialRow, CustomerRow, EventRow, IdempotencyRow, SigningKeyRow, TenantRow } from './hot-queries.ts';
+export type { UpdateUnit, WritePlan } from './write-unit.ts';
 
 /** Customer rows kept per process for reads (CUSTGATE_READ_CACHE_SIZE; about 2–3 KB each). */
 export const defaultReadCacheSize = 1024;
-
-/** The queries on every request's path, compiled once (prepared.ts). */
-function hotQueries(db: Kysely<Database>) {
-  const findCustomer = (kind: IdKind) =>
-    prepared<{ tenantId: string; value: string | number }, CustomerRow>(['tenantId', 'value'], (p) =>
-      db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
-    );
-  return {
-    // Revoked rows come back too: revoked_at may lie in the future (a rotation's grace period), so
-    // the verifier compares it with the time of the request.
-    findCredentialByHash: prepared<{ hash: string }, CredentialRow>(['hash'], (p) =>
-      db.selectFrom('credentials').selectAll().where('secret_hash', '=', p.hash).compile(),
-    ),
-    findCustomer: {
-      uuid: findCustomer('uuid'),
-      public_id: findCustomer('public_id'),
-      number: findCustomer('number'),
-      alias: findCustomer('alias'),
-      external_id: findCustomer('external_id'),
-    } satisfies Record<IdKind, unknown>,
-    lockCustomer: prepared<{ tenantId: string; value: string }, CustomerRow>(['tenantId', 'value'], (p) =>
-      db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where('id', '=', p.value).forUpdate().compile(),
-    ),
-    insertCustomer: prepared<CustomerRow>(customerColumns, (row) => db.insertInto('customers').values(row).compile()),
-    insertEvent: prepared<EventRow>(eventColumns, (event) => db.insertInto('customer_events').values(event).compile()),
-    updateCustomer: prepared<Pick<CustomerRow, CasColumn> & { expectedVersion: number }>(
-      ['alias', 'external_id', 'version', 'data', 'updated_at', 'deleted_at', 'tenant_id', 'id', 'expectedVersion'],
-      (p) =>
-        db
-          .updateTable('customers')
-          .set({
-            alias: p.alias,
-            external_id: p.external_id,
-            version: p.version,
-            data: p.data,
-            updated_at: p.updated_at,
-            deleted_at: p.deleted_at,
-          })
-          .where('tenant_id', '=', p.tenant_id)
-          .where('id', '=', p.id)
-          .where('version', '=', p.expectedVersion)
-          .compile(),
-    ),
-    // The same without the identifiers, for a write that keeps them: SQLite rewrites the entries of
-    // every index on a column the SET names, changed or not. On the bench's 1,000,000-customer file
-    // that was about 55 µs of a 190 µs update (two unique indexes' leaves, random pages).
-    updateCustomerData: prepared<Pick<CustomerRow, Exclude<CasColumn, 'alias' | 'external_id'>> & { expectedVersion: number }>(
-      ['version', 'data', 'updated_at', 'deleted_at', 'tenant_id', 'id', 'expectedVersion'],
-      (p) =>
-        db
-          .updateTable('customers')
-          .set({ version: p.version, data: p.data, updated_at: p.updated_at, deleted_at: p.deleted_at })
-          .where('tenant_id', '=', p.tenant_id)
-          .where('id', '=', p.id)
-          .where('version', '=', p.expectedVersion)
-          .compile(),
-    ),
-    findKey: prepared<{ tenantId: string; key: string }, IdempotencyRow>(['tenantId', 'key'], (p) =>
-      db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', p.tenantId).where('key', '=', p.key).compile(),
-    ),
-    claimKey: prepared<IdempotencyRow>(keyColumns, (row) =>
-      db
-        .insertInto('idempotency_keys')
-        .values(row)
-        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
-        .compile(),
-    ),
-    releaseKey: prepared<{ tenantId: string; key: string }>(['tenantId', 'key'], (p) =>
-      db
-        .deleteFrom('idempotency_keys')
-        .where('tenant_id', '=', p.tenantId)
-        .where('key', '=', p.key)
-        .where('state', '=', 'pending')
-        .compile(),
-    ),
-    finishKey: prepared<Finish>(['status', 'body', 'tenantId', 'key'], (k) =>
-      db
-        .updateTable('idempotency_keys')
-        .set({ state: 'done', status: k.status, body: k.body })
-        .where('tenant_id', '=', k.tenantId)
-        .where('key', '=', k.key)
-        .compile(),
-    ),
-  };
-}
-
-type Finish = NonNullable<UpdateUnit['idempotency']>;
-
-/** What a locked update decided: the writes to make (if any) and the value to return. */
-export interface WritePlan<T> {
-  readonly value: T;
-  readonly unit?: UpdateUnit | undefined;
-  /** A request that changed nothing still stores its answer for its idempotency key. */
-  readonly finish?: Finish | undefined;
-}
-
-export interface UpdateUnit {
-  readonly row: CustomerRow;
-  readonly expectedVersion: number;
-  /** The stored row the write was planned from (at expectedVersion): its identifiers, kept when unchanged. */
-  readonly previous?: Pick<CustomerRow, 'alias' | 'external_id'>;
-  readonly event: EventRow;
-  readonly idempotency?: { readonly tenantId: string; readonly key: string; readonly status: number; readonly body: string };
-  /** Outbox rows for the tenant's mirror/shadow upstreams: committed with the write or not at all. */
-  readonly deliveries?: readonly DeliveryRow[];
-  /** Further rows recorded with the write (webhook deliveries, src/webhooks/): committed with it or not at all. */
-  readonly extra?: readonly Step[];
-}
 
 /**
  * Every read and write the gateway makes, as compiled kysely queries run by one executor.
