@@ -1,8 +1,17 @@
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { LockTimeout, MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
-import { combine, isStaleMarker } from './pg-combine.ts';
+import {
+  CheckFailed,
+  LockTimeout,
+  MissingReference,
+  type SqlExecutor,
+  StaleWrite,
+  type Step,
+  UniqueViolation,
+  uniqueTarget,
+} from './executor.ts';
+import { combine, isCheckMarker, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
 import { PreparedNames } from './pg-prepared.ts';
 
@@ -48,6 +57,7 @@ const types = {
 
 export class PostgresExecutor implements SqlExecutor {
   readonly backend = 'postgres' as const;
+  readonly checksInWrite = true;
   readonly pool: pg.Pool;
   readonly #options: PostgresOptions;
   readonly #statements: PreparedNames;
@@ -210,6 +220,7 @@ export class PostgresExecutor implements SqlExecutor {
 
 function classify(error: unknown): unknown {
   if (isStaleMarker(error)) return new StaleWrite();
+  if (isCheckMarker(error)) return new CheckFailed();
   if (error instanceof Error && 'code' in error && error.code === '55P03') return new LockTimeout();
   // SQLSTATE 23503 foreign_key_violation; 23505 unique_violation below.
   if (error instanceof Error && 'code' in error && error.code === '23503') return new MissingReference();
