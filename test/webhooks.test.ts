@@ -118,6 +118,28 @@ describe('webhook deliveries', () => {
     expect(await s.webhooks.dispatcher.drain()).toMatchObject({ delivered: 0 });
   });
 
+  it('an event after a retention purge of the history carries every field; a queued older event is the customer as of its version', async () => {
+    const s = await setup();
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url, enabled_events: ['customer.updated'] });
+    const customer = await createCustomer(s, { name: 'Jenny Rosen', email: 'jenny@example.com', phone: '+15555550100' });
+    await update(s, customer.id, { name: 'Jenny R.', metadata: { plan: 'gold', seats: '3' } });
+    await s.webhooks.dispatcher.drain();
+    r.received.length = 0;
+    // The retention sweep (CUSTGATE_EVENT_RETENTION_DAYS) drops versions 1 and 2 from the history.
+    expect(await s.store.purgeEventsBefore(new Date(Date.now() + 60_000).toISOString())).toBe(2);
+
+    await update(s, customer.id, { email: 'jr@example.com', metadata: { seats: '' } });
+    await update(s, customer.id, { name: 'J. Rosen' });
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ delivered: 2, dead: 0 });
+    const [third, fourth] = r.received.map((x) => stripeEventOf(x, endpoint.secret));
+    const kept = { object: 'customer', id: customer.id, phone: '+15555550100', email: 'jr@example.com', metadata: { plan: 'gold' } };
+    // Sent after version 4 was written, version 3's event still shows the name it had then.
+    expect(third?.data.object).toMatchObject({ ...kept, name: 'Jenny R.' });
+    expect(fourth?.data.object).toMatchObject({ ...kept, name: 'J. Rosen' });
+    expect(fourth?.data.previous_attributes).toEqual({ name: 'Jenny R.' });
+  });
+
   it('a change through any dialect: exactly one event per endpoint, each in its format and dialect', async () => {
     const s = await setup();
     const r = await receiver();

@@ -48,11 +48,12 @@ export function registerSimulateCommands(program: Command, env: Env, all: readon
     .command('list')
     .description("the tenant's rules, the first matching one decides")
     .requiredOption('--tenant <tenant>', 'the tenant (id or name)')
-    .option('--json', 'print one JSON object')
+    .option('--json', 'print one JSON array and nothing else')
     .action(async (opts: { tenant: string; json?: boolean }) => {
       await withTenant(env, opts.tenant, async (store, tenant) => {
         const data = (await listSimulateRules(store, tenant.id)).map(ruleView);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ object: 'list', data })}\n`);
+        // A bare array, as `tenant list`, `upstream list` and `webhook list` print.
+        if (opts.json) process.stdout.write(`${JSON.stringify(data)}\n`);
         else process.stdout.write(data.length === 0 ? `No simulate rules for ${tenant.name}.\n` : `${data.map(describeRule).join('\n')}\n`);
       });
     });

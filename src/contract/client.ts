@@ -10,7 +10,7 @@ import {
   merge,
   set,
 } from '../../schemas/index.ts';
-import type { IssuedCredentials } from './credentials.ts';
+import type { Action, IssuedCredentials } from './credentials.ts';
 import type { GatewayError } from './errors.ts';
 import type { WebhookFormat } from './webhook-format.ts';
 
@@ -45,6 +45,8 @@ export interface ClientResponse {
 /** A customer as a provider shows it: its id there, and its state as a canonical patch. */
 export interface ClientCustomer {
   readonly id: string;
+  /** When the provider says it created the customer (ISO 8601), where its answer shows it. */
+  readonly createdAt?: string | undefined;
   /**
    * Every field the client half reads back, set or cleared as the provider shows it; objects the
    * provider shows only part of (an address without line3) merge member by member, so applying
@@ -87,6 +89,12 @@ export interface DialectClient {
   retrieve(id: string, credentials: IssuedCredentials): ClientRequest;
   /** The provider's delete (or archive) of a customer; absent where its API documents none. */
   delete?(id: string, credentials: IssuedCredentials): ClientRequest;
+  /**
+   * The provider's permissions for `actions` that these credentials do not grant, read from the
+   * grants they carry (a token's claims, unverified: the provider still decides). Absent where the
+   * credentials carry no grants; an empty list when nothing is missing or the grants cannot be read.
+   */
+  missingGrants?(credentials: IssuedCredentials, actions: readonly Action[]): readonly string[];
   /** A successful answer's body -> the customer, or an error when it is not one. */
   parse(body: unknown): ClientCustomer | GatewayError;
   /**

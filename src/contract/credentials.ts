@@ -5,6 +5,9 @@ import { GatewayError } from './errors.ts';
 // reads from a request, what the gateway verified, the principal it makes, and what it mints.
 
 /** The parts of a request a dialect may look at. Header names are lower case. */
+/** What a caller does to a customer; a credential's grants are checked against it. */
+export type Action = 'read' | 'create' | 'update' | 'delete';
+
 export interface RequestView {
   readonly method: string;
   header(name: string): string | undefined;

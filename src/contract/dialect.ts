@@ -3,6 +3,7 @@ import type { Customer, CustomerPatch, IdKind } from '../../schemas/index.ts';
 import type { BodyFormat, DialectClient } from './client.ts';
 import type { Coverage, Translation } from './coverage.ts';
 import type {
+  Action,
   CredentialMinter,
   CredentialScheme,
   IssuedCredentials,
@@ -25,12 +26,16 @@ export * from './credentials.ts';
 // `satisfies Dialect<…>`): it declares its routes, how it reads credentials and bodies, and maps
 // its provider's wire format to and from the canonical customer. It never touches storage.
 
-export type Action = 'read' | 'create' | 'update' | 'delete';
+/**
+ * What of the caller a render may see: its tenant and mode, not which credential it used, so one
+ * rendered answer serves every key of the tenant in that mode (src/http/rendered-reads.ts).
+ */
+export type RenderPrincipal = Pick<Principal, 'tenantId' | 'livemode'>;
 
 export interface RenderContext {
   /** Stripe-like `expand[]` paths the request asked for, already validated by the dialect. */
   readonly expand: readonly string[];
-  readonly principal: Principal;
+  readonly principal: RenderPrincipal;
 }
 
 export interface ErrorResponse {

@@ -32,29 +32,29 @@ function removedKeysOf(change: { readonly before?: unknown; readonly after: unkn
   return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !Object.hasOwn(after, key) || after[key] === null);
 }
 
-/** Metadata after a recorded change: its keys set, the keys it removed dropped. */
-function applyMetadataChange(current: Map, change: RecordedChange): Map {
-  const next: Map = { ...current };
-  for (const key of removedKeysOf(change)) delete next[key];
-  for (const [key, value] of Object.entries((change.after ?? {}) as Map)) if (value !== null) next[key] = value;
-  return next;
-}
-
 const isDefault = (name: FieldName, value: unknown) => JSON.stringify(value) === JSON.stringify(fieldDefaults[name]);
 
-/** The fields as of a version, from the change history up to it (a change holds the whole field; metadata, its changed keys). */
-export function fieldsAt(
-  history: readonly { readonly version: number; readonly changes: readonly RecordedChange[] }[],
-  version: number,
-): CustomerFields {
-  const fields: Record<string, unknown> = { ...fieldDefaults };
-  for (const event of history) {
-    if (event.version > version) break;
-    for (const change of event.changes) {
-      fields[change.field] = change.field === 'metadata' ? applyMetadataChange(fields.metadata as Map, change) : change.after;
+/**
+ * The fields before a recorded change, from the fields after it: each changed field back to its
+ * `before` (metadata: each key it names back to its old value, or gone where that was null or
+ * absent, which reads both the changed-keys rows and the older whole-map ones).
+ */
+export function undoChanges(fields: CustomerFields, changes: readonly RecordedChange[]): CustomerFields {
+  const out: Record<string, unknown> = { ...fields };
+  for (const change of changes) {
+    if (change.field !== 'metadata') {
+      out[change.field] = change.before;
+      continue;
     }
+    const before = (change.before ?? {}) as Map;
+    const metadata: Map = { ...(out.metadata as Map) };
+    for (const key of new Set([...Object.keys(before), ...Object.keys((change.after ?? {}) as Map)])) {
+      if (Object.hasOwn(before, key) && before[key] !== null) metadata[key] = before[key];
+      else delete metadata[key];
+    }
+    out.metadata = metadata;
   }
-  return fields as CustomerFields;
+  return out as CustomerFields;
 }
 
 /**

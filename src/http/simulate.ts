@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { BoundedMap } from '../contract/bounded-map.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
@@ -36,14 +37,9 @@ export async function carryOut(simulation: Simulation, dialect: AnyDialect): Pro
 
 /** Attempts seen per Idempotency-Key, bounded: the oldest is forgotten first. */
 class Attempts {
-  readonly #seen = new Map<string, number>();
+  readonly #seen = new BoundedMap<string, number>(10_000);
   next(key: string): number {
     const n = (this.#seen.get(key) ?? 0) + 1;
-    this.#seen.delete(key);
-    if (this.#seen.size >= 10_000) {
-      const oldest = this.#seen.keys().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
-    }
     this.#seen.set(key, n);
     return n;
   }

@@ -7,7 +7,7 @@ import type { Upstream } from './client.ts';
 // recording of each write, and the outbox dispatcher's delivery. They are listed and their
 // credentials decrypted once per change, not per write or delivery: a point read of the tenant's
 // counter (raised with every change to its upstreams, in the same atomic unit, by whichever
-// process made it: src/store/upstreams.ts) says whether what is kept is still current.
+// process made it: migration 0023's triggers on `upstreams`) says whether what is kept is still current.
 
 /** What a write needs to know of its tenant's upstreams. */
 export interface TenantUpstreams {

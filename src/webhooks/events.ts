@@ -1,9 +1,9 @@
-import type { Customer } from '../../schemas/index.ts';
+import type { Customer, CustomerFields } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
-import { fieldsAt } from '../core/absolute-patch.ts';
-import type { Store } from '../store/index.ts';
+import { undoChanges } from '../core/absolute-patch.ts';
+import type { EventRow, Store } from '../store/index.ts';
 
 // An event announces one committed version of one customer (a customer_events row). Its id is
 // derived from that row, so every delivery and every retry of it carries the same id, which is
@@ -54,8 +54,10 @@ export interface EventFacts {
 }
 
 /**
- * The facts of one event, rebuilt from the change history (the customer's ids from its row, its
- * fields as of the version). Undefined when the history no longer has the version (retention).
+ * The facts of one event, built as the outbox builds a delivery (src/outbox/dispatcher.ts): from
+ * the customer as it is now and the history from the version on, each later change undone, so a
+ * purged older history (event retention) loses no field. Undefined when the history no longer has
+ * the version.
  */
 export async function eventFacts(
   store: Store,
@@ -66,21 +68,28 @@ export async function eventFacts(
 ): Promise<EventFacts | undefined> {
   const row = await store.findCustomer(tenantId, 'uuid', customerId);
   if (!row) return undefined;
-  const events = await store.listEvents(tenantId, customerId);
-  const history = events.map((e) => ({ version: Number(e.version), changes: JSON.parse(e.changes) as FieldChange[] }));
-  const event = events.find((e) => Number(e.version) === version);
+  // From the version before on: its time is the previous customer's updated_at.
+  const events = await store.eventsAfter(tenantId, customerId, version - 2);
+  const at = events.findIndex((e) => Number(e.version) === version);
+  const event = events[at];
   if (!event) return undefined;
+  const before = at > 0 ? events[at - 1] : undefined;
+  const changesOf = (e: EventRow) => JSON.parse(e.changes) as FieldChange[];
   const current = rowToCustomer(row);
-  const at = (v: number, updatedAt: string): Customer => ({ ...current, ...fieldsAt(history, v), version: v, updated_at: updatedAt });
-  const before = events.find((e) => Number(e.version) === version - 1);
+  let fields: CustomerFields = current;
+  for (const later of events.slice(at + 1).reverse()) fields = undoChanges(fields, changesOf(later));
+  const customer: Customer = { ...current, ...fields, version, updated_at: event.created_at };
   return {
     id: eventId(customerId, version),
     type: eventType(event.action),
     tenantId,
     createdAt: event.created_at,
-    customer: at(version, event.created_at),
+    customer,
     // Stripe's customer.deleted carries the customer as it was, and nothing changed to list.
-    previous: event.action !== 'update' || !before ? undefined : at(version - 1, before.created_at),
+    previous:
+      event.action !== 'update' || !before
+        ? undefined
+        : { ...customer, ...undoChanges(fields, changesOf(event)), version: version - 1, updated_at: before.created_at },
     ...request,
   };
 }
@@ -88,7 +97,7 @@ export async function eventFacts(
 const render = (dialect: AnyDialect, customer: Customer, tenantId: string): Record<string, unknown> =>
   dialect.wire.render(customer, {
     expand: [],
-    principal: { tenantId, credentialId: 'webhook', livemode: customer.livemode },
+    principal: { tenantId, livemode: customer.livemode },
   }) as Record<string, unknown>;
 
 /** The top-level members of the rendered object that changed, with their old values. */
