@@ -15,7 +15,7 @@ import {
 import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
 import { idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
 import { coverageBigcapital } from './coverage.ts';
-import { createBodyBigcapital, fieldsBigcapital, noClearFormBigcapital, requiredBigcapital } from './fields.ts';
+import { createBodyBigcapital, createdAtBigcapital, fieldsBigcapital, noClearFormBigcapital, requiredBigcapital } from './fields.ts';
 import { fromPatch } from './from-patch.ts';
 
 const collection = '/api/customers';
@@ -50,7 +50,7 @@ function parse(body: unknown) {
   const id = shown[idMember];
   if (typeof id !== 'number') return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
   // Its creation time tells a customer made before a lost create from the one that create left (src/upstream/marker.ts).
-  const createdAt = typeof shown.createdAt === 'string' && !Number.isNaN(Date.parse(shown.createdAt)) ? shown.createdAt : undefined;
+  const createdAt = createdAtBigcapital(shown);
   return { id: String(id), patch: shownState(shown), ...(createdAt ? { createdAt } : {}) };
 }
 

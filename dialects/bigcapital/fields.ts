@@ -240,3 +240,7 @@ export const noClearFormBigcapital: ReadonlyMap<string, string> = new Map([
   ),
   ...flatPropertiesBigcapital.flatMap(([name, path, f]) => (f.kind === 'email' ? [[name, path] as const] : [])),
 ]);
+
+/** When Bigcapital made the customer a response shows (its `createdAt`), where that is a date. */
+export const createdAtBigcapital = (shown: Readonly<Record<string, unknown>>): string | undefined =>
+  typeof shown.createdAt === 'string' && !Number.isNaN(Date.parse(shown.createdAt)) ? shown.createdAt : undefined;

@@ -10,7 +10,6 @@ import type {
   SigningKeysTable,
   TenantsTable,
 } from './schema.ts';
-import type { UpdateUnit } from './write-unit.ts';
 
 export type CustomerRow = CustomersTable;
 export type EventRow = CustomerEventsTable;
@@ -120,7 +119,7 @@ export function hotQueries(db: Kysely<Database>) {
         .where('state', '=', 'pending')
         .compile(),
     ),
-    finishKey: prepared<Finish>(['status', 'body', 'tenantId', 'key'], (k) =>
+    finishKey: prepared<IdempotencyFinish>(['status', 'body', 'tenantId', 'key'], (k) =>
       db
         .updateTable('idempotency_keys')
         .set({ state: 'done', status: k.status, body: k.body })
@@ -131,4 +130,10 @@ export function hotQueries(db: Kysely<Database>) {
   };
 }
 
-type Finish = NonNullable<UpdateUnit['idempotency']>;
+/** An idempotency key's answer, stored when its write commits (write-unit.ts's `idempotency`). */
+export interface IdempotencyFinish {
+  readonly tenantId: string;
+  readonly key: string;
+  readonly status: number;
+  readonly body: string;
+}

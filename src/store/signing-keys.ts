@@ -1,5 +1,6 @@
 import { queryBuilder } from './compiler.ts';
-import type { Store } from './store.ts';
+import type { SqlExecutor } from './executor.ts';
+import type { SigningKeyRow } from './hot-queries.ts';
 
 // A tenant's JWT signing key replaced with an overlap (CLI `tenant rotate-signing-key`): the new
 // key goes into signing_keys, the replaced one is kept beside the gateway's other keys
@@ -12,9 +13,15 @@ export interface RetiringKey {
   readonly until: string;
 }
 
+/** What of the store a rotation reads and writes (the Store itself; narrow, as store.ts calls in here). */
+export interface SigningKeyStore {
+  readonly executor: SqlExecutor;
+  findSigningKey(tenantId: string): Promise<SigningKeyRow | undefined>;
+}
+
 const retiringName = (tenantId: string) => `signing-retiring:${tenantId}`;
 
-export async function findRetiringSigningKey(store: Store, tenantId: string): Promise<RetiringKey | undefined> {
+export async function findRetiringSigningKey(store: SigningKeyStore, tenantId: string): Promise<RetiringKey | undefined> {
   const db = queryBuilder(store.executor.backend);
   const rows = await store.executor.all(db.selectFrom('gateway_keys').select('value').where('name', '=', retiringName(tenantId)).compile());
   const value = rows[0]?.value;
@@ -34,7 +41,7 @@ export async function findRetiringSigningKey(store: Store, tenantId: string): Pr
  * verifying until `retireAt` (not at all when that is not after `now`).
  */
 export async function replaceSigningKey(
-  store: Store,
+  store: SigningKeyStore,
   tenantId: string,
   secret: string,
   retireAt: Date,
