@@ -118,6 +118,8 @@ export interface ClientPortOptions {
   readonly logger?: Logger;
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
+  /** Largest answer read from an upstream (src/upstream/http.ts). */
+  readonly maxAnswerBytes?: number | undefined;
   readonly fetch?: Fetch;
   /** The tenants' upstreams, opened once per change and shared with the write path (default: its own). */
   readonly upstreams?: Upstreams;
@@ -155,6 +157,7 @@ export class ClientPort implements UpstreamPort {
       dialects: this.#options.dialects,
       keyring: this.#options.keyring,
       timeoutMs: this.#options.timeoutMs,
+      maxAnswerBytes: this.#options.maxAnswerBytes,
       fetch: tracked,
       upstreams: this.#store.upstreams,
       gatewayId: this.#gatewayId,
@@ -278,11 +281,15 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
 }
 
 /** The tenants' upstreams, opened with this gateway's keyring (credentials in the old form are re-sealed on first use). */
-export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'logger'>): Upstreams {
+export function upstreamsOf(
+  store: Store,
+  options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'maxAnswerBytes' | 'logger'>,
+): Upstreams {
   const client = new UpstreamClient({
     dialects: options.dialects,
     keyring: options.keyring,
     timeoutMs: options.timeoutMs,
+    maxAnswerBytes: options.maxAnswerBytes,
     upstreams: store.upstreams,
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -303,6 +310,7 @@ export function replicationFor(
     dialects: options.dialects,
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
+    maxAnswerBytes: config.upstreamMaxAnswerBytes,
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const upstreams = upstreamsOf(store, opening);

@@ -134,6 +134,8 @@ export interface UpstreamClientOptions {
   readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly timeoutMs: number;
+  /** Largest upstream answer read, in decoded bytes (http.ts; default 1 MiB). */
+  readonly maxAnswerBytes?: number | undefined;
   readonly fetch?: Fetch;
   /** Where credentials sealed in the old form are re-sealed with the full binding on first use. */
   readonly upstreams?: Pick<UpstreamRepository, 'reseal'>;
@@ -285,6 +287,7 @@ export class UpstreamClient {
     const gatewayId = this.#options.gatewayId;
     return send(upstream.baseUrl, request, {
       timeoutMs: this.#options.timeoutMs,
+      maxAnswerBytes: this.#options.maxAnswerBytes,
       ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
