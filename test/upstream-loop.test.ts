@@ -104,3 +104,61 @@ describe('a gateway whose proxy upstream is itself', () => {
     expect((await gateway.store.upstreams.list(tenant.tenant.id)).map((u) => u.dialect)).toEqual(['wooshpay']);
   }, 60_000);
 });
+
+describe('two gateways that proxy to each other (A → B → A)', () => {
+  const gateways: NodeGateway[] = [];
+  const logs: AccessEntry[][] = [[], []];
+  const bases: string[] = [];
+  const tenants: CreatedTenant[] = [];
+
+  beforeAll(async () => {
+    for (const i of [0, 1]) {
+      const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' };
+      const g = await startNode(env, { port: 0, logger: { error: () => undefined, access: (entry) => logs[i]!.push(entry) } });
+      gateways.push(g);
+      bases.push(`http://127.0.0.1:${g.port}`);
+      tenants.push(await createTenant(g.store, loadConfig(env), `ring${i}`));
+    }
+    // Each the other's proxy upstream, as two operators could set them up: neither is "this gateway" to the other.
+    for (const [i, j] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
+      const g = gateways[i]!;
+      await addUpstream(g.store, keyringFor(g.config, g.store.upstreams), tenants[i]!.tenant.id, {
+        dialect: 'wooshpay',
+        baseUrl: `${bases[j]}/wooshpay`,
+        mode: 'proxy',
+        credentials: tenants[j]!.credentials.wooshpay,
+      });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const g of gateways) await g.close();
+  });
+
+  it('a write goes round once: A refuses its own request with 508 when B carries it back, the client gets a 502, nothing stored', async () => {
+    const res = await fetch(`${bases[0]}/v1/customers`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tenants[0]!.credentials.wooshpay!.secret_key}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'name=Ring',
+    });
+    // Before B carried the Via it received onwards, A and B called each other until the timeout.
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/508/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs[0]!.map((e) => e.status).sort()).toEqual([502, 508]);
+    expect(logs[1]!.map((e) => e.status)).toEqual([502]);
+    for (const [i, g] of gateways.entries()) {
+      const db = queryBuilder(g.store.executor.backend);
+      const rows = await g.store.executor.all(
+        db.selectFrom('customers').select('id').where('tenant_id', '=', tenants[i]!.tenant.id).compile(),
+      );
+      expect(rows).toEqual([]);
+    }
+  });
+});

@@ -85,8 +85,11 @@ async function leaveOutRefused(
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
 
-function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutcome {
+function outcomeOf(error: unknown, seen: { readonly retryAfter?: number; readonly loop?: boolean }): DeliveryOutcome {
   const message = error instanceof Error ? error.message : String(error);
+  // 508: the upstream (another gateway) has already had this request (src/upstream/loop.ts); a retry goes round again.
+  if (seen.loop) return { kind: 'rejected', error: `loop_detected: the upstream answered 508 Loop Detected (${message})` };
+  const retryAfter = seen.retryAfter;
   if (!isGatewayError(error) || retryable.has(error.code)) {
     return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   }
@@ -140,13 +143,14 @@ export class ClientPort implements UpstreamPort {
 
   /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
   #client(delivery: string, signal: AbortSignal) {
-    const seen: { retryAfter?: number } = {};
+    const seen: { retryAfter?: number; loop?: boolean } = {};
     const base: Fetch = this.#options.fetch ?? ((input, init) => fetch(input, init));
     const tracked: Fetch = async (input, init) => {
       const headers = new Headers(init.headers);
       headers.set(deliveryHeader, delivery);
       const signals = [signal, ...(init.signal ? [init.signal] : [])];
       const response = await base(input, { ...init, headers, signal: AbortSignal.any(signals) });
+      if (response.status === 508) seen.loop = true;
       if (response.status === 429 || response.status === 503) {
         const after = retryAfterMs(response.headers.get('retry-after'));
         if (after !== undefined) seen.retryAfter = after;
@@ -244,7 +248,7 @@ export class ClientPort implements UpstreamPort {
         throw error;
       }
     } catch (error) {
-      return outcomeOf(error, seen.retryAfter);
+      return outcomeOf(error, seen);
     }
   }
 

@@ -86,7 +86,7 @@ export class UpstreamProxy {
     if (row.deleted_at === null) {
       const link = await this.#store.upstreams.findLink(request.principal.tenantId, upstream.id, row.id);
       if (link) {
-        await this.#client.remove(upstream, link.remote_id).catch((error: unknown) => {
+        await this.#client.remove(upstream, link.remote_id, request.via).catch((error: unknown) => {
           throw inClientTerms(error, upstream.dialect, this.#client.dialectOf(request.dialect));
         });
       }
@@ -221,7 +221,7 @@ export class UpstreamProxy {
     const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
     const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
-    const pushed = await this.#client.send(upstream, request, link === undefined).catch((error: unknown) => {
+    const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch((error: unknown) => {
       throw mayHold(link, inClientTerms(error, upstream.dialect, client));
     });
     return this.#held(link, current, after, pushed, ctx, upstream);
