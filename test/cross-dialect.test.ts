@@ -61,7 +61,7 @@ function shownAs(d: AnyDialect, field: FieldName, shown: Record<string, unknown>
  */
 async function expectShownEverywhere(view: CanonicalView, context: string): Promise<void> {
   for (const reader of registered) {
-    const res = await gw.request(itemPath(reader, view.ids), { headers: authOf(reader) });
+    const res = await gw.request(itemPath(reader, view.ids, gw.registry), { headers: authOf(reader) });
     const shown = (await res.json()) as Record<string, unknown>;
     const where = `${context}, read through ${reader.name}`;
     expect(res.status, where).toBe(200);

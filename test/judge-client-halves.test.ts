@@ -3,7 +3,7 @@ import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { type CreatedTenant, createTenant, createApp, addUpstream, replicationFor } from './support/registered.ts';
-import type { Replication } from '../src/outbox/types.ts';
+import type { Replication } from '../src/outbox/replication.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { testEnv } from './support/gateway.ts';
 import { type Judge, startJudge } from './support/judge.ts';

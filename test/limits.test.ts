@@ -1,3 +1,5 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
 import { describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { createApp, createTenant } from './support/registered.ts';
@@ -98,6 +100,30 @@ describe('response headers', () => {
     ]) {
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it("sends every header hono/secure-headers sends, on a dialect's answers and on everything else", async () => {
+    const { app, tenant } = await gateway();
+    const reference = new Hono().use(secureHeaders()).get('/', (c) => c.text('ok'));
+    const expected: [string, string][] = [];
+    (await reference.request('/')).headers.forEach((value, name) => {
+      if (name !== 'content-type') expected.push([name, value]);
+    });
+    expect(expected.length).toBeGreaterThan(5);
+    const headers = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`, 'content-type': 'application/json' };
+    const created = await app.request('/v1/customers', { method: 'POST', headers, body: JSON.stringify({ name: 'Headed' }) });
+    const { id } = (await created.json()) as { id: string };
+    for (const res of [
+      created,
+      await app.request(`/v1/customers/${id}`, { headers }),
+      await app.request('/v1/customers?limit=1', { headers }),
+      await app.request('/v1/customers/cus_nope', { headers }),
+      await app.request('/gateway/v1/ready'),
+      await app.request('/no/such/route'),
+    ]) {
+      for (const [name, value] of expected) expect(res.headers.get(name), name).toBe(value);
+      expect(res.headers.get('x-powered-by')).toBeNull();
     }
   });
 });

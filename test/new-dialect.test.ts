@@ -8,6 +8,8 @@ import { keyringFor } from '../src/upstream/secrets.ts';
 import { fixturesParrot } from './fixtures/parrot/fixtures.ts';
 import { parrot } from './fixtures/parrot/index.ts';
 import { contractSuite } from './support/contract-suite.ts';
+import { pairsWith, readEchoSuite } from './support/read-echo.ts';
+import { translateCompleteSuite } from './support/translate-complete.ts';
 import { jsonInit, probeAuth, testEnv, testGateway } from './support/gateway.ts';
 import { createTenant } from './support/registered.ts';
 import { testStore } from './support/store.ts';
@@ -20,6 +22,17 @@ import { testStore } from './support/store.ts';
 const withParrot = { ...registry, parrot: { dialect: parrot, fixtures: fixturesParrot } } satisfies Registry;
 
 contractSuite(withParrot, ['parrot']);
+
+// The generated property suites take it as they take the shipped dialects, for every pair it is
+// part of (from it into each dialect, from each shipped one into it), at a few runs per pair:
+// CUSTGATE_NEW_DIALECT_RUNS for more.
+const runs = Number(process.env.CUSTGATE_NEW_DIALECT_RUNS ?? 10);
+describe('read-echo with a registered dialect', () => {
+  readEchoSuite(withParrot, pairsWith(withParrot, 'parrot'), runs);
+});
+describe('translate with a registered dialect', () => {
+  translateCompleteSuite(withParrot, pairsWith(withParrot, 'parrot'), runs);
+});
 
 describe('a dialect registered by one line', () => {
   const servers: NodeGateway[] = [];

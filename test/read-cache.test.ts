@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/open-store.ts';
 import type { Store } from '../src/store/index.ts';
-import { type CreatedTenant, createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { dialects } from '../dialects/index.ts';
+import { queryBuilder } from '../src/store/compiler.ts';
+import { type CreatedTenant, createApp, createTenant, type GatewayApp, reissueCredentials } from './support/registered.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { testDatabaseEnv } from './support/store.ts';
 
@@ -103,5 +105,23 @@ describe('retrieves served from the read caches never go stale', () => {
       expect(seen.status).toBe(404);
       expect(seen.text).not.toContain('Private');
     }
+  });
+
+  it("shares a kept answer between a tenant's keys of one mode, never with the other mode", async () => {
+    const config = loadConfig({ ...testEnv, ...testDatabaseEnv() });
+    const bearer = (key: string | undefined) => ({ authorization: `Bearer ${key}` });
+    const second = bearer((await reissueCredentials(stores[0]!, config, tenant.tenant, dialects.wooshpay)).secret_key);
+    const live = bearer((await reissueCredentials(stores[0]!, config, tenant.tenant, dialects.wooshpay, { livemode: true })).secret_key);
+    const id = await create(a, 'Both modes');
+    // A customer written before modes were recorded is visible to both; Wooshpay renders the mode of the key.
+    const db = queryBuilder(stores[0]!.executor.backend);
+    await stores[0]!.executor.run(db.updateTable('customers').set({ livemode: null }).where('public_id', '=', id).compile());
+    const kept = await retrieve(a, id);
+    expect(JSON.parse(kept.text)).toMatchObject({ id, livemode: false });
+    expect((await retrieve(a, id, second)).text).toBe(kept.text);
+    const seen = await retrieve(a, id, live);
+    expect(seen.status).toBe(200);
+    expect(JSON.parse(seen.text)).toMatchObject({ id, livemode: true });
+    expect((await retrieve(a, id)).text).toBe(kept.text);
   });
 });

@@ -1,13 +1,13 @@
-import { addUpstream } from './support/registered.ts';
-import { createServer, type Server } from 'node:http';
+import { addUpstream, createTenant } from './support/registered.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { type LostAnswerForwarder, lostAnswerForwarder } from './support/lost-answer.ts';
 import { canonicalOn } from './support/pairs.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
+import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './support/upstream.ts';
 
 // A proxied write is all or nothing: every local check runs before the provider is called, so the
 // gateway never refuses a write the provider already committed; and a create whose answer was
@@ -19,45 +19,17 @@ import { type Provider, startProvider } from './support/upstream.ts';
 
 let provider: Provider;
 let gw: TestGateway;
-let forwarder: Server;
-let forwarderUrl = '';
-/** Creates (POST) B received. */
-let creates = 0;
-/** Drop B's answer to the next create (B has committed it; A hears a reset connection). */
-let dropNextCreate = false;
+let forwarder: LostAnswerForwarder;
 
 beforeAll(async () => {
   provider = await startProvider();
-  forwarder = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
-    );
-    const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-    const answer = await fetch(`${provider.base}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
-    const text = Buffer.from(await answer.arrayBuffer());
-    if (req.method === 'POST' && !req.url?.includes('/customers/')) {
-      creates++;
-      if (dropNextCreate) {
-        dropNextCreate = false;
-        req.socket.destroy();
-        return;
-      }
-    }
-    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-    res.end(text);
-  });
-  await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
-  const address = forwarder.address();
-  forwarderUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  forwarder = await lostAnswerForwarder(provider.base);
   // Small enough for a body under the request limit to make a customer over the stored limit.
   gw = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000', CUSTGATE_MAX_CUSTOMER_BYTES: '4000' });
 }, 180_000);
 
 afterAll(async () => {
-  forwarder?.closeAllConnections();
-  await new Promise<void>((resolve) => forwarder?.close(() => resolve()));
+  await forwarder?.close();
   await provider?.process.stop();
 });
 
@@ -66,7 +38,7 @@ async function proxyTo(dialect: DialectName): Promise<() => Promise<void>> {
   const keyring = keyringFor(gw.config, gw.store.upstreams);
   const row = await addUpstream(gw.store, keyring, gw.tenant.tenant.id, {
     dialect,
-    baseUrl: `${forwarderUrl}${new URL(provider.baseUrl(dialect)).pathname}`,
+    baseUrl: `${forwarder.url}${new URL(provider.baseUrl(dialect)).pathname}`,
     mode: 'proxy',
     credentials: provider.credentials[dialect],
   });
@@ -103,10 +75,10 @@ describe('every local check runs before the provider is called', () => {
   it('a create over the stored size limit is a 413 and the provider never gets it', async () => {
     const done = await proxyTo('zenskar');
     try {
-      const [local, sent] = [await localCount(), creates];
+      const [local, sent] = [await localCount(), forwarder.creates()];
       const res = await write('wooshpay', { name: 'Big', description: 'x'.repeat(4500) });
       expect(res.status).toBe(413);
-      expect(creates).toBe(sent);
+      expect(forwarder.creates()).toBe(sent);
       expect(await localCount()).toBe(local);
     } finally {
       await done();
@@ -137,10 +109,10 @@ describe('every local check runs before the provider is called', () => {
     try {
       const first = await write('zenskar', { customer_name: 'Owner', external_id: 'ext-taken-1' });
       expect(first.status).toBe(200);
-      const [local, sent] = [await localCount(), creates];
+      const [local, sent] = [await localCount(), forwarder.creates()];
       const res = await write('zenskar', { customer_name: 'Second', external_id: 'ext-taken-1' });
       expect(res.status).toBe(409);
-      expect(creates).toBe(sent);
+      expect(forwarder.creates()).toBe(sent);
       expect(await localCount()).toBe(local);
     } finally {
       await done();
@@ -157,7 +129,7 @@ describe('a create whose answer was lost is recovered on retry, not sent twice',
         const [local, atB] = [await localCount(), await providerCount()];
         const key = `lost-answer-${upstream}-${Date.now()}`;
         const body = { name: `Lost Answer ${upstream}`, email: 'lost@example.com' };
-        dropNextCreate = true;
+        forwarder.dropNextCreate();
         const lost = await write('wooshpay', body, { key });
         expect(lost.status).toBe(503);
         expect(await providerCount()).toBe(atB + 1);
@@ -205,7 +177,7 @@ describe('an update that first creates the customer upstream, whose answer was l
         const [local, atB] = [await localCount(), await providerCount()];
         const key = `lost-update-${upstream}-${Date.now()}`;
         const body = { name: `After ${upstream}`, email: 'after@example.com' };
-        dropNextCreate = true;
+        forwarder.dropNextCreate();
         const lost = await write('wooshpay', body, { key, id });
         expect(lost.status).toBe(503);
         expect(await providerCount()).toBe(atB + 1);
@@ -226,23 +198,93 @@ describe('an update that first creates the customer upstream, whose answer was l
     30_000,
   );
 
-  it('a zenskar upstream, retried with no Idempotency-Key: the marker the first attempt left is found, not created again', async () => {
-    const made = await write('wooshpay', { name: 'Before keyless', email: 'keyless@example.com' });
-    const id = (JSON.parse(made.text) as { id: string }).id;
-    const uuid = (await gw.canonical(id)).ids.uuid as string;
-    const done = await proxyTo('zenskar');
-    try {
-      const atB = await providerCount();
-      dropNextCreate = true;
-      expect((await write('wooshpay', { name: 'After keyless' }, { id })).status).toBe(503);
-      const retry = await write('wooshpay', { name: 'After keyless' }, { id });
-      expect(retry.status, retry.text).toBe(200);
-      expect(await providerCount()).toBe(atB + 1);
-      const theirs = await linkedAtB(uuid);
-      expect(theirs.name).toBe('After keyless');
-      expect(theirs.external_id).toBe((await gw.canonical(id)).external_id);
-    } finally {
-      await done();
-    }
+  // No Idempotency-Key: the create attempt the gateway recorded before sending is what the next
+  // write finds. The retry changes the body: a provider taking Idempotency-Key gets the first
+  // create again under its key (a key reused with other parameters is refused), then the change.
+  it.each(Object.keys(dialects) as DialectName[])(
+    'a %s upstream, retried with no Idempotency-Key and a changed body: one customer there, linked once, equal to the local one',
+    async (upstream) => {
+      const made = await write('wooshpay', { name: `Keyless ${upstream}`, email: 'keyless@example.com' });
+      expect(made.status).toBe(200);
+      const id = (JSON.parse(made.text) as { id: string }).id;
+      const uuid = (await gw.canonical(id)).ids.uuid as string;
+      const done = await proxyTo(upstream);
+      try {
+        const atB = await providerCount();
+        forwarder.dropNextCreate();
+        expect((await write('wooshpay', { name: `Keyless ${upstream} 1` }, { id })).status).toBe(503);
+        expect(await providerCount()).toBe(atB + 1);
+        const retry = await write('wooshpay', { name: `Keyless ${upstream} 2`, email: 'second@example.com' }, { id });
+        expect(retry.status, retry.text).toBe(200);
+        expect(await providerCount()).toBe(atB + 1);
+        const mine = await gw.canonical(id);
+        const theirs = await linkedAtB(uuid);
+        expect([mine.name, mine.email]).toEqual([`Keyless ${upstream} 2`, 'second@example.com']);
+        expect([theirs.name, theirs.email]).toEqual([mine.name, mine.email]);
+        // Linked: later writes are updates there.
+        const later = await write('wooshpay', { name: `Keyless ${upstream} 3` }, { id });
+        expect(later.status, later.text).toBe(200);
+        expect(await providerCount()).toBe(atB + 1);
+        expect((await linkedAtB(uuid)).name).toBe(`Keyless ${upstream} 3`);
+      } finally {
+        await done();
+      }
+    },
+    30_000,
+  );
+});
+
+describe('a mirror delivery whose create answer was lost is recovered on its retry, not sent twice', () => {
+  let local: ReplicatingGateway;
+  beforeAll(async () => {
+    local = await replicatingGateway();
   });
+  afterAll(async () => {
+    await local?.store.executor.close();
+  });
+
+  // Meteroid and Bigcapital take no Idempotency-Key and have no field for a marker: the create
+  // attempt recorded before sending, and the provider's list, are what the retry has.
+  it.each(Object.keys(dialects) as DialectName[])(
+    'a %s mirror: one customer there, linked once, equal to the local one',
+    async (upstream) => {
+      const tenant = await createTenant(local.store, local.config, `lost-mirror-${upstream}`);
+      await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), tenant.tenant.id, {
+        dialect: upstream,
+        baseUrl: `${forwarder.url}${new URL(provider.baseUrl(upstream)).pathname}`,
+        mode: 'mirror',
+        credentials: provider.credentials[upstream],
+      });
+      const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+      const made = await local.request(
+        '/wooshpay/v1/customers',
+        jsonInit('POST', { name: `Mirror ${upstream}`, email: 'm@example.com' }, auth),
+      );
+      expect(made.status).toBe(200);
+      const { id } = (await made.json()) as { id: string };
+      const atB = await providerCount();
+      const sent = forwarder.creates();
+      forwarder.dropNextCreate();
+      expect(await local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 0 });
+      expect(await providerCount()).toBe(atB + 1);
+      // The retry is due after the outbox's backoff (CUSTGATE_OUTBOX_BASE_DELAY_MS, with jitter).
+      let delivered = 0;
+      for (const until = Date.now() + 10_000; delivered === 0 && Date.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        delivered = (await local.dispatcher.drain()).delivered;
+      }
+      expect(delivered).toBe(1);
+      expect(await providerCount()).toBe(atB + 1);
+      // Stripe-like providers replay the first answer to the same key; the others are never asked twice.
+      expect(forwarder.creates() - sent).toBe(dialects[upstream].idempotency ? 2 : 1);
+      const uuid = ((await (await local.request(`/gateway/v1/customers/${id}`, { headers: auth })).json()) as { ids: { uuid: string } }).ids
+        .uuid;
+      const links = await local.store.upstreams.linksOf(tenant.tenant.id, uuid);
+      expect(links).toHaveLength(1);
+      const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
+      const theirs = await canonicalOn(onB, links[0]?.remote_id ?? '', provider.credentials.wooshpay.secret_key ?? '');
+      expect([theirs.name, theirs.email]).toEqual([`Mirror ${upstream}`, 'm@example.com']);
+    },
+    30_000,
+  );
 });

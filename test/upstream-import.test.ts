@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectName } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { createTenant, addUpstream } from './support/registered.ts';
+import { createApp, createTenant, addUpstream } from './support/registered.ts';
 import { bookDeps } from './support/book-deps.ts';
 import type { Store } from '../src/store/index.ts';
 import { importCustomers } from '../src/upstream/import.ts';
@@ -59,7 +59,11 @@ async function tenantWith(name: string, dialect: DialectName, baseUrl: string) {
     mode: 'proxy',
     credentials: provider.credentials[dialect],
   });
-  return { tenantId: created.tenant.id, upstreamId: upstream.id };
+  return {
+    tenantId: created.tenant.id,
+    upstreamId: upstream.id,
+    auth: { authorization: `Bearer ${created.credentials.wooshpay!.secret_key}` },
+  };
 }
 
 beforeAll(async () => {
@@ -158,7 +162,15 @@ describe('bad input: a clear message and a non-zero exit', () => {
       url: '/v1/customers',
     };
     const broken = { object: 'list', data: [customer('cus_Bad1', 'Bad'), 42], has_more: false, url: '/v1/customers' };
-    const malformed = await fakeList([first, broken]);
+    const pages: unknown[] = [first, broken];
+    const malformed = await fakeList(pages);
+    const app = createApp({ store, config: loadConfig(env), logger: { error: () => undefined } });
+    // Reconcile walks the same list: answered 502 with the same message, nothing recorded.
+    const reconciled = async (t: { upstreamId: string; auth: Record<string, string> }, message: string) => {
+      const res = await app.request(`/gateway/v1/upstreams/${t.upstreamId}/reconciliation`, { headers: t.auth });
+      expect(res.status).toBe(502);
+      expect(await res.text()).toContain(message);
+    };
     const looping = await fakeList([first]);
     try {
       const a = await tenantWith('import-malformed', 'wooshpay', malformed.url);
@@ -169,11 +181,19 @@ describe('bad input: a clear message and a non-zero exit', () => {
       expect(await store.countCustomers(a.tenantId)).toBe(2);
       expect(await store.upstreams.findLinkByRemote(a.tenantId, a.upstreamId, 'cus_Bad1')).toBeUndefined();
       expect(await store.imports.find(a.tenantId, a.upstreamId)).toMatchObject({ state: 'failed', pages: 1 });
+      await reconciled(a, 'not a customer');
+      // Once the provider answers the page whole, a re-run resumes at it: every customer once, linked.
+      pages[1] = { ...broken, data: [customer('cus_Bad1', 'Bad'), customer('cus_Ok3', 'Three')] };
+      const row = await store.upstreams.find(a.tenantId, a.upstreamId);
+      expect(await importCustomers(bookDeps(store, env), row!)).toMatchObject({ state: 'done', pages: 2, seen: 4, imported: 4 });
+      expect(await store.countCustomers(a.tenantId)).toBe(4);
+      expect(await store.upstreams.linkCount(a.tenantId, a.upstreamId)).toBe(4);
 
       const b = await tenantWith('import-loop', 'wooshpay', looping.url);
       const loop = await runImport([b.tenantId, b.upstreamId, '--json']).exit;
       expect(loop.code).not.toBe(0);
       expect(loop.stderr).toContain('never ends');
+      await reconciled(b, 'never ends');
       expect(await store.countCustomers(b.tenantId)).toBe(2);
       expect(await store.upstreams.linkCount(b.tenantId, b.upstreamId)).toBe(2);
     } finally {

@@ -49,7 +49,9 @@ function parse(body: unknown) {
   const shown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const id = shown[idMember];
   if (typeof id !== 'number') return new GatewayError('bad_gateway', 'The upstream answered with no customer.');
-  return { id: String(id), patch: shownState(shown) };
+  // Its creation time tells a customer made before a lost create from the one that create left (src/upstream/marker.ts).
+  const createdAt = typeof shown.createdAt === 'string' && !Number.isNaN(Date.parse(shown.createdAt)) ? shown.createdAt : undefined;
+  return { id: String(id), patch: shownState(shown), ...(createdAt ? { createdAt } : {}) };
 }
 
 const kindByConstraint: Readonly<Record<string, IssueKind>> = {

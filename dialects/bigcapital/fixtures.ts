@@ -57,4 +57,15 @@ export const fixturesBigcapital = {
     phone: 'workPhone',
     'metadata.plan': 'metadata',
   },
+  // Bigcapital reads *Postcode and writes *Zipcode.
+  echoRenames: { billingAddressPostcode: 'billingAddressZipcode', shippingAddressPostcode: 'shippingAddressZipcode' },
+  // Bigcapital's DTO: @IsEmail() on the email members, @IsNotEmpty() on customerType.
+  judge: {
+    values: {
+      email: { kind: 'email' },
+      billingAddressEmail: { kind: 'email' },
+      shippingAddressEmail: { kind: 'email' },
+      customerType: { kind: 'one-of', values: ['business', 'individual', 'government'] },
+    },
+  },
 } satisfies DialectFixtures;

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import * as v from 'valibot';
 import {
   type Action,
@@ -64,4 +65,23 @@ export function principalConnhex(verified: VerifiedCredential, _req: RequestView
     return new GatewayError('forbidden', `This token is not permitted to perform ${needed}.`);
   }
   return { tenantId: claims.tenant, credentialId: `jwt:${claims.sub}`, livemode: claims.livemode };
+}
+
+const Grants = v.object({ permissions: ClaimsConnhex.entries.permissions, deny: ClaimsConnhex.entries.deny });
+
+/**
+ * The permissions a Connhex token lacks for these actions, from its payload (not verified here:
+ * Connhex verifies it). A token whose payload is unreadable is left to the provider: none listed.
+ */
+export function missingGrantsConnhex(token: string, actions: readonly Action[]): string[] {
+  let payload: unknown;
+  try {
+    payload = decodeJwt(token);
+  } catch {
+    return [];
+  }
+  const grants = v.safeParse(Grants, payload);
+  if (!grants.success) return [];
+  const needed = [...new Set(actions.map((a) => requiredPermissionConnhex[a]))];
+  return needed.filter((permission) => !permitsConnhex(grants.output, permission));
 }

@@ -10,6 +10,7 @@ import {
   parseListStripe,
 } from '../stripe-like/client.ts';
 import { parseCustomerStripe } from '../stripe-like/fields.ts';
+import { missingGrantsConnhex } from './auth.ts';
 import { coverageConnhex } from './coverage.ts';
 import { fieldsConnhex } from './fields.ts';
 import { fromPatch } from './from-patch.ts';
@@ -44,6 +45,7 @@ export const clientConnhex = {
   update: (id, write, credentials) => ({ method: 'POST', path: `${collection}/${encodeURIComponent(id)}`, ...request(write, credentials) }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
   delete: (id, credentials) => ({ method: 'DELETE', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),
+  missingGrants: (credentials, actions) => missingGrantsConnhex(credentials.token ?? '', actions),
   parse,
   parseError: parseErrorStripe,
   cannotCarry: cannotCarryOf(fieldsConnhex),

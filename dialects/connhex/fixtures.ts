@@ -50,4 +50,19 @@ export const fixturesConnhex = {
     { address: '' },
   ],
   paramNames: { 'shipping.address.country': 'shipping', 'address.line2': 'address.line2', phone: 'phone', 'metadata.plan': 'metadata' },
+  // As Wooshpay; invoice_prefix "Must be 3–12 uppercase letters or numbers"; the sequence of an
+  // invoice is a whole number; expand names fields of the response (Stripe refuses others); name
+  // and phone within Stripe's limits (its API reference, "Update a customer": Connhex is Stripe
+  // underneath).
+  judge: {
+    values: {
+      country: { kind: 'country' },
+      email: { kind: 'email' },
+      invoice_prefix: { kind: 'pattern', pattern: '^[A-Z0-9]{3,12}$' },
+      next_invoice_sequence: { kind: 'integer', min: 1, max: 1_000_000 },
+      'expand[]': { kind: 'one-of', values: ['subscriptions'] },
+      name: { kind: 'text', maxLength: 256 },
+      phone: { kind: 'text', maxLength: 20 },
+    },
+  },
 } satisfies DialectFixtures;

@@ -239,7 +239,7 @@ export const toPatchOf =
   };
 
 /** A render with no request behind it (a test, a client half's own check): nothing expanded. */
-const unrequested: RenderContext = { expand: [], principal: { tenantId: '', credentialId: '', livemode: false } };
+const unrequested: RenderContext = { expand: [], principal: { tenantId: '', livemode: false } };
 
 /**
  * The customer -> the provider's representation of it; an expandable member as `expand[]` asks; a

@@ -34,4 +34,6 @@ export const fixturesWooshpay = {
     phone: 'phone',
     'metadata.plan': 'metadata',
   },
+  // "Two-letter country code (ISO 3166-1 alpha-2)"; "The customer's email address".
+  judge: { values: { country: { kind: 'country' }, email: { kind: 'email' } } },
 } satisfies DialectFixtures;

@@ -40,4 +40,6 @@ export const fixturesZenskar = {
     phone: 'phone_number',
     'metadata.plan': 'custom_data',
   },
+  // external_id names one customer; country_code is a "Two-letter ISO country code".
+  judge: { values: { external_id: { kind: 'unique', prefix: 'ext-' }, country_code: { kind: 'country' } } },
 } satisfies DialectFixtures;

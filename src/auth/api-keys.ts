@@ -1,3 +1,4 @@
+import { BoundedMap } from '../contract/bounded-map.ts';
 import type { ApiKeyKind, VerifiedCredential } from '../contract/dialect.ts';
 import { constantTimeEqual, sha256Hex } from './crypto.ts';
 
@@ -36,11 +37,12 @@ export interface ApiKeyVerifierOptions {
 export class ApiKeyVerifier {
   readonly #store: CredentialLookup;
   readonly #options: ApiKeyVerifierOptions;
-  readonly #cache = new Map<string, Cached>();
+  readonly #cache: BoundedMap<string, Cached>;
 
   constructor(store: CredentialLookup, options: ApiKeyVerifierOptions = { cacheTtlMs: 30_000, cacheSize: 10_000 }) {
     this.#store = store;
     this.#options = options;
+    this.#cache = new BoundedMap(options.cacheTtlMs > 0 ? options.cacheSize : 0);
   }
 
   async verify(kind: ApiKeyKind, secret: string, now: number): Promise<VerifiedCredential | undefined> {
@@ -68,12 +70,6 @@ export class ApiKeyVerifier {
   }
 
   #remember(hash: string, row: CredentialRecord, now: number): void {
-    if (this.#options.cacheTtlMs <= 0) return;
-    if (this.#cache.size >= this.#options.cacheSize) {
-      // Map keeps insertion order: drop the oldest entry.
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
-    }
     this.#cache.set(hash, { row, until: now + this.#options.cacheTtlMs });
   }
 }

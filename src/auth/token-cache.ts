@@ -1,3 +1,4 @@
+import { BoundedMap } from '../contract/bounded-map.ts';
 import { sha256Hex } from './crypto.ts';
 
 // Verifying an HS256 token (decode, HMAC, claim checks) costs more server CPU than the rest of a
@@ -20,11 +21,12 @@ export interface TokenCacheOptions {
 }
 
 export class VerifiedTokenCache<V extends Verified> {
-  readonly #entries = new Map<string, Entry<V>>();
+  readonly #entries: BoundedMap<string, Entry<V>>;
   readonly #options: TokenCacheOptions;
 
   constructor(options: TokenCacheOptions) {
     this.#options = options;
+    this.#entries = new BoundedMap(options.size);
   }
 
   /** `verify`'s answer for the token, from the cache while the token is current. */
@@ -41,10 +43,6 @@ export class VerifiedTokenCache<V extends Verified> {
     const exp = verified?.claims.exp;
     // Only verified tokens are kept: a wrong one must not push good ones out.
     if (verified && typeof exp === 'number') {
-      if (this.#entries.size >= this.#options.size) {
-        const oldest = this.#entries.keys().next().value;
-        if (oldest !== undefined) this.#entries.delete(oldest);
-      }
       this.#entries.set(key, { verified, until: Math.min(exp * 1000, now + this.#options.ttlMs) });
     }
     return verified;

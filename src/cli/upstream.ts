@@ -69,6 +69,7 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
           });
         });
         console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
+        for (const warning of added.warnings ?? []) console.error(`custgate: warning: ${warning}`);
       },
     );
   upstream

@@ -173,6 +173,8 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
  * as it is, for the dialect's schema to refuse.
  */
 export function queryExpand(url: string): unknown[] {
+  // Most retrieves have no query: no URL to parse for them.
+  if (!url.includes('?')) return [];
   const query = new URL(url).search.slice(1);
   if (query === '') return [];
   const { expand } = qs.parse(query, { depth: 1, arrayLimit: 100, parameterLimit: 200, allowPrototypes: false });

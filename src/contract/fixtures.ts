@@ -41,4 +41,36 @@ export interface DialectFixtures {
   readonly clientWrites?: readonly unknown[];
   /** Canonical paths (`shipping.address.country`) -> the parameter the dialect's error envelope names instead. */
   readonly paramNames?: Readonly<Record<string, string>>;
+  /**
+   * Members a client writes back under another name than the read shows them by (read name ->
+   * update name; Bigcapital reads `…Postcode`, writes `…Zipcode`); default none.
+   */
+  readonly echoRenames?: Readonly<Record<string, string>>;
+  /**
+   * For a dialect with a provider document to judge bodies against (test/fixtures/seed-openapi/):
+   * what the document's descriptions state beyond its types, and what the provider itself refuses.
+   */
+  readonly judge?: JudgeHints;
+}
+
+/**
+ * A value a member's description states but its JSON Schema type does not, as plain data (the
+ * suites derive generators from it): an ISO 3166-1 alpha-2 code, an email address, a value that
+ * names one customer in a tenant, text matching a pattern, a whole number in a range, one of
+ * some values, text within a length.
+ */
+export type ValueShape =
+  | { readonly kind: 'country' }
+  | { readonly kind: 'email' }
+  | { readonly kind: 'unique'; readonly prefix: string }
+  | { readonly kind: 'pattern'; readonly pattern: string }
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number }
+  | { readonly kind: 'one-of'; readonly values: readonly (string | number)[] }
+  | { readonly kind: 'text'; readonly maxLength: number };
+
+export interface JudgeHints {
+  /** Member name (`custom_taxes[]` for an array's items) -> the values it takes. */
+  readonly values?: Readonly<Record<string, ValueShape>>;
+  /** Parent member name -> members the provider requires though its document does not say so. */
+  readonly required?: Readonly<Record<string, readonly string[]>>;
 }

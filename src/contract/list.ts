@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
-import type { Principal } from './dialect.ts';
+import type { Principal } from './credentials.ts';
 
 // Listing a tenant's customers (#27). A dialect declares its provider's query parameters and
 // envelope; the gateway pages over the store. Two canonical kinds of page cover the providers:

@@ -1,4 +1,5 @@
 import type { Customer } from '../../schemas/index.ts';
+import { BoundedMap } from '../contract/bounded-map.ts';
 import type { CustomerRow } from '../store/index.ts';
 import { rowToCustomer } from './customer-row.ts';
 
@@ -33,27 +34,18 @@ function sameRow(a: CustomerRow, b: CustomerRow): boolean {
 }
 
 export class KeptCustomers {
-  readonly #size: number;
-  readonly #entries = new Map<string, { readonly row: CustomerRow; readonly customer: Customer }>();
+  readonly #entries: BoundedMap<string, { readonly row: CustomerRow; readonly customer: Customer }>;
 
   constructor(size: number) {
-    this.#size = size;
+    this.#entries = new BoundedMap(size);
   }
 
   of(row: CustomerRow): Customer {
-    if (this.#size <= 0) return rowToCustomer(row);
+    if (!this.#entries.enabled) return rowToCustomer(row);
     const key = `${row.tenant_id}\n${row.id}`;
-    const hit = this.#entries.get(key);
-    this.#entries.delete(key);
-    if (hit && sameRow(hit.row, row)) {
-      this.#entries.set(key, hit);
-      return hit.customer;
-    }
+    const hit = this.#entries.use(key);
+    if (hit && sameRow(hit.row, row)) return hit.customer;
     const customer = rowToCustomer(row);
-    if (this.#entries.size >= this.#size) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
     this.#entries.set(key, { row, customer });
     return customer;
   }

@@ -6,7 +6,7 @@ import type { GatewayContext, GatewayEnv } from './context.ts';
 
 export type { AccessEntry };
 
-// Every response carries a request id, and every request ends in one access entry. The entry
+// Every response carries a request id (response-headers.ts sends it), and every request ends in one access entry. The entry
 // holds what an operator needs to find a request again and nothing a caller sent: no header
 // value, no body, no query string (route is the pattern, `/v1/customers/:id`, never the path).
 
@@ -38,8 +38,6 @@ function routeOf(c: GatewayContext): string {
 
 export function accessMiddleware(
   observers: readonly AccessObserver[],
-  /** Each dialect's request-id header where it is not X-Request-Id (its `wire.requestIdHeader`), by dialect name. */
-  requestIdHeaders: ReadonlyMap<string, string>,
   now: () => number = performance.now.bind(performance),
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
@@ -48,9 +46,8 @@ export function accessMiddleware(
     const id = incoming !== undefined && acceptableId.test(incoming) ? incoming : `req_${randomBase62(14)}`;
     c.set('requestId', id);
     await next();
-    const dialect = c.get('dialect') ?? 'none';
-    c.res.headers.set(requestIdHeaders.get(dialect) ?? 'x-request-id', id);
     if (observers.length === 0) return;
+    const dialect = c.get('dialect') ?? 'none';
     const entry: AccessEntry = {
       time: new Date().toISOString(),
       request_id: id,

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { secureHeaders } from 'hono/secure-headers';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { dialectList } from '../contract/registry.ts';
@@ -9,9 +8,11 @@ import { devApi } from './dev-api.ts';
 import { bookApi } from './book-routes.ts';
 import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
-import { type DialectHandlers, dialectHandlers, type Handler } from './pipeline.ts';
+import type { Handler } from './context.ts';
+import { type DialectHandlers, dialectHandlers } from './pipeline.ts';
 import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
+import { responseHeaders } from './response-headers.ts';
 import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps, type Runtime } from './runtime.ts';
@@ -78,16 +79,11 @@ export function createApp(deps: GatewayDeps): GatewayApp {
 export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; readonly runtime: Runtime } {
   const rt = createRuntime(deps);
   const app: GatewayApp = new Hono<GatewayEnv>();
-  // Every response may carry customer data (or say whether a customer exists): never cached,
-  // never sniffed as anything but the JSON it says it is.
-  app.use(secureHeaders({ xContentTypeOptions: true }));
-  app.use(async (c, next) => {
-    await next();
-    c.res.headers.set('cache-control', 'no-store');
-  });
+  const all = dialectList(deps.registry);
+  const requestIdHeaders = new Map(all.flatMap((d) => (d.wire.requestIdHeader ? [[d.name, d.wire.requestIdHeader] as const] : [])));
+  app.use(responseHeaders(requestIdHeaders));
   const cors = corsFor(deps.config.corsOrigins);
   if (cors) app.use(cors);
-  const all = dialectList(deps.registry);
   const simulate = simulator(rt);
   const rules = new SimulateRules(rt);
   const afterAuth = rules.apply.bind(rules);
@@ -95,8 +91,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
-  const requestIdHeaders = new Map(all.flatMap((d) => (d.wire.requestIdHeader ? [[d.name, d.wire.requestIdHeader] as const] : [])));
-  app.use('*', accessMiddleware(observers, requestIdHeaders));
+  app.use('*', accessMiddleware(observers));
   app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
 
   app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));

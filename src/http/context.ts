@@ -22,3 +22,6 @@ export interface GatewayEnv {
 }
 
 export type GatewayContext = Context<GatewayEnv>;
+
+/** A route's handler: the pipeline's per-action handlers and the simulation wrapped around them. */
+export type Handler = (c: Context) => Promise<Response>;

@@ -10,14 +10,14 @@ import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
 import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
+import { answer } from './response-headers.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { validate } from '../contract/validate.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
 import { authHint, hinted } from './auth-hint.ts';
-
-export type Handler = (c: Context) => Promise<Response>;
+import type { Handler } from './context.ts';
 
 export interface DialectHandlers {
   readonly read: Handler;
@@ -74,6 +74,10 @@ export interface PipelineOptions {
 /** The generic request pipeline, one set of handlers per dialect. */
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: PipelineOptions = {}): DialectHandlers {
   const { afterAuth, all = [dialect] } = options;
+  const requestIdHeader = dialect.wire.requestIdHeader ?? 'x-request-id';
+  /** A JSON answer with every header it needs already in it (response-headers.ts). */
+  const ok = (c: Context, status: number, body: string, headers: Record<string, string> = {}): Response =>
+    answer(c, requestIdHeader, status, body, { 'content-type': jsonType, ...headers });
   const fail = (error: unknown): Response => {
     if (error instanceof SimulatedAnswer) return error.response;
     const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
@@ -142,7 +146,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     });
     const headers: Record<string, string> = reply.replayed ? { 'idempotent-replayed': 'true' } : { ...reply.headers };
     if (key !== undefined) headers['idempotency-key'] = key;
-    return json(reply.status, reply.body, headers);
+    return ok(c, reply.status, reply.body, headers);
   }
 
   async function create(c: Context): Promise<Response> {
@@ -172,7 +176,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
       return fail(new GatewayError('not_found', `No such customer: '${ref}'`, { reference: ref }));
     const ctx = { expand: [], principal };
     const body = spec.retrieve === 'tombstone' && spec.tombstone ? spec.tombstone(customer, ctx) : dialect.wire.render(customer, ctx);
-    return json(200, JSON.stringify(body), { etag: etagOf(customer) });
+    return ok(c, 200, JSON.stringify(body), { etag: etagOf(customer) });
   }
 
   async function remove(c: Context): Promise<Response> {
@@ -194,7 +198,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     );
     const { status, body } = spec.answer(customer, { expand: [], principal });
     if (body === undefined) return new Response(null, { status });
-    return json(status, JSON.stringify(body));
+    return ok(c, status, JSON.stringify(body));
   }
 
   // A read's `?expand[]=` is checked against the dialect's expandable paths, as a body's is.
@@ -210,7 +214,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         const { customer, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
         if (deleted) return readDeleted(c, customer, principal);
         const body = rt.renderedReads.body(dialect.name, principal, expand, customer, () => renderer(principal, expand)(customer));
-        return json(200, body, { etag: etagOf(customer) });
+        return ok(c, 200, body, { etag: etagOf(customer) });
       } catch (error) {
         return fail(error);
       }
@@ -227,7 +231,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         const request = list.page(validate(list.query, query));
         const page = await listCustomers(rt.store, principal, dialect.ids, request);
         const item = (customer: Customer) => dialect.wire.render(customer, { expand: [], principal });
-        return json(200, JSON.stringify(list.render(page, { principal, path: url.pathname, item })));
+        return ok(c, 200, JSON.stringify(list.render(page, { principal, path: url.pathname, item })));
       } catch (error) {
         return fail(error);
       }

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { BoundedMap } from '../contract/bounded-map.ts';
 import type { LoggedRequest } from '../contract/request-log.ts';
 import { requestIdOf } from './access.ts';
 
@@ -56,13 +57,12 @@ async function readBounded(body: ReadableStream<Uint8Array>, max: number): Promi
 }
 
 export class RequestLog {
-  readonly #rings = new Map<string, LoggedRequest[]>();
+  readonly #rings: BoundedMap<string, LoggedRequest[]>;
   readonly #size: number;
-  readonly #tenants: number;
 
   constructor(size: number, tenants = 1_000) {
     this.#size = size;
-    this.#tenants = tenants;
+    this.#rings = new BoundedMap(tenants);
   }
 
   get enabled(): boolean {
@@ -71,11 +71,6 @@ export class RequestLog {
 
   add(tenantId: string, entry: LoggedRequest): void {
     const ring = this.#rings.get(tenantId) ?? [];
-    this.#rings.delete(tenantId);
-    if (this.#rings.size >= this.#tenants) {
-      const oldest = this.#rings.keys().next().value;
-      if (oldest !== undefined) this.#rings.delete(oldest);
-    }
     ring.push(entry);
     if (ring.length > this.#size) ring.shift();
     this.#rings.set(tenantId, ring);

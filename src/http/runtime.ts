@@ -3,7 +3,7 @@ import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
-import type { Replication } from '../outbox/types.ts';
+import type { Replication } from '../outbox/replication.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';

@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
+import { BoundedMap } from '../contract/bounded-map.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
-import type { Handler } from './pipeline.ts';
+import type { Handler } from './context.ts';
 import type { Runtime } from './runtime.ts';
 
 // Error injection for a dev server: `Custgate-Simulate: <what>[; times=N]` on a dialect request
@@ -36,14 +37,9 @@ export async function carryOut(simulation: Simulation, dialect: AnyDialect): Pro
 
 /** Attempts seen per Idempotency-Key, bounded: the oldest is forgotten first. */
 class Attempts {
-  readonly #seen = new Map<string, number>();
+  readonly #seen = new BoundedMap<string, number>(10_000);
   next(key: string): number {
     const n = (this.#seen.get(key) ?? 0) + 1;
-    this.#seen.delete(key);
-    if (this.#seen.size >= 10_000) {
-      const oldest = this.#seen.keys().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
-    }
     this.#seen.set(key, n);
     return n;
   }

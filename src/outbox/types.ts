@@ -1,7 +1,5 @@
-import type { Upstreams } from '../upstream/tenant-upstreams.ts';
 import type { CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
-import type { ReplicaLookup, ReplicaTarget } from '../core/replicas.ts';
-import type { Dispatcher } from './dispatcher.ts';
+import type { ReplicaTarget } from '../core/replicas.ts';
 
 // The outbox's narrow port to the outside world (#17). The dispatcher and the shadow comparison
 // only know this interface; src/outbox/upstream-port.ts implements it over the dialects' client
@@ -66,15 +64,4 @@ export interface UpstreamPort {
    * fields the dialect cannot carry drop out here rather than as noise in the diff.
    */
   expected(upstream: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields>;
-}
-
-/** Mirror/shadow replication as the HTTP runtime takes it (src/http/runtime.ts). */
-export interface Replication {
-  readonly replicas: ReplicaLookup;
-  /** Sends what the writes recorded (built over the same store and replicas). */
-  readonly dispatcher: Dispatcher;
-  /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
-  readonly drainAfterWrite?: boolean;
-  /** The tenants' upstreams the dispatcher opens: the write path shares them (one decrypt per change). */
-  readonly upstreams?: Upstreams;
 }

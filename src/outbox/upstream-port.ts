@@ -1,22 +1,24 @@
-import { type Customer, type CustomerFields, type CustomerPatch, type FieldName, fieldNames } from '../../schemas/index.ts';
+import type { CustomerFields } from '../../schemas/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { applyPatch, rowToCustomer } from '../core/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
-import { type GatewayError, isGatewayError } from '../contract/errors.ts';
+import { isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
-import { dialectOf, requestFor, type Upstream, UpstreamClient } from '../upstream/client.ts';
+import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs } from '../upstream/http.ts';
-import { asCustomer, uncarried } from '../upstream/fidelity.ts';
-import { canonicalOf } from '../upstream/refusal.ts';
-import { createMarker, findByMarker } from '../upstream/marker.ts';
+import { attemptOf, recordAttempt, settleRefused } from '../upstream/attempts.ts';
+import { asCustomer } from '../upstream/fidelity.ts';
+import { createMarker, findByMarker, findSent, stillToSend } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { Upstreams } from '../upstream/tenant-upstreams.ts';
 
 export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, Replication, UpstreamCopy, UpstreamPort } from './types.ts';
+import type { Replication } from './replication.ts';
+import { leaveOutRefused, outcomeOf } from './left-out.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
 // client half (src/upstream/, #16). It adds what delivery needs beyond one call: the upstream's
@@ -25,94 +27,6 @@ import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, Replication, Upstrea
 
 /** Names the delivery on every request, so an upstream (or a proxy in the tests) can tell retries apart. */
 export const deliveryHeader = 'x-custgate-delivery';
-
-/**
- * A mirror cannot refuse the write (the local store is the system of record, and it committed):
- * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
- * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
- * the provider would misread, and named so the delivery records it. The decision is made on the
- * change alone (no `current`): the upstream may still hold the value the local customer cleared.
- * A create needs none of this: leaving a member out is its clear.
- */
-export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
-  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
-  if (declared.length === 0) return { patch, notCarried: [] };
-  const out: Record<string, unknown> = { ...patch };
-  // A member path (address.line2) is left to the client half, which sends no form for it.
-  for (const field of declared) if (!field.includes('.')) delete out[field];
-  return { patch: out as CustomerPatch, notCarried: declared };
-}
-
-/**
- * What the update would leave at another value than the local customer, read as the provider's
- * own API reads it (the proxy's check, src/upstream/fidelity.ts): a body it refuses (Bigcapital's
- * required displayName cleared) or a change it ignores (Bigcapital's currency). A mirror cannot
- * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
- */
-async function leaveOutRefused(
-  upstream: Upstream,
-  link: LinkRow,
-  work: DeliveryWork,
-  current: Customer,
-): Promise<{ patch: CustomerPatch; notCarried: string[] }> {
-  const declared = leaveOutUncarried(upstream.dialect, work.patch);
-  let patch = declared.patch;
-  const notCarried = [...declared.notCarried];
-  // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
-  // whole names no field and is sent as it is (the provider's answer then says why).
-  for (let round = 0; round < 2; round++) {
-    const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
-    const request = requestFor(upstream, link, { patch, current });
-    const refused = await uncarried(upstream.dialect, 'update', request, { patch, current, after: work.fields, touched });
-    const fields = new Set<FieldName>();
-    for (const r of refused) {
-      // A declared member (address.line2) is already left to the client half, which sends no form for it.
-      if (declared.notCarried.includes(r.field)) continue;
-      const top = r.field.split('.')[0] ?? '';
-      const field = r.upstreamNames ? canonicalOf(upstream.dialect, top) : fieldNames.find((f) => f === top);
-      if (field !== undefined && touched.includes(field)) fields.add(field);
-    }
-    if (fields.size === 0) break;
-    const out: Record<string, unknown> = { ...patch };
-    for (const f of fields) {
-      delete out[f];
-      if (!notCarried.includes(f)) notCarried.push(f);
-    }
-    patch = out as CustomerPatch;
-  }
-  return { patch, notCarried };
-}
-
-const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
-
-function outcomeOf(error: unknown, seen: { readonly retryAfter?: number; readonly loop?: boolean }): DeliveryOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  // 508: the upstream (another gateway) has already had this request (src/upstream/loop.ts); a retry goes round again.
-  if (seen.loop) return { kind: 'rejected', error: `loop_detected: the upstream answered 508 Loop Detected (${message})` };
-  const retryAfter = seen.retryAfter;
-  if (!isGatewayError(error) || retryable.has(error.code)) {
-    return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
-  }
-  const fields = refusedFields(error);
-  const named = fields.length > 0 ? ` [the provider refused: ${fields.join(', ')}]` : '';
-  return { kind: 'rejected', error: `${error.code}: ${message}${named}` };
-}
-
-/**
- * The parameters a provider's refusal names (its error envelope, read by the client half: Zenskar's
- * `detail[].loc`, Stripe's `param`), in the provider's names: what a dead delivery shows, so the
- * operator knows which value to change (docs/migrating.md, "Dead deliveries").
- */
-function refusedFields(error: GatewayError): string[] {
-  const paths = (error.details.issues ?? []).map((issue) =>
-    issue.path
-      .filter((p) => p !== 'body')
-      .map(String)
-      .join('.'),
-  );
-  if (error.details.field !== undefined) paths.push(error.details.field);
-  return [...new Set(paths.filter((p) => p !== ''))].slice(0, 10);
-}
 
 export interface ClientPortOptions {
   /** The dialects an upstream row may name (the registry the entry hands down). */
@@ -208,6 +122,27 @@ export class ClientPort implements UpstreamPort {
     return { kind: 'delivered' };
   }
 
+  /**
+   * A provider with neither an idempotency key nor a marker (Meteroid, Bigcapital): while a create
+   * of this customer is recorded (src/upstream/attempts.ts), its answer was lost, so the customer
+   * it left there is looked for in the provider's list (findSent) and linked. Returns the link, and
+   * the delivery's work reduced to what the found customer still lacks (undefined: nothing).
+   */
+  async #recover(
+    client: UpstreamClient,
+    upstream: Upstream,
+    work: DeliveryWork,
+  ): Promise<{ link: LinkRow; work?: DeliveryWork } | undefined> {
+    const attempt = await attemptOf(this.#store, upstream, work.customerId);
+    const found = attempt && (await findSent(client, this.#store, upstream, attempt.sent, attempt.at));
+    if (!found) return undefined;
+    await this.#link(work, upstream, found.upstreamId);
+    const link = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
+    if (!link) return undefined;
+    const rest = stillToSend(upstream.dialect, work.fields, found);
+    return rest === undefined ? { link } : { link, work: { ...work, patch: rest } };
+  }
+
   async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
     const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal);
     try {
@@ -216,16 +151,32 @@ export class ClientPort implements UpstreamPort {
       if (work.action === 'delete') return await this.#remove(client, upstream, work);
       const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
       let current = asCustomer(work.customerId, work.fields, row && rowToCustomer(row));
-      const link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
+      let link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
       const marker = link ? undefined : createMarker(upstream.dialect, work.customerId, work.fields);
       if (marker !== undefined) {
         // A retry may follow a create that landed: the answer, not the create, was lost.
         if (work.attempt > 1 && (await this.#adopt(client, upstream, work, marker))) return { kind: 'delivered' };
         current = { ...current, external_id: marker };
       }
+      const looksUp = !link && marker === undefined && !upstream.dialect.idempotency;
+      if (looksUp) {
+        const recovered = await this.#recover(client, upstream, work);
+        if (recovered && !recovered.work) return { kind: 'delivered' };
+        if (recovered) [link, work] = [recovered.link, recovered.work ?? work];
+      }
       const carried = link ? await leaveOutRefused(upstream, link, work, current) : { patch: work.patch, notCarried: [] };
+      if (!link && looksUp) {
+        // Recorded before it leaves: if its answer is lost, the next delivery finds what it left.
+        const sent = applyPatch(current, carried.patch);
+        await recordAttempt(this.#store, upstream, work.customerId, { at: new Date().toISOString(), key: undefined, sent });
+      }
       try {
-        const pushed = await client.push(upstream, link, { patch: carried.patch, current, idempotencyKey: work.idempotencyKey });
+        const write = { patch: carried.patch, current, idempotencyKey: work.idempotencyKey };
+        const pushed = await client
+          .push(upstream, link, write)
+          .catch((error: unknown) =>
+            !link && looksUp ? settleRefused(this.#store, upstream, work.customerId, error) : Promise.reject(error),
+          );
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
         if (carried.notCarried.length === 0) return { kind: 'delivered' };
         const notCarried = `not carried: ${carried.notCarried.join(', ')} (the ${upstream.dialect.name} API has no way to make this change; the provider keeps its value)`;
@@ -278,7 +229,7 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
   const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
   const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
     expand: [],
-    principal: { tenantId: 'shadow', credentialId: 'shadow', livemode: false },
+    principal: { tenantId: 'shadow', livemode: false },
   });
   const parsed = dialect.client.parse(rendered);
   return isGatewayError(parsed) ? local : applyPatch(local, parsed.patch);

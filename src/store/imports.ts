@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
 import type { Database, UpstreamImportsTable } from './schema.ts';
 
@@ -42,14 +42,10 @@ export class ImportRepository {
         .compile();
       return (await this.#executor.run(q)) > 0;
     }
-    const { upstream_id: _, ...rest } = row;
-    const q = this.#db
-      .updateTable('upstream_imports')
-      .set(rest)
-      .where('upstream_id', '=', row.upstream_id)
-      .where('tenant_id', '=', row.tenant_id)
-      .where('updated_at', '=', seen.updated_at)
-      .where((eb) =>
+    const { updated_at: readAt } = seen;
+    return this.#updateIf(row, (eb) =>
+      eb.and([
+        eb('updated_at', '=', readAt),
         takeFrom !== undefined
           ? eb('lease_owner', '=', takeFrom)
           : eb.or([
@@ -58,20 +54,24 @@ export class ImportRepository {
               eb('lease_until', 'is', null),
               eb('lease_until', '<', now),
             ]),
-      )
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+      ]),
+    );
   }
 
   /** Writes the checkpoint whole, only while `row.lease_owner`'s claim stands; false: it was taken over. */
   async save(row: ImportRow, owner: string): Promise<boolean> {
+    return this.#updateIf(row, (eb) => eb('lease_owner', '=', owner));
+  }
+
+  /** Replaces the upstream's checkpoint with `row` where `guard` holds; false: it did not (nothing written). */
+  async #updateIf(row: ImportRow, guard: (eb: ExpressionBuilder<Database, 'upstream_imports'>) => Expression<SqlBool>): Promise<boolean> {
     const { upstream_id: _, ...rest } = row;
     const q = this.#db
       .updateTable('upstream_imports')
       .set(rest)
       .where('upstream_id', '=', row.upstream_id)
       .where('tenant_id', '=', row.tenant_id)
-      .where('lease_owner', '=', owner)
+      .where(guard)
       .compile();
     return (await this.#executor.run(q)) > 0;
   }

@@ -5,3 +5,4 @@ export * from './store.ts';
 export * from './outbox.ts';
 export * from './upstreams.ts';
 export * from './imports.ts';
+export * from './create-attempts.ts';

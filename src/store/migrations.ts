@@ -535,4 +535,28 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('reconcile_listed_created').on('reconcile_listed').column('created_at').execute();
     },
   },
+  // #24: a create sent to an upstream on behalf of a customer it does not hold yet is recorded
+  // before it is sent, so that when its answer is lost the next write of that customer finds what
+  // it left there (the same forwarded Idempotency-Key, the marker, or the list look-up) instead of
+  // creating it twice. The row goes when the link is stored or the provider refused the create.
+  // A new table: no existing row changes.
+  '0026_upstream_create_attempts': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_create_attempts')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('attempted_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('idempotency_key', 'varchar(300)')
+        .addColumn('sent', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_create_attempts_pk', ['upstream_id', 'customer_id'])
+        .execute();
+      await db.schema
+        .createIndex('upstream_create_attempts_customer')
+        .on('upstream_create_attempts')
+        .columns(['tenant_id', 'customer_id'])
+        .execute();
+    },
+  },
 };

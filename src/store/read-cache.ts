@@ -4,17 +4,18 @@
 // retrieve served from here skips the point select, which after any commit starts from a reset page
 // cache (docs/performance.md). Bounded: at most `size` rows, the oldest dropped first.
 
+import { BoundedMap } from '../contract/bounded-map.ts';
+
 export class EpochCache<V> {
-  readonly #size: number;
-  readonly #entries = new Map<string, V>();
+  readonly #entries: BoundedMap<string, V>;
   #epoch = Number.NaN;
 
   constructor(size: number) {
-    this.#size = size;
+    this.#entries = new BoundedMap(size);
   }
 
   get enabled(): boolean {
-    return this.#size > 0;
+    return this.#entries.enabled;
   }
 
   get(epoch: number, key: string): V | undefined {
@@ -28,14 +29,9 @@ export class EpochCache<V> {
 
   /** Keeps a value read after `epoch` was taken. */
   set(epoch: number, key: string, value: V): void {
-    if (this.#size <= 0) return;
     if (epoch !== this.#epoch) {
       this.#entries.clear();
       this.#epoch = epoch;
-    }
-    if (this.#entries.size >= this.#size) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
     }
     this.#entries.set(key, value);
   }

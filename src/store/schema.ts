@@ -181,6 +181,20 @@ export interface UpstreamLinksTable {
   created_at: string;
 }
 
+/** A create sent to an upstream for a customer it has no link for, whose answer has not been stored yet (src/upstream/attempts.ts). */
+export interface UpstreamCreateAttemptsTable {
+  upstream_id: string;
+  /** The canonical customer's UUID. */
+  customer_id: string;
+  tenant_id: string;
+  /** When the create was about to be sent (ISO 8601). */
+  attempted_at: string;
+  /** The Idempotency-Key forwarded with it, where the provider takes one. */
+  idempotency_key: string | null;
+  /** The canonical fields the create carried, as JSON (the marker as external_id where there is one). */
+  sent: string;
+}
+
 /** The ids an upstream listed during one reconciliation run (src/outbox/reconcile.ts), dropped at its end. */
 export interface ReconcileListedTable {
   run_id: string;
@@ -247,6 +261,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
+  upstream_create_attempts: UpstreamCreateAttemptsTable;
   upstream_history: UpstreamHistoryTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
   upstream_imports: UpstreamImportsTable;

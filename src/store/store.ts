@@ -1,3 +1,4 @@
+import { CreateAttemptRepository } from './create-attempts.ts';
 import { ImportRepository } from './imports.ts';
 import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
@@ -38,6 +39,8 @@ export class Store {
   readonly upstreams: UpstreamRepository;
   /** Where each upstream import stands (src/upstream/import.ts). */
   readonly imports: ImportRepository;
+  /** Creates sent to an upstream whose answer is not stored yet (src/upstream/attempts.ts). */
+  readonly attempts: CreateAttemptRepository;
 
   /** Rows by (tenant, id kind, value), on backends with a read epoch (read-cache.ts). */
   readonly #rows: EpochCache<CustomerRow>;
@@ -50,6 +53,7 @@ export class Store {
     this.outbox = new OutboxStore(executor, this.#db);
     this.upstreams = new UpstreamRepository(executor, this.#db);
     this.imports = new ImportRepository(executor, this.#db);
+    this.attempts = new CreateAttemptRepository(executor, this.#db);
   }
 
   /** A round trip to the database (readiness, health): rejects when it cannot answer. */

@@ -22,6 +22,7 @@ const tables = [
   'idempotency_keys',
   'upstreams',
   'upstream_links',
+  'upstream_create_attempts',
   'upstream_history',
   'gateway_keys',
 ] as const satisfies readonly (keyof Database)[];
@@ -39,6 +40,7 @@ const orderBy = {
   idempotency_keys: ['tenant_id', 'key'],
   upstreams: ['id'],
   upstream_links: ['upstream_id', 'customer_id'],
+  upstream_create_attempts: ['upstream_id', 'customer_id'],
   upstream_history: ['id'],
   gateway_keys: ['name'],
 } as const satisfies Record<Table, readonly string[]>;
@@ -57,6 +59,8 @@ export interface TransferCounts {
   idempotency_keys: number;
   upstreams: number;
   upstream_links: number;
+  /** Creates whose answer was lost: moved so the next write there finds, not repeats, them. */
+  upstream_create_attempts: number;
   upstream_history: number;
   gateway_keys: number;
 }
@@ -70,6 +74,7 @@ const zero = (): TransferCounts => ({
   idempotency_keys: 0,
   upstreams: 0,
   upstream_links: 0,
+  upstream_create_attempts: 0,
   upstream_history: 0,
   gateway_keys: 0,
 });

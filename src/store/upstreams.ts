@@ -277,14 +277,23 @@ export class UpstreamRepository {
 
   // --- links
 
-  /** Records a link; a link already there for this customer and upstream is kept as it is. */
+  /**
+   * Records a link; a link already there for this customer and upstream is kept as it is. The
+   * create attempt it answers (create-attempts.ts) goes with it: the provider's customer is known.
+   */
   async link(link: LinkRecord): Promise<void> {
     const q = this.#db
       .insertInto('upstream_links')
       .values(linkRow(link))
       .onConflict((oc) => oc.columns(['upstream_id', 'customer_id']).doNothing())
       .compile();
-    await this.#executor.run(q);
+    const attempt = this.#db
+      .deleteFrom('upstream_create_attempts')
+      .where('tenant_id', '=', link.tenantId)
+      .where('upstream_id', '=', link.upstreamId)
+      .where('customer_id', '=', link.customerId)
+      .compile();
+    await this.#executor.atomic([{ query: q }, { query: attempt }]);
   }
 
   async findLink(tenantId: string, upstreamId: string, customerId: string): Promise<LinkRow | undefined> {

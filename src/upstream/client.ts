@@ -38,6 +38,8 @@ export interface UpstreamWrite {
   readonly current?: Customer | undefined;
   /** Forwarded to upstreams that honour Idempotency-Key. */
   readonly idempotencyKey?: string | undefined;
+  /** The key of a create on behalf of a known customer, as recorded before it was sent (attempts.ts). */
+  readonly createKey?: string | undefined;
 }
 
 /** The customer as the upstream now shows it: its id there and its state as a canonical patch. */
@@ -121,9 +123,10 @@ export function requestFor(upstream: Upstream, link: LinkRow | undefined, write:
     const after = applyPatch(write.current ?? fieldDefaults, write.patch);
     request = client.create({ patch: wholePatch(after), encoding: upstream.encoding }, upstream.credentials);
   }
-  if (write.idempotencyKey !== undefined && upstream.dialect.idempotency) {
-    // A create on behalf of an update (no link yet) is another request: its own key.
-    const key = link || write.current === undefined ? write.idempotencyKey : `${write.idempotencyKey}:create`;
+  // A create on behalf of an update (no link yet) is another request: its own key.
+  const onBehalf = !link && write.current !== undefined;
+  const key = onBehalf ? (write.createKey ?? (write.idempotencyKey && `${write.idempotencyKey}:create`)) : write.idempotencyKey;
+  if (key !== undefined && upstream.dialect.idempotency) {
     request = { ...request, headers: { ...request.headers, 'idempotency-key': key } };
   }
   return request;

@@ -3,7 +3,8 @@ import type { Principal } from '../contract/dialect.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import type { CustomerService, WriteRequest } from '../core/index.ts';
 import type { UpstreamRow } from '../store/index.ts';
-import type { ProxyWrite, RemoteState, UpstreamProxy } from './proxy.ts';
+import type { ProxyWrite, UpstreamProxy } from './proxy.ts';
+import type { RemoteState } from './provider-state.ts';
 import type { TenantUpstreams, Upstreams } from './tenant-upstreams.ts';
 
 // Each write goes to the local service, with the tenant's replicas, unless the tenant has a proxy
@@ -70,7 +71,7 @@ export class TenantCustomers implements Customers {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
       const { proxy } = await this.#upstreams.of(principal.tenantId);
       if (!proxy) throw error;
-      return this.#proxy.known(principal, segment, proxy, error);
+      return this.#proxy.provider.known(principal, segment, proxy, error);
     }
   }
 
@@ -104,14 +105,14 @@ export class TenantCustomers implements Customers {
   async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
     const { proxy } = await this.#upstreams.of(principal.tenantId);
     if (!proxy) return this.get(principal, kinds, segment);
-    return this.#proxy.refresh(proxy, principal, kinds, segment);
+    return this.#proxy.provider.refresh(proxy, principal, kinds, segment);
   }
 
   takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer> {
-    return this.#proxy.takeIn(principal, upstream, remote);
+    return this.#proxy.provider.takeIn(principal, upstream, remote);
   }
 
   takeDelete(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remoteId: string) {
-    return this.#proxy.takeDelete(principal, upstream, remoteId);
+    return this.#proxy.provider.takeDelete(principal, upstream, remoteId);
   }
 }

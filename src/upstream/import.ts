@@ -4,7 +4,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
 import type { Upstream, UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
-import { adoptedIds } from './proxy.ts';
+import { adoptedIds } from './provider-state.ts';
 import { replicasOf } from './tenant-upstreams.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 
@@ -50,6 +50,8 @@ export interface ImportDeps {
 const maxRetryAfterMs = 120_000;
 /** Throttled or unreachable answers tolerated in a row on one page before the import stops (resumable). */
 const maxTries = 8;
+/** Customers of a page stored at once (a page is at most 100 in every dialect's list). */
+const concurrency = 50;
 
 export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -201,9 +203,21 @@ export async function runImport(
       let imported = 0;
       // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
       const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
-      for (const customer of page.customers) {
-        if (await importOne(deps, upstream, others, customer, Number(checkpoint.livemode) === 1)) imported++;
-        stored++;
+      // A slice of the page is stored at once: its creates share the store's group commit (one
+      // fsync for the slice on SQLite, src/store/sqlite-writer.js) where one at a time paid one
+      // each. Every create is settled before a failure is reported, so the checkpoint written then
+      // follows every write; a re-run skips what was linked.
+      const slice =
+        options.rate !== undefined && options.rate > 0 ? Math.max(1, Math.min(concurrency, Math.floor(options.rate))) : concurrency;
+      const livemode = Number(checkpoint.livemode) === 1;
+      for (let from = 0; from < page.customers.length; from += slice) {
+        const part = page.customers.slice(from, from + slice);
+        const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, livemode)));
+        for (const result of settled) {
+          if (result.status === 'rejected') throw result.reason;
+          if (result.value) imported++;
+        }
+        stored += part.length;
         if (options.rate !== undefined && options.rate > 0) {
           const due = started + (stored / options.rate) * 1000;
           if (due > Date.now()) await sleep(due - Date.now());

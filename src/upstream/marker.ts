@@ -37,6 +37,8 @@ export async function findByMarker(client: UpstreamClient, upstream: Upstream, m
 
 /** The most list pages a look-up walks (100 customers each) before it stops and refuses to guess. */
 const maxLookupPages = 20;
+/** How far the provider's clock may be behind this gateway's. */
+const clockSkewMs = 120_000;
 
 /**
  * The customer an earlier attempt to create `sent` left at a provider that has no other way to
@@ -49,11 +51,15 @@ export async function findSent(
   store: Store,
   upstream: Upstream,
   sent: CustomerFields,
+  since?: string,
 ): Promise<Pushed | undefined> {
+  // Clocks differ: a customer the provider dates this much before the attempt could still be it.
+  const notBefore = since === undefined ? undefined : Date.parse(since) - clockSkewMs;
   let next: string | undefined;
   for (let page = 0; page < maxLookupPages; page++) {
     const listed = await client.listPage(upstream, next);
     for (const customer of listed.customers) {
+      if (notBefore !== undefined && customer.createdAt !== undefined && Date.parse(customer.createdAt) < notBefore) continue;
       if (stillToSend(upstream.dialect, sent, customer) !== undefined) continue;
       if (await store.upstreams.findLinkByRemote(upstream.tenantId, upstream.id, customer.id)) continue;
       return { upstreamId: customer.id, patch: customer.patch };
@@ -64,7 +70,7 @@ export async function findSent(
   throw sentUpstream(
     new GatewayError(
       'bad_gateway',
-      `An earlier request with this Idempotency-Key reached the ${upstream.dialect.name} upstream and got no usable answer; its customer list is too long to look for what it left there, so the create is not sent again. Check there, then retry with a new key.`,
+      `An earlier attempt to create this customer reached the ${upstream.dialect.name} upstream and got no usable answer; its customer list is too long to look for what it left there (more than ${maxLookupPages} pages), so the create is not sent again. Check there before retrying.`,
     ),
   );
 }
@@ -82,7 +88,7 @@ export function stillToSend(dialect: AnyDialect, after: CustomerFields, found: P
 }
 
 /** Failures after which the provider may hold a create (no answer, or one that could not be used). */
-const uncertain = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
+export const uncertain = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal']);
 
 /** A create's failure that leaves the provider possibly holding it keeps the Idempotency-Key (idempotency.ts). */
 export function mayHold(link: LinkRow | undefined, error: unknown): unknown {
@@ -112,6 +118,7 @@ export async function recoverCreate(
   upstream: Upstream,
   marker: string | undefined,
   sent: CustomerFields,
+  since?: string,
 ): Promise<Pushed | undefined> {
   if (marker !== undefined) {
     const found = await findByMarker(client, upstream, marker);
@@ -120,5 +127,5 @@ export async function recoverCreate(
     return linked ? undefined : found;
   }
   if (upstream.dialect.idempotency) return undefined;
-  return findSent(client, store, upstream, sent);
+  return findSent(client, store, upstream, sent, since);
 }

@@ -8,29 +8,22 @@ import {
   type IdKind,
   set,
 } from '../../schemas/index.ts';
-import {
-  applyPatch,
-  type CustomerService,
-  type ReplicaTarget,
-  rowToCustomer,
-  sentUpstream,
-  uuidPattern,
-  type WriteRequest,
-  type WriteRoute,
-} from '../core/index.ts';
-import type { Principal } from '../contract/dialect.ts';
+import { applyPatch, type CustomerService, type ReplicaTarget, rowToCustomer, sentUpstream, type WriteRequest } from '../core/index.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { CustomerRow, LinkRow, Store, UpstreamRow } from '../store/index.ts';
+import type { LinkRow, Store } from '../store/index.ts';
+import { attemptOf, createKeyFor, recordAttempt, recoverAttempt, settleRefused } from './attempts.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
 import { createMarker, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
+import { adoptedIds, ProviderState } from './provider-state.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
 // what it accepted is stored, as it answered (its state applied over the write); its refusal
 // reaches the client in the client's own dialect, and nothing changes here. Reads are served from
 // the local copy; a customer the gateway has not seen but the upstream has is fetched, stored and
-// linked on first reference. Only tenants with a proxy upstream come here (customers.ts).
+// linked on first reference (provider-state.ts). Only tenants with a proxy upstream come here
+// (customers.ts).
 
 /** A client's write as the proxy takes it: what the core needs, and what only the proxy does. */
 export interface ProxyWrite extends WriteRequest {
@@ -38,35 +31,19 @@ export interface ProxyWrite extends WriteRequest {
   readonly retried?: boolean | undefined;
 }
 
-export interface RemoteState {
-  readonly id: string;
-  readonly patch: CustomerPatch;
-}
-
-/** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
-export function adoptedIds(remoteId: string): WriteRoute['ids'] {
-  if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
-  if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
-  return undefined;
-}
-
-const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
-
 /** The writes and first references of a tenant whose proxy upstream is `upstream` (opened by tenant-upstreams.ts). */
 export class UpstreamProxy {
   readonly #service: CustomerService;
   readonly #store: Store;
   readonly #client: UpstreamClient;
+  /** The upstream's own state taken in: first references, refetches, its webhooks. */
+  readonly provider: ProviderState;
 
   constructor(service: CustomerService, store: Store, client: UpstreamClient) {
     this.#service = service;
     this.#store = store;
     this.#client = client;
-  }
-
-  /** A customer the local store does not have, found at the upstream by its id there (first reference). */
-  async known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError): Promise<Customer> {
-    return rowToCustomer(await this.#known(principal, segment, upstream, localMiss));
+    this.provider = new ProviderState(service, store, client);
   }
 
   /**
@@ -130,7 +107,7 @@ export class UpstreamProxy {
     patch: CustomerPatch,
     ctx: ProxyWrite,
   ): Promise<Customer> {
-    const current = rowToCustomer(await this.#resolve(ctx.principal, kinds, segment, upstream));
+    const current = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream));
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }
@@ -143,9 +120,10 @@ export class UpstreamProxy {
   }
 
   /**
-   * The first write of a customer from before the upstream was added: created there, carrying the
-   * marker (marker.ts) where the provider needs one, so that when the answer is lost the retry
-   * finds and links what the first attempt left rather than creating it again.
+   * The first write of a customer from before the upstream was added: created there, recorded
+   * first (attempts.ts) and carrying the marker (marker.ts) where the provider needs one, so that
+   * when the answer is lost the next write, with or without the client's Idempotency-Key, finds
+   * and links what the attempt left rather than creating it again.
    */
   async #createThere(
     upstream: Upstream,
@@ -158,10 +136,16 @@ export class UpstreamProxy {
     const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(current, patch);
     await this.#service.checkWrite(current, after, ctx, current.uuid);
-    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker, after) : undefined;
+    const attempt = await attemptOf(this.#store, upstream, current.uuid);
+    const recovered =
+      attempt &&
+      (await recoverAttempt(this.#client, this.#store, upstream, current, attempt).catch((error: unknown) => {
+        throw mayHold(undefined, inClientTerms(error, upstream.dialect, this.#client.dialectOf(ctx.dialect)));
+      }));
+    const createKey = createKeyFor(upstream, ctx.idempotencyKey);
     const pushed = recovered
       ? await this.#adopt(upstream, current, after, recovered, ctx)
-      : await this.#carry(upstream, undefined, current, after, patch, ctx).then(
+      : await this.#carry(upstream, undefined, current, after, patch, ctx, createKey).then(
           async (created) => {
             await this.#link(upstream, current.uuid, created.upstreamId);
             return created;
@@ -211,18 +195,28 @@ export class UpstreamProxy {
     after: CustomerFields,
     patch: CustomerPatch,
     ctx: WriteRequest,
+    createKey?: string,
   ): Promise<Pushed> {
     const client = this.#client.dialectOf(ctx.dialect);
     const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
     const known = 'uuid' in current ? current : undefined;
-    const write = { patch: carriedPatch(upstream.dialect, current, after, touched), current: known, idempotencyKey: ctx.idempotencyKey };
+    const carried = carriedPatch(upstream.dialect, current, after, touched);
+    const write = { patch: carried, current: known, idempotencyKey: ctx.idempotencyKey, createKey };
     const request = requestFor(upstream, link, write);
     const kind = link ? 'update' : 'create';
     const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
     const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
-    const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch((error: unknown) => {
-      throw mayHold(link, inClientTerms(error, upstream.dialect, client));
+    // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
+    const recorded = !link && known ? known.uuid : undefined;
+    if (recorded !== undefined) {
+      const at = new Date().toISOString();
+      await recordAttempt(this.#store, upstream, recorded, { at, key: createKey, sent: applyPatch(current, carried) });
+    }
+    const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
+      const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));
+      if (recorded === undefined) throw translated;
+      return settleRefused(this.#store, upstream, recorded, translated);
     });
     return this.#held(link, current, after, pushed, ctx, upstream);
   }
@@ -242,83 +236,5 @@ export class UpstreamProxy {
       throw mayHold(link, providerValueError(error, upstream.dialect));
     }
     return pushed;
-  }
-
-  /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
-  async refresh(upstream: Upstream, principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
-    const current = rowToCustomer(await this.#resolve(principal, kinds, segment, upstream));
-    const link = await this.#store.upstreams.findLink(principal.tenantId, upstream.id, current.uuid);
-    if (!link) return current;
-    const fetched = await this.#client.fetchCustomer(upstream, link.remote_id);
-    return this.#service.update(['uuid'], current.uuid, {}, { principal, dialect: upstream.dialect.name }, { overlay: fetched.patch });
-  }
-
-  /**
-   * Nothing is sent back to the provider: the state is its own. A customer the gateway has not
-   * seen is created and linked, as on a first reference.
-   */
-  async takeIn(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remote: RemoteState): Promise<Customer> {
-    const request: WriteRequest = { principal, dialect: upstream.dialect };
-    const overlay = { overlay: remote.patch };
-    const linked = () => this.#store.upstreams.findLinkByRemote(principal.tenantId, upstream.id, remote.id);
-    const link = await linked();
-    if (link) return this.#service.update(['uuid'], link.customer_id, {}, request, overlay);
-    try {
-      const adopted = { ...overlay, link: { upstreamId: upstream.id, remoteId: remote.id }, ids: adoptedIds(remote.id) };
-      return await this.#service.create({}, request, adopted);
-    } catch (error) {
-      // Another event (or a first reference) created it first.
-      const raced = await linked();
-      if (raced) return this.#service.update(['uuid'], raced.customer_id, {}, request, overlay);
-      throw error;
-    }
-  }
-
-  /** Nothing is sent back: the provider deleted it already. Mirrors get the delete as any other. */
-  async takeDelete(principal: Principal, upstream: Pick<UpstreamRow, 'id' | 'dialect'>, remoteId: string) {
-    const link = await this.#store.upstreams.findLinkByRemote(principal.tenantId, upstream.id, remoteId);
-    if (!link) return undefined;
-    return this.#service.delete(['uuid'], link.customer_id, { principal, dialect: upstream.dialect }, 'same');
-  }
-
-  /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */
-  async #resolve(principal: Principal, kinds: readonly IdKind[], segment: string, upstream: Upstream): Promise<CustomerRow> {
-    try {
-      return await this.#service.resolve(principal, kinds, segment);
-    } catch (error) {
-      if (!isGatewayError(error) || error.code !== 'not_found') throw error;
-      return this.#known(principal, segment, upstream, error);
-    }
-  }
-
-  async #known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError): Promise<CustomerRow> {
-    const tenantId = principal.tenantId;
-    const linked = async () => {
-      const link = await this.#store.upstreams.findLinkByRemote(tenantId, upstream.id, segment);
-      return link ? this.#service.resolve(principal, ['uuid'], link.customer_id) : undefined;
-    };
-    const already = await linked();
-    if (already) return already;
-    if (!upstream.dialect.client.isId(segment)) throw localMiss;
-    const fetched = await this.#client.fetchCustomer(upstream, segment).catch((error: unknown) => {
-      throw isGatewayError(error) && error.code === 'not_found' ? notFound(segment) : error;
-    });
-    try {
-      const customer = await this.#service.create(
-        {},
-        { principal, dialect: upstream.dialect.name },
-        {
-          overlay: fetched.patch,
-          link: { upstreamId: upstream.id, remoteId: fetched.upstreamId },
-          ids: adoptedIds(fetched.upstreamId),
-        },
-      );
-      return this.#service.resolve(principal, ['uuid'], customer.uuid);
-    } catch (error) {
-      // Another request imported it first.
-      const raced = await linked();
-      if (raced) return raced;
-      throw error;
-    }
   }
 }

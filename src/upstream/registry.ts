@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
-import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
+import type { Action, AnyDialect, BodyFormat, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
@@ -131,13 +131,40 @@ export interface UpstreamAdmin {
   readonly dialects: readonly AnyDialect[];
 }
 
+/**
+ * What each mode asks of the provider: a proxy reads, writes and deletes there as the system of
+ * record; a mirror delivers creates, updates and deletes; a shadow also reads each one back
+ * (docs/migrating.md).
+ */
+const actionsOf = {
+  proxy: ['read', 'create', 'update', 'delete'],
+  mirror: ['create', 'update', 'delete'],
+  shadow: ['read', 'create', 'update', 'delete'],
+} as const satisfies Record<UpstreamMode, readonly Action[]>;
+
+/**
+ * Why an upstream in `mode` will fail some requests with these credentials: the provider's
+ * permissions the credentials lack, where the dialect can read its credentials' grants (Connhex's
+ * token). Said, not refused: a narrower token is the owner's choice.
+ */
+export function grantWarnings(dialect: AnyDialect, credentials: IssuedCredentials, mode: UpstreamMode): string[] {
+  const missing = dialect.client.missingGrants?.(credentials, actionsOf[mode]) ?? [];
+  if (missing.length === 0) return [];
+  const missed = missing.join(', ');
+  return [
+    `The ${dialect.name} credentials lack ${missed}, which a ${mode} upstream needs: the provider will refuse ` +
+      'those requests (a proxied one answers 502, a delivery stays pending). Give the token them too ' +
+      `(a custgate provider mints one with: custgate token mint <tenant> --dialect ${dialect.name} --permissions <its permissions>,${missing.join(',')}).`,
+  ];
+}
+
 export async function addUpstream(
   store: Store,
   admin: UpstreamAdmin,
   tenantId: string,
   input: UpstreamInput,
   now = new Date(),
-): Promise<UpstreamView> {
+): Promise<UpstreamView & { readonly warnings?: readonly string[] }> {
   const { keyring } = admin;
   let dialect: AnyDialect;
   try {
@@ -175,7 +202,8 @@ export async function addUpstream(
   } else {
     await store.upstreams.insert(row, historyStep(row, 'added', mode, null, now));
   }
-  return upstreamView(row);
+  const warnings = grantWarnings(dialect, parsed.output, mode);
+  return warnings.length > 0 ? { ...upstreamView(row), warnings } : upstreamView(row);
 }
 
 const noSuchUpstream = (id: string) => new GatewayError('not_found', `No such upstream: '${id}'`, { reference: id });

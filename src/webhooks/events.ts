@@ -97,7 +97,7 @@ export async function eventFacts(
 const render = (dialect: AnyDialect, customer: Customer, tenantId: string): Record<string, unknown> =>
   dialect.wire.render(customer, {
     expand: [],
-    principal: { tenantId, credentialId: 'webhook', livemode: customer.livemode },
+    principal: { tenantId, livemode: customer.livemode },
   }) as Record<string, unknown>;
 
 /** The top-level members of the rendered object that changed, with their old values. */

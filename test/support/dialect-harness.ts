@@ -9,11 +9,11 @@ import {
   set,
   stateDefaults,
 } from '../../schemas/index.ts';
-import { fixturesOf } from '../../dialects/index.ts';
 import { CustomerService } from '../../src/core/index.ts';
 import { emptyAddress } from '../../src/core/apply-patch.ts';
 import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/contract/dialect.ts';
 import { errorCodes } from '../../src/contract/errors.ts';
+import { fixturesOf, type Registry } from '../../src/contract/registry.ts';
 import { canonicalView } from '../../src/http/gateway-api.ts';
 import { patchToDialect } from '../../src/gateway/translate.ts';
 import { jsonInit, type TestGateway } from './gateway.ts';
@@ -37,8 +37,9 @@ export function fieldsOf(view: CanonicalView | Customer | CustomerFields): Custo
 }
 
 export const collectionPath = (d: AnyDialect) => `${d.routes.prefix}${d.routes.collection}`;
-export const itemPath = (d: AnyDialect, ids: CanonicalView['ids']) =>
-  `${collectionPath(d)}/${encodeURIComponent(fixturesOf(d).ref(ids as { uuid: string; public_id: string; number: number }))}`;
+/** A customer's path in a dialect (`registry`: the one the dialect is registered in, with its fixtures). */
+export const itemPath = (d: AnyDialect, ids: CanonicalView['ids'], registry: Registry) =>
+  `${collectionPath(d)}/${encodeURIComponent(fixturesOf(d, registry).ref(ids as { uuid: string; public_id: string; number: number }))}`;
 
 /**
  * Creates a customer with every field of the patch set, straight through the service: the state an
@@ -96,8 +97,8 @@ export async function update(
   body: unknown,
   extra: Record<string, string> = {},
 ) {
-  const auth = fixturesOf(dialect).auth(gw.tenant.credentials[dialect.name]!);
-  return gw.request(itemPath(dialect, ids), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
+  const auth = fixturesOf(dialect, gw.registry).auth(gw.tenant.credentials[dialect.name]!);
+  return gw.request(itemPath(dialect, ids, gw.registry), jsonInit(dialect.routes.update, body, { ...auth, ...extra }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import type { AnyDialect } from '../../src/contract/dialect.ts';
-import type { DialectName } from '../../dialects/index.ts';
+import type { DialectFixtures } from '../../src/contract/fixtures.ts';
 
 // What a client of a dialect writes back after reading a customer: everything the read shows that
 // the dialect's update takes, in the dialect's own wire form, with the provider's own renames.
@@ -16,23 +16,13 @@ function updateKeys(dialect: AnyDialect): string[] {
   return Object.keys(entries);
 }
 
-const renames: Partial<Record<DialectName, (shown: Json) => Json>> = {
-  // Bigcapital reads *Postcode and writes *Zipcode.
-  bigcapital: (shown) => {
-    const out: Json = { ...shown };
-    for (const prefix of ['billingAddress', 'shippingAddress']) {
-      if (`${prefix}Postcode` in out) {
-        out[`${prefix}Zipcode`] = out[`${prefix}Postcode`];
-        delete out[`${prefix}Postcode`];
-      }
-    }
-    return out;
-  },
-};
-
 /** The body a client of `dialect` writes back after reading `shown` through it. */
-export function echoBody(dialect: AnyDialect, shown: Json): Json {
-  const renamed = renames[dialect.name as DialectName]?.(shown) ?? shown;
+export function echoBody(dialect: AnyDialect, fixtures: DialectFixtures, shown: Json): Json {
+  // The provider's own renames between its read and its update (fixtures' `echoRenames`).
+  const renames = fixtures.echoRenames ?? {};
+  const renamed = Object.fromEntries(
+    Object.entries(shown).map(([key, value]) => [Object.hasOwn(renames, key) ? renames[key] : key, value]),
+  );
   const keys = updateKeys(dialect);
   const out: Json = {};
   for (const key of keys) if (key in renamed && key !== 'expand') out[key] = renamed[key];

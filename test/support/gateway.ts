@@ -1,4 +1,4 @@
-import type { Registry } from '../../dialects/index.ts';
+import { type Registry, registry as shipped } from '../../dialects/index.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
 import { type CreatedTenant, createApp, createTenant, type GatewayApp } from './registered.ts';
 import { dialectList } from '../../src/contract/registry.ts';
@@ -25,6 +25,8 @@ export interface TestGateway {
   readonly app: GatewayApp;
   readonly store: Store;
   readonly config: GatewayConfig;
+  /** The dialects it serves, with their fixtures. */
+  readonly registry: Registry;
   /** Two tenants: what one writes, the other must never see. */
   readonly tenant: CreatedTenant;
   readonly other: CreatedTenant;
@@ -55,6 +57,7 @@ export async function testGateway(env: Record<string, string> = {}, registry?: R
     app,
     store,
     config,
+    registry: registry ?? shipped,
     tenant,
     other,
     request,

@@ -9,7 +9,7 @@ import type { AnyDialect } from '../../src/contract/dialect.ts';
 import { type UpstreamInput, addUpstream as addUpstreamOf } from '../../src/upstream/registry.ts';
 import type { Keyring } from '../../src/upstream/secrets.ts';
 import { replicationFor as replicationForOf } from '../../src/outbox/upstream-port.ts';
-import type { Replication } from '../../src/outbox/types.ts';
+import type { Replication } from '../../src/outbox/replication.ts';
 
 // The gateway as src/entries/ assembles it: the static registry handed in. Tests that inject a
 // dialect of their own pass `registry` (or `dialects`) themselves. The same for the upstream

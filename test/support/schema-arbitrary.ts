@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import type { JudgeHints, ValueShape } from '../../src/contract/fixtures.ts';
+import { countryCodes } from '../../schemas/index.ts';
 
 // Request bodies a provider's own OpenAPI document allows, generated from its JSON Schema: every
 // combination of its members (each present or not), each value of its declared type, enum or
@@ -22,6 +24,34 @@ export const stringArb: fc.Arbitrary<string> = fc.oneof(
 const emailArb = fc
   .tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.stringMatching(/^[a-z]{1,10}$/))
   .map(([local, domain]) => `${local}@${domain}.example`);
+
+let sequence = 0;
+
+/** The generator of the values a dialect's fixtures describe (src/contract/fixtures.ts's `ValueShape`). */
+export function shapeArbitrary(shape: ValueShape): fc.Arbitrary<unknown> {
+  switch (shape.kind) {
+    case 'country':
+      return fc.constantFrom(...countryCodes);
+    case 'email':
+      return emailArb;
+    case 'unique':
+      return fc.constant(null).map(() => `${shape.prefix}${++sequence}`);
+    case 'pattern':
+      return fc.stringMatching(new RegExp(shape.pattern));
+    case 'integer':
+      return fc.integer({ min: shape.min, max: shape.max });
+    case 'one-of':
+      return fc.constantFrom(...shape.values);
+    case 'text':
+      return stringArb.filter((x) => x.length <= shape.maxLength);
+  }
+}
+
+/** A dialect's judge hints (plain data in its fixtures.ts) as generators. */
+export function hintsOf(judge: JudgeHints): Hints {
+  const values = Object.fromEntries(Object.entries(judge.values ?? {}).map(([name, shape]) => [name, shapeArbitrary(shape)]));
+  return { values, ...(judge.required ? { required: judge.required } : {}) };
+}
 
 function resolve(schema: Schema, root: Schema): Schema {
   const ref = schema.$ref;

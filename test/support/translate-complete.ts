@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects, fixturesOf } from '../../dialects/index.ts';
-import type { AnyDialect, Loss } from '../../src/contract/dialect.ts';
+import type { Loss } from '../../src/contract/dialect.ts';
+import { dialectList, fixturesOf, type Registry } from '../../src/contract/registry.ts';
 import { validate } from '../../src/contract/validate.ts';
 import type { CustomerFields, CustomerPatch } from '../../schemas/index.ts';
 import { fullPatchArb, patchArb, uniqueIds, writable } from './arbitraries.ts';
 import { carried, fieldsOf, itemPath, seedCustomer, toWire, update } from './dialect-harness.ts';
 import { echoBody } from './echo.ts';
+import type { DialectPairs } from './read-echo.ts';
 import { jsonInit, type TestGateway, testGateway } from './gateway.ts';
 
 // Translate is complete and exact (docs/seams.md, rule 5): for every ordered pair of source and
@@ -14,11 +15,11 @@ import { jsonInit, type TestGateway, testGateway } from './gateway.ts';
 // written once through the source and once, translated, through the target (on twin customers in
 // two gateways), the target accepts the translated body, the two results differ only where the
 // loss report says so (complete), and the report names nothing that came out the same though the
-// source changed it (exact). test/properties-translate.test.ts runs it for each source in the registry.
+// source changed it (exact). test/properties-translate.test.ts runs it for each source in the registry;
+// test/new-dialect.test.ts for a dialect injected the same way.
 // CUSTGATE_TRANSLATE_RUNS sets the runs per pair: 200 by default, more for a longer local run.
 
-const runs = Number(process.env.CUSTGATE_TRANSLATE_RUNS ?? 200);
-const registered: AnyDialect[] = Object.values(dialects);
+const defaultRuns = Number(process.env.CUSTGATE_TRANSLATE_RUNS ?? 200);
 
 /** Key order does not matter to a comparison; JSON.stringify's does. */
 function stable(value: unknown): string {
@@ -55,21 +56,22 @@ function opAt(patch: CustomerPatch, path: readonly string[]): Op | undefined {
   return op?.op === 'set' && op.value === null ? { op: 'clear' } : op;
 }
 
-/** The translate property for one source dialect and every target dialect. */
-export function translateCompleteSuite(sourceName: string): void {
-  const source = registered.find((d) => d.name === sourceName)!;
+/** The translate property for each (source, target) pair of `entries`' dialects. */
+export function translateCompleteSuite(entries: Registry, pairs: DialectPairs, runs = defaultRuns): void {
+  const registered = dialectList(entries);
+  const named = (name: string) => registered.find((d) => d.name === name)!;
   // Twin customers in two gateways: an alias or external id the write sets is free in both.
   let viaSource: TestGateway;
   let viaTarget: TestGateway;
   beforeAll(async () => {
-    viaSource = await testGateway();
-    viaTarget = await testGateway();
+    viaSource = await testGateway({}, entries);
+    viaTarget = await testGateway({}, entries);
   });
 
-  describe.each(registered.map((target) => [target.name, target] as const))(`translate ${sourceName} -> %s`, (_name, target) => {
+  describe.each(pairs.map(([s, t]) => [s, t, named(s), named(t)] as const))('translate %s -> %s', (_s, _t, source, target) => {
     it('the target takes the body, and the loss report names exactly what comes out different', async () => {
       const sourceAuth = { authorization: `Bearer ${viaSource.tenant.credentials.wooshpay!.secret_key}` };
-      const targetAuth = fixturesOf(target).auth(viaTarget.tenant.credentials[target.name]!);
+      const targetAuth = fixturesOf(target, entries).auth(viaTarget.tenant.credentials[target.name]!);
       await fc.assert(
         fc.asyncProperty(fullPatchArb, patchArb(writable(source.translation.coverage)), async (start, written) => {
           const seed = uniqueIds(start);
@@ -93,8 +95,8 @@ export function translateCompleteSuite(sourceName: string): void {
           const supplied: Record<string, unknown> = {};
           const required = losses.filter((l) => l.kind === 'required' && !l.field.includes('.'));
           if (required.length > 0) {
-            const shown = await viaTarget.request(itemPath(target, b0.ids), { headers: targetAuth });
-            const echo = echoBody(target, (await shown.json()) as Record<string, unknown>);
+            const shown = await viaTarget.request(itemPath(target, b0.ids, entries), { headers: targetAuth });
+            const echo = echoBody(target, fixturesOf(target, entries), (await shown.json()) as Record<string, unknown>);
             for (const l of required) if (l.field in echo) supplied[l.field] = echo[l.field];
           }
           const sent = { ...supplied, ...body };

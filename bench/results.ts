@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { type Section, sectionMarkdown } from './gateways.ts';
+import type { LoadOptions } from './load.ts';
+import { type Row, table, verdictLines, verdicts } from './report.ts';
+
+export interface RunSummary {
+  readonly rows: readonly Row[];
+  readonly sections: readonly Section[];
+  readonly notes: readonly string[];
+  readonly load: LoadOptions;
+  readonly warmupSeconds: number;
+  readonly synchronous: 'FULL' | 'NORMAL';
+  /** The load average when the run started, and when. */
+  readonly load0: readonly number[];
+  readonly started: number;
+}
+
+/** Writes the run's markdown to `path` (when given) and returns the text printed at the end. */
+export function writeResults(run: RunSummary, path: string | undefined): string {
+  const { rows, sections, notes, load } = run;
+  const { text, markdown } = table(rows);
+  const verdictList = verdicts(rows);
+  const unmet = verdictList.filter((v) => !v.met);
+  const cpu = cpus();
+  const fmtLoad = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  const failures = rows.filter((r) => r.probeFailure).map((r) => `- ${r.label}: first answer ${r.probeFailure}`);
+  const sectionVerdicts = sections.flatMap((x) => x.verdicts.map((v) => ({ ...v, subject: x.title })));
+  const md = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString()} (${((Date.now() - run.started) / 1000).toFixed(0)} s).`,
+    '',
+    `- Machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${process.platform}/${process.arch}.`,
+    `- Load average (1/5/15 min) before: ${fmtLoad(run.load0)}; after: ${fmtLoad(loadavg())}. The load generator shares the CPUs with the server.`,
+    `- Every row: ${load.connections} connections, ${load.durationSeconds} s measured after ${run.warmupSeconds} s of the same requests as warm-up; autocannon in the bench process, each server in its own process on 127.0.0.1.`,
+    `- custgate: \`bin/custgate.js serve\`, NODE_ENV=production, SQLite synchronous=${run.synchronous}, a fresh file per store size. Updates and retrieves are spread uniformly over the stored customers; each update sends the dialect's realistic example body with a new name, so every one writes.`,
+    ...notes.map((n) => `- ${n}`),
+    '- × by hand: req/s over the same work written by hand on the same stack in this run (bench/by-hand-server.ts): a retrieve over the by-hand retrieve, an update over the by-hand update with synchronous=NORMAL (SQLite) or on PostgreSQL.',
+    "- Other ratios are to the hello-world row of the same run; p50/p99 are latencies in ms; peak RSS is the server process's high-water mark during the row; server CPU is the server process's user+system time per request (less sensitive to a busy machine than req/s).",
+    '',
+    '## Results',
+    '',
+    markdown,
+    '',
+    '## Targets',
+    '',
+    unmet.length === 0 ? 'Every target met.' : `${unmet.length} target(s) not met.`,
+    '',
+    ...verdictLines(verdictList),
+    ...(failures.length > 0 ? ['', '## Failed rows', '', ...failures] : []),
+    '',
+    ...sections.map(sectionMarkdown),
+  ].join('\n');
+  if (path) writeFileSync(path, md);
+  const sectionText = sections.map(sectionMarkdown).join('\n');
+  const unmetSections = sectionVerdicts.filter((v) => !v.met).length;
+  return `${rows.length > 0 ? `${text}\n\n${verdictLines(verdictList).join('\n')}\n\n` : ''}${sectionText}${unmetSections > 0 ? `\n${unmetSections} target(s) of the sections above not met.` : ''}`;
+}

@@ -1,0 +1,62 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { GatewayEnv } from './context.ts';
+
+// Headers every answer carries. Every response may carry customer data (or say whether a customer
+// exists): never cached, never sniffed as anything but the JSON it says it is, plus the set
+// hono/secure-headers sends by default (its HEADERS_MAP and DEFAULT_OPTIONS), and the request id
+// under the serving dialect's header (access.ts sets the id).
+//
+// A dialect's answers are built with them already in a plain object (`answer`): adding them
+// afterwards makes the response's headers a `Headers` object, which costs a retrieve more than its
+// render from the read caches. Any other response gets them in the middleware, overwriting what
+// it set itself, as secure-headers does.
+
+const fixed = {
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=15552000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+  'cache-control': 'no-store',
+} as const satisfies Record<string, string>;
+const fixedEntries = Object.entries(fixed);
+
+/** Responses `answer` made, whose headers are complete. */
+const complete = new WeakSet<Response>();
+
+/** A response with the fixed headers and the request id under `requestIdHeader` (the dialect's), besides `headers`. */
+export function answer(
+  c: Context<GatewayEnv>,
+  requestIdHeader: string,
+  status: number,
+  body: string,
+  headers: Record<string, string>,
+): Response {
+  const id = c.get('requestId');
+  if (id === undefined) return new Response(body, { status, headers });
+  const res = new Response(body, { status, headers: { ...headers, ...fixed, [requestIdHeader]: id } });
+  complete.add(res);
+  return res;
+}
+
+/** Adds the fixed headers and the request id to every response `answer` did not make. */
+export function responseHeaders(
+  /** Each dialect's request-id header where it is not X-Request-Id (its `wire.requestIdHeader`), by dialect name. */
+  requestIdHeaders: ReadonlyMap<string, string>,
+): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    await next();
+    if (complete.has(c.res)) return;
+    const headers = c.res.headers;
+    for (const [name, value] of fixedEntries) headers.set(name, value);
+    headers.delete('x-powered-by');
+    const id = c.get('requestId');
+    if (id !== undefined) headers.set(requestIdHeaders.get(c.get('dialect') ?? 'none') ?? 'x-request-id', id);
+  };
+}

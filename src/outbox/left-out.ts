@@ -1,0 +1,101 @@
+import type { Customer, CustomerPatch, FieldName } from '../../schemas/index.ts';
+import { fieldNames } from '../../schemas/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import { type GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { LinkRow } from '../store/index.ts';
+import { requestFor, type Upstream } from '../upstream/client.ts';
+import { uncarried } from '../upstream/fidelity.ts';
+import { canonicalOf } from '../upstream/refusal.ts';
+import type { DeliveryOutcome, DeliveryWork } from './types.ts';
+
+// What one mirror delivery carries and what its failure means: the changes the upstream's API
+// cannot make are left out and named (a mirror cannot refuse a committed write), and the
+// provider's answer becomes a delivered, retry or dead outcome (upstream-port.ts sends it).
+
+/**
+ * A mirror cannot refuse the write (the local store is the system of record, and it committed):
+ * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
+ * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
+ * the provider would misread, and named so the delivery records it. The decision is made on the
+ * change alone (no `current`): the upstream may still hold the value the local customer cleared.
+ * A create needs none of this: leaving a member out is its clear.
+ */
+export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
+  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
+  if (declared.length === 0) return { patch, notCarried: [] };
+  const out: Record<string, unknown> = { ...patch };
+  // A member path (address.line2) is left to the client half, which sends no form for it.
+  for (const field of declared) if (!field.includes('.')) delete out[field];
+  return { patch: out as CustomerPatch, notCarried: declared };
+}
+
+/**
+ * What the update would leave at another value than the local customer, read as the provider's
+ * own API reads it (the proxy's check, src/upstream/fidelity.ts): a body it refuses (Bigcapital's
+ * required displayName cleared) or a change it ignores (Bigcapital's currency). A mirror cannot
+ * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
+ */
+export async function leaveOutRefused(
+  upstream: Upstream,
+  link: LinkRow,
+  work: DeliveryWork,
+  current: Customer,
+): Promise<{ patch: CustomerPatch; notCarried: string[] }> {
+  const declared = leaveOutUncarried(upstream.dialect, work.patch);
+  let patch = declared.patch;
+  const notCarried = [...declared.notCarried];
+  // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
+  // whole names no field and is sent as it is (the provider's answer then says why).
+  for (let round = 0; round < 2; round++) {
+    const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
+    const request = requestFor(upstream, link, { patch, current });
+    const refused = await uncarried(upstream.dialect, 'update', request, { patch, current, after: work.fields, touched });
+    const fields = new Set<FieldName>();
+    for (const r of refused) {
+      // A declared member (address.line2) is already left to the client half, which sends no form for it.
+      if (declared.notCarried.includes(r.field)) continue;
+      const top = r.field.split('.')[0] ?? '';
+      const field = r.upstreamNames ? canonicalOf(upstream.dialect, top) : fieldNames.find((f) => f === top);
+      if (field !== undefined && touched.includes(field)) fields.add(field);
+    }
+    if (fields.size === 0) break;
+    const out: Record<string, unknown> = { ...patch };
+    for (const f of fields) {
+      delete out[f];
+      if (!notCarried.includes(f)) notCarried.push(f);
+    }
+    patch = out as CustomerPatch;
+  }
+  return { patch, notCarried };
+}
+
+const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
+
+export function outcomeOf(error: unknown, seen: { readonly retryAfter?: number; readonly loop?: boolean }): DeliveryOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  // 508: the upstream (another gateway) has already had this request (src/upstream/loop.ts); a retry goes round again.
+  if (seen.loop) return { kind: 'rejected', error: `loop_detected: the upstream answered 508 Loop Detected (${message})` };
+  const retryAfter = seen.retryAfter;
+  if (!isGatewayError(error) || retryable.has(error.code)) {
+    return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+  }
+  const fields = refusedFields(error);
+  const named = fields.length > 0 ? ` [the provider refused: ${fields.join(', ')}]` : '';
+  return { kind: 'rejected', error: `${error.code}: ${message}${named}` };
+}
+
+/**
+ * The parameters a provider's refusal names (its error envelope, read by the client half: Zenskar's
+ * `detail[].loc`, Stripe's `param`), in the provider's names: what a dead delivery shows, so the
+ * operator knows which value to change (docs/migrating.md, "Dead deliveries").
+ */
+function refusedFields(error: GatewayError): string[] {
+  const paths = (error.details.issues ?? []).map((issue) =>
+    issue.path
+      .filter((p) => p !== 'body')
+      .map(String)
+      .join('.'),
+  );
+  if (error.details.field !== undefined) paths.push(error.details.field);
+  return [...new Set(paths.filter((p) => p !== ''))].slice(0, 10);
+}

@@ -1,0 +1,80 @@
+import { type Customer, type CustomerFields, fieldDefaults, fieldNames } from '../../schemas/index.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import type { Store } from '../store/index.ts';
+import { type Pushed, requestFor, type Upstream, type UpstreamClient } from './client.ts';
+import { createMarker, recoverCreate, uncertain } from './marker.ts';
+
+// A create sent on behalf of a customer the upstream has no link for (a proxied write of a
+// customer from before the upstream was added, a mirror's first delivery) is recorded before it
+// leaves (migration 0026, src/store/create-attempts.ts). While the record stands, the answer was
+// never stored: the next write of that customer, with or without the client's Idempotency-Key,
+// first finds what the attempt left there. The record goes with the link
+// (UpstreamRepository.link) or when the provider refused the create.
+
+/** A recorded create: when it was about to be sent, the key it was forwarded with, what it carried. */
+export interface CreateAttempt {
+  readonly at: string;
+  readonly key: string | undefined;
+  readonly sent: CustomerFields;
+}
+
+export async function attemptOf(store: Store, upstream: Upstream, customerId: string): Promise<CreateAttempt | undefined> {
+  const row = await store.attempts.find(upstream.tenantId, upstream.id, customerId);
+  if (!row) return undefined;
+  const sent = { ...fieldDefaults, ...(JSON.parse(row.sent) as Partial<CustomerFields>) };
+  return { at: row.attempted_at, key: row.idempotency_key ?? undefined, sent };
+}
+
+export async function recordAttempt(store: Store, upstream: Upstream, customerId: string, attempt: CreateAttempt): Promise<void> {
+  await store.attempts.record({
+    upstream_id: upstream.id,
+    customer_id: customerId,
+    tenant_id: upstream.tenantId,
+    attempted_at: attempt.at,
+    idempotency_key: attempt.key ?? null,
+    sent: JSON.stringify(Object.fromEntries(fieldNames.map((f) => [f, attempt.sent[f]]))),
+  });
+}
+
+/**
+ * The record goes once the provider has definitively refused the create (it holds nothing); a
+ * failure that leaves it possibly holding the customer keeps it. Rethrows the error.
+ */
+export async function settleRefused(store: Store, upstream: Upstream, customerId: string, error: unknown): Promise<never> {
+  if (isGatewayError(error) && !uncertain.has(error.code)) await store.attempts.drop(upstream.tenantId, upstream.id, customerId);
+  throw error;
+}
+
+/**
+ * The Idempotency-Key a create on behalf of a customer is forwarded with, where the provider takes
+ * one: derived from the client's key when there is one (its retry gets the same), else a new one,
+ * kept in the record for the next write of the customer.
+ */
+export function createKeyFor(upstream: Upstream, requestKey: string | undefined): string | undefined {
+  if (!upstream.dialect.idempotency) return undefined;
+  return requestKey !== undefined ? `${requestKey}:create` : `custgate-create-${crypto.randomUUID()}`;
+}
+
+/**
+ * The customer a recorded create left at the provider, or undefined when it holds none. A provider
+ * that takes an Idempotency-Key gets the recorded create again, byte for byte under its key: it
+ * answers what it answered the first time (or creates it now, never having got it). The body is
+ * the recorded one, not the current write's: a key reused with other parameters is refused
+ * (https://docs.stripe.com/api/idempotent_requests), and what still differs is sent after, as an
+ * update. A provider with a marker is asked for it; one with neither is asked for its list
+ * (findSent), where a customer made before the attempt is not it.
+ */
+export async function recoverAttempt(
+  client: UpstreamClient,
+  store: Store,
+  upstream: Upstream,
+  current: Customer,
+  attempt: CreateAttempt,
+): Promise<Pushed | undefined> {
+  if (upstream.dialect.idempotency && attempt.key !== undefined) {
+    const request = requestFor(upstream, undefined, { patch: {}, current: { ...current, ...attempt.sent }, createKey: attempt.key });
+    return client.send(upstream, request, true).catch((error: unknown) => settleRefused(store, upstream, current.uuid, error));
+  }
+  const marker = createMarker(upstream.dialect, current.uuid, attempt.sent);
+  return recoverCreate(client, store, upstream, marker, attempt.sent, attempt.at);
+}

@@ -1,0 +1,53 @@
+import { createServer } from 'node:http';
+
+/**
+ * A forwarder to `base` (a second custgate playing the provider) that counts the creates (POST to
+ * a collection) it passes and can drop the provider's answer to the next one: the provider has
+ * committed the customer, the caller hears a reset connection.
+ */
+export interface LostAnswerForwarder {
+  readonly url: string;
+  /** Creates the provider received through it. */
+  readonly creates: () => number;
+  /** Drop the provider's answer to the next create. */
+  dropNextCreate(): void;
+  close(): Promise<void>;
+}
+
+export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwarder> {
+  let creates = 0;
+  let drop = false;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
+    );
+    const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+    const answer = await fetch(`${base}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+    const text = Buffer.from(await answer.arrayBuffer());
+    if (req.method === 'POST' && !req.url?.includes('/customers/')) {
+      creates++;
+      if (drop) {
+        drop = false;
+        req.socket.destroy();
+        return;
+      }
+    }
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    creates: () => creates,
+    dropNextCreate: () => {
+      drop = true;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
