@@ -81,6 +81,34 @@ describe('a gateway whose proxy upstream is itself', () => {
     },
   );
 
+  it('a mirror delivery answered 508 is dead with loop_detected after one attempt, not retried', async () => {
+    const config = loadConfig(env);
+    const mirrored = await createTenant(gateway.store, config, 'mirrorloop');
+    // Its mirror is this gateway itself, as a database edit would leave it.
+    await addUpstream(gateway.store, keyringFor(config, gateway.store.upstreams), mirrored.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: `${base}/wooshpay`,
+      mode: 'mirror',
+      credentials: mirrored.credentials.wooshpay,
+    });
+    const res = await fetch(`${base}/v1/customers`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'name=Mirrored',
+    });
+    expect(res.status).toBe(200);
+    // The gateway's own outbox sends it (kicked after the write); it stays dead.
+    await expect
+      .poll(async () => (await gateway.store.outbox.list({ tenantId: mirrored.tenant.id, states: ['dead'] })).length, { timeout: 15_000 })
+      .toBe(1);
+    const [dead] = await gateway.store.outbox.list({ tenantId: mirrored.tenant.id });
+    expect(dead).toMatchObject({ state: 'dead', last_error: expect.stringMatching(/^loop_detected: .*508/) });
+    expect(Number(dead?.attempts)).toBe(1);
+  });
+
   it('custgate upstream add refuses a base URL that is this gateway', async () => {
     const credentials = JSON.stringify(tenant.credentials.zenskar);
     await expect(
