@@ -15,6 +15,10 @@ import { peakRss, resetPeakRss, runChild } from './processes.ts';
 
 export const migrationTargets = { peakRssBytes: 250 * 1024 * 1024 } as const;
 
+// How long one phase may take before the row gives up (BENCH_PHASE_MINUTES, default 240). At
+// 100,000 on a loaded machine the import alone ran past the runner's 30 minutes and was stopped.
+const phaseMs = Number(process.env.BENCH_PHASE_MINUTES ?? 240) * 60_000;
+
 interface Tenant {
   readonly tenant: { readonly id: string };
   readonly credentials: Record<string, IssuedCredentials>;
@@ -39,23 +43,26 @@ export async function migrationSection(dir: string, book: number, log: (text: st
     // What every phase below pays before its first customer: a CLI process starting and opening the store.
     const start = await cli(['upstream', 'list', tenant], migEnv);
     const old = { id: await add('proxy', preloaded.credentials.wooshpay) };
-    const imported = await cli(['upstream', 'import', tenant, old.id, '--json'], migEnv);
+    const imported = await cli(['upstream', 'import', tenant, old.id, '--json'], migEnv, { timeoutMs: phaseMs });
     const importResult = JSON.parse(imported.stdout) as { imported: number; seen: number; pages: number };
     log(`  import: ${importResult.imported} customers in ${(imported.ms / 1000).toFixed(1)} s`);
 
     const mirror = { id: await add('mirror', fresh.credentials.wooshpay) };
     resetPeakRss(pid);
-    const queuedRun = await cli(['upstream', 'backfill', tenant, mirror.id, '--rate', '1000000', '--json'], migEnv);
+    const queuedRun = await cli(['upstream', 'backfill', tenant, mirror.id, '--rate', '1000000', '--json'], migEnv, { timeoutMs: phaseMs });
     const queued = (JSON.parse(queuedRun.stdout) as { queued: number }).queued;
     const drainStarted = performance.now();
     const pending = () => watch.count("select count(*) from outbox where tenant_id = ? and state = 'pending'", tenant);
-    const drained = await until(() => pending() === 0, 60 * 60_000, 500);
+    const drained = await until(() => pending() === 0, phaseMs, 500);
     const drainMs = performance.now() - drainStarted + queuedRun.ms;
     const dead = watch.count("select count(*) from outbox where tenant_id = ? and state = 'dead'", tenant);
     const gatewayRss = peakRss(pid);
     log(`  backfill: ${queued} queued in ${(queuedRun.ms / 1000).toFixed(1)} s, outbox empty after ${(drainMs / 1000).toFixed(1)} s`);
 
-    const reconciled = await cli(['upstream', 'reconcile', tenant, mirror.id, '--json'], migEnv, { allowFailure: true });
+    const reconciled = await cli(['upstream', 'reconcile', tenant, mirror.id, '--json'], migEnv, {
+      allowFailure: true,
+      timeoutMs: phaseMs,
+    });
     const report = JSON.parse(reconciled.stdout) as { clean: boolean; counts: Record<string, number> };
     log(`  reconcile: ${report.clean ? 'clean' : 'DIFFERENCES'} in ${(reconciled.ms / 1000).toFixed(1)} s`);
 

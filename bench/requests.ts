@@ -26,7 +26,7 @@ async function hello(ctx: RowContext) {
 }
 
 /** The same work written by hand (issue #30): the baseline custgate's rows are compared with. */
-async function byHand(ctx: RowContext, dir: string, customers: number) {
+async function byHand(ctx: RowContext, dir: string, customers: number, backends: readonly Backend[] = ['sqlite', 'postgres']) {
   const { load, warmupSeconds, postgresUrl, fixedRate } = ctx;
   const wooshpay = ctx.registered.find((d) => d.name === 'wooshpay');
   if (!wooshpay) return;
@@ -38,7 +38,7 @@ async function byHand(ctx: RowContext, dir: string, customers: number) {
   ];
   const schema = `custgate_byhand_${randomBytes(4).toString('hex')}`;
   if (postgresUrl) runs.push({ tag: 'PostgreSQL', args: ['postgres', postgresUrl, schema], retrieve: true, backend: 'postgres' });
-  for (const run of runs) {
+  for (const run of runs.filter((r) => backends.includes(r.backend))) {
     ctx.log(`the same work by hand (${run.tag}) with ${customers.toLocaleString('en-US')} customers`);
     const child = await startChild(
       ['--import', 'tsx', 'bench/by-hand-server.ts', String(customers), ...run.args],
@@ -100,6 +100,25 @@ async function prism(ctx: RowContext) {
   }
 }
 
+/** custgate on PostgreSQL, Wooshpay only: with --workers 2 and with one process. */
+async function postgresCustgate(ctx: RowContext, dir: string, customers: number) {
+  const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
+  if (!ctx.postgresUrl || wooshpay.length === 0) {
+    ctx.notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
+    return;
+  }
+  const pg2 = { backend: 'postgres', customers, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
+  await custgate(ctx, dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
+  await custgate(ctx, dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, 1 process)' });
+}
+
+/** `--only postgres`: the PostgreSQL rows of `requests` alone (hello-world, by hand on pg, custgate on PostgreSQL). */
+export async function postgresRows(ctx: RowContext, dir: string, customers: number) {
+  await hello(ctx);
+  await byHand(ctx, dir, customers, ['postgres']);
+  await postgresCustgate(ctx, dir, customers);
+}
+
 /** The request rows: hello-world, Prism, by hand, and custgate's update/retrieve rows. */
 export async function requestRows(ctx: RowContext, dir: string, sizes: readonly number[], synchronous: 'FULL' | 'NORMAL') {
   const { registered, log } = ctx;
@@ -134,13 +153,7 @@ export async function requestRows(ctx: RowContext, dir: string, sizes: readonly 
       const compiled = { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: true, compiled: true } as const;
       await custgate(ctx, dir, { ...compiled, tag: ' (compiled dist)' });
     }
-    if (ctx.postgresUrl && wooshpay.length > 0) {
-      const pg2 = { backend: 'postgres', customers: small, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
-      await custgate(ctx, dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
-      await custgate(ctx, dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, 1 process)' });
-    } else {
-      ctx.notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
-    }
+    await postgresCustgate(ctx, dir, small);
   }
   if (large !== undefined && large !== small)
     await custgate(ctx, dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });

@@ -10,13 +10,15 @@
 // stage's share and its µs per request (share × the process's CPU time ÷ requests served).
 //
 // Knobs: BENCH_STAGES_DIALECT [wooshpay], BENCH_STAGES_KINDS [retrieve,update], BENCH_DURATION seconds per kind [10], BENCH_WARMUP [3],
-// BENCH_CONNECTIONS [32], BENCH_SMALL customers [1000]. A profiler costs CPU of its own: compare
+// BENCH_CONNECTIONS [32], BENCH_SMALL customers [1000], BENCH_DATABASE_URL a postgres:// URL to
+// profile on PostgreSQL instead of SQLite. A profiler costs CPU of its own: compare
 // shares, and take absolute figures from `npm run bench`.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { dialects } from '../dialects/index.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { measure, type Workload } from './load.ts';
@@ -44,7 +46,10 @@ const stages = [
   ['upstream look-up', /\/src\/upstream\//],
   ['webhooks', /\/src\/webhooks\//],
   ['core', /\/src\/core\//],
-  ['store', /\/src\/store\/|\/node_modules\/kysely\/|\/node_modules\/better-sqlite3\//],
+  [
+    'store',
+    /\/src\/store\/|\/node_modules\/kysely\/|\/node_modules\/better-sqlite3\/|\/node_modules\/pg[a-z-]*\/|\/node_modules\/postgres-[a-z]*\//,
+  ],
   ['logging', /\/src\/http\/access\.ts|\/src\/http\/request-log\.ts|\/src\/entries\/node\.ts/],
   ['metrics', /\/src\/metrics\.ts/],
   ['http pipeline (other src/http)', /\/src\/http\//],
@@ -159,11 +164,15 @@ async function profiled(kind: 'retrieve' | 'update', credentials: IssuedCredenti
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'custgate-stages-db-'));
+// On PostgreSQL (BENCH_DATABASE_URL=postgres://…): a fresh schema, dropped after.
+const postgresUrl = env.BENCH_DATABASE_URL?.startsWith('postgres') ? env.BENCH_DATABASE_URL : undefined;
+const schema = `custgate_stages_${randomBytes(4).toString('hex')}`;
 try {
   const childEnv = {
     NODE_ENV: 'production',
     CUSTGATE_JWT_SECRET: randomBytes(32).toString('hex'),
-    DATABASE_URL: `file:${join(dir, 'stages.db')}`,
+    DATABASE_URL: postgresUrl ?? `file:${join(dir, 'stages.db')}`,
+    ...(postgresUrl ? { CUSTGATE_PG_SCHEMA: schema } : {}),
     PORT: undefined,
     HOST: undefined,
   };
@@ -178,4 +187,8 @@ try {
   for (const kind of kinds) process.stdout.write(`${await profiled(kind, credentials, childEnv)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  if (postgresUrl) {
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 });
+    await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
+  }
 }

@@ -146,6 +146,7 @@ const envSchema = v.object({
   CUSTGATE_PG_CONNECT_TIMEOUT_MS: v.optional(integer(0)),
   CUSTGATE_PG_IDLE_TIMEOUT_MS: v.optional(integer(0)),
   CUSTGATE_PG_STATEMENT_TIMEOUT_MS: v.optional(integer(0)),
+  CUSTGATE_PG_PREPARED_STATEMENTS: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
   CUSTGATE_AUTH_FAILURE_LIMIT: v.optional(integer(0), '100'),
   CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS: v.optional(integer(1), '60'),
   CUSTGATE_RATE_LIMIT: v.optional(integer(0), '0'),

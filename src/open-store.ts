@@ -24,6 +24,7 @@ export function postgresOptions(
     | 'CUSTGATE_PG_CONNECT_TIMEOUT_MS'
     | 'CUSTGATE_PG_IDLE_TIMEOUT_MS'
     | 'CUSTGATE_PG_STATEMENT_TIMEOUT_MS'
+    | 'CUSTGATE_PG_PREPARED_STATEMENTS'
     | 'CUSTGATE_WRITE_WAIT_MS'
   >,
 ): PostgresOptions {
@@ -33,6 +34,7 @@ export function postgresOptions(
   if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
   if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
   if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;
+  if (env.CUSTGATE_PG_PREPARED_STATEMENTS === 'off') options.preparedStatements = false;
   // The same bound as the in-process queue (config.ts), so a 409 means one stated wait.
   options.lockTimeoutMs = env.CUSTGATE_WRITE_WAIT_MS;
   return options;

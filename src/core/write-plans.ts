@@ -113,17 +113,19 @@ export function deliveries(
 }
 
 export function recordedRows(recorder: Recorder, customer: Customer, ctx: Write, action: WrittenEvent['action']) {
-  if (!recorder) return {};
-  const extra = recorder({
-    tenantId: ctx.principal.tenantId,
-    customerId: customer.uuid,
-    version: customer.version,
-    action,
-    livemode: customer.livemode,
-    at: customer.updated_at,
-    requestId: ctx.requestId ?? null,
-    idempotencyKey: ctx.idempotencyKey ?? null,
-  });
+  const recorded = recorder
+    ? recorder({
+        tenantId: ctx.principal.tenantId,
+        customerId: customer.uuid,
+        version: customer.version,
+        action,
+        livemode: customer.livemode,
+        at: customer.updated_at,
+        requestId: ctx.requestId ?? null,
+        idempotencyKey: ctx.idempotencyKey ?? null,
+      })
+    : [];
+  const extra = ctx.checks && ctx.checks.length > 0 ? [...recorded, ...ctx.checks] : recorded;
   return extra.length > 0 ? { extra } : {};
 }
 

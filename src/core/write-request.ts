@@ -36,6 +36,11 @@ export interface WriteRoute {
   readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
   /** A new customer takes the upstream's id where it has the shape of one of ours. */
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
+  /**
+   * Reads the write's atomic unit must still find when it commits (CheckFailed otherwise): the
+   * route was decided on what the process kept of the tenant's upstreams (src/upstream/customers.ts).
+   */
+  readonly checks?: readonly Step[] | undefined;
 }
 
 /** A write as the service carries it through its steps. */

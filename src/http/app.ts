@@ -94,7 +94,8 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   app.use('*', accessMiddleware(observers));
   app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
 
-  app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
+  // Off in production (CUSTGATE_REQUEST_LOG_SIZE 0): not a step of every request then.
+  if (rt.requestLog.enabled) app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
     await next();

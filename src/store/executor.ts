@@ -8,6 +8,11 @@ export interface Step {
   readonly query: CompiledQuery;
   /** The step must change at least one row, or the whole unit is undone (StaleWrite). */
   readonly mustChange?: boolean;
+  /**
+   * The step is a read that must find a row, or the whole unit is undone (CheckFailed): what the
+   * write was decided on is still so when it commits. Only where `checksInWrite` (PostgreSQL).
+   */
+  readonly mustFind?: boolean;
 }
 
 export type Backend = 'sqlite' | 'postgres' | 'd1';
@@ -35,6 +40,8 @@ export interface SqlExecutor {
    * the query whose result is kept under it. Without it, reads are never served from a cache.
    */
   readEpoch?(): number;
+  /** True when a unit's steps may include `mustFind` reads (PostgreSQL: one statement). */
+  readonly checksInWrite?: boolean;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,14 @@ export class StoreBusy extends Error {
   constructor() {
     super('store busy');
     this.name = 'StoreBusy';
+  }
+}
+
+/** A `mustFind` step found nothing: the unit was undone, as what it was decided on changed. */
+export class CheckFailed extends Error {
+  constructor() {
+    super('a check of the write found a change');
+    this.name = 'CheckFailed';
   }
 }
 

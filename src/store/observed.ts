@@ -1,4 +1,4 @@
-import { type SqlExecutor, StaleWrite, type Step, UniqueViolation } from './executor.ts';
+import { CheckFailed, type SqlExecutor, StaleWrite, type Step, UniqueViolation } from './executor.ts';
 
 /**
  * The executor, with every failure that is not a conflict reported to `onError` (metrics):
@@ -7,7 +7,7 @@ import { type SqlExecutor, StaleWrite, type Step, UniqueViolation } from './exec
 export function observedExecutor(executor: SqlExecutor, onError: (error: unknown) => void): SqlExecutor {
   const watch = <T>(run: () => Promise<T>): Promise<T> =>
     run().catch((error: unknown) => {
-      if (!(error instanceof UniqueViolation) && !(error instanceof StaleWrite)) onError(error);
+      if (!(error instanceof UniqueViolation) && !(error instanceof StaleWrite) && !(error instanceof CheckFailed)) onError(error);
       throw error;
     });
   return {
@@ -19,5 +19,6 @@ export function observedExecutor(executor: SqlExecutor, onError: (error: unknown
     // What the store asks of the executor it wraps: the row locks of PostgreSQL and the read epoch of SQLite.
     ...(executor.exclusive && { exclusive: executor.exclusive.bind(executor) }),
     ...(executor.readEpoch && { readEpoch: executor.readEpoch.bind(executor) }),
+    ...(executor.checksInWrite && { checksInWrite: true }),
   };
 }

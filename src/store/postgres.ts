@@ -1,9 +1,19 @@
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { LockTimeout, MissingReference, type SqlExecutor, StaleWrite, type Step, UniqueViolation, uniqueTarget } from './executor.ts';
-import { combine, isStaleMarker } from './pg-combine.ts';
+import {
+  CheckFailed,
+  LockTimeout,
+  MissingReference,
+  type SqlExecutor,
+  StaleWrite,
+  type Step,
+  UniqueViolation,
+  uniqueTarget,
+} from './executor.ts';
+import { combine, isCheckMarker, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
+import { PreparedNames } from './pg-prepared.ts';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database?sslmode=…` */
@@ -20,6 +30,12 @@ export interface PostgresOptions {
   readonly statementTimeoutMs?: number;
   /** A write waits at most this long for another process's row lock (then LockTimeout). */
   readonly lockTimeoutMs?: number;
+  /**
+   * Run the queries as named prepared statements (default true): the server parses and plans
+   * each once per connection instead of on every call. Off for a pooler that cannot keep them
+   * (PgBouncer in transaction mode before 1.21).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 // Session-level advisory lock taken around migrations, so processes that start together migrate
@@ -41,14 +57,17 @@ const types = {
 
 export class PostgresExecutor implements SqlExecutor {
   readonly backend = 'postgres' as const;
+  readonly checksInWrite = true;
   readonly pool: pg.Pool;
   readonly #options: PostgresOptions;
+  readonly #statements: PreparedNames;
 
   constructor(options: PostgresOptions) {
     if (options.schema !== undefined && !identifier.test(options.schema)) {
       throw new Error(`invalid PostgreSQL schema name: ${options.schema}`);
     }
     this.#options = options;
+    this.#statements = new PreparedNames(options.preparedStatements !== false);
     const settings = [
       options.schema ? `-c search_path=${options.schema}` : '',
       options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
@@ -67,14 +86,30 @@ export class PostgresExecutor implements SqlExecutor {
     this.pool.on('error', () => undefined);
   }
 
+  /**
+   * Runs one statement, named when it may be (pg-prepared.ts). On the pool, an outdated named
+   * statement runs again unnamed; inside a transaction the failure aborted it, so the caller
+   * starts over (exclusive).
+   */
+  async #query(on: pg.Pool | pg.PoolClient, sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
+    const name = this.#statements.nameOf(sql);
+    if (name === undefined) return on.query(sql, parameters as unknown[]);
+    try {
+      return await on.query({ name, text: sql, values: parameters as unknown[] });
+    } catch (error) {
+      if (on !== this.pool || !this.#statements.outdated(error)) throw error;
+      return on.query(sql, parameters as unknown[]);
+    }
+  }
+
   async all<R>(query: CompiledQuery<R>): Promise<R[]> {
-    const result = await this.pool.query(query.sql, query.parameters as unknown[]);
+    const result = await this.#query(this.pool, query.sql, query.parameters);
     return result.rows as R[];
   }
 
   async run(query: CompiledQuery): Promise<number> {
     try {
-      return (await this.pool.query(query.sql, query.parameters as unknown[])).rowCount ?? 0;
+      return (await this.#query(this.pool, query.sql, query.parameters)).rowCount ?? 0;
     } catch (error) {
       throw classify(error);
     }
@@ -85,7 +120,7 @@ export class PostgresExecutor implements SqlExecutor {
     if (steps.length === 0) return;
     const { sql, parameters } = combine(steps);
     try {
-      await this.pool.query(sql, parameters as unknown[]);
+      await this.#query(this.pool, sql, parameters);
     } catch (error) {
       throw classify(error);
     }
@@ -96,16 +131,31 @@ export class PostgresExecutor implements SqlExecutor {
     plan: (rows: R[]) => { readonly steps: readonly Step[]; readonly value: T },
     waitMs: number,
   ): Promise<T> {
+    try {
+      return await this.#exclusive(select, plan, waitMs);
+    } catch (error) {
+      if (!this.#statements.outdated(error)) throw classify(error);
+      return this.#exclusive(select, plan, waitMs).catch((again: unknown) => {
+        throw classify(again);
+      });
+    }
+  }
+
+  async #exclusive<R, T>(
+    select: CompiledQuery<R>,
+    plan: (rows: R[]) => { readonly steps: readonly Step[]; readonly value: T },
+    waitMs: number,
+  ): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
       // One simple-protocol round trip for both; lock_timeout bounds the wait for the row lock.
       await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
-      const rows = (await client.query(select.sql, select.parameters as unknown[])).rows as R[];
+      const rows = (await this.#query(client, select.sql, select.parameters)).rows as R[];
       const { steps, value } = plan(rows);
       if (steps.length > 0) {
         const { sql, parameters } = combine(steps);
-        await client.query(sql, parameters as unknown[]);
+        await this.#query(client, sql, parameters);
       }
       await client.query('COMMIT');
       return value;
@@ -113,7 +163,7 @@ export class PostgresExecutor implements SqlExecutor {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw classify(error);
+      throw error;
     } finally {
       // A connection that could not roll back is in an unknown state: destroy it.
       client.release(broken);
@@ -170,6 +220,7 @@ export class PostgresExecutor implements SqlExecutor {
 
 function classify(error: unknown): unknown {
   if (isStaleMarker(error)) return new StaleWrite();
+  if (isCheckMarker(error)) return new CheckFailed();
   if (error instanceof Error && 'code' in error && error.code === '55P03') return new LockTimeout();
   // SQLSTATE 23503 foreign_key_violation; 23505 unique_violation below.
   if (error instanceof Error && 'code' in error && error.code === '23503') return new MissingReference();

@@ -1,5 +1,5 @@
-import type { CompiledQuery, Kysely } from 'kysely';
-import { type SqlExecutor, StaleWrite } from './executor.ts';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import { type SqlExecutor, StaleWrite, type Step } from './executor.ts';
 import { prepared } from './prepared.ts';
 import type { Database, UpstreamHistoryTable, UpstreamLinksTable, UpstreamsTable, UpstreamWebhookEventsTable } from './schema.ts';
 
@@ -41,6 +41,7 @@ export class UpstreamRepository {
   readonly #db: Kysely<Database>;
   readonly #list: (p: { tenantId: string }) => CompiledQuery<UpstreamRow>;
   readonly #version: (p: { tenantId: string }) => CompiledQuery<{ version: number }>;
+  readonly #versionIs: (p: { tenantId: string; version: number }) => CompiledQuery;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
@@ -58,6 +59,22 @@ export class UpstreamRepository {
     this.#version = prepared<{ tenantId: string }, { version: number }>(['tenantId'], (p) =>
       db.selectFrom('upstream_versions').select('version').where('tenant_id', '=', p.tenantId).compile(),
     );
+    this.#versionIs = prepared<{ tenantId: string; version: number }>(['tenantId', 'version'], (p) =>
+      sql`select 1 as found where coalesce((select version from upstream_versions where tenant_id = ${p.tenantId}), 0) = ${p.version}`.compile(
+        db,
+      ),
+    );
+  }
+
+  /**
+   * Where the store checks reads inside a write (`checksInWrite`): a step that undoes the write
+   * (CheckFailed) unless the tenant's counter is still `version`, so a write routed by what a
+   * process kept of the tenant's upstreams commits only while that is current, without a read of
+   * its own before it. Undefined elsewhere: read the counter first.
+   */
+  versionCheck(tenantId: string, version: number): Step | undefined {
+    if (!this.#executor.checksInWrite) return undefined;
+    return { query: this.#versionIs({ tenantId, version }), mustFind: true };
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Customer, CustomerPatch, IdKind } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import type { CustomerService, WriteRequest } from '../core/index.ts';
-import type { UpstreamRow } from '../store/index.ts';
+import { CheckFailed, type Step, type UpstreamRow } from '../store/index.ts';
 import type { ProxyWrite, UpstreamProxy } from './proxy.ts';
 import type { RemoteState } from './provider-state.ts';
 import type { TenantUpstreams, Upstreams } from './tenant-upstreams.ts';
@@ -38,6 +38,13 @@ export interface Customers {
   ): Promise<{ customer: Customer; deleted: boolean } | undefined>;
 }
 
+/** How a write goes: through the proxy upstream, or local with these replicas (and checks, when routed on what was kept). */
+interface Route {
+  readonly proxy: TenantUpstreams['proxy'];
+  readonly replicas: TenantUpstreams['replicas'] | undefined;
+  readonly checks: readonly Step[] | undefined;
+}
+
 export class TenantCustomers implements Customers {
   readonly #service: CustomerService;
   readonly #upstreams: Upstreams;
@@ -58,6 +65,25 @@ export class TenantCustomers implements Customers {
   async #tenant(tenantId: string): Promise<{ proxy: TenantUpstreams['proxy']; replicas: TenantUpstreams['replicas'] | undefined }> {
     const found = await this.#upstreams.of(tenantId);
     return this.#keptReplicas ? found : { proxy: found.proxy, replicas: undefined };
+  }
+
+  /**
+   * Runs a write routed by the tenant's upstreams. Where the process keeps them and the store can
+   * check them inside the write (tenant-upstreams.ts, `kept`), the write goes local on what is
+   * kept, with that check in its atomic unit: no read before it. Should they have changed (another
+   * process or the CLI added, switched or removed one), the unit is undone and the write runs
+   * again on them as they are now, so a change still takes effect on the very next write.
+   */
+  async #routed<T>(tenantId: string, write: (route: Route) => Promise<T>): Promise<T> {
+    const kept = this.#upstreams.kept(tenantId);
+    if (kept) {
+      try {
+        return await write({ proxy: undefined, replicas: this.#keptReplicas ? kept.upstreams.replicas : undefined, checks: [kept.check] });
+      } catch (error) {
+        if (!(error instanceof CheckFailed)) throw error;
+      }
+    }
+    return write({ ...(await this.#tenant(tenantId)), checks: undefined });
   }
 
   get events(): CustomerService['events'] {
@@ -84,22 +110,25 @@ export class TenantCustomers implements Customers {
     }
   }
 
-  async create(patch: CustomerPatch, request: ProxyWrite): Promise<Customer> {
-    const { proxy, replicas } = await this.#tenant(request.principal.tenantId);
-    if (proxy) return this.#proxy.create(proxy, replicas, patch, request);
-    return this.#service.create(patch, request, { replicas });
+  create(patch: CustomerPatch, request: ProxyWrite): Promise<Customer> {
+    return this.#routed(request.principal.tenantId, ({ proxy, replicas, checks }) => {
+      if (proxy) return this.#proxy.create(proxy, replicas, patch, request);
+      return this.#service.create(patch, request, { replicas, checks });
+    });
   }
 
-  async update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, request: ProxyWrite): Promise<Customer> {
-    const { proxy, replicas } = await this.#tenant(request.principal.tenantId);
-    if (proxy) return this.#proxy.update(proxy, replicas, kinds, segment, patch, request);
-    return this.#service.update(kinds, segment, patch, request, { replicas });
+  update(kinds: readonly IdKind[], segment: string, patch: CustomerPatch, request: ProxyWrite): Promise<Customer> {
+    return this.#routed(request.principal.tenantId, ({ proxy, replicas, checks }) => {
+      if (proxy) return this.#proxy.update(proxy, replicas, kinds, segment, patch, request);
+      return this.#service.update(kinds, segment, patch, request, { replicas, checks });
+    });
   }
 
-  async delete(kinds: readonly IdKind[], segment: string, request: WriteRequest, again: 'same' | 'not_found') {
-    const { proxy, replicas } = await this.#tenant(request.principal.tenantId);
-    if (proxy) return this.#proxy.delete(proxy, replicas, kinds, segment, request, again);
-    return this.#service.delete(kinds, segment, request, again, { replicas });
+  delete(kinds: readonly IdKind[], segment: string, request: WriteRequest, again: 'same' | 'not_found') {
+    return this.#routed(request.principal.tenantId, ({ proxy, replicas, checks }) => {
+      if (proxy) return this.#proxy.delete(proxy, replicas, kinds, segment, request, again);
+      return this.#service.delete(kinds, segment, request, again, { replicas, checks });
+    });
   }
 
   async refresh(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {

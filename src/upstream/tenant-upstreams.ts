@@ -1,5 +1,5 @@
 import type { ReplicaLookup, ReplicaTarget } from '../core/index.ts';
-import type { UpstreamRepository, UpstreamRow } from '../store/index.ts';
+import type { Step, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { Upstream } from './client.ts';
 
@@ -31,14 +31,14 @@ const none: TenantUpstreams = { proxy: undefined, replicas: [] };
 const maxTenants = 10_000;
 
 export class Upstreams {
-  readonly #repository: Pick<UpstreamRepository, 'version' | 'list'>;
+  readonly #repository: Pick<UpstreamRepository, 'version' | 'list' | 'versionCheck'>;
   readonly #open: (row: UpstreamRow) => Promise<Upstream>;
   readonly #dialectOf: (name: string) => AnyDialect;
   readonly #kept = new Map<string, Kept>();
 
   /** `open` decrypts a row's credentials (UpstreamClient.open); `dialectOf` finds a row's dialect among the gateway's (UpstreamClient.dialectOf). */
   constructor(
-    repository: Pick<UpstreamRepository, 'version' | 'list'>,
+    repository: Pick<UpstreamRepository, 'version' | 'list' | 'versionCheck'>,
     open: (row: UpstreamRow) => Promise<Upstream>,
     dialectOf: (name: string) => AnyDialect,
   ) {
@@ -53,6 +53,20 @@ export class Upstreams {
     if (kept.rows.length === 0) return none;
     const proxy = kept.rows.find((row) => row.mode === 'proxy');
     return { proxy: proxy && (await this.#opened(tenantId, kept, proxy)), replicas: kept.replicas };
+  }
+
+  /**
+   * What this process keeps of a tenant without a proxy upstream, read from nothing, with the step
+   * that makes a write routed by it safe: the write commits only while the tenant's counter is
+   * still the kept one (CheckFailed otherwise; then ask `of`). It saves the write the counter's
+   * round trip where the store checks inside a write (PostgreSQL); undefined elsewhere, when
+   * nothing is kept, or when the tenant has a proxy upstream.
+   */
+  kept(tenantId: string): { readonly upstreams: TenantUpstreams; readonly check: Step } | undefined {
+    const kept = this.#kept.get(tenantId);
+    if (!kept || kept.rows.some((row) => row.mode === 'proxy')) return undefined;
+    const check = this.#repository.versionCheck(tenantId, kept.version);
+    return check && { upstreams: { proxy: undefined, replicas: kept.replicas }, check };
   }
 
   /** One upstream in service, opened (the outbox's delivery); undefined once it was removed. */
