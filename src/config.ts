@@ -41,6 +41,8 @@ export interface GatewayConfig {
   readonly secretsKey: string | undefined;
   /** Bound on each call to an upstream provider, connection included. */
   readonly upstreamTimeoutMs: number;
+  /** Largest answer read from an upstream provider (decoded bytes); larger ones are a 502. */
+  readonly upstreamMaxAnswerBytes: number;
   /** Failed authentications per client address per window before 429 (0: off). On by default. */
   readonly authFailureLimit: WindowLimit;
   /** Requests per credential per window before 429 (0: off, the default). */
@@ -177,6 +179,8 @@ const envSchema = v.object({
     ),
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  // Bounded: under 64 KiB a customer (CUSTGATE_MAX_CUSTOMER_BYTES' default) may not fit; past 64 MiB one answer holds a process's memory.
+  CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES: v.optional(integer(64 * 1024, 64 * 1024 * 1024), String(1024 * 1024)),
   CUSTGATE_PROBE_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters: `openssl rand -base64 24`'))),
   CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
   CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
@@ -252,6 +256,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     },
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,
+    upstreamMaxAnswerBytes: parsed.CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES,
     probeToken: parsed.CUSTGATE_PROBE_TOKEN,
   };
 }

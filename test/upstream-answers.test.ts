@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { loadConfig } from '../src/config.ts';
+import { jsonInit, type TestGateway, testEnv, testGateway } from './support/gateway.ts';
 
 // What a proxy upstream answers, as the client hears it: a provider's failure is never the
 // client's mistake. A 429 stays a 429 with the provider's Retry-After; a 404 to a create, and any
@@ -189,5 +190,48 @@ describe("a proxy upstream's answer passes the checks a client's body passes", (
     expect((res.body as { error: { type: string } }).error.type).toBe('api_error');
     expect(await localCount()).toBe(before);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES', () => {
+  it('bounds the answer a proxy upstream may give: under it the write goes through, over it a 502 and nothing stored', async () => {
+    const small = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '3000', CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES: String(64 * 1024) });
+    await addUpstream(small.store, keyringFor(small.config, small.store.upstreams), small.tenant.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: base,
+      mode: 'proxy',
+      credentials: { api_key: 'zsk_upstream', organisation: '00000000-0000-4000-8000-000000000001' },
+    });
+    // A customer padded past 64 KiB (whitespace is valid JSON), far under the 1 MiB default.
+    const padded = (id: string) =>
+      `${' '.repeat(70 * 1024)}${JSON.stringify({ id, external_id: null, customer_name: 'Padded', custom_data: {} })}`;
+    const d = dialects.wooshpay;
+    const post = (g: TestGateway) =>
+      g.request(
+        `${d.routes.prefix}${d.routes.collection}`,
+        jsonInit('POST', { name: 'Padded' }, fixturesOf(d).auth(g.tenant.credentials.wooshpay ?? {})),
+      );
+
+    answer = { status: 200, body: padded(crypto.randomUUID()) };
+    const accepted = await post(gw);
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+
+    answer = { status: 200, body: padded(crypto.randomUUID()) };
+    const refused = await post(small);
+    expect(refused.status).toBe(502);
+    expect(await refused.json()).toMatchObject({ error: { type: 'api_error', message: expect.stringMatching(/more than a customer/) } });
+    const db = queryBuilder(small.store.executor.backend);
+    expect(
+      await small.store.executor.all(db.selectFrom('customers').select('id').where('tenant_id', '=', small.tenant.tenant.id).compile()),
+    ).toEqual([]);
+  });
+
+  it('is refused at start outside 64 KiB to 64 MiB', () => {
+    for (const value of ['1000', String(128 * 1024 * 1024), 'lots']) {
+      expect(() => loadConfig({ ...testEnv, CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES: value })).toThrow(/CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES/);
+    }
+    expect(loadConfig({ ...testEnv, CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES: String(4 * 1024 * 1024) }).upstreamMaxAnswerBytes).toBe(
+      4 * 1024 * 1024,
+    );
   });
 });

@@ -81,6 +81,34 @@ describe('a gateway whose proxy upstream is itself', () => {
     },
   );
 
+  it('a mirror delivery answered 508 is dead with loop_detected after one attempt, not retried', async () => {
+    const config = loadConfig(env);
+    const mirrored = await createTenant(gateway.store, config, 'mirrorloop');
+    // Its mirror is this gateway itself, as a database edit would leave it.
+    await addUpstream(gateway.store, keyringFor(config, gateway.store.upstreams), mirrored.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: `${base}/wooshpay`,
+      mode: 'mirror',
+      credentials: mirrored.credentials.wooshpay,
+    });
+    const res = await fetch(`${base}/v1/customers`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'name=Mirrored',
+    });
+    expect(res.status).toBe(200);
+    // The gateway's own outbox sends it (kicked after the write); it stays dead.
+    await expect
+      .poll(async () => (await gateway.store.outbox.list({ tenantId: mirrored.tenant.id, states: ['dead'] })).length, { timeout: 15_000 })
+      .toBe(1);
+    const [dead] = await gateway.store.outbox.list({ tenantId: mirrored.tenant.id });
+    expect(dead).toMatchObject({ state: 'dead', last_error: expect.stringMatching(/^loop_detected: .*508/) });
+    expect(Number(dead?.attempts)).toBe(1);
+  });
+
   it('custgate upstream add refuses a base URL that is this gateway', async () => {
     const credentials = JSON.stringify(tenant.credentials.zenskar);
     await expect(
@@ -103,4 +131,62 @@ describe('a gateway whose proxy upstream is itself', () => {
     ).rejects.toMatchObject({ stderr: expect.stringContaining('is this gateway itself') });
     expect((await gateway.store.upstreams.list(tenant.tenant.id)).map((u) => u.dialect)).toEqual(['wooshpay']);
   }, 60_000);
+});
+
+describe('two gateways that proxy to each other (A → B → A)', () => {
+  const gateways: NodeGateway[] = [];
+  const logs: AccessEntry[][] = [[], []];
+  const bases: string[] = [];
+  const tenants: CreatedTenant[] = [];
+
+  beforeAll(async () => {
+    for (const i of [0, 1]) {
+      const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' };
+      const g = await startNode(env, { port: 0, logger: { error: () => undefined, access: (entry) => logs[i]!.push(entry) } });
+      gateways.push(g);
+      bases.push(`http://127.0.0.1:${g.port}`);
+      tenants.push(await createTenant(g.store, loadConfig(env), `ring${i}`));
+    }
+    // Each the other's proxy upstream, as two operators could set them up: neither is "this gateway" to the other.
+    for (const [i, j] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
+      const g = gateways[i]!;
+      await addUpstream(g.store, keyringFor(g.config, g.store.upstreams), tenants[i]!.tenant.id, {
+        dialect: 'wooshpay',
+        baseUrl: `${bases[j]}/wooshpay`,
+        mode: 'proxy',
+        credentials: tenants[j]!.credentials.wooshpay,
+      });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const g of gateways) await g.close();
+  });
+
+  it('a write goes round once: A refuses its own request with 508 when B carries it back, the client gets a 502, nothing stored', async () => {
+    const res = await fetch(`${bases[0]}/v1/customers`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tenants[0]!.credentials.wooshpay!.secret_key}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'name=Ring',
+    });
+    // Before B carried the Via it received onwards, A and B called each other until the timeout.
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/508/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs[0]!.map((e) => e.status).sort()).toEqual([502, 508]);
+    expect(logs[1]!.map((e) => e.status)).toEqual([502]);
+    for (const [i, g] of gateways.entries()) {
+      const db = queryBuilder(g.store.executor.backend);
+      const rows = await g.store.executor.all(
+        db.selectFrom('customers').select('id').where('tenant_id', '=', tenants[i]!.tenant.id).compile(),
+      );
+      expect(rows).toEqual([]);
+    }
+  });
 });

@@ -35,6 +35,7 @@ export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]
     keyring,
     gatewayId: gatewayIdOf(store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
+    maxAnswerBytes: config.upstreamMaxAnswerBytes,
     upstreams: store.upstreams,
   });
   const service = new CustomerService(store, {

@@ -17,6 +17,8 @@ export interface WriteRequest {
   readonly idempotencyKey?: string | undefined;
   /** The request's id, recorded with the write's outbound events (webhooks). */
   readonly requestId?: string | undefined;
+  /** The Via header the request arrived with: a proxy write carries it onwards (src/upstream/loop.ts). */
+  readonly via?: string | undefined;
   /** Workers' waitUntil: work started after the write (sending its events) that must outlive the response. */
   readonly background?: ((work: Promise<unknown>) => void) | undefined;
 }

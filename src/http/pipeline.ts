@@ -139,6 +139,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         idempotencyKey: key,
         retried: held?.retried,
         requestId: requestIdOf(c),
+        via: c.req.header('via'),
         background: waitUntilOf(c),
       });
       return { status, body: render(customer), headers: { etag: etagOf(customer) } };
@@ -190,6 +191,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         dialect: dialect.name,
         expectedVersion: expectedVersionOf(req.header('if-match')),
         requestId: requestIdOf(c),
+        via: c.req.header('via'),
         background: waitUntilOf(c),
       },
       spec.again,

@@ -127,6 +127,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     keyring,
     gatewayId,
     timeoutMs: deps.config.upstreamTimeoutMs,
+    maxAnswerBytes: deps.config.upstreamMaxAnswerBytes,
     upstreams: deps.store.upstreams,
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),

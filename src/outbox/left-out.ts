@@ -71,8 +71,11 @@ export async function leaveOutRefused(
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);
 
-export function outcomeOf(error: unknown, retryAfter: number | undefined): DeliveryOutcome {
+export function outcomeOf(error: unknown, seen: { readonly retryAfter?: number; readonly loop?: boolean }): DeliveryOutcome {
   const message = error instanceof Error ? error.message : String(error);
+  // 508: the upstream (another gateway) has already had this request (src/upstream/loop.ts); a retry goes round again.
+  if (seen.loop) return { kind: 'rejected', error: `loop_detected: the upstream answered 508 Loop Detected (${message})` };
+  const retryAfter = seen.retryAfter;
   if (!isGatewayError(error) || retryable.has(error.code)) {
     return { kind: 'retry', error: message, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   }

@@ -35,6 +35,8 @@ export interface ClientPortOptions {
   readonly logger?: Logger;
   /** Bound on each call to an upstream. */
   readonly timeoutMs: number;
+  /** Largest answer read from an upstream (src/upstream/http.ts). */
+  readonly maxAnswerBytes?: number | undefined;
   readonly fetch?: Fetch;
   /** The tenants' upstreams, opened once per change and shared with the write path (default: its own). */
   readonly upstreams?: Upstreams;
@@ -55,13 +57,14 @@ export class ClientPort implements UpstreamPort {
 
   /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
   #client(delivery: string, signal: AbortSignal) {
-    const seen: { retryAfter?: number } = {};
+    const seen: { retryAfter?: number; loop?: boolean } = {};
     const base: Fetch = this.#options.fetch ?? ((input, init) => fetch(input, init));
     const tracked: Fetch = async (input, init) => {
       const headers = new Headers(init.headers);
       headers.set(deliveryHeader, delivery);
       const signals = [signal, ...(init.signal ? [init.signal] : [])];
       const response = await base(input, { ...init, headers, signal: AbortSignal.any(signals) });
+      if (response.status === 508) seen.loop = true;
       if (response.status === 429 || response.status === 503) {
         const after = retryAfterMs(response.headers.get('retry-after'));
         if (after !== undefined) seen.retryAfter = after;
@@ -72,6 +75,7 @@ export class ClientPort implements UpstreamPort {
       dialects: this.#options.dialects,
       keyring: this.#options.keyring,
       timeoutMs: this.#options.timeoutMs,
+      maxAnswerBytes: this.#options.maxAnswerBytes,
       fetch: tracked,
       upstreams: this.#store.upstreams,
       gatewayId: this.#gatewayId,
@@ -195,7 +199,7 @@ export class ClientPort implements UpstreamPort {
         throw error;
       }
     } catch (error) {
-      return outcomeOf(error, seen.retryAfter);
+      return outcomeOf(error, seen);
     }
   }
 
@@ -232,11 +236,15 @@ export function expectedAt(dialect: AnyDialect, customerId: string, fields: Cust
 }
 
 /** The tenants' upstreams, opened with this gateway's keyring (credentials in the old form are re-sealed on first use). */
-export function upstreamsOf(store: Store, options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'logger'>): Upstreams {
+export function upstreamsOf(
+  store: Store,
+  options: Pick<ClientPortOptions, 'dialects' | 'keyring' | 'timeoutMs' | 'maxAnswerBytes' | 'logger'>,
+): Upstreams {
   const client = new UpstreamClient({
     dialects: options.dialects,
     keyring: options.keyring,
     timeoutMs: options.timeoutMs,
+    maxAnswerBytes: options.maxAnswerBytes,
     upstreams: store.upstreams,
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -257,6 +265,7 @@ export function replicationFor(
     dialects: options.dialects,
     keyring: keyringFor(config, store.upstreams),
     timeoutMs: config.upstreamTimeoutMs,
+    maxAnswerBytes: config.upstreamMaxAnswerBytes,
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const upstreams = upstreamsOf(store, opening);

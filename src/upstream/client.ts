@@ -13,7 +13,7 @@ import type { AnyDialect, BodyFormat, ClientPage, ClientRequest, IssuedCredentia
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { type Fetch, send } from './http.ts';
-import { viaOf } from './loop.ts';
+import { viaAfter } from './loop.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 
 // Delivering canonical writes to an upstream provider and reading customers back, through the
@@ -137,6 +137,8 @@ export interface UpstreamClientOptions {
   readonly dialects: readonly AnyDialect[];
   readonly keyring: Keyring;
   readonly timeoutMs: number;
+  /** Largest upstream answer read, in decoded bytes (http.ts; default 1 MiB). */
+  readonly maxAnswerBytes?: number | undefined;
   readonly fetch?: Fetch;
   /** Where credentials sealed in the old form are re-sealed with the full binding on first use. */
   readonly upstreams?: Pick<UpstreamRepository, 'reseal'>;
@@ -236,9 +238,9 @@ export class UpstreamClient {
   }
 
   /** Sends a request built by requestFor (the proxy checks it first); `create` when it makes a customer. */
-  async send(upstream: Upstream, request: ClientRequest, create = false): Promise<Pushed> {
-    if (!create) return this.#call(upstream, request);
-    return this.#call(upstream, request).catch((error: unknown) => {
+  async send(upstream: Upstream, request: ClientRequest, create = false, via?: string): Promise<Pushed> {
+    if (!create) return this.#call(upstream, request, via);
+    return this.#call(upstream, request, via).catch((error: unknown) => {
       // There is no customer a create could miss: a 404 is the provider's (or its address's) fault.
       if (error instanceof GatewayError && error.code === 'not_found') {
         throw new GatewayError('bad_gateway', `The upstream provider answered HTTP 404 to a create: ${error.message}`);
@@ -257,13 +259,13 @@ export class UpstreamClient {
    * counts as deleted: a retried delete, or one made there directly, leaves the same end state.
    * An upstream whose API has no delete refuses it: the customer must not vanish here only.
    */
-  async remove(upstream: Upstream, upstreamId: string): Promise<void> {
+  async remove(upstream: Upstream, upstreamId: string, via?: string): Promise<void> {
     const client = upstream.dialect.client;
     if (!client.delete) {
       const message = `The upstream provider (${upstream.dialect.name}) documents no way to delete a customer; nothing was deleted.`;
       throw new GatewayError('invalid_request', message);
     }
-    const response = await this.#exchange(upstream, client.delete(upstreamId, upstream.credentials));
+    const response = await this.#exchange(upstream, client.delete(upstreamId, upstream.credentials), via);
     if (response.status === 404) return;
     if (response.status < 200 || response.status > 299) throw client.parseError(response);
   }
@@ -284,26 +286,28 @@ export class UpstreamClient {
     return page;
   }
 
-  async #exchange(upstream: Upstream, request: ClientRequest) {
+  /** `via`: the Via the request being carried arrived with; this gateway's entry goes after it (loop.ts). */
+  async #exchange(upstream: Upstream, request: ClientRequest, via?: string) {
     const gatewayId = this.#options.gatewayId;
     return send(upstream.baseUrl, request, {
       timeoutMs: this.#options.timeoutMs,
-      ...(gatewayId ? { headers: { via: viaOf(await gatewayId()) } } : {}),
+      maxAnswerBytes: this.#options.maxAnswerBytes,
+      ...(gatewayId ? { headers: { via: viaAfter(via, await gatewayId()) } } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
   }
 
-  async #call(upstream: Upstream, request: ClientRequest): Promise<Pushed> {
-    const parsed = upstream.dialect.client.parse(await this.#answer(upstream, request));
+  async #call(upstream: Upstream, request: ClientRequest, via?: string): Promise<Pushed> {
+    const parsed = upstream.dialect.client.parse(await this.#answer(upstream, request, via));
     if (parsed instanceof GatewayError) throw parsed;
     checkRemoteId(parsed.id);
     return { upstreamId: parsed.id, patch: parsed.patch };
   }
 
   /** A successful answer's body, checked as a client's body is; anything else thrown as the provider's error. */
-  async #answer(upstream: Upstream, request: ClientRequest): Promise<unknown> {
+  async #answer(upstream: Upstream, request: ClientRequest, via?: string): Promise<unknown> {
     const client = upstream.dialect.client;
-    const response = await this.#exchange(upstream, request);
+    const response = await this.#exchange(upstream, request, via);
     if (response.status < 200 || response.status > 299) {
       const error = client.parseError(response);
       if ((response.status === 429 || response.status === 503) && response.retryAfterSeconds !== undefined) {

@@ -6,7 +6,7 @@ import { GatewayError } from '../contract/errors.ts';
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
-/** Answers larger than this (decoded) are not a customer: refused rather than buffered. */
+/** Answers larger than this (decoded) are not a customer: refused rather than buffered (CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES). */
 export const maxAnswerBytes = 1024 * 1024;
 
 /**
@@ -60,7 +60,13 @@ async function readBounded(response: Response, limit: number): Promise<string> {
 export async function send(
   baseUrl: string,
   request: ClientRequest,
-  options: { readonly timeoutMs: number; readonly fetch?: Fetch; readonly headers?: Readonly<Record<string, string>> },
+  options: {
+    readonly timeoutMs: number;
+    readonly fetch?: Fetch;
+    readonly headers?: Readonly<Record<string, string>>;
+    /** Largest answer read (decoded bytes); default maxAnswerBytes. */
+    readonly maxAnswerBytes?: number | undefined;
+  },
 ): Promise<ClientResponse> {
   const url = `${baseUrl.replace(/\/+$/, '')}${request.path}`;
   const signal = AbortSignal.timeout(options.timeoutMs);
@@ -78,7 +84,7 @@ export async function send(
     });
     status = response.status;
     retryAfter = retryAfterMs(response.headers.get('retry-after'));
-    text = await readBounded(response, maxAnswerBytes);
+    text = await readBounded(response, options.maxAnswerBytes ?? maxAnswerBytes);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
     if (isTimeout(error) || signal.aborted) {

@@ -25,6 +25,22 @@ export function gatewayIdOf(upstreams: Pick<UpstreamRepository, 'keepKey'>): () 
 /** This gateway's entry in a Via header. */
 export const viaOf = (id: string): string => `1.1 ${pseudonym(id)}`;
 
+/**
+ * The Via a request carried onwards names: the hops it arrived through, then this gateway, as an
+ * HTTP proxy appends itself (RFC 9110 §7.6.3). So A → B → A is seen at A, not only A → A.
+ * Bounded: a chain past 1,000 characters keeps its last hops (a loop is found within two).
+ */
+export function viaAfter(arrived: string | undefined, id: string): string {
+  const own = viaOf(id);
+  if (arrived === undefined || arrived.trim() === '') return own;
+  const hops = arrived
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter((hop) => hop !== '');
+  while (hops.length > 0 && hops.join(', ').length > 1000) hops.shift();
+  return [...hops, own].join(', ');
+}
+
 /** Whether a Via header (a comma-separated list of `protocol pseudonym [comment]`) names this gateway. */
 export function passedThrough(via: string | undefined, id: string): boolean {
   if (via === undefined) return false;

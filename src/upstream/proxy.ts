@@ -63,7 +63,7 @@ export class UpstreamProxy {
     if (row.deleted_at === null) {
       const link = await this.#store.upstreams.findLink(request.principal.tenantId, upstream.id, row.id);
       if (link) {
-        await this.#client.remove(upstream, link.remote_id).catch((error: unknown) => {
+        await this.#client.remove(upstream, link.remote_id, request.via).catch((error: unknown) => {
           throw inClientTerms(error, upstream.dialect, this.#client.dialectOf(request.dialect));
         });
       }
@@ -213,7 +213,7 @@ export class UpstreamProxy {
       const at = new Date().toISOString();
       await recordAttempt(this.#store, upstream, recorded, { at, key: createKey, sent: applyPatch(current, carried) });
     }
-    const pushed = await this.#client.send(upstream, request, link === undefined).catch(async (error: unknown) => {
+    const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
       const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));
       if (recorded === undefined) throw translated;
       return settleRefused(this.#store, upstream, recorded, translated);

@@ -1,0 +1,100 @@
+import type { WebhookFormat } from '../contract/webhook-format.ts';
+import type { EventType } from './events.ts';
+
+// The webhook tables (migration 0011_webhooks) as kysely sees them, and the shapes their queries take (store.ts).
+
+export type { WebhookFormat };
+export type EndpointStatus = 'enabled' | 'disabled';
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'dead';
+
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  format: WebhookFormat;
+  dialect: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  /** AES-GCM sealed (src/upstream/secrets.ts). */
+  secret: string;
+  /** The secret before the last roll: it still signs until previous_until. */
+  previous_secret: string | null;
+  previous_until: string | null;
+  status: EndpointStatus;
+  /** 1 live, 0 test (migration 0024): the mode of the key that made it; it gets that mode's events only. */
+  livemode: number;
+  /** Deliveries that ended dead in a row; reset by a success. */
+  failures: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  endpoint_id: string;
+  customer_id: string;
+  version: number;
+  tenant_id: string;
+  type: string;
+  request_id: string | null;
+  idempotency_key: string | null;
+  state: WebhookDeliveryState;
+  attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
+export interface WebhookDatabase {
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  customer_events: { customer_id: string; version: number; tenant_id: string; action: string; created_at: string };
+  customers: { id: string; tenant_id: string; livemode: number };
+}
+
+export type EndpointRow = WebhookEndpointsTable;
+export type WebhookDeliveryRow = WebhookDeliveriesTable;
+export type AttemptRow = WebhookAttemptsTable;
+
+/** Which endpoints a caller reaches: its tenant's, and of its key's mode when one is given. */
+export interface EndpointScope {
+  readonly tenantId: string;
+  readonly livemode?: boolean;
+}
+
+export const scopeOf = (scope: string | EndpointScope): EndpointScope => (typeof scope === 'string' ? { tenantId: scope } : scope);
+
+export interface WebhookDeliveryKey {
+  readonly endpoint_id: string;
+  readonly customer_id: string;
+  readonly version: number;
+}
+
+export interface EventListFilter {
+  readonly tenantId: string;
+  /** Only events of customers in this mode: a test key sees test events, a live key live ones (as at Stripe). */
+  readonly livemode: boolean;
+  readonly types?: readonly EventType[];
+  readonly createdGte?: string;
+  readonly createdAfter: string;
+  /** Only events with a delivery that has not succeeded (Stripe's delivery_success=false). */
+  readonly undelivered?: boolean;
+  /** Keyset cursor: events strictly older than this one. */
+  readonly before?: { readonly created_at: string; readonly customer_id: string; readonly version: number };
+  readonly limit: number;
+}
