@@ -122,3 +122,9 @@ export const parseListStripe = (parse: (body: unknown) => ClientCustomer | Gatew
     return page.has_more === true && last !== undefined ? last : badPaging('has_more and last id');
   });
 };
+
+/**
+ * Stripe removes an Idempotency-Key once it is at least 24 hours old
+ * (https://docs.stripe.com/api/idempotent_requests): a replay after that is a new request.
+ */
+export const idempotencyKeyTtlStripe = 24 * 60 * 60 * 1000;

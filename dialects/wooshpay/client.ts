@@ -6,6 +6,7 @@ import {
   isCustomerIdStripe,
   listRequestStripe,
   objectsNotEmpty,
+  idempotencyKeyTtlStripe,
   parseErrorStripe,
   parseListStripe,
 } from '../stripe-like/client.ts';
@@ -66,6 +67,7 @@ export const clientWooshpay = {
   reads: readsOf(fieldsWooshpay),
   sends: writableFields(coverageWooshpay),
   isId: isCustomerIdStripe,
+  idempotencyKeyTtlMs: idempotencyKeyTtlStripe,
   create: (write, credentials) => ({ method: 'POST', path: collection, ...request(write, credentials) }),
   update: (id, write, credentials) => ({ method: 'POST', path: `${collection}/${encodeURIComponent(id)}`, ...request(write, credentials) }),
   retrieve: (id, credentials) => ({ method: 'GET', path: `${collection}/${encodeURIComponent(id)}`, headers: auth(credentials) }),

@@ -13,10 +13,14 @@ import {
   upstreamDetail,
 } from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
+import { type CreateAttemptView, clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { bookCommands } from './book.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
 
-// `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
+// `custgate upstream add|list|show|mode|remove|attempts`: a tenant's upstream providers (docs/migrating.md).
+
+const attemptLine = (a: CreateAttemptView) =>
+  `${a.customer_id}  ${a.attempted_at}  ${a.held_until ? `held until ${a.held_until}` : 'not held'}  ${JSON.stringify(a.sent)}`;
 
 const line = (u: UpstreamView) =>
   `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
@@ -150,6 +154,23 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
       const removed = await withStore(env, async (store) => removeUpstream(store, await tenantId(store, ref), id));
       if (!removed) throw new Error(`no upstream ${id} for tenant ${ref}`);
       console.log(`removed ${id}`);
+    });
+  upstream
+    .command('attempts <tenant> <upstream-id>')
+    .description(
+      'creates sent for customers the upstream has no link for yet, whose answer was never stored (--clear: forget one, so the next write of that customer creates it again)',
+    )
+    .option('--clear <customer-uuid>', 'clear the record of this customer (check the provider first: the lost create may be there)')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, id: string, opts: { clear?: string; json?: boolean }) => {
+      const { clear } = opts;
+      if (clear !== undefined) {
+        await withStore(env, async (store) => clearCreateAttempt(store, await tenantId(store, ref), id, clear, new Date()));
+        console.log(opts.json ? JSON.stringify({ cleared: clear }) : `cleared the create recorded for ${clear} at ${id}`);
+        return;
+      }
+      const listed = await withStore(env, async (store) => listCreateAttempts(store, await tenantId(store, ref), id));
+      console.log(opts.json ? JSON.stringify(listed) : listed.map(attemptLine).join('\n') || '(no recorded creates)');
     });
   bookCommands(upstream, env, all);
 }

@@ -82,6 +82,12 @@ export interface DialectClient {
   readonly reads: readonly FieldName[];
   /** The canonical fields `update` can send (set or clear). */
   readonly sends: readonly FieldName[];
+  /**
+   * How long the provider keeps an Idempotency-Key (ms), where it takes one: a create recorded
+   * longer ago than this is looked for in the provider's list before it is sent again, as a
+   * replay under a forgotten key would create it twice.
+   */
+  readonly idempotencyKeyTtlMs?: number;
   /** Does a path segment look like this provider's customer id? */
   isId(segment: string): boolean;
   create(write: ClientWrite, credentials: IssuedCredentials): ClientRequest;

@@ -4,6 +4,7 @@ import { decodeBody } from '../contract/body.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
+import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import { waitUntilOf } from './pipeline.ts';
@@ -14,7 +15,10 @@ import type { Runtime } from './runtime.ts';
 // - POST /gateway/v1/upstreams/{id}/import starts (or resumes) an import and answers 202 with its
 //   state; GET of the same path shows its progress (src/upstream/import-job.ts);
 // - GET /gateway/v1/upstreams/{id}/reconciliation walks both sides now and answers what
-//   `custgate upstream reconcile --json` prints (src/outbox/reconcile.ts).
+//   `custgate upstream reconcile --json` prints (src/outbox/reconcile.ts);
+// - GET /gateway/v1/upstreams/{id}/create-attempts lists the creates whose answer was never stored,
+//   and DELETE …/create-attempts/{customer} clears one, as `custgate upstream attempts [--clear]`
+//   (src/upstream/stuck-creates.ts).
 
 async function upstreamOf(rt: Runtime, tenantId: string, id: string): Promise<UpstreamRow> {
   const row = await rt.store.upstreams.find(tenantId, id);
@@ -63,6 +67,17 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
   api.get('/upstreams/:id/reconciliation', read, async (c) => {
     const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
     return c.json(await reconcile({ store: rt.store, client: rt.upstreams }, row, { now: rt.now }));
+  });
+
+  api.get('/upstreams/:id/create-attempts', read, async (c) => {
+    const data = await listCreateAttempts(rt.store, c.get('principal').tenantId, c.req.param('id'));
+    return c.json({ object: 'list', data });
+  });
+
+  api.delete('/upstreams/:id/create-attempts/:customer', update, async (c) => {
+    const customer = c.req.param('customer');
+    await clearCreateAttempt(rt.store, c.get('principal').tenantId, c.req.param('id'), customer, rt.now());
+    return c.json({ cleared: customer });
   });
   return api;
 }

@@ -559,4 +559,15 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // A recorded create is owned by the one request sending it: a second write of the same unlinked
+  // customer, arriving while it is in flight, must not send a create of its own. The owner's claim
+  // (an id, and until when it holds) is taken with the row, released when its send fails, and a
+  // claim past its time is a crashed owner's, taken over by the next write. Existing rows are held
+  // by no one (null): the next write recovers them as before.
+  '0028_create_attempt_claims': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_create_attempts').addColumn('claim_id', 'varchar(64)').execute();
+      await db.schema.alterTable('upstream_create_attempts').addColumn('claimed_until', 'varchar(32)').execute();
+    },
+  },
 };

@@ -193,6 +193,10 @@ export interface UpstreamCreateAttemptsTable {
   idempotency_key: string | null;
   /** The canonical fields the create carried, as JSON (the marker as external_id where there is one). */
   sent: string;
+  /** The request sending it now (migration 0028); null once it failed, or for a mirror delivery's. */
+  claim_id: string | null;
+  /** Until when that request holds it (ISO 8601): a claim past this is a crashed owner's. */
+  claimed_until: string | null;
 }
 
 /** The ids an upstream listed during one reconciliation run (src/outbox/reconcile.ts), dropped at its end. */

@@ -2,7 +2,7 @@ import { type Customer, type CustomerFields, fieldDefaults, fieldNames } from '.
 import { isGatewayError } from '../contract/errors.ts';
 import type { Store } from '../store/index.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient } from './client.ts';
-import { createMarker, recoverCreate, uncertain } from './marker.ts';
+import { createMarker, findSent, maxLookupPages, recoverCreate, uncertain } from './marker.ts';
 
 // A create sent on behalf of a customer the upstream has no link for (a proxied write of a
 // customer from before the upstream was added, a mirror's first delivery) is recorded before it
@@ -10,30 +10,89 @@ import { createMarker, recoverCreate, uncertain } from './marker.ts';
 // never stored: the next write of that customer, with or without the client's Idempotency-Key,
 // first finds what the attempt left there. The record goes with the link
 // (UpstreamRepository.link) or when the provider refused the create.
+//
+// One request at a time owns a customer's record (migration 0028): it is inserted only where none
+// stands, or taken over once its owner let go (its send failed) or held it past its time (the
+// owner crashed). A second write of the customer meanwhile sends nothing: it waits, bounded, for
+// the owner's link (proxy.ts).
 
 /** A recorded create: when it was about to be sent, the key it was forwarded with, what it carried. */
 export interface CreateAttempt {
   readonly at: string;
   readonly key: string | undefined;
   readonly sent: CustomerFields;
+  /** Until when a request sending it holds it (ISO 8601), if one does. */
+  readonly claimedUntil?: string | undefined;
+}
+
+/** The claim a request holds on a customer's record while it recovers or sends the create. */
+export interface Claim {
+  readonly id: string;
+  readonly until: string;
+}
+
+/**
+ * How long a claim holds before it is taken to be a crashed owner's: the owner's look-up (up to
+ * maxLookupPages list pages) and its create, each bounded by the upstream timeout, and a margin.
+ */
+export function claimFor(timeoutMs: number, now = Date.now()): Claim {
+  return { id: crypto.randomUUID(), until: new Date(now + (maxLookupPages + 2) * timeoutMs + 5_000).toISOString() };
+}
+
+/** Someone else is sending this customer's create now: its claim stands and has not run out. */
+export function heldByOther(attempt: CreateAttempt, now = Date.now()): boolean {
+  return attempt.claimedUntil !== undefined && Date.parse(attempt.claimedUntil) > now;
 }
 
 export async function attemptOf(store: Store, upstream: Upstream, customerId: string): Promise<CreateAttempt | undefined> {
   const row = await store.attempts.find(upstream.tenantId, upstream.id, customerId);
   if (!row) return undefined;
   const sent = { ...fieldDefaults, ...(JSON.parse(row.sent) as Partial<CustomerFields>) };
-  return { at: row.attempted_at, key: row.idempotency_key ?? undefined, sent };
+  return { at: row.attempted_at, key: row.idempotency_key ?? undefined, sent, claimedUntil: row.claimed_until ?? undefined };
 }
 
-export async function recordAttempt(store: Store, upstream: Upstream, customerId: string, attempt: CreateAttempt): Promise<void> {
-  await store.attempts.record({
+function attemptRow(upstream: Upstream, customerId: string, attempt: CreateAttempt, claim: Claim | undefined) {
+  return {
     upstream_id: upstream.id,
     customer_id: customerId,
     tenant_id: upstream.tenantId,
     attempted_at: attempt.at,
     idempotency_key: attempt.key ?? null,
     sent: JSON.stringify(Object.fromEntries(fieldNames.map((f) => [f, attempt.sent[f]]))),
-  });
+    claim_id: claim?.id ?? null,
+    claimed_until: claim?.until ?? null,
+  };
+}
+
+/**
+ * Records the attempt. With a claim taken over from an earlier record (`owned`), it is rewritten;
+ * a new claim inserts it only where none stands: false when another request got there first.
+ */
+export async function claimAttempt(
+  store: Store,
+  upstream: Upstream,
+  customerId: string,
+  attempt: CreateAttempt,
+  claim: { readonly claim: Claim; readonly owned: boolean },
+): Promise<boolean> {
+  const row = attemptRow(upstream, customerId, attempt, claim.claim);
+  if (!claim.owned) return store.attempts.claimNew(row);
+  await store.attempts.record(row);
+  return true;
+}
+
+/** Takes over a standing record no one holds now (released, or its owner's time ran out). */
+export function takeAttempt(store: Store, upstream: Upstream, customerId: string, claim: Claim): Promise<boolean> {
+  return store.attempts.take(upstream.tenantId, upstream.id, customerId, { ...claim, now: new Date().toISOString() });
+}
+
+/** Lets go of a claim after a failure: the next write of the customer recovers what it may have left. */
+export async function releaseAttempt(store: Store, upstream: Upstream, customerId: string, claim: Claim): Promise<void> {
+  await store.attempts.release(upstream.tenantId, upstream.id, customerId, claim.id);
+}
+
+export async function recordAttempt(store: Store, upstream: Upstream, customerId: string, attempt: CreateAttempt): Promise<void> {
+  await store.attempts.record(attemptRow(upstream, customerId, attempt, undefined));
 }
 
 /**
@@ -61,7 +120,8 @@ export function createKeyFor(upstream: Upstream, requestKey: string | undefined)
  * answers what it answered the first time (or creates it now, never having got it). The body is
  * the recorded one, not the current write's: a key reused with other parameters is refused
  * (https://docs.stripe.com/api/idempotent_requests), and what still differs is sent after, as an
- * update. A provider with a marker is asked for it; one with neither is asked for its list
+ * update (unless the record is older than the provider keeps keys: then its list is looked at
+ * first, as a forgotten key would create it again). A provider with a marker is asked for it; one with neither is asked for its list
  * (findSent), where a customer made before the attempt is not it.
  */
 export async function recoverAttempt(
@@ -71,6 +131,13 @@ export async function recoverAttempt(
   current: Customer,
   attempt: CreateAttempt,
 ): Promise<Pushed | undefined> {
+  const ttl = upstream.dialect.client.idempotencyKeyTtlMs;
+  // The provider may have forgotten the key: a replay would create again, so its list is looked at first.
+  const forgotten = ttl !== undefined && Date.parse(attempt.at) + ttl <= Date.now();
+  if (forgotten) {
+    const found = await findSent(client, store, upstream, attempt.sent, attempt.at);
+    if (found) return found;
+  }
   if (upstream.dialect.idempotency && attempt.key !== undefined) {
     const request = requestFor(upstream, undefined, { patch: {}, current: { ...current, ...attempt.sent }, createKey: attempt.key });
     return client.send(upstream, request, true).catch((error: unknown) => settleRefused(store, upstream, current.uuid, error));

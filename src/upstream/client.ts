@@ -184,6 +184,11 @@ export class UpstreamClient {
     this.#options = options;
   }
 
+  /** How long one request to an upstream may take. */
+  get timeoutMs(): number {
+    return this.#options.timeoutMs;
+  }
+
   /** The dialect a stored row or a request names, among this gateway's. */
   dialectOf(name: string): AnyDialect {
     return dialectOf(this.#options.dialects, name);

@@ -36,7 +36,7 @@ export async function findByMarker(client: UpstreamClient, upstream: Upstream, m
 }
 
 /** The most list pages a look-up walks (100 customers each) before it stops and refuses to guess. */
-const maxLookupPages = 20;
+export const maxLookupPages = 20;
 /** How far the provider's clock may be behind this gateway's. */
 const clockSkewMs = 120_000;
 
@@ -95,14 +95,20 @@ export function mayHold(link: LinkRow | undefined, error: unknown): unknown {
   return link === undefined && isGatewayError(error) && uncertain.has(error.code) ? sentUpstream(error) : error;
 }
 
+/** A uuid-shaped id derived from the tenant and the client's Idempotency-Key: the same for every retry. */
+export async function keyId(ctx: WriteRequest): Promise<string | undefined> {
+  if (ctx.idempotencyKey === undefined) return undefined;
+  const hex = await sha256Hex(`${ctx.principal.tenantId}\n${ctx.idempotencyKey}`);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
 /**
  * Where the provider takes no Idempotency-Key, a proxied create under one carries a marker derived
  * from it, so the client's retry finds what an earlier attempt left there.
  */
 export async function keyMarker(upstream: Upstream, patch: CustomerPatch, ctx: WriteRequest): Promise<string | undefined> {
-  if (ctx.idempotencyKey === undefined) return undefined;
-  const hex = await sha256Hex(`${ctx.principal.tenantId}\n${ctx.idempotencyKey}`);
-  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const id = await keyId(ctx);
+  if (id === undefined) return undefined;
   const external = patch.external_id?.op === 'set' ? patch.external_id.value : null;
   return createMarker(upstream.dialect, id, { external_id: external });
 }

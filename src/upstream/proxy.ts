@@ -11,10 +11,23 @@ import {
 import { applyPatch, type CustomerService, type ReplicaTarget, rowToCustomer, sentUpstream, type WriteRequest } from '../core/index.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow, Store } from '../store/index.ts';
-import { attemptOf, createKeyFor, recordAttempt, recoverAttempt, settleRefused } from './attempts.ts';
+import {
+  attemptOf,
+  type Claim,
+  type CreateAttempt,
+  claimAttempt,
+  claimFor,
+  createKeyFor,
+  heldByOther,
+  recordAttempt,
+  recoverAttempt,
+  releaseAttempt,
+  settleRefused,
+  takeAttempt,
+} from './attempts.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
-import { createMarker, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
+import { createMarker, keyId, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
 import { adoptedIds, ProviderState } from './provider-state.ts';
 import { inClientTerms, providerValueError } from './refusal.ts';
 
@@ -30,6 +43,18 @@ export interface ProxyWrite extends WriteRequest {
   /** An earlier request with this Idempotency-Key reached the proxy upstream and failed (src/core/idempotency.ts). */
   readonly retried?: boolean | undefined;
 }
+
+/** A claim this request holds on the customer's record: one it took over (`owned`) or will insert. */
+type OwnClaim = { readonly claim: Claim; readonly owned: boolean };
+
+/** Another request inserted the customer's record first: nothing was sent. */
+class Contended extends Error {}
+
+/** How long a second write of a customer waits for another's create to be linked, and how often it looks. */
+const maxWaitMs = 5_000;
+const pollMs = 50;
+/** How often a waiting write starts over after the owner let go. */
+const maxTries = 3;
 
 /** The writes and first references of a tenant whose proxy upstream is `upstream` (opened by tenant-upstreams.ts). */
 export class UpstreamProxy {
@@ -82,12 +107,21 @@ export class UpstreamProxy {
     const marker = await keyMarker(upstream, given, ctx);
     const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(fieldDefaults, patch);
-    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker, after) : undefined;
+    // Found only by what it sent (findSent): recorded under the key, so its retry knows when it was sent.
+    const keyed = marker === undefined && !upstream.dialect.idempotency ? await keyId(ctx) : undefined;
+    const prior = keyed !== undefined && ctx.retried ? await attemptOf(this.#store, upstream, keyed) : undefined;
+    const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker, after, prior?.at) : undefined;
+    if (keyed !== undefined && !recovered) {
+      await recordAttempt(this.#store, upstream, keyed, { at: new Date().toISOString(), key: undefined, sent: after });
+    }
     const pushed = recovered
       ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
-      : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx);
+      : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx).catch((error: unknown) =>
+          keyed === undefined ? Promise.reject(error) : settleRefused(this.#store, upstream, keyed, error),
+        );
+    let created: Customer;
     try {
-      return await this.#service.create(patch, ctx, {
+      created = await this.#service.create(patch, ctx, {
         replicas,
         overlay: pushed.patch,
         link: { upstreamId: upstream.id, remoteId: pushed.upstreamId },
@@ -97,6 +131,8 @@ export class UpstreamProxy {
       // The provider holds the customer: the Idempotency-Key is kept for a retry to recover it.
       throw sentUpstream(error);
     }
+    if (keyed !== undefined) await this.#store.attempts.drop(upstream.tenantId, upstream.id, keyed);
+    return created;
   }
 
   async update(
@@ -131,36 +167,90 @@ export class UpstreamProxy {
     current: Customer,
     given: CustomerPatch,
     ctx: ProxyWrite,
+    tries = 0,
   ): Promise<Customer> {
     const marker = createMarker(upstream.dialect, current.uuid, applyPatch(current, given));
     const patch: CustomerPatch = marker === undefined ? given : { ...given, external_id: set(marker) };
     const after = applyPatch(current, patch);
     await this.#service.checkWrite(current, after, ctx, current.uuid);
     const attempt = await attemptOf(this.#store, upstream, current.uuid);
+    const claim = claimFor(this.#client.timeoutMs);
+    const owned = attempt !== undefined && !heldByOther(attempt) && (await takeAttempt(this.#store, upstream, current.uuid, claim));
+    if (attempt !== undefined && !owned) return this.#awaitOther(upstream, replicas, current, given, ctx, tries);
+    let pushed: Pushed;
+    try {
+      pushed = await this.#sendCreate(upstream, current, after, patch, ctx, { marker, attempt, claim: { claim, owned } });
+    } catch (error) {
+      if (error instanceof Contended) return this.#awaitOther(upstream, replicas, current, given, ctx, tries);
+      await releaseAttempt(this.#store, upstream, current.uuid, claim);
+      throw error;
+    }
+    return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
+  }
+
+  /** Recovers what the recorded attempt left, or sends the create; this request holds the claim. */
+  async #sendCreate(
+    upstream: Upstream,
+    current: Customer,
+    after: CustomerFields,
+    patch: CustomerPatch,
+    ctx: ProxyWrite,
+    own: { marker: string | undefined; attempt: CreateAttempt | undefined; claim: OwnClaim },
+  ): Promise<Pushed> {
+    const { marker, attempt } = own;
     const recovered =
       attempt &&
       (await recoverAttempt(this.#client, this.#store, upstream, current, attempt).catch((error: unknown) => {
         throw mayHold(undefined, inClientTerms(error, upstream.dialect, this.#client.dialectOf(ctx.dialect)));
       }));
+    if (recovered) return this.#adopt(upstream, current, after, recovered, ctx);
     const createKey = createKeyFor(upstream, ctx.idempotencyKey);
-    const pushed = recovered
-      ? await this.#adopt(upstream, current, after, recovered, ctx)
-      : await this.#carry(upstream, undefined, current, after, patch, ctx, createKey).then(
-          async (created) => {
-            await this.#link(upstream, current.uuid, created.upstreamId);
-            return created;
-          },
-          async (error: unknown) => {
-            // The marker is taken: by this customer's earlier create (a retry with no key to say so).
-            const found =
-              marker !== undefined && isGatewayError(error) && error.code === 'conflict'
-                ? await recoverCreate(this.#client, this.#store, upstream, marker, after)
-                : undefined;
-            if (!found) throw error;
-            return this.#adopt(upstream, current, after, found, ctx);
-          },
-        );
-    return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
+    return this.#carry(upstream, undefined, current, after, patch, ctx, { createKey, claim: own.claim }).then(
+      async (created) => {
+        await this.#link(upstream, current.uuid, created.upstreamId);
+        return created;
+      },
+      async (error: unknown) => {
+        // The marker is taken: by this customer's earlier create (a retry with no key to say so).
+        const found =
+          marker !== undefined && isGatewayError(error) && error.code === 'conflict'
+            ? await recoverCreate(this.#client, this.#store, upstream, marker, after)
+            : undefined;
+        if (!found) throw error;
+        return this.#adopt(upstream, current, after, found, ctx);
+      },
+    );
+  }
+
+  /**
+   * Another request is creating this customer at the upstream now: nothing is sent. Once its link
+   * is stored this write goes as an update; if it let go without one (its send failed), or its
+   * record went, this one starts over (and recovers what it left); past the wait, the client's own
+   * retryable conflict, as a lock Stripe could not take (https://docs.stripe.com/error-low-level).
+   */
+  async #awaitOther(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
+    current: Customer,
+    given: CustomerPatch,
+    ctx: ProxyWrite,
+    tries: number,
+  ): Promise<Customer> {
+    const until = Date.now() + Math.min(this.#client.timeoutMs, maxWaitMs);
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      if (await this.#store.upstreams.findLink(upstream.tenantId, upstream.id, current.uuid)) {
+        return this.update(upstream, replicas, ['uuid'], current.uuid, given, ctx);
+      }
+      const attempt = await attemptOf(this.#store, upstream, current.uuid);
+      if (tries < maxTries && (attempt === undefined || !heldByOther(attempt))) {
+        return this.#createThere(upstream, replicas, current, given, ctx, tries + 1);
+      }
+    }
+    throw new GatewayError(
+      'conflict',
+      `Another request is creating this customer at the ${upstream.dialect.name} upstream now; nothing was changed. Retry in a moment.`,
+    );
   }
 
   /** Links the customer an earlier attempt left at the provider, then brings it to `after` where it differs. */
@@ -195,8 +285,9 @@ export class UpstreamProxy {
     after: CustomerFields,
     patch: CustomerPatch,
     ctx: WriteRequest,
-    createKey?: string,
+    create: { readonly createKey?: string | undefined; readonly claim?: OwnClaim } = {},
   ): Promise<Pushed> {
+    const { createKey } = create;
     const client = this.#client.dialectOf(ctx.dialect);
     const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
     const known = 'uuid' in current ? current : undefined;
@@ -210,8 +301,14 @@ export class UpstreamProxy {
     // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
     const recorded = !link && known ? known.uuid : undefined;
     if (recorded !== undefined) {
-      const at = new Date().toISOString();
-      await recordAttempt(this.#store, upstream, recorded, { at, key: createKey, sent: applyPatch(current, carried) });
+      const attempt = { at: new Date().toISOString(), key: createKey, sent: applyPatch(current, carried) };
+      const claim = create.claim ?? { claim: claimFor(this.#client.timeoutMs), owned: false };
+      if (!(await claimAttempt(this.#store, upstream, recorded, attempt, claim))) throw new Contended();
+      // Another request may have linked it (and so removed its record) since this one looked.
+      if (await this.#store.upstreams.findLink(upstream.tenantId, upstream.id, recorded)) {
+        await this.#store.attempts.drop(upstream.tenantId, upstream.id, recorded);
+        throw new Contended();
+      }
     }
     const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
       const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));

@@ -11,22 +11,35 @@ export interface LostAnswerForwarder {
   readonly creates: () => number;
   /** Drop the provider's answer to the next create. */
   dropNextCreate(): void;
+  /** Hold the next create this long before passing it on: a create still in flight. */
+  holdNextCreate(ms: number): void;
+  /** Pass creates on without their Idempotency-Key: a provider that has forgotten it (true) or not. */
+  forgetKeys(forget: boolean): void;
   close(): Promise<void>;
 }
 
 export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwarder> {
   let creates = 0;
   let drop = false;
+  let hold = 0;
+  let forget = false;
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const isCreate = req.method === 'POST' && !req.url?.includes('/customers/');
+    const left = (name: string) => name !== 'host' && !(forget && isCreate && name === 'idempotency-key');
     const headers = Object.fromEntries(
-      Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
+      Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && left(e[0])),
     );
+    if (isCreate && hold > 0) {
+      const ms = hold;
+      hold = 0;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    }
     const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
     const answer = await fetch(`${base}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
     const text = Buffer.from(await answer.arrayBuffer());
-    if (req.method === 'POST' && !req.url?.includes('/customers/')) {
+    if (isCreate) {
       creates++;
       if (drop) {
         drop = false;
@@ -44,6 +57,12 @@ export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwa
     creates: () => creates,
     dropNextCreate: () => {
       drop = true;
+    },
+    holdNextCreate: (ms) => {
+      hold = ms;
+    },
+    forgetKeys: (value) => {
+      forget = value;
     },
     close: async () => {
       server.closeAllConnections();

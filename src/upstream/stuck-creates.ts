@@ -1,0 +1,53 @@
+import { GatewayError } from '../contract/errors.ts';
+import type { Store } from '../store/index.ts';
+
+// A create recorded for a customer (attempts.ts) stands until its link is stored. Where the next
+// write cannot find what it left (a Meteroid or Bigcapital list longer than the look-up walks,
+// marker.ts), every write of that customer is a 502 until the record goes: the operator lists the
+// records (`custgate upstream attempts`, GET /gateway/v1/upstreams/{id}/create-attempts), checks the
+// provider, and clears one; the next write of the customer then creates it there.
+
+/** The most records one listing shows. */
+const listLimit = 1000;
+
+export interface CreateAttemptView {
+  /** The customer's UUID (for a client's create under an Idempotency-Key, an id derived from the key). */
+  readonly customer_id: string;
+  readonly attempted_at: string;
+  /** Until when a request sending it holds it; null when none does. */
+  readonly held_until: string | null;
+  /** Whether the create was forwarded under an Idempotency-Key (the key itself is not shown). */
+  readonly idempotency_key: boolean;
+  /** The fields it carried that were not empty: what to look for at the provider. */
+  readonly sent: Readonly<Record<string, unknown>>;
+}
+
+export async function listCreateAttempts(store: Store, tenantId: string, upstreamId: string): Promise<CreateAttemptView[]> {
+  await upstreamOf(store, tenantId, upstreamId);
+  const rows = await store.attempts.list(tenantId, upstreamId, listLimit);
+  return rows.map((row) => ({
+    customer_id: row.customer_id,
+    attempted_at: row.attempted_at,
+    held_until: row.claimed_until,
+    idempotency_key: row.idempotency_key !== null,
+    sent: Object.fromEntries(Object.entries(JSON.parse(row.sent) as Record<string, unknown>).filter(([, value]) => value !== null)),
+  }));
+}
+
+/**
+ * Clears one record: the next write of the customer sends a create again. One a request holds
+ * now is refused (that request may be sending it).
+ */
+export async function clearCreateAttempt(store: Store, tenantId: string, upstreamId: string, customerId: string, now: Date): Promise<void> {
+  await upstreamOf(store, tenantId, upstreamId);
+  const row = await store.attempts.find(tenantId, upstreamId, customerId);
+  if (!row) throw new GatewayError('not_found', `No create is recorded for customer '${customerId}' at upstream ${upstreamId}.`);
+  if (row.claimed_until !== null && Date.parse(row.claimed_until) > now.getTime()) {
+    throw new GatewayError('conflict', `A request is sending this create now (held until ${row.claimed_until}); try again after that.`);
+  }
+  await store.attempts.drop(tenantId, upstreamId, customerId);
+}
+
+async function upstreamOf(store: Store, tenantId: string, id: string): Promise<void> {
+  if (!(await store.upstreams.find(tenantId, id))) throw new GatewayError('not_found', `No such upstream: '${id}'`, { reference: id });
+}
