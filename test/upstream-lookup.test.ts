@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
-import { addUpstream } from './support/registered.ts';
+import { addUpstream, createTenant } from './support/registered.ts';
 
 // A Meteroid upstream takes no Idempotency-Key and has no field for a marker: when a create's
 // answer is lost, the next write looks for what it left in the provider's list, at most 20 pages
@@ -79,14 +79,12 @@ it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, t
 // content that Bigcapital dates long before the attempt is someone else's: not adopted. The
 // provider here lost the first create without keeping it, and lists one such older customer.
 
-let bigcapital: Server;
-let bigcapitalBase = '';
-const posts: Record<string, unknown>[] = [];
-
 const customerOf = (body: Record<string, unknown>, id: number, createdAt: string) => ({ ...body, id, createdAt });
 
-beforeAll(async () => {
-  bigcapital = createServer(async (req, res) => {
+/** A Bigcapital that drops the first create it gets and lists, beside it, one that shows exactly it, made an hour earlier. */
+async function twinProvider() {
+  const posts: Record<string, unknown>[] = [];
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://provider');
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -115,14 +113,26 @@ beforeAll(async () => {
     }
     json(404, { errors: [{ type: 'NOT_FOUND', code: 404 }] });
   });
-  await new Promise<void>((resolve) => bigcapital.listen(0, '127.0.0.1', resolve));
-  const address = bigcapital.address();
-  bigcapitalBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  twins.push(server);
+  return { url, posts };
+}
+
+const twins: Server[] = [];
+let bigcapitalBase = '';
+let posts: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  ({ url: bigcapitalBase, posts } = await twinProvider());
 });
 
 afterAll(async () => {
-  bigcapital?.closeAllConnections();
-  await new Promise<void>((resolve) => bigcapital?.close(() => resolve()));
+  for (const server of twins) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 it('an identical customer the provider made before the attempt is not linked; the create is sent again', async () => {
@@ -145,5 +155,30 @@ it('an identical customer the provider made before the attempt is not linked; th
   const canonical = await gw.request(`/gateway/v1/customers/${id}`, { headers: auth });
   const uuid = ((await canonical.json()) as { ids: { uuid: string } }).ids.uuid;
   const links = await gw.store.upstreams.linksOf(gw.other.tenant.id, uuid);
+  expect(links.map((l) => l.remote_id)).toEqual(['2002']);
+});
+
+// The same rule for a client's own create under an Idempotency-Key (no local customer yet): its
+// retry looks for what the lost attempt left, and the twin made an hour before is not it.
+it('a keyed client create whose answer was lost: the identical older customer is not adopted; the create is sent again', async () => {
+  const twin = await twinProvider();
+  const tenant = await createTenant(gw.store, gw.config, 'keyed-twin');
+  await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), tenant.tenant.id, {
+    dialect: 'bigcapital',
+    baseUrl: twin.url,
+    mode: 'proxy',
+    credentials: { api_key: 'test-key' },
+  });
+  const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}`, 'idempotency-key': 'keyed-twin-1' };
+  const create = () => gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Keyed twin', email: 'kt@example.com' }, auth));
+  expect((await create()).status).toBe(503);
+  const retry = await create();
+  expect(retry.status, await retry.clone().text()).toBe(200);
+  expect(twin.posts).toHaveLength(2);
+  expect(twin.posts[1]).toEqual(twin.posts[0]);
+  const uuid = ((await retry.json()) as { id: string }).id;
+  const canonical = await gw.request(`/gateway/v1/customers/${uuid}`, { headers: auth });
+  const ids = ((await canonical.json()) as { ids: { uuid: string } }).ids;
+  const links = await gw.store.upstreams.linksOf(tenant.tenant.id, ids.uuid);
   expect(links.map((l) => l.remote_id)).toEqual(['2002']);
 });
