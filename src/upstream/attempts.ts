@@ -1,5 +1,5 @@
 import { type Customer, type CustomerFields, fieldDefaults, fieldNames } from '../../schemas/index.ts';
-import { isGatewayError } from '../contract/errors.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Store } from '../store/index.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient } from './client.ts';
 import { createMarker, findSent, maxLookupPages, recoverCreate, uncertain } from './marker.ts';
@@ -144,4 +144,37 @@ export async function recoverAttempt(
   }
   const marker = createMarker(upstream.dialect, current.uuid, attempt.sent);
   return recoverCreate(client, store, upstream, marker, attempt.sent, attempt.at);
+}
+
+/** Another request inserted the customer's record first: nothing was sent. */
+export class Contended extends Error {}
+
+/** How long a second write of a customer waits for another's create to be linked, and how often it looks. */
+const maxWaitMs = 5_000;
+const pollMs = 50;
+
+/**
+ * Waits while another request creates this customer at the upstream: `linked` once its link is
+ * stored (the write goes as an update), `free` once it let go without one or its record went (this
+ * write starts over and recovers what it left, when `canRetry`). Past the wait, the client's own
+ * retryable conflict, as a lock Stripe could not take (https://docs.stripe.com/error-low-level).
+ */
+export async function awaitOwner(
+  store: Store,
+  upstream: Upstream,
+  customerId: string,
+  timeoutMs: number,
+  canRetry: boolean,
+): Promise<'linked' | 'free'> {
+  const until = Date.now() + Math.min(timeoutMs, maxWaitMs);
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    if (await store.upstreams.findLink(upstream.tenantId, upstream.id, customerId)) return 'linked';
+    const attempt = await attemptOf(store, upstream, customerId);
+    if (canRetry && (attempt === undefined || !heldByOther(attempt))) return 'free';
+  }
+  throw new GatewayError(
+    'conflict',
+    `Another request is creating this customer at the ${upstream.dialect.name} upstream now; nothing was changed. Retry in a moment.`,
+  );
 }

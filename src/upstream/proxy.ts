@@ -13,7 +13,9 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow, Store } from '../store/index.ts';
 import {
   attemptOf,
+  awaitOwner,
   type Claim,
+  Contended,
   type CreateAttempt,
   claimAttempt,
   claimFor,
@@ -47,12 +49,6 @@ export interface ProxyWrite extends WriteRequest {
 /** A claim this request holds on the customer's record: one it took over (`owned`) or will insert. */
 type OwnClaim = { readonly claim: Claim; readonly owned: boolean };
 
-/** Another request inserted the customer's record first: nothing was sent. */
-class Contended extends Error {}
-
-/** How long a second write of a customer waits for another's create to be linked, and how often it looks. */
-const maxWaitMs = 5_000;
-const pollMs = 50;
 /** How often a waiting write starts over after the owner let go. */
 const maxTries = 3;
 
@@ -222,12 +218,7 @@ export class UpstreamProxy {
     );
   }
 
-  /**
-   * Another request is creating this customer at the upstream now: nothing is sent. Once its link
-   * is stored this write goes as an update; if it let go without one (its send failed), or its
-   * record went, this one starts over (and recovers what it left); past the wait, the client's own
-   * retryable conflict, as a lock Stripe could not take (https://docs.stripe.com/error-low-level).
-   */
+  /** Another request is creating this customer there now: nothing is sent; this write follows it (attempts.ts). */
   async #awaitOther(
     upstream: Upstream,
     replicas: readonly ReplicaTarget[] | undefined,
@@ -236,21 +227,9 @@ export class UpstreamProxy {
     ctx: ProxyWrite,
     tries: number,
   ): Promise<Customer> {
-    const until = Date.now() + Math.min(this.#client.timeoutMs, maxWaitMs);
-    while (Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-      if (await this.#store.upstreams.findLink(upstream.tenantId, upstream.id, current.uuid)) {
-        return this.update(upstream, replicas, ['uuid'], current.uuid, given, ctx);
-      }
-      const attempt = await attemptOf(this.#store, upstream, current.uuid);
-      if (tries < maxTries && (attempt === undefined || !heldByOther(attempt))) {
-        return this.#createThere(upstream, replicas, current, given, ctx, tries + 1);
-      }
-    }
-    throw new GatewayError(
-      'conflict',
-      `Another request is creating this customer at the ${upstream.dialect.name} upstream now; nothing was changed. Retry in a moment.`,
-    );
+    const next = await awaitOwner(this.#store, upstream, current.uuid, this.#client.timeoutMs, tries < maxTries);
+    if (next === 'linked') return this.update(upstream, replicas, ['uuid'], current.uuid, given, ctx);
+    return this.#createThere(upstream, replicas, current, given, ctx, tries + 1);
   }
 
   /** Links the customer an earlier attempt left at the provider, then brings it to `after` where it differs. */
