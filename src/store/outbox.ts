@@ -41,12 +41,14 @@ const deliveryColumns = [
   'last_error',
   'created_at',
   'updated_at',
+  'via',
 ] as const satisfies readonly (keyof DeliveryRow)[];
 
 /** A delivery of one version to one upstream, due at once. */
 export function pendingDelivery(
   key: DeliveryKey & { readonly tenant_id: string; readonly action: DeliveryRow['action'] },
   at: string,
+  via?: string | undefined,
 ): DeliveryRow {
   return {
     upstream_id: key.upstream_id,
@@ -62,6 +64,7 @@ export function pendingDelivery(
     last_error: null,
     created_at: at,
     updated_at: at,
+    via: via ?? null,
   };
 }
 

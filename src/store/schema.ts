@@ -89,6 +89,11 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  /**
+   * The Via the write arrived with (migration 0029): the delivery carries it onwards, so a
+   * gateway mirroring back to the one the write came from answers 508 (src/upstream/loop.ts).
+   */
+  via: string | null;
 }
 
 /** One comparison of a customer with its copy at a shadow upstream. */
