@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
-import { type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -56,12 +56,7 @@ export function pendingDelivery(
     version: key.version,
     tenant_id: key.tenant_id,
     action: key.action,
-    state: 'pending',
-    attempts: 0,
-    next_attempt_at: at,
-    lease_owner: null,
-    lease_until: null,
-    last_error: null,
+    ...freshLease(at),
     created_at: at,
     updated_at: at,
     via: via ?? null,

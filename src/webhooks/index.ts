@@ -4,6 +4,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { randomBase62 } from '../core/ids.ts';
 import type { EventSink, WrittenEvent } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { freshLease } from '../store/lease.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { GatewayConfig } from '../config.ts';
 import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
@@ -125,12 +126,7 @@ export class Webhooks implements EventSink {
             type,
             request_id: event.requestId,
             idempotency_key: event.idempotencyKey,
-            state: 'pending',
-            attempts: 0,
-            next_attempt_at: event.at,
-            lease_owner: null,
-            lease_until: null,
-            last_error: null,
+            ...freshLease(event.at),
             created_at: event.at,
             updated_at: event.at,
           }),
