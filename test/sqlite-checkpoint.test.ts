@@ -7,10 +7,10 @@ import { loadEnv } from '../src/config.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { testBackend } from './support/store.ts';
 
-// The WAL is checkpointed by a thread of its own, outside every commit (src/store/sqlite-writer.js,
-// docs/performance.md "The update's tail"): acknowledged updates reach the database file itself
-// while the server runs, without waiting for the WAL to pass SQLite's 1,000-page automatic
-// checkpoint inside some later commit. SQLite only.
+// CUSTGATE_SQLITE_CHECKPOINT=thread: the WAL is checkpointed by a thread of its own, outside every
+// commit (src/store/sqlite-writer.js, docs/performance.md "The update's tail"): acknowledged updates
+// reach the database file itself while the server runs, once the commits stop, without waiting for
+// the WAL to pass 1,000 pages. The default leaves that to SQLite's checkpoint inside a commit. SQLite only.
 
 const dir = mkdtempSync(join(tmpdir(), 'custgate-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,12 +48,12 @@ async function updates(gateway: TestGateway, count: number): Promise<string> {
 }
 
 describe.skipIf(testBackend() !== 'sqlite')('SQLite checkpoints off the commit path', () => {
-  it('copies acknowledged updates into the database file while the server runs', async () => {
+  it('with the thread, copies acknowledged updates into the database file while the server runs', async () => {
     const path = join(dir, 'thread.db');
-    const gateway = await testGateway({ DATABASE_URL: `file:${path}` });
+    const gateway = await testGateway({ DATABASE_URL: `file:${path}`, CUSTGATE_SQLITE_CHECKPOINT: 'thread' });
     const last = await updates(gateway, 20);
     let seen = false;
-    for (let tries = 0; tries < 50 && !seen; tries++) {
+    for (let tries = 0; tries < 80 && !seen; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       seen = fileOnly(path).some((data) => data.includes(last));
     }
@@ -62,9 +62,9 @@ describe.skipIf(testBackend() !== 'sqlite')('SQLite checkpoints off the commit p
     expect(existsSync(`${path}-wal`)).toBe(true);
   });
 
-  it('CUSTGATE_SQLITE_CHECKPOINT=inline leaves them in the WAL until it passes 1,000 pages', async () => {
+  it('by default (inline), leaves them in the WAL until it passes 1,000 pages', async () => {
     const path = join(dir, 'inline.db');
-    const gateway = await testGateway({ DATABASE_URL: `file:${path}`, CUSTGATE_SQLITE_CHECKPOINT: 'inline' });
+    const gateway = await testGateway({ DATABASE_URL: `file:${path}` });
     const last = await updates(gateway, 20);
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(fileOnly(path).some((data) => data.includes(last))).toBe(false);

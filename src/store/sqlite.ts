@@ -27,8 +27,9 @@ export interface SqliteOptions {
    */
   readonly busyTimeoutMs?: number;
   /**
-   * `thread` (default): a thread of its own checkpoints the WAL, outside every commit; `inline`:
-   * SQLite's automatic checkpoint inside the commit that takes the WAL past 1,000 pages.
+   * `inline` (default): SQLite's automatic checkpoint, inside the commit that takes the WAL past
+   * 1,000 pages; `thread`: a thread of its own checkpoints the WAL as often, outside every commit
+   * (docs/performance.md, "The update's tail", says when that helps and what it costs).
    */
   readonly checkpoint?: 'thread' | 'inline';
   /** A file the writer thread appends each commit's and checkpoint's timing to (CSV), for the bench. */
@@ -73,7 +74,7 @@ type Writer = {
  * the event loop goes on serving reads and parsing the next requests meanwhile.
  */
 function threadWriter(options: SqliteOptions): Writer {
-  const { path, synchronous = 'full', busyTimeoutMs = 100, checkpoint = 'thread', writerTrace: trace } = options;
+  const { path, synchronous = 'full', busyTimeoutMs = 100, checkpoint = 'inline', writerTrace: trace } = options;
   const workerData = { path, synchronous, busyTimeoutMs, checkpoint, ...(trace ? { trace } : {}) };
   const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
   const pending = new Map<number, (result: WireResult) => void>();
