@@ -90,7 +90,7 @@ if (checkpoint === 'thread') {
     if (result.checkpointed >= 0) copiedTo = result.checkpointed;
     record?.('checkpoint', asked.at, result.ms, `${result.log}/${result.checkpointed}/${result.busy}`);
   });
-  // Without the thread, SQLite's own checkpoint in the commit is back: slower tails, nothing lost.
+  // Without the thread, SQLite's own checkpoint in the commit is back; nothing is lost either way.
   const fallBack = () => {
     checkpointer = undefined;
     db.pragma('wal_autocheckpoint = 1000');
