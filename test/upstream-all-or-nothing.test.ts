@@ -4,10 +4,16 @@ import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
-import { type LostAnswerForwarder, lostAnswerForwarder } from './support/lost-answer.ts';
+import { jsonInit, type TestGateway } from './support/gateway.ts';
+import {
+  type BehindForwarder,
+  behindForwarder,
+  providerCount as countAt,
+  type LostAnswerForwarder,
+  linkedAtProvider,
+} from './support/lost-answer.ts';
 import { canonicalOn } from './support/pairs.ts';
-import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './support/upstream.ts';
+import { type Provider, type ReplicatingGateway, replicatingGateway } from './support/upstream.ts';
 
 // A proxied write is all or nothing: every local check runs before the provider is called, so the
 // gateway never refuses a write the provider already committed; and a create whose answer was
@@ -17,20 +23,19 @@ import { type Provider, type ReplicatingGateway, replicatingGateway, startProvid
 // Gateway A (in process) proxies to B, a second custgate playing the provider, through a
 // forwarder that counts creates and can drop B's answer.
 
+let setup: BehindForwarder;
 let provider: Provider;
 let gw: TestGateway;
 let forwarder: LostAnswerForwarder;
 
 beforeAll(async () => {
-  provider = await startProvider();
-  forwarder = await lostAnswerForwarder(provider.base);
   // Small enough for a body under the request limit to make a customer over the stored limit.
-  gw = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000', CUSTGATE_MAX_CUSTOMER_BYTES: '4000' });
+  setup = await behindForwarder({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000', CUSTGATE_MAX_CUSTOMER_BYTES: '4000' });
+  ({ provider, gw, forwarder } = setup);
 }, 180_000);
 
 afterAll(async () => {
-  await forwarder?.close();
-  await provider?.process.stop();
+  await setup?.close();
 });
 
 /** Makes `dialect` at B the tenant's one proxy upstream. */
@@ -62,14 +67,7 @@ async function localCount(): Promise<number> {
   return (await gw.store.executor.all(q)).length;
 }
 
-/** Customers B holds for its tenant. */
-async function providerCount(): Promise<number> {
-  const res = await fetch(`${provider.base}/wooshpay/v1/customers?limit=100`, {
-    headers: { authorization: `Bearer ${provider.credentials.wooshpay.secret_key}` },
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { data: unknown[] }).data.length;
-}
+const providerCount = () => countAt(provider);
 
 describe('every local check runs before the provider is called', () => {
   it('a create over the stored size limit is a 413 and the provider never gets it', async () => {
@@ -155,13 +153,7 @@ describe('a create whose answer was lost is recovered on retry, not sent twice',
   );
 });
 
-/** B's own view of the customer A linked to `uuid` (its gateway API), and the link. */
-async function linkedAtB(uuid: string) {
-  const links = await gw.store.upstreams.linksOf(gw.tenant.tenant.id, uuid);
-  expect(links).toHaveLength(1);
-  const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
-  return canonicalOn(onB, links[0]?.remote_id ?? '', provider.credentials.wooshpay.secret_key ?? '');
-}
+const linkedAtB = (uuid: string) => linkedAtProvider(setup, uuid);
 
 describe('an update that first creates the customer upstream, whose answer was lost, is recovered on retry', () => {
   // A customer from before the upstream was added has no link: its first proxied write creates it there.

@@ -3,11 +3,16 @@ import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
-import { type LostAnswerForwarder, lostAnswerForwarder } from './support/lost-answer.ts';
-import { canonicalOn } from './support/pairs.ts';
+import { jsonInit, type TestGateway } from './support/gateway.ts';
+import {
+  type BehindForwarder,
+  behindForwarder,
+  providerCount as countAt,
+  type LostAnswerForwarder,
+  linkedAtProvider,
+} from './support/lost-answer.ts';
 import { addUpstream } from './support/registered.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
+import type { Provider } from './support/upstream.ts';
 
 // The first proxied write of a customer from before the upstream was added creates it there. One
 // request at a time owns that create (src/upstream/attempts.ts): a second write of the customer
@@ -17,19 +22,18 @@ import { type Provider, startProvider } from './support/upstream.ts';
 // (in process) proxies to B, a second custgate playing the provider, through a forwarder that
 // counts creates and can hold, drop or strip the key of the next one.
 
+let setup: BehindForwarder;
 let provider: Provider;
 let gw: TestGateway;
 let forwarder: LostAnswerForwarder;
 
 beforeAll(async () => {
-  provider = await startProvider();
-  forwarder = await lostAnswerForwarder(provider.base);
-  gw = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' });
+  setup = await behindForwarder({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' });
+  ({ provider, gw, forwarder } = setup);
 }, 180_000);
 
 afterAll(async () => {
-  await forwarder?.close();
-  await provider?.process.stop();
+  await setup?.close();
 });
 
 async function proxyTo(dialect: DialectName): Promise<() => Promise<void>> {
@@ -51,14 +55,7 @@ async function write(body: unknown, id?: string) {
   return { status: res.status, text: await res.text() };
 }
 
-/** Customers B holds for its tenant. */
-async function providerCount(): Promise<number> {
-  const res = await fetch(`${provider.base}/wooshpay/v1/customers?limit=100`, {
-    headers: { authorization: `Bearer ${provider.credentials.wooshpay.secret_key}` },
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { data: unknown[] }).data.length;
-}
+const providerCount = () => countAt(provider);
 
 /** A customer made before any upstream: its first proxied write creates it there. */
 async function before(name: string): Promise<{ id: string; uuid: string }> {
@@ -68,13 +65,7 @@ async function before(name: string): Promise<{ id: string; uuid: string }> {
   return { id, uuid: (await gw.canonical(id)).ids.uuid as string };
 }
 
-/** B's own view of the customer A linked to `uuid`, after checking there is exactly one link. */
-async function linkedAtB(uuid: string) {
-  const links = await gw.store.upstreams.linksOf(gw.tenant.tenant.id, uuid);
-  expect(links).toHaveLength(1);
-  const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
-  return canonicalOn(onB, links[0]?.remote_id ?? '', provider.credentials.wooshpay.secret_key ?? '');
-}
+const linkedAtB = (uuid: string) => linkedAtProvider(setup, uuid);
 
 /** Sets columns of the customer's stored create record, as a crashed process or the passing of time leaves it. */
 async function setRecord(uuid: string, values: { claim_id?: string; claimed_until?: string; attempted_at?: string }) {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
@@ -10,42 +10,50 @@ import { addUpstream, createTenant } from './support/registered.ts';
 // create. The provider here answers pages of one customer each, so the bound is reached in 20
 // small pages; nothing in the gateway is changed for the test.
 
+/** A provider on a local port answering with `handler`: up before the file's tests, closed after. */
+function localProvider(handler: RequestListener): { readonly base: string } {
+  const started = { base: '' };
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = createServer(handler);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    started.base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+  return started;
+}
+
 let gw: TestGateway;
-let provider: Server;
-let base = '';
 let creates = 0;
 let listed = 0;
 
 beforeAll(async () => {
-  provider = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://provider');
-    if (req.method === 'POST' && url.pathname === '/api/v1/customers') {
-      // The provider may have committed it; the gateway hears a reset connection.
-      creates++;
-      req.socket.destroy();
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/api/v1/customers') {
-      listed++;
-      const page = Number(url.searchParams.get('page') ?? '0');
-      const someone = { id: `cus_someone${page}`, name: `Someone else ${page}`, currency: 'EUR' };
-      const meta = { page, per_page: 1, total_items: 100_000, total_pages: 100_000 };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ data: [someone], pagination_meta: meta }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
-  });
-  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-  const address = provider.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   gw = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' });
 });
 
-afterAll(async () => {
-  provider?.closeAllConnections();
-  await new Promise<void>((resolve) => provider?.close(() => resolve()));
+const meteroid = localProvider((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://provider');
+  if (req.method === 'POST' && url.pathname === '/api/v1/customers') {
+    // The provider may have committed it; the gateway hears a reset connection.
+    creates++;
+    req.socket.destroy();
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/api/v1/customers') {
+    listed++;
+    const page = Number(url.searchParams.get('page') ?? '0');
+    const someone = { id: `cus_someone${page}`, name: `Someone else ${page}`, currency: 'EUR' };
+    const meta = { page, per_page: 1, total_items: 100_000, total_pages: 100_000 };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ data: [someone], pagination_meta: meta }));
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
 });
 
 it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, the create not sent again, nothing changed', async () => {
@@ -55,7 +63,7 @@ it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, t
   const id = ((await made.json()) as { id: string }).id;
   await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), gw.tenant.tenant.id, {
     dialect: 'meteroid',
-    baseUrl: base,
+    baseUrl: meteroid.base,
     mode: 'proxy',
     credentials: { api_key: 'test-key' },
   });

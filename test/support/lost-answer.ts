@@ -1,4 +1,8 @@
 import { createServer } from 'node:http';
+import { expect } from 'vitest';
+import { type TestGateway, testGateway } from './gateway.ts';
+import { canonicalOn } from './pairs.ts';
+import { type Provider, startProvider } from './upstream.ts';
 
 /**
  * A forwarder to `base` (a second custgate playing the provider) that counts the creates (POST to
@@ -69,4 +73,44 @@ export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwa
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A second custgate playing the provider, behind a forwarder, and gateway A (in process) on its own store. */
+export interface BehindForwarder {
+  readonly provider: Provider;
+  readonly forwarder: LostAnswerForwarder;
+  readonly gw: TestGateway;
+  close(): Promise<void>;
+}
+
+export async function behindForwarder(env: Record<string, string>): Promise<BehindForwarder> {
+  const provider = await startProvider();
+  const forwarder = await lostAnswerForwarder(provider.base);
+  const gw = await testGateway(env);
+  return {
+    provider,
+    forwarder,
+    gw,
+    close: async () => {
+      await forwarder.close();
+      await provider.process.stop();
+    },
+  };
+}
+
+/** Customers the provider holds for its tenant. */
+export async function providerCount(provider: Provider): Promise<number> {
+  const res = await fetch(`${provider.base}/wooshpay/v1/customers?limit=100`, {
+    headers: { authorization: `Bearer ${provider.credentials.wooshpay.secret_key}` },
+  });
+  if (res.status !== 200) throw new Error(`the provider's list answered ${res.status}`);
+  return ((await res.json()) as { data: unknown[] }).data.length;
+}
+
+/** The provider's own view of the customer A linked to `uuid`, after checking there is exactly one link. */
+export async function linkedAtProvider(setup: BehindForwarder, uuid: string) {
+  const links = await setup.gw.store.upstreams.linksOf(setup.gw.tenant.tenant.id, uuid);
+  expect(links).toHaveLength(1);
+  const onB = (path: string, init?: RequestInit) => fetch(`${setup.provider.base}${path}`, init);
+  return canonicalOn(onB, links[0]?.remote_id ?? '', setup.provider.credentials.wooshpay.secret_key ?? '');
 }
