@@ -163,13 +163,17 @@ export async function awaitOwner(
   store: Store,
   upstream: Upstream,
   customerId: string,
-  timeoutMs: number,
-  canRetry: boolean,
+  options: { readonly timeoutMs: number; readonly canRetry: boolean; readonly stored: () => Promise<boolean> },
 ): Promise<'linked' | 'free'> {
-  const until = Date.now() + Math.min(timeoutMs, maxWaitMs);
+  const { canRetry } = options;
+  const until = Date.now() + Math.min(options.timeoutMs, maxWaitMs);
   while (Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, pollMs));
-    if (await store.upstreams.findLink(upstream.tenantId, upstream.id, customerId)) return 'linked';
+    // Linked and its write stored here: an update now comes after it, at the provider and here.
+    if (await store.upstreams.findLink(upstream.tenantId, upstream.id, customerId)) {
+      if (await options.stored()) return 'linked';
+      continue;
+    }
     const attempt = await attemptOf(store, upstream, customerId);
     if (canRetry && (attempt === undefined || !heldByOther(attempt))) return 'free';
   }

@@ -227,7 +227,12 @@ export class UpstreamProxy {
     ctx: ProxyWrite,
     tries: number,
   ): Promise<Customer> {
-    const next = await awaitOwner(this.#store, upstream, current.uuid, this.#client.timeoutMs, tries < maxTries);
+    const stored = async () => (await this.#service.find(ctx.principal, ['uuid'], current.uuid)).version !== current.version;
+    const next = await awaitOwner(this.#store, upstream, current.uuid, {
+      timeoutMs: this.#client.timeoutMs,
+      canRetry: tries < maxTries,
+      stored,
+    });
     if (next === 'linked') return this.update(upstream, replicas, ['uuid'], current.uuid, given, ctx);
     return this.#createThere(upstream, replicas, current, given, ctx, tries + 1);
   }
