@@ -1,20 +1,27 @@
 import { type Kysely, type RawBuilder, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { queryBuilder } from './compiler.ts';
 import type { SqlExecutor, Step } from './executor.ts';
-import type { OutboxTable } from './schema.ts';
+import type { LeasedRow } from './schema.ts';
 
 // Leases by compare-and-set, for every queue of deliveries (the outbox, webhook deliveries): one
 // UPDATE that succeeds only while the row is pending and free, the same on SQLite, D1 and
 // PostgreSQL, so no interactive transaction is needed and a holder that dies (kill -9) keeps its
 // rows only until the lease ends. Settling succeeds only while the caller still holds the lease.
 
-/** The columns a leased queue row has, whatever its key: the outbox's lease columns. */
-type LeasedRow = Pick<OutboxTable, 'state' | 'attempts' | 'next_attempt_at' | 'lease_owner' | 'lease_until' | 'last_error' | 'updated_at'>;
-
 // The queries name the queue's table at run time; this one name stands for it in the types.
 interface LeaseDatabase {
-  queue: LeasedRow;
+  queue: LeasedRow & { updated_at: string };
 }
+
+/** A new row's lease columns: due at `at`, held by no one. */
+export const freshLease = (at: string): LeasedRow<'pending'> => ({
+  state: 'pending',
+  attempts: 0,
+  next_attempt_at: at,
+  lease_owner: null,
+  lease_until: null,
+  last_error: null,
+});
 
 export interface LeaseOutcome<S extends string> {
   readonly state: S;
@@ -56,7 +63,7 @@ export class LeasedQueue<K extends object, S extends string> {
 
   #update(key: K) {
     let q = this.#db.updateTable(this.#table);
-    for (const column of this.#keyColumns) q = q.where(column as keyof LeasedRow, '=', key[column] as never);
+    for (const column of this.#keyColumns) q = q.where(column as keyof LeaseDatabase['queue'], '=', key[column] as never);
     return q;
   }
 
@@ -96,7 +103,7 @@ export class LeasedQueue<K extends object, S extends string> {
     await this.#executor.atomic(steps);
     const won: T[] = [];
     for (const part of chunked(backend, keys, width, 1)) {
-      const cols = this.#keyColumns as unknown as (keyof LeasedRow)[];
+      const cols = this.#keyColumns as unknown as (keyof LeaseDatabase['queue'])[];
       const q = this.#db.selectFrom(this.#table).select(cols).where(this.#keyIn(part)).where('lease_owner', '=', owner).compile();
       const held = await this.#executor.all(q);
       const heldKeys = new Set(held.map((r) => this.#keyText(r as unknown as K)));
