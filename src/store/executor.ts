@@ -10,7 +10,7 @@ export interface Step {
   readonly mustChange?: boolean;
   /**
    * The step is a read that must find a row, or the whole unit is undone (CheckFailed): what the
-   * write was decided on is still so when it commits. Only where `checksInWrite` (PostgreSQL).
+   * write was decided on is still so when it commits. Only where `checksInWrite`.
    */
   readonly mustFind?: boolean;
 }
@@ -40,7 +40,7 @@ export interface SqlExecutor {
    * the query whose result is kept under it. Without it, reads are never served from a cache.
    */
   readEpoch?(): number;
-  /** True when a unit's steps may include `mustFind` reads (PostgreSQL: one statement). */
+  /** True when a unit's steps may include `mustFind` reads (PostgreSQL: one statement; SQLite: on the write connection). */
   readonly checksInWrite?: boolean;
   close(): Promise<void>;
 }

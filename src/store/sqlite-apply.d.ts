@@ -4,11 +4,13 @@ export interface WireStep {
   readonly sql: string;
   readonly params: readonly unknown[];
   readonly mustChange?: boolean | undefined;
+  readonly mustFind?: boolean | undefined;
 }
 export interface WireError {
   readonly code?: string;
   readonly message: string;
   readonly stale?: true;
+  readonly check?: true;
 }
 export type WireResult = { readonly changes: number } | { readonly error: WireError };
 

@@ -4,16 +4,18 @@
 // worker thread starts without the tsx loader the rest of the sources run under.
 
 /**
- * @typedef {{ sql: string, params: unknown[], mustChange?: boolean | undefined }} WireStep
- * @typedef {{ code?: string, message: string, stale?: true }} WireError
+ * @typedef {{ sql: string, params: unknown[], mustChange?: boolean | undefined, mustFind?: boolean | undefined }} WireStep
+ * @typedef {{ code?: string, message: string, stale?: true, check?: true }} WireError
  * @typedef {{ changes: number } | { error: WireError }} WireResult
  */
 
 const stale = Symbol('stale write');
+const checkFailed = Symbol('check failed');
 
 /** @param {unknown} error @returns {WireError} */
 function describe(error) {
   if (error === stale) return { message: 'stale write', stale: true };
+  if (error === checkFailed) return { message: 'a check of the write found a change', check: true };
   if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
     return code === undefined ? { message: error.message } : { code, message: error.message };
@@ -46,6 +48,12 @@ export function createApplier(db) {
   const unit = db.transaction((/** @type {readonly WireStep[]} */ steps) => {
     let total = 0;
     for (const step of steps) {
+      // A read the unit was decided on (executor.ts, `mustFind`): on this connection, in this
+      // transaction, it sees what the write commits over, so no read has to come before it.
+      if (step.mustFind) {
+        if (statement(step.sql).get(...step.params) === undefined) throw checkFailed;
+        continue;
+      }
       const changes = statement(step.sql).run(...step.params).changes;
       if (step.mustChange && changes === 0) throw stale;
       total += changes;

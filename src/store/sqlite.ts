@@ -4,7 +4,16 @@ import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Worker } from 'node:worker_threads';
-import { MissingReference, type SqlExecutor, StaleWrite, type Step, StoreBusy, UniqueViolation, uniqueTarget } from './executor.ts';
+import {
+  CheckFailed,
+  MissingReference,
+  type SqlExecutor,
+  StaleWrite,
+  type Step,
+  StoreBusy,
+  UniqueViolation,
+  uniqueTarget,
+} from './executor.ts';
 import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 
@@ -43,6 +52,7 @@ interface Unit {
 /** The store's error for a failed write, from the code and message the applier reports. */
 function classify(error: WireError): Error {
   if (error.stale) return new StaleWrite();
+  if (error.check) return new CheckFailed();
   // By extended result code: a foreign-key failure is no unique clash, and must not be retried as one.
   if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return new UniqueViolation(uniqueTarget(error.message));
@@ -53,7 +63,7 @@ function classify(error: WireError): Error {
 }
 
 const wire = (steps: readonly Step[]): WireStep[] =>
-  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange }));
+  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange, mustFind: s.mustFind }));
 
 /** Runs batches of units on the write connection, wherever it lives. */
 type Writer = {
@@ -108,6 +118,10 @@ function threadWriter(path: string, synchronous: 'full' | 'normal', busyTimeoutM
 
 export class SqliteExecutor implements SqlExecutor {
   readonly backend = 'sqlite' as const;
+  // A write's unit checks the tenant's upstream counter on the write connection (sqlite-apply.js)
+  // instead of the main thread reading it first: after every commit of the writer thread that read
+  // starts from an emptied page cache (docs/performance.md, "A million customers").
+  readonly checksInWrite = true;
   /** The main thread's connection: reads (from WAL snapshots), migrations, and `inline` writes. */
   readonly db: Database.Database;
   /** Where writes run: `thread` (a file's default) or `inline` (`:memory:`, which one connection only sees). */
