@@ -20,6 +20,11 @@ export type Backend = 'sqlite' | 'postgres' | 'd1';
 export interface SqlExecutor {
   readonly backend: Backend;
   all<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /**
+   * Backends whose write connection keeps a warmer cache than the readers' (SQLite's writer
+   * thread): runs a read a write is about to be decided on there. It sees every acknowledged write.
+   */
+  allForWrite?<R>(query: CompiledQuery<R>): Promise<R[]>;
   /** Runs a write; resolves to the number of rows it changed. */
   run(query: CompiledQuery): Promise<number>;
   /** Runs the steps as one atomic unit: all of them or none. */

@@ -14,7 +14,12 @@ export interface WireError {
 }
 export type WireResult = { readonly changes: number } | { readonly error: WireError };
 
-export function createApplier(db: BetterSqlite3.Database): (units: readonly (readonly WireStep[])[]) => WireResult[];
+export function describe(error: unknown): WireError;
+export function statementsOf(db: BetterSqlite3.Database): (sql: string) => BetterSqlite3.Statement<unknown[]>;
+export function createApplier(
+  db: BetterSqlite3.Database,
+  statement?: (sql: string) => BetterSqlite3.Statement<unknown[]>,
+): (units: readonly (readonly WireStep[])[]) => WireResult[];
 export function openConnection(
   Database: typeof BetterSqlite3,
   path: string,

@@ -13,7 +13,7 @@ const stale = Symbol('stale write');
 const checkFailed = Symbol('check failed');
 
 /** @param {unknown} error @returns {WireError} */
-function describe(error) {
+export function describe(error) {
   if (error === stale) return { message: 'stale write', stale: true };
   if (error === checkFailed) return { message: 'a check of the write found a change', check: true };
   if (error instanceof Error) {
@@ -24,20 +24,15 @@ function describe(error) {
 }
 
 /**
- * Group commit on one connection: the units of a batch run one after another, each in its own
- * savepoint, inside one transaction, so they share one commit (with synchronous=FULL, one fsync).
- * A unit that fails is undone alone; every other unit's outcome is exactly what it would be alone
- * in that order. Some errors (I/O, full disk) roll back the whole transaction: then every unit of
- * the batch gets that error and nothing of it was kept.
+ * A connection's statements, each prepared once per distinct SQL text: preparing costs more than
+ * running a point query.
  * @param {import('better-sqlite3').Database} db
- * @returns {(units: readonly (readonly WireStep[])[]) => WireResult[]}
+ * @returns {(sql: string) => import('better-sqlite3').Statement<unknown[]>}
  */
-export function createApplier(db) {
-  // Prepared once per distinct SQL text: preparing costs more than running a point query.
+export function statementsOf(db) {
   /** @type {Map<string, import('better-sqlite3').Statement<unknown[]>>} */
   const statements = new Map();
-  /** @param {string} sql */
-  const statement = (sql) => {
+  return (sql) => {
     let s = statements.get(sql);
     if (!s) {
       s = db.prepare(sql);
@@ -45,6 +40,19 @@ export function createApplier(db) {
     }
     return s;
   };
+}
+
+/**
+ * Group commit on one connection: the units of a batch run one after another, each in its own
+ * savepoint, inside one transaction, so they share one commit (with synchronous=FULL, one fsync).
+ * A unit that fails is undone alone; every other unit's outcome is exactly what it would be alone
+ * in that order. Some errors (I/O, full disk) roll back the whole transaction: then every unit of
+ * the batch gets that error and nothing of it was kept.
+ * @param {import('better-sqlite3').Database} db
+ * @param {(sql: string) => import('better-sqlite3').Statement<unknown[]>} [statement] the connection's statements (`statementsOf`)
+ * @returns {(units: readonly (readonly WireStep[])[]) => WireResult[]}
+ */
+export function createApplier(db, statement = statementsOf(db)) {
   const unit = db.transaction((/** @type {readonly WireStep[]} */ steps) => {
     let total = 0;
     for (const step of steps) {

@@ -68,8 +68,12 @@ const wire = (steps: readonly Step[]): WireStep[] =>
 /** Runs batches of units on the write connection, wherever it lives. */
 type Writer = {
   apply(units: readonly (readonly WireStep[])[]): Promise<WireResult[]>;
+  /** A read on the write connection. */
+  read(sql: string, params: readonly unknown[]): Promise<unknown[]>;
   close(): Promise<void>;
 };
+
+type ReadAnswer = { read: number; rows: unknown[] } | { read: number; error: WireError };
 
 /**
  * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
@@ -78,21 +82,33 @@ type Writer = {
 function threadWriter(path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number): Writer {
   const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path, synchronous, busyTimeoutMs } });
   const pending = new Map<number, (result: WireResult) => void>();
+  const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
   let next = 0;
   let failure: Error | undefined;
+  const idle = () => pending.size === 0 && reads.size === 0;
   worker.unref();
-  worker.on('message', ({ ids, results }: { ids: number[]; results: WireResult[] }) => {
-    ids.forEach((id, i) => {
-      pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
-      pending.delete(id);
-    });
-    // Outstanding writes keep the process alive (a CLI command awaiting its write), nothing else.
-    if (pending.size === 0) worker.unref();
+  worker.on('message', (message: { ids: number[]; results: WireResult[] } | ReadAnswer) => {
+    if ('read' in message) {
+      const read = reads.get(message.read);
+      reads.delete(message.read);
+      if ('rows' in message) read?.resolve(message.rows);
+      else read?.reject(classify(message.error));
+    } else {
+      const { ids, results } = message;
+      ids.forEach((id, i) => {
+        pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
+        pending.delete(id);
+      });
+    }
+    // Outstanding writes and reads keep the process alive (a CLI command awaiting one), nothing else.
+    if (idle()) worker.unref();
   });
   const fail = (error: Error) => {
     failure = error;
     for (const settle of pending.values()) settle({ error: { message: `SQLite writer thread failed: ${error.message}` } });
     pending.clear();
+    for (const read of reads.values()) read.reject(new Error(`SQLite writer thread failed: ${error.message}`));
+    reads.clear();
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
@@ -105,10 +121,18 @@ function threadWriter(path: string, synchronous: 'full' | 'normal', busyTimeoutM
       worker.postMessage({ ids, units });
       return results;
     },
+    read(sql, params) {
+      if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
+      const read = next++;
+      const rows = new Promise<unknown[]>((resolve, reject) => reads.set(read, { resolve, reject }));
+      worker.ref();
+      worker.postMessage({ read, sql, params });
+      return rows;
+    },
     async close() {
       await new Promise<void>((resolve) => {
-        if (pending.size === 0) return resolve();
-        worker.on('message', () => pending.size === 0 && resolve());
+        if (idle()) return resolve();
+        worker.on('message', () => idle() && resolve());
       });
       worker.removeAllListeners('exit');
       await worker.terminate();
@@ -162,7 +186,11 @@ export class SqliteExecutor implements SqlExecutor {
       this.#writer = threadWriter(this.#options.path, this.#options.synchronous ?? 'full', this.#options.busyTimeoutMs ?? 100);
     } else {
       const apply = createApplier(this.db);
-      this.#writer = { apply: async (units) => apply(units), close: async () => undefined };
+      this.#writer = {
+        apply: async (units) => apply(units),
+        read: async (sql, params) => this.#statement(sql).all(...(params as Param[])),
+        close: async () => undefined,
+      };
     }
     return this.#writer;
   }
@@ -204,17 +232,26 @@ export class SqliteExecutor implements SqlExecutor {
       );
   }
 
-  #statement(query: CompiledQuery): Database.Statement<Param[]> {
-    let statement = this.#statements.get(query.sql);
+  #statement(sql: string): Database.Statement<Param[]> {
+    let statement = this.#statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare<Param[]>(query.sql);
-      this.#statements.set(query.sql, statement);
+      statement = this.db.prepare<Param[]>(sql);
+      this.#statements.set(sql, statement);
     }
     return statement;
   }
 
   async all<R>(query: CompiledQuery<R>): Promise<R[]> {
-    return this.#statement(query).all(...(query.parameters as Param[])) as R[];
+    return this.#statement(query.sql).all(...(query.parameters as Param[])) as R[];
+  }
+
+  /**
+   * A read a write is decided on, on the write connection: the writer thread's page cache survives
+   * its own commits, while this thread's is emptied by each of them (sqlite-writer.js). It sees every
+   * acknowledged write, as the write connection committed them. Inline, this thread's connection.
+   */
+  async allForWrite<R>(query: CompiledQuery<R>): Promise<R[]> {
+    return (await this.#writerFor().read(query.sql, query.parameters)) as R[];
   }
 
   async run(query: CompiledQuery): Promise<number> {
