@@ -6,7 +6,8 @@ import { queryBuilder } from './compiler.ts';
 import { EpochCache } from './read-cache.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { OutboxStore } from './outbox.ts';
-import { type LinkRecord, linkInsert, UpstreamRepository } from './upstreams.ts';
+import { type LinkRecord, linkInsert } from './upstream-links.ts';
+import { UpstreamRepository } from './upstreams.ts';
 import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
 import type { Database } from './schema.ts';
 import {

@@ -1,42 +1,21 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { type SqlExecutor, StaleWrite, type Step } from './executor.ts';
 import { prepared } from './prepared.ts';
-import type { Database, UpstreamHistoryTable, UpstreamLinksTable, UpstreamsTable, UpstreamWebhookEventsTable } from './schema.ts';
+import type { Database, UpstreamHistoryTable, UpstreamsTable } from './schema.ts';
+import { UpstreamLinkRepository } from './upstream-links.ts';
 
 export type UpstreamRow = UpstreamsTable;
 export type UpstreamHistoryRow = UpstreamHistoryTable;
-export type LinkRow = UpstreamLinksTable;
-export type InboundEventRow = UpstreamWebhookEventsTable;
 export type UpstreamMode = 'proxy' | 'mirror' | 'shadow';
 export const upstreamModes = ['proxy', 'mirror', 'shadow'] as const satisfies readonly UpstreamMode[];
 
-/** A customer's id at an upstream (upstream_links). */
-export interface LinkRecord {
-  readonly upstreamId: string;
-  readonly customerId: string;
-  readonly tenantId: string;
-  readonly remoteId: string;
-  readonly createdAt: string;
-}
-
-const linkRow = (link: LinkRecord): LinkRow => ({
-  upstream_id: link.upstreamId,
-  customer_id: link.customerId,
-  tenant_id: link.tenantId,
-  remote_id: link.remoteId,
-  created_at: link.createdAt,
-});
-
-/** The insert of a link, as a step of another atomic unit (a customer created with its link). */
-export const linkInsert = (db: Kysely<Database>, link: LinkRecord): CompiledQuery =>
-  db.insertInto('upstream_links').values(linkRow(link)).compile();
-
 /**
- * Upstreams and links. Every query names its tenant, as the customer queries do; the list of a
- * tenant's upstreams is read on every write (the proxy decision and the outbox share it), so it
- * is compiled once.
+ * Upstreams, with their links and inbound events (upstream-links.ts) reached through the same
+ * object. Every query names its tenant, as the customer queries do; the list of a tenant's
+ * upstreams is read on every write (the proxy decision and the outbox share it), so it is compiled
+ * once.
  */
-export class UpstreamRepository {
+export class UpstreamRepository extends UpstreamLinkRepository {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
   readonly #list: (p: { tenantId: string }) => CompiledQuery<UpstreamRow>;
@@ -44,6 +23,7 @@ export class UpstreamRepository {
   readonly #versionIs: (p: { tenantId: string; version: number }) => CompiledQuery;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
+    super(executor, db);
     this.#executor = executor;
     this.#db = db;
     this.#list = prepared<{ tenantId: string }, UpstreamRow>(['tenantId'], (p) =>
@@ -211,41 +191,6 @@ export class UpstreamRepository {
     return (await this.#executor.run(q)) > 0;
   }
 
-  // --- events the upstream sent in
-
-  async inboundEvent(upstreamId: string, eventId: string): Promise<InboundEventRow | undefined> {
-    const q = this.#db
-      .selectFrom('upstream_webhook_events')
-      .selectAll()
-      .where('upstream_id', '=', upstreamId)
-      .where('event_id', '=', eventId)
-      .compile();
-    return (await this.#executor.all(q))[0];
-  }
-
-  /** The provider's time (seconds) of the newest event taken in for one of its customers. */
-  async lastInbound(upstreamId: string, remoteId: string): Promise<number | undefined> {
-    const q = this.#db
-      .selectFrom('upstream_webhook_events')
-      .select((eb) => eb.fn.max('event_created').as('at'))
-      .where('upstream_id', '=', upstreamId)
-      .where('remote_id', '=', remoteId)
-      .where('outcome', 'in', ['applied', 'drift'])
-      .compile();
-    const at = (await this.#executor.all(q))[0]?.at;
-    return at === null || at === undefined ? undefined : Number(at);
-  }
-
-  /** Records an event; false when its id was recorded already (a replay that raced this one). */
-  async recordInbound(row: InboundEventRow): Promise<boolean> {
-    const q = this.#db
-      .insertInto('upstream_webhook_events')
-      .values(row)
-      .onConflict((oc) => oc.columns(['upstream_id', 'event_id']).doNothing())
-      .compile();
-    return (await this.#executor.run(q)) > 0;
-  }
-
   /** The tenant's upstreams in one mode, oldest first (at most one proxy: src/upstream/registry.ts). */
   async byMode(tenantId: string, mode: UpstreamMode): Promise<UpstreamRow[]> {
     return (await this.list(tenantId)).filter((row) => row.mode === mode);
@@ -290,72 +235,6 @@ export class UpstreamRepository {
       .where('removed_at', 'is', null)
       .compile();
     return this.#changed(update, step);
-  }
-
-  // --- links
-
-  /**
-   * Records a link; a link already there for this customer and upstream is kept as it is. The
-   * create attempt it answers (create-attempts.ts) goes with it: the provider's customer is known.
-   */
-  async link(link: LinkRecord): Promise<void> {
-    const q = this.#db
-      .insertInto('upstream_links')
-      .values(linkRow(link))
-      .onConflict((oc) => oc.columns(['upstream_id', 'customer_id']).doNothing())
-      .compile();
-    const attempt = this.#db
-      .deleteFrom('upstream_create_attempts')
-      .where('tenant_id', '=', link.tenantId)
-      .where('upstream_id', '=', link.upstreamId)
-      .where('customer_id', '=', link.customerId)
-      .compile();
-    await this.#executor.atomic([{ query: q }, { query: attempt }]);
-  }
-
-  async findLink(tenantId: string, upstreamId: string, customerId: string): Promise<LinkRow | undefined> {
-    const q = this.#db
-      .selectFrom('upstream_links')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('upstream_id', '=', upstreamId)
-      .where('customer_id', '=', customerId)
-      .compile();
-    return (await this.#executor.all(q))[0];
-  }
-
-  /** The link of the customer an upstream knows by this id. */
-  async findLinkByRemote(tenantId: string, upstreamId: string, remoteId: string): Promise<LinkRow | undefined> {
-    const q = this.#db
-      .selectFrom('upstream_links')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('upstream_id', '=', upstreamId)
-      .where('remote_id', '=', remoteId)
-      .compile();
-    return (await this.#executor.all(q))[0];
-  }
-
-  /** How many customers the upstream has a link for. */
-  async linkCount(tenantId: string, upstreamId: string): Promise<number> {
-    const q = this.#db
-      .selectFrom('upstream_links')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_id', '=', tenantId)
-      .where('upstream_id', '=', upstreamId)
-      .compile();
-    return Number((await this.#executor.all(q))[0]?.n ?? 0);
-  }
-
-  async linksOf(tenantId: string, customerId: string): Promise<LinkRow[]> {
-    const q = this.#db
-      .selectFrom('upstream_links')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('customer_id', '=', customerId)
-      .orderBy('created_at')
-      .compile();
-    return this.#executor.all(q);
   }
 
   // --- keys the gateway keeps for itself
