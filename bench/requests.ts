@@ -119,6 +119,19 @@ export async function postgresRows(ctx: RowContext, dir: string, customers: numb
   await postgresCustgate(ctx, dir, customers);
 }
 
+/**
+ * What an installed package runs (bin/custgate.js over the compiled JavaScript, without tsx's loader
+ * in memory): Wooshpay's update and retrieve, whose peak RSS is the memory target. Alone, it is
+ * `--only memory`.
+ */
+export async function compiledRows(ctx: RowContext, dir: string, customers: number) {
+  const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
+  if (wooshpay.length === 0) return;
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
+  const compiled = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: true, compiled: true } as const;
+  await custgate(ctx, dir, { ...compiled, tag: ' (compiled dist)' });
+}
+
 /** The request rows: hello-world, Prism, by hand, and custgate's update/retrieve rows. */
 export async function requestRows(ctx: RowContext, dir: string, sizes: readonly number[], synchronous: 'FULL' | 'NORMAL') {
   const { registered, log } = ctx;
@@ -148,10 +161,7 @@ export async function requestRows(ctx: RowContext, dir: string, sizes: readonly 
         tag: ' (inline writer)',
         env: inline,
       });
-      // What an installed package runs: the compiled JavaScript, without tsx's loader in memory.
-      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
-      const compiled = { backend: 'sqlite', customers: small, dialects: wooshpay, retrieve: true, compiled: true } as const;
-      await custgate(ctx, dir, { ...compiled, tag: ' (compiled dist)' });
+      await compiledRows(ctx, dir, small);
     }
     await postgresCustgate(ctx, dir, small);
   }

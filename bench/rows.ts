@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
-import { type Child, cpuSeconds, peakRss, resetPeakRss, runChild, startChild } from './processes.ts';
+import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChild } from './processes.ts';
 import type { Backend, Row } from './report.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
@@ -68,7 +68,7 @@ export interface Server {
   readonly tag?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly args?: readonly string[];
-  /** Run the compiled JavaScript an installed package runs (dist/), not the sources through tsx. */
+  /** Run what an installed package runs (bin/custgate.js beside dist/), not the sources through tsx. */
   readonly compiled?: boolean;
   /** Also measure every dialect's update at the fixed offered load (its p99 is the target). */
   readonly fixedRate?: boolean;
@@ -106,6 +106,20 @@ async function preloadSqlite(ctx: RowContext, file: string, customers: number, c
   return { ...preloaded, reused: false };
 }
 
+/**
+ * The bin as an installed package has it: bin/ beside dist/ and no src/, so bin/custgate.js runs the
+ * compiled JavaScript with the V8 settings it gives a server (bin/heap.js). dist/, node_modules and
+ * package.json are links to this checkout's.
+ */
+function installedBin(dir: string): string {
+  const pkg = join(dir, 'installed');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  for (const file of ['custgate.js', 'heap.js']) copyFileSync(join(root, 'bin', file), join(pkg, 'bin', file));
+  for (const link of ['dist', 'node_modules', 'package.json'])
+    if (!existsSync(join(pkg, link))) symlinkSync(join(root, link), join(pkg, link));
+  return join(pkg, 'bin', 'custgate.js');
+}
+
 export async function custgate(ctx: RowContext, dir: string, server: Server) {
   const { customers } = server;
   const { load, warmupSeconds, log } = ctx;
@@ -127,7 +141,7 @@ export async function custgate(ctx: RowContext, dir: string, server: Server) {
       : `Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`,
   );
   const profile = ctx.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`] : [];
-  const entry = server.compiled ? 'dist/src/entries/cli.js' : 'bin/custgate.js';
+  const entry = server.compiled ? installedBin(dir) : 'bin/custgate.js';
   const child = await startChild(
     [...profile, entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
     childEnv,

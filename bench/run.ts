@@ -21,7 +21,7 @@
 // (BENCH_RATE) for its p99, beside the by-hand update at that rate (bench/load.ts paces it); Stoplight Prism mocking the generated Wooshpay
 // OpenAPI document (docs/openapi/wooshpay.json) with the same update requests.
 //
-// Groups (`npm run bench -- --only requests,migration,backlog,webhooks,scale,postgres`; all but scale and postgres by default): the rows
+// Groups (`npm run bench -- --only requests,migration,backlog,webhooks,scale,postgres,memory`; all but scale, postgres and memory by default): the rows
 // above are `requests`; the others are sections of their own, each against a baseline of the same
 // run — `migration` (bench/migration.ts, BENCH_BOOK [2000]), `backlog` (bench/backlog.ts,
 // BENCH_BACKLOG [2000], BENCH_DRAIN_SAMPLE [500], BENCH_BACKLOG_RATE [200], BENCH_BACKLOG_SECONDS
@@ -48,7 +48,7 @@ import type { Section } from './gateways.ts';
 import { migrationSection } from './migration.ts';
 import { backlogSection } from './backlog.ts';
 import { webhookSection } from './webhooks.ts';
-import { postgresRows, requestRows, scaleRows } from './requests.ts';
+import { compiledRows, postgresRows, requestRows, scaleRows } from './requests.ts';
 import type { RowContext } from './rows.ts';
 import { writeResults } from './results.ts';
 
@@ -62,9 +62,10 @@ const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || 
 // `npm run bench -- --only migration,backlog`: some groups only, printed (and written to BENCH_RESULTS
 // when set; bench/RESULTS.md keeps the last whole run). `scale` is not part of the default run: the
 // requests group has the same rows. Nor is `postgres`: the PostgreSQL rows of `requests` alone, for
-// before/after figures of the PostgreSQL path.
-const groups = ['requests', 'migration', 'backlog', 'webhooks', 'scale', 'postgres'] as const;
-const defaultGroups = groups.filter((g) => g !== 'scale' && g !== 'postgres');
+// before/after figures of the PostgreSQL path. Nor is `memory`: the compiled server's rows of
+// `requests` alone (bin/custgate.js as installed), whose peak RSS is the memory target.
+const groups = ['requests', 'migration', 'backlog', 'webhooks', 'scale', 'postgres', 'memory'] as const;
+const defaultGroups = groups.filter((g) => g !== 'scale' && g !== 'postgres' && g !== 'memory');
 const onlyArg = parseArgs({ options: { only: { type: 'string' } } }).values.only;
 const chosen = onlyArg?.split(',').filter(Boolean) ?? [...defaultGroups];
 const unknownGroup = chosen.find((g) => !(groups as readonly string[]).includes(g));
@@ -99,6 +100,7 @@ try {
   if (want('requests')) await requestRows(ctx, dir, sizes, synchronous);
   if (want('scale')) await scaleRows(ctx, dir, sizes, num('BENCH_SCALE_ROTATE', 0));
   if (want('postgres') && !want('requests') && sizes[0] !== undefined) await postgresRows(ctx, dir, sizes[0]);
+  if (want('memory') && !want('requests') && sizes[0] !== undefined) await compiledRows(ctx, dir, sizes[0]);
   if (want('migration')) sections.push(await migrationSection(dir, book, log));
   if (want('backlog')) {
     const backlog = { backlog: num('BENCH_BACKLOG', 2000), sample: num('BENCH_DRAIN_SAMPLE', 500), rate: num('BENCH_BACKLOG_RATE', 200) };
