@@ -181,6 +181,9 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
       const row = page.locator(`#endpoint-rows tr[data-endpoint="${endpoint.id}"]`);
       await row.waitFor();
       expect(await row.textContent()).toContain(receiver.url);
+      // Made with a test key, it gets test events only: the mode column says so.
+      expect(await page.locator('#endpoints thead th').nth(2).textContent()).toBe('mode');
+      expect(await row.locator('td').nth(2).textContent()).toBe('test');
       await row.locator('button').click();
       const failed = page.locator('#attempt-rows tr.failed');
       await failed.first().waitFor();

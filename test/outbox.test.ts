@@ -137,6 +137,7 @@ describe('outbox: recorded with the write', () => {
       last_error: null,
       created_at: row.updated_at,
       updated_at: row.updated_at,
+      via: null,
     });
     const stale = {
       row: { ...row, version: 3 },

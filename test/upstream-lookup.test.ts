@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
@@ -10,42 +10,50 @@ import { addUpstream } from './support/registered.ts';
 // create. The provider here answers pages of one customer each, so the bound is reached in 20
 // small pages; nothing in the gateway is changed for the test.
 
+/** A provider on a local port answering with `handler`: up before the file's tests, closed after. */
+function localProvider(handler: RequestListener): { readonly base: string } {
+  const started = { base: '' };
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = createServer(handler);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    started.base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+  return started;
+}
+
 let gw: TestGateway;
-let provider: Server;
-let base = '';
 let creates = 0;
 let listed = 0;
 
 beforeAll(async () => {
-  provider = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://provider');
-    if (req.method === 'POST' && url.pathname === '/api/v1/customers') {
-      // The provider may have committed it; the gateway hears a reset connection.
-      creates++;
-      req.socket.destroy();
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/api/v1/customers') {
-      listed++;
-      const page = Number(url.searchParams.get('page') ?? '0');
-      const someone = { id: `cus_someone${page}`, name: `Someone else ${page}`, currency: 'EUR' };
-      const meta = { page, per_page: 1, total_items: 100_000, total_pages: 100_000 };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ data: [someone], pagination_meta: meta }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
-  });
-  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-  const address = provider.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   gw = await testGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' });
 });
 
-afterAll(async () => {
-  provider?.closeAllConnections();
-  await new Promise<void>((resolve) => provider?.close(() => resolve()));
+const meteroid = localProvider((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://provider');
+  if (req.method === 'POST' && url.pathname === '/api/v1/customers') {
+    // The provider may have committed it; the gateway hears a reset connection.
+    creates++;
+    req.socket.destroy();
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/api/v1/customers') {
+    listed++;
+    const page = Number(url.searchParams.get('page') ?? '0');
+    const someone = { id: `cus_someone${page}`, name: `Someone else ${page}`, currency: 'EUR' };
+    const meta = { page, per_page: 1, total_items: 100_000, total_pages: 100_000 };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ data: [someone], pagination_meta: meta }));
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
 });
 
 it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, the create not sent again, nothing changed', async () => {
@@ -55,7 +63,7 @@ it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, t
   const id = ((await made.json()) as { id: string }).id;
   await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), gw.tenant.tenant.id, {
     dialect: 'meteroid',
-    baseUrl: base,
+    baseUrl: meteroid.base,
     mode: 'proxy',
     credentials: { api_key: 'test-key' },
   });
@@ -79,50 +87,38 @@ it('a retry whose look-up would pass 20 pages is a 502 in the client envelope, t
 // content that Bigcapital dates long before the attempt is someone else's: not adopted. The
 // provider here lost the first create without keeping it, and lists one such older customer.
 
-let bigcapital: Server;
-let bigcapitalBase = '';
 const posts: Record<string, unknown>[] = [];
 
 const customerOf = (body: Record<string, unknown>, id: number, createdAt: string) => ({ ...body, id, createdAt });
 
-beforeAll(async () => {
-  bigcapital = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://provider');
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'POST' && url.pathname === '/api/customers') {
-      posts.push(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
-      if (posts.length === 1) {
-        req.socket.destroy();
-        return;
-      }
-      json(200, customerOf(posts.at(-1) ?? {}, 2002, new Date().toISOString()));
+const bigcapital = localProvider(async (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://provider');
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const json = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (req.method === 'POST' && url.pathname === '/api/customers') {
+    posts.push(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
+    if (posts.length === 1) {
+      req.socket.destroy();
       return;
     }
-    if (req.method === 'GET' && url.pathname === '/api/customers') {
-      // Exactly what the lost create carried, made an hour before it.
-      const older = customerOf(posts[0] ?? {}, 1001, new Date(Date.now() - 3_600_000).toISOString());
-      json(200, { customers: [older], pagination: { page: 1, pageSize: 100, total: 1 } });
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/api/customers/2002') {
-      json(200, customerOf(posts.at(-1) ?? {}, 2002, new Date().toISOString()));
-      return;
-    }
-    json(404, { errors: [{ type: 'NOT_FOUND', code: 404 }] });
-  });
-  await new Promise<void>((resolve) => bigcapital.listen(0, '127.0.0.1', resolve));
-  const address = bigcapital.address();
-  bigcapitalBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-});
-
-afterAll(async () => {
-  bigcapital?.closeAllConnections();
-  await new Promise<void>((resolve) => bigcapital?.close(() => resolve()));
+    json(200, customerOf(posts.at(-1) ?? {}, 2002, new Date().toISOString()));
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/api/customers') {
+    // Exactly what the lost create carried, made an hour before it.
+    const older = customerOf(posts[0] ?? {}, 1001, new Date(Date.now() - 3_600_000).toISOString());
+    json(200, { customers: [older], pagination: { page: 1, pageSize: 100, total: 1 } });
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/api/customers/2002') {
+    json(200, customerOf(posts.at(-1) ?? {}, 2002, new Date().toISOString()));
+    return;
+  }
+  json(404, { errors: [{ type: 'NOT_FOUND', code: 404 }] });
 });
 
 it('an identical customer the provider made before the attempt is not linked; the create is sent again', async () => {
@@ -132,7 +128,7 @@ it('an identical customer the provider made before the attempt is not linked; th
   const id = ((await made.json()) as { id: string }).id;
   await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), gw.other.tenant.id, {
     dialect: 'bigcapital',
-    baseUrl: bigcapitalBase,
+    baseUrl: bigcapital.base,
     mode: 'proxy',
     credentials: { api_key: 'test-key' },
   });

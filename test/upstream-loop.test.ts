@@ -133,38 +133,41 @@ describe('a gateway whose proxy upstream is itself', () => {
   }, 60_000);
 });
 
-describe('two gateways that proxy to each other (A → B → A)', () => {
-  const gateways: NodeGateway[] = [];
-  const logs: AccessEntry[][] = [[], []];
-  const bases: string[] = [];
-  const tenants: CreatedTenant[] = [];
-
+/**
+ * Two real gateways on two databases, each the other's upstream in `mode`, as two operators could
+ * set them up: neither is "this gateway" to the other. Started before the describe's tests.
+ */
+function twoGateways(mode: 'proxy' | 'mirror', name: string) {
+  const ring = { gateways: [] as NodeGateway[], logs: [[], []] as AccessEntry[][], bases: [] as string[], tenants: [] as CreatedTenant[] };
   beforeAll(async () => {
     for (const i of [0, 1]) {
       const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_UPSTREAM_TIMEOUT_MS: '5000' };
-      const g = await startNode(env, { port: 0, logger: { error: () => undefined, access: (entry) => logs[i]!.push(entry) } });
-      gateways.push(g);
-      bases.push(`http://127.0.0.1:${g.port}`);
-      tenants.push(await createTenant(g.store, loadConfig(env), `ring${i}`));
+      const g = await startNode(env, { port: 0, logger: { error: () => undefined, access: (entry) => ring.logs[i]!.push(entry) } });
+      ring.gateways.push(g);
+      ring.bases.push(`http://127.0.0.1:${g.port}`);
+      ring.tenants.push(await createTenant(g.store, loadConfig(env), `${name}${i}`));
     }
-    // Each the other's proxy upstream, as two operators could set them up: neither is "this gateway" to the other.
     for (const [i, j] of [
       [0, 1],
       [1, 0],
     ] as const) {
-      const g = gateways[i]!;
-      await addUpstream(g.store, keyringFor(g.config, g.store.upstreams), tenants[i]!.tenant.id, {
+      const g = ring.gateways[i]!;
+      await addUpstream(g.store, keyringFor(g.config, g.store.upstreams), ring.tenants[i]!.tenant.id, {
         dialect: 'wooshpay',
-        baseUrl: `${bases[j]}/wooshpay`,
-        mode: 'proxy',
-        credentials: tenants[j]!.credentials.wooshpay,
+        baseUrl: `${ring.bases[j]}/wooshpay`,
+        mode,
+        credentials: ring.tenants[j]!.credentials.wooshpay,
       });
     }
   }, 60_000);
-
   afterAll(async () => {
-    for (const g of gateways) await g.close();
+    for (const g of ring.gateways) await g.close();
   });
+  return ring;
+}
+
+describe('two gateways that proxy to each other (A → B → A)', () => {
+  const { gateways, logs, bases, tenants } = twoGateways('proxy', 'ring');
 
   it('a write goes round once: A refuses its own request with 508 when B carries it back, the client gets a 502, nothing stored', async () => {
     const res = await fetch(`${bases[0]}/v1/customers`, {
@@ -188,5 +191,60 @@ describe('two gateways that proxy to each other (A → B → A)', () => {
       );
       expect(rows).toEqual([]);
     }
+  });
+
+  it('a first-time read goes round once too: B carries A’s Via back, A answers 508, the client a 502', async () => {
+    for (const log of logs) log.length = 0;
+    const res = await fetch(`${bases[0]}/v1/customers/cus_NeverSeenHere`, {
+      headers: { authorization: `Bearer ${tenants[0]!.credentials.wooshpay!.secret_key}` },
+    });
+    // Before, B looked it up at A naming only itself, and A at B again, until the timeouts.
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/508/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs[0]!.map((e) => e.status).sort()).toEqual([502, 508]);
+    expect(logs[1]!.map((e) => e.status)).toEqual([502]);
+  });
+});
+
+describe('two gateways that mirror to each other (A ⇄ B)', () => {
+  const { gateways, logs, bases, tenants } = twoGateways('mirror', 'echo');
+
+  const customersOf = async (i: number) => {
+    const g = gateways[i]!;
+    const db = queryBuilder(g.store.executor.backend);
+    return g.store.executor.all(db.selectFrom('customers').select('id').where('tenant_id', '=', tenants[i]!.tenant.id).compile());
+  };
+
+  it('one write reaches B once; B’s delivery back to A is a 508, dead (loop_detected) after one attempt, no ping-pong', async () => {
+    const res = await fetch(`${bases[0]}/v1/customers`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tenants[0]!.credentials.wooshpay!.secret_key}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'name=Echo',
+    });
+    expect(res.status).toBe(200);
+    // B's copy carries the Via it arrived with back to A, which finds itself in it.
+    await expect
+      .poll(async () => (await gateways[1]!.store.outbox.list({ tenantId: tenants[1]!.tenant.id, states: ['dead'] })).length, {
+        timeout: 15_000,
+      })
+      .toBe(1);
+    const [dead] = await gateways[1]!.store.outbox.list({ tenantId: tenants[1]!.tenant.id });
+    expect(dead).toMatchObject({ state: 'dead', last_error: expect.stringMatching(/^loop_detected: .*508/) });
+    expect(Number(dead?.attempts)).toBe(1);
+    expect(dead?.via).toMatch(/^1\.1 custgate-\S+$/);
+    const [sent] = await gateways[0]!.store.outbox.list({ tenantId: tenants[0]!.tenant.id });
+    expect(sent).toMatchObject({ state: 'delivered', via: null });
+    // Both dispatchers idle a while: nothing more goes round (before, each copy made another).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await customersOf(0)).toHaveLength(1);
+    expect(await customersOf(1)).toHaveLength(1);
+    expect(logs[0]!.map((e) => e.status).sort()).toEqual([200, 508]);
+    expect(logs[1]!.map((e) => e.status)).toEqual([200]);
+    expect(await gateways[0]!.store.outbox.list({ tenantId: tenants[0]!.tenant.id })).toHaveLength(1);
+    expect(await gateways[1]!.store.outbox.list({ tenantId: tenants[1]!.tenant.id })).toHaveLength(1);
   });
 });

@@ -144,7 +144,7 @@ export class CustomerService {
           row: customerToRow(customer, tenantId),
           event: eventRow(customer, ctx, 'create', diffFields(fieldDefaults, fields)),
           ...keptResponse(customer, ctx),
-          ...deliveries(replicas, customer, tenantId, 'create'),
+          ...deliveries(replicas, customer, tenantId, 'create', ctx.via),
           ...recordedRows(recorder, customer, ctx, 'create'),
           ...(ctx.link ? { link: { ...ctx.link, customerId: customer.uuid, tenantId, createdAt: now } } : {}),
         });

@@ -5,3 +5,4 @@ export * from './idempotency.ts';
 export * from './ids.ts';
 export * from './customer-list.ts';
 export * from './replicas.ts';
+export * from './via.ts';

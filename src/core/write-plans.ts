@@ -4,6 +4,7 @@ import { type CustomerRow, type DeliveryRow, pendingDelivery, type WritePlan } f
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { checkGrowth, checkInvariants, deletedCustomer } from './write-checks.ts';
+import { keptVia } from './via.ts';
 import type { Recorder, ServiceOptions, Write, WrittenEvent } from './write-request.ts';
 
 /** What planning a write needs of the service's options: the clock and the size limit. */
@@ -48,7 +49,7 @@ export function planUpdate(
       previous: row,
       event: eventRow(next, ctx, 'update', changes),
       ...keptResponse(next, ctx),
-      ...deliveries(replicas, next, tenantId, 'update'),
+      ...deliveries(replicas, next, tenantId, 'update', ctx.via),
       ...recordedRows(recorder, next, ctx, 'update'),
     },
   };
@@ -78,7 +79,7 @@ export function planDelete(
       expectedVersion: current.version,
       previous: row,
       event: eventRow(next, ctx, 'delete', []),
-      ...deliveries(replicas, next, tenantId, 'delete'),
+      ...deliveries(replicas, next, tenantId, 'delete', ctx.via),
       ...recordedRows(recorder, next, ctx, 'delete'),
     },
   };
@@ -103,11 +104,18 @@ export function deliveries(
   customer: Customer,
   tenantId: string,
   action: 'create' | 'update' | 'delete',
+  via: string | undefined,
 ) {
   if (replicas.length === 0) return {};
   const at = customer.updated_at;
+  // The write's Via goes with each delivery: a mirror pointing back where it came from is a loop.
+  const kept = keptVia(via);
   const deliveries: DeliveryRow[] = replicas.map((upstream) =>
-    pendingDelivery({ upstream_id: upstream.id, customer_id: customer.uuid, version: customer.version, tenant_id: tenantId, action }, at),
+    pendingDelivery(
+      { upstream_id: upstream.id, customer_id: customer.uuid, version: customer.version, tenant_id: tenantId, action },
+      at,
+      kept,
+    ),
   );
   return { deliveries };
 }

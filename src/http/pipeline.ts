@@ -211,7 +211,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         // An unknown path is a 400, as in a body.
         const asked = queryExpand(c.req.url);
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
-        const { customer, deleted } = await rt.customers.read(principal, dialect.ids, c.req.param('id') ?? '');
+        const id = c.req.param('id') ?? '';
+        const { customer, deleted } = await rt.customers.read(principal, dialect.ids, id, c.req.header('via'));
         if (deleted) return readDeleted(c, customer, principal);
         const body = rt.renderedReads.body(dialect.name, principal, expand, customer, () => renderer(principal, expand)(customer));
         return ok(c, 200, body, { etag: etagOf(customer) });

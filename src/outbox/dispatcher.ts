@@ -211,6 +211,7 @@ export class Dispatcher {
       action: row.action === 'delete' ? 'delete' : create ? 'create' : 'update',
       attempt: row.attempts,
       idempotencyKey: idempotencyKeyOf(row),
+      ...(row.via !== null ? { via: row.via } : {}),
       fields,
       changed,
       patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),

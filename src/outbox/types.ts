@@ -23,6 +23,8 @@ export interface DeliveryWork {
   readonly attempt: number;
   /** The same for every attempt of this delivery: for upstreams that take an Idempotency-Key. */
   readonly idempotencyKey: string;
+  /** The Via the write arrived with, carried onwards (src/upstream/loop.ts): a gateway it came from answers 508. */
+  readonly via?: string;
   /** The customer's fields as of this version. */
   readonly fields: CustomerFields;
   /** The absolute values of the fields this version changed (all set fields for a create). */

@@ -55,8 +55,11 @@ export class ClientPort implements UpstreamPort {
     this.#upstreams = options.upstreams ?? upstreamsOf(store, options);
   }
 
-  /** A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After. */
-  #client(delivery: string, signal: AbortSignal) {
+  /**
+   * A client whose requests name the delivery, follow the dispatcher's abort, and note Retry-After
+   * and a 508; `via`: the Via the delivered write arrived with, on every request of the delivery.
+   */
+  #client(delivery: string, signal: AbortSignal, via?: string) {
     const seen: { retryAfter?: number; loop?: boolean } = {};
     const base: Fetch = this.#options.fetch ?? ((input, init) => fetch(input, init));
     const tracked: Fetch = async (input, init) => {
@@ -79,6 +82,7 @@ export class ClientPort implements UpstreamPort {
       fetch: tracked,
       upstreams: this.#store.upstreams,
       gatewayId: this.#gatewayId,
+      ...(via !== undefined ? { via } : {}),
       ...(this.#options.logger ? { logger: this.#options.logger } : {}),
     });
     return { client, seen };
@@ -144,7 +148,7 @@ export class ClientPort implements UpstreamPort {
   }
 
   async deliver(work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> {
-    const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal);
+    const { client, seen } = this.#client(`${work.upstream.id}/${work.customerId}/v${work.version}`, signal, work.via);
     try {
       const upstream = await this.#open(work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };

@@ -1,6 +1,6 @@
 export * from './executor.ts';
 export { migrations } from './migrations.ts';
-export type { Database } from './schema.ts';
+export type { Database, LeasedRow } from './schema.ts';
 export * from './store.ts';
 export * from './outbox.ts';
 export * from './upstream-links.ts';

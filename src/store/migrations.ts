@@ -559,4 +559,10 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0029_outbox_via': {
+    async up(db: AnyDb) {
+      // Null for the rows already there: they are sent as before, naming this gateway alone.
+      await db.schema.alterTable('outbox').addColumn('via', 'text').execute();
+    },
+  },
 };

@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
-import { type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -41,12 +41,14 @@ const deliveryColumns = [
   'last_error',
   'created_at',
   'updated_at',
+  'via',
 ] as const satisfies readonly (keyof DeliveryRow)[];
 
 /** A delivery of one version to one upstream, due at once. */
 export function pendingDelivery(
   key: DeliveryKey & { readonly tenant_id: string; readonly action: DeliveryRow['action'] },
   at: string,
+  via?: string | undefined,
 ): DeliveryRow {
   return {
     upstream_id: key.upstream_id,
@@ -54,14 +56,10 @@ export function pendingDelivery(
     version: key.version,
     tenant_id: key.tenant_id,
     action: key.action,
-    state: 'pending',
-    attempts: 0,
-    next_attempt_at: at,
-    lease_owner: null,
-    lease_until: null,
-    last_error: null,
+    ...freshLease(at),
     created_at: at,
     updated_at: at,
+    via: via ?? null,
   };
 }
 

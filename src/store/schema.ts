@@ -72,23 +72,32 @@ export interface IdempotencyKeysTable {
 }
 
 /** One delivery of one committed version of a customer to one mirror/shadow upstream (#17). */
-export interface OutboxTable {
-  upstream_id: string;
-  customer_id: string;
-  version: number;
-  tenant_id: string;
-  /** 'create' (the upstream has no copy yet) or 'update'. */
-  action: string;
+/** The columns of a row of a queue of deliveries, leased by compare-and-set (src/store/lease.ts). */
+export interface LeasedRow<S extends string = string> {
   /** 'pending' until sent, then 'delivered'; 'dead' after too many attempts or a refusal. */
-  state: string;
+  state: S;
   attempts: number;
   next_attempt_at: string;
   /** The dispatcher holding it, until lease_until: another takes over only after that. */
   lease_owner: string | null;
   lease_until: string | null;
   last_error: string | null;
+}
+
+export interface OutboxTable extends LeasedRow {
+  upstream_id: string;
+  customer_id: string;
+  version: number;
+  tenant_id: string;
+  /** 'create' (the upstream has no copy yet) or 'update'. */
+  action: string;
   created_at: string;
   updated_at: string;
+  /**
+   * The Via the write arrived with (migration 0029): the delivery carries it onwards, so a
+   * gateway mirroring back to the one the write came from answers 508 (src/upstream/loop.ts).
+   */
+  via: string | null;
 }
 
 /** One comparison of a customer with its copy at a shadow upstream. */

@@ -50,6 +50,8 @@ export interface UpstreamClientOptions {
   readonly upstreams?: Pick<UpstreamRepository, 'reseal'>;
   /** This gateway's id, named in `Via` on every upstream request (loop.ts). */
   readonly gatewayId?: () => Promise<string>;
+  /** The Via every request of this client carries onwards, unless a call names its own (a mirror delivery's write). */
+  readonly via?: string;
   /** Where an unreadable upstream is reported (once per row and process); default: JSON on stderr. */
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
 }
@@ -156,8 +158,8 @@ export class UpstreamClient {
   }
 
   /** Reads a customer from the upstream by its id there. */
-  async fetchCustomer(upstream: Upstream, upstreamId: string): Promise<Pushed> {
-    return this.#call(upstream, upstream.dialect.client.retrieve(upstreamId, upstream.credentials));
+  async fetchCustomer(upstream: Upstream, upstreamId: string, via?: string): Promise<Pushed> {
+    return this.#call(upstream, upstream.dialect.client.retrieve(upstreamId, upstream.credentials), via);
   }
 
   /**
@@ -198,7 +200,7 @@ export class UpstreamClient {
     return send(upstream.baseUrl, request, {
       timeoutMs: this.#options.timeoutMs,
       maxAnswerBytes: this.#options.maxAnswerBytes,
-      ...(gatewayId ? { headers: { via: viaAfter(via, await gatewayId()) } } : {}),
+      ...(gatewayId ? { headers: { via: viaAfter(via ?? this.#options.via, await gatewayId()) } } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
   }

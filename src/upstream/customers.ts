@@ -14,9 +14,10 @@ import type { TenantUpstreams, Upstreams } from './tenant-upstreams.ts';
 
 /** The customer operations the request pipeline and the gateway API use. */
 export interface Customers {
-  get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer>;
+  /** `via`: the Via the request arrived with, carried to the proxy upstream on a local miss (loop.ts). */
+  get(principal: Principal, kinds: readonly IdKind[], segment: string, via?: string): Promise<Customer>;
   /** A retrieve: the customer, or the tombstone of a deleted one (each dialect answers it its own way). */
-  read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }>;
+  read(principal: Principal, kinds: readonly IdKind[], segment: string, via?: string): Promise<{ customer: Customer; deleted: boolean }>;
   delete(
     kinds: readonly IdKind[],
     segment: string,
@@ -90,23 +91,28 @@ export class TenantCustomers implements Customers {
     return (principal, kinds, segment) => this.#service.events(principal, kinds, segment);
   }
 
-  async get(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<Customer> {
+  async get(principal: Principal, kinds: readonly IdKind[], segment: string, via?: string): Promise<Customer> {
     try {
       return await this.#service.get(principal, kinds, segment);
     } catch (error) {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
       const { proxy } = await this.#upstreams.of(principal.tenantId);
       if (!proxy) throw error;
-      return this.#proxy.provider.known(principal, segment, proxy, error);
+      return this.#proxy.provider.known(principal, segment, proxy, error, via);
     }
   }
 
-  async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
+  async read(
+    principal: Principal,
+    kinds: readonly IdKind[],
+    segment: string,
+    via?: string,
+  ): Promise<{ customer: Customer; deleted: boolean }> {
     try {
       return await this.#service.read(principal, kinds, segment);
     } catch (error) {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
-      return { customer: await this.get(principal, kinds, segment), deleted: false };
+      return { customer: await this.get(principal, kinds, segment, via), deleted: false };
     }
   }
 

@@ -1,4 +1,4 @@
-import { randomBase62 } from '../core/index.ts';
+import { keptVia, randomBase62 } from '../core/index.ts';
 import type { UpstreamRepository } from '../store/index.ts';
 import type { Fetch } from './http.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -31,14 +31,8 @@ export const viaOf = (id: string): string => `1.1 ${pseudonym(id)}`;
  * Bounded: a chain past 1,000 characters keeps its last hops (a loop is found within two).
  */
 export function viaAfter(arrived: string | undefined, id: string): string {
-  const own = viaOf(id);
-  if (arrived === undefined || arrived.trim() === '') return own;
-  const hops = arrived
-    .split(',')
-    .map((hop) => hop.trim())
-    .filter((hop) => hop !== '');
-  while (hops.length > 0 && hops.join(', ').length > 1000) hops.shift();
-  return [...hops, own].join(', ');
+  const hops = keptVia(arrived);
+  return hops === undefined ? viaOf(id) : `${hops}, ${viaOf(id)}`;
 }
 
 /** Whether a Via header (a comma-separated list of `protocol pseudonym [comment]`) names this gateway. */

@@ -35,9 +35,13 @@ export class ProviderState {
     this.#client = client;
   }
 
-  /** A customer the local store does not have, found at the upstream by its id there (first reference). */
-  async known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError): Promise<Customer> {
-    return rowToCustomer(await this.#known(principal, segment, upstream, localMiss));
+  /**
+   * A customer the local store does not have, found at the upstream by its id there (first
+   * reference). `via`: the Via the request arrived with, carried onwards (loop.ts), so two
+   * gateways proxying to each other stop at the first one the read comes back to.
+   */
+  async known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError, via?: string): Promise<Customer> {
+    return rowToCustomer(await this.#known(principal, segment, upstream, localMiss, via));
   }
 
   /** Refetches a customer from the proxy upstream (gateway API `?refresh=true`). */
@@ -78,16 +82,22 @@ export class ProviderState {
   }
 
   /** The local customer a segment names, or the one the upstream knows by it (fetched on first reference). */
-  async resolve(principal: Principal, kinds: readonly IdKind[], segment: string, upstream: Upstream): Promise<CustomerRow> {
+  async resolve(principal: Principal, kinds: readonly IdKind[], segment: string, upstream: Upstream, via?: string): Promise<CustomerRow> {
     try {
       return await this.#service.resolve(principal, kinds, segment);
     } catch (error) {
       if (!isGatewayError(error) || error.code !== 'not_found') throw error;
-      return this.#known(principal, segment, upstream, error);
+      return this.#known(principal, segment, upstream, error, via);
     }
   }
 
-  async #known(principal: Principal, segment: string, upstream: Upstream, localMiss: GatewayError): Promise<CustomerRow> {
+  async #known(
+    principal: Principal,
+    segment: string,
+    upstream: Upstream,
+    localMiss: GatewayError,
+    via: string | undefined,
+  ): Promise<CustomerRow> {
     const tenantId = principal.tenantId;
     const linked = async () => {
       const link = await this.#store.upstreams.findLinkByRemote(tenantId, upstream.id, segment);
@@ -96,7 +106,7 @@ export class ProviderState {
     const already = await linked();
     if (already) return already;
     if (!upstream.dialect.client.isId(segment)) throw localMiss;
-    const fetched = await this.#client.fetchCustomer(upstream, segment).catch((error: unknown) => {
+    const fetched = await this.#client.fetchCustomer(upstream, segment, via).catch((error: unknown) => {
       throw isGatewayError(error) && error.code === 'not_found' ? notFound(segment) : error;
     });
     try {

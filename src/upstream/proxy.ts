@@ -107,7 +107,7 @@ export class UpstreamProxy {
     patch: CustomerPatch,
     ctx: ProxyWrite,
   ): Promise<Customer> {
-    const current = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream));
+    const current = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream, ctx.via));
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
       throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
     }

@@ -4,6 +4,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { randomBase62 } from '../core/ids.ts';
 import type { EventSink, WrittenEvent } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { freshLease } from '../store/lease.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { GatewayConfig } from '../config.ts';
 import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
@@ -75,6 +76,11 @@ export class Webhooks implements EventSink {
   readonly #noneTtlMs: number;
   /** Tenants last found without enabled endpoints, until when that is believed (bounded). */
   readonly #none = new Map<string, number>();
+  /**
+   * The read of a tenant's enabled endpoints in flight: the writes that arrive while it runs share
+   * it, so the end of the "none" belief costs one read, not one per write in flight.
+   */
+  readonly #reading = new Map<string, Promise<EndpointRow[]>>();
 
   constructor(store: Store, keyring: Keyring, dialects: readonly AnyDialect[], options: WebhooksOptions) {
     this.#keyring = keyring;
@@ -91,9 +97,11 @@ export class Webhooks implements EventSink {
   async prepare(tenantId: string): Promise<((event: WrittenEvent) => ReturnType<WebhookStore['insertStep']>[]) | undefined> {
     const at = this.#now().getTime();
     if ((this.#none.get(tenantId) ?? 0) > at) return undefined;
-    const endpoints = await this.repo.endpoints(tenantId, 'enabled');
+    const read = this.#endpoints(tenantId);
+    const endpoints = await read;
     if (endpoints.length === 0) {
-      if (this.#noneTtlMs > 0) {
+      // Only a read still current counts: an endpoint added while it ran ended it (#changed).
+      if (this.#noneTtlMs > 0 && this.#reading.get(tenantId) === read) {
         if (this.#none.size >= 10_000) this.#none.clear();
         this.#none.set(tenantId, at + this.#noneTtlMs);
       }
@@ -118,17 +126,38 @@ export class Webhooks implements EventSink {
             type,
             request_id: event.requestId,
             idempotency_key: event.idempotencyKey,
-            state: 'pending',
-            attempts: 0,
-            next_attempt_at: event.at,
-            lease_owner: null,
-            lease_until: null,
-            last_error: null,
+            ...freshLease(event.at),
             created_at: event.at,
             updated_at: event.at,
           }),
         );
     };
+  }
+
+  /** The tenant's enabled endpoints, from the read in flight when there is one. */
+  #endpoints(tenantId: string): Promise<EndpointRow[]> {
+    const running = this.#reading.get(tenantId);
+    if (running) return running;
+    const read = this.repo.endpoints(tenantId, 'enabled');
+    this.#reading.set(tenantId, read);
+    // Kept until it settles and a moment after (a microtask), so its own waiters see it as current.
+    void read.then(
+      () => this.#settled(tenantId, read),
+      () => this.#settled(tenantId, read),
+    );
+    return read;
+  }
+
+  #settled(tenantId: string, read: Promise<EndpointRow[]>): void {
+    queueMicrotask(() => {
+      if (this.#reading.get(tenantId) === read) this.#reading.delete(tenantId);
+    });
+  }
+
+  /** An endpoint was added or enabled here: the next write reads the endpoints again, whatever was believed or in flight. */
+  #changed(tenantId: string): void {
+    this.#none.delete(tenantId);
+    this.#reading.delete(tenantId);
   }
 
   committed(background?: (work: Promise<unknown>) => void): void {
@@ -170,7 +199,7 @@ export class Webhooks implements EventSink {
       updated_at: now,
     };
     await this.repo.insertEndpoint(endpoint);
-    this.#none.delete(tenantId);
+    this.#changed(tenantId);
     return { endpoint, secret };
   }
 
@@ -220,7 +249,7 @@ export class Webhooks implements EventSink {
     const status = enabled ? 'enabled' : 'disabled';
     await this.repo.updateEndpoint(tenantId, id, { status, ...(enabled ? { failures: 0 } : {}) }, this.#now().toISOString());
     if (enabled) {
-      this.#none.delete(tenantId);
+      this.#changed(tenantId);
       this.committed();
     }
     return { ...row, status };

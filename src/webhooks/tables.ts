@@ -1,4 +1,5 @@
 import type { WebhookFormat } from '../contract/webhook-format.ts';
+import type { LeasedRow } from '../store/index.ts';
 import type { EventType } from './events.ts';
 
 // The webhook tables (migration 0011_webhooks) as kysely sees them, and the shapes their queries take (store.ts).
@@ -29,7 +30,7 @@ export interface WebhookEndpointsTable {
   updated_at: string;
 }
 
-export interface WebhookDeliveriesTable {
+export interface WebhookDeliveriesTable extends LeasedRow<WebhookDeliveryState> {
   endpoint_id: string;
   customer_id: string;
   version: number;
@@ -37,12 +38,6 @@ export interface WebhookDeliveriesTable {
   type: string;
   request_id: string | null;
   idempotency_key: string | null;
-  state: WebhookDeliveryState;
-  attempts: number;
-  next_attempt_at: string;
-  lease_owner: string | null;
-  lease_until: string | null;
-  last_error: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -74,7 +74,7 @@ export const consoleHtml = (schemeOptions: string): string => `<!doctype html>
   <p class="hint">The tenant's endpoints and each one's delivery attempts (docs/webhooks.md).</p>
   <button type="button" id="webhooks-load" class="primary">Show endpoints</button>
   <output id="webhooks-state" role="status"></output>
-  <table id="endpoints" hidden><thead><tr><th>id</th><th>url</th><th>format</th><th>events</th><th>status</th><th>failures</th><th></th></tr></thead>
+  <table id="endpoints" hidden><thead><tr><th>id</th><th>url</th><th>mode</th><th>format</th><th>events</th><th>status</th><th>failures</th><th></th></tr></thead>
   <tbody id="endpoint-rows"></tbody></table>
   <div id="attempts" hidden>
     <h3>Delivery attempts</h3>

@@ -19,6 +19,8 @@ interface Endpoint {
   readonly enabled_events: string[];
   readonly status: string;
   readonly failures: number;
+  /** The mode of the key that made it: it gets that mode's events only (docs/webhooks.md). */
+  readonly livemode: boolean;
 }
 interface Attempt {
   readonly event: string;
@@ -93,7 +95,15 @@ async function showEndpoints(kit: ConsoleKit): Promise<void> {
   for (const e of endpoints) {
     const row = kit.el('tr');
     row.dataset.endpoint = e.id;
-    const cells = [e.id, e.url, `${e.format} (${e.dialect})`, e.enabled_events.join(', '), e.status, String(e.failures)];
+    const cells = [
+      e.id,
+      e.url,
+      e.livemode ? 'live' : 'test',
+      `${e.format} (${e.dialect})`,
+      e.enabled_events.join(', '),
+      e.status,
+      String(e.failures),
+    ];
     row.append(...cells.map((text) => kit.el('td', text)));
     const action = kit.el('td');
     action.append(button(kit, 'Attempts', () => showAttempts(kit, e), 'attempts-state'));
