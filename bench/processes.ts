@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,4 +193,9 @@ export function installedBin(dir: string): string {
   for (const link of ['dist', 'node_modules', 'package.json'])
     if (!existsSync(join(pkg, link))) symlinkSync(join(root, link), join(pkg, link));
   return join(pkg, 'bin', 'custgate.js');
+}
+
+/** Compiles the sources into dist/ (what `npm pack` ships), so an installed-package row runs this checkout's code. */
+export function buildDist(): void {
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
 }
