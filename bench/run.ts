@@ -14,7 +14,7 @@
 // [500; 0 skips them], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
 // postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
 // is passed through. Rows: hello-world; every dialect's update and retrieve on SQLite; Wooshpay's
-// update with synchronous=NORMAL, with the inline writer, and compiled (dist/, as an installed package runs); Wooshpay on PostgreSQL with --workers 2 and with one process;
+// update with synchronous=NORMAL, with the inline writer, and compiled (bin/custgate.js over dist/, as an installed package runs); Wooshpay on PostgreSQL with --workers 2 and with one process;
 // every dialect's update with the large store; the same work written by hand on the same stack
 // (bench/by-hand-server.ts: retrieve, update with synchronous=NORMAL and FULL, and on PostgreSQL),
 // which every custgate row is compared with; every dialect's update at a fixed offered load

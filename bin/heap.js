@@ -1,8 +1,8 @@
 // How far V8 lets the old generation grow past what survived the last full collection before it
 // collects again, for a serving process. V8's own pacing lets it grow up to fourfold when marking
 // looks cheap, and at thousands of requests a second over 32 connections the old generation fills
-// with promoted request garbage: the compiled server peaked at 186–205 MB resident while retrieving
-// with about 24 MB live (docs/performance.md, "Memory"). A fixed factor of 1 + percent ÷ 100 keeps
+// with promoted request garbage: the compiled server peaked at 181–205 MB resident while retrieving
+// with about 24 MB live (docs/performance.md, "Memory: the installed server"). A fixed factor of 1 + percent ÷ 100 keeps
 // the peak near what is live. V8 reads the flag each time it sets the next limit, so setting it
 // from inside the process works (unlike the young generation's size, fixed when the heap is made).
 

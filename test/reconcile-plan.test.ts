@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { linkedQueries } from '../src/outbox/reconcile.ts';
+import { customersQuery, linksQuery } from '../src/outbox/reconcile.ts';
 import type { UpstreamRow } from '../src/store/index.ts';
 import { testBackend, testStore } from './support/store.ts';
 
@@ -13,7 +13,8 @@ describe.runIf(testBackend() === 'sqlite')('reconcile: the page read of linked c
   it('finds links by (upstream, remote id) and customers by (tenant, id), scanning no table', async () => {
     const store = await testStore();
     const row = { id: 'ups_a', tenant_id: 'ten_a' } as UpstreamRow;
-    const { links, customers } = linkedQueries(store, row, ['r1', 'r2', 'r3']);
+    const links = linksQuery(store, row, ['r1', 'r2', 'r3']);
+    const customers = customersQuery(store, row, ['c1', 'c2', 'c3']);
     const plan = async (q: CompiledQuery) =>
       (await store.executor.all<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]))).map(
         (p) => p.detail,

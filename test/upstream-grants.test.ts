@@ -22,16 +22,22 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${await freePort()}/connhex`;
 }, 120_000);
 
-async function add(mode: string, token: string) {
-  const args = ['upstream', 'add', tenant.tenant.id, '--dialect', 'connhex', '--base-url', `${baseUrl}-${mode}`, '--mode', mode];
-  const { stdout, stderr } = await promisify(execFile)(
-    process.execPath,
-    [cli, ...args, '--credentials', JSON.stringify({ token }), '--json'],
-    {
-      env: { ...process.env, ...env },
-    },
-  );
-  return { added: JSON.parse(stdout) as { id: string; mode: string; warnings?: string[] }, stderr };
+interface Shown {
+  readonly id: string;
+  readonly mode: string;
+  readonly warnings?: string[];
+}
+
+/** A CLI command ending in `--json`: its JSON and what it said on stderr. */
+async function json(args: readonly string[]) {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args, '--json'], { env: { ...process.env, ...env } });
+  return { shown: JSON.parse(stdout) as Shown, stderr };
+}
+
+async function add(mode: string, token: string, into = tenant.tenant.id) {
+  const args = ['upstream', 'add', into, '--dialect', 'connhex', '--base-url', `${baseUrl}-${mode}`, '--mode', mode];
+  const { shown, stderr } = await json([...args, '--credentials', JSON.stringify({ token })]);
+  return { added: shown, stderr };
 }
 
 const mint = async (permissions: string) =>
@@ -57,5 +63,30 @@ describe('upstream add: a Connhex token without the permissions its mode needs',
     expect(covered.added.mode).toBe('shadow');
     expect(covered.added.warnings).toBeUndefined();
     expect(covered.stderr).not.toContain('warning');
+  }, 120_000);
+});
+
+describe('upstream mode and promote: the same warning when the new mode needs more than the token grants', () => {
+  it('a mirror token (update and delete, no get) warns as it becomes the proxy, by mode or by promotion; back to mirror: no warning', async () => {
+    // Its own tenant: the one above already has its proxy.
+    const other = (JSON.parse(await runCli(['tenant', 'create', 'grants-cut-over', '--json'], env)) as typeof tenant).tenant.id;
+    const { added } = await add('mirror', await mint('pay:customers:update,pay:customers:delete'), other);
+    expect(added.warnings).toBeUndefined();
+    const needsGet = 'lack pay:customers:get, which a proxy upstream needs';
+
+    const toProxy = await json(['upstream', 'mode', other, added.id, 'proxy']);
+    expect(toProxy.shown.mode).toBe('proxy');
+    expect(toProxy.shown.warnings).toEqual([expect.stringContaining(needsGet)]);
+    expect(toProxy.stderr).toContain(`custgate: warning: The connhex credentials ${needsGet}`);
+
+    const back = await json(['upstream', 'mode', other, added.id, 'mirror']);
+    expect(back.shown.warnings).toBeUndefined();
+    expect(back.stderr).not.toContain('warning');
+
+    // Never reconciled, so promotion needs --force; the grants warning comes beside that one.
+    const promoted = await json(['upstream', 'promote', other, added.id, '--force']);
+    expect(promoted.shown.mode).toBe('proxy');
+    expect(promoted.shown.warnings).toEqual([expect.stringContaining(needsGet)]);
+    expect(promoted.stderr).toContain(`custgate: warning: The connhex credentials ${needsGet}`);
   }, 120_000);
 });

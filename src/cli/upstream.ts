@@ -9,19 +9,36 @@ import {
   listUpstreamsChecked,
   removeUpstream,
   setWebhookSecret,
+  storedGrantWarnings,
   type UpstreamView,
   upstreamDetail,
 } from '../upstream/registry.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 import { bookCommands } from './book.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
+import type { Store } from '../store/index.ts';
 
 // `custgate upstream add|list|show|mode|remove`: a tenant's upstream providers (docs/migrating.md).
 
 const line = (u: UpstreamView) =>
   `${u.id}  ${u.dialect}  ${u.mode}  ${u.base_url}  ${u.encoding}  (tenant ${u.tenant_id}, added ${u.created_at})`;
 
+/** Each warning on stderr, as `upstream add` prints them. */
+const printWarnings = (warnings: readonly string[] | undefined): void => {
+  for (const warning of warnings ?? []) console.error(`custgate: warning: ${warning}`);
+};
+
 export function upstreamCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
+  /** The upstream as it now serves, with what its credentials lack for its new mode (as `upstream add` warns). */
+  const withGrantWarnings = async <U extends UpstreamView>(
+    store: Store,
+    view: U,
+  ): Promise<U & { readonly warnings?: readonly string[] }> => {
+    const row = await store.upstreams.find(view.tenant_id, view.id);
+    const admin = { keyring: keyringFor(loadConfig(env), store.upstreams), dialects: all };
+    const warnings = row ? await storedGrantWarnings(admin, row, view.mode) : [];
+    return warnings.length > 0 ? { ...view, warnings } : view;
+  };
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
   upstream
     .command('add <tenant>')
@@ -69,7 +86,7 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
           });
         });
         console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
-        for (const warning of added.warnings ?? []) console.error(`custgate: warning: ${warning}`);
+        printWarnings(added.warnings);
       },
     );
   upstream
@@ -100,8 +117,11 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
     .description('change an upstream to proxy, mirror or shadow in place (its links and history stay)')
     .option('--json', 'print the upstream as JSON')
     .action(async (ref: string, id: string, mode: string, opts: { json?: boolean }) => {
-      const changed = await withStore(env, async (store) => changeMode(store, await tenantId(store, ref), id, mode));
+      const changed = await withStore(env, async (store) =>
+        withGrantWarnings(store, await changeMode(store, await tenantId(store, ref), id, mode)),
+      );
       console.log(opts.json ? JSON.stringify(changed) : `changed ${line(changed)}`);
+      printWarnings(changed.warnings);
     });
   upstream
     .command('promote <tenant> <upstream-id>')
@@ -111,9 +131,13 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
     .option('--force', 'promote even so (a warning, and forced: true in the history)')
     .option('--json', 'print the upstream as JSON')
     .action(async (ref: string, id: string, opts: { force?: boolean; json?: boolean }) => {
-      const done = await withStore(env, async (store) => promote(store, await tenantId(store, ref), id, new Date(), opts.force === true));
+      const done = await withStore(env, async (store) => {
+        const promoted = await promote(store, await tenantId(store, ref), id, new Date(), opts.force === true);
+        return { ...promoted, upstream: await withGrantWarnings(store, promoted.upstream) };
+      });
       if (done.forced) console.error(`warning: promoted by force past: ${done.blockers.join('; ')}`);
       console.log(opts.json ? JSON.stringify({ ...done.upstream, forced: done.forced }) : `promoted ${line(done.upstream)}`);
+      printWarnings(done.upstream.warnings);
     });
   upstream
     .command('demote <tenant> <upstream-id>')

@@ -170,10 +170,10 @@ export async function reconcile(
 export async function linkedLocals(store: Store, row: UpstreamRow, remoteIds: readonly string[]): Promise<Map<string, CustomersTable>> {
   const locals = new Map<string, CustomersTable>();
   for (const part of chunksOf(remoteIds)) {
-    const links = await store.executor.all(linkedQueries(store, row, part).links);
+    const links = await store.executor.all(linksQuery(store, row, part));
     if (links.length === 0) continue;
     const byCustomer = new Map(links.map((l) => [l.customer_id, l.remote_id]));
-    for (const c of await store.executor.all(linkedQueries(store, row, [...byCustomer.keys()]).customers)) {
+    for (const c of await store.executor.all(customersQuery(store, row, [...byCustomer.keys()]))) {
       const remote = byCustomer.get(c.id);
       if (remote !== undefined) locals.set(remote, c);
     }
@@ -181,19 +181,23 @@ export async function linkedLocals(store: Store, row: UpstreamRow, remoteIds: re
   return locals;
 }
 
-/** The two reads of `linkedLocals`, for one chunk (`ids` are remote ids for `links`, local ids for `customers`). */
-export function linkedQueries(store: Store, row: UpstreamRow, ids: readonly string[]) {
-  const db = queryBuilder(store.executor.backend);
-  return {
-    links: db
-      .selectFrom('upstream_links')
-      .select(['customer_id', 'remote_id'])
-      .where('upstream_id', '=', row.id)
-      .where('remote_id', 'in', ids)
-      .compile(),
-    customers: db.selectFrom('customers').selectAll().where('tenant_id', '=', row.tenant_id).where('id', 'in', ids).compile(),
-  };
-}
+/** The first read of `linkedLocals`: the upstream's links to these remote ids. */
+export const linksQuery = (store: Store, row: UpstreamRow, remoteIds: readonly string[]) =>
+  queryBuilder(store.executor.backend)
+    .selectFrom('upstream_links')
+    .select(['customer_id', 'remote_id'])
+    .where('upstream_id', '=', row.id)
+    .where('remote_id', 'in', remoteIds)
+    .compile();
+
+/** The second read of `linkedLocals`: the tenant's customers with these local ids. */
+export const customersQuery = (store: Store, row: UpstreamRow, ids: readonly string[]) =>
+  queryBuilder(store.executor.backend)
+    .selectFrom('customers')
+    .selectAll()
+    .where('tenant_id', '=', row.tenant_id)
+    .where('id', 'in', ids)
+    .compile();
 
 /** Stages the page's ids for the run and returns its customers not listed before (a list may repeat one across pages). */
 async function stageFresh<C extends { readonly id: string }>(store: Store, run: string, at: string, customers: readonly C[]): Promise<C[]> {

@@ -5,7 +5,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
 import { sealWebhookSecret } from './inbound-format.ts';
-import { type Keyring, sealCredentials } from './secrets.ts';
+import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
 // /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing. A mode
@@ -156,6 +156,24 @@ export function grantWarnings(dialect: AnyDialect, credentials: IssuedCredential
       'those requests (a proxied one answers 502, a delivery stays pending). Give the token them too ' +
       `(a custgate provider mints one with: custgate token mint <tenant> --dialect ${dialect.name} --permissions <its permissions>,${missing.join(',')}).`,
   ];
+}
+
+/**
+ * `grantWarnings` for a stored upstream about to serve in `mode` (a mode change, a promotion): the
+ * same warning `upstream add` gives, since a token fit for a mirror may lack what a proxy needs.
+ * Nothing when the dialect cannot read grants or the credentials do not open (`upstream list` says so).
+ */
+export async function storedGrantWarnings(admin: UpstreamAdmin, row: UpstreamRow, mode: UpstreamMode): Promise<string[]> {
+  const dialect = admin.dialects.find((d) => d.name === row.dialect);
+  if (dialect?.client.missingGrants === undefined) return [];
+  let credentials: unknown;
+  try {
+    credentials = JSON.parse((await openCredentials(admin.keyring, row)).plaintext);
+  } catch {
+    return [];
+  }
+  const parsed = v.safeParse(dialect.client.credentials, credentials);
+  return parsed.success ? grantWarnings(dialect, parsed.output, mode) : [];
 }
 
 export async function addUpstream(
