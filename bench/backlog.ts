@@ -8,7 +8,7 @@ import { freePort } from '../src/entries/registered.ts';
 import { customerIds } from './fixtures.ts';
 import { addWooshpayUpstream, cliJson, gatewayEnv, type Section, serve, until, watchFile } from './gateways.ts';
 import { type Measured, measure } from './load.ts';
-import { runChild } from './processes.ts';
+import { cpuSeconds, runChild } from './processes.ts';
 
 // Issue #27's outbox rows: does a backlog of one tenant's deliveries cost the other tenants, and
 // does the drain slow down as the backlog grows? One `custgate serve` on SQLite; its tenant
@@ -106,24 +106,37 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
      * dispatcher needs (what it delivers meanwhile measures the seeding, not the backlog).
      */
     const drainRate = async (at: string, n: number, since = at) => {
+      // CPU of each process over the same window, divided by what it delivered meanwhile: a figure
+      // the machine's load moves far less than the wall rate.
+      const cpu = () => [cpuSeconds(gateway.child.process.pid), cpuSeconds(provider.child.process.pid)];
+      const [gateway0, provider0] = cpu();
       await until(() => delivered(at, since).length >= n, 30 * 60_000, 200);
-      const times = delivered(at, since)
-        .slice(0, n)
-        .map((r) => Date.parse(r.updated_at));
+      const [gateway1, provider1] = cpu();
+      const all = delivered(at, since);
+      const times = all.slice(0, n).map((r) => Date.parse(r.updated_at));
       const span = (times.at(-1)! - times[0]!) / 1000;
-      return { rate: span > 0 ? (times.length - 1) / span : Number.NaN, n: times.length };
+      const perDelivery = (a: number | undefined, b: number | undefined) =>
+        a === undefined || b === undefined ? Number.NaN : ((b - a) * 1e6) / all.length;
+      return {
+        rate: span > 0 ? (times.length - 1) / span : Number.NaN,
+        n: times.length,
+        gatewayUs: perDelivery(gateway0, gateway1),
+        providerUs: perDelivery(provider0, provider1),
+      };
     };
+    const cpuText = (d: { gatewayUs: number; providerUs: number }) =>
+      `; CPU per delivery: gateway ${d.gatewayUs.toFixed(0)} µs, provider ${d.providerUs.toFixed(0)} µs`;
 
     const empty = await reads();
     log(`  read p99, empty outbox: ${empty.p99.toFixed(2)} ms`);
     const small = await drainRate(await seed(store, tenant, live.id, 0, 100), 100);
-    log(`  drain at a backlog of 100: ${small.rate.toFixed(1)}/s`);
+    log(`  drain at a backlog of 100: ${small.rate.toFixed(1)}/s${cpuText(small)}`);
     const seedStarted = performance.now();
     const bigAt = await seed(store, tenant, live.id, 100, backlog + 100);
     const seedMs = performance.now() - seedStarted;
     const seeded = new Date().toISOString();
     const large = await drainRate(bigAt, Math.min(sample, backlog), seeded);
-    log(`  drain at a backlog of ${backlog}: ${large.rate.toFixed(1)}/s`);
+    log(`  drain at a backlog of ${backlog}: ${large.rate.toFixed(1)}/s${cpuText(large)}`);
     await provider.stop();
     await seed(store, tenant, dead.id, 0, backlog);
     const before = pending();
@@ -146,21 +159,21 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
           ...ms(loaded),
           `${p99Share.toFixed(2)}× p99`,
         ],
-        ['baseline: drain at a backlog of 100', '100', `${small.rate.toFixed(1)} deliveries/s`, '–', '–', '–', '–'],
+        ['baseline: drain at a backlog of 100', '100', `${small.rate.toFixed(1)} deliveries/s${cpuText(small)}`, '–', '–', '–', '–'],
         [
           `drain at a backlog of ${backlog.toLocaleString('en-US')} (first ${large.n})`,
           String(backlog),
-          `${large.rate.toFixed(1)} deliveries/s`,
+          `${large.rate.toFixed(1)} deliveries/s${cpuText(large)}`,
           '–',
           '–',
           '–',
-          `${drainShare.toFixed(2)}×`,
+          `${drainShare.toFixed(2)}×; CPU ${(large.gatewayUs / small.gatewayUs).toFixed(2)}×`,
         ],
       ],
       notes: [
         `BENCH_BACKLOG=${backlog} (the issue's figure: 100,000), BENCH_DRAIN_SAMPLE=${sample}, BENCH_BACKLOG_RATE=${rate} req/s for ${seconds} s (BENCH_BACKLOG_SECONDS) after 2 s of warm-up, 8 connections.`,
         `Seeded by inserting pending create deliveries into the running gateway's SQLite file through the store API (${backlog.toLocaleString('en-US')} in ${(seedMs / 1000).toFixed(1)} s), not by writes; the customers were bulk-loaded by bench/preload.ts.`,
-        'Drain: one `custgate serve` delivering creates to a second custgate (Wooshpay); the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended.',
+        "Drain: one `custgate serve` delivering creates to a second custgate (Wooshpay); the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended. CPU per delivery: each process's user + system time (/proc/<pid>/stat) over the window, divided by the deliveries settled in it.",
         'Read p99: the provider is stopped and a second backlog is seeded towards a port nothing listens on, so the dispatcher keeps failing and rescheduling deliveries while another tenant is read.',
       ],
       verdicts: [

@@ -14,19 +14,29 @@ import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts'
 // The `requests` group (hello-world, Prism, the same work by hand, custgate's rows) and the
 // `scale` group (every dialect's update at the small and the large store, nothing else).
 
-async function hello(ctx: RowContext) {
+export async function hello(ctx: RowContext, saturate = true) {
   ctx.log('hello-world (bare Hono on @hono/node-server)');
   const child = await startChild(['--import', 'tsx', 'bench/hello-server.ts'], {}, /"port"/, { timeoutMs: 60_000 });
   try {
     const { port } = JSON.parse(child.line) as { port: number };
-    await row(ctx, child, `http://127.0.0.1:${port}`, 'hello-world', helloWorkload, { kind: 'baseline' });
+    const url = `http://127.0.0.1:${port}`;
+    if (saturate) await row(ctx, child, url, 'hello-world', helloWorkload, { kind: 'baseline' });
+    // The harness's own floor for the fixed-rate p99: the pacer and the HTTP stack, no work at all.
+    if (ctx.fixedRate > 0)
+      await row(ctx, child, url, `hello-world at ${ctx.fixedRate} req/s`, helloWorkload, { kind: 'baseline', rate: ctx.fixedRate });
   } finally {
     await child.stop();
   }
 }
 
 /** The same work written by hand (issue #30): the baseline custgate's rows are compared with. */
-async function byHand(ctx: RowContext, dir: string, customers: number, backends: readonly Backend[] = ['sqlite', 'postgres']) {
+export async function byHand(
+  ctx: RowContext,
+  dir: string,
+  customers: number,
+  backends: readonly Backend[] = ['sqlite', 'postgres'],
+  saturate = true,
+) {
   const { load, warmupSeconds, postgresUrl, fixedRate } = ctx;
   const wooshpay = ctx.registered.find((d) => d.name === 'wooshpay');
   if (!wooshpay) return;
@@ -52,8 +62,8 @@ async function byHand(ctx: RowContext, dir: string, customers: number, backends:
       const meta = { kind: 'by-hand', dialect: 'wooshpay', customers, backend: run.backend } as const;
       if (warmupSeconds > 0)
         await measure(url, updateWorkload(wooshpay, credentials, customers, 3), { ...load, durationSeconds: warmupSeconds });
-      await row(ctx, child, url, `by hand update (${run.tag})`, updateWorkload(wooshpay, credentials, customers, 5), meta);
-      if (run.retrieve)
+      if (saturate) await row(ctx, child, url, `by hand update (${run.tag})`, updateWorkload(wooshpay, credentials, customers, 5), meta);
+      if (saturate && run.retrieve)
         await row(ctx, child, url, `by hand retrieve (${run.tag})`, retrieveWorkload(wooshpay, credentials, customers, 5), meta);
       // The machine's floor for the fixed-rate p99: the same updates by hand at the same rate.
       if (fixedRate > 0) {

@@ -30,6 +30,8 @@ export interface RowContext {
   readonly rows: Row[];
   readonly notes: string[];
   readonly log: (text: string) => void;
+  /** Told the wall-clock window (ms since the epoch) of each measured row, warm-up excluded. */
+  readonly onMeasured?: (label: string, startedMs: number, endedMs: number) => void;
 }
 
 export async function row(
@@ -46,7 +48,9 @@ export async function row(
   const pid = child.process.pid;
   resetPeakRss(pid);
   const cpu0 = cpuSeconds(pid);
+  const startedMs = Date.now();
   const measured = await measure(url, work, options);
+  ctx.onMeasured?.(label, startedMs, Date.now());
   const cpu1 = cpuSeconds(pid);
   const cpuPerRequest = cpu0 !== undefined && cpu1 !== undefined && measured.total > 0 ? ((cpu1 - cpu0) * 1e6) / measured.total : undefined;
   const r: Row = { label, ...meta, measured, peakRss: peakRss(pid), cpuPerRequest };
@@ -72,6 +76,8 @@ export interface Server {
   readonly compiled?: boolean;
   /** Also measure every dialect's update at the fixed offered load (its p99 is the target). */
   readonly fixedRate?: boolean;
+  /** Also the saturating update (and retrieve) rows; false leaves only the fixed-rate ones. */
+  readonly saturate?: boolean;
   /** Measure the dialects in this order instead of the registry's (the scale group rotates it). */
   readonly order?: readonly AnyDialect[];
 }
@@ -162,7 +168,7 @@ export async function custgate(ctx: RowContext, dir: string, server: Server) {
       await measure(url, updateWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: warmupSeconds });
       await measure(url, retrieveWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: 1 });
     }
-    for (const dialect of measured) {
+    for (const dialect of server.saturate === false ? [] : measured) {
       const credentials = preloaded.credentials[dialect.name];
       if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
       const i = seedOf(dialect);

@@ -30,6 +30,9 @@
 //
 // `--only scale` measures every dialect's update at BENCH_SMALL and at BENCH_LARGE customers and
 // nothing else (bench/requests.ts, BENCH_SCALE_ROTATE [0] rotates the dialects' order).
+// `--only paced` measures the update's p99 at BENCH_RATE and what it is made of (bench/paced.ts,
+// BENCH_PACED_ROUNDS [1]): hello-world, by hand and custgate at that rate, the checkpoint on its
+// own thread and inside the commit alternately, with the writer thread's own commit timings.
 // BENCH_PRELOAD_DIR keeps each preloaded SQLite store there and reuses it in later runs (a copy is
 // measured). The groups live in bench/requests.ts, bench/rows.ts, bench/migration.ts,
 // bench/backlog.ts and bench/webhooks.ts; bench/results.ts writes the results.
@@ -48,6 +51,7 @@ import type { Section } from './gateways.ts';
 import { migrationSection } from './migration.ts';
 import { backlogSection } from './backlog.ts';
 import { webhookSection } from './webhooks.ts';
+import { pacedRows } from './paced.ts';
 import { compiledRows, postgresRows, requestRows, scaleRows } from './requests.ts';
 import type { RowContext } from './rows.ts';
 import { writeResults } from './results.ts';
@@ -63,9 +67,10 @@ const registered: AnyDialect[] = Object.values(dialects).filter((d) => !only || 
 // when set; bench/RESULTS.md keeps the last whole run). `scale` is not part of the default run: the
 // requests group has the same rows. Nor is `postgres`: the PostgreSQL rows of `requests` alone, for
 // before/after figures of the PostgreSQL path. Nor is `memory`: the compiled server's rows of
-// `requests` alone (bin/custgate.js as installed), whose peak RSS is the memory target.
-const groups = ['requests', 'migration', 'backlog', 'webhooks', 'scale', 'postgres', 'memory'] as const;
-const defaultGroups = groups.filter((g) => g !== 'scale' && g !== 'postgres' && g !== 'memory');
+// `requests` alone (bin/custgate.js as installed), whose peak RSS is the memory target. Nor is
+// `paced` (bench/paced.ts): the fixed-rate rows and what their tail is made of.
+const groups = ['requests', 'migration', 'backlog', 'webhooks', 'scale', 'postgres', 'memory', 'paced'] as const;
+const defaultGroups = groups.filter((g) => g !== 'scale' && g !== 'postgres' && g !== 'memory' && g !== 'paced');
 const onlyArg = parseArgs({ options: { only: { type: 'string' } } }).values.only;
 const chosen = onlyArg?.split(',').filter(Boolean) ?? [...defaultGroups];
 const unknownGroup = chosen.find((g) => !(groups as readonly string[]).includes(g));
@@ -101,6 +106,7 @@ try {
   if (want('scale')) await scaleRows(ctx, dir, sizes, num('BENCH_SCALE_ROTATE', 0));
   if (want('postgres') && !want('requests') && sizes[0] !== undefined) await postgresRows(ctx, dir, sizes[0]);
   if (want('memory') && !want('requests') && sizes[0] !== undefined) await compiledRows(ctx, dir, sizes[0]);
+  if (want('paced') && sizes[0] !== undefined) await pacedRows(ctx, dir, sizes[0], num('BENCH_PACED_ROUNDS', 1));
   if (want('migration')) sections.push(await migrationSection(dir, book, log));
   if (want('backlog')) {
     const backlog = { backlog: num('BENCH_BACKLOG', 2000), sample: num('BENCH_DRAIN_SAMPLE', 500), rate: num('BENCH_BACKLOG_RATE', 200) };

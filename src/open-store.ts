@@ -54,6 +54,8 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
           synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,
           busyTimeoutMs: parsed.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS,
           writer: parsed.CUSTGATE_SQLITE_WRITER,
+          checkpoint: parsed.CUSTGATE_SQLITE_CHECKPOINT,
+          ...(parsed.CUSTGATE_SQLITE_WRITER_TRACE ? { writerTrace: parsed.CUSTGATE_SQLITE_WRITER_TRACE } : {}),
         });
   try {
     await executor.migrate();

@@ -10,7 +10,8 @@ import { testBackend, testDatabaseEnv } from './support/store.ts';
 // SIGKILL at a random moment, restarted, killed again…; afterwards every acknowledged write is
 // there, as the last value of its key and as an event in the change history. On whichever backend
 // the project runs (SQLite and PostgreSQL). CUSTGATE_FAULT_CYCLES sets the number of kills
-// (default 5); CUSTGATE_FAULT_WRITERS the concurrent writers (default 6).
+// (default 5); CUSTGATE_FAULT_WRITERS the concurrent writers (default 6); CUSTGATE_SQLITE_CHECKPOINT
+// is passed to the gateway (`thread`: kills land during checkpoints on their own thread too).
 
 const cycles = Number(process.env.CUSTGATE_FAULT_CYCLES ?? 5);
 const writers = Number(process.env.CUSTGATE_FAULT_WRITERS ?? 6);
@@ -23,7 +24,8 @@ interface Ack {
 }
 
 describe(`kill -9 under write load (${testBackend()}, ${cycles} cycles)`, () => {
-  const env = { ...testEnv, ...testDatabaseEnv() };
+  const checkpoint = process.env.CUSTGATE_SQLITE_CHECKPOINT;
+  const env = { ...testEnv, ...testDatabaseEnv(), ...(checkpoint ? { CUSTGATE_SQLITE_CHECKPOINT: checkpoint } : {}) };
   let auth: Record<string, string>;
   const ids: string[] = [];
   let current: GatewayProcess | undefined;

@@ -26,6 +26,14 @@ export interface SqliteOptions {
    * 503 to retry). Default 100 ms.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * `inline` (default): SQLite's automatic checkpoint, inside the commit that takes the WAL past
+   * 1,000 pages; `thread`: a thread of its own checkpoints the WAL as often, outside every commit
+   * (docs/performance.md, "The update's tail", says when that helps and what it costs).
+   */
+  readonly checkpoint?: 'thread' | 'inline';
+  /** A file the writer thread appends each commit's and checkpoint's timing to (CSV), for the bench. */
+  readonly writerTrace?: string;
 }
 
 type Param = string | number | bigint | Buffer | null;
@@ -65,8 +73,10 @@ type Writer = {
  * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
  * the event loop goes on serving reads and parsing the next requests meanwhile.
  */
-function threadWriter(path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number): Writer {
-  const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path, synchronous, busyTimeoutMs } });
+function threadWriter(options: SqliteOptions): Writer {
+  const { path, synchronous = 'full', busyTimeoutMs = 100, checkpoint = 'inline', writerTrace: trace } = options;
+  const workerData = { path, synchronous, busyTimeoutMs, checkpoint, ...(trace ? { trace } : {}) };
+  const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
   const pending = new Map<number, (result: WireResult) => void>();
   let next = 0;
   let failure: Error | undefined;
@@ -145,7 +155,7 @@ export class SqliteExecutor implements SqlExecutor {
   #writerFor(): Writer {
     if (this.#writer) return this.#writer;
     if (this.writerKind === 'thread') {
-      this.#writer = threadWriter(this.#options.path, this.#options.synchronous ?? 'full', this.#options.busyTimeoutMs ?? 100);
+      this.#writer = threadWriter(this.#options);
     } else {
       const apply = createApplier(this.db);
       this.#writer = { apply: async (units) => apply(units), close: async () => undefined };

@@ -49,7 +49,8 @@ export async function testStore(env: Readonly<Record<string, string>> = {}, opti
   }
   // A file (env.DATABASE_URL=file:…) gets the writer thread; `:memory:` writes on this thread.
   const target = env.DATABASE_URL ? loadEnv({ DATABASE_URL: env.DATABASE_URL }).DATABASE_URL : undefined;
-  const executor = new SqliteExecutor({ path: target?.kind === 'sqlite' ? target.path : ':memory:' });
+  const checkpoint = env.CUSTGATE_SQLITE_CHECKPOINT === 'thread' ? 'thread' : 'inline';
+  const executor = new SqliteExecutor({ path: target?.kind === 'sqlite' ? target.path : ':memory:', checkpoint });
   sqliteStores.push(executor);
   await executor.migrate(options.migrateTo);
   return new Store(executor);

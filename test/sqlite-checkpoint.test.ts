@@ -1,0 +1,77 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '../src/config.ts';
+import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { testBackend } from './support/store.ts';
+
+// CUSTGATE_SQLITE_CHECKPOINT=thread: the WAL is checkpointed by a thread of its own, outside every
+// commit (src/store/sqlite-writer.js, docs/performance.md "The update's tail"): acknowledged updates
+// reach the database file itself while the server runs, once the commits stop, without waiting for
+// the WAL to pass 1,000 pages. The default leaves that to SQLite's checkpoint inside a commit. SQLite only.
+
+const dir = mkdtempSync(join(tmpdir(), 'custgate-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The customers table of the database file alone, as it is on disk without its WAL. */
+function fileOnly(path: string): string[] {
+  const copy = join(dir, `copy-${Math.random().toString(36).slice(2)}.db`);
+  copyFileSync(path, copy);
+  try {
+    const db = new Database(copy, { readonly: true });
+    try {
+      return (db.prepare('select data from customers').all() as { data: string }[]).map((r) => r.data);
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Copied while the checkpoint was writing it: read again.
+    return [];
+  } finally {
+    rmSync(copy, { force: true });
+  }
+}
+
+async function updates(gateway: TestGateway, count: number): Promise<string> {
+  const auth = { authorization: `Bearer ${gateway.tenant.credentials.wooshpay!.secret_key}` };
+  const { app } = gateway;
+  const created = await app.request('/v1/customers', jsonInit('POST', { name: 'Checkpoint 0' }, auth));
+  expect(created.status).toBe(200);
+  const { id } = (await created.json()) as { id: string };
+  for (let i = 1; i <= count; i++) {
+    const res = await app.request(`/v1/customers/${id}`, jsonInit('POST', { name: `Checkpoint ${i}` }, auth));
+    expect(res.status).toBe(200);
+  }
+  return `Checkpoint ${count}`;
+}
+
+describe.skipIf(testBackend() !== 'sqlite')('SQLite checkpoints off the commit path', () => {
+  it('with the thread, copies acknowledged updates into the database file while the server runs', async () => {
+    const path = join(dir, 'thread.db');
+    const gateway = await testGateway({ DATABASE_URL: `file:${path}`, CUSTGATE_SQLITE_CHECKPOINT: 'thread' });
+    const last = await updates(gateway, 20);
+    let seen = false;
+    for (let tries = 0; tries < 80 && !seen; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen = fileOnly(path).some((data) => data.includes(last));
+    }
+    expect(seen).toBe(true);
+    // What a process reading the store sees is unchanged.
+    expect(existsSync(`${path}-wal`)).toBe(true);
+  });
+
+  it('by default (inline), leaves them in the WAL until it passes 1,000 pages', async () => {
+    const path = join(dir, 'inline.db');
+    const gateway = await testGateway({ DATABASE_URL: `file:${path}` });
+    const last = await updates(gateway, 20);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(fileOnly(path).some((data) => data.includes(last))).toBe(false);
+    expect(readFileSync(`${path}-wal`).includes(Buffer.from(last))).toBe(true);
+  });
+
+  it('refuses an unknown checkpoint mode with the variable named', () => {
+    expect(() => loadEnv({ CUSTGATE_SQLITE_CHECKPOINT: 'sometimes' })).toThrow(/CUSTGATE_SQLITE_CHECKPOINT/);
+  });
+});
