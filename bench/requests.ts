@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
-import { freePort } from '../test/support/processes.ts';
+import { freePort } from '../src/entries/registered.ts';
 import { measure } from './load.ts';
 import { buildDist, root, startChild } from './processes.ts';
 import type { Backend } from './report.ts';
