@@ -4,7 +4,7 @@ import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { openStore } from '../src/entries/node.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { pendingDelivery, type Store } from '../src/store/index.ts';
-import { freePort } from '../test/support/processes.ts';
+import { freePort } from '../src/entries/registered.ts';
 import { customerIds } from './fixtures.ts';
 import { addWooshpayUpstream, cliJson, gatewayEnv, type Section, serve, until, watchFile } from './gateways.ts';
 import { type Measured, measure } from './load.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newSecretsKey } from '../src/auth/crypto.ts';
-import { type Child, root, runToEnd, startChild } from './processes.ts';
+import { type Child, installedBin, root, runToEnd, startChild } from './processes.ts';
 
 // Real `custgate serve` processes and CLI runs for the book, backlog and webhook rows: each gateway
 // on its own SQLite file, as a migrating team runs it.
@@ -22,14 +22,29 @@ export function gatewayEnv(file: string, extra: Env = {}): Env {
   };
 }
 
+/** How a bench process runs custgate: from this clone's sources through tsx, or as an installed package. */
+export interface Install {
+  readonly entry: string;
+  /** node options that load the entry (tsx's loader for the sources). */
+  readonly loader: readonly string[];
+  readonly label: string;
+}
+
+export const fromSources: Install = { entry: 'bin/custgate.js', loader: ['--import', 'tsx'], label: 'from the sources through tsx' };
+
+/** bin/custgate.js over the compiled dist/ in an installed package's layout under `dir` (build dist/ first). */
+export function installed(dir: string): Install {
+  return { entry: installedBin(dir), loader: [], label: 'as an installed package (bin/custgate.js over the compiled dist/, no tsx)' };
+}
+
 export interface Gateway {
   readonly child: Child;
   readonly url: string;
   stop(): Promise<void>;
 }
 
-export async function serve(env: Env): Promise<Gateway> {
-  const child = await startChild(['bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'], env, /listening on/, {
+export async function serve(env: Env, install: Install = fromSources): Promise<Gateway> {
+  const child = await startChild([install.entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'], env, /listening on/, {
     timeoutMs: 120_000,
   });
   const port = Number(/:(\d+)/.exec(child.line)?.[1]);
@@ -48,10 +63,11 @@ export interface CliRun {
 export async function cli(
   args: readonly string[],
   env: Env,
-  options: { timeoutMs?: number; allowFailure?: boolean } = {},
+  options: { timeoutMs?: number; allowFailure?: boolean; install?: Install } = {},
 ): Promise<CliRun> {
   const started = performance.now();
-  const argv = ['--import', 'tsx', '--import', join(root, 'bench', 'max-rss.mjs'), 'bin/custgate.js', ...args];
+  const { loader, entry } = options.install ?? fromSources;
+  const argv = [...loader, '--import', join(root, 'bench', 'max-rss.mjs'), entry, ...args];
   const { out, err, code, signal } = await runToEnd(argv, env, options.timeoutMs ?? 30 * 60_000);
   if (code !== 0 && !(options.allowFailure && code !== null))
     throw new Error(`custgate ${args.join(' ')} failed (${signal ?? code})\n${err}`);
@@ -60,14 +76,21 @@ export async function cli(
 }
 
 /** `custgate <args> --json`, parsed. */
-export async function cliJson<T>(args: readonly string[], env: Env): Promise<T> {
-  return JSON.parse((await cli([...args, '--json'], env)).stdout) as T;
+export async function cliJson<T>(args: readonly string[], env: Env, install: Install = fromSources): Promise<T> {
+  return JSON.parse((await cli([...args, '--json'], env, { install })).stdout) as T;
 }
 
 /** `custgate upstream add` of a Wooshpay upstream for `tenant`, at `baseUrl`; its id. */
-export async function addWooshpayUpstream(env: Env, tenant: string, baseUrl: string, mode: string, credentials: unknown): Promise<string> {
+export async function addWooshpayUpstream(
+  env: Env,
+  tenant: string,
+  baseUrl: string,
+  mode: string,
+  credentials: unknown,
+  install: Install = fromSources,
+): Promise<string> {
   const args = ['upstream', 'add', tenant, '--dialect', 'wooshpay', '--base-url', baseUrl, '--mode', mode];
-  return (await cliJson<{ id: string }>([...args, '--credentials', JSON.stringify(credentials)], env)).id;
+  return (await cliJson<{ id: string }>([...args, '--credentials', JSON.stringify(credentials)], env, install)).id;
 }
 
 /**

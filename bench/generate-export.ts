@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createApp } from '../test/support/registered.ts';
+import { createApp } from '../src/entries/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import { SqliteExecutor } from '../src/store/sqlite.ts';
 import { Store } from '../src/store/index.ts';
 import { exportData } from '../src/store/transfer.ts';
-import { createTenant } from '../test/support/registered.ts';
+import { createTenant } from '../src/entries/registered.ts';
 
 // A large `custgate export` file for measuring import (docs/operations.md): one tenant and N
 // customers, each a copy of one real customer with its own ids.

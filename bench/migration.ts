@@ -1,7 +1,19 @@
 import { join } from 'node:path';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
-import { addWooshpayUpstream, cli, cliJson, type Env, gatewayEnv, mib, type Section, serve, until, watchFile } from './gateways.ts';
-import { peakRss, resetPeakRss, runChild } from './processes.ts';
+import {
+  addWooshpayUpstream,
+  cli,
+  cliJson,
+  type Env,
+  gatewayEnv,
+  installed,
+  mib,
+  type Section,
+  serve,
+  until,
+  watchFile,
+} from './gateways.ts';
+import { buildDist, peakRss, resetPeakRss, runChild } from './processes.ts';
 
 // Issue #27's migration row: a book of BENCH_BOOK customers moved between two real `custgate serve`
 // processes on SQLite with the real CLI. The old provider is a gateway whose tenant holds the book
@@ -12,6 +24,8 @@ import { peakRss, resetPeakRss, runChild } from './processes.ts';
 //               delivered by the running migrating gateway until its outbox is empty;
 //   reconcile — `custgate upstream reconcile` against the new provider (exit 0: nothing differs).
 // Peak RSS: each CLI process's own (getrusage on exit) and the migrating gateway's while it drains.
+// The migrating gateway (its server and every command) runs as an installed package does, over the
+// compiled dist/: a team moving a book runs the package, and tsx's loader alone holds ~55 MB.
 
 export const migrationTargets = { peakRssBytes: 250 * 1024 * 1024 } as const;
 
@@ -32,24 +46,29 @@ export async function migrationSection(dir: string, book: number, log: (text: st
   const preloaded = JSON.parse(await runChild(['bench/preload.ts', String(book)], oldEnv, 30 * 60_000)) as Tenant & { ms: number };
   const fresh = await cliJson<Tenant>(['tenant', 'create', 'new-provider'], oldEnv);
   const provider = await serve(oldEnv);
-  const migrating = await cliJson<Tenant>(['tenant', 'create', 'migrating'], migEnv);
+  buildDist();
+  const install = installed(dir);
+  const migrating = await cliJson<Tenant>(['tenant', 'create', 'migrating'], migEnv, install);
   const tenant = migrating.tenant.id;
-  const gateway = await serve(migEnv);
+  const gateway = await serve(migEnv, install);
   const watch = watchFile(fileB);
   const pid = gateway.child.process.pid;
   try {
     const add = (mode: string, credentials: IssuedCredentials | undefined) =>
-      addWooshpayUpstream(migEnv, tenant, `${provider.url}/wooshpay`, mode, credentials);
+      addWooshpayUpstream(migEnv, tenant, `${provider.url}/wooshpay`, mode, credentials, install);
     // What every phase below pays before its first customer: a CLI process starting and opening the store.
-    const start = await cli(['upstream', 'list', tenant], migEnv);
+    const start = await cli(['upstream', 'list', tenant], migEnv, { install });
     const old = { id: await add('proxy', preloaded.credentials.wooshpay) };
-    const imported = await cli(['upstream', 'import', tenant, old.id, '--json'], migEnv, { timeoutMs: phaseMs });
+    const imported = await cli(['upstream', 'import', tenant, old.id, '--json'], migEnv, { timeoutMs: phaseMs, install });
     const importResult = JSON.parse(imported.stdout) as { imported: number; seen: number; pages: number };
     log(`  import: ${importResult.imported} customers in ${(imported.ms / 1000).toFixed(1)} s`);
 
     const mirror = { id: await add('mirror', fresh.credentials.wooshpay) };
     resetPeakRss(pid);
-    const queuedRun = await cli(['upstream', 'backfill', tenant, mirror.id, '--rate', '1000000', '--json'], migEnv, { timeoutMs: phaseMs });
+    const queuedRun = await cli(['upstream', 'backfill', tenant, mirror.id, '--rate', '1000000', '--json'], migEnv, {
+      timeoutMs: phaseMs,
+      install,
+    });
     const queued = (JSON.parse(queuedRun.stdout) as { queued: number }).queued;
     const drainStarted = performance.now();
     const pending = () => watch.count("select count(*) from outbox where tenant_id = ? and state = 'pending'", tenant);
@@ -62,6 +81,7 @@ export async function migrationSection(dir: string, book: number, log: (text: st
     const reconciled = await cli(['upstream', 'reconcile', tenant, mirror.id, '--json'], migEnv, {
       allowFailure: true,
       timeoutMs: phaseMs,
+      install,
     });
     const report = JSON.parse(reconciled.stdout) as { clean: boolean; counts: Record<string, number> };
     log(`  reconcile: ${report.clean ? 'clean' : 'DIFFERENCES'} in ${(reconciled.ms / 1000).toFixed(1)} s`);
@@ -101,7 +121,7 @@ export async function migrationSection(dir: string, book: number, log: (text: st
       rows,
       notes: [
         `BENCH_BOOK=${book} (the issue's figure: 100,000). The old provider's book was bulk-loaded in ${seconds(preloaded.ms)} s (not a phase).`,
-        "Two `custgate serve` processes on SQLite (synchronous=FULL) from the sources through tsx: the old and the new provider are two tenants of one, the migrating gateway is the other; every phase is the real CLI against the migrating gateway's file, Wooshpay both ways.",
+        `Two \`custgate serve\` processes on SQLite (synchronous=FULL): the old and the new provider are two tenants of one (from the sources through tsx), the migrating gateway is the other, ${install.label}; every phase is the real CLI against the migrating gateway's file, Wooshpay both ways.`,
         "The backfill is queued with `--rate 1000000` (unthrottled) so the row measures the pipeline; the delivery is the running migrating gateway's dispatcher (one create per customer at the new provider).",
         `Outbox after the drain: ${drained ? 0 : pending()} pending, ${dead} dead; reconcile: ${report.clean ? 'no differences' : `differences ${JSON.stringify(report.counts)}`}.`,
         "Peak RSS: each CLI process's own (getrusage at exit); the delivery row is the migrating gateway's during the backfill.",

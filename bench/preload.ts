@@ -9,7 +9,7 @@ import { customerToRow } from '../src/core/customer-row.ts';
 import { openStore } from '../src/entries/node.ts';
 import { PostgresExecutor } from '../src/store/postgres.ts';
 import type { SqliteExecutor } from '../src/store/sqlite.ts';
-import { createTenant } from '../test/support/registered.ts';
+import { createTenant } from '../src/entries/registered.ts';
 import { customerIds } from './fixtures.ts';
 
 const count = Number(process.argv[2] ?? '1000');

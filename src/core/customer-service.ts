@@ -2,7 +2,15 @@ import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, 
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { ReplicaTarget } from './replicas.ts';
-import { type CustomerRow, LockTimeout, MissingReference, type Store, UniqueViolation, type WritePlan } from '../store/index.ts';
+import {
+  type CustomerRow,
+  LockTimeout,
+  type Lookup,
+  MissingReference,
+  type Store,
+  UniqueViolation,
+  type WritePlan,
+} from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { deliveries, eventRow, keptResponse, planDelete, planUpdate, recordedRows } from './write-plans.ts';
@@ -46,18 +54,18 @@ export class CustomerService {
    * given order. A customer of the other mode is not there for this key, as in Stripe, where test
    * and live data are apart (https://docs.stripe.com/keys#test-live-modes): the same 404.
    */
-  async resolve(caller: Caller, kinds: readonly IdKind[], segment: string): Promise<CustomerRow> {
-    const row = await this.find(caller, kinds, segment);
+  async resolve(caller: Caller, kinds: readonly IdKind[], segment: string, how: Lookup = 'fresh'): Promise<CustomerRow> {
+    const row = await this.find(caller, kinds, segment, how);
     if (row.deleted_at !== null) throw deletedCustomer(segment);
     return row;
   }
 
-  /** As resolve, but a deleted customer's tombstone is found too; `reuse`: as Store.findCustomer. */
-  async find(caller: Caller, kinds: readonly IdKind[], segment: string, reuse = false): Promise<CustomerRow> {
+  /** As resolve, but a deleted customer's tombstone is found too; `how`: as Store.findCustomer. */
+  async find(caller: Caller, kinds: readonly IdKind[], segment: string, how: Lookup = 'fresh'): Promise<CustomerRow> {
     for (const kind of kinds) {
       const value = idValue(kind, segment);
       if (value === undefined) continue;
-      const row = await this.#store.findCustomer(caller.tenantId, kind, value, reuse);
+      const row = await this.#store.findCustomer(caller.tenantId, kind, value, how);
       if (row && inMode(row, caller.livemode)) return row;
     }
     throw notFound(segment);
@@ -72,7 +80,7 @@ export class CustomerService {
    * does): the object the last retrieve of the same row made, when it is kept (kept-customers.ts).
    */
   async read(principal: Principal, kinds: readonly IdKind[], segment: string): Promise<{ customer: Customer; deleted: boolean }> {
-    const row = await this.find(principal, kinds, segment, true);
+    const row = await this.find(principal, kinds, segment, 'reuse');
     return { customer: this.#kept.of(row), deleted: row.deleted_at !== null };
   }
 
@@ -91,7 +99,7 @@ export class CustomerService {
   ): Promise<{ customer: Customer; deleted: boolean }> {
     const ctx: Write = { ...request, ...route };
     const tenantId = ctx.principal.tenantId;
-    const found = await this.find(ctx.principal, kinds, segment);
+    const found = await this.find(ctx.principal, kinds, segment, 'write');
     if (found.deleted_at !== null) {
       if (again === 'same') return { customer: rowToCustomer(found), deleted: false };
       throw deletedCustomer(segment);
@@ -187,7 +195,7 @@ export class CustomerService {
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
-    const found = await this.resolve(ctx.principal, kinds, segment);
+    const found = await this.resolve(ctx.principal, kinds, segment, 'write');
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
     return this.#write(found, segment, ctx, replicas, (row) => planUpdate(row, patch, ctx, replicas, recorder, this.#options), recorder);
   }
@@ -202,7 +210,7 @@ export class CustomerService {
     recorder?: Recorder,
   ): Promise<Customer> {
     const tenantId = ctx.principal.tenantId;
-    const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id)) ?? missing(segment);
+    const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id, 'write')) ?? missing(segment);
     try {
       return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
         let row = waited ? await reread() : found;

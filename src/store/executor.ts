@@ -10,7 +10,7 @@ export interface Step {
   readonly mustChange?: boolean;
   /**
    * The step is a read that must find a row, or the whole unit is undone (CheckFailed): what the
-   * write was decided on is still so when it commits. Only where `checksInWrite` (PostgreSQL).
+   * write was decided on is still so when it commits. Only where `checksInWrite`.
    */
   readonly mustFind?: boolean;
 }
@@ -20,6 +20,11 @@ export type Backend = 'sqlite' | 'postgres' | 'd1';
 export interface SqlExecutor {
   readonly backend: Backend;
   all<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /**
+   * Backends whose write connection keeps a warmer cache than the readers' (SQLite's writer
+   * thread): runs a read a write is about to be decided on there. It sees every acknowledged write.
+   */
+  allForWrite?<R>(query: CompiledQuery<R>): Promise<R[]>;
   /** Runs a write; resolves to the number of rows it changed. */
   run(query: CompiledQuery): Promise<number>;
   /** Runs the steps as one atomic unit: all of them or none. */
@@ -40,7 +45,7 @@ export interface SqlExecutor {
    * the query whose result is kept under it. Without it, reads are never served from a cache.
    */
   readEpoch?(): number;
-  /** True when a unit's steps may include `mustFind` reads (PostgreSQL: one statement). */
+  /** True when a unit's steps may include `mustFind` reads (PostgreSQL: one statement; SQLite: on the write connection). */
   readonly checksInWrite?: boolean;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ export function observedExecutor(executor: SqlExecutor, onError: (error: unknown
   return {
     backend: executor.backend,
     all: (query) => watch(() => executor.all(query)),
+    ...(executor.allForWrite && { allForWrite: (query) => watch(() => executor.allForWrite!(query)) }),
     run: (query) => watch(() => executor.run(query)),
     atomic: (steps: readonly Step[]) => watch(() => executor.atomic(steps)),
     close: () => executor.close(),

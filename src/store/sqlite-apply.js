@@ -4,21 +4,42 @@
 // worker thread starts without the tsx loader the rest of the sources run under.
 
 /**
- * @typedef {{ sql: string, params: unknown[], mustChange?: boolean | undefined }} WireStep
- * @typedef {{ code?: string, message: string, stale?: true }} WireError
+ * @typedef {{ sql: string, params: unknown[], mustChange?: boolean | undefined, mustFind?: boolean | undefined }} WireStep
+ * @typedef {{ code?: string, message: string, stale?: true, check?: true }} WireError
  * @typedef {{ changes: number } | { error: WireError }} WireResult
  */
 
 const stale = Symbol('stale write');
+const checkFailed = Symbol('check failed');
 
 /** @param {unknown} error @returns {WireError} */
-function describe(error) {
+export function describe(error) {
   if (error === stale) return { message: 'stale write', stale: true };
+  if (error === checkFailed) return { message: 'a check of the write found a change', check: true };
   if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
     return code === undefined ? { message: error.message } : { code, message: error.message };
   }
   return { message: String(error) };
+}
+
+/**
+ * A connection's statements, each prepared once per distinct SQL text: preparing costs more than
+ * running a point query.
+ * @param {import('better-sqlite3').Database} db
+ * @returns {(sql: string) => import('better-sqlite3').Statement<unknown[]>}
+ */
+export function statementsOf(db) {
+  /** @type {Map<string, import('better-sqlite3').Statement<unknown[]>>} */
+  const statements = new Map();
+  return (sql) => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
 }
 
 /**
@@ -28,24 +49,19 @@ function describe(error) {
  * in that order. Some errors (I/O, full disk) roll back the whole transaction: then every unit of
  * the batch gets that error and nothing of it was kept.
  * @param {import('better-sqlite3').Database} db
+ * @param {(sql: string) => import('better-sqlite3').Statement<unknown[]>} [statement] the connection's statements (`statementsOf`)
  * @returns {(units: readonly (readonly WireStep[])[]) => WireResult[]}
  */
-export function createApplier(db) {
-  // Prepared once per distinct SQL text: preparing costs more than running a point query.
-  /** @type {Map<string, import('better-sqlite3').Statement<unknown[]>>} */
-  const statements = new Map();
-  /** @param {string} sql */
-  const statement = (sql) => {
-    let s = statements.get(sql);
-    if (!s) {
-      s = db.prepare(sql);
-      statements.set(sql, s);
-    }
-    return s;
-  };
+export function createApplier(db, statement = statementsOf(db)) {
   const unit = db.transaction((/** @type {readonly WireStep[]} */ steps) => {
     let total = 0;
     for (const step of steps) {
+      // A read the unit was decided on (executor.ts, `mustFind`): on this connection, in this
+      // transaction, it sees what the write commits over, so no read has to come before it.
+      if (step.mustFind) {
+        if (statement(step.sql).get(...step.params) === undefined) throw checkFailed;
+        continue;
+      }
       const changes = statement(step.sql).run(...step.params).changes;
       if (step.mustChange && changes === 0) throw stale;
       total += changes;

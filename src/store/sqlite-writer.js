@@ -4,6 +4,11 @@
 // commit runs, the messages that arrive wait in the port, and all of them are applied in the next
 // transaction (setImmediate runs after the port has delivered everything pending): a real group
 // commit, one fsync per batch, however many requests arrived during the previous one.
+// It also answers reads the main thread sends it (a write's read of its customer): in WAL mode a
+// connection's page cache is emptied whenever another connection has committed, so the main
+// thread's reads start cold after every group commit, while this connection's cache survives its
+// own commits (docs/performance.md, "A million customers"). A read is answered when it arrives,
+// outside any transaction: it sees every commit so far, this thread's and other processes'.
 //
 // Checkpoints: by default SQLite runs one inside the commit that takes the WAL past 1,000 pages, and
 // every write of that group waits for the copy and the database file's fsync. With
@@ -16,9 +21,10 @@ import { appendFileSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createApplier, openConnection } from './sqlite-apply.js';
+import { createApplier, describe, openConnection, statementsOf } from './sqlite-apply.js';
 
 /** @typedef {import('./sqlite-apply.js').WireStep} WireStep */
+/** @typedef {{ read: number, sql: string, params: unknown[] }} ReadMessage */
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.js runs as a worker thread');
@@ -27,7 +33,8 @@ const { path, synchronous, busyTimeoutMs, checkpoint, trace } =
     workerData
   );
 const db = openConnection(Database, path, synchronous, busyTimeoutMs);
-const apply = createApplier(db);
+const statement = statementsOf(db);
+const apply = createApplier(db, statement);
 
 // The bound: 16,000 pages (64 MB of 4 KiB pages), reached only when the checkpoint thread lags.
 const walBoundPages = 16_000;
@@ -129,7 +136,20 @@ function flush() {
   askCheckpoint?.();
 }
 
-port.on('message', (/** @type {{ ids: number[], units: (readonly WireStep[])[] } | 'close'} */ message) => {
+/** @param {ReadMessage} message */
+function read({ read, sql, params }) {
+  try {
+    port?.postMessage({ read, rows: statement(sql).all(...params) });
+  } catch (error) {
+    port?.postMessage({ read, error: describe(error) });
+  }
+}
+
+port.on('message', (/** @type {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage | 'close'} */ message) => {
+  if (message !== 'close' && 'read' in message) {
+    read(message);
+    return;
+  }
   if (message === 'close') {
     flush();
     db.close();

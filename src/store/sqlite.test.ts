@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryBuilder } from './compiler.ts';
-import { StaleWrite, UniqueViolation } from './executor.ts';
+import { sql } from 'kysely';
+import { CheckFailed, StaleWrite, UniqueViolation } from './executor.ts';
 import { SqliteExecutor } from './sqlite.ts';
 
 // Group commit: writes issued in the same event-loop turn share one transaction; each must come
@@ -99,6 +100,45 @@ describe.each(['thread', 'inline'] as const)('SQLite group commit (%s writer)', 
       else expect(o).toBe(true);
     }
     expect(await names(sqlite)).toHaveLength(180);
+    await sqlite.close();
+  });
+
+  it("answers a write's read on the write connection with every acknowledged write, another connection's too", async () => {
+    const sqlite = await fresh();
+    const nameOf = async (id: string) =>
+      (await sqlite.allForWrite(db.selectFrom('tenants').select('name').where('id', '=', id).compile()))[0]?.name;
+    await sqlite.run(tenant('a'));
+    // Each rename is read back for the next one as soon as it is acknowledged, while others queue.
+    const chains = Array.from({ length: 20 }, async (_, i) => {
+      await sqlite.run(tenant(`r${i}`));
+      for (let step = 0; step < 5; step++) {
+        const from = (await nameOf(`r${i}`)) ?? 'missing';
+        expect(await sqlite.run(rename(`r${i}`, from, `r${i}-${step}`))).toBe(1);
+      }
+      return nameOf(`r${i}`);
+    });
+    expect(await Promise.all(chains)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}-4`));
+    if (writer === 'thread') {
+      const path = sqlite.db.name;
+      const other = new SqliteExecutor({ path });
+      await other.run(rename('a', 'a', 'by another connection'));
+      expect(await nameOf('a')).toBe('by another connection');
+      await other.close();
+    }
+    await sqlite.close();
+  });
+
+  it('undoes a unit whose check finds nothing at commit (CheckFailed), and keeps one whose check holds', async () => {
+    const sqlite = await fresh();
+    await sqlite.run(tenant('a'));
+    const exists = (id: string) => sql`select 1 as found where exists (select 1 from tenants where id = ${id})`.compile(db);
+    const outcomes = await Promise.allSettled([
+      sqlite.atomic([{ query: tenant('b') }, { query: exists('nobody'), mustFind: true }]),
+      sqlite.atomic([{ query: tenant('c') }, { query: exists('a'), mustFind: true }]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(CheckFailed);
+    expect(await names(sqlite)).toEqual(['a:a', 'c:c']);
     await sqlite.close();
   });
 });

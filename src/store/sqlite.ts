@@ -4,7 +4,16 @@ import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Worker } from 'node:worker_threads';
-import { MissingReference, type SqlExecutor, StaleWrite, type Step, StoreBusy, UniqueViolation, uniqueTarget } from './executor.ts';
+import {
+  CheckFailed,
+  MissingReference,
+  type SqlExecutor,
+  StaleWrite,
+  type Step,
+  StoreBusy,
+  UniqueViolation,
+  uniqueTarget,
+} from './executor.ts';
 import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 
@@ -51,6 +60,7 @@ interface Unit {
 /** The store's error for a failed write, from the code and message the applier reports. */
 function classify(error: WireError): Error {
   if (error.stale) return new StaleWrite();
+  if (error.check) return new CheckFailed();
   // By extended result code: a foreign-key failure is no unique clash, and must not be retried as one.
   if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return new UniqueViolation(uniqueTarget(error.message));
@@ -61,13 +71,17 @@ function classify(error: WireError): Error {
 }
 
 const wire = (steps: readonly Step[]): WireStep[] =>
-  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange }));
+  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange, mustFind: s.mustFind }));
 
 /** Runs batches of units on the write connection, wherever it lives. */
 type Writer = {
   apply(units: readonly (readonly WireStep[])[]): Promise<WireResult[]>;
+  /** A read on the write connection. */
+  read(sql: string, params: readonly unknown[]): Promise<unknown[]>;
   close(): Promise<void>;
 };
+
+type ReadAnswer = { read: number; rows: unknown[] } | { read: number; error: WireError };
 
 /**
  * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
@@ -78,21 +92,33 @@ function threadWriter(options: SqliteOptions): Writer {
   const workerData = { path, synchronous, busyTimeoutMs, checkpoint, ...(trace ? { trace } : {}) };
   const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
   const pending = new Map<number, (result: WireResult) => void>();
+  const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
   let next = 0;
   let failure: Error | undefined;
+  const idle = () => pending.size === 0 && reads.size === 0;
   worker.unref();
-  worker.on('message', ({ ids, results }: { ids: number[]; results: WireResult[] }) => {
-    ids.forEach((id, i) => {
-      pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
-      pending.delete(id);
-    });
-    // Outstanding writes keep the process alive (a CLI command awaiting its write), nothing else.
-    if (pending.size === 0) worker.unref();
+  worker.on('message', (message: { ids: number[]; results: WireResult[] } | ReadAnswer) => {
+    if ('read' in message) {
+      const read = reads.get(message.read);
+      reads.delete(message.read);
+      if ('rows' in message) read?.resolve(message.rows);
+      else read?.reject(classify(message.error));
+    } else {
+      const { ids, results } = message;
+      ids.forEach((id, i) => {
+        pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
+        pending.delete(id);
+      });
+    }
+    // Outstanding writes and reads keep the process alive (a CLI command awaiting one), nothing else.
+    if (idle()) worker.unref();
   });
   const fail = (error: Error) => {
     failure = error;
     for (const settle of pending.values()) settle({ error: { message: `SQLite writer thread failed: ${error.message}` } });
     pending.clear();
+    for (const read of reads.values()) read.reject(new Error(`SQLite writer thread failed: ${error.message}`));
+    reads.clear();
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
@@ -105,10 +131,18 @@ function threadWriter(options: SqliteOptions): Writer {
       worker.postMessage({ ids, units });
       return results;
     },
+    read(sql, params) {
+      if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
+      const read = next++;
+      const rows = new Promise<unknown[]>((resolve, reject) => reads.set(read, { resolve, reject }));
+      worker.ref();
+      worker.postMessage({ read, sql, params });
+      return rows;
+    },
     async close() {
       await new Promise<void>((resolve) => {
-        if (pending.size === 0) return resolve();
-        worker.on('message', () => pending.size === 0 && resolve());
+        if (idle()) return resolve();
+        worker.on('message', () => idle() && resolve());
       });
       worker.removeAllListeners('exit');
       await worker.terminate();
@@ -118,6 +152,10 @@ function threadWriter(options: SqliteOptions): Writer {
 
 export class SqliteExecutor implements SqlExecutor {
   readonly backend = 'sqlite' as const;
+  // A write's unit checks the tenant's upstream counter on the write connection (sqlite-apply.js)
+  // instead of the main thread reading it first: after every commit of the writer thread that read
+  // starts from an emptied page cache (docs/performance.md, "A million customers").
+  readonly checksInWrite = true;
   /** The main thread's connection: reads (from WAL snapshots), migrations, and `inline` writes. */
   readonly db: Database.Database;
   /** Where writes run: `thread` (a file's default) or `inline` (`:memory:`, which one connection only sees). */
@@ -158,7 +196,11 @@ export class SqliteExecutor implements SqlExecutor {
       this.#writer = threadWriter(this.#options);
     } else {
       const apply = createApplier(this.db);
-      this.#writer = { apply: async (units) => apply(units), close: async () => undefined };
+      this.#writer = {
+        apply: async (units) => apply(units),
+        read: async (sql, params) => this.#statement(sql).all(...(params as Param[])),
+        close: async () => undefined,
+      };
     }
     return this.#writer;
   }
@@ -200,17 +242,26 @@ export class SqliteExecutor implements SqlExecutor {
       );
   }
 
-  #statement(query: CompiledQuery): Database.Statement<Param[]> {
-    let statement = this.#statements.get(query.sql);
+  #statement(sql: string): Database.Statement<Param[]> {
+    let statement = this.#statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare<Param[]>(query.sql);
-      this.#statements.set(query.sql, statement);
+      statement = this.db.prepare<Param[]>(sql);
+      this.#statements.set(sql, statement);
     }
     return statement;
   }
 
   async all<R>(query: CompiledQuery<R>): Promise<R[]> {
-    return this.#statement(query).all(...(query.parameters as Param[])) as R[];
+    return this.#statement(query.sql).all(...(query.parameters as Param[])) as R[];
+  }
+
+  /**
+   * A read a write is decided on, on the write connection: the writer thread's page cache survives
+   * its own commits, while this thread's is emptied by each of them (sqlite-writer.js). It sees every
+   * acknowledged write, as the write connection committed them. Inline, this thread's connection.
+   */
+  async allForWrite<R>(query: CompiledQuery<R>): Promise<R[]> {
+    return (await this.#writerFor().read(query.sql, query.parameters)) as R[];
   }
 
   async run(query: CompiledQuery): Promise<number> {

@@ -24,6 +24,9 @@ import type { UpdateUnit, WritePlan } from './write-unit.ts';
 export type { CredentialRow, CustomerRow, EventRow, IdempotencyRow, SigningKeyRow, TenantRow } from './hot-queries.ts';
 export type { UpdateUnit, WritePlan } from './write-unit.ts';
 
+/** How a customer is read: afresh, from the read cache when nothing changed, or for a write (Store.findCustomer). */
+export type Lookup = 'fresh' | 'reuse' | 'write';
+
 /** Customer rows kept per process for reads (CUSTGATE_READ_CACHE_SIZE; about 2–3 KB each). */
 export const defaultReadCacheSize = 1024;
 
@@ -117,11 +120,15 @@ export class Store {
   // --- customers
 
   /**
-   * `reuse`: a retrieve may get the row a read kept while nothing changed (read-cache.ts). A write
-   * reads afresh: the epoch moves with every commit, so checking it would only add to its cost.
+   * `reuse`: a retrieve may get the row a read kept while nothing changed (read-cache.ts). `write`:
+   * the row a write is about to be planned from, read where the backend's write connection has
+   * the warmer cache (executor.ts, `allForWrite`); the write's version check still decides. A
+   * write reads afresh: the epoch moves with every commit, so checking it would only add to its cost.
    */
-  async findCustomer(tenantId: string, kind: IdKind, value: string | number, reuse = false): Promise<CustomerRow | undefined> {
-    if (!reuse || !this.#rows.enabled) return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+  async findCustomer(tenantId: string, kind: IdKind, value: string | number, how: Lookup = 'fresh'): Promise<CustomerRow | undefined> {
+    if (how === 'write' && this.executor.allForWrite)
+      return (await this.executor.allForWrite(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+    if (how !== 'reuse' || !this.#rows.enabled) return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
     // The epoch first: a commit between it and the select moves it, so the row is never kept past it.
     const epoch = this.executor.readEpoch!();
     const key = `${tenantId}\n${kind}\n${value}`;

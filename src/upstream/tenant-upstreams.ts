@@ -59,7 +59,7 @@ export class Upstreams {
    * What this process keeps of a tenant without a proxy upstream, read from nothing, with the step
    * that makes a write routed by it safe: the write commits only while the tenant's counter is
    * still the kept one (CheckFailed otherwise; then ask `of`). It saves the write the counter's
-   * round trip where the store checks inside a write (PostgreSQL); undefined elsewhere, when
+   * round trip where the store checks inside a write (PostgreSQL, SQLite); undefined elsewhere (D1), when
    * nothing is kept, or when the tenant has a proxy upstream.
    */
   kept(tenantId: string): { readonly upstreams: TenantUpstreams; readonly check: Step } | undefined {

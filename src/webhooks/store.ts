@@ -2,13 +2,12 @@ import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
 import { chunked, type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
-import { actionOf } from './events.ts';
+import { WebhookEventQueries } from './event-queries.ts';
 import {
   type AttemptRow,
   type EndpointRow,
   type EndpointScope,
   type EndpointStatus,
-  type EventListFilter,
   scopeOf,
   type WebhookDatabase,
   type WebhookDeliveryKey,
@@ -36,12 +35,14 @@ export type {
 } from './tables.ts';
 export { scopeOf } from './tables.ts';
 
-export class WebhookStore {
+/** The webhook tables' queries, with the events a tenant can list (event-queries.ts) on the same object. */
+export class WebhookStore extends WebhookEventQueries {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<WebhookDatabase>;
   readonly #lease: LeasedQueue<WebhookDeliveryKey, WebhookDeliveryState>;
 
   constructor(executor: SqlExecutor) {
+    super(executor);
     this.#executor = executor;
     // The store's compiler, typed with the webhook tables this module owns.
     this.#db = queryBuilder(executor.backend) as unknown as Kysely<WebhookDatabase>;
@@ -282,68 +283,5 @@ export class WebhookStore {
       .limit(limit)
       .compile();
     return this.#executor.all(q);
-  }
-
-  // --- events (the customer_events rows, newest first)
-
-  async events(f: EventListFilter): Promise<{ customer_id: string; version: number; action: string; created_at: string }[]> {
-    let q = this.#db
-      .selectFrom('customer_events as ev')
-      .select(['ev.customer_id', 'ev.version', 'ev.action', 'ev.created_at'])
-      .where('ev.tenant_id', '=', f.tenantId)
-      .where('ev.created_at', '>=', f.createdAfter)
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('customers as c')
-            .select(sql.lit(1).as('one'))
-            .whereRef('c.tenant_id', '=', 'ev.tenant_id')
-            .whereRef('c.id', '=', 'ev.customer_id')
-            .where('c.livemode', '=', f.livemode ? 1 : 0),
-        ),
-      );
-    if (f.createdGte !== undefined) q = q.where('ev.created_at', '>=', f.createdGte);
-    if (f.types && f.types.length > 0) {
-      const actions = f.types.map((t) => actionOf[t]);
-      q = q.where('ev.action', 'in', actions);
-    }
-    if (f.undelivered) {
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('webhook_deliveries as d')
-            .select(sql.lit(1).as('one'))
-            // Customer ids are unique per tenant only (migration 0009): the tenant is part of the match.
-            .whereRef('d.tenant_id', '=', 'ev.tenant_id')
-            .whereRef('d.customer_id', '=', 'ev.customer_id')
-            .whereRef('d.version', '=', 'ev.version')
-            .where('d.state', '!=', 'delivered'),
-        ),
-      );
-    }
-    const b = f.before;
-    if (b) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('ev.created_at', '<', b.created_at),
-          eb.and([eb('ev.created_at', '=', b.created_at), eb('ev.customer_id', '<', b.customer_id)]),
-          eb.and([eb('ev.created_at', '=', b.created_at), eb('ev.customer_id', '=', b.customer_id), eb('ev.version', '<', b.version)]),
-        ]),
-      );
-    }
-    const rows = await this.#executor.all(
-      q.orderBy('ev.created_at', 'desc').orderBy('ev.customer_id', 'desc').orderBy('ev.version', 'desc').limit(f.limit).compile(),
-    );
-    return rows.map((r) => ({ ...r, version: Number(r.version) }));
-  }
-
-  async event(tenantId: string, customerId: string, version: number) {
-    const q = this.#db
-      .selectFrom('customer_events')
-      .select(['customer_id', 'version', 'action', 'created_at'])
-      .where('tenant_id', '=', tenantId)
-      .where('customer_id', '=', customerId)
-      .where('version', '=', version)
-      .compile();
-    const row = (await this.#executor.all(q))[0];
-    return row ? { ...row, version: Number(row.version) } : undefined;
   }
 }

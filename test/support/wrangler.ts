@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { quietWranglerEnv, wranglerBin } from '../../src/cli/d1-tools.ts';
+import { freePort } from '../../src/entries/registered.ts';
 
 // Running the pinned wrangler from Node tests: offline (no metrics, no cf fetch, no update check),
 // on free ports, bounded in time, and always stopped.
@@ -38,17 +38,7 @@ export function runNode(
 
 export const wrangler = (args: readonly string[], timeoutMs = 120_000) => runNode([wranglerBin(), ...args], { timeoutMs });
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 export interface DevServer {
   readonly url: string;
