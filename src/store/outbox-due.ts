@@ -16,6 +16,10 @@ import type { Database, OutboxTable } from './schema.ts';
 //   (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-RECURSIVE);
 // - the check for an earlier pending version of the same customer is a scalar sub-query (which
 //   PostgreSQL never pulls up into a join), one seek in `outbox_open` per walked row.
+// Which of those plans PostgreSQL takes is still its choice, and after an analyze of a drained
+// outbox it counts the pending rows as none and would rather sort them all at every step: the
+// store runs this query with sorting costed out (SqlExecutor.allIndexOrdered), which leaves the
+// walk's index the only way to its ORDER BY.
 // The key columns close the order so that each step starts strictly after the last: a backfill
 // queues a whole page of customers with the same timestamps.
 //
