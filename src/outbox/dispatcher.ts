@@ -56,6 +56,9 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number, random
 export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
   `custgate-${row.upstream_id}-${row.customer_id}-v${row.version}`;
 
+// The first pause after a round of failures only (see drain); it doubles per such round.
+const failurePauseMs = 25;
+
 export class Dispatcher {
   readonly owner = `dispatcher-${crypto.randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'logger'>> & Pick<DispatcherOptions, 'logger'>;
@@ -89,6 +92,7 @@ export class Dispatcher {
   async drain(options: { readonly deadline?: number } = {}): Promise<DrainReport> {
     const report = emptyReport();
     const outbox = this.#o.store.outbox;
+    let failedRounds = 0;
     await drainRounds<DeliveryRow>(
       {
         now: this.#o.now,
@@ -98,7 +102,16 @@ export class Dispatcher {
         due: (now, limit) => outbox.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
         process: async (rows, owner) => {
+          const before = report.retried;
+          const settled = report.delivered + report.dead;
           await Promise.all(rows.map((row) => this.#process(row, owner, report)));
+          // A round whose every send failed (an upstream down or unreachable) says the next round
+          // will likely fail too: wait before it, doubling up to a second, so an outage does not
+          // turn the dispatcher into a busy loop that takes the cores from the requests.
+          if (report.retried - before === rows.length && report.delivered + report.dead === settled) {
+            failedRounds++;
+            await new Promise((resolve) => setTimeout(resolve, Math.min(failurePauseMs * 2 ** (failedRounds - 1), 1_000)));
+          } else failedRounds = 0;
         },
       },
       options.deadline,
