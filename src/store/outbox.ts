@@ -134,6 +134,13 @@ export class OutboxStore {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
+  /** Holds an upstream's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
+  defer(upstreamId: string, until: string, now: string): Promise<number> {
+    // The literal of the partial index `outbox_open` (migration 0010): the scan reads that upstream's
+    // open rows only, not every version it was ever delivered.
+    return this.#lease.defer(upstreamId, until, now, sql<boolean>`${sql.ref('state')} in ('pending', 'dead')`);
+  }
+
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
   settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
     return this.#lease.settle(key, owner, outcome, now);
