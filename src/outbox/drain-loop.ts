@@ -57,14 +57,15 @@ export class TargetHolds {
 
   /**
    * Reads a round's outcomes per target: an answer releases the target; sends that all failed
-   * hold it, longer each time. The targets newly held, with the end (epoch ms) of their hold.
+   * and are to be retried hold it, longer each time. The targets newly held, with the end (epoch ms) of their hold.
    */
   afterRound(outcomes: Iterable<readonly [target: string, outcome: RowOutcome]>, now: number): Map<string, number> {
     const failed = new Set<string>();
     const answered = new Set<string>();
     for (const [target, outcome] of outcomes) {
       if (outcome === 'answered') answered.add(target);
-      else if (outcome === 'failed' || outcome === 'gave-up') failed.add(target);
+      // A row given up has no later try to spare, so it neither holds the target nor releases it.
+      else if (outcome === 'failed') failed.add(target);
     }
     for (const target of answered) this.#held.delete(target);
     const held = new Map<string, number>();
