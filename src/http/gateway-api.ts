@@ -7,6 +7,7 @@ import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
 import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
+import { withGrantWarnings } from '../upstream/grants.ts';
 import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
@@ -76,6 +77,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   const api = new Hono<GatewayEnv>();
   api.onError((error) => gatewayError(error, rt));
   const authenticated = gatewayAuth(dialects, rt);
+  const admin = { keyring: rt.keyring, dialects };
 
   // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
   // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
@@ -182,7 +184,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     }
     const id = c.req.param('id');
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
-    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+    return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id)));
   });
 
   // The cut-over (src/upstream/cut-over.ts): {"force": true} promotes past what would refuse it.
@@ -197,7 +199,8 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     }
     const id = c.req.param('id');
     const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), fields.force === true);
-    return c.json({ ...(await upstreamDetail(rt.store, principal.tenantId, id)), forced: promoted.forced });
+    const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
+    return c.json({ ...detail, forced: promoted.forced });
   });
   api.post('/upstreams/:id/demote', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');
