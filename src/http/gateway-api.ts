@@ -26,6 +26,12 @@ import { asGatewayError, type Runtime } from './runtime.ts';
 // the tenant in the access log), and every error leaves through one onError: a route cannot skip
 // either by forgetting a try/catch. test/gateway-auth.test.ts walks the route table to hold that.
 
+/**
+ * The health probe counts pending and dead deliveries up to this many each: an operator needs to
+ * know the outbox is deep, not by how much, and a probe must not get slower as it grows.
+ */
+export const healthDepthCap = 10_000;
+
 const statusByCode = {
   unauthenticated: 401,
   forbidden: 403,
@@ -86,7 +92,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const status = up ? 'ok' : 'degraded';
     const code = up ? 200 : 503;
     if (!(await probeAuthorized(c.req.header('authorization'), rt.config.probeToken))) return c.json({ status }, code);
-    const outbox = up ? await rt.store.outbox.counts().catch(() => null) : null;
+    const outbox = up ? await rt.store.outbox.depth(healthDepthCap).catch(() => null) : null;
     const unreadable = up
       ? await rt.store.upstreams
           .all()
