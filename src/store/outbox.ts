@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
 import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -115,7 +116,11 @@ export class OutboxStore {
    * operator retries or drops it.
    */
   async due(now: string, limit: number): Promise<DeliveryRow[]> {
-    // The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
+    if (this.#executor.backend === 'postgres') {
+      const q = duePostgres(this.#db, now, limit);
+      return this.#executor.allIndexOrdered ? this.#executor.allIndexOrdered(q) : this.#executor.all(q);
+    }
+    // SQLite and D1. The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
     // applies: SQLite matches a partial index's WHERE term by its text, a bound parameter would not.
     // The pick then costs index seeks over open rows, however many versions were delivered before.
     const q = this.#db
