@@ -28,6 +28,11 @@ export interface OutboxCounts {
   readonly dead: number;
 }
 
+/** Counts read no further than `cap` + 1 rows each: a count past `cap` shows as `cap`, with `capped`. */
+export interface OutboxDepth extends OutboxCounts {
+  readonly capped: boolean;
+}
+
 const deliveryColumns = [
   'upstream_id',
   'customer_id',
@@ -67,6 +72,22 @@ export function pendingDelivery(
 /** One delivery by its key. */
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
   eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
+
+/** The health probe's query: pending and dead rows, each counted up to `cap` + 1 (OutboxStore.depth). */
+export function depthQuery(db: Kysely<Database>, cap: number) {
+  const upTo = (state: DeliveryState) =>
+    db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('state')
+          .where('state', '=', state)
+          .limit(cap + 1)
+          .as('o'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'));
+  return db.selectNoFrom([upTo('pending').as('pending'), upTo('dead').as('dead')]).compile();
+}
 
 export class OutboxStore {
   readonly #executor: SqlExecutor;
@@ -139,6 +160,13 @@ export class OutboxStore {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
+  /** Holds an upstream's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
+  defer(upstreamId: string, until: string, now: string): Promise<number> {
+    // The literal of the partial index `outbox_open` (migration 0010): the scan reads that upstream's
+    // open rows only, not every version it was ever delivered.
+    return this.#lease.defer(upstreamId, until, now, sql<boolean>`${sql.ref('state')} in ('pending', 'dead')`);
+  }
+
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
   settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
     return this.#lease.settle(key, owner, outcome, now);
@@ -186,6 +214,19 @@ export class OutboxStore {
       changed += await this.#executor.run(q);
     }
     return changed;
+  }
+
+  /**
+   * Pending and dead deliveries of all tenants, each counted up to `cap` (the health probe): each
+   * count reads at most `cap` + 1 entries of `outbox_due` (state first), so a probe costs the same
+   * at a million pending as at ten.
+   */
+  async depth(cap: number): Promise<OutboxDepth> {
+    const q = depthQuery(this.#db, cap);
+    const [row] = await this.#executor.all<{ pending: number | string; dead: number | string }>(q);
+    const pending = Number(row?.pending ?? 0);
+    const dead = Number(row?.dead ?? 0);
+    return { pending: Math.min(pending, cap), dead: Math.min(dead, cap), capped: pending > cap || dead > cap };
   }
 
   /** Pending and dead deliveries, of one tenant (to one upstream) or of all (health, metrics). */
