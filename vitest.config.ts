@@ -22,12 +22,14 @@ const backendIndependent = [
   'src/store/sqlite.test.ts',
   'test/config.test.ts',
   'test/d1-migrations.test.ts',
+  'test/heap-growing.test.ts',
   'test/e2e/wooshpay-stripe-sdk.test.ts',
   'test/judge-client-halves.test.ts',
   'test/properties-translate.test.ts',
   'test/seed-openapi.test.ts',
   'test/worker-bundle.test.ts',
   'test/worker-dev.test.ts',
+  'test/young-generation.test.ts',
 ];
 
 const project = (name: string, skip: readonly string[] = []): TestProjectInlineConfiguration => ({
