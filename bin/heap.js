@@ -112,8 +112,7 @@ export function capYoungGeneration(mb, v8, perfHooks, channels) {
     if (!worker) return;
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     const since = performance.now();
-    while (!((worker.resourceLimits?.maxYoungGenerationSizeMb ?? 0) > 0) && performance.now() - since < 200)
-      Atomics.wait(sleeper, 0, 0, 1);
+    while (!((worker.resourceLimits?.maxYoungGenerationSizeMb ?? 0) > 0) && performance.now() - since < 200) Atomics.wait(sleeper, 0, 0, 1);
     Atomics.wait(sleeper, 0, 0, 3);
     steer();
     let waiting = true;
