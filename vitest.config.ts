@@ -11,6 +11,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 // second gateway only holds what the judge already checked). They run once, in `sqlite`; a new
 // file runs on both backends until it is listed here.
 const backendIndependent = [
+  'bench/*.test.ts',
   'dialects/*/mapping.test.ts',
   'dialects/*/from-patch.test.ts',
   'dialects/shared/*.test.ts',
@@ -35,7 +36,7 @@ const project = (name: string, skip: readonly string[] = []): TestProjectInlineC
   extends: true,
   test: {
     name,
-    include: ['{src,dialects,schemas,test}/**/*.test.ts'],
+    include: ['{src,dialects,schemas,test,bench}/**/*.test.ts'],
     exclude: ['test/workers/**', '**/node_modules/**', ...skip],
     env: { CUSTGATE_TEST_BACKEND: name },
   },
