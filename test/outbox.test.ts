@@ -102,7 +102,7 @@ describe('outbox: recorded with the write', () => {
     const health = (await (await s.request('/gateway/v1/health', { headers: probeAuth })).json()) as {
       outbox: { pending: number; dead: number };
     };
-    expect(health.outbox).toEqual({ pending: 2, dead: 0 });
+    expect(health.outbox).toEqual({ pending: 2, dead: 0, capped: false });
   });
 
   it('records nothing for a tenant without mirror or shadow upstreams, nor for a write that changed nothing', async () => {
@@ -257,7 +257,7 @@ describe('outbox: the dispatcher', () => {
     const health = (await (await s.request('/gateway/v1/health', { headers: probeAuth })).json()) as {
       outbox: { pending: number; dead: number };
     };
-    expect(health.outbox).toEqual({ pending: 0, dead: 1 });
+    expect(health.outbox).toEqual({ pending: 0, dead: 1, capped: false });
 
     // Retried once a later version was delivered, it is settled without another request.
     const key = { upstream_id: 'up_b', customer_id: uuid, version: 1 };

@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit } from './support/gateway.ts';
+import { bottomlessMeteroid } from './support/local-provider.ts';
 import { runCli } from './support/processes.ts';
 import { addUpstream, createTenant } from './support/registered.ts';
 import { type ReplicatingGateway, replicatingGateway } from './support/upstream.ts';
@@ -10,43 +10,17 @@ import { type ReplicatingGateway, replicatingGateway } from './support/upstream.
 // look-up walks (20 pages): every write of that customer is a 502 until the record of the create
 // goes. The operator lists the records (`custgate upstream attempts`, GET
 // /gateway/v1/upstreams/{id}/create-attempts), clears one (`--clear`), and the next write sends
-// the create again. The provider here answers pages of one customer each and drops every create.
+// the create again. The provider (test/support/local-provider.ts) answers pages of one customer each and drops every create.
 
 let gw: ReplicatingGateway;
-let provider: Server;
-let base = '';
-let creates = 0;
-let listed = 0;
+const meteroid = bottomlessMeteroid();
 
 beforeAll(async () => {
-  provider = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://provider');
-    if (req.method === 'POST' && url.pathname === '/api/v1/customers') {
-      creates++;
-      req.socket.destroy();
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/api/v1/customers') {
-      listed++;
-      const page = Number(url.searchParams.get('page') ?? '0');
-      const meta = { page, per_page: 1, total_items: 100_000, total_pages: 100_000 };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ data: [{ id: `cus_other${page}`, name: `Other ${page}`, currency: 'EUR' }], pagination_meta: meta }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
-  });
-  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-  const address = provider.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   gw = await replicatingGateway();
 });
 
 afterAll(async () => {
   await gw?.store.executor.close();
-  provider?.closeAllConnections();
-  await new Promise<void>((resolve) => provider?.close(() => resolve()));
 });
 
 it('a stuck create record is listed and cleared by the operator; the next write sends the create again', { timeout: 60_000 }, async () => {
@@ -59,14 +33,14 @@ it('a stuck create record is listed and cleared by the operator; the next write 
   const uuid = ((await (await gw.request(`/gateway/v1/customers/${id}`, { headers: auth })).json()) as { ids: { uuid: string } }).ids.uuid;
   const upstream = await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), tenant.tenant.id, {
     dialect: 'meteroid',
-    baseUrl: base,
+    baseUrl: meteroid.base,
     mode: 'proxy',
     credentials: { api_key: 'test-key' },
   });
   const write = () => gw.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Stuck 2' }, auth));
   expect((await write()).status).toBe(503);
   expect((await write()).status).toBe(502);
-  expect([creates, listed]).toEqual([1, 20]);
+  expect([meteroid.creates, meteroid.listed]).toEqual([1, 20]);
 
   // The gateway API and the CLI list it; another tenant sees no such upstream.
   const path = `/gateway/v1/upstreams/${upstream.id}/create-attempts`;
@@ -89,5 +63,5 @@ it('a stuck create record is listed and cleared by the operator; the next write 
 
   // The next write sends the create again, without walking the list.
   expect((await write()).status).toBe(503);
-  expect([creates, listed]).toEqual([2, 20]);
+  expect([meteroid.creates, meteroid.listed]).toEqual([2, 20]);
 });

@@ -9,10 +9,10 @@ import {
   listUpstreamsChecked,
   removeUpstream,
   setWebhookSecret,
-  storedGrantWarnings,
   type UpstreamView,
   upstreamDetail,
 } from '../upstream/registry.ts';
+import { withGrantWarnings as withWarnings } from '../upstream/grants.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 import { type CreateAttemptView, clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { bookCommands } from './book.ts';
@@ -34,15 +34,8 @@ const printWarnings = (warnings: readonly string[] | undefined): void => {
 
 export function upstreamCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   /** The upstream as it now serves, with what its credentials lack for its new mode (as `upstream add` warns). */
-  const withGrantWarnings = async <U extends UpstreamView>(
-    store: Store,
-    view: U,
-  ): Promise<U & { readonly warnings?: readonly string[] }> => {
-    const row = await store.upstreams.find(view.tenant_id, view.id);
-    const admin = { keyring: keyringFor(loadConfig(env), store.upstreams), dialects: all };
-    const warnings = row ? await storedGrantWarnings(admin, row, view.mode) : [];
-    return warnings.length > 0 ? { ...view, warnings } : view;
-  };
+  const withGrantWarnings = <U extends UpstreamView>(store: Store, view: U) =>
+    withWarnings(store, { keyring: keyringFor(loadConfig(env), store.upstreams), dialects: all }, view);
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
   upstream
     .command('add <tenant>')

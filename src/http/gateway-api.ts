@@ -7,6 +7,7 @@ import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
 import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
+import { withGrantWarnings } from '../upstream/grants.ts';
 import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant } from './access.ts';
@@ -24,6 +25,12 @@ import { asGatewayError, type Runtime } from './runtime.ts';
 // registered behind one authentication middleware (the failed-authentication limit per address,
 // the tenant in the access log), and every error leaves through one onError: a route cannot skip
 // either by forgetting a try/catch. test/gateway-auth.test.ts walks the route table to hold that.
+
+/**
+ * The health probe counts pending and dead deliveries up to this many each: an operator needs to
+ * know the outbox is deep, not by how much, and a probe must not get slower as it grows.
+ */
+export const healthDepthCap = 10_000;
 
 const statusByCode = {
   unauthenticated: 401,
@@ -76,6 +83,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   const api = new Hono<GatewayEnv>();
   api.onError((error) => gatewayError(error, rt));
   const authenticated = gatewayAuth(dialects, rt);
+  const admin = { keyring: rt.keyring, dialects };
 
   // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
   // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
@@ -84,7 +92,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const status = up ? 'ok' : 'degraded';
     const code = up ? 200 : 503;
     if (!(await probeAuthorized(c.req.header('authorization'), rt.config.probeToken))) return c.json({ status }, code);
-    const outbox = up ? await rt.store.outbox.counts().catch(() => null) : null;
+    const outbox = up ? await rt.store.outbox.depth(healthDepthCap).catch(() => null) : null;
     const unreadable = up
       ? await rt.store.upstreams
           .all()
@@ -182,7 +190,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     }
     const id = c.req.param('id');
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
-    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+    return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id)));
   });
 
   // The cut-over (src/upstream/cut-over.ts): {"force": true} promotes past what would refuse it.
@@ -197,7 +205,8 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     }
     const id = c.req.param('id');
     const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), fields.force === true);
-    return c.json({ ...(await upstreamDetail(rt.store, principal.tenantId, id)), forced: promoted.forced });
+    const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
+    return c.json({ ...detail, forced: promoted.forced });
   });
   api.post('/upstreams/:id/demote', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');

@@ -28,6 +28,8 @@ export interface LeaseOutcome<S extends string> {
   readonly nextAttemptAt?: string;
   /** undefined: last_error is left as it is. */
   readonly error?: string | null;
+  /** The row was leased but not sent (its target held back): the claim's attempt is taken back. */
+  readonly unsent?: boolean;
 }
 
 /** One row's end, for settling a round of rows in one commit (LeasedQueue.settleSteps). */
@@ -135,7 +137,7 @@ export class LeasedQueue<K extends object, S extends string> {
         steps.push({ query: this.#settleQuery(this.#update(key), owner, outcome, now) });
         continue;
       }
-      const id = JSON.stringify([outcome.state, outcome.error]);
+      const id = JSON.stringify([outcome.state, outcome.error, outcome.unsent]);
       const group = groups.get(id) ?? { outcome, keys: [] };
       group.keys.push(key);
       groups.set(id, group);
@@ -150,16 +152,37 @@ export class LeasedQueue<K extends object, S extends string> {
 
   #settleQuery(q: UpdateQueryBuilder<LeaseDatabase, 'queue', 'queue', UpdateResult>, owner: string, outcome: LeaseOutcome<S>, now: string) {
     return q
-      .set({
+      .set((eb) => ({
         state: outcome.state,
         lease_owner: null,
         lease_until: null,
         updated_at: now,
         ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
         ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
-      })
+        ...(outcome.unsent ? { attempts: eb('attempts', '-', 1) } : {}),
+      }))
       .where('lease_owner', '=', owner)
       .compile();
+  }
+
+  /**
+   * Pushes every free pending row of one target (the first key column: an upstream, an endpoint)
+   * that is due before `until` to `until`, in one statement: the target is down, and its rows
+   * should neither be leased and failed a round at a time nor be picked ahead of other targets'
+   * rows. Not an attempt (nothing is sent), so attempts stay as they are; rows in flight (leased)
+   * are left to their holder. `open` narrows the scan to an index of open rows where there is one.
+   */
+  async defer(target: string, until: string, now: string, open?: RawBuilder<boolean>): Promise<number> {
+    const column = this.#keyColumns[0] as keyof LeaseDatabase['queue'];
+    let q = this.#db
+      .updateTable(this.#table)
+      .set({ next_attempt_at: until, updated_at: now })
+      .where(column, '=', target as never)
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<', until)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+    if (open) q = q.where(open);
+    return this.#executor.run(q.compile());
   }
 
   /** Takes the lease on a row; false when another holder got it first. */

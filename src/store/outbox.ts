@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
 import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -25,6 +26,11 @@ export interface DeliveryKey {
 export interface OutboxCounts {
   readonly pending: number;
   readonly dead: number;
+}
+
+/** Counts read no further than `cap` + 1 rows each: a count past `cap` shows as `cap`, with `capped`. */
+export interface OutboxDepth extends OutboxCounts {
+  readonly capped: boolean;
 }
 
 const deliveryColumns = [
@@ -67,6 +73,22 @@ export function pendingDelivery(
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
   eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
 
+/** The health probe's query: pending and dead rows, each counted up to `cap` + 1 (OutboxStore.depth). */
+export function depthQuery(db: Kysely<Database>, cap: number) {
+  const upTo = (state: DeliveryState) =>
+    db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('state')
+          .where('state', '=', state)
+          .limit(cap + 1)
+          .as('o'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'));
+  return db.selectNoFrom([upTo('pending').as('pending'), upTo('dead').as('dead')]).compile();
+}
+
 export class OutboxStore {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
@@ -94,7 +116,11 @@ export class OutboxStore {
    * operator retries or drops it.
    */
   async due(now: string, limit: number): Promise<DeliveryRow[]> {
-    // The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
+    if (this.#executor.backend === 'postgres') {
+      const q = duePostgres(this.#db, now, limit);
+      return this.#executor.allIndexOrdered ? this.#executor.allIndexOrdered(q) : this.#executor.all(q);
+    }
+    // SQLite and D1. The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
     // applies: SQLite matches a partial index's WHERE term by its text, a bound parameter would not.
     // The pick then costs index seeks over open rows, however many versions were delivered before.
     const q = this.#db
@@ -132,6 +158,13 @@ export class OutboxStore {
   /** Leases a round's deliveries in one commit; those of `keys` that `owner` (unique to the round) won. */
   claimMany<T extends DeliveryKey>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
+  }
+
+  /** Holds an upstream's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
+  defer(upstreamId: string, until: string, now: string): Promise<number> {
+    // The literal of the partial index `outbox_open` (migration 0010): the scan reads that upstream's
+    // open rows only, not every version it was ever delivered.
+    return this.#lease.defer(upstreamId, until, now, sql<boolean>`${sql.ref('state')} in ('pending', 'dead')`);
   }
 
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
@@ -181,6 +214,19 @@ export class OutboxStore {
       changed += await this.#executor.run(q);
     }
     return changed;
+  }
+
+  /**
+   * Pending and dead deliveries of all tenants, each counted up to `cap` (the health probe): each
+   * count reads at most `cap` + 1 entries of `outbox_due` (state first), so a probe costs the same
+   * at a million pending as at ten.
+   */
+  async depth(cap: number): Promise<OutboxDepth> {
+    const q = depthQuery(this.#db, cap);
+    const [row] = await this.#executor.all<{ pending: number | string; dead: number | string }>(q);
+    const pending = Number(row?.pending ?? 0);
+    const dead = Number(row?.dead ?? 0);
+    return { pending: Math.min(pending, cap), dead: Math.min(dead, cap), capped: pending > cap || dead > cap };
   }
 
   /** Pending and dead deliveries, of one tenant (to one upstream) or of all (health, metrics). */

@@ -1,11 +1,12 @@
 import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
-import type { Action, AnyDialect, BodyFormat, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
+import { grantWarnings } from './grants.ts';
 import { sealWebhookSecret } from './inbound-format.ts';
-import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
+import { type Keyring, sealCredentials } from './secrets.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
 // /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing. A mode
@@ -129,51 +130,6 @@ function baseUrlOf(text: string): string {
 export interface UpstreamAdmin {
   readonly keyring: Keyring;
   readonly dialects: readonly AnyDialect[];
-}
-
-/**
- * What each mode asks of the provider: a proxy reads, writes and deletes there as the system of
- * record; a mirror delivers creates, updates and deletes; a shadow also reads each one back
- * (docs/migrating.md).
- */
-const actionsOf = {
-  proxy: ['read', 'create', 'update', 'delete'],
-  mirror: ['create', 'update', 'delete'],
-  shadow: ['read', 'create', 'update', 'delete'],
-} as const satisfies Record<UpstreamMode, readonly Action[]>;
-
-/**
- * Why an upstream in `mode` will fail some requests with these credentials: the provider's
- * permissions the credentials lack, where the dialect can read its credentials' grants (Connhex's
- * token). Said, not refused: a narrower token is the owner's choice.
- */
-export function grantWarnings(dialect: AnyDialect, credentials: IssuedCredentials, mode: UpstreamMode): string[] {
-  const missing = dialect.client.missingGrants?.(credentials, actionsOf[mode]) ?? [];
-  if (missing.length === 0) return [];
-  const missed = missing.join(', ');
-  return [
-    `The ${dialect.name} credentials lack ${missed}, which a ${mode} upstream needs: the provider will refuse ` +
-      'those requests (a proxied one answers 502, a delivery stays pending). Give the token them too ' +
-      `(a custgate provider mints one with: custgate token mint <tenant> --dialect ${dialect.name} --permissions <its permissions>,${missing.join(',')}).`,
-  ];
-}
-
-/**
- * `grantWarnings` for a stored upstream about to serve in `mode` (a mode change, a promotion): the
- * same warning `upstream add` gives, since a token fit for a mirror may lack what a proxy needs.
- * Nothing when the dialect cannot read grants or the credentials do not open (`upstream list` says so).
- */
-export async function storedGrantWarnings(admin: UpstreamAdmin, row: UpstreamRow, mode: UpstreamMode): Promise<string[]> {
-  const dialect = admin.dialects.find((d) => d.name === row.dialect);
-  if (dialect?.client.missingGrants === undefined) return [];
-  let credentials: unknown;
-  try {
-    credentials = JSON.parse((await openCredentials(admin.keyring, row)).plaintext);
-  } catch {
-    return [];
-  }
-  const parsed = v.safeParse(dialect.client.credentials, credentials);
-  return parsed.success ? grantWarnings(dialect, parsed.output, mode) : [];
 }
 
 export async function addUpstream(
