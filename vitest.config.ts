@@ -11,6 +11,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 // second gateway only holds what the judge already checked). They run once, in `sqlite`; a new
 // file runs on both backends until it is listed here.
 const backendIndependent = [
+  'bench/*.test.ts',
   'dialects/*/mapping.test.ts',
   'dialects/*/from-patch.test.ts',
   'dialects/shared/*.test.ts',
@@ -21,19 +22,21 @@ const backendIndependent = [
   'src/store/sqlite.test.ts',
   'test/config.test.ts',
   'test/d1-migrations.test.ts',
+  'test/heap-growing.test.ts',
   'test/e2e/wooshpay-stripe-sdk.test.ts',
   'test/judge-client-halves.test.ts',
   'test/properties-translate.test.ts',
   'test/seed-openapi.test.ts',
   'test/worker-bundle.test.ts',
   'test/worker-dev.test.ts',
+  'test/young-generation.test.ts',
 ];
 
 const project = (name: string, skip: readonly string[] = []): TestProjectInlineConfiguration => ({
   extends: true,
   test: {
     name,
-    include: ['{src,dialects,schemas,test}/**/*.test.ts'],
+    include: ['{src,dialects,schemas,test,bench}/**/*.test.ts'],
     exclude: ['test/workers/**', '**/node_modules/**', ...skip],
     env: { CUSTGATE_TEST_BACKEND: name },
   },

@@ -19,8 +19,10 @@ import { cpuSeconds, runChild } from './processes.ts';
 //   drain rate: 100 deliveries seeded, the rate at which they are delivered; then BENCH_BACKLOG
 //     seeded, the rate of its first BENCH_DRAIN_SAMPLE deliveries (from the rows' settle times);
 //   read p99: a retrieve of another tenant's customer at a fixed rate (BENCH_BACKLOG_RATE), with an
-//     empty outbox, then with the provider stopped and BENCH_BACKLOG more deliveries seeded towards
-//     the unreachable upstream, so every delivery fails and is retried while the reads run.
+//     empty outbox; then while the large backlog is being delivered (the provider up, the drain
+//     healthy: what a backfill costs the other tenants); then with the provider stopped and
+//     BENCH_BACKLOG more deliveries seeded towards the unreachable upstream, so every delivery fails
+//     (the dispatcher holds both upstreams: src/outbox/drain-loop.ts) while the reads run.
 
 export const backlogTargets = { p99Share: 2, drainShare: 0.5 } as const;
 
@@ -137,6 +139,10 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
     const seeded = new Date().toISOString();
     const large = await drainRate(bigAt, Math.min(sample, backlog), seeded);
     log(`  drain at a backlog of ${backlog}: ${large.rate.toFixed(1)}/s${cpuText(large)}`);
+    const drainingBefore = pending();
+    const draining = await reads();
+    const drainingAfter = pending();
+    log(`  read p99, healthy drain, ${drainingBefore} → ${drainingAfter} pending: ${draining.p99.toFixed(2)} ms`);
     await provider.stop();
     await seed(store, tenant, dead.id, 0, backlog);
     const before = pending();
@@ -145,6 +151,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
     log(`  read p99, ${before} pending: ${loaded.p99.toFixed(2)} ms`);
 
     const p99Share = loaded.p99 / empty.p99;
+    const drainingShare = draining.p99 / empty.p99;
     const drainShare = large.rate / small.rate;
     const ms = (m: Measured) => [m.p50.toFixed(2), m.p99.toFixed(2), String(m.errors)];
     return {
@@ -152,6 +159,13 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
       header: ['row', 'pending', 'value', 'p50 ms', 'p99 ms', 'errors', 'ratio to baseline'],
       rows: [
         ['baseline: other tenant retrieve, empty outbox', '0', `${rate} req/s offered`, ...ms(empty), '–'],
+        [
+          'other tenant retrieve, backlog being delivered (provider up)',
+          `${drainingBefore} → ${drainingAfter}`,
+          `${rate} req/s offered`,
+          ...ms(draining),
+          `${drainingShare.toFixed(2)}× p99`,
+        ],
         [
           `other tenant retrieve, backlog (upstreams unreachable)`,
           `${before} → ${after}`,
@@ -174,11 +188,17 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
         `BENCH_BACKLOG=${backlog} (the issue's figure: 100,000), BENCH_DRAIN_SAMPLE=${sample}, BENCH_BACKLOG_RATE=${rate} req/s for ${seconds} s (BENCH_BACKLOG_SECONDS) after 2 s of warm-up, 8 connections.`,
         `Seeded by inserting pending create deliveries into the running gateway's SQLite file through the store API (${backlog.toLocaleString('en-US')} in ${(seedMs / 1000).toFixed(1)} s), not by writes; the customers were bulk-loaded by bench/preload.ts.`,
         "Drain: one `custgate serve` delivering creates to a second custgate (Wooshpay); the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended. CPU per delivery: each process's user + system time (/proc/<pid>/stat) over the window, divided by the deliveries settled in it.",
-        'Read p99: the provider is stopped and a second backlog is seeded towards a port nothing listens on, so the dispatcher keeps failing and rescheduling deliveries while another tenant is read.',
+        'Read p99 during a healthy drain: right after the drain sample, while the rest of the large backlog is being delivered to the provider (the pending column: before → after the reads).',
+        'Read p99 with the upstreams unreachable: the provider is stopped and a second backlog is seeded towards a port nothing listens on; every send fails, and the dispatcher holds each upstream after a failed round and defers its deliveries (src/outbox/drain-loop.ts) while another tenant is read.',
       ],
       verdicts: [
         {
-          target: `other tenant's retrieve p99 with the backlog ≤ ${backlogTargets.p99Share}× with an empty outbox`,
+          target: `other tenant's retrieve p99 during a healthy drain of the backlog ≤ ${backlogTargets.p99Share}× with an empty outbox`,
+          value: `${drainingShare.toFixed(2)}×`,
+          met: drainingShare <= backlogTargets.p99Share,
+        },
+        {
+          target: `other tenant's retrieve p99 with the backlog failing ≤ ${backlogTargets.p99Share}× with an empty outbox`,
           value: `${p99Share.toFixed(2)}×`,
           met: p99Share <= backlogTargets.p99Share,
         },
@@ -187,7 +207,11 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
           value: `${drainShare.toFixed(2)}×`,
           met: drainShare >= backlogTargets.drainShare,
         },
-        { target: 'no failed reads', value: String(empty.errors + loaded.errors), met: empty.errors + loaded.errors === 0 },
+        {
+          target: 'no failed reads',
+          value: String(empty.errors + draining.errors + loaded.errors),
+          met: empty.errors + draining.errors + loaded.errors === 0,
+        },
       ],
     };
   } finally {

@@ -7,11 +7,13 @@
 //   - overwrite: the same offsets of a file already that long (a WAL reset after a checkpoint and
 //     written again from the start: only data blocks change).
 // Percentiles are of the sync call alone. Run it on the disk the database is on, alone and under load.
+// A fourth argument `pattern:sync` (e.g. `overwrite:fdatasync`, the server's) measures that one only.
 import { closeSync, fdatasyncSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 
 const file = process.argv[2] ?? 'fsync-latency.bin';
 const count = Number(process.argv[3] ?? 2000);
 const frames = Number(process.argv[4] ?? 1);
+const only = process.argv[5];
 const commit = Buffer.alloc(frames * (4096 + 24), 7);
 
 /** @param {'append' | 'overwrite'} pattern @param {(fd: number) => void} sync */
@@ -45,6 +47,7 @@ for (const pattern of /** @type {const} */ (['append', 'overwrite'])) {
     ['fdatasync', fdatasyncSync],
     ['fsync', fsyncSync],
   ])) {
+    if (only && only !== `${pattern}:${name}`) continue;
     const ms = run(pattern, sync);
     console.log(
       `  ${pattern.padEnd(9)} ${name.padEnd(9)} p50 ${at(ms, 0.5)} ms, p90 ${at(ms, 0.9)}, p99 ${at(ms, 0.99)}, p99.9 ${at(ms, 0.999)}, max ${(ms.at(-1) ?? 0).toFixed(2)}`,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { byHand, hello } from './requests.ts';
+import { byHand } from './by-hand.ts';
+import { hello } from './requests.ts';
 import { custgate, type RowContext } from './rows.ts';
 
 // `npm run bench -- --only paced`: the update's p99 at a fixed offered load (issue #30) and what

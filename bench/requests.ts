@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { freePort } from '../src/entries/registered.ts';
-import { measure } from './load.ts';
 import { buildDist, root, startChild } from './processes.ts';
-import type { Backend } from './report.ts';
+import { alternatedSqlite, postgresCustgate } from './pairs.ts';
 import { custgate, type RowContext, row } from './rows.ts';
-import { helloWorkload, retrieveWorkload, updateWorkload } from './workloads.ts';
+import { helloWorkload, updateWorkload } from './workloads.ts';
 
 // The `requests` group (hello-world, Prism, the same work by hand, custgate's rows) and the
 // `scale` group (every dialect's update at the small and the large store, nothing else).
@@ -25,57 +22,6 @@ export async function hello(ctx: RowContext, saturate = true) {
       await row(ctx, child, url, `hello-world at ${ctx.fixedRate} req/s`, helloWorkload, { kind: 'baseline', rate: ctx.fixedRate });
   } finally {
     await child.stop();
-  }
-}
-
-/** The same work written by hand (issue #30): the baseline custgate's rows are compared with. */
-export async function byHand(
-  ctx: RowContext,
-  dir: string,
-  customers: number,
-  backends: readonly Backend[] = ['sqlite', 'postgres'],
-  saturate = true,
-) {
-  const { load, warmupSeconds, postgresUrl, fixedRate } = ctx;
-  const wooshpay = ctx.registered.find((d) => d.name === 'wooshpay');
-  if (!wooshpay) return;
-  const key = `sk_test_${randomBytes(12).toString('hex')}`;
-  const credentials = { secret_key: key } as unknown as IssuedCredentials;
-  const runs: { tag: string; args: string[]; retrieve: boolean; backend: Backend }[] = [
-    { tag: 'sync=NORMAL', args: ['sqlite', join(dir, 'by-hand-normal.db'), 'normal'], retrieve: true, backend: 'sqlite' },
-    { tag: 'sync=FULL', args: ['sqlite', join(dir, 'by-hand-full.db'), 'full'], retrieve: false, backend: 'sqlite' },
-  ];
-  const schema = `custgate_byhand_${randomBytes(4).toString('hex')}`;
-  if (postgresUrl) runs.push({ tag: 'PostgreSQL', args: ['postgres', postgresUrl, schema], retrieve: true, backend: 'postgres' });
-  for (const run of runs.filter((r) => backends.includes(r.backend))) {
-    ctx.log(`the same work by hand (${run.tag}) with ${customers.toLocaleString('en-US')} customers`);
-    const child = await startChild(
-      ['--import', 'tsx', 'bench/by-hand-server.ts', String(customers), ...run.args],
-      { BENCH_BY_HAND_KEY: key },
-      /"port"/,
-      { timeoutMs: 300_000 },
-    );
-    try {
-      const { port } = JSON.parse(child.line) as { port: number };
-      const url = `http://127.0.0.1:${port}`;
-      const meta = { kind: 'by-hand', dialect: 'wooshpay', customers, backend: run.backend } as const;
-      if (warmupSeconds > 0)
-        await measure(url, updateWorkload(wooshpay, credentials, customers, 3), { ...load, durationSeconds: warmupSeconds });
-      if (saturate) await row(ctx, child, url, `by hand update (${run.tag})`, updateWorkload(wooshpay, credentials, customers, 5), meta);
-      if (saturate && run.retrieve)
-        await row(ctx, child, url, `by hand retrieve (${run.tag})`, retrieveWorkload(wooshpay, credentials, customers, 5), meta);
-      // The machine's floor for the fixed-rate p99: the same updates by hand at the same rate.
-      if (fixedRate > 0) {
-        const work = updateWorkload(wooshpay, credentials, customers, 6);
-        await row(ctx, child, url, `by hand update (${run.tag}) at ${fixedRate} req/s`, work, { ...meta, rate: fixedRate });
-      }
-    } finally {
-      await child.stop();
-    }
-  }
-  if (postgresUrl) {
-    const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 });
-    await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
   }
 }
 
@@ -109,22 +55,9 @@ async function prism(ctx: RowContext) {
   }
 }
 
-/** custgate on PostgreSQL, Wooshpay only: with --workers 2 and with one process. */
-async function postgresCustgate(ctx: RowContext, dir: string, customers: number) {
-  const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
-  if (!ctx.postgresUrl || wooshpay.length === 0) {
-    ctx.notes.push('No PostgreSQL rows: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL to add them.');
-    return;
-  }
-  const pg2 = { backend: 'postgres', customers, dialects: wooshpay, env: { CUSTGATE_PG_POOL_SIZE: '8' } } as const;
-  await custgate(ctx, dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, --workers 2)', args: ['--workers', '2'] });
-  await custgate(ctx, dir, { ...pg2, retrieve: true, tag: ' (PostgreSQL, 1 process)' });
-}
-
-/** `--only postgres`: the PostgreSQL rows of `requests` alone (hello-world, by hand on pg, custgate on PostgreSQL). */
+/** `--only postgres`: the PostgreSQL rows of `requests` alone (hello-world, by hand on pg beside custgate on PostgreSQL). */
 export async function postgresRows(ctx: RowContext, dir: string, customers: number) {
   await hello(ctx);
-  await byHand(ctx, dir, customers, ['postgres']);
   await postgresCustgate(ctx, dir, customers);
 }
 
@@ -141,19 +74,18 @@ export async function compiledRows(ctx: RowContext, dir: string, customers: numb
   await custgate(ctx, dir, { ...compiled, tag: ' (compiled dist)' });
 }
 
-/** The request rows: hello-world, Prism, by hand, and custgate's update/retrieve rows. */
+/** The request rows: hello-world, Prism, the alternated pairs (by hand and custgate), and the variants once. */
 export async function requestRows(ctx: RowContext, dir: string, sizes: readonly number[], synchronous: 'FULL' | 'NORMAL') {
   const { registered, log } = ctx;
   log(
-    `custgate bench: ${registered.map((d) => d.name).join(', ')}; ${ctx.load.connections} connections, ${ctx.load.durationSeconds} s per row`,
+    `custgate bench: ${registered.map((d) => d.name).join(', ')}; ${ctx.load.connections} connections; the pairs in ${ctx.rounds} alternated rounds of ${ctx.sliceSeconds} s slices, the other rows ${ctx.load.durationSeconds} s`,
   );
   await hello(ctx);
   await prism(ctx);
   const [small, large] = sizes;
   const wooshpay = registered.filter((d) => d.name === 'wooshpay');
   if (small !== undefined) {
-    await byHand(ctx, dir, small);
-    await custgate(ctx, dir, { backend: 'sqlite', customers: small, dialects: registered, retrieve: true, fixedRate: true });
+    await alternatedSqlite(ctx, dir, small, large !== undefined && large !== small ? large : undefined);
     if (wooshpay.length > 0) {
       // The price of power-loss durability: the same updates with synchronous=NORMAL.
       if (synchronous === 'FULL') {
@@ -173,9 +105,7 @@ export async function requestRows(ctx: RowContext, dir: string, sizes: readonly 
       await compiledRows(ctx, dir, small);
     }
     await postgresCustgate(ctx, dir, small);
-  }
-  if (large !== undefined && large !== small)
-    await custgate(ctx, dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
+  } else if (large !== undefined) await custgate(ctx, dir, { backend: 'sqlite', customers: large, dialects: registered, retrieve: false });
 }
 
 /**

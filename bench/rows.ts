@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
+import type { Round } from './rounds.ts';
 import { type Child, cpuSeconds, installedBin, peakRss, resetPeakRss, runChild, startChild } from './processes.ts';
 import type { Backend, Row } from './report.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
@@ -28,23 +29,24 @@ export interface RowContext {
    */
   readonly preloadDir: string | undefined;
   readonly rows: Row[];
+  /** BENCH_ROUNDS and BENCH_SLICE_SECONDS: how the alternated rows are measured (bench/alternate.ts). */
+  readonly rounds: number;
+  readonly sliceSeconds: number;
+  /** BENCH_DISK_COMMITS: commits per measurement of the disk's floor; each measurement's p99 (ms) goes to `diskFloor`. */
+  readonly diskCommits: number;
+  readonly diskFloor: number[];
   readonly notes: string[];
   readonly log: (text: string) => void;
   /** Told the wall-clock window (ms since the epoch) of each measured row, warm-up excluded. */
   readonly onMeasured?: (label: string, startedMs: number, endedMs: number) => void;
 }
 
-export async function row(
-  ctx: RowContext,
-  child: Child,
-  url: string,
-  label: string,
-  work: Workload,
-  meta: Omit<Row, 'label' | 'measured' | 'peakRss' | 'cpuPerRequest'>,
-) {
-  const first = await probe(url, work);
-  const options = meta.rate ? { ...ctx.load, rate: meta.rate } : ctx.load;
-  if (ctx.warmupSeconds > 0) await measure(url, work, { ...options, durationSeconds: ctx.warmupSeconds });
+/** What `row` and an alternated row's slice pass on about the row besides its figures. */
+export type RowMeta = Omit<Row, 'label' | 'measured' | 'peakRss' | 'cpuPerRequest'>;
+
+/** One measurement against a running server: its figures, server CPU per request and peak RSS. */
+export async function slice(ctx: RowContext, child: Child, url: string, label: string, work: Workload, rate: number | undefined) {
+  const options = rate ? { ...ctx.load, rate } : ctx.load;
   const pid = child.process.pid;
   resetPeakRss(pid);
   const cpu0 = cpuSeconds(pid);
@@ -53,13 +55,32 @@ export async function row(
   ctx.onMeasured?.(label, startedMs, Date.now());
   const cpu1 = cpuSeconds(pid);
   const cpuPerRequest = cpu0 !== undefined && cpu1 !== undefined && measured.total > 0 ? ((cpu1 - cpu0) * 1e6) / measured.total : undefined;
-  const r: Row = { label, ...meta, measured, peakRss: peakRss(pid), cpuPerRequest };
-  const failure = first.status >= 300 ? `${first.status} ${first.text}` : undefined;
-  ctx.rows.push(failure ? { ...r, probeFailure: failure } : r);
+  return { round: { measured, cpuPerRequest } satisfies Round, peakRss: peakRss(pid) };
+}
+
+export function logSlice(ctx: RowContext, label: string, { measured, cpuPerRequest }: Round, failure?: string) {
   const cpu = cpuPerRequest === undefined ? '' : `  server CPU ${Math.round(cpuPerRequest)} µs/req`;
   ctx.log(
     `  ${label.padEnd(24)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50.toFixed(2)} ms  p99 ${measured.p99.toFixed(2)} ms  errors ${measured.errors}${cpu}  load ${loadavg()[0]!.toFixed(2)}${failure ? `  (first answer: ${failure})` : ''}`,
   );
+}
+
+/** The first answer of a workload when it was not 2xx, so a broken row says why. */
+export async function probeFailure(url: string, work: Workload): Promise<string | undefined> {
+  const first = await probe(url, work);
+  return first.status >= 300 ? `${first.status} ${first.text}` : undefined;
+}
+
+export async function row(ctx: RowContext, child: Child, url: string, label: string, work: Workload, meta: RowMeta) {
+  const failure = await probeFailure(url, work);
+  if (ctx.warmupSeconds > 0) {
+    const options = meta.rate ? { ...ctx.load, rate: meta.rate } : ctx.load;
+    await measure(url, work, { ...options, durationSeconds: ctx.warmupSeconds });
+  }
+  const { round, peakRss } = await slice(ctx, child, url, label, work, meta.rate);
+  const r: Row = { label, ...meta, ...round, peakRss };
+  ctx.rows.push(failure ? { ...r, probeFailure: failure } : r);
+  logSlice(ctx, label, round, failure);
 }
 
 export interface Server {
@@ -112,51 +133,96 @@ async function preloadSqlite(ctx: RowContext, file: string, customers: number, c
   return { ...preloaded, reused: false };
 }
 
-export async function custgate(ctx: RowContext, dir: string, server: Server) {
+/** A custgate server on a preloaded store, warmed up with every dialect's requests. */
+export interface Running {
+  readonly child: Child;
+  readonly url: string;
+  readonly credentials: Readonly<Record<string, IssuedCredentials>>;
+  stop(): Promise<void>;
+}
+
+export async function startCustgate(ctx: RowContext, dir: string, server: Server): Promise<Running> {
   const { customers } = server;
   const { load, warmupSeconds, log } = ctx;
-  const file = join(dir, `custgate-${customers}.db`);
+  // Unique per server: the alternated rows keep two stores of one size up at once.
+  const file = join(dir, `custgate-${customers}-${randomBytes(4).toString('hex')}.db`);
   const schema = `custgate_bench_${randomBytes(4).toString('hex')}`;
   const store =
     server.backend === 'postgres' ? { DATABASE_URL: ctx.postgresUrl!, CUSTGATE_PG_SCHEMA: schema } : { DATABASE_URL: `file:${file}` };
   const childEnv: Record<string, string | undefined> = { ...ctx.serverEnv, ...store, ...server.env };
   const tag = server.tag ?? '';
-  log(`custgate${tag} with ${customers.toLocaleString('en-US')} customers: preloading…`);
-  const preloaded =
-    server.backend === 'sqlite'
-      ? await preloadSqlite(ctx, file, customers, childEnv)
-      : { ...(JSON.parse(await runChild(['bench/preload.ts', String(customers)], childEnv, 15 * 60_000)) as Preloaded), reused: false };
-  if (preloaded.jwtSecret) childEnv.CUSTGATE_JWT_SECRET = preloaded.jwtSecret;
-  ctx.notes.push(
-    preloaded.reused
-      ? `${customers.toLocaleString('en-US')} customers${tag}: a copy of the store kept in BENCH_PRELOAD_DIR.`
-      : `Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`,
-  );
-  const profile = ctx.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`] : [];
-  const entry = server.compiled ? installedBin(dir) : 'bin/custgate.js';
-  const child = await startChild(
-    [...profile, entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
-    childEnv,
-    /listening on/,
-    { timeoutMs: 120_000 },
-  );
-  const measured = server.order ?? server.dialects;
-  // The seeds stay the registry's, whatever the order: the same requests in every run.
-  const seedOf = (dialect: AnyDialect) => server.dialects.indexOf(dialect);
+  const cleanUp = async () => {
+    if (server.backend === 'postgres') {
+      const pool = new pg.Pool({ connectionString: ctx.postgresUrl!, max: 1 });
+      await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
+    }
+    rmSync(file, { force: true });
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+  };
+  let child: Child | undefined;
   try {
-    const port = Number(/:(\d+)/.exec(child.line)?.[1]);
-    const url = `http://127.0.0.1:${port}`;
+    log(`custgate${tag} with ${customers.toLocaleString('en-US')} customers: preloading…`);
+    const preloaded =
+      server.backend === 'sqlite'
+        ? await preloadSqlite(ctx, file, customers, childEnv)
+        : { ...(JSON.parse(await runChild(['bench/preload.ts', String(customers)], childEnv, 15 * 60_000)) as Preloaded), reused: false };
+    if (preloaded.jwtSecret) childEnv.CUSTGATE_JWT_SECRET = preloaded.jwtSecret;
+    ctx.notes.push(
+      preloaded.reused
+        ? `${customers.toLocaleString('en-US')} customers${tag}: a copy of the store kept in BENCH_PRELOAD_DIR.`
+        : `Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`,
+    );
+    const profile = ctx.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`] : [];
+    const entry = server.compiled ? installedBin(dir) : 'bin/custgate.js';
+    child = await startChild(
+      [...profile, entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
+      childEnv,
+      /listening on/,
+      { timeoutMs: 120_000 },
+    );
+    const url = `http://127.0.0.1:${Number(/:(\d+)/.exec(child.line)?.[1])}`;
     // A fresh process: let the JIT see every dialect's requests before anything is measured.
-    for (const dialect of measured) {
+    for (const dialect of server.order ?? server.dialects) {
       const credentials = preloaded.credentials[dialect.name];
       if (!credentials || warmupSeconds <= 0) continue;
-      const i = seedOf(dialect);
+      const i = server.dialects.indexOf(dialect);
       await measure(url, updateWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: warmupSeconds });
       await measure(url, retrieveWorkload(dialect, credentials, customers, 7 + i), { ...load, durationSeconds: 1 });
     }
+    const running = child;
+    return {
+      child: running,
+      url,
+      credentials: preloaded.credentials,
+      stop: async () => {
+        await running.stop();
+        await cleanUp();
+      },
+    };
+  } catch (error) {
+    await child?.stop();
+    await cleanUp();
+    throw error;
+  }
+}
+
+export async function custgate(ctx: RowContext, dir: string, server: Server) {
+  const { customers } = server;
+  const tag = server.tag ?? '';
+  const running = await startCustgate(ctx, dir, server);
+  const { child, url } = running;
+  const measured = server.order ?? server.dialects;
+  // The seeds stay the registry's, whatever the order: the same requests in every run.
+  const seedOf = (dialect: AnyDialect) => server.dialects.indexOf(dialect);
+  const credentialsOf = (dialect: AnyDialect) => {
+    const credentials = running.credentials[dialect.name];
+    if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
+    return credentials;
+  };
+  try {
     for (const dialect of server.saturate === false ? [] : measured) {
-      const credentials = preloaded.credentials[dialect.name];
-      if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
+      const credentials = credentialsOf(dialect);
       const i = seedOf(dialect);
       const meta = { dialect: dialect.name, customers, backend: server.backend, variant: tag };
       await row(ctx, child, url, `${dialect.name} update${tag}`, updateWorkload(dialect, credentials, customers, customers + i), {
@@ -173,20 +239,12 @@ export async function custgate(ctx: RowContext, dir: string, server: Server) {
     if (server.fixedRate && ctx.fixedRate > 0) {
       const rate = ctx.fixedRate;
       for (const dialect of measured) {
-        const credentials = preloaded.credentials[dialect.name]!;
         const meta = { dialect: dialect.name, customers, backend: server.backend, variant: ` (${rate} req/s)`, rate };
-        const work = updateWorkload(dialect, credentials, customers, 2 * customers + seedOf(dialect));
+        const work = updateWorkload(dialect, credentialsOf(dialect), customers, 2 * customers + seedOf(dialect));
         await row(ctx, child, url, `${dialect.name} update${tag} at ${rate} req/s`, work, { kind: 'update', ...meta });
       }
     }
   } finally {
-    await child.stop();
-    if (server.backend === 'postgres') {
-      const pool = new pg.Pool({ connectionString: ctx.postgresUrl!, max: 1 });
-      await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
-    }
-    rmSync(file, { force: true });
-    rmSync(`${file}-wal`, { force: true });
-    rmSync(`${file}-shm`, { force: true });
+    await running.stop();
   }
 }

@@ -10,6 +10,10 @@
 // Knobs (defaults in brackets): BENCH_CONNECTIONS [32], BENCH_DURATION seconds per row [10],
 // BENCH_WARMUP seconds before each row [3], BENCH_SMALL [1000], BENCH_LARGE [1000000; 0 skips],
 // BENCH_DIALECTS comma list [all], BENCH_CPU_PROF directory for custgate's --cpu-prof,
+// BENCH_ROUNDS [3] and BENCH_SLICE_SECONDS [4]: the rows a target compares run in alternation,
+// that many rounds of slices that long with their servers kept up, each ratio the median of its
+// rounds (bench/pairs.ts, bench/alternate.ts); BENCH_DURATION is then the other rows' length.
+// BENCH_DISK_COMMITS [1000; 0 skips] fdatasyncs measure the disk's floor once a round.
 // BENCH_RESULTS output file [bench/RESULTS.md], BENCH_RATE fixed offered load of the latency rows
 // [500; 0 skips them], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
 // postgres:// URL for the PostgreSQL rows (a fresh schema, dropped after). CUSTGATE_SQLITE_SYNCHRONOUS
@@ -96,6 +100,10 @@ const ctx: RowContext = {
   cpuProfDir: env.BENCH_CPU_PROF || undefined,
   preloadDir: env.BENCH_PRELOAD_DIR || undefined,
   rows,
+  rounds: Math.max(1, num('BENCH_ROUNDS', 3)),
+  sliceSeconds: num('BENCH_SLICE_SECONDS', 4),
+  diskCommits: num('BENCH_DISK_COMMITS', 1000),
+  diskFloor: [],
   notes,
   log,
 };
@@ -113,7 +121,8 @@ try {
     sections.push(await backlogSection(dir, { ...backlog, seconds: num('BENCH_BACKLOG_SECONDS', 10) }, log));
   }
   if (want('webhooks')) sections.push(await webhookSection(dir, num('BENCH_WEBHOOK_BOOK', 1000), load, log));
-  const summary = { rows, sections, notes, load, warmupSeconds, synchronous, load0, started } as const;
+  const alternation = { rounds: ctx.rounds, sliceSeconds: ctx.sliceSeconds, diskFloor: ctx.diskFloor };
+  const summary = { rows, sections, notes, load, warmupSeconds, synchronous, load0, started, alternation } as const;
   log(`\n${writeResults(summary, resultsPath)}${resultsPath ? `\n\nWritten to ${resultsPath}` : ''}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
-import { DrainLoop, drainRounds } from './drain-loop.ts';
+import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
@@ -38,6 +38,8 @@ export interface DispatcherOptions {
 export interface DrainReport {
   delivered: number;
   retried: number;
+  /** Leased while its upstream was held (down): put back unsent, its attempt not counted. */
+  held: number;
   dead: number;
   compared: number;
   mismatched: number;
@@ -45,7 +47,7 @@ export interface DrainReport {
 
 const maxRetryAfterMs = 3600_000;
 
-const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, dead: 0, compared: 0, mismatched: 0 });
+const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0, compared: 0, mismatched: 0 });
 
 /** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
@@ -67,6 +69,9 @@ export class Dispatcher {
     },
   );
 
+  // Upstreams whose every send of a round failed: held for the backoff of their failed rounds.
+  readonly #holds: TargetHolds;
+
   constructor(options: DispatcherOptions) {
     this.#o = {
       now: () => new Date(),
@@ -78,6 +83,8 @@ export class Dispatcher {
       concurrency: 8,
       ...options,
     };
+    const { baseDelayMs, maxDelayMs, random } = this.#o;
+    this.#holds = new TargetHolds((rounds) => backoffMs(rounds, baseDelayMs, maxDelayMs, random));
   }
 
   get leaseMs(): number {
@@ -98,7 +105,14 @@ export class Dispatcher {
         due: (now, limit) => outbox.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
         process: async (rows, owner) => {
-          await Promise.all(rows.map((row) => this.#process(row, owner, report)));
+          const outcomes = await Promise.all(rows.map(async (row) => [row.upstream_id, await this.#process(row, owner, report)] as const));
+          const now = this.#o.now();
+          for (const [upstream, until] of this.#holds.afterRound(outcomes, now.getTime())) {
+            const at = new Date(until).toISOString();
+            const deferred = await outbox.defer(upstream, at, now.toISOString());
+            this.#o.logger?.error('outbox_upstream_held', { upstream, until: at, deferred });
+          }
+          return outcomes.some(([, outcome]) => ended(outcome));
         },
       },
       options.deadline,
@@ -120,28 +134,37 @@ export class Dispatcher {
     return this.#loop.stop();
   }
 
-  async #process(row: DeliveryRow, owner: string, report: DrainReport): Promise<void> {
+  async #process(row: DeliveryRow, owner: string, report: DrainReport): Promise<RowOutcome> {
     const store = this.#o.store;
-    const settle = (state: 'pending' | 'delivered' | 'dead', extra: { nextAttemptAt?: string; error?: string | null } = {}) =>
-      store.outbox.settle(row, owner, { state, ...extra }, this.#o.now().toISOString());
+    const settle = (
+      state: 'pending' | 'delivered' | 'dead',
+      extra: { nextAttemptAt?: string; error?: string | null; unsent?: boolean } = {},
+    ) => store.outbox.settle(row, owner, { state, ...extra }, this.#o.now().toISOString());
+    const heldUntil = this.#holds.until(row.upstream_id, this.#o.now().getTime());
+    if (heldUntil !== undefined) {
+      // Written after the upstream was held (or leased before its rows were deferred): not sent.
+      report.held++;
+      await settle('pending', { nextAttemptAt: new Date(heldUntil).toISOString(), unsent: true });
+      return 'held';
+    }
     const upstream = (await this.#o.replicas(row.tenant_id)).find((u) => u.id === row.upstream_id);
     if (!upstream) {
       report.dead++;
       await settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' });
-      return;
+      return 'skipped';
     }
     const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
     if (since > row.version) {
       // A dead version retried after a later one was delivered: that one carried its changes.
       report.delivered++;
       await settle('delivered', { error: null });
-      return;
+      return 'skipped';
     }
     const work = await this.#work(row, upstream, since);
     if (!work) {
       report.dead++;
       await settle('dead', { error: 'the customer is no longer there' });
-      return;
+      return 'skipped';
     }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
@@ -160,12 +183,12 @@ export class Dispatcher {
       report.delivered++;
       // Kept on the delivered row: the operator sees which change the provider never got.
       await settle('delivered', { error: outcome.notCarried ?? null });
-      return;
+      return 'answered';
     }
     if (outcome.kind === 'rejected' || row.attempts >= this.#o.maxAttempts) {
       report.dead++;
       await settle('dead', { error: outcome.error });
-      return;
+      return outcome.kind === 'rejected' ? 'answered' : 'gave-up';
     }
     report.retried++;
     const delay =
@@ -173,6 +196,7 @@ export class Dispatcher {
         ? Math.min(Math.max(0, outcome.retryAfterMs), maxRetryAfterMs)
         : backoffMs(row.attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random);
     await settle('pending', { error: outcome.error, nextAttemptAt: new Date(this.#o.now().getTime() + delay).toISOString() });
+    return 'failed';
   }
 
   /**

@@ -11,8 +11,73 @@ export interface DrainRounds<Row> {
   due(now: string, limit: number): Promise<Row[]>;
   /** Leases the rows in one commit for `owner`, which names this round alone; the rows won (the same objects). */
   claim(rows: readonly Row[], owner: string, now: string, leaseUntil: string): Promise<Row[]>;
-  /** Sends a round's leased rows and settles them as `owner`; their attempts already counted the claim. */
-  process(rows: readonly Row[], owner: string): Promise<void>;
+  /**
+   * Sends a round's leased rows and settles them as `owner`; their attempts already counted the
+   * claim. True when the round ended a row for good (delivered or given up); false when every row
+   * is still pending (failed and retried, or held back): the loop then pauses before the next round.
+   */
+  process(rows: readonly Row[], owner: string): Promise<boolean>;
+}
+
+// The pause after a round that ended nothing (every send failed, or its target is held): 25 ms,
+// doubling per such round up to a second, reset by a round that ends something. A receiver that
+// is down then costs a few rounds a second, not a busy loop of leases and failed connections that
+// takes the cores from the requests (docs/operations.md, "When a provider is down").
+const firstPauseMs = 25;
+const lastPauseMs = 1_000;
+
+/** The pause before the next round after `idle` rounds in a row that ended nothing. */
+export const idlePauseMs = (idle: number): number => (idle <= 0 ? 0 : Math.min(firstPauseMs * 2 ** (idle - 1), lastPauseMs));
+
+/**
+ * What became of one row of a round, as its target (an upstream, a webhook endpoint) is concerned:
+ * `answered` the target answered (delivered, or refused for good); `failed` the send failed and
+ * the row is retried later; `gave-up` the send failed and the row is given up (its last attempt);
+ * `skipped` the row ended without a send (its customer or target is gone); `held` it was put back
+ * unsent, its target held.
+ */
+export type RowOutcome = 'answered' | 'failed' | 'gave-up' | 'skipped' | 'held';
+
+/** Whether a row left the queue for good (delivered or given up): a round that ends one does not pause. */
+export const ended = (outcome: RowOutcome): boolean => outcome === 'answered' || outcome === 'gave-up' || outcome === 'skipped';
+
+export class TargetHolds {
+  readonly #delay: (rounds: number) => number;
+  readonly #held = new Map<string, { rounds: number; until: number }>();
+
+  constructor(delay: (rounds: number) => number) {
+    this.#delay = delay;
+  }
+
+  /** When the hold on `target` ends (epoch ms), or undefined when it is not held at `now`. */
+  until(target: string, now: number): number | undefined {
+    const hold = this.#held.get(target);
+    return hold && hold.until > now ? hold.until : undefined;
+  }
+
+  /**
+   * Reads a round's outcomes per target: an answer releases the target; sends that all failed
+   * and are to be retried hold it, longer each time. The targets newly held, with the end (epoch ms) of their hold.
+   */
+  afterRound(outcomes: Iterable<readonly [target: string, outcome: RowOutcome]>, now: number): Map<string, number> {
+    const failed = new Set<string>();
+    const answered = new Set<string>();
+    for (const [target, outcome] of outcomes) {
+      if (outcome === 'answered') answered.add(target);
+      // A row given up has no later try to spare, so it neither holds the target nor releases it.
+      else if (outcome === 'failed') failed.add(target);
+    }
+    for (const target of answered) this.#held.delete(target);
+    const held = new Map<string, number>();
+    for (const target of failed) {
+      if (answered.has(target)) continue;
+      const rounds = (this.#held.get(target)?.rounds ?? 0) + 1;
+      const until = now + this.#delay(rounds);
+      this.#held.set(target, { rounds, until });
+      held.set(target, until);
+    }
+    return held;
+  }
 }
 
 // Round owners: the dispatcher's own name and a counter, so that which rows a round won can be
@@ -32,11 +97,19 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
+  let idle = 0;
+  let resume = 0;
   try {
     for (;;) {
       if (failure || (deadline !== undefined && Date.now() >= deadline)) break;
       if (running.size >= parallel) {
         await Promise.race(running);
+        continue;
+      }
+      // Never past the deadline: a Workers cron or waitUntil drain must end within its own.
+      const wait = Math.min(resume, deadline ?? resume) - Date.now();
+      if (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
       }
       const now = r.now();
@@ -54,7 +127,11 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         continue;
       }
       const round: Promise<void> = r.process(claimed, owner).then(
-        () => void running.delete(round),
+        (ended) => {
+          running.delete(round);
+          idle = ended ? 0 : idle + 1;
+          resume = Date.now() + idlePauseMs(idle);
+        },
         (error: unknown) => {
           running.delete(round);
           failure ??= { error };

@@ -25,6 +25,12 @@ export interface SqlExecutor {
    * thread): runs a read a write is about to be decided on there. It sees every acknowledged write.
    */
   allForWrite?<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /**
+   * Backends whose planner weighs a sort against an ordered index scan by table statistics
+   * (PostgreSQL): runs a read planned with sorting disabled, so that an ORDER BY … LIMIT an index
+   * gives is read from that index even when stale statistics call the table empty.
+   */
+  allIndexOrdered?<R>(query: CompiledQuery<R>): Promise<R[]>;
   /** Runs a write; resolves to the number of rows it changed. */
   run(query: CompiledQuery): Promise<number>;
   /** Runs the steps as one atomic unit: all of them or none. */

@@ -28,6 +28,8 @@ export interface LeaseOutcome<S extends string> {
   readonly nextAttemptAt?: string;
   /** undefined: last_error is left as it is. */
   readonly error?: string | null;
+  /** The row was leased but not sent (its target held back): the claim's attempt is taken back. */
+  readonly unsent?: boolean;
 }
 
 /** One row's end, for settling a round of rows in one commit (LeasedQueue.settleSteps). */
@@ -91,19 +93,13 @@ export class LeasedQueue<K extends object, S extends string> {
     if (keys.length === 0) return [];
     const backend = this.#executor.backend;
     const width = this.#keyColumns.length;
-    const steps: Step[] = chunked(backend, keys, width * (backend === 'postgres' ? 2 : 1), 6).map((part) => {
-      let q = this.#db
+    const steps: Step[] = chunked(backend, keys, width, 6).map((part) => {
+      const q = this.#db
         .updateTable(this.#table)
         .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-        .where(this.#keyIn(part))
+        .where(this.#byKeys(part, true))
         .where(sql<boolean>`${backend === 'postgres' ? sql.ref('state') : sql`+${sql.ref('state')}`} = ${'pending'}`)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
-      if (backend === 'postgres') {
-        const columns = sql.join(this.#keyColumns.map((c) => sql.ref(c)));
-        q = q.where(
-          sql<boolean>`(${columns}) in (select ${columns} from ${sql.table(this.#table)} where ${this.#keyIn(part)} and state = 'pending' for update skip locked)`,
-        );
-      }
       return { query: q.compile() };
     });
     await this.#executor.atomic(steps);
@@ -116,6 +112,28 @@ export class LeasedQueue<K extends object, S extends string> {
       for (const k of part) if (heldKeys.has(this.#keyText(k))) won.push(k);
     }
     return won;
+  }
+
+  /**
+   * PostgreSQL: the rows of `keys` by their physical address, each found by its whole primary key
+   * in a sub-query of its own (for a claim: pending, locked SKIP LOCKED). Neither a seek by a
+   * unique key nor a TID scan is a choice the planner makes by statistics; a list of keys matched
+   * as one `in` was: on an outbox not yet analyzed it read every pending row of the upstream per
+   * round. A row another transaction moved meanwhile is followed by the UPDATE, which re-checks
+   * its own conditions on the newest version.
+   */
+  #rowsByKey(keys: readonly K[], claim: boolean): RawBuilder<boolean> {
+    const one = (k: K) =>
+      sql`(select ctid from ${sql.table(this.#table)} where ${sql.join(
+        this.#keyColumns.map((c) => sql`${sql.ref(c)} = ${k[c]}`),
+        sql` and `,
+      )}${claim ? sql` and state = 'pending' for update skip locked` : sql``})`;
+    return sql<boolean>`ctid = any(array[${sql.join(keys.map(one))}])`;
+  }
+
+  /** The rows of `keys`: on PostgreSQL by address (above), elsewhere by a row-value list. */
+  #byKeys(keys: readonly K[], claim: boolean): RawBuilder<boolean> {
+    return this.#executor.backend === 'postgres' ? this.#rowsByKey(keys, claim) : this.#keyIn(keys);
   }
 
   #keyText(key: K): string {
@@ -135,14 +153,14 @@ export class LeasedQueue<K extends object, S extends string> {
         steps.push({ query: this.#settleQuery(this.#update(key), owner, outcome, now) });
         continue;
       }
-      const id = JSON.stringify([outcome.state, outcome.error]);
+      const id = JSON.stringify([outcome.state, outcome.error, outcome.unsent]);
       const group = groups.get(id) ?? { outcome, keys: [] };
       group.keys.push(key);
       groups.set(id, group);
     }
     for (const { outcome, keys } of groups.values()) {
       for (const part of chunked(this.#executor.backend, keys, this.#keyColumns.length, 6)) {
-        steps.push({ query: this.#settleQuery(this.#db.updateTable(this.#table).where(this.#keyIn(part)), owner, outcome, now) });
+        steps.push({ query: this.#settleQuery(this.#db.updateTable(this.#table).where(this.#byKeys(part, false)), owner, outcome, now) });
       }
     }
     return steps;
@@ -150,16 +168,37 @@ export class LeasedQueue<K extends object, S extends string> {
 
   #settleQuery(q: UpdateQueryBuilder<LeaseDatabase, 'queue', 'queue', UpdateResult>, owner: string, outcome: LeaseOutcome<S>, now: string) {
     return q
-      .set({
+      .set((eb) => ({
         state: outcome.state,
         lease_owner: null,
         lease_until: null,
         updated_at: now,
         ...(outcome.nextAttemptAt !== undefined ? { next_attempt_at: outcome.nextAttemptAt } : {}),
         ...(outcome.error !== undefined ? { last_error: outcome.error } : {}),
-      })
+        ...(outcome.unsent ? { attempts: eb('attempts', '-', 1) } : {}),
+      }))
       .where('lease_owner', '=', owner)
       .compile();
+  }
+
+  /**
+   * Pushes every free pending row of one target (the first key column: an upstream, an endpoint)
+   * that is due before `until` to `until`, in one statement: the target is down, and its rows
+   * should neither be leased and failed a round at a time nor be picked ahead of other targets'
+   * rows. Not an attempt (nothing is sent), so attempts stay as they are; rows in flight (leased)
+   * are left to their holder. `open` narrows the scan to an index of open rows where there is one.
+   */
+  async defer(target: string, until: string, now: string, open?: RawBuilder<boolean>): Promise<number> {
+    const column = this.#keyColumns[0] as keyof LeaseDatabase['queue'];
+    let q = this.#db
+      .updateTable(this.#table)
+      .set({ next_attempt_at: until, updated_at: now })
+      .where(column, '=', target as never)
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<', until)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+    if (open) q = q.where(open);
+    return this.#executor.run(q.compile());
   }
 
   /** Takes the lease on a row; false when another holder got it first. */

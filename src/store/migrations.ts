@@ -576,4 +576,19 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('outbox').addColumn('via', 'text').execute();
     },
   },
+  // #27: the pick of due deliveries on PostgreSQL walks pending rows in due order one index
+  // descent at a time (src/store/outbox-due.ts), whatever the table's statistics. The key columns
+  // end the order so that every step starts strictly after the last (a backfill queues a page of
+  // customers with one timestamp). Pending rows only, with the literal the pick writes; SQLite and
+  // D1 keep their pick through `outbox_due` and carry the index unused. Rows are untouched.
+  '0035_outbox_pending': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createIndex('outbox_pending')
+        .on('outbox')
+        .columns(['next_attempt_at', 'created_at', 'upstream_id', 'customer_id', 'version'])
+        .where(sql<boolean>`"state" = 'pending'`)
+        .execute();
+    },
+  },
 };

@@ -14,6 +14,7 @@ export function observedExecutor(executor: SqlExecutor, onError: (error: unknown
     backend: executor.backend,
     all: (query) => watch(() => executor.all(query)),
     ...(executor.allForWrite && { allForWrite: (query) => watch(() => executor.allForWrite!(query)) }),
+    ...(executor.allIndexOrdered && { allIndexOrdered: (query) => watch(() => executor.allIndexOrdered!(query)) }),
     run: (query) => watch(() => executor.run(query)),
     atomic: (steps: readonly Step[]) => watch(() => executor.atomic(steps)),
     close: () => executor.close(),

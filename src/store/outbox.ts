@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
 import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -115,7 +116,11 @@ export class OutboxStore {
    * operator retries or drops it.
    */
   async due(now: string, limit: number): Promise<DeliveryRow[]> {
-    // The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
+    if (this.#executor.backend === 'postgres') {
+      const q = duePostgres(this.#db, now, limit);
+      return this.#executor.allIndexOrdered ? this.#executor.allIndexOrdered(q) : this.#executor.all(q);
+    }
+    // SQLite and D1. The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
     // applies: SQLite matches a partial index's WHERE term by its text, a bound parameter would not.
     // The pick then costs index seeks over open rows, however many versions were delivered before.
     const q = this.#db
@@ -153,6 +158,13 @@ export class OutboxStore {
   /** Leases a round's deliveries in one commit; those of `keys` that `owner` (unique to the round) won. */
   claimMany<T extends DeliveryKey>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
+  }
+
+  /** Holds an upstream's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
+  defer(upstreamId: string, until: string, now: string): Promise<number> {
+    // The literal of the partial index `outbox_open` (migration 0010): the scan reads that upstream's
+    // open rows only, not every version it was ever delivered.
+    return this.#lease.defer(upstreamId, until, now, sql<boolean>`${sql.ref('state')} in ('pending', 'dead')`);
   }
 
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */

@@ -107,6 +107,15 @@ export class PostgresExecutor implements SqlExecutor {
     return result.rows as R[];
   }
 
+  allIndexOrdered<R>(query: CompiledQuery<R>): Promise<R[]> {
+    // SET LOCAL ends with the transaction, so the pooled connection goes back as it was. A sort
+    // disabled this way is only costed out, never refused: a query with no other way still sorts,
+    // at a cost that would cross jit_above_cost and spend most of a second compiling a small read.
+    return this.#transaction('BEGIN READ ONLY; SET LOCAL enable_sort = off; SET LOCAL jit = off', async (client) => {
+      return (await this.#query(client, query.sql, query.parameters)).rows as R[];
+    });
+  }
+
   async run(query: CompiledQuery): Promise<number> {
     try {
       return (await this.#query(this.pool, query.sql, query.parameters)).rowCount ?? 0;
@@ -132,31 +141,37 @@ export class PostgresExecutor implements SqlExecutor {
     waitMs: number,
   ): Promise<T> {
     try {
-      return await this.#exclusive(select, plan, waitMs);
-    } catch (error) {
-      if (!this.#statements.outdated(error)) throw classify(error);
-      return this.#exclusive(select, plan, waitMs).catch((again: unknown) => {
-        throw classify(again);
+      // One simple-protocol round trip for both; lock_timeout bounds the wait for the row lock.
+      return await this.#transaction(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`, async (client) => {
+        const rows = (await this.#query(client, select.sql, select.parameters)).rows as R[];
+        const { steps, value } = plan(rows);
+        if (steps.length > 0) {
+          const { sql, parameters } = combine(steps);
+          await this.#query(client, sql, parameters);
+        }
+        return value;
       });
+    } catch (error) {
+      throw classify(error);
     }
   }
 
-  async #exclusive<R, T>(
-    select: CompiledQuery<R>,
-    plan: (rows: R[]) => { readonly steps: readonly Step[]; readonly value: T },
-    waitMs: number,
-  ): Promise<T> {
+  /** `body` on one connection, in a transaction `begin` opens; once more if a migration outdated a prepared statement. */
+  async #transaction<T>(begin: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return await this.#transactionOnce(begin, body);
+    } catch (error) {
+      if (!this.#statements.outdated(error)) throw error;
+      return this.#transactionOnce(begin, body);
+    }
+  }
+
+  async #transactionOnce<T>(begin: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      // One simple-protocol round trip for both; lock_timeout bounds the wait for the row lock.
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
-      const rows = (await this.#query(client, select.sql, select.parameters)).rows as R[];
-      const { steps, value } = plan(rows);
-      if (steps.length > 0) {
-        const { sql, parameters } = combine(steps);
-        await this.#query(client, sql, parameters);
-      }
+      await client.query(begin);
+      const value = await body(client);
       await client.query('COMMIT');
       return value;
     } catch (error) {

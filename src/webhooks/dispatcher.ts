@@ -1,6 +1,6 @@
 import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
-import { DrainLoop, drainRounds } from '../outbox/drain-loop.ts';
+import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from '../outbox/drain-loop.ts';
 import type { Fetch } from '../upstream/http.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
@@ -49,10 +49,12 @@ export interface WebhookDispatcherOptions {
 export interface WebhookDrainReport {
   delivered: number;
   retried: number;
+  /** Leased while its endpoint was held (down): put back unsent, no attempt logged or counted. */
+  held: number;
   dead: number;
 }
 
-const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, dead: 0 });
+const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0 });
 
 export const defaultRoundSize = 128;
 export const defaultConnectionsPerOrigin = 16;
@@ -99,6 +101,8 @@ export class WebhookDispatcher {
   readonly #now: () => Date;
   readonly #timeoutMs: number;
   readonly #gate: OriginGate;
+  // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
+  readonly #holds: TargetHolds;
   readonly #loop = new DrainLoop<WebhookDrainReport>(
     () => this.drain(),
     (error) => {
@@ -112,6 +116,8 @@ export class WebhookDispatcher {
     this.#now = options.now ?? (() => new Date());
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#gate = new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin);
+    const random = options.random ?? Math.random;
+    this.#holds = new TargetHolds((rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random));
   }
 
   /** Decrypts the secrets that sign now: the current one, and the previous one within its overlap. */
@@ -169,21 +175,32 @@ export class WebhookDispatcher {
   }
 
   /** Sends a round's rows at once, then logs and settles them all in one commit. */
-  async #round(rows: readonly WebhookDeliveryRow[], owner: string, report: WebhookDrainReport): Promise<void> {
+  async #round(rows: readonly WebhookDeliveryRow[], owner: string, report: WebhookDrainReport): Promise<boolean> {
     const w = this.#o.webhooks;
+    const nowMs = this.#now().getTime();
+    const settlements: Settlement<WebhookDeliveryRow, WebhookDeliveryState>[] = [];
+    const outcomes: [string, RowOutcome][] = [];
+    // Rows of an endpoint held down go back unsent: no request, no attempt logged, none counted.
+    const sendable = rows.filter((row) => {
+      const until = this.#holds.until(row.endpoint_id, nowMs);
+      if (until === undefined) return true;
+      report.held++;
+      settlements.push({ key: row, outcome: { state: 'pending', nextAttemptAt: new Date(until).toISOString(), unsent: true } });
+      outcomes.push([row.endpoint_id, 'held']);
+      return false;
+    });
     // Real time, not the dispatcher's clock (a test may freeze that): every send ends by then.
     const deadline = Date.now() + this.#timeoutMs;
     const endpoints = new Map<string, Promise<EndpointRow | undefined>>();
     const secrets = new Map<string, Promise<string[]>>();
     const sent = await Promise.all(
-      rows.map(async (row) => {
+      sendable.map(async (row) => {
         const key = `${row.tenant_id}\u0000${row.endpoint_id}`;
         const endpoint = endpoints.get(key) ?? w.endpoint(row.tenant_id, row.endpoint_id);
         endpoints.set(key, endpoint);
         return this.#send(row, await endpoint, secrets, deadline);
       }),
     );
-    const settlements: Settlement<WebhookDeliveryRow, WebhookDeliveryState>[] = [];
     const attempts: AttemptRow[] = [];
     const recovered = new Set<string>();
     const givenUp: EndpointRow[] = [];
@@ -192,6 +209,7 @@ export class WebhookDispatcher {
       if (s.unsendable !== undefined || !endpoint) {
         report.dead++;
         settlements.push({ key: row, outcome: { state: 'dead', error: s.unsendable ?? 'the endpoint was removed' } });
+        outcomes.push([row.endpoint_id, 'skipped']);
         continue;
       }
       attempts.push({
@@ -205,7 +223,10 @@ export class WebhookDispatcher {
         duration_ms: Math.max(0, s.finished.getTime() - s.started.getTime()),
         created_at: s.finished.toISOString(),
       });
+      // Any HTTP answer says the endpoint is up (a 4xx is its own refusal); no answer says it is down.
+      const answered = s.status !== null && (s.status < 500 || s.status > 599) && s.status !== 429;
       if (s.error === null) {
+        outcomes.push([row.endpoint_id, 'answered']);
         report.delivered++;
         settlements.push({ key: row, outcome: { state: 'delivered', error: null } });
         if (endpoint.failures > 0) recovered.add(endpoint.id);
@@ -215,8 +236,10 @@ export class WebhookDispatcher {
       const next = s.finished.getTime() + delay;
       if (next <= Date.parse(row.created_at) + this.#o.retryWindowMs) {
         report.retried++;
+        outcomes.push([row.endpoint_id, answered ? 'answered' : 'failed']);
         settlements.push({ key: row, outcome: { state: 'pending', error: s.error, nextAttemptAt: new Date(next).toISOString() } });
       } else {
+        outcomes.push([row.endpoint_id, answered ? 'answered' : 'gave-up']);
         report.dead++;
         settlements.push({ key: row, outcome: { state: 'dead', error: s.error } });
         givenUp.push(endpoint);
@@ -225,6 +248,12 @@ export class WebhookDispatcher {
     await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered: [...recovered] });
     const disabled = new Set<string>();
     for (const endpoint of givenUp) if (await this.#gaveUp(endpoint, disabled.has(endpoint.id))) disabled.add(endpoint.id);
+    const at = this.#now();
+    for (const [endpoint, until] of this.#holds.afterRound(outcomes, at.getTime())) {
+      const deferred = await w.defer(endpoint, new Date(until).toISOString(), at.toISOString());
+      this.#o.logger?.error('webhook_endpoint_held', { endpoint, until: new Date(until).toISOString(), deferred });
+    }
+    return outcomes.some(([, outcome]) => ended(outcome));
   }
 
   async #send(

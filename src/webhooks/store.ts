@@ -188,6 +188,11 @@ export class WebhookStore extends WebhookEventQueries {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
+  /** Holds an endpoint's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
+  defer(endpointId: string, until: string, now: string): Promise<number> {
+    return this.#lease.defer(endpointId, until, now);
+  }
+
   /**
    * Ends a round in ONE commit: its attempts logged, its rows settled (only those `owner` still
    * holds), the failure count of each endpoint that answered reset. One commit per round instead of

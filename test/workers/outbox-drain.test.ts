@@ -1,14 +1,33 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp, createTenant, registeredDialects } from '../support/registered.ts';
-import { loadConfig } from '../../src/config.ts';
+import { type CreatedTenant, createApp, createTenant, registeredDialects } from '../support/registered.ts';
+import { type GatewayConfig, loadConfig } from '../../src/config.ts';
+import type { Store } from '../../src/store/index.ts';
 import { Dispatcher } from '../../src/outbox/dispatcher.ts';
-import type { ReplicaTarget } from '../../src/outbox/types.ts';
+import type { ReplicaTarget, UpstreamPort } from '../../src/outbox/types.ts';
 import { FakeUpstream } from '../support/fake-upstream.ts';
 import { testStore } from '../support/store.ts';
 
 // On Workers the isolate may stop as soon as the response is out: a write's deliveries are sent
 // inside waitUntil, on D1, and what is left (a retry) goes out on a later drain (the cron handler).
+
+/** The app as the worker serves it, its waitUntil promises collected, and the tenant's form-post headers. */
+function edgeApp(
+  store: Store,
+  config: GatewayConfig,
+  tenant: CreatedTenant,
+  replicas: (id: string) => Promise<ReplicaTarget[]>,
+  dispatcher: Dispatcher,
+) {
+  const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
+  const waits: Promise<unknown>[] = [];
+  const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };
+  const auth = {
+    authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  return { app, waits, ctx, auth };
+}
 
 describe('the outbox on workerd + D1', () => {
   it("records the delivery in the write's batch and drains it in waitUntil", async () => {
@@ -19,13 +38,7 @@ describe('the outbox on workerd + D1', () => {
     const replicas = async (id: string): Promise<ReplicaTarget[]> =>
       id === tenant.tenant.id ? [{ id: 'up_edge', dialect: 'zenskar', mode: 'shadow' }] : [];
     const dispatcher = new Dispatcher({ store, port: upstream, replicas, dialects: registeredDialects, baseDelayMs: 1 });
-    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
-    const waits: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };
-    const auth = {
-      authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    };
+    const { app, waits, ctx, auth } = edgeApp(store, config, tenant, replicas, dispatcher);
 
     // The first send fails (503): the write is still acknowledged; the delivery waits for a retry.
     upstream.faults.push(() => ({ kind: 'retry', error: 'HTTP 503', retryAfterMs: 0 }));
@@ -48,5 +61,59 @@ describe('the outbox on workerd + D1', () => {
     expect(upstream.received.map((w) => w.version)).toEqual([1]);
     const checks = await env.DB.prepare('select mismatches from shadow_checks where upstream_id = ?').bind('up_edge').all();
     expect(checks.results).toEqual([{ mismatches: 0 }]);
+  });
+
+  it('holds a down upstream: one request for its backlog, the rest put back unsent; once it is up, one drain delivers all in order', async () => {
+    const store = await testStore();
+    const config = loadConfig({ NODE_ENV: 'test' });
+    const tenant = await createTenant(store, config, 'edge-down');
+    const upstream = new FakeUpstream();
+    let down = true;
+    let sends = 0;
+    const port: UpstreamPort = {
+      deliver: (work, signal) => {
+        sends++;
+        return down ? Promise.resolve({ kind: 'retry', error: 'the upstream could not be reached' }) : upstream.deliver(work, signal);
+      },
+      read: (tenantId, target, customerId, base) => upstream.read(tenantId, target, customerId, base),
+      expected: (target, customerId, fields) => upstream.expected(target, customerId, fields),
+    };
+    const replicas = async (id: string): Promise<ReplicaTarget[]> =>
+      id === tenant.tenant.id ? [{ id: 'up_down', dialect: 'zenskar', mode: 'mirror' }] : [];
+    // The dispatcher's clock, moved on once the upstream is back (past every hold and backoff).
+    let offset = 0;
+    const now = () => new Date(Date.now() + offset);
+    const dispatcher = new Dispatcher({ store, port, replicas, dialects: registeredDialects, baseDelayMs: 60_000, now });
+    const { app, waits, ctx, auth } = edgeApp(store, config, tenant, replicas, dispatcher);
+    const post = async (path: string, body: string) => {
+      const res = await app.fetch(new Request(`https://custgate.test${path}`, { method: 'POST', headers: auth, body }), env, ctx);
+      expect(res.status).toBe(200);
+      await Promise.all(waits.splice(0));
+      return (await res.json()) as { id: string };
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { id } = await post('/v1/customers', `name=Down+${i}`);
+      await post(`/v1/customers/${id}`, `name=Down+${i}+v2`);
+      ids.push(id);
+    }
+    const rows = async (): Promise<{ state: string; attempts: number }[]> =>
+      (await env.DB.prepare("select state, attempts from outbox where upstream_id = 'up_down' order by customer_id, version").all())
+        .results as { state: string; attempts: number }[];
+    // The first write's drain failed once and held the upstream; every later drain put its row back unsent.
+    expect(sends).toBe(1);
+    expect((await rows()).map((r) => r.state)).toEqual(Array(12).fill('pending'));
+    expect((await rows()).reduce((n, r) => n + r.attempts, 0)).toBe(1);
+
+    down = false;
+    offset = 3_600_000;
+    const report = await dispatcher.drain({ deadline: Date.now() + 20_000 });
+    expect(report).toMatchObject({ delivered: 12, dead: 0 });
+    expect((await rows()).map((r) => r.state)).toEqual(Array(12).fill('delivered'));
+    expect((await rows()).reduce((n, r) => n + r.attempts, 0)).toBe(sends);
+    for (const id of ids) {
+      const internal = await env.DB.prepare('select id from customers where public_id = ?').bind(id).first<{ id: string }>();
+      expect(upstream.versions(internal!.id)).toEqual([1, 2]);
+    }
   });
 });
