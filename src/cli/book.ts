@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
+import type { DialectSource } from '../contract/registry.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
 import { type Reconciliation, reconcile } from '../outbox/reconcile.ts';
@@ -69,7 +70,15 @@ const rateOption = (value: string): number => {
   return rate;
 };
 
-export function bookCommands(upstream: Command, env: Env, all: readonly AnyDialect[]): void {
+/**
+ * The dialects an import or reconciliation of `row` calls: its own, and those of the tenant's
+ * other upstreams, which the local writes it makes are delivered to.
+ */
+async function dialectsFor(store: Store, source: DialectSource, row: UpstreamRow): Promise<AnyDialect[]> {
+  return source.load([row.dialect, ...(await store.upstreams.list(row.tenant_id)).map((u) => u.dialect)]);
+}
+
+export function bookCommands(upstream: Command, env: Env, source: DialectSource): void {
   upstream
     .command('import <tenant> <upstream-id>')
     .description("store and link every customer of the upstream's list not linked yet (resumes where a stopped import left off)")
@@ -86,7 +95,7 @@ export function bookCommands(upstream: Command, env: Env, all: readonly AnyDiale
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          return await importCustomers(bookDeps(store, env, all), row, {
+          return await importCustomers(bookDeps(store, env, await dialectsFor(store, source, row)), row, {
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
             onPage: bar.update,
@@ -135,7 +144,11 @@ export function bookCommands(upstream: Command, env: Env, all: readonly AnyDiale
       const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
       const result = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
-        return reconcile(bookDeps(store, env, all), row, csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {});
+        return reconcile(
+          bookDeps(store, env, await dialectsFor(store, source, row)),
+          row,
+          csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {},
+        );
       });
       if (!result.clean) process.exitCode = 1;
       if (opts.json) console.log(JSON.stringify(result));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { demote, promote } from '../upstream/cut-over.ts';
 import { loadConfig } from '../config.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
+import type { DialectSource } from '../contract/registry.ts';
 import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
 import {
   addUpstream,
@@ -32,15 +32,15 @@ const printWarnings = (warnings: readonly string[] | undefined): void => {
   for (const warning of warnings ?? []) console.error(`custgate: warning: ${warning}`);
 };
 
-export function upstreamCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
+export function upstreamCommands(program: Command, env: Env, source: DialectSource): void {
   /** The upstream as it now serves, with what its credentials lack for its new mode (as `upstream add` warns). */
-  const withGrantWarnings = <U extends UpstreamView>(store: Store, view: U) =>
-    withWarnings(store, { keyring: keyringFor(loadConfig(env), store.upstreams), dialects: all }, view);
+  const withGrantWarnings = async <U extends UpstreamView>(store: Store, view: U) =>
+    withWarnings(store, { keyring: keyringFor(loadConfig(env), store.upstreams), dialects: await source.load([view.dialect]) }, view);
   const upstream = program.command('upstream').description("manage a tenant's upstream providers (credentials encrypted at rest)");
   upstream
     .command('add <tenant>')
     .description('add an upstream provider for a tenant (name or id)')
-    .requiredOption('--dialect <name>', `the provider: ${all.map((d) => d.name).join(', ')}`)
+    .requiredOption('--dialect <name>', `the provider: ${source.names.join(', ')}`)
     .requiredOption('--base-url <url>', "the provider's API base URL (for a custgate playing it: http://host:port/<dialect>)")
     .option('--mode <mode>', 'proxy (the upstream is the system of record), mirror or shadow', 'proxy')
     .requiredOption('--credentials <json>', "shaped as that dialect's entry of `custgate tenant create --json`")
@@ -67,13 +67,15 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
           throw new Error('--credentials is not JSON');
         }
         const config = loadConfig(env);
+        if (!source.names.includes(opts.dialect)) throw new Error(`unknown dialect ${opts.dialect}: one of ${source.names.join(', ')}`);
+        const dialects = await source.load([opts.dialect]);
         const added = await withStore(env, async (store) => {
-          const dialect = all.find((d) => d.name === opts.dialect);
+          const dialect = dialects[0];
           const id = await gatewayIdOf(store.upstreams)();
           if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
             throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
           }
-          return addUpstream(store, { keyring: keyringFor(config, store.upstreams), dialects: all }, await tenantId(store, ref), {
+          return addUpstream(store, { keyring: keyringFor(config, store.upstreams), dialects }, await tenantId(store, ref), {
             dialect: opts.dialect,
             baseUrl: opts.baseUrl,
             mode: opts.mode,
@@ -151,15 +153,18 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
     .action(async (ref: string, id: string, secret: string | undefined, opts: { clear?: boolean }) => {
       if (!secret && !opts.clear) throw new Error('give the secret, or --clear');
       const config = loadConfig(env);
-      await withStore(env, async (store) =>
-        setWebhookSecret(
+      await withStore(env, async (store) => {
+        const tenant = await tenantId(store, ref);
+        const row = await store.upstreams.find(tenant, id);
+        const dialects = await source.load(row ? [row.dialect] : []);
+        await setWebhookSecret(
           store,
-          { keyring: keyringFor(config, store.upstreams), dialects: all },
-          await tenantId(store, ref),
+          { keyring: keyringFor(config, store.upstreams), dialects },
+          tenant,
           id,
           opts.clear ? null : (secret ?? null),
-        ),
-      );
+        );
+      });
       console.log(
         opts.clear ? `${id} takes no webhooks` : `${id} takes webhooks signed with the given secret at /gateway/v1/upstreams/${id}/webhook`,
       );
@@ -189,5 +194,5 @@ export function upstreamCommands(program: Command, env: Env, all: readonly AnyDi
       const listed = await withStore(env, async (store) => listCreateAttempts(store, await tenantId(store, ref), id));
       console.log(opts.json ? JSON.stringify(listed) : listed.map(attemptLine).join('\n') || '(no recorded creates)');
     });
-  bookCommands(upstream, env, all);
+  bookCommands(upstream, env, source);
 }

@@ -32,3 +32,27 @@ export function fixturesOf(dialect: AnyDialect, entries: Registry): DialectFixtu
   if (!entry) throw new Error(`no dialect ${dialect.name} in the registry`);
   return entry.fixtures;
 }
+
+/** Dialects by name, loaded only when asked for: what a command that may need few of them takes. */
+export interface DialectSource {
+  /** Every registered name, in registration order, without loading any. */
+  readonly names: readonly string[];
+  /** The registered dialects among `names` (unknown names are left out), each loaded once. */
+  load(names: Iterable<string>): Promise<AnyDialect[]>;
+}
+
+/** A source over per-dialect loaders (dialects/lazy.ts): each dialect's code is imported on first use. */
+export function lazyDialects(loaders: Readonly<Record<string, () => Promise<AnyDialect>>>): DialectSource {
+  const loaded = new Map<string, Promise<AnyDialect>>();
+  const one = (name: string) => {
+    const loader = Object.hasOwn(loaders, name) ? loaders[name] : undefined;
+    if (!loader) return undefined;
+    const pending = loaded.get(name) ?? loader();
+    loaded.set(name, pending);
+    return pending;
+  };
+  return {
+    names: Object.keys(loaders),
+    load: async (names) => (await Promise.all([...new Set(names)].map(one))).filter((d): d is AnyDialect => d !== undefined),
+  };
+}

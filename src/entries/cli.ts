@@ -299,8 +299,13 @@ const modules: readonly CommandModule[] = [
   {
     names: ['upstream'],
     load: async () => {
-      const [{ upstreamCommands }, { all }] = await Promise.all([import('../cli/upstream.ts'), dialects()]);
-      return (p) => upstreamCommands(p, env, all);
+      // Each command loads the dialects of the upstreams it touches, not all five.
+      const [{ upstreamCommands }, { dialectLoaders }, { lazyDialects }] = await Promise.all([
+        import('../cli/upstream.ts'),
+        import('../../dialects/lazy.ts'),
+        import('../contract/registry.ts'),
+      ]);
+      return (p) => upstreamCommands(p, env, lazyDialects(dialectLoaders));
     },
   },
   {

@@ -1,12 +1,17 @@
 import * as v from 'valibot';
 import type { Action, AnyDialect, IssuedCredentials } from '../contract/dialect.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
-import type { UpstreamAdmin, UpstreamView } from './registry.ts';
-import { openCredentials } from './secrets.ts';
+import { type Keyring, openCredentials } from './secrets.ts';
 
 // What an upstream's credentials lack for the mode it serves in, said when it is added, changes
 // mode or is promoted: by the CLI on stderr and in `--json`, by the gateway API in the answer's
 // `warnings` (docs/gateway-api.md). Said, not refused: a narrower token is the owner's choice.
+
+/** What adding or changing an upstream needs beside the store: the secrets key and the gateway's dialects. */
+export interface UpstreamAdmin {
+  readonly keyring: Keyring;
+  readonly dialects: readonly AnyDialect[];
+}
 
 /**
  * What each mode asks of the provider: a proxy reads, writes and deletes there as the system of
@@ -58,7 +63,7 @@ export async function storedGrantWarnings(admin: UpstreamAdmin, row: UpstreamRow
  * (none: the view as it was). One answer for `upstream mode|promote` and PATCH/promote on
  * /gateway/v1/upstreams/{id}.
  */
-export async function withGrantWarnings<U extends Pick<UpstreamView, 'id' | 'tenant_id' | 'mode'>>(
+export async function withGrantWarnings<U extends { readonly id: string; readonly tenant_id: string; readonly mode: UpstreamMode }>(
   store: Store,
   admin: UpstreamAdmin,
   view: U,

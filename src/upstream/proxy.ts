@@ -31,7 +31,8 @@ import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch
 import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
 import { createMarker, keyId, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
 import { adoptedIds, ProviderState } from './provider-state.ts';
-import { inClientTerms, providerValueError } from './refusal.ts';
+import { heldAnswer, storeLink } from './proxy-steps.ts';
+import { inClientTerms } from './refusal.ts';
 
 // Proxy mode: the tenant's proxy upstream is the system of record. A write goes there first; only
 // what it accepted is stored, as it answered (its state applied over the write); its refusal
@@ -111,7 +112,7 @@ export class UpstreamProxy {
       await recordAttempt(this.#store, upstream, keyed, { at: new Date().toISOString(), key: undefined, sent: after });
     }
     const pushed = recovered
-      ? await this.#held(undefined, fieldDefaults, after, recovered, ctx, upstream)
+      ? await heldAnswer(this.#service, undefined, fieldDefaults, after, recovered, ctx, upstream)
       : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx).catch((error: unknown) =>
           keyed === undefined ? Promise.reject(error) : settleRefused(this.#store, upstream, keyed, error),
         );
@@ -203,7 +204,7 @@ export class UpstreamProxy {
     const createKey = createKeyFor(upstream, ctx.idempotencyKey);
     return this.#carry(upstream, undefined, current, after, patch, ctx, { createKey, claim: own.claim }).then(
       async (created) => {
-        await this.#link(upstream, current.uuid, created.upstreamId);
+        await storeLink(this.#store, upstream, current.uuid, created.upstreamId);
         return created;
       },
       async (error: unknown) => {
@@ -239,22 +240,10 @@ export class UpstreamProxy {
 
   /** Links the customer an earlier attempt left at the provider, then brings it to `after` where it differs. */
   async #adopt(upstream: Upstream, current: Customer, after: CustomerFields, found: Pushed, ctx: WriteRequest): Promise<Pushed> {
-    const link = await this.#link(upstream, current.uuid, found.upstreamId);
+    const link = await storeLink(this.#store, upstream, current.uuid, found.upstreamId);
     const rest = stillToSend(upstream.dialect, after, found);
-    if (rest === undefined) return this.#held(link, current, after, found, ctx, upstream);
+    if (rest === undefined) return heldAnswer(this.#service, link, current, after, found, ctx, upstream);
     return this.#carry(upstream, link, current, after, rest, ctx);
-  }
-
-  async #link(upstream: Upstream, customerId: string, remoteId: string): Promise<LinkRow> {
-    const row = { upstreamId: upstream.id, customerId, tenantId: upstream.tenantId, remoteId, createdAt: new Date().toISOString() };
-    await this.#store.upstreams.link(row);
-    return {
-      upstream_id: row.upstreamId,
-      customer_id: customerId,
-      tenant_id: row.tenantId,
-      remote_id: remoteId,
-      created_at: row.createdAt,
-    };
   }
 
   /**
@@ -299,23 +288,6 @@ export class UpstreamProxy {
       if (recorded === undefined) throw translated;
       return settleRefused(this.#store, upstream, recorded, translated);
     });
-    return this.#held(link, current, after, pushed, ctx, upstream);
-  }
-
-  /** The provider's answer, if what it holds passes every local check: else the provider's problem (502). */
-  async #held(
-    link: LinkRow | undefined,
-    current: Customer | CustomerFields,
-    after: CustomerFields,
-    pushed: Pushed,
-    ctx: WriteRequest,
-    upstream: Upstream,
-  ): Promise<Pushed> {
-    try {
-      await this.#service.checkWrite(current, applyPatch(after, pushed.patch), ctx, 'uuid' in current ? current.uuid : undefined);
-    } catch (error) {
-      throw mayHold(link, providerValueError(error, upstream.dialect));
-    }
-    return pushed;
+    return heldAnswer(this.#service, link, current, after, pushed, ctx, upstream);
   }
 }

@@ -4,7 +4,7 @@ import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
 import { dialectOf, unreadableUpstreams } from './client.ts';
-import { grantWarnings } from './grants.ts';
+import { grantWarnings, type UpstreamAdmin } from './grants.ts';
 import { sealWebhookSecret } from './inbound-format.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
 
@@ -126,11 +126,7 @@ function baseUrlOf(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-/** What adding or changing an upstream needs beside the store: the secrets key and the gateway's dialects. */
-export interface UpstreamAdmin {
-  readonly keyring: Keyring;
-  readonly dialects: readonly AnyDialect[];
-}
+export type { UpstreamAdmin };
 
 export async function addUpstream(
   store: Store,
