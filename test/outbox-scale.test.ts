@@ -72,7 +72,10 @@ function recording(store: Store): {
         return inner.allIndexOrdered!(q);
       },
     }),
-    run: (q) => inner.run(q),
+    run: (q) => {
+      lastWrite = q;
+      return inner.run(q);
+    },
     atomic: (steps) => {
       lastWrite = steps.at(-1)?.query;
       return inner.atomic(steps);
@@ -268,6 +271,45 @@ describe('outbox: the pick of due deliveries at book scale', () => {
       );
       const details = plan.map((p) => p.detail).join('\n');
       expect(details).toMatch(/^SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 \(upstream_id=\? AND customer_id=\? AND version=\?\)/m);
+      expect(details).not.toMatch(/outbox_due|^SCAN outbox/m);
+    }
+  }, 60_000);
+
+  // A held upstream's deliveries are deferred in one UPDATE (src/outbox/drain-loop.ts): read by that
+  // upstream's open rows, never through `outbox_due`, which would walk every upstream's due backlog.
+  it(`defers one upstream's deliveries by its open rows, not by walking another's ${BACKLOG} pending`, async () => {
+    const store = await testStore();
+    await pendingBacklog(store.executor, BACKLOG);
+    await store.executor.run(
+      CompiledQuery.raw(
+        `insert into outbox (${columns})
+         select 'up_down', 'cus_' || i, 1, 'ten_b', 'create', 'pending', 0, '${PAST}', null, null, null, '${PAST}', '${PAST}'
+         from (select 1 as i union all select 2 union all select 3) t`,
+      ),
+    );
+    if (testBackend() === 'postgres') await store.executor.run(CompiledQuery.raw('analyze outbox'));
+    const { outbox, lastWrite } = recording(store);
+    const until = '2026-06-01T01:00:00.000Z';
+    expect(await outbox.defer('up_down', until, NOW)).toBe(3);
+    // Not attempts: nothing was sent.
+    const rows = await store.executor.all<{ attempts: number; next_attempt_at: string }>(
+      CompiledQuery.raw("select attempts, next_attempt_at from outbox where upstream_id = 'up_down'"),
+    );
+    expect(rows.map((r) => [Number(r.attempts), r.next_attempt_at])).toEqual(Array(3).fill([0, until]));
+    expect((await outbox.due(NOW, BACKLOG + 3)).some((d) => d.upstream_id === 'up_down')).toBe(false);
+
+    const query = lastWrite();
+    if (testBackend() === 'postgres') {
+      const [plan] = await store.executor.all<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+        CompiledQuery.raw(`explain (analyze, format json) ${query.sql}`, [...query.parameters]),
+      );
+      expect(rowsTouched(plan!['QUERY PLAN'][0].Plan), JSON.stringify(plan)).toBeLessThan(200);
+    } else {
+      const plan = await store.executor.all<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
+      );
+      const details = plan.map((p) => p.detail).join('\n');
+      expect(details).toMatch(/^SEARCH outbox USING INDEX (outbox_open|sqlite_autoindex_outbox_1) \(upstream_id=\?\)/m);
       expect(details).not.toMatch(/outbox_due|^SCAN outbox/m);
     }
   }, 60_000);
