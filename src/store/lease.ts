@@ -190,12 +190,16 @@ export class LeasedQueue<K extends object, S extends string> {
    */
   async defer(target: string, until: string, now: string, open?: RawBuilder<boolean>): Promise<number> {
     const column = this.#keyColumns[0] as keyof LeaseDatabase['queue'];
+    const backend = this.#executor.backend;
+    // `+` on SQLite as in claimMany: the rows are read by the target's key (or `open`), not through
+    // the due index, which would walk every upstream's due rows (the plan: test/outbox-scale.test.ts).
+    const off = (column: string) => (backend === 'postgres' ? sql.ref(column) : sql`+${sql.ref(column)}`);
     let q = this.#db
       .updateTable(this.#table)
       .set({ next_attempt_at: until, updated_at: now })
       .where(column, '=', target as never)
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<', until)
+      .where(sql<boolean>`${off('state')} = ${'pending'}`)
+      .where(sql<boolean>`${off('next_attempt_at')} < ${until}`)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
     if (open) q = q.where(open);
     return this.#executor.run(q.compile());
