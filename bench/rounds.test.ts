@@ -70,6 +70,9 @@ describe('the targets read the alternated rounds', () => {
     );
     const verdict = verdicts([small, large]).find((v) => v.target.startsWith('update at 1,000,000'));
     expect(verdict).toMatchObject({ subject: 'meteroid', value: '95.0% (40.0–95.0)', met: true });
+    // Its share of the by-hand update is the small store's target, not a second one.
+    const handUpdate = alternated('by hand update (sync=NORMAL)', { kind: 'by-hand', backend: 'sqlite' }, rounds([1000, 1000, 1000]));
+    expect(verdicts([handUpdate, small, large]).filter((v) => v.target.startsWith('update ≥'))).toHaveLength(1);
   });
 
   it('states the fixed-rate p99 beside the by-hand app’s at the same rate and the disk’s floor', () => {

@@ -110,8 +110,16 @@ describe('a mirror whose provider is down, with a backlog', () => {
     expect(probes).toBeGreaterThan(0);
     expect(probes).toBeLessThanOrEqual(8 * (1 + Math.floor(Math.log2(outageMs / 250 + 1))));
     expect(probes).toBeLessThan(pending / 2);
-    // The healthy upstream delivered everything while the other was down.
-    for (const id of healthyIds) expect((await deliveries(healthy, id)).map((d) => d.state)).toEqual(['delivered']);
+    // The healthy upstream delivers everything while the other is still down (a loaded machine may
+    // need more drains than the window held).
+    const healthyBy = Date.now() + 30_000;
+    const undelivered = async () => {
+      let n = 0;
+      for (const id of healthyIds) n += (await deliveries(healthy, id)).filter((d) => d.state !== 'delivered').length;
+      return n;
+    };
+    while ((await undelivered()) > 0 && Date.now() < healthyBy) await local.dispatcher.drain();
+    expect(await undelivered()).toBe(0);
 
     proxy.up();
     const deadline = Date.now() + 60_000;

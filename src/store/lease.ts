@@ -93,19 +93,13 @@ export class LeasedQueue<K extends object, S extends string> {
     if (keys.length === 0) return [];
     const backend = this.#executor.backend;
     const width = this.#keyColumns.length;
-    const steps: Step[] = chunked(backend, keys, width * (backend === 'postgres' ? 2 : 1), 6).map((part) => {
-      let q = this.#db
+    const steps: Step[] = chunked(backend, keys, width, 6).map((part) => {
+      const q = this.#db
         .updateTable(this.#table)
         .set((eb) => ({ lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-        .where(this.#keyIn(part))
+        .where(this.#byKeys(part, true))
         .where(sql<boolean>`${backend === 'postgres' ? sql.ref('state') : sql`+${sql.ref('state')}`} = ${'pending'}`)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
-      if (backend === 'postgres') {
-        const columns = sql.join(this.#keyColumns.map((c) => sql.ref(c)));
-        q = q.where(
-          sql<boolean>`(${columns}) in (select ${columns} from ${sql.table(this.#table)} where ${this.#keyIn(part)} and state = 'pending' for update skip locked)`,
-        );
-      }
       return { query: q.compile() };
     });
     await this.#executor.atomic(steps);
@@ -118,6 +112,28 @@ export class LeasedQueue<K extends object, S extends string> {
       for (const k of part) if (heldKeys.has(this.#keyText(k))) won.push(k);
     }
     return won;
+  }
+
+  /**
+   * PostgreSQL: the rows of `keys` by their physical address, each found by its whole primary key
+   * in a sub-query of its own (for a claim: pending, locked SKIP LOCKED). Neither a seek by a
+   * unique key nor a TID scan is a choice the planner makes by statistics; a list of keys matched
+   * as one `in` was: on an outbox not yet analyzed it read every pending row of the upstream per
+   * round. A row another transaction moved meanwhile is followed by the UPDATE, which re-checks
+   * its own conditions on the newest version.
+   */
+  #rowsByKey(keys: readonly K[], claim: boolean): RawBuilder<boolean> {
+    const one = (k: K) =>
+      sql`(select ctid from ${sql.table(this.#table)} where ${sql.join(
+        this.#keyColumns.map((c) => sql`${sql.ref(c)} = ${k[c]}`),
+        sql` and `,
+      )}${claim ? sql` and state = 'pending' for update skip locked` : sql``})`;
+    return sql<boolean>`ctid = any(array[${sql.join(keys.map(one))}])`;
+  }
+
+  /** The rows of `keys`: on PostgreSQL by address (above), elsewhere by a row-value list. */
+  #byKeys(keys: readonly K[], claim: boolean): RawBuilder<boolean> {
+    return this.#executor.backend === 'postgres' ? this.#rowsByKey(keys, claim) : this.#keyIn(keys);
   }
 
   #keyText(key: K): string {
@@ -144,7 +160,7 @@ export class LeasedQueue<K extends object, S extends string> {
     }
     for (const { outcome, keys } of groups.values()) {
       for (const part of chunked(this.#executor.backend, keys, this.#keyColumns.length, 6)) {
-        steps.push({ query: this.#settleQuery(this.#db.updateTable(this.#table).where(this.#keyIn(part)), owner, outcome, now) });
+        steps.push({ query: this.#settleQuery(this.#db.updateTable(this.#table).where(this.#byKeys(part, false)), owner, outcome, now) });
       }
     }
     return steps;

@@ -15,7 +15,13 @@ import type { Database, OutboxTable } from './schema.ts';
 //   recursive query repeats only as often as the outer LIMIT pulls rows
 //   (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-RECURSIVE);
 // - the check for an earlier pending version of the same customer is a scalar sub-query (which
-//   PostgreSQL never pulls up into a join), one seek in `outbox_open` per walked row.
+//   PostgreSQL never pulls up into a join), one seek in `outbox_open` per walked row; its ORDER BY
+//   is that index's, so that with sorting costed out (below) no index in another order serves it
+//   (stale statistics once made it scan all of `outbox_pending` for each row).
+// Which of those plans PostgreSQL takes is still its choice, and after an analyze of a drained
+// outbox it counts the pending rows as none and would rather sort them all at every step: the
+// store runs this query with sorting costed out (SqlExecutor.allIndexOrdered), which leaves the
+// walk's index the only way to its ORDER BY.
 // The key columns close the order so that each step starts strictly after the last: a backfill
 // queues a whole page of customers with the same timestamps.
 //
@@ -46,6 +52,7 @@ export function duePostgres(db: Kysely<Database>, now: string, limit: number): C
         and (select 1 from outbox e
              where e.upstream_id = d.upstream_id and e.customer_id = d.customer_id and e.version < d.version
                and e.state in ('pending', 'dead') and e.state = 'pending'
+             order by e.upstream_id, e.customer_id, e.version
              limit 1) is null
       limit ${limit}
     ) picked

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp, createTenant, registeredDialects } from '../support/registered.ts';
-import { loadConfig } from '../../src/config.ts';
+import { type CreatedTenant, createApp, createTenant, registeredDialects } from '../support/registered.ts';
+import { type GatewayConfig, loadConfig } from '../../src/config.ts';
+import type { Store } from '../../src/store/index.ts';
 import { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import type { ReplicaTarget, UpstreamPort } from '../../src/outbox/types.ts';
 import { FakeUpstream } from '../support/fake-upstream.ts';
@@ -9,6 +10,24 @@ import { testStore } from '../support/store.ts';
 
 // On Workers the isolate may stop as soon as the response is out: a write's deliveries are sent
 // inside waitUntil, on D1, and what is left (a retry) goes out on a later drain (the cron handler).
+
+/** The app as the worker serves it, its waitUntil promises collected, and the tenant's form-post headers. */
+function edgeApp(
+  store: Store,
+  config: GatewayConfig,
+  tenant: CreatedTenant,
+  replicas: (id: string) => Promise<ReplicaTarget[]>,
+  dispatcher: Dispatcher,
+) {
+  const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
+  const waits: Promise<unknown>[] = [];
+  const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };
+  const auth = {
+    authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  return { app, waits, ctx, auth };
+}
 
 describe('the outbox on workerd + D1', () => {
   it("records the delivery in the write's batch and drains it in waitUntil", async () => {
@@ -19,13 +38,7 @@ describe('the outbox on workerd + D1', () => {
     const replicas = async (id: string): Promise<ReplicaTarget[]> =>
       id === tenant.tenant.id ? [{ id: 'up_edge', dialect: 'zenskar', mode: 'shadow' }] : [];
     const dispatcher = new Dispatcher({ store, port: upstream, replicas, dialects: registeredDialects, baseDelayMs: 1 });
-    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
-    const waits: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };
-    const auth = {
-      authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    };
+    const { app, waits, ctx, auth } = edgeApp(store, config, tenant, replicas, dispatcher);
 
     // The first send fails (503): the write is still acknowledged; the delivery waits for a retry.
     upstream.faults.push(() => ({ kind: 'retry', error: 'HTTP 503', retryAfterMs: 0 }));
@@ -71,13 +84,7 @@ describe('the outbox on workerd + D1', () => {
     let offset = 0;
     const now = () => new Date(Date.now() + offset);
     const dispatcher = new Dispatcher({ store, port, replicas, dialects: registeredDialects, baseDelayMs: 60_000, now });
-    const app = createApp({ store, config, logger: { error: () => undefined }, replication: { replicas, dispatcher } });
-    const waits: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} };
-    const auth = {
-      authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    };
+    const { app, waits, ctx, auth } = edgeApp(store, config, tenant, replicas, dispatcher);
     const post = async (path: string, body: string) => {
       const res = await app.fetch(new Request(`https://custgate.test${path}`, { method: 'POST', headers: auth, body }), env, ctx);
       expect(res.status).toBe(200);
