@@ -221,8 +221,8 @@ describe(`mirror to a Zenskar upstream under faults (${processesA} gateway proce
       const health = (await probeGet('/health')) as { outbox: { pending: number; dead: number } };
       return health.outbox.pending === 0 ? health.outbox : undefined;
     });
-    const health = (await probeGet('/health')) as { outbox: { pending: number; dead: number } };
-    expect(health.outbox).toEqual({ pending: 0, dead: 0 });
+    const health = (await probeGet('/health')) as { outbox: { pending: number; dead: number; capped: boolean } };
+    expect(health.outbox).toEqual({ pending: 0, dead: 0, capped: false });
 
     // What B holds: its customers, and each one's change history (B's own API).
     const bStore = await openStore(b.env);
