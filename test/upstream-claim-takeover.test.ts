@@ -25,7 +25,8 @@ let env: Record<string, string>;
 let tenant: { tenant: { id: string }; credentials: Record<string, IssuedCredentials> };
 let b: GatewayProcess;
 const started: GatewayProcess[] = [];
-let customers: { killed: string; slow: string };
+let customers: { killed: string; slow: string; listed: string };
+let upstreamId: string;
 
 const auth = () => ({ authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` });
 
@@ -48,6 +49,20 @@ async function gatewayA(): Promise<GatewayProcess> {
   const a = await startGatewayProcess(env);
   started.push(a);
   return a;
+}
+
+/** A's write of `id` is held at the forwarder, and A is killed (-9) while it is. */
+async function killedMidCreate(id: string, name: string): Promise<void> {
+  const a = await gatewayA();
+  const arrived = forwarder.arrived();
+  // Answered well within the time-out, after A is gone: the provider holds what A sent.
+  forwarder.holdNextCreate(1_500);
+  const lost = write(a, id, { name }).catch(() => undefined);
+  await createArrives(arrived);
+  const exited = new Promise((resolve) => a.child.once('exit', resolve));
+  a.child.kill('SIGKILL');
+  await exited;
+  await lost;
 }
 
 /** Until the forwarder has the next create (sent by the gateway, held there). */
@@ -75,13 +90,13 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
     return ((await res.json()) as { id: string }).id;
   };
-  customers = { killed: await made('Killed owner'), slow: await made('Slow owner') };
-  await addUpstreamByCli(env, tenant.tenant.id, {
+  customers = { killed: await made('Killed owner'), slow: await made('Slow owner'), listed: await made('Listed owner') };
+  ({ id: upstreamId } = await addUpstreamByCli(env, tenant.tenant.id, {
     dialect: 'wooshpay',
     baseUrl: `${forwarder.url}${new URL(provider.baseUrl('wooshpay')).pathname}`,
     mode: 'proxy',
     credentials: provider.credentials.wooshpay,
-  });
+  }));
 }, 180_000);
 
 afterAll(async () => {
@@ -92,17 +107,8 @@ afterAll(async () => {
 
 describe('the create claim of a gateway process', () => {
   it('killed (-9) mid-create: another process takes the claim over within seconds, and the provider holds one customer', async () => {
-    const a = await gatewayA();
     const atB = (await atProvider()).length;
-    const arrived = forwarder.arrived();
-    // Answered well within the time-out, after A is gone: the provider holds what A sent.
-    forwarder.holdNextCreate(1_500);
-    const lost = write(a, customers.killed, { name: 'Killed owner A' }).catch(() => undefined);
-    await createArrives(arrived);
-    const exited = new Promise((resolve) => a.child.once('exit', resolve));
-    a.child.kill('SIGKILL');
-    await exited;
-    await lost;
+    await killedMidCreate(customers.killed, 'Killed owner A');
     // The claim's own bound is 22 × 6 s + 5 s = 137 s: well past this.
     const until = Date.now() + 60_000;
     let taken = await write(b, customers.killed, { name: 'Killed owner B' });
@@ -133,5 +139,28 @@ describe('the create claim of a gateway process', () => {
     const there = await atProvider();
     expect(there).toHaveLength(atB + 1);
     expect(there.filter((c) => c.name === 'Slow owner A')).toEqual([expect.objectContaining({ email: 'slow-b@example.com' })]);
+  }, 120_000);
+
+  it("killed: the operator's listing shows its claim as not held within seconds, and it can be cleared", async () => {
+    await killedMidCreate(customers.listed, 'Listed owner A');
+    const path = `${b.base}/gateway/v1/upstreams/${upstreamId}/create-attempts`;
+    const held = async () => {
+      const res = await fetch(path, { headers: auth() });
+      expect(res.status).toBe(200);
+      const { data } = (await res.json()) as { data: { customer_id: string; held_until: string | null; sent: { name?: string } }[] };
+      const mine = data.filter((row) => row.sent.name === 'Listed owner A');
+      expect(mine).toHaveLength(1);
+      return mine[0] as { customer_id: string; held_until: string | null };
+    };
+    // Against the claim's own bound, 137 s away.
+    const until = Date.now() + 60_000;
+    let row = await held();
+    while (row.held_until !== null && Date.now() < until) {
+      await sleep(250);
+      row = await held();
+    }
+    expect(row.held_until).toBeNull();
+    const cleared = await fetch(`${path}/${row.customer_id}`, { method: 'DELETE', headers: auth() });
+    expect(cleared.ok, await cleared.text()).toBe(true);
   }, 120_000);
 });
