@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -60,6 +60,41 @@ describe.skipIf(testBackend() !== 'sqlite')('SQLite checkpoints off the commit p
     expect(seen).toBe(true);
     // What a process reading the store sees is unchanged.
     expect(existsSync(`${path}-wal`)).toBe(true);
+  });
+
+  it('with the thread, keeps the WAL under 2,000 pages under sustained writes (it starts again from its first frame)', async () => {
+    // Under steady commits the thread's checkpoint never reaches the WAL's last frame (frames keep
+    // arriving while it copies), and only a checkpoint that does lets the next commit start the
+    // WAL again from frame 0: without the writer finishing each step, the WAL grew by every commit
+    // up to the writer's 16,000-page bound. Writes in flight 16 at a time, so commits land during
+    // every checkpoint.
+    const path = join(dir, 'sustained.db');
+    const gateway = await testGateway({ DATABASE_URL: `file:${path}`, CUSTGATE_SQLITE_CHECKPOINT: 'thread' });
+    const auth = { authorization: `Bearer ${gateway.tenant.credentials.wooshpay!.secret_key}` };
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const created = await gateway.app.request('/v1/customers', jsonInit('POST', { name: `Sustained ${i}` }, auth));
+      ids.push(((await created.json()) as { id: string }).id);
+    }
+    const frameBytes = 4096 + 24;
+    let written = 0;
+    let walMax = 0;
+    for (let round = 0; round < 200; round++) {
+      const answers = await Promise.all(
+        ids.map((id, i) =>
+          gateway.app.request(
+            `/v1/customers/${id}`,
+            jsonInit('POST', { name: `Sustained ${i} ${round}`, metadata: { round: String(round) } }, auth),
+          ),
+        ),
+      );
+      expect(answers.map((res) => res.status)).toEqual(ids.map(() => 200));
+      written += ids.length;
+      walMax = Math.max(walMax, statSync(`${path}-wal`).size);
+    }
+    // 3,200 updates, about 4,000 frames (group commits of several) went through the WAL: twice the bound.
+    expect(written).toBe(3200);
+    expect(walMax / frameBytes).toBeLessThan(2000);
   });
 
   it('by default (inline), leaves them in the WAL until it passes 1,000 pages', async () => {

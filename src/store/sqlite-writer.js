@@ -39,10 +39,17 @@ const apply = createApplier(db, statement);
 // The bound: 16,000 pages (64 MB of 4 KiB pages), reached only when the checkpoint thread lags.
 const walBoundPages = 16_000;
 // The checkpoint thread is asked when this many frames wait to be copied (SQLite's own automatic
-// checkpoint's default: each of its fsyncs of the database file can slow a commit's fsync of the
-// WAL on the same disk, so no more of them than SQLite would run), or after a second without commits.
-const checkpointFrames = 1000;
+// checkpoint's default), or after a second without commits. workerData may set it (the bench's A/B).
+const checkpointFrames = /** @type {{ checkpointFrames?: number }} */ (workerData).checkpointFrames ?? 1000;
 const idleMs = 1000;
+// After the thread's step, once the WAL holds `resetFrames`, what arrived meanwhile is copied here,
+// between two commits, if it is at most `finishFrames` frames: a checkpoint that reaches the WAL's
+// last frame with no commit beside it is what lets the next commit start the WAL again from frame
+// 0. Without it, under steady commits the WAL grew to the 16,000-page bound (63 MB) and every
+// commit appended to it (docs/performance.md, "The update's tail"). It costs the commits behind it
+// two fsyncs (the WAL's, the database file's few pages); workerData may set `resetFrames`.
+const resetFrames = /** @type {{ resetFrames?: number }} */ (workerData).resetFrames ?? checkpointFrames;
+const finishFrames = 200;
 
 /** Per-commit and per-checkpoint timings, appended to `trace` (CUSTGATE_SQLITE_WRITER_TRACE) as CSV. */
 const lines = /** @type {string[]} */ ([]);
@@ -92,10 +99,29 @@ if (checkpoint === 'thread') {
   };
   const asked = { at: 0 };
   checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path, synchronous, busyTimeoutMs } });
+  /** @param {number} atLeast frames waiting to be copied */
+  const ask = (atLeast) => {
+    if (!checkpointer || running || waiting() < atLeast) return;
+    running = true;
+    asked.at = performance.now();
+    checkpointer.postMessage('checkpoint');
+  };
+  // This runs between two flushes, never inside a transaction: no commit can land during it.
+  const finish = () => {
+    const started = performance.now();
+    const [result] = /** @type {{ busy: number, log: number, checkpointed: number }[]} */ (db.pragma('wal_checkpoint(PASSIVE)'));
+    record?.('finish', started, performance.now() - started, `${result?.log}/${result?.checkpointed}/${result?.busy}`);
+    // Reached the end: the next commit restarts the WAL (unless a reader holds it, then it grows on).
+    copiedTo = result && result.checkpointed === result.log ? 0 : (result?.checkpointed ?? copiedTo);
+  };
   checkpointer.on('message', (/** @type {{ busy: number, log: number, checkpointed: number, ms: number }} */ result) => {
     running = false;
     if (result.checkpointed >= 0) copiedTo = result.checkpointed;
     record?.('checkpoint', asked.at, result.ms, `${result.log}/${result.checkpointed}/${result.busy}`);
+    const left = waiting();
+    if (left === 0) copiedTo = 0;
+    else if (left <= finishFrames && walFrames() >= resetFrames) finish();
+    else ask(checkpointFrames);
   });
   // Without the thread, SQLite's own checkpoint in the commit is back; nothing is lost either way.
   const fallBack = () => {
@@ -105,13 +131,6 @@ if (checkpoint === 'thread') {
   checkpointer.on('error', fallBack);
   checkpointer.on('exit', fallBack);
   checkpointer.unref();
-  /** @param {number} atLeast frames waiting to be copied */
-  const ask = (atLeast) => {
-    if (!checkpointer || running || waiting() < atLeast) return;
-    running = true;
-    asked.at = performance.now();
-    checkpointer.postMessage('checkpoint');
-  };
   // As often as SQLite's own (every 1,000 frames), and once the commits stop, for the WAL's tail.
   askCheckpoint = () => {
     lastCommit = performance.now();
