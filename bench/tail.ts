@@ -91,10 +91,13 @@ export function attributeTail(window: Window, paced: PacedDetail, writerTrace: s
     if (!c && !t && !l) none++;
   }
   const gcMs = gcs.map((s) => s.ms);
+  const kinds = new Map<string, number>();
+  for (const { detail } of gcs) kinds.set(detail, (kinds.get(detail) ?? 0) + 1);
+  const byKind = [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
   const stallMs = stalls.map((s) => s.ms);
   return [
     `${window.label}: ${paced.slow.length} requests over ${slowMs} ms; during a commit of ${causeMs} ms or more ${commit}, a main-thread pause of ${causeMs} ms or more ${thread} (a GC ${gc}), sent ${causeMs} ms or more late ${late}, none of these ${none}`,
-    `GC ${gcs.length} pauses (${gcs.length > 0 ? spread(gcMs) : 'none'}), ${gcMs.filter((m) => m > slowMs).length} over 5 ms`,
+    `GC ${gcs.length} pauses (${gcs.length > 0 ? `${byKind}; ${spread(gcMs)}` : 'none'}), ${gcMs.filter((m) => m > slowMs).length} over 5 ms`,
     `main thread late over ${causeMs} ms ${stalls.length} times${stalls.length > 0 ? ` (${spread(stallMs)})` : ''}, ${stallMs.filter((m) => m > slowMs).length} over 5 ms`,
     `pacer sent late p99 ${paced.lateP99.toFixed(2)} ms, max ${paced.lateMax.toFixed(2)}, ${paced.lateOver5} over 5 ms`,
   ].join('; ');

@@ -14,9 +14,10 @@
 // every write of that group waits for the copy and the database file's fsync. With
 // CUSTGATE_SQLITE_CHECKPOINT=thread a second thread (sqlite-checkpointer.js) checkpoints on its own
 // connection instead, and this connection's automatic checkpoint is raised to a bound it reaches
-// only if that thread falls behind or fails. Not the default: on this project's disk it took the
-// checkpoints out of synchronous=NORMAL's commit tail, but made synchronous=FULL's commits slower
-// (two fsyncs at once) and costs a thread (docs/performance.md, "The update's tail").
+// only if that thread falls behind or fails. Not the default: it costs a thread, and whether it
+// beats SQLite's own with synchronous=FULL on this project's disk is for a quiet run to say (its
+// first version left the WAL growing and the copied pages unsynced, see below;
+// docs/performance.md, "The update's tail").
 import { appendFileSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -107,12 +108,19 @@ if (checkpoint === 'thread') {
     checkpointer.postMessage('checkpoint');
   };
   // This runs between two flushes, never inside a transaction: no commit can land during it.
+  // A failure here (the connection closing, an I/O error) only leaves the WAL to the next step or
+  // to the bound: no write depends on it.
   const finish = () => {
+    if (!db.open) return;
     const started = performance.now();
-    const [result] = /** @type {{ busy: number, log: number, checkpointed: number }[]} */ (db.pragma('wal_checkpoint(PASSIVE)'));
-    record?.('finish', started, performance.now() - started, `${result?.log}/${result?.checkpointed}/${result?.busy}`);
-    // Reached the end: the next commit restarts the WAL (unless a reader holds it, then it grows on).
-    copiedTo = result && result.checkpointed === result.log ? 0 : (result?.checkpointed ?? copiedTo);
+    try {
+      const [result] = /** @type {{ busy: number, log: number, checkpointed: number }[]} */ (db.pragma('wal_checkpoint(PASSIVE)'));
+      record?.('finish', started, performance.now() - started, `${result?.log}/${result?.checkpointed}/${result?.busy}`);
+      // Reached the end: the next commit restarts the WAL (unless a reader holds it, then it grows on).
+      copiedTo = result && result.checkpointed === result.log ? 0 : (result?.checkpointed ?? copiedTo);
+    } catch {
+      record?.('finish', started, performance.now() - started, 'failed');
+    }
   };
   checkpointer.on('message', (/** @type {{ busy: number, log: number, checkpointed: number, ms: number }} */ result) => {
     running = false;
