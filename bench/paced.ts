@@ -16,7 +16,8 @@ import { attributeTail, summarizeTrace, type Window } from './tail.ts';
 // tail's attribution (bench/tail.ts): the requests over 5 ms counted by what was going on while
 // they waited — a slow commit, a pause of the server's main thread (GC or other, from
 // bench/main-thread-probe.mjs loaded into the server), a late send of the pacer. Every paced row
-// also gets the pacer's own lateness.
+// also gets the pacer's own lateness. BENCH_PACED_PAGES (e.g. `250,1000`) runs the custgate rows
+// once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value.
 
 const probe = pathToFileURL(new URL('./main-thread-probe.mjs', import.meta.url).pathname).href;
 
@@ -39,37 +40,43 @@ export async function pacedRows(ctx: RowContext, dir: string, customers: number,
   await byHand(paced, dir, customers, ['sqlite'], false);
   pacerLines(before);
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
+  const pagesList = (process.env.BENCH_PACED_PAGES ?? '').split(',').filter((p) => p.trim() !== '');
+  const variants = (['full', 'normal'] as const).flatMap((synchronous) =>
+    (['thread', 'inline'] as const).flatMap((checkpoint) =>
+      (pagesList.length > 0 ? pagesList : [undefined]).map((pages) => ({ synchronous, checkpoint, pages })),
+    ),
+  );
   for (let round = 0; round < rounds; round++) {
-    for (const synchronous of ['full', 'normal'] as const) {
-      for (const checkpoint of ['thread', 'inline'] as const) {
-        const trace = join(dir, `writer-${synchronous}-${checkpoint}-${round}.csv`);
-        const mainTrace = join(dir, `main-${synchronous}-${checkpoint}-${round}.csv`);
-        const env = {
-          CUSTGATE_SQLITE_SYNCHRONOUS: synchronous,
-          CUSTGATE_SQLITE_CHECKPOINT: checkpoint,
-          CUSTGATE_SQLITE_WRITER_TRACE: trace,
-          BENCH_MAIN_THREAD_TRACE: mainTrace,
-          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(),
-        };
-        const tag = ` (sync=${synchronous.toUpperCase()}, checkpoint ${checkpoint})`;
-        const server = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: false, fixedRate: true, saturate: false } as const;
-        await custgate(paced, dir, { ...server, tag, env });
-        const window = windows.at(-1);
-        const writer = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
-        if (window && writer) {
-          const line = summarizeTrace(writer, window);
-          ctx.log(`  writer thread, ${line}`);
-          ctx.notes.push(`Writer thread, ${line}.`);
-        }
-        const detail = ctx.rows.at(-1)?.measured.paced;
-        if (window && detail) {
-          const line = attributeTail(window, detail, writer, existsSync(mainTrace) ? readFileSync(mainTrace, 'utf8') : '');
-          ctx.log(`  tail, ${line}`);
-          ctx.notes.push(`Tail, ${line}.`);
-        }
-        rmSync(trace, { force: true });
-        rmSync(mainTrace, { force: true });
+    for (const { synchronous, checkpoint, pages } of variants) {
+      const name = `${synchronous}-${checkpoint}-${pages ?? 'default'}-${round}`;
+      const trace = join(dir, `writer-${name}.csv`);
+      const mainTrace = join(dir, `main-${name}.csv`);
+      const env = {
+        CUSTGATE_SQLITE_SYNCHRONOUS: synchronous,
+        CUSTGATE_SQLITE_CHECKPOINT: checkpoint,
+        ...(pages ? { CUSTGATE_SQLITE_CHECKPOINT_PAGES: pages.trim() } : {}),
+        CUSTGATE_SQLITE_WRITER_TRACE: trace,
+        BENCH_MAIN_THREAD_TRACE: mainTrace,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(),
+      };
+      const tag = ` (sync=${synchronous.toUpperCase()}, checkpoint ${checkpoint}${pages ? `, ${pages.trim()} pages` : ''})`;
+      const server = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: false, fixedRate: true, saturate: false } as const;
+      await custgate(paced, dir, { ...server, tag, env });
+      const window = windows.at(-1);
+      const writer = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
+      if (window && writer) {
+        const line = summarizeTrace(writer, window);
+        ctx.log(`  writer thread, ${line}`);
+        ctx.notes.push(`Writer thread, ${line}.`);
       }
+      const detail = ctx.rows.at(-1)?.measured.paced;
+      if (window && detail) {
+        const line = attributeTail(window, detail, writer, existsSync(mainTrace) ? readFileSync(mainTrace, 'utf8') : '');
+        ctx.log(`  tail, ${line}`);
+        ctx.notes.push(`Tail, ${line}.`);
+      }
+      rmSync(trace, { force: true });
+      rmSync(mainTrace, { force: true });
     }
   }
 }

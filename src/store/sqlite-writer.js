@@ -39,8 +39,9 @@ const apply = createApplier(db, statement);
 
 // The bound: 16,000 pages (64 MB of 4 KiB pages), reached only when the checkpoint thread lags.
 const walBoundPages = 16_000;
-// The checkpoint thread is asked when this many frames wait to be copied (SQLite's own automatic
-// checkpoint's default), or after a second without commits. workerData may set it (the bench's A/B).
+// With the thread, it is asked when this many frames wait to be copied, or after a second without
+// commits; inline, SQLite's automatic checkpoint runs at this many (CUSTGATE_SQLITE_CHECKPOINT_PAGES,
+// default 1,000, SQLite's own).
 const checkpointFrames = /** @type {{ checkpointFrames?: number }} */ (workerData).checkpointFrames ?? 1000;
 const idleMs = 1000;
 // After the thread's step, once the WAL holds `resetFrames`, what arrived meanwhile is copied here,
@@ -83,6 +84,8 @@ const walFrames = () => {
     return 0;
   }
 };
+
+if (checkpoint !== 'thread') db.pragma(`wal_autocheckpoint = ${checkpointFrames}`);
 
 /** @type {(() => void) | undefined} */
 let askCheckpoint;
@@ -134,12 +137,12 @@ if (checkpoint === 'thread') {
   // Without the thread, SQLite's own checkpoint in the commit is back; nothing is lost either way.
   const fallBack = () => {
     checkpointer = undefined;
-    db.pragma('wal_autocheckpoint = 1000');
+    db.pragma(`wal_autocheckpoint = ${checkpointFrames}`);
   };
   checkpointer.on('error', fallBack);
   checkpointer.on('exit', fallBack);
   checkpointer.unref();
-  // As often as SQLite's own (every 1,000 frames), and once the commits stop, for the WAL's tail.
+  // As often as SQLite's own would (every `checkpointFrames`), and once the commits stop, for the WAL's tail.
   askCheckpoint = () => {
     lastCommit = performance.now();
     ask(checkpointFrames);
