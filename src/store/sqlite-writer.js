@@ -45,11 +45,12 @@ const walBoundPages = 16_000;
 const checkpointFrames = /** @type {{ checkpointFrames?: number }} */ (workerData).checkpointFrames ?? 1000;
 const idleMs = 1000;
 // After the thread's step, once the WAL holds `resetFrames`, what arrived meanwhile is copied here,
-// between two commits, if it is at most `finishFrames` frames: a checkpoint that reaches the WAL's
-// last frame with no commit beside it is what lets the next commit start the WAL again from frame
-// 0. Without it, under steady commits the WAL grew to the 16,000-page bound (63 MB) and every
-// commit appended to it (docs/performance.md, "The update's tail"). It costs the commits behind it
-// two fsyncs (the WAL's, the database file's few pages); workerData may set `resetFrames`.
+// between two commits, if it is at most `finishFrames` frames (else the thread goes again): a
+// checkpoint that reaches the WAL's last frame with no commit beside it is what lets the next
+// commit start the WAL again from frame 0. Without it, under steady commits the WAL grew to the
+// 16,000-page bound (63 MB) and every commit appended to it (docs/performance.md, "The update's
+// tail"). It costs the commits behind it two fsyncs (the WAL's, the database file's few pages);
+// workerData may set `resetFrames`.
 const resetFrames = /** @type {{ resetFrames?: number }} */ (workerData).resetFrames ?? checkpointFrames;
 const finishFrames = 200;
 
@@ -131,8 +132,11 @@ if (checkpoint === 'thread') {
     record?.('checkpoint', asked.at, result.ms, `${result.log}/${result.checkpointed}/${result.busy}`);
     const left = waiting();
     if (left === 0) copiedTo = 0;
-    else if (left <= finishFrames && walFrames() >= resetFrames) finish();
-    else ask(checkpointFrames);
+    else if (walFrames() < resetFrames) return;
+    else if (left <= finishFrames) finish();
+    // More came in than the writer should copy between two commits: the thread again, on what
+    // arrived during its last step, until a step is short enough.
+    else ask(1);
   });
   // Without the thread, SQLite's own checkpoint in the commit is back; nothing is lost either way.
   const fallBack = () => {
