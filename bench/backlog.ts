@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { openStore } from '../src/entries/node.ts';
@@ -8,7 +10,7 @@ import { freePort } from '../src/entries/registered.ts';
 import { customerIds } from './fixtures.ts';
 import { addWooshpayUpstream, cliJson, gatewayEnv, type Section, serve, until, watchFile } from './gateways.ts';
 import { type Measured, measure } from './load.ts';
-import { cpuSeconds, runChild } from './processes.ts';
+import { cpuSeconds, root, runChild } from './processes.ts';
 
 // Issue #27's outbox rows: does a backlog of one tenant's deliveries cost the other tenants, and
 // does the drain slow down as the backlog grows? One `custgate serve` on SQLite; its tenant
@@ -23,6 +25,41 @@ import { cpuSeconds, runChild } from './processes.ts';
 //     healthy: what a backfill costs the other tenants); then with the provider stopped and
 //     BENCH_BACKLOG more deliveries seeded towards the unreachable upstream, so every delivery fails
 //     (the dispatcher holds both upstreams: src/outbox/drain-loop.ts) while the reads run.
+
+/** The gateway's event-loop delay (ms) and utilization over one window (bench/loop-delay.mjs). */
+interface LoopDelay {
+  readonly seq: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly utilization: number;
+}
+
+/** Ends the gateway's current event-loop window and returns its figures (SIGUSR2 to bench/loop-delay.mjs). */
+async function loopWindow(pid: number | undefined, file: string): Promise<LoopDelay | undefined> {
+  const read = (): LoopDelay | undefined => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as LoopDelay;
+    } catch {
+      return undefined;
+    }
+  };
+  if (pid === undefined) return undefined;
+  const before = read()?.seq ?? 0;
+  process.kill(pid, 'SIGUSR2');
+  try {
+    await until(() => (read()?.seq ?? 0) > before, 10_000, 20);
+  } catch {
+    return undefined;
+  }
+  return read();
+}
+
+const loopText = (l: LoopDelay | undefined) =>
+  l
+    ? `event-loop delay p50 ${l.p50.toFixed(2)} / p90 ${l.p90.toFixed(2)} / p99 ${l.p99.toFixed(2)} / max ${l.max.toFixed(1)} ms, utilization ${l.utilization.toFixed(2)}`
+    : 'event-loop delay not measured';
 
 export const backlogTargets = { p99Share: 2, drainShare: 0.5 } as const;
 
@@ -70,7 +107,12 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
   const mirror = async (url: string) => ({ id: await addWooshpayUpstream(env, tenant, url, 'mirror', account.credentials.wooshpay) });
   const live = await mirror(`${provider.url}/wooshpay`);
   const dead = await mirror(nowhere);
-  const gateway = await serve(env);
+  const loopFile = join(dir, 'backlog-loop-delay.json');
+  const gateway = await serve({
+    ...env,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(join(root, 'bench', 'loop-delay.mjs')).href}`.trim(),
+    BENCH_LOOP_DELAY_FILE: loopFile,
+  });
   // The bench's own connection writes beside the serving gateway, which holds the write lock between
   // its commits: it waits as a CLI command does (src/entries/cli.ts), not the server's 100 ms.
   const store = await openStore({
@@ -90,9 +132,11 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
     if (created.status !== 200) throw new Error(`the quiet tenant's customer: ${created.status} ${await created.text()}`);
     const { id } = (await created.json()) as { id: string };
     const read = { method: 'GET', path: `/wooshpay/v1/customers/${id}`, headers: auth };
-    const reads = async (): Promise<Measured> => {
+    const reads = async (): Promise<Measured & { loop: LoopDelay | undefined }> => {
       await measure(gateway.url, read, { connections: 8, durationSeconds: 2, rate });
-      return measure(gateway.url, read, { connections: 8, durationSeconds: seconds, rate });
+      await loopWindow(gateway.child.process.pid, loopFile);
+      const measured = await measure(gateway.url, read, { connections: 8, durationSeconds: seconds, rate });
+      return { ...measured, loop: await loopWindow(gateway.child.process.pid, loopFile) };
     };
     const pending = () => watch.count("select count(*) from outbox where tenant_id = ? and state = 'pending'", tenant);
     const delivered = (at: string, since: string) =>
@@ -130,7 +174,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
       `; CPU per delivery: gateway ${d.gatewayUs.toFixed(0)} µs, provider ${d.providerUs.toFixed(0)} µs`;
 
     const empty = await reads();
-    log(`  read p99, empty outbox: ${empty.p99.toFixed(2)} ms`);
+    log(`  read p99, empty outbox: ${empty.p99.toFixed(2)} ms; ${loopText(empty.loop)}`);
     const small = await drainRate(await seed(store, tenant, live.id, 0, 100), 100);
     log(`  drain at a backlog of 100: ${small.rate.toFixed(1)}/s${cpuText(small)}`);
     const seedStarted = performance.now();
@@ -142,13 +186,15 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
     const drainingBefore = pending();
     const draining = await reads();
     const drainingAfter = pending();
-    log(`  read p99, healthy drain, ${drainingBefore} → ${drainingAfter} pending: ${draining.p99.toFixed(2)} ms`);
+    log(
+      `  read p99, healthy drain, ${drainingBefore} → ${drainingAfter} pending: ${draining.p99.toFixed(2)} ms; ${loopText(draining.loop)}`,
+    );
     await provider.stop();
     await seed(store, tenant, dead.id, 0, backlog);
     const before = pending();
     const loaded = await reads();
     const after = pending();
-    log(`  read p99, ${before} pending: ${loaded.p99.toFixed(2)} ms`);
+    log(`  read p99, ${before} pending: ${loaded.p99.toFixed(2)} ms; ${loopText(loaded.loop)}`);
 
     const p99Share = loaded.p99 / empty.p99;
     const drainingShare = draining.p99 / empty.p99;
@@ -189,6 +235,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
         `Seeded by inserting pending create deliveries into the running gateway's SQLite file through the store API (${backlog.toLocaleString('en-US')} in ${(seedMs / 1000).toFixed(1)} s), not by writes; the customers were bulk-loaded by bench/preload.ts.`,
         "Drain: one `custgate serve` delivering creates to a second custgate (Wooshpay); the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended. CPU per delivery: each process's user + system time (/proc/<pid>/stat) over the window, divided by the deliveries settled in it.",
         'Read p99 during a healthy drain: right after the drain sample, while the rest of the large backlog is being delivered to the provider (the pending column: before → after the reads).',
+        `The gateway's main thread over each read window (bench/loop-delay.mjs: how late a 1 ms timer fired, so how long its synchronous stretches were; load-independent where the p99 is not): empty outbox ${loopText(empty.loop)}; healthy drain ${loopText(draining.loop)}; upstreams unreachable ${loopText(loaded.loop)}. Drain pacing: CUSTGATE_OUTBOX_SHARE=${process.env.CUSTGATE_OUTBOX_SHARE ?? 'default'}.`,
         'Read p99 with the upstreams unreachable: the provider is stopped and a second backlog is seeded towards a port nothing listens on; every send fails, and the dispatcher holds each upstream after a failed round and defers its deliveries (src/outbox/drain-loop.ts) while another tenant is read.',
       ],
       verdicts: [

@@ -20,6 +20,8 @@ export interface GatewayConfig {
     readonly pollMs: number;
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
+    /** Percent of the main thread a drain takes while requests are served (src/outbox/drain-pace.ts); 100: unpaced. */
+    readonly share: number;
   };
   /** Outbound webhooks (docs/webhooks.md). */
   readonly webhooks: {
@@ -163,6 +165,7 @@ const envSchema = v.object({
   CUSTGATE_OUTBOX_POLL_MS: v.optional(integer(1), '1000'),
   CUSTGATE_OUTBOX_BASE_DELAY_MS: v.optional(integer(1), '500'),
   CUSTGATE_OUTBOX_MAX_DELAY_MS: v.optional(integer(1), '300000'),
+  CUSTGATE_OUTBOX_SHARE: v.optional(integer(1, 100), '25'),
   CUSTGATE_WEBHOOK_RETRY_HOURS: v.optional(integer(0), '72'),
   CUSTGATE_WEBHOOK_DISABLE_AFTER: v.optional(integer(1), '5'),
   CUSTGATE_WEBHOOK_EVENT_DAYS: v.optional(integer(1), '30'),
@@ -252,6 +255,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
       pollMs: parsed.CUSTGATE_OUTBOX_POLL_MS,
       baseDelayMs: parsed.CUSTGATE_OUTBOX_BASE_DELAY_MS,
       maxDelayMs: parsed.CUSTGATE_OUTBOX_MAX_DELAY_MS,
+      share: parsed.CUSTGATE_OUTBOX_SHARE,
     },
     webhooks: {
       retryWindowMs: parsed.CUSTGATE_WEBHOOK_RETRY_HOURS * 3600_000,

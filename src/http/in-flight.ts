@@ -53,6 +53,18 @@ export function inFlightMiddleware(
   };
 }
 
+/** Tells the outbox's drain that a request is being served, so that it keeps to its share of the main thread. */
+export function paceMiddleware(pace: { requestStarted(): void; requestEnded(): void }): MiddlewareHandler<GatewayEnv> {
+  return async (_c, next) => {
+    pace.requestStarted();
+    try {
+      await next();
+    } finally {
+      pace.requestEnded();
+    }
+  };
+}
+
 /** Throws the 429 a request past its address's in-flight limit gets, before anything else is done. */
 export function refuseCrowded(c: GatewayContext): void {
   if (c.get('crowded') === true) {

@@ -8,6 +8,7 @@ import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
+import type { DrainPace } from './drain-pace.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
@@ -32,6 +33,8 @@ export interface DispatcherOptions {
   readonly maxDelayMs?: number;
   /** Deliveries claimed and sent at once by one dispatcher. */
   readonly concurrency?: number;
+  /** Keeps the drain to a share of the main thread while requests are served; none: flat out. */
+  readonly pace?: DrainPace;
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
 }
 
@@ -43,11 +46,13 @@ export interface DrainReport {
   dead: number;
   compared: number;
   mismatched: number;
+  /** Rounds followed by a pause because requests were being served (src/outbox/drain-pace.ts). */
+  paused: number;
 }
 
 const maxRetryAfterMs = 3600_000;
 
-const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0, compared: 0, mismatched: 0 });
+const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0, compared: 0, mismatched: 0, paused: 0 });
 
 /** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
@@ -60,7 +65,7 @@ export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'custome
 
 export class Dispatcher {
   readonly owner = `dispatcher-${crypto.randomUUID()}`;
-  readonly #o: Required<Omit<DispatcherOptions, 'logger'>> & Pick<DispatcherOptions, 'logger'>;
+  readonly #o: Required<Omit<DispatcherOptions, 'logger' | 'pace'>> & Pick<DispatcherOptions, 'logger' | 'pace'>;
   readonly #loop = new DrainLoop<DrainReport>(
     () => this.drain(),
     (error) => {
@@ -87,6 +92,11 @@ export class Dispatcher {
     this.#holds = new TargetHolds((rounds) => backoffMs(rounds, baseDelayMs, maxDelayMs, random));
   }
 
+  /** What the HTTP layer tells of the requests it serves, for the drain's pacing; none: never paced. */
+  get pace(): DrainPace | undefined {
+    return this.#o.pace;
+  }
+
   get leaseMs(): number {
     // Longer than a delivery can take (send, then read back), so a live holder never loses it.
     return 2 * this.#o.timeoutMs + 5_000;
@@ -96,16 +106,29 @@ export class Dispatcher {
   async drain(options: { readonly deadline?: number } = {}): Promise<DrainReport> {
     const report = emptyReport();
     const outbox = this.#o.store.outbox;
+    const pace = this.#o.pace;
+    const pausedBefore = pace?.paused ?? 0;
     await drainRounds<DeliveryRow>(
       {
         now: this.#o.now,
+        pace,
         limit: this.#o.concurrency,
         leaseMs: this.leaseMs,
         owner: this.owner,
         due: (now, limit) => outbox.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
         process: async (rows, owner) => {
-          const outcomes = await Promise.all(rows.map(async (row) => [row.upstream_id, await this.#process(row, owner, report)] as const));
+          const started: Promise<readonly [string, RowOutcome]>[] = [];
+          for (const row of rows) {
+            // While requests are served, each delivery's synchronous start (its reads, its body) is
+            // a task of its own, so a request waits behind one delivery's, not a whole round's.
+            if (started.length > 0 && pace?.serving()) await pace.turn();
+            const outcome = this.#process(row, owner, report).then((o) => [row.upstream_id, o] as const);
+            // Awaited below with the others; marked handled now, as it may fail while the loop waits.
+            outcome.catch(() => undefined);
+            started.push(outcome);
+          }
+          const outcomes = await Promise.all(started);
           const now = this.#o.now();
           for (const [upstream, until] of this.#holds.afterRound(outcomes, now.getTime())) {
             const at = new Date(until).toISOString();
@@ -117,6 +140,7 @@ export class Dispatcher {
       },
       options.deadline,
     );
+    report.paused = (pace?.paused ?? 0) - pausedBefore;
     return report;
   }
 

@@ -1,3 +1,5 @@
+import type { DrainPace } from './drain-pace.ts';
+
 // The loop both queues of deliveries run (the outbox: src/outbox/dispatcher.ts; webhooks:
 // src/webhooks/dispatcher.ts): rounds of pick, lease and send until nothing is due, and on Node a
 // drain kicked after each write that coalesces the kicks arriving while it runs, plus a poll for
@@ -5,6 +7,8 @@
 
 export interface DrainRounds<Row> {
   readonly now: () => Date;
+  /** Keeps the drain to a share of the main thread while requests are served (src/outbox/drain-pace.ts). */
+  readonly pace?: DrainPace | undefined;
   readonly limit: number;
   readonly leaseMs: number;
   readonly owner: string;
@@ -112,6 +116,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
       }
+      const paced = r.pace?.round();
       const now = r.now();
       const due = await r.due(now.toISOString(), r.limit);
       const leaseUntil = new Date(now.getTime() + r.leaseMs).toISOString();
@@ -130,7 +135,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         (ended) => {
           running.delete(round);
           idle = ended ? 0 : idle + 1;
-          resume = Date.now() + idlePauseMs(idle);
+          resume = Date.now() + Math.max(idlePauseMs(idle), paced?.() ?? 0);
         },
         (error: unknown) => {
           running.delete(round);

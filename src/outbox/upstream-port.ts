@@ -16,6 +16,7 @@ import { Upstreams } from '../upstream/tenant-upstreams.ts';
 export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
+import { pacedDrain } from './drain-pace.ts';
 import type { Replication } from './replication.ts';
 import { leaveOutRefused, outcomeOf } from './left-out.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
@@ -285,6 +286,7 @@ export function replicationFor(
     maxDelayMs: config.outbox.maxDelayMs,
     // A delivery may take two calls (find a lost create, then send) and a shadow read.
     timeoutMs: 2 * config.upstreamTimeoutMs + 1000,
+    ...pacedDrain(config.outbox.share),
     logger: options.logger ?? consoleLogger,
   });
   return { replicas, dispatcher, upstreams };
