@@ -51,6 +51,11 @@ const workers = Number(process.env.CUSTGATE_TEST_WORKERS ?? 3);
 export default defineConfig({
   test: {
     maxWorkers: workers,
+    // Each test file runs in a fresh process that imports its packages anew: kysely (about 400
+    // ES modules), stripe and fast-check took 1–2 s of every file's import on a loaded machine.
+    // Bundled once per run into one module each (Vite's dependency optimizer), they load in a
+    // fraction of that (docs/internals.md, "Tests"). CUSTGATE_TEST_OPTIMIZE_DEPS=0 loads them as installed.
+    deps: { optimizer: { ssr: { enabled: process.env.CUSTGATE_TEST_OPTIMIZE_DEPS !== '0', include: ['kysely', 'stripe', 'fast-check'] } } },
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [project('sqlite'), ...postgres, './vitest.workers.config.ts'],

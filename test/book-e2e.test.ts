@@ -12,6 +12,7 @@ import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store } from '../src/store/index.ts';
 import { importCustomers } from '../src/upstream/import.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
+import { drainUntil } from './support/drain-until.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { cli, runCli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
@@ -136,7 +137,7 @@ describe.each(deleting.map((d) => [d.name, d] as const))('delete against a secon
     const deleted = await app.request(`/v1/customers/${id}`, { method: 'DELETE', headers: auth });
     expect(deleted.status).toBe(200);
     // Both deliveries (create, then delete) in order.
-    for (let i = 0; i < 5 && (await store.outbox.counts(tenantId, upstreamId)).pending > 0; i++) await dispatcher.drain();
+    await drainUntil(dispatcher, async () => (await store.outbox.counts(tenantId, upstreamId)).pending === 0);
     const why = await store.executor.all(
       queryBuilder(store.executor.backend).selectFrom('outbox').select(['state', 'last_error']).where('tenant_id', '=', tenantId).compile(),
     );

@@ -2,9 +2,9 @@ import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { healthDepthCap } from '../src/http/gateway-api.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
-import type { SqlExecutor } from '../src/store/executor.ts';
 import { depthQuery } from '../src/store/outbox.ts';
 import { probeAuth, type TestGateway, testGateway } from './support/gateway.ts';
+import { outboxRows } from './support/outbox-rows.ts';
 import { testBackend } from './support/store.ts';
 
 // The detailed health (GET /gateway/v1/health with the probe token) shows the outbox's depth. A
@@ -13,22 +13,6 @@ import { testBackend } from './support/store.ts';
 // backlog size is a knob for longer local runs; it only has to pass the cap.
 
 const BACKLOG = Number(process.env.CUSTGATE_HEALTH_DEPTH_BACKLOG ?? 12_000);
-const PAST = '2026-01-01T00:00:00.000Z';
-const columns =
-  'upstream_id, customer_id, version, tenant_id, action, state, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at';
-
-/** `n` deliveries in `state` at one upstream (the same SQL on SQLite and PostgreSQL). */
-async function deliveries(executor: SqlExecutor, n: number, state: string, prefix: string): Promise<void> {
-  await executor.run(
-    CompiledQuery.raw(
-      `insert into outbox (${columns})
-       with recursive n(i) as (select 1 union all select i + 1 from n where i < ${n})
-       select 'up_h', '${prefix}' || n.i, 1, 'ten_h', 'create', '${state}', 0, '${PAST}', null, null, null, '${PAST}', '${PAST}'
-       from n`,
-    ),
-  );
-}
-
 let gw: TestGateway;
 
 beforeAll(async () => {
@@ -47,12 +31,12 @@ const depth = async () => {
 
 it('shows the exact counts up to 10,000; past that 10,000 with capped: true; never to a caller without the probe token', async () => {
   expect(await depth()).toEqual({ pending: 0, dead: 0, capped: false });
-  await deliveries(gw.store.executor, 3, 'dead', 'cus_dead');
-  await deliveries(gw.store.executor, healthDepthCap, 'pending', 'cus_p');
+  await outboxRows(gw.store.executor, 3, { upstream: 'up_h', tenant: 'ten_h', prefix: 'cus_dead', state: 'dead' });
+  await outboxRows(gw.store.executor, healthDepthCap, { upstream: 'up_h', tenant: 'ten_h', prefix: 'cus_p', state: 'pending' });
   // Exactly at the cap is still exact.
   expect(await depth()).toEqual({ pending: healthDepthCap, dead: 3, capped: false });
-  await deliveries(gw.store.executor, BACKLOG - healthDepthCap, 'pending', 'cus_q');
-  await deliveries(gw.store.executor, 5, 'delivered', 'cus_done');
+  await outboxRows(gw.store.executor, BACKLOG - healthDepthCap, { upstream: 'up_h', tenant: 'ten_h', prefix: 'cus_q', state: 'pending' });
+  await outboxRows(gw.store.executor, 5, { upstream: 'up_h', tenant: 'ten_h', prefix: 'cus_done', state: 'delivered' });
   expect(await depth()).toEqual({ pending: healthDepthCap, dead: 3, capped: true });
   expect(await (await gw.request('/gateway/v1/health')).json()).toEqual({ status: 'ok' });
 });

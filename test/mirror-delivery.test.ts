@@ -3,6 +3,7 @@ import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type CreatedTenant, createTenant, addUpstream } from './support/registered.ts';
 import { parseDeliveryId } from '../src/outbox/views.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
+import { drainSettled } from './support/drain-until.ts';
 import { jsonInit, probeAuth } from './support/gateway.ts';
 import { canonicalOn } from './support/pairs.ts';
 import { runCli } from './support/processes.ts';
@@ -77,7 +78,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     const created = await write('POST', '', { customer_name: 'Dead Letter Co', external_id: 'dlc-1' });
     expect(created.status).toBe(zenskar.wire.createdStatus);
     const { id } = (await created.json()) as { id: string };
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
 
     const refused = await write('PATCH', `/${id}`, {
       external_id: 'taken-at-provider',
@@ -85,7 +86,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
       phone_number: '+4755501234',
     });
     expect(refused.status).toBe(200);
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 1 });
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 0, dead: 1 });
     expect(await deliveries(id)).toEqual([
       [1, 'delivered'],
       [2, 'dead'],
@@ -98,7 +99,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
 
     const accepted = await write('PATCH', `/${id}`, { external_id: 'dlc-2' });
     expect(accepted.status).toBe(200);
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
     expect(await deliveries(id)).toEqual([
       [1, 'delivered'],
       [2, 'dead'],
@@ -127,7 +128,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     const key = parseDeliveryId(listed.data[0]!.id);
     expect(key).toBeDefined();
     expect(await local.store.outbox.retry([key!], new Date().toISOString())).toBe(1);
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
     expect(await deliveries(id)).toEqual([
       [1, 'delivered'],
       [2, 'delivered'],
@@ -179,15 +180,15 @@ describe('mirror and shadow deliveries against a second custgate', () => {
         };
         const created = await post('', { name: 'Strict Mail' });
         const { id } = (await created.json()) as { id: string };
-        expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+        expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
 
         expect((await post(`/${id}`, { email: 'billing@refused.test', phone: '+4755501234' })).status).toBe(200);
-        expect(await local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 1 });
+        expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 0, dead: 1 });
         const dead = (await rows(id)).find((d) => d.version === 2);
         expect(dead).toMatchObject({ state: 'dead', last_error: expect.stringContaining('[the provider refused: email]') });
 
         expect((await post(`/${id}`, { email: 'billing@accepted.example' })).status).toBe(200);
-        expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+        expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
         expect((await rows(id)).map((d) => [d.version, d.state])).toEqual([
           [1, 'delivered'],
           [2, 'dead'],
@@ -220,11 +221,11 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     const key = { authorization: `Bearer ${shadowed.credentials.wooshpay!.secret_key}` };
     const created = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Keep Mail', email: 'keep@example.com' }, key));
     const { id } = (await created.json()) as { id: string };
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0, mismatched: 0 });
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0, mismatched: 0 });
     // The local store is the system of record: the clear is acknowledged, whatever the provider can do.
     const cleared = await local.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { email: '', phone: '+4722334455' }, key));
     expect(cleared.status).toBe(200);
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0, mismatched: 1 });
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0, mismatched: 1 });
     const listed = await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: key });
     const rows = ((await listed.json()) as { data: Delivery[] }).data;
     expect(rows.map((d) => [d.version, d.state])).toEqual([
@@ -301,7 +302,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     );
     expect(updated.status).toBe(200);
     local.sent.length = 0;
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 4, dead: 0 });
+    expect(await drainSettled(local.dispatcher, 4)).toMatchObject({ delivered: 4, dead: 0 });
     const types = (prefix: string) => [...new Set(local.sent.filter((r) => r.url.startsWith(prefix)).map((r) => r.contentType))];
     expect(types(provider.baseUrl('wooshpay'))).toEqual(['application/x-www-form-urlencoded']);
     expect(types(provider.baseUrl('connhex'))).toEqual(['application/json']);

@@ -1,4 +1,4 @@
-import { addUpstream } from './support/registered.ts';
+import { addUpstream, createTenant } from './support/registered.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf, type DialectName } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
@@ -71,15 +71,16 @@ describe(`mirror to a Zenskar upstream under faults (${processesA} gateway proce
     proxy = new FaultProxy({ target: b.base, rate: faultRate, seed, stallMs: 1500, retryAfterSeconds: 1 });
     const proxyUrl = await proxy.start();
     env = aEnv(testDatabaseEnv());
-    const made = JSON.parse(await runCli(['tenant', 'create', 'mirrored', '--json'], env)) as {
-      tenant: { id: string };
-      credentials: Record<DialectName, IssuedCredentials>;
-    };
-    tenant = { id: made.tenant.id, credentials: made.credentials };
-    const shadow = JSON.parse(await runCli(['tenant', 'create', 'shadowed', '--json'], env)) as typeof made;
-    shadowTenant = { id: shadow.tenant.id, credentials: shadow.credentials };
     const store = await openStore(env);
     try {
+      // Made here as `custgate tenant create` makes them: a CLI process each would cost another
+      // start of the whole program (2–3 s of CPU; the CLI's own tests run the command).
+      const tenantOf = async (name: string) => {
+        const made = await createTenant(store, loadConfig(env), name);
+        return { id: made.tenant.id, credentials: made.credentials as Record<DialectName, IssuedCredentials> };
+      };
+      tenant = await tenantOf('mirrored');
+      shadowTenant = await tenantOf('shadowed');
       const keyring = keyringFor(loadConfig(env), store.upstreams);
       const zenskar = b.credentials.zenskar;
       await addUpstream(store, keyring, tenant.id, {

@@ -8,6 +8,7 @@ import { wholePatch } from '../src/upstream/client.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
+import { drainTenant } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
 import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider, tenantsPerUpstream } from './support/upstream.ts';
 
@@ -49,7 +50,7 @@ describe.each(pairs)('mirror: %s client -> %s upstream', (_c, _u, client, upstre
       jsonInit(client.routes.update, fixturesOf(client).update, auth),
     );
     expect(updated.status, JSON.stringify(await updated.clone().json())).toBe(200);
-    expect(await local.dispatcher.drain()).toMatchObject({ dead: 0 });
+    expect(await drainTenant(local.dispatcher, local.store.outbox, tenant.tenant.id)).toMatchObject({ dead: 0 });
 
     const key = tenant.credentials.wooshpay!.secret_key!;
     const headers = { authorization: `Bearer ${key}` };

@@ -4,6 +4,7 @@ import { queryBuilder } from '../src/store/compiler.ts';
 import type { SqlExecutor } from '../src/store/executor.ts';
 import type { Store } from '../src/store/index.ts';
 import { OutboxStore } from '../src/store/outbox.ts';
+import { outboxColumns, outboxRows, PAST } from './support/outbox-rows.ts';
 import { testBackend, testStore } from './support/store.ts';
 
 // #27: the dispatcher's pick of due deliveries at book scale. A customer with a long delivered
@@ -15,16 +16,12 @@ const CUSTOMERS = 5;
 const HISTORY = Number(process.env.CUSTGATE_OUTBOX_SCALE_HISTORY ?? 10_000);
 const BACKLOG = Number(process.env.CUSTGATE_OUTBOX_SCALE_BACKLOG ?? 20_000);
 const NOW = '2026-06-01T00:00:00.000Z';
-const PAST = '2026-01-01T00:00:00.000Z';
-
-const columns =
-  'upstream_id, customer_id, version, tenant_id, action, state, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at';
 
 /** The same SQL on SQLite and PostgreSQL: every customer's versions 1..history, delivered. */
 async function deliveredHistory(executor: SqlExecutor, history: number): Promise<void> {
   await executor.run(
     CompiledQuery.raw(
-      `insert into outbox (${columns})
+      `insert into outbox (${outboxColumns})
        with recursive n(v) as (select 1 union all select v + 1 from n where v < ${history}),
          c(i) as (select 1 union all select i + 1 from c where i < ${CUSTOMERS})
        select 'up_a', 'cus_' || c.i, n.v, 'ten_a', 'update', 'delivered', 1, '${PAST}', null, null, null, '${PAST}', '${PAST}'
@@ -43,7 +40,7 @@ async function openRows(executor: SqlExecutor, history: number): Promise<void> {
   }
   rows.push(row('cus_dead', 1, 'dead', PAST), row('cus_dead', 2, 'pending', PAST));
   rows.push(row('cus_later', 1, 'pending', '2027-01-01T00:00:00.000Z'));
-  await executor.run(CompiledQuery.raw(`insert into outbox (${columns}) values ${rows.join(', ')}`));
+  await executor.run(CompiledQuery.raw(`insert into outbox (${outboxColumns}) values ${rows.join(', ')}`));
 }
 
 /** An outbox whose queries are recorded, so the test can ask the database how it runs them. */
@@ -97,18 +94,6 @@ function recording(store: Store): {
   };
 }
 
-/** A backlog of `n` pending creates at one upstream, all due (the same SQL on SQLite and PostgreSQL). */
-async function pendingBacklog(executor: SqlExecutor, n: number): Promise<void> {
-  await executor.run(
-    CompiledQuery.raw(
-      `insert into outbox (${columns})
-       with recursive n(i) as (select 1 union all select i + 1 from n where i < ${n})
-       select 'up_b', 'cus_' || n.i, 1, 'ten_b', 'create', 'pending', 0, '${PAST}', null, null, null, '${PAST}', '${PAST}'
-       from n`,
-    ),
-  );
-}
-
 /**
  * How a write ran: on PostgreSQL it is run again under `explain analyze` and must touch fewer than
  * 200 rows (undefined is returned); on SQLite its plan's lines, for the caller to check.
@@ -151,7 +136,7 @@ async function pendingBurst(executor: SqlExecutor, n: number): Promise<void> {
   const at = (seconds: string) => `to_char(timestamp '2026-01-01' + (${seconds}) * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"')`;
   await executor.run(
     CompiledQuery.raw(
-      `insert into outbox (${columns})
+      `insert into outbox (${outboxColumns})
        select 'up_' || (i % 4), 'cus_' || (i / 12), v, 'ten_' || (i % 2), 'update', 'pending', 0, ${at('t')}, null, null, null, ${at('t')}, ${at('t')}
        from generate_series(0, ${n - 1}) i, lateral (select (i / 4) % 3 + 1 as v) version,
          lateral (select 12 * (i / 12) + i % 4 + 4 * (3 - v) as t) due`,
@@ -262,7 +247,7 @@ describe('outbox: the pick of due deliveries at book scale', () => {
   // analyzed, read every pending row of the upstream per round through `outbox_open`.
   it(`leases a round by its keys, not by walking ${BACKLOG} pending deliveries`, async () => {
     const store = await testStore();
-    await pendingBacklog(store.executor, BACKLOG);
+    await outboxRows(store.executor, BACKLOG, { upstream: 'up_b', tenant: 'ten_b', prefix: 'cus_', state: 'pending' });
     const { outbox, lastWrite } = recording(store);
     const round = await outbox.due(NOW, 8);
     expect(round).toHaveLength(8);
@@ -283,14 +268,8 @@ describe('outbox: the pick of due deliveries at book scale', () => {
   // upstream's open rows, never through `outbox_due`, which would walk every upstream's due backlog.
   it(`defers one upstream's deliveries by its open rows, not by walking another's ${BACKLOG} pending`, async () => {
     const store = await testStore();
-    await pendingBacklog(store.executor, BACKLOG);
-    await store.executor.run(
-      CompiledQuery.raw(
-        `insert into outbox (${columns})
-         select 'up_down', 'cus_' || i, 1, 'ten_b', 'create', 'pending', 0, '${PAST}', null, null, null, '${PAST}', '${PAST}'
-         from (select 1 as i union all select 2 union all select 3) t`,
-      ),
-    );
+    await outboxRows(store.executor, BACKLOG, { upstream: 'up_b', tenant: 'ten_b', prefix: 'cus_', state: 'pending' });
+    await outboxRows(store.executor, 3, { upstream: 'up_down', tenant: 'ten_b', prefix: 'cus_', state: 'pending' });
     if (testBackend() === 'postgres') await store.executor.run(CompiledQuery.raw('analyze outbox'));
     const { outbox, lastWrite } = recording(store);
     const until = '2026-06-01T01:00:00.000Z';

@@ -8,6 +8,7 @@ import type { ReplicaTarget } from '../src/outbox/types.ts';
 import type { Store } from '../src/store/index.ts';
 import { fieldDefaults } from '../schemas/index.ts';
 import { FakeUpstream } from './support/fake-upstream.ts';
+import { drainSettled } from './support/drain-until.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
@@ -74,19 +75,19 @@ describe('shadow comparison', () => {
       address: { country: 'US', city: 'Arlington' },
     });
     await write(`/wooshpay/v1/customers/${id}`, { phone: '+15555550100' });
-    const drained = await dispatcher.drain();
+    const drained = await drainSettled(dispatcher, 2);
     expect(drained).toMatchObject({ delivered: 2, compared: 2, mismatched: 0 });
     expect((await report()).dialects).toEqual([{ dialect: 'zenskar', checks: 2, mismatched: 0, rate: 0, fields: [] }]);
   });
 
   it('reports exactly the field someone changed at the upstream, on the next comparison', async () => {
     const { id } = await write('/wooshpay/v1/customers', { name: 'Linus', email: 'linus@example.com' });
-    await dispatcher.drain();
+    await drainSettled(dispatcher, 1);
     const uuid = [...upstream.copies.keys()].at(-1)!;
     // Edited behind the gateway's back, at the provider.
     upstream.copies.set(uuid, { ...upstream.copies.get(uuid)!, email: 'linus@elsewhere.example' });
     await write(`/wooshpay/v1/customers/${id}`, { description: 'kernel' });
-    expect(await dispatcher.drain()).toMatchObject({ delivered: 1, compared: 1, mismatched: 1 });
+    expect(await drainSettled(dispatcher, 1)).toMatchObject({ delivered: 1, compared: 1, mismatched: 1 });
     const zenskar = (await report()).dialects[0]!;
     expect(zenskar.mismatched).toBe(1);
     expect(zenskar.fields).toEqual([
@@ -106,7 +107,7 @@ describe('shadow comparison', () => {
 
     upstream.faults.push(() => ({ kind: 'rejected', error: 'HTTP 422' }));
     const { id } = await write('/wooshpay/v1/customers', { name: 'Refused' });
-    await dispatcher.drain();
+    await drainSettled(dispatcher, 1);
     const listed = JSON.parse(await runCli(['outbox', 'list', '--tenant', tenant.tenant.id, '--json'], env)) as {
       counts: { pending: number; dead: number };
       data: { id: string; state: string }[];
@@ -115,7 +116,7 @@ describe('shadow comparison', () => {
     const dead = listed.data[0]!.id;
     expect(JSON.parse(await runCli(['outbox', 'retry', dead, '--json'], env))).toEqual({ retried: 1 });
     upstream.faults.push(() => ({ kind: 'rejected', error: 'HTTP 422' }));
-    await dispatcher.drain();
+    await drainSettled(dispatcher, 1);
     expect(JSON.parse(await runCli(['outbox', 'drop', dead, '--json'], env))).toEqual({ dropped: 1 });
     const after = await request(`/gateway/v1/customers/${id}/deliveries`, { headers: auth() });
     expect(((await after.json()) as { data: unknown[] }).data).toEqual([]);

@@ -6,6 +6,7 @@ import { removeUpstream } from '../src/upstream/registry.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
 import type { Store } from '../src/store/index.ts';
+import { drainSettled } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
 import { type Provider, replicatingGateway, startProvider } from './support/upstream.ts';
@@ -78,7 +79,7 @@ describe('upstream mode changes keep links and history', () => {
     const zenskarAuth = fixturesOf(dialects.zenskar).auth(tenant.credentials.zenskar!);
     const keyed = await request('/zenskar/customers', jsonInit('POST', { customer_name: 'Keyed', external_id: 'crm-42' }, zenskarAuth));
     expect(keyed.status).toBe(dialects.zenskar.wire.createdStatus);
-    expect(await dispatcher.drain()).toMatchObject({ delivered: 2 });
+    expect(await drainSettled(dispatcher, 2)).toMatchObject({ delivered: 2 });
     const [link] = await linkOf(id);
     expect(link?.upstream_id).toBe(added.id);
 
@@ -160,7 +161,7 @@ describe('upstream mode changes keep links and history', () => {
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     expect((await meteroid({ shipping_address: { same_as_billing: true } }, `/${id}`)).status).toBe(200);
-    expect(await dispatcher.drain()).toMatchObject({ delivered: 2, dead: 0 });
+    expect(await drainSettled(dispatcher, 2)).toMatchObject({ delivered: 2, dead: 0 });
     const key = { authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}` };
     const links = await request(`/gateway/v1/customers/${id}/links`, { headers: key });
     const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
@@ -185,7 +186,7 @@ describe('upstream mode changes keep links and history', () => {
       credentials: provider.credentials.zenskar,
     });
     expect((await request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { phone: '+15555550100' }, key))).status).toBe(200);
-    expect(await dispatcher.drain()).toMatchObject({ delivered: 1, dead: 0 });
+    expect(await drainSettled(dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
     const links = await request(`/gateway/v1/customers/${id}/links`, { headers: key });
     const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
     expect(await atProvider(link!.remote_id)).toMatchObject({

@@ -11,6 +11,7 @@ import { asCarried } from '../src/upstream/fidelity.ts';
 import { createMarker } from '../src/upstream/marker.ts';
 import { patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { fieldsOf, toWire } from './support/dialect-harness.ts';
+import { drainTenant } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
 import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider, tenantsPerUpstream } from './support/upstream.ts';
@@ -113,7 +114,7 @@ async function sequence(mode: Mode, client: AnyDialect, upstream: AnyDialect, pa
   const createdBody = await created.json();
   expect(created.status, JSON.stringify(createdBody)).toBe(client.wire.createdStatus);
   const id = fixturesOf(client).idOf(createdBody);
-  if (mode === 'mirror') expect(await local.dispatcher.drain()).toMatchObject({ dead: 0 });
+  if (mode === 'mirror') expect(await drainTenant(local.dispatcher, local.store.outbox, tenant.tenant.id)).toMatchObject({ dead: 0 });
   let a = await canonicalOn(local.request, id, aKey);
   const uuid = a.ids.uuid as string;
   const remoteId = await remoteOf(uuid);
@@ -144,7 +145,7 @@ async function sequence(mode: Mode, client: AnyDialect, upstream: AnyDialect, pa
     expect(res.status, seen).toBe(200);
     a = await canonicalOn(local.request, id, aKey);
     if (mode === 'mirror') {
-      expect(await local.dispatcher.drain(), seen).toMatchObject({ dead: 0 });
+      expect(await drainTenant(local.dispatcher, local.store.outbox, tenant.tenant.id), seen).toMatchObject({ dead: 0 });
       const last = (await deliveries(uuid)).find((d) => d.version === a.version);
       // A field the write changed and the delivery carried is in step again.
       for (const change of diffFields(before, fieldsOf(a))) left.delete(change.field);

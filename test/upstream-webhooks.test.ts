@@ -8,6 +8,7 @@ import { type CreatedTenant, createTenant, createApp, addUpstream, replicationFo
 import type { Dispatcher } from '../src/outbox/dispatcher.ts';
 import type { Store } from '../src/store/index.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
+import { drainUntil } from './support/drain-until.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
@@ -193,7 +194,7 @@ describe('webhooks in from upstreams', () => {
     });
     const created = await request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Linus', email: 'linus@example.com' }, auth()));
     const id = ((await created.json()) as { id: string }).id;
-    await dispatcher.drain();
+    await drainUntil(dispatcher, async () => (await remoteOf(id, mirror.id).catch(() => undefined)) !== undefined);
     const remote = await remoteOf(id, mirror.id);
     const before = await canonical(id);
     const object = { ...(await atProvider('meteroid', remote)), name: 'Linus (renamed at Meteroid)' };
@@ -299,7 +300,7 @@ describe('webhooks in from upstreams', () => {
     const { t, upstream: mirror } = await wooshpayTenant('inbound-mirror-deletes', 'mirror');
     const created = await request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Mirrored' }, auth(t)));
     const id = ((await created.json()) as { id: string }).id;
-    await dispatcher.drain();
+    await drainUntil(dispatcher, async () => (await remoteOf(id, mirror.id, t).catch(() => undefined)) !== undefined);
     const remote = await remoteOf(id, mirror.id, t);
     const before = await canonical(id, t);
     const payload = stripeEvent('evt_mirror_del_1', 'customer.deleted', await atProvider('wooshpay', remote));

@@ -4,6 +4,7 @@ import { InstanceRepository } from './instances.ts';
 import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
+import * as cold from './cold-queries.ts';
 import { EpochCache } from './read-cache.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { OutboxStore } from './outbox.ts';
@@ -85,11 +86,7 @@ export class Store {
   }
 
   async countTenants(): Promise<number> {
-    const q = this.#db
-      .selectFrom('tenants')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .compile();
-    return Number((await this.executor.all(q))[0]?.n ?? 0);
+    return cold.countOf(await this.executor.all(cold.countTenants(this.#db)));
   }
 
   async insertCredential(credential: CredentialRow): Promise<void> {
@@ -102,13 +99,7 @@ export class Store {
 
   /** Stores a tenant's signing key unless it has one already (two signers racing keep the first). */
   async insertSigningKey(key: SigningKeyRow): Promise<void> {
-    await this.executor.run(
-      this.#db
-        .insertInto('signing_keys')
-        .values(key)
-        .onConflict((oc) => oc.column('tenant_id').doNothing())
-        .compile(),
-    );
+    await this.executor.run(cold.insertSigningKey(this.#db, key));
   }
 
   async findSigningKey(tenantId: string): Promise<SigningKeyRow | undefined> {
@@ -145,44 +136,19 @@ export class Store {
   }
 
   async nextNumber(tenantId: string): Promise<number> {
-    const q = this.#db
-      .selectFrom('customers')
-      .select((eb) => eb.fn.max('number').as('n'))
-      .where('tenant_id', '=', tenantId)
-      .compile();
-    return Number((await this.executor.all(q))[0]?.n ?? 0) + 1;
+    return cold.countOf(await this.executor.all(cold.nextNumber(this.#db, tenantId))) + 1;
   }
 
   /**
    * A page of a tenant's customers by `number` (which only grows): `below`/`above` bound it
    * (exclusive), `offset` skips. One seek on the (tenant_id, number) unique index.
    */
-  async listCustomers(
-    tenantId: string,
-    page: {
-      readonly order: 'asc' | 'desc';
-      readonly limit: number;
-      readonly below?: number;
-      readonly above?: number;
-      readonly offset?: number;
-    },
-  ): Promise<CustomerRow[]> {
-    let q = this.#db.selectFrom('customers').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
-    if (page.below !== undefined) q = q.where('number', '<', page.below);
-    if (page.above !== undefined) q = q.where('number', '>', page.above);
-    q = q.orderBy('number', page.order).limit(page.limit);
-    if (page.offset !== undefined && page.offset > 0) q = q.offset(page.offset);
-    return this.executor.all(q.compile());
+  async listCustomers(tenantId: string, page: cold.CustomerPage): Promise<CustomerRow[]> {
+    return this.executor.all(cold.listCustomers(this.#db, tenantId, page));
   }
 
   async countCustomers(tenantId: string): Promise<number> {
-    const q = this.#db
-      .selectFrom('customers')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_id', '=', tenantId)
-      .where('deleted_at', 'is', null)
-      .compile();
-    return Number((await this.executor.all(q))[0]?.n ?? 0);
+    return cold.countOf(await this.executor.all(cold.countCustomers(this.#db, tenantId)));
   }
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
@@ -251,38 +217,16 @@ export class Store {
   }
 
   async findEvent(tenantId: string, customerId: string, version: number): Promise<EventRow | undefined> {
-    const q = this.#db
-      .selectFrom('customer_events')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('customer_id', '=', customerId)
-      .where('version', '=', version)
-      .compile();
-    return (await this.executor.all(q))[0];
+    return (await this.executor.all(cold.events(this.#db, tenantId, customerId, { at: version })))[0];
   }
 
   /** A customer's change history after a version, oldest first (what a delivery has not sent yet). */
   async eventsAfter(tenantId: string, customerId: string, version: number): Promise<EventRow[]> {
-    const q = this.#db
-      .selectFrom('customer_events')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('customer_id', '=', customerId)
-      .where('version', '>', version)
-      .orderBy('version', 'asc')
-      .compile();
-    return this.executor.all(q);
+    return this.executor.all(cold.events(this.#db, tenantId, customerId, { after: version }));
   }
 
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {
-    const q = this.#db
-      .selectFrom('customer_events')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('customer_id', '=', customerId)
-      .orderBy('version', 'asc')
-      .compile();
-    return this.executor.all(q);
+    return this.executor.all(cold.events(this.#db, tenantId, customerId));
   }
 
   // --- idempotency keys
@@ -298,22 +242,7 @@ export class Store {
 
   /** Takes over a key whose holder gave up (pending past its lease) or that expired. */
   async reclaimKey(row: IdempotencyRow, previous: IdempotencyRow): Promise<boolean> {
-    const q = this.#db
-      .updateTable('idempotency_keys')
-      .set({
-        request_hash: row.request_hash,
-        state: 'pending',
-        status: null,
-        body: null,
-        created_at: row.created_at,
-        expires_at: row.expires_at,
-      })
-      .where('tenant_id', '=', row.tenant_id)
-      .where('key', '=', row.key)
-      .where('created_at', '=', previous.created_at)
-      .where('state', '=', previous.state)
-      .compile();
-    return (await this.executor.run(q)) > 0;
+    return (await this.executor.run(cold.reclaimKey(this.#db, row, previous))) > 0;
   }
 
   /**
@@ -321,14 +250,7 @@ export class Store {
    * key is kept as `sent` (not released), and a retry with it recovers rather than sends again.
    */
   async markKeySent(tenantId: string, key: string): Promise<void> {
-    const q = this.#db
-      .updateTable('idempotency_keys')
-      .set({ state: 'sent' })
-      .where('tenant_id', '=', tenantId)
-      .where('key', '=', key)
-      .where('state', '=', 'pending')
-      .compile();
-    await this.executor.run(q);
+    await this.executor.run(cold.markKeySent(this.#db, tenantId, key));
   }
 
   async releaseKey(tenantId: string, key: string): Promise<void> {

@@ -4,7 +4,7 @@ import { type DialectName, dialects } from '../../dialects/index.ts';
 import type { UpstreamMode } from '../../src/store/index.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
 import { addUpstream, type CreatedTenant, createApp, createTenant, replicationFor } from './registered.ts';
-import { type GatewayProcess, runCli, startGatewayProcess } from './processes.ts';
+import { type GatewayProcess, startGatewayProcess } from './processes.ts';
 import { testDatabaseEnv } from './store.ts';
 import { testEnv } from './gateway.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
@@ -27,9 +27,10 @@ export interface Provider {
 
 export async function startProvider(extraEnv: Record<string, string> = {}): Promise<Provider> {
   const env = { NODE_ENV: 'test', ...testDatabaseEnv(), ...extraEnv };
-  // The tenant first: the CLI migrates the store, then the server opens it.
-  const stdout = await runCli(['tenant', 'create', 'provider-account', '--json'], env);
-  const created = JSON.parse(stdout) as { tenant: { id: string }; credentials: Record<DialectName, IssuedCredentials> };
+  // The tenant first, made here as `custgate tenant create` makes it (the CLI's own tests run that
+  // command): a CLI process would cost another start of the whole program, 2–3 s of CPU per provider.
+  const store = await openStore(env);
+  const created = await createTenant(store, loadConfig(env), 'provider-account').finally(() => store.executor.close());
   const process = await startGatewayProcess(env);
   const prefixes = { wooshpay: '/wooshpay', connhex: '/connhex', meteroid: '/meteroid', bigcapital: '/bigcapital', zenskar: '/zenskar' };
   return {
@@ -37,7 +38,7 @@ export async function startProvider(extraEnv: Record<string, string> = {}): Prom
     base: process.base,
     env,
     tenantId: created.tenant.id,
-    credentials: created.credentials,
+    credentials: created.credentials as Record<DialectName, IssuedCredentials>,
     baseUrl: (dialect) => `${process.base}${prefixes[dialect]}`,
   };
 }
