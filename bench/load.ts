@@ -18,7 +18,21 @@ export interface Measured {
   /** Non-2xx responses plus connection errors and timeouts. */
   readonly errors: number;
   readonly total: number;
+  /** Paced rows only: how late the pacer sent, and the slow requests, for the tail's attribution. */
+  readonly paced?: PacedDetail;
 }
+
+export interface PacedDetail {
+  /** How late after its due time each request was handed to the HTTP agent, ms (the pacer's own delay). */
+  readonly lateP99: number;
+  readonly lateMax: number;
+  readonly lateOver5: number;
+  /** Every request answered more than `slowMs` after it was due: its due time (ms since the epoch) and latency. */
+  readonly slow: readonly { readonly due: number; readonly ms: number; readonly late: number }[];
+}
+
+/** A request slower than this is one of the tail's (issue #30's target is a p99 of 5 ms). */
+export const slowMs = 5;
 
 export interface LoadOptions {
   readonly connections: number;
@@ -82,6 +96,8 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies = new LatencyHistogram();
+  const lateness = new LatencyHistogram();
+  const slow: { due: number; ms: number; late: number }[] = [];
   const total = Math.max(1, Math.round(options.rate * options.durationSeconds));
   const interval = 1000 / options.rate;
   let sent = 0;
@@ -90,18 +106,22 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
   const start = performance.now();
   try {
     await new Promise<void>((resolve) => {
-      const finish = (due: number, ok: boolean) => {
-        if (ok) latencies.record(performance.now() - due);
+      const finish = (due: number, late: number, ok: boolean) => {
+        const ms = performance.now() - due;
+        if (ok) latencies.record(ms);
         else errors++;
+        if (ms > slowMs) slow.push({ due: performance.timeOrigin + due, ms, late });
         if (++settled === total) resolve();
       };
       const send = (due: number) => {
+        const late = performance.now() - due;
+        lateness.record(late);
         let answered = false;
         // A socket error after the response began reaches both the request and the response.
         const once = (ok: boolean) => {
           if (answered) return;
           answered = true;
-          finish(due, ok);
+          finish(due, late, ok);
         };
         const n = work.next?.();
         const body = n?.body ?? work.body;
@@ -135,6 +155,7 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
     p99: latencies.percentile(99),
     errors,
     total,
+    paced: { lateP99: lateness.percentile(99), lateMax: lateness.max(), lateOver5: lateness.over(slowMs), slow },
   };
 }
 
@@ -149,6 +170,19 @@ class LatencyHistogram {
     if (bucket < this.#buckets.length) this.#buckets[bucket]! += 1;
     else this.#over.push(ms);
     this.#count++;
+  }
+
+  max(): number {
+    if (this.#over.length > 0) return Math.max(...this.#over);
+    for (let i = this.#buckets.length - 1; i >= 0; i--) if (this.#buckets[i]! > 0) return (i + 1) / 100;
+    return Number.NaN;
+  }
+
+  /** How many recorded values are above `ms` (to the bucket's 10 µs). */
+  over(ms: number): number {
+    let n = this.#over.length;
+    for (let i = Math.floor(ms * 100) + 1; i < this.#buckets.length; i++) n += this.#buckets[i]!;
+    return n;
   }
 
   percentile(p: number): number {

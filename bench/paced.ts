@@ -1,81 +1,82 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { byHand } from './by-hand.ts';
 import { hello } from './requests.ts';
 import { custgate, type RowContext } from './rows.ts';
+import { attributeTail, summarizeTrace, type Window } from './tail.ts';
 
 // `npm run bench -- --only paced`: the update's p99 at a fixed offered load (issue #30) and what
 // it is made of, nothing else. Rows: hello-world at the rate (the harness's own floor), the same
 // updates by hand (synchronous=FULL and NORMAL), and custgate's Wooshpay update with the
-// checkpoint on its own thread (the default) and inside the commit (CUSTGATE_SQLITE_CHECKPOINT=
-// inline), with synchronous=FULL and NORMAL, BENCH_PACED_ROUNDS [1] times alternately. For each
-// custgate row the writer thread's own timings over the measured seconds
-// (CUSTGATE_SQLITE_WRITER_TRACE): commits, their duration, checkpoints, the WAL's size.
+// checkpoint on its own thread (CUSTGATE_SQLITE_CHECKPOINT=thread) and inside the commit (the
+// default), with synchronous=FULL and NORMAL, BENCH_PACED_ROUNDS [1] times alternately. For each
+// custgate row: the writer thread's own timings over the measured seconds
+// (CUSTGATE_SQLITE_WRITER_TRACE: commits, their duration, checkpoints, the WAL's size), and the
+// tail's attribution (bench/tail.ts): the requests over 5 ms counted by what was going on while
+// they waited — a slow commit, a pause of the server's main thread (GC or other, from
+// bench/main-thread-probe.mjs loaded into the server), a late send of the pacer. Every paced row
+// also gets the pacer's own lateness. BENCH_PACED_PAGES (e.g. `250,1000`) runs the custgate rows
+// once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value.
 
-interface Window {
-  readonly label: string;
-  readonly startedMs: number;
-  readonly endedMs: number;
-}
-
-const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-const spread = (ms: number[]) => {
-  ms.sort((a, b) => a - b);
-  return `p50 ${pct(ms, 0.5).toFixed(2)} ms, p99 ${pct(ms, 0.99).toFixed(2)}, max ${(ms.at(-1) ?? 0).toFixed(2)}`;
-};
-
-/** The writer thread's trace over one row's measured window, as one line. */
-export function summarizeTrace(text: string, window: Window): string {
-  const commits: number[] = [];
-  const checkpoints: number[] = [];
-  let units = 0;
-  let walMax = 0;
-  for (const line of text.split('\n')) {
-    const [kind, at, ms, detail] = line.split(',');
-    const t = Number(at);
-    if (!kind || t < window.startedMs || t > window.endedMs) continue;
-    if (kind === 'commit') {
-      commits.push(Number(ms));
-      const [n, wal] = (detail ?? '').split('/');
-      units += Number(n);
-      walMax = Math.max(walMax, Number(wal));
-    } else checkpoints.push(Number(ms));
-  }
-  const slow = commits.filter((ms) => ms > 5).length;
-  return [
-    `${window.label}: ${commits.length} commits (${(units / Math.max(1, commits.length)).toFixed(2)} updates each), ${spread(commits)}, ${slow} over 5 ms`,
-    `${checkpoints.length} checkpoints off the commit path${checkpoints.length > 0 ? ` (${spread(checkpoints)})` : ''}`,
-    `WAL up to ${(walMax / 1024 / 1024).toFixed(1)} MB`,
-  ].join('; ');
-}
+const probe = pathToFileURL(new URL('./main-thread-probe.mjs', import.meta.url).pathname).href;
 
 export async function pacedRows(ctx: RowContext, dir: string, customers: number, rounds: number) {
   if (ctx.fixedRate <= 0) throw new Error('--only paced needs BENCH_RATE > 0');
   const windows: Window[] = [];
   const paced: RowContext = { ...ctx, onMeasured: (label, startedMs, endedMs) => windows.push({ label, startedMs, endedMs }) };
+  // The rows without a trace of their own: the pacer's lateness only.
+  const pacerLines = (from: number) => {
+    for (const row of ctx.rows.slice(from)) {
+      const detail = row.measured.paced;
+      if (!detail) continue;
+      const line = `${row.label}: ${detail.slow.length} requests over 5 ms; pacer sent late p99 ${detail.lateP99.toFixed(2)} ms, max ${detail.lateMax.toFixed(2)}, ${detail.lateOver5} over 5 ms`;
+      ctx.log(`  tail, ${line}`);
+      ctx.notes.push(`Tail, ${line}.`);
+    }
+  };
+  const before = ctx.rows.length;
   await hello(paced, false);
   await byHand(paced, dir, customers, ['sqlite'], false);
+  pacerLines(before);
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
+  const pagesList = (process.env.BENCH_PACED_PAGES ?? '').split(',').filter((p) => p.trim() !== '');
+  const variants = (['full', 'normal'] as const).flatMap((synchronous) =>
+    (['thread', 'inline'] as const).flatMap((checkpoint) =>
+      (pagesList.length > 0 ? pagesList : [undefined]).map((pages) => ({ synchronous, checkpoint, pages })),
+    ),
+  );
   for (let round = 0; round < rounds; round++) {
-    for (const synchronous of ['full', 'normal'] as const) {
-      for (const checkpoint of ['thread', 'inline'] as const) {
-        const trace = join(dir, `writer-${synchronous}-${checkpoint}-${round}.csv`);
-        const env = {
-          CUSTGATE_SQLITE_SYNCHRONOUS: synchronous,
-          CUSTGATE_SQLITE_CHECKPOINT: checkpoint,
-          CUSTGATE_SQLITE_WRITER_TRACE: trace,
-        };
-        const tag = ` (sync=${synchronous.toUpperCase()}, checkpoint ${checkpoint})`;
-        const server = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: false, fixedRate: true, saturate: false } as const;
-        await custgate(paced, dir, { ...server, tag, env });
-        const window = windows.at(-1);
-        if (window && existsSync(trace)) {
-          const line = summarizeTrace(readFileSync(trace, 'utf8'), window);
-          ctx.log(`  writer thread, ${line}`);
-          ctx.notes.push(`Writer thread, ${line}.`);
-        }
-        rmSync(trace, { force: true });
+    for (const { synchronous, checkpoint, pages } of variants) {
+      const name = `${synchronous}-${checkpoint}-${pages ?? 'default'}-${round}`;
+      const trace = join(dir, `writer-${name}.csv`);
+      const mainTrace = join(dir, `main-${name}.csv`);
+      const env = {
+        CUSTGATE_SQLITE_SYNCHRONOUS: synchronous,
+        CUSTGATE_SQLITE_CHECKPOINT: checkpoint,
+        ...(pages ? { CUSTGATE_SQLITE_CHECKPOINT_PAGES: pages.trim() } : {}),
+        CUSTGATE_SQLITE_WRITER_TRACE: trace,
+        BENCH_MAIN_THREAD_TRACE: mainTrace,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(),
+      };
+      const tag = ` (sync=${synchronous.toUpperCase()}, checkpoint ${checkpoint}${pages ? `, ${pages.trim()} pages` : ''})`;
+      const server = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: false, fixedRate: true, saturate: false } as const;
+      await custgate(paced, dir, { ...server, tag, env });
+      const window = windows.at(-1);
+      const writer = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
+      if (window && writer) {
+        const line = summarizeTrace(writer, window);
+        ctx.log(`  writer thread, ${line}`);
+        ctx.notes.push(`Writer thread, ${line}.`);
       }
+      const detail = ctx.rows.at(-1)?.measured.paced;
+      if (window && detail) {
+        const line = attributeTail(window, detail, writer, existsSync(mainTrace) ? readFileSync(mainTrace, 'utf8') : '');
+        ctx.log(`  tail, ${line}`);
+        ctx.notes.push(`Tail, ${line}.`);
+      }
+      rmSync(trace, { force: true });
+      rmSync(mainTrace, { force: true });
     }
   }
 }

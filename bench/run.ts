@@ -36,7 +36,9 @@
 // nothing else (bench/requests.ts, BENCH_SCALE_ROTATE [0] rotates the dialects' order).
 // `--only paced` measures the update's p99 at BENCH_RATE and what it is made of (bench/paced.ts,
 // BENCH_PACED_ROUNDS [1]): hello-world, by hand and custgate at that rate, the checkpoint on its
-// own thread and inside the commit alternately, with the writer thread's own commit timings.
+// own thread and inside the commit alternately, with the writer thread's own commit timings and
+// the tail's attribution (bench/tail.ts: slow commits, main-thread pauses and GC, the pacer's lateness);
+// BENCH_PACED_PAGES (e.g. `250,1000`) repeats the custgate rows per CUSTGATE_SQLITE_CHECKPOINT_PAGES.
 // BENCH_PRELOAD_DIR keeps each preloaded SQLite store there and reuses it in later runs (a copy is
 // measured). The groups live in bench/requests.ts, bench/rows.ts, bench/migration.ts,
 // bench/backlog.ts and bench/webhooks.ts; bench/results.ts writes the results.

@@ -43,6 +43,8 @@ export interface GatewayConfig {
   readonly upstreamTimeoutMs: number;
   /** Largest answer read from an upstream provider (decoded bytes); larger ones are a 502. */
   readonly upstreamMaxAnswerBytes: number;
+  /** How often a Node process renews its liveness row (src/upstream/instance-heartbeat.ts); 0: never. */
+  readonly heartbeatMs: number;
   /** Failed authentications per client address per window before 429 (0: off). On by default. */
   readonly authFailureLimit: WindowLimit;
   /** Requests per credential per window before 429 (0: off, the default). */
@@ -143,6 +145,7 @@ const envSchema = v.object({
   CUSTGATE_SQLITE_CHECKPOINT: v.optional(v.picklist(['thread', 'inline'], 'must be thread or inline'), 'inline'),
   CUSTGATE_SQLITE_WRITER_TRACE: v.optional(v.pipe(v.string(), v.minLength(1))),
   CUSTGATE_SQLITE_CACHE_MB: v.optional(integer(0, 1024), '64'),
+  CUSTGATE_SQLITE_CHECKPOINT_PAGES: v.optional(integer(100, 16_000), '1000'),
   CUSTGATE_READ_CACHE_SIZE: v.optional(integer(0, 1_000_000)),
   CUSTGATE_PG_SCHEMA: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'))),
   CUSTGATE_PG_POOL_SIZE: v.optional(integer(1, 1000)),
@@ -182,6 +185,9 @@ const envSchema = v.object({
     ),
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  // 0: no heartbeat, a crashed process's create claims run their whole bound. Past a minute a dead
+  // process is told no sooner than its claims' own bound would.
+  CUSTGATE_HEARTBEAT_MS: v.optional(integer(0, 60_000), '5000'),
   // Bounded: under 64 KiB a customer (CUSTGATE_MAX_CUSTOMER_BYTES' default) may not fit; past 64 MiB one answer holds a process's memory.
   CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES: v.optional(integer(64 * 1024, 64 * 1024 * 1024), String(1024 * 1024)),
   CUSTGATE_PROBE_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters: `openssl rand -base64 24`'))),
@@ -260,6 +266,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,
     upstreamMaxAnswerBytes: parsed.CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES,
+    heartbeatMs: parsed.CUSTGATE_HEARTBEAT_MS,
     probeToken: parsed.CUSTGATE_PROBE_TOKEN,
   };
 }

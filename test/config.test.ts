@@ -92,6 +92,18 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     ]);
   });
 
+  it('a CUSTGATE_SQLITE_CHECKPOINT_PAGES out of range', async () => {
+    const { code, stdout, stderr } = await run(['serve', '--no-demo', '-p', '0'], {
+      DATABASE_URL: ':memory:',
+      CUSTGATE_SQLITE_CHECKPOINT_PAGES: '10',
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([
+      'custgate: CUSTGATE_SQLITE_CHECKPOINT_PAGES: must be a whole number from 100 to 16000 (got "10")',
+    ]);
+  });
+
   it('a malformed PORT', async () => {
     const { code, stderr } = await run(['serve', '--no-demo'], { DATABASE_URL: ':memory:', PORT: 'http' });
     expect(code).toBe(1);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { jsonInit } from './support/gateway.ts';
-import { type GatewayProcess, runCli, startGatewayProcess } from './support/processes.ts';
+import { addUpstreamByCli, type GatewayProcess, runCli, startGatewayProcess } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
@@ -50,25 +50,12 @@ describe('upstreams changed by another process while the server runs', () => {
     await create('Before the upstream');
     expect(await atProvider()).not.toContain('Before the upstream');
 
-    const added = JSON.parse(
-      await runCli(
-        [
-          'upstream',
-          'add',
-          tenant.tenant.id,
-          '--dialect',
-          'wooshpay',
-          '--base-url',
-          provider.baseUrl('wooshpay'),
-          '--mode',
-          'proxy',
-          '--credentials',
-          JSON.stringify(provider.credentials.wooshpay),
-          '--json',
-        ],
-        env,
-      ),
-    ) as { id: string };
+    const added = await addUpstreamByCli(env, tenant.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: provider.baseUrl('wooshpay'),
+      mode: 'proxy',
+      credentials: provider.credentials.wooshpay,
+    });
     await create('Through the proxy');
     expect(await atProvider()).toContain('Through the proxy');
 

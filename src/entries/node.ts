@@ -13,6 +13,7 @@ import { openStore } from '../open-store.ts';
 import type { AccessEntry, Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
+import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -143,6 +144,8 @@ export async function startNode(
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
   const logger = options.logger ?? nodeLogger(env);
+  // Written before the first request: a create claim names this process's row.
+  const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   const webhooks = webhooksFor(store, config, dialects, { logger });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
@@ -162,6 +165,7 @@ export async function startNode(
     clientAddress: (c) => getConnInfo(c).remote.address,
     docsAssets: swaggerAssetsFromNodeModules(),
     importHolder: processHolder(),
+    claimOwner: heartbeat,
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.
   replication.dispatcher.start(config.outbox.pollMs);
@@ -200,15 +204,18 @@ export async function startNode(
             // A background import stops after its current page and releases its claim, so the
             // next start (here or in another process) resumes it at once.
             const imports = runtime.imports.stop();
-            return shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () =>
-              Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop(), imports]).then(() => undefined),
-            );
+            // Renewed until the requests in flight are done: one may be sending a create.
+            return shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => {
+              heartbeat?.stop();
+              return Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop(), imports]).then(() => undefined);
+            });
           },
         });
       },
     ) as Server;
     server.once('error', (error: NodeJS.ErrnoException) => {
       clearInterval(purge);
+      heartbeat?.stop();
       reject(listenError(error, hostname, options.port));
     });
     server.maxConnections = limits.maxConnections;

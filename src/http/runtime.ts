@@ -8,6 +8,7 @@ import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { LeaseHolder } from '../upstream/import-lease.ts';
+import type { ClaimOwner } from '../upstream/attempts.ts';
 import type { Fetch } from '../upstream/http.ts';
 import { type Customers, TenantCustomers } from '../upstream/customers.ts';
 import { UpstreamProxy } from '../upstream/proxy.ts';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   readonly clientAddress?: (c: Context) => string | undefined;
   /** Who this process is when it claims an import (src/upstream/import-lease.ts); default: a random id. */
   readonly importHolder?: LeaseHolder;
+  /** This process's heartbeat (a Node server), named by its create claims; absent on Workers. */
+  readonly claimOwner?: ClaimOwner | undefined;
   /** Swagger UI's files for /docs; without them (the Worker) /docs answers 404 (docs/web.md). */
   readonly docsAssets?: StaticAssets;
   /** Mirror/shadow upstreams: the outbox is recorded with each write and dispatched through port. */
@@ -162,7 +165,12 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     config: deps.config,
     dialects,
     store: deps.store,
-    customers: new TenantCustomers(service, tenantUpstreams, new UpstreamProxy(service, deps.store, upstreams), keptReplicas),
+    customers: new TenantCustomers(
+      service,
+      tenantUpstreams,
+      new UpstreamProxy(service, deps.store, upstreams, deps.claimOwner),
+      keptReplicas,
+    ),
     keyring,
     gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),

@@ -4,6 +4,19 @@ import type { Database, UpstreamCreateAttemptsTable } from './schema.ts';
 
 export type CreateAttemptRow = UpstreamCreateAttemptsTable;
 
+/** A record as read: with its claim owner's `dead_after` (migration 0040) when that process has a row. */
+export type CreateAttemptRead = CreateAttemptRow & { readonly owner_dead_after: string | null };
+
+/**
+ * Until when a record's claim holds as of `now` (ISO 8601), or null when no one holds it: its own
+ * bound, or sooner its owner's `dead_after` once that has passed (the owner's process is dead).
+ */
+export function heldUntil(row: Pick<CreateAttemptRead, 'claimed_until' | 'owner_dead_after'>, now: string): string | null {
+  if (row.claimed_until === null || row.claimed_until <= now) return null;
+  if (row.owner_dead_after !== null && row.owner_dead_after <= now) return null;
+  return row.claimed_until;
+}
+
 /**
  * Creates sent to an upstream for customers it has no link for yet (migration 0026): written before
  * the create leaves, gone once the link is stored (UpstreamRepository.link) or the provider refused
@@ -18,15 +31,21 @@ export class CreateAttemptRepository {
     this.#db = db;
   }
 
-  async find(tenantId: string, upstreamId: string, customerId: string): Promise<CreateAttemptRow | undefined> {
-    const q = this.#db
-      .selectFrom('upstream_create_attempts')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('upstream_id', '=', upstreamId)
-      .where('customer_id', '=', customerId)
+  async find(tenantId: string, upstreamId: string, customerId: string): Promise<CreateAttemptRead | undefined> {
+    const q = this.#read()
+      .where('a.tenant_id', '=', tenantId)
+      .where('a.upstream_id', '=', upstreamId)
+      .where('a.customer_id', '=', customerId)
       .compile();
     return (await this.#executor.all(q))[0];
+  }
+
+  #read() {
+    return this.#db
+      .selectFrom('upstream_create_attempts as a')
+      .leftJoin('gateway_instances as i', 'i.id', 'a.claim_owner')
+      .selectAll('a')
+      .select('i.dead_after as owner_dead_after');
   }
 
   /**
@@ -47,6 +66,7 @@ export class CreateAttemptRepository {
             sent: row.sent,
             claim_id: row.claim_id,
             claimed_until: row.claimed_until,
+            claim_owner: row.claim_owner,
           })
           .where('upstream_create_attempts.tenant_id', '=', row.tenant_id),
       )
@@ -65,22 +85,46 @@ export class CreateAttemptRepository {
   }
 
   /**
-   * Takes a standing record for `claimId` if no one holds it: released (null), or held past its
-   * time (a crashed owner's) as of `now`. True when this call took it.
+   * Rewrites the record of a claim this request holds (taken with `take`): false when another
+   * took it over meanwhile (this request was taken for dead), and then nothing is written.
+   */
+  async rewrite(row: CreateAttemptRow): Promise<boolean> {
+    if (row.claim_id === null) return false;
+    const q = this.#db
+      .updateTable('upstream_create_attempts')
+      .set({ attempted_at: row.attempted_at, idempotency_key: row.idempotency_key, sent: row.sent })
+      .where('tenant_id', '=', row.tenant_id)
+      .where('upstream_id', '=', row.upstream_id)
+      .where('customer_id', '=', row.customer_id)
+      .where('claim_id', '=', row.claim_id)
+      .compile();
+    return (await this.#executor.run(q)) > 0;
+  }
+
+  /**
+   * Takes a standing record for `claim.id` (of process `claim.owner`) if no one holds it as of
+   * `now`: released (null), held past its time, or held by a process past its `dead_after` (a
+   * crashed owner's). True when this call took it.
    */
   async take(
     tenantId: string,
     upstreamId: string,
     customerId: string,
-    claim: { id: string; until: string; now: string },
+    claim: { id: string; until: string; owner: string | null; now: string },
   ): Promise<boolean> {
     const q = this.#db
       .updateTable('upstream_create_attempts')
-      .set({ claim_id: claim.id, claimed_until: claim.until })
+      .set({ claim_id: claim.id, claimed_until: claim.until, claim_owner: claim.owner })
       .where('tenant_id', '=', tenantId)
       .where('upstream_id', '=', upstreamId)
       .where('customer_id', '=', customerId)
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', claim.now)]))
+      .where((eb) =>
+        eb.or([
+          eb('claimed_until', 'is', null),
+          eb('claimed_until', '<=', claim.now),
+          eb('claim_owner', 'in', eb.selectFrom('gateway_instances').select('id').where('dead_after', '<=', claim.now)),
+        ]),
+      )
       .compile();
     return (await this.#executor.run(q)) > 0;
   }
@@ -89,7 +133,7 @@ export class CreateAttemptRepository {
   async release(tenantId: string, upstreamId: string, customerId: string, claimId: string): Promise<void> {
     const q = this.#db
       .updateTable('upstream_create_attempts')
-      .set({ claim_id: null, claimed_until: null })
+      .set({ claim_id: null, claimed_until: null, claim_owner: null })
       .where('tenant_id', '=', tenantId)
       .where('upstream_id', '=', upstreamId)
       .where('customer_id', '=', customerId)
@@ -99,14 +143,12 @@ export class CreateAttemptRepository {
   }
 
   /** The upstream's standing records, oldest first (the operator's `upstream attempts`). */
-  async list(tenantId: string, upstreamId: string, limit: number): Promise<CreateAttemptRow[]> {
-    const q = this.#db
-      .selectFrom('upstream_create_attempts')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('upstream_id', '=', upstreamId)
-      .orderBy('attempted_at')
-      .orderBy('customer_id')
+  async list(tenantId: string, upstreamId: string, limit: number): Promise<CreateAttemptRead[]> {
+    const q = this.#read()
+      .where('a.tenant_id', '=', tenantId)
+      .where('a.upstream_id', '=', upstreamId)
+      .orderBy('a.attempted_at')
+      .orderBy('a.customer_id')
       .limit(limit)
       .compile();
     return this.#executor.all(q);

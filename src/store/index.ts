@@ -7,3 +7,4 @@ export * from './upstream-links.ts';
 export * from './upstreams.ts';
 export * from './imports.ts';
 export * from './create-attempts.ts';
+export * from './instances.ts';

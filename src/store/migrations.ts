@@ -591,4 +591,22 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // A crashed process's create claim is taken over once its process is known dead, not only when
+  // the claim's own bound (22 upstream time-outs) runs out. Each gateway process keeps a row here
+  // and renews it every heartbeat; `dead_after` is the process's own statement of when, unheard
+  // from, it is dead and every request it sent has been answered or timed out at the provider.
+  // A claim names its owner's row; claims from before (and a Worker's) name none and keep their
+  // bound. Existing rows are untouched.
+  '0040_gateway_instances': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('gateway_instances')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('beat_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('dead_after', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('upstream_create_attempts').addColumn('claim_owner', 'varchar(64)').execute();
+    },
+  },
 };

@@ -206,6 +206,8 @@ export interface UpstreamCreateAttemptsTable {
   claim_id: string | null;
   /** Until when that request holds it (ISO 8601): a claim past this is a crashed owner's. */
   claimed_until: string | null;
+  /** The gateway process (gateway_instances.id) whose request holds it (migration 0040); null on Workers. */
+  claim_owner: string | null;
 }
 
 /** The ids an upstream listed during one reconciliation run (src/outbox/reconcile.ts), dropped at its end. */
@@ -262,6 +264,16 @@ export interface SimulateRulesTable {
   created_at: string;
 }
 
+/** A running gateway process (migration 0040), renewed every heartbeat (src/upstream/instance-heartbeat.ts). */
+export interface GatewayInstancesTable {
+  id: string;
+  started_at: string;
+  /** Its last heartbeat (ISO 8601). */
+  beat_at: string;
+  /** Unheard from past this, it is dead and every request it sent is over at the provider (ISO 8601). */
+  dead_after: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   credentials: CredentialsTable;
@@ -282,6 +294,7 @@ export interface Database {
   gateway_keys: GatewayKeysTable;
   simulate_rules: SimulateRulesTable;
   upstream_versions: UpstreamVersionsTable;
+  gateway_instances: GatewayInstancesTable;
 }
 
 /** For kysely's own bookkeeping tables, which we do not type. */

@@ -14,9 +14,10 @@
 // every write of that group waits for the copy and the database file's fsync. With
 // CUSTGATE_SQLITE_CHECKPOINT=thread a second thread (sqlite-checkpointer.js) checkpoints on its own
 // connection instead, and this connection's automatic checkpoint is raised to a bound it reaches
-// only if that thread falls behind or fails. Not the default: on this project's disk it took the
-// checkpoints out of synchronous=NORMAL's commit tail, but made synchronous=FULL's commits slower
-// (two fsyncs at once) and costs a thread (docs/performance.md, "The update's tail").
+// only if that thread falls behind or fails. Not the default: it costs a thread, and whether it
+// beats SQLite's own with synchronous=FULL on this project's disk is for a quiet run to say (its
+// first version left the WAL growing and the copied pages unsynced, see below;
+// docs/performance.md, "The update's tail").
 import { appendFileSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -39,11 +40,20 @@ const apply = createApplier(db, statement);
 
 // The bound: 16,000 pages (64 MB of 4 KiB pages), reached only when the checkpoint thread lags.
 const walBoundPages = 16_000;
-// The checkpoint thread is asked when this many frames wait to be copied (SQLite's own automatic
-// checkpoint's default: each of its fsyncs of the database file can slow a commit's fsync of the
-// WAL on the same disk, so no more of them than SQLite would run), or after a second without commits.
-const checkpointFrames = 1000;
+// With the thread, it is asked when this many frames wait to be copied, or after a second without
+// commits; inline, SQLite's automatic checkpoint runs at this many (CUSTGATE_SQLITE_CHECKPOINT_PAGES,
+// default 1,000, SQLite's own).
+const checkpointFrames = /** @type {{ checkpointFrames?: number }} */ (workerData).checkpointFrames ?? 1000;
 const idleMs = 1000;
+// After the thread's step, once the WAL holds `resetFrames`, what arrived meanwhile is copied here,
+// between two commits, if it is at most `finishFrames` frames (else the thread goes again): a
+// checkpoint that reaches the WAL's last frame with no commit beside it is what lets the next
+// commit start the WAL again from frame 0. Without it, under steady commits the WAL grew to the
+// 16,000-page bound (63 MB) and every commit appended to it (docs/performance.md, "The update's
+// tail"). It costs the commits behind it two fsyncs (the WAL's, the database file's few pages);
+// workerData may set `resetFrames`.
+const resetFrames = /** @type {{ resetFrames?: number }} */ (workerData).resetFrames ?? checkpointFrames;
+const finishFrames = 200;
 
 /** Per-commit and per-checkpoint timings, appended to `trace` (CUSTGATE_SQLITE_WRITER_TRACE) as CSV. */
 const lines = /** @type {string[]} */ ([]);
@@ -77,6 +87,8 @@ const walFrames = () => {
   }
 };
 
+if (checkpoint !== 'thread') db.pragma(`wal_autocheckpoint = ${checkpointFrames}`);
+
 /** @type {(() => void) | undefined} */
 let askCheckpoint;
 /** @type {Worker | undefined} */
@@ -93,19 +105,6 @@ if (checkpoint === 'thread') {
   };
   const asked = { at: 0 };
   checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path, synchronous, busyTimeoutMs } });
-  checkpointer.on('message', (/** @type {{ busy: number, log: number, checkpointed: number, ms: number }} */ result) => {
-    running = false;
-    if (result.checkpointed >= 0) copiedTo = result.checkpointed;
-    record?.('checkpoint', asked.at, result.ms, `${result.log}/${result.checkpointed}/${result.busy}`);
-  });
-  // Without the thread, SQLite's own checkpoint in the commit is back; nothing is lost either way.
-  const fallBack = () => {
-    checkpointer = undefined;
-    db.pragma('wal_autocheckpoint = 1000');
-  };
-  checkpointer.on('error', fallBack);
-  checkpointer.on('exit', fallBack);
-  checkpointer.unref();
   /** @param {number} atLeast frames waiting to be copied */
   const ask = (atLeast) => {
     if (!checkpointer || running || waiting() < atLeast) return;
@@ -113,7 +112,42 @@ if (checkpoint === 'thread') {
     asked.at = performance.now();
     checkpointer.postMessage('checkpoint');
   };
-  // As often as SQLite's own (every 1,000 frames), and once the commits stop, for the WAL's tail.
+  // This runs between two flushes, never inside a transaction: no commit can land during it.
+  // A failure here (the connection closing, an I/O error) only leaves the WAL to the next step or
+  // to the bound: no write depends on it.
+  const finish = () => {
+    if (!db.open) return;
+    const started = performance.now();
+    try {
+      const [result] = /** @type {{ busy: number, log: number, checkpointed: number }[]} */ (db.pragma('wal_checkpoint(PASSIVE)'));
+      record?.('finish', started, performance.now() - started, `${result?.log}/${result?.checkpointed}/${result?.busy}`);
+      // Reached the end: the next commit restarts the WAL (unless a reader holds it, then it grows on).
+      copiedTo = result && result.checkpointed === result.log ? 0 : (result?.checkpointed ?? copiedTo);
+    } catch {
+      record?.('finish', started, performance.now() - started, 'failed');
+    }
+  };
+  checkpointer.on('message', (/** @type {{ busy: number, log: number, checkpointed: number, ms: number }} */ result) => {
+    running = false;
+    if (result.checkpointed >= 0) copiedTo = result.checkpointed;
+    record?.('checkpoint', asked.at, result.ms, `${result.log}/${result.checkpointed}/${result.busy}`);
+    const left = waiting();
+    if (left === 0) copiedTo = 0;
+    else if (walFrames() < resetFrames) return;
+    else if (left <= finishFrames) finish();
+    // More came in than the writer should copy between two commits: the thread again, on what
+    // arrived during its last step, until a step is short enough.
+    else ask(1);
+  });
+  // Without the thread, SQLite's own checkpoint in the commit is back; nothing is lost either way.
+  const fallBack = () => {
+    checkpointer = undefined;
+    db.pragma(`wal_autocheckpoint = ${checkpointFrames}`);
+  };
+  checkpointer.on('error', fallBack);
+  checkpointer.on('exit', fallBack);
+  checkpointer.unref();
+  // As often as SQLite's own would (every `checkpointFrames`), and once the commits stop, for the WAL's tail.
   askCheckpoint = () => {
     lastCommit = performance.now();
     ask(checkpointFrames);

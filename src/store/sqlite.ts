@@ -41,6 +41,13 @@ export interface SqliteOptions {
    * (docs/performance.md, "The update's tail", says when that helps and what it costs).
    */
   readonly checkpoint?: 'thread' | 'inline';
+  /**
+   * How many WAL pages wait before a checkpoint copies them (default 1,000, SQLite's own): the
+   * automatic checkpoint's threshold with `inline`, the thread's step with `thread`. Fewer pages
+   * make each checkpoint's flush of the database file shorter, and the commits queued behind it
+   * wait less, at the price of more flushes (docs/performance.md, "The update's tail").
+   */
+  readonly checkpointPages?: number;
   /** A file the writer thread appends each commit's and checkpoint's timing to (CSV), for the bench. */
   readonly writerTrace?: string;
   /**
@@ -97,8 +104,16 @@ type ReadAnswer = { read: number; rows: unknown[] } | { read: number; error: Wir
  * the event loop goes on serving reads and parsing the next requests meanwhile.
  */
 function threadWriter(options: SqliteOptions): Writer {
-  const { path, synchronous = 'full', busyTimeoutMs = 100, checkpoint = 'inline', writerTrace: trace } = options;
-  const workerData = { path, synchronous, busyTimeoutMs, checkpoint, cacheMb: writerCacheMb(options), ...(trace ? { trace } : {}) };
+  const { path, synchronous = 'full', busyTimeoutMs = 100, checkpoint = 'inline', checkpointPages, writerTrace: trace } = options;
+  const workerData = {
+    path,
+    synchronous,
+    busyTimeoutMs,
+    checkpoint,
+    cacheMb: writerCacheMb(options),
+    ...(checkpointPages === undefined ? {} : { checkpointFrames: checkpointPages }),
+    ...(trace ? { trace } : {}),
+  };
   const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
   const pending = new Map<number, (result: WireResult) => void>();
   const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
@@ -187,6 +202,9 @@ export class SqliteExecutor implements SqlExecutor {
     this.#options = options;
     this.db = openConnection(Database, options.path, options.synchronous ?? 'full', options.busyTimeoutMs ?? 100);
     this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
+    // Writes on this connection: its automatic checkpoint is the one that runs.
+    if (this.writerKind === 'inline' && options.checkpointPages !== undefined)
+      this.db.pragma(`wal_autocheckpoint = ${options.checkpointPages}`);
     this.#dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 

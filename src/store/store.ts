@@ -1,5 +1,6 @@
 import { CreateAttemptRepository } from './create-attempts.ts';
 import { ImportRepository } from './imports.ts';
+import { InstanceRepository } from './instances.ts';
 import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { queryBuilder } from './compiler.ts';
@@ -46,6 +47,8 @@ export class Store {
   readonly imports: ImportRepository;
   /** Creates sent to an upstream whose answer is not stored yet (src/upstream/attempts.ts). */
   readonly attempts: CreateAttemptRepository;
+  /** Running gateway processes and their heartbeats (src/upstream/instance-heartbeat.ts). */
+  readonly instances: InstanceRepository;
 
   /** Rows by (tenant, id kind, value), on backends with a read epoch (read-cache.ts). */
   readonly #rows: EpochCache<CustomerRow>;
@@ -59,6 +62,7 @@ export class Store {
     this.upstreams = new UpstreamRepository(executor, this.#db);
     this.imports = new ImportRepository(executor, this.#db);
     this.attempts = new CreateAttemptRepository(executor, this.#db);
+    this.instances = new InstanceRepository(executor, this.#db);
   }
 
   /** A round trip to the database (readiness, health): rejects when it cannot answer. */

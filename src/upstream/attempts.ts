@@ -1,6 +1,6 @@
 import { type Customer, type CustomerFields, fieldDefaults, fieldNames } from '../../schemas/index.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { Store } from '../store/index.ts';
+import { heldUntil, type Store } from '../store/index.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient } from './client.ts';
 import { createMarker, findSent, maxLookupPages, recoverCreate, uncertain } from './marker.ts';
 
@@ -12,9 +12,10 @@ import { createMarker, findSent, maxLookupPages, recoverCreate, uncertain } from
 // (UpstreamRepository.link) or when the provider refused the create.
 //
 // One request at a time owns a customer's record (migration 0028): it is inserted only where none
-// stands, or taken over once its owner let go (its send failed) or held it past its time (the
-// owner crashed). A second write of the customer meanwhile sends nothing: it waits, bounded, for
-// the owner's link (proxy.ts).
+// stands, or taken over once its owner let go (its send failed), held it past its time, or its
+// owner's process is known dead (migration 0040: the claim names the process, whose heartbeat row
+// ran past its `dead_after`, instance-heartbeat.ts). A second write of the customer meanwhile
+// sends nothing: it waits, bounded, for the owner's link (proxy.ts).
 
 /** A recorded create: when it was about to be sent, the key it was forwarded with, what it carried. */
 export interface CreateAttempt {
@@ -23,32 +24,52 @@ export interface CreateAttempt {
   readonly sent: CustomerFields;
   /** Until when a request sending it holds it (ISO 8601), if one does. */
   readonly claimedUntil?: string | undefined;
+  /** When that request's process is dead unless heard from (its heartbeat row's `dead_after`). */
+  readonly ownerDeadAfter?: string | undefined;
+}
+
+/** The process a claim names (instance-heartbeat.ts). */
+export interface ClaimOwner {
+  /** Its row in gateway_instances. */
+  readonly id: string;
+  /** False once its renewals stopped landing long enough that others may take it for dead: it sends no create. */
+  live(now?: number): boolean;
 }
 
 /** The claim a request holds on a customer's record while it recovers or sends the create. */
 export interface Claim {
   readonly id: string;
   readonly until: string;
+  /** The process holding it (gateway_instances.id); null where none keeps a heartbeat (Workers). */
+  readonly owner: string | null;
 }
 
 /**
- * How long a claim holds before it is taken to be a crashed owner's: the owner's look-up (up to
- * maxLookupPages list pages) and its create, each bounded by the upstream timeout, and a margin.
+ * How long a claim holds at most before it is taken to be a crashed owner's: the owner's look-up
+ * (up to maxLookupPages list pages) and its create, each bounded by the upstream timeout, and a
+ * margin. A claim whose owner process is known dead goes sooner (heldByOther).
  */
-export function claimFor(timeoutMs: number, now = Date.now()): Claim {
-  return { id: crypto.randomUUID(), until: new Date(now + (maxLookupPages + 2) * timeoutMs + 5_000).toISOString() };
+export function claimFor(timeoutMs: number, owner: string | null, now = Date.now()): Claim {
+  return { id: crypto.randomUUID(), until: new Date(now + (maxLookupPages + 2) * timeoutMs + 5_000).toISOString(), owner };
 }
 
-/** Someone else is sending this customer's create now: its claim stands and has not run out. */
+/** Someone else is sending this customer's create now: its claim stands, and neither it nor its process ran out. */
 export function heldByOther(attempt: CreateAttempt, now = Date.now()): boolean {
-  return attempt.claimedUntil !== undefined && Date.parse(attempt.claimedUntil) > now;
+  const at = new Date(now).toISOString();
+  return heldUntil({ claimed_until: attempt.claimedUntil ?? null, owner_dead_after: attempt.ownerDeadAfter ?? null }, at) !== null;
 }
 
 export async function attemptOf(store: Store, upstream: Upstream, customerId: string): Promise<CreateAttempt | undefined> {
   const row = await store.attempts.find(upstream.tenantId, upstream.id, customerId);
   if (!row) return undefined;
   const sent = { ...fieldDefaults, ...(JSON.parse(row.sent) as Partial<CustomerFields>) };
-  return { at: row.attempted_at, key: row.idempotency_key ?? undefined, sent, claimedUntil: row.claimed_until ?? undefined };
+  return {
+    at: row.attempted_at,
+    key: row.idempotency_key ?? undefined,
+    sent,
+    claimedUntil: row.claimed_until ?? undefined,
+    ownerDeadAfter: row.owner_dead_after ?? undefined,
+  };
 }
 
 function attemptRow(upstream: Upstream, customerId: string, attempt: CreateAttempt, claim: Claim | undefined) {
@@ -61,12 +82,14 @@ function attemptRow(upstream: Upstream, customerId: string, attempt: CreateAttem
     sent: JSON.stringify(Object.fromEntries(fieldNames.map((f) => [f, attempt.sent[f]]))),
     claim_id: claim?.id ?? null,
     claimed_until: claim?.until ?? null,
+    claim_owner: claim?.owner ?? null,
   };
 }
 
 /**
- * Records the attempt. With a claim taken over from an earlier record (`owned`), it is rewritten;
- * a new claim inserts it only where none stands: false when another request got there first.
+ * Records the attempt. With a claim taken over from an earlier record (`owned`), it is rewritten
+ * while this claim still holds it; a new claim inserts it only where none stands. False when
+ * another request got there first, or took it over from this one (taken for a dead process's).
  */
 export async function claimAttempt(
   store: Store,
@@ -76,9 +99,7 @@ export async function claimAttempt(
   claim: { readonly claim: Claim; readonly owned: boolean },
 ): Promise<boolean> {
   const row = attemptRow(upstream, customerId, attempt, claim.claim);
-  if (!claim.owned) return store.attempts.claimNew(row);
-  await store.attempts.record(row);
-  return true;
+  return claim.owned ? store.attempts.rewrite(row) : store.attempts.claimNew(row);
 }
 
 /** Takes over a standing record no one holds now (released, or its owner's time ran out). */

@@ -15,6 +15,7 @@ import {
   attemptOf,
   awaitOwner,
   type Claim,
+  type ClaimOwner,
   Contended,
   type CreateAttempt,
   claimAttempt,
@@ -61,10 +62,14 @@ export class UpstreamProxy {
   /** The upstream's own state taken in: first references, refetches, its webhooks. */
   readonly provider: ProviderState;
 
-  constructor(service: CustomerService, store: Store, client: UpstreamClient) {
+  /** This process, named by its claims (instance-heartbeat.ts); none where it keeps no heartbeat (Workers). */
+  readonly #owner: ClaimOwner | undefined;
+
+  constructor(service: CustomerService, store: Store, client: UpstreamClient, owner?: ClaimOwner) {
     this.#service = service;
     this.#store = store;
     this.#client = client;
+    this.#owner = owner;
     this.provider = new ProviderState(service, store, client);
   }
 
@@ -171,7 +176,7 @@ export class UpstreamProxy {
     const after = applyPatch(current, patch);
     await this.#service.checkWrite(current, after, ctx, current.uuid);
     const attempt = await attemptOf(this.#store, upstream, current.uuid);
-    const claim = claimFor(this.#client.timeoutMs);
+    const claim = claimFor(this.#client.timeoutMs, this.#owner?.id ?? null);
     const owned = attempt !== undefined && !heldByOther(attempt) && (await takeAttempt(this.#store, upstream, current.uuid, claim));
     if (attempt !== undefined && !owned) return this.#awaitOther(upstream, replicas, current, given, ctx, tries);
     let pushed: Pushed;
@@ -275,12 +280,19 @@ export class UpstreamProxy {
     const recorded = !link && known ? known.uuid : undefined;
     if (recorded !== undefined) {
       const attempt = { at: new Date().toISOString(), key: createKey, sent: applyPatch(current, carried) };
-      const claim = create.claim ?? { claim: claimFor(this.#client.timeoutMs), owned: false };
+      const claim = create.claim ?? { claim: claimFor(this.#client.timeoutMs, this.#owner?.id ?? null), owned: false };
       if (!(await claimAttempt(this.#store, upstream, recorded, attempt, claim))) throw new Contended();
       // Another request may have linked it (and so removed its record) since this one looked.
       if (await this.#store.upstreams.findLink(upstream.tenantId, upstream.id, recorded)) {
         await this.#store.attempts.drop(upstream.tenantId, upstream.id, recorded);
         throw new Contended();
+      }
+      // Unheard from this long, this process may be taken for dead and its claim taken over: a
+      // create sent now could be in flight beside the taker's.
+      if (this.#owner !== undefined && !this.#owner.live()) {
+        throw new GatewayError('unavailable', 'This gateway process cannot renew its heartbeat in the store now; retry shortly.', {
+          retryAfterSeconds: 1,
+        });
       }
     }
     const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {

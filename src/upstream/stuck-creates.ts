@@ -1,5 +1,5 @@
 import { GatewayError } from '../contract/errors.ts';
-import type { Store } from '../store/index.ts';
+import { heldUntil, type Store } from '../store/index.ts';
 
 // A create recorded for a customer (attempts.ts) stands until its link is stored. Where the next
 // write cannot find what it left (a Meteroid or Bigcapital list longer than the look-up walks,
@@ -14,7 +14,7 @@ export interface CreateAttemptView {
   /** The customer's UUID (for a client's create under an Idempotency-Key, an id derived from the key). */
   readonly customer_id: string;
   readonly attempted_at: string;
-  /** Until when a request sending it holds it; null when none does. */
+  /** Until when a request sending it holds it at most; null when none does (or its process is dead). */
   readonly held_until: string | null;
   /** Whether the create was forwarded under an Idempotency-Key (the key itself is not shown). */
   readonly idempotency_key: boolean;
@@ -22,13 +22,18 @@ export interface CreateAttemptView {
   readonly sent: Readonly<Record<string, unknown>>;
 }
 
-export async function listCreateAttempts(store: Store, tenantId: string, upstreamId: string): Promise<CreateAttemptView[]> {
+export async function listCreateAttempts(
+  store: Store,
+  tenantId: string,
+  upstreamId: string,
+  now = new Date(),
+): Promise<CreateAttemptView[]> {
   await upstreamOf(store, tenantId, upstreamId);
   const rows = await store.attempts.list(tenantId, upstreamId, listLimit);
   return rows.map((row) => ({
     customer_id: row.customer_id,
     attempted_at: row.attempted_at,
-    held_until: row.claimed_until,
+    held_until: heldUntil(row, now.toISOString()),
     idempotency_key: row.idempotency_key !== null,
     sent: Object.fromEntries(Object.entries(JSON.parse(row.sent) as Record<string, unknown>).filter(([, value]) => value !== null)),
   }));
@@ -42,8 +47,9 @@ export async function clearCreateAttempt(store: Store, tenantId: string, upstrea
   await upstreamOf(store, tenantId, upstreamId);
   const row = await store.attempts.find(tenantId, upstreamId, customerId);
   if (!row) throw new GatewayError('not_found', `No create is recorded for customer '${customerId}' at upstream ${upstreamId}.`);
-  if (row.claimed_until !== null && Date.parse(row.claimed_until) > now.getTime()) {
-    throw new GatewayError('conflict', `A request is sending this create now (held until ${row.claimed_until}); try again after that.`);
+  const held = heldUntil(row, now.toISOString());
+  if (held !== null) {
+    throw new GatewayError('conflict', `A request is sending this create now (held until ${held}); try again after that.`);
   }
   await store.attempts.drop(tenantId, upstreamId, customerId);
 }

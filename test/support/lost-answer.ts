@@ -13,6 +13,8 @@ export interface LostAnswerForwarder {
   readonly url: string;
   /** Creates the provider received through it. */
   readonly creates: () => number;
+  /** Creates that reached it, held ones included (sent by the gateway). */
+  readonly arrived: () => number;
   /** Drop the provider's answer to the next create. */
   dropNextCreate(): void;
   /** Hold the next create this long before passing it on: a create still in flight. */
@@ -24,6 +26,7 @@ export interface LostAnswerForwarder {
 
 export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwarder> {
   let creates = 0;
+  let arrived = 0;
   let drop = false;
   let hold = 0;
   let forget = false;
@@ -31,6 +34,7 @@ export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwa
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const isCreate = req.method === 'POST' && !req.url?.includes('/customers/');
+    if (isCreate) arrived++;
     const left = (name: string) => name !== 'host' && !(forget && isCreate && name === 'idempotency-key');
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && left(e[0])),
@@ -59,6 +63,7 @@ export async function lostAnswerForwarder(base: string): Promise<LostAnswerForwa
   return {
     url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
     creates: () => creates,
+    arrived: () => arrived,
     dropNextCreate: () => {
       drop = true;
     },

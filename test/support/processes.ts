@@ -85,3 +85,13 @@ export async function runCli(args: readonly string[], env: Record<string, string
   const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
   return stdout;
 }
+
+/** `custgate upstream add … --json`: the upstream it made. */
+export async function addUpstreamByCli(
+  env: Record<string, string>,
+  tenantId: string,
+  upstream: { readonly dialect: string; readonly baseUrl: string; readonly mode: string; readonly credentials: unknown },
+): Promise<{ id: string }> {
+  const args = ['upstream', 'add', tenantId, '--dialect', upstream.dialect, '--base-url', upstream.baseUrl, '--mode', upstream.mode];
+  return JSON.parse(await runCli([...args, '--credentials', JSON.stringify(upstream.credentials), '--json'], env)) as { id: string };
+}

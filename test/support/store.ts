@@ -50,7 +50,14 @@ export async function testStore(env: Readonly<Record<string, string>> = {}, opti
   // A file (env.DATABASE_URL=file:…) gets the writer thread; `:memory:` writes on this thread.
   const target = env.DATABASE_URL ? loadEnv({ DATABASE_URL: env.DATABASE_URL }).DATABASE_URL : undefined;
   const checkpoint = env.CUSTGATE_SQLITE_CHECKPOINT === 'thread' ? 'thread' : 'inline';
-  const executor = new SqliteExecutor({ path: target?.kind === 'sqlite' ? target.path : ':memory:', checkpoint });
+  const pages = env.CUSTGATE_SQLITE_CHECKPOINT_PAGES;
+  const executor = new SqliteExecutor({
+    path: target?.kind === 'sqlite' ? target.path : ':memory:',
+    checkpoint,
+    ...(pages === undefined
+      ? {}
+      : { checkpointPages: loadEnv({ CUSTGATE_SQLITE_CHECKPOINT_PAGES: pages }).CUSTGATE_SQLITE_CHECKPOINT_PAGES }),
+  });
   sqliteStores.push(executor);
   await executor.migrate(options.migrateTo);
   return new Store(executor);
