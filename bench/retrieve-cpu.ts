@@ -14,15 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dialects, registry } from '../dialects/index.ts';
+import { dialects } from '../dialects/index.ts';
+import { inProcessGateway } from './in-process.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
-import { loadConfig } from '../src/config.ts';
-import { createGateway } from '../src/http/app.ts';
-import { GatewayMetrics } from '../src/metrics.ts';
-import { nodeLogger, openStore } from '../src/entries/node.ts';
-import { replicationFor } from '../src/outbox/upstream-port.ts';
-import { dialectList } from '../src/contract/registry.ts';
-import { webhooksFor } from '../src/webhooks/index.ts';
 import { runChild } from './processes.ts';
 import { retrieveWorkload } from './workloads.ts';
 
@@ -47,22 +41,7 @@ try {
   const { credentials } = JSON.parse(await runChild(['bench/preload.ts', String(customers)], serverEnv, 15 * 60_000)) as {
     credentials: Record<string, IssuedCredentials>;
   };
-  const config = loadConfig(serverEnv);
-  const metrics = new GatewayMetrics();
-  const logger = nodeLogger(serverEnv);
-  const store = await openStore(serverEnv, { onError: metrics.storeError });
-  const all = dialectList(registry);
-  const { app } = createGateway({
-    store,
-    config,
-    registry,
-    replication: replicationFor(store, config, { dialects: all }),
-    webhooks: webhooksFor(store, config, all, { logger }),
-    logger,
-    observers: [metrics.observe],
-    metrics,
-    clientAddress: () => '127.0.0.1',
-  });
+  const { app, store, logger } = await inProcessGateway(serverEnv);
   const blocks = Object.values(dialects).map((d, i) => {
     const work = retrieveWorkload(d, credentials[d.name]!, customers, 7 + i);
     return {

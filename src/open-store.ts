@@ -55,6 +55,7 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
           busyTimeoutMs: parsed.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS,
           writer: parsed.CUSTGATE_SQLITE_WRITER,
           checkpoint: parsed.CUSTGATE_SQLITE_CHECKPOINT,
+          writerCacheMb: parsed.CUSTGATE_SQLITE_CACHE_MB,
           checkpointPages: parsed.CUSTGATE_SQLITE_CHECKPOINT_PAGES,
           ...(parsed.CUSTGATE_SQLITE_WRITER_TRACE ? { writerTrace: parsed.CUSTGATE_SQLITE_WRITER_TRACE } : {}),
         });

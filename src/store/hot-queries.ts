@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { IdKind } from '../../schemas/index.ts';
 import { prepared } from './prepared.ts';
 import type {
@@ -12,6 +12,8 @@ import type {
 } from './schema.ts';
 
 export type CustomerRow = CustomersTable;
+/** A row read on SQLite's write connection, with its rowid (`findCustomerForWrite`). */
+export type WriteRow = CustomerRow & { readonly _rowid?: number };
 export type EventRow = CustomerEventsTable;
 export type CredentialRow = CredentialsTable;
 export type IdempotencyRow = IdempotencyKeysTable;
@@ -51,6 +53,30 @@ export function hotQueries(db: Kysely<Database>) {
     prepared<{ tenantId: string; value: string | number }, CustomerRow>(['tenantId', 'value'], (p) =>
       db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where(idColumn[kind], '=', p.value).compile(),
     );
+  // SQLite's write connection (allForWrite): the row's rowid too, for the compare-and-set to find
+  // the row by it (updateCustomerDataAt) instead of descending the primary key's index, a random
+  // leaf on a large store (docs/performance.md, "The writer's page reads").
+  const findCustomerForWrite = (kind: IdKind) =>
+    prepared<{ tenantId: string; value: string | number }, WriteRow>(['tenantId', 'value'], (p) =>
+      db
+        .selectFrom('customers')
+        .selectAll()
+        .select(sql<number>`rowid`.as('_rowid'))
+        .where('tenant_id', '=', p.tenantId)
+        .where(idColumn[kind], '=', p.value)
+        .compile(),
+    );
+  const updateData = (p: Pick<CustomerRow, Exclude<CasColumn, 'alias' | 'external_id'>> & { expectedVersion: number }, rowid?: number) => {
+    const update = db
+      .updateTable('customers')
+      .set({ version: p.version, data: p.data, updated_at: p.updated_at, deleted_at: p.deleted_at });
+    // The version check still decides: a rowid another row has taken since the read matches nothing.
+    return (rowid === undefined ? update : update.where(sql<number>`rowid`, '=', rowid))
+      .where('tenant_id', '=', p.tenant_id)
+      .where('id', '=', p.id)
+      .where('version', '=', p.expectedVersion)
+      .compile();
+  };
   return {
     // Revoked rows come back too: revoked_at may lie in the future (a rotation's grace period), so
     // the verifier compares it with the time of the request.
@@ -63,6 +89,13 @@ export function hotQueries(db: Kysely<Database>) {
       number: findCustomer('number'),
       alias: findCustomer('alias'),
       external_id: findCustomer('external_id'),
+    } satisfies Record<IdKind, unknown>,
+    findCustomerForWrite: {
+      uuid: findCustomerForWrite('uuid'),
+      public_id: findCustomerForWrite('public_id'),
+      number: findCustomerForWrite('number'),
+      alias: findCustomerForWrite('alias'),
+      external_id: findCustomerForWrite('external_id'),
     } satisfies Record<IdKind, unknown>,
     lockCustomer: prepared<{ tenantId: string; value: string }, CustomerRow>(['tenantId', 'value'], (p) =>
       db.selectFrom('customers').selectAll().where('tenant_id', '=', p.tenantId).where('id', '=', p.value).forUpdate().compile(),
@@ -92,15 +125,11 @@ export function hotQueries(db: Kysely<Database>) {
     // that was about 55 µs of a 190 µs update (two unique indexes' leaves, random pages).
     updateCustomerData: prepared<Pick<CustomerRow, Exclude<CasColumn, 'alias' | 'external_id'>> & { expectedVersion: number }>(
       ['version', 'data', 'updated_at', 'deleted_at', 'tenant_id', 'id', 'expectedVersion'],
-      (p) =>
-        db
-          .updateTable('customers')
-          .set({ version: p.version, data: p.data, updated_at: p.updated_at, deleted_at: p.deleted_at })
-          .where('tenant_id', '=', p.tenant_id)
-          .where('id', '=', p.id)
-          .where('version', '=', p.expectedVersion)
-          .compile(),
+      (p) => updateData(p),
     ),
+    updateCustomerDataAt: prepared<
+      Pick<CustomerRow, Exclude<CasColumn, 'alias' | 'external_id'>> & { expectedVersion: number; rowid: number }
+    >(['version', 'data', 'updated_at', 'deleted_at', 'rowid', 'tenant_id', 'id', 'expectedVersion'], (p) => updateData(p, p.rowid)),
     findKey: prepared<{ tenantId: string; key: string }, IdempotencyRow>(['tenantId', 'key'], (p) =>
       db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', p.tenantId).where('key', '=', p.key).compile(),
     ),

@@ -20,6 +20,7 @@ export function createApplier(
   db: BetterSqlite3.Database,
   statement?: (sql: string) => BetterSqlite3.Statement<unknown[]>,
 ): (units: readonly (readonly WireStep[])[]) => WireResult[];
+export function setCacheMb(db: BetterSqlite3.Database, mb: number): void;
 export function openConnection(
   Database: typeof BetterSqlite3,
   path: string,

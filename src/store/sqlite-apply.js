@@ -96,6 +96,18 @@ export function createApplier(db, statement = statementsOf(db)) {
 }
 
 /**
+ * Sizes a connection's page cache; 0 leaves the driver's (better-sqlite3: 16 MB). For the write
+ * connection: on a large store an update descends four B-trees of four levels, and with 16 MB the
+ * leaves it reads push the interior pages out (docs/performance.md, "A million customers"). The
+ * cache grows only as pages are read, so a small store's process holds no more.
+ * @param {import('better-sqlite3').Database} db
+ * @param {number} mb
+ */
+export function setCacheMb(db, mb) {
+  if (mb > 0) db.pragma(`cache_size = -${Math.floor(mb) * 1024}`);
+}
+
+/**
  * Opens a connection with the gateway's settings.
  * @param {typeof import('better-sqlite3')} Database
  * @param {string} path

@@ -22,18 +22,19 @@ import { appendFileSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createApplier, describe, openConnection, statementsOf } from './sqlite-apply.js';
+import { createApplier, describe, openConnection, setCacheMb, statementsOf } from './sqlite-apply.js';
 
 /** @typedef {import('./sqlite-apply.js').WireStep} WireStep */
 /** @typedef {{ read: number, sql: string, params: unknown[] }} ReadMessage */
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.js runs as a worker thread');
-const { path, synchronous, busyTimeoutMs, checkpoint, trace } =
-  /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number, checkpoint: 'thread' | 'inline', trace?: string }} */ (
+const { path, synchronous, busyTimeoutMs, checkpoint, cacheMb, trace } =
+  /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number, checkpoint: 'thread' | 'inline', cacheMb: number, trace?: string }} */ (
     workerData
   );
 const db = openConnection(Database, path, synchronous, busyTimeoutMs);
+setCacheMb(db, cacheMb);
 const statement = statementsOf(db);
 const apply = createApplier(db, statement);
 

@@ -14,7 +14,7 @@ import {
   UniqueViolation,
   uniqueTarget,
 } from './executor.ts';
-import { createApplier, openConnection, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
+import { createApplier, openConnection, setCacheMb, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
 
 export interface SqliteOptions {
@@ -50,6 +50,12 @@ export interface SqliteOptions {
   readonly checkpointPages?: number;
   /** A file the writer thread appends each commit's and checkpoint's timing to (CSV), for the bench. */
   readonly writerTrace?: string;
+  /**
+   * The write connection's page cache in MB (default 64; 0: the driver's 16 MB). It keeps the
+   * interior pages of the tables and indexes an update descends, so a large store's updates read
+   * only their leaves (docs/performance.md, "A million customers").
+   */
+  readonly writerCacheMb?: number;
 }
 
 type Param = string | number | bigint | Buffer | null;
@@ -77,6 +83,9 @@ function classify(error: WireError): Error {
   return Object.assign(new Error(error.message), { name: 'SqliteError', code: error.code });
 }
 
+/** The write connection's page cache (SqliteOptions.writerCacheMb). */
+const writerCacheMb = (options: SqliteOptions) => options.writerCacheMb ?? 64;
+
 const wire = (steps: readonly Step[]): WireStep[] =>
   steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange, mustFind: s.mustFind }));
 
@@ -101,6 +110,7 @@ function threadWriter(options: SqliteOptions): Writer {
     synchronous,
     busyTimeoutMs,
     checkpoint,
+    cacheMb: writerCacheMb(options),
     ...(checkpointPages === undefined ? {} : { checkpointFrames: checkpointPages }),
     ...(trace ? { trace } : {}),
   };
@@ -212,6 +222,7 @@ export class SqliteExecutor implements SqlExecutor {
     if (this.writerKind === 'thread') {
       this.#writer = threadWriter(this.#options);
     } else {
+      setCacheMb(this.db, writerCacheMb(this.#options));
       const apply = createApplier(this.db);
       this.#writer = {
         apply: async (units) => apply(units),

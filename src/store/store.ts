@@ -15,6 +15,7 @@ import type { Database } from './schema.ts';
 import {
   type CredentialRow,
   type CustomerRow,
+  type WriteRow,
   type EventRow,
   hotQueries,
   type IdempotencyRow,
@@ -122,7 +123,7 @@ export class Store {
    */
   async findCustomer(tenantId: string, kind: IdKind, value: string | number, how: Lookup = 'fresh'): Promise<CustomerRow | undefined> {
     if (how === 'write' && this.executor.allForWrite)
-      return (await this.executor.allForWrite(this.#q.findCustomer[kind]({ tenantId, value })))[0];
+      return (await this.executor.allForWrite(this.#q.findCustomerForWrite[kind]({ tenantId, value })))[0];
     if (how !== 'reuse' || !this.#rows.enabled) return (await this.executor.all(this.#q.findCustomer[kind]({ tenantId, value })))[0];
     // The epoch first: a commit between it and the select moves it, so the row is never kept past it.
     const epoch = this.executor.readEpoch!();
@@ -206,9 +207,12 @@ export class Store {
     };
     // The version check makes `previous` the row being replaced, so equal identifiers need no write.
     const keepsIds = unit.previous !== undefined && unit.previous.alias === row.alias && unit.previous.external_id === row.external_id;
-    const update = keepsIds
-      ? this.#q.updateCustomerData(cas)
-      : this.#q.updateCustomer({ ...cas, alias: row.alias, external_id: row.external_id });
+    const rowid = (unit.previous as WriteRow | undefined)?._rowid;
+    const update = !keepsIds
+      ? this.#q.updateCustomer({ ...cas, alias: row.alias, external_id: row.external_id })
+      : typeof rowid === 'number'
+        ? this.#q.updateCustomerDataAt({ ...cas, rowid })
+        : this.#q.updateCustomerData(cas);
     const steps: Step[] = [{ query: this.#q.insertEvent(unit.event) }, { query: update, mustChange: true }];
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
