@@ -40,14 +40,19 @@ type Answered = Response & { [complete]?: true };
  * spreading `fixed` with a computed key for every answer built a slow-mode object and was the
  * largest cost of a retrieve's own code (bench/retrieve-cpu.ts).
  */
-const templates = new Map<string, Record<string, string>>();
+const templates = new Map<string, Map<string, Record<string, string>>>();
 
 function templateFor(contentType: string, requestIdHeader: string): Record<string, string> {
-  const key = `${contentType}\n${requestIdHeader}`;
-  let template = templates.get(key);
+  // Two look-ups of strings the caller holds: a key joined from both would be a new string, hashed anew, per answer.
+  let byHeader = templates.get(contentType);
+  if (byHeader === undefined) {
+    byHeader = new Map();
+    templates.set(contentType, byHeader);
+  }
+  let template = byHeader.get(requestIdHeader);
   if (template === undefined) {
     template = { ...fixed, [requestIdHeader]: '', 'content-type': contentType };
-    templates.set(key, template);
+    byHeader.set(requestIdHeader, template);
   }
   return template;
 }
