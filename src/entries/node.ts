@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
 import { registry as staticRegistry } from '../../dialects/index.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
@@ -28,6 +27,9 @@ export interface NodeGateway {
   /** Stops accepting, lets requests in flight finish (at most shutdownTimeoutMs), closes the store. */
   close(): Promise<void>;
 }
+
+/** What @hono/node-server hands the app as its env (getConnInfo reads the same). */
+type NodeBindings = { readonly incoming: IncomingMessage };
 
 /** Limits on the HTTP server itself (docs/security.md), from the environment. */
 export interface ServerLimits {
@@ -163,7 +165,12 @@ export async function startNode(
     logger,
     observers: [metrics.observe],
     metrics,
-    clientAddress: (c) => getConnInfo(c).remote.address,
+    // What @hono/node-server's getConnInfo reads, without the object (and the port and family) it
+    // builds around it: the in-flight limit and authentication ask for it on every request.
+    clientAddress: (c) => {
+      const bindings = c.env as NodeBindings & { server?: NodeBindings };
+      return (bindings.server ?? bindings).incoming.socket.remoteAddress;
+    },
     docsAssets: swaggerAssetsFromNodeModules(),
     importHolder: processHolder(),
     claimOwner: heartbeat,
