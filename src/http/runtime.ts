@@ -9,7 +9,7 @@ import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { LeaseHolder } from '../upstream/import-lease.ts';
 import type { ClaimOwner } from '../upstream/attempts.ts';
-import type { Fetch } from '../upstream/http.ts';
+import type { Fetch, Transport } from '../upstream/http.ts';
 import { type Customers, TenantCustomers } from '../upstream/customers.ts';
 import { UpstreamProxy } from '../upstream/proxy.ts';
 import { Upstreams } from '../upstream/tenant-upstreams.ts';
@@ -37,6 +37,8 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
   readonly fetch?: Fetch;
+  /** How upstream calls go out (Node: src/upstream/node-transport.ts); default: over `fetch` above. */
+  readonly transport?: Transport | undefined;
   /** Called with every finished request besides the logger (Node: Prometheus counters). */
   readonly observers?: readonly AccessObserver[];
   /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
@@ -123,6 +125,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       logger,
       ...deps.config.webhooks,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      transport: deps.transport,
     });
   const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
@@ -134,6 +137,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     upstreams: deps.store.upstreams,
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    transport: deps.transport,
   });
   // One per process: the dispatcher's when it replicates, so both open each upstream once.
   const tenantUpstreams =
