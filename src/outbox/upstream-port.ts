@@ -156,8 +156,9 @@ export class ClientPort implements UpstreamPort {
       const upstream = await this.#open(work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
       if (work.action === 'delete') return await this.#remove(client, upstream, work);
-      const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
-      let current = asCustomer(work.customerId, work.fields, row && rowToCustomer(row));
+      const local =
+        work.customer ?? (await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId).then((r) => r && rowToCustomer(r)));
+      let current = asCustomer(work.customerId, work.fields, local);
       let link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
       const marker = link ? undefined : createMarker(upstream.dialect, work.customerId, work.fields);
       if (marker !== undefined) {
