@@ -160,6 +160,27 @@ describe.each(transports)('the %s transport', (_name, make) => {
     expect((await failure(transport(`${url}/deflate`, request()))).code).toBe('bad_gateway');
   });
 
+  it('says a header it cannot send is unavailable, and sends nothing', async () => {
+    let handled = 0;
+    const { url } = await serve((_req, res) => {
+      handled++;
+      res.end('{}');
+    });
+    const error = await failure(make()(url, request({ headers: { authorization: 'Bearer sk_x\r\nx-injected: 1' } })));
+    expect(error.code).toBe('upstream_unavailable');
+    expect(handled).toBe(0);
+  });
+
+  it('says an answer cut off mid-body is unavailable, before the timeout', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"id":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const error = await failure(make()(url, request({ timeoutMs: 10_000 })));
+    expect(error.code).toBe('upstream_unavailable');
+  });
+
   it('says a refused connection is unavailable, naming neither host nor cause', async () => {
     const { url } = await serve(() => undefined);
     const closed = servers.pop();

@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
@@ -82,7 +82,15 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
       // Past the deadline a request still draining a discarded answer is cut off too.
       const onAbort = () => (settled ? req.destroy() : fail(timedOut(request.timeoutMs)));
       const timer = setTimeout(onAbort, Math.max(0, deadline - Date.now()));
-      const req = (secure ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: secure ? https : http });
+      let req: ClientRequest;
+      try {
+        req = (secure ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: secure ? https : http });
+      } catch {
+        // A header value Node will not send (a control character in a credential): no request left.
+        settle();
+        reject(unreachable());
+        return;
+      }
       request.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (settled) return;
