@@ -13,6 +13,8 @@ import type { AccessEntry, Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
+import { nodeTransport } from '../upstream/node-transport.ts';
+import type { Transport } from '../upstream/transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -114,6 +116,12 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 }
 
 /** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
+/** Upstream calls from this process: one keep-alive transport shared by the write path and the outbox. */
+function upstreamTransport(config: GatewayConfig): Transport | undefined {
+  const { kind, socketsPerOrigin } = config.upstreamTransport;
+  return kind === 'node' ? nodeTransport({ socketsPerOrigin }) : undefined;
+}
+
 export async function startNode(
   env: Readonly<Record<string, string | undefined>>,
   options: {
@@ -136,7 +144,8 @@ export async function startNode(
   }
   const registry = options.registry ?? staticRegistry;
   const dialects = dialectList(registry);
-  const replication = replicationFor(store, config, { dialects });
+  const transport = upstreamTransport(config);
+  const replication = replicationFor(store, config, { dialects, transport });
   if (!options.metrics) {
     metrics.gauge(
       'custgate_outbox_pending',
@@ -149,7 +158,7 @@ export async function startNode(
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   // Both queues keep the one pace the requests are counted in (CUSTGATE_OUTBOX_SHARE).
-  const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace });
+  const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
@@ -173,6 +182,7 @@ export async function startNode(
     },
     docsAssets: swaggerAssetsFromNodeModules(),
     importHolder: processHolder(),
+    transport,
     claimOwner: heartbeat,
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.
