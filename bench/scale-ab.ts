@@ -64,7 +64,7 @@ function threads(): Threads {
   return t;
 }
 
-async function gateway(file: string) {
+async function gateway(file: string, seed: number) {
   const kept = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as {
     credentials: Record<string, IssuedCredentials>;
     count: number;
@@ -74,9 +74,9 @@ async function gateway(file: string) {
   const { app, store } = await inProcessGateway(env);
   const credentials = kept.credentials.wooshpay!;
   return {
-    name: kept.count.toLocaleString('en-US'),
+    name: `${kept.count.toLocaleString('en-US')}${seed === 11 ? '' : ` (seed ${seed})`}`,
     store,
-    update: updateWorkload(dialects.wooshpay, credentials, kept.count, 11),
+    update: updateWorkload(dialects.wooshpay, credentials, kept.count, seed),
     retrieve: retrieveWorkload(dialects.wooshpay, credentials, kept.count, 12),
     app,
   };
@@ -84,7 +84,10 @@ async function gateway(file: string) {
 
 const windows: { size: string; kind: string; from: number; to: number; requests: number }[] = [];
 type Gateway = Awaited<ReturnType<typeof gateway>>;
-const [small, large] = [await gateway(smallFile), await gateway(largeFile)];
+// SCALE_AB_SEEDS=a,b: the two update workloads' seeds (default 11 both; the same seed updates the same
+// customers in the same order, run after run).
+const [seedA = 11, seedB = 11] = (process.env.SCALE_AB_SEEDS ?? '11,11').split(',').map(Number);
+const [small, large] = [await gateway(smallFile, seedA), await gateway(largeFile, seedB)];
 const perBlock = Number(blockText);
 
 async function block(g: Gateway, kind: 'update' | 'retrieve') {
