@@ -8,6 +8,10 @@
 // (schedstat, ns) and read system calls (io), and the same for every other thread together (the
 // writer threads and V8's helpers; the idle gateway's writer does nothing meanwhile). The store's
 // own reads are also counted by statement (main thread, `Database.prototype.prepare` wrapped).
+//
+// A seed fixes the customers and the names written to them, in order: a second run with the same
+// seed over the same copy writes every customer the name it already has, and those no-op updates
+// write nothing. Take a fresh copy or a new seed (SCALE_AB_SEEDS) for each run.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
