@@ -45,9 +45,9 @@ Database.prototype.prepare = function (this: Database.Database, source: string) 
   return statement;
 } as typeof prepare;
 
-type Threads = { mainNs: number; otherNs: number; mainReads: number; otherReads: number };
+type Threads = { mainNs: number; otherNs: number; mainReads: number; otherReads: number; mainSys: number; mainFaults: number };
 function threads(): Threads {
-  const t: Threads = { mainNs: 0, otherNs: 0, mainReads: 0, otherReads: 0 };
+  const t: Threads = { mainNs: 0, otherNs: 0, mainReads: 0, otherReads: 0, mainSys: 0, mainFaults: 0 };
   for (const tid of readdirSync('/proc/self/task')) {
     let ns = 0;
     let reads = 0;
@@ -60,6 +60,10 @@ function threads(): Threads {
     if (tid === String(process.pid)) {
       t.mainNs += ns;
       t.mainReads += reads;
+      // /proc/<tid>/stat after the command's closing parenthesis: minflt is the 8th field, stime the 13th (clock ticks).
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      t.mainFaults += Number(fields[7] ?? 0);
+      t.mainSys += Number(fields[12] ?? 0) * 10_000_000;
     } else {
       t.otherNs += ns;
       t.otherReads += reads;
@@ -117,7 +121,7 @@ async function block(g: Gateway, kind: 'update' | 'retrieve') {
     .slice(0, 3)
     .map(([sql, s]) => `${(Number(s.ns) / 1000 / perBlock).toFixed(1)}µs×${(s.runs / perBlock).toFixed(2)} ${sql.slice(0, 60)}`);
   process.stderr.write(
-    `${kind} ${g.name}: ${(per(ms) * 1000).toFixed(0)} µs wall, main ${(per(after.mainNs - before.mainNs) / 1000).toFixed(0)} µs ${per(after.mainReads - before.mainReads).toFixed(2)} reads, other ${(per(after.otherNs - before.otherNs) / 1000).toFixed(0)} µs ${per(after.otherReads - before.otherReads).toFixed(2)} reads | ${top.join(' | ')}\n`,
+    `${kind} ${g.name}: ${(per(ms) * 1000).toFixed(0)} µs wall, main ${(per(after.mainNs - before.mainNs) / 1000).toFixed(0)} µs (system ${(per(after.mainSys - before.mainSys) / 1000).toFixed(0)} µs, ${per(after.mainFaults - before.mainFaults).toFixed(1)} page faults) ${per(after.mainReads - before.mainReads).toFixed(2)} reads, other ${(per(after.otherNs - before.otherNs) / 1000).toFixed(0)} µs ${per(after.otherReads - before.otherReads).toFixed(2)} reads | ${top.join(' | ')}\n`,
   );
 }
 
