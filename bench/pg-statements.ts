@@ -4,6 +4,7 @@
 // machine's load does not move it. The tenant and customers are preloaded first (bench/preload.ts).
 
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { dialects } from '../dialects/index.ts';
 import { inProcessGateway } from './in-process.ts';
@@ -12,7 +13,9 @@ import { retrieveWorkload, updateWorkload } from './workloads.ts';
 const [customersText = '200', updatesText = '200'] = process.argv.slice(2);
 const customers = Number(customersText);
 const jwtSecret = 'a'.repeat(64);
-const env = { ...process.env, NODE_ENV: 'production', CUSTGATE_JWT_SECRET: jwtSecret };
+// A fresh schema per run, as bench/rows.ts makes one, dropped at the end.
+const schema = `custgate_bench_${randomBytes(4).toString('hex')}`;
+const env = { ...process.env, NODE_ENV: 'production', CUSTGATE_JWT_SECRET: jwtSecret, CUSTGATE_PG_SCHEMA: schema };
 const preloaded = JSON.parse(
   execFileSync('node', ['--import', 'tsx', 'bench/preload.ts', customersText], { env, encoding: 'utf8' }).trim().split('\n').at(-1)!,
 ) as { credentials: Record<string, never> };
@@ -50,3 +53,5 @@ for (const [kind, work] of [
   for (const [text, count] of sent) process.stderr.write(`  ${(count / n).toFixed(2)}  ${text.replace(/\s+/g, ' ').slice(0, 160)}\n`);
 }
 await store.executor.close();
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+await pool.query(`drop schema if exists "${schema}" cascade`).finally(() => pool.end());
