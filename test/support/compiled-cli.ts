@@ -13,12 +13,12 @@ import { promisify } from 'node:util';
 // gets a new build, and a build that is still current is reused across runs.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cacheDir = join(root, 'node_modules', '.cache', 'custgate-cli');
+export const cacheDir = join(root, 'node_modules', '.cache', 'custgate-cli');
 
 /** What the build reads: the compiled folders (less their tests), the launcher, the configs and the compiler. */
-function inputs(): string[] {
+function inputs(checkout: string): string[] {
   const walk = (dir: string): string[] =>
-    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    readdirSync(join(checkout, dir), { withFileTypes: true }).flatMap((e) => {
       const path = join(dir, e.name);
       if (e.isDirectory()) return walk(path);
       return e.name.endsWith('.test.ts') ? [] : [path];
@@ -34,13 +34,14 @@ function inputs(): string[] {
   ].sort();
 }
 
-function sourceHash(): string {
+/** Names a build: equal for equal inputs, whatever their files' times. */
+export function sourceHash(checkout = root): string {
   const hash = createHash('sha256');
-  for (const file of inputs())
+  for (const file of inputs(checkout))
     hash
       .update(file)
       .update('\0')
-      .update(readFileSync(join(root, file)))
+      .update(readFileSync(join(checkout, file)))
       .update('\0');
   return hash.digest('hex').slice(0, 16);
 }
