@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { openStore } from '../src/entries/node.ts';
+import { defaultQuietMs } from '../src/outbox/drain-pace.ts';
 import { queryBuilder } from '../src/store/compiler.ts';
 import { pendingDelivery, type Store } from '../src/store/index.ts';
 import { freePort } from '../src/entries/registered.ts';
@@ -60,6 +61,9 @@ const loopText = (l: LoopDelay | undefined) =>
   l
     ? `event-loop delay p50 ${l.p50.toFixed(2)} / p90 ${l.p90.toFixed(2)} / p99 ${l.p99.toFixed(2)} / max ${l.max.toFixed(1)} ms, utilization ${l.utilization.toFixed(2)}`
     : 'event-loop delay not measured';
+
+// Past the pace's quiet time, so that a drain row's first deliveries are not paced by the reads before it.
+const quietMarginMs = 500;
 
 export const backlogTargets = { p99Share: 2, drainShare: 0.5 } as const;
 
@@ -175,6 +179,9 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
 
     const empty = await reads();
     log(`  read p99, empty outbox: ${empty.p99.toFixed(2)} ms; ${loopText(empty.loop)}`);
+    // The drain rows are unpaced baselines: the drain keeps to CUSTGATE_OUTBOX_SHARE until the
+    // pace's quiet time has passed since the last request (the reads just above).
+    await new Promise((resolve) => setTimeout(resolve, defaultQuietMs + quietMarginMs));
     const small = await drainRate(await seed(store, tenant, live.id, 0, 100), 100);
     log(`  drain at a backlog of 100: ${small.rate.toFixed(1)}/s${cpuText(small)}`);
     const seedStarted = performance.now();
@@ -233,7 +240,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
       notes: [
         `BENCH_BACKLOG=${backlog} (the issue's figure: 100,000), BENCH_DRAIN_SAMPLE=${sample}, BENCH_BACKLOG_RATE=${rate} req/s for ${seconds} s (BENCH_BACKLOG_SECONDS) after 2 s of warm-up, 8 connections.`,
         `Seeded by inserting pending create deliveries into the running gateway's SQLite file through the store API (${backlog.toLocaleString('en-US')} in ${(seedMs / 1000).toFixed(1)} s), not by writes; the customers were bulk-loaded by bench/preload.ts.`,
-        "Drain: one `custgate serve` delivering creates to a second custgate (Wooshpay); the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended. CPU per delivery: each process's user + system time (/proc/<pid>/stat) over the window, divided by the deliveries settled in it.",
+        `Drain: one \`custgate serve\` delivering creates to a second custgate (Wooshpay), unpaced: the drain at 100 is seeded ${((defaultQuietMs + quietMarginMs) / 1000).toFixed(1)} s after the last read (the pace's quiet time is ${defaultQuietMs / 1000} s) and nothing requests the gateway until both drain rows are taken; the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended. CPU per delivery: each process's user + system time (/proc/<pid>/stat) over the window, divided by the deliveries settled in it.`,
         'Read p99 during a healthy drain: right after the drain sample, while the rest of the large backlog is being delivered to the provider (the pending column: before → after the reads).',
         `The gateway's main thread over each read window (bench/loop-delay.mjs: how late a 1 ms timer fired, so how long its synchronous stretches were; load-independent where the p99 is not): empty outbox ${loopText(empty.loop)}; healthy drain ${loopText(draining.loop)}; upstreams unreachable ${loopText(loaded.loop)}. Drain pacing: CUSTGATE_OUTBOX_SHARE=${process.env.CUSTGATE_OUTBOX_SHARE ?? 'default'}.`,
         'Read p99 with the upstreams unreachable: the provider is stopped and a second backlog is seeded towards a port nothing listens on; every send fails, and the dispatcher holds each upstream after a failed round and defers its deliveries (src/outbox/drain-loop.ts) while another tenant is read.',

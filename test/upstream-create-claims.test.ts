@@ -11,7 +11,7 @@ import {
   type LostAnswerForwarder,
   linkedAtProvider,
 } from './support/lost-answer.ts';
-import { addUpstream } from './support/registered.ts';
+import { addUpstream, createApp } from './support/registered.ts';
 import type { Provider } from './support/upstream.ts';
 
 // The first proxied write of a customer from before the upstream was added creates it there. One
@@ -131,6 +131,46 @@ describe('a create record whose owner is gone', () => {
       expect(forwarder.creates()).toBe(sent);
       expect(await providerCount()).toBe(atB + 1);
       expect((await linkedAtB(uuid)).name).toBe('Crashed owner 3');
+    } finally {
+      await done();
+    }
+  }, 30_000);
+});
+
+describe('a process whose heartbeat stops landing', () => {
+  // Unheard from past its dead_after, the process may be taken for dead and its claim taken over
+  // (src/upstream/instance-heartbeat.ts): a create it sent then could be in flight beside the
+  // taker's. So it sends none until its renewals land again (src/upstream/proxy.ts).
+  it('sends no create: a retryable 503 in the client envelope, nothing at the provider; once renewing, the same write creates one customer', async () => {
+    const { id, uuid } = await before('Lost beat');
+    const done = await proxyTo('wooshpay');
+    let alive = false;
+    const app = createApp({
+      store: gw.store,
+      config: gw.config,
+      logger: { error: () => undefined },
+      claimOwner: { id: `lost-beat:${crypto.randomUUID().slice(0, 8)}`, live: () => alive },
+    });
+    const auth = fixturesOf(dialects.wooshpay).auth(gw.tenant.credentials.wooshpay ?? {});
+    const send = async () => {
+      const res = await app.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Lost beat 1' }, auth));
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: { type?: string } } };
+    };
+    try {
+      const [atB, sent] = [await providerCount(), forwarder.creates()];
+      const refused = await send();
+      expect(refused.status).toBe(503);
+      expect(refused.retryAfter).toBe('1');
+      expect(refused.body.error?.type).toBe('api_error');
+      expect(forwarder.creates()).toBe(sent);
+      expect(await providerCount()).toBe(atB);
+      expect((await gw.canonical(id)).name).toBe('Lost beat');
+      alive = true;
+      const created = await send();
+      expect(created.status).toBe(200);
+      expect(forwarder.creates()).toBe(sent + 1);
+      expect(await providerCount()).toBe(atB + 1);
+      expect((await linkedAtB(uuid)).name).toBe('Lost beat 1');
     } finally {
       await done();
     }

@@ -146,7 +146,8 @@ export async function startNode(
   const logger = options.logger ?? nodeLogger(env);
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
-  const webhooks = webhooksFor(store, config, dialects, { logger });
+  // Both queues keep the one pace the requests are counted in (CUSTGATE_OUTBOX_SHARE).
+  const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>

@@ -54,7 +54,7 @@ export function gatewayFor(env: Env): Built {
     const config = loadConfig(vars);
     const dialects = dialectList(registry);
     const replication = replicationFor(store, config, { dialects });
-    const webhooks = webhooksFor(store, config, dialects);
+    const webhooks = webhooksFor(store, config, dialects, { pace: replication.dispatcher.pace });
     const { app, runtime } = createGateway({ store, config, registry, replication, webhooks });
     gateway = {
       fingerprint,

@@ -6,7 +6,7 @@ import { accessMiddleware, markDialect } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
 import { bookApi } from './book-routes.ts';
-import { inFlightMiddleware, paceMiddleware } from './in-flight.ts';
+import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import type { Handler } from './context.ts';
 import { type DialectHandlers, dialectHandlers } from './pipeline.ts';
@@ -92,9 +92,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
   app.use('*', accessMiddleware(observers));
-  app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress));
-  const pace = rt.dispatcher?.pace;
-  if (pace) app.use('*', paceMiddleware(pace));
+  app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress, rt.pace));
 
   // Off in production (CUSTGATE_REQUEST_LOG_SIZE 0): not a step of every request then.
   if (rt.requestLog.enabled) app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));

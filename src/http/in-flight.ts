@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../contract/errors.ts';
+import type { RequestWatch } from '../outbox/drain-pace.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 
 // Requests in flight per client address (CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS): a client that opens
@@ -33,34 +34,27 @@ export class AddressSlots {
   }
 }
 
-/** Marks a request from an address past its in-flight limit; the handlers refuse it (refuseCrowded). */
+/**
+ * Counts each request in flight: per client address, marking one past its address's limit (the
+ * handlers refuse it: refuseCrowded); and, for the drains' pace, every request, with an address or
+ * without (src/outbox/drain-pace.ts). One middleware on every request, not one per tracker.
+ */
 export function inFlightMiddleware(
   inFlight: AddressSlots,
   clientAddress: (c: GatewayContext) => string | undefined,
+  watch?: RequestWatch,
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const address = clientAddress(c);
-    if (address === undefined) return next();
-    if (!inFlight.enter(address)) {
-      c.set('crowded', true);
-      return next();
-    }
+    const slot = address !== undefined && inFlight.enter(address) ? address : undefined;
+    if (address !== undefined && slot === undefined) c.set('crowded', true);
+    if (slot === undefined && !watch) return next();
+    watch?.requestStarted();
     try {
       await next();
     } finally {
-      inFlight.leave(address);
-    }
-  };
-}
-
-/** Tells the outbox's drain that a request is being served, so that it keeps to its share of the main thread. */
-export function paceMiddleware(pace: { requestStarted(): void; requestEnded(): void }): MiddlewareHandler<GatewayEnv> {
-  return async (_c, next) => {
-    pace.requestStarted();
-    try {
-      await next();
-    } finally {
-      pace.requestEnded();
+      watch?.requestEnded();
+      if (slot !== undefined) inFlight.leave(slot);
     }
   };
 }

@@ -3,6 +3,7 @@ import { ApiKeyVerifier, JwtService, type VerifiedJwt, VerifiedTokenCache } from
 import type { GatewayConfig } from '../config.ts';
 import { CustomerService, Idempotency } from '../core/index.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
+import type { DrainPace } from '../outbox/drain-pace.ts';
 import type { Replication } from '../outbox/replication.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { UpstreamClient } from '../upstream/client.ts';
@@ -78,6 +79,8 @@ export interface Runtime {
   readonly logger: Logger;
   /** Present when the gateway replicates to mirror/shadow upstreams. */
   readonly dispatcher: Dispatcher | undefined;
+  /** The pace both queues' drains keep (src/outbox/drain-pace.ts), told of every request served; none: unpaced. */
+  readonly pace: DrainPace | undefined;
   readonly drainAfterWrite: boolean;
   readonly authFailures: RateLimiter;
   readonly requests: RateLimiter;
@@ -110,6 +113,17 @@ export function asGatewayError(error: unknown, rt: Runtime, dialect: string): Ga
   return new GatewayError('internal', 'An internal error occurred.');
 }
 
+/**
+ * The one pace of a gateway's drains: the in-flight middleware tells it of the requests, so a queue
+ * with a pace of its own would never hear of them and never pause.
+ */
+function gatewayPace(outbox: DrainPace | undefined, webhooks: DrainPace | undefined): DrainPace | undefined {
+  if (outbox && webhooks && outbox !== webhooks) {
+    throw new Error("the outbox and the webhook queue must share one DrainPace (pass the replication dispatcher's pace to the webhooks)");
+  }
+  return outbox ?? webhooks;
+}
+
 export function createRuntime(deps: GatewayDeps): Runtime {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger ?? consoleLogger;
@@ -123,7 +137,9 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       logger,
       ...deps.config.webhooks,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      pace: replication?.dispatcher.pace,
     });
+  const pace = gatewayPace(replication?.dispatcher.pace, webhooks.dispatcher.pace);
   const gatewayId = gatewayIdOf(deps.store.upstreams);
   const upstreams = new UpstreamClient({
     dialects,
@@ -181,6 +197,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     now,
     logger,
     dispatcher,
+    pace,
     drainAfterWrite,
     authFailures: new RateLimiter(deps.config.authFailureLimit),
     requests: new RateLimiter(deps.config.requestLimit),

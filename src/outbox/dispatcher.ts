@@ -34,7 +34,7 @@ export interface DispatcherOptions {
   /** Deliveries claimed and sent at once by one dispatcher. */
   readonly concurrency?: number;
   /** Keeps the drain to a share of the main thread while requests are served; none: flat out. */
-  readonly pace?: DrainPace;
+  readonly pace?: DrainPace | undefined;
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
 }
 
@@ -92,7 +92,7 @@ export class Dispatcher {
     this.#holds = new TargetHolds((rounds) => backoffMs(rounds, baseDelayMs, maxDelayMs, random));
   }
 
-  /** What the HTTP layer tells of the requests it serves, for the drain's pacing; none: never paced. */
+  /** The gateway's pace (the HTTP layer tells it of the requests it serves); none: never paced. */
   get pace(): DrainPace | undefined {
     return this.#o.pace;
   }
@@ -106,29 +106,17 @@ export class Dispatcher {
   async drain(options: { readonly deadline?: number } = {}): Promise<DrainReport> {
     const report = emptyReport();
     const outbox = this.#o.store.outbox;
-    const pace = this.#o.pace;
-    const pausedBefore = pace?.paused ?? 0;
-    await drainRounds<DeliveryRow>(
+    const { paused } = await drainRounds<DeliveryRow>(
       {
         now: this.#o.now,
-        pace,
+        pace: this.#o.pace,
         limit: this.#o.concurrency,
         leaseMs: this.leaseMs,
         owner: this.owner,
         due: (now, limit) => outbox.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
-        process: async (rows, owner) => {
-          const started: Promise<readonly [string, RowOutcome]>[] = [];
-          for (const row of rows) {
-            // While requests are served, each delivery's synchronous start (its reads, its body) is
-            // a task of its own, so a request waits behind one delivery's, not a whole round's.
-            if (started.length > 0 && pace?.serving()) await pace.turn();
-            const outcome = this.#process(row, owner, report).then((o) => [row.upstream_id, o] as const);
-            // Awaited below with the others; marked handled now, as it may fail while the loop waits.
-            outcome.catch(() => undefined);
-            started.push(outcome);
-          }
-          const outcomes = await Promise.all(started);
+        process: async (rows, owner, each) => {
+          const outcomes = await each(rows, (row) => this.#process(row, owner, report).then((o) => [row.upstream_id, o] as const));
           const now = this.#o.now();
           for (const [upstream, until] of this.#holds.afterRound(outcomes, now.getTime())) {
             const at = new Date(until).toISOString();
@@ -140,7 +128,7 @@ export class Dispatcher {
       },
       options.deadline,
     );
-    report.paused = (pace?.paused ?? 0) - pausedBefore;
+    report.paused = paused;
     return report;
   }
 

@@ -7,7 +7,10 @@ import type { DrainPace } from './drain-pace.ts';
 
 export interface DrainRounds<Row> {
   readonly now: () => Date;
-  /** Keeps the drain to a share of the main thread while requests are served (src/outbox/drain-pace.ts). */
+  /**
+   * Keeps the drain to a share of the main thread while requests are served (src/outbox/drain-pace.ts):
+   * a turn of the loop between a round's sends, a pause after each round.
+   */
   readonly pace?: DrainPace | undefined;
   readonly limit: number;
   readonly leaseMs: number;
@@ -17,10 +20,43 @@ export interface DrainRounds<Row> {
   claim(rows: readonly Row[], owner: string, now: string, leaseUntil: string): Promise<Row[]>;
   /**
    * Sends a round's leased rows and settles them as `owner`; their attempts already counted the
-   * claim. True when the round ended a row for good (delivered or given up); false when every row
-   * is still pending (failed and retried, or held back): the loop then pauses before the next round.
+   * claim. Each row's send is started through `each`, which paces the starts. True when the round
+   * ended a row for good (delivered or given up); false when every row is still pending (failed
+   * and retried, or held back): the loop then pauses before the next round.
    */
-  process(rows: readonly Row[], owner: string): Promise<boolean>;
+  process(rows: readonly Row[], owner: string, each: EachRow<Row>): Promise<boolean>;
+}
+
+/**
+ * Starts `send` for each row and resolves with every outcome, in the rows' order (or rejects with
+ * the first failure, as Promise.all does).
+ */
+export type EachRow<Row> = <T>(rows: readonly Row[], send: (row: Row) => Promise<T>) => Promise<T[]>;
+
+/** What one drain did besides its rows: the rounds it followed with a pause because requests were being served. */
+export interface DrainStats {
+  readonly paused: number;
+}
+
+/** Resolves after the I/O waiting now (a request's bytes among it) had its turn on the main thread. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * `each` for a drain: while requests are served, each row's synchronous start (its reads, its body)
+ * is a task of its own, so a request waits behind one row's, not a whole round's.
+ */
+function startEach<Row>(pace: DrainPace | undefined): EachRow<Row> {
+  return async <T>(rows: readonly Row[], send: (row: Row) => Promise<T>): Promise<T[]> => {
+    const started: Promise<T>[] = [];
+    for (const row of rows) {
+      if (started.length > 0 && pace?.serving()) await turn();
+      const outcome = send(row);
+      // Awaited below with the others; marked handled now, as it may fail while the loop waits.
+      outcome.catch(() => undefined);
+      started.push(outcome);
+    }
+    return Promise.all(started);
+  };
 }
 
 // The pause after a round that ended nothing (every send failed, or its target is held): 25 ms,
@@ -98,11 +134,15 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
   r: DrainRounds<Row>,
   deadline?: number,
   parallel = 1,
-): Promise<void> {
+): Promise<DrainStats> {
   const running = new Set<Promise<void>>();
+  const each = startEach<Row>(r.pace);
   let failure: { error: unknown } | undefined;
   let idle = 0;
   let resume = 0;
+  // Counted here, per drain: two drains sharing the gateway's pace (the outbox's and the webhooks')
+  // each report their own pauses.
+  let paused = 0;
   try {
     for (;;) {
       if (failure || (deadline !== undefined && Date.now() >= deadline)) break;
@@ -111,7 +151,8 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         continue;
       }
       // Never past the deadline: a Workers cron or waitUntil drain must end within its own.
-      const wait = Math.min(resume, deadline ?? resume) - Date.now();
+      const until = Math.max(resume, r.pace?.restUntil ?? 0);
+      const wait = Math.min(until, deadline ?? until) - Date.now();
       if (wait > 0) {
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
@@ -131,11 +172,16 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         await Promise.race(running);
         continue;
       }
-      const round: Promise<void> = r.process(claimed, owner).then(
+      const round: Promise<void> = r.process(claimed, owner, each).then(
         (ended) => {
           running.delete(round);
           idle = ended ? 0 : idle + 1;
-          resume = Date.now() + Math.max(idlePauseMs(idle), paced?.() ?? 0);
+          const pause = paced?.() ?? 0;
+          if (pause > 0) {
+            paused++;
+            r.pace?.rest(Date.now() + pause);
+          }
+          resume = Date.now() + idlePauseMs(idle);
         },
         (error: unknown) => {
           running.delete(round);
@@ -148,6 +194,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
     await Promise.all(running);
   }
   if (failure) throw failure.error;
+  return { paused };
 }
 
 export class DrainLoop<R> {

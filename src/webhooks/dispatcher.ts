@@ -1,6 +1,7 @@
 import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
-import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from '../outbox/drain-loop.ts';
+import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, TargetHolds } from '../outbox/drain-loop.ts';
+import type { DrainPace } from '../outbox/drain-pace.ts';
 import type { Fetch } from '../upstream/http.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
@@ -41,6 +42,11 @@ export interface WebhookDispatcherOptions {
   readonly connectionsPerOrigin?: number;
   /** Rounds sent at once (default 4), so one slow receiver's round does not hold up the next. */
   readonly roundsInFlight?: number;
+  /**
+   * The gateway's pace, shared with the outbox's dispatcher (CUSTGATE_OUTBOX_SHARE): keeps the drain
+   * to a share of the main thread while requests are served; none: flat out.
+   */
+  readonly pace?: DrainPace | undefined;
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
   /** Counted when an endpoint is disabled (Node: a Prometheus counter). */
   readonly onDisabled?: (endpoint: EndpointRow) => void;
@@ -52,9 +58,11 @@ export interface WebhookDrainReport {
   /** Leased while its endpoint was held (down): put back unsent, no attempt logged or counted. */
   held: number;
   dead: number;
+  /** Rounds followed by a pause because requests were being served (src/outbox/drain-pace.ts). */
+  paused: number;
 }
 
-const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0 });
+const emptyReport = (): WebhookDrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0, paused: 0 });
 
 export const defaultRoundSize = 128;
 export const defaultConnectionsPerOrigin = 16;
@@ -120,6 +128,11 @@ export class WebhookDispatcher {
     this.#holds = new TargetHolds((rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random));
   }
 
+  /** The gateway's pace this queue keeps (shared with the outbox's dispatcher); none: never paced. */
+  get pace(): DrainPace | undefined {
+    return this.#o.pace;
+  }
+
   /** Decrypts the secrets that sign now: the current one, and the previous one within its overlap. */
   async secrets(endpoint: EndpointRow, now: Date): Promise<string[]> {
     const context = secretContext(endpoint.tenant_id, endpoint.id);
@@ -145,20 +158,22 @@ export class WebhookDispatcher {
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
     const report = emptyReport();
     const w = this.#o.webhooks;
-    await drainRounds<WebhookDeliveryRow>(
+    const { paused } = await drainRounds<WebhookDeliveryRow>(
       {
         now: this.#now,
+        pace: this.#o.pace,
         limit: this.#o.roundSize ?? defaultRoundSize,
         // Longer than a round's sends may take, so a live holder never loses them; a killed one's ends soon.
         leaseMs: this.#timeoutMs + 2_000,
         owner: this.owner,
         due: (now, limit) => w.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => w.claimMany(rows, owner, now, leaseUntil),
-        process: (rows, owner) => this.#round(rows, owner, report),
+        process: (rows, owner, each) => this.#round(rows, owner, each, report),
       },
       options.deadline,
       this.#o.roundsInFlight ?? defaultRoundsInFlight,
     );
+    report.paused = paused;
     return report;
   }
 
@@ -175,7 +190,12 @@ export class WebhookDispatcher {
   }
 
   /** Sends a round's rows at once, then logs and settles them all in one commit. */
-  async #round(rows: readonly WebhookDeliveryRow[], owner: string, report: WebhookDrainReport): Promise<boolean> {
+  async #round(
+    rows: readonly WebhookDeliveryRow[],
+    owner: string,
+    each: EachRow<WebhookDeliveryRow>,
+    report: WebhookDrainReport,
+  ): Promise<boolean> {
     const w = this.#o.webhooks;
     const nowMs = this.#now().getTime();
     const settlements: Settlement<WebhookDeliveryRow, WebhookDeliveryState>[] = [];
@@ -193,14 +213,12 @@ export class WebhookDispatcher {
     const deadline = Date.now() + this.#timeoutMs;
     const endpoints = new Map<string, Promise<EndpointRow | undefined>>();
     const secrets = new Map<string, Promise<string[]>>();
-    const sent = await Promise.all(
-      sendable.map(async (row) => {
-        const key = `${row.tenant_id}\u0000${row.endpoint_id}`;
-        const endpoint = endpoints.get(key) ?? w.endpoint(row.tenant_id, row.endpoint_id);
-        endpoints.set(key, endpoint);
-        return this.#send(row, await endpoint, secrets, deadline);
-      }),
-    );
+    const sent = await each(sendable, async (row) => {
+      const key = `${row.tenant_id}\u0000${row.endpoint_id}`;
+      const endpoint = endpoints.get(key) ?? w.endpoint(row.tenant_id, row.endpoint_id);
+      endpoints.set(key, endpoint);
+      return this.#send(row, await endpoint, secrets, deadline);
+    });
     const attempts: AttemptRow[] = [];
     const recovered = new Set<string>();
     const givenUp: EndpointRow[] = [];
