@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { measure } from './load.ts';
-import { type Child, startChild } from './processes.ts';
+import { type Child, scriptArgs, startChild } from './processes.ts';
 import type { Backend } from './report.ts';
 import { type RowContext, row } from './rows.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
@@ -35,7 +35,7 @@ export async function startByHand(ctx: RowContext, dir: string, customers: numbe
   const args = tag === 'PostgreSQL' ? ['postgres', postgresUrl!, schema] : ['sqlite', file(tag), tag === 'sync=FULL' ? 'full' : 'normal'];
   ctx.log(`the same work by hand (${tag}) with ${customers.toLocaleString('en-US')} customers`);
   const child = await startChild(
-    ['--import', 'tsx', 'bench/by-hand-server.ts', String(customers), ...args],
+    [...scriptArgs('bench/by-hand-server.ts', ctx.installed), String(customers), ...args],
     { BENCH_BY_HAND_KEY: key },
     /"port"/,
     { timeoutMs: 300_000 },

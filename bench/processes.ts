@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -195,7 +196,38 @@ export function installedBin(dir: string): string {
   return join(pkg, 'bin', 'custgate.js');
 }
 
-/** Compiles the sources into dist/ (what `npm pack` ships), so an installed-package row runs this checkout's code. */
+let built = false;
+
+/** Compiles the sources into dist/ (what `npm pack` ships), so an installed-package row runs this checkout's code; once per run. */
 export function buildDist(): void {
+  if (built) return;
+  built = true;
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
 }
+
+/**
+ * The node arguments that run one of the bench's own TypeScript servers (hello-world, by hand):
+ * through tsx's loader, or (`compiled`) as one JavaScript file esbuild bundles from it once per run,
+ * its packages left to node_modules, so it carries no loader when the custgate beside it runs as
+ * an installed package does.
+ */
+export function scriptArgs(file: string, compiled: boolean): string[] {
+  if (!compiled) return ['--import', 'tsx', file];
+  const out = join(root, 'node_modules', '.cache', 'custgate-bench', file.replace(/[/\\]/g, '-').replace(/\.ts$/, '.mjs'));
+  if (!bundled.has(out)) {
+    buildSync({
+      entryPoints: [join(root, file)],
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      logLevel: 'warning',
+    });
+    bundled.add(out);
+  }
+  return [out];
+}
+
+const bundled = new Set<string>();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { freePort } from '../src/entries/registered.ts';
-import { buildDist, root, startChild } from './processes.ts';
+import { buildDist, root, scriptArgs, startChild } from './processes.ts';
 import { alternatedSqlite, postgresCustgate } from './pairs.ts';
 import { custgate, type RowContext, row } from './rows.ts';
 import { helloWorkload, updateWorkload } from './workloads.ts';
@@ -12,7 +12,7 @@ import { helloWorkload, updateWorkload } from './workloads.ts';
 
 export async function hello(ctx: RowContext, saturate = true) {
   ctx.log('hello-world (bare Hono on @hono/node-server)');
-  const child = await startChild(['--import', 'tsx', 'bench/hello-server.ts'], {}, /"port"/, { timeoutMs: 60_000 });
+  const child = await startChild(scriptArgs('bench/hello-server.ts', ctx.installed), {}, /"port"/, { timeoutMs: 60_000 });
   try {
     const { port } = JSON.parse(child.line) as { port: number };
     const url = `http://127.0.0.1:${port}`;

@@ -8,7 +8,9 @@
 // by-hand app's median (below 1: custgate spends less CPU per retrieve than the by-hand app).
 //
 // Knobs: BENCH_AB_ROUNDS [5], BENCH_AB_SECONDS per block [3], BENCH_CONNECTIONS [32], BENCH_SMALL customers [1000],
-// BENCH_AB_DIALECTS [all, comma-separated], BENCH_AB_COMPILED=1 runs the compiled server (the installed package's bin).
+// BENCH_AB_DIALECTS [all, comma-separated], BENCH_AB_COMPILED=1 runs the compiled server (the installed package's bin),
+// BENCH_AB_BEFORE=<another checkout> also runs that checkout's server on the same store, its rows named `before <dialect>`
+// (a change against the tree it started from, in the same alternation; the checkout needs its node_modules).
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +54,14 @@ try {
   const gateway = await startChild([entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'], childEnv, /listening on/, {
     timeoutMs: 120_000,
   });
+  const before = env.BENCH_AB_BEFORE
+    ? await startChild(
+        [join(env.BENCH_AB_BEFORE, 'bin/custgate.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'],
+        childEnv,
+        /listening on/,
+        { timeoutMs: 120_000 },
+      )
+    : undefined;
   const byHand = await startChild(
     ['--import', 'tsx', 'bench/by-hand-server.ts', String(customers), 'sqlite', join(dir, 'by-hand.db'), 'normal'],
     { BENCH_BY_HAND_KEY: key },
@@ -74,6 +84,14 @@ try {
         pid: gateway.process.pid,
         work: () => retrieveWorkload(d, preloaded.credentials[d.name]!, customers, 7 + i),
       })),
+      ...(before
+        ? chosen.map((d, i) => ({
+            name: `before ${d.name}`,
+            url: `http://127.0.0.1:${Number(/:(\d+)/.exec(before.line)?.[1])}`,
+            pid: before.process.pid,
+            work: () => retrieveWorkload(d, preloaded.credentials[d.name]!, customers, 7 + i),
+          }))
+        : []),
     ];
     // Warm-up: every target's JIT sees its requests before anything counts.
     for (const t of targets) await measure(t.url, t.work(), { ...load, durationSeconds: 2 });
@@ -100,6 +118,7 @@ try {
       );
   } finally {
     await gateway.stop();
+    await before?.stop();
     await byHand.stop();
   }
 } finally {

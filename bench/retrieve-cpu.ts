@@ -8,7 +8,10 @@
 // benchmark shares with the by-hand app and which move with the host. Rounds alternate the
 // dialects; the table (on stderr: stdout is the access log) gives each dialect's median µs.
 //
-// Knobs: BENCH_CPU_ROUNDS [7], BENCH_CPU_REQUESTS per block [3000], BENCH_SMALL customers [1000].
+// Knobs: BENCH_CPU_ROUNDS [7], BENCH_CPU_REQUESTS per block [3000], BENCH_SMALL customers [1000],
+// BENCH_CPU_DIALECTS [all, comma-separated], BENCH_CPU_BEFORE=<another checkout>: that checkout's
+// gateway too, in the same process over the same store, its rows named `before <dialect>` (a change
+// against the tree it started from, alternated; the checkout needs its node_modules).
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,19 +45,29 @@ try {
     credentials: Record<string, IssuedCredentials>;
   };
   const { app, store, logger } = await inProcessGateway(serverEnv);
-  const blocks = Object.values(dialects).map((d, i) => {
-    const work = retrieveWorkload(d, credentials[d.name]!, customers, 7 + i);
-    return {
-      name: d.name,
-      run: async () => {
-        for (let n = 0; n < perBlock; n++) {
-          const res = await app.request(work.next!().path, { headers: work.headers });
-          if (res.status !== 200) throw new Error(`${d.name}: ${res.status} ${await res.text()}`);
-          await res.arrayBuffer();
-        }
-      },
-    };
-  });
+  const before = env.BENCH_CPU_BEFORE
+    ? await (
+        (await import(join(env.BENCH_CPU_BEFORE, 'bench/in-process.ts'))) as { inProcessGateway: typeof inProcessGateway }
+      ).inProcessGateway(serverEnv)
+    : undefined;
+  const wanted = env.BENCH_CPU_DIALECTS?.split(',');
+  const chosen = Object.values(dialects).filter((d) => !wanted || wanted.includes(d.name));
+  const sides = [{ prefix: '', app }, ...(before ? [{ prefix: 'before ', app: before.app }] : [])];
+  const blocks = sides.flatMap(({ prefix, app }) =>
+    chosen.map((d, i) => {
+      const work = retrieveWorkload(d, credentials[d.name]!, customers, 7 + i);
+      return {
+        name: `${prefix}${d.name}`,
+        run: async () => {
+          for (let n = 0; n < perBlock; n++) {
+            const res = await app.request(work.next!().path, { headers: work.headers });
+            if (res.status !== 200) throw new Error(`${d.name}: ${res.status} ${await res.text()}`);
+            await res.arrayBuffer();
+          }
+        },
+      };
+    }),
+  );
   for (const b of blocks) await b.run();
   const times = new Map<string, number[]>(blocks.map((b) => [b.name, []]));
   const loads: number[] = [];
@@ -69,7 +82,9 @@ try {
     }
   }
   logger.flush();
+  before?.logger.flush();
   await store.executor.close();
+  await before?.store.executor.close();
   process.stderr.write(
     `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; ${rounds} rounds of ${perBlock} retrieves\n\n| dialect | µs CPU per retrieve, median (min–max) |\n|---|---:|\n`,
   );

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { type LoadOptions, measure, probe, type Workload } from './load.ts';
 import type { Round } from './rounds.ts';
-import { type Child, cpuSeconds, installedBin, peakRss, resetPeakRss, runChild, startChild } from './processes.ts';
+import { buildDist, type Child, cpuSeconds, installedBin, peakRss, resetPeakRss, runChild, startChild } from './processes.ts';
 import type { Backend, Row } from './report.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
@@ -21,6 +21,12 @@ export interface RowContext {
   readonly postgresUrl: string | undefined;
   readonly registered: readonly AnyDialect[];
   readonly serverEnv: Readonly<Record<string, string | undefined>>;
+  /**
+   * BENCH_INSTALL: `installed` (the default) runs custgate as `npm install custgate` does
+   * (bin/custgate.js over the compiled dist/) and the bench's own servers bundled to JavaScript;
+   * `sources` runs both through tsx's loader, as a clone's `npm start` does.
+   */
+  readonly installed: boolean;
   /** BENCH_CPU_PROF: a directory for custgate's --cpu-prof. */
   readonly cpuProfDir: string | undefined;
   /**
@@ -174,7 +180,9 @@ export async function startCustgate(ctx: RowContext, dir: string, server: Server
         : `Preloaded ${customers.toLocaleString('en-US')} customers${tag} (each with its creation event) in ${(preloaded.ms / 1000).toFixed(1)} s.`,
     );
     const profile = ctx.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`] : [];
-    const entry = server.compiled ? installedBin(dir) : 'bin/custgate.js';
+    const compiled = server.compiled ?? ctx.installed;
+    if (compiled) buildDist();
+    const entry = compiled ? installedBin(dir) : 'bin/custgate.js';
     child = await startChild(
       [...profile, entry, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo', ...(server.args ?? [])],
       childEnv,

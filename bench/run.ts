@@ -39,6 +39,8 @@
 // own thread and inside the commit alternately, with the writer thread's own commit timings and
 // the tail's attribution (bench/tail.ts: slow commits, main-thread pauses and GC, the pacer's lateness);
 // BENCH_PACED_PAGES (e.g. `250,1000`) repeats the custgate rows per CUSTGATE_SQLITE_CHECKPOINT_PAGES.
+// BENCH_INSTALL [installed]: custgate as `npm install custgate` runs it (compiled dist/) and the
+// bench's own servers bundled by esbuild, or `sources`: all through tsx's loader, as a clone runs.
 // BENCH_PRELOAD_DIR keeps each preloaded SQLite store there and reuses it in later runs (a copy is
 // measured). The groups live in bench/requests.ts, bench/rows.ts, bench/migration.ts,
 // bench/backlog.ts and bench/webhooks.ts; bench/results.ts writes the results.
@@ -92,6 +94,18 @@ const log = (text: string) => process.stdout.write(`${text}\n`);
 const load0 = loadavg();
 const started = Date.now();
 
+const install = env.BENCH_INSTALL ?? 'installed';
+if (install !== 'installed' && install !== 'sources') {
+  process.stderr.write(`BENCH_INSTALL must be installed or sources (got ${JSON.stringify(install)})\n`);
+  process.exit(2);
+}
+const installed = install === 'installed';
+notes.push(
+  installed
+    ? 'custgate ran as an installed package runs (bin/custgate.js over the compiled dist/, BENCH_INSTALL=installed); hello-world and the by-hand servers as JavaScript bundled by esbuild: no tsx loader on either side.'
+    : 'custgate, hello-world and the by-hand servers ran from the sources through tsx (BENCH_INSTALL=sources).',
+);
+
 const ctx: RowContext = {
   load,
   warmupSeconds,
@@ -99,6 +113,7 @@ const ctx: RowContext = {
   postgresUrl: [env.BENCH_DATABASE_URL, env.TEST_DATABASE_URL].find((url) => url?.startsWith('postgres')),
   registered,
   serverEnv: { NODE_ENV: 'production', CUSTGATE_JWT_SECRET: randomBytes(32).toString('hex'), PORT: undefined, HOST: undefined },
+  installed,
   cpuProfDir: env.BENCH_CPU_PROF || undefined,
   preloadDir: env.BENCH_PRELOAD_DIR || undefined,
   rows,

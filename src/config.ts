@@ -45,6 +45,8 @@ export interface GatewayConfig {
   readonly upstreamTimeoutMs: number;
   /** Largest answer read from an upstream provider (decoded bytes); larger ones are a 502. */
   readonly upstreamMaxAnswerBytes: number;
+  /** Node: upstream calls over node:http (`node`, keep-alive, this many sockets per origin) or the global fetch. Workers always fetch. */
+  readonly upstreamTransport: { readonly kind: 'node' | 'fetch'; readonly socketsPerOrigin: number };
   /** How often a Node process renews its liveness row (src/upstream/instance-heartbeat.ts); 0: never. */
   readonly heartbeatMs: number;
   /** Failed authentications per client address per window before 429 (0: off). On by default. */
@@ -188,6 +190,8 @@ const envSchema = v.object({
     ),
   ),
   CUSTGATE_UPSTREAM_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_UPSTREAM_TRANSPORT: v.optional(v.picklist(['node', 'fetch'], 'must be node or fetch'), 'node'),
+  CUSTGATE_UPSTREAM_SOCKETS: v.optional(integer(1, 256), '16'),
   // 0: no heartbeat, a crashed process's create claims run their whole bound. Past a minute a dead
   // process is told no sooner than its claims' own bound would.
   CUSTGATE_HEARTBEAT_MS: v.optional(integer(0, 60_000), '5000'),
@@ -270,6 +274,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     secretsKey: parsed.CUSTGATE_SECRETS_KEY,
     upstreamTimeoutMs: parsed.CUSTGATE_UPSTREAM_TIMEOUT_MS,
     upstreamMaxAnswerBytes: parsed.CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES,
+    upstreamTransport: { kind: parsed.CUSTGATE_UPSTREAM_TRANSPORT, socketsPerOrigin: parsed.CUSTGATE_UPSTREAM_SOCKETS },
     heartbeatMs: parsed.CUSTGATE_HEARTBEAT_MS,
     probeToken: parsed.CUSTGATE_PROBE_TOKEN,
   };

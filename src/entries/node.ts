@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino } from 'pino';
 import { registry as staticRegistry } from '../../dialects/index.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
@@ -14,6 +13,8 @@ import type { AccessEntry, Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
+import { nodeTransport } from '../upstream/node-transport.ts';
+import type { Transport } from '../upstream/transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -28,6 +29,9 @@ export interface NodeGateway {
   /** Stops accepting, lets requests in flight finish (at most shutdownTimeoutMs), closes the store. */
   close(): Promise<void>;
 }
+
+/** What @hono/node-server hands the app as its env (getConnInfo reads the same). */
+type NodeBindings = { readonly incoming: IncomingMessage };
 
 /** Limits on the HTTP server itself (docs/security.md), from the environment. */
 export interface ServerLimits {
@@ -112,6 +116,12 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 }
 
 /** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
+/** Upstream calls from this process: one keep-alive transport shared by the write path and the outbox. */
+function upstreamTransport(config: GatewayConfig): Transport | undefined {
+  const { kind, socketsPerOrigin } = config.upstreamTransport;
+  return kind === 'node' ? nodeTransport({ socketsPerOrigin }) : undefined;
+}
+
 export async function startNode(
   env: Readonly<Record<string, string | undefined>>,
   options: {
@@ -134,7 +144,8 @@ export async function startNode(
   }
   const registry = options.registry ?? staticRegistry;
   const dialects = dialectList(registry);
-  const replication = replicationFor(store, config, { dialects });
+  const transport = upstreamTransport(config);
+  const replication = replicationFor(store, config, { dialects, transport });
   if (!options.metrics) {
     metrics.gauge(
       'custgate_outbox_pending',
@@ -147,7 +158,7 @@ export async function startNode(
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   // Both queues keep the one pace the requests are counted in (CUSTGATE_OUTBOX_SHARE).
-  const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace });
+  const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
@@ -163,9 +174,15 @@ export async function startNode(
     logger,
     observers: [metrics.observe],
     metrics,
-    clientAddress: (c) => getConnInfo(c).remote.address,
+    // What @hono/node-server's getConnInfo reads, without the object (and the port and family) it
+    // builds around it: the in-flight limit and authentication ask for it on every request.
+    clientAddress: (c) => {
+      const bindings = c.env as NodeBindings & { server?: NodeBindings };
+      return (bindings.server ?? bindings).incoming.socket.remoteAddress;
+    },
     docsAssets: swaggerAssetsFromNodeModules(),
     importHolder: processHolder(),
+    transport,
     claimOwner: heartbeat,
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.

@@ -10,9 +10,9 @@ const limited = (seconds: number, what: string) =>
   new GatewayError('rate_limited', `Too many ${what}; retry in ${seconds} s.`, { retryAfterSeconds: seconds });
 
 /** The gateway checks a claim: an API key by its hash, a JWT by signature, audience and claims. */
-async function check(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime): Promise<VerifiedCredential | undefined> {
-  if (claim.type === 'api-key') return rt.apiKeys.verify(claim.kind, claim.secret, rt.now().getTime());
-  const token = await rt.tokens.verify(claim.token, dialect.name, rt.now().getTime(), () => rt.jwt.verify(claim.token, dialect.name));
+async function check(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime, now: number): Promise<VerifiedCredential | undefined> {
+  if (claim.type === 'api-key') return rt.apiKeys.verify(claim.kind, claim.secret, now);
+  const token = await rt.tokens.verify(claim.token, dialect.name, now, () => rt.jwt.verify(claim.token, dialect.name));
   if (!token) return undefined;
   if (!claim.claims) return { type: 'jwt', tenantId: token.tenantId, claims: token.claims };
   // A token of ours whose claims are not the dialect's (no tenant named) can be used for nothing.
@@ -21,10 +21,10 @@ async function check(claim: CredentialClaim, dialect: AnyDialect, rt: Runtime): 
 }
 
 /** The gateway reads the credential by the dialect's schemes and checks it; the dialect turns it into a principal. */
-async function verify(dialect: AnyDialect, req: RequestView, action: Action, rt: Runtime): Promise<Principal> {
+async function verify(dialect: AnyDialect, req: RequestView, action: Action, rt: Runtime, now: number): Promise<Principal> {
   const claim = readCredential(dialect.auth.credentials, req);
   if (isGatewayError(claim)) throw claim;
-  const verified = await check(claim, dialect, rt);
+  const verified = await check(claim, dialect, rt, now);
   if (!verified) throw invalid();
   const principal = dialect.auth.principal(verified, req, action);
   if (isGatewayError(principal)) throw principal;
@@ -38,7 +38,8 @@ async function verify(dialect: AnyDialect, req: RequestView, action: Action, rt:
  * refused before anything is looked up; a failure counts against the address; a credential past
  * its request limit (when one is set) is refused.
  */
-async function limitedBy(rt: Runtime, client: string | undefined, attempt: () => Promise<Principal>): Promise<Principal> {
+async function limitedBy(rt: Runtime, client: string | undefined, attempt: (now: number) => Promise<Principal>): Promise<Principal> {
+  // One clock reading for the limits and the credential's expiry.
   const now = rt.now().getTime();
   if (client !== undefined) {
     const wait = rt.authFailures.blockedFor(client, now);
@@ -46,7 +47,7 @@ async function limitedBy(rt: Runtime, client: string | undefined, attempt: () =>
   }
   let principal: Principal;
   try {
-    principal = await attempt();
+    principal = await attempt(now);
   } catch (error) {
     if (client !== undefined && isGatewayError(error) && error.code === 'unauthenticated') rt.authFailures.hit(client, now);
     throw error;
@@ -59,7 +60,7 @@ async function limitedBy(rt: Runtime, client: string | undefined, attempt: () =>
 }
 
 export function authenticate(dialect: AnyDialect, req: RequestView, action: Action, rt: Runtime, client?: string): Promise<Principal> {
-  return limitedBy(rt, client, () => verify(dialect, req, action, rt));
+  return limitedBy(rt, client, (now) => verify(dialect, req, action, rt, now));
 }
 
 /**
@@ -73,11 +74,11 @@ export function authenticateAny(
   client?: string,
   action: Action = 'read',
 ): Promise<Principal> {
-  return limitedBy(rt, client, async () => {
+  return limitedBy(rt, client, async (now) => {
     for (const dialect of dialects) {
       if (isGatewayError(readCredential(dialect.auth.credentials, req))) continue;
       try {
-        return await verify(dialect, req, action, rt);
+        return await verify(dialect, req, action, rt, now);
       } catch (error) {
         if (!isGatewayError(error)) throw error;
       }

@@ -62,8 +62,11 @@ export function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) |
 const notFoundRoute = (c: Context) =>
   new GatewayError('not_found', `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}).`);
 
-/** Runs once the caller is known (a dev server's simulate rules): may throw the request's answer. */
-export type AfterAuth = (c: Context, dialect: AnyDialect, principal: Principal) => Promise<void>;
+/**
+ * Runs once the caller is known (a dev server's simulate rules): may throw the request's answer;
+ * undefined when there is nothing to wait for.
+ */
+export type AfterAuth = (c: Context, dialect: AnyDialect, principal: Principal) => Promise<void> | undefined;
 
 export interface PipelineOptions {
   readonly afterAuth?: AfterAuth;
@@ -76,8 +79,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
   const { afterAuth, all = [dialect] } = options;
   const requestIdHeader = dialect.wire.requestIdHeader ?? 'x-request-id';
   /** A JSON answer with every header it needs already in it (response-headers.ts). */
-  const ok = (c: Context, status: number, body: string, headers: Record<string, string> = {}): Response =>
-    answer(c, requestIdHeader, status, body, { 'content-type': jsonType, ...headers });
+  const ok = (c: Context, status: number, body: string, headers?: Record<string, string>): Response =>
+    answer(c, requestIdHeader, status, body, jsonType, headers);
   const fail = (error: unknown): Response => {
     if (error instanceof SimulatedAnswer) return error.response;
     const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
@@ -101,13 +104,18 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     if (via !== undefined && passedThrough(via, await rt.gatewayId())) throw new GatewayError('loop_detected', loopMessage);
     refuseCrowded(c);
     const req = requestView(c.req.raw);
-    const principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c)).catch((error: unknown) => {
+    let principal: Principal;
+    try {
+      principal = await authenticate(dialect, req, action, rt, rt.clientAddress(c));
+    } catch (error) {
       throw hinted(error, () => authHint(dialect, all, req, rt.config.jwt, rt.now()));
-    });
+    }
     markTenant(c, principal.tenantId);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
-    await afterAuth?.(c, dialect, principal);
+    // Most requests meet no rule: then there is nothing to wait for (simulate-rules.ts).
+    const after = afterAuth?.(c, dialect, principal);
+    if (after !== undefined) await after;
     return { req, principal };
   }
 

@@ -27,41 +27,55 @@ const fixed = {
 } as const satisfies Record<string, string>;
 const fixedEntries = Object.entries(fixed);
 
-/** Responses `answer` made, whose headers are complete. */
-const complete = new WeakSet<Response>();
+/**
+ * Marks the responses `answer` made, whose headers are complete: a property of their own, which
+ * the middleware reads as cheaply as it was set (a WeakSet entry per answer cost more than both).
+ */
+const complete: unique symbol = Symbol('custgate.completeHeaders');
+type Answered = Response & { [complete]?: true };
 
 /**
- * The fixed headers and an empty request id under each dialect's header, in one object per header
- * name. A copy of an object of one stable shape is a plain clone; spreading `fixed` with a computed
- * key for every answer built a slow-mode object and was the largest cost of a retrieve's own code
- * (bench/retrieve-cpu.ts).
+ * The fixed headers, the content type and an empty request id under each dialect's header, in one
+ * object per (content type, header name). A copy of an object of one stable shape is a plain clone;
+ * spreading `fixed` with a computed key for every answer built a slow-mode object and was the
+ * largest cost of a retrieve's own code (bench/retrieve-cpu.ts).
  */
-const templates = new Map<string, Record<string, string>>();
+const templates = new Map<string, Map<string, Record<string, string>>>();
 
-function templateFor(requestIdHeader: string): Record<string, string> {
-  let template = templates.get(requestIdHeader);
+function templateFor(contentType: string, requestIdHeader: string): Record<string, string> {
+  // Two look-ups of strings the caller holds: a key joined from both would be a new string, hashed anew, per answer.
+  let byHeader = templates.get(contentType);
+  if (byHeader === undefined) {
+    byHeader = new Map();
+    templates.set(contentType, byHeader);
+  }
+  let template = byHeader.get(requestIdHeader);
   if (template === undefined) {
-    template = { ...fixed, [requestIdHeader]: '' };
-    templates.set(requestIdHeader, template);
+    template = { ...fixed, [requestIdHeader]: '', 'content-type': contentType };
+    byHeader.set(requestIdHeader, template);
   }
   return template;
 }
 
-/** A response with the fixed headers and the request id under `requestIdHeader` (the dialect's), besides `headers`. */
+/**
+ * A response with the fixed headers, `contentType` and the request id under `requestIdHeader` (the
+ * dialect's), besides `headers` (which never override the fixed ones).
+ */
 export function answer(
   c: Context<GatewayEnv>,
   requestIdHeader: string,
   status: number,
   body: string,
-  headers: Record<string, string>,
+  contentType: string,
+  headers?: Record<string, string>,
 ): Response {
   const id = c.get('requestId');
-  if (id === undefined) return new Response(body, { status, headers });
-  const all = { ...templateFor(requestIdHeader) };
-  for (const name in headers) if (!Object.hasOwn(fixed, name)) all[name] = headers[name]!;
+  if (id === undefined) return new Response(body, { status, headers: { 'content-type': contentType, ...headers } });
+  const all = { ...templateFor(contentType, requestIdHeader) };
+  if (headers !== undefined) for (const name in headers) if (!Object.hasOwn(fixed, name)) all[name] = headers[name]!;
   all[requestIdHeader] = id;
-  const res = new Response(body, { status, headers: all });
-  complete.add(res);
+  const res: Answered = new Response(body, { status, headers: all });
+  res[complete] = true;
   return res;
 }
 
@@ -72,7 +86,7 @@ export function responseHeaders(
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     await next();
-    if (complete.has(c.res)) return;
+    if ((c.res as Answered)[complete] === true) return;
     const headers = c.res.headers;
     for (const [name, value] of fixedEntries) headers.set(name, value);
     headers.delete('x-powered-by');

@@ -10,7 +10,7 @@ import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { LeaseHolder } from '../upstream/import-lease.ts';
 import type { ClaimOwner } from '../upstream/attempts.ts';
-import type { Fetch } from '../upstream/http.ts';
+import type { Fetch, Transport } from '../upstream/http.ts';
 import { type Customers, TenantCustomers } from '../upstream/customers.ts';
 import { UpstreamProxy } from '../upstream/proxy.ts';
 import { Upstreams } from '../upstream/tenant-upstreams.ts';
@@ -38,6 +38,8 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Outbound calls to upstream providers (tests inject faults); default: the global fetch. */
   readonly fetch?: Fetch;
+  /** How upstream calls go out (Node: src/upstream/node-transport.ts); default: over `fetch` above. */
+  readonly transport?: Transport | undefined;
   /** Called with every finished request besides the logger (Node: Prometheus counters). */
   readonly observers?: readonly AccessObserver[];
   /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
@@ -137,6 +139,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       logger,
       ...deps.config.webhooks,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      transport: deps.transport,
       pace: replication?.dispatcher.pace,
     });
   const pace = gatewayPace(replication?.dispatcher.pace, webhooks.dispatcher.pace);
@@ -150,6 +153,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     upstreams: deps.store.upstreams,
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    transport: deps.transport,
   });
   // One per process: the dispatcher's when it replicates, so both open each upstream once.
   const tenantUpstreams =

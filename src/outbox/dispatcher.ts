@@ -249,6 +249,7 @@ export class Dispatcher {
       idempotencyKey: idempotencyKeyOf(row),
       ...(row.via !== null ? { via: row.via } : {}),
       fields,
+      customer,
       changed,
       patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
     };

@@ -1,4 +1,4 @@
-import type { CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
+import type { Customer, CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
 import type { ReplicaTarget } from '../core/replicas.ts';
 
 // The outbox's narrow port to the outside world (#17). The dispatcher and the shadow comparison
@@ -27,6 +27,8 @@ export interface DeliveryWork {
   readonly via?: string;
   /** The customer's fields as of this version. */
   readonly fields: CustomerFields;
+  /** The stored customer those fields were read from, so the port does not read it again. */
+  readonly customer?: Customer;
   /** The absolute values of the fields this version changed (all set fields for a create). */
   readonly patch: CustomerPatch;
   readonly changed: readonly FieldName[];

@@ -6,7 +6,7 @@ import { isGatewayError } from '../contract/errors.ts';
 import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
-import { type Fetch, retryAfterMs } from '../upstream/http.ts';
+import { type Fetch, retryAfterMs, type Transport, transportOf } from '../upstream/http.ts';
 import { attemptOf, recordAttempt, settleRefused } from '../upstream/attempts.ts';
 import { asCustomer } from '../upstream/fidelity.ts';
 import { createMarker, findByMarker, findSent, stillToSend } from '../upstream/marker.ts';
@@ -39,6 +39,8 @@ export interface ClientPortOptions {
   /** Largest answer read from an upstream (src/upstream/http.ts). */
   readonly maxAnswerBytes?: number | undefined;
   readonly fetch?: Fetch;
+  /** How requests go out (src/upstream/transport.ts); default: over `fetch` above, else the runtime's fetch. */
+  readonly transport?: Transport | undefined;
   /** The tenants' upstreams, opened once per change and shared with the write path (default: its own). */
   readonly upstreams?: Upstreams;
 }
@@ -48,10 +50,12 @@ export class ClientPort implements UpstreamPort {
   readonly #options: ClientPortOptions;
   readonly #gatewayId: () => Promise<string>;
   readonly #upstreams: Upstreams;
+  readonly #transport: Transport;
 
   constructor(store: Store, options: ClientPortOptions) {
     this.#store = store;
     this.#options = options;
+    this.#transport = transportOf(options);
     this.#gatewayId = gatewayIdOf(store.upstreams);
     this.#upstreams = options.upstreams ?? upstreamsOf(store, options);
   }
@@ -62,25 +66,23 @@ export class ClientPort implements UpstreamPort {
    */
   #client(delivery: string, signal: AbortSignal, via?: string) {
     const seen: { retryAfter?: number; loop?: boolean } = {};
-    const base: Fetch = this.#options.fetch ?? ((input, init) => fetch(input, init));
-    const tracked: Fetch = async (input, init) => {
-      const headers = new Headers(init.headers);
-      headers.set(deliveryHeader, delivery);
-      const signals = [signal, ...(init.signal ? [init.signal] : [])];
-      const response = await base(input, { ...init, headers, signal: AbortSignal.any(signals) });
-      if (response.status === 508) seen.loop = true;
-      if (response.status === 429 || response.status === 503) {
-        const after = retryAfterMs(response.headers.get('retry-after'));
+    const base = this.#transport;
+    const tracked: Transport = async (url, request) => {
+      const headers = { ...request.headers, [deliveryHeader]: delivery };
+      const answer = await base(url, { ...request, headers, signal });
+      if (answer.status === 508) seen.loop = true;
+      if (answer.status === 429 || answer.status === 503) {
+        const after = retryAfterMs(answer.header('retry-after'));
         if (after !== undefined) seen.retryAfter = after;
       }
-      return response;
+      return answer;
     };
     const client = new UpstreamClient({
       dialects: this.#options.dialects,
       keyring: this.#options.keyring,
       timeoutMs: this.#options.timeoutMs,
       maxAnswerBytes: this.#options.maxAnswerBytes,
-      fetch: tracked,
+      transport: tracked,
       upstreams: this.#store.upstreams,
       gatewayId: this.#gatewayId,
       ...(via !== undefined ? { via } : {}),
@@ -154,8 +156,9 @@ export class ClientPort implements UpstreamPort {
       const upstream = await this.#open(work.tenantId, work.upstream.id);
       if (!upstream) return { kind: 'rejected', error: 'the upstream was removed' };
       if (work.action === 'delete') return await this.#remove(client, upstream, work);
-      const row = await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId);
-      let current = asCustomer(work.customerId, work.fields, row && rowToCustomer(row));
+      const local =
+        work.customer ?? (await this.#store.findCustomer(work.tenantId, 'uuid', work.customerId).then((r) => r && rowToCustomer(r)));
+      let current = asCustomer(work.customerId, work.fields, local);
       let link: LinkRow | undefined = await this.#store.upstreams.findLink(work.tenantId, upstream.id, work.customerId);
       const marker = link ? undefined : createMarker(upstream.dialect, work.customerId, work.fields);
       if (marker !== undefined) {
@@ -264,7 +267,13 @@ export function upstreamsOf(
 export function replicationFor(
   store: Store,
   config: GatewayConfig,
-  options: { readonly dialects: readonly AnyDialect[]; readonly fetch?: Fetch; readonly logger?: Logger },
+  options: {
+    readonly dialects: readonly AnyDialect[];
+    readonly fetch?: Fetch;
+    /** Node: nodeTransport (src/upstream/node-transport.ts); default: over `fetch`. */
+    readonly transport?: Transport | undefined;
+    readonly logger?: Logger;
+  },
 ): Replication {
   const opening = {
     dialects: options.dialects,
@@ -275,7 +284,7 @@ export function replicationFor(
   };
   const upstreams = upstreamsOf(store, opening);
   const replicas = upstreams.replicas;
-  const port = new ClientPort(store, { ...opening, upstreams, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const port = new ClientPort(store, { ...opening, upstreams, transport: transportOf(options) });
   const dispatcher = new Dispatcher({
     store,
     port,

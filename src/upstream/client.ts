@@ -1,7 +1,7 @@
 import type { AnyDialect, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
-import { type Fetch, send } from './http.ts';
+import { type Fetch, send, type Transport, transportOf } from './http.ts';
 import { viaAfter } from './loop.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamWrite } from './write-request.ts';
@@ -46,6 +46,8 @@ export interface UpstreamClientOptions {
   /** Largest upstream answer read, in decoded bytes (http.ts; default 1 MiB). */
   readonly maxAnswerBytes?: number | undefined;
   readonly fetch?: Fetch;
+  /** How requests go out (http.ts); default: over `fetch` above, else the runtime's fetch. */
+  readonly transport?: Transport | undefined;
   /** Where credentials sealed in the old form are re-sealed with the full binding on first use. */
   readonly upstreams?: Pick<UpstreamRepository, 'reseal'>;
   /** This gateway's id, named in `Via` on every upstream request (loop.ts). */
@@ -87,9 +89,11 @@ export async function unreadableUpstreams(keyring: Keyring, rows: readonly Upstr
 
 export class UpstreamClient {
   readonly #options: UpstreamClientOptions;
+  readonly #transport: Transport;
 
   constructor(options: UpstreamClientOptions) {
     this.#options = options;
+    this.#transport = transportOf(options);
   }
 
   /** How long one request to an upstream may take. */
@@ -206,7 +210,7 @@ export class UpstreamClient {
       timeoutMs: this.#options.timeoutMs,
       maxAnswerBytes: this.#options.maxAnswerBytes,
       ...(gatewayId ? { headers: { via: viaAfter(via ?? this.#options.via, await gatewayId()) } } : {}),
-      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+      transport: this.#transport,
     });
   }
 

@@ -2,7 +2,8 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, TargetHolds } from '../outbox/drain-loop.ts';
 import type { DrainPace } from '../outbox/drain-pace.ts';
-import type { Fetch } from '../upstream/http.ts';
+import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
+import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
 import { eventFacts, eventId, standardEvent, stripeEvent } from './events.ts';
@@ -28,6 +29,8 @@ export interface WebhookDispatcherOptions {
   readonly keyring: Keyring;
   readonly dialects: readonly AnyDialect[];
   readonly fetch?: Fetch;
+  /** How sends go out (Node: src/upstream/node-transport.ts); default: over `fetch` above. */
+  readonly transport?: Transport | undefined;
   readonly now?: () => Date;
   readonly random?: () => number;
   readonly retryWindowMs: number;
@@ -109,6 +112,7 @@ export class WebhookDispatcher {
   readonly #now: () => Date;
   readonly #timeoutMs: number;
   readonly #gate: OriginGate;
+  readonly #transport: Transport;
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
   readonly #loop = new DrainLoop<WebhookDrainReport>(
@@ -124,6 +128,7 @@ export class WebhookDispatcher {
     this.#now = options.now ?? (() => new Date());
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#gate = new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin);
+    this.#transport = transportOf(options);
     const random = options.random ?? Math.random;
     this.#holds = new TargetHolds((rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random));
   }
@@ -299,20 +304,20 @@ export class WebhookDispatcher {
       const res = await this.#gate.run(endpoint.url, () => {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`no connection to the endpoint within ${this.#timeoutMs} ms`);
-        return (this.#o.fetch ?? fetch)(endpoint.url, {
+        // Redirects are not followed (a failure, as at Stripe: the signed body is for this URL only).
+        return this.#transport(endpoint.url, {
           method: 'POST',
           headers: signed.headers,
           body: signed.payload,
-          // A redirect is a failure, as at Stripe: the signed body is for this URL only.
-          redirect: 'manual',
-          signal: AbortSignal.timeout(left),
+          timeoutMs: left,
+          maxAnswerBytes: 0,
+          discardAnswer: true,
         });
       });
       status = res.status;
-      await res.body?.cancel();
       if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
+      error = !(e instanceof Error) ? String(e) : isGatewayError(e) ? sendFailure(e.code, this.#timeoutMs) : e.message;
     }
     return { row, endpoint, status, error, started, finished: this.#now() };
   }
@@ -329,3 +334,7 @@ export class WebhookDispatcher {
     return true;
   }
 }
+
+/** The attempt log's words for a transport's failure (its messages speak of upstream providers). */
+const sendFailure = (code: string, timeoutMs: number): string =>
+  code === 'upstream_timeout' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached';
