@@ -51,6 +51,8 @@ const workers = Number(process.env.CUSTGATE_TEST_WORKERS ?? 3);
 export default defineConfig({
   test: {
     maxWorkers: workers,
+    // The CLI the process tests spawn, compiled once per run (docs/internals.md, "Tests").
+    globalSetup: ['./test/global-setup.ts'],
     // Each test file runs in a fresh process that imports its packages anew: kysely (about 400
     // ES modules), stripe and fast-check took 1–2 s of every file's import on a loaded machine.
     // Bundled once per run into one module each (Vite's dependency optimizer), they load in a

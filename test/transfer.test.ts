@@ -11,6 +11,7 @@ import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { testEnv } from './support/gateway.ts';
+import { cli as custgate } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
 
 // Moving a deployment (README: Scaling out): a SQLite file with tenants, customers, events and
@@ -21,7 +22,7 @@ import { testDatabaseEnv } from './support/store.ts';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = (env: Record<string, string>, ...args: string[]) =>
-  run(process.execPath, ['bin/custgate.js', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+  run(process.execPath, [custgate, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
 
 describe('custgate export | custgate import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'custgate-transfer-'));

@@ -7,6 +7,13 @@ import { freePort } from '../../src/entries/registered.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * The `custgate` these helpers run: the compiled one test/global-setup.ts built from the current
+ * sources for this run, or bin/custgate.js through tsx (CUSTGATE_TEST_CLI=source, or a run
+ * without that setup).
+ */
+export const cli = process.env.CUSTGATE_TEST_CLI_BIN ?? fileURLToPath(new URL('../../bin/custgate.js', import.meta.url));
+
 export { freePort };
 
 export interface GatewayProcess {
@@ -27,7 +34,7 @@ export async function startGatewayProcess(
   timeoutMs = 90_000,
 ): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bin/custgate.js', 'serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], {
+  const child = spawn(process.execPath, [cli, 'serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,8 +73,6 @@ export async function startGatewayProcess(
   });
   return { base: `http://127.0.0.1:${port}`, child, output: () => out, stop };
 }
-
-export const cli = fileURLToPath(new URL('../../bin/custgate.js', import.meta.url));
 
 /** Runs a CLI command that must fail; resolves to its exit code and output (undefined if it succeeded). */
 export function failingCli(
