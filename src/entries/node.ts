@@ -115,13 +115,13 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   return new Error(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
-/** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 /** Upstream calls from this process: one keep-alive transport shared by the write path and the outbox. */
 function upstreamTransport(config: GatewayConfig): Transport | undefined {
   const { kind, socketsPerOrigin } = config.upstreamTransport;
   return kind === 'node' ? nodeTransport({ socketsPerOrigin }) : undefined;
 }
 
+/** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 export async function startNode(
   env: Readonly<Record<string, string | undefined>>,
   options: {
