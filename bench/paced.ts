@@ -17,7 +17,8 @@ import { attributeTail, summarizeTrace, type Window } from './tail.ts';
 // they waited — a slow commit, a pause of the server's main thread (GC or other, from
 // bench/main-thread-probe.mjs loaded into the server), a late send of the pacer. Every paced row
 // also gets the pacer's own lateness. BENCH_PACED_PAGES (e.g. `250,1000`) runs the custgate rows
-// once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value.
+// once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value; BENCH_PACED_SYNC (`full`, `normal` or both, the
+// default) which synchronous settings they run with.
 
 const probe = pathToFileURL(new URL('./main-thread-probe.mjs', import.meta.url).pathname).href;
 
@@ -41,11 +42,14 @@ export async function pacedRows(ctx: RowContext, dir: string, customers: number,
   pacerLines(before);
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
   const pagesList = (process.env.BENCH_PACED_PAGES ?? '').split(',').filter((p) => p.trim() !== '');
-  const variants = (['full', 'normal'] as const).flatMap((synchronous) =>
-    (['thread', 'inline'] as const).flatMap((checkpoint) =>
-      (pagesList.length > 0 ? pagesList : [undefined]).map((pages) => ({ synchronous, checkpoint, pages })),
-    ),
-  );
+  const syncs = (process.env.BENCH_PACED_SYNC ?? 'full,normal').split(',').map((s) => s.trim());
+  const variants = (['full', 'normal'] as const)
+    .filter((s) => syncs.includes(s))
+    .flatMap((synchronous) =>
+      (['thread', 'inline'] as const).flatMap((checkpoint) =>
+        (pagesList.length > 0 ? pagesList : [undefined]).map((pages) => ({ synchronous, checkpoint, pages })),
+      ),
+    );
   for (let round = 0; round < rounds; round++) {
     for (const { synchronous, checkpoint, pages } of variants) {
       const name = `${synchronous}-${checkpoint}-${pages ?? 'default'}-${round}`;
