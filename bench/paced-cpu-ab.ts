@@ -24,8 +24,18 @@ const seconds = Number(env.AB_SECONDS ?? 5);
 const rounds = Number(env.AB_ROUNDS ?? 4);
 const customers = Number(env.AB_CUSTOMERS ?? 1000);
 const sides = [
-  { name: 'A', root: env.AB_ROOT_A ?? root, extra: JSON.parse(env.AB_ENV_A ?? '{}') as Record<string, string>, args: (env.AB_NODE_ARGS_A ?? '').split(' ').filter(Boolean) },
-  { name: 'B', root, extra: JSON.parse(env.AB_ENV_B ?? '{}') as Record<string, string>, args: (env.AB_NODE_ARGS_B ?? '').split(' ').filter(Boolean) },
+  {
+    name: 'A',
+    root: env.AB_ROOT_A ?? root,
+    extra: JSON.parse(env.AB_ENV_A ?? '{}') as Record<string, string>,
+    args: (env.AB_NODE_ARGS_A ?? '').split(' ').filter(Boolean),
+  },
+  {
+    name: 'B',
+    root,
+    extra: JSON.parse(env.AB_ENV_B ?? '{}') as Record<string, string>,
+    args: (env.AB_NODE_ARGS_B ?? '').split(' ').filter(Boolean),
+  },
 ];
 
 interface Thread {
@@ -68,11 +78,15 @@ try {
   for (const side of sides) {
     const file = join(dir, `${side.name}.db`);
     copyFileSync(base, file);
-    const child = spawn(process.execPath, [...side.args, join(side.root, 'bin', 'custgate.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'], {
-      cwd: side.root,
-      env: { ...process.env, ...serverEnv, DATABASE_URL: `file:${file}`, ...side.extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...side.args, join(side.root, 'bin', 'custgate.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'],
+      {
+        cwd: side.root,
+        env: { ...process.env, ...serverEnv, DATABASE_URL: `file:${file}`, ...side.extra },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -88,7 +102,11 @@ try {
     });
     const url = `http://127.0.0.1:${port}`;
     // Warm: the JIT, the caches, the writer thread.
-    await measure(url, updateWorkload(wooshpay, preloaded.credentials.wooshpay!, customers, 3), { connections: 32, durationSeconds: 3, rate });
+    await measure(url, updateWorkload(wooshpay, preloaded.credentials.wooshpay!, customers, 3), {
+      connections: 32,
+      durationSeconds: 3,
+      rate,
+    });
     running.push({ ...side, pid: child.pid!, url, rows: [] as { perUpdate: Map<string, unknown>; total: number }[] });
   }
   let seed = 100;
@@ -124,7 +142,9 @@ try {
   }
   for (const side of running) {
     const totals = side.rows.map((r) => r.total).sort((a, b) => a - b);
-    process.stdout.write(`${side.name}: CPU per update by round ${side.rows.map((r) => r.total.toFixed(0)).join(', ')} µs; median ${totals[Math.floor(totals.length / 2)]!.toFixed(0)}\n`);
+    process.stdout.write(
+      `${side.name}: CPU per update by round ${side.rows.map((r) => r.total.toFixed(0)).join(', ')} µs; median ${totals[Math.floor(totals.length / 2)]!.toFixed(0)}\n`,
+    );
   }
 } finally {
   for (const child of children) child.kill();
