@@ -162,7 +162,7 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
       });
       req.end(request.body);
     });
-  return async (url, request) => {
+  const send = async (url: string, request: TransportRequest): Promise<TransportAnswer> => {
     let target: URL;
     try {
       target = new URL(url);
@@ -175,4 +175,5 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
     const answer = await once(target, request, deadline, true);
     return answer === 'stale' ? ((await once(target, request, deadline, false)) as TransportAnswer) : answer;
   };
+  return Object.assign(send, { socketsPerOrigin: agentOptions.maxSockets });
 }
