@@ -177,3 +177,10 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
   };
   return Object.assign(send, { socketsPerOrigin: agentOptions.maxSockets });
 }
+
+/**
+ * The transport a Node process's settings name (CUSTGATE_UPSTREAM_TRANSPORT): its own agent, or
+ * none, for the runtime's fetch. One per process, shared by every caller, so the socket cap holds.
+ */
+export const transportFor = (setting: { readonly kind: 'node' | 'fetch'; readonly socketsPerOrigin: number }): Transport | undefined =>
+  setting.kind === 'node' ? nodeTransport({ socketsPerOrigin: setting.socketsPerOrigin }) : undefined;
