@@ -13,6 +13,7 @@
 // BENCH_ROUNDS [3] and BENCH_SLICE_SECONDS [4]: the rows a target compares run in alternation,
 // that many rounds of slices that long with their servers kept up, each ratio the median of its
 // rounds (bench/pairs.ts, bench/alternate.ts); BENCH_DURATION is then the other rows' length.
+// BENCH_SLICE_WARMUP [1] seconds of a slice's own requests, unmeasured, before each slice.
 // BENCH_DISK_COMMITS [1000; 0 skips] fdatasyncs measure the disk's floor once a round.
 // BENCH_RESULTS output file [bench/RESULTS.md], BENCH_RATE fixed offered load of the latency rows
 // [500; 0 skips them], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
@@ -119,7 +120,7 @@ const ctx: RowContext = {
   rows,
   rounds: Math.max(1, num('BENCH_ROUNDS', 3)),
   sliceSeconds: num('BENCH_SLICE_SECONDS', 4),
-  sliceWarmupSeconds: num('BENCH_SLICE_WARMUP', 0),
+  sliceWarmupSeconds: num('BENCH_SLICE_WARMUP', 1),
   diskCommits: num('BENCH_DISK_COMMITS', 1000),
   diskFloor: [],
   notes,
@@ -145,7 +146,12 @@ try {
     );
   }
   if (want('webhooks')) sections.push(await webhookSection(dir, num('BENCH_WEBHOOK_BOOK', 1000), load, log));
-  const alternation = { rounds: ctx.rounds, sliceSeconds: ctx.sliceSeconds, diskFloor: ctx.diskFloor };
+  const alternation = {
+    rounds: ctx.rounds,
+    sliceSeconds: ctx.sliceSeconds,
+    sliceWarmupSeconds: ctx.sliceWarmupSeconds,
+    diskFloor: ctx.diskFloor,
+  };
   const summary = { rows, sections, notes, load, warmupSeconds, synchronous, load0, started, alternation } as const;
   log(`\n${writeResults(summary, resultsPath)}${resultsPath ? `\n\nWritten to ${resultsPath}` : ''}`);
 } finally {
