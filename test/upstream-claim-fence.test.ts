@@ -26,6 +26,8 @@ import { type Provider, startProvider } from './support/upstream.ts';
 // take-over recovers by look-up and then rewrites the record before it creates.
 
 interface Gate {
+  /** Answer the held request with a definitive refusal (400) instead of forwarding it. */
+  refuse?: boolean;
   readonly reached: Promise<void>;
   arrived(): void;
   readonly released: Promise<void>;
@@ -44,7 +46,7 @@ function gate(): Gate {
   return { reached, arrived, released, release };
 }
 
-/** The provider behind a forwarder that can drop the next create unsent, hold the next create, or hold the next GET's answer. */
+/** The provider behind a forwarder that can drop the next create unsent, hold (or hold, then refuse) the next create, or hold the next GET's answer. */
 async function forwarderTo(base: string) {
   const control: { dropCreate: boolean; holdCreate?: Gate | undefined; holdAnswerOfGet?: Gate | undefined } = { dropCreate: false };
   const server: Server = createServer(async (req, res) => {
@@ -62,6 +64,11 @@ async function forwarderTo(base: string) {
       control.holdCreate = undefined;
       createHold.arrived();
       await createHold.released;
+      if (createHold.refuse) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ detail: 'refused by the test' }));
+        return;
+      }
     }
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'),
@@ -188,5 +195,78 @@ describe('a create claim taken over from a process taken for dead', () => {
     expect(await providerCount(provider)).toBe(atProvider + 1);
     expect(await store.attempts.list(tenant.tenant.id, upstream.id, 10)).toEqual([]);
     expect(await store.upstreams.linksOf(tenant.tenant.id, taken.customer_id)).toHaveLength(1);
+  }, 120_000);
+
+  it('is not deleted by that process when its own send is then refused: the taker keeps its record', async () => {
+    // settleRefused (src/upstream/attempts.ts) drops a record once the provider definitively refused
+    // the create; a request taken for dead must drop only under its own claim, not the taker's.
+    const env = { ...testEnv, CUSTGATE_UPSTREAM_TIMEOUT_MS: '30000' };
+    const store: Store = await testStore(env);
+    const config = loadConfig(env);
+    const tenant = await createTenant(store, config, 'fence-refused');
+    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+    const plain = createApp({ store, config, logger: { error: () => undefined } });
+    const made = await plain.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Before' }, auth));
+    expect(made.status).toBe(200);
+    const id = ((await made.json()) as { id: string }).id;
+    const upstream = await addUpstream(store, keyringFor(config, store.upstreams), tenant.tenant.id, {
+      dialect: 'zenskar',
+      baseUrl: `${forwarder.url}${new URL(provider.baseUrl('zenskar')).pathname}`,
+      mode: 'proxy',
+      credentials: provider.credentials.zenskar,
+    });
+    const write = async (app: typeof plain, name: string) => {
+      const res = await app.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name }, auth));
+      return { status: res.status, text: await res.text() };
+    };
+    const records = () => store.attempts.list(tenant.tenant.id, upstream.id, 10);
+    const atProvider = await providerCount(provider);
+
+    forwarder.control.dropCreate = true;
+    expect((await write(plain, 'First')).status).toBe(503);
+
+    const beatA = (await startHeartbeat(store, { heartbeatMs: 100, upstreamTimeoutMs: 200 }))!;
+    const beatB = (await startHeartbeat(store, { heartbeatMs: 1000, upstreamTimeoutMs: 30_000 }))!;
+    beats.push(beatA, beatB);
+    const a = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatA });
+    const b = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatB });
+
+    // A recovers (its look-up finds nothing), rewrites the record under its claim and sends its create: held.
+    const createA: Gate = gate();
+    forwarder.control.holdCreate = createA;
+    const answeredA = write(a, 'From A');
+    await createA.reached;
+    expect((await records())[0]?.claim_owner).toBe(beatA.id);
+
+    // A is taken for dead; B takes the record over and sends its own create (held).
+    beatA.stop();
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      const row = (await records())[0];
+      if (row?.owner_dead_after != null && row.owner_dead_after < new Date().toISOString()) break;
+      await sleep(50);
+    }
+    const createB = gate();
+    forwarder.control.holdCreate = createB;
+    const answeredB = write(b, 'From B');
+    await createB.reached;
+    const taken = (await records())[0]!;
+    expect(taken.claim_owner).toBe(beatB.id);
+
+    // A's create is refused: A fails, and B's record stands, claim and all.
+    createA.refuse = true;
+    createA.release();
+    const fromA = await answeredA;
+    expect(fromA.status, fromA.text).not.toBe(200);
+    const after = await records();
+    expect(after.map((r) => ({ id: r.claim_id, owner: r.claim_owner, sent: r.sent }))).toEqual([
+      { id: taken.claim_id, owner: beatB.id, sent: taken.sent },
+    ]);
+
+    createB.release();
+    const fromB = await answeredB;
+    expect(fromB.status, fromB.text).toBe(200);
+    expect(await providerCount(provider)).toBe(atProvider + 1);
+    expect(await records()).toEqual([]);
   }, 120_000);
 });
