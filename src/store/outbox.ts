@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
-import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { freshLease, type LeaseOutcome, LeasedQueue, type Settlement } from './lease.ts';
 import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
@@ -170,6 +170,16 @@ export class OutboxStore {
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
   settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
     return this.#lease.settle(key, owner, outcome, now);
+  }
+
+  /**
+   * Ends a round's deliveries in ONE commit (one UPDATE per shared outcome, one per retry's own
+   * next attempt time); only rows `owner` still holds change, so a row whose lease another
+   * dispatcher took over meanwhile is left to it. One commit a round instead of one per delivery:
+   * on SQLite each was a message to the writer thread and a commit, on PostgreSQL a round trip.
+   */
+  async settleRound(settlements: readonly Settlement<DeliveryKey, DeliveryState>[], owner: string, now: string): Promise<void> {
+    if (settlements.length > 0) await this.#executor.atomic(this.#lease.settleSteps(settlements, owner, now));
   }
 
   async list(filter: {
