@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Workload } from './load.ts';
+import { measure, type Workload } from './load.ts';
 import { type Child, runToEnd } from './processes.ts';
 import type { Row } from './report.ts';
 import { combine, type Round } from './rounds.ts';
@@ -45,6 +45,10 @@ export async function alternate(ctx: RowContext, groups: readonly (readonly Side
     for (const group of groups) {
       for (const s of round % 2 === 0 ? group : [...group].reverse()) {
         if (round === 0) s.failure = await probeFailure(s.server.url, s.work);
+        if (ctx.sliceWarmupSeconds > 0) {
+          const options = s.meta.rate ? { ...ctx.load, rate: s.meta.rate } : ctx.load;
+          await measure(s.server.url, s.work, { ...options, durationSeconds: ctx.sliceWarmupSeconds });
+        }
         const { round: taken, peakRss } = await slice(ctx, s.server.child, s.server.url, s.label, s.work, s.meta.rate);
         s.rounds.push(taken);
         if (peakRss !== undefined) s.peakRss = Math.max(s.peakRss ?? 0, peakRss);

@@ -38,6 +38,12 @@ export interface RowContext {
   /** BENCH_ROUNDS and BENCH_SLICE_SECONDS: how the alternated rows are measured (bench/alternate.ts). */
   readonly rounds: number;
   readonly sliceSeconds: number;
+  /**
+   * BENCH_SLICE_WARMUP: seconds of the same requests, unmeasured, before each slice. A server that
+   * sat idle while the other sides ran comes back with V8's heap shrunk and cold caches; without
+   * it the side that idles longest (the large store's: one slice per dialect) pays that in its slice.
+   */
+  readonly sliceWarmupSeconds: number;
   /** BENCH_DISK_COMMITS: commits per measurement of the disk's floor; each measurement's p99 (ms) goes to `diskFloor`. */
   readonly diskCommits: number;
   readonly diskFloor: number[];

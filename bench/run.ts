@@ -13,6 +13,7 @@
 // BENCH_ROUNDS [3] and BENCH_SLICE_SECONDS [4]: the rows a target compares run in alternation,
 // that many rounds of slices that long with their servers kept up, each ratio the median of its
 // rounds (bench/pairs.ts, bench/alternate.ts); BENCH_DURATION is then the other rows' length.
+// BENCH_SLICE_WARMUP [1] seconds of a slice's own requests, unmeasured, before each slice.
 // BENCH_DISK_COMMITS [1000; 0 skips] fdatasyncs measure the disk's floor once a round.
 // BENCH_RESULTS output file [bench/RESULTS.md], BENCH_RATE fixed offered load of the latency rows
 // [500; 0 skips them], BENCH_DATABASE_URL (or TEST_DATABASE_URL) a
@@ -29,7 +30,7 @@
 // above are `requests`; the others are sections of their own, each against a baseline of the same
 // run — `migration` (bench/migration.ts, BENCH_BOOK [2000]), `backlog` (bench/backlog.ts,
 // BENCH_BACKLOG [2000], BENCH_DRAIN_SAMPLE [500], BENCH_BACKLOG_RATE [200], BENCH_BACKLOG_SECONDS
-// [10]) and `webhooks` (bench/webhooks.ts, BENCH_WEBHOOK_BOOK [1000], BENCH_CONNECTIONS,
+// [10] per read window, BENCH_BACKLOG_WINDOWS [3]) and `webhooks` (bench/webhooks.ts, BENCH_WEBHOOK_BOOK [1000], BENCH_CONNECTIONS,
 // BENCH_DURATION). With --only, results are printed and written only to BENCH_RESULTS when set.
 //
 // `--only scale` measures every dialect's update at BENCH_SMALL and at BENCH_LARGE customers and
@@ -122,6 +123,7 @@ const ctx: RowContext = {
   rows,
   rounds: Math.max(1, num('BENCH_ROUNDS', 3)),
   sliceSeconds: num('BENCH_SLICE_SECONDS', 4),
+  sliceWarmupSeconds: num('BENCH_SLICE_WARMUP', 1),
   diskCommits: num('BENCH_DISK_COMMITS', 1000),
   diskFloor: [],
   notes,
@@ -138,10 +140,21 @@ try {
   if (want('migration')) sections.push(await migrationSection(dir, book, log));
   if (want('backlog')) {
     const backlog = { backlog: num('BENCH_BACKLOG', 2000), sample: num('BENCH_DRAIN_SAMPLE', 500), rate: num('BENCH_BACKLOG_RATE', 200) };
-    sections.push(await backlogSection(dir, { ...backlog, seconds: num('BENCH_BACKLOG_SECONDS', 10) }, log));
+    sections.push(
+      await backlogSection(
+        dir,
+        { ...backlog, seconds: num('BENCH_BACKLOG_SECONDS', 10), windows: Math.max(1, num('BENCH_BACKLOG_WINDOWS', 3)) },
+        log,
+      ),
+    );
   }
   if (want('webhooks')) sections.push(await webhookSection(dir, num('BENCH_WEBHOOK_BOOK', 1000), load, log));
-  const alternation = { rounds: ctx.rounds, sliceSeconds: ctx.sliceSeconds, diskFloor: ctx.diskFloor };
+  const alternation = {
+    rounds: ctx.rounds,
+    sliceSeconds: ctx.sliceSeconds,
+    sliceWarmupSeconds: ctx.sliceWarmupSeconds,
+    diskFloor: ctx.diskFloor,
+  };
   const summary = { rows, sections, notes, load, warmupSeconds, synchronous, load0, started, alternation } as const;
   log(`\n${writeResults(summary, resultsPath)}${resultsPath ? `\n\nWritten to ${resultsPath}` : ''}`);
 } finally {

@@ -36,7 +36,7 @@ export interface GatewayConfig {
     readonly timeoutMs: number;
     /** Deliveries leased, sent and settled together in one round. */
     readonly roundSize: number;
-    /** Sends in flight to one receiver's origin at once. */
+    /** Sends in flight to one receiver's origin at once, over `fetch` only (the Node transport bounds its own sockets). */
     readonly connectionsPerOrigin: number;
   };
   /** CUSTGATE_SECRETS_KEY: encrypts upstream credentials (src/upstream/secrets.ts). */

@@ -245,6 +245,21 @@ describe('the node transport’s connections', () => {
     expect(server.connections()).toBeLessThanOrEqual(2);
   });
 
+  it('counts the wait for a free socket inside the timeout', async () => {
+    // One socket, held by a first call the server does not answer until the second has ended.
+    const one = nodeTransport({ socketsPerOrigin: 1 });
+    const held: ServerResponse[] = [];
+    const server = await serve((_req, res) => held.push(res));
+    const first = one(server.url, request({ timeoutMs: 30_000 }));
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const waiting = await failure(one(server.url, request({ timeoutMs: 200 })));
+    expect(waiting.code).toBe('upstream_timeout');
+    expect(held).toHaveLength(1);
+    for (const res of held) res.end('{}');
+    expect((await first).status).toBe(200);
+    expect(one.socketsPerOrigin).toBe(1);
+  });
+
   it('sends a repeatable request again when its kept socket turns out closed, and nothing else', async () => {
     const seen = new WeakMap<object, number>();
     let handled = 0;

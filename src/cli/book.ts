@@ -12,6 +12,7 @@ import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
+import { transportFor } from '../upstream/node-transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 
@@ -31,6 +32,9 @@ export async function upstreamOf(store: Store, tenant: string, id: string): Prom
 export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]) {
   const config = loadConfig(env);
   const keyring = keyringFor(config, store.upstreams);
+  // The server's transport (CUSTGATE_UPSTREAM_TRANSPORT): its socket cap and its retry of a kept
+  // connection the provider closed, which a long import's pages otherwise meet as a failed page.
+  const transport = transportFor(config.upstreamTransport);
   const client = new UpstreamClient({
     dialects,
     keyring,
@@ -38,6 +42,7 @@ export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]
     timeoutMs: config.upstreamTimeoutMs,
     maxAnswerBytes: config.upstreamMaxAnswerBytes,
     upstreams: store.upstreams,
+    ...(transport ? { transport } : {}),
   });
   const service = new CustomerService(store, {
     now: () => new Date(),

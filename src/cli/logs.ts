@@ -57,6 +57,8 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
       if (opts.path) query.set('path', opts.path);
       let seen = new Set<string>();
       const interval = Math.max(100, Number(opts.interval) || 1000);
+      // Plain fetch: this asks the operator's own gateway, not an upstream provider, once a second;
+      // the upstream transport's bounds (and its error that names no host) are not wanted here.
       const ask = (token: string) =>
         fetch(`${base}/gateway/v1/requests?${query}`, { headers: { authorization: `Bearer ${token}` } }).catch((error: Error) => {
           throw new Error(`cannot reach the gateway at ${base} (${error.message}); give --url or CUSTGATE_URL`);

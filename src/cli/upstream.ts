@@ -13,6 +13,7 @@ import {
   upstreamDetail,
 } from '../upstream/registry.ts';
 import { withGrantWarnings as withWarnings } from '../upstream/grants.ts';
+import { transportFor } from '../upstream/node-transport.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 import { type CreateAttemptView, clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { bookCommands } from './book.ts';
@@ -72,7 +73,10 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
         const added = await withStore(env, async (store) => {
           const dialect = dialects[0];
           const id = await gatewayIdOf(store.upstreams)();
-          if (dialect && (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000 }))) {
+          if (
+            dialect &&
+            (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000, transport: transportFor(config.upstreamTransport) }))
+          ) {
             throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
           }
           return addUpstream(store, { keyring: keyringFor(config, store.upstreams), dialects }, await tenantId(store, ref), {

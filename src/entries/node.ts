@@ -13,9 +13,8 @@ import type { AccessEntry, Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
-import { nodeTransport } from '../upstream/node-transport.ts';
+import { transportFor } from '../upstream/node-transport.ts';
 import { requestTracing } from './request-trace.ts';
-import type { Transport } from '../upstream/transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -116,12 +115,6 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   return new Error(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
-/** Upstream calls from this process: one keep-alive transport shared by the write path and the outbox. */
-function upstreamTransport(config: GatewayConfig): Transport | undefined {
-  const { kind, socketsPerOrigin } = config.upstreamTransport;
-  return kind === 'node' ? nodeTransport({ socketsPerOrigin }) : undefined;
-}
-
 /** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 export async function startNode(
   env: Readonly<Record<string, string | undefined>>,
@@ -145,7 +138,8 @@ export async function startNode(
   }
   const registry = options.registry ?? staticRegistry;
   const dialects = dialectList(registry);
-  const transport = upstreamTransport(config);
+  // One keep-alive transport for the write path, the outbox and the webhooks of this process.
+  const transport = transportFor(config.upstreamTransport);
   const replication = replicationFor(store, config, { dialects, transport });
   if (!options.metrics) {
     metrics.gauge(

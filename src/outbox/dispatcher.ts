@@ -1,7 +1,8 @@
 import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
-import type { DeliveryRow, Store } from '../store/index.ts';
+import type { DeliveryKey, DeliveryRow, DeliveryState, Store } from '../store/index.ts';
+import type { LeaseOutcome, Settlement } from '../store/lease.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
@@ -63,6 +64,12 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number, random
 export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
   `custgate-${row.upstream_id}-${row.customer_id}-v${row.version}`;
 
+/** How one row of a round ended, settled with the round's others in one commit. */
+interface RowEnd {
+  readonly outcome: RowOutcome;
+  readonly settlement: Settlement<DeliveryKey, DeliveryState>;
+}
+
 export class Dispatcher {
   readonly owner = `dispatcher-${crypto.randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'logger' | 'pace'>> & Pick<DispatcherOptions, 'logger' | 'pace'>;
@@ -116,7 +123,20 @@ export class Dispatcher {
         due: (now, limit) => outbox.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
         process: async (rows, owner, each) => {
-          const outcomes = await each(rows, (row) => this.#process(row, owner, report).then((o) => [row.upstream_id, o] as const));
+          // A row that failed (a store read threw) must not keep the others' ends from their commit.
+          const done = await each(rows, (row) => this.#process(row, report).catch((error: unknown) => ({ error })));
+          const ends = done.flatMap((d) => ('error' in d ? [] : [d]));
+          // The round's ends in one commit, after every send of it answered: a crash before it
+          // re-sends the round (each with its Idempotency-Key), as a crash before each row's own
+          // settle did. The round waited for its slowest send before the next one either way.
+          await outbox.settleRound(
+            ends.map((e) => e.settlement),
+            owner,
+            this.#o.now().toISOString(),
+          );
+          const failed = done.find((d) => 'error' in d);
+          if (failed) throw failed.error;
+          const outcomes = ends.map((e) => [e.settlement.key.upstream_id, e.outcome] as const);
           const now = this.#o.now();
           for (const [upstream, until] of this.#holds.afterRound(outcomes, now.getTime())) {
             const at = new Date(until).toISOString();
@@ -146,37 +166,34 @@ export class Dispatcher {
     return this.#loop.stop();
   }
 
-  async #process(row: DeliveryRow, owner: string, report: DrainReport): Promise<RowOutcome> {
+  /** Sends one leased row; how it ends is returned for the round's one commit (Dispatcher.drain), not written here. */
+  async #process(row: DeliveryRow, report: DrainReport): Promise<RowEnd> {
     const store = this.#o.store;
-    const settle = (
-      state: 'pending' | 'delivered' | 'dead',
-      extra: { nextAttemptAt?: string; error?: string | null; unsent?: boolean } = {},
-    ) => store.outbox.settle(row, owner, { state, ...extra }, this.#o.now().toISOString());
+    const settle = (state: DeliveryState, extra: Omit<LeaseOutcome<DeliveryState>, 'state'> = {}) => ({
+      key: row,
+      outcome: { state, ...extra },
+    });
     const heldUntil = this.#holds.until(row.upstream_id, this.#o.now().getTime());
     if (heldUntil !== undefined) {
       // Written after the upstream was held (or leased before its rows were deferred): not sent.
       report.held++;
-      await settle('pending', { nextAttemptAt: new Date(heldUntil).toISOString(), unsent: true });
-      return 'held';
+      return { outcome: 'held', settlement: settle('pending', { nextAttemptAt: new Date(heldUntil).toISOString(), unsent: true }) };
     }
     const upstream = (await this.#o.replicas(row.tenant_id)).find((u) => u.id === row.upstream_id);
     if (!upstream) {
       report.dead++;
-      await settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' });
-      return 'skipped';
+      return { outcome: 'skipped', settlement: settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' }) };
     }
     const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
     if (since > row.version) {
       // A dead version retried after a later one was delivered: that one carried its changes.
       report.delivered++;
-      await settle('delivered', { error: null });
-      return 'skipped';
+      return { outcome: 'skipped', settlement: settle('delivered', { error: null }) };
     }
     const work = await this.#work(row, upstream, since);
     if (!work) {
       report.dead++;
-      await settle('dead', { error: 'the customer is no longer there' });
-      return 'skipped';
+      return { outcome: 'skipped', settlement: settle('dead', { error: 'the customer is no longer there' }) };
     }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
@@ -194,21 +211,21 @@ export class Dispatcher {
       if (upstream.mode === 'shadow' && work.action !== 'delete') await this.#compare(work, report);
       report.delivered++;
       // Kept on the delivered row: the operator sees which change the provider never got.
-      await settle('delivered', { error: outcome.notCarried ?? null });
-      return 'answered';
+      return { outcome: 'answered', settlement: settle('delivered', { error: outcome.notCarried ?? null }) };
     }
     if (outcome.kind === 'rejected' || row.attempts >= this.#o.maxAttempts) {
       report.dead++;
-      await settle('dead', { error: outcome.error });
-      return outcome.kind === 'rejected' ? 'answered' : 'gave-up';
+      return { outcome: outcome.kind === 'rejected' ? 'answered' : 'gave-up', settlement: settle('dead', { error: outcome.error }) };
     }
     report.retried++;
     const delay =
       outcome.retryAfterMs !== undefined
         ? Math.min(Math.max(0, outcome.retryAfterMs), maxRetryAfterMs)
         : backoffMs(row.attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random);
-    await settle('pending', { error: outcome.error, nextAttemptAt: new Date(this.#o.now().getTime() + delay).toISOString() });
-    return 'failed';
+    return {
+      outcome: 'failed',
+      settlement: settle('pending', { error: outcome.error, nextAttemptAt: new Date(this.#o.now().getTime() + delay).toISOString() }),
+    };
   }
 
   /**

@@ -154,14 +154,17 @@ export class CreateAttemptRepository {
     return this.#executor.all(q);
   }
 
-  /** Deletes one record; true when there was one. */
-  async drop(tenantId: string, upstreamId: string, customerId: string): Promise<boolean> {
-    const q = this.#db
+  /**
+   * Deletes one record; true when there was one. With `claimId`, only while that claim still holds
+   * it: a request taken for dead must not delete the record another process's create now runs under.
+   */
+  async drop(tenantId: string, upstreamId: string, customerId: string, claimId?: string): Promise<boolean> {
+    let q = this.#db
       .deleteFrom('upstream_create_attempts')
       .where('tenant_id', '=', tenantId)
       .where('upstream_id', '=', upstreamId)
-      .where('customer_id', '=', customerId)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+      .where('customer_id', '=', customerId);
+    if (claimId !== undefined) q = q.where('claim_id', '=', claimId);
+    return (await this.#executor.run(q.compile())) > 0;
   }
 }

@@ -1,6 +1,6 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
-import { freshLease, type LeaseOutcome, LeasedQueue } from './lease.ts';
+import { freshLease, type LeaseOutcome, LeasedQueue, type Settlement } from './lease.ts';
 import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
@@ -94,11 +94,22 @@ export class OutboxStore {
   readonly #db: Kysely<Database>;
   readonly #insert: (row: DeliveryRow) => Step['query'];
   readonly #lease: LeasedQueue<DeliveryKey, DeliveryState>;
+  // Once per delivery: compiled once (src/store/prepared.ts), as building it cost more than running it.
+  readonly #lastDelivered: (key: Pick<DeliveryKey, 'upstream_id' | 'customer_id'>) => CompiledQuery<{ v: number | string | null }>;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
     this.#db = db;
     this.#insert = prepared<DeliveryRow>(deliveryColumns, (row) => db.insertInto('outbox').values(row).compile());
+    this.#lastDelivered = prepared(['upstream_id', 'customer_id'], (key: Pick<DeliveryKey, 'upstream_id' | 'customer_id'>) =>
+      db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.max('version').as('v'))
+        .where('upstream_id', '=', key.upstream_id)
+        .where('customer_id', '=', key.customer_id)
+        .where('state', '=', 'delivered')
+        .compile(),
+    );
     this.#lease = new LeasedQueue(executor, 'outbox', ['upstream_id', 'customer_id', 'version']);
   }
 
@@ -170,6 +181,16 @@ export class OutboxStore {
   /** Ends a claimed delivery: delivered, dead, or pending again at a later time (src/store/lease.ts). */
   settle(key: DeliveryKey, owner: string, outcome: LeaseOutcome<DeliveryState>, now: string): Promise<boolean> {
     return this.#lease.settle(key, owner, outcome, now);
+  }
+
+  /**
+   * Ends a round's deliveries in ONE commit (one UPDATE per shared outcome, one per retry's own
+   * next attempt time); only rows `owner` still holds change, so a row whose lease another
+   * dispatcher took over meanwhile is left to it. One commit a round instead of one per delivery:
+   * on SQLite each was a message to the writer thread and a commit, on PostgreSQL a round trip.
+   */
+  async settleRound(settlements: readonly Settlement<DeliveryKey, DeliveryState>[], owner: string, now: string): Promise<void> {
+    if (settlements.length > 0) await this.#executor.atomic(this.#lease.settleSteps(settlements, owner, now));
   }
 
   async list(filter: {
@@ -244,13 +265,7 @@ export class OutboxStore {
 
   /** The latest version an upstream has been given of a customer (0: none yet). */
   async lastDelivered(upstreamId: string, customerId: string): Promise<number> {
-    const q = this.#db
-      .selectFrom('outbox')
-      .select((eb) => eb.fn.max('version').as('v'))
-      .where('upstream_id', '=', upstreamId)
-      .where('customer_id', '=', customerId)
-      .where('state', '=', 'delivered')
-      .compile();
+    const q = this.#lastDelivered({ upstream_id: upstreamId, customer_id: customerId });
     return Number((await this.#executor.all(q))[0]?.v ?? 0);
   }
 

@@ -1,5 +1,6 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
+import { prepared } from './prepared.ts';
 import type { Database, UpstreamLinksTable, UpstreamWebhookEventsTable } from './schema.ts';
 
 export type LinkRow = UpstreamLinksTable;
@@ -31,13 +32,46 @@ export const linkInsert = (db: Kysely<Database>, link: LinkRecord): CompiledQuer
  * events the upstream sent in (upstream_webhook_events). Callers reach these through
  * `store.upstreams` (upstreams.ts), as before the two files were one.
  */
+type LinkKey = Pick<LinkRow, 'tenant_id' | 'upstream_id' | 'customer_id'>;
+
+// A delivery reads a link (and a create writes one): compiled once (src/store/prepared.ts), as
+// building these with kysely cost the main thread more than SQLite took to run them.
+const linkQueries = (db: Kysely<Database>) => ({
+  link: prepared<LinkRow>(['upstream_id', 'customer_id', 'tenant_id', 'remote_id', 'created_at'], (row) =>
+    db
+      .insertInto('upstream_links')
+      .values(row)
+      .onConflict((oc) => oc.columns(['upstream_id', 'customer_id']).doNothing())
+      .compile(),
+  ),
+  attemptDone: prepared<LinkKey>(['tenant_id', 'upstream_id', 'customer_id'], (key) =>
+    db
+      .deleteFrom('upstream_create_attempts')
+      .where('tenant_id', '=', key.tenant_id)
+      .where('upstream_id', '=', key.upstream_id)
+      .where('customer_id', '=', key.customer_id)
+      .compile(),
+  ),
+  findLink: prepared<LinkKey, LinkRow>(['tenant_id', 'upstream_id', 'customer_id'], (key) =>
+    db
+      .selectFrom('upstream_links')
+      .selectAll()
+      .where('tenant_id', '=', key.tenant_id)
+      .where('upstream_id', '=', key.upstream_id)
+      .where('customer_id', '=', key.customer_id)
+      .compile(),
+  ),
+});
+
 export class UpstreamLinkRepository {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<Database>;
+  readonly #q: ReturnType<typeof linkQueries>;
 
   constructor(executor: SqlExecutor, db: Kysely<Database>) {
     this.#executor = executor;
     this.#db = db;
+    this.#q = linkQueries(db);
   }
 
   // --- links
@@ -47,29 +81,12 @@ export class UpstreamLinkRepository {
    * create attempt it answers (create-attempts.ts) goes with it: the provider's customer is known.
    */
   async link(link: LinkRecord): Promise<void> {
-    const q = this.#db
-      .insertInto('upstream_links')
-      .values(linkRow(link))
-      .onConflict((oc) => oc.columns(['upstream_id', 'customer_id']).doNothing())
-      .compile();
-    const attempt = this.#db
-      .deleteFrom('upstream_create_attempts')
-      .where('tenant_id', '=', link.tenantId)
-      .where('upstream_id', '=', link.upstreamId)
-      .where('customer_id', '=', link.customerId)
-      .compile();
-    await this.#executor.atomic([{ query: q }, { query: attempt }]);
+    const row = linkRow(link);
+    await this.#executor.atomic([{ query: this.#q.link(row) }, { query: this.#q.attemptDone(row) }]);
   }
 
   async findLink(tenantId: string, upstreamId: string, customerId: string): Promise<LinkRow | undefined> {
-    const q = this.#db
-      .selectFrom('upstream_links')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('upstream_id', '=', upstreamId)
-      .where('customer_id', '=', customerId)
-      .compile();
-    return (await this.#executor.all(q))[0];
+    return (await this.#executor.all(this.#q.findLink({ tenant_id: tenantId, upstream_id: upstreamId, customer_id: customerId })))[0];
   }
 
   /** The link of the customer an upstream knows by this id. */

@@ -118,10 +118,11 @@ export async function recordAttempt(store: Store, upstream: Upstream, customerId
 
 /**
  * The record goes once the provider has definitively refused the create (it holds nothing); a
- * failure that leaves it possibly holding the customer keeps it. Rethrows the error.
+ * failure that leaves it possibly holding the customer keeps it. A request sending under a claim
+ * drops it only while it still holds that claim (the fence `rewrite` has). Rethrows the error.
  */
-export async function settleRefused(store: Store, upstream: Upstream, customerId: string, error: unknown): Promise<never> {
-  if (isGatewayError(error) && !uncertain.has(error.code)) await store.attempts.drop(upstream.tenantId, upstream.id, customerId);
+export async function settleRefused(store: Store, upstream: Upstream, customerId: string, error: unknown, claim?: Claim): Promise<never> {
+  if (isGatewayError(error) && !uncertain.has(error.code)) await store.attempts.drop(upstream.tenantId, upstream.id, customerId, claim?.id);
   throw error;
 }
 
@@ -151,6 +152,7 @@ export async function recoverAttempt(
   upstream: Upstream,
   current: Customer,
   attempt: CreateAttempt,
+  claim?: Claim,
 ): Promise<Pushed | undefined> {
   const ttl = upstream.dialect.client.idempotencyKeyTtlMs;
   // The provider may have forgotten the key: a replay would create again, so its list is looked at first.
@@ -161,7 +163,7 @@ export async function recoverAttempt(
   }
   if (upstream.dialect.idempotency && attempt.key !== undefined) {
     const request = requestFor(upstream, undefined, { patch: {}, current: { ...current, ...attempt.sent }, createKey: attempt.key });
-    return client.send(upstream, request, true).catch((error: unknown) => settleRefused(store, upstream, current.uuid, error));
+    return client.send(upstream, request, true).catch((error: unknown) => settleRefused(store, upstream, current.uuid, error, claim));
   }
   const marker = createMarker(upstream.dialect, current.uuid, attempt.sent);
   return recoverCreate(client, store, upstream, marker, attempt.sent, attempt.at);

@@ -1,6 +1,6 @@
 import { keptVia, randomBase62 } from '../core/index.ts';
 import type { UpstreamRepository } from '../store/index.ts';
-import type { Fetch } from './http.ts';
+import { type Transport, transportOf } from './http.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 
 // Loop detection (RFC 9110 §7.6.3, Via): every request to an upstream names this gateway in `Via`;
@@ -46,25 +46,24 @@ export const loopMessage = 'This request has already passed through this gateway
 /**
  * Whether `baseUrl` is this gateway (or another process on its database): one request there, as
  * the dialect's client half would send it, naming this gateway in Via. Unreachable or slow: not
- * known to be this gateway.
+ * known to be this gateway. Only the status is read.
  */
 export async function pointsAtThisGateway(
   dialect: AnyDialect,
   baseUrl: string,
   id: string,
-  options: { readonly timeoutMs: number; readonly fetch?: Fetch },
+  options: { readonly timeoutMs: number; readonly transport?: Transport | undefined },
 ): Promise<boolean> {
   const request = dialect.client.retrieve('cus_loopprobe', {});
-  const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
   try {
-    const response = await doFetch(`${baseUrl.replace(/\/+$/, '')}${request.path}`, {
+    const answer = await transportOf(options)(`${baseUrl.replace(/\/+$/, '')}${request.path}`, {
       method: 'GET',
       headers: { via: viaOf(id) },
-      signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: 'manual',
+      timeoutMs: options.timeoutMs,
+      maxAnswerBytes: 0,
+      discardAnswer: true,
     });
-    await response.body?.cancel().catch(() => undefined);
-    return response.status === 508;
+    return answer.status === 508;
   } catch {
     return false;
   }

@@ -162,7 +162,7 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
       });
       req.end(request.body);
     });
-  return async (url, request) => {
+  const send = async (url: string, request: TransportRequest): Promise<TransportAnswer> => {
     let target: URL;
     try {
       target = new URL(url);
@@ -175,4 +175,12 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
     const answer = await once(target, request, deadline, true);
     return answer === 'stale' ? ((await once(target, request, deadline, false)) as TransportAnswer) : answer;
   };
+  return Object.assign(send, { socketsPerOrigin: agentOptions.maxSockets });
 }
+
+/**
+ * The transport a Node process's settings name (CUSTGATE_UPSTREAM_TRANSPORT): its own agent, or
+ * none, for the runtime's fetch. One per process, shared by every caller, so the socket cap holds.
+ */
+export const transportFor = (setting: { readonly kind: 'node' | 'fetch'; readonly socketsPerOrigin: number }): Transport | undefined =>
+  setting.kind === 'node' ? nodeTransport({ socketsPerOrigin: setting.socketsPerOrigin }) : undefined;

@@ -202,7 +202,7 @@ export class UpstreamProxy {
     const { marker, attempt } = own;
     const recovered =
       attempt &&
-      (await recoverAttempt(this.#client, this.#store, upstream, current, attempt).catch((error: unknown) => {
+      (await recoverAttempt(this.#client, this.#store, upstream, current, attempt, own.claim.claim).catch((error: unknown) => {
         throw mayHold(undefined, inClientTerms(error, upstream.dialect, this.#client.dialectOf(ctx.dialect)));
       }));
     if (recovered) return this.#adopt(upstream, current, after, recovered, ctx);
@@ -278,9 +278,9 @@ export class UpstreamProxy {
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
     // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
     const recorded = !link && known ? known.uuid : undefined;
+    const claim = create.claim ?? { claim: claimFor(this.#client.timeoutMs, this.#owner?.id ?? null), owned: false };
     if (recorded !== undefined) {
       const attempt = { at: new Date().toISOString(), key: createKey, sent: applyPatch(current, carried) };
-      const claim = create.claim ?? { claim: claimFor(this.#client.timeoutMs, this.#owner?.id ?? null), owned: false };
       if (!(await claimAttempt(this.#store, upstream, recorded, attempt, claim))) throw new Contended();
       // Another request may have linked it (and so removed its record) since this one looked.
       if (await this.#store.upstreams.findLink(upstream.tenantId, upstream.id, recorded)) {
@@ -298,7 +298,7 @@ export class UpstreamProxy {
     const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
       const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));
       if (recorded === undefined) throw translated;
-      return settleRefused(this.#store, upstream, recorded, translated);
+      return settleRefused(this.#store, upstream, recorded, translated, claim.claim);
     });
     return heldAnswer(this.#service, link, current, after, pushed, ctx, upstream);
   }

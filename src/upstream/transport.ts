@@ -37,7 +37,14 @@ export interface TransportAnswer {
  * upstream_unavailable (whose message never names the host or the cause), or bad_gateway for an
  * answer over the size bound.
  */
-export type Transport = (url: string, request: TransportRequest) => Promise<TransportAnswer>;
+export interface Transport {
+  (url: string, request: TransportRequest): Promise<TransportAnswer>;
+  /**
+   * Set when the transport itself bounds the connections to one origin (nodeTransport's agent):
+   * a caller then keeps no bound of its own, so one setting governs it. Unset (fetch): no bound.
+   */
+  readonly socketsPerOrigin?: number | undefined;
+}
 
 /**
  * Both transports decode these as a stream, so the bound counts decoded bytes as they arrive and a

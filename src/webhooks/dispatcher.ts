@@ -19,7 +19,9 @@ import type { Settlement } from '../store/lease.ts';
 // given up is disabled (log line and metric), as Stripe disables one after days of failures.
 //
 // A round is up to `roundSize` due rows: leased in one commit, sent at once (at most
-// `connectionsPerOrigin` in flight to one receiver), then logged and settled in one commit; up to
+// `connectionsPerOrigin` in flight to one receiver, or, over a transport that bounds its own
+// connections per origin, the Node agent's CUSTGATE_UPSTREAM_SOCKETS), then logged and settled
+// in one commit; up to
 // `roundsInFlight` rounds run at once. Two commits per round, not three per event, is what lets
 // delivery keep up with the writes.
 
@@ -41,7 +43,10 @@ export interface WebhookDispatcherOptions {
   readonly timeoutMs?: number;
   /** Rows leased, sent and settled together (default 128). */
   readonly roundSize?: number;
-  /** Sends in flight to one origin (default 16): the connections a receiver gets at most. */
+  /**
+   * Sends in flight to one origin (default 16): the connections a receiver gets at most. Only over
+   * a transport with no bound of its own (fetch); the Node transport's agent holds its own.
+   */
   readonly connectionsPerOrigin?: number;
   /** Rounds sent at once (default 4), so one slow receiver's round does not hold up the next. */
   readonly roundsInFlight?: number;
@@ -111,7 +116,8 @@ export class WebhookDispatcher {
   readonly #o: WebhookDispatcherOptions;
   readonly #now: () => Date;
   readonly #timeoutMs: number;
-  readonly #gate: OriginGate;
+  // None when the transport bounds its connections per origin itself: one bound, not two.
+  readonly #gate: OriginGate | undefined;
   readonly #transport: Transport;
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
@@ -127,8 +133,11 @@ export class WebhookDispatcher {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#gate = new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin);
     this.#transport = transportOf(options);
+    this.#gate =
+      this.#transport.socketsPerOrigin === undefined
+        ? new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin)
+        : undefined;
     const random = options.random ?? Math.random;
     this.#holds = new TargetHolds((rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random));
   }
@@ -301,10 +310,11 @@ export class WebhookDispatcher {
       const signing = secrets.get(endpoint.id) ?? this.secrets(endpoint, started);
       secrets.set(endpoint.id, signing);
       const signed = await signedDelivery(endpoint, await signing, body, id, started);
-      const res = await this.#gate.run(endpoint.url, () => {
+      const post = () => {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`no connection to the endpoint within ${this.#timeoutMs} ms`);
         // Redirects are not followed (a failure, as at Stripe: the signed body is for this URL only).
+        // The Node transport's time-out also covers its wait for one of the agent's sockets.
         return this.#transport(endpoint.url, {
           method: 'POST',
           headers: signed.headers,
@@ -313,7 +323,8 @@ export class WebhookDispatcher {
           maxAnswerBytes: 0,
           discardAnswer: true,
         });
-      });
+      };
+      const res = await (this.#gate ? this.#gate.run(endpoint.url, post) : post());
       status = res.status;
       if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (e) {

@@ -1,7 +1,9 @@
-// At most `limit` sends in flight to one origin (scheme, host and port). The runtime's fetch keeps
-// connections alive and reuses idle ones (Node: undici's pool; Workers: the runtime's), but it
-// opens another connection for each request beyond those idle, so a round of a hundred events to
-// one receiver would otherwise open a hundred connections to it at once.
+// At most `limit` sends in flight to one origin (scheme, host and port), for a transport that has
+// no such bound of its own: `fetch` (Workers, and Node with CUSTGATE_UPSTREAM_TRANSPORT=fetch). A
+// fetch reuses idle kept-alive connections but opens another one for each request beyond them, so
+// a round of a hundred events to one receiver would otherwise open a hundred connections to it at
+// once. Node's own transport caps its agent's sockets per origin (CUSTGATE_UPSTREAM_SOCKETS) and
+// the dispatcher keeps no gate over it, so one setting owns the bound.
 
 interface Origin {
   active: number;

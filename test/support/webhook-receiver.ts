@@ -19,12 +19,14 @@ export interface Receiver {
   delayMs: number;
   /** The most requests it has had in flight at once. */
   readonly maxInFlight: number;
+  /** TCP connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
-  const state = { status: 200, delayMs: 0, inFlight: 0, maxInFlight: 0 };
+  const state = { status: 200, delayMs: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
   const server: Server = createServer((req, res) => {
     state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
     res.on('finish', () => state.inFlight--);
@@ -39,6 +41,7 @@ export async function startReceiver(): Promise<Receiver> {
       setTimeout(() => res.end('ok'), state.delayMs);
     });
   });
+  server.on('connection', () => state.connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -59,6 +62,9 @@ export async function startReceiver(): Promise<Receiver> {
     },
     get maxInFlight() {
       return state.maxInFlight;
+    },
+    get connections() {
+      return state.connections;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
