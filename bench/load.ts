@@ -27,8 +27,11 @@ export interface PacedDetail {
   readonly lateP99: number;
   readonly lateMax: number;
   readonly lateOver5: number;
-  /** Every request answered more than `slowMs` after it was due: its due time (ms since the epoch) and latency. */
-  readonly slow: readonly { readonly due: number; readonly ms: number; readonly late: number }[];
+  /**
+   * Every request answered more than `slowMs` after it was due: its due time (ms since the epoch),
+   * latency, how late it was sent, and the `x-request-id` it was sent with (a server's request trace is keyed by it).
+   */
+  readonly slow: readonly { readonly due: number; readonly ms: number; readonly late: number; readonly id?: string }[];
 }
 
 /** A request slower than this is one of the tail's (issue #30's target is a p99 of 5 ms). */
@@ -97,7 +100,7 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies = new LatencyHistogram();
   const lateness = new LatencyHistogram();
-  const slow: { due: number; ms: number; late: number }[] = [];
+  const slow: { due: number; ms: number; late: number; id: string }[] = [];
   const total = Math.max(1, Math.round(options.rate * options.durationSeconds));
   const interval = 1000 / options.rate;
   let sent = 0;
@@ -106,14 +109,14 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
   const start = performance.now();
   try {
     await new Promise<void>((resolve) => {
-      const finish = (due: number, late: number, ok: boolean) => {
+      const finish = (due: number, late: number, ok: boolean, id: string) => {
         const ms = performance.now() - due;
         if (ok) latencies.record(ms);
         else errors++;
-        if (ms > slowMs) slow.push({ due: performance.timeOrigin + due, ms, late });
+        if (ms > slowMs) slow.push({ due: performance.timeOrigin + due, ms, late, id });
         if (++settled === total) resolve();
       };
-      const send = (due: number) => {
+      const send = (due: number, id: string) => {
         const late = performance.now() - due;
         lateness.record(late);
         let answered = false;
@@ -121,11 +124,13 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
         const once = (ok: boolean) => {
           if (answered) return;
           answered = true;
-          finish(due, late, ok);
+          finish(due, late, ok, id);
         };
         const n = work.next?.();
         const body = n?.body ?? work.body;
-        const headers = body === undefined ? work.headers : { ...work.headers, 'content-length': String(Buffer.byteLength(body)) };
+        // Named, so a server tracing its requests (CUSTGATE_REQUEST_TRACE) can be joined with the slow ones.
+        const named = { ...work.headers, 'x-request-id': id };
+        const headers = body === undefined ? named : { ...named, 'content-length': String(Buffer.byteLength(body)) };
         const req = httpRequest(
           { host: target.hostname, port: target.port, method: work.method, path: n?.path ?? work.path, headers, agent, timeout: 30_000 },
           (res) => {
@@ -140,7 +145,7 @@ async function paced(url: string, work: Workload, options: LoadOptions & { reado
       };
       const tick = () => {
         const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
-        for (; sent < due; sent++) send(start + sent * interval);
+        for (; sent < due; sent++) send(start + sent * interval, `pace-${sent}`);
         if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
       };
       tick();

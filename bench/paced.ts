@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { byHand } from './by-hand.ts';
 import { hello } from './requests.ts';
 import { custgate, type RowContext } from './rows.ts';
-import { attributeTail, summarizeTrace, type Window } from './tail.ts';
+import { attributeTail, summarizeTrace, unexplained, type Window } from './tail.ts';
+import { stageLegend, tailStages } from './tail-stages.ts';
 
 // `npm run bench -- --only paced`: the update's p99 at a fixed offered load (issue #30) and what
 // it is made of, nothing else. Rows: hello-world at the rate (the harness's own floor), the same
@@ -17,7 +18,8 @@ import { attributeTail, summarizeTrace, type Window } from './tail.ts';
 // they waited — a slow commit, a pause of the server's main thread (GC or other, from
 // bench/main-thread-probe.mjs loaded into the server), a late send of the pacer. Every paced row
 // also gets the pacer's own lateness. BENCH_PACED_PAGES (e.g. `250,1000`) runs the custgate rows
-// once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value.
+// once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value; BENCH_PACED_SYNC (`full`, `normal` or both, the
+// default) which synchronous settings they run with.
 
 const probe = pathToFileURL(new URL('./main-thread-probe.mjs', import.meta.url).pathname).href;
 
@@ -41,22 +43,28 @@ export async function pacedRows(ctx: RowContext, dir: string, customers: number,
   pacerLines(before);
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
   const pagesList = (process.env.BENCH_PACED_PAGES ?? '').split(',').filter((p) => p.trim() !== '');
-  const variants = (['full', 'normal'] as const).flatMap((synchronous) =>
-    (['thread', 'inline'] as const).flatMap((checkpoint) =>
-      (pagesList.length > 0 ? pagesList : [undefined]).map((pages) => ({ synchronous, checkpoint, pages })),
-    ),
-  );
+  const syncs = (process.env.BENCH_PACED_SYNC ?? 'full,normal').split(',').map((s) => s.trim());
+  const variants = (['full', 'normal'] as const)
+    .filter((s) => syncs.includes(s))
+    .flatMap((synchronous) =>
+      (['thread', 'inline'] as const).flatMap((checkpoint) =>
+        (pagesList.length > 0 ? pagesList : [undefined]).map((pages) => ({ synchronous, checkpoint, pages })),
+      ),
+    );
+  ctx.notes.push(`The stages a slow request is classed by (its longest): ${stageLegend}.`);
   for (let round = 0; round < rounds; round++) {
     for (const { synchronous, checkpoint, pages } of variants) {
       const name = `${synchronous}-${checkpoint}-${pages ?? 'default'}-${round}`;
       const trace = join(dir, `writer-${name}.csv`);
       const mainTrace = join(dir, `main-${name}.csv`);
+      const requestTrace = join(dir, `requests-${name}.csv`);
       const env = {
         CUSTGATE_SQLITE_SYNCHRONOUS: synchronous,
         CUSTGATE_SQLITE_CHECKPOINT: checkpoint,
         ...(pages ? { CUSTGATE_SQLITE_CHECKPOINT_PAGES: pages.trim() } : {}),
         CUSTGATE_SQLITE_WRITER_TRACE: trace,
         BENCH_MAIN_THREAD_TRACE: mainTrace,
+        CUSTGATE_REQUEST_TRACE: requestTrace,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(),
       };
       const tag = ` (sync=${synchronous.toUpperCase()}, checkpoint ${checkpoint}${pages ? `, ${pages.trim()} pages` : ''})`;
@@ -71,12 +79,24 @@ export async function pacedRows(ctx: RowContext, dir: string, customers: number,
       }
       const detail = ctx.rows.at(-1)?.measured.paced;
       if (window && detail) {
-        const line = attributeTail(window, detail, writer, existsSync(mainTrace) ? readFileSync(mainTrace, 'utf8') : '');
+        const main = existsSync(mainTrace) ? readFileSync(mainTrace, 'utf8') : '';
+        const line = attributeTail(window, detail, writer, main);
         ctx.log(`  tail, ${line}`);
         ctx.notes.push(`Tail, ${line}.`);
+        // Where they waited, from the server's own request trace (bench/tail-stages.ts).
+        const requests = existsSync(requestTrace) ? readFileSync(requestTrace, 'utf8') : '';
+        for (const [what, slow] of [
+          ['all', detail.slow],
+          ['none of these', unexplained(window, detail, writer, main)],
+        ] as const) {
+          const stages = tailStages(`${window.label}, ${what}`, slow, requests);
+          ctx.log(`  stages, ${stages}`);
+          ctx.notes.push(`Stages, ${stages}.`);
+        }
       }
       rmSync(trace, { force: true });
       rmSync(mainTrace, { force: true });
+      rmSync(requestTrace, { force: true });
     }
   }
 }

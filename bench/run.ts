@@ -39,7 +39,10 @@
 // BENCH_PACED_ROUNDS [1]): hello-world, by hand and custgate at that rate, the checkpoint on its
 // own thread and inside the commit alternately, with the writer thread's own commit timings and
 // the tail's attribution (bench/tail.ts: slow commits, main-thread pauses and GC, the pacer's lateness);
-// BENCH_PACED_PAGES (e.g. `250,1000`) repeats the custgate rows per CUSTGATE_SQLITE_CHECKPOINT_PAGES.
+// the custgate rows also trace their updates (CUSTGATE_REQUEST_TRACE) and class each slow request
+// by the stage it waited longest in (bench/tail-stages.ts);
+// BENCH_PACED_PAGES (e.g. `250,1000`) repeats the custgate rows per CUSTGATE_SQLITE_CHECKPOINT_PAGES. BENCH_PACED_SYNC
+// (`full`, `normal`; both by default) limits them to one synchronous setting.
 // BENCH_INSTALL [installed]: custgate as `npm install custgate` runs it (compiled dist/) and the
 // bench's own servers bundled by esbuild, or `sources`: all through tsx's loader, as a clone runs.
 // BENCH_PRELOAD_DIR keeps each preloaded SQLite store there and reuses it in later runs (a copy is

@@ -65,8 +65,10 @@ export function summarizeTrace(text: string, window: Window): string {
 
 const overlaps = (from: number, to: number, list: readonly Span[]) => list.some((s) => s.start < to && s.start + s.ms > from);
 
-/** One line: the row's slow requests by cause, the main thread's pauses and the pacer's lateness. */
-export function attributeTail(window: Window, paced: PacedDetail, writerTrace: string, mainTrace: string): string {
+type Slow = PacedDetail['slow'][number];
+
+/** Each slow request with what it overlapped: a slow commit, a main-thread pause (a GC?), a late send. */
+function causes(window: Window, paced: PacedDetail, writerTrace: string, mainTrace: string) {
   const writer = spans(writerTrace, window, ['commit', 'finish']);
   const blocking = [...(writer.get('commit') ?? []), ...(writer.get('finish') ?? [])].filter((s) => s.ms >= causeMs);
   const main = spans(mainTrace, window, ['gc', 'stall']);
@@ -74,22 +76,28 @@ export function attributeTail(window: Window, paced: PacedDetail, writerTrace: s
   const stalls = main.get('stall') ?? [];
   const pauses = [...gcs, ...stalls].filter((s) => s.ms >= causeMs);
   const gcPauses = gcs.filter((s) => s.ms >= causeMs);
-  let commit = 0;
-  let thread = 0;
-  let gc = 0;
-  let late = 0;
-  let none = 0;
-  for (const request of paced.slow) {
+  const each = paced.slow.map((request: Slow) => {
     const end = request.due + request.ms;
-    const c = overlaps(request.due, end, blocking);
-    const t = overlaps(request.due, end, pauses);
-    const l = request.late >= causeMs;
-    if (c) commit++;
-    if (t) thread++;
-    if (l) late++;
-    if (overlaps(request.due, end, gcPauses)) gc++;
-    if (!c && !t && !l) none++;
-  }
+    const commit = overlaps(request.due, end, blocking);
+    const thread = overlaps(request.due, end, pauses);
+    const late = request.late >= causeMs;
+    return { request, commit, thread, late, gc: overlaps(request.due, end, gcPauses), none: !commit && !thread && !late };
+  });
+  return { each, gcs, stalls };
+}
+
+/** The slow requests none of the known causes explains (the "none of these" of `attributeTail`). */
+export function unexplained(window: Window, paced: PacedDetail, writerTrace: string, mainTrace: string): Slow[] {
+  return causes(window, paced, writerTrace, mainTrace)
+    .each.filter((c) => c.none)
+    .map((c) => c.request);
+}
+
+/** One line: the row's slow requests by cause, the main thread's pauses and the pacer's lateness. */
+export function attributeTail(window: Window, paced: PacedDetail, writerTrace: string, mainTrace: string): string {
+  const { each, gcs, stalls } = causes(window, paced, writerTrace, mainTrace);
+  const count = (key: 'commit' | 'thread' | 'late' | 'gc' | 'none') => each.filter((c) => c[key]).length;
+  const [commit, thread, late, gc, none] = [count('commit'), count('thread'), count('late'), count('gc'), count('none')];
   const gcMs = gcs.map((s) => s.ms);
   const kinds = new Map<string, number>();
   for (const { detail } of gcs) kinds.set(detail, (kinds.get(detail) ?? 0) + 1);

@@ -148,6 +148,8 @@ const envSchema = v.object({
   CUSTGATE_SQLITE_WRITER: v.optional(v.picklist(['thread', 'inline'], 'must be thread or inline'), 'thread'),
   CUSTGATE_SQLITE_CHECKPOINT: v.optional(v.picklist(['thread', 'inline'], 'must be thread or inline'), 'inline'),
   CUSTGATE_SQLITE_WRITER_TRACE: v.optional(v.pipe(v.string(), v.minLength(1))),
+  CUSTGATE_REQUEST_TRACE: v.optional(v.pipe(v.string(), v.minLength(1))),
+  CUSTGATE_REQUEST_TRACE_EVERY: v.optional(integer(1), '1'),
   CUSTGATE_SQLITE_CACHE_MB: v.optional(integer(0, 1024), '64'),
   CUSTGATE_SQLITE_CHECKPOINT_PAGES: v.optional(integer(100, 16_000), '1000'),
   CUSTGATE_READ_CACHE_SIZE: v.optional(integer(0, 1_000_000)),

@@ -58,6 +58,7 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
           writerCacheMb: parsed.CUSTGATE_SQLITE_CACHE_MB,
           checkpointPages: parsed.CUSTGATE_SQLITE_CHECKPOINT_PAGES,
           ...(parsed.CUSTGATE_SQLITE_WRITER_TRACE ? { writerTrace: parsed.CUSTGATE_SQLITE_WRITER_TRACE } : {}),
+          ...(parsed.CUSTGATE_REQUEST_TRACE ? { requestTrace: true } : {}),
         });
   try {
     await executor.migrate();

@@ -14,6 +14,7 @@ import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
 import { transportFor } from '../upstream/node-transport.ts';
+import { requestTracing } from './request-trace.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -191,10 +192,12 @@ export async function startNode(
   }, 3600_000);
   purge.unref();
   const hostname = options.hostname ?? '127.0.0.1';
+  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = loadEnv(env);
+  const tracing = traceFile ? requestTracing(traceFile, traceEvery) : undefined;
   return new Promise((resolve, reject) => {
     const server = serve(
       {
-        fetch: app.fetch,
+        fetch: tracing ? tracing.wrap(app.fetch) : app.fetch,
         port: options.port,
         hostname,
         serverOptions: {
@@ -220,7 +223,7 @@ export async function startNode(
             return shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => {
               heartbeat?.stop();
               return Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop(), imports]).then(() => undefined);
-            });
+            }).finally(() => tracing?.flush());
           },
         });
       },
@@ -230,6 +233,7 @@ export async function startNode(
       heartbeat?.stop();
       reject(listenError(error, hostname, options.port));
     });
+    tracing?.attach(server as Server);
     server.maxConnections = limits.maxConnections;
     limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
     // A connection that sends nothing at all (not even headers) is closed too.

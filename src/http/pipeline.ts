@@ -18,6 +18,7 @@ import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
 import { authHint, hinted } from './auth-hint.ts';
 import type { Handler } from './context.ts';
+import { currentTrace, traceNow } from '../request-trace.ts';
 
 export interface DialectHandlers {
   readonly read: Handler;
@@ -123,6 +124,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
   async function prepare(c: Context, action: Exclude<Action, 'read'>) {
     const { req, principal } = await caller(c, action);
     const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
+    const trace = currentTrace();
+    if (trace) trace.body = traceNow();
     return { c, req, principal, raw };
   }
   type Prepared = Awaited<ReturnType<typeof prepare>>;

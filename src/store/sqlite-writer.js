@@ -29,8 +29,8 @@ import { createApplier, describe, openConnection, setCacheMb, statementsOf } fro
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.js runs as a worker thread');
-const { path, synchronous, busyTimeoutMs, checkpoint, cacheMb, trace } =
-  /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number, checkpoint: 'thread' | 'inline', cacheMb: number, trace?: string }} */ (
+const { path, synchronous, busyTimeoutMs, checkpoint, cacheMb, trace, timing } =
+  /** @type {{ path: string, synchronous: 'full' | 'normal', busyTimeoutMs: number, checkpoint: 'thread' | 'inline', cacheMb: number, trace?: string, timing?: boolean }} */ (
     workerData
   );
 const db = openConnection(Database, path, synchronous, busyTimeoutMs);
@@ -167,14 +167,18 @@ function flush() {
   const started = performance.now();
   const results = apply(units);
   if (record) record('commit', started, performance.now() - started, `${units.length}/${walBytes()}`);
-  port?.postMessage({ ids, results });
+  // CUSTGATE_REQUEST_TRACE: when this batch began and committed, in the epoch's milliseconds.
+  if (timing)
+    port?.postMessage({ ids, results, started: performance.timeOrigin + started, committed: performance.timeOrigin + performance.now() });
+  else port?.postMessage({ ids, results });
   askCheckpoint?.();
 }
 
 /** @param {ReadMessage} message */
 function read({ read, sql, params }) {
+  const at = timing ? performance.timeOrigin + performance.now() : undefined;
   try {
-    port?.postMessage({ read, rows: statement(sql).all(...params) });
+    port?.postMessage({ read, rows: statement(sql).all(...params), ...(at === undefined ? {} : { at }) });
   } catch (error) {
     port?.postMessage({ read, error: describe(error) });
   }

@@ -16,6 +16,7 @@ import {
 } from './executor.ts';
 import { createApplier, openConnection, setCacheMb, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
 import { migrations } from './migrations.ts';
+import { currentTrace, type RequestTrace, traceNow } from '../request-trace.ts';
 
 export interface SqliteOptions {
   /** `:memory:` or a file path. */
@@ -51,6 +52,11 @@ export interface SqliteOptions {
   /** A file the writer thread appends each commit's and checkpoint's timing to (CSV), for the bench. */
   readonly writerTrace?: string;
   /**
+   * Mark the writer's stages in the traces of sampled requests (CUSTGATE_REQUEST_TRACE,
+   * src/request-trace.ts): the writer thread then sends when it began and committed each batch.
+   */
+  readonly requestTrace?: boolean;
+  /**
    * The write connection's page cache in MB (default 64; 0: the driver's 16 MB). It keeps the
    * interior pages of the tables and indexes an update descends, so a large store's updates read
    * only their leaves (docs/performance.md, "A million customers").
@@ -68,6 +74,8 @@ interface Unit {
   readonly steps: readonly WireStep[];
   readonly resolve: (changes: number) => void;
   readonly reject: (error: unknown) => void;
+  /** The sampled request's trace (only with SqliteOptions.requestTrace). */
+  readonly trace: RequestTrace | undefined;
 }
 
 /** The store's error for a failed write, from the code and message the applier reports. */
@@ -89,15 +97,18 @@ const writerCacheMb = (options: SqliteOptions) => options.writerCacheMb ?? 64;
 const wire = (steps: readonly Step[]): WireStep[] =>
   steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange, mustFind: s.mustFind }));
 
+/** When the writer began a traced batch's transaction and committed it, and when its answer was back (ms since the epoch). */
+type Timed = (started: number, committed: number, back: number) => void;
+
 /** Runs batches of units on the write connection, wherever it lives. */
 type Writer = {
-  apply(units: readonly (readonly WireStep[])[]): Promise<WireResult[]>;
-  /** A read on the write connection. */
-  read(sql: string, params: readonly unknown[]): Promise<unknown[]>;
+  apply(units: readonly (readonly WireStep[])[], timed?: Timed): Promise<WireResult[]>;
+  /** A read on the write connection; `started` hears when the writer began it (traced requests). */
+  read(sql: string, params: readonly unknown[], started?: (at: number) => void): Promise<unknown[]>;
   close(): Promise<void>;
 };
 
-type ReadAnswer = { read: number; rows: unknown[] } | { read: number; error: WireError };
+type ReadAnswer = ({ read: number; rows: unknown[] } | { read: number; error: WireError }) & { at?: number };
 
 /**
  * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
@@ -113,22 +124,33 @@ function threadWriter(options: SqliteOptions): Writer {
     cacheMb: writerCacheMb(options),
     ...(checkpointPages === undefined ? {} : { checkpointFrames: checkpointPages }),
     ...(trace ? { trace } : {}),
+    ...(options.requestTrace ? { timing: true } : {}),
   };
   const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
   const pending = new Map<number, (result: WireResult) => void>();
-  const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
+  const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; started?: (at: number) => void }>();
+  // Traced batches by the id of their first unit: the writer may fold several batches into one commit.
+  const timings = new Map<number, Timed>();
   let next = 0;
   let failure: Error | undefined;
   const idle = () => pending.size === 0 && reads.size === 0;
   worker.unref();
-  worker.on('message', (message: { ids: number[]; results: WireResult[] } | ReadAnswer) => {
+  worker.on('message', (message: { ids: number[]; results: WireResult[]; started?: number; committed?: number } | ReadAnswer) => {
     if ('read' in message) {
       const read = reads.get(message.read);
       reads.delete(message.read);
+      if (message.at !== undefined) read?.started?.(message.at);
       if ('rows' in message) read?.resolve(message.rows);
       else read?.reject(classify(message.error));
     } else {
       const { ids, results } = message;
+      if (message.started !== undefined && timings.size > 0) {
+        const back = traceNow();
+        for (const id of ids) {
+          timings.get(id)?.(message.started, message.committed ?? back, back);
+          timings.delete(id);
+        }
+      }
       ids.forEach((id, i) => {
         pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
         pending.delete(id);
@@ -147,18 +169,21 @@ function threadWriter(options: SqliteOptions): Writer {
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
   return {
-    apply(units) {
+    apply(units, timed) {
       if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
       const ids = units.map(() => next++);
+      if (timed && ids[0] !== undefined) timings.set(ids[0], timed);
       const results = Promise.all(ids.map((id) => new Promise<WireResult>((resolve) => pending.set(id, resolve))));
       worker.ref();
       worker.postMessage({ ids, units });
       return results;
     },
-    read(sql, params) {
+    read(sql, params, started) {
       if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
       const read = next++;
-      const rows = new Promise<unknown[]>((resolve, reject) => reads.set(read, { resolve, reject }));
+      const rows = new Promise<unknown[]>((resolve, reject) =>
+        reads.set(read, started ? { resolve, reject, started } : { resolve, reject }),
+      );
       worker.ref();
       worker.postMessage({ read, sql, params });
       return rows;
@@ -171,6 +196,17 @@ function threadWriter(options: SqliteOptions): Writer {
       worker.removeAllListeners('exit');
       await worker.terminate();
     },
+  };
+}
+
+/** Marks a batch's traced units handed now, and gives the writer's times to them when they come back. */
+function timedUnits(units: readonly Unit[]): Timed | undefined {
+  const traces = units.flatMap((u) => (u.trace ? [u.trace] : []));
+  if (traces.length === 0) return undefined;
+  const handed = traceNow();
+  for (const t of traces) t.handed = handed;
+  return (started, committed, back) => {
+    for (const t of traces) Object.assign(t, { started, committed, back });
   };
 }
 
@@ -190,6 +226,7 @@ export class SqliteExecutor implements SqlExecutor {
   readonly #options: SqliteOptions;
   #writer: Writer | undefined;
   #queue: Unit[] = [];
+  readonly #tracing: boolean;
   // PRAGMA data_version moves when another connection (the writer thread, another process)
   // commits, never for this connection's own commits (https://sqlite.org/pragma.html#pragma_data_version):
   // the inline writer's commits move #epoch themselves.
@@ -200,6 +237,7 @@ export class SqliteExecutor implements SqlExecutor {
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#options = options;
+    this.#tracing = options.requestTrace === true;
     this.db = openConnection(Database, options.path, options.synchronous ?? 'full', options.busyTimeoutMs ?? 100);
     this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
     // Writes on this connection: its automatic checkpoint is the one that runs.
@@ -225,8 +263,18 @@ export class SqliteExecutor implements SqlExecutor {
       setCacheMb(this.db, writerCacheMb(this.#options));
       const apply = createApplier(this.db);
       this.#writer = {
-        apply: async (units) => apply(units),
-        read: async (sql, params) => this.#statement(sql).all(...(params as Param[])),
+        apply: async (units, timed) => {
+          if (!timed) return apply(units);
+          const started = traceNow();
+          const results = apply(units);
+          const committed = traceNow();
+          timed(started, committed, committed);
+          return results;
+        },
+        read: async (sql, params, started) => {
+          started?.(traceNow());
+          return this.#statement(sql).all(...(params as Param[]));
+        },
         close: async () => undefined,
       };
     }
@@ -240,7 +288,7 @@ export class SqliteExecutor implements SqlExecutor {
    */
   #enqueue(steps: readonly Step[]): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ steps: wire(steps), resolve, reject });
+      this.#queue.push({ steps: wire(steps), resolve, reject, trace: this.#tracing ? currentTrace() : undefined });
       if (this.#queue.length === 1) nextTurn(() => this.#flush());
     });
   }
@@ -253,7 +301,10 @@ export class SqliteExecutor implements SqlExecutor {
     // kept under an epoch from before the commit is never served after it.
     this.#epoch++;
     return this.#writerFor()
-      .apply(units.map((u) => u.steps))
+      .apply(
+        units.map((u) => u.steps),
+        this.#tracing ? timedUnits(units) : undefined,
+      )
       .then(
         (results) => {
           this.#epoch++;
@@ -289,7 +340,14 @@ export class SqliteExecutor implements SqlExecutor {
    * acknowledged write, as the write connection committed them. Inline, this thread's connection.
    */
   async allForWrite<R>(query: CompiledQuery<R>): Promise<R[]> {
-    return (await this.#writerFor().read(query.sql, query.parameters)) as R[];
+    const trace = this.#tracing ? currentTrace() : undefined;
+    if (!trace) return (await this.#writerFor().read(query.sql, query.parameters)) as R[];
+    trace.readSent = traceNow();
+    const rows = await this.#writerFor().read(query.sql, query.parameters, (at) => {
+      trace.readStarted = at;
+    });
+    trace.readBack = traceNow();
+    return rows as R[];
   }
 
   async run(query: CompiledQuery): Promise<number> {
