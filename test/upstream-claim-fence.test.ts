@@ -112,46 +112,56 @@ afterAll(async () => {
   await provider?.process.stop();
 });
 
+/**
+ * A customer whose first proxied create never reached the provider (its record stands, held by no
+ * one), and gateways A and B on the same store with their own heartbeats: A's short (dead 3 × 100 ms
+ * + 200 ms after its last renewal once it stops), B's long. The gateways' upstream time-out is long,
+ * so A's held request outlives A's `dead_after`, as a stalled process's would.
+ */
+async function scenario(name: string) {
+  const env = { ...testEnv, CUSTGATE_UPSTREAM_TIMEOUT_MS: '30000' };
+  const store: Store = await testStore(env);
+  const config = loadConfig(env);
+  const tenant = await createTenant(store, config, name);
+  const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
+  const plain = createApp({ store, config, logger: { error: () => undefined } });
+  const made = await plain.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Before' }, auth));
+  expect(made.status).toBe(200);
+  const id = ((await made.json()) as { id: string }).id;
+  const upstream = await addUpstream(store, keyringFor(config, store.upstreams), tenant.tenant.id, {
+    dialect: 'zenskar',
+    baseUrl: `${forwarder.url}${new URL(provider.baseUrl('zenskar')).pathname}`,
+    mode: 'proxy',
+    credentials: provider.credentials.zenskar,
+  });
+  const write = async (app: typeof plain, name: string) => {
+    const res = await app.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name }, auth));
+    return { status: res.status, text: await res.text() };
+  };
+  const records = () => store.attempts.list(tenant.tenant.id, upstream.id, 10);
+  const atProvider = await providerCount(provider);
+
+  forwarder.control.dropCreate = true;
+  expect((await write(plain, 'First')).status).toBe(503);
+  const unheld = await records();
+  expect(unheld.map((r) => r.claim_id)).toEqual([null]);
+
+  const beatA = (await startHeartbeat(store, { heartbeatMs: 100, upstreamTimeoutMs: 200 }))!;
+  const beatB = (await startHeartbeat(store, { heartbeatMs: 1000, upstreamTimeoutMs: 30_000 }))!;
+  beats.push(beatA, beatB);
+  const a = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatA });
+  const b = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatB });
+  return { store, tenant, upstream, write, records, atProvider, beatA, beatB, a, b };
+}
+
 describe('a create claim taken over from a process taken for dead', () => {
   it('is not rewritten by that process when its own send returns: it answers 409, the taker creates once', async () => {
-    // A long upstream time-out: A's held look-up outlives A's `dead_after`, as a stalled process's would.
-    const env = { ...testEnv, CUSTGATE_UPSTREAM_TIMEOUT_MS: '30000' };
-    const store: Store = await testStore(env);
-    const config = loadConfig(env);
-    const tenant = await createTenant(store, config, 'fence');
-    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
-    const plain = createApp({ store, config, logger: { error: () => undefined } });
-    const made = await plain.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Before' }, auth));
-    expect(made.status).toBe(200);
-    const id = ((await made.json()) as { id: string }).id;
-    const upstream = await addUpstream(store, keyringFor(config, store.upstreams), tenant.tenant.id, {
-      dialect: 'zenskar',
-      baseUrl: `${forwarder.url}${new URL(provider.baseUrl('zenskar')).pathname}`,
-      mode: 'proxy',
-      credentials: provider.credentials.zenskar,
-    });
-    const write = async (app: typeof plain, name: string) => {
-      const res = await app.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name }, auth));
-      return { status: res.status, text: await res.text() };
-    };
+    const { store, tenant, upstream, write, records, atProvider, beatA, beatB, a, b } = await scenario('fence');
     const record = async () => {
-      const rows = await store.attempts.list(tenant.tenant.id, upstream.id, 10);
+      const rows = await records();
       expect(rows).toHaveLength(1);
       return rows[0]!;
     };
-    const atProvider = await providerCount(provider);
-
-    // The first create never reaches the provider: its record stays, held by no one.
-    forwarder.control.dropCreate = true;
-    expect((await write(plain, 'First')).status).toBe(503);
-    expect((await record()).claim_id).toBeNull();
-
-    // A: a short heartbeat (dead 3 × 100 ms + 200 ms after its last renewal once it stops).
-    const beatA = (await startHeartbeat(store, { heartbeatMs: 100, upstreamTimeoutMs: 200 }))!;
-    const beatB = (await startHeartbeat(store, { heartbeatMs: 1000, upstreamTimeoutMs: 30_000 }))!;
-    beats.push(beatA, beatB);
-    const a = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatA });
-    const b = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatB });
 
     // A takes the record over and looks for what the first create left; the answer is held.
     const lookup = gate();
@@ -200,36 +210,7 @@ describe('a create claim taken over from a process taken for dead', () => {
   it('is not deleted by that process when its own send is then refused: the taker keeps its record', async () => {
     // settleRefused (src/upstream/attempts.ts) drops a record once the provider definitively refused
     // the create; a request taken for dead must drop only under its own claim, not the taker's.
-    const env = { ...testEnv, CUSTGATE_UPSTREAM_TIMEOUT_MS: '30000' };
-    const store: Store = await testStore(env);
-    const config = loadConfig(env);
-    const tenant = await createTenant(store, config, 'fence-refused');
-    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
-    const plain = createApp({ store, config, logger: { error: () => undefined } });
-    const made = await plain.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Before' }, auth));
-    expect(made.status).toBe(200);
-    const id = ((await made.json()) as { id: string }).id;
-    const upstream = await addUpstream(store, keyringFor(config, store.upstreams), tenant.tenant.id, {
-      dialect: 'zenskar',
-      baseUrl: `${forwarder.url}${new URL(provider.baseUrl('zenskar')).pathname}`,
-      mode: 'proxy',
-      credentials: provider.credentials.zenskar,
-    });
-    const write = async (app: typeof plain, name: string) => {
-      const res = await app.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name }, auth));
-      return { status: res.status, text: await res.text() };
-    };
-    const records = () => store.attempts.list(tenant.tenant.id, upstream.id, 10);
-    const atProvider = await providerCount(provider);
-
-    forwarder.control.dropCreate = true;
-    expect((await write(plain, 'First')).status).toBe(503);
-
-    const beatA = (await startHeartbeat(store, { heartbeatMs: 100, upstreamTimeoutMs: 200 }))!;
-    const beatB = (await startHeartbeat(store, { heartbeatMs: 1000, upstreamTimeoutMs: 30_000 }))!;
-    beats.push(beatA, beatB);
-    const a = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatA });
-    const b = createApp({ store, config, logger: { error: () => undefined }, claimOwner: beatB });
+    const { write, records, atProvider, beatA, beatB, a, b } = await scenario('fence-refused');
 
     // A recovers (its look-up finds nothing), rewrites the record under its claim and sends its create: held.
     const createA: Gate = gate();
