@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import {
   CheckFailed,
   MissingReference,
@@ -62,6 +62,12 @@ export interface SqliteOptions {
    * only their leaves (docs/performance.md, "A million customers").
    */
   readonly writerCacheMb?: number;
+  /**
+   * Writes (and write reads) go to another connection's writer thread through this port (from its
+   * executor's `attachWriter()`): the delivery thread's store (src/entries/delivery-thread.ts), so the
+   * process keeps one writer and one group commit, and no thread of it waits for another's lock.
+   */
+  readonly writerPort?: MessagePort;
 }
 
 type Param = string | number | bigint | Buffer | null;
@@ -106,7 +112,12 @@ type Writer = {
   /** A read on the write connection; `started` hears when the writer began it (traced requests). */
   read(sql: string, params: readonly unknown[], started?: (at: number) => void): Promise<unknown[]>;
   close(): Promise<void>;
+  /** A port another thread writes through to this writer (thread writers only). */
+  attach?(): MessagePort;
 };
+
+/** What a writer thread is reached through: the Worker itself, or a port attached to it. */
+type Channel = Worker | MessagePort;
 
 type ReadAnswer = ({ read: number; rows: unknown[] } | { read: number; error: WireError }) & { at?: number };
 
@@ -127,6 +138,41 @@ function threadWriter(options: SqliteOptions): Writer {
     ...(options.requestTrace ? { timing: true } : {}),
   };
   const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
+  const writer = writerOver(worker, (fail) => {
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
+    return async () => {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    };
+  });
+  return {
+    ...writer,
+    attach() {
+      const { port1, port2 } = new MessageChannel();
+      worker.postMessage({ attach: port2 }, [port2]);
+      return port1;
+    },
+  };
+}
+
+/** Another thread's writer, reached through a port it attached (SqliteOptions.writerPort). */
+function portWriter(port: MessagePort): Writer {
+  return writerOver(port, (fail) => {
+    const closed = () => fail(new Error('its port closed'));
+    port.on('close', closed);
+    return async () => {
+      port.off('close', closed);
+      port.close();
+    };
+  });
+}
+
+/**
+ * Batches and reads over a channel to a writer thread; `watch` reports the channel's failure and
+ * gives what ends it once nothing is outstanding.
+ */
+function writerOver(worker: Channel, watch: (fail: (error: Error) => void) => () => Promise<void>): Writer {
   const pending = new Map<number, (result: WireResult) => void>();
   const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; started?: (at: number) => void }>();
   // Traced batches by the id of their first unit: the writer may fold several batches into one commit.
@@ -166,8 +212,7 @@ function threadWriter(options: SqliteOptions): Writer {
     for (const read of reads.values()) read.reject(new Error(`SQLite writer thread failed: ${error.message}`));
     reads.clear();
   };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
+  const end = watch(fail);
   return {
     apply(units, timed) {
       if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
@@ -193,8 +238,7 @@ function threadWriter(options: SqliteOptions): Writer {
         if (idle()) return resolve();
         worker.on('message', () => idle() && resolve());
       });
-      worker.removeAllListeners('exit');
-      await worker.terminate();
+      await end();
     },
   };
 }
@@ -239,7 +283,7 @@ export class SqliteExecutor implements SqlExecutor {
     this.#options = options;
     this.#tracing = options.requestTrace === true;
     this.db = openConnection(Database, options.path, options.synchronous ?? 'full', options.busyTimeoutMs ?? 100);
-    this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
+    this.writerKind = options.writerPort || !(options.path === ':memory:' || options.writer === 'inline') ? 'thread' : 'inline';
     // Writes on this connection: its automatic checkpoint is the one that runs.
     if (this.writerKind === 'inline' && options.checkpointPages !== undefined)
       this.db.pragma(`wal_autocheckpoint = ${options.checkpointPages}`);
@@ -257,7 +301,9 @@ export class SqliteExecutor implements SqlExecutor {
 
   #writerFor(): Writer {
     if (this.#writer) return this.#writer;
-    if (this.writerKind === 'thread') {
+    if (this.#options.writerPort) {
+      this.#writer = portWriter(this.#options.writerPort);
+    } else if (this.writerKind === 'thread') {
       this.#writer = threadWriter(this.#options);
     } else {
       setCacheMb(this.db, writerCacheMb(this.#options));
@@ -348,6 +394,15 @@ export class SqliteExecutor implements SqlExecutor {
     });
     trace.readBack = traceNow();
     return rows as R[];
+  }
+
+  /**
+   * A port through which another thread of this process writes on this store's writer thread
+   * (SqliteOptions.writerPort); undefined when writes are inline (`:memory:`, CUSTGATE_SQLITE_WRITER=inline).
+   */
+  attachWriter(): MessagePort | undefined {
+    if (this.writerKind !== 'thread') return undefined;
+    return this.#writerFor().attach?.();
   }
 
   async run(query: CompiledQuery): Promise<number> {

@@ -1,0 +1,67 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { registry } from '../../dialects/index.ts';
+import { loadConfig } from '../config.ts';
+import { dialectList } from '../contract/registry.ts';
+import { openStore } from '../open-store.ts';
+import { ServingSignal } from '../outbox/drain-pace.ts';
+import { replicationFor } from '../outbox/upstream-port.ts';
+import { transportFor } from '../upstream/node-transport.ts';
+import { webhooksFor } from '../webhooks/index.ts';
+import { nodeLogger } from './node-logger.ts';
+import type { DeliveryThreadData, ToDeliveryThread } from './delivery-thread.ts';
+
+// The delivery thread's body (started by src/entries/delivery-thread.ts through
+// delivery-thread-worker.js): both queues' dispatchers over a store of its own, whose writes go to
+// the serving thread's writer through a port (SQLite), at a lower priority than the thread that
+// answers requests.
+
+const port = parentPort;
+if (!port) throw new Error('delivery-thread-main.ts runs as a worker thread');
+const data = workerData as DeliveryThreadData;
+
+/**
+ * This thread's own nice value (Linux: setpriority(2) on a thread id moves that thread alone). The
+ * kernel then runs the serving thread first whenever both want a core; elsewhere, unchanged.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // No /proc (macOS) or not allowed: the pace alone keeps the drain to its share.
+  }
+}
+
+lowerPriority(data.nice);
+const config = loadConfig(data.env);
+const logger = nodeLogger(data.env);
+const store = await openStore(data.env, data.writerPort ? { writerPort: data.writerPort } : {});
+const dialects = dialectList(registry);
+const transport = transportFor(config.upstreamTransport);
+const replication = replicationFor(store, config, { dialects, transport, logger, signal: new ServingSignal(data.signal) });
+const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
+replication.dispatcher.start(config.outbox.pollMs);
+webhooks.dispatcher.start(config.outbox.pollMs);
+
+let stopping: Promise<void> | undefined;
+const stop = () => {
+  stopping ??= Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop()])
+    .then(() => store.executor.close())
+    .catch((error: unknown) => logger.error('delivery_thread_stop_failed', { error: (error as Error).message }))
+    .finally(() => {
+      logger.flush();
+      port.postMessage('stopped');
+      port.close();
+    });
+};
+
+port.on('message', (message: ToDeliveryThread) => {
+  if (stopping) return;
+  if (message === 'outbox') void replication.dispatcher.kick().catch(() => undefined);
+  else if (message === 'webhooks') void webhooks.dispatcher.kick().catch(() => undefined);
+  else if (message === 'stop') stop();
+});
+port.postMessage('started');
