@@ -91,6 +91,8 @@ export async function startNode(
     readonly port: number;
     readonly hostname?: string;
     readonly store?: Store;
+    /** `store` was opened from `env` (openStore(env)): the delivery thread may open its own beside it. */
+    readonly storeFromEnv?: boolean;
     readonly logger?: Logger;
     /** The dialects to serve (a test may inject its own); default: the static registry. */
     readonly registry?: Registry;
@@ -111,9 +113,14 @@ export async function startNode(
   const transport = transportFor(config.upstreamTransport);
   const logger = options.logger ?? nodeLogger(env);
   // The deliveries run in a thread of their own, which opens the store DATABASE_URL names: not for
-  // an in-memory database (no other connection sees it) or dialects a test handed in.
+  // an in-memory database (no other connection sees it), a store handed in that may be another
+  // (unless the caller opened it from the same environment: `custgate serve`), or dialects handed in.
   const database = loadEnv(env).DATABASE_URL;
-  const threaded = config.outbox.thread && !options.registry && !(database.kind === 'sqlite' && database.path === ':memory:');
+  const threaded =
+    config.outbox.thread &&
+    (!options.store || options.storeFromEnv === true) &&
+    !options.registry &&
+    !(database.kind === 'sqlite' && database.path === ':memory:');
   const signal = threaded ? new ServingSignal() : undefined;
   const deliveries = signal
     ? new DeliveryThread({
