@@ -10,9 +10,9 @@ import { addUpstream, createTenant } from './support/registered.ts';
 import { testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
-// A Node gateway's deliveries run in a thread of their own (src/entries/delivery-thread.ts): a
-// mirror delivery goes out while the main thread, the one that answers requests, is busy; the
-// thread runs at CUSTGATE_DELIVERY_NICE; a gateway with nothing to deliver never starts it. The
+// A Node gateway's outbox deliveries run in a thread of their own (src/entries/delivery-thread.ts):
+// a mirror delivery goes out while the main thread, the one that answers requests, is busy; the
+// thread runs at CUSTGATE_DELIVERY_NICE; a gateway without upstreams never starts it. The
 // provider is a second custgate process; the gateway runs in this process, so blocking this thread
 // blocks its main thread.
 
@@ -28,20 +28,24 @@ afterEach(async () => {
   provider = undefined;
 });
 
-/** A gateway whose tenant mirrors to a custgate provider (Wooshpay), and a tenant without upstreams. */
+/**
+ * A gateway with two tenants and no upstreams; `addMirror` gives one of them a mirror upstream at a
+ * custgate provider (Wooshpay), through the store as `custgate upstream add` would from another process.
+ */
 async function mirroringGateway(settings: Record<string, string>) {
   provider = await startProvider();
-  const env = { ...testDatabaseEnv(), ...testEnv, CUSTGATE_LOG_LEVEL: 'silent', ...settings };
+  const env = { ...testDatabaseEnv(), ...testEnv, CUSTGATE_LOG_LEVEL: 'silent', CUSTGATE_OUTBOX_POLL_MS: '100', ...settings };
   store = await openStore(env);
   const config = loadConfig(env);
   const mirrored = await createTenant(store, config, 'mirrored');
-  await addUpstream(store, keyringFor(config, store.upstreams), mirrored.tenant.id, {
-    dialect: 'wooshpay',
-    baseUrl: provider.baseUrl('wooshpay'),
-    mode: 'mirror',
-    credentials: provider.credentials.wooshpay,
-  });
   const alone = await createTenant(store, config, 'alone');
+  const addMirror = () =>
+    addUpstream(store!, keyringFor(config, store!.upstreams), mirrored.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: provider!.baseUrl('wooshpay'),
+      mode: 'mirror',
+      credentials: provider!.credentials.wooshpay,
+    });
   gateway = await startNode(env, { port: 0, hostname: '127.0.0.1' });
   const base = `http://127.0.0.1:${gateway.port}`;
   const write = async (tenant: typeof mirrored, path: string, body: string) => {
@@ -71,7 +75,7 @@ async function mirroringGateway(settings: Record<string, string>) {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { gateway, mirrored, alone, write, delivered };
+  return { gateway, mirrored, alone, addMirror, write, delivered };
 }
 
 /** Closes the gateway now (not again after the test). */
@@ -90,16 +94,18 @@ function block(ms: number): { from: string; to: string } {
 }
 
 describe('deliveries in a thread of their own', () => {
-  it('sends a mirror delivery while the main thread is busy, and starts only once there is one', async () => {
-    const { gateway, mirrored, alone, write, delivered } = await mirroringGateway({});
-    // An upstream but nothing pending at start, then a write of a tenant without upstreams: no thread.
+  it('sends a mirror delivery while the main thread is busy, and starts only once there is an upstream', async () => {
+    const { gateway, mirrored, alone, addMirror, write, delivered } = await mirroringGateway({});
+    // No upstream: no thread, whatever is written.
     expect(gateway.deliveries?.running).toBe(false);
     await write(alone, '/wooshpay/v1/customers', 'name=Alone');
+    await new Promise((r) => setTimeout(r, 300));
     expect(gateway.deliveries?.running).toBe(false);
-    // The first delivery starts it.
+    // An upstream added by another process: the poll starts it.
+    await addMirror();
+    await expect.poll(() => gateway.deliveries?.running, { timeout: 5_000 }).toBe(true);
     const { id } = await write(mirrored, '/wooshpay/v1/customers', 'name=Ada');
     await delivered(1);
-    expect(gateway.deliveries?.running).toBe(true);
     // The next write's delivery is sent and settled while this thread is held.
     await write(mirrored, `/wooshpay/v1/customers/${id}`, 'name=Ada+Lovelace');
     const held = block(2_000);
@@ -112,8 +118,9 @@ describe('deliveries in a thread of their own', () => {
   });
 
   it('with CUSTGATE_DELIVERY_THREAD=off, sends on the main thread: only after it is free again', async () => {
-    const { gateway, mirrored, write, delivered } = await mirroringGateway({ CUSTGATE_DELIVERY_THREAD: 'off' });
+    const { gateway, mirrored, addMirror, write, delivered } = await mirroringGateway({ CUSTGATE_DELIVERY_THREAD: 'off' });
     expect(gateway.deliveries).toBeUndefined();
+    await addMirror();
     const { id } = await write(mirrored, '/wooshpay/v1/customers', 'name=Ada');
     await delivered(1);
     await write(mirrored, `/wooshpay/v1/customers/${id}`, 'name=Ada+Lovelace');
@@ -123,7 +130,8 @@ describe('deliveries in a thread of their own', () => {
   });
 
   it.runIf(process.platform === 'linux')('runs at CUSTGATE_DELIVERY_NICE while the main thread keeps its priority', async () => {
-    const { gateway, mirrored, write, delivered } = await mirroringGateway({ CUSTGATE_DELIVERY_NICE: '7' });
+    const { gateway, mirrored, addMirror, write, delivered } = await mirroringGateway({ CUSTGATE_DELIVERY_NICE: '7' });
+    await addMirror();
     await write(mirrored, '/wooshpay/v1/customers', 'name=Ada');
     await delivered(1);
     expect(gateway.deliveries?.running).toBe(true);

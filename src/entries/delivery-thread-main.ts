@@ -8,12 +8,11 @@ import { openStore } from '../open-store.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { transportFor } from '../upstream/node-transport.ts';
-import { webhooksFor } from '../webhooks/index.ts';
 import { nodeLogger } from './node-logger.ts';
 import type { DeliveryThreadData, ToDeliveryThread } from './delivery-thread.ts';
 
 // The delivery thread's body (started by src/entries/delivery-thread.ts through
-// delivery-thread-worker.js): both queues' dispatchers over a store of its own, whose writes go to
+// delivery-thread-worker.js): the outbox's dispatcher over a store of its own, whose writes go to
 // the serving thread's writer through a port (SQLite), at a lower priority than the thread that
 // answers requests.
 
@@ -42,13 +41,12 @@ const store = await openStore(data.env, data.writerPort ? { writerPort: data.wri
 const dialects = dialectList(registry);
 const transport = transportFor(config.upstreamTransport);
 const replication = replicationFor(store, config, { dialects, transport, logger, signal: new ServingSignal(data.signal) });
-const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
 replication.dispatcher.start(config.outbox.pollMs);
-webhooks.dispatcher.start(config.outbox.pollMs);
 
 let stopping: Promise<void> | undefined;
 const stop = () => {
-  stopping ??= Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop()])
+  stopping ??= replication.dispatcher
+    .stop()
     .then(() => store.executor.close())
     .catch((error: unknown) => logger.error('delivery_thread_stop_failed', { error: (error as Error).message }))
     .finally(() => {
@@ -61,7 +59,6 @@ const stop = () => {
 port.on('message', (message: ToDeliveryThread) => {
   if (stopping) return;
   if (message === 'outbox') void replication.dispatcher.kick().catch(() => undefined);
-  else if (message === 'webhooks') void webhooks.dispatcher.kick().catch(() => undefined);
   else if (message === 'stop') stop();
 });
 port.postMessage('started');

@@ -4,23 +4,27 @@ import type { Logger } from '../logger.ts';
 import type { ServingSignal } from '../outbox/drain-pace.ts';
 import type { Store } from '../store/index.ts';
 
-// On Node both queues of deliveries (the outbox's mirror/shadow sends and the webhooks) run in a
-// thread of their own, so the main thread only answers requests. On the main thread a drain's work
-// (reading, building and parsing each delivery, the client's sockets) ran between the requests: a
-// read arriving during it waited, and with 100,000 deliveries pending another tenant's read p99 was
-// 3.3–4× its p99 with an empty outbox (issue #27; docs/performance.md, "Deliveries in a thread of
-// their own"). The thread runs at a lower priority (CUSTGATE_DELIVERY_NICE) and keeps to the share
-// of a core CUSTGATE_OUTBOX_SHARE gives it while requests are served, told of them through shared
-// memory (ServingSignal). Its SQLite writes go to the main store's writer thread through a port: one
-// writer, one group commit, and no thread of the process waits for another's lock.
+// On Node the outbox's deliveries (mirror and shadow) run in a thread of their own, so the main
+// thread only answers requests. On the main thread a drain's work (reading, building and parsing
+// each delivery, the client's sockets) ran between the requests: a read arriving during it waited,
+// and with 100,000 deliveries pending another tenant's read p99 was 3.3–4× its p99 with an empty
+// outbox (issue #27; docs/performance.md, "Deliveries in a thread of their own"). The thread runs at
+// a lower priority (CUSTGATE_DELIVERY_NICE) and keeps to the share of it CUSTGATE_OUTBOX_SHARE gives
+// while requests are served, told of them through shared memory (ServingSignal). Its SQLite writes
+// go to the main store's writer thread through a port: one writer, one group commit, and no thread
+// of the process waits for another's lock.
 //
-// The thread starts when there is something to deliver: a write that queued a delivery, or a poll
-// that finds one pending (a retry, another process's backfill). A gateway without upstreams or
-// webhook endpoints never starts it, and so never holds its memory. CUSTGATE_DELIVERY_THREAD=off
-// drains on the main thread as before.
+// The webhook queue stays on the main thread: its events are due within a second of their commit
+// (docs/webhooks.md), which a thread that yields to every request could not keep under load.
+//
+// The thread starts with the server when the store has upstreams or pending deliveries, else at the
+// first write that queues a delivery or the first poll (CUSTGATE_OUTBOX_POLL_MS) that finds an
+// upstream or a pending row (another process's `upstream add` or backfill). A gateway without
+// upstreams never starts it, and so never holds its memory. CUSTGATE_DELIVERY_THREAD=off drains on
+// the main thread as before.
 
-/** What the main thread tells the delivery thread: drain a queue now, or stop. */
-export type ToDeliveryThread = 'outbox' | 'webhooks' | 'stop';
+/** What the main thread tells the delivery thread: drain the outbox now, or stop. */
+export type ToDeliveryThread = 'outbox' | 'stop';
 
 /** What the delivery thread is started with. */
 export interface DeliveryThreadData {
@@ -38,8 +42,8 @@ export interface DeliveryThreadOptions {
   readonly config: GatewayConfig;
   readonly signal: ServingSignal;
   readonly logger: Logger;
-  /** Whether anything waits to be delivered (pending in either queue). */
-  readonly pending: () => Promise<boolean>;
+  /** Whether the thread is wanted: the store has upstreams, or deliveries pending. */
+  readonly wanted: () => Promise<boolean>;
 }
 
 // A thread that failed is started again no sooner than this (a bad configuration must not spin).
@@ -62,16 +66,16 @@ export class DeliveryThread {
     return this.#worker !== undefined;
   }
 
-  /** Starts the thread now if anything is pending, and polls for pending rows until it runs. */
+  /** Starts the thread now if it is wanted, and polls until it runs. */
   async start(): Promise<void> {
     this.#poll = setInterval(() => void this.#check(), this.#o.config.outbox.pollMs);
     this.#poll.unref();
     await this.#check();
   }
 
-  /** A write queued a delivery of `queue`: the thread drains it now (started first if need be). */
-  kick(queue: 'outbox' | 'webhooks'): Promise<void> {
-    this.#ensure()?.postMessage(queue satisfies ToDeliveryThread);
+  /** A write queued a delivery: the thread drains the outbox now (started first if need be). */
+  kick(): Promise<void> {
+    this.#ensure()?.postMessage('outbox' satisfies ToDeliveryThread);
     return Promise.resolve();
   }
 
@@ -92,7 +96,7 @@ export class DeliveryThread {
     if (this.#worker || this.#stopped || this.#checking) return;
     this.#checking = true;
     try {
-      if (await this.#o.pending()) this.#ensure();
+      if (await this.#o.wanted()) this.#ensure();
     } catch {
       // The store's failure is the requests' to report; the next poll asks again.
     } finally {

@@ -129,12 +129,12 @@ export async function startNode(
         config,
         signal,
         logger,
-        pending: async () => (await store.outbox.counts()).pending > 0 || (await webhooks.repo.pendingCount()) > 0,
+        wanted: async () => (await store.upstreams.count()) > 0 || (await store.outbox.counts()).pending > 0,
       })
     : undefined;
   const replication = {
     ...replicationFor(store, config, { dialects, transport, ...(signal ? { signal } : {}) }),
-    ...(deliveries ? { kick: () => deliveries.kick('outbox') } : {}),
+    ...(deliveries ? { kick: () => deliveries.kick() } : {}),
   };
   if (!options.metrics) {
     metrics.gauge(
@@ -147,12 +147,7 @@ export async function startNode(
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   // Both queues keep the one pace the requests are counted in (CUSTGATE_OUTBOX_SHARE).
-  const webhooks = webhooksFor(store, config, dialects, {
-    logger,
-    pace: replication.dispatcher.pace,
-    transport,
-    ...(deliveries ? { kick: () => deliveries.kick('webhooks') } : {}),
-  });
+  const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
     metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
@@ -181,10 +176,8 @@ export async function startNode(
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.
   if (deliveries) await deliveries.start();
-  else {
-    replication.dispatcher.start(config.outbox.pollMs);
-    webhooks.dispatcher.start(config.outbox.pollMs);
-  }
+  else replication.dispatcher.start(config.outbox.pollMs);
+  webhooks.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     const now = Date.now();
     store.purgeExpiredKeys(new Date(now).toISOString()).catch(() => undefined);
@@ -225,8 +218,8 @@ export async function startNode(
             // Renewed until the requests in flight are done: one may be sending a create.
             return shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => {
               heartbeat?.stop();
-              const stopped = deliveries ? [deliveries.stop()] : [replication.dispatcher.stop(), webhooks.dispatcher.stop()];
-              return Promise.all([...stopped, imports]).then(() => undefined);
+              const outbox = deliveries ? deliveries.stop() : replication.dispatcher.stop();
+              return Promise.all([outbox, webhooks.dispatcher.stop(), imports]).then(() => undefined);
             }).finally(() => tracing?.flush());
           },
         });

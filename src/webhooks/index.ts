@@ -52,8 +52,6 @@ export interface EndpointInput {
 export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhooks' | 'store' | 'keyring' | 'dialects'> {
   /** Send right after a write committed (Node); false leaves it to the poll or the cron. */
   readonly kickAfterWrite?: boolean;
-  /** Where that kick goes instead of this dispatcher: the delivery thread on Node (src/entries/delivery-thread.ts). */
-  readonly kick?: () => Promise<unknown>;
   /**
    * How long a tenant found without endpoints is believed to have none (ms; 0: ask on every
    * write). Adding or enabling an endpoint through this instance ends it at once; one added by
@@ -75,7 +73,6 @@ export class Webhooks implements EventSink {
   readonly #dialects: readonly AnyDialect[];
   readonly #now: () => Date;
   readonly #kick: boolean;
-  readonly #kickTo: (() => Promise<unknown>) | undefined;
   readonly #noneTtlMs: number;
   /** Tenants last found without enabled endpoints, until when that is believed (bounded). */
   readonly #none = new Map<string, number>();
@@ -90,7 +87,6 @@ export class Webhooks implements EventSink {
     this.#dialects = dialects;
     this.#now = options.now ?? (() => new Date());
     this.#kick = options.kickAfterWrite !== false;
-    this.#kickTo = options.kick;
     this.#noneTtlMs = options.noEndpointsTtlMs ?? defaultNoEndpointsTtlMs;
     this.repo = new WebhookStore(store.executor);
     this.dispatcher = new WebhookDispatcher({ ...options, store, webhooks: this.repo, keyring, dialects });
@@ -166,7 +162,7 @@ export class Webhooks implements EventSink {
 
   committed(background?: (work: Promise<unknown>) => void): void {
     if (!this.#kick) return;
-    const sent = this.#kickTo ? this.#kickTo() : this.dispatcher.kick();
+    const sent = this.dispatcher.kick();
     background?.(sent);
   }
 
