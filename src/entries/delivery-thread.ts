@@ -14,8 +14,8 @@ import type { Store } from '../store/index.ts';
 // go to the main store's writer thread through a port: one writer, one group commit, and no thread
 // of the process waits for another's lock.
 //
-// The webhook queue stays on the main thread: its events are due within a second of their commit
-// (docs/webhooks.md), which a thread that yields to every request could not keep under load.
+// The webhook queue stays on the main thread: its events are due soon after their commit, and
+// from this thread, which yields to every request, they arrived no sooner (docs/operations.md).
 //
 // The thread starts with the server when the store has upstreams or pending deliveries, else at the
 // first write that queues a delivery or the first poll (CUSTGATE_OUTBOX_POLL_MS) that finds an

@@ -12,9 +12,10 @@
 // together keep to the share instead of taking it each. What a drain paused is counted by the drain
 // itself (drainRounds), never here.
 //
-// On Node the drains run in a thread of their own (src/entries/delivery-thread.ts): the main thread
-// counts its requests into shared memory (`ServingSignal`) and the delivery thread's pace reads them
-// there, measuring the busy time of its own loop, so the share is of the delivery thread.
+// On Node the outbox's drain runs in a thread of its own (src/entries/delivery-thread.ts): the main
+// thread counts its requests into shared memory (`ServingSignal`) and the delivery thread's pace
+// reads them there, measuring the busy time of its own loop, so that share is of the delivery
+// thread, and the two threads' drains no longer hold each other's rounds.
 
 /** The share of the main thread a drain takes while requests are served, unless told otherwise. */
 export const defaultDrainShare = 0.25;
