@@ -40,7 +40,9 @@ const logger = nodeLogger(data.env);
 const store = await openStore(data.env, data.writerPort ? { writerPort: data.writerPort } : {});
 const dialects = dialectList(registry);
 const transport = transportFor(config.upstreamTransport);
-const replication = replicationFor(store, config, { dialects, transport, logger, signal: new ServingSignal(data.signal) });
+// Its pace is a share of this thread (CUSTGATE_DELIVERY_SHARE), not of the main thread's.
+const paced = { ...config, outbox: { ...config.outbox, share: config.outbox.threadShare } };
+const replication = replicationFor(store, paced, { dialects, transport, logger, signal: new ServingSignal(data.signal) });
 replication.dispatcher.start(config.outbox.pollMs);
 
 let stopping: Promise<void> | undefined;

@@ -9,7 +9,7 @@ import type { Store } from '../store/index.ts';
 // each delivery, the client's sockets) ran between the requests: a read arriving during it waited,
 // and with 100,000 deliveries pending another tenant's read p99 was 3.3–4× its p99 with an empty
 // outbox (issue #27; docs/performance.md, "Deliveries in a thread of their own"). The thread runs at
-// a lower priority (CUSTGATE_DELIVERY_NICE) and keeps to the share of it CUSTGATE_OUTBOX_SHARE gives
+// a lower priority (CUSTGATE_DELIVERY_NICE) and keeps to the share of it CUSTGATE_DELIVERY_SHARE gives
 // while requests are served, told of them through shared memory (ServingSignal). Its SQLite writes
 // go to the main store's writer thread through a port: one writer, one group commit, and no thread
 // of the process waits for another's lock.
