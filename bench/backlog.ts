@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dialects, fixturesOf } from '../dialects/index.ts';
@@ -76,6 +77,25 @@ export interface BacklogOptions {
   readonly windows: number;
   /** Seconds of reads before the first phase (BENCH_BACKLOG_WARMUP); 2 before each later one. */
   readonly warmup: number;
+  /** The provider process's nice value (BENCH_PROVIDER_NICE): it stands for a remote service. */
+  readonly providerNice: number;
+}
+
+/**
+ * Every thread of `pid` at `nice` (Linux; elsewhere nothing). Threads it starts later inherit it.
+ * The provider stands for a service on another machine: on the bench's cores at the gateway's own
+ * priority its CPU (2.3–2.6 ms a delivery) runs beside the gateway's reads, which a real provider's
+ * never does.
+ */
+function renice(pid: number | undefined, nice: number): void {
+  if (pid === undefined || nice === 0) return;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return;
+  }
+  for (const tid of tasks) setPriority(Number(tid), nice);
 }
 
 /**
@@ -116,7 +136,7 @@ async function seed(store: Store, tenant: string, upstream: string, from: number
 }
 
 export async function backlogSection(dir: string, options: BacklogOptions, log: (text: string) => void): Promise<Section> {
-  const { backlog, sample, rate, seconds, windows, warmup } = options;
+  const { backlog, sample, rate, seconds, windows, warmup, providerNice } = options;
   const file = join(dir, 'backlog.db');
   const env = gatewayEnv(file);
   const providerEnv = gatewayEnv(join(dir, 'backlog-provider.db'));
@@ -132,6 +152,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
   );
   const account = await cliJson<{ credentials: Record<string, IssuedCredentials> }>(['tenant', 'create', 'provider-account'], providerEnv);
   const provider = await serve(providerEnv);
+  renice(provider.child.process.pid, providerNice);
   const nowhere = `http://127.0.0.1:${await freePort()}/wooshpay`;
   const mirror = async (url: string) => ({ id: await addWooshpayUpstream(env, tenant, url, 'mirror', account.credentials.wooshpay) });
   const live = await mirror(`${provider.url}/wooshpay`);
@@ -165,10 +186,8 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
     // window's p99 was 5.2–9.9 ms against 2.1–2.8 in the two after it (and 4.1–4.8 still after
     // 10 s), which flattered every ratio to the empty outbox. BENCH_BACKLOG_WARMUP seconds before
     // it, 2 s before the others.
-    let warmSeconds = warmup;
-    const reads = async (): Promise<Phase> => {
+    const reads = async (warmSeconds = 2): Promise<Phase> => {
       await measure(gateway.url, read, { connections: 8, durationSeconds: warmSeconds, rate });
-      warmSeconds = 2;
       await loopWindow(gateway.child.process.pid, loopFile);
       const taken: Measured[] = [];
       for (let w = 0; w < windows; w++) taken.push(await measure(gateway.url, read, { connections: 8, durationSeconds: seconds, rate }));
@@ -215,7 +234,7 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
     const cpuText = (d: { gatewayUs: number; providerUs: number }) =>
       `; CPU per delivery: gateway ${d.gatewayUs.toFixed(0)} µs, provider ${d.providerUs.toFixed(0)} µs`;
 
-    const empty = await reads();
+    const empty = await reads(warmup);
     log(`  read p99, empty outbox: ${empty.p99.toFixed(2)} ms (windows ${windowsText(empty)}); ${loopText(empty.loop)}`);
     // The drain rows are unpaced baselines: the drain keeps to CUSTGATE_OUTBOX_SHARE until the
     // pace's quiet time has passed since the last request (the reads just above).
@@ -280,7 +299,8 @@ export async function backlogSection(dir: string, options: BacklogOptions, log: 
         `Seeded by inserting pending create deliveries into the running gateway's SQLite file through the store API (${backlog.toLocaleString('en-US')} in ${(seedMs / 1000).toFixed(1)} s), not by writes; the customers were bulk-loaded by bench/preload.ts.`,
         `Drain: one \`custgate serve\` delivering creates to a second custgate (Wooshpay), unpaced: the drain at 100 is seeded ${((defaultQuietMs + quietMarginMs) / 1000).toFixed(1)} s after the last read (the pace's quiet time is ${defaultQuietMs / 1000} s) and nothing requests the gateway until both drain rows are taken; the rate is taken from the settle times of the delivered rows (first to last of the sample), for the large backlog of those settled after its seeding ended. CPU per delivery: each process's user + system time (/proc/<pid>/stat) over the window, divided by the deliveries settled in it.`,
         'Read p99 during a healthy drain: right after the drain sample, while the rest of the large backlog is being delivered to the provider (the pending column: before → after the reads).',
-        `The gateway's main thread over each read window (bench/loop-delay.mjs: how late a 1 ms timer fired, so how long its synchronous stretches were; load-independent where the p99 is not): empty outbox ${loopText(empty.loop)}; healthy drain ${loopText(draining.loop)}; upstreams unreachable ${loopText(loaded.loop)}. Drain pacing: CUSTGATE_OUTBOX_SHARE=${process.env.CUSTGATE_OUTBOX_SHARE ?? 'default'}.`,
+        `The gateway's main thread over each read window (bench/loop-delay.mjs: how late a 1 ms timer fired, so how long its synchronous stretches were; load-independent where the p99 is not): empty outbox ${loopText(empty.loop)}; healthy drain ${loopText(draining.loop)}; upstreams unreachable ${loopText(loaded.loop)}. Drain pacing: ${process.env.CUSTGATE_DELIVERY_THREAD === 'off' ? `on the main thread (CUSTGATE_DELIVERY_THREAD=off), CUSTGATE_OUTBOX_SHARE=${process.env.CUSTGATE_OUTBOX_SHARE ?? 'default'}` : `in the delivery thread at nice ${process.env.CUSTGATE_DELIVERY_NICE ?? 'default'} (CUSTGATE_DELIVERY_NICE), CUSTGATE_DELIVERY_SHARE=${process.env.CUSTGATE_DELIVERY_SHARE ?? 'default'}`}.`,
+        `The provider process runs at nice ${providerNice} (BENCH_PROVIDER_NICE; 0: the gateway's own priority): it stands for a provider on another machine, whose CPU a real deployment never shares with the gateway's reads.`,
         'Read p99 with the upstreams unreachable: the provider is stopped and a second backlog is seeded towards a port nothing listens on; every send fails, and the dispatcher holds each upstream after a failed round and defers its deliveries (src/outbox/drain-loop.ts) while another tenant is read.',
       ],
       verdicts: [

@@ -9,8 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
-const file = process.env.BENCH_LOOP_DELAY_FILE;
+// The main thread's only: preloads run in worker threads too (the delivery thread, the SQLite writer's).
+const file = isMainThread ? process.env.BENCH_LOOP_DELAY_FILE : undefined;
 if (file) {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();

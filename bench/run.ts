@@ -30,7 +30,7 @@
 // above are `requests`; the others are sections of their own, each against a baseline of the same
 // run — `migration` (bench/migration.ts, BENCH_BOOK [2000]), `backlog` (bench/backlog.ts,
 // BENCH_BACKLOG [2000], BENCH_DRAIN_SAMPLE [500], BENCH_BACKLOG_RATE [200], BENCH_BACKLOG_SECONDS
-// [10] per read window, BENCH_BACKLOG_WINDOWS [3], BENCH_BACKLOG_WARMUP [10]) and `webhooks` (bench/webhooks.ts, BENCH_WEBHOOK_BOOK [1000], BENCH_CONNECTIONS,
+// [10] per read window, BENCH_BACKLOG_WINDOWS [3], BENCH_BACKLOG_WARMUP [10], BENCH_PROVIDER_NICE [10]) and `webhooks` (bench/webhooks.ts, BENCH_WEBHOOK_BOOK [1000], BENCH_CONNECTIONS,
 // BENCH_DURATION). With --only, results are printed and written only to BENCH_RESULTS when set.
 //
 // `--only scale` measures every dialect's update at BENCH_SMALL and at BENCH_LARGE customers and
@@ -148,6 +148,7 @@ try {
           seconds: num('BENCH_BACKLOG_SECONDS', 10),
           windows: Math.max(1, num('BENCH_BACKLOG_WINDOWS', 3)),
           warmup: num('BENCH_BACKLOG_WARMUP', 10),
+          providerNice: Math.min(19, Math.max(0, num('BENCH_PROVIDER_NICE', 10))),
         },
         log,
       ),

@@ -20,8 +20,19 @@ export interface GatewayConfig {
     readonly pollMs: number;
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
-    /** Percent of the main thread a drain takes while requests are served (src/outbox/drain-pace.ts); 100: unpaced. */
+    /**
+     * Percent of the main thread a drain there takes while requests are served (the webhook queue's,
+     * the outbox's without its thread; src/outbox/drain-pace.ts); 100: unpaced.
+     */
     readonly share: number;
+    /**
+     * Node: the outbox's deliveries run in a thread of their own (src/entries/delivery-thread.ts), at
+     * a lower priority (`nice`, 0–19), so the main thread answers requests only; `threadShare`
+     * percent of that thread while requests are served.
+     */
+    readonly thread: boolean;
+    readonly nice: number;
+    readonly threadShare: number;
   };
   /** Outbound webhooks (docs/webhooks.md). */
   readonly webhooks: {
@@ -171,6 +182,9 @@ const envSchema = v.object({
   CUSTGATE_OUTBOX_BASE_DELAY_MS: v.optional(integer(1), '500'),
   CUSTGATE_OUTBOX_MAX_DELAY_MS: v.optional(integer(1), '300000'),
   CUSTGATE_OUTBOX_SHARE: v.optional(integer(1, 100), '25'),
+  CUSTGATE_DELIVERY_THREAD: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
+  CUSTGATE_DELIVERY_NICE: v.optional(integer(0, 19), '10'),
+  CUSTGATE_DELIVERY_SHARE: v.optional(integer(1, 100), '10'),
   CUSTGATE_WEBHOOK_RETRY_HOURS: v.optional(integer(0), '72'),
   CUSTGATE_WEBHOOK_DISABLE_AFTER: v.optional(integer(1), '5'),
   CUSTGATE_WEBHOOK_EVENT_DAYS: v.optional(integer(1), '30'),
@@ -263,6 +277,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
       baseDelayMs: parsed.CUSTGATE_OUTBOX_BASE_DELAY_MS,
       maxDelayMs: parsed.CUSTGATE_OUTBOX_MAX_DELAY_MS,
       share: parsed.CUSTGATE_OUTBOX_SHARE,
+      thread: parsed.CUSTGATE_DELIVERY_THREAD === 'on',
+      nice: parsed.CUSTGATE_DELIVERY_NICE,
+      threadShare: parsed.CUSTGATE_DELIVERY_SHARE,
     },
     webhooks: {
       retryWindowMs: parsed.CUSTGATE_WEBHOOK_RETRY_HOURS * 3600_000,

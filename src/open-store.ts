@@ -2,6 +2,7 @@ import { type Env, loadEnv } from './config.ts';
 import { Store } from './store/index.ts';
 import { observedExecutor } from './store/observed.ts';
 import type { PostgresOptions } from './store/postgres.ts';
+import type { MessagePort } from 'node:worker_threads';
 import { SqliteExecutor } from './store/sqlite.ts';
 
 // The server (src/entries/node.ts) and every CLI command (src/cli/) open the store here, from the
@@ -12,6 +13,11 @@ type EnvVars = Readonly<Record<string, string | undefined>>;
 export interface OpenStoreOptions {
   /** Told of every store failure that is not a conflict (metrics). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * SQLite: write through another executor's writer thread (its `attachWriter()`), and leave the
+   * migrations to it (the delivery thread's store, src/entries/delivery-thread.ts).
+   */
+  readonly writerPort?: MessagePort;
 }
 
 /** The store's PostgreSQL options from the parsed environment (docs/scaling.md): the store itself reads no environment. */
@@ -59,9 +65,10 @@ export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): P
           checkpointPages: parsed.CUSTGATE_SQLITE_CHECKPOINT_PAGES,
           ...(parsed.CUSTGATE_SQLITE_WRITER_TRACE ? { writerTrace: parsed.CUSTGATE_SQLITE_WRITER_TRACE } : {}),
           ...(parsed.CUSTGATE_REQUEST_TRACE ? { requestTrace: true } : {}),
+          ...(options.writerPort ? { writerPort: options.writerPort } : {}),
         });
   try {
-    await executor.migrate();
+    if (!(options.writerPort && executor instanceof SqliteExecutor)) await executor.migrate();
   } catch (error) {
     await executor.close();
     throw error;

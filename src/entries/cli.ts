@@ -132,7 +132,7 @@ const serve = (program: Command): void => {
         await store.executor.close();
         throw error;
       }
-      const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, metrics, logger });
+      const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, storeFromEnv: true, metrics, logger });
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
       const base = `http://${host}:${gateway.port}`;
       const who = isClusterWorker() ? ` worker ${process.pid}` : '';

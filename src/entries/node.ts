@@ -1,19 +1,21 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
-import { pino } from 'pino';
 import { registry as staticRegistry } from '../../dialects/index.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
 import { createGateway } from '../http/app.ts';
 import { AddressSlots } from '../http/in-flight.ts';
+import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
 import { openStore } from '../open-store.ts';
-import type { AccessEntry, Logger } from '../logger.ts';
+import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
 import { transportFor } from '../upstream/node-transport.ts';
+import { nodeLogger } from './node-logger.ts';
+import { DeliveryThread } from './delivery-thread.ts';
 import { requestTracing } from './request-trace.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
@@ -26,6 +28,8 @@ export interface NodeGateway {
   readonly port: number;
   readonly server: Server;
   readonly metrics: GatewayMetrics;
+  /** The thread the deliveries run in (CUSTGATE_DELIVERY_THREAD, default on); undefined: on the main thread. */
+  readonly deliveries: DeliveryThread | undefined;
   /** Stops accepting, lets requests in flight finish (at most shutdownTimeoutMs), closes the store. */
   close(): Promise<void>;
 }
@@ -68,44 +72,9 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
   };
 }
 
-type EnvVars = Readonly<Record<string, string | undefined>>;
-
 // The CLI and the tests open the store the way the server does.
 export { type OpenStoreOptions, openStore } from '../open-store.ts';
-
-/** The access and error log: JSON lines on stdout (pino), never a body or a credential. */
-export function nodeLogger(env: EnvVars): Logger & { flush(): void } {
-  // One write per 4 KB of lines (or every 100 ms) instead of one per request: the write was the
-  // larger part of the access log's cost per request. pino flushes what is left when the
-  // process exits (https://github.com/pinojs/sonic-boom#api, minLength and periodicFlush).
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
-  const log = pino(
-    {
-      level: loadEnv(env).CUSTGATE_LOG_LEVEL,
-      base: null,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
-  return {
-    error: (event, fields) => log.error({ event, ...fields }),
-    // The access line is the one written for every request: composed here, byte for byte the line
-    // pino writes for the same fields (level label, ISO time, then the entry's keys in order), into
-    // the same destination, so lines stay in order with pino's. pino's generic path (a spread, a
-    // walk over the keys, its own timestamp) cost several times the line's own work.
-    access: (entry) => {
-      if (log.isLevelEnabled('info')) destination.write(accessLine(entry));
-    },
-    flush: () => log.flush(),
-  };
-}
-
-/** The access entry as pino's JSON line: every string through JSON.stringify, so nothing escapes it. */
-export function accessLine(entry: AccessEntry): string {
-  const tenant = entry.tenant === null ? 'null' : JSON.stringify(entry.tenant);
-  return `{"level":"info","time":${JSON.stringify(entry.time)},"event":"request","request_id":${JSON.stringify(entry.request_id)},"tenant":${tenant},"dialect":${JSON.stringify(entry.dialect)},"method":${JSON.stringify(entry.method)},"route":${JSON.stringify(entry.route)},"status":${JSON.stringify(entry.status)},"duration_ms":${JSON.stringify(entry.duration_ms)}}\n`;
-}
+export { accessLine, nodeLogger } from './node-logger.ts';
 
 /** A listen error as one line a user can act on. */
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
@@ -122,6 +91,8 @@ export async function startNode(
     readonly port: number;
     readonly hostname?: string;
     readonly store?: Store;
+    /** `store` was opened from `env` (openStore(env)): the delivery thread may open its own beside it. */
+    readonly storeFromEnv?: boolean;
     readonly logger?: Logger;
     /** The dialects to serve (a test may inject its own); default: the static registry. */
     readonly registry?: Registry;
@@ -140,7 +111,31 @@ export async function startNode(
   const dialects = dialectList(registry);
   // One keep-alive transport for the write path, the outbox and the webhooks of this process.
   const transport = transportFor(config.upstreamTransport);
-  const replication = replicationFor(store, config, { dialects, transport });
+  const logger = options.logger ?? nodeLogger(env);
+  // The deliveries run in a thread of their own, which opens the store DATABASE_URL names: not for
+  // an in-memory database (no other connection sees it), a store handed in that may be another
+  // (unless the caller opened it from the same environment: `custgate serve`), or dialects handed in.
+  const database = loadEnv(env).DATABASE_URL;
+  const threaded =
+    config.outbox.thread &&
+    (!options.store || options.storeFromEnv === true) &&
+    !options.registry &&
+    !(database.kind === 'sqlite' && database.path === ':memory:');
+  const signal = threaded ? new ServingSignal() : undefined;
+  const deliveries = signal
+    ? new DeliveryThread({
+        env,
+        store,
+        config,
+        signal,
+        logger,
+        wanted: async () => (await store.upstreams.count()) > 0 || (await store.outbox.counts()).pending > 0,
+      })
+    : undefined;
+  const replication = {
+    ...replicationFor(store, config, { dialects, transport, ...(signal ? { signal } : {}) }),
+    ...(deliveries ? { kick: () => deliveries.kick() } : {}),
+  };
   if (!options.metrics) {
     metrics.gauge(
       'custgate_outbox_pending',
@@ -149,7 +144,6 @@ export async function startNode(
     );
     metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   }
-  const logger = options.logger ?? nodeLogger(env);
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   // Both queues keep the one pace the requests are counted in (CUSTGATE_OUTBOX_SHARE).
@@ -181,7 +175,8 @@ export async function startNode(
     claimOwner: heartbeat,
   });
   // Retries whose backoff ended, and deliveries a killed process left leased.
-  replication.dispatcher.start(config.outbox.pollMs);
+  if (deliveries) await deliveries.start();
+  else replication.dispatcher.start(config.outbox.pollMs);
   webhooks.dispatcher.start(config.outbox.pollMs);
   const purge = setInterval(() => {
     const now = Date.now();
@@ -213,6 +208,7 @@ export async function startNode(
           store,
           config,
           metrics,
+          deliveries,
           port: info.port,
           server: server as Server,
           close: () => {
@@ -222,7 +218,8 @@ export async function startNode(
             // Renewed until the requests in flight are done: one may be sending a create.
             return shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => {
               heartbeat?.stop();
-              return Promise.all([replication.dispatcher.stop(), webhooks.dispatcher.stop(), imports]).then(() => undefined);
+              const outbox = deliveries ? deliveries.stop() : replication.dispatcher.stop();
+              return Promise.all([outbox, webhooks.dispatcher.stop(), imports]).then(() => undefined);
             }).finally(() => tracing?.flush());
           },
         });
@@ -231,6 +228,7 @@ export async function startNode(
     server.once('error', (error: NodeJS.ErrnoException) => {
       clearInterval(purge);
       heartbeat?.stop();
+      void deliveries?.stop();
       reject(listenError(error, hostname, options.port));
     });
     tracing?.attach(server as Server);

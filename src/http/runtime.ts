@@ -177,7 +177,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     events: webhooks,
     replicated: (background) => {
       if (!dispatcher || !drainAfterWrite) return;
-      const drained = dispatcher.kick();
+      const drained = replication.kick ? replication.kick() : dispatcher.kick();
       background?.(drained);
     },
   });

@@ -11,6 +11,11 @@
 // the drains rest: a pause one queue's drain takes holds the other's next round too, so the two
 // together keep to the share instead of taking it each. What a drain paused is counted by the drain
 // itself (drainRounds), never here.
+//
+// On Node the outbox's drain runs in a thread of its own (src/entries/delivery-thread.ts): the main
+// thread counts its requests into shared memory (`ServingSignal`) and the delivery thread's pace
+// reads them there, measuring the busy time of its own loop, so that share is of the delivery
+// thread, and the two threads' drains no longer hold each other's rounds.
 
 /** The share of the main thread a drain takes while requests are served, unless told otherwise. */
 export const defaultDrainShare = 0.25;
@@ -36,33 +41,73 @@ export interface RequestWatch {
   requestEnded(): void;
 }
 
+/**
+ * The requests in flight and when the last one started or ended, in memory the threads of a process
+ * share: written by the thread that serves them, read by the one that drains.
+ */
+export class ServingSignal {
+  readonly buffer: SharedArrayBuffer;
+  // [0] requests in flight; [1] the last one's start or end, in ms since `#base`.
+  readonly #counts: Int32Array;
+  readonly #base: number;
+
+  /** A new signal, or (in the draining thread) the serving thread's, by its buffer. */
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(16);
+    this.#counts = new Int32Array(this.buffer, 0, 2);
+    const base = new Float64Array(this.buffer, 8, 1);
+    if (!buffer) {
+      base[0] = epochMs();
+      // Never: the first quiet time has long passed.
+      this.#counts[1] = -(2 ** 30);
+    }
+    this.#base = base[0] ?? 0;
+  }
+
+  started(): void {
+    Atomics.add(this.#counts, 0, 1);
+    Atomics.store(this.#counts, 1, epochMs() - this.#base);
+  }
+
+  ended(): void {
+    if (Atomics.sub(this.#counts, 0, 1) <= 0) Atomics.store(this.#counts, 0, 0);
+    Atomics.store(this.#counts, 1, epochMs() - this.#base);
+  }
+
+  /** One is in flight, or one started or ended within `quietMs`. */
+  serving(quietMs: number): boolean {
+    return Atomics.load(this.#counts, 0) > 0 || epochMs() - this.#base - Atomics.load(this.#counts, 1) < quietMs;
+  }
+}
+
+// Comparable across the threads of a process (each has its own performance.timeOrigin).
+const epochMs = (): number => performance.timeOrigin + performance.now();
+
 export class DrainPace implements RequestWatch {
   readonly share: number;
+  readonly signal: ServingSignal;
   readonly #quietMs: number;
-  #inFlight = 0;
-  #lastRequest = Number.NEGATIVE_INFINITY;
   #restUntil = 0;
 
-  /** `share` in (0, 1]; 1 never pauses. */
-  constructor(share: number, options: { readonly quietMs?: number } = {}) {
+  /** `share` in (0, 1]; 1 never pauses. `signal`: another thread's requests (the delivery thread's pace). */
+  constructor(share: number, options: { readonly quietMs?: number; readonly signal?: ServingSignal } = {}) {
     if (!(share > 0 && share <= 1)) throw new RangeError(`drain share must be in (0, 1], got ${share}`);
     this.share = share;
     this.#quietMs = options.quietMs ?? defaultQuietMs;
+    this.signal = options.signal ?? new ServingSignal();
   }
 
   requestStarted(): void {
-    this.#inFlight++;
-    this.#lastRequest = performance.now();
+    this.signal.started();
   }
 
   requestEnded(): void {
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
-    this.#lastRequest = performance.now();
+    this.signal.ended();
   }
 
   /** Whether requests are being served: one is in flight, or one ended within the quiet time. */
   serving(): boolean {
-    return this.#inFlight > 0 || performance.now() - this.#lastRequest < this.#quietMs;
+    return this.signal.serving(this.#quietMs);
   }
 
   /** Until when (epoch ms) every drain of the gateway rests before its next round. */
@@ -98,7 +143,7 @@ export class DrainPace implements RequestWatch {
  * where the runtime cannot tell the main thread's busy time (Workers: each request and cron is its
  * own invocation, and its drain is bounded by its deadline instead).
  */
-export function pacedDrain(percent: number): { readonly pace?: DrainPace } {
+export function pacedDrain(percent: number, signal?: ServingSignal): { readonly pace?: DrainPace } {
   if (percent >= 100 || loopUtilization === undefined) return {};
-  return { pace: new DrainPace(percent / 100) };
+  return { pace: new DrainPace(percent / 100, signal ? { signal } : {}) };
 }

@@ -12,6 +12,11 @@ export interface Replication {
   readonly dispatcher: Dispatcher;
   /** Drain after each replicated write (default); false leaves it to start() or the cron handler. */
   readonly drainAfterWrite?: boolean;
+  /**
+   * Where a write's kick goes instead of the dispatcher: the delivery thread on Node
+   * (src/entries/delivery-thread.ts), whose own dispatcher drains.
+   */
+  readonly kick?: () => Promise<unknown>;
   /** The tenants' upstreams the dispatcher opens: the write path shares them (one decrypt per change). */
   readonly upstreams?: Upstreams;
 }

@@ -16,7 +16,7 @@ import { Upstreams } from '../upstream/tenant-upstreams.ts';
 export { createMarker, retryAfterMs };
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { pacedDrain } from './drain-pace.ts';
+import { pacedDrain, type ServingSignal } from './drain-pace.ts';
 import type { Replication } from './replication.ts';
 import { leaveOutRefused, outcomeOf } from './left-out.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
@@ -273,6 +273,8 @@ export function replicationFor(
     /** Node: nodeTransport (src/upstream/node-transport.ts); default: over `fetch`. */
     readonly transport?: Transport | undefined;
     readonly logger?: Logger;
+    /** The serving thread's requests, for a drain in another thread (src/entries/delivery-thread.ts). */
+    readonly signal?: ServingSignal;
   },
 ): Replication {
   const opening = {
@@ -295,7 +297,7 @@ export function replicationFor(
     maxDelayMs: config.outbox.maxDelayMs,
     // A delivery may take two calls (find a lost create, then send) and a shadow read.
     timeoutMs: 2 * config.upstreamTimeoutMs + 1000,
-    ...pacedDrain(config.outbox.share),
+    ...pacedDrain(config.outbox.share, options.signal),
     logger: options.logger ?? consoleLogger,
   });
   return { replicas, dispatcher, upstreams };

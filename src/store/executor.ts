@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { CompiledQuery } from 'kysely';
 
 // Queries are built and compiled with kysely, then run by a small executor per backend. That keeps
@@ -31,6 +32,11 @@ export interface SqlExecutor {
    * gives is read from that index even when stale statistics call the table empty.
    */
   allIndexOrdered?<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /**
+   * Backends whose process keeps one writer (SQLite's writer thread): a port through which another
+   * thread of the process writes there (the delivery thread, src/entries/delivery-thread.ts).
+   */
+  attachWriter?(): MessagePort | undefined;
   /** Runs a write; resolves to the number of rows it changed. */
   run(query: CompiledQuery): Promise<number>;
   /** Runs the steps as one atomic unit: all of them or none. */

@@ -22,5 +22,6 @@ export function observedExecutor(executor: SqlExecutor, onError: (error: unknown
     ...(executor.exclusive && { exclusive: executor.exclusive.bind(executor) }),
     ...(executor.readEpoch && { readEpoch: executor.readEpoch.bind(executor) }),
     ...(executor.checksInWrite && { checksInWrite: true }),
+    ...(executor.attachWriter && { attachWriter: executor.attachWriter.bind(executor) }),
   };
 }

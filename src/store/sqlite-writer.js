@@ -155,50 +155,97 @@ if (checkpoint === 'thread') {
   setInterval(() => performance.now() - lastCommit > idleMs && ask(1), idleMs).unref();
 }
 
-/** @type {{ ids: number[], units: (readonly WireStep[])[] }} */
-let queue = { ids: [], units: [] };
+/**
+ * Where a batch's answer goes: the port its message came from (the thread that started this one,
+ * or a port another thread of the process was given: the delivery thread's writes, sqlite.ts).
+ * @typedef {{ postMessage(message: unknown): void }} Reply
+ */
+
+/** @type {{ ids: number[], units: (readonly WireStep[])[], from: Reply[] }} */
+let queue = { ids: [], units: [], from: [] };
 let scheduled = false;
 
 function flush() {
   scheduled = false;
-  const { ids, units } = queue;
-  queue = { ids: [], units: [] };
+  const { ids, units, from } = queue;
+  queue = { ids: [], units: [], from: [] };
   if (units.length === 0) return;
   const started = performance.now();
   const results = apply(units);
   if (record) record('commit', started, performance.now() - started, `${units.length}/${walBytes()}`);
+  // One answer per port, in the order its units came (ids are numbered by each sender).
+  /** @type {Map<Reply, { ids: number[], results: unknown[] }>} */
+  const answers = new Map();
+  from.forEach((reply, i) => {
+    let answer = answers.get(reply);
+    if (!answer) {
+      answer = { ids: [], results: [] };
+      answers.set(reply, answer);
+    }
+    answer.ids.push(/** @type {number} */ (ids[i]));
+    answer.results.push(results[i]);
+  });
   // CUSTGATE_REQUEST_TRACE: when this batch began and committed, in the epoch's milliseconds.
-  if (timing)
-    port?.postMessage({ ids, results, started: performance.timeOrigin + started, committed: performance.timeOrigin + performance.now() });
-  else port?.postMessage({ ids, results });
+  const times = timing ? { started: performance.timeOrigin + started, committed: performance.timeOrigin + performance.now() } : {};
+  for (const [reply, answer] of answers) reply.postMessage({ ...answer, ...times });
   askCheckpoint?.();
 }
 
-/** @param {ReadMessage} message */
-function read({ read, sql, params }) {
+/**
+ * @param {ReadMessage} message
+ * @param {Reply} reply
+ */
+function read({ read, sql, params }, reply) {
   const at = timing ? performance.timeOrigin + performance.now() : undefined;
   try {
-    port?.postMessage({ read, rows: statement(sql).all(...params), ...(at === undefined ? {} : { at }) });
+    reply.postMessage({ read, rows: statement(sql).all(...params), ...(at === undefined ? {} : { at }) });
   } catch (error) {
-    port?.postMessage({ read, error: describe(error) });
+    reply.postMessage({ read, error: describe(error) });
   }
 }
 
-port.on('message', (/** @type {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage | 'close'} */ message) => {
-  if (message !== 'close' && 'read' in message) {
-    read(message);
-    return;
-  }
-  if (message === 'close') {
-    flush();
-    db.close();
-    port?.close();
+/**
+ * @param {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage} message
+ * @param {Reply} reply
+ */
+function receive(message, reply) {
+  if ('read' in message) {
+    read(message, reply);
     return;
   }
   queue.ids.push(...message.ids);
   queue.units.push(...message.units);
+  for (let i = 0; i < message.units.length; i++) queue.from.push(reply);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);
   }
-});
+}
+
+/** Ports attached by the starting thread, each another thread's way to this connection. */
+const attached = /** @type {Set<import('node:worker_threads').MessagePort>} */ (new Set());
+
+port.on(
+  'message',
+  (
+    /** @type {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage | { attach: import('node:worker_threads').MessagePort } | 'close'} */ message,
+  ) => {
+    if (message === 'close') {
+      flush();
+      db.close();
+      for (const other of attached) other.close();
+      port?.close();
+      return;
+    }
+    if ('attach' in message) {
+      const other = message.attach;
+      attached.add(other);
+      other.on('message', (/** @type {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage} */ m) => {
+        if (db.open) receive(m, other);
+      });
+      other.on('close', () => attached.delete(other));
+      return;
+    }
+    receive(message, port);
+  },
+);

@@ -143,6 +143,45 @@ describe.each(['thread', 'inline'] as const)('SQLite group commit (%s writer)', 
   });
 });
 
+// The delivery thread's store writes through a port to the serving thread's writer
+// (src/entries/delivery-thread.ts): one writer per process, one lock holder, one group commit.
+describe('SQLite writes through an attached port', () => {
+  it("commits another executor's units on the owner's writer thread, each answered on its own port", async () => {
+    const path = tempPath();
+    const owner = new SqliteExecutor({ path });
+    await owner.migrate();
+    const port = owner.attachWriter();
+    expect(port).toBeDefined();
+    const guest = new SqliteExecutor({ path, writerPort: port! });
+    expect(guest.writerKind).toBe('thread');
+    const outcomes = await Promise.allSettled([
+      owner.atomic([{ query: tenant('a') }]),
+      guest.atomic([{ query: tenant('b') }]),
+      guest.atomic([{ query: tenant('a') }]),
+      owner.atomic([{ query: rename('a', 'a', 'a2'), mustChange: true }]),
+      guest.atomic([{ query: tenant('c') }, { query: rename('c', 'nope', 'x'), mustChange: true }]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(UniqueViolation);
+    expect((outcomes[4] as PromiseRejectedResult).reason).toBeInstanceOf(StaleWrite);
+    // A write's read through the port sees the owner's acknowledged writes.
+    const read = await guest.allForWrite(db.selectFrom('tenants').select('name').where('id', '=', 'a').compile());
+    expect(read).toEqual([{ name: 'a2' }]);
+    expect(await names(guest)).toEqual(['a:a2', 'b:b']);
+    // The guest's close leaves the owner's writer running.
+    await guest.close();
+    await owner.run(tenant('d'));
+    expect(await names(owner)).toEqual(['a:a2', 'b:b', 'd:d']);
+    await owner.close();
+  });
+
+  it('gives no port for an inline writer', async () => {
+    const inline = new SqliteExecutor({ path: ':memory:' });
+    expect(inline.attachWriter()).toBeUndefined();
+    await inline.close();
+  });
+});
+
 describe('SQLite history retention', () => {
   it('purges old events through the created_at index, not a scan of the whole history', async () => {
     const sqlite = new SqliteExecutor({ path: ':memory:' });

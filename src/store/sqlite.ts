@@ -3,18 +3,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { Worker } from 'node:worker_threads';
-import {
-  CheckFailed,
-  MissingReference,
-  type SqlExecutor,
-  StaleWrite,
-  type Step,
-  StoreBusy,
-  UniqueViolation,
-  uniqueTarget,
-} from './executor.ts';
-import { createApplier, openConnection, setCacheMb, type WireError, type WireResult, type WireStep } from './sqlite-apply.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { SqlExecutor, Step } from './executor.ts';
+import { createApplier, openConnection, setCacheMb, type WireStep } from './sqlite-apply.js';
+import { classify, portWriter, threadWriter, type Timed, type Writer, writerCacheMb } from './sqlite-writers.ts';
 import { migrations } from './migrations.ts';
 import { currentTrace, type RequestTrace, traceNow } from '../request-trace.ts';
 
@@ -62,12 +54,21 @@ export interface SqliteOptions {
    * only their leaves (docs/performance.md, "A million customers").
    */
   readonly writerCacheMb?: number;
+  /**
+   * Writes (and write reads) go to another connection's writer thread through this port (from its
+   * executor's `attachWriter()`): the delivery thread's store (src/entries/delivery-thread.ts), so the
+   * process keeps one writer and one group commit, and no thread of it waits for another's lock.
+   */
+  readonly writerPort?: MessagePort;
 }
 
 type Param = string | number | bigint | Buffer | null;
 
 // Taken when the module loads, so a test that fakes timers later cannot stall every write.
 const nextTurn = globalThis.setImmediate;
+
+const wire = (steps: readonly Step[]): WireStep[] =>
+  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange, mustFind: s.mustFind }));
 
 /** A write waiting for the group commit. */
 interface Unit {
@@ -76,127 +77,6 @@ interface Unit {
   readonly reject: (error: unknown) => void;
   /** The sampled request's trace (only with SqliteOptions.requestTrace). */
   readonly trace: RequestTrace | undefined;
-}
-
-/** The store's error for a failed write, from the code and message the applier reports. */
-function classify(error: WireError): Error {
-  if (error.stale) return new StaleWrite();
-  if (error.check) return new CheckFailed();
-  // By extended result code: a foreign-key failure is no unique clash, and must not be retried as one.
-  if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new UniqueViolation(uniqueTarget(error.message));
-  }
-  if (error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new MissingReference();
-  if (error.code?.startsWith('SQLITE_BUSY')) return new StoreBusy();
-  return Object.assign(new Error(error.message), { name: 'SqliteError', code: error.code });
-}
-
-/** The write connection's page cache (SqliteOptions.writerCacheMb). */
-const writerCacheMb = (options: SqliteOptions) => options.writerCacheMb ?? 64;
-
-const wire = (steps: readonly Step[]): WireStep[] =>
-  steps.map((s) => ({ sql: s.query.sql, params: s.query.parameters, mustChange: s.mustChange, mustFind: s.mustFind }));
-
-/** When the writer began a traced batch's transaction and committed it, and when its answer was back (ms since the epoch). */
-type Timed = (started: number, committed: number, back: number) => void;
-
-/** Runs batches of units on the write connection, wherever it lives. */
-type Writer = {
-  apply(units: readonly (readonly WireStep[])[], timed?: Timed): Promise<WireResult[]>;
-  /** A read on the write connection; `started` hears when the writer began it (traced requests). */
-  read(sql: string, params: readonly unknown[], started?: (at: number) => void): Promise<unknown[]>;
-  close(): Promise<void>;
-};
-
-type ReadAnswer = ({ read: number; rows: unknown[] } | { read: number; error: WireError }) & { at?: number };
-
-/**
- * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
- * the event loop goes on serving reads and parsing the next requests meanwhile.
- */
-function threadWriter(options: SqliteOptions): Writer {
-  const { path, synchronous = 'full', busyTimeoutMs = 100, checkpoint = 'inline', checkpointPages, writerTrace: trace } = options;
-  const workerData = {
-    path,
-    synchronous,
-    busyTimeoutMs,
-    checkpoint,
-    cacheMb: writerCacheMb(options),
-    ...(checkpointPages === undefined ? {} : { checkpointFrames: checkpointPages }),
-    ...(trace ? { trace } : {}),
-    ...(options.requestTrace ? { timing: true } : {}),
-  };
-  const worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData });
-  const pending = new Map<number, (result: WireResult) => void>();
-  const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void; started?: (at: number) => void }>();
-  // Traced batches by the id of their first unit: the writer may fold several batches into one commit.
-  const timings = new Map<number, Timed>();
-  let next = 0;
-  let failure: Error | undefined;
-  const idle = () => pending.size === 0 && reads.size === 0;
-  worker.unref();
-  worker.on('message', (message: { ids: number[]; results: WireResult[]; started?: number; committed?: number } | ReadAnswer) => {
-    if ('read' in message) {
-      const read = reads.get(message.read);
-      reads.delete(message.read);
-      if (message.at !== undefined) read?.started?.(message.at);
-      if ('rows' in message) read?.resolve(message.rows);
-      else read?.reject(classify(message.error));
-    } else {
-      const { ids, results } = message;
-      if (message.started !== undefined && timings.size > 0) {
-        const back = traceNow();
-        for (const id of ids) {
-          timings.get(id)?.(message.started, message.committed ?? back, back);
-          timings.delete(id);
-        }
-      }
-      ids.forEach((id, i) => {
-        pending.get(id)?.(results[i] ?? { error: { message: 'no result' } });
-        pending.delete(id);
-      });
-    }
-    // Outstanding writes and reads keep the process alive (a CLI command awaiting one), nothing else.
-    if (idle()) worker.unref();
-  });
-  const fail = (error: Error) => {
-    failure = error;
-    for (const settle of pending.values()) settle({ error: { message: `SQLite writer thread failed: ${error.message}` } });
-    pending.clear();
-    for (const read of reads.values()) read.reject(new Error(`SQLite writer thread failed: ${error.message}`));
-    reads.clear();
-  };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`exited with ${code}`)));
-  return {
-    apply(units, timed) {
-      if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
-      const ids = units.map(() => next++);
-      if (timed && ids[0] !== undefined) timings.set(ids[0], timed);
-      const results = Promise.all(ids.map((id) => new Promise<WireResult>((resolve) => pending.set(id, resolve))));
-      worker.ref();
-      worker.postMessage({ ids, units });
-      return results;
-    },
-    read(sql, params, started) {
-      if (failure) return Promise.reject(new Error(`SQLite writer thread failed: ${failure.message}`));
-      const read = next++;
-      const rows = new Promise<unknown[]>((resolve, reject) =>
-        reads.set(read, started ? { resolve, reject, started } : { resolve, reject }),
-      );
-      worker.ref();
-      worker.postMessage({ read, sql, params });
-      return rows;
-    },
-    async close() {
-      await new Promise<void>((resolve) => {
-        if (idle()) return resolve();
-        worker.on('message', () => idle() && resolve());
-      });
-      worker.removeAllListeners('exit');
-      await worker.terminate();
-    },
-  };
 }
 
 /** Marks a batch's traced units handed now, and gives the writer's times to them when they come back. */
@@ -239,7 +119,7 @@ export class SqliteExecutor implements SqlExecutor {
     this.#options = options;
     this.#tracing = options.requestTrace === true;
     this.db = openConnection(Database, options.path, options.synchronous ?? 'full', options.busyTimeoutMs ?? 100);
-    this.writerKind = options.path === ':memory:' || options.writer === 'inline' ? 'inline' : 'thread';
+    this.writerKind = options.writerPort || !(options.path === ':memory:' || options.writer === 'inline') ? 'thread' : 'inline';
     // Writes on this connection: its automatic checkpoint is the one that runs.
     if (this.writerKind === 'inline' && options.checkpointPages !== undefined)
       this.db.pragma(`wal_autocheckpoint = ${options.checkpointPages}`);
@@ -257,7 +137,9 @@ export class SqliteExecutor implements SqlExecutor {
 
   #writerFor(): Writer {
     if (this.#writer) return this.#writer;
-    if (this.writerKind === 'thread') {
+    if (this.#options.writerPort) {
+      this.#writer = portWriter(this.#options.writerPort);
+    } else if (this.writerKind === 'thread') {
       this.#writer = threadWriter(this.#options);
     } else {
       setCacheMb(this.db, writerCacheMb(this.#options));
@@ -348,6 +230,15 @@ export class SqliteExecutor implements SqlExecutor {
     });
     trace.readBack = traceNow();
     return rows as R[];
+  }
+
+  /**
+   * A port through which another thread of this process writes on this store's writer thread
+   * (SqliteOptions.writerPort); undefined when writes are inline (`:memory:`, CUSTGATE_SQLITE_WRITER=inline).
+   */
+  attachWriter(): MessagePort | undefined {
+    if (this.writerKind !== 'thread') return undefined;
+    return this.#writerFor().attach?.();
   }
 
   async run(query: CompiledQuery): Promise<number> {

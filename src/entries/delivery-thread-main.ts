@@ -1,0 +1,66 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { registry } from '../../dialects/index.ts';
+import { loadConfig } from '../config.ts';
+import { dialectList } from '../contract/registry.ts';
+import { openStore } from '../open-store.ts';
+import { ServingSignal } from '../outbox/drain-pace.ts';
+import { replicationFor } from '../outbox/upstream-port.ts';
+import { transportFor } from '../upstream/node-transport.ts';
+import { nodeLogger } from './node-logger.ts';
+import type { DeliveryThreadData, ToDeliveryThread } from './delivery-thread.ts';
+
+// The delivery thread's body (started by src/entries/delivery-thread.ts through
+// delivery-thread-worker.js): the outbox's dispatcher over a store of its own, whose writes go to
+// the serving thread's writer through a port (SQLite), at a lower priority than the thread that
+// answers requests.
+
+const port = parentPort;
+if (!port) throw new Error('delivery-thread-main.ts runs as a worker thread');
+const data = workerData as DeliveryThreadData;
+
+/**
+ * This thread's own nice value (Linux: setpriority(2) on a thread id moves that thread alone). The
+ * kernel then runs the serving thread first whenever both want a core; elsewhere, unchanged.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // No /proc (macOS) or not allowed: the pace alone keeps the drain to its share.
+  }
+}
+
+lowerPriority(data.nice);
+const config = loadConfig(data.env);
+const logger = nodeLogger(data.env);
+const store = await openStore(data.env, data.writerPort ? { writerPort: data.writerPort } : {});
+const dialects = dialectList(registry);
+const transport = transportFor(config.upstreamTransport);
+// Its pace is a share of this thread (CUSTGATE_DELIVERY_SHARE), not of the main thread's.
+const paced = { ...config, outbox: { ...config.outbox, share: config.outbox.threadShare } };
+const replication = replicationFor(store, paced, { dialects, transport, logger, signal: new ServingSignal(data.signal) });
+replication.dispatcher.start(config.outbox.pollMs);
+
+let stopping: Promise<void> | undefined;
+const stop = () => {
+  stopping ??= replication.dispatcher
+    .stop()
+    .then(() => store.executor.close())
+    .catch((error: unknown) => logger.error('delivery_thread_stop_failed', { error: (error as Error).message }))
+    .finally(() => {
+      logger.flush();
+      port.postMessage('stopped');
+      port.close();
+    });
+};
+
+port.on('message', (message: ToDeliveryThread) => {
+  if (stopping) return;
+  if (message === 'outbox') void replication.dispatcher.kick().catch(() => undefined);
+  else if (message === 'stop') stop();
+});
+port.postMessage('started');
