@@ -146,7 +146,8 @@ export async function startNode(
   }
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
-  // Both queues keep the one pace the requests are counted in (CUSTGATE_OUTBOX_SHARE).
+  // The webhook queue keeps the main thread's pace (CUSTGATE_OUTBOX_SHARE), the one the requests are
+  // counted in, for the delivery thread's too.
   const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
   if (!options.metrics) {
     metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DrainPace, ServingSignal } from './drain-pace.ts';
+import { DrainPace, pacedDrain, ServingSignal } from './drain-pace.ts';
 
 // The delivery thread's pace (src/entries/delivery-thread.ts) reads the requests the main thread
 // counts, through the signal's shared memory: a signal made from another's buffer sees its counts.
@@ -23,5 +23,16 @@ describe('ServingSignal', () => {
     served.requestStarted();
     await new Promise((r) => setTimeout(r, 80));
     expect(drained.serving()).toBe(true);
+  });
+
+  it("still counts the serving thread's requests when its own drains are unpaced (share 100)", () => {
+    const signal = new ServingSignal();
+    const { pace } = pacedDrain(100, signal);
+    expect(pace).toBeDefined();
+    pace!.requestStarted();
+    expect(new ServingSignal(signal.buffer).serving(50)).toBe(true);
+    // A share of 1 never pauses its own drain.
+    expect(pace!.round()()).toBe(0);
+    expect(pacedDrain(100)).toEqual({});
   });
 });

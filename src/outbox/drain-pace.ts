@@ -144,6 +144,9 @@ export class DrainPace implements RequestWatch {
  * own invocation, and its drain is bounded by its deadline instead).
  */
 export function pacedDrain(percent: number, signal?: ServingSignal): { readonly pace?: DrainPace } {
-  if (percent >= 100 || loopUtilization === undefined) return {};
-  return { pace: new DrainPace(percent / 100, signal ? { signal } : {}) };
+  if (loopUtilization === undefined) return {};
+  // With a signal the pace also counts the requests for the delivery thread's pace, so it exists
+  // at 100 too (a share of 1 never pauses): CUSTGATE_OUTBOX_SHARE=100 must not unpace that thread.
+  if (percent >= 100 && !signal) return {};
+  return { pace: new DrainPace(Math.min(percent, 100) / 100, signal ? { signal } : {}) };
 }
