@@ -14,7 +14,8 @@ import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
 
 // The webhook queue keeps the gateway's one pace, as the outbox does (src/outbox/drain-pace.ts,
 // CUSTGATE_OUTBOX_SHARE): while another tenant is being read it pauses after its rounds and still
-// sends every event, in order per customer; after a quiet second it does not pause. With both
+// sends every event, in order per customer; after a quiet second it does not pause. The events
+// of writes made meanwhile are the steady flow, never held back (ArrivalCredit): only a backlog is. With both
 // queues draining at once, each report counts its own drain's pauses, not the other's.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,6 +111,8 @@ describe('the webhook queue while requests are served', () => {
     const customers = 4;
     const versions = 6;
     const ids = await history(hooked, 'Hooked', customers, versions);
+    // A backlog: queued more than a second before its drain, so none of it is the steady flow.
+    await sleep(1_200);
     const { result, reads } = await whileReading(async () => {
       let paused = 0;
       const deadline = Date.now() + 90_000;
@@ -120,6 +123,25 @@ describe('the webhook queue while requests are served', () => {
     expect(result).toBeGreaterThan(0);
     expectInOrder('Hooked', ids, versions);
     expect(await webhooks.repo.pendingCount()).toBe(0);
+  });
+
+  it('keeps up with the events of writes made while requests are served: the flow is not paused', { timeout: 60_000 }, async () => {
+    receiver.received.length = 0;
+    const [id] = await history(hooked, 'Flow', 1, 1);
+    await webhooks.dispatcher.drain();
+    const { result } = await whileReading(async () => {
+      let paused = 0;
+      // Each write's event drained after it, as a write's kick does on the server.
+      for (let v = 2; v <= 12; v++) {
+        await write(hooked, `/${id}`, { name: `Flow 0 v${v}` });
+        paused += (await webhooks.dispatcher.drain()).paused;
+      }
+      return paused;
+    });
+    expect(result).toBe(0);
+    const deadline = Date.now() + 30_000;
+    while (receiver.received.length < 12 && Date.now() < deadline) await webhooks.dispatcher.drain();
+    expectInOrder('Flow', [id!], 12);
   });
 
   it('does not pause when no request has been served for a while', { timeout: 60_000 }, async () => {

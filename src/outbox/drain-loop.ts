@@ -25,6 +25,11 @@ export interface DrainRounds<Row> {
    * and retried, or held back): the loop then pauses before the next round.
    */
   process(rows: readonly Row[], owner: string, each: EachRow<Row>): Promise<boolean>;
+  /**
+   * Of a round of `rows` just sent, how many kept pace with the rows queued meanwhile (the pace
+   * charges only the rest: `ArrivalCredit`). None: all are charged.
+   */
+  steady?(rows: number): number;
 }
 
 /**
@@ -159,15 +164,23 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
       }
       const paced = r.pace?.round();
       const now = r.now();
-      const due = await r.due(now.toISOString(), r.limit);
-      const leaseUntil = new Date(now.getTime() + r.leaseMs).toISOString();
       rounds = (rounds + 1) % Number.MAX_SAFE_INTEGER;
       const owner = `${r.owner}:${rounds.toString(36)}`;
-      const won = due.length === 0 ? new Set<Row>() : new Set(await r.claim(due, owner, now.toISOString(), leaseUntil));
+      let due: Row[];
+      let won: Set<Row>;
+      try {
+        due = await r.due(now.toISOString(), r.limit);
+        const leaseUntil = new Date(now.getTime() + r.leaseMs).toISOString();
+        won = due.length === 0 ? new Set<Row>() : new Set(await r.claim(due, owner, now.toISOString(), leaseUntil));
+      } catch (error) {
+        paced?.();
+        throw error;
+      }
       const claimed = due.filter((row) => won.has(row)).map((row) => ({ ...row, attempts: row.attempts + 1 }));
       // Nothing due, or everything due taken by other dispatchers (they will send it): done, unless
       // a round still running settles rows that hold later ones back.
       if (claimed.length === 0) {
+        paced?.();
         if (running.size === 0) break;
         await Promise.race(running);
         continue;
@@ -176,7 +189,8 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         (ended) => {
           running.delete(round);
           idle = ended ? 0 : idle + 1;
-          const pause = paced?.() ?? 0;
+          const steady = r.steady?.(claimed.length) ?? 0;
+          const pause = paced?.(1 - steady / claimed.length) ?? 0;
           if (pause > 0) {
             paused++;
             r.pace?.rest(Date.now() + pause);
@@ -185,6 +199,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         },
         (error: unknown) => {
           running.delete(round);
+          paced?.();
           failure ??= { error };
         },
       );

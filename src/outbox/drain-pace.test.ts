@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DrainPace, pacedDrain, ServingSignal } from './drain-pace.ts';
+import { ArrivalCredit, DrainPace, pacedDrain, ServingSignal } from './drain-pace.ts';
 
 // The delivery thread's pace (src/entries/delivery-thread.ts) reads the requests the main thread
 // counts, through the signal's shared memory: a signal made from another's buffer sees its counts.
@@ -34,5 +34,102 @@ describe('ServingSignal', () => {
     // A share of 1 never pauses its own drain.
     expect(pace!.round()()).toBe(0);
     expect(pacedDrain(100)).toEqual({});
+  });
+});
+
+// The webhook queue runs on the thread that serves the requests, an event per update: a pace that
+// charged its rounds for the requests served meanwhile paused them for the requests' work too, and
+// at a steady write rate the queue fell behind and stayed behind.
+describe('DrainPace on the serving thread', () => {
+  // Busy time the loop sees (event-loop utilization counts a callback's wall time as active).
+  const work = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const serve = async (requests: number, ms: number, pace: DrainPace) => {
+    for (let i = 0; i < requests; i++) {
+      pace.requestStarted();
+      work(ms);
+      pace.requestEnded();
+      await turn();
+    }
+  };
+  // One round: the drain's own work and requests served between its steps.
+  const round = async (pace: DrainPace, ownMs: number, requests: number, requestMs: number) => {
+    const paused = pace.round();
+    work(ownMs / 2);
+    await serve(requests, requestMs, pace);
+    work(ownMs / 2);
+    return paused();
+  };
+
+  it('charges a round for its own busy time once it has measured what a request costs between rounds', async () => {
+    const pace = new DrainPace(0.25, { quietMs: 60_000 });
+    // Nothing measured yet: the round is charged for the requests too ((4 + 10 × 2) × 3 = 72 ms).
+    const unmeasured = await round(pace, 4, 10, 2);
+    expect(unmeasured).toBeGreaterThan(60);
+    expect(pace.perRequestMs).toBeUndefined();
+    // Requests with no round running: what each costs the loop.
+    await serve(20, 2, pace);
+    const measured = await round(pace, 4, 10, 2);
+    expect(pace.perRequestMs).toBeGreaterThan(1.5);
+    expect(pace.perRequestMs).toBeLessThan(4);
+    // Its own 4 ms at a quarter share: a pause of about 12 ms, not 72.
+    expect(measured).toBeGreaterThan(6);
+    expect(measured).toBeLessThan(30);
+  });
+
+  it('learns nothing from a window with too few requests, and nothing while a round runs', async () => {
+    const pace = new DrainPace(0.25, { quietMs: 60_000 });
+    await serve(3, 2, pace);
+    await round(pace, 1, 0, 0);
+    await serve(3, 2, pace);
+    await round(pace, 1, 0, 0);
+    expect(pace.perRequestMs).toBeUndefined();
+    // Two rounds at once: the requests served while either runs are no window.
+    const first = pace.round();
+    const second = pace.round();
+    await serve(20, 1, pace);
+    first();
+    await serve(3, 1, pace);
+    second();
+    pace.round()();
+    expect(pace.perRequestMs).toBeUndefined();
+  });
+});
+
+describe('ArrivalCredit', () => {
+  it('covers as many rows as arrived, for a second after the last arrival, at most four rounds of them', () => {
+    let now = 0;
+    const credit = new ArrivalCredit(() => now);
+    expect(credit.take(5)).toBe(0);
+    credit.arrived(3);
+    expect(credit.take(5)).toBe(3);
+    expect(credit.take(5)).toBe(0);
+    credit.arrived(2);
+    now += 900;
+    credit.arrived(2);
+    // Still fresh: both arrivals count.
+    expect(credit.take(10)).toBe(4);
+    credit.arrived(4);
+    now += 1_001;
+    // Queued over a second ago and not yet sent: a backlog, charged.
+    expect(credit.take(4)).toBe(0);
+    credit.arrived(10_000);
+    expect(credit.take(10_000)).toBe(512);
+  });
+
+  it('lets a round kept to the flow go unpaused while requests are served', () => {
+    const pace = new DrainPace(0.25, { quietMs: 60_000 });
+    pace.requestStarted();
+    const paused = pace.round();
+    const end = performance.now() + 4;
+    while (performance.now() < end);
+    expect(paused(0)).toBe(0);
+    const charged = pace.round();
+    const until = performance.now() + 4;
+    while (performance.now() < until);
+    expect(charged(0.5)).toBeGreaterThan(4);
   });
 });

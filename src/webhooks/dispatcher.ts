@@ -1,7 +1,7 @@
 import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, TargetHolds } from '../outbox/drain-loop.ts';
-import type { DrainPace } from '../outbox/drain-pace.ts';
+import { ArrivalCredit, type DrainPace } from '../outbox/drain-pace.ts';
 import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
@@ -114,6 +114,8 @@ export async function signedDelivery(
 export class WebhookDispatcher {
   readonly owner = `webhooks-${crypto.randomUUID()}`;
   readonly #o: WebhookDispatcherOptions;
+  // The events queued by this process's writes: the flow its pace does not hold back.
+  readonly #arrivals = new ArrivalCredit();
   readonly #now: () => Date;
   readonly #timeoutMs: number;
   // None when the transport bounds its connections per origin itself: one bound, not two.
@@ -183,12 +185,18 @@ export class WebhookDispatcher {
         due: (now, limit) => w.due(now, limit),
         claim: (rows, owner, now, leaseUntil) => w.claimMany(rows, owner, now, leaseUntil),
         process: (rows, owner, each) => this.#round(rows, owner, each, report),
+        steady: (rows) => this.#arrivals.take(rows),
       },
       options.deadline,
       this.#o.roundsInFlight ?? defaultRoundsInFlight,
     );
     report.paused = paused;
     return report;
+  }
+
+  /** `events` were queued by a write of this process (the steady flow the pace lets through). */
+  arrived(events: number): void {
+    this.#arrivals.arrived(events);
   }
 
   kick(): Promise<WebhookDrainReport> {

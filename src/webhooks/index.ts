@@ -110,7 +110,7 @@ export class Webhooks implements EventSink {
     return (event) => {
       const type = eventType(event.action);
       const mode = event.livemode ? 1 : 0;
-      return endpoints
+      const steps = endpoints
         .filter((e) => {
           // A test-mode endpoint never gets a live customer's event, nor a live one a test event (as at Stripe).
           if (Number(e.livemode) !== mode) return false;
@@ -131,6 +131,8 @@ export class Webhooks implements EventSink {
             updated_at: event.at,
           }),
         );
+      this.dispatcher.arrived(steps.length);
+      return steps;
     };
   }
 
