@@ -26,7 +26,7 @@ export interface DrainRounds<Row> {
    */
   process(rows: readonly Row[], owner: string, each: EachRow<Row>): Promise<boolean>;
   /**
-   * Of a round of `rows` just sent, how many kept pace with the rows queued meanwhile (the pace
+   * Of a round of `rows` just claimed, how many keep pace with the rows queued meanwhile (the pace
    * charges only the rest: `ArrivalCredit`). None: all are charged.
    */
   steady?(rows: number): number;
@@ -185,11 +185,12 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         await Promise.race(running);
         continue;
       }
+      // Matched against what arrived when the rows are taken, not when their sends end.
+      const steady = r.steady?.(claimed.length) ?? 0;
       const round: Promise<void> = r.process(claimed, owner, each).then(
         (ended) => {
           running.delete(round);
           idle = ended ? 0 : idle + 1;
-          const steady = r.steady?.(claimed.length) ?? 0;
           const pause = paced?.(1 - steady / claimed.length) ?? 0;
           if (pause > 0) {
             paused++;

@@ -65,19 +65,25 @@ describe('DrainPace on the serving thread', () => {
   };
 
   it('charges a round for its own busy time once it has measured what a request costs between rounds', async () => {
+    // Work in tens of milliseconds: the loop's busy time is wall time, and on a loaded machine a
+    // thread loses a few milliseconds now and then wherever it is.
     const pace = new DrainPace(0.25, { quietMs: 60_000 });
-    // Nothing measured yet: the round is charged for the requests too ((4 + 10 × 2) × 3 = 72 ms).
-    const unmeasured = await round(pace, 4, 10, 2);
-    expect(unmeasured).toBeGreaterThan(60);
+    // Nothing measured yet: the round is charged for the requests too ((20 + 10 × 5) × 3 = 210 ms).
+    const unmeasured = await round(pace, 20, 10, 5);
+    expect(unmeasured).toBeGreaterThan(180);
     expect(pace.perRequestMs).toBeUndefined();
-    // Requests with no round running: what each costs the loop.
-    await serve(20, 2, pace);
-    const measured = await round(pace, 4, 10, 2);
-    expect(pace.perRequestMs).toBeGreaterThan(1.5);
-    expect(pace.perRequestMs).toBeLessThan(4);
-    // Its own 4 ms at a quarter share: a pause of about 12 ms, not 72.
-    expect(measured).toBeGreaterThan(6);
-    expect(measured).toBeLessThan(30);
+    // Requests with no round running (three windows between empty rounds): what each costs the loop.
+    for (let i = 0; i < 3; i++) {
+      await serve(12, 5, pace);
+      pace.round()();
+    }
+    // 5 ms and the turn of the loop after each (more on a loaded machine, in the round too).
+    expect(pace.perRequestMs).toBeGreaterThan(4);
+    expect(pace.perRequestMs).toBeLessThan(12);
+    const measured = await round(pace, 20, 10, 5);
+    // Its own 20 ms at a quarter share: a pause of about 60 ms, not 210.
+    expect(measured).toBeGreaterThan(20);
+    expect(measured).toBeLessThan(unmeasured * 0.6);
   });
 
   it('learns nothing from a window with too few requests, and nothing while a round runs', async () => {

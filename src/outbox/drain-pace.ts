@@ -90,10 +90,12 @@ export class ServingSignal {
 // Comparable across the threads of a process (each has its own performance.timeOrigin).
 const epochMs = (): number => performance.timeOrigin + performance.now();
 
-// A window between rounds says what a request costs only with enough requests in it; the estimate
-// follows the latest windows (each weighs this much), as the traffic's mix changes.
+// A window between rounds says what a request costs only with enough requests in it. The loop's
+// other work in a window (timers, GC, a test runner's messages) only ever adds to it, so the
+// estimate is the least of the last few windows': too high, it would let a backlog's rounds go
+// unpaced; too low errs towards the requests.
 const minWindowRequests = 8;
-const windowWeight = 0.3;
+const windowsKept = 8;
 
 export class DrainPace implements RequestWatch {
   readonly share: number;
@@ -105,6 +107,7 @@ export class DrainPace implements RequestWatch {
   // Rounds of this pace's drains running now; while none runs, the loop's busy time is the requests'.
   #rounds = 0;
   #between: { readonly start: LoopUtilization; readonly ended: number } | undefined;
+  readonly #windows: number[] = [];
   #perRequestMs: number | undefined;
 
   /** `share` in (0, 1]; 1 never pauses. `signal`: another thread's requests (the delivery thread's pace). */
@@ -182,8 +185,9 @@ export class DrainPace implements RequestWatch {
     const requests = this.#ended - window.ended;
     if (requests < minWindowRequests) return;
     const perRequest = utilization.call(performance, window.start).active / requests;
-    this.#perRequestMs =
-      this.#perRequestMs === undefined ? perRequest : this.#perRequestMs + windowWeight * (perRequest - this.#perRequestMs);
+    this.#windows.push(perRequest);
+    if (this.#windows.length > windowsKept) this.#windows.shift();
+    this.#perRequestMs = Math.min(...this.#windows);
   }
 }
 
