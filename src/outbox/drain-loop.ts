@@ -13,6 +13,8 @@ export interface DrainRounds<Row> {
    */
   readonly pace?: DrainPace | undefined;
   readonly limit: number;
+  /** While requests are served, the loop gets a turn after this many rows of a round are started (default 1). */
+  readonly rowsPerTurn?: number;
   readonly leaseMs: number;
   readonly owner: string;
   due(now: string, limit: number): Promise<Row[]>;
@@ -47,14 +49,16 @@ export interface DrainStats {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * `each` for a drain: while requests are served, each row's synchronous start (its reads, its body)
- * is a task of its own, so a request waits behind one row's, not a whole round's.
+ * `each` for a drain: while requests are served, the rows' synchronous starts (their reads, their
+ * bodies) go `rowsPerTurn` at a time, each group a task of its own, so a request waits behind one
+ * group's, not a whole round's. A group of one also makes a round send at most one row per turn of
+ * the loop: the webhook queue, whose rounds must keep up with the writes, takes larger groups.
  */
-function startEach<Row>(pace: DrainPace | undefined): EachRow<Row> {
+function startEach<Row>(pace: DrainPace | undefined, rowsPerTurn: number): EachRow<Row> {
   return async <T>(rows: readonly Row[], send: (row: Row) => Promise<T>): Promise<T[]> => {
     const started: Promise<T>[] = [];
     for (const row of rows) {
-      if (started.length > 0 && pace?.serving()) await turn();
+      if (started.length > 0 && started.length % rowsPerTurn === 0 && pace?.serving()) await turn();
       const outcome = send(row);
       // Awaited below with the others; marked handled now, as it may fail while the loop waits.
       outcome.catch(() => undefined);
@@ -141,7 +145,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
   parallel = 1,
 ): Promise<DrainStats> {
   const running = new Set<Promise<void>>();
-  const each = startEach<Row>(r.pace);
+  const each = startEach<Row>(r.pace, Math.max(1, r.rowsPerTurn ?? 1));
   let failure: { error: unknown } | undefined;
   let idle = 0;
   let resume = 0;
