@@ -185,21 +185,42 @@ export function requestEntries<T extends FieldTable>(table: T): RequestEntries<T
 
 /** A spread member's properties (none for any other): [property, its schemas, suffix]. */
 const flatOf = (wire: string, m: Member) => Object.entries(m.flat ?? {}).map(([suffix, f]) => [`${wire}${suffix}`, f, suffix] as const);
+type Flat = ReturnType<typeof flatOf>;
 
 /** A spread member's properties, each as `V`. */
 export type FlatEntries<T extends FieldTable, V> = {
   -readonly [K in keyof T as T[K]['flat'] extends FlatMembers ? `${K & string}${keyof T[K]['flat'] & string}` : never]: V;
 };
 
-/** A spread member's value (an object by suffix) -> its flat properties. */
-const spread = (wire: string, m: Member, value: unknown): Record<string, unknown> => {
+/**
+ * A table's members with their spread properties, listed once when a dialect's mapping is built:
+ * the functions below run per request, and listing the table in each (Object.entries, flatMap,
+ * fromEntries) was a visible share of an update's CPU (docs/performance.md, "The field table's
+ * loops").
+ */
+interface Listed {
+  readonly wire: string;
+  readonly m: Member;
+  readonly flat: Flat;
+}
+const listed = (table: FieldTable): readonly Listed[] => entriesOf(table).map(([wire, m]) => ({ wire, m, flat: flatOf(wire, m) }));
+
+/** A spread member's value (an object by suffix) -> its flat properties, into `out`. */
+const spreadInto = (out: Record<string, unknown>, flat: Flat, value: unknown, keepUndefined: boolean): void => {
   const values = (value ?? {}) as Readonly<Record<string, unknown>>;
-  return Object.fromEntries(flatOf(wire, m).flatMap(([name, , suffix]) => (suffix in values ? [[name, values[suffix]]] : [])));
+  for (const [name, , suffix] of flat) if (suffix in values && (keepUndefined || values[suffix] !== undefined)) out[name] = values[suffix];
 };
 
-/** An object's spread member: its flat properties, by suffix (absent ones left out). */
-const gathered = (source: Readonly<Record<string, unknown>>, wire: string, m: Member): Record<string, unknown> =>
-  Object.fromEntries(flatOf(wire, m).flatMap(([name, , suffix]) => (source[name] === undefined ? [] : [[suffix, source[name]]])));
+/** An object's spread member: its flat properties, by suffix (absent ones left out); undefined when none is there. */
+const gathered = (source: Readonly<Record<string, unknown>>, flat: Flat): Record<string, unknown> | undefined => {
+  let found: Record<string, unknown> | undefined;
+  for (const [name, , suffix] of flat) {
+    if (source[name] === undefined) continue;
+    found ??= {};
+    found[suffix] = source[name];
+  }
+  return found;
+};
 
 /** The response's entries: every member the provider shows, with its schema. */
 export type ResponseEntries<T extends FieldTable> = {
@@ -226,17 +247,18 @@ export type Rendered<T extends FieldTable> = {
 } & Partial<FlatEntries<T, unknown>>;
 
 /** A request body (already valid) -> the canonical patch. */
-export const toPatchOf =
-  (table: FieldTable) =>
-  (body: Readonly<Record<string, unknown>>): CustomerPatch => {
+export const toPatchOf = (table: FieldTable) => {
+  const members = listed(table).filter(({ m, flat }) => m.param !== undefined || flat.length > 0);
+  return (body: Readonly<Record<string, unknown>>): CustomerPatch => {
     const patch: Record<string, unknown> = {};
-    for (const [wire, m] of entriesOf(table)) {
+    for (const { wire, m, flat } of members) {
       if (m.param && body[wire] !== undefined) Object.assign(patch, m.toPatch(body[wire]));
-      const flat = m.flat && gathered(body, wire, m);
-      if (flat && Object.keys(flat).length > 0) Object.assign(patch, m.toPatch(flat));
+      const spread = flat.length > 0 ? gathered(body, flat) : undefined;
+      if (spread) Object.assign(patch, m.toPatch(spread));
     }
     return patch as CustomerPatch;
   };
+};
 
 /** A render with no request behind it (a test, a client half's own check): nothing expanded. */
 const unrequested: RenderContext = { expand: [], principal: { tenantId: '', livemode: false } };
@@ -245,18 +267,22 @@ const unrequested: RenderContext = { expand: [], principal: { tenantId: '', live
  * The customer -> the provider's representation of it; an expandable member as `expand[]` asks; a
  * member rendered as undefined is left out.
  */
-export const renderOf =
-  <T extends FieldTable>(table: T) =>
-  (c: Customer, ctx: RenderContext = unrequested): Rendered<T> =>
-    Object.fromEntries(
-      entriesOf(table).flatMap(([wire, m]) => {
-        if (!m.render) return [];
-        if (m.expandable && !ctx.expand.includes(wire)) return m.expandable === 'null' ? [[wire, null]] : [];
-        const shown = m.render(c, ctx);
-        if (!m.flat) return shown === undefined ? [] : [[wire, shown]];
-        return Object.entries(spread(wire, m, shown)).filter(([, value]) => value !== undefined);
-      }),
-    ) as Rendered<T>;
+export const renderOf = <T extends FieldTable>(table: T) => {
+  const members = listed(table).filter(({ m }) => m.render !== undefined);
+  return (c: Customer, ctx: RenderContext = unrequested): Rendered<T> => {
+    const out: Record<string, unknown> = {};
+    for (const { wire, m, flat } of members) {
+      if (m.expandable && !ctx.expand.includes(wire)) {
+        if (m.expandable === 'null') out[wire] = null;
+        continue;
+      }
+      const shown = m.render!(c, ctx);
+      if (m.flat) spreadInto(out, flat, shown, false);
+      else if (shown !== undefined) out[wire] = shown;
+    }
+    return out as Rendered<T>;
+  };
+};
 
 /** The members a request's `expand[]` may name. */
 export const expandableOf = (table: FieldTable): string[] => entriesOf(table).flatMap(([wire, m]) => (m.expandable ? [wire] : []));
@@ -265,19 +291,20 @@ export const expandableOf = (table: FieldTable): string[] => entriesOf(table).fl
 export type SendCheck = (wire: string, m: Member, value: unknown, losses: Loss[]) => boolean;
 
 /** A canonical patch -> the provider's update body: each written field the patch changes. */
-export const fromPatchOf =
-  (table: FieldTable, check?: SendCheck) =>
-  (patch: CustomerPatch): Translation & { body: Record<string, unknown> } => {
+export const fromPatchOf = (table: FieldTable, check?: SendCheck) => {
+  const members = listed(table).filter(({ m }) => m.write && m.field !== null);
+  return (patch: CustomerPatch): Translation & { body: Record<string, unknown> } => {
     const body: Record<string, unknown> = {};
     const losses: Loss[] = [];
-    for (const [wire, m] of entriesOf(table)) {
-      if (!m.write || m.field === null || (patch as Record<string, unknown>)[m.field] === undefined) continue;
+    for (const { wire, m, flat } of members) {
+      if ((patch as Record<string, unknown>)[m.field as string] === undefined) continue;
       const value = m.fromPatch(patch, losses);
-      if (m.flat) Object.assign(body, spread(wire, m, value));
+      if (m.flat) spreadInto(body, flat, value, true);
       else if (value !== undefined && (!check || check(wire, m, value, losses))) body[wire] = value;
     }
     return { body, losses };
   };
+};
 
 /**
  * The client half's `cannotCarry`: each change asking an operation its member declares `unsent`;
@@ -305,10 +332,14 @@ export function cannotCarryOf(table: FieldTable, fromPatch?: (patch: CustomerPat
 }
 
 /** A provider's customer (an object) -> the canonical state it shows. */
-export const parseOf =
-  (table: FieldTable) =>
-  (shown: Readonly<Record<string, unknown>>): CustomerPatch =>
-    Object.assign({}, ...entriesOf(table).map(([wire, m]) => m.parse(m.flat ? gathered(shown, wire, m) : shown[wire]))) as CustomerPatch;
+export const parseOf = (table: FieldTable) => {
+  const members = listed(table);
+  return (shown: Readonly<Record<string, unknown>>): CustomerPatch => {
+    const state: Record<string, unknown> = {};
+    for (const { wire, m, flat } of members) Object.assign(state, m.parse(m.flat ? (gathered(shown, flat) ?? {}) : shown[wire]));
+    return state as CustomerPatch;
+  };
+};
 
 const isField = (field: CoverageField): field is FieldName => (fieldNames as readonly string[]).includes(field);
 
