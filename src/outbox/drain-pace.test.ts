@@ -86,6 +86,33 @@ describe('DrainPace on the serving thread', () => {
     expect(measured).toBeLessThan(unmeasured * 0.6);
   });
 
+  // The webhook queue keeps four rounds in flight; each measured the loop over its own span, so a
+  // backlog's rounds were charged for their neighbours' work too and paused up to four times longer.
+  it('charges rounds that overlap for their common span once', () => {
+    const pace = new DrainPace(0.25, { quietMs: 60_000 });
+    pace.requestStarted();
+    const alone = pace.round();
+    work(20);
+    const single = alone();
+    // Both over the same 20 ms: together what one round over it pauses, not twice that.
+    const first = pace.round();
+    const second = pace.round();
+    work(20);
+    const together = first() + second();
+    expect(together).toBeGreaterThan(single * 0.7);
+    expect(together).toBeLessThan(single * 1.4);
+    // Staggered, A [0, 40], B [20, 60]: their union is 60 ms (a pause of about 180), not 80 (240).
+    const a = pace.round();
+    work(20);
+    const b = pace.round();
+    work(20);
+    const pauseA = a();
+    work(20);
+    const staggered = pauseA + b();
+    expect(staggered).toBeGreaterThan(single * 2.5);
+    expect(staggered).toBeLessThan(single * 3.5);
+  });
+
   it('learns nothing from a window with too few requests, and nothing while a round runs', async () => {
     const pace = new DrainPace(0.25, { quietMs: 60_000 });
     await serve(3, 2, pace);

@@ -107,6 +107,11 @@ export class DrainPace implements RequestWatch {
   // Rounds of this pace's drains running now; while none runs, the loop's busy time is the requests'.
   #rounds = 0;
   #between: { readonly start: LoopUtilization; readonly ended: number } | undefined;
+  // Rounds that overlap (the webhook queue keeps four in flight) must be charged for their common
+  // span once, not once each: a round that ends is charged from the earliest start of the rounds in
+  // flight, or from where the last charge ended if that is later, up to now.
+  readonly #inFlight = new Set<Mark>();
+  #chargedTo: Mark | undefined;
   readonly #windows: number[] = [];
   #perRequestMs: number | undefined;
 
@@ -161,17 +166,24 @@ export class DrainPace implements RequestWatch {
     const utilization = loopUtilization;
     if (!utilization) return () => 0;
     if (this.#rounds++ === 0) this.#closeWindow(utilization);
-    const start = utilization.call(performance);
-    const ended = this.#ended;
+    const started: Mark = { at: utilization.call(performance), ended: this.#ended };
+    this.#inFlight.add(started);
     let done = false;
     return (charged = 1) => {
       if (done) return 0;
       done = true;
-      if (--this.#rounds === 0) this.#between = { start: utilization.call(performance), ended: this.#ended };
+      const now = utilization.call(performance);
+      if (--this.#rounds === 0) this.#between = { start: now, ended: this.#ended };
+      // The set keeps insertion order: its first is the earliest start in flight.
+      const earliest = this.#inFlight.values().next().value ?? started;
+      this.#inFlight.delete(started);
+      const chargedTo = this.#chargedTo;
+      const from = chargedTo && loopTime(chargedTo.at) > loopTime(earliest.at) ? chargedTo : earliest;
+      this.#chargedTo = { at: now, ended: this.#ended };
       if (!this.serving()) return 0;
-      const busy = utilization.call(performance, start).active;
+      const busy = utilization.call(performance, from.at).active;
       // Until a window between rounds has measured a request, the round is charged for all of it.
-      const requests = (this.#ended - ended) * (this.#perRequestMs ?? 0);
+      const requests = (this.#ended - from.ended) * (this.#perRequestMs ?? 0);
       const own = Math.max(0, busy - requests) * Math.min(1, Math.max(0, charged));
       return Math.min(maxPauseMs, (own * (1 - this.share)) / this.share);
     };
@@ -190,6 +202,15 @@ export class DrainPace implements RequestWatch {
     this.#perRequestMs = Math.min(...this.#windows);
   }
 }
+
+/** A reading of the loop's time and of the requests ended so far. */
+interface Mark {
+  readonly at: LoopUtilization;
+  readonly ended: number;
+}
+
+// The loop's time so far (busy and idle): it only grows, so it orders two readings.
+const loopTime = (u: LoopUtilization): number => u.active + u.idle;
 
 /**
  * The pacing of a gateway's drains given `percent` (CUSTGATE_OUTBOX_SHARE): none at 100, and none
