@@ -63,4 +63,3 @@ port.on('message', (message: ToDeliveryThread) => {
   if (message === 'outbox') void replication.dispatcher.kick().catch(() => undefined);
   else if (message === 'stop') stop();
 });
-port.postMessage('started');
