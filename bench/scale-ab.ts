@@ -2,8 +2,8 @@
 // large store's extra cost per request goes (issue #30), without the network and in one process.
 //
 // Two gateways, built as `npm start` builds them, each over a copy of a preloaded store (bench/preload.ts,
-// BENCH_PRELOAD_DIR; `<store>.json` beside each holds its credentials), take Wooshpay updates and
-// retrieves through `app.request`, 16 in flight, in blocks that alternate small / large, so the
+// BENCH_PRELOAD_DIR; `<store>.json` beside each holds its credentials), take Wooshpay's (or SCALE_AB_DIALECT's) updates
+// and retrieves through `app.request`, 16 in flight, in blocks that alternate small / large, so the
 // machine's load moves both alike. Per block, from /proc/self/task/*: the main thread's CPU
 // (schedstat, ns) and read system calls (io), and the same for every other thread together (the
 // writer threads and V8's helpers; the idle gateway's writer does nothing meanwhile). The store's
@@ -16,7 +16,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { dialects } from '../dialects/index.ts';
-import type { IssuedCredentials } from '../src/contract/dialect.ts';
+import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { inProcessGateway } from './in-process.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
@@ -72,6 +72,11 @@ function threads(): Threads {
   return t;
 }
 
+// SCALE_AB_DIALECT: whose updates and retrieves (default wooshpay).
+const found = Object.values(dialects).find((d) => d.name === (process.env.SCALE_AB_DIALECT ?? 'wooshpay'));
+if (!found) throw new Error(`SCALE_AB_DIALECT: no dialect ${process.env.SCALE_AB_DIALECT}`);
+const dialect: AnyDialect = found;
+
 async function gateway(file: string, seed: number) {
   const kept = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as {
     credentials: Record<string, IssuedCredentials>;
@@ -80,12 +85,12 @@ async function gateway(file: string, seed: number) {
   };
   const env = { ...process.env, NODE_ENV: 'production', CUSTGATE_JWT_SECRET: kept.jwtSecret, DATABASE_URL: `file:${file}` };
   const { app, store } = await inProcessGateway(env);
-  const credentials = kept.credentials.wooshpay!;
+  const credentials = kept.credentials[dialect.name]!;
   return {
     name: `${kept.count.toLocaleString('en-US')}${seed === 11 ? '' : ` (seed ${seed})`}`,
     store,
-    update: updateWorkload(dialects.wooshpay, credentials, kept.count, seed),
-    retrieve: retrieveWorkload(dialects.wooshpay, credentials, kept.count, 12),
+    update: updateWorkload(dialect, credentials, kept.count, seed),
+    retrieve: retrieveWorkload(dialect, credentials, kept.count, 12),
     app,
   };
 }
