@@ -13,7 +13,8 @@ import {
   writableFields,
 } from '../../src/contract/dialect.ts';
 import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
-import { idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { idMemberOf, parseOf } from '../shared/lens.ts';
+import { readsOf } from '../shared/lens-coverage.ts';
 import { coverageBigcapital } from './coverage.ts';
 import { createBodyBigcapital, createdAtBigcapital, fieldsBigcapital, noClearFormBigcapital, requiredBigcapital } from './fields.ts';
 import { fromPatch } from './from-patch.ts';

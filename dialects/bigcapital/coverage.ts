@@ -1,4 +1,4 @@
-import { coverageOf } from '../shared/lens.ts';
+import { coverageOf } from '../shared/lens-coverage.ts';
 import { fieldsBigcapital } from './fields.ts';
 
 export const coverageBigcapital = coverageOf(fieldsBigcapital);

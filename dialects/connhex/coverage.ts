@@ -1,4 +1,4 @@
-import { coverageOf } from '../shared/lens.ts';
+import { coverageOf } from '../shared/lens-coverage.ts';
 import { fieldsConnhex } from './fields.ts';
 
 export const coverageConnhex = coverageOf(fieldsConnhex);

@@ -9,7 +9,8 @@ import {
   writableFields,
 } from '../../src/contract/dialect.ts';
 import { badPaging, count, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
-import { cannotCarryOf, idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { idMemberOf, parseOf } from '../shared/lens.ts';
+import { cannotCarryOf, readsOf } from '../shared/lens-coverage.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { createDefaultsMeteroid, fieldsMeteroid } from './fields.ts';
 import { fromPatch } from './from-patch.ts';

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, fieldNames, set } from '../../schemas/index.ts';
-import type { ClientWrite, Coverage, CoverageField, FieldCoverage, Loss, RenderContext, Translation } from '../../src/contract/dialect.ts';
+import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, set } from '../../schemas/index.ts';
+import type { CoverageField, FieldCoverage, Loss, RenderContext, Translation } from '../../src/contract/dialect.ts';
 import { textOp } from './text-op.ts';
 
 // A dialect's field table (its lens): one entry per provider member, keyed by the member's wire
@@ -68,7 +68,8 @@ export type FlatMembers = Readonly<Record<string, { readonly param?: v.GenericSc
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type FieldTable = Readonly<Record<string, Member<any, any>>>;
 
-const none = (): CustomerPatch => ({});
+/** Parses nothing: a member the client half does not read back (`readsOf` tells them apart). */
+export const none = (): CustomerPatch => ({});
 const absent = (): undefined => undefined;
 
 /** A member's parts, each defaulting to "does nothing". */
@@ -151,7 +152,7 @@ export const identifier = (shown: v.GenericSchema, note?: string) =>
   member<undefined, string>('uuid', { shown, ...(note ? { note } : {}), render: (c) => c.uuid });
 
 type Entries<T extends FieldTable> = Array<[string & keyof T, T[keyof T]]>;
-const entriesOf = <T extends FieldTable>(table: T) => Object.entries(table) as Entries<T>;
+export const entriesOf = <T extends FieldTable>(table: T) => Object.entries(table) as Entries<T>;
 
 /** A member the provider takes but does not show: the same request side, nothing rendered or read back. */
 export function unshown<M extends FieldTable[string]>(m: M, note?: string): Unshown<M> {
@@ -306,31 +307,6 @@ export const fromPatchOf = (table: FieldTable, check?: SendCheck) => {
   };
 };
 
-/**
- * The client half's `cannotCarry`: each change asking an operation its member declares `unsent`;
- * each clear of a member the provider cannot clear, where there is a value to clear; and, given the
- * client half's translation, every change it reports it cannot express.
- */
-export function cannotCarryOf(table: FieldTable, fromPatch?: (patch: CustomerPatch) => Translation) {
-  const unsent = entriesOf(table).flatMap(([, m]) =>
-    m.field !== null && m.unsent?.length ? [[m.field, m.unsent as readonly string[]] as const] : [],
-  );
-  const unclearable = entriesOf(table).flatMap(([, m]) =>
-    m.write?.clear === false && !m.clearLeftOut && m.field !== null && isField(m.field) ? [m.field] : [],
-  );
-  return (write: ClientWrite): string[] => {
-    const ops = write.patch as Readonly<Record<string, { readonly op: string } | undefined>>;
-    const declared = unsent.flatMap(([field, asked]) => (asked.includes(ops[field]?.op ?? '') ? [field] : []));
-    const fields = unclearable.filter((f) => write.patch[f]?.op === 'clear' && (write.current === undefined || write.current[f] !== null));
-    const inexpressible = fromPatch
-      ? fromPatch(write.patch)
-          .losses.filter((l) => l.kind === 'inexpressible')
-          .map((l) => l.field)
-      : [];
-    return [...new Set<string>([...declared, ...fields, ...inexpressible])];
-  };
-}
-
 /** A provider's customer (an object) -> the canonical state it shows. */
 export const parseOf = (table: FieldTable) => {
   const members = listed(table);
@@ -340,34 +316,3 @@ export const parseOf = (table: FieldTable) => {
     return state as CustomerPatch;
   };
 };
-
-const isField = (field: CoverageField): field is FieldName => (fieldNames as readonly string[]).includes(field);
-
-/** The canonical fields the client half reads back, in the coverage matrix's order. */
-export function readsOf(table: FieldTable): FieldName[] {
-  const read = new Set(entriesOf(table).flatMap(([, m]) => (m.field !== null && m.parse !== none ? [m.field] : [])));
-  return coverageOrder.filter((f): f is FieldName => read.has(f) && isField(f));
-}
-
-/** Every coverage field in the matrix's order: the identifiers, the canonical fields, the provider's own state. */
-const coverageOrder: readonly CoverageField[] = [
-  'uuid',
-  'public_id',
-  'number',
-  ...fieldNames,
-  'livemode',
-  'delinquent',
-  'balance',
-  'created_at',
-  'updated_at',
-];
-
-/** The coverage table: each field as its member carries it, null where no member does. */
-export function coverageOf(table: FieldTable): Coverage {
-  const coverage = Object.fromEntries(coverageOrder.map((f) => [f, null])) as Record<CoverageField, FieldCoverage | null>;
-  for (const [wire, m] of entriesOf(table)) {
-    if (m.field === null) continue;
-    coverage[m.field] = { as: m.as ?? wire, read: m.render !== undefined, write: m.write, ...(m.note ? { note: m.note } : {}) };
-  }
-  return coverage;
-}

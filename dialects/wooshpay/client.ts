@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type ClientWrite, type DialectClient, writableFields } from '../../src/contract/dialect.ts';
-import { cannotCarryOf, readsOf } from '../shared/lens.ts';
+import { cannotCarryOf, readsOf } from '../shared/lens-coverage.ts';
 import {
   encodeStripe,
   isCustomerIdStripe,

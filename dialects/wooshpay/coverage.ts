@@ -1,4 +1,4 @@
-import { coverageOf } from '../shared/lens.ts';
+import { coverageOf } from '../shared/lens-coverage.ts';
 import { fieldsWooshpay } from './fields.ts';
 
 export const coverageWooshpay = coverageOf(fieldsWooshpay);

@@ -12,7 +12,8 @@ import {
   writableFields,
 } from '../../src/contract/dialect.ts';
 import { badPaging, jsonHeaders, listPageSize, readPage } from '../shared/client.ts';
-import { cannotCarryOf, idMemberOf, parseOf, readsOf } from '../shared/lens.ts';
+import { idMemberOf, parseOf } from '../shared/lens.ts';
+import { cannotCarryOf, readsOf } from '../shared/lens-coverage.ts';
 import { coverageZenskar } from './coverage.ts';
 import { createNameZenskar, fieldsZenskar } from './fields.ts';
 import { fromPatch } from './from-patch.ts';
