@@ -106,7 +106,7 @@ export class DrainPace implements RequestWatch {
   #ended = 0;
   // Rounds of this pace's drains running now; while none runs, the loop's busy time is the requests'.
   #rounds = 0;
-  #between: { readonly start: LoopUtilization; readonly ended: number } | undefined;
+  #between: Mark | undefined;
   // Rounds that overlap (the webhook queue keeps four in flight) must be charged for their common
   // span once, not once each: a round that ends is charged from the earliest start of the rounds in
   // flight, or from where the last charge ended if that is later, up to now.
@@ -173,7 +173,7 @@ export class DrainPace implements RequestWatch {
       if (done) return 0;
       done = true;
       const now = utilization.call(performance);
-      if (--this.#rounds === 0) this.#between = { start: now, ended: this.#ended };
+      if (--this.#rounds === 0) this.#between = { at: now, ended: this.#ended };
       // The set keeps insertion order: its first is the earliest start in flight.
       const earliest = this.#inFlight.values().next().value ?? started;
       this.#inFlight.delete(started);
@@ -196,7 +196,7 @@ export class DrainPace implements RequestWatch {
     if (!window) return;
     const requests = this.#ended - window.ended;
     if (requests < minWindowRequests) return;
-    const perRequest = utilization.call(performance, window.start).active / requests;
+    const perRequest = utilization.call(performance, window.at).active / requests;
     this.#windows.push(perRequest);
     if (this.#windows.length > windowsKept) this.#windows.shift();
     this.#perRequestMs = Math.min(...this.#windows);
