@@ -147,7 +147,10 @@ describe.skipIf(testBackend() !== 'sqlite')('SQLite checkpoints off the commit p
       // After the first hundred: the migrations leave a WAL of their own for the first checkpoint.
       if (i > 100) walMax = Math.max(walMax, walFrames(path));
     }
-    expect(walMax).toBeLessThan(250);
+    // Quiet: 103 (inline) and 110 (thread); at the default 1,000 pages both pass 1,000. With the
+    // thread a loaded machine can miss a start (a step stepped again, not finished), a cycle each:
+    // 204–207 seen with both cores and the disk busy.
+    expect(walMax).toBeLessThan(500);
   });
 
   it('refuses an unknown checkpoint mode with the variable named', () => {
