@@ -136,7 +136,7 @@ try {
         .filter(([, v]) => v.cpu >= 20 || v.switches > 0.2)
         .map(([k, v]) => `${k} ${v.cpu.toFixed(0)} µs (sys ${v.system.toFixed(0)}), ${v.switches.toFixed(2)} sw`);
       process.stdout.write(
-        `round ${round + 1} ${side.name}: ${m.total} updates, ${m.rps.toFixed(0)}/s, p50 ${m.p50.toFixed(2)} ms, errors ${m.errors}; CPU ${total.toFixed(0)} µs/update (${parts.join(', ')}); load ${loadavg()[0]!.toFixed(1)}\n`,
+        `round ${round + 1} ${side.name}: ${m.total} updates, ${m.rps.toFixed(0)}/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, errors ${m.errors}; CPU ${total.toFixed(0)} µs/update (${parts.join(', ')}); load ${loadavg()[0]!.toFixed(1)}\n`,
       );
     }
   }
