@@ -64,8 +64,8 @@ const illFormed = (path: readonly (string | number)[], what: string) =>
     },
   );
 
-// Every request body passes here, so the walk allocates nothing on the way: one path, pushed and
-// popped, copied only into an error.
+// Every request body passes here, so the walk keeps one path, pushed and popped, and copies it
+// only into an error (the keys of each object are its only allocation).
 function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): void {
   if (typeof value === 'string') {
     if (!value.isWellFormed()) throw illFormed([...path], 'value');
