@@ -15,8 +15,10 @@ import { updateWorkload } from './workloads.ts';
 // from /proc, so a loaded machine's noise falls on both sides alike. A is the checkout at
 // AB_ROOT_A (default: this one), B this checkout; AB_ENV_A / AB_ENV_B (JSON) add environment to
 // either (CUSTGATE_REQUEST_TRACE, a checkpoint mode…), AB_NODE_ARGS_A / AB_NODE_ARGS_B node's own
-// arguments (`--cpu-prof --cpu-prof-dir=…`, which profiles the writer thread too). Knobs: AB_RATE [500], AB_SECONDS [5] per
-// slice, AB_ROUNDS [4], AB_CUSTOMERS [1000]. Both run from their sources (bin/custgate.js, tsx).
+// arguments (`--cpu-prof --cpu-prof-dir=…`, which profiles the writer thread too). Knobs: AB_RATE [500; 0 saturates
+// with 32 connections], AB_SECONDS [5] per slice, AB_ROUNDS [4], AB_CUSTOMERS [1000], AB_STORE (a store the bench
+// kept, BENCH_PRELOAD_DIR's `custgate-<n>.db` beside its `.json`, instead of a fresh preload; set AB_CUSTOMERS to
+// its count). Both run from their sources (bin/custgate.js, tsx).
 
 const env = process.env;
 const rate = Number(env.AB_RATE ?? 500);
@@ -67,12 +69,19 @@ function threads(pid: number): Map<string, Thread> {
 const dir = mkdtempSync(join(tmpdir(), 'custgate-cpu-ab-'));
 const children: ChildProcess[] = [];
 try {
-  const base = join(dir, 'base.db');
-  const jwt = randomBytes(32).toString('hex');
+  // AB_STORE: a store kept by the bench (BENCH_PRELOAD_DIR's `custgate-<n>.db` beside its `.json`), copied for each side.
+  const kept = env.AB_STORE;
+  const base = kept ?? join(dir, 'base.db');
+  const keptInfo = kept
+    ? (JSON.parse(readFileSync(`${kept}.json`, 'utf8')) as { credentials: Record<string, IssuedCredentials>; jwtSecret: string })
+    : undefined;
+  const jwt = keptInfo?.jwtSecret ?? randomBytes(32).toString('hex');
   const serverEnv = { NODE_ENV: 'production', CUSTGATE_JWT_SECRET: jwt, PORT: undefined, HOST: undefined };
-  const preloaded = JSON.parse(
-    await runChild(['bench/preload.ts', String(customers)], { ...serverEnv, DATABASE_URL: `file:${base}` }, 600_000),
-  ) as { credentials: Record<string, IssuedCredentials> };
+  const preloaded =
+    keptInfo ??
+    (JSON.parse(await runChild(['bench/preload.ts', String(customers)], { ...serverEnv, DATABASE_URL: `file:${base}` }, 600_000)) as {
+      credentials: Record<string, IssuedCredentials>;
+    });
   const wooshpay = dialectList(registry).find((d) => d.name === 'wooshpay')!;
   const running = [];
   for (const side of sides) {
