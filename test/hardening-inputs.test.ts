@@ -104,6 +104,40 @@ describe('lone surrogates', () => {
   });
 });
 
+describe('form bodies whose percent-encoding does not decode', () => {
+  it('are refused (400) in the Stripe-like dialects instead of storing the escapes as text', async () => {
+    for (const d of [dialects.wooshpay, dialects.connhex]) {
+      const { id, uuid } = await create(d, { name: 'Before' });
+      for (const body of ['name=%FF', 'name=%E0%A4%A', 'name=100%', 'name=%ED%A0%80', 'metadata[%FF]=x']) {
+        const res = await gw.request(`${collection(d)}/${id}`, {
+          method: 'POST',
+          headers: { ...auth(d), 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+        expect(res.status, `${d.name} ${body}`).toBe(400);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/percent-encoded/);
+      }
+      const after = await gw.canonical(uuid);
+      expect(after.name).toBe('Before');
+      expect(after.metadata).toEqual({});
+      expect(after.version).toBe(1);
+    }
+  });
+
+  it('still decodes what is well-formed: %-escapes, + as a space, brackets escaped or not', async () => {
+    const { id, uuid } = await create(dialects.wooshpay, { name: 'Before' });
+    const res = await gw.request(`/v1/customers/${id}`, {
+      method: 'POST',
+      headers: { ...auth(dialects.wooshpay), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Jos%C3%A9+M%2B&metadata%5Bplan%5D=gold&metadata[pct]=50%25',
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const after = await gw.canonical(uuid);
+    expect(after.name).toBe('José M+');
+    expect(after.metadata).toEqual({ plan: 'gold', pct: '50%' });
+  });
+});
+
 describe('Wooshpay credentials with trailing text', () => {
   it('refuses `Bearer <key> garbage` and `Basic <b64> extra` (401), accepts the clean forms', async () => {
     const key = gw.tenant.credentials.wooshpay!.secret_key!;

@@ -97,6 +97,19 @@ function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): vo
   }
 }
 
+// qs keeps a name or value whose percent-encoding does not decode (`%FF`, `%E0%A4%A`, `100%`) as
+// the raw text, so `name=%FF` would be stored as the three characters "%FF": what the client meant
+// is unknown, so it is refused, as a body that is not UTF-8 is.
+function formDecode(text: string): string {
+  const spaced = text.replace(/\+/g, ' ');
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    throw new GatewayError('malformed_body', `The form body is not valid percent-encoded UTF-8: ${JSON.stringify(text.slice(0, 40))}.`);
+  }
+}
+
 function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -154,8 +167,10 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
         parameterLimit: maxFormParameters + 1,
         allowPrototypes: false,
         plainObjects: true,
+        decoder: formDecode,
       });
-    } catch {
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
       throw new GatewayError('malformed_body', 'The form body nests deeper than 5 levels.');
     }
   } else if (isJson || (type === '' && formats.includes('json'))) {
