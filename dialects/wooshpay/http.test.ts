@@ -114,6 +114,22 @@ describe('wooshpay: happy', () => {
     expect(b.id).toBe(a.id);
   });
 
+  it('replays a retry that sends the same parameters in another order', async () => {
+    const c = await create();
+    const headers = { ...basic, 'idempotency-key': 'reordered' };
+    const first = await gw.request(`/v1/customers/${c.id}`, {
+      ...form({}, headers),
+      body: 'name=Jenny&email=jenny%40example.com&metadata[a]=1&metadata[b]=2',
+    });
+    expect(first.status).toBe(200);
+    const again = await gw.request(`/v1/customers/${c.id}`, {
+      ...form({}, headers),
+      body: 'metadata[b]=2&email=jenny%40example.com&metadata[a]=1&name=Jenny',
+    });
+    expect(again.status, await again.clone().text()).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('keeps both of two concurrent metadata merges of different keys', async () => {
     const c = await create();
     const writes = Array.from({ length: 12 }, (_, i) => gw.request(`/v1/customers/${c.id}`, form({ [`metadata[k${i}]`]: String(i) })));
