@@ -134,6 +134,12 @@ export async function bodyText(request: Request, limit: number): Promise<string>
  * bracket notation (`metadata[a]=b`, `expand[0]=x`) as Stripe clients send it. An empty body is {}.
  */
 export async function decodeBody(request: Request, formats: readonly BodyFormat[], limit: number): Promise<unknown> {
+  // Nothing here inflates a compressed body: read as it is, a gzip body was refused as "not valid
+  // UTF-8", and one whose bytes happened to decode would be parsed as if it were the parameters.
+  const coding = (request.headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') {
+    throw new GatewayError('malformed_body', `Content-Encoding ${coding} is not supported: send the request body uncompressed.`);
+  }
   const text = await bodyText(request, limit);
   const type = mediaType(request);
   const isJson = type === 'application/json' || type.endsWith('+json');
