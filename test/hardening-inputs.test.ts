@@ -170,6 +170,31 @@ describe('a compressed request body', () => {
   });
 });
 
+describe('a JSON array where a Stripe-like dialect takes a hash', () => {
+  it('is refused as the wrong type (400 naming it), not read as an empty hash that clears', async () => {
+    const full = { name: 'Hashes', address: { line1: '1 Main St', country: 'DE' } };
+    const cases: [AnyDialect, Record<string, unknown>, Record<string, unknown>, string][] = [
+      [dialects.wooshpay, { ...full, shipping: { name: 'Dock', address: { line1: 'Dock 4' } } }, { shipping: [] }, 'shipping'],
+      [dialects.wooshpay, full, { address: [] }, 'address'],
+      [
+        dialects.wooshpay,
+        { ...full, shipping: { name: 'Dock', address: { line1: 'Dock 4' } } },
+        { shipping: { name: 'Dock', address: [] } },
+        'shipping[address]',
+      ],
+      [dialects.connhex, full, { address: [] }, 'address'],
+    ];
+    for (const [d, body, update, param] of cases) {
+      const { id, uuid } = await create(d, body);
+      const before = await gw.canonical(uuid);
+      const res = await gw.request(`${collection(d)}/${id}`, jsonInit('POST', update, auth(d)));
+      expect(res.status, `${d.name} ${JSON.stringify(update)}`).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'parameter_invalid_type', param } });
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+  });
+});
+
 describe('Wooshpay credentials with trailing text', () => {
   it('refuses `Bearer <key> garbage` and `Basic <b64> extra` (401), accepts the clean forms', async () => {
     const key = gw.tenant.credentials.wooshpay!.secret_key!;

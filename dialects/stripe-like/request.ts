@@ -22,6 +22,17 @@ export const clearableString = <T extends v.GenericSchema<string, string>>(schem
 export const text = clearableString(v.pipe(v.string(), v.maxLength(limits.text)));
 
 /**
+ * A hash parameter (address, shipping). valibot's object() takes a JSON array as an object with no
+ * keys, so `"shipping": []` replaced the shipping details with nothing (cleared them, 200); a form
+ * cannot send an array for a hash (`address[0]` is an unknown parameter), so no client means one.
+ */
+export const hash = <T extends v.GenericSchema>(schema: T) =>
+  v.pipe(
+    v.custom<v.InferInput<T>>((input) => !Array.isArray(input), 'Invalid hash'),
+    schema,
+  );
+
+/**
  * Stripe's limits on a customer's name and phone ("Update a customer" in Stripe's API reference:
  * name up to 256 characters, phone up to 20), for a provider that is Stripe underneath (Connhex).
  */
