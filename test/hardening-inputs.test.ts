@@ -195,6 +195,39 @@ describe('a JSON array where a Stripe-like dialect takes a hash', () => {
   });
 });
 
+describe('JSON numbers a double cannot hold exactly', () => {
+  it('are refused where they would be kept (Zenskar custom_data, Stripe metadata), not stored as other digits', async () => {
+    const cases: [AnyDialect, string, string, number][] = [
+      [dialects.zenskar, '{"custom_data":{"crm_id":12345678901234567890}}', 'custom_data', 422],
+      [dialects.zenskar, '{"custom_data":{"deep":{"list":[1e400]}}}', 'custom_data', 422],
+      [dialects.wooshpay, '{"metadata":{"crm_id":12345678901234567890}}', 'metadata', 400],
+      [dialects.wooshpay, '{"metadata":{"x":-1e400}}', 'metadata', 400],
+    ];
+    for (const [d, body, field, status] of cases) {
+      const { id, uuid } = await create(d);
+      const before = await gw.canonical(uuid);
+      const res = await gw.request(`${collection(d)}/${id}`, {
+        method: d.routes.update,
+        headers: { ...auth(d), 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      expect(res.status, `${d.name} ${body}: ${text}`).toBe(status);
+      expect(text).toContain(field);
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+    // Within ±(2^53 - 1), integers and fractions are kept as sent.
+    const { id, uuid } = await create(dialects.zenskar);
+    const res = await gw.request(`${collection(dialects.zenskar)}/${id}`, {
+      method: 'PATCH',
+      headers: { ...auth(dialects.zenskar), 'content-type': 'application/json' },
+      body: '{"custom_data":{"max":9007199254740991,"min":-9007199254740991,"f":0.1}}',
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await gw.canonical(uuid)).metadata).toEqual({ max: 9007199254740991, min: -9007199254740991, f: 0.1 });
+  });
+});
+
 describe('Wooshpay credentials with trailing text', () => {
   it('refuses `Bearer <key> garbage` and `Basic <b64> extra` (401), accepts the clean forms', async () => {
     const key = gw.tenant.credentials.wooshpay!.secret_key!;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, isEmail, limits } from '../../schemas/index.ts';
+import { isCountryCode, isEmail, keptExactly, limits } from '../../schemas/index.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
@@ -68,7 +68,18 @@ export const MetadataParam = v.pipe(
   v.record(
     v.pipe(v.string(), v.maxLength(40, 'Metadata keys must be at most 40 characters long.')),
     v.pipe(
-      v.union([v.string(), v.number(), v.boolean()]),
+      v.union([
+        v.string(),
+        // Stored as its text: one a double cannot hold exactly would show other digits than were sent.
+        v.pipe(
+          v.number(),
+          v.check<number, string>(
+            keptExactly,
+            `Metadata numbers must be finite and within ±${Number.MAX_SAFE_INTEGER}; send it as a string.`,
+          ),
+        ),
+        v.boolean(),
+      ]),
       v.transform((value) => String(value)),
       v.maxLength(500, 'Metadata values must be at most 500 characters long.'),
     ),

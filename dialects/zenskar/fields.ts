@@ -7,6 +7,7 @@ import {
   clear,
   countryText,
   isCountryCode,
+  keptExactly,
   merge,
   readCountryText,
   set,
@@ -48,7 +49,15 @@ const CountryCodeParam = v.pipe(
   ),
 );
 const recordParam = v.record(v.string(), v.unknown(), pydantic.dict_type);
-const CustomDataParam = v.pipe(v.custom<Record<string, unknown>>(isRecord, pydantic.dict_type), recordParam);
+const CustomDataParam = v.pipe(
+  v.custom<Record<string, unknown>>(isRecord, pydantic.dict_type),
+  recordParam,
+  // Python keeps any integer exactly; a double cannot, so one it would change is refused, not altered.
+  v.check<Record<string, unknown>, string>(
+    keptExactly,
+    valueError(`a number beyond ±${Number.MAX_SAFE_INTEGER} or not finite cannot be kept exactly; send it as a string`),
+  ),
+);
 
 const shownText = v.nullable(v.string());
 const shownObject = v.nullable(v.record(v.string(), v.unknown()));
