@@ -60,6 +60,35 @@ const CustomDataParam = v.pipe(
 );
 
 const shownText = v.nullable(v.string());
+
+// pydantic's lax mode (FastAPI's default) reads a boolean from 0 and 1 and from these strings in
+// any case, so Zenskar answers `"communications_enabled": "true"` with a 200; anything else is
+// its bool_parsing error (an object or list, bool_type).
+const booleanText: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
+  t: true,
+  f: false,
+  y: true,
+  n: false,
+};
+const asBoolean = (input: boolean | string | number): boolean | undefined =>
+  typeof input === 'boolean'
+    ? input
+    : typeof input === 'number'
+      ? ({ 0: false, 1: true } as Record<number, boolean>)[input]
+      : booleanText[input.toLowerCase()];
+const laxBoolean = v.pipe(
+  v.union([v.boolean(), v.string(), v.number()], pydantic.bool_type),
+  v.check((input) => asBoolean(input) !== undefined, pydantic.bool_parsing),
+  v.transform((input) => asBoolean(input) === true),
+);
 const shownObject = v.nullable(v.record(v.string(), v.unknown()));
 
 /**
@@ -270,13 +299,13 @@ export const fieldsZenskar = {
   }),
   communications_enabled: flag(
     'communications_enabled',
-    v.nullable(v.boolean(pydantic.bool_type)),
+    v.nullable(laxBoolean),
     v.optional(v.nullable(v.boolean())),
     'null puts it back to its default, true',
   ),
   auto_charge_enabled: flag(
     'auto_charge_enabled',
-    v.nullable(v.boolean(pydantic.bool_type)),
+    v.nullable(laxBoolean),
     v.optional(v.nullable(v.boolean())),
     'null puts it back to its default, true',
   ),
