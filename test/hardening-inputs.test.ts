@@ -195,6 +195,29 @@ describe('a JSON array where a Stripe-like dialect takes a hash', () => {
   });
 });
 
+describe('a JSON body that is not an object, in a Stripe-like dialect', () => {
+  it('is refused (400 saying so), not read as no parameters: no update, no blank customer', async () => {
+    for (const d of [dialects.wooshpay, dialects.connhex]) {
+      const { id, uuid } = await create(d);
+      const before = await gw.canonical(uuid);
+      for (const body of ['[]', '["name","x"]', '"name=x"', '7']) {
+        for (const path of [`${collection(d)}/${id}`, collection(d)]) {
+          const res = await gw.request(path, { method: 'POST', headers: { ...auth(d), 'content-type': 'application/json' }, body });
+          expect(res.status, `${d.name} ${path} ${body}`).toBe(400);
+          expect(await res.json()).toEqual({
+            error: {
+              type: 'invalid_request_error',
+              code: 'parameter_invalid_type',
+              message: 'The request body must be a JSON object of parameters, or a form.',
+            },
+          });
+        }
+      }
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+  });
+});
+
 describe('JSON numbers a double cannot hold exactly', () => {
   it('are refused where they would be kept (Zenskar custom_data, Stripe metadata), not stored as other digits', async () => {
     const cases: [AnyDialect, string, string, number][] = [
