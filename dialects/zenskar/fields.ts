@@ -258,7 +258,7 @@ export const fieldsZenskar = {
     param: v.nullable(AddressParamZenskar),
     shown: AddressResponseZenskar,
     write: { ...readWrite, mode: 'merge' },
-    note: 'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the name as given (else the English name of the code) and country_code the ISO-2 code; country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to its code, other text is kept and shown as given; both sent must agree; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
+    note: 'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the name as given (else the English name of the code) and country_code the ISO-2 code; country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to its code, other text is kept and shown as given; where both are sent and name different countries, the code is the country and the text is kept as given; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
     toPatch: (param) => ({ address: addressOp(param) }),
     render: (c) => renderAddress(c.address),
     fromPatch: ({ address }, losses) => (address ? sentAddressOf(address, 'address', losses) : undefined),
