@@ -139,6 +139,30 @@ describe('form bodies whose percent-encoding does not decode', () => {
   });
 });
 
+describe('a form parameter given both as a value and as a hash', () => {
+  it('is refused in either order (400 naming it), not resolved by the order: nothing written', async () => {
+    const { id, uuid } = await create(dialects.wooshpay, { name: 'Both', metadata: { keep: '1' }, address: { line1: '1 Main St' } });
+    const before = await gw.canonical(uuid);
+    const cases = [
+      ['metadata=&metadata[k]=v', 'metadata'],
+      ['metadata[k]=v&metadata=', 'metadata'],
+      ['address[city]=Berlin&address=', 'address'],
+      ['address=&address[city]=Berlin', 'address'],
+      ['shipping[address]=&shipping[address][line1]=Dock', 'shipping[address]'],
+    ] as const;
+    for (const [body, param] of cases) {
+      const res = await gw.request(`/v1/customers/${id}`, {
+        method: 'POST',
+        headers: { ...auth(dialects.wooshpay), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      expect(res.status, body).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'parameter_invalid_type', param } });
+    }
+    expect(await gw.canonical(uuid)).toEqual(before);
+  });
+});
+
 describe('a compressed request body', () => {
   it('is refused as compressed, in each dialect’s envelope, not read as text; nothing written', async () => {
     for (const d of all) {

@@ -155,6 +155,11 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
         issues: [{ path: [], kind: 'value', message: `At most ${maxFormParameters} form parameters are accepted.` }],
       });
     }
+    // A name given both as a value and as a hash (`metadata=&metadata[k]=v`): qs keeps one of the
+    // two by their order, so `metadata[k]=v&metadata=` dropped the clear and answered 200, and the
+    // other order failed naming `metadata[1]`. Rack, under Stripe, refuses the mix; so does this.
+    const leaves = new Set<string>();
+    const parents = new Set<string>();
     // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
     for (const name of new URLSearchParams(text).keys()) {
       const segments = name.split(/[[\]]+/).filter(Boolean);
@@ -164,6 +169,15 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
           issues: [{ path: segments, kind: 'unknown', message: `Received unknown parameter: ${name}` }],
         });
       }
+      leaves.add(JSON.stringify(segments));
+      for (let end = 1; end < segments.length; end++) parents.add(JSON.stringify(segments.slice(0, end)));
+    }
+    for (const leaf of leaves) {
+      if (!parents.has(leaf)) continue;
+      const path = JSON.parse(leaf) as string[];
+      const name = path.map((segment, i) => (i === 0 ? segment : `[${segment}]`)).join('');
+      const message = `${name} is given both as a value and as a hash (${name}[…]): send one of the two.`;
+      throw new GatewayError('invalid_request', message, { issues: [{ path, kind: 'type', message }] });
     }
     try {
       body = qs.parse(text, {
