@@ -15,3 +15,14 @@ export const limits = {
  * class-validator's IsEmail), Stripe a loose one; Meteroid then checks it too.
  */
 export const isEmail = (value: string): boolean => v.safeParse(v.pipe(v.string(), v.email()), value).success;
+
+/**
+ * Whether every number in a JSON value is kept exactly. JSON text may hold any number, but a
+ * parsed one is a double: 12345678901234567890 becomes 12345678901234567000 and 1e400 Infinity
+ * (stored as null), so a value holding one would be stored as something other than was sent.
+ */
+export function keptExactly(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+  if (value === null || typeof value !== 'object') return true;
+  return Object.values(value).every(keptExactly);
+}

@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { fieldDefaults } from '../schemas/index.ts';
+import { GatewayError } from '../src/contract/errors.ts';
 import { createApp } from './support/registered.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
@@ -101,6 +102,176 @@ describe('lone surrogates', () => {
   it('a well-formed pair (an emoji) is stored and shown alike', async () => {
     const { id } = await create(dialects.wooshpay, { name: 'x😀' });
     expect((await gw.canonical(id)).name).toBe('x😀');
+  });
+});
+
+describe('form bodies whose percent-encoding does not decode', () => {
+  it('are refused (400) in the Stripe-like dialects instead of storing the escapes as text', async () => {
+    for (const d of [dialects.wooshpay, dialects.connhex]) {
+      const { id, uuid } = await create(d, { name: 'Before' });
+      for (const body of ['name=%FF', 'name=%E0%A4%A', 'name=100%', 'name=%ED%A0%80', 'metadata[%FF]=x']) {
+        const res = await gw.request(`${collection(d)}/${id}`, {
+          method: 'POST',
+          headers: { ...auth(d), 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+        expect(res.status, `${d.name} ${body}`).toBe(400);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/percent-encoded/);
+      }
+      const after = await gw.canonical(uuid);
+      expect(after.name).toBe('Before');
+      expect(after.metadata).toEqual({});
+      expect(after.version).toBe(1);
+    }
+  });
+
+  it('still decodes what is well-formed: %-escapes, + as a space, brackets escaped or not', async () => {
+    const { id, uuid } = await create(dialects.wooshpay, { name: 'Before' });
+    const res = await gw.request(`/v1/customers/${id}`, {
+      method: 'POST',
+      headers: { ...auth(dialects.wooshpay), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Jos%C3%A9+M%2B&metadata%5Bplan%5D=gold&metadata[pct]=50%25',
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const after = await gw.canonical(uuid);
+    expect(after.name).toBe('José M+');
+    expect(after.metadata).toEqual({ plan: 'gold', pct: '50%' });
+  });
+});
+
+describe('a form parameter given both as a value and as a hash', () => {
+  it('is refused in either order (400 naming it), not resolved by the order: nothing written', async () => {
+    const { id, uuid } = await create(dialects.wooshpay, { name: 'Both', metadata: { keep: '1' }, address: { line1: '1 Main St' } });
+    const before = await gw.canonical(uuid);
+    const cases = [
+      ['metadata=&metadata[k]=v', 'metadata'],
+      ['metadata[k]=v&metadata=', 'metadata'],
+      ['address[city]=Berlin&address=', 'address'],
+      ['address=&address[city]=Berlin', 'address'],
+      ['shipping[address]=&shipping[address][line1]=Dock', 'shipping[address]'],
+    ] as const;
+    for (const [body, param] of cases) {
+      const res = await gw.request(`/v1/customers/${id}`, {
+        method: 'POST',
+        headers: { ...auth(dialects.wooshpay), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      expect(res.status, body).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'parameter_invalid_type', param } });
+    }
+    expect(await gw.canonical(uuid)).toEqual(before);
+  });
+});
+
+describe('a compressed request body', () => {
+  it('is refused as compressed, in each dialect’s envelope, not read as text; nothing written', async () => {
+    for (const d of all) {
+      const { id, uuid } = await create(d);
+      const before = await gw.canonical(uuid);
+      const body = new Uint8Array(
+        await new Response(
+          new Blob([JSON.stringify(fixturesOf(d).setName('Zipped'))]).stream().pipeThrough(new CompressionStream('gzip')),
+        ).arrayBuffer(),
+      );
+      const res = await gw.request(`${collection(d)}/${id}`, {
+        method: d.routes.update,
+        headers: { ...auth(d), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+      });
+      const expected = d.wire.renderError(new GatewayError('malformed_body', 'x'));
+      expect(res.status, d.name).toBe(expected.status);
+      const text = await res.text();
+      expect(Object.keys(JSON.parse(text) as object).sort(), text).toEqual(Object.keys(expected.body as object).sort());
+      if (d.name !== 'zenskar' && d.name !== 'bigcapital') expect(text, d.name).toMatch(/Content-Encoding gzip is not supported/);
+      // A body declared compressed that is not is refused too, rather than guessed at.
+      const plain = await gw.request(`${collection(d)}/${id}`, {
+        ...jsonInit(d.routes.update, fixturesOf(d).setName('Zipped'), auth(d)),
+        headers: { ...auth(d), 'content-type': 'application/json', 'content-encoding': 'br' },
+      });
+      expect(plain.status, d.name).toBe(expected.status);
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+  });
+});
+
+describe('a JSON array where a Stripe-like dialect takes a hash', () => {
+  it('is refused as the wrong type (400 naming it), not read as an empty hash that clears', async () => {
+    const full = { name: 'Hashes', address: { line1: '1 Main St', country: 'DE' } };
+    const cases: [AnyDialect, Record<string, unknown>, Record<string, unknown>, string][] = [
+      [dialects.wooshpay, { ...full, shipping: { name: 'Dock', address: { line1: 'Dock 4' } } }, { shipping: [] }, 'shipping'],
+      [dialects.wooshpay, full, { address: [] }, 'address'],
+      [
+        dialects.wooshpay,
+        { ...full, shipping: { name: 'Dock', address: { line1: 'Dock 4' } } },
+        { shipping: { name: 'Dock', address: [] } },
+        'shipping[address]',
+      ],
+      [dialects.connhex, full, { address: [] }, 'address'],
+    ];
+    for (const [d, body, update, param] of cases) {
+      const { id, uuid } = await create(d, body);
+      const before = await gw.canonical(uuid);
+      const res = await gw.request(`${collection(d)}/${id}`, jsonInit('POST', update, auth(d)));
+      expect(res.status, `${d.name} ${JSON.stringify(update)}`).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'parameter_invalid_type', param } });
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+  });
+});
+
+describe('a JSON body that is not an object, in a Stripe-like dialect', () => {
+  it('is refused (400 saying so), not read as no parameters: no update, no blank customer', async () => {
+    for (const d of [dialects.wooshpay, dialects.connhex]) {
+      const { id, uuid } = await create(d);
+      const before = await gw.canonical(uuid);
+      for (const body of ['[]', '["name","x"]', '"name=x"', '7']) {
+        for (const path of [`${collection(d)}/${id}`, collection(d)]) {
+          const res = await gw.request(path, { method: 'POST', headers: { ...auth(d), 'content-type': 'application/json' }, body });
+          expect(res.status, `${d.name} ${path} ${body}`).toBe(400);
+          expect(await res.json()).toEqual({
+            error: {
+              type: 'invalid_request_error',
+              code: 'parameter_invalid_type',
+              message: 'The request body must be a JSON object of parameters, or a form.',
+            },
+          });
+        }
+      }
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+  });
+});
+
+describe('JSON numbers a double cannot hold exactly', () => {
+  it('are refused where they would be kept (Zenskar custom_data, Stripe metadata), not stored as other digits', async () => {
+    const cases: [AnyDialect, string, string, number][] = [
+      [dialects.zenskar, '{"custom_data":{"crm_id":12345678901234567890}}', 'custom_data', 422],
+      [dialects.zenskar, '{"custom_data":{"deep":{"list":[1e400]}}}', 'custom_data', 422],
+      [dialects.wooshpay, '{"metadata":{"crm_id":12345678901234567890}}', 'metadata', 400],
+      [dialects.wooshpay, '{"metadata":{"x":-1e400}}', 'metadata', 400],
+    ];
+    for (const [d, body, field, status] of cases) {
+      const { id, uuid } = await create(d);
+      const before = await gw.canonical(uuid);
+      const res = await gw.request(`${collection(d)}/${id}`, {
+        method: d.routes.update,
+        headers: { ...auth(d), 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      expect(res.status, `${d.name} ${body}: ${text}`).toBe(status);
+      expect(text).toContain(field);
+      expect(await gw.canonical(uuid)).toEqual(before);
+    }
+    // Within ±(2^53 - 1), integers and fractions are kept as sent.
+    const { id, uuid } = await create(dialects.zenskar);
+    const res = await gw.request(`${collection(dialects.zenskar)}/${id}`, {
+      method: 'PATCH',
+      headers: { ...auth(dialects.zenskar), 'content-type': 'application/json' },
+      body: '{"custom_data":{"max":9007199254740991,"min":-9007199254740991,"f":0.1}}',
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await gw.canonical(uuid)).metadata).toEqual({ max: 9007199254740991, min: -9007199254740991, f: 0.1 });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { CredentialMinter, Dialect, TokenOptions } from '../../src/contract/dialect.ts';
 import { deleteStripe, expandStripe, simulationsStripe } from '../stripe-like/index.ts';
+import { hash } from '../stripe-like/request.ts';
 import { credentialsConnhex, principalConnhex } from './auth.ts';
 import { clientConnhex } from './client.ts';
 import { coverageConnhex } from './coverage.ts';
@@ -43,7 +44,8 @@ export const connhex = {
   },
   wire: {
     bodies: ['json', 'form'],
-    request: { update: UpdateRequestConnhex, create: CreateRequestConnhex },
+    // A JSON array is no body of parameters: valibot's object() would read `[]` as an empty one.
+    request: { update: hash(UpdateRequestConnhex), create: hash(CreateRequestConnhex) },
     expand: expandStripe(fieldsConnhex),
     render,
     renderError: renderErrorConnhex,

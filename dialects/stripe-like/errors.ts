@@ -47,6 +47,14 @@ function issueMessage(issue: Issue, param: string): string {
 function invalidRequest(e: GatewayError): ErrorStripe {
   const issue = e.details.issues?.[0];
   if (!issue) return { type: 'invalid_request_error', code: 'parameter_invalid', message: e.message };
+  // The body as a whole of the wrong type (a JSON array, string or number) names no parameter.
+  if (issue.path.length === 0 && (issue.kind === 'type' || issue.kind === 'unknown')) {
+    return {
+      type: 'invalid_request_error',
+      code: 'parameter_invalid_type',
+      message: 'The request body must be a JSON object of parameters, or a form.',
+    };
+  }
   const param = paramName(issue.path);
   const code = param === 'email' && issue.kind === 'format' ? 'email_invalid' : codeByKind[issue.kind];
   return { type: 'invalid_request_error', code, message: issueMessage(issue, param), param };

@@ -34,7 +34,7 @@ import {
   text,
 } from '../shared/lens.ts';
 import { keepAccepted } from '../shared/translate-guard.ts';
-import { clearable, CountryParam, expandParam, MetadataParam, text as textParam } from './request.ts';
+import { clearable, CountryParam, expandParam, hash, MetadataParam, text as textParam } from './request.ts';
 
 // The Stripe shape's members (Stripe's API reference, "The Customer object" and "Update a
 // customer"), each declared once and read both ways by dialects/shared/lens.ts: Wooshpay's and
@@ -152,7 +152,7 @@ export const constant = <R>(shown: v.GenericSchema, value: () => R) => member<un
 
 export const addressMember = (note: string) =>
   member('address', {
-    param: clearable(AddressParamStripe),
+    param: clearable(hash(AddressParamStripe)),
     shown: AddressResponseStripe,
     write: { ...readWrite, mode: 'merge' },
     note,

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, isEmail, limits } from '../../schemas/index.ts';
+import { isCountryCode, isEmail, keptExactly, limits } from '../../schemas/index.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
@@ -20,6 +20,17 @@ export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.li
 export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => v.union([nullClears, schema]);
 
 export const text = clearableString(v.pipe(v.string(), v.maxLength(limits.text)));
+
+/**
+ * A hash parameter (address, shipping). valibot's object() takes a JSON array as an object with no
+ * keys, so `"shipping": []` replaced the shipping details with nothing (cleared them, 200); a form
+ * cannot send an array for a hash (`address[0]` is an unknown parameter), so no client means one.
+ */
+export const hash = <T extends v.GenericSchema>(schema: T) =>
+  v.pipe(
+    v.custom<v.InferInput<T>>((input) => !Array.isArray(input), 'Invalid hash'),
+    schema,
+  );
 
 /**
  * Stripe's limits on a customer's name and phone ("Update a customer" in Stripe's API reference:
@@ -57,7 +68,18 @@ export const MetadataParam = v.pipe(
   v.record(
     v.pipe(v.string(), v.maxLength(40, 'Metadata keys must be at most 40 characters long.')),
     v.pipe(
-      v.union([v.string(), v.number(), v.boolean()]),
+      v.union([
+        v.string(),
+        // Stored as its text: one a double cannot hold exactly would show other digits than were sent.
+        v.pipe(
+          v.number(),
+          v.check<number, string>(
+            keptExactly,
+            `Metadata numbers must be finite and within ±${Number.MAX_SAFE_INTEGER}; send it as a string.`,
+          ),
+        ),
+        v.boolean(),
+      ]),
       v.transform((value) => String(value)),
       v.maxLength(500, 'Metadata values must be at most 500 characters long.'),
     ),

@@ -12,7 +12,7 @@ import {
   renderAddress,
   shownString,
 } from './fields.ts';
-import { clearable, text } from './request.ts';
+import { clearable, hash, text } from './request.ts';
 
 // Stripe's shipping hash (Stripe's API reference, "Update a customer": shipping.name, .phone and
 // .address), a member of a Stripe-like field table: replaced whole, never patched member by member.
@@ -21,7 +21,7 @@ import { clearable, text } from './request.ts';
 const ShippingParamStripe = v.strictObject({
   name: v.optional(text),
   phone: v.optional(text),
-  address: v.optional(clearable(AddressParamStripe)),
+  address: v.optional(clearable(hash(AddressParamStripe))),
 });
 type ShippingParamStripe = v.InferOutput<typeof ShippingParamStripe>;
 
@@ -63,7 +63,7 @@ function shippingSent(title: string, op: ShippingOp, losses: Loss[]): unknown {
 /** Stripe's shipping hash, as a provider named `title` takes it. */
 export const shippingMember = (title: string, note: string) =>
   member('shipping', {
-    param: clearable(ShippingParamStripe),
+    param: clearable(hash(ShippingParamStripe)),
     shown: v.nullable(v.object({ address: AddressResponseStripe, name: shownString, phone: shownString })),
     write: { ...readWrite, mode: 'replace' },
     // The provider's reference types shipping as an object (no "" form), and a hash replaces.

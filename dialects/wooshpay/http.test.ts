@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/auth/index.ts';
 import { jsonInit, type TestGateway, testGateway } from '../../test/support/gateway.ts';
 
 let gw: TestGateway;
@@ -112,6 +113,45 @@ describe('wooshpay: happy', () => {
     const a = (await (await gw.request('/v1/customers', init())).json()) as { id: string };
     const b = (await (await gw.request('/v1/customers', init())).json()) as { id: string };
     expect(b.id).toBe(a.id);
+  });
+
+  it('replays a retry that sends the same parameters in another order', async () => {
+    const c = await create();
+    const headers = { ...basic, 'idempotency-key': 'reordered' };
+    const first = await gw.request(`/v1/customers/${c.id}`, {
+      ...form({}, headers),
+      body: 'name=Jenny&email=jenny%40example.com&metadata[a]=1&metadata[b]=2',
+    });
+    expect(first.status).toBe(200);
+    const again = await gw.request(`/v1/customers/${c.id}`, {
+      ...form({}, headers),
+      body: 'metadata[b]=2&email=jenny%40example.com&metadata[a]=1&name=Jenny',
+    });
+    expect(again.status, await again.clone().text()).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('replays a key first held to its parameters in wire order, before they were sorted', async () => {
+    const c = await create();
+    const now = new Date();
+    const wireOrder = `POST /v1/customers/${c.id}\n${JSON.stringify({ name: 'Zed', email: 'zed@example.com' })}`;
+    await gw.store.claimKey({
+      tenant_id: gw.tenant.tenant.id,
+      key: 'kept',
+      request_hash: await sha256Hex(wireOrder),
+      state: 'done',
+      status: 200,
+      body: '{"stored":"first answer"}',
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + 3600_000).toISOString(),
+    });
+    const res = await gw.request(`/v1/customers/${c.id}`, {
+      ...form({}, { ...basic, 'idempotency-key': 'kept' }),
+      body: 'name=Zed&email=zed%40example.com',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('idempotent-replayed')).toBe('true');
+    expect(await res.json()).toEqual({ stored: 'first answer' });
   });
 
   it('keeps both of two concurrent metadata merges of different keys', async () => {

@@ -1,3 +1,4 @@
+import { hash } from '../stripe-like/request.ts';
 import { apiKeyPrincipal, type Dialect } from '../../src/contract/dialect.ts';
 import { deleteStripe, expandStripe, metadataMaxKeysStripe, simulationsStripe } from '../stripe-like/index.ts';
 import { credentialsWooshpay } from './auth.ts';
@@ -29,7 +30,8 @@ export const wooshpay = {
   },
   wire: {
     bodies: ['json', 'form'],
-    request: { update: UpdateRequestWooshpay, create: CreateRequestWooshpay },
+    // A JSON array is no body of parameters: valibot's object() would read `[]` as an empty one.
+    request: { update: hash(UpdateRequestWooshpay), create: hash(CreateRequestWooshpay) },
     expand: expandStripe(fieldsWooshpay),
     render,
     renderError: renderErrorWooshpay,

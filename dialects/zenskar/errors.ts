@@ -11,6 +11,7 @@ export const pydantic = {
   missing: 'Field required',
   string_type: 'Input should be a valid string',
   bool_type: 'Input should be a valid boolean',
+  bool_parsing: 'Input should be a valid boolean, unable to interpret input',
   dict_type: 'Input should be a valid dictionary',
   list_type: 'Input should be a valid list',
   model_attributes_type: 'Input should be a valid dictionary or object to extract fields from',

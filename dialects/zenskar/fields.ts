@@ -7,6 +7,7 @@ import {
   clear,
   countryText,
   isCountryCode,
+  keptExactly,
   merge,
   readCountryText,
   set,
@@ -48,9 +49,46 @@ const CountryCodeParam = v.pipe(
   ),
 );
 const recordParam = v.record(v.string(), v.unknown(), pydantic.dict_type);
-const CustomDataParam = v.pipe(v.custom<Record<string, unknown>>(isRecord, pydantic.dict_type), recordParam);
+const CustomDataParam = v.pipe(
+  v.custom<Record<string, unknown>>(isRecord, pydantic.dict_type),
+  recordParam,
+  // Python keeps any integer exactly; a double cannot, so one it would change is refused, not altered.
+  v.check<Record<string, unknown>, string>(
+    keptExactly,
+    valueError(`a number beyond ±${Number.MAX_SAFE_INTEGER} or not finite cannot be kept exactly; send it as a string`),
+  ),
+);
 
 const shownText = v.nullable(v.string());
+
+// pydantic's lax mode (FastAPI's default) reads a boolean from 0 and 1 and from these strings in
+// any case, so Zenskar answers `"communications_enabled": "true"` with a 200; anything else is
+// its bool_parsing error (an object or list, bool_type).
+const booleanText: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
+  t: true,
+  f: false,
+  y: true,
+  n: false,
+};
+const asBoolean = (input: boolean | string | number): boolean | undefined =>
+  typeof input === 'boolean'
+    ? input
+    : typeof input === 'number'
+      ? ({ 0: false, 1: true } as Record<number, boolean>)[input]
+      : booleanText[input.toLowerCase()];
+const laxBoolean = v.pipe(
+  v.union([v.boolean(), v.string(), v.number()], pydantic.bool_type),
+  v.check((input) => asBoolean(input) !== undefined, pydantic.bool_parsing),
+  v.transform((input) => asBoolean(input) === true),
+);
 const shownObject = v.nullable(v.record(v.string(), v.unknown()));
 
 /**
@@ -220,7 +258,7 @@ export const fieldsZenskar = {
     param: v.nullable(AddressParamZenskar),
     shown: AddressResponseZenskar,
     write: { ...readWrite, mode: 'merge' },
-    note: 'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the name as given (else the English name of the code) and country_code the ISO-2 code; country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to its code, other text is kept and shown as given; both sent must agree; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
+    note: 'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the name as given (else the English name of the code) and country_code the ISO-2 code; country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to its code, other text is kept and shown as given; where both are sent and name different countries, the code is the country and the text is kept as given; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
     toPatch: (param) => ({ address: addressOp(param) }),
     render: (c) => renderAddress(c.address),
     fromPatch: ({ address }, losses) => (address ? sentAddressOf(address, 'address', losses) : undefined),
@@ -261,13 +299,13 @@ export const fieldsZenskar = {
   }),
   communications_enabled: flag(
     'communications_enabled',
-    v.nullable(v.boolean(pydantic.bool_type)),
+    v.nullable(laxBoolean),
     v.optional(v.nullable(v.boolean())),
     'null puts it back to its default, true',
   ),
   auto_charge_enabled: flag(
     'auto_charge_enabled',
-    v.nullable(v.boolean(pydantic.bool_type)),
+    v.nullable(laxBoolean),
     v.optional(v.nullable(v.boolean())),
     'null puts it back to its default, true',
   ),

@@ -204,10 +204,36 @@ describe('errors', () => {
         ['body.address.zipCode', 'string_type'],
         ['body.tax_info.0.country_code', 'value_error'],
         ['body.email', 'value_error'],
-        ['body.auto_charge_enabled', 'bool_type'],
+        ['body.auto_charge_enabled', 'bool_parsing'],
         ['body.business_entity_id', 'uuid_parsing'],
       ]);
       for (const d of issues) expect(d.msg).toEqual(expect.any(String));
+    });
+  });
+
+  it('reads a boolean from what pydantic’s lax mode takes ("true", "off", 1, 0) and refuses the rest as pydantic does', async () => {
+    const c = await create();
+    for (const [sent, stored] of [
+      ['false', false],
+      ['TRUE', true],
+      ['off', false],
+      ['Y', true],
+      [0, false],
+      [1, true],
+    ] as const) {
+      const res = await patch(c.id, { communications_enabled: sent, auto_charge_enabled: sent });
+      expect(res.status, JSON.stringify(sent)).toBe(200);
+      expect(await shown(res)).toMatchObject({ communications_enabled: stored, auto_charge_enabled: stored });
+    }
+    await unchanged(c.id, async () => {
+      const res = await patch(c.id, { communications_enabled: 'maybe', auto_charge_enabled: 2 });
+      expect(res.status).toBe(422);
+      expect((await detail(res)).map((d) => [d.loc.join('.'), d.type])).toEqual([
+        ['body.communications_enabled', 'bool_parsing'],
+        ['body.auto_charge_enabled', 'bool_parsing'],
+      ]);
+      const wrongType = await patch(c.id, { communications_enabled: {} });
+      expect((await detail(wrongType)).map((d) => d.type)).toEqual(['bool_type']);
     });
   });
 

@@ -97,6 +97,19 @@ function rejectForbiddenKeys(value: unknown, path: (string | number)[] = []): vo
   }
 }
 
+// qs keeps a name or value whose percent-encoding does not decode (`%FF`, `%E0%A4%A`, `100%`) as
+// the raw text, so `name=%FF` would be stored as the three characters "%FF": what the client meant
+// is unknown, so it is refused, as a body that is not UTF-8 is.
+function formDecode(text: string): string {
+  const spaced = text.replace(/\+/g, ' ');
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    throw new GatewayError('malformed_body', `The form body is not valid percent-encoded UTF-8: ${JSON.stringify(text.slice(0, 40))}.`);
+  }
+}
+
 function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -121,6 +134,12 @@ export async function bodyText(request: Request, limit: number): Promise<string>
  * bracket notation (`metadata[a]=b`, `expand[0]=x`) as Stripe clients send it. An empty body is {}.
  */
 export async function decodeBody(request: Request, formats: readonly BodyFormat[], limit: number): Promise<unknown> {
+  // Nothing here inflates a compressed body: read as it is, a gzip body was refused as "not valid
+  // UTF-8", and one whose bytes happened to decode would be parsed as if it were the parameters.
+  const coding = (request.headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') {
+    throw new GatewayError('malformed_body', `Content-Encoding ${coding} is not supported: send the request body uncompressed.`);
+  }
   const text = await bodyText(request, limit);
   const type = mediaType(request);
   const isJson = type === 'application/json' || type.endsWith('+json');
@@ -136,6 +155,11 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
         issues: [{ path: [], kind: 'value', message: `At most ${maxFormParameters} form parameters are accepted.` }],
       });
     }
+    // A name given both as a value and as a hash (`metadata=&metadata[k]=v`): qs keeps one of the
+    // two by their order, so `metadata[k]=v&metadata=` dropped the clear and answered 200, and the
+    // other order failed naming `metadata[1]`. Rack, under Stripe, refuses the mix; so does this.
+    const leaves = new Set<string>();
+    const parents = new Set<string>();
     // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
     for (const name of new URLSearchParams(text).keys()) {
       const segments = name.split(/[[\]]+/).filter(Boolean);
@@ -145,6 +169,15 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
           issues: [{ path: segments, kind: 'unknown', message: `Received unknown parameter: ${name}` }],
         });
       }
+      leaves.add(JSON.stringify(segments));
+      for (let end = 1; end < segments.length; end++) parents.add(JSON.stringify(segments.slice(0, end)));
+    }
+    for (const leaf of leaves) {
+      if (!parents.has(leaf)) continue;
+      const path = JSON.parse(leaf) as string[];
+      const name = path.map((segment, i) => (i === 0 ? segment : `[${segment}]`)).join('');
+      const message = `${name} is given both as a value and as a hash (${name}[…]): send one of the two.`;
+      throw new GatewayError('invalid_request', message, { issues: [{ path, kind: 'type', message }] });
     }
     try {
       body = qs.parse(text, {
@@ -154,8 +187,10 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
         parameterLimit: maxFormParameters + 1,
         allowPrototypes: false,
         plainObjects: true,
+        decoder: formDecode,
       });
-    } catch {
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
       throw new GatewayError('malformed_body', 'The form body nests deeper than 5 levels.');
     }
   } else if (isJson || (type === '' && formats.includes('json'))) {

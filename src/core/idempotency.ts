@@ -62,12 +62,13 @@ export class Idempotency {
   /**
    * Runs a write under the request's Idempotency-Key (none: just the write). The first request
    * with a key runs it, holding the key; a repeat with the same `fingerprint` (method, path and
-   * body) gets the stored answer; a failed write releases the key for another try.
+   * body) gets the stored answer; a failed write releases the key for another try. Given several,
+   * the first is held and a key held to any of them is the same request.
    */
   async around(
     tenantId: string,
     key: string | undefined,
-    fingerprint: string,
+    fingerprint: string | readonly string[],
     now: Date,
     write: (held: HeldKey | undefined) => Promise<Reply>,
   ): Promise<Reply> {
@@ -77,7 +78,8 @@ export class Idempotency {
         issues: [{ path: ['header', 'idempotency-key'], kind: 'value', message: 'Invalid Idempotency-Key.' }],
       });
     }
-    const begun = await this.begin(tenantId, key, await sha256Hex(fingerprint), now);
+    const [held, ...former] = await Promise.all((typeof fingerprint === 'string' ? [fingerprint] : fingerprint).map(sha256Hex));
+    const begun = await this.begin(tenantId, key, held ?? '', now, former);
     if (begun.kind === 'replay') return { status: begun.status, body: begun.body, replayed: true };
     try {
       return await write({ tenantId, key, ...(begun.retried ? { retried: true as const } : {}) });
@@ -90,7 +92,8 @@ export class Idempotency {
   }
 
   /** Claims the key for this request, or returns what its first request answered. */
-  async begin(tenantId: string, key: string, requestHash: string, now: Date): Promise<Begin> {
+  async begin(tenantId: string, key: string, requestHash: string, now: Date, alsoSame: readonly string[] = []): Promise<Begin> {
+    const other = (held: string) => held !== requestHash && !alsoSame.includes(held);
     const row = {
       tenant_id: tenantId,
       key,
@@ -108,7 +111,7 @@ export class Idempotency {
       const expired = existing.expires_at <= row.created_at;
       const abandoned = existing.state === 'pending' && Date.parse(existing.created_at) + this.#options.leaseMs <= now.getTime();
       if (existing.state === 'sent' && !expired) {
-        if (existing.request_hash !== requestHash) throw mismatch(key);
+        if (other(existing.request_hash)) throw mismatch(key);
         if (await this.#store.reclaimKey(row, existing)) return { kind: 'first', retried: true };
         continue;
       }
@@ -122,7 +125,7 @@ export class Idempotency {
           'There is currently another in-progress request using this Idempotency-Key. Please try again later.',
         );
       }
-      if (existing.request_hash !== requestHash) throw mismatch(key);
+      if (other(existing.request_hash)) throw mismatch(key);
       return { kind: 'replay', status: existing.status, body: existing.body };
     }
     throw new GatewayError('idempotency_in_flight', 'The Idempotency-Key is contended. Please try again later.');

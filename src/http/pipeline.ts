@@ -40,6 +40,20 @@ function json(status: number, body: string, headers: Record<string, string> = {}
   return new Response(body, { status, headers: { 'content-type': jsonType, ...headers } });
 }
 
+/**
+ * A decoded body as text with every object's keys sorted: the parameters an Idempotency-Key is
+ * held to. Stripe compares parameters, not their order on the wire, so a retry that sends the same
+ * parameters in another order (a map rebuilt, a form re-encoded) is the same request. Arrays keep
+ * their order: `preferred_locales[0]` is not `preferred_locales[1]`.
+ */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, member: unknown) =>
+    member !== null && typeof member === 'object' && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : member,
+  );
+}
+
 /** If-Match -> the version it names; `*` or absent -> undefined; anything else can never match. */
 function expectedVersionOf(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
@@ -138,7 +152,10 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     write: (ctx: ProxyWrite) => Promise<Customer>,
   ): Promise<Response> {
     const key = dialect.idempotency ? req.header('idempotency-key') : undefined;
-    const fingerprint = `${c.req.method} ${new URL(c.req.url).pathname}\n${JSON.stringify(raw)}`;
+    // Only a request with a key is fingerprinted. A key first used before parameters were sorted
+    // was held to them in wire order: that fingerprint still matches, so its retry still replays.
+    const head = key === undefined ? '' : `${c.req.method} ${new URL(c.req.url).pathname}\n`;
+    const fingerprint = key === undefined ? [] : [`${head}${sortedJson(raw)}`, `${head}${JSON.stringify(raw)}`];
     const reply = await rt.idempotency.around(principal.tenantId, key, fingerprint, rt.now(), async (held) => {
       const render = renderer(principal, expand);
       const keep = held && ((customer: Customer) => ({ ...held, status, body: render(customer) }));
