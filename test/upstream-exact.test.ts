@@ -111,3 +111,16 @@ describe('proxy: a value the upstream cannot hold as given is refused, not ackno
     expect((await bothSides('meteroid', id)).local.tax_exempt).toBe('exempt');
   });
 });
+
+describe('proxy: a refusal reaches a Bigcapital client with its reason', () => {
+  it('a displayName longer than Connhex takes is named as too long, not as empty', async () => {
+    const id = await created('bigcapital', 'connhex', { displayName: 'Short Name', customerType: 'business' });
+    const body = (await refusedUpdate('bigcapital', 'connhex', id, { displayName: 'x'.repeat(300), customerType: 'business' }, 400)) as {
+      message: { property: string; constraints: Record<string, string> }[];
+    };
+    const [entry] = body.message;
+    expect(entry?.property).toBe('displayName');
+    expect(Object.values(entry?.constraints ?? {}).join(' ')).toContain('The connhex upstream cannot carry this change');
+    expect(entry?.constraints).not.toHaveProperty('isNotEmpty');
+  });
+});
