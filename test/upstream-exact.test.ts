@@ -102,6 +102,19 @@ describe('proxy: a value the upstream cannot hold as given is refused, not ackno
     expect(ok.body).toMatchObject({ custom_data: { seats: '6' } });
   });
 
+  it('a Zenskar custom_data key with an empty value into a Wooshpay upstream (metadata[k]="" deletes k there)', async () => {
+    const refused = await call('zenskar', 'wooshpay', 'POST', '', { customer_name: 'Blank Co', custom_data: { notes: '' } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body).toMatchObject({ detail: [{ loc: ['body', 'custom_data'], msg: expect.stringContaining('notes') }] });
+    const id = await created('zenskar', 'wooshpay', { customer_name: 'Blank Co', custom_data: { plan: 'gold' } });
+    await refusedUpdate('zenskar', 'wooshpay', id, { custom_data: { plan: 'gold', notes: '' } }, 422);
+    // A Wooshpay client's own metadata[k]="" is its delete, and still carried as one.
+    const wooshpay = await created('wooshpay', 'wooshpay', { name: 'Stripe Co', metadata: { plan: 'gold', seats: '5' } });
+    const deleted = await call('wooshpay', 'wooshpay', 'POST', `/${wooshpay}`, { metadata: { seats: '' } });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect((await bothSides('wooshpay', wooshpay)).remote.metadata).toEqual({ plan: 'gold' });
+  });
+
   it('a Connhex reverse charge into a Meteroid upstream (is_tax_exempt is a boolean)', async () => {
     const id = await created('connhex', 'meteroid', { name: 'Reverse Co' });
     const body = await refusedUpdate('connhex', 'meteroid', id, { tax_exempt: 'reverse' }, 400);

@@ -132,6 +132,7 @@ export async function uncarried(
   kind: 'create' | 'update',
   request: ClientRequest,
   write: ClientWrite & { readonly after: CustomerFields; readonly touched: readonly FieldName[] },
+  exact = false,
 ): Promise<Uncarried[]> {
   // A create starts from nothing: leaving a member out is its clear, so only an update can ask for
   // a clear the provider has no form for.
@@ -169,10 +170,21 @@ export async function uncarried(
   // that value back here: a change of one is a change it cannot make.
   const shownOnly = write.touched.filter((f) => !carried.includes(f) && dialect.client.reads.includes(f));
   const fields = [...carried, ...shownOnly].filter((f) => dialect.translation.coverage[f]?.read === true);
-  return shadowDiff(expected, held, fields).map((d) => ({
+  const differs: Uncarried[] = shadowDiff(expected, held, fields).map((d) => ({
     field: d.field,
     message: `the ${dialect.name} API would keep ${JSON.stringify(d.upstream)} instead`,
   }));
+  if (!exact || !fields.includes('metadata') || differs.some((d) => d.field === 'metadata')) return differs;
+  // An empty value is noise to a comparison, not to a map: a key whose value is "" is a key
+  // (Zenskar keeps it), where Stripe's metadata[k]="" deletes it. A proxy refuses losing the key;
+  // a mirror (`exact` unset) delivers the rest of the map.
+  const lost = Object.keys(expected.metadata).filter((key) => !Object.hasOwn(held.metadata, key));
+  return lost.length === 0
+    ? differs
+    : [
+        ...differs,
+        { field: 'metadata', message: `the ${dialect.name} API would delete the keys ${lost.join(', ')} ("" is no value there)` },
+      ];
 }
 
 /**

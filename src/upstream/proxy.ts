@@ -275,7 +275,10 @@ export class UpstreamProxy {
     const kind = link ? 'update' : 'create';
     const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
     const checked = { after, touched: link ? touched : fieldNames };
-    const refused = [...(await uncarried(upstream.dialect, kind, request, { ...sent, ...checked })), ...inexact(upstream.dialect, checked)];
+    const refused = [
+      ...(await uncarried(upstream.dialect, kind, request, { ...sent, ...checked }, true)),
+      ...inexact(upstream.dialect, checked),
+    ];
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
     // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
     const recorded = !link && known ? known.uuid : undefined;
