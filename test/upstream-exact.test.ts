@@ -125,6 +125,18 @@ describe('proxy: a value the upstream cannot hold as given is refused, not ackno
   });
 });
 
+describe('proxy: what the provider holds in its own form is not refused', () => {
+  it.each(['bigcapital', 'zenskar'] as const)(
+    'a Meteroid same_as_billing on a customer with no billing address into a %s upstream',
+    async (upstream) => {
+      const id = await created('meteroid', upstream, { name: 'No Address Co', currency: 'USD' });
+      const res = await call('meteroid', upstream, 'PATCH', `/${id}`, { shipping_address: { same_as_billing: true } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ shipping_address: { same_as_billing: true } });
+    },
+  );
+});
+
 describe('proxy: a refusal reaches a Bigcapital client with its reason', () => {
   it('a displayName longer than Connhex takes is named as too long, not as empty', async () => {
     const id = await created('bigcapital', 'connhex', { displayName: 'Short Name', customerType: 'business' });

@@ -197,8 +197,13 @@ export function inexact(
   dialect: AnyDialect,
   write: { readonly after: CustomerFields; readonly touched: readonly FieldName[] },
 ): Uncarried[] {
-  const fields = carriedFields(dialect, write.touched, write.after).filter((f) => dialect.translation.coverage[f]?.read === true);
-  return shadowDiff(materialise(dialect, write.after), asCarried(dialect, write.after), fields).map((d) => ({
+  const materialised = materialise(dialect, write.after);
+  // A same-as-billing shipping address sent as the billing address is the provider's form of the
+  // flag (every local view shows it so), not a value it fails to hold: uncarried checks it.
+  const fields = carriedFields(dialect, write.touched, write.after).filter(
+    (f) => dialect.translation.coverage[f]?.read === true && (f !== 'shipping' || materialised.shipping === write.after.shipping),
+  );
+  return shadowDiff(materialised, asCarried(dialect, write.after), fields).map((d) => ({
     field: d.field,
     message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
   }));
