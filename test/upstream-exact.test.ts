@@ -137,6 +137,19 @@ describe('proxy: what the provider holds in its own form is not refused', () => 
   );
 });
 
+describe('proxy: a Zenskar tax_info into a Meteroid upstream (one VAT number)', () => {
+  it('a list naming a VAT number is carried; taking the VAT number away is refused', async () => {
+    const id = await created('zenskar', 'meteroid', { customer_name: 'Tax Co' });
+    const res = await call('zenskar', 'meteroid', 'PATCH', `/${id}`, {
+      tax_info: [{ country_code: 'GB', tax_code: 'VAT', tax_id: 'GB123456789' }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ tax_info: [{ country_code: 'GB', tax_code: 'VAT', tax_id: 'GB123456789' }] });
+    expect((await bothSides('meteroid', id)).remote.tax_ids).toEqual([{ type: 'VAT', value: 'GB123456789', country: 'GB' }]);
+    await refusedUpdate('zenskar', 'meteroid', id, { tax_info: [] }, 422);
+  });
+});
+
 describe('proxy: a refusal reaches a Bigcapital client with its reason', () => {
   it('a displayName longer than Connhex takes is named as too long, not as empty', async () => {
     const id = await created('bigcapital', 'connhex', { displayName: 'Short Name', customerType: 'business' });
