@@ -32,7 +32,8 @@ afterAll(async () => {
 async function call(client: DialectName, upstream: DialectName, method: string, path: string, body: unknown) {
   const dialect = dialects[client];
   const auth = fixturesOf(dialect).auth(tenants.get(upstream)!.credentials[client]!);
-  const res = await gw.request(`${dialect.routes.prefix}${dialect.routes.collection}${path}`, jsonInit(method, body, auth));
+  const url = `${dialect.routes.prefix}${dialect.routes.collection}${path}`;
+  const res = await gw.request(url, body === undefined ? { method, headers: auth } : jsonInit(method, body, auth));
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -133,6 +134,20 @@ describe('proxy: what the provider holds in its own form is not refused', () => 
       const res = await call('meteroid', upstream, 'PATCH', `/${id}`, { shipping_address: { same_as_billing: true } });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body).toMatchObject({ shipping_address: { same_as_billing: true } });
+    },
+  );
+});
+
+describe('proxy: an address member the upstream cannot show is kept, as a write elsewhere keeps it', () => {
+  it.each(['wooshpay', 'meteroid', 'connhex'] as const)(
+    'a Zenskar country naming no country (and line3), alone, into a %s upstream',
+    async (upstream) => {
+      const id = await created('zenskar', upstream, { customer_name: 'Atlantis Co' });
+      const res = await call('zenskar', upstream, 'PATCH', `/${id}`, { address: { country: 'Atlantis', line3: 'Harbour Gate' } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ address: { country: 'Atlantis', line3: 'Harbour Gate', country_code: null } });
+      const again = await call('zenskar', upstream, 'GET', `/${id}`, undefined);
+      expect(again.body).toMatchObject({ address: { country: 'Atlantis', line3: 'Harbour Gate' } });
     },
   );
 });
