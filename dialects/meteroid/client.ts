@@ -82,7 +82,8 @@ function cannotCarry(write: ClientWrite): string[] {
   const fields = declared(write);
   const op = write.patch.tax_ids;
   if (op?.op !== 'set' || !fields.includes('tax_ids')) return fields;
-  const removesVat = vatEntry(op.value) === undefined && write.current !== undefined && vatEntry(write.current.tax_ids) !== undefined;
+  // Without the customer (a mirror's delivery is judged on the change alone) a list without one may take one away.
+  const removesVat = vatEntry(op.value) === undefined && (write.current === undefined || vatEntry(write.current.tax_ids) !== undefined);
   return removesVat ? fields : fields.filter((f) => f !== 'tax_ids');
 }
 
