@@ -246,6 +246,36 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     const email = report.dialects.find((d) => d.dialect === 'meteroid')?.fields.find((f) => f.field === 'email');
     expect(email?.samples[0]).toMatchObject({ local: null, upstream: 'keep@example.com' });
   });
+  it('a change a Wooshpay mirror shows but takes no value for (tax_exempt) is named on the delivery, not delivered in silence', {
+    timeout: 60_000,
+  }, async () => {
+    const mirrored = await createTenant(local.store, local.config, 'mirror-shown-only');
+    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), mirrored.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: provider.baseUrl('wooshpay'),
+      mode: 'mirror',
+      credentials: provider.credentials.wooshpay,
+    });
+    const connhexAuth = fixturesOf(dialects.connhex).auth(mirrored.credentials.connhex!);
+    const created = await local.request('/connhex/customers', jsonInit('POST', { name: 'Exempt Co' }, connhexAuth));
+    const { id } = (await created.json()) as { id: string };
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+    const changed = await local.request(
+      `/connhex/customers/${id}`,
+      jsonInit('POST', { tax_exempt: 'exempt', phone: '+4722334455' }, connhexAuth),
+    );
+    expect(changed.status).toBe(200);
+    expect(await drainSettled(local.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+    const key = { authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}` };
+    const rows = ((await (await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: key })).json()) as { data: Delivery[] })
+      .data;
+    expect(rows.map((d) => [d.version, d.state])).toEqual([
+      [1, 'delivered'],
+      [2, 'delivered'],
+    ]);
+    expect(rows[1]!.last_error).toMatch(/not carried: tax_exempt .*wooshpay/);
+  });
+
   it('an upstream added with --encoding form is sent Stripe form bodies, which the provider takes; the default is JSON', {
     timeout: 60_000,
   }, async () => {

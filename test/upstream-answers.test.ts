@@ -97,6 +97,25 @@ describe('a proxy upstream answering with its own failure', () => {
     expect(await localCount()).toBe(before);
   });
 
+  it.each([500, 403])(
+    'a %i shaped as a validation refusal is the provider’s failure (502), never a refusal of the client’s parameter',
+    async (status) => {
+      answer = { status, body: '{"detail":[{"loc":["body","email"],"msg":"value is not a valid email address","type":"value_error"}]}' };
+      const before = await localCount();
+      const res = await create('wooshpay');
+      const error = (res.body as { error: { type: string; param?: string; message: string } }).error;
+      expect(res.status, JSON.stringify(res.body)).toBe(502);
+      expect(error.type).toBe('api_error');
+      expect(error.param).toBeUndefined();
+      expect(error.message).toContain(`HTTP ${status}`);
+      expect(await localCount()).toBe(before);
+      // Bigcapital's validation list, under a status that refuses no value, is the same.
+      const validation = { statusCode: status, message: [{ property: 'email', constraints: { isEmail: 'email must be an email' } }] };
+      expect(dialects.bigcapital.client.parseError({ status, body: validation }).code).toBe('bad_gateway');
+      expect(dialects.bigcapital.client.parseError({ status: 400, body: validation }).code).toBe('invalid_request');
+    },
+  );
+
   it("the provider's own refusal in its envelope still reaches the client as a refusal of its parameter", async () => {
     answer = {
       status: 422,

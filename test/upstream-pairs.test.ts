@@ -9,7 +9,7 @@ import { resolveMerges, wholePatch } from '../src/upstream/client.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { inClientTerms } from '../src/upstream/refusal.ts';
 import { carried, fieldsOf, hiddenMembers } from './support/dialect-harness.ts';
-import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
+import { canonicalOn, exampleCreate, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { type Provider, startProvider, tenantsPerUpstream } from './support/upstream.ts';
 import type { CreatedTenant } from './support/registered.ts';
@@ -42,7 +42,7 @@ describe.each(pairs)('proxy: %s client -> %s upstream', (_c, _u, client, upstrea
     const tenant = tenants.get(upstream.name as DialectName)!;
     const auth = fixturesOf(client).auth(tenant.credentials[client.name as DialectName]!);
     const collection = `${client.routes.prefix}${client.routes.collection}`;
-    const created = await gw.request(collection, jsonInit('POST', fixturesOf(client).create, auth));
+    const created = await gw.request(collection, jsonInit('POST', exampleCreate(client, upstream), auth));
     const createdBody = await created.json();
     expect(created.status, JSON.stringify(createdBody)).toBe(client.wire.createdStatus);
     const id = fixturesOf(client).idOf(createdBody);
@@ -64,7 +64,7 @@ describe.each(pairs)('proxy: %s client -> %s upstream', (_c, _u, client, upstrea
     expect(v.safeParse(fixturesOf(client).response, updatedBody).issues).toBeUndefined();
 
     // What the client asked for, canonically.
-    const createPatch = client.translation.createPatch(v.parse(client.wire.request.create, fixturesOf(client).create));
+    const createPatch = client.translation.createPatch(v.parse(client.wire.request.create, exampleCreate(client, upstream)));
     const updatePatch = client.translation.updatePatch(v.parse(client.wire.request.update, fixturesOf(client).update));
     const afterCreate = applyPatch(fieldDefaults, createPatch);
     const expected: CustomerFields = applyPatch(afterCreate, updatePatch);

@@ -13,7 +13,7 @@ import { patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { fieldsOf, toWire } from './support/dialect-harness.ts';
 import { drainTenant } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
-import { canonicalOn, filledByProvider, orderedPairs } from './support/pairs.ts';
+import { canonicalOn, exampleCreate, filledByProvider, orderedPairs } from './support/pairs.ts';
 import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider, tenantsPerUpstream } from './support/upstream.ts';
 
 // "A 200 means it is so" (docs/migrating.md), as a property over every ordered (client dialect,
@@ -110,7 +110,7 @@ async function sequence(mode: Mode, client: AnyDialect, upstream: AnyDialect, pa
       }
     ).data;
 
-  const created = await local.request(collection, jsonInit('POST', fixturesOf(client).create, auth));
+  const created = await local.request(collection, jsonInit('POST', exampleCreate(client, upstream), auth));
   const createdBody = await created.json();
   expect(created.status, JSON.stringify(createdBody)).toBe(client.wire.createdStatus);
   const id = fixturesOf(client).idOf(createdBody);

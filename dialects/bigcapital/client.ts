@@ -8,6 +8,7 @@ import {
   GatewayError,
   type Issue,
   type IssueKind,
+  refusesValues,
   unexpectedAnswer,
   upstreamStatusError,
   writableFields,
@@ -72,7 +73,10 @@ function parseError(response: ClientResponse): GatewayError {
       const [name, message] = Object.entries((entry.constraints ?? {}) as Record<string, string>)[0] ?? ['isValid', 'is invalid'];
       return [{ path: entry.property.split('.'), kind: kindByConstraint[name] ?? 'value', message: String(message) }];
     });
-    return new GatewayError('invalid_request', issues[0]?.message ?? 'The upstream refused the request.', { issues });
+    const message = issues[0]?.message ?? 'The upstream refused the request.';
+    // Under a 5xx, a 401/403 or a 429 the list is the provider's failure, not the client's values.
+    if (!refusesValues(response.status)) return upstreamStatusError(response.status, message, response.retryAfterSeconds);
+    return new GatewayError('invalid_request', message, { issues });
   }
   if (typeof body.message !== 'string') return unexpectedAnswer(response);
   return upstreamStatusError(response.status, body.message, response.retryAfterSeconds);

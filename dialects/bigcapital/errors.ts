@@ -33,6 +33,10 @@ export const ErrorResponseBigcapital = v.strictObject({
 function constraint(kind: PropertyKind | undefined, issue: Issue, property: string): [string, string] {
   if (issue.kind === 'unknown') return ['whitelistValidation', `property ${property} should not exist`];
   if (kind === undefined) return ['isValid', issue.message];
+  // A refusal that checked no value of the body (an upstream that cannot carry the change, a
+  // provider's own refusal relayed) names none: its message is the reason, kept as given, where
+  // the constraints below would say the property was empty.
+  if (issue.kind === 'value' && issue.value === undefined) return ['isValid', issue.message];
   if (issue.kind === 'missing' || issue.kind === 'empty' || issue.value === undefined) {
     return ['isNotEmpty', `${property} should not be empty`];
   }

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import {
   type ClientResponse,
+  type ClientWrite,
   type DialectClient,
   GatewayError,
   type Issue,
@@ -14,6 +15,7 @@ import { cannotCarryOf, readsOf } from '../shared/lens-coverage.ts';
 import { coverageMeteroid } from './coverage.ts';
 import { createDefaultsMeteroid, fieldsMeteroid } from './fields.ts';
 import { fromPatch } from './from-patch.ts';
+import { vatEntry } from './hooks.ts';
 
 const collection = '/api/v1/customers';
 
@@ -67,7 +69,23 @@ function parseError(response: ClientResponse): GatewayError {
  * and every change its translation reports it cannot express (an address member cleared alone, a
  * value it refuses).
  */
-const cannotCarry = cannotCarryOf(fieldsMeteroid, fromPatch);
+const declared = cannotCarryOf(fieldsMeteroid, fromPatch);
+
+/**
+ * What the table and the translation declare, less a replace of the tax ids that Meteroid's one
+ * VAT number holds whole. The translation reports every replace (the server half keeps the tax ids
+ * a Meteroid client cannot see), but the provider has no other tax ids to keep or remove: a list
+ * naming a VAT number, or naming none where the customer has none, is carried. Only taking a VAT
+ * number away has no form (null and absent leave it).
+ */
+function cannotCarry(write: ClientWrite): string[] {
+  const fields = declared(write);
+  const op = write.patch.tax_ids;
+  if (op?.op !== 'set' || !fields.includes('tax_ids')) return fields;
+  // Without the customer (a mirror's delivery is judged on the change alone) a list without one may take one away.
+  const removesVat = vatEntry(op.value) === undefined && (write.current === undefined || vatEntry(write.current.tax_ids) !== undefined);
+  return removesVat ? fields : fields.filter((f) => f !== 'tax_ids');
+}
 
 export const clientMeteroid = {
   credentials: CredentialsMeteroid,

@@ -7,6 +7,7 @@ import {
   GatewayError,
   type Issue,
   type IssueKind,
+  refusesValues,
   unexpectedAnswer,
   upstreamStatusError,
   writableFields,
@@ -67,8 +68,10 @@ function parseError(response: ClientResponse): GatewayError {
   const detail = body.detail;
   if (Array.isArray(detail)) {
     const issues = detail.map(issueOf).filter((i): i is Issue => i !== undefined);
-    const first = issues[0];
-    return new GatewayError('invalid_request', first ? first.message : 'The upstream refused the request.', { issues });
+    const message = issues[0]?.message ?? 'The upstream refused the request.';
+    // Under a 5xx, a 401/403 or a 429 the list is the provider's failure, not the client's values.
+    if (!refusesValues(response.status)) return upstreamStatusError(response.status, message, response.retryAfterSeconds);
+    return new GatewayError('invalid_request', message, { issues });
   }
   const message = typeof detail === 'string' ? detail : typeof body.message === 'string' ? body.message : undefined;
   if (message === undefined) return unexpectedAnswer(response);

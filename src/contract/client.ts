@@ -130,11 +130,13 @@ export const shownText = (value: unknown): FieldOp<string> => (typeof value === 
 
 /**
  * An address object as a provider shows it -> the members it shows, merged (what it cannot show,
- * line3 or a contact email, stays); no object clears. `members`: [provider key, canonical member].
+ * line3 or a contact email, stays); no object clears the members it shows and keeps the others
+ * too: a country it cannot show ("Atlantis" at a provider of ISO codes) is no address there, and
+ * the local copy of a proxied write must not lose it for that (an address left with none of its
+ * members is none). `members`: [provider key, canonical member].
  */
 export function shownAddress(value: unknown, members: readonly (readonly [string, keyof AddressPatch])[]): AddressOp {
-  if (value === null || typeof value !== 'object') return clear;
-  const shown = value as Record<string, unknown>;
+  const shown = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
   for (const [from, to] of members) patch[to] = shownText(shown[from]);
   if (patch.country?.op === 'set') patch.country = set(patch.country.value.toUpperCase());

@@ -17,7 +17,7 @@ import type { DialectList } from './list.ts';
 
 export type { Customer } from '../../schemas/index.ts';
 export type { ErrorCode, Issue, IssueKind } from './errors.ts';
-export { GatewayError, unexpectedAnswer, upstreamStatusError } from './errors.ts';
+export { GatewayError, refusesValues, unexpectedAnswer, upstreamStatusError } from './errors.ts';
 export * from './client.ts';
 export * from './coverage.ts';
 export * from './credentials.ts';

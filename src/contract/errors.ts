@@ -84,6 +84,13 @@ export function errorHeaders(e: GatewayError): Record<string, string> {
  * halves use it for every status their envelope does not name. A refusal of the gateway's own
  * credentials, a rate limit or a server error is the upstream's failure, never the client's.
  */
+/**
+ * Whether an upstream's status refuses the request's values (400, 422): only then is a validation
+ * list in its body (Zenskar's detail[], Bigcapital's message[]) the client's parameters. The same
+ * list under a 5xx, a 401/403 or a 429 is the provider's failure, answered by its status.
+ */
+export const refusesValues = (status: number): boolean => status === 400 || status === 422;
+
 export function upstreamStatusError(status: number, message: string, retryAfterSeconds?: number): GatewayError {
   if (status === 429) {
     const after = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };

@@ -43,7 +43,12 @@ export async function leaveOutRefused(
 ): Promise<{ patch: CustomerPatch; notCarried: string[] }> {
   const declared = leaveOutUncarried(upstream.dialect, work.patch);
   let patch = declared.patch;
-  const notCarried = [...declared.notCarried];
+  const client = upstream.dialect.client;
+  // A field the provider shows but its update takes no value for (Wooshpay's tax_exempt or
+  // preferred_locales, Bigcapital's currency) is in no delivery: it keeps the provider's value,
+  // which the delivery names rather than being delivered in silence.
+  const shownOnly = work.changed.filter((f) => client.reads.includes(f) && !client.sends.includes(f));
+  const notCarried = [...new Set([...declared.notCarried, ...shownOnly])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
   for (let round = 0; round < 2; round++) {

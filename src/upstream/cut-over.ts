@@ -50,7 +50,7 @@ export async function promote(store: Store, tenantId: string, id: string, now: D
     });
   }
   const detail = JSON.stringify(blockers.length > 0 ? { forced: true, blockers } : { forced: false });
-  const upstream = await changeMode(store, tenantId, id, 'proxy', now, { event: 'promoted', detail });
+  const upstream = await changeMode(store, tenantId, id, 'proxy', now, { event: 'promoted', detail, promoted: true });
   return { upstream, forced: blockers.length > 0, blockers };
 }
 

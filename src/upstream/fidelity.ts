@@ -64,19 +64,30 @@ function carriesSameAsBilling(dialect: AnyDialect): boolean {
  * as the provider's dialect carries it.
  */
 export function asCarried(dialect: AnyDialect, fields: CustomerFields, only = false): CustomerFields {
-  const shipping = fields.shipping;
-  const materialised =
-    shipping?.same_as_billing && !carriesSameAsBilling(dialect)
-      ? { ...fields, shipping: { ...shipping, same_as_billing: false, address: fields.address } }
-      : fields;
+  const materialised = materialise(dialect, fields);
   return shownThrough(dialect, materialised, only ? fieldDefaults : materialised);
 }
 
-/** The fields a write changes at the upstream: those it touched that the upstream writes (and a shipping that follows billing). */
-export function carriedFields(dialect: AnyDialect, touched: readonly FieldName[], after: CustomerFields): FieldName[] {
+/** A same-as-billing shipping address as the billing address, where the provider has no such flag. */
+function materialise(dialect: AnyDialect, fields: CustomerFields): CustomerFields {
+  const shipping = fields.shipping;
+  return shipping?.same_as_billing && !carriesSameAsBilling(dialect)
+    ? { ...fields, shipping: { ...shipping, same_as_billing: false, address: fields.address } }
+    : fields;
+}
+
+/**
+ * The fields a write changes at the upstream: those it touched that the upstream writes (and a
+ * shipping that follows billing). A `create` also gives the ones it shows, which a create may take
+ * where an update cannot (Bigcapital's currencyCode); its client half sends what its create takes.
+ */
+export function carriedFields(dialect: AnyDialect, touched: readonly FieldName[], after: CustomerFields, create = false): FieldName[] {
   const fields = new Set(touched);
   if (fields.has('address') && after.shipping?.same_as_billing && !carriesSameAsBilling(dialect)) fields.add('shipping');
-  return [...fields].filter((f) => dialect.translation.coverage[f]?.write != null && dialect.client.sends.includes(f));
+  return [...fields].filter(
+    (f) =>
+      (dialect.translation.coverage[f]?.write != null && dialect.client.sends.includes(f)) || (create && dialect.client.reads.includes(f)),
+  );
 }
 
 /**
@@ -89,9 +100,10 @@ export function carriedPatch(
   before: CustomerFields,
   after: CustomerFields,
   touched: readonly FieldName[],
+  create = false,
 ): CustomerPatch {
   const target = asCarried(dialect, after);
-  const fields = carriedFields(dialect, touched, after);
+  const fields = carriedFields(dialect, touched, after, create);
   const removed = fields.includes('metadata') ? Object.keys(before.metadata).filter((key) => !Object.hasOwn(target.metadata, key)) : [];
   return absolutePatch(target, fields, removed);
 }
@@ -120,6 +132,7 @@ export async function uncarried(
   kind: 'create' | 'update',
   request: ClientRequest,
   write: ClientWrite & { readonly after: CustomerFields; readonly touched: readonly FieldName[] },
+  exact = false,
 ): Promise<Uncarried[]> {
   // A create starts from nothing: leaving a member out is its clear, so only an update can ask for
   // a clear the provider has no form for.
@@ -151,10 +164,48 @@ export async function uncarried(
   // does not keep) is not a change it failed to make.
   const expected = asCarried(dialect, write.after, true);
   const held = asCarried(dialect, applyPatch(base, patch), true);
-  const fields = carriedFields(dialect, write.touched, write.after).filter((f) => dialect.translation.coverage[f]?.read === true);
-  return shadowDiff(expected, held, fields).map((d) => ({
+  const carried = carriedFields(dialect, write.touched, write.after);
+  // A field the provider shows but its API takes no value for (Wooshpay's currency, tax_exempt or
+  // preferred_locales; Bigcapital's currencyCode) keeps the provider's value, and its answer puts
+  // that value back here: a change of one is a change it cannot make.
+  const shownOnly = write.touched.filter((f) => !carried.includes(f) && dialect.client.reads.includes(f));
+  const fields = [...carried, ...shownOnly].filter((f) => dialect.translation.coverage[f]?.read === true);
+  const differs: Uncarried[] = shadowDiff(expected, held, fields).map((d) => ({
     field: d.field,
     message: `the ${dialect.name} API would keep ${JSON.stringify(d.upstream)} instead`,
+  }));
+  if (!exact || !fields.includes('metadata') || differs.some((d) => d.field === 'metadata')) return differs;
+  // An empty value is noise to a comparison, not to a map: a key whose value is "" is a key
+  // (Zenskar keeps it), where Stripe's metadata[k]="" deletes it. A proxy refuses losing the key;
+  // a mirror (`exact` unset) delivers the rest of the map.
+  const lost = Object.keys(expected.metadata).filter((key) => !Object.hasOwn(held.metadata, key));
+  return lost.length === 0
+    ? differs
+    : [
+        ...differs,
+        { field: 'metadata', message: `the ${dialect.name} API would delete the keys ${lost.join(', ')} ("" is no value there)` },
+      ];
+}
+
+/**
+ * The values a proxied write leaves that the provider's form cannot hold exactly (a number or an
+ * object in Wooshpay's string metadata, a reverse charge as Meteroid's boolean): its answer would
+ * put another value here than the one acknowledged. A proxy refuses them; a mirror cannot refuse
+ * a committed write and delivers the nearest form instead (src/outbox/left-out.ts).
+ */
+export function inexact(
+  dialect: AnyDialect,
+  write: { readonly after: CustomerFields; readonly touched: readonly FieldName[] },
+): Uncarried[] {
+  const materialised = materialise(dialect, write.after);
+  // A same-as-billing shipping address sent as the billing address is the provider's form of the
+  // flag (every local view shows it so), not a value it fails to hold: uncarried checks it.
+  const fields = carriedFields(dialect, write.touched, write.after).filter(
+    (f) => dialect.translation.coverage[f]?.read === true && (f !== 'shipping' || materialised.shipping === write.after.shipping),
+  );
+  return shadowDiff(materialised, asCarried(dialect, write.after), fields).map((d) => ({
+    field: d.field,
+    message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
   }));
 }
 

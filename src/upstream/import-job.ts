@@ -1,7 +1,7 @@
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ImportRow, UpstreamRow } from '../store/index.ts';
-import { claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
+import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
@@ -63,6 +63,7 @@ export class ImportJobs {
     if (this.#running.has(row.id)) throw runningAlready(row.id, await this.#deps.store.imports.find(row.tenant_id, row.id));
     // Opens the upstream first: credentials that cannot be read fail the request, not the job.
     await this.#deps.client.open(row);
+    await checkNothingUnlinked(this.#deps.store, row);
     const claimed = await claimImport(this.#deps.store, row, this.#holder, { livemode: options.livemode, at: this.#now() });
     const job = this.#run(row, claimed, { rate: options.rate, maxPages: options.background ? pagesPerRun : undefined });
     options.background?.(job);

@@ -131,6 +131,27 @@ export async function claimImport(
   return claimed;
 }
 
+/**
+ * An import cannot tell a customer made at the provider from one this gateway sent it and has not
+ * linked yet: a create whose answer was lost (a delivery still pending or dead, a proxied create
+ * recorded in create_attempts) is already a local customer, and importing it would store it a
+ * second time. Refused (409) until those are settled; a run already going is not stopped.
+ */
+export async function checkNothingUnlinked(store: Store, row: UpstreamRow): Promise<void> {
+  const { pending, dead } = await store.outbox.counts(row.tenant_id, row.id);
+  const attempts = (await store.attempts.list(row.tenant_id, row.id, 1)).length;
+  if (pending + dead + attempts === 0) return;
+  const waiting = [
+    ...(pending + dead > 0 ? [`${pending} pending and ${dead} dead deliveries to it (custgate outbox list)`] : []),
+    ...(attempts > 0 ? ['creates sent to it without a stored answer (custgate upstream attempts)'] : []),
+  ];
+  throw new GatewayError(
+    'conflict',
+    `Upstream ${row.id} cannot be imported now: ${waiting.join('; ')}. A customer they created there is a local customer already, which an import would store again; import once they are delivered or cleared.`,
+    { field: 'upstream' },
+  );
+}
+
 /** Claims the import for `options.holder` (a fresh one by default) and runs it: the CLI's import. */
 export async function importCustomers(
   deps: ImportDeps,
@@ -139,6 +160,7 @@ export async function importCustomers(
 ): Promise<ImportProgress> {
   const now = options.now ?? (() => new Date());
   await deps.client.open(row);
+  await checkNothingUnlinked(deps.store, row);
   const holder = options.holder ?? randomHolder();
   const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, at: now() });
   return runImport(deps, row, claimed, holder.id, options);

@@ -29,7 +29,7 @@ import {
   takeAttempt,
 } from './attempts.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
-import { cannotCarry, carriedPatch, uncarried } from './fidelity.ts';
+import { cannotCarry, carriedPatch, inexact, uncarried } from './fidelity.ts';
 import { createMarker, keyId, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
 import { adoptedIds, ProviderState } from './provider-state.ts';
 import { heldAnswer, storeLink } from './proxy-steps.ts';
@@ -269,12 +269,16 @@ export class UpstreamProxy {
     const client = this.#client.dialectOf(ctx.dialect);
     const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
     const known = 'uuid' in current ? current : undefined;
-    const carried = carriedPatch(upstream.dialect, current, after, touched);
+    const carried = carriedPatch(upstream.dialect, current, after, touched, link === undefined);
     const write = { patch: carried, current: known, idempotencyKey: ctx.idempotencyKey, createKey };
     const request = requestFor(upstream, link, write);
     const kind = link ? 'update' : 'create';
     const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
-    const refused = await uncarried(upstream.dialect, kind, request, { ...sent, after, touched: link ? touched : fieldNames });
+    const checked = { after, touched: link ? touched : fieldNames };
+    const refused = [
+      ...(await uncarried(upstream.dialect, kind, request, { ...sent, ...checked }, true)),
+      ...inexact(upstream.dialect, checked),
+    ];
     if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
     // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
     const recorded = !link && known ? known.uuid : undefined;

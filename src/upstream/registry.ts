@@ -189,7 +189,7 @@ export async function changeMode(
   id: string,
   target: string,
   now = new Date(),
-  options: { readonly event?: string; readonly detail?: string } = {},
+  options: { readonly event?: string; readonly detail?: string; readonly promoted?: boolean } = {},
 ): Promise<UpstreamView> {
   const mode = modeOf(target);
   const row = await store.upstreams.find(tenantId, id);
@@ -197,6 +197,20 @@ export async function changeMode(
   const previous = row.mode as UpstreamMode;
   if (previous === mode) return upstreamView(row);
   if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).some((u) => u.id !== id)) throw oneProxy();
+  // A delivery still pending may be a create the provider committed without its answer reaching
+  // us: the proxy's first write of that customer would create it there again (under another
+  // Idempotency-Key). Promote weighs this with its other blockers (cut-over.ts, `--force`); a
+  // plain mode change waits for the outbox, as the cut-over says to.
+  if (mode === 'proxy' && options.promoted !== true) {
+    const { pending, dead } = await store.outbox.counts(tenantId, id);
+    if (pending + dead > 0) {
+      throw new GatewayError(
+        'conflict',
+        `Upstream ${id} cannot become the proxy while ${pending} pending and ${dead} dead deliveries to it are not delivered: a create among them may be at the provider without its link, and the proxy would create that customer again. Let the outbox drain (custgate outbox list), or use upstream promote --force.`,
+        { field: 'mode' },
+      );
+    }
+  }
   const step = historyStep(row, options.event ?? 'mode', mode, previous, now, options.detail ?? null);
   if (!(await store.upstreams.setMode(tenantId, id, mode, step))) throw noSuchUpstream(id);
   return upstreamView({ ...row, mode });

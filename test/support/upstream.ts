@@ -132,8 +132,8 @@ export interface ReplicatingGateway {
   request(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function replicatingGateway(): Promise<ReplicatingGateway> {
-  const env = { ...testDatabaseEnv(), ...testEnv };
+export async function replicatingGateway(extraEnv: Record<string, string> = {}): Promise<ReplicatingGateway> {
+  const env = { ...testDatabaseEnv(), ...testEnv, ...extraEnv };
   const store = await openStore(env);
   const config = loadConfig(env);
   const logger = { error: () => undefined };

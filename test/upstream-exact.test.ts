@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
+import type { CustomerFields } from '../schemas/index.ts';
+import type { CreatedTenant } from './support/registered.ts';
+import { fieldsOf } from './support/dialect-harness.ts';
+import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { canonicalOn } from './support/pairs.ts';
+import { type Provider, startProvider, tenantsPerUpstream } from './support/upstream.ts';
+
+// "A 200 means it is so" for values the upstream's dialect cannot hold as the client gave them: a
+// field the provider shows but its API takes no value for (Wooshpay's tax_exempt, preferred_locales
+// and currency; Bigcapital's currencyCode), a number or an object in Wooshpay's string metadata, a
+// reverse charge as Meteroid's boolean. The provider would answer with its own value, which the
+// local copy takes: the client's value would be acknowledged and gone. (A create that Bigcapital
+// can take, its currencyCode, is sent: a Meteroid create in EUR is EUR there.) Each is refused before
+// anything is sent, in the client's envelope, and neither side changes. A second custgate process
+// plays the provider.
+
+let provider: Provider;
+let gw: TestGateway;
+let tenants: Map<DialectName, CreatedTenant>;
+
+beforeAll(async () => {
+  provider = await startProvider();
+  gw = await testGateway();
+  tenants = await tenantsPerUpstream(gw, provider, 'proxy');
+});
+afterAll(async () => {
+  await provider?.process.stop();
+});
+
+async function call(client: DialectName, upstream: DialectName, method: string, path: string, body: unknown) {
+  const dialect = dialects[client];
+  const auth = fixturesOf(dialect).auth(tenants.get(upstream)!.credentials[client]!);
+  const url = `${dialect.routes.prefix}${dialect.routes.collection}${path}`;
+  const res = await gw.request(url, body === undefined ? { method, headers: auth } : jsonInit(method, body, auth));
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function created(client: DialectName, upstream: DialectName, body: unknown): Promise<string> {
+  const res = await call(client, upstream, 'POST', '', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(dialects[client].wire.createdStatus);
+  return fixturesOf(dialects[client]).idOf(res.body);
+}
+
+/** The customer on A and at the provider (B, by its link), as canonical fields. */
+async function bothSides(upstream: DialectName, id: string): Promise<{ local: CustomerFields; remote: CustomerFields }> {
+  const key = tenants.get(upstream)!.credentials.wooshpay!.secret_key!;
+  const local = await canonicalOn(gw.request, id, key);
+  const links = await gw.request(`/gateway/v1/customers/${local.ids.uuid}/links`, { headers: { authorization: `Bearer ${key}` } });
+  const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
+  const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
+  const remote = await canonicalOn(onB, link!.remote_id, provider.credentials.wooshpay.secret_key!);
+  return { local: fieldsOf(local), remote: fieldsOf(remote) };
+}
+
+/** An update the upstream cannot carry: refused with the client's status, naming the upstream; nothing changes. */
+async function refusedUpdate(client: DialectName, upstream: DialectName, id: string, body: unknown, status: number) {
+  const before = await bothSides(upstream, id);
+  const res = await call(client, upstream, dialects[client].routes.update, `/${encodeURIComponent(id)}`, body);
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(JSON.stringify(res.body)).toContain(`The ${upstream} upstream cannot carry`);
+  expect(await bothSides(upstream, id)).toEqual(before);
+  return res.body;
+}
+
+describe('proxy: a value the upstream cannot hold as given is refused, not acknowledged changed', () => {
+  it('Connhex tax_exempt and preferred_locales into a Wooshpay upstream (its API shows them, takes neither)', async () => {
+    const id = await created('connhex', 'wooshpay', { name: 'Locale Co' });
+    const body = await refusedUpdate('connhex', 'wooshpay', id, { tax_exempt: 'exempt' }, 400);
+    expect(body).toMatchObject({ error: { param: 'tax_exempt' } });
+    await refusedUpdate('connhex', 'wooshpay', id, { preferred_locales: ['fr-FR'] }, 400);
+    await refusedUpdate('connhex', 'wooshpay', id, { invoice_prefix: 'ABC123' }, 400);
+    // What the provider takes still goes through.
+    const ok = await call('connhex', 'wooshpay', 'POST', `/${id}`, { email: 'locale@example.com' });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await bothSides('wooshpay', id)).remote.email).toBe('locale@example.com');
+  });
+
+  it('a Meteroid currency into Wooshpay and Bigcapital upstreams (shown there, never taken by an update)', async () => {
+    const refused = await call('meteroid', 'wooshpay', 'POST', '', { name: 'Euro Co', currency: 'EUR' });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('currency') });
+    // Bigcapital takes a currency on create (currencyCode), never in an edit.
+    const euro = await created('meteroid', 'bigcapital', { name: 'Euro Co', currency: 'EUR' });
+    expect(await bothSides('bigcapital', euro)).toMatchObject({ local: { currency: 'EUR' }, remote: { currency: 'EUR' } });
+    // The provider's own currency is no change.
+    const id = await created('meteroid', 'bigcapital', { name: 'Dollar Co', currency: 'USD' });
+    await refusedUpdate('meteroid', 'bigcapital', id, { currency: 'GBP' }, 400);
+    const same = await call('meteroid', 'bigcapital', 'PATCH', `/${id}`, { currency: 'USD', name: 'Dollar Co Ltd' });
+    expect(same.status, JSON.stringify(same.body)).toBe(200);
+    expect(same.body).toMatchObject({ currency: 'USD', name: 'Dollar Co Ltd' });
+  });
+
+  it('Zenskar custom_data numbers and objects into a Wooshpay upstream (string values only)', async () => {
+    const refused = await call('zenskar', 'wooshpay', 'POST', '', { customer_name: 'Data Co', custom_data: { seats: 5 } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body).toMatchObject({ detail: [{ loc: ['body', 'custom_data'] }] });
+    const id = await created('zenskar', 'wooshpay', { customer_name: 'Data Co', custom_data: { seats: '5' } });
+    await refusedUpdate('zenskar', 'wooshpay', id, { custom_data: { seats: '5', limits: { api: 100 } } }, 422);
+    const ok = await call('zenskar', 'wooshpay', 'PATCH', `/${id}`, { custom_data: { seats: '6' } });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body).toMatchObject({ custom_data: { seats: '6' } });
+  });
+
+  it('a Zenskar custom_data key with an empty value into a Wooshpay upstream (metadata[k]="" deletes k there)', async () => {
+    const refused = await call('zenskar', 'wooshpay', 'POST', '', { customer_name: 'Blank Co', custom_data: { notes: '' } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body).toMatchObject({ detail: [{ loc: ['body', 'custom_data'], msg: expect.stringContaining('notes') }] });
+    const id = await created('zenskar', 'wooshpay', { customer_name: 'Blank Co', custom_data: { plan: 'gold' } });
+    await refusedUpdate('zenskar', 'wooshpay', id, { custom_data: { plan: 'gold', notes: '' } }, 422);
+    // A Wooshpay client's own metadata[k]="" is its delete, and still carried as one.
+    const wooshpay = await created('wooshpay', 'wooshpay', { name: 'Stripe Co', metadata: { plan: 'gold', seats: '5' } });
+    const deleted = await call('wooshpay', 'wooshpay', 'POST', `/${wooshpay}`, { metadata: { seats: '' } });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect((await bothSides('wooshpay', wooshpay)).remote.metadata).toEqual({ plan: 'gold' });
+  });
+
+  it('a Connhex reverse charge into a Meteroid upstream (is_tax_exempt is a boolean)', async () => {
+    const id = await created('connhex', 'meteroid', { name: 'Reverse Co' });
+    const body = await refusedUpdate('connhex', 'meteroid', id, { tax_exempt: 'reverse' }, 400);
+    expect(body).toMatchObject({ error: { param: 'tax_exempt' } });
+    const ok = await call('connhex', 'meteroid', 'POST', `/${id}`, { tax_exempt: 'exempt' });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await bothSides('meteroid', id)).local.tax_exempt).toBe('exempt');
+  });
+});
+
+describe('proxy: what the provider holds in its own form is not refused', () => {
+  it.each(['bigcapital', 'zenskar'] as const)(
+    'a Meteroid same_as_billing on a customer with no billing address into a %s upstream',
+    async (upstream) => {
+      const id = await created('meteroid', upstream, { name: 'No Address Co', currency: 'USD' });
+      const res = await call('meteroid', upstream, 'PATCH', `/${id}`, { shipping_address: { same_as_billing: true } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ shipping_address: { same_as_billing: true } });
+    },
+  );
+});
+
+describe('proxy: an address member the upstream cannot show is kept, as a write elsewhere keeps it', () => {
+  it.each(['wooshpay', 'meteroid', 'connhex'] as const)(
+    'a Zenskar country naming no country (and line3), alone, into a %s upstream',
+    async (upstream) => {
+      const id = await created('zenskar', upstream, { customer_name: 'Atlantis Co' });
+      const res = await call('zenskar', upstream, 'PATCH', `/${id}`, { address: { country: 'Atlantis', line3: 'Harbour Gate' } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ address: { country: 'Atlantis', line3: 'Harbour Gate', country_code: null } });
+      const again = await call('zenskar', upstream, 'GET', `/${id}`, undefined);
+      expect(again.body).toMatchObject({ address: { country: 'Atlantis', line3: 'Harbour Gate' } });
+    },
+  );
+});
+
+describe('proxy: a Zenskar tax_info into a Meteroid upstream (one VAT number)', () => {
+  it('a list naming a VAT number is carried; taking the VAT number away is refused', async () => {
+    const id = await created('zenskar', 'meteroid', { customer_name: 'Tax Co' });
+    const res = await call('zenskar', 'meteroid', 'PATCH', `/${id}`, {
+      tax_info: [{ country_code: 'GB', tax_code: 'VAT', tax_id: 'GB123456789' }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ tax_info: [{ country_code: 'GB', tax_code: 'VAT', tax_id: 'GB123456789' }] });
+    expect((await bothSides('meteroid', id)).remote.tax_ids).toEqual([{ type: 'VAT', value: 'GB123456789', country: 'GB' }]);
+    await refusedUpdate('zenskar', 'meteroid', id, { tax_info: [] }, 422);
+  });
+});
+
+describe('proxy: a refusal reaches a Bigcapital client with its reason', () => {
+  it('a displayName longer than Connhex takes is named as too long, not as empty', async () => {
+    const id = await created('bigcapital', 'connhex', { displayName: 'Short Name', customerType: 'business' });
+    const body = (await refusedUpdate('bigcapital', 'connhex', id, { displayName: 'x'.repeat(300), customerType: 'business' }, 400)) as {
+      message: { property: string; constraints: Record<string, string> }[];
+    };
+    const [entry] = body.message;
+    expect(entry?.property).toBe('displayName');
+    expect(Object.values(entry?.constraints ?? {}).join(' ')).toContain('The connhex upstream cannot carry this change');
+    expect(entry?.constraints).not.toHaveProperty('isNotEmpty');
+  });
+});
