@@ -61,8 +61,9 @@ export const ErrorResponseZenskar = v.union([
   v.strictObject({ Message: v.string() }),
 ]);
 
-export function validationError(issue: Issue): ValidationErrorZenskar {
-  const loc = ['body', ...issue.path];
+/** One issue as FastAPI reports it: `loc` from where the parameter was (`body`, or `query` for a list's). */
+export function validationError(issue: Issue, source: 'body' | 'query' = 'body'): ValidationErrorZenskar {
+  const loc = [source, ...issue.path];
   if (issue.kind === 'missing') return { loc, msg: pydantic.missing, type: 'missing' };
   // Only the gateway's body guard refuses a property (`__proto__`): pydantic would ignore it.
   if (issue.kind === 'unknown') return { loc, msg: pydantic.extra_forbidden, type: 'extra_forbidden' };
@@ -84,7 +85,8 @@ function invalidRequest(e: GatewayError): ErrorResponse {
   const issues = e.details.issues ?? [];
   if (issues.length > 0 && issues.every(isHeaderIssue)) return { status: 400, body: detail(e.message) };
   if (issues.length === 0) return { status: 422, body: { detail: [{ loc: ['body'], msg: e.message, type: 'value_error' }] } };
-  return { status: 422, body: { detail: issues.map(validationError) } };
+  const source = e.details.source ?? 'body';
+  return { status: 422, body: { detail: issues.map((issue) => validationError(issue, source)) } };
 }
 
 type Rendered = (e: GatewayError) => ErrorResponse;

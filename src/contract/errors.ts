@@ -56,6 +56,11 @@ export interface GatewayErrorDetails {
   readonly retryAfterSeconds?: number;
   /** The issue paths name canonical fields (the core's checks): a dialect shows them in its own names (field-path.ts). */
   readonly canonical?: true;
+  /**
+   * Where the refused parameters were: the query string (a list's `limit`, `cursor`), else the body.
+   * FastAPI's `loc` starts with it (Zenskar); the other providers name only the parameter.
+   */
+  readonly source?: 'query';
 }
 
 export class GatewayError extends Error {

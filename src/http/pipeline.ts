@@ -54,6 +54,12 @@ function sortedJson(value: unknown): string {
   );
 }
 
+/** A list's refused parameters are the query string's (its cursor's look-up included), not the body's. */
+function ofQuery(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.code !== 'invalid_request' || error.details.source) return error;
+  return new GatewayError(error.code, error.message, { ...error.details, source: 'query' });
+}
+
 /** If-Match -> the version it names; `*` or absent -> undefined; anything else can never match. */
 function expectedVersionOf(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
@@ -257,8 +263,12 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         // Each parameter's first value, as the provider's frameworks read a repeated one.
         const query: Record<string, string> = {};
         for (const [key, value] of url.searchParams) if (!(key in query)) query[key] = value;
-        const request = list.page(validate(list.query, query));
-        const page = await listCustomers(rt.store, principal, dialect.ids, request);
+        let page: Awaited<ReturnType<typeof listCustomers>>;
+        try {
+          page = await listCustomers(rt.store, principal, dialect.ids, list.page(validate(list.query, query)));
+        } catch (error) {
+          throw ofQuery(error);
+        }
         const item = (customer: Customer) => dialect.wire.render(customer, { expand: [], principal });
         return ok(c, 200, JSON.stringify(list.render(page, { principal, path: url.pathname, item })));
       } catch (error) {
