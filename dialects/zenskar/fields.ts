@@ -91,6 +91,15 @@ const laxBoolean = v.pipe(
 );
 const shownObject = v.nullable(v.record(v.string(), v.unknown()));
 
+// pydantic reads a UUID as the uuid crate parses one: hyphenated, 32 hex digits, braced or
+// `urn:uuid:`; FastAPI then answers it hyphenated. Any other text is its uuid_parsing error.
+const uuidForms = /^(?:\{([\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12})\}|urn:uuid:([\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12})|([\da-f]{32}))$/i;
+const hyphenated = (text: string): string => {
+  const [, braced, urn, simple] = uuidForms.exec(text) ?? [];
+  if (simple) return `${simple.slice(0, 8)}-${simple.slice(8, 12)}-${simple.slice(12, 16)}-${simple.slice(16, 20)}-${simple.slice(20)}`;
+  return braced ?? urn ?? text;
+};
+
 /**
  * Zenskar's address. `country` is free text: a recognised name or alias maps to its code, any
  * other text is kept and shown as given (schemas/country.ts); both it and `country_code` are read
@@ -311,9 +320,9 @@ export const fieldsZenskar = {
   ),
   business_entity_id: value(
     'business_entity_id',
-    v.nullable(v.pipe(v.string(pydantic.uuid_type), v.uuid(pydantic.uuid_parsing), v.toLowerCase())),
+    v.nullable(v.pipe(v.string(pydantic.uuid_type), v.transform(hyphenated), v.uuid(pydantic.uuid_parsing), v.toLowerCase())),
     v.optional(v.nullable(v.pipe(v.string(), v.uuid()))),
-    'a UUID, stored lower case',
+    'a UUID (hyphenated, 32 hex digits, braced or urn:uuid:, as pydantic reads one), stored hyphenated and lower case',
   ),
 } satisfies FieldTable;
 

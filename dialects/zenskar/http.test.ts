@@ -132,6 +132,26 @@ describe('happy', () => {
     expect((await gw.canonical(c.id)).connector).toBeNull();
   });
 
+  it('takes a business_entity_id in every form a pydantic UUID takes, and shows it hyphenated, lower case', async () => {
+    const c = await create({ customer_name: 'Entity Co' });
+    const hyphenated = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    for (const form of [
+      '0F8FAD5BD9CB469FA16570867728950E',
+      '{0f8fad5b-d9cb-469f-a165-70867728950e}',
+      'urn:uuid:0F8FAD5B-D9CB-469F-A165-70867728950E',
+    ]) {
+      await patch(c.id, { business_entity_id: null });
+      const res = await patch(c.id, { business_entity_id: form });
+      expect(res.status, form).toBe(200);
+      expect(((await res.json()) as { business_entity_id: unknown }).business_entity_id).toBe(hyphenated);
+    }
+    for (const bad of ['0f8fad5b-d9cb-469f-a165-70867728950', '{0f8fad5bd9cb469fa16570867728950e', 'urn:0f8fad5b-d9cb-469f-a165-70867728950e']) {
+      const res = await patch(c.id, { business_entity_id: bad });
+      expect(res.status, bad).toBe(422);
+      expect(JSON.stringify(await res.json())).toContain('uuid_parsing');
+    }
+  });
+
   it('replaces custom_data whole', async () => {
     const c = await create({ customer_name: 'Map', custom_data: { a: 1, b: { nested: true } } });
     expect(c.custom_data).toEqual({ a: 1, b: { nested: true } });
