@@ -145,7 +145,11 @@ describe('happy', () => {
       expect(res.status, form).toBe(200);
       expect(((await res.json()) as { business_entity_id: unknown }).business_entity_id).toBe(hyphenated);
     }
-    for (const bad of ['0f8fad5b-d9cb-469f-a165-70867728950', '{0f8fad5bd9cb469fa16570867728950e', 'urn:0f8fad5b-d9cb-469f-a165-70867728950e']) {
+    for (const bad of [
+      '0f8fad5b-d9cb-469f-a165-70867728950',
+      '{0f8fad5bd9cb469fa16570867728950e',
+      'urn:0f8fad5b-d9cb-469f-a165-70867728950e',
+    ]) {
       const res = await patch(c.id, { business_entity_id: bad });
       expect(res.status, bad).toBe(422);
       expect(JSON.stringify(await res.json())).toContain('uuid_parsing');
