@@ -162,6 +162,14 @@ describe('proxy: a Zenskar tax_info into a Meteroid upstream (one VAT number)', 
     expect(res.body).toMatchObject({ tax_info: [{ country_code: 'GB', tax_code: 'VAT', tax_id: 'GB123456789' }] });
     expect((await bothSides('meteroid', id)).remote.tax_ids).toEqual([{ type: 'VAT', value: 'GB123456789', country: 'GB' }]);
     await refusedUpdate('zenskar', 'meteroid', id, { tax_info: [] }, 422);
+    // Null clears the list in Zenskar: the same taking away, refused the same way.
+    await refusedUpdate('zenskar', 'meteroid', id, { tax_info: null }, 422);
+    expect((await bothSides('meteroid', id)).remote.tax_ids).toEqual([{ type: 'VAT', value: 'GB123456789', country: 'GB' }]);
+  });
+  it('clearing tax ids where there is no VAT number is carried', async () => {
+    const id = await created('zenskar', 'meteroid', { customer_name: 'No Tax Co' });
+    const res = await call('zenskar', 'meteroid', 'PATCH', `/${id}`, { tax_info: null });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 });
 

@@ -197,4 +197,11 @@ describe('examples the property found', () => {
     const left = await sequence('mirror', dialects.bigcapital, dialects.wooshpay, [{ shipping }]);
     expect([...left]).toContain('shipping');
   });
+  it('mirror: a Zenskar client clears tax_info after setting a VAT number, which Meteroid cannot remove: not carried, not delivered in silence', {
+    timeout: 60_000,
+  }, async () => {
+    const vat = set([{ type: 'VAT', value: 'DE00000000', country: 'DE' }]);
+    const left = await sequence('mirror', dialects.zenskar, dialects.meteroid, [{ tax_ids: vat }, { tax_ids: clear }]);
+    expect([...left]).toContain('tax_ids');
+  });
 });

@@ -76,15 +76,18 @@ const declared = cannotCarryOf(fieldsMeteroid, fromPatch);
  * VAT number holds whole. The translation reports every replace (the server half keeps the tax ids
  * a Meteroid client cannot see), but the provider has no other tax ids to keep or remove: a list
  * naming a VAT number, or naming none where the customer has none, is carried. Only taking a VAT
- * number away has no form (null and absent leave it).
+ * number away has no form, and a clear (Zenskar's `tax_info: null`) takes it away as an empty
+ * list does: the table leaves a clear out for a Meteroid client, whose own update cannot send one.
  */
 function cannotCarry(write: ClientWrite): string[] {
   const fields = declared(write);
   const op = write.patch.tax_ids;
-  if (op?.op !== 'set' || !fields.includes('tax_ids')) return fields;
-  // Without the customer (a mirror's delivery is judged on the change alone) a list without one may take one away.
-  const removesVat = vatEntry(op.value) === undefined && (write.current === undefined || vatEntry(write.current.tax_ids) !== undefined);
-  return removesVat ? fields : fields.filter((f) => f !== 'tax_ids');
+  if (op === undefined || op.op === 'merge') return fields;
+  const keepsVat = op.op === 'set' && vatEntry(op.value) !== undefined;
+  // Without the customer (a mirror's delivery is judged on the change alone) there may be one to take away.
+  const hadVat = write.current === undefined || vatEntry(write.current.tax_ids) !== undefined;
+  const rest = fields.filter((f) => f !== 'tax_ids');
+  return !keepsVat && hadVat ? [...rest, 'tax_ids'] : rest;
 }
 
 export const clientMeteroid = {
