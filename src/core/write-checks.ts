@@ -67,6 +67,13 @@ export function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: 
 /** A deleted customer is not there for reads, writes and lists: the provider's 404 (its history stays). */
 export const deletedCustomer = (reference: string) => notFound(reference);
 
+/** If-Match names versions and the customer's current one is not among them: 412, nothing written. */
+export function checkIfMatch(ctx: Pick<WriteRequest, 'expectedVersions'>, version: number): void {
+  if (ctx.expectedVersions !== undefined && !ctx.expectedVersions.includes(version)) {
+    throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
+  }
+}
+
 export const ghostTenant = () =>
   new GatewayError('unauthenticated', 'The credential names a tenant that does not exist.', { reason: 'invalid' });
 

@@ -1,9 +1,8 @@
 import type { Customer, CustomerPatch } from '../../schemas/index.ts';
-import { GatewayError } from '../contract/errors.ts';
 import { type CustomerRow, type DeliveryRow, pendingDelivery, type WritePlan } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
-import { checkGrowth, checkInvariants, deletedCustomer } from './write-checks.ts';
+import { checkGrowth, checkIfMatch, checkInvariants, deletedCustomer } from './write-checks.ts';
 import { keptVia } from './via.ts';
 import type { Recorder, ServiceOptions, Write, WrittenEvent } from './write-request.ts';
 
@@ -22,9 +21,7 @@ export function planUpdate(
   // Deleted while this write waited its turn.
   if (row.deleted_at !== null) throw deletedCustomer(row.public_id);
   const current = rowToCustomer(row);
-  if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-    throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
-  }
+  checkIfMatch(ctx, current.version);
   const patched = applyPatch(current, patch);
   const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;
   checkGrowth(current, fields, ctx, options.maxCustomerBytes);
@@ -66,9 +63,7 @@ export function planDelete(
 ): WritePlan<Customer> {
   if (row.deleted_at !== null) throw deletedCustomer(segment);
   const current = rowToCustomer(row);
-  if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-    throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
-  }
+  checkIfMatch(ctx, current.version);
   const now = options.now().toISOString();
   const next: Customer = { ...current, version: current.version + 1, updated_at: now };
   const tenantId = ctx.principal.tenantId;

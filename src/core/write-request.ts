@@ -7,8 +7,11 @@ import type { ReplicaLookup, ReplicaTarget } from './replicas.ts';
 export interface WriteRequest {
   readonly principal: Principal;
   readonly dialect: string;
-  /** If-Match: the version the client last saw; a different current version refuses the write. */
-  readonly expectedVersion?: number | undefined;
+  /**
+   * If-Match: the versions the client accepts (RFC 9110 §13.1.1: a list matches when any of its
+   * tags does); a current version not among them refuses the write. Undefined: no condition.
+   */
+  readonly expectedVersions?: readonly number[] | undefined;
   /** Most metadata keys a write through this dialect may leave (the provider's own limit). */
   readonly metadataMaxKeys?: number | undefined;
   /** Under a held Idempotency-Key: the record (the one rendered response) stored with the write. */

@@ -60,11 +60,17 @@ function ofQuery(error: unknown): unknown {
   return new GatewayError(error.code, error.message, { ...error.details, source: 'query' });
 }
 
-/** If-Match -> the version it names; `*` or absent -> undefined; anything else can never match. */
-function expectedVersionOf(header: string | undefined): number | undefined {
+/**
+ * If-Match -> the versions its entity-tags name; `*` or absent -> undefined (no condition). RFC 9110
+ * §13.1.1: a list matches when any tag does, compared strongly, so a weak tag (W/"v3") or one that
+ * is not a version of ours never matches; a header naming none leaves an empty list, which refuses.
+ */
+function expectedVersionsOf(header: string | undefined): number[] | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*"v(\d{1,15})"\s*$/.exec(header);
-  return match ? Number(match[1]) : -1;
+  return header.split(',').flatMap((tag) => {
+    const match = /^\s*"v(\d{1,15})"\s*$/.exec(tag);
+    return match ? [Number(match[1])] : [];
+  });
 }
 
 /** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
@@ -196,9 +202,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     const body = validate(dialect.wire.request.update, prepared.raw);
     const patch = dialect.translation.updatePatch(body);
     const expand = dialect.wire.expand?.of(body) ?? [];
-    const expectedVersion = expectedVersionOf(prepared.req.header('if-match'));
+    const expectedVersions = expectedVersionsOf(prepared.req.header('if-match'));
     return written(prepared, 200, expand, (ctx) =>
-      rt.customers.update(dialect.ids, c.req.param('id') ?? '', patch, { ...ctx, expectedVersion }),
+      rt.customers.update(dialect.ids, c.req.param('id') ?? '', patch, { ...ctx, expectedVersions }),
     );
   }
 
@@ -223,7 +229,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
       {
         principal,
         dialect: dialect.name,
-        expectedVersion: expectedVersionOf(req.header('if-match')),
+        expectedVersions: expectedVersionsOf(req.header('if-match')),
         requestId: requestIdOf(c),
         via: c.req.header('via'),
         background: waitUntilOf(c),

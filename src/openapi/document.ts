@@ -156,7 +156,7 @@ function parameters(dialect: AnyDialect, action: Action, update: Json): Json[] {
   }
   if (action === 'update') {
     out.push(
-      header('If-Match', 'The ETag of the version this update expects (`"v<n>"`); another version is refused with 412.', {
+      header('If-Match', 'The ETag of the version this update expects (`"v<n>"`) or a list of them; another version is refused (412).', {
         type: 'string',
       }),
     );

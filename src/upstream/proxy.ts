@@ -8,7 +8,15 @@ import {
   type IdKind,
   set,
 } from '../../schemas/index.ts';
-import { applyPatch, type CustomerService, type ReplicaTarget, rowToCustomer, sentUpstream, type WriteRequest } from '../core/index.ts';
+import {
+  applyPatch,
+  checkIfMatch,
+  type CustomerService,
+  type ReplicaTarget,
+  rowToCustomer,
+  sentUpstream,
+  type WriteRequest,
+} from '../core/index.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow, Store } from '../store/index.ts';
 import {
@@ -146,9 +154,7 @@ export class UpstreamProxy {
     ctx: ProxyWrite,
   ): Promise<Customer> {
     const current = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream, ctx.via));
-    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-      throw new GatewayError('precondition_failed', 'The customer has changed since the version given in If-Match.');
-    }
+    checkIfMatch(ctx, current.version);
     const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, current.uuid);
     if (!link) return this.#createThere(upstream, replicas, current, patch, ctx);
     const after = applyPatch(current, patch);

@@ -65,6 +65,19 @@ export function contractSuite(entries: Registry, names: readonly string[] = Obje
         expect(ex.idOf(updated)).toBe(ref);
       });
 
+      it('updates when If-Match names the current version, alone or among others in a list', async () => {
+        const etag = async () => (await gw.request(`${base}/${ref}`, { headers: auth })).headers.get('etag') ?? '';
+        const alone = await send(dialect.routes.update, `${base}/${ref}`, ex.setName('Matched'), { ...auth, 'if-match': await etag() });
+        expect(alone.status).toBe(200);
+        // RFC 9110 §13.1.1: a list matches when any of its entity-tags does.
+        const listed = await send(dialect.routes.update, `${base}/${ref}`, ex.setName('Listed'), {
+          ...auth,
+          'if-match': `"v0", ${await etag()}`,
+        });
+        expect(listed.status).toBe(200);
+        expect(ex.name(await listed.json())).toBe('Listed');
+      });
+
       it('leaves absent fields unchanged and clears what the dialect clears', async () => {
         await send(dialect.routes.update, `${base}/${ref}`, ex.update);
         const phone = (await gw.canonical(uuid)).phone;
@@ -142,6 +155,17 @@ export function contractSuite(entries: Registry, names: readonly string[] = Obje
             body: JSON.stringify({ name: 'x'.repeat(gw.config.bodyLimitBytes + 1) }),
           });
           await expectError(res, dialect, 'payload_too_large');
+        });
+      });
+
+      it('refuses a weak tag of the current version, and a list without it, with 412', async () => {
+        const etag = (await gw.request(`${base}/${ref}`, { headers: auth })).headers.get('etag') ?? '';
+        await unchanged(async () => {
+          // If-Match compares strongly: W/"v3" never matches, even the current version.
+          for (const ifMatch of [`W/${etag}`, '"v0", "v999999"']) {
+            const res = await send(dialect.routes.update, `${base}/${ref}`, ex.setName('Stale'), { ...auth, 'if-match': ifMatch });
+            await expectError(res, dialect, 'precondition_failed');
+          }
         });
       });
 

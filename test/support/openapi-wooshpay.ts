@@ -559,7 +559,7 @@ export interface operations {
             header?: {
                 /** @description Replays the first answer for a repeated key (24 h); other parameters under the same key are refused. */
                 "Idempotency-Key"?: string;
-                /** @description The ETag of the version this update expects (`"v<n>"`); another version is refused with 412. */
+                /** @description The ETag of the version this update expects (`"v<n>"`) or a list of them; another version is refused (412). */
                 "If-Match"?: string;
             };
             path: {
