@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects, fixturesOf } from '../dialects/index.ts';
+import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import { type CreatedTenant, createTenant, addUpstream } from './support/registered.ts';
 import { parseDeliveryId } from '../src/outbox/views.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
@@ -47,6 +47,17 @@ describe('mirror and shadow deliveries against a second custgate', () => {
     await provider?.process.stop();
   });
 
+  /** A tenant of its own whose one upstream is the provider's `dialect`, in `mode`. */
+  const withUpstream = async (name: string, dialect: DialectName, mode: 'mirror' | 'shadow') => {
+    const made = await createTenant(local.store, local.config, name);
+    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), made.tenant.id, {
+      dialect,
+      baseUrl: provider.baseUrl(dialect),
+      mode,
+      credentials: provider.credentials[dialect],
+    });
+    return made;
+  };
   const write = (method: 'POST' | 'PATCH', path: string, body: unknown) =>
     local.request(`/zenskar/customers${path}`, jsonInit(method, body, localAuth()));
   const deliveries = async (id: string) => {
@@ -211,13 +222,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
   it('a shadow cannot refuse a clear Meteroid has no form for: left out of the request, recorded on the delivery and as a shadow mismatch', {
     timeout: 60_000,
   }, async () => {
-    const shadowed = await createTenant(local.store, local.config, 'shadow-uncarried');
-    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), shadowed.tenant.id, {
-      dialect: 'meteroid',
-      baseUrl: provider.baseUrl('meteroid'),
-      mode: 'shadow',
-      credentials: provider.credentials.meteroid,
-    });
+    const shadowed = await withUpstream('shadow-uncarried', 'meteroid', 'shadow');
     const key = { authorization: `Bearer ${shadowed.credentials.wooshpay!.secret_key}` };
     const created = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Keep Mail', email: 'keep@example.com' }, key));
     const { id } = (await created.json()) as { id: string };
@@ -249,13 +254,7 @@ describe('mirror and shadow deliveries against a second custgate', () => {
   it('a change a Wooshpay mirror shows but takes no value for (tax_exempt) is named on the delivery, not delivered in silence', {
     timeout: 60_000,
   }, async () => {
-    const mirrored = await createTenant(local.store, local.config, 'mirror-shown-only');
-    await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), mirrored.tenant.id, {
-      dialect: 'wooshpay',
-      baseUrl: provider.baseUrl('wooshpay'),
-      mode: 'mirror',
-      credentials: provider.credentials.wooshpay,
-    });
+    const mirrored = await withUpstream('mirror-shown-only', 'wooshpay', 'mirror');
     const connhexAuth = fixturesOf(dialects.connhex).auth(mirrored.credentials.connhex!);
     const created = await local.request('/connhex/customers', jsonInit('POST', { name: 'Exempt Co' }, connhexAuth));
     const { id } = (await created.json()) as { id: string };
@@ -274,6 +273,31 @@ describe('mirror and shadow deliveries against a second custgate', () => {
       [2, 'delivered'],
     ]);
     expect(rows[1]!.last_error).toMatch(/not carried: tax_exempt .*wooshpay/);
+  });
+
+  it('a create a Wooshpay mirror cannot hold as the customer is (a Connhex tax_exempt) is delivered and names what it left', {
+    timeout: 60_000,
+  }, async () => {
+    const mirrored = await withUpstream('mirror-create-notes', 'wooshpay', 'mirror');
+    const key = { authorization: `Bearer ${mirrored.credentials.wooshpay!.secret_key}` };
+    const connhexAuth = fixturesOf(dialects.connhex).auth(mirrored.credentials.connhex!);
+    const created = async (path: string, body: unknown, auth: Record<string, string>) => {
+      const res = await local.request(path, jsonInit('POST', body, auth));
+      expect(res.status).toBeLessThan(300);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const exempt = await created('/connhex/customers', { name: 'Exempt Co', tax_exempt: 'exempt' }, connhexAuth);
+    const plain = await created('/connhex/customers', { name: 'Plain Co' }, connhexAuth);
+    expect(await drainSettled(local.dispatcher, 2)).toMatchObject({ delivered: 2, dead: 0 });
+    const first = async (id: string) =>
+      ((await (await local.request(`/gateway/v1/customers/${id}/deliveries`, { headers: key })).json()) as { data: Delivery[] }).data[0]!;
+    expect(await first(exempt)).toMatchObject({
+      version: 1,
+      state: 'delivered',
+      last_error: expect.stringMatching(/not carried: tax_exempt .*wooshpay/),
+    });
+    // A create the provider holds whole is delivered with no note.
+    expect(await first(plain)).toMatchObject({ version: 1, state: 'delivered', last_error: null });
   });
 
   it('an upstream added with --encoding form is sent Stripe form bodies, which the provider takes; the default is JSON', {

@@ -1,10 +1,11 @@
-import type { Customer, CustomerPatch, FieldName } from '../../schemas/index.ts';
+import type { Customer, CustomerFields, CustomerPatch, FieldName } from '../../schemas/index.ts';
 import { fieldNames } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
+import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
-import { requestFor, type Upstream } from '../upstream/client.ts';
-import { uncarried } from '../upstream/fidelity.ts';
+import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
+import { type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -59,8 +60,7 @@ export async function leaveOutRefused(
     for (const r of refused) {
       // A declared member (address.line2) is already left to the client half, which sends no form for it.
       if (declared.notCarried.includes(r.field)) continue;
-      const top = r.field.split('.')[0] ?? '';
-      const field = r.upstreamNames ? canonicalOf(upstream.dialect, top) : fieldNames.find((f) => f === top);
+      const field = canonicalField(upstream, r);
       if (field !== undefined && touched.includes(field)) fields.add(field);
     }
     if (fields.size === 0) break;
@@ -72,6 +72,28 @@ export async function leaveOutRefused(
     patch = out as CustomerPatch;
   }
   return { patch, notCarried };
+}
+
+/**
+ * What a create would leave at another value than the local customer, read as the provider's own
+ * API reads it (the proxy's check before a create): a field it shows but takes no value for (a
+ * Connhex tax_exempt into Wooshpay). Leaving a field out of a create is its clear, so the create
+ * goes as it is and these are named on the delivery, as an update's are. A value the provider
+ * holds only in a nearer form (a number in Wooshpay's string metadata) is delivered in that form,
+ * unnamed, as an update delivers it.
+ */
+export async function notHeldByCreate(upstream: Upstream, current: Customer, patch: CustomerPatch): Promise<string[]> {
+  const request = requestFor(upstream, undefined, { patch, current });
+  const after: CustomerFields = applyPatch(current, patch);
+  const checked = { after, touched: fieldNames };
+  const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
+  return [...new Set(refused.flatMap((r) => canonicalField(upstream, r) ?? []))];
+}
+
+/** The canonical field an uncarried change is about, if it names one. */
+function canonicalField(upstream: Upstream, r: Uncarried): FieldName | undefined {
+  const top = r.field.split('.')[0] ?? '';
+  return r.upstreamNames ? canonicalOf(upstream.dialect, top) : fieldNames.find((f) => f === top);
 }
 
 const retryable = new Set(['upstream_timeout', 'upstream_unavailable', 'bad_gateway', 'internal', 'rate_limited']);

@@ -18,7 +18,7 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { pacedDrain, type ServingSignal } from './drain-pace.ts';
 import type { Replication } from './replication.ts';
-import { leaveOutRefused, outcomeOf } from './left-out.ts';
+import { leaveOutRefused, notHeldByCreate, outcomeOf } from './left-out.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
@@ -172,7 +172,9 @@ export class ClientPort implements UpstreamPort {
         if (recovered && !recovered.work) return { kind: 'delivered' };
         if (recovered) [link, work] = [recovered.link, recovered.work ?? work];
       }
-      const carried = link ? await leaveOutRefused(upstream, link, work, current) : { patch: work.patch, notCarried: [] };
+      const carried = link
+        ? await leaveOutRefused(upstream, link, work, current)
+        : { patch: work.patch, notCarried: await notHeldByCreate(upstream, current, work.patch) };
       if (!link && looksUp) {
         // Recorded before it leaves: if its answer is lost, the next delivery finds what it left.
         const sent = applyPatch(current, carried.patch);
