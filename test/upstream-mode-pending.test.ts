@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyringFor } from '../src/upstream/secrets.ts';
+import { describe, expect, it } from 'vitest';
 import { jsonInit } from './support/gateway.ts';
-import { type LostAnswerForwarder, lostAnswerForwarder, providerCount } from './support/lost-answer.ts';
-import { addUpstream, createTenant } from './support/registered.ts';
-import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './support/upstream.ts';
+import { lostAnswerRig, providerCount } from './support/lost-answer.ts';
 
 // The cut-over (docs/migrating.md, "Proxy: cut over"): a mirror becomes the proxy in place. A
 // mirror's create whose answer was lost (the provider committed it, the gateway heard a reset) is
@@ -14,40 +11,19 @@ import { type Provider, type ReplicatingGateway, replicatingGateway, startProvid
 // updates the one customer there. A second custgate process plays Wooshpay, behind a forwarder
 // that drops a create's answer.
 
-let provider: Provider;
-let forwarder: LostAnswerForwarder;
-let local: ReplicatingGateway;
-
-beforeAll(async () => {
-  provider = await startProvider();
-  forwarder = await lostAnswerForwarder(provider.base);
-  // A failed delivery waits seconds, not the default half second: the mode change comes before its retry.
-  local = await replicatingGateway({ CUSTGATE_OUTBOX_BASE_DELAY_MS: '4000' });
-});
-afterAll(async () => {
-  await local?.store.executor.close();
-  await forwarder?.close();
-  await provider?.process.stop();
-});
+const rig = lostAnswerRig();
 
 describe('a mirror made the proxy while a create answer is lost', () => {
   it('is refused until the delivery is settled; then the proxy updates the one customer there', async () => {
-    const tenant = await createTenant(local.store, local.config, 'cut-over-pending');
-    const row = await addUpstream(local.store, keyringFor(local.config, local.store.upstreams), tenant.tenant.id, {
-      dialect: 'wooshpay',
-      baseUrl: `${forwarder.url}${new URL(provider.baseUrl('wooshpay')).pathname}`,
-      mode: 'mirror',
-      credentials: provider.credentials.wooshpay,
-    });
-    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` };
-    const made = await local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Cut Over' }, auth));
+    const { row, auth } = await rig.mirrorTenant('wooshpay', 'cut-over-pending');
+    const made = await rig.local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Cut Over' }, auth));
     const { id } = (await made.json()) as { id: string };
-    const atB = await providerCount(provider);
-    forwarder.dropNextCreate();
-    expect(await local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 0 });
-    expect(await providerCount(provider)).toBe(atB + 1);
+    const atB = await providerCount(rig.provider);
+    rig.forwarder.dropNextCreate();
+    expect(await rig.local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 0 });
+    expect(await providerCount(rig.provider)).toBe(atB + 1);
 
-    const toProxy = () => local.request(`/gateway/v1/upstreams/${row.id}`, jsonInit('PATCH', { mode: 'proxy' }, auth));
+    const toProxy = () => rig.local.request(`/gateway/v1/upstreams/${row.id}`, jsonInit('PATCH', { mode: 'proxy' }, auth));
     const refused = await toProxy();
     expect(refused.status).toBe(409);
     expect(await refused.text()).toContain('pending');
@@ -55,12 +31,12 @@ describe('a mirror made the proxy while a create answer is lost', () => {
     let delivered = 0;
     for (const until = Date.now() + 20_000; delivered === 0 && Date.now() < until; ) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      delivered = (await local.dispatcher.drain()).delivered;
+      delivered = (await rig.local.dispatcher.drain()).delivered;
     }
     expect(delivered).toBe(1);
     expect((await toProxy()).status).toBe(200);
-    const updated = await local.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Cut Over Ltd' }, auth));
+    const updated = await rig.local.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Cut Over Ltd' }, auth));
     expect(updated.status).toBe(200);
-    expect(await providerCount(provider)).toBe(atB + 1);
+    expect(await providerCount(rig.provider)).toBe(atB + 1);
   }, 60_000);
 });

@@ -1,8 +1,11 @@
 import { createServer } from 'node:http';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { DialectName } from '../../dialects/index.ts';
+import { keyringFor } from '../../src/upstream/secrets.ts';
 import { type TestGateway, testGateway } from './gateway.ts';
 import { canonicalOn } from './pairs.ts';
-import { type Provider, startProvider } from './upstream.ts';
+import { addUpstream, createTenant } from './registered.ts';
+import { type Provider, type ReplicatingGateway, replicatingGateway, startProvider } from './upstream.ts';
 
 /**
  * A forwarder to `base` (a second custgate playing the provider) that counts the creates (POST to
@@ -118,4 +121,35 @@ export async function linkedAtProvider(setup: BehindForwarder, uuid: string) {
   expect(links).toHaveLength(1);
   const onB = (path: string, init?: RequestInit) => fetch(`${setup.provider.base}${path}`, init);
   return canonicalOn(onB, links[0]?.remote_id ?? '', setup.provider.credentials.wooshpay.secret_key ?? '');
+}
+
+/**
+ * For one test file: a second custgate playing the provider behind a lost-answer forwarder, and a
+ * replicating gateway (in process) whose failed deliveries wait `retryMs` before their retry, so
+ * what the test does next comes before it. Started in beforeAll, stopped in afterAll.
+ */
+export function lostAnswerRig(retryMs = 4000) {
+  const rig = {} as { provider: Provider; forwarder: LostAnswerForwarder; local: ReplicatingGateway };
+  beforeAll(async () => {
+    rig.provider = await startProvider();
+    rig.forwarder = await lostAnswerForwarder(rig.provider.base);
+    rig.local = await replicatingGateway({ CUSTGATE_OUTBOX_BASE_DELAY_MS: String(retryMs) });
+  });
+  afterAll(async () => {
+    await rig.local?.store.executor.close();
+    await rig.forwarder?.close();
+    await rig.provider?.process.stop();
+  });
+  /** A new tenant mirroring to the provider's `dialect` through the forwarder: its upstream row and a Wooshpay key. */
+  const mirrorTenant = async (dialect: DialectName, name: string) => {
+    const tenant = await createTenant(rig.local.store, rig.local.config, name);
+    const row = await addUpstream(rig.local.store, keyringFor(rig.local.config, rig.local.store.upstreams), tenant.tenant.id, {
+      dialect,
+      baseUrl: `${rig.forwarder.url}${new URL(rig.provider.baseUrl(dialect)).pathname}`,
+      mode: 'mirror',
+      credentials: rig.provider.credentials[dialect],
+    });
+    return { tenant, row, auth: { authorization: `Bearer ${tenant.credentials.wooshpay?.secret_key}` } };
+  };
+  return Object.assign(rig, { mirrorTenant });
 }
