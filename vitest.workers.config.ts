@@ -14,6 +14,7 @@ const sharedSuites = [
   'test/contract.test.ts',
   'test/cross-dialect*.test.ts',
   'test/store-atomic.test.ts',
+  'test/held-limits.test.ts',
   'test/properties-read-echo.test.ts',
   'test/properties-translate.test.ts',
   'test/seams*.test.ts',

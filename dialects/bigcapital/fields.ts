@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { type Customer, type CustomerPatch, CurrencyCodeSchema, isCurrencyCode, limits, merge, set } from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
+import { limit } from '../../src/contract/held-limits.ts';
 import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens.ts';
 import { textOp } from '../shared/text-op.ts';
 import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './hooks.ts';
@@ -12,8 +13,11 @@ import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './
 // validation pipe does, so read-only properties a client echoes back are ignored. Optional
 // properties are strings (not nullable) in its responses: an unset one is left out.
 
-/** class-validator's MaxLength message, after the property name. */
-const maxLength = (n: number) => v.maxLength<string, number, string>(n, `must be shorter than or equal to ${n} characters`);
+/**
+ * class-validator's MaxLength message, after the property name. Other dialects take a longer phone:
+ * an update may send back the one the customer holds (`limit`).
+ */
+const maxLength = (n: number) => limit(v.maxLength<string, number, string>(n, `must be shorter than or equal to ${n} characters`));
 
 const textParam = v.nullable(v.pipe(v.string(), maxLength(limits.text)));
 /** "" is no email: a 400, as Bigcapital's IsEmail refuses it. */

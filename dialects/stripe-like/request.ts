@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { isCountryCode, isEmail, keptExactly, limits } from '../../schemas/index.ts';
+import { limit } from '../../src/contract/held-limits.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
@@ -35,11 +36,12 @@ export const hash = <T extends v.GenericSchema>(schema: T) =>
 /**
  * Stripe's limits on a customer's name and phone ("Update a customer" in Stripe's API reference:
  * name up to 256 characters, phone up to 20), for a provider that is Stripe underneath (Connhex).
+ * Other dialects take longer ones: an update may send back the one the customer holds (`limit`).
  */
 export const nameMaxStripe = 256;
 export const phoneMaxStripe = 20;
-export const NameParamStripe = clearableString(v.pipe(v.string(), v.maxLength(nameMaxStripe)));
-export const PhoneParamStripe = clearableString(v.pipe(v.string(), v.maxLength(phoneMaxStripe)));
+export const NameParamStripe = clearableString(v.pipe(v.string(), limit(v.maxLength<string, number>(nameMaxStripe))));
+export const PhoneParamStripe = clearableString(v.pipe(v.string(), limit(v.maxLength<string, number>(phoneMaxStripe))));
 
 export const CountryParam = v.pipe(
   v.string(),
@@ -63,10 +65,14 @@ export const EmailParam = v.pipe(
 /** Stripe's limit on a customer's metadata keys, in one request and stored (Dialect.metadataMaxKeys). */
 export const metadataMaxKeysStripe = 50;
 
-/** Stripe's limits: 50 keys, keys up to 40 characters, values up to 500; "" deletes a key. */
+/**
+ * Stripe's limits: 50 keys, keys up to 40 characters, values up to 500; "" deletes a key. Zenskar's
+ * custom_data has none: an update may send back the keys and values the customer holds, and the
+ * 50 count the keys it changes (`limit`; the stored count is src/core/write-checks.ts's).
+ */
 export const MetadataParam = v.pipe(
   v.record(
-    v.pipe(v.string(), v.maxLength(40, 'Metadata keys must be at most 40 characters long.')),
+    v.pipe(v.string(), limit(v.maxLength<string, number, string>(40, 'Metadata keys must be at most 40 characters long.'))),
     v.pipe(
       v.union([
         v.string(),
@@ -81,10 +87,16 @@ export const MetadataParam = v.pipe(
         v.boolean(),
       ]),
       v.transform((value) => String(value)),
-      v.maxLength(500, 'Metadata values must be at most 500 characters long.'),
+      limit(v.maxLength<string, number, string>(500, 'Metadata values must be at most 500 characters long.')),
     ),
   ),
-  v.check((map) => Object.keys(map).length <= metadataMaxKeysStripe, `Metadata can have at most ${metadataMaxKeysStripe} keys.`),
+  limit(
+    v.check<Record<string, string>, string>(
+      (map) => Object.keys(map).length <= metadataMaxKeysStripe,
+      `Metadata can have at most ${metadataMaxKeysStripe} keys.`,
+    ),
+    metadataMaxKeysStripe,
+  ),
 );
 
 /** `expand[]`: a list (JSON array, or `expand[0]=…` in a form) of paths from the given set. */

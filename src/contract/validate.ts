@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { GatewayError, type Issue, type IssueKind } from './errors.ts';
+import { type Checked, heldPast, markIssue } from './held-limits.ts';
 
 const kindByType: Readonly<Record<string, IssueKind>> = {
   strict_object: 'unknown',
@@ -34,15 +35,33 @@ function toIssues(issue: v.BaseIssue<unknown>, prefix: readonly (string | number
   }
   let kind = kindByType[issue.type] ?? 'type';
   if (kind === 'type' && issue.input === undefined && issue.kind === 'schema') kind = 'missing';
-  return [{ path, kind, message: issue.message, value: issue.input }];
+  const out: Issue = { path, kind, message: issue.message, value: issue.input };
+  markIssue(issue, out);
+  return [out];
 }
+
+const issuesOf = (issues: readonly v.BaseIssue<unknown>[]): Issue[] => issues.flatMap((issue) => toIssues(issue));
 
 /** Runs a dialect's request schema; every failing field becomes an Issue of one GatewayError. */
 export function validate<T>(schema: v.GenericSchema<unknown, T>, body: unknown): T {
   const result = v.safeParse(schema, body);
   if (result.success) return result.output;
-  const issues = result.issues.flatMap((issue) => toIssues(issue));
+  const issues = issuesOf(result.issues);
   throw new GatewayError('invalid_request', issues[0]?.message ?? 'Invalid request.', {
     issues,
   });
+}
+
+/**
+ * An update body: as validate, except that where only the dialect's own limits refused it, it is
+ * taken with `held`, the check that the customer holds every value let past them
+ * (src/contract/held-limits.ts). A create has nothing held: it is validated.
+ */
+export function validateUpdate<T>(schema: v.GenericSchema<unknown, T>, body: unknown): Checked<T> {
+  try {
+    return { output: validate(schema, body) };
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    return heldPast(schema, body, error, issuesOf);
+  }
 }

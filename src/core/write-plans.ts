@@ -21,6 +21,8 @@ export function planUpdate(
   // Deleted while this write waited its turn.
   if (row.deleted_at !== null) throw deletedCustomer(row.public_id);
   const current = rowToCustomer(row);
+  // Before If-Match: a value changed past a limit is refused as the body's fault, as before the read.
+  ctx.heldPastLimits?.(current);
   checkIfMatch(ctx, current.version);
   const patched = applyPatch(current, patch);
   const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;

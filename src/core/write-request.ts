@@ -12,6 +12,11 @@ export interface WriteRequest {
    * tags does); a current version not among them refuses the write. Undefined: no condition.
    */
   readonly expectedVersions?: readonly number[] | undefined;
+  /**
+   * Where the dialect's own limits let values through because the customer holds them (src/contract/held-limits.ts):
+   * throws the dialect's refusal unless `current`, the customer the write is planned on, holds them all.
+   */
+  readonly heldPastLimits?: ((current: Customer) => void) | undefined;
   /** Most metadata keys a write through this dialect may leave (the provider's own limit). */
   readonly metadataMaxKeys?: number | undefined;
   /** Under a held Idempotency-Key: the record (the one rendered response) stored with the write. */

@@ -12,7 +12,7 @@ import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { answer } from './response-headers.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
-import { validate } from '../contract/validate.ts';
+import { validate, validateUpdate } from '../contract/validate.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
@@ -199,13 +199,27 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
 
   async function update(c: Context): Promise<Response> {
     const prepared = await prepare(c, 'update');
-    const body = validate(dialect.wire.request.update, prepared.raw);
+    const { output: body, held } = validateUpdate(dialect.wire.request.update, prepared.raw);
     const patch = dialect.translation.updatePatch(body);
     const expand = dialect.wire.expand?.of(body) ?? [];
     const expectedVersions = expectedVersionsOf(prepared.req.header('if-match'));
-    return written(prepared, 200, expand, (ctx) =>
-      rt.customers.update(dialect.ids, c.req.param('id') ?? '', patch, { ...ctx, expectedVersions }),
-    );
+    // Values let past this dialect's limits are checked against the customer the write is planned
+    // on, as this dialect shows it (src/contract/held-limits.ts).
+    const heldPastLimits =
+      held &&
+      ((current: Customer) => {
+        const refused = held.check(dialect.wire.render(current, { expand: [], principal: prepared.principal }));
+        if (refused) throw refused;
+      });
+    try {
+      return await written(prepared, 200, expand, (ctx) =>
+        rt.customers.update(dialect.ids, c.req.param('id') ?? '', patch, { ...ctx, expectedVersions, heldPastLimits }),
+      );
+    } catch (error) {
+      // No customer holds anything: the body is refused as it was before it was read.
+      if (held && error instanceof GatewayError && error.code === 'not_found') throw held.refusal;
+      throw error;
+    }
   }
 
   /** A deleted customer, retrieved: as its provider answers for one (a tombstone, the archived customer, or a 404). */
