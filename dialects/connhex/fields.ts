@@ -99,13 +99,13 @@ export const fieldsConnhex = {
     title,
     'name',
     NameParamStripe,
-    '"" or null clears; at most 256 characters (Stripe\'s limit: Connhex is Stripe underneath)',
+    '"" or null clears; at most 256 characters (Stripe\'s limit: Connhex is Stripe underneath), except a longer name the customer holds, sent back unchanged',
   ),
   phone: textEmptyIsClear(
     title,
     'phone',
     PhoneParamStripe,
-    '"" or null clears; at most 20 characters (Stripe\'s limit: Connhex is Stripe underneath)',
+    '"" or null clears; at most 20 characters (Stripe\'s limit: Connhex is Stripe underneath), except a longer phone the customer holds, sent back unchanged',
   ),
   address: addressMember('members patch one by one; address="" clears; line3 and contact are not shown'),
   // Stripe's list object, shown when `expand[]` names it, else null; there is no subscription
