@@ -5,6 +5,7 @@ import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type AnyDialect, GatewayError } from '../src/contract/dialect.ts';
 import { type CanonicalView, collectionPath, errorEnvelopes, itemPath } from './support/dialect-harness.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { propertyParameters } from './support/property-runs.ts';
 
 // CUSTGATE_HOSTILE_RUNS sets the hostile requests per dialect: 200 by default (npm run test:quick: 50).
 const hostileRuns = Number(process.env.CUSTGATE_HOSTILE_RUNS ?? 200);
@@ -188,7 +189,7 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
           }
         },
       ),
-      { numRuns: hostileRuns },
+      propertyParameters(hostileRuns),
     );
   });
 });

@@ -7,6 +7,7 @@ import type { AnyDialect } from '../src/contract/dialect.ts';
 import { fullPatchArb, patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { carried, customerOf, fieldsOf, hiddenMembers, seedCustomer, toWire, update } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
+import { propertyParameters } from './support/property-runs.ts';
 
 // Round trip, for every dialect that translates: a canonical patch over the fields the dialect
 // writes, sent in its wire form (fromPatch), changes the stored customer exactly as the patch says
@@ -51,7 +52,7 @@ describe.each(translating.map((d) => [d.name, d] as const))('round trip: %s', (_
           if (field in wire.patch) compared.set(field, (compared.get(field) ?? 0) + 1);
         }
       }),
-      { numRuns: runs },
+      propertyParameters(runs),
     );
     // Each field the dialect writes was sent and checked in some runs (not always reported lost).
     for (const field of Object.keys(writable(dialect.translation.coverage))) {

@@ -6,6 +6,7 @@ import { fullPatchArb, patchArb, uniqueIds, writable } from './arbitraries.ts';
 import { fieldsOf, itemPath, seedCustomer, toWire, update } from './dialect-harness.ts';
 import { echoBody } from './echo.ts';
 import { type TestGateway, testGateway } from './gateway.ts';
+import { propertyParameters } from './property-runs.ts';
 
 // Read-echo is a no-op (docs/seams.md): for every ordered pair of
 // origin and echo dialect, an arbitrary canonical customer, then written through the origin (any
@@ -60,7 +61,7 @@ export function readEchoSuite(entries: Registry, pairs: DialectPairs, runs = def
           expect(diffFields(fieldsOf(before), fieldsOf(after)), `${echo.name} echo of ${JSON.stringify(body)}`).toEqual([]);
           expect(after.version, 'no new version').toBe(before.version);
         }),
-        { numRuns: runs },
+        propertyParameters(runs),
       );
       // 200 runs of five requests each: well past the default 30 s in workerd on a loaded machine.
     }, 180_000);

@@ -9,6 +9,7 @@ import { carried, fieldsOf, itemPath, seedCustomer, toWire, update } from './dia
 import { echoBody } from './echo.ts';
 import type { DialectPairs } from './read-echo.ts';
 import { jsonInit, type TestGateway, testGateway } from './gateway.ts';
+import { propertyParameters } from './property-runs.ts';
 
 // Translate is complete and exact (docs/seams.md, rule 5): for every ordered pair of source and
 // target dialect, an arbitrary populated customer and an arbitrary update through the source,
@@ -127,7 +128,7 @@ export function translateCompleteSuite(entries: Registry, pairs: DialectPairs, r
             expect(differs || untouched || reread, `over-reported ${loss.field} (${loss.kind}): ${report}`).toBe(true);
           }
         }),
-        { numRuns: runs },
+        propertyParameters(runs),
       );
       // 200 runs of eight requests each: well past the default 30 s in workerd on a loaded machine.
     }, 240_000);
