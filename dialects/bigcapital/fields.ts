@@ -1,5 +1,14 @@
 import * as v from 'valibot';
-import { type Customer, type CustomerPatch, CurrencyCodeSchema, isCurrencyCode, limits, merge, set } from '../../schemas/index.ts';
+import {
+  type Customer,
+  type CustomerPatch,
+  CurrencyCodeSchema,
+  isCurrencyCode,
+  limits,
+  maxChars,
+  merge,
+  set,
+} from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
 import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens.ts';
 import { textOp } from '../shared/text-op.ts';
@@ -13,7 +22,7 @@ import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './
 // properties are strings (not nullable) in its responses: an unset one is left out.
 
 /** class-validator's MaxLength message, after the property name. */
-const maxLength = (n: number) => v.maxLength<string, number, string>(n, `must be shorter than or equal to ${n} characters`);
+const maxLength = (n: number) => maxChars(n, `must be shorter than or equal to ${n} characters`);
 
 const textParam = v.nullable(v.pipe(v.string(), maxLength(limits.text)));
 /** "" is no email: a 400, as Bigcapital's IsEmail refuses it. */

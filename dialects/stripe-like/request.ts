@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, isEmail, keptExactly, limits } from '../../schemas/index.ts';
+import { isCountryCode, isEmail, keptExactly, limits, maxChars } from '../../schemas/index.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
@@ -19,7 +19,7 @@ export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.li
 /** A string parameter, where "" (or null) clears. */
 export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => v.union([nullClears, schema]);
 
-export const text = clearableString(v.pipe(v.string(), v.maxLength(limits.text)));
+export const text = clearableString(v.pipe(v.string(), maxChars(limits.text)));
 
 /**
  * A hash parameter (address, shipping). valibot's object() takes a JSON array as an object with no
@@ -38,8 +38,8 @@ export const hash = <T extends v.GenericSchema>(schema: T) =>
  */
 export const nameMaxStripe = 256;
 export const phoneMaxStripe = 20;
-export const NameParamStripe = clearableString(v.pipe(v.string(), v.maxLength(nameMaxStripe)));
-export const PhoneParamStripe = clearableString(v.pipe(v.string(), v.maxLength(phoneMaxStripe)));
+export const NameParamStripe = clearableString(v.pipe(v.string(), maxChars(nameMaxStripe)));
+export const PhoneParamStripe = clearableString(v.pipe(v.string(), maxChars(phoneMaxStripe)));
 
 export const CountryParam = v.pipe(
   v.string(),
@@ -66,7 +66,7 @@ export const metadataMaxKeysStripe = 50;
 /** Stripe's limits: 50 keys, keys up to 40 characters, values up to 500; "" deletes a key. */
 export const MetadataParam = v.pipe(
   v.record(
-    v.pipe(v.string(), v.maxLength(40, 'Metadata keys must be at most 40 characters long.')),
+    v.pipe(v.string(), maxChars(40, 'Metadata keys must be at most 40 characters long.')),
     v.pipe(
       v.union([
         v.string(),
@@ -81,7 +81,7 @@ export const MetadataParam = v.pipe(
         v.boolean(),
       ]),
       v.transform((value) => String(value)),
-      v.maxLength(500, 'Metadata values must be at most 500 characters long.'),
+      maxChars(500, 'Metadata values must be at most 500 characters long.'),
     ),
   ),
   v.check((map) => Object.keys(map).length <= metadataMaxKeysStripe, `Metadata can have at most ${metadataMaxKeysStripe} keys.`),
