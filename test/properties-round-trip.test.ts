@@ -18,7 +18,7 @@ import {
   update,
 } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
-import { propertyParameters } from './support/property-runs.ts';
+import { propertyParameters, propertyTimeout } from './support/property-runs.ts';
 
 // Round trip, for every dialect that translates: a canonical patch over the fields the dialect
 // writes, sent in its wire form (fromPatch), changes the stored customer exactly as the patch says
@@ -38,7 +38,9 @@ describe.each(translating.map((d) => [d.name, d] as const))('round trip: %s', (_
     hidden = hiddenMembers(dialect, principal(gw));
   });
 
-  it('a valid body changes the stored customer as its patch says, and the response shows it', async () => {
+  it('a valid body changes the stored customer as its patch says, and the response shows it', {
+    timeout: propertyTimeout(30_000, runs),
+  }, async () => {
     const compared = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(fullPatchArb, patchArb(writable(dialect.translation.coverage)), async (start, generated) => {

@@ -15,3 +15,10 @@ export function propertyParameters<Ts>(numRuns: number): fc.Parameters<Ts> {
     ...(path ? { path } : {}),
   };
 }
+
+/**
+ * A property's timeout: `base` for the default runs, and as much more per run for a longer local
+ * run (`runs` above `defaultRuns`), so a run count set in the environment is not cut short by it.
+ */
+export const propertyTimeout = (base: number, runs: number, defaultRuns = 200): number =>
+  Math.max(base, Math.ceil((base * runs) / defaultRuns));
