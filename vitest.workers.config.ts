@@ -55,6 +55,9 @@ export default defineConfig({
           // The same variables set for the run give workerd that many too (docs/seams.md).
           CUSTGATE_ECHO_RUNS: process.env.CUSTGATE_ECHO_RUNS ?? String(workerdRuns),
           CUSTGATE_TRANSLATE_RUNS: process.env.CUSTGATE_TRANSLATE_RUNS ?? String(workerdRuns),
+          // A seed to replay a failure with (test/support/property-runs.ts); unset, each run draws anew.
+          ...(process.env.CUSTGATE_PROPERTY_SEED ? { CUSTGATE_PROPERTY_SEED: process.env.CUSTGATE_PROPERTY_SEED } : {}),
+          ...(process.env.CUSTGATE_PROPERTY_PATH ? { CUSTGATE_PROPERTY_PATH: process.env.CUSTGATE_PROPERTY_PATH } : {}),
           TEST_MIGRATIONS: await readD1Migrations(path('./migrations')),
         },
       },

@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import { isCountryCode } from './country.ts';
 import { type CurrencyCode, CurrencyCodeSchema } from './currency.ts';
-import { isEmail, limits } from './limits.ts';
+import { isEmail, limits, maxChars } from './limits.ts';
 
 // The canonical customer is a superset of the five providers' customers (docs/coverage.md): a dialect
 // shows what it can, and an update through it never drops what it cannot show. Every field is
 // always present in the stored form (null, [] or a default), so renderers need no existence checks.
 
 const text = v.nullable(v.string());
-const longText = v.nullable(v.pipe(v.string(), v.maxLength(limits.text)));
+const longText = v.nullable(v.pipe(v.string(), maxChars(limits.text)));
 
 export const CountryCodeSchema = v.pipe(v.string(), v.check(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code'), v.toUpperCase());
 
@@ -78,7 +78,7 @@ export type Metadata = v.InferOutput<typeof MetadataSchema>;
 /** The fields a patch may change: everything but identity, counters and timestamps. */
 export const CustomerFieldsSchema = v.object({
   alias: text,
-  external_id: v.nullable(v.pipe(v.string(), v.maxLength(255))),
+  external_id: v.nullable(v.pipe(v.string(), maxChars(255))),
   name: text,
   first_name: text,
   last_name: text,

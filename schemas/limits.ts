@@ -26,3 +26,31 @@ export function keptExactly(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return true;
   return Object.values(value).every(keptExactly);
 }
+
+/**
+ * A string's length as the providers count it: in characters (Unicode code points), as JSON
+ * Schema's maxLength (Zenskar's and Stripe's OpenAPI documents), pydantic, Rust's `chars()` and
+ * validator.js (class-validator's MaxLength) do, not in the UTF-16 units of valibot's maxLength:
+ * "😀" is one character and two units, so a 255-character external_id with one emoji was refused.
+ */
+export function charCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+const charLimits = new WeakMap<object, number>();
+
+/** The limit a maxChars check holds to, from its requirement (the OpenAPI documents state it as maxLength). */
+export const charLimitOf = (requirement: unknown): number | undefined =>
+  typeof requirement === 'function' ? charLimits.get(requirement) : undefined;
+
+/** valibot's maxLength, in characters (charCount); its message unless one is given. */
+export function maxChars<TInput extends string>(requirement: number, message?: string) {
+  const fits = (value: TInput) => charCount(value) <= requirement;
+  charLimits.set(fits, requirement);
+  return v.check<TInput, v.ErrorMessage<v.CheckIssue<TInput>>>(
+    fits,
+    (issue) => message ?? `Invalid length: Expected <=${requirement} but received ${charCount(String(issue.input))}`,
+  );
+}

@@ -7,6 +7,7 @@ import type { AnyDialect, Principal } from '../src/contract/dialect.ts';
 import { fullPatchArb, uniqueIds, valueArbs, writable } from './support/arbitraries.ts';
 import { carried, fieldsOf, hiddenMembers, seedCustomer, toWire, update, type Wire } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
+import { propertyParameters, propertyTimeout } from './support/property-runs.ts';
 
 // Concurrency: updates fired at once through every dialect, each setting a different field, plus
 // two metadata merges of different keys, all reach the stored customer (none is lost to another
@@ -63,7 +64,9 @@ beforeAll(async () => {
   principal = { tenantId: gw.tenant.tenant.id, credentialId: 'x', livemode: false };
 });
 
-it('concurrent updates through every dialect lose no field, and each effective write is one version and one event', async () => {
+it('concurrent updates through every dialect lose no field, and each effective write is one version and one event', {
+  timeout: propertyTimeout(30_000, runs),
+}, async () => {
   const assignment = assignFields();
   const mergers = translating.filter((d) => d.translation.coverage.metadata?.write?.mode === 'merge');
   const hidden = new Map(translating.map((d) => [d, hiddenMembers(d, principal)] as const));
@@ -118,6 +121,6 @@ it('concurrent updates through every dialect lose no field, and each effective w
         for (const change of diffFields(base, fieldsOf(after))) expect(changed).toContain(change.field);
       },
     ),
-    { numRuns: runs },
+    propertyParameters(runs),
   );
 });

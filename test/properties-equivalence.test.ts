@@ -7,6 +7,7 @@ import type { AnyDialect, FieldCoverage, Principal } from '../src/contract/diale
 import { fullPatchArb, patchArb, uniqueIds, writable } from './support/arbitraries.ts';
 import { carried, fieldsOf, hiddenMembers, seedCustomer, toWire, update } from './support/dialect-harness.ts';
 import { type TestGateway, testGateway } from './support/gateway.ts';
+import { propertyParameters, propertyTimeout } from './support/property-runs.ts';
 
 // Cross-dialect equivalence: one canonical change, expressed in each dialect's wire form, gives
 // the same stored customer through every dialect, on every field (and member) that each of them
@@ -43,7 +44,7 @@ beforeAll(async () => {
   principal = { tenantId: gw.tenant.tenant.id, credentialId: 'x', livemode: false };
 });
 
-it('one canonical change gives the same stored customer through every dialect', async () => {
+it('one canonical change gives the same stored customer through every dialect', { timeout: propertyTimeout(180_000, runs) }, async () => {
   const hidden = new Map(translating.map((d) => [d, hiddenMembers(d, principal)] as const));
   await fc.assert(
     fc.asyncProperty(fullPatchArb, patchArb(unionWrites()), async (start, change) => {
@@ -73,6 +74,6 @@ it('one canonical change gives the same stored customer through every dialect', 
         }
       }
     }),
-    { numRuns: runs },
+    propertyParameters(runs),
   );
-}, 180_000);
+});

@@ -5,6 +5,7 @@ import { dialects, fixturesOf } from '../dialects/index.ts';
 import { type AnyDialect, GatewayError } from '../src/contract/dialect.ts';
 import { type CanonicalView, collectionPath, errorEnvelopes, itemPath } from './support/dialect-harness.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
+import { propertyParameters, propertyTimeout } from './support/property-runs.ts';
 
 // CUSTGATE_HOSTILE_RUNS sets the hostile requests per dialect: 200 by default (npm run test:quick: 50).
 const hostileRuns = Number(process.env.CUSTGATE_HOSTILE_RUNS ?? 200);
@@ -146,7 +147,9 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
     expect(Object.keys((await res.json()) as object).sort()).toEqual(Object.keys(expected.body as object).sort());
   });
 
-  it('never answers 5xx, always in its envelope, and writes nothing it refuses', async () => {
+  it('never answers 5xx, always in its envelope, and writes nothing it refuses', {
+    timeout: propertyTimeout(30_000, hostileRuns),
+  }, async () => {
     const update = dialect.routes.update;
     // The version the stored customer has; only an accepted request may move it.
     let version = customer.version;
@@ -188,7 +191,7 @@ describe.each(registered.map((d) => [d.name, d] as const))('hostile input: %s', 
           }
         },
       ),
-      { numRuns: hostileRuns },
+      propertyParameters(hostileRuns),
     );
   });
 });

@@ -1,5 +1,14 @@
 import * as v from 'valibot';
-import { type Customer, type CustomerPatch, CurrencyCodeSchema, isCurrencyCode, limits, merge, set } from '../../schemas/index.ts';
+import {
+  type Customer,
+  type CustomerPatch,
+  CurrencyCodeSchema,
+  isCurrencyCode,
+  limits,
+  maxChars,
+  merge,
+  set,
+} from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
 import { limit } from '../../src/contract/held-limits.ts';
 import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens.ts';
@@ -14,10 +23,10 @@ import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './
 // properties are strings (not nullable) in its responses: an unset one is left out.
 
 /**
- * class-validator's MaxLength message, after the property name. Other dialects take a longer phone:
- * an update may send back the one the customer holds (`limit`).
+ * class-validator's MaxLength message, after the property name, in characters. Other dialects take a
+ * longer phone: an update may send back the one the customer holds (`limit`).
  */
-const maxLength = (n: number) => limit(v.maxLength<string, number, string>(n, `must be shorter than or equal to ${n} characters`));
+const maxLength = (n: number) => limit(maxChars<string>(n, `must be shorter than or equal to ${n} characters`));
 
 const textParam = v.nullable(v.pipe(v.string(), maxLength(limits.text)));
 /** "" is no email: a 400, as Bigcapital's IsEmail refuses it. */

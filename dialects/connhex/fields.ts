@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { clear, limits, set } from '../../schemas/index.ts';
+import { clear, limits, maxChars, set } from '../../schemas/index.ts';
 import { type FieldTable, member, readWrite, unshown } from '../shared/lens.ts';
 import { addressMember, createdStripe, delinquentStripe, idStripe, textEmptyIsClear } from '../stripe-like/fields.ts';
 import { clearable, clearableString, EmailParam, NameParamStripe, PhoneParamStripe, text } from '../stripe-like/request.ts';
@@ -40,7 +40,7 @@ export const NextInvoiceSequenceParamConnhex = v.pipe(
  * Any string: the Connhex API reference types preferred_locales as string[], and so does Stripe's API reference
  * (no pattern), so `en_US` is taken and kept as given.
  */
-export const LocaleParamConnhex = v.pipe(v.string(), v.maxLength(limits.text));
+export const LocaleParamConnhex = v.pipe(v.string(), maxChars(limits.text));
 
 /** A member the update takes and the response does not show. */
 const notShown = <M extends FieldTable[string]>(m: M, note: string) => unshown(m, `not in the seed's response; ${note}`);

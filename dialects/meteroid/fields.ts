@@ -10,6 +10,7 @@ import {
   isCurrencyCode,
   isEmail,
   limits,
+  maxChars,
   merge,
   set,
 } from '../../schemas/index.ts';
@@ -23,7 +24,7 @@ import { addressHooks, shippingShown, vatEntry, vatSent, vatShown, vatType } fro
 // update rules: an absent or null member is unchanged (a scalar cannot be cleared), "" is stored,
 // unknown members are ignored (plain objects strip them); lists and addresses are replaced whole.
 
-const text = v.pipe(v.string(), v.maxLength(limits.text));
+const text = v.pipe(v.string(), maxChars(limits.text));
 const shownString = v.nullable(v.string());
 
 // valibot's object() takes an array as an object with no keys; serde (Meteroid) refuses it.
@@ -133,7 +134,7 @@ export const fieldsMeteroid = {
   // An alias names the customer in paths: it must be non-empty and fit the per-tenant index.
   alias: setText(
     'alias',
-    v.pipe(v.string(), v.minLength(1, 'alias must not be empty'), v.maxLength(255)),
+    v.pipe(v.string(), v.minLength(1, 'alias must not be empty'), maxChars(255)),
     shownString,
     'unique within the tenant (409 CONFLICT); resolves in the path after cus_ ids and UUIDs; 1-255 characters, not cus_… or UUID-like',
   ),

@@ -180,8 +180,10 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
   const entries =
     op.op === 'set' ? Object.entries(op.value).map(([k, v]) => [k, { op: 'set', value: v }] as const) : Object.entries(op.value);
   let stringified = false;
+  let empty = false;
   for (const [key, keyOp] of entries) {
     if (keyOp.op === 'clear') out[key] = '';
+    else if (keyOp.value === '') empty = true;
     else {
       if (typeof keyOp.value !== 'string') stringified = true;
       out[key] = metadataText(keyOp.value);
@@ -194,6 +196,13 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
       message: 'Stripe-like metadata merges by key: keys not named in the source are kept, not removed.',
     });
   }
+  if (empty) {
+    losses.push({
+      field: 'metadata',
+      kind: 'inexpressible',
+      message: 'Stripe-like metadata has no empty value: "" deletes the key. A key set to "" is not sent.',
+    });
+  }
   if (stringified)
     losses.push({
       field: 'metadata',
@@ -203,9 +212,18 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
   return out;
 }
 
-/** Stripe metadata values are strings: a value stored through Zenskar's custom_data is shown as one. */
+/**
+ * Stripe metadata values are strings: a value stored through Zenskar's custom_data is shown as one.
+ * An empty string (custom_data {"k": ""}) is not shown: Stripe never shows one, since
+ * `metadata[k]=""` deletes k, so a client writing back what it read would delete the key. It is
+ * kept, as the members a dialect cannot show are (docs/seams.md).
+ */
 const metadataStrings = (metadata: Readonly<Record<string, unknown>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, metadataText(value)]));
+  Object.fromEntries(
+    Object.entries(metadata)
+      .filter(([, value]) => value !== '')
+      .map(([key, value]) => [key, metadataText(value)]),
+  );
 
 export const metadataMember = (note: string) =>
   member('metadata', {

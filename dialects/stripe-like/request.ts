@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isCountryCode, isEmail, keptExactly, limits } from '../../schemas/index.ts';
+import { isCountryCode, isEmail, keptExactly, limits, maxChars } from '../../schemas/index.ts';
 import { limit } from '../../src/contract/held-limits.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
@@ -20,7 +20,7 @@ export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.li
 /** A string parameter, where "" (or null) clears. */
 export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => v.union([nullClears, schema]);
 
-export const text = clearableString(v.pipe(v.string(), v.maxLength(limits.text)));
+export const text = clearableString(v.pipe(v.string(), maxChars(limits.text)));
 
 /**
  * A hash parameter (address, shipping). valibot's object() takes a JSON array as an object with no
@@ -40,8 +40,8 @@ export const hash = <T extends v.GenericSchema>(schema: T) =>
  */
 export const nameMaxStripe = 256;
 export const phoneMaxStripe = 20;
-export const NameParamStripe = clearableString(v.pipe(v.string(), limit(v.maxLength<string, number>(nameMaxStripe))));
-export const PhoneParamStripe = clearableString(v.pipe(v.string(), limit(v.maxLength<string, number>(phoneMaxStripe))));
+export const NameParamStripe = clearableString(v.pipe(v.string(), limit(maxChars<string>(nameMaxStripe))));
+export const PhoneParamStripe = clearableString(v.pipe(v.string(), limit(maxChars<string>(phoneMaxStripe))));
 
 export const CountryParam = v.pipe(
   v.string(),
@@ -72,7 +72,7 @@ export const metadataMaxKeysStripe = 50;
  */
 export const MetadataParam = v.pipe(
   v.record(
-    v.pipe(v.string(), limit(v.maxLength<string, number, string>(40, 'Metadata keys must be at most 40 characters long.'))),
+    v.pipe(v.string(), limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.'))),
     v.pipe(
       v.union([
         v.string(),
@@ -87,7 +87,7 @@ export const MetadataParam = v.pipe(
         v.boolean(),
       ]),
       v.transform((value) => String(value)),
-      limit(v.maxLength<string, number, string>(500, 'Metadata values must be at most 500 characters long.')),
+      limit(maxChars<string>(500, 'Metadata values must be at most 500 characters long.')),
     ),
   ),
   limit(

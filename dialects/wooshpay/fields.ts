@@ -58,7 +58,7 @@ export const fieldsWooshpay = {
     render: (_c, ctx) => ctx.principal.livemode,
   }),
   metadata: metadataMember(
-    'metadata[k]="" deletes a key, metadata="" clears all; non-string values are shown as JSON text, and that text written back keeps the stored value',
+    'metadata[k]="" deletes a key, metadata="" clears all; non-string values are shown as JSON text, and that text written back keeps the stored value; an empty string (Zenskar custom_data) is not shown, and kept',
   ),
   // The reference types name and phone as plain strings, with no limit; a phone may carry an extension.
   name: textStripe('name', clearableString(v.string()), '"" or null clears'),

@@ -8,6 +8,7 @@ import {
   countryText,
   isCountryCode,
   keptExactly,
+  maxChars,
   merge,
   readCountryText,
   set,
@@ -241,7 +242,7 @@ export const fieldsZenskar = {
   id: identifier(v.pipe(v.string(), v.uuid()), 'the path id; an external_id resolves too'),
   external_id: text(
     'external_id',
-    v.nullable(v.pipe(stringParam, v.maxLength(255, pydantic.string_too_long))),
+    v.nullable(v.pipe(stringParam, maxChars(255, pydantic.string_too_long))),
     shownText,
     'at most 255 characters, unique within the tenant (409); null or "" clears',
   ),

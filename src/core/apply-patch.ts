@@ -72,8 +72,10 @@ const sameAddress = (a: Address | null, b: Address | null): boolean =>
 /**
  * The shipping address a merge leaves, and whether it is still the billing address. A same-as-billing
  * shipping address is the billing address as every dialect shows it, so a member edit applies to the
- * billing address (materialised), and one that changes nothing of it (writing back what was read)
- * leaves "same as billing" as it is. Any other write of the address ends it, unless the patch says.
+ * billing address (materialised), and one that changes nothing (writing back what was read, the
+ * billing address left as it was) leaves "same as billing" as it is. Any other write of the address
+ * ends it, unless the patch says: one that empties both addresses at once is a change of the
+ * shipping address, and a billing address set later must not show up as it.
  */
 function shippingAddress(
   base: Shipping,
@@ -85,7 +87,8 @@ function shippingAddress(
   if (!patch.address) return { address: base.address, same_as_billing: sameAsBilling };
   if (base.same_as_billing) {
     const materialised = applyAddress(billing.before, patch.address);
-    if (!flag && sameAddress(materialised, billing.after)) return { address: base.address, same_as_billing: true };
+    if (!flag && sameAddress(materialised, billing.before) && sameAddress(materialised, billing.after))
+      return { address: base.address, same_as_billing: true };
     return { address: materialised, same_as_billing: flag ? sameAsBilling : false };
   }
   return { address: applyAddress(base.address, patch.address), same_as_billing: flag ? sameAsBilling : false };

@@ -1,6 +1,6 @@
 import { type JsonSchema, toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
-import { countryCodes, isCountryCode, isEmail } from '../../schemas/index.ts';
+import { charLimitOf, countryCodes, isCountryCode, isEmail } from '../../schemas/index.ts';
 import type { Action, AnyDialect } from '../contract/dialect.ts';
 import type { RegistryEntry } from '../contract/registry.ts';
 import { type ErrorCode, errorCodes, GatewayError, type GatewayErrorDetails, type IssueKind } from '../contract/errors.ts';
@@ -19,12 +19,16 @@ const countryCodePattern = `^(?:${countryCodes
 
 /**
  * The shared checks a document can state, so it says exactly what the server takes: an email
- * address (schemas/limits.ts) and an ISO-2 country code (schemas/country.ts).
+ * address (schemas/limits.ts), an ISO-2 country code (schemas/country.ts) and a length in characters
+ * (maxChars, schemas/limits.ts).
  */
 function knownCheck({ valibotAction, jsonSchema }: { valibotAction: { type: string; requirement?: unknown }; jsonSchema: JsonSchema }) {
   if (valibotAction.type !== 'check') return undefined;
   if (valibotAction.requirement === isEmail) return { ...jsonSchema, format: 'email' };
   if (valibotAction.requirement === isCountryCode) return { ...jsonSchema, pattern: countryCodePattern };
+  // A length in characters: what JSON Schema's maxLength counts.
+  const limit = charLimitOf(valibotAction.requirement);
+  if (limit !== undefined) return { ...jsonSchema, maxLength: limit };
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { fullPatchArb, patchArb, uniqueIds, writable } from './arbitraries.ts';
 import { fieldsOf, itemPath, seedCustomer, toWire, update } from './dialect-harness.ts';
 import { echoBody } from './echo.ts';
 import { type TestGateway, testGateway } from './gateway.ts';
+import { propertyParameters, propertyTimeout } from './property-runs.ts';
 
 // Read-echo is a no-op (docs/seams.md): for every ordered pair of
 // origin and echo dialect, an arbitrary canonical customer, then written through the origin (any
@@ -40,7 +41,7 @@ export function readEchoSuite(entries: Registry, pairs: DialectPairs, runs = def
   });
 
   describe.each(pairs.map(([o, e]) => [o, e, named(o), named(e)] as const))('read-echo %s -> %s', (_o, _e, origin, echo) => {
-    it(`writing back what ${echo.name} shows changes nothing`, async () => {
+    it(`writing back what ${echo.name} shows changes nothing`, { timeout: propertyTimeout(180_000, runs) }, async () => {
       const auth = fixturesOf(echo, entries).auth(gw.tenant.credentials[echo.name]!);
       await fc.assert(
         fc.asyncProperty(fullPatchArb, patchArb(writable(origin.translation.coverage)), async (start, written) => {
@@ -60,9 +61,9 @@ export function readEchoSuite(entries: Registry, pairs: DialectPairs, runs = def
           expect(diffFields(fieldsOf(before), fieldsOf(after)), `${echo.name} echo of ${JSON.stringify(body)}`).toEqual([]);
           expect(after.version, 'no new version').toBe(before.version);
         }),
-        { numRuns: runs },
+        propertyParameters(runs),
       );
       // 200 runs of five requests each: well past the default 30 s in workerd on a loaded machine.
-    }, 180_000);
+    });
   });
 }

@@ -9,6 +9,7 @@ import { carried, fieldsOf, itemPath, seedCustomer, toWire, update } from './dia
 import { echoBody } from './echo.ts';
 import type { DialectPairs } from './read-echo.ts';
 import { jsonInit, type TestGateway, testGateway } from './gateway.ts';
+import { propertyParameters, propertyTimeout } from './property-runs.ts';
 
 // Translate is complete and exact (docs/seams.md, rule 5): for every ordered pair of source and
 // target dialect, an arbitrary populated customer and an arbitrary update through the source,
@@ -69,7 +70,9 @@ export function translateCompleteSuite(entries: Registry, pairs: DialectPairs, r
   });
 
   describe.each(pairs.map(([s, t]) => [s, t, named(s), named(t)] as const))('translate %s -> %s', (_s, _t, source, target) => {
-    it('the target takes the body, and the loss report names exactly what comes out different', async () => {
+    it('the target takes the body, and the loss report names exactly what comes out different', {
+      timeout: propertyTimeout(240_000, runs),
+    }, async () => {
       const sourceAuth = { authorization: `Bearer ${viaSource.tenant.credentials.wooshpay!.secret_key}` };
       const targetAuth = fixturesOf(target, entries).auth(viaTarget.tenant.credentials[target.name]!);
       await fc.assert(
@@ -127,9 +130,9 @@ export function translateCompleteSuite(entries: Registry, pairs: DialectPairs, r
             expect(differs || untouched || reread, `over-reported ${loss.field} (${loss.kind}): ${report}`).toBe(true);
           }
         }),
-        { numRuns: runs },
+        propertyParameters(runs),
       );
       // 200 runs of eight requests each: well past the default 30 s in workerd on a loaded machine.
-    }, 240_000);
+    });
   });
 }
