@@ -111,6 +111,21 @@ describe('webhook endpoints', () => {
     expect(await removed.json()).toEqual({ id: made.id, object: 'webhook_endpoint', deleted: true });
     expect((await s.request(`/gateway/v1/webhook_endpoints/${made.id}`, { headers: s.auth() })).status).toBe(404);
   });
+
+  it("Stripe's resource refuses an event type that is not a string with a 400 in Stripe's envelope, not a 500", async () => {
+    const s = await setup();
+    // A form body's brackets make an object of the item (`enabled_events[0][x]=1`), as a JSON body can.
+    const form = new URLSearchParams({ url: 'https://example.com/hooks', 'enabled_events[0][x]': '1' });
+    for (const init of [
+      { method: 'POST', headers: s.auth(), body: form },
+      jsonInit('POST', { url: 'https://example.com/hooks', enabled_events: [{ x: '1' }] }, s.auth()),
+    ]) {
+      const res = await s.request('/v1/webhook_endpoints', init);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'enabled_events' } });
+    }
+    expect(await s.webhooks.repo.endpoints(s.tenant.tenant.id)).toEqual([]);
+  });
 });
 
 describe('webhook deliveries', () => {
