@@ -31,6 +31,21 @@ const emptied = [
   'customers',
 ] as const;
 
+/**
+ * What this process keeps in memory for a tenant beside the store (a dev server's simulated-failure
+ * counts) is forgotten with a reset: each app on a store listens here. A reset by another process
+ * (`custgate reset` beside a running server) reaches the store only.
+ */
+const listeners = new WeakMap<Store, Set<(tenantId: string) => void>>();
+
+/** Calls `listener` after each reset of a tenant through `store` in this process; returns how to stop. */
+export function onReset(store: Store, listener: (tenantId: string) => void): () => void {
+  const set = listeners.get(store) ?? new Set();
+  listeners.set(store, set);
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
 export interface ResetReport {
   /** Customers the tenant had. */
   readonly customers: number;
@@ -47,6 +62,7 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   const customers = Number((await store.executor.all(counted))[0]?.n ?? 0);
   const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
   await store.executor.atomic(steps);
+  for (const listener of listeners.get(store) ?? []) listener(tenantId);
   return { customers };
 }
 
