@@ -85,9 +85,11 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   const header = new SimulateHeader(rt);
   const rules = new SimulateRules(rt);
   const afterAuth: AfterAuth = (c, dialect, principal) => header.apply(c, dialect, principal) ?? rules.apply(c, dialect, principal);
+  // What this process keeps of a tenant beside the store goes with a reset through it (tenant-reset.ts).
   onReset(rt.store, (tenantId) => {
     header.reset(tenantId);
     rules.reset(tenantId);
+    rt.requestLog.forget(tenantId);
   });
   const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }))] as const));
 
