@@ -306,6 +306,28 @@ describe('webhook deliveries', () => {
     expect((await s.request('/gateway/v1/events/evt_nope/resend', { method: 'POST', headers: s.auth() })).status).toBe(404);
   });
 
+  it("a reset starts an endpoint's count of given-up deliveries again: the next failure alone does not disable it", async () => {
+    const s = await setup({ CUSTGATE_WEBHOOK_RETRY_HOURS: '0', CUSTGATE_WEBHOOK_DISABLE_AFTER: '2' });
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url });
+    const shown = async () =>
+      (await (await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}`, { headers: s.auth() })).json()) as {
+        status: string;
+        failures: number;
+      };
+    r.status = 500;
+    await createCustomer(s);
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ dead: 1 });
+    expect(await shown()).toMatchObject({ status: 'enabled', failures: 1 });
+
+    expect((await s.request('/gateway/v1/reset', { method: 'POST', headers: s.auth() })).status).toBe(200);
+    // The given-up delivery and its attempts went with the reset; so does what they counted.
+    expect(await shown()).toMatchObject({ status: 'enabled', failures: 0 });
+    await createCustomer(s);
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ dead: 1 });
+    expect(await shown()).toMatchObject({ status: 'enabled', failures: 1 });
+  });
+
   it('a rolled secret: old and new both verify during the overlap', async () => {
     const s = await setup();
     const r = await receiver();

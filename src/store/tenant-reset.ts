@@ -12,6 +12,7 @@ const withWebhooks = (store: Store) =>
   queryBuilder(store.executor.backend).withTables<{
     webhook_deliveries: { tenant_id: string; customer_id: string };
     webhook_attempts: { tenant_id: string };
+    webhook_endpoints: { tenant_id: string; failures: number };
   }>();
 
 /** Tables emptied for the tenant, children before the rows they name. */
@@ -61,6 +62,10 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
     .compile();
   const customers = Number((await store.executor.all(counted))[0]?.n ?? 0);
   const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
+  // An endpoint's given-up deliveries in a row (src/webhooks/dispatcher.ts) were the deliveries deleted
+  // here: their count goes with them, or the next failure after a reset would disable it early.
+  // A disabled endpoint stays disabled until it is enabled.
+  steps.push({ query: db.updateTable('webhook_endpoints').set({ failures: 0 }).where('tenant_id', '=', tenantId).compile() });
   await store.executor.atomic(steps);
   for (const listener of listeners.get(store) ?? []) listener(tenantId);
   return { customers };
