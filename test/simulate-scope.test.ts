@@ -90,3 +90,36 @@ describe.skipIf(testBackend() !== 'sqlite')('Custgate-Simulate with an Idempoten
     }
   });
 });
+
+describe.skipIf(testBackend() !== 'sqlite')('custgate/testing and refused credentials', () => {
+  it("a suite's refused credentials do not lock every tenant out: the per-address limit is off unless the env sets it", async () => {
+    const gateway = await startGateway({ tenants: { shop: {}, billing: {} } });
+    try {
+      // Every client of a test gateway is 127.0.0.1: a property test of a service's 401 handling
+      // (fast-check's default 100 runs) once locked out the whole suite, every tenant, for a minute.
+      for (let i = 0; i < 105; i++) {
+        const res = await fetch(`${gateway.url}/v1/customers`, {
+          headers: { authorization: 'Bearer sk_test_NoSuchKeyAnywhere0000000000' },
+        });
+        expect(res.status).toBe(401);
+      }
+      const theirs = await fetch(`${gateway.url}/v1/customers`, { headers: { authorization: `Bearer ${keyOf(gateway, 'billing')}` } });
+      expect(theirs.status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
+    const guarded = await startGateway({ env: { CUSTGATE_AUTH_FAILURE_LIMIT: '2' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${guarded.url}/v1/customers`, {
+          headers: { authorization: 'Bearer sk_test_NoSuchKeyAnywhere0000000000' },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 429]);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
