@@ -107,6 +107,24 @@ describe('the Stripe SDK: webhook endpoints and events', () => {
     });
   });
 
+  it("lists events of the types Stripe's `types` array names; with `type` too it is a 400", async () => {
+    const customer = await stripe.customers.create({ name: 'Typed' });
+    await stripe.customers.update(customer.id, { name: 'Typed again' });
+    await stripe.customers.del(customer.id);
+    const all = (await stripe.events.list({ limit: 100 })).data;
+    const of = (...types: string[]) => all.filter((e) => types.includes(e.type)).map((e) => e.id);
+    const listed = async (types: string[]) => (await stripe.events.list({ limit: 100, types })).data.map((e) => e.id);
+    expect(of('customer.deleted')).toHaveLength(1);
+    expect(await listed(['customer.created', 'customer.updated'])).toEqual(of('customer.created', 'customer.updated'));
+    expect(await listed(['customer.deleted'])).toEqual(of('customer.deleted'));
+    expect(await listed(['charge.succeeded'])).toEqual([]);
+    expect(await listed(['charge.succeeded', 'customer.deleted'])).toEqual(of('customer.deleted'));
+    await expect(stripe.events.list({ type: 'customer.created', types: ['customer.updated'] })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+    });
+  });
+
   it("refuses a bad endpoint in Stripe's own error shape", async () => {
     await expect(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] })).rejects.toMatchObject({
       type: 'StripeInvalidRequestError',

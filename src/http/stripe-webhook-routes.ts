@@ -107,8 +107,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
           issues: [{ path: ['limit'], kind: 'value', message: 'limit must be a whole number from 1 to 100.' }],
         });
       }
-      const type = q.get('type');
-      const types = type === null || type === '*' || type === 'customer.*' ? undefined : [type];
+      const types = typesOf(q);
       const known = types?.filter(isEventType);
       const created = createdRange(q);
       const after = q.get('starting_after');
@@ -116,7 +115,8 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const anchor = ref && (await wh.repo.event(p.tenantId, ref.customerId, ref.version));
       if (after !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${after}'`);
       const rows =
-        types && known?.length !== types.length
+        // A name no customer event has matches nothing; a list is the events of the names it has.
+        known?.length === 0
           ? []
           : await wh.repo.events({
               tenantId: p.tenantId,
@@ -138,6 +138,22 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
     }),
   );
   return api;
+}
+
+/**
+ * Stripe's `type` (one name, `*` a wildcard) or `types` (a list: `types[]=` or `types[0]=`; not both,
+ * https://docs.stripe.com/api/events/list#list_events-types): the names asked for, or undefined
+ * for every customer event.
+ */
+function typesOf(q: URLSearchParams): string[] | undefined {
+  const type = q.get('type');
+  const listed = [...q].filter(([name]) => /^types\[\d*\]$/.test(name)).map(([, value]) => value);
+  if (type !== null && listed.length > 0) {
+    const message = 'You may pass either type or types, but not both.';
+    throw new GatewayError('invalid_request', message, { issues: [{ path: ['types'], kind: 'value', message }] });
+  }
+  const names = type === null ? listed : [type];
+  return names.length === 0 || names.some((t) => t === '*' || t === 'customer.*') ? undefined : names;
 }
 
 const createdOps = ['gt', 'gte', 'lt', 'lte'] as const;
