@@ -328,6 +328,32 @@ describe('webhook deliveries', () => {
     expect(await shown()).toMatchObject({ status: 'enabled', failures: 1 });
   });
 
+  it("resend to one endpoint (the console's Resend on its log) sends the event there only; without one, to each", async () => {
+    const s = await setup();
+    const [a, b] = [await receiver(), await receiver()];
+    const [ea, eb] = [await addEndpoint(s, { url: a.url }), await addEndpoint(s, { url: b.url })];
+    await createCustomer(s);
+    await drainUntil(s.webhooks.dispatcher, () => a.received.length >= 1 && b.received.length >= 1);
+    const event = stripeEventOf(a.received[0]!, ea.secret).id;
+    const resend = (body?: unknown) =>
+      s.request(
+        `/gateway/v1/events/${event}/resend`,
+        body === undefined ? { method: 'POST', headers: s.auth() } : jsonInit('POST', body, s.auth()),
+      );
+
+    const one = await resend({ endpoint: ea.id });
+    expect(await one.json()).toEqual({ id: event, object: 'event', resent: 1 });
+    // Nothing is left to send once A has it again: B's delivery was not put back in line.
+    await drainUntil(s.webhooks.dispatcher, async () => a.received.length >= 2 && (await s.webhooks.repo.pendingCount()) === 0);
+    expect([a.received.length, b.received.length]).toEqual([2, 1]);
+
+    expect((await resend({ endpoint: 'we_nope' })).status).toBe(404);
+    expect((await resend({ endpoint: 42 })).status).toBe(400);
+    expect(await (await resend()).json()).toEqual({ id: event, object: 'event', resent: 2 });
+    await drainUntil(s.webhooks.dispatcher, () => a.received.length >= 3 && b.received.length >= 2);
+    expect(stripeEventOf(b.received[1]!, eb.secret).id).toBe(event);
+  });
+
   it('a rolled secret: old and new both verify during the overlap', async () => {
     const s = await setup();
     const r = await receiver();
