@@ -145,8 +145,10 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     expect(external).toEqual([]);
   }, 120_000);
 
-  it("/console shows an endpoint's delivery attempts, failed then delivered, and resends an event", async () => {
+  it("/console shows an endpoint's delivery attempts, failed then delivered, and resends an event to that endpoint", async () => {
     const receiver: Receiver = await startReceiver();
+    // Another endpoint of the tenant that gets the same event: the console's Resend is not for it.
+    const other: Receiver = await startReceiver();
     try {
       receiver.status = 503;
       const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
@@ -157,6 +159,13 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
       });
       expect(made.status).toBe(201);
       const endpoint = (await made.json()) as { id: string };
+      const second = await fetch(`${base}/gateway/v1/webhook_endpoints`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: other.url, enabled_events: ['customer.created'] }),
+      });
+      expect(second.status).toBe(201);
+      const otherEndpoint = (await second.json()) as { id: string };
       const created = await fetch(`${base}/v1/customers`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
@@ -164,9 +173,9 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
       });
       expect(created.status).toBe(200);
       // The server sends right after the write: wait for that first (failed) attempt on the API.
-      const attempts = async () =>
+      const attempts = async (id = endpoint.id) =>
         (
-          (await (await fetch(`${base}/gateway/v1/webhook_endpoints/${endpoint.id}/attempts`, { headers: auth })).json()) as {
+          (await (await fetch(`${base}/gateway/v1/webhook_endpoints/${id}/attempts`, { headers: auth })).json()) as {
             data: { event: string; status: number }[];
           }
         ).data;
@@ -203,10 +212,15 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
       await expect.poll(() => page.locator('#attempts-state').textContent()).toContain('queued again');
       await expect.poll(() => receiver.received.length, { timeout: 20_000 }).toBe(before + 1);
       expect(JSON.parse(receiver.received.at(-1)!.body)).toMatchObject({ id: event, type: 'customer.created' });
+      // Its round is settled once its attempt is logged: the other endpoint had one attempt, and still has.
+      await expect.poll(async () => (await attempts()).filter((a) => a.status === 200).length, { timeout: 20_000 }).toBe(2);
+      expect(await attempts(otherEndpoint.id)).toEqual([expect.objectContaining({ event, status: 200 })]);
+      expect(other.received).toHaveLength(1);
       expect(errors).toEqual([]);
       expect(external).toEqual([]);
     } finally {
       await receiver.close();
+      await other.close();
     }
   }, 120_000);
 

@@ -134,6 +134,28 @@ describe('POST /gateway/v1/reset', () => {
     }
   });
 
+  it("forgets the tenant's request log with its customers (their bodies were in it); another tenant's stays", async () => {
+    const g = await testGateway();
+    try {
+      const key = (t: typeof g.tenant) => ({ authorization: `Bearer ${t.credentials.wooshpay?.secret_key}` });
+      const create = (t: typeof g.tenant, name: string) =>
+        g.request('/v1/customers', { method: 'POST', headers: key(t), body: new URLSearchParams({ name }) });
+      await create(g.tenant, 'Jenny Before-Reset');
+      await create(g.other, 'Theirs');
+      const logged = async (t: typeof g.tenant) =>
+        ((await (await g.request('/gateway/v1/requests', { headers: key(t) })).json()) as { data: { request_body: unknown }[] }).data;
+      expect(JSON.stringify(await logged(g.tenant))).toContain('Jenny Before-Reset');
+
+      expect((await g.request('/gateway/v1/reset', { method: 'POST', headers: key(g.tenant) })).status).toBe(200);
+      expect(await logged(g.tenant)).toEqual([]);
+      await create(g.tenant, 'After');
+      expect((await logged(g.tenant)).map((e) => e.request_body)).toEqual([{ name: 'After' }]);
+      expect(await logged(g.other)).toHaveLength(1);
+    } finally {
+      await g.store.executor.close();
+    }
+  });
+
   it('is refused without a credential, and in production (nothing deleted)', async () => {
     expect((await gw.request('/gateway/v1/reset', { method: 'POST' })).status).toBe(401);
     const prod = await testGateway({ NODE_ENV: 'production' });

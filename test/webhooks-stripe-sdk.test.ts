@@ -85,6 +85,46 @@ describe('the Stripe SDK: webhook endpoints and events', () => {
     await expect(stripe.webhookEndpoints.retrieve(endpoint.id)).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it("lists events by Stripe's created filter: an exact time, gt, gte, lt and lte; an unknown one is refused", async () => {
+    const customer = await stripe.customers.create({ name: 'Filtered' });
+    await stripe.customers.update(customer.id, { name: 'Filtered again' });
+    const all = (await stripe.events.list({ limit: 100 })).data;
+    const newest = all[0]?.created ?? 0;
+    const oldest = all.at(-1)?.created ?? 0;
+    const ids = (list: Stripe.ApiList<Stripe.Event>) => list.data.map((e) => e.id);
+    const where = (keep: (created: number) => boolean) => all.filter((e) => keep(e.created)).map((e) => e.id);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    expect(ids(await stripe.events.list({ limit: 100, created: { lt: newest } }))).toEqual(where((t) => t < newest));
+    expect(ids(await stripe.events.list({ limit: 100, created: { lte: oldest } }))).toEqual(where((t) => t <= oldest));
+    expect(ids(await stripe.events.list({ limit: 100, created: { gt: oldest } }))).toEqual(where((t) => t > oldest));
+    expect(ids(await stripe.events.list({ limit: 100, created: { gte: newest, lte: newest } }))).toEqual(where((t) => t === newest));
+    // A time with no event: none, not every event since.
+    expect(ids(await stripe.events.list({ limit: 100, created: oldest - 3600 }))).toEqual([]);
+    expect(ids(await stripe.events.list({ limit: 100, created: newest }))).toEqual(where((t) => t === newest));
+    await expect(stripe.events.list({ created: { after: 1 } as Stripe.RangeQueryParam })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+    });
+  });
+
+  it("lists events of the types Stripe's `types` array names; with `type` too it is a 400", async () => {
+    const customer = await stripe.customers.create({ name: 'Typed' });
+    await stripe.customers.update(customer.id, { name: 'Typed again' });
+    await stripe.customers.del(customer.id);
+    const all = (await stripe.events.list({ limit: 100 })).data;
+    const of = (...types: string[]) => all.filter((e) => types.includes(e.type)).map((e) => e.id);
+    const listed = async (types: string[]) => (await stripe.events.list({ limit: 100, types })).data.map((e) => e.id);
+    expect(of('customer.deleted')).toHaveLength(1);
+    expect(await listed(['customer.created', 'customer.updated'])).toEqual(of('customer.created', 'customer.updated'));
+    expect(await listed(['customer.deleted'])).toEqual(of('customer.deleted'));
+    expect(await listed(['charge.succeeded'])).toEqual([]);
+    expect(await listed(['charge.succeeded', 'customer.deleted'])).toEqual(of('customer.deleted'));
+    await expect(stripe.events.list({ type: 'customer.created', types: ['customer.updated'] })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+    });
+  });
+
   it("refuses a bad endpoint in Stripe's own error shape", async () => {
     await expect(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] })).rejects.toMatchObject({
       type: 'StripeInvalidRequestError',

@@ -111,6 +111,21 @@ describe('webhook endpoints', () => {
     expect(await removed.json()).toEqual({ id: made.id, object: 'webhook_endpoint', deleted: true });
     expect((await s.request(`/gateway/v1/webhook_endpoints/${made.id}`, { headers: s.auth() })).status).toBe(404);
   });
+
+  it("Stripe's resource refuses an event type that is not a string with a 400 in Stripe's envelope, not a 500", async () => {
+    const s = await setup();
+    // A form body's brackets make an object of the item (`enabled_events[0][x]=1`), as a JSON body can.
+    const form = new URLSearchParams({ url: 'https://example.com/hooks', 'enabled_events[0][x]': '1' });
+    for (const init of [
+      { method: 'POST', headers: s.auth(), body: form },
+      jsonInit('POST', { url: 'https://example.com/hooks', enabled_events: [{ x: '1' }] }, s.auth()),
+    ]) {
+      const res = await s.request('/v1/webhook_endpoints', init);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'enabled_events' } });
+    }
+    expect(await s.webhooks.repo.endpoints(s.tenant.tenant.id)).toEqual([]);
+  });
 });
 
 describe('webhook deliveries', () => {
@@ -289,6 +304,54 @@ describe('webhook deliveries', () => {
     await drainUntil(s.webhooks.dispatcher, () => r.received.length >= 2);
     expect(stripeEventOf(r.received[1]!, endpoint.secret).id).toBe(events.data[0]!.id);
     expect((await s.request('/gateway/v1/events/evt_nope/resend', { method: 'POST', headers: s.auth() })).status).toBe(404);
+  });
+
+  it("a reset starts an endpoint's count of given-up deliveries again: the next failure alone does not disable it", async () => {
+    const s = await setup({ CUSTGATE_WEBHOOK_RETRY_HOURS: '0', CUSTGATE_WEBHOOK_DISABLE_AFTER: '2' });
+    const r = await receiver();
+    const endpoint = await addEndpoint(s, { url: r.url });
+    const shown = async () =>
+      (await (await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}`, { headers: s.auth() })).json()) as {
+        status: string;
+        failures: number;
+      };
+    r.status = 500;
+    await createCustomer(s);
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ dead: 1 });
+    expect(await shown()).toMatchObject({ status: 'enabled', failures: 1 });
+
+    expect((await s.request('/gateway/v1/reset', { method: 'POST', headers: s.auth() })).status).toBe(200);
+    // The given-up delivery and its attempts went with the reset; so does what they counted.
+    expect(await shown()).toMatchObject({ status: 'enabled', failures: 0 });
+    await createCustomer(s);
+    expect(await s.webhooks.dispatcher.drain()).toMatchObject({ dead: 1 });
+    expect(await shown()).toMatchObject({ status: 'enabled', failures: 1 });
+  });
+
+  it("resend to one endpoint (the console's Resend on its log) sends the event there only; without one, to each", async () => {
+    const s = await setup();
+    const [a, b] = [await receiver(), await receiver()];
+    const [ea, eb] = [await addEndpoint(s, { url: a.url }), await addEndpoint(s, { url: b.url })];
+    await createCustomer(s);
+    await drainUntil(s.webhooks.dispatcher, () => a.received.length >= 1 && b.received.length >= 1);
+    const event = stripeEventOf(a.received[0]!, ea.secret).id;
+    const resend = (body?: unknown) =>
+      s.request(
+        `/gateway/v1/events/${event}/resend`,
+        body === undefined ? { method: 'POST', headers: s.auth() } : jsonInit('POST', body, s.auth()),
+      );
+
+    const one = await resend({ endpoint: ea.id });
+    expect(await one.json()).toEqual({ id: event, object: 'event', resent: 1 });
+    // Nothing is left to send once A has it again: B's delivery was not put back in line.
+    await drainUntil(s.webhooks.dispatcher, async () => a.received.length >= 2 && (await s.webhooks.repo.pendingCount()) === 0);
+    expect([a.received.length, b.received.length]).toEqual([2, 1]);
+
+    expect((await resend({ endpoint: 'we_nope' })).status).toBe(404);
+    expect((await resend({ endpoint: 42 })).status).toBe(400);
+    expect(await (await resend()).json()).toEqual({ id: event, object: 'event', resent: 2 });
+    await drainUntil(s.webhooks.dispatcher, () => a.received.length >= 3 && b.received.length >= 2);
+    expect(stripeEventOf(b.received[1]!, eb.secret).id).toBe(event);
   });
 
   it('a rolled secret: old and new both verify during the overlap', async () => {

@@ -25,7 +25,7 @@ export interface TestTenant {
 export interface StartGatewayOptions {
   /** Tenants by name (default: one tenant, `test`, with generated credentials). */
   readonly tenants?: Readonly<Record<string, TestTenant>>;
-  /** Gateway settings (the variables of docs/operations.md); NODE_ENV defaults to `test`, the log to silent. */
+  /** Gateway settings (the variables of docs/operations.md); NODE_ENV defaults to `test`, the log to silent, CUSTGATE_AUTH_FAILURE_LIMIT to 0 (off). */
   readonly env?: Readonly<Record<string, string>>;
   /** Port on 127.0.0.1 (default: a free one). */
   readonly port?: number;
@@ -49,6 +49,9 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
   const env = {
     NODE_ENV: 'test',
     CUSTGATE_LOG_LEVEL: 'silent',
+    // Every client of a test gateway is 127.0.0.1: the failed-authentication limit per address
+    // (docs/security.md) would turn one test's refused credentials into 429s for every tenant.
+    CUSTGATE_AUTH_FAILURE_LIMIT: '0',
     ...options.env,
     DATABASE_URL: ':memory:',
   };

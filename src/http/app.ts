@@ -9,14 +9,15 @@ import { bookApi } from './book-routes.ts';
 import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import type { Handler } from './context.ts';
-import { type DialectHandlers, dialectHandlers } from './pipeline.ts';
+import { type AfterAuth, type DialectHandlers, dialectHandlers } from './pipeline.ts';
 import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
 import { responseHeaders } from './response-headers.ts';
 import { corsFor } from './cors.ts';
 import { dialectOfCredential } from './stray.ts';
 import { createRuntime, type GatewayDeps, type Runtime } from './runtime.ts';
-import { simulator } from './simulate.ts';
+import { SimulateHeader } from './simulate.ts';
+import { onReset } from '../store/tenant-reset.ts';
 import { SimulateRules } from './simulate-rules.ts';
 import { webRoutes } from '../web/index.ts';
 import { mountWebhooks } from './webhook-routes.ts';
@@ -35,18 +36,14 @@ function mount(app: GatewayApp, base: string, dialect: AnyDialect, h: DialectHan
   if (dialect.wire.delete) app.delete(`${collection}/:id`, h.delete);
 }
 
-/**
- * The same handlers, each first recording which dialect serves the request (access log, request
- * id), and honouring the dev server's simulate header (simulate.ts).
- */
-function tagged(dialect: AnyDialect, h: DialectHandlers, simulate: ReturnType<typeof simulator>): DialectHandlers {
-  const tag = (handler: Handler): Handler => {
-    const simulated = simulate(dialect, handler, h.fail);
-    return (c) => {
+/** The same handlers, each first recording which dialect serves the request (access log, request id). */
+function tagged(dialect: AnyDialect, h: DialectHandlers): DialectHandlers {
+  const tag =
+    (handler: Handler): Handler =>
+    (c) => {
       markDialect(c, dialect.name);
-      return simulated(c);
+      return handler(c);
     };
-  };
   return {
     read: tag(h.read),
     list: tag(h.list),
@@ -84,10 +81,17 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   app.use(responseHeaders(requestIdHeaders));
   const cors = corsFor(deps.config.corsOrigins);
   if (cors) app.use(cors);
-  const simulate = simulator(rt);
+  // The dev server's failures on purpose, once the caller is known: the header, else the tenant's rules.
+  const header = new SimulateHeader(rt);
   const rules = new SimulateRules(rt);
-  const afterAuth = rules.apply.bind(rules);
-  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }), simulate)] as const));
+  const afterAuth: AfterAuth = (c, dialect, principal) => header.apply(c, dialect, principal) ?? rules.apply(c, dialect, principal);
+  // What this process keeps of a tenant beside the store goes with a reset through it (tenant-reset.ts).
+  onReset(rt.store, (tenantId) => {
+    header.reset(tenantId);
+    rules.reset(tenantId);
+    rt.requestLog.forget(tenantId);
+  });
+  const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }))] as const));
 
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];

@@ -76,6 +76,11 @@ export class RequestLog {
     this.#rings.set(tenantId, ring);
   }
 
+  /** A reset of the tenant: its requests go with the customers whose bodies they carry. */
+  forget(tenantId: string): void {
+    this.#rings.delete(tenantId);
+  }
+
   /** Newest first, filtered by status (`404`, or a class: `4xx`) and path prefix. */
   list(tenantId: string, filter: { readonly status?: string; readonly path?: string; readonly limit?: number } = {}): LoggedRequest[] {
     const status = filter.status;

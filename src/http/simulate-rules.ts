@@ -4,7 +4,9 @@ import { GatewayError } from '../contract/errors.ts';
 import { parseSimulation, ruleMatches, simulateHeader } from '../contract/simulation.ts';
 import { listSimulateRules, type SimulateRuleRow } from '../store/simulate-rules.ts';
 import type { Runtime } from './runtime.ts';
-import { carryOut } from './simulate.ts';
+import { simulated } from './simulate.ts';
+
+export { SimulatedAnswer } from './simulate.ts';
 
 // A tenant's simulate rules (`custgate simulate add`, /gateway/v1/simulate) for clients that cannot
 // send the Custgate-Simulate header: after authentication, the tenant's first rule that matches the
@@ -15,19 +17,11 @@ import { carryOut } from './simulate.ts';
 
 const cacheMs = 1_000;
 
-/** A rule-made answer that is not an error of the gateway's (a provider's own failure body). */
-export class SimulatedAnswer extends Error {
-  readonly response: Response;
-  constructor(response: Response) {
-    super('simulated answer');
-    this.response = response;
-  }
-}
-
 export class SimulateRules {
   readonly #rt: Runtime;
   readonly #cache = new Map<string, { readonly at: number; readonly rules: Promise<SimulateRuleRow[]>; read?: SimulateRuleRow[] }>();
-  readonly #hits = new Map<string, number>();
+  /** Matching requests seen per tenant, then per rule: a reset of the tenant starts its rules' counts again. */
+  readonly #hits = new Map<string, Map<string, number>>();
   readonly #ignored = new Set<string>();
 
   constructor(rt: Runtime) {
@@ -63,10 +57,17 @@ export class SimulateRules {
     return cached && Date.now() - cached.at < cacheMs ? cached.read : undefined;
   }
 
+  /** A reset of the tenant: its rules stay, and count their matching requests from none again. */
+  reset(tenantId: string): void {
+    this.#hits.delete(tenantId);
+  }
+
   /** Whether this matching request is one the rule fails (its every-n-th, or one of its first n). */
   #due(rule: SimulateRuleRow): boolean {
-    const n = (this.#hits.get(rule.id) ?? 0) + 1;
-    this.#hits.set(rule.id, n);
+    const hits = this.#hits.get(rule.tenant_id) ?? new Map<string, number>();
+    this.#hits.set(rule.tenant_id, hits);
+    const n = (hits.get(rule.id) ?? 0) + 1;
+    hits.set(rule.id, n);
     if (rule.every !== null) return n % rule.every === 0;
     if (rule.times !== null) return n <= rule.times;
     return true;
@@ -98,8 +99,6 @@ export class SimulateRules {
     // A named failure another provider has (card_declined on Zenskar): this dialect goes through.
     const simulation = parseSimulation(rule.simulate, dialect, `simulate rule ${rule.id}: ${rule.simulate}`);
     if (simulation instanceof GatewayError || !this.#due(rule)) return;
-    const outcome = await carryOut(simulation, dialect);
-    if (outcome === undefined) return;
-    throw outcome instanceof GatewayError ? outcome : new SimulatedAnswer(outcome);
+    await simulated(simulation, dialect);
   }
 }

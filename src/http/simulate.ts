@@ -1,17 +1,17 @@
 import type { Context } from 'hono';
 import { BoundedMap } from '../contract/bounded-map.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
+import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
-import type { Handler } from './context.ts';
 import type { Runtime } from './runtime.ts';
 
 // Error injection for a dev server: `Custgate-Simulate: <what>[; times=N]` on a dialect request
 // makes it fail or slow down the way the provider would, in its envelope, status and headers (what
 // it takes: src/contract/simulation.ts). A request with an Idempotency-Key fails on its first N
 // attempts (default 1) and goes through on the next, as a transient failure does for an SDK that
-// retries; without a key, every attempt fails. With NODE_ENV=production the header is ignored, and
-// logged. A tenant's simulate rules (simulate-rules.ts) do the same for clients without the header.
+// retries; without a key, every attempt fails. It takes effect after authentication. With
+// NODE_ENV=production the header is ignored, and logged. A tenant's simulate rules
+// (simulate-rules.ts) do the same for clients without the header.
 
 export { simulateHeader } from '../contract/simulation.ts';
 
@@ -35,46 +35,70 @@ export async function carryOut(simulation: Simulation, dialect: AnyDialect): Pro
   return Response.json(body, { status });
 }
 
-/** Attempts seen per Idempotency-Key, bounded: the oldest is forgotten first. */
-class Attempts {
-  readonly #seen = new BoundedMap<string, number>(10_000);
-  next(key: string): number {
-    const n = (this.#seen.get(key) ?? 0) + 1;
-    this.#seen.set(key, n);
-    return n;
+/** A simulated answer that is not an error of the gateway's (a provider's own failure body). */
+export class SimulatedAnswer extends Error {
+  readonly response: Response;
+  constructor(response: Response) {
+    super('simulated answer');
+    this.response = response;
   }
 }
 
-/** Wraps a dialect's handlers so the simulate header takes effect (not in production). */
-export function simulator(rt: Runtime): (dialect: AnyDialect, handler: Handler, fail: (error: unknown) => Response) => Handler {
-  const attempts = new Attempts();
-  return (dialect, handler, fail) => {
-    const simulated = simulate(rt, attempts, dialect, handler, fail);
-    // Not an async function: a request without the header (nearly all) goes straight to its
-    // handler's promise instead of one wrapped around it.
-    return (c: Context) => {
-      const header = c.req.header(simulateHeader)?.trim();
-      return header ? simulated(c, header) : handler(c);
-    };
-  };
+/** Throws the answer a simulation makes, or waits out its latency. */
+export async function simulated(simulation: Simulation, dialect: AnyDialect): Promise<void> {
+  const outcome = await carryOut(simulation, dialect);
+  if (outcome === undefined) return;
+  throw outcome instanceof GatewayError ? outcome : new SimulatedAnswer(outcome);
 }
 
-function simulate(rt: Runtime, attempts: Attempts, dialect: AnyDialect, handler: Handler, fail: (error: unknown) => Response) {
-  return async (c: Context, header: string): Promise<Response> => {
-    if (rt.config.production) {
-      rt.logger.error('simulate_ignored', { dialect: dialect.name, reason: 'NODE_ENV=production', value: header.slice(0, 100) });
-      return handler(c);
+/**
+ * The header, once the caller is known (src/http/pipeline.ts, after authentication, as the rules
+ * run): a credential no tenant has is refused as the provider refuses it. The attempts of an
+ * Idempotency-Key are counted per tenant and mode, as a provider scopes the key itself (Stripe:
+ * per account, https://docs.stripe.com/api/idempotent_requests), and a reset of the tenant starts
+ * them again, as it forgets the keys; before, one count served every tenant, was spent by refused
+ * credentials, and outlived a reset.
+ */
+export class SimulateHeader {
+  readonly #rt: Runtime;
+  /** Attempts seen per tenant, mode, dialect, key and header, bounded: the oldest is forgotten first. */
+  readonly #seen = new BoundedMap<string, number>(10_000);
+  /** Bumped by each reset of a tenant: its earlier counts are no longer found (and age out). */
+  readonly #generation = new BoundedMap<string, number>(10_000);
+
+  constructor(rt: Runtime) {
+    this.#rt = rt;
+  }
+
+  /** A reset of the tenant: its attempts are counted from none again. */
+  reset(tenantId: string): void {
+    this.#generation.set(tenantId, (this.#generation.get(tenantId) ?? 0) + 1);
+  }
+
+  /** Undefined, without a promise, for a request without the header (nearly all). */
+  apply(c: Context, dialect: AnyDialect, principal: Principal): Promise<void> | undefined {
+    const header = c.req.header(simulateHeader)?.trim();
+    return header ? this.#apply(c, dialect, principal, header) : undefined;
+  }
+
+  async #apply(c: Context, dialect: AnyDialect, principal: Principal, header: string): Promise<void> {
+    if (this.#rt.config.production) {
+      this.#rt.logger.error('simulate_ignored', { dialect: dialect.name, reason: 'NODE_ENV=production', value: header.slice(0, 100) });
+      return;
     }
     const [what = '', ...options] = header.split(';').map((part) => part.trim());
     const times = options.map((o) => /^times=(\d{1,4})$/.exec(o)).find((m) => m)?.[1];
-    if (options.length > (times === undefined ? 0 : 1)) return fail(refusedSimulation(`The only option is times=<n>: ${header}`));
+    if (options.length > (times === undefined ? 0 : 1)) throw refusedSimulation(`The only option is times=<n>: ${header}`);
     const simulation = parseSimulation(what, dialect);
-    if (simulation instanceof GatewayError) return fail(simulation);
+    if (simulation instanceof GatewayError) throw simulation;
     const key = c.req.header('idempotency-key');
-    if (simulation.kind !== 'latency' && key !== undefined && attempts.next(`${dialect.name} ${key} ${header}`) > Number(times ?? 1))
-      return handler(c);
-    const outcome = await carryOut(simulation, dialect);
-    if (outcome === undefined) return handler(c);
-    return outcome instanceof GatewayError ? fail(outcome) : outcome;
-  };
+    if (simulation.kind !== 'latency' && key !== undefined) {
+      const { tenantId, livemode } = principal;
+      const counted = `${tenantId} ${this.#generation.get(tenantId) ?? 0} ${livemode ? 'live' : 'test'} ${dialect.name} ${key} ${header}`;
+      const n = (this.#seen.get(counted) ?? 0) + 1;
+      this.#seen.set(counted, n);
+      if (n > Number(times ?? 1)) return;
+    }
+    await simulated(simulation, dialect);
+  }
 }

@@ -107,17 +107,16 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
           issues: [{ path: ['limit'], kind: 'value', message: 'limit must be a whole number from 1 to 100.' }],
         });
       }
-      const type = q.get('type');
-      const types = type === null || type === '*' || type === 'customer.*' ? undefined : [type];
+      const types = typesOf(q);
       const known = types?.filter(isEventType);
-      const gte = q.get('created[gte]') ?? (q.has('created[gt]') ? String(Number(q.get('created[gt]')) + 1) : q.get('created'));
-      if (gte !== null && !/^\d{1,12}$/.test(gte)) throw new GatewayError('invalid_request', 'created must be a Unix timestamp.');
+      const created = createdRange(q);
       const after = q.get('starting_after');
       const ref = after === null ? undefined : parseEventId(after);
       const anchor = ref && (await wh.repo.event(p.tenantId, ref.customerId, ref.version));
       if (after !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${after}'`);
       const rows =
-        types && known?.length !== types.length
+        // A name no customer event has matches nothing; a list is the events of the names it has.
+        known?.length === 0
           ? []
           : await wh.repo.events({
               tenantId: p.tenantId,
@@ -125,7 +124,8 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
               createdAfter: retainedSince(rt),
               limit: limit + 1,
               ...(known ? { types: known } : {}),
-              ...(gte !== null ? { createdGte: new Date(Number(gte) * 1000).toISOString() } : {}),
+              ...(created.gte !== undefined ? { createdGte: new Date(created.gte * 1000).toISOString() } : {}),
+              ...(created.lt !== undefined ? { createdBefore: new Date(created.lt * 1000).toISOString() } : {}),
               ...(q.get('delivery_success') === 'false' ? { undelivered: true } : {}),
               ...(anchor ? { before: anchor } : {}),
             });
@@ -139,6 +139,53 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
   );
   return api;
 }
+
+/**
+ * Stripe's `type` (one name, `*` a wildcard) or `types` (a list: `types[]=` or `types[0]=`; not both,
+ * https://docs.stripe.com/api/events/list#list_events-types): the names asked for, or undefined
+ * for every customer event.
+ */
+function typesOf(q: URLSearchParams): string[] | undefined {
+  const type = q.get('type');
+  const listed = [...q].filter(([name]) => /^types\[\d*\]$/.test(name)).map(([, value]) => value);
+  if (type !== null && listed.length > 0) {
+    const message = 'You may pass either type or types, but not both.';
+    throw new GatewayError('invalid_request', message, { issues: [{ path: ['types'], kind: 'value', message }] });
+  }
+  const names = type === null ? listed : [type];
+  return names.length === 0 || names.some((t) => t === '*' || t === 'customer.*') ? undefined : names;
+}
+
+const createdOps = ['gt', 'gte', 'lt', 'lte'] as const;
+
+/**
+ * Stripe's `created` filter (https://docs.stripe.com/api/events/list#list_events-created): a Unix
+ * time, or any of `created[gt|gte|lt|lte]`, as whole seconds from `gte` up to before `lt`. An
+ * event's `created` is its time in whole seconds, so `gt` T is `gte` T+1 and `lte` T is `lt` T+1.
+ */
+function createdRange(q: URLSearchParams): { gte?: number; lt?: number } {
+  const refused = (message: string) =>
+    new GatewayError('invalid_request', message, { issues: [{ path: ['created'], kind: 'value', message }] });
+  const unix = (name: string): number | undefined => {
+    const text = q.get(name);
+    if (text === null) return undefined;
+    if (!/^\d{1,12}$/.test(text)) throw refused(`${name} must be a Unix timestamp.`);
+    return Number(text);
+  };
+  for (const [name] of q) {
+    const op = /^created\[(.*)\]$/.exec(name)?.[1];
+    if (op !== undefined && !createdOps.includes(op as never))
+      throw refused(`Received unknown parameter: ${name}; created takes ${createdOps.map((o) => `created[${o}]`).join(', ')}.`);
+  }
+  const exact = unix('created');
+  const lower = [unix('created[gte]'), mapDefined(unix('created[gt]'), (t) => t + 1), exact];
+  const upper = [unix('created[lt]'), mapDefined(unix('created[lte]'), (t) => t + 1), mapDefined(exact, (t) => t + 1)];
+  const gte = lower.filter((t) => t !== undefined);
+  const lt = upper.filter((t) => t !== undefined);
+  return { ...(gte.length > 0 ? { gte: Math.max(...gte) } : {}), ...(lt.length > 0 ? { lt: Math.min(...lt) } : {}) };
+}
+
+const mapDefined = <T, U>(value: T | undefined, f: (value: T) => U): U | undefined => (value === undefined ? undefined : f(value));
 
 const retainedSince = (rt: Runtime): string => new Date(rt.now().getTime() - rt.config.webhooks.eventDays * 86400_000).toISOString();
 

@@ -124,9 +124,17 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
     '/events/:id/resend',
     run(async (c, p) => {
       const id = c.req.param('id') ?? '';
+      // `{"endpoint": "we_…"}`: to that endpoint only (the console's Resend on one endpoint's log);
+      // without it, to every endpoint the event went to.
+      const { endpoint } = await body(c, rt, ['json']);
+      if (endpoint !== undefined && typeof endpoint !== 'string') {
+        const message = 'endpoint must be the id of a webhook endpoint (we_…).';
+        throw new GatewayError('invalid_request', message, { issues: [{ path: ['endpoint'], kind: 'value', message }] });
+      }
       const ref = parseEventId(id);
-      const resent = ref ? await wh.repo.resend(scope(p), ref.customerId, ref.version, rt.now().toISOString()) : 0;
-      if (resent === 0) throw new GatewayError('not_found', `No deliveries of event '${id}' to resend.`);
+      const resent = ref ? await wh.repo.resend(scope(p), ref.customerId, ref.version, rt.now().toISOString(), endpoint) : 0;
+      if (resent === 0)
+        throw new GatewayError('not_found', `No deliveries of event '${id}'${endpoint === undefined ? '' : ` to ${endpoint}`} to resend.`);
       wh.committed();
       return c.json({ id, object: 'event', resent });
     }),

@@ -12,6 +12,7 @@ const withWebhooks = (store: Store) =>
   queryBuilder(store.executor.backend).withTables<{
     webhook_deliveries: { tenant_id: string; customer_id: string };
     webhook_attempts: { tenant_id: string };
+    webhook_endpoints: { tenant_id: string; failures: number };
   }>();
 
 /** Tables emptied for the tenant, children before the rows they name. */
@@ -31,6 +32,21 @@ const emptied = [
   'customers',
 ] as const;
 
+/**
+ * What this process keeps in memory for a tenant beside the store (a dev server's simulated-failure
+ * counts) is forgotten with a reset: each app on a store listens here. A reset by another process
+ * (`custgate reset` beside a running server) reaches the store only.
+ */
+const listeners = new WeakMap<Store, Set<(tenantId: string) => void>>();
+
+/** Calls `listener` after each reset of a tenant through `store` in this process; returns how to stop. */
+export function onReset(store: Store, listener: (tenantId: string) => void): () => void {
+  const set = listeners.get(store) ?? new Set();
+  listeners.set(store, set);
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
 export interface ResetReport {
   /** Customers the tenant had. */
   readonly customers: number;
@@ -46,7 +62,12 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
     .compile();
   const customers = Number((await store.executor.all(counted))[0]?.n ?? 0);
   const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
+  // An endpoint's given-up deliveries in a row (src/webhooks/dispatcher.ts) were the deliveries deleted
+  // here: their count goes with them, or the next failure after a reset would disable it early.
+  // A disabled endpoint stays disabled until it is enabled.
+  steps.push({ query: db.updateTable('webhook_endpoints').set({ failures: 0 }).where('tenant_id', '=', tenantId).compile() });
   await store.executor.atomic(steps);
+  for (const listener of listeners.get(store) ?? []) listener(tenantId);
   return { customers };
 }
 

@@ -34,6 +34,7 @@ export class WebhookEventQueries {
         ),
       );
     if (f.createdGte !== undefined) q = q.where('ev.created_at', '>=', f.createdGte);
+    if (f.createdBefore !== undefined) q = q.where('ev.created_at', '<', f.createdBefore);
     if (f.types && f.types.length > 0) {
       const actions = f.types.map((t) => actionOf[t]);
       q = q.where('ev.action', 'in', actions);

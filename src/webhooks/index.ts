@@ -211,7 +211,9 @@ export class Webhooks implements EventSink {
     if (!Array.isArray(list) || list.length === 0) throw invalid('enabled_events must be a list of event types.', 'enabled_events');
     for (const item of list) {
       if (item !== '*' && !eventTypes.includes(item as never)) {
-        throw invalid(`Unknown event type '${String(item)}'; known: *, ${eventTypes.join(', ')}.`, 'enabled_events');
+        // Not String(item): a form body's `enabled_events[0][x]=1` is an object without a prototype, which throws there.
+        const named = typeof item === 'string' ? `'${item}'` : `of type ${Array.isArray(item) ? 'array' : typeof item}`;
+        throw invalid(`Unknown event type ${named}; known: *, ${eventTypes.join(', ')}.`, 'enabled_events');
       }
     }
     return [...new Set(list as string[])];

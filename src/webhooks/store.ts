@@ -217,10 +217,10 @@ export class WebhookStore extends WebhookEventQueries {
   }
 
   /**
-   * Puts an event's deliveries (to every endpoint of the tenant that had it, of the scope's mode
-   * when it has one) back in line now.
+   * Puts an event's deliveries (to every endpoint of the tenant that had it, or to `endpointId`
+   * only; of the scope's mode when it has one) back in line now.
    */
-  async resend(scope: string | EndpointScope, customerId: string, version: number, now: string): Promise<number> {
+  async resend(scope: string | EndpointScope, customerId: string, version: number, now: string, endpointId?: string): Promise<number> {
     const { tenantId, livemode } = scopeOf(scope);
     let q = this.#db
       .updateTable('webhook_deliveries')
@@ -228,6 +228,7 @@ export class WebhookStore extends WebhookEventQueries {
       .where('tenant_id', '=', tenantId)
       .where('customer_id', '=', customerId)
       .where('version', '=', version);
+    if (endpointId !== undefined) q = q.where('endpoint_id', '=', endpointId);
     if (livemode !== undefined) {
       q = q.where(
         'endpoint_id',

@@ -86,6 +86,8 @@ export interface EventListFilter {
   readonly livemode: boolean;
   readonly types?: readonly EventType[];
   readonly createdGte?: string;
+  /** Only events created before this time (Stripe's created[lt], created[lte] and exact created). */
+  readonly createdBefore?: string;
   readonly createdAfter: string;
   /** Only events with a delivery that has not succeeded (Stripe's delivery_success=false). */
   readonly undelivered?: boolean;

@@ -72,7 +72,12 @@ async function showAttempts(kit: ConsoleKit, endpoint: Endpoint): Promise<void> 
 }
 
 async function resend(kit: ConsoleKit, endpoint: Endpoint, event: string): Promise<void> {
-  const { status, body } = await kit.call(`/gateway/v1/events/${encodeURIComponent(event)}/resend`, { method: 'POST' });
+  // To this endpoint only: the tenant's other endpoints that had the event are not sent it again.
+  const { status, body } = await kit.call(`/gateway/v1/events/${encodeURIComponent(event)}/resend`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ endpoint: endpoint.id }),
+  });
   if (status !== 200) {
     kit.state('attempts-state', `${status}: ${kit.messageOf(body)}`, true);
     return;
