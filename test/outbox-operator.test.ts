@@ -85,3 +85,12 @@ it('a delivery being sent is neither retried nor dropped: the provider holds the
     await proxy.close();
   }
 }, 120_000);
+
+it('outbox list refuses a --limit that is no count of deliveries, naming it', async () => {
+  for (const limit of ['abc', '-5', '0']) {
+    const run = await failingCli(['outbox', 'list', '--limit', limit], rig.gw.env);
+    expect(run?.code, limit).toBe(1);
+    expect(run?.stderr).toContain(`--limit must be a whole number from 1, not ${limit}`);
+  }
+  expect(await runCli(['outbox', 'list', '--limit', '2'], rig.gw.env)).toMatch(/^pending \d+, dead \d+/);
+}, 60_000);

@@ -38,6 +38,12 @@ function keysOf(ids: readonly string[]) {
 const print = (json: boolean | undefined, value: unknown, text: () => string) =>
   process.stdout.write(`${json ? JSON.stringify(value) : text()}\n`);
 
+/** `--limit`: a whole number from 1 (SQLite reads a negative LIMIT as none, and a word failed as "datatype mismatch"). */
+function limitOption(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new Error(`--limit must be a whole number from 1, not ${value}`);
+  return Number(value);
+}
+
 interface Refused {
   readonly id: string;
   readonly reason: string;
@@ -96,7 +102,7 @@ export function registerOutboxCommands(program: Command, open: OpenStore): void 
     .description('deliveries (default: pending and dead), oldest first')
     .option('--tenant <tenant>', 'only this tenant (id or name)')
     .option('--state <state...>', `only these states (${states.join(', ')})`)
-    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 1000)
+    .option('--limit <n>', 'at most this many', limitOption, 1000)
     .option('--json', 'one JSON object')
     .action(async (opts: { tenant?: string; state?: string[]; limit: number; json?: boolean }) => {
       const wanted = (opts.state ?? ['pending', 'dead']).map((s) => {
