@@ -107,6 +107,8 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
             holder: processHolder(),
             signal: stopping.signal,
           });
+        } catch (error) {
+          throw await withResumeHint(store, row, error);
         } finally {
           bar.stop();
           process.off('SIGINT', stop);
@@ -166,6 +168,14 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       if (opts.json) console.log(JSON.stringify(result));
       else if (!opts.ids) console.log(summary(result));
     });
+}
+
+/** A failed import's error, saying where the next run resumes (its checkpoint), when it recorded one. */
+async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): Promise<unknown> {
+  const checkpoint = await store.imports.find(row.tenant_id, row.id).catch(() => undefined);
+  if (checkpoint?.state !== 'failed' || !(error instanceof Error)) return error;
+  const at = `page ${checkpoint.pages} (${checkpoint.seen} customers read, ${checkpoint.imported} stored)`;
+  return new Error(`${error.message}\nthe import stopped after ${at}; run the same command again to resume at the next page`);
 }
 
 /** Writes lines to stdout, waiting whenever its buffer is full (a slow pipe must not grow memory). */
