@@ -84,6 +84,46 @@ describe('test and live mode (Stripe-like dialects and every other)', () => {
     expect((await app.request(`/gateway/v1/customers/${liveCustomer.id}/events`, { headers: t.live })).status).toBe(200);
   });
 
+  it("a list shows a key its own mode's customers only, in its pages, counts and cursors", async () => {
+    const store = await testStore();
+    const app = gatewayOn(store);
+    const t = await tenantWithBothModes(store, 'listed');
+    const created: Record<'test' | 'live', string[]> = { test: [], live: [] };
+    for (const mode of ['live', 'test', 'live'] as const) {
+      const body = (await (await app.request('/v1/customers', form(`name=${mode}`, t[mode]))).json()) as { id: string };
+      created[mode].push(body.id);
+    }
+    const listed = async (path: string, key: Record<string, string>) => {
+      const res = await app.request(path, { headers: key });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const ids = (body: Record<string, unknown>) => (body.data as { id: string }[]).map((c) => c.id);
+    const testList = await listed('/v1/customers', t.test);
+    expect(ids(testList.body)).toEqual(created.test);
+    expect(ids((await listed('/v1/customers', t.live)).body)).toEqual([...created.live].reverse());
+    expect(ids((await listed('/connhex/customers', t.connhex.test)).body)).toEqual(created.test);
+    // The other mode's customer as a cursor names nothing, as another tenant's does.
+    const crossed = await listed(`/v1/customers?starting_after=${created.live[0]}`, t.test);
+    expect(crossed.status).toBe(400);
+    expect(crossed.body).toMatchObject({ error: { param: 'starting_after' } });
+    // Meteroid's and Zenskar's totals count the key's own mode.
+    const tenantRow = { id: t.id, name: 'listed' };
+    for (const [dialect, path, total] of [
+      [
+        'meteroid',
+        '/meteroid/api/v1/customers',
+        (b: Record<string, unknown>) => (b.pagination_meta as { total_items: number }).total_items,
+      ],
+      ['zenskar', '/zenskar/customers', (b: Record<string, unknown>) => b.total as number],
+    ] as const) {
+      const live = await reissueCredentials(store, config, tenantRow, dialects[dialect], { livemode: true });
+      const test = await reissueCredentials(store, config, tenantRow, dialects[dialect], {});
+      const fixtures = fixturesOf(dialects[dialect]);
+      expect(total((await listed(path, fixtures.auth(live))).body), dialect).toBe(2);
+      expect(total((await listed(path, fixtures.auth(test))).body), dialect).toBe(1);
+    }
+  });
+
   it('migration 0009 keeps every customer and event, readable by the mode that created it (both when unrecorded)', async () => {
     const store = await testStore({}, { migrateTo: '0007_events_created_at' });
     const t = await tenantWithBothModes(store, 'legacy');

@@ -2,16 +2,16 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DialectName, dialectNames } from '../dialects/index.ts';
+import { type DialectName, dialectNames, dialects, fixturesOf } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
-import { type CreatedTenant, createApp, createTenant, type GatewayApp, addUpstream } from './support/registered.ts';
+import { type CreatedTenant, createApp, createTenant, type GatewayApp, addUpstream, reissueCredentials } from './support/registered.ts';
 import type { Store } from '../src/store/index.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { cli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
+import { type Provider, startProvider, switchableProxy } from './support/upstream.ts';
 
 // #27 over HTTP: POST /gateway/v1/upstreams/{id}/import starts the import `custgate upstream
 // import` runs, in the serving process's background, against a second custgate holding a book;
@@ -253,3 +253,45 @@ describe('GET /gateway/v1/upstreams/{id}/reconciliation', () => {
     expect(unknown.status).toBe(404);
   }, 120_000);
 });
+
+it('an import that stored customers for the live keys is resumed for them only: a test key is refused, not given the rest', async () => {
+  // The provider refuses the list's second page (a 401) until the test lets it through.
+  let refusing = true;
+  let secondPage = false;
+  const forwarder = await switchableProxy(provider.baseUrl('wooshpay'), {
+    before: async (url) => {
+      secondPage = url.includes('starting_after=');
+    },
+    refuse: () =>
+      refusing && secondPage
+        ? { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } } }
+        : undefined,
+  });
+  try {
+    const { created, upstreamId, auth } = await tenantWith('import-http-live', forwarder.url);
+    const live = await reissueCredentials(store, loadConfig(env), created.tenant, dialects.wooshpay, { livemode: true });
+    const liveAuth = { authorization: `Bearer ${live.secret_key}` };
+    const path = `/gateway/v1/upstreams/${upstreamId}/import`;
+    expect((await app.request(path, { method: 'POST', headers: liveAuth })).status).toBe(202);
+    const stopped = await finished(path, liveAuth);
+    expect(stopped).toMatchObject({ state: 'failed', pages: 1, imported: 100, livemode: true });
+
+    refusing = false;
+    const byTest = await app.request(path, { method: 'POST', headers: auth });
+    expect(byTest.status).toBe(409);
+    expect(((await byTest.json()) as { error: { message: string } }).error.message).toContain('resume it with a live key');
+    expect(await finished(path, auth)).toMatchObject({ state: 'failed', pages: 1, livemode: true });
+
+    expect((await app.request(path, { method: 'POST', headers: liveAuth })).status).toBe(202);
+    expect(await finished(path, liveAuth)).toMatchObject({ state: 'done', pages: 2, seen: BOOK, imported: BOOK, livemode: true });
+    // The whole book is the live keys': a live list holds every customer, a test list none.
+    const total = async (headers: Record<string, string>) =>
+      ((await (await app.request('/zenskar/customers?limit=1', { headers })).json()) as { total: number }).total;
+    const zenskar = fixturesOf(dialects.zenskar);
+    const liveZenskar = await reissueCredentials(store, loadConfig(env), created.tenant, dialects.zenskar, { livemode: true });
+    expect(await total(zenskar.auth(liveZenskar))).toBe(BOOK);
+    expect(await total(zenskar.auth(created.credentials.zenskar!))).toBe(0);
+  } finally {
+    await forwarder.close();
+  }
+}, 120_000);

@@ -177,6 +177,7 @@ describe('bad input: a clear message and a non-zero exit', () => {
       const bad = await runImport([a.tenantId, a.upstreamId, '--json']).exit;
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain('not a customer');
+      expect(bad.stderr).toContain('the import stopped after page 1 (2 customers read, 2 stored); run the same command again to resume');
       // The first page is stored and linked; nothing of the broken one.
       expect(await store.countCustomers(a.tenantId)).toBe(2);
       expect(await store.upstreams.findLinkByRemote(a.tenantId, a.upstreamId, 'cus_Bad1')).toBeUndefined();

@@ -13,7 +13,7 @@ import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { cli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
-import { type Provider, startProvider } from './support/upstream.ts';
+import { type Provider, startProvider, switchableProxy } from './support/upstream.ts';
 
 // #27: `custgate upstream reconcile` walks both sides. After an import both hold the same book;
 // a customer planted locally only and a name changed at the provider only are reported, and
@@ -36,8 +36,8 @@ afterAll(async () => {
 
 const reconcileCli = (args: readonly string[]) =>
   promisify(execFile)(process.execPath, [cli, 'upstream', 'reconcile', ...args], { env: { ...process.env, ...env } }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
 it('reports a planted missing customer and a planted field difference, and nothing else', async () => {
@@ -129,3 +129,32 @@ it('reports a planted missing customer and a planted field difference, and nothi
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('found 2 differences');
 }, 300_000);
+
+it('exits 2, not 1, when it could not compare: a script never reads a failure as differences', async () => {
+  // The provider refuses the gateway's credentials for every request.
+  const refusing = await switchableProxy(provider.baseUrl('wooshpay'), {
+    refuse: () => ({ status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } } }),
+  });
+  try {
+    const config = loadConfig(env);
+    const created = await createTenant(store, config, 'reconcile-refused');
+    const upstream = await addUpstream(store, keyringFor(config, store.upstreams), created.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: refusing.url,
+      mode: 'mirror',
+      credentials: provider.credentials.wooshpay,
+    });
+    for (const args of [
+      [created.tenant.id, upstream.id, '--json'],
+      [created.tenant.id, 'ups_nope'],
+    ]) {
+      const run = await reconcileCli(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^custgate: /);
+    }
+    expect((await store.upstreams.history(created.tenant.id, upstream.id)).map((s) => s.event)).not.toContain('reconciled');
+  } finally {
+    await refusing.close();
+  }
+}, 60_000);

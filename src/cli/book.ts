@@ -107,6 +107,8 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
             holder: processHolder(),
             signal: stopping.signal,
           });
+        } catch (error) {
+          throw await withResumeHint(store, row, error);
         } finally {
           bar.stop();
           process.off('SIGINT', stop);
@@ -140,13 +142,15 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
   upstream
     .command('reconcile <tenant> <upstream-id>')
     .description(
-      'compare the upstream with the local store: counts, customers missing on either side, field differences; exit 0 only when nothing differs',
+      'compare the upstream with the local store: counts, customers missing on either side, field differences; exit 0 when nothing differs, 1 when something does, 2 when it could not compare',
     )
     .option('--json', 'print the whole result as JSON')
     .option('--ids', 'print the id map as CSV (local_id,upstream_id) instead')
     .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
       // The id map is written as it is found, so a book of any size prints in bounded memory.
       const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
+      // As diff(1): 1 says the two books differ, so a failure to compare them (the provider
+      // unreachable, no such upstream) must not read as that: 2, with no report.
       const result = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         return reconcile(
@@ -154,11 +158,24 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
           row,
           csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {},
         );
+      }).catch((error: unknown) => {
+        console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 2;
+        return undefined;
       });
+      if (!result) return;
       if (!result.clean) process.exitCode = 1;
       if (opts.json) console.log(JSON.stringify(result));
       else if (!opts.ids) console.log(summary(result));
     });
+}
+
+/** A failed import's error, saying where the next run resumes (its checkpoint), when it recorded one. */
+async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): Promise<unknown> {
+  const checkpoint = await store.imports.find(row.tenant_id, row.id).catch(() => undefined);
+  if (checkpoint?.state !== 'failed' || !(error instanceof Error)) return error;
+  const at = `page ${checkpoint.pages} (${checkpoint.seen} customers read, ${checkpoint.imported} stored)`;
+  return new Error(`${error.message}\nthe import stopped after ${at}; run the same command again to resume at the next page`);
 }
 
 /** Writes lines to stdout, waiting whenever its buffer is full (a slow pipe must not grow memory). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { queryBuilder } from '../store/compiler.ts';
-import type { DeliveryState, Store } from '../store/index.ts';
+import type { DeliveryKey, DeliveryState, Store } from '../store/index.ts';
 import { deliveryView, parseDeliveryId, shadowSummary } from '../outbox/views.ts';
 
 // `custgate outbox list|retry|drop` and `custgate shadow report` (docs/migrating.md).
@@ -38,6 +38,63 @@ function keysOf(ids: readonly string[]) {
 const print = (json: boolean | undefined, value: unknown, text: () => string) =>
   process.stdout.write(`${json ? JSON.stringify(value) : text()}\n`);
 
+/** `--limit`: a whole number from 1 (SQLite reads a negative LIMIT as none, and a word failed as "datatype mismatch"). */
+function limitOption(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new Error(`--limit must be a whole number from 1, not ${value}`);
+  return Number(value);
+}
+
+interface Refused {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/**
+ * Applies `change` to each delivery named on the command line, and says why each it did not
+ * change was left: a script that names a delivery must not read success when nothing happened.
+ */
+async function eachNamed(
+  store: Store,
+  ids: readonly string[],
+  now: string,
+  change: (key: DeliveryKey) => Promise<number>,
+): Promise<{ changed: number; refused: Refused[] }> {
+  let changed = 0;
+  const refused: Refused[] = [];
+  for (const [i, key] of keysOf(ids).entries()) {
+    const n = await change(key);
+    changed += n;
+    if (n === 0) refused.push({ id: ids[i]!, reason: await whyUnchanged(store, key, now) });
+  }
+  return { changed, refused };
+}
+
+async function whyUnchanged(store: Store, key: DeliveryKey, now: string): Promise<string> {
+  const db = queryBuilder(store.executor.backend);
+  const [row] = await store.executor.all(
+    db
+      .selectFrom('outbox')
+      .select(['state', 'lease_until'])
+      .where('upstream_id', '=', key.upstream_id)
+      .where('customer_id', '=', key.customer_id)
+      .where('version', '=', key.version)
+      .compile(),
+  );
+  if (!row) return 'no such delivery (custgate outbox list shows their ids)';
+  if (row.state === 'delivered') return 'delivered already (kept as history)';
+  if (row.lease_until !== null && row.lease_until >= now)
+    return `a dispatcher is sending it now (until ${row.lease_until}): see how it ends with custgate outbox list`;
+  return `it is ${row.state}`;
+}
+
+/** The result on stdout; each named delivery left unchanged on stderr, and exit status 1. */
+function report(json: boolean | undefined, value: Record<string, number>, refused: readonly Refused[], text: () => string) {
+  print(json, refused.length > 0 ? { ...value, refused } : value, text);
+  if (refused.length === 0) return;
+  for (const r of refused) console.error(`custgate: ${r.id}: ${r.reason}`);
+  process.exitCode = 1;
+}
+
 export function registerOutboxCommands(program: Command, open: OpenStore): void {
   const outbox = program.command('outbox').description('see and steer deliveries to mirror and shadow upstreams');
   outbox
@@ -45,7 +102,7 @@ export function registerOutboxCommands(program: Command, open: OpenStore): void 
     .description('deliveries (default: pending and dead), oldest first')
     .option('--tenant <tenant>', 'only this tenant (id or name)')
     .option('--state <state...>', `only these states (${states.join(', ')})`)
-    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 1000)
+    .option('--limit <n>', 'at most this many', limitOption, 1000)
     .option('--json', 'one JSON object')
     .action(async (opts: { tenant?: string; state?: string[]; limit: number; json?: boolean }) => {
       const wanted = (opts.state ?? ['pending', 'dead']).map((s) => {
@@ -75,17 +132,18 @@ export function registerOutboxCommands(program: Command, open: OpenStore): void 
     .option('--json', 'one JSON object')
     .action(async (ids: string[], opts: { dead?: boolean; tenant?: string; json?: boolean }) => {
       await withStore(open, async (store) => {
-        let keys = keysOf(ids);
+        const now = new Date().toISOString();
+        const named = await eachNamed(store, ids, now, (key) => store.outbox.retry([key], now));
+        let retried = named.changed;
         if (opts.dead) {
           const filter = {
             states: ['dead' as const],
             limit: 100_000,
             ...(opts.tenant ? { tenantId: await tenantId(store, opts.tenant) } : {}),
           };
-          keys = [...keys, ...(await store.outbox.list(filter))];
+          retried += await store.outbox.retry(await store.outbox.list(filter), now);
         }
-        const retried = await store.outbox.retry(keys, new Date().toISOString());
-        print(opts.json, { retried }, () => `retried ${retried} deliveries`);
+        report(opts.json, { retried }, named.refused, () => `retried ${retried} deliveries`);
       });
     });
 
@@ -95,8 +153,9 @@ export function registerOutboxCommands(program: Command, open: OpenStore): void 
     .option('--json', 'one JSON object')
     .action(async (ids: string[], opts: { json?: boolean }) => {
       await withStore(open, async (store) => {
-        const dropped = await store.outbox.drop(keysOf(ids));
-        print(opts.json, { dropped }, () => `dropped ${dropped} deliveries`);
+        const now = new Date().toISOString();
+        const named = await eachNamed(store, ids, now, (key) => store.outbox.drop([key], now));
+        report(opts.json, { dropped: named.changed }, named.refused, () => `dropped ${named.changed} deliveries`);
       });
     });
 

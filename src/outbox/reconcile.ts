@@ -33,7 +33,7 @@ export interface Reconciliation {
   };
   /** Local customers (UUID) the upstream does not hold: no link, or a link to an id its list lacks. */
   readonly missing_upstream: readonly string[];
-  /** Upstream customer ids no local customer is linked to. */
+  /** Upstream customer ids no local customer is linked to, or only one deleted here. */
   readonly missing_local: readonly string[];
   readonly differences: readonly { readonly customer: string; readonly upstream_id: string; readonly fields: readonly FieldDiff[] }[];
   /** [local UUID, upstream id] of linked customers the upstream holds (`custgate upstream reconcile --ids` prints them all). */
@@ -103,7 +103,9 @@ export async function reconcile(
       );
       for (const c of fresh) {
         const r = locals.get(c.id);
-        if (r === undefined) {
+        // The provider still holds a customer deleted here (its delete was not delivered, or the
+        // provider has none): the two books differ by that customer.
+        if (r === undefined || r.deleted_at !== null) {
           if (counts.missing_local++ < limit) missingLocal.push(c.id);
           continue;
         }
@@ -120,7 +122,7 @@ export async function reconcile(
       }
     } while (token !== undefined);
 
-    // The local side: every customer without a link, or linked to an id the upstream did not list.
+    // The local side: every customer not deleted without a link, or linked to an id the upstream did not list.
     const pages = walkCustomers(store, row.tenant_id, batch, (page) =>
       page
         .leftJoin('upstream_links as l', (join) => join.onRef('l.customer_id', '=', 'c.id').on('l.upstream_id', '=', row.id))

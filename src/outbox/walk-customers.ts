@@ -6,6 +6,8 @@ import type { Store } from '../store/index.ts';
 // page (keyset, never an offset), and a number only grows, so a customer created during the walk
 // comes last or not at all and none is read twice. The backfill (backfill.ts) and the
 // reconciliation (reconcile.ts) both walk the book this way, each selecting what it needs.
+// A deleted customer's tombstone is not in the book: a backfill must not create it at a new
+// provider, and a reconciliation must not expect a provider that deleted it too to hold it.
 
 /** The page a walk reads after customer number `after`: the caller adds its columns and joins. */
 export function customerPage(store: Store, tenantId: string, after: number, limit: number) {
@@ -13,13 +15,14 @@ export function customerPage(store: Store, tenantId: string, after: number, limi
     .selectFrom('customers as c')
     .where('c.tenant_id', '=', tenantId)
     .where('c.number', '>', after)
+    .where('c.deleted_at', 'is', null)
     .orderBy('c.number')
     .limit(limit);
 }
 
 export type CustomerPage = ReturnType<typeof customerPage>;
 
-/** Yields the tenant's customers a page at a time; `shape` adds the columns (it must keep `c.number`). */
+/** Yields the tenant's customers (not deleted) a page at a time; `shape` adds the columns (it must keep `c.number`). */
 export async function* walkCustomers<R extends { readonly number: number | string | bigint }>(
   store: Store,
   tenantId: string,

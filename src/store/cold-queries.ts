@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { CompiledQuery, ExpressionBuilder, Kysely } from 'kysely';
 import type { CustomerRow, EventRow, IdempotencyRow, SigningKeyRow } from './hot-queries.ts';
 import type { Database } from './schema.ts';
 
@@ -35,11 +35,14 @@ export interface CustomerPage {
   readonly below?: number;
   readonly above?: number;
   readonly offset?: number;
+  /** Only the customers of this mode (and those from before modes were recorded, livemode null). */
+  readonly livemode?: boolean;
 }
 
 /** One seek on the (tenant_id, number) unique index; `below`/`above` are exclusive bounds. */
 export function listCustomers(db: Kysely<Database>, tenantId: string, page: CustomerPage): CompiledQuery<CustomerRow> {
   let q = db.selectFrom('customers').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
+  if (page.livemode !== undefined) q = q.where(inModeOf(page.livemode));
   if (page.below !== undefined) q = q.where('number', '<', page.below);
   if (page.above !== undefined) q = q.where('number', '>', page.above);
   q = q.orderBy('number', page.order).limit(page.limit);
@@ -47,13 +50,18 @@ export function listCustomers(db: Kysely<Database>, tenantId: string, page: Cust
   return q.compile();
 }
 
-export const countCustomers = (db: Kysely<Database>, tenantId: string) =>
-  db
+export const countCustomers = (db: Kysely<Database>, tenantId: string, livemode?: boolean) => {
+  const q = db
     .selectFrom('customers')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('tenant_id', '=', tenantId)
-    .where('deleted_at', 'is', null)
-    .compile();
+    .where('deleted_at', 'is', null);
+  return (livemode === undefined ? q : q.where(inModeOf(livemode))).compile();
+};
+
+/** A key's mode sees its own customers and those created before modes were recorded (core/write-checks.ts inMode). */
+const inModeOf = (livemode: boolean) => (eb: ExpressionBuilder<Database, 'customers'>) =>
+  eb.or([eb('livemode', 'is', null), eb('livemode', '=', livemode ? 1 : 0)]);
 
 /** A customer's history, oldest first: one version (`at`), the versions after one (`after`), or all. */
 export function events(

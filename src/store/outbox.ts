@@ -69,6 +69,13 @@ export function pendingDelivery(
   };
 }
 
+/** Dead, or pending and not leased (a lease that ran out is no one's): what an operator may retry or drop. */
+const notInFlight = (now: string) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
+  eb.or([
+    eb('state', '=', 'dead'),
+    eb.and([eb('state', '=', 'pending'), eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)])]),
+  ]);
+
 /** One delivery by its key. */
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
   eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
@@ -212,7 +219,12 @@ export class OutboxStore {
     return this.#executor.all(compiled);
   }
 
-  /** Puts dead (or pending) deliveries back in line now, with a fresh count of attempts. */
+  /**
+   * Puts dead (or pending) deliveries back in line now, with a fresh count of attempts. A pending
+   * delivery a dispatcher holds (its lease running) is being sent: it is left to that dispatcher,
+   * since clearing its lease would let another send it again at the same moment (a provider
+   * without idempotency keys would hold the customer twice).
+   */
   async retry(keys: readonly DeliveryKey[], now: string): Promise<number> {
     let changed = 0;
     for (const key of keys) {
@@ -220,18 +232,21 @@ export class OutboxStore {
         .updateTable('outbox')
         .set({ state: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now })
         .where(byKey(key))
-        .where('state', 'in', ['pending', 'dead'])
+        .where(notInFlight(now))
         .compile();
       changed += await this.#executor.run(q);
     }
     return changed;
   }
 
-  /** Removes deliveries that will not be sent (never one that was delivered: that is history). */
-  async drop(keys: readonly DeliveryKey[]): Promise<number> {
+  /**
+   * Removes deliveries that will not be sent (never one that was delivered: that is history, nor
+   * one a dispatcher is sending now: it may reach the provider whatever is done here).
+   */
+  async drop(keys: readonly DeliveryKey[], now = new Date().toISOString()): Promise<number> {
     let changed = 0;
     for (const key of keys) {
-      const q = this.#db.deleteFrom('outbox').where(byKey(key)).where('state', 'in', ['pending', 'dead']).compile();
+      const q = this.#db.deleteFrom('outbox').where(byKey(key)).where(notInFlight(now)).compile();
       changed += await this.#executor.run(q);
     }
     return changed;

@@ -148,8 +148,9 @@ export class Store {
     return this.executor.all(cold.listCustomers(this.#db, tenantId, page));
   }
 
-  async countCustomers(tenantId: string): Promise<number> {
-    return cold.countOf(await this.executor.all(cold.countCustomers(this.#db, tenantId)));
+  /** A tenant's customers not deleted; with `livemode`, those a key of that mode sees. */
+  async countCustomers(tenantId: string, livemode?: boolean): Promise<number> {
+    return cold.countOf(await this.executor.all(cold.countCustomers(this.#db, tenantId, livemode)));
   }
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */

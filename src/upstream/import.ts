@@ -57,11 +57,21 @@ export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeou
 
 /**
  * Where an import (re)starts: a stopped or failed one where it stopped, keeping whose keys its
- * customers belong to unless told; a finished one (or none) from the first page, since customers
- * created at the provider since are linked and the rest skipped.
+ * customers belong to; a finished one (or none) from the first page, since customers created at
+ * the provider since are linked and the rest skipped. A resumed import that stored customers is
+ * not switched to the other mode's keys (409): its book would be split between test and live.
  */
 export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow, livemode: boolean | undefined, at: Date): ImportRow {
   if (previous && previous.state !== 'done') {
+    const was = Number(previous.livemode) === 1;
+    if (livemode !== undefined && livemode !== was && Number(previous.imported) > 0) {
+      const mode = (live: boolean) => (live ? 'live' : 'test');
+      throw new GatewayError(
+        'conflict',
+        `The import from upstream ${row.id} stopped after page ${previous.pages} with ${previous.imported} customers stored for the ${mode(was)} keys; resume it with a ${mode(was)} key (CLI: ${was ? '--live' : 'without --live'}), so that its customers are not split between test and live.`,
+        { field: 'livemode' },
+      );
+    }
     return {
       ...previous,
       state: 'running',

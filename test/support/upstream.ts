@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedCredentials } from '../../src/contract/dialect.ts';
 import { type DialectName, dialects } from '../../dialects/index.ts';
@@ -169,4 +170,18 @@ export async function tenantsPerUpstream(
     tenants.set(dialect, tenant);
   }
   return tenants;
+}
+
+/** A provider process and a replicating gateway for a file's tests: started before them, stopped after. */
+export function providerAndGateway(): { readonly provider: Provider; readonly gw: ReplicatingGateway } {
+  const rig = {} as { provider: Provider; gw: ReplicatingGateway };
+  beforeAll(async () => {
+    rig.provider = await startProvider();
+    rig.gw = await replicatingGateway();
+  }, 120_000);
+  afterAll(async () => {
+    await rig.gw?.store.executor.close();
+    await rig.provider?.process.stop();
+  });
+  return rig;
 }
