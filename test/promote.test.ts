@@ -83,6 +83,18 @@ describe('promote and demote', () => {
     expect(again.status).toBe(409);
   });
 
+  it('steps made in the same millisecond keep their order: the last reconciliation is the one promote reads', async () => {
+    const demoted = await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, { method: 'POST', headers: key() });
+    expect(demoted.status).toBe(200);
+    const at = new Date();
+    for (const differences of [3, 0, 1, 4, 2, 0]) await recordReconciliation(gw.store, gw.tenant.tenant.id, upstreamId, differences, at);
+    const shown = (await (await gw.request(`/gateway/v1/upstreams/${upstreamId}`, { headers: key() })).json()) as Detail;
+    const recorded = shown.history.slice(-6).map((h) => JSON.parse(h.detail ?? '{}').differences);
+    expect(recorded).toEqual([3, 0, 1, 4, 2, 0]);
+    const accepted = await promote();
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+  });
+
   it('another tenant cannot promote it; bad bodies are refused', async () => {
     const other = { authorization: `Bearer ${gw.other.credentials.wooshpay!.secret_key}` };
     expect((await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, { method: 'POST', headers: other })).status).toBe(404);

@@ -178,7 +178,10 @@ export async function uncarried(
   // An empty value is noise to a comparison, not to a map: a key whose value is "" is a key
   // (Zenskar keeps it), where Stripe's metadata[k]="" deletes it. A proxy refuses losing the key;
   // a mirror (`exact` unset) delivers the rest of the map.
-  const lost = Object.keys(expected.metadata).filter((key) => !Object.hasOwn(held.metadata, key));
+  // Keys as stored, not as shown: a Stripe-like dialect shows no "" value (it would read as a
+  // delete), so a key set to "" is in neither view, and only the stored maps tell it was lost.
+  const heldKeys = applyPatch(base, patch).metadata;
+  const lost = Object.keys(write.after.metadata).filter((key) => !Object.hasOwn(heldKeys, key));
   return lost.length === 0
     ? differs
     : [

@@ -56,6 +56,22 @@ export const stepView = (row: UpstreamHistoryRow): UpstreamStepView => ({
 });
 
 /** A line of an upstream's history: `added`, `mode`, `removed`, `restored`, or a later kind of step. */
+let lastStepMs = 0;
+let stepsThisMs = 0;
+
+/**
+ * A history step's id, after every one this process made before: steps made in the same
+ * millisecond (a reconciliation recorded and a promotion checking it) tie on created_at, and the
+ * history is ordered by created_at, then id. A random id put them in either order, and a promotion
+ * could read an earlier reconciliation as the last one.
+ */
+function stepId(now: Date): string {
+  const ms = now.getTime();
+  stepsThisMs = ms === lastStepMs ? stepsThisMs + 1 : 0;
+  lastStepMs = ms;
+  return `uph_${ms.toString(36).padStart(9, '0')}${stepsThisMs.toString(36).padStart(4, '0')}${randomBase62(8)}`;
+}
+
 export function historyStep(
   upstream: Pick<UpstreamRow, 'id' | 'tenant_id'>,
   event: string,
@@ -65,7 +81,7 @@ export function historyStep(
   detail: string | null = null,
 ): UpstreamHistoryRow {
   return {
-    id: `uph_${randomBase62(20)}`,
+    id: stepId(now),
     upstream_id: upstream.id,
     tenant_id: upstream.tenant_id,
     event,
