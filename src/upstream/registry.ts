@@ -55,7 +55,6 @@ export const stepView = (row: UpstreamHistoryRow): UpstreamStepView => ({
   at: row.created_at,
 });
 
-/** A line of an upstream's history: `added`, `mode`, `removed`, `restored`, or a later kind of step. */
 let lastStepMs = 0;
 let stepsThisMs = 0;
 
@@ -72,6 +71,7 @@ function stepId(now: Date): string {
   return `uph_${ms.toString(36).padStart(9, '0')}${stepsThisMs.toString(36).padStart(4, '0')}${randomBase62(8)}`;
 }
 
+/** A line of an upstream's history: `added`, `mode`, `removed`, `restored`, or a later kind of step. */
 export function historyStep(
   upstream: Pick<UpstreamRow, 'id' | 'tenant_id'>,
   event: string,
