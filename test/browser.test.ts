@@ -152,20 +152,17 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
     try {
       receiver.status = 503;
       const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
-      const made = await fetch(`${base}/gateway/v1/webhook_endpoints`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ url: receiver.url, enabled_events: ['customer.created'] }),
-      });
-      expect(made.status).toBe(201);
-      const endpoint = (await made.json()) as { id: string };
-      const second = await fetch(`${base}/gateway/v1/webhook_endpoints`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ url: other.url, enabled_events: ['customer.created'] }),
-      });
-      expect(second.status).toBe(201);
-      const otherEndpoint = (await second.json()) as { id: string };
+      const register = async (url: string) => {
+        const made = await fetch(`${base}/gateway/v1/webhook_endpoints`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ url, enabled_events: ['customer.created'] }),
+        });
+        expect(made.status).toBe(201);
+        return (await made.json()) as { id: string };
+      };
+      const endpoint = await register(receiver.url);
+      const otherEndpoint = await register(other.url);
       const created = await fetch(`${base}/v1/customers`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },

@@ -6,4 +6,4 @@ export * from './ids.ts';
 export * from './customer-list.ts';
 export * from './replicas.ts';
 export * from './via.ts';
-export { checkIfMatch } from './write-checks.ts';
+export { checkUpdateConditions } from './write-checks.ts';

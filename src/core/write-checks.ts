@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { type CustomerFields, CustomerFieldsSchema } from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, CustomerFieldsSchema } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError, type Issue } from '../contract/errors.ts';
 import { type CustomerRow, StaleWrite, UniqueViolation } from '../store/index.ts';
@@ -66,6 +66,16 @@ export function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: 
 
 /** A deleted customer is not there for reads, writes and lists: the provider's 404 (its history stays). */
 export const deletedCustomer = (reference: string) => notFound(reference);
+
+/**
+ * What an update checks against the customer it is planned on, in one order for the store's plans
+ * and the proxy: a value changed past a dialect's limit is the body's fault (400, as it would be
+ * before the read), and only then does If-Match decide (412).
+ */
+export function checkUpdateConditions(ctx: Pick<WriteRequest, 'expectedVersions' | 'heldPastLimits'>, current: Customer): void {
+  ctx.heldPastLimits?.(current);
+  checkIfMatch(ctx, current.version);
+}
 
 /** If-Match names versions and the customer's current one is not among them: 412, nothing written. */
 export function checkIfMatch(ctx: Pick<WriteRequest, 'expectedVersions'>, version: number): void {

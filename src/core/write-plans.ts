@@ -2,7 +2,7 @@ import type { Customer, CustomerPatch } from '../../schemas/index.ts';
 import { type CustomerRow, type DeliveryRow, pendingDelivery, type WritePlan } from '../store/index.ts';
 import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
-import { checkGrowth, checkIfMatch, checkInvariants, deletedCustomer } from './write-checks.ts';
+import { checkGrowth, checkIfMatch, checkInvariants, checkUpdateConditions, deletedCustomer } from './write-checks.ts';
 import { keptVia } from './via.ts';
 import type { Recorder, ServiceOptions, Write, WrittenEvent } from './write-request.ts';
 
@@ -21,9 +21,7 @@ export function planUpdate(
   // Deleted while this write waited its turn.
   if (row.deleted_at !== null) throw deletedCustomer(row.public_id);
   const current = rowToCustomer(row);
-  // Before If-Match: a value changed past a limit is refused as the body's fault, as before the read.
-  ctx.heldPastLimits?.(current);
-  checkIfMatch(ctx, current.version);
+  checkUpdateConditions(ctx, current);
   const patched = applyPatch(current, patch);
   const fields = ctx.overlay ? applyPatch(patched, ctx.overlay) : patched;
   checkGrowth(current, fields, ctx, options.maxCustomerBytes);

@@ -10,7 +10,7 @@ import {
 } from '../../schemas/index.ts';
 import {
   applyPatch,
-  checkIfMatch,
+  checkUpdateConditions,
   type CustomerService,
   type ReplicaTarget,
   rowToCustomer,
@@ -154,8 +154,7 @@ export class UpstreamProxy {
     ctx: ProxyWrite,
   ): Promise<Customer> {
     const current = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream, ctx.via));
-    ctx.heldPastLimits?.(current);
-    checkIfMatch(ctx, current.version);
+    checkUpdateConditions(ctx, current);
     const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, current.uuid);
     if (!link) return this.#createThere(upstream, replicas, current, patch, ctx);
     const after = applyPatch(current, patch);
