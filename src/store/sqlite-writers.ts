@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { CheckFailed, MissingReference, StaleWrite, StoreBusy, UniqueViolation, uniqueTarget } from './executor.ts';
 import type { WireError, WireResult, WireStep } from './sqlite-apply.js';
-import type { SqliteOptions } from './sqlite.ts';
+import type { SqliteOptions } from './sqlite-options.ts';
 import { traceNow } from '../request-trace.ts';
 
 // The SQLite executor's ways to its write connection's thread (sqlite.ts): the thread it starts
