@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
+import { metadataView } from '../webhooks/endpoint-fields.ts';
 import { eventFacts, isEventType, parseEventId, stripeEvent } from '../webhooks/events.ts';
 import { markTenant } from './access.ts';
 import { authenticate } from './authenticate.ts';
@@ -23,15 +24,17 @@ function stripeEndpointView(row: EndpointRow, secret?: string) {
     api_version: null,
     application: null,
     created: seconds(row.created_at),
-    description: null,
+    description: row.description ?? null,
     enabled_events: enabledEvents(row),
     livemode: Number(row.livemode) === 1,
-    metadata: {},
+    metadata: metadataView(row.metadata ?? null),
     status: row.status,
     url: row.url,
     ...(secret !== undefined ? { secret } : {}),
   };
 }
+
+const updatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'disabled', 'expand']);
 
 /** Where a Stripe-like dialect's webhook resources live: beside its customers (`/v1/customers` -> `/v1`). */
 export const stripeLikeBase = (dialect: AnyDialect): string => dialect.routes.collection.replace(/\/customers$/, '');
@@ -62,9 +65,26 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
         format: 'stripe',
         dialect: dialect.name,
         events: b.enabled_events,
+        description: b.description,
+        metadata: b.metadata,
         livemode: p.livemode,
       });
       return c.json(stripeEndpointView(endpoint, secret));
+    }),
+  );
+  api.post(
+    '/webhook_endpoints/:id',
+    run('update', async (c, p) => {
+      const b = await body(c, rt, dialect.wire.bodies);
+      // Stripe refuses a parameter its update does not take; `expand` has nothing to expand here.
+      const unknown = Object.keys(b).find((k) => !updatable.has(k));
+      if (unknown !== undefined) {
+        const message = `Received unknown parameter: ${unknown}`;
+        throw new GatewayError('invalid_request', message, { issues: [{ path: [unknown], kind: 'unknown', message }] });
+      }
+      const { enabled_events: events, url, description, metadata, disabled } = b;
+      const row = await wh.update(scope(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
+      return c.json(stripeEndpointView(row));
     }),
   );
   api.get(

@@ -609,4 +609,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('upstream_create_attempts').addColumn('claim_owner', 'varchar(64)').execute();
     },
   },
+  // Stripe's webhook endpoint carries a description and metadata, set on create and changed by
+  // update (https://docs.stripe.com/api/webhook_endpoints/update). Null on the rows already there:
+  // no description, no metadata, as Stripe shows an endpoint made without them.
+  '0044_webhook_endpoint_description': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('webhook_endpoints').addColumn('description', 'text').execute();
+      await db.schema.alterTable('webhook_endpoints').addColumn('metadata', 'text').execute();
+    },
+  },
 };

@@ -24,6 +24,10 @@ export interface WebhookEndpointsTable {
   status: EndpointStatus;
   /** 1 live, 0 test (migration 0024): the mode of the key that made it; it gets that mode's events only. */
   livemode: number;
+  /** Stripe's description (migration 0044); null: none. */
+  description: string | null;
+  /** Stripe's metadata as a JSON object of strings (migration 0044); null: none. */
+  metadata: string | null;
   /** Deliveries that ended dead in a row; reset by a success. */
   failures: number;
   created_at: string;
