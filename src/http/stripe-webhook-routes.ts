@@ -130,10 +130,17 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const types = typesOf(q);
       const known = types?.filter(isEventType);
       const created = createdRange(q);
+      const delivered = deliverySuccess(q);
       const after = q.get('starting_after');
-      const ref = after === null ? undefined : parseEventId(after);
+      const before = q.get('ending_before');
+      if (after !== null && before !== null) {
+        const message = 'You may only specify one of these parameters: ending_before, starting_after.';
+        throw new GatewayError('invalid_request', message, { issues: [{ path: ['ending_before'], kind: 'value', message }] });
+      }
+      const cursor = after ?? before;
+      const ref = cursor === null ? undefined : parseEventId(cursor);
       const anchor = ref && (await wh.repo.event(p.tenantId, ref.customerId, ref.version));
-      if (after !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${after}'`);
+      if (cursor !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${cursor}'`);
       const rows =
         // A name no customer event has matches nothing; a list is the events of the names it has.
         known?.length === 0
@@ -146,11 +153,13 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
               ...(known ? { types: known } : {}),
               ...(created.gte !== undefined ? { createdGte: new Date(created.gte * 1000).toISOString() } : {}),
               ...(created.lt !== undefined ? { createdBefore: new Date(created.lt * 1000).toISOString() } : {}),
-              ...(q.get('delivery_success') === 'false' ? { undelivered: true } : {}),
-              ...(anchor ? { before: anchor } : {}),
+              ...(delivered !== undefined ? { delivered } : {}),
+              ...(anchor ? (before !== null ? { after: anchor } : { before: anchor }) : {}),
             });
+      // Newest first either way; the extra row that tells has_more is the newest for ending_before.
+      const page = before !== null ? rows.slice(Math.max(0, rows.length - limit)) : rows.slice(0, limit);
       const data = [];
-      for (const row of rows.slice(0, limit)) {
+      for (const row of page) {
         const facts = await eventFacts(rt.store, p.tenantId, row.customer_id, row.version);
         if (facts) data.push(await eventWithRequest(rt, facts, dialect));
       }
@@ -174,6 +183,15 @@ function typesOf(q: URLSearchParams): string[] | undefined {
   }
   const names = type === null ? listed : [type];
   return names.length === 0 || names.some((t) => t === '*' || t === 'customer.*') ? undefined : names;
+}
+
+/** Stripe's `delivery_success` (https://docs.stripe.com/api/events/list#list_events-delivery_success), a boolean. */
+function deliverySuccess(q: URLSearchParams): boolean | undefined {
+  const given = q.get('delivery_success');
+  if (given === null) return undefined;
+  if (given === 'true' || given === 'false') return given === 'true';
+  const message = `Invalid boolean: ${given}`;
+  throw new GatewayError('invalid_request', message, { issues: [{ path: ['delivery_success'], kind: 'value', message }] });
 }
 
 const createdOps = ['gt', 'gte', 'lt', 'lte'] as const;

@@ -84,6 +84,12 @@ export interface WebhookDeliveryKey {
   readonly version: number;
 }
 
+export interface EventCursor {
+  readonly created_at: string;
+  readonly customer_id: string;
+  readonly version: number;
+}
+
 export interface EventListFilter {
   readonly tenantId: string;
   /** Only events of customers in this mode: a test key sees test events, a live key live ones (as at Stripe). */
@@ -93,9 +99,14 @@ export interface EventListFilter {
   /** Only events created before this time (Stripe's created[lt], created[lte] and exact created). */
   readonly createdBefore?: string;
   readonly createdAfter: string;
-  /** Only events with a delivery that has not succeeded (Stripe's delivery_success=false). */
-  readonly undelivered?: boolean;
-  /** Keyset cursor: events strictly older than this one. */
-  readonly before?: { readonly created_at: string; readonly customer_id: string; readonly version: number };
+  /**
+   * Stripe's delivery_success: false, only events with a delivery that has not succeeded (pending
+   * or given up); true, only events with none such (every delivery succeeded, or there was none).
+   */
+  readonly delivered?: boolean;
+  /** Keyset cursor (starting_after): events strictly older than this one. */
+  readonly before?: EventCursor;
+  /** Keyset cursor (ending_before): the events strictly newer than this one nearest to it, still listed newest first. */
+  readonly after?: EventCursor;
   readonly limit: number;
 }
