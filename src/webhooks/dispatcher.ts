@@ -6,6 +6,7 @@ import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
+import { resetGeneration, resetSince } from '../store/tenant-reset.ts';
 import { eventFacts, eventId, standardEvent, stripeEvent } from './events.ts';
 import { OriginGate } from './origin-gate.ts';
 import { standardSignature, stripeSignature } from './sign.ts';
@@ -130,6 +131,8 @@ export class WebhookDispatcher {
   readonly #transport: Transport;
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
+  /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
+  readonly #leasedAt = new Map<string, number>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
     () => this.drain(),
     (error) => {
@@ -191,7 +194,13 @@ export class WebhookDispatcher {
         leaseMs: this.#timeoutMs + 2_000,
         owner: this.owner,
         due: (now, limit) => w.due(now, limit),
-        claim: (rows, owner, now, leaseUntil) => w.claimMany(rows, owner, now, leaseUntil),
+        claim: async (rows, owner, now, leaseUntil) => {
+          // Read before the lease is queued: a reset after it is one this round must not log across.
+          const generation = resetGeneration(this.#o.store);
+          const won = await w.claimMany(rows, owner, now, leaseUntil);
+          if (won.length > 0) this.#leasedAt.set(owner, generation);
+          return won;
+        },
         process: (rows, owner, each) => this.#round(rows, owner, each, report),
         steady: (rows) => this.#arrivals.take(rows),
       },
@@ -252,8 +261,13 @@ export class WebhookDispatcher {
     const attempts: AttemptRow[] = [];
     const recovered = new Set<string>();
     const givenUp: EndpointRow[] = [];
+    const generation = this.#leasedAt.get(owner) ?? resetGeneration(this.#o.store);
+    this.#leasedAt.delete(owner);
     for (const s of sent) {
       const { row, endpoint } = s;
+      // Its tenant was reset while it was in flight: the reset emptied the log and the queue, so
+      // nothing of it is logged, settled or counted against the endpoint after the reset.
+      if (resetSince(this.#o.store, row.tenant_id, generation)) continue;
       if (s.unsendable !== undefined || !endpoint) {
         report.dead++;
         settlements.push({ key: row, outcome: { state: 'dead', error: s.unsendable ?? 'the endpoint was removed' } });
