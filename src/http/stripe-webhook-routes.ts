@@ -112,7 +112,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const ref = parseEventId(id);
       const facts = ref && (await eventFacts(rt.store, p.tenantId, ref.customerId, ref.version));
       // Another mode's event is not found, as Stripe answers a test key asking for a live event.
-      if (!facts || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
+      if (!facts || facts.id !== id || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
         throw new GatewayError('not_found', `No such event: '${id}'`);
       return c.json(await eventWithRequest(rt, facts, dialect));
     }),
@@ -138,8 +138,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
         throw new GatewayError('invalid_request', message, { issues: [{ path: ['ending_before'], kind: 'value', message }] });
       }
       const cursor = after ?? before;
-      const ref = cursor === null ? undefined : parseEventId(cursor);
-      const anchor = ref && (await wh.repo.event(p.tenantId, ref.customerId, ref.version));
+      const anchor = cursor === null ? undefined : await wh.repo.eventById(p.tenantId, cursor);
       if (cursor !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${cursor}'`);
       const rows =
         // A name no customer event has matches nothing; a list is the events of the names it has.

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor } from '../store/index.ts';
+import { eventId, parseEventId, timedIdsSince } from './event-ids.ts';
 import { actionOf } from './events.ts';
 import type { EventListFilter, WebhookDatabase } from './tables.ts';
 
@@ -82,6 +83,14 @@ export class WebhookEventQueries {
     );
     if (a) rows.reverse();
     return rows.map((r) => ({ ...r, version: Number(r.version) }));
+  }
+
+  /** The history row an event id names: none when the version's event now is another (a customer's UUID came back). */
+  async eventById(tenantId: string, id: string) {
+    const ref = parseEventId(id);
+    const row = ref && (await this.event(tenantId, ref.customerId, ref.version));
+    if (!row) return undefined;
+    return eventId(row.customer_id, row.version, row.created_at, await timedIdsSince(this.#executor)) === id ? row : undefined;
   }
 
   async event(tenantId: string, customerId: string, version: number) {
