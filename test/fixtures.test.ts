@@ -205,4 +205,34 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
       await gateway.stop();
     }
   });
+
+  it('gateway.reset() leaves the tenant as a fresh start would: its fixtures loaded again, their new answers handed back', async () => {
+    const gateway = await startGateway({ tenants: { shop: { fixtures: seed }, bare: {} } });
+    try {
+      const auth = { authorization: `Bearer ${gateway.tenants.shop?.credentials.wooshpay?.secret_key}` };
+      const names = async () =>
+        ((await (await fetch(`${gateway.url}/v1/customers?limit=100`, { headers: auth })).json()) as { data: { name: string }[] }).data
+          .map((c) => c.name)
+          .sort();
+      const fresh = await names();
+      expect(fresh).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
+      const before = gateway.fixtures.shop?.jenny as { id: string };
+      const post = (path: string, body: string) =>
+        fetch(`${gateway.url}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body });
+      expect((await post('/v1/customers', 'name=Extra')).status).toBe(200);
+      expect((await post(`/v1/customers/${before.id}`, 'name=Renamed')).status).toBe(200);
+
+      await gateway.reset();
+      expect(await names()).toEqual(fresh);
+      const jenny = gateway.fixtures.shop?.jenny as { id: string; name: string };
+      const read = await fetch(`${gateway.url}/v1/customers/${jenny.id}`, { headers: auth });
+      expect(((await read.json()) as { name: string }).name).toBe('Jenny Rosen');
+      // The other fixtures' references were resolved again, against the new answers.
+      const acme = gateway.fixtures.shop?.acme as { custom_data: { contact: string } };
+      expect(acme.custom_data.contact).toBe(jenny.id);
+      expect(gateway.fixtures.bare).toBeUndefined();
+    } finally {
+      await gateway.stop();
+    }
+  });
 });

@@ -172,6 +172,43 @@ describe('webhooks in from upstreams', () => {
     expect(peek.status).toBe(404);
   });
 
+  it('an event whose created is later than its signature, or before 1970, is refused; later events are taken in, not stale', {
+    timeout: 60_000,
+  }, async () => {
+    // A tenant of its own: the first test's tenant has its proxy upstream already.
+    const t = await createTenant(store, loadConfig(env), 'inbound-clocks');
+    const upstream = await addUpstream(store, keyring(), t.tenant.id, {
+      dialect: 'wooshpay',
+      baseUrl: provider.baseUrl('wooshpay'),
+      mode: 'proxy',
+      credentials: provider.credentials.wooshpay,
+      webhookSecret: stripeSecret,
+    });
+    const made = await request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Clocks' }, auth(t)));
+    const id = ((await made.json()) as { id: string }).id;
+    const remote = await remoteOf(id, upstream.id, t);
+    const before = await canonical(id, t);
+    const now = Math.floor(Date.now() / 1000);
+    for (const [n, created] of [1e20, now + 3600, -1].entries()) {
+      const payload = stripeEvent(
+        `evt_clock_${n}`,
+        'customer.updated',
+        { ...(await atProvider('wooshpay', remote)), name: `Clock ${n}` },
+        created,
+      );
+      const res = await postStripe(upstream.id, payload, signed(payload), '192.0.2.30');
+      expect(res.status, String(created)).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+    expect(await canonical(id, t)).toMatchObject({ name: 'Clocks', version: before.version });
+
+    const edited = await atProvider('wooshpay', remote, { name: 'Clocks fixed' });
+    const payload = stripeEvent('evt_clock_ok', 'customer.updated', edited);
+    const res = await postStripe(upstream.id, payload, signed(payload), '192.0.2.30');
+    expect(await res.json()).toMatchObject({ outcome: 'applied' });
+    expect(await canonical(id, t)).toMatchObject({ name: 'Clocks fixed', version: before.version + 1 });
+  });
+
   it('forged events count against the address like failed authentications: 429 past the limit', async () => {
     const payload = stripeEvent('evt_flood', 'customer.updated', { id: 'cus_x', object: 'customer' });
     const statuses: number[] = [];

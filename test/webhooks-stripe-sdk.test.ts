@@ -125,6 +125,44 @@ describe('the Stripe SDK: webhook endpoints and events', () => {
     });
   });
 
+  it('pages back with ending_before: the page just before the anchor, newest first, has_more while newer ones remain', async () => {
+    const customer = await stripe.customers.create({ name: 'Paged 0' });
+    for (const n of [1, 2, 3, 4, 5]) await stripe.customers.update(customer.id, { name: `Paged ${n}` });
+    const all = (await stripe.events.list({ limit: 100 })).data.map((e) => e.id);
+    expect(all.length).toBeGreaterThanOrEqual(6);
+    const page = await stripe.events.list({ limit: 2, ending_before: all[4]! });
+    expect([page.data.map((e) => e.id), page.has_more]).toEqual([all.slice(2, 4), true]);
+    const top = await stripe.events.list({ limit: 2, ending_before: all[1]! });
+    expect([top.data.map((e) => e.id), top.has_more]).toEqual([all.slice(0, 1), false]);
+    // Walking back from the oldest, page by page, meets every event once, in order.
+    const walked: string[] = [];
+    for (let anchor = all.at(-1)!; ; ) {
+      const back = await stripe.events.list({ limit: 3, ending_before: anchor });
+      walked.unshift(...back.data.map((e) => e.id));
+      if (!back.has_more) break;
+      anchor = back.data[0]!.id;
+    }
+    expect(walked).toEqual(all.slice(0, -1));
+    await expect(stripe.events.list({ starting_after: all[3]!, ending_before: all[1]! })).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it('lists by delivery_success: true, the events every delivery of which succeeded; false, the others', async () => {
+    const endpoint = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
+    const customer = await stripe.customers.create({ name: 'Sent' });
+    await stripe.customers.update(customer.id, { name: 'Sent too' });
+    receiver.received.length = 0;
+    await drainUntil(webhooks.dispatcher, () => receiver.received.length >= 2);
+    await stripe.customers.update(customer.id, { name: 'Not sent yet' });
+    const named = async (delivery_success: boolean) =>
+      (await stripe.events.list({ limit: 100, delivery_success })).data
+        .filter((e) => (e.data.object as Stripe.Customer).id === customer.id)
+        .map((e) => (e.data.object as Stripe.Customer).name);
+    expect(await named(true)).toEqual(['Sent too', 'Sent']);
+    expect(await named(false)).toEqual(['Not sent yet']);
+    await expect(stripe.events.list({ delivery_success: 'maybe' as never })).rejects.toMatchObject({ statusCode: 400 });
+    await stripe.webhookEndpoints.del(endpoint.id);
+  });
+
   it("refuses a bad endpoint in Stripe's own error shape", async () => {
     await expect(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] })).rejects.toMatchObject({
       type: 'StripeInvalidRequestError',

@@ -118,9 +118,11 @@ export function registerWebhookCommands(program: Command, env: Env, all: readonl
     .action(async (event: string, opts: { tenant: string }) => {
       const ref = parseEventId(event);
       if (!ref) throw new InvalidArgumentError(`not an event id: ${event}`);
-      const n = await withWebhooks(cli, opts.tenant, (w, tenantId) =>
-        w.repo.resend(tenantId, ref.customerId, ref.version, new Date().toISOString()),
-      );
+      const n = await withWebhooks(cli, opts.tenant, async (w, tenantId) => {
+        // The id must name the version's event now: after a customer's UUID came back, an old id names none.
+        const row = await w.repo.eventById(tenantId, event);
+        return row ? w.repo.resend(tenantId, row.customer_id, row.version, new Date().toISOString()) : 0;
+      });
       if (n === 0) throw new Error(`no deliveries of ${event} for this tenant`);
       process.stdout.write(`${event}: ${n} deliver${n === 1 ? 'y' : 'ies'} queued again\n`);
     });

@@ -37,9 +37,9 @@ export interface StartedGateway {
   readonly port: number;
   /** Each tenant's id and credentials, by the name it was given. */
   readonly tenants: Readonly<Record<string, CreatedTenant>>;
-  /** Each tenant's fixtures as their dialects answered them, by tenant name, then fixture name. */
+  /** Each tenant's fixtures as their dialects answered them, by tenant name, then fixture name (after a reset, the reloaded ones). */
   readonly fixtures: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** Empties a tenant's customers, events, idempotency keys and outbox (default: every tenant). */
+  /** Empties a tenant's customers, events, idempotency keys and outbox, then loads its fixtures again (default: every tenant). */
   reset(tenant?: string): Promise<void>;
   /** Stops the server and discards the store. */
   stop(): Promise<void>;
@@ -60,6 +60,16 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
   const all = dialectList(registry);
   const tenants: Record<string, CreatedTenant> = {};
   const fixtures: Record<string, Readonly<Record<string, unknown>>> = {};
+  // A tenant's fixtures, loaded at start and again after each reset of it: a reset leaves the
+  // tenant as a fresh start would (docs/dev-server.md), with the new answers in `fixtures`.
+  const loadFor = async (name: string, tenantId: string): Promise<void> => {
+    const wanted = options.tenants?.[name]?.fixtures;
+    if (typeof wanted === 'string') {
+      fixtures[name] = (await loadFixtureFile(store, env, all, tenantId, wanted)).customers;
+    } else if (wanted) {
+      fixtures[name] = (await loadFixtures(store, config, { id: tenantId }, wanted, all)).customers;
+    }
+  };
   try {
     for (const [name, wanted] of Object.entries(options.tenants ?? { test: {} })) {
       const given: GivenCredentials = {
@@ -68,11 +78,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
       };
       const created = await createTenant(store, config, name, { given, dialects: all });
       tenants[name] = created;
-      if (typeof wanted.fixtures === 'string') {
-        fixtures[name] = (await loadFixtureFile(store, env, all, created.tenant.id, wanted.fixtures)).customers;
-      } else if (wanted.fixtures) {
-        fixtures[name] = (await loadFixtures(store, config, { id: created.tenant.id }, wanted.fixtures, all)).customers;
-      }
+      await loadFor(name, created.tenant.id);
     }
   } catch (error) {
     await store.executor.close();
@@ -86,7 +92,11 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
     fixtures,
     async reset(tenant) {
       const names = tenant === undefined ? Object.keys(tenants) : [tenant];
-      for (const name of names) await resetTenant(store, tenants[name]?.tenant.id ?? (await findTenant(store, name)).id);
+      for (const name of names) {
+        const id = tenants[name]?.tenant.id ?? (await findTenant(store, name)).id;
+        await resetTenant(store, id);
+        await loadFor(name, id);
+      }
     },
     stop: () => gateway.close(),
   };

@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
+import { metadataView } from '../webhooks/endpoint-fields.ts';
 import { eventFacts, isEventType, parseEventId, stripeEvent } from '../webhooks/events.ts';
 import { markTenant } from './access.ts';
 import { authenticate } from './authenticate.ts';
@@ -23,15 +24,17 @@ function stripeEndpointView(row: EndpointRow, secret?: string) {
     api_version: null,
     application: null,
     created: seconds(row.created_at),
-    description: null,
+    description: row.description ?? null,
     enabled_events: enabledEvents(row),
     livemode: Number(row.livemode) === 1,
-    metadata: {},
+    metadata: metadataView(row.metadata ?? null),
     status: row.status,
     url: row.url,
     ...(secret !== undefined ? { secret } : {}),
   };
 }
+
+const updatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'disabled', 'expand']);
 
 /** Where a Stripe-like dialect's webhook resources live: beside its customers (`/v1/customers` -> `/v1`). */
 export const stripeLikeBase = (dialect: AnyDialect): string => dialect.routes.collection.replace(/\/customers$/, '');
@@ -62,9 +65,26 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
         format: 'stripe',
         dialect: dialect.name,
         events: b.enabled_events,
+        description: b.description,
+        metadata: b.metadata,
         livemode: p.livemode,
       });
       return c.json(stripeEndpointView(endpoint, secret));
+    }),
+  );
+  api.post(
+    '/webhook_endpoints/:id',
+    run('update', async (c, p) => {
+      const b = await body(c, rt, dialect.wire.bodies);
+      // Stripe refuses a parameter its update does not take; `expand` has nothing to expand here.
+      const unknown = Object.keys(b).find((k) => !updatable.has(k));
+      if (unknown !== undefined) {
+        const message = `Received unknown parameter: ${unknown}`;
+        throw new GatewayError('invalid_request', message, { issues: [{ path: [unknown], kind: 'unknown', message }] });
+      }
+      const { enabled_events: events, url, description, metadata, disabled } = b;
+      const row = await wh.update(scope(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
+      return c.json(stripeEndpointView(row));
     }),
   );
   api.get(
@@ -92,7 +112,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const ref = parseEventId(id);
       const facts = ref && (await eventFacts(rt.store, p.tenantId, ref.customerId, ref.version));
       // Another mode's event is not found, as Stripe answers a test key asking for a live event.
-      if (!facts || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
+      if (!facts || facts.id !== id || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
         throw new GatewayError('not_found', `No such event: '${id}'`);
       return c.json(await eventWithRequest(rt, facts, dialect));
     }),
@@ -110,10 +130,16 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const types = typesOf(q);
       const known = types?.filter(isEventType);
       const created = createdRange(q);
+      const delivered = deliverySuccess(q);
       const after = q.get('starting_after');
-      const ref = after === null ? undefined : parseEventId(after);
-      const anchor = ref && (await wh.repo.event(p.tenantId, ref.customerId, ref.version));
-      if (after !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${after}'`);
+      const before = q.get('ending_before');
+      if (after !== null && before !== null) {
+        const message = 'You may only specify one of these parameters: ending_before, starting_after.';
+        throw new GatewayError('invalid_request', message, { issues: [{ path: ['ending_before'], kind: 'value', message }] });
+      }
+      const cursor = after ?? before;
+      const anchor = cursor === null ? undefined : await wh.repo.eventById(p.tenantId, cursor);
+      if (cursor !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${cursor}'`);
       const rows =
         // A name no customer event has matches nothing; a list is the events of the names it has.
         known?.length === 0
@@ -126,11 +152,13 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
               ...(known ? { types: known } : {}),
               ...(created.gte !== undefined ? { createdGte: new Date(created.gte * 1000).toISOString() } : {}),
               ...(created.lt !== undefined ? { createdBefore: new Date(created.lt * 1000).toISOString() } : {}),
-              ...(q.get('delivery_success') === 'false' ? { undelivered: true } : {}),
-              ...(anchor ? { before: anchor } : {}),
+              ...(delivered !== undefined ? { delivered } : {}),
+              ...(anchor ? (before !== null ? { after: anchor } : { before: anchor }) : {}),
             });
+      // Newest first either way; the extra row that tells has_more is the newest for ending_before.
+      const page = before !== null ? rows.slice(Math.max(0, rows.length - limit)) : rows.slice(0, limit);
       const data = [];
-      for (const row of rows.slice(0, limit)) {
+      for (const row of page) {
         const facts = await eventFacts(rt.store, p.tenantId, row.customer_id, row.version);
         if (facts) data.push(await eventWithRequest(rt, facts, dialect));
       }
@@ -154,6 +182,15 @@ function typesOf(q: URLSearchParams): string[] | undefined {
   }
   const names = type === null ? listed : [type];
   return names.length === 0 || names.some((t) => t === '*' || t === 'customer.*') ? undefined : names;
+}
+
+/** Stripe's `delivery_success` (https://docs.stripe.com/api/events/list#list_events-delivery_success), a boolean. */
+function deliverySuccess(q: URLSearchParams): boolean | undefined {
+  const given = q.get('delivery_success');
+  if (given === null) return undefined;
+  if (given === 'true' || given === 'false') return given === 'true';
+  const message = `Invalid boolean: ${given}`;
+  throw new GatewayError('invalid_request', message, { issues: [{ path: ['delivery_success'], kind: 'value', message }] });
 }
 
 const createdOps = ['gt', 'gte', 'lt', 'lte'] as const;

@@ -4,7 +4,6 @@ import { GatewayError } from '../contract/errors.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
 import { stripeLikeBase, stripeWebhookRoutes } from './stripe-webhook-routes.ts';
 import { body, enabledEvents, scope } from './webhook-request.ts';
-import { parseEventId } from '../webhooks/events.ts';
 import { markDialect, markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
@@ -131,8 +130,8 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
         const message = 'endpoint must be the id of a webhook endpoint (we_…).';
         throw new GatewayError('invalid_request', message, { issues: [{ path: ['endpoint'], kind: 'value', message }] });
       }
-      const ref = parseEventId(id);
-      const resent = ref ? await wh.repo.resend(scope(p), ref.customerId, ref.version, rt.now().toISOString(), endpoint) : 0;
+      const ref = await wh.repo.eventById(p.tenantId, id);
+      const resent = ref ? await wh.repo.resend(scope(p), ref.customer_id, ref.version, rt.now().toISOString(), endpoint) : 0;
       if (resent === 0)
         throw new GatewayError('not_found', `No deliveries of event '${id}'${endpoint === undefined ? '' : ` to ${endpoint}`} to resend.`);
       wh.committed();

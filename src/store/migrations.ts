@@ -609,4 +609,32 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('upstream_create_attempts').addColumn('claim_owner', 'varchar(64)').execute();
     },
   },
+  // Stripe's webhook endpoint carries a description and metadata, set on create and changed by
+  // update (https://docs.stripe.com/api/webhook_endpoints/update). Null on the rows already there:
+  // no description, no metadata, as Stripe shows an endpoint made without them.
+  '0044_webhook_endpoint_description': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('webhook_endpoints').addColumn('description', 'text').execute();
+      await db.schema.alterTable('webhook_endpoints').addColumn('metadata', 'text').execute();
+    },
+  },
+  // An event id named a customer's version alone, so a UUID that came back (a store restored from an
+  // older backup) gave a second event an id a receiver had
+  // seen (src/webhooks/event-ids.ts). Events from this migration on add their time to the id; the
+  // time it ran is kept, so events from before keep the ids they were sent with (retries, resends).
+  // The database's own clock, as ISO 8601 in UTC (the format every created_at has): the D1 file
+  // states no time of its own.
+  '0045_webhook_event_ids': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('webhook_event_ids')
+        .addColumn('since', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      const now =
+        db.getExecutor().adapter instanceof PostgresAdapter
+          ? sql`to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+          : sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+      await sql`insert into webhook_event_ids (since) values (${now})`.execute(db);
+    },
+  },
 };

@@ -47,6 +47,32 @@ export function onReset(store: Store, listener: (tenantId: string) => void): () 
   return () => set.delete(listener);
 }
 
+/**
+ * Resets through a store in this process, counted: a delivery round reads the count before it
+ * leases its rows and, before it logs their attempts, asks whether their tenant was reset since
+ * (src/webhooks/dispatcher.ts). A Map look-up in memory, not a query per delivery. The count moves
+ * before the reset's commit is queued, so a round that saw the old count queued its own commit
+ * first, and the reset deletes what it logged.
+ */
+const generations = new WeakMap<Store, { count: number; readonly last: Map<string, number> }>();
+
+const generationOf = (store: Store) => {
+  const found = generations.get(store);
+  if (found) return found;
+  const made = { count: 0, last: new Map<string, number>() };
+  generations.set(store, made);
+  return made;
+};
+
+/** How many resets this process has made through `store`. */
+export const resetGeneration = (store: Store): number => generations.get(store)?.count ?? 0;
+
+/** Whether `tenantId` was reset through `store` in this process after `generation` was read. */
+export function resetSince(store: Store, tenantId: string, generation: number): boolean {
+  const g = generations.get(store);
+  return g !== undefined && g.count !== generation && (g.last.get(tenantId) ?? 0) > generation;
+}
+
 export interface ResetReport {
   /** Customers the tenant had. */
   readonly customers: number;
@@ -66,6 +92,8 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   // here: their count goes with them, or the next failure after a reset would disable it early.
   // A disabled endpoint stays disabled until it is enabled.
   steps.push({ query: db.updateTable('webhook_endpoints').set({ failures: 0 }).where('tenant_id', '=', tenantId).compile() });
+  const generation = generationOf(store);
+  generation.last.set(tenantId, ++generation.count);
   await store.executor.atomic(steps);
   for (const listener of listeners.get(store) ?? []) listener(tenantId);
   return { customers };

@@ -6,7 +6,8 @@ import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
-import { eventFacts, eventId, standardEvent, stripeEvent } from './events.ts';
+import { resetGeneration, resetSince } from '../store/tenant-reset.ts';
+import { eventFacts, standardEvent, stripeEvent } from './events.ts';
 import { OriginGate } from './origin-gate.ts';
 import { standardSignature, stripeSignature } from './sign.ts';
 import type { AttemptRow, EndpointRow, WebhookDeliveryRow, WebhookDeliveryState, WebhookStore } from './store.ts';
@@ -87,6 +88,8 @@ export const defaultRoundsInFlight = 4;
 interface Sent {
   readonly row: WebhookDeliveryRow;
   readonly endpoint: EndpointRow | undefined;
+  /** The event's id, once its history was read (event-ids.ts). */
+  readonly id?: string;
   /** Set when the row was not sent: why it is given up. */
   readonly unsendable?: string;
   readonly status: number | null;
@@ -130,6 +133,8 @@ export class WebhookDispatcher {
   readonly #transport: Transport;
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
+  /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
+  readonly #leasedAt = new Map<string, number>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
     () => this.drain(),
     (error) => {
@@ -166,8 +171,8 @@ export class WebhookDispatcher {
     return out;
   }
 
-  /** The event body for an endpoint, in its format and dialect; undefined when the history is gone. */
-  async body(endpoint: EndpointRow, row: Pick<WebhookDeliveryRow, 'customer_id' | 'version' | 'request_id' | 'idempotency_key'>) {
+  /** The event for an endpoint, its id and its body in the endpoint's format and dialect; undefined when the history is gone. */
+  async event(endpoint: EndpointRow, row: Pick<WebhookDeliveryRow, 'customer_id' | 'version' | 'request_id' | 'idempotency_key'>) {
     const dialect = this.#o.dialects.find((d) => d.name === endpoint.dialect);
     if (!dialect) return undefined;
     const facts = await eventFacts(this.#o.store, endpoint.tenant_id, row.customer_id, Number(row.version), {
@@ -175,7 +180,7 @@ export class WebhookDispatcher {
       idempotencyKey: row.idempotency_key,
     });
     if (!facts) return undefined;
-    return endpoint.format === 'stripe' ? stripeEvent(facts, dialect) : standardEvent(facts, dialect);
+    return { id: facts.id, body: endpoint.format === 'stripe' ? stripeEvent(facts, dialect) : standardEvent(facts, dialect) };
   }
 
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
@@ -191,7 +196,13 @@ export class WebhookDispatcher {
         leaseMs: this.#timeoutMs + 2_000,
         owner: this.owner,
         due: (now, limit) => w.due(now, limit),
-        claim: (rows, owner, now, leaseUntil) => w.claimMany(rows, owner, now, leaseUntil),
+        claim: async (rows, owner, now, leaseUntil) => {
+          // Read before the lease is queued: a reset after it is one this round must not log across.
+          const generation = resetGeneration(this.#o.store);
+          const won = await w.claimMany(rows, owner, now, leaseUntil);
+          if (won.length > 0) this.#leasedAt.set(owner, generation);
+          return won;
+        },
         process: (rows, owner, each) => this.#round(rows, owner, each, report),
         steady: (rows) => this.#arrivals.take(rows),
       },
@@ -252,8 +263,13 @@ export class WebhookDispatcher {
     const attempts: AttemptRow[] = [];
     const recovered = new Set<string>();
     const givenUp: EndpointRow[] = [];
+    const generation = this.#leasedAt.get(owner) ?? resetGeneration(this.#o.store);
+    this.#leasedAt.delete(owner);
     for (const s of sent) {
       const { row, endpoint } = s;
+      // Its tenant was reset while it was in flight: the reset emptied the log and the queue, so
+      // nothing of it is logged, settled or counted against the endpoint after the reset.
+      if (resetSince(this.#o.store, row.tenant_id, generation)) continue;
       if (s.unsendable !== undefined || !endpoint) {
         report.dead++;
         settlements.push({ key: row, outcome: { state: 'dead', error: s.unsendable ?? 'the endpoint was removed' } });
@@ -264,7 +280,7 @@ export class WebhookDispatcher {
         id: crypto.randomUUID(),
         tenant_id: row.tenant_id,
         endpoint_id: row.endpoint_id,
-        event_id: eventId(row.customer_id, Number(row.version)),
+        event_id: s.id ?? '',
         attempt: row.attempts,
         status: s.status,
         error: s.error,
@@ -315,11 +331,11 @@ export class WebhookDispatcher {
       return { row, endpoint, unsendable, status: null, error: null, started: at, finished: at };
     };
     if (!endpoint) return unsent('the endpoint was removed');
-    const body = await this.body(endpoint, row);
-    if (!body) return unsent(`no change history for version ${row.version}`);
+    const event = await this.event(endpoint, row);
+    if (!event) return unsent(`no change history for version ${row.version}`);
+    const { id, body } = event;
     // The attempt's duration: signing, waiting for a connection, and the request.
     const started = this.#now();
-    const id = eventId(row.customer_id, Number(row.version));
     let status: number | null = null;
     let error: string | null = null;
     try {
@@ -346,7 +362,7 @@ export class WebhookDispatcher {
     } catch (e) {
       error = !(e instanceof Error) ? String(e) : isGatewayError(e) ? sendFailure(e.code, this.#timeoutMs) : e.message;
     }
-    return { row, endpoint, status, error, started, finished: this.#now() };
+    return { row, endpoint, id, status, error, started, finished: this.#now() };
   }
 
   /** Counts a given-up delivery against its endpoint, and disables the endpoint past the limit; true once it is disabled. */

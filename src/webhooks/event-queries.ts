@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor } from '../store/index.ts';
+import { eventId, parseEventId, timedIdsSince } from './event-ids.ts';
 import { actionOf } from './events.ts';
 import type { EventListFilter, WebhookDatabase } from './tables.ts';
 
@@ -39,9 +40,10 @@ export class WebhookEventQueries {
       const actions = f.types.map((t) => actionOf[t]);
       q = q.where('ev.action', 'in', actions);
     }
-    if (f.undelivered) {
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
+    const delivered = f.delivered;
+    if (delivered !== undefined) {
+      q = q.where(({ exists, not, selectFrom }) => {
+        const undelivered = exists(
           selectFrom('webhook_deliveries as d')
             .select(sql.lit(1).as('one'))
             // Customer ids are unique per tenant only (migration 0009): the tenant is part of the match.
@@ -49,8 +51,9 @@ export class WebhookEventQueries {
             .whereRef('d.customer_id', '=', 'ev.customer_id')
             .whereRef('d.version', '=', 'ev.version')
             .where('d.state', '!=', 'delivered'),
-        ),
-      );
+        );
+        return delivered ? not(undelivered) : undelivered;
+      });
     }
     const b = f.before;
     if (b) {
@@ -62,10 +65,32 @@ export class WebhookEventQueries {
         ]),
       );
     }
+    const a = f.after;
+    if (a) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('ev.created_at', '>', a.created_at),
+          eb.and([eb('ev.created_at', '=', a.created_at), eb('ev.customer_id', '>', a.customer_id)]),
+          eb.and([eb('ev.created_at', '=', a.created_at), eb('ev.customer_id', '=', a.customer_id), eb('ev.version', '>', a.version)]),
+        ]),
+      );
+    }
+    // ending_before walks up from its anchor (the nearest newer events first), then turns the page
+    // back to newest first, as Stripe lists every page.
+    const dir = a ? 'asc' : 'desc';
     const rows = await this.#executor.all(
-      q.orderBy('ev.created_at', 'desc').orderBy('ev.customer_id', 'desc').orderBy('ev.version', 'desc').limit(f.limit).compile(),
+      q.orderBy('ev.created_at', dir).orderBy('ev.customer_id', dir).orderBy('ev.version', dir).limit(f.limit).compile(),
     );
+    if (a) rows.reverse();
     return rows.map((r) => ({ ...r, version: Number(r.version) }));
+  }
+
+  /** The history row an event id names: none when the version's event now is another (a customer's UUID came back). */
+  async eventById(tenantId: string, id: string) {
+    const ref = parseEventId(id);
+    const row = ref && (await this.event(tenantId, ref.customerId, ref.version));
+    if (!row) return undefined;
+    return eventId(row.customer_id, row.version, row.created_at, await timedIdsSince(this.#executor)) === id ? row : undefined;
   }
 
   async event(tenantId: string, customerId: string, version: number) {

@@ -4,11 +4,13 @@ import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
 import { undoChanges } from '../core/absolute-patch.ts';
 import type { EventRow, Store } from '../store/index.ts';
+import { eventId, timedIdsSince } from './event-ids.ts';
+
+export { eventId, parseEventId } from './event-ids.ts';
 
 // An event announces one committed version of one customer (a customer_events row). Its id is
-// derived from that row, so every delivery and every retry of it carries the same id, which is
-// what a receiver de-duplicates on (Stripe: "handle duplicate events" by event id,
-// https://docs.stripe.com/webhooks#handle-duplicate-events).
+// derived from that row (event-ids.ts), so every delivery and every retry of it carries the same
+// id, which is what a receiver de-duplicates on.
 
 export type EventType = 'customer.created' | 'customer.updated' | 'customer.deleted';
 export const eventTypes = ['customer.created', 'customer.updated', 'customer.deleted'] as const satisfies readonly EventType[];
@@ -28,18 +30,6 @@ export const actionOf = {
   'customer.deleted': 'delete',
 } as const satisfies Record<EventType, Action>;
 export const isEventType = (type: string): type is EventType => eventTypes.some((t) => t === type);
-
-export const eventId = (customerId: string, version: number): string => `evt_${customerId.replaceAll('-', '')}v${version}`;
-
-export function parseEventId(id: string): { readonly customerId: string; readonly version: number } | undefined {
-  const m = /^evt_([0-9a-f]{32})v(\d{1,9})$/.exec(id);
-  if (!m?.[1] || !m[2]) return undefined;
-  const h = m[1];
-  return {
-    customerId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
-    version: Number(m[2]),
-  };
-}
 
 /** What an event says, before it is put in a format: the customer as of the version and before it. */
 export interface EventFacts {
@@ -66,6 +56,7 @@ export async function eventFacts(
   version: number,
   request: { readonly requestId: string | null; readonly idempotencyKey: string | null } = { requestId: null, idempotencyKey: null },
 ): Promise<EventFacts | undefined> {
+  const since = timedIdsSince(store.executor);
   const row = await store.findCustomer(tenantId, 'uuid', customerId);
   if (!row) return undefined;
   // From the version before on: its time is the previous customer's updated_at.
@@ -80,7 +71,7 @@ export async function eventFacts(
   for (const later of events.slice(at + 1).reverse()) fields = undoChanges(fields, changesOf(later));
   const customer: Customer = { ...current, ...fields, version, updated_at: event.created_at };
   return {
-    id: eventId(customerId, version),
+    id: eventId(customerId, version, event.created_at, await since),
     type: eventType(event.action),
     tenantId,
     createdAt: event.created_at,

@@ -6,7 +6,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { expectedAt } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
-import { verifyStandardSignature, verifyStripeSignature } from './sign.ts';
+import { defaultToleranceSeconds, verifyStandardSignature, verifyStripeSignature } from './sign.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { openWebhookSecret } from '../upstream/inbound-format.ts';
@@ -105,7 +105,16 @@ async function verified(deps: InboundDeps, row: UpstreamRow | undefined, req: In
   if (format === 'stripe') {
     const event = v.safeParse(StripeEvent, json);
     if (!event.success) throw new GatewayError('invalid_request', `Not a Stripe event: ${event.issues[0].message}`);
-    return { id: event.output.id, type: event.output.type, created: event.output.created, object: event.output.data.object };
+    // `created` is when the event happened, in Unix seconds (https://docs.stripe.com/api/events/object);
+    // it is signed after that (t=, later again on each retry). One later than its signature (past
+    // the tolerance, for the provider's clocks) or before 1970 is refused, not clamped: taken in,
+    // `created: 1e20` left every later event of the customer stale.
+    const created = event.output.created;
+    if (created < 0 || created > checked.timestamp + (tolerance ?? defaultToleranceSeconds)) {
+      const message = `The event's created (${created}) must be a Unix time in seconds, no later than its signature (t=${checked.timestamp}).`;
+      throw new GatewayError('invalid_request', message, { issues: [{ path: ['created'], kind: 'value', message }] });
+    }
+    return { id: event.output.id, type: event.output.type, created, object: event.output.data.object };
   }
   const event = v.safeParse(StandardEvent, json);
   if (!event.success) throw new GatewayError('invalid_request', `Not a Standard Webhooks payload: ${event.issues[0].message}`);

@@ -8,6 +8,7 @@ import { freshLease } from '../store/lease.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { GatewayConfig } from '../config.ts';
 import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
+import { descriptionOf, disabledOf, mergeMetadata } from './endpoint-fields.ts';
 import { eventType, eventTypes } from './events.ts';
 import { newWebhookSecret } from './sign.ts';
 import { type EndpointRow, type EndpointScope, type WebhookFormat, WebhookStore } from './store.ts';
@@ -45,8 +46,19 @@ export interface EndpointInput {
   readonly format?: unknown;
   readonly dialect?: unknown;
   readonly events?: unknown;
+  readonly description?: unknown;
+  readonly metadata?: unknown;
   /** The mode of the key that makes it (test unless told): it gets that mode's events only. */
   readonly livemode?: boolean;
+}
+
+/** What Stripe's update takes (https://docs.stripe.com/api/webhook_endpoints/update); each left out is unchanged. */
+export interface EndpointUpdate {
+  readonly url?: unknown;
+  readonly events?: unknown;
+  readonly description?: unknown;
+  readonly metadata?: unknown;
+  readonly disabled?: unknown;
 }
 
 export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhooks' | 'store' | 'keyring' | 'dialects'> {
@@ -172,8 +184,7 @@ export class Webhooks implements EventSink {
 
   /** A new endpoint and its signing secret, which is shown this once. */
   async add(tenantId: string, input: EndpointInput): Promise<{ endpoint: EndpointRow; secret: string }> {
-    const url = v.safeParse(urlSchema, input.url);
-    if (!url.success) throw invalid(url.issues[0].message, 'url');
+    const url = this.#url(input.url);
     const format = (input.format ?? 'stripe') as WebhookFormat;
     if (!formats.includes(format)) throw invalid(`format must be one of ${formats.join(', ')}.`, 'format');
     const dialect = input.dialect ?? defaultDialect[format];
@@ -181,13 +192,15 @@ export class Webhooks implements EventSink {
       throw invalid(`dialect must be one of ${this.#dialects.map((d) => d.name).join(', ')}.`, 'dialect');
     }
     const events = this.#events(input.events);
+    const description = input.description === undefined ? null : descriptionOf(input.description);
+    const metadata = input.metadata === undefined ? null : mergeMetadata(null, input.metadata);
     const now = this.#now().toISOString();
     const id = `we_${randomBase62(24)}`;
     const secret = newWebhookSecret();
     const endpoint: EndpointRow = {
       id,
       tenant_id: tenantId,
-      url: url.output,
+      url,
       format,
       dialect,
       events: JSON.stringify(events),
@@ -197,12 +210,44 @@ export class Webhooks implements EventSink {
       status: 'enabled',
       livemode: input.livemode === true ? 1 : 0,
       failures: 0,
+      description,
+      metadata,
       created_at: now,
       updated_at: now,
     };
     await this.repo.insertEndpoint(endpoint);
     this.#changed(tenantId);
     return { endpoint, secret };
+  }
+
+  /**
+   * Changes what `input` names, all or nothing: every value is checked before the one UPDATE.
+   * Enabling (`disabled: false`) starts the failure count again, as `enable` does.
+   */
+  async update(scope: string | EndpointScope, id: string, input: EndpointUpdate): Promise<EndpointRow> {
+    const row = await this.get(scope, id);
+    const enabled = input.disabled === undefined ? undefined : !disabledOf(input.disabled);
+    const set = {
+      ...(input.url !== undefined ? { url: this.#url(input.url) } : {}),
+      ...(input.events !== undefined ? { events: JSON.stringify(this.#events(input.events)) } : {}),
+      ...(input.description !== undefined ? { description: descriptionOf(input.description) } : {}),
+      ...(input.metadata !== undefined ? { metadata: mergeMetadata(row.metadata, input.metadata) } : {}),
+      ...(enabled === undefined ? {} : { status: enabled ? ('enabled' as const) : ('disabled' as const) }),
+      ...(enabled === true ? { failures: 0 } : {}),
+    };
+    const now = this.#now().toISOString();
+    if (!(await this.repo.updateEndpoint(row.tenant_id, id, set, now)))
+      throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+    // The next write reads the endpoints again (their events or status changed); one enabled sends what waited.
+    this.#changed(row.tenant_id);
+    if (enabled === true) this.committed();
+    return { ...row, ...set, updated_at: now };
+  }
+
+  #url(given: unknown): string {
+    const url = v.safeParse(urlSchema, given);
+    if (!url.success) throw invalid(url.issues[0].message, 'url');
+    return url.output;
   }
 
   #events(given: unknown): string[] {

@@ -85,7 +85,12 @@ export class WebhookStore extends WebhookEventQueries {
   async updateEndpoint(
     tenantId: string,
     id: string,
-    set: Partial<Pick<EndpointRow, 'secret' | 'previous_secret' | 'previous_until' | 'status' | 'failures' | 'url' | 'events'>>,
+    set: Partial<
+      Pick<
+        EndpointRow,
+        'secret' | 'previous_secret' | 'previous_until' | 'status' | 'failures' | 'url' | 'events' | 'description' | 'metadata'
+      >
+    >,
     now: string,
   ): Promise<boolean> {
     const q = this.#db

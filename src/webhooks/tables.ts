@@ -24,6 +24,10 @@ export interface WebhookEndpointsTable {
   status: EndpointStatus;
   /** 1 live, 0 test (migration 0024): the mode of the key that made it; it gets that mode's events only. */
   livemode: number;
+  /** Stripe's description (migration 0044); null: none. */
+  description: string | null;
+  /** Stripe's metadata as a JSON object of strings (migration 0044); null: none. */
+  metadata: string | null;
   /** Deliveries that ended dead in a row; reset by a success. */
   failures: number;
   created_at: string;
@@ -80,6 +84,12 @@ export interface WebhookDeliveryKey {
   readonly version: number;
 }
 
+export interface EventCursor {
+  readonly created_at: string;
+  readonly customer_id: string;
+  readonly version: number;
+}
+
 export interface EventListFilter {
   readonly tenantId: string;
   /** Only events of customers in this mode: a test key sees test events, a live key live ones (as at Stripe). */
@@ -89,9 +99,14 @@ export interface EventListFilter {
   /** Only events created before this time (Stripe's created[lt], created[lte] and exact created). */
   readonly createdBefore?: string;
   readonly createdAfter: string;
-  /** Only events with a delivery that has not succeeded (Stripe's delivery_success=false). */
-  readonly undelivered?: boolean;
-  /** Keyset cursor: events strictly older than this one. */
-  readonly before?: { readonly created_at: string; readonly customer_id: string; readonly version: number };
+  /**
+   * Stripe's delivery_success: false, only events with a delivery that has not succeeded (pending
+   * or given up); true, only events with none such (every delivery succeeded, or there was none).
+   */
+  readonly delivered?: boolean;
+  /** Keyset cursor (starting_after): events strictly older than this one. */
+  readonly before?: EventCursor;
+  /** Keyset cursor (ending_before): the events strictly newer than this one nearest to it, still listed newest first. */
+  readonly after?: EventCursor;
   readonly limit: number;
 }

@@ -1,0 +1,51 @@
+import { GatewayError } from '../contract/errors.ts';
+
+// The parts of Stripe's webhook endpoint that only describe it, and its `disabled` switch, as
+// create and update take them (https://docs.stripe.com/api/webhook_endpoints/update): a
+// description of at most 5,000 characters ("" removes it), and metadata under Stripe's limits
+// (https://docs.stripe.com/api/metadata: 50 keys, keys of 40 characters without square brackets,
+// values of 500), merged key by key, a "" value removing its key and a "" for the whole of it
+// removing every key.
+
+const refused = (message: string, field: string) =>
+  new GatewayError('invalid_request', message, { issues: [{ path: [field], kind: 'value', message }] });
+
+/** Characters, not UTF-16 units: an emoji counts once (as schemas/limits.ts counts). */
+const chars = (text: string): number => [...text].length;
+
+/** The description to store: null for none. */
+export function descriptionOf(given: unknown): string | null {
+  if (typeof given !== 'string') throw refused('description must be a string.', 'description');
+  if (chars(given) > 5000) throw refused('description must be at most 5000 characters.', 'description');
+  return given === '' ? null : given;
+}
+
+/** The stored metadata (JSON, null for none) after `given` is merged into `stored`. */
+export function mergeMetadata(stored: string | null, given: unknown): string | null {
+  if (given === '') return null;
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw refused('metadata must be an object of string values.', 'metadata');
+  const merged = new Map(Object.entries(metadataView(stored)));
+  for (const [key, value] of Object.entries(given)) {
+    if (chars(key) > 40 || /[[\]]/.test(key) || key === '')
+      throw refused(`Invalid metadata key '${key}': at most 40 characters, no square brackets.`, 'metadata');
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw refused(`metadata[${key}] must be a string.`, 'metadata');
+    const text = String(value);
+    if (chars(text) > 500) throw refused(`metadata[${key}] must be at most 500 characters.`, 'metadata');
+    if (text === '') merged.delete(key);
+    else merged.set(key, text);
+  }
+  if (merged.size > 50) throw refused('metadata can have at most 50 keys.', 'metadata');
+  return merged.size === 0 ? null : JSON.stringify(Object.fromEntries(merged));
+}
+
+export const metadataView = (stored: string | null): Record<string, string> =>
+  stored === null ? {} : (JSON.parse(stored) as Record<string, string>);
+
+/** Stripe's `disabled`: a JSON boolean, or a form body's "true"/"false". */
+export function disabledOf(given: unknown): boolean {
+  if (given === true || given === 'true') return true;
+  if (given === false || given === 'false') return false;
+  throw refused(`Invalid boolean: ${typeof given === 'string' ? given : typeof given}`, 'disabled');
+}
