@@ -8,6 +8,7 @@ import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
+import { withQueryParameters } from '../contract/query-params.ts';
 import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { answer } from './response-headers.ts';
@@ -105,6 +106,7 @@ export interface PipelineOptions {
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: PipelineOptions = {}): DialectHandlers {
   const { afterAuth, all = [dialect] } = options;
   const requestIdHeader = dialect.wire.requestIdHeader ?? 'x-request-id';
+  const stripeForm = dialect.wire.bodies.includes('form');
   /** A JSON answer with every header it needs already in it (response-headers.ts). */
   const ok = (c: Context, status: number, body: string, headers?: Record<string, string>): Response =>
     answer(c, requestIdHeader, status, body, jsonType, headers);
@@ -149,7 +151,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
   /** What a create and an update share: the caller and the decoded body. */
   async function prepare(c: Context, action: Exclude<Action, 'read'>) {
     const { req, principal } = await caller(c, action);
-    const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
+    const body = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
+    // A Stripe-like API reads a write's query string as parameters too (query-params.ts).
+    const raw = stripeForm ? withQueryParameters(c.req.url, body) : body;
     const trace = currentTrace();
     if (trace) trace.body = traceNow();
     return { c, req, principal, raw };
