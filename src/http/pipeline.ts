@@ -8,13 +8,13 @@ import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
-import { LimitedRefusal } from '../contract/held-limits.ts';
 import { withQueryParameters } from '../contract/query-params.ts';
 import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { answer } from './response-headers.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
-import { validate, validateUpdate } from '../contract/validate.ts';
+import { validate } from '../contract/validate.ts';
+import { checkedUpdateBody } from './update-body.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
@@ -202,22 +202,10 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     return written(prepared, dialect.wire.createdStatus, expand, (ctx) => rt.customers.create(patch, ctx));
   }
 
-  /** The update body; refused beside a held value, the refusal names only the real faults (held-limits.ts). */
-  async function checkedUpdate({ principal, c, raw }: Prepared, id: string) {
-    try {
-      return validateUpdate(dialect.wire.request.update, raw);
-    } catch (error) {
-      if (!(error instanceof LimitedRefusal)) throw error;
-      // No customer (or one deleted) holds anything: every issue stands.
-      const found = await rt.customers.read(principal, dialect.ids, id, c.req.header('via')).catch(() => undefined);
-      if (!found || found.deleted) throw error;
-      throw error.narrowed(dialect.wire.render(found.customer, { expand: [], principal }));
-    }
-  }
-
   async function update(c: Context): Promise<Response> {
     const prepared = await prepare(c, 'update');
-    const { output: body, held } = await checkedUpdate(prepared, c.req.param('id') ?? '');
+    const request = { principal: prepared.principal, id: c.req.param('id') ?? '', via: c.req.header('via') };
+    const { output: body, held } = await checkedUpdateBody(dialect, rt, request, prepared.raw);
     const patch = dialect.translation.updatePatch(body);
     const expand = dialect.wire.expand?.of(body) ?? [];
     const expectedVersions = expectedVersionsOf(prepared.req.header('if-match'));
