@@ -22,7 +22,8 @@ import { type Provider, startProvider } from './support/upstream.ts';
 // through a mirror, for every dialect whose provider documents a delete, leaves the provider's
 // customer deleted as that provider shows one (out of its list; a retrieve answers as its delete
 // documents: Stripe's {id, object, deleted: true}, an archive, or 404); `custgate upstream promote` refuses while deliveries are
-// pending and says why on stderr, and `--force` promotes with a warning; an import at `--rate n`
+// pending and says why on stderr, and `--force` promotes with a warning (never past a create not
+// yet linked); an import at `--rate n`
 // waits as long as n customers a second takes.
 
 let provider: Provider;
@@ -159,7 +160,16 @@ const run = (args: readonly string[]) =>
 describe('custgate upstream promote', () => {
   it('refuses while a delivery is pending, saying so on stderr; --force promotes with a warning', async () => {
     const { tenantId, upstreamId, auth } = await tenantWith('promote-cli', 'mirror');
-    expect((await app.request('/v1/customers', jsonInit('POST', { name: 'Not delivered yet' }, auth))).status).toBe(200);
+    const created = await app.request('/v1/customers', jsonInit('POST', { name: 'Not delivered yet' }, auth));
+    expect(created.status).toBe(200);
+    // A create not yet delivered (no link there): not even --force promotes past it, or the
+    // proxy's first write of the customer would create it at the provider a second time.
+    const unlinked = await run(['upstream', 'promote', tenantId, upstreamId, '--force']);
+    expect(unlinked.code).not.toBe(0);
+    expect(unlinked.stderr).toContain('even by force');
+    await drainUntil(dispatcher, async () => (await store.outbox.counts(tenantId, upstreamId)).pending === 0);
+    const { id } = (await created.json()) as { id: string };
+    expect((await app.request(`/v1/customers/${id}`, jsonInit('POST', { name: 'Changed, not delivered yet' }, auth))).status).toBe(200);
 
     const refused = await run(['upstream', 'promote', tenantId, upstreamId]);
     expect(refused.code).not.toBe(0);

@@ -218,3 +218,28 @@ describe('what a held value does not change', () => {
     expect((await update(gw, wooshpay, before.ids, body)).status).toBe(400);
   });
 });
+
+describe('a held value beside an ordinary fault', () => {
+  it.each([
+    ['connhex', { name: wide.name, address: 'nowhere' }],
+    ['wooshpay', { metadata: { long: long(600, 'l') }, shipping: 'nowhere' }],
+    ['bigcapital', { customerType: 'business', displayName: 'Held Co', workPhone: wide.phone, email: 'not-an-email' }],
+  ] as const)('%s: the refusal names the fault, not the value the customer holds', async (name, body) => {
+    const dialect = named(name);
+    const before = await writtenThroughZenskar({ custom_data: { long: long(600, 'l') } });
+    const res = await update(gw, dialect, before.ids, body);
+    const answer = { status: res.status, body: await res.json() };
+    // The same body without the held value: the fault alone, as this dialect refuses it.
+    const faultOnly = Object.fromEntries(Object.entries(body).filter(([k]) => !['name', 'metadata', 'workPhone'].includes(k)));
+    expect(answer).toEqual(await refusedFresh(dialect, faultOnly));
+    expect((await gw.canonical(before.ids.uuid as string)).version).toBe(before.version);
+  });
+
+  it('a changed value past its limit beside an ordinary fault: both are named', async () => {
+    const before = await writtenThroughZenskar();
+    const body = { customerType: 'business', displayName: 'Held Co', workPhone: long(5001, '7'), email: 'not-an-email' };
+    const res = await update(gw, bigcapital, before.ids, body);
+    expect({ status: res.status, body: await res.json() }).toEqual(await refusedFresh(bigcapital, body));
+    expect(JSON.stringify(await refusedFresh(bigcapital, body))).toContain('workPhone');
+  });
+});

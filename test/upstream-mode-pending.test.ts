@@ -39,4 +39,36 @@ describe('a mirror made the proxy while a create answer is lost', () => {
     expect(updated.status).toBe(200);
     expect(await providerCount(rig.provider)).toBe(atB + 1);
   }, 60_000);
+
+  it('promote --force is refused too while the lost create is unsettled, naming it; once delivered, forced, one customer there', async () => {
+    const { row, auth } = await rig.mirrorTenant('wooshpay', 'promote-force-pending');
+    const made = await rig.local.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Forced Over' }, auth));
+    const { id } = (await made.json()) as { id: string };
+    const atB = await providerCount(rig.provider);
+    rig.forwarder.dropNextCreate();
+    expect(await rig.local.dispatcher.drain()).toMatchObject({ delivered: 0, dead: 0 });
+    expect(await providerCount(rig.provider)).toBe(atB + 1);
+
+    const force = () => rig.local.request(`/gateway/v1/upstreams/${row.id}/promote`, jsonInit('POST', { force: true }, auth));
+    const refused = await force();
+    expect(refused.status).toBe(409);
+    const said = await refused.text();
+    expect(said).toContain('even by force');
+    expect(said).toContain('outbox');
+    expect((await rig.local.store.upstreams.find(row.tenant_id, row.id))?.mode).toBe('mirror');
+
+    let delivered = 0;
+    for (const until = Date.now() + 20_000; delivered === 0 && Date.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      delivered = (await rig.local.dispatcher.drain()).delivered;
+    }
+    expect(delivered).toBe(1);
+    // Never reconciled: only force promotes it now, and the proxy updates the one customer there.
+    const forced = await force();
+    expect(forced.status, await forced.clone().text()).toBe(200);
+    expect(await forced.json()).toMatchObject({ mode: 'proxy', forced: true });
+    const updated = await rig.local.request(`/wooshpay/v1/customers/${id}`, jsonInit('POST', { name: 'Forced Over Ltd' }, auth));
+    expect(updated.status).toBe(200);
+    expect(await providerCount(rig.provider)).toBe(atB + 1);
+  }, 60_000);
 });

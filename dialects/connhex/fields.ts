@@ -54,9 +54,11 @@ export const fieldsConnhex = {
     member('next_invoice_sequence', {
       param: NextInvoiceSequenceParamConnhex,
       write: { set: true, clear: false },
-      clearLeftOut: true,
       toPatch: (sequence: number) => ({ next_invoice_sequence: set(sequence) }),
-      // A clear cannot be sent (the coverage reports it): Connhex refuses "" here.
+      // A clear cannot be sent (Connhex refuses "" here) and no Connhex request asks one, but the
+      // local customer can lose its sequence another way (a Wooshpay proxy upstream shows null and
+      // is taken in): the clear is then refused (proxy) or named not carried (mirror), by
+      // cannotCarryOf, never left out in silence (test/mirror-unclearable.test.ts).
       fromPatch: ({ next_invoice_sequence: op }) => (op?.op === 'set' ? op.value : undefined),
     }),
     'integer >= 1 (digits in a form body); cannot be unset',

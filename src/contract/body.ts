@@ -147,52 +147,7 @@ export async function decodeBody(request: Request, formats: readonly BodyFormat[
   if (text.length === 0 && (type === '' || isJson || isForm)) return {};
   let body: unknown;
   if (isForm && formats.includes('form')) {
-    // qs drops parameters past its limit without a word: count them first and refuse out loud.
-    // Empty ones too: qs counts every `&`-separated part against its limit.
-    const parameters = text.split('&').length;
-    if (parameters > maxFormParameters) {
-      throw new GatewayError('invalid_request', `The form body has ${parameters} parameters; at most ${maxFormParameters} are accepted.`, {
-        issues: [{ path: [], kind: 'value', message: `At most ${maxFormParameters} form parameters are accepted.` }],
-      });
-    }
-    // A name given both as a value and as a hash (`metadata=&metadata[k]=v`): qs keeps one of the
-    // two by their order, so `metadata[k]=v&metadata=` dropped the clear and answered 200, and the
-    // other order failed naming `metadata[1]`. Rack, under Stripe, refuses the mix; so does this.
-    const leaves = new Set<string>();
-    const parents = new Set<string>();
-    // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
-    for (const name of new URLSearchParams(text).keys()) {
-      const segments = name.split(/[[\]]+/).filter(Boolean);
-      const bad = segments.find((segment) => forbiddenKeys.has(segment));
-      if (bad !== undefined) {
-        throw new GatewayError('invalid_request', `Invalid parameter name: ${name}`, {
-          issues: [{ path: segments, kind: 'unknown', message: `Received unknown parameter: ${name}` }],
-        });
-      }
-      leaves.add(JSON.stringify(segments));
-      for (let end = 1; end < segments.length; end++) parents.add(JSON.stringify(segments.slice(0, end)));
-    }
-    for (const leaf of leaves) {
-      if (!parents.has(leaf)) continue;
-      const path = JSON.parse(leaf) as string[];
-      const name = path.map((segment, i) => (i === 0 ? segment : `[${segment}]`)).join('');
-      const message = `${name} is given both as a value and as a hash (${name}[…]): send one of the two.`;
-      throw new GatewayError('invalid_request', message, { issues: [{ path, kind: 'type', message }] });
-    }
-    try {
-      body = qs.parse(text, {
-        depth: 5,
-        strictDepth: true,
-        arrayLimit: 100,
-        parameterLimit: maxFormParameters + 1,
-        allowPrototypes: false,
-        plainObjects: true,
-        decoder: formDecode,
-      });
-    } catch (error) {
-      if (isGatewayError(error)) throw error;
-      throw new GatewayError('malformed_body', 'The form body nests deeper than 5 levels.');
-    }
+    body = decodeForm(text);
   } else if (isJson || (type === '' && formats.includes('json'))) {
     try {
       body = JSON.parse(text);
@@ -222,4 +177,57 @@ export function queryExpand(url: string): unknown[] {
   const { expand } = qs.parse(query, { depth: 1, arrayLimit: 100, parameterLimit: 200, allowPrototypes: false });
   if (expand === undefined) return [];
   return Array.isArray(expand) ? expand : [expand];
+}
+
+/**
+ * A form (a body, or a query string: Stripe reads both as one set of parameters) with bracket
+ * notation (`metadata[a]=b`, `expand[0]=x`) -> its object; `what` names it in errors.
+ */
+export function decodeForm(text: string, what = 'form body'): Record<string, unknown> {
+  // qs drops parameters past its limit without a word: count them first and refuse out loud.
+  // Empty ones too: qs counts every `&`-separated part against its limit.
+  const parameters = text.split('&').length;
+  if (parameters > maxFormParameters) {
+    throw new GatewayError('invalid_request', `The ${what} has ${parameters} parameters; at most ${maxFormParameters} are accepted.`, {
+      issues: [{ path: [], kind: 'value', message: `At most ${maxFormParameters} form parameters are accepted.` }],
+    });
+  }
+  // A name given both as a value and as a hash (`metadata=&metadata[k]=v`): qs keeps one of the
+  // two by their order, so `metadata[k]=v&metadata=` dropped the clear and answered 200, and the
+  // other order failed naming `metadata[1]`. Rack, under Stripe, refuses the mix; so does this.
+  const leaves = new Set<string>();
+  const parents = new Set<string>();
+  // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
+  for (const name of new URLSearchParams(text).keys()) {
+    const segments = name.split(/[[\]]+/).filter(Boolean);
+    const bad = segments.find((segment) => forbiddenKeys.has(segment));
+    if (bad !== undefined) {
+      throw new GatewayError('invalid_request', `Invalid parameter name: ${name}`, {
+        issues: [{ path: segments, kind: 'unknown', message: `Received unknown parameter: ${name}` }],
+      });
+    }
+    leaves.add(JSON.stringify(segments));
+    for (let end = 1; end < segments.length; end++) parents.add(JSON.stringify(segments.slice(0, end)));
+  }
+  for (const leaf of leaves) {
+    if (!parents.has(leaf)) continue;
+    const path = JSON.parse(leaf) as string[];
+    const name = path.map((segment, i) => (i === 0 ? segment : `[${segment}]`)).join('');
+    const message = `${name} is given both as a value and as a hash (${name}[…]): send one of the two.`;
+    throw new GatewayError('invalid_request', message, { issues: [{ path, kind: 'type', message }] });
+  }
+  try {
+    return qs.parse(text, {
+      depth: 5,
+      strictDepth: true,
+      arrayLimit: 100,
+      parameterLimit: maxFormParameters + 1,
+      allowPrototypes: false,
+      plainObjects: true,
+      decoder: formDecode,
+    });
+  } catch (error) {
+    if (isGatewayError(error)) throw error;
+    throw new GatewayError('malformed_body', `The ${what} nests deeper than 5 levels.`);
+  }
 }

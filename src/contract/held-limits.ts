@@ -92,6 +92,31 @@ function holds(issue: Issue, shown: unknown): boolean {
 
 const refusal = (issues: readonly Issue[]) => new GatewayError('invalid_request', issues[0]?.message ?? 'Invalid request.', { issues });
 
+/**
+ * An update body refused for a fault beside a marked limit: refused whatever the customer holds,
+ * but a value it holds is no fault, and the error a caller reads (a Stripe error names only its
+ * first issue; Bigcapital's lists each with its value) should not name it. `narrowed` gives the
+ * refusal of the real faults against the customer as this dialect shows it; where no customer is
+ * read, this refusal (every issue) stands.
+ */
+export class LimitedRefusal extends GatewayError {
+  readonly narrowed: (shown: unknown) => GatewayError;
+  constructor(refused: GatewayError, narrowed: (shown: unknown) => GatewayError) {
+    super(refused.code, refused.message, refused.details);
+    this.narrowed = narrowed;
+  }
+}
+
+/**
+ * The faults of a refused body: its issues in their order, less the limits on values the customer
+ * holds, and then any fault the limits hid (`ordinary`: the issues once every limit is let through).
+ */
+function realFaults(first: readonly Issue[], ordinary: readonly Issue[], shown: unknown): Issue[] {
+  const same = (a: Issue, b: Issue) => a.message === b.message && JSON.stringify(a.path) === JSON.stringify(b.path);
+  const standing = first.filter((issue) => !isLimitIssue(issue) || !holds(issue, shown));
+  return [...standing, ...ordinary.filter((issue) => !standing.some((s) => same(s, issue)))];
+}
+
 /** An update body checked as far as it can be before the customer is read. */
 export interface Checked<T> {
   readonly output: T;
@@ -112,10 +137,15 @@ export type ToIssues = (issues: readonly v.BaseIssue<unknown>[]) => Issue[];
  */
 export function heldPast<T>(schema: v.GenericSchema<unknown, T>, body: unknown, refused: GatewayError, toIssues: ToIssues): Checked<T> {
   const first = refused.details.issues ?? [];
-  if (first.length === 0 || !first.every(isLimitIssue)) throw refused;
+  if (first.length === 0 || !first.some(isLimitIssue)) throw refused;
   const lenient = parsedWith(schema, body, () => true);
-  // Something the limits hid is wrong too: the refusal stands as it is.
-  if (!lenient.success) throw refused;
+  // Something else is wrong too (beside the limits, or hidden by them): refused whatever the
+  // customer holds, but naming only the real faults, which the customer decides (LimitedRefusal).
+  if (!lenient.success) {
+    const ordinary = toIssues(lenient.issues);
+    throw new LimitedRefusal(refused, (shown) => refusal(realFaults(first, ordinary, shown)));
+  }
+  if (!first.every(isLimitIssue)) throw refused;
   return {
     output: lenient.output,
     held: { refusal: refused, check: (shown) => unheld(schema, body, first, shown, toIssues) },

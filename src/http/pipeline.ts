@@ -8,11 +8,13 @@ import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { authenticate } from './authenticate.ts';
+import { withQueryParameters } from '../contract/query-params.ts';
 import { decodeBody, queryExpand } from '../contract/body.ts';
 import { requestView } from './request-view.ts';
 import { answer } from './response-headers.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
-import { validate, validateUpdate } from '../contract/validate.ts';
+import { validate } from '../contract/validate.ts';
+import { checkedUpdateBody } from './update-body.ts';
 import { inDialectTerms } from '../contract/field-path.ts';
 import { loopMessage, passedThrough } from '../upstream/loop.ts';
 import { SimulatedAnswer } from './simulate-rules.ts';
@@ -105,6 +107,7 @@ export interface PipelineOptions {
 export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: PipelineOptions = {}): DialectHandlers {
   const { afterAuth, all = [dialect] } = options;
   const requestIdHeader = dialect.wire.requestIdHeader ?? 'x-request-id';
+  const stripeForm = dialect.wire.bodies.includes('form');
   /** A JSON answer with every header it needs already in it (response-headers.ts). */
   const ok = (c: Context, status: number, body: string, headers?: Record<string, string>): Response =>
     answer(c, requestIdHeader, status, body, jsonType, headers);
@@ -149,7 +152,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
   /** What a create and an update share: the caller and the decoded body. */
   async function prepare(c: Context, action: Exclude<Action, 'read'>) {
     const { req, principal } = await caller(c, action);
-    const raw = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
+    const body = await decodeBody(c.req.raw, dialect.wire.bodies, rt.config.bodyLimitBytes);
+    // A Stripe-like API reads a write's query string as parameters too (query-params.ts).
+    const raw = stripeForm ? withQueryParameters(c.req.url, body) : body;
     const trace = currentTrace();
     if (trace) trace.body = traceNow();
     return { c, req, principal, raw };
@@ -199,7 +204,8 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
 
   async function update(c: Context): Promise<Response> {
     const prepared = await prepare(c, 'update');
-    const { output: body, held } = validateUpdate(dialect.wire.request.update, prepared.raw);
+    const request = { principal: prepared.principal, id: c.req.param('id') ?? '', via: c.req.header('via') };
+    const { output: body, held } = await checkedUpdateBody(dialect, rt, request, prepared.raw);
     const patch = dialect.translation.updatePatch(body);
     const expand = dialect.wire.expand?.of(body) ?? [];
     const expectedVersions = expectedVersionsOf(prepared.req.header('if-match'));

@@ -5,7 +5,7 @@ import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
 import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
-import { type Uncarried, uncarried } from '../upstream/fidelity.ts';
+import { asCarried, type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -49,7 +49,8 @@ export async function leaveOutRefused(
   // preferred_locales, Bigcapital's currency) is in no delivery: it keeps the provider's value,
   // which the delivery names rather than being delivered in silence.
   const shownOnly = work.changed.filter((f) => client.reads.includes(f) && !client.sends.includes(f));
-  const notCarried = [...new Set([...declared.notCarried, ...shownOnly])];
+  const keys = work.changed.includes('metadata') ? unheldKeys(upstream.dialect, work.fields) : [];
+  const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
   for (let round = 0; round < 2; round++) {
@@ -87,7 +88,22 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const after: CustomerFields = applyPatch(current, patch);
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
-  return [...new Set(refused.flatMap((r) => canonicalField(upstream, r) ?? []))];
+  return [...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after)])];
+}
+
+/**
+ * The metadata keys the provider has no value for (a Zenskar custom_data value "" into Stripe's
+ * metadata, where `metadata[k]=""` deletes the key: https://docs.stripe.com/api/metadata), as
+ * member paths: the delivery sends every other key of the map and names these, rather than leaving
+ * the whole map out or the key out in silence. A proxy refuses them (fidelity.ts, `uncarried`).
+ */
+function unheldKeys(dialect: AnyDialect, fields: CustomerFields): string[] {
+  const coverage = dialect.translation.coverage.metadata;
+  if (!coverage?.read || coverage.write == null) return [];
+  const shown = asCarried(dialect, fields, true).metadata;
+  return Object.keys(fields.metadata)
+    .filter((key) => !Object.hasOwn(shown, key))
+    .map((key) => `metadata.${key}`);
 }
 
 /** The canonical field an uncarried change is about, if it names one. */

@@ -203,11 +203,13 @@ export class OutboxStore {
   async list(filter: {
     readonly tenantId?: string;
     readonly customerId?: string;
+    readonly upstreamId?: string;
     readonly states?: readonly DeliveryState[];
     readonly limit?: number;
   }): Promise<DeliveryRow[]> {
     let q = this.#db.selectFrom('outbox').selectAll();
     if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);
+    if (filter.upstreamId !== undefined) q = q.where('upstream_id', '=', filter.upstreamId);
     if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);
     if (filter.states !== undefined && filter.states.length > 0) q = q.where('state', 'in', [...filter.states]);
     const compiled = q
