@@ -1,8 +1,8 @@
 import { dialects } from '../dialects/index.ts';
-import { type Address, clear, type CustomerPatch, fieldDefaults, fieldNames, merge } from '../schemas/index.ts';
+import { type Address, clear, type CustomerPatch, type FieldName, fieldDefaults, fieldNames, merge } from '../schemas/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
-import { emptyAddress } from '../src/core/apply-patch.ts';
-import { asCustomer } from '../src/upstream/fidelity.ts';
+import { applyPatch, emptyAddress } from '../src/core/apply-patch.ts';
+import { asCustomer, carriedPatch } from '../src/upstream/fidelity.ts';
 import { clientName } from '../src/upstream/refusal.ts';
 import { patchToDialect } from '../src/gateway/translate.ts';
 
@@ -52,7 +52,19 @@ function probes(client: AnyDialect): Probe[] {
   return out.filter((p) => !patchToDialect(client, p.patch).losses.some((l) => l.kind !== 'required' && p.path.startsWith(l.field)));
 }
 
-const member = asCustomer('00000000-0000-4000-8000-000000000000', fieldDefaults, undefined);
+// A member cleared alone leaves the others, and the proxy sends the provider the absolute values
+// the write leaves (src/upstream/proxy.ts, carriedPatch): judged on a customer holding every
+// member, a provider that takes the object whole (Meteroid's billing_address) carries it. Clearing
+// the last member a customer holds is a clear of the object, which has its own row.
+const address: Address = {
+  ...emptyAddress,
+  ...{ line1: '1 Main St', line2: 'Unit 2', line3: 'Floor 3', city: 'Berlin', state: 'BE', postal_code: '10115', country: 'DE' },
+};
+const full = asCustomer(
+  '00000000-0000-4000-8000-000000000000',
+  { ...fieldDefaults, address, shipping: { name: 'Jenny', phone: '+1 555 0100', same_as_billing: false, address } },
+  undefined,
+);
 
 export interface Refusal {
   /** The change, in the client dialect's names. */
@@ -67,7 +79,12 @@ export function refusals(client: AnyDialect, upstream: AnyDialect): Refusal[] {
   const seen = new Map<string, Refusal>();
   for (const probe of probes(client)) {
     // A member change is of a customer the proxy holds: it is put with one, as the proxy puts it.
-    for (const path of declare({ patch: probe.patch, ...(probe.kind === 'member' ? { current: member } : {}) })) {
+    const touched = Object.keys(probe.patch) as FieldName[];
+    const write =
+      probe.kind === 'member'
+        ? { patch: carriedPatch(upstream, full, applyPatch(full, probe.patch), touched), current: full }
+        : { patch: probe.patch };
+    for (const path of declare(write)) {
       const name = clientName(path, upstream, client) || path;
       // A member change declared for its whole object: the object cannot be changed member by member.
       const partial = probe.kind === 'member' && path !== probe.path;

@@ -40,6 +40,8 @@ describe.each(all.map((d) => [d.name, d] as const))('%s', (_name, dialect) => {
     expect(real.status).toBe(401);
     expect(real.text).toContain(`${title(dialect.name)} takes`);
     expect(real.text).toContain(title(other.name));
+    // The hint is a sentence of its own after the provider's message, not "Unauthorized The credential…".
+    expect(real.text).toMatch(/[.!?:] The credential sent is/);
     const fake = await refused(dialect, forged(authOf(other)));
     expect(fake).toEqual(real);
   });

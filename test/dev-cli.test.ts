@@ -50,6 +50,15 @@ describe.skipIf(testBackend() !== 'sqlite')('serve: JSON logs on stdout, the hum
   }, 90_000);
 });
 
+describe.skipIf(testBackend() !== 'sqlite')('tenant create without --json or --env', () => {
+  it('names the tenant it made, not a demo tenant, with its credentials and a curl line per dialect', async () => {
+    const out = await runCli(['tenant', 'create', 'billing-svc'], { ...testEnv, ...testDatabaseEnv() });
+    expect(out).toMatch(/^Created the tenant "billing-svc" \([0-9a-f-]{36}\)\. Its credentials, shown once:$/m);
+    expect(out).not.toContain('demo');
+    expect(out).toContain('curl -s http://localhost:');
+  });
+});
+
 describe.skipIf(testBackend() !== 'sqlite')('token mint --ttl', () => {
   it('refuses a lifetime of 0: such a token is expired when issued', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };

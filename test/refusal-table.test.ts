@@ -20,4 +20,14 @@ describe('per-pair refusal tables', () => {
     expect(table).toContain('| wooshpay | meteroid | a clear of `email` | the meteroid API has no form for this clear |');
     expect(table).toContain('| meteroid | zenskar | nothing |');
   });
+
+  it('lists no member change the proxy carries: it sends the whole object the write leaves', () => {
+    // A Wooshpay client's `address[city]=` on a customer with a street, a Bigcapital client's
+    // shippingAddressCity alone: Meteroid and Wooshpay take the whole object, and the proxy sends it.
+    const table = refusalTable();
+    expect(table).not.toContain('| wooshpay | meteroid | a clear of `address.city` alone |');
+    expect(table).not.toContain('| zenskar | meteroid | a clear of `address` alone |');
+    expect(table).toContain('| wooshpay | meteroid | a clear of `address` |');
+    expect(table).toContain('| bigcapital | wooshpay | nothing |');
+  });
 });

@@ -16,10 +16,17 @@ export function envLines(created: CreatedTenant, base: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function printDemo(registry: Registry, created: CreatedTenant, base: string, write: (text: string) => void = console.log): void {
+/** The credentials and a curl line per dialect; `what` names the tenant ("the demo tenant" from serve, "the tenant" from tenant create). */
+export function printDemo(
+  registry: Registry,
+  created: CreatedTenant,
+  base: string,
+  write: (text: string) => void = console.log,
+  what = 'the demo tenant',
+): void {
   const lines = [
     '',
-    `Created the demo tenant "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
+    `Created ${what} "${created.tenant.name}" (${created.tenant.id}). Its credentials, shown once:`,
     JSON.stringify(created.credentials, null, 2),
     '',
     'Try (create a customer through each dialect):',

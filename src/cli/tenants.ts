@@ -99,7 +99,7 @@ export function registerTenantCommands(program: Command, env: Env, registry: Reg
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
       else if (opts.env) process.stdout.write(envLines(created, localBase(env)));
-      else printDemo(registry, created, localBase(env));
+      else printDemo(registry, created, localBase(env), console.log, 'the tenant');
     });
 
   tenant

@@ -76,8 +76,10 @@ export class GatewayError extends Error {
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;
 
-/** A provider's authentication message with the gateway's hint after it, when it has one. */
-export const withHint = (message: string, e: GatewayError): string => (e.details.hint ? `${message} ${e.details.hint}` : message);
+/** A provider's authentication message with the gateway's hint after it, when it has one, as a sentence of its own
+ * ("Unauthorized. The `organisation` header is missing: …", not "Unauthorized The …"). */
+export const withHint = (message: string, e: GatewayError): string =>
+  e.details.hint ? `${message}${/[.!?:]$/.test(message) ? '' : '.'} ${e.details.hint}` : message;
 
 /** Headers an error response carries besides its body: Retry-After for a limit or a busy store. */
 export function errorHeaders(e: GatewayError): Record<string, string> {
