@@ -1,11 +1,9 @@
 import { applyPatch, checkInvariants, type CustomerService } from '../core/index.ts';
-import type { ClientCustomer } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
 import type { Upstream, UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
-import { adoptedIds } from './provider-state.ts';
-import { replicasOf } from './tenant-upstreams.ts';
+import { importOne, type OnConflict } from './import-one.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 
 // `custgate upstream import` (#27): walks an upstream's customer list with its client half and
@@ -34,6 +32,8 @@ export interface ImportOptions {
   readonly onPage?: ((progress: ImportProgress) => void) | undefined;
   /** Whose customers the imported ones are: test or live keys (default: a resumed import's, else test). */
   readonly livemode?: boolean | undefined;
+  /** A customer whose alias or external_id a local customer holds: named and left out (default), or linked to it. */
+  readonly onConflict?: OnConflict | undefined;
   /** Aborted: stops after the current page and releases the claim (a shutdown). */
   readonly signal?: AbortSignal | undefined;
   readonly now?: () => Date;
@@ -61,7 +61,13 @@ export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeou
  * the provider since are linked and the rest skipped. A resumed import that stored customers is
  * not switched to the other mode's keys (409): its book would be split between test and live.
  */
-export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow, livemode: boolean | undefined, at: Date): ImportRow {
+export function checkpointFrom(
+  previous: ImportRow | undefined,
+  row: UpstreamRow,
+  livemode: boolean | undefined,
+  at: Date,
+  onConflict: OnConflict = 'report',
+): ImportRow {
   if (previous && previous.state !== 'done') {
     const was = Number(previous.livemode) === 1;
     if (livemode !== undefined && livemode !== was && Number(previous.imported) > 0) {
@@ -77,6 +83,7 @@ export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow
       state: 'running',
       last_error: null,
       livemode: livemode === undefined ? Number(previous.livemode) : Number(livemode),
+      on_conflict: onConflict,
       updated_at: at.toISOString(),
     };
   }
@@ -94,6 +101,7 @@ export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow
     livemode: Number(livemode === true),
     lease_owner: null,
     lease_until: null,
+    on_conflict: onConflict,
   };
 }
 
@@ -124,14 +132,14 @@ export async function claimImport(
   store: Store,
   row: UpstreamRow,
   holder: LeaseHolder,
-  options: { readonly livemode?: boolean | undefined; readonly at: Date },
+  options: { readonly livemode?: boolean | undefined; readonly onConflict?: OnConflict | undefined; readonly at: Date },
 ): Promise<ImportRow> {
   const previous = await store.imports.find(row.tenant_id, row.id);
   const held = heldBy(previous, options.at);
   const takeFrom = held !== undefined && holder.gone?.(held) === true ? held : undefined;
   if (held !== undefined && takeFrom === undefined) throw runningAlready(row.id, previous);
   const claimed = {
-    ...checkpointFrom(previous, row, options.livemode, options.at),
+    ...checkpointFrom(previous, row, options.livemode, options.at, options.onConflict),
     lease_owner: holder.id,
     lease_until: leaseUntil(options.at),
   };
@@ -172,7 +180,7 @@ export async function importCustomers(
   await deps.client.open(row);
   await checkNothingUnlinked(deps.store, row);
   const holder = options.holder ?? randomHolder();
-  const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, at: now() });
+  const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, onConflict: options.onConflict, at: now() });
   return runImport(deps, row, claimed, holder.id, options);
 }
 
@@ -206,6 +214,12 @@ export async function runImport(
   const asked = new Set<string>();
   const started = Date.now();
   let stored = 0;
+  const onConflict: OnConflict = checkpoint.on_conflict === 'link' ? 'link' : 'report';
+  // The conflicts recorded are those of the current walk of the list: a walk from its first page
+  // forgets the last one's (resolved ones are not met again), a resumed walk keeps them, and the
+  // page it resumes at (read before, when it stopped) is recorded afresh.
+  let readBefore = checkpoint.next_token !== null || Number(checkpoint.pages) > 0;
+  if (!readBefore) await deps.store.imports.clearConflicts(row.tenant_id, row.id);
   try {
     for (let pages = 0; ; pages++) {
       if ((options.maxPages !== undefined && pages >= options.maxPages) || options.signal?.aborted === true) {
@@ -232,6 +246,10 @@ export async function runImport(
           throw new GatewayError('bad_gateway', `The upstream's customer ${customer.id} is not one this gateway can store: ${why}`);
         }
       }
+      if (readBefore) {
+        await deps.store.imports.clearConflicts(row.tenant_id, row.id, [...ids]);
+        readBefore = false;
+      }
       let imported = 0;
       // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
       const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
@@ -244,10 +262,13 @@ export async function runImport(
       const livemode = Number(checkpoint.livemode) === 1;
       for (let from = 0; from < page.customers.length; from += slice) {
         const part = page.customers.slice(from, from + slice);
-        const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, livemode)));
+        const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, livemode, onConflict)));
+        // A conflict is recorded and the import goes on past it (import-one.ts).
+        const conflicts = settled.flatMap((r) => (r.status === 'fulfilled' && r.value.kind === 'conflict' ? r.value.rows : []));
+        await deps.store.imports.addConflicts(conflicts);
         for (const result of settled) {
           if (result.status === 'rejected') throw result.reason;
-          if (result.value) imported++;
+          if (result.value.kind === 'imported' || result.value.kind === 'linked') imported++;
         }
         stored += part.length;
         if (options.rate !== undefined && options.rate > 0) {
@@ -296,38 +317,5 @@ export async function pageWithRetries(
       if (wait === undefined || attempt >= maxTries) throw error;
       await sleep(wait);
     }
-  }
-}
-
-/** Stores and links one upstream customer; false when it was linked already. */
-async function importOne(
-  deps: ImportDeps,
-  upstream: Upstream,
-  others: readonly UpstreamRow[],
-  customer: ClientCustomer,
-  livemode: boolean,
-): Promise<boolean> {
-  const { store, service } = deps;
-  const tenantId = upstream.tenantId;
-  if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
-  const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
-  const route = {
-    overlay: customer.patch,
-    link: { upstreamId: upstream.id, remoteId: customer.id },
-    replicas: replicasOf(others, (name) => deps.client.dialectOf(name)),
-  };
-  const ids = adoptedIds(customer.id);
-  try {
-    await service.create({}, request, ids ? { ...route, ids } : route);
-    return true;
-  } catch (error) {
-    if (!isGatewayError(error) || error.code !== 'conflict') throw error;
-    // Linked meanwhile (another import), or its id is a local customer's already: a new local id then.
-    if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
-    if (!ids || error.details.field !== 'upstream id') {
-      throw new GatewayError('conflict', `The upstream's customer ${customer.id}: ${error.message}`);
-    }
-    await service.create({}, request, route);
-    return true;
   }
 }
