@@ -633,6 +633,12 @@ export const migrations: Record<string, Migration> = {
         .alterTable('upstream_imports')
         .addColumn('on_conflict', 'varchar(8)', (c) => c.notNull().defaultTo('report'))
         .execute();
+      // A list paged by position (Meteroid, Bigcapital) shifts under a create or delete: the last
+      // page read (its token, its last customer, the list's count then) is what the next page is
+      // checked against, after a resume too (src/upstream/list-shift.ts). Null: none read yet.
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_token', 'text').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_last', 'varchar(255)').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_total', 'integer').execute();
     },
   },
 };

@@ -241,6 +241,10 @@ export interface UpstreamImportsTable {
   lease_until: string | null;
   /** What the run does with a provider customer whose alias or external_id a local one holds: 'report' | 'link'. */
   on_conflict: string;
+  /** The last page read of a list paged by position: its token ('' for the first page), its last customer, the list's count. */
+  anchor_token: string | null;
+  anchor_last: string | null;
+  anchor_total: number | null;
 }
 
 /** A provider customer an import left out: a local customer holds its alias or external_id (src/upstream/import-conflicts.ts). */

@@ -44,6 +44,35 @@ export async function startProvider(extraEnv: Record<string, string> = {}): Prom
   };
 }
 
+/**
+ * A provider process and this gateway's store for a test file: started before its tests and closed
+ * after them (registered with beforeAll/afterAll where it is called).
+ */
+export function providerRig(): { readonly provider: Provider; readonly store: Store; readonly env: Record<string, string> } {
+  let provider: Provider | undefined;
+  let store: Store | undefined;
+  const env = { ...testDatabaseEnv(), ...testEnv };
+  beforeAll(async () => {
+    provider = await startProvider();
+    store = await openStore(env);
+  }, 120_000);
+  afterAll(async () => {
+    await store?.executor.close();
+    await provider?.process.stop();
+  });
+  return {
+    get provider() {
+      if (!provider) throw new Error('the provider starts in beforeAll');
+      return provider;
+    },
+    get store() {
+      if (!store) throw new Error('the store opens in beforeAll');
+      return store;
+    },
+    env,
+  };
+}
+
 /** An HTTP server that accepts connections and never answers: the upstream that hangs. */
 export async function hangingServer(): Promise<{ readonly url: string; close(): Promise<void> }> {
   const open = new Set<import('node:http').ServerResponse>();
