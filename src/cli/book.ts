@@ -1,3 +1,7 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type Env, tenantId, withStore } from './with-store.ts';
@@ -162,8 +166,9 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
     .option('--json', 'print the whole result as JSON')
     .option('--ids', 'print the id map as CSV (local_id,upstream_id) instead')
     .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
-      // The id map is written as it is found, so a book of any size prints in bounded memory.
-      const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
+      // The id map is written as it is found, so a book of any size is held in bounded memory; to a
+      // file first, printed whole only once the reconciliation completed: a failure prints none.
+      const csv = opts.ids ? await csvSpool('local_id,upstream_id') : undefined;
       // As diff(1): 1 says the two books differ, so a failure to compare them (the provider
       // unreachable, no such upstream) must not read as that: 2, with no report.
       const result = await withStore(env, async (store) => {
@@ -171,14 +176,18 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
         return reconcile(
           bookDeps(store, env, await dialectsFor(store, source, row)),
           row,
-          csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {},
+          csv ? { onLinked: (l, u) => csv.write(`${l},${u}`) } : {},
         );
       }).catch((error: unknown) => {
         console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
         process.exitCode = 2;
         return undefined;
       });
-      if (!result) return;
+      if (!result) {
+        await csv?.discard();
+        return;
+      }
+      await csv?.print();
       if (!result.clean) process.exitCode = 1;
       if (opts.json) console.log(JSON.stringify(result));
       else if (!opts.ids) console.log(summary(result));
@@ -215,15 +224,47 @@ async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): P
   return new Error(`${error.message}\nthe import stopped after ${at}; run the same command again to resume at the next page`);
 }
 
-/** Writes lines to stdout, waiting whenever its buffer is full (a slow pipe must not grow memory). */
-async function csvOut(header: string): Promise<(line: string) => Promise<void>> {
-  const write = (line: string) =>
+/**
+ * Lines spooled to a temporary file (a slow disk, not memory, holds a large book), then printed to
+ * stdout whole by `print`, or dropped by `discard`: a script reading `reconcile --ids` gets the
+ * whole id map or nothing, never the part found before a failure.
+ */
+async function csvSpool(header: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'custgate-ids-'));
+  const path = join(dir, 'ids.csv');
+  const file = createWriteStream(path);
+  let failed: unknown;
+  file.on('error', (error) => {
+    failed = error;
+    file.emit('drain');
+  });
+  const write = async (line: string) => {
+    if (failed === undefined && !file.write(`${line}\n`)) await new Promise<void>((resolve) => file.once('drain', () => resolve()));
+    if (failed !== undefined) throw failed;
+  };
+  const close = () =>
     new Promise<void>((resolve) => {
-      if (process.stdout.write(`${line}\n`)) resolve();
-      else process.stdout.once('drain', () => resolve());
+      if (failed === undefined) file.end(() => resolve());
+      else resolve(void file.destroy());
     });
   await write(header);
-  return write;
+  return {
+    write,
+    async print() {
+      await close();
+      await new Promise<void>((resolve, reject) => {
+        const read = createReadStream(path);
+        read.once('error', reject).once('end', () => resolve());
+        // stdout stays open: a pipe's end would close it for the lines the caller prints after.
+        read.pipe(process.stdout, { end: false });
+      });
+      await rm(dir, { recursive: true, force: true });
+    },
+    async discard() {
+      await close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The reconciliation for a person: counts, then each difference (the first 20 of each kind). */

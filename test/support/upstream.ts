@@ -94,7 +94,7 @@ export async function hangingServer(): Promise<{ readonly url: string; close(): 
 }
 
 /** The provider's own refusal of a request body, answered in place of forwarding it. */
-export type Refusal = (body: string) => { readonly status: number; readonly body: unknown } | undefined;
+export type Refusal = (body: string, url: string) => { readonly status: number; readonly body: unknown } | undefined;
 
 /**
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
@@ -115,7 +115,7 @@ export async function switchableProxy(
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const refused = options.refuse?.(Buffer.concat(chunks).toString('utf8'));
+    const refused = options.refuse?.(Buffer.concat(chunks).toString('utf8'), req.url ?? '/');
     if (refused) {
       res.writeHead(refused.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(refused.body));
