@@ -203,3 +203,48 @@ describe('a provider customer whose external_id a local customer holds', () => {
     expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(await remoteIdOf('crm-7'));
   }, 180_000);
 });
+
+describe('a provider customer whose alias a local customer holds (Meteroid)', () => {
+  it('is named with the key alias and left out, and the local customer keeps its values', async () => {
+    const meteroid = { authorization: `Bearer ${provider.credentials.meteroid.api_key}` };
+    const made = await fetch(
+      `${provider.baseUrl('meteroid')}/api/v1/customers`,
+      jsonInit('POST', { name: 'Provider Acme', currency: 'EUR', alias: 'acme-shared' }, meteroid),
+    );
+    expect(made.status, await made.clone().text()).toBeLessThan(300);
+    const remote = ((await made.json()) as { id: string }).id;
+    const config = loadConfig(env);
+    const created = await createTenant(store, config, 'conflict-alias');
+    const local = await app.request(
+      '/api/v1/customers',
+      jsonInit(
+        'POST',
+        { name: 'Local Acme', currency: 'EUR', alias: 'acme-shared' },
+        { authorization: `Bearer ${created.credentials.meteroid!.api_key}` },
+      ),
+    );
+    expect(local.status, await local.clone().text()).toBeLessThan(300);
+    const upstream = await addUpstream(store, keyringFor(config, store.upstreams), created.tenant.id, {
+      dialect: 'meteroid',
+      baseUrl: provider.baseUrl('meteroid'),
+      mode: 'proxy',
+      credentials: provider.credentials.meteroid,
+    });
+    const run = await cliRun(['import', created.tenant.id, upstream.id, '--json']).exit;
+    expect(run.code, run.stderr).toBe(3);
+    const result = JSON.parse(run.stdout) as { conflicts: Conflict[]; seen: number; imported: number };
+    expect(result.conflicts).toEqual([
+      expect.objectContaining({
+        upstream_id: remote,
+        key: 'alias',
+        value: 'acme-shared',
+        local_public_id: ((await local.json()) as { id: string }).id,
+      }),
+    ]);
+    expect(result.imported).toBe(result.seen - 1);
+    const kept = await app.request('/api/v1/customers/acme-shared', {
+      headers: { authorization: `Bearer ${created.credentials.meteroid!.api_key}` },
+    });
+    expect(((await kept.json()) as { name: string }).name).toBe('Local Acme');
+  }, 180_000);
+});
