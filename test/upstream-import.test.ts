@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectName } from '../dialects/index.ts';
@@ -10,7 +9,7 @@ import type { Store } from '../src/store/index.ts';
 import { importCustomers } from '../src/upstream/import.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { testEnv } from './support/gateway.ts';
-import { cli } from './support/processes.ts';
+import { spawnCli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
@@ -29,26 +28,7 @@ let store: Store;
 let env: Record<string, string>;
 const remoteNames = new Set<string>();
 
-interface Run {
-  readonly child: ChildProcess;
-  readonly exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function runImport(args: readonly string[]): Run {
-  const child = spawn(process.execPath, [cli, 'upstream', 'import', ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, exit };
-}
+const runImport = (args: readonly string[]) => spawnCli(['upstream', 'import', ...args], env);
 
 async function tenantWith(name: string, dialect: DialectName, baseUrl: string) {
   const config = loadConfig(env);

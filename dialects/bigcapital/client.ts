@@ -146,11 +146,17 @@ export const clientBigcapital = {
     headers: headers(credentials),
   }),
   parseList: (body) =>
-    readPage(body, 'customers', parse, (page) => {
-      const paging = (page.pagination ?? {}) as Record<string, unknown>;
-      const [at, size, total] = [count(paging.page), count(paging.pageSize), count(paging.total)];
-      if (at === undefined || size === undefined || size === 0 || total === undefined) return badPaging('pagination');
-      return at * size < total ? String(at + 1) : undefined;
-    }),
+    readPage(
+      body,
+      'customers',
+      parse,
+      (page) => {
+        const paging = (page.pagination ?? {}) as Record<string, unknown>;
+        const [at, size, total] = [count(paging.page), count(paging.pageSize), count(paging.total)];
+        if (at === undefined || size === undefined || size === 0 || total === undefined) return badPaging('pagination');
+        return at * size < total ? String(at + 1) : undefined;
+      },
+      (page) => count(((page.pagination ?? {}) as Record<string, unknown>).total),
+    ),
   // No inboundWebhooks: Bigcapital has no outbound webhooks.
 } satisfies DialectClient;

@@ -118,12 +118,18 @@ export const clientMeteroid = {
     headers: headers(credentials),
   }),
   parseList: (body) =>
-    readPage(body, 'data', parse, (page) => {
-      const meta = (page.pagination_meta ?? {}) as Record<string, unknown>;
-      const [at, pages] = [count(meta.page), count(meta.total_pages)];
-      if (at === undefined || pages === undefined) return badPaging('pagination_meta');
-      return at + 1 < pages ? String(at + 1) : undefined;
-    }),
+    readPage(
+      body,
+      'data',
+      parse,
+      (page) => {
+        const meta = (page.pagination_meta ?? {}) as Record<string, unknown>;
+        const [at, pages] = [count(meta.page), count(meta.total_pages)];
+        if (at === undefined || pages === undefined) return badPaging('pagination_meta');
+        return at + 1 < pages ? String(at + 1) : undefined;
+      },
+      (page) => count(((page.pagination_meta ?? {}) as Record<string, unknown>).total_items),
+    ),
   // Meteroid sends its events through Svix, in the Standard Webhooks format (https://www.standardwebhooks.com/).
   inboundWebhooks: 'standard',
 } satisfies DialectClient;

@@ -20,6 +20,7 @@ export function readPage(
   items: string,
   parse: (item: unknown) => ClientCustomer | GatewayError,
   next: (page: Record<string, unknown>) => string | undefined | GatewayError,
+  total?: (page: Record<string, unknown>) => number | undefined,
 ): ClientPage | GatewayError {
   const page = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
   const list = page?.[items];
@@ -32,7 +33,9 @@ export function readPage(
     customers.push(customer);
   }
   const token = next(page);
-  return token instanceof GatewayError ? token : { customers, next: token };
+  if (token instanceof GatewayError) return token;
+  const count = total?.(page);
+  return count === undefined ? { customers, next: token } : { customers, next: token, total: count };
 }
 
 /** A page number or count as the provider shows it, or undefined when it is not one. */

@@ -1,3 +1,7 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type Env, tenantId, withStore } from './with-store.ts';
@@ -11,6 +15,7 @@ import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
+import { conflictView, type ImportConflict, type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
@@ -89,8 +94,14 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
     .description("store and link every customer of the upstream's list not linked yet (resumes where a stopped import left off)")
     .option('--rate <n>', 'at most n customers per second', rateOption)
     .option('--live', "the imported customers belong to the tenant's live keys (default: test keys)")
+    .option(
+      '--on-conflict <what>',
+      "a provider customer whose alias or external_id a local customer holds: report (leave it out, name it, exit 3) or link (they are the same customer: the local one takes the provider's values and is linked to it)",
+      onConflictOption,
+      'report',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (tenant: string, id: string, opts: { rate?: number; live?: boolean; json?: boolean }) => {
+    .action(async (tenant: string, id: string, opts: { rate?: number; live?: boolean; onConflict: OnConflict; json?: boolean }) => {
       const bar = opts.json ? { update: () => undefined, stop: () => undefined } : counter('import');
       // Ctrl-C or SIGTERM: stop after the current page and release the import, so the next run resumes at once.
       const stopping = new AbortController();
@@ -100,13 +111,15 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          return await importCustomers(bookDeps(store, env, await dialectsFor(store, source, row)), row, {
+          const progress = await importCustomers(bookDeps(store, env, await dialectsFor(store, source, row)), row, {
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
+            onConflict: opts.onConflict,
             onPage: bar.update,
             holder: processHolder(),
             signal: stopping.signal,
           });
+          return { ...progress, conflicts: (await store.imports.conflicts(row.tenant_id, row.id)).map(conflictView) };
         } catch (error) {
           throw await withResumeHint(store, row, error);
         } finally {
@@ -120,11 +133,17 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
         process.exitCode = 130;
         console.error(`stopped after page ${done.pages} (${done.seen} customers read); run the same command again to resume`);
       }
+      const left = new Set(done.conflicts.map((c) => c.upstream_id)).size;
       console.log(
         opts.json
           ? JSON.stringify(done)
-          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported} linked already, ${done.pages} pages)`,
+          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - left} linked already, ${left} left out for conflicts, ${done.pages} pages)`,
       );
+      if (done.conflicts.length > 0 && done.state === 'done') {
+        // Not a failure to run (1) nor a stop (130): the book is walked, some customers are not in it.
+        process.exitCode = 3;
+        console.error(conflictMessage(done.upstream, done.conflicts));
+      }
     });
   upstream
     .command('backfill <tenant> <upstream-id>')
@@ -147,8 +166,9 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
     .option('--json', 'print the whole result as JSON')
     .option('--ids', 'print the id map as CSV (local_id,upstream_id) instead')
     .action(async (tenant: string, id: string, opts: { json?: boolean; ids?: boolean }) => {
-      // The id map is written as it is found, so a book of any size prints in bounded memory.
-      const csv = opts.ids ? await csvOut('local_id,upstream_id') : undefined;
+      // The id map is written as it is found, so a book of any size is held in bounded memory; to a
+      // file first, printed whole only once the reconciliation completed: a failure prints none.
+      const csv = opts.ids ? await csvSpool('local_id,upstream_id') : undefined;
       // As diff(1): 1 says the two books differ, so a failure to compare them (the provider
       // unreachable, no such upstream) must not read as that: 2, with no report.
       const result = await withStore(env, async (store) => {
@@ -156,18 +176,44 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
         return reconcile(
           bookDeps(store, env, await dialectsFor(store, source, row)),
           row,
-          csv ? { onLinked: (l, u) => csv(`${l},${u}`) } : {},
+          csv ? { onLinked: (l, u) => csv.write(`${l},${u}`) } : {},
         );
       }).catch((error: unknown) => {
         console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
         process.exitCode = 2;
         return undefined;
       });
-      if (!result) return;
+      if (!result) {
+        await csv?.discard();
+        return;
+      }
+      await csv?.print();
       if (!result.clean) process.exitCode = 1;
       if (opts.json) console.log(JSON.stringify(result));
       else if (!opts.ids) console.log(summary(result));
     });
+}
+
+const onConflictOption = (value: string): OnConflict => {
+  if (!onConflictChoices.includes(value as OnConflict))
+    throw new Error(`--on-conflict must be one of ${onConflictChoices.join(', ')}, not ${value}`);
+  return value as OnConflict;
+};
+
+/** What the import left out and what to do about it (stderr; exit status 3). */
+function conflictMessage(upstream: string, conflicts: readonly ImportConflict[]): string {
+  const left = new Set(conflicts.map((c) => c.upstream_id)).size;
+  const lines = [
+    `${left} customers of upstream ${upstream} were not imported: a local customer already holds their alias or external_id`,
+    ...conflicts.map(
+      (c) =>
+        `  ${c.upstream_id}: ${c.key} ${JSON.stringify(c.value)} is local customer ${c.local_public_id} (${c.local_id})${c.reason ? `; not linked: ${c.reason}` : ''}`,
+    ),
+    'Nothing was merged or overwritten. For each: if the two are the same customer, run the import again with --on-conflict link',
+    "(the local customer takes the provider's values and is linked to it); if not, change the alias or external_id on one side",
+    'and run the import again. Every other customer of the list was imported.',
+  ];
+  return lines.join('\n');
 }
 
 /** A failed import's error, saying where the next run resumes (its checkpoint), when it recorded one. */
@@ -178,15 +224,47 @@ async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): P
   return new Error(`${error.message}\nthe import stopped after ${at}; run the same command again to resume at the next page`);
 }
 
-/** Writes lines to stdout, waiting whenever its buffer is full (a slow pipe must not grow memory). */
-async function csvOut(header: string): Promise<(line: string) => Promise<void>> {
-  const write = (line: string) =>
+/**
+ * Lines spooled to a temporary file (a slow disk, not memory, holds a large book), then printed to
+ * stdout whole by `print`, or dropped by `discard`: a script reading `reconcile --ids` gets the
+ * whole id map or nothing, never the part found before a failure.
+ */
+async function csvSpool(header: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'custgate-ids-'));
+  const path = join(dir, 'ids.csv');
+  const file = createWriteStream(path);
+  let failed: unknown;
+  file.on('error', (error) => {
+    failed = error;
+    file.emit('drain');
+  });
+  const write = async (line: string) => {
+    if (failed === undefined && !file.write(`${line}\n`)) await new Promise<void>((resolve) => file.once('drain', () => resolve()));
+    if (failed !== undefined) throw failed;
+  };
+  const close = () =>
     new Promise<void>((resolve) => {
-      if (process.stdout.write(`${line}\n`)) resolve();
-      else process.stdout.once('drain', () => resolve());
+      if (failed === undefined) file.end(() => resolve());
+      else resolve(void file.destroy());
     });
   await write(header);
-  return write;
+  return {
+    write,
+    async print() {
+      await close();
+      await new Promise<void>((resolve, reject) => {
+        const read = createReadStream(path);
+        read.once('error', reject).once('end', () => resolve());
+        // stdout stays open: a pipe's end would close it for the lines the caller prints after.
+        read.pipe(process.stdout, { end: false });
+      });
+      await rm(dir, { recursive: true, force: true });
+    },
+    async discard() {
+      await close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The reconciliation for a person: counts, then each difference (the first 20 of each kind). */

@@ -60,6 +60,13 @@ export interface ClientPage {
   readonly customers: readonly ClientCustomer[];
   /** The token for `list` to ask the next page with; absent on the last page. */
   readonly next?: string | undefined;
+  /**
+   * The provider's count of the whole list, shown by lists paged by position (a page number):
+   * there a create or a delete moves customers across pages while a walk is between them, and the
+   * import checks each page against the one before (src/upstream/list-shift.ts). Absent on lists
+   * paged by cursor, which a change does not move.
+   */
+  readonly total?: number | undefined;
 }
 
 /** One canonical write to send: the change, and the customer it applies to where there is one. */

@@ -4,7 +4,7 @@ import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
 import type { CustomersTable } from '../store/schema.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
-import { pageWithRetries, sleepFor } from '../upstream/import.ts';
+import { pageWithRetries, sleepFor } from '../upstream/list-pages.ts';
 import { reconciledEvent } from '../upstream/cut-over.ts';
 import { historyStep } from '../upstream/registry.ts';
 import { comparedFields, type FieldDiff, shadowDiff } from '../core/shadow-diff.ts';

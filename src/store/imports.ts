@@ -1,9 +1,13 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
-import type { Database, UpstreamImportsTable } from './schema.ts';
+import type { Database, UpstreamImportConflictsTable, UpstreamImportsTable } from './schema.ts';
 
 export type ImportRow = UpstreamImportsTable;
 export type ImportState = 'running' | 'done' | 'failed';
+export type ImportConflictRow = UpstreamImportConflictsTable;
+
+/** Ids per statement: D1 binds at most 100 parameters to one. */
+const chunk = 30;
 
 /** The checkpoints of upstream imports (src/upstream/import.ts): one row per upstream, tenant-scoped like every query. */
 export class ImportRepository {
@@ -74,6 +78,51 @@ export class ImportRepository {
       .where(guard)
       .compile();
     return (await this.#executor.run(q)) > 0;
+  }
+
+  /** Records conflicts the import met (a row met again, after a resumed page, is replaced). */
+  async addConflicts(rows: readonly ImportConflictRow[]): Promise<void> {
+    for (const row of rows) {
+      const q = this.#db
+        .insertInto('upstream_import_conflicts')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['upstream_id', 'remote_id', 'key']).doUpdateSet({
+            value: row.value,
+            customer_id: row.customer_id,
+            public_id: row.public_id,
+            reason: row.reason,
+            found_at: row.found_at,
+          }),
+        )
+        .compile();
+      await this.#executor.run(q);
+    }
+  }
+
+  /** Forgets the conflicts of these provider customers (their page is being read again), or all of the upstream's. */
+  async clearConflicts(tenantId: string, upstreamId: string, remoteIds?: readonly string[]): Promise<void> {
+    const base = this.#db.deleteFrom('upstream_import_conflicts').where('tenant_id', '=', tenantId).where('upstream_id', '=', upstreamId);
+    if (remoteIds === undefined) {
+      await this.#executor.run(base.compile());
+      return;
+    }
+    for (let i = 0; i < remoteIds.length; i += chunk) {
+      await this.#executor.run(base.where('remote_id', 'in', remoteIds.slice(i, i + chunk)).compile());
+    }
+  }
+
+  /** The upstream's recorded conflicts, by provider id and key. */
+  async conflicts(tenantId: string, upstreamId: string): Promise<ImportConflictRow[]> {
+    const q = this.#db
+      .selectFrom('upstream_import_conflicts')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', upstreamId)
+      .orderBy('remote_id')
+      .orderBy('key')
+      .compile();
+    return this.#executor.all(q);
   }
 
   /** Imports still running, oldest first (the Workers cron advances them page by page). */

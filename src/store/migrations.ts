@@ -609,6 +609,38 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('upstream_create_attempts').addColumn('claim_owner', 'varchar(64)').execute();
     },
   },
+  // An import meets a provider customer whose alias or external_id a local customer holds: the
+  // import goes on past it and records the conflict here (one row per provider customer and key),
+  // so that it is named in the import's state until it is resolved. `on_conflict` is the run's
+  // choice (`report`, or `link` the local customer to the provider's), kept with the checkpoint so
+  // a Workers cron carrying the import on makes the same one. Existing checkpoints report.
+  '0041_import_conflicts': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_import_conflicts')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('key', 'varchar(16)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('public_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('found_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_import_conflicts_pk', ['upstream_id', 'remote_id', 'key'])
+        .execute();
+      await db.schema
+        .alterTable('upstream_imports')
+        .addColumn('on_conflict', 'varchar(8)', (c) => c.notNull().defaultTo('report'))
+        .execute();
+      // A list paged by position (Meteroid, Bigcapital) shifts under a create or delete: the last
+      // page read (its token, its last customer, the list's count then) is what the next page is
+      // checked against, after a resume too (src/upstream/list-shift.ts). Null: none read yet.
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_token', 'text').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_last', 'varchar(255)').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_total', 'integer').execute();
+    },
+  },
   // Stripe's webhook endpoint carries a description and metadata, set on create and changed by
   // update (https://docs.stripe.com/api/webhook_endpoints/update). Null on the rows already there:
   // no description, no metadata, as Stripe shows an endpoint made without them.

@@ -239,6 +239,29 @@ export interface UpstreamImportsTable {
   lease_owner: string | null;
   /** Until when the holder's claim lasts (ISO time); a lapsed one may be taken over. */
   lease_until: string | null;
+  /** What the run does with a provider customer whose alias or external_id a local one holds: 'report' | 'link'. */
+  on_conflict: string;
+  /** The last page read of a list paged by position: its token ('' for the first page), its last customer, the list's count. */
+  anchor_token: string | null;
+  anchor_last: string | null;
+  anchor_total: number | null;
+}
+
+/** A provider customer an import left out: a local customer holds its alias or external_id (src/upstream/import-conflicts.ts). */
+export interface UpstreamImportConflictsTable {
+  upstream_id: string;
+  /** The customer's id at the provider. */
+  remote_id: string;
+  /** 'alias' | 'external_id'. */
+  key: string;
+  tenant_id: string;
+  value: string;
+  /** The local customer holding it: its UUID and its public id. */
+  customer_id: string;
+  public_id: string;
+  /** Why `--on-conflict link` could not link them (null: it was not asked to). */
+  reason: string | null;
+  found_at: string;
 }
 
 export interface GatewayKeysTable {
@@ -290,6 +313,7 @@ export interface Database {
   upstream_history: UpstreamHistoryTable;
   upstream_webhook_events: UpstreamWebhookEventsTable;
   upstream_imports: UpstreamImportsTable;
+  upstream_import_conflicts: UpstreamImportConflictsTable;
   reconcile_listed: ReconcileListedTable;
   gateway_keys: GatewayKeysTable;
   simulate_rules: SimulateRulesTable;

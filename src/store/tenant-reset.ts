@@ -25,6 +25,7 @@ const emptied = [
   'shadow_diffs',
   'shadow_checks',
   'upstream_imports',
+  'upstream_import_conflicts',
   'upstream_create_attempts',
   'upstream_links',
   'idempotency_keys',

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { ImportRow, UpstreamRow } from '../store/index.ts';
 import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
+import { conflictView, type ImportConflict, type OnConflict } from './import-one.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
 // importCustomers (src/upstream/import.ts) after the answer: on Node to the end in the serving
@@ -15,19 +16,25 @@ export const pagesPerRun = 5;
 
 export interface ImportJobView extends ImportProgress {
   readonly livemode: boolean;
+  readonly on_conflict: OnConflict;
+  /** The provider customers left out because a local customer holds their alias or external_id. */
+  readonly conflicts: readonly ImportConflict[];
   readonly started_at: string;
   readonly updated_at: string;
 }
 
-export const importJobView = (row: ImportRow): ImportJobView => ({
+export const importJobView = (row: ImportRow, conflicts: readonly ImportConflict[] = []): ImportJobView => ({
   ...progressOf(row),
   livemode: Number(row.livemode) === 1,
+  on_conflict: row.on_conflict === 'link' ? 'link' : 'report',
+  conflicts,
   started_at: row.started_at,
   updated_at: row.updated_at,
 });
 
 export interface StartImport {
   readonly livemode?: boolean | undefined;
+  readonly onConflict?: OnConflict | undefined;
   readonly rate?: number | undefined;
   /** Workers' waitUntil: the job runs a few pages in it and the cron carries on. Absent on Node: it runs to the end. */
   readonly background?: ((job: Promise<unknown>) => void) | undefined;
@@ -53,7 +60,8 @@ export class ImportJobs {
   /** The upstream's import as it stands (undefined: never imported). */
   async status(row: UpstreamRow): Promise<ImportJobView | undefined> {
     const found = await this.#deps.store.imports.find(row.tenant_id, row.id);
-    return found ? importJobView(found) : undefined;
+    if (!found) return undefined;
+    return importJobView(found, (await this.#deps.store.imports.conflicts(row.tenant_id, row.id)).map(conflictView));
   }
 
   /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
@@ -64,7 +72,11 @@ export class ImportJobs {
     // Opens the upstream first: credentials that cannot be read fail the request, not the job.
     await this.#deps.client.open(row);
     await checkNothingUnlinked(this.#deps.store, row);
-    const claimed = await claimImport(this.#deps.store, row, this.#holder, { livemode: options.livemode, at: this.#now() });
+    const claimed = await claimImport(this.#deps.store, row, this.#holder, {
+      livemode: options.livemode,
+      onConflict: options.onConflict,
+      at: this.#now(),
+    });
     const job = this.#run(row, claimed, { rate: options.rate, maxPages: options.background ? pagesPerRun : undefined });
     options.background?.(job);
     return importJobView(claimed);
@@ -96,7 +108,11 @@ export class ImportJobs {
       }
       let claimed: ImportRow;
       try {
-        claimed = await claimImport(this.#deps.store, row, this.#holder, { at });
+        // The choice of the run that started it (on_conflict), carried on as it was made.
+        claimed = await claimImport(this.#deps.store, row, this.#holder, {
+          at,
+          onConflict: job.on_conflict === 'link' ? 'link' : 'report',
+        });
       } catch (error) {
         if (isGatewayError(error) && error.code === 'conflict') continue; // another isolate runs it
         throw error;

@@ -1,18 +1,20 @@
-import { applyPatch, checkInvariants, type CustomerService } from '../core/index.ts';
-import type { ClientCustomer } from '../contract/dialect.ts';
-import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { CustomerService } from '../core/index.ts';
+import { GatewayError } from '../contract/errors.ts';
 import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
-import type { Upstream, UpstreamClient } from './client.ts';
+import type { UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
-import { adoptedIds } from './provider-state.ts';
-import { replicasOf } from './tenant-upstreams.ts';
-import { fieldDefaults } from '../../schemas/index.ts';
+import { importOne, type OnConflict } from './import-one.ts';
+import { anchorColumns, anchorIn, anchorOf, shiftOf } from './list-shift.ts';
+import { checkedPage, sleepFor } from './list-pages.ts';
+import type { ClientCustomer } from '../contract/dialect.ts';
 
 // `custgate upstream import` (#27): walks an upstream's customer list with its client half and
 // stores and links every customer not linked yet, as a proxy does on first reference
 // (src/upstream/proxy.ts). Each customer is created together with its link in one atomic unit, so
 // a customer is never stored twice: a re-run (or a resumed run) skips what is linked. A checkpoint
 // after each page (table upstream_imports) lets a killed import continue at the page it stopped in.
+// A list paged by position (Meteroid, Bigcapital) moves under a create or delete while it is walked:
+// each page is checked against the one before, read again (list-shift.ts), so none is skipped.
 
 export interface ImportProgress {
   readonly upstream: string;
@@ -34,6 +36,8 @@ export interface ImportOptions {
   readonly onPage?: ((progress: ImportProgress) => void) | undefined;
   /** Whose customers the imported ones are: test or live keys (default: a resumed import's, else test). */
   readonly livemode?: boolean | undefined;
+  /** A customer whose alias or external_id a local customer holds: named and left out (default), or linked to it. */
+  readonly onConflict?: OnConflict | undefined;
   /** Aborted: stops after the current page and releases the claim (a shutdown). */
   readonly signal?: AbortSignal | undefined;
   readonly now?: () => Date;
@@ -46,14 +50,10 @@ export interface ImportDeps {
   readonly client: UpstreamClient;
 }
 
-/** The longest wait a Retry-After may ask for; a provider asking for longer is treated as down. */
-const maxRetryAfterMs = 120_000;
-/** Throttled or unreachable answers tolerated in a row on one page before the import stops (resumable). */
-const maxTries = 8;
 /** Customers of a page stored at once (a page is at most 100 in every dialect's list). */
 const concurrency = 50;
-
-export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Times a list paged by position may move under the walk (list-shift.ts) before the import stops (resumable). */
+const maxMoves = 20;
 
 /**
  * Where an import (re)starts: a stopped or failed one where it stopped, keeping whose keys its
@@ -61,7 +61,13 @@ export const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeou
  * the provider since are linked and the rest skipped. A resumed import that stored customers is
  * not switched to the other mode's keys (409): its book would be split between test and live.
  */
-export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow, livemode: boolean | undefined, at: Date): ImportRow {
+export function checkpointFrom(
+  previous: ImportRow | undefined,
+  row: UpstreamRow,
+  livemode: boolean | undefined,
+  at: Date,
+  onConflict: OnConflict = 'report',
+): ImportRow {
   if (previous && previous.state !== 'done') {
     const was = Number(previous.livemode) === 1;
     if (livemode !== undefined && livemode !== was && Number(previous.imported) > 0) {
@@ -77,6 +83,7 @@ export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow
       state: 'running',
       last_error: null,
       livemode: livemode === undefined ? Number(previous.livemode) : Number(livemode),
+      on_conflict: onConflict,
       updated_at: at.toISOString(),
     };
   }
@@ -94,6 +101,10 @@ export function checkpointFrom(previous: ImportRow | undefined, row: UpstreamRow
     livemode: Number(livemode === true),
     lease_owner: null,
     lease_until: null,
+    on_conflict: onConflict,
+    anchor_token: null,
+    anchor_last: null,
+    anchor_total: null,
   };
 }
 
@@ -106,15 +117,6 @@ export const progressOf = (row: ImportRow): ImportProgress => ({
   ...(row.last_error ? { error: row.last_error } : {}),
 });
 
-/** A transient failure worth waiting for: the provider's throttle (with its Retry-After), a timeout, an outage. */
-function waitBefore(error: unknown, attempt: number): number | undefined {
-  if (!isGatewayError(error)) return undefined;
-  const after = error.details.retryAfterSeconds;
-  if (after !== undefined) return Math.min(after * 1000, maxRetryAfterMs);
-  if (['rate_limited', 'unavailable', 'upstream_unavailable', 'upstream_timeout'].includes(error.code)) return 250 * 2 ** attempt;
-  return undefined;
-}
-
 /**
  * Claims the upstream's import for `holder` (one conditional write, src/store/imports.ts): the
  * checkpoint to run from. Refused (409 conflict) while another holder runs it; a holder known to
@@ -124,14 +126,14 @@ export async function claimImport(
   store: Store,
   row: UpstreamRow,
   holder: LeaseHolder,
-  options: { readonly livemode?: boolean | undefined; readonly at: Date },
+  options: { readonly livemode?: boolean | undefined; readonly onConflict?: OnConflict | undefined; readonly at: Date },
 ): Promise<ImportRow> {
   const previous = await store.imports.find(row.tenant_id, row.id);
   const held = heldBy(previous, options.at);
   const takeFrom = held !== undefined && holder.gone?.(held) === true ? held : undefined;
   if (held !== undefined && takeFrom === undefined) throw runningAlready(row.id, previous);
   const claimed = {
-    ...checkpointFrom(previous, row, options.livemode, options.at),
+    ...checkpointFrom(previous, row, options.livemode, options.at, options.onConflict),
     lease_owner: holder.id,
     lease_until: leaseUntil(options.at),
   };
@@ -172,7 +174,7 @@ export async function importCustomers(
   await deps.client.open(row);
   await checkNothingUnlinked(deps.store, row);
   const holder = options.holder ?? randomHolder();
-  const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, at: now() });
+  const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, onConflict: options.onConflict, at: now() });
   return runImport(deps, row, claimed, holder.id, options);
 }
 
@@ -206,55 +208,102 @@ export async function runImport(
   const asked = new Set<string>();
   const started = Date.now();
   let stored = 0;
+  const onConflict: OnConflict = checkpoint.on_conflict === 'link' ? 'link' : 'report';
+  // The conflicts recorded are those of the current walk of the list: a walk from its first page
+  // forgets the last one's (resolved ones are not met again), a resumed walk keeps them, and the
+  // page it resumes at (read before, when it stopped) is recorded afresh.
+  let readBefore = checkpoint.next_token !== null || Number(checkpoint.pages) > 0;
+  if (!readBefore) await deps.store.imports.clearConflicts(row.tenant_id, row.id);
+  const slice = options.rate !== undefined && options.rate > 0 ? Math.max(1, Math.min(concurrency, Math.floor(options.rate))) : concurrency;
+  /** Stores and links the customers not linked yet; how many it stored or linked. */
+  const storeAll = async (customers: readonly ClientCustomer[]): Promise<number> => {
+    let imported = 0;
+    // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
+    const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
+    // A slice of the page is stored at once: its creates share the store's group commit (one
+    // fsync for the slice on SQLite, src/store/sqlite-writer.js) where one at a time paid one
+    // each. Every create is settled before a failure is reported, so the checkpoint written then
+    // follows every write; a re-run skips what was linked.
+    const livemode = Number(checkpoint.livemode) === 1;
+    for (let from = 0; from < customers.length; from += slice) {
+      const part = customers.slice(from, from + slice);
+      const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, livemode, onConflict)));
+      // A conflict is recorded and the import goes on past it (import-one.ts).
+      await deps.store.imports.addConflicts(
+        settled.flatMap((r) => (r.status === 'fulfilled' && r.value.kind === 'conflict' ? r.value.rows : [])),
+      );
+      for (const result of settled) {
+        if (result.status === 'rejected') throw result.reason;
+        if (result.value.kind === 'imported' || result.value.kind === 'linked') imported++;
+      }
+      stored += part.length;
+      if (options.rate !== undefined && options.rate > 0) {
+        const due = started + (stored / options.rate) * 1000;
+        if (due > Date.now()) await sleep(due - Date.now());
+      }
+    }
+    return imported;
+  };
   try {
+    // What the walk stored last, for a list paged by position (list-shift.ts).
+    let recent: string[][] = [];
+    let moves = 0;
+    let again = false;
     for (let pages = 0; ; pages++) {
       if ((options.maxPages !== undefined && pages >= options.maxPages) || options.signal?.aborted === true) {
         await save({ ...checkpoint, lease_owner: null, lease_until: null, updated_at: now().toISOString() });
         break;
       }
       const token = checkpoint.next_token ?? undefined;
-      if (token !== undefined) {
+      if (token !== undefined && !again) {
         if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
         asked.add(token);
       }
-      const page = await pageWithRetries(deps.client, upstream, token, sleep);
-      const ids = new Set(page.customers.map((c) => c.id));
-      if (ids.size !== page.customers.length) throw new GatewayError('bad_gateway', "The upstream's list page names a customer twice.");
-      if (page.next !== undefined && page.customers.length === 0) {
-        throw new GatewayError('bad_gateway', "The upstream's list page is empty but names a next page.");
+      again = false;
+      const page = await checkedPage(deps.client, upstream, token, sleep);
+      if (readBefore) {
+        await deps.store.imports.clearConflicts(
+          row.tenant_id,
+          row.id,
+          page.customers.map((c) => c.id),
+        );
+        readBefore = false;
       }
-      // Every customer of the page is checked before any is stored: a bad page stores nothing.
-      for (const customer of page.customers) {
-        try {
-          checkInvariants(applyPatch(fieldDefaults, customer.patch));
-        } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          throw new GatewayError('bad_gateway', `The upstream's customer ${customer.id} is not one this gateway can store: ${why}`);
+      const anchor = anchorIn(checkpoint);
+      if (page.total !== undefined && anchor !== undefined) {
+        // The page before, read again: did the list move between the two?
+        const before = await checkedPage(deps.client, upstream, anchor.token, sleep);
+        const shift = shiftOf(anchor, page, before, new Set(recent.flat()));
+        if (shift !== 'same') {
+          if (++moves > maxMoves) {
+            throw new GatewayError(
+              'bad_gateway',
+              `The upstream's list kept moving while it was read (customers created or deleted there ${maxMoves} times between two pages); run the import again.`,
+            );
+          }
+          if (shift === 'lost') {
+            // Moved by more than a page, or the anchor customer is gone: the walk starts again
+            // from the first page; what it stored is skipped as linked.
+            await save({ ...checkpoint, next_token: null, ...anchorColumns(undefined), updated_at: now().toISOString() });
+            asked.clear();
+            recent = [];
+            continue;
+          }
+          const imported = await storeAll(before.customers);
+          await save({
+            ...checkpoint,
+            imported: Number(checkpoint.imported) + imported,
+            ...anchorColumns(anchorOf(anchor.token, before)),
+            updated_at: now().toISOString(),
+          });
+          recent = [recent.at(-1) ?? [], before.customers.map((c) => c.id)];
+          again = true;
+          continue;
         }
       }
-      let imported = 0;
-      // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
-      const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
-      // A slice of the page is stored at once: its creates share the store's group commit (one
-      // fsync for the slice on SQLite, src/store/sqlite-writer.js) where one at a time paid one
-      // each. Every create is settled before a failure is reported, so the checkpoint written then
-      // follows every write; a re-run skips what was linked.
-      const slice =
-        options.rate !== undefined && options.rate > 0 ? Math.max(1, Math.min(concurrency, Math.floor(options.rate))) : concurrency;
-      const livemode = Number(checkpoint.livemode) === 1;
-      for (let from = 0; from < page.customers.length; from += slice) {
-        const part = page.customers.slice(from, from + slice);
-        const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, livemode)));
-        for (const result of settled) {
-          if (result.status === 'rejected') throw result.reason;
-          if (result.value) imported++;
-        }
-        stored += part.length;
-        if (options.rate !== undefined && options.rate > 0) {
-          const due = started + (stored / options.rate) * 1000;
-          if (due > Date.now()) await sleep(due - Date.now());
-        }
-      }
+      const imported = await storeAll(page.customers);
+      recent = [recent.at(-1) ?? [], page.customers.map((c) => c.id)];
+      moves = 0;
       const last = page.next === undefined;
       await save({
         ...checkpoint,
@@ -265,6 +314,7 @@ export async function runImport(
         imported: Number(checkpoint.imported) + imported,
         lease_owner: last ? null : owner,
         lease_until: last ? null : leaseUntil(now()),
+        ...anchorColumns(last ? undefined : anchorOf(token, page)),
         updated_at: now().toISOString(),
       });
       options.onPage?.(progressOf(checkpoint));
@@ -280,54 +330,4 @@ export async function runImport(
     throw error;
   }
   return progressOf(checkpoint);
-}
-
-export async function pageWithRetries(
-  client: UpstreamClient,
-  upstream: Upstream,
-  token: string | undefined,
-  sleep: (ms: number) => Promise<void>,
-) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await client.listPage(upstream, token);
-    } catch (error) {
-      const wait = waitBefore(error, attempt);
-      if (wait === undefined || attempt >= maxTries) throw error;
-      await sleep(wait);
-    }
-  }
-}
-
-/** Stores and links one upstream customer; false when it was linked already. */
-async function importOne(
-  deps: ImportDeps,
-  upstream: Upstream,
-  others: readonly UpstreamRow[],
-  customer: ClientCustomer,
-  livemode: boolean,
-): Promise<boolean> {
-  const { store, service } = deps;
-  const tenantId = upstream.tenantId;
-  if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
-  const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
-  const route = {
-    overlay: customer.patch,
-    link: { upstreamId: upstream.id, remoteId: customer.id },
-    replicas: replicasOf(others, (name) => deps.client.dialectOf(name)),
-  };
-  const ids = adoptedIds(customer.id);
-  try {
-    await service.create({}, request, ids ? { ...route, ids } : route);
-    return true;
-  } catch (error) {
-    if (!isGatewayError(error) || error.code !== 'conflict') throw error;
-    // Linked meanwhile (another import), or its id is a local customer's already: a new local id then.
-    if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return false;
-    if (!ids || error.details.field !== 'upstream id') {
-      throw new GatewayError('conflict', `The upstream's customer ${customer.id}: ${error.message}`);
-    }
-    await service.create({}, request, route);
-    return true;
-  }
 }

@@ -85,6 +85,29 @@ export function failingCli(
   );
 }
 
+export interface CliRun {
+  readonly child: ChildProcess;
+  /** Its exit status (null when killed by a signal) and all it printed. */
+  readonly exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** Starts `custgate <args>` and collects what it prints, for a test that may kill it before it ends. */
+export function spawnCli(args: readonly string[], env: Record<string, string>): CliRun {
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, exit };
+}
+
 /** Runs the CLI to completion; resolves to its stdout. */
 export async function runCli(args: readonly string[], env: Record<string, string>): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });

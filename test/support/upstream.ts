@@ -44,6 +44,35 @@ export async function startProvider(extraEnv: Record<string, string> = {}): Prom
   };
 }
 
+/**
+ * A provider process and this gateway's store for a test file: started before its tests and closed
+ * after them (registered with beforeAll/afterAll where it is called).
+ */
+export function providerRig(): { readonly provider: Provider; readonly store: Store; readonly env: Record<string, string> } {
+  let provider: Provider | undefined;
+  let store: Store | undefined;
+  const env = { ...testDatabaseEnv(), ...testEnv };
+  beforeAll(async () => {
+    provider = await startProvider();
+    store = await openStore(env);
+  }, 120_000);
+  afterAll(async () => {
+    await store?.executor.close();
+    await provider?.process.stop();
+  });
+  return {
+    get provider() {
+      if (!provider) throw new Error('the provider starts in beforeAll');
+      return provider;
+    },
+    get store() {
+      if (!store) throw new Error('the store opens in beforeAll');
+      return store;
+    },
+    env,
+  };
+}
+
 /** An HTTP server that accepts connections and never answers: the upstream that hangs. */
 export async function hangingServer(): Promise<{ readonly url: string; close(): Promise<void> }> {
   const open = new Set<import('node:http').ServerResponse>();
@@ -65,7 +94,7 @@ export async function hangingServer(): Promise<{ readonly url: string; close(): 
 }
 
 /** The provider's own refusal of a request body, answered in place of forwarding it. */
-export type Refusal = (body: string) => { readonly status: number; readonly body: unknown } | undefined;
+export type Refusal = (body: string, url: string) => { readonly status: number; readonly body: unknown } | undefined;
 
 /**
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
@@ -86,7 +115,7 @@ export async function switchableProxy(
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const refused = options.refuse?.(Buffer.concat(chunks).toString('utf8'));
+    const refused = options.refuse?.(Buffer.concat(chunks).toString('utf8'), req.url ?? '/');
     if (refused) {
       res.writeHead(refused.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(refused.body));

@@ -1,0 +1,159 @@
+import { applyPatch, uuidPattern } from '../core/index.ts';
+import type { ClientCustomer } from '../contract/dialect.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import type { CustomerRow, ImportConflictRow, UpstreamRow } from '../store/index.ts';
+import { fieldDefaults } from '../../schemas/index.ts';
+import type { Upstream } from './client.ts';
+import type { ImportDeps } from './import.ts';
+import { adoptedIds } from './provider-state.ts';
+import { replicasOf } from './tenant-upstreams.ts';
+
+// One customer of an upstream's list, stored and linked by `custgate upstream import`
+// (import.ts). A customer whose alias or external_id a local customer already holds is a
+// conflict: nothing is merged or overwritten unless the team said they are the same customer
+// (`--on-conflict link`); otherwise it is left out and named, and the import goes on.
+
+/** What an import does with such a customer: name it (default), or link the local holder to it. */
+export type OnConflict = 'report' | 'link';
+export const onConflictChoices: readonly OnConflict[] = ['report', 'link'];
+
+export type ImportOutcome =
+  | { readonly kind: 'imported' }
+  | { readonly kind: 'skipped' }
+  | { readonly kind: 'linked' }
+  | { readonly kind: 'conflict'; readonly rows: readonly ImportConflictRow[] };
+
+/** A conflict as the CLI prints it and the import's state shows it. */
+export interface ImportConflict {
+  /** The customer's id at the provider. */
+  readonly upstream_id: string;
+  /** The local customer holding the key: its UUID (as `reconcile --ids` names it) and its public id. */
+  readonly local_id: string;
+  readonly local_public_id: string;
+  readonly key: 'alias' | 'external_id';
+  readonly value: string;
+  /** Why `--on-conflict link` did not link them. */
+  readonly reason?: string;
+}
+
+export const conflictView = (row: ImportConflictRow): ImportConflict => ({
+  upstream_id: row.remote_id,
+  local_id: row.customer_id,
+  local_public_id: row.public_id,
+  key: row.key as ImportConflict['key'],
+  value: row.value,
+  ...(row.reason !== null ? { reason: row.reason } : {}),
+});
+
+/** Stores and links one upstream customer, or names the local customer in its way. */
+export async function importOne(
+  deps: ImportDeps,
+  upstream: Upstream,
+  others: readonly UpstreamRow[],
+  customer: ClientCustomer,
+  livemode: boolean,
+  onConflict: OnConflict,
+): Promise<ImportOutcome> {
+  const { store, service } = deps;
+  const tenantId = upstream.tenantId;
+  if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return { kind: 'skipped' };
+  const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
+  const replicas = replicasOf(others, (name) => deps.client.dialectOf(name));
+  const route = { overlay: customer.patch, link: { upstreamId: upstream.id, remoteId: customer.id }, replicas };
+  const inTheWay = async (error: unknown): Promise<ImportOutcome> => {
+    const holders = await holdersOf(deps, tenantId, customer);
+    if (holders.length === 0) throw error; // freed meanwhile: the page fails and a re-run stores it
+    if (onConflict === 'link') {
+      const refusal = await linkRefusal(deps, upstream, holders, livemode);
+      if (refusal === undefined) {
+        // The provider's values win, as `?refresh=true` takes them (provider-state.ts): the local
+        // customer becomes what the provider holds on every field its API carries, and keeps its
+        // id and what the provider has no field for. Linked after the update: a crash between the
+        // two leaves it unlinked, and the re-run finds the same conflict and links it then.
+        const holder = holders[0]!.row;
+        await service.update(['uuid'], holder.id, {}, request, { overlay: customer.patch, replicas });
+        const createdAt = new Date().toISOString();
+        await store.upstreams.link({ upstreamId: upstream.id, customerId: holder.id, tenantId, remoteId: customer.id, createdAt });
+        return { kind: 'linked' };
+      }
+      return { kind: 'conflict', rows: conflictRows(upstream, customer, holders, refusal) };
+    }
+    return { kind: 'conflict', rows: conflictRows(upstream, customer, holders, null) };
+  };
+  const ids = adoptedIds(customer.id);
+  try {
+    await service.create({}, request, ids ? { ...route, ids } : route);
+    return { kind: 'imported' };
+  } catch (error) {
+    if (heldKey(error)) return inTheWay(error);
+    if (!isGatewayError(error) || error.code !== 'conflict') throw error;
+    // Linked meanwhile (another import), or its id is a local customer's already: a new local id then.
+    if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return { kind: 'skipped' };
+    if (!ids || error.details.field !== 'upstream id') {
+      throw new GatewayError('conflict', `The upstream's customer ${customer.id}: ${error.message}`);
+    }
+  }
+  try {
+    await service.create({}, request, route);
+    return { kind: 'imported' };
+  } catch (error) {
+    if (heldKey(error)) return inTheWay(error);
+    throw error;
+  }
+}
+
+/** A create refused because a local customer holds the alias or external_id (or has the external_id as its UUID). */
+function heldKey(error: unknown): boolean {
+  if (!isGatewayError(error)) return false;
+  if (error.code === 'conflict') return error.details.field === 'alias' || error.details.field === 'external_id';
+  return error.code === 'invalid_request' && (error.details.issues ?? []).some((i) => i.path[0] === 'external_id');
+}
+
+interface Holder {
+  readonly key: 'alias' | 'external_id';
+  readonly value: string;
+  readonly row: CustomerRow;
+}
+
+/** The local customers holding the provider customer's alias or external_id. */
+async function holdersOf(deps: ImportDeps, tenantId: string, customer: ClientCustomer): Promise<Holder[]> {
+  const fields = applyPatch(fieldDefaults, customer.patch);
+  const holders: Holder[] = [];
+  for (const key of ['alias', 'external_id'] as const) {
+    const value = fields[key];
+    if (value === null) continue;
+    const row =
+      (await deps.store.findCustomer(tenantId, key, value)) ??
+      (key === 'external_id' && uuidPattern.test(value) ? await deps.store.findCustomer(tenantId, 'uuid', value.toLowerCase()) : undefined);
+    if (row) holders.push({ key, value, row });
+  }
+  return holders;
+}
+
+/** Why the holders cannot be linked to the provider's customer (undefined: they can). */
+async function linkRefusal(deps: ImportDeps, upstream: Upstream, holders: readonly Holder[], livemode: boolean) {
+  const holder = holders[0]!.row;
+  if (holders.some((h) => h.row.id !== holder.id)) return 'its alias and external_id are held by two different local customers';
+  if (holder.deleted_at !== null) return 'the local customer is deleted';
+  if (holder.livemode !== null && Number(holder.livemode) !== Number(livemode)) {
+    return `the local customer belongs to the ${Number(holder.livemode) === 1 ? 'live' : 'test'} keys, the import to the ${livemode ? 'live' : 'test'} keys`;
+  }
+  const link = await deps.store.upstreams.findLink(upstream.tenantId, upstream.id, holder.id);
+  if (link) return `the local customer is linked to ${link.remote_id} at this upstream already`;
+  return undefined;
+}
+
+function conflictRows(upstream: Upstream, customer: ClientCustomer, holders: readonly Holder[], reason: string | null) {
+  const at = new Date().toISOString();
+  return holders.map((h) => ({
+    upstream_id: upstream.id,
+    remote_id: customer.id,
+    key: h.key,
+    tenant_id: upstream.tenantId,
+    value: h.value,
+    customer_id: h.row.id,
+    public_id: h.row.public_id,
+    reason,
+    found_at: at,
+  }));
+}
