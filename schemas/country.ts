@@ -97,6 +97,21 @@ export function readCountryText(text: string): { readonly code: string | null; r
   return { code, name: text };
 }
 
+/**
+ * The country as a dialect with one country text shows it (Bigcapital): the text given where it
+ * names that country or there is no code, else the code's English name. A text naming another
+ * country (Zenskar's `country: "France"` with `country_code: "DE"`, where the code is the country)
+ * would tell its client another country, and written back as read, move the customer there.
+ */
+export function countryTextAlone(address: {
+  readonly country: string | null;
+  readonly country_name?: string | null | undefined;
+}): string | null {
+  const name = address.country_name;
+  if (name && (address.country === null || toCountryCode(name) === address.country)) return name;
+  return countryText({ country: address.country });
+}
+
 /** The country as a name-showing dialect shows it: the text given, else the code's English name. */
 export function countryText(address: {
   readonly country: string | null;

@@ -183,6 +183,37 @@ describe('what the judge (test/seed-judge.test.ts) found refused without a provi
     await readEverywhere(c, { wooshpay: (b) => b.address.country, meteroid: (b) => b.billing_address.country }, 'DE');
   });
 
+  // A country of one free text (Bigcapital) or a code alone (Wooshpay, Meteroid): read, then written
+  // back as read (GET then PUT/POST), must leave the customer as it was.
+  it.each([
+    ['France', 'DE', 'Germany'],
+    ['Atlantis', 'GB', 'United Kingdom'],
+  ])(
+    'Zenskar country %s with country_code %s: Bigcapital shows %s, and writing back what Bigcapital or Wooshpay shows changes nothing',
+    async (text, code, shown) => {
+      const c = await create('zenskar', { customer_name: 'Both' });
+      const before = await written('zenskar', c, { address: { city: 'Lyon', country: text, country_code: code } });
+      expect(before.address).toMatchObject({ country: code, country_name: text });
+      const bigcapital = await read('bigcapital', c);
+      expect(bigcapital.billingAddressCountry).toBe(shown);
+      const { billingAddressCountry, billingAddressCity } = bigcapital;
+      const echoed = await written('bigcapital', c, {
+        ...bigcapitalBase,
+        displayName: bigcapital.displayName,
+        billingAddressCountry,
+        billingAddressCity,
+      });
+      expect(echoed.address).toEqual(before.address);
+      expect(echoed.version).toBe(before.version);
+      const wooshpay = await read('wooshpay', c);
+      expect(wooshpay.address.country).toBe(code);
+      const again = await written('wooshpay', c, { address: wooshpay.address });
+      expect(again.address).toEqual(before.address);
+      expect(again.version).toBe(before.version);
+      expect((await read('zenskar', c)).address).toMatchObject({ country: text, country_code: code });
+    },
+  );
+
   it('Meteroid: a vat_number and an invoicing_entity_id past 255 characters are taken (the Meteroid API reference has no limit)', async () => {
     const c = await create('meteroid', { name: 'Long', currency: 'EUR' });
     const long = 'V'.repeat(300);

@@ -185,3 +185,40 @@ describe('proxy: a refusal reaches a Bigcapital client with its reason', () => {
     expect(entry?.constraints).not.toHaveProperty('isNotEmpty');
   });
 });
+
+describe('proxy: a Meteroid phone "" is answered as the local store answers it, or refused', () => {
+  /** The local store's answer to a Meteroid PATCH of phone "" (no upstream): the string as given. */
+  async function localAnswer() {
+    const meteroid = dialects.meteroid;
+    const auth = fixturesOf(meteroid).auth(gw.tenant.credentials.meteroid!);
+    const path = `${meteroid.routes.prefix}${meteroid.routes.collection}`;
+    const made = await gw.request(path, jsonInit('POST', { name: 'Phone Co', currency: 'EUR', phone: '+33 1 23' }, auth));
+    const id = fixturesOf(meteroid).idOf((await made.json()) as Record<string, unknown>);
+    const res = await gw.request(`${path}/${id}`, jsonInit('PATCH', { phone: '' }, auth));
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { phone: unknown }).phone;
+  }
+
+  it('into a Meteroid upstream: sent, held there as "", and answered "" as locally', async () => {
+    expect(await localAnswer()).toBe('');
+    const id = await created('meteroid', 'meteroid', { name: 'Phone Co', currency: 'EUR', phone: '+33 1 23' });
+    const res = await call('meteroid', 'meteroid', 'PATCH', `/${encodeURIComponent(id)}`, { phone: '' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.phone).toBe('');
+    const { local, remote } = await bothSides('meteroid', id);
+    expect([local.phone, remote.phone]).toEqual(['', '']);
+  });
+
+  it.each(['wooshpay', 'connhex', 'bigcapital', 'zenskar'] as const)(
+    'into a %s upstream, where "" is no phone: refused, and neither side changes',
+    async (upstream) => {
+      const id = await created('meteroid', upstream, {
+        name: 'Phone Co',
+        currency: upstream === 'wooshpay' ? 'USD' : 'EUR',
+        phone: '+33 1 23',
+      });
+      const body = await refusedUpdate('meteroid', upstream, id, { phone: '' }, 400);
+      expect(JSON.stringify(body)).toContain('phone');
+    },
+  );
+});

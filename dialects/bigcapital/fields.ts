@@ -166,7 +166,7 @@ export const fieldsBigcapital = {
     member('address', {
       as: 'billingAddress1/2/City/State/Country/Zipcode/Email/Phone',
       write: merged,
-      note: 'members patch one by one (null clears one); Zipcode in requests is Postcode in responses (a PUT takes either); Country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to ISO-2, other text is kept; it shows the name as given, else the English name of the code; line3 is kept but not shown',
+      note: 'members patch one by one (null clears one); Zipcode in requests is Postcode in responses (a PUT takes either); Country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to ISO-2, other text is kept; it shows the name as given where it names the country of the code (or there is no code), else the English name of the code; line3 is kept but not shown',
       toPatch: (part: Readonly<Record<string, unknown>>) => ({ address: merge(addressPatch(part)) }),
       render: (c: Customer) => renderAddress(c.address),
       fromPatch: ({ address }, losses) => (address ? writeAddress(address, 'address', losses) : undefined),

@@ -5,7 +5,7 @@ import {
   type CustomerPatch,
   clear,
   countryName,
-  countryText,
+  countryTextAlone,
   readCountryText,
   type FieldOp,
   merge,
@@ -98,7 +98,9 @@ export function addressHooks(table: FlatAddress) {
   /** The address as shown, by suffix: an empty member is left out. */
   const renderAddress = (a: Address | null): Record<string, string | undefined> =>
     Object.fromEntries(
-      members.flatMap(([suffix, m]) => (m.shown ? [[suffix, (m.to === 'country' ? a && countryText(a) : a?.[m.to]) ?? undefined]] : [])),
+      members.flatMap(([suffix, m]) =>
+        m.shown ? [[suffix, (m.to === 'country' ? a && countryTextAlone(a) : a?.[m.to]) ?? undefined]] : [],
+      ),
     );
 
   /** The flat properties as shown (an absent one has no value) -> the members, merged. */

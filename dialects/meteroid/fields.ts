@@ -100,7 +100,9 @@ function setText<S extends v.GenericSchema<unknown, string>>(
       const op = patch[field];
       return op?.op === 'set' ? op.value : undefined;
     },
-    parse: (value) => ({ [field]: shownText(value) }),
+    // A string shown is the string stored, "" too: Meteroid keeps the string it is given (its
+    // reference types these as strings, with no empty-means-none rule), as this table's toPatch does.
+    parse: (value) => ({ [field]: typeof value === 'string' ? set(value) : shownText(value) }),
   });
 }
 

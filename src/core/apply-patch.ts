@@ -47,12 +47,15 @@ function applyAddress(current: Address | null, op: AddressOp | undefined): Addre
     next[key] = field<string | null>(base[key] ?? null, op.value[key] as FieldOp<string> | undefined, null);
   }
   // A code written without a name (Stripe, Meteroid) keeps the name given before only where it
-  // still names that country; a cleared code keeps only a name that names no country known
-  // ("Atlantis"), which a code-only dialect could neither show nor mean to clear.
+  // still names that country, or where the code is the one stored: written back as read, even
+  // beside a name naming another country (Zenskar's text with a code: the code is the country). A
+  // cleared code keeps only a name that names no country known ("Atlantis"), which a code-only
+  // dialect could neither show nor mean to clear.
   const name = base.country_name;
   if (op.value.country && !op.value.country_name && name) {
     const named = toCountryCode(name);
-    const keep = op.value.country.op === 'set' ? named === op.value.country.value : named === undefined;
+    const code = op.value.country.op === 'set' ? op.value.country.value : undefined;
+    const keep = code !== undefined ? named === code || code === base.country : named === undefined;
     if (!keep) next.country_name = null;
   }
   return noAddressIfEmpty(next);

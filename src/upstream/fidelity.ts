@@ -206,10 +206,17 @@ export function inexact(
   const fields = carriedFields(dialect, write.touched, write.after).filter(
     (f) => dialect.translation.coverage[f]?.read === true && (f !== 'shipping' || materialised.shipping === write.after.shipping),
   );
-  return shadowDiff(materialised, asCarried(dialect, write.after), fields).map((d) => ({
-    field: d.field,
-    message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
-  }));
+  const carried = asCarried(dialect, write.after);
+  // "" is noise to a comparison, not to a client: a value stored as "" (Meteroid keeps the string
+  // it is given) that the provider reads as none (Stripe's phone="" clears it) would be answered
+  // null where the local store answers "".
+  const emptied = fields.filter((f) => write.after[f] === '' && carried[f] !== '');
+  return [...shadowDiff(materialised, carried, fields), ...emptied.map((field) => ({ field, upstream: carried[field] ?? null }))].map(
+    (d) => ({
+      field: d.field,
+      message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
+    }),
+  );
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */

@@ -9,7 +9,7 @@ import {
   set,
   stateDefaults,
 } from '../../schemas/index.ts';
-import { CustomerService } from '../../src/core/index.ts';
+import { applyPatch, CustomerService } from '../../src/core/index.ts';
 import { emptyAddress } from '../../src/core/apply-patch.ts';
 import { type AnyDialect, type ErrorCode, GatewayError, type IssueKind, type Loss, type Principal } from '../../src/contract/dialect.ts';
 import { errorCodes } from '../../src/contract/errors.ts';
@@ -86,7 +86,36 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
     filled.add(field);
   }
   if (filled.size > 0) translated = patchToDialect(dialect, full);
-  return { patch: full, body: translated.body, losses: [...translated.losses, ...replaced] };
+  return { patch: full, body: translated.body, losses: [...translated.losses, ...replaced, ...writtenBack(dialect, full, current)] };
+}
+
+const shownPrincipal: Principal = { tenantId: 'harness', credentialId: 'harness', livemode: false };
+
+/**
+ * A shipping set that a dialect with no same-as-billing flag can only send as the billing address
+ * it shows, written back: the gateway keeps the flag and the shipping address stored under it (the
+ * coverage notes of Wooshpay and Zenskar: "writing it back unchanged keeps the flag";
+ * src/core/apply-patch.ts, shippingAddress), so neither the set's flag nor its address is
+ * carried. The body cannot tell a write-back from this set: every member the dialect shows is the
+ * billing address's, and the billing address is left as it was.
+ */
+function writtenBack(dialect: AnyDialect, patch: CustomerPatch, current: CustomerFields): Loss[] {
+  const op = patch.shipping;
+  if (op?.op !== 'set' || !current.shipping?.same_as_billing || showsSameAsBilling(dialect)) return [];
+  const hidden = hiddenMembers(dialect, shownPrincipal);
+  const shownOf = (...path: string[]) =>
+    (Object.keys(emptyAddress) as (keyof Address)[]).filter((m) => !hidden.some((p) => p.join('.') === [...path, m].join('.')));
+  const same = (members: (keyof Address)[], a: Address | null, b: Address | null) =>
+    members.every((m) => (a?.[m] ?? null) === (b?.[m] ?? null));
+  // The billing address as the body changes it: what the dialect cannot write (a contact email) stays.
+  const billing = current.address;
+  if (patch.address && !same(shownOf('address'), billing, applyPatch(current, { address: patch.address }).address)) return [];
+  if (!same(shownOf('shipping', 'address'), op.value.address, billing)) return [];
+  const message = `${dialect.name} has no same-as-billing flag: the billing address written back as the shipping address keeps it, and the shipping address stored under it.`;
+  return [
+    { field: 'shipping.same_as_billing', kind: 'lossy', message },
+    { field: 'shipping.address', kind: 'lossy', message },
+  ];
 }
 
 /** Sends an update body through a dialect. */
@@ -191,6 +220,33 @@ const fullAddress: Address = {
   phone: '+15555550100',
 };
 
+/** A customer with every address member set and a shipping address of its own. */
+const shownBase = {
+  ...fieldDefaults,
+  ...stateDefaults,
+  uuid: '00000000-0000-4000-8000-000000000001',
+  public_id: 'cus_hiddenmembers00',
+  number: 1,
+  version: 1,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+  address: fullAddress,
+  shipping: { name: 'Ship To', phone: '+15555550101', same_as_billing: false, address: { ...fullAddress, city: 'Shelbyville' } },
+} as Customer;
+
+const showOf = (dialect: AnyDialect, principal: Principal) => (c: Customer) =>
+  JSON.stringify(dialect.wire.render(c, { expand: [], principal }));
+
+/** Does the dialect show the same-as-billing flag, rather than the billing address alone as the shipping address? */
+function showsSameAsBilling(dialect: AnyDialect): boolean {
+  const show = showOf(dialect, shownPrincipal);
+  const shipping = shownBase.shipping!;
+  return (
+    show({ ...shownBase, shipping: { ...shipping, same_as_billing: true } }) !==
+    show({ ...shownBase, shipping: { ...shipping, address: shownBase.address } })
+  );
+}
+
 /**
  * Members of the address and shipping a dialect never shows (Stripe-like addresses have no line3
  * or contact; Bigcapital shows no shipping name): found by rendering, so a dialect's own code
@@ -198,19 +254,8 @@ const fullAddress: Address = {
  * does not compare them; the cross-dialect suite checks they survive.
  */
 export function hiddenMembers(dialect: AnyDialect, principal: Principal): string[][] {
-  const base = {
-    ...fieldDefaults,
-    ...stateDefaults,
-    uuid: '00000000-0000-4000-8000-000000000001',
-    public_id: 'cus_hiddenmembers00',
-    number: 1,
-    version: 1,
-    created_at: '2026-01-01T00:00:00.000Z',
-    updated_at: '2026-01-01T00:00:00.000Z',
-    address: fullAddress,
-    shipping: { name: 'Ship To', phone: '+15555550101', same_as_billing: false, address: { ...fullAddress, city: 'Shelbyville' } },
-  } as Customer;
-  const show = (c: Customer) => JSON.stringify(dialect.wire.render(c, { expand: [], principal }));
+  const base = shownBase;
+  const show = showOf(dialect, principal);
   const shown = show(base);
   const hidden: string[][] = [];
   for (const m of Object.keys(fullAddress) as (keyof Address)[]) {
