@@ -14,6 +14,7 @@ import { Keyring } from '../src/upstream/secrets.ts';
 import { fullPatchArb, uniqueIds } from './support/arbitraries.ts';
 import { carried, hiddenMembers } from './support/dialect-harness.ts';
 import { hangingServer, type Provider, startProvider } from './support/upstream.ts';
+import { propertyParameters } from './support/property-runs.ts';
 
 // Each dialect's client half against a real second custgate process playing that provider: what
 // it sends is what the provider stores, what it parses is what the provider shows, and the
@@ -114,7 +115,7 @@ describe.each(all.map((d) => [d.name, d] as const))('client half: %s', (_name, d
         // The answer to the create is the customer the provider stored.
         expect(applyPatch(fields, pushed.patch)).toEqual(view);
       }),
-      { numRuns: runs },
+      propertyParameters(runs),
     );
   });
 
