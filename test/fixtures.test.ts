@@ -180,6 +180,26 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
         } finally {
           tail.kill('SIGTERM');
         }
+
+        // A reset through the API leaves the tenant as this start did: the file loaded again, the
+        // fixtures' new answers in the reset's.
+        const auth = { authorization: `Bearer ${key}` };
+        const extra = await fetch(`${gateway.base}/v1/customers`, {
+          method: 'POST',
+          headers: auth,
+          body: new URLSearchParams({ name: 'Extra' }),
+        });
+        expect(extra.status).toBe(200);
+        const reset = await fetch(`${gateway.base}/gateway/v1/reset`, { method: 'POST', headers: auth });
+        expect(reset.status).toBe(200);
+        const answer = (await reset.json()) as { deleted: { customers: number }; fixtures?: Record<string, { id: string; name: string }> };
+        expect(answer.deleted.customers).toBe(4);
+        expect(Object.keys(answer.fixtures ?? {}).sort()).toEqual(['acme', 'books', 'jenny']);
+        const after = (await (await fetch(`${gateway.base}/v1/customers`, { headers: auth })).json()) as {
+          data: { id: string; name: string }[];
+        };
+        expect(after.data.map((c) => c.name).sort()).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
+        expect(after.data.map((c) => c.id)).toContain(answer.fixtures?.jenny?.id);
       } finally {
         await gateway.stop();
       }
@@ -231,6 +251,15 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
       const acme = gateway.fixtures.shop?.acme as { custom_data: { contact: string } };
       expect(acme.custom_data.contact).toBe(jenny.id);
       expect(gateway.fixtures.bare).toBeUndefined();
+
+      // Through the API, as gateway.reset(): the fixtures again, their answers in the reset's.
+      expect((await post('/v1/customers', 'name=Extra')).status).toBe(200);
+      const reset = await fetch(`${gateway.url}/gateway/v1/reset`, { method: 'POST', headers: auth });
+      const answer = (await reset.json()) as { fixtures?: Record<string, { id: string }> };
+      expect(reset.status).toBe(200);
+      expect(await names()).toEqual(fresh);
+      expect(answer.fixtures?.jenny?.id).toBe((gateway.fixtures.shop?.jenny as { id: string }).id);
+      expect(answer.fixtures?.jenny?.id).not.toBe(jenny.id);
     } finally {
       await gateway.stop();
     }

@@ -68,13 +68,30 @@ export async function loadFixturesOnStart(
   file: string,
   tenantRef?: string,
 ): Promise<string> {
+  const target = await fixturesTarget(store, tenantRef);
+  if (target.customers > 0) return `fixtures: ${target.name} has customers already; ${file} not loaded`;
+  const loaded = await loadFixtureFile(store, env, all, target.id, file);
+  return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
+}
+
+/** The tenant `serve --fixtures` loads into: the one named, else the only one. */
+async function fixturesTarget(store: Store, tenantRef: string | undefined) {
   const tenants = await listTenants(store, new Date());
   const tenant = tenantRef === undefined ? undefined : await findTenant(store, tenantRef);
   const target = tenant ? tenants.find((t) => t.id === tenant.id) : tenants.length === 1 ? tenants[0] : undefined;
   if (!target) {
     throw new Error(`--fixtures: the database has ${tenants.length} tenants; name one with --fixtures-tenant <tenant>`);
   }
-  if (target.customers > 0) return `fixtures: ${target.name} has customers already; ${file} not loaded`;
-  const loaded = await loadFixtureFile(store, env, all, target.id, file);
-  return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
+  return target;
+}
+
+/**
+ * `serve --fixtures`, after `POST /gateway/v1/reset` emptied a tenant: the file again (read afresh,
+ * as on a start), when that is the tenant it loads into; the fixtures' answers by name.
+ */
+export function reloadFixturesOnReset(store: Store, env: Env, all: readonly AnyDialect[], file: string, tenantRef?: string) {
+  return async (tenantId: string): Promise<Readonly<Record<string, unknown>> | undefined> => {
+    if ((await fixturesTarget(store, tenantRef)).id !== tenantId) return undefined;
+    return (await loadFixtureFile(store, env, all, tenantId, file)).customers;
+  };
 }

@@ -84,7 +84,7 @@ const serve = (program: Command): void => {
         { GatewayMetrics },
         { nodeLogger, openStore, startNode },
         { createTenant },
-        { loadFixturesOnStart },
+        { loadFixturesOnStart, reloadFixturesOnReset },
         { registry, all },
       ] = await Promise.all([
         import('./cluster.ts'),
@@ -132,7 +132,17 @@ const serve = (program: Command): void => {
         await store.executor.close();
         throw error;
       }
-      const gateway = await startNode(env, { port: opts.port, hostname: opts.host, store, storeFromEnv: true, metrics, logger });
+      const afterReset =
+        opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, env, all, opts.fixtures, opts.fixturesTenant);
+      const gateway = await startNode(env, {
+        port: opts.port,
+        hostname: opts.host,
+        store,
+        storeFromEnv: true,
+        metrics,
+        logger,
+        ...(afterReset ? { afterReset } : {}),
+      });
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
       const base = `http://${host}:${gateway.port}`;
       const who = isClusterWorker() ? ` worker ${process.pid}` : '';

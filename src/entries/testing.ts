@@ -84,7 +84,14 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
     await store.executor.close();
     throw error;
   }
-  const gateway = await startNode(env, { port: options.port ?? 0, hostname: '127.0.0.1', store });
+  // POST /gateway/v1/reset loads a tenant's fixtures again too, as gateway.reset() does.
+  const afterReset = async (tenantId: string) => {
+    const name = Object.keys(tenants).find((n) => tenants[n]?.tenant.id === tenantId);
+    if (name === undefined || options.tenants?.[name]?.fixtures === undefined) return undefined;
+    await loadFor(name, tenantId);
+    return fixtures[name];
+  };
+  const gateway = await startNode(env, { port: options.port ?? 0, hostname: '127.0.0.1', store, afterReset });
   return {
     url: `http://127.0.0.1:${gateway.port}`,
     port: gateway.port,

@@ -26,7 +26,8 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
     const { tenantId } = c.get('principal');
     if (rt.config.production) throw offInProduction('POST /gateway/v1/reset');
     const report = await resetTenant(rt.store, tenantId);
-    return c.json({ object: 'reset', tenant: tenantId, deleted: report });
+    const fixtures = await rt.afterReset?.(tenantId);
+    return c.json({ object: 'reset', tenant: tenantId, deleted: report, ...(fixtures ? { fixtures } : {}) });
   });
   // The tenant's last requests through any dialect, newest first (request-log.ts).
   api.get('/requests', gatewayAuth(dialects, rt), async (c) => {

@@ -59,7 +59,15 @@ export interface GatewayDeps {
   readonly replication?: Replication;
   /** Outbound webhooks (src/webhooks/); default: built over the store, sending right after each write. */
   readonly webhooks?: Webhooks;
+  /**
+   * After `POST /gateway/v1/reset` emptied a tenant: what the server loads into it again
+   * (`custgate serve --fixtures`, startGateway's fixtures), so a reset leaves the tenant as a fresh
+   * start would. Answers the fixtures as their dialects answered them, by name; undefined: none.
+   */
+  readonly afterReset?: AfterReset;
 }
+
+export type AfterReset = (tenantId: string) => Promise<Readonly<Record<string, unknown>> | undefined>;
 
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
@@ -98,6 +106,7 @@ export interface Runtime {
   readonly requestLog: RequestLog;
   /** Retrieve answers rendered once per unchanged row (rendered-reads.ts). */
   readonly renderedReads: RenderedReads;
+  readonly afterReset: AfterReset | undefined;
 }
 
 /**
@@ -213,5 +222,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
 
     requestLog: new RequestLog(deps.config.requestLogSize),
     renderedReads: new RenderedReads(readCacheSize > 0),
+    afterReset: deps.afterReset,
   };
 }
