@@ -258,7 +258,7 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
       const answer = (await reset.json()) as { fixtures?: Record<string, { id: string }> };
       expect(reset.status).toBe(200);
       expect(await names()).toEqual(fresh);
-      expect(answer.fixtures?.jenny?.id).toBe((gateway.fixtures.shop?.jenny as { id: string }).id);
+      expect(answer.fixtures?.jenny?.id).toBe((gateway.fixtures.shop?.jenny as { id: string } | undefined)?.id);
       expect(answer.fixtures?.jenny?.id).not.toBe(jenny.id);
     } finally {
       await gateway.stop();
