@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
@@ -122,13 +122,26 @@ it('two gateways on one database racing a start: exactly one runs, the other get
 }, 120_000);
 
 it('SIGTERM stops a gateway process after its current page and releases the import: the next start resumes at once', async () => {
-  const { tenantId, upstreamId, auth, path } = await tenantWith('lease-sigterm');
+  // The signal goes once the first page is being read: sent earlier (the job's row is there before
+  // its first page is asked for), the import stops with no page to finish, as it should.
+  let listed = () => {};
+  const reading = new Promise<void>((resolve) => {
+    listed = resolve;
+  });
+  const proxy = await switchableProxy(provider.baseUrl('wooshpay'), {
+    before: (url) => {
+      if (url.startsWith('/v1/customers?')) listed();
+      return Promise.resolve();
+    },
+  });
+  onTestFinished(() => proxy.close());
+  const { tenantId, upstreamId, auth, path } = await tenantWith('lease-sigterm', proxy.url);
   const gateway = await startGatewayProcess(env);
   try {
     // 40 customers a second: the first page of 100 takes about 2.5 s, the shutdown bound is 10 s.
     const started = await fetch(`${gateway.base}${path}`, jsonInit('POST', { rate: 40 }, auth));
     expect(started.status).toBe(202);
-    await until(appA, path, auth, () => true);
+    await reading;
     gateway.child.kill('SIGTERM');
     await new Promise<void>((resolve) => (gateway.child.exitCode !== null ? resolve() : gateway.child.once('exit', () => resolve())));
     expect(gateway.child.exitCode).toBe(0);
