@@ -1,4 +1,4 @@
-import type { IssuedCredentials } from '../src/contract/dialect.ts';
+import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { alternate, diskFloor, rowOf, type Side, side } from './alternate.ts';
 import { type ByHandServer, startByHand } from './by-hand.ts';
 import type { Workload } from './load.ts';
@@ -86,6 +86,52 @@ export async function alternatedSqlite(ctx: RowContext, dir: string, small: numb
     await alternate({ ...ctx, load: { ...ctx.load, durationSeconds: ctx.sliceSeconds } }, groups, () => diskFloor(ctx, dir));
     const hands = [handUpdate, handRetrieve, handFull, handPaced || undefined].filter((s): s is Side => s !== undefined);
     ctx.rows.push(...[...hands, ...custgateSides, ...largeSides].map(rowOf));
+  } finally {
+    for (const server of running.reverse()) await server.stop();
+  }
+}
+
+/**
+ * `--only scale`: every dialect's update at the small store beside the same at the large store,
+ * both servers up for the whole set and measured in alternation (bench/alternate.ts), as the full
+ * run's pairs are. Measured one store after the other, the large server's last dialects paid for
+ * its age (the WAL and events the rows before them wrote) and missed where its first ones met
+ * (docs/performance.md, "The sixteenth round"); alternated, every dialect meets both servers at
+ * every age. `order` is the order of the groups within a round.
+ */
+export async function alternatedScale(ctx: RowContext, dir: string, small: number, large: number, order: readonly AnyDialect[]) {
+  const { registered } = ctx;
+  const running: { stop(): Promise<void> }[] = [];
+  try {
+    const sqlite = { backend: 'sqlite', dialects: registered, retrieve: false } as const;
+    const smallServer = await startCustgate(ctx, dir, { ...sqlite, customers: small });
+    running.push(smallServer);
+    const largeServer = await startCustgate(ctx, dir, { ...sqlite, customers: large });
+    running.push(largeServer);
+    const groups: Side[][] = [];
+    for (const dialect of order) {
+      // The seeds stay the registry's, whatever the order: the same requests in every run.
+      const i = registered.indexOf(dialect);
+      const credentials = (server: typeof smallServer) => {
+        const issued = server.credentials[dialect.name];
+        if (!issued) throw new Error(`the preload issued no credentials for ${dialect.name}`);
+        return issued;
+      };
+      const meta = { kind: 'update', dialect: dialect.name, backend: 'sqlite', variant: '' } as const;
+      const update = side(
+        `${dialect.name} update`,
+        { ...meta, customers: small },
+        smallServer,
+        updateWorkload(dialect, credentials(smallServer), small, small + i),
+      );
+      const work = updateWorkload(dialect, credentials(largeServer), large, large + i);
+      groups.push([update, side(`${dialect.name} update`, { ...meta, customers: large }, largeServer, work, update)]);
+    }
+    ctx.log(
+      `alternating ${groups.length} groups, ${ctx.rounds} rounds of ${ctx.load.connections} connections × ${ctx.sliceSeconds} s slices`,
+    );
+    await alternate({ ...ctx, load: { ...ctx.load, durationSeconds: ctx.sliceSeconds } }, groups);
+    ctx.rows.push(...groups.flat().map(rowOf));
   } finally {
     for (const server of running.reverse()) await server.stop();
   }

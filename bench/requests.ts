@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { freePort } from '../src/entries/registered.ts';
 import { buildDist, root, scriptArgs, startChild } from './processes.ts';
-import { alternatedSqlite, postgresCustgate } from './pairs.ts';
+import { alternatedScale, alternatedSqlite, postgresCustgate } from './pairs.ts';
 import { custgate, type RowContext, row } from './rows.ts';
 import { helloWorkload, updateWorkload } from './workloads.ts';
 
@@ -109,19 +109,19 @@ export async function requestRows(ctx: RowContext, dir: string, sizes: readonly 
 }
 
 /**
- * `--only scale`: the large store's share of the small store's update rate, and nothing else. Each
- * store is its own server, measured in the same order; that order is rotated by BENCH_SCALE_ROTATE
- * [0] so a dialect's position in a server's life (the rows before it grew the WAL and the events)
- * can be told from the dialect.
+ * `--only scale`: the large store's share of the small store's update rate, and nothing else. The
+ * two stores are two servers measured in alternation, dialect by dialect (bench/pairs.ts); the
+ * dialects' order within a round is rotated by BENCH_SCALE_ROTATE [0].
  */
 export async function scaleRows(ctx: RowContext, dir: string, sizes: readonly number[], rotate: number) {
   const { registered } = ctx;
+  const [small, large] = sizes;
+  if (small === undefined || large === undefined || small === large)
+    throw new Error('--only scale needs two store sizes (BENCH_SMALL, BENCH_LARGE)');
   const shift = registered.length > 0 ? ((rotate % registered.length) + registered.length) % registered.length : 0;
   const order = [...registered.slice(shift), ...registered.slice(0, shift)];
   ctx.log(
-    `custgate scale: ${order.map((d) => d.name).join(', ')} at ${sizes.map((n) => n.toLocaleString('en-US')).join(' and ')} customers`,
+    `custgate scale: ${order.map((d) => d.name).join(', ')} at ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} customers`,
   );
-  for (const customers of new Set(sizes)) {
-    await custgate(ctx, dir, { backend: 'sqlite', customers, dialects: registered, order, retrieve: false });
-  }
+  await alternatedScale(ctx, dir, small, large, order);
 }

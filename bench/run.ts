@@ -34,7 +34,8 @@
 // BENCH_DURATION). With --only, results are printed and written only to BENCH_RESULTS when set.
 //
 // `--only scale` measures every dialect's update at BENCH_SMALL and at BENCH_LARGE customers and
-// nothing else (bench/requests.ts, BENCH_SCALE_ROTATE [0] rotates the dialects' order).
+// nothing else, the two servers in alternation (bench/pairs.ts; BENCH_SCALE_ROTATE [0] rotates the
+// dialects' order within a round).
 // `--only paced` measures the update's p99 at BENCH_RATE and what it is made of (bench/paced.ts,
 // BENCH_PACED_ROUNDS [1]): hello-world, by hand and custgate at that rate, the checkpoint on its
 // own thread and inside the commit alternately, with the writer thread's own commit timings and
