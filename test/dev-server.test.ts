@@ -117,7 +117,11 @@ describe('POST /gateway/v1/reset', () => {
 
       const reset = await g.request('/gateway/v1/reset', { method: 'POST', headers: key(g.tenant) });
       expect(reset.status).toBe(200);
-      expect(await reset.json()).toEqual({ object: 'reset', tenant: g.tenant.tenant.id, deleted: { customers: 2 } });
+      expect(await reset.json()).toEqual({
+        object: 'reset',
+        tenant: { id: g.tenant.tenant.id, name: g.tenant.tenant.name },
+        deleted: { customers: 2 },
+      });
 
       expect((await g.request(`/v1/customers/${mine.id}`, { headers: key(g.tenant) })).status).toBe(404);
       expect((await g.request(`/gateway/v1/customers/${mine.id}/events`, { headers: key(g.tenant) })).status).toBe(404);

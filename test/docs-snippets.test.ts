@@ -5,8 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEnv } from './support/gateway.ts';
-import { cli, type GatewayProcess, startGatewayProcess } from './support/processes.ts';
+import { cli, type GatewayProcess, startAsNpmStart } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
 // Every ```sh block in README.md and docs/ runs as pasted against a live server, after
@@ -56,7 +55,9 @@ describe.skipIf(testBackend() !== 'sqlite')('documentation snippets run as paste
   const home = mkdtempSync(join(tmpdir(), 'custgate-snippets-'));
 
   beforeAll(async () => {
-    gateway = await startGatewayProcess({ ...testEnv, ...database });
+    // As the Quick start says: `npm start`, nothing set but where its database is (a reader's is
+    // ./data/), so a step that needs a setting the docs do not give fails here as it would there.
+    gateway = await startAsNpmStart(database);
     writeFileSync(join(home, '.curlrc'), 'fail-with-body\n');
     // `npx custgate` in the reader's project resolves to the package's bin, as here.
     mkdirSync(join(home, 'node_modules', '.bin'), { recursive: true });
@@ -82,7 +83,8 @@ describe.skipIf(testBackend() !== 'sqlite')('documentation snippets run as paste
         `eval "$(npx --offline custgate tenant create ${tenant} --env)"`,
         ...run.map((b) => `echo "--- ${relative(root, join(root, page))}:${b.line}" >&2\n${b.code}\necho >&2`),
       ].join('\n');
-      const env = { PATH: process.env.PATH ?? '', HOME: home, PORT: port(), ...testEnv, ...database, npm_config_update_notifier: 'false' };
+      // A reader's shell: none of the tests' settings (NODE_ENV=test, a probe token).
+      const env = { PATH: process.env.PATH ?? '', HOME: home, PORT: port(), ...database, npm_config_update_notifier: 'false' };
       try {
         await promisify(execFile)('bash', ['-c', script], { cwd: workdir, env, maxBuffer: 16 * 1024 * 1024, timeout: 8 * minutes });
       } catch (error) {

@@ -192,7 +192,11 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
         expect(extra.status).toBe(200);
         const reset = await fetch(`${gateway.base}/gateway/v1/reset`, { method: 'POST', headers: auth });
         expect(reset.status).toBe(200);
-        const answer = (await reset.json()) as { deleted: { customers: number }; fixtures?: Record<string, { id: string; name: string }> };
+        const answer = (await reset.json()) as {
+          tenant: unknown;
+          deleted: { customers: number };
+          fixtures?: Record<string, { id: string; name: string }>;
+        };
         expect(answer.deleted.customers).toBe(4);
         expect(Object.keys(answer.fixtures ?? {}).sort()).toEqual(['acme', 'books', 'jenny']);
         const after = (await (await fetch(`${gateway.base}/v1/customers`, { headers: auth })).json()) as {
@@ -200,6 +204,23 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
         };
         expect(after.data.map((c) => c.name).sort()).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
         expect(after.data.map((c) => c.id)).toContain(answer.fixtures?.jenny?.id);
+
+        // `custgate reset` from another shell answers as the API does; it cannot know the server's
+        // file, so --fixtures names it. A file it cannot read leaves the tenant as it is.
+        const missing = await failure(['reset', '--tenant', 'seeded', '--fixtures', join(dir, 'missing.yaml')], env);
+        expect(missing.code).not.toBe(0);
+        expect(missing.stderr).toContain('missing.yaml');
+        const kept = (await (await fetch(`${gateway.base}/v1/customers`, { headers: auth })).json()) as { data: unknown[] };
+        expect(kept.data).toHaveLength(3);
+        const shell = JSON.parse(await runCli(['reset', '--tenant', 'seeded', '--fixtures', seed, '--json'], env)) as typeof answer;
+        expect(Object.keys(shell).sort()).toEqual(Object.keys(answer).sort());
+        expect(shell.tenant).toEqual(answer.tenant);
+        expect(answer.tenant).toEqual({ id: tenant.tenant.id, name: 'seeded' });
+        expect(shell.deleted).toEqual({ customers: 3 });
+        expect(Object.keys(shell.fixtures ?? {}).sort()).toEqual(['acme', 'books', 'jenny']);
+        const reloaded = (await (await fetch(`${gateway.base}/v1/customers`, { headers: auth })).json()) as { data: { id: string }[] };
+        expect(reloaded.data).toHaveLength(3);
+        expect(reloaded.data.map((c) => c.id)).toEqual(expect.arrayContaining([shell.fixtures?.jenny?.id, shell.fixtures?.books?.id]));
       } finally {
         await gateway.stop();
       }

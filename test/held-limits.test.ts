@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../dialects/index.ts';
 import { diffFields } from '../src/core/index.ts';
+import { StoreBusy } from '../src/store/executor.ts';
 import { dialectList, fixturesOf } from '../src/contract/registry.ts';
 import { type CanonicalView, fieldsOf, itemPath, update } from './support/dialect-harness.ts';
 import { echoBody } from './support/echo.ts';
@@ -201,6 +202,25 @@ describe('what a held value does not change', () => {
       body: JSON.stringify(body),
     });
     expect(res.status).toBe(400);
+  });
+
+  it('a store that fails as the customer is read: its 503, as a read answers, not a 400 for the values', async () => {
+    const before = await writtenThroughZenskar();
+    const auth = fixturesOf(connhex, registry).auth(gw.tenant.credentials.connhex!);
+    const findCustomer = gw.store.findCustomer;
+    // Another writer holds the database past the busy timeout (src/store/executor.ts).
+    gw.store.findCustomer = () => Promise.reject(new StoreBusy());
+    try {
+      // A held value beside a fault: the customer is read to tell which is which.
+      const res = await update(gw, connhex, before.ids, { name: wide.name, address: 'nowhere' });
+      const read = await gw.request(itemPath(connhex, before.ids, registry), { headers: auth });
+      expect(read.status).toBe(503);
+      expect([res.status, res.headers.get('retry-after')], await res.clone().text()).toEqual([503, '1']);
+      expect(await res.json()).toEqual(await read.json());
+    } finally {
+      gw.store.findCustomer = findCustomer;
+    }
+    expect((await update(gw, connhex, before.ids, { name: wide.name })).status).toBe(200);
   });
 
   it('an Idempotency-Key replays the answer, even after the held value changed', async () => {

@@ -58,8 +58,13 @@ describe.skipIf(testBackend() !== 'sqlite')('Node server limits', () => {
       `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`,
     );
     await closed(socket);
-    // Closed by the request timeout, not answered: the request was authenticated and waiting for its body.
-    expect(answer).not.toMatch(/^HTTP\/1\.1 [24]/);
+    // Closed by whichever of the server's two checks comes first: the request timeout (Node answers
+    // 408 Request Timeout) or the idle socket timeout (no answer). Which one depends on where Node's
+    // once-a-second check falls, so either is right; what is not is an answer of the app's (a 2xx,
+    // a 400 for the cut JSON), or a customer made of the part that came.
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408 '), answer).toBe(true);
+    const list = await fetch(`http://127.0.0.1:${gateway.port}/v1/customers`, { headers: { authorization: `Bearer ${key}` } });
+    expect(((await list.json()) as { data: unknown[] }).data).toEqual([]);
   }, 15_000);
 
   it('takes at most CUSTGATE_MAX_CONNECTIONS at once and keeps serving', async () => {

@@ -12,6 +12,7 @@ import {
 import { shownText } from '../../src/contract/dialect.ts';
 import { limit } from '../../src/contract/held-limits.ts';
 import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens.ts';
+import { addressNames } from '../shared/address-lens.ts';
 import { textOp } from '../shared/text-op.ts';
 import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './hooks.ts';
 
@@ -165,6 +166,7 @@ export const fieldsBigcapital = {
   billingAddress: spreadOver(
     member('address', {
       as: 'billingAddress1/2/City/State/Country/Zipcode/Email/Phone',
+      members: addressNames(addressBigcapital, (suffix) => `billingAddress${suffix}`),
       write: merged,
       note: 'members patch one by one (null clears one); Zipcode in requests is Postcode in responses (a PUT takes either); Country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to ISO-2, other text is kept; it shows the name as given where it names the country of the code (or there is no code), else the English name of the code; line3 is kept but not shown',
       toPatch: (part: Readonly<Record<string, unknown>>) => ({ address: merge(addressPatch(part)) }),
@@ -176,6 +178,7 @@ export const fieldsBigcapital = {
   shippingAddress: spreadOver(
     member('shipping', {
       as: 'shippingAddress1/2/City/State/Country/Zipcode/Email/Phone',
+      members: addressNames(addressBigcapital, (suffix) => `shippingAddress${suffix}`, 'address.'),
       at: 'shipping.address',
       write: merged,
       note: 'the shipping address, member by member; a same-as-billing shipping shows the billing address: writing it back unchanged keeps same-as-billing, a change starts from the billing address and ends it; the shipping name and recipient phone (Wooshpay shipping.name/phone) are kept but not shown',

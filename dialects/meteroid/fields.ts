@@ -15,7 +15,7 @@ import {
   set,
 } from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
-import { type AddressTable, addressParams, addressShown, renderAddressOf, shownAddressOf } from '../shared/address-lens.ts';
+import { type AddressTable, addressNames, addressParams, addressShown, renderAddressOf, shownAddressOf } from '../shared/address-lens.ts';
 import { type FieldTable, member, type Write } from '../shared/lens.ts';
 import { addressHooks, shippingShown, vatEntry, vatSent, vatShown, vatType } from './hooks.ts';
 
@@ -175,6 +175,7 @@ export const fieldsMeteroid = {
     shown: v.nullable(AddressResponseMeteroid),
     write: replaced,
     note: 'zip_code is postal_code; the members Meteroid shows are replaced whole ({} empties them); line3, the contact email/phone and a country given as a name naming no country, which it cannot show, are kept',
+    members: addressNames(addressMeteroid, (wire) => `billing_address.${wire}`),
     toPatch: (param) => (param === null ? {} : { address: addressOp(param) }),
     render: (c) => renderAddress(c.address),
     fromPatch: ({ address }, losses) => (address ? addressSent(address, 'address', losses, true) : undefined),
@@ -185,6 +186,7 @@ export const fieldsMeteroid = {
     shown: v.nullable(v.strictObject({ same_as_billing: v.boolean(), address: v.nullable(AddressResponseMeteroid) })),
     write: replaced,
     note: 'same_as_billing and address replaced whole; same_as_billing reads back the billing address, and with it true the address sent is ignored (the shipping address is kept); a shipping name/phone stored elsewhere is kept',
+    members: addressNames(addressMeteroid, (wire) => `shipping_address.address.${wire}`, 'address.'),
     toPatch: (param) => (param === null ? {} : { shipping: shippingOp(param) }),
     render: (c) =>
       c.shipping

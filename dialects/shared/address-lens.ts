@@ -24,6 +24,23 @@ type Column<T extends AddressTable, K extends 'param' | 'shown'> = { -readonly [
 const column = <T extends AddressTable, K extends 'param' | 'shown'>(table: T, key: K): Column<T, K> =>
   Object.fromEntries(Object.entries(table).map(([wire, m]) => [wire, m[key]])) as Column<T, K>;
 
+/**
+ * Each canonical address member the table carries (`under` before it) -> the provider's path for it
+ * (`path` of its wire name): the first member carrying it (an alias is read, not named).
+ */
+export function addressNames(
+  table: Readonly<Record<string, { readonly to: string | null; readonly aliasOf?: string }>>,
+  path: (wire: string) => string,
+  under = '',
+): Readonly<Record<string, string>> {
+  const names: Record<string, string> = {};
+  for (const [wire, m] of Object.entries(table)) {
+    const key = `${under}${m.to}`;
+    if (m.to !== null && m.aliasOf === undefined && !Object.hasOwn(names, key)) names[key] = path(wire);
+  }
+  return names;
+}
+
 /** The request object's entries. */
 export const addressParams = <T extends AddressTable>(table: T) => column(table, 'param');
 /** The response object's entries. */

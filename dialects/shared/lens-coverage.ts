@@ -56,7 +56,13 @@ export function coverageOf(table: FieldTable): Coverage {
   const coverage = Object.fromEntries(coverageOrder.map((f) => [f, null])) as Record<CoverageField, FieldCoverage | null>;
   for (const [wire, m] of entriesOf(table)) {
     if (m.field === null) continue;
-    coverage[m.field] = { as: m.as ?? wire, read: m.render !== undefined, write: m.write, ...(m.note ? { note: m.note } : {}) };
+    coverage[m.field] = {
+      as: m.as ?? wire,
+      read: m.render !== undefined,
+      write: m.write,
+      ...(m.note ? { note: m.note } : {}),
+      ...(m.members ? { members: m.members } : {}),
+    };
   }
   return coverage;
 }

@@ -27,6 +27,8 @@ export interface Member<S extends Param = Param, R = unknown> {
   readonly shown: v.GenericSchema | undefined;
   readonly write: Write | null;
   readonly note?: string;
+  /** Each canonical member below `field` -> the provider's path for it, where it names it otherwise (FieldCoverage). */
+  readonly members?: Readonly<Record<string, string>>;
   /** The canonical path its losses name, where that is not `field` (`tax_ids.VAT`). */
   readonly at?: string;
   /**

@@ -16,7 +16,15 @@ import {
   type TaxId,
 } from '../../schemas/index.ts';
 import type { Loss } from '../../src/contract/dialect.ts';
-import { addressParams, addressShown, plainAddressPatch, renderAddressOf, sentAddress, shownAddressOf } from '../shared/address-lens.ts';
+import {
+  addressNames,
+  addressParams,
+  addressShown,
+  plainAddressPatch,
+  renderAddressOf,
+  sentAddress,
+  shownAddressOf,
+} from '../shared/address-lens.ts';
 import { type FieldTable, flag, identifier, member, readWrite, text, value } from '../shared/lens.ts';
 import { emailError, pydantic, valueError } from './errors.ts';
 
@@ -179,6 +187,7 @@ const shipTo = member('shipping', {
   param: v.nullable(AddressParamZenskar),
   shown: v.optional(AddressResponseZenskar),
   write: { ...readWrite, mode: 'merge' },
+  members: addressNames(addressZenskar, (wire) => `ship_to_address.${wire}`, 'address.'),
   note: 'the shipping address only, member by member; the shipping name and phone are kept but not shown; "same as billing" shows the billing address: writing it back unchanged keeps the flag, a change starts from the billing address and ends it',
   toPatch: (param: AddressParamZenskar | null) => ({ shipping: merge({ address: addressOp(param) }) }),
   // Meteroid's "same as billing" is shown as the billing address, which is what it means.
@@ -268,6 +277,7 @@ export const fieldsZenskar = {
     param: v.nullable(AddressParamZenskar),
     shown: AddressResponseZenskar,
     write: { ...readWrite, mode: 'merge' },
+    members: addressNames(addressZenskar, (wire) => `address.${wire}`),
     note: 'members patch one by one (absent unchanged, null clears); zipCode is postal_code; country shows the name as given (else the English name of the code) and country_code the ISO-2 code; country takes any text: a recognised name or alias (UK, Viet Nam, Holland) maps to its code, other text is kept and shown as given; where both are sent and name different countries, the code is the country and the text is kept as given; validation_status and connector_validation are accepted, not stored, shown as null; the address contact email/phone is kept but not shown',
     toPatch: (param) => ({ address: addressOp(param) }),
     render: (c) => renderAddress(c.address),

@@ -35,7 +35,7 @@ export const fixturesZenskar = {
     { custom_data: null, ship_to_address: null },
   ],
   paramNames: {
-    'shipping.address.country': 'ship_to_address.country',
+    'shipping.address.country': 'ship_to_address.country_code',
     'address.line2': 'address.line2',
     phone: 'phone_number',
     'metadata.plan': 'custom_data',

@@ -11,6 +11,24 @@ import { findTenant, listTenants } from '../store/tenant-admin.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Reads and checks the file (its shape and dialects; each body is checked as it is loaded): how to
+ * load it into a tenant, all or nothing.
+ */
+export async function readFixtureFile(env: Env, all: readonly AnyDialect[], file: string) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  // Loaded here, not with the CLI: the YAML parser is not kept in a server's memory for a dev-only flag.
+  const { checkFile, loadFixtures, parseFixtureText } = await import('../gateway/fixtures.ts');
+  const data = parseFixtureText(text, file);
+  checkFile(data, all);
+  return (store: Store, tenantId: string): Promise<LoadedFixtures> => loadFixtures(store, loadConfig(env), { id: tenantId }, data, all);
+}
+
 /** Reads the file and creates its customers in the tenant; all or nothing. */
 export async function loadFixtureFile(
   store: Store,
@@ -19,15 +37,7 @@ export async function loadFixtureFile(
   tenantId: string,
   file: string,
 ): Promise<LoadedFixtures> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  // Loaded here, not with the CLI: the YAML parser is not kept in a server's memory for a dev-only flag.
-  const { loadFixtures, parseFixtureText } = await import('../gateway/fixtures.ts');
-  return loadFixtures(store, loadConfig(env), { id: tenantId }, parseFixtureText(text, file), all);
+  return (await readFixtureFile(env, all, file))(store, tenantId);
 }
 
 export function registerFixtureCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {

@@ -24,6 +24,12 @@ export interface FieldCoverage {
   readonly write: { readonly set: boolean; readonly clear: boolean; readonly mode?: 'merge' | 'replace' } | null;
   /** What a user should know: lossy conversions, wire forms of clear, limits. */
   readonly note?: string;
+  /**
+   * The provider's path of each canonical member below the field it names otherwise: `postal_code`
+   * -> `address.zipCode` (Zenskar), `address.postal_code` -> `shippingAddressZipcode` (Bigcapital).
+   * Errors name a member by it, both ways (src/contract/field-path.ts).
+   */
+  readonly members?: Readonly<Record<string, string>>;
 }
 
 /** A field the dialect shows, sets and clears. */

@@ -8,6 +8,8 @@ import { GatewayError, type Issue } from './errors.ts';
 // its request schema the members below it: a canonical member the parameter does not nest is
 // skipped (Zenskar's ship_to_address holds the address members itself), and a dialect of flat
 // parameters joins the member onto the parameter's stem (Bigcapital's shippingAddressCountry).
+// A member the provider names otherwise (Zenskar's address.zipCode, Meteroid's zip_code) is named
+// by the field table's `members`, both ways.
 
 type Entries = Readonly<Record<string, v.GenericSchema>>;
 
@@ -47,13 +49,25 @@ function flatMember(top: Entries, stem: string, member: string): string | undefi
 
 const isField = (name: unknown): name is FieldName => typeof name === 'string' && fieldNames.includes(name as FieldName);
 
+/** The longest start of `members` a table names: its provider path and how many members it took. */
+function namedMember(members: Readonly<Record<string, string>>, rest: readonly (string | number)[]) {
+  for (let n = rest.length; n > 0; n--) {
+    const named = members[rest.slice(0, n).join('.')];
+    if (named !== undefined) return { path: named.split('.'), taken: n };
+  }
+  return undefined;
+}
+
 /** A canonical path in the dialect's parameter names. */
 export function dialectPath(dialect: AnyDialect, path: readonly (string | number)[]): (string | number)[] {
   const [first, ...rest] = path;
   if (!isField(first)) return [...path];
-  const as = dialect.translation.coverage[first]?.as;
+  const coverage = dialect.translation.coverage[first];
+  const as = coverage?.as;
   // A field the dialect does not show: its name alone, no canonical members below it.
   if (as === undefined) return [first];
+  const named = coverage?.members && namedMember(coverage.members, rest);
+  if (named) return [...named.path, ...rest.slice(named.taken)];
   const root = as.split(/[.[\s/]/)[0] ?? as;
   const top = entriesOf(dialect.wire.request.update) ?? {};
   if (as.includes('/') || !Object.hasOwn(top, root)) {
@@ -77,6 +91,23 @@ export function dialectPath(dialect: AnyDialect, path: readonly (string | number
     }
   }
   return out;
+}
+
+/**
+ * A path in the dialect's parameter names whose start is a member its field table names
+ * (`address.zipCode`, `billingAddressZipcode`) -> the canonical path (`address.postal_code`);
+ * undefined for any other path.
+ */
+export function canonicalPath(dialect: AnyDialect, path: readonly (string | number)[]): (string | number)[] | undefined {
+  let best: { path: (string | number)[]; taken: number } | undefined;
+  for (const field of fieldNames) {
+    for (const [member, named] of Object.entries(dialect.translation.coverage[field]?.members ?? {})) {
+      const parts = named.split('.');
+      const starts = parts.every((part, i) => path[i] === part);
+      if (starts && parts.length > (best?.taken ?? 0)) best = { path: [field, ...member.split('.')], taken: parts.length };
+    }
+  }
+  return best && [...best.path, ...path.slice(best.taken)];
 }
 
 /** An error whose issues name canonical fields (`canonical`), with its paths in the dialect's names. */

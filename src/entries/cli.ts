@@ -272,7 +272,8 @@ const modules: readonly CommandModule[] = [
     names: ['reset'],
     load: async () => {
       const { registerResetCommand } = await import('../cli/reset.ts');
-      return (p) => registerResetCommand(p, env);
+      // The dialects only for --fixtures: a plain reset does not load them.
+      return (p) => registerResetCommand(p, env, async () => (await dialects()).all);
     },
   },
   {

@@ -53,7 +53,7 @@ function* strings(value: unknown, path: string): Generator<readonly [string, str
 }
 
 /** The file's shape, dialects and references, checked before anything is written. */
-function checkFile(data: unknown, all: readonly AnyDialect[]): readonly Fixture[] {
+export function checkFile(data: unknown, all: readonly AnyDialect[]): readonly Fixture[] {
   const list = isRecord(data) ? data.fixtures : undefined;
   if (!Array.isArray(list)) throw new FixtureError('The file needs a "fixtures" list (fixtures: [{ name, dialect, params }]).');
   const seen = new Set<string>();

@@ -6,7 +6,8 @@ import { decodeBody } from '../contract/body.ts';
 import { simulateRule } from '../contract/simulation.ts';
 import { randomBase62 } from '../core/index.ts';
 import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } from '../store/simulate-rules.ts';
-import { resetTenant } from '../store/tenant-reset.ts';
+import { findTenant } from '../store/tenant-admin.ts';
+import { resetAnswer, resetTenant } from '../store/tenant-reset.ts';
 import type { SimulateRules } from './simulate-rules.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
@@ -25,9 +26,9 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
   api.post('/reset', gatewayAuth(dialects, rt), async (c) => {
     const { tenantId } = c.get('principal');
     if (rt.config.production) throw offInProduction('POST /gateway/v1/reset');
+    const tenant = await findTenant(rt.store, tenantId);
     const report = await resetTenant(rt.store, tenantId);
-    const fixtures = await rt.afterReset?.(tenantId);
-    return c.json({ object: 'reset', tenant: tenantId, deleted: report, ...(fixtures ? { fixtures } : {}) });
+    return c.json(resetAnswer(tenant, report, await rt.afterReset?.(tenantId)));
   });
   // The tenant's last requests through any dialect, newest first (request-log.ts).
   api.get('/requests', gatewayAuth(dialects, rt), async (c) => {

@@ -79,6 +79,16 @@ export interface ResetReport {
   readonly customers: number;
 }
 
+/**
+ * A reset's answer, the same from `POST /gateway/v1/reset` and `custgate reset --json`: the tenant,
+ * what went, and the fixtures loaded again after it by name (their answers), where any were.
+ */
+export const resetAnswer = (
+  tenant: { readonly id: string; readonly name: string },
+  deleted: ResetReport,
+  fixtures: Readonly<Record<string, unknown>> | undefined,
+) => ({ object: 'reset' as const, tenant: { id: tenant.id, name: tenant.name }, deleted, ...(fixtures ? { fixtures } : {}) });
+
 /** Deletes the tenant's customers, their events, links, deliveries and shadow checks, and its idempotency keys: all or nothing. */
 export async function resetTenant(store: Store, tenantId: string): Promise<ResetReport> {
   const db = withWebhooks(store);

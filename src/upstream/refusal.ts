@@ -1,11 +1,13 @@
 import { type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { AnyDialect, Issue } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import { dialectPath } from '../contract/field-path.ts';
+import { canonicalPath, dialectPath } from '../contract/field-path.ts';
 
 // An upstream's refusal names the upstream's parameters (Zenskar's `phone_number`); the client
 // reads its own (Wooshpay's `phone`). Both coverage tables name each canonical field, so the path
-// goes upstream name -> canonical field -> client name; members below it stay as they are.
+// goes upstream name -> canonical field -> client name; a member either names otherwise (Zenskar's
+// address.zipCode, Bigcapital's billingAddressZipcode) goes through the canonical member too, and
+// any other member below the field stays as it is.
 
 const root = (as: string): string => as.split(/[.[\s]/)[0] ?? as;
 
@@ -20,6 +22,8 @@ export function canonicalOf(dialect: AnyDialect, name: string): FieldName | unde
 function translatePath(path: readonly (string | number)[], upstream: AnyDialect, client: AnyDialect): (string | number)[] {
   const [first, ...rest] = path;
   if (typeof first !== 'string' || first === 'header' || first === 'path' || first === 'query') return [...path];
+  const member = canonicalPath(upstream, path);
+  if (member) return dialectPath(client, member);
   const field = canonicalOf(upstream, first);
   if (field === undefined) return [...path];
   const as = client.translation.coverage[field]?.as;

@@ -34,7 +34,26 @@ export async function startGatewayProcess(
   timeoutMs = 90_000,
 ): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [cli, 'serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], {
+  return spawnServe(env, ['--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], port, listeners, timeoutMs);
+}
+
+/**
+ * `custgate serve` as the Quick start's `npm start` runs it (package.json): no flags, no setting
+ * but `env` (the port as PORT), so a demo tenant is made on an empty database.
+ */
+export async function startAsNpmStart(env: Record<string, string>): Promise<GatewayProcess> {
+  const port = await freePort();
+  return spawnServe({ ...env, PORT: String(port) }, [], port, 1, 90_000);
+}
+
+async function spawnServe(
+  env: Record<string, string>,
+  args: readonly string[],
+  port: number,
+  listeners: number,
+  timeoutMs: number,
+): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
