@@ -8,7 +8,7 @@ import { webhooksFor, type Webhooks } from '../src/webhooks/index.ts';
 import { drainUntil } from './support/drain-until.ts';
 import { testEnv } from './support/gateway.ts';
 import { createApp, createTenant, reissueCredentials } from './support/registered.ts';
-import { testStore } from './support/store.ts';
+import { testDatabaseEnv, testStore } from './support/store.ts';
 import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
 
 // Stripe's "update a webhook endpoint" (https://docs.stripe.com/api/webhook_endpoints/update),
@@ -29,7 +29,8 @@ let second: Receiver;
 const client = (key: string) => new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
 
 beforeAll(async () => {
-  const store = await testStore();
+  // A database file (the writer thread), as `serve` runs: a read and a write of two requests can interleave there.
+  const store = await testStore(testDatabaseEnv());
   const config = loadConfig(testEnv);
   webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false });
   const app = createApp({ store, config, webhooks, logger: { error: () => undefined } });
@@ -107,6 +108,19 @@ describe('stripe.webhookEndpoints.update', () => {
     // "" removes the description and every metadata key.
     const cleared = await stripe.webhookEndpoints.update(made.id, { description: '', metadata: '' });
     expect(cleared).toMatchObject({ description: null, metadata: {} });
+    await stripe.webhookEndpoints.del(made.id);
+  });
+
+  it('keeps every key of concurrent metadata merges (none lost to another update between its read and its write)', async () => {
+    const made = await stripe.webhookEndpoints.create({ url: first.url, enabled_events: ['*'], metadata: { base: '0' } });
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    const answers = await Promise.all(keys.map((k) => stripe.webhookEndpoints.update(made.id, { metadata: { [k]: k } })));
+    // Each answer shows its own key merged into what was there when it was written.
+    for (const [i, answer] of answers.entries()) expect(answer.metadata).toMatchObject({ base: '0', [keys[i]!]: keys[i] });
+    expect((await stripe.webhookEndpoints.retrieve(made.id)).metadata).toEqual({
+      base: '0',
+      ...Object.fromEntries(keys.map((k) => [k, k])),
+    });
     await stripe.webhookEndpoints.del(made.id);
   });
 

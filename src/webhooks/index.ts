@@ -75,6 +75,9 @@ export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhook
 /** Writes of a tenant without endpoints skip the lookup for this long (see WebhooksOptions). */
 export const defaultNoEndpointsTtlMs = 1000;
 
+/** Tries of a metadata merge that other updates keep outrunning before it is answered as a conflict. */
+const maxMergeTries = 100;
+
 const invalid = (message: string, field: string) =>
   new GatewayError('invalid_request', message, { issues: [{ path: [field], kind: 'value', message }] });
 
@@ -222,9 +225,20 @@ export class Webhooks implements EventSink {
 
   /**
    * Changes what `input` names, all or nothing: every value is checked before the one UPDATE.
-   * Enabling (`disabled: false`) starts the failure count again, as `enable` does.
+   * Enabling (`disabled: false`) starts the failure count again, as `enable` does. A metadata
+   * merge is written only over the metadata it was made from, and made again from the new one if
+   * another update got there first: two concurrent merges of different keys both keep theirs.
    */
   async update(scope: string | EndpointScope, id: string, input: EndpointUpdate): Promise<EndpointRow> {
+    // Each lost compare-and-set is another update's success, so this ends; the bound is a guard.
+    for (let tries = 1; ; tries++) {
+      const done = await this.#updateOnce(scope, id, input, tries === maxMergeTries);
+      if (done) return done;
+    }
+  }
+
+  /** One try of `update`: undefined when a metadata merge lost its compare-and-set (and `last` is false). */
+  async #updateOnce(scope: string | EndpointScope, id: string, input: EndpointUpdate, last: boolean): Promise<EndpointRow | undefined> {
     const row = await this.get(scope, id);
     const enabled = input.disabled === undefined ? undefined : !disabledOf(input.disabled);
     const set = {
@@ -236,8 +250,13 @@ export class Webhooks implements EventSink {
       ...(enabled === true ? { failures: 0 } : {}),
     };
     const now = this.#now().toISOString();
-    if (!(await this.repo.updateEndpoint(row.tenant_id, id, set, now)))
+    const merging = input.metadata !== undefined;
+    if (!(await this.repo.updateEndpoint(row.tenant_id, id, set, now, merging ? row.metadata : undefined))) {
+      // Removed since the read is not found on the next try's read; a merge outrun this many times is a conflict.
+      if (merging && !last) return undefined;
+      if (merging) throw new GatewayError('conflict', `The webhook endpoint '${id}' is being changed by other requests; try again.`);
       throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+    }
     // The next write reads the endpoints again (their events or status changed); one enabled sends what waited.
     this.#changed(row.tenant_id);
     if (enabled === true) this.committed();

@@ -92,14 +92,16 @@ export class WebhookStore extends WebhookEventQueries {
       >
     >,
     now: string,
+    /** Compare-and-set: the row is changed only if its metadata is still this (the value a merge was made from). */
+    metadataWas?: string | null,
   ): Promise<boolean> {
-    const q = this.#db
+    let q = this.#db
       .updateTable('webhook_endpoints')
       .set({ ...set, updated_at: now })
       .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+      .where('id', '=', id);
+    if (metadataWas !== undefined) q = metadataWas === null ? q.where('metadata', 'is', null) : q.where('metadata', '=', metadataWas);
+    return (await this.#executor.run(q.compile())) > 0;
   }
 
   /** Counts a dead delivery against its endpoint; returns the count now. */
