@@ -669,4 +669,13 @@ export const migrations: Record<string, Migration> = {
       await sql`insert into webhook_event_ids (since) values (${now})`.execute(db);
     },
   },
+  // A reset of a tenant raises its generation in the reset's own transaction, holding the tenant's
+  // row; a delivery round logs its attempts only while the generation it leased under holds, taking
+  // that row shared (PostgreSQL). So a round's commit and a reset's, on two connections, cannot
+  // interleave to leave an attempt of before the reset in the log after it (src/store/tenant-reset.ts).
+  '0047_tenant_reset_generation': {
+    async up(db: AnyDb) {
+      await sql`alter table tenants add column reset_generation integer not null default 0`.execute(db);
+    },
+  },
 };

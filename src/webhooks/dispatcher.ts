@@ -134,7 +134,7 @@ export class WebhookDispatcher {
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
-  readonly #leasedAt = new Map<string, number>();
+  readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
     () => this.drain(),
     (error) => {
@@ -199,8 +199,10 @@ export class WebhookDispatcher {
         claim: async (rows, owner, now, leaseUntil) => {
           // Read before the lease is queued: a reset after it is one this round must not log across.
           const generation = resetGeneration(this.#o.store);
+          // The store's too, for a reset by another process or on another connection (src/webhooks/round-log.ts).
+          const generations = await w.resetGenerations(rows.map((row) => row.tenant_id));
           const won = await w.claimMany(rows, owner, now, leaseUntil);
-          if (won.length > 0) this.#leasedAt.set(owner, generation);
+          if (won.length > 0) this.#leasedAt.set(owner, { generation, generations });
           return won;
         },
         process: (rows, owner, each) => this.#round(rows, owner, each, report),
@@ -263,7 +265,7 @@ export class WebhookDispatcher {
     const attempts: AttemptRow[] = [];
     const recovered = new Set<string>();
     const givenUp: EndpointRow[] = [];
-    const generation = this.#leasedAt.get(owner) ?? resetGeneration(this.#o.store);
+    const { generation, generations } = this.#leasedAt.get(owner) ?? { generation: resetGeneration(this.#o.store), generations: new Map() };
     this.#leasedAt.delete(owner);
     for (const s of sent) {
       const { row, endpoint } = s;
@@ -309,7 +311,7 @@ export class WebhookDispatcher {
         givenUp.push(endpoint);
       }
     }
-    await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered: [...recovered] });
+    await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered: [...recovered], generations });
     const disabled = new Set<string>();
     for (const endpoint of givenUp) if (await this.#gaveUp(endpoint, disabled.has(endpoint.id))) disabled.add(endpoint.id);
     const at = this.#now();
