@@ -7,10 +7,10 @@ import type { Store } from '../store/index.ts';
 import { freshLease } from '../store/lease.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { GatewayConfig } from '../config.ts';
-import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
 import { descriptionOf, disabledOf, mergeMetadata } from './endpoint-fields.ts';
 import { eventType, eventTypes } from './events.ts';
-import { newWebhookSecret } from './sign.ts';
+import { newWebhookSecret, secretContext } from './sign.ts';
 import { type EndpointRow, type EndpointScope, type WebhookFormat, WebhookStore } from './store.ts';
 
 export { WebhookDispatcher } from './dispatcher.ts';
