@@ -1,14 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { webhooksFor, type Webhooks } from '../src/webhooks/index.ts';
+import type { Webhooks } from '../src/webhooks/index.ts';
 import { drainUntil } from './support/drain-until.ts';
-import { testEnv } from './support/gateway.ts';
-import { createApp, createTenant, reissueCredentials } from './support/registered.ts';
-import { testStore } from './support/store.ts';
+import { createTenant, reissueCredentials } from './support/registered.ts';
+import { testDatabaseEnv } from './support/store.ts';
+import { startWebhookSdkServer } from './support/webhook-sdk.ts';
 import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
 
 // Stripe's "update a webhook endpoint" (https://docs.stripe.com/api/webhook_endpoints/update),
@@ -18,7 +15,6 @@ import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
 // endpoint is a 404.
 
 let close: () => Promise<void>;
-let port: number;
 let stripe: Stripe;
 let other: Stripe;
 let live: Stripe;
@@ -26,28 +22,21 @@ let webhooks: Webhooks;
 let first: Receiver;
 let second: Receiver;
 
-const client = (key: string) => new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
-
 beforeAll(async () => {
-  const store = await testStore();
-  const config = loadConfig(testEnv);
-  webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false });
-  const app = createApp({ store, config, webhooks, logger: { error: () => undefined } });
-  const tenant = await createTenant(store, config, 'acme');
-  const rival = await createTenant(store, config, 'rival');
-  const liveKey = await reissueCredentials(store, config, tenant.tenant, dialects.wooshpay, { livemode: true });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  port = (server.address() as AddressInfo).port;
+  // A database file (the writer thread), as `serve` runs: a read and a write of two requests can interleave there.
+  const server = await startWebhookSdkServer(testDatabaseEnv());
+  webhooks = server.webhooks;
+  const rival = await createTenant(server.store, server.config, 'rival');
+  const liveKey = await reissueCredentials(server.store, server.config, server.tenant.tenant, dialects.wooshpay, { livemode: true });
   [first, second] = [await startReceiver(), await startReceiver()];
   close = async () => {
     await first.close();
     await second.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   };
-  stripe = client(tenant.credentials.wooshpay!.secret_key!);
-  other = client(rival.credentials.wooshpay!.secret_key!);
-  live = client(liveKey.secret_key!);
+  stripe = server.client();
+  other = server.client(rival.credentials.wooshpay!.secret_key!);
+  live = server.client(liveKey.secret_key!);
 });
 
 afterAll(async () => close?.());
@@ -107,6 +96,19 @@ describe('stripe.webhookEndpoints.update', () => {
     // "" removes the description and every metadata key.
     const cleared = await stripe.webhookEndpoints.update(made.id, { description: '', metadata: '' });
     expect(cleared).toMatchObject({ description: null, metadata: {} });
+    await stripe.webhookEndpoints.del(made.id);
+  });
+
+  it('keeps every key of concurrent metadata merges (none lost to another update between its read and its write)', async () => {
+    const made = await stripe.webhookEndpoints.create({ url: first.url, enabled_events: ['*'], metadata: { base: '0' } });
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    const answers = await Promise.all(keys.map((k) => stripe.webhookEndpoints.update(made.id, { metadata: { [k]: k } })));
+    // Each answer shows its own key merged into what was there when it was written.
+    for (const [i, answer] of answers.entries()) expect(answer.metadata).toMatchObject({ base: '0', [keys[i]!]: keys[i] });
+    expect((await stripe.webhookEndpoints.retrieve(made.id)).metadata).toEqual({
+      base: '0',
+      ...Object.fromEntries(keys.map((k) => [k, k])),
+    });
     await stripe.webhookEndpoints.del(made.id);
   });
 

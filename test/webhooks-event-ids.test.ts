@@ -10,12 +10,25 @@ import { drainUntil } from './support/drain-until.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { createApp } from './support/registered.ts';
 import { testStore } from './support/store.ts';
-import { addEndpoint, createCustomer, receiver, setup, stripeEventOf, update } from './support/webhook-setup.ts';
+import { addEndpoint, createCustomer, receiver, type Setup, setup, stripeEventOf, update } from './support/webhook-setup.ts';
 
 // An event id is what a receiver de-duplicates on (docs/webhooks.md). A store restored from a
 // backup taken before a customer's later versions holds that customer with its UUID and starts
 // its versions again from there: the next write is a new event, and must not reuse the id of the
 // version the receiver already had from before the restore.
+
+/** A gateway on a new store the export `backup` of `a`'s was loaded into, with `a`'s tenants and keys. */
+async function restored(a: Setup, backup: readonly string[]) {
+  const store = await testStore();
+  await importData(store, backup);
+  const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5' });
+  const webhooks = new Webhooks(store, keyringFor(config, store.upstreams), Object.values(dialects), {
+    ...config.webhooks,
+    kickAfterWrite: false,
+  });
+  const app = createApp({ store, config, logger: { error: () => undefined }, webhooks });
+  return { ...a, store, webhooks, request: async (path: string, init?: RequestInit) => app.request(path, init) };
+}
 
 it('a customer restored with its UUID: the next event has an id the receiver has not seen; the old id names no event', async () => {
   const a = await setup();
@@ -31,15 +44,8 @@ it('a customer restored with its UUID: the next event has an id the receiver has
   expect(before.map((e) => e.type)).toEqual(['customer.created', 'customer.updated']);
 
   // The restored gateway: the backup loaded into a new store, the same receiver.
-  const store = await testStore();
-  await importData(store, backup);
-  const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5' });
-  const webhooks = new Webhooks(store, keyringFor(config, store.upstreams), Object.values(dialects), {
-    ...config.webhooks,
-    kickAfterWrite: false,
-  });
-  const app = createApp({ store, config, logger: { error: () => undefined }, webhooks });
-  const b = { ...a, store, webhooks, request: async (path: string, init?: RequestInit) => app.request(path, init) };
+  const b = await restored(a, backup);
+  const { webhooks } = b;
   const hookB = await addEndpoint(b, { url: r.url, format: 'stripe' });
   const res = await b.request(`/wooshpay/v1/customers/${customer.id}`, jsonInit('POST', { name: 'After the restore' }, a.auth()));
   expect(res.status).toBe(200);
@@ -72,4 +78,34 @@ it('events from before migration 0045 keep the ids they were sent with: read, li
   expect((await s.request(`/gateway/v1/events/${sent.id}/resend`, { method: 'POST', headers: s.auth() })).status).toBe(200);
   await drainUntil(s.webhooks.dispatcher, () => r.received.length >= 2);
   expect(stripeEventOf(r.received[1]!, hook.secret).id).toBe(sent.id);
+});
+
+it('a store restored from an export lists and reads its events under the ids they were sent with', async () => {
+  const a = await setup();
+  const r = await receiver();
+  const hook = await addEndpoint(a, { url: r.url, format: 'stripe' });
+  await createCustomer(a, { name: 'Jenny Rosen' });
+  await drainUntil(a.webhooks.dispatcher, () => r.received.length >= 1);
+  const sent = stripeEventOf(r.received[0]!, hook.secret);
+  const backup: string[] = [];
+  await exportData(a.store, (line) => void backup.push(line), { withKeys: true });
+
+  // Restored into a store migrated after the event was made.
+  const b = await restored(a, backup);
+  const listed = (await (await b.request('/v1/events', { headers: a.auth() })).json()) as { data: { id: string }[] };
+  expect(listed.data.map((e) => e.id)).toEqual([sent.id]);
+  expect((await b.request(`/v1/events/${sent.id}`, { headers: a.auth() })).status).toBe(200);
+});
+
+it('an import that fails leaves the target its own time of migration 0045', async () => {
+  const a = await setup();
+  await createCustomer(a);
+  const backup: string[] = [];
+  await exportData(a.store, (line) => void backup.push(line), { withKeys: true });
+  const store = await testStore();
+  const since = () =>
+    store.executor.all(sql<{ since: string }>`select since from webhook_event_ids`.compile(queryBuilder(store.executor.backend)));
+  const own = await since();
+  await expect(importData(store, [...backup, JSON.stringify({ table: 'nope', row: {} })])).rejects.toThrow(/unexpected line/);
+  expect(await since()).toEqual(own);
 });

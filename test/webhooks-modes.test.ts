@@ -6,7 +6,7 @@ import { queryBuilder } from '../src/store/compiler.ts';
 import type { PostgresExecutor } from '../src/store/postgres.ts';
 import type { SqliteExecutor } from '../src/store/sqlite.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { secretContext } from '../src/webhooks/dispatcher.ts';
+import { secretContext } from '../src/webhooks/sign.ts';
 import { type EndpointRow, webhooksFor } from '../src/webhooks/index.ts';
 import { newWebhookSecret } from '../src/webhooks/sign.ts';
 import { drainUntil } from './support/drain-until.ts';

@@ -1,14 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../dialects/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { createTenant, createApp } from './support/registered.ts';
-import { webhooksFor, type Webhooks } from '../src/webhooks/index.ts';
+import type { Webhooks } from '../src/webhooks/index.ts';
 import { drainUntil } from './support/drain-until.ts';
-import { testEnv } from './support/gateway.ts';
-import { testStore } from './support/store.ts';
+import { startWebhookSdkServer } from './support/webhook-sdk.ts';
 import { type Receiver, startReceiver } from './support/webhook-receiver.ts';
 
 // The official Stripe SDK, unchanged, against a gateway on a real port: it creates a webhook
@@ -20,20 +14,14 @@ let webhooks: Webhooks;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  const store = await testStore();
-  const config = loadConfig(testEnv);
-  webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false });
-  const app = createApp({ store, config, webhooks, logger: { error: () => undefined } });
-  const tenant = await createTenant(store, config, 'acme');
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  const server = await startWebhookSdkServer();
+  webhooks = server.webhooks;
   receiver = await startReceiver();
   close = async () => {
     await receiver.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   };
-  stripe = new Stripe(tenant.credentials.wooshpay!.secret_key!, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+  stripe = server.client();
 });
 
 afterAll(async () => close?.());

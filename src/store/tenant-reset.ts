@@ -13,6 +13,7 @@ const withWebhooks = (store: Store) =>
     webhook_deliveries: { tenant_id: string; customer_id: string };
     webhook_attempts: { tenant_id: string };
     webhook_endpoints: { tenant_id: string; failures: number };
+    tenants: { id: string; reset_generation: number };
   }>();
 
 /** Tables emptied for the tenant, children before the rows they name. */
@@ -89,6 +90,9 @@ export const resetAnswer = (
   fixtures: Readonly<Record<string, unknown>> | undefined,
 ) => ({ object: 'reset' as const, tenant: { id: tenant.id, name: tenant.name }, deleted, ...(fixtures ? { fixtures } : {}) });
 
+/** How long a reset waits for the delivery rounds holding its tenant's row (each holds it for one commit). */
+const resetLockWaitMs = 30_000;
+
 /** Deletes the tenant's customers, their events, links, deliveries and shadow checks, and its idempotency keys: all or nothing. */
 export async function resetTenant(store: Store, tenantId: string): Promise<ResetReport> {
   const db = withWebhooks(store);
@@ -103,9 +107,26 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   // here: their count goes with them, or the next failure after a reset would disable it early.
   // A disabled endpoint stays disabled until it is enabled.
   steps.push({ query: db.updateTable('webhook_endpoints').set({ failures: 0 }).where('tenant_id', '=', tenantId).compile() });
+  // A delivery round logs its attempts only under the generation it leased under (src/webhooks/store.ts, settleRound).
+  steps.push({
+    query: db
+      .updateTable('tenants')
+      .set((eb) => ({ reset_generation: eb('reset_generation', '+', 1) }))
+      .where('id', '=', tenantId)
+      .compile(),
+  });
   const generation = generationOf(store);
   generation.last.set(tenantId, ++generation.count);
-  await store.executor.atomic(steps);
+  const executor = store.executor;
+  if (executor.exclusive) {
+    // PostgreSQL runs a unit as one statement on one snapshot: one taken before a round's commit
+    // (on another connection) would not see the attempts it logs. The tenant's row, locked first,
+    // waits for a round holding it; the deletes, a statement after, see what that round committed.
+    const locked = db.selectFrom('tenants').select('id').where('id', '=', tenantId).forUpdate().compile();
+    await executor.exclusive(locked, () => ({ steps, value: undefined }), resetLockWaitMs);
+  } else {
+    await executor.atomic(steps);
+  }
   for (const listener of listeners.get(store) ?? []) listener(tenantId);
   return { customers };
 }

@@ -4,10 +4,15 @@ import type { Step } from './executor.ts';
 import type { Database } from './schema.ts';
 import type { Store } from './store.ts';
 
+/** The store's tables and migration 0045's, which src/webhooks/event-ids.ts reads. */
+type TransferDatabase = Database & { webhook_event_ids: { since: string } };
+
 // Moving a deployment between backends (README: Scaling out): `custgate export` writes every row as
 // NDJSON, `custgate import` loads it into an empty store. Rows are copied as stored, so customers
 // keep every id their clients hold, credentials keep their hashes (the same secrets keep working)
-// and events keep their versions.
+// and events keep their versions, and the ids they were sent with: the time from which this store's
+// events carry their time in their id (migration 0045, src/webhooks/event-ids.ts) goes along and
+// replaces the target's own, or every event made between the two times would lose it.
 
 /** In dependency order: tenants before what references them. */
 // Upstream credentials travel encrypted. Key material (tenants' JWT signing keys, the generated
@@ -25,7 +30,8 @@ const tables = [
   'upstream_create_attempts',
   'upstream_history',
   'gateway_keys',
-] as const satisfies readonly (keyof Database)[];
+  'webhook_event_ids',
+] as const satisfies readonly (keyof TransferDatabase)[];
 // The outbox and shadow tables are not moved: drain the outbox before moving (docs/migrating.md).
 type Table = (typeof tables)[number];
 const keyTables: ReadonlySet<Table> = new Set(['signing_keys', 'gateway_keys']);
@@ -43,6 +49,7 @@ const orderBy = {
   upstream_create_attempts: ['upstream_id', 'customer_id'],
   upstream_history: ['id'],
   gateway_keys: ['name'],
+  webhook_event_ids: ['since'],
 } as const satisfies Record<Table, readonly string[]>;
 
 const format = 'custgate-export';
@@ -63,6 +70,8 @@ export interface TransferCounts {
   upstream_create_attempts: number;
   upstream_history: number;
   gateway_keys: number;
+  /** Migration 0045's time (one row); none in an export from before it was carried. */
+  webhook_event_ids: number;
 }
 
 const zero = (): TransferCounts => ({
@@ -77,9 +86,10 @@ const zero = (): TransferCounts => ({
   upstream_create_attempts: 0,
   upstream_history: 0,
   gateway_keys: 0,
+  webhook_event_ids: 0,
 });
 
-function select(db: Kysely<Database>, table: Table, now: string, offset: number) {
+function select(db: Kysely<TransferDatabase>, table: Table, now: string, offset: number) {
   let q = db.selectFrom(table).selectAll();
   for (const column of orderBy[table]) q = q.orderBy(column);
   // Only finished keys that still replay: a pending key belongs to a request still running, and
@@ -94,7 +104,7 @@ export async function exportData(
   write: (line: string) => Promise<void> | void,
   options: { readonly withKeys: boolean; readonly now?: Date },
 ): Promise<TransferCounts> {
-  const db = queryBuilder(store.executor.backend);
+  const db = queryBuilder(store.executor.backend).withTables<{ webhook_event_ids: { since: string } }>();
   const counts = zero();
   const now = options.now ?? new Date();
   const header = { format, version: 1, exported_at: now.toISOString(), from: store.executor.backend, keys: options.withKeys };
@@ -115,7 +125,7 @@ const importBatch = 2000;
 
 /** How many rows an export will write (for a progress bar). */
 export async function countRows(store: Store, withKeys: boolean, now = new Date()): Promise<number> {
-  const db = queryBuilder(store.executor.backend);
+  const db = queryBuilder(store.executor.backend).withTables<{ webhook_event_ids: { since: string } }>();
   let total = 0;
   for (const table of exported(withKeys)) {
     let q = db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
@@ -140,9 +150,12 @@ export async function importData(
   if ((await store.countTenants()) > 0) {
     throw new Error('the target store already has tenants; import only into an empty database');
   }
-  const db = queryBuilder(store.executor.backend);
+  const db = queryBuilder(store.executor.backend).withTables<{ webhook_event_ids: { since: string } }>();
   const counts = zero();
+  // The target's own time (its migration): put back if the import fails.
+  const ownSince = await store.executor.all(db.selectFrom('webhook_event_ids').selectAll().compile());
   let pending: { table: Table; row: Record<string, unknown> }[] = [];
+  let sinceReplaced = false;
   const flush = async () => {
     const steps: Step[] = [];
     for (let i = 0; i < pending.length; ) {
@@ -151,6 +164,11 @@ export async function importData(
       let end = i + 1;
       while (end < pending.length && end - i < insertBatch && pending[end]!.table === table) end++;
       const values = pending.slice(i, end).map((p) => p.row);
+      // The source's time replaces the target's, in the unit that brings it (the first holds the one row).
+      if (table === 'webhook_event_ids' && !sinceReplaced) {
+        steps.push({ query: db.deleteFrom('webhook_event_ids').compile() });
+        sinceReplaced = true;
+      }
       steps.push({
         query: db
           .insertInto(table)
@@ -188,7 +206,9 @@ export async function importData(
     if (!header) throw new Error('empty input: not a custgate export');
     await flush();
   } catch (error) {
-    await store.executor.atomic(tables.toReversed().map((table) => ({ query: db.deleteFrom(table).compile() }))).catch(() => undefined);
+    const emptied: Step[] = tables.toReversed().map((table) => ({ query: db.deleteFrom(table).compile() }));
+    if (ownSince.length > 0) emptied.push({ query: db.insertInto('webhook_event_ids').values(ownSince).compile() });
+    await store.executor.atomic(emptied).catch(() => undefined);
     throw error;
   }
   return counts;

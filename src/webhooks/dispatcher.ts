@@ -9,8 +9,9 @@ import type { Store } from '../store/index.ts';
 import { resetGeneration, resetSince } from '../store/tenant-reset.ts';
 import { eventFacts, standardEvent, stripeEvent } from './events.ts';
 import { OriginGate } from './origin-gate.ts';
-import { standardSignature, stripeSignature } from './sign.ts';
-import type { AttemptRow, EndpointRow, WebhookDeliveryRow, WebhookDeliveryState, WebhookStore } from './store.ts';
+import { secretContext, signedDelivery } from './sign.ts';
+import { judgeRound, type Sent } from './round-outcome.ts';
+import type { EndpointRow, WebhookDeliveryRow, WebhookDeliveryState, WebhookStore } from './store.ts';
 import type { Settlement } from '../store/lease.ts';
 
 // Sends what the writes recorded, the way src/outbox/dispatcher.ts sends mirror deliveries: leased
@@ -84,43 +85,6 @@ const rowsPerTurn = 8;
 export const defaultConnectionsPerOrigin = 16;
 export const defaultRoundsInFlight = 4;
 
-/** What became of one leased row in a round. */
-interface Sent {
-  readonly row: WebhookDeliveryRow;
-  readonly endpoint: EndpointRow | undefined;
-  /** The event's id, once its history was read (event-ids.ts). */
-  readonly id?: string;
-  /** Set when the row was not sent: why it is given up. */
-  readonly unsendable?: string;
-  readonly status: number | null;
-  readonly error: string | null;
-  readonly started: Date;
-  readonly finished: Date;
-}
-
-/** The key a sealed webhook secret is bound to (AES-GCM additional data). */
-export const secretContext = (tenantId: string, endpointId: string): string => `custgate-webhook:${tenantId}:${endpointId}`;
-
-/** A request body and headers for one delivery: what the receiver verifies. */
-export async function signedDelivery(
-  endpoint: EndpointRow,
-  secrets: readonly string[],
-  body: Record<string, unknown>,
-  id: string,
-  now: Date,
-): Promise<{ readonly payload: string; readonly headers: Record<string, string> }> {
-  const payload = JSON.stringify(body);
-  const t = Math.floor(now.getTime() / 1000);
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'custgate-webhooks' };
-  if (endpoint.format === 'stripe') headers['stripe-signature'] = await stripeSignature(secrets, t, payload);
-  else {
-    headers['webhook-id'] = id;
-    headers['webhook-timestamp'] = String(t);
-    headers['webhook-signature'] = await standardSignature(secrets, id, t, payload);
-  }
-  return { payload, headers };
-}
-
 export class WebhookDispatcher {
   readonly owner = `webhooks-${crypto.randomUUID()}`;
   readonly #o: WebhookDispatcherOptions;
@@ -134,7 +98,7 @@ export class WebhookDispatcher {
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
-  readonly #leasedAt = new Map<string, number>();
+  readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
     () => this.drain(),
     (error) => {
@@ -199,8 +163,10 @@ export class WebhookDispatcher {
         claim: async (rows, owner, now, leaseUntil) => {
           // Read before the lease is queued: a reset after it is one this round must not log across.
           const generation = resetGeneration(this.#o.store);
+          // The store's too, for a reset by another process or on another connection (src/webhooks/round-log.ts).
+          const generations = await w.resetGenerations(rows.map((row) => row.tenant_id));
           const won = await w.claimMany(rows, owner, now, leaseUntil);
-          if (won.length > 0) this.#leasedAt.set(owner, generation);
+          if (won.length > 0) this.#leasedAt.set(owner, { generation, generations });
           return won;
         },
         process: (rows, owner, each) => this.#round(rows, owner, each, report),
@@ -260,56 +226,18 @@ export class WebhookDispatcher {
       endpoints.set(key, endpoint);
       return this.#send(row, await endpoint, secrets, deadline);
     });
-    const attempts: AttemptRow[] = [];
-    const recovered = new Set<string>();
-    const givenUp: EndpointRow[] = [];
-    const generation = this.#leasedAt.get(owner) ?? resetGeneration(this.#o.store);
+    const { generation, generations } = this.#leasedAt.get(owner) ?? { generation: resetGeneration(this.#o.store), generations: new Map() };
     this.#leasedAt.delete(owner);
-    for (const s of sent) {
-      const { row, endpoint } = s;
+    const judged = judgeRound(sent, report, {
+      ...this.#o,
       // Its tenant was reset while it was in flight: the reset emptied the log and the queue, so
       // nothing of it is logged, settled or counted against the endpoint after the reset.
-      if (resetSince(this.#o.store, row.tenant_id, generation)) continue;
-      if (s.unsendable !== undefined || !endpoint) {
-        report.dead++;
-        settlements.push({ key: row, outcome: { state: 'dead', error: s.unsendable ?? 'the endpoint was removed' } });
-        outcomes.push([row.endpoint_id, 'skipped']);
-        continue;
-      }
-      attempts.push({
-        id: crypto.randomUUID(),
-        tenant_id: row.tenant_id,
-        endpoint_id: row.endpoint_id,
-        event_id: s.id ?? '',
-        attempt: row.attempts,
-        status: s.status,
-        error: s.error,
-        duration_ms: Math.max(0, s.finished.getTime() - s.started.getTime()),
-        created_at: s.finished.toISOString(),
-      });
-      // Any HTTP answer says the endpoint is up (a 4xx is its own refusal); no answer says it is down.
-      const answered = s.status !== null && (s.status < 500 || s.status > 599) && s.status !== 429;
-      if (s.error === null) {
-        outcomes.push([row.endpoint_id, 'answered']);
-        report.delivered++;
-        settlements.push({ key: row, outcome: { state: 'delivered', error: null } });
-        if (endpoint.failures > 0) recovered.add(endpoint.id);
-        continue;
-      }
-      const delay = backoffMs(row.attempts, this.#o.baseDelayMs, this.#o.maxDelayMs ?? 3600_000, this.#o.random ?? Math.random);
-      const next = s.finished.getTime() + delay;
-      if (next <= Date.parse(row.created_at) + this.#o.retryWindowMs) {
-        report.retried++;
-        outcomes.push([row.endpoint_id, answered ? 'answered' : 'failed']);
-        settlements.push({ key: row, outcome: { state: 'pending', error: s.error, nextAttemptAt: new Date(next).toISOString() } });
-      } else {
-        outcomes.push([row.endpoint_id, answered ? 'answered' : 'gave-up']);
-        report.dead++;
-        settlements.push({ key: row, outcome: { state: 'dead', error: s.error } });
-        givenUp.push(endpoint);
-      }
-    }
-    await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered: [...recovered] });
+      resetSince: (tenantId) => resetSince(this.#o.store, tenantId, generation),
+    });
+    settlements.push(...judged.settlements);
+    outcomes.push(...judged.outcomes);
+    const { attempts, recovered, givenUp } = judged;
+    await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered, generations });
     const disabled = new Set<string>();
     for (const endpoint of givenUp) if (await this.#gaveUp(endpoint, disabled.has(endpoint.id))) disabled.add(endpoint.id);
     const at = this.#now();

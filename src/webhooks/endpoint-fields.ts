@@ -1,8 +1,10 @@
+import * as v from 'valibot';
 import { GatewayError } from '../contract/errors.ts';
+import { eventTypes } from './events.ts';
 
-// The parts of Stripe's webhook endpoint that only describe it, and its `disabled` switch, as
-// create and update take them (https://docs.stripe.com/api/webhook_endpoints/update): a
-// description of at most 5,000 characters ("" removes it), and metadata under Stripe's limits
+// The fields of Stripe's webhook endpoint as create and update take them
+// (https://docs.stripe.com/api/webhook_endpoints/update), each checked before anything is written:
+// its url and enabled_events, its `disabled` switch, and what only describes it: a description of at most 5,000 characters ("" removes it), and metadata under Stripe's limits
 // (https://docs.stripe.com/api/metadata: 50 keys, keys of 40 characters without square brackets,
 // values of 500), merged key by key, a "" value removing its key and a "" for the whole of it
 // removing every key.
@@ -48,4 +50,39 @@ export function disabledOf(given: unknown): boolean {
   if (given === true || given === 'true') return true;
   if (given === false || given === 'false') return false;
   throw refused(`Invalid boolean: ${typeof given === 'string' ? given : typeof given}`, 'disabled');
+}
+
+const urlSchema = v.pipe(
+  v.string('url must be a string.'),
+  v.maxLength(2048, 'url is longer than 2048 characters.'),
+  v.check((text) => {
+    try {
+      const u = new URL(text);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'url must be an http:// or https:// URL without credentials.'),
+);
+
+/** An endpoint's URL: http(s), at most 2,048 characters, no credentials in it. */
+export function urlOf(given: unknown): string {
+  const url = v.safeParse(urlSchema, given);
+  if (!url.success) throw refused(url.issues[0].message, 'url');
+  return url.output;
+}
+
+/** Stripe's `enabled_events`: a list (or a form's comma-separated text) of known types or `*`; none given is every one. */
+export function eventsOf(given: unknown): string[] {
+  if (given === undefined || given === null || given === '') return ['*'];
+  const list = typeof given === 'string' ? given.split(',').map((s) => s.trim()) : given;
+  if (!Array.isArray(list) || list.length === 0) throw refused('enabled_events must be a list of event types.', 'enabled_events');
+  for (const item of list) {
+    if (item !== '*' && !eventTypes.includes(item as never)) {
+      // Not String(item): a form body's `enabled_events[0][x]=1` is an object without a prototype, which throws there.
+      const named = typeof item === 'string' ? `'${item}'` : `of type ${Array.isArray(item) ? 'array' : typeof item}`;
+      throw refused(`Unknown event type ${named}; known: *, ${eventTypes.join(', ')}.`, 'enabled_events');
+    }
+  }
+  return [...new Set(list as string[])];
 }

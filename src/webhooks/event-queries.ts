@@ -1,9 +1,24 @@
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor } from '../store/index.ts';
 import { eventId, parseEventId, timedIdsSince } from './event-ids.ts';
 import { actionOf } from './events.ts';
-import type { EventListFilter, WebhookDatabase } from './tables.ts';
+import type { EventCursor, EventListFilter, WebhookDatabase } from './tables.ts';
+
+type EventsBuilder = ExpressionBuilder<{ ev: WebhookDatabase['customer_events'] }, 'ev'>;
+
+/** The events past `anchor` in list order (created_at, customer_id, version), older (`<`) or newer (`>`): a keyset page. */
+function beyond(eb: EventsBuilder, anchor: EventCursor, op: '<' | '>') {
+  return eb.or([
+    eb('ev.created_at', op, anchor.created_at),
+    eb.and([eb('ev.created_at', '=', anchor.created_at), eb('ev.customer_id', op, anchor.customer_id)]),
+    eb.and([
+      eb('ev.created_at', '=', anchor.created_at),
+      eb('ev.customer_id', '=', anchor.customer_id),
+      eb('ev.version', op, anchor.version),
+    ]),
+  ]);
+}
 
 /**
  * The events a tenant lists and resends (GET /gateway/v1/events): its customer_events rows, newest
@@ -56,25 +71,9 @@ export class WebhookEventQueries {
       });
     }
     const b = f.before;
-    if (b) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('ev.created_at', '<', b.created_at),
-          eb.and([eb('ev.created_at', '=', b.created_at), eb('ev.customer_id', '<', b.customer_id)]),
-          eb.and([eb('ev.created_at', '=', b.created_at), eb('ev.customer_id', '=', b.customer_id), eb('ev.version', '<', b.version)]),
-        ]),
-      );
-    }
+    if (b) q = q.where((eb) => beyond(eb, b, '<'));
     const a = f.after;
-    if (a) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('ev.created_at', '>', a.created_at),
-          eb.and([eb('ev.created_at', '=', a.created_at), eb('ev.customer_id', '>', a.customer_id)]),
-          eb.and([eb('ev.created_at', '=', a.created_at), eb('ev.customer_id', '=', a.customer_id), eb('ev.version', '>', a.version)]),
-        ]),
-      );
-    }
+    if (a) q = q.where((eb) => beyond(eb, a, '>'));
     // ending_before walks up from its anchor (the nearest newer events first), then turns the page
     // back to newest first, as Stripe lists every page.
     const dir = a ? 'asc' : 'desc';

@@ -1,4 +1,3 @@
-import * as v from 'valibot';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { randomBase62 } from '../core/ids.ts';
@@ -7,10 +6,10 @@ import type { Store } from '../store/index.ts';
 import { freshLease } from '../store/lease.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { GatewayConfig } from '../config.ts';
-import { secretContext, WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
-import { descriptionOf, disabledOf, mergeMetadata } from './endpoint-fields.ts';
-import { eventType, eventTypes } from './events.ts';
-import { newWebhookSecret } from './sign.ts';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
+import { descriptionOf, disabledOf, eventsOf, mergeMetadata, urlOf } from './endpoint-fields.ts';
+import { eventType } from './events.ts';
+import { newWebhookSecret, secretContext } from './sign.ts';
 import { type EndpointRow, type EndpointScope, type WebhookFormat, WebhookStore } from './store.ts';
 
 export { WebhookDispatcher } from './dispatcher.ts';
@@ -27,19 +26,6 @@ const defaultDialect = { stripe: 'wooshpay', standard: 'meteroid' } as const sat
 
 /** How long a rolled secret keeps signing beside the new one, unless told (Stripe's default: 24 h). */
 export const defaultOverlapMs = 24 * 3600_000;
-
-const urlSchema = v.pipe(
-  v.string('url must be a string.'),
-  v.maxLength(2048, 'url is longer than 2048 characters.'),
-  v.check((text) => {
-    try {
-      const u = new URL(text);
-      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
-    } catch {
-      return false;
-    }
-  }, 'url must be an http:// or https:// URL without credentials.'),
-);
 
 export interface EndpointInput {
   readonly url: unknown;
@@ -74,6 +60,9 @@ export interface WebhooksOptions extends Omit<WebhookDispatcherOptions, 'webhook
 
 /** Writes of a tenant without endpoints skip the lookup for this long (see WebhooksOptions). */
 export const defaultNoEndpointsTtlMs = 1000;
+
+/** Tries of a metadata merge that other updates keep outrunning before it is answered as a conflict. */
+const maxMergeTries = 100;
 
 const invalid = (message: string, field: string) =>
   new GatewayError('invalid_request', message, { issues: [{ path: [field], kind: 'value', message }] });
@@ -184,14 +173,14 @@ export class Webhooks implements EventSink {
 
   /** A new endpoint and its signing secret, which is shown this once. */
   async add(tenantId: string, input: EndpointInput): Promise<{ endpoint: EndpointRow; secret: string }> {
-    const url = this.#url(input.url);
+    const url = urlOf(input.url);
     const format = (input.format ?? 'stripe') as WebhookFormat;
     if (!formats.includes(format)) throw invalid(`format must be one of ${formats.join(', ')}.`, 'format');
     const dialect = input.dialect ?? defaultDialect[format];
     if (typeof dialect !== 'string' || !this.#dialects.some((d) => d.name === dialect)) {
       throw invalid(`dialect must be one of ${this.#dialects.map((d) => d.name).join(', ')}.`, 'dialect');
     }
-    const events = this.#events(input.events);
+    const events = eventsOf(input.events);
     const description = input.description === undefined ? null : descriptionOf(input.description);
     const metadata = input.metadata === undefined ? null : mergeMetadata(null, input.metadata);
     const now = this.#now().toISOString();
@@ -222,46 +211,42 @@ export class Webhooks implements EventSink {
 
   /**
    * Changes what `input` names, all or nothing: every value is checked before the one UPDATE.
-   * Enabling (`disabled: false`) starts the failure count again, as `enable` does.
+   * Enabling (`disabled: false`) starts the failure count again, as `enable` does. A metadata
+   * merge is written only over the metadata it was made from, and made again from the new one if
+   * another update got there first: two concurrent merges of different keys both keep theirs.
    */
   async update(scope: string | EndpointScope, id: string, input: EndpointUpdate): Promise<EndpointRow> {
+    // Each lost compare-and-set is another update's success, so this ends; the bound is a guard.
+    for (let tries = 1; ; tries++) {
+      const done = await this.#updateOnce(scope, id, input, tries === maxMergeTries);
+      if (done) return done;
+    }
+  }
+
+  /** One try of `update`: undefined when a metadata merge lost its compare-and-set (and `last` is false). */
+  async #updateOnce(scope: string | EndpointScope, id: string, input: EndpointUpdate, last: boolean): Promise<EndpointRow | undefined> {
     const row = await this.get(scope, id);
     const enabled = input.disabled === undefined ? undefined : !disabledOf(input.disabled);
     const set = {
-      ...(input.url !== undefined ? { url: this.#url(input.url) } : {}),
-      ...(input.events !== undefined ? { events: JSON.stringify(this.#events(input.events)) } : {}),
+      ...(input.url !== undefined ? { url: urlOf(input.url) } : {}),
+      ...(input.events !== undefined ? { events: JSON.stringify(eventsOf(input.events)) } : {}),
       ...(input.description !== undefined ? { description: descriptionOf(input.description) } : {}),
       ...(input.metadata !== undefined ? { metadata: mergeMetadata(row.metadata, input.metadata) } : {}),
       ...(enabled === undefined ? {} : { status: enabled ? ('enabled' as const) : ('disabled' as const) }),
       ...(enabled === true ? { failures: 0 } : {}),
     };
     const now = this.#now().toISOString();
-    if (!(await this.repo.updateEndpoint(row.tenant_id, id, set, now)))
+    const merging = input.metadata !== undefined;
+    if (!(await this.repo.updateEndpoint(row.tenant_id, id, set, now, merging ? row.metadata : undefined))) {
+      // Removed since the read is not found on the next try's read; a merge outrun this many times is a conflict.
+      if (merging && !last) return undefined;
+      if (merging) throw new GatewayError('conflict', `The webhook endpoint '${id}' is being changed by other requests; try again.`);
       throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+    }
     // The next write reads the endpoints again (their events or status changed); one enabled sends what waited.
     this.#changed(row.tenant_id);
     if (enabled === true) this.committed();
     return { ...row, ...set, updated_at: now };
-  }
-
-  #url(given: unknown): string {
-    const url = v.safeParse(urlSchema, given);
-    if (!url.success) throw invalid(url.issues[0].message, 'url');
-    return url.output;
-  }
-
-  #events(given: unknown): string[] {
-    if (given === undefined || given === null || given === '') return ['*'];
-    const list = typeof given === 'string' ? given.split(',').map((s) => s.trim()) : given;
-    if (!Array.isArray(list) || list.length === 0) throw invalid('enabled_events must be a list of event types.', 'enabled_events');
-    for (const item of list) {
-      if (item !== '*' && !eventTypes.includes(item as never)) {
-        // Not String(item): a form body's `enabled_events[0][x]=1` is an object without a prototype, which throws there.
-        const named = typeof item === 'string' ? `'${item}'` : `of type ${Array.isArray(item) ? 'array' : typeof item}`;
-        throw invalid(`Unknown event type ${named}; known: *, ${eventTypes.join(', ')}.`, 'enabled_events');
-      }
-    }
-    return [...new Set(list as string[])];
   }
 
   /** The endpoint, if it is the scope's: another tenant's, or another mode's, is not found. */

@@ -1,3 +1,5 @@
+import type { EndpointRow } from './tables.ts';
+
 // Signatures over a delivery's exact bytes, with Web Crypto so the same code signs on Node and in
 // Workers. The official verifiers are the reference: Stripe's `webhooks.constructEvent` (HMAC-SHA256
 // of `t.payload` keyed by the whole `whsec_…` string, hex, `Stripe-Signature: t=…,v1=…`, several v1
@@ -108,4 +110,27 @@ export async function verifyStandardSignature(
   if (!(await anyMatches(key, `${id}.${timestamp}.${payload}`, v1))) return { refused: 'No signature matches the payload.' };
   if (outside(timestamp, nowSeconds, tolerance)) return { refused: 'The signed timestamp is outside the tolerance.' };
   return { timestamp };
+}
+
+/** The key a sealed webhook secret is bound to (AES-GCM additional data). */
+export const secretContext = (tenantId: string, endpointId: string): string => `custgate-webhook:${tenantId}:${endpointId}`;
+
+/** A request body and headers for one delivery: what the receiver verifies. */
+export async function signedDelivery(
+  endpoint: EndpointRow,
+  secrets: readonly string[],
+  body: Record<string, unknown>,
+  id: string,
+  now: Date,
+): Promise<{ readonly payload: string; readonly headers: Record<string, string> }> {
+  const payload = JSON.stringify(body);
+  const t = Math.floor(now.getTime() / 1000);
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'custgate-webhooks' };
+  if (endpoint.format === 'stripe') headers['stripe-signature'] = await stripeSignature(secrets, t, payload);
+  else {
+    headers['webhook-id'] = id;
+    headers['webhook-timestamp'] = String(t);
+    headers['webhook-signature'] = await standardSignature(secrets, id, t, payload);
+  }
+  return { payload, headers };
 }

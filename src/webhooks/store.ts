@@ -1,8 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
-import { chunked, type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
+import { type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
 import { WebhookEventQueries } from './event-queries.ts';
+import { attemptSteps, commitRound, resetGenerations } from './round-log.ts';
 import {
   type AttemptRow,
   type EndpointRow,
@@ -92,14 +93,16 @@ export class WebhookStore extends WebhookEventQueries {
       >
     >,
     now: string,
+    /** Compare-and-set: the row is changed only if its metadata is still this (the value a merge was made from). */
+    metadataWas?: string | null,
   ): Promise<boolean> {
-    const q = this.#db
+    let q = this.#db
       .updateTable('webhook_endpoints')
       .set({ ...set, updated_at: now })
       .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .compile();
-    return (await this.#executor.run(q)) > 0;
+      .where('id', '=', id);
+    if (metadataWas !== undefined) q = metadataWas === null ? q.where('metadata', 'is', null) : q.where('metadata', '=', metadataWas);
+    return (await this.#executor.run(q.compile())) > 0;
   }
 
   /** Counts a dead delivery against its endpoint; returns the count now. */
@@ -188,6 +191,11 @@ export class WebhookStore extends WebhookEventQueries {
     return this.#lease.settle(key, owner, outcome, now);
   }
 
+  /** Each tenant's reset generation now, read before a round leases (src/webhooks/round-log.ts). */
+  resetGenerations(tenantIds: readonly string[]): Promise<Map<string, number>> {
+    return resetGenerations(this.#executor, this.#db, tenantIds);
+  }
+
   /** Leases a round's rows in one commit; the keys `owner` (unique to the round) won. */
   claimMany<T extends WebhookDeliveryKey>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
@@ -199,9 +207,10 @@ export class WebhookStore extends WebhookEventQueries {
   }
 
   /**
-   * Ends a round in ONE commit: its attempts logged, its rows settled (only those `owner` still
-   * holds), the failure count of each endpoint that answered reset. One commit per round instead of
-   * two per event is what lets delivery keep up with the writes that queue it.
+   * Ends a round in ONE commit: its attempts logged (each tenant's only if it was not reset since
+   * `generations` were read), its rows settled (only those `owner` still holds), the failure count
+   * of each endpoint that answered reset. One commit per round instead of two per event is what
+   * lets delivery keep up with the writes that queue it.
    */
   async settleRound(round: {
     readonly owner: string;
@@ -209,16 +218,15 @@ export class WebhookStore extends WebhookEventQueries {
     readonly settlements: readonly Settlement<WebhookDeliveryKey, WebhookDeliveryState>[];
     readonly attempts: readonly AttemptRow[];
     readonly recovered: readonly string[];
+    readonly generations: ReadonlyMap<string, number>;
   }): Promise<void> {
-    const steps: Step[] = chunked(this.#executor.backend, round.attempts, 9).map((rows) => ({
-      query: this.#db.insertInto('webhook_attempts').values(rows).compile(),
-    }));
+    const steps = attemptSteps(this.#executor, this.#db, round.attempts, round.generations);
     steps.push(...this.#lease.settleSteps(round.settlements, round.owner, round.now));
     if (round.recovered.length > 0) {
       const q = this.#db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', 'in', round.recovered).where('failures', '>', 0);
       steps.push({ query: q.compile() });
     }
-    if (steps.length > 0) await this.#executor.atomic(steps);
+    if (steps.length > 0) await commitRound(this.#executor, this.#db, steps, round.generations);
   }
 
   /**

@@ -212,6 +212,23 @@ describe('the Stripe SDK against a Worker', () => {
     expect(await sdk.webhookEndpoints.del(endpoint.id)).toMatchObject({ id: endpoint.id, deleted: true });
     expect((await sdk.webhookEndpoints.list()).data).toEqual([]);
   });
+
+  it('keeps every key of concurrent metadata merges on D1', async () => {
+    const store = await testStore();
+    const tenant = await createTenant(store, loadConfig({ NODE_ENV: 'test' }), 'edge-merge');
+    const key = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+    const endpoints = 'https://custgate.test/v1/webhook_endpoints';
+    const made = (await (
+      await SELF.fetch(endpoints, json('POST', { url: 'https://merge.hooks.test/', metadata: { base: '0' } }, key))
+    ).json()) as {
+      id: string;
+    };
+    const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+    const answers = await Promise.all(keys.map((k) => SELF.fetch(`${endpoints}/${made.id}`, json('POST', { metadata: { [k]: k } }, key))));
+    expect(answers.map((a) => a.status)).toEqual(keys.map(() => 200));
+    const stored = (await (await SELF.fetch(`${endpoints}/${made.id}`, { headers: key })).json()) as { metadata: unknown };
+    expect(stored.metadata).toEqual({ base: '0', ...Object.fromEntries(keys.map((k) => [k, k])) });
+  });
 });
 
 describe('a delivery a stopped isolate left', () => {

@@ -1,0 +1,172 @@
+import { type Migration, PostgresAdapter, sql } from 'kysely';
+import type { AnyDb } from './migrations.ts';
+
+// Migrations 0025 on: import leases, create attempts, the outbox's via and pending, gateway
+// instances, import conflicts, webhook endpoint fields and event ids, reset generations.
+// src/store/migrations.ts puts the parts together, in order; a migration once released is never edited.
+
+export const migrations0025: Record<string, Migration> = {
+  // #27: an import's start must be one atomic claim across processes (two gateways, or a gateway
+  // and the CLI, on one database): the holder's id and how long its claim lasts, renewed after
+  // each page, so a crashed holder's import can be taken over once its lease lapses, and one that
+  // stops cleanly (SIGTERM) releases it at once. Existing checkpoints are held by no one (null).
+  // And reconcile stages the ids an upstream listed in a table for the run, so comparing a book
+  // of any size with the local one is SQL, not a set held in memory.
+  '0025_import_lease_reconcile_ids': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_imports').addColumn('lease_owner', 'varchar(128)').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('lease_until', 'varchar(32)').execute();
+      await db.schema
+        .createTable('reconcile_listed')
+        .addColumn('run_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('reconcile_listed_pk', ['run_id', 'remote_id'])
+        .execute();
+      await db.schema.createIndex('reconcile_listed_created').on('reconcile_listed').column('created_at').execute();
+    },
+  },
+  // #24: a create sent to an upstream on behalf of a customer it does not hold yet is recorded
+  // before it is sent, so that when its answer is lost the next write of that customer finds what
+  // it left there (the same forwarded Idempotency-Key, the marker, or the list look-up) instead of
+  // creating it twice. The row goes when the link is stored or the provider refused the create.
+  // A new table: no existing row changes.
+  '0026_upstream_create_attempts': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_create_attempts')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('attempted_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('idempotency_key', 'varchar(300)')
+        .addColumn('sent', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_create_attempts_pk', ['upstream_id', 'customer_id'])
+        .execute();
+      await db.schema
+        .createIndex('upstream_create_attempts_customer')
+        .on('upstream_create_attempts')
+        .columns(['tenant_id', 'customer_id'])
+        .execute();
+    },
+  },
+  // A recorded create is owned by the one request sending it: a second write of the same unlinked
+  // customer, arriving while it is in flight, must not send a create of its own. The owner's claim
+  // (an id, and until when it holds) is taken with the row, released when its send fails, and a
+  // claim past its time is a crashed owner's, taken over by the next write. Existing rows are held
+  // by no one (null): the next write recovers them as before.
+  '0028_create_attempt_claims': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_create_attempts').addColumn('claim_id', 'varchar(64)').execute();
+      await db.schema.alterTable('upstream_create_attempts').addColumn('claimed_until', 'varchar(32)').execute();
+    },
+  },
+  '0029_outbox_via': {
+    async up(db: AnyDb) {
+      // Null for the rows already there: they are sent as before, naming this gateway alone.
+      await db.schema.alterTable('outbox').addColumn('via', 'text').execute();
+    },
+  },
+  // #27: the pick of due deliveries on PostgreSQL walks pending rows in due order one index
+  // descent at a time (src/store/outbox-due.ts), whatever the table's statistics. The key columns
+  // end the order so that every step starts strictly after the last (a backfill queues a page of
+  // customers with one timestamp). Pending rows only, with the literal the pick writes; SQLite and
+  // D1 keep their pick through `outbox_due` and carry the index unused. Rows are untouched.
+  '0035_outbox_pending': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createIndex('outbox_pending')
+        .on('outbox')
+        .columns(['next_attempt_at', 'created_at', 'upstream_id', 'customer_id', 'version'])
+        .where(sql<boolean>`"state" = 'pending'`)
+        .execute();
+    },
+  },
+  // A crashed process's create claim is taken over once its process is known dead, not only when
+  // the claim's own bound (22 upstream time-outs) runs out. Each gateway process keeps a row here
+  // and renews it every heartbeat; `dead_after` is the process's own statement of when, unheard
+  // from, it is dead and every request it sent has been answered or timed out at the provider.
+  // A claim names its owner's row; claims from before (and a Worker's) name none and keep their
+  // bound. Existing rows are untouched.
+  '0040_gateway_instances': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('gateway_instances')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('beat_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('dead_after', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('upstream_create_attempts').addColumn('claim_owner', 'varchar(64)').execute();
+    },
+  },
+  // An import meets a provider customer whose alias or external_id a local customer holds: the
+  // import goes on past it and records the conflict here (one row per provider customer and key),
+  // so that it is named in the import's state until it is resolved. `on_conflict` is the run's
+  // choice (`report`, or `link` the local customer to the provider's), kept with the checkpoint so
+  // a Workers cron carrying the import on makes the same one. Existing checkpoints report.
+  '0041_import_conflicts': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_import_conflicts')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('key', 'varchar(16)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('public_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('found_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_import_conflicts_pk', ['upstream_id', 'remote_id', 'key'])
+        .execute();
+      await db.schema
+        .alterTable('upstream_imports')
+        .addColumn('on_conflict', 'varchar(8)', (c) => c.notNull().defaultTo('report'))
+        .execute();
+      // A list paged by position (Meteroid, Bigcapital) shifts under a create or delete: the last
+      // page read (its token, its last customer, the list's count then) is what the next page is
+      // checked against, after a resume too (src/upstream/list-shift.ts). Null: none read yet.
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_token', 'text').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_last', 'varchar(255)').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('anchor_total', 'integer').execute();
+    },
+  },
+  // Stripe's webhook endpoint carries a description and metadata, set on create and changed by
+  // update (https://docs.stripe.com/api/webhook_endpoints/update). Null on the rows already there:
+  // no description, no metadata, as Stripe shows an endpoint made without them.
+  '0044_webhook_endpoint_description': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('webhook_endpoints').addColumn('description', 'text').execute();
+      await db.schema.alterTable('webhook_endpoints').addColumn('metadata', 'text').execute();
+    },
+  },
+  // An event id named a customer's version alone, so a UUID that came back (a store restored from an
+  // older backup) gave a second event an id a receiver had
+  // seen (src/webhooks/event-ids.ts). Events from this migration on add their time to the id; the
+  // time it ran is kept, so events from before keep the ids they were sent with (retries, resends).
+  // The database's own clock, as ISO 8601 in UTC (the format every created_at has): the D1 file
+  // states no time of its own.
+  '0045_webhook_event_ids': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('webhook_event_ids')
+        .addColumn('since', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      const now =
+        db.getExecutor().adapter instanceof PostgresAdapter
+          ? sql`to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+          : sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+      await sql`insert into webhook_event_ids (since) values (${now})`.execute(db);
+    },
+  },
+  // A reset of a tenant raises its generation in the reset's own transaction, holding the tenant's
+  // row; a delivery round logs its attempts only while the generation it leased under holds, taking
+  // that row shared (PostgreSQL). So a round's commit and a reset's, on two connections, cannot
+  // interleave to leave an attempt of before the reset in the log after it (src/store/tenant-reset.ts).
+  '0047_tenant_reset_generation': {
+    async up(db: AnyDb) {
+      await sql`alter table tenants add column reset_generation integer not null default 0`.execute(db);
+    },
+  },
+};
