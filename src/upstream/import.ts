@@ -22,7 +22,7 @@ export interface ImportProgress {
   readonly pages: number;
   /** Customers read from the upstream so far. */
   readonly seen: number;
-  /** Of them, stored and linked by this import; the others were linked already. */
+  /** Of them, stored (created here) and linked by this import; the others were linked already, left out, or linked to a local customer (`linked` in the job's view). */
   readonly imported: number;
   readonly error?: string | undefined;
 }
@@ -211,7 +211,7 @@ export async function runImport(
   let readBefore = checkpoint.next_token !== null || Number(checkpoint.pages) > 0;
   if (!readBefore) await deps.store.imports.clearConflicts(row.tenant_id, row.id);
   const slice = options.rate !== undefined && options.rate > 0 ? Math.max(1, Math.min(concurrency, Math.floor(options.rate))) : concurrency;
-  /** Stores and links the customers not linked yet; how many it stored or linked. */
+  /** Stores and links the customers not linked yet; how many it stored (a local customer linked is not counted: ImportRepository.linked). */
   const storeAll = async (customers: readonly ClientCustomer[]): Promise<number> => {
     let imported = 0;
     // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
@@ -230,7 +230,7 @@ export async function runImport(
       );
       for (const result of settled) {
         if (result.status === 'rejected') throw result.reason;
-        if (result.value.kind === 'imported' || result.value.kind === 'linked') imported++;
+        if (result.value.kind === 'imported') imported++;
       }
       stored += part.length;
       if (options.rate !== undefined && options.rate > 0) {
