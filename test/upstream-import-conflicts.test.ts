@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
+import { sql } from 'kysely';
+import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store } from '../src/store/index.ts';
 import { processHolder } from '../src/upstream/process-holder.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { spawnCli } from './support/processes.ts';
 import { addUpstream, createApp, createTenant, type GatewayApp } from './support/registered.ts';
-import { testDatabaseEnv } from './support/store.ts';
+import { testBackend, testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
 // An import meets provider customers whose external_id (Zenskar) or alias (Meteroid) a local
@@ -217,6 +219,45 @@ describe('a provider customer whose external_id a local customer holds', () => {
     ]);
     expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(await remoteIdOf('crm-7'));
   }, 180_000);
+});
+
+// `--on-conflict link` updates the local customer to the provider's values and links it. The two
+// were separate writes: the link failing (a crash between them, here a link the database refuses)
+// left the customer updated and unlinked. Now the link is written in the update's atomic unit. The
+// refusal is a SQLite trigger on this test's database; PostgreSQL and D1 run the same unit.
+describe('--on-conflict link', () => {
+  it.skipIf(testBackend() !== 'sqlite')(
+    'leaves the local customer as it was when its link cannot be written, and links it on the re-run',
+    async () => {
+      const t = await tenantHolding('conflict-atomic', [{ customer_name: 'Mine 9', external_id: 'crm-9' }]);
+      const db = queryBuilder(store.executor.backend);
+      const remote = await remoteIdOf('crm-9');
+      await store.executor.run(
+        sql
+          .raw(
+            `create trigger refuse_link_9 before insert on upstream_links when new.remote_id = '${remote}' begin select raise(abort, 'refused'); end`,
+          )
+          .compile(db),
+      );
+      const args = ['import', t.tenantId, t.upstreamId, '--on-conflict', 'link', '--json'];
+      try {
+        const refused = await cliRun(args).exit;
+        expect(refused.code, refused.stdout).toBe(1);
+      } finally {
+        await store.executor.run(sql.raw('drop trigger refuse_link_9').compile(db));
+      }
+      const shown = async () =>
+        (await (await app.request(`/zenskar/customers/${t.ids[0]}`, { headers: t.auth })).json()) as Record<string, unknown>;
+      expect(await shown()).toMatchObject({ customer_name: 'Mine 9', email: null });
+      expect(await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!)).toBeUndefined();
+
+      const linked = await cliRun(args).exit;
+      expect(linked.code, linked.stderr).toBe(0);
+      expect(await shown()).toMatchObject({ customer_name: 'Provider 9', email: 'p9@example.com' });
+      expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(remote);
+    },
+    180_000,
+  );
 });
 
 describe('a provider customer whose alias a local customer holds (Meteroid)', () => {

@@ -68,12 +68,15 @@ export async function importOne(
       if (refusal === undefined) {
         // The provider's values win, as `?refresh=true` takes them (provider-state.ts): the local
         // customer becomes what the provider holds on every field its API carries, and keeps its
-        // id and what the provider has no field for. Linked after the update: a crash between the
-        // two leaves it unlinked, and the re-run finds the same conflict and links it then.
+        // id and what the provider has no field for. Linked in the update's own atomic unit, so a
+        // crash (or a refused link) leaves it neither updated nor linked; an update that changes
+        // nothing writes no unit, and the link is made alone.
         const holder = holders[0]!.row;
-        await service.update(['uuid'], holder.id, {}, request, { overlay: customer.patch, replicas });
-        const createdAt = new Date().toISOString();
-        await store.upstreams.link({ upstreamId: upstream.id, customerId: holder.id, tenantId, remoteId: customer.id, createdAt });
+        const link = { upstreamId: upstream.id, remoteId: customer.id };
+        await service.update(['uuid'], holder.id, {}, request, { overlay: customer.patch, replicas, link });
+        if (!(await store.upstreams.findLink(tenantId, upstream.id, holder.id))) {
+          await store.upstreams.link({ ...link, customerId: holder.id, tenantId, createdAt: new Date().toISOString() });
+        }
         return { kind: 'linked' };
       }
       return { kind: 'conflict', rows: conflictRows(upstream, customer, holders, refusal) };
