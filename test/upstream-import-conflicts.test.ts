@@ -214,7 +214,10 @@ describe('a provider customer whose external_id a local customer holds', () => {
         local_public_id: expect.stringMatching(/^cus_/),
         key: 'external_id',
         value: 'crm-8',
-        reason: 'the local customer is deleted',
+        // A deleted customer keeps its keys (as Meteroid keeps an archived customer's alias): the
+        // reason says what can be done instead.
+        reason:
+          "the local customer is deleted, and a deleted customer keeps its external_id for good (as Meteroid keeps an archived customer's alias), so this customer cannot be linked or imported with it: change or clear its external_id at the provider and run the import again, or leave it out",
       },
     ]);
     expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(await remoteIdOf('crm-7'));
