@@ -104,6 +104,26 @@ describe('store: atomic compare-and-set', () => {
     expect(await versions(clash)).toEqual([]);
   });
 
+  // An import's `--on-conflict link` updates a local customer and links it in one unit
+  // (src/upstream/import-one.ts): a link the store refuses leaves the update unwritten too.
+  it('writes an update and its link together: a refused link keeps none of the update', async () => {
+    const upstreamId = `ups_atomic${crypto.randomUUID().slice(0, 8)}`;
+    const holder = await created();
+    await store.upstreams.link({ upstreamId, customerId: holder.id, tenantId, remoteId: 'r-1', createdAt: holder.created_at });
+    const row = await created();
+    const next = { ...row, version: 2, data: JSON.stringify({ name: 'linked' }) };
+    const link = { upstreamId, customerId: row.id, tenantId, remoteId: 'r-1', createdAt: next.updated_at };
+    const refused = await store.updateCustomer({ row: next, expectedVersion: 1, event: event(next), link }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UniqueViolation);
+    expect(await store.findCustomer(tenantId, 'uuid', row.id)).toMatchObject({ version: 1, data: row.data });
+    expect(await versions(row)).toEqual([1]);
+    expect(await store.upstreams.findLink(tenantId, upstreamId, row.id)).toBeUndefined();
+
+    await store.updateCustomer({ row: next, expectedVersion: 1, event: event(next), link: { ...link, remoteId: 'r-2' } });
+    expect(await store.findCustomer(tenantId, 'uuid', row.id)).toMatchObject({ version: 2, data: next.data });
+    expect((await store.upstreams.findLink(tenantId, upstreamId, row.id))?.remote_id).toBe('r-2');
+  });
+
   it('hands an idempotency key to the first claimer only', async () => {
     const key = {
       tenant_id: tenantId,

@@ -109,7 +109,7 @@ describe('the create claim of a gateway process', () => {
   it('killed (-9) mid-create: another process takes the claim over within seconds, and the provider holds one customer', async () => {
     const atB = (await atProvider()).length;
     await killedMidCreate(customers.killed, 'Killed owner A');
-    // The claim's own bound is 22 × 6 s + 5 s = 137 s: well past this.
+    // The claim's own bound is 41 × 6 s + 5 s = 251 s: well past this.
     const until = Date.now() + 60_000;
     let taken = await write(b, customers.killed, { name: 'Killed owner B' });
     while (taken.status === 409 && Date.now() < until) {

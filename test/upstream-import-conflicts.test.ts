@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
+import { sql } from 'kysely';
+import { queryBuilder } from '../src/store/compiler.ts';
 import type { Store } from '../src/store/index.ts';
+import { processHolder } from '../src/upstream/process-holder.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { spawnCli } from './support/processes.ts';
 import { addUpstream, createApp, createTenant, type GatewayApp } from './support/registered.ts';
-import { testDatabaseEnv } from './support/store.ts';
+import { testBackend, testDatabaseEnv } from './support/store.ts';
 import { type Provider, startProvider } from './support/upstream.ts';
 
 // An import meets provider customers whose external_id (Zenskar) or alias (Meteroid) a local
@@ -30,7 +33,8 @@ beforeAll(async () => {
   provider = await startProvider();
   env = { ...testDatabaseEnv(), ...testEnv };
   store = await openStore(env);
-  app = createApp({ store, config: loadConfig(env), logger: { error: () => undefined } });
+  // Its imports are held as `custgate serve` holds them: a killed CLI's import is taken over at once.
+  app = createApp({ store, config: loadConfig(env), logger: { error: () => undefined }, importHolder: processHolder() });
   const auth = zenskarAuth(provider.credentials.zenskar as Record<string, string>);
   for (let i = 0; i < BOOK; i++) {
     const body = { customer_name: `Provider ${i}`, email: `p${i}@example.com`, external_id: `crm-${i}` };
@@ -127,7 +131,10 @@ describe('a provider customer whose external_id a local customer holds', () => {
     // The team says they are the same customers: linked, the provider's values taken.
     const linked = await cliRun(['import', t.tenantId, t.upstreamId, '--on-conflict', 'link', '--json']).exit;
     expect(linked.code, linked.stderr).toBe(0);
-    expect(JSON.parse(linked.stdout)).toMatchObject({ state: 'done', seen: BOOK, imported: 2, conflicts: [] });
+    // Linked, not created: `imported` counts only customers created here.
+    expect(JSON.parse(linked.stdout)).toMatchObject({ state: 'done', seen: BOOK, imported: 0, linked: 2, conflicts: [] });
+    const human = await cliRun(['import', t.tenantId, t.upstreamId]).exit;
+    expect(human.stdout).toContain(`imported 0 customers from upstream ${t.upstreamId} (${BOOK} listed, ${BOOK} linked already, 0 local`);
     expect(await store.countCustomers(t.tenantId)).toBe(BOOK);
     expect(await store.upstreams.linkCount(t.tenantId, t.upstreamId)).toBe(BOOK);
     expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(five);
@@ -140,7 +147,7 @@ describe('a provider customer whose external_id a local customer holds', () => {
     expect(JSON.parse(reconciled.stdout)).toMatchObject({ clean: true, counts: { local: BOOK, upstream: BOOK, linked: BOOK } });
   }, 180_000);
 
-  it('does not stop a resumed import: killed after page 1, the run resumed goes past a conflict on page 2 and names both', async () => {
+  it('does not stop a resumed import: killed after page 1, the run resumed over HTTP answers the conflict carried, goes past one on page 2 and names both', async () => {
     const t = await tenantHolding('conflict-resume', [
       { customer_name: 'Mine 5', external_id: 'crm-5' },
       { customer_name: 'Mine 120', external_id: 'crm-120' },
@@ -159,9 +166,19 @@ describe('a provider customer whose external_id a local customer holds', () => {
     const state = await app.request(`/gateway/v1/upstreams/${t.upstreamId}/import`, { headers: t.auth });
     expect(((await state.json()) as { conflicts: Conflict[] }).conflicts).toHaveLength(1);
 
-    const resumed = await cliRun(args).exit;
-    expect(resumed.code, resumed.stderr).toBe(3);
-    const result = JSON.parse(resumed.stdout) as { state: string; seen: number; conflicts: Conflict[] };
+    // Resumed over HTTP: the start's answer carries page 1's conflict (Zenskar lists newest first), as the job does.
+    const path = `/gateway/v1/upstreams/${t.upstreamId}/import`;
+    const resumed = await app.request(path, jsonInit('POST', {}, t.auth));
+    expect(resumed.status, await resumed.clone().text()).toBe(202);
+    const answer = (await resumed.json()) as { conflicts: Conflict[]; linked: number };
+    expect(answer.conflicts.map((c) => c.value)).toEqual(['crm-120']);
+    expect(answer.linked).toBe(0);
+    let result: { state: string; seen: number; conflicts: Conflict[] };
+    for (;;) {
+      result = (await (await app.request(path, { headers: t.auth })).json()) as typeof result;
+      if (result.state !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(result).toMatchObject({ state: 'done', seen: BOOK });
     expect(result.conflicts.map((c) => c.value).sort()).toEqual(['crm-120', 'crm-5']);
     expect(await store.countCustomers(t.tenantId)).toBe(BOOK);
@@ -183,13 +200,13 @@ describe('a provider customer whose external_id a local customer holds', () => {
     expect(bad.status).toBe(400);
     const started = await app.request(path, jsonInit('POST', { on_conflict: 'link' }, t.auth));
     expect(started.status, await started.clone().text()).toBe(202);
-    let view: { state: string; imported: number; on_conflict: string; conflicts: Conflict[] };
+    let view: { state: string; imported: number; linked: number; on_conflict: string; conflicts: Conflict[] };
     for (;;) {
       view = (await (await app.request(path, { headers: t.auth })).json()) as typeof view;
       if (view.state !== 'running') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(view).toMatchObject({ state: 'done', on_conflict: 'link', imported: BOOK - 1 });
+    expect(view).toMatchObject({ state: 'done', on_conflict: 'link', imported: BOOK - 2, linked: 1 });
     expect(view.conflicts).toEqual([
       {
         upstream_id: await remoteIdOf('crm-8'),
@@ -197,11 +214,53 @@ describe('a provider customer whose external_id a local customer holds', () => {
         local_public_id: expect.stringMatching(/^cus_/),
         key: 'external_id',
         value: 'crm-8',
-        reason: 'the local customer is deleted',
+        // A deleted customer keeps its keys (as Meteroid keeps an archived customer's alias): the
+        // reason says what can be done instead.
+        reason:
+          "the local customer is deleted, and a deleted customer keeps its external_id for good (as Meteroid keeps an archived customer's alias), so this customer cannot be linked or imported with it: change or clear its external_id at the provider and run the import again, or leave it out",
       },
     ]);
     expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(await remoteIdOf('crm-7'));
   }, 180_000);
+});
+
+// `--on-conflict link` updates the local customer to the provider's values and links it. The two
+// were separate writes: the link failing (a crash between them, here a link the database refuses)
+// left the customer updated and unlinked. Now the link is written in the update's atomic unit. The
+// refusal is a SQLite trigger on this test's database; PostgreSQL and D1 run the same unit.
+describe('--on-conflict link', () => {
+  it.skipIf(testBackend() !== 'sqlite')(
+    'leaves the local customer as it was when its link cannot be written, and links it on the re-run',
+    async () => {
+      const t = await tenantHolding('conflict-atomic', [{ customer_name: 'Mine 9', external_id: 'crm-9' }]);
+      const db = queryBuilder(store.executor.backend);
+      const remote = await remoteIdOf('crm-9');
+      await store.executor.run(
+        sql
+          .raw(
+            `create trigger refuse_link_9 before insert on upstream_links when new.remote_id = '${remote}' begin select raise(abort, 'refused'); end`,
+          )
+          .compile(db),
+      );
+      const args = ['import', t.tenantId, t.upstreamId, '--on-conflict', 'link', '--json'];
+      try {
+        const refused = await cliRun(args).exit;
+        expect(refused.code, refused.stdout).toBe(1);
+      } finally {
+        await store.executor.run(sql.raw('drop trigger refuse_link_9').compile(db));
+      }
+      const shown = async () =>
+        (await (await app.request(`/zenskar/customers/${t.ids[0]}`, { headers: t.auth })).json()) as Record<string, unknown>;
+      expect(await shown()).toMatchObject({ customer_name: 'Mine 9', email: null });
+      expect(await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!)).toBeUndefined();
+
+      const linked = await cliRun(args).exit;
+      expect(linked.code, linked.stderr).toBe(0);
+      expect(await shown()).toMatchObject({ customer_name: 'Provider 9', email: 'p9@example.com' });
+      expect((await store.upstreams.findLink(t.tenantId, t.upstreamId, t.ids[0]!))?.remote_id).toBe(remote);
+    },
+    180_000,
+  );
 });
 
 describe('a provider customer whose alias a local customer holds (Meteroid)', () => {

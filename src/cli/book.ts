@@ -119,7 +119,12 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
             holder: processHolder(),
             signal: stopping.signal,
           });
-          return { ...progress, conflicts: (await store.imports.conflicts(row.tenant_id, row.id)).map(conflictView) };
+          const startedAt = (await store.imports.find(row.tenant_id, row.id))?.started_at ?? '';
+          return {
+            ...progress,
+            linked: await store.imports.linked(row.tenant_id, row.id, startedAt),
+            conflicts: (await store.imports.conflicts(row.tenant_id, row.id)).map(conflictView),
+          };
         } catch (error) {
           throw await withResumeHint(store, row, error);
         } finally {
@@ -137,7 +142,7 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       console.log(
         opts.json
           ? JSON.stringify(done)
-          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - left} linked already, ${left} left out for conflicts, ${done.pages} pages)`,
+          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${done.pages} pages)`,
       );
       if (done.conflicts.length > 0 && done.state === 'done') {
         // Not a failure to run (1) nor a stop (130): the book is walked, some customers are not in it.

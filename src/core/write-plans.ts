@@ -48,6 +48,7 @@ export function planUpdate(
       ...keptResponse(next, ctx),
       ...deliveries(replicas, next, tenantId, 'update', ctx.via),
       ...recordedRows(recorder, next, ctx, 'update'),
+      ...(ctx.link ? { link: { ...ctx.link, customerId: next.uuid, tenantId, createdAt: next.updated_at } } : {}),
     },
   };
 }

@@ -40,7 +40,10 @@ export interface WriteRoute {
   readonly replicas?: readonly ReplicaTarget[] | undefined;
   /** The state the upstream returned, applied after the patch. */
   readonly overlay?: CustomerPatch | undefined;
-  /** The new customer's id at an upstream, stored with it atomically. */
+  /**
+   * The customer's id at an upstream, stored atomically with the write: a create's new customer, or
+   * an update that changes the customer (one that changes nothing writes no link: its caller links).
+   */
   readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
   /** A new customer takes the upstream's id where it has the shape of one of ours. */
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;

@@ -1,10 +1,10 @@
 import { applyPatch, rowToCustomer } from '../core/index.ts';
-import { GatewayError } from '../contract/errors.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
 import type { CustomersTable } from '../store/schema.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
 import { pageWithRetries, sleepFor } from '../upstream/list-pages.ts';
+import { PagedWalk } from '../upstream/list-shift.ts';
 import { reconciledEvent } from '../upstream/cut-over.ts';
 import { historyStep } from '../upstream/registry.ts';
 import { comparedFields, type FieldDiff, shadowDiff } from '../core/shadow-diff.ts';
@@ -89,11 +89,14 @@ export async function reconcile(
   const ids: [string, string][] = [];
   const counts = { local: 0, upstream: 0, linked: 0, missing_upstream: 0, missing_local: 0, differing: 0 };
   const missingUpstream: string[] = [];
-  const asked = new Set<string>();
   try {
-    let token: string | undefined;
-    do {
-      const page = await pageWithRetries(client, upstream, token, options.sleep ?? sleepFor);
+    // A list paged by position is checked for moving under the walk (list-shift.ts): a customer
+    // created or deleted there meanwhile would otherwise hide another, reported missing here.
+    const walk = new PagedWalk((token) => pageWithRetries(client, upstream, token, options.sleep ?? sleepFor));
+    while (!walk.done) {
+      const step = await walk.next();
+      if (step.kind === 'lost') continue;
+      const page = step.page;
       const fresh = await stageFresh(store, run, stagedAt, page.customers);
       counts.upstream += fresh.length;
       const locals = await linkedLocals(
@@ -115,12 +118,7 @@ export async function reconcile(
         const diffs = shadowDiff(expectedAt(dialect, r.id, customer), applyPatch(customer, c.patch), fields);
         if (diffs.length > 0 && counts.differing++ < limit) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
       }
-      token = page.next;
-      if (token !== undefined) {
-        if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
-        asked.add(token);
-      }
-    } while (token !== undefined);
+    }
 
     // The local side: every customer not deleted without a link, or linked to an id the upstream did not list.
     const pages = walkCustomers(store, row.tenant_id, batch, (page) =>

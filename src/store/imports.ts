@@ -125,6 +125,25 @@ export class ImportRepository {
     return this.#executor.all(q);
   }
 
+  /**
+   * Local customers an import linked to the provider's (`--on-conflict link`): those that were here
+   * before it started (`since`, its started_at) and are linked to the upstream since. The imported
+   * ones are created with their link, after it started. No counter is kept in the checkpoint: this
+   * reads the links themselves, so a resumed import counts what every run of it linked.
+   */
+  async linked(tenantId: string, upstreamId: string, since: string): Promise<number> {
+    const q = this.#db
+      .selectFrom('upstream_links as l')
+      .innerJoin('customers as c', (join) => join.onRef('c.id', '=', 'l.customer_id').onRef('c.tenant_id', '=', 'l.tenant_id'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('l.tenant_id', '=', tenantId)
+      .where('l.upstream_id', '=', upstreamId)
+      .where('l.created_at', '>=', since)
+      .where('c.created_at', '<', since)
+      .compile();
+    return Number((await this.#executor.all(q))[0]?.n ?? 0);
+  }
+
   /** Imports still running, oldest first (the Workers cron advances them page by page). */
   async running(limit: number): Promise<ImportRow[]> {
     const q = this.#db

@@ -8,7 +8,7 @@ import * as cold from './cold-queries.ts';
 import { EpochCache } from './read-cache.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { OutboxStore } from './outbox.ts';
-import { type LinkRecord, linkInsert } from './upstream-links.ts';
+import { linkInsert } from './upstream-links.ts';
 import { UpstreamRepository } from './upstreams.ts';
 import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
 import type { Database } from './schema.ts';
@@ -154,7 +154,7 @@ export class Store {
   }
 
   /** Inserts a new customer with its first event (and idempotent response) atomically. */
-  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'> & { readonly link?: LinkRecord }): Promise<void> {
+  async insertCustomer(unit: Omit<UpdateUnit, 'expectedVersion'>): Promise<void> {
     const steps: Step[] = [{ query: this.#q.insertCustomer(unit.row) }, { query: this.#q.insertEvent(unit.event) }];
     if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
@@ -218,6 +218,7 @@ export class Store {
     if (unit.idempotency) steps.push(this.#finishKey(unit.idempotency));
     for (const delivery of unit.deliveries ?? []) steps.push(this.outbox.insertStep(delivery));
     if (unit.extra) steps.push(...unit.extra);
+    if (unit.link) steps.push({ query: linkInsert(this.#db, unit.link) });
     return steps;
   }
 

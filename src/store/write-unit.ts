@@ -1,6 +1,7 @@
 import type { Step } from './executor.ts';
 import type { CustomerRow, EventRow, IdempotencyFinish } from './hot-queries.ts';
 import type { DeliveryRow } from './outbox.ts';
+import type { LinkRecord } from './upstream-links.ts';
 
 /** What a locked update decided: the writes to make (if any) and the value to return. */
 export interface WritePlan<T> {
@@ -21,4 +22,6 @@ export interface UpdateUnit {
   readonly deliveries?: readonly DeliveryRow[];
   /** Further rows recorded with the write (webhook deliveries, src/webhooks/): committed with it or not at all. */
   readonly extra?: readonly Step[];
+  /** The customer's link to an upstream, made with the write (an import linking a local customer to the provider's). */
+  readonly link?: LinkRecord;
 }

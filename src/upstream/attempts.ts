@@ -2,7 +2,7 @@ import { type Customer, type CustomerFields, fieldDefaults, fieldNames } from '.
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { heldUntil, type Store } from '../store/index.ts';
 import { type Pushed, requestFor, type Upstream, type UpstreamClient } from './client.ts';
-import { createMarker, findSent, maxLookupPages, recoverCreate, uncertain } from './marker.ts';
+import { createMarker, findSent, maxLookupReads, recoverCreate, uncertain } from './marker.ts';
 
 // A create sent on behalf of a customer the upstream has no link for (a proxied write of a
 // customer from before the upstream was added, a mirror's first delivery) is recorded before it
@@ -46,11 +46,11 @@ export interface Claim {
 
 /**
  * How long a claim holds at most before it is taken to be a crashed owner's: the owner's look-up
- * (up to maxLookupPages list pages) and its create, each bounded by the upstream timeout, and a
+ * (up to maxLookupReads list requests) and its create, each bounded by the upstream timeout, and a
  * margin. A claim whose owner process is known dead goes sooner (heldByOther).
  */
 export function claimFor(timeoutMs: number, owner: string | null, now = Date.now()): Claim {
-  return { id: crypto.randomUUID(), until: new Date(now + (maxLookupPages + 2) * timeoutMs + 5_000).toISOString(), owner };
+  return { id: crypto.randomUUID(), until: new Date(now + (maxLookupReads + 2) * timeoutMs + 5_000).toISOString(), owner };
 }
 
 /** Someone else is sending this customer's create now: its claim stands, and neither it nor its process ran out. */

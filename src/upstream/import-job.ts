@@ -17,16 +17,19 @@ export const pagesPerRun = 5;
 export interface ImportJobView extends ImportProgress {
   readonly livemode: boolean;
   readonly on_conflict: OnConflict;
+  /** Local customers linked to the provider's by this import (`on_conflict` link); not counted in `imported`. */
+  readonly linked: number;
   /** The provider customers left out because a local customer holds their alias or external_id. */
   readonly conflicts: readonly ImportConflict[];
   readonly started_at: string;
   readonly updated_at: string;
 }
 
-export const importJobView = (row: ImportRow, conflicts: readonly ImportConflict[] = []): ImportJobView => ({
+export const importJobView = (row: ImportRow, conflicts: readonly ImportConflict[], linked: number): ImportJobView => ({
   ...progressOf(row),
   livemode: Number(row.livemode) === 1,
   on_conflict: row.on_conflict === 'link' ? 'link' : 'report',
+  linked,
   conflicts,
   started_at: row.started_at,
   updated_at: row.updated_at,
@@ -60,8 +63,14 @@ export class ImportJobs {
   /** The upstream's import as it stands (undefined: never imported). */
   async status(row: UpstreamRow): Promise<ImportJobView | undefined> {
     const found = await this.#deps.store.imports.find(row.tenant_id, row.id);
-    if (!found) return undefined;
-    return importJobView(found, (await this.#deps.store.imports.conflicts(row.tenant_id, row.id)).map(conflictView));
+    return found && this.#view(found);
+  }
+
+  /** The checkpoint with what it carries: the conflicts recorded (a resumed job keeps those it met) and the customers linked. */
+  async #view(job: ImportRow): Promise<ImportJobView> {
+    const { imports } = this.#deps.store;
+    const conflicts = (await imports.conflicts(job.tenant_id, job.upstream_id)).map(conflictView);
+    return importJobView(job, conflicts, await imports.linked(job.tenant_id, job.upstream_id, job.started_at));
   }
 
   /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
@@ -77,9 +86,13 @@ export class ImportJobs {
       onConflict: options.onConflict,
       at: this.#now(),
     });
+    // Read before the job runs: a resumed job's conflicts and links as it stopped with them (a
+    // walk from the first page forgets its conflicts as it starts, and has linked none yet).
+    const view = await this.#view(claimed);
+    const fresh = claimed.next_token === null && Number(claimed.pages) === 0;
     const job = this.#run(row, claimed, { rate: options.rate, maxPages: options.background ? pagesPerRun : undefined });
     options.background?.(job);
-    return importJobView(claimed);
+    return fresh ? { ...view, conflicts: [] } : view;
   }
 
   /** Workers' cron: advances each running import by a few pages, oldest first, until the deadline. */

@@ -63,17 +63,25 @@ export async function importOne(
   const inTheWay = async (error: unknown): Promise<ImportOutcome> => {
     const holders = await holdersOf(deps, tenantId, customer);
     if (holders.length === 0) throw error; // freed meanwhile: the page fails and a re-run stores it
+    // A deleted holder keeps the key for good (deletedHolder): said in either mode, as linking cannot help.
+    if (holders.some((h) => h.row.deleted_at !== null)) {
+      const reason = (h: Holder) => deletedHolder(h) ?? (onConflict === 'link' ? twoHolders : null);
+      return { kind: 'conflict', rows: conflictRows(upstream, customer, holders, reason) };
+    }
     if (onConflict === 'link') {
       const refusal = await linkRefusal(deps, upstream, holders, livemode);
       if (refusal === undefined) {
         // The provider's values win, as `?refresh=true` takes them (provider-state.ts): the local
         // customer becomes what the provider holds on every field its API carries, and keeps its
-        // id and what the provider has no field for. Linked after the update: a crash between the
-        // two leaves it unlinked, and the re-run finds the same conflict and links it then.
+        // id and what the provider has no field for. Linked in the update's own atomic unit, so a
+        // crash (or a refused link) leaves it neither updated nor linked; an update that changes
+        // nothing writes no unit, and the link is made alone.
         const holder = holders[0]!.row;
-        await service.update(['uuid'], holder.id, {}, request, { overlay: customer.patch, replicas });
-        const createdAt = new Date().toISOString();
-        await store.upstreams.link({ upstreamId: upstream.id, customerId: holder.id, tenantId, remoteId: customer.id, createdAt });
+        const link = { upstreamId: upstream.id, remoteId: customer.id };
+        await service.update(['uuid'], holder.id, {}, request, { overlay: customer.patch, replicas, link });
+        if (!(await store.upstreams.findLink(tenantId, upstream.id, holder.id))) {
+          await store.upstreams.link({ ...link, customerId: holder.id, tenantId, createdAt: new Date().toISOString() });
+        }
         return { kind: 'linked' };
       }
       return { kind: 'conflict', rows: conflictRows(upstream, customer, holders, refusal) };
@@ -133,8 +141,7 @@ async function holdersOf(deps: ImportDeps, tenantId: string, customer: ClientCus
 /** Why the holders cannot be linked to the provider's customer (undefined: they can). */
 async function linkRefusal(deps: ImportDeps, upstream: Upstream, holders: readonly Holder[], livemode: boolean) {
   const holder = holders[0]!.row;
-  if (holders.some((h) => h.row.id !== holder.id)) return 'its alias and external_id are held by two different local customers';
-  if (holder.deleted_at !== null) return 'the local customer is deleted';
+  if (holders.some((h) => h.row.id !== holder.id)) return twoHolders;
   if (holder.livemode !== null && Number(holder.livemode) !== Number(livemode)) {
     return `the local customer belongs to the ${Number(holder.livemode) === 1 ? 'live' : 'test'} keys, the import to the ${livemode ? 'live' : 'test'} keys`;
   }
@@ -143,7 +150,25 @@ async function linkRefusal(deps: ImportDeps, upstream: Upstream, holders: readon
   return undefined;
 }
 
-function conflictRows(upstream: Upstream, customer: ClientCustomer, holders: readonly Holder[], reason: string | null) {
+/**
+ * Why a provider customer whose key a deleted local customer holds is left out, and what to do. A
+ * deleted customer keeps its alias and external_id, as Meteroid keeps an archived customer's alias
+ * (docs/dialects/meteroid.md, "Deleting a customer"), so a key never comes to name another
+ * customer than the one it named. Nothing here can free it; the provider's side can change.
+ */
+const twoHolders = 'its alias and external_id are held by two different local customers';
+
+const deletedHolder = (h: Holder) =>
+  h.row.deleted_at === null
+    ? null
+    : `the local customer is deleted, and a deleted customer keeps its ${h.key} for good (as Meteroid keeps an archived customer's alias), so this customer cannot be linked or imported with it: change or clear its ${h.key} at the provider and run the import again, or leave it out`;
+
+function conflictRows(
+  upstream: Upstream,
+  customer: ClientCustomer,
+  holders: readonly Holder[],
+  reason: string | null | ((h: Holder) => string | null),
+) {
   const at = new Date().toISOString();
   return holders.map((h) => ({
     upstream_id: upstream.id,
@@ -153,7 +178,7 @@ function conflictRows(upstream: Upstream, customer: ClientCustomer, holders: rea
     value: h.value,
     customer_id: h.row.id,
     public_id: h.row.public_id,
-    reason,
+    reason: typeof reason === 'function' ? reason(h) : reason,
     found_at: at,
   }));
 }

@@ -4,7 +4,7 @@ import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
 import type { UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
 import { importOne, type OnConflict } from './import-one.ts';
-import { anchorColumns, anchorIn, anchorOf, shiftOf } from './list-shift.ts';
+import { anchorColumns, anchorIn, PagedWalk } from './list-shift.ts';
 import { checkedPage, sleepFor } from './list-pages.ts';
 import type { ClientCustomer } from '../contract/dialect.ts';
 
@@ -22,7 +22,7 @@ export interface ImportProgress {
   readonly pages: number;
   /** Customers read from the upstream so far. */
   readonly seen: number;
-  /** Of them, stored and linked by this import; the others were linked already. */
+  /** Of them, stored (created here) and linked by this import; the others were linked already, left out, or linked to a local customer (`linked` in the job's view). */
   readonly imported: number;
   readonly error?: string | undefined;
 }
@@ -52,8 +52,6 @@ export interface ImportDeps {
 
 /** Customers of a page stored at once (a page is at most 100 in every dialect's list). */
 const concurrency = 50;
-/** Times a list paged by position may move under the walk (list-shift.ts) before the import stops (resumable). */
-const maxMoves = 20;
 
 /**
  * Where an import (re)starts: a stopped or failed one where it stopped, keeping whose keys its
@@ -204,8 +202,6 @@ export async function runImport(
     await save({ ...checkpoint, lease_until: leaseUntil(now(), ms), updated_at: now().toISOString() });
     await pause(ms);
   };
-  // A cursor that comes back is a list that never ends: refused rather than walked for ever.
-  const asked = new Set<string>();
   const started = Date.now();
   let stored = 0;
   const onConflict: OnConflict = checkpoint.on_conflict === 'link' ? 'link' : 'report';
@@ -215,7 +211,7 @@ export async function runImport(
   let readBefore = checkpoint.next_token !== null || Number(checkpoint.pages) > 0;
   if (!readBefore) await deps.store.imports.clearConflicts(row.tenant_id, row.id);
   const slice = options.rate !== undefined && options.rate > 0 ? Math.max(1, Math.min(concurrency, Math.floor(options.rate))) : concurrency;
-  /** Stores and links the customers not linked yet; how many it stored or linked. */
+  /** Stores and links the customers not linked yet; how many it stored (a local customer linked is not counted: ImportRepository.linked). */
   const storeAll = async (customers: readonly ClientCustomer[]): Promise<number> => {
     let imported = 0;
     // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
@@ -234,7 +230,7 @@ export async function runImport(
       );
       for (const result of settled) {
         if (result.status === 'rejected') throw result.reason;
-        if (result.value.kind === 'imported' || result.value.kind === 'linked') imported++;
+        if (result.value.kind === 'imported') imported++;
       }
       stored += part.length;
       if (options.rate !== undefined && options.rate > 0) {
@@ -245,76 +241,52 @@ export async function runImport(
     return imported;
   };
   try {
-    // What the walk stored last, for a list paged by position (list-shift.ts).
-    let recent: string[][] = [];
-    let moves = 0;
-    let again = false;
+    const walk = new PagedWalk((token) => checkedPage(deps.client, upstream, token, sleep), {
+      token: checkpoint.next_token ?? undefined,
+      anchor: anchorIn(checkpoint),
+    });
     for (let pages = 0; ; pages++) {
       if ((options.maxPages !== undefined && pages >= options.maxPages) || options.signal?.aborted === true) {
         await save({ ...checkpoint, lease_owner: null, lease_until: null, updated_at: now().toISOString() });
         break;
       }
-      const token = checkpoint.next_token ?? undefined;
-      if (token !== undefined && !again) {
-        if (asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);
-        asked.add(token);
-      }
-      again = false;
-      const page = await checkedPage(deps.client, upstream, token, sleep);
+      const step = await walk.next();
       if (readBefore) {
         await deps.store.imports.clearConflicts(
           row.tenant_id,
           row.id,
-          page.customers.map((c) => c.id),
+          step.read.customers.map((c) => c.id),
         );
         readBefore = false;
       }
-      const anchor = anchorIn(checkpoint);
-      if (page.total !== undefined && anchor !== undefined) {
-        // The page before, read again: did the list move between the two?
-        const before = await checkedPage(deps.client, upstream, anchor.token, sleep);
-        const shift = shiftOf(anchor, page, before, new Set(recent.flat()));
-        if (shift !== 'same') {
-          if (++moves > maxMoves) {
-            throw new GatewayError(
-              'bad_gateway',
-              `The upstream's list kept moving while it was read (customers created or deleted there ${maxMoves} times between two pages); run the import again.`,
-            );
-          }
-          if (shift === 'lost') {
-            // Moved by more than a page, or the anchor customer is gone: the walk starts again
-            // from the first page; what it stored is skipped as linked.
-            await save({ ...checkpoint, next_token: null, ...anchorColumns(undefined), updated_at: now().toISOString() });
-            asked.clear();
-            recent = [];
-            continue;
-          }
-          const imported = await storeAll(before.customers);
-          await save({
-            ...checkpoint,
-            imported: Number(checkpoint.imported) + imported,
-            ...anchorColumns(anchorOf(anchor.token, before)),
-            updated_at: now().toISOString(),
-          });
-          recent = [recent.at(-1) ?? [], before.customers.map((c) => c.id)];
-          again = true;
-          continue;
-        }
+      if (step.kind === 'lost') {
+        // Moved by more than a page, or the anchor customer is gone: the walk starts again from
+        // the first page; what it stored is skipped as linked.
+        await save({ ...checkpoint, next_token: null, ...anchorColumns(undefined), updated_at: now().toISOString() });
+        continue;
       }
-      const imported = await storeAll(page.customers);
-      recent = [recent.at(-1) ?? [], page.customers.map((c) => c.id)];
-      moves = 0;
-      const last = page.next === undefined;
+      const imported = await storeAll(step.page.customers);
+      if (step.kind === 'moved') {
+        // What moved onto the page before is stored; the same page is read again next.
+        await save({
+          ...checkpoint,
+          imported: Number(checkpoint.imported) + imported,
+          ...anchorColumns(walk.anchor),
+          updated_at: now().toISOString(),
+        });
+        continue;
+      }
+      const last = walk.done;
       await save({
         ...checkpoint,
-        next_token: page.next ?? null,
+        next_token: walk.token ?? null,
         state: last ? 'done' : 'running',
         pages: Number(checkpoint.pages) + 1,
-        seen: Number(checkpoint.seen) + page.customers.length,
+        seen: Number(checkpoint.seen) + step.page.customers.length,
         imported: Number(checkpoint.imported) + imported,
         lease_owner: last ? null : owner,
         lease_until: last ? null : leaseUntil(now()),
-        ...anchorColumns(last ? undefined : anchorOf(token, page)),
+        ...anchorColumns(walk.anchor),
         updated_at: now().toISOString(),
       });
       options.onPage?.(progressOf(checkpoint));

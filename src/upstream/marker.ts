@@ -7,6 +7,7 @@ import { comparedFields, shadowDiff } from '../core/shadow-diff.ts';
 import type { LinkRow, Store } from '../store/index.ts';
 import type { Pushed, Upstream, UpstreamClient } from './client.ts';
 import { asCarried } from './fidelity.ts';
+import { PagedWalk } from './list-shift.ts';
 
 // A create whose answer was lost must be found, not repeated. A provider that takes an
 // Idempotency-Key replays its first answer; for one that takes none but has an external id
@@ -37,6 +38,8 @@ export async function findByMarker(client: UpstreamClient, upstream: Upstream, m
 
 /** The most list pages a look-up walks (100 customers each) before it stops and refuses to guess. */
 export const maxLookupPages = 20;
+/** The most list requests it sends: each page after the first is checked against the one before (list-shift.ts). */
+export const maxLookupReads = 2 * maxLookupPages - 1;
 /** How far the provider's clock may be behind this gateway's. */
 const clockSkewMs = 120_000;
 
@@ -55,24 +58,35 @@ export async function findSent(
 ): Promise<Pushed | undefined> {
   // Clocks differ: a customer the provider dates this much before the attempt could still be it.
   const notBefore = since === undefined ? undefined : Date.parse(since) - clockSkewMs;
-  let next: string | undefined;
-  for (let page = 0; page < maxLookupPages; page++) {
-    const listed = await client.listPage(upstream, next);
-    for (const customer of listed.customers) {
+  // A list paged by position is checked for moving under the look-up (list-shift.ts): a delete
+  // there meanwhile could move the customer sought onto a page read already, and it would be
+  // created a second time. Each page after the first costs a second read (the page before, again);
+  // the reads are bounded as well as the pages, so the look-up fits its claim (attempts.ts claimFor).
+  const tooLong = () =>
+    sentUpstream(
+      new GatewayError(
+        'bad_gateway',
+        `An earlier attempt to create this customer reached the ${upstream.dialect.name} upstream and got no usable answer; its customer list is too long to look for what it left there (more than ${maxLookupPages} pages, or moving under the look-up), so the create is not sent again. Check there before retrying.`,
+      ),
+    );
+  let reads = 0;
+  const walk = new PagedWalk((token) => {
+    if (++reads > maxLookupReads) throw tooLong();
+    return client.listPage(upstream, token);
+  });
+  for (let pages = 0; ; ) {
+    if (pages >= maxLookupPages) throw tooLong();
+    const step = await walk.next();
+    if (step.kind === 'lost') continue;
+    if (step.kind === 'page') pages++;
+    for (const customer of step.page.customers) {
       if (notBefore !== undefined && customer.createdAt !== undefined && Date.parse(customer.createdAt) < notBefore) continue;
       if (stillToSend(upstream.dialect, sent, customer) !== undefined) continue;
       if (await store.upstreams.findLinkByRemote(upstream.tenantId, upstream.id, customer.id)) continue;
       return { upstreamId: customer.id, patch: customer.patch };
     }
-    if (listed.next === undefined) return undefined;
-    next = listed.next;
+    if (walk.done) return undefined;
   }
-  throw sentUpstream(
-    new GatewayError(
-      'bad_gateway',
-      `An earlier attempt to create this customer reached the ${upstream.dialect.name} upstream and got no usable answer; its customer list is too long to look for what it left there (more than ${maxLookupPages} pages), so the create is not sent again. Check there before retrying.`,
-    ),
-  );
 }
 
 /**
