@@ -128,6 +128,34 @@ describe('POST /gateway/v1/upstreams/{id}/import', () => {
     expect(await store.countCustomers(tenantId)).toBe(BOOK);
   }, 120_000);
 
+  it('started again as soon as GET shows it done: the last checkpoint seen before the job has left is not a 409', async () => {
+    const { upstreamId, auth } = await tenantWith('import-http-again', provider.baseUrl('wooshpay'));
+    const path = `/gateway/v1/upstreams/${upstreamId}/import`;
+    // The final checkpoint is readable before the job that wrote it has finished (on SQLite the
+    // writer thread's commit is seen by the reader before its answer is back): held open here.
+    const imports = store.imports as { save: typeof store.imports.save };
+    const save = imports.save;
+    let held = 0;
+    imports.save = async (...args: Parameters<typeof save>) => {
+      const saved = await save.apply(store.imports, args);
+      if (args[0].state === 'done') {
+        held++;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return saved;
+    };
+    try {
+      expect((await app.request(path, { method: 'POST', headers: auth })).status).toBe(202);
+      expect(await finished(path, auth)).toMatchObject({ state: 'done', seen: BOOK });
+      const again = await app.request(path, { method: 'POST', headers: auth });
+      expect(again.status, await again.clone().text()).toBe(202);
+      expect(await finished(path, auth)).toMatchObject({ state: 'done', seen: BOOK, imported: 0 });
+      expect(held).toBe(2);
+    } finally {
+      imports.save = save;
+    }
+  }, 120_000);
+
   it('bad input: an unknown upstream is a 404, a bad rate a 400, and neither starts anything', async () => {
     const { created, upstreamId, auth } = await tenantWith('import-http-bad', provider.baseUrl('wooshpay'));
     const unknown = await app.request('/gateway/v1/upstreams/ups_nope/import', jsonInit('POST', {}, auth));

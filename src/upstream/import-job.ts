@@ -77,7 +77,14 @@ export class ImportJobs {
   async start(row: UpstreamRow, options: StartImport = {}): Promise<ImportJobView> {
     if (this.#stopping.signal.aborted)
       throw new GatewayError('unavailable', 'The gateway is shutting down; start the import again shortly.');
-    if (this.#running.has(row.id)) throw runningAlready(row.id, await this.#deps.store.imports.find(row.tenant_id, row.id));
+    const mine = this.#running.get(row.id);
+    if (mine) {
+      const found = await this.#deps.store.imports.find(row.tenant_id, row.id);
+      if (found?.state === 'running') throw runningAlready(row.id, found);
+      // Its last checkpoint is written (a client polling GET …/import saw it done or failed) and the
+      // job is only leaving: a start now follows it rather than refusing what the client was shown.
+      await mine;
+    }
     // Opens the upstream first: credentials that cannot be read fail the request, not the job.
     await this.#deps.client.open(row);
     await checkNothingUnlinked(this.#deps.store, row);
