@@ -305,5 +305,19 @@ describe('a provider customer whose alias a local customer holds (Meteroid)', ()
       headers: { authorization: `Bearer ${created.credentials.meteroid!.api_key}` },
     });
     expect(((await kept.json()) as { name: string }).name).toBe('Local Acme');
+
+    // Deleted, the local customer keeps its alias: the conflict stays, and the advice is what
+    // can be done about that one, not the link that cannot be made.
+    const gone = await app.request('/api/v1/customers/acme-shared', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${created.credentials.meteroid!.api_key}` },
+    });
+    expect(gone.status, await gone.clone().text()).toBeLessThan(300);
+    const again = await cliRun(['import', created.tenant.id, upstream.id]).exit;
+    expect(again.code, again.stderr).toBe(3);
+    expect(again.stderr).toContain(`1 customer of upstream ${upstream.id} was not imported`);
+    expect(again.stderr).toContain('the local customer is deleted');
+    expect(again.stderr).toContain('change or clear its alias at the provider');
+    expect(again.stderr).not.toContain('--on-conflict link');
   }, 180_000);
 });

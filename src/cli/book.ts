@@ -209,14 +209,22 @@ const onConflictOption = (value: string): OnConflict => {
 function conflictMessage(upstream: string, conflicts: readonly ImportConflict[]): string {
   const left = new Set(conflicts.map((c) => c.upstream_id)).size;
   const lines = [
-    `${left} customers of upstream ${upstream} were not imported: a local customer already holds their alias or external_id`,
+    left === 1
+      ? `1 customer of upstream ${upstream} was not imported: a local customer already holds its alias or external_id`
+      : `${left} customers of upstream ${upstream} were not imported: a local customer already holds their alias or external_id`,
     ...conflicts.map(
       (c) =>
         `  ${c.upstream_id}: ${c.key} ${JSON.stringify(c.value)} is local customer ${c.local_public_id} (${c.local_id})${c.reason ? `; not linked: ${c.reason}` : ''}`,
     ),
-    'Nothing was merged or overwritten. For each: if the two are the same customer, run the import again with --on-conflict link',
-    "(the local customer takes the provider's values and is linked to it); if not, change the alias or external_id on one side",
-    'and run the import again. Every other customer of the list was imported.',
+    // A conflict with a reason cannot be linked (its line says why and what to do): the link is
+    // offered only where one could be made.
+    ...(conflicts.some((c) => !c.reason)
+      ? [
+          'Nothing was merged or overwritten. For each: if the two are the same customer, run the import again with --on-conflict link',
+          "(the local customer takes the provider's values and is linked to it); if not, change the alias or external_id on one side",
+          'and run the import again. Every other customer of the list was imported.',
+        ]
+      : ['Nothing was merged or overwritten; each line says what can be done. Every other customer of the list was imported.']),
   ];
   return lines.join('\n');
 }
