@@ -34,15 +34,25 @@ describe('a Zenskar "" custom_data value into a Stripe-like mirror', () => {
       expect(changed.status).toBe(200);
       expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
 
+      // A later change of another key names nothing: the "" key is the customer's, not this change's.
+      const merged = await gw.request(
+        `/zenskar/customers/${id}`,
+        jsonInit('PATCH', { custom_data: { plan: 'platinum', seats: '5', notes: '' } }, zenskar),
+      );
+      expect(merged.status, await merged.clone().text()).toBe(200);
+      expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+
       const rows = await deliveriesOf(rig, tenant, id);
       expect(rows.map((d) => [d.version, d.state])).toEqual([
         [1, 'delivered'],
         [2, 'delivered'],
+        [3, 'delivered'],
       ]);
       expect(rows[0]!.last_error).toMatch(new RegExp(`^not carried: metadata\\.draft \\(.*${dialect}`));
       expect(rows[1]!.last_error).toMatch(new RegExp(`^not carried: metadata\\.notes \\(.*${dialect}`));
+      expect(rows[2]!.last_error).toBeNull();
 
-      expect((await heldAtProvider(rig, tenant, upstream.id, id)).metadata).toEqual({ plan: 'gold', seats: '5' });
+      expect((await heldAtProvider(rig, tenant, upstream.id, id)).metadata).toEqual({ plan: 'platinum', seats: '5' });
     });
   }
 });

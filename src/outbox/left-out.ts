@@ -49,7 +49,11 @@ export async function leaveOutRefused(
   // preferred_locales, Bigcapital's currency) is in no delivery: it keeps the provider's value,
   // which the delivery names rather than being delivered in silence.
   const shownOnly = work.changed.filter((f) => client.reads.includes(f) && !client.sends.includes(f));
-  const keys = work.changed.includes('metadata') ? unheldKeys(upstream.dialect, work.fields) : [];
+  // Only the keys this change touched: a "" key kept from before was named when it was written.
+  const touchedKeys = work.metadataKeys && new Set(work.metadataKeys.map((key) => `metadata.${key}`));
+  const keys = work.changed.includes('metadata')
+    ? unheldKeys(upstream.dialect, work.fields).filter((path) => !touchedKeys || touchedKeys.has(path))
+    : [];
   // A "" the provider reads as none (a Meteroid phone "" into Stripe's phone) is delivered in that
   // form, none, and named: the provider will not hold "".
   const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields));
