@@ -10,6 +10,12 @@ export interface SetOp<T> {
 }
 export interface ClearOp {
   readonly op: 'clear';
+  /**
+   * Sent as "" by a dialect that reads "" as none (Stripe-like, Bigcapital, Zenskar): it keeps a
+   * stored "" (Meteroid keeps the "" it is given), which that dialect shows as "", so writing back
+   * what was read changes nothing. null, where a dialect takes it, clears whatever is stored.
+   */
+  readonly keepsEmpty?: true;
 }
 export interface MergeOp<P> {
   readonly op: 'merge';
@@ -74,6 +80,10 @@ export type CustomerPatch = {
 
 export const set = <T>(value: T): SetOp<T> => ({ op: 'set', value });
 export const clear: ClearOp = Object.freeze({ op: 'clear' });
+/** A clear sent as "": none, and a stored "" stays (ClearOp.keepsEmpty). */
+export const clearToEmpty: ClearOp = Object.freeze({ op: 'clear', keepsEmpty: true });
+/** The value a clear leaves where `current` is stored and `none` is the field's unset value. */
+export const clearedValue = <T>(op: ClearOp, current: T, none: T): T => (op.keepsEmpty && current === '' ? current : none);
 export const merge = <P>(value: P): MergeOp<P> => ({ op: 'merge', value });
 export const setText = (value: string): TextSetOp => ({ op: 'set-text', value });
 export const exempt: ExemptOp = Object.freeze({ op: 'exempt' });

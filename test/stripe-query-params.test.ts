@@ -61,4 +61,31 @@ describe('a Stripe-like POST with parameters in the query string', () => {
       expect(await canonical.json()).toMatchObject({ name: 'Kept', email: null, version: 1 });
     });
   }
+
+  // The Stripe resources beside the customers read them the same way (Stripe SDKs may put a
+  // webhook endpoint's parameters in the query too).
+  it('wooshpay: a webhook endpoint create and update read query parameters; one given twice is a 400', async () => {
+    const headers = {
+      ...fixturesOf(dialects.wooshpay).auth(gw.tenant.credentials.wooshpay!),
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    const post = (path: string, form: string) => gw.request(path, { method: 'POST', headers, body: form });
+    const created = await post(
+      `/v1/webhook_endpoints?description=${encodeURIComponent('From the query')}`,
+      `url=${encodeURIComponent('https://hooks.example/in')}&enabled_events[0]=customer.updated`,
+    );
+    expect(created.status, await created.clone().text()).toBe(200);
+    const endpoint = (await created.json()) as { id: string; description: string | null };
+    expect(endpoint.description).toBe('From the query');
+
+    const updated = await post(`/v1/webhook_endpoints/${endpoint.id}?metadata[team]=billing`, 'description=Updated');
+    expect(updated.status, await updated.clone().text()).toBe(200);
+    expect(await updated.json()).toMatchObject({ description: 'Updated', metadata: { team: 'billing' } });
+
+    const twice = await post(`/v1/webhook_endpoints/${endpoint.id}?description=One`, 'description=Two');
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'description' } });
+    const read = await gw.request(`/v1/webhook_endpoints/${endpoint.id}`, { headers });
+    expect(await read.json()).toMatchObject({ description: 'Updated' });
+  });
 });

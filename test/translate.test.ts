@@ -178,6 +178,14 @@ describe('translate: the loss report is exact', () => {
     // Both addresses at once: Bigcapital's echo rule keeps a same-as-billing shipping one as it was.
     const both = { billing_address: { city: 'Berlin' }, shipping_address: { same_as_billing: false, address: { city: 'Berlin' } } };
     expect(lost(await run('meteroid', 'bigcapital', both))).toContain('shipping.address:lossy');
+    // A shipping address alone may be the billing address too: Meteroid's same_as_billing: false
+    // ends the flag, Bigcapital (no flag) keeps it and the address stored under it.
+    const alone = { shipping_address: { same_as_billing: false, address: { city: 'Berlin' } } };
+    expect(lost(await run('meteroid', 'bigcapital', alone))).toEqual(expect.arrayContaining(['shipping.address:lossy']));
+    for (const from of ['wooshpay', 'zenskar'] as const) {
+      const shipped = from === 'wooshpay' ? shipping : { ship_to_address: { city: 'Berlin' } };
+      expect(lost(await run(from, 'bigcapital', shipped)), from).toEqual(expect.arrayContaining(['shipping.address:lossy']));
+    }
   });
 });
 

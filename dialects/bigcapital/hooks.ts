@@ -207,13 +207,14 @@ export function addressHooks(table: FlatAddress) {
     }
     if (shipping.address) {
       out = writeAddress(shipping.address, 'shipping.address', losses);
-      if (shipping.address.op === 'clear' || patch.address) {
-        losses.push({
-          field: 'shipping.address',
-          kind: 'lossy',
-          message: `${title} shows a same-as-billing shipping address as the billing address: one written as that is kept as it was.`,
-        });
-      }
+      // Whether the address written is the billing address a same-as-billing shipping shows (then
+      // the flag and the address stored under it are kept: src/core/apply-patch.ts) depends on the
+      // stored customer, which the change does not carry: any shipping address write may be one.
+      losses.push({
+        field: 'shipping.address',
+        kind: 'lossy',
+        message: `${title} shows a same-as-billing shipping address as the billing address: one written as that is kept as it was.`,
+      });
       // Bigcapital's shipping fields are the shipping address itself: writing one ends "same as billing".
       losses.push({
         field: 'shipping.same_as_billing',

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { clear, type Customer, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
+import { clear, clearToEmpty, type Customer, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { render, toCreatePatch, toPatch } from './mapping.ts';
 import { CreateRequestBigcapital, UpdateRequestBigcapital } from './request.ts';
 import { CustomerResponseBigcapital } from './seed-response.ts';
@@ -43,7 +43,8 @@ describe('request -> patch', () => {
   it('clears on null and on "", sets a value', () => {
     const patch = toPatch(parse({ ...required, workPhone: null, personalPhone: '', note: 'VIP', website: 'https://a.example' }));
     expect(patch.phone).toEqual(clear);
-    expect(patch.mobile_phone).toEqual(clear);
+    // "" keeps a stored "" (schemas/patch.ts, ClearOp.keepsEmpty); null clears whatever is stored.
+    expect(patch.mobile_phone).toEqual(clearToEmpty);
     expect(patch.description).toEqual(set('VIP'));
     expect(patch.website).toEqual(set('https://a.example'));
   });
@@ -108,7 +109,7 @@ describe('request -> patch', () => {
   });
 
   it('takes displayName "" (how a customer with no name is shown) as no name', () => {
-    expect(toPatch(parse({ ...required, displayName: '' })).name).toEqual(clear);
+    expect(toPatch(parse({ ...required, displayName: '' })).name).toEqual(clearToEmpty);
   });
 
   it('sets active, and null resets it', () => {

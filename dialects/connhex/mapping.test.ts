@@ -80,7 +80,7 @@ describe('connhex mapping: happy', () => {
       parse({ name: '', phone: '', email: '', invoice_prefix: '', tax_exempt: '', preferred_locales: '', address: '' }),
     );
     for (const field of ['name', 'phone', 'email', 'invoice_prefix', 'tax_exempt', 'preferred_locales', 'address'] as const) {
-      expect(patch[field]).toEqual(clear);
+      expect(patch[field]).toMatchObject(clear);
     }
   });
 

@@ -115,7 +115,13 @@ export function text<S extends v.GenericSchema<unknown, string | null>>(field: T
     ...(note ? { note } : {}),
     toPatch: (value) => ({ [field]: textOp(value as string | null) }),
     render: (c) => c[field],
-    fromPatch: (patch) => sent(patch[field]),
+    fromPatch: (patch, losses) => {
+      const op = patch[field];
+      if (op?.op === 'set' && op.value === '') {
+        losses.push({ field, kind: 'lossy', message: `"" is read as a clear: ${field} is cleared, not set to "".` });
+      }
+      return sent(op);
+    },
     parse: (value) => ({ [field]: shownText(value) }),
   });
 }

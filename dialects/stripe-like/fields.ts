@@ -81,7 +81,7 @@ export function lostMembers(
   kept = false,
 ) {
   for (const m of notCarried) {
-    if (!address?.[m]) continue;
+    if (address?.[m] === null || address?.[m] === undefined) continue;
     const message = `Stripe-like addresses have no ${m}${kept ? '; the stored one is kept' : ''}.`;
     losses.push({ field: `${field}.${m}`, kind: 'unsupported', message });
   }

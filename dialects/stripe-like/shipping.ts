@@ -51,6 +51,17 @@ function shippingSent(title: string, op: ShippingOp, losses: Loss[]): unknown {
   if (same_as_billing)
     losses.push({ field: 'shipping.same_as_billing', kind: 'unsupported', message: `${title} has no same-as-billing flag.` });
   if (name === null) losses.push({ field: 'shipping.name', kind: 'required', message: `${title} requires shipping[name] with shipping.` });
+  for (const [m, value] of [
+    ['name', name],
+    ['phone', phone],
+  ] as const) {
+    if (value === '')
+      losses.push({
+        field: `shipping.${m}`,
+        kind: 'lossy',
+        message: `${title} reads "" as a clear: shipping.${m} is cleared, not set to "".`,
+      });
+  }
   lostMembers(address, 'shipping.address', losses, true);
   const sent: Record<string, string> = {};
   for (const m of addressMembers) {

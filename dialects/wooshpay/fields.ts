@@ -9,7 +9,7 @@ import {
   idStripe,
   metadataMember,
   shownString,
-  textStripe,
+  textEmptyIsClear,
 } from '../stripe-like/fields.ts';
 import { clearable, clearableString, EmailParam, text } from '../stripe-like/request.ts';
 import { shippingMember } from '../stripe-like/shipping.ts';
@@ -21,6 +21,7 @@ import { shownText } from '../../src/contract/dialect.ts';
 // parameters are refused, as Stripe does. The request's members come in this order too, which is
 // the order a Stripe error names the first of several faults in.
 
+const title = 'Wooshpay';
 const integer = v.pipe(v.number(), v.integer());
 const taxExempt = ['none', 'exempt', 'reverse'] as const;
 
@@ -43,9 +44,9 @@ export const fieldsWooshpay = {
   }),
   default_source: constant(shownString, () => null),
   delinquent: delinquentStripe,
-  description: textStripe('description', text),
+  description: textEmptyIsClear(title, 'description', text),
   discount: constant(v.null(), () => null),
-  email: textStripe('email', clearable(EmailParam)),
+  email: textEmptyIsClear(title, 'email', clearable(EmailParam)),
   invoice_prefix: member<undefined, string | null>('invoice_prefix', {
     shown: shownString,
     render: (c) => c.invoice_prefix,
@@ -61,13 +62,13 @@ export const fieldsWooshpay = {
     'metadata[k]="" deletes a key, metadata="" clears all; non-string values are shown as JSON text, and that text written back keeps the stored value; an empty string (Zenskar custom_data) is not shown, and kept',
   ),
   // The reference types name and phone as plain strings, with no limit; a phone may carry an extension.
-  name: textStripe('name', clearableString(v.string()), '"" or null clears'),
+  name: textEmptyIsClear(title, 'name', clearableString(v.string()), '"" or null clears'),
   next_invoice_sequence: member<undefined, number | null>('next_invoice_sequence', {
     shown: v.nullable(integer),
     render: (c) => c.next_invoice_sequence,
     parse: (shown) => ({ next_invoice_sequence: typeof shown === 'number' ? set(shown) : clear }),
   }),
-  phone: textStripe('phone', clearableString(v.string())),
+  phone: textEmptyIsClear(title, 'phone', clearableString(v.string())),
   preferred_locales: member<undefined, string[]>('preferred_locales', {
     shown: v.array(v.string()),
     render: (c) => c.preferred_locales,

@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { applyPatch } from '../../src/core/apply-patch.ts';
-import { type CustomerFields, fieldDefaults } from '../../schemas/index.ts';
+import { type CustomerFields, fieldDefaults, set } from '../../schemas/index.ts';
+import { fromPatch } from './from-patch.ts';
 import { toPatch } from './mapping.ts';
 import { UpdateRequestWooshpay } from './request.ts';
 
@@ -45,5 +46,13 @@ describe('wooshpay mapping', () => {
     expect(v.safeParse(UpdateRequestWooshpay, { name: 42 }).success).toBe(false);
     expect(v.safeParse(UpdateRequestWooshpay, { address: { country: 'XX' } }).success).toBe(false);
     expect(v.safeParse(UpdateRequestWooshpay, { shipping: { address: { city: 'x' }, carrier: 'UPS' } }).success).toBe(false);
+  });
+
+  it('does not claim to carry a value set to "": Wooshpay reads it as a clear (phone, shipping phone)', () => {
+    const phone = fromPatch({ phone: set('') });
+    expect(phone.body).toEqual({ phone: '' });
+    expect(phone.losses).toEqual([{ field: 'phone', kind: 'lossy', message: expect.any(String) }]);
+    const shipping = fromPatch({ shipping: set({ name: 'N', phone: '', same_as_billing: false, address: null }) });
+    expect(shipping.losses).toContainEqual(expect.objectContaining({ field: 'shipping.phone', kind: 'lossy' }));
   });
 });

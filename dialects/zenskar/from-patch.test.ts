@@ -50,6 +50,12 @@ describe('zenskar fromPatch', () => {
     expect(body).not.toHaveProperty('custom_data');
     expect(losses).toContainEqual(expect.objectContaining({ field: 'address.email', kind: 'unsupported' }));
   });
+
+  it('does not claim to carry a value set to "": Zenskar reads it as a clear', () => {
+    const { body, losses } = fromPatch({ phone: set('') });
+    expect(body).toEqual({ phone_number: '' });
+    expect(losses).toEqual([{ field: 'phone', kind: 'lossy', message: expect.any(String) }]);
+  });
 });
 
 describe('zenskar translate over HTTP', () => {

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { type Customer, clear, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
+import { type Customer, clear, clearToEmpty, fieldDefaults, merge, set, stateDefaults } from '../../schemas/index.ts';
 import { GatewayError } from '../../src/contract/dialect.ts';
 import { renderErrorZenskar } from './errors.ts';
 import { render, toPatch } from './mapping.ts';
@@ -47,7 +47,7 @@ describe('happy', () => {
   });
 
   it('treats an empty string as clearing a text field', () => {
-    expect(patchOf({ customer_name: '', external_id: '' })).toEqual({ name: clear, external_id: clear });
+    expect(patchOf({ customer_name: '', external_id: '' })).toEqual({ name: clearToEmpty, external_id: clearToEmpty });
   });
 
   it('replaces custom_data whole and clears it with null', () => {

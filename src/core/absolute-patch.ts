@@ -32,6 +32,14 @@ function removedKeysOf(change: { readonly before?: unknown; readonly after: unkn
   return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !Object.hasOwn(after, key) || after[key] === null);
 }
 
+/** The metadata keys recorded changes name (changed-keys rows; a whole-map row names all its keys). */
+export function changedMetadataKeys(changes: readonly RecordedChange[]): string[] {
+  const keys = changes
+    .filter((c) => c.field === 'metadata')
+    .flatMap((c) => [...Object.keys((c.before ?? {}) as Map), ...Object.keys((c.after ?? {}) as Map)]);
+  return [...new Set(keys)];
+}
+
 const isDefault = (name: FieldName, value: unknown) => JSON.stringify(value) === JSON.stringify(fieldDefaults[name]);
 
 /**

@@ -3,6 +3,7 @@ import {
   type AddressOp,
   type CustomerFields,
   type CustomerPatch,
+  clearedValue,
   type FieldName,
   type FieldOp,
   fieldDefaults,
@@ -34,7 +35,7 @@ const emptyShipping: Shipping = { name: null, phone: null, same_as_billing: fals
 
 function field<T>(current: T, op: FieldOp<NonNullable<T>> | undefined, cleared: T): T {
   if (!op) return current;
-  return op.op === 'set' ? op.value : cleared;
+  return op.op === 'set' ? op.value : clearedValue(op, current, cleared);
 }
 
 function applyAddress(current: Address | null, op: AddressOp | undefined): Address | null {
@@ -135,7 +136,7 @@ export function applyPatch(current: CustomerFields, patch: CustomerPatch): Custo
   for (const name of Object.keys(patch) as FieldName[]) {
     if (structured.has(name)) continue;
     const op = patch[name as keyof CustomerPatch] as FieldOp<unknown> | undefined;
-    if (op) next[name] = op.op === 'set' ? op.value : fieldDefaults[name];
+    if (op) next[name] = op.op === 'set' ? op.value : clearedValue(op, current[name], fieldDefaults[name]);
   }
   const address = applyAddress(current.address, patch.address);
   next.address = address;

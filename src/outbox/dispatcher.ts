@@ -6,7 +6,7 @@ import type { LeaseOutcome, Settlement } from '../store/lease.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
-import { absolutePatch, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
+import { absolutePatch, changedMetadataKeys, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
 import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
 import type { DrainPace } from './drain-pace.ts';
@@ -244,6 +244,7 @@ export class Dispatcher {
     const create = row.action === 'create';
     let changed: FieldName[];
     let removed: string[] = [];
+    let metadataKeys: string[] | undefined;
     if (create) {
       changed = setFields(fields);
     } else {
@@ -254,6 +255,7 @@ export class Dispatcher {
       const complete = events.length > 0 && events[0]?.version === since + 1 && events.at(-1)?.version === customer.version;
       changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
       removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
+      if (complete) metadataKeys = changedMetadataKeys(events.flatMap((e) => e.changes));
     }
     const dialect = dialectOf(this.#o.dialects, upstream.dialect);
     return {
@@ -268,6 +270,7 @@ export class Dispatcher {
       fields,
       customer,
       changed,
+      ...(metadataKeys ? { metadataKeys } : {}),
       patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
     };
   }

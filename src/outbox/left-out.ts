@@ -5,7 +5,7 @@ import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
 import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
-import { asCarried, type Uncarried, uncarried } from '../upstream/fidelity.ts';
+import { asCarried, carriedFields, emptiedFields, type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -49,8 +49,15 @@ export async function leaveOutRefused(
   // preferred_locales, Bigcapital's currency) is in no delivery: it keeps the provider's value,
   // which the delivery names rather than being delivered in silence.
   const shownOnly = work.changed.filter((f) => client.reads.includes(f) && !client.sends.includes(f));
-  const keys = work.changed.includes('metadata') ? unheldKeys(upstream.dialect, work.fields) : [];
-  const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys])];
+  // Only the keys this change touched: a "" key kept from before was named when it was written.
+  const touchedKeys = work.metadataKeys && new Set(work.metadataKeys.map((key) => `metadata.${key}`));
+  const keys = work.changed.includes('metadata')
+    ? unheldKeys(upstream.dialect, work.fields).filter((path) => !touchedKeys || touchedKeys.has(path))
+    : [];
+  // A "" the provider reads as none (a Meteroid phone "" into Stripe's phone) is delivered in that
+  // form, none, and named: the provider will not hold "".
+  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields));
+  const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
   for (let round = 0; round < 2; round++) {
@@ -88,7 +95,9 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const after: CustomerFields = applyPatch(current, patch);
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
-  return [...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after)])];
+  // The patch is already in the provider's form (a "" sent as none): the local fields tell it was "".
+  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current));
+  return [...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied])];
 }
 
 /**

@@ -32,6 +32,11 @@ export interface DeliveryWork {
   /** The absolute values of the fields this version changed (all set fields for a create). */
   readonly patch: CustomerPatch;
   readonly changed: readonly FieldName[];
+  /**
+   * The metadata keys these versions changed, from their recorded changes; absent where that is
+   * not known (a create, or history purged by event retention): then every key counts as changed.
+   */
+  readonly metadataKeys?: readonly string[];
 }
 
 export type DeliveryOutcome =

@@ -207,16 +207,27 @@ export function inexact(
     (f) => dialect.translation.coverage[f]?.read === true && (f !== 'shipping' || materialised.shipping === write.after.shipping),
   );
   const carried = asCarried(dialect, write.after);
-  // "" is noise to a comparison, not to a client: a value stored as "" (Meteroid keeps the string
-  // it is given) that the provider reads as none (Stripe's phone="" clears it) would be answered
-  // null where the local store answers "".
-  const emptied = fields.filter((f) => write.after[f] === '' && carried[f] !== '');
+  const emptied = emptiedFields(dialect, write.after, fields, carried);
   return [...shadowDiff(materialised, carried, fields), ...emptied.map((field) => ({ field, upstream: carried[field] ?? null }))].map(
     (d) => ({
       field: d.field,
       message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
     }),
   );
+}
+
+/**
+ * Of `fields`, those stored as "" (Meteroid keeps the string it is given) that the provider reads
+ * as none (Stripe's phone="" clears it): "" is noise to a comparison, not to a client, which would
+ * be answered null there where the local store answers "".
+ */
+export function emptiedFields(
+  dialect: AnyDialect,
+  after: CustomerFields,
+  fields: readonly FieldName[],
+  carried: CustomerFields = asCarried(dialect, after),
+): FieldName[] {
+  return fields.filter((f) => after[f] === '' && carried[f] !== '');
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */

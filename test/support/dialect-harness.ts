@@ -86,7 +86,31 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
     filled.add(field);
   }
   if (filled.size > 0) translated = patchToDialect(dialect, full);
-  return { patch: full, body: translated.body, losses: [...translated.losses, ...replaced, ...writtenBack(dialect, full, current)] };
+  return {
+    patch: full,
+    body: translated.body,
+    losses: [...translated.losses, ...replaced, ...writtenBack(dialect, full, current), ...emptyKept(dialect, full, current)],
+  };
+}
+
+/**
+ * A clear sent as "" keeps a stored "" (schemas/patch.ts, ClearOp.keepsEmpty): a dialect that takes
+ * form bodies, which have no null, sends every clear so, and one that reaches a field or member
+ * stored as "" (Meteroid keeps the "" it is given) leaves it, as that dialect shows it.
+ */
+function emptyKept(dialect: AnyDialect, patch: CustomerPatch, current: CustomerFields): Loss[] {
+  if (!dialect.wire.bodies.includes('form')) return [];
+  const after = applyPatch(current, patch);
+  const losses: Loss[] = [];
+  const visit = (before: unknown, now: unknown, path: string[]) => {
+    if (before === '' && now === null) {
+      losses.push({ field: path.join('.'), kind: 'lossy', message: `${dialect.name} sends a clear as "", which keeps a stored "".` });
+    } else if (before && now && typeof before === 'object' && typeof now === 'object' && !Array.isArray(before)) {
+      for (const [k, v] of Object.entries(before)) visit(v, (now as Record<string, unknown>)[k], [...path, k]);
+    }
+  };
+  for (const f of Object.keys(patch) as FieldName[]) if (f !== 'metadata') visit(current[f], after[f], [f]);
+  return losses;
 }
 
 const shownPrincipal: Principal = { tenantId: 'harness', credentialId: 'harness', livemode: false };

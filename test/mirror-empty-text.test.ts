@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
+import { drainSettled } from './support/drain-until.ts';
+import { jsonInit } from './support/gateway.ts';
+import { deliveriesOf, heldAtProvider, mirrorTenant } from './support/mirror-rig.ts';
+import { providerAndGateway } from './support/upstream.ts';
+
+// A Meteroid phone "" is a string kept as given; a Stripe-like provider has no such value (phone=""
+// clears it, https://docs.stripe.com/api/customers/update). A proxy refuses the write
+// (test/upstream-exact.test.ts); a mirror cannot refuse a committed write, so it delivers the
+// nearest form the provider takes (no phone) and names phone as not carried, on a create and an update.
+
+describe('a Meteroid phone "" into a Stripe-like mirror', () => {
+  const rig = providerAndGateway();
+
+  for (const dialect of ['wooshpay', 'connhex'] as const satisfies readonly DialectName[]) {
+    it(`${dialect}: delivered as no phone, and named not carried`, { timeout: 60_000 }, async () => {
+      const { gw } = rig;
+      const { tenant, upstream } = await mirrorTenant(rig, `empty-phone-${dialect}`, dialect);
+      const meteroid = dialects.meteroid;
+      const auth = fixturesOf(meteroid).auth(tenant.credentials.meteroid!);
+      const path = `${meteroid.routes.prefix}${meteroid.routes.collection}`;
+      const created = await gw.request(path, jsonInit('POST', { name: 'Blank Co', currency: 'USD', phone: '' }, auth));
+      expect(created.status, await created.clone().text()).toBeLessThan(300);
+      const id = fixturesOf(meteroid).idOf((await created.json()) as Record<string, unknown>);
+      expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+      for (const phone of ['+33 1 23', '']) {
+        const res = await gw.request(`${path}/${id}`, jsonInit('PATCH', { phone }, auth));
+        expect(res.status).toBe(200);
+        expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+      }
+
+      // Each version delivered; the create and the emptying named, the phone set between them not.
+      const named = new RegExp(`^not carried: phone \\(.*${dialect}`);
+      const rows = await deliveriesOf(rig, tenant, id);
+      expect(rows.map((d) => `${d.version} ${d.state} ${named.test(d.last_error ?? '')}`)).toEqual([
+        '1 delivered true',
+        '2 delivered false',
+        '3 delivered true',
+      ]);
+      expect((await heldAtProvider(rig, tenant, upstream.id, id)).phone).toBeNull();
+    });
+  }
+});
