@@ -39,6 +39,9 @@ describe('a Meteroid phone "" into a Stripe-like mirror', () => {
         '3 delivered true',
       ]);
       expect((await heldAtProvider(rig, tenant, upstream.id, id)).phone).toBeNull();
+      // The provider's phone went (it was sent none), so the record does not say it kept its value.
+      const emptied = rows.find((d) => d.version === 3)?.last_error;
+      expect(emptied).toBe(`not carried: phone (the ${dialect} API holds no empty text; sent as none)`);
     });
   }
 });

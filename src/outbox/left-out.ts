@@ -31,6 +31,22 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
 }
 
 /**
+ * The delivery's record of what it did not carry. A field left out keeps the provider's value; a
+ * "" the provider reads as none (a Meteroid phone "" into Stripe's phone) was sent as none, so the
+ * provider's value went: the record says which is which.
+ */
+export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, notCarried: readonly string[]): string {
+  const named = notCarried.filter((f): f is FieldName => (fieldNames as readonly string[]).includes(f));
+  const emptied = new Set<string>(emptiedFields(dialect, after, named));
+  const kept = notCarried.filter((f) => !emptied.has(f));
+  const parts = [
+    ...(kept.length > 0 ? [`${kept.join(', ')} (the ${dialect.name} API has no way to make this change; the provider keeps its value)`] : []),
+    ...(emptied.size > 0 ? [`${[...emptied].join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
+  ];
+  return `not carried: ${parts.join('; ')}`;
+}
+
+/**
  * What the update would leave at another value than the local customer, read as the provider's
  * own API reads it (the proxy's check, src/upstream/fidelity.ts): a body it refuses (Bigcapital's
  * required displayName cleared) or a change it ignores (Bigcapital's currency). A mirror cannot

@@ -18,7 +18,7 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { pacedDrain, type ServingSignal } from './drain-pace.ts';
 import type { Replication } from './replication.ts';
-import { leaveOutRefused, notHeldByCreate, outcomeOf } from './left-out.ts';
+import { leaveOutRefused, notCarriedNote, notHeldByCreate, outcomeOf } from './left-out.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamCopy, UpstreamPort } from './types.ts';
 
 // The outbox's port over the tenants' upstreams: the upstreams table, the links and each dialect's
@@ -189,7 +189,7 @@ export class ClientPort implements UpstreamPort {
           );
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
         if (carried.notCarried.length === 0) return { kind: 'delivered' };
-        const notCarried = `not carried: ${carried.notCarried.join(', ')} (the ${upstream.dialect.name} API has no way to make this change; the provider keeps its value)`;
+        const notCarried = notCarriedNote(upstream.dialect, link ? work.fields : current, carried.notCarried);
         this.#options.logger?.error('delivery_not_carried', {
           upstream: upstream.id,
           customer: work.customerId,
