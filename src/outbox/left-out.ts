@@ -40,7 +40,9 @@ export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, notCa
   const emptied = new Set<string>(emptiedFields(dialect, after, named));
   const kept = notCarried.filter((f) => !emptied.has(f));
   const parts = [
-    ...(kept.length > 0 ? [`${kept.join(', ')} (the ${dialect.name} API has no way to make this change; the provider keeps its value)`] : []),
+    ...(kept.length > 0
+      ? [`${kept.join(', ')} (the ${dialect.name} API has no way to make this change; the provider keeps its value)`]
+      : []),
     ...(emptied.size > 0 ? [`${[...emptied].join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
   ];
   return `not carried: ${parts.join('; ')}`;
