@@ -85,7 +85,11 @@ export function refusals(client: AnyDialect, upstream: AnyDialect): Refusal[] {
         ? { patch: carriedPatch(upstream, full, applyPatch(full, probe.patch), touched), current: full }
         : { patch: probe.patch };
     for (const path of declare(write)) {
-      const name = clientName(path, upstream, client) || path;
+      // A whole field the client spreads over several parameters (Bigcapital's billingAddress1/2/City/…),
+      // cleared whole, is named by all of them: a member the provider cannot clear (Meteroid's
+      // line3) has no parameter of its own there, and one of the others would read as its clear.
+      const spread = probe.path.includes('.') ? undefined : client.translation.coverage[probe.path as FieldName]?.as;
+      const name = spread?.includes('/') ? spread : clientName(path, upstream, client) || path;
       // A member change declared for its whole object: the object cannot be changed member by member.
       const partial = probe.kind === 'member' && path !== probe.path;
       const change = partial

@@ -21,6 +21,16 @@ describe('per-pair refusal tables', () => {
     expect(table).toContain('| meteroid | zenskar | nothing |');
   });
 
+  it('names a whole-address clear of a dialect that spreads the address over parameters by all of them', () => {
+    // Bigcapital's billingAddress1/2/City/…: Meteroid cannot clear members Bigcapital has no
+    // parameter for (line3), and naming billingAddress1 instead read as a clear of that line alone.
+    const table = refusalTable();
+    expect(table).toContain(
+      '| bigcapital | meteroid | a clear of `billingAddress1/2/City/State/Country/Zipcode/Email/Phone` | the meteroid API has no form for this clear |',
+    );
+    expect(table).not.toContain('| bigcapital | meteroid | a clear of `billingAddress1` |');
+  });
+
   it('lists no member change the proxy carries: it sends the whole object the write leaves', () => {
     // A Wooshpay client's `address[city]=` on a customer with a street, a Bigcapital client's
     // shippingAddressCity alone: Meteroid and Wooshpay take the whole object, and the proxy sends it.
