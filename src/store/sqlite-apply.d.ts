@@ -20,7 +20,9 @@ export function createApplier(
   db: BetterSqlite3.Database,
   statement?: (sql: string) => BetterSqlite3.Statement<unknown[]>,
 ): (units: readonly (readonly WireStep[])[]) => WireResult[];
-export function setCacheMb(db: BetterSqlite3.Database, mb: number): void;
+export function cacheMbFor(fileBytes: number, mb: number): number;
+export function setCacheMb(db: BetterSqlite3.Database, mb: number): number;
+export const refitCommits: number;
 export function openConnection(
   Database: typeof BetterSqlite3,
   path: string,

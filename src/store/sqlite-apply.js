@@ -96,16 +96,37 @@ export function createApplier(db, statement = statementsOf(db)) {
 }
 
 /**
- * Sizes a connection's page cache; 0 leaves the driver's (better-sqlite3: 16 MB). For the write
- * connection: on a large store an update descends four B-trees of four levels, and with 16 MB the
- * leaves it reads push the interior pages out (docs/performance.md, "A million customers"). The
- * cache grows only as pages are read, so a small store's process holds no more.
- * @param {import('better-sqlite3').Database} db
+ * The write connection's cache for a file of `fileBytes`: about a 32nd of it, between the driver's
+ * 16 MB and `mb`. On a large store an update descends four B-trees of four levels, and with 16 MB
+ * the leaves it reads push their interior pages out (docs/performance.md, "A million customers":
+ * about 9 MB of them at 1,000,000 customers, 2.5 GB); a small store needs none of that, and the
+ * pages a connection writes stay in its cache as the ones it reads do, so a busy small store filled
+ * a fixed 64 MB with event pages never read again (docs/performance.md, "The seventeenth round").
+ * @param {number} fileBytes
  * @param {number} mb
  */
-export function setCacheMb(db, mb) {
-  if (mb > 0) db.pragma(`cache_size = -${Math.floor(mb) * 1024}`);
+export function cacheMbFor(fileBytes, mb) {
+  return Math.min(Math.floor(mb), Math.max(16, Math.floor(fileBytes / 32 / 1048576)));
 }
+
+/**
+ * Sizes a write connection's page cache to its file (cacheMbFor), again as the file grows (the
+ * writers call it every `refitCommits` commits); 0 leaves the driver's (better-sqlite3: 16 MB).
+ * @param {import('better-sqlite3').Database} db
+ * @param {number} mb
+ * @returns {number} the cache set, in MB (0: the driver's)
+ */
+export function setCacheMb(db, mb) {
+  if (mb <= 0) return 0;
+  const pages = Number(db.pragma('page_count', { simple: true }));
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  const fitted = cacheMbFor(pages * pageSize, mb);
+  db.pragma(`cache_size = -${fitted * 1024}`);
+  return fitted;
+}
+
+/** Commits between two sizings of the write connection's cache: a pragma pair, a few µs. */
+export const refitCommits = 2000;
 
 /**
  * Opens a connection with the gateway's settings.
