@@ -184,6 +184,26 @@ describe('proxy: a refusal reaches a Bigcapital client with its reason', () => {
     expect(Object.values(entry?.constraints ?? {}).join(' ')).toContain('The connhex upstream cannot carry this change');
     expect(entry?.constraints).not.toHaveProperty('isNotEmpty');
   });
+
+  it('a Bigcapital clear of the whole billing address into Meteroid is named by all its parameters', async () => {
+    // Meteroid has no form for this clear, member by member either: its line3 has no Bigcapital
+    // parameter, and naming billingAddress1 for it read as a refusal of that line alone.
+    const billing = { billingAddress1: '1 Main St', billingAddressCity: 'Paris', billingAddressCountry: 'FR' };
+    const id = await created('bigcapital', 'meteroid', { displayName: 'Address Co', customerType: 'business', ...billing });
+    const cleared = { billingAddress1: null, billingAddressCity: null, billingAddressCountry: null };
+    const body = (await refusedUpdate(
+      'bigcapital',
+      'meteroid',
+      id,
+      { displayName: 'Address Co', customerType: 'business', ...cleared },
+      400,
+    )) as {
+      message: { property: string }[];
+    };
+    const named = body.message.map((m) => m.property);
+    expect(named).toContain('billingAddress1/2/City/State/Country/Zipcode/Email/Phone');
+    expect(named).not.toContain('billingAddress1');
+  });
 });
 
 describe('proxy: a Meteroid phone "" is answered as the local store answers it, or refused', () => {

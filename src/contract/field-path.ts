@@ -73,7 +73,10 @@ export function dialectPath(dialect: AnyDialect, path: readonly (string | number
   if (as.includes('/') || !Object.hasOwn(top, root)) {
     const last = rest.filter((m): m is string => typeof m === 'string').at(-1);
     const flat = last === undefined ? undefined : flatMember(top, root.replace(/\d+$/, ''), last);
-    return [flat ?? root];
+    // A field spread over parameters (Bigcapital's billingAddress1/2/City/…) with no parameter of
+    // its own for this member (line3), or cleared whole, is named by all of them: one of them
+    // (billingAddress1) would read as a change of that parameter alone.
+    return [flat ?? (as.includes('/') ? as : root)];
   }
   const out: (string | number)[] = [root];
   let schema: unknown = top[root];
