@@ -2,7 +2,7 @@ import type { AnyDialect, IssuedCredentials } from '../src/contract/dialect.ts';
 import { alternate, diskFloor, rowOf, type Side, side } from './alternate.ts';
 import { type ByHandServer, startByHand } from './by-hand.ts';
 import type { Workload } from './load.ts';
-import { custgate, type RowContext, startCustgate } from './rows.ts';
+import { credentialsOf, custgate, type RowContext, startCustgate } from './rows.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
 // The `requests` group's pairs whose ratios are targets (issue #30), measured in alternation.
@@ -45,8 +45,7 @@ export async function alternatedSqlite(ctx: RowContext, dir: string, small: numb
     const custgateSides: Side[] = [];
     const largeSides: Side[] = [];
     registered.forEach((dialect, i) => {
-      const own = smallServer.credentials[dialect.name];
-      if (!own) throw new Error(`the preload issued no credentials for ${dialect.name}`);
+      const own = credentialsOf(smallServer.credentials, dialect.name);
       const meta = { dialect: dialect.name, customers: small, backend: 'sqlite', variant: '' } as const;
       const update = side(
         `${dialect.name} update`,
@@ -112,11 +111,7 @@ export async function alternatedScale(ctx: RowContext, dir: string, small: numbe
     for (const dialect of order) {
       // The seeds stay the registry's, whatever the order: the same requests in every run.
       const i = registered.indexOf(dialect);
-      const credentials = (server: typeof smallServer) => {
-        const issued = server.credentials[dialect.name];
-        if (!issued) throw new Error(`the preload issued no credentials for ${dialect.name}`);
-        return issued;
-      };
+      const credentials = (server: typeof smallServer) => credentialsOf(server.credentials, dialect.name);
       const meta = { kind: 'update', dialect: dialect.name, backend: 'sqlite', variant: '' } as const;
       const update = side(
         `${dialect.name} update`,
@@ -151,8 +146,7 @@ export async function postgresCustgate(ctx: RowContext, dir: string, customers: 
     const tag = ' (PostgreSQL, 1 process)';
     const server = await startCustgate(ctx, dir, { ...pg2, retrieve: true, tag });
     try {
-      const credentials = server.credentials.wooshpay;
-      if (!credentials) throw new Error('the preload issued no credentials for wooshpay');
+      const credentials = credentialsOf(server.credentials, 'wooshpay');
       const meta = { dialect: 'wooshpay', customers, backend: 'postgres', variant: tag } as const;
       const handMeta = { kind: 'by-hand', dialect: 'wooshpay', customers, backend: 'postgres' } as const;
       const work = (w: typeof updateWorkload, c: IssuedCredentials, seed: number) => w(hand.dialect, c, customers, seed);

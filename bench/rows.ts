@@ -153,6 +153,13 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** The credentials the preload issued for a dialect (a bench that finds none is broken, not slow). */
+export function credentialsOf(issued: Readonly<Record<string, IssuedCredentials>>, dialect: string): IssuedCredentials {
+  const credentials = issued[dialect];
+  if (!credentials) throw new Error(`the preload issued no credentials for ${dialect}`);
+  return credentials;
+}
+
 export async function startCustgate(ctx: RowContext, dir: string, server: Server): Promise<Running> {
   const { customers } = server;
   const { load, warmupSeconds, log } = ctx;
@@ -229,14 +236,9 @@ export async function custgate(ctx: RowContext, dir: string, server: Server) {
   const measured = server.order ?? server.dialects;
   // The seeds stay the registry's, whatever the order: the same requests in every run.
   const seedOf = (dialect: AnyDialect) => server.dialects.indexOf(dialect);
-  const credentialsOf = (dialect: AnyDialect) => {
-    const credentials = running.credentials[dialect.name];
-    if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
-    return credentials;
-  };
   try {
     for (const dialect of server.saturate === false ? [] : measured) {
-      const credentials = credentialsOf(dialect);
+      const credentials = credentialsOf(running.credentials, dialect.name);
       const i = seedOf(dialect);
       const meta = { dialect: dialect.name, customers, backend: server.backend, variant: tag };
       await row(ctx, child, url, `${dialect.name} update${tag}`, updateWorkload(dialect, credentials, customers, customers + i), {
@@ -254,7 +256,7 @@ export async function custgate(ctx: RowContext, dir: string, server: Server) {
       const rate = ctx.fixedRate;
       for (const dialect of measured) {
         const meta = { dialect: dialect.name, customers, backend: server.backend, variant: ` (${rate} req/s)`, rate };
-        const work = updateWorkload(dialect, credentialsOf(dialect), customers, 2 * customers + seedOf(dialect));
+        const work = updateWorkload(dialect, credentialsOf(running.credentials, dialect.name), customers, 2 * customers + seedOf(dialect));
         await row(ctx, child, url, `${dialect.name} update${tag} at ${rate} req/s`, work, { kind: 'update', ...meta });
       }
     }

@@ -23,6 +23,7 @@ import { dialects } from '../dialects/index.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { measure, type Workload } from './load.ts';
 import { cpuSeconds, runChild, startChild } from './processes.ts';
+import { credentialsOf } from './rows.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
 const env = process.env;
@@ -179,8 +180,7 @@ try {
   const preloaded = JSON.parse(await runChild(['bench/preload.ts', String(customers)], childEnv, 15 * 60_000)) as {
     credentials: Record<string, IssuedCredentials>;
   };
-  const credentials = preloaded.credentials[dialect.name];
-  if (!credentials) throw new Error(`the preload issued no credentials for ${dialect.name}`);
+  const credentials = credentialsOf(preloaded.credentials, dialect.name);
   const kinds = (env.BENCH_STAGES_KINDS ?? 'retrieve,update')
     .split(',')
     .filter((k): k is 'retrieve' | 'update' => k === 'retrieve' || k === 'update');

@@ -30,20 +30,21 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
   return { patch: out as CustomerPatch, notCarried: declared };
 }
 
+/** What a delivery sends and what it names: `emptied` are the named fields a "" went as none for. */
+export type Carried = { patch: CustomerPatch; notCarried: string[]; emptied: string[] };
+
 /**
  * The delivery's record of what it did not carry. A field left out keeps the provider's value; a
  * "" the provider reads as none (a Meteroid phone "" into Stripe's phone) was sent as none, so the
  * provider's value went: the record says which is which.
  */
-export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, notCarried: readonly string[]): string {
-  const named = notCarried.filter((f): f is FieldName => (fieldNames as readonly string[]).includes(f));
-  const emptied = new Set<string>(emptiedFields(dialect, after, named));
-  const kept = notCarried.filter((f) => !emptied.has(f));
+export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied }: Omit<Carried, 'patch'>): string {
+  const kept = notCarried.filter((f) => !emptied.includes(f));
   const parts = [
     ...(kept.length > 0
       ? [`${kept.join(', ')} (the ${dialect.name} API has no way to make this change; the provider keeps its value)`]
       : []),
-    ...(emptied.size > 0 ? [`${[...emptied].join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
+    ...(emptied.length > 0 ? [`${emptied.join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
   ];
   return `not carried: ${parts.join('; ')}`;
 }
@@ -54,12 +55,7 @@ export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, notCa
  * required displayName cleared) or a change it ignores (Bigcapital's currency). A mirror cannot
  * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
  */
-export async function leaveOutRefused(
-  upstream: Upstream,
-  link: LinkRow,
-  work: DeliveryWork,
-  current: Customer,
-): Promise<{ patch: CustomerPatch; notCarried: string[] }> {
+export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: DeliveryWork, current: Customer): Promise<Carried> {
   const declared = leaveOutUncarried(upstream.dialect, work.patch);
   let patch = declared.patch;
   const client = upstream.dialect.client;
@@ -97,7 +93,8 @@ export async function leaveOutRefused(
     }
     patch = out as CustomerPatch;
   }
-  return { patch, notCarried };
+  // A "" left out after all (declared, or refused above) was not sent as none: the provider keeps it.
+  return { patch, notCarried, emptied: emptied.filter((f) => Object.hasOwn(patch, f)) };
 }
 
 /**
@@ -108,14 +105,17 @@ export async function leaveOutRefused(
  * holds only in a nearer form (a number in Wooshpay's string metadata) is delivered in that form,
  * unnamed, as an update delivers it.
  */
-export async function notHeldByCreate(upstream: Upstream, current: Customer, patch: CustomerPatch): Promise<string[]> {
+export async function notHeldByCreate(upstream: Upstream, current: Customer, patch: CustomerPatch): Promise<Carried> {
   const request = requestFor(upstream, undefined, { patch, current });
   const after: CustomerFields = applyPatch(current, patch);
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
   // The patch is already in the provider's form (a "" sent as none): the local fields tell it was "".
   const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current));
-  return [...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied])];
+  const notCarried = [
+    ...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied]),
+  ];
+  return { patch, notCarried, emptied };
 }
 
 /**

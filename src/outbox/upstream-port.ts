@@ -172,9 +172,7 @@ export class ClientPort implements UpstreamPort {
         if (recovered && !recovered.work) return { kind: 'delivered' };
         if (recovered) [link, work] = [recovered.link, recovered.work ?? work];
       }
-      const carried = link
-        ? await leaveOutRefused(upstream, link, work, current)
-        : { patch: work.patch, notCarried: await notHeldByCreate(upstream, current, work.patch) };
+      const carried = link ? await leaveOutRefused(upstream, link, work, current) : await notHeldByCreate(upstream, current, work.patch);
       if (!link && looksUp) {
         // Recorded before it leaves: if its answer is lost, the next delivery finds what it left.
         const sent = applyPatch(current, carried.patch);
@@ -189,7 +187,7 @@ export class ClientPort implements UpstreamPort {
           );
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
         if (carried.notCarried.length === 0) return { kind: 'delivered' };
-        const notCarried = notCarriedNote(upstream.dialect, link ? work.fields : current, carried.notCarried);
+        const notCarried = notCarriedNote(upstream.dialect, carried);
         this.#options.logger?.error('delivery_not_carried', {
           upstream: upstream.id,
           customer: work.customerId,

@@ -22,7 +22,7 @@ export function createApplier(
 ): (units: readonly (readonly WireStep[])[]) => WireResult[];
 export function cacheMbFor(fileBytes: number, mb: number): number;
 export function setCacheMb(db: BetterSqlite3.Database, mb: number): number;
-export const refitCommits: number;
+export function cacheKeeper(db: BetterSqlite3.Database, mb: number): () => void;
 export function openConnection(
   Database: typeof BetterSqlite3,
   path: string,

@@ -110,8 +110,8 @@ export function cacheMbFor(fileBytes, mb) {
 }
 
 /**
- * Sizes a write connection's page cache to its file (cacheMbFor), again as the file grows (the
- * writers call it every `refitCommits` commits); 0 leaves the driver's (better-sqlite3: 16 MB).
+ * Sizes a write connection's page cache to its file (cacheMbFor); 0 leaves the driver's
+ * (better-sqlite3: 16 MB).
  * @param {import('better-sqlite3').Database} db
  * @param {number} mb
  * @returns {number} the cache set, in MB (0: the driver's)
@@ -126,7 +126,22 @@ export function setCacheMb(db, mb) {
 }
 
 /** Commits between two sizings of the write connection's cache: a pragma pair, a few µs. */
-export const refitCommits = 2000;
+const refitCommits = 2000;
+
+/**
+ * Sizes the write connection's cache now and returns what each writer calls after a commit, so
+ * the cache follows the file as it grows (every `refitCommits` commits).
+ * @param {import('better-sqlite3').Database} db
+ * @param {number} mb
+ * @returns {() => void}
+ */
+export function cacheKeeper(db, mb) {
+  setCacheMb(db, mb);
+  let commits = 0;
+  return () => {
+    if (++commits % refitCommits === 0) setCacheMb(db, mb);
+  };
+}
 
 /**
  * Opens a connection with the gateway's settings.

@@ -22,7 +22,7 @@ import { appendFileSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createApplier, describe, openConnection, refitCommits, setCacheMb, statementsOf } from './sqlite-apply.js';
+import { cacheKeeper, createApplier, describe, openConnection, statementsOf } from './sqlite-apply.js';
 
 /** @typedef {import('./sqlite-apply.js').WireStep} WireStep */
 /** @typedef {{ read: number, sql: string, params: unknown[] }} ReadMessage */
@@ -34,7 +34,7 @@ const { path, synchronous, busyTimeoutMs, checkpoint, cacheMb, trace, timing } =
     workerData
   );
 const db = openConnection(Database, path, synchronous, busyTimeoutMs);
-setCacheMb(db, cacheMb);
+const refit = cacheKeeper(db, cacheMb);
 const statement = statementsOf(db);
 const apply = createApplier(db, statement);
 
@@ -164,7 +164,6 @@ if (checkpoint === 'thread') {
 /** @type {{ ids: number[], units: (readonly WireStep[])[], from: Reply[] }} */
 let queue = { ids: [], units: [], from: [] };
 let scheduled = false;
-let commits = 0;
 
 function flush() {
   scheduled = false;
@@ -173,7 +172,7 @@ function flush() {
   if (units.length === 0) return;
   const started = performance.now();
   const results = apply(units);
-  if (++commits % refitCommits === 0) setCacheMb(db, cacheMb);
+  refit();
   if (record) record('commit', started, performance.now() - started, `${units.length}/${walBytes()}`);
   // One answer per port, in the order its units came (ids are numbered by each sender).
   /** @type {Map<Reply, { ids: number[], results: unknown[] }>} */

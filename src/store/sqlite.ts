@@ -5,7 +5,7 @@ import type { CompiledQuery } from 'kysely';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import type { MessagePort } from 'node:worker_threads';
 import type { SqlExecutor, Step } from './executor.ts';
-import { createApplier, openConnection, refitCommits, setCacheMb, type WireStep } from './sqlite-apply.js';
+import { cacheKeeper, createApplier, openConnection, type WireStep } from './sqlite-apply.js';
 import { classify, portWriter, threadWriter, type Timed, type Writer, writerCacheMb } from './sqlite-writers.ts';
 import { migrations } from './migrations.ts';
 import type { SqliteOptions } from './sqlite-options.ts';
@@ -93,13 +93,11 @@ export class SqliteExecutor implements SqlExecutor {
     } else if (this.writerKind === 'thread') {
       this.#writer = threadWriter(this.#options);
     } else {
-      const cacheMb = writerCacheMb(this.#options);
-      setCacheMb(this.db, cacheMb);
+      const refit = cacheKeeper(this.db, writerCacheMb(this.#options));
       const apply = createApplier(this.db);
-      let commits = 0;
       this.#writer = {
         apply: async (units, timed) => {
-          if (++commits % refitCommits === 0) setCacheMb(this.db, cacheMb);
+          refit();
           if (!timed) return apply(units);
           const started = traceNow();
           const results = apply(units);
