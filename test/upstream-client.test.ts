@@ -47,7 +47,14 @@ const upstreamOf = (dialect: AnyDialect, overrides: Partial<Upstream> = {}): Ups
   ...overrides,
 });
 
-const linkTo = (remoteId: string): LinkRow => ({ upstream_id: 'u', customer_id: 'c', tenant_id: 't', remote_id: remoteId, created_at: '' });
+const linkTo = (remoteId: string): LinkRow => ({
+  upstream_id: 'u',
+  customer_id: 'c',
+  tenant_id: 't',
+  remote_id: remoteId,
+  created_at: '',
+  import_started_at: null,
+});
 
 /** The provider's canonical copy, read through its gateway API. */
 async function stored(remoteId: string): Promise<Record<string, unknown>> {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { AnyDialect } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../open-store.ts';
-import type { LoadedFixtures } from '../gateway/fixtures.ts';
+import type { FixtureLoad, LoadedFixtures } from '../gateway/fixtures.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listTenants } from '../store/tenant-admin.ts';
 
@@ -12,8 +13,8 @@ import { findTenant, listTenants } from '../store/tenant-admin.ts';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Reads and checks the file (its shape and dialects; each body is checked as it is loaded): how to
- * load it into a tenant, all or nothing.
+ * Reads the file and checks its shape and dialects: then, for a tenant, every fixture checked as
+ * the load will create it (src/gateway/fixtures.ts, planFixtures), and how to load them, all or nothing.
  */
 export async function readFixtureFile(env: Env, all: readonly AnyDialect[], file: string) {
   let text: string;
@@ -23,10 +24,10 @@ export async function readFixtureFile(env: Env, all: readonly AnyDialect[], file
     throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   // Loaded here, not with the CLI: the YAML parser is not kept in a server's memory for a dev-only flag.
-  const { checkFile, loadFixtures, parseFixtureText } = await import('../gateway/fixtures.ts');
+  const { checkFile, parseFixtureText, planFixtures } = await import('../gateway/fixtures.ts');
   const data = parseFixtureText(text, file);
   checkFile(data, all);
-  return (store: Store, tenantId: string): Promise<LoadedFixtures> => loadFixtures(store, loadConfig(env), { id: tenantId }, data, all);
+  return (tenantId: string): FixtureLoad => planFixtures(loadConfig(env), { id: tenantId }, data, all);
 }
 
 /** Reads the file and creates its customers in the tenant; all or nothing. */
@@ -37,7 +38,7 @@ export async function loadFixtureFile(
   tenantId: string,
   file: string,
 ): Promise<LoadedFixtures> {
-  return (await readFixtureFile(env, all, file))(store, tenantId);
+  return (await readFixtureFile(env, all, file))(tenantId)(store);
 }
 
 export function registerFixtureCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
@@ -96,12 +97,25 @@ async function fixturesTarget(store: Store, tenantRef: string | undefined) {
 }
 
 /**
- * `serve --fixtures`, after `POST /gateway/v1/reset` emptied a tenant: the file again (read afresh,
- * as on a start), when that is the tenant it loads into; the fixtures' answers by name.
+ * `serve --fixtures`, before `POST /gateway/v1/reset` empties a tenant: when that is the tenant it
+ * loads into, the file again (read afresh, as on a start), every fixture checked as the load will
+ * create it; the load, which runs after the reset. A file that cannot be read or fails its check is
+ * the reset's 409, and nothing is emptied.
  */
 export function reloadFixturesOnReset(store: Store, env: Env, all: readonly AnyDialect[], file: string, tenantRef?: string) {
-  return async (tenantId: string): Promise<Readonly<Record<string, unknown>> | undefined> => {
+  return async (tenantId: string): Promise<(() => Promise<Readonly<Record<string, unknown>>>) | undefined> => {
     if ((await fixturesTarget(store, tenantRef)).id !== tenantId) return undefined;
-    return (await loadFixtureFile(store, env, all, tenantId, file)).customers;
+    const load = await checkedForReset(`the fixtures in ${file}`, async () => (await readFixtureFile(env, all, file))(tenantId));
+    return async () => (await load(store)).customers;
   };
+}
+
+/** Reads and checks the fixtures a reset loads again: any failure is the reset's refusal (a 409), before anything is emptied. */
+export async function checkedForReset<T>(what: string, check: () => T | Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new GatewayError('conflict', `Nothing was reset: ${what}, loaded again after a reset, fail their check. ${why}`);
+  }
 }

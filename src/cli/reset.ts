@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
-import { resetAnswer, resetTenant } from '../store/tenant-reset.ts';
+import { type ResetReport, resetAnswer, resetTenant } from '../store/tenant-reset.ts';
 import { readFixtureFile } from './fixtures.ts';
 
 // `custgate reset --tenant t`: the CLI form of POST /gateway/v1/reset, for a dev database, with the
@@ -11,6 +11,15 @@ import { readFixtureFile } from './fixtures.ts';
 // running server loads again on its reset: `--fixtures <file>` names them.
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Fixtures that passed their check failed to load after the reset (a store error): said so, the tenant being empty now. */
+function loadFailed(error: unknown, tenant: { id: string; name: string }, deleted: ResetReport, file: string | undefined): Error {
+  const why = error instanceof Error ? error.message : String(error);
+  return new Error(
+    `${tenant.name} (${tenant.id}) was reset (${deleted.customers} customer(s) deleted), but ${file}, which passed its check, ` +
+      `failed to load: ${why.replace(/\.$/, '')}. The tenant is empty now; load the file again with \`custgate fixtures load ${file} --tenant ${tenant.id}\`.`,
+  );
+}
 
 export function registerResetCommand(program: Command, env: Env, dialects: () => Promise<readonly AnyDialect[]>): void {
   program
@@ -23,13 +32,17 @@ export function registerResetCommand(program: Command, env: Env, dialects: () =>
     .option('--json', 'print one JSON object and nothing else')
     .action(async (opts: { tenant: string; fixtures?: string; json?: boolean }) => {
       if (loadConfig(env).production) throw new Error('reset is a development command: it is refused with NODE_ENV=production');
-      // The file is read and checked before anything is emptied: a wrong path leaves the tenant as it is.
-      const load = opts.fixtures === undefined ? undefined : await readFixtureFile(env, await dialects(), opts.fixtures);
+      const read = opts.fixtures === undefined ? undefined : await readFixtureFile(env, await dialects(), opts.fixtures);
       const store = await openStore(env);
       try {
         const tenant = await findTenant(store, opts.tenant);
+        // Every fixture is checked as the load will create it before anything is emptied: a wrong
+        // path or a body a dialect refuses leaves the tenant's customers where they are.
+        const load = read?.(tenant.id);
         const deleted = await resetTenant(store, tenant.id);
-        const fixtures = load && (await load(store, tenant.id)).customers;
+        const fixtures =
+          load &&
+          (await load(store).catch((error: unknown) => Promise.reject(loadFailed(error, tenant, deleted, opts.fixtures)))).customers;
         const answer = resetAnswer(tenant, deleted, fixtures);
         const loaded = fixtures ? ` Loaded ${Object.keys(fixtures).length} fixture(s): ${Object.keys(fixtures).join(', ')}.` : '';
         process.stdout.write(

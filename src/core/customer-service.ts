@@ -1,4 +1,4 @@
-import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, type IdKind, stateDefaults } from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, type IdKind } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { ReplicaTarget } from './replicas.ts';
@@ -11,7 +11,7 @@ import {
   UniqueViolation,
   type WritePlan,
 } from '../store/index.ts';
-import { applyPatch, diffFields, type FieldChange } from './apply-patch.ts';
+import { diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { deliveries, eventRow, keptResponse, planDelete, planUpdate, recordedRows } from './write-plans.ts';
 import {
@@ -28,8 +28,9 @@ import {
 } from './write-checks.ts';
 import type { Recorder, ServiceOptions, Write, WriteRequest, WriteRoute } from './write-request.ts';
 import { KeptCustomers } from './kept-customers.ts';
-import { idValue, newPublicId, uuidPattern } from './ids.ts';
+import { idValue, uuidPattern } from './ids.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
+import { createdFields, newCustomer } from './new-customer.ts';
 
 export { type Caller, checkInvariants } from './write-checks.ts';
 export type { EventSink, KeptResponse, ServiceOptions, WriteRequest, WriteRoute, WrittenEvent } from './write-request.ts';
@@ -119,26 +120,14 @@ export class CustomerService {
 
   async create(patch: CustomerPatch, request: WriteRequest, route: WriteRoute = {}): Promise<Customer> {
     const ctx: Write = { ...request, ...route };
-    const fields = ctx.overlay ? applyPatch(applyPatch(fieldDefaults, patch), ctx.overlay) : applyPatch(fieldDefaults, patch);
-    checkInvariants(fields);
-    checkGrowth(fieldDefaults, fields, ctx, this.#options.maxCustomerBytes);
+    const fields = createdFields(patch, ctx, this.#options.maxCustomerBytes);
     const tenantId = ctx.principal.tenantId;
     const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
-      const customer: Customer = {
-        ...stateDefaults,
-        ...fields,
-        livemode: ctx.principal.livemode,
-        uuid: ctx.ids?.uuid ?? crypto.randomUUID(),
-        public_id: ctx.ids?.public_id ?? newPublicId(),
-        number: await this.#nextNumber(tenantId),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-      };
+      const customer = newCustomer(fields, ctx, await this.#nextNumber(tenantId), now);
       try {
         await this.#store.insertCustomer({
           row: customerToRow(customer, tenantId),

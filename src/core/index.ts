@@ -7,3 +7,4 @@ export * from './customer-list.ts';
 export * from './replicas.ts';
 export * from './via.ts';
 export { checkUpdateConditions } from './write-checks.ts';
+export { createdFields, newCustomer } from './new-customer.ts';

@@ -44,7 +44,7 @@ export interface WriteRoute {
    * The customer's id at an upstream, stored atomically with the write: a create's new customer, or
    * an update that changes the customer (one that changes nothing writes no link: its caller links).
    */
-  readonly link?: { readonly upstreamId: string; readonly remoteId: string } | undefined;
+  readonly link?: { readonly upstreamId: string; readonly remoteId: string; readonly importStartedAt?: string } | undefined;
   /** A new customer takes the upstream's id where it has the shape of one of ours. */
   readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
   /**

@@ -132,7 +132,7 @@ const serve = (program: Command): void => {
         await store.executor.close();
         throw error;
       }
-      const afterReset =
+      const resetFixtures =
         opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, env, all, opts.fixtures, opts.fixturesTenant);
       const gateway = await startNode(env, {
         port: opts.port,
@@ -141,7 +141,7 @@ const serve = (program: Command): void => {
         storeFromEnv: true,
         metrics,
         logger,
-        ...(afterReset ? { afterReset } : {}),
+        ...(resetFixtures ? { resetFixtures } : {}),
       });
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
       const base = `http://${host}:${gateway.port}`;

@@ -5,7 +5,7 @@ import { registry as staticRegistry } from '../../dialects/index.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
 import { createGateway } from '../http/app.ts';
 import { AddressSlots } from '../http/in-flight.ts';
-import type { AfterReset } from '../http/runtime.ts';
+import type { ResetFixtures } from '../http/runtime.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
@@ -98,8 +98,8 @@ export async function startNode(
     /** The dialects to serve (a test may inject its own); default: the static registry. */
     readonly registry?: Registry;
     readonly metrics?: GatewayMetrics;
-    /** What `POST /gateway/v1/reset` loads into the tenant again (serve --fixtures, startGateway's fixtures). */
-    readonly afterReset?: AfterReset;
+    /** What `POST /gateway/v1/reset` loads into the tenant again (serve --fixtures, startGateway's fixtures), checked before it empties it. */
+    readonly resetFixtures?: ResetFixtures;
   },
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
@@ -175,7 +175,7 @@ export async function startNode(
     },
     docsAssets: swaggerAssetsFromNodeModules(),
     importHolder: processHolder(),
-    ...(options.afterReset ? { afterReset: options.afterReset } : {}),
+    ...(options.resetFixtures ? { resetFixtures: options.resetFixtures } : {}),
     transport,
     claimOwner: heartbeat,
   });

@@ -6,8 +6,8 @@ import type { GivenCredentials } from '../gateway/given-keys.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { resetTenant } from '../store/tenant-reset.ts';
 import { openStore, startNode } from './node.ts';
-import { loadFixtureFile } from '../cli/fixtures.ts';
-import { loadFixtures } from '../gateway/fixtures.ts';
+import { checkedForReset, readFixtureFile } from '../cli/fixtures.ts';
+import { type FixtureLoad, planFixtures } from '../gateway/fixtures.ts';
 
 // `import { startGateway } from 'custgate/testing'`: a whole gateway for a test suite, on an
 // in-memory SQLite store and a free port of 127.0.0.1, with the tenants (and, where given, the
@@ -60,15 +60,16 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
   const all = dialectList(registry);
   const tenants: Record<string, CreatedTenant> = {};
   const fixtures: Record<string, Readonly<Record<string, unknown>>> = {};
-  // A tenant's fixtures, loaded at start and again after each reset of it: a reset leaves the
-  // tenant as a fresh start would (docs/dev-server.md), with the new answers in `fixtures`.
-  const loadFor = async (name: string, tenantId: string): Promise<void> => {
+  // A tenant's fixtures, read (a path again each time) and every one checked as the load will create
+  // it, before anything is emptied; loaded at start and again after each reset of it: a reset leaves
+  // the tenant as a fresh start would (docs/dev-server.md), with the new answers in `fixtures`.
+  const planFor = async (name: string, tenantId: string): Promise<FixtureLoad | undefined> => {
     const wanted = options.tenants?.[name]?.fixtures;
-    if (typeof wanted === 'string') {
-      fixtures[name] = (await loadFixtureFile(store, env, all, tenantId, wanted)).customers;
-    } else if (wanted) {
-      fixtures[name] = (await loadFixtures(store, config, { id: tenantId }, wanted, all)).customers;
-    }
+    if (typeof wanted === 'string') return (await readFixtureFile(env, all, wanted))(tenantId);
+    return wanted ? planFixtures(config, { id: tenantId }, wanted, all) : undefined;
+  };
+  const loadInto = async (name: string, load: FixtureLoad | undefined): Promise<void> => {
+    if (load) fixtures[name] = (await load(store)).customers;
   };
   try {
     for (const [name, wanted] of Object.entries(options.tenants ?? { test: {} })) {
@@ -78,20 +79,23 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
       };
       const created = await createTenant(store, config, name, { given, dialects: all });
       tenants[name] = created;
-      await loadFor(name, created.tenant.id);
+      await loadInto(name, await planFor(name, created.tenant.id));
     }
   } catch (error) {
     await store.executor.close();
     throw error;
   }
   // POST /gateway/v1/reset loads a tenant's fixtures again too, as gateway.reset() does.
-  const afterReset = async (tenantId: string) => {
+  const resetFixtures = async (tenantId: string) => {
     const name = Object.keys(tenants).find((n) => tenants[n]?.tenant.id === tenantId);
     if (name === undefined || options.tenants?.[name]?.fixtures === undefined) return undefined;
-    await loadFor(name, tenantId);
-    return fixtures[name];
+    const load = await checkedForReset(`tenant ${name}'s fixtures`, () => planFor(name, tenantId));
+    return async () => {
+      await loadInto(name, load);
+      return fixtures[name] ?? {};
+    };
   };
-  const gateway = await startNode(env, { port: options.port ?? 0, hostname: '127.0.0.1', store, afterReset });
+  const gateway = await startNode(env, { port: options.port ?? 0, hostname: '127.0.0.1', store, resetFixtures });
   return {
     url: `http://127.0.0.1:${gateway.port}`,
     port: gateway.port,
@@ -99,10 +103,15 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
     fixtures,
     async reset(tenant) {
       const names = tenant === undefined ? Object.keys(tenants) : [tenant];
+      // Every tenant's fixtures checked before any tenant is emptied.
+      const planned: [string, string, FixtureLoad | undefined][] = [];
       for (const name of names) {
         const id = tenants[name]?.tenant.id ?? (await findTenant(store, name)).id;
+        planned.push([name, id, await planFor(name, id)]);
+      }
+      for (const [name, id, load] of planned) {
         await resetTenant(store, id);
-        await loadFor(name, id);
+        await loadInto(name, load);
       }
     },
     stop: () => gateway.close(),

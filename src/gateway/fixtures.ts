@@ -1,9 +1,11 @@
 import { parse as parseYaml } from 'yaml';
 import type { GatewayConfig } from '../config.ts';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
+import type { Customer } from '../../schemas/index.ts';
 import { isGatewayError } from '../contract/errors.ts';
+import { dialectPath, inDialectTerms } from '../contract/field-path.ts';
 import { validate } from '../contract/validate.ts';
-import { CustomerService, newPublicId } from '../core/index.ts';
+import { CustomerService, createdFields, newCustomer, newPublicId, uuidPattern } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { deleteCustomers } from '../store/tenant-reset.ts';
 
@@ -108,11 +110,13 @@ function resolve(value: unknown, answers: ReadonlyMap<string, unknown>, where: s
   return value;
 }
 
-/** A dialect's refusal of a body, as one line naming the fixture and each field. */
-function refusal(label: string, error: unknown): FixtureError {
+/** A dialect's refusal of a body, as one line naming the fixture and each field in the dialect's names. */
+function refusal(label: string, dialect: AnyDialect, error: unknown): FixtureError {
+  if (error instanceof FixtureError) return error;
   if (!isGatewayError(error)) return new FixtureError(`${label}: ${error instanceof Error ? error.message : String(error)}`);
-  const issues = (error.details.issues ?? []).map((issue) => `${label}.params.${issue.path.join('.')}: ${issue.message}`);
-  return new FixtureError(issues.length > 0 ? issues.join('; ') : `${label}: ${error.message}`);
+  const named = inDialectTerms(error, dialect);
+  const issues = (named.details.issues ?? []).map((issue) => `${label}.params.${issue.path.join('.')}: ${issue.message}`);
+  return new FixtureError(issues.length > 0 ? issues.join('; ') : `${label}: ${named.message}`);
 }
 
 export interface LoadedFixtures {
@@ -120,11 +124,114 @@ export interface LoadedFixtures {
   readonly customers: Readonly<Record<string, unknown>>;
 }
 
+/** Loads checked fixtures into the tenant they were checked for, once; all or nothing. */
+export type FixtureLoad = (store: Store) => Promise<LoadedFixtures>;
+
+type Ids = { readonly uuid: string; readonly public_id: string };
+
+/** A fixture's params (references resolved) as its dialect's create maps them: what the core is asked to create. */
+function mapped(fixture: Fixture, params: unknown, principal: Principal) {
+  const body = validate(fixture.dialect.wire.request.create, params);
+  const patch = fixture.dialect.translation.createPatch(body);
+  return { patch, request: { principal, dialect: fixture.dialect.name, metadataMaxKeys: fixture.dialect.metadataMaxKeys } };
+}
+
 /**
- * Creates the file's customers in the tenant, in order, each as a create through its dialect would
- * (the dialect's validation and mapping); on any failure the ones already created are deleted.
- * They are local writes: no proxy upstream, outbox delivery or webhook event is made for them.
+ * Every fixture checked as the load will create it, without writing: the dialect's validation and
+ * mapping, the core's checks of a create (src/core/new-customer.ts), and what the store would refuse
+ * between the file's own customers (an alias or external_id twice; an external_id that is an
+ * earlier fixture's UUID). References resolve against answers rendered from the customers the
+ * checks made, with the ids the load will give them, so `${jenny:id}` is the id the load writes.
+ * A reset checks this before it empties a tenant (src/cli/reset.ts, src/http/dev-api.ts): a file
+ * the load would refuse leaves the tenant's customers where they are.
  */
+export function planFixtures(
+  config: GatewayConfig,
+  tenant: { readonly id: string; readonly livemode?: boolean },
+  data: unknown,
+  all: readonly AnyDialect[],
+): FixtureLoad {
+  const fixtures = checkFile(data, all);
+  const principal: Principal = { tenantId: tenant.id, credentialId: 'fixtures', livemode: tenant.livemode ?? false };
+  const answers = new Map<string, unknown>();
+  const owners = new Map<string, string>();
+  const now = new Date().toISOString();
+  const planned = fixtures.map((fixture, i) => {
+    const label = `fixture "${fixture.name}"`;
+    const params = resolve(fixture.params, answers, `${label}.params`);
+    const ids: Ids = { uuid: crypto.randomUUID(), public_id: newPublicId() };
+    let customer: Customer;
+    try {
+      const { patch, request } = mapped(fixture, params, principal);
+      const ctx = { ...request, ids };
+      customer = newCustomer(createdFields(patch, ctx, config.maxCustomerBytes), ctx, i + 1, now);
+    } catch (error) {
+      throw refusal(label, fixture.dialect, error);
+    }
+    for (const field of ['alias', 'external_id'] as const) {
+      const value = customer[field];
+      const owner = value === null ? undefined : owners.get(`${field}:${value}`);
+      const where = `${label}.params.${dialectPath(fixture.dialect, [field]).join('.')}`;
+      if (owner !== undefined)
+        throw new FixtureError(`${where}: "${value}" is fixture "${owner}"'s ${field} already; each customer's is its own.`);
+      if (value !== null) owners.set(`${field}:${value}`, fixture.name);
+    }
+    // As the core refuses it (src/core/customer-service.ts, checkExternalId): a path would name two customers.
+    const external = customer.external_id;
+    const twin = external !== null && uuidPattern.test(external) ? owners.get(`uuid:${external.toLowerCase()}`) : undefined;
+    if (twin !== undefined) {
+      const where = `${label}.params.${dialectPath(fixture.dialect, ['external_id']).join('.')}`;
+      throw new FixtureError(`${where}: an external_id cannot be another customer's id (fixture "${twin}"'s).`);
+    }
+    owners.set(`uuid:${ids.uuid}`, fixture.name);
+    answers.set(fixture.name, fixture.dialect.wire.render(customer, { expand: [], principal }));
+    return { ...fixture, ids };
+  });
+  return (store) => createFixtures(store, config, tenant.id, principal, planned);
+}
+
+/**
+ * Creates the checked fixtures, in order, each as a create through its dialect would (references
+ * resolved against the real answers); on any failure the ones already created are deleted. They
+ * are local writes: no proxy upstream, outbox delivery or webhook event is made for them.
+ */
+async function createFixtures(
+  store: Store,
+  config: GatewayConfig,
+  tenantId: string,
+  principal: Principal,
+  fixtures: readonly (Fixture & { readonly ids: Ids })[],
+): Promise<LoadedFixtures> {
+  const service = new CustomerService(store, {
+    now: () => new Date(),
+    maxAttempts: 16,
+    writeWaitMs: config.writeWaitMs,
+    maxCustomerBytes: config.maxCustomerBytes,
+  });
+  const answers = new Map<string, unknown>();
+  const created: string[] = [];
+  try {
+    for (const fixture of fixtures) {
+      const label = `fixture "${fixture.name}"`;
+      const params = resolve(fixture.params, answers, `${label}.params`);
+      let customer: Customer;
+      try {
+        const { patch, request } = mapped(fixture, params, principal);
+        created.push(fixture.ids.uuid);
+        customer = await service.create(patch, request, { ids: fixture.ids });
+      } catch (error) {
+        throw refusal(label, fixture.dialect, error);
+      }
+      answers.set(fixture.name, fixture.dialect.wire.render(customer, { expand: [], principal }));
+    }
+  } catch (error) {
+    await deleteCustomers(store, tenantId, created);
+    throw error;
+  }
+  return { customers: Object.fromEntries(answers) };
+}
+
+/** Checks every fixture (planFixtures), then creates them in the tenant: all or nothing. */
 export async function loadFixtures(
   store: Store,
   config: GatewayConfig,
@@ -132,36 +239,5 @@ export async function loadFixtures(
   data: unknown,
   all: readonly AnyDialect[],
 ): Promise<LoadedFixtures> {
-  const fixtures = checkFile(data, all);
-  const service = new CustomerService(store, {
-    now: () => new Date(),
-    maxAttempts: 16,
-    writeWaitMs: config.writeWaitMs,
-    maxCustomerBytes: config.maxCustomerBytes,
-  });
-  const principal: Principal = { tenantId: tenant.id, credentialId: 'fixtures', livemode: tenant.livemode ?? false };
-  const answers = new Map<string, unknown>();
-  const created: string[] = [];
-  try {
-    for (const fixture of fixtures) {
-      const label = `fixture "${fixture.name}"`;
-      const params = resolve(fixture.params, answers, `${label}.params`);
-      let customer: Awaited<ReturnType<CustomerService['create']>>;
-      try {
-        const body = validate(fixture.dialect.wire.request.create, params);
-        const patch = fixture.dialect.translation.createPatch(body);
-        const ids = { uuid: crypto.randomUUID(), public_id: newPublicId() };
-        created.push(ids.uuid);
-        const request = { principal, dialect: fixture.dialect.name, metadataMaxKeys: fixture.dialect.metadataMaxKeys };
-        customer = await service.create(patch, request, { ids });
-      } catch (error) {
-        throw refusal(label, error);
-      }
-      answers.set(fixture.name, fixture.dialect.wire.render(customer, { expand: [], principal }));
-    }
-  } catch (error) {
-    await deleteCustomers(store, tenant.id, created);
-    throw error;
-  }
-  return { customers: Object.fromEntries(answers) };
+  return planFixtures(config, tenant, data, all)(store);
 }

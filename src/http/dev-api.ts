@@ -7,7 +7,7 @@ import { simulateRule } from '../contract/simulation.ts';
 import { randomBase62 } from '../core/index.ts';
 import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } from '../store/simulate-rules.ts';
 import { findTenant } from '../store/tenant-admin.ts';
-import { resetAnswer, resetTenant } from '../store/tenant-reset.ts';
+import { type ResetReport, resetAnswer, resetTenant } from '../store/tenant-reset.ts';
 import type { SimulateRules } from './simulate-rules.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
@@ -19,6 +19,14 @@ import type { Runtime } from './runtime.ts';
 const offInProduction = (what: string) =>
   new GatewayError('forbidden', `${what} is a development feature: it is off with NODE_ENV=production.`);
 
+/** Fixtures that passed their check failed to load after the reset (a store error): said so, the tenant being empty now. */
+function reloadFailed(error: unknown, deleted: ResetReport, rt: Runtime): GatewayError {
+  const why = error instanceof Error ? error.message : String(error);
+  rt.logger.error('reset_fixtures_failed', { message: why });
+  const message = `The tenant was reset (${deleted.customers} customer(s) deleted), but its fixtures, which passed their check, failed to load: ${why.replace(/\.$/, '')}. It is empty now; reset it again to load them.`;
+  return new GatewayError('internal', message);
+}
+
 export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: SimulateRules): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   api.onError((error) => gatewayError(error, rt));
@@ -27,8 +35,12 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
     const { tenantId } = c.get('principal');
     if (rt.config.production) throw offInProduction('POST /gateway/v1/reset');
     const tenant = await findTenant(rt.store, tenantId);
+    // Read and checked before anything is emptied: fixtures the load would refuse are a 409, and the
+    // tenant keeps its customers.
+    const load = await rt.resetFixtures?.(tenantId);
     const report = await resetTenant(rt.store, tenantId);
-    return c.json(resetAnswer(tenant, report, await rt.afterReset?.(tenantId)));
+    const fixtures = load && (await load().catch((error: unknown) => Promise.reject(reloadFailed(error, report, rt))));
+    return c.json(resetAnswer(tenant, report, fixtures));
   });
   // The tenant's last requests through any dialect, newest first (request-log.ts).
   api.get('/requests', gatewayAuth(dialects, rt), async (c) => {

@@ -60,14 +60,16 @@ export interface GatewayDeps {
   /** Outbound webhooks (src/webhooks/); default: built over the store, sending right after each write. */
   readonly webhooks?: Webhooks;
   /**
-   * After `POST /gateway/v1/reset` emptied a tenant: what the server loads into it again
+   * What the server loads into a tenant again after `POST /gateway/v1/reset` emptied it
    * (`custgate serve --fixtures`, startGateway's fixtures), so a reset leaves the tenant as a fresh
-   * start would. Answers the fixtures as their dialects answered them, by name; undefined: none.
+   * start would. Called before the reset: it reads and checks the fixtures then (a GatewayError if
+   * they fail, and nothing is emptied) and gives the load, which answers them as their dialects
+   * answered them, by name; undefined: nothing to load.
    */
-  readonly afterReset?: AfterReset;
+  readonly resetFixtures?: ResetFixtures;
 }
 
-export type AfterReset = (tenantId: string) => Promise<Readonly<Record<string, unknown>> | undefined>;
+export type ResetFixtures = (tenantId: string) => Promise<(() => Promise<Readonly<Record<string, unknown>>>) | undefined>;
 
 /** Everything a request needs, built once per app, never per request. */
 export interface Runtime {
@@ -106,7 +108,7 @@ export interface Runtime {
   readonly requestLog: RequestLog;
   /** Retrieve answers rendered once per unchanged row (rendered-reads.ts). */
   readonly renderedReads: RenderedReads;
-  readonly afterReset: AfterReset | undefined;
+  readonly resetFixtures: ResetFixtures | undefined;
 }
 
 /**
@@ -222,6 +224,6 @@ export function createRuntime(deps: GatewayDeps): Runtime {
 
     requestLog: new RequestLog(deps.config.requestLogSize),
     renderedReads: new RenderedReads(readCacheSize > 0),
-    afterReset: deps.afterReset,
+    resetFixtures: deps.resetFixtures,
   };
 }

@@ -126,20 +126,19 @@ export class ImportRepository {
   }
 
   /**
-   * Local customers an import linked to the provider's (`--on-conflict link`): those that were here
-   * before it started (`since`, its started_at) and are linked to the upstream since. The imported
-   * ones are created with their link, after it started. No counter is kept in the checkpoint: this
-   * reads the links themselves, so a resumed import counts what every run of it linked.
+   * Local customers the import started at `startedAt` linked to the provider's (`--on-conflict
+   * link`): the links it marked as its own (import_started_at), not any link made while it ran (a
+   * proxied write linking an older customer). No counter is kept in the checkpoint: the mark is
+   * written with the link, so a resumed import counts what every run of it linked, also one killed
+   * between a link and its page's checkpoint.
    */
-  async linked(tenantId: string, upstreamId: string, since: string): Promise<number> {
+  async linked(tenantId: string, upstreamId: string, startedAt: string): Promise<number> {
     const q = this.#db
-      .selectFrom('upstream_links as l')
-      .innerJoin('customers as c', (join) => join.onRef('c.id', '=', 'l.customer_id').onRef('c.tenant_id', '=', 'l.tenant_id'))
+      .selectFrom('upstream_links')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('l.tenant_id', '=', tenantId)
-      .where('l.upstream_id', '=', upstreamId)
-      .where('l.created_at', '>=', since)
-      .where('c.created_at', '<', since)
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', upstreamId)
+      .where('import_started_at', '=', startedAt)
       .compile();
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }

@@ -169,4 +169,11 @@ export const migrations0025: Record<string, Migration> = {
       await sql`alter table tenants add column reset_generation integer not null default 0`.execute(db);
     },
   },
+  // An import's `linked` counts the links it made itself (src/store/imports.ts): a link made beside
+  // it (a proxied write, a delivery's answer) is not one. Null for the links already there.
+  '0048_link_import_started_at': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_links').addColumn('import_started_at', 'varchar(32)').execute();
+    },
+  },
 };

@@ -188,6 +188,11 @@ export interface UpstreamLinksTable {
   /** The customer's id at the upstream. */
   remote_id: string;
   created_at: string;
+  /**
+   * The import run that linked a local customer to the provider's (`--on-conflict link`): its
+   * started_at (src/upstream/import-one.ts), what its `linked` counts; null for every other link.
+   */
+  import_started_at: string | null;
 }
 
 /** A create sent to an upstream for a customer it has no link for, whose answer has not been stored yet (src/upstream/attempts.ts). */

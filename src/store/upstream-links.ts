@@ -13,6 +13,8 @@ export interface LinkRecord {
   readonly tenantId: string;
   readonly remoteId: string;
   readonly createdAt: string;
+  /** Made by an import run linking a local customer (`--on-conflict link`): the run's started_at. */
+  readonly importStartedAt?: string | undefined;
 }
 
 const linkRow = (link: LinkRecord): LinkRow => ({
@@ -21,6 +23,7 @@ const linkRow = (link: LinkRecord): LinkRow => ({
   tenant_id: link.tenantId,
   remote_id: link.remoteId,
   created_at: link.createdAt,
+  import_started_at: link.importStartedAt ?? null,
 });
 
 /** The insert of a link, as a step of another atomic unit (a customer created with its link). */
@@ -37,7 +40,7 @@ type LinkKey = Pick<LinkRow, 'tenant_id' | 'upstream_id' | 'customer_id'>;
 // A delivery reads a link (and a create writes one): compiled once (src/store/prepared.ts), as
 // building these with kysely cost the main thread more than SQLite took to run them.
 const linkQueries = (db: Kysely<Database>) => ({
-  link: prepared<LinkRow>(['upstream_id', 'customer_id', 'tenant_id', 'remote_id', 'created_at'], (row) =>
+  link: prepared<LinkRow>(['upstream_id', 'customer_id', 'tenant_id', 'remote_id', 'created_at', 'import_started_at'], (row) =>
     db
       .insertInto('upstream_links')
       .values(row)

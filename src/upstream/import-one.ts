@@ -51,9 +51,9 @@ export async function importOne(
   upstream: Upstream,
   others: readonly UpstreamRow[],
   customer: ClientCustomer,
-  livemode: boolean,
-  onConflict: OnConflict,
+  run: { readonly livemode: boolean; readonly onConflict: OnConflict; readonly startedAt: string },
 ): Promise<ImportOutcome> {
+  const { livemode, onConflict } = run;
   const { store, service } = deps;
   const tenantId = upstream.tenantId;
   if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return { kind: 'skipped' };
@@ -77,7 +77,8 @@ export async function importOne(
         // crash (or a refused link) leaves it neither updated nor linked; an update that changes
         // nothing writes no unit, and the link is made alone.
         const holder = holders[0]!.row;
-        const link = { upstreamId: upstream.id, remoteId: customer.id };
+        // Marked as this import run's: its `linked` counts these alone (ImportRepository.linked).
+        const link = { upstreamId: upstream.id, remoteId: customer.id, importStartedAt: run.startedAt };
         await service.update(['uuid'], holder.id, {}, request, { overlay: customer.patch, replicas, link });
         if (!(await store.upstreams.findLink(tenantId, upstream.id, holder.id))) {
           await store.upstreams.link({ ...link, customerId: holder.id, tenantId, createdAt: new Date().toISOString() });

@@ -220,10 +220,10 @@ export async function runImport(
     // fsync for the slice on SQLite, src/store/sqlite-writer.js) where one at a time paid one
     // each. Every create is settled before a failure is reported, so the checkpoint written then
     // follows every write; a re-run skips what was linked.
-    const livemode = Number(checkpoint.livemode) === 1;
+    const run = { livemode: Number(checkpoint.livemode) === 1, onConflict, startedAt: checkpoint.started_at };
     for (let from = 0; from < customers.length; from += slice) {
       const part = customers.slice(from, from + slice);
-      const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, livemode, onConflict)));
+      const settled = await Promise.allSettled(part.map((customer) => importOne(deps, upstream, others, customer, run)));
       // A conflict is recorded and the import goes on past it (import-one.ts).
       await deps.store.imports.addConflicts(
         settled.flatMap((r) => (r.status === 'fulfilled' && r.value.kind === 'conflict' ? r.value.rows : [])),

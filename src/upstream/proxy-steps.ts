@@ -18,6 +18,7 @@ export async function storeLink(store: Store, upstream: Upstream, customerId: st
     tenant_id: row.tenantId,
     remote_id: remoteId,
     created_at: row.createdAt,
+    import_started_at: null,
   };
 }
 

@@ -237,9 +237,17 @@ export class WebhookDispatcher {
     settlements.push(...judged.settlements);
     outcomes.push(...judged.outcomes);
     const { attempts, recovered, givenUp } = judged;
-    await w.settleRound({ owner, now: this.#now().toISOString(), settlements, attempts, recovered, generations });
-    const disabled = new Set<string>();
-    for (const endpoint of givenUp) if (await this.#gaveUp(endpoint, disabled.has(endpoint.id))) disabled.add(endpoint.id);
+    await w.settleRound({
+      owner,
+      now: this.#now().toISOString(),
+      settlements,
+      attempts,
+      recovered,
+      givenUp: givenUp.map((g) => g.row),
+      generations,
+    });
+    const failing = new Map(givenUp.map((g) => [g.endpoint.id, g.endpoint] as const));
+    for (const endpoint of failing.values()) await this.#disableIfFailing(endpoint);
     const at = this.#now();
     for (const [endpoint, until] of this.#holds.afterRound(outcomes, at.getTime())) {
       const deferred = await w.defer(endpoint, new Date(until).toISOString(), at.toISOString());
@@ -293,16 +301,12 @@ export class WebhookDispatcher {
     return { row, endpoint, id, status, error, started, finished: this.#now() };
   }
 
-  /** Counts a given-up delivery against its endpoint, and disables the endpoint past the limit; true once it is disabled. */
-  async #gaveUp(endpoint: EndpointRow, alreadyDisabled: boolean): Promise<boolean> {
-    const w = this.#o.webhooks;
-    const at = this.#now().toISOString();
-    const failures = await w.failed(endpoint.id, at);
-    if (alreadyDisabled || failures < this.#o.disableAfter || endpoint.status !== 'enabled') return alreadyDisabled;
-    await w.updateEndpoint(endpoint.tenant_id, endpoint.id, { status: 'disabled' }, at);
+  /** After a round gave up deliveries to the endpoint (counted in its commit): disabled once the count reaches the limit. */
+  async #disableIfFailing(endpoint: EndpointRow): Promise<void> {
+    const failures = await this.#o.webhooks.disableFailing(endpoint.id, this.#o.disableAfter, this.#now().toISOString());
+    if (failures === undefined) return;
     this.#o.logger?.error('webhook_endpoint_disabled', { tenant: endpoint.tenant_id, endpoint: endpoint.id, failures });
     this.#o.onDisabled?.(endpoint);
-    return true;
   }
 }
 

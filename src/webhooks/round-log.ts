@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from '../store/index.ts';
 import { chunked } from '../store/lease.ts';
-import type { AttemptRow, WebhookDatabase } from './tables.ts';
+import type { AttemptRow, WebhookDatabase, WebhookDeliveryKey } from './tables.ts';
 
 // A delivery round's attempts are logged only under the reset generation their tenant had when the
 // round leased them (migration 0047): a reset committed since deleted the rows they were made for,
@@ -64,6 +64,48 @@ export function attemptSteps(
       const query = sql`insert into webhook_attempts (${names}) select * from (values ${values}) as v
         where exists (select 1 from tenants where id = ${tenantId} and reset_generation = ${generation})`;
       steps.push({ query: query.compile(db) });
+    }
+  }
+  return steps;
+}
+
+/**
+ * The round's counts of its endpoints' given-up deliveries in a row, in its commit: reset for each
+ * that answered, and raised by each delivery it gives up that it (`owner`) still holds, so the
+ * count is what the commit settles dead, never a row another holder took over or a reset deleted.
+ * One statement per endpoint where the backend allows: PostgreSQL runs a unit as one statement, in
+ * which a row updated twice keeps only one of the updates (src/store/pg-combine.ts); D1's parameter
+ * limit splits a long list into statements it runs one after another. An endpoint that also
+ * answered in the round counts from none, as when it was counted after the commit.
+ */
+export function countSteps(
+  executor: SqlExecutor,
+  db: Kysely<WebhookDatabase>,
+  round: {
+    readonly owner: string;
+    readonly now: string;
+    readonly recovered: readonly string[];
+    readonly givenUp: readonly WebhookDeliveryKey[];
+  },
+): Step[] {
+  const givenUp = new Map<string, WebhookDeliveryKey[]>();
+  for (const key of round.givenUp) givenUp.set(key.endpoint_id, [...(givenUp.get(key.endpoint_id) ?? []), key]);
+  const steps: Step[] = [];
+  const recovered = round.recovered.filter((id) => !givenUp.has(id));
+  if (recovered.length > 0) {
+    const q = db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', 'in', recovered).where('failures', '>', 0);
+    steps.push({ query: q.compile() });
+  }
+  for (const [endpointId, keys] of givenUp) {
+    for (const [i, part] of chunked(executor.backend, keys, 2, 5).entries()) {
+      const rows = sql.join(part.map((k) => sql`(${k.customer_id}, ${k.version})`));
+      const held = sql<number>`(select count(*) from webhook_deliveries where endpoint_id = ${endpointId} and lease_owner = ${round.owner} and (customer_id, version) in (${rows}))`;
+      const from = i === 0 && round.recovered.includes(endpointId) ? sql<number>`0` : sql<number>`failures`;
+      const q = db
+        .updateTable('webhook_endpoints')
+        .set({ failures: sql<number>`${from} + ${held}`, updated_at: round.now })
+        .where('id', '=', endpointId);
+      steps.push({ query: q.compile() });
     }
   }
   return steps;

@@ -6,7 +6,7 @@ import type { AttemptRow, EndpointRow, WebhookDeliveryRow, WebhookDeliveryState 
 // What a round's sends come to (src/webhooks/dispatcher.ts sends them, then commits this): each
 // send's attempt for the log, its row's settlement (delivered; pending again after a backoff with
 // jitter while the retry window lasts; dead after it), what it says of its endpoint (answered,
-// down, given up), and the endpoints that answered after failures.
+// down, given up), the endpoints that answered after failures, and the deliveries given up.
 
 /** What became of one leased row in a round. */
 export interface Sent {
@@ -39,12 +39,18 @@ export interface RoundCounts {
   dead: number;
 }
 
+/** A delivery the round gives up, counted against its endpoint in the round's commit (WebhookStore.settleRound). */
+export interface GivenUp {
+  readonly endpoint: EndpointRow;
+  readonly row: WebhookDeliveryRow;
+}
+
 export function judgeRound(sent: readonly Sent[], report: RoundCounts, o: RoundRules) {
   const settlements: Settlement<WebhookDeliveryRow, WebhookDeliveryState>[] = [];
   const outcomes: [string, RowOutcome][] = [];
   const attempts: AttemptRow[] = [];
   const recovered = new Set<string>();
-  const givenUp: EndpointRow[] = [];
+  const givenUp: GivenUp[] = [];
   for (const s of sent) {
     const { row, endpoint } = s;
     if (o.resetSince(row.tenant_id)) continue;
@@ -84,7 +90,7 @@ export function judgeRound(sent: readonly Sent[], report: RoundCounts, o: RoundR
       outcomes.push([row.endpoint_id, answered ? 'answered' : 'gave-up']);
       report.dead++;
       settlements.push({ key: row, outcome: { state: 'dead', error: s.error } });
-      givenUp.push(endpoint);
+      givenUp.push({ endpoint, row });
     }
   }
   return { attempts, settlements, outcomes, recovered: [...recovered], givenUp };

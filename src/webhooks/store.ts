@@ -3,7 +3,7 @@ import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
 import { type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
 import { WebhookEventQueries } from './event-queries.ts';
-import { attemptSteps, commitRound, resetGenerations } from './round-log.ts';
+import { attemptSteps, commitRound, countSteps, resetGenerations } from './round-log.ts';
 import {
   type AttemptRow,
   type EndpointRow,
@@ -105,19 +105,27 @@ export class WebhookStore extends WebhookEventQueries {
     return (await this.#executor.run(q.compile())) > 0;
   }
 
-  /** Counts a dead delivery against its endpoint; returns the count now. */
-  async failed(endpointId: string, now: string): Promise<number> {
-    await this.#executor.run(
+  /**
+   * Disables an endpoint whose given-up deliveries in a row reached `limit` (counted by the rounds'
+   * commits, settleRound), if it is enabled still: one conditional write, so a reset that started the
+   * count again, or another round that disabled it first, leaves it as it is. The count it was
+   * disabled at; undefined when it was not.
+   */
+  async disableFailing(endpointId: string, limit: number, now: string): Promise<number | undefined> {
+    const changed = await this.#executor.run(
       this.#db
         .updateTable('webhook_endpoints')
-        .set((eb) => ({ failures: eb('failures', '+', 1), updated_at: now }))
+        .set({ status: 'disabled', updated_at: now })
         .where('id', '=', endpointId)
+        .where('status', '=', 'enabled')
+        .where('failures', '>=', limit)
         .compile(),
     );
+    if (changed === 0) return undefined;
     const row = (
       await this.#executor.all(this.#db.selectFrom('webhook_endpoints').select('failures').where('id', '=', endpointId).compile())
     )[0];
-    return Number(row?.failures ?? 0);
+    return Number(row?.failures ?? limit);
   }
 
   async succeeded(endpointId: string): Promise<void> {
@@ -209,8 +217,10 @@ export class WebhookStore extends WebhookEventQueries {
   /**
    * Ends a round in ONE commit: its attempts logged (each tenant's only if it was not reset since
    * `generations` were read), its rows settled (only those `owner` still holds), the failure count
-   * of each endpoint that answered reset. One commit per round instead of two per event is what
-   * lets delivery keep up with the writes that queue it.
+   * of each endpoint that answered reset, and each delivery given up counted against its endpoint,
+   * only while `owner` still holds it: the count is what the commit settled dead, never a row
+   * another holder took over or a reset deleted. One commit per round instead of two per event is
+   * what lets delivery keep up with the writes that queue it.
    */
   async settleRound(round: {
     readonly owner: string;
@@ -218,14 +228,13 @@ export class WebhookStore extends WebhookEventQueries {
     readonly settlements: readonly Settlement<WebhookDeliveryKey, WebhookDeliveryState>[];
     readonly attempts: readonly AttemptRow[];
     readonly recovered: readonly string[];
+    readonly givenUp: readonly WebhookDeliveryKey[];
     readonly generations: ReadonlyMap<string, number>;
   }): Promise<void> {
     const steps = attemptSteps(this.#executor, this.#db, round.attempts, round.generations);
+    // Before the settlements, which release the rows: held by `owner` is what says the round settles them.
+    steps.push(...countSteps(this.#executor, this.#db, round));
     steps.push(...this.#lease.settleSteps(round.settlements, round.owner, round.now));
-    if (round.recovered.length > 0) {
-      const q = this.#db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', 'in', round.recovered).where('failures', '>', 0);
-      steps.push({ query: q.compile() });
-    }
     if (steps.length > 0) await commitRound(this.#executor, this.#db, steps, round.generations);
   }
 
