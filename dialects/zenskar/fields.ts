@@ -23,7 +23,7 @@ import {
   sentAddress,
   shownAddressOf,
 } from '../shared/address-lens.ts';
-import { type FieldTable, flag, identifier, member, readWrite, text, value } from '../shared/lens.ts';
+import { type FieldTable, flag, identifier, member, readWrite, text, value } from '../shared/lens-members.ts';
 import { emailError, pydantic } from './errors.ts';
 import {
   CountryCodeParam,
