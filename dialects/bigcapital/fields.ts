@@ -11,7 +11,7 @@ import {
 } from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
 import { limit } from '../../src/contract/held-limits.ts';
-import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens.ts';
+import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens-members.ts';
 import { addressNames } from '../shared/address-lens.ts';
 import { textOp } from '../shared/text-op.ts';
 import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './hooks.ts';

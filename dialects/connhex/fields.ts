@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { clear, limits, maxChars, set } from '../../schemas/index.ts';
-import { type FieldTable, member, readWrite, unshown } from '../shared/lens.ts';
+import { type FieldTable, member, readWrite, unshown } from '../shared/lens-members.ts';
 import { addressMember, createdStripe, delinquentStripe, idStripe, textEmptyIsClear } from '../stripe-like/fields.ts';
 import { clearable, clearableString, EmailParam, NameParamStripe, PhoneParamStripe, text } from '../stripe-like/request.ts';
 

@@ -16,7 +16,7 @@ import {
 } from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
 import { type AddressTable, addressNames, addressParams, addressShown, renderAddressOf, shownAddressOf } from '../shared/address-lens.ts';
-import { type FieldTable, member, type Write } from '../shared/lens.ts';
+import { type FieldTable, member, type Write } from '../shared/lens-members.ts';
 import { addressHooks, shippingShown, vatEntry, vatSent, vatShown, vatType } from './hooks.ts';
 
 // Meteroid's field table: every member of its customer (the Meteroid API reference's

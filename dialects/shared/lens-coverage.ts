@@ -1,6 +1,7 @@
 import { type CustomerPatch, type FieldName, fieldNames } from '../../schemas/index.ts';
 import type { ClientWrite, Coverage, CoverageField, FieldCoverage, Translation } from '../../src/contract/dialect.ts';
-import { entriesOf, type FieldTable, none } from './lens.ts';
+import { entriesOf } from './lens.ts';
+import { type FieldTable, none } from './lens-members.ts';
 
 // What a field table says about the provider as a whole, read once when a dialect is built: the
 // coverage matrix, the fields its client half reads back, and the changes it cannot carry.

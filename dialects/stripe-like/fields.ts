@@ -21,18 +21,8 @@ import {
   renderAddressOf,
   shownAddressOf,
 } from '../shared/address-lens.ts';
-import {
-  type FieldTable,
-  expandableOf,
-  fromPatchOf,
-  idMemberOf,
-  member,
-  parseOf,
-  readWrite,
-  requestEntries,
-  type TextField,
-  text,
-} from '../shared/lens.ts';
+import { expandableOf, fromPatchOf, idMemberOf, parseOf, requestEntries } from '../shared/lens.ts';
+import { type FieldTable, member, readWrite, type TextField, text } from '../shared/lens-members.ts';
 import { keepAccepted } from '../shared/translate-guard.ts';
 import { clearable, CountryParam, expandParam, hash, MetadataParam, text as textParam } from './request.ts';
 

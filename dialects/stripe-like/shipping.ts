@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { type Customer, clear, merge, type ShippingOp } from '../../schemas/index.ts';
 import { type Loss, shownText } from '../../src/contract/dialect.ts';
-import { member, readWrite } from '../shared/lens.ts';
+import { member, readWrite } from '../shared/lens-members.ts';
 import { textOp } from '../shared/text-op.ts';
 import {
   AddressParamStripe,

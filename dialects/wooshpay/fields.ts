@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { clear, isCurrencyCode, set } from '../../schemas/index.ts';
-import { type FieldTable, member } from '../shared/lens.ts';
+import { type FieldTable, member } from '../shared/lens-members.ts';
 import {
   addressMember,
   constant,

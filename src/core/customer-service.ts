@@ -2,34 +2,16 @@ import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, 
 import type { Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { ReplicaTarget } from './replicas.ts';
-import {
-  type CustomerRow,
-  LockTimeout,
-  type Lookup,
-  MissingReference,
-  type Store,
-  UniqueViolation,
-  type WritePlan,
-} from '../store/index.ts';
+import { type CustomerRow, type Lookup, MissingReference, type Store, UniqueViolation } from '../store/index.ts';
 import { diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { deliveries, eventRow, keptResponse, planDelete, planUpdate, recordedRows } from './write-plans.ts';
-import {
-  type Caller,
-  checkGrowth,
-  checkInvariants,
-  conflict,
-  deletedCustomer,
-  ghostTenant,
-  inMode,
-  lostRace,
-  missing,
-  notFound,
-} from './write-checks.ts';
-import type { Recorder, ServiceOptions, Write, WriteRequest, WriteRoute } from './write-request.ts';
+import { type Caller, checkGrowth, checkInvariants, conflict, deletedCustomer, ghostTenant, inMode, notFound } from './write-checks.ts';
+import type { ServiceOptions, Write, WriteRequest, WriteRoute } from './write-request.ts';
 import { KeptCustomers } from './kept-customers.ts';
 import { idValue, uuidPattern } from './ids.ts';
-import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
+import { backoff } from './write-queue.ts';
+import { WriteRunner } from './write-runner.ts';
 import { createdFields, newCustomer } from './new-customer.ts';
 
 export { type Caller, checkInvariants } from './write-checks.ts';
@@ -39,7 +21,7 @@ export type { EventSink, KeptResponse, ServiceOptions, WriteRequest, WriteRoute,
 export class CustomerService {
   readonly #store: Store;
   readonly #options: ServiceOptions;
-  readonly #writers = new WriteQueue();
+  readonly #writes: WriteRunner;
   /** Per tenant, the last number this process handed out (see #nextNumber). */
   readonly #numbers = new Map<string, number>();
   readonly #kept: KeptCustomers;
@@ -47,6 +29,7 @@ export class CustomerService {
   constructor(store: Store, options: ServiceOptions) {
     this.#store = store;
     this.#options = options;
+    this.#writes = new WriteRunner(store, options);
     this.#kept = new KeptCustomers(options.readCacheSize ?? 0);
   }
 
@@ -107,7 +90,7 @@ export class CustomerService {
     }
     const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
-    const customer = await this.#write(
+    const customer = await this.#writes.run(
       found,
       segment,
       ctx,
@@ -186,61 +169,14 @@ export class CustomerService {
     const recorder = await this.#options.events?.prepare(tenantId);
     const found = await this.resolve(ctx.principal, kinds, segment, 'write');
     if (patch.external_id?.op === 'set') await this.#checkExternalId(tenantId, patch.external_id.value, found.id);
-    return this.#write(found, segment, ctx, replicas, (row) => planUpdate(row, patch, ctx, replicas, recorder, this.#options), recorder);
-  }
-
-  /** Runs one customer's write plan: queued behind this process's writers of it, then compare-and-set (or the row lock). */
-  async #write(
-    found: CustomerRow,
-    segment: string,
-    ctx: Write,
-    replicas: readonly { readonly id: string }[],
-    planOf: (row: CustomerRow) => WritePlan<Customer>,
-    recorder?: Recorder,
-  ): Promise<Customer> {
-    const tenantId = ctx.principal.tenantId;
-    const reread = async () => (await this.#store.findCustomer(tenantId, 'uuid', found.id, 'write')) ?? missing(segment);
-    try {
-      return await this.#writers.run(`${tenantId}/${found.id}`, this.#options.writeWaitMs, async (waited) => {
-        let row = waited ? await reread() : found;
-        for (let attempt = 1; ; attempt++) {
-          const plan = planOf(row);
-          try {
-            if (plan.unit) await this.#store.updateCustomer(plan.unit);
-            else if (plan.finish) await this.#store.finishKey(plan.finish);
-            if (plan.unit && replicas.length > 0) this.#options.replicated?.(ctx.background);
-            if (plan.unit && recorder) this.#options.events?.committed(ctx.background);
-            return plan.value;
-          } catch (error) {
-            lostRace(error);
-          }
-          if (this.#store.locksRows) {
-            const value = await this.#store.updateLocked(
-              tenantId,
-              found.id,
-              (locked) => planOf(locked ?? missing(segment)),
-              this.#options.writeWaitMs,
-            );
-            if (replicas.length > 0) this.#options.replicated?.(ctx.background);
-            if (recorder) this.#options.events?.committed(ctx.background);
-            return value;
-          }
-          if (attempt >= this.#options.maxAttempts) break;
-          await backoff(attempt);
-          row = await reread();
-        }
-        throw new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
-      });
-    } catch (error) {
-      if (error instanceof QueueTimeout || error instanceof LockTimeout) {
-        throw new GatewayError(
-          'conflict',
-          `Waited more than ${this.#options.writeWaitMs} ms for other updates of this customer; retry the request.`,
-          { field: 'version' },
-        );
-      }
-      throw error;
-    }
+    return this.#writes.run(
+      found,
+      segment,
+      ctx,
+      replicas,
+      (row) => planUpdate(row, patch, ctx, replicas, recorder, this.#options),
+      recorder,
+    );
   }
 
   async events(principal: Principal, kinds: readonly IdKind[], segment: string) {

@@ -70,7 +70,7 @@ export async function recordComparison(
   const checkId = crypto.randomUUID();
   const at = now.toISOString();
   const base = { tenant_id: work.tenantId, dialect: work.upstream.dialect, customer_id: work.customerId };
-  await store.outbox.recordShadow(
+  await store.shadow.record(
     {
       id: checkId,
       ...base,

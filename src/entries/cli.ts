@@ -1,11 +1,9 @@
-import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, loadEnv } from '../config.ts';
-import { printDemo } from '../cli/output.ts';
+import { Command } from 'commander';
 import { packageVersion } from '../package-info.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Registry } from '../contract/registry.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
+import { devWorkerCommand, serveCommand } from './serve.ts';
 
 // commander: subcommands, --help and argument errors as users expect, with no hand-written parsing.
 
@@ -21,39 +19,6 @@ async function dialects(): Promise<{ readonly registry: Registry; readonly all: 
   return { registry, all: dialectList(registry) };
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
-  return n;
-}
-
-/** --port, else PORT (checked by the config schema), else 8787. */
-const listenPort = (flag: number | undefined): number => flag ?? loadEnv(env).PORT ?? 8787;
-
-function workerCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError('not a number of workers (0: one per core)');
-  return n === 0 ? availableParallelism() : n;
-}
-
-/**
- * What `serve` says to the person who started it (banner, demo credentials, curl lines) goes to
- * stderr: stdout carries the JSON log lines alone, so `custgate serve | jq` works and the demo
- * secrets stay out of log files.
- */
-const human = (text: string): void => {
-  process.stderr.write(`${text}\n`);
-};
-
-interface ServeOptions {
-  readonly port?: number;
-  readonly host: string;
-  readonly demo: boolean;
-  readonly workers: number;
-  readonly fixtures?: string;
-  readonly fixturesTenant?: string;
-}
-
 const program = new Command('custgate')
   .description('Multi-dialect customer-update gateway')
   .version(packageVersion, '-v, --version')
@@ -67,133 +32,6 @@ const commandBusyTimeoutMs = '10000';
 program.hook('preAction', (_program, action) => {
   if (action.name() !== 'serve') env.CUSTGATE_SQLITE_BUSY_TIMEOUT_MS ??= commandBusyTimeoutMs;
 });
-
-const serve = (program: Command): void => {
-  program
-    .command('serve')
-    .description('start the HTTP server (DATABASE_URL selects the store; default ./data/custgate.db)')
-    .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
-    .option('-H, --host <host>', 'address to listen on (HOST; default 127.0.0.1, this machine only)', env.HOST ?? '127.0.0.1')
-    .option('--no-demo', 'do not create a demo tenant on an empty database')
-    .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
-    .option('--fixtures <file>', 'on start, load this fixture file (custgate fixtures load) into a tenant that has no customers yet')
-    .option('--fixtures-tenant <tenant>', 'the tenant --fixtures loads into (default: the only one, or the demo tenant)')
-    .action(async (options: ServeOptions) => {
-      const [
-        { isClusterWorker, runPrimary },
-        { GatewayMetrics },
-        { nodeLogger, openStore, startNode },
-        { createTenant },
-        { loadFixturesOnStart, reloadFixturesOnReset },
-        { registry, all },
-      ] = await Promise.all([
-        import('./cluster.ts'),
-        import('../metrics.ts'),
-        import('./node.ts'),
-        import('../gateway/tenants.ts'),
-        import('../cli/fixtures.ts'),
-        dialects(),
-      ]);
-      const config = loadConfig(env);
-      const opts = { ...options, port: listenPort(options.port) };
-      if (opts.workers > 1 && !isClusterWorker()) {
-        if (loadEnv(env).DATABASE_URL.kind !== 'postgres') {
-          throw new Error(
-            '--workers needs PostgreSQL (DATABASE_URL=postgres://…). SQLite lets one process write at a time, ' +
-              'so more processes would only queue on its file lock; run one process on SQLite.',
-          );
-        }
-        // Migrate and create the demo tenant once, before the workers start.
-        const store = await openStore(env);
-        try {
-          if (opts.demo && !config.production && (await store.countTenants()) === 0) {
-            printDemo(registry, await createTenant(store, config, 'demo', { dialects: all }), `http://localhost:${opts.port}`, human);
-          }
-          if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
-        } finally {
-          await store.executor.close();
-        }
-        human(`custgate: starting ${opts.workers} workers on port ${opts.port} (postgres)`);
-        runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
-        return;
-      }
-      const metrics = new GatewayMetrics();
-      const logger = nodeLogger(env);
-      const store = await openStore(env, { onError: metrics.storeError });
-      const leader = !isClusterWorker();
-      let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
-      try {
-        if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
-          demo = await createTenant(store, config, 'demo', { dialects: all });
-        }
-        // Before listening: the first request already sees the seeded customers.
-        if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
-      } catch (error) {
-        await store.executor.close();
-        throw error;
-      }
-      const resetFixtures =
-        opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, env, all, opts.fixtures, opts.fixturesTenant);
-      const gateway = await startNode(env, {
-        port: opts.port,
-        hostname: opts.host,
-        store,
-        storeFromEnv: true,
-        metrics,
-        logger,
-        ...(resetFixtures ? { resetFixtures } : {}),
-      });
-      const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      const base = `http://${host}:${gateway.port}`;
-      const who = isClusterWorker() ? ` worker ${process.pid}` : '';
-      human(`custgate${who} listening on ${base} (${store.executor.backend})`);
-      if (demo) printDemo(registry, demo, base, human);
-      const stop = (signal: string) => {
-        human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
-        const started = Date.now();
-        gateway.close().then(() => {
-          human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
-          logger.flush();
-          process.exit(0);
-        });
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-};
-
-const devWorker = (program: Command): void => {
-  program
-    .command('dev-worker')
-    .description('serve the Workers build locally (wrangler dev) on a persisted local D1, migrated')
-    .option('-p, --port <port>', 'port to listen on (default: PORT, else 8787)', port)
-    .option('--persist-to <dir>', "wrangler's local state folder (default .wrangler/state)")
-    .option('--no-demo', 'do not create a demo tenant in an empty local D1')
-    .action(async (options: { port?: number; persistTo?: string; demo: boolean }) => {
-      const opts = { ...options, port: listenPort(options.port) };
-      // wrangler builds the Worker from its TypeScript entry (wrangler.toml `main`), which an
-      // installed package does not ship (dist/ only), and wrangler is a dev dependency.
-      if (!existsSync(new URL('../../src/entries/worker.ts', import.meta.url))) {
-        throw new Error(
-          'dev-worker runs the Workers build from a clone of the repository, not from the installed package ' +
-            '(it needs the TypeScript sources and wrangler): git clone the repository, npm install, npm run dev:worker (docs/workers.md). ' +
-            'From the package, custgate serve runs the same gateway on Node.',
-        );
-      }
-      const d1 = await import('../cli/d1-tools.ts');
-      const report = await d1.syncD1Migrations({ write: false });
-      if (report.stale.length > 0) throw new Error(`migrations/ is out of date (${report.stale.join(', ')}): run npm run d1:migrations`);
-      const target = { database: 'DB', remote: false, persistTo: opts.persistTo };
-      await d1.applyD1Migrations(target);
-      if (opts.demo && (await d1.countTenantsInD1(target)) === 0) {
-        // The same config the dev worker gets (NODE_ENV=development), so its JWTs verify there.
-        const config = loadConfig({ ...env, NODE_ENV: 'development' });
-        const { registry, all } = await dialects();
-        printDemo(registry, await d1.createTenantInD1(target, config, 'demo', { dialects: all }), `http://localhost:${opts.port}`);
-      }
-      process.exitCode = await d1.runWranglerDev({ port: opts.port, persistTo: opts.persistTo });
-    });
-};
 
 const d1Migrations = (program: Command): void => {
   program
@@ -253,7 +91,7 @@ interface CommandModule {
 // server, the console, the webhooks sender and every other command (a CLI start was 150 MB and 2 s
 // of CPU before any work). `--help`, an unknown command and `help <command>` load them all.
 const modules: readonly CommandModule[] = [
-  { names: ['serve'], load: async () => serve },
+  { names: ['serve'], load: async () => (p) => serveCommand(p, env, dialects) },
   {
     names: ['export', 'import'],
     load: async () => {
@@ -304,7 +142,7 @@ const modules: readonly CommandModule[] = [
       return (p) => registerSigningKeyCommands(p, env);
     },
   },
-  { names: ['dev-worker'], load: async () => devWorker },
+  { names: ['dev-worker'], load: async () => (p) => devWorkerCommand(p, env, dialects) },
   { names: ['d1-migrations'], load: async () => d1Migrations },
   { names: ['translate'], load: async () => translateCommand },
   {

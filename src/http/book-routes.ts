@@ -8,7 +8,7 @@ import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
-import { waitUntilOf } from './pipeline.ts';
+import { waitUntilOf } from './wait-until.ts';
 import type { Runtime } from './runtime.ts';
 
 // Moving a whole customer book over HTTP (docs/migrating.md), the same runners as

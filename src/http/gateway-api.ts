@@ -14,7 +14,7 @@ import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import { databaseReachable, probeAuthorized } from './probes.ts';
 import { bodyText, decodeBody } from '../contract/body.ts';
-import { etagOf } from './pipeline.ts';
+import { etagOf } from './etag.ts';
 import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';

@@ -21,6 +21,8 @@ import { SimulatedAnswer } from './simulate-rules.ts';
 import { authHint, hinted } from './auth-hint.ts';
 import type { Handler } from './context.ts';
 import { currentTrace, traceNow } from '../request-trace.ts';
+import { etagOf, expectedVersionsOf } from './etag.ts';
+import { waitUntilOf } from './wait-until.ts';
 
 export interface DialectHandlers {
   readonly read: Handler;
@@ -35,8 +37,6 @@ export interface DialectHandlers {
 }
 
 const jsonType = 'application/json; charset=utf-8';
-
-export const etagOf = (customer: Customer): string => `"v${customer.version}"`;
 
 function json(status: number, body: string, headers: Record<string, string> = {}): Response {
   return new Response(body, { status, headers: { 'content-type': jsonType, ...headers } });
@@ -60,32 +60,6 @@ function sortedJson(value: unknown): string {
 function ofQuery(error: unknown): unknown {
   if (!(error instanceof GatewayError) || error.code !== 'invalid_request' || error.details.source) return error;
   return new GatewayError(error.code, error.message, { ...error.details, source: 'query' });
-}
-
-/**
- * If-Match -> the versions its entity-tags name; `*` or absent -> undefined (no condition). RFC 9110
- * §13.1.1: a list matches when any tag does, compared strongly, so a weak tag (W/"v3") or one that
- * is not a version of ours never matches; a header naming none leaves an empty list, which refuses.
- */
-function expectedVersionsOf(header: string | undefined): number[] | undefined {
-  if (header === undefined || header.trim() === '*') return undefined;
-  return header.split(',').flatMap((tag) => {
-    const match = /^\s*"v(\d{1,15})"\s*$/.exec(tag);
-    return match ? [Number(match[1])] : [];
-  });
-}
-
-/** Workers: keeps the isolate alive for work after the response; Node has no execution context. */
-export function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
-  // @hono/node-server passes its {incoming, outgoing} as the env and never an execution context;
-  // asking Hono for one would throw and catch an Error (with its stack) on every write.
-  if ((c.env as { incoming?: unknown } | undefined)?.incoming !== undefined) return undefined;
-  try {
-    const ctx = c.executionCtx;
-    return ctx.waitUntil.bind(ctx);
-  } catch {
-    return undefined;
-  }
 }
 
 const notFoundRoute = (c: Context) =>

@@ -1,16 +1,12 @@
-import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
-import type { FieldChange } from '../core/apply-patch.ts';
-import { rowToCustomer } from '../core/customer-row.ts';
 import type { DeliveryKey, DeliveryRow, DeliveryState, Store } from '../store/index.ts';
 import type { LeaseOutcome, Settlement } from '../store/lease.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
-import { asCarried, carriedFields } from '../upstream/fidelity.ts';
-import { absolutePatch, changedMetadataKeys, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
+import { deliveryWork } from './delivery-work.ts';
 import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
 import type { DrainPace } from './drain-pace.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, ReplicaTarget, UpstreamPort } from './types.ts';
+import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
 // upstream answered), in version order per customer (Store.outbox.due only offers the earliest
@@ -60,9 +56,6 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number, random
   const d = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(d / 2 + random() * (d / 2));
 }
-
-export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
-  `custgate-${row.upstream_id}-${row.customer_id}-v${row.version}`;
 
 /** How one row of a round ended, settled with the round's others in one commit. */
 interface RowEnd {
@@ -190,7 +183,7 @@ export class Dispatcher {
       report.delivered++;
       return { outcome: 'skipped', settlement: settle('delivered', { error: null }) };
     }
-    const work = await this.#work(row, upstream, since);
+    const work = await deliveryWork(store, this.#o.dialects, row, upstream, since);
     if (!work) {
       report.dead++;
       return { outcome: 'skipped', settlement: settle('dead', { error: 'the customer is no longer there' }) };
@@ -225,53 +218,6 @@ export class Dispatcher {
     return {
       outcome: 'failed',
       settlement: settle('pending', { error: outcome.error, nextAttemptAt: new Date(this.#o.now().getTime() + delay).toISOString() }),
-    };
-  }
-
-  /**
-   * A delivery is built from the customer as it is now, not by replaying its history: the
-   * absolute values, as the upstream carries them (src/upstream/fidelity.ts), of every field
-   * changed since the upstream's last delivered version, so a later version also carries what a
-   * dead earlier one did not (and supersedes it: Store.outbox.due does not wait for dead ones).
-   * Where that history was purged (event retention), every field goes.
-   */
-  async #work(row: DeliveryRow, upstream: ReplicaTarget, since: number): Promise<DeliveryWork | undefined> {
-    const store = this.#o.store;
-    const found = await store.findCustomer(row.tenant_id, 'uuid', row.customer_id);
-    if (!found) return undefined;
-    const customer = rowToCustomer(found);
-    const fields = Object.fromEntries(fieldNames.map((f) => [f, customer[f]])) as CustomerFields;
-    const create = row.action === 'create';
-    let changed: FieldName[];
-    let removed: string[] = [];
-    let metadataKeys: string[] | undefined;
-    if (create) {
-      changed = setFields(fields);
-    } else {
-      const events = (await store.eventsAfter(row.tenant_id, row.customer_id, since)).map((e) => ({
-        version: Number(e.version),
-        changes: JSON.parse(e.changes) as FieldChange[],
-      }));
-      const complete = events.length > 0 && events[0]?.version === since + 1 && events.at(-1)?.version === customer.version;
-      changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
-      removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
-      if (complete) metadataKeys = changedMetadataKeys(events.flatMap((e) => e.changes));
-    }
-    const dialect = dialectOf(this.#o.dialects, upstream.dialect);
-    return {
-      tenantId: row.tenant_id,
-      upstream,
-      customerId: row.customer_id,
-      version: Number(row.version),
-      action: row.action === 'delete' ? 'delete' : create ? 'create' : 'update',
-      attempt: row.attempts,
-      idempotencyKey: idempotencyKeyOf(row),
-      ...(row.via !== null ? { via: row.via } : {}),
-      fields,
-      customer,
-      changed,
-      ...(metadataKeys ? { metadataKeys } : {}),
-      patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
     };
   }
 

@@ -41,8 +41,8 @@ export interface ShadowSample {
 
 /** Mismatches by dialect and field: how many comparisons found the field different, the rate, samples. */
 export async function shadowSummary(store: Store, tenantId: string) {
-  const checks = await store.outbox.shadowChecks(tenantId);
-  const diffs = await store.outbox.shadowDiffs(tenantId);
+  const checks = await store.shadow.checks(tenantId);
+  const diffs = await store.shadow.diffs(tenantId);
   const byDialect = checks.map(({ dialect, checks: total, mismatched }) => {
     const fields = new Map<string, { count: number; samples: ShadowSample[] }>();
     for (const d of diffs) {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
-import type { Database, UpstreamCreateAttemptsTable } from './schema.ts';
+import type { Database } from './schema.ts';
+import type { UpstreamCreateAttemptsTable } from './schema-upstreams.ts';
 
 export type CreateAttemptRow = UpstreamCreateAttemptsTable;
 

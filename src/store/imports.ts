@@ -1,6 +1,7 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
-import type { Database, UpstreamImportConflictsTable, UpstreamImportsTable } from './schema.ts';
+import type { Database } from './schema.ts';
+import type { UpstreamImportConflictsTable, UpstreamImportsTable } from './schema-upstreams.ts';
 
 export type ImportRow = UpstreamImportsTable;
 export type ImportState = 'running' | 'done' | 'failed';

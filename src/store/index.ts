@@ -3,6 +3,7 @@ export { migrations } from './migrations.ts';
 export type { Database, LeasedRow } from './schema.ts';
 export * from './store.ts';
 export * from './outbox.ts';
+export * from './shadow-checks.ts';
 export * from './upstream-links.ts';
 export * from './upstreams.ts';
 export * from './imports.ts';

@@ -3,7 +3,7 @@ import type { SqlExecutor, Step } from './executor.ts';
 import { freshLease, type LeaseOutcome, LeasedQueue, type Settlement } from './lease.ts';
 import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
-import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
+import type { Database, OutboxTable } from './schema.ts';
 
 // The outbox's queries (#17). Delivery rows are written as extra steps of a customer write's atomic
 // unit (Store.insertCustomer / updateCustomer); everything else here runs on its own.
@@ -14,8 +14,6 @@ import type { Database, OutboxTable, ShadowChecksTable, ShadowDiffsTable } from 
 
 export type DeliveryRow = OutboxTable;
 export type DeliveryState = 'pending' | 'delivered' | 'dead';
-export type ShadowCheckRow = ShadowChecksTable;
-export type ShadowDiffRow = ShadowDiffsTable;
 
 export interface DeliveryKey {
   readonly upstream_id: string;
@@ -295,47 +293,5 @@ export class OutboxStore {
       .where('customer_id', '=', customerId)
       .compile();
     return Number((await this.#executor.all(q))[0]?.v ?? 0);
-  }
-
-  // --- shadow comparisons
-
-  /** A comparison and its differing fields, together. */
-  async recordShadow(check: ShadowCheckRow, diffs: readonly ShadowDiffRow[]): Promise<void> {
-    const steps: Step[] = [{ query: this.#db.insertInto('shadow_checks').values(check).compile() }];
-    for (const diff of diffs) steps.push({ query: this.#db.insertInto('shadow_diffs').values(diff).compile() });
-    await this.#executor.atomic(steps);
-  }
-
-  async shadowChecks(tenantId: string): Promise<{ dialect: string; checks: number; mismatched: number }[]> {
-    const q = this.#db
-      .selectFrom('shadow_checks')
-      .select([
-        'dialect',
-        (eb) => eb.fn.countAll<number>().as('checks'),
-        (eb) => eb.fn.sum<number>(eb.case().when('mismatches', '>', 0).then(1).else(0).end()).as('mismatched'),
-      ])
-      .where('tenant_id', '=', tenantId)
-      .groupBy('dialect')
-      .compile();
-    return (await this.#executor.all(q)).map((r) => ({
-      dialect: r.dialect,
-      checks: Number(r.checks),
-      mismatched: Number(r.mismatched ?? 0),
-    }));
-  }
-
-  async shadowDiffs(tenantId: string, options: { readonly customerId?: string; readonly limit?: number } = {}): Promise<ShadowDiffRow[]> {
-    let q = this.#db.selectFrom('shadow_diffs').selectAll().where('tenant_id', '=', tenantId);
-    if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
-    return this.#executor.all(
-      q
-        .orderBy('created_at', 'desc')
-        .limit(options.limit ?? 10_000)
-        .compile(),
-    );
-  }
-
-  async shadowCheckById(id: string): Promise<ShadowCheckRow | undefined> {
-    return (await this.#executor.all(this.#db.selectFrom('shadow_checks').selectAll().where('id', '=', id).compile()))[0];
   }
 }

@@ -8,6 +8,7 @@ import * as cold from './cold-queries.ts';
 import { EpochCache } from './read-cache.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import { OutboxStore } from './outbox.ts';
+import { type ShadowRepository, shadowRepository } from './shadow-checks.ts';
 import { linkInsert } from './upstream-links.ts';
 import { UpstreamRepository } from './upstreams.ts';
 import { findRetiringSigningKey, type RetiringKey } from './signing-keys.ts';
@@ -40,6 +41,8 @@ export const defaultReadCacheSize = 1024;
 export class Store {
   readonly executor: SqlExecutor;
   readonly outbox: OutboxStore;
+  /** Comparisons with shadow upstreams' copies (src/core/shadow-diff.ts). */
+  readonly shadow: ShadowRepository;
   readonly #db: Kysely<Database>;
   readonly #q: ReturnType<typeof hotQueries>;
   /** Upstream providers and links (src/upstream/). */
@@ -60,6 +63,7 @@ export class Store {
     this.#db = queryBuilder(executor.backend);
     this.#q = hotQueries(this.#db);
     this.outbox = new OutboxStore(executor, this.#db);
+    this.shadow = shadowRepository(executor, this.#db);
     this.upstreams = new UpstreamRepository(executor, this.#db);
     this.imports = new ImportRepository(executor, this.#db);
     this.attempts = new CreateAttemptRepository(executor, this.#db);

@@ -1,7 +1,8 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
 import { prepared } from './prepared.ts';
-import type { Database, UpstreamLinksTable, UpstreamWebhookEventsTable } from './schema.ts';
+import type { Database } from './schema.ts';
+import type { UpstreamLinksTable, UpstreamWebhookEventsTable } from './schema-upstreams.ts';
 
 export type LinkRow = UpstreamLinksTable;
 export type InboundEventRow = UpstreamWebhookEventsTable;

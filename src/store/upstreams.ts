@@ -1,7 +1,8 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { type SqlExecutor, StaleWrite, type Step } from './executor.ts';
 import { prepared } from './prepared.ts';
-import type { Database, UpstreamHistoryTable, UpstreamsTable } from './schema.ts';
+import type { Database } from './schema.ts';
+import type { UpstreamHistoryTable, UpstreamsTable } from './schema-upstreams.ts';
 import { UpstreamLinkRepository } from './upstream-links.ts';
 
 export type UpstreamRow = UpstreamsTable;

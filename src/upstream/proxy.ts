@@ -1,13 +1,4 @@
-import {
-  type Customer,
-  type CustomerFields,
-  type CustomerPatch,
-  type FieldName,
-  fieldDefaults,
-  fieldNames,
-  type IdKind,
-  set,
-} from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, type IdKind, set } from '../../schemas/index.ts';
 import {
   applyPatch,
   checkUpdateConditions,
@@ -17,16 +8,14 @@ import {
   sentUpstream,
   type WriteRequest,
 } from '../core/index.ts';
-import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { LinkRow, Store } from '../store/index.ts';
+import { isGatewayError } from '../contract/errors.ts';
+import type { Store } from '../store/index.ts';
 import {
   attemptOf,
   awaitOwner,
-  type Claim,
   type ClaimOwner,
   Contended,
   type CreateAttempt,
-  claimAttempt,
   claimFor,
   createKeyFor,
   heldByOther,
@@ -36,10 +25,10 @@ import {
   settleRefused,
   takeAttempt,
 } from './attempts.ts';
-import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
-import { cannotCarry, carriedPatch, inexact, uncarried } from './fidelity.ts';
+import type { Pushed, Upstream, UpstreamClient } from './client.ts';
 import { createMarker, keyId, keyMarker, mayHold, recoverCreate, stillToSend } from './marker.ts';
 import { adoptedIds, ProviderState } from './provider-state.ts';
+import { carry, type OwnClaim, type ProxyParts } from './proxy-carry.ts';
 import { heldAnswer, storeLink } from './proxy-steps.ts';
 import { inClientTerms } from './refusal.ts';
 
@@ -56,9 +45,6 @@ export interface ProxyWrite extends WriteRequest {
   readonly retried?: boolean | undefined;
 }
 
-/** A claim this request holds on the customer's record: one it took over (`owned`) or will insert. */
-type OwnClaim = { readonly claim: Claim; readonly owned: boolean };
-
 /** How often a waiting write starts over after the owner let go. */
 const maxTries = 3;
 
@@ -72,12 +58,15 @@ export class UpstreamProxy {
 
   /** This process, named by its claims (instance-heartbeat.ts); none where it keeps no heartbeat (Workers). */
   readonly #owner: ClaimOwner | undefined;
+  /** The same four, as the step that sends to the provider takes them (proxy-carry.ts). */
+  readonly #parts: ProxyParts;
 
   constructor(service: CustomerService, store: Store, client: UpstreamClient, owner?: ClaimOwner) {
     this.#service = service;
     this.#store = store;
     this.#client = client;
     this.#owner = owner;
+    this.#parts = { service, store, client, owner };
     this.provider = new ProviderState(service, store, client);
   }
 
@@ -126,7 +115,7 @@ export class UpstreamProxy {
     }
     const pushed = recovered
       ? await heldAnswer(this.#service, undefined, fieldDefaults, after, recovered, ctx, upstream)
-      : await this.#carry(upstream, undefined, fieldDefaults, after, patch, ctx).catch((error: unknown) =>
+      : await carry(this.#parts, upstream, undefined, fieldDefaults, after, patch, ctx).catch((error: unknown) =>
           keyed === undefined ? Promise.reject(error) : settleRefused(this.#store, upstream, keyed, error),
         );
     let created: Customer;
@@ -159,7 +148,7 @@ export class UpstreamProxy {
     if (!link) return this.#createThere(upstream, replicas, current, patch, ctx);
     const after = applyPatch(current, patch);
     await this.#service.checkWrite(current, after, ctx, current.uuid);
-    const pushed = await this.#carry(upstream, link, current, after, patch, ctx);
+    const pushed = await carry(this.#parts, upstream, link, current, after, patch, ctx);
     return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
   }
 
@@ -213,7 +202,7 @@ export class UpstreamProxy {
       }));
     if (recovered) return this.#adopt(upstream, current, after, recovered, ctx);
     const createKey = createKeyFor(upstream, ctx.idempotencyKey);
-    return this.#carry(upstream, undefined, current, after, patch, ctx, { createKey, claim: own.claim }).then(
+    return carry(this.#parts, upstream, undefined, current, after, patch, ctx, { createKey, claim: own.claim }).then(
       async (created) => {
         await storeLink(this.#store, upstream, current.uuid, created.upstreamId);
         return created;
@@ -254,62 +243,6 @@ export class UpstreamProxy {
     const link = await storeLink(this.#store, upstream, current.uuid, found.upstreamId);
     const rest = stillToSend(upstream.dialect, after, found);
     if (rest === undefined) return heldAnswer(this.#service, link, current, after, found, ctx, upstream);
-    return this.#carry(upstream, link, current, after, rest, ctx);
-  }
-
-  /**
-   * Sends the upstream the absolute values the write leaves, as it carries them (fidelity.ts),
-   * after checking that its API makes the whole change: what it cannot carry is refused before
-   * anything is sent, so an acknowledged write is one the provider holds.
-   */
-  async #carry(
-    upstream: Upstream,
-    link: LinkRow | undefined,
-    current: Customer | CustomerFields,
-    after: CustomerFields,
-    patch: CustomerPatch,
-    ctx: WriteRequest,
-    create: { readonly createKey?: string | undefined; readonly claim?: OwnClaim } = {},
-  ): Promise<Pushed> {
-    const { createKey } = create;
-    const client = this.#client.dialectOf(ctx.dialect);
-    const touched = (Object.keys(patch) as FieldName[]).filter((f) => patch[f] !== undefined);
-    const known = 'uuid' in current ? current : undefined;
-    const carried = carriedPatch(upstream.dialect, current, after, touched, link === undefined);
-    const write = { patch: carried, current: known, idempotencyKey: ctx.idempotencyKey, createKey };
-    const request = requestFor(upstream, link, write);
-    const kind = link ? 'update' : 'create';
-    const sent = link ? { patch: write.patch, current: known } : { patch: wholePatch(applyPatch(current, write.patch)) };
-    const checked = { after, touched: link ? touched : fieldNames };
-    const refused = [
-      ...(await uncarried(upstream.dialect, kind, request, { ...sent, ...checked }, true)),
-      ...inexact(upstream.dialect, checked),
-    ];
-    if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
-    // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
-    const recorded = !link && known ? known.uuid : undefined;
-    const claim = create.claim ?? { claim: claimFor(this.#client.timeoutMs, this.#owner?.id ?? null), owned: false };
-    if (recorded !== undefined) {
-      const attempt = { at: new Date().toISOString(), key: createKey, sent: applyPatch(current, carried) };
-      if (!(await claimAttempt(this.#store, upstream, recorded, attempt, claim))) throw new Contended();
-      // Another request may have linked it (and so removed its record) since this one looked.
-      if (await this.#store.upstreams.findLink(upstream.tenantId, upstream.id, recorded)) {
-        await this.#store.attempts.drop(upstream.tenantId, upstream.id, recorded);
-        throw new Contended();
-      }
-      // Unheard from this long, this process may be taken for dead and its claim taken over: a
-      // create sent now could be in flight beside the taker's.
-      if (this.#owner !== undefined && !this.#owner.live()) {
-        throw new GatewayError('unavailable', 'This gateway process cannot renew its heartbeat in the store now; retry shortly.', {
-          retryAfterSeconds: 1,
-        });
-      }
-    }
-    const pushed = await this.#client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
-      const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));
-      if (recorded === undefined) throw translated;
-      return settleRefused(this.#store, upstream, recorded, translated, claim.claim);
-    });
-    return heldAnswer(this.#service, link, current, after, pushed, ctx, upstream);
+    return carry(this.#parts, upstream, link, current, after, rest, ctx);
   }
 }

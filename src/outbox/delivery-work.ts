@@ -1,0 +1,66 @@
+import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
+import { absolutePatch, changedMetadataKeys, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
+import type { FieldChange } from '../core/apply-patch.ts';
+import { rowToCustomer } from '../core/customer-row.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import type { DeliveryRow, Store } from '../store/index.ts';
+import { dialectOf } from '../upstream/client.ts';
+import { asCarried, carriedFields } from '../upstream/fidelity.ts';
+import type { DeliveryWork, ReplicaTarget } from './types.ts';
+
+// What one delivery of the outbox carries to its upstream (src/outbox/dispatcher.ts sends it).
+
+export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
+  `custgate-${row.upstream_id}-${row.customer_id}-v${row.version}`;
+
+/**
+ * A delivery is built from the customer as it is now, not by replaying its history: the
+ * absolute values, as the upstream carries them (src/upstream/fidelity.ts), of every field
+ * changed since the upstream's last delivered version, so a later version also carries what a
+ * dead earlier one did not (and supersedes it: Store.outbox.due does not wait for dead ones).
+ * Where that history was purged (event retention), every field goes.
+ */
+export async function deliveryWork(
+  store: Store,
+  dialects: readonly AnyDialect[],
+  row: DeliveryRow,
+  upstream: ReplicaTarget,
+  since: number,
+): Promise<DeliveryWork | undefined> {
+  const found = await store.findCustomer(row.tenant_id, 'uuid', row.customer_id);
+  if (!found) return undefined;
+  const customer = rowToCustomer(found);
+  const fields = Object.fromEntries(fieldNames.map((f) => [f, customer[f]])) as CustomerFields;
+  const create = row.action === 'create';
+  let changed: FieldName[];
+  let removed: string[] = [];
+  let metadataKeys: string[] | undefined;
+  if (create) {
+    changed = setFields(fields);
+  } else {
+    const events = (await store.eventsAfter(row.tenant_id, row.customer_id, since)).map((e) => ({
+      version: Number(e.version),
+      changes: JSON.parse(e.changes) as FieldChange[],
+    }));
+    const complete = events.length > 0 && events[0]?.version === since + 1 && events.at(-1)?.version === customer.version;
+    changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
+    removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
+    if (complete) metadataKeys = changedMetadataKeys(events.flatMap((e) => e.changes));
+  }
+  const dialect = dialectOf(dialects, upstream.dialect);
+  return {
+    tenantId: row.tenant_id,
+    upstream,
+    customerId: row.customer_id,
+    version: Number(row.version),
+    action: row.action === 'delete' ? 'delete' : create ? 'create' : 'update',
+    attempt: row.attempts,
+    idempotencyKey: idempotencyKeyOf(row),
+    ...(row.via !== null ? { via: row.via } : {}),
+    fields,
+    customer,
+    changed,
+    ...(metadataKeys ? { metadataKeys } : {}),
+    patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
+  };
+}
