@@ -168,7 +168,7 @@ describe('errors', () => {
       external_id: 'x'.repeat(256),
       email: 'nope',
       business_entity_id: 'not-a-uuid',
-      // pydantic's lax mode takes 'yes' (dialects/zenskar/fields.ts); 'maybe' it cannot read.
+      // pydantic's lax mode takes 'yes' (dialects/zenskar/params.ts); 'maybe' it cannot read.
       communications_enabled: 'maybe',
       custom_data: [1],
       tax_info: [{ country_code: 'ZZ' }],

@@ -10,7 +10,7 @@ import type { DeliveryWork, ReplicaTarget } from './types.ts';
 
 // What one delivery of the outbox carries to its upstream (src/outbox/dispatcher.ts sends it).
 
-export const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
+const idempotencyKeyOf = (row: Pick<DeliveryRow, 'upstream_id' | 'customer_id' | 'version'>): string =>
   `custgate-${row.upstream_id}-${row.customer_id}-v${row.version}`;
 
 /**

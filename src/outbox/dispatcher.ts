@@ -240,7 +240,7 @@ export class Dispatcher {
 }
 
 /** One shadow comparison of a customer's fields (as of a version) with the upstream's copy, recorded. */
-export async function compareWithUpstream(
+async function compareWithUpstream(
   store: Store,
   port: UpstreamPort,
   dialect: AnyDialect,

@@ -45,10 +45,6 @@ export const shadowRepository = (executor: SqlExecutor, db: Kysely<Database>) =>
         .compile(),
     );
   },
-
-  async checkById(id: string): Promise<ShadowCheckRow | undefined> {
-    return (await executor.all(db.selectFrom('shadow_checks').selectAll().where('id', '=', id).compile()))[0];
-  },
 });
 
 export type ShadowRepository = ReturnType<typeof shadowRepository>;
