@@ -213,6 +213,17 @@ describe('GET /gateway/v1/requests', () => {
       expect(JSON.stringify(last)).not.toContain(g.tenant.credentials.wooshpay?.secret_key);
       expect((await list('?path=/zenskar')).map((e) => e.dialect)).toEqual(['zenskar']);
       expect(await list('?status=2xx')).toHaveLength(1);
+      // A filter it cannot read is a 400 naming it, not everything (limit) or nothing (status).
+      for (const [query, param] of [
+        ['?limit=abc', 'limit'],
+        ['?limit=0', 'limit'],
+        ['?status=abc', 'status'],
+        ['?status=4', 'status'],
+      ] as const) {
+        const res = await g.request(`/gateway/v1/requests${query}`, { headers: wooshpay });
+        expect(res.status, query).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { code: 'invalid_request', issues: [{ path: [param] }] } });
+      }
       // The other tenant sees only its own.
       const theirs = await g.request('/gateway/v1/requests', {
         headers: { authorization: `Bearer ${g.other.credentials.wooshpay?.secret_key}` },

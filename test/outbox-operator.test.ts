@@ -86,6 +86,17 @@ it('a delivery being sent is neither retried nor dropped: the provider holds the
   }
 }, 120_000);
 
+it('outbox retry with nothing to retry named says so and exits 1, instead of "retried 0 deliveries"', async () => {
+  const none = await failingCli(['outbox', 'retry'], rig.gw.env);
+  expect(none).toMatchObject({ code: 1, stdout: '' });
+  expect(none?.stderr).toContain('name the deliveries to retry (upstream/customer/vN), or --dead');
+  // --tenant without --dead named no delivery either: the docs' `retry --dead --tenant acme`, half typed.
+  const half = await failingCli(['outbox', 'retry', '--tenant', 'acme'], rig.gw.env);
+  expect(half).toMatchObject({ code: 1, stdout: '' });
+  expect(half?.stderr).toContain('--tenant goes with --dead');
+  expect(await runCli(['outbox', 'retry', '--dead'], rig.gw.env)).toMatch(/^retried \d+ deliveries/);
+}, 60_000);
+
 it('outbox list refuses a --limit that is no count of deliveries, naming it', async () => {
   for (const limit of ['abc', '-5', '0']) {
     const run = await failingCli(['outbox', 'list', '--limit', limit], rig.gw.env);

@@ -129,6 +129,30 @@ describe('simulate rules through /gateway/v1/simulate', () => {
     expect(((await (await rules(gw)).json()) as { data: unknown[] }).data).toEqual([]);
   });
 
+  it('a body that is not a rule says plainly what is wrong, naming the member; nothing is stored', async () => {
+    const refusal = async (body: unknown) => {
+      const res = await rules(gw, { body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      return ((await res.json()) as { error: { message: string; issues?: { path: string[] }[] } }).error;
+    };
+    // An array was read as an object whose `every` was Array.prototype.every: "received Function".
+    expect((await refusal([1])).message).toBe('A rule is a JSON object: {"status": "503", "path": "/v1/customers", "times": 1}.');
+    expect(await refusal({ status: '500', evrey: 3 })).toMatchObject({
+      message: 'Unknown parameter: evrey; this call takes status, path, method, every, times.',
+      issues: [{ path: ['evrey'] }],
+    });
+    expect(await refusal({ path: '/v1/customers' })).toMatchObject({ issues: [{ path: ['status'] }] });
+    expect(await refusal({ status: '500', path: 7 })).toMatchObject({ issues: [{ path: ['path'] }] });
+    // 418 is a 4xx code: the refusal names the codes there are.
+    expect((await refusal({ status: '418' })).message).toContain('one of the status codes 400, 401, 403, 404, 409');
+    // A number is a status as its text is.
+    const added = await rules(gw, { body: { status: 503, times: 1 } });
+    expect(await added.json()).toMatchObject({ status: 'status=503', times: 1 });
+    const rule = ((await (await rules(gw)).json()) as { data: { id: string }[] }).data[0]!;
+    expect((await rules(gw, { method: 'DELETE', path: `/${rule.id}` })).status).toBe(200);
+    expect(((await (await rules(gw)).json()) as { data: unknown[] }).data).toEqual([]);
+  });
+
   it('with NODE_ENV=production: the API answers 403, and a stored rule is ignored and logged', async () => {
     const store = await testStore();
     const logged: { event: string; fields: Readonly<Record<string, unknown>> }[] = [];

@@ -131,6 +131,11 @@ export function registerOutboxCommands(program: Command, open: OpenStore): void 
     .option('--tenant <tenant>', 'with --dead: only this tenant')
     .option('--json', 'one JSON object')
     .action(async (ids: string[], opts: { dead?: boolean; tenant?: string; json?: boolean }) => {
+      // Nothing named is not "retried 0" with exit 0: `outbox retry --tenant acme` without --dead
+      // reads as done to a script, and retried nothing.
+      if (opts.tenant !== undefined && !opts.dead) throw new Error('--tenant goes with --dead (every dead delivery of that tenant)');
+      if (ids.length === 0 && !opts.dead)
+        throw new Error('name the deliveries to retry (upstream/customer/vN), or --dead for every dead one');
       await withStore(open, async (store) => {
         const now = new Date().toISOString();
         const named = await eachNamed(store, ids, now, (key) => store.outbox.retry([key], now));

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
@@ -84,7 +84,12 @@ export function registerWebhookCommands(program: Command, env: Env, all: readonl
   webhook
     .command('roll-secret <tenant> <id>')
     .description('a new signing secret; the old one keeps signing beside it for --overlap')
-    .option('--overlap <duration>', 'how long the old secret still signs (90s, 15m, 12h, 3d)', overlap, 24 * 3600_000)
+    // The default shown as a duration: `--help` said "(default: 86400000)", milliseconds no option takes.
+    .addOption(
+      new Option('--overlap <duration>', 'how long the old secret still signs (90s, 15m, 12h, 3d)')
+        .argParser(overlap)
+        .default(24 * 3600_000, '24h'),
+    )
     .option('--json', 'print one JSON object and nothing else')
     .action(async (ref: string, id: string, opts: { overlap: number; json?: boolean }) => {
       const { endpoint, secret } = await withWebhooks(cli, ref, (w, tenantId) => w.roll(tenantId, id, opts.overlap));

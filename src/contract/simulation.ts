@@ -115,7 +115,8 @@ export function simulateRule(input: SimulateRuleInput, dialects: readonly AnyDia
   const parsed = [undefined, ...dialects].map((d) => parseSimulation(simulate, d));
   if (parsed.every((p) => p instanceof GatewayError)) {
     const names = [...new Set(dialects.flatMap((d) => Object.keys(d.wire.simulations ?? {})))];
-    return `--status ${status}: one of 4xx/5xx status codes, rate_limit, latency:<ms>, timeout[:<ms>]${names.length ? `, ${names.join(', ')}` : ''}`;
+    // The codes by name: "one of 4xx/5xx status codes" refused 418, a 4xx status code.
+    return `--status ${status}: one of the status codes ${Object.keys(codeByStatus).join(', ')}, or rate_limit, latency:<ms>, timeout[:<ms>]${names.length ? `, ${names.join(', ')}` : ''}`;
   }
   const every = count(input.every, /^(\d{1,5})(?:st|nd|rd|th)?$/);
   const times = count(input.times, /^(\d{1,5})$/);

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import * as v from 'valibot';
 import { decodeBody } from '../contract/body.ts';
-import { simulateRule } from '../contract/simulation.ts';
+import { type SimulateRuleInput, simulateRule } from '../contract/simulation.ts';
 import { randomBase62 } from '../core/index.ts';
 import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } from '../store/simulate-rules.ts';
 import { findTenant } from '../store/tenant-admin.ts';
@@ -11,6 +10,7 @@ import { type ResetReport, resetAnswer, resetTenant } from '../store/tenant-rese
 import type { SimulateRules } from './simulate-rules.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
+import { badParameter, onlyParameters } from './gateway-body.ts';
 import type { Runtime } from './runtime.ts';
 
 // What the gateway offers a developer running it beside their tests, never in production
@@ -47,10 +47,16 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
     const { tenantId } = c.get('principal');
     if (!rt.requestLog.enabled) throw new GatewayError('not_found', 'The request log is off (CUSTGATE_REQUEST_LOG_SIZE=0).');
     const { status, path, limit } = c.req.query();
+    // A filter it cannot read is said so: ignored, `?limit=abc` listed everything and `?status=abc`
+    // nothing, each a 200 (and `custgate logs tail --status abc` followed nothing for ever).
+    if (limit !== undefined && !(/^\d{1,5}$/.test(limit) && Number(limit) >= 1))
+      throw badParameter('limit', `limit must be a whole number from 1, not '${limit}'.`);
+    if (status !== undefined && !/^[1-5](\d\d|xx)$/.test(status))
+      throw badParameter('status', `status must be a status code (404) or a class (4xx), not '${status}'.`);
     const data = rt.requestLog.list(tenantId, {
       ...(status ? { status } : {}),
       ...(path ? { path } : {}),
-      ...(limit && /^\d{1,5}$/.test(limit) ? { limit: Number(limit) } : {}),
+      ...(limit ? { limit: Number(limit) } : {}),
     });
     return c.json({ object: 'list', data });
   });
@@ -63,10 +69,7 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
   api.post('/simulate', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const { tenantId } = c.get('principal');
     if (rt.config.production) throw offInProduction('/gateway/v1/simulate');
-    const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
-    const input = v.safeParse(ruleBody, body);
-    if (!input.success) throw new GatewayError('invalid_request', `A rule: ${v.summarize(input.issues)}`);
-    const spec = simulateRule(input.output, dialects);
+    const spec = simulateRule(ruleInput(await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes)), dialects);
     if (typeof spec === 'string') throw new GatewayError('invalid_request', spec.replace(/--(\w+)/g, '$1'));
     const row = { id: `sim_${randomBase62(14)}`, tenant_id: tenantId, ...spec, created_at: rt.now().toISOString() };
     await insertSimulateRule(rt.store, row);
@@ -84,11 +87,31 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
   return api;
 }
 
-const count = v.union([v.pipe(v.string(), v.maxLength(8)), v.number()]);
-const ruleBody = v.strictObject({
-  status: v.pipe(v.string(), v.maxLength(64)),
-  path: v.optional(v.pipe(v.string(), v.maxLength(255))),
-  method: v.optional(v.pipe(v.string(), v.maxLength(16))),
-  every: v.optional(count),
-  times: v.optional(count),
-});
+/**
+ * A rule's body as `custgate simulate add` takes its options: `{"status": "503", "path", "method",
+ * "every", "times"}`, status and counts as text or numbers. Said plainly what is wrong: a JSON
+ * array was read as an object whose `every` was Array.prototype.every ("received Function").
+ */
+function ruleInput(body: unknown): SimulateRuleInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new GatewayError('invalid_request', 'A rule is a JSON object: {"status": "503", "path": "/v1/customers", "times": 1}.');
+  const fields = onlyParameters(body as Record<string, unknown>, ['status', 'path', 'method', 'every', 'times']);
+  const text = (name: string, max: number, numbers: boolean): string | undefined => {
+    const value = fields[name];
+    if (value === undefined) return undefined;
+    if ((typeof value === 'string' && value.length <= max) || (numbers && typeof value === 'number')) return String(value);
+    throw badParameter(name, `${name} must be ${numbers ? 'a number or ' : ''}a string of at most ${max} characters.`);
+  };
+  const status = text('status', 64, true);
+  if (status === undefined)
+    throw new GatewayError('invalid_request', 'status is required: 500, 503, rate_limit, latency:<ms>, timeout[:<ms>], …', {
+      issues: [{ path: ['status'], kind: 'missing', message: 'status is required.' }],
+    });
+  return {
+    status,
+    path: text('path', 255, false),
+    method: text('method', 16, false),
+    every: text('every', 8, true),
+    times: text('times', 8, true),
+  };
+}

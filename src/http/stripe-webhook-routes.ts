@@ -35,7 +35,18 @@ function stripeEndpointView(row: EndpointRow, secret?: string) {
   };
 }
 
-const updatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'disabled', 'expand']);
+// What Stripe's create and update take (https://docs.stripe.com/api/webhook_endpoints/create,
+// …/update) and custgate carries; `expand` has nothing to expand here. Stripe refuses any other.
+const creatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'expand']);
+const updatable = new Set([...creatable, 'disabled']);
+
+/** Stripe's 400 for a parameter the call does not take: a typo read as absent would change what was asked. */
+function refuseUnknown(b: Record<string, unknown>, taken: ReadonlySet<string>): void {
+  const unknown = Object.keys(b).find((k) => !taken.has(k));
+  if (unknown === undefined) return;
+  const message = `Received unknown parameter: ${unknown}`;
+  throw new GatewayError('invalid_request', message, { issues: [{ path: [unknown], kind: 'unknown', message }] });
+}
 
 /**
  * A write's parameters: its body and its query string as one set, as a customer write reads them
@@ -68,6 +79,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
     '/webhook_endpoints',
     run('update', async (c, p) => {
       const b = await stripeParameters(c, rt, dialect);
+      refuseUnknown(b, creatable);
       const { endpoint, secret } = await wh.add(p.tenantId, {
         url: b.url,
         format: 'stripe',
@@ -84,12 +96,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
     '/webhook_endpoints/:id',
     run('update', async (c, p) => {
       const b = await stripeParameters(c, rt, dialect);
-      // Stripe refuses a parameter its update does not take; `expand` has nothing to expand here.
-      const unknown = Object.keys(b).find((k) => !updatable.has(k));
-      if (unknown !== undefined) {
-        const message = `Received unknown parameter: ${unknown}`;
-        throw new GatewayError('invalid_request', message, { issues: [{ path: [unknown], kind: 'unknown', message }] });
-      }
+      refuseUnknown(b, updatable);
       const { enabled_events: events, url, description, metadata, disabled } = b;
       const row = await wh.update(scope(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
       return c.json(stripeEndpointView(row));

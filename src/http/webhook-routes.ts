@@ -4,6 +4,7 @@ import { GatewayError } from '../contract/errors.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
 import { stripeLikeBase, stripeWebhookRoutes } from './stripe-webhook-routes.ts';
 import { body, enabledEvents, scope } from './webhook-request.ts';
+import { badParameter, onlyParameters } from './gateway-body.ts';
 import { markDialect, markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
@@ -37,7 +38,7 @@ const overlapOf = (given: unknown): number | undefined => {
   if (given === undefined) return undefined;
   const n = Number(given);
   if (!Number.isInteger(n) || n < 0 || n > 7 * 86400) {
-    throw new GatewayError('invalid_request', 'expires_in_seconds must be a whole number of seconds from 0 to 604800.');
+    throw badParameter('expires_in_seconds', 'expires_in_seconds must be a whole number of seconds from 0 to 604800.');
   }
   return n * 1000;
 };
@@ -58,7 +59,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   api.post(
     '/webhook_endpoints',
     run(async (c, p) => {
-      const b = await body(c, rt, ['json']);
+      const b = onlyParameters(await body(c, rt, ['json']), ['url', 'format', 'dialect', 'enabled_events']);
       const { endpoint, secret } = await wh.add(p.tenantId, {
         url: b.url,
         format: b.format,
@@ -87,7 +88,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   api.post(
     '/webhook_endpoints/:id/roll_secret',
     run(async (c, p) => {
-      const b = await body(c, rt, ['json']);
+      const b = onlyParameters(await body(c, rt, ['json']), ['expires_in_seconds']);
       const { endpoint, secret } = await wh.roll(scope(p), c.req.param('id') ?? '', overlapOf(b.expires_in_seconds));
       return c.json(endpointView(endpoint, secret));
     }),
@@ -125,10 +126,9 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
       const id = c.req.param('id') ?? '';
       // `{"endpoint": "we_…"}`: to that endpoint only (the console's Resend on one endpoint's log);
       // without it, to every endpoint the event went to.
-      const { endpoint } = await body(c, rt, ['json']);
+      const { endpoint } = onlyParameters(await body(c, rt, ['json']), ['endpoint']);
       if (endpoint !== undefined && typeof endpoint !== 'string') {
-        const message = 'endpoint must be the id of a webhook endpoint (we_…).';
-        throw new GatewayError('invalid_request', message, { issues: [{ path: ['endpoint'], kind: 'value', message }] });
+        throw badParameter('endpoint', 'endpoint must be the id of a webhook endpoint (we_…).');
       }
       const ref = await wh.repo.eventById(p.tenantId, id);
       const resent = ref ? await wh.repo.resend(scope(p), ref.customer_id, ref.version, rt.now().toISOString(), endpoint) : 0;
