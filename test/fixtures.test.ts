@@ -113,6 +113,12 @@ describe('custgate fixtures load', () => {
         // Jenny is created before the second fixture fails the dialect's check: she is taken back.
         [`fixtures:\n${good}  - name: acme\n    dialect: wooshpay\n    params: { email: 42 }\n`, 'fixture "acme".params.email', ''],
         ['fixtures: [ {', 'not valid YAML', ''],
+        // A misspelt parameter is named as one, not as the schema library's "Expected never".
+        [
+          `fixtures:\n${good}  - name: acme\n    dialect: wooshpay\n    params: { nam: Acme }\n`,
+          'fixture "acme".params.nam',
+          'unknown parameter',
+        ],
       ] as const;
       // One through the CLI for the exit status; the others through the same loader in process.
       const [first, ...rest] = cases;
