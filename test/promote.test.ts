@@ -101,4 +101,13 @@ describe('promote and demote', () => {
     expect((await promote({ force: 'yes' })).status).toBe(400);
     expect((await promote({ quickly: true })).status).toBe(400);
   });
+
+  it('demote refuses a parameter it does not take, and leaves the mode as it was', async () => {
+    const detail = async () => (await (await gw.request(`/gateway/v1/upstreams/${upstreamId}`, { headers: key() })).json()) as Detail;
+    const before = (await detail()).mode;
+    const res = await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, jsonInit('POST', { force: true }, key()));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('Unknown parameter: force');
+    expect((await detail()).mode).toBe(before);
+  });
 });

@@ -210,6 +210,14 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   });
   api.post('/upstreams/:id/demote', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');
+    // It takes no parameters: a member (a promote's `force` sent here) would be read as absent and the
+    // upstream demoted all the same, so it is refused as promote refuses one it does not take.
+    const raw = c.req.header('content-length') === '0' ? {} : await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
+    const unknownKey = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw)[0] : undefined;
+    if (unknownKey !== undefined) {
+      const message = `Unknown parameter: ${unknownKey}; demote takes no parameters.`;
+      throw new GatewayError('invalid_request', message, { issues: [{ path: [unknownKey], kind: 'unknown', message }] });
+    }
     const id = c.req.param('id');
     await demote(rt.store, principal.tenantId, id, rt.now());
     return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
