@@ -143,3 +143,16 @@ describe('tenant create with known credentials', () => {
     }
   }, 120_000);
 });
+
+describe.skipIf(testBackend() !== 'sqlite')('logs tail --interval', () => {
+  it('refuses an interval that is not a number of milliseconds, rather than polling at some other rate', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    const store = await openStore(env);
+    await createTenant(store, loadConfig(env), 'tailer').finally(() => store.executor.close());
+    for (const interval of ['abc', '50']) {
+      const failed = await failingCli(['logs', 'tail', '--tenant', 'tailer', '--url', 'http://127.0.0.1:9', '--interval', interval], env);
+      expect(failed?.code, interval).toBe(1);
+      expect(failed?.stderr, interval).toContain('not a number of milliseconds, 100 or more');
+    }
+  }, 60_000);
+});

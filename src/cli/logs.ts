@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
@@ -19,6 +19,13 @@ const line = (r: LoggedRequest): string =>
 
 const keyOf = (r: LoggedRequest): string => `${r.time} ${r.request_id} ${r.method} ${r.path}`;
 
+/** --interval: whole milliseconds, 100 or more (a faster poll only loads the gateway it watches). */
+function intervalMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 100) throw new InvalidArgumentError('not a number of milliseconds, 100 or more');
+  return n;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface TailOptions {
@@ -27,7 +34,7 @@ interface TailOptions {
   readonly status?: string;
   readonly path?: string;
   readonly json?: boolean;
-  readonly interval: string;
+  readonly interval: number;
 }
 
 export function registerLogsCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
@@ -44,7 +51,7 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
     .option('--status <status>', 'only this status (404) or class (4xx)')
     .option('--path <prefix>', 'only paths starting with this (/zenskar)')
     .option('--json', 'one JSON object per line')
-    .option('--interval <ms>', 'how often to ask the gateway', '1000')
+    .option('--interval <ms>', 'how often to ask the gateway, in ms (100 or more)', intervalMs, 1000)
     .action(async (opts: TailOptions) => {
       const base = (opts.url ?? env.CUSTGATE_URL ?? localBase(env)).replace(/\/+$/, '');
       const store = await openStore(env);
@@ -56,7 +63,6 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
       if (opts.status) query.set('status', opts.status);
       if (opts.path) query.set('path', opts.path);
       let seen = new Set<string>();
-      const interval = Math.max(100, Number(opts.interval) || 1000);
       // Plain fetch: this asks the operator's own gateway, not an upstream provider, once a second;
       // the upstream transport's bounds (and its error that names no host) are not wanted here.
       const ask = (token: string) =>
@@ -81,7 +87,7 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
         for (const entry of batch)
           if (!seen.has(keyOf(entry))) process.stdout.write(opts.json ? `${JSON.stringify(entry)}\n` : line(entry));
         seen = new Set(batch.map(keyOf));
-        await sleep(interval);
+        await sleep(opts.interval);
       }
     });
 }
