@@ -42,9 +42,9 @@ function at(fields: CustomerFields, path: readonly string[]): unknown {
 
 /**
  * Members stored as "" that one write cleared and the other kept: a clear sent as "" keeps a stored
- * "" (schemas/patch.ts, ClearOp.keepsEmpty), one sent as null does not, and which a target reads
- * depends on the stored customer, which translate does not see (as the harness declares for a
- * dialect's own writes: dialect-harness.ts, emptyKept).
+ * "" (schemas/patch.ts, ClearOp.keepsEmpty), one sent as null does not, and a translation into a
+ * Stripe-like dialect clears with "" (the one form its form bodies have too), whichever the source
+ * sent; which the target then reads depends on the stored customer, which translate does not see.
  */
 function emptyKept(before: unknown, a: unknown, b: unknown, path: string[] = []): Loss[] {
   if (before === '') {
