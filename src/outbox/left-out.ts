@@ -37,13 +37,20 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
  */
 export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, notCarried: readonly string[]): string {
   const named = notCarried.filter((f): f is FieldName => (fieldNames as readonly string[]).includes(f));
-  const emptied = new Set<string>(emptiedFields(dialect, after, named));
+  const carried = asCarried(dialect, after);
+  const emptied = new Set<string>(emptiedFields(dialect, after, named, carried, true));
   const kept = notCarried.filter((f) => !emptied.has(f));
+  // A provider that shows "" holds one (Zenskar, Bigcapital): it keeps "" only where it held "".
+  const held = [...emptied].filter((f) => carried[f as FieldName] === '');
+  const none = [...emptied].filter((f) => !held.includes(f));
   const parts = [
     ...(kept.length > 0
       ? [`${kept.join(', ')} (the ${dialect.name} API has no way to make this change; the provider keeps its value)`]
       : []),
-    ...(emptied.size > 0 ? [`${[...emptied].join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
+    ...(none.length > 0 ? [`${none.join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
+    ...(held.length > 0
+      ? [`${held.join(', ')} (sent as "", which the ${dialect.name} API reads as none where it holds another value)`]
+      : []),
   ];
   return `not carried: ${parts.join('; ')}`;
 }
@@ -74,7 +81,7 @@ export async function leaveOutRefused(
     : [];
   // A "" the provider reads as none (a Meteroid phone "" into Stripe's phone) is delivered in that
   // form, none, and named: the provider will not hold "".
-  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields));
+  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), undefined, true);
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
@@ -114,7 +121,7 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
   // The patch is already in the provider's form (a "" sent as none): the local fields tell it was "".
-  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current));
+  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current), undefined, true);
   return [...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied])];
 }
 
