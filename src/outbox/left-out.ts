@@ -80,7 +80,9 @@ export async function leaveOutRefused(
     ? unheldKeys(upstream.dialect, work.fields).filter((path) => !touchedKeys || touchedKeys.has(path))
     : [];
   // A "" the provider reads as none (a Meteroid phone "" into Stripe's phone) is delivered in that
-  // form, none, and named: the provider will not hold "".
+  // form, none, and named: the provider will not hold "". One it holds (Zenskar's phone_number) is
+  // sent as "", and named too: this change made it "", and the provider held another value, which
+  // its API reads "" as clearing.
   const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), undefined, true);
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
