@@ -5,6 +5,7 @@ import {
   type CustomerPatch,
   type FieldName,
   fieldDefaults,
+  set,
   stateDefaults,
 } from '../../schemas/index.ts';
 import { applyPatch } from '../core/index.ts';
@@ -237,7 +238,12 @@ export function emptiedFields(
   carried: CustomerFields = asCarried(dialect, after),
   changed = false,
 ): FieldName[] {
-  return fields.filter((f) => after[f] === '' && (changed || carried[f] !== ''));
+  return fields.filter((f) => after[f] === '' && (carried[f] !== '' || (changed && readsEmptyAsClear(dialect, f))));
+}
+
+/** Does the dialect read a "" sent for `field` as a clear (its translation reports a "" set as lost)? Meteroid keeps it. */
+function readsEmptyAsClear(dialect: AnyDialect, field: FieldName): boolean {
+  return dialect.translation.fromPatch({ [field]: set('') } as CustomerPatch).losses.some((l) => l.field === field && l.kind === 'lossy');
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */
