@@ -44,14 +44,17 @@ async function created(client: DialectName, upstream: DialectName, body: unknown
 }
 
 /** The customer on A and at the provider (B, by its link), as canonical fields. */
-async function bothSides(upstream: DialectName, id: string): Promise<{ local: CustomerFields; remote: CustomerFields }> {
+async function bothSides(
+  upstream: DialectName,
+  id: string,
+): Promise<{ local: CustomerFields; remote: CustomerFields; remoteUuid: string }> {
   const key = tenants.get(upstream)!.credentials.wooshpay!.secret_key!;
   const local = await canonicalOn(gw.request, id, key);
   const links = await gw.request(`/gateway/v1/customers/${local.ids.uuid}/links`, { headers: { authorization: `Bearer ${key}` } });
   const [link] = ((await links.json()) as { data: { remote_id: string }[] }).data;
   const onB = (path: string, init?: RequestInit) => fetch(`${provider.base}${path}`, init);
   const remote = await canonicalOn(onB, link!.remote_id, provider.credentials.wooshpay.secret_key!);
-  return { local: fieldsOf(local), remote: fieldsOf(remote) };
+  return { local: fieldsOf(local), remote: fieldsOf(remote), remoteUuid: remote.ids.uuid as string };
 }
 
 /** An update the upstream cannot carry: refused with the client's status, naming the upstream; nothing changes. */
@@ -241,4 +244,55 @@ describe('proxy: a Meteroid phone "" is answered as the local store answers it, 
       expect(JSON.stringify(body)).toContain('phone');
     },
   );
+});
+
+// A "" that Zenskar or Bigcapital holds (their references type phone_number and workPhone as
+// strings, "" among them) is the customer's "", not none: read back from the provider as "", and
+// sent back as "" by a write that leaves it, where null would clear it there while the local
+// customer keeps it. The provider's own Meteroid API (which keeps the "" it is given) empties the
+// phone behind the gateway's back.
+describe.each(['zenskar', 'bigcapital'] as const)('proxy into a %s upstream holding a phone ""', (upstream) => {
+  it('reads it back as "", and a Wooshpay client writing back what it read keeps it there', async () => {
+    const id = await created('wooshpay', upstream, { name: 'Blank Co', phone: '+1 555 0100' });
+    const meteroid = dialects.meteroid;
+    const { remoteUuid } = await bothSides(upstream, id);
+    const emptied = await fetch(
+      `${provider.baseUrl('meteroid')}${meteroid.routes.collection}/${remoteUuid}`,
+      jsonInit('PATCH', { phone: '' }, fixturesOf(meteroid).auth(provider.credentials.meteroid)),
+    );
+    expect(emptied.status, await emptied.text()).toBe(200);
+    const phones = async () => {
+      const { local, remote } = await bothSides(upstream, id);
+      return { local: [local.name, local.phone], remote: [remote.name, remote.phone] };
+    };
+
+    // Any write takes the provider's answer in: its "" is the customer's "".
+    const renamed = await call('wooshpay', upstream, 'POST', `/${id}`, { name: 'Renamed Co' });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(await phones()).toEqual({ local: ['Renamed Co', ''], remote: ['Renamed Co', ''] });
+
+    // What the client read, written back with a new name: the phone "" goes as "", and stays.
+    const shown = await call('wooshpay', upstream, 'GET', `/${id}`, undefined);
+    expect(shown.body.phone).toBe('');
+    const echoed = await call('wooshpay', upstream, 'POST', `/${id}`, { name: 'Again Co', phone: shown.body.phone });
+    expect(echoed.status, JSON.stringify(echoed.body)).toBe(200);
+    expect(echoed.body.phone).toBe('');
+    expect(await phones()).toEqual({ local: ['Again Co', ''], remote: ['Again Co', ''] });
+  });
+});
+
+describe('translate: a clear that came in as "" goes as "" to a dialect that takes null', () => {
+  it.each([
+    ['zenskar', 'phone_number'],
+    ['bigcapital', 'workPhone'],
+  ] as const)('wooshpay phone "" -> %s %s ""', async (to, property) => {
+    const key = gw.tenant.credentials.wooshpay!.secret_key!;
+    const res = await gw.request(
+      `/gateway/v1/translate?from=wooshpay&to=${to}`,
+      jsonInit('POST', { phone: '' }, { authorization: `Bearer ${key}` }),
+    );
+    const translated = (await res.json()) as { body: Record<string, unknown> };
+    expect(res.status, JSON.stringify(translated)).toBe(200);
+    expect(translated.body[property]).toBe('');
+  });
 });

@@ -11,7 +11,7 @@ import {
 } from '../../schemas/index.ts';
 import { shownText } from '../../src/contract/dialect.ts';
 import { limit } from '../../src/contract/held-limits.ts';
-import { type FieldTable, flag, member, readWrite, type TextField, type Write } from '../shared/lens-members.ts';
+import { type FieldTable, flag, heldText, member, readWrite, type TextField, type Write } from '../shared/lens-members.ts';
 import { addressNames } from '../shared/address-lens.ts';
 import { textOp } from '../shared/text-op.ts';
 import { addressHooks, type FlatAddress, type PropertyKind, textValue } from './hooks.ts';
@@ -69,8 +69,17 @@ const spreadOver = <M extends object>(m: M): Omit<M, 'flat'> & { readonly flat: 
   flat: addressBigcapital,
 });
 
-/** A text property: null or "" clears; shown only when it has a value. */
-function plain(field: Exclude<TextField, 'name'>, note = cleared, param: v.GenericSchema<unknown, string | null> = textParam) {
+/**
+ * A text property: null or "" clears; shown only when it has a value. The Bigcapital API reference
+ * types each a string, so a "" it shows is the "" it holds (`held`), where an email property
+ * refuses "" and note shows "" for none.
+ */
+function plain(
+  field: Exclude<TextField, 'name'>,
+  note = cleared,
+  param: v.GenericSchema<unknown, string | null> = textParam,
+  held = param !== emailParam,
+) {
   return kinded(
     member(field, {
       param,
@@ -81,9 +90,9 @@ function plain(field: Exclude<TextField, 'name'>, note = cleared, param: v.Gener
       render: (c: Customer): string | undefined => c[field] ?? undefined,
       fromPatch: (patch, losses) => {
         const op = patch[field];
-        return op ? textValue(op, field, losses) : undefined;
+        return op ? textValue(op, field, losses, param !== emailParam) : undefined;
       },
-      parse: (shown) => ({ [field]: shownText(shown) }),
+      parse: (shown) => ({ [field]: held ? heldText(shown) : shownText(shown) }),
     }),
     param === emailParam ? 'email' : 'text',
   );
@@ -158,6 +167,8 @@ export const fieldsBigcapital = {
     ...plain(
       'description',
       'null or "" clears; shown as "" when none is stored (the Bigcapital API reference marks note required in a response), and "" written back is none',
+      textParam,
+      false,
     ),
     shown: v.string(),
     render: (c: Customer) => c.description ?? '',

@@ -253,9 +253,9 @@ describe('bigcapital fromPatch: losses', () => {
     expect(alone.losses).toContainEqual({ field: 'shipping.same_as_billing', kind: 'unsupported', message: expect.any(String) });
   });
 
-  it('does not claim to carry a value set to "": Bigcapital reads it as a clear', () => {
+  it('does not claim to carry a value set to "": Bigcapital reads it as a clear (sent as "", which keeps a stored ""; an email refuses "")', () => {
     const { body, losses } = fromPatch({ website: set(''), email: set('') });
-    expect(body).toEqual({ website: null, email: null });
+    expect(body).toEqual({ website: '', email: null });
     expect(losses).toContainEqual({ field: 'website', kind: 'lossy', message: expect.any(String) });
     expect(losses).toContainEqual({ field: 'email', kind: 'lossy', message: expect.any(String) });
   });

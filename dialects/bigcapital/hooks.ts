@@ -39,12 +39,17 @@ export type FlatAddress = Readonly<Record<string, FlatAddressMember>>;
 
 type Sent = Record<string, string | null>;
 
-/** Bigcapital reads "" as a clear, so a value set to "" cannot survive the trip: it becomes null. */
-export function textValue(op: FieldOp<string>, field: string, losses: Loss[]): string | null {
-  if (op.op === 'clear') return null;
+/**
+ * Bigcapital reads "" as a clear that keeps a stored "" (as the other dialects' "" does), so a
+ * value set to "" survives the trip only where "" is stored. A clear that came in as "" goes out as
+ * "", and so does a "" set, where Bigcapital takes "" (`emptyTaken`; an email property refuses it):
+ * null would clear the "" Bigcapital holds.
+ */
+export function textValue(op: FieldOp<string>, field: string, losses: Loss[], emptyTaken = true): string | null {
+  if (op.op === 'clear') return op.keepsEmpty && emptyTaken ? '' : null;
   if (op.value === '') {
     losses.push({ field, kind: 'lossy', message: `${title} reads an empty value as a clear: ${field} is cleared, not set to "".` });
-    return null;
+    return emptyTaken ? '' : null;
   }
   return op.value;
 }
@@ -122,13 +127,13 @@ export function addressHooks(table: FlatAddress) {
   function writeAddress(op: AddressOp, field: string, losses: Loss[]): Sent {
     const out: Sent = {};
     const members = op.op === 'merge' ? op.value : wholeAddress(op.op === 'set' ? op.value : null);
-    for (const [suffix, { to }] of sent) {
+    for (const [suffix, { to, kind }] of sent) {
       if (to === 'country') {
         if (members.country || members.country_name) out[suffix] = countryValue(members);
         continue;
       }
       const memberOp = members[to];
-      if (memberOp) out[suffix] = textValue(memberOp as FieldOp<string>, `${field}.${to}`, losses);
+      if (memberOp) out[suffix] = textValue(memberOp as FieldOp<string>, `${field}.${to}`, losses, kind !== 'email');
     }
     // A name alone cannot be sent without its country, nor a name cleared while the code stays
     // (the English name of the code leaves a name given before for that country as it is).

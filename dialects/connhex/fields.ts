@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { clear, limits, maxChars, set } from '../../schemas/index.ts';
 import { type FieldTable, member, readWrite, unshown } from '../shared/lens-members.ts';
 import { addressMember, createdStripe, delinquentStripe, idStripe, textEmptyIsClear } from '../stripe-like/fields.ts';
-import { clearable, clearableString, EmailParam, NameParamStripe, PhoneParamStripe, text } from '../stripe-like/request.ts';
+import { clearable, clearableString, EmailParam, isCleared, NameParamStripe, PhoneParamStripe, text } from '../stripe-like/request.ts';
 
 // Connhex's field table: every member of its customer (the Connhex API reference's update body and
 // its response), built from the Stripe shape (dialects/stripe-like/fields.ts) and read both ways by
@@ -69,7 +69,7 @@ export const fieldsConnhex = {
       param: clearableString(v.picklist(['', ...taxExemptValuesConnhex], 'Invalid tax_exempt: must be one of exempt, none or reverse.')),
       write: readWrite,
       // "" resets to Stripe's default, none, which is also the canonical default.
-      toPatch: (value: string) => ({ tax_exempt: value === '' ? clear : set(value as (typeof taxExemptValuesConnhex)[number]) }),
+      toPatch: (value: string | null) => ({ tax_exempt: isCleared(value) ? clear : set(value as (typeof taxExemptValuesConnhex)[number]) }),
       fromPatch: ({ tax_exempt: op }, losses) => {
         if (op?.op !== 'exempt') return op?.op === 'set' ? op.value : '';
         losses.push({
@@ -86,7 +86,7 @@ export const fieldsConnhex = {
     member('preferred_locales', {
       param: clearable(v.array(LocaleParamConnhex)),
       write: readWrite,
-      toPatch: (locales: '' | string[]) => ({ preferred_locales: locales === '' ? clear : set(locales) }),
+      toPatch: (locales: '' | null | string[]) => ({ preferred_locales: isCleared(locales) ? clear : set(locales) }),
       fromPatch: ({ preferred_locales: op }) => (op?.op === 'set' ? [...op.value] : ''),
     }),
     'replaced whole; "" clears',

@@ -67,7 +67,10 @@ export function plainAddressPatch(table: AddressTable, param: Readonly<Record<st
   return patch as AddressPatch;
 }
 
-/** A canonical address change -> the address object sent: every member for a set, the changed ones for a merge. */
+/**
+ * A canonical address change -> the address object sent: every member for a set, the changed ones
+ * for a merge; a member's clear that came in as "" goes as "" (it keeps a stored ""), else as null.
+ */
 export function sentAddress(table: AddressTable, op: AddressOp): Record<string, string | null> | null {
   if (op.op === 'clear') return null;
   const out: Record<string, string | null> = {};
@@ -76,7 +79,7 @@ export function sentAddress(table: AddressTable, op: AddressOp): Record<string, 
     if (op.op === 'set') out[wire] = (op.value[m.to] as string | null | undefined) ?? null;
     else {
       const memberOp = op.value[m.to];
-      if (memberOp) out[wire] = memberOp.op === 'set' ? String(memberOp.value) : null;
+      if (memberOp) out[wire] = memberOp.op === 'set' ? String(memberOp.value) : memberOp.keepsEmpty ? '' : null;
     }
   }
   return out;

@@ -101,9 +101,19 @@ type FlagField = { [K in FieldName]-?: NonNullable<CustomerPatch[K]> extends Fie
 const shownText = (value: unknown): FieldOp<string> => (typeof value === 'string' && value !== '' ? set(value) : clear);
 const sent = <T>(op: FieldOp<T> | undefined): T | null => (op?.op === 'set' ? op.value : null);
 
+/**
+ * Text as a provider whose API holds "" shows it (Zenskar's phone_number and Bigcapital's text
+ * properties are strings in their references, "" among them): "" is the "" it holds, not none.
+ */
+export const heldText = (value: unknown): FieldOp<string> => (typeof value === 'string' ? set(value) : clear);
+
 export const readWrite: Write = { set: true, clear: true };
 
-/** Text where "" and null clear (textOp); shown as the text or null, and read back the same way. */
+/**
+ * Text where "" and null clear (textOp); shown as the text or null, and read back the same way. A
+ * clear that came in as "" goes out as "": this dialect reads it as the source did (it keeps a
+ * stored ""), where null would clear that "".
+ */
 export function text<S extends v.GenericSchema<unknown, string | null>>(field: TextField, param: S, shown: v.GenericSchema, note?: string) {
   return member<S, string | null>(field, {
     param,
@@ -117,7 +127,7 @@ export function text<S extends v.GenericSchema<unknown, string | null>>(field: T
       if (op?.op === 'set' && op.value === '') {
         losses.push({ field, kind: 'lossy', message: `"" is read as a clear: ${field} is cleared, not set to "".` });
       }
-      return sent(op);
+      return op?.op === 'clear' && op.keepsEmpty ? '' : sent(op);
     },
     parse: (value) => ({ [field]: shownText(value) }),
   });
@@ -130,7 +140,13 @@ export function value<S extends v.GenericSchema<unknown, string | null>>(
   shown: v.GenericSchema,
   note?: string,
 ) {
-  return { ...text(field, param, shown, note), toPatch: (value: string | null) => ({ [field]: value === null ? clear : set(value) }) };
+  const base = text(field, param, shown, note);
+  return {
+    ...base,
+    toPatch: (value: string | null) => ({ [field]: value === null ? clear : set(value) }),
+    // "" is not a clear here: every clear is sent as null.
+    fromPatch: (patch: CustomerPatch, losses: Loss[]) => (patch[field]?.op === 'clear' ? null : base.fromPatch(patch, losses)),
+  };
 }
 
 /** A boolean where null puts the default back; read back only when the provider shows a boolean. */

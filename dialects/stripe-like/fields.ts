@@ -24,7 +24,7 @@ import {
 import { expandableOf, fromPatchOf, idMemberOf, parseOf, requestEntries } from '../shared/lens.ts';
 import { type FieldTable, member, readWrite, type TextField, text } from '../shared/lens-members.ts';
 import { keepAccepted } from '../shared/translate-guard.ts';
-import { clearable, CountryParam, expandParam, hash, MetadataParam, text as textParam } from './request.ts';
+import { clearable, CountryParam, expandParam, hash, isCleared, MetadataParam, text as textParam } from './request.ts';
 
 // The Stripe shape's members (Stripe's API reference, "The Customer object" and "Update a
 // customer"), each declared once and read both ways by dialects/shared/lens.ts: Wooshpay's and
@@ -52,10 +52,10 @@ const carried = Object.values(addressStripe).map((m) => m.to);
 /** Members a Stripe-like address cannot show; a write through it keeps them as they are. */
 const notCarried = ['line3', 'email', 'phone', 'country_name'] as const;
 
-/** An address hash patches member by member; "" clears the whole address. */
-function addressOp(param: '' | AddressParamStripe): AddressOp {
-  if (param === '') return clear;
-  const country = param.country === undefined ? {} : { country: param.country === '' ? clear : set(param.country.toUpperCase()) };
+/** An address hash patches member by member; "" or null clears the whole address. */
+function addressOp(param: '' | null | AddressParamStripe): AddressOp {
+  if (isCleared(param)) return clear;
+  const country = param.country === undefined ? {} : { country: isCleared(param.country) ? clear : set(param.country.toUpperCase()) };
   return merge({ ...plainAddressPatch(addressStripe, param), ...country });
 }
 
@@ -96,12 +96,17 @@ function addressSent(op: AddressOp, field: string, losses: Loss[]): '' | Record<
 export const sentText = (op: FieldOp<string>): string => (op.op === 'set' ? op.value : '');
 
 /** Text: "" or null clears; shown as the text or null. */
-export function textStripe<S extends v.GenericSchema<unknown, string>>(field: TextField, param: S, note?: string) {
+export function textStripe<S extends v.GenericSchema<unknown, string | null>>(field: TextField, param: S, note?: string) {
   return { ...text(field, param, shownString, note), fromPatch: (patch: CustomerPatch) => sentText(patch[field] as FieldOp<string>) };
 }
 
 /** Text where the provider reads "" as a clear, so a value set to "" is reported as lost. */
-export function textEmptyIsClear<S extends v.GenericSchema<unknown, string>>(title: string, field: TextField, param: S, note?: string) {
+export function textEmptyIsClear<S extends v.GenericSchema<unknown, string | null>>(
+  title: string,
+  field: TextField,
+  param: S,
+  note?: string,
+) {
   const base = textStripe(field, param, note);
   return {
     ...base,
@@ -146,7 +151,7 @@ export const addressMember = (note: string) =>
     shown: AddressResponseStripe,
     write: { ...readWrite, mode: 'merge' },
     note,
-    toPatch: (param: '' | AddressParamStripe) => ({ address: addressOp(param) }),
+    toPatch: (param: '' | null | AddressParamStripe) => ({ address: addressOp(param) }),
     render: (c: Customer) => renderAddress(c.address),
     fromPatch: ({ address }, losses) => (address ? addressSent(address, 'address', losses) : undefined),
     parse: (shown) => ({ address: addressFromStripe(shown) }),
@@ -156,8 +161,8 @@ export const addressMember = (note: string) =>
  * `metadata=""` clears all keys; `metadata[k]=""` deletes one; other keys merge. Values are text:
  * one that is how a stored number or object is shown (Zenskar's custom_data) keeps that value.
  */
-function metadataOp(param: '' | Record<string, string>): MetadataOp {
-  if (param === '') return clear;
+function metadataOp(param: '' | null | Record<string, string>): MetadataOp {
+  if (isCleared(param)) return clear;
   const ops: Record<string, FieldOp<unknown> | TextSetOp> = {};
   for (const [key, value] of Object.entries(param)) ops[key] = value === '' ? clear : setText(value);
   return merge(ops);
@@ -221,7 +226,7 @@ export const metadataMember = (note: string) =>
     shown: v.record(v.string(), v.string()),
     write: { ...readWrite, mode: 'merge' },
     note,
-    toPatch: (param: '' | Record<string, string>) => ({ metadata: metadataOp(param) }),
+    toPatch: (param: '' | null | Record<string, string>) => ({ metadata: metadataOp(param) }),
     render: (c: Customer) => metadataStrings(c.metadata),
     fromPatch: ({ metadata }, losses) => (metadata ? metadataSent(metadata, losses) : undefined),
     parse: (shown) => (shown && typeof shown === 'object' ? { metadata: set({ ...(shown as Record<string, unknown>) }) } : {}),

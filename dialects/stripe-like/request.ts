@@ -7,18 +7,21 @@ import { limit } from '../../src/contract/held-limits.ts';
 
 /**
  * JSON null: the answers show an unset value as null, so a client writing back what it read sends
- * it. It clears, as "" does; where a parameter cannot be cleared, null is refused as a wrong type.
+ * it, and a client clearing a field may send it. It clears; where a parameter cannot be cleared, it
+ * is refused as a wrong type. It stays null past the schema, not "": a "" written back where "" is
+ * stored keeps it (dialects/shared/text-op.ts), and a null can only mean none (a form body has no
+ * null: there `phone=` is the clear, and it is "").
  */
-const nullClears = v.pipe(
-  v.null(),
-  v.transform((): '' => ''),
-);
+const nullClears = v.null();
 
 /** "" or null (clear) or a value. */
 export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.literal(''), nullClears, schema]);
 
 /** A string parameter, where "" (or null) clears. */
 export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => v.union([nullClears, schema]);
+
+/** "" or null: the parameter's clear. */
+export const isCleared = (value: unknown): value is '' | null => value === '' || value === null;
 
 export const text = clearableString(v.pipe(v.string(), maxChars(limits.text)));
 

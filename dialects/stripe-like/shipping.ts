@@ -12,7 +12,7 @@ import {
   renderAddress,
   shownString,
 } from './fields.ts';
-import { clearable, hash, text } from './request.ts';
+import { clearable, hash, isCleared, text } from './request.ts';
 
 // Stripe's shipping hash (Stripe's API reference, "Update a customer": shipping.name, .phone and
 // .address), a member of a Stripe-like field table: replaced whole, never patched member by member.
@@ -32,11 +32,14 @@ const addressMembers = Object.keys(AddressParamStripe.entries) as (keyof Address
  * members it cannot (line3, a contact email and phone, a country name) are kept, and whether the
  * address is still the billing address is src/core/apply-patch.ts's to say (it is, if nothing changed).
  */
-function shippingOp(param: '' | ShippingParamStripe): ShippingOp {
-  if (param === '') return clear;
-  const given = param.address === '' ? {} : (param.address ?? {});
-  const address = Object.fromEntries(addressMembers.map((m) => [m, given[m] ?? ''])) as AddressParamStripe;
-  return merge({ name: textOp(param.name ?? ''), phone: textOp(param.phone ?? ''), address: addressOp(address) });
+function shippingOp(param: '' | null | ShippingParamStripe): ShippingOp {
+  if (isCleared(param)) return clear;
+  // A member left out is cleared as "" clears (a stored "" stays); one sent as null is none.
+  const given: Readonly<Record<string, string | null | undefined>> =
+    param.address === null ? Object.fromEntries(addressMembers.map((m) => [m, null])) : param.address === '' ? {} : (param.address ?? {});
+  const address = Object.fromEntries(addressMembers.map((m) => [m, given[m] === undefined ? '' : given[m]])) as AddressParamStripe;
+  const member = (value: string | null | undefined) => textOp(value === undefined ? '' : value);
+  return merge({ name: member(param.name), phone: member(param.phone), address: addressOp(address) });
 }
 
 /**
@@ -80,7 +83,7 @@ export const shippingMember = (title: string, note: string) =>
     // The provider's reference types shipping as an object (no "" form), and a hash replaces.
     unsent: ['clear', 'merge'],
     note,
-    toPatch: (param: '' | ShippingParamStripe) => ({ shipping: shippingOp(param) }),
+    toPatch: (param: '' | null | ShippingParamStripe) => ({ shipping: shippingOp(param) }),
     // Meteroid's "same as billing" is shown as the billing address, which is what it means.
     render: (c: Customer) =>
       c.shipping

@@ -23,7 +23,7 @@ import {
   sentAddress,
   shownAddressOf,
 } from '../shared/address-lens.ts';
-import { type FieldTable, flag, identifier, member, readWrite, text, value } from '../shared/lens-members.ts';
+import { type FieldTable, flag, heldText, identifier, member, readWrite, text, value } from '../shared/lens-members.ts';
 import { emailError, pydantic } from './errors.ts';
 import {
   CountryCodeParam,
@@ -250,7 +250,11 @@ export const fieldsZenskar = {
     'must be an email address; null clears',
   ),
   custom_attributes: member<undefined, null>(null, { shown: v.optional(shownObject), render: () => null }),
-  phone_number: text('phone', v.nullable(stringParam), v.optional(shownText), 'null or "" clears'),
+  // The reference types phone_number as a string: a "" Zenskar shows is the "" it holds.
+  phone_number: {
+    ...text('phone', v.nullable(stringParam), v.optional(shownText), 'null or "" clears'),
+    parse: (shown: unknown) => ({ phone: heldText(shown) }),
+  },
   connector: member('connector', {
     param: v.nullable(ConnectorParamZenskar),
     write: { ...readWrite, mode: 'replace' },

@@ -38,13 +38,20 @@ export type Carried = { patch: CustomerPatch; notCarried: string[]; emptied: str
  * "" the provider reads as none (a Meteroid phone "" into Stripe's phone) was sent as none, so the
  * provider's value went: the record says which is which.
  */
-export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied }: Omit<Carried, 'patch'>): string {
+export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, { notCarried, emptied }: Omit<Carried, 'patch'>): string {
   const kept = notCarried.filter((f) => !emptied.includes(f));
+  // A provider that shows "" holds one (Zenskar, Bigcapital): it keeps "" only where it held "".
+  const carried = asCarried(dialect, after);
+  const held = emptied.filter((f) => carried[f as FieldName] === '');
+  const none = emptied.filter((f) => !held.includes(f));
   const parts = [
     ...(kept.length > 0
       ? [`${kept.join(', ')} (the ${dialect.name} API has no way to make this change; the provider keeps its value)`]
       : []),
-    ...(emptied.length > 0 ? [`${emptied.join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
+    ...(none.length > 0 ? [`${none.join(', ')} (the ${dialect.name} API holds no empty text; sent as none)`] : []),
+    ...(held.length > 0
+      ? [`${held.join(', ')} (sent as "", which the ${dialect.name} API reads as none where it holds another value)`]
+      : []),
   ];
   return `not carried: ${parts.join('; ')}`;
 }
@@ -69,8 +76,10 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
     ? unheldKeys(upstream.dialect, work.fields).filter((path) => !touchedKeys || touchedKeys.has(path))
     : [];
   // A "" the provider reads as none (a Meteroid phone "" into Stripe's phone) is delivered in that
-  // form, none, and named: the provider will not hold "".
-  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields));
+  // form, none, and named: the provider will not hold "". One it holds (Zenskar's phone_number) is
+  // sent as "", and named too: this change made it "", and the provider held another value, which
+  // its API reads "" as clearing.
+  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), undefined, true);
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
@@ -111,7 +120,7 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
   // The patch is already in the provider's form (a "" sent as none): the local fields tell it was "".
-  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current));
+  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current), undefined, true);
   const notCarried = [
     ...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied]),
   ];

@@ -5,6 +5,7 @@ import {
   type CustomerPatch,
   type FieldName,
   fieldDefaults,
+  set,
   stateDefaults,
 } from '../../schemas/index.ts';
 import { applyPatch } from '../core/index.ts';
@@ -174,6 +175,13 @@ export async function uncarried(
     field: d.field,
     message: `the ${dialect.name} API would keep ${JSON.stringify(d.upstream)} instead`,
   }));
+  // "" and none are one to the comparison, not to a client: where the provider's own API holds ""
+  // (it shows it: Zenskar's phone_number), a "" the write leaves must be "" there after it too.
+  for (const f of fields) {
+    if (expected[f] === '' && held[f] !== '' && !differs.some((d) => d.field === f)) {
+      differs.push({ field: f, message: `the ${dialect.name} API would keep ${JSON.stringify(held[f])} instead` });
+    }
+  }
   if (!exact || !fields.includes('metadata') || differs.some((d) => d.field === 'metadata')) return differs;
   // An empty value is noise to a comparison, not to a map: a key whose value is "" is a key
   // (Zenskar keeps it), where Stripe's metadata[k]="" deletes it. A proxy refuses losing the key;
@@ -219,15 +227,23 @@ export function inexact(
 /**
  * Of `fields`, those stored as "" (Meteroid keeps the string it is given) that the provider reads
  * as none (Stripe's phone="" clears it): "" is noise to a comparison, not to a client, which would
- * be answered null there where the local store answers "".
+ * be answered null there where the local store answers "". With `changed` (a delivery of the
+ * change that made them ""), also those a provider holding "" shows as "" (Zenskar's phone_number):
+ * its API reads "" as none where it holds another value, as it did before this change.
  */
 export function emptiedFields(
   dialect: AnyDialect,
   after: CustomerFields,
   fields: readonly FieldName[],
   carried: CustomerFields = asCarried(dialect, after),
+  changed = false,
 ): FieldName[] {
-  return fields.filter((f) => after[f] === '' && carried[f] !== '');
+  return fields.filter((f) => after[f] === '' && (carried[f] !== '' || (changed && readsEmptyAsClear(dialect, f))));
+}
+
+/** Does the dialect read a "" sent for `field` as a clear (its translation reports a "" set as lost)? Meteroid keeps it. */
+function readsEmptyAsClear(dialect: AnyDialect, field: FieldName): boolean {
+  return dialect.translation.fromPatch({ [field]: set('') } as CustomerPatch).losses.some((l) => l.field === field && l.kind === 'lossy');
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */

@@ -86,31 +86,51 @@ export function toWire(dialect: AnyDialect, patch: CustomerPatch, current: Custo
     filled.add(field);
   }
   if (filled.size > 0) translated = patchToDialect(dialect, full);
+  const emptied = nullWhereEmpty(dialect, full, current, translated.body);
   return {
     patch: full,
-    body: translated.body,
-    losses: [...translated.losses, ...replaced, ...writtenBack(dialect, full, current), ...emptyKept(dialect, full, current)],
+    body: emptied.body,
+    losses: [...translated.losses, ...replaced, ...writtenBack(dialect, full, current), ...emptied.losses],
   };
 }
 
 /**
- * A clear sent as "" keeps a stored "" (schemas/patch.ts, ClearOp.keepsEmpty): a dialect that takes
- * form bodies, which have no null, sends every clear so, and one that reaches a field or member
- * stored as "" (Meteroid keeps the "" it is given) leaves it, as that dialect shows it.
+ * A clear sent as "" keeps a stored "" (schemas/patch.ts, ClearOp.keepsEmpty); a JSON null is none.
+ * A Stripe-like dialect's wire form clears with "" (its form bodies have no null), so where a clear
+ * reaches a field or member stored as "" (Meteroid keeps the "" it is given), the JSON body the
+ * harness sends says null there, as a JSON client that means none does. A member the body leaves
+ * out (Stripe's shipping hash omits an empty one) is cleared as "" clears: that one keeps its "".
  */
-function emptyKept(dialect: AnyDialect, patch: CustomerPatch, current: CustomerFields): Loss[] {
-  if (!dialect.wire.bodies.includes('form')) return [];
+function nullWhereEmpty(
+  dialect: AnyDialect,
+  patch: CustomerPatch,
+  current: CustomerFields,
+  sent: Record<string, unknown>,
+): { body: Record<string, unknown>; losses: Loss[] } {
+  if (!dialect.wire.bodies.includes('form')) return { body: sent, losses: [] };
+  const body = structuredClone(sent);
   const after = applyPatch(current, patch);
   const losses: Loss[] = [];
   const visit = (before: unknown, now: unknown, path: string[]) => {
     if (before === '' && now === null) {
-      losses.push({ field: path.join('.'), kind: 'lossy', message: `${dialect.name} sends a clear as "", which keeps a stored "".` });
+      if (!nullAt(body, path))
+        losses.push({ field: path.join('.'), kind: 'lossy', message: `${dialect.name} leaves it out: cleared as "", a stored "" stays.` });
     } else if (before && now && typeof before === 'object' && typeof now === 'object' && !Array.isArray(before)) {
       for (const [k, v] of Object.entries(before)) visit(v, (now as Record<string, unknown>)[k], [...path, k]);
     }
   };
   for (const f of Object.keys(patch) as FieldName[]) if (f !== 'metadata') visit(current[f], after[f], [f]);
-  return losses;
+  return { body, losses };
+}
+
+/** Sets the body's "" at `path` (a Stripe-like member is named as its canonical one) to null; false where there is none. */
+function nullAt(body: Record<string, unknown>, path: readonly string[]): boolean {
+  let node: unknown = body;
+  for (const key of path.slice(0, -1)) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  const last = path.at(-1)!;
+  if (!node || typeof node !== 'object' || (node as Record<string, unknown>)[last] !== '') return false;
+  (node as Record<string, unknown>)[last] = null;
+  return true;
 }
 
 const shownPrincipal: Principal = { tenantId: 'harness', credentialId: 'harness', livemode: false };
