@@ -12,7 +12,10 @@ import { providerAndGateway, switchableProxy } from './support/upstream.ts';
 // held the customer twice. The commands leave it to its dispatcher, and say so with exit status 1,
 // as they do for a delivery id that names nothing or history; a script never reads "done" then.
 
-const rig = providerAndGateway();
+// The first create is held at the provider while three CLI processes run; on a loaded machine they
+// took longer than the default 10 s upstream timeout, the delivery gave up its lease, and `drop` then
+// (rightly) removed it. The timeout is set past any such wait, so the delivery is in flight throughout.
+const rig = providerAndGateway({ CUSTGATE_UPSTREAM_TIMEOUT_MS: '120000' });
 
 it('a delivery being sent is neither retried nor dropped: the provider holds the customer once', async () => {
   // The provider holds the first create until the test lets it through; any later request passes.

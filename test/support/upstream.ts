@@ -202,11 +202,14 @@ export async function tenantsPerUpstream(
 }
 
 /** A provider process and a replicating gateway for a file's tests: started before them, stopped after. */
-export function providerAndGateway(): { readonly provider: Provider; readonly gw: ReplicatingGateway } {
+export function providerAndGateway(extraEnv: Record<string, string> = {}): {
+  readonly provider: Provider;
+  readonly gw: ReplicatingGateway;
+} {
   const rig = {} as { provider: Provider; gw: ReplicatingGateway };
   beforeAll(async () => {
     rig.provider = await startProvider();
-    rig.gw = await replicatingGateway();
+    rig.gw = await replicatingGateway(extraEnv);
   }, 120_000);
   afterAll(async () => {
     await rig.gw?.store.executor.close();
