@@ -40,7 +40,7 @@ export function heapGrowingFlag(argv, env, execArgv) {
 // the cap in one step, then 1 once it is there.
 
 /** The bounds of CUSTGATE_YOUNG_GENERATION_MB (new space, both semi-spaces); 0 leaves V8's own sizing. */
-export const youngGenerationBounds = { min: 2, max: 32, serveDefault: 16 };
+export const youngGenerationBounds = { min: 2, max: 32, serveDefault: 12 };
 
 const nodeYoungFlags = /^--(max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/;
 
