@@ -1,7 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
@@ -12,6 +10,7 @@ import { type CreatedTenant, createApp, createTenant } from './support/registere
 import { registry } from '../dialects/index.ts';
 import { dialectList } from '../src/contract/registry.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
+import { fixtureFile as file } from './support/fixture-file.ts';
 import { testEnv } from './support/gateway.ts';
 import { cli, runCli, startGatewayProcess } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
@@ -19,13 +18,6 @@ import { testBackend, testDatabaseEnv } from './support/store.ts';
 const all = dialectList(registry);
 
 // Seeding a dev database: `custgate fixtures load`, `serve --fixtures`, startGateway's fixtures.
-
-const dir = mkdtempSync(join(tmpdir(), 'custgate-fixtures-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
 
 // Three dialects; Zenskar's custom_data and Wooshpay's metadata name the customers before them.
 const seed = file(
@@ -213,7 +205,7 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
 
         // `custgate reset` from another shell answers as the API does; it cannot know the server's
         // file, so --fixtures names it. A file it cannot read leaves the tenant as it is.
-        const missing = await failure(['reset', '--tenant', 'seeded', '--fixtures', join(dir, 'missing.yaml')], env);
+        const missing = await failure(['reset', '--tenant', 'seeded', '--fixtures', join(dirname(seed), 'missing.yaml')], env);
         expect(missing.code).not.toBe(0);
         expect(missing.stderr).toContain('missing.yaml');
         const kept = (await (await fetch(`${gateway.base}/v1/customers`, { headers: auth })).json()) as { data: unknown[] };
