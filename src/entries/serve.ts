@@ -36,6 +36,22 @@ const human = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };
 
+/**
+ * Drains and closes a gateway on a stop signal: the exit code, 0, or 1 when the close failed,
+ * said in one line (a store that would not close), not as an unhandled rejection's stack trace.
+ */
+export async function drainAndStop(close: () => Promise<void>, who: string): Promise<number> {
+  const started = Date.now();
+  try {
+    await close();
+    human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+    return 0;
+  } catch (error) {
+    human(`custgate${who}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
 interface ServeOptions {
   readonly port?: number;
   readonly host: string;
@@ -127,11 +143,9 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       if (demo) printDemo(registry, demo, base, human);
       const stop = (signal: string) => {
         human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
-        const started = Date.now();
-        gateway.close().then(() => {
-          human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        void drainAndStop(() => gateway.close(), who).then((code) => {
           logger.flush();
-          process.exit(0);
+          process.exit(code);
         });
       };
       process.once('SIGINT', stop);
