@@ -137,6 +137,42 @@ describe('custgate fixtures load', () => {
   }, 60_000);
 });
 
+describe('a fixture naming a number (a Bigcapital id)', () => {
+  it('is checked as the load resolves it, from the number the tenant is at, not from 1', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant, app) => {
+      // A customer already: the file's crm is number 2 and books number 3 (the check took 1 and 2).
+      const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+      const earlier = await app.request('/v1/customers', { method: 'POST', headers: auth, body: new URLSearchParams({ name: 'Earlier' }) });
+      expect(earlier.status).toBe(200);
+      const numbered = (crm: string) => `fixtures:
+  - { name: crm, dialect: zenskar, params: { customer_name: CRM, external_id: ${crm} } }
+  - { name: books, dialect: bigcapital, params: { customerType: business, displayName: Books } }
+  - { name: shop, dialect: zenskar, params: { customer_name: Shop, external_id: "crm-\${books:id}" } }
+`;
+      const store = await openStore(env);
+      try {
+        const load = (name: string, crm: string) => loadFixtureFile(store, env, all, tenant.tenant.id, file(name, numbered(crm)));
+        // shop's external_id is crm-3, crm's: refused by the check, before anything is written
+        // (before, the check passed it as crm-2 and the store refused it mid-load).
+        const refused = await load('clash.yaml', 'crm-3').then(
+          () => '',
+          (error: Error) => error.message,
+        );
+        expect(refused).toBe(
+          'fixture "shop".params.external_id: "crm-3" is fixture "crm"\'s external_id already; each customer\'s is its own.',
+        );
+        expect((await listTenants(store, new Date())).find((t) => t.id === tenant.tenant.id)?.customers).toBe(1);
+        // crm-2 is no one's (before, the check refused it as shop's crm-2).
+        const loaded = await load('free.yaml', 'crm-2');
+        expect(loaded.customers.shop).toMatchObject({ external_id: 'crm-3' });
+      } finally {
+        await store.executor.close();
+      }
+    });
+  });
+});
+
 describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway fixtures', () => {
   it('serve loads the file into the only tenant on start, and not again into a tenant that has customers; logs tail follows its requests', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
