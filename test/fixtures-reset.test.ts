@@ -65,18 +65,25 @@ const refused = [
 const customersOf = async (store: Store, tenantId: string) =>
   (await listTenants(store, new Date())).find((t) => t.id === tenantId)?.customers;
 
-/** A tenant of a new store and an app over it whose reset loads what `resetFixtures` gives, with a credential of the tenant. */
+type Logged = [event: string, fields: Readonly<Record<string, unknown>>];
+
+/**
+ * A tenant of a new store and an app over it whose reset loads what `resetFixtures` gives, with a
+ * credential of the tenant and what the app logged.
+ */
 async function withResetApp(
   resetFixtures: (store: Store, env: Record<string, string>) => ResetFixtures,
-  run: (app: GatewayApp, auth: { authorization: string }) => Promise<void>,
+  run: (app: GatewayApp, auth: { authorization: string }, logged: readonly Logged[]) => Promise<void>,
 ): Promise<void> {
   const env = { ...testEnv, ...testDatabaseEnv() };
   const store = await openStore(env);
   try {
     const config = loadConfig(env);
     const tenant = await createTenant(store, config, 'seeded');
-    const app = createApp({ store, config, logger: { error: () => undefined }, resetFixtures: resetFixtures(store, env) });
-    await run(app, { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` });
+    const logged: Logged[] = [];
+    const logger = { error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push([event, fields]) };
+    const app = createApp({ store, config, logger, resetFixtures: resetFixtures(store, env) });
+    await run(app, { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` }, logged);
   } finally {
     await store.executor.close();
   }
@@ -139,19 +146,27 @@ describe('a reset with fixtures the load would refuse', () => {
     );
   }, 60_000);
 
-  it('POST /gateway/v1/reset whose checked fixtures then fail to load says the tenant was emptied', async () => {
+  it("POST /gateway/v1/reset whose checked fixtures then fail to load says the tenant was emptied, and logs the store's error", async () => {
     // A load that passed its check and then met a store failure.
     const failing = () => async () => () => Promise.reject(new Error('fixture "jenny": SQLITE_FULL: database or disk is full'));
-    await withResetApp(failing, async (app, auth) => {
+    await withResetApp(failing, async (app, auth, logged) => {
       expect(
         (await app.request('/v1/customers', { method: 'POST', headers: auth, body: new URLSearchParams({ name: 'Extra' }) })).status,
       ).toBe(200);
       const res = await app.request('/gateway/v1/reset', { method: 'POST', headers: auth });
       expect(res.status).toBe(500);
-      const { message } = ((await res.json()) as { error: { message: string } }).error;
+      const { code, message } = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(code).toBe('internal');
       expect(message).toContain('reset (1 customer(s) deleted)');
-      expect(message).toContain('SQLITE_FULL');
       expect(message).toContain('empty');
+      // The store's words are the log's, under the request id the answer names; not the client's.
+      expect(message).not.toContain('SQLITE_FULL');
+      const id = res.headers.get('x-request-id');
+      expect(message).toContain(`request id ${id}`);
+      expect(logged).toContainEqual([
+        'reset_fixtures_failed',
+        expect.objectContaining({ request_id: id, message: expect.stringContaining('SQLITE_FULL') }),
+      ]);
     });
   });
 
