@@ -1,6 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
@@ -8,9 +6,11 @@ import { startGateway } from '../src/entries/testing.ts';
 import { reloadFixturesOnReset } from '../src/cli/fixtures.ts';
 import { registry } from '../dialects/index.ts';
 import { dialectList } from '../src/contract/registry.ts';
+import type { ResetFixtures } from '../src/http/runtime.ts';
 import type { Store } from '../src/store/index.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
-import { createApp, createTenant } from './support/registered.ts';
+import { fixtureFile as file } from './support/fixture-file.ts';
+import { createApp, createTenant, type GatewayApp } from './support/registered.ts';
 import { testEnv } from './support/gateway.ts';
 import { failingCli, runCli } from './support/processes.ts';
 import { testDatabaseEnv } from './support/store.ts';
@@ -20,12 +20,6 @@ import { testDatabaseEnv } from './support/store.ts';
 // would refuse leaves the tenant's customers where they are (docs/dev-server.md).
 
 const all = dialectList(registry);
-const dir = mkdtempSync(join(tmpdir(), 'custgate-fixtures-reset-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
 
 const jenny = '  - { name: jenny, dialect: wooshpay, params: { name: Jenny Rosen, email: jenny@example.com } }\n';
 const good = `fixtures:\n${jenny}  - { name: acme, dialect: meteroid, params: { name: Acme, currency: EUR, alias: acme } }\n`;
@@ -71,6 +65,30 @@ const refused = [
 const customersOf = async (store: Store, tenantId: string) =>
   (await listTenants(store, new Date())).find((t) => t.id === tenantId)?.customers;
 
+type Logged = [event: string, fields: Readonly<Record<string, unknown>>];
+
+/**
+ * A tenant of a new store and an app over it whose reset loads what `resetFixtures` gives, with a
+ * credential of the tenant and what the app logged.
+ */
+async function withResetApp(
+  resetFixtures: (store: Store, env: Record<string, string>) => ResetFixtures,
+  run: (app: GatewayApp, auth: { authorization: string }, logged: readonly Logged[]) => Promise<void>,
+): Promise<void> {
+  const env = { ...testEnv, ...testDatabaseEnv() };
+  const store = await openStore(env);
+  try {
+    const config = loadConfig(env);
+    const tenant = await createTenant(store, config, 'seeded');
+    const logged: Logged[] = [];
+    const logger = { error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push([event, fields]) };
+    const app = createApp({ store, config, logger, resetFixtures: resetFixtures(store, env) });
+    await run(app, { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` }, logged);
+  } finally {
+    await store.executor.close();
+  }
+}
+
 describe('a reset with fixtures the load would refuse', () => {
   it('custgate reset --fixtures exits non-zero naming the fixture and field, and the tenant keeps its customers', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
@@ -98,64 +116,58 @@ describe('a reset with fixtures the load would refuse', () => {
   }, 120_000);
 
   it('POST /gateway/v1/reset on a server whose fixture file became refused answers 409 and resets nothing', async () => {
-    const env = { ...testEnv, ...testDatabaseEnv() };
-    const store = await openStore(env);
-    try {
-      const config = loadConfig(env);
-      const tenant = await createTenant(store, config, 'seeded');
-      const path = file('served.yaml', good);
-      // As `custgate serve --fixtures served.yaml` builds it (src/entries/cli.ts).
-      const resetFixtures = reloadFixturesOnReset(store, env, all, path, 'seeded');
-      const app = createApp({ store, config, logger: { error: () => undefined }, resetFixtures });
-      const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
-      const names = async () =>
-        ((await (await app.request('/v1/customers', { headers: auth })).json()) as { data: { name: string }[] }).data
-          .map((c) => c.name)
-          .sort();
-      const reset = () => app.request('/gateway/v1/reset', { method: 'POST', headers: auth });
-      expect((await reset()).status).toBe(200);
-      expect(await names()).toEqual(['Acme', 'Jenny Rosen']);
+    const path = file('served.yaml', good);
+    // As `custgate serve --fixtures served.yaml` builds it (src/entries/cli.ts).
+    await withResetApp(
+      (store, env) => reloadFixturesOnReset(store, env, all, path, 'seeded'),
+      async (app, auth) => {
+        const names = async () =>
+          ((await (await app.request('/v1/customers', { headers: auth })).json()) as { data: { name: string }[] }).data
+            .map((c) => c.name)
+            .sort();
+        const reset = () => app.request('/gateway/v1/reset', { method: 'POST', headers: auth });
+        expect((await reset()).status).toBe(200);
+        expect(await names()).toEqual(['Acme', 'Jenny Rosen']);
 
-      for (const [name, text, says] of refused.slice(0, 2)) {
-        writeFileSync(path, text);
-        const res = await reset();
-        expect(res.status, name).toBe(409);
-        const error = ((await res.json()) as { error: { code: string; message: string } }).error;
-        expect(error.code).toBe('conflict');
-        expect(error.message).toContain('Nothing was reset');
-        expect(error.message).toContain(says);
-        expect(await names(), name).toEqual(['Acme', 'Jenny Rosen']);
-      }
-      writeFileSync(path, 'fixtures: [ {');
-      expect((await reset()).status).toBe(409);
-      expect(await names()).toEqual(['Acme', 'Jenny Rosen']);
-    } finally {
-      await store.executor.close();
-    }
+        for (const [name, text, says] of refused.slice(0, 2)) {
+          writeFileSync(path, text);
+          const res = await reset();
+          expect(res.status, name).toBe(409);
+          const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+          expect(error.code).toBe('conflict');
+          expect(error.message).toContain('Nothing was reset');
+          expect(error.message).toContain(says);
+          expect(await names(), name).toEqual(['Acme', 'Jenny Rosen']);
+        }
+        writeFileSync(path, 'fixtures: [ {');
+        expect((await reset()).status).toBe(409);
+        expect(await names()).toEqual(['Acme', 'Jenny Rosen']);
+      },
+    );
   }, 60_000);
 
-  it('POST /gateway/v1/reset whose checked fixtures then fail to load says the tenant was emptied', async () => {
-    const env = { ...testEnv, ...testDatabaseEnv() };
-    const store = await openStore(env);
-    try {
-      const config = loadConfig(env);
-      const tenant = await createTenant(store, config, 'seeded');
-      // A load that passed its check and then met a store failure.
-      const resetFixtures = async () => () => Promise.reject(new Error('fixture "jenny": SQLITE_FULL: database or disk is full'));
-      const app = createApp({ store, config, logger: { error: () => undefined }, resetFixtures });
-      const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+  it("POST /gateway/v1/reset whose checked fixtures then fail to load says the tenant was emptied, and logs the store's error", async () => {
+    // A load that passed its check and then met a store failure.
+    const failing = () => async () => () => Promise.reject(new Error('fixture "jenny": SQLITE_FULL: database or disk is full'));
+    await withResetApp(failing, async (app, auth, logged) => {
       expect(
         (await app.request('/v1/customers', { method: 'POST', headers: auth, body: new URLSearchParams({ name: 'Extra' }) })).status,
       ).toBe(200);
       const res = await app.request('/gateway/v1/reset', { method: 'POST', headers: auth });
       expect(res.status).toBe(500);
-      const { message } = ((await res.json()) as { error: { message: string } }).error;
+      const { code, message } = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(code).toBe('internal');
       expect(message).toContain('reset (1 customer(s) deleted)');
-      expect(message).toContain('SQLITE_FULL');
       expect(message).toContain('empty');
-    } finally {
-      await store.executor.close();
-    }
+      // The store's words are the log's, under the request id the answer names; not the client's.
+      expect(message).not.toContain('SQLITE_FULL');
+      const id = res.headers.get('x-request-id');
+      expect(message).toContain(`request id ${id}`);
+      expect(logged).toContainEqual([
+        'reset_fixtures_failed',
+        expect.objectContaining({ request_id: id, message: expect.stringContaining('SQLITE_FULL') }),
+      ]);
+    });
   });
 
   it('gateway.reset() and the API of a startGateway whose fixture file became refused keep the customers', async () => {

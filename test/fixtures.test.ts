@@ -1,7 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
@@ -12,6 +10,7 @@ import { type CreatedTenant, createApp, createTenant } from './support/registere
 import { registry } from '../dialects/index.ts';
 import { dialectList } from '../src/contract/registry.ts';
 import { listTenants } from '../src/store/tenant-admin.ts';
+import { fixtureFile as file } from './support/fixture-file.ts';
 import { testEnv } from './support/gateway.ts';
 import { cli, runCli, startGatewayProcess } from './support/processes.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
@@ -19,13 +18,6 @@ import { testBackend, testDatabaseEnv } from './support/store.ts';
 const all = dialectList(registry);
 
 // Seeding a dev database: `custgate fixtures load`, `serve --fixtures`, startGateway's fixtures.
-
-const dir = mkdtempSync(join(tmpdir(), 'custgate-fixtures-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
 
 // Three dialects; Zenskar's custom_data and Wooshpay's metadata name the customers before them.
 const seed = file(
@@ -145,6 +137,42 @@ describe('custgate fixtures load', () => {
   }, 60_000);
 });
 
+describe('a fixture naming a number (a Bigcapital id)', () => {
+  it('is checked as the load resolves it, from the number the tenant is at, not from 1', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant, app) => {
+      // A customer already: the file's crm is number 2 and books number 3 (the check took 1 and 2).
+      const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
+      const earlier = await app.request('/v1/customers', { method: 'POST', headers: auth, body: new URLSearchParams({ name: 'Earlier' }) });
+      expect(earlier.status).toBe(200);
+      const numbered = (crm: string) => `fixtures:
+  - { name: crm, dialect: zenskar, params: { customer_name: CRM, external_id: ${crm} } }
+  - { name: books, dialect: bigcapital, params: { customerType: business, displayName: Books } }
+  - { name: shop, dialect: zenskar, params: { customer_name: Shop, external_id: "crm-\${books:id}" } }
+`;
+      const store = await openStore(env);
+      try {
+        const load = (name: string, crm: string) => loadFixtureFile(store, env, all, tenant.tenant.id, file(name, numbered(crm)));
+        // shop's external_id is crm-3, crm's: refused by the check, before anything is written
+        // (before, the check passed it as crm-2 and the store refused it mid-load).
+        const refused = await load('clash.yaml', 'crm-3').then(
+          () => '',
+          (error: Error) => error.message,
+        );
+        expect(refused).toBe(
+          'fixture "shop".params.external_id: "crm-3" is fixture "crm"\'s external_id already; each customer\'s is its own.',
+        );
+        expect((await listTenants(store, new Date())).find((t) => t.id === tenant.tenant.id)?.customers).toBe(1);
+        // crm-2 is no one's (before, the check refused it as shop's crm-2).
+        const loaded = await load('free.yaml', 'crm-2');
+        expect(loaded.customers.shop).toMatchObject({ external_id: 'crm-3' });
+      } finally {
+        await store.executor.close();
+      }
+    });
+  });
+});
+
 describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway fixtures', () => {
   it('serve loads the file into the only tenant on start, and not again into a tenant that has customers; logs tail follows its requests', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
@@ -213,7 +241,7 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
 
         // `custgate reset` from another shell answers as the API does; it cannot know the server's
         // file, so --fixtures names it. A file it cannot read leaves the tenant as it is.
-        const missing = await failure(['reset', '--tenant', 'seeded', '--fixtures', join(dir, 'missing.yaml')], env);
+        const missing = await failure(['reset', '--tenant', 'seeded', '--fixtures', join(dirname(seed), 'missing.yaml')], env);
         expect(missing.code).not.toBe(0);
         expect(missing.stderr).toContain('missing.yaml');
         const kept = (await (await fetch(`${gateway.base}/v1/customers`, { headers: auth })).json()) as { data: unknown[] };

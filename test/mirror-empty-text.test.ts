@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
+import type { AnyDialect, ClientWrite } from '../src/contract/dialect.ts';
 import { drainSettled } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
 import { deliveriesOf, heldAtProvider, mirrorTenant } from './support/mirror-rig.ts';
+import { registeredDialects } from './support/registered.ts';
 import { providerAndGateway } from './support/upstream.ts';
 
 // A Meteroid phone "" is a string kept as given; a Stripe-like provider has no such value (phone=""
@@ -57,4 +59,45 @@ describe('a Meteroid phone "" into a mirror', () => {
       expect(emptied).toBe(note ? `not carried: phone (${note})` : null);
     });
   }
+});
+
+// A "" the provider reads as none is sent as none and named so; one left out after all (its clear
+// declared not carried, or refused by the provider's check) was not sent: the provider keeps its
+// value, and the record says that. No provider here both reads "" as none and cannot clear a phone,
+// so the mirror's Wooshpay client half is given such a declaration: the provider process is the
+// real Wooshpay. Before, the note said "sent as none" while the provider kept its phone.
+describe('a "" a mirror leaves out after all', () => {
+  const wooshpay = dialects.wooshpay as AnyDialect;
+  const noPhoneClear: AnyDialect = {
+    ...wooshpay,
+    client: {
+      ...wooshpay.client,
+      cannotCarry: (write: ClientWrite) => [
+        ...(wooshpay.client.cannotCarry?.(write) ?? []),
+        ...(write.patch.phone?.op === 'clear' ? ['phone'] : []),
+      ],
+    },
+  };
+  const rig = providerAndGateway(
+    {},
+    registeredDialects.map((d) => (d.name === 'wooshpay' ? noPhoneClear : d)),
+  );
+
+  it('is named as kept by the provider, which holds the value it had', { timeout: 60_000 }, async () => {
+    const { gw } = rig;
+    const { tenant, upstream } = await mirrorTenant(rig, 'empty-phone-kept', 'wooshpay');
+    const meteroid = dialects.meteroid;
+    const auth = fixturesOf(meteroid).auth(tenant.credentials.meteroid!);
+    const path = `${meteroid.routes.prefix}${meteroid.routes.collection}`;
+    const created = await gw.request(path, jsonInit('POST', { name: 'Kept Co', currency: 'USD', phone: '+33 1 23' }, auth));
+    expect(created.status, await created.clone().text()).toBeLessThan(300);
+    const id = fixturesOf(meteroid).idOf((await created.json()) as Record<string, unknown>);
+    expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+    expect((await gw.request(`${path}/${id}`, jsonInit('PATCH', { phone: '' }, auth))).status).toBe(200);
+    expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+
+    const emptied = (await deliveriesOf(rig, tenant, id)).find((d) => d.version === 2)?.last_error;
+    expect(emptied).toBe('not carried: phone (the wooshpay API has no way to make this change; the provider keeps its value)');
+    expect((await heldAtProvider(rig, tenant, upstream.id, id)).phone).toBe('+33 1 23');
+  });
 });

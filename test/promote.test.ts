@@ -109,5 +109,9 @@ describe('promote and demote', () => {
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('Unknown parameter: force');
     expect((await detail()).mode).toBe(before);
+    // A body that is no object is refused too: before, a JSON array was read as no parameters, and demoted.
+    const listed = await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, jsonInit('POST', ['force'], key()));
+    expect(listed.status).toBe(400);
+    expect((await detail()).mode).toBe(before);
   });
 });

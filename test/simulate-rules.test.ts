@@ -73,6 +73,15 @@ describe.each(all.map((d) => [d.name, d] as const))('%s', (_name, dialect) => {
 });
 
 describe('simulate rules through /gateway/v1/simulate', () => {
+  it('a status rule answers that status: Zenskar, whose FastAPI answers a body of another media type 422, answers a 415 rule 415', async () => {
+    const added = await rules(gw, { body: { status: '415', path: '/zenskar', times: 1 } });
+    expect(added.status).toBe(201);
+    const res = await create(gw, dialects.zenskar);
+    expect(res.status).toBe(415);
+    expect(v.safeParse(dialects.zenskar.wire.openapi.errorResponse, await res.json()).success).toBe(true);
+    expect((await rules(gw, { method: 'DELETE', path: `/${((await added.json()) as { id: string }).id}` })).status).toBe(200);
+  });
+
   it("are the tenant's own: listed for it, invisible to and not removable by another tenant, and never applied to it", async () => {
     const added = (await (await rules(gw, { body: { status: 'rate_limit', path: '/v1/*', times: 1 } })).json()) as { id: string };
     const other = await gw.request('/v1/customers', {

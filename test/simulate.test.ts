@@ -48,6 +48,16 @@ describe.each(all.map((d) => [d.name, d] as const))('%s', (_name, dialect) => {
     expect(await customers()).toBe(before);
   });
 
+  // Zenskar (FastAPI) answers a refusal naming no field, and a body of another media type, as a 422:
+  // status=400 and status=415 answered 422 there.
+  it('status=<code>: every code that can be simulated is answered with that status, in the provider envelope', async () => {
+    for (const status of [400, 401, 403, 404, 409, 412, 413, 415, 429, 500, 502, 503, 504]) {
+      const res = await create(gw, dialect, `status=${status}`);
+      expect(res.status, `status=${status}`).toBe(status);
+      expect(envelope(await res.json()), `status=${status}`).toBe(true);
+    }
+  });
+
   it('rate_limit: a 429 with Retry-After, in the provider envelope', async () => {
     const res = await create(gw, dialect, 'rate_limit');
     expect(res.status).toBe(429);
@@ -75,6 +85,13 @@ describe('provider-specific and timing simulations', () => {
     const meteroid = await create(gw, dialects.meteroid, 'card_declined');
     expect(meteroid.status).toBe(400);
     expect(await meteroid.text()).toContain('Unknown simulation');
+  });
+
+  it('Meteroid names the header once in a refused simulation (it read "header.custgate-simulate: custgate-simulate: …")', async () => {
+    const res = await create(gw, dialects.meteroid, 'status=999');
+    expect(res.status).toBe(400);
+    const { message } = (await res.json()) as { message: string };
+    expect(message).toMatch(/^Invalid input: custgate-simulate: status=999 cannot be simulated; one of 400, /);
   });
 
   it('latency:<ms> answers normally, that much later; timeout:<ms> answers 504 after it', async () => {

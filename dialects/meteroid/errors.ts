@@ -16,6 +16,9 @@ export const fieldName = (path: readonly (string | number)[]): string =>
   path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
 
 const describe = (issue: Issue): string => {
+  // A header is no body field: its message names it (`custgate-simulate: …`); prefixed with the
+  // path it read "header.custgate-simulate: custgate-simulate: …".
+  if (issue.path[0] === 'header') return issue.message;
   // serde names a missing field after its parent's path: "<parent>: missing field `same_as_billing`".
   const missing = issue.kind === 'missing' ? issue.path.at(-1) : undefined;
   const field = fieldName(missing === undefined ? issue.path : issue.path.slice(0, -1));

@@ -27,7 +27,8 @@ export async function readFixtureFile(env: Env, all: readonly AnyDialect[], file
   const { checkFile, parseFixtureText, planFixtures } = await import('../gateway/fixtures.ts');
   const data = parseFixtureText(text, file);
   checkFile(data, all);
-  return (tenantId: string): FixtureLoad => planFixtures(loadConfig(env), { id: tenantId }, data, all);
+  // `first`: the number the tenant's next customer gets (planFixtures); 1 once a reset emptied it.
+  return (tenantId: string, first?: number): FixtureLoad => planFixtures(loadConfig(env), { id: tenantId }, data, all, first);
 }
 
 /** Reads the file and creates its customers in the tenant; all or nothing. */
@@ -38,7 +39,7 @@ export async function loadFixtureFile(
   tenantId: string,
   file: string,
 ): Promise<LoadedFixtures> {
-  return (await readFixtureFile(env, all, file))(tenantId)(store);
+  return (await readFixtureFile(env, all, file))(tenantId, await store.nextNumber(tenantId))(store);
 }
 
 export function registerFixtureCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {

@@ -31,7 +31,8 @@ const maxWaitMs = 120_000;
 const defaultTimeoutMs = 30_000;
 
 export type Simulation =
-  | { readonly kind: 'error'; readonly error: GatewayError }
+  /** `status`: the status asked for (`status=415`), which the answer has whatever the dialect renders the error at. */
+  | { readonly kind: 'error'; readonly error: GatewayError; readonly status?: number }
   | { readonly kind: 'named'; readonly name: string }
   | { readonly kind: 'latency'; readonly ms: number }
   | { readonly kind: 'timeout'; readonly ms: number; readonly error: GatewayError };
@@ -63,7 +64,7 @@ export function parseSimulation(
   if (status) {
     const code = codeByStatus[Number(status[1])];
     if (!code) return refusedSimulation(`status=${status[1]} cannot be simulated; one of ${Object.keys(codeByStatus).join(', ')}`);
-    return { kind: 'error', error: simulated(code, code === 'rate_limited' ? 1 : undefined) };
+    return { kind: 'error', error: simulated(code, code === 'rate_limited' ? 1 : undefined), status: Number(status[1]) };
   }
   if (what === 'rate_limit') return { kind: 'error', error: simulated('rate_limited', 1) };
   const wait = /^(latency|timeout)(?::(\d+))?$/.exec(what);

@@ -44,14 +44,21 @@ export class WriteRunner {
             lostRace(error);
           }
           if (this.#store.locksRows) {
+            // The plan made under the lock may write nothing (the winner already made this change):
+            // then there is no delivery or event to wake the drains for.
+            let wrote = false;
             const value = await this.#store.updateLocked(
               tenantId,
               found.id,
-              (locked) => planOf(locked ?? missing(segment)),
+              (locked) => {
+                const decided = planOf(locked ?? missing(segment));
+                wrote = decided.unit !== undefined;
+                return decided;
+              },
               this.#options.writeWaitMs,
             );
-            if (replicas.length > 0) this.#options.replicated?.(ctx.background);
-            if (recorder) this.#options.events?.committed(ctx.background);
+            if (wrote && replicas.length > 0) this.#options.replicated?.(ctx.background);
+            if (wrote && recorder) this.#options.events?.committed(ctx.background);
             return value;
           }
           if (attempt >= this.#options.maxAttempts) break;

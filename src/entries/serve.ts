@@ -36,6 +36,25 @@ const human = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };
 
+/** The address a server listening on `host` is reached at (an IPv6 address in brackets). */
+const listenUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/**
+ * Drains and closes a gateway on a stop signal: the exit code, 0, or 1 when the close failed,
+ * said in one line (a store that would not close), not as an unhandled rejection's stack trace.
+ */
+export async function drainAndStop(close: () => Promise<void>, who: string): Promise<number> {
+  const started = Date.now();
+  try {
+    await close();
+    human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+    return 0;
+  } catch (error) {
+    human(`custgate${who}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
 interface ServeOptions {
   readonly port?: number;
   readonly host: string;
@@ -84,13 +103,13 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
         const store = await openStore(env);
         try {
           if (opts.demo && !config.production && (await store.countTenants()) === 0) {
-            printDemo(registry, await createTenant(store, config, 'demo', { dialects: all }), `http://localhost:${opts.port}`, human);
+            printDemo(registry, await createTenant(store, config, 'demo', { dialects: all }), listenUrl(opts.host, opts.port), human);
           }
           if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
         } finally {
           await store.executor.close();
         }
-        human(`custgate: starting ${opts.workers} workers on port ${opts.port} (postgres)`);
+        human(`custgate: starting ${opts.workers} workers on ${listenUrl(opts.host, opts.port)} (postgres)`);
         runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
         return;
       }
@@ -120,18 +139,15 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
         logger,
         ...(resetFixtures ? { resetFixtures } : {}),
       });
-      const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      const base = `http://${host}:${gateway.port}`;
+      const base = listenUrl(opts.host, gateway.port);
       const who = isClusterWorker() ? ` worker ${process.pid}` : '';
       human(`custgate${who} listening on ${base} (${store.executor.backend})`);
       if (demo) printDemo(registry, demo, base, human);
       const stop = (signal: string) => {
         human(`custgate${who}: ${signal}: no longer accepting connections; draining requests in flight`);
-        const started = Date.now();
-        gateway.close().then(() => {
-          human(`custgate${who}: drained in ${Date.now() - started} ms; stopped`);
+        void drainAndStop(() => gateway.close(), who).then((code) => {
           logger.flush();
-          process.exit(0);
+          process.exit(code);
         });
       };
       process.once('SIGINT', stop);

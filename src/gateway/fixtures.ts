@@ -148,19 +148,42 @@ function mapped(fixture: Fixture, params: unknown, principal: Principal) {
  * checks made, with the ids the load will give them, so `${jenny:id}` is the id the load writes.
  * A reset checks this before it empties a tenant (src/cli/reset.ts, src/http/dev-api.ts): a file
  * the load would refuse leaves the tenant's customers where they are.
+ *
+ * Numbers are the store's to give, one past the tenant's highest: `first`, the tenant's next number
+ * for a load now (store.nextNumber), 1 for a load after a reset (an emptied tenant's first). The load
+ * reads the tenant's next number again and, where it is not `first` (a create came between), checks
+ * again from there before it writes anything. A reference to a number (a Bigcapital `${acme:id}`) is
+ * so checked as the load resolves it; before, always from 1, and a `fixtures load` into a tenant
+ * with customers could refuse what the check let pass, or the check refuse what the load would take.
  */
 export function planFixtures(
   config: GatewayConfig,
   tenant: { readonly id: string; readonly livemode?: boolean },
   data: unknown,
   all: readonly AnyDialect[],
+  first = 1,
 ): FixtureLoad {
   const fixtures = checkFile(data, all);
   const principal: Principal = { tenantId: tenant.id, credentialId: 'fixtures', livemode: tenant.livemode ?? false };
+  const planned = checked(config, principal, fixtures, first);
+  return async (store) => {
+    const next = await store.nextNumber(tenant.id);
+    const load = next === first ? planned : checked(config, principal, fixtures, next);
+    return createFixtures(store, config, tenant.id, principal, load);
+  };
+}
+
+/** The fixtures checked as they will be created, numbered from `first`: each with the ids the load gives it. */
+function checked(
+  config: GatewayConfig,
+  principal: Principal,
+  fixtures: readonly Fixture[],
+  first: number,
+): (Fixture & { readonly ids: Ids })[] {
   const answers = new Map<string, unknown>();
   const owners = new Map<string, string>();
   const now = new Date().toISOString();
-  const planned = fixtures.map((fixture, i) => {
+  return fixtures.map((fixture, i) => {
     const label = `fixture "${fixture.name}"`;
     const params = resolve(fixture.params, answers, `${label}.params`);
     const ids: Ids = { uuid: crypto.randomUUID(), public_id: newPublicId() };
@@ -168,7 +191,7 @@ export function planFixtures(
     try {
       const { patch, request } = mapped(fixture, params, principal);
       const ctx = { ...request, ids };
-      customer = newCustomer(createdFields(patch, ctx, config.maxCustomerBytes), ctx, i + 1, now);
+      customer = newCustomer(createdFields(patch, ctx, config.maxCustomerBytes), ctx, first + i, now);
     } catch (error) {
       throw refusal(label, fixture.dialect, error);
     }
@@ -191,7 +214,6 @@ export function planFixtures(
     answers.set(fixture.name, fixture.dialect.wire.render(customer, { expand: [], principal }));
     return { ...fixture, ids };
   });
-  return (store) => createFixtures(store, config, tenant.id, principal, planned);
 }
 
 /**
@@ -243,5 +265,5 @@ export async function loadFixtures(
   data: unknown,
   all: readonly AnyDialect[],
 ): Promise<LoadedFixtures> {
-  return planFixtures(config, tenant, data, all)(store);
+  return planFixtures(config, tenant, data, all, await store.nextNumber(tenant.id))(store);
 }

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { AnyDialect } from '../contract/dialect.ts';
-import { decodeBody } from '../contract/body.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
@@ -8,6 +7,7 @@ import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
+import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
 import { waitUntilOf } from './wait-until.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -28,18 +28,12 @@ async function upstreamOf(rt: Runtime, tenantId: string, id: string): Promise<Up
 }
 
 /** The optional body of POST …/import: {"rate": n, "on_conflict": "report" | "link"}. */
-function startOptions(raw: unknown): { rate?: number; onConflict?: OnConflict } {
-  const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
-  const fail = (path: string, message: string) =>
-    new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
-  if (fields === undefined) throw fail('body', 'The body must be a JSON object: {}, {"rate": n} or {"on_conflict": "link"}.');
-  const unknownKey = Object.keys(fields).find((k) => k !== 'rate' && k !== 'on_conflict');
-  if (unknownKey !== undefined) throw fail(unknownKey, `Unknown parameter: ${unknownKey}.`);
-  const { rate, on_conflict: onConflict } = fields;
+function startOptions(fields: Record<string, unknown>): { rate?: number; onConflict?: OnConflict } {
+  const { rate, on_conflict: onConflict } = onlyParameters(fields, ['rate', 'on_conflict']);
   if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0))
-    throw fail('rate', 'rate must be a positive number of customers per second.');
+    throw badParameter('rate', 'rate must be a positive number of customers per second.');
   if (onConflict !== undefined && !onConflictChoices.includes(onConflict as OnConflict))
-    throw fail('on_conflict', `on_conflict must be one of: ${onConflictChoices.join(', ')}.`);
+    throw badParameter('on_conflict', `on_conflict must be one of: ${onConflictChoices.join(', ')}.`);
   return {
     ...(rate !== undefined ? { rate: rate as number } : {}),
     ...(onConflict !== undefined ? { onConflict: onConflict as OnConflict } : {}),
@@ -55,8 +49,7 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
   // The imported customers belong to the keys the import was started with (test or live).
   api.post('/upstreams/:id/import', update, async (c) => {
     const principal = c.get('principal');
-    const empty = c.req.header('content-length') === '0' || (c.req.header('content-length') === undefined && !c.req.header('content-type'));
-    const { rate, onConflict } = empty ? {} : startOptions(await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes));
+    const { rate, onConflict } = startOptions(await bodyObject(c, rt, ['json']));
     const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
     const started = await rt.imports.start(row, { livemode: principal.livemode, rate, onConflict, background: waitUntilOf(c) });
     return c.json(started, 202, { location: `/gateway/v1/upstreams/${row.id}/import` });

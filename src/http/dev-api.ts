@@ -8,6 +8,7 @@ import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } f
 import { findTenant } from '../store/tenant-admin.ts';
 import { type ResetReport, resetAnswer, resetTenant } from '../store/tenant-reset.ts';
 import type { SimulateRules } from './simulate-rules.ts';
+import { requestIdOf } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import { badParameter, onlyParameters } from './gateway-body.ts';
@@ -19,12 +20,20 @@ import type { Runtime } from './runtime.ts';
 const offInProduction = (what: string) =>
   new GatewayError('forbidden', `${what} is a development feature: it is off with NODE_ENV=production.`);
 
-/** Fixtures that passed their check failed to load after the reset (a store error): said so, the tenant being empty now. */
-function reloadFailed(error: unknown, deleted: ResetReport, rt: Runtime): GatewayError {
-  const why = error instanceof Error ? error.message : String(error);
-  rt.logger.error('reset_fixtures_failed', { message: why });
-  const message = `The tenant was reset (${deleted.customers} customer(s) deleted), but its fixtures, which passed their check, failed to load: ${why.replace(/\.$/, '')}. It is empty now; reset it again to load them.`;
-  return new GatewayError('internal', message);
+/**
+ * Fixtures that passed their check failed to load after the reset (a store error): said so, the
+ * tenant being empty now. The store's own words go to the log with the request id, not to the
+ * client, as every other internal error's do (runtime.ts, asGatewayError).
+ */
+function reloadFailed(error: unknown, deleted: ResetReport, rt: Runtime, requestId: string | undefined): GatewayError {
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : String(error);
+  rt.logger.error('reset_fixtures_failed', { request_id: requestId ?? null, name, message });
+  const logged = requestId === undefined ? 'the cause is logged' : `the cause is logged with request id ${requestId}`;
+  return new GatewayError(
+    'internal',
+    `The tenant was reset (${deleted.customers} customer(s) deleted), but its fixtures, which passed their check, failed to load (${logged}). It is empty now; reset it again to load them.`,
+  );
 }
 
 export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: SimulateRules): Hono<GatewayEnv> {
@@ -39,7 +48,7 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
     // tenant keeps its customers.
     const load = await rt.resetFixtures?.(tenantId);
     const report = await resetTenant(rt.store, tenantId);
-    const fixtures = load && (await load().catch((error: unknown) => Promise.reject(reloadFailed(error, report, rt))));
+    const fixtures = load && (await load().catch((error: unknown) => Promise.reject(reloadFailed(error, report, rt, requestIdOf(c)))));
     return c.json(resetAnswer(tenant, report, fixtures));
   });
   // The tenant's last requests through any dialect, newest first (request-log.ts).

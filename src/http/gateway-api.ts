@@ -14,6 +14,7 @@ import { markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import { databaseReachable, probeAuthorized } from './probes.ts';
 import { bodyText, decodeBody } from '../contract/body.ts';
+import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
 import { etagOf } from './etag.ts';
 import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';
@@ -179,15 +180,8 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   // {"mode": "proxy" | "mirror" | "shadow"}: the mode changes in place; links and history stay.
   api.patch('/upstreams/:id', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');
-    const body = await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
-    const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    const unknownKey = Object.keys(fields).find((k) => k !== 'mode');
-    const mode = fields.mode;
-    if (unknownKey !== undefined || typeof mode !== 'string') {
-      const path = unknownKey ?? 'mode';
-      const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'mode is required: proxy, mirror or shadow.';
-      throw new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
-    }
+    const { mode } = onlyParameters(await bodyObject(c, rt, ['json']), ['mode']);
+    if (typeof mode !== 'string') throw badParameter('mode', 'mode is required: proxy, mirror or shadow.');
     const id = c.req.param('id');
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
     return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id)));
@@ -196,15 +190,10 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   // The cut-over (src/upstream/cut-over.ts): {"force": true} promotes past what would refuse it.
   api.post('/upstreams/:id/promote', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');
-    const raw = c.req.header('content-length') === '0' ? {} : await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
-    const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-    const unknownKey = Object.keys(fields).find((k) => k !== 'force');
-    if (unknownKey !== undefined || (fields.force !== undefined && typeof fields.force !== 'boolean')) {
-      const message = unknownKey !== undefined ? `Unknown parameter: ${unknownKey}.` : 'force must be true or false.';
-      throw new GatewayError('invalid_request', message, { issues: [{ path: [unknownKey ?? 'force'], kind: 'value', message }] });
-    }
+    const { force } = onlyParameters(await bodyObject(c, rt, ['json']), ['force']);
+    if (force !== undefined && typeof force !== 'boolean') throw badParameter('force', 'force must be true or false.');
     const id = c.req.param('id');
-    const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), fields.force === true);
+    const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), force === true);
     const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
     return c.json({ ...detail, forced: promoted.forced });
   });
@@ -212,12 +201,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const principal = c.get('principal');
     // It takes no parameters: a member (a promote's `force` sent here) would be read as absent and the
     // upstream demoted all the same, so it is refused as promote refuses one it does not take.
-    const raw = c.req.header('content-length') === '0' ? {} : await decodeBody(c.req.raw, ['json'], rt.config.bodyLimitBytes);
-    const unknownKey = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw)[0] : undefined;
-    if (unknownKey !== undefined) {
-      const message = `Unknown parameter: ${unknownKey}; demote takes no parameters.`;
-      throw new GatewayError('invalid_request', message, { issues: [{ path: [unknownKey], kind: 'unknown', message }] });
-    }
+    onlyParameters(await bodyObject(c, rt, ['json']), []);
     const id = c.req.param('id');
     await demote(rt.store, principal.tenantId, id, rt.now());
     return c.json(await upstreamDetail(rt.store, principal.tenantId, id));

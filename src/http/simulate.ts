@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { BoundedMap } from '../contract/bounded-map.ts';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
-import { GatewayError } from '../contract/errors.ts';
+import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -30,9 +30,21 @@ export async function carryOut(simulation: Simulation, dialect: AnyDialect): Pro
     await sleep(simulation.ms);
     return simulation.error;
   }
-  if (simulation.kind === 'error') return simulation.error;
+  if (simulation.kind === 'error') return asAsked(simulation, dialect);
   const { status, body } = dialect.wire.simulations![simulation.name]!;
   return Response.json(body, { status });
+}
+
+/**
+ * A `status=<code>` answers that code, in the dialect's envelope for the error it stands for, also
+ * where the dialect answers that error at another status: Zenskar (FastAPI) answers a body of
+ * another media type, and a refusal naming no field, as a 422, and status=415 or status=400 did too.
+ */
+function asAsked(simulation: Extract<Simulation, { kind: 'error' }>, dialect: AnyDialect): GatewayError | Response {
+  const { error, status } = simulation;
+  if (status === undefined) return error;
+  const rendered = dialect.wire.renderError(error);
+  return rendered.status === status ? error : Response.json(rendered.body, { status, headers: errorHeaders(error) });
 }
 
 /** A simulated answer that is not an error of the gateway's (a provider's own failure body). */

@@ -10,7 +10,8 @@ import { authenticate } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
-import { body, enabledEvents, scope } from './webhook-request.ts';
+import { bodyObject } from './gateway-body.ts';
+import { enabledEvents, scope } from './webhook-request.ts';
 
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
@@ -53,7 +54,7 @@ function refuseUnknown(b: Record<string, unknown>, taken: ReadonlySet<string>): 
  * (src/contract/query-params.ts: Stripe does, stripe/stripe-mock#100); one given in both is a 400.
  */
 const stripeParameters = async (c: Context<GatewayEnv>, rt: Runtime, dialect: AnyDialect) =>
-  withQueryParameters(c.req.url, await body(c, rt, dialect.wire.bodies)) as Record<string, unknown>;
+  withQueryParameters(c.req.url, await bodyObject(c, rt, dialect.wire.bodies)) as Record<string, unknown>;
 
 /** Where a Stripe-like dialect's webhook resources live: beside its customers (`/v1/customers` -> `/v1`). */
 export const stripeLikeBase = (dialect: AnyDialect): string => dialect.routes.collection.replace(/\/customers$/, '');

@@ -3,8 +3,8 @@ import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
 import { stripeLikeBase, stripeWebhookRoutes } from './stripe-webhook-routes.ts';
-import { body, enabledEvents, scope } from './webhook-request.ts';
-import { badParameter, onlyParameters } from './gateway-body.ts';
+import { enabledEvents, scope } from './webhook-request.ts';
+import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
 import { markDialect, markTenant } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
@@ -59,7 +59,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   api.post(
     '/webhook_endpoints',
     run(async (c, p) => {
-      const b = onlyParameters(await body(c, rt, ['json']), ['url', 'format', 'dialect', 'enabled_events']);
+      const b = onlyParameters(await bodyObject(c, rt, ['json']), ['url', 'format', 'dialect', 'enabled_events']);
       const { endpoint, secret } = await wh.add(p.tenantId, {
         url: b.url,
         format: b.format,
@@ -88,7 +88,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   api.post(
     '/webhook_endpoints/:id/roll_secret',
     run(async (c, p) => {
-      const b = onlyParameters(await body(c, rt, ['json']), ['expires_in_seconds']);
+      const b = onlyParameters(await bodyObject(c, rt, ['json']), ['expires_in_seconds']);
       const { endpoint, secret } = await wh.roll(scope(p), c.req.param('id') ?? '', overlapOf(b.expires_in_seconds));
       return c.json(endpointView(endpoint, secret));
     }),
@@ -126,7 +126,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
       const id = c.req.param('id') ?? '';
       // `{"endpoint": "we_…"}`: to that endpoint only (the console's Resend on one endpoint's log);
       // without it, to every endpoint the event went to.
-      const { endpoint } = onlyParameters(await body(c, rt, ['json']), ['endpoint']);
+      const { endpoint } = onlyParameters(await bodyObject(c, rt, ['json']), ['endpoint']);
       if (endpoint !== undefined && typeof endpoint !== 'string') {
         throw badParameter('endpoint', 'endpoint must be the id of a webhook endpoint (we_…).');
       }

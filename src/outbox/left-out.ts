@@ -30,19 +30,23 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
   return { patch: out as CustomerPatch, notCarried: declared };
 }
 
-/** What a delivery sends and what it names: `emptied` are the named fields a "" went as none for. */
-export type Carried = { patch: CustomerPatch; notCarried: string[]; emptied: string[] };
+/**
+ * What a delivery sends and what it names: `emptied` are the named fields sent as the provider's
+ * form of a "", and `held` those of them it holds as "" (the rest went as none).
+ */
+export type Carried = { patch: CustomerPatch; notCarried: string[]; emptied: string[]; held: string[] };
+
+/** Of the emptied fields, those the provider holds as "" (Zenskar, Bigcapital): sent as "", not as none. */
+const heldEmpty = (emptied: readonly FieldName[], carried: CustomerFields): FieldName[] => emptied.filter((f) => carried[f] === '');
 
 /**
  * The delivery's record of what it did not carry. A field left out keeps the provider's value; a
  * "" the provider reads as none (a Meteroid phone "" into Stripe's phone) was sent as none, so the
  * provider's value went: the record says which is which.
  */
-export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, { notCarried, emptied }: Omit<Carried, 'patch'>): string {
+export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied, held }: Omit<Carried, 'patch'>): string {
   const kept = notCarried.filter((f) => !emptied.includes(f));
   // A provider that shows "" holds one (Zenskar, Bigcapital): it keeps "" only where it held "".
-  const carried = asCarried(dialect, after);
-  const held = emptied.filter((f) => carried[f as FieldName] === '');
   const none = emptied.filter((f) => !held.includes(f));
   const parts = [
     ...(kept.length > 0
@@ -79,7 +83,8 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   // form, none, and named: the provider will not hold "". One it holds (Zenskar's phone_number) is
   // sent as "", and named too: this change made it "", and the provider held another value, which
   // its API reads "" as clearing.
-  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), undefined, true);
+  const carried = asCarried(upstream.dialect, work.fields);
+  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), carried, true);
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
@@ -103,7 +108,8 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
     patch = out as CustomerPatch;
   }
   // A "" left out after all (declared, or refused above) was not sent as none: the provider keeps it.
-  return { patch, notCarried, emptied: emptied.filter((f) => Object.hasOwn(patch, f)) };
+  const sent = emptied.filter((f) => Object.hasOwn(patch, f));
+  return { patch, notCarried, emptied: sent, held: heldEmpty(sent, carried) };
 }
 
 /**
@@ -120,11 +126,12 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
   // The patch is already in the provider's form (a "" sent as none): the local fields tell it was "".
-  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current), undefined, true);
+  const carried = asCarried(upstream.dialect, current);
+  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current), carried, true);
   const notCarried = [
     ...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied]),
   ];
-  return { patch, notCarried, emptied };
+  return { patch, notCarried, emptied, held: heldEmpty(emptied, carried) };
 }
 
 /**

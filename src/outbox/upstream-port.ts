@@ -187,7 +187,7 @@ export class ClientPort implements UpstreamPort {
           );
         if (!link) await this.#link(work, upstream, pushed.upstreamId);
         if (carried.notCarried.length === 0) return { kind: 'delivered' };
-        const notCarried = notCarriedNote(upstream.dialect, link ? work.fields : current, carried);
+        const notCarried = notCarriedNote(upstream.dialect, carried);
         this.#options.logger?.error('delivery_not_carried', {
           upstream: upstream.id,
           customer: work.customerId,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { IssuedCredentials } from '../../src/contract/dialect.ts';
+import type { AnyDialect, IssuedCredentials } from '../../src/contract/dialect.ts';
 import { type DialectName, dialects } from '../../dialects/index.ts';
 import type { UpstreamMode } from '../../src/store/index.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
@@ -162,7 +162,11 @@ export interface ReplicatingGateway {
   request(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function replicatingGateway(extraEnv: Record<string, string> = {}): Promise<ReplicatingGateway> {
+/** `dialects`: the client halves its deliveries use (default: the registry's), for a test that stands in its own. */
+export async function replicatingGateway(
+  extraEnv: Record<string, string> = {},
+  dialects?: readonly AnyDialect[],
+): Promise<ReplicatingGateway> {
   const env = { ...testDatabaseEnv(), ...testEnv, ...extraEnv };
   const store = await openStore(env);
   const config = loadConfig(env);
@@ -172,7 +176,7 @@ export async function replicatingGateway(extraEnv: Record<string, string> = {}):
     sent.push({ url: input, contentType: new Headers(init.headers).get('content-type') });
     return fetch(input, init);
   };
-  const replication = replicationFor(store, config, { logger, fetch: fetchSeen });
+  const replication = replicationFor(store, config, { logger, fetch: fetchSeen, ...(dialects ? { dialects } : {}) });
   const app = createApp({ store, config, logger, replication: { ...replication, drainAfterWrite: false } });
   return { store, env, config, dispatcher: replication.dispatcher, sent, request: async (path, init) => app.request(path, init) };
 }
@@ -202,14 +206,17 @@ export async function tenantsPerUpstream(
 }
 
 /** A provider process and a replicating gateway for a file's tests: started before them, stopped after. */
-export function providerAndGateway(extraEnv: Record<string, string> = {}): {
+export function providerAndGateway(
+  extraEnv: Record<string, string> = {},
+  dialects?: readonly AnyDialect[],
+): {
   readonly provider: Provider;
   readonly gw: ReplicatingGateway;
 } {
   const rig = {} as { provider: Provider; gw: ReplicatingGateway };
   beforeAll(async () => {
     rig.provider = await startProvider();
-    rig.gw = await replicatingGateway(extraEnv);
+    rig.gw = await replicatingGateway(extraEnv, dialects);
   }, 120_000);
   afterAll(async () => {
     await rig.gw?.store.executor.close();
