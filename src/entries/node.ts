@@ -54,22 +54,16 @@ export interface ServerLimits {
   readonly shutdownTimeoutMs: number;
 }
 
-function int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer: ${value}`);
-  return n;
-}
-
+/** The server's limits, from the environment as src/config.ts checked it. */
 export function serverLimits(env: Readonly<Record<string, string | undefined>>): ServerLimits {
+  const parsed = loadEnv(env);
   return {
-    headersTimeoutMs: int(env, 'CUSTGATE_HEADERS_TIMEOUT_MS', 10_000),
-    requestTimeoutMs: int(env, 'CUSTGATE_REQUEST_TIMEOUT_MS', 30_000),
-    keepAliveTimeoutMs: int(env, 'CUSTGATE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
-    maxConnections: int(env, 'CUSTGATE_MAX_CONNECTIONS', 1_000),
-    maxConnectionsPerAddress: loadEnv(env).CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
-    shutdownTimeoutMs: int(env, 'CUSTGATE_SHUTDOWN_TIMEOUT_MS', 10_000),
+    headersTimeoutMs: parsed.CUSTGATE_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: parsed.CUSTGATE_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: parsed.CUSTGATE_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: parsed.CUSTGATE_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: parsed.CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
+    shutdownTimeoutMs: parsed.CUSTGATE_SHUTDOWN_TIMEOUT_MS,
   };
 }
 
