@@ -186,6 +186,20 @@ describe('the Node server logs JSON lines (pino) on stdout', () => {
   }, 120_000);
   afterAll(() => gateway?.stop());
 
+  // `custgate serve` hands startNode metrics of its own, and the gauges were registered only on
+  // metrics startNode made: the server docs/operations.md describes scraped none of them.
+  it('/metrics of `custgate serve` has the outbox and webhook gauges', async () => {
+    const body = await (await fetch(`${gateway.base}/metrics`, { headers: probeAuth })).text();
+    for (const gauge of [
+      'custgate_outbox_pending',
+      'custgate_outbox_dead',
+      'custgate_webhook_pending',
+      'custgate_webhook_endpoints_disabled',
+    ]) {
+      expect(body).toMatch(new RegExp(`^${gauge} 0$`, 'm'));
+    }
+  });
+
   it('one line per request, with the request id the client got', async () => {
     const res = await fetch(`${gateway.base}/gateway/v1/ready`, { headers: { 'x-request-id': 'probe-1' } });
     expect(res.headers.get('x-request-id')).toBe('probe-1');

@@ -133,25 +133,23 @@ export async function startNode(
     ...replicationFor(store, config, { dialects, transport, ...(signal ? { signal } : {}) }),
     ...(deliveries ? { kick: () => deliveries.kick() } : {}),
   };
-  if (!options.metrics) {
-    metrics.gauge(
-      'custgate_outbox_pending',
-      'Mirror/shadow deliveries waiting to be sent',
-      async () => (await store.outbox.counts()).pending,
-    );
-    metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
-  }
+  // Also on metrics handed in (`custgate serve` hands its own, which counts the store's errors from
+  // the moment the store opens): gauge() replaces a gauge of the same name.
+  metrics.gauge(
+    'custgate_outbox_pending',
+    'Mirror/shadow deliveries waiting to be sent',
+    async () => (await store.outbox.counts()).pending,
+  );
+  metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   // The webhook queue keeps the main thread's pace (CUSTGATE_OUTBOX_SHARE), the one the requests are
   // counted in, for the delivery thread's too.
   const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
-  if (!options.metrics) {
-    metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
-    metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
-      webhooks.repo.disabledCount(),
-    );
-  }
+  metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
+  metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
+    webhooks.repo.disabledCount(),
+  );
   const { app, runtime } = createGateway({
     store,
     config,
