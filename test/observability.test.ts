@@ -163,6 +163,10 @@ describe('readiness, health and metrics', () => {
     const tenantKey = { authorization: `Bearer ${g.tenant.credentials.wooshpay!.secret_key}` };
     expect((await g.app.request('/metrics', { headers: tenantKey })).status).toBe(401);
     expect((await g.app.request('/metrics', { headers: probeAuth })).status).toBe(200);
+    // The scheme's case is the sender's (RFC 9110 §11.1): `bearer` was a 401 and the health said nothing.
+    const lower = { authorization: probeAuth.authorization.replace(/^Bearer/, 'bearer') };
+    expect((await g.app.request('/metrics', { headers: lower })).status).toBe(200);
+    expect(await (await g.app.request('/gateway/v1/health', { headers: lower })).json()).toMatchObject({ database: 'ok' });
     expect((await g.app.request('/gateway/v1/customers/x')).status).toBe(401);
   });
 
