@@ -214,6 +214,13 @@ const envSchema = v.object({
   // Bounded: under 64 KiB a customer (CUSTGATE_MAX_CUSTOMER_BYTES' default) may not fit; past 64 MiB one answer holds a process's memory.
   CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES: v.optional(integer(64 * 1024, 64 * 1024 * 1024), String(1024 * 1024)),
   CUSTGATE_PROBE_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters: `openssl rand -base64 24`'))),
+  // The Node server's own limits (src/entries/node.ts, docs/security.md): checked here with the rest,
+  // so `serve` refuses a bad one before it opens the store or makes the demo tenant.
+  CUSTGATE_HEADERS_TIMEOUT_MS: v.optional(integer(1), '10000'),
+  CUSTGATE_REQUEST_TIMEOUT_MS: v.optional(integer(1), '30000'),
+  CUSTGATE_KEEP_ALIVE_TIMEOUT_MS: v.optional(integer(1), '5000'),
+  CUSTGATE_MAX_CONNECTIONS: v.optional(integer(1), '1000'),
+  CUSTGATE_SHUTDOWN_TIMEOUT_MS: v.optional(integer(1), '10000'),
   CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
   CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
   PORT: v.optional(integer(0, 65535)),
@@ -243,7 +250,16 @@ export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env 
   // An empty variable counts as unset, as shells and .env files often leave them.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = v.safeParse(envSchema, given);
-  if (result.success) return result.output;
+  if (result.success) {
+    const { CUSTGATE_HEADERS_TIMEOUT_MS: headers, CUSTGATE_REQUEST_TIMEOUT_MS: request } = result.output;
+    // Node refuses a server whose headers may take longer than the whole request (ERR_OUT_OF_RANGE).
+    if (headers > request) {
+      throw new ConfigError(
+        `CUSTGATE_HEADERS_TIMEOUT_MS: must be at most CUSTGATE_REQUEST_TIMEOUT_MS (${headers} > ${request}): the headers are part of the request`,
+      );
+    }
+    return result.output;
+  }
   const issue = result.issues[0];
   const name = issue.path?.[0]?.key;
   const shown = typeof name === 'string' && !/SECRET|TOKEN|DATABASE_URL/.test(name) ? ` (got ${JSON.stringify(given[name])})` : '';

@@ -42,9 +42,11 @@ export class GatewayMetrics {
   };
 
   /**
-   * A gauge read at scrape time (node.ts: the outbox's pending and dead deliveries).
+   * A gauge read at scrape time (node.ts: the outbox's pending and dead deliveries). One of the same
+   * name is replaced: a server started again on the same metrics reads its own store.
    */
   gauge(name: string, help: string, read: () => number | Promise<number>): void {
+    this.registry.removeSingleMetric(name);
     new client.Gauge({
       name,
       help,

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, loadEnv } from '../src/config.ts';
@@ -102,6 +105,26 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     expect(stderr.trim().split('\n')).toEqual([
       'custgate: CUSTGATE_SQLITE_CHECKPOINT_PAGES: must be a whole number from 100 to 16000 (got "10")',
     ]);
+  });
+
+  // Read by the HTTP server alone, they were checked only once the store was open and the demo
+  // tenant made: the demo's credentials, printed after listening, were never shown, and the next
+  // start made no demo. Node's own refusal of a headers timeout past the request's named neither.
+  it.each([
+    [{ CUSTGATE_HEADERS_TIMEOUT_MS: 'abc' }, 'custgate: CUSTGATE_HEADERS_TIMEOUT_MS: must be a whole number, at least 1 (got "abc")'],
+    [{ CUSTGATE_MAX_CONNECTIONS: '0x10' }, 'custgate: CUSTGATE_MAX_CONNECTIONS: must be a whole number, at least 1 (got "0x10")'],
+    [
+      { CUSTGATE_REQUEST_TIMEOUT_MS: '5000' },
+      'custgate: CUSTGATE_HEADERS_TIMEOUT_MS: must be at most CUSTGATE_REQUEST_TIMEOUT_MS (10000 > 5000): the headers are part of the request',
+    ],
+  ])('the server limits %j: refused before the store is touched', async (limits, line) => {
+    const DATABASE_URL = `file:${join(mkdtempSync(join(tmpdir(), 'custgate-limits-')), 'gateway.db')}`;
+    const { code, stdout, stderr } = await run(['serve', '-p', '0'], { DATABASE_URL, ...limits });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([line]);
+    // No demo tenant was made whose credentials nobody saw.
+    expect(JSON.parse((await run(['tenant', 'list', '--json'], { DATABASE_URL })).stdout)).toEqual([]);
   });
 
   it('a malformed PORT', async () => {

@@ -59,8 +59,8 @@ describe.skipIf(testBackend() !== 'sqlite')('tenant create without --json or --e
   });
 });
 
-describe.skipIf(testBackend() !== 'sqlite')('token mint --ttl', () => {
-  it('refuses a lifetime of 0: such a token is expired when issued', async () => {
+describe.skipIf(testBackend() !== 'sqlite')('token mint --ttl and --permissions', () => {
+  it('refuses a lifetime of 0 (expired when issued) and a --permissions naming none', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     const store = await openStore(env);
     await createTenant(store, loadConfig(env), 'acme').finally(() => store.executor.close());
@@ -68,6 +68,13 @@ describe.skipIf(testBackend() !== 'sqlite')('token mint --ttl', () => {
     expect(failed?.code).not.toBe(0);
     expect(failed?.stdout).toBe('');
     expect(failed?.stderr).toContain('at least 1 second');
+    // An empty --permissions (an unset shell variable) minted a token that could do nothing, exit 0.
+    const none = await failingCli(['token', 'mint', 'acme', '--dialect', 'connhex', '--permissions', ' , '], env);
+    expect(none?.code).toBe(1);
+    expect(none?.stdout).toBe('');
+    expect(none?.stderr.trim()).toBe(
+      'custgate: --permissions names no permission: give patterns such as pay:customers:get, or leave it out',
+    );
     const minted = JSON.parse(await runCli(['token', 'mint', 'acme', '--dialect', 'connhex', '--ttl', '1m', '--json'], env)) as {
       token: string;
     };

@@ -78,6 +78,8 @@ describe('CUSTGATE_CORS_ORIGINS', () => {
   it('lets a listed origin call the gateway from a browser, with the response headers it needs', async () => {
     const pre = await preflight(cors, 'http://localhost:3000');
     expect(pre.status).toBe(204);
+    // Every answer carries a request id (docs/operations.md); the preflight had none.
+    expect(pre.headers.get('x-request-id')).toMatch(/^req_/);
     expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
     expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
     const res = await cors.request('/v1/customers', {

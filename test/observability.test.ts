@@ -163,6 +163,10 @@ describe('readiness, health and metrics', () => {
     const tenantKey = { authorization: `Bearer ${g.tenant.credentials.wooshpay!.secret_key}` };
     expect((await g.app.request('/metrics', { headers: tenantKey })).status).toBe(401);
     expect((await g.app.request('/metrics', { headers: probeAuth })).status).toBe(200);
+    // The scheme's case is the sender's (RFC 9110 §11.1): `bearer` was a 401 and the health said nothing.
+    const lower = { authorization: probeAuth.authorization.replace(/^Bearer/, 'bearer') };
+    expect((await g.app.request('/metrics', { headers: lower })).status).toBe(200);
+    expect(await (await g.app.request('/gateway/v1/health', { headers: lower })).json()).toMatchObject({ database: 'ok' });
     expect((await g.app.request('/gateway/v1/customers/x')).status).toBe(401);
   });
 
@@ -185,6 +189,20 @@ describe('the Node server logs JSON lines (pino) on stdout', () => {
     gateway = await startGatewayProcess({ ...testEnv, ...testDatabaseEnv() });
   }, 120_000);
   afterAll(() => gateway?.stop());
+
+  // `custgate serve` hands startNode metrics of its own, and the gauges were registered only on
+  // metrics startNode made: the server docs/operations.md describes scraped none of them.
+  it('/metrics of `custgate serve` has the outbox and webhook gauges', async () => {
+    const body = await (await fetch(`${gateway.base}/metrics`, { headers: probeAuth })).text();
+    for (const gauge of [
+      'custgate_outbox_pending',
+      'custgate_outbox_dead',
+      'custgate_webhook_pending',
+      'custgate_webhook_endpoints_disabled',
+    ]) {
+      expect(body).toMatch(new RegExp(`^${gauge} 0$`, 'm'));
+    }
+  });
 
   it('one line per request, with the request id the client got', async () => {
     const res = await fetch(`${gateway.base}/gateway/v1/ready`, { headers: { 'x-request-id': 'probe-1' } });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,16 @@ describe('custgate export | custgate import', () => {
     const full = readFileSync(join(dir, 'dump.ndjson'), 'utf8');
     expect(full).toContain(secretsKey);
     expect(full).toContain(signingKey);
+  }, 60_000);
+
+  // A dump cut mid-line was refused as "Unterminated string in JSON at position 41", no line named.
+  it('names the line of a cut dump, and leaves the target empty', async () => {
+    const lines = readFileSync(join(dir, 'dump.ndjson'), 'utf8').split('\n');
+    const cut = join(dir, 'cut.ndjson');
+    writeFileSync(cut, `${lines.slice(0, 3).join('\n')}\n${lines[3]!.slice(0, 30)}`);
+    const empty = { ...testEnv, DATABASE_URL: `file:${join(dir, 'cut.db')}` };
+    await expect(cli(empty, 'import', cut)).rejects.toMatchObject({ stderr: expect.stringMatching(/^custgate: line 4 is not JSON \(/m) });
+    await expect(cli(empty, 'tenant', 'list', '--json')).resolves.toMatchObject({ stdout: '[]\n' });
   }, 60_000);
 
   it('refuses to import into a store that already has tenants', async () => {

@@ -57,6 +57,23 @@ describe('translate: errors', () => {
     expect(await invalid.json()).toMatchObject({ error: { code: 'invalid_request', issues: [{ path: ['nickname'], kind: 'unknown' }] } });
   });
 
+  // The source body's refusal named the schema library's words, "Invalid key: Expected never but
+  // received \"bogus\"", where the dialect's own API says "Received unknown parameter: bogus".
+  it("names an unknown or missing parameter of the source body in words, not the schema library's", async () => {
+    const unknown = await translate('from=connhex&to=wooshpay', { bogus: 1 });
+    expect(unknown.status).toBe(400);
+    const said = ((await unknown.json()) as { error: { message: string; issues: { message: string }[] } }).error;
+    expect(said.message).toBe(
+      'Received unknown parameter: bogus (a Connhex (Stripe-like, JWT permissions) update takes no such parameter).',
+    );
+    expect(said.issues[0]?.message).toBe(said.message);
+    const missing = await translate('from=bigcapital&to=wooshpay', { displayName: 'Acme' });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toBe(
+      'Missing required parameter: customerType (a Bigcapital update must have it).',
+    );
+  });
+
   it('needs a credential', async () => {
     expect((await translate('from=wooshpay&to=wooshpay', { name: 'A' }, {})).status).toBe(401);
   });

@@ -195,6 +195,10 @@ export function registerTenantCommands(program: Command, env: Env, registry: Reg
         ?.split(',')
         .map((p) => p.trim())
         .filter((p) => p !== '');
+      // `--permissions ''` (an unset shell variable) would mint a token that may do nothing, and say nothing.
+      if (permissions?.length === 0) {
+        throw new InvalidArgumentError('--permissions names no permission: give patterns such as pay:customers:get, or leave it out');
+      }
       const { found, token } = await withStore(env, async (store) => {
         const found = await findTenant(store, ref);
         const token = await mintToken(store, config, found, opts.dialect, {

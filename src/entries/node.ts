@@ -54,22 +54,16 @@ export interface ServerLimits {
   readonly shutdownTimeoutMs: number;
 }
 
-function int(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer: ${value}`);
-  return n;
-}
-
+/** The server's limits, from the environment as src/config.ts checked it. */
 export function serverLimits(env: Readonly<Record<string, string | undefined>>): ServerLimits {
+  const parsed = loadEnv(env);
   return {
-    headersTimeoutMs: int(env, 'CUSTGATE_HEADERS_TIMEOUT_MS', 10_000),
-    requestTimeoutMs: int(env, 'CUSTGATE_REQUEST_TIMEOUT_MS', 30_000),
-    keepAliveTimeoutMs: int(env, 'CUSTGATE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
-    maxConnections: int(env, 'CUSTGATE_MAX_CONNECTIONS', 1_000),
-    maxConnectionsPerAddress: loadEnv(env).CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
-    shutdownTimeoutMs: int(env, 'CUSTGATE_SHUTDOWN_TIMEOUT_MS', 10_000),
+    headersTimeoutMs: parsed.CUSTGATE_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: parsed.CUSTGATE_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: parsed.CUSTGATE_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: parsed.CUSTGATE_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: parsed.CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
+    shutdownTimeoutMs: parsed.CUSTGATE_SHUTDOWN_TIMEOUT_MS,
   };
 }
 
@@ -139,25 +133,23 @@ export async function startNode(
     ...replicationFor(store, config, { dialects, transport, ...(signal ? { signal } : {}) }),
     ...(deliveries ? { kick: () => deliveries.kick() } : {}),
   };
-  if (!options.metrics) {
-    metrics.gauge(
-      'custgate_outbox_pending',
-      'Mirror/shadow deliveries waiting to be sent',
-      async () => (await store.outbox.counts()).pending,
-    );
-    metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
-  }
+  // Also on metrics handed in (`custgate serve` hands its own, which counts the store's errors from
+  // the moment the store opens): gauge() replaces a gauge of the same name.
+  metrics.gauge(
+    'custgate_outbox_pending',
+    'Mirror/shadow deliveries waiting to be sent',
+    async () => (await store.outbox.counts()).pending,
+  );
+  metrics.gauge('custgate_outbox_dead', 'Mirror/shadow deliveries dead-lettered', async () => (await store.outbox.counts()).dead);
   // Written before the first request: a create claim names this process's row.
   const heartbeat = await startHeartbeat(store, { heartbeatMs: config.heartbeatMs, upstreamTimeoutMs: config.upstreamTimeoutMs, logger });
   // The webhook queue keeps the main thread's pace (CUSTGATE_OUTBOX_SHARE), the one the requests are
   // counted in, for the delivery thread's too.
   const webhooks = webhooksFor(store, config, dialects, { logger, pace: replication.dispatcher.pace, transport });
-  if (!options.metrics) {
-    metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
-    metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
-      webhooks.repo.disabledCount(),
-    );
-  }
+  metrics.gauge('custgate_webhook_pending', 'Webhook deliveries waiting to be sent', () => webhooks.repo.pendingCount());
+  metrics.gauge('custgate_webhook_endpoints_disabled', 'Webhook endpoints disabled after repeated failure', () =>
+    webhooks.repo.disabledCount(),
+  );
   const { app, runtime } = createGateway({
     store,
     config,

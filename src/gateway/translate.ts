@@ -1,6 +1,6 @@
 import type { CustomerPatch, FieldName } from '../../schemas/index.ts';
 import type { AnyDialect, Loss } from '../contract/dialect.ts';
-import { GatewayError } from '../contract/errors.ts';
+import { GatewayError, type Issue } from '../contract/errors.ts';
 import { validate } from '../contract/validate.ts';
 
 export interface TranslateResult {
@@ -55,9 +55,33 @@ export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body
   return { body: translated.body, losses };
 }
 
+/**
+ * A source body's refusal in words, not the schema library's: its default for an unknown or missing
+ * member ("Invalid key: Expected never but received …") is what each dialect's own envelope
+ * rewords over HTTP (Stripe's "Received unknown parameter"; src/gateway/fixtures.ts does the same).
+ */
+function sourceRefusal(from: AnyDialect, error: unknown): unknown {
+  if (!(error instanceof GatewayError)) return error;
+  const issues = (error.details.issues ?? []).map((issue): Issue => {
+    if (!issue.message.startsWith('Invalid key:')) return issue;
+    const name = issue.path.join('.');
+    if (issue.kind === 'unknown')
+      return { ...issue, message: `Received unknown parameter: ${name} (a ${from.title} update takes no such parameter).` };
+    if (issue.kind === 'missing')
+      return { ...issue, message: `Missing required parameter: ${name} (a ${from.title} update must have it).` };
+    return issue;
+  });
+  return new GatewayError(error.code, issues[0]?.message ?? error.message, { ...error.details, issues });
+}
+
 /** An update body in one dialect -> the equivalent update body in another, and what was lost. */
 export function translate(from: AnyDialect, to: AnyDialect, raw: unknown): TranslateResult {
-  const body = validate(from.wire.request.update, raw);
+  let body: unknown;
+  try {
+    body = validate(from.wire.request.update, raw);
+  } catch (error) {
+    throw sourceRefusal(from, error);
+  }
   // A body into its own dialect means what it says there: carrying it through the canonical
   // patch could only add losses the body does not have.
   if (from.name === to.name) return { from: from.name, to: to.name, body: raw as Record<string, unknown>, losses: [] };

@@ -79,8 +79,6 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   const all = dialectList(deps.registry);
   const requestIdHeaders = new Map(all.flatMap((d) => (d.wire.requestIdHeader ? [[d.name, d.wire.requestIdHeader] as const] : [])));
   app.use(responseHeaders(requestIdHeaders));
-  const cors = corsFor(deps.config.corsOrigins);
-  if (cors) app.use(cors);
   // The dev server's failures on purpose, once the caller is known: the header, else the tenant's rules.
   const header = new SimulateHeader(rt);
   const rules = new SimulateRules(rt);
@@ -96,6 +94,9 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   const logger = deps.logger ?? rt.logger;
   const observers = [...(logger.access ? [logger.access.bind(logger)] : []), ...(deps.observers ?? [])];
   app.use('*', accessMiddleware(observers));
+  // After the access entry: a preflight CORS answers itself is a request too, with its id and line.
+  const cors = corsFor(deps.config.corsOrigins);
+  if (cors) app.use(cors);
   app.use('*', inFlightMiddleware(rt.inFlight, rt.clientAddress, rt.pace));
 
   // Off in production (CUSTGATE_REQUEST_LOG_SIZE 0): not a step of every request then.

@@ -9,7 +9,8 @@ import type { Store } from '../store/index.ts';
 /** Whether `authorization` carries the probe token (compared as hashes, so in constant time and length). */
 export async function probeAuthorized(authorization: string | undefined, token: string | undefined): Promise<boolean> {
   if (token === undefined || authorization === undefined) return false;
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization);
+  // The scheme is case-insensitive (RFC 9110 §11.1), as the dialects read theirs (src/auth/credential.ts).
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(authorization);
   if (!match?.[1]) return false;
   return constantTimeEqual(await sha256Hex(match[1]), await sha256Hex(token));
 }

@@ -19,7 +19,7 @@ import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
-import { defaultReadCacheSize, type Store, StoreBusy } from '../store/index.ts';
+import { defaultReadCacheSize, type Store, StoreBusy, storeUnavailable } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -122,6 +122,10 @@ export function asGatewayError(error: unknown, rt: Runtime, dialect: string): Ga
   }
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : '';
+  if (storeUnavailable(error)) {
+    rt.logger.error('store_unavailable', { dialect, name, message });
+    return new GatewayError('unavailable', 'The store did not answer in time; retry shortly.', { retryAfterSeconds: 1 });
+  }
   rt.logger.error('unhandled_error', { dialect, name, message });
   return new GatewayError('internal', 'An internal error occurred.');
 }

@@ -98,6 +98,21 @@ export class StoreBusy extends Error {
   }
 }
 
+/**
+ * The store did not answer in time, or would not take the connection, and did nothing: PostgreSQL
+ * cancelled the statement at CUSTGATE_PG_STATEMENT_TIMEOUT_MS (SQLSTATE 57014), has too many
+ * connections (53300) or cannot take one yet (57P03), the pool found none free within
+ * CUSTGATE_PG_CONNECT_TIMEOUT_MS, or the server refused the connection. Nothing in the request is
+ * wrong and nothing was written: a 503 to retry, as SQLite's busy store is (StoreBusy), not a 500.
+ */
+export function storeUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === '57014' || code === '53300' || code === '57P03' || code === 'ECONNREFUSED') return true;
+  // pg-pool's own words when connectionTimeoutMillis passes (it gives no code).
+  return error.message === 'timeout exceeded when trying to connect';
+}
+
 /** A `mustFind` step found nothing: the unit was undone, as what it was decided on changed. */
 export class CheckFailed extends Error {
   constructor() {

@@ -184,10 +184,18 @@ export async function importData(
     onRows(rows);
   };
   let header = false;
+  let number = 0;
   try {
     for await (const line of lines) {
+      number += 1;
       if (line.trim() === '') continue;
-      const parsed = JSON.parse(line) as { format?: unknown; version?: unknown; table?: unknown; row?: unknown };
+      let parsed: { format?: unknown; version?: unknown; table?: unknown; row?: unknown };
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch (error) {
+        // A cut file (an export killed mid-way, a copy that stopped short) ends in half a line.
+        throw new Error(`line ${number} is not JSON (${(error as Error).message}): ${line.slice(0, 80)}`);
+      }
       if (!header) {
         if (parsed.format !== format || parsed.version !== 1) throw new Error('not a custgate export (version 1)');
         // Exports from before `keys` was recorded always carried them.
