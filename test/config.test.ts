@@ -83,16 +83,36 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^custgate: DATABASE_URL: "mysql:" is not a supported database/)]);
   });
 
+  /** A port something else listens on (one for the file's cases). */
+  const busyPort = async (): Promise<number> => {
+    if (!busy) {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      busy = server;
+    }
+    return (busy.address() as { port: number }).port;
+  };
+
   it('a port in use', async () => {
-    busy = createServer();
-    const port = await new Promise<number>((resolve) =>
-      busy!.listen(0, '127.0.0.1', () => resolve((busy!.address() as { port: number }).port)),
-    );
+    const port = await busyPort();
     const { code, stderr } = await run(['serve', '--no-demo', '-H', '127.0.0.1', '-p', String(port)], { DATABASE_URL: ':memory:' });
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
       `custgate: port ${port} on 127.0.0.1 is already in use (choose another with --port or PORT)`,
     ]);
+  });
+
+  it('a port in use leaves no demo tenant behind, whose credentials no one was shown', async () => {
+    const port = await busyPort();
+    const env = { DATABASE_URL: join(mkdtempSync(join(tmpdir(), 'custgate-busy-')), 'custgate.db') };
+    const failed = await run(['serve', '-H', '127.0.0.1', '-p', String(port)], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(failed.stderr).not.toContain('demo');
+    const tenants = await run(['tenant', 'list', '--json'], env);
+    expect(tenants.code).toBe(0);
+    // Before: [{"name":"demo", … 4 active credentials}] that no one was ever shown.
+    expect(JSON.parse(tenants.stdout)).toEqual([]);
   });
 
   it('a CUSTGATE_SQLITE_CHECKPOINT_PAGES out of range', async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { registry as staticRegistry } from '../../dialects/index.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
@@ -77,6 +77,20 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   if (error.code === 'EACCES') return new Error(`no permission to listen on port ${port} on ${host}`);
   if (error.code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${host}: no such local address`);
   return new Error(`cannot listen on ${host}:${port}: ${error.message}`);
+}
+
+/**
+ * Whether `host:port` can be listened on, answered by listening there and closing again. `serve`
+ * asks before it makes the demo tenant: a start that then failed to listen (a port in use, an
+ * address this machine does not have) left a tenant whose credentials were never printed, and the
+ * next start, finding a tenant, made none.
+ */
+export function probeListen(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */

@@ -78,7 +78,7 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       const [
         { isClusterWorker, runPrimary },
         { GatewayMetrics },
-        { nodeLogger, openStore, startNode },
+        { nodeLogger, openStore, probeListen, startNode },
         { createTenant },
         { loadFixturesOnStart, reloadFixturesOnReset },
         { registry, all },
@@ -99,7 +99,9 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
               'so more processes would only queue on its file lock; run one process on SQLite.',
           );
         }
-        // Migrate and create the demo tenant once, before the workers start.
+        // Migrate and create the demo tenant once, before the workers start: and only once the
+        // address is known to be free, or a failed start keeps a demo nobody was shown.
+        await probeListen(opts.host, opts.port);
         const store = await openStore(env);
         try {
           if (opts.demo && !config.production && (await store.countTenants()) === 0) {
@@ -113,10 +115,12 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
         runPrimary({ workers: opts.workers, log: (line) => console.error(line) });
         return;
       }
+      const leader = !isClusterWorker();
+      // A worker's listen goes through the primary, which asked already.
+      if (leader) await probeListen(opts.host, opts.port);
       const metrics = new GatewayMetrics();
       const logger = nodeLogger(env);
       const store = await openStore(env, { onError: metrics.storeError });
-      const leader = !isClusterWorker();
       let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
       try {
         if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
