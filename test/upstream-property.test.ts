@@ -7,6 +7,7 @@ import { validate } from '../src/contract/validate.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { isGatewayError } from '../src/contract/errors.ts';
 import type { CreatedTenant } from './support/registered.ts';
+import { emptyPaths, valueAt } from '../src/upstream/empty-text.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { createMarker } from '../src/upstream/marker.ts';
 import { patchArb, uniqueIds, writable } from './support/arbitraries.ts';
@@ -164,6 +165,14 @@ async function sequence(mode: Mode, client: AnyDialect, upstream: AnyDialect, pa
       const asked = applyPatch(before, client.translation.updatePatch(validate(client.wire.request.update, wire.body)));
       const sent = compared(upstream, asked, left, marker, true);
       expect(pick(b, sent), `${seen}\nasked`).toEqual(pick(asCarried(upstream, asked, true), sent));
+      // Both sides above are read through the upstream's client half, which would read a "" it
+      // drops as none on both: a "" asked for (Meteroid's phone or city) is a "" A holds, where
+      // the provider holds it; where it would not, the write is refused.
+      const lostEmpty = sent.flatMap((f) => emptyPaths(f, asked[f])).filter((path) => valueAt(aFields, path) !== '');
+      expect(
+        lostEmpty.map((path) => path.join('.')),
+        `${seen}\nasked ""`,
+      ).toEqual([]);
     }
   }
   return left;
