@@ -115,11 +115,16 @@ function nullWhereEmpty(
     if (before === '' && now === null) {
       if (!nullAt(body, path))
         losses.push({ field: path.join('.'), kind: 'lossy', message: `${dialect.name} leaves it out: cleared as "", a stored "" stays.` });
-    } else if (before && now && typeof before === 'object' && typeof now === 'object' && !Array.isArray(before)) {
-      for (const [k, v] of Object.entries(before)) visit(v, (now as Record<string, unknown>)[k], [...path, k]);
+    } else if (before && typeof before === 'object' && !Array.isArray(before) && (now === null || typeof now === 'object')) {
+      // A value the write left with no member (an address, a shipping) is none: each member is none.
+      for (const [k, v] of Object.entries(before)) visit(v, (now as Record<string, unknown> | null)?.[k] ?? null, [...path, k]);
     }
   };
-  for (const f of Object.keys(patch) as FieldName[]) if (f !== 'metadata') visit(current[f], after[f], [f]);
+  // A same-as-billing shipping address is the billing address, as the dialect shows it and as a
+  // write of the shipping address starts from it (src/core/apply-patch.ts): its "" are the billing's.
+  const shown = (f: FieldName) =>
+    f === 'shipping' && current.shipping?.same_as_billing ? { ...current.shipping, address: current.address } : current[f];
+  for (const f of Object.keys(patch) as FieldName[]) if (f !== 'metadata') visit(shown(f), after[f], [f]);
   return { body, losses };
 }
 
