@@ -216,6 +216,14 @@ describe('examples the property found', () => {
     ]);
     expect([...left]).toEqual(expect.arrayContaining(['shipping', 'phone']));
   });
+  it('mirror: a Meteroid same_as_billing over a billing state "" into Zenskar (no flag: the billing address goes as ship_to_address, its "" read as none): named', {
+    timeout: 60_000,
+  }, async () => {
+    const billing = set({ ...emptyAddress, state: '', country_name: 'Atlantis' });
+    const flagged = set({ name: null, phone: null, same_as_billing: true, address: null });
+    const left = await sequence('mirror', dialects.meteroid, dialects.zenskar, [{ address: billing }, { shipping: flagged }]);
+    expect([...left]).toContain('shipping');
+  });
   it('mirror: a Zenskar client clears tax_info after setting a VAT number, which Meteroid cannot remove: not carried, not delivered in silence', {
     timeout: 60_000,
   }, async () => {

@@ -5,8 +5,7 @@ import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
 import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
-import { emptyHeld } from '../upstream/empty-text.ts';
-import { asCarried, carriedFields, emptiedFields, type Uncarried, uncarried } from '../upstream/fidelity.ts';
+import { asCarried, carriedFields, emptiedFields, emptyHeld, type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -43,7 +42,7 @@ export function notCarriedNote(dialect: AnyDialect, after: CustomerFields, { not
   const kept = notCarried.filter((f) => !emptied.includes(f));
   // A provider that shows "" holds one (Zenskar, Bigcapital): it keeps "" only where it held "".
   const carried = asCarried(dialect, after);
-  const held = emptied.filter((f) => emptyHeld(after, carried, f as FieldName));
+  const held = emptied.filter((f) => emptyHeld(dialect, after, carried, f as FieldName));
   const none = emptied.filter((f) => !held.includes(f));
   const parts = [
     ...(kept.length > 0

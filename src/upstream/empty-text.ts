@@ -23,11 +23,6 @@ export function emptiedPaths(
   );
 }
 
-/** Does the provider hold every "" of `field` that `after` has (its form of them, `carried`, shows each as "")? */
-export function emptyHeld(after: CustomerFields, carried: CustomerFields, field: FieldName): boolean {
-  return emptyPaths(field, after[field]).every((path) => valueAt(carried, path) === '');
-}
-
 /**
  * The paths of a field's "" values: the field itself, or an address's members (`address.city`,
  * `shipping.address.city`, `shipping.phone`). Metadata has its own rule (a "" value is a key: the

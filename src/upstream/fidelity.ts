@@ -235,7 +235,8 @@ export function inexact(
  * is noise to a comparison, not to a client, which would be answered null there where the local
  * store answers "". With `changed` (a delivery of the change that made them ""), also those a
  * provider holding "" shows as "" (Zenskar's phone_number and address members): its API reads ""
- * as none where it holds another value, as it did before this change.
+ * as none where it holds another value, as it did before this change. A same-as-billing shipping
+ * address goes as the billing address where the provider has no such flag: its "" are the billing's.
  */
 export function emptiedFields(
   dialect: AnyDialect,
@@ -244,7 +245,14 @@ export function emptiedFields(
   carried: CustomerFields = asCarried(dialect, after),
   changed = false,
 ): FieldName[] {
-  return fields.filter((f) => emptiedPaths(dialect, after, [f], carried, changed).length > 0);
+  const sent = materialise(dialect, after);
+  return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).length > 0);
+}
+
+/** Does the provider hold every "" of `field` the write leaves (its form of them, `carried`, shows each as "")? */
+export function emptyHeld(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, field: FieldName): boolean {
+  const sent = materialise(dialect, after);
+  return emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === '');
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */
