@@ -66,11 +66,11 @@ describe('round trip: examples the property found', () => {
     gw = await testGateway();
   });
   /** A customer whose shipping address is "same as billing", the billing address `address`. */
-  const shippingSameAsBilling = (address: Address) =>
+  const shippingSameAsBilling = (address: Address, stored: Address | null = null) =>
     seedCustomer(gw, {
       name: set('Shipper'),
       address: set(address),
-      shipping: set({ name: null, phone: null, same_as_billing: true, address: null }),
+      shipping: set({ name: null, phone: null, same_as_billing: true, address: stored }),
     });
 
   it('wooshpay: emptying the address and the shipping hash at once ends "same as billing": a billing address set later is not shown as the shipping address', async () => {
@@ -100,6 +100,16 @@ describe('round trip: examples the property found', () => {
       same_as_billing: false,
       address: { line1: '', country: null },
     });
+  });
+
+  // CUSTGATE_PROPERTY_SEED=2306 (and 2307): the hash's "" keeps the billing line1 "", so the body is
+  // the billing address Wooshpay shows, written back: the flag and the address stored under it stay.
+  it('wooshpay: an empty shipping hash over a billing address of line1 "" alone is that address written back: "same as billing" stays', async () => {
+    const stored = { ...emptyAddress, postal_code: '000', country_name: 'Atlantis' };
+    const before = await shippingSameAsBilling({ ...emptyAddress, line1: '' }, stored);
+    const written = await update(gw, dialects.wooshpay, before.ids, { shipping: { name: '', address: {} } });
+    expect(written.status, await written.clone().text()).toBe(200);
+    expect((await gw.canonical(before.ids.uuid as string)).shipping).toMatchObject({ same_as_billing: true, address: stored });
   });
 });
 

@@ -154,12 +154,18 @@ function writtenBack(dialect: AnyDialect, patch: CustomerPatch, current: Custome
   const hidden = hiddenMembers(dialect, shownPrincipal);
   const shownOf = (...path: string[]) =>
     (Object.keys(emptyAddress) as (keyof Address)[]).filter((m) => !hidden.some((p) => p.join('.') === [...path, m].join('.')));
-  const same = (members: (keyof Address)[], a: Address | null, b: Address | null) =>
-    members.every((m) => (a?.[m] ?? null) === (b?.[m] ?? null));
+  // A form body clears with "", which keeps a stored "" (ClearOp.keepsEmpty): there a member set to
+  // "" or none reads as the "" it is written over, else as none.
+  const form = dialect.wire.bodies.includes('form');
+  const read = (a: Address | null, over: Address | null, m: keyof Address) =>
+    form && (a?.[m] ?? '') === '' ? (over?.[m] === '' ? '' : null) : (a?.[m] ?? null);
+  const same = (members: (keyof Address)[], a: Address | null, over: Address | null, b: Address | null) =>
+    members.every((m) => read(a, over, m) === (b?.[m] ?? null));
   // The billing address as the body changes it: what the dialect cannot write (a contact email) stays.
   const billing = current.address;
-  if (patch.address && !same(shownOf('address'), billing, applyPatch(current, { address: patch.address }).address)) return [];
-  if (!same(shownOf('shipping', 'address'), op.value.address, billing)) return [];
+  const billed = patch.address ? applyPatch(current, { address: patch.address }).address : billing;
+  if (patch.address && !same(shownOf('address'), billed, billing, billing)) return [];
+  if (!same(shownOf('shipping', 'address'), op.value.address, billing, billing)) return [];
   const message = `${dialect.name} has no same-as-billing flag: the billing address written back as the shipping address keeps it, and the shipping address stored under it.`;
   return [
     { field: 'shipping.same_as_billing', kind: 'lossy', message },
