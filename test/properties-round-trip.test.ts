@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
-import { type CustomerPatch, type Metadata, set } from '../schemas/index.ts';
+import { type Address, type CustomerPatch, type Metadata, set } from '../schemas/index.ts';
 import { emptyAddress } from '../src/core/apply-patch.ts';
 import { applyPatch, diffFields } from '../src/core/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
@@ -65,14 +65,17 @@ describe('round trip: examples the property found', () => {
   beforeAll(async () => {
     gw = await testGateway();
   });
+  /** A customer whose shipping address is "same as billing", the billing address `address`. */
+  const shippingSameAsBilling = (address: Address, stored: Address | null = null) =>
+    seedCustomer(gw, {
+      name: set('Shipper'),
+      address: set(address),
+      shipping: set({ name: null, phone: null, same_as_billing: true, address: stored }),
+    });
 
   it('wooshpay: emptying the address and the shipping hash at once ends "same as billing": a billing address set later is not shown as the shipping address', async () => {
     const wooshpay = dialects.wooshpay;
-    const before = await seedCustomer(gw, {
-      name: set('Shipper'),
-      address: set({ ...emptyAddress, country: 'GB', country_name: 'UK' }),
-      shipping: set({ name: null, phone: null, same_as_billing: true, address: null }),
-    });
+    const before = await shippingSameAsBilling({ ...emptyAddress, country: 'GB', country_name: 'UK' });
     const emptied = await update(gw, wooshpay, before.ids, { address: { country: '' }, shipping: { name: '', address: {} } });
     expect(emptied.status, await emptied.clone().text()).toBe(200);
     // Both addresses were emptied by the one write: the billing address was no longer what shipping
@@ -84,6 +87,29 @@ describe('round trip: examples the property found', () => {
     expect(billed.status, await billed.clone().text()).toBe(200);
     const shown = (await billed.json()) as { shipping: { address: { line1: string | null } | null } | null };
     expect(shown.shipping?.address?.line1 ?? null).toBeNull();
+  });
+
+  // CUSTGATE_PROPERTY_SEED=2301, with address members drawn as "": the harness took the shipping
+  // hash's left-out members as clearing the billing address's "" the shipping address starts from.
+  it('wooshpay: a shipping hash leaving out a member the same-as-billing address holds as "" keeps it, as "" clears', async () => {
+    const wooshpay = dialects.wooshpay;
+    const before = await shippingSameAsBilling({ ...emptyAddress, line1: '', country: 'AF' });
+    const written = await update(gw, wooshpay, before.ids, { shipping: { name: '', address: {} } });
+    expect(written.status, await written.clone().text()).toBe(200);
+    expect((await gw.canonical(before.ids.uuid as string)).shipping).toMatchObject({
+      same_as_billing: false,
+      address: { line1: '', country: null },
+    });
+  });
+
+  // CUSTGATE_PROPERTY_SEED=2306 (and 2307): the hash's "" keeps the billing line1 "", so the body is
+  // the billing address Wooshpay shows, written back: the flag and the address stored under it stay.
+  it('wooshpay: an empty shipping hash over a billing address of line1 "" alone is that address written back: "same as billing" stays', async () => {
+    const stored = { ...emptyAddress, postal_code: '000', country_name: 'Atlantis' };
+    const before = await shippingSameAsBilling({ ...emptyAddress, line1: '' }, stored);
+    const written = await update(gw, dialects.wooshpay, before.ids, { shipping: { name: '', address: {} } });
+    expect(written.status, await written.clone().text()).toBe(200);
+    expect((await gw.canonical(before.ids.uuid as string)).shipping).toMatchObject({ same_as_billing: true, address: stored });
   });
 });
 

@@ -296,3 +296,63 @@ describe('translate: a clear that came in as "" goes as "" to a dialect that tak
     expect(translated.body[property]).toBe('');
   });
 });
+
+// The same for an address's text members: Zenskar types each a string (`anyOf: string, null`),
+// Bigcapital each billingAddress*/shippingAddress* property, Meteroid each billing_address member
+// (a string it keeps as given). A "" the provider holds there is read back as "" and written back
+// as "", and a Meteroid client's city "" goes only where the provider will hold it.
+describe.each(['zenskar', 'bigcapital'] as const)('proxy into a %s upstream holding an address city ""', (upstream) => {
+  it('reads it back as "", and a Wooshpay client writing back what it read keeps it there', async () => {
+    const id = await created('wooshpay', upstream, { name: 'Blank Co', address: { line1: '1 Main St', city: 'Oslo', country: 'NO' } });
+    const meteroid = dialects.meteroid;
+    const { remoteUuid } = await bothSides(upstream, id);
+    const emptied = await fetch(
+      `${provider.baseUrl('meteroid')}${meteroid.routes.collection}/${remoteUuid}`,
+      jsonInit(
+        'PATCH',
+        { billing_address: { line1: '1 Main St', city: '', country: 'NO' } },
+        fixturesOf(meteroid).auth(provider.credentials.meteroid),
+      ),
+    );
+    expect(emptied.status, await emptied.text()).toBe(200);
+    const cities = async () => {
+      const { local, remote } = await bothSides(upstream, id);
+      return { local: [local.name, local.address?.city], remote: [remote.name, remote.address?.city] };
+    };
+
+    const renamed = await call('wooshpay', upstream, 'POST', `/${id}`, { name: 'Renamed Co' });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(await cities()).toEqual({ local: ['Renamed Co', ''], remote: ['Renamed Co', ''] });
+
+    const shown = await call('wooshpay', upstream, 'GET', `/${id}`, undefined);
+    expect(shown.body.address).toMatchObject({ line1: '1 Main St', city: '' });
+    const echoed = await call('wooshpay', upstream, 'POST', `/${id}`, { name: 'Again Co', address: shown.body.address });
+    expect(echoed.status, JSON.stringify(echoed.body)).toBe(200);
+    expect(echoed.body.address).toMatchObject({ city: '' });
+    expect(await cities()).toEqual({ local: ['Again Co', ''], remote: ['Again Co', ''] });
+  });
+});
+
+describe('proxy: a Meteroid address city "" is held where the provider holds "", else refused', () => {
+  const oslo = { line1: '1 Main St', city: 'Oslo', country: 'NO' };
+  const cityCo = (upstream: DialectName) => created('meteroid', upstream, { name: 'City Co', currency: 'USD', billing_address: oslo });
+
+  it('into a Meteroid upstream: sent, held there as "", and answered "" as locally', async () => {
+    const id = await cityCo('meteroid');
+    const res = await call('meteroid', 'meteroid', 'PATCH', `/${encodeURIComponent(id)}`, { billing_address: { ...oslo, city: '' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.billing_address).toMatchObject({ line1: '1 Main St', city: '' });
+    const { local, remote } = await bothSides('meteroid', id);
+    expect([local.address?.city, remote.address?.city]).toEqual(['', '']);
+  });
+
+  // Stripe's address[city]="" unsets it; Zenskar and Bigcapital read "" sent onto a city they hold as none.
+  it.each(['wooshpay', 'connhex', 'zenskar', 'bigcapital'] as const)(
+    'into a %s upstream holding a city: refused, naming billing_address.city, and neither side changes',
+    async (upstream) => {
+      const id = await cityCo(upstream);
+      const body = await refusedUpdate('meteroid', upstream, id, { billing_address: { ...oslo, city: '' } }, 400);
+      expect(JSON.stringify(body)).toContain('billing_address.city');
+    },
+  );
+});

@@ -7,6 +7,7 @@ import { validate } from '../src/contract/validate.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { isGatewayError } from '../src/contract/errors.ts';
 import type { CreatedTenant } from './support/registered.ts';
+import { emptyPaths, valueAt } from '../src/upstream/empty-text.ts';
 import { asCarried } from '../src/upstream/fidelity.ts';
 import { createMarker } from '../src/upstream/marker.ts';
 import { patchArb, uniqueIds, writable } from './support/arbitraries.ts';
@@ -164,6 +165,14 @@ async function sequence(mode: Mode, client: AnyDialect, upstream: AnyDialect, pa
       const asked = applyPatch(before, client.translation.updatePatch(validate(client.wire.request.update, wire.body)));
       const sent = compared(upstream, asked, left, marker, true);
       expect(pick(b, sent), `${seen}\nasked`).toEqual(pick(asCarried(upstream, asked, true), sent));
+      // Both sides above are read through the upstream's client half, which would read a "" it
+      // drops as none on both: a "" asked for (Meteroid's phone or city) is a "" A holds, where
+      // the provider holds it; where it would not, the write is refused.
+      const lostEmpty = sent.flatMap((f) => emptyPaths(f, asked[f])).filter((path) => valueAt(aFields, path) !== '');
+      expect(
+        lostEmpty.map((path) => path.join('.')),
+        `${seen}\nasked ""`,
+      ).toEqual([]);
     }
   }
   return left;
@@ -206,6 +215,14 @@ describe('examples the property found', () => {
       { phone: set(''), shipping: set({ name: null, phone: null, same_as_billing: false, address: { ...emptyAddress, state: 'aa' } }) },
     ]);
     expect([...left]).toEqual(expect.arrayContaining(['shipping', 'phone']));
+  });
+  it('mirror: a Meteroid same_as_billing over a billing state "" into Zenskar (no flag: the billing address goes as ship_to_address, its "" read as none): named', {
+    timeout: 60_000,
+  }, async () => {
+    const billing = set({ ...emptyAddress, state: '', country_name: 'Atlantis' });
+    const flagged = set({ name: null, phone: null, same_as_billing: true, address: null });
+    const left = await sequence('mirror', dialects.meteroid, dialects.zenskar, [{ address: billing }, { shipping: flagged }]);
+    expect([...left]).toContain('shipping');
   });
   it('mirror: a Zenskar client clears tax_info after setting a VAT number, which Meteroid cannot remove: not carried, not delivered in silence', {
     timeout: 60_000,

@@ -13,7 +13,7 @@ import {
   toCountryCode,
 } from '../../schemas/index.ts';
 import type { Loss } from '../../src/contract/dialect.ts';
-import { shownText } from '../../src/contract/dialect.ts';
+import { heldText, shownText } from '../../src/contract/dialect.ts';
 import { textOp } from '../shared/text-op.ts';
 
 // What Bigcapital's field table (fields.ts) cannot say member by member: an address spread over
@@ -108,12 +108,15 @@ export function addressHooks(table: FlatAddress) {
       ),
     );
 
-  /** The flat properties as shown (an absent one has no value) -> the members, merged. */
+  /**
+   * The flat properties as shown (an absent one has no value) -> the members, merged. The reference
+   * types each a string: a "" shown is the "" held (as workPhone's), where an email property refuses "".
+   */
   function addressFrom(shown: Readonly<Record<string, unknown>>): AddressOp {
     const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
     for (const [suffix, m] of members) {
       if (!m.shown) continue;
-      if (m.to !== 'country') patch[m.to] = shownText(shown[suffix]) as never;
+      if (m.to !== 'country') patch[m.to] = (m.kind === 'email' ? shownText : heldText)(shown[suffix]) as never;
       else {
         const value = shown[suffix];
         const code = typeof value === 'string' ? toCountryCode(value) : undefined;

@@ -48,13 +48,14 @@ const CountryParam = v.pipe(
 /** Absent or null: both leave the member as it is. */
 const kept = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
 
+/** Each text member is a string kept as given, "" too (as phone): a "" shown is one held. */
 const addressMeteroid = {
-  line1: { to: 'line1', param: kept(text), shown: shownString },
-  line2: { to: 'line2', param: kept(text), shown: shownString },
-  city: { to: 'city', param: kept(text), shown: shownString },
+  line1: { to: 'line1', param: kept(text), shown: shownString, held: true },
+  line2: { to: 'line2', param: kept(text), shown: shownString, held: true },
+  city: { to: 'city', param: kept(text), shown: shownString, held: true },
   country: { to: 'country', param: kept(CountryParam), shown: shownString },
-  state: { to: 'state', param: kept(text), shown: shownString },
-  zip_code: { to: 'postal_code', param: kept(text), shown: shownString },
+  state: { to: 'state', param: kept(text), shown: shownString, held: true },
+  zip_code: { to: 'postal_code', param: kept(text), shown: shownString, held: true },
 } as const satisfies AddressTable;
 
 const AddressParamMeteroid = jsonObject(addressParams(addressMeteroid));

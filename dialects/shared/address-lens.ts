@@ -17,6 +17,11 @@ export interface AddressMember {
   readonly hook?: true;
   /** Shown, but the client half does not read it back. */
   readonly unread?: true;
+  /**
+   * The provider holds "" as a value here (its reference types the member a string and it shows
+   * what it holds): a "" shown is read back as "", not as none (src/contract/client.ts, heldText).
+   */
+  readonly held?: true;
 }
 export type AddressTable = Readonly<Record<string, AddressMember>>;
 
@@ -87,6 +92,8 @@ export function sentAddress(table: AddressTable, op: AddressOp): Record<string, 
 
 /** The address the provider shows -> the members it shows, merged (what it cannot show stays). */
 export const shownAddressOf = (table: AddressTable) => {
-  const members = Object.entries(table).flatMap(([wire, m]) => (m.to !== null && !m.unread ? [[wire, m.to] as const] : []));
+  const members = Object.entries(table).flatMap(([wire, m]) =>
+    m.to !== null && !m.unread ? [[wire, m.to, m.held === true] as const] : [],
+  );
   return (value: unknown): AddressOp => shownAddress(value, members);
 };

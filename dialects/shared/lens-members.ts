@@ -1,6 +1,7 @@
 import type * as v from 'valibot';
 import { type Customer, type CustomerPatch, clear, type FieldName, type FieldOp, set } from '../../schemas/index.ts';
 import type { CoverageField, FieldCoverage, Loss, RenderContext } from '../../src/contract/dialect.ts';
+export { heldText } from '../../src/contract/dialect.ts';
 import { textOp } from './text-op.ts';
 
 // The members of a field table (lens.ts): what one entry says of a provider member, and the
@@ -100,12 +101,6 @@ type FlagField = { [K in FieldName]-?: NonNullable<CustomerPatch[K]> extends Fie
 
 const shownText = (value: unknown): FieldOp<string> => (typeof value === 'string' && value !== '' ? set(value) : clear);
 const sent = <T>(op: FieldOp<T> | undefined): T | null => (op?.op === 'set' ? op.value : null);
-
-/**
- * Text as a provider whose API holds "" shows it (Zenskar's phone_number and Bigcapital's text
- * properties are strings in their references, "" among them): "" is the "" it holds, not none.
- */
-export const heldText = (value: unknown): FieldOp<string> => (typeof value === 'string' ? set(value) : clear);
 
 export const readWrite: Write = { set: true, clear: true };
 

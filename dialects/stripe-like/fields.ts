@@ -77,6 +77,21 @@ export function lostMembers(
   }
 }
 
+/**
+ * A loss for each member set to "" (Meteroid keeps one as given): a Stripe-like address reads ""
+ * as a clear, which keeps only a stored "".
+ */
+export function emptiedMembers(values: Readonly<Record<string, unknown>> | null | undefined, field: string, losses: Loss[]) {
+  for (const m of carried) {
+    if (values?.[m] !== '') continue;
+    losses.push({
+      field: `${field}.${m}`,
+      kind: 'lossy',
+      message: `Stripe-like addresses read "" as a clear: ${field}.${m} is cleared, not set to "".`,
+    });
+  }
+}
+
 /** An address change in Stripe's wire form: every member for a set ("" for the empty ones replaces it), the changed ones for a merge. */
 function addressSent(op: AddressOp, field: string, losses: Loss[]): '' | Record<string, string> {
   if (op.op === 'clear') return '';
@@ -88,6 +103,9 @@ function addressSent(op: AddressOp, field: string, losses: Loss[]): '' | Record<
       if (memberOp) out[m] = memberOp.op === 'set' ? memberOp.value : '';
     }
   }
+  const values =
+    op.op === 'set' ? op.value : Object.fromEntries(Object.entries(op.value).map(([m, o]) => [m, o?.op === 'set' ? o.value : undefined]));
+  emptiedMembers(values, field, losses);
   lostMembers(op.value, field, losses);
   return out;
 }

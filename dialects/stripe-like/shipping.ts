@@ -8,6 +8,7 @@ import {
   AddressResponseStripe,
   addressFromStripe,
   addressOp,
+  emptiedMembers,
   lostMembers,
   renderAddress,
   shownString,
@@ -66,6 +67,7 @@ function shippingSent(title: string, op: ShippingOp, losses: Loss[]): unknown {
       });
   }
   lostMembers(address, 'shipping.address', losses, true);
+  emptiedMembers(address, 'shipping.address', losses);
   const sent: Record<string, string> = {};
   for (const m of addressMembers) {
     const value = address?.[m];

@@ -55,15 +55,17 @@ export const model = <E extends v.ObjectEntries>(entries: E) =>
 /**
  * Zenskar's address. `country` is free text: a recognised name or alias maps to its code, any
  * other text is kept and shown as given (schemas/country.ts); both it and `country_code` are read
- * by `countryPatch`. Address validation sets the last two in Zenskar: accepted, not stored.
+ * by `countryPatch`. Address validation sets the last two in Zenskar: accepted, not stored. The
+ * reference types each text member a string (`anyOf: string, null`), as phone_number: a "" Zenskar
+ * shows is the "" it holds (`held`).
  */
 export const addressZenskar = {
-  line1: { to: 'line1', param: textParam, shown: v.optional(shownText) },
-  line2: { to: 'line2', param: textParam, shown: v.optional(shownText) },
-  line3: { to: 'line3', param: textParam, shown: v.optional(shownText) },
-  city: { to: 'city', param: textParam, shown: v.optional(shownText) },
-  state: { to: 'state', param: textParam, shown: v.optional(shownText) },
-  zipCode: { to: 'postal_code', param: textParam, shown: v.optional(shownText) },
+  line1: { to: 'line1', param: textParam, shown: v.optional(shownText), held: true },
+  line2: { to: 'line2', param: textParam, shown: v.optional(shownText), held: true },
+  line3: { to: 'line3', param: textParam, shown: v.optional(shownText), held: true },
+  city: { to: 'city', param: textParam, shown: v.optional(shownText), held: true },
+  state: { to: 'state', param: textParam, shown: v.optional(shownText), held: true },
+  zipCode: { to: 'postal_code', param: textParam, shown: v.optional(shownText), held: true },
   country: {
     to: 'country_name',
     param: nullable(stringParam),
@@ -112,11 +114,22 @@ const addressOp = (param: AddressParamZenskar | null): AddressOp =>
 const renderAddress = renderAddressOf(addressZenskar);
 const addressFrom = shownAddressOf(addressZenskar);
 
-/** Zenskar addresses have no contact email or phone: a change of one is reported, not sent. */
+/**
+ * Zenskar addresses have no contact email or phone: a change of one is reported, not sent. A
+ * member set to "" goes as "", which Zenskar reads as a clear that keeps a stored "" (as its
+ * phone_number): reported, as the text members' "" is.
+ */
 function sentAddressOf(op: AddressOp, field: string, losses: Loss[]) {
   for (const m of ['email', 'phone'] as const) {
     const named = op.op === 'set' ? Boolean(op.value[m]) : op.op === 'merge' && op.value[m] !== undefined;
     if (named) losses.push({ field: `${field}.${m}`, kind: 'unsupported', message: `Zenskar addresses have no contact ${m}.` });
+  }
+  for (const { to } of Object.values(addressZenskar)) {
+    if (to === null || op.op === 'clear') continue;
+    const memberOp = op.op === 'set' ? set(op.value[to]) : op.value[to];
+    if (memberOp?.op === 'set' && memberOp.value === '') {
+      losses.push({ field: `${field}.${to}`, kind: 'lossy', message: `"" is read as a clear: ${field}.${to} is cleared, not set to "".` });
+    }
   }
   return sentAddress(addressZenskar, op);
 }

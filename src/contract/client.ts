@@ -136,16 +136,23 @@ export interface DialectClient {
 export const shownText = (value: unknown): FieldOp<string> => (typeof value === 'string' && value !== '' ? set(value) : clear);
 
 /**
+ * Text as a provider whose API holds "" shows it (Zenskar's phone_number and address members,
+ * Bigcapital's text properties, Meteroid's address members: strings in their references, "" among
+ * them): "" is the "" it holds, not none.
+ */
+export const heldText = (value: unknown): FieldOp<string> => (typeof value === 'string' ? set(value) : clear);
+
+/**
  * An address object as a provider shows it -> the members it shows, merged (what it cannot show,
  * line3 or a contact email, stays); no object clears the members it shows and keeps the others
  * too: a country it cannot show ("Atlantis" at a provider of ISO codes) is no address there, and
  * the local copy of a proxied write must not lose it for that (an address left with none of its
- * members is none). `members`: [provider key, canonical member].
+ * members is none). `members`: [provider key, canonical member, whether a "" shown is one held].
  */
-export function shownAddress(value: unknown, members: readonly (readonly [string, keyof AddressPatch])[]): AddressOp {
+export function shownAddress(value: unknown, members: readonly (readonly [string, keyof AddressPatch, boolean?])[]): AddressOp {
   const shown = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   const patch: { -readonly [K in keyof AddressPatch]: AddressPatch[K] } = {};
-  for (const [from, to] of members) patch[to] = shownText(shown[from]);
+  for (const [from, to, held] of members) patch[to] = held ? heldText(shown[from]) : shownText(shown[from]);
   if (patch.country?.op === 'set') patch.country = set(patch.country.value.toUpperCase());
   return merge(patch);
 }

@@ -5,7 +5,6 @@ import {
   type CustomerPatch,
   type FieldName,
   fieldDefaults,
-  set,
   stateDefaults,
 } from '../../schemas/index.ts';
 import { applyPatch } from '../core/index.ts';
@@ -14,6 +13,7 @@ import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { decodeBody } from '../contract/body.ts';
 import { absolutePatch } from '../core/absolute-patch.ts';
 import { shadowDiff } from '../core/shadow-diff.ts';
+import { emptiedPaths, emptyPaths, valueAt } from './empty-text.ts';
 import { clientName } from './refusal.ts';
 
 // What an upstream must hold after a write, and whether the request a client half builds gets it
@@ -176,10 +176,16 @@ export async function uncarried(
     message: `the ${dialect.name} API would keep ${JSON.stringify(d.upstream)} instead`,
   }));
   // "" and none are one to the comparison, not to a client: where the provider's own API holds ""
-  // (it shows it: Zenskar's phone_number), a "" the write leaves must be "" there after it too.
+  // (it shows it: Zenskar's phone_number and address members), a "" the write leaves must be ""
+  // there after it too, named by its member (`address.city`).
   for (const f of fields) {
-    if (expected[f] === '' && held[f] !== '' && !differs.some((d) => d.field === f)) {
-      differs.push({ field: f, message: `the ${dialect.name} API would keep ${JSON.stringify(held[f])} instead` });
+    if (differs.some((d) => d.field === f)) continue;
+    const lost = emptyPaths(f, expected[f]).find((path) => valueAt(held, path) !== '');
+    if (lost) {
+      differs.push({
+        field: lost.join('.'),
+        message: `the ${dialect.name} API would keep ${JSON.stringify(valueAt(held, lost) ?? null)} instead`,
+      });
     }
   }
   if (!exact || !fields.includes('metadata') || differs.some((d) => d.field === 'metadata')) return differs;
@@ -215,21 +221,22 @@ export function inexact(
     (f) => dialect.translation.coverage[f]?.read === true && (f !== 'shipping' || materialised.shipping === write.after.shipping),
   );
   const carried = asCarried(dialect, write.after);
-  const emptied = emptiedFields(dialect, write.after, fields, carried);
-  return [...shadowDiff(materialised, carried, fields), ...emptied.map((field) => ({ field, upstream: carried[field] ?? null }))].map(
-    (d) => ({
-      field: d.field,
-      message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
-    }),
-  );
+  const emptied = emptiedPaths(dialect, write.after, fields, carried, false);
+  const named = emptied.map((path) => ({ field: path.join('.'), upstream: valueAt(carried, path) ?? null }));
+  return [...shadowDiff(materialised, carried, fields), ...named].map((d) => ({
+    field: d.field,
+    message: `the ${dialect.name} API cannot hold this value exactly and would keep ${JSON.stringify(d.upstream)} instead`,
+  }));
 }
 
 /**
- * Of `fields`, those stored as "" (Meteroid keeps the string it is given) that the provider reads
- * as none (Stripe's phone="" clears it): "" is noise to a comparison, not to a client, which would
- * be answered null there where the local store answers "". With `changed` (a delivery of the
- * change that made them ""), also those a provider holding "" shows as "" (Zenskar's phone_number):
- * its API reads "" as none where it holds another value, as it did before this change.
+ * Of `fields`, those stored as "" or with a member stored as "" (Meteroid keeps the string it is
+ * given, an address's city too) that the provider reads as none (Stripe's phone="" clears it): ""
+ * is noise to a comparison, not to a client, which would be answered null there where the local
+ * store answers "". With `changed` (a delivery of the change that made them ""), also those a
+ * provider holding "" shows as "" (Zenskar's phone_number and address members): its API reads ""
+ * as none where it holds another value, as it did before this change. A same-as-billing shipping
+ * address goes as the billing address where the provider has no such flag: its "" are the billing's.
  */
 export function emptiedFields(
   dialect: AnyDialect,
@@ -238,12 +245,14 @@ export function emptiedFields(
   carried: CustomerFields = asCarried(dialect, after),
   changed = false,
 ): FieldName[] {
-  return fields.filter((f) => after[f] === '' && (carried[f] !== '' || (changed && readsEmptyAsClear(dialect, f))));
+  const sent = materialise(dialect, after);
+  return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).length > 0);
 }
 
-/** Does the dialect read a "" sent for `field` as a clear (its translation reports a "" set as lost)? Meteroid keeps it. */
-function readsEmptyAsClear(dialect: AnyDialect, field: FieldName): boolean {
-  return dialect.translation.fromPatch({ [field]: set('') } as CustomerPatch).losses.some((l) => l.field === field && l.kind === 'lossy');
+/** Does the provider hold every "" of `field` the write leaves (its form of them, `carried`, shows each as "")? */
+export function emptyHeld(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, field: FieldName): boolean {
+  const sent = materialise(dialect, after);
+  return emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === '');
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */

@@ -115,11 +115,16 @@ function nullWhereEmpty(
     if (before === '' && now === null) {
       if (!nullAt(body, path))
         losses.push({ field: path.join('.'), kind: 'lossy', message: `${dialect.name} leaves it out: cleared as "", a stored "" stays.` });
-    } else if (before && now && typeof before === 'object' && typeof now === 'object' && !Array.isArray(before)) {
-      for (const [k, v] of Object.entries(before)) visit(v, (now as Record<string, unknown>)[k], [...path, k]);
+    } else if (before && typeof before === 'object' && !Array.isArray(before) && (now === null || typeof now === 'object')) {
+      // A value the write left with no member (an address, a shipping) is none: each member is none.
+      for (const [k, v] of Object.entries(before)) visit(v, (now as Record<string, unknown> | null)?.[k] ?? null, [...path, k]);
     }
   };
-  for (const f of Object.keys(patch) as FieldName[]) if (f !== 'metadata') visit(current[f], after[f], [f]);
+  // A same-as-billing shipping address is the billing address, as the dialect shows it and as a
+  // write of the shipping address starts from it (src/core/apply-patch.ts): its "" are the billing's.
+  const shown = (f: FieldName) =>
+    f === 'shipping' && current.shipping?.same_as_billing ? { ...current.shipping, address: current.address } : current[f];
+  for (const f of Object.keys(patch) as FieldName[]) if (f !== 'metadata') visit(shown(f), after[f], [f]);
   return { body, losses };
 }
 
@@ -149,12 +154,18 @@ function writtenBack(dialect: AnyDialect, patch: CustomerPatch, current: Custome
   const hidden = hiddenMembers(dialect, shownPrincipal);
   const shownOf = (...path: string[]) =>
     (Object.keys(emptyAddress) as (keyof Address)[]).filter((m) => !hidden.some((p) => p.join('.') === [...path, m].join('.')));
-  const same = (members: (keyof Address)[], a: Address | null, b: Address | null) =>
-    members.every((m) => (a?.[m] ?? null) === (b?.[m] ?? null));
+  // A form body clears with "", which keeps a stored "" (ClearOp.keepsEmpty): there a member set to
+  // "" or none reads as the "" it is written over, else as none.
+  const form = dialect.wire.bodies.includes('form');
+  const read = (a: Address | null, over: Address | null, m: keyof Address) =>
+    form && (a?.[m] ?? '') === '' ? (over?.[m] === '' ? '' : null) : (a?.[m] ?? null);
+  const same = (members: (keyof Address)[], a: Address | null, over: Address | null, b: Address | null) =>
+    members.every((m) => read(a, over, m) === (b?.[m] ?? null));
   // The billing address as the body changes it: what the dialect cannot write (a contact email) stays.
   const billing = current.address;
-  if (patch.address && !same(shownOf('address'), billing, applyPatch(current, { address: patch.address }).address)) return [];
-  if (!same(shownOf('shipping', 'address'), op.value.address, billing)) return [];
+  const billed = patch.address ? applyPatch(current, { address: patch.address }).address : billing;
+  if (patch.address && !same(shownOf('address'), billed, billing, billing)) return [];
+  if (!same(shownOf('shipping', 'address'), op.value.address, billing, billing)) return [];
   const message = `${dialect.name} has no same-as-billing flag: the billing address written back as the shipping address keeps it, and the shipping address stored under it.`;
   return [
     { field: 'shipping.same_as_billing', kind: 'lossy', message },
