@@ -253,7 +253,10 @@ export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env 
   if (result.success) {
     const { CUSTGATE_HEADERS_TIMEOUT_MS: headers, CUSTGATE_REQUEST_TIMEOUT_MS: request } = result.output;
     // Node refuses a server whose headers may take longer than the whole request (ERR_OUT_OF_RANGE).
+    // A request timeout set under the headers' default shortens that default with it: only a
+    // headers timeout the operator set past the request's is refused.
     if (headers > request) {
+      if (given.CUSTGATE_HEADERS_TIMEOUT_MS === undefined) return { ...result.output, CUSTGATE_HEADERS_TIMEOUT_MS: request };
       throw new ConfigError(
         `CUSTGATE_HEADERS_TIMEOUT_MS: must be at most CUSTGATE_REQUEST_TIMEOUT_MS (${headers} > ${request}): the headers are part of the request`,
       );

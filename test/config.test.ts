@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, loadEnv } from '../src/config.ts';
+import { startNode } from '../src/entries/node.ts';
+import { testEnv } from './support/gateway.ts';
 import { cli } from './support/processes.ts';
 
 const run = async (args: string[], env: Record<string, string>) => {
@@ -134,7 +136,7 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     [{ CUSTGATE_HEADERS_TIMEOUT_MS: 'abc' }, 'custgate: CUSTGATE_HEADERS_TIMEOUT_MS: must be a whole number, at least 1 (got "abc")'],
     [{ CUSTGATE_MAX_CONNECTIONS: '0x10' }, 'custgate: CUSTGATE_MAX_CONNECTIONS: must be a whole number, at least 1 (got "0x10")'],
     [
-      { CUSTGATE_REQUEST_TIMEOUT_MS: '5000' },
+      { CUSTGATE_HEADERS_TIMEOUT_MS: '10000', CUSTGATE_REQUEST_TIMEOUT_MS: '5000' },
       'custgate: CUSTGATE_HEADERS_TIMEOUT_MS: must be at most CUSTGATE_REQUEST_TIMEOUT_MS (10000 > 5000): the headers are part of the request',
     ],
   ])('the server limits %j: refused before the store is touched', async (limits, line) => {
@@ -145,6 +147,18 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     expect(stderr.trim().split('\n')).toEqual([line]);
     // No demo tenant was made whose credentials nobody saw.
     expect(JSON.parse((await run(['tenant', 'list', '--json'], { DATABASE_URL })).stdout)).toEqual([]);
+  });
+
+  it("a request timeout under the headers timeout's default shortens that default: the server starts and answers", async () => {
+    // Before: refused at start (10000 > 5000), for a default the operator never set.
+    const env = { ...testEnv, DATABASE_URL: ':memory:', CUSTGATE_REQUEST_TIMEOUT_MS: '5000' };
+    expect(loadEnv(env).CUSTGATE_HEADERS_TIMEOUT_MS).toBe(5000);
+    const gateway = await startNode(env, { port: 0, hostname: '127.0.0.1' });
+    try {
+      expect((await fetch(`http://127.0.0.1:${gateway.port}/gateway/v1/health`)).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('a malformed PORT', async () => {
