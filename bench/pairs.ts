@@ -9,9 +9,10 @@ import { retrieveWorkload, updateWorkload } from './workloads.ts';
 
 /**
  * The pairs whose ratios are targets, on SQLite, in alternation (bench/alternate.ts): for every
- * dialect the by-hand update (NORMAL) beside custgate's update beside the large store's, the
- * by-hand retrieve beside custgate's, and the by-hand FULL update at the fixed rate beside
- * custgate's at that rate; the by-hand FULL saturating update and the disk's floor once a round.
+ * dialect the by-hand update (NORMAL) beside custgate's update, the by-hand retrieve beside
+ * custgate's, and the by-hand FULL update at the fixed rate beside custgate's at that rate; the
+ * by-hand FULL saturating update and the disk's floor once a round. Then, in rounds of their own,
+ * every dialect's update at the large store beside the small store's.
  */
 export async function alternatedSqlite(ctx: RowContext, dir: string, small: number, large: number | undefined) {
   const { registered, fixedRate } = ctx;
@@ -68,7 +69,6 @@ export async function alternatedSqlite(ctx: RowContext, dir: string, small: numb
         const work = updateWorkload(dialect, largeCredentials, large, large + i);
         const bigger = side(`${dialect.name} update`, { kind: 'update', ...meta, customers: large }, largeServer, work, update);
         largeSides.push(bigger);
-        updates.push(bigger);
       }
       groups.push(updates, [...(handRetrieve ? [handRetrieve] : []), retrieve]);
       if (paced) {
@@ -82,7 +82,17 @@ export async function alternatedSqlite(ctx: RowContext, dir: string, small: numb
     ctx.log(
       `alternating ${groups.length} groups, ${ctx.rounds} rounds of ${ctx.load.connections} connections × ${ctx.sliceSeconds} s slices`,
     );
-    await alternate({ ...ctx, load: { ...ctx.load, durationSeconds: ctx.sliceSeconds } }, groups, () => diskFloor(ctx, dir));
+    const sliced = { ...ctx, load: { ...ctx.load, durationSeconds: ctx.sliceSeconds } };
+    await alternate(sliced, groups, () => diskFloor(ctx, dir));
+    // The large store beside the small one in rounds of their own, after the others: among them
+    // the small server serves three slices a dialect to the large one's one, and the large one
+    // comes to each after idling through about six slices of other servers (docs/performance.md,
+    // "The twentieth round"). On their own, both serve every other slice, as `--only scale` does.
+    if (largeSides.length > 0) {
+      const pairs = largeSides.flatMap((bigger) => (bigger.against ? [[bigger.against, bigger]] : []));
+      ctx.log(`alternating the large store beside the small one, ${ctx.scaleRounds} rounds`);
+      await alternate({ ...sliced, rounds: ctx.scaleRounds }, pairs);
+    }
     const hands = [handUpdate, handRetrieve, handFull, handPaced || undefined].filter((s): s is Side => s !== undefined);
     ctx.rows.push(...[...hands, ...custgateSides, ...largeSides].map(rowOf));
   } finally {

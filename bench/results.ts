@@ -18,6 +18,7 @@ export interface RunSummary {
   /** How the pairs were alternated, and the disk's p99 per round (ms). */
   readonly alternation?: {
     readonly rounds: number;
+    readonly scaleRounds: number;
     readonly sliceSeconds: number;
     readonly sliceWarmupSeconds: number;
     readonly diskFloor: readonly number[];
@@ -47,7 +48,7 @@ export function writeResults(run: RunSummary, path: string | undefined): string 
     `- Every row: ${load.connections} connections; autocannon in the bench process, each server in its own process on 127.0.0.1, warmed up with ${run.warmupSeconds} s of its requests.`,
     ...(alternated
       ? [
-          `- The rows a target compares (by hand and custgate, each dialect's update at both store sizes, the fixed-rate pairs, PostgreSQL's one-process pair) ran in alternation with their servers kept up: ${alternation.rounds} rounds, each pair ${alternation.sliceSeconds} s a side back to back (each slice after ${alternation.sliceWarmupSeconds} s of its own requests, unmeasured), the order reversed every other round. Such a row's figures are the median of its rounds; its × by hand is the median of the per-round ratios with their min–max (bench/rounds.ts). The other rows ran once for ${load.durationSeconds} s after ${run.warmupSeconds} s of warm-up.`,
+          `- The rows a target compares (by hand and custgate, each dialect's update at both store sizes, the fixed-rate pairs, PostgreSQL's one-process pair) ran in alternation with their servers kept up: ${alternation.rounds} rounds, each pair ${alternation.sliceSeconds} s a side back to back (each slice after ${alternation.sliceWarmupSeconds} s of its own requests, unmeasured), the order reversed every other round; the large store's update beside the small store's in ${alternation.scaleRounds} rounds of their own after the others (bench/pairs.ts). Such a row's figures are the median of its rounds; its × by hand is the median of the per-round ratios with their min–max (bench/rounds.ts). The other rows ran once for ${load.durationSeconds} s after ${run.warmupSeconds} s of warm-up.`,
         ]
       : [`- Each row ran once for ${load.durationSeconds} s after ${run.warmupSeconds} s of the same requests as warm-up.`]),
     ...(floor

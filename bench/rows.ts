@@ -37,6 +37,11 @@ export interface RowContext {
   readonly rows: Row[];
   /** BENCH_ROUNDS and BENCH_SLICE_SECONDS: how the alternated rows are measured (bench/alternate.ts). */
   readonly rounds: number;
+  /**
+   * BENCH_SCALE_ROUNDS: the full run's rounds of the large store beside the small one, measured
+   * on their own after the other pairs (bench/pairs.ts says why).
+   */
+  readonly scaleRounds: number;
   readonly sliceSeconds: number;
   /**
    * BENCH_SLICE_WARMUP: seconds of the same requests, unmeasured, before each slice. A server that

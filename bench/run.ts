@@ -13,6 +13,8 @@
 // BENCH_ROUNDS [3] and BENCH_SLICE_SECONDS [4]: the rows a target compares run in alternation,
 // that many rounds of slices that long with their servers kept up, each ratio the median of its
 // rounds (bench/pairs.ts, bench/alternate.ts); BENCH_DURATION is then the other rows' length.
+// BENCH_SCALE_ROUNDS [5]: rounds of the large store's update beside the small store's, on their
+// own after the other pairs.
 // BENCH_SLICE_WARMUP [1] seconds of a slice's own requests, unmeasured, before each slice.
 // BENCH_DISK_COMMITS [1000; 0 skips] fdatasyncs measure the disk's floor once a round.
 // BENCH_RESULTS output file [bench/RESULTS.md], BENCH_RATE fixed offered load of the latency rows
@@ -123,6 +125,7 @@ const ctx: RowContext = {
   preloadDir: env.BENCH_PRELOAD_DIR || undefined,
   rows,
   rounds: Math.max(1, num('BENCH_ROUNDS', 3)),
+  scaleRounds: Math.max(1, num('BENCH_SCALE_ROUNDS', 5)),
   sliceSeconds: num('BENCH_SLICE_SECONDS', 4),
   sliceWarmupSeconds: num('BENCH_SLICE_WARMUP', 1),
   diskCommits: num('BENCH_DISK_COMMITS', 1000),
@@ -158,6 +161,7 @@ try {
   if (want('webhooks')) sections.push(await webhookSection(dir, num('BENCH_WEBHOOK_BOOK', 1000), load, log));
   const alternation = {
     rounds: ctx.rounds,
+    scaleRounds: ctx.scaleRounds,
     sliceSeconds: ctx.sliceSeconds,
     sliceWarmupSeconds: ctx.sliceWarmupSeconds,
     diskFloor: ctx.diskFloor,
