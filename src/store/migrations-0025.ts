@@ -176,4 +176,20 @@ export const migrations0025: Record<string, Migration> = {
       await db.schema.alterTable('upstream_links').addColumn('import_started_at', 'varchar(32)').execute();
     },
   },
+  // The links an import made before 0048 carry no mark, so its `linked` read 0 for them after the
+  // upgrade (a finished import's too: it is read again on every status). They are marked by the
+  // rule `linked` read before 0048: a link to the upstream made since the import started, to a
+  // customer older than it; for a finished import, made no later than its last checkpoint. Only
+  // unmarked links of `--on-conflict link` imports; one made beside a running import before the
+  // upgrade is counted as it was then.
+  '0049_link_import_mark_backfill': {
+    async up(db: AnyDb) {
+      const owner = sql`from upstream_imports i join customers c on c.id = upstream_links.customer_id and c.tenant_id = upstream_links.tenant_id
+        where i.upstream_id = upstream_links.upstream_id and i.tenant_id = upstream_links.tenant_id and i.on_conflict = 'link'
+          and upstream_links.created_at >= i.started_at and c.created_at < i.started_at
+          and (i.state = 'running' or upstream_links.created_at <= i.updated_at)`;
+      await sql`update upstream_links set import_started_at = (select i.started_at ${owner})
+        where import_started_at is null and exists (select 1 ${owner})`.execute(db);
+    },
+  },
 };
