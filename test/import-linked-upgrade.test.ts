@@ -110,6 +110,8 @@ it('an import that linked customers before the upgrade still counts them after i
     running: 2,
     reported: 0,
   });
-  const marks = await store.executor.all(db.selectFrom('upstream_links').select(['upstream_id', 'customer_id', 'import_started_at']).compile());
+  const marks = await store.executor.all(
+    db.selectFrom('upstream_links').select(['upstream_id', 'customer_id', 'import_started_at']).compile(),
+  );
   expect(marks.filter((m) => m.import_started_at !== null)).toHaveLength(3);
 });
