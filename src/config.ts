@@ -93,10 +93,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** A whole number in [min, max], from its decimal string. */
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
-  const message =
-    max === Number.MAX_SAFE_INTEGER ? `must be a whole number, at least ${min}` : `must be a whole number from ${min} to ${max}`;
+/** A whole number in [min, max], from its decimal string; `why` says why the bounds are what they are. */
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER, why?: string) => {
+  const range = max === Number.MAX_SAFE_INTEGER ? `must be a whole number, at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  const message = why === undefined ? range : `${range}: ${why}`;
   return v.pipe(
     v.string(),
     v.trim(),
@@ -165,7 +165,11 @@ const envSchema = v.object({
   CUSTGATE_SQLITE_CHECKPOINT_PAGES: v.optional(integer(100, 16_000), '1000'),
   CUSTGATE_READ_CACHE_SIZE: v.optional(integer(0, 1_000_000)),
   CUSTGATE_PG_SCHEMA: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'))),
-  CUSTGATE_PG_POOL_SIZE: v.optional(integer(1, 1000)),
+  // src/store/postgres.ts `migrate`: the advisory lock holds one connection while kysely's migrator
+  // takes another from the same pool; with one, every start would wait on itself.
+  CUSTGATE_PG_POOL_SIZE: v.optional(
+    integer(2, 1000, 'migrating at start holds one connection for its lock while the migrations run on another'),
+  ),
   CUSTGATE_PG_CONNECT_TIMEOUT_MS: v.optional(integer(0)),
   CUSTGATE_PG_IDLE_TIMEOUT_MS: v.optional(integer(0)),
   CUSTGATE_PG_STATEMENT_TIMEOUT_MS: v.optional(integer(0)),
