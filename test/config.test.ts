@@ -160,6 +160,20 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     expect(JSON.parse((await run(['tenant', 'list', '--json'], { DATABASE_URL })).stdout)).toEqual([]);
   });
 
+  it('a CUSTGATE_REQUEST_TRACE file that cannot be opened: refused before the store is touched', async () => {
+    // Before: the server started (demo tenant and all) and crashed at its first traced update.
+    const home = mkdtempSync(join(tmpdir(), 'custgate-trace-'));
+    const DATABASE_URL = `file:${join(home, 'gateway.db')}`;
+    const trace = join(home, 'missing', 'trace.csv');
+    const { code, stdout, stderr } = await run(['serve', '-p', '0'], { DATABASE_URL, CUSTGATE_REQUEST_TRACE: trace });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([
+      `custgate: CUSTGATE_REQUEST_TRACE: cannot append to the trace file (ENOENT: no such file or directory, open '${trace}')`,
+    ]);
+    expect(JSON.parse((await run(['tenant', 'list', '--json'], { DATABASE_URL })).stdout)).toEqual([]);
+  });
+
   it("a request timeout under the headers timeout's default shortens that default: the server starts and answers", async () => {
     // Before: refused at start (10000 > 5000), for a default the operator never set.
     const env = { ...testEnv, DATABASE_URL: ':memory:', CUSTGATE_REQUEST_TIMEOUT_MS: '5000' };

@@ -17,7 +17,7 @@ import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { nodeLogger } from './node-logger.ts';
 import { DeliveryThread } from './delivery-thread.ts';
-import { requestTracing } from './request-trace.ts';
+import { checkTraceFile, requestTracing } from './request-trace.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -70,6 +70,7 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
 // The CLI and the tests open the store the way the server does.
 export { type OpenStoreOptions, openStore } from '../open-store.ts';
 export { accessLine, nodeLogger } from './node-logger.ts';
+export { checkTraceFile } from './request-trace.ts';
 
 /** A listen error as one line a user can act on. */
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
@@ -112,6 +113,9 @@ export async function startNode(
 ): Promise<NodeGateway> {
   const config = loadConfig(env);
   const limits = serverLimits(env);
+  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = loadEnv(env);
+  // Before the store is opened: a trace file that cannot be written stops the start here.
+  if (traceFile) checkTraceFile(traceFile);
   const metrics = options.metrics ?? new GatewayMetrics();
   const store = options.store ?? (await openStore(env, { onError: metrics.storeError }));
   if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
@@ -198,8 +202,7 @@ export async function startNode(
   }, 3600_000);
   purge.unref();
   const hostname = options.hostname ?? '127.0.0.1';
-  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = loadEnv(env);
-  const tracing = traceFile ? requestTracing(traceFile, traceEvery) : undefined;
+  const tracing = traceFile ? requestTracing(traceFile, traceEvery, logger) : undefined;
   return new Promise((resolve, reject) => {
     const server = serve(
       {
