@@ -274,7 +274,11 @@ export function loadEnv(env: Readonly<Record<string, string | undefined>>): Env 
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
-  const parsed = loadEnv(env);
+  return configOf(loadEnv(env));
+}
+
+/** The gateway's configuration from an environment loadEnv parsed (an entry that reads more of it parses once). */
+export function configOf(parsed: Env): GatewayConfig {
   // No secret is built in: unset, every tenant gets a random key of its own, kept in the database.
   const secret = parsed.CUSTGATE_JWT_SECRET;
   return {

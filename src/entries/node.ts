@@ -8,7 +8,7 @@ import { AddressSlots } from '../http/in-flight.ts';
 import type { ResetFixtures } from '../http/runtime.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
-import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
+import { configOf, type Env, type GatewayConfig, loadEnv } from '../config.ts';
 import { openStore } from '../open-store.ts';
 import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
@@ -54,9 +54,8 @@ export interface ServerLimits {
   readonly shutdownTimeoutMs: number;
 }
 
-/** The server's limits, from the environment as src/config.ts checked it. */
-export function serverLimits(env: Readonly<Record<string, string | undefined>>): ServerLimits {
-  const parsed = loadEnv(env);
+/** The server's limits, from the environment as src/config.ts parsed and checked it. */
+function serverLimits(parsed: Env): ServerLimits {
   return {
     headersTimeoutMs: parsed.CUSTGATE_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: parsed.CUSTGATE_REQUEST_TIMEOUT_MS,
@@ -111,9 +110,10 @@ export async function startNode(
     readonly resetFixtures?: ResetFixtures;
   },
 ): Promise<NodeGateway> {
-  const config = loadConfig(env);
-  const limits = serverLimits(env);
-  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = loadEnv(env);
+  const parsed = loadEnv(env);
+  const config = configOf(parsed);
+  const limits = serverLimits(parsed);
+  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = parsed;
   // Before the store is opened: a trace file that cannot be written stops the start here.
   if (traceFile) checkTraceFile(traceFile);
   const metrics = options.metrics ?? new GatewayMetrics();
@@ -130,7 +130,7 @@ export async function startNode(
   // The deliveries run in a thread of their own, which opens the store DATABASE_URL names: not for
   // an in-memory database (no other connection sees it), a store handed in that may be another
   // (unless the caller opened it from the same environment: `custgate serve`), or dialects handed in.
-  const database = loadEnv(env).DATABASE_URL;
+  const database = parsed.DATABASE_URL;
   const threaded =
     config.outbox.thread &&
     (!options.store || options.storeFromEnv === true) &&
