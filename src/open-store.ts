@@ -36,7 +36,7 @@ export function postgresOptions(
 ): PostgresOptions {
   const options: { -readonly [K in keyof PostgresOptions]: PostgresOptions[K] } = { connectionString: url };
   if (env.CUSTGATE_PG_SCHEMA !== undefined) options.schema = env.CUSTGATE_PG_SCHEMA;
-  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = Math.max(env.CUSTGATE_PG_POOL_SIZE, 2);
+  if (env.CUSTGATE_PG_POOL_SIZE !== undefined) options.poolSize = env.CUSTGATE_PG_POOL_SIZE;
   if (env.CUSTGATE_PG_CONNECT_TIMEOUT_MS !== undefined) options.connectTimeoutMs = env.CUSTGATE_PG_CONNECT_TIMEOUT_MS;
   if (env.CUSTGATE_PG_IDLE_TIMEOUT_MS !== undefined) options.idleTimeoutMs = env.CUSTGATE_PG_IDLE_TIMEOUT_MS;
   if (env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS !== undefined) options.statementTimeoutMs = env.CUSTGATE_PG_STATEMENT_TIMEOUT_MS;

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, loadEnv } from '../src/config.ts';
 import { startNode } from '../src/entries/node.ts';
+import { postgresOptions } from '../src/open-store.ts';
 import { testEnv } from './support/gateway.ts';
 import { cli } from './support/processes.ts';
 
@@ -32,6 +33,16 @@ describe('configuration: one schema for every variable', () => {
     expect(() => loadEnv({ PORT: '70000' })).toThrow(/^PORT: must be a whole number from 0 to 65535/);
     expect(() => loadEnv({ CUSTGATE_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/^CUSTGATE_SQLITE_SYNCHRONOUS: must be full or normal/);
     expect(() => loadEnv({ CUSTGATE_LOG_LEVEL: 'loud' })).toThrow(/^CUSTGATE_LOG_LEVEL: /);
+  });
+
+  it('CUSTGATE_PG_POOL_SIZE=1 is refused, saying why; 2 is taken as given', () => {
+    // Before: 1 was accepted and raised to 2 without a word (src/store/postgres.ts `migrate` needs two).
+    expect(() => loadEnv({ CUSTGATE_PG_POOL_SIZE: '1' })).toThrow(
+      new ConfigError(
+        'CUSTGATE_PG_POOL_SIZE: must be a whole number from 2 to 1000: migrating at start holds one connection for its lock while the migrations run on another (got "1")',
+      ),
+    );
+    expect(postgresOptions('postgres://h/db', loadEnv({ CUSTGATE_PG_POOL_SIZE: '2' })).poolSize).toBe(2);
   });
 
   it('never echoes a secret it refuses', () => {
@@ -146,6 +157,20 @@ describe('configuration errors at start: one line, non-zero exit', () => {
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toEqual([line]);
     // No demo tenant was made whose credentials nobody saw.
+    expect(JSON.parse((await run(['tenant', 'list', '--json'], { DATABASE_URL })).stdout)).toEqual([]);
+  });
+
+  it('a CUSTGATE_REQUEST_TRACE file that cannot be opened: refused before the store is touched', async () => {
+    // Before: the server started (demo tenant and all) and crashed at its first traced update.
+    const home = mkdtempSync(join(tmpdir(), 'custgate-trace-'));
+    const DATABASE_URL = `file:${join(home, 'gateway.db')}`;
+    const trace = join(home, 'missing', 'trace.csv');
+    const { code, stdout, stderr } = await run(['serve', '-p', '0'], { DATABASE_URL, CUSTGATE_REQUEST_TRACE: trace });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([
+      `custgate: CUSTGATE_REQUEST_TRACE: cannot append to the trace file (ENOENT: no such file or directory, open '${trace}')`,
+    ]);
     expect(JSON.parse((await run(['tenant', 'list', '--json'], { DATABASE_URL })).stdout)).toEqual([]);
   });
 

@@ -100,6 +100,9 @@ describe('promote and demote', () => {
     expect((await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, { method: 'POST', headers: other })).status).toBe(404);
     expect((await promote({ force: 'yes' })).status).toBe(400);
     expect((await promote({ quickly: true })).status).toBe(400);
+    const nothing = await promote(null);
+    expect(nothing.status).toBe(400);
+    expect(await nothing.json()).toEqual({ error: { code: 'invalid_request', message: 'The body must be an object.' } });
   });
 
   it('demote refuses a parameter it does not take, and leaves the mode as it was', async () => {
@@ -112,6 +115,10 @@ describe('promote and demote', () => {
     // A body that is no object is refused too: before, a JSON array was read as no parameters, and demoted.
     const listed = await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, jsonInit('POST', ['force'], key()));
     expect(listed.status).toBe(400);
+    expect((await detail()).mode).toBe(before);
+    // Nor is JSON null (before: read as no parameters, and demoted); no body at all still is none.
+    const nothing = await gw.request(`/gateway/v1/upstreams/${upstreamId}/demote`, jsonInit('POST', null, key()));
+    expect(nothing.status).toBe(400);
     expect((await detail()).mode).toBe(before);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,4 +63,38 @@ describe.skipIf(testBackend() !== 'sqlite')('the per-request trace', () => {
       }
     });
   }
+
+  // A diagnostic never takes the server down. Before: the once-a-second append threw in a timer,
+  // an uncaught exception that ended the process with the requests it was serving.
+  it('a trace file that fails while serving is logged once, tracing stops, and the server answers on', async () => {
+    const gone = join(dir, 'gone');
+    mkdirSync(gone);
+    const file = join(gone, 'trace.csv');
+    const env = { ...testEnv, DATABASE_URL: `file:${join(dir, 'gone.db')}`, CUSTGATE_REQUEST_TRACE: file };
+    const logged: { event: string; fields: Readonly<Record<string, unknown>> }[] = [];
+    const logger = {
+      error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push({ event, fields }),
+      access: () => undefined,
+    };
+    const gateway = await startNode(env, { port: 0, logger });
+    try {
+      const key = (await createTenant(gateway.store, loadConfig(env), 'traced')).credentials.wooshpay!.secret_key!;
+      const create = () =>
+        fetch(`http://127.0.0.1:${gateway.port}/v1/customers`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Traced' }),
+        });
+      rmSync(gone, { recursive: true });
+      expect((await create()).status).toBe(200);
+      // The next flush (once a second) finds the directory gone.
+      for (let i = 0; i < 200 && logged.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await create()).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+    expect(logged).toEqual([
+      { event: 'request_trace_stopped', fields: { file, code: 'ENOENT', message: expect.stringContaining('ENOENT') } },
+    ]);
+  });
 });

@@ -40,6 +40,7 @@ function failing(executor: SqlExecutor, failure: { current: (() => Error) | unde
 
 describe('a store that does not answer in time', () => {
   const failure: { current: (() => Error) | undefined } = { current: undefined };
+  const logged: { event: string; fields: Readonly<Record<string, unknown>> }[] = [];
   let app: ReturnType<typeof createApp>;
   let tenant: CreatedTenant;
   const refs = new Map<AnyDialect, string>();
@@ -49,7 +50,7 @@ describe('a store that does not answer in time', () => {
     const config = loadConfig(testEnv);
     tenant = await createTenant(base, config, 'slow-store');
     const store = new Store(failing(base.executor, failure), { readCacheSize: 0 });
-    app = createApp({ store, config, logger: { error: () => undefined } });
+    app = createApp({ store, config, logger: { error: (event, fields) => logged.push({ event, fields }) } });
     for (const d of all) {
       const res = await app.request(collection(d), jsonInit('POST', fixturesOf(d).create, fixturesOf(d).auth(tenant.credentials[d.name]!)));
       expect(res.status).toBe(d.wire.createdStatus);
@@ -81,6 +82,42 @@ describe('a store that does not answer in time', () => {
       });
       expect(gateway.status).toBe(503);
       expect(await gateway.json()).toEqual({ error: { code: 'unavailable', message: 'The store did not answer in time; retry shortly.' } });
+    } finally {
+      failure.current = undefined;
+    }
+  });
+
+  // An operator finds the line from a client's report by the request id the response's header gave.
+  // Before: unhandled_error and store_unavailable lines held the dialect, name and message alone.
+  it.each([
+    ['unhandled_error', 500, () => new Error('disk on fire')],
+    ['store_unavailable', 503, cancelled],
+  ])('a store failure is logged as %s with the request id the response gives', async (event, status, make) => {
+    failure.current = make;
+    try {
+      const requests = [
+        ...all.map((d) => ({
+          path: `${collection(d)}/${refs.get(d)}`,
+          headers: fixturesOf(d).auth(tenant.credentials[d.name]!),
+          idHeader: d.wire.requestIdHeader ?? 'x-request-id',
+        })),
+        {
+          path: `/gateway/v1/customers/${refs.get(dialects.zenskar as AnyDialect)}`,
+          headers: fixturesOf(dialects.zenskar as AnyDialect).auth(tenant.credentials.zenskar!),
+          idHeader: 'x-request-id',
+        },
+      ];
+      for (const { path, headers, idHeader } of requests) {
+        logged.length = 0;
+        const res = await app.request(path, { headers });
+        expect(res.status, path).toBe(status);
+        const id = res.headers.get(idHeader);
+        expect(id, path).toMatch(/^req_/);
+        expect(
+          logged.filter((l) => l.event === event).map((l) => l.fields.request_id),
+          path,
+        ).toEqual([id]);
+      }
     } finally {
       failure.current = undefined;
     }

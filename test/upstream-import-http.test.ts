@@ -161,7 +161,8 @@ describe('POST /gateway/v1/upstreams/{id}/import', () => {
     const unknown = await app.request('/gateway/v1/upstreams/ups_nope/import', jsonInit('POST', {}, auth));
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('ups_nope');
-    for (const body of [{ rate: -1 }, { rate: 'fast' }, { speed: 3 }, [1]]) {
+    // JSON null too: before, it was read as no parameters and the import started.
+    for (const body of [{ rate: -1 }, { rate: 'fast' }, { speed: 3 }, [1], null]) {
       const res = await app.request(`/gateway/v1/upstreams/${upstreamId}/import`, jsonInit('POST', body, auth));
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');

@@ -8,7 +8,7 @@ import { AddressSlots } from '../http/in-flight.ts';
 import type { ResetFixtures } from '../http/runtime.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
-import { type GatewayConfig, loadConfig, loadEnv } from '../config.ts';
+import { configOf, type Env, type GatewayConfig, loadEnv } from '../config.ts';
 import { openStore } from '../open-store.ts';
 import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
@@ -17,7 +17,7 @@ import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { nodeLogger } from './node-logger.ts';
 import { DeliveryThread } from './delivery-thread.ts';
-import { requestTracing } from './request-trace.ts';
+import { checkTraceFile, requestTracing } from './request-trace.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -54,9 +54,8 @@ export interface ServerLimits {
   readonly shutdownTimeoutMs: number;
 }
 
-/** The server's limits, from the environment as src/config.ts checked it. */
-export function serverLimits(env: Readonly<Record<string, string | undefined>>): ServerLimits {
-  const parsed = loadEnv(env);
+/** The server's limits, from the environment as src/config.ts parsed and checked it. */
+function serverLimits(parsed: Env): ServerLimits {
   return {
     headersTimeoutMs: parsed.CUSTGATE_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: parsed.CUSTGATE_REQUEST_TIMEOUT_MS,
@@ -70,6 +69,7 @@ export function serverLimits(env: Readonly<Record<string, string | undefined>>):
 // The CLI and the tests open the store the way the server does.
 export { type OpenStoreOptions, openStore } from '../open-store.ts';
 export { accessLine, nodeLogger } from './node-logger.ts';
+export { checkTraceFile } from './request-trace.ts';
 
 /** A listen error as one line a user can act on. */
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
@@ -110,8 +110,12 @@ export async function startNode(
     readonly resetFixtures?: ResetFixtures;
   },
 ): Promise<NodeGateway> {
-  const config = loadConfig(env);
-  const limits = serverLimits(env);
+  const parsed = loadEnv(env);
+  const config = configOf(parsed);
+  const limits = serverLimits(parsed);
+  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = parsed;
+  // Before the store is opened: a trace file that cannot be written stops the start here.
+  if (traceFile) checkTraceFile(traceFile);
   const metrics = options.metrics ?? new GatewayMetrics();
   const store = options.store ?? (await openStore(env, { onError: metrics.storeError }));
   if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
@@ -126,7 +130,7 @@ export async function startNode(
   // The deliveries run in a thread of their own, which opens the store DATABASE_URL names: not for
   // an in-memory database (no other connection sees it), a store handed in that may be another
   // (unless the caller opened it from the same environment: `custgate serve`), or dialects handed in.
-  const database = loadEnv(env).DATABASE_URL;
+  const database = parsed.DATABASE_URL;
   const threaded =
     config.outbox.thread &&
     (!options.store || options.storeFromEnv === true) &&
@@ -198,8 +202,7 @@ export async function startNode(
   }, 3600_000);
   purge.unref();
   const hostname = options.hostname ?? '127.0.0.1';
-  const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = loadEnv(env);
-  const tracing = traceFile ? requestTracing(traceFile, traceEvery) : undefined;
+  const tracing = traceFile ? requestTracing(traceFile, traceEvery, logger) : undefined;
   return new Promise((resolve, reject) => {
     const server = serve(
       {

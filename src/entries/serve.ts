@@ -78,7 +78,7 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       const [
         { isClusterWorker, runPrimary },
         { GatewayMetrics },
-        { nodeLogger, openStore, probeListen, startNode },
+        { checkTraceFile, nodeLogger, openStore, probeListen, startNode },
         { createTenant },
         { loadFixturesOnStart, reloadFixturesOnReset },
         { registry, all },
@@ -92,6 +92,9 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       ]);
       const config = loadConfig(env);
       const opts = { ...options, port: listenPort(env, options.port) };
+      // Before the store is opened and a demo tenant made, as a bad variable is.
+      const traceFile = loadEnv(env).CUSTGATE_REQUEST_TRACE;
+      if (traceFile) checkTraceFile(traceFile);
       if (opts.workers > 1 && !isClusterWorker()) {
         if (loadEnv(env).DATABASE_URL.kind !== 'postgres') {
           throw new Error(

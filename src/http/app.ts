@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { dialectList } from '../contract/registry.ts';
-import { accessMiddleware, markDialect } from './access.ts';
+import { accessMiddleware, markDialect, requestIdOf } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
 import { bookApi } from './book-routes.ts';
@@ -118,7 +118,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
         const message = deps.config.probeToken
           ? '/metrics needs the probe token as a bearer token.'
           : '/metrics is off until CUSTGATE_PROBE_TOKEN is set (docs/security.md).';
-        return gatewayError(new GatewayError('unauthenticated', message), rt);
+        return gatewayError(new GatewayError('unauthenticated', message), rt, requestIdOf(c));
       }
       const { contentType, body } = await metrics.render();
       return c.body(body, 200, { 'content-type': contentType });
@@ -130,7 +130,8 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
     webRoutes(
       deps.registry,
       deps.docsAssets,
-      (e) => gatewayError(e, rt),
+      // Its errors are GatewayErrors (not-founds), which are never logged.
+      (e) => gatewayError(e, rt, undefined),
       () => app.routes,
     ),
   );
@@ -166,8 +167,8 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   app.notFound((c) => {
     const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt);
     if (dialect) return handlers.get(dialect)!.notFound(c);
-    return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt);
+    return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt, requestIdOf(c));
   });
-  app.onError((error) => gatewayError(error, rt));
+  app.onError((error, c) => gatewayError(error, rt, requestIdOf(c)));
   return { app, runtime: rt };
 }

@@ -5,6 +5,7 @@ import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
+import { requestIdOf } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
@@ -42,7 +43,7 @@ function startOptions(fields: Record<string, unknown>): { rate?: number; onConfl
 
 export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
-  api.onError((error) => gatewayError(error, rt));
+  api.onError((error, c) => gatewayError(error, rt, requestIdOf(c)));
   const read = gatewayAuth(dialects, rt);
   const update = gatewayAuth(dialects, rt, 'update');
 

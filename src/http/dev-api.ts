@@ -38,7 +38,7 @@ function reloadFailed(error: unknown, deleted: ResetReport, rt: Runtime, request
 
 export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: SimulateRules): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
-  api.onError((error) => gatewayError(error, rt));
+  api.onError((error, c) => gatewayError(error, rt, requestIdOf(c)));
   // Empties the calling tenant's customers, events, idempotency keys and outbox; credentials stay.
   api.post('/reset', gatewayAuth(dialects, rt), async (c) => {
     const { tenantId } = c.get('principal');

@@ -10,7 +10,7 @@ import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
 import { withGrantWarnings } from '../upstream/grants.ts';
 import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
-import { markTenant } from './access.ts';
+import { markTenant, requestIdOf } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import { databaseReachable, probeAuthorized } from './probes.ts';
 import { bodyText, decodeBody } from '../contract/body.ts';
@@ -62,8 +62,9 @@ export function canonicalView(customer: Customer) {
   return { ids: { uuid, public_id, number, alias, external_id }, ...rest };
 }
 
-export function gatewayError(error: unknown, rt: Runtime): Response {
-  const e = asGatewayError(error, rt, 'gateway');
+/** An error in the gateway's envelope; `requestId` goes with what is logged (asGatewayError). */
+export function gatewayError(error: unknown, rt: Runtime, requestId: string | undefined): Response {
+  const e = asGatewayError(error, rt, 'gateway', requestId);
   const body: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details.issues) body.issues = e.details.issues;
   return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
@@ -82,7 +83,7 @@ export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action
 
 export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
-  api.onError((error) => gatewayError(error, rt));
+  api.onError((error, c) => gatewayError(error, rt, requestIdOf(c)));
   const authenticated = gatewayAuth(dialects, rt);
   const admin = { keyring: rt.keyring, dialects };
 
@@ -237,6 +238,8 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     return c.json(result);
   });
 
-  api.all('*', (c) => gatewayError(new GatewayError('not_found', `No such gateway route: ${c.req.method} ${c.req.path}`), rt));
+  api.all('*', (c) =>
+    gatewayError(new GatewayError('not_found', `No such gateway route: ${c.req.method} ${c.req.path}`), rt, requestIdOf(c)),
+  );
   return api;
 }

@@ -11,7 +11,7 @@ import type { Runtime } from './runtime.ts';
 // absent would do what the caller did not ask for (an endpoint sent every event, an event resent to
 // every endpoint) and still answer 2xx.
 
-/** The request's body as an object (none: empty), in one of the formats, within the body limit. */
+/** The request's body as an object (none, no bytes: empty), in one of the formats, within the body limit. */
 export async function bodyObject(
   c: Context<GatewayEnv>,
   rt: Runtime,
@@ -20,8 +20,10 @@ export async function bodyObject(
   const length = c.req.header('content-length');
   if (length === '0' || (length === undefined && !c.req.header('content-type'))) return {};
   const raw = await decodeBody(c.req.raw, formats, rt.config.bodyLimitBytes);
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new GatewayError('invalid_request', 'The body must be an object.');
+  if (raw === undefined) return {};
+  // JSON `null` is a body, not an absent one: refused as an array or a string is, not read as no parameters.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new GatewayError('invalid_request', 'The body must be an object.');
   return raw as Record<string, unknown>;
 }
 

@@ -32,8 +32,8 @@ export interface DialectHandlers {
   /** `DELETE` on a customer, where the dialect has one (else its not-found). */
   readonly delete: Handler;
   readonly notFound: Handler;
-  /** Any error as this dialect answers it. */
-  readonly fail: (error: unknown) => Response;
+  /** Any error as this dialect answers it (what is logged names the request). */
+  readonly fail: (c: Context, error: unknown) => Response;
 }
 
 const jsonType = 'application/json; charset=utf-8';
@@ -85,9 +85,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
   /** A JSON answer with every header it needs already in it (response-headers.ts). */
   const ok = (c: Context, status: number, body: string, headers?: Record<string, string>): Response =>
     answer(c, requestIdHeader, status, body, jsonType, headers);
-  const fail = (error: unknown): Response => {
+  const fail = (c: Context, error: unknown): Response => {
     if (error instanceof SimulatedAnswer) return error.response;
-    const e = inDialectTerms(asGatewayError(error, rt, dialect.name), dialect);
+    const e = inDialectTerms(asGatewayError(error, rt, dialect.name, requestIdOf(c)), dialect);
     const { status, body } = dialect.wire.renderError(e);
     return json(status, JSON.stringify(body), errorHeaders(e));
   };
@@ -207,7 +207,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     const spec = dialect.wire.delete;
     const ref = c.req.param('id') ?? '';
     if (!spec || spec.retrieve === 'not_found')
-      return fail(new GatewayError('not_found', `No such customer: '${ref}'`, { reference: ref }));
+      return fail(c, new GatewayError('not_found', `No such customer: '${ref}'`, { reference: ref }));
     const ctx = { expand: [], principal };
     const body = spec.retrieve === 'tombstone' && spec.tombstone ? spec.tombstone(customer, ctx) : dialect.wire.render(customer, ctx);
     return ok(c, 200, JSON.stringify(body), { etag: etagOf(customer) });
@@ -215,7 +215,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
 
   async function remove(c: Context): Promise<Response> {
     const spec = dialect.wire.delete;
-    if (!spec) return fail(notFoundRoute(c));
+    if (!spec) return fail(c, notFoundRoute(c));
     const { req, principal } = await caller(c, 'delete');
     const { customer } = await rt.customers.delete(
       dialect.ids,
@@ -251,13 +251,13 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         const body = rt.renderedReads.body(dialect.name, principal, expand, customer, () => renderer(principal, expand)(customer));
         return ok(c, 200, body, { etag: etagOf(customer) });
       } catch (error) {
-        return fail(error);
+        return fail(c, error);
       }
     },
     list: async (c) => {
       try {
         const list = dialect.wire.list;
-        if (!list) return fail(notFoundRoute(c));
+        if (!list) return fail(c, notFoundRoute(c));
         const { principal } = await caller(c, 'read');
         const url = new URL(c.req.url);
         // Each parameter's first value, as the provider's frameworks read a repeated one.
@@ -272,13 +272,13 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         const item = (customer: Customer) => dialect.wire.render(customer, { expand: [], principal });
         return ok(c, 200, JSON.stringify(list.render(page, { principal, path: url.pathname, item })));
       } catch (error) {
-        return fail(error);
+        return fail(c, error);
       }
     },
-    update: (c) => update(c).catch(fail),
-    create: (c) => create(c).catch(fail),
-    delete: (c) => remove(c).catch(fail),
-    notFound: async (c) => fail(notFoundRoute(c)),
+    update: (c) => update(c).catch((error: unknown) => fail(c, error)),
+    create: (c) => create(c).catch((error: unknown) => fail(c, error)),
+    delete: (c) => remove(c).catch((error: unknown) => fail(c, error)),
+    notFound: async (c) => fail(c, notFoundRoute(c)),
     fail,
   };
 }

@@ -113,20 +113,22 @@ export interface Runtime {
 
 /**
  * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything
- * unexpected is logged (name and message only) and answered as an internal error.
+ * unexpected is logged (name and message only, with the request id the response's header gives, so
+ * a client's report finds the line) and answered as an internal error.
  */
-export function asGatewayError(error: unknown, rt: Runtime, dialect: string): GatewayError {
+export function asGatewayError(error: unknown, rt: Runtime, dialect: string, requestId: string | undefined): GatewayError {
   if (isGatewayError(error)) return error;
   if (error instanceof StoreBusy) {
     return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1 });
   }
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : '';
+  const request_id = requestId ?? null;
   if (storeUnavailable(error)) {
-    rt.logger.error('store_unavailable', { dialect, name, message });
+    rt.logger.error('store_unavailable', { request_id, dialect, name, message });
     return new GatewayError('unavailable', 'The store did not answer in time; retry shortly.', { retryAfterSeconds: 1 });
   }
-  rt.logger.error('unhandled_error', { dialect, name, message });
+  rt.logger.error('unhandled_error', { request_id, dialect, name, message });
   return new GatewayError('internal', 'An internal error occurred.');
 }
 

@@ -5,7 +5,7 @@ import { withQueryParameters } from '../contract/query-params.ts';
 import type { EndpointRow } from '../webhooks/index.ts';
 import { metadataView } from '../webhooks/endpoint-fields.ts';
 import { eventFacts, isEventType, parseEventId, stripeEvent } from '../webhooks/events.ts';
-import { markTenant } from './access.ts';
+import { markTenant, requestIdOf } from './access.ts';
 import { authenticate } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
 import { requestView } from './request-view.ts';
@@ -71,7 +71,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
         markTenant(c, principal.tenantId);
         return await handler(c, principal);
       } catch (error) {
-        const e = asGatewayError(error, rt, dialect.name);
+        const e = asGatewayError(error, rt, dialect.name, requestIdOf(c));
         const { status, body } = dialect.wire.renderError(e);
         return Response.json(body, { status, headers: errorHeaders(e) });
       }

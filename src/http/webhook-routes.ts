@@ -5,7 +5,7 @@ import type { EndpointRow } from '../webhooks/index.ts';
 import { stripeLikeBase, stripeWebhookRoutes } from './stripe-webhook-routes.ts';
 import { enabledEvents, scope } from './webhook-request.ts';
 import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
-import { markDialect, markTenant } from './access.ts';
+import { markDialect, markTenant, requestIdOf } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayError } from './gateway-api.ts';
@@ -52,7 +52,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
       markTenant(c, principal.tenantId);
       return await handler(c, principal);
     } catch (error) {
-      return gatewayError(error, rt);
+      return gatewayError(error, rt, requestIdOf(c));
     }
   };
   const wh = rt.webhooks;
