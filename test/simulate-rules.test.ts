@@ -181,12 +181,16 @@ describe('simulate rules through /gateway/v1/simulate', () => {
       times: null,
       created_at: new Date().toISOString(),
     });
+    const ids: (string | null)[] = [];
     for (let i = 0; i < 2; i++) {
       const res = await app.request('/v1/customers', { method: 'POST', headers: auth, body: new URLSearchParams({ name: 'Real' }) });
       expect(res.status).toBe(200);
+      ids.push(res.headers.get('request-id'));
     }
+    // Logged once per rule, with the id of the first request that met it.
+    expect(ids[0]).toBeTruthy();
     expect(logged).toEqual([
-      { event: 'simulate_rule_ignored', fields: expect.objectContaining({ dialect: 'wooshpay', rule: 'sim_prod' }) },
+      { event: 'simulate_rule_ignored', fields: expect.objectContaining({ request_id: ids[0], dialect: 'wooshpay', rule: 'sim_prod' }) },
     ]);
     await store.executor.close();
   });

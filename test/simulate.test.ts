@@ -128,7 +128,12 @@ describe('provider-specific and timing simulations', () => {
       body: new URLSearchParams({ name: 'Real' }),
     });
     expect(res.status).toBe(200);
-    expect(logged).toEqual([{ event: 'simulate_ignored', fields: expect.objectContaining({ dialect: 'wooshpay', value: 'status=503' }) }]);
+    // With the id the response gives, to find the request the line is about.
+    const id = res.headers.get('request-id');
+    expect(id).toBeTruthy();
+    expect(logged).toEqual([
+      { event: 'simulate_ignored', fields: expect.objectContaining({ request_id: id, dialect: 'wooshpay', value: 'status=503' }) },
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@ import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { parseSimulation, ruleMatches, simulateHeader } from '../contract/simulation.ts';
 import { listSimulateRules, type SimulateRuleRow } from '../store/simulate-rules.ts';
+import { requestIdOf } from './access.ts';
 import type { Runtime } from './runtime.ts';
 import { simulated } from './simulate.ts';
 
@@ -92,7 +93,9 @@ export class SimulateRules {
     if (this.#rt.config.production) {
       if (!this.#ignored.has(rule.id)) {
         this.#ignored.add(rule.id);
-        this.#rt.logger.error('simulate_rule_ignored', { dialect: dialect.name, reason: 'NODE_ENV=production', rule: rule.id });
+        // With the id of the request that met it (logged once per rule), as simulate.ts does.
+        const fields = { request_id: requestIdOf(c) ?? null, dialect: dialect.name, reason: 'NODE_ENV=production', rule: rule.id };
+        this.#rt.logger.error('simulate_rule_ignored', fields);
       }
       return;
     }

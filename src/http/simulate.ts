@@ -3,6 +3,7 @@ import { BoundedMap } from '../contract/bounded-map.ts';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
+import { requestIdOf } from './access.ts';
 import type { Runtime } from './runtime.ts';
 
 // Error injection for a dev server: `Custgate-Simulate: <what>[; times=N]` on a dialect request
@@ -95,7 +96,14 @@ export class SimulateHeader {
 
   async #apply(c: Context, dialect: AnyDialect, principal: Principal, header: string): Promise<void> {
     if (this.#rt.config.production) {
-      this.#rt.logger.error('simulate_ignored', { dialect: dialect.name, reason: 'NODE_ENV=production', value: header.slice(0, 100) });
+      // With the id the response's header gives, as every other per-request line (request-log.ts).
+      const fields = {
+        request_id: requestIdOf(c) ?? null,
+        dialect: dialect.name,
+        reason: 'NODE_ENV=production',
+        value: header.slice(0, 100),
+      };
+      this.#rt.logger.error('simulate_ignored', fields);
       return;
     }
     const [what = '', ...options] = header.split(';').map((part) => part.trim());
