@@ -46,9 +46,18 @@ export function postgresOptions(
   return options;
 }
 
-/** Opens the store DATABASE_URL names, migrated. */
-export async function openStore(env: EnvVars, options: OpenStoreOptions = {}): Promise<Store> {
-  const parsed = loadEnv(env);
+/** The environment as parsed (loadEnv) already: its DATABASE_URL is a target, not a string. */
+function isParsed(env: EnvVars | Env): env is Env {
+  return typeof env.DATABASE_URL === 'object';
+}
+
+/**
+ * Opens the store DATABASE_URL names, migrated. `env` is the process's environment (the CLI
+ * commands), or what loadEnv made of it where the caller has parsed it already (startNode), which
+ * is then not parsed again.
+ */
+export async function openStore(env: EnvVars | Env, options: OpenStoreOptions = {}): Promise<Store> {
+  const parsed = isParsed(env) ? env : loadEnv(env);
   const target = parsed.DATABASE_URL;
   // The PostgreSQL driver is loaded only for a PostgreSQL store: a SQLite server does not hold pg
   // in memory (about 10 MB of the compiled server's resident memory).

@@ -117,7 +117,7 @@ export async function startNode(
   // Before the store is opened: a trace file that cannot be written stops the start here.
   if (traceFile) checkTraceFile(traceFile);
   const metrics = options.metrics ?? new GatewayMetrics();
-  const store = options.store ?? (await openStore(env, { onError: metrics.storeError }));
+  const store = options.store ?? (await openStore(parsed, { onError: metrics.storeError }));
   if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
