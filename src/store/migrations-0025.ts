@@ -2,7 +2,8 @@ import { type Migration, PostgresAdapter, sql } from 'kysely';
 import type { AnyDb } from './migrations.ts';
 
 // Migrations 0025 on: import leases, create attempts, the outbox's via and pending, gateway
-// instances, import conflicts, webhook endpoint fields and event ids, reset generations.
+// instances, import conflicts, webhook endpoint fields and event ids, reset generations, and
+// `outbox_pending` left to PostgreSQL alone.
 // src/store/migrations.ts puts the parts together, in order; a migration once released is never edited.
 
 export const migrations0025: Record<string, Migration> = {
@@ -190,6 +191,17 @@ export const migrations0025: Record<string, Migration> = {
           and (i.state = 'running' or upstream_links.created_at <= i.updated_at)`;
       await sql`update upstream_links set import_started_at = (select i.started_at ${owner})
         where import_started_at is null and exists (select 1 ${owner})`.execute(db);
+    },
+  },
+  // `outbox_pending` (0035) serves PostgreSQL's pick alone (src/store/outbox-due.ts). SQLite and D1
+  // pick through `outbox_due` and `outbox_open` (src/store/outbox.ts), and bind the state there, so
+  // the index's `"state" = 'pending'` is never implied: SQLite cannot use it even when told to
+  // (INDEXED BY: "no query solution"). No query of theirs read it, and every outbox insert and
+  // settle kept it up to date. Rows are untouched; PostgreSQL keeps the index.
+  '0050_outbox_pending_postgres_only': {
+    async up(db: AnyDb) {
+      if (db.getExecutor().adapter instanceof PostgresAdapter) return;
+      await db.schema.dropIndex('outbox_pending').execute();
     },
   },
 };

@@ -11,8 +11,8 @@ import type { Database, OutboxTable } from './schema.ts';
 //
 // Here nothing is left for the planner to turn into a join:
 // - due rows are walked one at a time in the order of the partial index `outbox_pending`
-//   (migration 0035), each step "the next pending row after this one", an index descent that the
-//   recursive query repeats only as often as the outer LIMIT pulls rows
+//   (migration 0035; PostgreSQL's alone since 0050), each step "the next pending row after this
+//   one", an index descent that the recursive query repeats only as often as the outer LIMIT pulls rows
 //   (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-RECURSIVE);
 // - the check for an earlier pending version of the same customer is a scalar sub-query (which
 //   PostgreSQL never pulls up into a join), one seek in `outbox_open` per walked row; its ORDER BY
