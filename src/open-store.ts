@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
    * migrations to it (the delivery thread's store, src/entries/delivery-thread.ts).
    */
   readonly writerPort?: MessagePort;
+  /** PostgreSQL: a pool of at most this many connections, never more than CUSTGATE_PG_POOL_SIZE. */
+  readonly maxConnections?: number;
 }
 
 /** The store's PostgreSQL options from the parsed environment (docs/scaling.md): the store itself reads no environment. */
@@ -46,6 +48,13 @@ export function postgresOptions(
   return options;
 }
 
+async function openPostgres(url: string, parsed: Env, maxConnections: number | undefined) {
+  const { PostgresExecutor, defaultPoolSize } = await import('./store/postgres.ts');
+  const options = postgresOptions(url, parsed);
+  if (maxConnections === undefined) return new PostgresExecutor(options);
+  return new PostgresExecutor({ ...options, poolSize: Math.min(maxConnections, options.poolSize ?? defaultPoolSize) });
+}
+
 /** The environment as parsed (loadEnv) already: its DATABASE_URL is a target, not a string. */
 function isParsed(env: EnvVars | Env): env is Env {
   return typeof env.DATABASE_URL === 'object';
@@ -63,7 +72,7 @@ export async function openStore(env: EnvVars | Env, options: OpenStoreOptions = 
   // in memory (about 10 MB of the compiled server's resident memory).
   const executor =
     target.kind === 'postgres'
-      ? new (await import('./store/postgres.ts')).PostgresExecutor(postgresOptions(target.url, parsed))
+      ? await openPostgres(target.url, parsed, options.maxConnections)
       : new SqliteExecutor({
           path: target.path,
           synchronous: parsed.CUSTGATE_SQLITE_SYNCHRONOUS,

@@ -5,6 +5,7 @@ import { registry } from '../../dialects/index.ts';
 import { loadConfig } from '../config.ts';
 import { dialectList } from '../contract/registry.ts';
 import { openStore } from '../open-store.ts';
+import { defaultDeliveryConcurrency } from '../outbox/dispatcher.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { transportFor } from '../upstream/node-transport.ts';
@@ -37,7 +38,16 @@ function lowerPriority(nice: number): void {
 lowerPriority(data.nice);
 const config = loadConfig(data.env);
 const logger = nodeLogger(data.env);
-const store = await openStore(data.env, data.writerPort ? { writerPort: data.writerPort } : {});
+// PostgreSQL: a pool no larger than the store calls the dispatcher can have in flight. One drain
+// runs at a time (DrainLoop), its rounds one after another (drainRounds' `parallel` is 1 for the
+// outbox), and a round's rows, at most its concurrency, each make their store calls one after
+// another; the pick, lease and settle run between rounds. Its pool of CUSTGATE_PG_POOL_SIZE (10 by
+// default) was budgeted beside the serving thread's though it could never fill past that
+// (docs/scaling.md).
+const store = await openStore(data.env, {
+  ...(data.writerPort ? { writerPort: data.writerPort } : {}),
+  maxConnections: defaultDeliveryConcurrency,
+});
 const dialects = dialectList(registry);
 const transport = transportFor(config.upstreamTransport);
 // Its pace is a share of this thread (CUSTGATE_DELIVERY_SHARE), not of the main thread's.

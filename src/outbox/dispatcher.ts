@@ -49,6 +49,9 @@ export interface DrainReport {
 
 const maxRetryAfterMs = 3600_000;
 
+/** Deliveries a dispatcher claims and sends at once unless told otherwise (one round's rows). */
+export const defaultDeliveryConcurrency = 8;
+
 const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0, compared: 0, mismatched: 0, paused: 0 });
 
 /** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
@@ -85,7 +88,7 @@ export class Dispatcher {
       timeoutMs: 10_000,
       baseDelayMs: 500,
       maxDelayMs: 300_000,
-      concurrency: 8,
+      concurrency: defaultDeliveryConcurrency,
       ...options,
     };
     const { baseDelayMs, maxDelayMs, random } = this.#o;

@@ -38,6 +38,9 @@ export interface PostgresOptions {
   readonly preparedStatements?: boolean;
 }
 
+/** Connections a pool may open when CUSTGATE_PG_POOL_SIZE does not say (docs/scaling.md). */
+export const defaultPoolSize = 10;
+
 // Session-level advisory lock taken around migrations, so processes that start together migrate
 // one after the other (kysely's Migrator locks too, but only once its own tables exist).
 const migrationLock = 0x6375_7374; // "cust"
@@ -75,7 +78,7 @@ export class PostgresExecutor implements SqlExecutor {
     ].filter(Boolean);
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? defaultPoolSize,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
       types,
