@@ -139,7 +139,12 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
     const h = handlers.get(dialect)!;
     mount(app, dialect.routes.prefix, dialect, h);
     app.all(`${dialect.routes.prefix}/*`, h.notFound);
-    if (dialect.routes.root === true) mount(app, '', dialect, h);
+    if (dialect.routes.root === true) {
+      mount(app, '', dialect, h);
+      // Under its own root collection a path is the dialect's whatever the credential
+      // (`PUT /api/customers/1/`, `//1`, an odd method): its 404, not the gateway's.
+      app.all(`${dialect.routes.collection}/*`, h.notFound);
+    }
   }
 
   // Root paths served by more than one dialect: the credential's shape picks one.
@@ -161,6 +166,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
       const { dialect, h } = pick(c);
       return route(dialect, h, c.req.method, true)(c);
     });
+    app.all(`${collection}/*`, (c) => pick(c).h.notFound(c));
   }
 
   app.notFound((c) => {
