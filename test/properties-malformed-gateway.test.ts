@@ -151,6 +151,41 @@ describe('malformed requests: the gateway API and Stripe-like webhook resources'
     auth: fc.constantFrom('wooshpay', 'wooshpay', 'wooshpay', 'zenskar', 'bigcapital', 'meteroid', 'connhex', 'none', 'other'),
   });
 
+  it('refuses a NUL in an id of a path (404) or in text it keeps (400), in its envelope: PostgreSQL cannot hold one', async () => {
+    const auth = { authorization: `Bearer ${gw.tenant.credentials.wooshpay!.secret_key}` };
+    const form = (body: string): RequestInit => ({
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    for (const [path, method] of [
+      ['/gateway/v1/simulate/sim_a%00b', 'DELETE'],
+      ['/gateway/v1/upstreams/ups_a%00b', 'GET'],
+      ['/gateway/v1/upstreams/ups_a%00b/import', 'GET'],
+      ['/gateway/v1/upstreams/ups_a%00b/webhook', 'POST'],
+      ['/gateway/v1/webhook_endpoints/we_a%00b', 'GET'],
+      ['/v1/webhook_endpoints/we_a%00b', 'GET'],
+    ] as const) {
+      const res = await gw.request(path, { method, headers: auth });
+      expect(res.status, path).toBe(404);
+      expect(Object.keys((await res.json()) as object), path).toEqual(['error']);
+    }
+    const refusals: [string, RequestInit, string][] = [
+      ['/gateway/v1/simulate', jsonInit('POST', { status: '503', path: '/a\u0000' }, auth), 'path'],
+      ['/v1/webhook_endpoints', form(`url=${encodeURIComponent(`${downUrl}/a`)}&description=a%00b`), 'description'],
+      ['/v1/webhook_endpoints', form(`url=${encodeURIComponent(`${downUrl}/a`)}%00b`), 'url'],
+    ];
+    const before = (await (await gw.request('/gateway/v1/webhook_endpoints', { headers: auth })).json()) as { data: unknown[] };
+    for (const [path, init, named] of refusals) {
+      const res = await gw.request(path, init);
+      const text = await res.text();
+      expect(res.status, `${path} ${text}`).toBe(400);
+      expect(text).toContain(named);
+    }
+    const after = (await (await gw.request('/gateway/v1/webhook_endpoints', { headers: auth })).json()) as { data: unknown[] };
+    expect(after.data).toHaveLength(before.data.length);
+  });
+
   it('never answers 5xx for its input, refuses in its envelope with no stack, and changes no customer', {
     timeout: propertyTimeout(60_000, runs, 300),
   }, async () => {

@@ -122,15 +122,16 @@ function bodyFor(method: string, path: string): RequestInit {
   return { body: 'description=hijacked', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
 }
 
+/** `text` with every whole occurrence of `id` as `<id>`: B's number 3 is not the 3 inside another id. */
+const whole = (text: string, id: string) =>
+  text.replace(new RegExp(`(?<![A-Za-z0-9_-])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`, 'g'), '<id>');
+
 /** The answer with the id it was asked about (and its request id) taken out. */
 async function seen(res: Response, id: string): Promise<{ status: number; body: string }> {
   const text = await res.text();
   return {
     status: res.status,
-    body: text
-      .replaceAll(id, '<id>')
-      .replaceAll(encodeURIComponent(id), '<id>')
-      .replace(/"req_[A-Za-z0-9]+"/g, '"<req>"'),
+    body: whole(whole(text, id), encodeURIComponent(id)).replace(/"req_[A-Za-z0-9]+"/g, '"<req>"'),
   };
 }
 

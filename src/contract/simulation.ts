@@ -125,7 +125,7 @@ export function simulateRule(input: SimulateRuleInput, dialects: readonly AnyDia
   if (times === undefined) return `--times ${input.times}: a count from 1 to 10000`;
   if (every !== null && times !== null) return '--every and --times exclude each other';
   const path = input.path?.trim() || null;
-  if (path !== null && (!path.startsWith('/') || path.length > 255))
+  if (path !== null && (!path.startsWith('/') || path.length > 255 || path.includes('\u0000')))
     return `--path ${path}: a path prefix or glob starting with / (at most 255 characters)`;
   const method = input.method?.trim().toUpperCase() || null;
   if (method !== null && !/^[A-Z]{3,7}$/.test(method)) return `--method ${input.method}: an HTTP method (GET, POST, PATCH, …)`;

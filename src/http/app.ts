@@ -20,7 +20,7 @@ import { SimulateHeader } from './simulate.ts';
 import { onReset } from '../store/tenant-reset.ts';
 import { SimulateRules } from './simulate-rules.ts';
 import { webRoutes } from '../web/index.ts';
-import { mountWebhooks } from './webhook-routes.ts';
+import { hasNul, mountWebhooks } from './webhook-routes.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
@@ -103,6 +103,9 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   if (rt.requestLog.enabled) app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
+    // No id the gateway API takes holds NUL, and PostgreSQL refuses the character in a query
+    // (a 500 there, where SQLite found nothing): such a path names nothing.
+    if (hasNul(c.req.url)) return gatewayError(new GatewayError('not_found', 'No such resource: the path holds a NUL character.'), rt);
     await next();
   });
   // Before the gateway API, whose catch-all would answer for these paths.
