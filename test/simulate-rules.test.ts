@@ -124,6 +124,28 @@ describe('simulate rules through /gateway/v1/simulate', () => {
     }
   });
 
+  it('a glob path matches as a glob, and one of many stars does not hold the process on a long path', async () => {
+    const auth = wooshpayAuth(gw);
+    const stars = `/wooshpay/${'*a'.repeat(12)}*b`;
+    const cases: [string, string, number][] = [
+      ['/wooshpay/v1/*/cus_glob*', '/wooshpay/v1/customers/cus_glob0000000000', 503],
+      ['/wooshpay/v1/*/cus_glob*', '/wooshpay/v1/customers/cus_other000000000', 404],
+      ['/wooshpay/*s/*x', '/wooshpay/v1/customers/cus_x', 503],
+      ['/wooshpay/*s/*x', '/wooshpay/v1/customers/cus_y', 404],
+      // Before: a RegExp of `.*`s, which backtracked for minutes on the first path below.
+      [stars, `/wooshpay/v1/customers/${'a'.repeat(60)}`, 404],
+      [stars, `/wooshpay/v1/customers/${'a'.repeat(12)}b`, 503],
+    ];
+    for (const [path, request, status] of cases) {
+      const added = (await (await rules(gw, { body: { status: '503', path, method: 'GET' } })).json()) as { id: string };
+      try {
+        expect((await gw.request(request, { headers: auth })).status, `${path} ${request}`).toBe(status);
+      } finally {
+        await rules(gw, { method: 'DELETE', path: `/${added.id}` });
+      }
+    }
+  }, 30_000);
+
   it('a rule that cannot work is a 400 that says what a rule takes; nothing is stored', async () => {
     for (const body of [
       { status: '999' },

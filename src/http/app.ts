@@ -20,7 +20,7 @@ import { SimulateHeader } from './simulate.ts';
 import { onReset } from '../store/tenant-reset.ts';
 import { SimulateRules } from './simulate-rules.ts';
 import { webRoutes } from '../web/index.ts';
-import { mountWebhooks } from './webhook-routes.ts';
+import { hasNul, mountWebhooks } from './webhook-routes.ts';
 
 export type { GatewayDeps } from './runtime.ts';
 
@@ -103,6 +103,10 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   if (rt.requestLog.enabled) app.use('*', rt.requestLog.middleware(deps.config.bodyLimitBytes));
   app.use('/gateway/v1/*', async (c, next) => {
     markDialect(c, 'gateway');
+    // No id the gateway API takes holds NUL, and PostgreSQL refuses the character in a query
+    // (a 500 there, where SQLite found nothing): such a path names nothing.
+    if (hasNul(c.req.url))
+      return gatewayError(new GatewayError('not_found', 'No such resource: the path holds a NUL character.'), rt, requestIdOf(c));
     await next();
   });
   // Before the gateway API, whose catch-all would answer for these paths.
@@ -140,7 +144,12 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
     const h = handlers.get(dialect)!;
     mount(app, dialect.routes.prefix, dialect, h);
     app.all(`${dialect.routes.prefix}/*`, h.notFound);
-    if (dialect.routes.root === true) mount(app, '', dialect, h);
+    if (dialect.routes.root === true) {
+      mount(app, '', dialect, h);
+      // Under its own root collection a path is the dialect's whatever the credential
+      // (`PUT /api/customers/1/`, `//1`, an odd method): its 404, not the gateway's.
+      app.all(`${dialect.routes.collection}/*`, h.notFound);
+    }
   }
 
   // Root paths served by more than one dialect: the credential's shape picks one.
@@ -162,6 +171,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
       const { dialect, h } = pick(c);
       return route(dialect, h, c.req.method, true)(c);
     });
+    app.all(`${collection}/*`, (c) => pick(c).h.notFound(c));
   }
 
   app.notFound((c) => {

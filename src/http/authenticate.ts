@@ -28,9 +28,12 @@ async function verify(dialect: AnyDialect, req: RequestView, action: Action, rt:
   if (!verified) throw invalid();
   const principal = dialect.auth.principal(verified, req, action);
   if (isGatewayError(principal)) throw principal;
-  // Whatever its claims say, a token acts only for the tenant whose key signed it.
-  if (verified.type === 'jwt' && principal.tenantId.toLowerCase() !== verified.tenantId) throw invalid();
-  return principal;
+  if (verified.type !== 'jwt' || principal.tenantId === verified.tenantId) return principal;
+  // Whatever its claims say, a token acts only for the tenant whose key signed it. Its claim may
+  // name that tenant in capitals (a UUID is the same in either case); the store keys tenants by
+  // the lower-case id, so a principal in capitals saw an empty tenant and could write nothing.
+  if (principal.tenantId.toLowerCase() !== verified.tenantId) throw invalid();
+  return { ...principal, tenantId: verified.tenantId };
 }
 
 /**

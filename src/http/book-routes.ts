@@ -5,6 +5,7 @@ import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
+import { sleepFor } from '../upstream/list-pages.ts';
 import { requestIdOf } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
@@ -26,6 +27,29 @@ async function upstreamOf(rt: Runtime, tenantId: string, id: string): Promise<Up
   const row = await rt.store.upstreams.find(tenantId, id);
   if (!row) throw new GatewayError('not_found', `No such upstream: '${id}'`, { reference: id });
   return row;
+}
+
+/**
+ * The most a reconciliation over HTTP waits, in all, for a provider that is throttling or down:
+ * `custgate upstream reconcile` waits about a minute (src/upstream/list-pages.ts), past what a
+ * client or a load balancer holds a request open, so the caller got no answer at all.
+ */
+const httpWaitMs = 3_000;
+
+/** list-pages' waits within `httpWaitMs`; past it, the provider's 503 with the wait it asked for. */
+function boundedWaits(): (ms: number) => Promise<void> {
+  let waited = 0;
+  return async (ms) => {
+    if (waited + ms > httpWaitMs) {
+      throw new GatewayError(
+        'upstream_unavailable',
+        'The upstream provider did not answer its list in time; retry later, or run `custgate upstream reconcile`, which waits longer.',
+        { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) },
+      );
+    }
+    waited += ms;
+    await sleepFor(ms);
+  };
 }
 
 /** The optional body of POST …/import: {"rate": n, "on_conflict": "report" | "link"}. */
@@ -65,7 +89,7 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
 
   api.get('/upstreams/:id/reconciliation', read, async (c) => {
     const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
-    return c.json(await reconcile({ store: rt.store, client: rt.upstreams }, row, { now: rt.now }));
+    return c.json(await reconcile({ store: rt.store, client: rt.upstreams }, row, { now: rt.now, sleep: boundedWaits() }));
   });
 
   api.get('/upstreams/:id/create-attempts', read, async (c) => {

@@ -141,6 +141,9 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   return api;
 }
 
+/** Whether a request's path (not its query) holds a NUL, percent-encoded as every client sends one. */
+export const hasNul = (url: string): boolean => /%00/.test(url.split('?', 1)[0]!);
+
 /** Every webhook route: the gateway's, and Stripe's resources for each Stripe-like dialect (form bodies). */
 export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDialect[], rt: Runtime): void {
   app.route('/gateway/v1', webhookGatewayApi(dialects, rt));
@@ -148,6 +151,13 @@ export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDiale
     const routes = new Hono<GatewayEnv>();
     routes.use(async (c, next) => {
       markDialect(c, dialect.name);
+      if (hasNul(c.req.url)) {
+        // As the gateway API's (app.ts): a NUL names no endpoint or event, on PostgreSQL too.
+        const { status, body } = dialect.wire.renderError(
+          new GatewayError('not_found', 'No such resource: the path holds a NUL character.'),
+        );
+        return Response.json(body, { status });
+      }
       await next();
     });
     routes.route('/', stripeWebhookRoutes(dialect, rt));

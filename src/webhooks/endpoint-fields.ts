@@ -18,6 +18,8 @@ const chars = (text: string): number => [...text].length;
 /** The description to store: null for none. */
 export function descriptionOf(given: unknown): string | null {
   if (typeof given !== 'string') throw refused('description must be a string.', 'description');
+  // PostgreSQL text cannot hold NUL (SQLite can): refused on every backend alike (src/core/write-checks.ts).
+  if (given.includes('\u0000')) throw refused('description cannot contain a NUL character.', 'description');
   if (chars(given) > 5000) throw refused('description must be at most 5000 characters.', 'description');
   return given === '' ? null : given;
 }
@@ -55,6 +57,7 @@ export function disabledOf(given: unknown): boolean {
 const urlSchema = v.pipe(
   v.string('url must be a string.'),
   v.maxLength(2048, 'url is longer than 2048 characters.'),
+  v.check((text) => !text.includes('\u0000'), 'url cannot contain a NUL character.'),
   v.check((text) => {
     try {
       const u = new URL(text);
