@@ -5,7 +5,7 @@ import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
 import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
-import { asCarried, carriedFields, emptiedFields, emptyHeld, type Uncarried, uncarried } from '../upstream/fidelity.ts';
+import { asCarried, carriedFields, emptiedFields, heldEmpty, type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -35,13 +35,6 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
  * form of a "", and `held` those of them it holds as "" (the rest went as none).
  */
 export type Carried = { patch: CustomerPatch; notCarried: string[]; emptied: string[]; held: string[] };
-
-/**
- * Of the emptied fields, those the provider holds as "" (Zenskar, Bigcapital), every "" of them,
- * address members too: sent as "", not as none.
- */
-const heldEmpty = (dialect: AnyDialect, after: CustomerFields, emptied: readonly FieldName[], carried: CustomerFields): FieldName[] =>
-  emptied.filter((f) => emptyHeld(dialect, after, carried, f));
 
 /**
  * The delivery's record of what it did not carry. A field left out keeps the provider's value; a
@@ -113,7 +106,7 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   }
   // A "" left out after all (declared, or refused above) was not sent as none: the provider keeps it.
   const sent = emptied.filter((f) => Object.hasOwn(patch, f));
-  return { patch, notCarried, emptied: sent, held: heldEmpty(upstream.dialect, work.fields, sent, carried) };
+  return { patch, notCarried, emptied: sent, held: heldEmpty(upstream.dialect, work.fields, carried, sent) };
 }
 
 /**
@@ -135,7 +128,7 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const notCarried = [
     ...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied]),
   ];
-  return { patch, notCarried, emptied, held: heldEmpty(upstream.dialect, current, emptied, carried) };
+  return { patch, notCarried, emptied, held: heldEmpty(upstream.dialect, current, carried, emptied) };
 }
 
 /**

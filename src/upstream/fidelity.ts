@@ -249,10 +249,14 @@ export function emptiedFields(
   return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).length > 0);
 }
 
-/** Does the provider hold every "" of `field` the write leaves (its form of them, `carried`, shows each as "")? */
-export function emptyHeld(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, field: FieldName): boolean {
+/**
+ * Of the emptied fields, those whose every "" the write leaves the provider holds (its form of them,
+ * `carried`, shows each as "": Zenskar, Bigcapital), address members too: sent as "", not as none.
+ */
+export function heldEmpty(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, emptied: readonly FieldName[]): FieldName[] {
+  if (emptied.length === 0) return [];
   const sent = materialise(dialect, after);
-  return emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === '');
+  return emptied.filter((field) => emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === ''));
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */
