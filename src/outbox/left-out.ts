@@ -17,12 +17,18 @@ import type { DeliveryOutcome, DeliveryWork } from './types.ts';
  * A mirror cannot refuse the write (the local store is the system of record, and it committed):
  * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
  * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
- * the provider would misread, and named so the delivery records it. The decision is made on the
- * change alone (no `current`): the upstream may still hold the value the local customer cleared.
+ * the provider would misread, and named so the delivery records it. The decision is made against
+ * what the upstream was last given (`given`: a clear with no form is a loss only where it held a
+ * value, not for every address a Bigcapital mirror sends with no contact email), or on the change
+ * alone where that is not known: the upstream may still hold the value the local customer cleared.
  * A create needs none of this: leaving a member out is its clear.
  */
-export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
-  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
+export function leaveOutUncarried(
+  dialect: AnyDialect,
+  patch: CustomerPatch,
+  given?: Customer,
+): { patch: CustomerPatch; notCarried: string[] } {
+  const declared = [...(dialect.client.cannotCarry?.(given ? { patch, current: given } : { patch }) ?? [])];
   if (declared.length === 0) return { patch, notCarried: [] };
   const out: Record<string, unknown> = { ...patch };
   // A member path (address.line2) is left to the client half, which sends no form for it.
@@ -64,7 +70,7 @@ export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied, held 
  * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
  */
 export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: DeliveryWork, current: Customer): Promise<Carried> {
-  const declared = leaveOutUncarried(upstream.dialect, work.patch);
+  const declared = leaveOutUncarried(upstream.dialect, work.patch, work.before && { ...current, ...work.before });
   let patch = declared.patch;
   const client = upstream.dialect.client;
   // A field the provider shows but its update takes no value for (Wooshpay's tax_exempt or
@@ -81,7 +87,14 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   // sent as "", and named too: this change made it "", and the provider held another value, which
   // its API reads "" as clearing.
   const carried = asCarried(upstream.dialect, work.fields);
-  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), carried, true);
+  const emptied = emptiedFields(
+    upstream.dialect,
+    work.fields,
+    carriedFields(upstream.dialect, work.changed, work.fields),
+    carried,
+    true,
+    work.before,
+  );
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).

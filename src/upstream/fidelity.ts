@@ -237,6 +237,8 @@ export function inexact(
  * provider holding "" shows as "" (Zenskar's phone_number and address members): its API reads ""
  * as none where it holds another value, as it did before this change. A same-as-billing shipping
  * address goes as the billing address where the provider has no such flag: its "" are the billing's.
+ * With `given` (what the provider was last given), a "" it was given already was named then: a
+ * later change of another member of the address sends it again, and nothing changes there.
  */
 export function emptiedFields(
   dialect: AnyDialect,
@@ -244,9 +246,12 @@ export function emptiedFields(
   fields: readonly FieldName[],
   carried: CustomerFields = asCarried(dialect, after),
   changed = false,
+  given?: CustomerFields,
 ): FieldName[] {
   const sent = materialise(dialect, after);
-  return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).length > 0);
+  const was = given && materialise(dialect, given);
+  const fresh = (path: readonly string[]) => was === undefined || valueAt(was, path) !== '';
+  return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).some(fresh));
 }
 
 /**
