@@ -18,9 +18,9 @@ import type { DeliveryOutcome, DeliveryWork } from './types.ts';
  * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
  * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
  * the provider would misread, and named so the delivery records it. The decision is made against
- * what the upstream was last given (`given`: a clear with no form is a loss only where it held a
- * value, not for every address a Bigcapital mirror sends with no contact email), or on the change
- * alone where that is not known: the upstream may still hold the value the local customer cleared.
+ * what the upstream was last given for a member (`given`: a clear with no form is a loss only
+ * where it held a value, not for every address a Bigcapital mirror sends with no contact email),
+ * else on the change alone: the upstream may still hold the value the local customer cleared.
  * A create needs none of this: leaving a member out is its clear.
  */
 export function leaveOutUncarried(
@@ -28,7 +28,11 @@ export function leaveOutUncarried(
   patch: CustomerPatch,
   given?: Customer,
 ): { patch: CustomerPatch; notCarried: string[] } {
-  const declared = [...(dialect.client.cannotCarry?.(given ? { patch, current: given } : { patch }) ?? [])];
+  const alone = dialect.client.cannotCarry?.({ patch }) ?? [];
+  const known = given && new Set(dialect.client.cannotCarry?.({ patch, current: given }) ?? []);
+  // A whole field as on the change alone: an earlier delivery may have left it out, and the
+  // provider keep a value the local customer no longer had then (a Meteroid VAT number).
+  const declared = alone.filter((f) => !known || !f.includes('.') || known.has(f));
   if (declared.length === 0) return { patch, notCarried: [] };
   const out: Record<string, unknown> = { ...patch };
   // A member path (address.line2) is left to the client half, which sends no form for it.
