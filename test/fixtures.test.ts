@@ -111,6 +111,12 @@ describe('custgate fixtures load', () => {
           'fixture "acme".params.nam',
           'unknown parameter',
         ],
+        // A missing required one too, as translate names it (src/contract/validate.ts, inWords).
+        [
+          `fixtures:\n${good}  - name: acme\n    dialect: bigcapital\n    params: { displayName: Acme }\n`,
+          'fixture "acme".params.customerType',
+          'Missing required parameter: customerType (a Bigcapital create must have it).',
+        ],
       ] as const;
       // One through the CLI for the exit status; the others through the same loader in process.
       const [first, ...rest] = cases;

@@ -163,18 +163,67 @@ describe('translate: the loss report is exact', () => {
     }
   });
 
-  it('a Stripe address naming every member is a whole Meteroid billing_address, not a lossy merge', async () => {
+  // A Stripe "" keeps a stored "" (schemas/patch.ts, ClearOp.keepsEmpty); Meteroid replaces the
+  // address whole, and a member left out of it is none, so a stored "" there is cleared: each text
+  // member cleared with "" is named (lossy). Country has no "" (Stripe's "" clears it outright).
+  // Before, the report was empty.
+  const emptied = ['address.line1:lossy', 'address.line2:lossy', 'address.state:lossy', 'address.postal_code:lossy'];
+  it('a Stripe address naming every member is a whole Meteroid billing_address, with its "" clears named', async () => {
     const whole = await run('wooshpay', 'meteroid', {
       address: { line1: '', line2: '', city: 'Berlin', state: '', postal_code: '', country: 'DE' },
     });
-    expect(whole).toMatchObject({ body: { billing_address: { city: 'Berlin', country: 'DE' } }, losses: [] });
-    // Every member cleared is Meteroid's {} (it empties the address), also exact.
+    expect(whole).toMatchObject({ body: { billing_address: { city: 'Berlin', country: 'DE' } } });
+    expect(lost(whole)).toEqual(emptied);
+    // Every member cleared is Meteroid's {} (it empties the address): the city's "" too.
     const empty = await run('wooshpay', 'meteroid', {
       address: { line1: '', line2: '', city: '', state: '', postal_code: '', country: '' },
     });
-    expect(empty).toMatchObject({ body: { billing_address: {} }, losses: [] });
+    expect(empty).toMatchObject({ body: { billing_address: {} } });
+    expect(lost(empty)).toEqual([
+      'address.line1:lossy',
+      'address.line2:lossy',
+      'address.city:lossy',
+      'address.state:lossy',
+      'address.postal_code:lossy',
+    ]);
+    // A clear that came in as null (Zenskar's) clears a stored "" in both: nothing lost.
+    const nulls = { line1: null, line2: null, city: 'Berlin', state: null, zipCode: null, country: 'Germany' };
+    expect(await run('zenskar', 'meteroid', { address: nulls })).toMatchObject({ losses: [] });
     // One member is still a merge Meteroid cannot express.
     expect(lost(await run('wooshpay', 'meteroid', { address: { city: 'Berlin' } }))).toEqual(['address:inexpressible']);
+  });
+
+  it('the "" named is lost: a stored line1 "" the Stripe write keeps, the translated Meteroid write clears', async () => {
+    const meteroid = dialects.meteroid as AnyDialect;
+    const meteroidAuth = fixturesOf(meteroid).auth(gw.tenant.credentials.meteroid!);
+    const collection = `${meteroid.routes.prefix}${meteroid.routes.collection}`;
+    const address = { line1: '', line2: '', city: 'Berlin', state: '', postal_code: '', country: 'DE' };
+    const lines: unknown[] = [];
+    for (const through of ['wooshpay', 'meteroid'] as const) {
+      const created = await gw.request(collection, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...meteroidAuth },
+        body: JSON.stringify({ name: 'Blank Line', currency: 'EUR', billing_address: { line1: '', city: 'Oslo', country: 'NO' } }),
+      });
+      expect(created.status, await created.clone().text()).toBe(meteroid.wire.createdStatus);
+      const id = fixturesOf(meteroid).idOf(await created.json());
+      const write =
+        through === 'wooshpay'
+          ? gw.request(`/wooshpay/v1/customers/${id}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: JSON.stringify({ address }),
+            })
+          : gw.request(`${collection}/${id}`, {
+              method: 'PATCH',
+              headers: { 'content-type': 'application/json', ...meteroidAuth },
+              body: JSON.stringify((await run('wooshpay', 'meteroid', { address })).body),
+            });
+      expect((await write).status).toBe(200);
+      const read = await gw.request(`${collection}/${id}`, { headers: meteroidAuth });
+      lines.push(((await read.json()) as { billing_address: { line1: unknown } }).billing_address.line1);
+    }
+    expect(lines).toEqual(['', null]);
   });
 
   it('members the target keeps whatever it is sent are reported when the source clears them', async () => {

@@ -150,8 +150,12 @@ async function sequence(mode: Mode, client: AnyDialect, upstream: AnyDialect, pa
     if (mode === 'mirror') {
       expect(await drainTenant(local.dispatcher, local.store.outbox, tenant.tenant.id), seen).toMatchObject({ dead: 0 });
       const last = (await deliveries(uuid)).find((d) => d.version === a.version);
-      // A field the write changed and the delivery carried is in step again.
-      for (const change of diffFields(before, fieldsOf(a))) left.delete(change.field);
+      // A field the write changed and the delivery carried is in step again; not a "" member the
+      // provider was given before (and that was named then): sent again, it stays as it was there.
+      for (const change of diffFields(before, fieldsOf(a))) {
+        const given = emptyPaths(change.field, fieldsOf(a)[change.field]).some((path) => valueAt(before, path) === '');
+        if (!given) left.delete(change.field);
+      }
       for (const f of notCarried(last?.last_error ?? null)) left.add(f);
     }
     const aFields = fieldsOf(a);
@@ -211,10 +215,12 @@ describe('examples the property found', () => {
   it('mirror: a Meteroid phone "" into Bigcapital, which holds "" but reads one sent onto another value as none: named, in the second part of the record', {
     timeout: 60_000,
   }, async () => {
-    const left = await sequence('mirror', dialects.meteroid, dialects.bigcapital, [
-      { phone: set(''), shipping: set({ name: null, phone: null, same_as_billing: false, address: { ...emptyAddress, state: 'aa' } }) },
-    ]);
-    expect([...left]).toEqual(expect.arrayContaining(['shipping', 'phone']));
+    // The currency Bigcapital's update takes no value for is the first part of the record. (The
+    // shipping address was, named by its contact email, which Bigcapital has no clear for, though
+    // the customer never had one: noise, no longer named.)
+    const shipping = set({ name: null, phone: null, same_as_billing: false, address: { ...emptyAddress, state: 'aa' } });
+    const left = await sequence('mirror', dialects.meteroid, dialects.bigcapital, [{ currency: set('USD'), phone: set(''), shipping }]);
+    expect([...left].sort()).toEqual(['currency', 'phone']);
   });
   it('mirror: a Meteroid same_as_billing over a billing state "" into Zenskar (no flag: the billing address goes as ship_to_address, its "" read as none): named', {
     timeout: 60_000,
@@ -229,6 +235,16 @@ describe('examples the property found', () => {
   }, async () => {
     const vat = set([{ type: 'VAT', value: 'DE00000000', country: 'DE' }]);
     const left = await sequence('mirror', dialects.zenskar, dialects.meteroid, [{ tax_ids: vat }, { tax_ids: clear }]);
+    expect([...left]).toContain('tax_ids');
+  });
+  // CUSTGATE_PAIRS_SEED=2404 x5: judged against the customer as last delivered (no VAT), the next
+  // tax_ids change was not named, though the provider still held the VAT number left out before.
+  it('mirror: … and a later tax_info without a VAT number is named again: Meteroid still holds the one left out', {
+    timeout: 60_000,
+  }, async () => {
+    const vat = set([{ type: 'VAT', value: 'DE00000000', country: 'DE' }]);
+    const abn = set([{ type: 'ABN', value: '00000000', country: 'DE' }]);
+    const left = await sequence('mirror', dialects.zenskar, dialects.meteroid, [{ tax_ids: vat }, { tax_ids: clear }, { tax_ids: abn }]);
     expect([...left]).toContain('tax_ids');
   });
 });

@@ -145,7 +145,19 @@ export function addressHooks(table: AddressTable) {
       if (patch[m]) losses.push(loss(`${field}.${m}`, 'unsupported', `Meteroid addresses have no ${m}; it is left out.`));
     }
     // A merge naming every member ({} when it clears them all) is a whole address.
-    if (Object.keys(out).length > 0 || !keepable || members.every((m) => patch[m])) return out;
+    if (Object.keys(out).length > 0 || !keepable || members.every((m) => patch[m])) {
+      // Replaced whole, a member left out is none. A clear that came in as "" keeps a stored ""
+      // (schemas/patch.ts, ClearOp.keepsEmpty), and Meteroid keeps the "" it is given: "" would set
+      // one where another value is stored, so neither form says it without the stored value.
+      for (const m of members) {
+        const memberOp = patch[m];
+        if (memberOp?.op === 'clear' && memberOp.keepsEmpty) {
+          const message = `Meteroid replaces the address whole and has no clear that keeps a stored "": a stored "" ${m} is cleared, not kept.`;
+          losses.push(loss(`${field}.${m}`, 'lossy', message));
+        }
+      }
+      return out;
+    }
     // Nothing to set: {} would empty the whole address to clear a member or two, so nothing is sent.
     for (const m of members) {
       if (patch[m]?.op === 'clear') {

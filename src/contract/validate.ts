@@ -53,6 +53,20 @@ export function validate<T>(schema: v.GenericSchema<unknown, T>, body: unknown):
 }
 
 /**
+ * An issue in words, not the schema library's: valibot's default for an unknown or missing member
+ * ("Invalid key: Expected never but received …") is what each dialect's own envelope rewords over
+ * HTTP (Stripe's "Received unknown parameter"). `call` names the request: `a Wooshpay update`.
+ * Translate (src/gateway/translate.ts) and fixture files (src/gateway/fixtures.ts) say it so.
+ */
+export function inWords(issue: Issue, call: string): Issue {
+  if (!issue.message.startsWith('Invalid key:')) return issue;
+  const name = issue.path.join('.');
+  if (issue.kind === 'unknown') return { ...issue, message: `Received unknown parameter: ${name} (${call} takes no such parameter).` };
+  if (issue.kind === 'missing') return { ...issue, message: `Missing required parameter: ${name} (${call} must have it).` };
+  return issue;
+}
+
+/**
  * An update body: as validate, except that where only the dialect's own limits refused it, it is
  * taken with `held`, the check that the customer holds every value let past them
  * (src/contract/held-limits.ts). A create has nothing held: it is validated.

@@ -2,9 +2,9 @@ import { parse as parseYaml } from 'yaml';
 import type { GatewayConfig } from '../config.ts';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import type { Customer } from '../../schemas/index.ts';
-import { type Issue, isGatewayError } from '../contract/errors.ts';
+import { isGatewayError } from '../contract/errors.ts';
 import { dialectPath, inDialectTerms } from '../contract/field-path.ts';
-import { validate } from '../contract/validate.ts';
+import { inWords, validate } from '../contract/validate.ts';
 import { CustomerService, createdFields, newCustomer, newPublicId, uuidPattern } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { deleteCustomers } from '../store/tenant-reset.ts';
@@ -115,11 +115,9 @@ function refusal(label: string, dialect: AnyDialect, error: unknown): FixtureErr
   if (error instanceof FixtureError) return error;
   if (!isGatewayError(error)) return new FixtureError(`${label}: ${error instanceof Error ? error.message : String(error)}`);
   const named = inDialectTerms(error, dialect);
-  // An unknown member's message is the schema library's ("Expected never"); say what it is, as each
-  // dialect's own envelope does over HTTP (Stripe's "Received unknown parameter").
-  const says = (issue: Issue) =>
-    issue.kind === 'unknown' ? `unknown parameter (the ${dialect.name} create takes no such parameter)` : issue.message;
-  const issues = (named.details.issues ?? []).map((issue) => `${label}.params.${issue.path.join('.')}: ${says(issue)}`);
+  const issues = (named.details.issues ?? []).map(
+    (issue) => `${label}.params.${issue.path.join('.')}: ${inWords(issue, `a ${dialect.title} create`).message}`,
+  );
   return new FixtureError(issues.length > 0 ? issues.join('; ') : `${label}: ${named.message}`);
 }
 

@@ -1,7 +1,7 @@
 import type { CustomerPatch, FieldName } from '../../schemas/index.ts';
 import type { AnyDialect, Loss } from '../contract/dialect.ts';
-import { GatewayError, type Issue } from '../contract/errors.ts';
-import { validate } from '../contract/validate.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { inWords, validate } from '../contract/validate.ts';
 
 export interface TranslateResult {
   readonly from: string;
@@ -55,22 +55,10 @@ export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body
   return { body: translated.body, losses };
 }
 
-/**
- * A source body's refusal in words, not the schema library's: its default for an unknown or missing
- * member ("Invalid key: Expected never but received …") is what each dialect's own envelope
- * rewords over HTTP (Stripe's "Received unknown parameter"; src/gateway/fixtures.ts does the same).
- */
+/** A source body's refusal, each unknown or missing member named in words (src/contract/validate.ts, inWords). */
 function sourceRefusal(from: AnyDialect, error: unknown): unknown {
   if (!(error instanceof GatewayError)) return error;
-  const issues = (error.details.issues ?? []).map((issue): Issue => {
-    if (!issue.message.startsWith('Invalid key:')) return issue;
-    const name = issue.path.join('.');
-    if (issue.kind === 'unknown')
-      return { ...issue, message: `Received unknown parameter: ${name} (a ${from.title} update takes no such parameter).` };
-    if (issue.kind === 'missing')
-      return { ...issue, message: `Missing required parameter: ${name} (a ${from.title} update must have it).` };
-    return issue;
-  });
+  const issues = (error.details.issues ?? []).map((issue) => inWords(issue, `a ${from.title} update`));
   return new GatewayError(error.code, issues[0]?.message ?? error.message, { ...error.details, issues });
 }
 

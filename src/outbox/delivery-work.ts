@@ -1,5 +1,5 @@
 import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
-import { absolutePatch, changedMetadataKeys, removedMetadataKeys, setFields } from '../core/absolute-patch.ts';
+import { absolutePatch, changedMetadataKeys, removedMetadataKeys, setFields, undoChanges } from '../core/absolute-patch.ts';
 import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -35,6 +35,7 @@ export async function deliveryWork(
   let changed: FieldName[];
   let removed: string[] = [];
   let metadataKeys: string[] | undefined;
+  let before: CustomerFields | undefined;
   if (create) {
     changed = setFields(fields);
   } else {
@@ -46,6 +47,9 @@ export async function deliveryWork(
     changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
     removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
     if (complete) metadataKeys = changedMetadataKeys(events.flatMap((e) => e.changes));
+    // What the upstream was last given: only after a delivery (a link made by a proxy write or an
+    // import holds the provider's own values, which the local history does not tell).
+    if (complete && since > 0) before = events.reduceRight((at, e) => undoChanges(at, e.changes), fields);
   }
   const dialect = dialectOf(dialects, upstream.dialect);
   return {
@@ -61,6 +65,7 @@ export async function deliveryWork(
     customer,
     changed,
     ...(metadataKeys ? { metadataKeys } : {}),
+    ...(before ? { before } : {}),
     patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
   };
 }

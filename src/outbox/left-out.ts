@@ -5,7 +5,7 @@ import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
 import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
-import { asCarried, carriedFields, emptiedFields, emptyHeld, type Uncarried, uncarried } from '../upstream/fidelity.ts';
+import { asCarried, carriedFields, emptiedFields, heldEmpty, type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -17,12 +17,22 @@ import type { DeliveryOutcome, DeliveryWork } from './types.ts';
  * A mirror cannot refuse the write (the local store is the system of record, and it committed):
  * what the upstream's client half declares it cannot carry (a clear Meteroid has no form for, a
  * shipping clear in Wooshpay's reference) is left out of the update rather than sent in a form
- * the provider would misread, and named so the delivery records it. The decision is made on the
- * change alone (no `current`): the upstream may still hold the value the local customer cleared.
+ * the provider would misread, and named so the delivery records it. The decision is made against
+ * what the upstream was last given for a member (`given`: a clear with no form is a loss only
+ * where it held a value, not for every address a Bigcapital mirror sends with no contact email),
+ * else on the change alone: the upstream may still hold the value the local customer cleared.
  * A create needs none of this: leaving a member out is its clear.
  */
-export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { patch: CustomerPatch; notCarried: string[] } {
-  const declared = [...(dialect.client.cannotCarry?.({ patch }) ?? [])];
+export function leaveOutUncarried(
+  dialect: AnyDialect,
+  patch: CustomerPatch,
+  given?: Customer,
+): { patch: CustomerPatch; notCarried: string[] } {
+  const alone = dialect.client.cannotCarry?.({ patch }) ?? [];
+  const known = given && new Set(dialect.client.cannotCarry?.({ patch, current: given }) ?? []);
+  // A whole field as on the change alone: an earlier delivery may have left it out, and the
+  // provider keep a value the local customer no longer had then (a Meteroid VAT number).
+  const declared = alone.filter((f) => !known || !f.includes('.') || known.has(f));
   if (declared.length === 0) return { patch, notCarried: [] };
   const out: Record<string, unknown> = { ...patch };
   // A member path (address.line2) is left to the client half, which sends no form for it.
@@ -35,13 +45,6 @@ export function leaveOutUncarried(dialect: AnyDialect, patch: CustomerPatch): { 
  * form of a "", and `held` those of them it holds as "" (the rest went as none).
  */
 export type Carried = { patch: CustomerPatch; notCarried: string[]; emptied: string[]; held: string[] };
-
-/**
- * Of the emptied fields, those the provider holds as "" (Zenskar, Bigcapital), every "" of them,
- * address members too: sent as "", not as none.
- */
-const heldEmpty = (dialect: AnyDialect, after: CustomerFields, emptied: readonly FieldName[], carried: CustomerFields): FieldName[] =>
-  emptied.filter((f) => emptyHeld(dialect, after, carried, f));
 
 /**
  * The delivery's record of what it did not carry. A field left out keeps the provider's value; a
@@ -71,7 +74,7 @@ export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied, held 
  * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
  */
 export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: DeliveryWork, current: Customer): Promise<Carried> {
-  const declared = leaveOutUncarried(upstream.dialect, work.patch);
+  const declared = leaveOutUncarried(upstream.dialect, work.patch, work.before && { ...current, ...work.before });
   let patch = declared.patch;
   const client = upstream.dialect.client;
   // A field the provider shows but its update takes no value for (Wooshpay's tax_exempt or
@@ -88,7 +91,14 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   // sent as "", and named too: this change made it "", and the provider held another value, which
   // its API reads "" as clearing.
   const carried = asCarried(upstream.dialect, work.fields);
-  const emptied = emptiedFields(upstream.dialect, work.fields, carriedFields(upstream.dialect, work.changed, work.fields), carried, true);
+  const emptied = emptiedFields(
+    upstream.dialect,
+    work.fields,
+    carriedFields(upstream.dialect, work.changed, work.fields),
+    carried,
+    true,
+    work.before,
+  );
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
@@ -113,7 +123,7 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   }
   // A "" left out after all (declared, or refused above) was not sent as none: the provider keeps it.
   const sent = emptied.filter((f) => Object.hasOwn(patch, f));
-  return { patch, notCarried, emptied: sent, held: heldEmpty(upstream.dialect, work.fields, sent, carried) };
+  return { patch, notCarried, emptied: sent, held: heldEmpty(upstream.dialect, work.fields, carried, sent) };
 }
 
 /**
@@ -135,7 +145,7 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const notCarried = [
     ...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied]),
   ];
-  return { patch, notCarried, emptied, held: heldEmpty(upstream.dialect, current, emptied, carried) };
+  return { patch, notCarried, emptied, held: heldEmpty(upstream.dialect, current, carried, emptied) };
 }
 
 /**

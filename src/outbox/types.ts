@@ -37,6 +37,12 @@ export interface DeliveryWork {
    * not known (a create, or history purged by event retention): then every key counts as changed.
    */
   readonly metadataKeys?: readonly string[];
+  /**
+   * The fields as of the upstream's last delivered version (the recorded changes since undone):
+   * what the provider was last given. Absent where that is not known (no delivery yet, or history
+   * purged): then any value may be there.
+   */
+  readonly before?: CustomerFields;
 }
 
 export type DeliveryOutcome =

@@ -237,6 +237,8 @@ export function inexact(
  * provider holding "" shows as "" (Zenskar's phone_number and address members): its API reads ""
  * as none where it holds another value, as it did before this change. A same-as-billing shipping
  * address goes as the billing address where the provider has no such flag: its "" are the billing's.
+ * With `given` (what the provider was last given), a "" it was given already was named then: a
+ * later change of another member of the address sends it again, and nothing changes there.
  */
 export function emptiedFields(
   dialect: AnyDialect,
@@ -244,15 +246,22 @@ export function emptiedFields(
   fields: readonly FieldName[],
   carried: CustomerFields = asCarried(dialect, after),
   changed = false,
+  given?: CustomerFields,
 ): FieldName[] {
   const sent = materialise(dialect, after);
-  return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).length > 0);
+  const was = given && materialise(dialect, given);
+  const fresh = (path: readonly string[]) => was === undefined || valueAt(was, path) !== '';
+  return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).some(fresh));
 }
 
-/** Does the provider hold every "" of `field` the write leaves (its form of them, `carried`, shows each as "")? */
-export function emptyHeld(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, field: FieldName): boolean {
+/**
+ * Of the emptied fields, those whose every "" the write leaves the provider holds (its form of them,
+ * `carried`, shows each as "": Zenskar, Bigcapital), address members too: sent as "", not as none.
+ */
+export function heldEmpty(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, emptied: readonly FieldName[]): FieldName[] {
+  if (emptied.length === 0) return [];
   const sent = materialise(dialect, after);
-  return emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === '');
+  return emptied.filter((field) => emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === ''));
 }
 
 /** The refusal a client reads: its own envelope for a refused parameter, in its own names, naming the upstream. */

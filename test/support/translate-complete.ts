@@ -41,13 +41,14 @@ function at(fields: CustomerFields, path: readonly string[]): unknown {
 }
 
 /**
- * Members stored as "" that one write cleared and the other kept, where the two dialects read the
- * clear differently: a clear sent as "" keeps a stored "" (schemas/patch.ts, ClearOp.keepsEmpty),
- * one sent as null does not. A translation into a Stripe-like dialect clears with "" (the one form
- * its form bodies have too), whichever the source sent, and one into Meteroid's whole address
- * leaves the member out (it has no clear that keeps a stored ""); which the target then reads
- * depends on the stored customer, which translate does not see. Into a dialect that takes null
- * (Zenskar, Bigcapital), a clear goes as it came, "" or null, and is read the same way.
+ * Members stored as "" that the source's write cleared and the target's kept, where the two
+ * dialects read the clear differently: a clear sent as "" keeps a stored "" (schemas/patch.ts,
+ * ClearOp.keepsEmpty), one sent as null does not. A translation into a Stripe-like dialect clears
+ * with "" (the one form its form bodies have too), whichever the source sent; which the target then
+ * reads depends on the stored customer, which translate does not see. Into a dialect that takes
+ * null (Zenskar, Bigcapital), a clear goes as it came, "" or null, and is read the same way. The
+ * other way round (the source kept "", the target cleared it) is a loss the report names: Meteroid's
+ * whole address leaves the member out, which no form of it can keep (dialects/meteroid/hooks.ts).
  */
 function emptyKept(
   before: unknown,
@@ -57,9 +58,8 @@ function emptyKept(
   path: string[] = [],
 ): Loss[] {
   if (before === '') {
-    const ends = [a ?? null, b ?? null];
     const reread = stable(opAt(reads.asSent, path)) !== stable(opAt(reads.asRead, path));
-    return reread && ends.includes('') && ends.includes(null)
+    return reread && (a ?? null) === null && b === ''
       ? [{ field: path.join('.'), kind: 'lossy', message: 'a stored "" kept by one write' }]
       : [];
   }

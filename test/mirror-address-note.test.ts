@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { dialects, fixturesOf } from '../dialects/index.ts';
+import type { AnyDialect } from '../src/contract/dialect.ts';
+import { drainSettled } from './support/drain-until.ts';
+import { jsonInit } from './support/gateway.ts';
+import { deliveriesOf, heldAtProvider, type MirrorRig, mirrorTenant } from './support/mirror-rig.ts';
+import type { CreatedTenant } from './support/registered.ts';
+import { providerAndGateway } from './support/upstream.ts';
+
+// A mirror delivery sends a changed address whole (src/outbox/delivery-work.ts); its not-carried
+// note names only what the provider is left holding another value for, judged against what it was
+// last given. Before: a Bigcapital mirror named address.email on every address change (a whole
+// address clears the contact email, which Bigcapital's reference has no form for, even where none
+// was ever given), and a Zenskar or Bigcapital mirror named the address again on each later change
+// while a "" member it was sent (and named) before stayed.
+
+const rig = providerAndGateway();
+
+/** A dialect's client writing to the gateway: a create, then updates, each delivery drained. */
+async function client(rig: MirrorRig, tenant: CreatedTenant, dialect: AnyDialect, body: Record<string, unknown>) {
+  const auth = fixturesOf(dialect).auth(tenant.credentials[dialect.name]!);
+  const path = `${dialect.routes.prefix}${dialect.routes.collection}`;
+  const created = await rig.gw.request(path, jsonInit('POST', body, auth));
+  expect(created.status, await created.clone().text()).toBeLessThan(300);
+  const id = fixturesOf(dialect).idOf((await created.json()) as Record<string, unknown>);
+  expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+  const write = async (change: Record<string, unknown>) => {
+    const res = await rig.gw.request(`${path}/${id}`, jsonInit(dialect.routes.update, change, auth));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+  };
+  return { id: String(id), write };
+}
+
+describe('a Bigcapital mirror and the address contact email', () => {
+  it('names no address.email for an address change where none was given', { timeout: 60_000 }, async () => {
+    const { tenant } = await mirrorTenant(rig, 'no-email-noise', 'bigcapital');
+    const address = { line1: '1 Main St', city: 'Oslo', country: 'NO' };
+    const { id, write } = await client(rig, tenant, dialects.meteroid, { name: 'Street Co', currency: 'USD', billing_address: address });
+    await write({ billing_address: { ...address, city: 'Bergen' } });
+    const rows = await deliveriesOf(rig, tenant, id);
+    expect(rows.map((d) => [d.version, d.state, d.last_error])).toEqual([
+      [1, 'delivered', null],
+      [2, 'delivered', null],
+    ]);
+  });
+
+  it('names address.email where the provider was given one and the change clears it: it keeps it', { timeout: 60_000 }, async () => {
+    const { tenant, upstream } = await mirrorTenant(rig, 'email-cleared', 'bigcapital');
+    const required = { customerType: 'business', displayName: 'Mail Co' };
+    const { id, write } = await client(rig, tenant, dialects.bigcapital, {
+      ...required,
+      billingAddressCity: 'Oslo',
+      billingAddressEmail: 'billing@mail.example',
+    });
+    await write({ ...required, billingAddressCity: 'Bergen' });
+    await write({ ...required, billingAddressEmail: null });
+    const rows = await deliveriesOf(rig, tenant, id);
+    expect(rows.map((d) => [d.version, d.last_error])).toEqual([
+      [1, null],
+      [2, null],
+      [3, 'not carried: address.email (the bigcapital API has no way to make this change; the provider keeps its value)'],
+    ]);
+    expect((await heldAtProvider(rig, tenant, upstream.id, id)).address).toMatchObject({
+      city: 'Bergen',
+      email: 'billing@mail.example',
+    });
+  });
+});
+
+describe.each(['zenskar', 'bigcapital'] as const)('a %s mirror and a "" address member it was given', (dialect) => {
+  it('names the address when the member is made "", not again on a later change of another member', {
+    timeout: 60_000,
+  }, async () => {
+    const { tenant, upstream } = await mirrorTenant(rig, `empty-kept-${dialect}`, dialect);
+    const address = { line1: '1 Main St', city: 'Oslo', country: 'NO' };
+    const { id, write } = await client(rig, tenant, dialects.meteroid, { name: 'Blank Co', currency: 'USD', billing_address: address });
+    await write({ billing_address: { ...address, city: '' } });
+    await write({ billing_address: { ...address, city: '', line1: '2 Main St' } });
+    const rows = await deliveriesOf(rig, tenant, id);
+    const note = `not carried: address (sent as "", which the ${dialect} API reads as none where it holds another value)`;
+    expect(rows.map((d) => [d.version, d.last_error])).toEqual([
+      [1, null],
+      [2, note],
+      [3, null],
+    ]);
+    // The provider holds what it held after the second version: the "" went as none there.
+    expect((await heldAtProvider(rig, tenant, upstream.id, id)).address).toMatchObject({ line1: '2 Main St', city: null });
+  });
+});
