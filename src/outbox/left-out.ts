@@ -22,17 +22,27 @@ import type { DeliveryOutcome, DeliveryWork } from './types.ts';
  * where it held a value, not for every address a Bigcapital mirror sends with no contact email),
  * else on the change alone: the upstream may still hold the value the local customer cleared.
  * A create needs none of this: leaving a member out is its clear.
+ *
+ * `local` is the customer the request is built with (src/upstream/client.ts `requestFor`). A
+ * key-by-key change the client half names only for want of a customer to resolve it against
+ * (Zenskar replaces custom_data whole) is carried: the request resolves it against `local`, and a
+ * delivery's metadata names every key the local customer holds (src/core/absolute-patch.ts), so
+ * what the provider is given is the local map, whatever it held.
  */
 export function leaveOutUncarried(
   dialect: AnyDialect,
   patch: CustomerPatch,
   given?: Customer,
+  local?: Customer,
 ): { patch: CustomerPatch; notCarried: string[] } {
   const alone = dialect.client.cannotCarry?.({ patch }) ?? [];
   const known = given && new Set(dialect.client.cannotCarry?.({ patch, current: given }) ?? []);
+  const resolved = local && new Set(dialect.client.cannotCarry?.({ patch, current: local }) ?? []);
+  const unresolved = (f: string) =>
+    !resolved || resolved.has(f) || (patch as Record<string, { op?: string } | undefined>)[f]?.op !== 'merge';
   // A whole field as on the change alone: an earlier delivery may have left it out, and the
   // provider keep a value the local customer no longer had then (a Meteroid VAT number).
-  const declared = alone.filter((f) => !known || !f.includes('.') || known.has(f));
+  const declared = alone.filter((f) => (!known || !f.includes('.') || known.has(f)) && unresolved(f));
   if (declared.length === 0) return { patch, notCarried: [] };
   const out: Record<string, unknown> = { ...patch };
   // A member path (address.line2) is left to the client half, which sends no form for it.
@@ -74,7 +84,7 @@ export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied, held 
  * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
  */
 export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: DeliveryWork, current: Customer): Promise<Carried> {
-  const declared = leaveOutUncarried(upstream.dialect, work.patch, work.before && { ...current, ...work.before });
+  const declared = leaveOutUncarried(upstream.dialect, work.patch, work.before && { ...current, ...work.before }, current);
   let patch = declared.patch;
   const client = upstream.dialect.client;
   // A field the provider shows but its update takes no value for (Wooshpay's tax_exempt or
