@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dialects, fixturesOf } from '../dialects/index.ts';
-import type { AnyDialect } from '../src/contract/dialect.ts';
-import { drainSettled } from './support/drain-until.ts';
-import { jsonInit } from './support/gateway.ts';
-import { deliveriesOf, heldAtProvider, type MirrorRig, mirrorTenant } from './support/mirror-rig.ts';
-import type { CreatedTenant } from './support/registered.ts';
+import { dialects } from '../dialects/index.ts';
+import { deliveriesOf, heldAtProvider, mirroredClient, mirrorTenant } from './support/mirror-rig.ts';
 import { providerAndGateway } from './support/upstream.ts';
 
 // A mirror delivery sends a changed address whole (src/outbox/delivery-work.ts); its not-carried
@@ -16,27 +12,15 @@ import { providerAndGateway } from './support/upstream.ts';
 
 const rig = providerAndGateway();
 
-/** A dialect's client writing to the gateway: a create, then updates, each delivery drained. */
-async function client(rig: MirrorRig, tenant: CreatedTenant, dialect: AnyDialect, body: Record<string, unknown>) {
-  const auth = fixturesOf(dialect).auth(tenant.credentials[dialect.name]!);
-  const path = `${dialect.routes.prefix}${dialect.routes.collection}`;
-  const created = await rig.gw.request(path, jsonInit('POST', body, auth));
-  expect(created.status, await created.clone().text()).toBeLessThan(300);
-  const id = fixturesOf(dialect).idOf((await created.json()) as Record<string, unknown>);
-  expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
-  const write = async (change: Record<string, unknown>) => {
-    const res = await rig.gw.request(`${path}/${id}`, jsonInit(dialect.routes.update, change, auth));
-    expect(res.status, await res.clone().text()).toBe(200);
-    expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
-  };
-  return { id: String(id), write };
-}
-
 describe('a Bigcapital mirror and the address contact email', () => {
   it('names no address.email for an address change where none was given', { timeout: 60_000 }, async () => {
     const { tenant } = await mirrorTenant(rig, 'no-email-noise', 'bigcapital');
     const address = { line1: '1 Main St', city: 'Oslo', country: 'NO' };
-    const { id, write } = await client(rig, tenant, dialects.meteroid, { name: 'Street Co', currency: 'USD', billing_address: address });
+    const { id, write } = await mirroredClient(rig, tenant, dialects.meteroid, {
+      name: 'Street Co',
+      currency: 'USD',
+      billing_address: address,
+    });
     await write({ billing_address: { ...address, city: 'Bergen' } });
     const rows = await deliveriesOf(rig, tenant, id);
     expect(rows.map((d) => [d.version, d.state, d.last_error])).toEqual([
@@ -48,7 +32,7 @@ describe('a Bigcapital mirror and the address contact email', () => {
   it('names address.email where the provider was given one and the change clears it: it keeps it', { timeout: 60_000 }, async () => {
     const { tenant, upstream } = await mirrorTenant(rig, 'email-cleared', 'bigcapital');
     const required = { customerType: 'business', displayName: 'Mail Co' };
-    const { id, write } = await client(rig, tenant, dialects.bigcapital, {
+    const { id, write } = await mirroredClient(rig, tenant, dialects.bigcapital, {
       ...required,
       billingAddressCity: 'Oslo',
       billingAddressEmail: 'billing@mail.example',
@@ -74,7 +58,11 @@ describe.each(['zenskar', 'bigcapital'] as const)('a %s mirror and a "" address 
   }, async () => {
     const { tenant, upstream } = await mirrorTenant(rig, `empty-kept-${dialect}`, dialect);
     const address = { line1: '1 Main St', city: 'Oslo', country: 'NO' };
-    const { id, write } = await client(rig, tenant, dialects.meteroid, { name: 'Blank Co', currency: 'USD', billing_address: address });
+    const { id, write } = await mirroredClient(rig, tenant, dialects.meteroid, {
+      name: 'Blank Co',
+      currency: 'USD',
+      billing_address: address,
+    });
     await write({ billing_address: { ...address, city: '' } });
     await write({ billing_address: { ...address, city: '', line1: '2 Main St' } });
     const rows = await deliveriesOf(rig, tenant, id);

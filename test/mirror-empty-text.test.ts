@@ -3,7 +3,7 @@ import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
 import type { AnyDialect, ClientWrite } from '../src/contract/dialect.ts';
 import { drainSettled } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
-import { deliveriesOf, heldAtProvider, type MirrorRig, mirrorTenant } from './support/mirror-rig.ts';
+import { deliveriesOf, heldAtProvider, type MirrorRig, mirroredClient, mirrorTenant } from './support/mirror-rig.ts';
 import { type CreatedTenant, registeredDialects } from './support/registered.ts';
 import { providerAndGateway } from './support/upstream.ts';
 
@@ -25,21 +25,8 @@ const emptiedNote: Partial<Record<DialectName, string>> = {
 const mirrored = ['wooshpay', 'connhex', 'zenskar', 'bigcapital', 'meteroid'] as const satisfies readonly DialectName[];
 
 /** A customer a Meteroid client creates (its create delivered), and its writes (each delivered). */
-async function throughMeteroid(rig: MirrorRig, tenant: CreatedTenant, body: Record<string, unknown>) {
-  const meteroid = dialects.meteroid;
-  const auth = fixturesOf(meteroid).auth(tenant.credentials.meteroid!);
-  const path = `${meteroid.routes.prefix}${meteroid.routes.collection}`;
-  const created = await rig.gw.request(path, jsonInit('POST', body, auth));
-  expect(created.status, await created.clone().text()).toBeLessThan(300);
-  const id = fixturesOf(meteroid).idOf((await created.json()) as Record<string, unknown>);
-  expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
-  const write = async (change: Record<string, unknown>) => {
-    const res = await rig.gw.request(`${path}/${id}`, jsonInit('PATCH', change, auth));
-    expect(res.status).toBe(200);
-    expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
-  };
-  return { id, write };
-}
+const throughMeteroid = (rig: MirrorRig, tenant: CreatedTenant, body: Record<string, unknown>) =>
+  mirroredClient(rig, tenant, dialects.meteroid, body);
 
 // An address member is text as the phone is: Meteroid keeps a city "" as given, Zenskar and
 // Bigcapital hold one (their references type each member a string) and read one sent onto another

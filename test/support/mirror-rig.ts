@@ -1,4 +1,8 @@
-import type { DialectName } from '../../dialects/index.ts';
+import { expect } from 'vitest';
+import { type DialectName, fixturesOf } from '../../dialects/index.ts';
+import type { AnyDialect } from '../../src/contract/dialect.ts';
+import { drainSettled } from './drain-until.ts';
+import { jsonInit } from './gateway.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
 import { addUpstream, type CreatedTenant, createTenant } from './registered.ts';
 import type { Provider, ReplicatingGateway } from './upstream.ts';
@@ -53,4 +57,20 @@ export async function heldAtProvider(
     headers: { authorization: `Bearer ${rig.provider.credentials.wooshpay.secret_key}` },
   });
   return (await held.json()) as Record<string, unknown>;
+}
+
+/** A dialect's client writing to the gateway: a create, then updates, each one's delivery drained. */
+export async function mirroredClient(rig: MirrorRig, tenant: CreatedTenant, dialect: AnyDialect, body: Record<string, unknown>) {
+  const auth = fixturesOf(dialect).auth(tenant.credentials[dialect.name]!);
+  const path = `${dialect.routes.prefix}${dialect.routes.collection}`;
+  const created = await rig.gw.request(path, jsonInit('POST', body, auth));
+  expect(created.status, await created.clone().text()).toBeLessThan(300);
+  const id = fixturesOf(dialect).idOf((await created.json()) as Record<string, unknown>);
+  expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+  const write = async (change: Record<string, unknown>) => {
+    const res = await rig.gw.request(`${path}/${id}`, jsonInit(dialect.routes.update, change, auth));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+  };
+  return { id: String(id), write };
 }
