@@ -137,11 +137,11 @@ describe('POST /gateway/v1/upstreams/{id}/import', () => {
     const save = imports.save;
     let held = 0;
     imports.save = async (...args: Parameters<typeof save>) => {
+      // Counted before the save: its commit is readable (GET says done) before the save returns.
+      const done = args[0].state === 'done';
+      if (done) held++;
       const saved = await save.apply(store.imports, args);
-      if (args[0].state === 'done') {
-        held++;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      if (done) await new Promise((r) => setTimeout(r, 500));
       return saved;
     };
     try {
