@@ -9,7 +9,7 @@ import type { ResetFixtures } from '../http/runtime.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { configOf, type Env, type GatewayConfig, loadEnv } from '../config.ts';
-import { openStore } from '../open-store.ts';
+import { openParsedStore } from '../open-store.ts';
 import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
@@ -119,7 +119,7 @@ export async function startNode(
   // Before the store is opened: a trace file that cannot be written stops the start here.
   if (traceFile) checkTraceFile(traceFile);
   const metrics = options.metrics ?? new GatewayMetrics();
-  const store = options.store ?? (await openStore(parsed, { onError: metrics.storeError }));
+  const store = options.store ?? (await openParsedStore(parsed, { onError: metrics.storeError }));
   if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
