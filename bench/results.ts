@@ -25,6 +25,39 @@ export interface RunSummary {
   };
 }
 
+/**
+ * How the alternated rows were measured, as this run's rows show it (bench/pairs.ts). In a full
+ * run with a large store, the small store's update serves the rounds it shares with the by-hand
+ * update and then the large store's rounds of their own: its figures are the median of all those
+ * slices, its × by hand of the shared rounds only (bench/rounds.ts, roundRatios pairs round i with
+ * the i-th slice measured beside it). Without a large store (BENCH_LARGE=0) there are no such
+ * rounds, and `--only scale` has no by-hand rows, its two stores alternating in the common rounds.
+ */
+export function alternationLines(
+  a: NonNullable<RunSummary['alternation']>,
+  rows: readonly Row[],
+  durationSeconds: number,
+  warmupSeconds: number,
+): string[] {
+  const byHand = rows.some((r) => r.kind === 'by-hand' && r.rounds);
+  // The large store's update is the one row measured beside another update.
+  const scaled = rows.some((r) => r.against?.kind === 'update');
+  const slices = `${a.sliceSeconds} s a side back to back (each slice after ${a.sliceWarmupSeconds} s of its own requests, unmeasured), the order reversed every other round`;
+  const others = `The other rows ran once for ${durationSeconds} s after ${warmupSeconds} s of warm-up.`;
+  if (!byHand) {
+    return [
+      `- ${scaled ? "Each dialect's update at both store sizes" : 'The rows a target compares'} ran in alternation with their servers kept up: ${a.rounds} rounds, each pair ${slices} (bench/pairs.ts). Such a row's figures are the median of its ${a.rounds} slices; a ratio is the median of the per-round ratios with their min–max (bench/rounds.ts). ${others}`,
+    ];
+  }
+  const compared = scaled ? "each dialect's update at both store sizes" : "each dialect's update";
+  return [
+    `- The rows a target compares (by hand and custgate, ${compared}, the fixed-rate pairs, PostgreSQL's one-process pair) ran in alternation with their servers kept up: ${a.rounds} rounds, each pair ${slices} (bench/pairs.ts). Such a row's figures are the median of its slices; its × by hand is the median of the per-round ratios with their min–max (bench/rounds.ts). ${others}`,
+    scaled
+      ? `- After those rounds, each dialect's update at the large store beside the same at the small store, in ${a.scaleRounds} rounds of their own: the small store's update row is the median of its ${a.rounds + a.scaleRounds} slices (${a.rounds} beside the by-hand update, ${a.scaleRounds} beside the large store), its × by hand from the ${a.rounds} rounds it shares with the by-hand update; the large store's ÷ the small store's is from the ${a.scaleRounds} rounds of their own.`
+      : `- No large store was measured (BENCH_LARGE=0): no update at a second store size and no rounds of their own; each alternated row is the median of its ${a.rounds} slices.`,
+  ];
+}
+
 /** Writes the run's markdown to `path` (when given) and returns the text printed at the end. */
 export function writeResults(run: RunSummary, path: string | undefined): string {
   const { rows, sections, notes, load } = run;
@@ -47,9 +80,7 @@ export function writeResults(run: RunSummary, path: string | undefined): string 
     `- Load average (1/5/15 min) before: ${fmtLoad(run.load0)}; after: ${fmtLoad(loadavg())}. The load generator shares the CPUs with the server.`,
     `- Every row: ${load.connections} connections; autocannon in the bench process, each server in its own process on 127.0.0.1, warmed up with ${run.warmupSeconds} s of its requests.`,
     ...(alternated
-      ? [
-          `- The rows a target compares (by hand and custgate, each dialect's update at both store sizes, the fixed-rate pairs, PostgreSQL's one-process pair) ran in alternation with their servers kept up: ${alternation.rounds} rounds, each pair ${alternation.sliceSeconds} s a side back to back (each slice after ${alternation.sliceWarmupSeconds} s of its own requests, unmeasured), the order reversed every other round; the large store's update beside the small store's in ${alternation.scaleRounds} rounds of their own after the others (bench/pairs.ts). Such a row's figures are the median of its rounds; its × by hand is the median of the per-round ratios with their min–max (bench/rounds.ts). The other rows ran once for ${load.durationSeconds} s after ${run.warmupSeconds} s of warm-up.`,
-        ]
+      ? alternationLines(alternation, rows, load.durationSeconds, run.warmupSeconds)
       : [`- Each row ran once for ${load.durationSeconds} s after ${run.warmupSeconds} s of the same requests as warm-up.`]),
     ...(floor
       ? [

@@ -55,18 +55,13 @@ async function openPostgres(url: string, parsed: Env, maxConnections: number | u
   return new PostgresExecutor({ ...options, poolSize: Math.min(maxConnections, options.poolSize ?? defaultPoolSize) });
 }
 
-/** The environment as parsed (loadEnv) already: its DATABASE_URL is a target, not a string. */
-function isParsed(env: EnvVars | Env): env is Env {
-  return typeof env.DATABASE_URL === 'object';
+/** Opens the store DATABASE_URL names, migrated, from the process's environment (the CLI commands). */
+export function openStore(env: EnvVars, options: OpenStoreOptions = {}): Promise<Store> {
+  return openParsedStore(loadEnv(env), options);
 }
 
-/**
- * Opens the store DATABASE_URL names, migrated. `env` is the process's environment (the CLI
- * commands), or what loadEnv made of it where the caller has parsed it already (startNode), which
- * is then not parsed again.
- */
-export async function openStore(env: EnvVars | Env, options: OpenStoreOptions = {}): Promise<Store> {
-  const parsed = isParsed(env) ? env : loadEnv(env);
+/** The same from the environment as loadEnv parsed it, where the caller has (startNode): not parsed again. */
+export async function openParsedStore(parsed: Env, options: OpenStoreOptions = {}): Promise<Store> {
   const target = parsed.DATABASE_URL;
   // The PostgreSQL driver is loaded only for a PostgreSQL store: a SQLite server does not hold pg
   // in memory (about 10 MB of the compiled server's resident memory).

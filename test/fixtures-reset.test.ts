@@ -119,7 +119,7 @@ describe('a reset with fixtures the load would refuse', () => {
     const path = file('served.yaml', good);
     // As `custgate serve --fixtures served.yaml` builds it (src/entries/cli.ts).
     await withResetApp(
-      (store, env) => reloadFixturesOnReset(store, env, all, path, 'seeded'),
+      (store, env) => reloadFixturesOnReset(store, loadConfig(env), all, path, 'seeded'),
       async (app, auth) => {
         const names = async () =>
           ((await (await app.request('/v1/customers', { headers: auth })).json()) as { data: { name: string }[] }).data

@@ -127,7 +127,7 @@ describe('custgate fixtures load', () => {
       const store = await openStore(env);
       try {
         for (const [i, [text, names, says]] of rest.entries()) {
-          const refused = await loadFixtureFile(store, env, all, tenant.tenant.id, file(`bad-${i + 1}.yaml`, text)).then(
+          const refused = await loadFixtureFile(store, loadConfig(env), all, tenant.tenant.id, file(`bad-${i + 1}.yaml`, text)).then(
             () => '',
             (error: Error) => error.message,
           );
@@ -158,7 +158,8 @@ describe('a fixture naming a number (a Bigcapital id)', () => {
 `;
       const store = await openStore(env);
       try {
-        const load = (name: string, crm: string) => loadFixtureFile(store, env, all, tenant.tenant.id, file(name, numbered(crm)));
+        const load = (name: string, crm: string) =>
+          loadFixtureFile(store, loadConfig(env), all, tenant.tenant.id, file(name, numbered(crm)));
         // shop's external_id is crm-3, crm's: refused by the check, before anything is written
         // (before, the check passed it as crm-2 and the store refused it mid-load).
         const refused = await load('clash.yaml', 'crm-3').then(
@@ -266,7 +267,7 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
       }
       // A restart on the same database does not load the file again.
       const store = await openStore(env);
-      const again = await loadFixturesOnStart(store, env, all, seed).finally(() => store.executor.close());
+      const again = await loadFixturesOnStart(store, loadConfig(env), all, seed).finally(() => store.executor.close());
       expect(again).toContain('has customers already');
     });
   }, 120_000);

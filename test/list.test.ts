@@ -153,6 +153,18 @@ describe.each(Object.values(registry))('list customers: $dialect.name', ({ diale
     expect(JSON.stringify(body)).toContain(walker.limitParam);
   });
 
+  // Read into a plain object, these names were there already (its prototype's): skipped, not refused.
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'refuses %s, a name every object has, as any other parameter it does not take',
+    async (name) => {
+      const res = await gw.request(`${base}?${name}=x`, { headers: auth(dialect.name) });
+      const body = await res.json();
+      expect(res.status, JSON.stringify(body)).toBe(invalidStatus);
+      expect(v.safeParse(dialect.wire.openapi.errorResponse, body).success).toBe(true);
+      expect(JSON.stringify(body)).toContain(name);
+    },
+  );
+
   it('refuses a parameter it does not take, and an anonymous caller', async () => {
     const res = await gw.request(`${base}?email__in=a@b.example`, { headers: auth(dialect.name) });
     expect(res.status).toBe(invalidStatus);

@@ -100,6 +100,8 @@ const table = {
   malformed_body: () => ({ status: 422, body: bodyError('json_invalid') }),
   unsupported_media_type: () => ({ status: 422, body: bodyError('model_attributes_type') }),
   payload_too_large: () => ({ status: 413, body: detail('Request Entity Too Large') }),
+  // Starlette's HTTPException body for the status, as FastAPI answers any HTTP error it raises.
+  headers_too_large: () => ({ status: 431, body: detail('Request Header Fields Too Large') }),
   conflict: (e) => ({
     status: 409,
     body: detail(e.details.field === 'external_id' ? 'A customer with this external_id already exists.' : e.message),

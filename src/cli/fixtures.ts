@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import { loadConfig } from '../config.ts';
+import { type GatewayConfig, loadConfig } from '../config.ts';
 import { openStore } from '../open-store.ts';
 import type { FixtureLoad, LoadedFixtures } from '../gateway/fixtures.ts';
 import type { Store } from '../store/index.ts';
@@ -16,7 +16,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads the file and checks its shape and dialects: then, for a tenant, every fixture checked as
  * the load will create it (src/gateway/fixtures.ts, planFixtures), and how to load them, all or nothing.
  */
-export async function readFixtureFile(env: Env, all: readonly AnyDialect[], file: string) {
+export async function readFixtureFile(config: GatewayConfig, all: readonly AnyDialect[], file: string) {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -28,18 +28,18 @@ export async function readFixtureFile(env: Env, all: readonly AnyDialect[], file
   const data = parseFixtureText(text, file);
   checkFile(data, all);
   // `first`: the number the tenant's next customer gets (planFixtures); 1 once a reset emptied it.
-  return (tenantId: string, first?: number): FixtureLoad => planFixtures(loadConfig(env), { id: tenantId }, data, all, first);
+  return (tenantId: string, first?: number): FixtureLoad => planFixtures(config, { id: tenantId }, data, all, first);
 }
 
 /** Reads the file and creates its customers in the tenant; all or nothing. */
 export async function loadFixtureFile(
   store: Store,
-  env: Env,
+  config: GatewayConfig,
   all: readonly AnyDialect[],
   tenantId: string,
   file: string,
 ): Promise<LoadedFixtures> {
-  return (await readFixtureFile(env, all, file))(tenantId, await store.nextNumber(tenantId))(store);
+  return (await readFixtureFile(config, all, file))(tenantId, await store.nextNumber(tenantId))(store);
 }
 
 export function registerFixtureCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
@@ -56,7 +56,7 @@ export function registerFixtureCommands(program: Command, env: Env, all: readonl
       const store = await openStore(env);
       try {
         const tenant = await findTenant(store, opts.tenant);
-        const loaded = await loadFixtureFile(store, env, all, tenant.id, file);
+        const loaded = await loadFixtureFile(store, loadConfig(env), all, tenant.id, file);
         const names = Object.keys(loaded.customers);
         process.stdout.write(
           opts.json
@@ -75,14 +75,14 @@ export function registerFixtureCommands(program: Command, env: Env, all: readonl
  */
 export async function loadFixturesOnStart(
   store: Store,
-  env: Env,
+  config: GatewayConfig,
   all: readonly AnyDialect[],
   file: string,
   tenantRef?: string,
 ): Promise<string> {
   const target = await fixturesTarget(store, tenantRef);
   if (target.customers > 0) return `fixtures: ${target.name} has customers already; ${file} not loaded`;
-  const loaded = await loadFixtureFile(store, env, all, target.id, file);
+  const loaded = await loadFixtureFile(store, config, all, target.id, file);
   return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
 }
 
@@ -103,10 +103,10 @@ async function fixturesTarget(store: Store, tenantRef: string | undefined) {
  * create it; the load, which runs after the reset. A file that cannot be read or fails its check is
  * the reset's 409, and nothing is emptied.
  */
-export function reloadFixturesOnReset(store: Store, env: Env, all: readonly AnyDialect[], file: string, tenantRef?: string) {
+export function reloadFixturesOnReset(store: Store, config: GatewayConfig, all: readonly AnyDialect[], file: string, tenantRef?: string) {
   return async (tenantId: string): Promise<(() => Promise<Readonly<Record<string, unknown>>>) | undefined> => {
     if ((await fixturesTarget(store, tenantRef)).id !== tenantId) return undefined;
-    const load = await checkedForReset(`the fixtures in ${file}`, async () => (await readFixtureFile(env, all, file))(tenantId));
+    const load = await checkedForReset(`the fixtures in ${file}`, async () => (await readFixtureFile(config, all, file))(tenantId));
     return async () => (await load(store)).customers;
   };
 }

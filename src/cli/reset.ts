@@ -31,8 +31,9 @@ export function registerResetCommand(program: Command, env: Env, dialects: () =>
     .option('--fixtures <file>', 'a fixture file (JSON or YAML, as serve --fixtures) to load into the emptied tenant')
     .option('--json', 'print one JSON object and nothing else')
     .action(async (opts: { tenant: string; fixtures?: string; json?: boolean }) => {
-      if (loadConfig(env).production) throw new Error('reset is a development command: it is refused with NODE_ENV=production');
-      const read = opts.fixtures === undefined ? undefined : await readFixtureFile(env, await dialects(), opts.fixtures);
+      const config = loadConfig(env);
+      if (config.production) throw new Error('reset is a development command: it is refused with NODE_ENV=production');
+      const read = opts.fixtures === undefined ? undefined : await readFixtureFile(config, await dialects(), opts.fixtures);
       const store = await openStore(env);
       try {
         const tenant = await findTenant(store, opts.tenant);

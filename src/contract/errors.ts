@@ -9,6 +9,7 @@ export const errorCodes = [
   'malformed_body', // not decodable as the content type says
   'unsupported_media_type',
   'payload_too_large',
+  'headers_too_large', // the request line and headers exceed what the server reads (Node's maxHeaderSize): 431
   'conflict', // an identifier that must be unique within the tenant is taken
   'idempotency_mismatch', // the key was used with other parameters
   'idempotency_in_flight', // the key's first request is still running

@@ -2,14 +2,14 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { registry } from '../../dialects/index.ts';
-import { loadConfig } from '../config.ts';
+import { configOf } from '../config.ts';
 import { dialectList } from '../contract/registry.ts';
-import { openStore } from '../open-store.ts';
+import { openParsedStore } from '../open-store.ts';
 import { defaultDeliveryConcurrency } from '../outbox/dispatcher.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { transportFor } from '../upstream/node-transport.ts';
-import { nodeLogger } from './node-logger.ts';
+import { parsedNodeLogger } from './node-logger.ts';
 import type { DeliveryThreadData, ToDeliveryThread } from './delivery-thread.ts';
 
 // The delivery thread's body (started by src/entries/delivery-thread.ts through
@@ -36,15 +36,16 @@ function lowerPriority(nice: number): void {
 }
 
 lowerPriority(data.nice);
-const config = loadConfig(data.env);
-const logger = nodeLogger(data.env);
+// The environment the main thread parsed: read here, not parsed again.
+const config = configOf(data.env);
+const logger = parsedNodeLogger(data.env);
 // PostgreSQL: a pool no larger than the store calls the dispatcher can have in flight. One drain
 // runs at a time (DrainLoop), its rounds one after another (drainRounds' `parallel` is 1 for the
 // outbox), and a round's rows, at most its concurrency, each make their store calls one after
 // another; the pick, lease and settle run between rounds. Its pool of CUSTGATE_PG_POOL_SIZE (10 by
 // default) was budgeted beside the serving thread's though it could never fill past that
 // (docs/scaling.md).
-const store = await openStore(data.env, {
+const store = await openParsedStore(data.env, {
   ...(data.writerPort ? { writerPort: data.writerPort } : {}),
   maxConnections: defaultDeliveryConcurrency,
 });

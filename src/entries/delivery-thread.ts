@@ -1,5 +1,5 @@
 import { type MessagePort, Worker } from 'node:worker_threads';
-import type { GatewayConfig } from '../config.ts';
+import type { Env, GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ServingSignal } from '../outbox/drain-pace.ts';
 import type { Store } from '../store/index.ts';
@@ -28,7 +28,8 @@ export type ToDeliveryThread = 'outbox' | 'stop';
 
 /** What the delivery thread is started with. */
 export interface DeliveryThreadData {
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The environment as the main thread parsed it (structured-cloned): the thread does not parse it again. */
+  readonly env: Env;
   /** The main thread's ServingSignal's memory. */
   readonly signal: SharedArrayBuffer;
   readonly nice: number;
@@ -37,7 +38,8 @@ export interface DeliveryThreadData {
 }
 
 export interface DeliveryThreadOptions {
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The server's environment, parsed (loadEnv): the thread opens the store it names. */
+  readonly env: Env;
   readonly store: Store;
   readonly config: GatewayConfig;
   readonly signal: ServingSignal;

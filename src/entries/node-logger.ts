@@ -1,20 +1,23 @@
 import { pino } from 'pino';
-import { loadEnv } from '../config.ts';
+import { type Env, loadEnv } from '../config.ts';
 import type { AccessEntry, Logger } from '../logger.ts';
 
 // The Node server's log (src/entries/node.ts), and its delivery thread's (src/entries/delivery-thread-main.ts).
 
-type EnvVars = Readonly<Record<string, string | undefined>>;
-
 /** The access and error log: JSON lines on stdout (pino), never a body or a credential. */
-export function nodeLogger(env: EnvVars): Logger & { flush(): void } {
+export function nodeLogger(env: Readonly<Record<string, string | undefined>>): Logger & { flush(): void } {
+  return parsedNodeLogger(loadEnv(env));
+}
+
+/** The same from the environment as loadEnv parsed it, where the caller has (startNode, the delivery thread). */
+export function parsedNodeLogger(env: Pick<Env, 'CUSTGATE_LOG_LEVEL'>): Logger & { flush(): void } {
   // One write per 4 KB of lines (or every 100 ms) instead of one per request: the write was the
   // larger part of the access log's cost per request. pino flushes what is left when the
   // process exits (https://github.com/pinojs/sonic-boom#api, minLength and periodicFlush).
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
   const log = pino(
     {
-      level: loadEnv(env).CUSTGATE_LOG_LEVEL,
+      level: env.CUSTGATE_LOG_LEVEL,
       base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -9,15 +9,17 @@ import type { ResetFixtures } from '../http/runtime.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { configOf, type Env, type GatewayConfig, loadEnv } from '../config.ts';
-import { openStore } from '../open-store.ts';
+import { openParsedStore } from '../open-store.ts';
 import type { Logger } from '../logger.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import { startHeartbeat } from '../upstream/instance-heartbeat.ts';
 import { transportFor } from '../upstream/node-transport.ts';
-import { nodeLogger } from './node-logger.ts';
+import { parsedNodeLogger } from './node-logger.ts';
 import { DeliveryThread } from './delivery-thread.ts';
 import { checkTraceFile, requestTracing } from './request-trace.ts';
+import { answerHeaderOverflow } from './header-overflow.ts';
+import { headersTooLarge } from '../http/oversized-head.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -67,8 +69,8 @@ function serverLimits(parsed: Env): ServerLimits {
 }
 
 // The CLI and the tests open the store the way the server does.
-export { type OpenStoreOptions, openStore } from '../open-store.ts';
-export { accessLine, nodeLogger } from './node-logger.ts';
+export { type OpenStoreOptions, openParsedStore, openStore } from '../open-store.ts';
+export { accessLine, nodeLogger, parsedNodeLogger } from './node-logger.ts';
 export { checkTraceFile } from './request-trace.ts';
 
 /** A listen error as one line a user can act on. */
@@ -108,16 +110,18 @@ export async function startNode(
     readonly metrics?: GatewayMetrics;
     /** What `POST /gateway/v1/reset` loads into the tenant again (serve --fixtures, startGateway's fixtures), checked before it empties it. */
     readonly resetFixtures?: ResetFixtures;
+    /** `env` as loadEnv parsed it, where the caller has already (`custgate serve`): not parsed again. */
+    readonly parsed?: Env;
   },
 ): Promise<NodeGateway> {
-  const parsed = loadEnv(env);
+  const parsed = options.parsed ?? loadEnv(env);
   const config = configOf(parsed);
   const limits = serverLimits(parsed);
   const { CUSTGATE_REQUEST_TRACE: traceFile, CUSTGATE_REQUEST_TRACE_EVERY: traceEvery } = parsed;
   // Before the store is opened: a trace file that cannot be written stops the start here.
   if (traceFile) checkTraceFile(traceFile);
   const metrics = options.metrics ?? new GatewayMetrics();
-  const store = options.store ?? (await openStore(parsed, { onError: metrics.storeError }));
+  const store = options.store ?? (await openParsedStore(parsed, { onError: metrics.storeError }));
   if (config.production && config.secretsKey === undefined && (await store.upstreams.count()) > 0) {
     if (!options.store) await store.executor.close();
     throw new Error(missingKeyMessage);
@@ -126,7 +130,7 @@ export async function startNode(
   const dialects = dialectList(registry);
   // One keep-alive transport for the write path, the outbox and the webhooks of this process.
   const transport = transportFor(config.upstreamTransport);
-  const logger = options.logger ?? nodeLogger(env);
+  const logger = options.logger ?? parsedNodeLogger(parsed);
   // The deliveries run in a thread of their own, which opens the store DATABASE_URL names: not for
   // an in-memory database (no other connection sees it), a store handed in that may be another
   // (unless the caller opened it from the same environment: `custgate serve`), or dialects handed in.
@@ -139,7 +143,7 @@ export async function startNode(
   const signal = threaded ? new ServingSignal() : undefined;
   const deliveries = signal
     ? new DeliveryThread({
-        env,
+        env: parsed,
         store,
         config,
         signal,
@@ -246,6 +250,8 @@ export async function startNode(
       reject(listenError(error, hostname, options.port));
     });
     tracing?.attach(server as Server);
+    // A head past Node's limit never reaches the app: its 431 in the envelope of the path's dialect.
+    answerHeaderOverflow(server as Server, (head, limit) => headersTooLarge(dialects, head, limit));
     server.maxConnections = limits.maxConnections;
     limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
     // A connection that sends nothing at all (not even headers) is closed too.

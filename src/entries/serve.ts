@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig, loadEnv } from '../config.ts';
+import { configOf, loadConfig, loadEnv, type Env as ParsedEnv } from '../config.ts';
 import { printDemo } from '../cli/output.ts';
 import type { Registry } from '../contract/registry.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -19,7 +19,7 @@ function port(value: string): number {
 }
 
 /** --port, else PORT (checked by the config schema), else 8787. */
-const listenPort = (env: Env, flag: number | undefined): number => flag ?? loadEnv(env).PORT ?? 8787;
+const listenPort = (parsed: Pick<ParsedEnv, 'PORT'>, flag: number | undefined): number => flag ?? parsed.PORT ?? 8787;
 
 function workerCount(value: string): number {
   const n = Number(value);
@@ -78,7 +78,7 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       const [
         { isClusterWorker, runPrimary },
         { GatewayMetrics },
-        { checkTraceFile, nodeLogger, openStore, probeListen, startNode },
+        { checkTraceFile, parsedNodeLogger, openParsedStore, probeListen, startNode },
         { createTenant },
         { loadFixturesOnStart, reloadFixturesOnReset },
         { registry, all },
@@ -90,13 +90,15 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
         import('../cli/fixtures.ts'),
         dialects(),
       ]);
-      const config = loadConfig(env);
-      const opts = { ...options, port: listenPort(env, options.port) };
+      // Parsed once: the store, the logger and the server are made from this.
+      const parsed = loadEnv(env);
+      const config = configOf(parsed);
+      const opts = { ...options, port: listenPort(parsed, options.port) };
       // Before the store is opened and a demo tenant made, as a bad variable is.
-      const traceFile = loadEnv(env).CUSTGATE_REQUEST_TRACE;
+      const traceFile = parsed.CUSTGATE_REQUEST_TRACE;
       if (traceFile) checkTraceFile(traceFile);
       if (opts.workers > 1 && !isClusterWorker()) {
-        if (loadEnv(env).DATABASE_URL.kind !== 'postgres') {
+        if (parsed.DATABASE_URL.kind !== 'postgres') {
           throw new Error(
             '--workers needs PostgreSQL (DATABASE_URL=postgres://…). SQLite lets one process write at a time, ' +
               'so more processes would only queue on its file lock; run one process on SQLite.',
@@ -105,12 +107,12 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
         // Migrate and create the demo tenant once, before the workers start: and only once the
         // address is known to be free, or a failed start keeps a demo nobody was shown.
         await probeListen(opts.host, opts.port);
-        const store = await openStore(env);
+        const store = await openParsedStore(parsed);
         try {
           if (opts.demo && !config.production && (await store.countTenants()) === 0) {
             printDemo(registry, await createTenant(store, config, 'demo', { dialects: all }), listenUrl(opts.host, opts.port), human);
           }
-          if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
+          if (opts.fixtures !== undefined) human(await loadFixturesOnStart(store, config, all, opts.fixtures, opts.fixturesTenant));
         } finally {
           await store.executor.close();
         }
@@ -122,26 +124,27 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       // A worker's listen goes through the primary, which asked already.
       if (leader) await probeListen(opts.host, opts.port);
       const metrics = new GatewayMetrics();
-      const logger = nodeLogger(env);
-      const store = await openStore(env, { onError: metrics.storeError });
+      const logger = parsedNodeLogger(parsed);
+      const store = await openParsedStore(parsed, { onError: metrics.storeError });
       let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
       try {
         if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
           demo = await createTenant(store, config, 'demo', { dialects: all });
         }
         // Before listening: the first request already sees the seeded customers.
-        if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, env, all, opts.fixtures, opts.fixturesTenant));
+        if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, config, all, opts.fixtures, opts.fixturesTenant));
       } catch (error) {
         await store.executor.close();
         throw error;
       }
       const resetFixtures =
-        opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, env, all, opts.fixtures, opts.fixturesTenant);
+        opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, config, all, opts.fixtures, opts.fixturesTenant);
       const gateway = await startNode(env, {
         port: opts.port,
         hostname: opts.host,
         store,
         storeFromEnv: true,
+        parsed,
         metrics,
         logger,
         ...(resetFixtures ? { resetFixtures } : {}),
@@ -170,7 +173,7 @@ export const devWorkerCommand = (program: Command, env: Env, dialects: Dialects)
     .option('--persist-to <dir>', "wrangler's local state folder (default .wrangler/state)")
     .option('--no-demo', 'do not create a demo tenant in an empty local D1')
     .action(async (options: { port?: number; persistTo?: string; demo: boolean }) => {
-      const opts = { ...options, port: listenPort(env, options.port) };
+      const opts = { ...options, port: listenPort(loadEnv(env), options.port) };
       // wrangler builds the Worker from its TypeScript entry (wrangler.toml `main`), which an
       // installed package does not ship (dist/ only), and wrangler is a dev dependency.
       if (!existsSync(new URL('../../src/entries/worker.ts', import.meta.url))) {

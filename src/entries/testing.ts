@@ -1,11 +1,11 @@
 import { registry } from '../../dialects/index.ts';
-import { loadConfig } from '../config.ts';
+import { configOf, loadEnv } from '../config.ts';
 import { dialectList } from '../contract/registry.ts';
 import { type CreatedTenant, createTenant } from '../gateway/tenants.ts';
 import type { GivenCredentials } from '../gateway/given-keys.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { resetTenant } from '../store/tenant-reset.ts';
-import { openStore, startNode } from './node.ts';
+import { openParsedStore, startNode } from './node.ts';
 import { checkedForReset, readFixtureFile } from '../cli/fixtures.ts';
 import { type FixtureLoad, planFixtures } from '../gateway/fixtures.ts';
 
@@ -55,8 +55,9 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
     ...options.env,
     DATABASE_URL: ':memory:',
   };
-  const store = await openStore(env);
-  const config = loadConfig(env);
+  const parsed = loadEnv(env);
+  const store = await openParsedStore(parsed);
+  const config = configOf(parsed);
   const all = dialectList(registry);
   const tenants: Record<string, CreatedTenant> = {};
   const fixtures: Record<string, Readonly<Record<string, unknown>>> = {};
@@ -65,7 +66,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
   // the tenant as a fresh start would (docs/dev-server.md), with the new answers in `fixtures`.
   const planFor = async (name: string, tenantId: string): Promise<FixtureLoad | undefined> => {
     const wanted = options.tenants?.[name]?.fixtures;
-    if (typeof wanted === 'string') return (await readFixtureFile(env, all, wanted))(tenantId);
+    if (typeof wanted === 'string') return (await readFixtureFile(config, all, wanted))(tenantId);
     return wanted ? planFixtures(config, { id: tenantId }, wanted, all) : undefined;
   };
   const loadInto = async (name: string, load: FixtureLoad | undefined): Promise<void> => {

@@ -41,6 +41,7 @@ const statusByCode = {
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
+  headers_too_large: 431,
   conflict: 409,
   idempotency_mismatch: 400,
   idempotency_in_flight: 409,
@@ -65,9 +66,15 @@ export function canonicalView(customer: Customer) {
 /** An error in the gateway's envelope; `requestId` goes with what is logged (asGatewayError). */
 export function gatewayError(error: unknown, rt: Runtime, requestId: string | undefined): Response {
   const e = asGatewayError(error, rt, 'gateway', requestId);
+  const { status, body } = gatewayEnvelope(e);
+  return Response.json(body, { status, headers: errorHeaders(e) });
+}
+
+/** A gateway error's status and body in the gateway's own envelope. */
+export function gatewayEnvelope(e: GatewayError): { readonly status: number; readonly body: unknown } {
   const body: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details.issues) body.issues = e.details.issues;
-  return Response.json({ error: body }, { status: statusByCode[e.code], headers: errorHeaders(e) });
+  return { status: statusByCode[e.code], body: { error: body } };
 }
 
 /** Any credential of the tenant, behind the failed-authentication limit of the client's address. */

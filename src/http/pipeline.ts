@@ -260,9 +260,12 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         if (!list) return fail(c, notFoundRoute(c));
         const { principal } = await caller(c, 'read');
         const url = new URL(c.req.url);
-        // Each parameter's first value, as the provider's frameworks read a repeated one.
-        const query: Record<string, string> = {};
-        for (const [key, value] of url.searchParams) if (!(key in query)) query[key] = value;
+        // Each parameter's first value, as the provider's frameworks read a repeated one. Own keys
+        // only, made as data: `toString`, `constructor` or `__proto__` is a parameter the list does
+        // not take (refused as any other), not a name every object already has.
+        const first = new Map<string, string>();
+        for (const [key, value] of url.searchParams) if (!first.has(key)) first.set(key, value);
+        const query = Object.fromEntries(first);
         let page: Awaited<ReturnType<typeof listCustomers>>;
         try {
           page = await listCustomers(rt.store, principal, dialect.ids, list.page(validate(list.query, query)));

@@ -1,0 +1,80 @@
+import type { AnyDialect, ErrorResponse, RequestView } from '../contract/dialect.ts';
+import { GatewayError } from '../contract/errors.ts';
+import { gatewayEnvelope } from './gateway-api.ts';
+
+// A request whose request line and headers exceed the server's limit is refused by the runtime's
+// HTTP parser before the app sees it (Node: HPE_HEADER_OVERFLOW). Its answer still comes in the
+// envelope of the dialect whose path the request line names, as every other refusal does, read from
+// the raw bytes that arrived: src/entries/header-overflow.ts hands them here.
+
+/** A request line at the start of a line: method, request target, version (RFC 9112 §3). */
+const requestLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/\d\.\d\r?$/gm;
+
+/**
+ * Where the last request line in `text` starts, or -1. Header lines cannot look like one (a field
+ * name holds no space, and the parser refuses such a line before the limit), so in a read that
+ * holds earlier pipelined requests too the last one is the refused request's.
+ */
+export function lastRequestLineAt(text: string): number {
+  let at = -1;
+  requestLine.lastIndex = 0;
+  for (let match = requestLine.exec(text); match !== null; match = requestLine.exec(text)) at = match.index;
+  return at;
+}
+
+/** The head as far as it arrived: its target's path and the header lines complete in it. */
+interface PartialHead {
+  readonly path: string;
+  readonly view: RequestView;
+}
+
+function partialHead(head: string): PartialHead | undefined {
+  const lines = head.split('\n');
+  requestLine.lastIndex = 0;
+  const first = requestLine.exec(lines[0] ?? '');
+  if (!first) return undefined;
+  const method = first[1] ?? '';
+  // The absolute form (`GET http://host/wooshpay/v1/customers`) names its path after the authority.
+  const target = (first[2] ?? '').replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, '');
+  const path = target.split(/[?#]/, 1)[0] ?? '';
+  const headers = new Map<string, string>();
+  // The last line may be cut short by the limit: only lines that ended are read.
+  for (const line of lines.slice(1, -1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { path: path === '' ? '/' : path, view: { method, header: (name) => headers.get(name.toLowerCase()) } };
+}
+
+const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`);
+
+/**
+ * The dialect that serves `path`, as src/http/app.ts mounts them: under its prefix, under its
+ * collection at the root where the path is its own, and by the credential's shape (as far as the
+ * headers arrived) where two dialects share the root path.
+ */
+export function dialectOfPath(dialects: readonly AnyDialect[], path: string, req: RequestView): AnyDialect | undefined {
+  const prefixed = dialects.find((d) => under(path, d.routes.prefix));
+  if (prefixed) return prefixed;
+  const own = dialects.find((d) => d.routes.root === true && under(path, d.routes.collection));
+  if (own) return own;
+  const shared = dialects.filter((d) => d.routes.root === 'shared' && under(path, d.routes.collection));
+  return shared.find((d) => d.auth.ownsRequest?.(req)) ?? shared[0];
+}
+
+/**
+ * The 431 for a head over `limitBytes`, from the bytes that arrived of it (`head` starts with its
+ * request line; without one, the path is unknown): in the envelope of the dialect that serves its
+ * path, else in the gateway's.
+ */
+export function headersTooLarge(dialects: readonly AnyDialect[], head: string, limitBytes: number): ErrorResponse {
+  const error = new GatewayError(
+    'headers_too_large',
+    `Request Header Fields Too Large: the request line and headers take more than the ${limitBytes} bytes this server reads.`,
+  );
+  const parsed = partialHead(head);
+  const dialect = parsed && dialectOfPath(dialects, parsed.path, parsed.view);
+  const answer = dialect ? dialect.wire.renderError(error) : gatewayEnvelope(error);
+  // Every renderer answers this code 431; the status is the parser's refusal, whatever the envelope.
+  return { status: 431, body: answer.body };
+}

@@ -1,0 +1,122 @@
+import { maxHeaderSize } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NodeGateway, startNode } from '../src/entries/node.ts';
+import { testEnv } from './support/gateway.ts';
+import { testBackend, testDatabaseEnv } from './support/store.ts';
+
+// A request whose headers pass Node's limit (16 KiB) is refused by Node's HTTP parser before the
+// app runs. Its 431 comes in the envelope of the dialect the request line names, as every other
+// refusal does, and the connection is closed. Raw sockets: no HTTP client sends such a head apart.
+
+interface Answer {
+  readonly status: number;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: unknown;
+}
+
+/** Every answer on the connection, in order, read until the server closes it. */
+function exchange(port: number, parts: readonly string[]): Promise<Answer[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+    });
+    // The rest of an oversized head may meet a connection already closed.
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error),
+    );
+    socket.on('close', () => resolve(answers(text)));
+    void (async () => {
+      for (const [i, part] of parts.entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 50)); // a read of its own on the server
+        if (!socket.writable) return;
+        socket.write(part);
+      }
+    })();
+  });
+}
+
+function answers(text: string): Answer[] {
+  const out: Answer[] = [];
+  let rest = text;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const end = rest.indexOf('\r\n\r\n');
+    const lines = rest.slice(0, end).split('\r\n');
+    const headers = new Map(
+      lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    );
+    const length = Number(headers.get('content-length') ?? 0);
+    const body = rest.slice(end + 4, end + 4 + length);
+    out.push({ status: Number(lines[0]?.split(' ')[1]), headers, body: body === '' ? undefined : JSON.parse(body) });
+    rest = rest.slice(end + 4 + length);
+  }
+  return out;
+}
+
+const big = `X-Big: ${'a'.repeat(17 * 1024)}\r\n`;
+const head = (line: string, ...headers: string[]) => `${line}\r\nHost: x\r\n${headers.join('')}`;
+
+describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => {
+  let gateway: NodeGateway;
+  beforeAll(async () => {
+    gateway = await startNode({ ...testEnv, ...testDatabaseEnv(), CUSTGATE_DELIVERY_THREAD: 'off' }, { port: 0 });
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('is answered 431 in a Stripe-like dialect’s envelope, under its prefix and at its root, and closed', async () => {
+    for (const path of ['/wooshpay/v1/customers/cus_1', '/v1/customers?limit=3']) {
+      const [answer, ...more] = await exchange(gateway.port, [`${head(`GET ${path} HTTP/1.1`, big)}\r\n`]);
+      expect(answer?.status, path).toBe(431);
+      expect(answer?.headers.get('connection')).toBe('close');
+      expect(answer?.headers.get('content-type')).toBe('application/json');
+      expect(answer?.body).toEqual({
+        error: { type: 'invalid_request_error', message: expect.stringContaining(`${maxHeaderSize} bytes`) },
+      });
+      expect(more).toEqual([]);
+    }
+  });
+
+  it('is answered in Zenskar’s FastAPI envelope, at the root path it shares when its key header came first', async () => {
+    for (const [path, headers] of [
+      ['/zenskar/customers', [big]],
+      ['/customers/abc', ['x-api-key: zk_1\r\n', big]],
+    ] as const) {
+      const [answer] = await exchange(gateway.port, [`${head(`PATCH ${path} HTTP/1.1`, ...headers)}\r\n`]);
+      expect(answer?.status, path).toBe(431);
+      expect(answer?.body, path).toEqual({ detail: 'Request Header Fields Too Large' });
+    }
+  });
+
+  it('is answered in the gateway’s envelope on the gateway’s API and on a path no dialect serves', async () => {
+    for (const path of ['/gateway/v1/customers', '/nowhere']) {
+      const [answer] = await exchange(gateway.port, [`${head(`GET ${path} HTTP/1.1`, big)}\r\n`]);
+      expect(answer?.status, path).toBe(431);
+      expect(answer?.body, path).toEqual({
+        error: { code: 'headers_too_large', message: expect.stringContaining('Request Header Fields Too Large') },
+      });
+    }
+  });
+
+  it('is told by its request line when the head comes in several reads', async () => {
+    const [answer] = await exchange(gateway.port, [
+      'GET /zenskar/cust',
+      'omers HTTP/1.1\r\nHost: x\r\nX-Big: aaa',
+      'a'.repeat(8 * 1024),
+      `${'a'.repeat(9 * 1024)}\r\n\r\n`,
+    ]);
+    expect(answer?.status).toBe(431);
+    expect(answer?.body).toEqual({ detail: 'Request Header Fields Too Large' });
+  });
+
+  it('answers the requests pipelined before it first, then refuses it and closes', async () => {
+    const ok = head('GET /gateway/v1/health HTTP/1.1');
+    const got = await exchange(gateway.port, [`${ok}\r\n${ok}\r\n${head('GET /zenskar/customers HTTP/1.1', big)}\r\n${ok}\r\n`]);
+    expect(got.map((a) => a.status)).toEqual([200, 200, 431]);
+    expect(got[2]?.body).toEqual({ detail: 'Request Header Fields Too Large' });
+  });
+});
