@@ -12,6 +12,18 @@ import { providerAndGateway } from './support/upstream.ts';
 
 const rig = providerAndGateway();
 
+/** A Bigcapital mirror's customer, created through Bigcapital with a billing address contact email. */
+async function withContactEmail(name: string, displayName: string) {
+  const { tenant, upstream } = await mirrorTenant(rig, name, 'bigcapital');
+  const required = { customerType: 'business', displayName };
+  const client = await mirroredClient(rig, tenant, dialects.bigcapital, {
+    ...required,
+    billingAddressCity: 'Oslo',
+    billingAddressEmail: 'billing@mail.example',
+  });
+  return { tenant, upstream, required, ...client };
+}
+
 describe('a Bigcapital mirror and the address contact email', () => {
   it('names no address.email for an address change where none was given', { timeout: 60_000 }, async () => {
     const { tenant } = await mirrorTenant(rig, 'no-email-noise', 'bigcapital');
@@ -30,13 +42,7 @@ describe('a Bigcapital mirror and the address contact email', () => {
   });
 
   it('names address.email where the provider was given one and the change clears it: it keeps it', { timeout: 60_000 }, async () => {
-    const { tenant, upstream } = await mirrorTenant(rig, 'email-cleared', 'bigcapital');
-    const required = { customerType: 'business', displayName: 'Mail Co' };
-    const { id, write } = await mirroredClient(rig, tenant, dialects.bigcapital, {
-      ...required,
-      billingAddressCity: 'Oslo',
-      billingAddressEmail: 'billing@mail.example',
-    });
+    const { tenant, upstream, id, write, required } = await withContactEmail('email-cleared', 'Mail Co');
     await write({ ...required, billingAddressCity: 'Bergen' });
     await write({ ...required, billingAddressEmail: null });
     const rows = await deliveriesOf(rig, tenant, id);
@@ -48,6 +54,30 @@ describe('a Bigcapital mirror and the address contact email', () => {
     expect((await heldAtProvider(rig, tenant, upstream.id, id)).address).toMatchObject({
       city: 'Bergen',
       email: 'billing@mail.example',
+    });
+  });
+
+  it('names address.email again on a later address change while the provider still keeps it', { timeout: 60_000 }, async () => {
+    const { tenant, upstream, id, write, required } = await withContactEmail('email-kept-later', 'Kept Co');
+    await write({ ...required, billingAddressEmail: null });
+    await write({ ...required, billingAddressCity: 'Bergen' });
+    await write({ ...required, displayName: 'Kept Co 2' });
+    await write({ ...required, billingAddressEmail: 'new@mail.example' });
+    await write({ ...required, billingAddressCity: 'Trondheim' });
+    const kept = 'not carried: address.email (the bigcapital API has no way to make this change; the provider keeps its value)';
+    const rows = await deliveriesOf(rig, tenant, id);
+    expect(rows.map((d) => [d.version, d.last_error])).toEqual([
+      [1, null],
+      [2, kept],
+      // The provider still holds the email the local customer no longer has: the address changed, so it is named again.
+      [3, kept],
+      [4, null],
+      [5, null],
+      [6, null],
+    ]);
+    expect((await heldAtProvider(rig, tenant, upstream.id, id)).address).toMatchObject({
+      city: 'Trondheim',
+      email: 'new@mail.example',
     });
   });
 });
