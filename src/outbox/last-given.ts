@@ -1,9 +1,9 @@
-import type { Customer, CustomerFields, CustomerPatch } from '../../schemas/index.ts';
+import { type Customer, type CustomerFields, type CustomerPatch, type FieldName, fieldNames } from '../../schemas/index.ts';
 import { absolutePatch, undoChanges } from '../core/absolute-patch.ts';
 import type { FieldChange } from '../core/apply-patch.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
-import { valueAt } from '../upstream/empty-text.ts';
+import { emptiedPaths, valueAt } from '../upstream/empty-text.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 
 // What a mirror's provider holds of a member its API cannot clear (Bigcapital's address contact
@@ -45,7 +45,7 @@ export async function lastGiven(
   const at: CustomerFields[] = [fields];
   for (const e of [...events].reverse()) at.unshift(undoChanges(at[0] ?? fields, e.changes));
   const local = (v: number) => at[v - first] ?? fields;
-  let given = local(first);
+  let given = heldEmpty(dialect, local(first), undefined, fieldNames);
   let previous = first;
   for (const next of delivered.slice(1)) {
     const changed = [
@@ -54,7 +54,8 @@ export async function lastGiven(
     const fieldsThen = local(next);
     const patch = absolutePatch(asCarried(dialect, fieldsThen), carriedFields(dialect, changed, fieldsThen));
     const kept = (dialect.client.cannotCarry?.({ patch, current: { ...customer, ...given } }) ?? []).filter((path) => path.includes('.'));
-    given = kept.reduce((out, path) => withMember(out, path.split('.'), valueAt(given, path.split('.'))), fieldsThen);
+    const sent = kept.reduce((out, path) => withMember(out, path.split('.'), valueAt(given, path.split('.'))), fieldsThen);
+    given = heldEmpty(dialect, sent, given, changed);
     previous = next;
   }
   return given;
@@ -69,6 +70,33 @@ export function judgedOnLocal(dialect: AnyDialect, patch: CustomerPatch, before:
   if (!alone.some((path) => path.includes('.'))) return false;
   const known = new Set(dialect.client.cannotCarry?.({ patch, current: before }) ?? []);
   return alone.some((path) => path.includes('.') && !known.has(path));
+}
+
+/**
+ * A "" the delivery sent as the provider holds it: "" where its form shows one and it held "" there
+ * already, else none (a Stripe-like form has no "", and Zenskar and Bigcapital read a "" sent onto
+ * another value, none or nothing at a create too, as none: custgate's own halves of them do).
+ */
+function heldEmpty(
+  dialect: AnyDialect,
+  sent: CustomerFields,
+  held: CustomerFields | undefined,
+  changed: readonly FieldName[],
+): CustomerFields {
+  const carried = asCarried(dialect, sent);
+  return emptiedPaths(dialect, sent, carriedFields(dialect, changed, sent), carried, true).reduce(
+    (out, path) => (valueAt(carried, path) === '' && held !== undefined && valueAt(held, path) === '' ? out : withMember(out, path, null)),
+    sent,
+  );
+}
+
+/**
+ * Is the delivery judged against a "" the provider was last given (a later change of another
+ * member of the address sends it again)? Whether the provider holds it or none is in the history.
+ */
+export function givenEmpty(dialect: AnyDialect, fields: CustomerFields, changed: readonly FieldName[], before: CustomerFields): boolean {
+  const carried = asCarried(dialect, fields);
+  return emptiedPaths(dialect, fields, carriedFields(dialect, changed, fields), carried, true).some((path) => valueAt(before, path) === '');
 }
 
 function withMember(fields: CustomerFields, path: readonly string[], value: unknown): CustomerFields {

@@ -237,8 +237,8 @@ export function inexact(
  * provider holding "" shows as "" (Zenskar's phone_number and address members): its API reads ""
  * as none where it holds another value, as it did before this change. A same-as-billing shipping
  * address goes as the billing address where the provider has no such flag: its "" are the billing's.
- * With `given` (what the provider was last given), a "" it was given already was named then: a
- * later change of another member of the address sends it again, and nothing changes there.
+ * With `given` (what the provider holds, src/outbox/last-given.ts), a "" it holds already stays:
+ * a later change of another member of the address sends it again, and nothing changes there.
  */
 export function emptiedFields(
   dialect: AnyDialect,
