@@ -45,7 +45,7 @@ export async function lastGiven(
   const at: CustomerFields[] = [fields];
   for (const e of [...events].reverse()) at.unshift(undoChanges(at[0] ?? fields, e.changes));
   const local = (v: number) => at[v - first] ?? fields;
-  let given = heldEmpty(dialect, local(first), undefined, fieldNames);
+  let given = asHeld(dialect, local(first), undefined, fieldNames);
   let previous = first;
   for (const next of delivered.slice(1)) {
     const changed = [
@@ -55,7 +55,7 @@ export async function lastGiven(
     const patch = absolutePatch(asCarried(dialect, fieldsThen), carriedFields(dialect, changed, fieldsThen));
     const kept = (dialect.client.cannotCarry?.({ patch, current: { ...customer, ...given } }) ?? []).filter((path) => path.includes('.'));
     const sent = kept.reduce((out, path) => withMember(out, path.split('.'), valueAt(given, path.split('.'))), fieldsThen);
-    given = heldEmpty(dialect, sent, given, changed);
+    given = asHeld(dialect, sent, given, changed);
     previous = next;
   }
   return given;
@@ -77,7 +77,7 @@ export function judgedOnLocal(dialect: AnyDialect, patch: CustomerPatch, before:
  * already, else none (a Stripe-like form has no "", and Zenskar and Bigcapital read a "" sent onto
  * another value, none or nothing at a create too, as none: custgate's own halves of them do).
  */
-function heldEmpty(
+function asHeld(
   dialect: AnyDialect,
   sent: CustomerFields,
   held: CustomerFields | undefined,
