@@ -115,3 +115,35 @@ describe('a "" a mirror leaves out after all', () => {
     expect((await heldAtProvider(rig, tenant, upstream.id, id)).phone).toBe('+33 1 23');
   });
 });
+
+// A clear a JSON dialect sends as null (Zenskar's) empties a stored "" locally; a Stripe-like client
+// half can only send it as "" (form bodies have no null), which keeps a "" the provider holds. A
+// Stripe-like provider holds none (its "" is a clear, https://docs.stripe.com/api/customers/update):
+// the "" reaches it as the clear it is, and the delivery names nothing.
+describe.each(['wooshpay', 'connhex'] as const)('a Zenskar null clear of a Meteroid "" into a %s mirror', (dialect) => {
+  const rig = providerAndGateway();
+
+  it('is delivered as "", and the provider holds none, as the local customer does', { timeout: 60_000 }, async () => {
+    const { tenant, upstream } = await mirrorTenant(rig, `null-clear-${dialect}`, dialect);
+    const address = { line1: '', city: 'Oslo', country: 'NO' };
+    const { id } = await throughMeteroid(rig, tenant, { name: 'Blank Co', currency: 'USD', phone: '', billing_address: address });
+    const zenskar = dialects.zenskar;
+    const canonical = await rig.gw.request(`/gateway/v1/customers/${id}`, {
+      headers: { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` },
+    });
+    const ref = fixturesOf(zenskar).ref(((await canonical.json()) as { ids: { uuid: string; public_id: string; number: number } }).ids);
+    const cleared = await rig.gw.request(
+      `${zenskar.routes.prefix}${zenskar.routes.collection}/${ref}`,
+      jsonInit('PATCH', { phone_number: null, address: { line1: null } }, fixturesOf(zenskar).auth(tenant.credentials.zenskar!)),
+    );
+    expect(cleared.status, await cleared.clone().text()).toBe(200);
+    expect(await drainSettled(rig.gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+    const rows = await deliveriesOf(rig, tenant, id);
+    expect(rows.map((d) => [d.version, d.state, d.last_error])).toEqual([
+      [1, 'delivered', `not carried: phone, address (${emptiedNote[dialect]})`],
+      [2, 'delivered', null],
+    ]);
+    const held = await heldAtProvider(rig, tenant, upstream.id, id);
+    expect([held.phone, (held.address as Record<string, unknown>).line1]).toEqual([null, null]);
+  });
+});

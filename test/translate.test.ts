@@ -115,6 +115,8 @@ describe('translate: Bigcapital and Connhex', () => {
       losses: [
         { field: 'customer_type', kind: 'unsupported', message: expect.any(String) },
         { field: 'website', kind: 'unsupported', message: expect.any(String) },
+        // workPhone null empties a stored ""; Wooshpay's "" keeps one.
+        { field: 'phone', kind: 'lossy', message: expect.any(String) },
       ],
     });
   });
@@ -224,6 +226,49 @@ describe('translate: the loss report is exact', () => {
       lines.push(((await read.json()) as { billing_address: { line1: unknown } }).billing_address.line1);
     }
     expect(lines).toEqual(['', null]);
+  });
+
+  // A Zenskar null clear empties a stored "" (a Meteroid client's phone ""); a Stripe-like body
+  // clears with "" (form bodies have no null), which keeps one (schemas/patch.ts, keepsEmpty). The
+  // translation cannot make the change there: it names each such clear. Before, nothing was named.
+  it.each(['wooshpay', 'connhex'] as const)('a Zenskar null clear into %s is named: a stored "" it keeps', async (to) => {
+    const cleared = { phone_number: null, address: { line1: null } };
+    const translated = await run('zenskar', to, cleared);
+    expect(translated.body).toEqual({ phone: '', address: { line1: '' } });
+    expect(lost(translated).sort()).toEqual(['address.line1:lossy', 'phone:lossy']);
+    const meteroid = dialects.meteroid as AnyDialect;
+    const meteroidAuth = fixturesOf(meteroid).auth(gw.tenant.credentials.meteroid!);
+    const collection = `${meteroid.routes.prefix}${meteroid.routes.collection}`;
+    const held: unknown[] = [];
+    for (const through of ['zenskar', to] as const) {
+      const created = await gw.request(collection, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...meteroidAuth },
+        body: JSON.stringify({
+          name: 'Blank Phone',
+          currency: 'EUR',
+          phone: '',
+          billing_address: { line1: '', city: 'Oslo', country: 'NO' },
+        }),
+      });
+      expect(created.status, await created.clone().text()).toBe(meteroid.wire.createdStatus);
+      const id = fixturesOf(meteroid).idOf(await created.json());
+      const canonical = await gw.canonical(String(id));
+      const dialect = dialects[through] as AnyDialect;
+      const ref = fixturesOf(dialect).ref(canonical.ids as { uuid: string; public_id: string; number: number });
+      const write = await gw.request(`${dialect.routes.prefix}${dialect.routes.collection}/${ref}`, {
+        method: dialect.routes.update,
+        headers: { 'content-type': 'application/json', ...fixturesOf(dialect).auth(gw.tenant.credentials[through]!) },
+        body: JSON.stringify(through === 'zenskar' ? cleared : translated.body),
+      });
+      expect(write.status, await write.clone().text()).toBe(200);
+      const fields = (await gw.canonical(String(id))) as unknown as { phone: unknown; address: { line1: unknown } };
+      held.push([fields.phone, fields.address.line1]);
+    }
+    expect(held).toEqual([
+      [null, null],
+      ['', ''],
+    ]);
   });
 
   it('members the target keeps whatever it is sent are reported when the source clears them', async () => {

@@ -92,6 +92,23 @@ export function emptiedMembers(values: Readonly<Record<string, unknown>> | null 
   }
 }
 
+/**
+ * A loss for each member a change takes to none (a null, a clear that came in as null: Zenskar's,
+ * Bigcapital's) that a Stripe-like body can only send as "" (form bodies have no null, and the
+ * provider's reference types each member a string), which keeps a stored "" (schemas/patch.ts,
+ * ClearOp.keepsEmpty) where the source's clear empties it. A country "" clears outright.
+ */
+export function noneAsEmpty(members: readonly string[], field: string, losses: Loss[]) {
+  for (const m of members) {
+    if (m === 'country') continue;
+    losses.push({
+      field: `${field}.${m}`,
+      kind: 'lossy',
+      message: `Stripe-like bodies clear with "", which keeps a stored "": ${field}.${m} stays "" where it is "".`,
+    });
+  }
+}
+
 /** An address change in Stripe's wire form: every member for a set ("" for the empty ones replaces it), the changed ones for a merge. */
 function addressSent(op: AddressOp, field: string, losses: Loss[]): '' | Record<string, string> {
   if (op.op === 'clear') return '';
@@ -103,6 +120,12 @@ function addressSent(op: AddressOp, field: string, losses: Loss[]): '' | Record<
       if (memberOp) out[m] = memberOp.op === 'set' ? memberOp.value : '';
     }
   }
+  const none = (m: (typeof carried)[number]) => {
+    if (op.op === 'set') return op.value[m] == null;
+    const memberOp = op.value[m];
+    return memberOp?.op === 'clear' && !memberOp.keepsEmpty;
+  };
+  noneAsEmpty(carried.filter(none), field, losses);
   const values =
     op.op === 'set' ? op.value : Object.fromEntries(Object.entries(op.value).map(([m, o]) => [m, o?.op === 'set' ? o.value : undefined]));
   emptiedMembers(values, field, losses);
@@ -132,6 +155,15 @@ export function textEmptyIsClear<S extends v.GenericSchema<unknown, string | nul
       const op = patch[field] as FieldOp<string>;
       if (op.op === 'set' && op.value === '') {
         losses.push({ field, kind: 'lossy', message: `${title} reads "" as a clear: ${field} is cleared, not set to "".` });
+      }
+      // A clear that came in as null (Zenskar's, Bigcapital's) empties a stored ""; the "" this one
+      // goes as keeps it (schemas/patch.ts, ClearOp.keepsEmpty), and a form body has no null.
+      if (op.op === 'clear' && !op.keepsEmpty) {
+        losses.push({
+          field,
+          kind: 'lossy',
+          message: `${title} clears with "", which keeps a stored "": ${field} stays "" where it is "".`,
+        });
       }
       return base.fromPatch(patch);
     },

@@ -10,6 +10,7 @@ import {
   addressOp,
   emptiedMembers,
   lostMembers,
+  noneAsEmpty,
   renderAddress,
   shownString,
 } from './fields.ts';
@@ -68,6 +69,13 @@ function shippingSent(title: string, op: ShippingOp, losses: Loss[]): unknown {
   }
   lostMembers(address, 'shipping.address', losses, true);
   emptiedMembers(address, 'shipping.address', losses);
+  // A member left out of the hash is read as "" is (a stored "" stays), where the source's none empties it.
+  noneAsEmpty(phone == null ? ['phone'] : [], 'shipping', losses);
+  noneAsEmpty(
+    addressMembers.filter((m) => address?.[m] == null),
+    'shipping.address',
+    losses,
+  );
   const sent: Record<string, string> = {};
   for (const m of addressMembers) {
     const value = address?.[m];

@@ -6,6 +6,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
+import { givenEmpty, judgedOnLocal, lastGiven } from './last-given.ts';
 import type { DeliveryWork, ReplicaTarget } from './types.ts';
 
 // What one delivery of the outbox carries to its upstream (src/outbox/dispatcher.ts sends it).
@@ -52,6 +53,13 @@ export async function deliveryWork(
     if (complete && since > 0) before = events.reduceRight((at, e) => undoChanges(at, e.changes), fields);
   }
   const dialect = dialectOf(dialects, upstream.dialect);
+  const patch = absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]);
+  // A member clear judged against the local fields as nothing to clear (no contact email) may yet
+  // be a loss: an earlier delivery that left its clear out kept the provider's value; and a "" sent
+  // before may be held as none there (last-given.ts).
+  if (before && (judgedOnLocal(dialect, patch, { ...customer, ...before }) || givenEmpty(dialect, fields, changed, before))) {
+    before = await lastGiven(store, dialect, row, customer, fields, since);
+  }
   return {
     tenantId: row.tenant_id,
     upstream,
@@ -66,6 +74,6 @@ export async function deliveryWork(
     changed,
     ...(metadataKeys ? { metadataKeys } : {}),
     ...(before ? { before } : {}),
-    patch: absolutePatch(asCarried(dialect, fields), carriedFields(dialect, changed, fields), [...new Set(removed)]),
+    patch,
   };
 }

@@ -5,7 +5,7 @@ import { applyPatch } from '../core/index.ts';
 import { type GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { LinkRow } from '../store/index.ts';
 import { requestFor, type Upstream, wholePatch } from '../upstream/client.ts';
-import { asCarried, carriedFields, emptiedFields, heldEmpty, type Uncarried, uncarried } from '../upstream/fidelity.ts';
+import { asCarried, carriedFields, delivered, emptiedFields, heldEmpty, type Uncarried, uncarried } from '../upstream/fidelity.ts';
 import { canonicalOf } from '../upstream/refusal.ts';
 import type { DeliveryOutcome, DeliveryWork } from './types.ts';
 
@@ -100,15 +100,9 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   // form, none, and named: the provider will not hold "". One it holds (Zenskar's phone_number) is
   // sent as "", and named too: this change made it "", and the provider held another value, which
   // its API reads "" as clearing.
-  const carried = asCarried(upstream.dialect, work.fields);
-  const emptied = emptiedFields(
-    upstream.dialect,
-    work.fields,
-    carriedFields(upstream.dialect, work.changed, work.fields),
-    carried,
-    true,
-    work.before,
-  );
+  const shown = delivered(upstream.dialect, work.fields);
+  const changed = carriedFields(upstream.dialect, work.changed, work.fields);
+  const emptied = emptiedFields(upstream.dialect, shown, changed, true, work.before);
   const notCarried = [...new Set([...declared.notCarried, ...shownOnly, ...keys, ...emptied])];
   // Twice at most: leaving a field out cannot make another one refused, but a body refused as a
   // whole names no field and is sent as it is (the provider's answer then says why).
@@ -133,7 +127,7 @@ export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: D
   }
   // A "" left out after all (declared, or refused above) was not sent as none: the provider keeps it.
   const sent = emptied.filter((f) => Object.hasOwn(patch, f));
-  return { patch, notCarried, emptied: sent, held: heldEmpty(upstream.dialect, work.fields, carried, sent) };
+  return { patch, notCarried, emptied: sent, held: heldEmpty(shown, sent) };
 }
 
 /**
@@ -150,12 +144,12 @@ export async function notHeldByCreate(upstream: Upstream, current: Customer, pat
   const checked = { after, touched: fieldNames };
   const refused = await uncarried(upstream.dialect, 'create', request, { patch: wholePatch(after), ...checked });
   // The patch is already in the provider's form (a "" sent as none): the local fields tell it was "".
-  const carried = asCarried(upstream.dialect, current);
-  const emptied = emptiedFields(upstream.dialect, current, carriedFields(upstream.dialect, fieldNames, current), carried, true);
+  const shown = delivered(upstream.dialect, current);
+  const emptied = emptiedFields(upstream.dialect, shown, carriedFields(upstream.dialect, fieldNames, current), true);
   const notCarried = [
     ...new Set([...refused.flatMap((r) => canonicalField(upstream, r) ?? []), ...unheldKeys(upstream.dialect, after), ...emptied]),
   ];
-  return { patch, notCarried, emptied, held: heldEmpty(upstream.dialect, current, carried, emptied) };
+  return { patch, notCarried, emptied, held: heldEmpty(shown, emptied) };
 }
 
 /**

@@ -230,6 +230,21 @@ export function inexact(
 }
 
 /**
+ * The fields as a delivery sends them (`sent`: a same-as-billing shipping address as the billing
+ * address where the provider has no such flag) and as the provider shows them then (`carried`):
+ * made once per delivery, for `emptiedFields` and `heldEmpty` both.
+ */
+export interface Delivered {
+  readonly sent: CustomerFields;
+  readonly carried: CustomerFields;
+}
+
+export function delivered(dialect: AnyDialect, fields: CustomerFields): Delivered {
+  const sent = materialise(dialect, fields);
+  return { sent, carried: shownThrough(dialect, sent) };
+}
+
+/**
  * Of `fields`, those stored as "" or with a member stored as "" (Meteroid keeps the string it is
  * given, an address's city too) that the provider reads as none (Stripe's phone="" clears it): ""
  * is noise to a comparison, not to a client, which would be answered null there where the local
@@ -237,18 +252,16 @@ export function inexact(
  * provider holding "" shows as "" (Zenskar's phone_number and address members): its API reads ""
  * as none where it holds another value, as it did before this change. A same-as-billing shipping
  * address goes as the billing address where the provider has no such flag: its "" are the billing's.
- * With `given` (what the provider was last given), a "" it was given already was named then: a
- * later change of another member of the address sends it again, and nothing changes there.
+ * With `given` (what the provider holds, src/outbox/last-given.ts), a "" it holds already stays:
+ * a later change of another member of the address sends it again, and nothing changes there.
  */
 export function emptiedFields(
   dialect: AnyDialect,
-  after: CustomerFields,
+  { sent, carried }: Delivered,
   fields: readonly FieldName[],
-  carried: CustomerFields = asCarried(dialect, after),
   changed = false,
   given?: CustomerFields,
 ): FieldName[] {
-  const sent = materialise(dialect, after);
   const was = given && materialise(dialect, given);
   const fresh = (path: readonly string[]) => was === undefined || valueAt(was, path) !== '';
   return fields.filter((f) => emptiedPaths(dialect, sent, [f], carried, changed).some(fresh));
@@ -258,9 +271,7 @@ export function emptiedFields(
  * Of the emptied fields, those whose every "" the write leaves the provider holds (its form of them,
  * `carried`, shows each as "": Zenskar, Bigcapital), address members too: sent as "", not as none.
  */
-export function heldEmpty(dialect: AnyDialect, after: CustomerFields, carried: CustomerFields, emptied: readonly FieldName[]): FieldName[] {
-  if (emptied.length === 0) return [];
-  const sent = materialise(dialect, after);
+export function heldEmpty({ sent, carried }: Delivered, emptied: readonly FieldName[]): FieldName[] {
   return emptied.filter((field) => emptyPaths(field, sent[field]).every((path) => valueAt(carried, path) === ''));
 }
 
