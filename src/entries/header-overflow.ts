@@ -1,7 +1,7 @@
 import { type IncomingMessage, maxHeaderSize, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ErrorResponse } from '../contract/dialect.ts';
-import { lastRequestLineAt } from '../http/oversized-head.ts';
+import { lastRequestLineAt, refusedHeadIn } from '../http/oversized-head.ts';
 
 // Node's HTTP parser refuses a request whose request line and headers pass maxHeaderSize (16 KiB)
 // with a bare `431` of its own, before the app runs. This answers it instead, in the envelope of
@@ -80,9 +80,7 @@ function refusedHead(socket: Socket, error: NodeJS.ErrnoException & { rawPacket?
   const packet = error.rawPacket ?? Buffer.alloc(0);
   // Past the point of refusal the bytes are more of the same header (or requests pipelined after it).
   const read = packet.subarray(0, typeof error.bytesParsed === 'number' ? error.bytesParsed : packet.length);
-  const text = (heads.get(socket)?.carry ?? '') + read.toString('latin1');
-  const at = lastRequestLineAt(text);
-  return at >= 0 ? text.slice(at) : '';
+  return refusedHeadIn((heads.get(socket)?.carry ?? '') + read.toString('latin1'));
 }
 
 /** Node's own answers to the other parse errors (lib/_http_server.js socketOnError), which a clientError listener replaces. */
