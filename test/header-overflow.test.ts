@@ -92,6 +92,12 @@ describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => 
     }
   });
 
+  it('is answered in Connhex’s envelope at the root path it shares, by its Authorization header', async () => {
+    const [answer] = await exchange(gateway.port, [`${head('POST /customers/cus_1 HTTP/1.1', 'Authorization: Bearer x\r\n', big)}\r\n`]);
+    expect(answer?.status).toBe(431);
+    expect(answer?.body).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
   it('is answered in the gateway’s envelope on the gateway’s API and on a path no dialect serves', async () => {
     for (const path of ['/gateway/v1/customers', '/nowhere']) {
       const [answer] = await exchange(gateway.port, [`${head(`GET ${path} HTTP/1.1`, big)}\r\n`]);

@@ -10,9 +10,10 @@ import { lastRequestLineAt, refusedHeadIn } from '../http/oversized-head.ts';
 // The parse error carries only the read it happened in (`error.rawPacket`). Where the head came in
 // more than one read, its request line was in an earlier one, which the parser (reading the socket
 // in C++) never showed to JavaScript: each connection's parser says when a request begins
-// (kOnMessageBegin), and after each read (kOnExecute) a head still incomplete keeps what it has
-// read so far. Both are the parser's own hooks, the ones Node's server sets; without them (another
-// runtime), only the refused read is looked at.
+// (kOnMessageBegin, which Node's server leaves unset), and after each read (kOnExecute, which it
+// sets and which this wraps) a head still incomplete keeps what it has read so far. Both are hooks
+// of Node's own HTTP parser (lib/_http_common.js clears them when it frees one); where they are
+// missing or taken, only the refused read is looked at.
 
 /** What the connection keeps of a request whose headers have not all arrived. */
 interface HeadState {
@@ -123,7 +124,7 @@ export function answerHeaderOverflow(server: Server, answer: (head: string, limi
       return;
     }
     answered.add(socket);
-    // Read now: the head's carry is the connection's until it closes, the read's bytes are this error's.
+    // Read now: the refused read's bytes are this error's alone.
     const text = response(answer(refusedHead(socket, error), limit));
     // Requests pipelined before the refused one are answered first, in order (RFC 9112 §9.3.2).
     afterResponses(socket, () => {
