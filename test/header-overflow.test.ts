@@ -1,7 +1,9 @@
 import { maxHeaderSize } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
+import { createTenant } from './support/registered.ts';
 import { testEnv } from './support/gateway.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
@@ -61,8 +63,11 @@ const head = (line: string, ...headers: string[]) => `${line}\r\nHost: x\r\n${he
 
 describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => {
   let gateway: NodeGateway;
+  let key: string;
   beforeAll(async () => {
-    gateway = await startNode({ ...testEnv, ...testDatabaseEnv(), CUSTGATE_DELIVERY_THREAD: 'off' }, { port: 0 });
+    const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_DELIVERY_THREAD: 'off' };
+    gateway = await startNode(env, { port: 0 });
+    key = (await createTenant(gateway.store, loadConfig(env), 'headers')).credentials.wooshpay!.secret_key!;
   });
   afterAll(async () => {
     await gateway.close();
@@ -162,6 +167,15 @@ describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => 
       [200, { status: 'ok' }],
       [431, { detail: 'Request Header Fields Too Large' }],
     ]);
+  });
+
+  it('is answered at once in its dialect’s envelope when it is the trailers of a chunked body', async () => {
+    const body = `3\r\nabc\r\n0\r\nX-Trailer: ${'a'.repeat(17 * 1024)}\r\n\r\n`;
+    const [answer, ...more] = await exchange(gateway.port, [
+      `${head('POST /wooshpay/v1/customers HTTP/1.1', `Authorization: Bearer ${key}\r\n`, 'Transfer-Encoding: chunked\r\n')}\r\n${body}`,
+    ]);
+    expect(answer).toMatchObject({ status: 431, body: { error: { type: 'invalid_request_error' } } });
+    expect(more).toEqual([]);
   });
 
   it('leaves the other parse errors to Node: a bare 400, closed', async () => {

@@ -124,18 +124,39 @@ export function answerHeaderOverflow(server: Server, answer: (head: string, limi
       return;
     }
     answered.add(socket);
-    // Read now: the refused read's bytes are this error's alone.
-    const text = response(answer(refusedHead(socket, error), limit));
-    // Requests pipelined before the refused one are answered first, in order (RFC 9112 §9.3.2).
-    afterResponses(socket, () => {
+    const close = (text: string) => {
       // Ended, then closed once written: the parser reads nothing more of this connection.
       if (socket.writable) socket.end(text, () => socket.destroy());
       else socket.destroy();
-    });
+    };
+    const current = inFlight(socket);
+    // No request began since the last one's headers: the limit was passed in that request's chunked
+    // trailers, which it is reading still, so its answer never comes. Refused now, as Node does.
+    if (heads.get(socket)?.open !== true && current) {
+      if (current.headersSent) socket.destroy(error);
+      else close(response(answer(current.req ? headOf(current.req) : refusedHead(socket, error), limit)));
+      return;
+    }
+    // Read now: the refused read's bytes are this error's alone.
+    const text = response(answer(refusedHead(socket, error), limit));
+    // Requests pipelined before the refused one are answered first, in order (RFC 9112 §9.3.2).
+    afterResponses(socket, () => close(text));
   });
 }
 
-type InFlight = { readonly headersSent: boolean; once(event: 'finish' | 'close', listener: () => void): unknown };
+/** A request whose headers were read, as the head it came with. */
+function headOf(request: IncomingMessage): string {
+  const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) lines.push(`${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+type InFlight = {
+  readonly headersSent: boolean;
+  /** The request it answers (Node: ServerResponse.req). */
+  readonly req?: IncomingMessage;
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+};
 
 /** The response the connection is sending now, if any (Node's own slot for it). */
 const inFlight = (socket: Socket): InFlight | null | undefined => (socket as Socket & { _httpMessage?: InFlight | null })._httpMessage;
