@@ -1,7 +1,9 @@
 import { maxHeaderSize } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
+import { createTenant } from './support/registered.ts';
 import { testEnv } from './support/gateway.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
@@ -61,8 +63,11 @@ const head = (line: string, ...headers: string[]) => `${line}\r\nHost: x\r\n${he
 
 describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => {
   let gateway: NodeGateway;
+  let key: string;
   beforeAll(async () => {
-    gateway = await startNode({ ...testEnv, ...testDatabaseEnv(), CUSTGATE_DELIVERY_THREAD: 'off' }, { port: 0 });
+    const env = { ...testEnv, ...testDatabaseEnv(), CUSTGATE_DELIVERY_THREAD: 'off' };
+    gateway = await startNode(env, { port: 0 });
+    key = (await createTenant(gateway.store, loadConfig(env), 'headers')).credentials.wooshpay!.secret_key!;
   });
   afterAll(async () => {
     await gateway.close();
@@ -92,6 +97,12 @@ describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => 
     }
   });
 
+  it('is answered in Connhex’s envelope at the root path it shares, by its Authorization header', async () => {
+    const [answer] = await exchange(gateway.port, [`${head('POST /customers/cus_1 HTTP/1.1', 'Authorization: Bearer x\r\n', big)}\r\n`]);
+    expect(answer?.status).toBe(431);
+    expect(answer?.body).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
   it('is answered in the gateway’s envelope on the gateway’s API and on a path no dialect serves', async () => {
     for (const path of ['/gateway/v1/customers', '/nowhere']) {
       const [answer] = await exchange(gateway.port, [`${head(`GET ${path} HTTP/1.1`, big)}\r\n`]);
@@ -111,6 +122,67 @@ describe.skipIf(testBackend() !== 'sqlite')('a head over Node’s limit', () => 
     ]);
     expect(answer?.status).toBe(431);
     expect(answer?.body).toEqual({ detail: 'Request Header Fields Too Large' });
+  });
+
+  it('is told by its path where the target itself passes the limit', async () => {
+    const [answer] = await exchange(gateway.port, [`${head(`GET /wooshpay/v1/customers?email=${'a'.repeat(17 * 1024)} HTTP/1.1`)}\r\n`]);
+    expect(answer?.status).toBe(431);
+    expect(answer?.body).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
+  it('is refused one byte past the limit, in the envelope, where one byte less reaches the app', async () => {
+    // Node counts the target and the header names and values; found here, not assumed.
+    const request = (n: number) =>
+      `${head('GET /wooshpay/v1/customers/cus_none HTTP/1.1', 'Connection: close\r\n', `X-Pad: ${'a'.repeat(n)}\r\n`)}\r\n`;
+    const status = async (n: number) => (await exchange(gateway.port, [request(n)]))[0];
+    let [fits, over] = [maxHeaderSize - 1024, maxHeaderSize];
+    while (over - fits > 1) {
+      const mid = (fits + over) >> 1;
+      if ((await status(mid))?.status === 431) over = mid;
+      else fits = mid;
+    }
+    // The app's answer: no credential, in Wooshpay's envelope.
+    expect(await status(fits)).toMatchObject({ status: 401, body: { error: { type: 'invalid_request_error' } } });
+    expect(await status(over)).toMatchObject({ status: 431, body: { error: { type: 'invalid_request_error' } } });
+  });
+
+  it('is refused on a kept-alive connection after a request answered on it', async () => {
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    const more = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (answers(text).length >= count ? resolve() : socket.once('data', check));
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+        });
+        check();
+      });
+    socket.write(`${head('GET /gateway/v1/health HTTP/1.1')}\r\n`);
+    await more(1);
+    socket.on('error', () => undefined);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(`${head('GET /zenskar/customers HTTP/1.1', big)}\r\n`);
+    await closed;
+    expect(answers(text).map((a) => [a.status, a.body])).toEqual([
+      [200, { status: 'ok' }],
+      [431, { detail: 'Request Header Fields Too Large' }],
+    ]);
+  });
+
+  it('is answered at once in its dialect’s envelope when it is the trailers of a chunked body', async () => {
+    const body = `3\r\nabc\r\n0\r\nX-Trailer: ${'a'.repeat(17 * 1024)}\r\n\r\n`;
+    const [answer, ...more] = await exchange(gateway.port, [
+      `${head('POST /wooshpay/v1/customers HTTP/1.1', `Authorization: Bearer ${key}\r\n`, 'Transfer-Encoding: chunked\r\n')}\r\n${body}`,
+    ]);
+    expect(answer).toMatchObject({ status: 431, body: { error: { type: 'invalid_request_error' } } });
+    expect(more).toEqual([]);
+  });
+
+  it('leaves the other parse errors to Node: a bare 400, closed', async () => {
+    const [answer, ...more] = await exchange(gateway.port, ['GET /v1/customers HTTP/1.1\r\nBad Header\r\n\r\n']);
+    expect(answer).toMatchObject({ status: 400, body: undefined });
+    expect(answer?.headers.get('connection')).toBe('close');
+    expect(more).toEqual([]);
   });
 
   it('answers the requests pipelined before it first, then refuses it and closes', async () => {

@@ -1,7 +1,7 @@
 import { type IncomingMessage, maxHeaderSize, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ErrorResponse } from '../contract/dialect.ts';
-import { lastRequestLineAt } from '../http/oversized-head.ts';
+import { lastRequestLineAt, refusedHeadIn } from '../http/oversized-head.ts';
 
 // Node's HTTP parser refuses a request whose request line and headers pass maxHeaderSize (16 KiB)
 // with a bare `431` of its own, before the app runs. This answers it instead, in the envelope of
@@ -10,9 +10,10 @@ import { lastRequestLineAt } from '../http/oversized-head.ts';
 // The parse error carries only the read it happened in (`error.rawPacket`). Where the head came in
 // more than one read, its request line was in an earlier one, which the parser (reading the socket
 // in C++) never showed to JavaScript: each connection's parser says when a request begins
-// (kOnMessageBegin), and after each read (kOnExecute) a head still incomplete keeps what it has
-// read so far. Both are the parser's own hooks, the ones Node's server sets; without them (another
-// runtime), only the refused read is looked at.
+// (kOnMessageBegin, which Node's server leaves unset), and after each read (kOnExecute, which it
+// sets and which this wraps) a head still incomplete keeps what it has read so far. Both are hooks
+// of Node's own HTTP parser (lib/_http_common.js clears them when it frees one); where they are
+// missing or taken, only the refused read is looked at.
 
 /** What the connection keeps of a request whose headers have not all arrived. */
 interface HeadState {
@@ -80,9 +81,7 @@ function refusedHead(socket: Socket, error: NodeJS.ErrnoException & { rawPacket?
   const packet = error.rawPacket ?? Buffer.alloc(0);
   // Past the point of refusal the bytes are more of the same header (or requests pipelined after it).
   const read = packet.subarray(0, typeof error.bytesParsed === 'number' ? error.bytesParsed : packet.length);
-  const text = (heads.get(socket)?.carry ?? '') + read.toString('latin1');
-  const at = lastRequestLineAt(text);
-  return at >= 0 ? text.slice(at) : '';
+  return refusedHeadIn((heads.get(socket)?.carry ?? '') + read.toString('latin1'));
 }
 
 /** Node's own answers to the other parse errors (lib/_http_server.js socketOnError), which a clientError listener replaces. */
@@ -125,18 +124,39 @@ export function answerHeaderOverflow(server: Server, answer: (head: string, limi
       return;
     }
     answered.add(socket);
-    // Read now: the head's carry is the connection's until it closes, the read's bytes are this error's.
-    const text = response(answer(refusedHead(socket, error), limit));
-    // Requests pipelined before the refused one are answered first, in order (RFC 9112 §9.3.2).
-    afterResponses(socket, () => {
+    const close = (text: string) => {
       // Ended, then closed once written: the parser reads nothing more of this connection.
       if (socket.writable) socket.end(text, () => socket.destroy());
       else socket.destroy();
-    });
+    };
+    const current = inFlight(socket);
+    // No request began since the last one's headers: the limit was passed in that request's chunked
+    // trailers, which it is reading still, so its answer never comes. Refused now, as Node does.
+    if (heads.get(socket)?.open !== true && current) {
+      if (current.headersSent) socket.destroy(error);
+      else close(response(answer(current.req ? headOf(current.req) : refusedHead(socket, error), limit)));
+      return;
+    }
+    // Read now: the refused read's bytes are this error's alone.
+    const text = response(answer(refusedHead(socket, error), limit));
+    // Requests pipelined before the refused one are answered first, in order (RFC 9112 §9.3.2).
+    afterResponses(socket, () => close(text));
   });
 }
 
-type InFlight = { readonly headersSent: boolean; once(event: 'finish' | 'close', listener: () => void): unknown };
+/** A request whose headers were read, as the head it came with. */
+function headOf(request: IncomingMessage): string {
+  const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) lines.push(`${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+type InFlight = {
+  readonly headersSent: boolean;
+  /** The request it answers (Node: ServerResponse.req). */
+  readonly req?: IncomingMessage;
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+};
 
 /** The response the connection is sending now, if any (Node's own slot for it). */
 const inFlight = (socket: Socket): InFlight | null | undefined => (socket as Socket & { _httpMessage?: InFlight | null })._httpMessage;

@@ -9,6 +9,8 @@ import { gatewayEnvelope } from './gateway-api.ts';
 
 /** A request line at the start of a line: method, request target, version (RFC 9112 §3). */
 const requestLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/\d\.\d\r?$/gm;
+/** The same cut short by the limit: a target over it is refused before its version is read. */
+const cutRequestLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+)(?: HTTP\/\d\.\d)?\r?$/;
 
 /**
  * Where the last request line in `text` starts, or -1. Header lines cannot look like one (a field
@@ -22,6 +24,18 @@ export function lastRequestLineAt(text: string): number {
   return at;
 }
 
+/**
+ * The refused head as far as it arrived, from its request line; or its request line alone, cut
+ * short, where the target itself passed the limit; '' where neither is in `text`.
+ */
+export function refusedHeadIn(text: string): string {
+  const at = lastRequestLineAt(text);
+  if (at >= 0) return text.slice(at);
+  // A header line has a colon after its name, which no method holds: the last line is no header.
+  const last = text.slice(text.lastIndexOf('\n') + 1);
+  return cutRequestLine.test(last) ? last : '';
+}
+
 /** The head as far as it arrived: its target's path and the header lines complete in it. */
 interface PartialHead {
   readonly path: string;
@@ -30,8 +44,7 @@ interface PartialHead {
 
 function partialHead(head: string): PartialHead | undefined {
   const lines = head.split('\n');
-  requestLine.lastIndex = 0;
-  const first = requestLine.exec(lines[0] ?? '');
+  const first = cutRequestLine.exec(lines[0] ?? '');
   if (!first) return undefined;
   const method = first[1] ?? '';
   // The absolute form (`GET http://host/wooshpay/v1/customers`) names its path after the authority.
@@ -70,7 +83,7 @@ export function dialectOfPath(dialects: readonly AnyDialect[], path: string, req
 export function headersTooLarge(dialects: readonly AnyDialect[], head: string, limitBytes: number): ErrorResponse {
   const error = new GatewayError(
     'headers_too_large',
-    `Request Header Fields Too Large: the request line and headers take more than the ${limitBytes} bytes this server reads.`,
+    `Request Header Fields Too Large: the request line and headers are over this server's limit of ${limitBytes} bytes.`,
   );
   const parsed = partialHead(head);
   const dialect = parsed && dialectOfPath(dialects, parsed.path, parsed.view);
