@@ -1,5 +1,14 @@
 import { dialects } from '../dialects/index.ts';
-import { type Address, clear, type CustomerPatch, type FieldName, fieldDefaults, fieldNames, merge } from '../schemas/index.ts';
+import {
+  type Address,
+  clear,
+  clearToEmpty,
+  type CustomerPatch,
+  type FieldName,
+  fieldDefaults,
+  fieldNames,
+  merge,
+} from '../schemas/index.ts';
 import type { AnyDialect } from '../src/contract/dialect.ts';
 import { applyPatch, emptyAddress } from '../src/core/apply-patch.ts';
 import { asCustomer, carriedPatch } from '../src/upstream/fidelity.ts';
@@ -48,8 +57,29 @@ function probes(client: AnyDialect): Probe[] {
     }
     if (field === 'metadata') out.push({ patch: { metadata: merge({ key: clear }) }, path: 'metadata.key', kind: 'member' });
   }
-  // A change the client's own wire form cannot make is not one its clients send.
-  return out.filter((p) => !patchToDialect(client, p.patch).losses.some((l) => l.kind !== 'required' && p.path.startsWith(l.field)));
+  // A change the client's own wire form cannot make is not one its clients send. A clear goes in
+  // the form the client has for it: a Stripe-like body's "" keeps a stored "" (ClearOp.keepsEmpty),
+  // and put as a null clear it would read as a change the client cannot make.
+  const expressible = (p: Probe) =>
+    !patchToDialect(client, p.patch).losses.some((l) => l.kind !== 'required' && p.path.startsWith(l.field));
+  return out.flatMap((p) => {
+    if (expressible(p)) return [p];
+    const asEmpty = { ...p, patch: emptyClears(p.patch) };
+    return expressible(asEmpty) ? [asEmpty] : [];
+  });
+}
+
+/** The patch with each clear in it sent as "" (clearToEmpty), inside merges too. */
+function emptyClears(patch: CustomerPatch): CustomerPatch {
+  const swap = (op: unknown): unknown => {
+    if (op === clear) return clearToEmpty;
+    if (typeof op === 'object' && op !== null && (op as { op?: unknown }).op === 'merge') {
+      const value = (op as { value: Record<string, unknown> }).value;
+      return merge(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)])));
+    }
+    return op;
+  };
+  return Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, swap(v)])) as CustomerPatch;
 }
 
 // A member cleared alone leaves the others, and the proxy sends the provider the absolute values
