@@ -109,6 +109,7 @@ const table = {
   unsupported_media_type: http(415, 'Unsupported Media Type'),
   payload_too_large: http(413, 'Payload Too Large'),
   headers_too_large: http(431, 'Request Header Fields Too Large'),
+  malformed_request: http(400, 'Bad Request'),
   conflict: http(409, 'Conflict'),
   idempotency_mismatch: http(400, 'Bad Request'),
   idempotency_in_flight: http(409, 'Conflict'),

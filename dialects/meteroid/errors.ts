@@ -51,6 +51,7 @@ const table = {
   unsupported_media_type: fixed(415, 'BAD_REQUEST', 'Expected request with `Content-Type: application/json`'),
   payload_too_large: fixed(413, 'BAD_REQUEST'),
   headers_too_large: fixed(431, 'BAD_REQUEST'),
+  malformed_request: fixed(400, 'BAD_REQUEST'),
   conflict: (e) =>
     e.details.field === 'alias'
       ? { status: 409, body: { code: 'CONFLICT', message: 'Another customer of this tenant already has this alias' } }

@@ -101,6 +101,7 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
     },
     payload_too_large: { status: 413, error: (e) => ({ type: 'invalid_request_error', code: 'request_too_large', message: e.message }) },
     headers_too_large: { status: 431, error: (e) => ({ type: 'invalid_request_error', message: e.message }) },
+    malformed_request: { status: 400, error: (e) => ({ type: 'invalid_request_error', message: e.message }) },
     conflict: { status: 409, error: (e) => ({ type: 'invalid_request_error', code: 'lock_timeout', message: e.message }) },
     idempotency_mismatch: { status: 400, error: (e) => ({ type: 'idempotency_error', message: e.message }) },
     idempotency_in_flight: {

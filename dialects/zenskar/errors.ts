@@ -102,6 +102,7 @@ const table = {
   payload_too_large: () => ({ status: 413, body: detail('Request Entity Too Large') }),
   // Starlette's HTTPException body for the status, as FastAPI answers any HTTP error it raises.
   headers_too_large: () => ({ status: 431, body: detail('Request Header Fields Too Large') }),
+  malformed_request: () => ({ status: 400, body: detail('Bad Request') }),
   conflict: (e) => ({
     status: 409,
     body: detail(e.details.field === 'external_id' ? 'A customer with this external_id already exists.' : e.message),

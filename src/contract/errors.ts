@@ -7,6 +7,7 @@ export const errorCodes = [
   'not_found',
   'invalid_request', // the body or a parameter fails validation: see issues
   'malformed_body', // not decodable as the content type says
+  'malformed_request', // not a valid HTTP/1.1 request (the server's HTTP parser refused it before the app ran): 400
   'unsupported_media_type',
   'payload_too_large',
   'headers_too_large', // the request line and headers exceed what the server reads (Node's maxHeaderSize): 431

@@ -1,11 +1,12 @@
 import { type IncomingMessage, maxHeaderSize, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ErrorResponse } from '../contract/dialect.ts';
-import { lastRequestLineAt, refusedHeadIn } from '../http/oversized-head.ts';
+import { lastRequestLineAt, type ParseRefusal, refusedHeadIn } from '../http/oversized-head.ts';
 
 // Node's HTTP parser refuses a request whose request line and headers pass maxHeaderSize (16 KiB)
-// with a bare `431` of its own, before the app runs. This answers it instead, in the envelope of
-// the dialect the request line names (src/http/oversized-head.ts), and closes the connection.
+// with a bare `431` of its own, before the app runs, and any other request it cannot parse with a
+// bare `400` (`413` for chunk extensions over its limit). This answers them instead, in the envelope
+// of the dialect the request line names (src/http/oversized-head.ts), and closes the connection.
 //
 // The parse error carries only the read it happened in (`error.rawPacket`). Where the head came in
 // more than one read, its request line was in an earlier one, which the parser (reading the socket
@@ -84,17 +85,29 @@ function refusedHead(socket: Socket, error: NodeJS.ErrnoException & { rawPacket?
   return refusedHeadIn((heads.get(socket)?.carry ?? '') + read.toString('latin1'));
 }
 
-/** Node's own answers to the other parse errors (lib/_http_server.js socketOnError), which a clientError listener replaces. */
+/**
+ * The parse error as the refusal answered in an envelope; undefined for the errors that are not the
+ * parser's (Node's 408 for a request timeout, a reset connection), answered as Node does.
+ */
+function refusalOf(error: NodeJS.ErrnoException & { reason?: string }, limit: number): ParseRefusal | undefined {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return { kind: 'headers_too_large', limitBytes: limit };
+  if (error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return { kind: 'chunk_extensions_too_large' };
+  if (!error.code?.startsWith('HPE_')) return undefined;
+  return { kind: 'malformed', reason: typeof error.reason === 'string' && error.reason !== '' ? error.reason : error.code };
+}
+
+/** Node's own answer to an error that is not the parser's (lib/_http_server.js socketOnError), which a clientError listener replaces. */
 function nodeAnswer(code: string | undefined): string {
-  const status = code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const reason = status === 413 ? 'Payload Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  const [status, reason] = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
   return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n\r\n`;
 }
+
+const reasons: Readonly<Record<number, string>> = { 400: 'Bad Request', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 function response({ status, body }: ErrorResponse): string {
   const json = JSON.stringify(body);
   return [
-    `HTTP/1.1 ${status} Request Header Fields Too Large`,
+    `HTTP/1.1 ${status} ${reasons[status] ?? 'Bad Request'}`,
     'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(json)}`,
     'Connection: close',
@@ -104,10 +117,10 @@ function response({ status, body }: ErrorResponse): string {
 }
 
 /**
- * Answers a head over the server's limit with `answer(head, limit)` (head: from its request line,
- * as far as it arrived), and every other parse error as Node does.
+ * Answers a request the parser refused with `answer(head, refusal)` (head: from its request line,
+ * as far as it arrived), and the errors that are not the parser's as Node does.
  */
-export function answerHeaderOverflow(server: Server, answer: (head: string, limitBytes: number) => ErrorResponse): void {
+export function answerHeaderOverflow(server: Server, answer: (head: string, refusal: ParseRefusal) => ErrorResponse): void {
   // The server's own limit where it was given one (http.createServer's maxHeaderSize), else the process's.
   const limit = (server as Server & { maxHeaderSize?: number }).maxHeaderSize ?? maxHeaderSize;
   server.on('connection', (socket: Socket) => watch(socket, limit));
@@ -117,7 +130,8 @@ export function answerHeaderOverflow(server: Server, answer: (head: string, limi
   });
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Socket) => {
     if (answered.has(socket)) return;
-    if (error.code !== 'HPE_HEADER_OVERFLOW') {
+    const refusal = refusalOf(error, limit);
+    if (refusal === undefined) {
       // As Node does: nothing is written over a response already under way.
       if (socket.writable && !inFlight(socket)?.headersSent) socket.write(nodeAnswer(error.code));
       socket.destroy(error);
@@ -130,15 +144,16 @@ export function answerHeaderOverflow(server: Server, answer: (head: string, limi
       else socket.destroy();
     };
     const current = inFlight(socket);
-    // No request began since the last one's headers: the limit was passed in that request's chunked
-    // trailers, which it is reading still, so its answer never comes. Refused now, as Node does.
+    // No request began since the last one's headers: the refusal is in that request's body (its
+    // chunked framing, or trailers over the limit), which it is reading still, so its answer never
+    // comes. Refused now, as Node does; nothing is written over a response already under way.
     if (heads.get(socket)?.open !== true && current) {
       if (current.headersSent) socket.destroy(error);
-      else close(response(answer(current.req ? headOf(current.req) : refusedHead(socket, error), limit)));
+      else close(response(answer(current.req ? headOf(current.req) : refusedHead(socket, error), refusal)));
       return;
     }
     // Read now: the refused read's bytes are this error's alone.
-    const text = response(answer(refusedHead(socket, error), limit));
+    const text = response(answer(refusedHead(socket, error), refusal));
     // Requests pipelined before the refused one are answered first, in order (RFC 9112 §9.3.2).
     afterResponses(socket, () => close(text));
   });

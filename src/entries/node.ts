@@ -19,7 +19,7 @@ import { parsedNodeLogger } from './node-logger.ts';
 import { DeliveryThread } from './delivery-thread.ts';
 import { checkTraceFile, requestTracing } from './request-trace.ts';
 import { answerHeaderOverflow } from './header-overflow.ts';
-import { headersTooLarge } from '../http/oversized-head.ts';
+import { parseRefusal } from '../http/oversized-head.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
@@ -251,7 +251,7 @@ export async function startNode(
     });
     tracing?.attach(server as Server);
     // A head past Node's limit never reaches the app: its 431 in the envelope of the path's dialect.
-    answerHeaderOverflow(server as Server, (head, limit) => headersTooLarge(dialects, head, limit));
+    answerHeaderOverflow(server as Server, (head, refusal) => parseRefusal(dialects, head, refusal));
     server.maxConnections = limits.maxConnections;
     limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
     // A connection that sends nothing at all (not even headers) is closed too.

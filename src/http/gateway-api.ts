@@ -42,6 +42,7 @@ const statusByCode = {
   unsupported_media_type: 415,
   payload_too_large: 413,
   headers_too_large: 431,
+  malformed_request: 400,
   conflict: 409,
   idempotency_mismatch: 400,
   idempotency_in_flight: 409,

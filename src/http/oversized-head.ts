@@ -75,19 +75,51 @@ export function dialectOfPath(dialects: readonly AnyDialect[], path: string, req
   return shared.find((d) => d.auth.ownsRequest?.(req)) ?? shared[0];
 }
 
+/** What the server's HTTP parser refused, as Node names its answers (lib/_http_server.js socketOnError). */
+export type ParseRefusal =
+  | { readonly kind: 'headers_too_large'; readonly limitBytes: number }
+  /** HPE_CHUNK_EXTENSIONS_OVERFLOW: a chunked body's chunk extensions over Node's limit (16 KiB). */
+  | { readonly kind: 'chunk_extensions_too_large' }
+  /** Any other parse error: the parser's reason (`Invalid header value char`). */
+  | { readonly kind: 'malformed'; readonly reason: string };
+
+function refusalError(refusal: ParseRefusal): { error: GatewayError; status: number } {
+  switch (refusal.kind) {
+    case 'headers_too_large':
+      return {
+        status: 431,
+        error: new GatewayError(
+          'headers_too_large',
+          `Request Header Fields Too Large: the request line and headers are over this server's limit of ${refusal.limitBytes} bytes.`,
+        ),
+      };
+    case 'chunk_extensions_too_large':
+      return {
+        status: 413,
+        error: new GatewayError('payload_too_large', "Payload Too Large: the body's chunk extensions are over this server's limit."),
+      };
+    case 'malformed':
+      return {
+        status: 400,
+        error: new GatewayError('malformed_request', `Bad Request: not a valid HTTP/1.1 request (${refusal.reason}).`),
+      };
+  }
+}
+
 /**
- * The 431 for a head over `limitBytes`, from the bytes that arrived of it (`head` starts with its
- * request line; without one, the path is unknown): in the envelope of the dialect that serves its
- * path, else in the gateway's.
+ * The answer to a request the parser refused, from the bytes that arrived of it (`head` starts
+ * with its request line; without one, the path is unknown): in the envelope of the dialect that
+ * serves its path, else in the gateway's.
  */
-export function headersTooLarge(dialects: readonly AnyDialect[], head: string, limitBytes: number): ErrorResponse {
-  const error = new GatewayError(
-    'headers_too_large',
-    `Request Header Fields Too Large: the request line and headers are over this server's limit of ${limitBytes} bytes.`,
-  );
+export function parseRefusal(dialects: readonly AnyDialect[], head: string, refusal: ParseRefusal): ErrorResponse {
+  const { error, status } = refusalError(refusal);
   const parsed = partialHead(head);
   const dialect = parsed && dialectOfPath(dialects, parsed.path, parsed.view);
   const answer = dialect ? dialect.wire.renderError(error) : gatewayEnvelope(error);
-  // Every renderer answers this code 431; the status is the parser's refusal, whatever the envelope.
-  return { status: 431, body: answer.body };
+  // Every renderer answers these codes so; the status is the parser's refusal, whatever the envelope.
+  return { status, body: answer.body };
 }
+
+/** The 431 for a head over `limitBytes` (parseRefusal). */
+export const headersTooLarge = (dialects: readonly AnyDialect[], head: string, limitBytes: number): ErrorResponse =>
+  parseRefusal(dialects, head, { kind: 'headers_too_large', limitBytes });

@@ -23,6 +23,7 @@ import type { Handler } from './context.ts';
 import { currentTrace, traceNow } from '../request-trace.ts';
 import { etagOf, expectedVersionsOf } from './etag.ts';
 import { waitUntilOf } from './wait-until.ts';
+import { expandNames, refuseUnknownQuery } from './stripe-query.ts';
 
 export interface DialectHandlers {
   readonly read: Handler;
@@ -242,7 +243,9 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     read: async (c) => {
       try {
         const { principal } = await caller(c, 'read');
-        // An unknown path is a 400, as in a body.
+        // `expand` is Stripe's: where a dialect takes it, its retrieve takes nothing else in the
+        // query, as Stripe's (src/http/stripe-query.ts). An unknown path is a 400, as in a body.
+        if (expandQuery) refuseUnknownQuery(c.req.url, expandNames);
         const asked = queryExpand(c.req.url);
         const expand = expandQuery && asked.length > 0 ? validate(expandQuery, { expand: asked }).expand : [];
         const id = c.req.param('id') ?? '';

@@ -12,6 +12,7 @@ import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { bodyObject } from './gateway-body.ts';
 import { enabledEvents, scope } from './webhook-request.ts';
+import { expandNames, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
 
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
@@ -40,6 +41,20 @@ function stripeEndpointView(row: EndpointRow, secret?: string) {
 // …/update) and custgate carries; `expand` has nothing to expand here. Stripe refuses any other.
 const creatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'expand']);
 const updatable = new Set([...creatable, 'disabled']);
+
+// What Stripe's list calls take in the query (https://docs.stripe.com/api/pagination,
+// https://docs.stripe.com/api/events/list); a retrieve takes `expand` only.
+const pageNames: readonly TakenName[] = ['limit', 'starting_after', 'ending_before', ...expandNames];
+const eventListNames: readonly TakenName[] = [
+  ...pageNames,
+  'type',
+  'types',
+  /^types\[\d*\]$/,
+  'delivery_success',
+  'created',
+  // Its operators are checked by createdRange, which names the ones it takes.
+  /^created\[.*\]$/,
+];
 
 /** Stripe's 400 for a parameter the call does not take: a typo read as absent would change what was asked. */
 function refuseUnknown(b: Record<string, unknown>, taken: ReadonlySet<string>): void {
@@ -106,13 +121,17 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
   api.get(
     '/webhook_endpoints',
     run('read', async (c, p) => {
+      refuseUnknownQuery(c.req.url, pageNames);
       const rows = (await wh.repo.endpoints(scope(p))).filter((e) => e.format === 'stripe' && e.dialect === dialect.name);
       return c.json({ object: 'list', data: rows.map((e) => stripeEndpointView(e)), has_more: false, url: c.req.path });
     }),
   );
   api.get(
     '/webhook_endpoints/:id',
-    run('read', async (c, p) => c.json(stripeEndpointView(await wh.get(scope(p), c.req.param('id') ?? '')))),
+    run('read', async (c, p) => {
+      refuseUnknownQuery(c.req.url, expandNames);
+      return c.json(stripeEndpointView(await wh.get(scope(p), c.req.param('id') ?? '')));
+    }),
   );
   api.delete(
     '/webhook_endpoints/:id',
@@ -124,6 +143,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
   api.get(
     '/events/:id',
     run('read', async (c, p) => {
+      refuseUnknownQuery(c.req.url, expandNames);
       const id = c.req.param('id') ?? '';
       const ref = parseEventId(id);
       const facts = ref && (await eventFacts(rt.store, p.tenantId, ref.customerId, ref.version));
@@ -136,6 +156,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
   api.get(
     '/events',
     run('read', async (c, p) => {
+      refuseUnknownQuery(c.req.url, eventListNames);
       const q = new URL(c.req.url).searchParams;
       const limit = q.has('limit') ? Number(q.get('limit')) : 10;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
@@ -192,6 +213,11 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
 function typesOf(q: URLSearchParams): string[] | undefined {
   const type = q.get('type');
   const listed = [...q].filter(([name]) => /^types\[\d*\]$/.test(name)).map(([, value]) => value);
+  if (q.has('types')) {
+    // An array in Stripe's form encoding; one bare value is not read as a list of one.
+    const message = 'Invalid array: types is a list, sent as types[]=customer.updated.';
+    throw new GatewayError('invalid_request', message, { issues: [{ path: ['types'], kind: 'type', message }] });
+  }
   if (type !== null && listed.length > 0) {
     const message = 'You may pass either type or types, but not both.';
     throw new GatewayError('invalid_request', message, { issues: [{ path: ['types'], kind: 'value', message }] });

@@ -193,7 +193,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description invalid request */
+            /** @description invalid request, malformed request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -326,7 +326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description invalid request, malformed body, idempotency mismatch */
+            /** @description invalid request, malformed body, malformed request, idempotency mismatch */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -475,7 +475,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description invalid request */
+            /** @description invalid request, malformed request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -613,7 +613,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description invalid request, malformed body, idempotency mismatch */
+            /** @description invalid request, malformed body, malformed request, idempotency mismatch */
             400: {
                 headers: {
                     [name: string]: unknown;
