@@ -6,10 +6,11 @@ import type { DeliveryRow, Store } from '../store/index.ts';
 import { emptiedPaths, valueAt } from '../upstream/empty-text.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 
-// What a mirror's provider holds of a member its API cannot clear (Bigcapital's address contact
-// email: https://docs.bigcapital.app has no clear form for it), where the local history alone
-// says it holds none: a delivery that left the clear out kept the provider's value, and every
-// later delivery was judged against a local customer without it (src/outbox/left-out.ts).
+// What a mirror's provider holds where the local history alone tells it wrong. A member its API
+// cannot clear (Bigcapital's address contact email: dialects/bigcapital/fields.ts,
+// noClearFormBigcapital): a delivery that left the clear out kept the provider's value, and every
+// later delivery was judged against a local customer without it (src/outbox/left-out.ts). A ""
+// member it reads as none: the provider holds none where the local customer holds "".
 
 /** More delivered rows than this for one customer: the walk is not made (judged on the change alone). */
 const deliveredCap = 1000;
@@ -18,7 +19,7 @@ const deliveredCap = 1000;
  * The fields the upstream was last given, replayed delivery by delivery from the customer's first
  * delivered version: each delivery gives the local fields of its version, except the members its
  * client half declared it cannot carry against what the provider held (`cannotCarry`), which keep
- * the provider's value. Undefined where the history does not reach back (event retention, a
+ * the provider's value, and each "" as the provider holds it (`asHeld`). Undefined where the history does not reach back (event retention, a
  * customer with very many deliveries): then any value may be there.
  */
 export async function lastGiven(

@@ -39,8 +39,10 @@ export interface DeliveryWork {
   readonly metadataKeys?: readonly string[];
   /**
    * The fields as of the upstream's last delivered version (the recorded changes since undone):
-   * what the provider was last given. Absent where that is not known (no delivery yet, or history
-   * purged): then any value may be there.
+   * what the provider was last given. Where a member clear or a "" of this delivery depends on it,
+   * what the provider holds: its deliveries replayed, each member one left out kept at the value
+   * the provider had and each "" it reads as none none (src/outbox/last-given.ts). Absent where
+   * that is not known (no delivery yet, or history purged): then any value may be there.
    */
   readonly before?: CustomerFields;
 }
