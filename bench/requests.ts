@@ -70,7 +70,10 @@ export async function compiledRows(ctx: RowContext, dir: string, customers: numb
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
   if (wooshpay.length === 0) return;
   buildDist();
-  const compiled = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: true, compiled: true } as const;
+  // BENCH_COMPILED_ENV (JSON) runs the installed server with more environment: a writer or checkpoint
+  // mode's memory (docs/performance.md, "The twenty-second round").
+  const env = JSON.parse(process.env.BENCH_COMPILED_ENV ?? '{}') as Record<string, string>;
+  const compiled = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: true, compiled: true, env } as const;
   await custgate(ctx, dir, { ...compiled, tag: ' (compiled dist)' });
 }
 

@@ -23,8 +23,9 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
   /**
    * `inline` (default): SQLite's automatic checkpoint, inside the commit that takes the WAL past
-   * 1,000 pages; `thread`: a thread of its own checkpoints the WAL as often, outside every commit
-   * (docs/performance.md, "The update's tail", says when that helps and what it costs).
+   * 1,000 pages; `thread`: a thread of its own checkpoints the WAL as often, outside every commit,
+   * beside either writer (docs/performance.md, "The update's tail" and "The twenty-second round",
+   * say when that helps and what it costs).
    */
   readonly checkpoint?: 'thread' | 'inline';
   /**

@@ -6,6 +6,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import type { MessagePort } from 'node:worker_threads';
 import type { SqlExecutor, Step } from './executor.ts';
 import { cacheKeeper, createApplier, openConnection, type WireStep } from './sqlite-apply.js';
+import { checkpointThread } from './sqlite-checkpoints.js';
 import { classify, portWriter, threadWriter, type Timed, type Writer, writerCacheMb } from './sqlite-writers.ts';
 import { migrations } from './migrations.ts';
 import type { SqliteOptions } from './sqlite-options.ts';
@@ -95,21 +96,32 @@ export class SqliteExecutor implements SqlExecutor {
     } else {
       const refit = cacheKeeper(this.db, writerCacheMb(this.#options));
       const apply = createApplier(this.db);
+      const { path, synchronous = 'full', busyTimeoutMs = 100, checkpointPages = 1000 } = this.#options;
+      // The checkpoint thread does for this connection what it does for the writer thread's.
+      const checkpoints =
+        this.#options.checkpoint === 'thread' && path !== ':memory:'
+          ? checkpointThread({ db: this.db, path, synchronous, busyTimeoutMs, checkpointFrames: checkpointPages })
+          : undefined;
       this.#writer = {
         apply: async (units, timed) => {
           refit();
-          if (!timed) return apply(units);
+          if (!timed) {
+            const results = apply(units);
+            checkpoints?.afterCommit();
+            return results;
+          }
           const started = traceNow();
           const results = apply(units);
           const committed = traceNow();
           timed(started, committed, committed);
+          checkpoints?.afterCommit();
           return results;
         },
         read: async (sql, params, started) => {
           started?.(traceNow());
           return this.#statement(sql).all(...(params as Param[]));
         },
-        close: async () => undefined,
+        close: async () => checkpoints?.stop(),
       };
     }
     return this.#writer;

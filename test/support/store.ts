@@ -54,6 +54,7 @@ export async function testStore(env: Readonly<Record<string, string>> = {}, opti
   const executor = new SqliteExecutor({
     path: target?.kind === 'sqlite' ? target.path : ':memory:',
     checkpoint,
+    ...(env.CUSTGATE_SQLITE_WRITER === 'inline' ? { writer: 'inline' as const } : {}),
     ...(pages === undefined
       ? {}
       : { checkpointPages: loadEnv({ CUSTGATE_SQLITE_CHECKPOINT_PAGES: pages }).CUSTGATE_SQLITE_CHECKPOINT_PAGES }),
