@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { testEnv } from './support/gateway.ts';
+import { reissueCredentials } from './support/registered.ts';
 import { type Setup, setup } from './support/webhook-setup.ts';
 import { startWebhookSdkServer, type WebhookSdkServer } from './support/webhook-sdk.ts';
 
@@ -105,6 +108,10 @@ describe("Stripe's webhook endpoint list pages", () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ message: `No such webhook endpoint: '${theirs}'`, param: 'starting_after' });
     expect((await list(s, `?ending_before=${theirs}`)).status).toBe(400);
+    // A live key's endpoint is no cursor for a test key either (scoped as the list is: docs/webhooks.md).
+    const live = await reissueCredentials(s.store, loadConfig(testEnv), s.tenant.tenant, dialects.wooshpay, { livemode: true });
+    const [liveOne] = await made(s, 1, '/v1', { authorization: `Bearer ${live.secret_key}` });
+    expect((await list(s, `?starting_after=${liveOne}`)).body.error).toMatchObject({ param: 'starting_after' });
 
     // Connhex lists its own endpoints, paged alike, in its envelope; Wooshpay's are none of its.
     const connhex = fixturesOf(dialects.connhex).auth(s.tenant.credentials.connhex!);
