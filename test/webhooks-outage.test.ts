@@ -51,7 +51,7 @@ describe('a webhook endpoint that is down, with events queued', () => {
     }
     const attempts = async () =>
       (
-        (await (await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}/attempts?limit=100`, { headers: s.auth() })).json()) as {
+        (await (await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}/attempts`, { headers: s.auth() })).json()) as {
           data: { status: number | null }[];
         }
       ).data;

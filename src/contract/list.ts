@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { Customer } from '../../schemas/index.ts';
 import type { Principal } from './credentials.ts';
+import { GatewayError } from './errors.ts';
 
 // Listing a tenant's customers (#27). A dialect declares its provider's query parameters and
 // envelope; the gateway pages over the store. Two canonical kinds of page cover the providers:
@@ -30,6 +31,12 @@ export type PageRequest =
 export interface Cursor {
   readonly ref: string;
   readonly param: string;
+}
+
+/** A cursor that names nothing the caller can list: a 400 naming its parameter, as Stripe's list answers one. */
+export function unknownCursor(resource: string, cursor: Cursor): GatewayError {
+  const message = `No such ${resource}: '${cursor.ref}'`;
+  return new GatewayError('invalid_request', message, { issues: [{ path: [cursor.param], kind: 'value', message, value: cursor.ref }] });
 }
 
 export interface Page {

@@ -1,7 +1,6 @@
 import type { IdKind } from '../../schemas/index.ts';
 import type { Principal } from '../contract/dialect.ts';
-import { GatewayError } from '../contract/errors.ts';
-import type { Cursor, Page, PageRequest } from '../contract/list.ts';
+import { type Cursor, type Page, type PageRequest, unknownCursor } from '../contract/list.ts';
 import type { Store } from '../store/index.ts';
 import { rowToCustomer } from './customer-row.ts';
 import { idValue } from './ids.ts';
@@ -29,8 +28,7 @@ export async function listCustomers(store: Store, principal: Principal, kinds: r
       const row = value === undefined ? undefined : await store.findCustomer(tenantId, kind, value);
       if (row && inMode(row, livemode)) return Number(row.number);
     }
-    const message = `No such customer: '${cursor.ref}'`;
-    throw new GatewayError('invalid_request', message, { issues: [{ path: [cursor.param], kind: 'value', message, value: cursor.ref }] });
+    throw unknownCursor('customer', cursor);
   };
   const total = request.total ? { total: await store.countCustomers(tenantId, livemode) } : {};
   if (request.before !== undefined) {

@@ -16,6 +16,7 @@ import { databaseReachable, probeAuthorized } from './probes.ts';
 import { bodyText, decodeBody } from '../contract/body.ts';
 import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
 import { etagOf } from './etag.ts';
+import { queryFlag, refuseUnknownGatewayQuery } from './gateway-query.ts';
 import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';
@@ -85,6 +86,7 @@ export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action
     const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), action);
     c.set('principal', principal);
     markTenant(c, principal.tenantId);
+    refuseUnknownGatewayQuery(c);
     await next();
   };
 }
@@ -97,6 +99,8 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
 
   // Liveness: up or down to anyone; with the probe token, the database's state, the outbox's depth
   // and the upstreams whose credentials cannot be read. /ready is the load balancer's yes or no.
+  // Neither refuses a query parameter (gateway-query.ts): a check may carry its own, which changes
+  // nothing they answer, where a 400 would take a healthy instance out.
   api.get('/health', async (c) => {
     const up = await databaseReachable(rt.store);
     const status = up ? 'ok' : 'degraded';
@@ -118,7 +122,10 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   api.get('/ready', async (c) =>
     (await databaseReachable(rt.store)) ? c.json({ ready: true }) : c.json({ ready: false, database: 'unreachable' }, 503),
   );
-  api.get('/coverage', (c) => c.json(coverageMatrix(dialects)));
+  api.get('/coverage', (c) => {
+    refuseUnknownGatewayQuery(c);
+    return c.json(coverageMatrix(dialects));
+  });
 
   api.get('/customers/:ref/deliveries', authenticated, async (c) => {
     const principal = c.get('principal');
@@ -133,8 +140,9 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const principal = c.get('principal');
     const ref = c.req.param('ref');
     // ?refresh=true: the proxy upstream's current state, taken into the local copy.
-    const customer =
-      c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
+    const customer = queryFlag(c, 'refresh')
+      ? await rt.customers.refresh(principal, anyId, ref)
+      : await rt.customers.get(principal, anyId, ref);
     return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
   });
 
@@ -229,9 +237,10 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   api.post('/translate', authenticated, async (c) => {
     const from = dialectNamed(dialects, c.req.query('from'), 'from');
     const to = dialectNamed(dialects, c.req.query('to'), 'to');
+    const strict = queryFlag(c, 'strict');
     const raw = await decodeBody(c.req.raw, from.wire.bodies, rt.config.bodyLimitBytes);
     const result = translate(from, to, raw);
-    if (c.req.query('strict') === 'true' && result.losses.length > 0) {
+    if (strict && result.losses.length > 0) {
       return c.json(
         {
           error: {

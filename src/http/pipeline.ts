@@ -24,6 +24,7 @@ import { currentTrace, traceNow } from '../request-trace.ts';
 import { etagOf, expectedVersionsOf } from './etag.ts';
 import { waitUntilOf } from './wait-until.ts';
 import { expandNames, refuseUnknownQuery } from './stripe-query.ts';
+import { firstValues, ofQuery, pageRequest } from './list-query.ts';
 
 export interface DialectHandlers {
   readonly read: Handler;
@@ -55,12 +56,6 @@ function sortedJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(member as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : member,
   );
-}
-
-/** A list's refused parameters are the query string's (its cursor's look-up included), not the body's. */
-function ofQuery(error: unknown): unknown {
-  if (!(error instanceof GatewayError) || error.code !== 'invalid_request' || error.details.source) return error;
-  return new GatewayError(error.code, error.message, { ...error.details, source: 'query' });
 }
 
 const notFoundRoute = (c: Context) =>
@@ -263,15 +258,10 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
         if (!list) return fail(c, notFoundRoute(c));
         const { principal } = await caller(c, 'read');
         const url = new URL(c.req.url);
-        // Each parameter's first value, as the provider's frameworks read a repeated one. Own keys
-        // only, made as data: `toString`, `constructor` or `__proto__` is a parameter the list does
-        // not take (refused as any other), not a name every object already has.
-        const first = new Map<string, string>();
-        for (const [key, value] of url.searchParams) if (!first.has(key)) first.set(key, value);
-        const query = Object.fromEntries(first);
+        const request = pageRequest(list, firstValues(url));
         let page: Awaited<ReturnType<typeof listCustomers>>;
         try {
-          page = await listCustomers(rt.store, principal, dialect.ids, list.page(validate(list.query, query)));
+          page = await listCustomers(rt.store, principal, dialect.ids, request);
         } catch (error) {
           throw ofQuery(error);
         }

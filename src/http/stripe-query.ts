@@ -11,11 +11,15 @@ export type TakenName = string | RegExp;
 /** Every retrieve and list takes `expand` (https://docs.stripe.com/api/expanding_objects). */
 export const expandNames: readonly TakenName[] = ['expand', /^expand\[\d*\]$/];
 
+/** Whether `name` is one of `taken`. */
+export const isTaken = (name: string, taken: readonly TakenName[]): boolean =>
+  taken.some((t) => (typeof t === 'string' ? t === name : t.test(name)));
+
 /** Throws Stripe's 400 for the first query parameter not among `taken`. */
 export function refuseUnknownQuery(url: string, taken: readonly TakenName[]): void {
   if (!url.includes('?')) return;
   for (const [name] of new URL(url).searchParams) {
-    if (taken.some((t) => (typeof t === 'string' ? t === name : t.test(name)))) continue;
+    if (isTaken(name, taken)) continue;
     const message = `Received unknown parameter: ${name}`;
     throw new GatewayError('invalid_request', message, { source: 'query', issues: [{ path: [name], kind: 'unknown', message }] });
   }

@@ -12,7 +12,8 @@ import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { bodyObject } from './gateway-body.ts';
 import { enabledEvents, scope } from './webhook-request.ts';
-import { expandNames, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
+import { expandNames, isTaken, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
+import { cursorPage, firstValues, pageRequest } from './list-query.ts';
 
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
@@ -55,6 +56,20 @@ const eventListNames: readonly TakenName[] = [
   // Its operators are checked by createdRange, which names the ones it takes.
   /^created\[.*\]$/,
 ];
+
+/**
+ * The page Stripe's endpoint list asks for (https://docs.stripe.com/api/webhook_endpoints/list):
+ * `limit`, `starting_after`, `ending_before` read by the dialect's customers list, so a bad one
+ * is the same 400; `expand` (checked by refuseUnknownQuery) has nothing to expand here.
+ */
+function endpointPage(dialect: AnyDialect, url: string) {
+  const list = dialect.wire.list;
+  if (!list) throw new Error(`${dialect.name}: a Stripe-like dialect has Stripe's list`);
+  const query = firstValues(new URL(url), (name) => isTaken(name, expandNames));
+  const request = pageRequest(list, query);
+  if (request.kind !== 'cursor') throw new Error(`${dialect.name}: a Stripe-like dialect lists by cursor`);
+  return request;
+}
 
 /** Stripe's 400 for a parameter the call does not take: a typo read as absent would change what was asked. */
 function refuseUnknown(b: Record<string, unknown>, taken: ReadonlySet<string>): void {
@@ -122,8 +137,11 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
     '/webhook_endpoints',
     run('read', async (c, p) => {
       refuseUnknownQuery(c.req.url, pageNames);
-      const rows = (await wh.repo.endpoints(scope(p))).filter((e) => e.format === 'stripe' && e.dialect === dialect.name);
-      return c.json({ object: 'list', data: rows.map((e) => stripeEndpointView(e)), has_more: false, url: c.req.path });
+      const request = endpointPage(dialect, c.req.url);
+      // Oldest first from the store: newest first, as Stripe lists them and the customers list pages.
+      const rows = (await wh.repo.endpoints(scope(p))).filter((e) => e.format === 'stripe' && e.dialect === dialect.name).reverse();
+      const page = cursorPage(rows, request, (e) => e.id, 'webhook endpoint');
+      return c.json({ object: 'list', data: page.items.map((e) => stripeEndpointView(e)), has_more: page.hasMore, url: c.req.path });
     }),
   );
   api.get(

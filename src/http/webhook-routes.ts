@@ -9,6 +9,7 @@ import { markDialect, markTenant, requestIdOf } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayError } from './gateway-api.ts';
+import { refuseUnknownGatewayQuery } from './gateway-query.ts';
 import { requestView } from './request-view.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -50,6 +51,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
       markTenant(c, principal.tenantId);
+      refuseUnknownGatewayQuery(c);
       return await handler(c, principal);
     } catch (error) {
       return gatewayError(error, rt, requestIdOf(c));

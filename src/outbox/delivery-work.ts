@@ -1,12 +1,11 @@
 import { type CustomerFields, type FieldName, fieldNames } from '../../schemas/index.ts';
 import { absolutePatch, changedMetadataKeys, removedMetadataKeys, setFields, undoChanges } from '../core/absolute-patch.ts';
-import type { FieldChange } from '../core/apply-patch.ts';
 import { rowToCustomer } from '../core/customer-row.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DeliveryRow, Store } from '../store/index.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { asCarried, carriedFields } from '../upstream/fidelity.ts';
-import { givenEmpty, judgedOnLocal, lastGiven } from './last-given.ts';
+import { changesAfter, givenEmpty, judgedOnLocal, lastGiven, type VersionChanges } from './last-given.ts';
 import type { DeliveryWork, ReplicaTarget } from './types.ts';
 
 // What one delivery of the outbox carries to its upstream (src/outbox/dispatcher.ts sends it).
@@ -37,13 +36,11 @@ export async function deliveryWork(
   let removed: string[] = [];
   let metadataKeys: string[] | undefined;
   let before: CustomerFields | undefined;
+  let events: VersionChanges[] = [];
   if (create) {
     changed = setFields(fields);
   } else {
-    const events = (await store.eventsAfter(row.tenant_id, row.customer_id, since)).map((e) => ({
-      version: Number(e.version),
-      changes: JSON.parse(e.changes) as FieldChange[],
-    }));
+    events = await changesAfter(store, row, since);
     const complete = events.length > 0 && events[0]?.version === since + 1 && events.at(-1)?.version === customer.version;
     changed = complete ? [...new Set(events.flatMap((e) => e.changes.map((c) => c.field)))] : fieldNames;
     removed = events.flatMap((e) => removedMetadataKeys(e.changes)).filter((key) => !Object.hasOwn(fields.metadata, key));
@@ -58,7 +55,7 @@ export async function deliveryWork(
   // be a loss: an earlier delivery that left its clear out kept the provider's value; and a "" sent
   // before may be held as none there (last-given.ts).
   if (before && (judgedOnLocal(dialect, patch, { ...customer, ...before }) || givenEmpty(dialect, fields, changed, before))) {
-    before = await lastGiven(store, dialect, row, customer, fields, since);
+    before = await lastGiven(store, dialect, row, customer, fields, since, events);
   }
   return {
     tenantId: row.tenant_id,

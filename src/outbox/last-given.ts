@@ -15,12 +15,31 @@ import { asCarried, carriedFields } from '../upstream/fidelity.ts';
 /** More delivered rows than this for one customer: the walk is not made (judged on the change alone). */
 const deliveredCap = 1000;
 
+/** One version of a customer's history: the changes that made it. */
+export interface VersionChanges {
+  readonly version: number;
+  readonly changes: FieldChange[];
+}
+
+/** A customer's history after `after` (up to `through`), oldest first, its changes parsed. */
+export async function changesAfter(
+  store: Store,
+  row: Pick<DeliveryRow, 'tenant_id' | 'customer_id'>,
+  after: number,
+  through?: number,
+): Promise<VersionChanges[]> {
+  const rows = await store.eventsAfter(row.tenant_id, row.customer_id, after, through);
+  return rows.map((e) => ({ version: Number(e.version), changes: JSON.parse(e.changes) as FieldChange[] }));
+}
+
 /**
  * The fields the upstream was last given, replayed delivery by delivery from the customer's first
  * delivered version: each delivery gives the local fields of its version, except the members its
  * client half declared it cannot carry against what the provider held (`cannotCarry`), which keep
- * the provider's value, and each "" as the provider holds it (`asHeld`). Undefined where the history does not reach back (event retention, a
- * customer with very many deliveries): then any value may be there.
+ * the provider's value, and each "" as the provider holds it (`asHeld`). `since` is the last
+ * delivered version, `recent` the history after it (the delivery read it: only what came before
+ * is read here). Undefined where the history does not reach back (event retention, a customer with
+ * very many deliveries): then any value may be there.
  */
 export async function lastGiven(
   store: Store,
@@ -29,6 +48,7 @@ export async function lastGiven(
   customer: Customer,
   fields: CustomerFields,
   since: number,
+  recent: readonly VersionChanges[],
 ): Promise<CustomerFields | undefined> {
   const version = customer.version;
   const filter = { tenantId: row.tenant_id, upstreamId: row.upstream_id, customerId: row.customer_id, limit: deliveredCap };
@@ -37,10 +57,7 @@ export async function lastGiven(
   const delivered = [...new Set(rows.map((r) => Number(r.version)).filter((v) => v <= since))].sort((a, b) => a - b);
   const first = delivered[0];
   if (first === undefined) return undefined;
-  const events = (await store.eventsAfter(row.tenant_id, row.customer_id, first)).map((e) => ({
-    version: Number(e.version),
-    changes: JSON.parse(e.changes) as FieldChange[],
-  }));
+  const events = [...(first < since ? await changesAfter(store, row, first, since) : []), ...recent];
   if (events.length !== version - first || events.some((e, i) => e.version !== first + 1 + i)) return undefined;
   // The local fields at each version from the first delivered one, undone from the current ones.
   const at: CustomerFields[] = [fields];
@@ -84,8 +101,8 @@ function asHeld(
   held: CustomerFields | undefined,
   changed: readonly FieldName[],
 ): CustomerFields {
-  const carried = asCarried(dialect, sent);
-  return emptiedPaths(dialect, sent, carriedFields(dialect, changed, sent), carried, true).reduce(
+  const { carried, paths } = emptiedBy(dialect, sent, changed);
+  return paths.reduce(
     (out, path) => (valueAt(carried, path) === '' && held !== undefined && valueAt(held, path) === '' ? out : withMember(out, path, null)),
     sent,
   );
@@ -96,8 +113,16 @@ function asHeld(
  * member of the address sends it again)? Whether the provider holds it or none is in the history.
  */
 export function givenEmpty(dialect: AnyDialect, fields: CustomerFields, changed: readonly FieldName[], before: CustomerFields): boolean {
-  const carried = asCarried(dialect, fields);
-  return emptiedPaths(dialect, fields, carriedFields(dialect, changed, fields), carried, true).some((path) => valueAt(before, path) === '');
+  return emptiedBy(dialect, fields, changed).paths.some((path) => valueAt(before, path) === '');
+}
+
+/**
+ * The "" of `sent` a delivery of `changed` may leave the provider without (emptiedPaths, as of a
+ * change), and the provider's form of the fields they were judged against (asCarried).
+ */
+function emptiedBy(dialect: AnyDialect, sent: CustomerFields, changed: readonly FieldName[]) {
+  const carried = asCarried(dialect, sent);
+  return { carried, paths: emptiedPaths(dialect, sent, carriedFields(dialect, changed, sent), carried, true) };
 }
 
 function withMember(fields: CustomerFields, path: readonly string[], value: unknown): CustomerFields {

@@ -63,16 +63,17 @@ export const countCustomers = (db: Kysely<Database>, tenantId: string, livemode?
 const inModeOf = (livemode: boolean) => (eb: ExpressionBuilder<Database, 'customers'>) =>
   eb.or([eb('livemode', 'is', null), eb('livemode', '=', livemode ? 1 : 0)]);
 
-/** A customer's history, oldest first: one version (`at`), the versions after one (`after`), or all. */
+/** A customer's history, oldest first: one version (`at`), the versions after one (`after`) up to another (`through`), or all. */
 export function events(
   db: Kysely<Database>,
   tenantId: string,
   customerId: string,
-  versions: { readonly at?: number; readonly after?: number } = {},
+  versions: { readonly at?: number; readonly after?: number; readonly through?: number } = {},
 ): CompiledQuery<EventRow> {
   let q = db.selectFrom('customer_events').selectAll().where('tenant_id', '=', tenantId).where('customer_id', '=', customerId);
   if (versions.at !== undefined) q = q.where('version', '=', versions.at);
   if (versions.after !== undefined) q = q.where('version', '>', versions.after);
+  if (versions.through !== undefined) q = q.where('version', '<=', versions.through);
   return q.orderBy('version', 'asc').compile();
 }
 

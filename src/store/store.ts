@@ -230,9 +230,11 @@ export class Store {
     return (await this.executor.all(cold.events(this.#db, tenantId, customerId, { at: version })))[0];
   }
 
-  /** A customer's change history after a version, oldest first (what a delivery has not sent yet). */
-  async eventsAfter(tenantId: string, customerId: string, version: number): Promise<EventRow[]> {
-    return this.executor.all(cold.events(this.#db, tenantId, customerId, { after: version }));
+  /** A customer's change history after a version (up to `through`), oldest first (what a delivery has not sent yet). */
+  async eventsAfter(tenantId: string, customerId: string, version: number, through?: number): Promise<EventRow[]> {
+    return this.executor.all(
+      cold.events(this.#db, tenantId, customerId, { after: version, ...(through !== undefined ? { through } : {}) }),
+    );
   }
 
   async listEvents(tenantId: string, customerId: string): Promise<EventRow[]> {

@@ -22,11 +22,17 @@ export interface WebhookSdkServer {
   close(): Promise<void>;
 }
 
-/** `storeEnv` is given to the store (testStore): a DATABASE_URL there puts it in a file. */
-export async function startWebhookSdkServer(storeEnv: Readonly<Record<string, string>> = {}): Promise<WebhookSdkServer> {
+/**
+ * `storeEnv` is given to the store (testStore): a DATABASE_URL there puts it in a file. `now` is
+ * the webhooks' clock (an endpoint's `created`), for a test that orders endpoints by it.
+ */
+export async function startWebhookSdkServer(
+  storeEnv: Readonly<Record<string, string>> = {},
+  options: { now?: () => Date } = {},
+): Promise<WebhookSdkServer> {
   const store = await testStore(storeEnv);
   const config = loadConfig(testEnv);
-  const webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false });
+  const webhooks = webhooksFor(store, config, Object.values(dialects), { kickAfterWrite: false, ...options });
   const app = createApp({ store, config, webhooks, logger: { error: () => undefined } });
   const tenant = await createTenant(store, config, 'acme');
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
