@@ -132,9 +132,11 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   api.get('/customers/:ref', authenticated, async (c) => {
     const principal = c.get('principal');
     const ref = c.req.param('ref');
-    // ?refresh=true: the proxy upstream's current state, taken into the local copy.
-    const customer =
-      c.req.query('refresh') === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
+    // ?refresh=true: the proxy upstream's current state, taken into the local copy. Any other value,
+    // or a misspelt parameter, would be read as absent and answer the local copy as if refetched.
+    const { refresh } = onlyParameters(c.req.query(), ['refresh']);
+    if (refresh !== undefined && refresh !== 'true' && refresh !== 'false') throw badParameter('refresh', 'refresh must be true or false.');
+    const customer = refresh === 'true' ? await rt.customers.refresh(principal, anyId, ref) : await rt.customers.get(principal, anyId, ref);
     return c.json(canonicalView(customer), 200, { etag: etagOf(customer) });
   });
 
