@@ -120,9 +120,12 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
     .description('change an upstream to proxy, mirror or shadow in place (its links and history stay)')
     .option('--json', 'print the upstream as JSON')
     .action(async (ref: string, id: string, mode: string, opts: { json?: boolean }) => {
-      const changed = await withStore(env, async (store) =>
-        withGrantWarnings(store, await changeMode(store, await tenantId(store, ref), id, mode)),
-      );
+      // Shown as `upstream show --json` and PATCH /gateway/v1/upstreams/{id} show it: links and history.
+      const changed = await withStore(env, async (store) => {
+        const tenant = await tenantId(store, ref);
+        await changeMode(store, tenant, id, mode);
+        return withGrantWarnings(store, await upstreamDetail(store, tenant, id));
+      });
       console.log(opts.json ? JSON.stringify(changed) : `changed ${line(changed)}`);
       printWarnings(changed.warnings);
     });
@@ -135,8 +138,9 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
     .option('--json', 'print the upstream as JSON')
     .action(async (ref: string, id: string, opts: { force?: boolean; json?: boolean }) => {
       const done = await withStore(env, async (store) => {
-        const promoted = await promote(store, await tenantId(store, ref), id, new Date(), opts.force === true);
-        return { ...promoted, upstream: await withGrantWarnings(store, promoted.upstream) };
+        const tenant = await tenantId(store, ref);
+        const promoted = await promote(store, tenant, id, new Date(), opts.force === true);
+        return { ...promoted, upstream: await withGrantWarnings(store, await upstreamDetail(store, tenant, id)) };
       });
       if (done.forced) console.error(`warning: promoted by force past: ${done.blockers.join('; ')}`);
       console.log(opts.json ? JSON.stringify({ ...done.upstream, forced: done.forced }) : `promoted ${line(done.upstream)}`);
@@ -147,7 +151,11 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
     .description('the proxy goes back to mirror (the local store is the system of record again)')
     .option('--json', 'print the upstream as JSON')
     .action(async (ref: string, id: string, opts: { json?: boolean }) => {
-      const done = await withStore(env, async (store) => demote(store, await tenantId(store, ref), id, new Date()));
+      const done = await withStore(env, async (store) => {
+        const tenant = await tenantId(store, ref);
+        await demote(store, tenant, id, new Date());
+        return upstreamDetail(store, tenant, id);
+      });
       console.log(opts.json ? JSON.stringify(done) : `demoted ${line(done)}`);
     });
   upstream

@@ -254,7 +254,7 @@ async function compareWithUpstream(
 ): Promise<{ checked: boolean; diffs: number }> {
   const copy = await port.read(work.tenantId, work.upstream, work.customerId, work.fields, signal);
   if (!copy) return { checked: false, diffs: 0 };
-  const expected = port.expected(work.upstream, work.customerId, work.fields);
+  const expected = port.expected(work.upstream, work.customerId, work.fields, copy.fields);
   const diffs = shadowDiff(expected, copy.fields, comparedFields(dialect));
   await recordComparison(store, work, diffs, copy.version, now);
   if (report) {

@@ -115,7 +115,8 @@ export async function reconcile(
         if (counts.linked++ < limit) ids.push([r.id, c.id]);
         await options.onLinked?.(r.id, c.id);
         const customer = rowToCustomer(r);
-        const diffs = shadowDiff(expectedAt(dialect, r.id, customer), applyPatch(customer, c.patch), fields);
+        const there = applyPatch(customer, c.patch);
+        const diffs = shadowDiff(expectedAt(dialect, r.id, customer, there), there, fields);
         if (diffs.length > 0 && counts.differing++ < limit) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
       }
     }

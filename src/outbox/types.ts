@@ -78,7 +78,8 @@ export interface UpstreamPort {
   /**
    * The local fields as this upstream's dialect can show them (render, then parse back): what the
    * shadow comparison expects to read there. Lossless reformatting (US vs United States) and
-   * fields the dialect cannot carry drop out here rather than as noise in the diff.
+   * fields the dialect cannot carry drop out here rather than as noise in the diff. `there` is the
+   * upstream's copy (whether it shows custgate's create marker).
    */
-  expected(upstream: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields>;
+  expected(upstream: ReplicaTarget, customerId: string, fields: CustomerFields, there: Partial<CustomerFields>): Partial<CustomerFields>;
 }

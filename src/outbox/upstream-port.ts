@@ -226,15 +226,25 @@ export class ClientPort implements UpstreamPort {
     return { fields: applyPatch(base, copy.patch), version: null };
   }
 
-  expected(target: ReplicaTarget, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
-    return expectedAt(dialectOf(this.#options.dialects, target.dialect), customerId, fields);
+  expected(target: ReplicaTarget, customerId: string, fields: CustomerFields, there: Partial<CustomerFields>): Partial<CustomerFields> {
+    return expectedAt(dialectOf(this.#options.dialects, target.dialect), customerId, fields, there);
   }
 }
 
-/** The local fields as a dialect can show them (render, then parse back): UpstreamPort.expected. */
-export function expectedAt(dialect: AnyDialect, customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+/**
+ * The local fields as a dialect can show them (render, then parse back): UpstreamPort.expected.
+ * `there` is the provider's copy: a customer without an external_id is expected to show custgate's
+ * create marker only where the provider does (a mirror's create sent it); one the provider made
+ * (imported, fetched on first reference) never had it, and showing none there is no difference.
+ */
+export function expectedAt(
+  dialect: AnyDialect,
+  customerId: string,
+  fields: CustomerFields,
+  there: Partial<CustomerFields>,
+): Partial<CustomerFields> {
   const marker = createMarker(dialect, customerId, fields);
-  const local = marker !== undefined ? { ...fields, external_id: marker } : fields;
+  const local = marker !== undefined && there.external_id === marker ? { ...fields, external_id: marker } : fields;
   const rendered = dialect.wire.render(asCustomer(customerId, local, undefined), {
     expand: [],
     principal: { tenantId: 'shadow', livemode: false },

@@ -176,8 +176,8 @@ export async function receiveUpstreamEvent(deps: InboundDeps, req: InboundReques
   if (!found) return record('ignored', parsed.id, null);
   const local = rowToCustomer(found);
   const fields = local as CustomerFields;
-  const expected = expectedAt(dialect, local.uuid, fields);
-  const diffs = shadowDiff(expected, applyPatch(fields, parsed.patch), comparedFields(dialect));
+  const there = applyPatch(fields, parsed.patch);
+  const diffs = shadowDiff(expectedAt(dialect, local.uuid, fields, there), there, comparedFields(dialect));
   await recordComparison(
     store,
     { tenantId: row.tenant_id, upstream: row, customerId: local.uuid, version: local.version },

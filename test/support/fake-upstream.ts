@@ -43,7 +43,12 @@ export class FakeUpstream implements UpstreamPort {
     return copy ? { fields: copy, version: null } : undefined;
   }
 
-  expected(_upstream: ReplicaTarget, _customerId: string, fields: CustomerFields): Partial<CustomerFields> {
+  expected(
+    _upstream: ReplicaTarget,
+    _customerId: string,
+    fields: CustomerFields,
+    _there: Partial<CustomerFields>,
+  ): Partial<CustomerFields> {
     return fields;
   }
 

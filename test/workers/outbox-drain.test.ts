@@ -76,7 +76,7 @@ describe('the outbox on workerd + D1', () => {
         return down ? Promise.resolve({ kind: 'retry', error: 'the upstream could not be reached' }) : upstream.deliver(work, signal);
       },
       read: (tenantId, target, customerId, base) => upstream.read(tenantId, target, customerId, base),
-      expected: (target, customerId, fields) => upstream.expected(target, customerId, fields),
+      expected: (...a) => upstream.expected(...a),
     };
     const replicas = async (id: string): Promise<ReplicaTarget[]> =>
       id === tenant.tenant.id ? [{ id: 'up_down', dialect: 'zenskar', mode: 'mirror' }] : [];
