@@ -272,6 +272,44 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
     });
   }, 120_000);
 
+  it('serve --fixtures: a reset keeps working once the database has other tenants, each reset only its own', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant) => {
+      const gateway = await startGatewayProcess(env, ['--fixtures', seed]);
+      try {
+        // A tenant made after the start, as `custgate tenant create` from another shell makes it.
+        const other = JSON.parse(await runCli(['tenant', 'create', 'other', '--json'], env)) as CreatedTenant;
+        const auth = (t: CreatedTenant) => ({ authorization: `Bearer ${t.credentials.wooshpay!.secret_key}` });
+        const names = async (t: CreatedTenant) =>
+          ((await (await fetch(`${gateway.base}/v1/customers`, { headers: auth(t) })).json()) as { data: { name: string }[] }).data
+            .map((c) => c.name)
+            .sort();
+        const create = (t: CreatedTenant, name: string) =>
+          fetch(`${gateway.base}/v1/customers`, { method: 'POST', headers: auth(t), body: new URLSearchParams({ name }) });
+        expect((await create(tenant, 'Extra')).status).toBe(200);
+        expect((await create(other, 'Other')).status).toBe(200);
+
+        // The tenant the start loaded the file into gets it again; the other is emptied only.
+        const reset = await fetch(`${gateway.base}/gateway/v1/reset`, { method: 'POST', headers: auth(tenant) });
+        expect(reset.status).toBe(200);
+        expect(Object.keys(((await reset.json()) as { fixtures?: object }).fixtures ?? {}).sort()).toEqual(['acme', 'books', 'jenny']);
+        expect(await names(tenant)).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
+        expect(await names(other)).toEqual(['Other']);
+        const bare = await fetch(`${gateway.base}/gateway/v1/reset`, { method: 'POST', headers: auth(other) });
+        expect(bare.status).toBe(200);
+        expect(await bare.json()).toEqual({
+          object: 'reset',
+          tenant: { id: other.tenant.id, name: 'other' },
+          deleted: { customers: 1 },
+        });
+        expect(await names(other)).toEqual([]);
+        expect(await names(tenant)).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
+      } finally {
+        await gateway.stop();
+      }
+    });
+  }, 120_000);
+
   it('startGateway creates each tenant with its fixtures and hands back their answers', async () => {
     const gateway = await startGateway({
       tenants: { shop: { fixtures: { fixtures: [{ name: 'jenny', dialect: 'meteroid', params: { name: 'Jenny', currency: 'EUR' } }] } } },

@@ -86,6 +86,13 @@ export async function loadFixturesOnStart(
   return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
 }
 
+/**
+ * The id of the tenant `serve --fixtures` loads into, resolved once when the server starts: a
+ * tenant made later does not make "the only one" ambiguous for its resets.
+ */
+export const fixturesTenantId = async (store: Store, tenantRef: string | undefined): Promise<string> =>
+  (await fixturesTarget(store, tenantRef)).id;
+
 /** The tenant `serve --fixtures` loads into: the one named, else the only one. */
 async function fixturesTarget(store: Store, tenantRef: string | undefined) {
   const tenants = await listTenants(store, new Date());
@@ -99,13 +106,13 @@ async function fixturesTarget(store: Store, tenantRef: string | undefined) {
 
 /**
  * `serve --fixtures`, before `POST /gateway/v1/reset` empties a tenant: when that is the tenant it
- * loads into, the file again (read afresh, as on a start), every fixture checked as the load will
- * create it; the load, which runs after the reset. A file that cannot be read or fails its check is
- * the reset's 409, and nothing is emptied.
+ * loads into (`target`, its id: fixturesTenantId), the file again (read afresh, as on a start),
+ * every fixture checked as the load will create it; the load, which runs after the reset. A file
+ * that cannot be read or fails its check is the reset's 409, and nothing is emptied.
  */
-export function reloadFixturesOnReset(store: Store, config: GatewayConfig, all: readonly AnyDialect[], file: string, tenantRef?: string) {
+export function reloadFixturesOnReset(store: Store, config: GatewayConfig, all: readonly AnyDialect[], file: string, target: string) {
   return async (tenantId: string): Promise<(() => Promise<Readonly<Record<string, unknown>>>) | undefined> => {
-    if ((await fixturesTarget(store, tenantRef)).id !== tenantId) return undefined;
+    if (target !== tenantId) return undefined;
     const load = await checkedForReset(`the fixtures in ${file}`, async () => (await readFixtureFile(config, all, file))(tenantId));
     return async () => (await load(store)).customers;
   };

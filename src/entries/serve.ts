@@ -80,7 +80,7 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
         { GatewayMetrics },
         { checkTraceFile, parsedNodeLogger, openParsedStore, probeListen, startNode },
         { createTenant },
-        { loadFixturesOnStart, reloadFixturesOnReset },
+        { fixturesTenantId, loadFixturesOnStart, reloadFixturesOnReset },
         { registry, all },
       ] = await Promise.all([
         import('./cluster.ts'),
@@ -127,18 +127,23 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       const logger = parsedNodeLogger(parsed);
       const store = await openParsedStore(parsed, { onError: metrics.storeError });
       let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
+      let resetFixtures: ReturnType<typeof reloadFixturesOnReset> | undefined;
       try {
         if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
           demo = await createTenant(store, config, 'demo', { dialects: all });
         }
         // Before listening: the first request already sees the seeded customers.
         if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, config, all, opts.fixtures, opts.fixturesTenant));
+        // The tenant resets load the file into, as this start found it: "the only tenant" is no
+        // longer one once another is made, and a reset of any tenant would fail on it.
+        if (opts.fixtures !== undefined) {
+          const target = await fixturesTenantId(store, opts.fixturesTenant);
+          resetFixtures = reloadFixturesOnReset(store, config, all, opts.fixtures, target);
+        }
       } catch (error) {
         await store.executor.close();
         throw error;
       }
-      const resetFixtures =
-        opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, config, all, opts.fixtures, opts.fixturesTenant);
       const gateway = await startNode(env, {
         port: opts.port,
         hostname: opts.host,
