@@ -149,7 +149,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const facts = ref && (await eventFacts(rt.store, p.tenantId, ref.customerId, ref.version));
       // Another mode's event is not found, as Stripe answers a test key asking for a live event.
       if (!facts || facts.id !== id || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
-        throw new GatewayError('not_found', `No such event: '${id}'`);
+        throw new GatewayError('not_found', `No such event: '${id}'`, { reference: id });
       return c.json(await eventWithRequest(rt, facts, dialect));
     }),
   );

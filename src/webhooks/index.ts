@@ -241,7 +241,7 @@ export class Webhooks implements EventSink {
       // Removed since the read is not found on the next try's read; a merge outrun this many times is a conflict.
       if (merging && !last) return undefined;
       if (merging) throw new GatewayError('conflict', `The webhook endpoint '${id}' is being changed by other requests; try again.`);
-      throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+      throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`, { reference: id });
     }
     // The next write reads the endpoints again (their events or status changed); one enabled sends what waited.
     this.#changed(row.tenant_id);
@@ -252,7 +252,7 @@ export class Webhooks implements EventSink {
   /** The endpoint, if it is the scope's: another tenant's, or another mode's, is not found. */
   async get(scope: string | EndpointScope, id: string): Promise<EndpointRow> {
     const row = await this.repo.endpoint(scope, id);
-    if (!row) throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+    if (!row) throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`, { reference: id });
     return row;
   }
 
