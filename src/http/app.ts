@@ -112,7 +112,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   // Before the gateway API, whose catch-all would answer for these paths.
   app.route('/gateway/v1', devApi(all, rt, rules));
   app.route('/gateway/v1', bookApi(all, rt));
-  mountWebhooks(app, all, rt);
+  mountWebhooks(app, all, rt, afterAuth);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {
