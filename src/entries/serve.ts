@@ -73,7 +73,10 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
     .option('--no-demo', 'do not create a demo tenant on an empty database')
     .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
     .option('--fixtures <file>', 'on start, load this fixture file (custgate fixtures load) into a tenant that has no customers yet')
-    .option('--fixtures-tenant <tenant>', 'the tenant --fixtures loads into (default: the only one, or the demo tenant)')
+    .option(
+      '--fixtures-tenant <tenant>',
+      'the tenant --fixtures loads into (default: the only tenant, as the demo tenant is on an empty database; with several, one must be named)',
+    )
     .action(async (options: ServeOptions) => {
       const [
         { isClusterWorker, runPrimary },
