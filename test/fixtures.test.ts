@@ -82,6 +82,33 @@ describe('custgate fixtures load', () => {
     });
   }, 60_000);
 
+  // A tenant made with `tenant create --live` holds live keys only; its fixtures are created as its
+  // keys' POSTs would create them, in live mode. Made in test mode, none of its keys could see them.
+  it('loads into a live-only tenant in live mode, where its keys see them; reset --fixtures too', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    const store = await openStore(env);
+    try {
+      const tenant = await createTenant(store, loadConfig(env), 'live-only', { livemode: true });
+      const app = createApp({ store, config: loadConfig(env), logger: { error: () => undefined } });
+      const key = tenant.credentials.wooshpay!.secret_key!;
+      expect(key).toMatch(/^sk_live_/);
+      const listed = async () => {
+        const res = await app.request('/v1/customers', { headers: { authorization: `Bearer ${key}` } });
+        return ((await res.json()) as { data: { name: string; livemode: boolean }[] }).data;
+      };
+      await runCli(['fixtures', 'load', seed, '--tenant', 'live-only'], env);
+      expect((await listed()).map((c) => [c.name, c.livemode])).toEqual([
+        ['Acme books', true],
+        ['Acme', true],
+        ['Jenny Rosen', true],
+      ]);
+      await runCli(['reset', '--tenant', 'live-only', '--fixtures', seed], env);
+      expect((await listed()).map((c) => c.name)).toEqual(['Acme books', 'Acme', 'Jenny Rosen']);
+    } finally {
+      await store.executor.close();
+    }
+  }, 60_000);
+
   it('refuses a bad reference, an unknown dialect and a refused field with a non-zero exit naming fixture and field; nothing is written', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     await withTenant(env, async (tenant) => {
