@@ -135,6 +135,12 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
       const resent = ref ? await wh.repo.resend(scope(p), ref.customer_id, ref.version, rt.now().toISOString(), endpoint) : 0;
       if (resent === 0)
         throw new GatewayError('not_found', `No deliveries of event '${id}'${endpoint === undefined ? '' : ` to ${endpoint}`} to resend.`);
+      // Resent to an endpoint held down: the sender says it is back, so the hold ends (Webhooks.release).
+      const to =
+        endpoint === undefined && ref
+          ? (await wh.repo.deliveriesOf(p.tenantId, ref.customer_id, ref.version)).map((d) => d.endpoint_id)
+          : [];
+      await wh.release(endpoint === undefined ? to : [endpoint]);
       wh.committed();
       return c.json({ id, object: 'event', resent });
     }),

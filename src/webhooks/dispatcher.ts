@@ -196,6 +196,11 @@ export class WebhookDispatcher {
     return this.#loop.stop();
   }
 
+  /** Ends this process's hold on an endpoint (Webhooks.release). */
+  release(endpointId: string): void {
+    this.#holds.release(endpointId);
+  }
+
   /** Sends a round's rows at once, then logs and settles them all in one commit. */
   async #round(
     rows: readonly WebhookDeliveryRow[],
