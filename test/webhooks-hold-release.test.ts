@@ -44,6 +44,16 @@ describe('a held webhook endpoint', () => {
     expect(moved.received).toHaveLength(2);
   });
 
+  // A suite that resets between tests: the reset empties the endpoint's deliveries, and its hold,
+  // which was about them, goes with them (docs/dev-server.md, Reset).
+  it('is released by a reset of its tenant through the server: the next write is sent at once', async () => {
+    const { s, names } = await held();
+    expect((await s.request('/gateway/v1/reset', { method: 'POST', headers: s.auth() })).status).toBe(200);
+    await createCustomer(s, { name: 'After the reset' });
+    await s.webhooks.dispatcher.drain();
+    expect(names()).toEqual(['After the reset']);
+  });
+
   it('is released by a resend to it: the resent event is sent at once', async () => {
     const { s, endpoint, second, names } = await held();
     const events = (await (await s.request('/v1/events', { headers: s.auth() })).json()) as {
