@@ -236,6 +236,41 @@ describe('GET /gateway/v1/requests', () => {
     }
   });
 
+  // A member named for a private key or a passphrase is a secret too: they were kept as sent.
+  it('redacts private keys and passphrases, in bodies and answers', async () => {
+    const g = await testGateway();
+    try {
+      const wooshpay = { authorization: `Bearer ${g.tenant.credentials.wooshpay?.secret_key}` };
+      const body = 'name=Keys&metadata[private_key]=pk-1&metadata[signingKey]=sk-2&metadata[passphrase]=pp-3&metadata[plan]=gold';
+      const made = await g.request('/v1/customers', {
+        method: 'POST',
+        headers: { ...wooshpay, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      expect(made.status).toBe(200);
+      const [entry] = (
+        (await (await g.request('/gateway/v1/requests?limit=1', { headers: wooshpay })).json()) as {
+          data: { request_body: Record<string, unknown>; response_body: { metadata: Record<string, unknown> } }[];
+        }
+      ).data;
+      expect(entry?.request_body).toEqual({
+        name: 'Keys',
+        'metadata[private_key]': '[redacted]',
+        'metadata[signingKey]': '[redacted]',
+        'metadata[passphrase]': '[redacted]',
+        'metadata[plan]': 'gold',
+      });
+      expect(entry?.response_body.metadata).toEqual({
+        private_key: '[redacted]',
+        signingKey: '[redacted]',
+        passphrase: '[redacted]',
+        plan: 'gold',
+      });
+    } finally {
+      await g.store.executor.close();
+    }
+  });
+
   it('is off by default in production', async () => {
     const prod = await testGateway({ NODE_ENV: 'production' });
     try {

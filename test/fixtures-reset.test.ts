@@ -72,7 +72,7 @@ type Logged = [event: string, fields: Readonly<Record<string, unknown>>];
  * credential of the tenant and what the app logged.
  */
 async function withResetApp(
-  resetFixtures: (store: Store, env: Record<string, string>) => ResetFixtures,
+  resetFixtures: (store: Store, env: Record<string, string>, tenantId: string) => ResetFixtures,
   run: (app: GatewayApp, auth: { authorization: string }, logged: readonly Logged[]) => Promise<void>,
 ): Promise<void> {
   const env = { ...testEnv, ...testDatabaseEnv() };
@@ -82,7 +82,7 @@ async function withResetApp(
     const tenant = await createTenant(store, config, 'seeded');
     const logged: Logged[] = [];
     const logger = { error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push([event, fields]) };
-    const app = createApp({ store, config, logger, resetFixtures: resetFixtures(store, env) });
+    const app = createApp({ store, config, logger, resetFixtures: resetFixtures(store, env, tenant.tenant.id) });
     await run(app, { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` }, logged);
   } finally {
     await store.executor.close();
@@ -119,7 +119,7 @@ describe('a reset with fixtures the load would refuse', () => {
     const path = file('served.yaml', good);
     // As `custgate serve --fixtures served.yaml` builds it (src/entries/cli.ts).
     await withResetApp(
-      (store, env) => reloadFixturesOnReset(store, loadConfig(env), all, path, 'seeded'),
+      (store, env, tenantId) => reloadFixturesOnReset(store, loadConfig(env), all, path, tenantId),
       async (app, auth) => {
         const names = async () =>
           ((await (await app.request('/v1/customers', { headers: auth })).json()) as { data: { name: string }[] }).data

@@ -82,6 +82,33 @@ describe('custgate fixtures load', () => {
     });
   }, 60_000);
 
+  // A tenant made with `tenant create --live` holds live keys only; its fixtures are created as its
+  // keys' POSTs would create them, in live mode. Made in test mode, none of its keys could see them.
+  it('loads into a live-only tenant in live mode, where its keys see them; reset --fixtures too', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    const store = await openStore(env);
+    try {
+      const tenant = await createTenant(store, loadConfig(env), 'live-only', { livemode: true });
+      const app = createApp({ store, config: loadConfig(env), logger: { error: () => undefined } });
+      const key = tenant.credentials.wooshpay!.secret_key!;
+      expect(key).toMatch(/^sk_live_/);
+      const listed = async () => {
+        const res = await app.request('/v1/customers', { headers: { authorization: `Bearer ${key}` } });
+        return ((await res.json()) as { data: { name: string; livemode: boolean }[] }).data;
+      };
+      await runCli(['fixtures', 'load', seed, '--tenant', 'live-only'], env);
+      expect((await listed()).map((c) => [c.name, c.livemode])).toEqual([
+        ['Acme books', true],
+        ['Acme', true],
+        ['Jenny Rosen', true],
+      ]);
+      await runCli(['reset', '--tenant', 'live-only', '--fixtures', seed], env);
+      expect((await listed()).map((c) => c.name)).toEqual(['Acme books', 'Acme', 'Jenny Rosen']);
+    } finally {
+      await store.executor.close();
+    }
+  }, 60_000);
+
   it('refuses a bad reference, an unknown dialect and a refused field with a non-zero exit naming fixture and field; nothing is written', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     await withTenant(env, async (tenant) => {
@@ -269,6 +296,44 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
       const store = await openStore(env);
       const again = await loadFixturesOnStart(store, loadConfig(env), all, seed).finally(() => store.executor.close());
       expect(again).toContain('has customers already');
+    });
+  }, 120_000);
+
+  it('serve --fixtures: a reset keeps working once the database has other tenants, each reset only its own', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant) => {
+      const gateway = await startGatewayProcess(env, ['--fixtures', seed]);
+      try {
+        // A tenant made after the start, as `custgate tenant create` from another shell makes it.
+        const other = JSON.parse(await runCli(['tenant', 'create', 'other', '--json'], env)) as CreatedTenant;
+        const auth = (t: CreatedTenant) => ({ authorization: `Bearer ${t.credentials.wooshpay!.secret_key}` });
+        const names = async (t: CreatedTenant) =>
+          ((await (await fetch(`${gateway.base}/v1/customers`, { headers: auth(t) })).json()) as { data: { name: string }[] }).data
+            .map((c) => c.name)
+            .sort();
+        const create = (t: CreatedTenant, name: string) =>
+          fetch(`${gateway.base}/v1/customers`, { method: 'POST', headers: auth(t), body: new URLSearchParams({ name }) });
+        expect((await create(tenant, 'Extra')).status).toBe(200);
+        expect((await create(other, 'Other')).status).toBe(200);
+
+        // The tenant the start loaded the file into gets it again; the other is emptied only.
+        const reset = await fetch(`${gateway.base}/gateway/v1/reset`, { method: 'POST', headers: auth(tenant) });
+        expect(reset.status).toBe(200);
+        expect(Object.keys(((await reset.json()) as { fixtures?: object }).fixtures ?? {}).sort()).toEqual(['acme', 'books', 'jenny']);
+        expect(await names(tenant)).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
+        expect(await names(other)).toEqual(['Other']);
+        const bare = await fetch(`${gateway.base}/gateway/v1/reset`, { method: 'POST', headers: auth(other) });
+        expect(bare.status).toBe(200);
+        expect(await bare.json()).toEqual({
+          object: 'reset',
+          tenant: { id: other.tenant.id, name: 'other' },
+          deleted: { customers: 1 },
+        });
+        expect(await names(other)).toEqual([]);
+        expect(await names(tenant)).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
+      } finally {
+        await gateway.stop();
+      }
     });
   }, 120_000);
 

@@ -60,4 +60,21 @@ describe.skipIf(testBackend() !== 'sqlite')('custgate listen and trigger', () =>
       await after.executor.close();
     }
   }, 150_000);
+
+  it('trigger customer.deleted sends a customer.deleted, after its customer.created', async () => {
+    receiver ??= await startReceiver();
+    const store = await openStore(env);
+    await createTenant(store, loadConfig(env), 'deleting');
+    await store.executor.close();
+    receiver.received.length = 0;
+    const added = JSON.parse(await runCli(['webhook', 'add', 'deleting', '--url', receiver.url, '--json'], env)) as { secret: string };
+
+    const said = await runCli(['trigger', 'customer.deleted', '--tenant', 'deleting'], env);
+    expect(said).toMatch(/^Triggered customer\.deleted on cus_\S+ \(version 2\)/);
+    // trigger sends what it made itself, before it exits.
+    const stripe = new Stripe('sk_test_unused');
+    const events = receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature']!, added.secret));
+    expect(events.map((e) => e.type)).toEqual(['customer.created', 'customer.deleted']);
+    expect(events[1]!.data.object).toMatchObject({ id: (events[0]!.data.object as { id: string }).id, name: 'custgate trigger' });
+  }, 60_000);
 });

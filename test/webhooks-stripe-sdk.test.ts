@@ -157,4 +157,16 @@ describe('the Stripe SDK: webhook endpoints and events', () => {
       statusCode: 400,
     });
   });
+
+  // Stripe's create requires url (https://docs.stripe.com/api/webhook_endpoints/create): without
+  // it, its parameter_missing, as a customer's required parameter is; it said "url must be a string.".
+  it('refuses a create without url as Stripe does: parameter_missing, naming url', async () => {
+    await expect(stripe.webhookEndpoints.create({ enabled_events: ['*'] } as never)).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_missing',
+      param: 'url',
+      message: 'Missing required param: url.',
+    });
+  });
 });

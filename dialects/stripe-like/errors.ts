@@ -64,8 +64,6 @@ export interface StripeErrorOptions {
   /** What a missing credential is called in messages ("API key", "token"). */
   readonly missingMessage: string;
   readonly invalidMessage: string;
-  /** The object name for not-found ("customer"). */
-  readonly resource: string;
 }
 
 type Rendered = { readonly status: number; readonly error: (e: GatewayError) => ErrorStripe };
@@ -81,17 +79,15 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
       }),
     },
     forbidden: { status: 403, error: (e) => ({ type: 'invalid_request_error', code: 'permission_denied', message: e.message }) },
+    // Stripe's resource_missing names the path's id whatever the resource (customer, webhook
+    // endpoint, event: https://docs.stripe.com/error-codes#resource-missing); a 404 without a
+    // reference is an unknown URL, which Stripe answers without a code.
     not_found: {
       status: 404,
       error: (e) =>
         e.details.reference === undefined
           ? { type: 'invalid_request_error', message: e.message }
-          : {
-              type: 'invalid_request_error',
-              code: 'resource_missing',
-              message: `No such ${options.resource}: '${e.details.reference}'`,
-              param: idParamStripe,
-            },
+          : { type: 'invalid_request_error', code: 'resource_missing', message: e.message, param: idParamStripe },
     },
     invalid_request: { status: 400, error: invalidRequest },
     malformed_body: { status: 400, error: (e) => ({ type: 'invalid_request_error', code: 'parameter_invalid', message: e.message }) },

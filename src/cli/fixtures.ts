@@ -6,7 +6,7 @@ import { type GatewayConfig, loadConfig } from '../config.ts';
 import { openStore } from '../open-store.ts';
 import type { FixtureLoad, LoadedFixtures } from '../gateway/fixtures.ts';
 import type { Store } from '../store/index.ts';
-import { findTenant, listTenants } from '../store/tenant-admin.ts';
+import { findTenant, listCredentials, listTenants } from '../store/tenant-admin.ts';
 
 // `custgate fixtures load <file> --tenant t`: seed a dev database (src/gateway/fixtures.ts).
 
@@ -28,7 +28,19 @@ export async function readFixtureFile(config: GatewayConfig, all: readonly AnyDi
   const data = parseFixtureText(text, file);
   checkFile(data, all);
   // `first`: the number the tenant's next customer gets (planFixtures); 1 once a reset emptied it.
-  return (tenantId: string, first?: number): FixtureLoad => planFixtures(config, { id: tenantId }, data, all, first);
+  // `livemode`: the mode the customers are made in (fixturesLivemode).
+  return (tenantId: string, first?: number, livemode = false): FixtureLoad =>
+    planFixtures(config, { id: tenantId, livemode }, data, all, first);
+}
+
+/**
+ * The mode a tenant's fixtures are made in, as its keys' own creates would make them: live for a
+ * tenant whose every key in use is live (`tenant create --live`), where test-mode customers would
+ * be seen by none of them; test for every other.
+ */
+export async function fixturesLivemode(store: Store, tenantId: string, now = new Date()): Promise<boolean> {
+  const inUse = (await listCredentials(store, tenantId)).filter((k) => k.revoked_at === null || k.revoked_at > now.toISOString());
+  return inUse.length > 0 && inUse.every((k) => Number(k.livemode) === 1);
 }
 
 /** Reads the file and creates its customers in the tenant; all or nothing. */
@@ -39,7 +51,8 @@ export async function loadFixtureFile(
   tenantId: string,
   file: string,
 ): Promise<LoadedFixtures> {
-  return (await readFixtureFile(config, all, file))(tenantId, await store.nextNumber(tenantId))(store);
+  const plan = await readFixtureFile(config, all, file);
+  return plan(tenantId, await store.nextNumber(tenantId), await fixturesLivemode(store, tenantId))(store);
 }
 
 export function registerFixtureCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
@@ -86,6 +99,13 @@ export async function loadFixturesOnStart(
   return `fixtures: loaded ${Object.keys(loaded.customers).length} customer(s) from ${file} into ${target.name}`;
 }
 
+/**
+ * The id of the tenant `serve --fixtures` loads into, resolved once when the server starts: a
+ * tenant made later does not make "the only one" ambiguous for its resets.
+ */
+export const fixturesTenantId = async (store: Store, tenantRef: string | undefined): Promise<string> =>
+  (await fixturesTarget(store, tenantRef)).id;
+
 /** The tenant `serve --fixtures` loads into: the one named, else the only one. */
 async function fixturesTarget(store: Store, tenantRef: string | undefined) {
   const tenants = await listTenants(store, new Date());
@@ -99,14 +119,17 @@ async function fixturesTarget(store: Store, tenantRef: string | undefined) {
 
 /**
  * `serve --fixtures`, before `POST /gateway/v1/reset` empties a tenant: when that is the tenant it
- * loads into, the file again (read afresh, as on a start), every fixture checked as the load will
- * create it; the load, which runs after the reset. A file that cannot be read or fails its check is
- * the reset's 409, and nothing is emptied.
+ * loads into (`target`, its id: fixturesTenantId), the file again (read afresh, as on a start),
+ * every fixture checked as the load will create it; the load, which runs after the reset. A file
+ * that cannot be read or fails its check is the reset's 409, and nothing is emptied.
  */
-export function reloadFixturesOnReset(store: Store, config: GatewayConfig, all: readonly AnyDialect[], file: string, tenantRef?: string) {
+export function reloadFixturesOnReset(store: Store, config: GatewayConfig, all: readonly AnyDialect[], file: string, target: string) {
   return async (tenantId: string): Promise<(() => Promise<Readonly<Record<string, unknown>>>) | undefined> => {
-    if ((await fixturesTarget(store, tenantRef)).id !== tenantId) return undefined;
-    const load = await checkedForReset(`the fixtures in ${file}`, async () => (await readFixtureFile(config, all, file))(tenantId));
+    if (target !== tenantId) return undefined;
+    const livemode = await fixturesLivemode(store, tenantId);
+    const load = await checkedForReset(`the fixtures in ${file}`, async () =>
+      (await readFixtureFile(config, all, file))(tenantId, undefined, livemode),
+    );
     return async () => (await load(store)).customers;
   };
 }

@@ -60,7 +60,9 @@ export function registerListenCommands(program: Command, env: Env, all: readonly
 
   program
     .command('trigger <event>')
-    .description(`make a real change that emits the event (${eventTypes.join(', ')}): a new test customer, updated for customer.updated`)
+    .description(
+      `make a real change that emits the event (${eventTypes.join(', ')}): a new test customer, updated for customer.updated, deleted for customer.deleted`,
+    )
     .requiredOption('--tenant <tenant>', 'tenant id or name')
     .action(async (event: string, opts: { tenant: string }) => {
       if (!eventTypes.includes(event as never)) throw new InvalidArgumentError(`not an event type (${eventTypes.join(', ')})`);
@@ -85,6 +87,8 @@ export function registerListenCommands(program: Command, env: Env, all: readonly
             ctx,
           );
         }
+        // Stripe's trigger of customer.deleted deletes the customer it made (its fixture).
+        if (event === 'customer.deleted') customer = (await service.delete(['uuid'], customer.uuid, ctx, 'same')).customer;
         console.log(`Triggered ${event} on ${customer.public_id} (version ${customer.version}).`);
         // Sent from here too, so it arrives with no server running; a server would send it as well, once.
         const sent = await webhooks.dispatcher.drain({ deadline: Date.now() + 15_000 });

@@ -4,7 +4,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { type ResetReport, resetAnswer, resetTenant } from '../store/tenant-reset.ts';
-import { readFixtureFile } from './fixtures.ts';
+import { fixturesLivemode, readFixtureFile } from './fixtures.ts';
 
 // `custgate reset --tenant t`: the CLI form of POST /gateway/v1/reset, for a dev database, with the
 // same answer (docs/dev-server.md). It reaches the database only, so it cannot know the fixtures a
@@ -39,7 +39,7 @@ export function registerResetCommand(program: Command, env: Env, dialects: () =>
         const tenant = await findTenant(store, opts.tenant);
         // Every fixture is checked as the load will create it before anything is emptied: a wrong
         // path or a body a dialect refuses leaves the tenant's customers where they are.
-        const load = read?.(tenant.id);
+        const load = read?.(tenant.id, undefined, await fixturesLivemode(store, tenant.id));
         const deleted = await resetTenant(store, tenant.id);
         const fixtures =
           load &&

@@ -59,7 +59,7 @@ export function registerWebhookCommands(program: Command, env: Env, all: readonl
     .requiredOption('--url <url>', 'where events are POSTed (http:// or https://)')
     .option('--format <format>', 'stripe (Stripe-Signature) or standard (Standard Webhooks)', 'stripe')
     .option('--dialect <dialect>', `the shape of the customer in each event (${all.map((d) => d.name).join(', ')})`)
-    .option('--events <types>', 'comma-separated: customer.created, customer.updated (default: all)')
+    .option('--events <types>', 'comma-separated: customer.created, customer.updated, customer.deleted (default: all)')
     .option('--live', "a live-mode endpoint: it gets live customers' events (default: test mode, test customers' events)")
     .option('--json', 'print one JSON object and nothing else')
     .action(

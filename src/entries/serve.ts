@@ -73,14 +73,17 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
     .option('--no-demo', 'do not create a demo tenant on an empty database')
     .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
     .option('--fixtures <file>', 'on start, load this fixture file (custgate fixtures load) into a tenant that has no customers yet')
-    .option('--fixtures-tenant <tenant>', 'the tenant --fixtures loads into (default: the only one, or the demo tenant)')
+    .option(
+      '--fixtures-tenant <tenant>',
+      'the tenant --fixtures loads into (default: the only tenant, as the demo tenant is on an empty database; with several, one must be named)',
+    )
     .action(async (options: ServeOptions) => {
       const [
         { isClusterWorker, runPrimary },
         { GatewayMetrics },
         { checkTraceFile, parsedNodeLogger, openParsedStore, probeListen, startNode },
         { createTenant },
-        { loadFixturesOnStart, reloadFixturesOnReset },
+        { fixturesTenantId, loadFixturesOnStart, reloadFixturesOnReset },
         { registry, all },
       ] = await Promise.all([
         import('./cluster.ts'),
@@ -127,18 +130,23 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       const logger = parsedNodeLogger(parsed);
       const store = await openParsedStore(parsed, { onError: metrics.storeError });
       let demo: Awaited<ReturnType<typeof createTenant>> | undefined;
+      let resetFixtures: ReturnType<typeof reloadFixturesOnReset> | undefined;
       try {
         if (leader && opts.demo && !config.production && (await store.countTenants()) === 0) {
           demo = await createTenant(store, config, 'demo', { dialects: all });
         }
         // Before listening: the first request already sees the seeded customers.
         if (leader && opts.fixtures !== undefined) human(await loadFixturesOnStart(store, config, all, opts.fixtures, opts.fixturesTenant));
+        // The tenant resets load the file into, as this start found it: "the only tenant" is no
+        // longer one once another is made, and a reset of any tenant would fail on it.
+        if (opts.fixtures !== undefined) {
+          const target = await fixturesTenantId(store, opts.fixturesTenant);
+          resetFixtures = reloadFixturesOnReset(store, config, all, opts.fixtures, target);
+        }
       } catch (error) {
         await store.executor.close();
         throw error;
       }
-      const resetFixtures =
-        opts.fixtures === undefined ? undefined : reloadFixturesOnReset(store, config, all, opts.fixtures, opts.fixturesTenant);
       const gateway = await startNode(env, {
         port: opts.port,
         hostname: opts.host,

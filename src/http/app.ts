@@ -88,6 +88,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
     header.reset(tenantId);
     rules.reset(tenantId);
     rt.requestLog.forget(tenantId);
+    rt.webhooks.dispatcher.releaseTenant(tenantId);
   });
   const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }))] as const));
 
@@ -112,7 +113,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   // Before the gateway API, whose catch-all would answer for these paths.
   app.route('/gateway/v1', devApi(all, rt, rules));
   app.route('/gateway/v1', bookApi(all, rt));
-  mountWebhooks(app, all, rt);
+  mountWebhooks(app, all, rt, afterAuth);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;
   if (metrics) {

@@ -12,7 +12,7 @@ export type { LoggedRequest } from '../contract/request-log.ts';
 
 const maxBodyChars = 4096;
 const tooLong = `(longer than ${maxBodyChars} bytes: not kept)`;
-const secretName = /secret|password|passwd|token|api[_-]?key|authorization|credential|cvc|cvv/i;
+const secretName = /secret|password|passwd|passphrase|token|api[_-]?key|private[_-]?key|signing[_-]?key|authorization|credential|cvc|cvv/i;
 
 /** A body with every secret-named member replaced, parsed where it is JSON or a form. */
 export function redacted(text: string, contentType: string | undefined): unknown {

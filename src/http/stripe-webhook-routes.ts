@@ -12,6 +12,7 @@ import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { bodyObject } from './gateway-body.ts';
 import { enabledEvents, scope } from './webhook-request.ts';
+import type { AfterAuth } from './pipeline.ts';
 import { expandNames, isTaken, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
 import { cursorPage, firstValues, pageRequest } from './list-query.ts';
 
@@ -89,8 +90,12 @@ const stripeParameters = async (c: Context<GatewayEnv>, rt: Runtime, dialect: An
 /** Where a Stripe-like dialect's webhook resources live: beside its customers (`/v1/customers` -> `/v1`). */
 export const stripeLikeBase = (dialect: AnyDialect): string => dialect.routes.collection.replace(/\/customers$/, '');
 
-/** Stripe's webhook endpoint and event resources for one Stripe-like dialect, in its envelope. */
-export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<GatewayEnv> {
+/**
+ * Stripe's webhook endpoint and event resources for one Stripe-like dialect, in its envelope;
+ * `afterAuth` (a dev server's Custgate-Simulate and simulate rules) fails them as the dialect's
+ * customer routes (pipeline.ts).
+ */
+export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?: AfterAuth): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   const wh = rt.webhooks;
   const run =
@@ -99,6 +104,8 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       try {
         const principal = await authenticate(dialect, requestView(c.req.raw), action, rt, rt.clientAddress(c));
         markTenant(c, principal.tenantId);
+        const after = afterAuth?.(c, dialect, principal);
+        if (after !== undefined) await after;
         return await handler(c, principal);
       } catch (error) {
         const e = asGatewayError(error, rt, dialect.name, requestIdOf(c));
@@ -167,7 +174,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime): Hono<Gate
       const facts = ref && (await eventFacts(rt.store, p.tenantId, ref.customerId, ref.version));
       // Another mode's event is not found, as Stripe answers a test key asking for a live event.
       if (!facts || facts.id !== id || facts.createdAt < retainedSince(rt) || facts.customer.livemode !== p.livemode)
-        throw new GatewayError('not_found', `No such event: '${id}'`);
+        throw new GatewayError('not_found', `No such event: '${id}'`, { reference: id });
       return c.json(await eventWithRequest(rt, facts, dialect));
     }),
   );

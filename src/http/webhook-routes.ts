@@ -12,6 +12,7 @@ import { gatewayError } from './gateway-api.ts';
 import { refuseUnknownGatewayQuery } from './gateway-query.ts';
 import { requestView } from './request-view.ts';
 import type { Runtime } from './runtime.ts';
+import type { AfterAuth } from './pipeline.ts';
 
 // Webhook endpoints and events over HTTP (#28, docs/webhooks.md): the gateway's own API under
 // /gateway/v1, and for the Stripe-like dialects Stripe's webhook endpoint and event resources
@@ -136,6 +137,12 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
       const resent = ref ? await wh.repo.resend(scope(p), ref.customer_id, ref.version, rt.now().toISOString(), endpoint) : 0;
       if (resent === 0)
         throw new GatewayError('not_found', `No deliveries of event '${id}'${endpoint === undefined ? '' : ` to ${endpoint}`} to resend.`);
+      // Resent to an endpoint held down: the sender says it is back, so the hold ends (Webhooks.release).
+      const to =
+        endpoint === undefined && ref
+          ? (await wh.repo.deliveriesOf(p.tenantId, ref.customer_id, ref.version)).map((d) => d.endpoint_id)
+          : [];
+      await wh.release(endpoint === undefined ? to : [endpoint]);
       wh.committed();
       return c.json({ id, object: 'event', resent });
     }),
@@ -146,8 +153,11 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
 /** Whether a request's path (not its query) holds a NUL, percent-encoded as every client sends one. */
 export const hasNul = (url: string): boolean => /%00/.test(url.split('?', 1)[0]!);
 
-/** Every webhook route: the gateway's, and Stripe's resources for each Stripe-like dialect (form bodies). */
-export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDialect[], rt: Runtime): void {
+/**
+ * Every webhook route: the gateway's, and Stripe's resources for each Stripe-like dialect (form
+ * bodies), which a dev server's simulated failures reach as its customer routes (`afterAuth`).
+ */
+export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDialect[], rt: Runtime, afterAuth?: AfterAuth): void {
   app.route('/gateway/v1', webhookGatewayApi(dialects, rt));
   for (const dialect of dialects.filter((d) => d.wire.bodies.includes('form'))) {
     const routes = new Hono<GatewayEnv>();
@@ -162,7 +172,7 @@ export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDiale
       }
       await next();
     });
-    routes.route('/', stripeWebhookRoutes(dialect, rt));
+    routes.route('/', stripeWebhookRoutes(dialect, rt, afterAuth));
     const base = stripeLikeBase(dialect);
     app.route(`${dialect.routes.prefix}${base}`, routes);
     if (dialect.routes.root === true) app.route(base === '' ? '/' : base, routes);

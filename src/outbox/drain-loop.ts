@@ -98,6 +98,11 @@ export class TargetHolds {
     this.#delay = delay;
   }
 
+  /** Ends the hold on `target`: its next round is sent, and a failed one holds it from the first backoff again. */
+  release(target: string): void {
+    this.#held.delete(target);
+  }
+
   /** When the hold on `target` ends (epoch ms), or undefined when it is not held at `now`. */
   until(target: string, now: number): number | undefined {
     const hold = this.#held.get(target);

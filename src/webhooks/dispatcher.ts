@@ -97,6 +97,8 @@ export class WebhookDispatcher {
   readonly #transport: Transport;
   // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
+  // Each held endpoint's tenant, so that a reset (synchronous, tenant-reset.ts) can end its holds.
+  readonly #heldOf = new Map<string, string>();
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
   readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
@@ -196,6 +198,17 @@ export class WebhookDispatcher {
     return this.#loop.stop();
   }
 
+  /** Ends this process's hold on an endpoint (Webhooks.release). */
+  release(endpointId: string): void {
+    this.#holds.release(endpointId);
+    this.#heldOf.delete(endpointId);
+  }
+
+  /** Ends this process's holds on a tenant's endpoints: a reset deleted the deliveries they were about. */
+  releaseTenant(tenantId: string): void {
+    for (const [endpointId, tenant] of this.#heldOf) if (tenant === tenantId) this.release(endpointId);
+  }
+
   /** Sends a round's rows at once, then logs and settles them all in one commit. */
   async #round(
     rows: readonly WebhookDeliveryRow[],
@@ -249,7 +262,11 @@ export class WebhookDispatcher {
     const failing = new Map(givenUp.map((g) => [g.endpoint.id, g.endpoint] as const));
     for (const endpoint of failing.values()) await this.#disableIfFailing(endpoint);
     const at = this.#now();
+    for (const [endpoint, outcome] of outcomes) if (outcome === 'answered') this.#heldOf.delete(endpoint);
+    const tenantOf = new Map(rows.map((row) => [row.endpoint_id, row.tenant_id] as const));
     for (const [endpoint, until] of this.#holds.afterRound(outcomes, at.getTime())) {
+      const tenant = tenantOf.get(endpoint);
+      if (tenant !== undefined) this.#heldOf.set(endpoint, tenant);
       const deferred = await w.defer(endpoint, new Date(until).toISOString(), at.toISOString());
       this.#o.logger?.error('webhook_endpoint_held', { endpoint, until: new Date(until).toISOString(), deferred });
     }

@@ -70,6 +70,11 @@ const urlSchema = v.pipe(
 
 /** An endpoint's URL: http(s), at most 2,048 characters, no credentials in it. */
 export function urlOf(given: unknown): string {
+  // Required on a create, as at Stripe: its "Missing required param", not a wrong type.
+  if (given === undefined) {
+    const message = 'Missing required param: url.';
+    throw new GatewayError('invalid_request', message, { issues: [{ path: ['url'], kind: 'missing', message }] });
+  }
   const url = v.safeParse(urlSchema, given);
   if (!url.success) throw refused(url.issues[0].message, 'url');
   return url.output;

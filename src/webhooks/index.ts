@@ -241,18 +241,32 @@ export class Webhooks implements EventSink {
       // Removed since the read is not found on the next try's read; a merge outrun this many times is a conflict.
       if (merging && !last) return undefined;
       if (merging) throw new GatewayError('conflict', `The webhook endpoint '${id}' is being changed by other requests; try again.`);
-      throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+      throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`, { reference: id });
     }
     // The next write reads the endpoints again (their events or status changed); one enabled sends what waited.
     this.#changed(row.tenant_id);
+    if (enabled === true || set.url !== undefined) await this.release([id]);
     if (enabled === true) this.committed();
     return { ...row, ...set, updated_at: now };
+  }
+
+  /**
+   * Endpoints the tenant says are back (enabled, moved to a new URL, an event resent to them): the
+   * hold a failed round put on each ends, and what it deferred is due now, instead of waiting out
+   * a backoff of up to an hour (docs/operations.md, "When a provider is down").
+   */
+  async release(endpointIds: readonly string[]): Promise<void> {
+    const now = this.#now().toISOString();
+    for (const id of new Set(endpointIds)) {
+      this.dispatcher.release(id);
+      await this.repo.release(id, now);
+    }
   }
 
   /** The endpoint, if it is the scope's: another tenant's, or another mode's, is not found. */
   async get(scope: string | EndpointScope, id: string): Promise<EndpointRow> {
     const row = await this.repo.endpoint(scope, id);
-    if (!row) throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`);
+    if (!row) throw new GatewayError('not_found', `No such webhook endpoint: '${id}'`, { reference: id });
     return row;
   }
 
@@ -284,6 +298,7 @@ export class Webhooks implements EventSink {
     await this.repo.updateEndpoint(tenantId, id, { status, ...(enabled ? { failures: 0 } : {}) }, this.#now().toISOString());
     if (enabled) {
       this.#changed(tenantId);
+      await this.release([id]);
       this.committed();
     }
     return { ...row, status };

@@ -214,6 +214,18 @@ export class WebhookStore extends WebhookEventQueries {
     return this.#lease.defer(endpointId, until, now);
   }
 
+  /** Makes an endpoint's free pending deliveries due `now` (a hold's defer undone): it is said to be back. */
+  release(endpointId: string, now: string): Promise<number> {
+    const q = this.#db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: now, updated_at: now })
+      .where('endpoint_id', '=', endpointId)
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '>', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+    return this.#executor.run(q.compile());
+  }
+
   /**
    * Ends a round in ONE commit: its attempts logged (each tenant's only if it was not reset since
    * `generations` were read), its rows settled (only those `owner` still holds), the failure count
