@@ -62,6 +62,17 @@ describe('the worker entry', () => {
     expect(res.status).toBe(404);
   });
 
+  it("answers /metrics (the Node server's) with a 404 in the gateway's envelope saying it is not served here", async () => {
+    // As a scraper sends it (with the probe token) and as a curl without one.
+    for (const headers of [{ authorization: 'Bearer any-probe-token-at-all-000' }, {}]) {
+      const res = await SELF.fetch('https://custgate.test/metrics', { headers });
+      expect(res.status).toBe(404);
+      const body = (await res.json()) as { error: { code?: string; message: string } };
+      expect(body.error.code).toBe('not_found');
+      expect(body.error.message).toMatch(/^\/metrics is not served on this runtime/);
+    }
+  });
+
   it('drops expired idempotency keys on its cron trigger', async () => {
     const store = await testStore();
     const key = {
