@@ -1,7 +1,7 @@
 import type { ExecutionContext } from 'hono';
 import { createGateway, type GatewayApp } from '../http/app.ts';
 import type { ImportJobs } from '../upstream/import-job.ts';
-import { loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import type { Dispatcher } from '../outbox/dispatcher.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
 import { type D1Database, D1Executor } from '../store/d1.ts';
@@ -73,10 +73,29 @@ export function gatewayFor(env: Env): Built {
 // A cron invocation may run for minutes; this leaves room to spare.
 const cronDrainMs = 60_000;
 
+/**
+ * A bad variable. The Node server refuses to start with one line naming it (docs/operations.md);
+ * a Worker has no start, so each request is a 500 in the gateway's envelope instead of an uncaught
+ * exception (Cloudflare's error page), and the log (`wrangler tail`) names the variable. The
+ * answer does not: anyone may read it.
+ */
+function misconfigured(error: ConfigError): Response {
+  console.error(JSON.stringify({ level: 'error', event: 'config_invalid', time: new Date().toISOString(), message: error.message }));
+  const message = "The gateway is misconfigured: one of its variables is invalid. The worker's log names it (wrangler tail).";
+  return Response.json({ error: { code: 'internal', message } }, { status: 500, headers: { 'cache-control': 'no-store' } });
+}
+
 export default {
   fetch(request: Request, env: Env, ctx?: ExecutionContext): Response | Promise<Response> {
+    let gateway: Built;
+    try {
+      gateway = gatewayFor(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return misconfigured(error);
+      throw error;
+    }
     // The execution context carries waitUntil: a write's outbox drain runs inside it.
-    return gatewayFor(env).app.fetch(request, env, ctx);
+    return gateway.app.fetch(request, env, ctx);
   },
   /**
    * Cron trigger (wrangler.toml): drops expired idempotency keys and old history, as node.ts does

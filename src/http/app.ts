@@ -128,6 +128,14 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
       const { contentType, body } = await metrics.render();
       return c.body(body, 200, { 'content-type': contentType });
     });
+  } else {
+    // A Worker has no scrape endpoint (docs/operations.md): say so in the gateway's envelope, as
+    // the Node server's 401 does, rather than the first dialect's unknown-URL 404.
+    app.get('/metrics', (c) => {
+      markDialect(c, 'gateway');
+      const message = "/metrics is not served on this runtime: it is the Node server's (custgate serve; docs/operations.md).";
+      return gatewayError(new GatewayError('not_found', message), rt, requestIdOf(c));
+    });
   }
   // Before the dialects: `/<dialect>/openapi.json` is under a dialect's prefix.
   app.route(

@@ -1,5 +1,5 @@
 import { env, SELF } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { type CreatedTenant, createTenant } from '../support/registered.ts';
 import worker from '../../src/entries/worker.ts';
@@ -60,6 +60,35 @@ describe('the worker entry', () => {
       production,
     );
     expect(res.status).toBe(404);
+  });
+
+  it("answers /metrics (the Node server's) with a 404 in the gateway's envelope saying it is not served here", async () => {
+    // As a scraper sends it (with the probe token) and as a curl without one.
+    for (const headers of [{ authorization: 'Bearer any-probe-token-at-all-000' }, {}]) {
+      const res = await SELF.fetch('https://custgate.test/metrics', { headers });
+      expect(res.status).toBe(404);
+      const body = (await res.json()) as { error: { code?: string; message: string } };
+      expect(body.error.code).toBe('not_found');
+      expect(body.error.message).toMatch(/^\/metrics is not served on this runtime/);
+    }
+  });
+
+  it("answers 500 in the gateway's envelope when a variable is invalid, and logs which (Node refuses to start)", async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const res = await worker.fetch(new Request('https://custgate.test/gateway/v1/health'), {
+        DB: env.DB,
+        NODE_ENV: 'test',
+        CUSTGATE_BODY_LIMIT_BYTES: 'abc',
+      });
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: expect.stringMatching(/^The gateway is misconfigured/) } });
+      expect(text).not.toContain('CUSTGATE_BODY_LIMIT_BYTES');
+      expect(logged.mock.calls.map((c) => String(c[0])).join('\n')).toContain('CUSTGATE_BODY_LIMIT_BYTES: must be a whole number');
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('drops expired idempotency keys on its cron trigger', async () => {
