@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
-import { addUpstream, type CreatedTenant, createTenant } from './support/registered.ts';
+import { addUpstream, type CreatedTenant, createApp, createTenant } from './support/registered.ts';
 import { type Provider, startProvider, switchableProxy, tenantsPerUpstream } from './support/upstream.ts';
 
 // A dialect's limits bind what a write changes (docs/seams.md) in proxy mode too: the check is made
@@ -101,4 +101,48 @@ it("a provider that cannot be reached as the customer is read to tell a held val
   } finally {
     await front.close();
   }
+});
+
+// Concurrent writes of one customer through the proxy each get a 200 only for a change the provider
+// then holds (src/upstream/proxy.ts, UpstreamProxy.update). Zenskar's custom_data is replace-only,
+// so a Wooshpay metadata merge goes to it as the whole map, computed from the local copy: before,
+// ten concurrent merges each sent the map with its own key only, all ten answered 200, and the
+// provider and the local copy kept one key.
+async function concurrentMerges(apps: readonly { request: TestGateway['request'] }[]) {
+  const wooshpayAuth = fixturesOf(dialects.wooshpay).auth(tenant.credentials.wooshpay!);
+  const created = await gw.request('/v1/customers', jsonInit('POST', { name: 'Concurrent', metadata: { base: 'kept' } }, wooshpayAuth));
+  expect(created.status).toBe(200);
+  const { id } = (await created.json()) as { id: string };
+  const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+  const answers = await Promise.all(
+    keys.map((k, i) =>
+      apps[i % apps.length]!.request(`/v1/customers/${id}`, jsonInit('POST', { metadata: { [k]: `v-${k}` } }, wooshpayAuth)),
+    ),
+  );
+  const statuses = answers.map((a) => a.status);
+  // A 409 (retry) is an honest answer under contention; a 200 must hold.
+  expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+  const acknowledged = keys.filter((_, i) => statuses[i] === 200);
+  expect(acknowledged.length).toBeGreaterThan(0);
+  const local = await gw.request(`/v1/customers/${id}`, { headers: wooshpayAuth });
+  const metadata = ((await local.json()) as { metadata: Record<string, string> }).metadata;
+  const held = await onB(id);
+  for (const k of acknowledged) {
+    expect(metadata[k], `local ${k}`).toBe(`v-${k}`);
+    expect(held[k], `provider ${k}`).toBe(`v-${k}`);
+  }
+  expect(metadata.base).toBe('kept');
+  expect(held).toEqual(metadata);
+}
+
+it('ten concurrent Wooshpay metadata merges of one customer: every key acknowledged is held by the provider and the local copy', async () => {
+  await concurrentMerges([gw]);
+});
+
+it('the same through two gateways on one store (two processes): a write whose copy moved meanwhile is sent again from the new one', async () => {
+  // A second app on the same store has proxy writes of its own, as another process would: its
+  // writes and the first app's are not queued behind each other, so what keeps the provider whole
+  // is the version the send was computed from (WriteRoute.basedOn).
+  const second = createApp({ store: gw.store, config: gw.config, logger: { error: () => undefined } });
+  await concurrentMerges([gw, { request: async (path, init) => second.request(path, init) }]);
 });

@@ -8,3 +8,5 @@ export * from './replicas.ts';
 export * from './via.ts';
 export { checkUpdateConditions } from './write-checks.ts';
 export { createdFields, newCustomer } from './new-customer.ts';
+export { BaseMoved } from './write-plans.ts';
+export { WriteQueue, QueueTimeout } from './write-queue.ts';

@@ -6,6 +6,14 @@ import { checkGrowth, checkIfMatch, checkInvariants, checkUpdateConditions, dele
 import { keptVia } from './via.ts';
 import type { Recorder, ServiceOptions, Write, WrittenEvent } from './write-request.ts';
 
+/** The customer moved past the version a proxied write was computed from (WriteRoute.basedOn). */
+export class BaseMoved extends Error {
+  constructor(readonly version: number) {
+    super(`the customer is at version ${version} now`);
+    this.name = 'BaseMoved';
+  }
+}
+
 /** What planning a write needs of the service's options: the clock and the size limit. */
 export type PlanOptions = Pick<ServiceOptions, 'now' | 'maxCustomerBytes'>;
 
@@ -20,6 +28,7 @@ export function planUpdate(
 ): WritePlan<Customer> {
   // Deleted while this write waited its turn.
   if (row.deleted_at !== null) throw deletedCustomer(row.public_id);
+  if (ctx.basedOn !== undefined && Number(row.version) !== ctx.basedOn) throw new BaseMoved(Number(row.version));
   const current = rowToCustomer(row);
   checkUpdateConditions(ctx, current);
   const patched = applyPatch(current, patch);

@@ -41,6 +41,12 @@ export interface WriteRoute {
   /** The state the upstream returned, applied after the patch. */
   readonly overlay?: CustomerPatch | undefined;
   /**
+   * The version the upstream's write was computed from (proxy mode): a write that finds the
+   * customer at another version throws BaseMoved instead of committing, because what the upstream
+   * was sent did not include the change that moved it (a replace-only field sent whole).
+   */
+  readonly basedOn?: number | undefined;
+  /**
    * The customer's id at an upstream, stored atomically with the write: a create's new customer, or
    * an update that changes the customer (one that changes nothing writes no link: its caller links).
    */

@@ -1,14 +1,17 @@
 import { type Customer, type CustomerFields, type CustomerPatch, fieldDefaults, type IdKind, set } from '../../schemas/index.ts';
 import {
   applyPatch,
+  BaseMoved,
   checkUpdateConditions,
   type CustomerService,
+  QueueTimeout,
   type ReplicaTarget,
   rowToCustomer,
   sentUpstream,
+  WriteQueue,
   type WriteRequest,
 } from '../core/index.ts';
-import { isGatewayError } from '../contract/errors.ts';
+import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Store } from '../store/index.ts';
 import {
   attemptOf,
@@ -45,8 +48,14 @@ export interface ProxyWrite extends WriteRequest {
   readonly retried?: boolean | undefined;
 }
 
-/** How often a waiting write starts over after the owner let go. */
+/** How often a waiting write starts over after the owner let go, or a write whose copy moved is sent again. */
 const maxTries = 3;
+
+/** A write that could not be carried from a copy that stood still: the client's 409 to retry. */
+function moved(error: unknown): unknown {
+  if (!(error instanceof BaseMoved) && !(error instanceof QueueTimeout)) return error;
+  return new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
+}
 
 /** The writes and first references of a tenant whose proxy upstream is `upstream` (opened by tenant-upstreams.ts). */
 export class UpstreamProxy {
@@ -60,6 +69,8 @@ export class UpstreamProxy {
   readonly #owner: ClaimOwner | undefined;
   /** The same four, as the step that sends to the provider takes them (proxy-carry.ts). */
   readonly #parts: ProxyParts;
+  /** This app's proxied writes, one at a time per customer (update); one app per process. */
+  readonly #writes = new WriteQueue();
 
   constructor(service: CustomerService, store: Store, client: UpstreamClient, owner?: ClaimOwner) {
     this.#service = service;
@@ -134,6 +145,14 @@ export class UpstreamProxy {
     return created;
   }
 
+  /**
+   * What the provider is sent is computed from the local copy (`after`: a replace-only field, a
+   * Zenskar `custom_data` or a Meteroid address, is sent whole), so two writes of one customer
+   * computed from the same copy would each send a state without the other's change, and the
+   * provider keep only the last. This process's writes of a customer go one at a time (#writes),
+   * and a write whose copy moved meanwhile (another process's) is not stored as it stood but sent
+   * again from the new copy (BaseMoved), so the provider ends with every acknowledged change.
+   */
   async update(
     upstream: Upstream,
     replicas: readonly ReplicaTarget[] | undefined,
@@ -142,14 +161,43 @@ export class UpstreamProxy {
     patch: CustomerPatch,
     ctx: ProxyWrite,
   ): Promise<Customer> {
-    const current = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream, ctx.via));
+    const found = rowToCustomer(await this.provider.resolve(ctx.principal, kinds, segment, upstream, ctx.via));
+    const key = `${ctx.principal.tenantId}/${upstream.id}/${found.uuid}`;
+    try {
+      return await this.#writes.run(key, this.#client.timeoutMs, async (waited) => {
+        for (let tries = 1; ; tries++) {
+          const current = waited || tries > 1 ? await this.#reread(ctx, found.uuid) : found;
+          try {
+            return await this.#updateFrom(upstream, replicas, current, patch, ctx);
+          } catch (error) {
+            if (!(error instanceof BaseMoved) || tries >= maxTries) throw moved(error);
+          }
+        }
+      });
+    } catch (error) {
+      if (error instanceof QueueTimeout) throw moved(error);
+      throw error;
+    }
+  }
+
+  async #reread(ctx: ProxyWrite, uuid: string): Promise<Customer> {
+    return rowToCustomer(await this.#service.find(ctx.principal, ['uuid'], uuid));
+  }
+
+  async #updateFrom(
+    upstream: Upstream,
+    replicas: readonly ReplicaTarget[] | undefined,
+    current: Customer,
+    patch: CustomerPatch,
+    ctx: ProxyWrite,
+  ): Promise<Customer> {
     checkUpdateConditions(ctx, current);
     const link = await this.#store.upstreams.findLink(ctx.principal.tenantId, upstream.id, current.uuid);
     if (!link) return this.#createThere(upstream, replicas, current, patch, ctx);
     const after = applyPatch(current, patch);
     await this.#service.checkWrite(current, after, ctx, current.uuid);
     const pushed = await carry(this.#parts, upstream, link, current, after, patch, ctx);
-    return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch });
+    return this.#service.update(['uuid'], current.uuid, patch, ctx, { replicas, overlay: pushed.patch, basedOn: current.version });
   }
 
   /**
@@ -234,7 +282,8 @@ export class UpstreamProxy {
       canRetry: tries < maxTries,
       stored,
     });
-    if (next === 'linked') return this.update(upstream, replicas, ['uuid'], current.uuid, given, ctx);
+    // Already in this customer's turn (UpstreamProxy.update): carried on from the copy as it is now.
+    if (next === 'linked') return this.#updateFrom(upstream, replicas, await this.#reread(ctx, current.uuid), given, ctx);
     return this.#createThere(upstream, replicas, current, given, ctx, tries + 1);
   }
 
