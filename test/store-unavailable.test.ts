@@ -87,6 +87,46 @@ describe('a store that does not answer in time', () => {
     }
   });
 
+  // A process that has not yet read a tenant's JWT signing key (just started, or its
+  // CUSTGATE_KEY_CACHE_TTL_MS passed) reads it from the store. Before: a store that did not answer
+  // then made a valid token a 401 "Invalid, expired or malformed token" (seen on PostgreSQL with
+  // CUSTGATE_PG_POOL_SIZE=2 under load), counted as a failed authentication against the caller's
+  // address, so a client retrying it was locked out with 429s once the store was back.
+  it('a JWT whose signing key cannot be read in time: 503 with Retry-After, not a 401 counted against the address', async () => {
+    const limited = loadConfig({ ...testEnv, CUSTGATE_AUTH_FAILURE_LIMIT: '2' });
+    const store = new Store(failing((await testStore()).executor, failure), { readCacheSize: 0 });
+    const owner = await createTenant(store, limited, 'cold-keys');
+    // A fresh app: nothing verified, no signing key in memory.
+    const cold = createApp({ store, config: limited, logger: { error: () => undefined } });
+    const jwts = [
+      { d: dialects.connhex as AnyDialect, headers: { authorization: `Bearer ${owner.credentials.connhex?.token}` } },
+      {
+        d: dialects.bigcapital as AnyDialect,
+        headers: {
+          authorization: `Bearer ${owner.credentials.bigcapital?.jwt}`,
+          'organization-id': String(owner.credentials.bigcapital?.organization_id),
+        },
+      },
+    ];
+    failure.current = cancelled;
+    try {
+      for (const { d, headers } of [...jwts, ...jwts]) {
+        const res = await cold.request(`${collection(d)}/${refs.get(d)}`, { headers });
+        expect(res.status, `${d.name}: ${await res.clone().text()}`).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        const own = d.wire.renderError(new GatewayError('unavailable', 'x')).body as object;
+        expect(Object.keys((await res.json()) as object).sort()).toEqual(Object.keys(own).sort());
+      }
+    } finally {
+      failure.current = undefined;
+    }
+    // The store answers again: the same tokens authenticate (another tenant's customer: 404, not 401 or 429).
+    for (const { d, headers } of jwts) {
+      const res = await cold.request(`${collection(d)}/${refs.get(d)}`, { headers });
+      expect(res.status, `${d.name}: ${await res.clone().text()}`).toBe(404);
+    }
+  });
+
   // An operator finds the line from a client's report by the request id the response's header gave.
   // Before: unhandled_error and store_unavailable lines held the dialect, name and message alone.
   it.each([
