@@ -22,14 +22,21 @@ function cancelled(): Error {
 }
 const noConnection = (): Error => new Error('timeout exceeded when trying to connect');
 
-/** The executor, failing every statement with `failure()` while it is set. */
-function failing(executor: SqlExecutor, failure: { current: (() => Error) | undefined }): SqlExecutor {
-  const gate = <T>(run: () => Promise<T>): Promise<T> => (failure.current ? Promise.reject(failure.current()) : run());
+interface Failure {
+  current: (() => Error) | undefined;
+  /** Statements that still run while `current` is set. */
+  spare?: RegExp | undefined;
+}
+
+/** The executor, failing every statement (but `spare`'s) with `failure()` while it is set. */
+function failing(executor: SqlExecutor, failure: Failure): SqlExecutor {
+  const gate = <T>(run: () => Promise<T>, sql = ''): Promise<T> =>
+    failure.current && !failure.spare?.test(sql) ? Promise.reject(failure.current()) : run();
   return {
     ...executor,
     backend: executor.backend,
-    all: (query) => gate(() => executor.all(query)),
-    run: (query) => gate(() => executor.run(query)),
+    all: (query) => gate(() => executor.all(query), query.sql),
+    run: (query) => gate(() => executor.run(query), query.sql),
     atomic: (steps) => gate(() => executor.atomic(steps)),
     close: () => executor.close(),
     ...(executor.allForWrite && { allForWrite: (query) => gate(() => executor.allForWrite!(query)) }),
@@ -39,7 +46,7 @@ function failing(executor: SqlExecutor, failure: { current: (() => Error) | unde
 }
 
 describe('a store that does not answer in time', () => {
-  const failure: { current: (() => Error) | undefined } = { current: undefined };
+  const failure: Failure = { current: undefined };
   const logged: { event: string; fields: Readonly<Record<string, unknown>> }[] = [];
   let app: ReturnType<typeof createApp>;
   let tenant: CreatedTenant;
@@ -84,6 +91,76 @@ describe('a store that does not answer in time', () => {
       expect(await gateway.json()).toEqual({ error: { code: 'unavailable', message: 'The store did not answer in time; retry shortly.' } });
     } finally {
       failure.current = undefined;
+    }
+  });
+
+  // The key was claimed, then the store stopped answering: the write failed (503, Retry-After: 1)
+  // and so did releasing the key. Before: the key stayed claimed until its 60 s lease ended, so the
+  // retry the 503 asks for was a 409 "another in-progress request" for a minute (seen on
+  // PostgreSQL with CUSTGATE_PG_POOL_SIZE=2 under load: 123 of 300 keyed updates still 409 after 30
+  // retries a second apart). Now the release is tried again while the store recovers.
+  it('an Idempotency-Key whose write failed on the store is free again once the store answers', async () => {
+    const d = dialects.wooshpay as AnyDialect;
+    const headers = { ...fixturesOf(d).auth(tenant.credentials.wooshpay!), 'idempotency-key': `unavailable-${Date.now()}` };
+    const send = () => app.request(`${collection(d)}/${refs.get(d)}`, jsonInit('POST', { description: 'Once' }, headers));
+    failure.current = noConnection;
+    failure.spare = /^insert into "idempotency_keys"/;
+    try {
+      const res = await send();
+      expect(res.status, await res.clone().text()).toBe(503);
+    } finally {
+      failure.current = undefined;
+      failure.spare = undefined;
+    }
+    // The client's retries, well inside the lease: the key is released after a few.
+    const answers: number[] = [];
+    for (let attempt = 0; attempt < 40 && answers.at(-1) !== 200; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      answers.push((await send()).status);
+    }
+    expect(answers.at(-1), answers.join(' ')).toBe(200);
+    expect(answers.filter((status) => status !== 200 && status !== 409)).toEqual([]);
+    const replay = await send();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  // A process that has not yet read a tenant's JWT signing key (just started, or its
+  // CUSTGATE_KEY_CACHE_TTL_MS passed) reads it from the store. Before: a store that did not answer
+  // then made a valid token a 401 "Invalid, expired or malformed token" (seen on PostgreSQL with
+  // CUSTGATE_PG_POOL_SIZE=2 under load), counted as a failed authentication against the caller's
+  // address, so a client retrying it was locked out with 429s once the store was back.
+  it('a JWT whose signing key cannot be read in time: 503 with Retry-After, not a 401 counted against the address', async () => {
+    const limited = loadConfig({ ...testEnv, CUSTGATE_AUTH_FAILURE_LIMIT: '2' });
+    const store = new Store(failing((await testStore()).executor, failure), { readCacheSize: 0 });
+    const owner = await createTenant(store, limited, 'cold-keys');
+    // A fresh app: nothing verified, no signing key in memory.
+    const cold = createApp({ store, config: limited, logger: { error: () => undefined } });
+    const jwts = [
+      { d: dialects.connhex as AnyDialect, headers: { authorization: `Bearer ${owner.credentials.connhex?.token}` } },
+      {
+        d: dialects.bigcapital as AnyDialect,
+        headers: {
+          authorization: `Bearer ${owner.credentials.bigcapital?.jwt}`,
+          'organization-id': String(owner.credentials.bigcapital?.organization_id),
+        },
+      },
+    ];
+    failure.current = cancelled;
+    try {
+      for (const { d, headers } of [...jwts, ...jwts]) {
+        const res = await cold.request(`${collection(d)}/${refs.get(d)}`, { headers });
+        expect(res.status, `${d.name}: ${await res.clone().text()}`).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        const own = d.wire.renderError(new GatewayError('unavailable', 'x')).body as object;
+        expect(Object.keys((await res.json()) as object).sort()).toEqual(Object.keys(own).sort());
+      }
+    } finally {
+      failure.current = undefined;
+    }
+    // The store answers again: the same tokens authenticate (another tenant's customer: 404, not 401 or 429).
+    for (const { d, headers } of jwts) {
+      const res = await cold.request(`${collection(d)}/${refs.get(d)}`, { headers });
+      expect(res.status, `${d.name}: ${await res.clone().text()}`).toBe(404);
     }
   });
 

@@ -62,6 +62,16 @@ interface Cached extends Keys {
   readonly until: number;
 }
 
+/** The tenant a token names as its `kid`, lower-cased; undefined for anything that is not one of ours. */
+function tokenTenant(token: string): string | undefined {
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    return typeof kid === 'string' && kidPattern.test(kid) ? kid.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Signs and verifies tenants' JWTs. Every token carries its tenant as `kid`; verifying looks up
  * that tenant's key and nothing else, so a token signed with one tenant's key can never be read as
@@ -122,12 +132,14 @@ export class JwtService {
   async verify(token: string, dialect: string): Promise<VerifiedJwt | undefined> {
     const audience = audienceFor(this.#config, dialect);
     if (token.length > 8192) return undefined;
+    const tenantId = tokenTenant(token);
+    if (tenantId === undefined) return undefined;
+    // Outside the catch below: a store that does not answer says nothing about the token, so its
+    // error goes on to the caller (503 + Retry-After) instead of a 401 counted as a failed
+    // authentication against the caller's address.
+    const keys = await this.#keysFor(tenantId);
+    if (!keys) return undefined;
     try {
-      const { kid } = decodeProtectedHeader(token);
-      if (typeof kid !== 'string' || !kidPattern.test(kid)) return undefined;
-      const tenantId = kid.toLowerCase();
-      const keys = await this.#keysFor(tenantId);
-      if (!keys) return undefined;
       const options = { algorithms: [algorithm], issuer: this.#config.issuer, audience, requiredClaims: ['exp', 'sub'] };
       const verified = await jwtVerify(token, keys.key, options).catch(async (error: unknown) => {
         // During a rotation's overlap, a token signed with the replaced key still verifies.

@@ -86,7 +86,8 @@ export class Idempotency {
     } catch (error) {
       // Nothing was written here: the key may be used again, knowing whether an upstream may hold the write.
       const kept = typeof error === 'object' && error !== null && sentErrors.has(error);
-      await (kept ? this.#store.markKeySent(tenantId, key) : this.abandon(tenantId, key)).catch(() => undefined);
+      if (kept) await this.#store.markKeySent(tenantId, key).catch(() => undefined);
+      else await this.abandon(tenantId, key, now.toISOString());
       throw error;
     }
   }
@@ -131,8 +132,26 @@ export class Idempotency {
     throw new GatewayError('idempotency_in_flight', 'The Idempotency-Key is contended. Please try again later.');
   }
 
-  /** The request failed before it wrote anything: the key may be used again. */
-  async abandon(tenantId: string, key: string): Promise<void> {
-    await this.#store.releaseKey(tenantId, key);
+  /**
+   * The request failed before it wrote anything: the key may be used again. When the store cannot
+   * take the release either (the failure was often the store's: a 503 that asks for a retry in a
+   * second), it is asked again in the background for up to half the lease, so that retry is not
+   * refused as in flight until the lease ends; the release drops this claim (`claimedAt`) only.
+   */
+  async abandon(tenantId: string, key: string, claimedAt: string): Promise<void> {
+    const release = () => this.#store.releaseKey(tenantId, key, claimedAt);
+    if (
+      await release().then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    const until = Date.now() + this.#options.leaseMs / 2;
+    const again = (waitMs: number) => {
+      if (Date.now() + waitMs > until) return;
+      setTimeout(() => void release().catch(() => again(Math.min(waitMs * 2, 2_000))), waitMs);
+    };
+    again(100);
   }
 }

@@ -23,6 +23,7 @@ import { parseRefusal } from '../http/oversized-head.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
+import { closeKeptAliveOnDrain } from './drain-keep-alive.ts';
 import { webhooksFor } from '../webhooks/index.ts';
 
 export interface NodeGateway {
@@ -234,6 +235,7 @@ export async function startNode(
             // next start (here or in another process) resumes it at once.
             const imports = runtime.imports.stop();
             // Renewed until the requests in flight are done: one may be sending a create.
+            drainKeptAlive();
             return shutdown(server as Server, limits.shutdownTimeoutMs, purge, store, () => {
               heartbeat?.stop();
               const outbox = deliveries ? deliveries.stop() : replication.dispatcher.stop();
@@ -250,6 +252,7 @@ export async function startNode(
       reject(listenError(error, hostname, options.port));
     });
     tracing?.attach(server as Server);
+    const drainKeptAlive = closeKeptAliveOnDrain(server as Server);
     // A head past Node's limit never reaches the app: its 431 in the envelope of the path's dialect.
     answerHeaderOverflow(server as Server, (head, refusal) => parseRefusal(dialects, head, refusal));
     server.maxConnections = limits.maxConnections;

@@ -98,19 +98,31 @@ export class StoreBusy extends Error {
   }
 }
 
+// PostgreSQL's SQLSTATEs (its manual, appendix A): 57014 query_canceled, 53300
+// too_many_connections, 57P01 admin_shutdown (a fast shutdown, a failover, pg_terminate_backend),
+// 57P02 crash_shutdown, 57P03 cannot_connect_now; class 08 is connection_exception.
+const unavailableCodes = new Set(['57014', '53300', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+// node-postgres's own words for a connection that ended or a pool wait that passed (no code).
+const unavailableMessages = new Set([
+  'timeout exceeded when trying to connect',
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+]);
+
 /**
- * The store did not answer in time, or would not take the connection, and did nothing: PostgreSQL
- * cancelled the statement at CUSTGATE_PG_STATEMENT_TIMEOUT_MS (SQLSTATE 57014), has too many
- * connections (53300) or cannot take one yet (57P03), the pool found none free within
- * CUSTGATE_PG_CONNECT_TIMEOUT_MS, or the server refused the connection. Nothing in the request is
- * wrong and nothing was written: a 503 to retry, as SQLite's busy store is (StoreBusy), not a 500.
+ * The store did not answer in time, would not take the connection, or lost it: PostgreSQL
+ * cancelled the statement at CUSTGATE_PG_STATEMENT_TIMEOUT_MS, has too many connections or cannot
+ * take one yet, ended the connection (restarted, failed over, or an operator's
+ * pg_terminate_backend), the pool found none free within CUSTGATE_PG_CONNECT_TIMEOUT_MS, or the
+ * server refused the connection. Nothing in the request is wrong and its transaction was rolled
+ * back (unless the connection ended during its COMMIT, which no client of PostgreSQL can tell from a
+ * lost connection): a 503 to retry, as SQLite's busy store is (StoreBusy), not a 500.
  */
 export function storeUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (code === '57014' || code === '53300' || code === '57P03' || code === 'ECONNREFUSED') return true;
-  // pg-pool's own words when connectionTimeoutMillis passes (it gives no code).
-  return error.message === 'timeout exceeded when trying to connect';
+  if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
+  return unavailableMessages.has(error.message);
 }
 
 /** A `mustFind` step found nothing: the unit was undone, as what it was decided on changed. */

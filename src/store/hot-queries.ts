@@ -140,12 +140,14 @@ export function hotQueries(db: Kysely<Database>) {
         .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
         .compile(),
     ),
-    releaseKey: prepared<{ tenantId: string; key: string }>(['tenantId', 'key'], (p) =>
+    releaseKey: prepared<{ tenantId: string; key: string; claimedAt: string }>(['tenantId', 'key', 'claimedAt'], (p) =>
       db
         .deleteFrom('idempotency_keys')
         .where('tenant_id', '=', p.tenantId)
         .where('key', '=', p.key)
         .where('state', '=', 'pending')
+        // This request's claim only, never one another request took over after the lease.
+        .where('created_at', '=', p.claimedAt)
         .compile(),
     ),
     finishKey: prepared<IdempotencyFinish>(['status', 'body', 'tenantId', 'key'], (k) =>

@@ -58,6 +58,25 @@ const types = {
     oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * The URL without its `options` parameter, and that parameter. node-postgres lets a URL's
+ * `options` replace the pool's own (ConnectionParameters: the URL's fields over the config's), so
+ * a URL carrying any (`?options=endpoint%3D…` for Neon, `-c application_name=…`) silently dropped
+ * CUSTGATE_PG_SCHEMA and the timeouts; the two are joined instead, the URL's first.
+ */
+function withoutUrlOptions(connectionString: string): { connectionString: string; options?: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString };
+  }
+  const options = url.searchParams.get('options');
+  if (options === null) return { connectionString };
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), options };
+}
+
 export class PostgresExecutor implements SqlExecutor {
   readonly backend = 'postgres' as const;
   readonly checksInWrite = true;
@@ -76,8 +95,10 @@ export class PostgresExecutor implements SqlExecutor {
       options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
       options.lockTimeoutMs ? `-c lock_timeout=${options.lockTimeoutMs}` : '',
     ].filter(Boolean);
+    const url = withoutUrlOptions(options.connectionString);
+    if (url.options) settings.unshift(url.options);
     this.pool = new pg.Pool({
-      connectionString: options.connectionString,
+      connectionString: url.connectionString,
       max: options.poolSize ?? defaultPoolSize,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,

@@ -265,8 +265,9 @@ export class Store {
     await this.executor.run(cold.markKeySent(this.#db, tenantId, key));
   }
 
-  async releaseKey(tenantId: string, key: string): Promise<void> {
-    await this.executor.run(this.#q.releaseKey({ tenantId, key }));
+  /** Drops a request's pending claim of a key (`claimedAt`: its created_at), so the key may be used again. */
+  async releaseKey(tenantId: string, key: string, claimedAt: string): Promise<void> {
+    await this.executor.run(this.#q.releaseKey({ tenantId, key, claimedAt }));
   }
 
   /** Drops change-history rows written before the given time (CUSTGATE_EVENT_RETENTION_DAYS). */
