@@ -27,12 +27,15 @@ const held = async () => {
 };
 
 describe('a held webhook endpoint', () => {
-  it('is released by enable: what waited is sent at once, in order', async () => {
+  it('is released by enable: what waited is sent at once', async () => {
     const { s, endpoint, names } = await held();
     const res = await s.request(`/gateway/v1/webhook_endpoints/${endpoint.id}/enable`, { method: 'POST', headers: s.auth() });
     expect(res.status).toBe(200);
     await s.webhooks.dispatcher.drain();
-    expect(names()).toEqual(['While down', 'Once back']);
+    // Two customers: the order between them is not promised (docs/webhooks.md promises it per
+    // customer), and PostgreSQL sent 'Once back' first (due since its write, where the released
+    // delivery is due from the release).
+    expect(names().sort()).toEqual(['Once back', 'While down']);
   });
 
   it('is released by a new URL (Stripe update)', async () => {
