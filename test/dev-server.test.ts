@@ -66,6 +66,28 @@ describe('a path no dialect serves', () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'No such route: GET /nothing' } });
   });
+
+  it("without a credential, under a dialect's own API base (an id of '..' resolved away by the client): that dialect's envelope", async () => {
+    const shape = async (res: Response) => {
+      const body = (await res.json()) as { error?: object };
+      return { status: res.status, keys: Object.keys(body).sort(), inner: Object.keys(body.error ?? {}).sort() };
+    };
+    const gateway = await shape(await gw.request('/nothing'));
+    // The Request resolves `..` as every HTTP client does: `/api/v1/customers/..` is sent as `/api/v1/`.
+    const cases = [
+      ['/api/v1/customers/..', 'PATCH', '/meteroid/nothing'],
+      ['/api/v1/invoices/1', 'GET', '/meteroid/nothing'],
+      ['/api/customers/..', 'PUT', '/bigcapital/nothing'],
+      ['/api/items', 'GET', '/bigcapital/nothing'],
+      ['/v1/customers/..', 'POST', '/wooshpay/nothing'],
+    ] as const;
+    for (const [path, method, own] of cases) {
+      const res = await gw.request(path, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? null : '' });
+      const expected = await shape(await gw.request(own, { method }));
+      expect(await shape(res), `${method} ${path}`).toEqual(expected);
+      expect({ keys: expected.keys, inner: expected.inner }, own).not.toEqual({ keys: gateway.keys, inner: gateway.inner });
+    }
+  });
 });
 
 describe('CUSTGATE_CORS_ORIGINS', () => {

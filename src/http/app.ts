@@ -14,7 +14,7 @@ import { probeAuthorized } from './probes.ts';
 import { requestView } from './request-view.ts';
 import { responseHeaders } from './response-headers.ts';
 import { corsFor } from './cors.ts';
-import { dialectOfCredential } from './stray.ts';
+import { dialectOfCredential, dialectOfPath } from './stray.ts';
 import { createRuntime, type GatewayDeps, type Runtime } from './runtime.ts';
 import { SimulateHeader } from './simulate.ts';
 import { onReset } from '../store/tenant-reset.ts';
@@ -184,7 +184,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   }
 
   app.notFound((c) => {
-    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt);
+    const dialect = dialectOfCredential(all, requestView(c.req.raw), deps.config.jwt) ?? dialectOfPath(all, c.req.path);
     if (dialect) return handlers.get(dialect)!.notFound(c);
     return gatewayError(new GatewayError('not_found', `No such route: ${c.req.method} ${c.req.path}`), rt, requestIdOf(c));
   });

@@ -33,3 +33,21 @@ export function dialectOfCredential(
   }
   return (tokens.find((t) => t.aud !== undefined && audienceFor(jwt, t.dialect.name) === t.aud) ?? tokens[0])?.dialect;
 }
+
+/**
+ * The dialect whose API a root path sits under (`/v1/…`, `/api/v1/…`, `/api/…`), for a request
+ * no route took and no credential names: `stripe.customers.update('..')` reaches `POST /v1/`
+ * once its client resolves the dot segment, and that SDK reads only its provider's envelope.
+ * The longest base wins (`/api/v1` is Meteroid's, the rest of `/api` Bigcapital's); a base two
+ * dialects share (`/customers`' parent is the root) names none.
+ */
+export function dialectOfPath(dialects: readonly AnyDialect[], path: string): AnyDialect | undefined {
+  let best: { readonly dialect: AnyDialect; readonly base: string } | undefined;
+  for (const dialect of dialects) {
+    if (dialect.routes.root !== true) continue;
+    const base = dialect.routes.collection.slice(0, dialect.routes.collection.lastIndexOf('/'));
+    if (base === '' || (path !== base && !path.startsWith(`${base}/`))) continue;
+    if (!best || base.length > best.base.length) best = { dialect, base };
+  }
+  return best?.dialect;
+}
