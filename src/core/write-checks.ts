@@ -9,6 +9,10 @@ import type { WriteRequest } from './write-request.ts';
 
 export const notFound = (reference: string) => new GatewayError('not_found', `No such customer: '${reference}'`, { reference });
 
+/** Another write of the customer kept moving it under this one: the client's 409 to retry. */
+export const concurrentUpdate = () =>
+  new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
+
 // PostgreSQL text cannot hold NUL (SQLite can): refused for every backend alike.
 const hasNul = (value: string | null): boolean => value?.includes('\u0000') === true;
 

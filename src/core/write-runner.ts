@@ -1,7 +1,7 @@
 import type { Customer } from '../../schemas/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type CustomerRow, LockTimeout, type Store, type WritePlan } from '../store/index.ts';
-import { lostRace, missing } from './write-checks.ts';
+import { concurrentUpdate, lostRace, missing } from './write-checks.ts';
 import type { Recorder, ServiceOptions, Write } from './write-request.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
@@ -65,7 +65,7 @@ export class WriteRunner {
           await backoff(attempt);
           row = await reread();
         }
-        throw new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
+        throw concurrentUpdate();
       });
     } catch (error) {
       if (error instanceof QueueTimeout || error instanceof LockTimeout) {

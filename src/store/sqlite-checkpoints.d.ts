@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
+export const defaultCheckpointFrames: number;
+
 export function checkpointThread(options: {
   db: BetterSqlite3.Database;
   path: string;

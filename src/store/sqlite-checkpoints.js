@@ -18,6 +18,8 @@ import { Worker } from 'node:worker_threads';
 const walBoundPages = 16_000;
 const idleMs = 1000;
 const finishFrames = 200;
+/** SQLite's own automatic checkpoint (wal_autocheckpoint), CUSTGATE_SQLITE_CHECKPOINT_PAGES' default: both writers start from it. */
+export const defaultCheckpointFrames = 1000;
 
 /**
  * @typedef {(kind: string, started: number, ms: number, detail: string | number) => void} Record

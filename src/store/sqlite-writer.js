@@ -22,7 +22,7 @@ import { appendFileSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { cacheKeeper, createApplier, describe, openConnection, statementsOf } from './sqlite-apply.js';
-import { checkpointThread } from './sqlite-checkpoints.js';
+import { checkpointThread, defaultCheckpointFrames } from './sqlite-checkpoints.js';
 
 /** @typedef {import('./sqlite-apply.js').WireStep} WireStep */
 /** @typedef {{ read: number, sql: string, params: unknown[] }} ReadMessage */
@@ -38,7 +38,7 @@ const refit = cacheKeeper(db, cacheMb);
 const statement = statementsOf(db);
 const apply = createApplier(db, statement);
 
-const checkpointFrames = /** @type {{ checkpointFrames?: number }} */ (workerData).checkpointFrames ?? 1000;
+const checkpointFrames = /** @type {{ checkpointFrames?: number }} */ (workerData).checkpointFrames ?? defaultCheckpointFrames;
 const resetFrames = /** @type {{ resetFrames?: number }} */ (workerData).resetFrames ?? checkpointFrames;
 
 /** Per-commit and per-checkpoint timings, appended to `trace` (CUSTGATE_SQLITE_WRITER_TRACE) as CSV. */

@@ -6,7 +6,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import type { MessagePort } from 'node:worker_threads';
 import type { SqlExecutor, Step } from './executor.ts';
 import { cacheKeeper, createApplier, openConnection, type WireStep } from './sqlite-apply.js';
-import { checkpointThread } from './sqlite-checkpoints.js';
+import { checkpointThread, defaultCheckpointFrames } from './sqlite-checkpoints.js';
 import { classify, portWriter, threadWriter, type Timed, type Writer, writerCacheMb } from './sqlite-writers.ts';
 import { migrations } from './migrations.ts';
 import type { SqliteOptions } from './sqlite-options.ts';
@@ -96,7 +96,7 @@ export class SqliteExecutor implements SqlExecutor {
     } else {
       const refit = cacheKeeper(this.db, writerCacheMb(this.#options));
       const apply = createApplier(this.db);
-      const { path, synchronous = 'full', busyTimeoutMs = 100, checkpointPages = 1000 } = this.#options;
+      const { path, synchronous = 'full', busyTimeoutMs = 100, checkpointPages = defaultCheckpointFrames } = this.#options;
       // The checkpoint thread does for this connection what it does for the writer thread's.
       const checkpoints =
         this.#options.checkpoint === 'thread' && path !== ':memory:'
@@ -105,15 +105,12 @@ export class SqliteExecutor implements SqlExecutor {
       this.#writer = {
         apply: async (units, timed) => {
           refit();
-          if (!timed) {
-            const results = apply(units);
-            checkpoints?.afterCommit();
-            return results;
-          }
-          const started = traceNow();
+          const started = timed ? traceNow() : 0;
           const results = apply(units);
-          const committed = traceNow();
-          timed(started, committed, committed);
+          if (timed) {
+            const committed = traceNow();
+            timed(started, committed, committed);
+          }
           checkpoints?.afterCommit();
           return results;
         },

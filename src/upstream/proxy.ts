@@ -3,6 +3,7 @@ import {
   applyPatch,
   BaseMoved,
   checkUpdateConditions,
+  concurrentUpdate,
   type CustomerService,
   QueueTimeout,
   type ReplicaTarget,
@@ -51,11 +52,8 @@ export interface ProxyWrite extends WriteRequest {
 /** How often a waiting write starts over after the owner let go, or a write whose copy moved is sent again. */
 const maxTries = 3;
 
-/** A write that could not be carried from a copy that stood still: the client's 409 to retry. */
-function moved(error: unknown): unknown {
-  if (!(error instanceof BaseMoved) && !(error instanceof QueueTimeout)) return error;
-  return new GatewayError('conflict', 'The customer is being updated concurrently; retry the request.', { field: 'version' });
-}
+/** A write that could not be carried from a copy that stood still, or waited too long for one: the client's 409 to retry. */
+const moved = (error: unknown): unknown => (error instanceof BaseMoved || error instanceof QueueTimeout ? concurrentUpdate() : error);
 
 /** The writes and first references of a tenant whose proxy upstream is `upstream` (opened by tenant-upstreams.ts). */
 export class UpstreamProxy {
@@ -170,13 +168,12 @@ export class UpstreamProxy {
           try {
             return await this.#updateFrom(upstream, replicas, current, patch, ctx);
           } catch (error) {
-            if (!(error instanceof BaseMoved) || tries >= maxTries) throw moved(error);
+            if (!(error instanceof BaseMoved) || tries >= maxTries) throw error;
           }
         }
       });
     } catch (error) {
-      if (error instanceof QueueTimeout) throw moved(error);
-      throw error;
+      throw moved(error);
     }
   }
 
