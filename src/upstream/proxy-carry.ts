@@ -73,7 +73,7 @@ export async function carry(
       });
     }
   }
-  const pushed = await proxy.client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
+  const pushed = await proxy.client.send(upstream, request, link === undefined, ctx.via, link?.remote_id).catch(async (error: unknown) => {
     const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));
     if (recorded === undefined) throw translated;
     return settleRefused(proxy.store, upstream, recorded, translated, claim.claim);
