@@ -254,3 +254,48 @@ describe('CUSTGATE_UPSTREAM_MAX_ANSWER_BYTES', () => {
     );
   });
 });
+
+describe('a proxy upstream answering with another customer than the one written', () => {
+  // A provider (or a cache or router in front of it) that answers an update or a read of one
+  // customer with another one's: the write is not known to have reached the customer asked for,
+  // and the other customer's values are not this one's. Before, the answer was stored as this
+  // customer's state and the client told 200 with the other customer's name.
+  const zenskar = (id: string, name: string) =>
+    JSON.stringify({ id, external_id: null, customer_name: name, custom_data: {}, email: null, phone_number: null });
+  const ours = '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2d01';
+  const theirs = '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2d02';
+  const d = dialects.wooshpay;
+  const auth = () => fixturesOf(d).auth(gw.tenant.credentials.wooshpay ?? {});
+
+  it('an update answered with another customer is a 502 naming both ids, and nothing changes here; so is a refresh', async () => {
+    answer = { status: 200, body: zenskar(ours, 'Ours') };
+    const created = await gw.request(`${d.routes.prefix}${d.routes.collection}`, jsonInit('POST', { name: 'Ours' }, auth()));
+    expect(created.status, await created.clone().text()).toBe(200);
+    const id = ((await created.json()) as { id: string }).id;
+    const before = await gw.canonical(id);
+    expect(before.name).toBe('Ours');
+
+    answer = { status: 200, body: zenskar(theirs, 'Somebody Else') };
+    const updated = await gw.request(`${d.routes.prefix}${d.routes.collection}/${id}`, jsonInit('POST', { name: 'Renamed' }, auth()));
+    const error = ((await updated.json()) as { error: { type: string; message: string } }).error;
+    expect(updated.status).toBe(502);
+    expect(error.type).toBe('api_error');
+    expect(error.message).toContain(theirs);
+    expect(error.message).toContain(ours);
+    const refreshed = await gw.request(`/gateway/v1/customers/${id}?refresh=true`, { headers: auth() });
+    expect(refreshed.status).toBe(502);
+    expect(await refreshed.text()).toContain(theirs);
+
+    const after = await gw.canonical(id);
+    expect(after.name).toBe('Ours');
+    expect(after.version).toBe(before.version);
+    const links = await gw.store.upstreams.linksOf(gw.tenant.tenant.id, String(before.ids.uuid));
+    expect(links.map((l) => l.remote_id)).toEqual([ours]);
+
+    // The provider answering for the customer again: the write goes through.
+    answer = { status: 200, body: zenskar(ours, 'Renamed') };
+    const again = await gw.request(`${d.routes.prefix}${d.routes.collection}/${id}`, jsonInit('POST', { name: 'Renamed' }, auth()));
+    expect(again.status, await again.clone().text()).toBe(200);
+    expect((await gw.canonical(id)).name).toBe('Renamed');
+  });
+});

@@ -154,9 +154,13 @@ export class UpstreamClient {
     return this.send(upstream, requestFor(upstream, link, write), link === undefined);
   }
 
-  /** Sends a request built by requestFor (the proxy checks it first); `create` when it makes a customer. */
-  async send(upstream: Upstream, request: ClientRequest, create = false, via?: string): Promise<Pushed> {
-    if (!create) return this.#call(upstream, request, via);
+  /**
+   * Sends a request built by requestFor (the proxy checks it first); `create` when it makes a
+   * customer. `linked`: the provider's id of the customer an update is for, which its answer must
+   * show (see #call).
+   */
+  async send(upstream: Upstream, request: ClientRequest, create = false, via?: string, linked?: string): Promise<Pushed> {
+    if (!create) return this.#call(upstream, request, via, linked);
     return this.#call(upstream, request, via).catch((error: unknown) => {
       // There is no customer a create could miss: a 404 is the provider's (or its address's) fault.
       if (error instanceof GatewayError && error.code === 'not_found') {
@@ -166,9 +170,14 @@ export class UpstreamClient {
     });
   }
 
-  /** Reads a customer from the upstream by its id there. */
+  /** Reads a customer from the upstream by any id its path takes (an alias, an external id: the answer shows its own). */
   async fetchCustomer(upstream: Upstream, upstreamId: string, via?: string): Promise<Pushed> {
     return this.#call(upstream, upstream.dialect.client.retrieve(upstreamId, upstream.credentials), via);
+  }
+
+  /** Reads a linked customer by its id there: an answer showing another customer is the provider's fault (#call). */
+  async fetchLinked(upstream: Upstream, link: Pick<LinkRow, 'remote_id'>): Promise<Pushed> {
+    return this.#call(upstream, upstream.dialect.client.retrieve(link.remote_id, upstream.credentials), undefined, link.remote_id);
   }
 
   /**
@@ -214,10 +223,21 @@ export class UpstreamClient {
     });
   }
 
-  async #call(upstream: Upstream, request: ClientRequest, via?: string): Promise<Pushed> {
+  /**
+   * `expected`: the id of the customer asked for. The answer of a provider (or a cache or router
+   * before it) showing another customer says nothing of this one's state, nor that the write
+   * reached it: taken in, it would become this customer's copy, and the client told so.
+   */
+  async #call(upstream: Upstream, request: ClientRequest, via?: string, expected?: string): Promise<Pushed> {
     const parsed = upstream.dialect.client.parse(await this.#answer(upstream, request, via));
     if (parsed instanceof GatewayError) throw parsed;
     checkRemoteId(parsed.id);
+    if (expected !== undefined && parsed.id !== expected) {
+      throw new GatewayError(
+        'bad_gateway',
+        `The upstream provider answered with customer ${JSON.stringify(parsed.id)} to a request for customer ${JSON.stringify(expected)}.`,
+      );
+    }
     return { upstreamId: parsed.id, patch: parsed.patch };
   }
 

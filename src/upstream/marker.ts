@@ -85,8 +85,28 @@ export async function findSent(
       if (await store.upstreams.findLinkByRemote(upstream.tenantId, upstream.id, customer.id)) continue;
       return { upstreamId: customer.id, patch: customer.patch };
     }
-    if (walk.done) return undefined;
+    if (walk.done) return notInFlight(upstream, client.timeoutMs, since);
   }
+}
+
+/**
+ * `undefined` (send the create again) unless the earlier attempt may still be landing there. An
+ * attempt this gateway gave up on at its timeout is not given up on by the provider, which may
+ * complete it later: sent again meanwhile, the provider would hold two customers. One older than
+ * the timeout and younger than twice it (a retry right after its 504) is a retryable 503 until then.
+ */
+function notInFlight(upstream: Upstream, timeoutMs: number, since: string | undefined): undefined {
+  const at = since === undefined ? Number.NaN : Date.parse(since);
+  const wait = at + 2 * timeoutMs - Date.now();
+  if (!(wait > 0 && wait <= timeoutMs)) return undefined;
+  const seconds = Math.max(1, Math.ceil(wait / 1000));
+  throw sentUpstream(
+    new GatewayError(
+      'upstream_unavailable',
+      `An earlier attempt to create this customer got no answer from the ${upstream.dialect.name} upstream within ${timeoutMs} ms and is not in its customer list yet; it may still be completing there, so the create is not sent again before ${new Date(at + 2 * timeoutMs).toISOString()}. Retry in ${seconds} s.`,
+      { retryAfterSeconds: seconds },
+    ),
+  );
 }
 
 /**

@@ -49,7 +49,7 @@ export class ProviderState {
     const current = rowToCustomer(await this.resolve(principal, kinds, segment, upstream));
     const link = await this.#store.upstreams.findLink(principal.tenantId, upstream.id, current.uuid);
     if (!link) return current;
-    const fetched = await this.#client.fetchCustomer(upstream, link.remote_id);
+    const fetched = await this.#client.fetchLinked(upstream, link);
     return this.#service.update(['uuid'], current.uuid, {}, { principal, dialect: upstream.dialect.name }, { overlay: fetched.patch });
   }
 

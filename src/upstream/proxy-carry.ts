@@ -6,6 +6,7 @@ import { type Claim, type ClaimOwner, Contended, claimAttempt, claimFor, settleR
 import { type Pushed, requestFor, type Upstream, type UpstreamClient, wholePatch } from './client.ts';
 import { cannotCarry, carriedPatch, inexact, uncarried } from './fidelity.ts';
 import { mayHold } from './marker.ts';
+import { nulSent } from './nul-sent.ts';
 import { heldAnswer } from './proxy-steps.ts';
 import { inClientTerms } from './refusal.ts';
 
@@ -52,6 +53,7 @@ export async function carry(
   const refused = [
     ...(await uncarried(upstream.dialect, kind, request, { ...sent, ...checked }, true)),
     ...inexact(upstream.dialect, checked),
+    ...nulSent(upstream.dialect, checked, link === undefined),
   ];
   if (refused.length > 0) throw cannotCarry(refused, upstream.dialect, client);
   // A known customer's create is recorded before it leaves: its answer may be lost (attempts.ts).
@@ -73,7 +75,7 @@ export async function carry(
       });
     }
   }
-  const pushed = await proxy.client.send(upstream, request, link === undefined, ctx.via).catch(async (error: unknown) => {
+  const pushed = await proxy.client.send(upstream, request, link === undefined, ctx.via, link?.remote_id).catch(async (error: unknown) => {
     const translated = mayHold(link, inClientTerms(error, upstream.dialect, client));
     if (recorded === undefined) throw translated;
     return settleRefused(proxy.store, upstream, recorded, translated, claim.claim);

@@ -106,6 +106,19 @@ export async function behindForwarder(env: Record<string, string>): Promise<Behi
   };
 }
 
+/** A new tenant of `setup.gw` whose proxy upstream is the provider's `dialect`, through the forwarder. */
+export async function proxyTenant(setup: BehindForwarder, dialect: DialectName, name: string) {
+  const { gw, forwarder, provider } = setup;
+  const tenant = await createTenant(gw.store, gw.config, name);
+  await addUpstream(gw.store, keyringFor(gw.config, gw.store.upstreams), tenant.tenant.id, {
+    dialect,
+    baseUrl: `${forwarder.url}${new URL(provider.baseUrl(dialect)).pathname}`,
+    mode: 'proxy',
+    credentials: provider.credentials[dialect],
+  });
+  return tenant;
+}
+
 /** Customers the provider holds for its tenant. */
 export async function providerCount(provider: Provider): Promise<number> {
   const res = await fetch(`${provider.base}/wooshpay/v1/customers?limit=100`, {
