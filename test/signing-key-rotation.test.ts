@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dialects } from '../dialects/index.ts';
-import { newSigningSecret } from '../src/auth/jwt.ts';
+import { JwtService, newSigningSecret, signingKeyRecheckMs } from '../src/auth/jwt.ts';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import { createTenant, mintToken, createApp } from './support/registered.ts';
@@ -88,4 +89,78 @@ describe('custgate tenant rotate-signing-key', () => {
     expect(await read(app, old)).toBe(401);
     expect(await read(app, fresh)).toBe(404);
   });
+});
+
+// Rotated by another process (the CLI, or a second server) while this one holds the old key in its
+// cache (CUSTGATE_KEY_CACHE_TTL_MS, 30 s by default): a token of the new key was a 401 here until
+// the cache's entry ended. Now a signature the cached key refuses has the key read again, at most
+// once a second per tenant, so a flood of forged tokens is not a flood of reads.
+describe('a signing key rotated by another process', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Gateways A and B over their own stores on one database (as two processes have), the default key cache. */
+  async function twoGateways() {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    const storeA = await openStore(env);
+    const storeB = await openStore(env);
+    const a = await withTenant(env, storeA);
+    const appB = createApp({ store: storeB, config: loadConfig(env), logger: { error: () => undefined } });
+    const close = async () => {
+      await storeA.executor.close();
+      await storeB.executor.close();
+    };
+    return { env, storeA, storeB, appA: a.app, appB, tenant: a.tenant, old: a.token, close };
+  }
+  type Two = Awaited<ReturnType<typeof twoGateways>>;
+
+  /** A caches the key (and the token it verified); B replaces it, the old one kept for `overlapMs`; a token of the new key. */
+  async function rotatedByB(g: Two, overlapMs: number): Promise<string> {
+    expect(await read(g.appA, g.old)).toBe(404);
+    const now = new Date();
+    await replaceSigningKey(g.storeB, g.tenant.id, newSigningSecret(), new Date(now.getTime() + overlapMs), now);
+    return tokenFor(g.storeB, g.env, g.tenant);
+  }
+
+  const withTwo = async (test: (g: Two) => Promise<void>) => {
+    const g = await twoGateways();
+    try {
+      await test(g);
+    } finally {
+      await g.close();
+    }
+  };
+
+  it('verifies a token of the new key at once where the old key is cached; a token of the old key then fails', () =>
+    withTwo(async (g) => {
+      const fresh = await rotatedByB(g, 0);
+      expect(await read(g.appB, fresh)).toBe(404);
+      expect(await read(g.appA, fresh)).toBe(404);
+      // No overlap: the old key's token, verified by A before, is refused now.
+      expect(await read(g.appA, g.old)).toBe(401);
+      expect(await read(g.appB, g.old)).toBe(401);
+    }));
+
+  it('with an overlap, tokens of both keys verify where the old key was cached', () =>
+    withTwo(async (g) => {
+      const fresh = await rotatedByB(g, 3600_000);
+      expect(await read(g.appA, fresh)).toBe(404);
+      expect(await read(g.appA, g.old)).toBe(404);
+    }));
+
+  it('forged tokens have the key read again once per tenant per second, not once each', () =>
+    withTwo(async (g) => {
+      expect(await read(g.appA, g.old)).toBe(404);
+      const reads = vi.spyOn(g.storeA, 'findSigningKey');
+      const forger = new JwtService(loadConfig(g.env).jwt, g.storeB);
+      const forged = () => forger.sign('connhex', g.tenant.id, randomBytes(32), {}, { subject: 'forged', ttlSeconds: 600 });
+      // The clock stands still (Date only), past the last read: every forged token below comes at once.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2 * signingKeyRecheckMs });
+      for (let i = 0; i < 10; i++) expect(await read(g.appA, await forged())).toBe(401);
+      expect(reads).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(Date.now() + signingKeyRecheckMs);
+      expect(await read(g.appA, await forged())).toBe(401);
+      expect(reads).toHaveBeenCalledTimes(2);
+    }));
 });

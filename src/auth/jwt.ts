@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 
 export interface JwtConfig {
   /**
@@ -62,6 +62,16 @@ interface Cached extends Keys {
   readonly until: number;
 }
 
+/**
+ * How often a tenant's keys are read again for a token whose signature the cached ones refuse, at
+ * most: a token signed with a key another process just made (`tenant rotate-signing-key`) verifies
+ * at once instead of after the cache's TTL, and a flood of forged tokens costs one read per tenant
+ * per second, not one each.
+ */
+export const signingKeyRecheckMs = 1_000;
+
+const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
+
 /** The tenant a token names as its `kid`, lower-cased; undefined for anything that is not one of ours. */
 function tokenTenant(token: string): string | undefined {
   try {
@@ -69,6 +79,26 @@ function tokenTenant(token: string): string | undefined {
     return typeof kid === 'string' && kidPattern.test(kid) ? kid.toLowerCase() : undefined;
   } catch {
     return undefined;
+  }
+}
+
+type VerifyOptions = Parameters<typeof jwtVerify>[2];
+
+/** The token's claims if `keys` verify it; 'bad-signature' when its signature is no key's of them; else undefined. */
+async function verifyWith(
+  token: string,
+  keys: Keys,
+  options: VerifyOptions,
+): Promise<Record<string, unknown> | 'bad-signature' | undefined> {
+  try {
+    const verified = await jwtVerify(token, keys.key, options).catch(async (error: unknown) => {
+      // During a rotation's overlap, a token signed with the replaced key still verifies.
+      if (!keys.retiring || keys.retiring.until <= Date.now()) throw error;
+      return jwtVerify(token, keys.retiring.key, options);
+    });
+    return verified.payload;
+  } catch (error) {
+    return error instanceof errors.JWSSignatureVerificationFailed ? 'bad-signature' : undefined;
   }
 }
 
@@ -83,8 +113,19 @@ export class JwtService {
   readonly #master: ReturnType<typeof crypto.subtle.importKey> | undefined;
   readonly #cache = new Map<string, Cached>();
   readonly #cacheTtlMs: number;
+  // When each tenant's keys were last read again for a refused signature (epoch ms).
+  readonly #rechecked = new Map<string, number>();
+  readonly #onKeyChanged: ((tenantId: string) => void) | undefined;
 
-  constructor(config: JwtConfig, keys: SigningKeyStore, options: { readonly cacheTtlMs?: number } = {}) {
+  constructor(
+    config: JwtConfig,
+    keys: SigningKeyStore,
+    options: {
+      readonly cacheTtlMs?: number;
+      /** Called when a read again found the tenant's key replaced: what was verified with the old one is forgotten. */
+      readonly onKeyChanged?: (tenantId: string) => void;
+    } = {},
+  ) {
     if (config.secret !== undefined && encoder.encode(config.secret).length < 32) {
       throw new Error('CUSTGATE_JWT_SECRET must be at least 32 bytes');
     }
@@ -93,6 +134,7 @@ export class JwtService {
     // The same bound as verified API keys (CUSTGATE_KEY_CACHE_TTL_MS): a replaced key stops
     // verifying, and its successor starts, within it.
     this.#cacheTtlMs = options.cacheTtlMs ?? 30_000;
+    this.#onKeyChanged = options.onKeyChanged;
     this.#master =
       config.secret === undefined
         ? undefined
@@ -103,6 +145,11 @@ export class JwtService {
   async #keysFor(tenantId: string, now = Date.now()): Promise<Keys | undefined> {
     const hit = this.#cache.get(tenantId);
     if (hit && hit.until > now) return hit;
+    return this.#read(tenantId, now);
+  }
+
+  /** The tenant's keys read (or derived) now, and cached. */
+  async #read(tenantId: string, now: number): Promise<Keys | undefined> {
     let keys: Keys | undefined;
     if (this.#master) {
       keys = { key: new Uint8Array(await crypto.subtle.sign('HMAC', await this.#master, encoder.encode(`custgate-jwt:${tenantId}`))) };
@@ -137,19 +184,26 @@ export class JwtService {
     // Outside the catch below: a store that does not answer says nothing about the token, so its
     // error goes on to the caller (503 + Retry-After) instead of a 401 counted as a failed
     // authentication against the caller's address.
-    const keys = await this.#keysFor(tenantId);
+    const now = Date.now();
+    const cached = this.#cache.get(tenantId);
+    const keys = cached && cached.until > now ? cached : await this.#read(tenantId, now);
     if (!keys) return undefined;
-    try {
-      const options = { algorithms: [algorithm], issuer: this.#config.issuer, audience, requiredClaims: ['exp', 'sub'] };
-      const verified = await jwtVerify(token, keys.key, options).catch(async (error: unknown) => {
-        // During a rotation's overlap, a token signed with the replaced key still verifies.
-        if (!keys.retiring || keys.retiring.until <= Date.now()) throw error;
-        return jwtVerify(token, keys.retiring.key, options);
-      });
-      return { tenantId, claims: verified.payload };
-    } catch {
+    const options = { algorithms: [algorithm], issuer: this.#config.issuer, audience, requiredClaims: ['exp', 'sub'] };
+    const first = await verifyWith(token, keys, options);
+    if (first !== 'bad-signature') return first && { tenantId, claims: first };
+    // Refused by keys read earlier: the tenant's key may have been replaced since (by another
+    // process, or the CLI), so they are read again, at most once a second per tenant. A token of
+    // the replaced key then fails here too, unless the rotation left it an overlap.
+    if (keys !== cached || this.#master || now - (this.#rechecked.get(tenantId) ?? Number.NEGATIVE_INFINITY) < signingKeyRecheckMs) {
       return undefined;
     }
+    if (this.#rechecked.size >= 10_000) this.#rechecked.clear();
+    this.#rechecked.set(tenantId, now);
+    const fresh = await this.#read(tenantId, now);
+    if (!fresh || sameKey(fresh.key, keys.key)) return undefined;
+    this.#onKeyChanged?.(tenantId);
+    const again = await verifyWith(token, fresh, options);
+    return again && again !== 'bad-signature' ? { tenantId, claims: again } : undefined;
   }
 
   /**

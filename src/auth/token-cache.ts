@@ -47,4 +47,9 @@ export class VerifiedTokenCache<V extends Verified> {
     }
     return verified;
   }
+
+  /** Forgets the verified tokens `drop` picks (a tenant's, once its signing key was found replaced). */
+  forget(drop: (verified: V) => boolean): void {
+    this.#entries.deleteWhere((entry) => drop(entry.verified));
+  }
 }

@@ -4,7 +4,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { parseEventId } from '../webhooks/events.ts';
-import { type EndpointRow, type Webhooks, webhooksFor } from '../webhooks/index.ts';
+import { type EndpointRow, resendEvent, type Webhooks, webhooksFor } from '../webhooks/index.ts';
 import { durationSeconds, table } from './output.ts';
 
 // `custgate webhook …`: a tenant's webhook endpoints from the command line (docs/webhooks.md).
@@ -123,11 +123,9 @@ export function registerWebhookCommands(program: Command, env: Env, all: readonl
     .action(async (event: string, opts: { tenant: string }) => {
       const ref = parseEventId(event);
       if (!ref) throw new InvalidArgumentError(`not an event id: ${event}`);
-      const n = await withWebhooks(cli, opts.tenant, async (w, tenantId) => {
-        // The id must name the version's event now: after a customer's UUID came back, an old id names none.
-        const row = await w.repo.eventById(tenantId, event);
-        return row ? w.repo.resend(tenantId, row.customer_id, row.version, new Date().toISOString()) : 0;
-      });
+      // The id must name the version's event now: after a customer's UUID came back, an old id names none.
+      // The endpoints it goes to are said to be back: their holds end for the server too.
+      const n = await withWebhooks(cli, opts.tenant, (w, tenantId) => resendEvent(w, { tenantId }, event, new Date()));
       if (n === 0) throw new Error(`no deliveries of ${event} for this tenant`);
       process.stdout.write(`${event}: ${n} deliver${n === 1 ? 'y' : 'ies'} queued again\n`);
     });

@@ -48,6 +48,11 @@ export class BoundedMap<K, V> {
     this.#entries.delete(key);
   }
 
+  /** Drops every entry whose value `drop` picks: a walk of the whole map, for what is rare. */
+  deleteWhere(drop: (value: V) => boolean): void {
+    for (const [key, value] of this.#entries) if (drop(value)) this.#entries.delete(key);
+  }
+
   clear(): void {
     this.#entries.clear();
   }

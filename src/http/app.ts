@@ -88,7 +88,6 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
     header.reset(tenantId);
     rules.reset(tenantId);
     rt.requestLog.forget(tenantId);
-    rt.webhooks.dispatcher.releaseTenant(tenantId);
   });
   const handlers = new Map(all.map((d) => [d, tagged(d, dialectHandlers(d, rt, { afterAuth, all }))] as const));
 

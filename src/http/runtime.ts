@@ -198,6 +198,9 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       background?.(drained);
     },
   });
+  // The credential cache's TTL bounds it: a changed signing key takes effect within it (at once in a
+  // process that saw a token of the new key: JwtService's onKeyChanged below).
+  const tokens = new VerifiedTokenCache<VerifiedJwt>({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 });
   return {
     config: deps.config,
     dialects,
@@ -212,9 +215,12 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     gatewayId,
     idempotency: new Idempotency(deps.store, { ttlMs: deps.config.idempotencyTtlHours * 3600_000, leaseMs: 60_000 }),
     apiKeys: new ApiKeyVerifier(deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs, cacheSize: 10_000 }),
-    jwt: new JwtService(deps.config.jwt, deps.store, { cacheTtlMs: deps.config.apiKeyCacheTtlMs }),
-    // The credential cache's TTL bounds it: a changed signing key takes effect within it.
-    tokens: new VerifiedTokenCache({ ttlMs: deps.config.apiKeyCacheTtlMs, size: 10_000 }),
+    jwt: new JwtService(deps.config.jwt, deps.store, {
+      cacheTtlMs: deps.config.apiKeyCacheTtlMs,
+      // A key found replaced (a token of the new one came): tokens of the old one verify no longer here.
+      onKeyChanged: (tenantId) => tokens.forget((verified) => verified.tenantId === tenantId),
+    }),
+    tokens,
     now,
     logger,
     dispatcher,

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import type { EndpointRow } from '../webhooks/index.ts';
+import { type EndpointRow, resendEvent } from '../webhooks/index.ts';
 import { stripeLikeBase, stripeWebhookRoutes } from './stripe-webhook-routes.ts';
 import { enabledEvents, scope } from './webhook-request.ts';
 import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
@@ -133,17 +133,10 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
       if (endpoint !== undefined && typeof endpoint !== 'string') {
         throw badParameter('endpoint', 'endpoint must be the id of a webhook endpoint (we_…).');
       }
-      const ref = await wh.repo.eventById(p.tenantId, id);
-      const resent = ref ? await wh.repo.resend(scope(p), ref.customer_id, ref.version, rt.now().toISOString(), endpoint) : 0;
+      // Resent to an endpoint held down: the sender says it is back, so the hold ends (Webhooks.release).
+      const resent = await resendEvent(wh, scope(p), id, rt.now(), endpoint);
       if (resent === 0)
         throw new GatewayError('not_found', `No deliveries of event '${id}'${endpoint === undefined ? '' : ` to ${endpoint}`} to resend.`);
-      // Resent to an endpoint held down: the sender says it is back, so the hold ends (Webhooks.release).
-      const to =
-        endpoint === undefined && ref
-          ? (await wh.repo.deliveriesOf(p.tenantId, ref.customer_id, ref.version)).map((d) => d.endpoint_id)
-          : [];
-      await wh.release(endpoint === undefined ? to : [endpoint]);
-      wh.committed();
       return c.json({ id, object: 'event', resent });
     }),
   );

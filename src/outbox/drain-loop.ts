@@ -114,17 +114,10 @@ export class TargetHolds {
    * and are to be retried hold it, longer each time. The targets newly held, with the end (epoch ms) of their hold.
    */
   afterRound(outcomes: Iterable<readonly [target: string, outcome: RowOutcome]>, now: number): Map<string, number> {
-    const failed = new Set<string>();
-    const answered = new Set<string>();
-    for (const [target, outcome] of outcomes) {
-      if (outcome === 'answered') answered.add(target);
-      // A row given up has no later try to spare, so it neither holds the target nor releases it.
-      else if (outcome === 'failed') failed.add(target);
-    }
+    const { answered, failed } = roundTargets(outcomes);
     for (const target of answered) this.#held.delete(target);
     const held = new Map<string, number>();
     for (const target of failed) {
-      if (answered.has(target)) continue;
       const rounds = (this.#held.get(target)?.rounds ?? 0) + 1;
       const until = now + this.#delay(rounds);
       this.#held.set(target, { rounds, until });
@@ -132,6 +125,25 @@ export class TargetHolds {
     }
     return held;
   }
+}
+
+/**
+ * A round's targets by what their rows say: `answered`, those that answered (up); `failed`, those
+ * whose every send failed and is to be retried (down: to be held).
+ */
+export function roundTargets(outcomes: Iterable<readonly [target: string, outcome: RowOutcome]>): {
+  answered: Set<string>;
+  failed: Set<string>;
+} {
+  const failed = new Set<string>();
+  const answered = new Set<string>();
+  for (const [target, outcome] of outcomes) {
+    if (outcome === 'answered') answered.add(target);
+    // A row given up has no later try to spare, so it neither holds the target nor releases it.
+    else if (outcome === 'failed') failed.add(target);
+  }
+  for (const target of answered) failed.delete(target);
+  return { answered, failed };
 }
 
 // Round owners: the dispatcher's own name and a counter, so that which rows a round won can be

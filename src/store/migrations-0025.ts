@@ -2,8 +2,8 @@ import { type Migration, PostgresAdapter, sql } from 'kysely';
 import type { AnyDb } from './migrations.ts';
 
 // Migrations 0025 on: import leases, create attempts, the outbox's via and pending, gateway
-// instances, import conflicts, webhook endpoint fields and event ids, reset generations, and
-// `outbox_pending` left to PostgreSQL alone.
+// instances, import conflicts, webhook endpoint fields and event ids, reset generations,
+// `outbox_pending` left to PostgreSQL alone, and webhook endpoints' holds.
 // src/store/migrations.ts puts the parts together, in order; a migration once released is never edited.
 
 export const migrations0025: Record<string, Migration> = {
@@ -202,6 +202,20 @@ export const migrations0025: Record<string, Migration> = {
     async up(db: AnyDb) {
       if (db.getExecutor().adapter instanceof PostgresAdapter) return;
       await db.schema.dropIndex('outbox_pending').execute();
+    },
+  },
+  // A webhook endpoint's hold (src/webhooks/dispatcher.ts) was kept in the memory of the process
+  // whose round failed: a release by another process (`custgate webhook enable`, a second server)
+  // reached the deliveries' rows but not that memory, which went on holding them for up to an hour.
+  // The hold is the endpoint's now, read with it once per round: when it ends (ISO 8601; a past
+  // time: released) and the failed rounds its backoff doubles from.
+  '0051_webhook_endpoint_holds': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('webhook_endpoints').addColumn('held_until', 'varchar(32)').execute();
+      await db.schema
+        .alterTable('webhook_endpoints')
+        .addColumn('held_rounds', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   },
 };

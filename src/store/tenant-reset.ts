@@ -12,7 +12,7 @@ const withWebhooks = (store: Store) =>
   queryBuilder(store.executor.backend).withTables<{
     webhook_deliveries: { tenant_id: string; customer_id: string };
     webhook_attempts: { tenant_id: string };
-    webhook_endpoints: { tenant_id: string; failures: number };
+    webhook_endpoints: { tenant_id: string; failures: number; held_until: string | null; held_rounds: number };
     tenants: { id: string; reset_generation: number };
   }>();
 
@@ -105,8 +105,10 @@ export async function resetTenant(store: Store, tenantId: string): Promise<Reset
   const steps: Step[] = emptied.map((table) => ({ query: db.deleteFrom(table).where('tenant_id', '=', tenantId).compile() }));
   // An endpoint's given-up deliveries in a row (src/webhooks/dispatcher.ts) were the deliveries deleted
   // here: their count goes with them, or the next failure after a reset would disable it early.
-  // A disabled endpoint stays disabled until it is enabled.
-  steps.push({ query: db.updateTable('webhook_endpoints').set({ failures: 0 }).where('tenant_id', '=', tenantId).compile() });
+  // A disabled endpoint stays disabled until it is enabled. Its hold, about those deliveries too,
+  // ends: for every process on the store, which reads it with the endpoint (src/webhooks/dispatcher.ts).
+  const ended = { failures: 0, held_until: null, held_rounds: 0 };
+  steps.push({ query: db.updateTable('webhook_endpoints').set(ended).where('tenant_id', '=', tenantId).compile() });
   // A delivery round logs its attempts only under the generation it leased under (src/webhooks/store.ts, settleRound).
   steps.push({
     query: db

@@ -1,6 +1,6 @@
 import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
-import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, TargetHolds } from '../outbox/drain-loop.ts';
+import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, roundTargets } from '../outbox/drain-loop.ts';
 import { ArrivalCredit, type DrainPace } from '../outbox/drain-pace.ts';
 import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import { isGatewayError } from '../contract/errors.ts';
@@ -95,10 +95,11 @@ export class WebhookDispatcher {
   // None when the transport bounds its connections per origin itself: one bound, not two.
   readonly #gate: OriginGate | undefined;
   readonly #transport: Transport;
-  // Endpoints whose every send of a round failed: held for the backoff of their failed rounds.
-  readonly #holds: TargetHolds;
-  // Each held endpoint's tenant, so that a reset (synchronous, tenant-reset.ts) can end its holds.
-  readonly #heldOf = new Map<string, string>();
+  // An endpoint whose every send of a round failed is held for the backoff of its failed rounds in
+  // a row. The hold is the endpoint's row (held_until, held_rounds), read with it once per round, not
+  // this process's memory: a release by any process on the store (enable, a new URL, a resend, a
+  // reset) ends it for all of them.
+  readonly #holdMs: (rounds: number) => number;
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
   readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
@@ -119,7 +120,7 @@ export class WebhookDispatcher {
         ? new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin)
         : undefined;
     const random = options.random ?? Math.random;
-    this.#holds = new TargetHolds((rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random));
+    this.#holdMs = (rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random);
   }
 
   /** The gateway's pace this queue keeps (shared with the outbox's dispatcher); none: never paced. */
@@ -198,17 +199,6 @@ export class WebhookDispatcher {
     return this.#loop.stop();
   }
 
-  /** Ends this process's hold on an endpoint (Webhooks.release). */
-  release(endpointId: string): void {
-    this.#holds.release(endpointId);
-    this.#heldOf.delete(endpointId);
-  }
-
-  /** Ends this process's holds on a tenant's endpoints: a reset deleted the deliveries they were about. */
-  releaseTenant(tenantId: string): void {
-    for (const [endpointId, tenant] of this.#heldOf) if (tenant === tenantId) this.release(endpointId);
-  }
-
   /** Sends a round's rows at once, then logs and settles them all in one commit. */
   async #round(
     rows: readonly WebhookDeliveryRow[],
@@ -217,28 +207,26 @@ export class WebhookDispatcher {
     report: WebhookDrainReport,
   ): Promise<boolean> {
     const w = this.#o.webhooks;
-    const nowMs = this.#now().getTime();
+    const nowIso = this.#now().toISOString();
     const settlements: Settlement<WebhookDeliveryRow, WebhookDeliveryState>[] = [];
     const outcomes: [string, RowOutcome][] = [];
+    // Each endpoint of the round read once, its hold with it: a query per endpoint, not per delivery.
+    const read = await this.#endpoints(rows);
+    const endpointOf = (row: WebhookDeliveryRow) => read.get(`${row.tenant_id}\u0000${row.endpoint_id}`);
+    const byId = new Map([...read.values()].flatMap((e) => (e ? [[e.id, e] as const] : [])));
     // Rows of an endpoint held down go back unsent: no request, no attempt logged, none counted.
     const sendable = rows.filter((row) => {
-      const until = this.#holds.until(row.endpoint_id, nowMs);
-      if (until === undefined) return true;
+      const until = endpointOf(row)?.held_until;
+      if (!until || until <= nowIso) return true;
       report.held++;
-      settlements.push({ key: row, outcome: { state: 'pending', nextAttemptAt: new Date(until).toISOString(), unsent: true } });
+      settlements.push({ key: row, outcome: { state: 'pending', nextAttemptAt: until, unsent: true } });
       outcomes.push([row.endpoint_id, 'held']);
       return false;
     });
     // Real time, not the dispatcher's clock (a test may freeze that): every send ends by then.
     const deadline = Date.now() + this.#timeoutMs;
-    const endpoints = new Map<string, Promise<EndpointRow | undefined>>();
     const secrets = new Map<string, Promise<string[]>>();
-    const sent = await each(sendable, async (row) => {
-      const key = `${row.tenant_id}\u0000${row.endpoint_id}`;
-      const endpoint = endpoints.get(key) ?? w.endpoint(row.tenant_id, row.endpoint_id);
-      endpoints.set(key, endpoint);
-      return this.#send(row, await endpoint, secrets, deadline);
-    });
+    const sent = await each(sendable, (row) => this.#send(row, endpointOf(row), secrets, deadline));
     const { generation, generations } = this.#leasedAt.get(owner) ?? { generation: resetGeneration(this.#o.store), generations: new Map() };
     this.#leasedAt.delete(owner);
     const judged = judgeRound(sent, report, {
@@ -250,6 +238,7 @@ export class WebhookDispatcher {
     settlements.push(...judged.settlements);
     outcomes.push(...judged.outcomes);
     const { attempts, recovered, givenUp } = judged;
+    const { answered, failed } = roundTargets(outcomes);
     await w.settleRound({
       owner,
       now: this.#now().toISOString(),
@@ -257,20 +246,31 @@ export class WebhookDispatcher {
       attempts,
       recovered,
       givenUp: givenUp.map((g) => g.row),
+      answered: [...answered].filter((id) => Number(byId.get(id)?.held_rounds ?? 0) > 0),
       generations,
     });
     const failing = new Map(givenUp.map((g) => [g.endpoint.id, g.endpoint] as const));
     for (const endpoint of failing.values()) await this.#disableIfFailing(endpoint);
     const at = this.#now();
-    for (const [endpoint, outcome] of outcomes) if (outcome === 'answered') this.#heldOf.delete(endpoint);
-    const tenantOf = new Map(rows.map((row) => [row.endpoint_id, row.tenant_id] as const));
-    for (const [endpoint, until] of this.#holds.afterRound(outcomes, at.getTime())) {
-      const tenant = tenantOf.get(endpoint);
-      if (tenant !== undefined) this.#heldOf.set(endpoint, tenant);
-      const deferred = await w.defer(endpoint, new Date(until).toISOString(), at.toISOString());
-      this.#o.logger?.error('webhook_endpoint_held', { endpoint, until: new Date(until).toISOString(), deferred });
+    for (const endpoint of failed) {
+      const was = byId.get(endpoint);
+      if (!was) continue;
+      const until = new Date(at.getTime() + this.#holdMs(Number(was.held_rounds) + 1)).toISOString();
+      const deferred = await w.hold(endpoint, was, until, at.toISOString());
+      // Another round, or a release, changed the hold since this round read it: that one stands.
+      if (deferred === undefined) continue;
+      this.#o.logger?.error('webhook_endpoint_held', { endpoint, until, deferred });
     }
     return outcomes.some(([, outcome]) => ended(outcome));
+  }
+
+  /** The round's endpoints, each read once, by tenant and id (a row's endpoint is looked up inside its tenant only). */
+  async #endpoints(rows: readonly WebhookDeliveryRow[]): Promise<Map<string, EndpointRow | undefined>> {
+    const keys = new Map(rows.map((row) => [`${row.tenant_id}\u0000${row.endpoint_id}`, row] as const));
+    const read = await Promise.all(
+      [...keys].map(async ([key, row]) => [key, await this.#o.webhooks.endpoint(row.tenant_id, row.endpoint_id)] as const),
+    );
+    return new Map(read);
   }
 
   async #send(

@@ -13,6 +13,7 @@ import { newWebhookSecret, secretContext } from './sign.ts';
 import { type EndpointRow, type EndpointScope, type WebhookFormat, WebhookStore } from './store.ts';
 
 export { WebhookDispatcher } from './dispatcher.ts';
+export { resendEvent } from './resend.ts';
 export type { EndpointRow, EndpointScope, WebhookFormat } from './store.ts';
 
 // Webhooks (#28): a tenant's endpoints, the rows each customer write records for them (in the
@@ -199,6 +200,8 @@ export class Webhooks implements EventSink {
       status: 'enabled',
       livemode: input.livemode === true ? 1 : 0,
       failures: 0,
+      held_until: null,
+      held_rounds: 0,
       description,
       metadata,
       created_at: now,
@@ -257,10 +260,8 @@ export class Webhooks implements EventSink {
    */
   async release(endpointIds: readonly string[]): Promise<void> {
     const now = this.#now().toISOString();
-    for (const id of new Set(endpointIds)) {
-      this.dispatcher.release(id);
-      await this.repo.release(id, now);
-    }
+    // In the store, not this process's memory: the process holding the endpoint may be another.
+    for (const id of new Set(endpointIds)) await this.repo.release(id, now);
   }
 
   /** The endpoint, if it is the scope's: another tenant's, or another mode's, is not found. */

@@ -209,13 +209,39 @@ export class WebhookStore extends WebhookEventQueries {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
-  /** Holds an endpoint's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
-  defer(endpointId: string, until: string, now: string): Promise<number> {
-    return this.#lease.defer(endpointId, until, now);
+  /**
+   * Holds an endpoint down until `until`, one failed round more than `was`, if its hold is still
+   * `was` (what the round read with the endpoint): a release since then stands. Then its free pending
+   * deliveries are deferred to `until` (src/store/lease.ts, LeasedQueue.defer), only while the hold
+   * is this one, so a release between the two statements is not undone. How many were deferred;
+   * undefined when the hold had changed.
+   */
+  async hold(
+    endpointId: string,
+    was: Pick<EndpointRow, 'held_until' | 'held_rounds'>,
+    until: string,
+    now: string,
+  ): Promise<number | undefined> {
+    let q = this.#db
+      .updateTable('webhook_endpoints')
+      .set({ held_until: until, held_rounds: Number(was.held_rounds) + 1 })
+      .where('id', '=', endpointId)
+      .where('held_rounds', '=', was.held_rounds);
+    q = was.held_until === null ? q.where('held_until', 'is', null) : q.where('held_until', '=', was.held_until);
+    if ((await this.#executor.run(q.compile())) === 0) return undefined;
+    const stillHeld = sql<boolean>`exists (select 1 from webhook_endpoints w where w.id = ${endpointId} and w.held_until = ${until})`;
+    return this.#lease.defer(endpointId, until, now, stillHeld);
   }
 
-  /** Makes an endpoint's free pending deliveries due `now` (a hold's defer undone): it is said to be back. */
-  release(endpointId: string, now: string): Promise<number> {
+  /**
+   * Ends an endpoint's hold (it is said to be back) for every process on the store, each reading it
+   * with the endpoint in its next round; then makes its free pending deliveries due `now` (the
+   * hold's defer undone). The hold first: a round deferring for it after this finds it gone.
+   */
+  async release(endpointId: string, now: string): Promise<number> {
+    await this.#executor.run(
+      this.#db.updateTable('webhook_endpoints').set({ held_until: now, held_rounds: 0 }).where('id', '=', endpointId).compile(),
+    );
     const q = this.#db
       .updateTable('webhook_deliveries')
       .set({ next_attempt_at: now, updated_at: now })
@@ -241,11 +267,22 @@ export class WebhookStore extends WebhookEventQueries {
     readonly attempts: readonly AttemptRow[];
     readonly recovered: readonly string[];
     readonly givenUp: readonly WebhookDeliveryKey[];
+    /** Endpoints that answered in the round, whose hold (read with them) it ends. */
+    readonly answered: readonly string[];
     readonly generations: ReadonlyMap<string, number>;
   }): Promise<void> {
     const steps = attemptSteps(this.#executor, this.#db, round.attempts, round.generations);
     // Before the settlements, which release the rows: held by `owner` is what says the round settles them.
     steps.push(...countSteps(this.#executor, this.#db, round));
+    // An endpoint that answered is up: its hold, if another round set one, ends for every process.
+    if (round.answered.length > 0) {
+      const q = this.#db
+        .updateTable('webhook_endpoints')
+        .set({ held_until: null, held_rounds: 0 })
+        .where('id', 'in', round.answered)
+        .where('held_rounds', '>', 0);
+      steps.push({ query: q.compile() });
+    }
     steps.push(...this.#lease.settleSteps(round.settlements, round.owner, round.now));
     if (steps.length > 0) await commitRound(this.#executor, this.#db, steps, round.generations);
   }

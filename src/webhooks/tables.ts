@@ -30,6 +30,13 @@ export interface WebhookEndpointsTable {
   metadata: string | null;
   /** Deliveries that ended dead in a row; reset by a success. */
   failures: number;
+  /**
+   * Until when the endpoint is held down (migration 0051): its rounds all failed, and its deliveries
+   * wait unsent until then. Null: never held, or an answer ended the hold; a past time: ended, or released.
+   */
+  held_until: string | null;
+  /** The failed rounds in a row the hold's backoff doubles from; 0: not held. */
+  held_rounds: number;
   created_at: string;
   updated_at: string;
 }
