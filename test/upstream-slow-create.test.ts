@@ -29,7 +29,8 @@ it.each(['meteroid', 'bigcapital'] as const)(
     const create = () => gw.request('/wooshpay/v1/customers', jsonInit('POST', { name: `Slow ${dialect}`, email: 's@example.com' }, auth));
     const [arrived, created] = [forwarder.arrived(), forwarder.creates()];
 
-    forwarder.holdNextCreate(3_000);
+    // Committed 3.8 s after it was sent: the 504 comes at 2 s, and the retry must come before the commit.
+    forwarder.holdNextCreate(3_800);
     expect((await create()).status).toBe(504);
     const early = await create();
     expect(early.status, await early.clone().text()).toBe(503);
