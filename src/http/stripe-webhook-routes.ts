@@ -14,7 +14,8 @@ import { bodyObject } from './gateway-body.ts';
 import { enabledEvents, scope } from './webhook-request.ts';
 import type { AfterAuth } from './pipeline.ts';
 import { expandNames, isTaken, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
-import { cursorPage, firstValues, pageRequest } from './list-query.ts';
+import { cursorPage, firstValues, ofQuery, pageRequest } from './list-query.ts';
+import { unknownCursor } from '../contract/list.ts';
 
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
@@ -201,7 +202,8 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
       }
       const cursor = after ?? before;
       const anchor = cursor === null ? undefined : await wh.repo.eventById(p.tenantId, cursor);
-      if (cursor !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${cursor}'`);
+      if (cursor !== null && !anchor)
+        throw ofQuery(unknownCursor('event', { ref: cursor, param: before !== null ? 'ending_before' : 'starting_after' }));
       const rows =
         // A name no customer event has matches nothing; a list is the events of the names it has.
         known?.length === 0
