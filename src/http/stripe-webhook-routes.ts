@@ -99,6 +99,10 @@ export const stripeLikeBase = (dialect: AnyDialect): string => dialect.routes.co
 export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?: AfterAuth): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   const wh = rt.webhooks;
+  // What this dialect's Stripe resource reaches, by id as in its list: the key's endpoints of its
+  // mode in Stripe's format made for this dialect. Another dialect's (a Standard Webhooks one made
+  // through the gateway's API, a Connhex one for Wooshpay) is not found, as in another account.
+  const ours = (p: Principal) => ({ ...scope(p), format: 'stripe' as const, dialect: dialect.name });
   const run =
     (action: 'read' | 'update', handler: (c: Context<GatewayEnv>, principal: Principal) => Promise<Response>) =>
     async (c: Context<GatewayEnv>) => {
@@ -137,7 +141,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
       const b = await stripeParameters(c, rt, dialect);
       refuseUnknown(b, updatable);
       const { enabled_events: events, url, description, metadata, disabled } = b;
-      const row = await wh.update(scope(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
+      const row = await wh.update(ours(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
       return c.json(stripeEndpointView(row));
     }),
   );
@@ -147,7 +151,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
       refuseUnknownQuery(c.req.url, pageNames);
       const request = endpointPage(dialect, c.req.url);
       // Oldest first from the store: newest first, as Stripe lists them and the customers list pages.
-      const rows = (await wh.repo.endpoints(scope(p))).filter((e) => e.format === 'stripe' && e.dialect === dialect.name).reverse();
+      const rows = (await wh.repo.endpoints(ours(p))).reverse();
       const page = cursorPage(rows, request, (e) => e.id, 'webhook endpoint');
       return c.json({ object: 'list', data: page.items.map((e) => stripeEndpointView(e)), has_more: page.hasMore, url: c.req.path });
     }),
@@ -156,13 +160,13 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
     '/webhook_endpoints/:id',
     run('read', async (c, p) => {
       refuseUnknownQuery(c.req.url, expandNames);
-      return c.json(stripeEndpointView(await wh.get(scope(p), c.req.param('id') ?? '')));
+      return c.json(stripeEndpointView(await wh.get(ours(p), c.req.param('id') ?? '')));
     }),
   );
   api.delete(
     '/webhook_endpoints/:id',
     run('update', async (c, p) => {
-      const row = await wh.remove(scope(p), c.req.param('id') ?? '');
+      const row = await wh.remove(ours(p), c.req.param('id') ?? '');
       return c.json({ id: row.id, object: 'webhook_endpoint', deleted: true });
     }),
   );

@@ -70,10 +70,16 @@ export type EndpointRow = WebhookEndpointsTable;
 export type WebhookDeliveryRow = WebhookDeliveriesTable;
 export type AttemptRow = WebhookAttemptsTable;
 
-/** Which endpoints a caller reaches: its tenant's, and of its key's mode when one is given. */
+/**
+ * Which endpoints a caller reaches: its tenant's, of its key's mode when one is given, and of one
+ * format and dialect when given (Stripe's resource of a dialect reaches that dialect's Stripe-format
+ * endpoints, the ones its list shows).
+ */
 export interface EndpointScope {
   readonly tenantId: string;
   readonly livemode?: boolean;
+  readonly format?: WebhookFormat;
+  readonly dialect?: string;
 }
 
 export const scopeOf = (scope: string | EndpointScope): EndpointScope => (typeof scope === 'string' ? { tenantId: scope } : scope);
