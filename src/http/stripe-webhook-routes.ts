@@ -2,8 +2,6 @@ import { type Context, Hono } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { withQueryParameters } from '../contract/query-params.ts';
-import type { EndpointRow } from '../webhooks/index.ts';
-import { metadataView } from '../webhooks/endpoint-fields.ts';
 import { eventFacts, isEventType, parseEventId, stripeEvent } from '../webhooks/events.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { authenticate } from './authenticate.ts';
@@ -11,7 +9,8 @@ import type { GatewayEnv } from './context.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { bodyObject } from './gateway-body.ts';
-import { enabledEvents, scope } from './webhook-request.ts';
+import { scope } from './webhook-request.ts';
+import { creatable, refuseConnect, refuseUnknown, stripeEndpointView, updatable } from './stripe-endpoint-params.ts';
 import type { AfterAuth } from './pipeline.ts';
 import { expandNames, isTaken, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
 import { cursorPage, firstValues, ofQuery, pageRequest } from './list-query.ts';
@@ -20,30 +19,6 @@ import { unknownCursor } from '../contract/list.ts';
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
 // the Stripe SDK's webhookEndpoints and events calls work unchanged. Mounted by webhook-routes.ts.
-
-const seconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
-
-function stripeEndpointView(row: EndpointRow, secret?: string) {
-  return {
-    id: row.id,
-    object: 'webhook_endpoint',
-    api_version: null,
-    application: null,
-    created: seconds(row.created_at),
-    description: row.description ?? null,
-    enabled_events: enabledEvents(row),
-    livemode: Number(row.livemode) === 1,
-    metadata: metadataView(row.metadata ?? null),
-    status: row.status,
-    url: row.url,
-    ...(secret !== undefined ? { secret } : {}),
-  };
-}
-
-// What Stripe's create and update take (https://docs.stripe.com/api/webhook_endpoints/create,
-// …/update) and custgate carries; `expand` has nothing to expand here. Stripe refuses any other.
-const creatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'expand']);
-const updatable = new Set([...creatable, 'disabled']);
 
 // What Stripe's list calls take in the query (https://docs.stripe.com/api/pagination,
 // https://docs.stripe.com/api/events/list); a retrieve takes `expand` only.
@@ -71,14 +46,6 @@ function endpointPage(dialect: AnyDialect, url: string) {
   const request = pageRequest(list, query);
   if (request.kind !== 'cursor') throw new Error(`${dialect.name}: a Stripe-like dialect lists by cursor`);
   return request;
-}
-
-/** Stripe's 400 for a parameter the call does not take: a typo read as absent would change what was asked. */
-function refuseUnknown(b: Record<string, unknown>, taken: ReadonlySet<string>): void {
-  const unknown = Object.keys(b).find((k) => !taken.has(k));
-  if (unknown === undefined) return;
-  const message = `Received unknown parameter: ${unknown}`;
-  throw new GatewayError('invalid_request', message, { issues: [{ path: [unknown], kind: 'unknown', message }] });
 }
 
 /**
@@ -123,7 +90,9 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
     run('update', async (c, p) => {
       const b = await stripeParameters(c, rt, dialect);
       refuseUnknown(b, creatable);
+      refuseConnect(b.connect);
       const { endpoint, secret } = await wh.add(p.tenantId, {
+        apiVersion: b.api_version,
         url: b.url,
         format: 'stripe',
         dialect: dialect.name,

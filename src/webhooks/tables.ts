@@ -28,6 +28,8 @@ export interface WebhookEndpointsTable {
   description: string | null;
   /** Stripe's metadata as a JSON object of strings (migration 0044); null: none. */
   metadata: string | null;
+  /** Stripe's api_version as its create named it (migration 0052); null: none named. Shown back, not used to render. */
+  api_version: string | null;
   /** Deliveries that ended dead in a row; reset by a success. */
   failures: number;
   created_at: string;
