@@ -109,7 +109,7 @@ describe('webhook endpoints per key mode', () => {
     const r = await receiver();
     const keyring = keyringFor(config, store.upstreams);
     // The table as 0011 made it, and as 0024 leaves it.
-    type Legacy = Omit<EndpointRow, 'livemode' | 'description' | 'metadata' | 'held_until' | 'held_rounds'>;
+    type Legacy = Omit<EndpointRow, 'livemode' | 'description' | 'metadata' | 'held_until' | 'held_rounds' | 'api_version'>;
     const db = queryBuilder(store.executor.backend) as unknown as Kysely<{ webhook_endpoints: Legacy & { livemode?: number } }>;
     const secrets: Record<string, string> = {};
     const rows: Legacy[] = [];

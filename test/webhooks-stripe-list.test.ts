@@ -88,7 +88,7 @@ describe("Stripe's webhook endpoint list pages", () => {
       body: {
         error: {
           type: 'invalid_request_error',
-          code: 'parameter_invalid',
+          code: 'resource_missing',
           message: "No such webhook endpoint: 'we_nope'",
           param: 'starting_after',
         },

@@ -68,6 +68,7 @@ const kindByCode: Readonly<Record<string, IssueKind>> = {
   parameter_invalid_empty: 'empty',
   parameter_invalid_type: 'type',
   email_invalid: 'format',
+  resource_missing: 'unresolved',
 };
 
 const ErrorEnvelopeStripe = v.object({

@@ -27,6 +27,8 @@ const codeByKind = {
   type: 'parameter_invalid_type',
   format: 'parameter_invalid',
   value: 'parameter_invalid',
+  // Stripe's code for an id that names nothing, in a parameter as in the path (https://docs.stripe.com/error-codes#resource-missing).
+  unresolved: 'resource_missing',
 } as const satisfies Record<IssueKind, string>;
 
 function issueMessage(issue: Issue, param: string): string {

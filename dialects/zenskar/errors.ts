@@ -43,6 +43,7 @@ const typeByKind = {
   type: 'model_attributes_type',
   format: 'value_error',
   value: 'value_error',
+  unresolved: 'value_error',
 } as const satisfies Record<IssueKind, string>;
 
 export interface ValidationErrorZenskar {

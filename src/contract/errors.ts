@@ -29,9 +29,10 @@ export type ErrorCode = (typeof errorCodes)[number];
  * What is wrong with one part of the input: `unknown` (a parameter the provider does not take),
  * `missing` (required and absent), `empty` (an empty string where none is allowed), `type` (wrong
  * JSON type), `format` (right type, wrong shape: email, uuid, pattern), `value` (not one of the
- * allowed values or out of range).
+ * allowed values or out of range), `unresolved` (an id, well formed, that names nothing the caller
+ * can reach: a list's cursor; Stripe tells it apart as `resource_missing`).
  */
-export type IssueKind = 'unknown' | 'missing' | 'empty' | 'type' | 'format' | 'value';
+export type IssueKind = 'unknown' | 'missing' | 'empty' | 'type' | 'format' | 'value' | 'unresolved';
 
 export interface Issue {
   /** Where in the provider's body (or `header`/`path`/`query` first for those). */

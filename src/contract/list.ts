@@ -33,10 +33,15 @@ export interface Cursor {
   readonly param: string;
 }
 
-/** A cursor that names nothing the caller can list: a 400 naming its parameter, as Stripe's list answers one. */
+/**
+ * A cursor that names nothing the caller can list: a 400 naming its parameter, as Stripe's list
+ * answers one (`resource_missing`, `param: starting_after`: the issue is `unresolved`).
+ */
 export function unknownCursor(resource: string, cursor: Cursor): GatewayError {
   const message = `No such ${resource}: '${cursor.ref}'`;
-  return new GatewayError('invalid_request', message, { issues: [{ path: [cursor.param], kind: 'value', message, value: cursor.ref }] });
+  return new GatewayError('invalid_request', message, {
+    issues: [{ path: [cursor.param], kind: 'unresolved', message, value: cursor.ref }],
+  });
 }
 
 export interface Page {

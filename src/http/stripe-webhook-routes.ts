@@ -2,8 +2,6 @@ import { type Context, Hono } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
 import { withQueryParameters } from '../contract/query-params.ts';
-import type { EndpointRow } from '../webhooks/index.ts';
-import { metadataView } from '../webhooks/endpoint-fields.ts';
 import { eventFacts, isEventType, parseEventId, stripeEvent } from '../webhooks/events.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { authenticate } from './authenticate.ts';
@@ -11,38 +9,16 @@ import type { GatewayEnv } from './context.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
 import { bodyObject } from './gateway-body.ts';
-import { enabledEvents, scope } from './webhook-request.ts';
+import { scope } from './webhook-request.ts';
+import { creatable, refuseConnect, refuseUnknown, stripeEndpointView, updatable } from './stripe-endpoint-params.ts';
 import type { AfterAuth } from './pipeline.ts';
 import { expandNames, isTaken, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
-import { cursorPage, firstValues, pageRequest } from './list-query.ts';
+import { cursorPage, firstValues, ofQuery, pageRequest } from './list-query.ts';
+import { unknownCursor } from '../contract/list.ts';
 
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
 // the Stripe SDK's webhookEndpoints and events calls work unchanged. Mounted by webhook-routes.ts.
-
-const seconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
-
-function stripeEndpointView(row: EndpointRow, secret?: string) {
-  return {
-    id: row.id,
-    object: 'webhook_endpoint',
-    api_version: null,
-    application: null,
-    created: seconds(row.created_at),
-    description: row.description ?? null,
-    enabled_events: enabledEvents(row),
-    livemode: Number(row.livemode) === 1,
-    metadata: metadataView(row.metadata ?? null),
-    status: row.status,
-    url: row.url,
-    ...(secret !== undefined ? { secret } : {}),
-  };
-}
-
-// What Stripe's create and update take (https://docs.stripe.com/api/webhook_endpoints/create,
-// …/update) and custgate carries; `expand` has nothing to expand here. Stripe refuses any other.
-const creatable = new Set(['url', 'enabled_events', 'description', 'metadata', 'expand']);
-const updatable = new Set([...creatable, 'disabled']);
 
 // What Stripe's list calls take in the query (https://docs.stripe.com/api/pagination,
 // https://docs.stripe.com/api/events/list); a retrieve takes `expand` only.
@@ -72,14 +48,6 @@ function endpointPage(dialect: AnyDialect, url: string) {
   return request;
 }
 
-/** Stripe's 400 for a parameter the call does not take: a typo read as absent would change what was asked. */
-function refuseUnknown(b: Record<string, unknown>, taken: ReadonlySet<string>): void {
-  const unknown = Object.keys(b).find((k) => !taken.has(k));
-  if (unknown === undefined) return;
-  const message = `Received unknown parameter: ${unknown}`;
-  throw new GatewayError('invalid_request', message, { issues: [{ path: [unknown], kind: 'unknown', message }] });
-}
-
 /**
  * A write's parameters: its body and its query string as one set, as a customer write reads them
  * (src/contract/query-params.ts: Stripe does, stripe/stripe-mock#100); one given in both is a 400.
@@ -98,6 +66,10 @@ export const stripeLikeBase = (dialect: AnyDialect): string => dialect.routes.co
 export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?: AfterAuth): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   const wh = rt.webhooks;
+  // What this dialect's Stripe resource reaches, by id as in its list: the key's endpoints of its
+  // mode in Stripe's format made for this dialect. Another dialect's (a Standard Webhooks one made
+  // through the gateway's API, a Connhex one for Wooshpay) is not found, as in another account.
+  const ours = (p: Principal) => ({ ...scope(p), format: 'stripe' as const, dialect: dialect.name });
   const run =
     (action: 'read' | 'update', handler: (c: Context<GatewayEnv>, principal: Principal) => Promise<Response>) =>
     async (c: Context<GatewayEnv>) => {
@@ -118,7 +90,9 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
     run('update', async (c, p) => {
       const b = await stripeParameters(c, rt, dialect);
       refuseUnknown(b, creatable);
+      refuseConnect(b.connect);
       const { endpoint, secret } = await wh.add(p.tenantId, {
+        apiVersion: b.api_version,
         url: b.url,
         format: 'stripe',
         dialect: dialect.name,
@@ -136,7 +110,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
       const b = await stripeParameters(c, rt, dialect);
       refuseUnknown(b, updatable);
       const { enabled_events: events, url, description, metadata, disabled } = b;
-      const row = await wh.update(scope(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
+      const row = await wh.update(ours(p), c.req.param('id') ?? '', { url, events, description, metadata, disabled });
       return c.json(stripeEndpointView(row));
     }),
   );
@@ -146,7 +120,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
       refuseUnknownQuery(c.req.url, pageNames);
       const request = endpointPage(dialect, c.req.url);
       // Oldest first from the store: newest first, as Stripe lists them and the customers list pages.
-      const rows = (await wh.repo.endpoints(scope(p))).filter((e) => e.format === 'stripe' && e.dialect === dialect.name).reverse();
+      const rows = (await wh.repo.endpoints(ours(p))).reverse();
       const page = cursorPage(rows, request, (e) => e.id, 'webhook endpoint');
       return c.json({ object: 'list', data: page.items.map((e) => stripeEndpointView(e)), has_more: page.hasMore, url: c.req.path });
     }),
@@ -155,13 +129,13 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
     '/webhook_endpoints/:id',
     run('read', async (c, p) => {
       refuseUnknownQuery(c.req.url, expandNames);
-      return c.json(stripeEndpointView(await wh.get(scope(p), c.req.param('id') ?? '')));
+      return c.json(stripeEndpointView(await wh.get(ours(p), c.req.param('id') ?? '')));
     }),
   );
   api.delete(
     '/webhook_endpoints/:id',
     run('update', async (c, p) => {
-      const row = await wh.remove(scope(p), c.req.param('id') ?? '');
+      const row = await wh.remove(ours(p), c.req.param('id') ?? '');
       return c.json({ id: row.id, object: 'webhook_endpoint', deleted: true });
     }),
   );
@@ -201,7 +175,8 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
       }
       const cursor = after ?? before;
       const anchor = cursor === null ? undefined : await wh.repo.eventById(p.tenantId, cursor);
-      if (cursor !== null && !anchor) throw new GatewayError('invalid_request', `No such event: '${cursor}'`);
+      if (cursor !== null && !anchor)
+        throw ofQuery(unknownCursor('event', { ref: cursor, param: before !== null ? 'ending_before' : 'starting_after' }));
       const rows =
         // A name no customer event has matches nothing; a list is the events of the names it has.
         known?.length === 0

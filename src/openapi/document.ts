@@ -63,7 +63,7 @@ const impossible = {
 
 const idempotencyCodes: readonly ErrorCode[] = ['idempotency_mismatch', 'idempotency_in_flight'];
 
-const issueKinds: readonly IssueKind[] = ['unknown', 'missing', 'empty', 'type', 'format', 'value'];
+const issueKinds: readonly IssueKind[] = ['unknown', 'missing', 'empty', 'type', 'format', 'value', 'unresolved'];
 /** The shapes of error a renderer tells apart: by issue kind, header or body, reason, reference. */
 export const detailVariants: readonly GatewayErrorDetails[] = [
   {},

@@ -3,7 +3,7 @@ import type { AnyDb } from './migrations.ts';
 
 // Migrations 0025 on: import leases, create attempts, the outbox's via and pending, gateway
 // instances, import conflicts, webhook endpoint fields and event ids, reset generations,
-// `outbox_pending` left to PostgreSQL alone, and webhook endpoints' holds.
+// `outbox_pending` left to PostgreSQL alone, and webhook endpoints' holds and api_version.
 // src/store/migrations.ts puts the parts together, in order; a migration once released is never edited.
 
 export const migrations0025: Record<string, Migration> = {
@@ -216,6 +216,14 @@ export const migrations0025: Record<string, Migration> = {
         .alterTable('webhook_endpoints')
         .addColumn('held_rounds', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
+    },
+  },
+  // Stripe's `api_version` of a webhook endpoint, as its create named it (null: none named), so
+  // the endpoint shows it back (src/http/stripe-endpoint-params.ts). 0052: 0051 was taken on
+  // another branch of the same day.
+  '0052_webhook_endpoint_api_version': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('webhook_endpoints').addColumn('api_version', 'varchar(64)').execute();
     },
   },
 };

@@ -47,11 +47,25 @@ export function mergeMetadata(stored: string | null, given: unknown): string | n
 export const metadataView = (stored: string | null): Record<string, string> =>
   stored === null ? {} : (JSON.parse(stored) as Record<string, string>);
 
-/** Stripe's `disabled`: a JSON boolean, or a form body's "true"/"false". */
-export function disabledOf(given: unknown): boolean {
+/**
+ * Stripe's `api_version` on create: a version as Stripe names them (`2024-06-20`, `2025-03-31.basil`),
+ * stored and shown back. null: none named.
+ */
+export function apiVersionOf(given: unknown): string | null {
+  if (given === undefined) return null;
+  if (typeof given !== 'string' || !/^\d{4}-\d{2}-\d{2}(\.[a-z]{1,32})?$/.test(given))
+    throw refused(
+      `Invalid api_version: ${typeof given === 'string' ? given : typeof given}; a Stripe API version such as 2024-06-20.`,
+      'api_version',
+    );
+  return given;
+}
+
+/** A Stripe boolean (`disabled`, `connect`): a JSON boolean, or a form body's "true"/"false". */
+export function disabledOf(given: unknown, field = 'disabled'): boolean {
   if (given === true || given === 'true') return true;
   if (given === false || given === 'false') return false;
-  throw refused(`Invalid boolean: ${typeof given === 'string' ? given : typeof given}`, 'disabled');
+  throw refused(`Invalid boolean: ${typeof given === 'string' ? given : typeof given}`, field);
 }
 
 const urlSchema = v.pipe(

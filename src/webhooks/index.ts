@@ -7,7 +7,7 @@ import { freshLease } from '../store/lease.ts';
 import { type Keyring, keyringFor } from '../upstream/secrets.ts';
 import type { GatewayConfig } from '../config.ts';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.ts';
-import { descriptionOf, disabledOf, eventsOf, mergeMetadata, urlOf } from './endpoint-fields.ts';
+import { apiVersionOf, descriptionOf, disabledOf, eventsOf, mergeMetadata, urlOf } from './endpoint-fields.ts';
 import { eventType } from './events.ts';
 import { newWebhookSecret, secretContext } from './sign.ts';
 import { type EndpointRow, type EndpointScope, type WebhookFormat, WebhookStore } from './store.ts';
@@ -37,6 +37,8 @@ export interface EndpointInput {
   readonly metadata?: unknown;
   /** The mode of the key that makes it (test unless told): it gets that mode's events only. */
   readonly livemode?: boolean;
+  /** Stripe's api_version, shown back (endpoint-fields.ts apiVersionOf). */
+  readonly apiVersion?: unknown;
 }
 
 /** What Stripe's update takes (https://docs.stripe.com/api/webhook_endpoints/update); each left out is unchanged. */
@@ -184,6 +186,7 @@ export class Webhooks implements EventSink {
     const events = eventsOf(input.events);
     const description = input.description === undefined ? null : descriptionOf(input.description);
     const metadata = input.metadata === undefined ? null : mergeMetadata(null, input.metadata);
+    const apiVersion = apiVersionOf(input.apiVersion);
     const now = this.#now().toISOString();
     const id = `we_${randomBase62(24)}`;
     const secret = newWebhookSecret();
@@ -204,6 +207,7 @@ export class Webhooks implements EventSink {
       held_rounds: 0,
       description,
       metadata,
+      api_version: apiVersion,
       created_at: now,
       updated_at: now,
     };

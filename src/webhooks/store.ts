@@ -56,19 +56,24 @@ export class WebhookStore extends WebhookEventQueries {
     await this.#executor.run(this.#db.insertInto('webhook_endpoints').values(row).compile());
   }
 
-  async endpoints(scope: string | EndpointScope, status?: EndpointStatus): Promise<EndpointRow[]> {
-    const { tenantId, livemode } = scopeOf(scope);
+  /** The scope's endpoints: its tenant's, narrowed to a mode, a format and a dialect where it names them. */
+  #scoped(scope: string | EndpointScope) {
+    const { tenantId, livemode, format, dialect } = scopeOf(scope);
     let q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId);
     if (livemode !== undefined) q = q.where('livemode', '=', livemode ? 1 : 0);
+    if (format !== undefined) q = q.where('format', '=', format);
+    if (dialect !== undefined) q = q.where('dialect', '=', dialect);
+    return q;
+  }
+
+  async endpoints(scope: string | EndpointScope, status?: EndpointStatus): Promise<EndpointRow[]> {
+    let q = this.#scoped(scope);
     if (status) q = q.where('status', '=', status);
     return this.#executor.all(q.orderBy('created_at').orderBy('id').compile());
   }
 
   async endpoint(scope: string | EndpointScope, id: string): Promise<EndpointRow | undefined> {
-    const { tenantId, livemode } = scopeOf(scope);
-    let q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
-    if (livemode !== undefined) q = q.where('livemode', '=', livemode ? 1 : 0);
-    return (await this.#executor.all(q.compile()))[0];
+    return (await this.#executor.all(this.#scoped(scope).where('id', '=', id).compile()))[0];
   }
 
   /** Removes the endpoint and what it has not delivered yet; the attempt log stays as history. */

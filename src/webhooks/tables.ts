@@ -28,6 +28,8 @@ export interface WebhookEndpointsTable {
   description: string | null;
   /** Stripe's metadata as a JSON object of strings (migration 0044); null: none. */
   metadata: string | null;
+  /** Stripe's api_version as its create named it (migration 0052); null: none named. Shown back, not used to render. */
+  api_version: string | null;
   /** Deliveries that ended dead in a row; reset by a success. */
   failures: number;
   /**
@@ -77,10 +79,16 @@ export type EndpointRow = WebhookEndpointsTable;
 export type WebhookDeliveryRow = WebhookDeliveriesTable;
 export type AttemptRow = WebhookAttemptsTable;
 
-/** Which endpoints a caller reaches: its tenant's, and of its key's mode when one is given. */
+/**
+ * Which endpoints a caller reaches: its tenant's, of its key's mode when one is given, and of one
+ * format and dialect when given (Stripe's resource of a dialect reaches that dialect's Stripe-format
+ * endpoints, the ones its list shows).
+ */
 export interface EndpointScope {
   readonly tenantId: string;
   readonly livemode?: boolean;
+  readonly format?: WebhookFormat;
+  readonly dialect?: string;
 }
 
 export const scopeOf = (scope: string | EndpointScope): EndpointScope => (typeof scope === 'string' ? { tenantId: scope } : scope);
