@@ -19,10 +19,10 @@ const describe = (issue: Issue): string => {
   // A header is no body field: its message names it (`custgate-simulate: …`); prefixed with the
   // path it read "header.custgate-simulate: custgate-simulate: …".
   if (issue.path[0] === 'header') return issue.message;
-  // serde names a missing or unknown field after its parent's path: "<parent>: missing field `same_as_billing`".
-  const named = issue.kind === 'missing' || issue.kind === 'unknown' ? issue.path.at(-1) : undefined;
-  const field = fieldName(named === undefined ? issue.path : issue.path.slice(0, -1));
-  const message = named === undefined ? issue.message : `${issue.kind} field \`${String(named)}\``;
+  // serde names a missing field after its parent's path: "<parent>: missing field `same_as_billing`".
+  const missing = issue.kind === 'missing' ? issue.path.at(-1) : undefined;
+  const field = fieldName(missing === undefined ? issue.path : issue.path.slice(0, -1));
+  const message = missing === undefined ? issue.message : `missing field \`${String(missing)}\``;
   return field === '' ? message : `${field}: ${message}`;
 };
 

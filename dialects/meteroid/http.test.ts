@@ -107,36 +107,11 @@ describe('meteroid over HTTP: happy', () => {
     expect(await gw.canonical(id)).toMatchObject({ tax_exempt: 'none', tax_ids: [{ type: 'VAT', value: 'DE999999999' }] });
   });
 
-  // Meteroid has no `metadata` (seed 002, its CustomerPatchRequest): before, this update answered 200
-  // having stored nothing of it, as any member Meteroid does not take. Now refused, all or nothing.
-  it('refuses a member it does not take that carries a value, at the top and inside an object, changing nothing', async () => {
+  it('ignores unknown fields', async () => {
     const { id } = await create();
-    const before = await gw.canonical(id);
-    const refused = async (body: unknown, message: string) => {
-      const res = await patch(id, body);
-      expect([res.status, await res.json()]).toEqual([400, { code: 'BAD_REQUEST', message: `Invalid input: ${message}` }]);
-    };
-    await refused({ name: 'Known', metadata: { a: '1' } }, 'unknown field `metadata`');
-    await refused({ metadata: {} }, 'unknown field `metadata`');
-    await refused({ biling_email: 'a@b.example' }, 'unknown field `biling_email`');
-    await refused({ billing_address: { city: 'Oslo', planet: 'Earth' } }, 'billing_address: unknown field `planet`');
-    await refused(
-      { shipping_address: { same_as_billing: false, address: { town: 'Oslo' } } },
-      'shipping_address.address: unknown field `town`',
-    );
-    expect(await gw.canonical(id)).toEqual(before);
-    const made = await call('POST', base, { name: 'New', currency: 'EUR', metadata: { a: '1' } });
-    expect([made.status, await made.json()]).toEqual([400, { code: 'BAD_REQUEST', message: 'Invalid input: unknown field `metadata`' }]);
-  });
-
-  it('takes an unknown member that is null (it asks nothing) and a read written back whole, `id` and all', async () => {
-    const { id } = await create({ name: 'Echo', currency: 'EUR', billing_address: { city: 'Oslo', country: 'NO' } });
-    const before = await gw.canonical(id);
-    expect((await ok(await patch(id, { metadata: null, billing_address: { city: 'Oslo', country: 'NO', planet: null } }))).name).toBe(
-      'Echo',
-    );
-    expect(await ok(await patch(id, await read(id)))).toEqual(await read(id));
-    expect((await gw.canonical(id)).version).toBe(before.version);
+    const res = await ok(await patch(id, { name: 'Known', metadata: { a: 1 }, billing_address: { city: 'Oslo', planet: 'Earth' } }));
+    expect(res.name).toBe('Known');
+    expect(await gw.canonical(id)).toMatchObject({ metadata: {}, address: { city: 'Oslo' } });
   });
 
   it('updates a customer created through Wooshpay by its cus_ id; Wooshpay reads the change and keeps what Meteroid cannot show', async () => {

@@ -3,13 +3,12 @@ import { requestEntries } from '../shared/lens.ts';
 import { createEntriesMeteroid, fieldsMeteroid, jsonObject } from './fields.ts';
 
 // The Meteroid API reference's UpdateCustomerRequest, from the field table (fields.ts): absent or
-// null leaves a member unchanged, "" is stored, a member it does not take is refused unless null
-// (jsonObject says why); the read's `id` written back is taken, and changes nothing.
+// null leaves a member unchanged, "" is stored, unknown members are ignored.
 
 /** Each update member's schema: translation checks a value against it before sending it. */
 export const updateEntries = requestEntries(fieldsMeteroid);
 
-export const UpdateRequestMeteroid = jsonObject(updateEntries, ['id']);
+export const UpdateRequestMeteroid = jsonObject(updateEntries);
 export type UpdateRequestMeteroid = v.InferOutput<typeof UpdateRequestMeteroid>;
 
 /** Create: as Meteroid, a name and a currency are required; the rest as on update. */

@@ -33,8 +33,7 @@ function toIssues(issue: v.BaseIssue<unknown>, prefix: readonly (string | number
     const meant = issue.issues.filter((sub) => (sub.path?.length ?? 0) > 0 || !['literal', 'null'].includes(sub.type));
     if (meant.length > 0 && meant.length < issue.issues.length) return meant.flatMap((sub) => toIssues(sub, path));
   }
-  // A member the schema takes no value for: strictObject's unknown key, or a dialect's own check of its members.
-  let kind = issue.expected === 'never' ? 'unknown' : (kindByType[issue.type] ?? 'type');
+  let kind = kindByType[issue.type] ?? 'type';
   if (kind === 'type' && issue.input === undefined && issue.kind === 'schema') kind = 'missing';
   const out: Issue = { path, kind, message: issue.message, value: issue.input };
   markIssue(issue, out);
