@@ -204,4 +204,21 @@ export const migrations0025: Record<string, Migration> = {
       await db.schema.dropIndex('outbox_pending').execute();
     },
   },
+  // An import meets a provider customer this gateway cannot store as the provider holds it (a NUL
+  // character, which PostgreSQL text cannot hold; a value past the canonical limits): the import
+  // leaves it out, goes on with the rest of the list, and records it here (one row per provider
+  // customer, with why), so it is named in the import's state until a walk stores it.
+  '0051_import_refusals': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_import_refusals')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('found_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_import_refusals_pk', ['upstream_id', 'remote_id'])
+        .execute();
+    },
+  },
 };
