@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { openStore } from '../src/entries/node.ts';
-import type { Store } from '../src/store/index.ts';
 import { processHolder } from '../src/upstream/process-holder.ts';
-import { jsonInit, testEnv } from './support/gateway.ts';
+import { jsonInit } from './support/gateway.ts';
 import { startGatewayProcess } from './support/processes.ts';
 import { createApp, type GatewayApp } from './support/registered.ts';
-import { testDatabaseEnv } from './support/store.ts';
-import { fillBook, importingTenant, type Provider, startProvider, switchableProxy } from './support/upstream.ts';
+import { fillBook, importingTenant, providerRig, switchableProxy } from './support/upstream.ts';
 
 // GET …/import of an import whose gateway process was killed (-9) mid-page. It is not finished, so
 // it stays `running` (on Workers a job between two cron runs is held by no one either, and is not
@@ -17,22 +14,11 @@ import { fillBook, importingTenant, type Provider, startProvider, switchableProx
 
 const BOOK = 30;
 
-let provider: Provider;
-let env: Record<string, string>;
-let store: Store;
+const rig = providerRig();
 
 beforeAll(async () => {
-  provider = await startProvider();
-  env = { ...testDatabaseEnv(), ...testEnv };
-  store = await openStore(env);
-  await fillBook(provider, BOOK, (i) => ({ name: `Held ${i}` }));
+  await fillBook(rig.provider, BOOK, (i) => ({ name: `Held ${i}` }));
 }, 120_000);
-
-afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 200));
-  await store?.executor.close();
-  await provider?.process.stop();
-});
 
 interface JobView {
   state: string;
@@ -43,7 +29,7 @@ interface JobView {
 }
 
 const appWith = (deps: Partial<Parameters<typeof createApp>[0]> = {}): GatewayApp =>
-  createApp({ store, config: loadConfig(env), logger: { error: () => undefined }, ...deps });
+  createApp({ store: rig.store, config: loadConfig(rig.env), logger: { error: () => undefined }, ...deps });
 
 async function view(app: GatewayApp, path: string, auth: Record<string, string>): Promise<JobView> {
   const res = await app.request(path, { headers: auth });
@@ -52,6 +38,7 @@ async function view(app: GatewayApp, path: string, auth: Record<string, string>)
 }
 
 it('an import whose process was killed stays running, held until its claim lapses (or at once on its host), and resumes', async () => {
+  const { provider, store, env } = rig;
   // The first list request (the killed gateway's) is held for good; later ones go through.
   let listed = () => {};
   const reading = new Promise<void>((resolve) => {

@@ -121,7 +121,9 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
             signal: stopping.signal,
           });
           const checkpoint = await store.imports.find(row.tenant_id, row.id);
-          const left = checkpoint ? await leftOut(store, checkpoint) : { linked: 0, conflicts: [], refused: [] };
+          const left = checkpoint
+            ? await leftOut(store, checkpoint)
+            : { imported: progress.imported, linked: 0, conflicts: [], refused: [] };
           return { ...progress, ...left };
         } catch (error) {
           throw await withResumeHint(store, row, error);

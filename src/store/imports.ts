@@ -8,6 +8,12 @@ export type ImportState = 'running' | 'done' | 'failed';
 export type ImportConflictRow = UpstreamImportConflictsTable;
 export type ImportRefusalRow = UpstreamImportRefusalsTable;
 
+/**
+ * The mark a link made by an import's create carries (import_started_at): the run's started_at,
+ * told from the mark of a local customer the run linked (`--on-conflict link`: started_at alone).
+ */
+export const createdMark = (startedAt: string): string => `c:${startedAt}`;
+
 /** Ids per statement: D1 binds at most 100 parameters to one. */
 const chunk = 30;
 
@@ -164,12 +170,27 @@ export class ImportRepository {
    * between a link and its page's checkpoint.
    */
   async linked(tenantId: string, upstreamId: string, startedAt: string): Promise<number> {
+    return this.#marked(tenantId, upstreamId, startedAt);
+  }
+
+  /**
+   * Customers the import started at `startedAt` created here: the links it made with them, marked
+   * `createdMark(startedAt)` in the create's own atomic unit. Unlike the checkpoint's count, which
+   * takes in only the pages it finished, this counts also what a run killed part-way through a page
+   * stored (the resumed run skips those as linked).
+   */
+  async created(tenantId: string, upstreamId: string, startedAt: string): Promise<number> {
+    return this.#marked(tenantId, upstreamId, createdMark(startedAt));
+  }
+
+  /** The upstream's links that carry `mark`. */
+  async #marked(tenantId: string, upstreamId: string, mark: string): Promise<number> {
     const q = this.#db
       .selectFrom('upstream_links')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('tenant_id', '=', tenantId)
       .where('upstream_id', '=', upstreamId)
-      .where('import_started_at', '=', startedAt)
+      .where('import_started_at', '=', mark)
       .compile();
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }

@@ -36,6 +36,8 @@ export interface ImportJobView extends ImportProgress {
 }
 
 export interface LeftOut {
+  /** Customers the import created here, over every run of it (ImportRepository.created). */
+  readonly imported: number;
   readonly conflicts: readonly ImportConflict[];
   readonly refused: readonly ImportRefusal[];
   readonly linked: number;
@@ -43,6 +45,7 @@ export interface LeftOut {
 
 export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): ImportJobView => ({
   ...progressOf(row),
+  imported: left.imported,
   livemode: Number(row.livemode) === 1,
   on_conflict: row.on_conflict === 'link' ? 'link' : 'report',
   linked: left.linked,
@@ -54,10 +57,13 @@ export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): Imp
   updated_at: row.updated_at,
 });
 
-/** What an import left out (conflicts, customers it cannot store) and the local customers it linked. */
+/** What an import created, what it left out (conflicts, customers it cannot store) and the local customers it linked. */
 export async function leftOut(store: ImportDeps['store'], row: ImportRow): Promise<LeftOut> {
   const { imports } = store;
+  // An import begun before links were marked counts by its checkpoints alone: the larger one holds.
+  const created = await imports.created(row.tenant_id, row.upstream_id, row.started_at);
   return {
+    imported: Math.max(Number(row.imported), created),
     conflicts: (await imports.conflicts(row.tenant_id, row.upstream_id)).map(conflictView),
     refused: (await imports.refusals(row.tenant_id, row.upstream_id)).map(refusalView),
     linked: await imports.linked(row.tenant_id, row.upstream_id, row.started_at),

@@ -1,7 +1,7 @@
 import { applyPatch, uuidPattern } from '../core/index.ts';
 import type { ClientCustomer } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { CustomerRow, ImportConflictRow, ImportRefusalRow, UpstreamRow } from '../store/index.ts';
+import { type CustomerRow, createdMark, type ImportConflictRow, type ImportRefusalRow, type UpstreamRow } from '../store/index.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 import type { Upstream } from './client.ts';
 import type { ImportDeps } from './import.ts';
@@ -71,7 +71,12 @@ export async function importOne(
   if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return { kind: 'skipped' };
   const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
   const replicas = replicasOf(others, (name) => deps.client.dialectOf(name));
-  const route = { overlay: customer.patch, link: { upstreamId: upstream.id, remoteId: customer.id }, replicas };
+  // Marked as created by this import run: its `imported` counts these (ImportRepository.created).
+  const route = {
+    overlay: customer.patch,
+    link: { upstreamId: upstream.id, remoteId: customer.id, importStartedAt: createdMark(run.startedAt) },
+    replicas,
+  };
   const inTheWay = async (error: unknown): Promise<ImportOutcome> => {
     const holders = await holdersOf(deps, tenantId, customer);
     if (holders.length === 0) throw error; // freed meanwhile: the page fails and a re-run stores it
