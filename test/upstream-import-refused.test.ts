@@ -16,6 +16,7 @@ import { fillBook, importingTenant, type Provider, startProvider, switchableProx
 // own API refuses them). The import stores every other customer of both pages, leaves those three
 // out and names them (id at the provider, why) in GET …/import and the CLI's --json, and ends
 // `done`: before, the page holding one failed the import, and every resume failed there again.
+// `upstream reconcile` of the same list names them, where the NUL stopped it (no report) before.
 
 const BOOK = 130;
 
@@ -114,6 +115,14 @@ it('leaves out the customers it cannot store, imports every other one of every p
     expect(again).toMatchObject({ state: 'done', seen: BOOK, imported: 0 });
     expectRefusals(again.refused);
     expect(await store.countCustomers(tenantId)).toBe(BOOK - 3);
+
+    // Reconcile walks the same list to its end: the three are missing here, the one it cannot read named.
+    const reconciled = await app.request(`/gateway/v1/upstreams/${upstreamId}/reconciliation`, { headers: auth });
+    expect(reconciled.status).toBe(200);
+    const report = (await reconciled.json()) as { clean: boolean; missing_local: string[]; refused: JobView['refused'] };
+    expect(report).toMatchObject({ clean: false, counts: { upstream: BOOK, linked: BOOK - 3, missing_local: 3, refused: 1 } });
+    expect(report.missing_local.sort()).toEqual([nul, large, badEmail].sort());
+    expect(report.refused).toEqual([{ upstream_id: nul, reason: 'a NUL character in a value (name)' }]);
   } finally {
     await proxy.close();
   }

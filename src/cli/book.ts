@@ -310,5 +310,9 @@ function summary(r: Reconciliation): string {
         `    ${d.customer} (${d.upstream_id}) ${f.field}: local ${JSON.stringify(f.local)}, upstream ${JSON.stringify(f.upstream)}`,
       );
   }
+  if (c.refused > 0) {
+    lines.push(`  upstream customers this gateway cannot store (not compared): ${c.refused}`);
+    lines.push(...r.refused.slice(0, 20).map((x) => `    ${x.upstream_id}: ${x.reason}`));
+  }
   return lines.join('\n');
 }
