@@ -2,13 +2,11 @@ import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/entries/node.ts';
 import type { Store } from '../src/store/index.ts';
-import { addUpstream } from './support/registered.ts';
-import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit, testEnv } from './support/gateway.ts';
 import { failingCli, startGatewayProcess } from './support/processes.ts';
-import { createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { createApp, type GatewayApp } from './support/registered.ts';
 import { testDatabaseEnv } from './support/store.ts';
-import { type Provider, startProvider, switchableProxy } from './support/upstream.ts';
+import { importingTenant, type Provider, startProvider, switchableProxy } from './support/upstream.ts';
 
 // #27: an import runs in one place at a time across processes. Two gateways on one database
 // racing a start: exactly one runs, the other answers 409, and the CLI started meanwhile exits
@@ -51,18 +49,7 @@ afterAll(async () => {
   await provider?.process.stop();
 });
 
-async function tenantWith(name: string, baseUrl = provider.baseUrl('wooshpay')) {
-  const config = loadConfig(env);
-  const created = await createTenant(storeA, config, name);
-  const upstream = await addUpstream(storeA, keyringFor(config, storeA.upstreams), created.tenant.id, {
-    dialect: 'wooshpay',
-    baseUrl,
-    mode: 'mirror',
-    credentials: provider.credentials.wooshpay,
-  });
-  const auth = { authorization: `Bearer ${created.credentials.wooshpay!.secret_key}` };
-  return { tenantId: created.tenant.id, upstreamId: upstream.id, auth, path: `/gateway/v1/upstreams/${upstream.id}/import` };
-}
+const tenantWith = (name: string, baseUrl = provider.baseUrl('wooshpay')) => importingTenant(storeA, env, provider, name, baseUrl);
 
 interface JobView {
   state: string;

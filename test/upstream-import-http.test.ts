@@ -256,7 +256,15 @@ describe('GET /gateway/v1/upstreams/{id}/reconciliation', () => {
       expect(found.status).toBe(200);
       const report = (await found.json()) as Record<string, unknown> & { counts: Record<string, number> };
       expect(report).toMatchObject({ clean: false, missing_local: [] });
-      expect(report.counts).toEqual({ local: BOOK + 1, upstream: BOOK, linked: BOOK, missing_upstream: 1, missing_local: 0, differing: 1 });
+      expect(report.counts).toEqual({
+        local: BOOK + 1,
+        upstream: BOOK,
+        linked: BOOK,
+        missing_upstream: 1,
+        missing_local: 0,
+        differing: 1,
+        refused: 0,
+      });
       expect(report.differences).toEqual([
         { customer: expect.any(String), upstream_id: remote[7], fields: [{ field: 'name', local: 'Held 7', upstream: 'Renamed there' }] },
       ]);

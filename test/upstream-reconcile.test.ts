@@ -88,7 +88,7 @@ it('reports a planted missing customer and a planted field difference, and nothi
     differences: { upstream_id: string; fields: { field: string; local: unknown; upstream: unknown }[] }[];
   };
   expect(report.clean).toBe(false);
-  expect(report.counts).toEqual({ local: 6, upstream: 5, linked: 5, missing_upstream: 1, missing_local: 0, differing: 1 });
+  expect(report.counts).toEqual({ local: 6, upstream: 5, linked: 5, missing_upstream: 1, missing_local: 0, differing: 1, refused: 0 });
   const planted = (await store.findCustomer(tenantId, 'public_id', local.id))!;
   expect(report.missing_upstream).toEqual([planted.id]);
   expect(report.differences).toEqual([

@@ -15,7 +15,8 @@ import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
-import { conflictView, type ImportConflict, type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
+import { leftOut } from '../upstream/import-job.ts';
+import { type ImportConflict, type ImportRefusal, type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
@@ -119,12 +120,11 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
             holder: processHolder(),
             signal: stopping.signal,
           });
-          const startedAt = (await store.imports.find(row.tenant_id, row.id))?.started_at ?? '';
-          return {
-            ...progress,
-            linked: await store.imports.linked(row.tenant_id, row.id, startedAt),
-            conflicts: (await store.imports.conflicts(row.tenant_id, row.id)).map(conflictView),
-          };
+          const checkpoint = await store.imports.find(row.tenant_id, row.id);
+          const left = checkpoint
+            ? await leftOut(store, checkpoint)
+            : { imported: progress.imported, linked: 0, conflicts: [], refused: [] };
+          return { ...progress, ...left };
         } catch (error) {
           throw await withResumeHint(store, row, error);
         } finally {
@@ -139,15 +139,17 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
         console.error(`stopped after page ${done.pages} (${done.seen} customers read); run the same command again to resume`);
       }
       const left = new Set(done.conflicts.map((c) => c.upstream_id)).size;
+      const refused = done.refused.length;
       console.log(
         opts.json
           ? JSON.stringify(done)
-          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${done.pages} pages)`,
+          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left - refused} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${refused} left out as not storable here, ${done.pages} pages)`,
       );
-      if (done.conflicts.length > 0 && done.state === 'done') {
+      if ((left > 0 || refused > 0) && done.state === 'done') {
         // Not a failure to run (1) nor a stop (130): the book is walked, some customers are not in it.
         process.exitCode = 3;
-        console.error(conflictMessage(done.upstream, done.conflicts));
+        if (left > 0) console.error(conflictMessage(done.upstream, done.conflicts));
+        if (refused > 0) console.error(refusalMessage(done.upstream, done.refused));
       }
     });
   upstream
@@ -229,6 +231,17 @@ function conflictMessage(upstream: string, conflicts: readonly ImportConflict[])
   return lines.join('\n');
 }
 
+/** The customers the import could not store, and what to do about them (stderr; exit status 3). */
+function refusalMessage(upstream: string, refused: readonly ImportRefusal[]): string {
+  return [
+    refused.length === 1
+      ? `1 customer of upstream ${upstream} was not imported: this gateway cannot store it as the provider holds it`
+      : `${refused.length} customers of upstream ${upstream} were not imported: this gateway cannot store them as the provider holds them`,
+    ...refused.map((r) => `  ${r.upstream_id}: ${r.reason}`),
+    'Nothing of them was stored. Correct each at the provider and run the import again (it stores them then); every other customer of the list was imported.',
+  ].join('\n');
+}
+
 /** A failed import's error, saying where the next run resumes (its checkpoint), when it recorded one. */
 async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): Promise<unknown> {
   const checkpoint = await store.imports.find(row.tenant_id, row.id).catch(() => undefined);
@@ -296,6 +309,10 @@ function summary(r: Reconciliation): string {
       lines.push(
         `    ${d.customer} (${d.upstream_id}) ${f.field}: local ${JSON.stringify(f.local)}, upstream ${JSON.stringify(f.upstream)}`,
       );
+  }
+  if (c.refused > 0) {
+    lines.push(`  upstream customers this gateway cannot store (not compared): ${c.refused}`);
+    lines.push(...r.refused.slice(0, 20).map((x) => `    ${x.upstream_id}: ${x.reason}`));
   }
   return lines.join('\n');
 }

@@ -30,12 +30,20 @@ export interface Reconciliation {
     readonly missing_upstream: number;
     readonly missing_local: number;
     readonly differing: number;
+    /** Upstream customers this gateway cannot read as the provider holds them (`refused`). */
+    readonly refused: number;
   };
   /** Local customers (UUID) the upstream does not hold: no link, or a link to an id its list lacks. */
   readonly missing_upstream: readonly string[];
   /** Upstream customer ids no local customer is linked to, or only one deleted here. */
   readonly missing_local: readonly string[];
   readonly differences: readonly { readonly customer: string; readonly upstream_id: string; readonly fields: readonly FieldDiff[] }[];
+  /**
+   * Upstream customers holding what this gateway cannot store (a NUL character), with what: one
+   * no local customer is linked to is also among `missing_local`; a linked one is not compared
+   * (its values cannot be read as they are there), and counts as a difference.
+   */
+  readonly refused: readonly { readonly upstream_id: string; readonly reason: string }[];
   /** [local UUID, upstream id] of linked customers the upstream holds (`custgate upstream reconcile --ids` prints them all). */
   readonly ids: readonly (readonly [string, string])[];
   /** True when a list above holds only its first `listLimit` entries; the counts are always whole. */
@@ -87,12 +95,15 @@ export async function reconcile(
   const missingLocal: string[] = [];
   const differences: Reconciliation['differences'][number][] = [];
   const ids: [string, string][] = [];
-  const counts = { local: 0, upstream: 0, linked: 0, missing_upstream: 0, missing_local: 0, differing: 0 };
+  const counts = { local: 0, upstream: 0, linked: 0, missing_upstream: 0, missing_local: 0, differing: 0, refused: 0 };
+  const refused: Reconciliation['refused'][number][] = [];
+  let refusedLinked = 0;
   const missingUpstream: string[] = [];
   try {
     // A list paged by position is checked for moving under the walk (list-shift.ts): a customer
     // created or deleted there meanwhile would otherwise hide another, reported missing here.
-    const walk = new PagedWalk((token) => pageWithRetries(client, upstream, token, options.sleep ?? sleepFor));
+    // A customer holding what no answer may (a NUL character) is named, not the end of the walk.
+    const walk = new PagedWalk((token) => pageWithRetries(client, upstream, token, options.sleep ?? sleepFor, true));
     while (!walk.done) {
       const step = await walk.next();
       if (step.kind === 'lost') continue;
@@ -106,6 +117,8 @@ export async function reconcile(
       );
       for (const c of fresh) {
         const r = locals.get(c.id);
+        const why = page.refused.get(c.id);
+        if (why !== undefined && counts.refused++ < limit) refused.push({ upstream_id: c.id, reason: why });
         // The provider still holds a customer deleted here (its delete was not delivered, or the
         // provider has none): the two books differ by that customer.
         if (r === undefined || r.deleted_at !== null) {
@@ -114,6 +127,10 @@ export async function reconcile(
         }
         if (counts.linked++ < limit) ids.push([r.id, c.id]);
         await options.onLinked?.(r.id, c.id);
+        if (why !== undefined) {
+          refusedLinked++;
+          continue;
+        }
         const customer = rowToCustomer(r);
         const there = applyPatch(customer, c.patch);
         const diffs = shadowDiff(expectedAt(dialect, r.id, customer, there), there, fields);
@@ -138,7 +155,7 @@ export async function reconcile(
     await exec.run(db.deleteFrom('reconcile_listed').where('run_id', '=', run).compile());
   }
   const at = now();
-  const clean = counts.missing_upstream === 0 && counts.missing_local === 0 && counts.differing === 0;
+  const clean = counts.missing_upstream === 0 && counts.missing_local === 0 && counts.differing === 0 && refusedLinked === 0;
   const result: Reconciliation = {
     upstream: row.id,
     at: at.toISOString(),
@@ -147,14 +164,15 @@ export async function reconcile(
     missing_upstream: missingUpstream,
     missing_local: missingLocal,
     differences,
+    refused,
     ids,
-    truncated: [counts.missing_upstream, counts.missing_local, counts.differing, counts.linked].some((n) => n > limit),
+    truncated: [counts.missing_upstream, counts.missing_local, counts.differing, counts.linked, counts.refused].some((n) => n > limit),
   };
   // `differences` is what a promotion reads (src/upstream/cut-over.ts): every customer missing on
   // either side or differing counts.
   const summary = JSON.stringify({
     clean,
-    differences: counts.missing_upstream + counts.missing_local + counts.differing,
+    differences: counts.missing_upstream + counts.missing_local + counts.differing + refusedLinked,
     ...counts,
   });
   await store.upstreams.record(historyStep(row, reconciledEvent, row.mode as UpstreamMode, null, at, summary));

@@ -1,11 +1,18 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
 import type { Database } from './schema.ts';
-import type { UpstreamImportConflictsTable, UpstreamImportsTable } from './schema-upstreams.ts';
+import type { UpstreamImportConflictsTable, UpstreamImportRefusalsTable, UpstreamImportsTable } from './schema-upstreams.ts';
 
 export type ImportRow = UpstreamImportsTable;
 export type ImportState = 'running' | 'done' | 'failed';
 export type ImportConflictRow = UpstreamImportConflictsTable;
+export type ImportRefusalRow = UpstreamImportRefusalsTable;
+
+/**
+ * The mark a link made by an import's create carries (import_started_at): the run's started_at,
+ * told from the mark of a local customer the run linked (`--on-conflict link`: started_at alone).
+ */
+export const createdMark = (startedAt: string): string => `c:${startedAt}`;
 
 /** Ids per statement: D1 binds at most 100 parameters to one. */
 const chunk = 30;
@@ -101,16 +108,45 @@ export class ImportRepository {
     }
   }
 
-  /** Forgets the conflicts of these provider customers (their page is being read again), or all of the upstream's. */
-  async clearConflicts(tenantId: string, upstreamId: string, remoteIds?: readonly string[]): Promise<void> {
-    const base = this.#db.deleteFrom('upstream_import_conflicts').where('tenant_id', '=', tenantId).where('upstream_id', '=', upstreamId);
-    if (remoteIds === undefined) {
-      await this.#executor.run(base.compile());
-      return;
+  /** Records provider customers the import could not store (one met again, after a resumed page, is replaced). */
+  async addRefusals(rows: readonly ImportRefusalRow[]): Promise<void> {
+    for (const row of rows) {
+      const q = this.#db
+        .insertInto('upstream_import_refusals')
+        .values(row)
+        .onConflict((oc) => oc.columns(['upstream_id', 'remote_id']).doUpdateSet({ reason: row.reason, found_at: row.found_at }))
+        .compile();
+      await this.#executor.run(q);
     }
-    for (let i = 0; i < remoteIds.length; i += chunk) {
-      await this.#executor.run(base.where('remote_id', 'in', remoteIds.slice(i, i + chunk)).compile());
+  }
+
+  /**
+   * Forgets the conflicts and refusals of these provider customers (their page is being read
+   * again), or all of the upstream's (a walk from the first page).
+   */
+  async clearLeftOut(tenantId: string, upstreamId: string, remoteIds?: readonly string[]): Promise<void> {
+    for (const table of ['upstream_import_conflicts', 'upstream_import_refusals'] as const) {
+      const base = this.#db.deleteFrom(table).where('tenant_id', '=', tenantId).where('upstream_id', '=', upstreamId);
+      if (remoteIds === undefined) {
+        await this.#executor.run(base.compile());
+        continue;
+      }
+      for (let i = 0; i < remoteIds.length; i += chunk) {
+        await this.#executor.run(base.where('remote_id', 'in', remoteIds.slice(i, i + chunk)).compile());
+      }
     }
+  }
+
+  /** The provider customers the import could not store, by provider id. */
+  async refusals(tenantId: string, upstreamId: string): Promise<ImportRefusalRow[]> {
+    const q = this.#db
+      .selectFrom('upstream_import_refusals')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('upstream_id', '=', upstreamId)
+      .orderBy('remote_id')
+      .compile();
+    return this.#executor.all(q);
   }
 
   /** The upstream's recorded conflicts, by provider id and key. */
@@ -134,12 +170,27 @@ export class ImportRepository {
    * between a link and its page's checkpoint.
    */
   async linked(tenantId: string, upstreamId: string, startedAt: string): Promise<number> {
+    return this.#marked(tenantId, upstreamId, startedAt);
+  }
+
+  /**
+   * Customers the import started at `startedAt` created here: the links it made with them, marked
+   * `createdMark(startedAt)` in the create's own atomic unit. Unlike the checkpoint's count, which
+   * takes in only the pages it finished, this counts also what a run killed part-way through a page
+   * stored (the resumed run skips those as linked).
+   */
+  async created(tenantId: string, upstreamId: string, startedAt: string): Promise<number> {
+    return this.#marked(tenantId, upstreamId, createdMark(startedAt));
+  }
+
+  /** The upstream's links that carry `mark`. */
+  async #marked(tenantId: string, upstreamId: string, mark: string): Promise<number> {
     const q = this.#db
       .selectFrom('upstream_links')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('tenant_id', '=', tenantId)
       .where('upstream_id', '=', upstreamId)
-      .where('import_started_at', '=', startedAt)
+      .where('import_started_at', '=', mark)
       .compile();
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }

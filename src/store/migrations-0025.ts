@@ -3,7 +3,7 @@ import type { AnyDb } from './migrations.ts';
 
 // Migrations 0025 on: import leases, create attempts, the outbox's via and pending, gateway
 // instances, import conflicts, webhook endpoint fields and event ids, reset generations,
-// `outbox_pending` left to PostgreSQL alone, and webhook endpoints' holds and api_version.
+// `outbox_pending` left to PostgreSQL alone, webhook endpoints' holds and api_version, and import refusals.
 // src/store/migrations.ts puts the parts together, in order; a migration once released is never edited.
 
 export const migrations0025: Record<string, Migration> = {
@@ -224,6 +224,24 @@ export const migrations0025: Record<string, Migration> = {
   '0052_webhook_endpoint_api_version': {
     async up(db: AnyDb) {
       await db.schema.alterTable('webhook_endpoints').addColumn('api_version', 'varchar(64)').execute();
+    },
+  },
+  // An import meets a provider customer this gateway cannot store as the provider holds it (a NUL
+  // character, which PostgreSQL text cannot hold; a value past the canonical limits): the import
+  // leaves it out, goes on with the rest of the list, and records it here (one row per provider
+  // customer, with why), so it is named in the import's state until a walk stores it. 0053: 0051
+  // and 0052 were taken on other branches of the same day.
+  '0053_import_refusals': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('upstream_import_refusals')
+        .addColumn('upstream_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('remote_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('found_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('upstream_import_refusals_pk', ['upstream_id', 'remote_id'])
+        .execute();
     },
   },
 };

@@ -141,3 +141,14 @@ export interface UpstreamImportConflictsTable {
   reason: string | null;
   found_at: string;
 }
+
+/** A provider customer an import left out because this gateway cannot store it as the provider holds it (src/upstream/import-refusals.ts). */
+export interface UpstreamImportRefusalsTable {
+  upstream_id: string;
+  /** The customer's id at the provider. */
+  remote_id: string;
+  tenant_id: string;
+  /** What in it cannot be stored. */
+  reason: string;
+  found_at: string;
+}

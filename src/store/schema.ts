@@ -4,6 +4,7 @@ import type {
   UpstreamCreateAttemptsTable,
   UpstreamHistoryTable,
   UpstreamImportConflictsTable,
+  UpstreamImportRefusalsTable,
   UpstreamImportsTable,
   UpstreamLinksTable,
   UpstreamsTable,
@@ -190,6 +191,7 @@ export interface Database {
   upstream_webhook_events: UpstreamWebhookEventsTable;
   upstream_imports: UpstreamImportsTable;
   upstream_import_conflicts: UpstreamImportConflictsTable;
+  upstream_import_refusals: UpstreamImportRefusalsTable;
   reconcile_listed: ReconcileListedTable;
   gateway_keys: GatewayKeysTable;
   simulate_rules: SimulateRulesTable;

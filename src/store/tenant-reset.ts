@@ -27,6 +27,7 @@ const emptied = [
   'shadow_checks',
   'upstream_imports',
   'upstream_import_conflicts',
+  'upstream_import_refusals',
   'upstream_create_attempts',
   'upstream_links',
   'idempotency_keys',

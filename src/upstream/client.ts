@@ -1,6 +1,7 @@
 import type { AnyDialect, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
+import { answerProblem, flaggedCustomers, hasControl, screenList } from './answer-checks.ts';
 import { type Fetch, send, type Transport, transportOf } from './http.ts';
 import { viaAfter } from './loop.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
@@ -14,29 +15,6 @@ export * from './write-request.ts';
 
 /** The longest provider customer id kept as a link (Zenskar's external_id bound). */
 const maxRemoteIdLength = 255;
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const hasControl = (text: string): boolean => /[\u0000-\u001f\u007f]/.test(text);
-
-/** Keys that would reach an object's prototype if the answer were ever merged with assignment. */
-const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
-
-/**
- * The checks a client's body passes, on a provider's answer: no prototype keys, no NUL (which
- * PostgreSQL cannot store and SQLite can), no absurd depth. Returns what is wrong, if anything.
- */
-function answerProblem(value: unknown, depth: number): string | undefined {
-  if (depth > 32) return 'a body nested too deep';
-  if (typeof value === 'string') return value.includes('\u0000') ? 'a NUL character in a value' : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, member] of Object.entries(value)) {
-    if (forbiddenKeys.has(key)) return `a forbidden key ${key}`;
-    if (key.includes('\u0000')) return 'a NUL character in a key';
-    const found = answerProblem(member, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 export interface UpstreamClientOptions {
   /** The dialects an upstream row may name (the registry the entry hands down). */
@@ -199,17 +177,25 @@ export class UpstreamClient {
   /**
    * One page of the upstream's customer list (`next`: the token the previous page named). A
    * throttled answer (429, 503) carries its Retry-After as `retryAfterSeconds`; a page that is no
-   * page, or holds a customer id this gateway cannot store, is an error as a whole.
+   * page, or holds a customer id this gateway cannot store, is an error as a whole. A customer
+   * holding what no answer may (a NUL character) is one too, unless `screen`: then the page is read
+   * without it and it is named in `refused` (an import leaves it out and goes on).
    */
-  async listPage(upstream: Upstream, next: string | undefined): Promise<ClientPage> {
+  async listPage(upstream: Upstream, next: string | undefined, screen = false): Promise<ListedPage> {
     const client = upstream.dialect.client;
     if (!client.list || !client.parseList) {
       throw new GatewayError('bad_gateway', `The ${upstream.dialect.name} client half cannot list customers.`);
     }
-    const page = client.parseList(await this.#answer(upstream, client.list(next, upstream.credentials)));
+    const raw = await this.#answer(upstream, client.list(next, upstream.credentials), undefined, false);
+    const screened = screenList(raw);
+    if ('problem' in screened) throw answerRefused(screened.problem);
+    if (screened.flagged && !screen) throw answerRefused([...screened.flagged.problems.values()][0]!);
+    const page = client.parseList(screened.body);
     if (page instanceof GatewayError) throw page;
     for (const customer of page.customers) checkRemoteId(customer.id);
-    return page;
+    const refused = flaggedCustomers(raw, screened, page);
+    if (!refused) throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
+    return { ...page, refused };
   }
 
   /** `via`: the Via the request being carried arrived with; this gateway's entry goes after it (loop.ts). */
@@ -242,7 +228,7 @@ export class UpstreamClient {
   }
 
   /** A successful answer's body, checked as a client's body is; anything else thrown as the provider's error. */
-  async #answer(upstream: Upstream, request: ClientRequest, via?: string): Promise<unknown> {
+  async #answer(upstream: Upstream, request: ClientRequest, via?: string, check = true): Promise<unknown> {
     const client = upstream.dialect.client;
     const response = await this.#exchange(upstream, request, via);
     if (response.status < 200 || response.status > 299) {
@@ -252,10 +238,18 @@ export class UpstreamClient {
       }
       throw error;
     }
-    const problem = answerProblem(response.body, 0);
-    if (problem) throw new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
+    const problem = check ? answerProblem(response.body, 0) : undefined;
+    if (problem) throw answerRefused(problem);
     return response.body;
   }
+}
+
+const answerRefused = (problem: string) => new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
+
+/** A page of a provider's list, with the customers of it this gateway cannot store as the provider shows them. */
+export interface ListedPage extends ClientPage {
+  /** By id at the provider: what is wrong (empty unless the page was read with `screen`). */
+  readonly refused: ReadonlyMap<string, string>;
 }
 
 /** Stored as a link and looked up by later requests on every backend alike (PostgreSQL text holds no NUL). */

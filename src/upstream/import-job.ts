@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { ImportRow, UpstreamRow } from '../store/index.ts';
 import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
-import { conflictView, type ImportConflict, type OnConflict } from './import-one.ts';
+import { conflictView, type ImportConflict, type ImportRefusal, type OnConflict, refusalView } from './import-one.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
 // importCustomers (src/upstream/import.ts) after the answer: on Node to the end in the serving
@@ -21,19 +21,54 @@ export interface ImportJobView extends ImportProgress {
   readonly linked: number;
   /** The provider customers left out because a local customer holds their alias or external_id. */
   readonly conflicts: readonly ImportConflict[];
+  /** The provider customers left out because this gateway cannot store them as the provider holds them. */
+  readonly refused: readonly ImportRefusal[];
+  /**
+   * Whether a process (or Worker isolate) is carrying the import now: a `running` import nobody
+   * holds (released between Workers cron runs, or its process died and its claim lapsed) resumes
+   * where it stopped on the next POST …/import, or the next cron run on Workers.
+   */
+  readonly held: boolean;
+  /** Until when its holder's claim lasts unless renewed (each page renews it); null when none was left. */
+  readonly held_until: string | null;
   readonly started_at: string;
   readonly updated_at: string;
 }
 
-export const importJobView = (row: ImportRow, conflicts: readonly ImportConflict[], linked: number): ImportJobView => ({
+export interface LeftOut {
+  /** Customers the import created here, over every run of it (ImportRepository.created). */
+  readonly imported: number;
+  readonly conflicts: readonly ImportConflict[];
+  readonly refused: readonly ImportRefusal[];
+  readonly linked: number;
+}
+
+export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): ImportJobView => ({
   ...progressOf(row),
+  imported: left.imported,
   livemode: Number(row.livemode) === 1,
   on_conflict: row.on_conflict === 'link' ? 'link' : 'report',
-  linked,
-  conflicts,
+  linked: left.linked,
+  conflicts: left.conflicts,
+  refused: left.refused,
+  held,
+  held_until: row.state === 'running' ? row.lease_until : null,
   started_at: row.started_at,
   updated_at: row.updated_at,
 });
+
+/** What an import created, what it left out (conflicts, customers it cannot store) and the local customers it linked. */
+export async function leftOut(store: ImportDeps['store'], row: ImportRow): Promise<LeftOut> {
+  const { imports } = store;
+  // An import begun before links were marked counts by its checkpoints alone: the larger one holds.
+  const created = await imports.created(row.tenant_id, row.upstream_id, row.started_at);
+  return {
+    imported: Math.max(Number(row.imported), created),
+    conflicts: (await imports.conflicts(row.tenant_id, row.upstream_id)).map(conflictView),
+    refused: (await imports.refusals(row.tenant_id, row.upstream_id)).map(refusalView),
+    linked: await imports.linked(row.tenant_id, row.upstream_id, row.started_at),
+  };
+}
 
 export interface StartImport {
   readonly livemode?: boolean | undefined;
@@ -66,11 +101,15 @@ export class ImportJobs {
     return found && this.#view(found);
   }
 
-  /** The checkpoint with what it carries: the conflicts recorded (a resumed job keeps those it met) and the customers linked. */
+  /**
+   * The checkpoint with what it carries: the conflicts and refusals recorded (a resumed job keeps
+   * those it met), the customers linked, and whether anyone holds it: a claim that lapsed, or
+   * whose holder this process can tell is gone (killed on this host), is held by nobody.
+   */
   async #view(job: ImportRow): Promise<ImportJobView> {
-    const { imports } = this.#deps.store;
-    const conflicts = (await imports.conflicts(job.tenant_id, job.upstream_id)).map(conflictView);
-    return importJobView(job, conflicts, await imports.linked(job.tenant_id, job.upstream_id, job.started_at));
+    const owner = heldBy(job, this.#now());
+    const held = owner !== undefined && this.#holder.gone?.(owner) !== true;
+    return importJobView(job, await leftOut(this.#deps.store, job), held);
   }
 
   /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
@@ -99,7 +138,7 @@ export class ImportJobs {
     const fresh = claimed.next_token === null && Number(claimed.pages) === 0;
     const job = this.#run(row, claimed, { rate: options.rate, maxPages: options.background ? pagesPerRun : undefined });
     options.background?.(job);
-    return fresh ? { ...view, conflicts: [] } : view;
+    return fresh ? { ...view, conflicts: [], refused: [] } : view;
   }
 
   /** Workers' cron: advances each running import by a few pages, oldest first, until the deadline. */

@@ -34,9 +34,14 @@ export const heldBy = (row: ImportRow | undefined, at: Date): string | undefined
 
 export function runningAlready(upstreamId: string, row: ImportRow | undefined): GatewayError {
   const at = row ? ` (${row.pages} pages, ${row.seen} customers so far)` : '';
+  // Its holder renews the claim with every page: one whose process died stops renewing it, and
+  // a start once it lapsed resumes the import where it stopped.
+  const until = row?.lease_until
+    ? ` Its holder's claim lasts until ${row.lease_until} unless renewed (each page renews it): if that process is gone, a start after then resumes the import.`
+    : '';
   return new GatewayError(
     'conflict',
-    `An import from upstream ${upstreamId} is running already${at}: GET /gateway/v1/upstreams/${upstreamId}/import shows its progress.`,
+    `An import from upstream ${upstreamId} is running already${at}: GET /gateway/v1/upstreams/${upstreamId}/import shows its progress.${until}`,
   );
 }
 

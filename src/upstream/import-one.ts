@@ -1,10 +1,11 @@
 import { applyPatch, uuidPattern } from '../core/index.ts';
 import type { ClientCustomer } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
-import type { CustomerRow, ImportConflictRow, UpstreamRow } from '../store/index.ts';
+import { type CustomerRow, createdMark, type ImportConflictRow, type ImportRefusalRow, type UpstreamRow } from '../store/index.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 import type { Upstream } from './client.ts';
 import type { ImportDeps } from './import.ts';
+import { whyRefused } from './list-pages.ts';
 import { adoptedIds } from './provider-state.ts';
 import { replicasOf } from './tenant-upstreams.ts';
 
@@ -21,7 +22,18 @@ export type ImportOutcome =
   | { readonly kind: 'imported' }
   | { readonly kind: 'skipped' }
   | { readonly kind: 'linked' }
-  | { readonly kind: 'conflict'; readonly rows: readonly ImportConflictRow[] };
+  | { readonly kind: 'conflict'; readonly rows: readonly ImportConflictRow[] }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+/** A provider customer the import could not store, as the CLI prints it and the import's state shows it. */
+export interface ImportRefusal {
+  /** The customer's id at the provider. */
+  readonly upstream_id: string;
+  /** What in it this gateway cannot store. */
+  readonly reason: string;
+}
+
+export const refusalView = (row: ImportRefusalRow): ImportRefusal => ({ upstream_id: row.remote_id, reason: row.reason });
 
 /** A conflict as the CLI prints it and the import's state shows it. */
 export interface ImportConflict {
@@ -59,7 +71,12 @@ export async function importOne(
   if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return { kind: 'skipped' };
   const request = { principal: { tenantId, credentialId: `import:${upstream.id}`, livemode }, dialect: upstream.dialect.name };
   const replicas = replicasOf(others, (name) => deps.client.dialectOf(name));
-  const route = { overlay: customer.patch, link: { upstreamId: upstream.id, remoteId: customer.id }, replicas };
+  // Marked as created by this import run: its `imported` counts these (ImportRepository.created).
+  const route = {
+    overlay: customer.patch,
+    link: { upstreamId: upstream.id, remoteId: customer.id, importStartedAt: createdMark(run.startedAt) },
+    replicas,
+  };
   const inTheWay = async (error: unknown): Promise<ImportOutcome> => {
     const holders = await holdersOf(deps, tenantId, customer);
     if (holders.length === 0) throw error; // freed meanwhile: the page fails and a re-run stores it
@@ -95,6 +112,9 @@ export async function importOne(
     return { kind: 'imported' };
   } catch (error) {
     if (heldKey(error)) return inTheWay(error);
+    // The store's checks refused it as the provider holds it: left out and named (import.ts).
+    const refused = whyRefused(error);
+    if (refused !== undefined) return { kind: 'refused', reason: refused };
     if (!isGatewayError(error) || error.code !== 'conflict') throw error;
     // Linked meanwhile (another import), or its id is a local customer's already: a new local id then.
     if (await store.upstreams.findLinkByRemote(tenantId, upstream.id, customer.id)) return { kind: 'skipped' };
@@ -107,6 +127,8 @@ export async function importOne(
     return { kind: 'imported' };
   } catch (error) {
     if (heldKey(error)) return inTheWay(error);
+    const refused = whyRefused(error);
+    if (refused !== undefined) return { kind: 'refused', reason: refused };
     throw error;
   }
 }

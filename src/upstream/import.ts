@@ -1,12 +1,11 @@
 import type { CustomerService } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
-import type { ImportRow, Store, UpstreamRow } from '../store/index.ts';
-import type { UpstreamClient } from './client.ts';
+import type { ImportRefusalRow, ImportRow, Store, UpstreamRow } from '../store/index.ts';
+import type { ListedPage, UpstreamClient } from './client.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
 import { importOne, type OnConflict } from './import-one.ts';
 import { anchorColumns, anchorIn, PagedWalk } from './list-shift.ts';
 import { checkedPage, sleepFor } from './list-pages.ts';
-import type { ClientCustomer } from '../contract/dialect.ts';
 
 // `custgate upstream import` (#27): walks an upstream's customer list with its client half and
 // stores and links every customer not linked yet, as a proxy does on first reference
@@ -209,11 +208,22 @@ export async function runImport(
   // forgets the last one's (resolved ones are not met again), a resumed walk keeps them, and the
   // page it resumes at (read before, when it stopped) is recorded afresh.
   let readBefore = checkpoint.next_token !== null || Number(checkpoint.pages) > 0;
-  if (!readBefore) await deps.store.imports.clearConflicts(row.tenant_id, row.id);
+  if (!readBefore) await deps.store.imports.clearLeftOut(row.tenant_id, row.id);
   const slice = options.rate !== undefined && options.rate > 0 ? Math.max(1, Math.min(concurrency, Math.floor(options.rate))) : concurrency;
   /** Stores and links the customers not linked yet; how many it stored (a local customer linked is not counted: ImportRepository.linked). */
-  const storeAll = async (customers: readonly ClientCustomer[]): Promise<number> => {
+  const storeAll = async (page: ListedPage): Promise<number> => {
     let imported = 0;
+    // A customer this gateway cannot store as the provider holds it is left out and named; the
+    // page's others are stored (one bad record must not hold the whole book back).
+    const refusedRow = (id: string, reason: string): ImportRefusalRow => ({
+      upstream_id: row.id,
+      remote_id: id,
+      tenant_id: row.tenant_id,
+      reason,
+      found_at: now().toISOString(),
+    });
+    await deps.store.imports.addRefusals([...page.refused].map(([id, reason]) => refusedRow(id, reason)));
+    const customers = page.customers.filter((c) => !page.refused.has(c.id));
     // The source upstream gets no delivery of what it just gave; the tenant's other mirrors do.
     const others = (await deps.store.upstreams.list(row.tenant_id)).filter((u) => u.id !== row.id);
     // A slice of the page is stored at once: its creates share the store's group commit (one
@@ -227,6 +237,11 @@ export async function runImport(
       // A conflict is recorded and the import goes on past it (import-one.ts).
       await deps.store.imports.addConflicts(
         settled.flatMap((r) => (r.status === 'fulfilled' && r.value.kind === 'conflict' ? r.value.rows : [])),
+      );
+      await deps.store.imports.addRefusals(
+        settled.flatMap((r, i) =>
+          r.status === 'fulfilled' && r.value.kind === 'refused' ? [refusedRow(part[i]!.id, r.value.reason)] : [],
+        ),
       );
       for (const result of settled) {
         if (result.status === 'rejected') throw result.reason;
@@ -252,7 +267,7 @@ export async function runImport(
       }
       const step = await walk.next();
       if (readBefore) {
-        await deps.store.imports.clearConflicts(
+        await deps.store.imports.clearLeftOut(
           row.tenant_id,
           row.id,
           step.read.customers.map((c) => c.id),
@@ -265,7 +280,7 @@ export async function runImport(
         await save({ ...checkpoint, next_token: null, ...anchorColumns(undefined), updated_at: now().toISOString() });
         continue;
       }
-      const imported = await storeAll(step.page.customers);
+      const imported = await storeAll(step.page);
       if (step.kind === 'moved') {
         // What moved onto the page before is stored; the same page is read again next.
         await save({

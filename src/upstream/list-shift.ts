@@ -66,16 +66,16 @@ export const maxMoves = 20;
  * the list moved too far and the walk starts again at the first page (what it took is met again).
  * `read`: the page read at the walk's position, before any check.
  */
-export type WalkStep =
-  | { readonly kind: 'page' | 'moved'; readonly page: ClientPage; readonly read: ClientPage }
-  | { readonly kind: 'lost'; readonly read: ClientPage };
+export type WalkStep<P extends ClientPage = ClientPage> =
+  | { readonly kind: 'page' | 'moved'; readonly page: P; readonly read: P }
+  | { readonly kind: 'lost'; readonly read: P };
 
 /**
  * A walk of a customer list, page by page, checked against the list moving under it (shiftOf).
  * `token`/`anchor` are where it stands (what a checkpoint keeps); `done` once the last page is taken.
  * A cursor that comes back is a list that never ends: refused rather than walked for ever.
  */
-export class PagedWalk {
+export class PagedWalk<P extends ClientPage = ClientPage> {
   #token: string | undefined;
   #anchor: Anchor | undefined;
   #done = false;
@@ -83,12 +83,9 @@ export class PagedWalk {
   #moves = 0;
   #recent: string[][] = [];
   readonly #asked = new Set<string>();
-  readonly #read: (token: string | undefined) => Promise<ClientPage>;
+  readonly #read: (token: string | undefined) => Promise<P>;
 
-  constructor(
-    read: (token: string | undefined) => Promise<ClientPage>,
-    from: { token?: string | undefined; anchor?: Anchor | undefined } = {},
-  ) {
+  constructor(read: (token: string | undefined) => Promise<P>, from: { token?: string | undefined; anchor?: Anchor | undefined } = {}) {
     this.#read = read;
     this.#token = from.token;
     this.#anchor = from.anchor;
@@ -104,7 +101,7 @@ export class PagedWalk {
     return this.#done;
   }
 
-  async next(): Promise<WalkStep> {
+  async next(): Promise<WalkStep<P>> {
     const token = this.#token;
     if (token !== undefined && !this.#again) {
       if (this.#asked.has(token)) throw new GatewayError('bad_gateway', `The upstream's list came back to page ${token}: it never ends.`);

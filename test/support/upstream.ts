@@ -100,11 +100,16 @@ export type Refusal = (body: string, url: string) => { readonly status: number; 
  * A forwarding HTTP proxy in front of a provider that can be taken down (connections are cut, as
  * when the provider's host is gone) and brought back, on the same address. `before` may hold a
  * request (by its path) until the test lets it through; `refuse` answers a body as a stricter
- * provider would, instead of forwarding it.
+ * provider would, instead of forwarding it; `answer` rewrites the provider's answer (a provider
+ * holding what this one's API would not take).
  */
 export async function switchableProxy(
   target: string,
-  options: { readonly before?: (url: string) => Promise<void>; readonly refuse?: Refusal } = {},
+  options: {
+    readonly before?: (url: string) => Promise<void>;
+    readonly refuse?: Refusal;
+    readonly answer?: (body: string, url: string) => string;
+  } = {},
 ): Promise<{ readonly url: string; down(): void; up(): void; close(): Promise<void> }> {
   let isDown = false;
   const forward = async (req: IncomingMessage, res: ServerResponse) => {
@@ -127,7 +132,8 @@ export async function switchableProxy(
     const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
     const answer = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-    res.end(Buffer.from(await answer.arrayBuffer()));
+    const text = Buffer.from(await answer.arrayBuffer());
+    res.end(options.answer ? options.answer(text.toString('utf8'), req.url ?? '/') : text);
   };
   // A request its client gave up on while held (its timeout) has nothing left to answer.
   const server: Server = createServer((req, res) => void forward(req, res).catch(() => res.destroy()));
@@ -223,4 +229,33 @@ export function providerAndGateway(
     await rig.provider?.process.stop();
   });
   return rig;
+}
+
+/** Customers made at the provider through its Wooshpay API (`body` for the i-th): their ids there, in order. */
+export async function fillBook(provider: Provider, count: number, body: (i: number) => Record<string, unknown>): Promise<string[]> {
+  const headers = { authorization: `Bearer ${provider.credentials.wooshpay.secret_key}`, 'content-type': 'application/json' };
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${provider.baseUrl('wooshpay')}/v1/customers`, { method: 'POST', headers, body: JSON.stringify(body(i)) });
+    if (res.status !== 200) throw new Error(`the provider refused customer ${i}: ${res.status} ${await res.text()}`);
+    ids.push(((await res.json()) as { id: string }).id);
+  }
+  return ids;
+}
+
+/**
+ * A tenant of the gateway on `store` with the provider's Wooshpay account as a mirror upstream at
+ * `baseUrl` (a proxy in front of it, say), and the path and key that import it over HTTP.
+ */
+export async function importingTenant(store: Store, env: Record<string, string>, provider: Provider, name: string, baseUrl: string) {
+  const config = loadConfig(env);
+  const created = await createTenant(store, config, name);
+  const upstream = await addUpstream(store, keyringFor(config, store.upstreams), created.tenant.id, {
+    dialect: 'wooshpay',
+    baseUrl,
+    mode: 'mirror',
+    credentials: provider.credentials.wooshpay,
+  });
+  const auth = { authorization: `Bearer ${created.credentials.wooshpay!.secret_key}` };
+  return { tenantId: created.tenant.id, upstreamId: upstream.id, auth, path: `/gateway/v1/upstreams/${upstream.id}/import` };
 }

@@ -60,9 +60,10 @@ describe('an import started over HTTP on Workers', () => {
     const progress = async () => {
       const r = await worker.fetch(new Request(path, { headers: auth }), env, createExecutionContext());
       expect(r.status).toBe(200);
-      return (await r.json()) as { state: string; pages: number; seen: number; imported: number };
+      return (await r.json()) as { state: string; pages: number; seen: number; imported: number; held: boolean };
     };
-    expect(await progress()).toMatchObject({ state: 'running', pages: 5, seen: 5 * PER_PAGE });
+    // Between runs it is not finished, and held by no one until the next run (or start) carries it on.
+    expect(await progress()).toMatchObject({ state: 'running', pages: 5, seen: 5 * PER_PAGE, held: false, held_until: null });
 
     // Between runs nobody holds it (each run releases it at its page limit), so another start
     // resumes it where it stopped rather than beginning again: nothing is asked twice.

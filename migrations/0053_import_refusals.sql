@@ -1,0 +1,2 @@
+-- Generated from src/store/migrations.ts (migration "0053_import_refusals") by `npm run d1:migrations`. Do not edit.
+create table "upstream_import_refusals" ("upstream_id" varchar(64) not null, "remote_id" varchar(255) not null, "tenant_id" varchar(64) not null, "reason" text not null, "found_at" varchar(32) not null, constraint "upstream_import_refusals_pk" primary key ("upstream_id", "remote_id"));
