@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { testEnv } from './support/gateway.ts';
+import { reissueCredentials } from './support/registered.ts';
 import { createCustomer, setup } from './support/webhook-setup.ts';
 
 // A Stripe list's cursor that names nothing: Stripe answers `resource_missing` naming the cursor
@@ -48,5 +51,29 @@ describe("a Stripe list's unknown cursor is resource_missing", () => {
     const { id } = (await theirs.json()) as { id: string };
     const got = await answer(await s.request(`/v1/customers?starting_after=${id}`, { headers: s.auth() }));
     expect(got).toEqual(missing('customer', id, 'starting_after'));
+  });
+
+  it("another mode's event is no cursor: a test key cannot tell a live event exists", async () => {
+    // Before: GET /v1/events?starting_after=<a live event> with a test key answered 200 (a page
+    // of the test events older than it), where a made-up id answers 400 and its retrieve 404.
+    const s = await setup();
+    await createCustomer(s);
+    const live = await reissueCredentials(s.store, loadConfig(testEnv), s.tenant.tenant, dialects.wooshpay, { livemode: true });
+    const liveAuth = { authorization: `Bearer ${live.secret_key}` };
+    const made = await s.request('/v1/customers', {
+      method: 'POST',
+      headers: { ...liveAuth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Live',
+    });
+    expect(made.status).toBe(200);
+    const events = (await (await s.request('/v1/events', { headers: liveAuth })).json()) as { data: { id: string; livemode: boolean }[] };
+    const id = events.data[0]!.id;
+    expect(events.data[0]!.livemode).toBe(true);
+    for (const param of ['starting_after', 'ending_before']) {
+      const got = await answer(await s.request(`/v1/events?${param}=${id}`, { headers: s.auth() }));
+      expect([param, got]).toEqual([param, missing('event', id, param)]);
+    }
+    // The live key itself still pages from it.
+    expect((await s.request(`/v1/events?starting_after=${id}`, { headers: liveAuth })).status).toBe(200);
   });
 });

@@ -15,6 +15,7 @@ import type { AfterAuth } from './pipeline.ts';
 import { expandNames, isTaken, refuseUnknownQuery, type TakenName } from './stripe-query.ts';
 import { cursorPage, firstValues, ofQuery, pageRequest } from './list-query.ts';
 import { unknownCursor } from '../contract/list.ts';
+import { inMode } from '../core/write-checks.ts';
 
 // Stripe's webhook endpoint and event resources (https://docs.stripe.com/api/webhook_endpoints,
 // https://docs.stripe.com/api/events) for the Stripe-like dialects, beside their customers, so
@@ -174,7 +175,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
         throw new GatewayError('invalid_request', message, { issues: [{ path: ['ending_before'], kind: 'value', message }] });
       }
       const cursor = after ?? before;
-      const anchor = cursor === null ? undefined : await wh.repo.eventById(p.tenantId, cursor);
+      const anchor = cursor === null ? undefined : await eventInMode(rt, p, cursor);
       if (cursor !== null && !anchor)
         throw ofQuery(unknownCursor('event', { ref: cursor, param: before !== null ? 'ending_before' : 'starting_after' }));
       const rows =
@@ -265,6 +266,16 @@ function createdRange(q: URLSearchParams): { gte?: number; lt?: number } {
 }
 
 const mapDefined = <T, U>(value: T | undefined, f: (value: T) => U): U | undefined => (value === undefined ? undefined : f(value));
+
+/**
+ * The event a list cursor names, only if it is of the caller's mode: another mode's is no cursor,
+ * as its retrieve is a 404, so a test key cannot learn that a live event exists (nor when it came).
+ */
+async function eventInMode(rt: Runtime, p: Principal, id: string) {
+  const anchor = await rt.webhooks.repo.eventById(p.tenantId, id);
+  const customer = anchor && (await rt.store.findCustomer(p.tenantId, 'uuid', anchor.customer_id));
+  return customer && inMode(customer, p.livemode) ? anchor : undefined;
+}
 
 const retainedSince = (rt: Runtime): string => new Date(rt.now().getTime() - rt.config.webhooks.eventDays * 86400_000).toISOString();
 
