@@ -34,6 +34,7 @@ interface TailOptions {
   readonly status?: string;
   readonly path?: string;
   readonly json?: boolean;
+  readonly live?: boolean;
   readonly interval: number;
 }
 
@@ -51,12 +52,17 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
     .option('--status <status>', 'only this status (404) or class (4xx)')
     .option('--path <prefix>', 'only paths starting with this (/zenskar)')
     .option('--json', 'one JSON object per line')
+    .option('--live', "the live-mode requests (default: the test-mode ones; a key sees only its own mode's)")
     .option('--interval <ms>', 'how often to ask the gateway, in ms (100 or more)', intervalMs, 1000)
     .action(async (opts: TailOptions) => {
       const base = (opts.url ?? env.CUSTGATE_URL ?? localBase(env)).replace(/\/+$/, '');
       const store = await openStore(env);
       const tokens = await findTenant(store, opts.tenant)
-        .then((tenant) => Promise.all(minting.map((d) => mintToken(store, loadConfig(env), tenant, d, { ttlSeconds: 12 * 3600 }))))
+        .then((tenant) =>
+          Promise.all(
+            minting.map((d) => mintToken(store, loadConfig(env), tenant, d, { ttlSeconds: 12 * 3600, livemode: opts.live === true })),
+          ),
+        )
         .finally(() => store.executor.close());
       if (tokens.length === 0) throw new Error('no registered dialect mints JWTs, which the gateway API takes');
       const query = new URLSearchParams({ limit: '100' });
@@ -80,7 +86,8 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
         if (!first) res = await ask(token);
         const body = (await res.json().catch(() => null)) as { data?: LoggedRequest[]; error?: { message?: string } } | null;
         if (!res.ok || !body?.data) throw new Error(`${base}/gateway/v1/requests answered ${res.status}: ${body?.error?.message ?? ''}`);
-        if (first) process.stderr.write(`Following ${opts.tenant}'s requests at ${base} (Ctrl-C stops)\n`);
+        if (first)
+          process.stderr.write(`Following ${opts.tenant}'s ${opts.live ? 'live' : 'test'}-mode requests at ${base} (Ctrl-C stops)\n`);
         // Newest first from the server; printed oldest first, each once. What left the server's
         // last 100 cannot come back, so only this answer's entries need remembering.
         const batch = body.data.toReversed();

@@ -21,8 +21,9 @@ export function markDialect(c: GatewayContext, dialect: string): void {
 }
 
 /** The tenant a request authenticated as, set where authentication succeeds. */
-export function markTenant(c: GatewayContext, tenantId: string): void {
+export function markTenant(c: GatewayContext, tenantId: string, livemode?: boolean): void {
   c.set('tenant', tenantId);
+  if (livemode !== undefined) c.set('livemode', livemode);
 }
 
 export function requestIdOf(c: GatewayContext): string | undefined {

@@ -11,6 +11,8 @@ export interface GatewayVariables {
   dialect?: string;
   /** The tenant the request authenticated as, for the access log; unset until it has. */
   tenant?: string;
+  /** The mode of the key it authenticated with (the request log shows a key only its own mode's requests). */
+  livemode?: boolean;
   /** Set when the client's address is past its in-flight limit (in-flight.ts): the request is refused. */
   crowded?: true;
   /** The caller, set by the gateway API's authentication middleware (gateway-api.ts). */

@@ -53,7 +53,7 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
   });
   // The tenant's last requests through any dialect, newest first (request-log.ts).
   api.get('/requests', gatewayAuth(dialects, rt), async (c) => {
-    const { tenantId } = c.get('principal');
+    const { tenantId, livemode } = c.get('principal');
     if (!rt.requestLog.enabled) throw new GatewayError('not_found', 'The request log is off (CUSTGATE_REQUEST_LOG_SIZE=0).');
     const { status, path, limit } = c.req.query();
     // A filter it cannot read is said so: ignored, `?limit=abc` listed everything and `?status=abc`
@@ -62,7 +62,7 @@ export function devApi(dialects: readonly AnyDialect[], rt: Runtime, rules: Simu
       throw badParameter('limit', `limit must be a whole number from 1, not '${limit}'.`);
     if (status !== undefined && !/^[1-5](\d\d|xx)$/.test(status))
       throw badParameter('status', `status must be a status code (404) or a class (4xx), not '${status}'.`);
-    const data = rt.requestLog.list(tenantId, {
+    const data = rt.requestLog.list(tenantId, livemode, {
       ...(status ? { status } : {}),
       ...(path ? { path } : {}),
       ...(limit ? { limit: Number(limit) } : {}),

@@ -85,7 +85,7 @@ export function gatewayAuth(dialects: readonly AnyDialect[], rt: Runtime, action
     refuseCrowded(c);
     const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c), action);
     c.set('principal', principal);
-    markTenant(c, principal.tenantId);
+    markTenant(c, principal.tenantId, principal.livemode);
     refuseUnknownGatewayQuery(c);
     await next();
   };

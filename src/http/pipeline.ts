@@ -110,7 +110,7 @@ export function dialectHandlers(dialect: AnyDialect, rt: Runtime, options: Pipel
     } catch (error) {
       throw hinted(error, () => authHint(dialect, all, req, rt.config.jwt, rt.now()));
     }
-    markTenant(c, principal.tenantId);
+    markTenant(c, principal.tenantId, principal.livemode);
     const checked = dialect.auth.checkRequest?.(req);
     if (checked) throw checked;
     // Most requests meet no rule: then there is nothing to wait for (simulate-rules.ts).

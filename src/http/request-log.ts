@@ -7,6 +7,8 @@ import { requestIdOf } from './access.ts';
 // (GET /gateway/v1/requests). In memory, per process, bounded: a ring of `size` entries per
 // tenant and at most `tenants` tenants (the least recently active is dropped). Bodies are kept
 // short and every member whose name says it is a secret is redacted; headers are never kept.
+// Each entry keeps the mode of the key that made the request, and a key is shown only its own
+// mode's: a live request's bodies hold live customers, which a test key never sees elsewhere.
 
 export type { LoggedRequest } from '../contract/request-log.ts';
 
@@ -56,8 +58,14 @@ async function readBounded(body: ReadableStream<Uint8Array>, max: number): Promi
   }
 }
 
+interface Kept {
+  /** The mode of the key the request authenticated with (undefined: none known, shown to no key). */
+  readonly livemode: boolean | undefined;
+  readonly entry: LoggedRequest;
+}
+
 export class RequestLog {
-  readonly #rings: BoundedMap<string, LoggedRequest[]>;
+  readonly #rings: BoundedMap<string, Kept[]>;
   readonly #size: number;
 
   constructor(size: number, tenants = 1_000) {
@@ -69,9 +77,9 @@ export class RequestLog {
     return this.#size > 0;
   }
 
-  add(tenantId: string, entry: LoggedRequest): void {
+  add(tenantId: string, livemode: boolean | undefined, entry: LoggedRequest): void {
     const ring = this.#rings.get(tenantId) ?? [];
-    ring.push(entry);
+    ring.push({ livemode, entry });
     if (ring.length > this.#size) ring.shift();
     this.#rings.set(tenantId, ring);
   }
@@ -81,13 +89,19 @@ export class RequestLog {
     this.#rings.delete(tenantId);
   }
 
-  /** Newest first, filtered by status (`404`, or a class: `4xx`) and path prefix. */
-  list(tenantId: string, filter: { readonly status?: string; readonly path?: string; readonly limit?: number } = {}): LoggedRequest[] {
+  /** Newest first, the requests made with keys of `livemode`'s mode, filtered by status (`404`, or a class: `4xx`) and path prefix. */
+  list(
+    tenantId: string,
+    livemode: boolean,
+    filter: { readonly status?: string; readonly path?: string; readonly limit?: number } = {},
+  ): LoggedRequest[] {
     const status = filter.status;
     const matchesStatus = (s: number) =>
       status === undefined || (/^\dxx$/.test(status) ? String(s)[0] === status[0] : String(s) === status);
     return [...(this.#rings.get(tenantId) ?? [])]
       .reverse()
+      .filter((kept) => kept.livemode === livemode)
+      .map((kept) => kept.entry)
       .filter((e) => matchesStatus(e.status) && (filter.path === undefined || e.path.startsWith(filter.path)))
       .slice(0, filter.limit ?? this.#size);
   }
@@ -115,7 +129,7 @@ export class RequestLog {
         .clone()
         .text()
         .catch(() => '');
-      this.add(tenant, {
+      this.add(tenant, c.get('livemode') as boolean | undefined, {
         time: new Date().toISOString(),
         request_id: requestIdOf(c) ?? null,
         method: c.req.method,

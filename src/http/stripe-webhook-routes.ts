@@ -76,7 +76,7 @@ export function stripeWebhookRoutes(dialect: AnyDialect, rt: Runtime, afterAuth?
     async (c: Context<GatewayEnv>) => {
       try {
         const principal = await authenticate(dialect, requestView(c.req.raw), action, rt, rt.clientAddress(c));
-        markTenant(c, principal.tenantId);
+        markTenant(c, principal.tenantId, principal.livemode);
         const after = afterAuth?.(c, dialect, principal);
         if (after !== undefined) await after;
         return await handler(c, principal);

@@ -51,7 +51,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   const run = (handler: (c: Context<GatewayEnv>, principal: Principal) => Promise<Response>) => async (c: Context<GatewayEnv>) => {
     try {
       const principal = await authenticateAny(dialects, requestView(c.req.raw), rt, rt.clientAddress(c));
-      markTenant(c, principal.tenantId);
+      markTenant(c, principal.tenantId, principal.livemode);
       refuseUnknownGatewayQuery(c);
       return await handler(c, principal);
     } catch (error) {
