@@ -12,7 +12,7 @@ import {
   WriteQueue,
   type WriteRequest,
 } from '../core/index.ts';
-import { GatewayError, isGatewayError } from '../contract/errors.ts';
+import { isGatewayError } from '../contract/errors.ts';
 import type { Store } from '../store/index.ts';
 import {
   attemptOf,
