@@ -162,7 +162,9 @@ describe('POST /gateway/v1/upstreams/{id}/import', () => {
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('ups_nope');
     // JSON null too: before, it was read as no parameters and the import started.
-    for (const body of [{ rate: -1 }, { rate: 'fast' }, { speed: 3 }, [1], null]) {
+    // A rate under 0.01 a second: its wait between customers passed Node's longest timer, which then
+    // waits 1 ms (1e-7 ran at full speed), or held the claim for weeks.
+    for (const body of [{ rate: -1 }, { rate: 'fast' }, { speed: 3 }, [1], null, { rate: 1e-7 }, { rate: 0.009 }]) {
       const res = await app.request(`/gateway/v1/upstreams/${upstreamId}/import`, jsonInit('POST', body, auth));
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');

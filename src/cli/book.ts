@@ -16,6 +16,7 @@ import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
 import { leftOut } from '../upstream/import-job.ts';
+import { minRate } from '../upstream/import-lease.ts';
 import { type ImportConflict, type ImportRefusal, type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { transportFor } from '../upstream/node-transport.ts';
@@ -77,7 +78,7 @@ function counter(label: string): { update(p: ImportProgress): void; stop(): void
 
 const rateOption = (value: string): number => {
   const rate = Number(value);
-  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--rate must be a positive number of customers per second, not ${value}`);
+  if (!Number.isFinite(rate) || rate < minRate) throw new Error(`--rate must be a number per second, at least ${minRate}, not ${value}`);
   return rate;
 };
 

@@ -4,6 +4,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
+import { minRate } from '../upstream/import-lease.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { sleepFor } from '../upstream/list-pages.ts';
 import { requestIdOf } from './access.ts';
@@ -55,8 +56,8 @@ function boundedWaits(): (ms: number) => Promise<void> {
 /** The optional body of POST …/import: {"rate": n, "on_conflict": "report" | "link"}. */
 function startOptions(fields: Record<string, unknown>): { rate?: number; onConflict?: OnConflict } {
   const { rate, on_conflict: onConflict } = onlyParameters(fields, ['rate', 'on_conflict']);
-  if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0))
-    throw badParameter('rate', 'rate must be a positive number of customers per second.');
+  if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate < minRate))
+    throw badParameter('rate', `rate must be a number of customers per second, at least ${minRate}.`);
   if (onConflict !== undefined && !onConflictChoices.includes(onConflict as OnConflict))
     throw badParameter('on_conflict', `on_conflict must be one of: ${onConflictChoices.join(', ')}.`);
   return {

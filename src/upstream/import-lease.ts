@@ -14,6 +14,14 @@ import type { ImportRow } from '../store/index.ts';
  */
 export const importLeaseMs = 5 * 60_000;
 
+/**
+ * The slowest `rate` an import (or a backfill) takes, per second: one customer every 100 s. A wait
+ * between two customers stays well inside Node's longest timer (about 24.8 days; past it Node
+ * waits 1 ms, so `1e-7` ran at full speed) and inside a claim a dead holder's successor elsewhere
+ * waits out (each wait renews it for its own length).
+ */
+export const minRate = 0.01;
+
 export interface LeaseHolder {
   /** Unique to this process (or Worker isolate) and this start. */
   readonly id: string;
