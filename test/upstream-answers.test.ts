@@ -299,3 +299,37 @@ describe('a proxy upstream answering with another customer than the one written'
     expect((await gw.canonical(id)).name).toBe('Renamed');
   });
 });
+
+describe('a proxy upstream answering a first reference with another customer', () => {
+  // A customer only the provider holds is fetched by the id the client named and stored here,
+  // linked to the answer's id. An answer showing another customer (a router or cache mixing answers
+  // up) would store that one under the name the client used: a 502, nothing stored. An answer that
+  // shows the reference as its external id is the customer asked for (its id there is its own).
+  const zenskar = (id: string, externalId: string | null) =>
+    JSON.stringify({ id, external_id: externalId, customer_name: 'Known There', custom_data: {}, email: null, phone_number: null });
+  const asked = '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2e01';
+  const theirs = '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2e02';
+  const d = dialects.zenskar;
+  const auth = () => fixturesOf(d).auth(gw.tenant.credentials.zenskar ?? {});
+
+  it('a 502 naming both ids, and nothing stored or linked', async () => {
+    answer = { status: 200, body: zenskar(theirs, null) };
+    const before = await localCount();
+    const res = await gw.request(`${d.routes.prefix}${d.routes.collection}/${asked}`, { headers: auth() });
+    const text = await res.text();
+    expect(res.status, text).toBe(502);
+    expect(text).toContain(theirs);
+    expect(text).toContain(asked);
+    expect(await localCount()).toBe(before);
+  });
+
+  it('an answer showing the reference as its external id is taken', async () => {
+    const own = '7b0c5a4e-2f55-4f0e-9a57-0c1f6f3f2e03';
+    answer = { status: 200, body: zenskar(own, asked) };
+    const before = await localCount();
+    const res = await gw.request(`${d.routes.prefix}${d.routes.collection}/${asked}`, { headers: auth() });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { id: string }).id).toBe(own);
+    expect(await localCount()).toBe(before + 1);
+  });
+});

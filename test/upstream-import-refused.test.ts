@@ -87,6 +87,8 @@ async function finished(path: string, auth: Record<string, string>): Promise<Job
   throw new Error('the import never finished');
 }
 
+const sortedById = (refused: JobView['refused']) => [...refused].sort((a, b) => a.upstream_id.localeCompare(b.upstream_id));
+
 const expectRefusals = (refused: JobView['refused']) => {
   expect(refused.map((r) => r.upstream_id).sort()).toEqual([nul, large, badEmail].sort());
   const why = (id: string) => refused.find((r) => r.upstream_id === id)!.reason;
@@ -116,13 +118,14 @@ it('leaves out the customers it cannot store, imports every other one of every p
     expectRefusals(again.refused);
     expect(await store.countCustomers(tenantId)).toBe(BOOK - 3);
 
-    // Reconcile walks the same list to its end: the three are missing here, the one it cannot read named.
+    // Reconcile walks the same list to its end: the three are missing here, and named as the import names them.
     const reconciled = await app.request(`/gateway/v1/upstreams/${upstreamId}/reconciliation`, { headers: auth });
     expect(reconciled.status).toBe(200);
     const report = (await reconciled.json()) as { clean: boolean; missing_local: string[]; refused: JobView['refused'] };
-    expect(report).toMatchObject({ clean: false, counts: { upstream: BOOK, linked: BOOK - 3, missing_local: 3, refused: 1 } });
+    expect(report).toMatchObject({ clean: false, counts: { upstream: BOOK, linked: BOOK - 3, missing_local: 3, refused: 3 } });
     expect(report.missing_local.sort()).toEqual([nul, large, badEmail].sort());
-    expect(report.refused).toEqual([{ upstream_id: nul, reason: 'a NUL character in a value (name)' }]);
+    expectRefusals(report.refused);
+    expect(sortedById(report.refused)).toEqual(sortedById(done.refused));
   } finally {
     await proxy.close();
   }
@@ -141,6 +144,13 @@ it('the CLI imports the rest, prints them in --json and exits 3', async () => {
     expect(run!.stderr).toContain('3 customers of upstream');
     expect(run!.stderr).toContain(nul);
     expect(await store.countCustomers(tenantId)).toBe(BOOK - 3);
+
+    // `upstream reconcile` names the same three, for the same reasons (exit 1: the books differ by them).
+    const reconciled = await failingCli(['upstream', 'reconcile', tenantId, upstreamId, '--json'], env);
+    expect(reconciled?.code).toBe(1);
+    const report = JSON.parse(reconciled!.stdout) as { counts: { refused: number }; refused: JobView['refused'] };
+    expect(report.counts.refused).toBe(3);
+    expectRefusals(report.refused);
   } finally {
     await proxy.close();
   }

@@ -58,7 +58,7 @@ export function bookDeps(store: Store, env: Env, dialects: readonly AnyDialect[]
     maxCustomerBytes: config.maxCustomerBytes,
     replicas: upstreamsOf(store, { dialects, keyring, timeoutMs: config.upstreamTimeoutMs }).replicas,
   });
-  return { store, service, client };
+  return { store, service, client, maxCustomerBytes: config.maxCustomerBytes };
 }
 
 /** A running count on stderr when it is a terminal (the total of a provider's list is not known ahead). */

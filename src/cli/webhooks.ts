@@ -27,16 +27,22 @@ async function withWebhooks<T>({ env, all }: Cli, ref: string, work: (webhooks: 
   }
 }
 
-const shown = (row: EndpointRow) => ({
-  id: row.id,
-  url: row.url,
-  format: row.format,
-  dialect: row.dialect,
-  events: (JSON.parse(row.events) as string[]).join(','),
-  mode: Number(row.livemode) === 1 ? 'live' : 'test',
-  status: row.status,
-  created_at: row.created_at,
-});
+/** `held_until`: the end of the endpoint's hold (its receiver down, docs/webhooks.md) while it runs, else null. */
+const shown = (row: EndpointRow, now = new Date()) => {
+  const held = row.held_until !== null && row.held_until > now.toISOString();
+  return {
+    id: row.id,
+    url: row.url,
+    format: row.format,
+    dialect: row.dialect,
+    events: (JSON.parse(row.events) as string[]).join(','),
+    mode: Number(row.livemode) === 1 ? 'live' : 'test',
+    status: row.status,
+    held_until: held ? row.held_until : null,
+    held_rounds: Number(row.held_rounds),
+    created_at: row.created_at,
+  };
+};
 
 const out = (json: boolean | undefined, value: unknown, human: () => string): void => {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : human());
@@ -74,8 +80,8 @@ export function registerWebhookCommands(program: Command, env: Env, all: readonl
     .command('list <tenant>')
     .option('--json', 'print one JSON array and nothing else')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const rows = (await withWebhooks(cli, ref, (w, tenantId) => w.repo.endpoints(tenantId))).map(shown);
-      out(opts.json, rows, () => table(rows, ['id', 'url', 'format', 'dialect', 'events', 'mode', 'status']));
+      const rows = (await withWebhooks(cli, ref, (w, tenantId) => w.repo.endpoints(tenantId))).map((row) => shown(row));
+      out(opts.json, rows, () => table(rows, ['id', 'url', 'format', 'dialect', 'events', 'mode', 'status', 'held_until']));
     });
   webhook.command('remove <tenant> <id>').action(async (ref: string, id: string) => {
     await withWebhooks(cli, ref, (w, tenantId) => w.remove(tenantId, id));

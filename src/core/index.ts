@@ -6,7 +6,7 @@ export * from './ids.ts';
 export * from './customer-list.ts';
 export * from './replicas.ts';
 export * from './via.ts';
-export { checkUpdateConditions, concurrentUpdate } from './write-checks.ts';
+export { checkGrowth, checkUpdateConditions, concurrentUpdate } from './write-checks.ts';
 export { createdFields, newCustomer } from './new-customer.ts';
 export { BaseMoved } from './write-plans.ts';
 export { WriteQueue, QueueTimeout } from './write-queue.ts';

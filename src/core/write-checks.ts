@@ -50,7 +50,12 @@ export function checkInvariants(fields: CustomerFields, only?: readonly FieldCha
 }
 
 /** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
-export function checkGrowth(before: CustomerFields, after: CustomerFields, ctx: WriteRequest, maxBytes: number | undefined): void {
+export function checkGrowth(
+  before: CustomerFields,
+  after: CustomerFields,
+  ctx: Pick<WriteRequest, 'metadataMaxKeys'>,
+  maxBytes: number | undefined,
+): void {
   const max = ctx.metadataMaxKeys;
   if (max !== undefined && after.metadata !== before.metadata) {
     const keys = Object.keys(after.metadata).length;

@@ -90,7 +90,12 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
 
   api.get('/upstreams/:id/reconciliation', read, async (c) => {
     const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
-    return c.json(await reconcile({ store: rt.store, client: rt.upstreams }, row, { now: rt.now, sleep: boundedWaits() }));
+    return c.json(
+      await reconcile({ store: rt.store, client: rt.upstreams, maxCustomerBytes: rt.config.maxCustomerBytes }, row, {
+        now: rt.now,
+        sleep: boundedWaits(),
+      }),
+    );
   });
 
   api.get('/upstreams/:id/create-attempts', read, async (c) => {

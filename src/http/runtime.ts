@@ -231,7 +231,10 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     inFlight: new AddressSlots(deps.config.maxInFlightPerAddress),
     clientAddress: deps.clientAddress ?? ((c) => c.req.header('cf-connecting-ip')),
     webhooks,
-    imports: new ImportJobs({ store: deps.store, service, client: upstreams }, { logger, now, holder: deps.importHolder }),
+    imports: new ImportJobs(
+      { store: deps.store, service, client: upstreams, maxCustomerBytes: deps.config.maxCustomerBytes },
+      { logger, now, holder: deps.importHolder },
+    ),
     upstreams,
 
     requestLog: new RequestLog(deps.config.requestLogSize),

@@ -19,7 +19,13 @@ import type { AfterAuth } from './pipeline.ts';
 // (https://docs.stripe.com/api/webhook_endpoints, https://docs.stripe.com/api/events) beside their
 // customers, so the Stripe SDK's webhookEndpoints and events calls work unchanged.
 
-export function endpointView(row: EndpointRow, secret?: string) {
+/**
+ * The gateway's view of an endpoint. `now`: whether its hold (a receiver down, docs/webhooks.md)
+ * still runs: `held`, until `held_until`; `held_rounds`, the failed rounds in a row its backoff
+ * counts (0 once a round is answered). Not on Stripe's routes, whose shape is Stripe's.
+ */
+export function endpointView(row: EndpointRow, now: Date, secret?: string) {
+  const held = row.held_until !== null && row.held_until > now.toISOString();
   return {
     id: row.id,
     object: 'webhook_endpoint',
@@ -30,6 +36,9 @@ export function endpointView(row: EndpointRow, secret?: string) {
     status: row.status,
     livemode: Number(row.livemode) === 1,
     failures: Number(row.failures),
+    held,
+    held_until: held ? row.held_until : null,
+    held_rounds: Number(row.held_rounds),
     created_at: row.created_at,
     ...(row.previous_until ? { previous_secret_until: row.previous_until } : {}),
     ...(secret !== undefined ? { secret } : {}),
@@ -70,16 +79,16 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
         events: b.enabled_events,
         livemode: p.livemode,
       });
-      return c.json(endpointView(endpoint, secret), 201);
+      return c.json(endpointView(endpoint, rt.now(), secret), 201);
     }),
   );
   api.get(
     '/webhook_endpoints',
-    run(async (c, p) => c.json({ object: 'list', data: (await wh.repo.endpoints(scope(p))).map((e) => endpointView(e)) })),
+    run(async (c, p) => c.json({ object: 'list', data: (await wh.repo.endpoints(scope(p))).map((e) => endpointView(e, rt.now())) })),
   );
   api.get(
     '/webhook_endpoints/:id',
-    run(async (c, p) => c.json(endpointView(await wh.get(scope(p), c.req.param('id') ?? '')))),
+    run(async (c, p) => c.json(endpointView(await wh.get(scope(p), c.req.param('id') ?? ''), rt.now()))),
   );
   api.delete(
     '/webhook_endpoints/:id',
@@ -93,7 +102,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
     run(async (c, p) => {
       const b = onlyParameters(await bodyObject(c, rt, ['json']), ['expires_in_seconds']);
       const { endpoint, secret } = await wh.roll(scope(p), c.req.param('id') ?? '', overlapOf(b.expires_in_seconds));
-      return c.json(endpointView(endpoint, secret));
+      return c.json(endpointView(endpoint, rt.now(), secret));
     }),
   );
   for (const [path, enabled] of [
@@ -102,7 +111,7 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   ] as const) {
     api.post(
       `/webhook_endpoints/:id/${path}`,
-      run(async (c, p) => c.json(endpointView(await wh.setEnabled(scope(p), c.req.param('id') ?? '', enabled)))),
+      run(async (c, p) => c.json(endpointView(await wh.setEnabled(scope(p), c.req.param('id') ?? '', enabled), rt.now()))),
     );
   }
   api.get(

@@ -3,7 +3,7 @@ import { queryBuilder } from '../store/compiler.ts';
 import type { Store, UpstreamMode, UpstreamRow } from '../store/index.ts';
 import type { CustomersTable } from '../store/schema.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
-import { pageWithRetries, sleepFor } from '../upstream/list-pages.ts';
+import { notStorable, pageWithRetries, sleepFor } from '../upstream/list-pages.ts';
 import { PagedWalk } from '../upstream/list-shift.ts';
 import { reconciledEvent } from '../upstream/cut-over.ts';
 import { historyStep } from '../upstream/registry.ts';
@@ -39,9 +39,11 @@ export interface Reconciliation {
   readonly missing_local: readonly string[];
   readonly differences: readonly { readonly customer: string; readonly upstream_id: string; readonly fields: readonly FieldDiff[] }[];
   /**
-   * Upstream customers holding what this gateway cannot store (a NUL character), with what: one
-   * no local customer is linked to is also among `missing_local`; a linked one is not compared
-   * (its values cannot be read as they are there), and counts as a difference.
+   * Upstream customers this gateway cannot store as the provider holds them, with why: the ones
+   * and the reasons an import names (a NUL character, an email that is none, a customer past
+   * CUSTGATE_MAX_CUSTOMER_BYTES). One no local customer is linked to is also among
+   * `missing_local`; a linked one is not compared (its copy here cannot be what the provider
+   * holds), and counts as a difference.
    */
   readonly refused: readonly { readonly upstream_id: string; readonly reason: string }[];
   /** [local UUID, upstream id] of linked customers the upstream holds (`custgate upstream reconcile --ids` prints them all). */
@@ -70,7 +72,7 @@ const chunksOf = <T>(items: readonly T[]): T[][] =>
   Array.from({ length: Math.ceil(items.length / chunk) }, (_, i) => items.slice(i * chunk, (i + 1) * chunk));
 
 export async function reconcile(
-  deps: { readonly store: Store; readonly client: UpstreamClient },
+  deps: { readonly store: Store; readonly client: UpstreamClient; readonly maxCustomerBytes?: number | undefined },
   row: UpstreamRow,
   options: ReconcileOptions = {},
 ): Promise<Reconciliation> {
@@ -102,12 +104,14 @@ export async function reconcile(
   try {
     // A list paged by position is checked for moving under the walk (list-shift.ts): a customer
     // created or deleted there meanwhile would otherwise hide another, reported missing here.
-    // A customer holding what no answer may (a NUL character) is named, not the end of the walk.
+    // A customer this gateway cannot store as the provider holds it (a NUL character, an email
+    // that is none, past CUSTGATE_MAX_CUSTOMER_BYTES) is named, as the import names it, not the end of the walk.
     const walk = new PagedWalk((token) => pageWithRetries(client, upstream, token, options.sleep ?? sleepFor, true));
     while (!walk.done) {
       const step = await walk.next();
       if (step.kind === 'lost') continue;
       const page = step.page;
+      const notHere = notStorable(page, deps.maxCustomerBytes);
       const fresh = await stageFresh(store, run, stagedAt, page.customers);
       counts.upstream += fresh.length;
       const locals = await linkedLocals(
@@ -117,7 +121,7 @@ export async function reconcile(
       );
       for (const c of fresh) {
         const r = locals.get(c.id);
-        const why = page.refused.get(c.id);
+        const why = notHere.get(c.id);
         if (why !== undefined && counts.refused++ < limit) refused.push({ upstream_id: c.id, reason: why });
         // The provider still holds a customer deleted here (its delete was not delivered, or the
         // provider has none): the two books differ by that customer.

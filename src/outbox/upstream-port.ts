@@ -222,7 +222,7 @@ export class ClientPort implements UpstreamPort {
     const upstream = await this.#open(tenantId, target.id);
     const link = upstream && (await this.#store.upstreams.findLink(tenantId, upstream.id, customerId));
     if (!upstream || !link) return undefined;
-    const copy = await client.fetchCustomer(upstream, link.remote_id);
+    const copy = await client.fetchLinked(upstream, link);
     return { fields: applyPatch(base, copy.patch), version: null };
   }
 

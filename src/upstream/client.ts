@@ -1,5 +1,7 @@
 import type { AnyDialect, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
+import { uuidPattern } from '../core/index.ts';
+import type { CustomerPatch } from '../../schemas/index.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
 import { answerProblem, flaggedCustomers, hasControl, screenList } from './answer-checks.ts';
 import { type Fetch, send, type Transport, transportOf } from './http.ts';
@@ -126,10 +128,11 @@ export class UpstreamClient {
   /**
    * Delivers one canonical write: an update of the linked customer, or a create (the whole
    * customer after the write) where there is no link yet. Resolves to the upstream's view; throws
-   * the upstream's refusal or failure as a canonical GatewayError.
+   * the upstream's refusal or failure as a canonical GatewayError. An update answered with another
+   * customer than the link's is a failure (#call): not delivered, retried as any provider failure.
    */
   async push(upstream: Upstream, link: LinkRow | undefined, write: UpstreamWrite): Promise<Pushed> {
-    return this.send(upstream, requestFor(upstream, link, write), link === undefined);
+    return this.send(upstream, requestFor(upstream, link, write), link === undefined, undefined, link?.remote_id);
   }
 
   /**
@@ -138,7 +141,7 @@ export class UpstreamClient {
    * show (see #call).
    */
   async send(upstream: Upstream, request: ClientRequest, create = false, via?: string, linked?: string): Promise<Pushed> {
-    if (!create) return this.#call(upstream, request, via, linked);
+    if (!create) return this.#call(upstream, request, via, linked === undefined ? undefined : { id: linked });
     return this.#call(upstream, request, via).catch((error: unknown) => {
       // There is no customer a create could miss: a 404 is the provider's (or its address's) fault.
       if (error instanceof GatewayError && error.code === 'not_found') {
@@ -148,14 +151,19 @@ export class UpstreamClient {
     });
   }
 
-  /** Reads a customer from the upstream by any id its path takes (an alias, an external id: the answer shows its own). */
-  async fetchCustomer(upstream: Upstream, upstreamId: string, via?: string): Promise<Pushed> {
-    return this.#call(upstream, upstream.dialect.client.retrieve(upstreamId, upstream.credentials), via);
+  /**
+   * Reads a customer from the upstream by any reference its path takes: its id, an alias, an
+   * external id. The answer must show that reference as its id, alias or external id: another
+   * customer's answer (a router or cache mixing answers up) is the provider's fault (#call).
+   */
+  async fetchCustomer(upstream: Upstream, reference: string, via?: string): Promise<Pushed> {
+    const request = upstream.dialect.client.retrieve(reference, upstream.credentials);
+    return this.#call(upstream, request, via, { reference });
   }
 
   /** Reads a linked customer by its id there: an answer showing another customer is the provider's fault (#call). */
   async fetchLinked(upstream: Upstream, link: Pick<LinkRow, 'remote_id'>): Promise<Pushed> {
-    return this.#call(upstream, upstream.dialect.client.retrieve(link.remote_id, upstream.credentials), undefined, link.remote_id);
+    return this.#call(upstream, upstream.dialect.client.retrieve(link.remote_id, upstream.credentials), undefined, { id: link.remote_id });
   }
 
   /**
@@ -210,18 +218,20 @@ export class UpstreamClient {
   }
 
   /**
-   * `expected`: the id of the customer asked for. The answer of a provider (or a cache or router
-   * before it) showing another customer says nothing of this one's state, nor that the write
-   * reached it: taken in, it would become this customer's copy, and the client told so.
+   * `expected`: the customer asked for, by its id there or by a reference the answer shows. The
+   * answer of a provider (or a cache or router before it) showing another customer says nothing of
+   * this one's state, nor that the write reached it: taken in, it would become this customer's
+   * copy (or another local customer's link), and the client told so.
    */
-  async #call(upstream: Upstream, request: ClientRequest, via?: string, expected?: string): Promise<Pushed> {
+  async #call(upstream: Upstream, request: ClientRequest, via?: string, expected?: Expected): Promise<Pushed> {
     const parsed = upstream.dialect.client.parse(await this.#answer(upstream, request, via));
     if (parsed instanceof GatewayError) throw parsed;
     checkRemoteId(parsed.id);
-    if (expected !== undefined && parsed.id !== expected) {
+    const asked = expected === undefined ? undefined : 'id' in expected ? expected.id : expected.reference;
+    if (expected !== undefined && !('id' in expected ? parsed.id === expected.id : showsReference(parsed, expected.reference))) {
       throw new GatewayError(
         'bad_gateway',
-        `The upstream provider answered with customer ${JSON.stringify(parsed.id)} to a request for customer ${JSON.stringify(expected)}.`,
+        `The upstream provider answered with customer ${JSON.stringify(parsed.id)} to a request for customer ${JSON.stringify(asked)}.`,
       );
     }
     return { upstreamId: parsed.id, patch: parsed.patch };
@@ -242,6 +252,20 @@ export class UpstreamClient {
     if (problem) throw answerRefused(problem);
     return response.body;
   }
+}
+
+/** The customer a request names: by its id at the provider, or by any reference its path takes. */
+type Expected = { readonly id: string } | { readonly reference: string };
+
+/**
+ * Whether an answer shows the reference it was asked by: as its id, its alias or its external id.
+ * A UUID compares without case (a path takes either; the answer shows its own spelling).
+ */
+function showsReference(parsed: { readonly id: string; readonly patch: CustomerPatch }, reference: string): boolean {
+  const same = (value: string | null | undefined) =>
+    value === reference || (value != null && uuidPattern.test(reference) && value.toLowerCase() === reference.toLowerCase());
+  const setTo = (op: CustomerPatch['alias']) => (op?.op === 'set' ? op.value : undefined);
+  return same(parsed.id) || same(setTo(parsed.patch.alias)) || same(setTo(parsed.patch.external_id));
 }
 
 const answerRefused = (problem: string) => new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);

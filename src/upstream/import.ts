@@ -47,6 +47,8 @@ export interface ImportDeps {
   readonly store: Store;
   readonly service: CustomerService;
   readonly client: UpstreamClient;
+  /** CUSTGATE_MAX_CUSTOMER_BYTES: a provider customer larger is named, not stored (list-pages.ts notStorable). */
+  readonly maxCustomerBytes?: number | undefined;
 }
 
 /** Customers of a page stored at once (a page is at most 100 in every dialect's list). */
@@ -256,7 +258,7 @@ export async function runImport(
     return imported;
   };
   try {
-    const walk = new PagedWalk((token) => checkedPage(deps.client, upstream, token, sleep), {
+    const walk = new PagedWalk((token) => checkedPage(deps.client, upstream, token, sleep, deps.maxCustomerBytes), {
       token: checkpoint.next_token ?? undefined,
       anchor: anchorIn(checkpoint),
     });

@@ -1,4 +1,5 @@
-import { applyPatch, checkInvariants } from '../core/index.ts';
+import { applyPatch, checkGrowth, checkInvariants } from '../core/index.ts';
+import type { ClientCustomer } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
 import type { ListedPage, Upstream, UpstreamClient } from './client.ts';
@@ -42,15 +43,16 @@ export async function pageWithRetries(
 
 /**
  * A page of the upstream's list, checked whole before any of it is stored: a bad page stores
- * nothing. A customer of it this gateway cannot store as the provider holds it (a NUL character,
- * a value past the canonical limits) is named in `refused`, with what is wrong, and the rest of
- * the page is good: the import leaves that one out and goes on (import.ts).
+ * nothing. A customer of it this gateway cannot store as the provider holds it is named in
+ * `refused` (notStorable), and the rest of the page is good: the import leaves that one out and
+ * goes on (import.ts). `maxCustomerBytes`: CUSTGATE_MAX_CUSTOMER_BYTES.
  */
 export async function checkedPage(
   client: UpstreamClient,
   upstream: Upstream,
   token: string | undefined,
   sleep: (ms: number) => Promise<void>,
+  maxCustomerBytes: number | undefined,
 ): Promise<ListedPage> {
   const page = await pageWithRetries(client, upstream, token, sleep, true);
   const ids = new Set(page.customers.map((c) => c.id));
@@ -58,16 +60,36 @@ export async function checkedPage(
   if (page.next !== undefined && page.customers.length === 0) {
     throw new GatewayError('bad_gateway', "The upstream's list page is empty but names a next page.");
   }
+  return { ...page, refused: notStorable(page, maxCustomerBytes) };
+}
+
+/**
+ * The customers of a page read with `screen` this gateway cannot store as the provider holds them,
+ * by id, with why: what the answer checks found (a NUL character), then what a create from it
+ * checks before it reads the store (the canonical checks, as an email that is none, and
+ * CUSTGATE_MAX_CUSTOMER_BYTES). One list for the import and `upstream reconcile`, so both name
+ * the same customers for the same reasons.
+ */
+export function notStorable(page: ListedPage, maxCustomerBytes: number | undefined): Map<string, string> {
   const refused = new Map(page.refused);
   for (const customer of page.customers) {
     if (refused.has(customer.id)) continue;
-    try {
-      checkInvariants(applyPatch(fieldDefaults, customer.patch));
-    } catch (error) {
-      refused.set(customer.id, whyRefused(error) ?? (error instanceof Error ? error.message : String(error)));
-    }
+    const why = whyNotStorable(customer, maxCustomerBytes);
+    if (why !== undefined) refused.set(customer.id, why);
   }
-  return { ...page, refused };
+  return refused;
+}
+
+function whyNotStorable(customer: ClientCustomer, maxCustomerBytes: number | undefined): string | undefined {
+  try {
+    // The import's create starts from the defaults with the provider's values over them (import-one.ts).
+    const fields = applyPatch(fieldDefaults, customer.patch);
+    checkInvariants(fields);
+    checkGrowth(fieldDefaults, fields, {}, maxCustomerBytes);
+    return undefined;
+  } catch (error) {
+    return whyRefused(error) ?? (error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**
