@@ -133,6 +133,12 @@ it('a second resync of the same version is sent again under its own Idempotency-
   expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('backfill');
   expect((await m.deliveries(one.uuid)).every((d) => d.state === 'delivered')).toBe(true);
   expect((await m.post('resync', { customers: 'x' })).status).toBe(400);
+
+  // Another tenant's upstream and another tenant's customer are not found.
+  const other = await mirrorOf('resync-other', 'wooshpay');
+  const theirs = await other.create({ name: 'Theirs' });
+  expect((await gw.request(`/gateway/v1/upstreams/${m.upstream.id}/resync`, { method: 'POST', headers: other.auth })).status).toBe(404);
+  expect((await m.post('resync', { customers: [theirs.uuid] })).status).toBe(404);
 });
 
 it('a field the mirror cannot carry is left out of the resync and named on the delivery; the rest is sent', {

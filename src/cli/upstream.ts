@@ -152,10 +152,13 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
     .description(
       'send a mirror or shadow upstream the whole local state of customers whose copy was changed at the provider: those named, or else those the last reconciliation found different; a running gateway delivers them',
     )
-    .option('--customer <id>', 'a customer to resync (UUID or cus_ id; repeat for more)', (v: string, all: string[]) => [...all, v], [])
+    .option('--customer <id>', 'a customer to resync (UUID or cus_ id; repeat for more)', (v: string, all?: string[]) => [
+      ...(all ?? []),
+      v,
+    ])
     .option('--json', 'print the result as JSON')
-    .action(async (ref: string, id: string, opts: { customer: string[]; json?: boolean }) => {
-      const done = await withStore(env, async (store) => resync(store, await tenantId(store, ref), id, opts.customer, new Date()));
+    .action(async (ref: string, id: string, opts: { customer?: string[]; json?: boolean }) => {
+      const done = await withStore(env, async (store) => resync(store, await tenantId(store, ref), id, opts.customer ?? [], new Date()));
       if (opts.json) return console.log(JSON.stringify(done));
       const of = done.from === 'named' ? 'named' : `the last reconciliation (${done.reconciled_at}) found different`;
       console.log(
