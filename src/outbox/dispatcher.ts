@@ -196,10 +196,13 @@ export class Dispatcher {
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
     let outcome: DeliveryOutcome;
     try {
-      // A resync reads what the provider holds first (a failed read is retried as a failed send):
-      // what it cannot carry is named only where that differs, and its extra metadata keys go.
+      // A resync reads what the provider holds first: what it cannot carry is named only where that
+      // differs, and its extra metadata keys go. A copy it cannot read (one holding a NUL, which
+      // reconcile names) gets every field, judged on nothing, rather than never being sent.
       if (work.resync && work.action === 'update') {
-        const there = await this.#o.port.read(work.tenantId, upstream, work.customerId, work.fields, controller.signal);
+        const there = await this.#o.port
+          .read(work.tenantId, upstream, work.customerId, work.fields, controller.signal)
+          .catch(() => undefined);
         if (there) work = resyncOver(this.#o.dialects, work, there.fields);
       }
       outcome = await this.#o.port.deliver(work, controller.signal);
