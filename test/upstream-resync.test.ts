@@ -161,3 +161,24 @@ it('a field the mirror cannot carry is left out of the resync and named on the d
   const after = await m.reconciled();
   expect(after.differences.map((d) => d.fields.map((f) => f.field))).toEqual([['shipping']]);
 });
+
+it('a write still in line when the resync comes: its delivery becomes the resync, and sends the whole state once', {
+  timeout: 90_000,
+}, async () => {
+  const m = await mirrorOf('resync-in-line', 'wooshpay');
+  const one = await m.create({ name: 'In Line', email: 'line@example.com' });
+  await editThere(one.remote, { email: 'there@example.com' });
+  const { gw } = rig;
+  const local = (await gw.store.findCustomer(m.tenant.tenant.id, 'uuid', one.uuid))!;
+  const write = await gw.request(`/wooshpay/v1/customers/${local.public_id}`, jsonInit('POST', { name: 'Renamed Here' }, m.auth));
+  expect(write.status).toBe(200);
+  const res = await m.post('resync', { customers: [local.public_id] });
+  expect(await res.json()).toMatchObject({ queued: [{ customer: one.uuid, version: 2 }] });
+  expect((await m.deliveries(one.uuid)).map((d) => [d.version, d.state, d.resync])).toEqual([
+    [1, 'delivered', false],
+    [2, 'pending', true],
+  ]);
+  await drainTenant(gw.dispatcher, gw.store.outbox, m.tenant.tenant.id);
+  // Without the resync, version 2 carried the name alone and the email edited there stayed.
+  expect(await heldThere(one.remote)).toMatchObject({ name: 'Renamed Here', email: 'line@example.com' });
+});
