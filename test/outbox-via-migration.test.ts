@@ -11,11 +11,15 @@ import { testStore } from './support/store.ts';
 
 it('migration 0029 keeps every outbox row, pending and dead, with no Via; the pending one is still due', async () => {
   const store = await testStore({}, { migrateTo: '0026_upstream_create_attempts' });
-  type Legacy = Omit<DeliveryRow, 'via'>;
+  type Legacy = Omit<DeliveryRow, 'via' | 'resync'>;
   const db = queryBuilder(store.executor.backend) as unknown as Kysely<{ outbox: Legacy & { via?: string | null } }>;
   const at = '2026-11-01T00:00:00.000Z';
   const keyed = { upstream_id: 'up_legacy', customer_id: '00000000-0000-4000-8000-000000000001', version: 1 };
-  const { via: _none, ...base }: DeliveryRow = pendingDelivery({ ...keyed, tenant_id: 'ten_legacy', action: 'create' }, at);
+  const {
+    via: _none,
+    resync: _noResync,
+    ...base
+  }: DeliveryRow = pendingDelivery({ ...keyed, tenant_id: 'ten_legacy', action: 'create' }, at);
   const rows: Legacy[] = [
     base,
     { ...base, customer_id: '00000000-0000-4000-8000-000000000002', state: 'dead', attempts: 8, last_error: 'upstream_timeout: gone' },
@@ -25,7 +29,7 @@ it('migration 0029 keeps every outbox row, pending and dead, with no Via; the pe
 
   const stored = await store.outbox.list({ tenantId: 'ten_legacy' });
   expect(stored.map(({ version, attempts, ...row }) => ({ ...row, version: Number(version), attempts: Number(attempts) }))).toEqual(
-    rows.map((row) => ({ ...row, via: null })),
+    rows.map((row) => ({ ...row, via: null, resync: null })),
   );
   expect((await store.outbox.due('2026-12-01T00:00:00.000Z', 10)).map((d) => d.customer_id)).toEqual([base.customer_id]);
 });

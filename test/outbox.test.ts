@@ -138,6 +138,7 @@ describe('outbox: recorded with the write', () => {
       created_at: row.updated_at,
       updated_at: row.updated_at,
       via: null,
+      resync: null,
     });
     const stale = {
       row: { ...row, version: 3 },

@@ -16,6 +16,7 @@ import { withGrantWarnings as withWarnings } from '../upstream/grants.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { keyringFor } from '../upstream/secrets.ts';
 import { type CreateAttemptView, clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
+import { resync } from '../outbox/resync.ts';
 import { bookCommands } from './book.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import type { Store } from '../store/index.ts';
@@ -145,6 +146,29 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
       if (done.forced) console.error(`warning: promoted by force past: ${done.blockers.join('; ')}`);
       console.log(opts.json ? JSON.stringify({ ...done.upstream, forced: done.forced }) : `promoted ${line(done.upstream)}`);
       printWarnings(done.upstream.warnings);
+    });
+  upstream
+    .command('resync <tenant> <upstream-id>')
+    .description(
+      'send a mirror or shadow upstream the whole local state of customers whose copy was changed at the provider: those named, or else those the last reconciliation found different; a running gateway delivers them',
+    )
+    .option('--customer <id>', 'a customer to resync (UUID or cus_ id; repeat for more)', (v: string, all?: string[]) => [
+      ...(all ?? []),
+      v,
+    ])
+    .option('--json', 'print the result as JSON')
+    .action(async (ref: string, id: string, opts: { customer?: string[]; json?: boolean }) => {
+      const done = await withStore(env, async (store) => resync(store, await tenantId(store, ref), id, opts.customer ?? [], new Date()));
+      if (opts.json) return console.log(JSON.stringify(done));
+      const of = done.from === 'named' ? 'named' : `the last reconciliation (${done.reconciled_at}) found different`;
+      console.log(
+        `queued the whole local state of ${done.queued.length} customers ${of} for upstream ${done.upstream}; a running gateway delivers them`,
+      );
+      for (const s of done.skipped) console.error(`custgate: ${s.customer} not queued: ${s.reason}`);
+      if (done.truncated)
+        console.error(
+          'custgate: the reconciliation named only its first differing customers: reconcile and resync again once these are delivered',
+        );
     });
   upstream
     .command('demote <tenant> <upstream-id>')

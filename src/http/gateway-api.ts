@@ -5,6 +5,7 @@ import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
+import { resync } from '../outbox/resync.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
 import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
 import { withGrantWarnings } from '../upstream/grants.ts';
@@ -213,6 +214,14 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), force === true);
     const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
     return c.json({ ...detail, forced: promoted.forced });
+  });
+  // {"customers": [...]} (UUID or cus_ id) or none: those the last reconciliation found different (src/outbox/resync.ts).
+  api.post('/upstreams/:id/resync', gatewayAuth(dialects, rt, 'update'), async (c) => {
+    const principal = c.get('principal');
+    const { customers } = onlyParameters(await bodyObject(c, rt, ['json']), ['customers']);
+    if (customers !== undefined && (!Array.isArray(customers) || customers.some((x) => typeof x !== 'string' || x === '')))
+      throw badParameter('customers', 'customers must be an array of customer ids (UUID or cus_ id).');
+    return c.json(await resync(rt.store, principal.tenantId, c.req.param('id'), (customers as string[] | undefined) ?? [], rt.now()));
   });
   api.post('/upstreams/:id/demote', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');

@@ -3,7 +3,7 @@ import type { LeaseOutcome, Settlement } from '../store/lease.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { dialectOf } from '../upstream/client.ts';
 import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-diff.ts';
-import { deliveryWork } from './delivery-work.ts';
+import { deliveryWork, resyncOver } from './delivery-work.ts';
 import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
 import type { DrainPace } from './drain-pace.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, UpstreamPort } from './types.ts';
@@ -181,12 +181,13 @@ export class Dispatcher {
       return { outcome: 'skipped', settlement: settle('dead', { error: 'the upstream is no longer a mirror or shadow of this tenant' }) };
     }
     const since = await store.outbox.lastDelivered(row.upstream_id, row.customer_id);
-    if (since > row.version) {
-      // A dead version retried after a later one was delivered: that one carried its changes.
+    if (since > row.version && !row.resync) {
+      // A dead version retried after a later one was delivered: that one carried its changes. Not
+      // a resync: it sends the customer's state as it is now, whatever was delivered since.
       report.delivered++;
       return { outcome: 'skipped', settlement: settle('delivered', { error: null }) };
     }
-    const work = await deliveryWork(store, this.#o.dialects, row, upstream, since);
+    let work = await deliveryWork(store, this.#o.dialects, row, upstream, since);
     if (!work) {
       report.dead++;
       return { outcome: 'skipped', settlement: settle('dead', { error: 'the customer is no longer there' }) };
@@ -195,6 +196,15 @@ export class Dispatcher {
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
     let outcome: DeliveryOutcome;
     try {
+      // A resync reads what the provider holds first: what it cannot carry is named only where that
+      // differs, and its extra metadata keys go. A copy it cannot read (one holding a NUL, which
+      // reconcile names) gets every field, judged on nothing, rather than never being sent.
+      if (work.resync && work.action === 'update') {
+        const there = await this.#o.port
+          .read(work.tenantId, upstream, work.customerId, work.fields, controller.signal)
+          .catch(() => undefined);
+        if (there) work = resyncOver(this.#o.dialects, work, there.fields);
+      }
       outcome = await this.#o.port.deliver(work, controller.signal);
     } catch (error) {
       outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };

@@ -34,6 +34,7 @@ export function leaveOutUncarried(
   patch: CustomerPatch,
   given?: Customer,
   local?: Customer,
+  readThere = false,
 ): { patch: CustomerPatch; notCarried: string[] } {
   const alone = dialect.client.cannotCarry?.({ patch }) ?? [];
   const known = given && new Set(dialect.client.cannotCarry?.({ patch, current: given }) ?? []);
@@ -41,8 +42,9 @@ export function leaveOutUncarried(
   const unresolved = (f: string) =>
     !resolved || resolved.has(f) || (patch as Record<string, { op?: string } | undefined>)[f]?.op !== 'merge';
   // A whole field as on the change alone: an earlier delivery may have left it out, and the
-  // provider keep a value the local customer no longer had then (a Meteroid VAT number).
-  const declared = alone.filter((f) => (!known || !f.includes('.') || known.has(f)) && unresolved(f));
+  // provider keep a value the local customer no longer had then (a Meteroid VAT number). Not where
+  // `given` was read at the provider (a resync): it says what the provider holds.
+  const declared = alone.filter((f) => (!known || (!readThere && !f.includes('.')) || known.has(f)) && unresolved(f));
   if (declared.length === 0) return { patch, notCarried: [] };
   const out: Record<string, unknown> = { ...patch };
   // A member path (address.line2) is left to the client half, which sends no form for it.
@@ -84,13 +86,22 @@ export function notCarriedNote(dialect: AnyDialect, { notCarried, emptied, held 
  * refuse the write, so those fields are left out of the delivery and named, as declared ones are.
  */
 export async function leaveOutRefused(upstream: Upstream, link: LinkRow, work: DeliveryWork, current: Customer): Promise<Carried> {
-  const declared = leaveOutUncarried(upstream.dialect, work.patch, work.before && { ...current, ...work.before }, current);
+  const declared = leaveOutUncarried(
+    upstream.dialect,
+    work.patch,
+    work.before && { ...current, ...work.before },
+    current,
+    work.resync === true && work.before !== undefined,
+  );
   let patch = declared.patch;
   const client = upstream.dialect.client;
   // A field the provider shows but its update takes no value for (Wooshpay's tax_exempt or
   // preferred_locales, Bigcapital's currency) is in no delivery: it keeps the provider's value,
   // which the delivery names rather than being delivered in silence.
-  const shownOnly = work.changed.filter((f) => client.reads.includes(f) && !client.sends.includes(f));
+  // A resync knows what the provider holds (work.before, read there): only a field it holds at
+  // another value is kept from the local one.
+  const differs = (f: FieldName) => !work.resync || !work.before || JSON.stringify(work.before[f]) !== JSON.stringify(work.fields[f]);
+  const shownOnly = work.changed.filter((f) => client.reads.includes(f) && !client.sends.includes(f) && differs(f));
   // Only the keys this change touched: a "" key kept from before was named when it was written.
   const touchedKeys = work.metadataKeys && new Set(work.metadataKeys.map((key) => `metadata.${key}`));
   const keys = work.changed.includes('metadata')

@@ -100,6 +100,8 @@ export async function reconcile(
   const counts = { local: 0, upstream: 0, linked: 0, missing_upstream: 0, missing_local: 0, differing: 0, refused: 0 };
   const refused: Reconciliation['refused'][number][] = [];
   let refusedLinked = 0;
+  // What a resync sends without customers named (src/outbox/resync.ts), kept in the history.
+  const differing: string[] = [];
   const missingUpstream: string[] = [];
   try {
     // A list paged by position is checked for moving under the walk (list-shift.ts): a customer
@@ -132,12 +134,13 @@ export async function reconcile(
         if (counts.linked++ < limit) ids.push([r.id, c.id]);
         await options.onLinked?.(r.id, c.id);
         if (why !== undefined) {
-          refusedLinked++;
+          if (refusedLinked++ + counts.differing < limit) differing.push(r.id);
           continue;
         }
         const customer = rowToCustomer(r);
         const there = applyPatch(customer, c.patch);
         const diffs = shadowDiff(expectedAt(dialect, r.id, customer, there), there, fields);
+        if (diffs.length > 0 && refusedLinked + counts.differing < limit) differing.push(r.id);
         if (diffs.length > 0 && counts.differing++ < limit) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
       }
     }
@@ -178,6 +181,8 @@ export async function reconcile(
     clean,
     differences: counts.missing_upstream + counts.missing_local + counts.differing + refusedLinked,
     ...counts,
+    differing_customers: differing,
+    differing_truncated: counts.differing + refusedLinked > differing.length,
   });
   await store.upstreams.record(historyStep(row, reconciledEvent, row.mode as UpstreamMode, null, at, summary));
   return result;

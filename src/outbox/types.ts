@@ -25,6 +25,8 @@ export interface DeliveryWork {
   readonly idempotencyKey: string;
   /** The Via the write arrived with, carried onwards (src/upstream/loop.ts): a gateway it came from answers 508. */
   readonly via?: string;
+  /** A resync (`custgate upstream resync`): every field goes, judged against the provider's copy read first. */
+  readonly resync?: true;
   /** The customer's fields as of this version. */
   readonly fields: CustomerFields;
   /** The stored customer those fields were read from, so the port does not read it again. */

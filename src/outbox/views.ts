@@ -19,6 +19,8 @@ export function deliveryView(row: DeliveryRow) {
     customer: row.customer_id,
     version: Number(row.version),
     action: row.action,
+    /** True: it sends the customer's whole local state (`custgate upstream resync`), not only what changed. */
+    resync: row.resync !== null && row.resync !== undefined,
     state: row.state,
     attempts: Number(row.attempts),
     next_attempt_at: row.state === 'pending' ? row.next_attempt_at : null,

@@ -244,4 +244,14 @@ export const migrations0025: Record<string, Migration> = {
         .execute();
     },
   },
+  // `custgate upstream resync` (src/outbox/resync.ts): a delivery that sends the customer's whole
+  // local state, not the fields changed since the upstream's last delivered version, for a version
+  // that may have been delivered already (the provider's copy was edited there). Set (a token, null
+  // otherwise) on the row of the customer's current version, delivered or not; the token is part of
+  // the delivery's Idempotency-Key, so a provider does not answer it with the first delivery's reply.
+  '0054_outbox_resync': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('outbox').addColumn('resync', 'varchar(64)').execute();
+    },
+  },
 };

@@ -46,6 +46,7 @@ const deliveryColumns = [
   'created_at',
   'updated_at',
   'via',
+  'resync',
 ] as const satisfies readonly (keyof DeliveryRow)[];
 
 /** A delivery of one version to one upstream, due at once. */
@@ -64,6 +65,7 @@ export function pendingDelivery(
     created_at: at,
     updated_at: at,
     via: via ?? null,
+    resync: null,
   };
 }
 

@@ -104,6 +104,11 @@ export interface OutboxTable extends LeasedRow {
    * gateway mirroring back to the one the write came from answers 508 (src/upstream/loop.ts).
    */
   via: string | null;
+  /**
+   * Set by `custgate upstream resync` (migration 0054): this delivery sends the customer's whole
+   * local state, and the token goes into its Idempotency-Key (src/outbox/resync.ts).
+   */
+  resync: string | null;
 }
 
 /** One comparison of a customer with its copy at a shadow upstream. */
