@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { expect, it } from 'vitest';
+import { queryBuilder } from '../src/store/compiler.ts';
 import { type DeliveryRow, pendingDelivery, type Store } from '../src/store/index.ts';
 import type { PostgresExecutor } from '../src/store/postgres.ts';
 import type { SqliteExecutor } from '../src/store/sqlite.ts';
@@ -26,6 +27,12 @@ const rows: DeliveryRow[] = [
 ];
 const key = (r: Pick<DeliveryRow, 'customer_id' | 'version'>) => `${r.customer_id}@${Number(r.version)}`;
 
+/** Inserts the rows as the older release wrote them: without the columns later migrations added (0054's `resync`). */
+async function insertLegacy(store: Store): Promise<void> {
+  const db = queryBuilder(store.executor.backend);
+  for (const { resync: _resync, ...r } of rows) await store.executor.run(db.insertInto('outbox').values(r).compile());
+}
+
 /** The store's outbox rows as inserted (numbers as numbers), in key order. */
 async function storedRows(store: Store) {
   const stored = await store.outbox.list({ tenantId: 'ten_legacy' });
@@ -45,7 +52,7 @@ async function hasIndex(store: Store, name: string): Promise<boolean> {
 
 it('migration 0035 keeps every outbox row; the pick over them keeps order per customer, leases and dead rows', async () => {
   const store = await testStore({}, { migrateTo: '0029_outbox_via' });
-  for (const r of rows) await store.executor.atomic([store.outbox.insertStep(r)]);
+  await insertLegacy(store);
   await (store.executor as SqliteExecutor | PostgresExecutor).migrate();
 
   expect(await storedRows(store)).toEqual(rows);
@@ -56,7 +63,7 @@ it('migration 0035 keeps every outbox row; the pick over them keeps order per cu
 
 it('migration 0050 drops outbox_pending on SQLite only; every row and the pick, in its order, are as before', async () => {
   const store = await testStore({}, { migrateTo: '0049_link_import_mark_backfill' });
-  for (const r of rows) await store.executor.atomic([store.outbox.insertStep(r)]);
+  await insertLegacy(store);
   expect(await hasIndex(store, 'outbox_pending')).toBe(true);
   const now = '2026-12-01T00:00:00.000Z';
   const picked = (await store.outbox.due(now, 10)).map(key);
