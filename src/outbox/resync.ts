@@ -1,6 +1,6 @@
 import { GatewayError } from '../contract/errors.ts';
+import { uuidPattern } from '../core/ids.ts';
 import { queryBuilder } from '../store/compiler.ts';
-import { freshLease } from '../store/lease.ts';
 import { type CustomerRow, type DeliveryRow, pendingDelivery, type Store } from '../store/index.ts';
 import { reconciledEvent } from '../upstream/cut-over.ts';
 
@@ -34,11 +34,9 @@ export interface ReconciledDetail {
   readonly differing_truncated?: boolean;
 }
 
-const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A customer named by its UUID or its public id (cus_…). */
 async function customerNamed(store: Store, tenantId: string, ref: string): Promise<CustomerRow | undefined> {
-  if (uuidShape.test(ref)) return store.findCustomer(tenantId, 'uuid', ref.toLowerCase());
+  if (uuidPattern.test(ref)) return store.findCustomer(tenantId, 'uuid', ref.toLowerCase());
   return store.findCustomer(tenantId, 'public_id', ref);
 }
 
@@ -78,22 +76,7 @@ async function queueResync(store: Store, row: CustomerRow, upstreamId: string, t
   const db = queryBuilder(store.executor.backend);
   const version = Number(row.version);
   const key = { upstream_id: upstreamId, customer_id: row.id, version };
-  const updated = await store.executor.run(
-    db
-      .updateTable('outbox')
-      .set({ ...freshLease(at), resync: token, action: 'update', updated_at: at })
-      .where('upstream_id', '=', upstreamId)
-      .where('customer_id', '=', row.id)
-      .where('version', '=', version)
-      .where((eb) =>
-        eb.or([
-          eb('state', '=', 'delivered'),
-          eb('state', '=', 'dead'),
-          eb.and([eb('state', '=', 'pending'), eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at)])]),
-        ]),
-      )
-      .compile(),
-  );
+  const updated = await store.outbox.requeueResync(key, token, at);
   if (updated > 0) return true;
   const fresh: DeliveryRow = { ...pendingDelivery({ ...key, tenant_id: row.tenant_id, action: 'update' }, at), resync: token };
   const inserted = await store.executor.run(

@@ -242,6 +242,21 @@ export class OutboxStore {
   }
 
   /**
+   * Puts a delivery back in line as a resync (src/outbox/resync.ts): delivered already, dead, or
+   * pending and not being sent, it becomes pending again with a fresh lease and `token`. A row a
+   * dispatcher is sending now is left to it (0 changed).
+   */
+  async requeueResync(key: DeliveryKey, token: string, now: string): Promise<number> {
+    const q = this.#db
+      .updateTable('outbox')
+      .set({ ...freshLease(now), resync: token, action: 'update', updated_at: now })
+      .where(byKey(key))
+      .where((eb) => eb.or([eb('state', '=', 'delivered'), notInFlight(now)(eb)]))
+      .compile();
+    return this.#executor.run(q);
+  }
+
+  /**
    * Removes deliveries that will not be sent (never one that was delivered: that is history, nor
    * one a dispatcher is sending now: it may reach the provider whatever is done here).
    */
