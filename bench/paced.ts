@@ -19,7 +19,7 @@ import { stageLegend, tailStages } from './tail-stages.ts';
 // bench/main-thread-probe.mjs loaded into the server), a late send of the pacer. Every paced row
 // also gets the pacer's own lateness. BENCH_PACED_PAGES (e.g. `250,1000`) runs the custgate rows
 // once per CUSTGATE_SQLITE_CHECKPOINT_PAGES value; BENCH_PACED_SYNC (`full`, `normal` or both, the
-// default) which synchronous settings they run with.
+// default) which synchronous settings they run with; BENCH_PACED_WRITER the writer they use.
 
 const probe = pathToFileURL(new URL('./main-thread-probe.mjs', import.meta.url).pathname).href;
 
@@ -44,6 +44,8 @@ export async function pacedRows(ctx: RowContext, dir: string, customers: number,
   const wooshpay = ctx.registered.filter((d) => d.name === 'wooshpay');
   const pagesList = (process.env.BENCH_PACED_PAGES ?? '').split(',').filter((p) => p.trim() !== '');
   const syncs = (process.env.BENCH_PACED_SYNC ?? 'full,normal').split(',').map((s) => s.trim());
+  // The writer (CUSTGATE_SQLITE_WRITER, `thread` or `inline`) every custgate row runs with; unset, the default.
+  const writerMode = process.env.BENCH_PACED_WRITER?.trim();
   const variants = (['full', 'normal'] as const)
     .filter((s) => syncs.includes(s))
     .flatMap((synchronous) =>
@@ -62,12 +64,13 @@ export async function pacedRows(ctx: RowContext, dir: string, customers: number,
         CUSTGATE_SQLITE_SYNCHRONOUS: synchronous,
         CUSTGATE_SQLITE_CHECKPOINT: checkpoint,
         ...(pages ? { CUSTGATE_SQLITE_CHECKPOINT_PAGES: pages.trim() } : {}),
+        ...(writerMode ? { CUSTGATE_SQLITE_WRITER: writerMode } : {}),
         CUSTGATE_SQLITE_WRITER_TRACE: trace,
         BENCH_MAIN_THREAD_TRACE: mainTrace,
         CUSTGATE_REQUEST_TRACE: requestTrace,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim(),
       };
-      const tag = ` (sync=${synchronous.toUpperCase()}, checkpoint ${checkpoint}${pages ? `, ${pages.trim()} pages` : ''})`;
+      const tag = ` (sync=${synchronous.toUpperCase()}${writerMode ? `, ${writerMode} writer` : ''}, checkpoint ${checkpoint}${pages ? `, ${pages.trim()} pages` : ''})`;
       const server = { backend: 'sqlite', customers, dialects: wooshpay, retrieve: false, fixedRate: true, saturate: false } as const;
       await custgate(paced, dir, { ...server, tag, env });
       const window = windows.at(-1);
