@@ -152,6 +152,8 @@ describe('outbox: recorded with the write', () => {
         credential_id: 'c',
         changes: '[]',
         created_at: row.updated_at,
+        request_id: null,
+        idempotency_key: null,
       },
       deliveries: [delivery(3)],
     };

@@ -160,6 +160,22 @@ describe('simulate rules through /gateway/v1/simulate', () => {
     expect(((await (await rules(gw)).json()) as { data: unknown[] }).data).toEqual([]);
   });
 
+  it('a method no dialect route takes (a typo) is a 400 naming the methods, not a rule that never fires', async () => {
+    // Before: any three to seven letters were stored, and the rule matched no request at all.
+    for (const method of ['POTS', 'FETCH', 'OPTIONS']) {
+      const res = await rules(gw, { body: { status: '503', method } });
+      expect(res.status, method).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        `method ${method}: one of GET, HEAD, POST, PUT, PATCH, DELETE`,
+      );
+    }
+    expect(((await (await rules(gw)).json()) as { data: unknown[] }).data).toEqual([]);
+    // A method in any case is the method.
+    const added = (await (await rules(gw, { body: { status: '503', method: 'patch' } })).json()) as { id: string; method: string };
+    expect(added.method).toBe('PATCH');
+    expect((await rules(gw, { method: 'DELETE', path: `/${added.id}` })).status).toBe(200);
+  });
+
   it('a body that is not a rule says plainly what is wrong, naming the member; nothing is stored', async () => {
     const refusal = async (body: unknown) => {
       const res = await rules(gw, { body });

@@ -45,6 +45,8 @@ describe('store: atomic compare-and-set', () => {
     credential_id: 'cred_test',
     changes: '[]',
     created_at: row.updated_at,
+    request_id: null,
+    idempotency_key: null,
   });
 
   async function created(overrides: Partial<CustomerRow> = {}): Promise<CustomerRow> {

@@ -38,6 +38,8 @@ function event(customerId: string, version: number): EventRow {
     credential_id: 'cred',
     changes: '[]',
     created_at: now,
+    request_id: null,
+    idempotency_key: null,
   };
 }
 

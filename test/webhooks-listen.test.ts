@@ -61,6 +61,35 @@ describe.skipIf(testBackend() !== 'sqlite')('custgate listen and trigger', () =>
     }
   }, 150_000);
 
+  it('removes its endpoint when its terminal closes (SIGHUP), as on ^C', async () => {
+    const store = await openStore(env);
+    const tenant = await createTenant(store, loadConfig(env), 'hangup');
+    await store.executor.close();
+    const listen = spawn(process.execPath, [cli, 'listen', '--tenant', 'hangup', '--forward-to', 'http://127.0.0.1:9/hooks'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    listen.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => listen.once('exit', (code) => resolve(code)));
+    await expect.poll(() => out, { timeout: 60_000, interval: 50 }).toMatch(/whsec_\S+/);
+    const endpoints = async () => {
+      const s = await openStore(env);
+      try {
+        return await new WebhookStore(s.executor).endpoints(tenant.tenant.id);
+      } finally {
+        await s.executor.close();
+      }
+    };
+    expect(await endpoints()).toHaveLength(1);
+    listen.kill('SIGHUP');
+    // Before: SIGHUP's default ended the process, code null, and the endpoint stayed.
+    expect(await exited).toBe(0);
+    expect(await endpoints()).toEqual([]);
+  }, 90_000);
+
   it('trigger customer.deleted sends a customer.deleted, after its customer.created', async () => {
     receiver ??= await startReceiver();
     const store = await openStore(env);

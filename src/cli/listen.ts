@@ -44,8 +44,9 @@ export function registerListenCommands(program: Command, env: Env, all: readonly
         await store.executor.close();
         process.exit(0);
       };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      // SIGHUP too: a closed terminal left the endpoint behind, sent every later event (signed with
+      // a secret nobody holds any more) to the URL a new listen forwards to, for the retry window.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop());
       while (!stopping) {
         await webhooks.dispatcher.drain().catch((error: unknown) => console.error(`custgate: ${(error as Error).message}`));
         const attempts = await webhooks.repo.attempts(tenant.id, endpoint.id, 100).catch(() => []);

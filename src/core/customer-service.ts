@@ -7,7 +7,7 @@ import { diffFields, type FieldChange } from './apply-patch.ts';
 import { customerToRow, rowToCustomer } from './customer-row.ts';
 import { deliveries, eventRow, keptResponse, planDelete, planUpdate, recordedRows } from './write-plans.ts';
 import { type Caller, checkGrowth, checkInvariants, conflict, deletedCustomer, ghostTenant, inMode, notFound } from './write-checks.ts';
-import type { ServiceOptions, Write, WriteRequest, WriteRoute } from './write-request.ts';
+import type { Recorder, ServiceOptions, Write, WriteRequest, WriteRoute } from './write-request.ts';
 import { KeptCustomers } from './kept-customers.ts';
 import { idValue, uuidPattern } from './ids.ts';
 import { backoff } from './write-queue.ts';
@@ -22,8 +22,8 @@ export class CustomerService {
   readonly #store: Store;
   readonly #options: ServiceOptions;
   readonly #writes: WriteRunner;
-  /** Per tenant, the last number this process handed out (see #nextNumber). */
-  readonly #numbers = new Map<string, number>();
+  /** Per tenant with creates in flight here: the last number handed to them, and how many run (see #nextNumber). */
+  readonly #numbers = new Map<string, { last: number; creates: number }>();
   readonly #kept: KeptCustomers;
 
   constructor(store: Store, options: ServiceOptions) {
@@ -108,9 +108,27 @@ export class CustomerService {
     const replicas = await this.#replicas(tenantId, ctx.replicas);
     const recorder = await this.#options.events?.prepare(tenantId);
     await this.#checkExternalId(tenantId, fields.external_id, undefined);
+    const numbers = this.#numbers.get(tenantId) ?? { last: 0, creates: 0 };
+    this.#numbers.set(tenantId, numbers);
+    numbers.creates++;
+    try {
+      return await this.#insertNew(fields, ctx, tenantId, numbers, replicas, recorder);
+    } finally {
+      if (--numbers.creates === 0) this.#numbers.delete(tenantId);
+    }
+  }
+
+  async #insertNew(
+    fields: ReturnType<typeof createdFields>,
+    ctx: Write,
+    tenantId: string,
+    numbers: { last: number },
+    replicas: readonly { readonly id: string }[],
+    recorder: Recorder,
+  ): Promise<Customer> {
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
-      const customer = newCustomer(fields, ctx, await this.#nextNumber(tenantId), now);
+      const customer = newCustomer(fields, ctx, await this.#nextNumber(tenantId, numbers), now);
       try {
         await this.#store.insertCustomer({
           row: customerToRow(customer, tenantId),
@@ -140,14 +158,15 @@ export class CustomerService {
    * The stored maximum alone would give concurrent creates in one tenant the same number, and all
    * but one would lose and retry (a 409 once retries ran out); the highest number this process
    * handed out is remembered too, so creates in one process never collide. Another process's may
-   * still, and retry. A create that fails leaves a gap, as a provider's sequence does.
+   * still, and retry. A create that fails leaves a gap, as a provider's sequence does. It is
+   * remembered only while the tenant has creates in flight here: once they are done the store has
+   * theirs, and a number kept past them outlived a reset (any process's), which empties the tenant
+   * so that its numbers start again from 1, as a fresh start's do.
    */
-  async #nextNumber(tenantId: string): Promise<number> {
+  async #nextNumber(tenantId: string, numbers: { last: number }): Promise<number> {
     const stored = await this.#store.nextNumber(tenantId);
-    const number = Math.max(stored, (this.#numbers.get(tenantId) ?? 0) + 1);
-    if (this.#numbers.size >= 10_000) this.#numbers.clear();
-    this.#numbers.set(tenantId, number);
-    return number;
+    numbers.last = Math.max(stored, numbers.last + 1);
+    return numbers.last;
   }
 
   /**

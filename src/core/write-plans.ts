@@ -100,6 +100,8 @@ export function eventRow(customer: Customer, ctx: Write, action: 'create' | 'upd
     credential_id: ctx.principal.credentialId,
     changes: JSON.stringify(changes),
     created_at: customer.updated_at,
+    request_id: ctx.requestId ?? null,
+    idempotency_key: ctx.idempotencyKey ?? null,
   };
 }
 

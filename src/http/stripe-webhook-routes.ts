@@ -283,7 +283,8 @@ const retainedSince = (rt: Runtime): string => new Date(rt.now().getTime() - rt.
 async function eventWithRequest(rt: Runtime, facts: NonNullable<Awaited<ReturnType<typeof eventFacts>>>, dialect: AnyDialect) {
   const ref = parseEventId(facts.id);
   const deliveries = ref ? await rt.webhooks.repo.deliveriesOf(facts.tenantId, ref.customerId, ref.version) : [];
-  const first = deliveries[0];
+  // An event from before migration 0055 has its request only in its deliveries.
+  const first = facts.requestId === null ? deliveries[0] : undefined;
   const withRequest = first ? { ...facts, requestId: first.request_id, idempotencyKey: first.idempotency_key } : facts;
   const pending = deliveries.filter((d) => d.state !== 'delivered').length;
   return stripeEvent(withRequest, dialect, pending);

@@ -42,7 +42,18 @@ const customerColumns = [
   'livemode',
   'deleted_at',
 ] as const;
-const eventColumns = ['customer_id', 'version', 'tenant_id', 'action', 'dialect', 'credential_id', 'changes', 'created_at'] as const;
+const eventColumns = [
+  'customer_id',
+  'version',
+  'tenant_id',
+  'action',
+  'dialect',
+  'credential_id',
+  'changes',
+  'created_at',
+  'request_id',
+  'idempotency_key',
+] as const;
 const keyColumns = ['tenant_id', 'key', 'request_hash', 'state', 'status', 'body', 'created_at', 'expires_at'] as const;
 
 type CasColumn = 'alias' | 'external_id' | 'version' | 'data' | 'updated_at' | 'deleted_at' | 'tenant_id' | 'id';

@@ -254,4 +254,13 @@ export const migrations0025: Record<string, Migration> = {
       await db.schema.alterTable('outbox').addColumn('resync', 'varchar(64)').execute();
     },
   },
+  // A Stripe event's `request` ({id, idempotency_key}) was kept only with the event's webhook
+  // deliveries, so `GET /v1/events` of a tenant without endpoints listed every API write's event
+  // with a null request. The event row keeps it now; earlier events keep what their deliveries hold.
+  '0055_event_request': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('customer_events').addColumn('request_id', 'varchar(128)').execute();
+      await db.schema.alterTable('customer_events').addColumn('idempotency_key', 'varchar(255)').execute();
+    },
+  },
 };

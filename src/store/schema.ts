@@ -63,6 +63,9 @@ export interface CustomerEventsTable {
   /** JSON: [{ field, before, after }]. */
   changes: string;
   created_at: string;
+  /** The request id the write was answered with, and its Idempotency-Key (migration 0055): a Stripe event's `request`. Null for a write no request made (fixtures, provider webhooks) and for events from before. */
+  request_id: string | null;
+  idempotency_key: string | null;
 }
 
 export interface IdempotencyKeysTable {

@@ -54,7 +54,7 @@ export async function eventFacts(
   tenantId: string,
   customerId: string,
   version: number,
-  request: { readonly requestId: string | null; readonly idempotencyKey: string | null } = { requestId: null, idempotencyKey: null },
+  request?: { readonly requestId: string | null; readonly idempotencyKey: string | null },
 ): Promise<EventFacts | undefined> {
   const since = timedIdsSince(store.executor);
   const row = await store.findCustomer(tenantId, 'uuid', customerId);
@@ -81,7 +81,8 @@ export async function eventFacts(
       event.action !== 'update' || !before
         ? undefined
         : { ...customer, ...undoChanges(fields, changesOf(event)), version: version - 1, updated_at: before.created_at },
-    ...request,
+    // The event's own (migration 0055); null on events from before it, whose deliveries kept theirs.
+    ...(request ?? { requestId: event.request_id ?? null, idempotencyKey: event.idempotency_key ?? null }),
   };
 }
 
