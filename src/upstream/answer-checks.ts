@@ -40,9 +40,12 @@ function itemProblem(item: unknown, depth: number): string | undefined {
   return undefined;
 }
 
-/** The item with what the checks refuse taken out: read only to learn which customer it is. */
+/**
+ * The item with what the checks refuse taken out (keys, depth): read only to learn which customer
+ * it is, and never stored. A NUL stays in its value, so that an id holding one is read as it is,
+ * and named as that customer's refusal (client.ts) rather than as another id.
+ */
 function stripped(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '');
   if (typeof value !== 'object' || value === null) return value;
   if (depth > maxDepth) return null;
   if (Array.isArray(value)) return value.map((v) => stripped(v, depth + 1));

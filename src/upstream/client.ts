@@ -3,9 +3,10 @@ import { GatewayError } from '../contract/errors.ts';
 import { uuidPattern } from '../core/index.ts';
 import type { CustomerPatch } from '../../schemas/index.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
-import { answerProblem, flaggedCustomers, hasControl, screenList } from './answer-checks.ts';
+import { answerProblem, flaggedCustomers, screenList } from './answer-checks.ts';
 import { type Fetch, send, type Transport, transportOf } from './http.ts';
 import { viaAfter } from './loop.ts';
+import { checkRemoteId, remoteIdName, remoteIdProblem } from './remote-ids.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamWrite } from './write-request.ts';
 
@@ -14,9 +15,6 @@ export * from './write-request.ts';
 
 // Delivering canonical writes to an upstream provider and reading customers back, through the
 // upstream dialect's client half. Used by proxy mode (proxy.ts) and by mirror/shadow delivery.
-
-/** The longest provider customer id kept as a link (Zenskar's external_id bound). */
-const maxRemoteIdLength = 255;
 
 export interface UpstreamClientOptions {
   /** The dialects an upstream row may name (the registry the entry hands down). */
@@ -200,10 +198,10 @@ export class UpstreamClient {
     if (screened.flagged && !screen) throw answerRefused([...screened.flagged.problems.values()][0]!);
     const page = client.parseList(screened.body);
     if (page instanceof GatewayError) throw page;
-    for (const customer of page.customers) checkRemoteId(customer.id);
+    if (!screen) for (const customer of page.customers) checkRemoteId(customer.id);
     const refused = flaggedCustomers(raw, screened, page);
     if (!refused) throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
-    return { ...page, refused };
+    return screen ? namedSafely(page, refused) : { ...page, refused };
   }
 
   /** `via`: the Via the request being carried arrived with; this gateway's entry goes after it (loop.ts). */
@@ -276,9 +274,30 @@ export interface ListedPage extends ClientPage {
   readonly refused: ReadonlyMap<string, string>;
 }
 
-/** Stored as a link and looked up by later requests on every backend alike (PostgreSQL text holds no NUL). */
-function checkRemoteId(id: string): void {
-  if (id.length === 0 || id.length > maxRemoteIdLength || hasControl(id)) {
-    throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
+/**
+ * A screened page with each customer whose id cannot be kept as a link (remote-ids.ts) under a
+ * name that can, refused for that: its id is the one thing no check of its values may pass. A
+ * name that is another customer's id on the page is caught as a customer named twice
+ * (list-pages.ts checkedPage). An empty id names no customer, and a next page named by a NUL
+ * (a list paged by cursor, after its last customer) cannot be kept as the import's checkpoint:
+ * the page is refused then, as before.
+ */
+function namedSafely(page: ClientPage, flagged: Map<string, string>): ListedPage {
+  if (page.next?.includes('\u0000')) {
+    throw new GatewayError(
+      'bad_gateway',
+      "The upstream's list page names its next page by a token holding a NUL character (its last customer's id), which this gateway cannot keep.",
+    );
   }
+  const refused = new Map(flagged);
+  const customers = page.customers.map((customer) => {
+    if (customer.id.length === 0) checkRemoteId(customer.id);
+    const problem = remoteIdProblem(customer.id);
+    if (problem === undefined) return customer;
+    const { name, how } = remoteIdName(customer.id);
+    refused.delete(customer.id);
+    refused.set(name, `${problem} (${how})`);
+    return { ...customer, id: name };
+  });
+  return { ...page, customers, refused };
 }
