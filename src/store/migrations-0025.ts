@@ -254,4 +254,13 @@ export const migrations0025: Record<string, Migration> = {
       await db.schema.alterTable('outbox').addColumn('resync', 'varchar(64)').execute();
     },
   },
+  // A resync of a version delivered already turns that delivered row into a pending one
+  // (src/outbox/resync.ts); `outbox drop` of it then deleted the customer's delivered history with
+  // it. The row's columns as they were (JSON; null: it was not delivered) are kept here, and a
+  // drop puts them back (src/store/outbox.ts).
+  '0058_outbox_resync_prior': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('outbox').addColumn('resync_prior', 'text').execute();
+    },
+  },
 };
