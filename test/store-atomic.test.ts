@@ -141,6 +141,35 @@ describe('store: atomic compare-and-set', () => {
   });
 });
 
+describe("store: an import's left-out customers", () => {
+  // An import records the customers of a page it left out (src/upstream/import.ts). Before, each
+  // was one statement of its own: a failure part-way (the store gone, a bad row) kept the first
+  // and lost the rest, and a page of them cost a round trip each. Now they land in one atomic unit.
+  const tenantId = crypto.randomUUID();
+  const upstreamId = `ups_${tenantId.slice(0, 8)}`;
+  const refusal = (i: number, reason: string | null = `why ${i}`) => ({
+    upstream_id: upstreamId,
+    remote_id: `cus_left${i}`,
+    tenant_id: tenantId,
+    reason: reason as string,
+    found_at: '2026-12-07T00:00:00.000Z',
+  });
+
+  it('records refusals all or none, past the rows one statement binds on D1, and replaces one met again', async () => {
+    const store = await testStore();
+    const rows = Array.from({ length: 45 }, (_, i) => refusal(i));
+    // The last row cannot be stored (its reason is required): none of the 45 is.
+    await expect(store.imports.addRefusals([...rows, refusal(45, null)])).rejects.toThrow();
+    expect(await store.imports.refusals(tenantId, upstreamId)).toEqual([]);
+
+    await store.imports.addRefusals(rows);
+    await store.imports.addRefusals([refusal(3, 'met again'), refusal(3, 'met again, last'), refusal(45)]);
+    const stored = await store.imports.refusals(tenantId, upstreamId);
+    expect(stored).toHaveLength(46);
+    expect(stored.find((r) => r.remote_id === 'cus_left3')?.reason).toBe('met again, last');
+  });
+});
+
 describe('gateway: concurrent updates', () => {
   let gw: TestGateway;
 
