@@ -61,7 +61,7 @@ function itemProblem(item: unknown, depth: number): string | undefined {
 /**
  * The item with what the checks refuse taken out (keys, depth): read only to learn which customer
  * it is, and never stored. A NUL stays in its value, so that an id holding one is read as it is,
- * and named as that customer's refusal (client.ts) rather than as another id.
+ * and named as that customer's refusal (listed-page.ts) rather than as another id.
  */
 function stripped(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === null) return value;

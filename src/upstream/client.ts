@@ -1,4 +1,4 @@
-import type { AnyDialect, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { uuidPattern } from '../core/index.ts';
 import type { CustomerPatch } from '../../schemas/index.ts';
@@ -6,7 +6,9 @@ import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../
 import { answerProblem, flaggedCustomers, screenList } from './answer-checks.ts';
 import { type Fetch, send, type Transport, transportOf } from './http.ts';
 import { viaAfter } from './loop.ts';
-import { checkRemoteId, remoteIdName, remoteIdProblem } from './remote-ids.ts';
+import { type ListedPage, namedSafely } from './listed-page.ts';
+import { checkRemoteId } from './remote-ids.ts';
+import { reportUnreadable } from './unreadable-credentials.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamWrite } from './write-request.ts';
 
@@ -34,35 +36,6 @@ export interface UpstreamClientOptions {
   readonly via?: string;
   /** Where an unreadable upstream is reported (once per row and process); default: JSON on stderr. */
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
-}
-
-/** The error a caller gets: the operator's to fix (no retry will help), named by upstream. */
-export const unreadableCredentials = (upstreamId: string) =>
-  new GatewayError(
-    'bad_gateway',
-    `The credentials of upstream ${upstreamId} cannot be read by this gateway (its secrets key, or the upstream's tenant, dialect or base URL, changed since they were entered); the operator must enter them again.`,
-  );
-
-const rowKey = (row: UpstreamRow) => [row.id, row.tenant_id, row.dialect, row.base_url, row.credentials].join('\n');
-const reported = new Set<string>();
-const readable = new Map<string, Promise<boolean>>();
-
-/** Whether each row's credentials open with this keyring, remembered per row version (health, `upstream list`). */
-export async function unreadableUpstreams(keyring: Keyring, rows: readonly UpstreamRow[]): Promise<string[]> {
-  const checks = rows.map(async (row) => {
-    const key = rowKey(row);
-    let ok = readable.get(key);
-    if (!ok) {
-      if (readable.size > 10_000) readable.clear();
-      ok = openCredentials(keyring, row).then(
-        () => true,
-        () => false,
-      );
-      readable.set(key, ok);
-    }
-    return (await ok) ? undefined : row.id;
-  });
-  return (await Promise.all(checks)).filter((id): id is string => id !== undefined);
 }
 
 export class UpstreamClient {
@@ -93,19 +66,7 @@ export class UpstreamClient {
       legacy = opened.legacy;
       credentials = JSON.parse(opened.plaintext) as IssuedCredentials;
     } catch {
-      // A changed CUSTGATE_SECRETS_KEY, or a row edited or moved: logged once, never retried into.
-      const key = rowKey(row);
-      if (!reported.has(key)) {
-        if (reported.size > 10_000) reported.clear();
-        reported.add(key);
-        const fields = { upstream: row.id, tenant: row.tenant_id, dialect: row.dialect };
-        if (this.#options.logger) this.#options.logger.error('upstream_credentials_unreadable', fields);
-        else
-          console.error(
-            JSON.stringify({ level: 'error', time: new Date().toISOString(), event: 'upstream_credentials_unreadable', ...fields }),
-          );
-      }
-      throw unreadableCredentials(row.id);
+      throw reportUnreadable(row, this.#options.logger);
     }
     if (legacy && this.#options.upstreams) {
       // Best effort: a failure leaves the old form, re-sealed on a later use.
@@ -267,37 +228,3 @@ function showsReference(parsed: { readonly id: string; readonly patch: CustomerP
 }
 
 const answerRefused = (problem: string) => new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
-
-/** A page of a provider's list, with the customers of it this gateway cannot store as the provider shows them. */
-export interface ListedPage extends ClientPage {
-  /** By id at the provider: what is wrong (empty unless the page was read with `screen`). */
-  readonly refused: ReadonlyMap<string, string>;
-}
-
-/**
- * A screened page with each customer whose id cannot be kept as a link (remote-ids.ts) under a
- * name that can, refused for that: its id is the one thing no check of its values may pass. A
- * name that is another customer's id on the page is caught as a customer named twice
- * (list-pages.ts checkedPage). An empty id names no customer, and a next page named by a NUL
- * (a list paged by cursor, after its last customer) cannot be kept as the import's checkpoint:
- * the page is refused then, as before.
- */
-function namedSafely(page: ClientPage, flagged: Map<string, string>): ListedPage {
-  if (page.next?.includes('\u0000')) {
-    throw new GatewayError(
-      'bad_gateway',
-      "The upstream's list page names its next page by a token holding a NUL character (its last customer's id), which this gateway cannot keep.",
-    );
-  }
-  const refused = new Map(flagged);
-  const customers = page.customers.map((customer) => {
-    if (customer.id.length === 0) checkRemoteId(customer.id);
-    const problem = remoteIdProblem(customer.id);
-    if (problem === undefined) return customer;
-    const { name, how } = remoteIdName(customer.id);
-    refused.delete(customer.id);
-    refused.set(name, `${problem} (${how})`);
-    return { ...customer, id: name };
-  });
-  return { ...page, customers, refused };
-}
