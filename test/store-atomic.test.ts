@@ -168,6 +168,28 @@ describe("store: an import's left-out customers", () => {
     expect(stored).toHaveLength(46);
     expect(stored.find((r) => r.remote_id === 'cus_left3')?.reason).toBe('met again, last');
   });
+
+  it('records conflicts all or none too', async () => {
+    const store = await testStore();
+    const conflict = (i: number, value: string | null = `alias-${i}`) => ({
+      upstream_id: upstreamId,
+      remote_id: `cus_held${i}`,
+      key: 'alias',
+      tenant_id: tenantId,
+      value: value as string,
+      customer_id: crypto.randomUUID(),
+      public_id: `cus_local${i}`,
+      reason: null,
+      found_at: '2026-12-07T00:00:00.000Z',
+    });
+    const rows = Array.from({ length: 25 }, (_, i) => conflict(i));
+    await expect(store.imports.addConflicts([...rows, conflict(25, null)])).rejects.toThrow();
+    expect(await store.imports.conflicts(tenantId, upstreamId)).toEqual([]);
+    await store.imports.addConflicts([...rows, conflict(4, 'alias-4, met again')]);
+    const stored = await store.imports.conflicts(tenantId, upstreamId);
+    expect(stored).toHaveLength(25);
+    expect(stored.find((r) => r.remote_id === 'cus_held4')?.value).toBe('alias-4, met again');
+  });
 });
 
 describe('gateway: concurrent updates', () => {
