@@ -190,6 +190,18 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
       // Made with a test key, it gets test events only: the mode column says so.
       expect(await page.locator('#endpoints thead th').nth(2).textContent()).toBe('mode');
       expect(await row.locator('td').nth(2).textContent()).toBe('test');
+      // Its receiver down, the endpoint is held: the card says until when and after how many failed
+      // rounds (it showed neither before). Looked at again until a look falls within a hold: each
+      // failed round holds it for longer.
+      expect(await page.locator('#endpoints thead th').nth(7).textContent()).toBe('held');
+      const held = row.locator('td').nth(7);
+      const heldNow = async () => {
+        await page.click('#webhooks-load');
+        await row.waitFor();
+        return held.textContent();
+      };
+      await expect.poll(heldNow, { timeout: 20_000 }).toMatch(/^until \d{4}-\d\d-\d\dT\S+Z \(\d+ failed rounds?\)$/);
+      expect(await row.getAttribute('class')).toBe('held');
       await row.locator('button').click();
       const failed = page.locator('#attempt-rows tr.failed');
       await failed.first().waitFor();
@@ -199,6 +211,8 @@ describe.skipIf(testBackend() !== 'sqlite')('in a real browser', () => {
       // The receiver is back: the retry delivers it, and the log shows it on the next look.
       receiver.status = 200;
       await expect.poll(attempts, { timeout: 20_000 }).toContainEqual(expect.objectContaining({ status: 200 }));
+      // Answered, the hold is over.
+      await expect.poll(heldNow, { timeout: 20_000 }).toBe('—');
       await row.locator('button').click();
       await page.locator('#attempt-rows tr.ok').first().waitFor();
       expect(await page.locator('#attempt-rows tr.ok').first().textContent()).toContain(event);

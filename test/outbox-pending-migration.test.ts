@@ -33,11 +33,14 @@ async function insertLegacy(store: Store): Promise<void> {
   for (const { resync: _resync, ...r } of rows) await store.executor.run(db.insertInto('outbox').values(r).compile());
 }
 
-/** The store's outbox rows as inserted (numbers as numbers), in key order. */
+/** The store's outbox rows as inserted (numbers as numbers; 0056's `resync_prior` null on each, checked), in key order. */
 async function storedRows(store: Store) {
   const stored = await store.outbox.list({ tenantId: 'ten_legacy' });
   return stored
-    .map(({ version, attempts, ...r }) => ({ ...r, version: Number(version), attempts: Number(attempts) }))
+    .map(({ version, attempts, resync_prior, ...r }) => {
+      expect(resync_prior).toBeNull();
+      return { ...r, version: Number(version), attempts: Number(attempts) };
+    })
     .sort((a, b) => key(a).localeCompare(key(b)));
 }
 

@@ -29,7 +29,7 @@ it('migration 0029 keeps every outbox row, pending and dead, with no Via; the pe
 
   const stored = await store.outbox.list({ tenantId: 'ten_legacy' });
   expect(stored.map(({ version, attempts, ...row }) => ({ ...row, version: Number(version), attempts: Number(attempts) }))).toEqual(
-    rows.map((row) => ({ ...row, via: null, resync: null })),
+    rows.map((row) => ({ ...row, via: null, resync: null, resync_prior: null })),
   );
   expect((await store.outbox.due('2026-12-01T00:00:00.000Z', 10)).map((d) => d.customer_id)).toEqual([base.customer_id]);
 });

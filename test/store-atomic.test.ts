@@ -143,6 +143,57 @@ describe('store: atomic compare-and-set', () => {
   });
 });
 
+describe("store: an import's left-out customers", () => {
+  // An import records the customers of a page it left out (src/upstream/import.ts). Before, each
+  // was one statement of its own: a failure part-way (the store gone, a bad row) kept the first
+  // and lost the rest, and a page of them cost a round trip each. Now they land in one atomic unit.
+  const tenantId = crypto.randomUUID();
+  const upstreamId = `ups_${tenantId.slice(0, 8)}`;
+  const refusal = (i: number, reason: string | null = `why ${i}`) => ({
+    upstream_id: upstreamId,
+    remote_id: `cus_left${i}`,
+    tenant_id: tenantId,
+    reason: reason as string,
+    found_at: '2026-12-07T00:00:00.000Z',
+  });
+
+  it('records refusals all or none, past the rows one statement binds on D1, and replaces one met again', async () => {
+    const store = await testStore();
+    const rows = Array.from({ length: 45 }, (_, i) => refusal(i));
+    // The last row cannot be stored (its reason is required): none of the 45 is.
+    await expect(store.imports.addRefusals([...rows, refusal(45, null)])).rejects.toThrow();
+    expect(await store.imports.refusals(tenantId, upstreamId)).toEqual([]);
+
+    await store.imports.addRefusals(rows);
+    await store.imports.addRefusals([refusal(3, 'met again'), refusal(3, 'met again, last'), refusal(45)]);
+    const stored = await store.imports.refusals(tenantId, upstreamId);
+    expect(stored).toHaveLength(46);
+    expect(stored.find((r) => r.remote_id === 'cus_left3')?.reason).toBe('met again, last');
+  });
+
+  it('records conflicts all or none too', async () => {
+    const store = await testStore();
+    const conflict = (i: number, value: string | null = `alias-${i}`) => ({
+      upstream_id: upstreamId,
+      remote_id: `cus_held${i}`,
+      key: 'alias',
+      tenant_id: tenantId,
+      value: value as string,
+      customer_id: crypto.randomUUID(),
+      public_id: `cus_local${i}`,
+      reason: null,
+      found_at: '2026-12-07T00:00:00.000Z',
+    });
+    const rows = Array.from({ length: 25 }, (_, i) => conflict(i));
+    await expect(store.imports.addConflicts([...rows, conflict(25, null)])).rejects.toThrow();
+    expect(await store.imports.conflicts(tenantId, upstreamId)).toEqual([]);
+    await store.imports.addConflicts([...rows, conflict(4, 'alias-4, met again')]);
+    const stored = await store.imports.conflicts(tenantId, upstreamId);
+    expect(stored).toHaveLength(25);
+    expect(stored.find((r) => r.remote_id === 'cus_held4')?.value).toBe('alias-4, met again');
+  });
+});
+
 describe('gateway: concurrent updates', () => {
   let gw: TestGateway;
 

@@ -17,6 +17,10 @@ import { fillBook, importingTenant, type Provider, startProvider, switchableProx
 // out and names them (id at the provider, why) in GET …/import and the CLI's --json, and ends
 // `done`: before, the page holding one failed the import, and every resume failed there again.
 // `upstream reconcile` of the same list names them, where the NUL stopped it (no report) before.
+// The last test shows three ids this gateway cannot keep as a link (a second custgate cannot hold
+// one): one holding a NUL, one a newline, one 300 characters long. Before, any one failed its
+// whole page; now each is left out and named by a name every backend keeps (control characters as
+// \uXXXX escapes; past 255 characters, cut with …), and the rest of its page is imported.
 
 const BOOK = 130;
 
@@ -151,6 +155,70 @@ it('the CLI imports the rest, prints them in --json and exits 3', async () => {
     const report = JSON.parse(reconciled!.stdout) as { counts: { refused: number }; refused: JobView['refused'] };
     expect(report.counts.refused).toBe(3);
     expectRefusals(report.refused);
+  } finally {
+    await proxy.close();
+  }
+}, 120_000);
+
+/** Three customers as a provider holding ids this gateway cannot keep would show them. */
+const badIds = () =>
+  new Map([
+    [remote[10]!, `${remote[10]}\u0000x`],
+    [remote[20]!, `${remote[20]}\nx`],
+    [remote[40]!, `${remote[40]}${'y'.repeat(300)}`],
+  ]);
+
+/** The three, beside the customer past CUSTGATE_MAX_CUSTOMER_BYTES (refused here as in the tests above). */
+const expectNamed = (all: JobView['refused']) => {
+  expect(all.map((r) => r.upstream_id)).toContain(large);
+  const refused = all.filter((r) => r.upstream_id !== large);
+  const why = (name: string) => refused.find((r) => r.upstream_id === name)?.reason;
+  expect(refused).toHaveLength(3);
+  expect(why(`${remote[10]}\\u0000x`)).toBe(
+    'its id at the provider holds a NUL character (named with its control characters escaped as \\uXXXX and a backslash doubled)',
+  );
+  expect(why(`${remote[20]}\\u000ax`)).toMatch(/^its id at the provider holds a control character \(named with/);
+  const long = badIds().get(remote[40]!)!;
+  const cut = `${long.slice(0, 254)}…`;
+  expect(cut).toHaveLength(255);
+  expect(why(cut)).toBe(
+    `its id at the provider is ${long.length} characters long, past the 255 a link holds (named with its control characters escaped as \\uXXXX and a backslash doubled, by its first 254 characters so written, then …)`,
+  );
+};
+
+it('leaves out a customer whose id cannot be a link, names it safely, and imports the rest of its page', async () => {
+  const shown = badIds();
+  // Not the last of a page in either order (Stripe's next page starts after the last id shown).
+  const showing = (body: string, url: string) => {
+    if (!url.startsWith('/wooshpay/v1/customers')) return body;
+    const page = JSON.parse(body) as { data?: Record<string, unknown>[] };
+    const show = (c: Record<string, unknown>) => (shown.has(c.id as string) ? { ...c, id: shown.get(c.id as string) } : c);
+    return JSON.stringify(Array.isArray(page.data) ? { ...page, data: page.data.map(show) } : page);
+  };
+  const proxy = await switchableProxy(provider.base, { answer: showing });
+  try {
+    const { tenantId, upstreamId, auth, path } = await tenantWith('bad-ids', `${proxy.url}/wooshpay`);
+    expect((await app.request(path, jsonInit('POST', {}, auth))).status).toBe(202);
+    const done = await finished(path, auth);
+    expect(done.error).toBeUndefined();
+    expect(done).toMatchObject({ state: 'done', pages: 2, seen: BOOK, imported: BOOK - 4 });
+    expectNamed(done.refused);
+    expect(await store.countCustomers(tenantId)).toBe(BOOK - 4);
+    expect(await store.upstreams.linkCount(tenantId, upstreamId)).toBe(BOOK - 4);
+
+    // Run again: nothing stored twice, the three named again under the same names.
+    expect((await app.request(path, jsonInit('POST', {}, auth))).status).toBe(202);
+    const again = await finished(path, auth);
+    expect(again).toMatchObject({ state: 'done', seen: BOOK, imported: 0 });
+    expectNamed(again.refused);
+
+    // Reconcile walks the same list: the three are missing here and named as the import names them.
+    const reconciled = await app.request(`/gateway/v1/upstreams/${upstreamId}/reconciliation`, { headers: auth });
+    expect(reconciled.status).toBe(200);
+    const report = (await reconciled.json()) as { missing_local: string[]; refused: JobView['refused'] };
+    expect(report).toMatchObject({ clean: false, counts: { upstream: BOOK, linked: BOOK - 4, missing_local: 4, refused: 4 } });
+    expect(report.missing_local.sort()).toEqual(done.refused.map((r) => r.upstream_id).sort());
+    expectNamed(report.refused);
   } finally {
     await proxy.close();
   }

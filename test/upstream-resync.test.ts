@@ -5,7 +5,7 @@ import { reconcile } from '../src/outbox/reconcile.ts';
 import { bookDeps } from './support/book-deps.ts';
 import { drainTenant } from './support/drain-until.ts';
 import { jsonInit } from './support/gateway.ts';
-import { cli } from './support/processes.ts';
+import { cli, failingCli } from './support/processes.ts';
 import { mirrorTenant } from './support/mirror-rig.ts';
 import { providerAndGateway } from './support/upstream.ts';
 
@@ -181,4 +181,60 @@ it('a write still in line when the resync comes: its delivery becomes the resync
   await drainTenant(gw.dispatcher, gw.store.outbox, m.tenant.tenant.id);
   // Without the resync, version 2 carried the name alone and the email edited there stayed.
   expect(await heldThere(one.remote)).toMatchObject({ name: 'Renamed Here', email: 'line@example.com' });
+});
+
+/** `custgate outbox <args> --json`, as printed. */
+const outboxCli = async (...args: string[]) => {
+  const run = await promisify(execFile)(process.execPath, [cli, 'outbox', ...args, '--json'], { env: { ...process.env, ...rig.gw.env } });
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+};
+
+// Before, a resync took the delivered row of its version, and `outbox drop` of it (dead, or
+// pending and not sent) deleted that row: the customer's delivered history, and the upstream's
+// last delivered version, went with it.
+it('outbox drop of a resync, pending or dead, puts the delivered row back as it was; retry sends it again as a resync', {
+  timeout: 90_000,
+}, async () => {
+  const m = await mirrorOf('resync-dropped', 'wooshpay');
+  const kept = await m.create({ name: 'Kept History' });
+  const gone = await m.create({ name: 'Gone There' });
+  const drain = () => drainTenant(rig.gw.dispatcher, rig.gw.store.outbox, m.tenant.tenant.id);
+  const [delivered] = await m.deliveries(kept.uuid);
+  expect(delivered).toMatchObject({ version: 1, state: 'delivered', action: 'create', resync: false });
+  const id = `${m.upstream.id}/${kept.uuid}/v1`;
+
+  expect(await (await m.post('resync', { customers: [kept.uuid] })).json()).toMatchObject({
+    queued: [{ customer: kept.uuid, version: 1 }],
+  });
+  expect(await m.deliveries(kept.uuid)).toMatchObject([{ version: 1, state: 'pending', action: 'update', resync: true }]);
+  expect(await outboxCli('drop', id)).toMatchObject({ dropped: 1 });
+  expect(await m.deliveries(kept.uuid)).toEqual([delivered]);
+  expect(await rig.gw.store.outbox.lastDelivered(m.upstream.id, kept.uuid)).toBe(1);
+  // A delivered row is history: a second drop, or a retry, is refused and leaves it as it is.
+  for (const command of ['drop', 'retry']) {
+    expect((await failingCli(['outbox', command, id], rig.gw.env))?.stderr).toContain('delivered already (kept as history)');
+  }
+  expect(await m.deliveries(kept.uuid)).toEqual([delivered]);
+
+  // Deleted at the provider itself: the resync's update is refused there, and it is dead.
+  const deleted = await fetch(`${rig.provider.baseUrl('wooshpay')}/v1/customers/${gone.remote}`, {
+    method: 'DELETE',
+    headers: providerKey(),
+  });
+  expect(deleted.status).toBe(200);
+  const [goneDelivered] = await m.deliveries(gone.uuid);
+  await m.post('resync', { customers: [gone.uuid] });
+  await drain();
+  expect(await m.deliveries(gone.uuid)).toMatchObject([{ version: 1, state: 'dead', resync: true }]);
+  expect(await outboxCli('drop', `${m.upstream.id}/${gone.uuid}/v1`)).toMatchObject({ dropped: 1 });
+  expect(await m.deliveries(gone.uuid)).toEqual([goneDelivered]);
+
+  // Retried instead of dropped, a resync is sent as a resync, and then stays delivered.
+  await editThere(kept.remote, { name: 'Edited There' });
+  await m.post('resync', { customers: [kept.uuid] });
+  expect(await outboxCli('retry', id)).toMatchObject({ retried: 1 });
+  expect(await m.deliveries(kept.uuid)).toMatchObject([{ version: 1, state: 'pending', resync: true }]);
+  await drain();
+  expect(await m.deliveries(kept.uuid)).toMatchObject([{ version: 1, state: 'delivered', resync: true }]);
+  expect((await heldThere(kept.remote)).name).toBe('Kept History');
 });

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stripeApiVersions } from '../src/webhooks/stripe-api-versions.ts';
 import { startWebhookSdkServer, type WebhookSdkServer } from './support/webhook-sdk.ts';
 
 // Stripe's create takes `api_version` and `connect` (https://docs.stripe.com/api/webhook_endpoints/create);
@@ -7,6 +11,8 @@ import { startWebhookSdkServer, type WebhookSdkServer } from './support/webhook-
 // were refused as unknown parameters (400 parameter_unknown), so such an SDK call failed. Now
 // `api_version` is stored and shown back (on create, retrieve and list; events keep custgate's one
 // shape), `connect: false` is taken and `connect: true` refused: there are no connected accounts.
+// `api_version` was checked for its shape only, so `2024-13-45` was stored; Stripe takes only a
+// version it has released (the enum of its API spec), so now a value that is none is refused.
 
 let server: WebhookSdkServer;
 let stripe: Stripe;
@@ -71,5 +77,37 @@ describe("Stripe's api_version and connect on a webhook endpoint's create", () =
     const [id] = before;
     const update = stripe.webhookEndpoints.update(id!, { api_version: '2024-06-20' } as Stripe.WebhookEndpointUpdateParams);
     expect(await refusal(update)).toMatchObject({ status: 400, code: 'parameter_unknown', param: 'api_version' });
+  });
+
+  it('refuses a date that does not exist, and one that is no Stripe version, as Stripe does', async () => {
+    const before = (await stripe.webhookEndpoints.list()).data.map((e) => e.id);
+    const create = (version: string) =>
+      stripe.webhookEndpoints.create({
+        url: 'https://example.com/d',
+        enabled_events: ['*'],
+        api_version: version,
+      } as unknown as Stripe.WebhookEndpointCreateParams);
+    // No such day; a real day on which Stripe released no version; a day not come yet; no version at all.
+    for (const version of ['2024-13-45', '2024-02-30', '2024-06-21', '2099-01-01', '2024-06-20.', '2024-06-20 ']) {
+      expect(await refusal(create(version)), version).toMatchObject({
+        status: 400,
+        code: 'parameter_invalid',
+        param: 'api_version',
+        message: expect.stringContaining(`Invalid api_version: ${version} is not a Stripe API version`),
+      });
+    }
+    expect((await stripe.webhookEndpoints.list()).data.map((e) => e.id)).toEqual(before);
+    // Every version Stripe lists is taken, the oldest and a named release among them, and one
+    // released after the list was made (the day after its newest: past already on this machine).
+    const newest = new Date(`${stripeApiVersions.at(-1)!.slice(0, 10)}T00:00:00Z`);
+    const since = `${new Date(newest.getTime() + 86_400_000).toISOString().slice(0, 10)}.later`;
+    for (const version of ['2011-01-01', '2025-03-31.basil', since]) expect((await create(version)).api_version).toBe(version);
+  });
+
+  it("lists the versions stripe-node's types list (an upgrade of it shows what to add)", () => {
+    const types = join(dirname(createRequire(import.meta.url).resolve('stripe')), '..', 'esm', 'resources', 'WebhookEndpoints.d.ts');
+    const declared = /type ApiVersion = ([^;]+);/.exec(readFileSync(types, 'utf8'))?.[1];
+    expect(declared).toBeDefined();
+    expect([...declared!.matchAll(/'([^']+)'/g)].map((m) => m[1])).toEqual(stripeApiVersions);
   });
 });

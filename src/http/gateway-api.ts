@@ -6,7 +6,7 @@ import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.t
 import { coverageMatrix } from '../gateway/coverage.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { resync } from '../outbox/resync.ts';
-import { unreadableUpstreams } from '../upstream/client.ts';
+import { unreadableUpstreams } from '../upstream/unreadable-credentials.ts';
 import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
 import { withGrantWarnings } from '../upstream/grants.ts';
 import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';

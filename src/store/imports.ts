@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import type { CompiledQuery, Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
 import type { Database } from './schema.ts';
 import type { UpstreamImportConflictsTable, UpstreamImportRefusalsTable, UpstreamImportsTable } from './schema-upstreams.ts';
@@ -88,36 +88,54 @@ export class ImportRepository {
     return (await this.#executor.run(q)) > 0;
   }
 
-  /** Records conflicts the import met (a row met again, after a resumed page, is replaced). */
+  /** Records conflicts the import met (a row met again, after a resumed page, is replaced), all or none. */
   async addConflicts(rows: readonly ImportConflictRow[]): Promise<void> {
-    for (const row of rows) {
-      const q = this.#db
+    const last = new Map(rows.map((row) => [`${row.upstream_id}\n${row.remote_id}\n${row.key}`, row]));
+    await this.#insertAll([...last.values()], 9, (part) =>
+      this.#db
         .insertInto('upstream_import_conflicts')
-        .values(row)
+        .values(part)
         .onConflict((oc) =>
-          oc.columns(['upstream_id', 'remote_id', 'key']).doUpdateSet({
-            value: row.value,
-            customer_id: row.customer_id,
-            public_id: row.public_id,
-            reason: row.reason,
-            found_at: row.found_at,
-          }),
+          oc.columns(['upstream_id', 'remote_id', 'key']).doUpdateSet((eb) => ({
+            value: eb.ref('excluded.value'),
+            customer_id: eb.ref('excluded.customer_id'),
+            public_id: eb.ref('excluded.public_id'),
+            reason: eb.ref('excluded.reason'),
+            found_at: eb.ref('excluded.found_at'),
+          })),
         )
-        .compile();
-      await this.#executor.run(q);
-    }
+        .compile(),
+    );
   }
 
-  /** Records provider customers the import could not store (one met again, after a resumed page, is replaced). */
+  /** Records provider customers the import could not store (one met again, after a resumed page, is replaced), all or none. */
   async addRefusals(rows: readonly ImportRefusalRow[]): Promise<void> {
-    for (const row of rows) {
-      const q = this.#db
+    const last = new Map(rows.map((row) => [`${row.upstream_id}\n${row.remote_id}`, row]));
+    await this.#insertAll([...last.values()], 5, (part) =>
+      this.#db
         .insertInto('upstream_import_refusals')
-        .values(row)
-        .onConflict((oc) => oc.columns(['upstream_id', 'remote_id']).doUpdateSet({ reason: row.reason, found_at: row.found_at }))
-        .compile();
-      await this.#executor.run(q);
-    }
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['upstream_id', 'remote_id']).doUpdateSet((eb) => ({
+            reason: eb.ref('excluded.reason'),
+            found_at: eb.ref('excluded.found_at'),
+          })),
+        )
+        .compile(),
+    );
+  }
+
+  /**
+   * Rows inserted as one atomic unit: one statement of many rows, or as many as D1's 100 bound
+   * parameters a statement need (`columns` per row). Each key once (the callers' last row wins): a
+   * statement's ON CONFLICT cannot change one row twice (PostgreSQL refuses it).
+   */
+  async #insertAll<R>(rows: readonly R[], columns: number, statement: (part: R[]) => CompiledQuery): Promise<void> {
+    if (rows.length === 0) return;
+    const per = Math.floor(100 / columns);
+    const steps = [];
+    for (let i = 0; i < rows.length; i += per) steps.push({ query: statement(rows.slice(i, i + per)) });
+    await this.#executor.atomic(steps);
   }
 
   /**

@@ -76,6 +76,19 @@ const notInFlight = (now: string) => (eb: ExpressionBuilder<Database, 'outbox'>)
     eb.and([eb('state', '=', 'pending'), eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)])]),
   ]);
 
+/** What a delivered row was before a resync took it (OutboxStore.requeueResync), put back by a drop. */
+type ResyncPrior = Pick<DeliveryRow, 'state' | 'action' | 'attempts' | 'next_attempt_at' | 'last_error' | 'updated_at' | 'resync'>;
+
+const priorOf = (row: DeliveryRow): ResyncPrior => ({
+  state: row.state,
+  action: row.action,
+  attempts: Number(row.attempts),
+  next_attempt_at: row.next_attempt_at,
+  last_error: row.last_error,
+  updated_at: row.updated_at,
+  resync: row.resync,
+});
+
 /** One delivery by its key. */
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'outbox'>) =>
   eb.and([eb('upstream_id', '=', key.upstream_id), eb('customer_id', '=', key.customer_id), eb('version', '=', key.version)]);
@@ -244,26 +257,50 @@ export class OutboxStore {
   /**
    * Puts a delivery back in line as a resync (src/outbox/resync.ts): delivered already, dead, or
    * pending and not being sent, it becomes pending again with a fresh lease and `token`. A row a
-   * dispatcher is sending now is left to it (0 changed).
+   * dispatcher is sending now is left to it (0 changed). A delivered row keeps what it was in
+   * `resync_prior`, for a drop to put back; the row is changed only as it was read (compare-and-set
+   * on its state and updated_at), read again if it changed meanwhile.
    */
   async requeueResync(key: DeliveryKey, token: string, now: string): Promise<number> {
-    const q = this.#db
-      .updateTable('outbox')
-      .set({ ...freshLease(now), resync: token, action: 'update', updated_at: now })
-      .where(byKey(key))
-      .where((eb) => eb.or([eb('state', '=', 'delivered'), notInFlight(now)(eb)]))
-      .compile();
-    return this.#executor.run(q);
+    for (let tries = 0; tries < 3; tries++) {
+      const [row] = await this.#executor.all(this.#db.selectFrom('outbox').selectAll().where(byKey(key)).compile());
+      if (row === undefined) return 0;
+      const prior = row.state === 'delivered' ? JSON.stringify(priorOf(row)) : (row.resync_prior ?? null);
+      const q = this.#db
+        .updateTable('outbox')
+        .set({ ...freshLease(now), resync: token, action: 'update', updated_at: now, resync_prior: prior })
+        .where(byKey(key))
+        .where('state', '=', row.state)
+        .where('updated_at', '=', row.updated_at)
+        .where((eb) => eb.or([eb('state', '=', 'delivered'), notInFlight(now)(eb)]))
+        .compile();
+      if ((await this.#executor.run(q)) > 0) return 1;
+      if (row.state === 'pending' && row.lease_until !== null && row.lease_until >= now) return 0;
+    }
+    return 0;
   }
 
   /**
    * Removes deliveries that will not be sent (never one that was delivered: that is history, nor
-   * one a dispatcher is sending now: it may reach the provider whatever is done here).
+   * one a dispatcher is sending now: it may reach the provider whatever is done here). A resync of
+   * a version delivered before is that history: its row goes back to what it was (delivered, with
+   * its attempts, errors and time), rather than vanish.
    */
   async drop(keys: readonly DeliveryKey[], now = new Date().toISOString()): Promise<number> {
     let changed = 0;
     for (const key of keys) {
-      const q = this.#db.deleteFrom('outbox').where(byKey(key)).where(notInFlight(now)).compile();
+      const [row] = await this.#executor.all(this.#db.selectFrom('outbox').select('resync_prior').where(byKey(key)).compile());
+      const prior = row?.resync_prior ?? null;
+      const q =
+        prior === null
+          ? this.#db.deleteFrom('outbox').where(byKey(key)).where(notInFlight(now)).where('resync_prior', 'is', null).compile()
+          : this.#db
+              .updateTable('outbox')
+              .set({ ...(JSON.parse(prior) as ResyncPrior), lease_owner: null, lease_until: null, resync_prior: null })
+              .where(byKey(key))
+              .where(notInFlight(now))
+              .where('resync_prior', '=', prior)
+              .compile();
       changed += await this.#executor.run(q);
     }
     return changed;

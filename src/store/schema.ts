@@ -112,6 +112,11 @@ export interface OutboxTable extends LeasedRow {
    * local state, and the token goes into its Idempotency-Key (src/outbox/resync.ts).
    */
   resync: string | null;
+  /**
+   * A resync of a version delivered already (migration 0056): the row's columns before it, as
+   * JSON (ResyncPrior), which `outbox drop` puts back. Absent from rows the write path inserts.
+   */
+  resync_prior?: string | null | undefined;
 }
 
 /** One comparison of a customer with its copy at a shadow upstream. */

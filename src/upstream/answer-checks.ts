@@ -13,22 +13,40 @@ const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 /** Deeper than this, an answer is refused (no provider's customer is). */
 const maxDepth = 32;
 
+/** What a walk (walkFor) looks for: in a string value, in a key, and past a depth. Each names what it found. */
+export interface Finds {
+  readonly text: (text: string) => string | undefined;
+  readonly key: (key: string) => string | undefined;
+  readonly deep?: (depth: number) => string | undefined;
+}
+
 /**
- * The checks a client's body passes, on a provider's answer: no prototype keys, no NUL (which
- * PostgreSQL cannot store and SQLite can), no absurd depth. Returns what is wrong, if anything.
+ * The first thing `finds` names in a value, walked depth first (keys before their members); the
+ * walk the answer checks and a proxied write's NUL check (nul-sent.ts) share.
  */
-export function answerProblem(value: unknown, depth: number): string | undefined {
-  if (depth > maxDepth) return 'a body nested too deep';
-  if (typeof value === 'string') return value.includes('\u0000') ? 'a NUL character in a value' : undefined;
+export function walkFor(finds: Finds, value: unknown, depth: number): string | undefined {
+  const deep = finds.deep?.(depth);
+  if (deep) return deep;
+  if (typeof value === 'string') return finds.text(value);
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, member] of Object.entries(value)) {
-    if (forbiddenKeys.has(key)) return `a forbidden key ${key}`;
-    if (key.includes('\u0000')) return 'a NUL character in a key';
-    const found = answerProblem(member, depth + 1);
+    const found = finds.key(key) ?? walkFor(finds, member, depth + 1);
     if (found) return found;
   }
   return undefined;
 }
+
+const answerFinds: Finds = {
+  deep: (depth) => (depth > maxDepth ? 'a body nested too deep' : undefined),
+  text: (text) => (text.includes('\u0000') ? 'a NUL character in a value' : undefined),
+  key: (key) => (forbiddenKeys.has(key) ? `a forbidden key ${key}` : key.includes('\u0000') ? 'a NUL character in a key' : undefined),
+};
+
+/**
+ * The checks a client's body passes, on a provider's answer: no prototype keys, no NUL (which
+ * PostgreSQL cannot store and SQLite can), no absurd depth. Returns what is wrong, if anything.
+ */
+export const answerProblem = (value: unknown, depth: number): string | undefined => walkFor(answerFinds, value, depth);
 
 /** What is wrong in one list item, naming the member it is in (the provider's name for it). */
 function itemProblem(item: unknown, depth: number): string | undefined {
@@ -40,9 +58,12 @@ function itemProblem(item: unknown, depth: number): string | undefined {
   return undefined;
 }
 
-/** The item with what the checks refuse taken out: read only to learn which customer it is. */
+/**
+ * The item with what the checks refuse taken out (keys, depth): read only to learn which customer
+ * it is, and never stored. A NUL stays in its value, so that an id holding one is read as it is,
+ * and named as that customer's refusal (listed-page.ts) rather than as another id.
+ */
 function stripped(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '');
   if (typeof value !== 'object' || value === null) return value;
   if (depth > maxDepth) return null;
   if (Array.isArray(value)) return value.map((v) => stripped(v, depth + 1));

@@ -1,11 +1,14 @@
-import type { AnyDialect, ClientPage, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
+import type { AnyDialect, ClientRequest, IssuedCredentials } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { uuidPattern } from '../core/index.ts';
 import type { CustomerPatch } from '../../schemas/index.ts';
 import type { LinkRow, UpstreamMode, UpstreamRepository, UpstreamRow } from '../store/index.ts';
-import { answerProblem, flaggedCustomers, hasControl, screenList } from './answer-checks.ts';
+import { answerProblem, flaggedCustomers, screenList } from './answer-checks.ts';
 import { type Fetch, send, type Transport, transportOf } from './http.ts';
 import { viaAfter } from './loop.ts';
+import { type ListedPage, namedSafely } from './listed-page.ts';
+import { checkRemoteId } from './remote-ids.ts';
+import { reportUnreadable } from './unreadable-credentials.ts';
 import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamWrite } from './write-request.ts';
 
@@ -14,9 +17,6 @@ export * from './write-request.ts';
 
 // Delivering canonical writes to an upstream provider and reading customers back, through the
 // upstream dialect's client half. Used by proxy mode (proxy.ts) and by mirror/shadow delivery.
-
-/** The longest provider customer id kept as a link (Zenskar's external_id bound). */
-const maxRemoteIdLength = 255;
 
 export interface UpstreamClientOptions {
   /** The dialects an upstream row may name (the registry the entry hands down). */
@@ -36,35 +36,6 @@ export interface UpstreamClientOptions {
   readonly via?: string;
   /** Where an unreadable upstream is reported (once per row and process); default: JSON on stderr. */
   readonly logger?: { error(event: string, fields: Readonly<Record<string, unknown>>): void };
-}
-
-/** The error a caller gets: the operator's to fix (no retry will help), named by upstream. */
-export const unreadableCredentials = (upstreamId: string) =>
-  new GatewayError(
-    'bad_gateway',
-    `The credentials of upstream ${upstreamId} cannot be read by this gateway (its secrets key, or the upstream's tenant, dialect or base URL, changed since they were entered); the operator must enter them again.`,
-  );
-
-const rowKey = (row: UpstreamRow) => [row.id, row.tenant_id, row.dialect, row.base_url, row.credentials].join('\n');
-const reported = new Set<string>();
-const readable = new Map<string, Promise<boolean>>();
-
-/** Whether each row's credentials open with this keyring, remembered per row version (health, `upstream list`). */
-export async function unreadableUpstreams(keyring: Keyring, rows: readonly UpstreamRow[]): Promise<string[]> {
-  const checks = rows.map(async (row) => {
-    const key = rowKey(row);
-    let ok = readable.get(key);
-    if (!ok) {
-      if (readable.size > 10_000) readable.clear();
-      ok = openCredentials(keyring, row).then(
-        () => true,
-        () => false,
-      );
-      readable.set(key, ok);
-    }
-    return (await ok) ? undefined : row.id;
-  });
-  return (await Promise.all(checks)).filter((id): id is string => id !== undefined);
 }
 
 export class UpstreamClient {
@@ -95,19 +66,7 @@ export class UpstreamClient {
       legacy = opened.legacy;
       credentials = JSON.parse(opened.plaintext) as IssuedCredentials;
     } catch {
-      // A changed CUSTGATE_SECRETS_KEY, or a row edited or moved: logged once, never retried into.
-      const key = rowKey(row);
-      if (!reported.has(key)) {
-        if (reported.size > 10_000) reported.clear();
-        reported.add(key);
-        const fields = { upstream: row.id, tenant: row.tenant_id, dialect: row.dialect };
-        if (this.#options.logger) this.#options.logger.error('upstream_credentials_unreadable', fields);
-        else
-          console.error(
-            JSON.stringify({ level: 'error', time: new Date().toISOString(), event: 'upstream_credentials_unreadable', ...fields }),
-          );
-      }
-      throw unreadableCredentials(row.id);
+      throw reportUnreadable(row, this.#options.logger);
     }
     if (legacy && this.#options.upstreams) {
       // Best effort: a failure leaves the old form, re-sealed on a later use.
@@ -200,10 +159,10 @@ export class UpstreamClient {
     if (screened.flagged && !screen) throw answerRefused([...screened.flagged.problems.values()][0]!);
     const page = client.parseList(screened.body);
     if (page instanceof GatewayError) throw page;
-    for (const customer of page.customers) checkRemoteId(customer.id);
+    if (!screen) for (const customer of page.customers) checkRemoteId(customer.id);
     const refused = flaggedCustomers(raw, screened, page);
     if (!refused) throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
-    return { ...page, refused };
+    return screen ? namedSafely(page, refused) : { ...page, refused };
   }
 
   /** `via`: the Via the request being carried arrived with; this gateway's entry goes after it (loop.ts). */
@@ -269,16 +228,3 @@ function showsReference(parsed: { readonly id: string; readonly patch: CustomerP
 }
 
 const answerRefused = (problem: string) => new GatewayError('bad_gateway', `The upstream provider answered with ${problem}.`);
-
-/** A page of a provider's list, with the customers of it this gateway cannot store as the provider shows them. */
-export interface ListedPage extends ClientPage {
-  /** By id at the provider: what is wrong (empty unless the page was read with `screen`). */
-  readonly refused: ReadonlyMap<string, string>;
-}
-
-/** Stored as a link and looked up by later requests on every backend alike (PostgreSQL text holds no NUL). */
-function checkRemoteId(id: string): void {
-  if (id.length === 0 || id.length > maxRemoteIdLength || hasControl(id)) {
-    throw new GatewayError('bad_gateway', 'The upstream provider answered with a customer id this gateway cannot store.');
-  }
-}

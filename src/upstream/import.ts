@@ -1,7 +1,8 @@
 import type { CustomerService } from '../core/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import type { ImportRefusalRow, ImportRow, Store, UpstreamRow } from '../store/index.ts';
-import type { ListedPage, UpstreamClient } from './client.ts';
+import type { UpstreamClient } from './client.ts';
+import type { ListedPage } from './listed-page.ts';
 import { heldBy, type LeaseHolder, LeaseLost, leaseUntil, randomHolder, runningAlready } from './import-lease.ts';
 import { importOne, type OnConflict } from './import-one.ts';
 import { anchorColumns, anchorIn, PagedWalk } from './list-shift.ts';

@@ -2,7 +2,8 @@ import { applyPatch, checkGrowth, checkInvariants } from '../core/index.ts';
 import type { ClientCustomer } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { fieldDefaults } from '../../schemas/index.ts';
-import type { ListedPage, Upstream, UpstreamClient } from './client.ts';
+import type { Upstream, UpstreamClient } from './client.ts';
+import type { ListedPage } from './listed-page.ts';
 
 // Reading an upstream's customer list a page at a time, for `upstream import` (import.ts) and
 // `upstream reconcile` (src/outbox/reconcile.ts): a throttled or unreachable provider is waited

@@ -1,5 +1,6 @@
 import type { CustomerFields, FieldName } from '../../schemas/index.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
+import { walkFor } from './answer-checks.ts';
 import { carriedFields, type Uncarried } from './fidelity.ts';
 
 // The gateway stores a NUL character in a value (JSON text, on every backend), but takes no
@@ -8,11 +9,9 @@ import { carriedFields, type Uncarried } from './fidelity.ts';
 // customer, whose answers show it: refused before anything is sent instead, as every other value
 // the answer check refuses.
 
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (typeof value !== 'object' || value === null) return false;
-  return Object.entries(value).some(([key, member]) => key.includes('\u0000') || holdsNul(member));
-}
+const nul = (text: string) => (text.includes('\u0000') ? 'a NUL character' : undefined);
+/** A NUL in any value or key, however deep (the answer checks' walk, without their other checks). */
+const holdsNul = (value: unknown): boolean => walkFor({ text: nul, key: nul }, value, 0) !== undefined;
 
 /** The fields a write sends the provider (`touched`; a create: every field) that hold a NUL. */
 export function nulSent(

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { GatewayError } from '../contract/errors.ts';
 import { eventTypes } from './events.ts';
+import { stripeApiVersions } from './stripe-api-versions.ts';
 
 // The fields of Stripe's webhook endpoint as create and update take them
 // (https://docs.stripe.com/api/webhook_endpoints/update), each checked before anything is written:
@@ -48,17 +49,32 @@ export const metadataView = (stored: string | null): Record<string, string> =>
   stored === null ? {} : (JSON.parse(stored) as Record<string, string>);
 
 /**
- * Stripe's `api_version` on create: a version as Stripe names them (`2024-06-20`, `2025-03-31.basil`),
- * stored and shown back. null: none named.
+ * Stripe's `api_version` on create, stored and shown back (null: none named). Stripe takes a
+ * version it has released, the enum of its API spec (stripe-api-versions.ts), and refuses any
+ * other value. A version released after that list was made is taken too: a real date later than
+ * the newest listed and not later than tomorrow (UTC, as a release is dated where it is made),
+ * with or without its release name (`2026-11-25.endive`), as the SDK pinned to it sends it.
  */
-export function apiVersionOf(given: unknown): string | null {
+export function apiVersionOf(given: unknown, now = new Date()): string | null {
   if (given === undefined) return null;
-  if (typeof given !== 'string' || !/^\d{4}-\d{2}-\d{2}(\.[a-z]{1,32})?$/.test(given))
-    throw refused(
-      `Invalid api_version: ${typeof given === 'string' ? given : typeof given}; a Stripe API version such as 2024-06-20.`,
-      'api_version',
-    );
-  return given;
+  if (typeof given === 'string' && (stripeApiVersions.includes(given) || releasedSince(given, now))) return given;
+  const newest = stripeApiVersions.at(-1)!;
+  throw refused(
+    `Invalid api_version: ${typeof given === 'string' ? given : typeof given} is not a Stripe API version (one of ${stripeApiVersions[0]} to ${newest}, such as 2024-06-20, or one released since).`,
+    'api_version',
+  );
+}
+
+function releasedSince(given: string, now: Date): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(\.[a-z]{1,32})?$/.exec(given);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  // Date.UTC rolls 2024-13-45 over into 2025: a date that does not exist does not come back the same.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+  const newest = stripeApiVersions.at(-1)!.slice(0, 10);
+  const tomorrow = new Date(now.getTime() + 86_400_000).toISOString().slice(0, 10);
+  return given.slice(0, 10) > newest && given.slice(0, 10) <= tomorrow;
 }
 
 /** A Stripe boolean (`disabled`, `connect`): a JSON boolean, or a form body's "true"/"false". */

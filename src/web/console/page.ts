@@ -74,7 +74,7 @@ export const consoleHtml = (schemeOptions: string): string => `<!doctype html>
   <p class="hint">The tenant's endpoints and each one's delivery attempts (docs/webhooks.md).</p>
   <button type="button" id="webhooks-load" class="primary">Show endpoints</button>
   <output id="webhooks-state" role="status"></output>
-  <table id="endpoints" hidden><thead><tr><th>id</th><th>url</th><th>mode</th><th>format</th><th>events</th><th>status</th><th>failures</th><th></th></tr></thead>
+  <table id="endpoints" hidden><thead><tr><th>id</th><th>url</th><th>mode</th><th>format</th><th>events</th><th>status</th><th>failures</th><th>held</th><th></th></tr></thead>
   <tbody id="endpoint-rows"></tbody></table>
   <div id="attempts" hidden>
     <h3>Delivery attempts</h3>
@@ -144,4 +144,5 @@ th, td { text-align: left; border-bottom: 1px solid var(--line); padding: .25rem
 button.primary { background: var(--accent); }
 #attempt-rows tr.failed td:nth-child(4), #attempt-rows tr.failed td:nth-child(5) { color: #b42318; }
 #attempts h3 { margin: .8rem 0 .3rem; font-size: .95rem; }
+#endpoint-rows tr.held td:nth-child(8) { color: var(--warn); }
 `;

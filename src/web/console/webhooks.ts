@@ -21,7 +21,15 @@ interface Endpoint {
   readonly failures: number;
   /** The mode of the key that made it: it gets that mode's events only (docs/webhooks.md). */
   readonly livemode: boolean;
+  /** Its receiver is down: its deliveries wait unsent until `held_until`, after `held_rounds` failed rounds. */
+  readonly held: boolean;
+  readonly held_until: string | null;
+  readonly held_rounds: number;
 }
+
+/** The hold as the card shows it: until when, after how many failed rounds; "—" when not held. */
+const holdOf = (e: Endpoint): string =>
+  e.held ? `until ${e.held_until} (${e.held_rounds} failed round${e.held_rounds === 1 ? '' : 's'})` : '—';
 interface Attempt {
   readonly event: string;
   readonly attempt: number;
@@ -98,7 +106,7 @@ async function showEndpoints(kit: ConsoleKit): Promise<void> {
   }
   const endpoints = (body as { data: Endpoint[] }).data;
   for (const e of endpoints) {
-    const row = kit.el('tr');
+    const row = kit.el('tr', undefined, e.held ? 'held' : undefined);
     row.dataset.endpoint = e.id;
     const cells = [
       e.id,
@@ -108,6 +116,7 @@ async function showEndpoints(kit: ConsoleKit): Promise<void> {
       e.enabled_events.join(', '),
       e.status,
       String(e.failures),
+      holdOf(e),
     ];
     row.append(...cells.map((text) => kit.el('td', text)));
     const action = kit.el('td');
