@@ -22,6 +22,7 @@ import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
+import { refuseTestKeyOverLive } from './upstream-keys.ts';
 
 // The gateway's own API: canonical views that no provider dialect has. Its envelope:
 // {"error":{"code","message","issues"?}}. Every route but the probes and the coverage matrix is
@@ -201,6 +202,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const { mode } = onlyParameters(await bodyObject(c, rt, ['json']), ['mode']);
     if (typeof mode !== 'string') throw badParameter('mode', 'mode is required: proxy, mirror or shadow.');
     const id = c.req.param('id');
+    await refuseTestKeyOverLive(rt.store, principal, "change an upstream's mode");
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
     return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id)));
   });
@@ -211,6 +213,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const { force } = onlyParameters(await bodyObject(c, rt, ['json']), ['force']);
     if (force !== undefined && typeof force !== 'boolean') throw badParameter('force', 'force must be true or false.');
     const id = c.req.param('id');
+    await refuseTestKeyOverLive(rt.store, principal, 'promote an upstream');
     const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), force === true);
     const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
     return c.json({ ...detail, forced: promoted.forced });
@@ -229,6 +232,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     // upstream demoted all the same, so it is refused as promote refuses one it does not take.
     onlyParameters(await bodyObject(c, rt, ['json']), []);
     const id = c.req.param('id');
+    await refuseTestKeyOverLive(rt.store, principal, 'demote an upstream');
     await demote(rt.store, principal.tenantId, id, rt.now());
     return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
   });
