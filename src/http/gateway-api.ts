@@ -4,6 +4,8 @@ import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
+import { gatewayUpstreamsJson } from '../openapi/gateway-upstreams.ts';
+import { upstreamModes } from '../store/index.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { resync } from '../outbox/resync.ts';
 import { unreadableUpstreams } from '../upstream/client.ts';
@@ -127,6 +129,11 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   api.get('/coverage', (c) => {
     refuseUnknownGatewayQuery(c);
     return c.json(coverageMatrix(dialects));
+  });
+  // The upstream routes' OpenAPI document (src/openapi/gateway-upstreams.ts), open as each dialect's is.
+  api.get('/openapi.json', (c) => {
+    refuseUnknownGatewayQuery(c);
+    return c.body(gatewayUpstreamsJson(dialects, upstreamModes), 200, { 'content-type': 'application/json; charset=utf-8' });
   });
 
   api.get('/customers/:ref/deliveries', authenticated, async (c) => {
