@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Schema, Validator } from '@cfworker/json-schema';
 import { loadConfig } from '../src/config.ts';
+import { dialectList } from '../src/contract/registry.ts';
+import { gatewayUpstreamsDocument } from '../src/openapi/gateway-upstreams.ts';
+import { upstreamModes } from '../src/store/upstreams.ts';
+import { registry } from '../dialects/index.ts';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { createApp, reissueCredentials, registeredDialects } from './support/registered.ts';
 import { testStore } from './support/store.ts';
@@ -13,6 +18,15 @@ import { testStore } from './support/store.ts';
 // change an upstream once the tenant has live keys (an upstream is sent every customer's data).
 
 type Server = ReturnType<typeof serve>;
+
+/** Whether an answer is what the upstream routes' OpenAPI document says it is (the named component schema). */
+function conforms(name: string, body: unknown): void {
+  const doc = gatewayUpstreamsDocument(dialectList(registry), upstreamModes) as { components: { schemas: Record<string, Schema> } };
+  const schema = doc.components.schemas[name];
+  if (!schema) throw new Error(`no schema ${name}`);
+  const result = new Validator(schema, '2020-12').validate(body);
+  expect(result.errors, `${name}: ${JSON.stringify(body)}`).toEqual([]);
+}
 
 async function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<{ server: Server; base: string }> {
   const server = serve({ fetch, hostname: '127.0.0.1', port: 0 });
@@ -80,6 +94,7 @@ describe('adding an upstream over the gateway API', () => {
       expect({ body, status: res.status }).toEqual({ body, status });
       expect(answer.error.code).toMatch(/^(invalid_request|payload_too_large)$/);
       if (path !== undefined) expect(answer.error.issues?.[0]?.path).toEqual([path]);
+      conforms('Error', answer);
       expect(JSON.stringify(answer)).not.toContain(providerKey());
     }
     expect(await listed()).toEqual([]);
@@ -94,6 +109,7 @@ describe('adding an upstream over the gateway API', () => {
     expect(added).toMatchObject({ mode: 'proxy', dialect: 'wooshpay', base_url: providerBase, links: 0, encoding: 'json' });
     expect(added.history.map((h) => h.event)).toEqual(['added']);
     expect(JSON.stringify(added)).not.toContain(providerKey());
+    conforms('Upstream', added);
     // The answer is the upstream as GET shows it.
     const shown = await gw.request(`/gateway/v1/upstreams/${added.id}`, { headers: testKey() });
     expect(await shown.json()).toEqual(added);
@@ -116,7 +132,9 @@ describe('adding an upstream over the gateway API', () => {
 
     const removed = await gw.request(`/gateway/v1/upstreams/${added.id}`, { method: 'DELETE', headers: testKey() });
     expect(removed.status).toBe(200);
-    expect(await removed.json()).toEqual({ id: added.id, object: 'upstream', deleted: true });
+    const gone = await removed.json();
+    expect(gone).toEqual({ id: added.id, object: 'upstream', deleted: true });
+    conforms('Deleted', gone);
     expect(await listed()).toEqual([]);
     const again = await gw.request(`/gateway/v1/upstreams/${added.id}`, { method: 'DELETE', headers: testKey() });
     expect(again.status).toBe(404);

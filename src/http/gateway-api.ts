@@ -27,8 +27,8 @@ import { asGatewayError, type Runtime } from './runtime.ts';
 import { refuseTestKeyOverLive } from './upstream-keys.ts';
 
 // The gateway's own API: canonical views that no provider dialect has. Its envelope:
-// {"error":{"code","message","issues"?}}. Every route but the probes and the coverage matrix is
-// registered behind one authentication middleware (the failed-authentication limit per address,
+// {"error":{"code","message","issues"?}}. Every route but the probes, the coverage matrix and the
+// OpenAPI document is registered behind one authentication middleware (the failed-authentication limit per address,
 // the tenant in the access log), and every error leaves through one onError: a route cannot skip
 // either by forgetting a try/catch. test/gateway-auth.test.ts walks the route table to hold that.
 
