@@ -203,6 +203,18 @@ const addMirror = (local: TestGateway, name: string, auth: Record<string, string
     ),
   );
 
+/** A customer created through Wooshpay with the given key: its UUID. */
+async function createdUuid(local: TestGateway, auth: Record<string, string>, name: string): Promise<string> {
+  const made = await local.request('/v1/customers', {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `name=${name}`,
+  });
+  const { id } = (await made.json()) as { id: string };
+  const shown = await local.request(`/gateway/v1/customers/${id}`, { headers: auth });
+  return ((await shown.json()) as { ids: { uuid: string } }).ids.uuid;
+}
+
 describe('key modes', () => {
   it('once the tenant has live keys, only a live key adds, removes or changes an upstream', async () => {
     await withGateway(async (local, test, goLive) => {
@@ -241,18 +253,8 @@ describe('key modes', () => {
       const live = await goLive();
       const res = await addMirror(local, 'c', live);
       const { id: upstream } = (await res.json()) as { id: string };
-      const create = async (auth: Record<string, string>, name: string) => {
-        const made = await local.request('/v1/customers', {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
-          body: `name=${name}`,
-        });
-        const { id } = (await made.json()) as { id: string };
-        const shown = await local.request(`/gateway/v1/customers/${id}`, { headers: auth });
-        return ((await shown.json()) as { ids: { uuid: string } }).ids.uuid;
-      };
-      const testCustomer = await create(test, 'Test+One');
-      const liveCustomer = await create(live, 'Live+One');
+      const testCustomer = await createdUuid(local, test, 'Test+One');
+      const liveCustomer = await createdUuid(local, live, 'Live+One');
       const unstored = crypto.randomUUID();
       for (const [customer, name] of [
         [testCustomer, 'Test One'],
@@ -281,6 +283,49 @@ describe('key modes', () => {
       // Nor clears one: the other mode's record is not there for it.
       expect((await local.request(`${path}/${liveCustomer}`, { method: 'DELETE', headers: test })).status).toBe(404);
       expect((await local.request(`${path}/${liveCustomer}`, { method: 'DELETE', headers: live })).status).toBe(200);
+    });
+  });
+});
+
+describe('the shadow report', () => {
+  it("shows a key samples of its own mode's customers only; the counts stay the tenant's", async () => {
+    await withGateway(async (local, test, goLive) => {
+      const live = await goLive();
+      const tenantId = local.tenant.tenant.id;
+      const testCustomer = await createdUuid(local, test, 'Shadow+Test');
+      const liveCustomer = await createdUuid(local, live, 'Shadow+Live');
+      for (const [customer, name] of [
+        [testCustomer, 'Shadow Test'],
+        [liveCustomer, 'Shadow Live'],
+      ] as const) {
+        const at = new Date().toISOString();
+        const check = crypto.randomUUID();
+        const common = {
+          tenant_id: tenantId,
+          dialect: 'zenskar',
+          customer_id: customer,
+          local_version: 1,
+          upstream_version: null,
+          created_at: at,
+        };
+        await local.store.shadow.record({ ...common, id: check, upstream_id: 'ups_shadow', mismatches: 1 }, [
+          { ...common, check_id: check, field: 'name', local_value: JSON.stringify(name), upstream_value: JSON.stringify('Other') },
+        ]);
+      }
+      const report = async (auth: Record<string, string>) => {
+        const res = await local.request('/gateway/v1/shadow', { headers: auth });
+        const body = (await res.json()) as {
+          dialects: {
+            dialect: string;
+            mismatched: number;
+            fields: { field: string; mismatches: number; samples: { customer: string; local: unknown }[] }[];
+          }[];
+        };
+        const name = body.dialects.find((d) => d.dialect === 'zenskar')?.fields.find((f) => f.field === 'name');
+        return { mismatches: name?.mismatches, samples: name?.samples.map((x) => [x.customer, x.local]) };
+      };
+      expect(await report(test)).toEqual({ mismatches: 2, samples: [[testCustomer, 'Shadow Test']] });
+      expect(await report(live)).toEqual({ mismatches: 2, samples: [[liveCustomer, 'Shadow Live']] });
     });
   });
 });

@@ -143,7 +143,10 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
   });
 
-  api.get('/shadow', authenticated, async (c) => c.json(await shadowSummary(rt.store, c.get('principal').tenantId)));
+  api.get('/shadow', authenticated, async (c) => {
+    const principal = c.get('principal');
+    return c.json(await shadowSummary(rt.store, principal.tenantId, principal.livemode));
+  });
 
   api.get('/customers/:ref', authenticated, async (c) => {
     const principal = c.get('principal');
