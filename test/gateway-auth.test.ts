@@ -11,7 +11,12 @@ import { testStore } from './support/store.ts';
 // routes are read from the app's own table, so a route added later without the middleware fails here.
 
 /** The only gateway routes anyone may call without a credential. */
-const publicRoutes = new Set(['GET /gateway/v1/health', 'GET /gateway/v1/ready', 'GET /gateway/v1/coverage']);
+const publicRoutes = new Set([
+  'GET /gateway/v1/health',
+  'GET /gateway/v1/ready',
+  'GET /gateway/v1/coverage',
+  'GET /gateway/v1/openapi.json',
+]);
 /**
  * Authenticated by the provider's signature instead (a provider holds no tenant credential); its
  * forged signatures count against the address as well: test/upstream-webhooks.test.ts.

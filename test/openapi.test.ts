@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { consoleBundleSource } from '../bin/console-build.ts';
 import { type DialectName, dialects, registry } from '../dialects/index.ts';
 import { detailVariants, openApiJson } from '../src/openapi/document.ts';
+import { gatewayUpstreamsJson } from '../src/openapi/gateway-upstreams.ts';
+import { upstreamModes } from '../src/store/upstreams.ts';
+import { dialectList } from '../src/contract/registry.ts';
 import { errorCodes, GatewayError } from '../src/contract/errors.ts';
 import * as v from 'valibot';
 import { testGateway } from './support/gateway.ts';
@@ -72,4 +75,30 @@ it('the conformance check refuses a body off its schema and a status the documen
   ]);
   expect(result.problems).toHaveLength(3);
   expect(result.problems[2]).toContain('no 418');
+});
+
+describe("OpenAPI document: the gateway API's upstream routes", () => {
+  const generated = () => gatewayUpstreamsJson(dialectList(registry), upstreamModes);
+
+  it('docs/openapi/gateway.json is what the code generates (run `npm run docs` when this fails)', () => {
+    expect(readFileSync(new URL('../docs/openapi/gateway.json', import.meta.url), 'utf8')).toBe(generated());
+  });
+
+  it('is valid OpenAPI 3.1 (independent validator)', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(generated()) as Record<string, unknown>);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+  });
+
+  it('is served at /gateway/v1/openapi.json without a credential, with add and remove', async () => {
+    const gw = await testGateway();
+    const res = await gw.request('/gateway/v1/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, { operationId: string }>> };
+    expect(doc.paths['/gateway/v1/upstreams']?.post?.operationId).toBe('addUpstream');
+    expect(doc.paths['/gateway/v1/upstreams/{id}']?.delete?.operationId).toBe('removeUpstream');
+    expect(doc.paths['/gateway/v1/upstreams/{id}/webhook-secret']?.put?.operationId).toBe('setUpstreamWebhookSecret');
+  });
 });

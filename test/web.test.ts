@@ -38,6 +38,7 @@ describe('/console and /docs', () => {
     expect(await page.text()).not.toMatch(/(src|href)="(https?:)?\/\//);
     const init = await (await app.request('/docs/init.js')).text();
     for (const d of Object.values(dialects)) expect(init).toContain(`${d.routes.prefix}/openapi.json`);
+    expect(init).toContain('/gateway/v1/openapi.json');
     expect((await app.request('/docs/assets/swagger-ui-bundle.js')).status).toBe(200);
     expect((await app.request('/docs/assets/package.json')).status).toBe(404);
     expect((await app.request('/docs/assets/..%2Fpackage.json')).status).toBe(404);

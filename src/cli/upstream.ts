@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { demote, promote } from '../upstream/cut-over.ts';
 import { loadConfig } from '../config.ts';
 import type { DialectSource } from '../contract/registry.ts';
-import { gatewayIdOf, pointsAtThisGateway } from '../upstream/loop.ts';
+import { gatewayIdOf } from '../upstream/loop.ts';
+import { addUpstreamChecked } from '../upstream/add-checked.ts';
 import {
-  addUpstream,
   changeMode,
   listUpstreamsChecked,
   removeUpstream,
@@ -72,22 +72,17 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
         if (!source.names.includes(opts.dialect)) throw new Error(`unknown dialect ${opts.dialect}: one of ${source.names.join(', ')}`);
         const dialects = await source.load([opts.dialect]);
         const added = await withStore(env, async (store) => {
-          const dialect = dialects[0];
-          const id = await gatewayIdOf(store.upstreams)();
-          if (
-            dialect &&
-            (await pointsAtThisGateway(dialect, opts.baseUrl, id, { timeoutMs: 3000, transport: transportFor(config.upstreamTransport) }))
-          ) {
-            throw new Error(`--base-url ${opts.baseUrl} is this gateway itself: every write would go round until it failed`);
-          }
-          return addUpstream(store, { keyring: keyringFor(config, store.upstreams), dialects }, await tenantId(store, ref), {
+          const admin = { keyring: keyringFor(config, store.upstreams), dialects };
+          const probe = { gatewayId: gatewayIdOf(store.upstreams), timeoutMs: 3000, transport: transportFor(config.upstreamTransport) };
+          const input = {
             dialect: opts.dialect,
             baseUrl: opts.baseUrl,
             mode: opts.mode,
             credentials,
             encoding: opts.encoding,
             webhookSecret: opts.webhookSecret,
-          });
+          };
+          return addUpstreamChecked(store, admin, await tenantId(store, ref), input, probe);
         });
         console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
         printWarnings(added.warnings);

@@ -6,6 +6,7 @@ import { accessMiddleware, markDialect, requestIdOf } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { devApi } from './dev-api.ts';
 import { bookApi } from './book-routes.ts';
+import { upstreamAdminApi } from './upstream-admin-routes.ts';
 import { inFlightMiddleware } from './in-flight.ts';
 import { gatewayApi, gatewayError } from './gateway-api.ts';
 import type { Handler } from './context.ts';
@@ -112,6 +113,7 @@ export function createGateway(deps: GatewayDeps): { readonly app: GatewayApp; re
   // Before the gateway API, whose catch-all would answer for these paths.
   app.route('/gateway/v1', devApi(all, rt, rules));
   app.route('/gateway/v1', bookApi(all, rt));
+  app.route('/gateway/v1', upstreamAdminApi(all, rt));
   mountWebhooks(app, all, rt, afterAuth);
   app.route('/gateway/v1', gatewayApi(all, rt));
   const metrics = deps.metrics;

@@ -13,6 +13,7 @@ import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
 import { waitUntilOf } from './wait-until.ts';
 import type { Runtime } from './runtime.ts';
+import { attemptScope } from './upstream-keys.ts';
 
 // Moving a whole customer book over HTTP (docs/migrating.md), the same runners as
 // `custgate upstream import` and `custgate upstream reconcile`:
@@ -99,13 +100,17 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
   });
 
   api.get('/upstreams/:id/create-attempts', read, async (c) => {
-    const data = await listCreateAttempts(rt.store, c.get('principal').tenantId, c.req.param('id'));
+    const principal = c.get('principal');
+    const only = await attemptScope(rt.store, principal);
+    const data = await listCreateAttempts(rt.store, principal.tenantId, c.req.param('id'), rt.now(), only);
     return c.json({ object: 'list', data });
   });
 
   api.delete('/upstreams/:id/create-attempts/:customer', update, async (c) => {
     const customer = c.req.param('customer');
-    await clearCreateAttempt(rt.store, c.get('principal').tenantId, c.req.param('id'), customer, rt.now());
+    const principal = c.get('principal');
+    const only = await attemptScope(rt.store, principal);
+    await clearCreateAttempt(rt.store, principal.tenantId, c.req.param('id'), customer, rt.now(), only);
     return c.json({ cleared: customer });
   });
   return api;

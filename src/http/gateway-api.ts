@@ -4,6 +4,8 @@ import type { Customer, IdKind } from '../../schemas/index.ts';
 import type { Action, AnyDialect } from '../contract/dialect.ts';
 import { type ErrorCode, errorHeaders, GatewayError } from '../contract/errors.ts';
 import { coverageMatrix } from '../gateway/coverage.ts';
+import { gatewayUpstreamsJson } from '../openapi/gateway-upstreams.ts';
+import { upstreamModes } from '../store/index.ts';
 import { deliveryView, shadowSummary } from '../outbox/views.ts';
 import { resync } from '../outbox/resync.ts';
 import { unreadableUpstreams } from '../upstream/unreadable-credentials.ts';
@@ -22,10 +24,11 @@ import type { GatewayEnv } from './context.ts';
 import { refuseCrowded } from './in-flight.ts';
 import { requestView } from './request-view.ts';
 import { asGatewayError, type Runtime } from './runtime.ts';
+import { refuseTestKeyOverLive } from './upstream-keys.ts';
 
 // The gateway's own API: canonical views that no provider dialect has. Its envelope:
-// {"error":{"code","message","issues"?}}. Every route but the probes and the coverage matrix is
-// registered behind one authentication middleware (the failed-authentication limit per address,
+// {"error":{"code","message","issues"?}}. Every route but the probes, the coverage matrix and the
+// OpenAPI document is registered behind one authentication middleware (the failed-authentication limit per address,
 // the tenant in the access log), and every error leaves through one onError: a route cannot skip
 // either by forgetting a try/catch. test/gateway-auth.test.ts walks the route table to hold that.
 
@@ -127,6 +130,11 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     refuseUnknownGatewayQuery(c);
     return c.json(coverageMatrix(dialects));
   });
+  // The upstream routes' OpenAPI document (src/openapi/gateway-upstreams.ts), open as each dialect's is.
+  api.get('/openapi.json', (c) => {
+    refuseUnknownGatewayQuery(c);
+    return c.body(gatewayUpstreamsJson(dialects, upstreamModes), 200, { 'content-type': 'application/json; charset=utf-8' });
+  });
 
   api.get('/customers/:ref/deliveries', authenticated, async (c) => {
     const principal = c.get('principal');
@@ -135,7 +143,10 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     return c.json({ customer: customer.uuid, object: 'list', data: rows.map(deliveryView) });
   });
 
-  api.get('/shadow', authenticated, async (c) => c.json(await shadowSummary(rt.store, c.get('principal').tenantId)));
+  api.get('/shadow', authenticated, async (c) => {
+    const principal = c.get('principal');
+    return c.json(await shadowSummary(rt.store, principal.tenantId, principal.livemode));
+  });
 
   api.get('/customers/:ref', authenticated, async (c) => {
     const principal = c.get('principal');
@@ -201,6 +212,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const { mode } = onlyParameters(await bodyObject(c, rt, ['json']), ['mode']);
     if (typeof mode !== 'string') throw badParameter('mode', 'mode is required: proxy, mirror or shadow.');
     const id = c.req.param('id');
+    await refuseTestKeyOverLive(rt.store, principal, "change an upstream's mode");
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
     return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id)));
   });
@@ -211,6 +223,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const { force } = onlyParameters(await bodyObject(c, rt, ['json']), ['force']);
     if (force !== undefined && typeof force !== 'boolean') throw badParameter('force', 'force must be true or false.');
     const id = c.req.param('id');
+    await refuseTestKeyOverLive(rt.store, principal, 'promote an upstream');
     const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), force === true);
     const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
     return c.json({ ...detail, forced: promoted.forced });
@@ -229,6 +242,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     // upstream demoted all the same, so it is refused as promote refuses one it does not take.
     onlyParameters(await bodyObject(c, rt, ['json']), []);
     const id = c.req.param('id');
+    await refuseTestKeyOverLive(rt.store, principal, 'demote an upstream');
     await demote(rt.store, principal.tenantId, id, rt.now());
     return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
   });

@@ -10,12 +10,12 @@ import { UpstreamClient } from '../upstream/client.ts';
 import { ImportJobs } from '../upstream/import-job.ts';
 import type { LeaseHolder } from '../upstream/import-lease.ts';
 import type { ClaimOwner } from '../upstream/attempts.ts';
-import type { Fetch, Transport } from '../upstream/http.ts';
+import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import { type Customers, TenantCustomers } from '../upstream/customers.ts';
 import { UpstreamProxy } from '../upstream/proxy.ts';
 import { Upstreams } from '../upstream/tenant-upstreams.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
-import { type Keyring, keyringFor } from '../upstream/secrets.ts';
+import { type Keyring, keyringFor, MissingSecretsKey } from '../upstream/secrets.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
@@ -103,6 +103,8 @@ export interface Runtime {
   readonly imports: ImportJobs;
   /** Upstream calls outside a customer's request: imports and reconciliations. */
   readonly upstreams: UpstreamClient;
+  /** How calls to a provider go out (the loop check of an upstream added over HTTP). */
+  readonly transport: Transport;
 
   /** The last requests of each tenant (GET /gateway/v1/requests). */
   readonly requestLog: RequestLog;
@@ -124,6 +126,12 @@ export function asGatewayError(error: unknown, rt: Runtime, dialect: string, req
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : '';
   const request_id = requestId ?? null;
+  // A configuration the operator must fix, not a fault: said as it is (the message names the
+  // variable, never a value), logged once per request as any refusal of the server's is.
+  if (error instanceof MissingSecretsKey) {
+    rt.logger.error('secrets_key_missing', { request_id, dialect, message });
+    return new GatewayError('unavailable', `The gateway is misconfigured: ${message}`);
+  }
   if (storeUnavailable(error)) {
     rt.logger.error('store_unavailable', { request_id, dialect, name, message });
     return new GatewayError('unavailable', 'The store did not answer in time; retry shortly.', { retryAfterSeconds: 1 });
@@ -236,6 +244,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
       { logger, now, holder: deps.importHolder },
     ),
     upstreams,
+    transport: transportOf(deps),
 
     requestLog: new RequestLog(deps.config.requestLogSize),
     renderedReads: new RenderedReads(readCacheSize > 0),

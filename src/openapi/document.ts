@@ -33,7 +33,7 @@ function knownCheck({ valibotAction, jsonSchema }: { valibotAction: { type: stri
 }
 
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of a valibot schema; checks it cannot state are left out. */
-function jsonSchema(schema: v.GenericSchema): Json {
+export function jsonSchema(schema: v.GenericSchema): Json {
   const { $schema: _, ...rest }: JsonSchema = toJsonSchema(schema, {
     target: 'draft-2020-12',
     errorMode: 'ignore',

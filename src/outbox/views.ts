@@ -32,6 +32,9 @@ export function deliveryView(row: DeliveryRow) {
 
 const samplesPerField = 5;
 
+/** A diff row's identity: one field of one comparison. */
+const sampleKey = (d: { readonly check_id: string; readonly field: string }) => `${d.check_id}\n${d.field}`;
+
 export interface ShadowSample {
   readonly customer: string;
   readonly local: unknown;
@@ -41,10 +44,15 @@ export interface ShadowSample {
   readonly at: string;
 }
 
-/** Mismatches by dialect and field: how many comparisons found the field different, the rate, samples. */
-export async function shadowSummary(store: Store, tenantId: string) {
+/**
+ * Mismatches by dialect and field: how many comparisons found the field different, the rate, samples.
+ * `livemode` (a key's, over the gateway API): the samples, which hold customers' values, only of
+ * that mode's customers, as a key sees no other customer anywhere; the counts stay the tenant's.
+ */
+export async function shadowSummary(store: Store, tenantId: string, livemode?: boolean) {
   const checks = await store.shadow.checks(tenantId);
   const diffs = await store.shadow.diffs(tenantId);
+  const shown = livemode === undefined ? undefined : new Set((await store.shadow.diffs(tenantId, { livemode })).map(sampleKey));
   const byDialect = checks.map(({ dialect, checks: total, mismatched }) => {
     const fields = new Map<string, { count: number; samples: ShadowSample[] }>();
     for (const d of diffs) {
@@ -55,7 +63,7 @@ export async function shadowSummary(store: Store, tenantId: string) {
         fields.set(d.field, entry);
       }
       entry.count++;
-      if (entry.samples.length < samplesPerField) {
+      if (entry.samples.length < samplesPerField && (shown === undefined || shown.has(sampleKey(d)))) {
         entry.samples.push({
           customer: d.customer_id,
           local: JSON.parse(d.local_value) as unknown,

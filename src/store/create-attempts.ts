@@ -19,6 +19,16 @@ export function heldUntil(row: Pick<CreateAttemptRead, 'claimed_until' | 'owner_
 }
 
 /**
+ * Which records a listing shows: those whose customer is stored here in `livemode` (or in no mode,
+ * from before modes were recorded), and with `unstored` those whose customer is not stored (a
+ * client's create whose answer was lost: its mode is not known).
+ */
+export interface AttemptScope {
+  readonly livemode: boolean;
+  readonly unstored: boolean;
+}
+
+/**
  * Creates sent to an upstream for customers it has no link for yet (migration 0026): written before
  * the create leaves, gone once the link is stored (UpstreamRepository.link) or the provider refused
  * it. Every query names its tenant.
@@ -144,15 +154,22 @@ export class CreateAttemptRepository {
   }
 
   /** The upstream's standing records, oldest first (the operator's `upstream attempts`). */
-  async list(tenantId: string, upstreamId: string, limit: number): Promise<CreateAttemptRead[]> {
-    const q = this.#read()
-      .where('a.tenant_id', '=', tenantId)
-      .where('a.upstream_id', '=', upstreamId)
-      .orderBy('a.attempted_at')
-      .orderBy('a.customer_id')
-      .limit(limit)
-      .compile();
-    return this.#executor.all(q);
+  async list(tenantId: string, upstreamId: string, limit: number, only?: AttemptScope): Promise<CreateAttemptRead[]> {
+    let q = this.#read().where('a.tenant_id', '=', tenantId).where('a.upstream_id', '=', upstreamId);
+    if (only !== undefined) {
+      // The customer the create was for, as stored here: its mode is the one the records show to.
+      q = q
+        .leftJoin('customers as c', (join) => join.onRef('c.tenant_id', '=', 'a.tenant_id').onRef('c.id', '=', 'a.customer_id'))
+        .where((eb) =>
+          eb.or([
+            eb('c.livemode', '=', only.livemode ? 1 : 0),
+            eb.and([eb('c.id', 'is not', null), eb('c.livemode', 'is', null)]),
+            ...(only.unstored ? [eb('c.id', 'is', null)] : []),
+          ]),
+        );
+    }
+    const compiled = q.orderBy('a.attempted_at').orderBy('a.customer_id').limit(limit).compile();
+    return this.#executor.all(compiled);
   }
 
   /**

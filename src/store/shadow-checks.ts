@@ -35,9 +35,22 @@ export const shadowRepository = (executor: SqlExecutor, db: Kysely<Database>) =>
     }));
   },
 
-  async diffs(tenantId: string, options: { readonly customerId?: string; readonly limit?: number } = {}): Promise<ShadowDiffRow[]> {
+  /** `livemode`: only the diffs of customers of that mode (and of those from before modes were recorded). */
+  async diffs(
+    tenantId: string,
+    options: { readonly customerId?: string; readonly limit?: number; readonly livemode?: boolean } = {},
+  ): Promise<ShadowDiffRow[]> {
     let q = db.selectFrom('shadow_diffs').selectAll().where('tenant_id', '=', tenantId);
     if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
+    const { livemode } = options;
+    if (livemode !== undefined) {
+      const inMode = db
+        .selectFrom('customers')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where((eb) => eb.or([eb('livemode', 'is', null), eb('livemode', '=', livemode ? 1 : 0)]));
+      q = q.where('customer_id', 'in', inMode);
+    }
     return executor.all(
       q
         .orderBy('created_at', 'desc')

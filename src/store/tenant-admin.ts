@@ -85,3 +85,16 @@ export async function revokeCredentials(
   if (select.kind !== undefined) q = q.where('kind', '=', select.kind);
   return store.executor.run(q.compile());
 }
+
+/**
+ * Whether the tenant has anything of live mode: a live credential (issued, revoked or not) or a
+ * live customer (a live JWT is stored nowhere, but what it wrote is). Until then a test key is the
+ * only kind the tenant has, and what it manages can reach no live customer's data.
+ */
+export async function hasLiveMode(store: Store, tenantId: string): Promise<boolean> {
+  const db = queryBuilder(store.executor.backend);
+  const credential = db.selectFrom('credentials').select('id').where('tenant_id', '=', tenantId).where('livemode', '=', 1).limit(1);
+  if ((await store.executor.all(credential.compile())).length > 0) return true;
+  const customer = db.selectFrom('customers').select('id').where('tenant_id', '=', tenantId).where('livemode', '=', 1).limit(1);
+  return (await store.executor.all(customer.compile())).length > 0;
+}

@@ -126,7 +126,8 @@ const modeOf = (text: string): UpstreamMode => {
 const oneProxy = () =>
   new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
 
-const invalid = (path: string, message: string) =>
+/** A refusal of one input, naming it (`issues[0].path`), in the gateway API's envelope. */
+export const invalid = (path: string, message: string) =>
   new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
 
 function baseUrlOf(text: string): string {
@@ -151,6 +152,10 @@ export async function addUpstream(
   tenantId: string,
   input: UpstreamInput,
   now = new Date(),
+  options: {
+    /** Run once the input is valid, before anything is stored (the loop check of add-checked.ts): a throw stores nothing. */
+    readonly beforeStore?: (dialect: AnyDialect, baseUrl: string) => Promise<void>;
+  } = {},
 ): Promise<UpstreamView & { readonly warnings?: readonly string[] }> {
   const { keyring } = admin;
   let dialect: AnyDialect;
@@ -171,6 +176,7 @@ export async function addUpstream(
   }
   if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).length > 0) throw oneProxy();
   const baseUrl = baseUrlOf(input.baseUrl);
+  await options.beforeStore?.(dialect, baseUrl);
   const removed = await store.upstreams.findRemoved(tenantId, dialect.name, baseUrl);
   const id = removed?.id ?? `ups_${randomBase62(20)}`;
   const binding = { id, tenant_id: tenantId, dialect: dialect.name, base_url: baseUrl };

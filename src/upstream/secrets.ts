@@ -59,6 +59,14 @@ export class Keyring {
 export const missingKeyMessage =
   'CUSTGATE_SECRETS_KEY is required in production to encrypt and read upstream credentials (`openssl rand -base64 32`).';
 
+/** Production without CUSTGATE_SECRETS_KEY: nothing can be sealed or opened (an API answers 503 naming it, runtime.ts). */
+export class MissingSecretsKey extends Error {
+  constructor() {
+    super(missingKeyMessage);
+    this.name = 'MissingSecretsKey';
+  }
+}
+
 /**
  * The keyring for a gateway: the configured key, or outside production the one kept in the
  * database (generated on first use; every process of the deployment reads the same one).
@@ -69,7 +77,7 @@ export function keyringFor(
 ): Keyring {
   return new Keyring(async () => {
     if (config.secretsKey !== undefined) return parseSecretsKey(config.secretsKey);
-    if (config.production) throw new Error(missingKeyMessage);
+    if (config.production) throw new MissingSecretsKey();
     return parseSecretsKey(await repository.keepKey('secrets', newSecretsKey(), new Date().toISOString()));
   });
 }

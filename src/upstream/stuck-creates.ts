@@ -1,5 +1,5 @@
 import { GatewayError } from '../contract/errors.ts';
-import { heldUntil, type Store } from '../store/index.ts';
+import { type AttemptScope, heldUntil, type Store } from '../store/index.ts';
 
 // A create recorded for a customer (attempts.ts) stands until its link is stored. Where the next
 // write cannot find what it left (a Meteroid or Bigcapital list longer than the look-up walks,
@@ -27,9 +27,10 @@ export async function listCreateAttempts(
   tenantId: string,
   upstreamId: string,
   now = new Date(),
+  only?: AttemptScope,
 ): Promise<CreateAttemptView[]> {
   await upstreamOf(store, tenantId, upstreamId);
-  const rows = await store.attempts.list(tenantId, upstreamId, listLimit);
+  const rows = await store.attempts.list(tenantId, upstreamId, listLimit, only);
   return rows.map((row) => ({
     customer_id: row.customer_id,
     attempted_at: row.attempted_at,
@@ -43,15 +44,31 @@ export async function listCreateAttempts(
  * Clears one record: the next write of the customer sends a create again. One a request holds
  * now is refused (that request may be sending it).
  */
-export async function clearCreateAttempt(store: Store, tenantId: string, upstreamId: string, customerId: string, now: Date): Promise<void> {
+export async function clearCreateAttempt(
+  store: Store,
+  tenantId: string,
+  upstreamId: string,
+  customerId: string,
+  now: Date,
+  only?: AttemptScope,
+): Promise<void> {
   await upstreamOf(store, tenantId, upstreamId);
   const row = await store.attempts.find(tenantId, upstreamId, customerId);
-  if (!row) throw new GatewayError('not_found', `No create is recorded for customer '${customerId}' at upstream ${upstreamId}.`);
+  if (!row || !(await inScope(store, tenantId, customerId, only)))
+    throw new GatewayError('not_found', `No create is recorded for customer '${customerId}' at upstream ${upstreamId}.`);
   const held = heldUntil(row, now.toISOString());
   if (held !== null) {
     throw new GatewayError('conflict', `A request is sending this create now (held until ${held}); try again after that.`);
   }
   await store.attempts.drop(tenantId, upstreamId, customerId);
+}
+
+/** Whether a listing scoped by `only` shows the record of this customer (store/create-attempts.ts). */
+async function inScope(store: Store, tenantId: string, customerId: string, only: AttemptScope | undefined): Promise<boolean> {
+  if (only === undefined) return true;
+  const customer = await store.findCustomer(tenantId, 'uuid', customerId);
+  if (!customer) return only.unstored;
+  return customer.livemode === null || Number(customer.livemode) === (only.livemode ? 1 : 0);
 }
 
 async function upstreamOf(store: Store, tenantId: string, id: string): Promise<void> {

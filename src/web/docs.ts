@@ -21,9 +21,15 @@ export const docsHtml = `<!doctype html>
 </html>
 `;
 
-/** Swagger UI's set-up: one entry per dialect in the registry; no validator badge (it calls out). */
+/** The gateway API's own document (its upstream routes, src/openapi/gateway-upstreams.ts). */
+export const gatewayOpenApiPath = '/gateway/v1/openapi.json';
+
+/** Swagger UI's set-up: one entry per dialect in the registry and the gateway API's; no validator badge (it calls out). */
 export function docsInit(dialects: readonly AnyDialect[]): string {
-  const urls = dialects.map((d) => ({ url: `${d.routes.prefix}/openapi.json`, name: d.title }));
+  const urls = [
+    ...dialects.map((d) => ({ url: `${d.routes.prefix}/openapi.json`, name: d.title })),
+    { url: gatewayOpenApiPath, name: 'Gateway API: upstreams' },
+  ];
   return `"use strict";
 window.ui = SwaggerUIBundle({
   urls: ${JSON.stringify(urls)},

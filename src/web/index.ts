@@ -6,7 +6,7 @@ import { isSwaggerFile, type StaticAssets, swaggerFiles } from './assets.ts';
 import { consoleScript } from './console/bundle.ts';
 import { consoleCss, consoleHtml } from './console/page.ts';
 import { consoleSchemes, schemeOptions } from './console/schemes.ts';
-import { docsHtml, docsInit } from './docs.ts';
+import { docsHtml, docsInit, gatewayOpenApiPath } from './docs.ts';
 
 export type { StaticAssets } from './assets.ts';
 
@@ -69,6 +69,7 @@ export function webRoutes(
     console: '/console',
     health: '/gateway/v1/health',
     coverage: '/gateway/v1/coverage',
+    gateway_openapi: gatewayOpenApiPath,
   };
   web.get('/', (c) => c.json(index, 200, { 'cache-control': 'no-cache' }));
 
