@@ -43,6 +43,17 @@ export function changedMetadataKeys(changes: readonly RecordedChange[]): string[
 const isDefault = (name: FieldName, value: unknown) => JSON.stringify(value) === JSON.stringify(fieldDefaults[name]);
 
 /**
+ * A field whose default is no value (null, [], {}): there the default is sent as a clear. Where it
+ * is a value (customer_type "business", currency "USD", tax_exempt "none") it is sent as that
+ * value: a clear of it is a change some providers' APIs have no form for (Bigcapital's
+ * customerType, Meteroid's currency), so a change back to it was refused or left out.
+ */
+const noValueDefault = (name: FieldName) => {
+  const value: unknown = fieldDefaults[name];
+  return value === null || (typeof value === 'object' && Object.keys(value as object).length === 0);
+};
+
+/**
  * The fields before a recorded change, from the fields after it: each changed field back to its
  * `before` (metadata: each key it names back to its old value, or gone where that was null or
  * absent, which reads both the changed-keys rows and the older whole-map ones).
@@ -81,7 +92,7 @@ export function absolutePatch(fields: CustomerFields, changed: readonly FieldNam
       patch.metadata = Object.keys(ops).length > 0 ? merge(ops) : clear;
       continue;
     }
-    patch[name] = isDefault(name, value) ? clear : set(value);
+    patch[name] = isDefault(name, value) && noValueDefault(name) ? clear : set(value);
   }
   return patch as CustomerPatch;
 }

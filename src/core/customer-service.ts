@@ -126,9 +126,11 @@ export class CustomerService {
     replicas: readonly { readonly id: string }[],
     recorder: Recorder,
   ): Promise<Customer> {
+    // The upstream's number (Bigcapital's) while no local customer holds it; then one drawn here.
+    let adopted = ctx.ids?.number;
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const now = this.#options.now().toISOString();
-      const customer = newCustomer(fields, ctx, await this.#nextNumber(tenantId, numbers), now);
+      const customer = newCustomer(fields, ctx, adopted ?? (await this.#nextNumber(tenantId, numbers)), now);
       try {
         await this.#store.insertCustomer({
           row: customerToRow(customer, tenantId),
@@ -145,7 +147,14 @@ export class CustomerService {
         if (error instanceof MissingReference) throw ghostTenant();
         if (!(error instanceof UniqueViolation)) throw error;
         if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
-        if (error.target === 'link' || (ctx.ids && (error.target === 'public_id' || error.target === 'other')))
+        if (error.target === 'number' && adopted !== undefined) {
+          adopted = undefined;
+          continue;
+        }
+        if (
+          error.target === 'link' ||
+          ((ctx.ids?.uuid ?? ctx.ids?.public_id) && (error.target === 'public_id' || error.target === 'other'))
+        )
           throw conflict('upstream id');
         // number or public id taken by a concurrent create (another process): draw again, a little later
         await backoff(attempt + 1);

@@ -51,8 +51,10 @@ export interface WriteRoute {
    * an update that changes the customer (one that changes nothing writes no link: its caller links).
    */
   readonly link?: { readonly upstreamId: string; readonly remoteId: string; readonly importStartedAt?: string } | undefined;
-  /** A new customer takes the upstream's id where it has the shape of one of ours. */
-  readonly ids?: { readonly uuid?: string | undefined; readonly public_id?: string | undefined } | undefined;
+  /** A new customer takes the upstream's id where it has the shape of one of ours (a number only while no customer holds it). */
+  readonly ids?:
+    | { readonly uuid?: string | undefined; readonly public_id?: string | undefined; readonly number?: number | undefined }
+    | undefined;
   /**
    * Reads the write's atomic unit must still find when it commits (CheckFailed otherwise): the
    * route was decided on what the process kept of the tenant's upstreams (src/upstream/customers.ts).

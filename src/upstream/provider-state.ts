@@ -14,10 +14,22 @@ export interface RemoteState {
   readonly patch: CustomerPatch;
 }
 
-/** The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. */
+/**
+ * Below this a provider's number is taken as the local one: the store's number is a 32-bit integer
+ * on PostgreSQL, and the numbers drawn here after it (the highest one plus one) must fit too.
+ */
+const adoptableNumbers = 2 ** 30;
+
+/**
+ * The upstream's id as one of ours, when it has the shape: clients keep seeing the same id. A
+ * number (Bigcapital's) too: a Bigcapital client names its customers by number, and a local
+ * number of its own would let the provider's 3 name the local 3, another customer there. A
+ * number a local customer holds already is not taken (CustomerService.create draws one then).
+ */
 export function adoptedIds(remoteId: string): WriteRoute['ids'] {
   if (/^cus_[A-Za-z0-9]{1,60}$/.test(remoteId)) return { public_id: remoteId };
   if (uuidPattern.test(remoteId)) return { uuid: remoteId.toLowerCase() };
+  if (/^[1-9][0-9]{0,9}$/.test(remoteId) && Number(remoteId) < adoptableNumbers) return { number: Number(remoteId) };
   return undefined;
 }
 
