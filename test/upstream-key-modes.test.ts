@@ -105,6 +105,8 @@ describe('key modes', () => {
           claim_id: null,
           claimed_until: null,
           claim_owner: null,
+          // As recorded before migration 0057: of no known mode (test/upstream-mode-scope.test.ts has the recorded ones).
+          livemode: null,
         });
       }
       const path = `/gateway/v1/upstreams/${upstream}/create-attempts`;

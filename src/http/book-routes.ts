@@ -89,12 +89,17 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
     return c.json(status);
   });
 
+  // The answer names the key's own mode's customers (their differences hold their values); the
+  // counts and the history entry a promotion reads are the whole book's.
   api.get('/upstreams/:id/reconciliation', read, async (c) => {
-    const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
+    const principal = c.get('principal');
+    const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
+    const mode = principal.livemode ? 1 : 0;
     return c.json(
       await reconcile({ store: rt.store, client: rt.upstreams, maxCustomerBytes: rt.config.maxCustomerBytes }, row, {
         now: rt.now,
         sleep: boundedWaits(),
+        shows: (livemode) => livemode === null || livemode === mode,
       }),
     );
   });

@@ -228,13 +228,15 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
     return c.json({ ...detail, forced: promoted.forced });
   });
-  // {"customers": [...]} (UUID or cus_ id) or none: those the last reconciliation found different (src/outbox/resync.ts).
+  // {"customers": [...]} (UUID or cus_ id) or none: those the last reconciliation found different
+  // (src/outbox/resync.ts); the key's own mode's only, another mode's answering as no customer.
   api.post('/upstreams/:id/resync', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');
     const { customers } = onlyParameters(await bodyObject(c, rt, ['json']), ['customers']);
     if (customers !== undefined && (!Array.isArray(customers) || customers.some((x) => typeof x !== 'string' || x === '')))
       throw badParameter('customers', 'customers must be an array of customer ids (UUID or cus_ id).');
-    return c.json(await resync(rt.store, principal.tenantId, c.req.param('id'), (customers as string[] | undefined) ?? [], rt.now()));
+    const named = (customers as string[] | undefined) ?? [];
+    return c.json(await resync(rt.store, principal.tenantId, c.req.param('id'), named, rt.now(), principal.livemode));
   });
   api.post('/upstreams/:id/demote', gatewayAuth(dialects, rt, 'update'), async (c) => {
     const principal = c.get('principal');

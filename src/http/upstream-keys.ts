@@ -22,8 +22,9 @@ export async function refuseTestKeyOverLive(store: Store, principal: Principal, 
 
 /**
  * The create attempts a key may see (their `sent` fields are a customer's): those of its mode's
- * customers. A record whose customer is not stored here (a client's create whose answer was lost)
- * is of no known mode: a live key sees it, a test key only while the tenant has nothing live.
+ * customers, and of its mode's keys where the customer is not stored here (a client's create whose
+ * answer was lost). Such a record from before its mode was kept (migration 0057) is of no known
+ * mode: a live key sees it, a test key only while the tenant has nothing live.
  */
 export async function attemptScope(store: Store, principal: Principal): Promise<AttemptScope | undefined> {
   if (principal.livemode) return { livemode: true, unstored: true };

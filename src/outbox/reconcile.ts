@@ -59,6 +59,12 @@ export interface ReconcileOptions {
   readonly onLinked?: (localId: string, upstreamId: string) => void | Promise<void>;
   /** Entries kept per list of the result (default 1,000), so a book of any size is held in bounded memory. */
   readonly listLimit?: number;
+  /**
+   * Which local customers, by their `livemode` (1, 0, null), the answer names in `differences`,
+   * `ids` and `missing_upstream` (a key's own mode's over HTTP: differences hold their values).
+   * The counts and the history entry (what a promotion and a resync read) stay the whole book's.
+   */
+  readonly shows?: (livemode: number | null) => boolean;
 }
 
 /** Customers read per local page (only their ids and links). */
@@ -103,6 +109,9 @@ export async function reconcile(
   // What a resync sends without customers named (src/outbox/resync.ts), kept in the history.
   const differing: string[] = [];
   const missingUpstream: string[] = [];
+  const shows = (r: { readonly livemode: number | null }) => options.shows?.(r.livemode === null ? null : Number(r.livemode)) ?? true;
+  // Entries the answer may name, per list: the counts above stay the whole book's.
+  const listed = { linked: 0, differing: 0, missing_upstream: 0 };
   try {
     // A list paged by position is checked for moving under the walk (list-shift.ts): a customer
     // created or deleted there meanwhile would otherwise hide another, reported missing here.
@@ -131,7 +140,8 @@ export async function reconcile(
           if (counts.missing_local++ < limit) missingLocal.push(c.id);
           continue;
         }
-        if (counts.linked++ < limit) ids.push([r.id, c.id]);
+        counts.linked++;
+        if (shows(r) && listed.linked++ < limit) ids.push([r.id, c.id]);
         await options.onLinked?.(r.id, c.id);
         if (why !== undefined) {
           if (refusedLinked++ + counts.differing < limit) differing.push(r.id);
@@ -141,7 +151,9 @@ export async function reconcile(
         const there = applyPatch(customer, c.patch);
         const diffs = shadowDiff(expectedAt(dialect, r.id, customer, there), there, fields);
         if (diffs.length > 0 && refusedLinked + counts.differing < limit) differing.push(r.id);
-        if (diffs.length > 0 && counts.differing++ < limit) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
+        if (diffs.length === 0) continue;
+        counts.differing++;
+        if (shows(r) && listed.differing++ < limit) differences.push({ customer: r.id, upstream_id: c.id, fields: diffs });
       }
     }
 
@@ -150,12 +162,14 @@ export async function reconcile(
       page
         .leftJoin('upstream_links as l', (join) => join.onRef('l.customer_id', '=', 'c.id').on('l.upstream_id', '=', row.id))
         .leftJoin('reconcile_listed as s', (join) => join.onRef('s.remote_id', '=', 'l.remote_id').on('s.run_id', '=', run))
-        .select(['c.id', 'c.number', 'l.remote_id', 's.remote_id as listed']),
+        .select(['c.id', 'c.number', 'c.livemode', 'l.remote_id', 's.remote_id as listed']),
     );
     for await (const rows of pages) {
       for (const r of rows) {
         counts.local++;
-        if ((r.remote_id === null || r.listed === null) && counts.missing_upstream++ < limit) missingUpstream.push(r.id);
+        if (r.remote_id !== null && r.listed !== null) continue;
+        counts.missing_upstream++;
+        if (shows(r) && listed.missing_upstream++ < limit) missingUpstream.push(r.id);
       }
     }
   } finally {
@@ -173,7 +187,7 @@ export async function reconcile(
     differences,
     refused,
     ids,
-    truncated: [counts.missing_upstream, counts.missing_local, counts.differing, counts.linked, counts.refused].some((n) => n > limit),
+    truncated: [listed.missing_upstream, counts.missing_local, listed.differing, listed.linked, counts.refused].some((n) => n > limit),
   };
   // `differences` is what a promotion reads (src/upstream/cut-over.ts): every customer missing on
   // either side or differing counts.

@@ -89,12 +89,21 @@ async function queueResync(store: Store, row: CustomerRow, upstreamId: string, t
   return inserted > 0;
 }
 
+/**
+ * Whether a key of `livemode` (undefined: the operator's CLI, every customer) may resync this
+ * customer: one of its mode, or of none recorded. Another mode's is, to it, no customer at all:
+ * named, the same 404 as an id that does not exist; from the reconciliation, left for its keys.
+ */
+const ofMode = (row: CustomerRow, livemode: boolean | undefined) =>
+  livemode === undefined || row.livemode === null || Number(row.livemode) === (livemode ? 1 : 0);
+
 export async function resync(
   store: Store,
   tenantId: string,
   id: string,
   named: readonly string[] = [],
   now = new Date(),
+  livemode?: boolean,
 ): Promise<ResyncResult> {
   const upstream = await store.upstreams.find(tenantId, id);
   if (!upstream) throw new GatewayError('not_found', `No such upstream: '${id}'`, { reference: id });
@@ -115,7 +124,8 @@ export async function resync(
     const rows: CustomerRow[] = [];
     for (const ref of new Set(named)) {
       const row = await customerNamed(store, tenantId, ref);
-      if (!row) throw new GatewayError('not_found', `No such customer: '${ref}'`, { reference: ref, field: 'customers' });
+      if (!row || !ofMode(row, livemode))
+        throw new GatewayError('not_found', `No such customer: '${ref}'`, { reference: ref, field: 'customers' });
       const why = await unfit(store, tenantId, id, row);
       if (why) throw new GatewayError('conflict', `Customer ${ref} cannot be resynced to upstream ${id}: ${why}.`, { field: 'customers' });
       if (!rows.some((r) => r.id === row.id)) rows.push(row);
@@ -129,6 +139,7 @@ export async function resync(
   const last = await lastReconciliation(store, tenantId, id);
   for (const customer of last.customers) {
     const row = await store.findCustomer(tenantId, 'uuid', customer);
+    if (row && !ofMode(row, livemode)) continue;
     const why = row ? await unfit(store, tenantId, id, row) : 'it is no longer here';
     if (!row || why) {
       skipped.push({ customer, reason: why ?? 'it is no longer here' });

@@ -20,8 +20,9 @@ export function heldUntil(row: Pick<CreateAttemptRead, 'claimed_until' | 'owner_
 
 /**
  * Which records a listing shows: those whose customer is stored here in `livemode` (or in no mode,
- * from before modes were recorded), and with `unstored` those whose customer is not stored (a
- * client's create whose answer was lost: its mode is not known).
+ * from before modes were recorded); those whose customer is not stored (a client's create whose
+ * answer was lost) sent by a key of `livemode`; and with `unstored` those of no recorded mode
+ * (records from before migration 0057).
  */
 export interface AttemptScope {
   readonly livemode: boolean;
@@ -78,6 +79,7 @@ export class CreateAttemptRepository {
             claim_id: row.claim_id,
             claimed_until: row.claimed_until,
             claim_owner: row.claim_owner,
+            livemode: row.livemode,
           })
           .where('upstream_create_attempts.tenant_id', '=', row.tenant_id),
       )
@@ -103,7 +105,7 @@ export class CreateAttemptRepository {
     if (row.claim_id === null) return false;
     const q = this.#db
       .updateTable('upstream_create_attempts')
-      .set({ attempted_at: row.attempted_at, idempotency_key: row.idempotency_key, sent: row.sent })
+      .set({ attempted_at: row.attempted_at, idempotency_key: row.idempotency_key, sent: row.sent, livemode: row.livemode })
       .where('tenant_id', '=', row.tenant_id)
       .where('upstream_id', '=', row.upstream_id)
       .where('customer_id', '=', row.customer_id)
@@ -164,7 +166,9 @@ export class CreateAttemptRepository {
           eb.or([
             eb('c.livemode', '=', only.livemode ? 1 : 0),
             eb.and([eb('c.id', 'is not', null), eb('c.livemode', 'is', null)]),
-            ...(only.unstored ? [eb('c.id', 'is', null)] : []),
+            // Not stored here: the mode of the key that sent it (migration 0057), if recorded.
+            eb.and([eb('c.id', 'is', null), eb('a.livemode', '=', only.livemode ? 1 : 0)]),
+            ...(only.unstored ? [eb.and([eb('c.id', 'is', null), eb('a.livemode', 'is', null)])] : []),
           ]),
         );
     }

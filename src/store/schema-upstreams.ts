@@ -86,6 +86,8 @@ export interface UpstreamCreateAttemptsTable {
   claimed_until: string | null;
   /** The gateway process (gateway_instances.id) whose request holds it (migration 0040); null on Workers. */
   claim_owner: string | null;
+  /** The mode of the key that sent it (migration 0057: 1 live, 0 test; null before): whose it is when its customer is not stored here. */
+  livemode: number | null;
 }
 
 /** The ids an upstream listed during one reconciliation run (src/outbox/reconcile.ts), dropped at its end. */

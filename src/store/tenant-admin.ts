@@ -95,6 +95,15 @@ export async function hasLiveMode(store: Store, tenantId: string): Promise<boole
   const db = queryBuilder(store.executor.backend);
   const credential = db.selectFrom('credentials').select('id').where('tenant_id', '=', tenantId).where('livemode', '=', 1).limit(1);
   if ((await store.executor.all(credential.compile())).length > 0) return true;
-  const customer = db.selectFrom('customers').select('id').where('tenant_id', '=', tenantId).where('livemode', '=', 1).limit(1);
-  return (await store.executor.all(customer.compile())).length > 0;
+  return (await store.executor.all(liveCustomerQuery(store, tenantId))).length > 0;
 }
+
+/** One live customer of the tenant, if any: read in customers_tenant_livemode (migration 0057), not across the tenant's customers. */
+export const liveCustomerQuery = (store: Store, tenantId: string) =>
+  queryBuilder(store.executor.backend)
+    .selectFrom('customers')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('livemode', '=', 1)
+    .limit(1)
+    .compile();

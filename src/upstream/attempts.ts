@@ -26,6 +26,8 @@ export interface CreateAttempt {
   readonly claimedUntil?: string | undefined;
   /** When that request's process is dead unless heard from (its heartbeat row's `dead_after`). */
   readonly ownerDeadAfter?: string | undefined;
+  /** The mode of the key that sent it: whose the record is when its customer is not stored here (a client's lost create). */
+  readonly livemode?: boolean | undefined;
 }
 
 /** The process a claim names (instance-heartbeat.ts). */
@@ -69,6 +71,7 @@ export async function attemptOf(store: Store, upstream: Upstream, customerId: st
     sent,
     claimedUntil: row.claimed_until ?? undefined,
     ownerDeadAfter: row.owner_dead_after ?? undefined,
+    livemode: row.livemode === null ? undefined : Number(row.livemode) === 1,
   };
 }
 
@@ -83,6 +86,7 @@ function attemptRow(upstream: Upstream, customerId: string, attempt: CreateAttem
     claim_id: claim?.id ?? null,
     claimed_until: claim?.until ?? null,
     claim_owner: claim?.owner ?? null,
+    livemode: attempt.livemode === undefined ? null : attempt.livemode ? 1 : 0,
   };
 }
 

@@ -60,7 +60,7 @@ export async function carry(
   const recorded = !link && known ? known.uuid : undefined;
   const claim = create.claim ?? { claim: claimFor(proxy.client.timeoutMs, proxy.owner?.id ?? null), owned: false };
   if (recorded !== undefined) {
-    const attempt = { at: new Date().toISOString(), key: createKey, sent: applyPatch(current, carried) };
+    const attempt = { at: new Date().toISOString(), key: createKey, sent: applyPatch(current, carried), livemode: ctx.principal.livemode };
     if (!(await claimAttempt(proxy.store, upstream, recorded, attempt, claim))) throw new Contended();
     // Another request may have linked it (and so removed its record) since this one looked.
     if (await proxy.store.upstreams.findLink(upstream.tenantId, upstream.id, recorded)) {

@@ -120,7 +120,8 @@ export class UpstreamProxy {
     const prior = keyed !== undefined && ctx.retried ? await attemptOf(this.#store, upstream, keyed) : undefined;
     const recovered = ctx.retried ? await recoverCreate(this.#client, this.#store, upstream, marker, after, prior?.at) : undefined;
     if (keyed !== undefined && !recovered) {
-      await recordAttempt(this.#store, upstream, keyed, { at: new Date().toISOString(), key: undefined, sent: after });
+      const attempt = { at: new Date().toISOString(), key: undefined, sent: after, livemode: ctx.principal.livemode };
+      await recordAttempt(this.#store, upstream, keyed, attempt);
     }
     const pushed = recovered
       ? await heldAnswer(this.#service, undefined, fieldDefaults, after, recovered, ctx, upstream)

@@ -1,5 +1,5 @@
 import { GatewayError } from '../contract/errors.ts';
-import { type AttemptScope, heldUntil, type Store } from '../store/index.ts';
+import { type AttemptScope, type CreateAttemptRead, heldUntil, type Store } from '../store/index.ts';
 
 // A create recorded for a customer (attempts.ts) stands until its link is stored. Where the next
 // write cannot find what it left (a Meteroid or Bigcapital list longer than the look-up walks,
@@ -54,7 +54,7 @@ export async function clearCreateAttempt(
 ): Promise<void> {
   await upstreamOf(store, tenantId, upstreamId);
   const row = await store.attempts.find(tenantId, upstreamId, customerId);
-  if (!row || !(await inScope(store, tenantId, customerId, only)))
+  if (!row || !(await inScope(store, row, only)))
     throw new GatewayError('not_found', `No create is recorded for customer '${customerId}' at upstream ${upstreamId}.`);
   const held = heldUntil(row, now.toISOString());
   if (held !== null) {
@@ -64,11 +64,12 @@ export async function clearCreateAttempt(
 }
 
 /** Whether a listing scoped by `only` shows the record of this customer (store/create-attempts.ts). */
-async function inScope(store: Store, tenantId: string, customerId: string, only: AttemptScope | undefined): Promise<boolean> {
+async function inScope(store: Store, row: CreateAttemptRead, only: AttemptScope | undefined): Promise<boolean> {
   if (only === undefined) return true;
-  const customer = await store.findCustomer(tenantId, 'uuid', customerId);
-  if (!customer) return only.unstored;
-  return customer.livemode === null || Number(customer.livemode) === (only.livemode ? 1 : 0);
+  const mode = only.livemode ? 1 : 0;
+  const customer = await store.findCustomer(row.tenant_id, 'uuid', row.customer_id);
+  if (!customer) return row.livemode === null ? only.unstored : Number(row.livemode) === mode;
+  return customer.livemode === null || Number(customer.livemode) === mode;
 }
 
 async function upstreamOf(store: Store, tenantId: string, id: string): Promise<void> {

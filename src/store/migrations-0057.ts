@@ -1,0 +1,19 @@
+import type { Migration } from 'kysely';
+import type { AnyDb } from './migrations.ts';
+
+/** Migrations from 0057 on (migrations.ts). */
+export const migrations0057: Record<string, Migration> = {
+  // A create recorded for a client's keyed create whose answer was lost has no customer here to
+  // take a mode from: the record keeps the mode of the key that sent it (1 live, 0 test; null for
+  // records from before), so each key lists and clears its own (src/upstream/stuck-creates.ts).
+  // Whether a tenant has a live customer (src/store/tenant-admin.ts, asked on every upstream change
+  // and create-attempt read by a test key) read every customer of a tenant that has none: at
+  // 100,000 customers of about 1 KB, 27 to 35 ms on SQLite and 35 to 125 ms on PostgreSQL per
+  // call; with this index under 1 ms (1 to 6 on PostgreSQL).
+  '0057_attempt_livemode': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_create_attempts').addColumn('livemode', 'integer').execute();
+      await db.schema.createIndex('customers_tenant_livemode').on('customers').columns(['tenant_id', 'livemode']).execute();
+    },
+  },
+};
