@@ -80,9 +80,13 @@ const cronDrainMs = 60_000;
  * answer does not: anyone may read it.
  */
 function misconfigured(error: ConfigError): Response {
-  console.error(JSON.stringify({ level: 'error', event: 'config_invalid', time: new Date().toISOString(), message: error.message }));
+  logMisconfigured(error);
   const message = "The gateway is misconfigured: one of its variables is invalid. The worker's log names it (wrangler tail).";
   return Response.json({ error: { code: 'internal', message } }, { status: 500, headers: { 'cache-control': 'no-store' } });
+}
+
+function logMisconfigured(error: ConfigError): void {
+  console.error(JSON.stringify({ level: 'error', event: 'config_invalid', time: new Date().toISOString(), message: error.message }));
 }
 
 export default {
@@ -102,7 +106,14 @@ export default {
    * hourly; drains the outbox and webhooks; advances running imports.
    */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
-    const gateway = gatewayFor(env);
+    let gateway: Built;
+    try {
+      gateway = gatewayFor(env);
+    } catch (error) {
+      // The same one line as a request's (no stack trace): every run until the variable is fixed.
+      if (error instanceof ConfigError) return logMisconfigured(error);
+      throw error;
+    }
     await gateway.store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
     if (gateway.eventRetentionDays > 0) {
       const before = controller.scheduledTime - gateway.eventRetentionDays * 86_400_000;
