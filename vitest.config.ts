@@ -29,6 +29,7 @@ const backendIndependent = [
   'test/seed-openapi.test.ts',
   'test/worker-bundle.test.ts',
   'test/worker-dev.test.ts',
+  'test/worker-dev-import.test.ts',
   'test/young-generation.test.ts',
 ];
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedTenant } from '../src/gateway/tenants.ts';
-import { type DevServer, repoRoot, runNode, startWranglerDev, wrangler } from './support/wrangler.ts';
+import { type DevServer, localD1Tenant, repoRoot, startWranglerDev, wrangler } from './support/wrangler.ts';
 
 // The edge path end to end, as a user runs it: D1 migrations applied locally, a tenant written
 // with `custgate tenant create --d1`, the worker served by `wrangler dev`, and the data still there
@@ -21,14 +21,7 @@ describe.skipIf(cannotRun)('wrangler dev with a persisted local D1', () => {
   let tenant: CreatedTenant;
 
   beforeAll(async () => {
-    const migrated = await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state]);
-    expect(migrated.code, migrated.output).toBe(0);
-    const created = await runNode(
-      ['bin/custgate.js', 'tenant', 'create', "O'Brien & Co", '--json', '--d1', 'custgate', '--local', '--persist-to', state],
-      { timeoutMs: 120_000 },
-    );
-    expect(created.code, created.output).toBe(0);
-    tenant = JSON.parse(created.output.trim().split('\n').at(-1)!) as CreatedTenant;
+    tenant = JSON.parse(await localD1Tenant(state, "O'Brien & Co")) as CreatedTenant;
   }, 300_000);
 
   afterAll(async () => {

@@ -75,24 +75,28 @@ const cronDrainMs = 60_000;
 
 /**
  * A bad variable. The Node server refuses to start with one line naming it (docs/operations.md);
- * a Worker has no start, so each request is a 500 in the gateway's envelope instead of an uncaught
- * exception (Cloudflare's error page), and the log (`wrangler tail`) names the variable. The
- * answer does not: anyone may read it.
+ * a Worker has no start, so each request and cron run logs that line (`wrangler tail`) instead of
+ * throwing (Cloudflare's error page, a stack trace), and each request is a 500 in the gateway's
+ * envelope, which does not name it: anyone may read the answer.
  */
-function misconfigured(error: ConfigError): Response {
-  console.error(JSON.stringify({ level: 'error', event: 'config_invalid', time: new Date().toISOString(), message: error.message }));
-  const message = "The gateway is misconfigured: one of its variables is invalid. The worker's log names it (wrangler tail).";
-  return Response.json({ error: { code: 'internal', message } }, { status: 500, headers: { 'cache-control': 'no-store' } });
+function gatewayOrMisconfigured(env: Env): Built | undefined {
+  try {
+    return gatewayFor(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(JSON.stringify({ level: 'error', event: 'config_invalid', time: new Date().toISOString(), message: error.message }));
+    return undefined;
+  }
 }
+
+const misconfigured = "The gateway is misconfigured: one of its variables is invalid. The worker's log names it (wrangler tail).";
 
 export default {
   fetch(request: Request, env: Env, ctx?: ExecutionContext): Response | Promise<Response> {
-    let gateway: Built;
-    try {
-      gateway = gatewayFor(env);
-    } catch (error) {
-      if (error instanceof ConfigError) return misconfigured(error);
-      throw error;
+    const gateway = gatewayOrMisconfigured(env);
+    if (!gateway) {
+      const error = { code: 'internal', message: misconfigured };
+      return Response.json({ error }, { status: 500, headers: { 'cache-control': 'no-store' } });
     }
     // The execution context carries waitUntil: a write's outbox drain runs inside it.
     return gateway.app.fetch(request, env, ctx);
@@ -102,7 +106,8 @@ export default {
    * hourly; drains the outbox and webhooks; advances running imports.
    */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
-    const gateway = gatewayFor(env);
+    const gateway = gatewayOrMisconfigured(env);
+    if (!gateway) return;
     await gateway.store.purgeExpiredKeys(new Date(controller.scheduledTime).toISOString());
     if (gateway.eventRetentionDays > 0) {
       const before = controller.scheduledTime - gateway.eventRetentionDays * 86_400_000;

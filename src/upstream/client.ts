@@ -9,7 +9,7 @@ import { viaAfter } from './loop.ts';
 import { type ListedPage, namedSafely } from './listed-page.ts';
 import { checkRemoteId } from './remote-ids.ts';
 import { reportUnreadable } from './unreadable-credentials.ts';
-import { type Keyring, openCredentials, sealCredentials } from './secrets.ts';
+import { type Keyring, MissingSecretsKey, openCredentials, sealCredentials } from './secrets.ts';
 import { dialectOf, type Pushed, requestFor, type Upstream, type UpstreamWrite } from './write-request.ts';
 
 // Callers import the request building through this module, as before it had a file of its own.
@@ -65,7 +65,11 @@ export class UpstreamClient {
       const opened = await openCredentials(this.#options.keyring, row);
       legacy = opened.legacy;
       credentials = JSON.parse(opened.plaintext) as IssuedCredentials;
-    } catch {
+    } catch (error) {
+      // No key at all (production without CUSTGATE_SECRETS_KEY, which a Worker cannot refuse to
+      // start over) is the operator's variable to set, answered 503 naming it (http/runtime.ts):
+      // not credentials to enter again, which would be refused for the same reason.
+      if (error instanceof MissingSecretsKey) throw error;
       throw reportUnreadable(row, this.#options.logger);
     }
     if (legacy && this.#options.upstreams) {

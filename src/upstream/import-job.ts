@@ -83,8 +83,13 @@ export class ImportJobs {
   readonly #logger: Logger;
   readonly #now: () => Date;
   readonly #holder: LeaseHolder;
-  /** Aborted at shutdown: each job stops after its current page and releases its claim. */
-  readonly #stopping = new AbortController();
+  /**
+   * Set at shutdown: each job stops after its current page and releases its claim. A flag, not an
+   * AbortController: on Workers this object outlives the request that built it, and workerd
+   * refuses any use of an AbortSignal from another request than its own (reading `aborted`
+   * threw, so POST …/import answered 500 and cron runs failed the import).
+   */
+  readonly #stopping = { aborted: false };
   /** Jobs of this process, by upstream id: one process does not start a job it runs already. */
   readonly #running = new Map<string, Promise<unknown>>();
 
@@ -114,8 +119,7 @@ export class ImportJobs {
 
   /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
   async start(row: UpstreamRow, options: StartImport = {}): Promise<ImportJobView> {
-    if (this.#stopping.signal.aborted)
-      throw new GatewayError('unavailable', 'The gateway is shutting down; start the import again shortly.');
+    if (this.#stopping.aborted) throw new GatewayError('unavailable', 'The gateway is shutting down; start the import again shortly.');
     const mine = this.#running.get(row.id);
     if (mine) {
       const found = await this.#deps.store.imports.find(row.tenant_id, row.id);
@@ -182,13 +186,13 @@ export class ImportJobs {
 
   /** Shutdown: every job of this process stops after its current page and releases its claim. */
   async stop(): Promise<void> {
-    this.#stopping.abort();
+    this.#stopping.aborted = true;
     await Promise.all(this.#running.values());
   }
 
   #run(row: UpstreamRow, claimed: ImportRow, options: { rate?: number | undefined; maxPages?: number | undefined }) {
     // A failure is in the checkpoint (state failed, last_error) for GET …/import; the log gets its message only.
-    const job = runImport(this.#deps, row, claimed, this.#holder.id, { ...options, signal: this.#stopping.signal, now: this.#now })
+    const job = runImport(this.#deps, row, claimed, this.#holder.id, { ...options, signal: this.#stopping, now: this.#now })
       .catch((error: unknown) => {
         this.#logger.error('import_failed', { upstream: row.id, message: error instanceof Error ? error.message : String(error) });
       })

@@ -38,8 +38,8 @@ export interface ImportOptions {
   readonly livemode?: boolean | undefined;
   /** A customer whose alias or external_id a local customer holds: named and left out (default), or linked to it. */
   readonly onConflict?: OnConflict | undefined;
-  /** Aborted: stops after the current page and releases the claim (a shutdown). */
-  readonly signal?: AbortSignal | undefined;
+  /** Aborted: stops after the current page and releases the claim (a shutdown). Only `aborted` is read. */
+  readonly signal?: { readonly aborted: boolean } | undefined;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
 }

@@ -40,6 +40,20 @@ export const wrangler = (args: readonly string[], timeoutMs = 120_000) => runNod
 
 export { freePort };
 
+/** A local D1 in `state`, migrated, with a tenant written by `custgate tenant create --d1`: its `--json` output. */
+export async function localD1Tenant(state: string, name: string): Promise<string> {
+  const migrated = await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state]);
+  if (migrated.code !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${migrated.output}`);
+  const created = await runNode(
+    ['bin/custgate.js', 'tenant', 'create', name, '--json', '--d1', 'custgate', '--local', '--persist-to', state],
+    {
+      timeoutMs: 120_000,
+    },
+  );
+  if (created.code !== 0) throw new Error(`custgate tenant create --d1 failed:\n${created.output}`);
+  return created.output.trim().split('\n').at(-1)!;
+}
+
 export interface DevServer {
   readonly url: string;
   output(): string;

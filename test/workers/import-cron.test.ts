@@ -5,6 +5,7 @@ import { createTenant, addUpstream } from '../support/registered.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
 import worker from '../../src/entries/worker.ts';
 import { testStore } from '../support/store.ts';
+import { stripeLikePage } from '../support/stripe-like-pages.ts';
 
 // src/entries/worker.ts as deployed: POST /gateway/v1/upstreams/{id}/import answers 202 and reads
 // a few pages of the provider's list inside the request's waitUntil; each cron run reads a few
@@ -18,19 +19,7 @@ const listRequests: string[] = [];
 function stripeLikeList(input: RequestInfo | URL): Response {
   const url = new URL(input instanceof Request ? input.url : String(input));
   listRequests.push(url.search);
-  // The cursor is the previous page's last id, which names its page: cus_Edge<page>x<i>.
-  const after = url.searchParams.get('starting_after');
-  const page = after === null ? 0 : Number(/^cus_Edge(\d+)x/.exec(after)?.[1]) + 1;
-  const data = Array.from({ length: PER_PAGE }, (_, i) => ({
-    id: `cus_Edge${page}x${i}`,
-    object: 'customer',
-    name: `Edge ${page}.${i}`,
-    email: null,
-    metadata: {},
-    created: 1,
-    livemode: false,
-  }));
-  return Response.json({ object: 'list', data, has_more: page < PAGES - 1, url: '/v1/customers' });
+  return Response.json(stripeLikePage(url.searchParams, PAGES, PER_PAGE));
 }
 
 afterEach(() => {

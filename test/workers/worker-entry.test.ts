@@ -91,6 +91,19 @@ describe('the worker entry', () => {
     }
   });
 
+  it('logs the invalid variable on its cron trigger as on a request: one config_invalid line, no uncaught exception', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await worker.scheduled({ scheduledTime: Date.now() }, { DB: env.DB, NODE_ENV: 'test', CUSTGATE_BODY_LIMIT_BYTES: 'abc' });
+      const lines = logged.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; message: string });
+      expect(lines).toEqual([
+        expect.objectContaining({ event: 'config_invalid', message: expect.stringMatching(/^CUSTGATE_BODY_LIMIT_BYTES: /) }),
+      ]);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('drops expired idempotency keys on its cron trigger', async () => {
     const store = await testStore();
     const key = {
