@@ -261,8 +261,8 @@ export const migrations0025: Record<string, Migration> = {
     async up(db: AnyDb) {
       await db.schema.alterTable('customer_events').addColumn('request_id', 'varchar(128)').execute();
       await db.schema.alterTable('customer_events').addColumn('idempotency_key', 'varchar(255)').execute();
-      },
     },
+  },
   // A resync of a version delivered already turns that delivered row into a pending one
   // (src/outbox/resync.ts); `outbox drop` of it then deleted the customer's delivered history with
   // it. The row's columns as they were (JSON; null: it was not delivered) are kept here, and a

@@ -1,4 +1,3 @@
-import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
 import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
@@ -8,6 +7,9 @@ import { unreadableUpstreams } from './unreadable-credentials.ts';
 import { grantWarnings, type UpstreamAdmin } from './grants.ts';
 import { sealWebhookSecret } from './inbound-format.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
+import { baseUrlOf, credentialsOf, invalid } from './upstream-input.ts';
+
+export { invalid } from './upstream-input.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
 // /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing. A mode
@@ -126,24 +128,6 @@ const modeOf = (text: string): UpstreamMode => {
 const oneProxy = () =>
   new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
 
-/** A refusal of one input, naming it (`issues[0].path`), in the gateway API's envelope. */
-export const invalid = (path: string, message: string) =>
-  new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
-
-function baseUrlOf(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw invalid('base_url', `Not a URL: ${text}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('base_url', 'The base URL must be http:// or https://.');
-  if (url.username || url.password || url.search || url.hash) {
-    throw invalid('base_url', 'The base URL takes no user, password, query or fragment: credentials go in --credentials.');
-  }
-  return url.href.replace(/\/+$/, '');
-}
-
 export type { UpstreamAdmin };
 
 export async function addUpstream(
@@ -166,14 +150,8 @@ export async function addUpstream(
   }
   const mode = modeOf(input.mode);
   const encoding = encodingOf(dialect, input.encoding);
-  const parsed = v.safeParse(dialect.client.credentials, input.credentials);
-  if (!parsed.success) {
-    const expected = JSON.stringify(Object.keys(await dialect.auth.issueCredentials(sampleMinter)));
-    throw invalid(
-      'credentials',
-      `The ${dialect.name} credentials are not in the shape of its \`tenant create --json\` entry (${expected}): ${parsed.issues[0].message}`,
-    );
-  }
+  const expectedKeys = async () => JSON.stringify(Object.keys(await dialect.auth.issueCredentials(sampleMinter)));
+  const parsed = await credentialsOf(dialect, input.credentials, expectedKeys);
   if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).length > 0) throw oneProxy();
   const baseUrl = baseUrlOf(input.baseUrl);
   await options.beforeStore?.(dialect, baseUrl);
@@ -183,7 +161,7 @@ export async function addUpstream(
   const row: UpstreamRow = {
     ...binding,
     mode,
-    credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
+    credentials: await sealCredentials(keyring, binding, parsed.json),
     webhook_secret: input.webhookSecret === undefined ? null : await sealWebhookSecret(keyring, dialect, binding, input.webhookSecret),
     created_at: removed?.created_at ?? now.toISOString(),
     removed_at: null,
