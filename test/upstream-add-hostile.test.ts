@@ -1,9 +1,12 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 
 // POST /gateway/v1/upstreams given what a hostile or careless caller sends (docs/security.md,
 // "Upstream inputs"): a credential in the wrong shape is refused without being repeated back, and
-// credentials or a base URL too large to use are a 400 naming them, with nothing stored.
+// credentials or a base URL too large to use are a 400 naming them, with nothing stored; two
+// proxies added at once are one proxy and a 409, not two.
 
 let gw: TestGateway;
 
@@ -60,5 +63,34 @@ describe('hostile upstream inputs', () => {
     const ok = await add({ dialect: 'wooshpay', base_url: long.slice(0, 2048), mode: 'mirror', credentials: within });
     expect(ok.status).toBe(201);
     expect(await stored()).toBe(1);
+  });
+
+  it('two proxies added at once: one is stored, the other is a 409', async () => {
+    // The base URLs' server answers the loop probes only once both have arrived: both adds have
+    // passed the check for a proxy before either stores one, as two clients at once can.
+    const held: ServerResponse[] = [];
+    const server = createServer((_req, res) => {
+      held.push(res);
+      if (held.length === 2) for (const r of held) r.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const before = await stored();
+      const both = await Promise.all(
+        ['a', 'b'].map((name) =>
+          add({ dialect: 'wooshpay', base_url: `${base}/${name}`, mode: 'proxy', credentials: { secret_key: 'sk_test_p' } }),
+        ),
+      );
+      expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+      const refused = both.find((r) => r.status === 409)!;
+      expect(await refused.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('already has a proxy') } });
+      const proxies = (await gw.store.upstreams.list(gw.tenant.tenant.id)).filter((u) => u.mode === 'proxy');
+      expect(proxies).toHaveLength(1);
+      expect(await stored()).toBe(before + 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -1,7 +1,14 @@
 import { randomBase62 } from '../core/index.ts';
 import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
+import {
+  type Store,
+  UniqueViolation,
+  type UpstreamHistoryRow,
+  type UpstreamMode,
+  type UpstreamRow,
+  upstreamModes,
+} from '../store/index.ts';
 import { dialectOf } from './client.ts';
 import { unreadableUpstreams } from './unreadable-credentials.ts';
 import { grantWarnings, type UpstreamAdmin } from './grants.ts';
@@ -128,6 +135,16 @@ const modeOf = (text: string): UpstreamMode => {
 const oneProxy = () =>
   new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
 
+/** `write`, a second proxy stored meanwhile (by a request at the same time) refused as the check before it refuses one. */
+async function oneProxyAtOnce<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof UniqueViolation && error.target === 'proxy') throw oneProxy();
+    throw error;
+  }
+}
+
 export type { UpstreamAdmin };
 
 export async function addUpstream(
@@ -169,9 +186,10 @@ export async function addUpstream(
   };
   if (removed) {
     const step = historyStep(row, 'restored', mode, removed.mode as UpstreamMode, now);
-    if (!(await store.upstreams.restore(row, step))) throw new GatewayError('conflict', 'This upstream was restored meanwhile.');
+    if (!(await oneProxyAtOnce(store.upstreams.restore(row, step))))
+      throw new GatewayError('conflict', 'This upstream was restored meanwhile.');
   } else {
-    await store.upstreams.insert(row, historyStep(row, 'added', mode, null, now));
+    await oneProxyAtOnce(store.upstreams.insert(row, historyStep(row, 'added', mode, null, now)));
   }
   const warnings = grantWarnings(dialect, parsed.output, mode);
   return warnings.length > 0 ? { ...upstreamView(row), warnings } : upstreamView(row);
@@ -213,7 +231,7 @@ export async function changeMode(
     }
   }
   const step = historyStep(row, options.event ?? 'mode', mode, previous, now, options.detail ?? null);
-  if (!(await store.upstreams.setMode(tenantId, id, mode, step))) throw noSuchUpstream(id);
+  if (!(await oneProxyAtOnce(store.upstreams.setMode(tenantId, id, mode, step)))) throw noSuchUpstream(id);
   return upstreamView({ ...row, mode });
 }
 
