@@ -242,10 +242,13 @@ export async function setWebhookSecret(
   tenantId: string,
   id: string,
   secret: string | null,
+  /** The member a refusal names: `secret` in PUT …/webhook-secret's body. */
+  field?: string,
 ): Promise<void> {
   const row = await store.upstreams.find(tenantId, id);
   if (!row) throw noSuchUpstream(id);
-  const sealed = secret === null ? null : await sealWebhookSecret(admin.keyring, dialectOf(admin.dialects, row.dialect), row, secret);
+  const dialect = dialectOf(admin.dialects, row.dialect);
+  const sealed = secret === null ? null : await sealWebhookSecret(admin.keyring, dialect, row, secret, field);
   if (!(await store.upstreams.setWebhookSecret(tenantId, id, sealed))) throw noSuchUpstream(id);
 }
 
