@@ -159,6 +159,10 @@ describe('adding an upstream over the gateway API', () => {
     expect(await set.json()).toMatchObject({ id, webhooks_in: true });
     const bad = await gw.request(path, jsonInit('PUT', { secret: 5 }, testKey()));
     expect(bad.status).toBe(400);
+    // A secret this format cannot key with is named as the body holds it: `secret` (it read webhook_secret, the add's name).
+    const short = await gw.request(path, jsonInit('PUT', { secret: 'short' }, testKey()));
+    expect(short.status).toBe(400);
+    expect(await short.json()).toMatchObject({ error: { issues: [{ path: ['secret'] }] } });
     const cleared = await gw.request(path, jsonInit('PUT', { secret: null }, testKey()));
     expect(await cleared.json()).toMatchObject({ id, webhooks_in: false });
     expect((await gw.request(`/gateway/v1/upstreams/${id}`, { method: 'DELETE', headers: testKey() })).status).toBe(200);

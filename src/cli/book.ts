@@ -184,7 +184,7 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
         return reconcile(
           bookDeps(store, env, await dialectsFor(store, source, row)),
           row,
-          csv ? { onLinked: (l, u) => csv.write(`${l},${u}`) } : {},
+          csv ? { onLinked: (l, u) => csv.write(`${csvField(l)},${csvField(u)}`) } : {},
         );
       }).catch((error: unknown) => {
         console.error(`custgate: ${error instanceof Error ? error.message : String(error)}`);
@@ -250,6 +250,13 @@ async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): P
   const at = `page ${checkpoint.pages} (${checkpoint.seen} customers read, ${checkpoint.imported} stored)`;
   return new Error(`${error.message}\nthe import stopped after ${at}; run the same command again to resume at the next page`);
 }
+
+/**
+ * A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma or a quote. A
+ * provider's customer id may (a link refuses control characters only): written bare, `cus_1,x`
+ * read as two columns and shifted the map's pairs.
+ */
+const csvField = (text: string): string => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
 
 /**
  * Lines spooled to a temporary file (a slow disk, not memory, holds a large book), then printed to

@@ -78,7 +78,7 @@ export function upstreamAdminApi(dialects: readonly AnyDialect[], rt: Runtime): 
       throw badParameter('secret', 'secret is required: the string the provider signs its webhooks with, or null for none.');
     const id = c.req.param('id');
     await refuseTestKeyOverLive(rt.store, principal, "change an upstream's webhook secret");
-    await setWebhookSecret(rt.store, admin, principal.tenantId, id, secret);
+    await setWebhookSecret(rt.store, admin, principal.tenantId, id, secret, 'secret');
     return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
   });
   return api;

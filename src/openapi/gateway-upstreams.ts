@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { AnyDialect } from '../contract/dialect.ts';
+import { maxBaseUrlChars, maxCredentialsBytes } from '../contract/upstream-limits.ts';
 import { jsonSchema } from './document.ts';
 
 // The OpenAPI 3.1 document of the gateway API's upstream routes (docs/gateway-api.md): list, add,
@@ -35,11 +36,17 @@ function schemas(dialects: readonly AnyDialect[], modes: readonly string[]) {
     AddUpstream: jsonSchema(
       v.strictObject({
         dialect,
-        base_url: v.pipe(v.string(), v.description("The provider's API base URL, http:// or https://, without user, query or fragment.")),
+        base_url: v.pipe(
+          v.string(),
+          v.maxLength(maxBaseUrlChars),
+          v.description("The provider's API base URL, http:// or https://, without user, query or fragment."),
+        ),
         mode: v.optional(mode, 'proxy'),
         credentials: v.pipe(
           v.record(v.string(), v.unknown()),
-          v.description('Shaped exactly as the dialect\'s entry of `custgate tenant create --json` (e.g. wooshpay: {"secret_key"}).'),
+          v.description(
+            `Shaped exactly as the dialect's entry of \`custgate tenant create --json\` (e.g. wooshpay: {"secret_key"}), at most ${maxCredentialsBytes} bytes as JSON.`,
+          ),
         ),
         encoding: v.optional(v.pipe(v.picklist(encodings), v.description('form: only for dialects whose API takes it.')), 'json'),
         webhook_secret: v.optional(v.string()),

@@ -71,7 +71,7 @@ export class LockTimeout extends Error {
 }
 
 /** Which unique identifier a write collided with. */
-export type UniqueTarget = 'alias' | 'external_id' | 'public_id' | 'number' | 'version' | 'idempotency' | 'link' | 'other';
+export type UniqueTarget = 'alias' | 'external_id' | 'public_id' | 'number' | 'version' | 'idempotency' | 'link' | 'proxy' | 'other';
 
 export class UniqueViolation extends Error {
   readonly target: UniqueTarget;
@@ -150,6 +150,8 @@ export function uniqueTarget(message: string): UniqueTarget {
   if (message.includes('customer_events')) return 'version';
   if (message.includes('idempotency_keys')) return 'idempotency';
   if (message.includes('upstream_links')) return 'link';
+  // A tenant's second proxy (migration 0058): PostgreSQL names the index, SQLite and D1 its column.
+  if (message.includes('upstreams_one_proxy') || message.includes('upstreams.tenant_id')) return 'proxy';
   for (const target of ['external_id', 'alias', 'public_id', 'number'] as const) {
     if (message.includes(target)) return target;
   }

@@ -3,7 +3,8 @@ import type { AnyDb } from './migrations.ts';
 
 // Migrations 0025 on: import leases, create attempts, the outbox's via and pending, gateway
 // instances, import conflicts, webhook endpoint fields and event ids, reset generations,
-// `outbox_pending` left to PostgreSQL alone, webhook endpoints' holds and api_version, and import refusals.
+// `outbox_pending` left to PostgreSQL alone, webhook endpoints' holds and api_version, import
+// refusals, and one proxy per tenant.
 // src/store/migrations.ts puts the parts together, in order; a migration once released is never edited.
 
 export const migrations0025: Record<string, Migration> = {
@@ -270,6 +271,19 @@ export const migrations0025: Record<string, Migration> = {
   '0056_outbox_resync_prior': {
     async up(db: AnyDb) {
       await db.schema.alterTable('outbox').addColumn('resync_prior', 'text').execute();
+    },
+  },
+  // One proxy per tenant (one system of record) was checked before the insert only: two adds at
+  // once (POST /gateway/v1/upstreams, whose loop probe waits up to 3 s between the check and the
+  // insert) both stored one. The index makes the second a unique violation (a 409). A tenant that
+  // already has two keeps its oldest as the proxy; the others become mirrors, which send the
+  // same writes without answering for them.
+  '0058_one_proxy': {
+    async up(db: AnyDb) {
+      await sql`update upstreams set mode = 'mirror' where mode = 'proxy' and removed_at is null and exists (select 1 from upstreams o where o.tenant_id = upstreams.tenant_id and o.mode = 'proxy' and o.removed_at is null and (o.created_at < upstreams.created_at or (o.created_at = upstreams.created_at and o.id < upstreams.id)))`.execute(
+        db,
+      );
+      await sql`create unique index upstreams_one_proxy on upstreams (tenant_id) where mode = 'proxy' and removed_at is null`.execute(db);
     },
   },
 };

@@ -1,13 +1,22 @@
-import * as v from 'valibot';
 import { randomBase62 } from '../core/index.ts';
 import type { AnyDialect, BodyFormat } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
-import { type Store, type UpstreamHistoryRow, type UpstreamMode, type UpstreamRow, upstreamModes } from '../store/index.ts';
+import {
+  type Store,
+  UniqueViolation,
+  type UpstreamHistoryRow,
+  type UpstreamMode,
+  type UpstreamRow,
+  upstreamModes,
+} from '../store/index.ts';
 import { dialectOf } from './client.ts';
 import { unreadableUpstreams } from './unreadable-credentials.ts';
 import { grantWarnings, type UpstreamAdmin } from './grants.ts';
 import { sealWebhookSecret } from './inbound-format.ts';
 import { type Keyring, sealCredentials } from './secrets.ts';
+import { baseUrlOf, credentialsOf, invalid } from './upstream-input.ts';
+
+export { invalid } from './upstream-input.ts';
 
 // Adding, listing, changing and removing a tenant's upstreams (CLI `custgate upstream …`,
 // /gateway/v1/upstreams). Credentials go in encrypted and never come out in a listing. A mode
@@ -126,22 +135,14 @@ const modeOf = (text: string): UpstreamMode => {
 const oneProxy = () =>
   new GatewayError('conflict', 'This tenant already has a proxy upstream: one system of record at a time.', { field: 'mode' });
 
-/** A refusal of one input, naming it (`issues[0].path`), in the gateway API's envelope. */
-export const invalid = (path: string, message: string) =>
-  new GatewayError('invalid_request', message, { issues: [{ path: [path], kind: 'value', message }] });
-
-function baseUrlOf(text: string): string {
-  let url: URL;
+/** `write`, a second proxy stored meanwhile (by a request at the same time) refused as the check before it refuses one. */
+async function oneProxyAtOnce<T>(write: Promise<T>): Promise<T> {
   try {
-    url = new URL(text);
-  } catch {
-    throw invalid('base_url', `Not a URL: ${text}`);
+    return await write;
+  } catch (error) {
+    if (error instanceof UniqueViolation && error.target === 'proxy') throw oneProxy();
+    throw error;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('base_url', 'The base URL must be http:// or https://.');
-  if (url.username || url.password || url.search || url.hash) {
-    throw invalid('base_url', 'The base URL takes no user, password, query or fragment: credentials go in --credentials.');
-  }
-  return url.href.replace(/\/+$/, '');
 }
 
 export type { UpstreamAdmin };
@@ -166,14 +167,8 @@ export async function addUpstream(
   }
   const mode = modeOf(input.mode);
   const encoding = encodingOf(dialect, input.encoding);
-  const parsed = v.safeParse(dialect.client.credentials, input.credentials);
-  if (!parsed.success) {
-    const expected = JSON.stringify(Object.keys(await dialect.auth.issueCredentials(sampleMinter)));
-    throw invalid(
-      'credentials',
-      `The ${dialect.name} credentials are not in the shape of its \`tenant create --json\` entry (${expected}): ${parsed.issues[0].message}`,
-    );
-  }
+  const expectedKeys = async () => JSON.stringify(Object.keys(await dialect.auth.issueCredentials(sampleMinter)));
+  const parsed = await credentialsOf(dialect, input.credentials, expectedKeys);
   if (mode === 'proxy' && (await store.upstreams.byMode(tenantId, 'proxy')).length > 0) throw oneProxy();
   const baseUrl = baseUrlOf(input.baseUrl);
   await options.beforeStore?.(dialect, baseUrl);
@@ -183,7 +178,7 @@ export async function addUpstream(
   const row: UpstreamRow = {
     ...binding,
     mode,
-    credentials: await sealCredentials(keyring, binding, JSON.stringify(parsed.output)),
+    credentials: await sealCredentials(keyring, binding, parsed.json),
     webhook_secret: input.webhookSecret === undefined ? null : await sealWebhookSecret(keyring, dialect, binding, input.webhookSecret),
     created_at: removed?.created_at ?? now.toISOString(),
     removed_at: null,
@@ -191,9 +186,10 @@ export async function addUpstream(
   };
   if (removed) {
     const step = historyStep(row, 'restored', mode, removed.mode as UpstreamMode, now);
-    if (!(await store.upstreams.restore(row, step))) throw new GatewayError('conflict', 'This upstream was restored meanwhile.');
+    if (!(await oneProxyAtOnce(store.upstreams.restore(row, step))))
+      throw new GatewayError('conflict', 'This upstream was restored meanwhile.');
   } else {
-    await store.upstreams.insert(row, historyStep(row, 'added', mode, null, now));
+    await oneProxyAtOnce(store.upstreams.insert(row, historyStep(row, 'added', mode, null, now)));
   }
   const warnings = grantWarnings(dialect, parsed.output, mode);
   return warnings.length > 0 ? { ...upstreamView(row), warnings } : upstreamView(row);
@@ -235,7 +231,7 @@ export async function changeMode(
     }
   }
   const step = historyStep(row, options.event ?? 'mode', mode, previous, now, options.detail ?? null);
-  if (!(await store.upstreams.setMode(tenantId, id, mode, step))) throw noSuchUpstream(id);
+  if (!(await oneProxyAtOnce(store.upstreams.setMode(tenantId, id, mode, step)))) throw noSuchUpstream(id);
   return upstreamView({ ...row, mode });
 }
 
@@ -246,10 +242,13 @@ export async function setWebhookSecret(
   tenantId: string,
   id: string,
   secret: string | null,
+  /** The member a refusal names: `secret` in PUT …/webhook-secret's body. */
+  field?: string,
 ): Promise<void> {
   const row = await store.upstreams.find(tenantId, id);
   if (!row) throw noSuchUpstream(id);
-  const sealed = secret === null ? null : await sealWebhookSecret(admin.keyring, dialectOf(admin.dialects, row.dialect), row, secret);
+  const dialect = dialectOf(admin.dialects, row.dialect);
+  const sealed = secret === null ? null : await sealWebhookSecret(admin.keyring, dialect, row, secret, field);
   if (!(await store.upstreams.setWebhookSecret(tenantId, id, sealed))) throw noSuchUpstream(id);
 }
 

@@ -26,6 +26,13 @@ export function checkRemoteId(id: string): void {
 }
 
 /**
+ * Unicode's control characters (Cc): C0, DEL and C1. C1 too, though a link may hold it: a
+ * terminal reads U+009B as CSI, so a name printed by the CLI (or read from the API with curl) with
+ * `\u009b31m` in it would restyle or rewrite the operator's screen.
+ */
+const isControl = (code: number): boolean => code < 0x20 || (code >= 0x7f && code <= 0x9f);
+
+/**
  * An id remoteIdProblem refuses, as it is named (in `refused`, stored with the import's state):
  * each control character written as a `\uXXXX` escape and a backslash doubled, so that no escape
  * reads as a character the id holds; a name past 255 characters is cut after the whole escapes and
@@ -34,7 +41,7 @@ export function checkRemoteId(id: string): void {
 export function remoteIdName(id: string): { readonly name: string; readonly how: string } {
   const pieces = [...id].map((char) => {
     const code = char.codePointAt(0)!;
-    return char === '\\' ? '\\\\' : code < 0x20 || code === 0x7f ? `\\u${code.toString(16).padStart(4, '0')}` : char;
+    return char === '\\' ? '\\\\' : isControl(code) ? `\\u${code.toString(16).padStart(4, '0')}` : char;
   });
   const escaped = 'named with its control characters escaped as \\uXXXX and a backslash doubled';
   const whole = pieces.join('');
