@@ -114,6 +114,26 @@ describe('GET …/reconciliation', () => {
       expect([...detail.differing_customers].sort()).toEqual([made.test, made.live].sort());
     }
   });
+
+  it("names in the upstream's history (GET …/{id}) a key's own mode's differing customers only", { timeout: 60_000 }, async () => {
+    const { gw } = rig;
+    const { tenant, upstream, keys, made } = await driftedOfBothModes('history-modes');
+    expect((await gw.request(`/gateway/v1/upstreams/${upstream.id}/reconciliation`, { headers: keys.live })).status).toBe(200);
+    const recorded = (await gw.store.upstreams.history(tenant.tenant.id, upstream.id)).at(-1);
+    const whole = JSON.parse(recorded?.detail ?? '{}') as { differences: number; differing_customers: string[] };
+    expect([...whole.differing_customers].sort()).toEqual([made.test, made.live].sort());
+    for (const mode of ['test', 'live'] as const) {
+      const res = await gw.request(`/gateway/v1/upstreams/${upstream.id}`, { headers: keys[mode] });
+      expect(res.status).toBe(200);
+      const { history } = (await res.json()) as { history: { event: string; detail: string | null }[] };
+      const reconciled = history.filter((s) => s.event === 'reconciled');
+      expect(reconciled).toHaveLength(1);
+      const detail = JSON.parse(reconciled[0]?.detail ?? '{}') as { differences: number; differing_customers: string[] };
+      expect(detail.differing_customers).toEqual([made[mode]]);
+      // The count stays the whole book's, as the reconciliation's own answer gives it.
+      expect(detail.differences).toBe(whole.differences);
+    }
+  });
 });
 
 describe('POST …/resync', () => {

@@ -11,7 +11,8 @@ import { resync } from '../outbox/resync.ts';
 import { unreadableUpstreams } from '../upstream/unreadable-credentials.ts';
 import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
 import { withGrantWarnings } from '../upstream/grants.ts';
-import { changeMode, listUpstreamsChecked, upstreamDetail } from '../upstream/registry.ts';
+import { upstreamDetailFor } from '../upstream/history-modes.ts';
+import { changeMode, listUpstreamsChecked } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
@@ -203,7 +204,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
 
   // One upstream with its links count and history (each mode change with its time).
   api.get('/upstreams/:id', authenticated, async (c) =>
-    c.json(await upstreamDetail(rt.store, c.get('principal').tenantId, c.req.param('id'))),
+    c.json(await upstreamDetailFor(rt.store, c.get('principal').tenantId, c.req.param('id'), c.get('principal').livemode)),
   );
 
   // {"mode": "proxy" | "mirror" | "shadow"}: the mode changes in place; links and history stay.
@@ -214,7 +215,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const id = c.req.param('id');
     await refuseTestKeyOverLive(rt.store, principal, "change an upstream's mode");
     await changeMode(rt.store, principal.tenantId, id, mode, rt.now());
-    return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id)));
+    return c.json(await withGrantWarnings(rt.store, admin, await upstreamDetailFor(rt.store, principal.tenantId, id, principal.livemode)));
   });
 
   // The cut-over (src/upstream/cut-over.ts): {"force": true} promotes past what would refuse it.
@@ -225,7 +226,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const id = c.req.param('id');
     await refuseTestKeyOverLive(rt.store, principal, 'promote an upstream');
     const promoted = await promote(rt.store, principal.tenantId, id, rt.now(), force === true);
-    const detail = await withGrantWarnings(rt.store, admin, await upstreamDetail(rt.store, principal.tenantId, id));
+    const detail = await withGrantWarnings(rt.store, admin, await upstreamDetailFor(rt.store, principal.tenantId, id, principal.livemode));
     return c.json({ ...detail, forced: promoted.forced });
   });
   // {"customers": [...]} (UUID or cus_ id) or none: those the last reconciliation found different
@@ -246,7 +247,7 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
     const id = c.req.param('id');
     await refuseTestKeyOverLive(rt.store, principal, 'demote an upstream');
     await demote(rt.store, principal.tenantId, id, rt.now());
-    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+    return c.json(await upstreamDetailFor(rt.store, principal.tenantId, id, principal.livemode));
   });
 
   // One customer as every dialect shows it (the console's side-by-side panes).

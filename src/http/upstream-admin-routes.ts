@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { addUpstreamChecked } from '../upstream/add-checked.ts';
-import { removeUpstream, setWebhookSecret, upstreamDetail } from '../upstream/registry.ts';
+import { upstreamDetailFor } from '../upstream/history-modes.ts';
+import { removeUpstream, setWebhookSecret } from '../upstream/registry.ts';
 import { requestIdOf } from './access.ts';
 import type { GatewayEnv } from './context.ts';
 import { gatewayAuth, gatewayError } from './gateway-api.ts';
@@ -56,7 +57,7 @@ export function upstreamAdminApi(dialects: readonly AnyDialect[], rt: Runtime): 
     const input = { dialect, baseUrl, mode, credentials, encoding, webhookSecret };
     const probe = { gatewayId: rt.gatewayId, transport: rt.transport, timeoutMs: loopCheckMs };
     const added = await addUpstreamChecked(rt.store, admin, principal.tenantId, input, probe, rt.now());
-    const detail = await upstreamDetail(rt.store, principal.tenantId, added.id);
+    const detail = await upstreamDetailFor(rt.store, principal.tenantId, added.id, principal.livemode);
     const shown = added.warnings ? { ...detail, warnings: added.warnings } : detail;
     return c.json(shown, 201, { location: `/gateway/v1/upstreams/${added.id}` });
   });
@@ -79,7 +80,7 @@ export function upstreamAdminApi(dialects: readonly AnyDialect[], rt: Runtime): 
     const id = c.req.param('id');
     await refuseTestKeyOverLive(rt.store, principal, "change an upstream's webhook secret");
     await setWebhookSecret(rt.store, admin, principal.tenantId, id, secret, 'secret');
-    return c.json(await upstreamDetail(rt.store, principal.tenantId, id));
+    return c.json(await upstreamDetailFor(rt.store, principal.tenantId, id, principal.livemode));
   });
   return api;
 }
