@@ -73,6 +73,19 @@ describe.each(all.map((d) => [d.name, d] as const))('%s', (_name, dialect) => {
     expect(text).toContain('custgate-simulate');
     expect(envelope(JSON.parse(text))).toBe(true);
   });
+
+  it('times=0 is refused as a rule refuses --times 0 (with an Idempotency-Key it failed nothing); nothing is written', async () => {
+    const before = await gw.store.countCustomers(gw.tenant.tenant.id);
+    for (const times of ['0', '10001', 'x']) {
+      const res = await create(gw, dialect, `status=503; times=${times}`, { 'idempotency-key': `times-${times}-${dialect.name}` });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      const text = await res.text();
+      expect(text).toContain(`custgate-simulate: times=${times}: a count from 1 to 10000`);
+      expect(envelope(JSON.parse(text))).toBe(true);
+    }
+    expect(await gw.store.countCustomers(gw.tenant.tenant.id)).toBe(before);
+  });
 });
 
 describe('provider-specific and timing simulations', () => {

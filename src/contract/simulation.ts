@@ -109,6 +109,13 @@ const count = (value: string | number | undefined, pattern: RegExp): number | nu
   return n >= 1 && n <= 10_000 ? n : undefined;
 };
 
+/**
+ * A `times` as rules (`--times`) and the header (`; times=N`) take it: 1 to 10000, null when not
+ * given, undefined when refused. 0 failed nothing, a rule that never fired or a header that was
+ * ignored: a test of the client's failure handling that passed without one failure.
+ */
+export const timesCount = (value: string | number | undefined) => count(value, /^(\d{1,5})$/);
+
 /** The methods the dialects' routes answer (HEAD as GET); none of them answers another. */
 const ruleMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -123,7 +130,7 @@ export function simulateRule(input: SimulateRuleInput, dialects: readonly AnyDia
     return `--status ${status}: one of the status codes ${Object.keys(codeByStatus).join(', ')}, or rate_limit, latency:<ms>, timeout[:<ms>]${names.length ? `, ${names.join(', ')}` : ''}`;
   }
   const every = count(input.every, /^(\d{1,5})(?:st|nd|rd|th)?$/);
-  const times = count(input.times, /^(\d{1,5})$/);
+  const times = timesCount(input.times);
   if (every === undefined) return `--every ${input.every}: a count from 1 to 10000 (3rd, 3)`;
   if (times === undefined) return `--times ${input.times}: a count from 1 to 10000`;
   if (every !== null && times !== null) return '--every and --times exclude each other';

@@ -2,14 +2,14 @@ import type { Context } from 'hono';
 import { BoundedMap } from '../contract/bounded-map.ts';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { errorHeaders, GatewayError } from '../contract/errors.ts';
-import { parseSimulation, refusedSimulation, type Simulation, simulateHeader } from '../contract/simulation.ts';
+import { parseSimulation, refusedSimulation, type Simulation, simulateHeader, timesCount } from '../contract/simulation.ts';
 import { requestIdOf } from './access.ts';
 import type { Runtime } from './runtime.ts';
 
 // Error injection for a dev server: `Custgate-Simulate: <what>[; times=N]` on a dialect request
 // makes it fail or slow down the way the provider would, in its envelope, status and headers (what
 // it takes: src/contract/simulation.ts). A request with an Idempotency-Key fails on its first N
-// attempts (default 1) and goes through on the next, as a transient failure does for an SDK that
+// attempts (default 1; N from 1 to 10000, as a rule's --times) and goes through on the next, as a transient failure does for an SDK that
 // retries; without a key, every attempt fails. It takes effect after authentication. With
 // NODE_ENV=production the header is ignored, and logged. A tenant's simulate rules
 // (simulate-rules.ts) do the same for clients without the header.
@@ -107,8 +107,10 @@ export class SimulateHeader {
       return;
     }
     const [what = '', ...options] = header.split(';').map((part) => part.trim());
-    const times = options.map((o) => /^times=(\d{1,4})$/.exec(o)).find((m) => m)?.[1];
-    if (options.length > (times === undefined ? 0 : 1)) throw refusedSimulation(`The only option is times=<n>: ${header}`);
+    const given = options.map((o) => /^times=(.*)$/.exec(o)?.[1]).find((t) => t !== undefined);
+    if (options.length > (given === undefined ? 0 : 1)) throw refusedSimulation(`The only option is times=<n>: ${header}`);
+    const times = timesCount(given);
+    if (times === undefined) throw refusedSimulation(`times=${given}: a count from 1 to 10000`);
     const simulation = parseSimulation(what, dialect);
     if (simulation instanceof GatewayError) throw simulation;
     const key = c.req.header('idempotency-key');
@@ -117,7 +119,7 @@ export class SimulateHeader {
       const counted = `${tenantId} ${this.#generation.get(tenantId) ?? 0} ${livemode ? 'live' : 'test'} ${dialect.name} ${key} ${header}`;
       const n = (this.#seen.get(counted) ?? 0) + 1;
       this.#seen.set(counted, n);
-      if (n > Number(times ?? 1)) return;
+      if (n > (times ?? 1)) return;
     }
     await simulated(simulation, dialect);
   }
