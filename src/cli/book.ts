@@ -1,23 +1,21 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { conflictMessage, refusalMessage, summary } from './book-messages.ts';
+import { csvField, csvSpool } from './csv-spool.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
 import type { DialectSource } from '../contract/registry.ts';
 import { CustomerService } from '../core/index.ts';
 import { backfill } from '../outbox/backfill.ts';
-import { type Reconciliation, reconcile } from '../outbox/reconcile.ts';
+import { reconcile } from '../outbox/reconcile.ts';
 import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
 import { leftOut } from '../upstream/import-job.ts';
 import { minRate } from '../upstream/import-lease.ts';
-import { type ImportConflict, type ImportRefusal, type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
+import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
@@ -208,119 +206,10 @@ const onConflictOption = (value: string): OnConflict => {
   return value as OnConflict;
 };
 
-/** What the import left out and what to do about it (stderr; exit status 3). */
-function conflictMessage(upstream: string, conflicts: readonly ImportConflict[]): string {
-  const left = new Set(conflicts.map((c) => c.upstream_id)).size;
-  const lines = [
-    left === 1
-      ? `1 customer of upstream ${upstream} was not imported: a local customer already holds its alias or external_id`
-      : `${left} customers of upstream ${upstream} were not imported: a local customer already holds their alias or external_id`,
-    ...conflicts.map(
-      (c) =>
-        `  ${c.upstream_id}: ${c.key} ${JSON.stringify(c.value)} is local customer ${c.local_public_id} (${c.local_id})${c.reason ? `; not linked: ${c.reason}` : ''}`,
-    ),
-    // A conflict with a reason cannot be linked (its line says why and what to do): the link is
-    // offered only where one could be made.
-    ...(conflicts.some((c) => !c.reason)
-      ? [
-          'Nothing was merged or overwritten. For each: if the two are the same customer, run the import again with --on-conflict link',
-          "(the local customer takes the provider's values and is linked to it); if not, change the alias or external_id on one side",
-          'and run the import again. Every other customer of the list was imported.',
-        ]
-      : ['Nothing was merged or overwritten; each line says what can be done. Every other customer of the list was imported.']),
-  ];
-  return lines.join('\n');
-}
-
-/** The customers the import could not store, and what to do about them (stderr; exit status 3). */
-function refusalMessage(upstream: string, refused: readonly ImportRefusal[]): string {
-  return [
-    refused.length === 1
-      ? `1 customer of upstream ${upstream} was not imported: this gateway cannot store it as the provider holds it`
-      : `${refused.length} customers of upstream ${upstream} were not imported: this gateway cannot store them as the provider holds them`,
-    ...refused.map((r) => `  ${r.upstream_id}: ${r.reason}`),
-    'Nothing of them was stored. Correct each at the provider and run the import again (it stores them then); every other customer of the list was imported.',
-  ].join('\n');
-}
-
 /** A failed import's error, saying where the next run resumes (its checkpoint), when it recorded one. */
 async function withResumeHint(store: Store, row: UpstreamRow, error: unknown): Promise<unknown> {
   const checkpoint = await store.imports.find(row.tenant_id, row.id).catch(() => undefined);
   if (checkpoint?.state !== 'failed' || !(error instanceof Error)) return error;
   const at = `page ${checkpoint.pages} (${checkpoint.seen} customers read, ${checkpoint.imported} stored)`;
   return new Error(`${error.message}\nthe import stopped after ${at}; run the same command again to resume at the next page`);
-}
-
-/**
- * A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma or a quote. A
- * provider's customer id may (a link refuses control characters only): written bare, `cus_1,x`
- * read as two columns and shifted the map's pairs.
- */
-const csvField = (text: string): string => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
-
-/**
- * Lines spooled to a temporary file (a slow disk, not memory, holds a large book), then printed to
- * stdout whole by `print`, or dropped by `discard`: a script reading `reconcile --ids` gets the
- * whole id map or nothing, never the part found before a failure.
- */
-async function csvSpool(header: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'custgate-ids-'));
-  const path = join(dir, 'ids.csv');
-  const file = createWriteStream(path);
-  let failed: unknown;
-  file.on('error', (error) => {
-    failed = error;
-    file.emit('drain');
-  });
-  const write = async (line: string) => {
-    if (failed === undefined && !file.write(`${line}\n`)) await new Promise<void>((resolve) => file.once('drain', () => resolve()));
-    if (failed !== undefined) throw failed;
-  };
-  const close = () =>
-    new Promise<void>((resolve) => {
-      if (failed === undefined) file.end(() => resolve());
-      else resolve(void file.destroy());
-    });
-  await write(header);
-  return {
-    write,
-    async print() {
-      await close();
-      await new Promise<void>((resolve, reject) => {
-        const read = createReadStream(path);
-        read.once('error', reject).once('end', () => resolve());
-        // stdout stays open: a pipe's end would close it for the lines the caller prints after.
-        read.pipe(process.stdout, { end: false });
-      });
-      await rm(dir, { recursive: true, force: true });
-    },
-    async discard() {
-      await close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The reconciliation for a person: counts, then each difference (the first 20 of each kind). */
-function summary(r: Reconciliation): string {
-  const c = r.counts;
-  const lines = [
-    `${r.clean ? 'no differences' : 'DIFFERENCES FOUND'}: ${c.local} local customers, ${c.upstream} at upstream ${r.upstream}, ${c.linked} linked`,
-    `  missing at the upstream: ${c.missing_upstream}`,
-    ...r.missing_upstream.slice(0, 20).map((id) => `    ${id}`),
-    `  missing locally: ${c.missing_local}`,
-    ...r.missing_local.slice(0, 20).map((id) => `    ${id}`),
-    `  customers with differing fields: ${c.differing}`,
-  ];
-  for (const d of r.differences.slice(0, 20)) {
-    for (const f of d.fields)
-      lines.push(
-        `    ${d.customer} (${d.upstream_id}) ${f.field}: local ${JSON.stringify(f.local)}, upstream ${JSON.stringify(f.upstream)}`,
-      );
-  }
-  if (c.refused > 0) {
-    lines.push(`  upstream customers this gateway cannot store (not compared): ${c.refused}`);
-    lines.push(...r.refused.slice(0, 20).map((x) => `    ${x.upstream_id}: ${x.reason}`));
-  }
-  return lines.join('\n');
 }
