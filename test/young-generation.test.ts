@@ -89,8 +89,9 @@ describe('the young generation cap the bin keeps', () => {
       serveUnder('own', { CUSTGATE_YOUNG_GENERATION_MB: '0' }),
       serveUnder('node-flag', { CUSTGATE_YOUNG_GENERATION_MB: '4', NODE_OPTIONS: '--max-semi-space-size=4' }),
     ]);
+    // The same load grows V8's own new space past 4 MB; the capped one stays within the cap. (How
+    // far under the cap it grows depends on the machine's load: a loaded CI kept one at 2 MB.)
     expect(own).toBeGreaterThan(4);
-    expect(capped).toBeGreaterThan(2);
     expect(capped).toBeLessThanOrEqual(4);
     expect(nodeFlag).toBe(8);
   }, 120_000);

@@ -33,8 +33,22 @@ export async function startGatewayProcess(
   listeners = 1,
   timeoutMs = 90_000,
 ): Promise<GatewayProcess> {
-  const port = await freePort();
-  return spawnServe(env, ['--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], port, listeners, timeoutMs);
+  return onAFreePort((port) => spawnServe(env, ['--no-demo', '-H', '127.0.0.1', '-p', String(port), ...args], port, listeners, timeoutMs));
+}
+
+/**
+ * freePort's port is free when it answers, not when the server binds it: on a busy CI machine
+ * another test's process can take it in between, and the server then refuses to start. That is
+ * the harness's race, not the server's fault, so the start is tried again on another port.
+ */
+async function onAFreePort(start: (port: number) => Promise<GatewayProcess>): Promise<GatewayProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error && error.message.includes('is already in use'))) throw error;
+    }
+  }
 }
 
 /**
@@ -42,8 +56,7 @@ export async function startGatewayProcess(
  * but `env` (the port as PORT), so a demo tenant is made on an empty database.
  */
 export async function startAsNpmStart(env: Record<string, string>): Promise<GatewayProcess> {
-  const port = await freePort();
-  return spawnServe({ ...env, PORT: String(port) }, [], port, 1, 90_000);
+  return onAFreePort((port) => spawnServe({ ...env, PORT: String(port) }, [], port, 1, 90_000));
 }
 
 async function spawnServe(
