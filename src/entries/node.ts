@@ -206,6 +206,15 @@ export async function startNode(
     }
   }, 3600_000);
   purge.unref();
+  // An import started over HTTP whose gateway was stopped or killed (a deploy, a crash) is carried
+  // on here: at start, and every minute for one whose claim lapses later (a process on another host).
+  const resumeImports = () => {
+    runtime.imports.resume().catch((error: unknown) => {
+      logger.error('import_resume_failed', { message: error instanceof Error ? error.message : String(error) });
+    });
+  };
+  const resume = setInterval(resumeImports, 60_000);
+  resume.unref();
   const hostname = options.hostname ?? '127.0.0.1';
   const tracing = traceFile ? requestTracing(traceFile, traceEvery, logger) : undefined;
   return new Promise((resolve, reject) => {
@@ -223,6 +232,7 @@ export async function startNode(
         },
       },
       (info) => {
+        resumeImports();
         resolve({
           store,
           config,
@@ -233,6 +243,7 @@ export async function startNode(
           close: () => {
             // A background import stops after its current page and releases its claim, so the
             // next start (here or in another process) resumes it at once.
+            clearInterval(resume);
             const imports = runtime.imports.stop();
             // Renewed until the requests in flight are done: one may be sending a create.
             drainKeptAlive();
@@ -247,6 +258,7 @@ export async function startNode(
     ) as Server;
     server.once('error', (error: NodeJS.ErrnoException) => {
       clearInterval(purge);
+      clearInterval(resume);
       heartbeat?.stop();
       void deliveries?.stop();
       reject(listenError(error, hostname, options.port));

@@ -213,12 +213,13 @@ export class ImportRepository {
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }
 
-  /** Imports still running, oldest first (the Workers cron advances them page by page). */
-  async running(limit: number): Promise<ImportRow[]> {
+  /** Imports still running, oldest first (the Workers cron advances them page by page), of one origin if given. */
+  async running(limit: number, origin?: string): Promise<ImportRow[]> {
     const q = this.#db
       .selectFrom('upstream_imports')
       .selectAll()
       .where('state', '=', 'running')
+      .$if(origin !== undefined, (qb) => qb.where('origin', '=', origin ?? null))
       .orderBy('updated_at')
       .limit(limit)
       .compile();

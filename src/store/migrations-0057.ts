@@ -16,4 +16,13 @@ export const migrations0057: Record<string, Migration> = {
       await db.schema.createIndex('customers_tenant_livemode').on('customers').columns(['tenant_id', 'livemode']).execute();
     },
   },
+  // A gateway resumes the imports started over HTTP that nobody holds (src/upstream/import-job.ts
+  // `resume`), at the rate they were started with; one started by the CLI is not (its ^C means
+  // stop). Rows from before: origin null, not resumed by a gateway; rate null, no limit.
+  '0059_import_origin': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('upstream_imports').addColumn('rate', 'double precision').execute();
+      await db.schema.alterTable('upstream_imports').addColumn('origin', 'varchar(8)').execute();
+    },
+  },
 };

@@ -125,6 +125,10 @@ export interface UpstreamImportsTable {
   anchor_token: string | null;
   anchor_last: string | null;
   anchor_total: number | null;
+  /** At most this many customers a second, as the run that started it (or last resumed it by hand) asked; null: no limit. */
+  rate: number | null;
+  /** Who started it: 'http' (a gateway resumes it) or 'cli' (not: its ^C means stop); null before migration 0059. */
+  origin: string | null;
 }
 
 /** A provider customer an import left out: a local customer holds its alias or external_id (src/upstream/import-conflicts.ts). */

@@ -26,7 +26,8 @@ export interface ImportJobView extends ImportProgress {
   /**
    * Whether a process (or Worker isolate) is carrying the import now: a `running` import nobody
    * holds (released between Workers cron runs, or its process died and its claim lapsed) resumes
-   * where it stopped on the next POST …/import, or the next cron run on Workers.
+   * where it stopped on the next cron run on Workers, or within a minute on a Node gateway (one
+   * started over HTTP; one started by the CLI on the next start of it).
    */
   readonly held: boolean;
   /** Until when its holder's claim lasts unless renewed (each page renews it); null when none was left. */
@@ -135,6 +136,7 @@ export class ImportJobs {
       livemode: options.livemode,
       onConflict: options.onConflict,
       at: this.#now(),
+      started: { rate: options.rate ?? null, origin: 'http' },
     });
     // Read before the job runs: a resumed job's conflicts and links as it stopped with them (a
     // walk from the first page forgets its conflicts as it starts, and has linked none yet).
@@ -149,39 +151,71 @@ export class ImportJobs {
   async advance(deadline: number): Promise<void> {
     for (const job of await this.#deps.store.imports.running(20)) {
       if (Date.now() >= deadline) return;
-      if (this.#running.has(job.upstream_id)) continue;
-      const row = await this.#deps.store.upstreams.find(job.tenant_id, job.upstream_id);
-      const at = this.#now();
-      if (!row) {
-        if (heldBy(job, at) === undefined) {
-          await this.#deps.store.imports.claim(
-            {
-              ...job,
-              state: 'failed',
-              last_error: 'The upstream was removed.',
-              lease_owner: null,
-              lease_until: null,
-              updated_at: at.toISOString(),
-            },
-            job,
-            at.toISOString(),
-          );
-        }
-        continue;
-      }
-      let claimed: ImportRow;
-      try {
-        // The choice of the run that started it (on_conflict), carried on as it was made.
-        claimed = await claimImport(this.#deps.store, row, this.#holder, {
-          at,
-          onConflict: job.on_conflict === 'link' ? 'link' : 'report',
-        });
-      } catch (error) {
-        if (isGatewayError(error) && error.code === 'conflict') continue; // another isolate runs it
-        throw error;
-      }
-      await this.#run(row, claimed, { maxPages: pagesPerRun });
+      const run = await this.#carryOn(job, pagesPerRun);
+      if (run) await run;
     }
+  }
+
+  /**
+   * The Node server's sweep (at start, then every minute): each import started over HTTP that is
+   * running with nobody holding it (its gateway was stopped or killed) runs on here to the end,
+   * at the rate it was started with. One started by the CLI is left: its ^C means stop.
+   */
+  async resume(): Promise<void> {
+    for (const job of await this.#deps.store.imports.running(100, 'http')) {
+      if (this.#stopping.aborted) return;
+      const owner = heldBy(job, this.#now());
+      if (owner !== undefined && this.#holder.gone?.(owner) !== true) continue;
+      try {
+        await this.#carryOn(job, undefined);
+      } catch (error) {
+        // One upstream that cannot be opened (its credentials) does not stop the others'.
+        this.#logger.error('import_resume_failed', {
+          upstream: job.upstream_id,
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  /**
+   * Claims a running import and runs it on, as it was started (its on_conflict, rate and origin);
+   * undefined: run here already, taken by another process, or its upstream was removed (failed then).
+   */
+  async #carryOn(job: ImportRow, maxPages: number | undefined): Promise<Promise<unknown> | undefined> {
+    if (this.#running.has(job.upstream_id)) return undefined;
+    const row = await this.#deps.store.upstreams.find(job.tenant_id, job.upstream_id);
+    const at = this.#now();
+    if (!row) {
+      if (heldBy(job, at) === undefined) {
+        await this.#deps.store.imports.claim(
+          {
+            ...job,
+            state: 'failed',
+            last_error: 'The upstream was removed.',
+            lease_owner: null,
+            lease_until: null,
+            updated_at: at.toISOString(),
+          },
+          job,
+          at.toISOString(),
+        );
+      }
+      return undefined;
+    }
+    const rate = job.rate === null ? null : Number(job.rate);
+    let claimed: ImportRow;
+    try {
+      claimed = await claimImport(this.#deps.store, row, this.#holder, {
+        at,
+        onConflict: job.on_conflict === 'link' ? 'link' : 'report',
+        started: { rate, origin: job.origin === 'http' ? 'http' : job.origin === 'cli' ? 'cli' : null },
+      });
+    } catch (error) {
+      if (isGatewayError(error) && error.code === 'conflict') return undefined; // another process runs it
+      throw error;
+    }
+    return this.#run(row, claimed, { rate: rate ?? undefined, maxPages });
   }
 
   /** Shutdown: every job of this process stops after its current page and releases its claim. */

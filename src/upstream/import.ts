@@ -61,12 +61,22 @@ const concurrency = 50;
  * the provider since are linked and the rest skipped. A resumed import that stored customers is
  * not switched to the other mode's keys (409): its book would be split between test and live.
  */
+/**
+ * Who started (or last resumed by hand) an import and at what rate: a gateway resumes one started
+ * over HTTP ('http') at that rate, not one started by the CLI ('cli', whose ^C means stop).
+ */
+export interface StartedBy {
+  readonly rate: number | null;
+  readonly origin: 'http' | 'cli' | null;
+}
+
 export function checkpointFrom(
   previous: ImportRow | undefined,
   row: UpstreamRow,
   livemode: boolean | undefined,
   at: Date,
   onConflict: OnConflict = 'report',
+  started: StartedBy = { rate: null, origin: null },
 ): ImportRow {
   if (previous && previous.state !== 'done') {
     const was = Number(previous.livemode) === 1;
@@ -84,6 +94,7 @@ export function checkpointFrom(
       last_error: null,
       livemode: livemode === undefined ? Number(previous.livemode) : Number(livemode),
       on_conflict: onConflict,
+      ...started,
       updated_at: at.toISOString(),
     };
   }
@@ -105,6 +116,7 @@ export function checkpointFrom(
     anchor_token: null,
     anchor_last: null,
     anchor_total: null,
+    ...started,
   };
 }
 
@@ -126,14 +138,19 @@ export async function claimImport(
   store: Store,
   row: UpstreamRow,
   holder: LeaseHolder,
-  options: { readonly livemode?: boolean | undefined; readonly onConflict?: OnConflict | undefined; readonly at: Date },
+  options: {
+    readonly livemode?: boolean | undefined;
+    readonly onConflict?: OnConflict | undefined;
+    readonly at: Date;
+    readonly started?: StartedBy | undefined;
+  },
 ): Promise<ImportRow> {
   const previous = await store.imports.find(row.tenant_id, row.id);
   const held = heldBy(previous, options.at);
   const takeFrom = held !== undefined && holder.gone?.(held) === true ? held : undefined;
   if (held !== undefined && takeFrom === undefined) throw runningAlready(row.id, previous);
   const claimed = {
-    ...checkpointFrom(previous, row, options.livemode, options.at, options.onConflict),
+    ...checkpointFrom(previous, row, options.livemode, options.at, options.onConflict, options.started),
     lease_owner: holder.id,
     lease_until: leaseUntil(options.at),
   };
@@ -174,7 +191,12 @@ export async function importCustomers(
   await deps.client.open(row);
   await checkNothingUnlinked(deps.store, row);
   const holder = options.holder ?? randomHolder();
-  const claimed = await claimImport(deps.store, row, holder, { livemode: options.livemode, onConflict: options.onConflict, at: now() });
+  const claimed = await claimImport(deps.store, row, holder, {
+    livemode: options.livemode,
+    onConflict: options.onConflict,
+    at: now(),
+    started: { rate: options.rate ?? null, origin: 'cli' },
+  });
   return runImport(deps, row, claimed, holder.id, options);
 }
 
