@@ -93,6 +93,8 @@ export class ImportJobs {
   readonly #stopping = { aborted: false };
   /** Jobs of this process, by upstream id: one process does not start a job it runs already. */
   readonly #running = new Map<string, Promise<unknown>>();
+  /** The Node server's sweep in progress (resume), if any. */
+  #sweep: Promise<void> | undefined;
 
   constructor(deps: ImportDeps, options: { readonly logger: Logger; readonly now: () => Date; readonly holder?: LeaseHolder | undefined }) {
     this.#deps = deps;
@@ -161,7 +163,15 @@ export class ImportJobs {
    * running with nobody holding it (its gateway was stopped or killed) runs on here to the end,
    * at the rate it was started with. One started by the CLI is left: its ^C means stop.
    */
-  async resume(): Promise<void> {
+  resume(): Promise<void> {
+    // One sweep at a time; shutdown waits for it, so that a claim it makes is run and released.
+    this.#sweep ??= this.#resumeAll().finally(() => {
+      this.#sweep = undefined;
+    });
+    return this.#sweep;
+  }
+
+  async #resumeAll(): Promise<void> {
     for (const job of await this.#deps.store.imports.running(100, 'http')) {
       if (this.#stopping.aborted) return;
       const owner = heldBy(job, this.#now());
@@ -221,6 +231,7 @@ export class ImportJobs {
   /** Shutdown: every job of this process stops after its current page and releases its claim. */
   async stop(): Promise<void> {
     this.#stopping.aborted = true;
+    await this.#sweep?.catch(() => undefined);
     await Promise.all(this.#running.values());
   }
 
