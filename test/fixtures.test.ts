@@ -109,6 +109,36 @@ describe('custgate fixtures load', () => {
     }
   }, 60_000);
 
+  // A dev tool's made-up customers in a production store are customers to every client there. Before,
+  // the load ran under NODE_ENV=production as anywhere else (exit 0, three customers written).
+  it('is refused with NODE_ENV=production, in one line and exit 1, writing nothing, unless --allow-production says so', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant) => {
+      const production = { ...env, NODE_ENV: 'production' };
+      const refused = await failure(['fixtures', 'load', seed, '--tenant', 'seeded'], production);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe(
+        'custgate: fixtures load is a development command: it is refused with NODE_ENV=production; add --allow-production to load the file anyway\n',
+      );
+      const store = await openStore(env);
+      try {
+        expect(await store.countCustomers(tenant.tenant.id)).toBe(0);
+        const allowed = JSON.parse(
+          await runCli(['fixtures', 'load', seed, '--tenant', 'seeded', '--allow-production', '--json'], production),
+        ) as { customers: Record<string, unknown> };
+        expect(Object.keys(allowed.customers)).toEqual(['jenny', 'acme', 'books']);
+        expect(await store.countCustomers(tenant.tenant.id)).toBe(3);
+        // `reset` is refused there too, as it was, with the same words and exit status; it has no override.
+        const reset = await failure(['reset', '--tenant', 'seeded'], production);
+        expect(reset.code).toBe(1);
+        expect(reset.stderr).toBe('custgate: reset is a development command: it is refused with NODE_ENV=production\n');
+        expect(await store.countCustomers(tenant.tenant.id)).toBe(3);
+      } finally {
+        await store.executor.close();
+      }
+    });
+  }, 60_000);
+
   it('refuses a bad reference, an unknown dialect and a refused field with a non-zero exit naming fixture and field; nothing is written', async () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     await withTenant(env, async (tenant) => {

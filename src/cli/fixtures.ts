@@ -65,7 +65,15 @@ export function registerFixtureCommands(program: Command, env: Env, all: readonl
     )
     .requiredOption('--tenant <tenant>', 'the tenant (id, or a name only one tenant has)')
     .option('--json', 'print one JSON object and nothing else')
-    .action(async (file: string, opts: { tenant: string; json?: boolean }) => {
+    .option('--allow-production', 'with NODE_ENV=production: load the file anyway (refused there by default)')
+    .action(async (file: string, opts: { tenant: string; json?: boolean; allowProduction?: boolean }) => {
+      // Made-up customers in a production store are customers to every client and mirror there,
+      // so this dev tool asks for an explicit yes, before anything is opened or read.
+      if (loadConfig(env).production && opts.allowProduction !== true) {
+        throw new Error(
+          'fixtures load is a development command: it is refused with NODE_ENV=production; add --allow-production to load the file anyway',
+        );
+      }
       const store = await openStore(env);
       try {
         const tenant = await findTenant(store, opts.tenant);
