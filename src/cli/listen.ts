@@ -5,8 +5,11 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { CustomerService } from '../core/index.ts';
 import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
+import { parseEventId } from '../webhooks/event-ids.ts';
 import { eventTypes } from '../webhooks/events.ts';
 import { webhooksFor } from '../webhooks/index.ts';
+import type { WebhookStore } from '../webhooks/store.ts';
+import { forwardUrl, forwardedLines } from './listen-lines.ts';
 
 // Local development, as `stripe listen` and `stripe trigger` do it
 // (https://docs.stripe.com/cli/listen, https://docs.stripe.com/cli/trigger): `listen` forwards a
@@ -14,12 +17,26 @@ import { webhooksFor } from '../webhooks/index.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The type of the event an attempt sent (an attempt row keeps its id only): that of its delivery to
+ * the endpoint, which names the customer's version the id names.
+ */
+async function eventType(repo: WebhookStore, tenantId: string, endpointId: string, eventId: string): Promise<string> {
+  const ref = parseEventId(eventId);
+  const delivery = ref && (await repo.deliveriesOf(tenantId, ref.customerId, ref.version)).find((d) => d.endpoint_id === endpointId);
+  return delivery?.type ?? 'event';
+}
+
 export function registerListenCommands(program: Command, env: Env, all: readonly AnyDialect[]): void {
   program
     .command('listen')
     .description("forward a tenant's events, signed, to a local URL until interrupted; prints the secret and each attempt")
     .requiredOption('--tenant <tenant>', 'tenant id or name')
-    .requiredOption('--forward-to <url>', 'where to POST each event, e.g. http://localhost:3000/hooks')
+    .requiredOption(
+      '--forward-to <url>',
+      'where to POST each event, e.g. http://localhost:3000/hooks, or localhost:3000/hooks (http, as stripe listen takes it)',
+      forwardUrl,
+    )
     .option('--format <format>', 'stripe or standard', 'stripe')
     .option('--dialect <dialect>', 'the shape of the customer in each event')
     .option('--events <types>', 'comma-separated event types (default: all)')
@@ -52,7 +69,11 @@ export function registerListenCommands(program: Command, env: Env, all: readonly
         const attempts = await webhooks.repo.attempts(tenant.id, endpoint.id, 100).catch(() => []);
         const fresh = attempts.filter((a) => !seen.has(a.id)).reverse();
         for (const a of fresh) {
-          console.log(`${a.created_at}  --> ${a.event_id}  [${a.status ?? a.error}]`);
+          const type = await eventType(webhooks.repo, tenant.id, endpoint.id, a.event_id).catch(() => 'event');
+          const at = new Date(a.created_at);
+          for (const line of forwardedLines({ at, type, eventId: a.event_id, url: endpoint.url, status: a.status, error: a.error })) {
+            console.log(line);
+          }
         }
         seen = new Set(attempts.map((a) => a.id));
         await new Promise((resolve) => setTimeout(resolve, 250));
