@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dialects, fixturesOf } from '../dialects/index.ts';
 import { loadConfig } from '../src/config.ts';
@@ -5,6 +7,7 @@ import { processHolder } from '../src/upstream/process-holder.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit } from './support/gateway.ts';
 import { addUpstream, createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { cli } from './support/processes.ts';
 import { providerRig } from './support/upstream.ts';
 
 // A Bigcapital client names its customers by number. A service moving off Bigcapital points that
@@ -97,6 +100,61 @@ describe('a Bigcapital proxy upstream: the provider numbers are the numbers clie
     // 2 is no customer here either (not one of the provider's, fetched again on first reference: it has none).
     expect((await read(2)).status).toBe(404);
   });
+
+  // Before, such a customer took another number without a word: the job and the CLI said only how
+  // many were imported, and the team's provider number named the local customer that held it.
+  it('an import that gives a provider customer another number says which, over the API and in the CLI output', async () => {
+    type Renumbered = { upstream_id: string; number: number; local_id: string; local_public_id: string };
+    const check = async (made: Awaited<ReturnType<typeof tenantProxyingToBigcapital>>, renumbered: readonly Renumbered[]) => {
+      // The local 1 ("Local 1") held the provider's 1: that one has a number of its own; the others
+      // keep theirs unless the renumbered one took it first (the page's creates run at once).
+      expect(renumbered.map((r) => r.upstream_id)).toContain('1');
+      for (const r of renumbered) {
+        expect(r.number).not.toBe(Number(r.upstream_id));
+        expect((await made.read(r.number)).body).toMatchObject({ id: r.number, displayName: `Provider ${r.upstream_id}` });
+        const row = await rig.store.findCustomer(made.upstream.tenant_id, 'uuid', r.local_id);
+        expect({ public_id: row?.public_id, number: Number(row?.number) }).toEqual({ public_id: r.local_public_id, number: r.number });
+      }
+      for (const n of [3, 4].filter((n) => !renumbered.some((r) => r.upstream_id === String(n)))) {
+        expect((await made.read(n)).body).toMatchObject({ id: n, displayName: `Provider ${n}` });
+      }
+      expect((await made.read(1)).body).toMatchObject({ id: 1, displayName: 'Local 1' });
+    };
+    const job = async (made: Awaited<ReturnType<typeof tenantProxyingToBigcapital>>) =>
+      (await (await app.request(`/gateway/v1/upstreams/${made.upstream.id}/import`, { headers: made.headers })).json()) as {
+        state: string;
+        imported: number;
+        renumbered: Renumbered[];
+        error?: string;
+      };
+
+    const overHttp = await tenantProxyingToBigcapital('bigcapital-import-renumbered', 1);
+    const path = `/gateway/v1/upstreams/${overHttp.upstream.id}/import`;
+    expect((await app.request(path, jsonInit('POST', {}, overHttp.headers))).status).toBe(202);
+    let done = await job(overHttp);
+    while (done.state !== 'done') {
+      expect(done.state, done.error).not.toBe('failed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      done = await job(overHttp);
+    }
+    expect(done.imported).toBe(3);
+    await check(overHttp, done.renumbered);
+
+    // The CLI's import prints them (stderr, beside its summary on stdout), and still exits 0: they are imported.
+    const byCli = await tenantProxyingToBigcapital('bigcapital-import-renumbered-cli', 1);
+    const run = await promisify(execFile)(process.execPath, [cli, 'upstream', 'import', byCli.upstream.tenant_id, byCli.upstream.id], {
+      env: { ...process.env, ...rig.env },
+    });
+    expect(run.stdout).toContain(`imported 3 customers from upstream ${byCli.upstream.id}`);
+    const shown = (await job(byCli)).renumbered;
+    await check(byCli, shown);
+    expect(run.stderr).toContain(
+      shown.length === 1
+        ? `1 customer of upstream ${byCli.upstream.id} has another number here than at the provider: a local customer already held its number`
+        : `${shown.length} customers of upstream ${byCli.upstream.id} have other numbers here than at the provider`,
+    );
+    for (const r of shown) expect(run.stderr).toContain(`\n  ${r.upstream_id} -> ${r.number}: ${r.local_public_id} (${r.local_id})\n`);
+  }, 120_000);
 
   it('a number a local customer holds already is not taken: the provider customer gets one of its own, and creates go on', async () => {
     // The tenant's own customers 1..6 from before the upstream (a book moved here from elsewhere).

@@ -1,4 +1,5 @@
 import type { Reconciliation } from '../outbox/reconcile.ts';
+import type { ImportRenumbered } from '../upstream/import-job.ts';
 import type { ImportConflict, ImportRefusal } from '../upstream/import-one.ts';
 
 // What `custgate upstream import` and `reconcile` (src/cli/book.ts) tell a person: the customers an
@@ -36,6 +37,20 @@ export function refusalMessage(upstream: string, refused: readonly ImportRefusal
       : `${refused.length} customers of upstream ${upstream} were not imported: this gateway cannot store them as the provider holds them`,
     ...refused.map((r) => `  ${r.upstream_id}: ${r.reason}`),
     'Nothing of them was stored. Correct each at the provider and run the import again (it stores them then); every other customer of the list was imported.',
+  ].join('\n');
+}
+
+/**
+ * The customers the import stored under a number of their own, the provider's being a local
+ * customer's (stderr; the exit status is not changed by them: they are imported).
+ */
+export function renumberedMessage(upstream: string, renumbered: readonly ImportRenumbered[]): string {
+  return [
+    renumbered.length === 1
+      ? `1 customer of upstream ${upstream} has another number here than at the provider: a local customer already held its number`
+      : `${renumbered.length} customers of upstream ${upstream} have other numbers here than at the provider: local customers already held their numbers`,
+    ...renumbered.map((r) => `  ${r.upstream_id} -> ${r.number}: ${r.local_public_id} (${r.local_id})`),
+    "Through this gateway each is named by its number here; the provider's number names the local customer that held it.",
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { conflictMessage, refusalMessage, summary } from './book-messages.ts';
+import { conflictMessage, refusalMessage, renumberedMessage, summary } from './book-messages.ts';
 import { csvField, csvSpool } from './csv-spool.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
@@ -13,7 +13,7 @@ import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
-import { leftOut } from '../upstream/import-job.ts';
+import { leftOut, numberedIds } from '../upstream/import-job.ts';
 import { minRate } from '../upstream/import-lease.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
@@ -111,7 +111,8 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       const done = await withStore(env, async (store) => {
         const row = await upstreamOf(store, tenant, id);
         try {
-          const progress = await importCustomers(bookDeps(store, env, await dialectsFor(store, source, row)), row, {
+          const deps = bookDeps(store, env, await dialectsFor(store, source, row));
+          const progress = await importCustomers(deps, row, {
             rate: opts.rate,
             livemode: opts.live === true ? true : undefined,
             onConflict: opts.onConflict,
@@ -121,8 +122,8 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
           });
           const checkpoint = await store.imports.find(row.tenant_id, row.id);
           const left = checkpoint
-            ? await leftOut(store, checkpoint)
-            : { imported: progress.imported, linked: 0, conflicts: [], refused: [] };
+            ? await leftOut(store, checkpoint, numberedIds(deps.client.dialectOf(row.dialect)))
+            : { imported: progress.imported, linked: 0, conflicts: [], refused: [], renumbered: [] };
           return { ...progress, ...left };
         } catch (error) {
           throw await withResumeHint(store, row, error);
@@ -144,6 +145,8 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
           ? JSON.stringify(done)
           : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left - refused} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${refused} left out as not storable here, ${done.pages} pages)`,
       );
+      // Stored, so no failure: said whatever the exit status, since the team's provider number does not name it here.
+      if (done.renumbered.length > 0) console.error(renumberedMessage(done.upstream, done.renumbered));
       if ((left > 0 || refused > 0) && done.state === 'done') {
         // Not a failure to run (1) nor a stop (130): the book is walked, some customers are not in it.
         process.exitCode = 3;

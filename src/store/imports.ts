@@ -1,4 +1,4 @@
-import type { CompiledQuery, Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import { type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import type { SqlExecutor } from './executor.ts';
 import type { Database } from './schema.ts';
 import type { UpstreamImportConflictsTable, UpstreamImportRefusalsTable, UpstreamImportsTable } from './schema-upstreams.ts';
@@ -7,6 +7,15 @@ export type ImportRow = UpstreamImportsTable;
 export type ImportState = 'running' | 'done' | 'failed';
 export type ImportConflictRow = UpstreamImportConflictsTable;
 export type ImportRefusalRow = UpstreamImportRefusalsTable;
+
+/** An imported customer whose local number is not the provider's (ImportRepository.renumbered). */
+export interface RenumberedRow {
+  /** The provider's number, as the link keeps it. */
+  readonly remote_id: string;
+  readonly customer_id: string;
+  readonly public_id: string;
+  readonly number: number;
+}
 
 /**
  * The mark a link made by an import's create carries (import_started_at): the run's started_at,
@@ -199,6 +208,26 @@ export class ImportRepository {
    */
   async created(tenantId: string, upstreamId: string, startedAt: string): Promise<number> {
     return this.#marked(tenantId, upstreamId, createdMark(startedAt));
+  }
+
+  /**
+   * Customers the import started at `startedAt` created here under another number than the
+   * provider's (a local customer held it: CustomerService#insertNew draws the tenant's next), by
+   * number: their links (remote_id, the provider's number) beside the number they got. For an
+   * upstream whose ids are numbers (Bigcapital) only: any other's remote ids are no numbers.
+   */
+  async renumbered(tenantId: string, upstreamId: string, startedAt: string): Promise<RenumberedRow[]> {
+    const q = this.#db
+      .selectFrom('upstream_links as l')
+      .innerJoin('customers as c', (join) => join.onRef('c.id', '=', 'l.customer_id').onRef('c.tenant_id', '=', 'l.tenant_id'))
+      .select(['l.remote_id as remote_id', 'c.id as customer_id', 'c.public_id as public_id', 'c.number as number'])
+      .where('l.tenant_id', '=', tenantId)
+      .where('l.upstream_id', '=', upstreamId)
+      .where('l.import_started_at', '=', createdMark(startedAt))
+      .where(sql<SqlBool>`cast(c.number as text) <> l.remote_id`)
+      .orderBy('c.number')
+      .compile();
+    return this.#executor.all(q);
   }
 
   /** The upstream's links that carry `mark`. */

@@ -1,6 +1,7 @@
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ImportRow, UpstreamRow } from '../store/index.ts';
+import type { AnyDialect } from '../contract/dialect.ts';
+import type { ImportRow, RenumberedRow, UpstreamRow } from '../store/index.ts';
 import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
 import { conflictView, type ImportConflict, type ImportRefusal, type OnConflict, refusalView } from './import-one.ts';
@@ -23,6 +24,8 @@ export interface ImportJobView extends ImportProgress {
   readonly conflicts: readonly ImportConflict[];
   /** The provider customers left out because this gateway cannot store them as the provider holds them. */
   readonly refused: readonly ImportRefusal[];
+  /** The provider customers stored under another number than the provider's (Bigcapital): a local customer held theirs. */
+  readonly renumbered: readonly ImportRenumbered[];
   /**
    * Whether a process (or Worker isolate) is carrying the import now: a `running` import nobody
    * holds (released between Workers cron runs, or its process died and its claim lapsed) resumes
@@ -41,8 +44,34 @@ export interface LeftOut {
   readonly imported: number;
   readonly conflicts: readonly ImportConflict[];
   readonly refused: readonly ImportRefusal[];
+  readonly renumbered: readonly ImportRenumbered[];
   readonly linked: number;
 }
+
+/**
+ * A provider customer the import stored under a number of its own: the provider's number was a
+ * local customer's already (docs/migrating.md), so a Bigcapital client of the gateway names this
+ * customer by `number`, and the provider's number there names the local customer that holds it.
+ */
+export interface ImportRenumbered {
+  /** The customer's number at the provider (its id there). */
+  readonly upstream_id: string;
+  /** Its number here, the id Bigcapital clients of the gateway see. */
+  readonly number: number;
+  /** The customer here: its UUID and its public id. */
+  readonly local_id: string;
+  readonly local_public_id: string;
+}
+
+const renumberedView = (row: RenumberedRow): ImportRenumbered => ({
+  upstream_id: row.remote_id,
+  number: Number(row.number),
+  local_id: row.customer_id,
+  local_public_id: row.public_id,
+});
+
+/** Whether the upstream's ids are numbers, which the import's copies take while no local customer holds them (Bigcapital). */
+export const numberedIds = (dialect: Pick<AnyDialect, 'ids'>): boolean => dialect.ids[0] === 'number';
 
 export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): ImportJobView => ({
   ...progressOf(row),
@@ -52,14 +81,19 @@ export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): Imp
   linked: left.linked,
   conflicts: left.conflicts,
   refused: left.refused,
+  renumbered: left.renumbered,
   held,
   held_until: row.state === 'running' ? row.lease_until : null,
   started_at: row.started_at,
   updated_at: row.updated_at,
 });
 
-/** What an import created, what it left out (conflicts, customers it cannot store) and the local customers it linked. */
-export async function leftOut(store: ImportDeps['store'], row: ImportRow): Promise<LeftOut> {
+/**
+ * What an import created, what it left out (conflicts, customers it cannot store), what it stored
+ * under another number than the provider's (`numbered`: the upstream's ids are numbers) and the
+ * local customers it linked.
+ */
+export async function leftOut(store: ImportDeps['store'], row: ImportRow, numbered: boolean): Promise<LeftOut> {
   const { imports } = store;
   // An import begun before links were marked counts by its checkpoints alone: the larger one holds.
   const created = await imports.created(row.tenant_id, row.upstream_id, row.started_at);
@@ -67,6 +101,7 @@ export async function leftOut(store: ImportDeps['store'], row: ImportRow): Promi
     imported: Math.max(Number(row.imported), created),
     conflicts: (await imports.conflicts(row.tenant_id, row.upstream_id)).map(conflictView),
     refused: (await imports.refusals(row.tenant_id, row.upstream_id)).map(refusalView),
+    renumbered: numbered ? (await imports.renumbered(row.tenant_id, row.upstream_id, row.started_at)).map(renumberedView) : [],
     linked: await imports.linked(row.tenant_id, row.upstream_id, row.started_at),
   };
 }
@@ -106,7 +141,7 @@ export class ImportJobs {
   /** The upstream's import as it stands (undefined: never imported). */
   async status(row: UpstreamRow): Promise<ImportJobView | undefined> {
     const found = await this.#deps.store.imports.find(row.tenant_id, row.id);
-    return found && this.#view(found);
+    return found && this.#view(found, row);
   }
 
   /**
@@ -114,10 +149,11 @@ export class ImportJobs {
    * those it met), the customers linked, and whether anyone holds it: a claim that lapsed, or
    * whose holder this process can tell is gone (killed on this host), is held by nobody.
    */
-  async #view(job: ImportRow): Promise<ImportJobView> {
+  async #view(job: ImportRow, row: UpstreamRow): Promise<ImportJobView> {
     const owner = heldBy(job, this.#now());
     const held = owner !== undefined && this.#holder.gone?.(owner) !== true;
-    return importJobView(job, await leftOut(this.#deps.store, job), held);
+    const numbered = numberedIds(this.#deps.client.dialectOf(row.dialect));
+    return importJobView(job, await leftOut(this.#deps.store, job, numbered), held);
   }
 
   /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
@@ -142,7 +178,7 @@ export class ImportJobs {
     });
     // Read before the job runs: a resumed job's conflicts and links as it stopped with them (a
     // walk from the first page forgets its conflicts as it starts, and has linked none yet).
-    const view = await this.#view(claimed);
+    const view = await this.#view(claimed, row);
     const fresh = claimed.next_token === null && Number(claimed.pages) === 0;
     const job = this.#run(row, claimed, { rate: options.rate, maxPages: options.background ? pagesPerRun : undefined });
     options.background?.(job);
