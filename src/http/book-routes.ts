@@ -4,6 +4,7 @@ import { GatewayError } from '../contract/errors.ts';
 import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
+import { seesUpstreamsWhole } from '../upstream/base-url-shown.ts';
 import { minRate } from '../upstream/import-lease.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { sleepFor } from '../upstream/list-pages.ts';
@@ -89,17 +90,20 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
     return c.json(status);
   });
 
-  // The answer names the key's own mode's customers (their differences hold their values); the
+  // The answer names the key's own mode's customers (their differences hold their values), and
+  // the provider's customers no one here is linked to only to a key that sees upstreams whole; the
   // counts and the history entry a promotion reads are the whole book's.
   api.get('/upstreams/:id/reconciliation', read, async (c) => {
     const principal = c.get('principal');
     const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
     const mode = principal.livemode ? 1 : 0;
+    const namesUnlinked = await seesUpstreamsWhole(rt.store, principal.tenantId, principal.livemode);
     return c.json(
       await reconcile({ store: rt.store, client: rt.upstreams, maxCustomerBytes: rt.config.maxCustomerBytes }, row, {
         now: rt.now,
         sleep: boundedWaits(),
         shows: (livemode) => livemode === null || livemode === mode,
+        namesUnlinked,
       }),
     );
   });
