@@ -98,6 +98,24 @@ describe("GET …/reconciliation: the provider's customers no one here is linked
   });
 });
 
+describe("POST and GET …/import: the provider's book", () => {
+  it("is imported by no test key once the tenant has anything live, nor named to one in an import's refusals", async () => {
+    const { tenant, test, live } = await tenantWithKeys('reach-import', true);
+    const upstream = await meteroidMirror(tenant, book.base);
+    const path = `/gateway/v1/upstreams/${upstream.id}/import`;
+    const byTest = await gw.request(path, { method: 'POST', headers: test });
+    expect(byTest.status).toBe(403);
+    expect(await byTest.json()).toMatchObject({ error: { code: 'forbidden' } });
+    expect((await gw.request(path, { method: 'POST', headers: live ?? {} })).status).toBe(202);
+    type Job = { state: string; refused: { upstream_id: string }[]; unlinked_withheld: boolean };
+    const job = async (auth: Record<string, string>) => (await (await gw.request(path, { headers: auth })).json()) as Job;
+    // Runs in this process's background: looked at until it ends.
+    for (let i = 0; i < 200 && (await job(live ?? {})).state === 'running'; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await job(live ?? {})).toMatchObject({ state: 'done', refused: [{ upstream_id: 'cus_nulthere' }], unlinked_withheld: false });
+    expect(await job(test)).toMatchObject({ state: 'done', refused: [], conflicts: [], unlinked_withheld: true });
+  });
+});
+
 const lost = bottomlessMeteroid();
 
 describe("a mirror's recorded create", () => {
