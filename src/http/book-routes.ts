@@ -3,7 +3,9 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
+import type { ImportJobView } from '../upstream/import-job.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
+import { seesUpstreamsWhole } from '../upstream/base-url-shown.ts';
 import { minRate } from '../upstream/import-lease.ts';
 import { clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { sleepFor } from '../upstream/list-pages.ts';
@@ -13,7 +15,7 @@ import { gatewayAuth, gatewayError } from './gateway-api.ts';
 import { badParameter, bodyObject, onlyParameters } from './gateway-body.ts';
 import { waitUntilOf } from './wait-until.ts';
 import type { Runtime } from './runtime.ts';
-import { attemptScope } from './upstream-keys.ts';
+import { attemptScope, refuseTestKeyOverLive } from './upstream-keys.ts';
 
 // Moving a whole customer book over HTTP (docs/migrating.md), the same runners as
 // `custgate upstream import` and `custgate upstream reconcile`:
@@ -24,6 +26,14 @@ import { attemptScope } from './upstream-keys.ts';
 // - GET /gateway/v1/upstreams/{id}/create-attempts lists the creates whose answer was never stored,
 //   and DELETE …/create-attempts/{customer} clears one, as `custgate upstream attempts [--clear]`
 //   (src/upstream/stuck-creates.ts).
+
+/**
+ * An import's state as a key sees it: the provider customers it left out (`conflicts`, `refused`:
+ * provider ids, and the local customers holding their keys) only to a key that sees upstreams
+ * whole (seesUpstreamsWhole), as a reconciliation names them.
+ */
+const importShown = (job: ImportJobView, whole: boolean) =>
+  whole ? { ...job, unlinked_withheld: false } : { ...job, conflicts: [], refused: [], unlinked_withheld: true };
 
 async function upstreamOf(rt: Runtime, tenantId: string, id: string): Promise<UpstreamRow> {
   const row = await rt.store.upstreams.find(tenantId, id);
@@ -73,33 +83,40 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
   const read = gatewayAuth(dialects, rt);
   const update = gatewayAuth(dialects, rt, 'update');
 
-  // The imported customers belong to the keys the import was started with (test or live).
+  // The imported customers belong to the keys the import was started with (test or live). Once
+  // the tenant is live the provider's book is live data: a test key would read it all as its own
+  // test customers, so it starts no import then, as it changes no upstream.
   api.post('/upstreams/:id/import', update, async (c) => {
     const principal = c.get('principal');
     const { rate, onConflict } = startOptions(await bodyObject(c, rt, ['json']));
+    await refuseTestKeyOverLive(rt.store, principal, "import an upstream's customers");
     const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
     const started = await rt.imports.start(row, { livemode: principal.livemode, rate, onConflict, background: waitUntilOf(c) });
-    return c.json(started, 202, { location: `/gateway/v1/upstreams/${row.id}/import` });
+    return c.json(importShown(started, true), 202, { location: `/gateway/v1/upstreams/${row.id}/import` });
   });
 
   api.get('/upstreams/:id/import', read, async (c) => {
-    const row = await upstreamOf(rt, c.get('principal').tenantId, c.req.param('id'));
+    const { tenantId, livemode } = c.get('principal');
+    const row = await upstreamOf(rt, tenantId, c.req.param('id'));
     const status = await rt.imports.status(row);
     if (!status) throw new GatewayError('not_found', `Upstream ${row.id} has not been imported: POST this path to start.`);
-    return c.json(status);
+    return c.json(importShown(status, await seesUpstreamsWhole(rt.store, tenantId, livemode)));
   });
 
-  // The answer names the key's own mode's customers (their differences hold their values); the
+  // The answer names the key's own mode's customers (their differences hold their values), and
+  // the provider's customers no one here is linked to only to a key that sees upstreams whole; the
   // counts and the history entry a promotion reads are the whole book's.
   api.get('/upstreams/:id/reconciliation', read, async (c) => {
     const principal = c.get('principal');
     const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
     const mode = principal.livemode ? 1 : 0;
+    const namesUnlinked = await seesUpstreamsWhole(rt.store, principal.tenantId, principal.livemode);
     return c.json(
       await reconcile({ store: rt.store, client: rt.upstreams, maxCustomerBytes: rt.config.maxCustomerBytes }, row, {
         now: rt.now,
         sleep: boundedWaits(),
         shows: (livemode) => livemode === null || livemode === mode,
+        namesUnlinked,
       }),
     );
   });

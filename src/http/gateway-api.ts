@@ -11,8 +11,8 @@ import { resync } from '../outbox/resync.ts';
 import { unreadableUpstreams } from '../upstream/unreadable-credentials.ts';
 import { ForgedEvent, receiveUpstreamEvent } from '../webhooks/inbound.ts';
 import { withGrantWarnings } from '../upstream/grants.ts';
-import { upstreamDetailFor } from '../upstream/history-modes.ts';
-import { changeMode, listUpstreamsChecked } from '../upstream/registry.ts';
+import { listUpstreamsFor, upstreamDetailFor } from '../upstream/history-modes.ts';
+import { changeMode } from '../upstream/registry.ts';
 import { dialectNamed, translate } from '../gateway/translate.ts';
 import { markTenant, requestIdOf } from './access.ts';
 import { authenticateAny } from './authenticate.ts';
@@ -198,9 +198,10 @@ export function gatewayApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<G
   });
 
   // The tenant's upstreams, never their credentials.
-  api.get('/upstreams', authenticated, async (c) =>
-    c.json({ object: 'list', data: await listUpstreamsChecked(rt.store, rt.keyring, c.get('principal').tenantId) }),
-  );
+  api.get('/upstreams', authenticated, async (c) => {
+    const { tenantId, livemode } = c.get('principal');
+    return c.json({ object: 'list', data: await listUpstreamsFor(rt.store, rt.keyring, tenantId, livemode) });
+  });
 
   // One upstream with its links count and history (each mode change with its time).
   api.get('/upstreams/:id', authenticated, async (c) =>

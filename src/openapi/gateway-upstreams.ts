@@ -20,7 +20,12 @@ function schemas(dialects: readonly AnyDialect[], modes: readonly string[]) {
     id: v.string(),
     tenant_id: v.string(),
     dialect,
-    base_url: v.string(),
+    base_url: v.pipe(
+      v.string(),
+      v.description(
+        "As it was added, never with a user or password; to a test key of a tenant with live credentials or customers, its origin only (the rest, which may hold a token, as '…').",
+      ),
+    ),
     mode,
     encoding: v.picklist(encodings),
     webhooks_in: v.boolean(),

@@ -50,6 +50,12 @@ export interface Reconciliation {
   readonly ids: readonly (readonly [string, string])[];
   /** True when a list above holds only its first `listLimit` entries; the counts are always whole. */
   readonly truncated: boolean;
+  /**
+   * True when `missing_local` and `refused` leave out the provider's ids that no customer here is
+   * linked to (`namesUnlinked` false: a test key of a tenant that has anything live, over HTTP);
+   * `counts` still count them.
+   */
+  readonly unlinked_withheld: boolean;
 }
 
 export interface ReconcileOptions {
@@ -65,6 +71,12 @@ export interface ReconcileOptions {
    * The counts and the history entry (what a promotion and a resync read) stay the whole book's.
    */
   readonly shows?: (livemode: number | null) => boolean;
+  /**
+   * Whether the answer names the provider's customers no local customer is linked to (in
+   * `missing_local`, `refused`; default true). They are of no mode here, and once the tenant is
+   * live they are the provider's live data, which a provider shows no test key.
+   */
+  readonly namesUnlinked?: boolean;
 }
 
 /** Customers read per local page (only their ids and links). */
@@ -111,7 +123,10 @@ export async function reconcile(
   const missingUpstream: string[] = [];
   const shows = (r: { readonly livemode: number | null }) => options.shows?.(r.livemode === null ? null : Number(r.livemode)) ?? true;
   // Entries the answer may name, per list: the counts above stay the whole book's.
-  const listed = { linked: 0, differing: 0, missing_upstream: 0 };
+  const listed = { linked: 0, differing: 0, missing_upstream: 0, missing_local: 0, refused: 0 };
+  const namesUnlinked = options.namesUnlinked ?? true;
+  /** Whether the answer names a provider customer linked to `r` here (undefined: to none). */
+  const named = (r: { readonly livemode: number | null } | undefined) => (r === undefined ? namesUnlinked : shows(r));
   try {
     // A list paged by position is checked for moving under the walk (list-shift.ts): a customer
     // created or deleted there meanwhile would otherwise hide another, reported missing here.
@@ -133,11 +148,15 @@ export async function reconcile(
       for (const c of fresh) {
         const r = locals.get(c.id);
         const why = notHere.get(c.id);
-        if (why !== undefined && counts.refused++ < limit) refused.push({ upstream_id: c.id, reason: why });
+        if (why !== undefined) {
+          counts.refused++;
+          if (named(r) && listed.refused++ < limit) refused.push({ upstream_id: c.id, reason: why });
+        }
         // The provider still holds a customer deleted here (its delete was not delivered, or the
         // provider has none): the two books differ by that customer.
         if (r === undefined || r.deleted_at !== null) {
-          if (counts.missing_local++ < limit) missingLocal.push(c.id);
+          counts.missing_local++;
+          if (named(r) && listed.missing_local++ < limit) missingLocal.push(c.id);
           continue;
         }
         counts.linked++;
@@ -187,7 +206,8 @@ export async function reconcile(
     differences,
     refused,
     ids,
-    truncated: [listed.missing_upstream, counts.missing_local, listed.differing, listed.linked, counts.refused].some((n) => n > limit),
+    truncated: [listed.missing_upstream, listed.missing_local, listed.differing, listed.linked, listed.refused].some((n) => n > limit),
+    unlinked_withheld: !namesUnlinked,
   };
   // `differences` is what a promotion reads (src/upstream/cut-over.ts): every customer missing on
   // either side or differing counts.

@@ -7,7 +7,7 @@ import { consoleLogger, type Logger } from '../logger.ts';
 import { type LinkRow, type Store, UniqueViolation } from '../store/index.ts';
 import { dialectOf, type Upstream, UpstreamClient } from '../upstream/client.ts';
 import { type Fetch, retryAfterMs, type Transport, transportOf } from '../upstream/http.ts';
-import { attemptOf, recordAttempt, settleRefused } from '../upstream/attempts.ts';
+import { attemptOf, customerModeOf, recordAttempt, settleRefused } from '../upstream/attempts.ts';
 import { asCustomer } from '../upstream/fidelity.ts';
 import { createMarker, findByMarker, findSent, stillToSend } from '../upstream/marker.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
@@ -176,7 +176,8 @@ export class ClientPort implements UpstreamPort {
       if (!link && looksUp) {
         // Recorded before it leaves: if its answer is lost, the next delivery finds what it left.
         const sent = applyPatch(current, carried.patch);
-        await recordAttempt(this.#store, upstream, work.customerId, { at: new Date().toISOString(), key: undefined, sent });
+        const livemode = await customerModeOf(this.#store, work.tenantId, work.customerId);
+        await recordAttempt(this.#store, upstream, work.customerId, { at: new Date().toISOString(), key: undefined, sent, livemode });
       }
       try {
         const write = { patch: carried.patch, current, idempotencyKey: work.idempotencyKey };

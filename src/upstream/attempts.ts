@@ -116,6 +116,16 @@ export async function releaseAttempt(store: Store, upstream: Upstream, customerI
   await store.attempts.release(upstream.tenantId, upstream.id, customerId, claim.id);
 }
 
+/**
+ * The mode a create recorded for a stored customer is listed by (src/store/create-attempts.ts):
+ * its row's, not its fields' (a customer from before modes were recorded reads `livemode: false`
+ * there, and is of no mode: undefined). A mirror's delivery records its create with it.
+ */
+export async function customerModeOf(store: Store, tenantId: string, customerId: string): Promise<boolean | undefined> {
+  const row = await store.findCustomer(tenantId, 'uuid', customerId);
+  return row?.livemode === null || row?.livemode === undefined ? undefined : Number(row.livemode) === 1;
+}
+
 export async function recordAttempt(store: Store, upstream: Upstream, customerId: string, attempt: CreateAttempt): Promise<void> {
   await store.attempts.record(attemptRow(upstream, customerId, attempt, undefined));
 }

@@ -1,13 +1,16 @@
 import { queryBuilder } from '../store/compiler.ts';
 import type { Store } from '../store/index.ts';
+import type { Keyring } from './secrets.ts';
+import { baseUrlFor, seesUpstreamsWhole } from './base-url-shown.ts';
 import { reconciledEvent } from './cut-over.ts';
-import { type UpstreamStepView, upstreamDetail } from './registry.ts';
+import { listUpstreamsChecked, type UpstreamStepView, upstreamDetail } from './registry.ts';
 
 // GET /gateway/v1/upstreams/{id} (and the answers that show an upstream after a change) as a key
 // sees it (docs/security.md, "Upstreams and key modes"). A reconciliation records in the history
 // the customers it found different, of both modes, for a promotion and a resync to read; a key is
 // shown those of its own mode (and unclassified ones), as the reconciliation's own answer shows it.
-// The counts stay the whole book's. The CLI, the operator, reads `upstreamDetail` and sees all.
+// The counts stay the whole book's. Its base URL is shown as base-url-shown.ts says. The CLI, the
+// operator, reads `upstreamDetail` and sees all.
 
 /** Ids per query: under SQLite's and D1's bound-parameter limits. */
 const chunk = 500;
@@ -43,7 +46,7 @@ const differingOf = (step: UpstreamStepView): Record<string, unknown> | undefine
 
 /** An upstream with its history, the customers its reconciliations name narrowed to the key's mode. */
 export async function upstreamDetailFor(store: Store, tenantId: string, id: string, livemode: boolean) {
-  const detail = await upstreamDetail(store, tenantId, id);
+  const detail = baseUrlFor(await upstreamDetail(store, tenantId, id), await seesUpstreamsWhole(store, tenantId, livemode));
   const parsed = detail.history.map(differingOf);
   const named = [...new Set(parsed.flatMap((d) => (d ? (d.differing_customers as unknown[]) : []).map(String)))];
   if (named.length === 0) return detail;
@@ -55,4 +58,10 @@ export async function upstreamDetailFor(store: Store, tenantId: string, id: stri
     return { ...step, detail: JSON.stringify({ ...d, differing_customers: differing }) };
   });
   return { ...detail, history };
+}
+
+/** The tenant's upstreams (GET /gateway/v1/upstreams), each base URL as a key of `livemode` sees it. */
+export async function listUpstreamsFor(store: Store, keyring: Keyring, tenantId: string, livemode: boolean) {
+  const whole = await seesUpstreamsWhole(store, tenantId, livemode);
+  return (await listUpstreamsChecked(store, keyring, tenantId)).map((u) => baseUrlFor(u, whole));
 }

@@ -9,6 +9,7 @@ import {
   type UpstreamRow,
   upstreamModes,
 } from '../store/index.ts';
+import { baseUrlShown } from './base-url-shown.ts';
 import { dialectOf } from './client.ts';
 import { unreadableUpstreams } from './unreadable-credentials.ts';
 import { grantWarnings, type UpstreamAdmin } from './grants.ts';
@@ -106,7 +107,7 @@ export const upstreamView = (row: UpstreamRow): UpstreamView => ({
   id: row.id,
   tenant_id: row.tenant_id,
   dialect: row.dialect,
-  base_url: row.base_url,
+  base_url: baseUrlShown(row.base_url),
   mode: row.mode as UpstreamMode,
   encoding: row.encoding === 'form' ? 'form' : 'json',
   // A secret is sealed only for a dialect that sends webhooks (sealWebhookSecret).
