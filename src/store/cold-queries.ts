@@ -60,7 +60,7 @@ export const countCustomers = (db: Kysely<Database>, tenantId: string, livemode?
 };
 
 /** A key's mode sees its own customers and those created before modes were recorded (core/write-checks.ts inMode). */
-const inModeOf = (livemode: boolean) => (eb: ExpressionBuilder<Database, 'customers'>) =>
+export const inModeOf = (livemode: boolean) => (eb: ExpressionBuilder<Database, 'customers'>) =>
   eb.or([eb('livemode', 'is', null), eb('livemode', '=', livemode ? 1 : 0)]);
 
 /** A customer's history, oldest first: one version (`at`), the versions after one (`after`) up to another (`through`), or all. */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { inModeOf } from './cold-queries.ts';
 import type { SqlExecutor, Step } from './executor.ts';
 import type { Database, ShadowChecksTable, ShadowDiffsTable } from './schema.ts';
 
@@ -44,11 +45,7 @@ export const shadowRepository = (executor: SqlExecutor, db: Kysely<Database>) =>
     if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
     const { livemode } = options;
     if (livemode !== undefined) {
-      const inMode = db
-        .selectFrom('customers')
-        .select('id')
-        .where('tenant_id', '=', tenantId)
-        .where((eb) => eb.or([eb('livemode', 'is', null), eb('livemode', '=', livemode ? 1 : 0)]));
+      const inMode = db.selectFrom('customers').select('id').where('tenant_id', '=', tenantId).where(inModeOf(livemode));
       q = q.where('customer_id', 'in', inMode);
     }
     return executor.all(

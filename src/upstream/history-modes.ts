@@ -1,3 +1,4 @@
+import { inModeOf } from '../store/cold-queries.ts';
 import { queryBuilder } from '../store/compiler.ts';
 import type { Store } from '../store/index.ts';
 import type { Keyring } from './secrets.ts';
@@ -22,13 +23,12 @@ async function ofMode(store: Store, tenantId: string, ids: readonly string[], li
   for (let i = 0; i < ids.length; i += chunk) {
     const query = db
       .selectFrom('customers')
-      .select(['id', 'livemode'])
+      .select('id')
       .where('tenant_id', '=', tenantId)
       .where('id', 'in', ids.slice(i, i + chunk))
+      .where(inModeOf(livemode))
       .compile();
-    for (const row of await store.executor.all(query)) {
-      if (row.livemode === null || Number(row.livemode) === (livemode ? 1 : 0)) shown.add(row.id);
-    }
+    for (const row of await store.executor.all(query)) shown.add(row.id);
   }
   return shown;
 }
