@@ -155,7 +155,10 @@ app.post('/wooshpay/v1/customers/:id', async (c) => {
   const t = await authenticate(c.req.header('authorization'));
   if (!t) return c.json(unauthorized, 401);
   const id = c.req.param('id');
-  const changes = qs.parse(await c.req.text()) as Record<string, unknown>;
+  // Wooshpay takes JSON (its seed) and Stripe's form; the bench sends what the dialect lists first.
+  const text = await c.req.text();
+  const json = c.req.header('content-type')?.startsWith('application/json');
+  const changes = (json ? JSON.parse(text) : qs.parse(text)) as Record<string, unknown>;
   for (;;) {
     const row = await store.read(t, id);
     if (!row) return c.json(missing(id), 404);

@@ -29,8 +29,11 @@ const server = createServer((req, res) => {
     const body = Buffer.concat(chunks).toString('utf8');
     if (req.url === '/secret') secret = body;
     else if (req.url === '/arrivals') {
+      // Closed after each answer: the bench asks again after 10 s of load from its own event loop,
+      // too busy meanwhile to see this server close the idle kept-alive socket, and undici then sent
+      // on the closed one ("other side closed", which ended a whole run).
       res
-        .writeHead(200, { 'content-type': 'application/json' })
+        .writeHead(200, { 'content-type': 'application/json', connection: 'close' })
         .end(JSON.stringify({ arrivals: [...arrivals], duplicates, forged, connections }));
       return;
     } else {

@@ -18,6 +18,13 @@ export const webhookTargets = { p99Ms: 1000 } as const;
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
+/**
+ * The customer and version an event id names, as `evt_<uuid hex>v<version>`: events committed since
+ * migration 0045 add `t<ms, base 36>` (src/webhooks/event-ids.ts), which the deliveries table does
+ * not keep, so arrivals and attempts are matched to their commits by this part alone.
+ */
+export const versionOf = (id: string) => id.replace(/t[0-9a-z]+$/, '');
+
 const rates = (process.env.BENCH_WEBHOOK_RATES ?? '200,500')
   .split(',')
   .map(Number)
@@ -72,8 +79,9 @@ export async function webhookSection(dir: string, customers: number, load: LoadO
       const { arrivals } = await received();
       const lags: number[] = [];
       let missing = 0;
+      const byVersion = new Map([...arrivals].map(([id, at]) => [versionOf(id), at]));
       for (const row of committed) {
-        const arrived = arrivals.get(`evt_${row.customer_id.replaceAll('-', '')}v${row.version}`);
+        const arrived = byVersion.get(`evt_${row.customer_id.replaceAll('-', '')}v${row.version}`);
         if (arrived === undefined) missing++;
         else lags.push(arrived - Date.parse(row.created_at));
       }
@@ -81,20 +89,21 @@ export async function webhookSection(dir: string, customers: number, load: LoadO
       // Where an event waits (item 4 of the issue's bench): from its commit to the start of its
       // delivered attempt (the round picking it up: poll or kick, claim, history read and render),
       // and from that start to its arrival (signing, a connection, the request). From the attempt log.
-      const spans = watch
-        .all<{ created_at: string; duration_ms: number; committed: string; event_id: string }>(
-          `select a.created_at, a.duration_ms, d.created_at as committed, a.event_id from webhook_attempts a
-           join webhook_deliveries d on d.endpoint_id = a.endpoint_id
-            and a.event_id = 'evt_' || replace(d.customer_id, '-', '') || 'v' || d.version
-           where a.endpoint_id = ? and a.status between 200 and 299`,
-          endpoint.id,
-        )
-        .filter((a) => Date.parse(a.committed) >= from);
+      const commits = new Map(
+        committed.map((row) => [`evt_${row.customer_id.replaceAll('-', '')}v${row.version}`, Date.parse(row.created_at)]),
+      );
+      const spans = watch.all<{ created_at: string; duration_ms: number; event_id: string }>(
+        `select created_at, duration_ms, event_id from webhook_attempts
+           where endpoint_id = ? and status between 200 and 299`,
+        endpoint.id,
+      );
       const waits: number[] = [];
       const sends: number[] = [];
       for (const a of spans) {
+        const commit = commits.get(versionOf(a.event_id));
+        if (commit === undefined) continue;
         const start = Date.parse(a.created_at) - a.duration_ms;
-        waits.push(start - Date.parse(a.committed));
+        waits.push(start - commit);
         const arrived = arrivals.get(a.event_id);
         if (arrived !== undefined) sends.push(arrived - start);
       }
