@@ -152,9 +152,14 @@ export class ImportJobs {
     return fresh ? { ...view, conflicts: [], refused: [] } : view;
   }
 
-  /** Workers' cron: advances each running import by a few pages, oldest first, until the deadline. */
+  /**
+   * Workers' cron: advances each running import not started by the CLI by a few pages, oldest
+   * first, until the deadline. One the CLI started is left, as the Node server's sweep leaves it:
+   * its ^C means stop (a checkpoint from before migration 0059 is carried on, as it was then: only
+   * the gateway's API starts an import on D1).
+   */
   async advance(deadline: number): Promise<void> {
-    for await (const job of this.#allRunning()) {
+    for await (const job of this.#allRunning(['http', null])) {
       if (Date.now() >= deadline) return;
       const carried = await this.#carryOn(job, pagesPerRun);
       if (carried) await carried.run;
@@ -194,10 +199,10 @@ export class ImportJobs {
   }
 
   /**
-   * Every running import (of these origins, if given), oldest first, a page at a time: a page of imports held
+   * Every running import of these origins, oldest first, a page at a time: a page of imports held
    * elsewhere does not hide those after it. Each once: one run here moves to the end of the list.
    */
-  async *#allRunning(origins?: readonly (string | null)[]): AsyncGenerator<ImportRow> {
+  async *#allRunning(origins: readonly (string | null)[]): AsyncGenerator<ImportRow> {
     const met = new Set<string>();
     let after: ImportRow | undefined;
     for (;;) {
