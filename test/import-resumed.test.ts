@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import type { Store } from '../src/store/index.ts';
 import { jsonInit } from './support/gateway.ts';
-import { type GatewayProcess, spawnCli, startGatewayProcess } from './support/processes.ts';
+import { killGateway, spawnCli, startGatewayProcess } from './support/processes.ts';
 import { fillBook, importingTenant, providerRig } from './support/upstream.ts';
 
 // An import started over HTTP (202) whose gateway was killed (-9) mid-import stayed `running,
@@ -25,12 +25,6 @@ async function storedAtLeast(store: Store, tenantId: string, n: number, alive: (
   }
 }
 
-async function killed(gateway: GatewayProcess): Promise<void> {
-  const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
-  gateway.child.kill('SIGKILL');
-  await exited;
-}
-
 it('a gateway started again after kill -9 finishes the import POSTed to it, at its rate; one the CLI started is left', async () => {
   const { provider, store, env } = rig;
   const cli = await importingTenant(store, env, provider, 'resume-cli', provider.baseUrl('wooshpay'));
@@ -52,7 +46,7 @@ it('a gateway started again after kill -9 finishes the import POSTed to it, at i
     const started = await fetch(`${first.base}${http.path}`, jsonInit('POST', { rate: 10 }, http.auth));
     expect(started.status).toBe(202);
     await storedAtLeast(store, http.tenantId, 10, () => first.child.exitCode === null);
-    await killed(first);
+    await killGateway(first);
   } finally {
     await first.stop();
   }

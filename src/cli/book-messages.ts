@@ -1,9 +1,12 @@
 import type { Reconciliation } from '../outbox/reconcile.ts';
 import type { ImportRenumbered } from '../upstream/import-job.ts';
 import type { ImportConflict, ImportRefusal } from '../upstream/import-one.ts';
+import { terminalJson, terminalName } from '../upstream/terminal-text.ts';
 
 // What `custgate upstream import` and `reconcile` (src/cli/book.ts) tell a person: the customers an
-// import left out and why, and a reconciliation's report.
+// import left out and why, and a reconciliation's report. Every id, value and reason in them may
+// come from a provider or a customer: each is written so that nothing in it can restyle or reorder
+// the operator's terminal (terminalName, terminalJson: controls and bidirectional controls escaped).
 
 /** What the import left out and what to do about it (stderr; exit status 3). */
 export function conflictMessage(upstream: string, conflicts: readonly ImportConflict[]): string {
@@ -14,7 +17,7 @@ export function conflictMessage(upstream: string, conflicts: readonly ImportConf
       : `${left} customers of upstream ${upstream} were not imported: a local customer already holds their alias or external_id`,
     ...conflicts.map(
       (c) =>
-        `  ${c.upstream_id}: ${c.key} ${JSON.stringify(c.value)} is local customer ${c.local_public_id} (${c.local_id})${c.reason ? `; not linked: ${c.reason}` : ''}`,
+        `  ${terminalName(c.upstream_id)}: ${c.key} ${terminalJson(c.value)} is local customer ${terminalName(c.local_public_id)} (${terminalName(c.local_id)})${c.reason ? `; not linked: ${terminalName(c.reason)}` : ''}`,
     ),
     // A conflict with a reason cannot be linked (its line says why and what to do): the link is
     // offered only where one could be made.
@@ -35,7 +38,7 @@ export function refusalMessage(upstream: string, refused: readonly ImportRefusal
     refused.length === 1
       ? `1 customer of upstream ${upstream} was not imported: this gateway cannot store it as the provider holds it`
       : `${refused.length} customers of upstream ${upstream} were not imported: this gateway cannot store them as the provider holds them`,
-    ...refused.map((r) => `  ${r.upstream_id}: ${r.reason}`),
+    ...refused.map((r) => `  ${terminalName(r.upstream_id)}: ${terminalName(r.reason)}`),
     'Nothing of them was stored. Correct each at the provider and run the import again (it stores them then); every other customer of the list was imported.',
   ].join('\n');
 }
@@ -60,20 +63,20 @@ export function summary(r: Reconciliation): string {
   const lines = [
     `${r.clean ? 'no differences' : 'DIFFERENCES FOUND'}: ${c.local} local customers, ${c.upstream} at upstream ${r.upstream}, ${c.linked} linked`,
     `  missing at the upstream: ${c.missing_upstream}`,
-    ...r.missing_upstream.slice(0, 20).map((id) => `    ${id}`),
+    ...r.missing_upstream.slice(0, 20).map((id) => `    ${terminalName(id)}`),
     `  missing locally: ${c.missing_local}`,
-    ...r.missing_local.slice(0, 20).map((id) => `    ${id}`),
+    ...r.missing_local.slice(0, 20).map((id) => `    ${terminalName(id)}`),
     `  customers with differing fields: ${c.differing}`,
   ];
   for (const d of r.differences.slice(0, 20)) {
     for (const f of d.fields)
       lines.push(
-        `    ${d.customer} (${d.upstream_id}) ${f.field}: local ${JSON.stringify(f.local)}, upstream ${JSON.stringify(f.upstream)}`,
+        `    ${terminalName(d.customer)} (${terminalName(d.upstream_id)}) ${f.field}: local ${terminalJson(f.local)}, upstream ${terminalJson(f.upstream)}`,
       );
   }
   if (c.refused > 0) {
     lines.push(`  upstream customers this gateway cannot store (not compared): ${c.refused}`);
-    lines.push(...r.refused.slice(0, 20).map((x) => `    ${x.upstream_id}: ${x.reason}`));
+    lines.push(...r.refused.slice(0, 20).map((x) => `    ${terminalName(x.upstream_id)}: ${terminalName(x.reason)}`));
   }
   return lines.join('\n');
 }

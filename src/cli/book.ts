@@ -20,6 +20,7 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { keyringFor } from '../upstream/secrets.ts';
+import { terminalJson } from '../upstream/terminal-text.ts';
 
 // `custgate upstream import|backfill|reconcile`: moving a whole customer book between providers
 // (docs/migrating.md). Progress goes to stderr (a bar on a terminal), results to stdout.
@@ -142,7 +143,7 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       const refused = done.refused.length;
       console.log(
         opts.json
-          ? JSON.stringify(done)
+          ? terminalJson(done)
           : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left - refused} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${refused} left out as not storable here, ${done.pages} pages)`,
       );
       // Stored, so no failure: said whatever the exit status, since the team's provider number does not name it here.
@@ -198,7 +199,7 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       }
       await csv?.print();
       if (!result.clean) process.exitCode = 1;
-      if (opts.json) console.log(JSON.stringify(result));
+      if (opts.json) console.log(terminalJson(result));
       else if (!opts.ids) console.log(summary(result));
     });
 }

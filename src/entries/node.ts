@@ -1,10 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { registry as staticRegistry } from '../../dialects/index.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
 import { createGateway } from '../http/app.ts';
-import { AddressSlots } from '../http/in-flight.ts';
 import type { ResetFixtures } from '../http/runtime.ts';
 import { ServingSignal } from '../outbox/drain-pace.ts';
 import { replicationFor } from '../outbox/upstream-port.ts';
@@ -24,6 +22,8 @@ import { processHolder } from '../upstream/process-holder.ts';
 import { missingKeyMessage } from '../upstream/secrets.ts';
 import { swaggerAssetsFromNodeModules } from '../web/node-assets.ts';
 import { closeKeptAliveOnDrain } from './drain-keep-alive.ts';
+import { limitConnectionsPerAddress, serverLimits } from './server-limits.ts';
+import { listenError, shutdown } from './server-lifecycle.ts';
 import { webhooksFor } from '../webhooks/index.ts';
 
 export interface NodeGateway {
@@ -41,60 +41,12 @@ export interface NodeGateway {
 /** What @hono/node-server hands the app as its env (getConnInfo reads the same). */
 type NodeBindings = { readonly incoming: IncomingMessage };
 
-/** Limits on the HTTP server itself (docs/security.md), from the environment. */
-export interface ServerLimits {
-  /** Time allowed for a request's headers to arrive. */
-  readonly headersTimeoutMs: number;
-  /** Time allowed for a whole request (headers and body) to arrive. */
-  readonly requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this long. */
-  readonly keepAliveTimeoutMs: number;
-  /** Connections open at once; more are refused at accept (file descriptors are finite). */
-  readonly maxConnections: number;
-  /** Connections open at once from one client address (0: no limit); more are closed at accept. */
-  readonly maxConnectionsPerAddress: number;
-  /** How long shutdown waits for requests in flight before closing their connections. */
-  readonly shutdownTimeoutMs: number;
-}
-
-/** The server's limits, from the environment as src/config.ts parsed and checked it. */
-function serverLimits(parsed: Env): ServerLimits {
-  return {
-    headersTimeoutMs: parsed.CUSTGATE_HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: parsed.CUSTGATE_REQUEST_TIMEOUT_MS,
-    keepAliveTimeoutMs: parsed.CUSTGATE_KEEP_ALIVE_TIMEOUT_MS,
-    maxConnections: parsed.CUSTGATE_MAX_CONNECTIONS,
-    maxConnectionsPerAddress: parsed.CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS,
-    shutdownTimeoutMs: parsed.CUSTGATE_SHUTDOWN_TIMEOUT_MS,
-  };
-}
-
 // The CLI and the tests open the store the way the server does.
 export { type OpenStoreOptions, openParsedStore, openStore } from '../open-store.ts';
 export { accessLine, nodeLogger, parsedNodeLogger } from './node-logger.ts';
 export { checkTraceFile } from './request-trace.ts';
-
-/** A listen error as one line a user can act on. */
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is already in use (choose another with --port or PORT)`);
-  if (error.code === 'EACCES') return new Error(`no permission to listen on port ${port} on ${host}`);
-  if (error.code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${host}: no such local address`);
-  return new Error(`cannot listen on ${host}:${port}: ${error.message}`);
-}
-
-/**
- * Whether `host:port` can be listened on, answered by listening there and closing again. `serve`
- * asks before it makes the demo tenant: a start that then failed to listen (a port in use, an
- * address this machine does not have) left a tenant whose credentials were never printed, and the
- * next start, finding a tenant, made none.
- */
-export function probeListen(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)));
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
+export type { ServerLimits } from './server-limits.ts';
+export { probeListen } from './server-lifecycle.ts';
 
 /** Starts the HTTP server on the given port (0 picks a free one), on 127.0.0.1 unless told otherwise. */
 export async function startNode(
@@ -271,50 +223,5 @@ export async function startNode(
     limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
     // A connection that sends nothing at all (not even headers) is closed too.
     server.setTimeout(limits.requestTimeoutMs + limits.keepAliveTimeoutMs);
-  });
-}
-
-/**
- * One address may hold at most `max` connections: a client that opens many and sends its headers
- * or body slowly is cut off at accept past its share, instead of filling maxConnections and
- * starving every other client (Node's own cap refuses whoever comes next, the victims included).
- */
-function limitConnectionsPerAddress(server: Server, max: number): void {
-  if (max === 0) return;
-  const open = new AddressSlots(max);
-  server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress;
-    if (address === undefined) return;
-    if (!open.enter(address)) {
-      socket.destroy();
-      return;
-    }
-    socket.once('close', () => open.leave(address));
-  });
-}
-
-function shutdown(
-  server: Server,
-  timeoutMs: number,
-  purge: NodeJS.Timeout,
-  store: Store,
-  stopDispatcher: () => Promise<void>,
-): Promise<void> {
-  return new Promise<void>((done, fail) => {
-    clearInterval(purge);
-    // Idle keep-alive connections go now; busy ones as soon as their response is sent (checked
-    // every 100 ms: a kept-alive connection would otherwise hold the close up); all at the bound.
-    server.closeIdleConnections();
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
-    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    server.close(() => {
-      clearInterval(idle);
-      clearTimeout(force);
-      stopDispatcher()
-        .catch(() => undefined)
-        // A store that will not close is the close's failure (serve exits 1 saying so), not an
-        // unhandled rejection beside a close that reported success.
-        .finally(() => store.executor.close().then(done, fail));
-    });
   });
 }

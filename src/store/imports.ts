@@ -242,15 +242,39 @@ export class ImportRepository {
     return Number((await this.#executor.all(q))[0]?.n ?? 0);
   }
 
-  /** Imports still running, oldest first (the Workers cron advances them page by page), of one origin if given. */
-  async running(limit: number, origin?: string): Promise<ImportRow[]> {
+  /**
+   * Imports still running, oldest first (by updated_at, then upstream id), `limit` after `after`
+   * (the last row of the page before): a caller that passes over some (held by another process)
+   * walks on to the rest, however many the first pages hold. `origins`: only those started so
+   * (null: a checkpoint from before migration 0059, which says nothing).
+   */
+  async running(options: {
+    readonly limit: number;
+    readonly origins?: readonly (string | null)[] | undefined;
+    readonly after?: Pick<ImportRow, 'updated_at' | 'upstream_id'> | undefined;
+  }): Promise<ImportRow[]> {
+    const { origins, after } = options;
+    const named = origins?.filter((o): o is string => o !== null) ?? [];
     const q = this.#db
       .selectFrom('upstream_imports')
       .selectAll()
       .where('state', '=', 'running')
-      .$if(origin !== undefined, (qb) => qb.where('origin', '=', origin ?? null))
+      .$if(origins !== undefined, (qb) =>
+        qb.where((eb) =>
+          eb.or([...(named.length > 0 ? [eb('origin', 'in', named)] : []), ...(origins?.includes(null) ? [eb('origin', 'is', null)] : [])]),
+        ),
+      )
+      .$if(after !== undefined, (qb) =>
+        qb.where((eb) =>
+          eb.or([
+            eb('updated_at', '>', after?.updated_at ?? ''),
+            eb.and([eb('updated_at', '=', after?.updated_at ?? ''), eb('upstream_id', '>', after?.upstream_id ?? '')]),
+          ]),
+        ),
+      )
       .orderBy('updated_at')
-      .limit(limit)
+      .orderBy('upstream_id')
+      .limit(options.limit)
       .compile();
     return this.#executor.all(q);
   }

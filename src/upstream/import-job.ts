@@ -15,6 +15,9 @@ import { conflictView, type ImportConflict, type ImportRefusal, type OnConflict,
 /** Pages advanced per Workers invocation (request or cron run), well inside its time limit. */
 export const pagesPerRun = 5;
 
+/** Running imports read per query by a sweep or a cron run, which walks them all page by page. */
+const sweepPage = 100;
+
 export interface ImportJobView extends ImportProgress {
   readonly livemode: boolean;
   readonly on_conflict: OnConflict;
@@ -185,12 +188,17 @@ export class ImportJobs {
     return fresh ? { ...view, conflicts: [], refused: [] } : view;
   }
 
-  /** Workers' cron: advances each running import by a few pages, oldest first, until the deadline. */
+  /**
+   * Workers' cron: advances each running import not started by the CLI by a few pages, oldest
+   * first, until the deadline. One the CLI started is left, as the Node server's sweep leaves it:
+   * its ^C means stop (a checkpoint from before migration 0059 is carried on, as it was then: only
+   * the gateway's API starts an import on D1).
+   */
   async advance(deadline: number): Promise<void> {
-    for (const job of await this.#deps.store.imports.running(20)) {
+    for await (const job of this.#allRunning(['http', null])) {
       if (Date.now() >= deadline) return;
-      const run = await this.#carryOn(job, pagesPerRun);
-      if (run) await run;
+      const carried = await this.#carryOn(job, pagesPerRun);
+      if (carried) await carried.run;
     }
   }
 
@@ -208,11 +216,13 @@ export class ImportJobs {
   }
 
   async #resumeAll(): Promise<void> {
-    for (const job of await this.#deps.store.imports.running(100, 'http')) {
+    for await (const job of this.#allRunning(['http'])) {
       if (this.#stopping.aborted) return;
       const owner = heldBy(job, this.#now());
       if (owner !== undefined && this.#holder.gone?.(owner) !== true) continue;
       try {
+        // Claimed, then run in the background (stop() waits for it): the sweep goes on to the
+        // next at once, so the imports a gateway left run side by side again, as they did there.
         await this.#carryOn(job, undefined);
       } catch (error) {
         // One upstream that cannot be opened (its credentials) does not stop the others'.
@@ -225,10 +235,31 @@ export class ImportJobs {
   }
 
   /**
-   * Claims a running import and runs it on, as it was started (its on_conflict, rate and origin);
-   * undefined: run here already, taken by another process, or its upstream was removed (failed then).
+   * Every running import of these origins, oldest first, a page at a time: a page of imports held
+   * elsewhere does not hide those after it. Each once: one run here moves to the end of the list.
    */
-  async #carryOn(job: ImportRow, maxPages: number | undefined): Promise<Promise<unknown> | undefined> {
+  async *#allRunning(origins: readonly (string | null)[]): AsyncGenerator<ImportRow> {
+    const met = new Set<string>();
+    let after: ImportRow | undefined;
+    for (;;) {
+      const page = await this.#deps.store.imports.running({ limit: sweepPage, origins, after });
+      for (const job of page) {
+        if (met.has(job.upstream_id)) continue;
+        met.add(job.upstream_id);
+        yield job;
+      }
+      if (page.length < sweepPage) return;
+      after = page[page.length - 1];
+    }
+  }
+
+  /**
+   * Claims a running import and starts running it on, as it was started (its on_conflict, rate and
+   * origin): `run` settles when it stops. Undefined: run here already, taken by another process,
+   * or its upstream was removed (failed then). The run is wrapped: an async function returning it
+   * bare would wait for it (a returned promise is adopted), and a sweep with it, to the end.
+   */
+  async #carryOn(job: ImportRow, maxPages: number | undefined): Promise<{ readonly run: Promise<unknown> } | undefined> {
     if (this.#running.has(job.upstream_id)) return undefined;
     const row = await this.#deps.store.upstreams.find(job.tenant_id, job.upstream_id);
     const at = this.#now();
@@ -261,7 +292,7 @@ export class ImportJobs {
       if (isGatewayError(error) && error.code === 'conflict') return undefined; // another process runs it
       throw error;
     }
-    return this.#run(row, claimed, { rate: rate ?? undefined, maxPages });
+    return { run: this.#run(row, claimed, { rate: rate ?? undefined, maxPages }) };
   }
 
   /** Shutdown: every job of this process stops after its current page and releases its claim. */

@@ -1,5 +1,6 @@
 import { GatewayError } from '../contract/errors.ts';
 import { hasControl } from './answer-checks.ts';
+import { actsOnTerminal, unicodeEscape } from './terminal-text.ts';
 
 // A provider's customer id is kept as a link (upstream_links.remote_id) and looked up by later
 // requests on every backend alike: PostgreSQL text holds no NUL, and the column holds 255
@@ -26,23 +27,14 @@ export function checkRemoteId(id: string): void {
 }
 
 /**
- * Unicode's control characters (Cc): C0, DEL and C1. C1 too, though a link may hold it: a
- * terminal reads U+009B as CSI, so a name printed by the CLI (or read from the API with curl) with
- * `\u009b31m` in it would restyle or rewrite the operator's screen.
- */
-const isControl = (code: number): boolean => code < 0x20 || (code >= 0x7f && code <= 0x9f);
-
-/**
  * An id remoteIdProblem refuses, as it is named (in `refused`, stored with the import's state):
  * each control character written as a `\uXXXX` escape and a backslash doubled, so that no escape
- * reads as a character the id holds; a name past 255 characters is cut after the whole escapes and
+ * reads as a character the id holds. "Control" as a terminal takes it (terminal-text.ts): C0, DEL,
+ * C1, and the bidirectional controls (U+202E would reorder the name and what follows it on the line); a name past 255 characters is cut after the whole escapes and
  * characters that fit in 254, and ends in `…`. `how`: which, said in the reason.
  */
 export function remoteIdName(id: string): { readonly name: string; readonly how: string } {
-  const pieces = [...id].map((char) => {
-    const code = char.codePointAt(0)!;
-    return char === '\\' ? '\\\\' : isControl(code) ? `\\u${code.toString(16).padStart(4, '0')}` : char;
-  });
+  const pieces = [...id].map((char) => (char === '\\' ? '\\\\' : actsOnTerminal(char) ? unicodeEscape(char) : char));
   const escaped = 'named with its control characters escaped as \\uXXXX and a backslash doubled';
   const whole = pieces.join('');
   if (whole.length <= maxRemoteIdLength) return { name: whole, how: escaped };

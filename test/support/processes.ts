@@ -23,6 +23,14 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+/** Kills the gateway outright (kill -9: nothing released, as a crash leaves it) and waits for it to exit. */
+export async function killGateway(gateway: GatewayProcess): Promise<void> {
+  if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
+  gateway.child.kill('SIGKILL');
+  await exited;
+}
+
 /**
  * Starts `custgate serve` and resolves once `listening` has been printed `listeners` times (one
  * per worker with --workers).
