@@ -121,9 +121,12 @@ export function taxIdsAfter(current: TaxId[], op: TaxIdsOp): TaxId[] {
     }
     // A dialect with one entry of a type (Meteroid's vat_number) shows the first: a set replaces
     // that one, in its place, and further entries of the type (which it cannot show) are kept.
+    // The same number again is no change: Meteroid's vat_number written back as read would else
+    // take the country another dialect gave it (Meteroid guesses one from the number's prefix) and
+    // the type as it was spelt ("vat").
     const at = next.findIndex(sameType);
     if (at === -1) next.push(typeOp.value);
-    else next[at] = typeOp.value;
+    else if (next[at]?.value !== typeOp.value.value) next[at] = typeOp.value;
   }
   return next;
 }

@@ -265,7 +265,7 @@ export const fieldsMeteroid = {
     at: 'tax_ids.VAT',
     // Clearing every tax id leaves the VAT number: the gateway's coverage reports it.
     clearLeftOut: true,
-    note: "the VAT entry only, replaced; other tax ids kept; its country is taken from the number's prefix (EL -> GR) when it is one",
+    note: "the VAT entry only, replaced; other tax ids kept; its country is taken from the number's prefix (EL -> GR) when it is one; the number the entry holds, written back, leaves it as it is (its country and type spelling too)",
     toPatch: (vat) => (vat === null ? {} : { tax_ids: merge({ [vatType]: set(vatShown(vat)) }) }),
     render: (c) => vatEntry(c.tax_ids)?.value ?? null,
     fromPatch: ({ tax_ids }, losses) => (tax_ids ? vatSent(tax_ids, losses) : undefined),

@@ -180,6 +180,27 @@ export function queryExpand(url: string): unknown[] {
 }
 
 /**
+ * `metadata[7]=x` is a hash key to a Stripe client (the stripe SDK writes `metadata: {7: 'x'}` so)
+ * and an array index to qs, which closed the array's holes: the key 7 was stored as 0, and
+ * `metadata[7]=` deleted key 0. An array with holes is the hash of the indices given; one without
+ * (`expand[0]=a&expand[1]=b`, `metadata[0]=a`) stays an array, and a hash schema (valibot's
+ * record) reads its indices as the same keys.
+ */
+function keyedWhereSparse(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const given = Object.keys(value);
+    if (given.length === value.length) return value.map(keyedWhereSparse);
+    const out: Record<string, unknown> = Object.create(null);
+    for (const index of given) out[index] = keyedWhereSparse(value[Number(index)]);
+    return out;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const out = value as Record<string, unknown>;
+  for (const key of Object.keys(out)) out[key] = keyedWhereSparse(out[key]);
+  return out;
+}
+
+/**
  * A form (a body, or a query string: Stripe reads both as one set of parameters) with bracket
  * notation (`metadata[a]=b`, `expand[0]=x`) -> its object; `what` names it in errors.
  */
@@ -217,15 +238,19 @@ export function decodeForm(text: string, what = 'form body'): Record<string, unk
     throw new GatewayError('invalid_request', message, { issues: [{ path, kind: 'type', message }] });
   }
   try {
-    return qs.parse(text, {
-      depth: 5,
-      strictDepth: true,
-      arrayLimit: 100,
-      parameterLimit: maxFormParameters + 1,
-      allowPrototypes: false,
-      plainObjects: true,
-      decoder: formDecode,
-    });
+    return keyedWhereSparse(
+      qs.parse(text, {
+        depth: 5,
+        strictDepth: true,
+        arrayLimit: 100,
+        // Holes kept: see keyedWhereSparse.
+        allowSparse: true,
+        parameterLimit: maxFormParameters + 1,
+        allowPrototypes: false,
+        plainObjects: true,
+        decoder: formDecode,
+      }),
+    ) as Record<string, unknown>;
   } catch (error) {
     if (isGatewayError(error)) throw error;
     throw new GatewayError('malformed_body', `The ${what} nests deeper than 5 levels.`);

@@ -1,0 +1,91 @@
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialectCalls } from './support/dialect-calls.ts';
+import { testEnv, type TestGateway, testGateway } from './support/gateway.ts';
+import { testStore } from './support/store.ts';
+import { type SdkGateway, startSdkGateway } from './support/stripe-sdk.ts';
+
+// A metadata key that is a number ("1", "2024-like" short ids, a position) written by a Stripe
+// client in a form body: the stripe SDK sends `metadata[7]=x`, bracket notation a form parser can
+// read as an array index. An array's holes were closed up, so `metadata[7]=x` stored the key "0",
+// and `metadata[7]=` (delete key 7) deleted key "0" instead. A key is a key: kept as sent
+// (src/contract/body.ts, decodeForm).
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await testGateway();
+});
+
+const { auth, create } = dialectCalls(() => gw);
+
+async function formWrite(path: string, d: 'wooshpay' | 'connhex', body: string) {
+  return gw.request(path, {
+    method: 'POST',
+    headers: { ...auth(d), 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+}
+
+describe('wooshpay: metadata keys that are numbers, in a form body', () => {
+  it('a numeric key is stored under that key', async () => {
+    const c = await create('wooshpay', { name: 'Numbers' });
+    const res = await formWrite(`/v1/customers/${c.ids.public_id}`, 'wooshpay', 'metadata[7]=seven&metadata[12]=twelve');
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { metadata: unknown }).metadata).toEqual({ 7: 'seven', 12: 'twelve' });
+    expect((await gw.canonical(c.ids.uuid)).metadata).toEqual({ 7: 'seven', 12: 'twelve' });
+  });
+
+  it('deleting a numeric key deletes that key, not another', async () => {
+    const c = await create('zenskar', { customer_name: 'Numbers', custom_data: { 0: 'keep', 3: 'drop' } });
+    const res = await formWrite(`/v1/customers/${c.ids.public_id}`, 'wooshpay', 'metadata[3]=');
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await gw.canonical(c.ids.uuid)).metadata).toEqual({ 0: 'keep' });
+  });
+
+  it('on a create, and from the query string, as Stripe reads both', async () => {
+    const res = await gw.request('/v1/customers?metadata[5]=five', {
+      method: 'POST',
+      headers: { ...auth('wooshpay'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Made&metadata[2]=two',
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const shown = (await res.json()) as { id: string; metadata: unknown };
+    expect(shown.metadata).toEqual({ 2: 'two', 5: 'five' });
+    expect((await gw.canonical(shown.id)).metadata).toEqual({ 2: 'two', 5: 'five' });
+  });
+
+  it('keys from 0 up, as a client sends an array, stay those keys', async () => {
+    const c = await create('wooshpay', { name: 'Numbers' });
+    const res = await formWrite(`/v1/customers/${c.ids.public_id}`, 'wooshpay', 'metadata[0]=a&metadata[1]=b');
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await gw.canonical(c.ids.uuid)).metadata).toEqual({ 0: 'a', 1: 'b' });
+  });
+});
+
+it('connhex: a list sent with a gap in its indices is a 400 naming it, and nothing is written', async () => {
+  const c = await create('connhex', { name: 'Locales', preferred_locales: ['de'] });
+  const res = await formWrite(`/connhex/customers/${c.ids.public_id}`, 'connhex', 'preferred_locales[1]=fr&name=Other');
+  expect(res.status).toBe(400);
+  const { error } = (await res.json()) as { error: { type: string; param: string } };
+  expect(error).toMatchObject({ type: 'invalid_request_error', param: expect.stringContaining('preferred_locales') });
+  expect(await gw.canonical(c.ids.uuid)).toMatchObject({ name: 'Locales', preferred_locales: ['de'], version: c.version });
+});
+
+describe('the stripe SDK', () => {
+  let sdk: SdkGateway;
+  let stripe: Stripe;
+  beforeAll(async () => {
+    sdk = await startSdkGateway(testEnv, await testStore());
+    stripe = sdk.stripe(0);
+  });
+  afterAll(() => sdk?.node.close());
+
+  it('writes, merges and deletes numeric metadata keys as it names them', async () => {
+    const created = await stripe.customers.create({ name: 'Jenny Rosen', metadata: { 1: 'one', 42: 'answer', plan: 'gold' } });
+    expect(created.metadata).toEqual({ 1: 'one', 42: 'answer', plan: 'gold' });
+    const updated = await stripe.customers.update(created.id, { metadata: { 42: '', 9: 'nine' } });
+    expect(updated.metadata).toEqual({ 1: 'one', 9: 'nine', plan: 'gold' });
+    const retrieved = (await stripe.customers.retrieve(created.id)) as Stripe.Customer;
+    expect(retrieved.metadata).toEqual({ 1: 'one', 9: 'nine', plan: 'gold' });
+  });
+});
