@@ -13,6 +13,7 @@ import {
 } from './executor.ts';
 import { combine, isCheckMarker, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
+import { newerSchemaError } from './newer-schema.ts';
 import { PreparedNames } from './pg-prepared.ts';
 
 export interface PostgresOptions {
@@ -229,7 +230,7 @@ export class PostgresExecutor implements SqlExecutor {
       // would take another schema's for ours.
       const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
       const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
-      if (error) throw error;
+      if (error) throw newerSchemaError(error, Object.keys(migrations));
       // Not destroyed: that would end the shared pool.
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1)', [migrationLock]).catch(() => undefined);
