@@ -104,9 +104,15 @@ export const missing = (segment: string): never => {
 export function lostRace(error: unknown): void {
   if (error instanceof StaleWrite) return;
   if (!(error instanceof UniqueViolation)) throw error;
-  if (error.target === 'alias' || error.target === 'external_id') throw conflict(error.target);
+  const taken = takenValue(error);
+  if (taken !== error) throw taken;
   // another writer committed this version first
   if (error.target !== 'version') throw error;
+}
+
+/** An alias or external id another customer of the tenant holds: the 409 naming it; anything else as it is. */
+export function takenValue(error: unknown): unknown {
+  return error instanceof UniqueViolation && (error.target === 'alias' || error.target === 'external_id') ? conflict(error.target) : error;
 }
 
 export function conflict(target: string): GatewayError {

@@ -1,7 +1,7 @@
 import type { Customer } from '../../schemas/index.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type CustomerRow, LockTimeout, type Store, type WritePlan } from '../store/index.ts';
-import { concurrentUpdate, lostRace, missing } from './write-checks.ts';
+import { concurrentUpdate, lostRace, missing, takenValue } from './write-checks.ts';
 import type { Recorder, ServiceOptions, Write } from './write-request.ts';
 import { backoff, QueueTimeout, WriteQueue } from './write-queue.ts';
 
@@ -46,17 +46,23 @@ export class WriteRunner {
           if (this.#store.locksRows) {
             // The plan made under the lock may write nothing (the winner already made this change):
             // then there is no delivery or event to wake the drains for.
+            // Its write meets the same unique indexes as the compare-and-set's: an alias or external id
+            // another customer took is the same 409 (it was a 500 after a race lost to another process).
             let wrote = false;
-            const value = await this.#store.updateLocked(
-              tenantId,
-              found.id,
-              (locked) => {
-                const decided = planOf(locked ?? missing(segment));
-                wrote = decided.unit !== undefined;
-                return decided;
-              },
-              this.#options.writeWaitMs,
-            );
+            const value = await this.#store
+              .updateLocked(
+                tenantId,
+                found.id,
+                (locked) => {
+                  const decided = planOf(locked ?? missing(segment));
+                  wrote = decided.unit !== undefined;
+                  return decided;
+                },
+                this.#options.writeWaitMs,
+              )
+              .catch((error: unknown) => {
+                throw takenValue(error);
+              });
             if (wrote && replicas.length > 0) this.#options.replicated?.(ctx.background);
             if (wrote && recorder) this.#options.events?.committed(ctx.background);
             return value;

@@ -13,6 +13,7 @@ import {
 } from './executor.ts';
 import { combine, isCheckMarker, isStaleMarker } from './pg-combine.ts';
 import { migrations } from './migrations.ts';
+import { newerSchemaError } from './newer-schema.ts';
 import { PreparedNames } from './pg-prepared.ts';
 
 export interface PostgresOptions {
@@ -192,6 +193,15 @@ export class PostgresExecutor implements SqlExecutor {
 
   async #transactionOnce<T>(begin: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // The pool listens for a connection's end only while it is idle in the pool. Ended while checked
+    // out and between two statements (PostgreSQL restarted: 57P01 to every backend), it was an
+    // 'error' event nobody heard, and the process died with every request in flight. Heard here,
+    // it is what the transaction failed of (a 503), and the connection is not given back.
+    let lost: unknown;
+    const onLost = (error: unknown) => {
+      lost ??= error;
+    };
+    client.on('error', onLost);
     let broken = false;
     try {
       await client.query(begin);
@@ -199,13 +209,16 @@ export class PostgresExecutor implements SqlExecutor {
       await client.query('COMMIT');
       return value;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
+      if (lost === undefined) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+      }
+      throw lost ?? error;
     } finally {
-      // A connection that could not roll back is in an unknown state: destroy it.
-      client.release(broken);
+      client.off('error', onLost);
+      // A connection that could not roll back, or that ended, is in an unknown state: destroy it.
+      client.release(broken || lost !== undefined);
     }
   }
 
@@ -216,6 +229,9 @@ export class PostgresExecutor implements SqlExecutor {
   /** Creates the schema if named, then applies pending migrations (up to `target`), one process at a time. */
   async migrate(target?: string): Promise<void> {
     const lock = await this.pool.connect();
+    // Its end between statements fails the next one (the start), rather than the process unheard.
+    const ignore = () => undefined;
+    lock.on('error', ignore);
     try {
       // Another process may migrate for longer than the write lock bound: wait for it.
       await lock.query('SET lock_timeout = 0');
@@ -229,11 +245,12 @@ export class PostgresExecutor implements SqlExecutor {
       // would take another schema's for ours.
       const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
       const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
-      if (error) throw error;
+      if (error) throw newerSchemaError(error, Object.keys(migrations));
       // Not destroyed: that would end the shared pool.
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1)', [migrationLock]).catch(() => undefined);
       await lock.query('RESET lock_timeout').catch(() => undefined);
+      lock.off('error', ignore);
       lock.release();
     }
   }

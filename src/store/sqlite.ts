@@ -9,6 +9,7 @@ import { cacheKeeper, createApplier, openConnection, type WireStep } from './sql
 import { checkpointThread, defaultCheckpointFrames } from './sqlite-checkpoints.js';
 import { classify, portWriter, threadWriter, type Timed, type Writer, writerCacheMb } from './sqlite-writers.ts';
 import { migrations } from './migrations.ts';
+import { newerSchemaError } from './newer-schema.ts';
 import type { SqliteOptions } from './sqlite-options.ts';
 import { currentTrace, type RequestTrace, traceNow } from '../request-trace.ts';
 
@@ -225,7 +226,7 @@ export class SqliteExecutor implements SqlExecutor {
     const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
     this.#epoch++;
-    if (error) throw error;
+    if (error) throw newerSchemaError(error, Object.keys(migrations));
     // Not destroyed: that would close the shared better-sqlite3 handle.
   }
 }
