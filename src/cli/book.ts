@@ -13,7 +13,7 @@ import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
-import { leftOut, numberedIds } from '../upstream/import-job.ts';
+import { leftOut } from '../upstream/import-job.ts';
 import { minRate } from '../upstream/import-lease.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';
@@ -123,7 +123,7 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
           });
           const checkpoint = await store.imports.find(row.tenant_id, row.id);
           const left = checkpoint
-            ? await leftOut(store, checkpoint, numberedIds(deps.client.dialectOf(row.dialect)))
+            ? await leftOut(store, checkpoint, deps.client.dialectOf(row.dialect))
             : { imported: progress.imported, linked: 0, conflicts: [], refused: [], renumbered: [] };
           return { ...progress, ...left };
         } catch (error) {

@@ -74,7 +74,7 @@ const renumberedView = (row: RenumberedRow): ImportRenumbered => ({
 });
 
 /** Whether the upstream's ids are numbers, which the import's copies take while no local customer holds them (Bigcapital). */
-export const numberedIds = (dialect: Pick<AnyDialect, 'ids'>): boolean => dialect.ids[0] === 'number';
+const numberedIds = (dialect: Pick<AnyDialect, 'ids'>): boolean => dialect.ids[0] === 'number';
 
 export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): ImportJobView => ({
   ...progressOf(row),
@@ -93,10 +93,10 @@ export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): Imp
 
 /**
  * What an import created, what it left out (conflicts, customers it cannot store), what it stored
- * under another number than the provider's (`numbered`: the upstream's ids are numbers) and the
- * local customers it linked.
+ * under another number than the provider's (when the upstream's `dialect` has numbers for ids) and
+ * the local customers it linked.
  */
-export async function leftOut(store: ImportDeps['store'], row: ImportRow, numbered: boolean): Promise<LeftOut> {
+export async function leftOut(store: ImportDeps['store'], row: ImportRow, dialect: Pick<AnyDialect, 'ids'>): Promise<LeftOut> {
   const { imports } = store;
   // An import begun before links were marked counts by its checkpoints alone: the larger one holds.
   const created = await imports.created(row.tenant_id, row.upstream_id, row.started_at);
@@ -104,7 +104,7 @@ export async function leftOut(store: ImportDeps['store'], row: ImportRow, number
     imported: Math.max(Number(row.imported), created),
     conflicts: (await imports.conflicts(row.tenant_id, row.upstream_id)).map(conflictView),
     refused: (await imports.refusals(row.tenant_id, row.upstream_id)).map(refusalView),
-    renumbered: numbered ? (await imports.renumbered(row.tenant_id, row.upstream_id, row.started_at)).map(renumberedView) : [],
+    renumbered: numberedIds(dialect) ? (await imports.renumbered(row.tenant_id, row.upstream_id, row.started_at)).map(renumberedView) : [],
     linked: await imports.linked(row.tenant_id, row.upstream_id, row.started_at),
   };
 }
@@ -155,8 +155,7 @@ export class ImportJobs {
   async #view(job: ImportRow, row: UpstreamRow): Promise<ImportJobView> {
     const owner = heldBy(job, this.#now());
     const held = owner !== undefined && this.#holder.gone?.(owner) !== true;
-    const numbered = numberedIds(this.#deps.client.dialectOf(row.dialect));
-    return importJobView(job, await leftOut(this.#deps.store, job, numbered), held);
+    return importJobView(job, await leftOut(this.#deps.store, job, this.#deps.client.dialectOf(row.dialect)), held);
   }
 
   /** Starts (or resumes) importing; refused with 409 while an import of the upstream runs, here or in another process. */
