@@ -11,10 +11,12 @@
 //
 // Knobs: BENCH_STAGES_DIALECT [wooshpay], BENCH_STAGES_KINDS [retrieve,update], BENCH_DURATION seconds per kind [10], BENCH_WARMUP [3],
 // BENCH_CONNECTIONS [32], BENCH_SMALL customers [1000], BENCH_DATABASE_URL a postgres:// URL to
-// profile on PostgreSQL instead of SQLite. A profiler costs CPU of its own: compare
+// profile on PostgreSQL instead of SQLite, BENCH_STAGES_BY_HAND=1 to profile the by-hand app
+// (bench/by-hand-server.ts, SQLite NORMAL) with the same requests and table, BENCH_STAGES_KEEP=<path
+// prefix> to keep each profile as <prefix>-<kind>.cpuprofile. A profiler costs CPU of its own: compare
 // shares, and take absolute figures from `npm run bench`.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +57,8 @@ const stages = [
   ['metrics', /\/src\/metrics\.ts/],
   ['http pipeline (other src/http)', /\/src\/http\//],
   ['other custgate code', /\/src\/|\/bin\//],
+  // BENCH_STAGES_BY_HAND: its handler, with the better-sqlite3 calls it makes (native, charged to it).
+  ['the by-hand app', /\/bench\/by-hand-server\.ts/],
 ] as const satisfies readonly (readonly [string, RegExp])[];
 
 interface ProfileNode {
@@ -108,20 +112,41 @@ function attribute(profile: Profile, window: readonly [number, number]): Map<str
   return totals;
 }
 
+/** BENCH_STAGES_BY_HAND=1: profile the by-hand app (bench/by-hand-server.ts, NORMAL) instead, the same requests. */
+const byHandKey = env.BENCH_STAGES_BY_HAND === '1' ? `sk_test_${randomBytes(12).toString('hex')}` : undefined;
+
 /** BENCH_STAGES_TOP=n: also list the n frames with the most samples of their own, with their stage. */
 const top = num('BENCH_STAGES_TOP', 0);
 const frames = new Map<string, number>();
 
-async function profiled(kind: 'retrieve' | 'update', credentials: IssuedCredentials, childEnv: Record<string, string | undefined>) {
+async function profiled(kind: 'retrieve' | 'update', given: IssuedCredentials, childEnv: Record<string, string | undefined>) {
   const dir = mkdtempSync(join(tmpdir(), 'custgate-stages-'));
-  const child = await startChild(
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'],
-    childEnv,
-    /listening on/,
-    { timeoutMs: 120_000 },
-  );
+  const child = byHandKey
+    ? await startChild(
+        [
+          '--cpu-prof',
+          `--cpu-prof-dir=${dir}`,
+          '--import',
+          'tsx',
+          'bench/by-hand-server.ts',
+          String(customers),
+          'sqlite',
+          join(dir, 'by-hand.db'),
+          'normal',
+        ],
+        { BENCH_BY_HAND_KEY: byHandKey },
+        /"port"/,
+        { timeoutMs: 120_000 },
+      )
+    : await startChild(
+        ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/custgate.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo'],
+        childEnv,
+        /listening on/,
+        { timeoutMs: 120_000 },
+      );
   let served = 0;
   let cpu = 0;
+  const credentials = byHandKey ? ({ secret_key: byHandKey } as unknown as IssuedCredentials) : given;
   // Start-up, module loading and the warm-up are in the profile too; only the measured run counts.
   let window: [number, number] = [0, 0];
   try {
@@ -142,6 +167,7 @@ async function profiled(kind: 'retrieve' | 'update', credentials: IssuedCredenti
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('custgate wrote no CPU profile (did it exit cleanly on SIGTERM?)');
   const totals = attribute(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile, window);
+  if (env.BENCH_STAGES_KEEP) copyFileSync(join(dir, file), `${env.BENCH_STAGES_KEEP}-${kind}.cpuprofile`);
   rmSync(dir, { recursive: true, force: true });
   totals.delete('idle');
   const busy = [...totals.values()].reduce((a, b) => a + b, 0);

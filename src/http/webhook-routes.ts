@@ -152,6 +152,9 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   return api;
 }
 
+/** The paths of Stripe's webhook resources under a Stripe-like dialect's base (stripe-webhook-routes.ts). */
+const webhookPaths = '/:resource{webhook_endpoints|events}/*';
+
 /** Whether a request's path (not its query) holds a NUL, percent-encoded as every client sends one. */
 export const hasNul = (url: string): boolean => /%00/.test(url.split('?', 1)[0]!);
 
@@ -163,7 +166,9 @@ export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDiale
   app.route('/gateway/v1', webhookGatewayApi(dialects, rt));
   for (const dialect of dialects.filter((d) => d.wire.bodies.includes('form'))) {
     const routes = new Hono<GatewayEnv>();
-    routes.use(async (c, next) => {
+    // On the webhook resources' paths only: mounted under the dialect's own base (Wooshpay's `/v1`),
+    // a middleware on every path would run for each of its customer requests too.
+    routes.use(webhookPaths, async (c, next) => {
       markDialect(c, dialect.name);
       if (hasNul(c.req.url)) {
         // As the gateway API's (app.ts): a NUL names no endpoint or event, on PostgreSQL too.
