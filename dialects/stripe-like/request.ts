@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { isCountryCode, isEmail, keptExactly, limits, maxChars } from '../../schemas/index.ts';
 import { limit } from '../../src/contract/held-limits.ts';
+import { valueFirst } from '../shared/clear-or-value.ts';
 
 // Request pieces shared by the Stripe-like dialects (Wooshpay, Connhex). Stripe's rules: an absent
 // parameter is unchanged, "" clears it, unknown parameters are refused (strict objects).
@@ -15,10 +16,10 @@ import { limit } from '../../src/contract/held-limits.ts';
 const nullClears = v.null();
 
 /** "" or null (clear) or a value. */
-export const clearable = <T extends v.GenericSchema>(schema: T) => v.union([v.literal(''), nullClears, schema]);
+export const clearable = <T extends v.GenericSchema>(schema: T) => valueFirst(v.union([v.literal(''), nullClears, schema]), schema);
 
 /** A string parameter, where "" (or null) clears. */
-export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => v.union([nullClears, schema]);
+export const clearableString = <T extends v.GenericSchema<string, string>>(schema: T) => valueFirst(v.union([nullClears, schema]), schema);
 
 /** "" or null: the parameter's clear. */
 export const isCleared = (value: unknown): value is '' | null => value === '' || value === null;

@@ -1,4 +1,4 @@
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { AnyDialect, Principal } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { type EndpointRow, resendEvent } from '../webhooks/index.ts';
@@ -152,8 +152,12 @@ export function webhookGatewayApi(dialects: readonly AnyDialect[], rt: Runtime):
   return api;
 }
 
-/** The paths of Stripe's webhook resources under a Stripe-like dialect's base (stripe-webhook-routes.ts). */
-const webhookPaths = '/:resource{webhook_endpoints|events}/*';
+/**
+ * The paths of Stripe's webhook resources under a Stripe-like dialect's base
+ * (stripe-webhook-routes.ts). Plain patterns: one with a regular expression in it would make Hono
+ * route the whole app with its slower trie router instead of the RegExpRouter.
+ */
+const webhookPaths = ['/webhook_endpoints/*', '/events/*'] as const;
 
 /** Whether a request's path (not its query) holds a NUL, percent-encoded as every client sends one. */
 export const hasNul = (url: string): boolean => /%00/.test(url.split('?', 1)[0]!);
@@ -168,7 +172,7 @@ export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDiale
     const routes = new Hono<GatewayEnv>();
     // On the webhook resources' paths only: mounted under the dialect's own base (Wooshpay's `/v1`),
     // a middleware on every path would run for each of its customer requests too.
-    routes.use(webhookPaths, async (c, next) => {
+    const guard: MiddlewareHandler<GatewayEnv> = async (c, next) => {
       markDialect(c, dialect.name);
       if (hasNul(c.req.url)) {
         // As the gateway API's (app.ts): a NUL names no endpoint or event, on PostgreSQL too.
@@ -178,7 +182,8 @@ export function mountWebhooks(app: Hono<GatewayEnv>, dialects: readonly AnyDiale
         return Response.json(body, { status });
       }
       await next();
-    });
+    };
+    for (const path of webhookPaths) routes.use(path, guard);
     routes.route('/', stripeWebhookRoutes(dialect, rt, afterAuth));
     const base = stripeLikeBase(dialect);
     app.route(`${dialect.routes.prefix}${base}`, routes);
