@@ -269,7 +269,8 @@ export const fieldsMeteroid = {
     toPatch: (vat) => (vat === null ? {} : { tax_ids: merge({ [vatType]: set(vatShown(vat)) }) }),
     render: (c) => vatEntry(c.tax_ids)?.value ?? null,
     fromPatch: ({ tax_ids }, losses) => (tax_ids ? vatSent(tax_ids, losses) : undefined),
-    parse: (shown) => ({ tax_ids: merge({ [vatType]: typeof shown === 'string' && shown !== '' ? set(vatShown(shown)) : clear }) }),
+    // A "" is a number Meteroid holds as given (toPatch sets it so), not the absence of one.
+    parse: (shown) => ({ tax_ids: merge({ [vatType]: typeof shown === 'string' ? set(vatShown(shown)) : clear }) }),
   }),
 } satisfies FieldTable;
 
