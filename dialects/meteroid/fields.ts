@@ -34,9 +34,17 @@ const notArray = v.custom<Record<string, unknown>>(
 );
 export const jsonObject = <T extends v.ObjectEntries>(entries: T) => v.pipe(notArray, v.object(entries));
 
-const CurrencyParamMeteroid = v.picklist(
-  currencyCodes,
-  (issue) => `unknown variant '${String(issue.input)}', expected an ISO 4217 code such as "EUR"`,
+const unknownCurrency = (issue: v.BaseIssue<unknown>) =>
+  `unknown variant '${String(issue.input)}', expected an ISO 4217 code such as "EUR"`;
+
+/**
+ * Meteroid's currency is an enum: serde refuses a code outside it while deserialising, as it does a
+ * wrong type (422), not as a rule (400). The custom check's issue is a type issue (errors.ts); the
+ * picklist after it states the codes (OpenAPI).
+ */
+const CurrencyParamMeteroid = v.pipe(
+  v.custom<(typeof currencyCodes)[number]>((input) => typeof input === 'string' && isCurrencyCode(input), unknownCurrency),
+  v.picklist(currencyCodes, unknownCurrency),
 );
 
 const CountryParam = v.pipe(
