@@ -43,10 +43,20 @@ const seed = file(
 );
 
 const failure = (args: readonly string[], env: Record<string, string>) =>
-  promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } }).then(
+  // The timeout only ends a command that did not refuse but ran on (a server), so the test fails on its exit code.
+  promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).then(
     () => ({ code: 0, stderr: '' }),
     (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
   );
+
+/** A dev command refused under NODE_ENV=production: exit 1, one line naming the override. */
+async function refusedInProduction(args: readonly string[], env: Record<string, string>, what: string): Promise<void> {
+  const refused = await failure(args, env);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toBe(
+    `custgate: ${what}: it is refused with NODE_ENV=production; add --allow-production to load the file anyway\n`,
+  );
+}
 
 async function withTenant<T>(env: Record<string, string>, run: (tenant: CreatedTenant, app: ReturnType<typeof createApp>) => Promise<T>) {
   const store = await openStore(env);
@@ -115,11 +125,7 @@ describe('custgate fixtures load', () => {
     const env = { ...testEnv, ...testDatabaseEnv() };
     await withTenant(env, async (tenant) => {
       const production = { ...env, NODE_ENV: 'production' };
-      const refused = await failure(['fixtures', 'load', seed, '--tenant', 'seeded'], production);
-      expect(refused.code).toBe(1);
-      expect(refused.stderr).toBe(
-        'custgate: fixtures load is a development command: it is refused with NODE_ENV=production; add --allow-production to load the file anyway\n',
-      );
+      await refusedInProduction(['fixtures', 'load', seed, '--tenant', 'seeded'], production, 'fixtures load is a development command');
       const store = await openStore(env);
       try {
         expect(await store.countCustomers(tenant.tenant.id)).toBe(0);
@@ -363,6 +369,33 @@ describe.skipIf(testBackend() !== 'sqlite')('serve --fixtures and startGateway f
         expect(await names(tenant)).toEqual(['Acme', 'Acme books', 'Jenny Rosen']);
       } finally {
         await gateway.stop();
+      }
+    });
+  }, 120_000);
+
+  // `fixtures load` asks for --allow-production there; `serve --fixtures` loaded the file anyway
+  // (the server started, three made-up customers written into the production store).
+  it('serve --fixtures is refused with NODE_ENV=production, in one line and exit 1, writing nothing, unless --allow-production says so', async () => {
+    const env = { ...testEnv, ...testDatabaseEnv() };
+    await withTenant(env, async (tenant) => {
+      const production = { ...env, NODE_ENV: 'production' };
+      await refusedInProduction(
+        ['serve', '--no-demo', '-H', '127.0.0.1', '-p', '0', '--fixtures', seed],
+        production,
+        'serve --fixtures is a development option',
+      );
+      const store = await openStore(env);
+      try {
+        expect(await store.countCustomers(tenant.tenant.id)).toBe(0);
+        const gateway = await startGatewayProcess(production, ['--fixtures', seed, '--allow-production']);
+        try {
+          expect(gateway.output()).toContain('loaded 3 customer(s)');
+        } finally {
+          await gateway.stop();
+        }
+        expect(await store.countCustomers(tenant.tenant.id)).toBe(3);
+      } finally {
+        await store.executor.close();
       }
     });
   }, 120_000);

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/open-store.ts';
 import type { Store } from '../src/store/index.ts';
-import { testEnv } from './support/gateway.ts';
+import { dialects, fixturesOf } from '../dialects/index.ts';
+import { type AnyDialect, GatewayError } from '../src/contract/dialect.ts';
+import { jsonInit, testEnv } from './support/gateway.ts';
 import { createApp, type CreatedTenant, createTenant } from './support/registered.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
@@ -53,12 +55,13 @@ describe.skipIf(testBackend() !== 'postgres')('a PostgreSQL connection ended und
     await store?.executor.close();
   });
 
-  it("answers 503 + Retry-After in the dialect's envelope, logs store_unavailable, and the next request is served", async () => {
+  /** `send`'s request, its backend ended while it waits on a row lock this test holds. */
+  async function endedUnderLock(send: () => Response | Promise<Response>): Promise<Response> {
     await locker.query('BEGIN');
     // Every customer of this test's own schema: the update below waits for this lock.
     await locker.query('SELECT 1 FROM customers FOR UPDATE');
     const lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    const pending = update('During');
+    const pending = Promise.resolve(send());
     // Only the backends this test's own lock blocks: the request's, on this test's schema.
     let ended = 0;
     while (ended === 0) {
@@ -70,9 +73,16 @@ describe.skipIf(testBackend() !== 'postgres')('a PostgreSQL connection ended und
     }
     const res = await pending;
     await locker.query('ROLLBACK');
+    return res;
+  }
+
+  it("answers 503 + Retry-After in the dialect's envelope, logs store_unavailable, and the next request is served", async () => {
+    const res = await endedUnderLock(() => update('During'));
     expect(res.status, await res.clone().text()).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
-    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('api_error');
+    // Stripe's own unavailability: api_error with no code. It said lock_timeout, Stripe's code for
+    // an object another request holds, which a lost database is not.
+    expect(await res.json()).toEqual({ error: { type: 'api_error', message: 'The store did not answer in time; retry shortly.' } });
     expect(logged).toContain('store_unavailable');
     expect(logged).not.toContain('unhandled_error');
 
@@ -81,5 +91,23 @@ describe.skipIf(testBackend() !== 'postgres')('a PostgreSQL connection ended und
     expect(again.status, await again.clone().text()).toBe(200);
     const read = await app.request(`/gateway/v1/customers/${id}`, { headers: auth() });
     expect(((await read.json()) as { name: string; version: number }).name).toBe('After');
+  });
+
+  // Each dialect's update, its connection ended the same way: a 5xx in its own envelope, as it
+  // answers any outage of its own, with Retry-After; Connhex (Stripe underneath) as Wooshpay.
+  it.each(Object.values(dialects) as AnyDialect[])('$name: 503 + Retry-After in its own envelope', async (d) => {
+    const headers = fixturesOf(d).auth(tenant.credentials[d.name]!);
+    const collection = `${d.routes.prefix}${d.routes.collection}`;
+    const made = await app.request(collection, jsonInit('POST', fixturesOf(d).create, headers));
+    expect(made.status).toBe(d.wire.createdStatus);
+    const ref = fixturesOf(d).idOf(await made.json());
+    const res = await endedUnderLock(() =>
+      app.request(`${collection}/${ref}`, jsonInit(d.routes.update, fixturesOf(d).setName('During'), headers)),
+    );
+    expect(res.status, await res.clone().text()).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    const message = 'The store did not answer in time; retry shortly.';
+    expect(await res.json()).toEqual(d.wire.renderError(new GatewayError('unavailable', message)).body);
+    expect(JSON.stringify(d.wire.renderError(new GatewayError('unavailable', message)).body)).not.toContain('lock_timeout');
   });
 });

@@ -62,6 +62,37 @@ describe('wooshpay: metadata keys that are numbers, in a form body', () => {
   });
 });
 
+// `metadata[]=x` names no key: Rack, under Stripe, reads it as a list where Stripe takes a hash of
+// named keys (https://docs.stripe.com/api/metadata), which Stripe refuses as an invalid hash. It was
+// stored under the key "0", as a JSON list's items were under their positions.
+describe('wooshpay: metadata that names no key', () => {
+  const d = 'wooshpay';
+  const collection = '/v1/customers';
+  it.each([
+    ['metadata[]=x', 'metadata[]=x&name=Other'],
+    ['metadata[]=x twice', 'metadata[]=x&metadata[]=y'],
+  ])('%s is a 400 naming metadata, and nothing is written', async (_, body) => {
+    const c = await create(d, { name: 'Keys', metadata: { kept: 'yes' } });
+    const res = await formWrite(`${collection}/${c.ids.public_id}`, d, body);
+    expect(res.status, await res.clone().text()).toBe(400);
+    const { error } = (await res.json()) as { error: { type: string; param?: string; message: string } };
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'metadata', message: expect.stringContaining('Invalid hash') });
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ name: 'Keys', metadata: { kept: 'yes' }, version: c.version });
+  });
+
+  it('a JSON list is a 400 too', async () => {
+    const c = await create(d, { name: 'Keys', metadata: { kept: 'yes' } });
+    const res = await gw.request(`${collection}/${c.ids.public_id}`, {
+      method: 'POST',
+      headers: { ...auth(d), 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: ['x'] }),
+    });
+    expect(res.status, await res.clone().text()).toBe(400);
+    expect(((await res.json()) as { error: { param?: string } }).error.param).toBe('metadata');
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ metadata: { kept: 'yes' }, version: c.version });
+  });
+});
+
 it('connhex: a list sent with a gap in its indices is a 400 naming it, and nothing is written', async () => {
   const c = await create('connhex', { name: 'Locales', preferred_locales: ['de'] });
   const res = await formWrite(`/connhex/customers/${c.ids.public_id}`, 'connhex', 'preferred_locales[1]=fr&name=Other');

@@ -356,3 +356,22 @@ describe('proxy: a Meteroid address city "" is held where the provider holds "",
     },
   );
 });
+
+// Meteroid keeps a vat_number "" as given (a string; only null leaves it unchanged) and shows it
+// back as "". The client half read that "" as no VAT number: the create was refused ("would keep []
+// instead") and a provider's "" came back here as null, so the "" a client read did not stay.
+describe('proxy: a Meteroid vat_number "" into a Meteroid upstream', () => {
+  it('is created as "", held there as "", and written back as read changes nothing', async () => {
+    const id = await created('meteroid', 'meteroid', { name: 'Blank VAT', currency: 'EUR', vat_number: '' });
+    const blank = [{ type: 'VAT', value: '', country: null }];
+    const { local, remote } = await bothSides('meteroid', id);
+    expect([local.tax_ids, remote.tax_ids]).toEqual([blank, blank]);
+
+    const shown = await call('meteroid', 'meteroid', 'GET', `/${id}`, undefined);
+    expect(shown.body.vat_number).toBe('');
+    const echoed = await call('meteroid', 'meteroid', 'PATCH', `/${id}`, { vat_number: shown.body.vat_number });
+    expect(echoed.status, JSON.stringify(echoed.body)).toBe(200);
+    expect(echoed.body).toEqual(shown.body);
+    expect(await bothSides('meteroid', id)).toEqual({ local, remote, remoteUuid: expect.any(String) });
+  });
+});

@@ -34,9 +34,17 @@ const notArray = v.custom<Record<string, unknown>>(
 );
 export const jsonObject = <T extends v.ObjectEntries>(entries: T) => v.pipe(notArray, v.object(entries));
 
-const CurrencyParamMeteroid = v.picklist(
-  currencyCodes,
-  (issue) => `unknown variant '${String(issue.input)}', expected an ISO 4217 code such as "EUR"`,
+const unknownCurrency = (issue: v.BaseIssue<unknown>) =>
+  `unknown variant '${String(issue.input)}', expected an ISO 4217 code such as "EUR"`;
+
+/**
+ * Meteroid's currency is an enum: serde refuses a code outside it while deserialising, as it does a
+ * wrong type (422), not as a rule (400). The custom check's issue is a type issue (errors.ts); the
+ * picklist after it states the codes (OpenAPI).
+ */
+const CurrencyParamMeteroid = v.pipe(
+  v.custom<(typeof currencyCodes)[number]>((input) => typeof input === 'string' && isCurrencyCode(input), unknownCurrency),
+  v.picklist(currencyCodes, unknownCurrency),
 );
 
 const CountryParam = v.pipe(
@@ -269,7 +277,8 @@ export const fieldsMeteroid = {
     toPatch: (vat) => (vat === null ? {} : { tax_ids: merge({ [vatType]: set(vatShown(vat)) }) }),
     render: (c) => vatEntry(c.tax_ids)?.value ?? null,
     fromPatch: ({ tax_ids }, losses) => (tax_ids ? vatSent(tax_ids, losses) : undefined),
-    parse: (shown) => ({ tax_ids: merge({ [vatType]: typeof shown === 'string' && shown !== '' ? set(vatShown(shown)) : clear }) }),
+    // A "" is a number Meteroid holds as given (toPatch sets it so), not the absence of one.
+    parse: (shown) => ({ tax_ids: merge({ [vatType]: typeof shown === 'string' ? set(vatShown(shown)) : clear }) }),
   }),
 } satisfies FieldTable;
 

@@ -164,6 +164,23 @@ describe('meteroid over HTTP: errors', () => {
     await expectError(await patch(id, { billing_address: [] }), 422, 'BAD_REQUEST', /billing_address/);
   });
 
+  // Meteroid's currency is an enum (the seed lists its codes): serde refuses a code outside it as
+  // it refuses a wrong type, "unknown variant", a deserialisation error. It was a 400 "Invalid input".
+  it('answers a currency outside its codes with 422, as a wrong type, and writes nothing', async () => {
+    const { id } = await create();
+    const before = await gw.canonical(id);
+    for (const currency of ['eur', 'XYZ', 42]) {
+      await expectError(
+        await patch(id, { currency, name: 'Other' }),
+        422,
+        'BAD_REQUEST',
+        /^Failed to deserialize the JSON body into the target type: currency: unknown variant/,
+      );
+    }
+    await expectError(await call('POST', base, { name: 'Bad Currency', currency: 'XYZ' }), 422, 'BAD_REQUEST', /currency/);
+    expect(await gw.canonical(id)).toEqual(before);
+  });
+
   it('answers a Content-Type other than JSON with 415', async () => {
     const { id } = await create();
     await expectError(await raw(id, 'name=x', 'application/x-www-form-urlencoded'), 415, 'BAD_REQUEST', /application\/json/);
@@ -172,7 +189,6 @@ describe('meteroid over HTTP: errors', () => {
 
   it('refuses a value outside the rules with 400 "Invalid input: …", naming the field', async () => {
     const { id } = await create();
-    await expectError(await patch(id, { currency: 'eur' }), 400, 'BAD_REQUEST', /^Invalid input: currency: /);
     await expectError(await patch(id, { billing_address: { country: 'Narnia' } }), 400, 'BAD_REQUEST', /billing_address\.country/);
     await expectError(
       await patch(id, { custom_taxes: [{ name: 'T', rate: 'ten', tax_code: 'T' }] }),

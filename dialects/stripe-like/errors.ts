@@ -116,7 +116,14 @@ export function stripeErrorRenderer(options: StripeErrorOptions): (e: GatewayErr
     upstream_timeout: { status: 504, error: (e) => ({ type: 'api_error', message: e.message }) },
     loop_detected: { status: 508, error: (e) => ({ type: 'api_error', code: 'loop_detected', message: e.message }) },
     rate_limited: { status: 429, error: (e) => ({ type: 'rate_limit_error', code: 'rate_limit', message: e.message }) },
-    unavailable: { status: 503, error: (e) => ({ type: 'api_error', code: 'lock_timeout', message: e.message }) },
+    // Stripe's lock_timeout is an object another request holds: a store held by another writer. A
+    // store lost or silent (PostgreSQL restarted, a connection ended) is Stripe's own outage, a
+    // plain api_error, as are the gateway's other unavailabilities.
+    unavailable: {
+      status: 503,
+      error: (e) =>
+        e.details.busy ? { type: 'api_error', code: 'lock_timeout', message: e.message } : { type: 'api_error', message: e.message },
+    },
     internal: { status: 500, error: () => ({ type: 'api_error', message: 'An unexpected error occurred. Please retry.' }) },
   } satisfies Record<ErrorCode, Rendered>;
   return (e) => {

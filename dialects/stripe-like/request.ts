@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { isCountryCode, isEmail, keptExactly, limits, maxChars } from '../../schemas/index.ts';
+import { isIndexKeyed } from '../../src/contract/body.ts';
 import { limit } from '../../src/contract/held-limits.ts';
 import { valueFirst } from '../shared/clear-or-value.ts';
 
@@ -75,6 +76,9 @@ export const metadataMaxKeysStripe = 50;
  * 50 count the keys it changes (`limit`; the stored count is src/core/write-checks.ts's).
  */
 export const MetadataParam = v.pipe(
+  // A list names no key: `metadata[]=x` was stored under "0", a JSON list's items under their
+  // positions. A form's `metadata[0]=x` is the key "0" (the stripe SDK writes {0: 'x'} so).
+  v.custom<Record<string, unknown>>((input) => !Array.isArray(input) || isIndexKeyed(input), 'Invalid hash'),
   v.record(
     v.pipe(v.string(), limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.'))),
     v.pipe(

@@ -7,6 +7,7 @@ import { openStore } from '../open-store.ts';
 import type { FixtureLoad, LoadedFixtures } from '../gateway/fixtures.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listCredentials, listTenants } from '../store/tenant-admin.ts';
+import { printAnswer } from './output.ts';
 
 // `custgate fixtures load <file> --tenant t`: seed a dev database (src/gateway/fixtures.ts).
 
@@ -79,10 +80,10 @@ export function registerFixtureCommands(program: Command, env: Env, all: readonl
         const tenant = await findTenant(store, opts.tenant);
         const loaded = await loadFixtureFile(store, loadConfig(env), all, tenant.id, file);
         const names = Object.keys(loaded.customers);
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify({ object: 'fixtures', tenant: { id: tenant.id, name: tenant.name }, customers: loaded.customers })}\n`
-            : `Loaded ${names.length} customer(s) into ${tenant.name} (${tenant.id}): ${names.join(', ')}\n`,
+        printAnswer(
+          opts.json,
+          { object: 'fixtures', tenant: { id: tenant.id, name: tenant.name }, customers: loaded.customers },
+          () => `Loaded ${names.length} customer(s) into ${tenant.name} (${tenant.id}): ${names.join(', ')}\n`,
         );
       } finally {
         await store.executor.close();

@@ -10,6 +10,7 @@ import { eventTypes } from '../webhooks/events.ts';
 import { webhooksFor } from '../webhooks/index.ts';
 import type { WebhookStore } from '../webhooks/store.ts';
 import { forwardUrl, forwardedLines } from './listen-lines.ts';
+import { printLine } from './output.ts';
 
 // Local development, as `stripe listen` and `stripe trigger` do it
 // (https://docs.stripe.com/cli/listen, https://docs.stripe.com/cli/trigger): `listen` forwards a
@@ -65,14 +66,14 @@ export function registerListenCommands(program: Command, env: Env, all: readonly
       // a secret nobody holds any more) to the URL a new listen forwards to, for the retry window.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop());
       while (!stopping) {
-        await webhooks.dispatcher.drain().catch((error: unknown) => console.error(`custgate: ${(error as Error).message}`));
+        await webhooks.dispatcher.drain().catch((error: unknown) => printLine(`custgate: ${(error as Error).message}`, process.stderr));
         const attempts = await webhooks.repo.attempts(tenant.id, endpoint.id, 100).catch(() => []);
         const fresh = attempts.filter((a) => !seen.has(a.id)).reverse();
         for (const a of fresh) {
           const type = await eventType(webhooks.repo, tenant.id, endpoint.id, a.event_id).catch(() => 'event');
           const at = new Date(a.created_at);
           for (const line of forwardedLines({ at, type, eventId: a.event_id, url: endpoint.url, status: a.status, error: a.error })) {
-            console.log(line);
+            printLine(line);
           }
         }
         seen = new Set(attempts.map((a) => a.id));

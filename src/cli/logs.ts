@@ -5,6 +5,7 @@ import { openStore } from '../open-store.ts';
 import { mintToken } from '../gateway/tenants.ts';
 import type { LoggedRequest } from '../contract/request-log.ts';
 import { findTenant } from '../store/tenant-admin.ts';
+import { printAnswer } from './output.ts';
 import { localBase } from './tenants.ts';
 
 // `custgate logs tail --tenant t`, after `stripe logs tail`: follows a running gateway's request
@@ -91,8 +92,7 @@ export function registerLogsCommands(program: Command, env: Env, all: readonly A
         // Newest first from the server; printed oldest first, each once. What left the server's
         // last 100 cannot come back, so only this answer's entries need remembering.
         const batch = body.data.toReversed();
-        for (const entry of batch)
-          if (!seen.has(keyOf(entry))) process.stdout.write(opts.json ? `${JSON.stringify(entry)}\n` : line(entry));
+        for (const entry of batch) if (!seen.has(keyOf(entry))) printAnswer(opts.json, entry, () => line(entry));
         seen = new Set(batch.map(keyOf));
         await sleep(opts.interval);
       }

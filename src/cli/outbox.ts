@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { queryBuilder } from '../store/compiler.ts';
 import type { DeliveryKey, DeliveryState, Store } from '../store/index.ts';
 import { deliveryView, parseDeliveryId, shadowSummary } from '../outbox/views.ts';
+import { printAnswer } from './output.ts';
 
 // `custgate outbox list|retry|drop` and `custgate shadow report` (docs/migrating.md).
 
@@ -35,8 +36,7 @@ function keysOf(ids: readonly string[]) {
   });
 }
 
-const print = (json: boolean | undefined, value: unknown, text: () => string) =>
-  process.stdout.write(`${json ? JSON.stringify(value) : text()}\n`);
+const print = (json: boolean | undefined, value: unknown, text: () => string) => printAnswer(json, value, () => `${text()}\n`);
 
 /** `--limit`: a whole number from 1 (SQLite reads a negative LIMIT as none, and a word failed as "datatype mismatch"). */
 function limitOption(value: string): number {

@@ -1,6 +1,7 @@
 import type { IssuedCredentials } from '../contract/dialect.ts';
 import type { Registry } from '../contract/registry.ts';
 import type { CreatedTenant } from '../gateway/tenants.ts';
+import { terminalJson, terminalLines, terminalName } from '../upstream/terminal-text.ts';
 
 /** Shell-quotes a value for printed commands and export lines. */
 export const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
@@ -43,11 +44,33 @@ export function printDemo(
   write(lines.join('\n'));
 }
 
+/**
+ * A command's answer on stdout: one JSON line, or its text. Both carry stored values (tenant and
+ * customer names, provider URLs and errors, logged requests) that anyone with a key could have
+ * written: nothing in them that a terminal acts on reaches it (terminal-text.ts), the text's line
+ * breaks aside, and the JSON is the same value to a parser.
+ */
+export function printAnswer(json: boolean | undefined, value: unknown, human: () => string): void {
+  if (json) printJson(value);
+  else process.stdout.write(terminalLines(human()));
+}
+
+/** One JSON line on stdout, escaped as printAnswer's. */
+export const printJson = (value: unknown): void => {
+  process.stdout.write(`${terminalJson(value)}\n`);
+};
+
+/** One line of text on stdout (or `stream`), escaped as printAnswer's. */
+export const printLine = (text: string, stream: NodeJS.WriteStream = process.stdout): void => {
+  stream.write(`${terminalLines(text)}\n`);
+};
+
 /** Rows as aligned columns, for the human form of list commands. */
 export function table<R extends object>(rows: readonly R[], columns: readonly (keyof R & string)[]): string {
   const cells = [
     columns as readonly string[],
-    ...rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c])))),
+    // Escaped per cell, so the columns line up as printed.
+    ...rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : terminalName(String(r[c]))))),
   ];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   return `${cells

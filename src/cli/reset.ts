@@ -5,6 +5,7 @@ import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { type ResetReport, resetAnswer, resetTenant } from '../store/tenant-reset.ts';
 import { fixturesLivemode, readFixtureFile } from './fixtures.ts';
+import { printAnswer } from './output.ts';
 
 // `custgate reset --tenant t`: the CLI form of POST /gateway/v1/reset, for a dev database, with the
 // same answer (docs/dev-server.md). It reaches the database only, so it cannot know the fixtures a
@@ -46,11 +47,7 @@ export function registerResetCommand(program: Command, env: Env, dialects: () =>
           (await load(store).catch((error: unknown) => Promise.reject(loadFailed(error, tenant, deleted, opts.fixtures)))).customers;
         const answer = resetAnswer(tenant, deleted, fixtures);
         const loaded = fixtures ? ` Loaded ${Object.keys(fixtures).length} fixture(s): ${Object.keys(fixtures).join(', ')}.` : '';
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify(answer)}\n`
-            : `Reset ${tenant.name} (${tenant.id}): ${deleted.customers} customer(s) deleted.${loaded}\n`,
-        );
+        printAnswer(opts.json, answer, () => `Reset ${tenant.name} (${tenant.id}): ${deleted.customers} customer(s) deleted.${loaded}\n`);
       } finally {
         await store.executor.close();
       }

@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import { openStore } from '../open-store.ts';
 import { replaceSigningKey } from '../store/signing-keys.ts';
 import { findTenant } from '../store/tenant-admin.ts';
+import { printAnswer } from './output.ts';
 import { duration } from './tenants.ts';
 
 // `custgate tenant rotate-signing-key <tenant>`: a new JWT signing key for one tenant, the old one
@@ -32,12 +33,13 @@ export function registerSigningKeyCommands(program: Command, env: Env): void {
           rotated_at: now.toISOString(),
           old_key_retires_at: retiring?.until ?? null,
         };
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify(result)}\n`
-            : `New signing key for ${found.name} (${found.id}). ${
-                retiring ? `Tokens signed with the old key verify until ${retiring.until}.` : 'No old key verifies any more.'
-              } Mint new tokens with \`custgate token mint ${found.id} --dialect <connhex|bigcapital>\`; running gateways pick the key up within CUSTGATE_KEY_CACHE_TTL_MS.\n`,
+        printAnswer(
+          opts.json,
+          result,
+          () =>
+            `New signing key for ${found.name} (${found.id}). ${
+              retiring ? `Tokens signed with the old key verify until ${retiring.until}.` : 'No old key verifies any more.'
+            } Mint new tokens with \`custgate token mint ${found.id} --dialect <connhex|bigcapital>\`; running gateways pick the key up within CUSTGATE_KEY_CACHE_TTL_MS.\n`,
         );
       } finally {
         await store.executor.close();

@@ -6,6 +6,7 @@ import { randomBase62 } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { deleteSimulateRule, insertSimulateRule, listSimulateRules, ruleView } from '../store/simulate-rules.ts';
 import { findTenant } from '../store/tenant-admin.ts';
+import { printAnswer } from './output.ts';
 import { type Env, withStore } from './with-store.ts';
 
 // `custgate simulate add|list|remove --tenant t`: the CLI form of /gateway/v1/simulate. Rules are
@@ -38,9 +39,7 @@ export function registerSimulateCommands(program: Command, env: Env, all: readon
         await withTenant(env, opts.tenant, async (store, tenant) => {
           const row = { id: `sim_${randomBase62(14)}`, tenant_id: tenant.id, ...spec, created_at: new Date().toISOString() };
           await insertSimulateRule(store, row);
-          process.stdout.write(
-            opts.json ? `${JSON.stringify(ruleView(row))}\n` : `Added ${describeRule(ruleView(row))} for ${tenant.name}.\n`,
-          );
+          printAnswer(opts.json, ruleView(row), () => `Added ${describeRule(ruleView(row))} for ${tenant.name}.\n`);
         });
       },
     );
@@ -53,8 +52,9 @@ export function registerSimulateCommands(program: Command, env: Env, all: readon
       await withTenant(env, opts.tenant, async (store, tenant) => {
         const data = (await listSimulateRules(store, tenant.id)).map(ruleView);
         // A bare array, as `tenant list`, `upstream list` and `webhook list` print.
-        if (opts.json) process.stdout.write(`${JSON.stringify(data)}\n`);
-        else process.stdout.write(data.length === 0 ? `No simulate rules for ${tenant.name}.\n` : `${data.map(describeRule).join('\n')}\n`);
+        printAnswer(opts.json, data, () =>
+          data.length === 0 ? `No simulate rules for ${tenant.name}.\n` : `${data.map(describeRule).join('\n')}\n`,
+        );
       });
     });
   simulate

@@ -6,7 +6,7 @@ import { openStore } from '../open-store.ts';
 import type { Store } from '../store/index.ts';
 import { findTenant, listCredentials, listTenants, revokeCredentials } from '../store/tenant-admin.ts';
 import { type CreatedTenant, createTenant, mintToken, reissueCredentials } from '../gateway/tenants.ts';
-import { durationSeconds, envLines, printDemo, table } from './output.ts';
+import { durationSeconds, envLines, printAnswer, printDemo, printJson, table } from './output.ts';
 import { givenFrom, givenKeyOptions } from './given-keys.ts';
 
 // Tenant lifecycle: create, list, rotate and revoke credentials, mint JWTs. Every command has a
@@ -52,9 +52,7 @@ async function withStore<T>(env: Env, work: (store: Store) => Promise<T>): Promi
   }
 }
 
-const print = (json: boolean | undefined, value: unknown, human: () => string): void => {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : human());
-};
+const print = printAnswer;
 
 const credentialLines = (credentials: IssuedCredentials): string =>
   Object.entries(credentials)
@@ -97,7 +95,7 @@ export function registerTenantCommands(program: Command, env: Env, registry: Reg
           createTenant(store, config, name, { livemode, dialects: all, ...(given ? { given } : {}) }),
         );
       }
-      if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+      if (opts.json) printJson(created);
       else if (opts.env) process.stdout.write(envLines(created, localBase(env)));
       else printDemo(registry, created, localBase(env), console.log, 'the tenant');
     });

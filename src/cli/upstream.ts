@@ -18,6 +18,7 @@ import { keyringFor } from '../upstream/secrets.ts';
 import { type CreateAttemptView, clearCreateAttempt, listCreateAttempts } from '../upstream/stuck-creates.ts';
 import { resync } from '../outbox/resync.ts';
 import { bookCommands } from './book.ts';
+import { printAnswer, printJson, printLine } from './output.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import type { Store } from '../store/index.ts';
 
@@ -31,7 +32,7 @@ const line = (u: UpstreamView) =>
 
 /** Each warning on stderr, as `upstream add` prints them. */
 const printWarnings = (warnings: readonly string[] | undefined): void => {
-  for (const warning of warnings ?? []) console.error(`custgate: warning: ${warning}`);
+  for (const warning of warnings ?? []) printLine(`custgate: warning: ${warning}`, process.stderr);
 };
 
 export function upstreamCommands(program: Command, env: Env, source: DialectSource): void {
@@ -84,7 +85,7 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
           };
           return addUpstreamChecked(store, admin, await tenantId(store, ref), input, probe);
         });
-        console.log(opts.json ? JSON.stringify(added) : `added ${line(added)}`);
+        printAnswer(opts.json, added, () => `added ${line(added)}\n`);
         printWarnings(added.warnings);
       },
     );
@@ -99,7 +100,7 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
       );
       const shown = (u: (typeof listed)[number]) =>
         u.credentials_readable ? line(u) : `${line(u)}  CREDENTIALS UNREADABLE: re-add it with its credentials`;
-      console.log(opts.json ? JSON.stringify(listed) : listed.map(shown).join('\n') || '(no upstreams)');
+      printAnswer(opts.json, listed, () => `${listed.map(shown).join('\n') || '(no upstreams)'}\n`);
     });
   upstream
     .command('show <tenant> <upstream-id>')
@@ -107,9 +108,9 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
     .option('--json', 'print it as JSON')
     .action(async (ref: string, id: string, opts: { json?: boolean }) => {
       const shown = await withStore(env, async (store) => upstreamDetail(store, await tenantId(store, ref), id));
-      if (opts.json) return console.log(JSON.stringify(shown));
+      if (opts.json) return printJson(shown);
       const steps = shown.history.map((h) => `  ${h.at}  ${h.event}  ${h.previous_mode ? `${h.previous_mode} -> ` : ''}${h.mode}`);
-      console.log([line(shown), `  ${shown.links} links`, ...steps].join('\n'));
+      printLine([line(shown), `  ${shown.links} links`, ...steps].join('\n'));
     });
   upstream
     .command('mode <tenant> <upstream-id> <mode>')
@@ -122,7 +123,7 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
         await changeMode(store, tenant, id, mode);
         return withGrantWarnings(store, await upstreamDetail(store, tenant, id));
       });
-      console.log(opts.json ? JSON.stringify(changed) : `changed ${line(changed)}`);
+      printAnswer(opts.json, changed, () => `changed ${line(changed)}\n`);
       printWarnings(changed.warnings);
     });
   upstream
@@ -138,8 +139,8 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
         const promoted = await promote(store, tenant, id, new Date(), opts.force === true);
         return { ...promoted, upstream: await withGrantWarnings(store, await upstreamDetail(store, tenant, id)) };
       });
-      if (done.forced) console.error(`warning: promoted by force past: ${done.blockers.join('; ')}`);
-      console.log(opts.json ? JSON.stringify({ ...done.upstream, forced: done.forced }) : `promoted ${line(done.upstream)}`);
+      if (done.forced) printLine(`warning: promoted by force past: ${done.blockers.join('; ')}`, process.stderr);
+      printAnswer(opts.json, { ...done.upstream, forced: done.forced }, () => `promoted ${line(done.upstream)}\n`);
       printWarnings(done.upstream.warnings);
     });
   upstream
@@ -154,12 +155,12 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
     .option('--json', 'print the result as JSON')
     .action(async (ref: string, id: string, opts: { customer?: string[]; json?: boolean }) => {
       const done = await withStore(env, async (store) => resync(store, await tenantId(store, ref), id, opts.customer ?? [], new Date()));
-      if (opts.json) return console.log(JSON.stringify(done));
+      if (opts.json) return printJson(done);
       const of = done.from === 'named' ? 'named' : `the last reconciliation (${done.reconciled_at}) found different`;
-      console.log(
+      printLine(
         `queued the whole local state of ${done.queued.length} customers ${of} for upstream ${done.upstream}; a running gateway delivers them`,
       );
-      for (const s of done.skipped) console.error(`custgate: ${s.customer} not queued: ${s.reason}`);
+      for (const s of done.skipped) printLine(`custgate: ${s.customer} not queued: ${s.reason}`, process.stderr);
       if (done.truncated)
         console.error(
           'custgate: the reconciliation named only its first differing customers: reconcile and resync again once these are delivered',
@@ -175,7 +176,7 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
         await demote(store, tenant, id, new Date());
         return upstreamDetail(store, tenant, id);
       });
-      console.log(opts.json ? JSON.stringify(done) : `demoted ${line(done)}`);
+      printAnswer(opts.json, done, () => `demoted ${line(done)}\n`);
     });
   upstream
     .command('webhook-secret <tenant> <upstream-id> [secret]')
@@ -219,11 +220,11 @@ export function upstreamCommands(program: Command, env: Env, source: DialectSour
       const { clear } = opts;
       if (clear !== undefined) {
         await withStore(env, async (store) => clearCreateAttempt(store, await tenantId(store, ref), id, clear, new Date()));
-        console.log(opts.json ? JSON.stringify({ cleared: clear }) : `cleared the create recorded for ${clear} at ${id}`);
+        printAnswer(opts.json, { cleared: clear }, () => `cleared the create recorded for ${clear} at ${id}\n`);
         return;
       }
       const listed = await withStore(env, async (store) => listCreateAttempts(store, await tenantId(store, ref), id));
-      console.log(opts.json ? JSON.stringify(listed) : listed.map(attemptLine).join('\n') || '(no recorded creates)');
+      printAnswer(opts.json, listed, () => `${listed.map(attemptLine).join('\n') || '(no recorded creates)'}\n`);
     });
   bookCommands(upstream, env, source);
 }

@@ -5,7 +5,7 @@ import { openStore } from '../open-store.ts';
 import { findTenant } from '../store/tenant-admin.ts';
 import { parseEventId } from '../webhooks/events.ts';
 import { type EndpointRow, resendEvent, type Webhooks, webhooksFor } from '../webhooks/index.ts';
-import { durationSeconds, table } from './output.ts';
+import { durationSeconds, printAnswer, table } from './output.ts';
 
 // `custgate webhook …`: a tenant's webhook endpoints from the command line (docs/webhooks.md).
 // What the commands change, the running server sends (it polls for due deliveries).
@@ -44,9 +44,7 @@ const shown = (row: EndpointRow, now = new Date()) => {
   };
 };
 
-const out = (json: boolean | undefined, value: unknown, human: () => string): void => {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : human());
-};
+const out = printAnswer;
 
 const overlap = (value: string): number => {
   try {

@@ -179,6 +179,23 @@ export function queryExpand(url: string): unknown[] {
   return Array.isArray(expand) ? expand : [expand];
 }
 
+const indexKeyed = Symbol('index-keyed');
+
+/**
+ * A form's list written with indices (`metadata[0]=a`, `expand[0]=x`, as the stripe SDK writes
+ * both a hash with number keys and a list): Rack, under Stripe, reads it as a hash of those keys,
+ * taken as a list where one is expected. `metadata[]=a` is a list only, and names no key: a hash
+ * parameter (Stripe's metadata) refuses it, and a JSON list, where this is false.
+ */
+export const isIndexKeyed = (value: unknown): boolean => Array.isArray(value) && indexKeyed in value;
+
+/** A form parameter's name -> its segments, an empty one where it has `[]` (`a[][b]` -> a, "", b). */
+const nameSegments = (name: string): string[] => {
+  const open = name.indexOf('[');
+  if (open < 0) return [name];
+  return [name.slice(0, open), ...Array.from(name.slice(open).matchAll(/\[([^\]]*)\]/g), (m) => m[1] ?? '')];
+};
+
 /**
  * `metadata[7]=x` is a hash key to a Stripe client (the stripe SDK writes `metadata: {7: 'x'}` so)
  * and an array index to qs, which closed the array's holes: the key 7 was stored as 0, and
@@ -186,17 +203,21 @@ export function queryExpand(url: string): unknown[] {
  * (`expand[0]=a&expand[1]=b`, `metadata[0]=a`) stays an array, and a hash schema (valibot's
  * record) reads its indices as the same keys.
  */
-function keyedWhereSparse(value: unknown): unknown {
+function keyedWhereSparse(value: unknown, listed: ReadonlySet<string>, path: readonly string[] = []): unknown {
   if (Array.isArray(value)) {
     const given = Object.keys(value);
-    if (given.length === value.length) return value.map(keyedWhereSparse);
+    if (given.length === value.length) {
+      const list = value.map((item, i) => keyedWhereSparse(item, listed, [...path, String(i)]));
+      if (!listed.has(JSON.stringify(path))) Object.defineProperty(list, indexKeyed, { value: true });
+      return list;
+    }
     const out: Record<string, unknown> = Object.create(null);
-    for (const index of given) out[index] = keyedWhereSparse(value[Number(index)]);
+    for (const index of given) out[index] = keyedWhereSparse(value[Number(index)], listed, [...path, index]);
     return out;
   }
   if (value === null || typeof value !== 'object') return value;
   const out = value as Record<string, unknown>;
-  for (const key of Object.keys(out)) out[key] = keyedWhereSparse(out[key]);
+  for (const key of Object.keys(out)) out[key] = keyedWhereSparse(out[key], listed, [...path, key]);
   return out;
 }
 
@@ -218,6 +239,8 @@ export function decodeForm(text: string, what = 'form body'): Record<string, unk
   // other order failed naming `metadata[1]`. Rack, under Stripe, refuses the mix; so does this.
   const leaves = new Set<string>();
   const parents = new Set<string>();
+  // The lists given with `[]`, by path: see isIndexKeyed.
+  const listed = new Set<string>();
   // qs silently drops `__proto__` segments; refuse them (and their kin) out loud instead.
   for (const name of new URLSearchParams(text).keys()) {
     const segments = name.split(/[[\]]+/).filter(Boolean);
@@ -227,6 +250,9 @@ export function decodeForm(text: string, what = 'form body'): Record<string, unk
         issues: [{ path: segments, kind: 'unknown', message: `Received unknown parameter: ${name}` }],
       });
     }
+    const given = nameSegments(name);
+    const pushed = given.indexOf('', 1);
+    if (pushed > 0) listed.add(JSON.stringify(given.slice(0, pushed)));
     leaves.add(JSON.stringify(segments));
     for (let end = 1; end < segments.length; end++) parents.add(JSON.stringify(segments.slice(0, end)));
   }
@@ -250,6 +276,7 @@ export function decodeForm(text: string, what = 'form body'): Record<string, unk
         plainObjects: true,
         decoder: formDecode,
       }),
+      listed,
     ) as Record<string, unknown>;
   } catch (error) {
     if (isGatewayError(error)) throw error;

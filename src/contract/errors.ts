@@ -55,6 +55,11 @@ export interface GatewayErrorDetails {
    * it says nothing about whether a key exists. Each dialect adds it to its message.
    */
   readonly hint?: string;
+  /**
+   * unavailable: the store is held by another writer (SQLite's lock), not unreachable: Stripe's
+   * lock_timeout, where a lost or silent database is its plain api_error.
+   */
+  readonly busy?: true;
   /** rate_limited, unavailable: seconds until a retry can succeed (sent as Retry-After). */
   readonly retryAfterSeconds?: number;
   /** The issue paths name canonical fields (the core's checks): a dialect shows them in its own names (field-path.ts). */

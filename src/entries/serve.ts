@@ -62,6 +62,7 @@ interface ServeOptions {
   readonly workers: number;
   readonly fixtures?: string;
   readonly fixturesTenant?: string;
+  readonly allowProduction?: boolean;
 }
 
 export const serveCommand = (program: Command, env: Env, dialects: Dialects): void => {
@@ -73,6 +74,7 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
     .option('--no-demo', 'do not create a demo tenant on an empty database')
     .option('-w, --workers <n>', 'gateway processes sharing the port (PostgreSQL only; 0: one per core)', workerCount, 1)
     .option('--fixtures <file>', 'on start, load this fixture file (custgate fixtures load) into a tenant that has no customers yet')
+    .option('--allow-production', 'with NODE_ENV=production: load --fixtures anyway (refused there by default)')
     .option(
       '--fixtures-tenant <tenant>',
       'the tenant --fixtures loads into (default: the only tenant, as the demo tenant is on an empty database; with several, one must be named)',
@@ -97,6 +99,13 @@ export const serveCommand = (program: Command, env: Env, dialects: Dialects): vo
       const parsed = loadEnv(env);
       const config = configOf(parsed);
       const opts = { ...options, port: listenPort(parsed, options.port) };
+      // As `fixtures load`: made-up customers in a production store are customers to every client
+      // and mirror there, so this asks for an explicit yes, before anything is opened or listened on.
+      if (opts.fixtures !== undefined && config.production && opts.allowProduction !== true) {
+        throw new Error(
+          'serve --fixtures is a development option: it is refused with NODE_ENV=production; add --allow-production to load the file anyway',
+        );
+      }
       // Before the store is opened and a demo tenant made, as a bad variable is.
       const traceFile = parsed.CUSTGATE_REQUEST_TRACE;
       if (traceFile) checkTraceFile(traceFile);

@@ -121,7 +121,7 @@ export interface Runtime {
 export function asGatewayError(error: unknown, rt: Runtime, dialect: string, requestId: string | undefined): GatewayError {
   if (isGatewayError(error)) return error;
   if (error instanceof StoreBusy) {
-    return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1 });
+    return new GatewayError('unavailable', 'The store is busy with another writer; retry shortly.', { retryAfterSeconds: 1, busy: true });
   }
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : '';

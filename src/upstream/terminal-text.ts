@@ -1,9 +1,10 @@
 // A provider's customer ids and names, and a customer's values, reach an operator's terminal in
-// what the CLI prints (upstream import and reconcile: src/cli/book-messages.ts) and in the names
-// of refused ids (remote-ids.ts). Some characters are not shown there but acted on: C0, DEL and C1
-// controls (U+009B is CSI: it restyles or rewrites the screen) and the bidirectional controls,
-// which reorder the text around them ("Trojan Source", CVE-2021-42574: `cus_1\u202e2_suc` reads
-// as `cus_1cus_2`). Both are escaped as `\uXXXX` wherever such text is printed.
+// what the CLI prints (upstream import and reconcile: src/cli/book-messages.ts; every other command
+// through src/cli/output.ts) and in the names of refused ids (remote-ids.ts). Some characters are
+// not shown there but acted on: C0, DEL and C1 controls (U+009B is CSI: it restyles or rewrites
+// the screen) and the bidirectional controls, which reorder the text around them ("Trojan Source",
+// CVE-2021-42574: `cus_1\u202e2_suc` reads as `cus_1cus_2`). Both are escaped as `\uXXXX`
+// wherever such text is printed.
 
 /**
  * The characters a terminal acts on instead of showing: Unicode's controls (Cc: C0, DEL, C1) and
@@ -34,3 +35,6 @@ export function terminalJson(value: unknown): string {
  * id that holds a backslash and a `u` as they are).
  */
 export const terminalName = (text: string): string => (acting.test(text) ? terminalJson(text) : text);
+
+/** Text of several lines: every character a terminal acts on escaped as `\uXXXX`, but the line breaks. */
+export const terminalLines = (text: string): string => text.replace(actingAll, (char) => (char === '\n' ? char : unicodeEscape(char)));
