@@ -1,37 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NodeGateway, startNode } from '../src/entries/node.ts';
 import { GatewayMetrics } from '../src/metrics.ts';
-import type { SqlExecutor } from '../src/store/executor.ts';
 import { Store } from '../src/store/index.ts';
 import { observedExecutor } from '../src/store/observed.ts';
 import { probeAuth, testEnv } from './support/gateway.ts';
 import { testStore } from './support/store.ts';
+import { switchable } from './support/switchable-executor.ts';
 
 // The operator's walk (2026-12-07) restarted PostgreSQL under a scaled-out gateway: while it was
 // down, /metrics answered 503, because the gauges the server reads from the store at scrape time
 // (outbox and webhook queue depths) failed the whole scrape, and with it the request counters and
 // custgate_store_errors_total that count the outage. The database here goes down and comes back
 // under the server the way a restarted one does: every statement fails, then answers again.
-
-/** The executor, failing every statement while `down` is set (a database restarting). */
-function switchable(executor: SqlExecutor): { executor: SqlExecutor; down: (is: boolean) => void } {
-  let isDown = false;
-  const gone = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
-  const wrapped: SqlExecutor = {
-    backend: executor.backend,
-    all: (query) => (isDown ? gone() : executor.all(query)),
-    ...(executor.allForWrite && { allForWrite: (query) => (isDown ? gone() : executor.allForWrite!(query)) }),
-    ...(executor.allIndexOrdered && { allIndexOrdered: (query) => (isDown ? gone() : executor.allIndexOrdered!(query)) }),
-    run: (query) => (isDown ? gone() : executor.run(query)),
-    atomic: (steps) => (isDown ? gone() : executor.atomic(steps)),
-    close: () => executor.close(),
-    ...(executor.exclusive && { exclusive: executor.exclusive.bind(executor) }),
-    ...(executor.readEpoch && { readEpoch: executor.readEpoch.bind(executor) }),
-    ...(executor.checksInWrite && { checksInWrite: true }),
-    ...(executor.attachWriter && { attachWriter: executor.attachWriter.bind(executor) }),
-  };
-  return { executor: wrapped, down: (is) => (isDown = is) };
-}
 
 describe('/metrics and health while the database is down, and after', () => {
   let gateway: NodeGateway;
