@@ -43,7 +43,8 @@ export class GatewayMetrics {
 
   /**
    * A gauge read at scrape time (node.ts: the outbox's pending and dead deliveries). One of the same
-   * name is replaced: a server started again on the same metrics reads its own store.
+   * name is replaced: a server started again on the same metrics reads its own store. A read that
+   * fails shows as NaN for that scrape.
    */
   gauge(name: string, help: string, read: () => number | Promise<number>): void {
     this.registry.removeSingleMetric(name);
@@ -52,7 +53,14 @@ export class GatewayMetrics {
       help,
       registers: [this.registry],
       async collect() {
-        this.set(await read());
+        // A read that fails (the database restarting) must not fail the scrape: that would take the
+        // request counters and custgate_store_errors_total, which count the outage, with it. NaN
+        // says the value is unknown; 0 would say the queue is empty. The store counts the error.
+        try {
+          this.set(await read());
+        } catch {
+          this.set(Number.NaN);
+        }
       },
     });
   }

@@ -100,6 +100,11 @@ export class WebhookDispatcher {
   // this process's memory: a release by any process on the store (enable, a new URL, a resend, a
   // reset) ends it for all of them.
   readonly #holdMs: (rounds: number) => number;
+  // Rounds that leased rows and then failed (the store down under them, a restarted database): their
+  // rows are put back at the start of the next drain, which the poll runs, rather than left leased
+  // for CUSTGATE_WEBHOOK_TIMEOUT_MS + 2 s with every later version of their customers waiting behind
+  // them. The lease is for a process that died; this one is alive and knows the round ended.
+  readonly #unsettled: { readonly owner: string; readonly rows: readonly WebhookDeliveryRow[] }[] = [];
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
   readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
@@ -153,6 +158,8 @@ export class WebhookDispatcher {
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
     const report = emptyReport();
     const w = this.#o.webhooks;
+    // While the store is still down this fails the drain, and the next one tries again.
+    await this.#putBackUnsettled();
     const { paused } = await drainRounds<WebhookDeliveryRow>(
       {
         now: this.#now,
@@ -168,11 +175,19 @@ export class WebhookDispatcher {
           const generation = resetGeneration(this.#o.store);
           // The store's too, for a reset by another process or on another connection (src/webhooks/round-log.ts).
           const generations = await w.resetGenerations(rows.map((row) => row.tenant_id));
-          const won = await w.claimMany(rows, owner, now, leaseUntil);
+          const won = await w.claimMany(rows, owner, now, leaseUntil).catch((error: unknown) => {
+            // The lease may have committed before the store failed (its answer lost, or the read-back).
+            this.#unsettled.push({ owner, rows });
+            throw error;
+          });
           if (won.length > 0) this.#leasedAt.set(owner, { generation, generations });
           return won;
         },
-        process: (rows, owner, each) => this.#round(rows, owner, each, report),
+        process: (rows, owner, each) =>
+          this.#round(rows, owner, each, report).catch((error: unknown) => {
+            this.#unsettled.push({ owner, rows });
+            throw error;
+          }),
         steady: (rows) => this.#arrivals.take(rows),
       },
       options.deadline,
@@ -180,6 +195,13 @@ export class WebhookDispatcher {
     );
     report.paused = paused;
     return report;
+  }
+
+  async #putBackUnsettled(): Promise<void> {
+    for (let next = this.#unsettled[0]; next; next = this.#unsettled[0]) {
+      await this.#o.webhooks.putBack(next.rows, next.owner, this.#now().toISOString());
+      this.#unsettled.shift();
+    }
   }
 
   /** `events` were queued by a write of this process (the steady flow the pace lets through). */
@@ -226,7 +248,17 @@ export class WebhookDispatcher {
     // Real time, not the dispatcher's clock (a test may freeze that): every send ends by then.
     const deadline = Date.now() + this.#timeoutMs;
     const secrets = new Map<string, Promise<string[]>>();
-    const sent = await each(sendable, (row) => this.#send(row, endpointOf(row), secrets, deadline));
+    // Every send ends before the round may fail (a row's history unreadable, the store down): a row
+    // put back while its send was still in flight could be sent twice at once.
+    const results = await each(sendable, (row) =>
+      this.#send(row, endpointOf(row), secrets, deadline).then(
+        (s): Sent | Broken => s,
+        (error: unknown): Broken => ({ broken: error }),
+      ),
+    );
+    const broken = results.find((r): r is Broken => 'broken' in r);
+    if (broken) throw broken.broken;
+    const sent = results as Sent[];
     const { generation, generations } = this.#leasedAt.get(owner) ?? { generation: resetGeneration(this.#o.store), generations: new Map() };
     this.#leasedAt.delete(owner);
     const judged = judgeRound(sent, report, {
@@ -325,6 +357,11 @@ export class WebhookDispatcher {
     this.#o.logger?.error('webhook_endpoint_disabled', { tenant: endpoint.tenant_id, endpoint: endpoint.id, failures });
     this.#o.onDisabled?.(endpoint);
   }
+}
+
+/** A send that threw rather than failing (its event's history could not be read): the round fails. */
+interface Broken {
+  readonly broken: unknown;
 }
 
 /** The attempt log's words for a transport's failure (its messages speak of upstream providers). */

@@ -31,9 +31,9 @@ export interface Setup {
 
 export async function setup(
   env: Record<string, string> = {},
-  options: { noEndpointsTtlMs?: number; now?: () => Date } = {},
+  options: { noEndpointsTtlMs?: number; now?: () => Date; store?: Store } = {},
 ): Promise<Setup> {
-  const store = await testStore();
+  const { store = await testStore(), ...rest } = options;
   const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5', ...env });
   const logged: Setup['logged'] = [];
   const logger = { error: (event: string, fields: Readonly<Record<string, unknown>>) => logged.push({ event, fields }) };
@@ -41,7 +41,7 @@ export async function setup(
     ...config.webhooks,
     logger,
     kickAfterWrite: false,
-    ...options,
+    ...rest,
   });
   const app = createApp({ store, config, logger, webhooks });
   const tenant = await createTenant(store, config, 'acme');
