@@ -115,6 +115,9 @@ function mediaType(request: Request): string {
 }
 
 /** The body's exact text, within the limit: what a signed webhook's signature covers. */
+/** One decoder for every body: without `stream`, each decode starts afresh, and a decoder per request was garbage. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export async function bodyText(request: Request, limit: number): Promise<string> {
   const bytes = await readLimited(request, limit).catch((error: unknown) => {
     if (isGatewayError(error)) throw error;
@@ -123,7 +126,7 @@ export async function bodyText(request: Request, limit: number): Promise<string>
     throw new GatewayError('malformed_body', 'The request body ended before it was complete: the connection was closed.');
   });
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     throw new GatewayError('malformed_body', 'The request body is not valid UTF-8.');
   }

@@ -49,6 +49,8 @@ export function checkInvariants(fields: CustomerFields, only?: readonly FieldCha
   if (issues.length > 0) throw new GatewayError('invalid_request', 'The customer would be invalid.', { issues, canonical: true });
 }
 
+const utf8 = new TextEncoder();
+
 /** Limits that depend on what is already stored: the provider's metadata keys, the stored size. */
 export function checkGrowth(
   before: CustomerFields,
@@ -66,7 +68,7 @@ export function checkGrowth(
     }
   }
   if (maxBytes !== undefined) {
-    const bytes = new TextEncoder().encode(JSON.stringify(after)).byteLength;
+    const bytes = utf8.encode(JSON.stringify(after)).byteLength;
     if (bytes > maxBytes) {
       throw new GatewayError('payload_too_large', `The customer would take ${bytes} bytes; at most ${maxBytes} are stored per customer.`);
     }
