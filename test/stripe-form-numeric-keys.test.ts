@@ -93,6 +93,44 @@ describe('wooshpay: metadata that names no key', () => {
   });
 });
 
+// `{"metadata": {"": "x"}}` in a JSON body was stored under the key "": a key Stripe's docs make a
+// name, which no Stripe client can send back (its form would be `metadata[]=x`, refused above) and
+// a Stripe-like upstream cannot carry. Refused as the form is; a key the customer holds (written
+// through Zenskar's custom_data) may still be sent back as shown, as its long keys may.
+describe('wooshpay: an empty metadata key', () => {
+  const d = 'wooshpay';
+  const collection = '/v1/customers';
+  const jsonWrite = (path: string, body: unknown) =>
+    gw.request(path, { method: 'POST', headers: { ...auth(d), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('is a 400 naming it in the envelope, on update and create, and nothing is written', async () => {
+    const c = await create(d, { name: 'Keys', metadata: { kept: 'yes' } });
+    for (const res of [
+      await jsonWrite(`${collection}/${c.ids.public_id}`, { metadata: { '': 'x', other: 'y' }, name: 'Other' }),
+      await jsonWrite(collection, { name: 'Made', metadata: { '': 'x' } }),
+    ]) {
+      expect(res.status, await res.clone().text()).toBe(400);
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        type: 'invalid_request_error',
+        code: 'parameter_invalid',
+        message: 'Metadata keys must not be empty.',
+        param: 'metadata[]',
+      });
+    }
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ name: 'Keys', metadata: { kept: 'yes' }, version: c.version });
+  });
+
+  it('one the customer holds (written through Zenskar) is sent back as shown', async () => {
+    const c = await create('zenskar', { customer_name: 'Held', custom_data: { '': 'x', kept: 'yes' } });
+    const read = await gw.request(`${collection}/${c.ids.public_id}`, { headers: auth(d) });
+    const { metadata } = (await read.json()) as { metadata: Record<string, string> };
+    expect(metadata).toEqual({ '': 'x', kept: 'yes' });
+    const res = await jsonWrite(`${collection}/${c.ids.public_id}`, { metadata, name: 'Held' });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ metadata: { '': 'x', kept: 'yes' } });
+  });
+});
+
 it('connhex: a list sent with a gap in its indices is a 400 naming it, and nothing is written', async () => {
   const c = await create('connhex', { name: 'Locales', preferred_locales: ['de'] });
   const res = await formWrite(`/connhex/customers/${c.ids.public_id}`, 'connhex', 'preferred_locales[1]=fr&name=Other');

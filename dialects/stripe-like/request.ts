@@ -80,7 +80,14 @@ export const MetadataParam = v.pipe(
   // positions. A form's `metadata[0]=x` is the key "0" (the stripe SDK writes {0: 'x'} so).
   v.custom<Record<string, unknown>>((input) => !Array.isArray(input) || isIndexKeyed(input), 'Invalid hash'),
   v.record(
-    v.pipe(v.string(), limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.'))),
+    v.pipe(
+      v.string(),
+      // A key is a name (https://docs.stripe.com/metadata): Stripe's only body, a form, cannot carry
+      // "" (`metadata[]=x` is a list, refused above), so no Stripe client could send it back. A
+      // limit as the 40 characters are: a key held from Zenskar's custom_data, shown, may return.
+      limit(v.minLength<string, 1, string>(1, 'Metadata keys must not be empty.')),
+      limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.')),
+    ),
     v.pipe(
       v.union([
         v.string(),
