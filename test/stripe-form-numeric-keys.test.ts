@@ -131,6 +131,31 @@ describe('wooshpay: an empty metadata key', () => {
   });
 });
 
+// A customer can still hold the key "" (Zenskar's custom_data takes any key). A Stripe-like
+// upstream cannot be given it: a form body would say `metadata[]=x`, which Stripe refuses. The
+// client half leaves it out and names it, as it does other values it has no form for.
+it('the key "" is named as a loss going to Wooshpay, and left out of the body', async () => {
+  const res = await gw.request('/gateway/v1/translate?from=zenskar&to=wooshpay', {
+    method: 'POST',
+    headers: { ...auth('wooshpay'), 'content-type': 'application/json' },
+    body: JSON.stringify({ custom_data: { '': 'x', plan: 'gold' } }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  const { body, losses } = (await res.json()) as {
+    body: { metadata?: unknown };
+    losses: { field: string; kind: string; message: string }[];
+  };
+  expect(body.metadata).toMatchObject({ plan: 'gold' });
+  expect(Object.keys(body.metadata as object)).not.toContain('');
+  expect(losses).toContainEqual({
+    field: 'metadata',
+    kind: 'inexpressible',
+    message: 'Stripe-like metadata keys are names: the key "" has no form (metadata[]= is a list) and is not sent.',
+  });
+  // Named once, as the field: not as a member with no name ("metadata.").
+  expect(losses.map((l) => l.field)).not.toContain('metadata.');
+});
+
 it('connhex: a list sent with a gap in its indices is a 400 naming it, and nothing is written', async () => {
   const c = await create('connhex', { name: 'Locales', preferred_locales: ['de'] });
   const res = await formWrite(`/connhex/customers/${c.ids.public_id}`, 'connhex', 'preferred_locales[1]=fr&name=Other');

@@ -226,8 +226,11 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
     op.op === 'set' ? Object.entries(op.value).map(([k, v]) => [k, { op: 'set', value: v }] as const) : Object.entries(op.value);
   let stringified = false;
   let empty = false;
+  let unnamed = false;
   for (const [key, keyOp] of entries) {
-    if (keyOp.op === 'clear') out[key] = '';
+    // Its form would be `metadata[]=…`, a list Stripe refuses as an invalid hash: not sent, named.
+    if (key === '') unnamed = true;
+    else if (keyOp.op === 'clear') out[key] = '';
     else if (keyOp.value === '') empty = true;
     else {
       if (typeof keyOp.value !== 'string') stringified = true;
@@ -246,6 +249,13 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
       field: 'metadata',
       kind: 'inexpressible',
       message: 'Stripe-like metadata has no empty value: "" deletes the key. A key set to "" is not sent.',
+    });
+  }
+  if (unnamed) {
+    losses.push({
+      field: 'metadata',
+      kind: 'inexpressible',
+      message: 'Stripe-like metadata keys are names: the key "" has no form (metadata[]= is a list) and is not sent.',
     });
   }
   if (stringified)
