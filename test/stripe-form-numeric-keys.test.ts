@@ -131,6 +131,38 @@ describe('wooshpay: an empty metadata key', () => {
   });
 });
 
+// Stripe's docs: "Square brackets ([ ]) can't be included in keys" (https://docs.stripe.com/metadata);
+// a form reads `metadata[a[b]]=x` as nesting. A JSON key `a[b]` was stored, which no Stripe client
+// could send back; one the customer holds (Zenskar) is left out going to a Wooshpay upstream.
+describe('wooshpay: a metadata key with square brackets', () => {
+  it.each(['a[b]', 'plan]', '[x'])('%s: a 400 naming it, nothing written', async (key) => {
+    const c = await create('wooshpay', { name: 'Keys', metadata: { kept: 'yes' } });
+    const res = await gw.request(`/v1/customers/${c.ids.public_id}`, {
+      method: 'POST',
+      headers: { ...auth('wooshpay'), 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { [key]: 'x' } }),
+    });
+    expect(res.status, await res.clone().text()).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({
+      type: 'invalid_request_error',
+      message: 'Metadata keys must not contain square brackets.',
+    });
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ metadata: { kept: 'yes' }, version: c.version });
+  });
+
+  it('one a customer holds is named as a loss going to Wooshpay, and left out', async () => {
+    const res = await gw.request('/gateway/v1/translate?from=zenskar&to=wooshpay', {
+      method: 'POST',
+      headers: { ...auth('wooshpay'), 'content-type': 'application/json' },
+      body: JSON.stringify({ custom_data: { 'a[b]': 'x', plan: 'gold' } }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { body, losses } = (await res.json()) as { body: { metadata?: object }; losses: { field: string; message: string }[] };
+    expect(Object.keys(body.metadata ?? {})).toEqual(['plan']);
+    expect(losses).toContainEqual(expect.objectContaining({ field: 'metadata', message: expect.stringContaining('"a[b]" not sent') }));
+  });
+});
+
 // A customer can still hold the key "" (Zenskar's custom_data takes any key). A Stripe-like
 // upstream cannot be given it: a form body would say `metadata[]=x`, which Stripe refuses. The
 // client half leaves it out and names it, as it does other values it has no form for.

@@ -67,6 +67,9 @@ export const EmailParam = v.pipe(
   v.check(isEmail, (issue) => `Invalid email address: ${String(issue.input)}`),
 );
 
+/** A metadata key Stripe refuses and a form body cannot name: `metadata[a[b]]` reads as nesting. */
+export const hasBrackets = (key: string): boolean => key.includes('[') || key.includes(']');
+
 /** Stripe's limit on a customer's metadata keys, in one request and stored (Dialect.metadataMaxKeys). */
 export const metadataMaxKeysStripe = 50;
 
@@ -86,6 +89,8 @@ export const MetadataParam = v.pipe(
       // "" (`metadata[]=x` is a list, refused above), so no Stripe client could send it back. A
       // limit as the 40 characters are: a key held from Zenskar's custom_data, shown, may return.
       limit(v.minLength<string, 1, string>(1, 'Metadata keys must not be empty.')),
+      // Stripe's docs: "Square brackets ([ ]) can't be included in keys"; a form reads them as nesting.
+      limit(v.check<string, string>((key) => !hasBrackets(key), 'Metadata keys must not contain square brackets.')),
       limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.')),
     ),
     v.pipe(
