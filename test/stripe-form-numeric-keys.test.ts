@@ -97,11 +97,20 @@ describe('wooshpay: metadata that names no key', () => {
 // name, which no Stripe client can send back (its form would be `metadata[]=x`, refused above) and
 // a Stripe-like upstream cannot carry. Refused as the form is; a key the customer holds (written
 // through Zenskar's custom_data) may still be sent back as shown, as its long keys may.
+/** A Wooshpay POST with a JSON body. */
+const jsonWrite = (path: string, body: unknown) =>
+  gw.request(path, { method: 'POST', headers: { ...auth('wooshpay'), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** A Zenskar custom_data as the Wooshpay client half would send it: the body and the losses named. */
+async function toWooshpay(customData: Record<string, string>) {
+  const res = await jsonWrite('/gateway/v1/translate?from=zenskar&to=wooshpay', { custom_data: customData });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as { body: { metadata?: object }; losses: { field: string; kind: string; message: string }[] };
+}
+
 describe('wooshpay: an empty metadata key', () => {
   const d = 'wooshpay';
   const collection = '/v1/customers';
-  const jsonWrite = (path: string, body: unknown) =>
-    gw.request(path, { method: 'POST', headers: { ...auth(d), 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('is a 400 naming it in the envelope, on update and create, and nothing is written', async () => {
     const c = await create(d, { name: 'Keys', metadata: { kept: 'yes' } });
@@ -137,11 +146,7 @@ describe('wooshpay: an empty metadata key', () => {
 describe('wooshpay: a metadata key with square brackets', () => {
   it.each(['a[b]', 'plan]', '[x'])('%s: a 400 naming it, nothing written', async (key) => {
     const c = await create('wooshpay', { name: 'Keys', metadata: { kept: 'yes' } });
-    const res = await gw.request(`/v1/customers/${c.ids.public_id}`, {
-      method: 'POST',
-      headers: { ...auth('wooshpay'), 'content-type': 'application/json' },
-      body: JSON.stringify({ metadata: { [key]: 'x' } }),
-    });
+    const res = await jsonWrite(`/v1/customers/${c.ids.public_id}`, { metadata: { [key]: 'x' } });
     expect(res.status, await res.clone().text()).toBe(400);
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({
       type: 'invalid_request_error',
@@ -151,13 +156,7 @@ describe('wooshpay: a metadata key with square brackets', () => {
   });
 
   it('one a customer holds is named as a loss going to Wooshpay, and left out', async () => {
-    const res = await gw.request('/gateway/v1/translate?from=zenskar&to=wooshpay', {
-      method: 'POST',
-      headers: { ...auth('wooshpay'), 'content-type': 'application/json' },
-      body: JSON.stringify({ custom_data: { 'a[b]': 'x', plan: 'gold' } }),
-    });
-    expect(res.status, await res.clone().text()).toBe(200);
-    const { body, losses } = (await res.json()) as { body: { metadata?: object }; losses: { field: string; message: string }[] };
+    const { body, losses } = await toWooshpay({ 'a[b]': 'x', plan: 'gold' });
     expect(Object.keys(body.metadata ?? {})).toEqual(['plan']);
     expect(losses).toContainEqual(expect.objectContaining({ field: 'metadata', message: expect.stringContaining('"a[b]" not sent') }));
   });
@@ -167,16 +166,7 @@ describe('wooshpay: a metadata key with square brackets', () => {
 // upstream cannot be given it: a form body would say `metadata[]=x`, which Stripe refuses. The
 // client half leaves it out and names it, as it does other values it has no form for.
 it('the key "" is named as a loss going to Wooshpay, and left out of the body', async () => {
-  const res = await gw.request('/gateway/v1/translate?from=zenskar&to=wooshpay', {
-    method: 'POST',
-    headers: { ...auth('wooshpay'), 'content-type': 'application/json' },
-    body: JSON.stringify({ custom_data: { '': 'x', plan: 'gold' } }),
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
-  const { body, losses } = (await res.json()) as {
-    body: { metadata?: unknown };
-    losses: { field: string; kind: string; message: string }[];
-  };
+  const { body, losses } = await toWooshpay({ '': 'x', plan: 'gold' });
   expect(body.metadata).toMatchObject({ plan: 'gold' });
   expect(Object.keys(body.metadata as object)).not.toContain('');
   expect(losses).toContainEqual({
