@@ -10,7 +10,7 @@ import { providerAndGateway } from './support/upstream.ts';
 // A Meteroid phone "" is a string kept as given; a Stripe-like provider has no such value (phone=""
 // clears it, https://docs.stripe.com/api/customers/update), and Zenskar and Bigcapital keep a "" only
 // where they hold one. A proxy refuses the write
-// (test/upstream-exact.test.ts); a mirror cannot refuse a committed write, so it delivers the
+// (test/upstream-exact-empty.test.ts); a mirror cannot refuse a committed write, so it delivers the
 // nearest form the provider takes (no phone) and names phone as not carried, on a create and an update.
 
 // Zenskar and Bigcapital hold "" (their references type the phone a string), and read a "" they

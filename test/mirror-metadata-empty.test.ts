@@ -55,4 +55,22 @@ describe('a Zenskar "" custom_data value into a Stripe-like mirror', () => {
       expect((await heldAtProvider(rig, tenant, upstream.id, id)).metadata).toEqual({ plan: 'platinum', seats: '5' });
     });
   }
+
+  // A key "" (Zenskar's custom_data takes any key) has no form in Stripe's metadata, whose keys are
+  // names: over JSON the provider held it, a form body says `metadata[]=x`, which it refuses.
+  it('wooshpay: a key "" is left out and named; the other keys are delivered', { timeout: 60_000 }, async () => {
+    const { gw } = rig;
+    const { tenant, upstream } = await mirrorTenant(rig, 'empty-key-wooshpay', 'wooshpay');
+    const zenskar = fixturesOf(dialects.zenskar).auth(tenant.credentials.zenskar!);
+    const created = await gw.request(
+      '/zenskar/customers',
+      jsonInit('POST', { customer_name: 'Key Co', custom_data: { '': 'x', plan: 'gold' } }, zenskar),
+    );
+    expect(created.status).toBeLessThan(300);
+    const { id } = (await created.json()) as { id: string };
+    expect(await drainSettled(gw.dispatcher, 1)).toMatchObject({ delivered: 1, dead: 0 });
+    const [row] = await deliveriesOf(rig, tenant, id);
+    expect(row).toMatchObject({ version: 1, state: 'delivered', last_error: expect.stringMatching(/^not carried: metadata \(.*wooshpay/) });
+    expect((await heldAtProvider(rig, tenant, upstream.id, id)).metadata).toEqual({ plan: 'gold' });
+  });
 });

@@ -82,7 +82,8 @@ describe.skipIf(testBackend() !== 'postgres')('a PostgreSQL connection ended und
     expect(res.headers.get('retry-after')).toBe('1');
     // Stripe's own unavailability: api_error with no code. It said lock_timeout, Stripe's code for
     // an object another request holds, which a lost database is not.
-    expect(await res.json()).toEqual({ error: { type: 'api_error', message: 'The store did not answer in time; retry shortly.' } });
+    // It said "The store did not answer in time", a slow store's words, for a connection that ended.
+    expect(await res.json()).toEqual({ error: { type: 'api_error', message: 'The connection to the store was lost; retry shortly.' } });
     expect(logged).toContain('store_unavailable');
     expect(logged).not.toContain('unhandled_error');
 
@@ -106,7 +107,7 @@ describe.skipIf(testBackend() !== 'postgres')('a PostgreSQL connection ended und
     );
     expect(res.status, await res.clone().text()).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
-    const message = 'The store did not answer in time; retry shortly.';
+    const message = 'The connection to the store was lost; retry shortly.';
     expect(await res.json()).toEqual(d.wire.renderError(new GatewayError('unavailable', message)).body);
     expect(JSON.stringify(d.wire.renderError(new GatewayError('unavailable', message)).body)).not.toContain('lock_timeout');
   });

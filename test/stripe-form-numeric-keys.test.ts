@@ -93,6 +93,91 @@ describe('wooshpay: metadata that names no key', () => {
   });
 });
 
+// `{"metadata": {"": "x"}}` in a JSON body was stored under the key "": a key Stripe's docs make a
+// name, which no Stripe client can send back (its form would be `metadata[]=x`, refused above) and
+// a Stripe-like upstream cannot carry. Refused as the form is; a key the customer holds (written
+// through Zenskar's custom_data) may still be sent back as shown, as its long keys may.
+/** A Wooshpay POST with a JSON body. */
+const jsonWrite = (path: string, body: unknown) =>
+  gw.request(path, { method: 'POST', headers: { ...auth('wooshpay'), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** A Zenskar custom_data as the Wooshpay client half would send it: the body and the losses named. */
+async function toWooshpay(customData: Record<string, string>) {
+  const res = await jsonWrite('/gateway/v1/translate?from=zenskar&to=wooshpay', { custom_data: customData });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as { body: { metadata?: object }; losses: { field: string; kind: string; message: string }[] };
+}
+
+describe('wooshpay: an empty metadata key', () => {
+  const d = 'wooshpay';
+  const collection = '/v1/customers';
+
+  it('is a 400 naming it in the envelope, on update and create, and nothing is written', async () => {
+    const c = await create(d, { name: 'Keys', metadata: { kept: 'yes' } });
+    for (const res of [
+      await jsonWrite(`${collection}/${c.ids.public_id}`, { metadata: { '': 'x', other: 'y' }, name: 'Other' }),
+      await jsonWrite(collection, { name: 'Made', metadata: { '': 'x' } }),
+    ]) {
+      expect(res.status, await res.clone().text()).toBe(400);
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        type: 'invalid_request_error',
+        code: 'parameter_invalid',
+        message: 'Metadata keys must not be empty.',
+        param: 'metadata[]',
+      });
+    }
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ name: 'Keys', metadata: { kept: 'yes' }, version: c.version });
+  });
+
+  it('one the customer holds (written through Zenskar) is sent back as shown', async () => {
+    const c = await create('zenskar', { customer_name: 'Held', custom_data: { '': 'x', kept: 'yes' } });
+    const read = await gw.request(`${collection}/${c.ids.public_id}`, { headers: auth(d) });
+    const { metadata } = (await read.json()) as { metadata: Record<string, string> };
+    expect(metadata).toEqual({ '': 'x', kept: 'yes' });
+    const res = await jsonWrite(`${collection}/${c.ids.public_id}`, { metadata, name: 'Held' });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ metadata: { '': 'x', kept: 'yes' } });
+  });
+});
+
+// Stripe's docs: "Square brackets ([ ]) can't be included in keys" (https://docs.stripe.com/metadata);
+// a form reads `metadata[a[b]]=x` as nesting. A JSON key `a[b]` was stored, which no Stripe client
+// could send back; one the customer holds (Zenskar) is left out going to a Wooshpay upstream.
+describe('wooshpay: a metadata key with square brackets', () => {
+  it.each(['a[b]', 'plan]', '[x'])('%s: a 400 naming it, nothing written', async (key) => {
+    const c = await create('wooshpay', { name: 'Keys', metadata: { kept: 'yes' } });
+    const res = await jsonWrite(`/v1/customers/${c.ids.public_id}`, { metadata: { [key]: 'x' } });
+    expect(res.status, await res.clone().text()).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({
+      type: 'invalid_request_error',
+      message: 'Metadata keys must not contain square brackets.',
+    });
+    expect(await gw.canonical(c.ids.uuid)).toMatchObject({ metadata: { kept: 'yes' }, version: c.version });
+  });
+
+  it('one a customer holds is named as a loss going to Wooshpay, and left out', async () => {
+    const { body, losses } = await toWooshpay({ 'a[b]': 'x', plan: 'gold' });
+    expect(Object.keys(body.metadata ?? {})).toEqual(['plan']);
+    expect(losses).toContainEqual(expect.objectContaining({ field: 'metadata', message: expect.stringContaining('"a[b]" not sent') }));
+  });
+});
+
+// A customer can still hold the key "" (Zenskar's custom_data takes any key). A Stripe-like
+// upstream cannot be given it: a form body would say `metadata[]=x`, which Stripe refuses. The
+// client half leaves it out and names it, as it does other values it has no form for.
+it('the key "" is named as a loss going to Wooshpay, and left out of the body', async () => {
+  const { body, losses } = await toWooshpay({ '': 'x', plan: 'gold' });
+  expect(body.metadata).toMatchObject({ plan: 'gold' });
+  expect(Object.keys(body.metadata as object)).not.toContain('');
+  expect(losses).toContainEqual({
+    field: 'metadata',
+    kind: 'inexpressible',
+    message: 'Stripe-like metadata keys are names: the key "" has no form (metadata[]= is a list) and is not sent.',
+  });
+  // Named once, as the field: not as a member with no name ("metadata.").
+  expect(losses.map((l) => l.field)).not.toContain('metadata.');
+});
+
 it('connhex: a list sent with a gap in its indices is a 400 naming it, and nothing is written', async () => {
   const c = await create('connhex', { name: 'Locales', preferred_locales: ['de'] });
   const res = await formWrite(`/connhex/customers/${c.ids.public_id}`, 'connhex', 'preferred_locales[1]=fr&name=Other');

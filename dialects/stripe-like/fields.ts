@@ -24,7 +24,7 @@ import {
 import { expandableOf, fromPatchOf, idMemberOf, parseOf, requestEntries } from '../shared/lens.ts';
 import { type FieldTable, member, readWrite, type TextField, text } from '../shared/lens-members.ts';
 import { keepAccepted } from '../shared/translate-guard.ts';
-import { clearable, CountryParam, expandParam, hash, isCleared, MetadataParam, text as textParam } from './request.ts';
+import { clearable, CountryParam, expandParam, hasBrackets, hash, isCleared, MetadataParam, text as textParam } from './request.ts';
 
 // The Stripe shape's members (Stripe's API reference, "The Customer object" and "Update a
 // customer"), each declared once and read both ways by dialects/shared/lens.ts: Wooshpay's and
@@ -226,8 +226,13 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
     op.op === 'set' ? Object.entries(op.value).map(([k, v]) => [k, { op: 'set', value: v }] as const) : Object.entries(op.value);
   let stringified = false;
   let empty = false;
+  let unnamed = false;
+  const bracketed: string[] = [];
   for (const [key, keyOp] of entries) {
-    if (keyOp.op === 'clear') out[key] = '';
+    // Its form would be `metadata[]=…`, a list Stripe refuses as an invalid hash: not sent, named.
+    if (key === '') unnamed = true;
+    else if (hasBrackets(key)) bracketed.push(key);
+    else if (keyOp.op === 'clear') out[key] = '';
     else if (keyOp.value === '') empty = true;
     else {
       if (typeof keyOp.value !== 'string') stringified = true;
@@ -246,6 +251,20 @@ function metadataSent(op: MetadataOp, losses: Loss[]): '' | Record<string, strin
       field: 'metadata',
       kind: 'inexpressible',
       message: 'Stripe-like metadata has no empty value: "" deletes the key. A key set to "" is not sent.',
+    });
+  }
+  if (unnamed) {
+    losses.push({
+      field: 'metadata',
+      kind: 'inexpressible',
+      message: 'Stripe-like metadata keys are names: the key "" has no form (metadata[]= is a list) and is not sent.',
+    });
+  }
+  if (bracketed.length > 0) {
+    losses.push({
+      field: 'metadata',
+      kind: 'inexpressible',
+      message: `Stripe-like metadata keys cannot contain square brackets (a form reads them as nesting): ${bracketed.map((k) => JSON.stringify(k)).join(', ')} not sent.`,
     });
   }
   if (stringified)

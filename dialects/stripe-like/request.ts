@@ -67,6 +67,9 @@ export const EmailParam = v.pipe(
   v.check(isEmail, (issue) => `Invalid email address: ${String(issue.input)}`),
 );
 
+/** A metadata key Stripe refuses and a form body cannot name: `metadata[a[b]]` reads as nesting. */
+export const hasBrackets = (key: string): boolean => key.includes('[') || key.includes(']');
+
 /** Stripe's limit on a customer's metadata keys, in one request and stored (Dialect.metadataMaxKeys). */
 export const metadataMaxKeysStripe = 50;
 
@@ -80,7 +83,16 @@ export const MetadataParam = v.pipe(
   // positions. A form's `metadata[0]=x` is the key "0" (the stripe SDK writes {0: 'x'} so).
   v.custom<Record<string, unknown>>((input) => !Array.isArray(input) || isIndexKeyed(input), 'Invalid hash'),
   v.record(
-    v.pipe(v.string(), limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.'))),
+    v.pipe(
+      v.string(),
+      // A key is a name (https://docs.stripe.com/metadata): Stripe's only body, a form, cannot carry
+      // "" (`metadata[]=x` is a list, refused above), so no Stripe client could send it back. A
+      // limit as the 40 characters are: a key held from Zenskar's custom_data, shown, may return.
+      limit(v.minLength<string, 1, string>(1, 'Metadata keys must not be empty.')),
+      // Stripe's docs: "Square brackets ([ ]) can't be included in keys"; a form reads them as nesting.
+      limit(v.check<string, string>((key) => !hasBrackets(key), 'Metadata keys must not contain square brackets.')),
+      limit(maxChars<string>(40, 'Metadata keys must be at most 40 characters long.')),
+    ),
     v.pipe(
       v.union([
         v.string(),

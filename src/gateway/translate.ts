@@ -48,11 +48,11 @@ function coverageLosses(target: AnyDialect, patch: CustomerPatch, exact: readonl
 /** A canonical patch in the target's wire form, with every loss on the way. */
 export function patchToDialect(target: AnyDialect, patch: CustomerPatch): { body: Record<string, unknown>; losses: Loss[] } {
   const translated = target.translation.fromPatch(patch);
-  const losses = coverageLosses(target, patch, translated.exact ?? []);
-  for (const loss of translated.losses) {
-    if (!losses.some((l) => l.field === loss.field && l.kind === loss.kind)) losses.push(loss);
-  }
-  return { body: translated.body, losses };
+  const covered = coverageLosses(target, patch, translated.exact ?? []);
+  // Only what the coverage already says is dropped: the translation's own losses of one field each
+  // say something else (Stripe's metadata merges by key, and its key "" is not sent).
+  const said = (loss: Loss) => covered.some((l) => l.field === loss.field && l.kind === loss.kind);
+  return { body: translated.body, losses: [...covered, ...translated.losses.filter((loss) => !said(loss))] };
 }
 
 /** A source body's refusal, each unknown or missing member named in words (src/contract/validate.ts, inWords). */

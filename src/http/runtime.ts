@@ -19,7 +19,7 @@ import { type Keyring, keyringFor, MissingSecretsKey } from '../upstream/secrets
 import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import { dialectList, type Registry } from '../contract/registry.ts';
-import { defaultReadCacheSize, type Store, StoreBusy, storeUnavailable } from '../store/index.ts';
+import { defaultReadCacheSize, type Store, StoreBusy, type StoreUnavailableCause, storeUnavailable } from '../store/index.ts';
 import type { AccessObserver } from './access.ts';
 import { AddressSlots } from './in-flight.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -113,6 +113,14 @@ export interface Runtime {
   readonly resetFixtures: ResetFixtures | undefined;
 }
 
+// What a client is told of each cause: a lost connection is not a slow store, and the operator
+// reading a client's report looks for a different fault in each.
+const unavailableMessages: Record<StoreUnavailableCause, string> = {
+  timeout: 'The store did not answer in time; retry shortly.',
+  lost: 'The connection to the store was lost; retry shortly.',
+  refused: 'The store refused the connection; retry shortly.',
+};
+
 /**
  * Any error as the GatewayError a dialect renders: a busy store is a 503 to retry; anything
  * unexpected is logged (name and message only, with the request id the response's header gives, so
@@ -132,9 +140,10 @@ export function asGatewayError(error: unknown, rt: Runtime, dialect: string, req
     rt.logger.error('secrets_key_missing', { request_id, dialect, message });
     return new GatewayError('unavailable', `The gateway is misconfigured: ${message}`);
   }
-  if (storeUnavailable(error)) {
-    rt.logger.error('store_unavailable', { request_id, dialect, name, message });
-    return new GatewayError('unavailable', 'The store did not answer in time; retry shortly.', { retryAfterSeconds: 1 });
+  const cause = storeUnavailable(error);
+  if (cause) {
+    rt.logger.error('store_unavailable', { request_id, dialect, cause, name, message });
+    return new GatewayError('unavailable', unavailableMessages[cause], { retryAfterSeconds: 1 });
   }
   rt.logger.error('unhandled_error', { request_id, dialect, name, message });
   return new GatewayError('internal', 'An internal error occurred.');

@@ -85,7 +85,8 @@ const errors: Record<string, string> = {
   '413': 'The body is past CUSTGATE_BODY_LIMIT_BYTES.',
   '415': 'The body is not JSON.',
   '429': 'Too many failed authentications from this address.',
-  '503': 'The store did not answer, or CUSTGATE_SECRETS_KEY is not set in production.',
+  '503':
+    'The store did not answer in time, lost or refused the connection, or is busy with another writer (the message says which; Retry-After), or CUSTGATE_SECRETS_KEY is not set in production.',
 };
 
 function operation(id: string, summary: string, success: Json, options: { body?: string; only?: readonly string[] } = {}): Json {

@@ -98,16 +98,32 @@ export class StoreBusy extends Error {
   }
 }
 
-// PostgreSQL's SQLSTATEs (its manual, appendix A): 57014 query_canceled, 53300
-// too_many_connections, 57P01 admin_shutdown (a fast shutdown, a failover, pg_terminate_backend),
-// 57P02 crash_shutdown, 57P03 cannot_connect_now; class 08 is connection_exception.
-const unavailableCodes = new Set(['57014', '53300', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
-// node-postgres's own words for a connection that ended or a pool wait that passed (no code).
-const unavailableMessages = new Set([
-  'timeout exceeded when trying to connect',
-  'Connection terminated unexpectedly',
-  'Connection terminated',
+// PostgreSQL's SQLSTATEs (its manual, appendix A), by what a client can tell of them: 57014
+// query_canceled (the statement timeout) is a store that did not answer in time; 57P01
+// admin_shutdown (a fast shutdown, a failover, pg_terminate_backend), 57P02 crash_shutdown and
+// class 08 connection_exception end a connection; 53300 too_many_connections and 57P03
+// cannot_connect_now refuse a new one, as do 08001 and 08004 (class 08 otherwise).
+const unavailableCodes = new Map<string, StoreUnavailableCause>([
+  ['57014', 'timeout'],
+  ['57P01', 'lost'],
+  ['57P02', 'lost'],
+  ['ECONNRESET', 'lost'],
+  ['EPIPE', 'lost'],
+  ['53300', 'refused'],
+  ['57P03', 'refused'],
+  ['08001', 'refused'],
+  ['08004', 'refused'],
+  ['ECONNREFUSED', 'refused'],
 ]);
+// node-postgres's own words for a connection that ended or a pool wait that passed (no code).
+const unavailableMessages = new Map<string, StoreUnavailableCause>([
+  ['timeout exceeded when trying to connect', 'timeout'],
+  ['Connection terminated unexpectedly', 'lost'],
+  ['Connection terminated', 'lost'],
+]);
+
+/** Why the store could not serve a request: each is told to the client in its own words. */
+export type StoreUnavailableCause = 'timeout' | 'lost' | 'refused';
 
 /**
  * The store did not answer in time, would not take the connection, or lost it: PostgreSQL
@@ -116,13 +132,17 @@ const unavailableMessages = new Set([
  * pg_terminate_backend), the pool found none free within CUSTGATE_PG_CONNECT_TIMEOUT_MS, or the
  * server refused the connection. Nothing in the request is wrong and its transaction was rolled
  * back (unless the connection ended during its COMMIT, which no client of PostgreSQL can tell from a
- * lost connection): a 503 to retry, as SQLite's busy store is (StoreBusy), not a 500.
+ * lost connection): a 503 to retry, as SQLite's busy store is (StoreBusy), not a 500. Undefined for
+ * any other error.
  */
-export function storeUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+export function storeUnavailable(error: unknown): StoreUnavailableCause | undefined {
+  if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
-  return unavailableMessages.has(error.message);
+  if (typeof code === 'string') {
+    const cause = unavailableCodes.get(code) ?? (code.startsWith('08') ? 'lost' : undefined);
+    if (cause) return cause;
+  }
+  return unavailableMessages.get(error.message);
 }
 
 /** A `mustFind` step found nothing: the unit was undone, as what it was decided on changed. */
