@@ -2,6 +2,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, roundTargets } from '../outbox/drain-loop.ts';
 import { ArrivalCredit, type DrainPace } from '../outbox/drain-pace.ts';
+import { UnsettledRounds } from '../outbox/unsettled-rounds.ts';
 import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
@@ -100,11 +101,8 @@ export class WebhookDispatcher {
   // this process's memory: a release by any process on the store (enable, a new URL, a resend, a
   // reset) ends it for all of them.
   readonly #holdMs: (rounds: number) => number;
-  // Rounds that leased rows and then failed (the store down under them, a restarted database): their
-  // rows are put back at the start of the next drain, which the poll runs, rather than left leased
-  // for CUSTGATE_WEBHOOK_TIMEOUT_MS + 2 s with every later version of their customers waiting behind
-  // them. The lease is for a process that died; this one is alive and knows the round ended.
-  readonly #unsettled: { readonly owner: string; readonly rows: readonly WebhookDeliveryRow[] }[] = [];
+  // Rounds that leased rows and then failed (the store down under them): put back at the next drain.
+  readonly #unsettled = new UnsettledRounds<WebhookDeliveryRow>((rows, owner, now) => this.#o.webhooks.putBack(rows, owner, now));
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
   readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
@@ -158,8 +156,6 @@ export class WebhookDispatcher {
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
     const report = emptyReport();
     const w = this.#o.webhooks;
-    // While the store is still down this fails the drain, and the next one tries again.
-    await this.#putBackUnsettled();
     const { paused } = await drainRounds<WebhookDeliveryRow>(
       {
         now: this.#now,
@@ -175,33 +171,19 @@ export class WebhookDispatcher {
           const generation = resetGeneration(this.#o.store);
           // The store's too, for a reset by another process or on another connection (src/webhooks/round-log.ts).
           const generations = await w.resetGenerations(rows.map((row) => row.tenant_id));
-          const won = await w.claimMany(rows, owner, now, leaseUntil).catch((error: unknown) => {
-            // The lease may have committed before the store failed (its answer lost, or the read-back).
-            this.#unsettled.push({ owner, rows });
-            throw error;
-          });
+          const won = await w.claimMany(rows, owner, now, leaseUntil);
           if (won.length > 0) this.#leasedAt.set(owner, { generation, generations });
           return won;
         },
-        process: (rows, owner, each) =>
-          this.#round(rows, owner, each, report).catch((error: unknown) => {
-            this.#unsettled.push({ owner, rows });
-            throw error;
-          }),
+        process: (rows, owner, each) => this.#round(rows, owner, each, report),
         steady: (rows) => this.#arrivals.take(rows),
+        unsettled: this.#unsettled,
       },
       options.deadline,
       this.#o.roundsInFlight ?? defaultRoundsInFlight,
     );
     report.paused = paused;
     return report;
-  }
-
-  async #putBackUnsettled(): Promise<void> {
-    for (let next = this.#unsettled[0]; next; next = this.#unsettled[0]) {
-      await this.#o.webhooks.putBack(next.rows, next.owner, this.#now().toISOString());
-      this.#unsettled.shift();
-    }
   }
 
   /** `events` were queued by a write of this process (the steady flow the pace lets through). */

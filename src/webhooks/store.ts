@@ -214,19 +214,9 @@ export class WebhookStore extends WebhookEventQueries {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
-  /**
-   * Puts back the rows a round of `owner` leased and then could not settle (the store failed under
-   * it): due again now, where their lease would have kept them, and every later version of their
-   * customers behind them, for CUSTGATE_WEBHOOK_TIMEOUT_MS + 2 s. A row the owner no longer holds
-   * (settled after all, or taken over) is left alone.
-   */
-  async putBack(keys: readonly WebhookDeliveryKey[], owner: string, now: string): Promise<void> {
-    const steps = this.#lease.settleSteps(
-      keys.map((key) => ({ key, outcome: { state: 'pending', nextAttemptAt: now } })),
-      owner,
-      now,
-    );
-    if (steps.length > 0) await this.#executor.atomic(steps);
+  /** Puts back the rows a round of `owner` leased and then could not settle (LeasedQueue.putBack). */
+  putBack(keys: readonly WebhookDeliveryKey[], owner: string, now: string): Promise<void> {
+    return this.#lease.putBack(keys, owner, now);
   }
 
   /**
