@@ -4,13 +4,11 @@ import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, roundTarg
 import { ArrivalCredit, type DrainPace } from '../outbox/drain-pace.ts';
 import { UnsettledRounds } from '../outbox/unsettled-rounds.ts';
 import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
-import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
 import { resetGeneration, resetSince } from '../store/tenant-reset.ts';
-import { eventFacts, standardEvent, stripeEvent } from './events.ts';
 import { OriginGate } from './origin-gate.ts';
-import { secretContext, signedDelivery } from './sign.ts';
+import { EventSender } from './send-event.ts';
 import { judgeRound, type Sent } from './round-outcome.ts';
 import type { EndpointRow, WebhookDeliveryRow, WebhookDeliveryState, WebhookStore } from './store.ts';
 import type { Settlement } from '../store/lease.ts';
@@ -93,9 +91,7 @@ export class WebhookDispatcher {
   readonly #arrivals = new ArrivalCredit();
   readonly #now: () => Date;
   readonly #timeoutMs: number;
-  // None when the transport bounds its connections per origin itself: one bound, not two.
-  readonly #gate: OriginGate | undefined;
-  readonly #transport: Transport;
+  readonly #sender: EventSender;
   // An endpoint whose every send of a round failed is held for the backoff of its failed rounds in
   // a row. The hold is the endpoint's row (held_until, held_rounds), read with it once per round, not
   // this process's memory: a release by any process on the store (enable, a new URL, a resend, a
@@ -117,11 +113,18 @@ export class WebhookDispatcher {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#transport = transportOf(options);
-    this.#gate =
-      this.#transport.socketsPerOrigin === undefined
-        ? new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin)
-        : undefined;
+    const transport = transportOf(options);
+    this.#sender = new EventSender({
+      store: options.store,
+      keyring: options.keyring,
+      dialects: options.dialects,
+      transport,
+      // None when the transport bounds its connections per origin itself: one bound, not two.
+      gate:
+        transport.socketsPerOrigin === undefined ? new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin) : undefined,
+      now: this.#now,
+      timeoutMs: this.#timeoutMs,
+    });
     const random = options.random ?? Math.random;
     this.#holdMs = (rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random);
   }
@@ -132,25 +135,13 @@ export class WebhookDispatcher {
   }
 
   /** Decrypts the secrets that sign now: the current one, and the previous one within its overlap. */
-  async secrets(endpoint: EndpointRow, now: Date): Promise<string[]> {
-    const context = secretContext(endpoint.tenant_id, endpoint.id);
-    const out = [await this.#o.keyring.decrypt(endpoint.secret, context)];
-    if (endpoint.previous_secret && endpoint.previous_until && endpoint.previous_until > now.toISOString()) {
-      out.push(await this.#o.keyring.decrypt(endpoint.previous_secret, context));
-    }
-    return out;
+  secrets(endpoint: EndpointRow, now: Date): Promise<string[]> {
+    return this.#sender.secrets(endpoint, now);
   }
 
   /** The event for an endpoint, its id and its body in the endpoint's format and dialect; undefined when the history is gone. */
-  async event(endpoint: EndpointRow, row: Pick<WebhookDeliveryRow, 'customer_id' | 'version' | 'request_id' | 'idempotency_key'>) {
-    const dialect = this.#o.dialects.find((d) => d.name === endpoint.dialect);
-    if (!dialect) return undefined;
-    const facts = await eventFacts(this.#o.store, endpoint.tenant_id, row.customer_id, Number(row.version), {
-      requestId: row.request_id,
-      idempotencyKey: row.idempotency_key,
-    });
-    if (!facts) return undefined;
-    return { id: facts.id, body: endpoint.format === 'stripe' ? stripeEvent(facts, dialect) : standardEvent(facts, dialect) };
+  event(endpoint: EndpointRow, row: Pick<WebhookDeliveryRow, 'customer_id' | 'version' | 'request_id' | 'idempotency_key'>) {
+    return this.#sender.event(endpoint, row);
   }
 
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
@@ -233,7 +224,7 @@ export class WebhookDispatcher {
     // Every send ends before the round may fail (a row's history unreadable, the store down): a row
     // put back while its send was still in flight could be sent twice at once.
     const results = await each(sendable, (row) =>
-      this.#send(row, endpointOf(row), secrets, deadline).then(
+      this.#sender.send(row, endpointOf(row), secrets, deadline).then(
         (s): Sent | Broken => s,
         (error: unknown): Broken => ({ broken: error }),
       ),
@@ -287,51 +278,6 @@ export class WebhookDispatcher {
     return new Map(read);
   }
 
-  async #send(
-    row: WebhookDeliveryRow,
-    endpoint: EndpointRow | undefined,
-    secrets: Map<string, Promise<string[]>>,
-    deadline: number,
-  ): Promise<Sent> {
-    const unsent = (unsendable: string): Sent => {
-      const at = this.#now();
-      return { row, endpoint, unsendable, status: null, error: null, started: at, finished: at };
-    };
-    if (!endpoint) return unsent('the endpoint was removed');
-    const event = await this.event(endpoint, row);
-    if (!event) return unsent(`no change history for version ${row.version}`);
-    const { id, body } = event;
-    // The attempt's duration: signing, waiting for a connection, and the request.
-    const started = this.#now();
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const signing = secrets.get(endpoint.id) ?? this.secrets(endpoint, started);
-      secrets.set(endpoint.id, signing);
-      const signed = await signedDelivery(endpoint, await signing, body, id, started);
-      const post = () => {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no connection to the endpoint within ${this.#timeoutMs} ms`);
-        // Redirects are not followed (a failure, as at Stripe: the signed body is for this URL only).
-        // The Node transport's time-out also covers its wait for one of the agent's sockets.
-        return this.#transport(endpoint.url, {
-          method: 'POST',
-          headers: signed.headers,
-          body: signed.payload,
-          timeoutMs: left,
-          maxAnswerBytes: 0,
-          discardAnswer: true,
-        });
-      };
-      const res = await (this.#gate ? this.#gate.run(endpoint.url, post) : post());
-      status = res.status;
-      if (status < 200 || status > 299) error = `HTTP ${status}`;
-    } catch (e) {
-      error = !(e instanceof Error) ? String(e) : isGatewayError(e) ? sendFailure(e.code, this.#timeoutMs) : e.message;
-    }
-    return { row, endpoint, id, status, error, started, finished: this.#now() };
-  }
-
   /** After a round gave up deliveries to the endpoint (counted in its commit): disabled once the count reaches the limit. */
   async #disableIfFailing(endpoint: EndpointRow): Promise<void> {
     const failures = await this.#o.webhooks.disableFailing(endpoint.id, this.#o.disableAfter, this.#now().toISOString());
@@ -364,7 +310,3 @@ async function roundOf(w: WebhookStore, now: string, limit: number): Promise<Web
 interface Broken {
   readonly broken: unknown;
 }
-
-/** The attempt log's words for a transport's failure (its messages speak of upstream providers). */
-const sendFailure = (code: string, timeoutMs: number): string =>
-  code === 'upstream_timeout' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached';
