@@ -41,3 +41,23 @@ it('a mirror round the store failed under is sent again by the next drain, not a
   const rows = await store.outbox.list({ tenantId: tenant.tenant.id });
   expect(rows.map((r) => r.state)).toEqual(['delivered', 'delivered']);
 });
+
+it('a mirror round whose lease committed but whose read-back failed is sent by the next drain', async () => {
+  const db = switchable((await testStore()).executor);
+  const store = new Store(db.executor);
+  const { app, dispatcher, upstream, tenant, auth } = await outboxRig(store, 'lost');
+  const created = await app.request('/wooshpay/v1/customers', jsonInit('POST', { name: 'Lost 1' }, auth));
+  expect(created.status).toBe(200);
+
+  // The claim's lease commits; reading back which rows it won fails (the answer lost to a restart).
+  db.failWhen((sql) => sql.startsWith('select') && sql.includes('"lease_owner" = '));
+  await expect(dispatcher.drain()).rejects.toThrow('ECONNREFUSED');
+  db.failWhen(undefined);
+  expect(upstream.received).toHaveLength(0);
+  const [row] = await store.outbox.list({ tenantId: tenant.tenant.id });
+  expect(row?.lease_owner).not.toBeNull();
+
+  const report = await dispatcher.drain();
+  expect(report.delivered).toBe(1);
+  expect(upstream.received.map((w) => w.version)).toEqual([1]);
+});
