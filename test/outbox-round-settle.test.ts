@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createApp, createTenant, registeredDialects } from './support/registered.ts';
-import { loadConfig } from '../src/config.ts';
-import { Dispatcher } from '../src/outbox/dispatcher.ts';
-import type { DeliveryOutcome, DeliveryWork, ReplicaTarget, UpstreamPort } from '../src/outbox/types.ts';
-import { FakeUpstream } from './support/fake-upstream.ts';
-import { jsonInit, testEnv } from './support/gateway.ts';
+import { jsonInit } from './support/gateway.ts';
+import { outboxRig } from './support/outbox-rig.ts';
 import { testStore } from './support/store.ts';
 import type { DeliveryRow } from '../src/store/index.ts';
 
@@ -15,36 +11,18 @@ import type { DeliveryRow } from '../src/store/index.ts';
 describe('outbox: a round settles in one commit', () => {
   it('writes the lease and the ends of a round of 8 in two commits, and leaves a row whose lease was taken over mid-round to its new holder', async () => {
     const store = await testStore();
-    const config = loadConfig(testEnv);
-    const replicas = new Map<string, ReplicaTarget[]>();
-    const upstream = new FakeUpstream();
     let stolen: DeliveryRow | undefined;
     const thief = 'another-dispatcher';
-    const lookup = async (tenantId: string) => replicas.get(tenantId) ?? [];
     // While the round's sends are out, another dispatcher takes the lease of one row over (as one
     // does once a stalled holder's lease ran out).
-    const port: UpstreamPort = {
-      deliver: async (work: DeliveryWork, signal: AbortSignal): Promise<DeliveryOutcome> => {
-        const row = stolen;
-        if (row && work.customerId === row.customer_id) {
-          const later = '2999-01-01T00:00:00.000Z';
-          expect(await store.outbox.claim(row, thief, later, '2999-01-01T00:01:00.000Z')).toBe(true);
-        }
-        return upstream.deliver(work, signal);
-      },
-      read: (tenantId, target, customerId, base) => upstream.read(tenantId, target, customerId, base),
-      expected: (...a) => upstream.expected(...a),
-    };
-    const dispatcher = new Dispatcher({ store, port, replicas: lookup, dialects: registeredDialects });
-    const app = createApp({
-      store,
-      config,
-      logger: { error: () => undefined },
-      replication: { replicas: lookup, dispatcher, drainAfterWrite: false },
+    const { app, dispatcher, upstream, tenant, auth } = await outboxRig(store, 'round', async (work, signal, fake) => {
+      const row = stolen;
+      if (row && work.customerId === row.customer_id) {
+        const later = '2999-01-01T00:00:00.000Z';
+        expect(await store.outbox.claim(row, thief, later, '2999-01-01T00:01:00.000Z')).toBe(true);
+      }
+      return fake.deliver(work, signal);
     });
-    const tenant = await createTenant(store, config, 'round');
-    replicas.set(tenant.tenant.id, [{ id: 'up_r', dialect: 'zenskar', mode: 'mirror' }]);
-    const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
     for (let i = 0; i < 8; i++) {
       const res = await app.request('/wooshpay/v1/customers', jsonInit('POST', { name: `Round ${i}` }, auth));
       expect(res.status).toBe(200);

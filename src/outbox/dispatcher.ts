@@ -6,6 +6,7 @@ import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-dif
 import { deliveryWork, resyncOver } from './delivery-work.ts';
 import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
 import type { DrainPace } from './drain-pace.ts';
+import { UnsettledRounds } from './unsettled-rounds.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, UpstreamPort } from './types.ts';
 
 // The dispatcher sends what the outbox holds: at least once (a delivery is settled only after the
@@ -79,6 +80,8 @@ export class Dispatcher {
 
   // Upstreams whose every send of a round failed: held for the backoff of their failed rounds.
   readonly #holds: TargetHolds;
+  // Rounds that leased rows and then failed (the store down under them): put back at the next drain.
+  readonly #unsettled = new UnsettledRounds<DeliveryRow>((rows, owner, now) => this.#o.store.outbox.putBack(rows, owner, now));
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -141,6 +144,7 @@ export class Dispatcher {
           }
           return outcomes.some(([, outcome]) => ended(outcome));
         },
+        unsettled: this.#unsettled,
       },
       options.deadline,
     );

@@ -1,4 +1,5 @@
 import type { DrainPace } from './drain-pace.ts';
+import type { UnsettledRounds } from './unsettled-rounds.ts';
 
 // The loop both queues of deliveries run (the outbox: src/outbox/dispatcher.ts; webhooks:
 // src/webhooks/dispatcher.ts): rounds of pick, lease and send until nothing is due, and on Node a
@@ -32,6 +33,8 @@ export interface DrainRounds<Row> {
    * charges only the rest: `ArrivalCredit`). None: all are charged.
    */
   steady?(rows: number): number;
+  /** The dispatcher's failed rounds: put back before the first round, a round that fails added. */
+  readonly unsettled?: UnsettledRounds<Row>;
 }
 
 /**
@@ -169,6 +172,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
   // Counted here, per drain: two drains sharing the gateway's pace (the outbox's and the webhooks')
   // each report their own pauses.
   let paused = 0;
+  await r.unsettled?.putBack(r.now);
   try {
     for (;;) {
       if (failure || (deadline !== undefined && Date.now() >= deadline)) break;
@@ -190,9 +194,17 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
       let due: Row[];
       let won: Set<Row>;
       try {
-        due = await r.due(now.toISOString(), r.limit);
+        const picked = await r.due(now.toISOString(), r.limit);
+        due = picked;
         const leaseUntil = new Date(now.getTime() + r.leaseMs).toISOString();
-        won = due.length === 0 ? new Set<Row>() : new Set(await r.claim(due, owner, now.toISOString(), leaseUntil));
+        const claiming = due.length === 0 ? Promise.resolve([]) : r.claim(due, owner, now.toISOString(), leaseUntil);
+        won = new Set(
+          await claiming.catch((error: unknown) => {
+            // The lease may have committed before the store failed (its answer lost, or the read-back).
+            r.unsettled?.add(owner, picked);
+            throw error;
+          }),
+        );
       } catch (error) {
         paced?.();
         throw error;
@@ -221,6 +233,7 @@ export async function drainRounds<Row extends { readonly attempts: number }>(
         },
         (error: unknown) => {
           running.delete(round);
+          r.unsettled?.add(owner, claimed);
           paced?.();
           failure ??= { error };
         },

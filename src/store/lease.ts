@@ -166,6 +166,21 @@ export class LeasedQueue<K extends object, S extends string> {
     return steps;
   }
 
+  /**
+   * Puts back the rows a round of `owner` leased and then could not settle (the store failed under
+   * it): due again now, not held until their lease ends, with every later version of their
+   * customers behind them. A row the owner no longer holds (settled after all, or taken over) is
+   * left alone.
+   */
+  async putBack(keys: readonly K[], owner: string, now: string): Promise<void> {
+    const steps = this.settleSteps(
+      keys.map((key) => ({ key, outcome: { state: 'pending' as S, nextAttemptAt: now } })),
+      owner,
+      now,
+    );
+    if (steps.length > 0) await this.#executor.atomic(steps);
+  }
+
   #settleQuery(q: UpdateQueryBuilder<LeaseDatabase, 'queue', 'queue', UpdateResult>, owner: string, outcome: LeaseOutcome<S>, now: string) {
     return q
       .set((eb) => ({

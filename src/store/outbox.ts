@@ -191,6 +191,11 @@ export class OutboxStore {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
+  /** Puts back the deliveries a round of `owner` leased and then could not settle (LeasedQueue.putBack). */
+  putBack(keys: readonly DeliveryKey[], owner: string, now: string): Promise<void> {
+    return this.#lease.putBack(keys, owner, now);
+  }
+
   /** Holds an upstream's free pending deliveries until `until` (src/store/lease.ts, LeasedQueue.defer). */
   defer(upstreamId: string, until: string, now: string): Promise<number> {
     // The literal of the partial index `outbox_open` (migration 0010): the scan reads that upstream's

@@ -2,14 +2,13 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, roundTargets } from '../outbox/drain-loop.ts';
 import { ArrivalCredit, type DrainPace } from '../outbox/drain-pace.ts';
+import { UnsettledRounds } from '../outbox/unsettled-rounds.ts';
 import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
-import { isGatewayError } from '../contract/errors.ts';
 import type { Keyring } from '../upstream/secrets.ts';
 import type { Store } from '../store/index.ts';
 import { resetGeneration, resetSince } from '../store/tenant-reset.ts';
-import { eventFacts, standardEvent, stripeEvent } from './events.ts';
 import { OriginGate } from './origin-gate.ts';
-import { secretContext, signedDelivery } from './sign.ts';
+import { EventSender } from './send-event.ts';
 import { judgeRound, type Sent } from './round-outcome.ts';
 import type { EndpointRow, WebhookDeliveryRow, WebhookDeliveryState, WebhookStore } from './store.ts';
 import type { Settlement } from '../store/lease.ts';
@@ -92,19 +91,14 @@ export class WebhookDispatcher {
   readonly #arrivals = new ArrivalCredit();
   readonly #now: () => Date;
   readonly #timeoutMs: number;
-  // None when the transport bounds its connections per origin itself: one bound, not two.
-  readonly #gate: OriginGate | undefined;
-  readonly #transport: Transport;
+  readonly #sender: EventSender;
   // An endpoint whose every send of a round failed is held for the backoff of its failed rounds in
   // a row. The hold is the endpoint's row (held_until, held_rounds), read with it once per round, not
   // this process's memory: a release by any process on the store (enable, a new URL, a resend, a
   // reset) ends it for all of them.
   readonly #holdMs: (rounds: number) => number;
-  // Rounds that leased rows and then failed (the store down under them, a restarted database): their
-  // rows are put back at the start of the next drain, which the poll runs, rather than left leased
-  // for CUSTGATE_WEBHOOK_TIMEOUT_MS + 2 s with every later version of their customers waiting behind
-  // them. The lease is for a process that died; this one is alive and knows the round ended.
-  readonly #unsettled: { readonly owner: string; readonly rows: readonly WebhookDeliveryRow[] }[] = [];
+  // Rounds that leased rows and then failed (the store down under them): put back at the next drain.
+  readonly #unsettled = new UnsettledRounds<WebhookDeliveryRow>((rows, owner, now) => this.#o.webhooks.putBack(rows, owner, now));
   /** Each round in flight's reset generation when it leased (src/store/tenant-reset.ts), by its owner. */
   readonly #leasedAt = new Map<string, { readonly generation: number; readonly generations: ReadonlyMap<string, number> }>();
   readonly #loop = new DrainLoop<WebhookDrainReport>(
@@ -119,11 +113,18 @@ export class WebhookDispatcher {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#transport = transportOf(options);
-    this.#gate =
-      this.#transport.socketsPerOrigin === undefined
-        ? new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin)
-        : undefined;
+    const transport = transportOf(options);
+    this.#sender = new EventSender({
+      store: options.store,
+      keyring: options.keyring,
+      dialects: options.dialects,
+      transport,
+      // None when the transport bounds its connections per origin itself: one bound, not two.
+      gate:
+        transport.socketsPerOrigin === undefined ? new OriginGate(options.connectionsPerOrigin ?? defaultConnectionsPerOrigin) : undefined,
+      now: this.#now,
+      timeoutMs: this.#timeoutMs,
+    });
     const random = options.random ?? Math.random;
     this.#holdMs = (rounds) => backoffMs(rounds, options.baseDelayMs, options.maxDelayMs ?? 3600_000, random);
   }
@@ -134,32 +135,18 @@ export class WebhookDispatcher {
   }
 
   /** Decrypts the secrets that sign now: the current one, and the previous one within its overlap. */
-  async secrets(endpoint: EndpointRow, now: Date): Promise<string[]> {
-    const context = secretContext(endpoint.tenant_id, endpoint.id);
-    const out = [await this.#o.keyring.decrypt(endpoint.secret, context)];
-    if (endpoint.previous_secret && endpoint.previous_until && endpoint.previous_until > now.toISOString()) {
-      out.push(await this.#o.keyring.decrypt(endpoint.previous_secret, context));
-    }
-    return out;
+  secrets(endpoint: EndpointRow, now: Date): Promise<string[]> {
+    return this.#sender.secrets(endpoint, now);
   }
 
   /** The event for an endpoint, its id and its body in the endpoint's format and dialect; undefined when the history is gone. */
-  async event(endpoint: EndpointRow, row: Pick<WebhookDeliveryRow, 'customer_id' | 'version' | 'request_id' | 'idempotency_key'>) {
-    const dialect = this.#o.dialects.find((d) => d.name === endpoint.dialect);
-    if (!dialect) return undefined;
-    const facts = await eventFacts(this.#o.store, endpoint.tenant_id, row.customer_id, Number(row.version), {
-      requestId: row.request_id,
-      idempotencyKey: row.idempotency_key,
-    });
-    if (!facts) return undefined;
-    return { id: facts.id, body: endpoint.format === 'stripe' ? stripeEvent(facts, dialect) : standardEvent(facts, dialect) };
+  event(endpoint: EndpointRow, row: Pick<WebhookDeliveryRow, 'customer_id' | 'version' | 'request_id' | 'idempotency_key'>) {
+    return this.#sender.event(endpoint, row);
   }
 
   async drain(options: { readonly deadline?: number } = {}): Promise<WebhookDrainReport> {
     const report = emptyReport();
     const w = this.#o.webhooks;
-    // While the store is still down this fails the drain, and the next one tries again.
-    await this.#putBackUnsettled();
     const { paused } = await drainRounds<WebhookDeliveryRow>(
       {
         now: this.#now,
@@ -169,39 +156,25 @@ export class WebhookDispatcher {
         // Longer than a round's sends may take, so a live holder never loses them; a killed one's ends soon.
         leaseMs: this.#timeoutMs + 2_000,
         owner: this.owner,
-        due: (now, limit) => w.due(now, limit),
+        due: (now, limit) => roundOf(w, now, limit),
         claim: async (rows, owner, now, leaseUntil) => {
           // Read before the lease is queued: a reset after it is one this round must not log across.
           const generation = resetGeneration(this.#o.store);
           // The store's too, for a reset by another process or on another connection (src/webhooks/round-log.ts).
           const generations = await w.resetGenerations(rows.map((row) => row.tenant_id));
-          const won = await w.claimMany(rows, owner, now, leaseUntil).catch((error: unknown) => {
-            // The lease may have committed before the store failed (its answer lost, or the read-back).
-            this.#unsettled.push({ owner, rows });
-            throw error;
-          });
+          const won = await w.claimMany(rows, owner, now, leaseUntil);
           if (won.length > 0) this.#leasedAt.set(owner, { generation, generations });
           return won;
         },
-        process: (rows, owner, each) =>
-          this.#round(rows, owner, each, report).catch((error: unknown) => {
-            this.#unsettled.push({ owner, rows });
-            throw error;
-          }),
+        process: (rows, owner, each) => this.#round(rows, owner, each, report),
         steady: (rows) => this.#arrivals.take(rows),
+        unsettled: this.#unsettled,
       },
       options.deadline,
       this.#o.roundsInFlight ?? defaultRoundsInFlight,
     );
     report.paused = paused;
     return report;
-  }
-
-  async #putBackUnsettled(): Promise<void> {
-    for (let next = this.#unsettled[0]; next; next = this.#unsettled[0]) {
-      await this.#o.webhooks.putBack(next.rows, next.owner, this.#now().toISOString());
-      this.#unsettled.shift();
-    }
   }
 
   /** `events` were queued by a write of this process (the steady flow the pace lets through). */
@@ -251,7 +224,7 @@ export class WebhookDispatcher {
     // Every send ends before the round may fail (a row's history unreadable, the store down): a row
     // put back while its send was still in flight could be sent twice at once.
     const results = await each(sendable, (row) =>
-      this.#send(row, endpointOf(row), secrets, deadline).then(
+      this.#sender.send(row, endpointOf(row), secrets, deadline).then(
         (s): Sent | Broken => s,
         (error: unknown): Broken => ({ broken: error }),
       ),
@@ -305,51 +278,6 @@ export class WebhookDispatcher {
     return new Map(read);
   }
 
-  async #send(
-    row: WebhookDeliveryRow,
-    endpoint: EndpointRow | undefined,
-    secrets: Map<string, Promise<string[]>>,
-    deadline: number,
-  ): Promise<Sent> {
-    const unsent = (unsendable: string): Sent => {
-      const at = this.#now();
-      return { row, endpoint, unsendable, status: null, error: null, started: at, finished: at };
-    };
-    if (!endpoint) return unsent('the endpoint was removed');
-    const event = await this.event(endpoint, row);
-    if (!event) return unsent(`no change history for version ${row.version}`);
-    const { id, body } = event;
-    // The attempt's duration: signing, waiting for a connection, and the request.
-    const started = this.#now();
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const signing = secrets.get(endpoint.id) ?? this.secrets(endpoint, started);
-      secrets.set(endpoint.id, signing);
-      const signed = await signedDelivery(endpoint, await signing, body, id, started);
-      const post = () => {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no connection to the endpoint within ${this.#timeoutMs} ms`);
-        // Redirects are not followed (a failure, as at Stripe: the signed body is for this URL only).
-        // The Node transport's time-out also covers its wait for one of the agent's sockets.
-        return this.#transport(endpoint.url, {
-          method: 'POST',
-          headers: signed.headers,
-          body: signed.payload,
-          timeoutMs: left,
-          maxAnswerBytes: 0,
-          discardAnswer: true,
-        });
-      };
-      const res = await (this.#gate ? this.#gate.run(endpoint.url, post) : post());
-      status = res.status;
-      if (status < 200 || status > 299) error = `HTTP ${status}`;
-    } catch (e) {
-      error = !(e instanceof Error) ? String(e) : isGatewayError(e) ? sendFailure(e.code, this.#timeoutMs) : e.message;
-    }
-    return { row, endpoint, id, status, error, started, finished: this.#now() };
-  }
-
   /** After a round gave up deliveries to the endpoint (counted in its commit): disabled once the count reaches the limit. */
   async #disableIfFailing(endpoint: EndpointRow): Promise<void> {
     const failures = await this.#o.webhooks.disableFailing(endpoint.id, this.#o.disableAfter, this.#now().toISOString());
@@ -359,11 +287,26 @@ export class WebhookDispatcher {
   }
 }
 
+/**
+ * A round's rows: the earliest due, and, when more are due than a round holds, half of it the
+ * latest due. A backlog (an endpoint back from an outage, its deferred events all due when its hold
+ * ends; a probe of one still down) is the earliest due: taken in whole rounds, it held back the
+ * events written since to every other endpoint until it was sent (the operator's walk, 2026-12-07:
+ * one receiver down for 3 s, another's events up to 3.7 s late). Any due row may go in any round:
+ * a row is due only while no earlier version of its customer is pending for its endpoint.
+ */
+async function roundOf(w: WebhookStore, now: string, limit: number): Promise<WebhookDeliveryRow[]> {
+  const earliest = await w.due(now, limit);
+  const half = Math.floor(limit / 2);
+  if (earliest.length < limit || half === 0) return earliest;
+  const latest = await w.due(now, half, true);
+  const key = (row: WebhookDeliveryRow) => `${row.endpoint_id}\u0000${row.customer_id}\u0000${row.version}`;
+  const taken = new Set(latest.map(key));
+  const rest = earliest.filter((row) => !taken.has(key(row)));
+  return [...rest.slice(0, limit - latest.length), ...latest];
+}
+
 /** A send that threw rather than failing (its event's history could not be read): the round fails. */
 interface Broken {
   readonly broken: unknown;
 }
-
-/** The attempt log's words for a transport's failure (its messages speak of upstream providers). */
-const sendFailure = (code: string, timeoutMs: number): string =>
-  code === 'upstream_timeout' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached';

@@ -160,8 +160,9 @@ export class WebhookStore extends WebhookEventQueries {
    * Due deliveries: pending, due, not leased, and no earlier version of the same customer still
    * pending for the same endpoint (per-customer order). A dead one does not hold later ones back:
    * an endpoint gets the customer's later state, and the dead event stays listed for resend.
+   * `newest`: the latest due first (the due index read backwards), not the earliest.
    */
-  async due(now: string, limit: number): Promise<WebhookDeliveryRow[]> {
+  async due(now: string, limit: number, newest = false): Promise<WebhookDeliveryRow[]> {
     const q = this.#db
       .selectFrom('webhook_deliveries as d')
       .selectAll('d')
@@ -189,8 +190,8 @@ export class WebhookStore extends WebhookEventQueries {
           ),
         ),
       )
-      .orderBy('d.next_attempt_at')
-      .orderBy('d.created_at')
+      .orderBy('d.next_attempt_at', newest ? 'desc' : 'asc')
+      .orderBy('d.created_at', newest ? 'desc' : 'asc')
       .limit(limit)
       .compile();
     return this.#executor.all(q);
@@ -214,19 +215,9 @@ export class WebhookStore extends WebhookEventQueries {
     return this.#lease.claimMany(keys, owner, now, leaseUntil);
   }
 
-  /**
-   * Puts back the rows a round of `owner` leased and then could not settle (the store failed under
-   * it): due again now, where their lease would have kept them, and every later version of their
-   * customers behind them, for CUSTGATE_WEBHOOK_TIMEOUT_MS + 2 s. A row the owner no longer holds
-   * (settled after all, or taken over) is left alone.
-   */
-  async putBack(keys: readonly WebhookDeliveryKey[], owner: string, now: string): Promise<void> {
-    const steps = this.#lease.settleSteps(
-      keys.map((key) => ({ key, outcome: { state: 'pending', nextAttemptAt: now } })),
-      owner,
-      now,
-    );
-    if (steps.length > 0) await this.#executor.atomic(steps);
+  /** Puts back the rows a round of `owner` leased and then could not settle (LeasedQueue.putBack). */
+  putBack(keys: readonly WebhookDeliveryKey[], owner: string, now: string): Promise<void> {
+    return this.#lease.putBack(keys, owner, now);
   }
 
   /**

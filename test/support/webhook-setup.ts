@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { type CreatedTenant, createApp, createTenant } from './registered.ts';
 import type { Store } from '../../src/store/index.ts';
 import { keyringFor } from '../../src/upstream/secrets.ts';
-import { Webhooks } from '../../src/webhooks/index.ts';
+import { Webhooks, type WebhooksOptions } from '../../src/webhooks/index.ts';
 import { jsonInit, testEnv } from './gateway.ts';
 import { testStore } from './store.ts';
 import { type Receiver, startReceiver } from './webhook-receiver.ts';
@@ -31,7 +31,7 @@ export interface Setup {
 
 export async function setup(
   env: Record<string, string> = {},
-  options: { noEndpointsTtlMs?: number; now?: () => Date; store?: Store } = {},
+  options: Partial<Pick<WebhooksOptions, 'noEndpointsTtlMs' | 'now' | 'fetch' | 'roundsInFlight'>> & { store?: Store } = {},
 ): Promise<Setup> {
   const { store = await testStore(), ...rest } = options;
   const config = loadConfig({ ...testEnv, CUSTGATE_WEBHOOK_BASE_DELAY_MS: '5', ...env });
