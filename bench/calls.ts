@@ -17,18 +17,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dialects } from '../dialects/index.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { inProcessGateway } from './in-process.ts';
 import { runChild } from './processes.ts';
 import { retrieveWorkload, updateWorkload } from './workloads.ts';
+import { dialectKnob, numberKnob } from './knobs.ts';
 
 const env = process.env;
-const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = numberKnob;
 const kind = env.BENCH_CALLS_KIND === 'retrieve' ? 'retrieve' : 'update';
-const dialectName = env.BENCH_CALLS_DIALECT ?? 'wooshpay';
-const dialect = Object.values(dialects).find((d) => d.name === dialectName);
-if (!dialect) throw new Error(`BENCH_CALLS_DIALECT: no dialect ${dialectName}`);
+const dialect = dialectKnob('BENCH_CALLS_DIALECT');
 const customers = num('BENCH_SMALL', 1000);
 const counted = num('BENCH_CALLS_REQUESTS', 1000);
 /** BENCH_CALLS_ALLOC_BY=function: the allocation by function rather than by folder. */

@@ -21,9 +21,10 @@ import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { measure, type Workload } from './load.ts';
 import { buildDist, cpuSeconds, installedBin, runChild, startChild } from './processes.ts';
 import { retrieveWorkload } from './workloads.ts';
+import { numberKnob } from './knobs.ts';
 
 const env = process.env;
-const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = numberKnob;
 const rounds = num('BENCH_AB_ROUNDS', 5);
 const customers = num('BENCH_SMALL', 1000);
 const load = { connections: num('BENCH_CONNECTIONS', 32), durationSeconds: num('BENCH_AB_SECONDS', 3) };

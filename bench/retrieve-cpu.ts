@@ -22,9 +22,10 @@ import { inProcessGateway } from './in-process.ts';
 import type { IssuedCredentials } from '../src/contract/dialect.ts';
 import { runChild } from './processes.ts';
 import { retrieveWorkload } from './workloads.ts';
+import { numberKnob } from './knobs.ts';
 
 const env = process.env;
-const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = numberKnob;
 const rounds = num('BENCH_CPU_ROUNDS', 7);
 const perBlock = num('BENCH_CPU_REQUESTS', 3000);
 const customers = num('BENCH_SMALL', 1000);

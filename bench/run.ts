@@ -70,9 +70,10 @@ import { pacedRows } from './paced.ts';
 import { compiledRows, postgresRows, requestRows, scaleRows } from './requests.ts';
 import type { RowContext } from './rows.ts';
 import { writeResults } from './results.ts';
+import { numberKnob } from './knobs.ts';
 
 const env = process.env;
-const num = (name: string, fallback: number) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = numberKnob;
 const load: LoadOptions = { connections: num('BENCH_CONNECTIONS', 32), durationSeconds: num('BENCH_DURATION', 10) };
 const warmupSeconds = num('BENCH_WARMUP', 3);
 const sizes = [num('BENCH_SMALL', 1000), num('BENCH_LARGE', 1_000_000)].filter((n) => n > 0);

@@ -2,6 +2,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { conflictMessage, refusalMessage, renumberedMessage, summary } from './book-messages.ts';
 import { csvField, csvSpool } from './csv-spool.ts';
+import { printJson } from './output.ts';
 import { type Env, tenantId, withStore } from './with-store.ts';
 import { loadConfig } from '../config.ts';
 import type { AnyDialect } from '../contract/dialect.ts';
@@ -20,7 +21,6 @@ import { gatewayIdOf } from '../upstream/loop.ts';
 import { transportFor } from '../upstream/node-transport.ts';
 import { processHolder } from '../upstream/process-holder.ts';
 import { keyringFor } from '../upstream/secrets.ts';
-import { terminalJson } from '../upstream/terminal-text.ts';
 
 // `custgate upstream import|backfill|reconcile`: moving a whole customer book between providers
 // (docs/migrating.md). Progress goes to stderr (a bar on a terminal), results to stdout.
@@ -141,11 +141,11 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       }
       const left = new Set(done.conflicts.map((c) => c.upstream_id)).size;
       const refused = done.refused.length;
-      console.log(
-        opts.json
-          ? terminalJson(done)
-          : `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left - refused} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${refused} left out as not storable here, ${done.pages} pages)`,
-      );
+      if (opts.json) printJson(done);
+      else
+        console.log(
+          `imported ${done.imported} customers from upstream ${done.upstream} (${done.seen} listed, ${done.seen - done.imported - done.linked - left - refused} linked already, ${done.linked} local customers linked to theirs, ${left} left out for conflicts, ${refused} left out as not storable here, ${done.pages} pages)`,
+        );
       // Stored, so no failure: said whatever the exit status, since the team's provider number does not name it here.
       if (done.renumbered.length > 0) console.error(renumberedMessage(done.upstream, done.renumbered));
       if ((left > 0 || refused > 0) && done.state === 'done') {
@@ -199,7 +199,7 @@ export function bookCommands(upstream: Command, env: Env, source: DialectSource)
       }
       await csv?.print();
       if (!result.clean) process.exitCode = 1;
-      if (opts.json) console.log(terminalJson(result));
+      if (opts.json) printJson(result);
       else if (!opts.ids) console.log(summary(result));
     });
 }

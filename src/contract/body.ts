@@ -114,10 +114,10 @@ function mediaType(request: Request): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** The body's exact text, within the limit: what a signed webhook's signature covers. */
 /** One decoder for every body: without `stream`, each decode starts afresh, and a decoder per request was garbage. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The body's exact text, within the limit: what a signed webhook's signature covers. */
 export async function bodyText(request: Request, limit: number): Promise<string> {
   const bytes = await readLimited(request, limit).catch((error: unknown) => {
     if (isGatewayError(error)) throw error;
