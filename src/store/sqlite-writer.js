@@ -7,7 +7,7 @@
 // It also answers reads the main thread sends it (a write's read of its customer): in WAL mode a
 // connection's page cache is emptied whenever another connection has committed, so the main
 // thread's reads start cold after every group commit, while this connection's cache survives its
-// own commits (docs/performance.md, "A million customers"). A read is answered when it arrives,
+// own commits (docs/performance.md, "A million customers"). Reads are answered when they arrive,
 // outside any transaction: it sees every commit so far, this thread's and other processes'.
 //
 // Checkpoints: by default SQLite runs one inside the commit that takes the WAL past 1,000 pages, and
@@ -26,6 +26,7 @@ import { checkpointThread, defaultCheckpointFrames } from './sqlite-checkpoints.
 
 /** @typedef {import('./sqlite-apply.js').WireStep} WireStep */
 /** @typedef {{ read: number, sql: string, params: unknown[] }} ReadMessage */
+/** @typedef {{ reads?: ReadMessage[], ids?: number[], units?: (readonly WireStep[])[] }} Message */
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.js runs as a worker thread');
@@ -99,30 +100,37 @@ function flush() {
 }
 
 /**
- * @param {ReadMessage} message
+ * The reads of one message, answered as they arrive and in one message back: the main thread sends
+ * the reads of a turn of its event loop together (sqlite-writers.ts), so each side wakes the other
+ * once for all of them rather than once a read.
+ * @param {readonly ReadMessage[]} reads
  * @param {Reply} reply
  */
-function read({ read, sql, params }, reply) {
+function answerReads(reads, reply) {
   const at = timing ? performance.timeOrigin + performance.now() : undefined;
-  try {
-    reply.postMessage({ read, rows: statement(sql).all(...params), ...(at === undefined ? {} : { at }) });
-  } catch (error) {
-    reply.postMessage({ read, error: describe(error) });
-  }
+  const answers = reads.map(({ read, sql, params }) => {
+    try {
+      return { read, rows: statement(sql).all(...params) };
+    } catch (error) {
+      return { read, error: describe(error) };
+    }
+  });
+  reply.postMessage(at === undefined ? { reads: answers } : { reads: answers, at });
 }
 
 /**
- * @param {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage} message
+ * A turn's reads (answered at once, ahead of the units that came with them, as they were issued
+ * first) and batches of units (queued for the next group commit).
+ * @param {Message} message
  * @param {Reply} reply
  */
 function receive(message, reply) {
-  if ('read' in message) {
-    read(message, reply);
-    return;
-  }
-  queue.ids.push(...message.ids);
-  queue.units.push(...message.units);
-  for (let i = 0; i < message.units.length; i++) queue.from.push(reply);
+  if (message.reads) answerReads(message.reads, reply);
+  const { ids, units } = message;
+  if (!ids || !units || units.length === 0) return;
+  queue.ids.push(...ids);
+  queue.units.push(...units);
+  for (let i = 0; i < units.length; i++) queue.from.push(reply);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);
@@ -132,27 +140,22 @@ function receive(message, reply) {
 /** Ports attached by the starting thread, each another thread's way to this connection. */
 const attached = /** @type {Set<import('node:worker_threads').MessagePort>} */ (new Set());
 
-port.on(
-  'message',
-  (
-    /** @type {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage | { attach: import('node:worker_threads').MessagePort } | 'close'} */ message,
-  ) => {
-    if (message === 'close') {
-      flush();
-      db.close();
-      for (const other of attached) other.close();
-      port?.close();
-      return;
-    }
-    if ('attach' in message) {
-      const other = message.attach;
-      attached.add(other);
-      other.on('message', (/** @type {{ ids: number[], units: (readonly WireStep[])[] } | ReadMessage} */ m) => {
-        if (db.open) receive(m, other);
-      });
-      other.on('close', () => attached.delete(other));
-      return;
-    }
-    receive(message, port);
-  },
-);
+port.on('message', (/** @type {Message | { attach: import('node:worker_threads').MessagePort } | 'close'} */ message) => {
+  if (message === 'close') {
+    flush();
+    db.close();
+    for (const other of attached) other.close();
+    port?.close();
+    return;
+  }
+  if ('attach' in message) {
+    const other = message.attach;
+    attached.add(other);
+    other.on('message', (/** @type {Message} */ m) => {
+      if (db.open) receive(m, other);
+    });
+    other.on('close', () => attached.delete(other));
+    return;
+  }
+  receive(message, port);
+});

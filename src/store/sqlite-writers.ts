@@ -39,7 +39,12 @@ export type Writer = {
 /** What a writer thread is reached through: the Worker itself, or a port attached to it. */
 type Channel = Worker | MessagePort;
 
-type ReadAnswer = ({ read: number; rows: unknown[] } | { read: number; error: WireError }) & { at?: number };
+type ReadAnswer = { read: number; rows: unknown[] } | { read: number; error: WireError };
+type ReadsAnswered = { reads: ReadAnswer[]; at?: number };
+type ReadMessage = { read: number; sql: string; params: readonly unknown[] };
+
+/** Reads wait for the end of the event loop's turn: all of a turn's reads go to the writer in one message. */
+const endOfTurn = globalThis.setImmediate;
 
 /**
  * The write connection in a worker thread (sqlite-writer.js): the commit's fsync runs there, and
@@ -101,13 +106,26 @@ function writerOver(worker: Channel, watch: (fail: (error: Error) => void) => ()
   let failure: Error | undefined;
   const idle = () => pending.size === 0 && reads.size === 0;
   worker.unref();
-  worker.on('message', (message: { ids: number[]; results: WireResult[]; started?: number; committed?: number } | ReadAnswer) => {
-    if ('read' in message) {
-      const read = reads.get(message.read);
-      reads.delete(message.read);
-      if (message.at !== undefined) read?.started?.(message.at);
-      if ('rows' in message) read?.resolve(message.rows);
-      else read?.reject(classify(message.error));
+  // The turn's reads not yet sent: they go with the turn's batch of units if one is sent, else at its end.
+  let unsent: ReadMessage[] = [];
+  const takeUnsent = () => {
+    const taken = unsent;
+    unsent = [];
+    return taken;
+  };
+  const sendReads = () => {
+    // After a failure the reads were rejected with the rest (fail, below).
+    if (unsent.length > 0 && !failure) worker.postMessage({ reads: takeUnsent() });
+  };
+  worker.on('message', (message: { ids: number[]; results: WireResult[]; started?: number; committed?: number } | ReadsAnswered) => {
+    if ('reads' in message) {
+      for (const answer of message.reads) {
+        const read = reads.get(answer.read);
+        reads.delete(answer.read);
+        if (message.at !== undefined) read?.started?.(message.at);
+        if ('rows' in answer) read?.resolve(answer.rows);
+        else read?.reject(classify(answer.error));
+      }
     } else {
       const { ids, results } = message;
       if (message.started !== undefined && timings.size > 0) {
@@ -140,7 +158,8 @@ function writerOver(worker: Channel, watch: (fail: (error: Error) => void) => ()
       if (timed && ids[0] !== undefined) timings.set(ids[0], timed);
       const results = Promise.all(ids.map((id) => new Promise<WireResult>((resolve) => pending.set(id, resolve))));
       worker.ref();
-      worker.postMessage({ ids, units });
+      // The turn's reads were issued before this batch: they go first, as they would have alone.
+      worker.postMessage(unsent.length > 0 ? { reads: takeUnsent(), ids, units } : { ids, units });
       return results;
     },
     read(sql, params, started) {
@@ -150,7 +169,7 @@ function writerOver(worker: Channel, watch: (fail: (error: Error) => void) => ()
         reads.set(read, started ? { resolve, reject, started } : { resolve, reject }),
       );
       worker.ref();
-      worker.postMessage({ read, sql, params });
+      if (unsent.push({ read, sql, params }) === 1) endOfTurn(sendReads);
       return rows;
     },
     async close() {
