@@ -6,6 +6,7 @@ import { comparedFields, recordComparison, shadowDiff } from '../core/shadow-dif
 import { deliveryWork, resyncOver } from './delivery-work.ts';
 import { DrainLoop, drainRounds, ended, type RowOutcome, TargetHolds } from './drain-loop.ts';
 import type { DrainPace } from './drain-pace.ts';
+import { roundOf } from './round-pick.ts';
 import { UnsettledRounds } from './unsettled-rounds.ts';
 import type { DeliveryOutcome, DeliveryWork, ReplicaLookup, UpstreamPort } from './types.ts';
 
@@ -54,6 +55,8 @@ const maxRetryAfterMs = 3600_000;
 export const defaultDeliveryConcurrency = 8;
 
 const emptyReport = (): DrainReport => ({ delivered: 0, retried: 0, held: 0, dead: 0, compared: 0, mismatched: 0, paused: 0 });
+
+const deliveryKey = (row: DeliveryKey) => `${row.upstream_id}\u0000${row.customer_id}\u0000${row.version}`;
 
 /** Exponential backoff with full jitter: a random delay in [d/2, d), d doubling per attempt up to the cap. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random: () => number): number {
@@ -119,7 +122,7 @@ export class Dispatcher {
         limit: this.#o.concurrency,
         leaseMs: this.leaseMs,
         owner: this.owner,
-        due: (now, limit) => outbox.due(now, limit),
+        due: (now, limit) => roundOf((n, newest) => outbox.due(now, n, newest), limit, deliveryKey),
         claim: (rows, owner, now, leaseUntil) => outbox.claimMany(rows, owner, now, leaseUntil),
         process: async (rows, owner, each) => {
           // A row that failed (a store read threw) must not keep the others' ends from their commit.

@@ -27,19 +27,36 @@ import type { Database, OutboxTable } from './schema.ts';
 //
 // Literal states, so that the partial indexes' predicates are implied in a generic plan too.
 
-const order = sql.raw('next_attempt_at, created_at, upstream_id, customer_id, version');
+// `newest` walks the same index backwards, from the latest due row (a round's fair half:
+// src/outbox/round-pick.ts): the same plan, each step "the next pending row before this one", and
+// at most `newestWalk` steps. Backwards, the rows met first are often a customer's later versions,
+// which wait for its first: a backlog of customers with two pending versions each would be walked
+// through to its middle on every round.
 
-/** Pending deliveries due at `now`, unleased, each the earliest pending version of its customer at its upstream; at most `limit`. */
-export function duePostgres(db: Kysely<Database>, now: string, limit: number): CompiledQuery<OutboxTable> {
+/** Rows the pick of the latest due reads at most for a pick of `limit` (SQLite and D1 too). */
+export const newestWalk = (limit: number): number => 16 * limit;
+
+const key = 'next_attempt_at, created_at, upstream_id, customer_id, version';
+const order = sql.raw(key);
+const keyOf = (alias: string, direction: string) =>
+  key
+    .split(', ')
+    .map((column) => `${alias}.${column}${direction}`)
+    .join(', ');
+
+/**
+ * Pending deliveries due at `now`, unleased, each the earliest pending version of its customer at
+ * its upstream; at most `limit`, the earliest due (or with `newest` the latest due) first walked.
+ */
+export function duePostgres(db: Kysely<Database>, now: string, limit: number, newest = false): CompiledQuery<OutboxTable> {
+  const walkOrder = sql.raw(keyOf('o', newest ? ' desc' : ''));
   const next = (after: RawBuilder<unknown> | undefined) => sql`
     select o.* from outbox o
     where o.state = 'pending' and o.next_attempt_at <= ${now}
     ${after ?? sql``}
-    order by o.next_attempt_at, o.created_at, o.upstream_id, o.customer_id, o.version
+    order by ${walkOrder}
     limit 1`;
-  const after = sql.raw(
-    'and (o.next_attempt_at, o.created_at, o.upstream_id, o.customer_id, o.version) > (w.next_attempt_at, w.created_at, w.upstream_id, w.customer_id, w.version)',
-  );
+  const after = sql.raw(`and (${keyOf('o', '')}) ${newest ? '<' : '>'} (${keyOf('w', '')})`);
   return sql<OutboxTable>`
     with recursive walk as (
       (${next(undefined)})
@@ -47,7 +64,7 @@ export function duePostgres(db: Kysely<Database>, now: string, limit: number): C
       (select n.* from walk w cross join lateral (${next(after)}) n)
     )
     select * from (
-      select * from walk d
+      select * from ${newest ? sql`(select * from walk limit ${newestWalk(limit)})` : sql`walk`} d
       where (d.lease_until is null or d.lease_until < ${now})
         and (select 1 from outbox e
              where e.upstream_id = d.upstream_id and e.customer_id = d.customer_id and e.version < d.version

@@ -1,7 +1,7 @@
 import { type CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
 import { freshLease, type LeaseOutcome, LeasedQueue, type Settlement } from './lease.ts';
-import { duePostgres } from './outbox-due.ts';
+import { duePostgres, newestWalk } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable } from './schema.ts';
 
@@ -144,18 +144,32 @@ export class OutboxStore {
    * hold the later ones back: a delivery carries the current values of every field changed since
    * the upstream's last delivered version (src/outbox/dispatcher.ts), the dead one's included, so
    * the next version supersedes it; the dead row stays dead, counted and listed, until an
-   * operator retries or drops it.
+   * operator retries or drops it. `newest`: the latest due first (the pick's index read backwards),
+   * not the earliest (a round's fair half: src/outbox/round-pick.ts).
    */
-  async due(now: string, limit: number): Promise<DeliveryRow[]> {
+  async due(now: string, limit: number, newest = false): Promise<DeliveryRow[]> {
     if (this.#executor.backend === 'postgres') {
-      const q = duePostgres(this.#db, now, limit);
+      const q = duePostgres(this.#db, now, limit, newest);
       return this.#executor.allIndexOrdered ? this.#executor.allIndexOrdered(q) : this.#executor.all(q);
     }
     // SQLite and D1. The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
     // applies: SQLite matches a partial index's WHERE term by its text, a bound parameter would not.
     // The pick then costs index seeks over open rows, however many versions were delivered before.
+    // `newest` reads at most newestWalk(limit) due rows, the latest (src/store/outbox-due.ts says why).
+    const pending = newest
+      ? this.#db
+          .selectFrom('outbox')
+          .selectAll()
+          .where('state', '=', 'pending')
+          .where('next_attempt_at', '<=', now)
+          .orderBy('next_attempt_at', 'desc')
+          .orderBy('created_at', 'desc')
+          .limit(newestWalk(limit))
+          .as('o')
+      : undefined;
     const q = this.#db
-      .selectFrom('outbox as o')
+      // The same columns either way; typed as the table, which kysely cannot infer for the union.
+      .selectFrom(pending ? (pending as unknown as 'outbox as o') : 'outbox as o')
       .selectAll('o')
       .where('o.state', '=', 'pending')
       .where('o.next_attempt_at', '<=', now)
@@ -174,8 +188,8 @@ export class OutboxStore {
           ),
         ),
       )
-      .orderBy('o.next_attempt_at')
-      .orderBy('o.created_at')
+      .orderBy('o.next_attempt_at', newest ? 'desc' : 'asc')
+      .orderBy('o.created_at', newest ? 'desc' : 'asc')
       .limit(limit)
       .compile();
     return this.#executor.all(q);

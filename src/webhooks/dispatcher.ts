@@ -2,6 +2,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import { DrainLoop, drainRounds, type EachRow, ended, type RowOutcome, roundTargets } from '../outbox/drain-loop.ts';
 import { ArrivalCredit, type DrainPace } from '../outbox/drain-pace.ts';
+import { roundOf } from '../outbox/round-pick.ts';
 import { UnsettledRounds } from '../outbox/unsettled-rounds.ts';
 import { type Fetch, type Transport, transportOf } from '../upstream/http.ts';
 import type { Keyring } from '../upstream/secrets.ts';
@@ -156,7 +157,7 @@ export class WebhookDispatcher {
         // Longer than a round's sends may take, so a live holder never loses them; a killed one's ends soon.
         leaseMs: this.#timeoutMs + 2_000,
         owner: this.owner,
-        due: (now, limit) => roundOf(w, now, limit),
+        due: (now, limit) => roundOf((n, newest) => w.due(now, n, newest), limit, webhookRowKey),
         claim: async (rows, owner, now, leaseUntil) => {
           // Read before the lease is queued: a reset after it is one this round must not log across.
           const generation = resetGeneration(this.#o.store);
@@ -287,24 +288,7 @@ export class WebhookDispatcher {
   }
 }
 
-/**
- * A round's rows: the earliest due, and, when more are due than a round holds, half of it the
- * latest due. A backlog (an endpoint back from an outage, its deferred events all due when its hold
- * ends; a probe of one still down) is the earliest due: taken in whole rounds, it held back the
- * events written since to every other endpoint until it was sent (the operator's walk, 2026-12-07:
- * one receiver down for 3 s, another's events up to 3.7 s late). Any due row may go in any round:
- * a row is due only while no earlier version of its customer is pending for its endpoint.
- */
-async function roundOf(w: WebhookStore, now: string, limit: number): Promise<WebhookDeliveryRow[]> {
-  const earliest = await w.due(now, limit);
-  const half = Math.floor(limit / 2);
-  if (earliest.length < limit || half === 0) return earliest;
-  const latest = await w.due(now, half, true);
-  const key = (row: WebhookDeliveryRow) => `${row.endpoint_id}\u0000${row.customer_id}\u0000${row.version}`;
-  const taken = new Set(latest.map(key));
-  const rest = earliest.filter((row) => !taken.has(key(row)));
-  return [...rest.slice(0, limit - latest.length), ...latest];
-}
+const webhookRowKey = (row: WebhookDeliveryRow) => `${row.endpoint_id}\u0000${row.customer_id}\u0000${row.version}`;
 
 /** A send that threw rather than failing (its event's history could not be read): the round fails. */
 interface Broken {

@@ -29,8 +29,12 @@ export async function outboxRig(store: Store, tenantName: string, deliver: Deliv
     logger: { error: () => undefined },
     replication: { replicas: lookup, dispatcher, drainAfterWrite: false },
   });
-  const tenant = await createTenant(store, config, tenantName);
-  replicas.set(tenant.tenant.id, [{ id: 'up_r', dialect: 'zenskar', mode: 'mirror' }]);
-  const auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
-  return { app, dispatcher, upstream, tenant, auth };
+  /** A tenant mirroring to `upstreamId` (every upstream is the one fake), with its WooshPay auth header. */
+  const mirrorTenant = async (name: string, upstreamId: string) => {
+    const tenant = await createTenant(store, config, name);
+    replicas.set(tenant.tenant.id, [{ id: upstreamId, dialect: 'zenskar', mode: 'mirror' }]);
+    return { tenant, auth: { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` } };
+  };
+  const { tenant, auth } = await mirrorTenant(tenantName, 'up_r');
+  return { app, dispatcher, upstream, tenant, auth, mirrorTenant };
 }

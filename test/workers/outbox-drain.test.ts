@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:test';
+import { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type CreatedTenant, createApp, createTenant, registeredDialects } from '../support/registered.ts';
 import { type GatewayConfig, loadConfig } from '../../src/config.ts';
@@ -6,6 +7,7 @@ import type { Store } from '../../src/store/index.ts';
 import { Dispatcher } from '../../src/outbox/dispatcher.ts';
 import type { ReplicaTarget, UpstreamPort } from '../../src/outbox/types.ts';
 import { FakeUpstream } from '../support/fake-upstream.ts';
+import { outboxColumns, outboxRows, PAST } from '../support/outbox-rows.ts';
 import { testStore } from '../support/store.ts';
 
 // On Workers the isolate may stop as soon as the response is out: a write's deliveries are sent
@@ -115,5 +117,49 @@ describe('the outbox on workerd + D1', () => {
       const internal = await env.DB.prepare('select id from customers where public_id = ?').bind(id).first<{ id: string }>();
       expect(upstream.versions(internal!.id)).toEqual([1, 2]);
     }
+  });
+
+  // The round's fair half (src/outbox/round-pick.ts) on D1's query: the latest due read backwards,
+  // at most 64 rows. Rows written straight in, long due at the dispatcher's clock; their tenants
+  // have no mirror, so each ends dead unsent (what the rounds are made of is all this counts).
+  it("makes a round half of the latest due: another upstream's row is not held back by a backlog, and a customer's second version never goes before its first", async () => {
+    const store = await testStore();
+    const NOW = '2026-06-01T00:00:00.000Z';
+    await store.executor.run(
+      CompiledQuery.raw(
+        `insert into outbox (${outboxColumns})
+         with recursive n(i) as (select 1 union all select i + 1 from n where i < 12),
+           vv(v, at) as (select 1, '${PAST}' union all select 2, '2026-01-02T00:00:00.000Z')
+         select 'up_fair_a', 'fair_' || n.i, vv.v, 'ten_fair_a', 'update', 'pending', 0, vv.at, null, null, null, vv.at, vv.at
+         from n, vv`,
+      ),
+    );
+    await outboxRows(store.executor, 1, { upstream: 'up_fair_b', tenant: 'ten_fair_b', prefix: 'fair_b_', state: 'pending' });
+    await store.executor.run(
+      CompiledQuery.raw("update outbox set next_attempt_at = '2026-01-03T00:00:00.000Z' where upstream_id = 'up_fair_b'"),
+    );
+    const latest = await store.outbox.due(NOW, 4, true);
+    expect(latest.map((d) => `${d.upstream_id}@${d.version}`)).toEqual(['up_fair_b@1', 'up_fair_a@1', 'up_fair_a@1', 'up_fair_a@1']);
+
+    const dispatcher = new Dispatcher({
+      store,
+      port: new FakeUpstream(),
+      replicas: async () => [],
+      dialects: registeredDialects,
+      now: () => new Date(NOW),
+    });
+    const outbox = store.outbox;
+    const claimMany = outbox.claimMany.bind(outbox);
+    const rounds: string[][] = [];
+    outbox.claimMany = async (rows, owner, now, until) => {
+      rounds.push(rows.map((r) => `${r.customer_id}@${r.version}`));
+      return claimMany(rows, owner, now, until);
+    };
+    const report = await dispatcher.drain({ deadline: Date.now() + 20_000 });
+    outbox.claimMany = claimMany;
+    expect(report.dead).toBe(25);
+    expect(rounds[0]).toContain('fair_b_1@1');
+    const roundOf = (key: string) => rounds.findIndex((r) => r.includes(key));
+    for (let i = 1; i <= 12; i++) expect(roundOf(`fair_${i}@1`)).toBeLessThan(roundOf(`fair_${i}@2`));
   });
 });
