@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTenant } from './support/registered.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -17,7 +18,9 @@ const outsider = '127.0.0.3';
 const limit = 3;
 
 const started: NodeGateway[] = [];
+const held: Socket[] = [];
 afterEach(async () => {
+  for (const socket of held.splice(0)) socket.destroy();
   for (const gateway of started.splice(0)) await gateway.close();
 });
 
@@ -92,6 +95,31 @@ describe('the client address behind a reverse proxy', () => {
     expect(await get(port, proxy, '/v1/customers/cus_none', { ...bad, ...forwarded('not-an-address-x') })).toBe(429);
     // The proxy's own address is what was locked, not a client behind it.
     expect(await get(port, proxy, '/v1/customers/cus_none', { authorization: `Bearer ${key}`, ...forwarded('203.0.113.5') })).toBe(404);
+  });
+
+  // The in-flight limit counts the same address: a client behind the proxy holding its one request
+  // open (a body that never finishes) is refused a second, and the other client is not.
+  it('holds each client behind a trusted proxy to its own in-flight share', async () => {
+    const crowded = async (trusted: Record<string, string>) => {
+      const { port, key } = await start({ CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: '1', ...trusted });
+      const socket = connect({ port, host: '127.0.0.1', localAddress: proxy }, () => {
+        socket.write(
+          `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nX-Forwarded-For: 203.0.113.1\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"na',
+        );
+      });
+      socket.on('error', () => undefined);
+      held.push(socket);
+      const headers = { authorization: `Bearer ${key}` };
+      // Its held request is in flight once its next one is refused (asked until it is, at most 200 times).
+      let first = 0;
+      for (let i = 0; i < 200 && first !== 429; i++)
+        first = await get(port, proxy, '/v1/customers/cus_none', { ...headers, ...forwarded('203.0.113.1') });
+      expect(first).toBe(429);
+      return get(port, proxy, '/v1/customers/cus_none', { ...headers, ...forwarded('203.0.113.2') });
+    };
+    expect(await crowded({ CUSTGATE_TRUSTED_PROXIES: proxy })).toBe(404);
+    expect(await crowded({})).toBe(429);
   });
 
   it('refuses to start with a proxy setting that names no address', async () => {
