@@ -63,6 +63,12 @@ describe('the client address behind a reverse proxy', () => {
     const other = { authorization: `Bearer ${key}`, ...forwarded('198.51.100.7, 203.0.113.2') };
     expect(await get(port, proxy, '/v1/customers/cus_none', other)).toBe(404);
     expect(await get(port, proxy, '/gateway/v1/customers/cus_none', other)).toBe(404);
+    // A hop written with its port is its address, whatever the port.
+    expect(await get(port, proxy, '/v1/customers/cus_none', { ...bad, ...forwarded('203.0.113.1:51234') })).toBe(429);
+    for (let i = 0; i < limit; i++) {
+      expect(await get(port, proxy, '/v1/customers/cus_none', { ...bad, ...forwarded(`[2001:db8::1]:${1000 + i}`) })).toBe(401);
+    }
+    expect(await get(port, proxy, '/v1/customers/cus_none', { ...other, ...forwarded('2001:db8::1') })).toBe(429);
     // Through a second trusted hop (10.1.2.3) the client is still the hop before it.
     expect(await get(port, proxy, '/v1/customers/cus_none', { ...bad, ...forwarded('203.0.113.1, 10.1.2.3') })).toBe(429);
   });

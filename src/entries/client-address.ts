@@ -19,9 +19,21 @@ export function clientAddressResolver(trusted: readonly string[]): ClientAddress
     if (incoming.socket.remoteAddress === undefined) return undefined;
     // The socket first, then the forwarded hops right to left, up to the first untrusted one.
     const hops = proxyaddr.all(incoming, trust);
-    const found = hops[hops.length - 1];
+    const found = withoutPort(hops[hops.length - 1] ?? '');
     // A hop that is no address (a proxy passing on what a client wrote) is not a key an attacker
     // may vary at will: the request counts against the trusted proxy that forwarded it.
-    return found !== undefined && isIP(found) !== 0 ? found : hops[hops.length - 2];
+    return isIP(found) !== 0 ? found : hops[hops.length - 2];
   };
+}
+
+/**
+ * The address of a hop written with its port (`203.0.113.7:51234`, `[2001:db8::1]:51234`), as some
+ * load balancers (Azure Application Gateway) write it: the client is the address, whatever port
+ * it came from. Anything else is returned as it is.
+ */
+function withoutPort(hop: string): string {
+  const bracketed = /^\[([^\]]+)\]:\d{1,5}$/.exec(hop);
+  if (bracketed) return bracketed[1] ?? hop;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(hop);
+  return v4?.[1] ?? hop;
 }
