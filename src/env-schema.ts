@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { compile as compileTrust } from '@fastify/proxy-addr';
 import { parseSecretsKey } from './auth/crypto.ts';
 
 // Every environment variable the gateway reads is parsed here, in one valibot schema, so a bad
@@ -20,6 +21,17 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER, why?: string) => {
     v.maxValue(max, message),
   );
 };
+
+/** A comma-separated list, each entry trimmed, empty ones dropped. */
+const commaList = v.pipe(
+  v.string(),
+  v.transform((text) =>
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  ),
+);
 
 const supportedDatabases = 'postgres://…, postgresql://…, file:<path>, a plain file path or :memory:';
 const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/;
@@ -141,17 +153,32 @@ export const envSchema = v.object({
   CUSTGATE_SHUTDOWN_TIMEOUT_MS: v.optional(integer(1), '10000'),
   CUSTGATE_MAX_CONNECTIONS_PER_ADDRESS: v.optional(integer(0), '100'),
   CUSTGATE_MAX_IN_FLIGHT_PER_ADDRESS: v.optional(integer(0), '64'),
+  // The proxies whose X-Forwarded-For is believed (src/entries/client-address.ts). None by default:
+  // trusting it from anyone would let every client choose the address it is limited by.
+  CUSTGATE_TRUSTED_PROXIES: v.optional(
+    v.pipe(
+      commaList,
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        for (const entry of dataset.value) {
+          try {
+            compileTrust(entry);
+          } catch {
+            addIssue({
+              message: `"${entry.slice(0, 64)}" is not an address, a CIDR range or one of loopback, linklocal, uniquelocal (a comma-separated list such as 10.0.0.0/8, loopback)`,
+            });
+            return;
+          }
+        }
+      }),
+    ),
+    '',
+  ),
   PORT: v.optional(integer(0, 65535)),
   CUSTGATE_REQUEST_LOG_SIZE: v.optional(integer(0, 10_000)),
   CUSTGATE_CORS_ORIGINS: v.optional(
     v.pipe(
-      v.string(),
-      v.transform((text) =>
-        text
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter((origin) => origin !== ''),
-      ),
+      commaList,
       v.check(
         (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
         'must be * or comma-separated origins such as http://localhost:3000 (scheme and host, no path)',

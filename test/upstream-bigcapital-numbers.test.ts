@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { processHolder } from '../src/upstream/process-holder.ts';
 import { keyringFor } from '../src/upstream/secrets.ts';
 import { jsonInit } from './support/gateway.ts';
-import { addUpstream, createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { addUpstream, createApp, createTenant, type GatewayApp, reissueCredentials } from './support/registered.ts';
 import { cli } from './support/processes.ts';
 import { providerRig } from './support/upstream.ts';
 
@@ -28,15 +28,19 @@ const atProvider = (path: string, init: RequestInit = {}) =>
     headers: { ...auth(rig.provider.credentials.bigcapital), 'content-type': 'application/json' },
   });
 
-async function tenantProxyingToBigcapital(name: string, localFirst = 0) {
+/** With `live`, the tenant has a live key too, which makes the local customers (live ones). */
+async function tenantProxyingToBigcapital(name: string, localFirst = 0, options: { readonly live?: boolean } = {}) {
   const config = loadConfig(rig.env);
   const created = await createTenant(rig.store, config, name);
   const headers = auth(created.credentials.bigcapital!);
+  const live = options.live
+    ? auth(await reissueCredentials(rig.store, config, created.tenant, dialects.bigcapital, { livemode: true }))
+    : undefined;
   // Customers of the tenant from before the upstream: they hold the numbers 1..localFirst.
   for (let i = 1; i <= localFirst; i++) {
     const res = await app.request(
       '/bigcapital/api/customers',
-      jsonInit('POST', { customerType: 'business', displayName: `Local ${i}` }, headers),
+      jsonInit('POST', { customerType: 'business', displayName: `Local ${i}` }, live ?? headers),
     );
     expect(res.status, await res.clone().text()).toBe(dialects.bigcapital.wire.createdStatus);
   }
@@ -50,7 +54,7 @@ async function tenantProxyingToBigcapital(name: string, localFirst = 0) {
     const res = await app.request(`/bigcapital/api/customers/${n}`, { headers });
     return { status: res.status, body: (await res.json()) as Shown };
   };
-  return { headers, upstream, read };
+  return { headers, live, upstream, read, tenant: created.tenant };
 }
 
 beforeAll(async () => {
@@ -169,5 +173,39 @@ describe('a Bigcapital proxy upstream: the provider numbers are the numbers clie
     expect(shown.id).toBeGreaterThan(6);
     expect((await read(shown.id)).body).toMatchObject({ displayName: 'New one' });
     expect((await read(5)).body).toMatchObject({ id: 5, displayName: 'Local 5' });
+  });
+});
+
+// The customers an import stored under another number are of its mode: a live key's import names
+// live customers, and the provider's ids, which a test key of that (now live) tenant is never shown
+// (docs/security.md, "Upstreams and key modes"). Before, GET …/import listed them to it.
+describe("an import's renumbered customers", () => {
+  type Job = { state: string; error?: string; renumbered: { upstream_id: string; local_id: string }[] };
+  const jobOf = async (path: string, headers: Record<string, string>) => (await (await app.request(path, { headers })).json()) as Job;
+  /** Starts the import with `headers` and waits for its end: its state as they see it. */
+  const imported = async (made: Awaited<ReturnType<typeof tenantProxyingToBigcapital>>, headers: Record<string, string>) => {
+    const path = `/gateway/v1/upstreams/${made.upstream.id}/import`;
+    expect((await app.request(path, jsonInit('POST', {}, headers))).status).toBe(202);
+    let done = await jobOf(path, headers);
+    for (; done.state === 'running'; done = await jobOf(path, headers)) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(done.state, done.error).toBe('done');
+    expect(done.renumbered.map((r) => r.upstream_id)).toContain('1');
+    return { done, shownTo: (other: Record<string, string>) => jobOf(path, other) };
+  };
+
+  it('are named to the live key that imported them, and to no test key of the tenant', async () => {
+    const made = await tenantProxyingToBigcapital('bigcapital-renumbered-modes', 1, { live: true });
+    const { done, shownTo } = await imported(made, made.live!);
+    const toTest = await shownTo(made.headers);
+    expect(toTest).toMatchObject({ state: 'done', renumbered: [], unlinked_withheld: true });
+    // Nothing in the test key's answer names a customer it cannot read.
+    for (const r of done.renumbered) expect(JSON.stringify(toTest)).not.toContain(r.local_id);
+  });
+
+  it("of a test key's import, made before the tenant had live keys, are not named to its live key", async () => {
+    const made = await tenantProxyingToBigcapital('bigcapital-renumbered-test-import', 1);
+    const { shownTo } = await imported(made, made.headers);
+    const live = auth(await reissueCredentials(rig.store, loadConfig(rig.env), made.tenant, dialects.bigcapital, { livemode: true }));
+    expect(await shownTo(live)).toMatchObject({ state: 'done', renumbered: [], unlinked_withheld: false });
   });
 });

@@ -16,6 +16,7 @@ import { transportFor } from '../upstream/node-transport.ts';
 import { parsedNodeLogger } from './node-logger.ts';
 import { DeliveryThread } from './delivery-thread.ts';
 import { checkTraceFile, requestTracing } from './request-trace.ts';
+import { clientAddressResolver } from './client-address.ts';
 import { answerHeaderOverflow } from './header-overflow.ts';
 import { parseRefusal } from '../http/oversized-head.ts';
 import { processHolder } from '../upstream/process-holder.ts';
@@ -80,6 +81,8 @@ export async function startNode(
     throw new Error(missingKeyMessage);
   }
   const registry = options.registry ?? staticRegistry;
+  // The per-address connection limit (server-limits.ts) stays on the socket: it counts sockets.
+  const clientAddressOf = clientAddressResolver(parsed.CUSTGATE_TRUSTED_PROXIES);
   const dialects = dialectList(registry);
   // One keep-alive transport for the write path, the outbox and the webhooks of this process.
   const transport = transportFor(config.upstreamTransport);
@@ -134,11 +137,11 @@ export async function startNode(
     logger,
     observers: [metrics.observe],
     metrics,
-    // What @hono/node-server's getConnInfo reads, without the object (and the port and family) it
-    // builds around it: the in-flight limit and authentication ask for it on every request.
+    // The incoming request @hono/node-server's getConnInfo reads, without the object it builds
+    // around it: the in-flight limit and authentication ask for the address on every request.
     clientAddress: (c) => {
       const bindings = c.env as NodeBindings & { server?: NodeBindings };
-      return (bindings.server ?? bindings).incoming.socket.remoteAddress;
+      return clientAddressOf((bindings.server ?? bindings).incoming);
     },
     docsAssets: swaggerAssetsFromNodeModules(),
     importHolder: processHolder(),

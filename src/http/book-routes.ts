@@ -30,10 +30,15 @@ import { attemptScope, refuseTestKeyOverLive } from './upstream-keys.ts';
 /**
  * An import's state as a key sees it: the provider customers it left out (`conflicts`, `refused`:
  * provider ids, and the local customers holding their keys) only to a key that sees upstreams
- * whole (seesUpstreamsWhole), as a reconciliation names them.
+ * whole (seesUpstreamsWhole), as a reconciliation names them. The customers it stored under
+ * another number (`renumbered`) are the import's mode's: named with their provider ids to a key of
+ * that mode that sees upstreams whole, and to no other (a test key of a live tenant read the live
+ * customers' ids and the provider's there).
  */
-const importShown = (job: ImportJobView, whole: boolean) =>
-  whole ? { ...job, unlinked_withheld: false } : { ...job, conflicts: [], refused: [], unlinked_withheld: true };
+const importShown = (job: ImportJobView, whole: boolean, livemode: boolean) => {
+  const shown = whole && job.livemode === livemode ? job : { ...job, renumbered: [] };
+  return whole ? { ...shown, unlinked_withheld: false } : { ...shown, conflicts: [], refused: [], unlinked_withheld: true };
+};
 
 async function upstreamOf(rt: Runtime, tenantId: string, id: string): Promise<UpstreamRow> {
   const row = await rt.store.upstreams.find(tenantId, id);
@@ -92,7 +97,7 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
     await refuseTestKeyOverLive(rt.store, principal, "import an upstream's customers");
     const row = await upstreamOf(rt, principal.tenantId, c.req.param('id'));
     const started = await rt.imports.start(row, { livemode: principal.livemode, rate, onConflict, background: waitUntilOf(c) });
-    return c.json(importShown(started, true), 202, { location: `/gateway/v1/upstreams/${row.id}/import` });
+    return c.json(importShown(started, true, principal.livemode), 202, { location: `/gateway/v1/upstreams/${row.id}/import` });
   });
 
   api.get('/upstreams/:id/import', read, async (c) => {
@@ -100,7 +105,7 @@ export function bookApi(dialects: readonly AnyDialect[], rt: Runtime): Hono<Gate
     const row = await upstreamOf(rt, tenantId, c.req.param('id'));
     const status = await rt.imports.status(row);
     if (!status) throw new GatewayError('not_found', `Upstream ${row.id} has not been imported: POST this path to start.`);
-    return c.json(importShown(status, await seesUpstreamsWhole(rt.store, tenantId, livemode)));
+    return c.json(importShown(status, await seesUpstreamsWhole(rt.store, tenantId, livemode), livemode));
   });
 
   // The answer names the key's own mode's customers (their differences hold their values), and

@@ -45,8 +45,9 @@ export interface GatewayDeps {
   /** Serves GET /metrics when given (Node; Workers have no scrape endpoint). */
   readonly metrics?: { render(): Promise<{ readonly contentType: string; readonly body: string }> };
   /**
-   * The client's address, for the failed-authentication limit (undefined: unknown, not limited).
-   * Node passes the socket's; the default reads Cloudflare's CF-Connecting-IP.
+   * The client's address, for the failed-authentication and in-flight limits (undefined: unknown,
+   * not limited). Node passes the socket's, or behind a trusted proxy the address it forwarded
+   * (src/entries/client-address.ts); the default reads Cloudflare's CF-Connecting-IP.
    */
   readonly clientAddress?: (c: Context) => string | undefined;
   /** Who this process is when it claims an import (src/upstream/import-lease.ts); default: a random id. */
