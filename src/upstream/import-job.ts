@@ -5,6 +5,7 @@ import type { ImportRow, RenumberedRow, UpstreamRow } from '../store/index.ts';
 import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
 import { conflictView, type ImportConflict, type ImportRefusal, type OnConflict, refusalView } from './import-one.ts';
+import { ResumeSlots } from './resume-slots.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
 // importCustomers (src/upstream/import.ts) after the answer: on Node to the end in the serving
@@ -133,12 +134,29 @@ export class ImportJobs {
   readonly #running = new Map<string, Promise<unknown>>();
   /** The Node server's sweep in progress (resume), if any. */
   #sweep: Promise<void> | undefined;
+  /** The imports the sweep resumed that run now, at most CUSTGATE_IMPORT_RESUMES. */
+  readonly #slots: ResumeSlots;
 
-  constructor(deps: ImportDeps, options: { readonly logger: Logger; readonly now: () => Date; readonly holder?: LeaseHolder | undefined }) {
+  constructor(
+    deps: ImportDeps,
+    options: {
+      readonly logger: Logger;
+      readonly now: () => Date;
+      readonly holder?: LeaseHolder | undefined;
+      /** Imports the sweep runs at once (CUSTGATE_IMPORT_RESUMES); default 3. */
+      readonly resumeLimit?: number | undefined;
+    },
+  ) {
     this.#deps = deps;
     this.#logger = options.logger;
     this.#now = options.now;
     this.#holder = options.holder ?? randomHolder();
+    this.#slots = new ResumeSlots(options.resumeLimit ?? 3);
+  }
+
+  /** The sweep's resumed imports running now, and whether it waits for one of them to end (/metrics). */
+  get resumes(): { readonly running: number; readonly waiting: boolean } {
+    return { running: this.#slots.running, waiting: this.#slots.waiting };
   }
 
   /** The upstream's import as it stands (undefined: never imported). */
@@ -217,12 +235,18 @@ export class ImportJobs {
   async #resumeAll(): Promise<void> {
     for await (const job of this.#allRunning(['http'])) {
       if (this.#stopping.aborted) return;
-      const owner = heldBy(job, this.#now());
-      if (owner !== undefined && this.#holder.gone?.(owner) !== true) continue;
+      if (!this.#unheld(job) || this.#running.has(job.upstream_id)) continue;
+      // At most CUSTGATE_IMPORT_RESUMES at once: the next waits here, oldest first, for one to end.
+      if (!(await this.#slots.free(this.#stopping))) return;
       try {
+        // Read again after a wait: it may have been finished or taken meanwhile, and a claim of a
+        // finished import would start it over from the first page.
+        const now = await this.#deps.store.imports.find(job.tenant_id, job.upstream_id);
+        if (now?.state !== 'running' || !this.#unheld(now)) continue;
         // Claimed, then run in the background (stop() waits for it): the sweep goes on to the
-        // next at once, so the imports a gateway left run side by side again, as they did there.
-        await this.#carryOn(job, undefined);
+        // next at once, so the imports a gateway left run side by side again, up to the cap.
+        const carried = await this.#carryOn(now, undefined);
+        if (carried) this.#slots.hold(carried.run);
       } catch (error) {
         // One upstream that cannot be opened (its credentials) does not stop the others'.
         this.#logger.error('import_resume_failed', {
@@ -231,6 +255,12 @@ export class ImportJobs {
         });
       }
     }
+  }
+
+  /** Whether nobody holds the import: its claim lapsed, or its holder is known to be gone. */
+  #unheld(job: ImportRow): boolean {
+    const owner = heldBy(job, this.#now());
+    return owner === undefined || this.#holder.gone?.(owner) === true;
   }
 
   /**
@@ -297,6 +327,7 @@ export class ImportJobs {
   /** Shutdown: every job of this process stops after its current page and releases its claim. */
   async stop(): Promise<void> {
     this.#stopping.aborted = true;
+    this.#slots.wake();
     await this.#sweep?.catch(() => undefined);
     await Promise.all(this.#running.values());
   }
