@@ -5,6 +5,7 @@ import type { ImportRow, RenumberedRow, UpstreamRow } from '../store/index.ts';
 import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
 import { conflictView, type ImportConflict, type ImportRefusal, type OnConflict, refusalView } from './import-one.ts';
+import { adoptedIds } from './provider-state.ts';
 import { ResumeSlots } from './resume-slots.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
@@ -28,7 +29,11 @@ export interface ImportJobView extends ImportProgress {
   readonly conflicts: readonly ImportConflict[];
   /** The provider customers left out because this gateway cannot store them as the provider holds them. */
   readonly refused: readonly ImportRefusal[];
-  /** The provider customers stored under another number than the provider's (Bigcapital): a local customer held theirs. */
+  /**
+   * The provider customers stored under other ids than the provider's: a local customer held theirs
+   * (a Bigcapital number; a `cus_` id or a UUID, the same customer imported before through another
+   * upstream of the tenant, say). Over every run of the import.
+   */
   readonly renumbered: readonly ImportRenumbered[];
   /**
    * Whether a process (or Worker isolate) is carrying the import now: a `running` import nobody
@@ -53,12 +58,13 @@ export interface LeftOut {
 }
 
 /**
- * A provider customer the import stored under a number of its own: the provider's number was a
- * local customer's already (docs/migrating.md), so a Bigcapital client of the gateway names this
- * customer by `number`, and the provider's number there names the local customer that holds it.
+ * A provider customer the import stored under ids of its own: the provider's id was a local
+ * customer's already (docs/migrating.md), so a client of the gateway names this customer by
+ * `number` (Bigcapital) or `local_public_id` / `local_id`, and the provider's id there names the
+ * local customer that holds it.
  */
 export interface ImportRenumbered {
-  /** The customer's number at the provider (its id there). */
+  /** The customer's id at the provider (a number for Bigcapital). */
   readonly upstream_id: string;
   /** Its number here, the id Bigcapital clients of the gateway see. */
   readonly number: number;
@@ -77,6 +83,18 @@ const renumberedView = (row: RenumberedRow): ImportRenumbered => ({
 /** Whether the upstream's ids are numbers, which the import's copies take while no local customer holds them (Bigcapital). */
 const numberedIds = (dialect: Pick<AnyDialect, 'ids'>): boolean => dialect.ids[0] === 'number';
 
+/**
+ * Whether the import's copy did not get the provider's id: its number (`numbers`), or the `cus_`
+ * id or UUID a copy takes while no local customer of the tenant holds it (adoptedIds). A provider
+ * id of no such shape was never to be kept, and is not named.
+ */
+function notKept(row: RenumberedRow, numbers: boolean): boolean {
+  const ids = adoptedIds(row.remote_id);
+  if (ids?.public_id !== undefined) return row.public_id !== ids.public_id;
+  if (ids?.uuid !== undefined) return row.customer_id !== ids.uuid;
+  return numbers && String(row.number) !== row.remote_id;
+}
+
 export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): ImportJobView => ({
   ...progressOf(row),
   imported: left.imported,
@@ -94,18 +112,20 @@ export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): Imp
 
 /**
  * What an import created, what it left out (conflicts, customers it cannot store), what it stored
- * under another number than the provider's (when the upstream's `dialect` has numbers for ids) and
- * the local customers it linked.
+ * under other ids than the provider's (its number when the upstream's `dialect` has numbers for
+ * ids; a `cus_` id or UUID a local customer held) and the local customers it linked.
  */
 export async function leftOut(store: ImportDeps['store'], row: ImportRow, dialect: Pick<AnyDialect, 'ids'>): Promise<LeftOut> {
   const { imports } = store;
   // An import begun before links were marked counts by its checkpoints alone: the larger one holds.
   const created = await imports.created(row.tenant_id, row.upstream_id, row.started_at);
+  const numbers = numberedIds(dialect);
+  const renumbered = await imports.renumbered(row.tenant_id, row.upstream_id, row.started_at, numbers);
   return {
     imported: Math.max(Number(row.imported), created),
     conflicts: (await imports.conflicts(row.tenant_id, row.upstream_id)).map(conflictView),
     refused: (await imports.refusals(row.tenant_id, row.upstream_id)).map(refusalView),
-    renumbered: numberedIds(dialect) ? (await imports.renumbered(row.tenant_id, row.upstream_id, row.started_at)).map(renumberedView) : [],
+    renumbered: renumbered.filter((r) => notKept(r, numbers)).map(renumberedView),
     linked: await imports.linked(row.tenant_id, row.upstream_id, row.started_at),
   };
 }
