@@ -1,14 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { beforeAll, expect, it } from 'vitest';
-import { type DialectName, dialects, fixturesOf } from '../dialects/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { processHolder } from '../src/upstream/process-holder.ts';
-import { keyringFor } from '../src/upstream/secrets.ts';
-import { jsonInit } from './support/gateway.ts';
-import { addUpstream, createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { expect, it } from 'vitest';
+import { dialects, fixturesOf } from '../dialects/index.ts';
+import { importRig } from './support/import-over-http.ts';
 import { cli } from './support/processes.ts';
-import { fillBook, providerRig, switchableProxy } from './support/upstream.ts';
+import { switchableProxy } from './support/upstream.ts';
 
 // An imported customer takes the provider's id (a `cus_` id, a UUID) while no local customer of the
 // tenant holds it. One held already was stored under new ids without a word: `renumbered` named
@@ -21,48 +17,25 @@ type Renumbered = { upstream_id: string; number: number; local_id: string; local
 type Job = { state: string; imported: number; renumbered: Renumbered[]; error?: string };
 
 const BOOK = 3;
-const rig = providerRig();
-let app: GatewayApp;
-let providerIds: string[];
-
-beforeAll(async () => {
-  app = createApp({ store: rig.store, config: loadConfig(rig.env), logger: { error: () => undefined }, importHolder: processHolder() });
-  providerIds = await fillBook(rig.provider, BOOK, (i) => ({ name: `Held ${i}` }));
-});
+const books = importRig(BOOK, (i) => `Held ${i}`);
+const rig = books.rig;
 
 async function importingTenant(name: string) {
-  const config = loadConfig(rig.env);
-  const created = await createTenant(rig.store, config, name);
-  const headers = { authorization: `Bearer ${created.credentials.wooshpay!.secret_key}` };
-  const add = (dialect: DialectName, baseUrl: string) =>
-    addUpstream(rig.store, keyringFor(config, rig.store.upstreams), created.tenant.id, {
-      dialect,
-      baseUrl,
-      mode: 'proxy',
-      credentials: rig.provider.credentials[dialect],
-    });
-  const job = async (id: string) => (await (await app.request(`/gateway/v1/upstreams/${id}/import`, { headers })).json()) as Job;
+  const t = await books.tenant(name);
   /** Imported over HTTP, to its end. */
   const imported = async (id: string) => {
-    expect((await app.request(`/gateway/v1/upstreams/${id}/import`, jsonInit('POST', {}, headers))).status).toBe(202);
-    let done = await job(id);
-    for (let i = 0; i < 1200 && done.state === 'running'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      done = await job(id);
-    }
+    const done = await t.ended<Job>(id);
     expect(done.state, done.error).toBe('done');
     return done;
   };
-  const remove = async (id: string) =>
-    expect((await app.request(`/gateway/v1/upstreams/${id}`, { method: 'DELETE', headers })).status).toBe(200);
   /** The tenant's customers' UUIDs, as its Zenskar API lists them. */
   const uuids = async () => {
-    const res = await app.request('/zenskar/customers?limit=100', {
-      headers: fixturesOf(dialects.zenskar).auth(created.credentials.zenskar!),
+    const res = await books.app.request('/zenskar/customers?limit=100', {
+      headers: fixturesOf(dialects.zenskar).auth(t.created.credentials.zenskar!),
     });
     return ((await res.json()) as { data: { id: string }[] }).data.map((c) => c.id);
   };
-  return { tenantId: created.tenant.id, add, imported, remove, job, uuids };
+  return { ...t, imported, job: (id: string) => t.job<Job>(id), uuids };
 }
 
 /** Each provider customer is named, with the ids its copy has here. */
@@ -89,13 +62,13 @@ it('a provider cus_ id a local customer holds is named in renumbered, with the i
   const first = await t.add('wooshpay', rig.provider.baseUrl('wooshpay'));
   expect(await t.imported(first.id)).toMatchObject({ imported: BOOK, renumbered: [] });
   // The first import kept the provider's ids.
-  for (const id of providerIds) expect(await rig.store.findCustomer(t.tenantId, 'public_id', id)).toBeDefined();
+  for (const id of books.providerIds) expect(await rig.store.findCustomer(t.tenantId, 'public_id', id)).toBeDefined();
   await t.remove(first.id);
 
   const second = await t.add('connhex', rig.provider.baseUrl('connhex'));
   const done = await t.imported(second.id);
   expect(done.imported).toBe(BOOK);
-  await expectNamed(t.tenantId, done.renumbered, providerIds, 'public_id');
+  await expectNamed(t.tenantId, done.renumbered, books.providerIds, 'public_id');
 });
 
 it('a provider UUID a local customer holds is named in renumbered, over the API and by the CLI', async () => {
