@@ -1,5 +1,5 @@
 import type { Reconciliation } from '../outbox/reconcile.ts';
-import type { ImportRenumbered } from '../upstream/import-job.ts';
+import type { ImportRenumbered } from '../upstream/import-view.ts';
 import type { ImportConflict, ImportRefusal } from '../upstream/import-one.ts';
 import { terminalJson, terminalName } from '../upstream/terminal-text.ts';
 
