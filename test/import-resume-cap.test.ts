@@ -50,13 +50,13 @@ it(`a restarted gateway resumes at most ${CAP} imports at once, and every one of
     };
     // Until more walks are in flight than the cap (the defect), or the cap's walks are and the
     // sweep waits for one of them to end with an import left to resume.
-    for (;;) {
-      if (held.length > CAP) break;
-      const now = await gauges();
-      if (held.length === CAP && now.running === CAP && now.waiting === 1) break;
+    let now = await gauges();
+    for (let i = 0; i < 1200 && held.length <= CAP && !(held.length === CAP && now.running === CAP && now.waiting === 1); i++) {
       await new Promise((r) => setTimeout(r, 50));
+      now = await gauges();
     }
     expect(held.length).toBe(CAP);
+    expect(now).toEqual({ running: CAP, waiting: 1 });
     const views = await Promise.all(
       tenants.map(
         async (t) => (await (await fetch(`${gateway.base}${t.path}`, { headers: t.auth })).json()) as { held: boolean; state: string },
