@@ -67,6 +67,8 @@ export interface GatewayConfig {
   readonly requestLimit: WindowLimit;
   /** Largest stored customer (its canonical JSON), in bytes, in every dialect. */
   readonly maxCustomerBytes: number;
+  /** Interrupted imports a Node gateway's sweep resumes at once (CUSTGATE_IMPORT_RESUMES); the rest wait their turn. */
+  readonly importResumes: number;
   /** Change-history rows older than this many days are purged (0: kept for ever). */
   readonly eventRetentionDays: number;
   /** How long an update may wait behind other updates of the same customer (queue, row lock). */
@@ -135,6 +137,7 @@ export function configOf(parsed: Env): GatewayConfig {
     authFailureLimit: { max: parsed.CUSTGATE_AUTH_FAILURE_LIMIT, windowMs: parsed.CUSTGATE_AUTH_FAILURE_WINDOW_SECONDS * 1000 },
     requestLimit: { max: parsed.CUSTGATE_RATE_LIMIT, windowMs: parsed.CUSTGATE_RATE_LIMIT_WINDOW_SECONDS * 1000 },
     maxCustomerBytes: parsed.CUSTGATE_MAX_CUSTOMER_BYTES,
+    importResumes: parsed.CUSTGATE_IMPORT_RESUMES,
     eventRetentionDays: parsed.CUSTGATE_EVENT_RETENTION_DAYS,
     writeWaitMs: parsed.CUSTGATE_WRITE_WAIT_MS,
     corsOrigins: parsed.CUSTGATE_CORS_ORIGINS,

@@ -105,6 +105,7 @@ export const envSchema = v.object({
   CUSTGATE_RATE_LIMIT: v.optional(integer(0), '0'),
   CUSTGATE_RATE_LIMIT_WINDOW_SECONDS: v.optional(integer(1), '60'),
   CUSTGATE_MAX_CUSTOMER_BYTES: v.optional(integer(1), String(64 * 1024)),
+  CUSTGATE_IMPORT_RESUMES: v.optional(integer(1, 64), '3'),
   CUSTGATE_EVENT_RETENTION_DAYS: v.optional(integer(0), '0'),
   CUSTGATE_WRITE_WAIT_MS: v.optional(integer(1), '10000'),
   CUSTGATE_OUTBOX_MAX_ATTEMPTS: v.optional(integer(1), '12'),

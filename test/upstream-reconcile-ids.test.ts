@@ -6,7 +6,8 @@ import { bookDeps } from './support/book-deps.ts';
 import { jsonInit } from './support/gateway.ts';
 import { spawnCli } from './support/processes.ts';
 import { addUpstream, createTenant } from './support/registered.ts';
-import { providerRig, switchableProxy } from './support/upstream.ts';
+import { laterPagesRefused } from './support/import-over-http.ts';
+import { providerRig } from './support/upstream.ts';
 
 // `custgate upstream reconcile --ids` prints the id map as CSV. When the reconciliation failed
 // part-way (the provider refused its second page), the rows found before were already on stdout
@@ -24,12 +25,7 @@ it('prints nothing on stdout when it fails part-way (exit 2), every row when it 
     expect(res.status).toBe(200);
   }
   let refusing = false;
-  const front = await switchableProxy(rig.provider.baseUrl('wooshpay'), {
-    refuse: (_body, url) =>
-      refusing && url.includes('starting_after')
-        ? { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } } }
-        : undefined,
-  });
+  const front = await laterPagesRefused(rig.provider.baseUrl('wooshpay'), () => refusing, 401, 'Invalid API Key provided.');
   try {
     const config = loadConfig(rig.env);
     const tenant = await createTenant(rig.store, config, 'reconcile-ids');

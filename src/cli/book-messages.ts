@@ -1,5 +1,5 @@
 import type { Reconciliation } from '../outbox/reconcile.ts';
-import type { ImportRenumbered } from '../upstream/import-job.ts';
+import type { ImportRenumbered } from '../upstream/import-view.ts';
 import type { ImportConflict, ImportRefusal } from '../upstream/import-one.ts';
 import { terminalJson, terminalName } from '../upstream/terminal-text.ts';
 
@@ -44,16 +44,25 @@ export function refusalMessage(upstream: string, refused: readonly ImportRefusal
 }
 
 /**
- * The customers the import stored under a number of their own, the provider's being a local
- * customer's (stderr; the exit status is not changed by them: they are imported).
+ * The customers the import stored under ids of their own, the provider's being a local customer's
+ * (stderr; the exit status is not changed by them: they are imported). A Bigcapital number is
+ * said as a number; a `cus_` id or UUID as the ids the customer has here.
  */
 export function renumberedMessage(upstream: string, renumbered: readonly ImportRenumbered[]): string {
+  const numbers = renumbered.every((r) => /^[0-9]+$/.test(r.upstream_id));
+  const what = numbers ? ['number', 'numbers'] : ['id', 'ids'];
   return [
     renumbered.length === 1
-      ? `1 customer of upstream ${upstream} has another number here than at the provider: a local customer already held its number`
-      : `${renumbered.length} customers of upstream ${upstream} have other numbers here than at the provider: local customers already held their numbers`,
-    ...renumbered.map((r) => `  ${r.upstream_id} -> ${r.number}: ${r.local_public_id} (${r.local_id})`),
-    "Through this gateway each is named by its number here; the provider's number names the local customer that held it.",
+      ? `1 customer of upstream ${upstream} has another ${what[0]} here than at the provider: a local customer already held its ${what[0]}`
+      : `${renumbered.length} customers of upstream ${upstream} have other ${what[1]} here than at the provider: local customers already held their ${what[1]}`,
+    ...renumbered.map((r) =>
+      /^[0-9]+$/.test(r.upstream_id)
+        ? `  ${r.upstream_id} -> ${r.number}: ${r.local_public_id} (${r.local_id})`
+        : `  ${terminalName(r.upstream_id)} -> ${r.local_public_id} (${r.local_id})`,
+    ),
+    numbers
+      ? "Through this gateway each is named by its number here; the provider's number names the local customer that held it."
+      : "Through this gateway each is named by its ids here; the provider's id names the local customer that held it.",
   ].join('\n');
 }
 

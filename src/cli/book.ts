@@ -14,7 +14,7 @@ import { upstreamsOf } from '../outbox/upstream-port.ts';
 import type { Store, UpstreamRow } from '../store/index.ts';
 import { UpstreamClient } from '../upstream/client.ts';
 import { type ImportProgress, importCustomers } from '../upstream/import.ts';
-import { leftOut } from '../upstream/import-job.ts';
+import { leftOut } from '../upstream/import-view.ts';
 import { minRate } from '../upstream/import-lease.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { gatewayIdOf } from '../upstream/loop.ts';

@@ -151,9 +151,13 @@ export class CustomerService {
           adopted = undefined;
           continue;
         }
+        // The UUID given is held: SQLite names the customers row ('other'); PostgreSQL, whose unit is
+        // one statement (pg-combine.ts), may name the held customer's first event ('version') first,
+        // which a retry would meet again until its attempts ran out (a 409 "too many concurrent creates").
         if (
           error.target === 'link' ||
-          ((ctx.ids?.uuid ?? ctx.ids?.public_id) && (error.target === 'public_id' || error.target === 'other'))
+          ((ctx.ids?.uuid ?? ctx.ids?.public_id) && (error.target === 'public_id' || error.target === 'other')) ||
+          (ctx.ids?.uuid !== undefined && error.target === 'version')
         )
           throw conflict('upstream id');
         // number or public id taken by a concurrent create (another process): draw again, a little later

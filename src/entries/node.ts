@@ -149,6 +149,14 @@ export async function startNode(
     transport,
     claimOwner: heartbeat,
   });
+  metrics.gauge(
+    'custgate_import_resumes_running',
+    'Interrupted imports this process resumed that run now',
+    () => runtime.imports.resumes.running,
+  );
+  metrics.gauge('custgate_import_resumes_waiting', '1 while an interrupted import waits for one of those to end, else 0', () =>
+    Number(runtime.imports.resumes.waiting),
+  );
   // Retries whose backoff ended, and deliveries a killed process left leased.
   if (deliveries) await deliveries.start();
   else replication.dispatcher.start(config.outbox.pollMs);

@@ -3,7 +3,7 @@ import type { AnyDialect } from '../contract/dialect.ts';
 import { GatewayError } from '../contract/errors.ts';
 import { reconcile } from '../outbox/reconcile.ts';
 import type { UpstreamRow } from '../store/index.ts';
-import type { ImportJobView } from '../upstream/import-job.ts';
+import type { ImportJobView } from '../upstream/import-view.ts';
 import { type OnConflict, onConflictChoices } from '../upstream/import-one.ts';
 import { seesUpstreamsWhole } from '../upstream/base-url-shown.ts';
 import { minRate } from '../upstream/import-lease.ts';

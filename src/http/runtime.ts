@@ -251,7 +251,7 @@ export function createRuntime(deps: GatewayDeps): Runtime {
     webhooks,
     imports: new ImportJobs(
       { store: deps.store, service, client: upstreams, maxCustomerBytes: deps.config.maxCustomerBytes },
-      { logger, now, holder: deps.importHolder },
+      { logger, now, holder: deps.importHolder, resumeLimit: deps.config.importResumes },
     ),
     upstreams,
     transport: transportOf(deps),

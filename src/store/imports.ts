@@ -211,12 +211,15 @@ export class ImportRepository {
   }
 
   /**
-   * Customers the import started at `startedAt` created here under another number than the
-   * provider's (a local customer held it: CustomerService#insertNew draws the tenant's next), by
-   * number: their links (remote_id, the provider's number) beside the number they got. For an
-   * upstream whose ids are numbers (Bigcapital) only: any other's remote ids are no numbers.
+   * Customers the import started at `startedAt` (over every run of it) may have created here under
+   * other ids than the provider's, by number: their links (remote_id, the provider's id) beside the
+   * ids they got. With `numbers` (an upstream whose ids are numbers, Bigcapital) each whose number
+   * is not the provider's (a local customer held it: CustomerService#insertNew draws the tenant's
+   * next); for any upstream, each whose provider id looks like a `cus_` id or a UUID that its
+   * public id or UUID is not. Coarse: the caller tells which provider ids were to be kept
+   * (adoptedIds), which SQL cannot portably (no regular expressions in SQLite).
    */
-  async renumbered(tenantId: string, upstreamId: string, startedAt: string): Promise<RenumberedRow[]> {
+  async renumbered(tenantId: string, upstreamId: string, startedAt: string, numbers: boolean): Promise<RenumberedRow[]> {
     const q = this.#db
       .selectFrom('upstream_links as l')
       .innerJoin('customers as c', (join) => join.onRef('c.id', '=', 'l.customer_id').onRef('c.tenant_id', '=', 'l.tenant_id'))
@@ -224,7 +227,13 @@ export class ImportRepository {
       .where('l.tenant_id', '=', tenantId)
       .where('l.upstream_id', '=', upstreamId)
       .where('l.import_started_at', '=', createdMark(startedAt))
-      .where(sql<SqlBool>`cast(c.number as text) <> l.remote_id`)
+      .where((eb) =>
+        eb.or([
+          ...(numbers ? [sql<SqlBool>`cast(c.number as text) <> l.remote_id`] : []),
+          sql<SqlBool>`(substr(l.remote_id, 1, 4) = 'cus_' and c.public_id <> l.remote_id)`,
+          sql<SqlBool>`(length(l.remote_id) = 36 and c.id <> lower(l.remote_id))`,
+        ]),
+      )
       .orderBy('c.number')
       .compile();
     return this.#executor.all(q);

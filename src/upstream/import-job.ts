@@ -1,10 +1,11 @@
 import { GatewayError, isGatewayError } from '../contract/errors.ts';
 import type { Logger } from '../logger.ts';
-import type { AnyDialect } from '../contract/dialect.ts';
-import type { ImportRow, RenumberedRow, UpstreamRow } from '../store/index.ts';
-import { checkNothingUnlinked, claimImport, type ImportDeps, type ImportProgress, progressOf, runImport } from './import.ts';
+import type { ImportRow, UpstreamRow } from '../store/index.ts';
+import { checkNothingUnlinked, claimImport, type ImportDeps, runImport } from './import.ts';
 import { heldBy, type LeaseHolder, randomHolder, runningAlready } from './import-lease.ts';
-import { conflictView, type ImportConflict, type ImportRefusal, type OnConflict, refusalView } from './import-one.ts';
+import type { OnConflict } from './import-one.ts';
+import { type ImportJobView, importJobView, leftOut } from './import-view.ts';
+import { ResumeSlots } from './resume-slots.ts';
 
 // An import started over HTTP (POST /gateway/v1/upstreams/{id}/import) runs the CLI's
 // importCustomers (src/upstream/import.ts) after the answer: on Node to the end in the serving
@@ -17,97 +18,6 @@ export const pagesPerRun = 5;
 
 /** Running imports read per query by a sweep or a cron run, which walks them all page by page. */
 const sweepPage = 100;
-
-export interface ImportJobView extends ImportProgress {
-  readonly livemode: boolean;
-  readonly on_conflict: OnConflict;
-  /** Local customers linked to the provider's by this import (`on_conflict` link); not counted in `imported`. */
-  readonly linked: number;
-  /** The provider customers left out because a local customer holds their alias or external_id. */
-  readonly conflicts: readonly ImportConflict[];
-  /** The provider customers left out because this gateway cannot store them as the provider holds them. */
-  readonly refused: readonly ImportRefusal[];
-  /** The provider customers stored under another number than the provider's (Bigcapital): a local customer held theirs. */
-  readonly renumbered: readonly ImportRenumbered[];
-  /**
-   * Whether a process (or Worker isolate) is carrying the import now: a `running` import nobody
-   * holds (released between Workers cron runs, or its process died and its claim lapsed) resumes
-   * where it stopped on the next cron run on Workers, or within a minute on a Node gateway (one
-   * started over HTTP; one started by the CLI on the next start of it).
-   */
-  readonly held: boolean;
-  /** Until when its holder's claim lasts unless renewed (each page renews it); null when none was left. */
-  readonly held_until: string | null;
-  readonly started_at: string;
-  readonly updated_at: string;
-}
-
-export interface LeftOut {
-  /** Customers the import created here, over every run of it (ImportRepository.created). */
-  readonly imported: number;
-  readonly conflicts: readonly ImportConflict[];
-  readonly refused: readonly ImportRefusal[];
-  readonly renumbered: readonly ImportRenumbered[];
-  readonly linked: number;
-}
-
-/**
- * A provider customer the import stored under a number of its own: the provider's number was a
- * local customer's already (docs/migrating.md), so a Bigcapital client of the gateway names this
- * customer by `number`, and the provider's number there names the local customer that holds it.
- */
-export interface ImportRenumbered {
-  /** The customer's number at the provider (its id there). */
-  readonly upstream_id: string;
-  /** Its number here, the id Bigcapital clients of the gateway see. */
-  readonly number: number;
-  /** The customer here: its UUID and its public id. */
-  readonly local_id: string;
-  readonly local_public_id: string;
-}
-
-const renumberedView = (row: RenumberedRow): ImportRenumbered => ({
-  upstream_id: row.remote_id,
-  number: Number(row.number),
-  local_id: row.customer_id,
-  local_public_id: row.public_id,
-});
-
-/** Whether the upstream's ids are numbers, which the import's copies take while no local customer holds them (Bigcapital). */
-const numberedIds = (dialect: Pick<AnyDialect, 'ids'>): boolean => dialect.ids[0] === 'number';
-
-export const importJobView = (row: ImportRow, left: LeftOut, held: boolean): ImportJobView => ({
-  ...progressOf(row),
-  imported: left.imported,
-  livemode: Number(row.livemode) === 1,
-  on_conflict: row.on_conflict === 'link' ? 'link' : 'report',
-  linked: left.linked,
-  conflicts: left.conflicts,
-  refused: left.refused,
-  renumbered: left.renumbered,
-  held,
-  held_until: row.state === 'running' ? row.lease_until : null,
-  started_at: row.started_at,
-  updated_at: row.updated_at,
-});
-
-/**
- * What an import created, what it left out (conflicts, customers it cannot store), what it stored
- * under another number than the provider's (when the upstream's `dialect` has numbers for ids) and
- * the local customers it linked.
- */
-export async function leftOut(store: ImportDeps['store'], row: ImportRow, dialect: Pick<AnyDialect, 'ids'>): Promise<LeftOut> {
-  const { imports } = store;
-  // An import begun before links were marked counts by its checkpoints alone: the larger one holds.
-  const created = await imports.created(row.tenant_id, row.upstream_id, row.started_at);
-  return {
-    imported: Math.max(Number(row.imported), created),
-    conflicts: (await imports.conflicts(row.tenant_id, row.upstream_id)).map(conflictView),
-    refused: (await imports.refusals(row.tenant_id, row.upstream_id)).map(refusalView),
-    renumbered: numberedIds(dialect) ? (await imports.renumbered(row.tenant_id, row.upstream_id, row.started_at)).map(renumberedView) : [],
-    linked: await imports.linked(row.tenant_id, row.upstream_id, row.started_at),
-  };
-}
 
 export interface StartImport {
   readonly livemode?: boolean | undefined;
@@ -133,12 +43,29 @@ export class ImportJobs {
   readonly #running = new Map<string, Promise<unknown>>();
   /** The Node server's sweep in progress (resume), if any. */
   #sweep: Promise<void> | undefined;
+  /** The imports the sweep resumed that run now, at most CUSTGATE_IMPORT_RESUMES. */
+  readonly #slots: ResumeSlots;
 
-  constructor(deps: ImportDeps, options: { readonly logger: Logger; readonly now: () => Date; readonly holder?: LeaseHolder | undefined }) {
+  constructor(
+    deps: ImportDeps,
+    options: {
+      readonly logger: Logger;
+      readonly now: () => Date;
+      readonly holder?: LeaseHolder | undefined;
+      /** Imports the sweep runs at once (CUSTGATE_IMPORT_RESUMES); default 3. */
+      readonly resumeLimit?: number | undefined;
+    },
+  ) {
     this.#deps = deps;
     this.#logger = options.logger;
     this.#now = options.now;
     this.#holder = options.holder ?? randomHolder();
+    this.#slots = new ResumeSlots(options.resumeLimit ?? 3);
+  }
+
+  /** The sweep's resumed imports running now, and whether it waits for one of them to end (/metrics). */
+  get resumes(): { readonly running: number; readonly waiting: boolean } {
+    return { running: this.#slots.running, waiting: this.#slots.waiting };
   }
 
   /** The upstream's import as it stands (undefined: never imported). */
@@ -217,12 +144,18 @@ export class ImportJobs {
   async #resumeAll(): Promise<void> {
     for await (const job of this.#allRunning(['http'])) {
       if (this.#stopping.aborted) return;
-      const owner = heldBy(job, this.#now());
-      if (owner !== undefined && this.#holder.gone?.(owner) !== true) continue;
+      if (!this.#unheld(job) || this.#running.has(job.upstream_id)) continue;
+      // At most CUSTGATE_IMPORT_RESUMES at once: the next waits here, oldest first, for one to end.
+      if (!(await this.#slots.free(this.#stopping))) return;
       try {
+        // Read again after a wait: it may have been finished or taken meanwhile, and a claim of a
+        // finished import would start it over from the first page.
+        const now = await this.#deps.store.imports.find(job.tenant_id, job.upstream_id);
+        if (now?.state !== 'running' || !this.#unheld(now)) continue;
         // Claimed, then run in the background (stop() waits for it): the sweep goes on to the
-        // next at once, so the imports a gateway left run side by side again, as they did there.
-        await this.#carryOn(job, undefined);
+        // next at once, so the imports a gateway left run side by side again, up to the cap.
+        const carried = await this.#carryOn(now, undefined);
+        if (carried) this.#slots.hold(carried.run);
       } catch (error) {
         // One upstream that cannot be opened (its credentials) does not stop the others'.
         this.#logger.error('import_resume_failed', {
@@ -231,6 +164,12 @@ export class ImportJobs {
         });
       }
     }
+  }
+
+  /** Whether nobody holds the import: its claim lapsed, or its holder is known to be gone. */
+  #unheld(job: ImportRow): boolean {
+    const owner = heldBy(job, this.#now());
+    return owner === undefined || this.#holder.gone?.(owner) === true;
   }
 
   /**
@@ -297,6 +236,7 @@ export class ImportJobs {
   /** Shutdown: every job of this process stops after its current page and releases its claim. */
   async stop(): Promise<void> {
     this.#stopping.aborted = true;
+    this.#slots.wake();
     await this.#sweep?.catch(() => undefined);
     await Promise.all(this.#running.values());
   }

@@ -2,13 +2,12 @@ import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
 import { type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
-import { WebhookEventQueries } from './event-queries.ts';
+import { WebhookEndpointQueries } from './endpoint-queries.ts';
 import { attemptSteps, commitRound, countSteps, resetGenerations } from './round-log.ts';
 import {
   type AttemptRow,
   type EndpointRow,
   type EndpointScope,
-  type EndpointStatus,
   scopeOf,
   type WebhookDatabase,
   type WebhookDeliveryKey,
@@ -36,8 +35,11 @@ export type {
 } from './tables.ts';
 export { scopeOf } from './tables.ts';
 
-/** The webhook tables' queries, with the events a tenant can list (event-queries.ts) on the same object. */
-export class WebhookStore extends WebhookEventQueries {
+/**
+ * The webhook tables' queries: the deliveries and their attempts here, the endpoints
+ * (endpoint-queries.ts) and the events a tenant can list (event-queries.ts) on the same object.
+ */
+export class WebhookStore extends WebhookEndpointQueries {
   readonly #executor: SqlExecutor;
   readonly #db: Kysely<WebhookDatabase>;
   readonly #lease: LeasedQueue<WebhookDeliveryKey, WebhookDeliveryState>;
@@ -48,95 +50,6 @@ export class WebhookStore extends WebhookEventQueries {
     // The store's compiler, typed with the webhook tables this module owns.
     this.#db = queryBuilder(executor.backend) as unknown as Kysely<WebhookDatabase>;
     this.#lease = new LeasedQueue(executor, 'webhook_deliveries', ['endpoint_id', 'customer_id', 'version']);
-  }
-
-  // --- endpoints
-
-  async insertEndpoint(row: EndpointRow): Promise<void> {
-    await this.#executor.run(this.#db.insertInto('webhook_endpoints').values(row).compile());
-  }
-
-  /** The scope's endpoints: its tenant's, narrowed to a mode, a format and a dialect where it names them. */
-  #scoped(scope: string | EndpointScope) {
-    const { tenantId, livemode, format, dialect } = scopeOf(scope);
-    let q = this.#db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId);
-    if (livemode !== undefined) q = q.where('livemode', '=', livemode ? 1 : 0);
-    if (format !== undefined) q = q.where('format', '=', format);
-    if (dialect !== undefined) q = q.where('dialect', '=', dialect);
-    return q;
-  }
-
-  async endpoints(scope: string | EndpointScope, status?: EndpointStatus): Promise<EndpointRow[]> {
-    let q = this.#scoped(scope);
-    if (status) q = q.where('status', '=', status);
-    return this.#executor.all(q.orderBy('created_at').orderBy('id').compile());
-  }
-
-  async endpoint(scope: string | EndpointScope, id: string): Promise<EndpointRow | undefined> {
-    return (await this.#executor.all(this.#scoped(scope).where('id', '=', id).compile()))[0];
-  }
-
-  /** Removes the endpoint and what it has not delivered yet; the attempt log stays as history. */
-  async removeEndpoint(tenantId: string, id: string): Promise<boolean> {
-    const removed = await this.#executor.run(
-      this.#db.deleteFrom('webhook_endpoints').where('tenant_id', '=', tenantId).where('id', '=', id).compile(),
-    );
-    if (removed === 0) return false;
-    await this.#executor.run(
-      this.#db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).where('state', '!=', 'delivered').compile(),
-    );
-    return true;
-  }
-
-  async updateEndpoint(
-    tenantId: string,
-    id: string,
-    set: Partial<
-      Pick<
-        EndpointRow,
-        'secret' | 'previous_secret' | 'previous_until' | 'status' | 'failures' | 'url' | 'events' | 'description' | 'metadata'
-      >
-    >,
-    now: string,
-    /** Compare-and-set: the row is changed only if its metadata is still this (the value a merge was made from). */
-    metadataWas?: string | null,
-  ): Promise<boolean> {
-    let q = this.#db
-      .updateTable('webhook_endpoints')
-      .set({ ...set, updated_at: now })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id);
-    if (metadataWas !== undefined) q = metadataWas === null ? q.where('metadata', 'is', null) : q.where('metadata', '=', metadataWas);
-    return (await this.#executor.run(q.compile())) > 0;
-  }
-
-  /**
-   * Disables an endpoint whose given-up deliveries in a row reached `limit` (counted by the rounds'
-   * commits, settleRound), if it is enabled still: one conditional write, so a reset that started the
-   * count again, or another round that disabled it first, leaves it as it is. The count it was
-   * disabled at; undefined when it was not.
-   */
-  async disableFailing(endpointId: string, limit: number, now: string): Promise<number | undefined> {
-    const changed = await this.#executor.run(
-      this.#db
-        .updateTable('webhook_endpoints')
-        .set({ status: 'disabled', updated_at: now })
-        .where('id', '=', endpointId)
-        .where('status', '=', 'enabled')
-        .where('failures', '>=', limit)
-        .compile(),
-    );
-    if (changed === 0) return undefined;
-    const row = (
-      await this.#executor.all(this.#db.selectFrom('webhook_endpoints').select('failures').where('id', '=', endpointId).compile())
-    )[0];
-    return Number(row?.failures ?? limit);
-  }
-
-  async succeeded(endpointId: string): Promise<void> {
-    await this.#executor.run(
-      this.#db.updateTable('webhook_endpoints').set({ failures: 0 }).where('id', '=', endpointId).where('failures', '>', 0).compile(),
-    );
   }
 
   // --- deliveries
