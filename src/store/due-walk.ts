@@ -10,14 +10,16 @@ import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
 // 20,000 pending (docs/performance.md).
 //
 // Here nothing is left for the planner to turn into a join:
-// - due rows are walked one at a time in the order of the partial index `outbox_pending`
-//   (migration 0035; PostgreSQL's alone since 0050; webhooks: `webhook_deliveries_pick`, 0063), each step "the next pending row after this
-//   one", an index descent that the recursive query repeats only as often as the outer LIMIT pulls rows
+// - due rows are walked one at a time in the order of their index (the outbox: the partial index
+//   `outbox_pending`, migration 0035, PostgreSQL's alone since 0050; webhooks:
+//   `webhook_deliveries_pick`, 0063), each step "the next pending row after this one", an index
+//   descent that the recursive query repeats only as often as the outer LIMIT pulls rows
 //   (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-RECURSIVE);
-// - the check for an earlier pending version of the same customer is a scalar sub-query (which
-//   PostgreSQL never pulls up into a join), one seek in `outbox_open` per walked row; its ORDER BY
-//   is that index's, so that with sorting costed out (below) no index in another order serves it
-//   (stale statistics once made it scan all of `outbox_pending` for each row).
+// - what a walked row must pass (an earlier pending version of the same customer; a webhook
+//   endpoint's status) is scalar sub-queries (which PostgreSQL never pulls up into a join), one
+//   seek each per walked row; the outbox's ORDER BY is `outbox_open`'s, so that with sorting
+//   costed out (below) no index in another order serves it (stale statistics once made it scan
+//   all of `outbox_pending` for each row).
 // Which of those plans PostgreSQL takes is still its choice, and after an analyze of a drained
 // outbox it counts the pending rows as none and would rather sort them all at every step: the
 // store runs this query with sorting costed out (SqlExecutor.allIndexOrdered), which leaves the

@@ -1,5 +1,4 @@
-import type { CompiledQuery, Kysely } from 'kysely';
-import { sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { dueWalkPostgres } from './due-walk.ts';
 import type { Database, OutboxTable } from './schema.ts';
 
