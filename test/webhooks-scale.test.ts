@@ -17,9 +17,10 @@ const NOW = '2026-06-01T00:00:00.000Z';
 async function beside(
   customers: number,
   versions: number,
+  analyzed = true,
 ): Promise<{ webhooks: WebhookStore; explainLast: <R>(prefix: string) => Promise<R[]> }> {
   const store = await testStore();
-  await webhookBacklog(store, customers, versions);
+  await webhookBacklog(store, customers, versions, analyzed);
   const { executor, explainLast } = recorded(store.executor);
   return { webhooks: new WebhookStore(executor), explainLast };
 }
@@ -46,14 +47,20 @@ const named = (rows: readonly { endpoint_id: string; customer_id: string; versio
   rows.map((d) => `${d.endpoint_id}/${d.customer_id}@${Number(d.version)}`);
 
 describe('webhooks: the pick of due deliveries beside a backlog', () => {
-  it(`picks the earliest and the latest due of ${BACKLOG} pending, reading a bounded number of rows`, async () => {
-    const { webhooks, explainLast } = await beside(BACKLOG, 1);
+  // PostgreSQL: also on a table never analyzed (a burst onto a new install), where the planner's
+  // default estimates would choose the anti-join; the walk's plan does not depend on them.
+  it.each(testBackend() === 'postgres' ? [true, false] : [true])(
+    `picks the earliest and the latest due of ${BACKLOG} pending, reading a bounded number of rows (analyzed: %s)`,
+    async (analyzed) => {
+      const { webhooks, explainLast } = await beside(BACKLOG, 1, analyzed);
 
-    expect(named(await webhooks.due(NOW, 64))).toEqual(Array.from({ length: 64 }, (_, i) => `we_down/cus_${i + 1}@1`));
-    await expectBounded(explainLast);
-    expect(named(await webhooks.due(NOW, 32, true)).slice(0, 2)).toEqual(['we_live/cus_1@1', `we_down/cus_${BACKLOG}@1`]);
-    await expectBounded(explainLast);
-  }, 60_000);
+      expect(named(await webhooks.due(NOW, 64))).toEqual(Array.from({ length: 64 }, (_, i) => `we_down/cus_${i + 1}@1`));
+      await expectBounded(explainLast);
+      expect(named(await webhooks.due(NOW, 32, true)).slice(0, 2)).toEqual(['we_live/cus_1@1', `we_down/cus_${BACKLOG}@1`]);
+      await expectBounded(explainLast);
+    },
+    60_000,
+  );
 
   // Backwards, the rows met first are a backlog's later versions, which wait for their customers'
   // first: the latest-due pick passes each, so its walk is bounded rather than reading half of such
