@@ -5,6 +5,7 @@ import type { SqlExecutor } from '../src/store/executor.ts';
 import type { Store } from '../src/store/index.ts';
 import { OutboxStore } from '../src/store/outbox.ts';
 import { outboxColumns, outboxRows, PAST } from './support/outbox-rows.ts';
+import { type PlanNode, type Recorded, recorded, rowsTouched } from './support/recorded-queries.ts';
 import { testBackend, testStore } from './support/store.ts';
 
 // #27: the dispatcher's pick of due deliveries at book scale. A customer with a long delivered
@@ -44,54 +45,9 @@ async function openRows(executor: SqlExecutor, history: number): Promise<void> {
 }
 
 /** An outbox whose queries are recorded, so the test can ask the database how it runs them. */
-function recording(store: Store): {
-  outbox: OutboxStore;
-  last: () => CompiledQuery;
-  lastWrite: () => CompiledQuery;
-  explainLast: <R>(prefix: string) => Promise<R[]>;
-} {
-  let last: CompiledQuery | undefined;
-  // How the last read ran: a plan is only asked for with the settings the read ran under.
-  let lastRead: <R>(q: CompiledQuery<R>) => Promise<R[]> = (q) => inner.all(q);
-  let lastWrite: CompiledQuery | undefined;
-  const inner = store.executor;
-  const executor: SqlExecutor = {
-    backend: inner.backend,
-    all: async (q) => {
-      last = q;
-      lastRead = (e) => inner.all(e);
-      return inner.all(q);
-    },
-    ...(inner.allIndexOrdered && {
-      allIndexOrdered: async <R>(q: CompiledQuery<R>) => {
-        last = q;
-        lastRead = (e) => inner.allIndexOrdered!(e);
-        return inner.allIndexOrdered!(q);
-      },
-    }),
-    run: (q) => {
-      lastWrite = q;
-      return inner.run(q);
-    },
-    atomic: (steps) => {
-      lastWrite = steps.at(-1)?.query;
-      return inner.atomic(steps);
-    },
-    close: () => inner.close(),
-  };
-  const ran = (q: CompiledQuery | undefined) => {
-    if (!q) throw new Error('no query ran');
-    return q;
-  };
-  return {
-    outbox: new OutboxStore(executor, queryBuilder(inner.backend)),
-    last: () => ran(last),
-    lastWrite: () => ran(lastWrite),
-    explainLast: <R>(prefix: string) => {
-      const q = ran(last);
-      return lastRead(CompiledQuery.raw(`${prefix} ${q.sql}`, [...q.parameters]) as CompiledQuery<R>);
-    },
-  };
+function recording(store: Store): Omit<Recorded, 'executor'> & { outbox: OutboxStore } {
+  const { executor, ...seen } = recorded(store.executor);
+  return { outbox: new OutboxStore(executor, queryBuilder(store.executor.backend)), ...seen };
 }
 
 /**
@@ -108,23 +64,6 @@ async function writePlan(store: Store, query: CompiledQuery): Promise<string | u
   }
   const plan = await store.executor.all<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
   return plan.map((p) => p.detail).join('\n');
-}
-
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Join Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-/** Rows PostgreSQL read to answer: those each node passed on plus those its filters threw away. */
-function rowsTouched(node: PlanNode): number {
-  const removed = (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Join Filter'] ?? 0);
-  const own = (node['Actual Rows'] + removed) * node['Actual Loops'];
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsTouched(child), 0);
 }
 
 /**

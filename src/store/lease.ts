@@ -86,7 +86,7 @@ export class LeasedQueue<K extends object, S extends string> {
    * On SQLite the state test is written `+state`, which keeps it off any index
    * (https://www.sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_): the
    * planner has no statistics and, given a plain `state = ?`, served the claim from the index that
-   * leads with `state` (`outbox_due`, `webhook_deliveries_due`) rather than the key, walking every pending row
+   * leads with `state` (`outbox_due`, `webhook_deliveries_pick`) rather than the key, walking every pending row
    * once per round. At a backlog of 100,000 that was 6,400 page reads per round (docs/performance.md).
    */
   async claimMany<T extends K>(keys: readonly T[], owner: string, now: string, leaseUntil: string): Promise<T[]> {

@@ -25,4 +25,20 @@ export const migrations0057: Record<string, Migration> = {
       await db.schema.alterTable('upstream_imports').addColumn('origin', 'varchar(8)').execute();
     },
   },
+  // The webhook dispatcher's pick of due deliveries (src/webhooks/due-pick.ts) walks this index in
+  // due order, forwards for the earliest due, backwards for the latest, and stops once it has its
+  // round. `webhook_deliveries_due` (0011: state, next_attempt_at) did not close the order, so
+  // every pick read all due rows and sorted them: at 20,000 pending, about 19 ms per pick on SQLite
+  // and 95 to 146 ms on PostgreSQL, on every round. The key columns end it so that PostgreSQL's
+  // walk starts each step strictly after the last. The old index is a prefix of this one: dropped.
+  '0060_webhook_deliveries_pick': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createIndex('webhook_deliveries_pick')
+        .on('webhook_deliveries')
+        .columns(['state', 'next_attempt_at', 'created_at', 'endpoint_id', 'customer_id', 'version'])
+        .execute();
+      await db.schema.dropIndex('webhook_deliveries_due').execute();
+    },
+  },
 };

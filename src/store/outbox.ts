@@ -1,7 +1,8 @@
 import { type CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { SqlExecutor, Step } from './executor.ts';
 import { freshLease, type LeaseOutcome, LeasedQueue, type Settlement } from './lease.ts';
-import { duePostgres, newestWalk } from './outbox-due.ts';
+import { latestDueSqlite } from './due-walk.ts';
+import { duePostgres } from './outbox-due.ts';
 import { prepared } from './prepared.ts';
 import type { Database, OutboxTable } from './schema.ts';
 
@@ -155,18 +156,8 @@ export class OutboxStore {
     // SQLite and D1. The open-state test is a literal so that the partial index `outbox_open` (migration 0010)
     // applies: SQLite matches a partial index's WHERE term by its text, a bound parameter would not.
     // The pick then costs index seeks over open rows, however many versions were delivered before.
-    // `newest` reads at most newestWalk(limit) due rows, the latest (src/store/outbox-due.ts says why).
-    const pending = newest
-      ? this.#db
-          .selectFrom('outbox')
-          .selectAll()
-          .where('state', '=', 'pending')
-          .where('next_attempt_at', '<=', now)
-          .orderBy('next_attempt_at', 'desc')
-          .orderBy('created_at', 'desc')
-          .limit(newestWalk(limit))
-          .as('o')
-      : undefined;
+    // `newest` reads at most newestWalk(limit) due rows, the latest (src/store/due-walk.ts says why).
+    const pending = newest ? latestDueSqlite('outbox', now, limit, 'o') : undefined;
     const q = this.#db
       // The same columns either way; typed as the table, which kysely cannot infer for the union.
       .selectFrom(pending ? (pending as unknown as 'outbox as o') : 'outbox as o')

@@ -1,7 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import { queryBuilder } from '../store/compiler.ts';
 import type { SqlExecutor, Step } from '../store/index.ts';
+import { latestDueSqlite } from '../store/due-walk.ts';
 import { type LeaseOutcome, LeasedQueue, type Settlement } from '../store/lease.ts';
+import { duePostgres } from './due-pick.ts';
 import { WebhookEndpointQueries } from './endpoint-queries.ts';
 import { attemptSteps, commitRound, countSteps, resetGenerations } from './round-log.ts';
 import {
@@ -73,11 +75,22 @@ export class WebhookStore extends WebhookEndpointQueries {
    * Due deliveries: pending, due, not leased, and no earlier version of the same customer still
    * pending for the same endpoint (per-customer order). A dead one does not hold later ones back:
    * an endpoint gets the customer's later state, and the dead event stays listed for resend.
-   * `newest`: the latest due first (the due index read backwards), not the earliest.
+   * `newest`: the latest due first (the due index read backwards), not the earliest. Either reads
+   * only the due rows it walks past, in due order, not the whole backlog: the latest due at most
+   * newestWalk(limit); the earliest until it has `limit` (past rows that wait: leased, a later
+   * version, a disabled endpoint's).
    */
   async due(now: string, limit: number, newest = false): Promise<WebhookDeliveryRow[]> {
+    if (this.#executor.backend === 'postgres') {
+      const q = duePostgres(this.#db, now, limit, newest);
+      return this.#executor.allIndexOrdered ? this.#executor.allIndexOrdered(q) : this.#executor.all(q);
+    }
+    // SQLite and D1, along `webhook_deliveries_pick` (migration 0060) forwards, or with `newest`
+    // backwards over at most newestWalk(limit) due rows (src/store/due-walk.ts says why).
+    const walked = newest ? latestDueSqlite('webhook_deliveries', now, limit, 'd') : undefined;
     const q = this.#db
-      .selectFrom('webhook_deliveries as d')
+      // The same columns either way; typed as the table, which kysely cannot infer for the subquery.
+      .selectFrom(walked ? (walked as unknown as 'webhook_deliveries as d') : 'webhook_deliveries as d')
       .selectAll('d')
       .where('d.state', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
