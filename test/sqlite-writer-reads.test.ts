@@ -1,10 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { openStore } from '../src/open-store.ts';
-import type { Store } from '../src/store/index.ts';
-import { jsonInit, testEnv } from './support/gateway.ts';
-import { type CreatedTenant, createApp, createTenant, type GatewayApp } from './support/registered.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { jsonInit, type TestGateway, testGateway } from './support/gateway.ts';
 import { testBackend, testDatabaseEnv } from './support/store.ts';
 
 // On SQLite an update reads its customer on the writer thread's connection (src/store/sqlite.ts,
@@ -16,34 +12,27 @@ import { testBackend, testDatabaseEnv } from './support/store.ts';
 // travelled together.
 
 describe.skipIf(testBackend() !== 'sqlite')("the writer thread's reads, a turn's at a time", () => {
-  let store: Store;
-  let app: GatewayApp;
-  let tenant: CreatedTenant;
+  let gateway: TestGateway;
   let auth: Record<string, string>;
 
   beforeAll(async () => {
-    const env = { ...testEnv, ...testDatabaseEnv() };
-    const config = loadConfig(env);
-    store = await openStore(env, { onError: () => undefined });
-    app = createApp({ store, config, logger: { error: () => undefined } });
-    tenant = await createTenant(store, config, 'acme');
-    auth = { authorization: `Bearer ${tenant.credentials.wooshpay!.secret_key}` };
-  });
-  afterAll(async () => {
-    vi.restoreAllMocks();
-    await store.executor.close();
+    // A file, so the store writes on its writer thread (test/support/store.ts).
+    gateway = await testGateway(testDatabaseEnv());
+    auth = { authorization: `Bearer ${gateway.tenant.credentials.wooshpay!.secret_key}` };
   });
 
   it('sends the reads of sixteen updates started together in fewer messages than reads, and answers each update as asked', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 16; i++) {
-      const res = await app.request('/v1/customers', jsonInit('POST', { name: `first ${i}` }, auth));
+      const res = await gateway.request('/v1/customers', jsonInit('POST', { name: `first ${i}` }, auth));
       expect(res.status).toBe(200);
       ids.push(((await res.json()) as { id: string }).id);
     }
     const sent = vi.spyOn(Worker.prototype, 'postMessage');
     const answers = await Promise.all(
-      ids.map((id, i) => app.request(`/v1/customers/${id}`, jsonInit('POST', { name: `second ${i}`, metadata: { n: String(i) } }, auth))),
+      ids.map((id, i) =>
+        gateway.request(`/v1/customers/${id}`, jsonInit('POST', { name: `second ${i}`, metadata: { n: String(i) } }, auth)),
+      ),
     );
     // A message may carry one read (`read`) or several (`reads`): counted either way.
     const readsIn = (message: unknown): number =>
@@ -66,7 +55,7 @@ describe.skipIf(testBackend() !== 'sqlite')("the writer thread's reads, a turn's
     expect(reads).toBeGreaterThanOrEqual(16);
     expect(readMessages.length).toBeLessThan(reads / 4);
     for (const [i, id] of ids.entries()) {
-      const res = await app.request(`/v1/customers/${id}`, { headers: auth });
+      const res = await gateway.request(`/v1/customers/${id}`, { headers: auth });
       expect(await res.json()).toMatchObject({ name: `second ${i}`, metadata: { n: String(i) } });
     }
   });

@@ -8,7 +8,7 @@
 // connection's page cache is emptied whenever another connection has committed, so the main
 // thread's reads start cold after every group commit, while this connection's cache survives its
 // own commits (docs/performance.md, "A million customers"). Reads are answered when they arrive,
-// outside any transaction: it sees every commit so far, this thread's and other processes'.
+// outside any transaction: each sees every commit so far, this thread's and other processes'.
 //
 // Checkpoints: by default SQLite runs one inside the commit that takes the WAL past 1,000 pages, and
 // every write of that group waits for the copy and the database file's fsync. With
